@@ -1,0 +1,275 @@
+//! Models: one file per owning resource (`models/agents.rs`) plus `models/shared.rs`, and `models/mod.rs`.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{Output, doc_attrs, ident, ty_tokens};
+use crate::ir::*;
+
+pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
+    // Owner → its types, sorted by Rust name so output order never depends on spec order.
+    let mut by_owner: BTreeMap<&Owner, Vec<&TypeDef>> = BTreeMap::new();
+    for def in api.types.values() {
+        by_owner.entry(&def.owner).or_default().push(def);
+    }
+    let mut files = Vec::new();
+    let mut declarations = Vec::new();
+    for (owner, mut defs) in by_owner {
+        defs.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
+        let (module, doc, cfg) = match owner {
+            Owner::Shared => ("shared".to_owned(), " Models used by several resources (or by none), always compiled.".to_owned(), quote!()),
+            Owner::Resource(module) => {
+                let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
+                (module.clone(), doc, quote!(#[cfg(feature = #module)]))
+            }
+        };
+        let uses_others = defs.iter().any(|def| references(def).iter().any(|id| api.ty(*id).owner != *owner));
+        let import = if uses_others { quote!(use super::*;) } else { quote!() };
+        let items = defs.iter().map(|def| type_def(api, def));
+        files.push((
+            format!("src/models/{module}.rs"),
+            Output::Rust(quote! {
+                #![doc = #doc]
+                #import
+                #(#items)*
+            }),
+        ));
+        let name = ident(&module);
+        declarations.push(quote! {
+            #cfg
+            mod #name;
+            #cfg
+            pub use #name::*;
+        });
+    }
+    files.push((
+        "src/models/mod.rs".to_owned(),
+        Output::Rust(quote! {
+            //! The data types of the API: one struct per schema of the spec, with unknown fields kept.
+            //!
+            //! Every field is optional and omitted from the JSON when `None`, so an update sends only what you set
+            //! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and sent
+            //! back unchanged, so a GET → change → POST round trip loses nothing.
+            #(#declarations)*
+        }),
+    ));
+    files
+}
+
+/// The named types a type refers to.
+fn references(def: &TypeDef) -> Vec<TypeId> {
+    fn collect(ty: &Ty, out: &mut Vec<TypeId>) {
+        match ty {
+            Ty::Named(id) => out.push(*id),
+            Ty::Vec(inner) | Ty::Map(inner) => collect(inner, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match &def.kind {
+        TypeKind::Struct(s) => s.fields.iter().for_each(|f| collect(&f.ty, &mut out)),
+        TypeKind::Alias(ty) => collect(ty, &mut out),
+        TypeKind::Enum(_) => {}
+    }
+    out
+}
+
+fn type_docs(def: &TypeDef) -> TokenStream {
+    let mut lines = def.docs.clone();
+    if lines.is_empty() {
+        lines.push(format!("The `{}` schema.", def.wire_name));
+    }
+    if let Some(halo) = &def.halo_name
+        && halo != &def.rust_name
+    {
+        lines.push(String::new());
+        lines.push(format!("Halo's internal name for this schema is `{halo}`."));
+    }
+    doc_attrs(&lines)
+}
+
+fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
+    match &def.kind {
+        TypeKind::Struct(s) => structure(api, def, s),
+        TypeKind::Enum(e) => enumeration(def, e),
+        TypeKind::Alias(ty) => {
+            let docs = type_docs(def);
+            let name = ident(&def.rust_name);
+            let ty = ty_tokens(api, ty, &quote!());
+            quote! {
+                #docs
+                pub type #name = #ty;
+            }
+        }
+    }
+}
+
+fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
+    let docs = type_docs(def);
+    let name = ident(&def.rust_name);
+    let fields = s.fields.iter().map(|field| {
+        let mut lines = field.docs.clone();
+        if lines.is_empty() {
+            lines.push(format!("`{}`.", field.wire_name));
+        }
+        let docs = doc_attrs(&lines);
+        let field_name = ident(&field.rust_name);
+        let mut ty = ty_tokens(api, &field.ty, &quote!());
+        if field.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        let mut serde = Vec::new();
+        if crate::names::unraw(&field.rust_name) != field.wire_name {
+            let wire = &field.wire_name;
+            serde.push(quote!(rename = #wire));
+        }
+        if field.optional {
+            ty = quote!(Option<#ty>);
+            serde.push(quote!(skip_serializing_if = "Option::is_none"));
+            // Halo sends ids as `21.0` or `"21"` at times: numbers decode leniently.
+            let lenient = match (&field.ty, field.boxed) {
+                (Ty::I32, false) => Some("crate::runtime::lenient::opt_i32"),
+                (Ty::I64, false) => Some("crate::runtime::lenient::opt_i64"),
+                (Ty::F64, false) => Some("crate::runtime::lenient::opt_f64"),
+                _ => None,
+            };
+            if let Some(path) = lenient {
+                serde.push(quote!(deserialize_with = #path));
+            }
+        }
+        let serde = if serde.is_empty() { quote!() } else { quote!(#[serde(#(#serde),*)]) };
+        quote! {
+            #docs
+            #serde
+            pub #field_name: #ty,
+        }
+    });
+    let extra = ident(&s.extra_field);
+    let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list));
+    quote! {
+        #docs
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
+        pub struct #name {
+            #(#fields)*
+            /// Fields Halo sent that the spec does not describe, sent back unchanged.
+            #[serde(flatten)]
+            pub #extra: serde_json::Map<String, serde_json::Value>,
+        }
+        #list_impl
+    }
+}
+
+fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let item = ident(&api.ty(list.item).rust_name);
+    let items = ident(&s.fields[list.items_field].rust_name);
+    let record_count = match list.record_count_field.map(|index| &s.fields[index]) {
+        Some(field) if matches!(field.ty, Ty::I32 | Ty::I64) => {
+            let count = ident(&field.rust_name);
+            if field.optional {
+                quote!(self.#count.and_then(|count| u64::try_from(count).ok()))
+            } else {
+                quote!(u64::try_from(self.#count).ok())
+            }
+        }
+        _ => quote!(None),
+    };
+    quote! {
+        impl crate::runtime::ListPage for #name {
+            type Item = #item;
+            fn from_items(items: Vec<#item>) -> Self {
+                Self { #items: items, ..Self::default() }
+            }
+            fn record_count(&self) -> Option<u64> {
+                #record_count
+            }
+            fn items(&self) -> &[#item] {
+                &self.#items
+            }
+            fn into_items(self) -> Vec<#item> {
+                self.#items
+            }
+        }
+    }
+}
+
+fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
+    let docs = type_docs(def);
+    let name = ident(&def.rust_name);
+    let unknown = ident(&e.unknown_variant);
+    let variants = e.variants.iter().enumerate().map(|(index, variant)| {
+        let variant_name = ident(&variant.rust_name);
+        let doc = match &variant.value {
+            EnumValue::String(text) => format!(" `{text}`."),
+            EnumValue::Integer(n) => format!(" `{n}`."),
+        };
+        let default = if index == 0 { quote!(#[default]) } else { quote!() };
+        quote! {
+            #[doc = #doc]
+            #default
+            #variant_name,
+        }
+    });
+    let (wire_ty, as_fn, as_doc, serialize) = match e.repr {
+        EnumRepr::String => (quote!(String), quote!(as_str), " The value as sent on the wire.", quote!(serialize_str(self.as_str()))),
+        EnumRepr::Integer => (quote!(i64), quote!(as_i64), " The value as sent on the wire.", quote!(serialize_i64(self.as_i64()))),
+    };
+    let to_wire = e.variants.iter().map(|variant| {
+        let variant_name = ident(&variant.rust_name);
+        match &variant.value {
+            EnumValue::String(text) => quote!(Self::#variant_name => #text,),
+            EnumValue::Integer(n) => quote!(Self::#variant_name => #n,),
+        }
+    });
+    let from_wire = e.variants.iter().map(|variant| {
+        let variant_name = ident(&variant.rust_name);
+        match &variant.value {
+            EnumValue::String(text) => quote!(#text => Self::#variant_name,),
+            EnumValue::Integer(n) => quote!(#n => Self::#variant_name,),
+        }
+    });
+    let (return_ty, unknown_arm, match_on) = match e.repr {
+        EnumRepr::String => (quote!(&str), quote!(Self::#unknown(value) => value,), quote!(value.as_str())),
+        EnumRepr::Integer => (quote!(i64), quote!(Self::#unknown(value) => *value,), quote!(value)),
+    };
+    let derive_default = if e.variants.is_empty() { quote!() } else { quote!(Default,) };
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
+        pub enum #name {
+            #(#variants)*
+            /// A value the spec does not list, kept as sent.
+            #unknown(#wire_ty),
+        }
+        impl #name {
+            #[doc = #as_doc]
+            pub fn #as_fn(&self) -> #return_ty {
+                match self {
+                    #(#to_wire)*
+                    #unknown_arm
+                }
+            }
+        }
+        impl From<#wire_ty> for #name {
+            fn from(value: #wire_ty) -> Self {
+                match #match_on {
+                    #(#from_wire)*
+                    _ => Self::#unknown(value),
+                }
+            }
+        }
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.#serialize
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <#wire_ty as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Resources: one module per resource with its accessor (`client.agents()`) and one request builder per operation.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{Output, doc_attrs, ident, param_field_ty, ty_tokens};
+use crate::ir::*;
+
+pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
+    api.resources.iter().map(|resource| (format!("src/{}.rs", resource.module), Output::Rust(resource_file(api, resource)))).collect()
+}
+
+fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
+    let module_doc = format!(" The {} resource: `client.{}()`.", resource.tag, resource.module);
+    let accessor = ident(&resource.module);
+    let type_name = ident(&resource.type_name);
+    let mut docs = resource.docs.clone();
+    if docs.is_empty() {
+        docs.push(format!("The {} resource.", resource.tag));
+    }
+    if let Some(halo) = &resource.halo_name {
+        docs.push(String::new());
+        docs.push(format!("Halo's internal name for this resource is `{halo}`."));
+    }
+    let type_docs = doc_attrs(&docs);
+    let accessor_doc = format!(" The {} resource.", resource.tag);
+    let methods = resource.operations.iter().map(|op| accessor_method(api, op));
+    let builders = resource.operations.iter().map(|op| builder(api, resource, op));
+    let uses_models = resource.operations.iter().any(|op| op.body.is_some() || !matches!(op.response, Response::Empty | Response::Bytes));
+    let models_import = if uses_models { quote!(use crate::models;) } else { quote!() };
+    quote! {
+        #![doc = #module_doc]
+        use reqwest::Method;
+        #models_import
+        use crate::runtime::{Client, Request, Result};
+        impl Client {
+            #[doc = #accessor_doc]
+            pub fn #accessor(&self) -> #type_name<'_> {
+                #type_name { client: self }
+            }
+        }
+        #type_docs
+        #[derive(Debug, Clone, Copy)]
+        pub struct #type_name<'a> {
+            client: &'a Client,
+        }
+        impl<'a> #type_name<'a> {
+            #(#methods)*
+        }
+        #(#builders)*
+    }
+}
+
+fn models_path() -> TokenStream {
+    quote!(models::)
+}
+
+fn http_line(op: &Operation) -> String {
+    let method = match op.http_method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+    };
+    format!("`{method} {}`", op.path)
+}
+
+fn op_docs(op: &Operation) -> Vec<String> {
+    let mut lines = op.docs.clone();
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(http_line(op));
+    lines
+}
+
+/// Positional arguments of the accessor method: path parameters, then the body.
+fn arguments(api: &Api, op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    for param in &op.path_params {
+        let name = ident(&param.rust_name);
+        match param.ty {
+            ParamTy::String | ParamTy::DateTime => {
+                params.push(quote!(#name: impl Into<String>));
+                inits.push(quote!(#name: #name.into()));
+            }
+            ty => {
+                let ty = param_field_ty(ty);
+                params.push(quote!(#name: #ty));
+                inits.push(quote!(#name));
+            }
+        }
+    }
+    if let Some(body) = &op.body {
+        let ty = ty_tokens(api, &body.ty, &models_path());
+        if body.array {
+            params.push(quote!(items: impl IntoIterator<Item = #ty>));
+            inits.push(quote!(body: items.into_iter().collect()));
+        } else {
+            params.push(quote!(body: #ty));
+            inits.push(quote!(body));
+        }
+    }
+    (params, inits)
+}
+
+fn accessor_method(api: &Api, op: &Operation) -> TokenStream {
+    let docs = doc_attrs(&op_docs(op));
+    let method = ident(&op.method_name);
+    let builder = ident(&op.builder_name);
+    let (params, inits) = arguments(api, op);
+    let query_inits = op.query_params.iter().map(|param| {
+        let name = ident(&param.rust_name);
+        quote!(#name: None,)
+    });
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    quote! {
+        #docs
+        #deprecated
+        pub fn #method(&self, #(#params),*) -> #builder<'a> {
+            #builder {
+                client: self.client,
+                #(#inits,)*
+                #(#query_inits)*
+            }
+        }
+    }
+}
+
+fn response_ty(api: &Api, op: &Operation) -> TokenStream {
+    match &op.response {
+        Response::Empty => quote!(()),
+        Response::Bytes => quote!(Vec<u8>),
+        Response::Json(ty) => ty_tokens(api, ty, &models_path()),
+        Response::List { wrapper, .. } => ty_tokens(api, &Ty::Named(*wrapper), &models_path()),
+        Response::Saved(ty) => {
+            let ty = ty_tokens(api, ty, &models_path());
+            quote!(Vec<#ty>)
+        }
+    }
+}
+
+fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
+    let name = ident(&op.builder_name);
+    let mut docs = op_docs(op);
+    docs.push(String::new());
+    docs.push(format!("Made by [`{}::{}`]; set parameters, then call `send()`.", resource.type_name, crate::names::unraw(&op.method_name)));
+    let docs = doc_attrs(&docs);
+    let mut fields = vec![quote!(client: &'a Client,)];
+    for param in &op.path_params {
+        let field = ident(&param.rust_name);
+        let ty = param_field_ty(param.ty);
+        fields.push(quote!(#field: #ty,));
+    }
+    if let Some(body) = &op.body {
+        let mut ty = ty_tokens(api, &body.ty, &models_path());
+        if body.array {
+            ty = quote!(Vec<#ty>);
+        }
+        fields.push(quote!(body: #ty,));
+    }
+    for param in &op.query_params {
+        let field = ident(&param.rust_name);
+        let ty = param_field_ty(param.ty);
+        fields.push(quote!(#field: Option<#ty>,));
+    }
+    let setters = op.query_params.iter().map(setter);
+    let request = request_fn(op);
+    let send = send_fn(api, op);
+    let paging = paging_fns(api, op);
+    quote! {
+        #docs
+        #[derive(Debug, Clone)]
+        #[must_use = "a request does nothing until it is sent"]
+        pub struct #name<'a> {
+            #(#fields)*
+        }
+        impl<'a> #name<'a> {
+            #(#setters)*
+            fn request(&self) -> Request {
+                #request
+            }
+            #send
+            #paging
+        }
+    }
+}
+
+fn setter(param: &Param) -> TokenStream {
+    let mut lines = param.docs.clone();
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(format!("Query parameter `{}`{}.", param.wire_name, if param.required { " (required)" } else { "" }));
+    let docs = doc_attrs(&lines);
+    let name = ident(&param.rust_name);
+    let (arg, value) = match param.ty {
+        ParamTy::Bool => (quote!(value: bool), quote!(value)),
+        ParamTy::I32 => (quote!(value: i32), quote!(value)),
+        ParamTy::I64 => (quote!(value: i64), quote!(value)),
+        ParamTy::F64 => (quote!(value: f64), quote!(value)),
+        ParamTy::String | ParamTy::DateTime => (quote!(value: impl Into<String>), quote!(value.into())),
+        ParamTy::ListI32 => (quote!(values: impl IntoIterator<Item = i32>), quote!(values.into_iter().collect())),
+        ParamTy::ListI64 => (quote!(values: impl IntoIterator<Item = i64>), quote!(values.into_iter().collect())),
+        ParamTy::ListString => (
+            quote!(values: impl IntoIterator<Item = impl Into<String>>),
+            quote!(values.into_iter().map(Into::into).collect()),
+        ),
+    };
+    quote! {
+        #docs
+        pub fn #name(mut self, #arg) -> Self {
+            self.#name = Some(#value);
+            self
+        }
+    }
+}
+
+fn request_fn(op: &Operation) -> TokenStream {
+    let method = match op.http_method {
+        HttpMethod::Get => quote!(GET),
+        HttpMethod::Post => quote!(POST),
+        HttpMethod::Put => quote!(PUT),
+        HttpMethod::Patch => quote!(PATCH),
+        HttpMethod::Delete => quote!(DELETE),
+    };
+    let path = if op.path_params.is_empty() {
+        let path = &op.path;
+        quote!(#path)
+    } else {
+        // `{name}` → `{}`; the arguments are percent-encoded path segments, in template order.
+        let mut format = String::new();
+        let mut rest = op.path.as_str();
+        while let Some(start) = rest.find('{') {
+            format.push_str(&rest[..start]);
+            format.push_str("{}");
+            rest = &rest[start + rest[start..].find('}').expect("validated template") + 1..];
+        }
+        format.push_str(rest);
+        let args = op.path_params.iter().map(|param| {
+            let name = ident(&param.rust_name);
+            quote!(crate::runtime::path_segment(&self.#name))
+        });
+        quote!(format!(#format, #(#args),*))
+    };
+    let queries = op.query_params.iter().map(|param| {
+        let wire = &param.wire_name;
+        let name = ident(&param.rust_name);
+        quote!(request.query(#wire, self.#name.as_ref());)
+    });
+    if op.query_params.is_empty() {
+        quote!(Request::new(Method::#method, #path))
+    } else {
+        quote! {
+            let mut request = Request::new(Method::#method, #path);
+            #(#queries)*
+            request
+        }
+    }
+}
+
+fn send_fn(api: &Api, op: &Operation) -> TokenStream {
+    let response = response_ty(api, op);
+    let call = match &op.response {
+        Response::Empty => quote!(send_empty),
+        Response::Bytes => quote!(send_bytes),
+        Response::Json(_) => quote!(send_json),
+        Response::List { .. } => quote!(send_list),
+        Response::Saved(_) => quote!(send_saved),
+    };
+    let checks = op.upsert.as_ref().map(|upsert| upsert_checks(api, op, upsert));
+    let body = op.body.as_ref().map(|_| quote!(request.json_body(&self.body)?;));
+    let (bind, request) = if body.is_some() { (quote!(let mut request = self.request();), quote!(request)) } else { (quote!(), quote!(self.request())) };
+    quote! {
+        /// Sends the request.
+        pub async fn send(self) -> Result<#response> {
+            #checks
+            #bind
+            #body
+            self.client.#call(#request).await
+        }
+    }
+}
+
+/// Halo's POST creates when an item has no id and updates when it has one: refuse the other case before sending,
+/// so a forgotten id cannot create a duplicate.
+fn upsert_checks(api: &Api, op: &Operation, upsert: &Upsert) -> TokenStream {
+    let id = ident(&upsert.id_field);
+    let optional = match &op.body {
+        Some(Body { ty: Ty::Named(item), .. }) => match &api.ty(*item).kind {
+            TypeKind::Struct(s) => s.fields.iter().find(|f| f.rust_name == upsert.id_field).is_some_and(|f| f.optional),
+            _ => true,
+        },
+        _ => true,
+    };
+    let has_id = if optional { quote!(item.#id.is_some_and(|id| id > 0)) } else { quote!(item.#id > 0) };
+    let verb = crate::names::unraw(&op.method_name);
+    let empty = format!("{verb}: no items to send");
+    let (condition, message) = match upsert.role {
+        UpsertRole::Create => (has_id, format!("{verb}: item {{index}} already has an id; Halo would update that record, use `update`")),
+        UpsertRole::Update => (quote!(!(#has_id)), format!("{verb}: item {{index}} has no id; Halo would create a new record, use `create`")),
+    };
+    quote! {
+        if self.body.is_empty() {
+            return Err(crate::runtime::Error::invalid_request(#empty));
+        }
+        if let Some(index) = self.body.iter().position(|item| #condition) {
+            return Err(crate::runtime::Error::invalid_request(format!(#message)));
+        }
+    }
+}
+
+fn paging_fns(api: &Api, op: &Operation) -> TokenStream {
+    let Response::List { wrapper, item, paged: true } = &op.response else { return quote!() };
+    let wrapper = ty_tokens(api, &Ty::Named(*wrapper), &models_path());
+    let item = ty_tokens(api, &Ty::Named(*item), &models_path());
+    quote! {
+        /// Pages through every result: `pageinate=true`, `page_no` from 1, `page_size` up to Halo's cap of 100.
+        pub fn pages(self) -> crate::runtime::Pages<'a, #wrapper> {
+            crate::runtime::Pages::new(self.client, self.request())
+        }
+        /// Every result as a stream, fetching pages as needed.
+        pub fn stream(self) -> crate::runtime::ItemStream<'a, #item> {
+            self.pages().items()
+        }
+        /// Every result, all pages collected.
+        pub async fn all(self) -> Result<Vec<#item>> {
+            self.pages().all().await
+        }
+    }
+}

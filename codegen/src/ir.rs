@@ -1,0 +1,320 @@
+//! The IR: everything the emitters need, named, typed and sorted. Types only; `lower` builds it.
+//!
+//! Emitters see nothing but this module's types (never `openapiv3`), so what the output looks like is decided
+//! here and in `lower`, in one place, and can be snapshot-tested before any tokens change.
+
+use std::collections::BTreeMap;
+
+/// The whole API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// `info.title` of the spec.
+    pub title: String,
+    /// `info.version` of the spec.
+    pub version: String,
+    /// The spec file the crate was generated from, for headers and docs (`spec/halopsa.json`).
+    pub source: String,
+    /// Resources (one module and one cargo feature each), sorted by module name.
+    pub resources: Vec<Resource>,
+    /// Every named type, in an arena keyed by ID; IDs are assigned in sorted order of schema name.
+    pub types: BTreeMap<TypeId, TypeDef>,
+}
+
+/// The ID of a type in [`Api::types`]. Given to every schema before any is converted, so forward and recursive
+/// references just work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(pub usize);
+
+/// Where a type is defined: with the one resource that uses it, or in the shared models module.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Owner {
+    /// Used by exactly one resource: defined in `models/<module>.rs`, compiled with that resource's feature.
+    Resource(String),
+    /// Used by several resources, or by none: defined in `models/shared.rs`, always compiled.
+    Shared,
+}
+
+/// A named type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDef {
+    /// The Rust name, unique among models.
+    pub rust_name: String,
+    /// The schema's key in `components/schemas`, or a synthesized name for inline schemas.
+    pub wire_name: String,
+    /// Halo's internal name (`x-halo-name`), if the spec records one.
+    pub halo_name: Option<String>,
+    /// Doc lines.
+    pub docs: Vec<String>,
+    /// Where it is defined.
+    pub owner: Owner,
+    /// What it is.
+    pub kind: TypeKind,
+}
+
+/// The shape of a named type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeKind {
+    /// A struct with named fields and a flattened map of unknown fields.
+    Struct(Struct),
+    /// An enum with an `Unknown` fallback.
+    Enum(Enum),
+    /// A named alias of another type (`type Agents = Vec<Agent>`).
+    Alias(Ty),
+}
+
+/// A struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Struct {
+    /// Fields in document order (the order Halo serialises them).
+    pub fields: Vec<Field>,
+    /// The Rust name of the flattened map that keeps unknown fields.
+    pub extra_field: String,
+    /// Set when this struct is a list wrapper (`x-halo-list-key`).
+    pub list: Option<ListWrapper>,
+}
+
+/// How a list wrapper holds its page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListWrapper {
+    /// Index into `fields` of the items array.
+    pub items_field: usize,
+    /// Index into `fields` of `record_count`, if present.
+    pub record_count_field: Option<usize>,
+    /// The item type.
+    pub item: TypeId,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The Rust name.
+    pub rust_name: String,
+    /// The JSON name.
+    pub wire_name: String,
+    /// Doc lines.
+    pub docs: Vec<String>,
+    /// The type, without the `Option` (see `optional`).
+    pub ty: Ty,
+    /// `Option<ty>`, omitted from the JSON when `None`.
+    pub optional: bool,
+    /// Whether the value is boxed (the field is on a reference cycle).
+    pub boxed: bool,
+}
+
+/// An enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enum {
+    /// Whether values are strings or integers on the wire.
+    pub repr: EnumRepr,
+    /// The known values, in document order.
+    pub variants: Vec<Variant>,
+    /// The Rust name of the fallback variant that keeps unknown values.
+    pub unknown_variant: String,
+}
+
+/// The wire representation of an enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnumRepr {
+    /// JSON strings.
+    String,
+    /// JSON integers.
+    Integer,
+}
+
+/// One enum value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// The Rust name.
+    pub rust_name: String,
+    /// The value on the wire.
+    pub value: EnumValue,
+}
+
+/// An enum value on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnumValue {
+    /// A string value.
+    String(String),
+    /// An integer value.
+    Integer(i64),
+}
+
+/// A type reference.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f64`.
+    F64,
+    /// `String` (also date-times, UUIDs and other formats Halo serialises inconsistently).
+    String,
+    /// Raw bytes (`format: binary`).
+    Bytes,
+    /// Any JSON value.
+    Json,
+    /// A named type.
+    Named(TypeId),
+    /// `Vec<T>`.
+    Vec(Box<Ty>),
+    /// `BTreeMap<String, T>`.
+    Map(Box<Ty>),
+}
+
+/// A resource: a tag of the spec, a module of the crate, an accessor on the client, a cargo feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The tag as written in the spec (`Agents`).
+    pub tag: String,
+    /// Halo's internal tag (`Uname`), if recorded.
+    pub halo_name: Option<String>,
+    /// Module, accessor method and cargo feature name (`agents`).
+    pub module: String,
+    /// The accessor struct (`Agents`).
+    pub type_name: String,
+    /// Doc lines (from the tag's description).
+    pub docs: Vec<String>,
+    /// Operations sorted by method name.
+    pub operations: Vec<Operation>,
+}
+
+/// One method on a resource accessor and its request builder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The spec's operationId.
+    pub operation_id: String,
+    /// The method on the accessor (`list`).
+    pub method_name: String,
+    /// The builder struct (`ListAgents`).
+    pub builder_name: String,
+    /// The HTTP method.
+    pub http_method: HttpMethod,
+    /// The path template as in the spec (`/Agent/{id}`).
+    pub path: String,
+    /// Summary line, then description lines.
+    pub docs: Vec<String>,
+    /// Whether the spec marks it deprecated.
+    pub deprecated: bool,
+    /// Path parameters in template order: positional arguments of the method.
+    pub path_params: Vec<Param>,
+    /// Query parameters sorted by wire name: one setter each.
+    pub query_params: Vec<Param>,
+    /// The JSON request body, if any.
+    pub body: Option<Body>,
+    /// What the response decodes to.
+    pub response: Response,
+    /// Set on the two methods that split Halo's create-or-update POST.
+    pub upsert: Option<Upsert>,
+}
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HttpMethod {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+}
+
+/// A path or query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The Rust name (setter or argument).
+    pub rust_name: String,
+    /// The name on the wire.
+    pub wire_name: String,
+    /// Doc lines.
+    pub docs: Vec<String>,
+    /// The value type.
+    pub ty: ParamTy,
+    /// Whether the spec requires it.
+    pub required: bool,
+}
+
+/// The value type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamTy {
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f64`.
+    F64,
+    /// A string (`impl Into<String>` in setters).
+    String,
+    /// A date-time string, sent as given.
+    DateTime,
+    /// A comma-separated list of integers.
+    ListI32,
+    /// A comma-separated list of 64-bit integers.
+    ListI64,
+    /// A comma-separated list of strings.
+    ListString,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    /// The body type. For array bodies, the item type (see `array`).
+    pub ty: Ty,
+    /// Whether the body is a JSON array of `ty` (Halo's create/update POSTs).
+    pub array: bool,
+}
+
+/// What a response decodes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Response {
+    /// No content: `()`.
+    Empty,
+    /// A JSON value of this type.
+    Json(Ty),
+    /// A list: the wrapper `{"record_count", "<key>": [...]}` or a bare array, decoded into the wrapper type.
+    List {
+        /// The wrapper type.
+        wrapper: TypeId,
+        /// The item type.
+        item: TypeId,
+        /// Whether the operation pages (`pageinate`, `page_no`, `page_size`).
+        paged: bool,
+    },
+    /// Halo's create-or-update answer: one saved record or an array of them, always a `Vec` of this type.
+    Saved(Ty),
+    /// Raw bytes (images).
+    Bytes,
+}
+
+/// Which half of Halo's create-or-update POST a method is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upsert {
+    /// `create` refuses items with an id; `update` refuses items without one.
+    pub role: UpsertRole,
+    /// The Rust name of the id field of the item type.
+    pub id_field: String,
+}
+
+/// See [`Upsert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertRole {
+    /// Create new records.
+    Create,
+    /// Update existing records.
+    Update,
+}
+
+impl Api {
+    /// The type with this ID. IDs only come from this `Api`, so the lookup cannot fail.
+    pub fn ty(&self, id: TypeId) -> &TypeDef {
+        &self.types[&id]
+    }
+}

@@ -1,0 +1,67 @@
+//! The HaloPSA client generator: curated OpenAPI spec text in, the files of the `halopsa` crate out.
+//!
+//! Pure: no file system, no environment, no network (`xtask` does the writing). The stages, in order:
+//! parse (`spec`) → validate (`validate`) → lower to the IR (`lower`, `names`, `docs`) → emit tokens (`emit`) →
+//! format (`fmt`). Errors are collected per stage and reported all at once, each with its JSON pointer.
+
+pub mod diagnostics;
+mod docs;
+mod emit;
+pub mod ir;
+mod lower;
+mod names;
+mod spec;
+mod syntax;
+mod validate;
+mod fmt;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use emit::RUNTIME_FILES;
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Path relative to the crate root, with `/` separators (`src/agents.rs`).
+    pub path: String,
+    /// The whole file.
+    pub contents: String,
+}
+
+/// What to generate from.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    /// The spec text (OpenAPI 3.0 JSON).
+    pub spec: &'a str,
+    /// How headers and docs name the spec (`spec/halopsa.json`).
+    pub spec_name: &'a str,
+    /// The API changelog copied into the crate as `CHANGELOG.md`, if any.
+    pub changelog: Option<&'a str>,
+}
+
+/// Generates every file of the crate, or every error in the spec.
+pub fn generate(input: &Input<'_>) -> Result<Vec<GeneratedFile>, Diagnostics> {
+    let api = lower_spec(input.spec, input.spec_name)?;
+    let mut files: Vec<GeneratedFile> = emit::files(&api)
+        .into_iter()
+        .map(|(path, output)| {
+            let contents = match output {
+                emit::Output::Rust(tokens) => fmt::rust(&path, tokens, input.spec_name),
+                emit::Output::Verbatim { text, origin } => fmt::verbatim(text, &origin),
+                emit::Output::Text(text) => text,
+            };
+            GeneratedFile { path, contents }
+        })
+        .collect();
+    if let Some(changelog) = input.changelog {
+        files.push(GeneratedFile { path: "CHANGELOG.md".to_owned(), contents: changelog.replace("\r\n", "\n") });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Parses, validates and lowers a spec: the IR the emitters would see (snapshot it to review naming decisions).
+pub fn lower_spec(spec_text: &str, spec_name: &str) -> Result<ir::Api, Diagnostics> {
+    let spec = spec::parse(spec_text)?;
+    validate::validate(&spec).propagate()?;
+    Ok(lower::lower(&spec, spec_name))
+}

@@ -1,0 +1,714 @@
+//! Lower: the validated spec → the IR. Resolves `$ref`s through an arena, assigns every name, boxes recursive
+//! fields, decides which module owns each type, and sorts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::{
+    AdditionalProperties, IntegerFormat, OpenAPI, Operation as SpecOperation, Parameter, ParameterSchemaOrContent, ReferenceOr,
+    Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
+};
+
+use crate::docs;
+use crate::ir::*;
+use crate::names::{self, Namespace};
+use crate::spec::Spec;
+use crate::syntax;
+
+/// Methods and fields every request builder defines: setters must not take these names.
+const BUILDER_RESERVED: &[&str] = &["all", "body", "client", "new", "pages", "request", "send", "stream"];
+/// Names every resource module imports or defines besides its builders.
+const MODULE_RESERVED: &[&str] = &["Client", "Error", "ItemStream", "Method", "Pages", "Request", "Result", "models"];
+/// Modules of the crate that resource modules must not shadow.
+const CRATE_MODULES: &[&str] = &["models", "runtime", "shared"];
+/// Prelude and std names a model must not shadow inside the models modules.
+const MODEL_RESERVED: &[&str] = &[
+    "Box", "Clone", "Copy", "Debug", "Default", "Eq", "Err", "From", "Hash", "Into", "None", "Ok", "Option",
+    "PartialEq", "Result", "Self", "Send", "Sized", "Some", "String", "Sync", "ToOwned", "ToString", "Vec",
+];
+/// Methods of the runtime's `Client`: resource accessors must not take these names.
+const CLIENT_METHODS: &[&str] = &[
+    "builder", "send_bytes", "send_empty", "send_json", "send_list", "send_saved", "api_url", "token_url",
+];
+
+/// Lowers a validated spec. `source` names the spec file in docs and headers.
+pub fn lower(spec: &Spec, source: &str) -> Api {
+    let model = &spec.model;
+    let mut lowerer = Lowerer { model, types: BTreeMap::new(), ids: BTreeMap::new(), names: Namespace::new(MODEL_RESERVED) };
+    lowerer.declare_components();
+    lowerer.convert_components();
+    let mut resources = lowerer.resources();
+    let mut types = lowerer.types;
+    box_cycles(&mut types);
+    assign_owners(&mut types, &resources);
+    resources.sort_by(|a, b| a.module.cmp(&b.module));
+    Api {
+        title: model.info.title.clone(),
+        version: model.info.version.clone(),
+        source: source.to_owned(),
+        resources,
+        types,
+    }
+}
+
+struct Lowerer<'s> {
+    model: &'s OpenAPI,
+    types: BTreeMap<TypeId, TypeDef>,
+    /// Component schema name → its ID.
+    ids: BTreeMap<String, TypeId>,
+    /// The models namespace: every type name.
+    names: Namespace,
+}
+
+impl<'s> Lowerer<'s> {
+    /// Gives every component schema an ID and a name before any is converted, in sorted order of schema name.
+    fn declare_components(&mut self) {
+        let Some(components) = &self.model.components else { return };
+        let mut schema_names: Vec<&String> = components.schemas.keys().collect();
+        schema_names.sort();
+        let wanted: Vec<(&str, String)> = schema_names.iter().map(|name| (name.as_str(), names::camel(name))).collect();
+        let rust_names = self.names.assign(&wanted);
+        for (name, rust_name) in schema_names.into_iter().zip(rust_names) {
+            let id = TypeId(self.types.len());
+            self.ids.insert(name.clone(), id);
+            let placeholder = TypeDef {
+                rust_name,
+                wire_name: name.clone(),
+                halo_name: None,
+                docs: Vec::new(),
+                owner: Owner::Shared,
+                kind: TypeKind::Alias(Ty::Json),
+            };
+            self.types.insert(id, placeholder);
+        }
+    }
+
+    fn convert_components(&mut self) {
+        let Some(components) = &self.model.components else { return };
+        let declared: Vec<(String, TypeId)> = self.ids.iter().map(|(name, id)| (name.clone(), *id)).collect();
+        for (name, id) in declared {
+            let schema = match &components.schemas[&name] {
+                ReferenceOr::Item(schema) => schema,
+                ReferenceOr::Reference { reference } => {
+                    let target = self.named(reference);
+                    self.types.get_mut(&id).expect("declared").kind = TypeKind::Alias(target);
+                    continue;
+                }
+            };
+            let rust_name = self.types[&id].rust_name.clone();
+            let kind = self.kind(schema, &rust_name);
+            let def = self.types.get_mut(&id).expect("declared");
+            def.kind = kind;
+            def.docs = schema_docs(schema);
+            def.halo_name = extension_str(&schema.schema_data.extensions, syntax::HALO_NAME);
+        }
+    }
+
+    /// A new named type for an inline schema (an inline enum or object), named after where it appears.
+    fn inline_type(&mut self, schema: &Schema, name_hint: &str) -> TypeId {
+        let rust_name = self.names.claim(&names::camel(name_hint));
+        let id = TypeId(self.types.len());
+        let placeholder = TypeDef {
+            rust_name: rust_name.clone(),
+            wire_name: name_hint.to_owned(),
+            halo_name: None,
+            docs: schema_docs(schema),
+            owner: Owner::Shared,
+            kind: TypeKind::Alias(Ty::Json),
+        };
+        self.types.insert(id, placeholder);
+        let kind = self.kind(schema, &rust_name);
+        self.types.get_mut(&id).expect("just inserted").kind = kind;
+        id
+    }
+
+    fn kind(&mut self, schema: &Schema, rust_name: &str) -> TypeKind {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) if !object.properties.is_empty() => {
+                TypeKind::Struct(self.structure(schema, object.properties.iter(), &object.required, rust_name))
+            }
+            SchemaKind::Any(any) if !any.properties.is_empty() => {
+                TypeKind::Struct(self.structure(schema, any.properties.iter(), &any.required, rust_name))
+            }
+            SchemaKind::Type(Type::String(string)) if !string.enumeration.is_empty() => {
+                let values = string.enumeration.iter().flatten().map(|v| EnumValue::String(v.clone())).collect();
+                TypeKind::Enum(enumeration(EnumRepr::String, values, &schema.schema_data.extensions))
+            }
+            SchemaKind::Type(Type::Integer(integer)) if !integer.enumeration.is_empty() => {
+                let values = integer.enumeration.iter().flatten().map(|v| EnumValue::Integer(*v)).collect();
+                TypeKind::Enum(enumeration(EnumRepr::Integer, values, &schema.schema_data.extensions))
+            }
+            _ => TypeKind::Alias(self.ty(schema, rust_name)),
+        }
+    }
+
+    fn structure<'p>(
+        &mut self,
+        schema: &Schema,
+        properties: impl Iterator<Item = (&'p String, &'p ReferenceOr<Box<Schema>>)>,
+        required: &[String],
+        rust_name: &str,
+    ) -> Struct {
+        let properties: Vec<(&String, &ReferenceOr<Box<Schema>>)> = properties.collect();
+        let wanted: Vec<(&str, String)> = properties.iter().map(|(wire, _)| (wire.as_str(), names::snake(wire))).collect();
+        let mut namespace = Namespace::new(&[]);
+        let field_names = namespace.assign(&wanted);
+        let extra_field = namespace.claim("extra");
+        let list_key = extension_str(&schema.schema_data.extensions, syntax::LIST_KEY);
+        let mut fields = Vec::new();
+        for ((wire, property), rust) in properties.into_iter().zip(field_names) {
+            let hint = format!("{rust_name}_{wire}");
+            let (ty, nullable, docs) = match property {
+                ReferenceOr::Reference { reference } => (self.named(reference), false, Vec::new()),
+                ReferenceOr::Item(property) => {
+                    (self.ty(property, &hint), property.schema_data.nullable, schema_docs(property))
+                }
+            };
+            let is_list_items = list_key.as_deref() == Some(wire.as_str());
+            let optional = !is_list_items && (nullable || !required.contains(wire));
+            fields.push(Field { rust_name: rust, wire_name: wire.clone(), docs, ty, optional, boxed: false });
+        }
+        let list = list_key.map(|key| {
+            let items_field = fields.iter().position(|f| f.wire_name == key).expect("validated: list key is a property");
+            let item = match &fields[items_field].ty {
+                Ty::Vec(item) => match item.as_ref() {
+                    Ty::Named(id) => *id,
+                    _ => unreachable!("validated: list items are a named schema"),
+                },
+                _ => unreachable!("validated: list key is an array"),
+            };
+            let record_count_field = fields.iter().position(|f| f.wire_name == "record_count");
+            ListWrapper { items_field, record_count_field, item }
+        });
+        Struct { fields, extra_field, list }
+    }
+
+    /// The type of a schema used in a field, an item or a body; inline enums and objects become named types.
+    fn ty(&mut self, schema: &Schema, name_hint: &str) -> Ty {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Boolean(_)) => Ty::Bool,
+            SchemaKind::Type(Type::Integer(integer)) if integer.enumeration.is_empty() => match integer.format {
+                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => Ty::I32,
+                _ => Ty::I64,
+            },
+            SchemaKind::Type(Type::Number(_)) => Ty::F64,
+            SchemaKind::Type(Type::String(string)) if string.enumeration.is_empty() => match string.format {
+                VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => Ty::Bytes,
+                _ => Ty::String,
+            },
+            SchemaKind::Type(Type::Array(array)) => {
+                let items = array.items.as_ref().expect("validated: arrays have items");
+                Ty::Vec(Box::new(self.boxed_ty(items, &format!("{name_hint}_item"))))
+            }
+            SchemaKind::Type(Type::Object(object)) if object.properties.is_empty() => {
+                match &object.additional_properties {
+                    Some(AdditionalProperties::Schema(values)) => {
+                        let values = match values.as_ref() {
+                            ReferenceOr::Reference { reference } => self.named(reference),
+                            ReferenceOr::Item(values) => self.ty(values, &format!("{name_hint}_value")),
+                        };
+                        Ty::Map(Box::new(values))
+                    }
+                    _ => Ty::Json,
+                }
+            }
+            SchemaKind::Any(any) if any.properties.is_empty() => match &any.items {
+                Some(items) => Ty::Vec(Box::new(self.boxed_ty(items, &format!("{name_hint}_item")))),
+                None => Ty::Json,
+            },
+            _ => Ty::Named(self.inline_type(schema, name_hint)),
+        }
+    }
+
+    fn boxed_ty(&mut self, schema: &ReferenceOr<Box<Schema>>, name_hint: &str) -> Ty {
+        match schema {
+            ReferenceOr::Reference { reference } => self.named(reference),
+            ReferenceOr::Item(schema) => self.ty(schema, name_hint),
+        }
+    }
+
+    fn ref_or_ty(&mut self, schema: &ReferenceOr<Schema>, name_hint: &str) -> Ty {
+        match schema {
+            ReferenceOr::Reference { reference } => self.named(reference),
+            ReferenceOr::Item(schema) => self.ty(schema, name_hint),
+        }
+    }
+
+    fn named(&self, reference: &str) -> Ty {
+        let name = syntax::schema_ref_name(reference).expect("validated: schema refs point into components");
+        Ty::Named(self.ids[name])
+    }
+
+    fn resources(&mut self) -> Vec<Resource> {
+        let model = self.model;
+        let tag_info: BTreeMap<&str, &openapiv3::Tag> = model.tags.iter().map(|tag| (tag.name.as_str(), tag)).collect();
+        let mut by_tag: BTreeMap<String, Vec<(&str, &str, &SpecOperation, &[ReferenceOr<Parameter>])>> = BTreeMap::new();
+        for (path, item) in &model.paths.paths {
+            let ReferenceOr::Item(item) = item else { unreachable!("validated: no path item refs") };
+            for (method, operation) in syntax::operations(item) {
+                let tag = operation.tags.first().expect("validated: every operation has a tag").clone();
+                by_tag.entry(tag).or_default().push((path.as_str(), method, operation, &item.parameters));
+            }
+        }
+        let mut modules = Namespace::new(CRATE_MODULES);
+        let mut accessors = Namespace::new(CLIENT_METHODS);
+        let tags: Vec<&String> = by_tag.keys().collect();
+        let module_names = modules.assign(&tags.iter().map(|tag| (tag.as_str(), names::snake(tag))).collect::<Vec<_>>());
+        let mut resources = Vec::new();
+        for (tag, module) in by_tag.keys().cloned().collect::<Vec<_>>().into_iter().zip(module_names) {
+            let module = accessors.claim(&module);
+            let mut module_namespace = Namespace::new(MODULE_RESERVED);
+            let type_name = module_namespace.claim(&names::camel(&tag));
+            let info = tag_info.get(tag.as_str());
+            let mut operations = Vec::new();
+            let mut methods = Namespace::new(&[]);
+            let mut ops = by_tag.remove(&tag).unwrap_or_default();
+            // Sorted by operationId so the names handed out by the collision rule never depend on path order.
+            ops.sort_by(|a, b| a.2.operation_id.cmp(&b.2.operation_id));
+            for (path, method, operation, shared) in ops {
+                for op in self.operations(path, method, operation, shared, &tag) {
+                    operations.push(op);
+                }
+            }
+            for op in &mut operations {
+                op.method_name = methods.claim(&op.method_name);
+                op.builder_name = module_namespace.claim(&op.builder_name);
+            }
+            operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+            resources.push(Resource {
+                halo_name: info.and_then(|t| extension_str(&t.extensions, syntax::HALO_NAME)),
+                docs: info.and_then(|t| t.description.as_deref()).map(docs::lines).unwrap_or_default(),
+                tag,
+                module,
+                type_name,
+                operations,
+            });
+        }
+        resources
+    }
+
+    /// One operation, or two for Halo's create-or-update (`create` and `update`).
+    fn operations(
+        &mut self,
+        path: &str,
+        method: &str,
+        operation: &SpecOperation,
+        shared: &[ReferenceOr<Parameter>],
+        tag: &str,
+    ) -> Vec<Operation> {
+        let operation_id = operation.operation_id.clone().expect("validated: operationId");
+        let method_name = extension_str(&operation.extensions, syntax::METHOD).unwrap_or_else(|| names::snake(&operation_id));
+        let builder_name = names::camel(&operation_id);
+        let mut docs_lines = Vec::new();
+        if let Some(summary) = &operation.summary {
+            docs_lines.extend(docs::lines(summary));
+        }
+        if let Some(description) = &operation.description {
+            let description = docs::lines(description);
+            if !description.is_empty() && description != docs_lines {
+                if !docs_lines.is_empty() {
+                    docs_lines.push(String::new());
+                }
+                docs_lines.extend(description);
+            }
+        }
+        let (path_params, query_params) = self.params(operation, shared, path);
+        let body = self.body(operation, &builder_name);
+        let upsert = operation.extensions.get(syntax::UPSERT).and_then(syntax::upsert_id).map(str::to_owned);
+        let response = self.response(operation, &builder_name, &query_params);
+        let base = Operation {
+            operation_id,
+            method_name,
+            builder_name,
+            http_method: match method {
+                "get" => HttpMethod::Get,
+                "post" => HttpMethod::Post,
+                "put" => HttpMethod::Put,
+                "patch" => HttpMethod::Patch,
+                _ => HttpMethod::Delete,
+            },
+            path: path.to_owned(),
+            docs: docs_lines,
+            deprecated: operation.deprecated,
+            path_params,
+            query_params,
+            body,
+            response,
+            upsert: None,
+        };
+        let Some(id_wire) = upsert else { return vec![base] };
+        let item = match &base.body {
+            Some(Body { ty: Ty::Named(id), array: true }) => *id,
+            _ => unreachable!("validated: upsert bodies are arrays of a named schema"),
+        };
+        let id_field = match &self.types[&item].kind {
+            TypeKind::Struct(s) => s.fields.iter().find(|f| f.wire_name == id_wire).map(|f| f.rust_name.clone()),
+            _ => None,
+        }
+        .expect("validated: the upsert id is a property of the item");
+        [(UpsertRole::Create, "create"), (UpsertRole::Update, "update")]
+            .into_iter()
+            .map(|(role, verb)| {
+                let mut op = base.clone();
+                op.method_name = verb.to_owned();
+                op.builder_name = names::camel(&format!("{verb}_{tag}"));
+                op.response = Response::Saved(Ty::Named(item));
+                let what = match role {
+                    UpsertRole::Create => "Creates new records: items must not have an id (Halo would update instead).",
+                    UpsertRole::Update => "Updates existing records: every item must have an id (Halo would create a duplicate otherwise). Only the fields that are set are sent.",
+                };
+                op.docs.insert(0, String::new());
+                op.docs.insert(0, what.to_owned());
+                op.upsert = Some(Upsert { role, id_field: id_field.clone() });
+                op
+            })
+            .collect()
+    }
+
+    fn params(&mut self, operation: &SpecOperation, shared: &[ReferenceOr<Parameter>], path: &str) -> (Vec<Param>, Vec<Param>) {
+        let model = self.model;
+        let mut path_params = Vec::new();
+        let mut query_params = Vec::new();
+        for parameter in shared.iter().chain(&operation.parameters) {
+            let parameter = match parameter {
+                ReferenceOr::Item(parameter) => parameter,
+                ReferenceOr::Reference { reference } => {
+                    syntax::component_parameter(model, reference).expect("validated: parameter refs resolve")
+                }
+            };
+            let (is_path, data) = match parameter {
+                Parameter::Path { parameter_data, .. } => (true, parameter_data),
+                Parameter::Query { parameter_data, .. } => (false, parameter_data),
+                _ => unreachable!("validated: only path and query parameters"),
+            };
+            let ParameterSchemaOrContent::Schema(schema) = &data.format else { unreachable!("validated: schema") };
+            let schema = match schema {
+                ReferenceOr::Item(schema) => schema,
+                ReferenceOr::Reference { reference } => syntax::component_schema(model, reference).expect("validated"),
+            };
+            let mut param_docs = data.description.as_deref().map(docs::lines).unwrap_or_default();
+            if let SchemaKind::Type(Type::String(string)) = &schema.schema_kind
+                && !string.enumeration.is_empty()
+            {
+                let values: Vec<String> = string.enumeration.iter().flatten().map(|v| format!("'{v}'")).collect();
+                param_docs.push(format!("One of: {}.", values.join(", ")));
+            }
+            let param = Param {
+                rust_name: names::snake(&data.name),
+                wire_name: data.name.clone(),
+                docs: param_docs,
+                ty: param_ty(schema),
+                required: data.required,
+            };
+            if is_path { path_params.push(param) } else { query_params.push(param) }
+        }
+        // Path parameters in template order; query parameters sorted by wire name.
+        let order = syntax::path_template_params(path);
+        path_params.sort_by_key(|p| order.iter().position(|name| *name == p.wire_name));
+        query_params.sort_by(|a, b| a.wire_name.cmp(&b.wire_name));
+        let mut namespace = Namespace::new(BUILDER_RESERVED);
+        let all: Vec<(&str, String)> =
+            path_params.iter().chain(&query_params).map(|p| (p.wire_name.as_str(), p.rust_name.clone())).collect();
+        let assigned = namespace.assign(&all);
+        for (param, name) in path_params.iter_mut().chain(query_params.iter_mut()).zip(assigned) {
+            param.rust_name = name;
+        }
+        (path_params, query_params)
+    }
+
+    fn body(&mut self, operation: &SpecOperation, builder_name: &str) -> Option<Body> {
+        let body = match operation.request_body.as_ref()? {
+            ReferenceOr::Item(body) => body,
+            ReferenceOr::Reference { reference } => {
+                syntax::component_request_body(self.model, reference).expect("validated: body refs resolve")
+            }
+        };
+        let (_, content) = syntax::json_media(&body.content).expect("validated: JSON body");
+        let schema = content.schema.as_ref().expect("validated: body schema");
+        let hint = format!("{builder_name}_body");
+        if let ReferenceOr::Item(Schema { schema_kind: SchemaKind::Type(Type::Array(array)), .. }) = schema {
+            let items = array.items.as_ref().expect("validated: arrays have items");
+            return Some(Body { ty: self.boxed_ty(items, &format!("{hint}_item")), array: true });
+        }
+        Some(Body { ty: self.ref_or_ty(schema, &hint), array: false })
+    }
+
+    fn response(&mut self, operation: &SpecOperation, builder_name: &str, query: &[Param]) -> Response {
+        let (_, response) = syntax::success_response(operation).expect("validated: success response");
+        let response = match response {
+            ReferenceOr::Item(response) => response,
+            ReferenceOr::Reference { reference } => {
+                syntax::component_response(self.model, reference).expect("validated: response refs resolve")
+            }
+        };
+        if let Some((_, content)) = syntax::json_media(&response.content)
+            && let Some(schema) = &content.schema
+        {
+            if let Some((wrapper, item)) = syntax::list_response(self.model, schema) {
+                let paged = ["pageinate", "page_no", "page_size"].iter().all(|name| query.iter().any(|p| p.wire_name == *name));
+                return Response::List { wrapper: self.ids[wrapper], item: self.ids[item], paged };
+            }
+            return Response::Json(self.ref_or_ty(schema, &format!("{builder_name}_response")));
+        }
+        if syntax::is_binary(&response.content) {
+            return Response::Bytes;
+        }
+        Response::Empty
+    }
+}
+
+fn param_ty(schema: &Schema) -> ParamTy {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Boolean(_)) => ParamTy::Bool,
+        SchemaKind::Type(Type::Integer(integer)) => match integer.format {
+            VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => ParamTy::I32,
+            _ => ParamTy::I64,
+        },
+        SchemaKind::Type(Type::Number(_)) => ParamTy::F64,
+        SchemaKind::Type(Type::String(string)) => match string.format {
+            VariantOrUnknownOrEmpty::Item(StringFormat::DateTime | StringFormat::Date) => ParamTy::DateTime,
+            _ => ParamTy::String,
+        },
+        SchemaKind::Type(Type::Array(array)) => match array.items.as_ref().and_then(|items| items.as_item()) {
+            Some(items) => match &items.schema_kind {
+                SchemaKind::Type(Type::Integer(integer)) => match integer.format {
+                    VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => ParamTy::ListI32,
+                    _ => ParamTy::ListI64,
+                },
+                _ => ParamTy::ListString,
+            },
+            None => ParamTy::ListString,
+        },
+        _ => unreachable!("validated: parameter types"),
+    }
+}
+
+fn enumeration(repr: EnumRepr, values: Vec<EnumValue>, extensions: &indexmap::IndexMap<String, serde_json::Value>) -> Enum {
+    // `x-enum-varnames` (a common extension) names integer values; otherwise `Value3`, `ValueMinus1`.
+    let given: Vec<String> = extensions
+        .get("x-enum-varnames")
+        .and_then(|names| names.as_array())
+        .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let mut namespace = Namespace::new(&[]);
+    let mut variants = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (index, value) in values.into_iter().enumerate() {
+        if !seen.insert(format!("{value:?}")) {
+            continue;
+        }
+        let wanted = match (&value, given.get(index)) {
+            (_, Some(name)) => names::camel(name),
+            (EnumValue::String(text), None) => names::camel(text),
+            (EnumValue::Integer(n), None) if *n < 0 => format!("ValueMinus{}", n.unsigned_abs()),
+            (EnumValue::Integer(n), None) => format!("Value{n}"),
+        };
+        variants.push(Variant { rust_name: namespace.claim(&wanted), value });
+    }
+    let unknown_variant = namespace.claim("Unknown");
+    Enum { repr, variants, unknown_variant }
+}
+
+fn schema_docs(schema: &Schema) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(title) = &schema.schema_data.title {
+        lines.extend(docs::lines(title));
+    }
+    if let Some(description) = &schema.schema_data.description {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(docs::lines(description));
+    }
+    lines
+}
+
+fn extension_str(extensions: &indexmap::IndexMap<String, serde_json::Value>, key: &str) -> Option<String> {
+    extensions.get(key).and_then(|value| value.as_str()).map(str::to_owned)
+}
+
+/// Boxes every field whose type directly contains its own struct again (a reference cycle without a `Vec` or map
+/// in between), which would otherwise be an infinitely sized type.
+fn box_cycles(types: &mut BTreeMap<TypeId, TypeDef>) {
+    let edges: BTreeMap<TypeId, Vec<TypeId>> = types
+        .iter()
+        .map(|(id, def)| {
+            let targets = match &def.kind {
+                TypeKind::Struct(s) => s.fields.iter().filter_map(|f| direct(&f.ty)).collect(),
+                TypeKind::Alias(ty) => direct(ty).into_iter().collect(),
+                TypeKind::Enum(_) => Vec::new(),
+            };
+            (*id, targets)
+        })
+        .collect();
+    let component = strongly_connected(&edges);
+    for (id, def) in types.iter_mut() {
+        let TypeKind::Struct(s) = &mut def.kind else { continue };
+        for field in &mut s.fields {
+            if let Some(target) = direct(&field.ty) {
+                field.boxed = component[&target] == component[id];
+            }
+        }
+    }
+}
+
+/// The named type a field holds inline (not behind a `Vec` or map, which already allocate).
+fn direct(ty: &Ty) -> Option<TypeId> {
+    match ty {
+        Ty::Named(id) => Some(*id),
+        _ => None,
+    }
+}
+
+/// Tarjan's algorithm: the strongly connected component of every node. Iterative, so a deep schema graph cannot
+/// overflow the stack.
+fn strongly_connected(edges: &BTreeMap<TypeId, Vec<TypeId>>) -> BTreeMap<TypeId, usize> {
+    #[derive(Default)]
+    struct State {
+        index: BTreeMap<TypeId, usize>,
+        low: BTreeMap<TypeId, usize>,
+        on_stack: BTreeSet<TypeId>,
+        stack: Vec<TypeId>,
+        calls: Vec<(TypeId, usize)>,
+    }
+    impl State {
+        fn visit(&mut self, node: TypeId) {
+            let n = self.index.len();
+            self.index.insert(node, n);
+            self.low.insert(node, n);
+            self.stack.push(node);
+            self.on_stack.insert(node);
+            self.calls.push((node, 0));
+        }
+        fn lower_to(&mut self, node: TypeId, value: usize) {
+            let low = self.low.get_mut(&node).expect("visited");
+            *low = (*low).min(value);
+        }
+    }
+    let mut state = State::default();
+    let mut component = BTreeMap::new();
+    let mut components = 0;
+    for &root in edges.keys() {
+        if state.index.contains_key(&root) {
+            continue;
+        }
+        state.visit(root);
+        while let Some(&(node, child)) = state.calls.last() {
+            if let Some(&target) = edges[&node].get(child) {
+                state.calls.last_mut().expect("non-empty").1 += 1;
+                if !state.index.contains_key(&target) {
+                    state.visit(target);
+                } else if state.on_stack.contains(&target) {
+                    let index = state.index[&target];
+                    state.lower_to(node, index);
+                }
+                continue;
+            }
+            state.calls.pop();
+            if let Some(&(parent, _)) = state.calls.last() {
+                let low = state.low[&node];
+                state.lower_to(parent, low);
+            }
+            if state.low[&node] == state.index[&node] {
+                while let Some(member) = state.stack.pop() {
+                    state.on_stack.remove(&member);
+                    component.insert(member, components);
+                    if member == node {
+                        break;
+                    }
+                }
+                components += 1;
+            }
+        }
+    }
+    component
+}
+
+/// Decides where each type is defined: with the one resource that reaches it, or shared. Types no operation reaches
+/// count as reached by a pseudo-resource, so they and everything they use stay shared and always compiled.
+fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) {
+    let mut reached_by: BTreeMap<TypeId, BTreeSet<String>> = BTreeMap::new();
+    let mut roots: Vec<(String, Vec<TypeId>)> = resources
+        .iter()
+        .map(|resource| {
+            let mut ids = Vec::new();
+            for op in &resource.operations {
+                if let Some(body) = &op.body {
+                    collect(&body.ty, &mut ids);
+                }
+                match &op.response {
+                    Response::Json(ty) | Response::Saved(ty) => collect(ty, &mut ids),
+                    Response::List { wrapper, item, .. } => ids.extend([*wrapper, *item]),
+                    Response::Empty | Response::Bytes => {}
+                }
+            }
+            (resource.module.clone(), ids)
+        })
+        .collect();
+    let mut reached_any = BTreeSet::new();
+    for (_, ids) in &roots {
+        walk(types, ids, &mut reached_any);
+    }
+    let unreached: Vec<TypeId> = types.keys().filter(|id| !reached_any.contains(id)).copied().collect();
+    roots.push((String::new(), unreached));
+    for (module, ids) in roots {
+        let mut seen = BTreeSet::new();
+        walk(types, &ids, &mut seen);
+        for id in seen {
+            reached_by.entry(id).or_default().insert(module.clone());
+        }
+    }
+    for (id, def) in types.iter_mut() {
+        let modules = reached_by.remove(id).unwrap_or_default();
+        def.owner = match modules.len() {
+            1 if !modules.contains("") => Owner::Resource(modules.into_iter().next().expect("one")),
+            _ => Owner::Shared,
+        };
+    }
+}
+
+fn collect(ty: &Ty, out: &mut Vec<TypeId>) {
+    match ty {
+        Ty::Named(id) => out.push(*id),
+        Ty::Vec(inner) | Ty::Map(inner) => collect(inner, out),
+        _ => {}
+    }
+}
+
+fn walk(types: &BTreeMap<TypeId, TypeDef>, roots: &[TypeId], seen: &mut BTreeSet<TypeId>) {
+    let mut work: Vec<TypeId> = roots.to_vec();
+    while let Some(id) = work.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let mut next = Vec::new();
+        match &types[&id].kind {
+            TypeKind::Struct(s) => s.fields.iter().for_each(|f| collect(&f.ty, &mut next)),
+            TypeKind::Alias(ty) => collect(ty, &mut next),
+            TypeKind::Enum(_) => {}
+        }
+        work.extend(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tarjan_finds_cycles_and_self_loops() {
+        let edges: BTreeMap<TypeId, Vec<TypeId>> = [
+            (TypeId(0), vec![TypeId(1)]),
+            (TypeId(1), vec![TypeId(2)]),
+            (TypeId(2), vec![TypeId(0), TypeId(3)]),
+            (TypeId(3), vec![TypeId(3)]),
+            (TypeId(4), vec![TypeId(0)]),
+        ]
+        .into_iter()
+        .collect();
+        let c = strongly_connected(&edges);
+        assert_eq!(c[&TypeId(0)], c[&TypeId(1)]);
+        assert_eq!(c[&TypeId(1)], c[&TypeId(2)]);
+        assert_ne!(c[&TypeId(2)], c[&TypeId(3)]);
+        assert_ne!(c[&TypeId(4)], c[&TypeId(0)]);
+    }
+}

@@ -1,0 +1,469 @@
+//! Validate: reject what the generator does not support, collecting every error with its JSON pointer.
+//!
+//! After this stage `lower` may assume: every `$ref` resolves, every operation has a unique operationId and a tag,
+//! every parameter is a supported type, path templates and path parameters agree, and list responses, upserts and
+//! bodies have the shapes ARCHITECTURE.md documents.
+
+use std::collections::BTreeMap;
+
+use openapiv3::{
+    AdditionalProperties, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
+};
+
+use crate::diagnostics::{Diagnostics, join, pointer};
+use crate::spec::Spec;
+use crate::syntax;
+
+/// Checks the spec and returns every problem found (empty when the spec is fine).
+pub fn validate(spec: &Spec) -> Diagnostics {
+    let mut validator = Validator { spec, diagnostics: Diagnostics::default(), operation_ids: BTreeMap::new() };
+    if let Some(components) = &spec.model.components {
+        for (name, schema) in &components.schemas {
+            let at = pointer(&["components", "schemas", name]);
+            validator.schema_or_ref(&at, schema);
+            if let ReferenceOr::Item(schema) = schema
+                && let Some(key) = schema.schema_data.extensions.get(syntax::LIST_KEY)
+            {
+                validator.list_wrapper(&at, schema, key);
+            }
+        }
+    }
+    for (path, item) in &spec.model.paths.paths {
+        let at = pointer(&["paths", path]);
+        let item = match item {
+            ReferenceOr::Item(item) => item,
+            ReferenceOr::Reference { .. } => {
+                validator.diagnostics.error_with_hint(
+                    join(&at, "$ref"),
+                    "a path item that is a `$ref` is not supported",
+                    "inline the path item",
+                );
+                continue;
+            }
+        };
+        for (method, operation) in syntax::operations(item) {
+            validator.operation(&join(&at, method), path, method, operation, &item.parameters);
+        }
+        for (method, operation) in [("head", &item.head), ("options", &item.options), ("trace", &item.trace)] {
+            if operation.is_some() {
+                validator.diagnostics.error_with_hint(
+                    join(&at, method),
+                    format!("unsupported HTTP method `{method}`"),
+                    "Halo's API uses GET, POST and DELETE; remove the operation",
+                );
+            }
+        }
+    }
+    validator.diagnostics
+}
+
+struct Validator<'a> {
+    spec: &'a Spec,
+    diagnostics: Diagnostics,
+    /// operationId → where it was first seen.
+    operation_ids: BTreeMap<String, String>,
+}
+
+impl<'a> Validator<'a> {
+    fn operation(&mut self, at: &str, path: &str, method: &str, operation: &Operation, shared: &[ReferenceOr<Parameter>]) {
+        match &operation.operation_id {
+            None => self.diagnostics.error_with_hint(
+                at,
+                format!("operation `{} {path}` has no operationId", method.to_uppercase()),
+                "add a unique camelCase `operationId`, e.g. `listAgents`",
+            ),
+            Some(id) => {
+                let id_at = join(at, "operationId");
+                if let Some(first) = self.operation_ids.get(id) {
+                    self.diagnostics.error_with_hint(
+                        id_at,
+                        format!("duplicate operationId `{id}`, first used at {first}"),
+                        "operationIds name the builders and must be unique",
+                    );
+                } else if !id.chars().any(|c| c.is_ascii_alphabetic()) {
+                    self.diagnostics.error(id_at, format!("operationId `{id}` has no letters to make a name from"));
+                } else {
+                    self.operation_ids.insert(id.clone(), at.to_owned());
+                }
+            }
+        }
+        if operation.tags.is_empty() {
+            self.diagnostics.error_with_hint(
+                join(at, "tags"),
+                "operation has no tag",
+                "add the resource it belongs to as its only tag, e.g. `\"tags\": [\"Agents\"]`",
+            );
+        }
+        if let Some(name) = operation.extensions.get(syntax::METHOD) {
+            let valid = name.as_str().is_some_and(|name| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            });
+            if !valid {
+                self.diagnostics.error_with_hint(
+                    join(at, syntax::METHOD),
+                    format!("`{}` must be a snake_case string, found {name}", syntax::METHOD),
+                    "write the method name as it should appear in Rust, e.g. `list`",
+                );
+            }
+        }
+        self.parameters(at, path, operation, shared);
+        let body = self.request_body(at, operation);
+        if let Some(upsert) = operation.extensions.get(syntax::UPSERT) {
+            self.upsert(at, method, upsert, body);
+        }
+        self.responses(at, operation);
+    }
+
+    fn parameters(&mut self, at: &str, path: &str, operation: &Operation, shared: &[ReferenceOr<Parameter>]) {
+        let mut seen: BTreeMap<(String, &str), String> = BTreeMap::new();
+        let mut path_params = Vec::new();
+        let all = shared.iter().enumerate().map(|(i, p)| (pointer(&["parameters", &i.to_string()]), p)).chain(
+            operation.parameters.iter().enumerate().map(|(i, p)| (join(&join(at, "parameters"), &i.to_string()), p)),
+        );
+        for (param_at, parameter) in all {
+            let param_at = if param_at.starts_with("/parameters") {
+                // Path-level parameters live under the path item, not the operation.
+                format!("{}{param_at}", at.rsplit_once('/').map_or("", |(path_item, _)| path_item))
+            } else {
+                param_at
+            };
+            let Some(parameter) = self.resolve_parameter(&param_at, parameter) else { continue };
+            let (location, data) = match parameter {
+                Parameter::Query { parameter_data, .. } => ("query", parameter_data),
+                Parameter::Path { parameter_data, .. } => ("path", parameter_data),
+                Parameter::Header { parameter_data, .. } | Parameter::Cookie { parameter_data, .. } => {
+                    let location = if matches!(parameter, Parameter::Header { .. }) { "header" } else { "cookie" };
+                    self.diagnostics.error_with_hint(
+                        join(&param_at, "in"),
+                        format!("{location} parameter `{}` is not supported", parameter_data.name),
+                        "the runtime sets Halo's headers itself; remove the parameter",
+                    );
+                    continue;
+                }
+            };
+            let key = (data.name.clone(), location);
+            if let Some(first) = seen.get(&key) {
+                self.diagnostics.error_with_hint(
+                    join(&param_at, "name"),
+                    format!("{location} parameter `{}` is declared twice (first at {first})", data.name),
+                    "Halo's swagger repeats some parameters; keep one",
+                );
+                continue;
+            }
+            seen.insert(key, param_at.clone());
+            if location == "path" {
+                path_params.push((data.name.clone(), param_at.clone()));
+                if !data.required {
+                    self.diagnostics.error_with_hint(
+                        join(&param_at, "required"),
+                        format!("path parameter `{}` must be required", data.name),
+                        "set `\"required\": true`",
+                    );
+                }
+            }
+            match &data.format {
+                ParameterSchemaOrContent::Schema(schema) => {
+                    self.parameter_schema(&join(&param_at, "schema"), location, &data.name, schema)
+                }
+                ParameterSchemaOrContent::Content(_) => self.diagnostics.error_with_hint(
+                    join(&param_at, "content"),
+                    format!("parameter `{}` uses `content`, which is not supported", data.name),
+                    "describe it with `schema`",
+                ),
+            }
+        }
+        let template: Vec<&str> = syntax::path_template_params(path);
+        for name in &template {
+            if !path_params.iter().any(|(declared, _)| declared == name) {
+                self.diagnostics.error_with_hint(
+                    join(at, "parameters"),
+                    format!("path `{path}` has `{{{name}}}` but no path parameter `{name}`"),
+                    format!("add `{{\"name\": \"{name}\", \"in\": \"path\", \"required\": true, \"schema\": {{...}}}}`"),
+                );
+            }
+        }
+        for (name, param_at) in &path_params {
+            if !template.contains(&name.as_str()) {
+                self.diagnostics.error(param_at.clone(), format!("path parameter `{name}` is not in the path `{path}`"));
+            }
+        }
+    }
+
+    fn resolve_parameter<'p>(&mut self, at: &str, parameter: &'p ReferenceOr<Parameter>) -> Option<&'p Parameter>
+    where
+        'a: 'p,
+    {
+        match parameter {
+            ReferenceOr::Item(parameter) => Some(parameter),
+            ReferenceOr::Reference { reference } => {
+                let spec: &'a Spec = self.spec;
+                let found = syntax::component_parameter(&spec.model, reference);
+                if found.is_none() {
+                    self.dangling(at, reference);
+                }
+                found
+            }
+        }
+    }
+
+    fn parameter_schema(&mut self, at: &str, location: &str, name: &str, schema: &ReferenceOr<Schema>) {
+        let schema = match schema {
+            ReferenceOr::Item(schema) => schema,
+            ReferenceOr::Reference { reference } => match syntax::component_schema(&self.spec.model, reference) {
+                Some(schema) => schema,
+                None => return self.dangling(at, reference),
+            },
+        };
+        let supported = match &schema.schema_kind {
+            SchemaKind::Type(Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_)) => true,
+            SchemaKind::Type(Type::Array(array)) if location == "query" => match &array.items {
+                Some(ReferenceOr::Item(items)) => matches!(
+                    items.schema_kind,
+                    SchemaKind::Type(Type::String(_) | Type::Integer(_))
+                ),
+                _ => false,
+            },
+            SchemaKind::Any(any) if any.typ.as_deref().is_some_and(|t| !syntax::is_openapi_type(t)) => {
+                let typ = any.typ.as_deref().unwrap_or_default();
+                self.diagnostics.error_with_hint(
+                    join(at, "type"),
+                    format!("{location} parameter `{name}` has type `{typ}`, which is not an OpenAPI type"),
+                    syntax::type_hint(typ),
+                );
+                return;
+            }
+            SchemaKind::Any(any) if any.typ.is_none() => {
+                self.diagnostics.error_with_hint(
+                    at,
+                    format!("{location} parameter `{name}` has no type"),
+                    "give it a `type`: integer, number, boolean or string",
+                );
+                return;
+            }
+            _ => false,
+        };
+        if !supported {
+            self.diagnostics.error_with_hint(
+                at,
+                format!("{location} parameter `{name}` must be a boolean, integer, number or string"),
+                "query parameters may also be an array of integers or strings (sent comma-separated)",
+            );
+        }
+    }
+
+    fn request_body<'s>(&mut self, at: &str, operation: &'s Operation) -> Option<&'s ReferenceOr<Schema>>
+    where
+        'a: 's,
+    {
+        let spec: &'a Spec = self.spec;
+        let body = operation.request_body.as_ref()?;
+        let body_at = join(at, "requestBody");
+        let body = match body {
+            ReferenceOr::Item(body) => body,
+            ReferenceOr::Reference { reference } => match syntax::component_request_body(&spec.model, reference) {
+                Some(body) => body,
+                None => {
+                    self.dangling(&body_at, reference);
+                    return None;
+                }
+            },
+        };
+        match syntax::json_media(&body.content) {
+            Some((media, content)) => match &content.schema {
+                Some(schema) => {
+                    self.schema_or_ref(&pointer_in(&body_at, &["content", media, "schema"]), schema);
+                    content.schema.as_ref()
+                }
+                None => {
+                    self.diagnostics.error(pointer_in(&body_at, &["content", media]), "request body has no schema");
+                    None
+                }
+            },
+            None => {
+                let types: Vec<&str> = body.content.keys().map(String::as_str).collect();
+                self.diagnostics.error_with_hint(
+                    join(&body_at, "content"),
+                    format!("request body has no `application/json` content (found {})", types.join(", ")),
+                    "the client sends JSON bodies only; describe the body as `application/json`",
+                );
+                None
+            }
+        }
+    }
+
+    fn upsert(&mut self, at: &str, method: &str, upsert: &serde_json::Value, body: Option<&ReferenceOr<Schema>>) {
+        let at = join(at, syntax::UPSERT);
+        let id = syntax::upsert_id(upsert);
+        let Some(id) = id else {
+            return self.diagnostics.error_with_hint(
+                at,
+                "malformed upsert marker",
+                "write `{\"id\": \"id\"}`, naming the id property of the body's items",
+            );
+        };
+        if method != "post" {
+            return self.diagnostics.error(at, "create-or-update is only supported on POST");
+        }
+        let item = body.and_then(|body| syntax::array_item_ref(&self.spec.model, body));
+        let Some(item) = item else {
+            return self.diagnostics.error_with_hint(
+                at,
+                "a create-or-update body must be an array of a named schema",
+                "use `{\"type\": \"array\", \"items\": {\"$ref\": \"#/components/schemas/...\"}}`",
+            );
+        };
+        let id_is_integer = syntax::schema_by_name(&self.spec.model, item)
+            .and_then(|schema| syntax::property(schema, id))
+            .is_some_and(|property| syntax::is_integer(&self.spec.model, property));
+        if !id_is_integer {
+            self.diagnostics.error(at, format!("the items of a create-or-update body need an integer property `{id}`"));
+        }
+    }
+
+    fn responses(&mut self, at: &str, operation: &Operation) {
+        let spec: &'a Spec = self.spec;
+        let Some((code, response)) = syntax::success_response(operation) else {
+            return self.diagnostics.error_with_hint(
+                join(at, "responses"),
+                "operation has no 2xx response",
+                "add a `200` response (without content if there is none)",
+            );
+        };
+        let response_at = pointer_in(at, &["responses", &code]);
+        let response = match response {
+            ReferenceOr::Item(response) => response,
+            ReferenceOr::Reference { reference } => match syntax::component_response(&spec.model, reference) {
+                Some(response) => response,
+                None => return self.dangling(&response_at, reference),
+            },
+        };
+        let Some((media, content)) = syntax::json_media(&response.content) else { return };
+        let schema_at = pointer_in(&response_at, &["content", media, "schema"]);
+        let Some(schema) = &content.schema else { return };
+        if let ReferenceOr::Item(Schema { schema_kind: SchemaKind::OneOf { .. }, .. }) = schema {
+            if syntax::list_response(&self.spec.model, schema).is_none() {
+                self.diagnostics.error_with_hint(
+                    schema_at,
+                    "`oneOf` is only supported for list responses",
+                    "write `oneOf: [{$ref: XList}, {type: array, items: {$ref: X}}]` where XList has `x-halo-list-key`",
+                );
+            }
+            return;
+        }
+        self.schema_or_ref(&schema_at, schema);
+    }
+
+    fn list_wrapper(&mut self, at: &str, schema: &Schema, key: &serde_json::Value) {
+        let at_key = join(at, syntax::LIST_KEY);
+        let Some(key) = key.as_str() else {
+            return self.diagnostics.error(at_key, format!("`{}` must be a string", syntax::LIST_KEY));
+        };
+        let items = syntax::property(schema, key).and_then(|p| syntax::array_item_ref_boxed(p));
+        if items.is_none() {
+            self.diagnostics.error_with_hint(
+                at_key,
+                format!("list key `{key}` does not name an array property of a named schema"),
+                format!("add `\"{key}\": {{\"type\": \"array\", \"items\": {{\"$ref\": ...}}}}` to `properties`"),
+            );
+        }
+    }
+
+    fn schema_or_ref(&mut self, at: &str, schema: &ReferenceOr<Schema>) {
+        match schema {
+            ReferenceOr::Reference { reference } => {
+                if syntax::component_schema(&self.spec.model, reference).is_none() {
+                    self.dangling(at, reference);
+                }
+            }
+            ReferenceOr::Item(schema) => self.schema(at, schema),
+        }
+    }
+
+    fn boxed_schema_or_ref(&mut self, at: &str, schema: &ReferenceOr<Box<Schema>>) {
+        match schema {
+            ReferenceOr::Reference { reference } => {
+                if syntax::component_schema(&self.spec.model, reference).is_none() {
+                    self.dangling(at, reference);
+                }
+            }
+            ReferenceOr::Item(schema) => self.schema(at, schema),
+        }
+    }
+
+    fn schema(&mut self, at: &str, schema: &Schema) {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => {
+                self.properties(at, object.properties.iter());
+                if let Some(AdditionalProperties::Schema(extra)) = &object.additional_properties {
+                    self.schema_or_ref(&join(at, "additionalProperties"), extra);
+                }
+            }
+            SchemaKind::Type(Type::Array(array)) => match &array.items {
+                Some(items) => self.boxed_schema_or_ref(&join(at, "items"), items),
+                None => self.diagnostics.error_with_hint(at, "array without `items`", "add `items`"),
+            },
+            SchemaKind::Type(Type::String(string)) => {
+                if string.enumeration.iter().any(Option::is_none) {
+                    self.diagnostics.error(join(at, "enum"), "`null` in a string enum is not supported: use `nullable`");
+                }
+            }
+            SchemaKind::Type(Type::Integer(_) | Type::Number(_) | Type::Boolean(_)) => {}
+            SchemaKind::OneOf { .. } | SchemaKind::AllOf { .. } | SchemaKind::AnyOf { .. } | SchemaKind::Not { .. } => {
+                let keyword = match &schema.schema_kind {
+                    SchemaKind::OneOf { .. } => "oneOf",
+                    SchemaKind::AllOf { .. } => "allOf",
+                    SchemaKind::AnyOf { .. } => "anyOf",
+                    _ => "not",
+                };
+                self.diagnostics.error_with_hint(
+                    join(at, keyword),
+                    format!("`{keyword}` is not supported here"),
+                    "curate the schema into a plain object (Halo's own swagger uses none of these)",
+                );
+            }
+            SchemaKind::Any(any) => {
+                if let Some(typ) = &any.typ
+                    && !syntax::is_openapi_type(typ)
+                {
+                    self.diagnostics.error_with_hint(
+                        join(at, "type"),
+                        format!("`{typ}` is not an OpenAPI type"),
+                        syntax::type_hint(typ),
+                    );
+                } else if !any.one_of.is_empty() || !any.all_of.is_empty() || !any.any_of.is_empty() || any.not.is_some()
+                {
+                    self.diagnostics.error_with_hint(
+                        at,
+                        "a schema mixing `type` or `properties` with `oneOf`/`allOf`/`anyOf`/`not` is not supported",
+                        "curate the schema into a plain object",
+                    );
+                } else if any.typ.is_some() {
+                    self.diagnostics.error(at, "this combination of keywords does not match its `type`");
+                } else {
+                    self.properties(at, any.properties.iter());
+                    if let Some(items) = &any.items {
+                        self.boxed_schema_or_ref(&join(at, "items"), items);
+                    }
+                }
+            }
+        }
+    }
+
+    fn properties<'p>(&mut self, at: &str, properties: impl Iterator<Item = (&'p String, &'p ReferenceOr<Box<Schema>>)>) {
+        for (name, property) in properties {
+            self.boxed_schema_or_ref(&pointer_in(at, &["properties", name]), property);
+        }
+    }
+
+    fn dangling(&mut self, at: &str, reference: &str) {
+        self.diagnostics.error_with_hint(
+            join(at, "$ref"),
+            format!("dangling `$ref`: `{reference}` does not exist"),
+            "refer to an existing `#/components/...` entry, or add it",
+        );
+    }
+}
+
+fn pointer_in(base: &str, tokens: &[&str]) -> String {
+    tokens.iter().fold(base.to_owned(), |at, token| join(&at, token))
+}

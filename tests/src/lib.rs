@@ -1,0 +1,1 @@
+//! Test support for the HaloPSA generator and client: the fake Halo server and shared helpers.

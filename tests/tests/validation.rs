@@ -1,0 +1,369 @@
+//! One test per validation error: a valid spec, one change, and the message and JSON pointer it must produce.
+//! Also: a broken spec leaves the output folder exactly as it was.
+
+use serde_json::{Value, json};
+
+/// A small valid spec every case starts from.
+fn base() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "tags": [{"name": "Agents"}],
+        "paths": {
+            "/Agent": {
+                "get": {
+                    "operationId": "listAgents", "tags": ["Agents"], "summary": "list",
+                    "parameters": [
+                        {"name": "search", "in": "query", "schema": {"type": "string"}},
+                        {"name": "team_id", "in": "query", "schema": {"type": "integer"}}
+                    ],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                        "oneOf": [{"$ref": "#/components/schemas/AgentList"}, {"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}]
+                    }}}}}
+                },
+                "post": {
+                    "operationId": "upsertAgents", "tags": ["Agents"], "x-halo-upsert": {"id": "id"},
+                    "requestBody": {"content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}}}},
+                    "responses": {"200": {"description": "ok"}}
+                }
+            },
+            "/Agent/{id}": {
+                "get": {
+                    "operationId": "getAgent", "tags": ["Agents"],
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Agent"}}}}}
+                }
+            }
+        },
+        "components": {"schemas": {
+            "Agent": {"type": "object", "properties": {"id": {"type": "integer"}, "teams": {"type": "array", "items": {"$ref": "#/components/schemas/Team"}}}},
+            "Team": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "AgentList": {"type": "object", "x-halo-list-key": "agents", "properties": {
+                "record_count": {"type": "integer"}, "agents": {"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}
+            }}
+        }}
+    })
+}
+
+/// Sets (or with `None`, removes) the value at a JSON pointer.
+fn set(spec: &mut Value, pointer: &str, value: Option<Value>) {
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer has a parent");
+    let key = key.replace("~1", "/").replace("~0", "~");
+    let parent = spec.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent} in the base spec"));
+    match (parent, value) {
+        (Value::Object(map), Some(value)) => {
+            map.insert(key, value);
+        }
+        (Value::Object(map), None) => {
+            map.remove(&key);
+        }
+        (Value::Array(items), Some(value)) => items[key.parse::<usize>().unwrap()] = value,
+        (Value::Array(items), None) => {
+            items.remove(key.parse::<usize>().unwrap());
+        }
+        _ => panic!("{pointer} is not in a container"),
+    }
+}
+
+/// Generates from `text` and asserts exactly one error, at `pointer`, whose message contains `message`.
+fn check_text(text: &str, pointer: &str, message: &str) {
+    let input = codegen::Input { spec: text, spec_name: "spec.json", changelog: None };
+    let errors = codegen::generate(&input).expect_err("the spec must be rejected");
+    let found: Vec<String> = errors.errors().iter().map(|e| format!("{} | {}", e.pointer, e.message)).collect();
+    assert!(
+        errors.errors().iter().any(|e| e.pointer == pointer && e.message.contains(message)),
+        "expected `{message}` at {pointer}, got:\n{}",
+        found.join("\n")
+    );
+}
+
+fn check(change: impl FnOnce(&mut Value), pointer: &str, message: &str) {
+    let mut spec = base();
+    change(&mut spec);
+    check_text(&serde_json::to_string_pretty(&spec).unwrap(), pointer, message);
+}
+
+#[test]
+fn base_spec_is_valid() {
+    let text = serde_json::to_string(&base()).unwrap();
+    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
+}
+
+#[test]
+fn truncated_json() {
+    let text = serde_json::to_string_pretty(&base()).unwrap();
+    check_text(&text[..text.len() / 2], "", "the spec ends too early (truncated JSON?)");
+}
+
+#[test]
+fn invalid_json_syntax() {
+    check_text("{\"openapi\": \"3.0.3\",, }", "", "the spec is not valid JSON");
+}
+
+#[test]
+fn not_openapi() {
+    check(|s| set(s, "/info", Some(json!("a string"))), "/info", "not an OpenAPI 3.0 document here");
+}
+
+#[test]
+fn unsupported_version() {
+    check(|s| set(s, "/openapi", Some(json!("2.0"))), "/openapi", "unsupported OpenAPI version `2.0`");
+}
+
+#[test]
+fn dangling_schema_ref() {
+    check(
+        |s| set(s, "/components/schemas/Agent/properties/teams/items/$ref", Some(json!("#/components/schemas/Teams"))),
+        "/components/schemas/Agent/properties/teams/items/$ref",
+        "dangling `$ref`: `#/components/schemas/Teams` does not exist",
+    );
+}
+
+#[test]
+fn dangling_response_ref() {
+    check(
+        |s| set(s, "/paths/~1Agent~1{id}/get/responses/200/content/application~1json/schema/$ref", Some(json!("#/components/schemas/Nope"))),
+        "/paths/~1Agent~1{id}/get/responses/200/content/application~1json/schema/$ref",
+        "dangling `$ref`",
+    );
+}
+
+#[test]
+fn dangling_parameter_ref() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/0", Some(json!({"$ref": "#/components/parameters/search"}))),
+        "/paths/~1Agent/get/parameters/0/$ref",
+        "dangling `$ref`: `#/components/parameters/search`",
+    );
+}
+
+#[test]
+fn duplicate_operation_id() {
+    check(
+        |s| set(s, "/paths/~1Agent~1{id}/get/operationId", Some(json!("listAgents"))),
+        "/paths/~1Agent~1{id}/get/operationId",
+        "duplicate operationId `listAgents`, first used at /paths/~1Agent/get",
+    );
+}
+
+#[test]
+fn missing_operation_id() {
+    check(|s| set(s, "/paths/~1Agent/get/operationId", None), "/paths/~1Agent/get", "operation `GET /Agent` has no operationId");
+}
+
+#[test]
+fn missing_tag() {
+    check(|s| set(s, "/paths/~1Agent/get/tags", None), "/paths/~1Agent/get/tags", "operation has no tag");
+}
+
+#[test]
+fn bad_method_name() {
+    check(|s| set(s, "/paths/~1Agent/get/x-halo-method", Some(json!("List Agents"))), "/paths/~1Agent/get/x-halo-method", "must be a snake_case string");
+}
+
+#[test]
+fn query_parameter_of_type_int() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("int"))),
+        "/paths/~1Agent/get/parameters/1/schema/type",
+        "query parameter `team_id` has type `int`, which is not an OpenAPI type",
+    );
+}
+
+#[test]
+fn query_parameter_of_type_bool_hint() {
+    let mut spec = base();
+    set(&mut spec, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("bool")));
+    let text = serde_json::to_string(&spec).unwrap();
+    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None }).unwrap_err();
+    assert_eq!(errors.errors()[0].hint.as_deref(), Some("use `\"type\": \"boolean\"`"));
+}
+
+#[test]
+fn parameter_without_type() {
+    check(|s| set(s, "/paths/~1Agent/get/parameters/1/schema", Some(json!({}))), "/paths/~1Agent/get/parameters/1/schema", "query parameter `team_id` has no type");
+}
+
+#[test]
+fn object_parameter() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/1/schema", Some(json!({"type": "object", "properties": {"a": {"type": "string"}}}))),
+        "/paths/~1Agent/get/parameters/1/schema",
+        "must be a boolean, integer, number or string",
+    );
+}
+
+#[test]
+fn duplicate_parameter() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/1/name", Some(json!("search"))),
+        "/paths/~1Agent/get/parameters/1/name",
+        "query parameter `search` is declared twice (first at /paths/~1Agent/get/parameters/0)",
+    );
+}
+
+#[test]
+fn header_parameter() {
+    check(|s| set(s, "/paths/~1Agent/get/parameters/0/in", Some(json!("header"))), "/paths/~1Agent/get/parameters/0/in", "header parameter `search` is not supported");
+}
+
+#[test]
+fn optional_path_parameter() {
+    check(|s| set(s, "/paths/~1Agent~1{id}/get/parameters/0/required", Some(json!(false))), "/paths/~1Agent~1{id}/get/parameters/0/required", "path parameter `id` must be required");
+}
+
+#[test]
+fn path_template_without_parameter() {
+    check(|s| set(s, "/paths/~1Agent~1{id}/get/parameters", Some(json!([]))), "/paths/~1Agent~1{id}/get/parameters", "path `/Agent/{id}` has `{id}` but no path parameter `id`");
+}
+
+#[test]
+fn path_parameter_not_in_template() {
+    check(
+        |s| set(s, "/paths/~1Agent~1{id}/get/parameters/0/name", Some(json!("agent_id"))),
+        "/paths/~1Agent~1{id}/get/parameters/0",
+        "path parameter `agent_id` is not in the path `/Agent/{id}`",
+    );
+}
+
+#[test]
+fn body_without_json() {
+    check(
+        |s| set(s, "/paths/~1Agent/post/requestBody/content", Some(json!({"multipart/form-data": {"schema": {"type": "object"}}}))),
+        "/paths/~1Agent/post/requestBody/content",
+        "request body has no `application/json` content (found multipart/form-data)",
+    );
+}
+
+#[test]
+fn json_patch_alone_is_not_json() {
+    check(
+        |s| set(s, "/paths/~1Agent/post/requestBody/content", Some(json!({"application/json-patch+json": {"schema": {"type": "object"}}}))),
+        "/paths/~1Agent/post/requestBody/content",
+        "request body has no `application/json` content",
+    );
+}
+
+#[test]
+fn upsert_without_array_body() {
+    check(
+        |s| set(s, "/paths/~1Agent/post/requestBody/content/application~1json/schema", Some(json!({"$ref": "#/components/schemas/Agent"}))),
+        "/paths/~1Agent/post/x-halo-upsert",
+        "a create-or-update body must be an array of a named schema",
+    );
+}
+
+#[test]
+fn upsert_without_integer_id() {
+    check(|s| set(s, "/paths/~1Agent/post/x-halo-upsert", Some(json!({"id": "guid"}))), "/paths/~1Agent/post/x-halo-upsert", "need an integer property `guid`");
+}
+
+#[test]
+fn malformed_upsert() {
+    check(|s| set(s, "/paths/~1Agent/post/x-halo-upsert", Some(json!(42))), "/paths/~1Agent/post/x-halo-upsert", "malformed upsert marker");
+}
+
+#[test]
+fn no_success_response() {
+    check(
+        |s| set(s, "/paths/~1Agent~1{id}/get/responses", Some(json!({"404": {"description": "missing"}}))),
+        "/paths/~1Agent~1{id}/get/responses",
+        "operation has no 2xx response",
+    );
+}
+
+#[test]
+fn one_of_outside_lists() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/responses/200/content/application~1json/schema/oneOf/1", Some(json!({"type": "string"}))),
+        "/paths/~1Agent/get/responses/200/content/application~1json/schema",
+        "`oneOf` is only supported for list responses",
+    );
+}
+
+#[test]
+fn list_key_not_an_array() {
+    check(|s| set(s, "/components/schemas/AgentList/x-halo-list-key", Some(json!("users"))), "/components/schemas/AgentList/x-halo-list-key", "list key `users` does not name an array property");
+}
+
+#[test]
+fn all_of_schema() {
+    check(
+        |s| set(s, "/components/schemas/Team", Some(json!({"allOf": [{"$ref": "#/components/schemas/Agent"}]}))),
+        "/components/schemas/Team/allOf",
+        "`allOf` is not supported here",
+    );
+}
+
+#[test]
+fn property_of_type_double() {
+    check(
+        |s| set(s, "/components/schemas/Team/properties/id/type", Some(json!("double"))),
+        "/components/schemas/Team/properties/id/type",
+        "`double` is not an OpenAPI type",
+    );
+}
+
+#[test]
+fn array_without_items() {
+    check(|s| set(s, "/components/schemas/Agent/properties/teams/items", None), "/components/schemas/Agent/properties/teams", "array without `items`");
+}
+
+#[test]
+fn unsupported_http_method() {
+    check(
+        |s| set(s, "/paths/~1Agent/head", Some(json!({"operationId": "h", "tags": ["Agents"], "responses": {"200": {"description": "ok"}}}))),
+        "/paths/~1Agent/head",
+        "unsupported HTTP method `head`",
+    );
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let mut spec = base();
+    set(&mut spec, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("int")));
+    set(&mut spec, "/paths/~1Agent~1{id}/get/operationId", Some(json!("listAgents")));
+    set(&mut spec, "/components/schemas/Agent/properties/teams/items/$ref", Some(json!("#/components/schemas/Teams")));
+    let text = serde_json::to_string(&spec).unwrap();
+    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None }).unwrap_err();
+    assert_eq!(errors.errors().len(), 3, "{errors}");
+}
+
+/// The four broken specs of the acceptance list fail through `xtask` too, and leave the output folder untouched.
+#[test]
+fn broken_specs_leave_the_output_untouched() {
+    let dir = std::env::temp_dir().join(format!("halopsa-validation-{}", std::process::id()));
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("src")).unwrap();
+    std::fs::write(out.join("src/lib.rs"), "// sentinel\n").unwrap();
+    std::fs::write(out.join("stale.txt"), "not produced by the generator\n").unwrap();
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    let mut spec = base();
+    set(&mut spec, "/components/schemas/Agent/properties/teams/items/$ref", Some(json!("#/components/schemas/Nope")));
+    cases.push(("dangling $ref", serde_json::to_string(&spec).unwrap()));
+    let mut spec = base();
+    set(&mut spec, "/paths/~1Agent~1{id}/get/operationId", Some(json!("listAgents")));
+    cases.push(("duplicate operationId", serde_json::to_string(&spec).unwrap()));
+    let mut spec = base();
+    set(&mut spec, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("int")));
+    cases.push(("int", serde_json::to_string(&spec).unwrap()));
+    let text = serde_json::to_string(&base()).unwrap();
+    cases.push(("truncated", text[..text.len() - 40].to_owned()));
+    for (name, text) in cases {
+        let spec_path = dir.join("spec.json");
+        std::fs::write(&spec_path, text).unwrap();
+        let paths = xtask::codegen::Paths { spec: spec_path, changelog: dir.join("none.md"), out: out.clone() };
+        let error = xtask::codegen::write(&paths).expect_err(name).to_string();
+        assert!(error.contains("spec.json"), "{name}: {error}");
+        assert_eq!(std::fs::read_to_string(out.join("src/lib.rs")).unwrap(), "// sentinel\n", "{name}");
+        assert!(out.join("stale.txt").exists(), "{name}");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "{name}");
+    }
+    // The same spec, valid, writes the crate and removes what it does not produce.
+    std::fs::write(dir.join("spec.json"), serde_json::to_string(&base()).unwrap()).unwrap();
+    let paths = xtask::codegen::Paths { spec: dir.join("spec.json"), changelog: dir.join("none.md"), out: out.clone() };
+    xtask::codegen::write(&paths).unwrap();
+    assert!(!out.join("stale.txt").exists());
+    assert!(xtask::codegen::check(&paths).unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,239 @@
+//! `cargo xtask codegen [--check]`: regenerate `generated/` from the spec, or check that it is fresh.
+//!
+//! Writing is atomic in the sense that matters: the spec is fully validated and every file generated in memory
+//! before the first byte is written, so a spec with errors leaves `generated/` exactly as it was. Only files whose
+//! bytes differ are written, and files the generator no longer produces are removed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::{Result, project_root};
+
+/// The command a person runs to fix a stale `generated/`.
+pub const FIX: &str = "cargo xtask codegen";
+
+/// Where to read and write.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// The changelog copied into the crate, if it exists.
+    pub changelog: PathBuf,
+    /// The crate directory.
+    pub out: PathBuf,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        let root = project_root();
+        Paths { spec: root.join("spec/halopsa.json"), changelog: root.join("spec/CHANGELOG.md"), out: root.join("generated") }
+    }
+}
+
+/// How `generated/` differs from what the spec produces.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// Files the generator produces that are not on disk.
+    pub missing: Vec<String>,
+    /// Files whose contents differ, with a short diff each.
+    pub changed: Vec<(String, String)>,
+    /// Files on disk the generator does not produce.
+    pub unexpected: Vec<String>,
+}
+
+impl Drift {
+    /// Whether `generated/` is fresh.
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.changed.is_empty() && self.unexpected.is_empty()
+    }
+
+    /// A readable report for CI logs: every stale file, the first lines of each difference, and the fix.
+    pub fn report(&self, out: &Path) -> String {
+        let out = display(out);
+        let mut text = String::new();
+        for path in &self.missing {
+            text.push_str(&format!("{out}/{path} is missing\n"));
+        }
+        for (path, diff) in &self.changed {
+            text.push_str(&format!("{out}/{path} is out of date:\n{diff}"));
+        }
+        for path in &self.unexpected {
+            text.push_str(&format!("{out}/{path} is not produced by the generator (a leftover?)\n"));
+        }
+        text.push_str(&format!("{out}/ is stale; run `{FIX}` and commit the result\n"));
+        text
+    }
+}
+
+/// `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
+pub fn main(args: &[String]) -> Result<()> {
+    let mut paths = Paths::default();
+    let mut check_only = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" => check_only = true,
+            "--spec" => paths.spec = PathBuf::from(args.next().ok_or("--spec needs a path")?),
+            "--out" => paths.out = PathBuf::from(args.next().ok_or("--out needs a directory")?),
+            "--changelog" => paths.changelog = PathBuf::from(args.next().ok_or("--changelog needs a path")?),
+            other => return Err(format!("unknown argument `{other}` for `cargo xtask codegen`").into()),
+        }
+    }
+    if check_only {
+        let drift = check(&paths)?;
+        if drift.is_empty() {
+            println!("{} is up to date", display(&paths.out));
+            return Ok(());
+        }
+        eprint!("{}", drift.report(&paths.out));
+        return Err(format!("{} is stale", display(&paths.out)).into());
+    }
+    let summary = write(&paths)?;
+    println!("{summary}");
+    Ok(())
+}
+
+/// Generates in memory from the spec at `paths.spec`.
+pub fn generate(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
+    let spec = fs::read_to_string(&paths.spec).map_err(|e| format!("cannot read {}: {e}", paths.spec.display()))?;
+    let changelog = fs::read_to_string(&paths.changelog).ok();
+    let spec_name = spec_name(&paths.spec);
+    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: changelog.as_deref() };
+    codegen::generate(&input).map_err(|diagnostics| format!("{}: {diagnostics}", paths.spec.display()).into())
+}
+
+/// How headers name the spec: relative to the repository when it is inside it.
+fn spec_name(spec: &Path) -> String {
+    let root = project_root();
+    let absolute = fs::canonicalize(spec).unwrap_or_else(|_| spec.to_path_buf());
+    let root = fs::canonicalize(&root).unwrap_or(root);
+    match absolute.strip_prefix(&root) {
+        Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
+        Err(_) => spec.file_name().map_or_else(|| spec.display().to_string(), |n| n.to_string_lossy().into_owned()),
+    }
+}
+
+/// Compares what the spec produces with the crate on disk. Writes nothing.
+pub fn check(paths: &Paths) -> Result<Drift> {
+    let files = generate(paths)?;
+    let on_disk = list_files(&paths.out)?;
+    let mut drift = Drift::default();
+    for file in &files {
+        match fs::read(paths.out.join(&file.path)) {
+            Err(_) => drift.missing.push(file.path.clone()),
+            Ok(bytes) => {
+                let current = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+                if current != file.contents {
+                    drift.changed.push((file.path.clone(), short_diff(&current, &file.contents)));
+                }
+            }
+        }
+    }
+    drift.unexpected = on_disk.into_iter().filter(|path| !files.iter().any(|file| &file.path == path)).collect();
+    Ok(drift)
+}
+
+/// Writes the crate: only files whose bytes differ, and removes files no longer produced.
+pub fn write(paths: &Paths) -> Result<String> {
+    // Everything is generated (and the spec fully validated) before anything is touched.
+    let files = generate(paths)?;
+    let drift = check_with(&files, paths)?;
+    for file in &files {
+        let target = paths.out.join(&file.path);
+        if fs::read(&target).is_ok_and(|bytes| bytes == file.contents.as_bytes()) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        // Write to a sibling temp file and rename, so an interrupted run never leaves a half-written file.
+        let temp = target.with_extension("xtask-tmp");
+        fs::write(&temp, &file.contents)?;
+        fs::rename(&temp, &target)?;
+    }
+    for path in &drift.unexpected {
+        fs::remove_file(paths.out.join(path))?;
+    }
+    remove_empty_dirs(&paths.out)?;
+    Ok(format!(
+        "{}: {} files, {} written, {} removed",
+        display(&paths.out),
+        files.len(),
+        drift.missing.len() + drift.changed.len(),
+        drift.unexpected.len()
+    ))
+}
+
+fn check_with(files: &[codegen::GeneratedFile], paths: &Paths) -> Result<Drift> {
+    let on_disk = list_files(&paths.out)?;
+    let mut drift = Drift::default();
+    for file in files {
+        match fs::read(paths.out.join(&file.path)) {
+            Err(_) => drift.missing.push(file.path.clone()),
+            Ok(bytes) if bytes != file.contents.as_bytes() => drift.changed.push((file.path.clone(), String::new())),
+            Ok(_) => {}
+        }
+    }
+    drift.unexpected = on_disk.into_iter().filter(|path| !files.iter().any(|file| &file.path == path)).collect();
+    Ok(drift)
+}
+
+/// Every file under `dir` (relative, `/`-separated, sorted), skipping `target/` and hidden entries.
+fn list_files(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in fs::read_dir(&current)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name == "target" || name == "Cargo.lock" {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("below dir").to_string_lossy().replace('\\', "/");
+                out.push(relative);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn remove_empty_dirs(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "target") {
+            remove_empty_dirs(&path)?;
+            if fs::read_dir(&path)?.next().is_none() {
+                fs::remove_dir(&path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first lines of a unified diff, enough for a CI log to show what is stale.
+fn short_diff(old: &str, new: &str) -> String {
+    const MAX_LINES: usize = 12;
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff.unified_diff().context_radius(1).header("on disk", "generated").to_string();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let more = lines.len().saturating_sub(MAX_LINES);
+    lines.truncate(MAX_LINES);
+    let mut out: String = lines.iter().map(|line| format!("    {line}\n")).collect();
+    if more > 0 {
+        out.push_str(&format!("    ... {more} more diff lines\n"));
+    }
+    out
+}
+
+fn display(path: &Path) -> String {
+    let root = project_root();
+    path.strip_prefix(&root).map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+}

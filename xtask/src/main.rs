@@ -1,0 +1,40 @@
+//! `cargo xtask`: the project's commands. Argument parsing only; the work is in the library.
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check] [--spec PATH] [--out DIR]
+      regenerate generated/ from spec/halopsa.json (--check: write nothing, fail if stale)
+  import --from SWAGGER [--resource NAME ...] [--spec PATH] [--all]
+      update the curated spec from a Halo swagger document
+  api-diff OLD NEW [--changelog]
+      report API changes between two specs (files, or git revisions as REV:spec/halopsa.json)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let result = match command.as_str() {
+        "codegen" => xtask::codegen::main(rest),
+        "import" => xtask::import::main(rest),
+        "api-diff" => xtask::api_diff::main(rest),
+        "-h" | "--help" | "help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
