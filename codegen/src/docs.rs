@@ -30,14 +30,27 @@ fn html_to_text(input: &str) -> String {
         let after = &rest[start..];
         match tag_len(after) {
             Some(len) => {
+                let closing = after[1..].starts_with('/');
                 let tag = after[1..len - 1].trim_start_matches('/').to_ascii_lowercase();
                 let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-                match name.as_str() {
-                    "br" | "p" | "div" | "tr" => out.push('\n'),
-                    "li" => out.push_str("\n- "),
-                    _ => {}
-                }
+                let broke = match name.as_str() {
+                    "br" | "p" | "div" | "tr" => {
+                        out.push('\n');
+                        true
+                    }
+                    "li" if !closing => {
+                        out.push_str("\n- ");
+                        false
+                    }
+                    _ => false,
+                };
                 rest = &after[len..];
+                if broke {
+                    // `<br>\r\n\t\t` is one line break in Halo's text, not a paragraph break.
+                    let blank = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                    rest = &rest[blank..];
+                    rest = rest.strip_prefix('\n').unwrap_or(rest);
+                }
             }
             None => {
                 out.push('<');

@@ -50,6 +50,9 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     }
 }
 
+/// Where an operation is: path, method, the operation, and its path item's shared parameters.
+type OperationSite<'s> = (&'s str, &'static str, &'s SpecOperation, &'s [ReferenceOr<Parameter>]);
+
 struct Lowerer<'s> {
     model: &'s OpenAPI,
     types: BTreeMap<TypeId, TypeDef>,
@@ -241,7 +244,7 @@ impl<'s> Lowerer<'s> {
     fn resources(&mut self) -> Vec<Resource> {
         let model = self.model;
         let tag_info: BTreeMap<&str, &openapiv3::Tag> = model.tags.iter().map(|tag| (tag.name.as_str(), tag)).collect();
-        let mut by_tag: BTreeMap<String, Vec<(&str, &str, &SpecOperation, &[ReferenceOr<Parameter>])>> = BTreeMap::new();
+        let mut by_tag: BTreeMap<String, Vec<OperationSite<'_>>> = BTreeMap::new();
         for (path, item) in &model.paths.paths {
             let ReferenceOr::Item(item) = item else { unreachable!("validated: no path item refs") };
             for (method, operation) in syntax::operations(item) {

@@ -21,7 +21,9 @@ pub fn snake(wire: &str) -> String {
 
 /// An UpperCamelCase identifier for a type or variant (`UnameSection` → `UnameSection`, `opps` → `Opps`).
 pub fn camel(wire: &str) -> String {
-    escape(&sanitize(&wire.to_upper_camel_case()))
+    let camel = wire.to_upper_camel_case();
+    // A name with no letters or digits at all (`""`, `"_"`) still needs a type name.
+    escape(&sanitize(if camel.is_empty() { "Value" } else { &camel }))
 }
 
 /// Keeps `[A-Za-z0-9_]`, and puts `_` before a leading digit (`2faemailallowed` → `_2faemailallowed`).

@@ -2,7 +2,9 @@
 
 pub mod api_diff;
 pub mod codegen;
+pub mod full_api;
 pub mod import;
+pub mod openapi_json;
 
 use std::path::PathBuf;
 

@@ -12,6 +12,8 @@ commands:
       update the curated spec from a Halo swagger document
   api-diff OLD NEW [--changelog]
       report API changes between two specs (files, or git revisions as REV:spec/halopsa.json)
+  full-api [--from SWAGGER] [--out DIR] [--no-build]
+      import every resource of Halo's swagger into a scratch spec, generate, and cargo check it
 ";
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         "codegen" => xtask::codegen::main(rest),
         "import" => xtask::import::main(rest),
         "api-diff" => xtask::api_diff::main(rest),
+        "full-api" => xtask::full_api::main(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())

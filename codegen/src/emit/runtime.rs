@@ -6,10 +6,20 @@
 use super::Output;
 
 /// `(file name, contents)` of every runtime file. A test in `tests/` checks this list against the directory.
-pub const RUNTIME_FILES: &[(&str, &str)] = &[];
+pub const RUNTIME_FILES: &[(&str, &str)] = &[
+    ("auth.rs", include_str!("../../runtime/auth.rs")),
+    ("client.rs", include_str!("../../runtime/client.rs")),
+    ("error.rs", include_str!("../../runtime/error.rs")),
+    ("lenient.rs", include_str!("../../runtime/lenient.rs")),
+    ("mod.rs", include_str!("../../runtime/mod.rs")),
+    ("paging.rs", include_str!("../../runtime/paging.rs")),
+    ("request.rs", include_str!("../../runtime/request.rs")),
+    ("retry.rs", include_str!("../../runtime/retry.rs")),
+    ("tests.rs", include_str!("../../runtime/tests.rs")),
+];
 
 /// The manifest template; `@FEATURES@` becomes the `[features]` table.
-pub const MANIFEST_TEMPLATE: &str = "[package]\nname = \"halopsa\"\n@FEATURES@\n";
+pub const MANIFEST_TEMPLATE: &str = include_str!("../../runtime/Cargo.toml.in");
 
 pub(super) fn files() -> Vec<(String, Output)> {
     RUNTIME_FILES

@@ -1,0 +1,448 @@
+//! Authentication: a static bearer token, or OAuth client credentials with a cached, single-flight token.
+//!
+//! Halo's token endpoint (`POST {auth server}/token`, normally `https://<tenant>.halopsa.com/auth/token`, with
+//! `?tenant=<name>` on Halo-hosted instances) takes a form with `grant_type=client_credentials`, `client_id`,
+//! `client_secret` and space-separated `scope`s, and answers `{access_token, token_type, expires_in}`, or OAuth's
+//! `{error, error_description}` (HALO-NOTES §3, "Auth").
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use percent_encoding::utf8_percent_encode;
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tracing::Instrument;
+
+use super::client::Inner;
+use super::error::{Error, ErrorKind, halo_message};
+use super::request::FORM;
+use super::retry::{Retrier, parse_retry_after, retryable_status};
+use super::Result;
+
+/// A string that must not be shown: `Debug` prints `"***"`, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// How the client authenticates.
+#[derive(Debug)]
+pub(crate) enum Auth {
+    /// A token the caller obtained; sent as is, never refreshed.
+    Bearer(HeaderValue),
+    /// OAuth client credentials, exchanged for a cached token.
+    ClientCredentials(TokenSource),
+}
+
+/// The `Authorization` header value for one attempt, and which token it came from.
+pub(crate) struct Credential {
+    pub(crate) header: HeaderValue,
+    generation: u64,
+}
+
+impl Auth {
+    /// A static bearer token as a header value, marked sensitive so that `http`'s `Debug` hides it too.
+    pub(crate) fn bearer(token: &Secret) -> Result<Auth> {
+        let mut header = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| Error::config("the bearer token contains characters that cannot go in an HTTP header"))?;
+        header.set_sensitive(true);
+        Ok(Auth::Bearer(header))
+    }
+
+    /// The credential for the next attempt, fetching a token first if there is none or it is about to expire.
+    pub(crate) async fn credential(&self, inner: &Inner) -> Result<Credential> {
+        match self {
+            Auth::Bearer(header) => Ok(Credential { header: header.clone(), generation: 0 }),
+            Auth::ClientCredentials(source) => source.credential(inner).await,
+        }
+    }
+
+    /// The API answered 401 to `rejected`: fetch a fresh token, unless another caller already has. Returns `false`
+    /// when there is nothing to refresh (a static token).
+    pub(crate) async fn refresh_after_401(&self, inner: &Inner, rejected: &Credential) -> Result<bool> {
+        match self {
+            Auth::Bearer(_) => Ok(false),
+            Auth::ClientCredentials(source) => source.refresh_after_401(inner, rejected.generation).await.map(|()| true),
+        }
+    }
+}
+
+/// Client credentials and the cached token.
+pub(crate) struct TokenSource {
+    /// The token URL, `?tenant=` included.
+    url: String,
+    /// The token URL's path alone, for errors and logs: the query is nobody's business.
+    path: String,
+    /// The form body; it contains the client secret.
+    form: Secret,
+    margin: Duration,
+    state: Mutex<TokenState>,
+    /// Held while a token request is in flight, so that one request serves every waiting caller.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct TokenState {
+    token: Option<CachedToken>,
+    /// Token requests completed (successfully or not); a token's generation is the value when it was stored.
+    fetches: u64,
+    last_error: Option<Error>,
+}
+
+struct CachedToken {
+    header: HeaderValue,
+    refresh_at: Instant,
+    generation: u64,
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSource").field("path", &self.path).field("margin", &self.margin).finish_non_exhaustive()
+    }
+}
+
+impl TokenSource {
+    pub(crate) fn new(
+        url: reqwest::Url,
+        tenant: Option<&str>,
+        client_id: &str,
+        client_secret: &Secret,
+        scopes: &[String],
+        margin: Duration,
+    ) -> Self {
+        let path = url.path().to_owned();
+        let mut url = url.to_string();
+        if let Some(tenant) = tenant {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("tenant=");
+            url.extend(utf8_percent_encode(tenant, FORM));
+        }
+        let scope = scopes.join(" ");
+        let mut form = String::from("grant_type=client_credentials");
+        for (name, value) in [("client_id", client_id), ("client_secret", client_secret.expose()), ("scope", &scope)] {
+            form.push('&');
+            form.push_str(name);
+            form.push('=');
+            form.extend(utf8_percent_encode(value, FORM));
+        }
+        TokenSource {
+            url,
+            path,
+            form: Secret(form),
+            margin,
+            state: Mutex::new(TokenState::default()),
+            refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, TokenState> {
+        // The state is replaced whole under the lock, so a poisoned lock still guards a consistent value.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cached token while it is fresh (`now` before its refresh time).
+    fn fresh(&self, now: Instant) -> Option<Credential> {
+        let state = self.state();
+        let token = state.token.as_ref().filter(|token| now < token.refresh_at)?;
+        Some(Credential { header: token.header.clone(), generation: token.generation })
+    }
+
+    async fn credential(&self, inner: &Inner) -> Result<Credential> {
+        if let Some(credential) = self.fresh(Instant::now()) {
+            return Ok(credential);
+        }
+        let seen = self.state().fetches;
+        let _refreshing = self.refresh.lock().await;
+        if let Some(credential) = self.outcome_since(seen) {
+            return credential;
+        }
+        if let Some(credential) = self.fresh(Instant::now()) {
+            return Ok(credential);
+        }
+        self.fetch(inner).await
+    }
+
+    async fn refresh_after_401(&self, inner: &Inner, rejected: u64) -> Result<()> {
+        let _refreshing = self.refresh.lock().await;
+        let current = self.state().token.as_ref().map(|token| token.generation);
+        if current.is_some_and(|generation| generation != rejected) {
+            // Someone fetched a new token since the rejected one was handed out: use that.
+            return Ok(());
+        }
+        self.fetch(inner).await.map(drop)
+    }
+
+    /// What a token request finished while we waited for the lock gave: its token (brand new, so used even if its
+    /// lifetime is shorter than the margin), or its error, so that one failure answers every waiting caller instead
+    /// of each caller trying again in turn.
+    fn outcome_since(&self, seen: u64) -> Option<Result<Credential>> {
+        let state = self.state();
+        if state.fetches == seen {
+            return None;
+        }
+        if let Some(error) = &state.last_error {
+            return Some(Err(error.clone()));
+        }
+        let token = state.token.as_ref()?;
+        Some(Ok(Credential { header: token.header.clone(), generation: token.generation }))
+    }
+
+    /// Requests a token (with the lock held) and stores the outcome.
+    async fn fetch(&self, inner: &Inner) -> Result<Credential> {
+        let sent_at = Instant::now();
+        let outcome = self.request(inner).await;
+        let mut state = self.state();
+        state.fetches += 1;
+        match outcome {
+            Ok((header, expires_in)) => {
+                let generation = state.fetches;
+                let refresh_at = refresh_deadline(sent_at, expires_in, self.margin);
+                state.token = Some(CachedToken { header: header.clone(), refresh_at, generation });
+                state.last_error = None;
+                Ok(Credential { header, generation })
+            }
+            Err(error) => {
+                state.token = None;
+                state.last_error = Some(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    /// One token request, with retries: asking for a token twice is harmless, so network failures and 5xx are
+    /// retried whatever the method.
+    async fn request(&self, inner: &Inner) -> Result<(HeaderValue, Option<u64>)> {
+        let span = tracing::debug_span!(
+            "halopsa.token",
+            path = %self.path,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        async {
+            let mut retrier = Retrier::new(&inner.retry);
+            loop {
+                let attempt = retrier.start_attempt();
+                if let Some(limiter) = &inner.limiter {
+                    limiter.acquire().await;
+                }
+                let span = tracing::Span::current();
+                span.record("attempt", attempt);
+                let sent = inner
+                    .http
+                    .post(&self.url)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "application/json")
+                    .timeout(inner.timeout)
+                    .body(self.form.expose().to_owned())
+                    .send()
+                    .await;
+                let answer = match sent {
+                    Ok(response) => {
+                        let status = response.status();
+                        let retry_after = response
+                            .headers()
+                            .get(header::RETRY_AFTER)
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
+                        let content_type = response
+                            .headers()
+                            .get(header::CONTENT_TYPE)
+                            .and_then(|value| value.to_str().ok())
+                            .map(str::to_owned);
+                        response.bytes().await.map(|body| (status, retry_after, content_type, body))
+                    }
+                    Err(error) => Err(error),
+                };
+                span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
+                match answer {
+                    Ok((status, retry_after, content_type, body)) => {
+                        span.record("status", status.as_u16());
+                        if retryable_status(status, &Method::GET) {
+                            if let Some(delay) = retrier.next_delay(retry_after) {
+                                tracing::debug!(status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying the token request");
+                                tokio::time::sleep(delay).await;
+                                continue;
+                            }
+                        }
+                        return self.token_from_answer(status, content_type.as_deref(), &body, retry_after);
+                    }
+                    Err(error) => {
+                        if let Some(delay) = retrier.next_delay(None) {
+                            tracing::debug!(delay_ms = delay.as_millis() as u64, "token request failed on the network; retrying");
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        return Err(Error::network(error).with_request(&Method::POST, &self.path));
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn token_from_answer(
+        &self,
+        status: StatusCode,
+        content_type: Option<&str>,
+        body: &[u8],
+        retry_after: Option<Duration>,
+    ) -> Result<(HeaderValue, Option<u64>)> {
+        let fail = |message: String| {
+            Error::new(ErrorKind::Auth, message).with_status(status.as_u16()).with_request(&Method::POST, &self.path)
+        };
+        if !status.is_success() {
+            let message = halo_message(content_type, body)
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
+            let error = fail(format!("the token endpoint refused: {message}"));
+            return Err(if status == StatusCode::TOO_MANY_REQUESTS {
+                error.with_kind(ErrorKind::RateLimited).with_retry_after(retry_after)
+            } else {
+                error
+            });
+        }
+        // No excerpt of the body in these errors: it may hold a token.
+        let answer: TokenAnswer = serde_json::from_slice(body)
+            .map_err(|_| fail("the token endpoint did not answer with a JSON token response".to_owned()))?;
+        if let Some(error) = answer.error.filter(|error| !error.is_empty()) {
+            let message = match answer.error_description {
+                Some(description) => format!("{error}: {description}"),
+                None => error,
+            };
+            return Err(fail(format!("the token endpoint refused: {message}")));
+        }
+        let token = answer.access_token.filter(|token| !token.is_empty()).ok_or_else(|| fail("the token response has no access_token".to_owned()))?;
+        let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| fail("the access token contains characters that cannot go in an HTTP header".to_owned()))?;
+        header.set_sensitive(true);
+        let expires_in = answer.expires_in.map(|seconds| u64::try_from(seconds).unwrap_or(0));
+        Ok((header, expires_in))
+    }
+}
+
+/// The token endpoint's answer. No `Debug`: it holds the token.
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient::opt_i64")]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// Halo does not document the token lifetime; every client assumes an hour when `expires_in` is absent.
+pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// When a token sent for at `sent_at` should be replaced: `margin` before it expires, so that a request never
+/// leaves with a token that expires on the way. The margin is at most half the lifetime, so a short-lived token
+/// is still used for a while instead of being refetched for every request.
+pub(crate) fn refresh_deadline(sent_at: Instant, expires_in: Option<u64>, margin: Duration) -> Instant {
+    let lifetime = expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs);
+    sent_at + lifetime - margin.min(lifetime / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_deadline_math() {
+        let now = Instant::now();
+        let minute = Duration::from_secs(60);
+        assert_eq!(refresh_deadline(now, Some(3600), minute), now + Duration::from_secs(3540));
+        assert_eq!(refresh_deadline(now, None, minute), now + Duration::from_secs(3540));
+        // A lifetime shorter than twice the margin: refreshed halfway through.
+        assert_eq!(refresh_deadline(now, Some(60), minute), now + Duration::from_secs(30));
+        assert_eq!(refresh_deadline(now, Some(0), minute), now);
+        assert_eq!(refresh_deadline(now, Some(3600), Duration::ZERO), now + Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let secret = Secret::new("s3cr3t");
+        assert_eq!(format!("{secret:?}"), "\"***\"");
+        let source = TokenSource::new(
+            reqwest::Url::parse("https://acme.halopsa.com/auth/token").unwrap(),
+            Some("acme corp"),
+            "client id",
+            &secret,
+            &["read:tickets".to_owned(), "edit:tickets".to_owned()],
+            Duration::from_secs(60),
+        );
+        assert_eq!(source.url, "https://acme.halopsa.com/auth/token?tenant=acme%20corp");
+        assert_eq!(
+            source.form.expose(),
+            "grant_type=client_credentials&client_id=client%20id&client_secret=s3cr3t&scope=read%3Atickets%20edit%3Atickets"
+        );
+        let debug = format!("{source:?}");
+        assert!(!debug.contains("s3cr3t") && !debug.contains("acme corp"), "{debug}");
+        let bearer = Auth::bearer(&Secret::new("tok3n")).unwrap();
+        assert!(!format!("{bearer:?}").contains("tok3n"));
+        assert_eq!(Auth::bearer(&Secret::new("bad\ntoken")).unwrap_err().kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn token_answers() {
+        let source = TokenSource::new(
+            reqwest::Url::parse("https://acme.halopsa.com/auth/token").unwrap(),
+            None,
+            "id",
+            &Secret::new("secret"),
+            &["all".to_owned()],
+            Duration::from_secs(60),
+        );
+        let ok = |body: &str| source.token_from_answer(StatusCode::OK, Some("application/json"), body.as_bytes(), None);
+        let (header, expires_in) = ok(r#"{"access_token":"abc","token_type":"Bearer","expires_in":1800}"#).unwrap();
+        assert_eq!(header.to_str().unwrap(), "Bearer abc");
+        assert!(header.is_sensitive());
+        assert_eq!(expires_in, Some(1800));
+        assert_eq!(ok(r#"{"access_token":"abc","expires_in":"600.0"}"#).unwrap().1, Some(600));
+        assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().1, None);
+        assert_eq!(ok(r#"{"access_token":"abc","expires_in":-5}"#).unwrap().1, Some(0));
+
+        let error = ok(r#"{"token_type":"Bearer"}"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Auth);
+        assert!(error.message().contains("no access_token"));
+        let error = ok(r#"{"access_token":"abc"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Auth);
+        assert!(!error.to_string().contains("abc"), "{error}");
+        assert_eq!(error.body_excerpt(), None);
+
+        let error = source
+            .token_from_answer(
+                StatusCode::UNAUTHORIZED,
+                Some("application/json"),
+                br#"{"error":"invalid_client","error_description":"The client id or secret is wrong"}"#,
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Auth);
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(
+            error.to_string(),
+            "POST /auth/token: authentication failed (401 Unauthorized): the token endpoint refused: invalid_client: \
+             The client id or secret is wrong"
+        );
+        let error = source.token_from_answer(StatusCode::OK, None, br#"{"error":"invalid_scope"}"#, None).unwrap_err();
+        assert_eq!(error.message(), "the token endpoint refused: invalid_scope");
+    }
+}

@@ -1,0 +1,534 @@
+//! The [`Client`] and its [`ClientBuilder`]: configuration, and the one send path every request takes (token,
+//! rate limit, attempt, 401 refresh, retries, status check, decoding).
+
+use std::fmt;
+use std::hash::{DefaultHasher, Hasher};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header;
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::auth::{Auth, Secret, TokenSource};
+use super::error::{Error, ErrorKind, decode_unchecked, success_error_message};
+use super::paging::ListPage;
+use super::request::Request;
+use super::retry::{Limiter, RateLimit, Retrier, RetryPolicy, parse_retry_after, retryable_network, retryable_status};
+use super::Result;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A HaloPSA API client. Cheap to clone (an `Arc` inside) and safe to share between tasks; clones share the
+/// connection pool, the token and the rate limiter.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = halopsa::Client::builder("https://acme.halopsa.com")
+///     .tenant("acme")
+///     .client_credentials("client-id", "client-secret")
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    api_url: String,
+    auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("Client")
+            .field("api_url", &inner.api_url)
+            .field("auth", &inner.auth)
+            .field("retry", &inner.retry)
+            .field("limiter", &inner.limiter)
+            .field("timeout", &inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The credentials given to a [`ClientBuilder`].
+#[derive(Clone, Debug)]
+enum Credentials {
+    None,
+    OAuth { id: String, secret: Secret },
+    Bearer(Secret),
+}
+
+/// Configures a [`Client`]; made by [`Client::builder`].
+///
+/// `Debug` shows the configuration with the secret and the token redacted.
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build()` is called"]
+pub struct ClientBuilder {
+    base_url: String,
+    api_url: Option<String>,
+    token_url: Option<String>,
+    tenant: Option<String>,
+    credentials: Credentials,
+    scopes: Option<Vec<String>>,
+    timeout: Duration,
+    connect_timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+    retry: RetryPolicy,
+    rate_limit: Option<RateLimit>,
+    allow_insecure_http: bool,
+    refresh_margin: Duration,
+}
+
+impl Client {
+    /// Starts configuring a client for the Halo instance at `base_url` (`https://acme.halopsa.com`).
+    ///
+    /// The API is then at `{base_url}/api` and the token endpoint at `{base_url}/auth/token`; both can be moved
+    /// with [`ClientBuilder::api_url`] and [`ClientBuilder::token_url`].
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            api_url: None,
+            token_url: None,
+            tenant: None,
+            credentials: Credentials::None,
+            scopes: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: None,
+            http_client: None,
+            retry: RetryPolicy::default(),
+            rate_limit: None,
+            allow_insecure_http: false,
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
+        }
+    }
+
+    /// The API base URL requests are relative to (`https://acme.halopsa.com/api`).
+    pub fn api_url(&self) -> &str {
+        &self.inner.api_url
+    }
+
+    /// Sends `req` and decodes the JSON answer as `T`.
+    ///
+    /// An empty body is a [`Decode`](ErrorKind::Decode) error; an error shape under a 2xx status an
+    /// [`Api`](ErrorKind::Api) error.
+    pub async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let reply = self.execute(&req, "application/json").await?;
+        reply.check_error_shape(&req)?;
+        decode_unchecked(&reply.body).map_err(|error| error.with_request(&req.method, &req.path))
+    }
+
+    /// Sends a create-or-update and decodes the saved records: Halo answers with one object or an array.
+    /// An empty body (the save succeeded, but Halo sent nothing back) gives an empty `Vec`.
+    pub async fn send_saved<T: DeserializeOwned>(&self, req: Request) -> Result<Vec<T>> {
+        let reply = self.execute(&req, "application/json").await?;
+        reply.check_error_shape(&req)?;
+        let decoded = match first_byte(&reply.body) {
+            None => Ok(Vec::new()),
+            Some(b'[') => decode_unchecked::<Vec<T>>(&reply.body),
+            Some(_) => decode_unchecked::<T>(&reply.body).map(|item| vec![item]),
+        };
+        decoded.map_err(|error| error.with_request(&req.method, &req.path))
+    }
+
+    /// Sends a list request and decodes one page: the wrapper `{"record_count": N, "<key>": [...]}` or a bare
+    /// array (which has no record count).
+    pub async fn send_list<L: ListPage>(&self, req: Request) -> Result<L> {
+        self.fetch_list(req, false).await.map(|(page, _)| page)
+    }
+
+    /// [`send_list`](Self::send_list), and a hash of the body when `hash` is set (the pager uses it to notice a
+    /// server that ignores `page_no`).
+    pub(crate) async fn fetch_list<L: ListPage>(&self, req: Request, hash: bool) -> Result<(L, u64)> {
+        let reply = self.execute(&req, "application/json").await?;
+        let digest = if hash {
+            let mut hasher = DefaultHasher::new();
+            hasher.write(&reply.body);
+            hasher.finish()
+        } else {
+            0
+        };
+        let decoded = match first_byte(&reply.body) {
+            Some(b'[') => decode_unchecked::<Vec<L::Item>>(&reply.body).map(L::from_items),
+            _ => reply.check_error_shape(&req).and_then(|()| decode_unchecked::<L>(&reply.body)),
+        };
+        decoded.map(|page| (page, digest)).map_err(|error| error.with_request(&req.method, &req.path))
+    }
+
+    /// Sends `req` and ignores the answer's body, unless it is one of Halo's error shapes.
+    pub async fn send_empty(&self, req: Request) -> Result<()> {
+        let reply = self.execute(&req, "application/json").await?;
+        reply.check_error_shape(&req)
+    }
+
+    /// Sends `req` and returns the body as bytes (an image, a file). A JSON error shape is still an error.
+    pub async fn send_bytes(&self, req: Request) -> Result<Vec<u8>> {
+        let reply = self.execute(&req, "*/*").await?;
+        if reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
+            reply.check_error_shape(&req)?;
+        }
+        Ok(reply.body)
+    }
+
+    /// The send path: token, rate limit, attempt, one token refresh on 401, retries, status check.
+    async fn execute(&self, req: &Request, accept: &'static str) -> Result<Reply> {
+        req.check_path()?;
+        let inner = &*self.inner;
+        let url = format!("{}{}", inner.api_url, req.path_and_query());
+        let span = tracing::debug_span!(
+            "halopsa.request",
+            method = %req.method,
+            path = %req.path,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let with_request = |error: Error| error.with_request(&req.method, &req.path);
+        async {
+            let span = tracing::Span::current();
+            let mut retrier = Retrier::new(&inner.retry);
+            let mut refreshed = false;
+            loop {
+                let credential = inner.auth.credential(inner).await?;
+                if let Some(limiter) = &inner.limiter {
+                    limiter.acquire().await;
+                }
+                let attempt = retrier.start_attempt();
+                span.record("attempt", attempt);
+                let mut builder = inner
+                    .http
+                    .request(req.method.clone(), &url)
+                    .header(header::AUTHORIZATION, credential.header.clone())
+                    .header(header::ACCEPT, accept)
+                    .timeout(inner.timeout);
+                if let Some(body) = &req.body {
+                    builder = builder.header(header::CONTENT_TYPE, "application/json").body(body.clone());
+                }
+                let answer = match builder.send().await {
+                    Ok(response) => Reply::read(response).await,
+                    Err(error) => Err(error),
+                };
+                span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
+                let reply = match answer {
+                    Ok(reply) => reply,
+                    Err(error) => {
+                        if retryable_network(&req.method) {
+                            if let Some(delay) = retrier.next_delay(None) {
+                                tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %error.without_url(), "network error; retrying");
+                                tokio::time::sleep(delay).await;
+                                continue;
+                            }
+                        }
+                        return Err(with_request(Error::network(error)));
+                    }
+                };
+                span.record("status", reply.status.as_u16());
+                if reply.status == StatusCode::UNAUTHORIZED && !refreshed {
+                    // The token may have been revoked or expired early: one fresh token, one more try. A request
+                    // answered 401 was not applied, so this is safe for a POST too.
+                    refreshed = true;
+                    if inner.auth.refresh_after_401(inner, &credential).await? {
+                        tracing::debug!(attempt, "401 from the API; retrying with a fresh token");
+                        retrier.forgive_attempt();
+                        continue;
+                    }
+                }
+                if retryable_status(reply.status, &req.method) {
+                    if let Some(delay) = retrier.next_delay(reply.retry_after) {
+                        tracing::debug!(attempt, status = reply.status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                }
+                if !reply.status.is_success() {
+                    let error = Error::from_response(reply.status, reply.content_type.as_deref(), &reply.body)
+                        .with_retry_after(reply.retry_after);
+                    let error = if reply.status == StatusCode::UNAUTHORIZED { error.with_kind(ErrorKind::Auth) } else { error };
+                    return Err(with_request(error));
+                }
+                return Ok(reply);
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// An answer, read to the end.
+struct Reply {
+    status: StatusCode,
+    content_type: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    async fn read(response: reqwest::Response) -> std::result::Result<Reply, reqwest::Error> {
+        let status = response.status();
+        let headers = response.headers();
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let retry_after = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = response.bytes().await?.into();
+        Ok(Reply { status, content_type, retry_after, body })
+    }
+
+    /// A 2xx answer whose body is one of Halo's error shapes is an error.
+    fn check_error_shape(&self, req: &Request) -> Result<()> {
+        match success_error_message(&self.body) {
+            Some(message) => Err(Error::new(ErrorKind::Api, message)
+                .with_status(self.status.as_u16())
+                .with_request(&req.method, &req.path)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn first_byte(body: &[u8]) -> Option<u8> {
+    body.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+impl ClientBuilder {
+    /// The API base URL, when it is not `{base_url}/api`: an absolute URL, or a path on the base URL.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// The token endpoint, when it is not `{base_url}/auth/token` (a separate auth server, a trial instance):
+    /// an absolute URL, or a path on the base URL.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// The tenant of a Halo-hosted instance, sent as `?tenant=` on the token request. Not needed on premise.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Authenticates with OAuth client credentials (an API application in Halo). Tokens are fetched when needed,
+    /// cached and refreshed before they expire.
+    pub fn client_credentials(mut self, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.credentials = Credentials::OAuth { id: client_id.into(), secret: Secret::new(client_secret) };
+        self
+    }
+
+    /// The scopes to ask for with [`client_credentials`](Self::client_credentials) (default: `all`).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Authenticates with a token obtained elsewhere, sent as `Authorization: Bearer <token>` and never refreshed.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials = Credentials::Bearer(Secret::new(token));
+        self
+    }
+
+    /// The time limit of one attempt, from connecting to the end of the body (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time limit for connecting (default 10 s). Not available with [`http_client`](Self::http_client):
+    /// configure that client instead.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Sends through this `reqwest::Client` (for a proxy, custom certificates, a shared pool). [`timeout`] still
+    /// applies, per request.
+    ///
+    /// [`timeout`]: Self::timeout
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// When and how to retry (default: [`RetryPolicy::default`]; [`RetryPolicy::none`] to turn retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Paces requests on the client side, e.g. `RateLimit::per_window(600, Duration::from_secs(300))`, so that
+    /// a busy program waits instead of collecting 429s. Off by default.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// How long before it expires a token is replaced (default 60 s; at most half the token's lifetime).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than loopback. Off by default: the client secret and tokens would
+    /// cross the network unencrypted.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks the configuration and makes the client.
+    ///
+    /// Fails with an [`ErrorKind::Config`] error on a malformed URL, plain `http://` to a host that is not
+    /// loopback (unless allowed), missing credentials, or options that cannot apply together.
+    pub fn build(self) -> Result<Client> {
+        let base = parse_url("base url", &self.base_url)?;
+        let api_url = resolve("api url", &base, self.api_url.as_deref(), "/api")?;
+        self.check_transport("api url", &api_url)?;
+        let auth = match &self.credentials {
+            Credentials::None => {
+                return Err(Error::config("no credentials; call `client_credentials(..)` or `bearer_token(..)`"));
+            }
+            Credentials::Bearer(token) => {
+                if self.scopes.is_some() || self.tenant.is_some() || self.token_url.is_some() {
+                    return Err(Error::config(
+                        "`scopes`, `tenant` and `token_url` apply to `client_credentials`, not to `bearer_token`",
+                    ));
+                }
+                if token.expose().trim().is_empty() {
+                    return Err(Error::config("the bearer token is empty"));
+                }
+                Auth::bearer(token)?
+            }
+            Credentials::OAuth { id, secret } => {
+                if id.trim().is_empty() || secret.expose().is_empty() {
+                    return Err(Error::config("the client id and client secret must not be empty"));
+                }
+                let token_url = resolve("token url", &base, self.token_url.as_deref(), "/auth/token")?;
+                self.check_transport("token url", &token_url)?;
+                let scopes = match &self.scopes {
+                    Some(scopes) if scopes.iter().all(|s| s.trim().is_empty()) => {
+                        return Err(Error::config("`scopes` is empty; leave it out to ask for `all`"));
+                    }
+                    Some(scopes) => scopes.clone(),
+                    None => vec!["all".to_owned()],
+                };
+                Auth::ClientCredentials(TokenSource::new(
+                    token_url,
+                    self.tenant.as_deref(),
+                    id,
+                    secret,
+                    &scopes,
+                    self.refresh_margin,
+                ))
+            }
+        };
+        if let Some(limit) = self.rate_limit {
+            if limit.max == 0 || limit.window.is_zero() {
+                return Err(Error::config("a rate limit needs at least one request per non-empty window"));
+            }
+        }
+        let http = match self.http_client {
+            Some(client) => {
+                if self.connect_timeout.is_some() {
+                    return Err(Error::config(
+                        "`connect_timeout` cannot be applied to a caller-supplied `http_client`; set it on that client",
+                    ));
+                }
+                client
+            }
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|error| Error::config(format!("cannot create the HTTP client: {error}")).with_source(error))?,
+        };
+        let mut api_url = api_url.to_string();
+        while api_url.ends_with('/') {
+            api_url.pop();
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_url,
+                auth,
+                retry: self.retry,
+                limiter: self.rate_limit.map(Limiter::new),
+                timeout: self.timeout,
+            }),
+        })
+    }
+
+    /// Plain http only to loopback, unless the caller opted in.
+    fn check_transport(&self, what: &str, url: &Url) -> Result<()> {
+        if url.scheme() == "http" && !self.allow_insecure_http && !is_loopback(url) {
+            return Err(Error::config(format!(
+                "refusing plain http for the {what} ({}): the client secret and tokens would cross the network \
+                 unencrypted; use https, or `allow_insecure_http(true)` to opt in",
+                url.host_str().unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An absolute http(s) URL with a host and without user info, query or fragment.
+fn parse_url(what: &str, text: &str) -> Result<Url> {
+    let url = Url::parse(text.trim()).map_err(|error| {
+        Error::config(format!("the {what} `{text}` is not a valid absolute URL ({error}); it should look like https://acme.halopsa.com"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::config(format!("the {what} must start with https:// (got {}://)", url.scheme())));
+    }
+    if url.host().is_none() {
+        return Err(Error::config(format!("the {what} `{text}` has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Credentials in a URL end up in logs; they belong in `client_credentials`.
+        return Err(Error::config(format!("the {what} must not contain a user name or password")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(format!("the {what} must not have a query or fragment; use `tenant(..)` for ?tenant=")));
+    }
+    Ok(url)
+}
+
+/// An override (absolute, or a path on the base URL), or the default path on the base URL.
+fn resolve(what: &str, base: &Url, custom: Option<&str>, default_path: &str) -> Result<Url> {
+    let base_path = base.path().trim_end_matches('/');
+    match custom.map(str::trim) {
+        Some(path) if path.starts_with('/') => {
+            let mut url = base.clone();
+            url.set_path(&format!("{base_path}{path}"));
+            Ok(url)
+        }
+        Some(absolute) => parse_url(what, absolute),
+        None => {
+            let mut url = base.clone();
+            url.set_path(&format!("{base_path}{default_path}"));
+            Ok(url)
+        }
+    }
+}
+
+/// 127.0.0.0/8, ::1 (also as ::ffff:127.x.x.x) and `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback())
+}

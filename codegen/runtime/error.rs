@@ -1,0 +1,738 @@
+//! The crate's one error type: what went wrong, on which request, and what Halo said about it.
+//!
+//! [`Error`] is an opaque struct; [`Error::kind`] says which of a few broad cases it is ([`ErrorKind`]), and the
+//! accessors give the request, the HTTP status and Halo's own message. It is cheap to move (one `Box`) and `Clone`.
+//!
+//! This module also reads Halo's error bodies. Halo is an ASP.NET application and answers failures in several shapes
+//! (`{ClassName, Message}`, `{resultCode, errorMessage}`, `{Message}`, OAuth's `{error, error_description}`,
+//! validation's `{message, errors}`, ASP.NET's problem details, plain text), and sometimes with status 200
+//! (a failed licence-seat check, for one), so a successful answer is checked for those shapes too.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// The broad cases of [`Error`]; see [`Error::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request was refused before anything was sent (see [`Error::invalid_request`]).
+    InvalidRequest,
+    /// The client was configured wrongly ([`ClientBuilder::build`](super::ClientBuilder::build)).
+    Config,
+    /// No usable token: the token endpoint refused the credentials or answered something else than a token, or the
+    /// API kept answering 401 after a fresh token.
+    Auth,
+    /// Halo answered with an error status, or with an error body under a 2xx status.
+    Api,
+    /// Halo kept answering 429 until the retry policy gave up.
+    RateLimited,
+    /// The request did not complete: connection refused or reset, DNS, TLS, or a timeout.
+    Network,
+    /// The answer was not the JSON expected (malformed, truncated, empty, or of the wrong shape).
+    Decode,
+}
+
+/// The error of every fallible operation of the crate.
+///
+/// `Display` gives one line: the request (`GET /Agent`), what happened and Halo's message.
+/// Secrets (client secret, tokens) never appear in it, nor in `Debug`.
+#[derive(Clone)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    kind: ErrorKind,
+    method: Option<Method>,
+    path: Option<String>,
+    status: Option<u16>,
+    message: String,
+    excerpt: Option<String>,
+    retry_after: Option<Duration>,
+    // Arc rather than Box so that `Error` is `Clone`: the single-flight token refresh hands one failure to every
+    // caller that was waiting for it.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                method: None,
+                path: None,
+                status: None,
+                message: message.into(),
+                excerpt: None,
+                retry_after: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// A request refused on the client side before sending, e.g. an `update` of an item without an id.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidRequest, message)
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config, message)
+    }
+
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Decode, message)
+    }
+
+    /// A transport failure. The URL is dropped from reqwest's error: a token URL may carry the tenant in its query.
+    pub(crate) fn network(error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        let message = if error.is_timeout() { "timed out".to_owned() } else { chain(&error) };
+        Error::new(ErrorKind::Network, message).with_source(error)
+    }
+
+    /// An error answer (non-2xx, or an error body under 2xx) of the API.
+    pub(crate) fn from_response(status: StatusCode, content_type: Option<&str>, body: &[u8]) -> Self {
+        let kind = if status == StatusCode::TOO_MANY_REQUESTS { ErrorKind::RateLimited } else { ErrorKind::Api };
+        let message = halo_message(content_type, body)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
+        Error::new(kind, message).with_status(status.as_u16())
+    }
+
+    pub(crate) fn with_request(mut self, method: &Method, path: &str) -> Self {
+        self.inner.method = Some(method.clone());
+        self.inner.path = Some(path.to_owned());
+        self
+    }
+
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.inner.retry_after = retry_after;
+        self
+    }
+
+    pub(crate) fn with_excerpt(mut self, excerpt: String) -> Self {
+        self.inner.excerpt = Some(excerpt);
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.inner.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Which broad case this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status of Halo's answer, when there was one (200 for an error body under a success status).
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// Halo's own message when it sent one (from whichever error shape it used), otherwise a description of the
+    /// failure.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The HTTP method of the failed request, if a request was involved.
+    pub fn method(&self) -> Option<&Method> {
+        self.inner.method.as_ref()
+    }
+
+    /// The path of the failed request: relative to the API base (`/Agent/12`), or the token URL's path.
+    /// Query strings are never included.
+    pub fn path(&self) -> Option<&str> {
+        self.inner.path.as_deref()
+    }
+
+    /// How long Halo asked to wait (`Retry-After`) on the last answer, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// For decode errors: a short excerpt of the body (at most 200 characters, around the failure when known).
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.inner.excerpt.as_deref()
+    }
+
+    /// Whether the same request may succeed later: rate limiting (429), a server that is temporarily unavailable
+    /// (502, 503, 504) or a network failure. The client has already retried these as far as its
+    /// [`RetryPolicy`](super::RetryPolicy) allows.
+    pub fn is_retryable(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::RateLimited | ErrorKind::Network => true,
+            ErrorKind::Api => matches!(self.inner.status, Some(429 | 502 | 503 | 504)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        if let (Some(method), Some(path)) = (&inner.method, &inner.path) {
+            write!(f, "{method} {path}: ")?;
+        }
+        let status = inner.status.map(|code| match StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
+            Some(reason) => format!("{code} {reason}"),
+            None => code.to_string(),
+        });
+        match (inner.kind, &status) {
+            (ErrorKind::InvalidRequest, _) => write!(f, "invalid request: {}", inner.message)?,
+            (ErrorKind::Config, _) => write!(f, "invalid client configuration: {}", inner.message)?,
+            (ErrorKind::Auth, Some(status)) => write!(f, "authentication failed ({status}): {}", inner.message)?,
+            (ErrorKind::Auth, None) => write!(f, "authentication failed: {}", inner.message)?,
+            (ErrorKind::RateLimited, _) => write!(f, "rate limited by halo (429 Too Many Requests): {}", inner.message)?,
+            (ErrorKind::Api, Some(status)) if inner.status.is_some_and(|code| (200..300).contains(&code)) => {
+                write!(f, "halo answered {status} with an error: {}", inner.message)?
+            }
+            (ErrorKind::Api, Some(status)) => write!(f, "halo answered {status}: {}", inner.message)?,
+            (ErrorKind::Api, None) => write!(f, "halo answered with an error: {}", inner.message)?,
+            (ErrorKind::Network, _) => write!(f, "network error: {}", inner.message)?,
+            (ErrorKind::Decode, _) => write!(f, "cannot decode the response: {}", inner.message)?,
+        }
+        if let Some(excerpt) = &inner.excerpt {
+            write!(f, "; body: `{excerpt}`")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let mut s = f.debug_struct("Error");
+        s.field("kind", &inner.kind);
+        if let Some(method) = &inner.method {
+            s.field("method", method);
+        }
+        if let Some(path) = &inner.path {
+            s.field("path", path);
+        }
+        if let Some(status) = inner.status {
+            s.field("status", &status);
+        }
+        s.field("message", &inner.message);
+        if let Some(excerpt) = &inner.excerpt {
+            s.field("excerpt", excerpt);
+        }
+        if let Some(retry_after) = inner.retry_after {
+            s.field("retry_after", &retry_after);
+        }
+        if let Some(source) = &inner.source {
+            s.field("source", source);
+        }
+        s.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_deref().map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// An error and its sources as one line: reqwest's top-level message alone ("error sending request") says little.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Halo's error bodies.
+
+/// Every key that occurs in one of Halo's error shapes. An object with any other key (an `id`, say) is a record.
+const ERROR_KEYS: &[&str] = &[
+    // .NET exceptions and ASP.NET's HttpError.
+    "ClassName",
+    "Message",
+    "MessageDetail",
+    "ExceptionMessage",
+    "ExceptionType",
+    "StackTrace",
+    "StackTraceString",
+    "RemoteStackTraceString",
+    "RemoteStackIndex",
+    "ExceptionMethod",
+    "Source",
+    "HResult",
+    "HelpURL",
+    "HelpLink",
+    "InnerException",
+    "Data",
+    "WatsonBuckets",
+    // {resultCode, errorMessage}.
+    "resultCode",
+    "errorMessage",
+    // OAuth.
+    "error",
+    "error_description",
+    "error_uri",
+    // Validation, and ASP.NET Core problem details.
+    "message",
+    "errors",
+    "type",
+    "title",
+    "status",
+    "detail",
+    "instance",
+    "traceId",
+];
+
+/// Halo's message from an error answer's body, in any of its shapes; `None` for an empty body.
+pub(crate) fn halo_message(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    if trimmed.starts_with('{') {
+        if let Ok(map) = serde_json::from_str::<Map<String, Value>>(trimmed) {
+            if let Some(message) = object_message(&map) {
+                return Some(message);
+            }
+        }
+    } else if trimmed.starts_with('"') {
+        if let Ok(message) = serde_json::from_str::<String>(trimmed) {
+            return Some(one_line(&message, 200));
+        }
+    } else if content_type.is_some_and(|ct| ct.contains("html")) || trimmed.starts_with('<') {
+        if let Some(title) = html_title(trimmed) {
+            return Some(title);
+        }
+    }
+    Some(one_line(trimmed, 200))
+}
+
+/// Under a 2xx status: Halo's message if the body is an error shape, `None` for anything else.
+///
+/// Cheap on normal answers: the check reads the top-level keys only until the first one that no error shape has,
+/// which for a record or a list is usually the first key. Only objects count; an array never is an error.
+pub(crate) fn success_error_message(body: &[u8]) -> Option<String> {
+    if first_byte(body) != Some(b'{') {
+        return None;
+    }
+    let Probe(map) = serde_json::from_slice::<Probe>(body).ok()?;
+    is_error_shape(&map).then(|| object_message(&map)).flatten()
+}
+
+/// Whether an object (known to have error keys only) is one of Halo's error shapes rather than, say, `{}` or a
+/// harmless `{"message": "done"}`.
+fn is_error_shape(map: &Map<String, Value>) -> bool {
+    let text = |key: &str| map.get(key).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+    let has_errors = map.get("errors").is_some_and(|errors| !error_list(errors).is_empty());
+    let problem_status = map.get("status").and_then(Value::as_u64).is_some_and(|status| status >= 400);
+    (map.contains_key("ClassName") && text("Message"))
+        || text("errorMessage")
+        || text("error")
+        || text("Message")
+        || (text("message") && has_errors)
+        || (text("title") && problem_status)
+}
+
+/// The message of an error object, trying the shapes from the most to the least specific.
+fn object_message(map: &Map<String, Value>) -> Option<String> {
+    let text = |key: &str| {
+        map.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(|s| one_line(s, 500))
+    };
+    // OAuth: `{"error": "invalid_client", "error_description": "..."}`; some servers nest an object in `error`.
+    match map.get("error") {
+        Some(Value::String(error)) if !error.trim().is_empty() => {
+            return Some(match text("error_description") {
+                Some(description) => format!("{}: {description}", error.trim()),
+                None => error.trim().to_owned(),
+            });
+        }
+        Some(Value::Object(nested)) => {
+            if let Some(message) = object_message(nested) {
+                return Some(message);
+            }
+        }
+        _ => {}
+    }
+    if let Some(message) = text("errorMessage") {
+        return Some(message);
+    }
+    if let Some(message) = text("Message") {
+        // ASP.NET's HttpError puts the useful part in ExceptionMessage or MessageDetail.
+        return Some(match text("ExceptionMessage").or_else(|| text("MessageDetail")) {
+            Some(detail) if detail != message => format!("{message} ({detail})"),
+            _ => message,
+        });
+    }
+    let errors = map.get("errors").map(error_list).unwrap_or_default();
+    let head = text("message").or_else(|| text("title")).or_else(|| text("detail"));
+    match (head, errors.is_empty()) {
+        (Some(head), true) => Some(head),
+        (Some(head), false) => Some(format!("{head}: {}", errors.join("; "))),
+        (None, false) => Some(errors.join("; ")),
+        (None, true) => None,
+    }
+}
+
+/// Validation messages from `errors`: an array (of strings or objects) or an object of field → message(s).
+fn error_list(errors: &Value) -> Vec<String> {
+    fn flat(value: &Value) -> Vec<String> {
+        match value {
+            Value::String(s) if !s.trim().is_empty() => vec![one_line(s, 200)],
+            Value::Array(items) => items.iter().flat_map(flat).collect(),
+            Value::Object(map) => {
+                match ["message", "Message", "errorMessage", "error"].iter().find_map(|k| map.get(*k)?.as_str()) {
+                    Some(message) => vec![one_line(message, 200)],
+                    None => vec![one_line(&Value::Object(map.clone()).to_string(), 200)],
+                }
+            }
+            Value::Null => Vec::new(),
+            other => vec![other.to_string()],
+        }
+    }
+    match errors {
+        Value::Object(fields) => fields
+            .iter()
+            .flat_map(|(field, value)| flat(value).into_iter().map(move |message| format!("{field}: {message}")))
+            .collect(),
+        other => flat(other),
+    }
+}
+
+fn html_title(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = one_line(html.get(start..end)?, 200);
+    (!title.is_empty()).then_some(title)
+}
+
+/// Whitespace runs (newlines included) become one space; at most `max` characters, with `…` when cut.
+fn one_line(text: &str, max: usize) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match collapsed.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
+        None => collapsed,
+    }
+}
+
+fn first_byte(body: &[u8]) -> Option<u8> {
+    body.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+/// The top-level keys and values of an object, or a (cheap) failure at the first key no error shape has.
+struct Probe(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for Probe {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ProbeVisitor)
+    }
+}
+
+struct ProbeVisitor;
+
+impl<'de> Visitor<'de> for ProbeVisitor {
+    type Value = Probe;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an error object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Probe, A::Error> {
+        let mut map = Map::new();
+        while let Some(ErrorKey(key)) = access.next_key::<ErrorKey>()? {
+            map.insert(key.to_owned(), access.next_value::<Value>()?);
+        }
+        Ok(Probe(map))
+    }
+}
+
+/// A key of [`ERROR_KEYS`]; any other key fails, which stops the parse right there.
+struct ErrorKey(&'static str);
+
+impl<'de> serde::Deserialize<'de> for ErrorKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = ErrorKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key of an error shape")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<ErrorKey, E> {
+                ERROR_KEYS.iter().find(|known| **known == key).map(|known| ErrorKey(known)).ok_or_else(|| E::custom("a record"))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding.
+
+/// Decodes a successful answer's body as `T`, the way the client does.
+///
+/// A body that is one of Halo's error shapes becomes an [`ErrorKind::Api`] error (Halo reports some failures
+/// under status 200); an empty, malformed or truncated body, or one of another shape, becomes an
+/// [`ErrorKind::Decode`] error naming the field that failed and quoting a short excerpt of the body.
+pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
+    if let Some(message) = success_error_message(body) {
+        return Err(Error::new(ErrorKind::Api, message).with_status(200));
+    }
+    decode_unchecked(body)
+}
+
+/// [`decode_json`] without the error-shape check, for callers that have done it already.
+pub(crate) fn decode_unchecked<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
+    if first_byte(body).is_none() {
+        return Err(Error::decode("the response body is empty; expected JSON"));
+    }
+    // The fast path is plain serde_json; only a failure pays for a second, path-tracking pass.
+    serde_json::from_slice(body).map_err(|error| decode_error::<T>(body, error))
+}
+
+#[cold]
+fn decode_error<T: DeserializeOwned>(body: &[u8], first: serde_json::Error) -> Error {
+    // The second pass stops where the first did, unless the first failed on trailing characters after a value.
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let (path, error) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(error) => {
+            let path = error.path().to_string();
+            (path, error.into_inner())
+        }
+        Ok(_) => (String::new(), first),
+    };
+    let offset = byte_offset(body, error.line(), error.column());
+    let message = if path == "." || path.is_empty() { error.to_string() } else { format!("at `{path}`: {error}") };
+    Error::decode(message).with_excerpt(excerpt(body, offset))
+}
+
+/// The byte offset of serde_json's 1-based line and column (column 0 means "before the line").
+fn byte_offset(body: &[u8], line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let line_start = if line == 1 {
+        0
+    } else {
+        body.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(line - 2).map(|(i, _)| i + 1)?
+    };
+    Some((line_start + column.saturating_sub(1)).min(body.len()))
+}
+
+/// At most 200 characters of the body, around `offset` when given, cut on character boundaries, on one line.
+pub(crate) fn excerpt(body: &[u8], offset: Option<usize>) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    let total = text.chars().count();
+    // Position of the failure, in characters (the lossy text may differ from the bytes in length).
+    let at = offset.map_or(0, |offset| {
+        let offset = offset.min(text.len());
+        let mut boundary = offset;
+        while !text.is_char_boundary(boundary) {
+            boundary -= 1;
+        }
+        text[..boundary].chars().count()
+    });
+    let start = if total <= MAX { 0 } else { at.saturating_sub(MAX / 2).min(total - MAX) };
+    let mut out: String = text
+        .chars()
+        .skip(start)
+        .take(MAX)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if start + MAX < total {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(body: &str) -> Option<String> {
+        halo_message(Some("application/json"), body.as_bytes())
+    }
+
+    #[test]
+    fn every_error_shape_gives_its_message() {
+        let cases = [
+            (r#"{"ClassName":"HaloException","Message":"No licence seats available"}"#, "No licence seats available"),
+            (r#"{"resultCode":2,"errorMessage":"Ticket type not found"}"#, "Ticket type not found"),
+            (r#"{"Message":"An error has occurred."}"#, "An error has occurred."),
+            (
+                r#"{"Message":"An error has occurred.","ExceptionMessage":"Object reference not set"}"#,
+                "An error has occurred. (Object reference not set)",
+            ),
+            (
+                r#"{"error":"invalid_client","error_description":"The client id is unknown"}"#,
+                "invalid_client: The client id is unknown",
+            ),
+            (r#"{"error":"invalid_scope"}"#, "invalid_scope"),
+            (r#"{"message":"Validation failed","errors":["name is required","email is invalid"]}"#, "Validation failed: name is required; email is invalid"),
+            (r#"{"message":"Validation failed","errors":{"name":["is required"],"email":"is invalid"}}"#, "Validation failed: email: is invalid; name: is required"),
+            (r#"{"message":"Bad","errors":[{"message":"x is wrong"}]}"#, "Bad: x is wrong"),
+            (r#"{"message":"Something broke"}"#, "Something broke"),
+            (r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"id":["The value 'x' is not valid."]}}"#, "One or more validation errors occurred.: id: The value 'x' is not valid."),
+            (r#"{"error":{"message":"nested"}}"#, "nested"),
+            (r#""quoted text""#, "quoted text"),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(message(body).as_deref(), Some(expected), "body: {body}");
+        }
+    }
+
+    #[test]
+    fn plain_text_html_and_empty_bodies() {
+        let text = "Rate Limit Reached - 300 Requests per rolling 5 minute window";
+        assert_eq!(halo_message(Some("text/plain"), text.as_bytes()).as_deref(), Some(text));
+        assert_eq!(halo_message(None, b"  line one\r\n  line two  ").as_deref(), Some("line one line two"));
+        let html = "<!DOCTYPE html><html><head><title>404 - File or directory not found.</title></head><body>...</body></html>";
+        assert_eq!(halo_message(Some("text/html"), html.as_bytes()).as_deref(), Some("404 - File or directory not found."));
+        assert_eq!(halo_message(None, b"   "), None);
+        let long = "x".repeat(1000);
+        let cut = halo_message(None, long.as_bytes()).unwrap();
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.ends_with('…'));
+        // An object of another shape: its text.
+        assert_eq!(message(r#"{"foo":1}"#).as_deref(), Some(r#"{"foo":1}"#));
+    }
+
+    #[test]
+    fn error_bodies_under_2xx_are_recognised() {
+        for body in [
+            r#"{"ClassName":"HaloException","Message":"No licence seats available"}"#,
+            r#"{"resultCode":1,"errorMessage":"failed"}"#,
+            r#"{"Message":"An error has occurred."}"#,
+            r#"{"error":"invalid_client","error_description":"bad"}"#,
+            r#"{"message":"Validation failed","errors":["x"]}"#,
+            r#"{"message":"Validation failed","errors":{"x":"y"}}"#,
+            r#"  {"title":"Bad","status":400,"traceId":"00-ab"}"#,
+        ] {
+            assert!(success_error_message(body.as_bytes()).is_some(), "should be an error: {body}");
+        }
+    }
+
+    #[test]
+    fn records_and_lists_under_2xx_are_not_errors() {
+        for body in [
+            r#"{"id":12,"name":"Alice","Message":"hello"}"#,
+            r#"{"Message":"hello","id":12}"#,
+            r#"{"record_count":0,"agents":[]}"#,
+            r#"[{"ClassName":"HaloException","Message":"in an array"}]"#,
+            r#"{}"#,
+            r#"{"message":"done"}"#,
+            r#"{"message":"done","errors":[]}"#,
+            r#"{"resultCode":0,"errorMessage":""}"#,
+            r#"{"type":"agent","title":"Engineer","status":1}"#,
+            r#"{"ClassName":"HaloException","Mess"#,
+            "",
+            "not json",
+        ] {
+            assert_eq!(success_error_message(body.as_bytes()), None, "should not be an error: {body}");
+        }
+    }
+
+    #[test]
+    fn decode_json_reports_error_bodies_and_bad_json() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Agent {
+            id: i32,
+            name: Option<String>,
+        }
+        let agent: Agent = decode_json(br#"{"id":1,"name":"a"}"#).unwrap();
+        assert_eq!(agent.id, 1);
+
+        let error = decode_json::<Agent>(br#"{"ClassName":"HaloException","Message":"No licence seats available"}"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Api);
+        assert_eq!(error.status(), Some(200));
+        assert_eq!(error.message(), "No licence seats available");
+        assert_eq!(error.to_string(), "halo answered 200 OK with an error: No licence seats available");
+
+        let error = decode_json::<Agent>(b"").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert!(error.message().contains("empty"), "{error}");
+
+        let error = decode_json::<Vec<Agent>>(br#"[{"id":1},{"id":"x"}]"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert!(error.message().starts_with("at `[1].id`: invalid type"), "{}", error.message());
+        assert!(error.body_excerpt().unwrap().contains(r#"{"id":"x"}"#));
+
+        let error = decode_json::<Agent>(br#"{"id":1,"name":"trunc"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert!(error.message().contains("EOF"), "{}", error.message());
+
+        let error = decode_json::<Agent>(br#"{"id":1} trailing"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert!(error.message().contains("trailing"), "{}", error.message());
+    }
+
+    #[test]
+    fn excerpts_are_short_and_cut_on_char_boundaries() {
+        assert_eq!(excerpt(b"short", None), "short");
+        let body = "é".repeat(500);
+        let start = excerpt(body.as_bytes(), None);
+        assert_eq!(start.chars().count(), 201);
+        assert!(start.ends_with('…'));
+        // Around an offset in the middle of a two-byte character.
+        let middle = excerpt(body.as_bytes(), Some(501));
+        assert!(middle.starts_with('…') && middle.ends_with('…'));
+        assert_eq!(middle.chars().count(), 202);
+        let end = excerpt(body.as_bytes(), Some(body.len()));
+        assert!(end.starts_with('…') && !end.ends_with('…'));
+        assert_eq!(excerpt(b"a\nb\tc", None), "a b c");
+        assert_eq!(excerpt(&[0x66, 0xff, 0x6f], None), "f\u{fffd}o");
+    }
+
+    #[test]
+    fn display_and_accessors() {
+        let error = Error::from_response(StatusCode::NOT_FOUND, Some("application/json"), br#"{"Message":"Agent 9 not found"}"#)
+            .with_request(&Method::GET, "/Agent/9");
+        assert_eq!(error.to_string(), "GET /Agent/9: halo answered 404 Not Found: Agent 9 not found");
+        assert_eq!(error.status(), Some(404));
+        assert_eq!(error.method(), Some(&Method::GET));
+        assert_eq!(error.path(), Some("/Agent/9"));
+        assert!(!error.is_retryable());
+
+        let error = Error::from_response(StatusCode::TOO_MANY_REQUESTS, None, b"Rate Limit Reached")
+            .with_retry_after(Some(Duration::from_secs(3)));
+        assert_eq!(error.kind(), ErrorKind::RateLimited);
+        assert!(error.is_retryable());
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+
+        let error = Error::from_response(StatusCode::SERVICE_UNAVAILABLE, None, b"");
+        assert_eq!(error.message(), "service unavailable");
+        assert!(error.is_retryable());
+
+        let error = Error::invalid_request("update: item 0 has no id");
+        assert_eq!(error.to_string(), "invalid request: update: item 0 has no id");
+        assert_eq!(error.status(), None);
+        assert!(format!("{error:?}").contains("InvalidRequest"));
+    }
+}

@@ -1,0 +1,263 @@
+//! A request before it is sent: method, path relative to the API base, query pairs and an optional JSON body.
+//!
+//! Generated request builders fill a [`Request`] and hand it to one of the `Client::send_*` methods, which add the
+//! API base, authentication, retries and decoding.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Method;
+
+use super::{Error, Result};
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Query names and values: as path segments, but the comma stays literal, because it separates list items
+/// (`teams=1,2,3`) and the server decodes `%2C` to the same comma anyway.
+const QUERY: &AsciiSet = &SEGMENT.remove(b',');
+
+/// A form body (`application/x-www-form-urlencoded`) escapes like a query.
+pub(crate) const FORM: &AsciiSet = QUERY;
+
+/// One API request: method, path relative to the API base (`/Agent/12`), query pairs and an optional JSON body.
+#[derive(Clone)]
+pub struct Request {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    /// Name and value, not yet percent-encoded, in the order they were added.
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A request for `path`, relative to the API base (`/Agent`; a missing leading `/` is added).
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        let mut path = path.into();
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        Request { method, path, query: Vec::new(), body: None }
+    }
+
+    /// Adds the query parameter `name` when `value` is `Some`; `None` adds nothing.
+    ///
+    /// Booleans are sent as `true`/`false` and lists comma-separated (`teams=1,2,3`; an empty list as `teams=`).
+    pub fn query<V: QueryValue + ?Sized>(&mut self, name: &str, value: Option<&V>) {
+        if let Some(value) = value {
+            let mut text = String::new();
+            value.write_query(&mut text);
+            self.query.push((name.to_owned(), text));
+        }
+    }
+
+    /// Serialises `body` as the JSON body of the request.
+    pub fn json_body<B: serde::Serialize + ?Sized>(&mut self, body: &B) -> Result<()> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|error| Error::invalid_request(format!("cannot serialise the request body: {error}")))?;
+        self.body = Some(bytes);
+        Ok(())
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path, relative to the API base.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The value of the query parameter `name` (the last one, if it was added more than once).
+    pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
+        self.query.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Sets the query parameter `name`, replacing every earlier value.
+    pub(crate) fn set_query(&mut self, name: &str, value: String) {
+        self.query.retain(|(n, _)| n != name);
+        self.query.push((name.to_owned(), value));
+    }
+
+    /// The path and the percent-encoded query, to append to the API base.
+    pub(crate) fn path_and_query(&self) -> String {
+        let mut out = self.path.clone();
+        for (index, (name, value)) in self.query.iter().enumerate() {
+            out.push(if index == 0 { '?' } else { '&' });
+            out.extend(utf8_percent_encode(name, QUERY));
+            out.push('=');
+            out.extend(utf8_percent_encode(value, QUERY));
+        }
+        out
+    }
+
+    /// Refuses paths the URL parser would rewrite: a `.` or `..` segment (also when escaped: `%2e`) would climb
+    /// out of the resource, and an empty segment (an empty id, as in `/Agent/`) would address the collection
+    /// instead of one record, which for a `DELETE` is not a harmless mistake.
+    pub(crate) fn check_path(&self) -> Result<()> {
+        for segment in self.path[1..].split('/') {
+            let lower = segment.to_ascii_lowercase().replace("%2e", ".");
+            if segment.is_empty() || lower == "." || lower == ".." {
+                return Err(Error::invalid_request(format!(
+                    "path `{}` has an empty, `.` or `..` segment; an id passed to the request is probably empty",
+                    self.path
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Request {
+    /// The body is left out: it may hold passwords (`Agent.password`) and is rarely readable anyway.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("body", &self.body.as_ref().map(|body| format!("{} bytes", body.len())))
+            .finish()
+    }
+}
+
+/// Percent-encodes one path segment: everything but `A-Z a-z 0-9 - . _ ~` is escaped, `/` included.
+pub fn path_segment(value: &dyn fmt::Display) -> String {
+    utf8_percent_encode(&value.to_string(), SEGMENT).to_string()
+}
+
+/// A value that can be sent as a query parameter.
+pub trait QueryValue {
+    /// Appends the value as text, before percent-encoding.
+    fn write_query(&self, out: &mut String);
+}
+
+impl QueryValue for str {
+    fn write_query(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl QueryValue for String {
+    fn write_query(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl QueryValue for bool {
+    fn write_query(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+macro_rules! display_query_value {
+    ($($ty:ty),*) => {$(
+        impl QueryValue for $ty {
+            fn write_query(&self, out: &mut String) {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{self}");
+            }
+        }
+    )*};
+}
+
+// f64's Display never uses an exponent (1e21 prints as 1000000000000000000000), which every server parses.
+display_query_value!(i32, i64, u32, u64, f64);
+
+impl<T: QueryValue> QueryValue for [T] {
+    fn write_query(&self, out: &mut String) {
+        for (index, item) in self.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            item.write_query(out);
+        }
+    }
+}
+
+impl<T: QueryValue> QueryValue for Vec<T> {
+    fn write_query(&self, out: &mut String) {
+        self.as_slice().write_query(out);
+    }
+}
+
+impl<T: QueryValue + ?Sized> QueryValue for &T {
+    fn write_query(&self, out: &mut String) {
+        (**self).write_query(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_encoding() {
+        let mut request = Request::new(Method::GET, "Agent");
+        request.query("pageinate", Some(&true));
+        request.query("includedisabled", Some(&false));
+        request.query("page_size", Some(&100i32));
+        request.query("client_id", Some(&-1i64));
+        request.query("costprice", Some(&12.5f64));
+        request.query::<String>("search", None);
+        request.query("search", Some(&"Smith, John & Co/+?=é".to_owned()));
+        request.query("teams", Some(&vec![1i32, 2, 3]));
+        request.query("roles", Some(&vec!["a b".to_owned(), "c,d".to_owned()]));
+        request.query("empty", Some(&Vec::<i32>::new()));
+        request.query("new_external_link.elid", Some("x~y"));
+        assert_eq!(request.path(), "/Agent");
+        assert_eq!(
+            request.path_and_query(),
+            "/Agent?pageinate=true&includedisabled=false&page_size=100&client_id=-1&costprice=12.5\
+             &search=Smith,%20John%20%26%20Co%2F%2B%3F%3D%C3%A9&teams=1,2,3&roles=a%20b,c,d&empty=\
+             &new_external_link.elid=x~y"
+        );
+    }
+
+    #[test]
+    fn set_query_replaces() {
+        let mut request = Request::new(Method::GET, "/Agent");
+        request.query("page_no", Some(&3i32));
+        assert_eq!(request.query_value("page_no"), Some("3"));
+        request.set_query("page_no", "4".into());
+        request.set_query("pageinate", "true".into());
+        assert_eq!(request.path_and_query(), "/Agent?page_no=4&pageinate=true");
+        assert_eq!(request.query_value("missing"), None);
+    }
+
+    #[test]
+    fn path_segments_escape_all_but_unreserved() {
+        assert_eq!(path_segment(&12), "12");
+        assert_eq!(path_segment(&-1i64), "-1");
+        assert_eq!(path_segment(&"a-b.c_d~e"), "a-b.c_d~e");
+        assert_eq!(path_segment(&"a/b c?d#e%f"), "a%2Fb%20c%3Fd%23e%25f");
+        assert_eq!(path_segment(&"é+&="), "%C3%A9%2B%26%3D");
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused() {
+        for id in ["", ".", "..", "%2e%2E"] {
+            let path = format!("/Agent/{}", if id.starts_with('%') { id.to_owned() } else { path_segment(&id) });
+            let error = Request::new(Method::DELETE, path).check_path().unwrap_err();
+            assert_eq!(error.kind(), crate::runtime::ErrorKind::InvalidRequest);
+        }
+        assert!(Request::new(Method::GET, "/Agent/12").check_path().is_ok());
+        assert!(Request::new(Method::GET, "/Agent/a..b").check_path().is_ok());
+        assert!(Request::new(Method::GET, "/Agent//me").check_path().is_err());
+    }
+
+    #[test]
+    fn json_body_and_debug() {
+        let mut request = Request::new(Method::POST, "/Agent");
+        request.json_body(&[serde_json::json!({"name": "a", "password": "hunter2"})]).unwrap();
+        assert_eq!(request.body.as_deref(), Some(br#"[{"name":"a","password":"hunter2"}]"#.as_slice()));
+        let debug = format!("{request:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("35 bytes"), "{debug}");
+        let mut bad = std::collections::BTreeMap::new();
+        bad.insert(vec![1u8], 1);
+        let error = request.json_body(&bad).unwrap_err();
+        assert_eq!(error.kind(), crate::runtime::ErrorKind::InvalidRequest);
+    }
+}

@@ -1,0 +1,896 @@
+//! HTTP-level tests of the runtime (tokens, 401 refresh, retries, paging, error bodies, client set-up) against a
+//! tiny HTTP/1.1 server on 127.0.0.1, written with tokio's `TcpListener` alone so that the crate needs no other
+//! dev-dependency. Every delay is a few milliseconds: the retry policies here are fast.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server.
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query.split('&').filter_map(|pair| pair.split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    fn page_no(&self) -> usize {
+        self.param("page_no").and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    fn is_token(&self) -> bool {
+        self.path == "/auth/token"
+    }
+}
+
+/// What the server answers. Status 0 closes the connection without answering (a network failure).
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+    delay: Duration,
+}
+
+impl Answer {
+    fn json(status: u16, body: Value) -> Self {
+        Answer::raw(status, "application/json", body.to_string())
+    }
+
+    fn text(status: u16, body: &str) -> Self {
+        Answer::raw(status, "text/plain", body.to_owned())
+    }
+
+    fn raw(status: u16, content_type: &str, body: String) -> Self {
+        Answer { status, headers: vec![("Content-Type".into(), content_type.into())], body, delay: Duration::ZERO }
+    }
+
+    fn hang_up() -> Self {
+        Answer { status: 0, headers: Vec::new(), body: String::new(), delay: Duration::ZERO }
+    }
+
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+type Handler = Arc<dyn Fn(&Seen) -> Answer + Send + Sync>;
+
+struct Server {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    busy: Arc<AtomicUsize>,
+    max_busy: Arc<AtomicUsize>,
+}
+
+impl Server {
+    async fn start(handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = Server {
+            url,
+            seen: Arc::default(),
+            busy: Arc::default(),
+            max_busy: Arc::default(),
+        };
+        let handler: Handler = Arc::new(handler);
+        let (seen, busy, max_busy) = (server.seen.clone(), server.busy.clone(), server.max_busy.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (handler, seen, busy, max_busy) = (handler.clone(), seen.clone(), busy.clone(), max_busy.clone());
+                tokio::spawn(async move {
+                    let _ = serve(stream, handler, seen, busy, max_busy).await;
+                });
+            }
+        });
+        server
+    }
+
+    /// A Halo: the token endpoint mints `tok-1`, `tok-2`, ... valid for an hour; everything else goes to `api`.
+    async fn halo(api: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Server {
+        let minted = AtomicUsize::new(0);
+        Server::start(move |seen| {
+            if seen.is_token() {
+                let n = minted.fetch_add(1, Ordering::SeqCst) + 1;
+                Answer::json(200, json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600}))
+            } else {
+                api(seen)
+            }
+        })
+        .await
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn token_requests(&self) -> usize {
+        self.seen().iter().filter(|s| s.is_token()).count()
+    }
+
+    fn api_requests(&self) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| !s.is_token()).collect()
+    }
+
+    fn client(&self) -> ClientBuilder {
+        Client::builder(&self.url).client_credentials("the-id", "s3cret-value").retry_policy(fast())
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    handler: Handler,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    busy: Arc<AtomicUsize>,
+    max_busy: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next().unwrap_or_default().split(' ');
+    let method = request_line.next().unwrap_or_default().to_owned();
+    let target = request_line.next().unwrap_or_default();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length: usize =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buffer[head_end..(head_end + length).min(buffer.len())]).into_owned();
+    let request = Seen { method, path: path.to_owned(), query: query.to_owned(), headers, body };
+    seen.lock().unwrap().push(request.clone());
+    let now_busy = busy.fetch_add(1, Ordering::SeqCst) + 1;
+    max_busy.fetch_max(now_busy, Ordering::SeqCst);
+    let answer = handler(&request);
+    tokio::time::sleep(answer.delay).await;
+    busy.fetch_sub(1, Ordering::SeqCst);
+    if answer.status == 0 {
+        return Ok(());
+    }
+    let mut response = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", answer.status, answer.body.len());
+    for (name, value) in &answer.headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    response.push_str(&answer.body);
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers.
+
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        max_elapsed: Duration::from_secs(5),
+    }
+}
+
+#[derive(Deserialize, Debug, Default, PartialEq)]
+#[serde(default)]
+struct Agent {
+    id: i32,
+    name: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct AgentList {
+    record_count: Option<u64>,
+    agents: Vec<Agent>,
+}
+
+impl ListPage for AgentList {
+    type Item = Agent;
+    fn from_items(items: Vec<Agent>) -> Self {
+        AgentList { record_count: None, agents: items }
+    }
+    fn record_count(&self) -> Option<u64> {
+        self.record_count
+    }
+    fn items(&self) -> &[Agent] {
+        &self.agents
+    }
+    fn into_items(self) -> Vec<Agent> {
+        self.agents
+    }
+}
+
+fn agents(range: std::ops::Range<usize>) -> Vec<Value> {
+    range.map(|id| json!({"id": id, "name": format!("Agent {id}")})).collect()
+}
+
+fn get(path: &str) -> Request {
+    Request::new(Method::GET, path)
+}
+
+/// A list of `total` agents served `cap` per page at most, as a wrapper (with `record_count`) or a bare array.
+async fn list_server(total: usize, cap: usize, wrapped: bool) -> Server {
+    Server::halo(move |seen| {
+        let size = seen.param("page_size").and_then(|v| v.parse::<usize>().ok()).unwrap_or(50).min(cap);
+        let page = seen.page_no().max(1);
+        let start = ((page - 1) * size).min(total);
+        let items = agents(start + 1..(start + size).min(total) + 1);
+        if wrapped {
+            Answer::json(200, json!({"record_count": total, "agents": items, "page_no": page}))
+        } else {
+            Answer::json(200, Value::Array(items))
+        }
+    })
+    .await
+}
+
+fn ids(agents: &[Agent]) -> Vec<i32> {
+    agents.iter().map(|a| a.id).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tokens.
+
+#[tokio::test]
+async fn token_request_is_a_form_with_tenant_and_scopes() {
+    let server = Server::halo(|_| Answer::json(200, json!({"id": 1}))).await;
+    let client = server.client().tenant("acme corp").scopes(["read:tickets", "edit:tickets"]).build().unwrap();
+    let agent: Agent = client.send_json(get("/Agent/1")).await.unwrap();
+    assert_eq!(agent.id, 1);
+    let seen = server.seen();
+    let token = &seen[0];
+    assert_eq!((token.method.as_str(), token.path.as_str(), token.query.as_str()), ("POST", "/auth/token", "tenant=acme%20corp"));
+    assert_eq!(token.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        token.body,
+        "grant_type=client_credentials&client_id=the-id&client_secret=s3cret-value&scope=read%3Atickets%20edit%3Atickets"
+    );
+    let api = &seen[1];
+    assert_eq!((api.method.as_str(), api.path.as_str()), ("GET", "/api/Agent/1"));
+    assert_eq!(api.header("authorization"), Some("Bearer tok-1"));
+    assert_eq!(api.header("accept"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn default_scope_is_all_and_token_url_can_move() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/elsewhere/token" => Answer::json(200, json!({"access_token": "t"})),
+        "/v2/Agent" => Answer::json(200, json!({"id": 2})),
+        _ => Answer::text(404, "wrong path"),
+    })
+    .await;
+    let client = server.client().token_url(format!("{}/elsewhere/token", server.url)).api_url("/v2").build().unwrap();
+    let agent: Agent = client.send_json(get("Agent")).await.unwrap();
+    assert_eq!(agent.id, 2);
+    assert!(server.seen()[0].body.ends_with("&scope=all"));
+    assert_eq!(client.api_url(), format!("{}/v2", server.url));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_token_request_however_many_callers_wait() {
+    let minted = AtomicUsize::new(0);
+    let server = Server::start(move |seen| {
+        if seen.is_token() {
+            let n = minted.fetch_add(1, Ordering::SeqCst) + 1;
+            Answer::json(200, json!({"access_token": format!("tok-{n}")})).delay(Duration::from_millis(100))
+        } else {
+            Answer::json(200, json!({"id": 1}))
+        }
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.send_json::<Agent>(get("/Agent/1")).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.token_requests(), 1);
+    assert!(server.api_requests().iter().all(|s| s.header("authorization") == Some("Bearer tok-1")));
+}
+
+#[tokio::test]
+async fn token_is_reused_then_refreshed_before_it_expires() {
+    let minted = AtomicUsize::new(0);
+    let server = Server::start(move |seen| {
+        if seen.is_token() {
+            let n = minted.fetch_add(1, Ordering::SeqCst) + 1;
+            // Two seconds: with the margin capped at half the lifetime, it is replaced after one second.
+            Answer::json(200, json!({"access_token": format!("tok-{n}"), "expires_in": "2"}))
+        } else {
+            Answer::json(200, json!({"id": 1}))
+        }
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    client.send_empty(get("/Agent/1")).await.unwrap();
+    client.send_empty(get("/Agent/1")).await.unwrap();
+    assert_eq!(server.token_requests(), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    client.send_empty(get("/Agent/1")).await.unwrap();
+    assert_eq!(server.token_requests(), 2);
+    let auth: Vec<_> = server.api_requests().iter().map(|s| s.header("authorization").unwrap().to_owned()).collect();
+    assert_eq!(auth, ["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]);
+}
+
+#[tokio::test]
+async fn a_401_gets_one_fresh_token_and_one_retry() {
+    let server = Server::halo(|seen| match seen.header("authorization") {
+        Some("Bearer tok-1") => Answer::json(401, json!({"Message": "Authorization has been denied for this request."})),
+        _ => Answer::json(200, json!([{"id": 5}])),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let mut request = Request::new(Method::POST, "/Agent");
+    request.json_body(&json!([{"id": 5}])).unwrap();
+    let saved: Vec<Agent> = client.send_saved(request).await.unwrap();
+    assert_eq!(ids(&saved), [5]);
+    assert_eq!(server.token_requests(), 2);
+    assert_eq!(server.api_requests().len(), 2);
+    assert_eq!(server.api_requests()[1].body, r#"[{"id":5}]"#);
+}
+
+#[tokio::test]
+async fn a_persistent_401_is_an_auth_error_after_one_refresh() {
+    let server = Server::halo(|_| Answer::json(401, json!({"Message": "Authorization has been denied"}))).await;
+    let client = server.client().build().unwrap();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Auth);
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(error.message(), "Authorization has been denied");
+    assert_eq!((server.token_requests(), server.api_requests().len()), (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_401s_share_one_refresh() {
+    let revoked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = revoked.clone();
+    let server = Server::halo(move |seen| match seen.header("authorization") {
+        Some("Bearer tok-1") if flag.load(Ordering::SeqCst) => Answer::text(401, "").delay(Duration::from_millis(20)),
+        _ => Answer::json(200, json!({"id": 1})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    client.send_empty(get("/Ping")).await.unwrap();
+    // Halo revokes tok-1 (as when an agent's tokens are revoked): every call holding it gets a 401.
+    revoked.store(true, Ordering::SeqCst);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.send_json::<Agent>(get("/Agent/1")).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.token_requests(), 2, "the calls share the token fetched after the first 401");
+    // A call that started late may have found tok-2 already and never met a 401.
+    assert!(server.api_requests().len() <= 1 + 8 + 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_client_is_a_clear_auth_error_shared_by_all_waiters() {
+    let server = Server::start(|seen| {
+        if seen.is_token() {
+            Answer::json(401, json!({"error": "invalid_client", "error_description": "The client is unknown"}))
+                .delay(Duration::from_millis(300))
+        } else {
+            Answer::json(200, json!({}))
+        }
+    })
+    .await;
+    let client = server.client().tenant("acme").build().unwrap();
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.send_json::<Agent>(get("/Agent/1")).await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Auth);
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(
+            error.to_string(),
+            "POST /auth/token: authentication failed (401 Unauthorized): the token endpoint refused: invalid_client: \
+             The client is unknown"
+        );
+        let debug = format!("{error:?}");
+        assert!(!debug.contains("s3cret") && !debug.contains("tenant"), "{debug}");
+    }
+    assert_eq!(server.token_requests(), 1);
+    assert!(server.api_requests().is_empty());
+}
+
+#[tokio::test]
+async fn bearer_tokens_are_sent_as_is_and_never_refreshed() {
+    let server = Server::start(|seen| match seen.header("authorization") {
+        Some("Bearer static-token") if seen.path == "/api/Agent/1" => Answer::json(200, json!({"id": 1})),
+        _ => Answer::text(401, "Unauthorized"),
+    })
+    .await;
+    let client = Client::builder(&server.url).bearer_token("static-token").retry_policy(fast()).build().unwrap();
+    client.send_json::<Agent>(get("/Agent/1")).await.unwrap();
+    let error = client.send_json::<Agent>(get("/Agent/2")).await.unwrap_err();
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Auth, Some(401)));
+    assert_eq!(server.seen().len(), 2);
+    assert!(!format!("{client:?}").contains("static-token"));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Retries.
+
+#[tokio::test]
+async fn a_429_is_retried_honouring_retry_after() {
+    let calls = AtomicUsize::new(0);
+    let server = Server::halo(move |_| match calls.fetch_add(1, Ordering::SeqCst) {
+        0 => Answer::text(429, "Rate Limit Reached").header("Retry-After", "0"),
+        1 => Answer::text(429, "Rate Limit Reached"),
+        _ => Answer::json(200, json!({"id": 3})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let agent: Agent = client.send_json(get("/Agent/3")).await.unwrap();
+    assert_eq!(agent.id, 3);
+    assert_eq!(server.api_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_time_budget_gives_up_at_once() {
+    let server = Server::halo(|_| Answer::text(429, "Rate Limit Reached - 300 Requests per rolling 5 minute window").header("Retry-After", "30")).await;
+    let client = server.client().retry_policy(RetryPolicy { max_elapsed: Duration::from_secs(1), ..fast() }).build().unwrap();
+    let started = Instant::now();
+    let error = client.send_json::<Agent>(get("/Agent")).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
+    assert!(error.is_retryable());
+    assert_eq!(error.message(), "Rate Limit Reached - 300 Requests per rolling 5 minute window");
+    assert_eq!(server.api_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_stop_after_max_attempts() {
+    let server = Server::halo(|_| Answer::text(503, "Service Unavailable")).await;
+    let client = server.client().build().unwrap();
+    let error = client.send_json::<Agent>(get("/Agent")).await.unwrap_err();
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Api, Some(503)));
+    assert!(error.is_retryable());
+    assert_eq!(server.api_requests().len(), 4);
+    assert_eq!(error.to_string(), "GET /Agent: halo answered 503 Service Unavailable: Service Unavailable");
+}
+
+#[tokio::test]
+async fn a_post_is_retried_on_429_only() {
+    let calls = AtomicUsize::new(0);
+    let server = Server::halo(move |_| match calls.fetch_add(1, Ordering::SeqCst) {
+        0 => Answer::text(429, "slow down"),
+        1 => Answer::json(201, json!({"id": 9})),
+        _ => Answer::text(503, "busy"),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let saved: Vec<Agent> = client.send_saved(Request::new(Method::POST, "/Agent")).await.unwrap();
+    assert_eq!(ids(&saved), [9]);
+    let error = client.send_saved::<Agent>(Request::new(Method::POST, "/Agent")).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(server.api_requests().len(), 3, "the 503 to a POST is not retried");
+    // A DELETE is idempotent: retried on 503.
+    let error = client.send_empty(Request::new(Method::DELETE, "/Agent/9")).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(server.api_requests().len(), 7);
+}
+
+#[tokio::test]
+async fn network_failures_are_retried_for_get_but_not_for_post() {
+    let server = Server::halo(|_| Answer::hang_up()).await;
+    let client = server.client().build().unwrap();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Network);
+    assert_eq!(error.status(), None);
+    assert!(error.is_retryable());
+    assert_eq!(server.api_requests().len(), 4);
+    let error = client.send_saved::<Agent>(Request::new(Method::POST, "/Agent")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Network);
+    assert_eq!(server.api_requests().len(), 5);
+    assert!(!error.to_string().contains("127.0.0.1"), "no URL in network errors: {error}");
+}
+
+#[tokio::test]
+async fn timeouts_are_network_errors() {
+    let server = Server::halo(|_| Answer::json(200, json!({})).delay(Duration::from_millis(300))).await;
+    let client = server.client().timeout(Duration::from_millis(50)).retry_policy(RetryPolicy::none()).build().unwrap();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Network);
+    assert_eq!(error.message(), "timed out");
+}
+
+#[tokio::test]
+async fn the_client_side_limiter_paces_requests() {
+    let server = Server::halo(|_| Answer::json(200, json!({}))).await;
+    let client = Client::builder(&server.url)
+        .bearer_token("t")
+        .rate_limit(RateLimit::per_window(2, Duration::from_millis(150)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..3 {
+        client.send_empty(get("/Ping")).await.unwrap();
+    }
+    assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers.
+
+#[tokio::test]
+async fn error_statuses_carry_halos_message() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Agent/404" => Answer::json(404, json!({"ClassName": "HaloException", "Message": "Agent not found"})),
+        "/api/Agent/400" => Answer::json(400, json!({"message": "Invalid", "errors": {"name": ["is required"]}})),
+        "/api/Agent/500" => Answer::json(500, json!({"resultCode": 3, "errorMessage": "Wrong tenant"})),
+        _ => Answer::text(403, "Forbidden: permission denied"),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let message = |path: &'static str| {
+        let client = client.clone();
+        async move { client.send_json::<Agent>(get(path)).await.unwrap_err() }
+    };
+    let error = message("/Agent/404").await;
+    assert_eq!((error.status(), error.message()), (Some(404), "Agent not found"));
+    assert_eq!((error.method(), error.path()), (Some(&Method::GET), Some("/Agent/404")));
+    assert_eq!(message("/Agent/400").await.message(), "Invalid: name: is required");
+    assert_eq!(message("/Agent/500").await.message(), "Wrong tenant");
+    let error = message("/Agent/403").await;
+    assert_eq!((error.kind(), error.message()), (ErrorKind::Api, "Forbidden: permission denied"));
+}
+
+#[tokio::test]
+async fn an_error_body_under_200_is_an_error() {
+    let server = Server::halo(|_| Answer::json(200, json!({"ClassName": "HaloException", "Message": "No licence seats available"}))).await;
+    let client = server.client().build().unwrap();
+    let mut request = Request::new(Method::POST, "/Agent");
+    request.json_body(&json!([{"name": "new"}])).unwrap();
+    let error = client.send_saved::<Agent>(request.clone()).await.unwrap_err();
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Api, Some(200)));
+    assert_eq!(error.to_string(), "POST /Agent: halo answered 200 OK with an error: No licence seats available");
+    assert_eq!(client.send_empty(request.clone()).await.unwrap_err().message(), "No licence seats available");
+    assert_eq!(client.send_json::<Value>(request.clone()).await.unwrap_err().status(), Some(200));
+    assert_eq!(client.send_list::<AgentList>(request).await.unwrap_err().status(), Some(200));
+}
+
+#[tokio::test]
+async fn saved_records_come_as_one_object_or_an_array() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/One" => Answer::json(201, json!({"id": 1, "name": "a"})),
+        "/api/Many" => Answer::json(200, json!([{"id": 1}, {"id": 2}])),
+        _ => Answer::raw(200, "application/json", String::new()),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let saved: Vec<Agent> = client.send_saved(Request::new(Method::POST, "/One")).await.unwrap();
+    assert_eq!(saved, [Agent { id: 1, name: Some("a".into()) }]);
+    let saved: Vec<Agent> = client.send_saved(Request::new(Method::POST, "/Many")).await.unwrap();
+    assert_eq!(ids(&saved), [1, 2]);
+    let saved: Vec<Agent> = client.send_saved(Request::new(Method::POST, "/Nothing")).await.unwrap();
+    assert!(saved.is_empty());
+}
+
+#[tokio::test]
+async fn send_empty_ignores_bodies_unless_they_are_errors() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Record" => Answer::json(200, json!({"id": 1, "Message": "x"})),
+        "/api/Text" => Answer::text(200, "OK"),
+        "/api/Empty" => Answer::text(204, ""),
+        _ => Answer::json(200, json!({"Message": "The cache could not be cleared"})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    for path in ["/Record", "/Text", "/Empty"] {
+        client.send_empty(Request::new(Method::POST, path)).await.unwrap();
+    }
+    let error = client.send_empty(Request::new(Method::POST, "/Agent/ClearCache")).await.unwrap_err();
+    assert_eq!(error.message(), "The cache could not be cleared");
+}
+
+#[tokio::test]
+async fn bad_json_is_a_decode_error_with_an_excerpt() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Truncated" => Answer::raw(200, "application/json", r#"{"id": 1, "name": "Ali"#.into()),
+        "/api/Empty" => Answer::raw(200, "application/json", String::new()),
+        _ => Answer::raw(200, "application/json", r#"{"record_count": 1, "agents": [{"id": 1.5}]}"#.into()),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let error = client.send_json::<Agent>(get("/Truncated")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert_eq!(error.path(), Some("/Truncated"));
+    assert_eq!(error.body_excerpt(), Some(r#"{"id": 1, "name": "Ali"#));
+    let error = client.send_json::<Agent>(get("/Empty")).await.unwrap_err();
+    assert_eq!(error.to_string(), "GET /Empty: cannot decode the response: the response body is empty; expected JSON");
+    let error = client.send_list::<AgentList>(get("/Wrong")).await.unwrap_err();
+    assert!(error.message().starts_with("at `agents[0].id`"), "{}", error.message());
+}
+
+#[tokio::test]
+async fn bytes_are_returned_as_sent() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Image" => Answer::raw(200, "image/png", "\u{1}PNG".into()),
+        _ => Answer::json(200, json!({"Message": "no such file"})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    assert_eq!(client.send_bytes(get("/Image")).await.unwrap(), b"\x01PNG");
+    assert_eq!(server.api_requests()[0].header("accept"), Some("*/*"));
+    assert_eq!(client.send_bytes(get("/Other")).await.unwrap_err().message(), "no such file");
+}
+
+#[tokio::test]
+async fn bad_paths_are_refused_before_sending() {
+    let server = Server::halo(|_| Answer::json(200, json!({}))).await;
+    let client = server.client().build().unwrap();
+    let path = format!("/Agent/{}", path_segment(&""));
+    let error = client.send_empty(Request::new(Method::DELETE, path)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidRequest);
+    assert!(server.seen().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Paging.
+
+#[tokio::test]
+async fn wrapped_pages_stop_at_record_count() {
+    let server = list_server(250, 100, true).await;
+    let client = server.client().build().unwrap();
+    let mut request = get("/Agent");
+    request.query("page_size", Some(&500));
+    let all = Pages::<AgentList>::new(&client, request).all().await.unwrap();
+    assert_eq!(ids(&all), (1..=250).collect::<Vec<_>>());
+    let seen = server.api_requests();
+    assert_eq!(seen.iter().map(Seen::page_no).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(seen[0].param("page_size"), Some("100"), "capped at Halo's 100");
+    assert_eq!(seen[0].param("pageinate"), Some("true"));
+}
+
+#[tokio::test]
+async fn bare_array_pages_stop_on_a_short_page() {
+    let server = list_server(250, 100, false).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 250);
+    assert_eq!(server.api_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_silent_cap_below_the_requested_size_loses_nothing() {
+    // Asked for 100, the server sends 40 a page: page 1 says how large pages really are.
+    for wrapped in [true, false] {
+        let server = list_server(100, 40, wrapped).await;
+        let client = server.client().build().unwrap();
+        let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+        assert_eq!(ids(&all), (1..=100).collect::<Vec<_>>(), "wrapped: {wrapped}");
+        assert_eq!(server.api_requests().len(), 3, "wrapped: {wrapped}");
+    }
+    // An exact multiple without a count: the empty page ends it.
+    let server = list_server(80, 40, false).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 80);
+    assert_eq!(server.api_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_paging_is_read_once() {
+    // The same bare array for every page_no.
+    let server = Server::halo(|_| Answer::json(200, Value::Array(agents(1..11)))).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 10);
+    assert_eq!(server.api_requests().len(), 2);
+    // Everything at once, more than the page size asked for: one request.
+    let server = Server::halo(|_| Answer::json(200, Value::Array(agents(1..151)))).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 150);
+    assert_eq!(server.api_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_empty_first_page_is_yielded_and_ends_paging() {
+    let server = list_server(0, 100, true).await;
+    let client = server.client().build().unwrap();
+    let mut pages = Pages::<AgentList>::new(&client, get("/Agent"));
+    let first = pages.next_page().await.unwrap().unwrap();
+    assert_eq!((first.agents.len(), first.record_count), (0, Some(0)));
+    assert!(pages.next_page().await.is_none());
+    assert!(pages.next_page().await.is_none());
+    assert_eq!(server.api_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_caller_set_page_no_is_the_start_page() {
+    let server = list_server(250, 100, true).await;
+    let client = server.client().build().unwrap();
+    let mut request = get("/Agent");
+    request.query("page_no", Some(&2));
+    let all = Pages::<AgentList>::new(&client, request).all().await.unwrap();
+    assert_eq!(ids(&all), (101..=250).collect::<Vec<_>>());
+    assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pages_arrive_in_order() {
+    let total = 1000;
+    let server = Server::halo(move |seen| {
+        let page = seen.page_no();
+        // Later pages answer faster, so out-of-order completion is likely.
+        let delay = Duration::from_millis(60u64.saturating_sub(page as u64 * 5));
+        let start = (page - 1) * 100;
+        Answer::json(200, json!({"record_count": total, "agents": agents(start + 1..(start + 100).min(total) + 1)})).delay(delay)
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).concurrency(4).all().await.unwrap();
+    assert_eq!(ids(&all), (1..=1000).collect::<Vec<_>>());
+    let mut pages: Vec<usize> = server.api_requests().iter().map(Seen::page_no).collect();
+    pages.sort();
+    assert_eq!(pages, (1..=10).collect::<Vec<_>>(), "no page past the record count");
+    let max_busy = server.max_busy.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&max_busy), "{max_busy} requests at once");
+}
+
+#[tokio::test]
+async fn the_item_stream_yields_records_then_the_error_then_ends() {
+    let server = Server::halo(|seen| match seen.page_no() {
+        1 => Answer::json(200, json!({"record_count": 300, "agents": agents(1..101)})),
+        _ => Answer::json(500, json!({"Message": "boom"})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let mut stream = Pages::<AgentList>::new(&client, get("/Agent")).items();
+    let mut ok = 0;
+    let error = loop {
+        match next_item(&mut stream).await {
+            Some(Ok(_)) => ok += 1,
+            Some(Err(error)) => break error,
+            None => panic!("the stream ended without the error"),
+        }
+    };
+    assert_eq!(ok, 100);
+    assert_eq!(error.message(), "boom");
+    assert!(next_item(&mut stream).await.is_none());
+}
+
+async fn next_item<T>(stream: &mut ItemStream<'_, T>) -> Option<Result<T>> {
+    std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Set-up.
+
+#[test]
+fn plain_http_only_to_loopback_unless_allowed() {
+    let build = |url: &str| Client::builder(url).client_credentials("id", "secret").build();
+    for url in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1234/", "http://[::1]:80", "https://acme.halopsa.com"] {
+        assert!(build(url).is_ok(), "{url}");
+    }
+    for url in ["http://acme.halopsa.com", "http://10.0.0.1", "http://[::2]"] {
+        let error = build(url).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert!(error.message().contains("refusing plain http"), "{error}");
+    }
+    let client = Client::builder("http://halo.internal").client_credentials("id", "secret").allow_insecure_http(true).build();
+    assert!(client.is_ok());
+    // The token URL is checked too.
+    let error = Client::builder("https://acme.halopsa.com")
+        .token_url("http://auth.example.com/token")
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap_err();
+    assert!(error.message().contains("token url"), "{error}");
+}
+
+#[test]
+fn urls_and_options_are_checked() {
+    let ok = Client::builder("https://acme.halopsa.com/").client_credentials("id", "secret").build().unwrap();
+    assert_eq!(ok.api_url(), "https://acme.halopsa.com/api");
+    let moved = Client::builder("https://acme.halopsa.com")
+        .api_url("https://api.example.com/halo/api/")
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap();
+    assert_eq!(moved.api_url(), "https://api.example.com/halo/api");
+    let config_error = |builder: ClientBuilder| {
+        let error = builder.build().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config, "{error}");
+        error.message().to_owned()
+    };
+    let base = || Client::builder("https://acme.halopsa.com");
+    assert!(config_error(Client::builder("acme.halopsa.com").bearer_token("t")).contains("not a valid absolute URL"));
+    assert!(config_error(Client::builder("ftp://acme").bearer_token("t")).contains("https://"));
+    assert!(config_error(Client::builder("https://user:pw@acme.halopsa.com").bearer_token("t")).contains("user name"));
+    assert!(config_error(Client::builder("https://acme.halopsa.com?tenant=x").bearer_token("t")).contains("tenant("));
+    assert!(config_error(base()).contains("no credentials"));
+    assert!(config_error(base().client_credentials("", "secret")).contains("must not be empty"));
+    assert!(config_error(base().bearer_token("t").scopes(["all"])).contains("not to `bearer_token`"));
+    assert!(config_error(base().client_credentials("id", "s").scopes(Vec::<String>::new())).contains("empty"));
+    assert!(config_error(base().bearer_token("t").rate_limit(RateLimit::per_window(0, Duration::from_secs(1)))).contains("rate limit"));
+    let custom = reqwest::Client::new();
+    assert!(config_error(base().bearer_token("t").http_client(custom.clone()).connect_timeout(Duration::from_secs(1))).contains("connect_timeout"));
+    assert!(base().bearer_token("t").http_client(custom).build().is_ok());
+}
+
+#[test]
+fn secrets_never_show_in_debug() {
+    let builder = Client::builder("https://acme.halopsa.com").client_credentials("the-id", "s3cret-value").tenant("acme");
+    let debug = format!("{builder:?}");
+    assert!(debug.contains("the-id") && !debug.contains("s3cret-value"), "{debug}");
+    let client = builder.build().unwrap();
+    let debug = format!("{client:?}");
+    assert!(!debug.contains("s3cret-value"), "{debug}");
+    let builder = Client::builder("https://acme.halopsa.com").bearer_token("b3arer-token");
+    assert!(!format!("{builder:?}").contains("b3arer-token"));
+    assert!(!format!("{:?}", builder.build().unwrap()).contains("b3arer-token"));
+}
+
+#[test]
+fn client_is_clone_send_sync() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<Client>();
+    check::<Error>();
+    fn send<T: Send>(_: &T) {}
+    let client = Client::builder("https://acme.halopsa.com").bearer_token("t").build().unwrap();
+    send(&client.send_json::<Value>(get("/Agent")));
+    send(&Pages::<AgentList>::new(&client, get("/Agent")).all());
+    send(&Pages::<AgentList>::new(&client, get("/Agent")).items());
+}

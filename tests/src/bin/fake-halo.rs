@@ -1,0 +1,135 @@
+//! Runs the fake Halo server standalone, so the client's examples work without a Halo tenant.
+//!
+//! `cargo run -p halopsa-tests --bin fake-halo -- --port 8080 --seed-agents 25`
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use halopsa_tests::fake_halo::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit};
+
+const USAGE: &str = "\
+usage: fake-halo [options]
+  --port N              port on 127.0.0.1 (default 8080; 0 = any free port)
+  --seed-agents N       agents to seed, over three seeded teams (default 25)
+  --seed-users N        users to seed (default 0)
+  --seed-clients N      clients to seed (default 0)
+  --client-id ID        accepted client id (default fake-halo-client)
+  --client-secret S     accepted client secret (default fake-halo-secret)
+  --token-lifetime SECS lifetime of issued tokens (default 3600)
+  --bare-agent-list     answer GET /api/Agent with a bare array
+  --rate-limit N        at most N API requests per rolling 5 minutes (429 beyond)
+  -h, --help            this text";
+
+struct Options {
+    port: u16,
+    seed_agents: usize,
+    seed_users: usize,
+    seed_clients: usize,
+    client_id: String,
+    client_secret: String,
+    token_lifetime: u64,
+    bare_agent_list: bool,
+    rate_limit: Option<u32>,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        port: 8080,
+        seed_agents: 25,
+        seed_users: 0,
+        seed_clients: 0,
+        client_id: DEFAULT_CLIENT_ID.into(),
+        client_secret: DEFAULT_CLIENT_SECRET.into(),
+        token_lifetime: 3600,
+        bare_agent_list: false,
+        rate_limit: None,
+    };
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let mut value = || {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{arg} needs a value"))
+        };
+        fn number<T: std::str::FromStr>(flag: &str, text: String) -> Result<T, String> {
+            text.parse()
+                .map_err(|_| format!("{flag}: '{text}' is not a valid number"))
+        }
+        match arg.as_str() {
+            "--port" => options.port = number(arg, value()?)?,
+            "--seed-agents" => options.seed_agents = number(arg, value()?)?,
+            "--seed-users" => options.seed_users = number(arg, value()?)?,
+            "--seed-clients" => options.seed_clients = number(arg, value()?)?,
+            "--client-id" => options.client_id = value()?,
+            "--client-secret" => options.client_secret = value()?,
+            "--token-lifetime" => options.token_lifetime = number(arg, value()?)?,
+            "--bare-agent-list" => options.bare_agent_list = true,
+            "--rate-limit" => options.rate_limit = Some(number(arg, value()?)?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("fake-halo: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut builder = FakeHalo::builder()
+        .port(options.port)
+        .seed_agents(options.seed_agents)
+        .seed_users(options.seed_users)
+        .seed_clients(options.seed_clients)
+        .client_credentials(options.client_id, options.client_secret)
+        .token_lifetime(Duration::from_secs(options.token_lifetime))
+        .bare_agent_list(options.bare_agent_list);
+    if let Some(max) = options.rate_limit {
+        builder = builder.rate_limit(RateLimit::new(max, Duration::from_secs(300)));
+    }
+    let fake = match builder.try_start().await {
+        Ok(fake) => fake,
+        Err(error) => {
+            eprintln!(
+                "fake-halo: cannot listen on 127.0.0.1:{}: {error}",
+                options.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("fake Halo listening");
+    println!("  base URL       {}", fake.base_url());
+    println!("  API            {}", fake.api_url());
+    println!("  token endpoint {}", fake.token_url());
+    println!("  client id      {}", fake.client_id());
+    println!("  client secret  {}", fake.client_secret());
+    println!(
+        "  seeded         {} agents, {} teams, {} users, {} clients",
+        fake.agents().len(),
+        fake.teams().len(),
+        fake.users().len(),
+        fake.clients().len()
+    );
+    println!();
+    println!("Point the client's examples at it:");
+    println!(
+        "  HALO_URL={} HALO_CLIENT_ID={} HALO_CLIENT_SECRET={} cargo run -p halopsa --example provision_agent",
+        fake.base_url(),
+        fake.client_id(),
+        fake.client_secret()
+    );
+    println!();
+    println!("Ctrl-C stops it; state lives in memory only.");
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,424 @@
+//! A fake HaloPSA server for integration tests and local runs: OAuth client_credentials, stateful
+//! `/api/Agent`, `/api/Users`, `/api/Team`, `/api/Client` with Halo's upsert and list semantics, switchable
+//! faults, an optional rate limit, and a record of every request.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use halopsa_tests::fake_halo::{FakeHalo, Fault, Target};
+//! let fake = FakeHalo::builder().seed_agents(25).start().await;
+//! let api = format!("{}/api", fake.base_url()); // token at {base_url}/auth/token
+//! fake.inject(Fault::rate_limited_retry_after(1).times(2).on(Target::get("/api/Agent")));
+//! # let _ = api;
+//! # }
+//! ```
+//!
+//! Runs on 127.0.0.1, an ephemeral port (unless [`FakeHaloBuilder::port`]), inside the current tokio runtime;
+//! stops when the [`FakeHalo`] is dropped.
+
+mod auth;
+mod faults;
+mod record;
+mod reply;
+mod server;
+mod state;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub use faults::{ErrorBody, Fault, FaultId, Injection, RATE_LIMIT_BODY, RateLimit, Target};
+pub use record::RecordedRequest;
+pub use state::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Resource};
+
+use auth::Auth;
+use faults::RateLimiter;
+use server::{Inner, Shared};
+use state::{Store, as_object};
+
+/// The client id the fake accepts unless configured otherwise.
+pub const DEFAULT_CLIENT_ID: &str = "fake-halo-client";
+/// The client secret the fake accepts unless configured otherwise.
+pub const DEFAULT_CLIENT_SECRET: &str = "fake-halo-secret";
+/// The token lifetime unless configured otherwise (what every Halo client assumes).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Configures a [`FakeHalo`] before it starts.
+#[derive(Clone, Debug)]
+pub struct FakeHaloBuilder {
+    client_id: String,
+    client_secret: String,
+    token_lifetime: Duration,
+    seed_agents: usize,
+    seed_users: usize,
+    seed_clients: usize,
+    port: u16,
+    bare_agent_list: bool,
+    rate_limit: Option<RateLimit>,
+}
+
+impl Default for FakeHaloBuilder {
+    fn default() -> Self {
+        FakeHaloBuilder {
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: DEFAULT_CLIENT_SECRET.into(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            seed_agents: 0,
+            seed_users: 0,
+            seed_clients: 0,
+            port: 0,
+            bare_agent_list: false,
+            rate_limit: None,
+        }
+    }
+}
+
+impl FakeHaloBuilder {
+    /// The lifetime of issued tokens (`expires_in` is its whole seconds).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// The only client id / secret the token endpoint accepts.
+    pub fn client_credentials(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self.client_secret = secret.into();
+        self
+    }
+
+    /// Seeds `n` agents (`Agent 001`, `agent001@example.com`, ...) over three seeded teams.
+    pub fn seed_agents(mut self, n: usize) -> Self {
+        self.seed_agents = n;
+        self
+    }
+
+    /// Seeds `n` users (`User 001`, ...), spread over the seeded clients.
+    pub fn seed_users(mut self, n: usize) -> Self {
+        self.seed_users = n;
+        self
+    }
+
+    /// Seeds `n` clients (`Client 01`, ...).
+    pub fn seed_clients(mut self, n: usize) -> Self {
+        self.seed_clients = n;
+        self
+    }
+
+    /// Binds this port instead of an ephemeral one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Answers `GET /api/Agent` with a bare array (see [`FakeHalo::set_bare_agent_list`]).
+    pub fn bare_agent_list(mut self, bare: bool) -> Self {
+        self.bare_agent_list = bare;
+        self
+    }
+
+    /// Enforces a server-side rate limit on `/api` requests.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Starts the server.
+    ///
+    /// # Panics
+    /// If the port cannot be bound; use [`FakeHaloBuilder::try_start`] to handle that.
+    pub async fn start(self) -> FakeHalo {
+        match self.try_start().await {
+            Ok(fake) => fake,
+            Err(error) => panic!("fake Halo could not start: {error}"),
+        }
+    }
+
+    /// Starts the server, or says why the port could not be bound.
+    pub async fn try_start(self) -> io::Result<FakeHalo> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
+        let mut store = Store::default();
+        store.seed_clients(self.seed_clients);
+        store.seed_users(self.seed_users);
+        if self.seed_agents > 0 {
+            store.seed_agents(self.seed_agents);
+        }
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let seed = u64::from(addr.port()) ^ clock.as_nanos() as u64;
+        let auth = Auth::new(
+            self.client_id,
+            self.client_secret,
+            self.token_lifetime,
+            seed,
+        );
+        let mut inner = Inner::new(
+            store,
+            auth,
+            self.rate_limit.map(RateLimiter::new),
+            self.bare_agent_list,
+        );
+        inner.base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(inner));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let app = server::router(shared.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(FakeHalo {
+            shared,
+            addr,
+            shutdown: Some(shutdown),
+        })
+    }
+}
+
+/// A running fake Halo. Every method takes `&self` and may be called while requests are in flight.
+pub struct FakeHalo {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for FakeHalo {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for FakeHalo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeHalo")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeHalo {
+    /// Starts a fake with the defaults: no records, [`DEFAULT_CLIENT_ID`] / [`DEFAULT_CLIENT_SECRET`], 1 h tokens.
+    pub async fn start() -> FakeHalo {
+        FakeHalo::builder().start().await
+    }
+
+    /// Configures a fake.
+    pub fn builder() -> FakeHaloBuilder {
+        FakeHaloBuilder::default()
+    }
+
+    // ---- addresses and credentials ----
+
+    /// `http://127.0.0.1:PORT`: the API is under `/api`, the token endpoint at `/auth/token`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/api`.
+    pub fn api_url(&self) -> String {
+        format!("{}/api", self.base_url())
+    }
+
+    /// `http://127.0.0.1:PORT/auth/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}/auth/token", self.base_url())
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The client id the token endpoint accepts.
+    pub fn client_id(&self) -> String {
+        self.shared.lock().auth.client_id.clone()
+    }
+
+    /// The client secret the token endpoint accepts.
+    pub fn client_secret(&self) -> String {
+        self.shared.lock().auth.client_secret.clone()
+    }
+
+    // ---- tokens ----
+
+    /// How many requests reached the token endpoint (failed ones and faulted ones included).
+    pub fn token_requests(&self) -> usize {
+        self.shared.lock().token_calls.len()
+    }
+
+    /// How many tokens were issued.
+    pub fn tokens_issued(&self) -> usize {
+        self.shared.lock().auth.issued
+    }
+
+    /// The requests the token endpoint received; `body` holds the form fields as a JSON object.
+    pub fn token_calls(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().token_calls.clone()
+    }
+
+    /// Invalidates every token issued so far: the next API call with one of them gets 401.
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().auth.revoke_all();
+    }
+
+    /// Changes the lifetime of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().auth.lifetime = lifetime;
+    }
+
+    /// Mints a valid token without a token request (not counted), for tests that skip the OAuth dance.
+    pub fn issue_token(&self) -> String {
+        self.shared.lock().auth.issue(Instant::now())
+    }
+
+    // ---- faults and switches ----
+
+    /// Injects a fault (a [`Fault`], or an [`Injection`] built with `.on()`, `.times()`, `.after()`).
+    /// Faults apply in injection order; the first one that answers (429, 503, error) stops the walk.
+    pub fn inject(&self, fault: impl Into<Injection>) -> FaultId {
+        self.shared.lock().faults.inject(fault.into())
+    }
+
+    /// Removes one fault; `false` when it was not there.
+    pub fn remove_fault(&self, id: FaultId) -> bool {
+        self.shared.lock().faults.remove(id)
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// How many times a fault fired (0 once removed).
+    pub fn fault_hits(&self, id: FaultId) -> u32 {
+        self.shared.lock().faults.hits(id)
+    }
+
+    /// Sets (or, with `None`, lifts) the server-side rate limit; the window starts afresh.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.lock().rate_limit = limit.map(RateLimiter::new);
+    }
+
+    /// Answers `GET /api/Agent` with a bare JSON array instead of `{"record_count", "agents"}`, as some
+    /// tenants were observed to do.
+    pub fn set_bare_agent_list(&self, bare: bool) {
+        self.shared.lock().bare_agent_list = bare;
+    }
+
+    // ---- recording ----
+
+    /// Every request outside the token endpoint, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Forgets the recorded requests (API and token calls; counters reset with them).
+    pub fn clear_requests(&self) {
+        let mut inner = self.shared.lock();
+        inner.requests.clear();
+        inner.token_calls.clear();
+    }
+
+    // ---- state ----
+
+    /// Every record of a resource, sorted by id.
+    pub fn records(&self, resource: Resource) -> Vec<Value> {
+        self.shared.lock().store.records(resource)
+    }
+
+    /// One record.
+    pub fn record(&self, resource: Resource, id: i64) -> Option<Value> {
+        self.shared.lock().store.get(resource, id)
+    }
+
+    /// Every agent, sorted by id (disabled ones included).
+    pub fn agents(&self) -> Vec<Value> {
+        self.records(Resource::Agents)
+    }
+
+    /// Every user, sorted by id.
+    pub fn users(&self) -> Vec<Value> {
+        self.records(Resource::Users)
+    }
+
+    /// Every team, sorted by id.
+    pub fn teams(&self) -> Vec<Value> {
+        self.records(Resource::Teams)
+    }
+
+    /// Every client, sorted by id.
+    pub fn clients(&self) -> Vec<Value> {
+        self.records(Resource::Clients)
+    }
+
+    /// One agent.
+    pub fn agent(&self, id: i64) -> Option<Value> {
+        self.record(Resource::Agents, id)
+    }
+
+    /// Stores a record as is: its own positive `id`, or the next one. Agents get `team` / `team_id`
+    /// completed from each other when the team exists.
+    ///
+    /// # Panics
+    /// If `record` is not a JSON object.
+    #[track_caller]
+    pub fn insert(&self, resource: Resource, record: Value) -> i64 {
+        assert!(
+            record.is_object(),
+            "fake Halo records are JSON objects, got {record}"
+        );
+        self.shared.lock().store.insert(resource, as_object(record))
+    }
+
+    /// Adds a team named `name`; returns its id.
+    pub fn add_team(&self, name: &str) -> i64 {
+        self.shared.lock().store.seed_team(name)
+    }
+
+    /// Adds an agent (a JSON object); `isdisabled` defaults to `false`. Returns its id.
+    ///
+    /// # Panics
+    /// If `agent` is not a JSON object.
+    #[track_caller]
+    pub fn add_agent(&self, agent: Value) -> i64 {
+        assert!(
+            agent.is_object(),
+            "fake Halo records are JSON objects, got {agent}"
+        );
+        let mut agent = as_object(agent);
+        agent.entry("isdisabled").or_insert(Value::Bool(false));
+        self.shared.lock().store.insert(Resource::Agents, agent)
+    }
+
+    /// Adds a user (a JSON object). Returns its id.
+    ///
+    /// # Panics
+    /// If `user` is not a JSON object.
+    #[track_caller]
+    pub fn add_user(&self, user: Value) -> i64 {
+        self.insert(Resource::Users, user)
+    }
+
+    /// Adds a client (a JSON object). Returns its id.
+    ///
+    /// # Panics
+    /// If `client` is not a JSON object.
+    #[track_caller]
+    pub fn add_client(&self, client: Value) -> i64 {
+        self.insert(Resource::Clients, client)
+    }
+
+    /// Seeds `n` more agents as [`FakeHaloBuilder::seed_agents`] does; returns their ids.
+    pub fn seed_agents(&self, n: usize) -> Vec<i64> {
+        self.shared.lock().store.seed_agents(n)
+    }
+}

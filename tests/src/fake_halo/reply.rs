@@ -1,0 +1,115 @@
+//! The answer a handler produces before it becomes an HTTP response: status, JSON/text body, extra headers.
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// The body of a [`Reply`].
+#[derive(Clone, Debug)]
+pub(crate) enum ReplyBody {
+    Json(Value),
+    Text(String),
+    Empty,
+}
+
+/// A status, a body and a few headers; turned into a response at the very end so faults can rewrite it.
+#[derive(Clone, Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: ReplyBody,
+    pub(crate) retry_after: Option<u64>,
+    pub(crate) www_authenticate: bool,
+}
+
+impl Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Self {
+        Reply {
+            status,
+            body: ReplyBody::Json(body),
+            retry_after: None,
+            www_authenticate: false,
+        }
+    }
+
+    pub(crate) fn text(status: u16, body: impl Into<String>) -> Self {
+        Reply {
+            status,
+            body: ReplyBody::Text(body.into()),
+            retry_after: None,
+            www_authenticate: false,
+        }
+    }
+
+    pub(crate) fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            body: ReplyBody::Empty,
+            retry_after: None,
+            www_authenticate: false,
+        }
+    }
+
+    pub(crate) fn with_retry_after(mut self, secs: Option<u64>) -> Self {
+        self.retry_after = secs;
+        self
+    }
+
+    /// 400 in ASP.NET's validation shape `{ "message": ..., "errors": [...] }`.
+    pub(crate) fn validation(message: &str, errors: Vec<String>) -> Self {
+        Reply::json(400, json!({ "message": message, "errors": errors }))
+    }
+
+    /// An error in the `{ "Message": ... }` shape.
+    pub(crate) fn message(status: u16, message: impl Into<String>) -> Self {
+        Reply::json(status, json!({ "Message": message.into() }))
+    }
+
+    /// 401 for a missing, unknown, revoked or expired bearer token.
+    pub(crate) fn unauthorized() -> Self {
+        let mut reply = Reply::message(401, "Authorization has been denied for this request.");
+        reply.www_authenticate = true;
+        reply
+    }
+
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The final response; `truncate` cuts the serialized body in half (the "truncated JSON" fault).
+    pub(crate) fn into_response(self, truncate: bool) -> Response {
+        let (mut bytes, content_type) = match self.body {
+            ReplyBody::Json(value) => (
+                serde_json::to_vec(&value).unwrap_or_default(),
+                Some("application/json; charset=utf-8"),
+            ),
+            ReplyBody::Text(text) => (text.into_bytes(), Some("text/plain; charset=utf-8")),
+            ReplyBody::Empty => (Vec::new(), None),
+        };
+        if truncate && !bytes.is_empty() {
+            bytes.truncate(bytes.len() / 2);
+        }
+        let mut response = Response::new(Body::from(bytes));
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        if let Some(content_type) = content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.www_authenticate {
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        headers.insert(
+            HeaderName::from_static("x-fake-halo"),
+            HeaderValue::from_static("1"),
+        );
+        response
+    }
+}

@@ -1,0 +1,442 @@
+//! The axum app: one fallback handler that records, rate-limits, applies faults, authenticates and routes.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::to_bytes;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use super::auth::Auth;
+use super::faults::{FaultEngine, Gate, RateLimiter, restyle_ids};
+use super::record::RecordedRequest;
+use super::reply::{Reply, ReplyBody};
+use super::state::{Params, Resource, Store};
+
+/// Request bodies larger than this are refused with 400.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Everything the handler and the [`FakeHalo`](super::FakeHalo) handle share.
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    pub(crate) started: Instant,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) auth: Auth,
+    pub(crate) faults: FaultEngine,
+    pub(crate) rate_limit: Option<RateLimiter>,
+    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) token_calls: Vec<RecordedRequest>,
+    pub(crate) bare_agent_list: bool,
+    pub(crate) base_url: String,
+    next_seq: u64,
+}
+
+impl Shared {
+    pub(crate) fn new(inner: Inner) -> Self {
+        Shared {
+            inner: Mutex::new(inner),
+            started: Instant::now(),
+        }
+    }
+
+    /// The state; a panic elsewhere never makes it unusable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Inner {
+    pub(crate) fn new(
+        store: Store,
+        auth: Auth,
+        rate_limit: Option<RateLimiter>,
+        bare_agent_list: bool,
+    ) -> Self {
+        Inner {
+            store,
+            auth,
+            faults: FaultEngine::default(),
+            rate_limit,
+            requests: Vec::new(),
+            token_calls: Vec::new(),
+            bare_agent_list,
+            base_url: String::new(),
+            next_seq: 0,
+        }
+    }
+
+    fn log(&mut self, kind: Kind) -> &mut Vec<RecordedRequest> {
+        match kind {
+            Kind::Token => &mut self.token_calls,
+            Kind::Api | Kind::Other => &mut self.requests,
+        }
+    }
+
+    fn begin(&mut self, kind: Kind, mut request: RecordedRequest) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        request.seq = seq;
+        self.log(kind).push(request);
+        seq
+    }
+
+    /// Fills in what became known after arrival: the faults that fired, then the status.
+    fn update(&mut self, kind: Kind, seq: u64, status: Option<u16>, faults: &[&'static str]) {
+        if let Some(recorded) = self.log(kind).iter_mut().rev().find(|r| r.seq == seq) {
+            recorded.status = status;
+            recorded.faults = faults.to_vec();
+        }
+    }
+
+    fn api(&mut self, call: &Call<'_>, now: Instant) -> Reply {
+        let lower = call.path.to_ascii_lowercase();
+        let segments: Vec<&str> = lower
+            .strip_prefix("/api")
+            .unwrap_or("")
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let method = call.method.to_ascii_uppercase();
+        if segments == ["authinfo"] && method == "GET" {
+            return Reply::json(
+                200,
+                json!({ "auth_url": format!("{}/auth", self.base_url), "tenant_id": "fake" }),
+            );
+        }
+        if !self.auth.check(call.authorization, now) {
+            return Reply::unauthorized();
+        }
+        let not_found = || {
+            Reply::message(
+                404,
+                format!(
+                    "No HTTP resource was found that matches the request URI '{}'.",
+                    call.path
+                ),
+            )
+        };
+        let Some(resource) = segments.first().and_then(|s| Resource::from_segment(s)) else {
+            return not_found();
+        };
+        match (method.as_str(), segments.len()) {
+            ("GET", 1) => {
+                let bare = resource == Resource::Agents && self.bare_agent_list;
+                match self.store.list(resource, &Params(call.query_pairs), bare) {
+                    Ok(list) => Reply::json(200, list),
+                    Err(reply) => reply,
+                }
+            }
+            ("POST", 1) => self.post(resource, call),
+            ("GET", 2) if resource == Resource::Agents && segments[1] == "me" => {
+                match self.store.records(Resource::Agents).into_iter().next() {
+                    Some(agent) => Reply::json(200, agent),
+                    None => Reply::message(404, "Agent not found"),
+                }
+            }
+            ("GET" | "DELETE", 2) => {
+                let Ok(id) = segments[1].parse::<i64>() else {
+                    return Reply::validation(
+                        "The request is invalid.",
+                        vec![format!("The value '{}' is not valid for id.", segments[1])],
+                    );
+                };
+                if method == "GET" {
+                    match self.store.get(resource, id) {
+                        Some(record) => Reply::json(200, record),
+                        None => Reply::message(404, format!("{} {id} not found", resource.path())),
+                    }
+                } else if self.store.delete(resource, id) {
+                    Reply::empty(200)
+                } else {
+                    Reply::message(404, format!("{} {id} not found", resource.path()))
+                }
+            }
+            (_, 1 | 2) => Reply::message(
+                405,
+                format!("The requested resource does not support http method '{method}'."),
+            ),
+            _ => not_found(),
+        }
+    }
+
+    fn post(&mut self, resource: Resource, call: &Call<'_>) -> Reply {
+        let mime = call.content_type.map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+        let json_like = mime.as_deref().is_some_and(|m| {
+            m == "application/json"
+                || m == "text/json"
+                || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+        if !json_like {
+            let shown = mime.unwrap_or_default();
+            return Reply::message(
+                415,
+                format!(
+                    "The request entity's media type '{shown}' is not supported for this resource."
+                ),
+            );
+        }
+        match call.body {
+            Err(error) => Reply::validation(
+                "The request is invalid.",
+                vec![format!("Malformed JSON body: {error}")],
+            ),
+            Ok(None) => Reply::validation(
+                "The request is invalid.",
+                vec!["A non-empty request body is required.".into()],
+            ),
+            Ok(Some(body)) => match self.store.upsert(resource, body) {
+                Ok(saved) => Reply::json(200, saved),
+                Err(reply) => reply,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Token,
+    Api,
+    Other,
+}
+
+fn classify(path: &str) -> Kind {
+    let lower = path.to_ascii_lowercase();
+    if lower.trim_end_matches('/') == "/auth/token" {
+        Kind::Token
+    } else if lower == "/api" || lower.starts_with("/api/") {
+        Kind::Api
+    } else {
+        Kind::Other
+    }
+}
+
+/// One request, parsed.
+struct Call<'a> {
+    method: &'a str,
+    path: &'a str,
+    query_pairs: &'a [(String, String)],
+    content_type: Option<&'a str>,
+    authorization: Option<&'a str>,
+    body: &'a Result<Option<Value>, String>,
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(dispatch).with_state(shared)
+}
+
+async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return Reply::validation(
+            "The request is invalid.",
+            vec!["The request body could not be read.".into()],
+        )
+        .into_response(false);
+    };
+    let method = parts.method.as_str().to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let query_pairs = parse_urlencoded(&query);
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let content_type = header("content-type");
+    let authorization = header("authorization");
+    let raw_body = String::from_utf8_lossy(&bytes).into_owned();
+    let kind = classify(&path);
+    let parsed: Result<Option<Value>, String> = if raw_body.trim().is_empty() {
+        Ok(None)
+    } else {
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    };
+    let form = if kind == Kind::Token {
+        parse_urlencoded(&raw_body)
+    } else {
+        Vec::new()
+    };
+    let recorded_body = if kind == Kind::Token {
+        let fields: Map<String, Value> = form
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        Some(Value::Object(fields))
+    } else {
+        parsed.clone().ok().flatten()
+    };
+    let body_for_faults = if method.eq_ignore_ascii_case("POST") {
+        parsed.as_ref().ok().and_then(Option::as_ref)
+    } else {
+        None
+    };
+
+    let now = Instant::now();
+    let (seq, mut gate) = {
+        let mut inner = shared.lock();
+        let seq = inner.begin(
+            kind,
+            RecordedRequest {
+                seq: 0,
+                at: now.duration_since(shared.started),
+                method: method.clone(),
+                path: path.clone(),
+                query: query.clone(),
+                query_pairs: query_pairs.clone(),
+                headers: headers.clone(),
+                content_type: content_type.clone(),
+                authorization: authorization.clone(),
+                body: recorded_body,
+                raw_body,
+                status: None,
+                faults: Vec::new(),
+            },
+        );
+        let mut gate = Gate::default();
+        if kind == Kind::Api {
+            if let Some(reply) = inner
+                .rate_limit
+                .as_mut()
+                .and_then(|limiter| limiter.check(now))
+            {
+                gate.terminal = Some(reply);
+                gate.fired.push("server_rate_limit");
+            }
+        }
+        if gate.terminal.is_none() {
+            gate = inner.faults.evaluate(&method, &path, body_for_faults);
+        }
+        if gate.revoke {
+            inner.auth.revoke_all();
+        }
+        inner.update(kind, seq, None, &gate.fired);
+        (seq, gate)
+    };
+    if !gate.delay.is_zero() {
+        tokio::time::sleep(gate.delay).await;
+    }
+    let mut reply = match gate.terminal.take() {
+        Some(reply) => reply,
+        None => {
+            let now = Instant::now();
+            let mut inner = shared.lock();
+            match kind {
+                Kind::Token => inner.auth.token_endpoint(
+                    &method,
+                    content_type.as_deref(),
+                    authorization.as_deref(),
+                    &form,
+                    now,
+                ),
+                Kind::Api => {
+                    let call = Call {
+                        method: &method,
+                        path: &path,
+                        query_pairs: &query_pairs,
+                        content_type: content_type.as_deref(),
+                        authorization: authorization.as_deref(),
+                        body: &parsed,
+                    };
+                    inner.api(&call, now)
+                }
+                Kind::Other => Reply::message(
+                    404,
+                    format!(
+                        "No resource at '{path}': the API is under /api, the token endpoint is /auth/token."
+                    ),
+                ),
+            }
+        }
+    };
+    let success = reply.is_success();
+    if let (true, Some(style), ReplyBody::Json(value)) = (success, gate.ids, &mut reply.body) {
+        restyle_ids(value, style);
+    }
+    shared
+        .lock()
+        .update(kind, seq, Some(reply.status), &gate.fired);
+    reply.into_response(gate.truncate && success)
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (also query strings) into pairs; never fails.
+pub(crate) fn parse_urlencoded(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(name), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_forms_and_queries() {
+        let pairs = parse_urlencoded("a=1&b=x+y&c=%41%2b&d&e=%zz&f=%4");
+        let expected: Vec<(String, String)> = [
+            ("a", "1"),
+            ("b", "x y"),
+            ("c", "A+"),
+            ("d", ""),
+            ("e", "%zz"),
+            ("f", "%4"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(pairs, expected);
+    }
+}
