@@ -1,0 +1,309 @@
+//! Lints the curated spec: conventions, parameter types, unused schemas, and completeness against the endpoint
+//! reference inventory (`spec/endpoint-inventory.json`, the documented operations and parameters as data).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read_json(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
+}
+
+fn spec() -> Value {
+    read_json("spec/halopsa.json")
+}
+
+const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
+
+/// `(METHOD, path, operation)` of every operation, in spec order.
+fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                out.push((method.to_uppercase(), path.clone(), operation));
+            }
+        }
+    }
+    out
+}
+
+fn pointer(method: &str, path: &str) -> String {
+    format!("/paths/{}/{}", path.replace('~', "~0").replace('/', "~1"), method.to_lowercase())
+}
+
+#[test]
+fn every_operation_has_an_operation_id_a_summary_and_one_declared_tag() {
+    let spec = spec();
+    let declared: BTreeSet<&str> =
+        spec["tags"].as_array().expect("tags").iter().filter_map(|tag| tag["name"].as_str()).collect();
+    let mut ids = BTreeSet::new();
+    let mut problems = Vec::new();
+    for (method, path, operation) in operations(&spec) {
+        let at = pointer(&method, &path);
+        match operation["operationId"].as_str() {
+            Some(id) if !id.is_empty() => {
+                if !ids.insert(id.to_owned()) {
+                    problems.push(format!("{at}: duplicate operationId `{id}`"));
+                }
+            }
+            _ => problems.push(format!("{at}: no operationId")),
+        }
+        if operation["summary"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{at}: no summary"));
+        }
+        match operation["tags"].as_array().map(Vec::as_slice) {
+            Some([tag]) if tag.as_str().is_some_and(|tag| declared.contains(tag)) => {}
+            other => problems.push(format!("{at}: needs exactly one tag declared in /tags, has {other:?}")),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn scalar_type_ok(schema: &Value) -> bool {
+    match schema["type"].as_str() {
+        Some("integer") => matches!(schema["format"].as_str(), None | Some("int32" | "int64")),
+        Some("number") => matches!(schema["format"].as_str(), None | Some("double" | "float")),
+        Some("boolean") => true,
+        Some("string") => matches!(schema["format"].as_str(), None | Some("date-time" | "date")),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_parameter_has_a_valid_type() {
+    let spec = spec();
+    let mut problems = Vec::new();
+    for (method, path, operation) in operations(&spec) {
+        for (index, parameter) in operation["parameters"].as_array().into_iter().flatten().enumerate() {
+            let at = format!("{}/parameters/{index}", pointer(&method, &path));
+            let schema = &parameter["schema"];
+            let ok = match schema["type"].as_str() {
+                Some("array") => parameter["explode"] == Value::Bool(false) && scalar_type_ok(&schema["items"]),
+                _ => scalar_type_ok(schema),
+            };
+            if !ok {
+                problems.push(format!("{at} (`{}`): invalid type {schema}", parameter["name"]));
+            }
+            if parameter["description"].as_str().is_none_or(str::is_empty) {
+                problems.push(format!("{at} (`{}`): no description", parameter["name"]));
+            }
+            if parameter["in"] == "path" && parameter["required"] != Value::Bool(true) {
+                problems.push(format!("{at}: a path parameter must be required"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(reference)) => {
+                        out.insert(reference.trim_start_matches("#/components/schemas/").to_owned());
+                    }
+                    _ => collect_refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_schema_goes_unused() {
+    let spec = spec();
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    let mut reached = BTreeSet::new();
+    collect_refs(&spec["paths"], &mut reached);
+    let mut queue: Vec<String> = reached.iter().cloned().collect();
+    while let Some(name) = queue.pop() {
+        let mut refs = BTreeSet::new();
+        collect_refs(&schemas[&name], &mut refs);
+        for reference in refs {
+            if reached.insert(reference.clone()) {
+                queue.push(reference);
+            }
+        }
+    }
+    let unused: Vec<&String> = schemas.keys().filter(|name| !reached.contains(*name)).collect();
+    assert!(unused.is_empty(), "schemas no operation uses (remove them, or use them): {unused:?}");
+}
+
+#[test]
+fn schemas_use_the_names_users_know_and_record_halos() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    for (name, halo) in [("Agent", "Uname"), ("User", "Users"), ("Team", "SectionDetail"), ("Client", "Area")] {
+        assert_eq!(schemas[name]["x-halo-name"], halo, "/components/schemas/{name}/x-halo-name");
+    }
+    // Halo deactivates agents with `isdisabled`; the integration guide's `isactive` does not exist in the real API.
+    assert_eq!(schemas["Agent"]["properties"]["isdisabled"]["type"], "boolean");
+    assert!(schemas["Agent"]["properties"].get("isactive").is_none());
+    for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
+        assert!(schema.get("additionalProperties") != Some(&Value::Bool(false)), "{name}: additionalProperties: false");
+    }
+}
+
+/// Every deviation from a documented or upstream type carries the upstream type and a reason.
+#[test]
+fn every_deviation_says_why() {
+    fn walk(value: &Value, at: &str, found: &mut usize, problems: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(deviation) = map.get("x-halo-deviation") {
+                    *found += 1;
+                    if deviation["upstream"]["type"].as_str().is_none() {
+                        problems.push(format!("{at}/x-halo-deviation: no upstream type"));
+                    }
+                    if deviation["reason"].as_str().is_none_or(|reason| reason.len() < 20) {
+                        problems.push(format!("{at}/x-halo-deviation: no reason"));
+                    }
+                }
+                for (key, value) in map {
+                    walk(value, &format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), found, problems);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, &format!("{at}/{index}"), found, problems);
+                }
+            }
+            _ => {}
+        }
+    }
+    let (mut found, mut problems) = (0, Vec::new());
+    walk(&spec(), "", &mut found, &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(found >= 5, "the known deviations are recorded ({found} found)");
+}
+
+#[test]
+fn the_inventory_is_the_whole_endpoint_reference() {
+    let inventory = read_json("spec/endpoint-inventory.json");
+    let operations = inventory["operations"].as_array().expect("operations");
+    let count = |key: &str| operations.iter().map(|op| op[key].as_array().map_or(0, Vec::len)).sum::<usize>();
+    assert_eq!(operations.len(), 39);
+    assert_eq!(count("query_parameters"), 182);
+    assert_eq!(count("path_parameters"), 15);
+}
+
+/// Every documented operation and parameter is in the spec with its documented type, or with a recorded deviation
+/// from exactly that type.
+#[test]
+fn every_documented_operation_and_parameter_is_in_the_spec() {
+    let spec = spec();
+    let inventory = read_json("spec/endpoint-inventory.json");
+    let mut problems = Vec::new();
+    for documented in inventory["operations"].as_array().expect("operations") {
+        let method = documented["method"].as_str().expect("method");
+        let path = documented["path"].as_str().expect("path");
+        let at = pointer(method, path);
+        let Some(operation) = spec["paths"].get(path).and_then(|item| item.get(method.to_lowercase())) else {
+            problems.push(format!("{method} {path}: missing"));
+            continue;
+        };
+        let parameters: BTreeMap<(&str, &str), &Value> = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| ((p["in"].as_str().unwrap_or(""), p["name"].as_str().unwrap_or("")), p))
+            .collect();
+        for (key, location) in [("query_parameters", "query"), ("path_parameters", "path")] {
+            for parameter in documented[key].as_array().expect("parameters") {
+                let name = parameter["name"].as_str().expect("name");
+                let Some(found) = parameters.get(&(location, name)) else {
+                    problems.push(format!("{at}: {location} parameter `{name}` missing"));
+                    continue;
+                };
+                let documented_type = (parameter["type"].as_str(), parameter["format"].as_str());
+                let schema = &found["schema"];
+                let spec_type = (schema["type"].as_str(), schema["format"].as_str());
+                let same = match documented_type {
+                    // The reference says "integer"; ids are 32-bit in Halo's models.
+                    (Some("integer"), None) => spec_type.0 == Some("integer"),
+                    _ => spec_type == documented_type,
+                };
+                if !same {
+                    let deviation = &found["x-halo-deviation"];
+                    if deviation["upstream"]["type"].as_str() != documented_type.0 {
+                        problems.push(format!(
+                            "{at}: `{name}` is {spec_type:?}, documented {documented_type:?}, and no x-halo-deviation says why"
+                        ));
+                    }
+                }
+            }
+        }
+        let documented_count = ["query_parameters", "path_parameters"]
+            .iter()
+            .map(|key| documented[key].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+        if parameters.len() != documented_count {
+            problems.push(format!("{at}: {} parameters, the reference documents {documented_count}", parameters.len()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn clients_and_teams_are_complete_resources() {
+    let spec = spec();
+    for (path, tag) in [("/Client", "Clients"), ("/Team", "Teams")] {
+        let item = &spec["paths"][path];
+        let one = &spec["paths"][format!("{path}/{{id}}")];
+        for operation in [&item["get"], &item["post"], &one["get"], &one["delete"]] {
+            assert_eq!(operation["tags"][0], tag, "{path}");
+        }
+        assert!(item["post"]["x-halo-upsert"].is_object(), "{path}: POST is create-or-update");
+    }
+    let scheme = &spec["components"]["securitySchemes"]["halo"];
+    assert_eq!(scheme["type"], "oauth2");
+    let scopes = scheme["flows"]["clientCredentials"]["scopes"].as_object().expect("scopes");
+    for scope in ["read:agents", "edit:agents", "read:customers", "edit:customers", "read:teams"] {
+        assert!(scopes.contains_key(scope), "scope {scope}");
+    }
+}
+
+/// The generated client exposes every query parameter as a documented setter, and every path parameter as an
+/// argument.
+#[test]
+fn every_parameter_is_a_documented_setter_of_the_generated_client() {
+    let text = std::fs::read_to_string(root().join("spec/halopsa.json")).expect("spec");
+    let api = codegen::lower_spec(&text, "spec/halopsa.json").expect("the spec generates");
+    let mut problems = Vec::new();
+    let mut setters = 0;
+    for resource in &api.resources {
+        let source = std::fs::read_to_string(root().join(format!("generated/src/{}.rs", resource.module)))
+            .unwrap_or_else(|e| panic!("generated/src/{}.rs: {e}", resource.module));
+        for operation in &resource.operations {
+            let header = format!("impl<'a> {}<'a> {{", operation.builder_name);
+            let Some(start) = source.find(&header) else {
+                problems.push(format!("{}: no builder `{}`", operation.operation_id, operation.builder_name));
+                continue;
+            };
+            let block = &source[start..];
+            let block = &block[..block.find("\n}\n").unwrap_or(block.len())];
+            for param in &operation.query_params {
+                let signature = format!("pub fn {}(", param.rust_name);
+                match block.find(&signature) {
+                    Some(at) if block[..at].trim_end().rsplit('\n').next().is_some_and(|line| line.trim_start().starts_with("///")) => {
+                        setters += 1;
+                    }
+                    Some(_) => problems.push(format!("{}: setter `{}` has no docs", operation.operation_id, param.rust_name)),
+                    None => problems.push(format!("{}: no setter for `{}`", operation.operation_id, param.wire_name)),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(setters >= 182, "{setters} setters");
+}
