@@ -352,11 +352,15 @@ struct TokenAnswer {
 /// Halo does not document the token lifetime; every client assumes an hour when `expires_in` is absent.
 pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// The longest lifetime believed: a server's absurd `expires_in` (`9e18`) must not overflow `Instant`, and
+/// fetching a new token once a day costs nothing.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
+
 /// When a token sent for at `sent_at` should be replaced: `margin` before it expires, so that a request never
 /// leaves with a token that expires on the way. The margin is at most half the lifetime, so a short-lived token
 /// is still used for a while instead of being refetched for every request.
 pub(crate) fn refresh_deadline(sent_at: Instant, expires_in: Option<u64>, margin: Duration) -> Instant {
-    let lifetime = expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs);
+    let lifetime = expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs).min(MAX_LIFETIME);
     sent_at + lifetime - margin.min(lifetime / 2)
 }
 
@@ -374,6 +378,9 @@ mod tests {
         assert_eq!(refresh_deadline(now, Some(60), minute), now + Duration::from_secs(30));
         assert_eq!(refresh_deadline(now, Some(0), minute), now);
         assert_eq!(refresh_deadline(now, Some(3600), Duration::ZERO), now + Duration::from_secs(3600));
+        // An absurd lifetime is capped (and does not overflow the clock).
+        assert_eq!(refresh_deadline(now, Some(u64::MAX), Duration::ZERO), now + MAX_LIFETIME);
+        assert_eq!(refresh_deadline(now, Some(i64::MAX as u64), minute), now + MAX_LIFETIME - minute);
     }
 
     #[test]

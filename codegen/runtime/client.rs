@@ -2,11 +2,11 @@
 //! rate limit, attempt, 401 refresh, retries, status check, decoding).
 
 use std::fmt;
-use std::hash::{DefaultHasher, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::header;
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -145,25 +145,18 @@ impl Client {
     /// Sends a list request and decodes one page: the wrapper `{"record_count": N, "<key>": [...]}` or a bare
     /// array (which has no record count).
     pub async fn send_list<L: ListPage>(&self, req: Request) -> Result<L> {
-        self.fetch_list(req, false).await.map(|(page, _)| page)
+        self.fetch_list(req).await.map(|(page, _)| page)
     }
 
-    /// [`send_list`](Self::send_list), and a hash of the body when `hash` is set (the pager uses it to notice a
-    /// server that ignores `page_no`).
-    pub(crate) async fn fetch_list<L: ListPage>(&self, req: Request, hash: bool) -> Result<(L, u64)> {
+    /// [`send_list`](Self::send_list), and the body it was decoded from: the pager compares it with the previous
+    /// page's to notice a server that ignores `page_no` (a shared buffer, not a copy).
+    pub(crate) async fn fetch_list<L: ListPage>(&self, req: Request) -> Result<(L, Bytes)> {
         let reply = self.execute(&req, "application/json").await?;
-        let digest = if hash {
-            let mut hasher = DefaultHasher::new();
-            hasher.write(&reply.body);
-            hasher.finish()
-        } else {
-            0
-        };
         let decoded = match first_byte(&reply.body) {
             Some(b'[') => decode_unchecked::<Vec<L::Item>>(&reply.body).map(L::from_items),
             _ => reply.check_error_shape(&req).and_then(|()| decode_unchecked::<L>(&reply.body)),
         };
-        decoded.map(|page| (page, digest)).map_err(|error| error.with_request(&req.method, &req.path))
+        decoded.map(|page| (page, reply.body)).map_err(|error| error.with_request(&req.method, &req.path))
     }
 
     /// Sends `req` and ignores the answer's body, unless it is one of Halo's error shapes.
@@ -178,7 +171,8 @@ impl Client {
         if reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
             reply.check_error_shape(&req)?;
         }
-        Ok(reply.body)
+        // Without a copy when reqwest's buffer is not shared, which is the usual case.
+        Ok(Vec::from(reply.body))
     }
 
     /// The send path: token, rate limit, attempt, one token refresh on 401, retries, status check.
@@ -223,7 +217,7 @@ impl Client {
                 let reply = match answer {
                     Ok(reply) => reply,
                     Err(error) => {
-                        if retryable_network(&req.method) {
+                        if retryable_network(&req.method, error.is_connect()) {
                             if let Some(delay) = retrier.next_delay(None) {
                                 tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %error.without_url(), "network error; retrying");
                                 tokio::time::sleep(delay).await;
@@ -270,7 +264,8 @@ struct Reply {
     status: StatusCode,
     content_type: Option<String>,
     retry_after: Option<Duration>,
-    body: Vec<u8>,
+    /// reqwest's buffer itself: decoding borrows it, and nothing copies it.
+    body: Bytes,
 }
 
 impl Reply {
@@ -282,7 +277,7 @@ impl Reply {
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = response.bytes().await?.into();
+        let body = response.bytes().await?;
         Ok(Reply { status, content_type, retry_after, body })
     }
 
@@ -438,6 +433,10 @@ impl ClientBuilder {
                 ))
             }
         };
+        if self.timeout.is_zero() || self.connect_timeout.is_some_and(|timeout| timeout.is_zero()) {
+            // reqwest would fail every request at once with a bare "timed out".
+            return Err(Error::config("`timeout` and `connect_timeout` must be more than zero"));
+        }
         if let Some(limit) = self.rate_limit {
             if limit.max == 0 || limit.window.is_zero() {
                 return Err(Error::config("a rate limit needs at least one request per non-empty window"));

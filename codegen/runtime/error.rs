@@ -173,12 +173,12 @@ impl Error {
     }
 
     /// Whether the same request may succeed later: rate limiting (429), a server that is temporarily unavailable
-    /// (502, 503, 504) or a network failure. The client has already retried these as far as its
-    /// [`RetryPolicy`](super::RetryPolicy) allows.
+    /// (502, 503, 504; the API's or the token endpoint's) or a network failure. The client has already retried
+    /// these as far as its [`RetryPolicy`](super::RetryPolicy) allows.
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::RateLimited | ErrorKind::Network => true,
-            ErrorKind::Api => matches!(self.inner.status, Some(429 | 502 | 503 | 504)),
+            ErrorKind::Api | ErrorKind::Auth => matches!(self.inner.status, Some(429 | 502 | 503 | 504)),
             _ => false,
         }
     }
@@ -729,6 +729,11 @@ mod tests {
         let error = Error::from_response(StatusCode::SERVICE_UNAVAILABLE, None, b"");
         assert_eq!(error.message(), "service unavailable");
         assert!(error.is_retryable());
+
+        // The token endpoint being down is not a credentials problem: worth trying later.
+        let error = Error::new(ErrorKind::Auth, "the token endpoint refused: service unavailable").with_status(503);
+        assert!(error.is_retryable());
+        assert!(!Error::new(ErrorKind::Auth, "invalid_client").with_status(401).is_retryable());
 
         let error = Error::invalid_request("update: item 0 has no id");
         assert_eq!(error.to_string(), "invalid request: update: item 0 has no id");

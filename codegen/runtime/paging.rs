@@ -1,4 +1,5 @@
-//! Pagination: [`Pages`] walks `page_no` 1, 2, 3, ... of a list operation, and [`ItemStream`] flattens the pages.
+//! Pagination: [`Pages`] walks `page_no` 1, 2, 3, ... of a list operation (a [`Stream`] of pages), and
+//! [`ItemStream`] flattens the pages.
 //!
 //! Halo pages with `pageinate=true&page_size=N&page_no=K` (1-based), caps `page_size` at 100 without saying so,
 //! and answers either `{"record_count": N, "<key>": [...]}` or a bare array (HALO-NOTES §3, "Pagination"). So the
@@ -9,8 +10,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 
@@ -38,11 +40,14 @@ pub trait ListPage: DeserializeOwned + Send + 'static {
 /// The records of every page of a list operation, in order, as a [`Stream`]. It ends after the first error.
 pub type ItemStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;
 
-type PageFuture<'a, L> = Pin<Box<dyn Future<Output = Result<(L, u64)>> + Send + 'a>>;
+/// A page and the body it was decoded from.
+type Fetched<L> = Result<(L, Bytes)>;
+
+type PageFuture<'a, L> = Pin<Box<dyn Future<Output = Fetched<L>> + Send + 'a>>;
 
 enum Slot<'a, L> {
     Pending(PageFuture<'a, L>),
-    Ready(Result<(L, u64)>),
+    Ready(Fetched<L>),
 }
 
 struct InFlight<'a, L> {
@@ -56,6 +61,9 @@ struct InFlight<'a, L> {
 /// Paging stops on an empty page, on a page shorter than the first page (whatever size was asked for: Halo caps it
 /// silently), once `record_count` records have been seen, or when a page repeats the previous one byte for byte
 /// (a server that ignores `page_no`). The first page is always yielded, even empty; a later empty page is not.
+///
+/// Read it with [`next_page`](Self::next_page) or as a [`Stream`] of pages, or turn it into a stream of records
+/// ([`items`](Self::items)) or one `Vec` ([`all`](Self::all)). After an error, it ends.
 ///
 /// With [`concurrency`](Self::concurrency) above 1, once the first page has given the record count, the remaining
 /// pages are fetched that many at a time; they are still yielded in order.
@@ -73,9 +81,15 @@ pub struct Pages<'a, L: ListPage> {
     record_count: Option<u64>,
     /// Records up to the end of the last page yielded, counting the pages before the first page fetched.
     seen: u64,
-    last_hash: Option<u64>,
+    /// The body of the last page yielded (a shared buffer, not a copy), to notice a server that ignores `page_no`.
+    /// Comparing bodies is exact, and cheaper than hashing each: two different pages differ within a few bytes.
+    last_body: Option<Bytes>,
     done: bool,
 }
+
+// No field is pinned structurally (the page futures are boxed and pinned on their own; pages are only moved out),
+// so `Pages` may move freely even if the record type is not `Unpin`.
+impl<L: ListPage> Unpin for Pages<'_, L> {}
 
 impl<L: ListPage> fmt::Debug for Pages<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,7 +124,7 @@ impl<'a, L: ListPage> Pages<'a, L> {
             reference_len: None,
             record_count: None,
             seen: 0,
-            last_hash: None,
+            last_body: None,
             done: false,
         }
     }
@@ -128,25 +142,15 @@ impl<'a, L: ListPage> Pages<'a, L> {
     }
 
     /// The next page, or `None` when there are no more. After an error, there are no more.
+    ///
+    /// Cancel-safe: dropping the future leaves the requests in flight with the pager, for the next call.
     pub async fn next_page(&mut self) -> Option<Result<L>> {
-        if self.done {
-            return None;
-        }
-        self.fill();
-        let in_flight = &mut self.in_flight;
-        let (page_no, outcome) = std::future::poll_fn(|cx| poll_front(in_flight, cx)).await?;
-        match outcome {
-            Err(error) => {
-                self.finish();
-                Some(Err(error))
-            }
-            Ok((page, hash)) => self.accept(page_no, page, hash).map(Ok),
-        }
+        std::future::poll_fn(|cx| self.poll_page(cx)).await
     }
 
     /// Every record of every page, as a stream.
     pub fn items(self) -> ItemStream<'a, L::Item> {
-        Box::pin(Items { pages: Some(self), buffer: Vec::new().into_iter(), pending: None })
+        Box::pin(Items { pages: self, buffer: Vec::new().into_iter() })
     }
 
     /// Every record of every page.
@@ -165,7 +169,27 @@ impl<'a, L: ListPage> Pages<'a, L> {
     }
 
     fn seen_before_start(&self) -> usize {
-        ((self.first_page_no - 1) * self.reference_len.unwrap_or(0)) as usize
+        let before = (self.first_page_no - 1).saturating_mul(self.reference_len.unwrap_or(0));
+        usize::try_from(before).unwrap_or(usize::MAX)
+    }
+
+    /// The next page once it has arrived: starts the requests it needs, polls those in flight, applies the stop
+    /// rules. Shared by [`next_page`](Self::next_page), the page stream and the item stream.
+    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<L>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        self.fill();
+        let Some((page_no, outcome)) = ready!(poll_front(&mut self.in_flight, cx)) else {
+            return Poll::Ready(None);
+        };
+        Poll::Ready(match outcome {
+            Err(error) => {
+                self.finish();
+                Some(Err(error))
+            }
+            Ok((page, body)) => self.accept(page_no, page, body).map(Ok),
+        })
     }
 
     /// Starts page requests: one at a time, or up to `concurrency` while the record count says more pages exist.
@@ -183,14 +207,14 @@ impl<'a, L: ListPage> Pages<'a, L> {
             let mut request = self.request.clone();
             request.set_query("page_no", self.next_page_no.to_string());
             let client = self.client;
-            let future: PageFuture<'a, L> = Box::pin(async move { client.fetch_list::<L>(request, true).await });
+            let future: PageFuture<'a, L> = Box::pin(async move { client.fetch_list::<L>(request).await });
             self.in_flight.push_back(InFlight { page_no: self.next_page_no, slot: Slot::Pending(future) });
             self.next_page_no += 1;
         }
     }
 
     /// Applies the stop rules to a page that arrived; `None` when it is past the end and not to be yielded.
-    fn accept(&mut self, page_no: u64, page: L, hash: u64) -> Option<L> {
+    fn accept(&mut self, page_no: u64, page: L, body: Bytes) -> Option<L> {
         let len = page.items().len() as u64;
         if let Some(count) = page.record_count() {
             self.record_count = Some(count);
@@ -198,8 +222,9 @@ impl<'a, L: ListPage> Pages<'a, L> {
         let Some(reference_len) = self.reference_len else {
             // The first page: it says how large the server's pages really are.
             self.reference_len = Some(len);
-            self.last_hash = Some(hash);
-            self.seen = (self.first_page_no - 1) * len + len;
+            self.last_body = Some(body);
+            // Saturating: the caller may have asked for an absurd first `page_no`.
+            self.seen = (self.first_page_no - 1).saturating_mul(len).saturating_add(len);
             let counted = self.record_count.is_some_and(|total| self.seen >= total);
             // More records than asked for and no count: the server ignored the paging and sent everything.
             let everything = self.record_count.is_none() && len > self.page_size;
@@ -208,15 +233,15 @@ impl<'a, L: ListPage> Pages<'a, L> {
             }
             return Some(page);
         };
-        if len == 0 || self.last_hash == Some(hash) {
+        if len == 0 || self.last_body.as_ref() == Some(&body) {
             if len > 0 {
                 tracing::debug!(page_no, "page repeats the previous one; the server ignores page_no");
             }
             self.finish();
             return None;
         }
-        self.last_hash = Some(hash);
-        self.seen += len;
+        self.last_body = Some(body);
+        self.seen = self.seen.saturating_add(len);
         if len < reference_len || self.record_count.is_some_and(|total| self.seen >= total) {
             self.finish();
         }
@@ -231,7 +256,7 @@ impl<'a, L: ListPage> Pages<'a, L> {
 }
 
 /// A page number and what its request gave.
-type Arrived<L> = (u64, Result<(L, u64)>);
+type Arrived<L> = (u64, Fetched<L>);
 
 /// Polls every request in flight (they all share the waker) and returns the first page once it is complete.
 fn poll_front<L>(in_flight: &mut VecDeque<InFlight<'_, L>>, cx: &mut Context<'_>) -> Poll<Option<Arrived<L>>> {
@@ -252,17 +277,21 @@ fn poll_front<L>(in_flight: &mut VecDeque<InFlight<'_, L>>, cx: &mut Context<'_>
     }
 }
 
-type NextPage<'a, L> = Pin<Box<dyn Future<Output = (Pages<'a, L>, Option<Result<L>>)> + Send + 'a>>;
+impl<L: ListPage> Stream for Pages<'_, L> {
+    type Item = Result<L>;
 
-/// The stream behind [`Pages::items`]: it owns the pager and lends it to one `next_page` future at a time.
-struct Items<'a, L: ListPage> {
-    pages: Option<Pages<'a, L>>,
-    buffer: std::vec::IntoIter<L::Item>,
-    pending: Option<NextPage<'a, L>>,
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_page(cx)
+    }
 }
 
-// No field is pinned structurally (the future is boxed and pinned on its own), so `Items` may move freely even if
-// the record type is not `Unpin`.
+/// The stream behind [`Pages::items`]: the records of the current page, then the next page's.
+struct Items<'a, L: ListPage> {
+    pages: Pages<'a, L>,
+    buffer: std::vec::IntoIter<L::Item>,
+}
+
+// As for `Pages`: nothing is pinned structurally.
 impl<L: ListPage> Unpin for Items<'_, L> {}
 
 impl<L: ListPage> Stream for Items<'_, L> {
@@ -274,25 +303,9 @@ impl<L: ListPage> Stream for Items<'_, L> {
             if let Some(item) = this.buffer.next() {
                 return Poll::Ready(Some(Ok(item)));
             }
-            if this.pending.is_none() {
-                let Some(mut pages) = this.pages.take() else { return Poll::Ready(None) };
-                this.pending = Some(Box::pin(async move {
-                    let page = pages.next_page().await;
-                    (pages, page)
-                }));
-            }
-            let Some(pending) = this.pending.as_mut() else { return Poll::Ready(None) };
-            let (pages, page) = match pending.as_mut().poll(cx) {
-                Poll::Ready(done) => done,
-                Poll::Pending => return Poll::Pending,
-            };
-            this.pending = None;
-            match page {
-                // Keeping the pager only while it has pages left ends the stream after the last page or an error.
-                Some(Ok(page)) => {
-                    this.pages = Some(pages);
-                    this.buffer = page.into_items().into_iter();
-                }
+            // The pager ends itself after its last page or an error, so the stream ends there too.
+            match ready!(this.pages.poll_page(cx)) {
+                Some(Ok(page)) => this.buffer = page.into_items().into_iter(),
                 Some(Err(error)) => return Poll::Ready(Some(Err(error))),
                 None => return Poll::Ready(None),
             }

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 
@@ -27,7 +28,8 @@ pub struct Request {
     pub(crate) path: String,
     /// Name and value, not yet percent-encoded, in the order they were added.
     pub(crate) query: Vec<(String, String)>,
-    pub(crate) body: Option<Vec<u8>>,
+    /// `Bytes`, so that each attempt of a retried request sends the same buffer instead of a copy.
+    pub(crate) body: Option<Bytes>,
 }
 
 impl Request {
@@ -55,7 +57,7 @@ impl Request {
     pub fn json_body<B: serde::Serialize + ?Sized>(&mut self, body: &B) -> Result<()> {
         let bytes = serde_json::to_vec(body)
             .map_err(|error| Error::invalid_request(format!("cannot serialise the request body: {error}")))?;
-        self.body = Some(bytes);
+        self.body = Some(Bytes::from(bytes));
         Ok(())
     }
 

@@ -2,8 +2,9 @@
 //! ([`RateLimit`]).
 //!
 //! Halo-hosted instances allow a few hundred requests per rolling five minutes and answer 429 beyond that
-//! (HALO-NOTES §3, "Rate limits"). A 429 means the request was not applied, so any method may be retried; a 503 or
-//! a network failure leaves that open, so only idempotent methods are.
+//! (HALO-NOTES §3, "Rate limits"). A 429 means the request was not applied, and so does a connection that could
+//! not be opened, so any method may be retried then; a 503 or a network failure after the request left leaves that
+//! open, so only idempotent methods are.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -12,7 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use reqwest::{Method, StatusCode};
 
 /// How often and how long the client retries a request that was rate limited (429), hit a temporarily
-/// unavailable server (502, 503, 504; idempotent methods only) or failed on the network (idempotent methods only).
+/// unavailable server (502, 503, 504; idempotent methods only) or failed on the network (idempotent methods only,
+/// unless the connection could not even be opened).
 ///
 /// Waits grow exponentially with full jitter (a random wait between zero and `base_delay · 2^(n-1)`, capped at
 /// `max_delay`), unless Halo says how long to wait with `Retry-After`, which is then honoured as given, even beyond
@@ -95,7 +97,8 @@ impl<'a> Retrier<'a> {
             return None;
         }
         let delay = retry_after.unwrap_or_else(|| self.policy.jittered_backoff(self.attempts));
-        (self.started.elapsed() + delay <= self.policy.max_elapsed).then_some(delay)
+        // Saturating: a policy may well say `Duration::MAX` for "no limit".
+        (self.started.elapsed().saturating_add(delay) <= self.policy.max_elapsed).then_some(delay)
     }
 }
 
@@ -110,10 +113,11 @@ pub(crate) fn retryable_status(status: StatusCode, method: &Method) -> bool {
     }
 }
 
-/// Whether a network failure of a request with this method is worth another attempt. A POST is never repeated:
-/// the server may have applied it before the connection broke.
-pub(crate) fn retryable_network(method: &Method) -> bool {
-    method.is_idempotent()
+/// Whether a network failure of a request with this method is worth another attempt. A POST is repeated only when
+/// the connection could not be opened (`connect_failed`: refused, DNS, TLS handshake, connect timeout), so that
+/// nothing was sent; once it was, the server may have applied it before the connection broke.
+pub(crate) fn retryable_network(method: &Method, connect_failed: bool) -> bool {
+    connect_failed || method.is_idempotent()
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date. A date in the past means no wait; garbage means no advice.
@@ -145,6 +149,10 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
     if year < 100 {
         // RFC 850's two-digit years: RFC 9110 says to read them as the nearest such year, in practice 19xx or 20xx.
         year += if year < 70 { 2000 } else { 1900 };
+    }
+    if year > 9999 {
+        // Four digits at most: a garbage header must not overflow the day arithmetic below.
+        return None;
     }
     let mut clock = time.split(':').map(|part| part.parse::<u32>().ok());
     let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
@@ -214,7 +222,10 @@ impl Limiter {
                     return now;
                 }
                 match log.front() {
-                    Some(oldest) => (*oldest + self.limit.window).saturating_duration_since(now),
+                    // `checked_add`: a window of `Duration::MAX` would overflow the instant; then wait "forever".
+                    Some(oldest) => oldest
+                        .checked_add(self.limit.window)
+                        .map_or(Duration::MAX, |free| free.saturating_duration_since(now)),
                     // Unreachable: a full log of a limit of at least 1 has a front; `build` refuses a limit of 0.
                     None => return now,
                 }
@@ -276,8 +287,10 @@ mod tests {
         assert!(!retryable_status(StatusCode::SERVICE_UNAVAILABLE, &Method::POST));
         assert!(!retryable_status(StatusCode::INTERNAL_SERVER_ERROR, &Method::GET));
         assert!(!retryable_status(StatusCode::NOT_FOUND, &Method::GET));
-        assert!(retryable_network(&Method::GET) && retryable_network(&Method::DELETE));
-        assert!(!retryable_network(&Method::POST));
+        assert!(retryable_network(&Method::GET, false) && retryable_network(&Method::DELETE, false));
+        assert!(!retryable_network(&Method::POST, false));
+        // Nothing was sent when the connection could not be opened: safe for a POST too.
+        assert!(retryable_network(&Method::POST, true));
     }
 
     #[test]
@@ -300,6 +313,22 @@ mod tests {
         assert_eq!(date.duration_since(UNIX_EPOCH).unwrap().as_secs(), 946_684_799);
     }
 
+    #[test]
+    fn absurd_dates_and_policies_do_not_overflow() {
+        // A server's garbage must not panic the client (overflow checks are on in debug builds).
+        let now = SystemTime::now();
+        for date in ["Sun, 06 Nov 9223372036854775807 08:49:37 GMT", "Sun Nov  6 08:49:37 100000000000000"] {
+            assert_eq!(parse_retry_after(date, now), None, "{date}");
+        }
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
+        assert!(far > Duration::from_secs(86_400 * 365 * 7000));
+        let unbounded = RetryPolicy { max_delay: Duration::MAX, base_delay: Duration::MAX, max_elapsed: Duration::MAX, max_attempts: 3 };
+        let mut retrier = Retrier::new(&unbounded);
+        retrier.start_attempt();
+        assert!(retrier.next_delay(Some(Duration::MAX)).is_some());
+        assert!(retrier.next_delay(None).is_some());
+    }
+
     #[tokio::test]
     async fn limiter_spaces_requests_over_the_window() {
         let window = Duration::from_millis(150);
@@ -309,6 +338,13 @@ mod tests {
             times.push(limiter.acquire().await);
         }
         assert!(times[3].duration_since(times[0]) >= window, "the fourth waits for the first to leave the window");
+    }
+
+    #[tokio::test]
+    async fn limiter_with_an_endless_window_waits_instead_of_panicking() {
+        let limiter = Limiter::new(RateLimit::per_window(1, Duration::MAX));
+        limiter.acquire().await;
+        assert!(tokio::time::timeout(Duration::from_millis(20), limiter.acquire()).await.is_err());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -92,7 +92,10 @@ struct Server {
 
 impl Server {
     async fn start(handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Server::start_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), handler)
+    }
+
+    fn start_on(listener: TcpListener, handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Server {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = Server {
             url,
@@ -546,6 +549,33 @@ async fn network_failures_are_retried_for_get_but_not_for_post() {
 }
 
 #[tokio::test]
+async fn a_post_is_retried_when_the_connection_could_not_be_opened() {
+    // Nothing listens on the port at first: the connection is refused, so the POST cannot have been applied.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let client = Client::builder(format!("http://{addr}"))
+        .bearer_token("t")
+        .retry_policy(RetryPolicy {
+            max_attempts: 100,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+            max_elapsed: Duration::from_secs(10),
+        })
+        .build()
+        .unwrap();
+    let call = tokio::spawn(async move {
+        let mut request = Request::new(Method::POST, "/Agent");
+        request.json_body(&json!([{"name": "new"}])).unwrap();
+        client.send_saved::<Agent>(request).await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let server = Server::start_on(TcpListener::bind(addr).await.unwrap(), |_| Answer::json(201, json!({"id": 7})));
+    assert_eq!(ids(&call.await.unwrap().unwrap()), [7]);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "applied once");
+    assert_eq!(seen[0].body, r#"[{"name":"new"}]"#);
+}
+
+#[tokio::test]
 async fn timeouts_are_network_errors() {
     let server = Server::halo(|_| Answer::json(200, json!({})).delay(Duration::from_millis(300))).await;
     let client = server.client().timeout(Duration::from_millis(50)).retry_policy(RetryPolicy::none()).build().unwrap();
@@ -746,6 +776,30 @@ async fn a_server_that_ignores_paging_is_read_once() {
 }
 
 #[tokio::test]
+async fn a_server_that_ignores_page_no_gives_no_duplicates_even_with_a_record_count() {
+    // Always the first 100 of 250: the second page repeats the first, which ends paging.
+    let server = Server::halo(|_| Answer::json(200, json!({"record_count": 250, "agents": agents(1..101)}))).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(ids(&all), (1..=100).collect::<Vec<_>>());
+    assert_eq!(server.api_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn pages_are_a_stream_of_pages() {
+    let server = list_server(250, 100, true).await;
+    let client = server.client().build().unwrap();
+    let mut pages = Pages::<AgentList>::new(&client, get("/Agent")).concurrency(2);
+    let mut lengths = Vec::new();
+    while let Some(page) = std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut pages), cx)).await {
+        lengths.push(page.unwrap().agents.len());
+    }
+    assert_eq!(lengths, [100, 100, 50]);
+    assert_eq!(pages.record_count(), Some(250));
+    assert!(pages.next_page().await.is_none());
+}
+
+#[tokio::test]
 async fn an_empty_first_page_is_yielded_and_ends_paging() {
     let server = list_server(0, 100, true).await;
     let client = server.client().build().unwrap();
@@ -865,6 +919,8 @@ fn urls_and_options_are_checked() {
     assert!(config_error(base().bearer_token("t").scopes(["all"])).contains("not to `bearer_token`"));
     assert!(config_error(base().client_credentials("id", "s").scopes(Vec::<String>::new())).contains("empty"));
     assert!(config_error(base().bearer_token("t").rate_limit(RateLimit::per_window(0, Duration::from_secs(1)))).contains("rate limit"));
+    assert!(config_error(base().bearer_token("t").timeout(Duration::ZERO)).contains("more than zero"));
+    assert!(config_error(base().bearer_token("t").connect_timeout(Duration::ZERO)).contains("more than zero"));
     let custom = reqwest::Client::new();
     assert!(config_error(base().bearer_token("t").http_client(custom.clone()).connect_timeout(Duration::from_secs(1))).contains("connect_timeout"));
     assert!(base().bearer_token("t").http_client(custom).build().is_ok());

@@ -164,6 +164,17 @@ pub enum Ty {
     Map(Box<Ty>),
 }
 
+impl Ty {
+    /// Whether the type names a model, so that code using it needs `crate::models` in scope.
+    pub fn mentions_model(&self) -> bool {
+        match self {
+            Ty::Named(_) => true,
+            Ty::Vec(inner) | Ty::Map(inner) => inner.mentions_model(),
+            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::Bytes | Ty::Json => false,
+        }
+    }
+}
+
 /// A resource: a tag of the spec, a module of the crate, an accessor on the client, a cargo feature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
@@ -297,18 +308,34 @@ pub enum Response {
 /// Which half of Halo's create-or-update POST a method is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upsert {
-    /// `create` refuses items with an id; `update` refuses items without one.
+    /// `create` refuses items with an id; `update` takes the id as a separate argument.
     pub role: UpsertRole,
     /// The Rust name of the id field of the item type.
     pub id_field: String,
+    /// The type of the id field, without the `Option` (an integer type, validated).
+    pub id_ty: Ty,
+    /// Whether the id field is an `Option`.
+    pub id_optional: bool,
+    /// For `update`: the second accessor method that updates several records (`update_many`) and returns the same
+    /// builder. `None` for `create`.
+    pub many: Option<UpsertMany>,
+}
+
+/// The accessor method that updates several records in one request: `update_many([(id, item), ...])`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpsertMany {
+    /// The method on the accessor (`update_many`), unique among the resource's methods.
+    pub method_name: String,
+    /// Its doc lines.
+    pub docs: Vec<String>,
 }
 
 /// See [`Upsert`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpsertRole {
-    /// Create new records.
+    /// Create new records: `create(items)`, refusing items that have an id.
     Create,
-    /// Update existing records.
+    /// Update existing records: `update(id, item)` and `update_many([(id, item)])`, the id a required argument.
     Update,
 }
 

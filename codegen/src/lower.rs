@@ -276,6 +276,13 @@ impl<'s> Lowerer<'s> {
                 op.method_name = methods.claim(&op.method_name);
                 op.builder_name = module_namespace.claim(&op.builder_name);
             }
+            // `update_many` is not an operation of the spec: it takes what the operations leave (`update_many_2`).
+            for op in &mut operations {
+                if let Some(many) = op.upsert.as_mut().and_then(|upsert| upsert.many.as_mut()) {
+                    many.method_name = methods.claim(&many.method_name);
+                }
+            }
+            upsert_docs(&mut operations, &self.types);
             operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
             resources.push(Resource {
                 halo_name: info.and_then(|t| extension_str(&t.extensions, syntax::HALO_NAME)),
@@ -343,11 +350,12 @@ impl<'s> Lowerer<'s> {
             Some(Body { ty: Ty::Named(id), array: true }) => *id,
             _ => unreachable!("validated: upsert bodies are arrays of a named schema"),
         };
-        let id_field = match &self.types[&item].kind {
-            TypeKind::Struct(s) => s.fields.iter().find(|f| f.wire_name == id_wire).map(|f| f.rust_name.clone()),
+        let id = match &self.types[&item].kind {
+            TypeKind::Struct(s) => s.fields.iter().find(|f| f.wire_name == id_wire),
             _ => None,
         }
         .expect("validated: the upsert id is a property of the item");
+        let (id_field, id_ty, id_optional) = (id.rust_name.clone(), id.ty.clone(), id.optional);
         [(UpsertRole::Create, "create"), (UpsertRole::Update, "update")]
             .into_iter()
             .map(|(role, verb)| {
@@ -355,13 +363,10 @@ impl<'s> Lowerer<'s> {
                 op.method_name = verb.to_owned();
                 op.builder_name = names::camel(&format!("{verb}_{tag}"));
                 op.response = Response::Saved(Ty::Named(item));
-                let what = match role {
-                    UpsertRole::Create => "Creates new records: items must not have an id (Halo would update instead).",
-                    UpsertRole::Update => "Updates existing records: every item must have an id (Halo would create a duplicate otherwise). Only the fields that are set are sent.",
-                };
-                op.docs.insert(0, String::new());
-                op.docs.insert(0, what.to_owned());
-                op.upsert = Some(Upsert { role, id_field: id_field.clone() });
+                // The docs name the sibling methods; `upsert_docs` writes them once every method has its final name.
+                let many = (role == UpsertRole::Update)
+                    .then(|| UpsertMany { method_name: format!("{verb}_many"), docs: Vec::new() });
+                op.upsert = Some(Upsert { role, id_field: id_field.clone(), id_ty: id_ty.clone(), id_optional, many });
                 op
             })
             .collect()
@@ -456,6 +461,81 @@ impl<'s> Lowerer<'s> {
             return Response::Bytes;
         }
         Response::Empty
+    }
+}
+
+/// The docs of the create and update methods: why the id is refused by one and a separate argument of the other.
+/// Written after naming, as they name each other (`create`, `update`, `update_many`, or their suffixed forms).
+fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) {
+    // operationId → (create, update, update_many): the methods split from one create-or-update POST.
+    let mut siblings: BTreeMap<String, [String; 3]> = BTreeMap::new();
+    for op in operations.iter() {
+        let Some(upsert) = &op.upsert else { continue };
+        let names = siblings.entry(op.operation_id.clone()).or_default();
+        match upsert.role {
+            UpsertRole::Create => names[0] = op.method_name.clone(),
+            UpsertRole::Update => {
+                names[1] = op.method_name.clone();
+                names[2] = upsert.many.as_ref().map(|many| many.method_name.clone()).unwrap_or_default();
+            }
+        }
+    }
+    for op in operations.iter_mut() {
+        let Some(upsert) = &mut op.upsert else { continue };
+        let [create, update, update_many] = &siblings[&op.operation_id];
+        let (create, update, update_many) = (names::unraw(create), names::unraw(update), names::unraw(update_many));
+        let item = match &op.body {
+            Some(Body { ty: Ty::Named(item), .. }) => &types[item],
+            _ => unreachable!("validated: upsert bodies are arrays of a named schema"),
+        };
+        // The example sets the first optional field besides the id, if there is one.
+        let example_field = match &item.kind {
+            TypeKind::Struct(s) => s.fields.iter().find(|f| f.optional && f.rust_name != upsert.id_field),
+            _ => None,
+        }
+        .map(|f| format!("{}: Some(..), ", f.rust_name))
+        .unwrap_or_default();
+        let item = &item.rust_name;
+        let id = names::unraw(&upsert.id_field).to_owned();
+        let lead: Vec<String> = match upsert.role {
+            UpsertRole::Create => vec![
+                "Creates new records, one per item; no item may have an id.".to_owned(),
+                String::new(),
+                "Halo's create-or-update POST updates the record an item's id names, so `send()` refuses an item".to_owned(),
+                format!("whose `{id}` is set (> 0) rather than silently change an existing record. To change records,"),
+                format!("use `{update}` or `{update_many}`, which take the id as an argument of its own."),
+            ],
+            UpsertRole::Update => vec![
+                format!("Updates one existing record: `{update}(id, item)`; several in one request: `{update_many}`."),
+                String::new(),
+                "The id is a required argument, not a field of the item that could be left unset: Halo's".to_owned(),
+                "create-or-update POST creates a new record for an item without an id, so a forgotten id would".to_owned(),
+                format!("silently make a duplicate. The id is written into the item's `{id}` before sending (replacing"),
+                "any id it had), and `send()` refuses ids that are not positive. To create records, use".to_owned(),
+                format!("`{create}`."),
+                String::new(),
+                "Only the fields that are set are sent, so Halo keeps the others:".to_owned(),
+                format!("`{update}(42, models::{item} {{ {example_field}..Default::default() }})`."),
+            ],
+        };
+        let summary = op.docs.clone();
+        let with_summary = |mut lines: Vec<String>| {
+            if !summary.is_empty() {
+                lines.push(String::new());
+                lines.extend(summary.iter().cloned());
+            }
+            lines
+        };
+        if let Some(many) = &mut upsert.many {
+            many.docs = with_summary(vec![
+                "Updates several existing records in one request: one `(id, item)` pair per record.".to_owned(),
+                String::new(),
+                format!("As with `{update}`, each id is a required part of its pair rather than a field of the item that"),
+                "could be left unset (Halo would create a new record for it). `send()` refuses an empty list and ids".to_owned(),
+                "that are not positive. Only the fields that are set in each item are sent.".to_owned(),
+            ]);
+        }
+        op.docs = with_summary(lead);
     }
 }
 

@@ -43,7 +43,12 @@ fn outline(api: &Api) -> String {
         writeln!(out, "client.{}() -> {}{halo}", resource.module, resource.type_name).unwrap();
         for op in &resource.operations {
             let args: Vec<String> = op.path_params.iter().map(|p| format!("{}: {}", p.rust_name, param(p.ty))).collect();
-            let body = op.body.as_ref().map(|b| if b.array { format!("[{}]", ty(api, &b.ty)) } else { ty(api, &b.ty) });
+            let update = op.upsert.as_ref().and_then(|u| u.many.as_ref().map(|many| (u, many)));
+            let body = op.body.as_ref().map(|b| match update {
+                Some((upsert, _)) => format!("id: {}, {}", ty(api, &upsert.id_ty), ty(api, &b.ty)),
+                None if b.array => format!("[{}]", ty(api, &b.ty)),
+                None => ty(api, &b.ty),
+            });
             let args = args.into_iter().chain(body).collect::<Vec<_>>().join(", ");
             let response = match &op.response {
                 Response::Empty => "()".to_owned(),
@@ -55,6 +60,10 @@ fn outline(api: &Api) -> String {
                 }
             };
             writeln!(out, "  .{}({args}) -> {}: {:?} {} -> {response}", op.method_name, op.builder_name, op.http_method, op.path).unwrap();
+            if let (Some((upsert, many)), Some(b)) = (update, &op.body) {
+                let pairs = format!("[({}, {})]", ty(api, &upsert.id_ty), ty(api, &b.ty));
+                writeln!(out, "  .{}({pairs}) -> {}", many.method_name, op.builder_name).unwrap();
+            }
             for p in &op.query_params {
                 writeln!(out, "      .{}({}) ?{}", p.rust_name, param(p.ty), p.wire_name).unwrap();
             }

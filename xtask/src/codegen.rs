@@ -47,20 +47,37 @@ impl Drift {
         self.missing.is_empty() && self.changed.is_empty() && self.unexpected.is_empty()
     }
 
-    /// A readable report for CI logs: every stale file, the first lines of each difference, and the fix.
+    /// A readable report for CI logs: a summary line, every stale file, the first lines of each difference, and the
+    /// command that fixes it (`cargo xtask codegen`).
     pub fn report(&self, out: &Path) -> String {
+        self.report_with_fix(out, FIX)
+    }
+
+    /// [`Drift::report`] with the fix command spelled out (with the `--spec`/`--out` the check was run with).
+    pub fn report_with_fix(&self, out: &Path, fix: &str) -> String {
         let out = display(out);
-        let mut text = String::new();
-        for path in &self.missing {
-            text.push_str(&format!("{out}/{path} is missing\n"));
+        let mut counts = Vec::new();
+        for (count, what) in [(self.changed.len(), "changed"), (self.missing.len(), "missing"), (self.unexpected.len(), "unexpected")] {
+            if count > 0 {
+                counts.push(format!("{count} {what}"));
+            }
         }
+        let total = self.changed.len() + self.missing.len() + self.unexpected.len();
+        let mut text = format!(
+            "{out}/ is stale: {total} file{} differ from what the spec produces ({})\n",
+            if total == 1 { "" } else { "s" },
+            counts.join(", ")
+        );
         for (path, diff) in &self.changed {
-            text.push_str(&format!("{out}/{path} is out of date:\n{diff}"));
+            text.push_str(&format!("  changed     {out}/{path}\n{diff}"));
+        }
+        for path in &self.missing {
+            text.push_str(&format!("  missing     {out}/{path} (the generator produces it)\n"));
         }
         for path in &self.unexpected {
-            text.push_str(&format!("{out}/{path} is not produced by the generator (a leftover?)\n"));
+            text.push_str(&format!("  unexpected  {out}/{path} (the generator does not produce it; a leftover or a hand edit?)\n"));
         }
-        text.push_str(&format!("{out}/ is stale; run `{FIX}` and commit the result\n"));
+        text.push_str(&format!("fix: run `{fix}` and commit the result\n"));
         text
     }
 }
@@ -85,12 +102,29 @@ pub fn main(args: &[String]) -> Result<()> {
             println!("{} is up to date", display(&paths.out));
             return Ok(());
         }
-        eprint!("{}", drift.report(&paths.out));
+        eprint!("{}", drift.report_with_fix(&paths.out, &fix_command(&paths)));
         return Err(format!("{} is stale", display(&paths.out)).into());
     }
     let summary = write(&paths)?;
     println!("{summary}");
     Ok(())
+}
+
+/// The command that regenerates `paths.out` from `paths.spec`: `cargo xtask codegen`, plus `--spec`/`--out`/
+/// `--changelog` where they are not the defaults.
+pub fn fix_command(paths: &Paths) -> String {
+    let defaults = Paths::default();
+    let mut command = FIX.to_owned();
+    for (flag, path, default) in [
+        ("--spec", &paths.spec, &defaults.spec),
+        ("--out", &paths.out, &defaults.out),
+        ("--changelog", &paths.changelog, &defaults.changelog),
+    ] {
+        if path != default {
+            command.push_str(&format!(" {flag} {}", display(path)));
+        }
+    }
+    command
 }
 
 /// Generates in memory from the spec at `paths.spec`.
@@ -226,9 +260,9 @@ fn short_diff(old: &str, new: &str) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
     let more = lines.len().saturating_sub(MAX_LINES);
     lines.truncate(MAX_LINES);
-    let mut out: String = lines.iter().map(|line| format!("    {line}\n")).collect();
+    let mut out: String = lines.iter().map(|line| format!("      {line}\n")).collect();
     if more > 0 {
-        out.push_str(&format!("    ... {more} more diff lines\n"));
+        out.push_str(&format!("      ... {more} more diff lines\n"));
     }
     out
 }

@@ -26,7 +26,16 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
     let accessor_doc = format!(" The {} resource.", resource.tag);
     let methods = resource.operations.iter().map(|op| accessor_method(api, op));
     let builders = resource.operations.iter().map(|op| builder(api, resource, op));
-    let uses_models = resource.operations.iter().any(|op| op.body.is_some() || !matches!(op.response, Response::Empty | Response::Bytes));
+    // Imported only where used: a resource whose bodies and answers are all scalars (some of Halo's are) would
+    // otherwise fail the crate's `-D warnings` build with an unused import.
+    let uses_models = resource.operations.iter().any(|op| {
+        op.body.as_ref().is_some_and(|body| body.ty.mentions_model())
+            || match &op.response {
+                Response::Empty | Response::Bytes => false,
+                Response::Json(ty) | Response::Saved(ty) => ty.mentions_model(),
+                Response::List { .. } => true,
+            }
+    });
     let models_import = if uses_models { quote!(use crate::models;) } else { quote!() };
     quote! {
         #![doc = #module_doc]
@@ -107,14 +116,14 @@ fn arguments(api: &Api, op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) 
 }
 
 fn accessor_method(api: &Api, op: &Operation) -> TokenStream {
+    if let Some(Upsert { role: UpsertRole::Update, many: Some(many), .. }) = &op.upsert {
+        return update_methods(api, op, many);
+    }
     let docs = doc_attrs(&op_docs(op));
     let method = ident(&op.method_name);
     let builder = ident(&op.builder_name);
     let (params, inits) = arguments(api, op);
-    let query_inits = op.query_params.iter().map(|param| {
-        let name = ident(&param.rust_name);
-        quote!(#name: None,)
-    });
+    let query_inits = query_inits(op);
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     quote! {
         #docs
@@ -123,6 +132,65 @@ fn accessor_method(api: &Api, op: &Operation) -> TokenStream {
             #builder {
                 client: self.client,
                 #(#inits,)*
+                #(#query_inits)*
+            }
+        }
+    }
+}
+
+fn query_inits(op: &Operation) -> Vec<TokenStream> {
+    op.query_params
+        .iter()
+        .map(|param| {
+            let name = ident(&param.rust_name);
+            quote!(#name: None,)
+        })
+        .collect()
+}
+
+/// `update(id, item)` and `update_many([(id, item), ...])`: the id is an argument the caller cannot leave out, and
+/// is written into the item's id field here, so an update can never turn into Halo creating a duplicate.
+fn update_methods(api: &Api, op: &Operation, many: &UpsertMany) -> TokenStream {
+    let upsert = op.upsert.as_ref().expect("an update operation");
+    let body = op.body.as_ref().expect("validated: upserts have an array body");
+    let item_ty = ty_tokens(api, &body.ty, &models_path());
+    let id_ty = ty_tokens(api, &upsert.id_ty, &models_path());
+    let id_field = ident(&upsert.id_field);
+    let set_id = if upsert.id_optional { quote!(Some(id)) } else { quote!(id) };
+    let (mut params, mut inits) = arguments(api, op);
+    // `arguments` ends with the body (`items`); the path parameters come first.
+    params.pop();
+    inits.pop();
+    let forward = op.path_params.iter().map(|param| ident(&param.rust_name));
+    let query_inits = query_inits(op);
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    let update = ident(&op.method_name);
+    let update_many = ident(&many.method_name);
+    let builder = ident(&op.builder_name);
+    let update_docs = doc_attrs(&op_docs(op));
+    let mut many_docs = many.docs.clone();
+    many_docs.push(String::new());
+    many_docs.push(http_line(op));
+    let many_docs = doc_attrs(&many_docs);
+    quote! {
+        #update_docs
+        #deprecated
+        pub fn #update(&self, #(#params,)* id: #id_ty, item: #item_ty) -> #builder<'a> {
+            self.#update_many(#(#forward,)* [(id, item)])
+        }
+        #many_docs
+        #deprecated
+        pub fn #update_many(&self, #(#params,)* items: impl IntoIterator<Item = (#id_ty, #item_ty)>) -> #builder<'a> {
+            #builder {
+                client: self.client,
+                #(#inits,)*
+                body: items
+                    .into_iter()
+                    .map(|(id, mut item)| {
+                        item.#id_field = #set_id;
+                        item
+                    })
+                    .collect(),
                 #(#query_inits)*
             }
         }
@@ -146,7 +214,16 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let name = ident(&op.builder_name);
     let mut docs = op_docs(op);
     docs.push(String::new());
-    docs.push(format!("Made by [`{}::{}`]; set parameters, then call `send()`.", resource.type_name, crate::names::unraw(&op.method_name)));
+    let made_by = match op.upsert.as_ref().and_then(|upsert| upsert.many.as_ref()) {
+        Some(many) => format!(
+            "[`{0}::{1}`] or [`{0}::{2}`]",
+            resource.type_name,
+            crate::names::unraw(&op.method_name),
+            crate::names::unraw(&many.method_name)
+        ),
+        None => format!("[`{}::{}`]", resource.type_name, crate::names::unraw(&op.method_name)),
+    };
+    docs.push(format!("Made by {made_by}; set parameters, then call `send()`."));
     let docs = doc_attrs(&docs);
     let mut fields = vec![quote!(client: &'a Client,)];
     for param in &op.path_params {
@@ -270,7 +347,7 @@ fn send_fn(api: &Api, op: &Operation) -> TokenStream {
         Response::List { .. } => quote!(send_list),
         Response::Saved(_) => quote!(send_saved),
     };
-    let checks = op.upsert.as_ref().map(|upsert| upsert_checks(api, op, upsert));
+    let checks = op.upsert.as_ref().map(|upsert| upsert_checks(op, upsert));
     let body = op.body.as_ref().map(|_| quote!(request.json_body(&self.body)?;));
     let (bind, request) = if body.is_some() { (quote!(let mut request = self.request();), quote!(request)) } else { (quote!(), quote!(self.request())) };
     quote! {
@@ -284,23 +361,18 @@ fn send_fn(api: &Api, op: &Operation) -> TokenStream {
     }
 }
 
-/// Halo's POST creates when an item has no id and updates when it has one: refuse the other case before sending,
-/// so a forgotten id cannot create a duplicate.
-fn upsert_checks(api: &Api, op: &Operation, upsert: &Upsert) -> TokenStream {
+/// Halo's POST creates when an item has no id and updates when it has one. `create` refuses items with an id (its
+/// argument is a plain model); `update` takes the id as an argument, and refuses ids that are not positive (0 or
+/// less would make Halo create a record).
+fn upsert_checks(op: &Operation, upsert: &Upsert) -> TokenStream {
     let id = ident(&upsert.id_field);
-    let optional = match &op.body {
-        Some(Body { ty: Ty::Named(item), .. }) => match &api.ty(*item).kind {
-            TypeKind::Struct(s) => s.fields.iter().find(|f| f.rust_name == upsert.id_field).is_some_and(|f| f.optional),
-            _ => true,
-        },
-        _ => true,
-    };
-    let has_id = if optional { quote!(item.#id.is_some_and(|id| id > 0)) } else { quote!(item.#id > 0) };
     let verb = crate::names::unraw(&op.method_name);
     let empty = format!("{verb}: no items to send");
-    let (condition, message) = match upsert.role {
-        UpsertRole::Create => (has_id, format!("{verb}: item {{index}} already has an id; Halo would update that record, use `update`")),
-        UpsertRole::Update => (quote!(!(#has_id)), format!("{verb}: item {{index}} has no id; Halo would create a new record, use `create`")),
+    let (condition, message) = match (upsert.role, upsert.id_optional) {
+        (UpsertRole::Create, true) => (quote!(item.#id.is_some_and(|id| id > 0)), create_message(verb)),
+        (UpsertRole::Create, false) => (quote!(item.#id > 0), create_message(verb)),
+        (UpsertRole::Update, true) => (quote!(item.#id.is_none_or(|id| id <= 0)), update_message(verb)),
+        (UpsertRole::Update, false) => (quote!(item.#id <= 0), update_message(verb)),
     };
     quote! {
         if self.body.is_empty() {
@@ -310,6 +382,14 @@ fn upsert_checks(api: &Api, op: &Operation, upsert: &Upsert) -> TokenStream {
             return Err(crate::runtime::Error::invalid_request(format!(#message)));
         }
     }
+}
+
+fn create_message(verb: &str) -> String {
+    format!("{verb}: item {{index}} already has an id; Halo would update that record instead of creating one")
+}
+
+fn update_message(verb: &str) -> String {
+    format!("{verb}: item {{index}} has an id that is not positive; Halo would create a new record instead of updating one")
 }
 
 fn paging_fns(api: &Api, op: &Operation) -> TokenStream {
