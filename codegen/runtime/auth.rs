@@ -234,6 +234,9 @@ impl TokenSource {
             attempt = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
+        // Fields are recorded on this handle rather than on `Span::current()`, which only works with subscribers
+        // that track the current span.
+        let recorder = span.clone();
         async {
             let mut retrier = Retrier::new(&inner.retry);
             loop {
@@ -241,7 +244,7 @@ impl TokenSource {
                 if let Some(limiter) = &inner.limiter {
                     limiter.acquire().await;
                 }
-                let span = tracing::Span::current();
+                let span = &recorder;
                 span.record("attempt", attempt);
                 let sent = inner
                     .http

@@ -188,9 +188,12 @@ impl Client {
             attempt = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
+        // Fields are recorded on this handle rather than on `Span::current()`, which only works with subscribers
+        // that track the current span.
+        let recorder = span.clone();
         let with_request = |error: Error| error.with_request(&req.method, &req.path);
         async {
-            let span = tracing::Span::current();
+            let span = &recorder;
             let mut retrier = Retrier::new(&inner.retry);
             let mut refreshed = false;
             loop {

@@ -16,7 +16,7 @@ mod validate;
 mod fmt;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
-pub use emit::RUNTIME_FILES;
+pub use emit::{EXAMPLE_FILES, Example, RUNTIME_FILES};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,3 +1,8 @@
 //! Test support for the HaloPSA generator and client: the fake Halo server and shared helpers.
 
 pub mod fake_halo;
+
+/// The README's Rust examples, compiled as doctests so that they cannot drift from the generated crate's API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeExamples;

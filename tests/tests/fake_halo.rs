@@ -644,6 +644,29 @@ async fn paging_caps_page_size_at_100_and_reports_record_count() {
 }
 
 #[tokio::test]
+async fn a_lower_page_cap_is_applied_silently() {
+    let fake = FakeHalo::builder().seed_agents(50).start().await;
+    let api = Api::connect(&fake).await;
+    fake.set_max_page_size(20);
+    let page = api
+        .get("/api/Agent?pageinate=true&page_size=100&page_no=2")
+        .await
+        .json();
+    // 20 records, the second twenty, while the answer still echoes the size asked for (HaloAPI#90).
+    assert_eq!(ids(&page, "agents"), (21..=40).collect::<Vec<_>>());
+    assert_eq!(page["page_size"], 100);
+    assert_eq!(page["record_count"], 50);
+    let default = api.get("/api/Agent?pageinate=true").await.json();
+    assert_eq!(default["agents"].as_array().unwrap().len(), 20);
+    fake.set_max_page_size(MAX_PAGE_SIZE);
+    let page = api
+        .get("/api/Agent?pageinate=true&page_size=100")
+        .await
+        .json();
+    assert_eq!(page["agents"].as_array().unwrap().len(), 50);
+}
+
+#[tokio::test]
 async fn agent_list_can_be_a_bare_array() {
     let fake = FakeHalo::builder().seed_agents(3).start().await;
     let api = Api::connect(&fake).await;

@@ -21,13 +21,45 @@ fn runtime_file_list_matches_the_directory() {
     assert_eq!(on_disk, listed, "update RUNTIME_FILES in codegen/src/emit/runtime.rs");
 }
 
+/// Every file under `codegen/examples-src/` is emitted as an example, and nothing else claims to be; the curated
+/// spec has every resource the examples use, so all of them are in `generated/examples/`.
+#[test]
+fn example_file_list_matches_the_directory() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let list = |dir: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".rs"))
+            .collect();
+        names.sort();
+        names
+    };
+    let listed: Vec<&str> = codegen::EXAMPLE_FILES.iter().map(|example| example.file).collect();
+    assert_eq!(list("codegen/examples-src"), listed, "update EXAMPLE_FILES in codegen/src/emit/examples.rs");
+    assert_eq!(list("generated/examples"), listed, "run `cargo xtask codegen`");
+}
+
+/// An example is emitted, with its `[[example]]` entry, only when the spec has every method it calls: a spec without
+/// agents and teams gives a crate without examples, whose manifest names no missing feature.
+#[test]
+fn examples_need_the_methods_they_call() {
+    let spec = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enums.json")).unwrap();
+    let input = codegen::Input { spec: &spec, spec_name: "tests/fixtures/enums.json", changelog: None };
+    let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
+    let examples: Vec<&str> = files.iter().filter(|f| f.path.starts_with("examples/")).map(|f| f.path.as_str()).collect();
+    assert!(examples.is_empty(), "{examples:?}");
+    let manifest = &files.iter().find(|f| f.path == "Cargo.toml").unwrap().contents;
+    assert!(!manifest.contains("[[example]]") && !manifest.contains("@EXAMPLES@"), "{manifest}");
+}
+
 /// Every generated `.rs` starts with the `@generated` header and then a `//!` line; every hand-written `.rs`
 /// of the generator starts with a `//!` line (the tidy rule of STYLE.md).
 #[test]
 fn headers_and_module_docs() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut problems = Vec::new();
-    for (dir, generated) in [("generated/src", true), ("codegen/src", false), ("codegen/runtime", false), ("xtask/src", false), ("tests/src", false), ("tests/tests", false)] {
+    for (dir, generated) in [("generated/src", true), ("generated/examples", true), ("codegen/src", false), ("codegen/runtime", false), ("codegen/examples-src", false), ("xtask/src", false), ("tests/src", false), ("tests/tests", false)] {
         let mut stack = vec![root.join(dir)];
         while let Some(current) = stack.pop() {
             for entry in std::fs::read_dir(&current).unwrap() {

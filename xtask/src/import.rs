@@ -64,11 +64,6 @@ pub fn import(curated: Option<&str>, swagger: &str, options: &Options) -> Result
     Ok(Outcome { spec: text, changed, report })
 }
 
-/// Every resource of `swagger` in a fresh spec that follows the conventions (for `cargo xtask full-api`).
-pub fn import_all(swagger: &str) -> Result<String> {
-    Ok(import(None, swagger, &Options { resources: Vec::new(), all: true })?.spec)
-}
-
 /// An empty spec that takes upstream's servers and security scheme.
 fn skeleton(upstream: &Object) -> Object {
     let version = upstream.object("info").and_then(|info| info.str("version")).unwrap_or("v2");

@@ -1,5 +1,6 @@
 //! Emit: IR → the files of the generated crate. One emitter per kind of file; they see only the IR.
 
+mod examples;
 mod krate;
 mod models;
 mod resources;
@@ -8,6 +9,7 @@ pub(crate) mod runtime;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+pub use examples::{EXAMPLE_FILES, Example};
 pub use runtime::RUNTIME_FILES;
 
 use crate::ir::{Api, ParamTy, Ty};
@@ -16,7 +18,7 @@ use crate::ir::{Api, ParamTy, Ty};
 pub enum Output {
     /// Rust source to format with prettyplease.
     Rust(TokenStream),
-    /// Rust source that is already formatted (the runtime, copied verbatim) and the file it came from.
+    /// Rust source that is already formatted (the runtime and the examples, copied verbatim) and the file it came from.
     Verbatim { text: &'static str, origin: String },
     /// Any other text (Cargo.toml, Markdown).
     Text(String),
@@ -30,6 +32,7 @@ pub fn files(api: &Api) -> Vec<(String, Output)> {
     files.extend(models::files(api));
     files.extend(resources::files(api));
     files.extend(runtime::files());
+    files.extend(examples::files(api));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }

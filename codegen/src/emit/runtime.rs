@@ -18,7 +18,7 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("tests.rs", include_str!("../../runtime/tests.rs")),
 ];
 
-/// The manifest template; `@FEATURES@` becomes the `[features]` table.
+/// The manifest template; `@FEATURES@` becomes the `[features]` table and `@EXAMPLES@` the `[[example]]` tables.
 pub const MANIFEST_TEMPLATE: &str = include_str!("../../runtime/Cargo.toml.in");
 
 pub(super) fn files() -> Vec<(String, Output)> {

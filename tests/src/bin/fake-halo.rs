@@ -1,6 +1,7 @@
 //! Runs the fake Halo server standalone, so the client's examples work without a Halo tenant.
 //!
-//! `cargo run -p halopsa-tests --bin fake-halo -- --port 8080 --seed-agents 25`
+//! `cargo run -p halopsa-tests --bin fake-halo -- --port 8080 --seed-agents 25`, then the commands it prints
+//! (`cargo run -p halopsa --example provision_agent -- ...`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -121,12 +122,25 @@ async fn main() -> ExitCode {
         fake.clients().len()
     );
     println!();
-    println!("Point the client's examples at it:");
+    // The agent the deactivation example is pointed at: the last seeded one, else the one provisioning creates.
+    let leaver = fake
+        .agents()
+        .last()
+        .and_then(|agent| agent["email"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "jane.doe@example.com".to_owned());
+    println!("Run the client's examples (generated/examples/) against it:");
     println!(
-        "  HALO_URL={} HALO_CLIENT_ID={} HALO_CLIENT_SECRET={} cargo run -p halopsa --example provision_agent",
+        "  export HALO_URL={} HALO_CLIENT_ID={} HALO_CLIENT_SECRET={}",
         fake.base_url(),
         fake.client_id(),
         fake.client_secret()
+    );
+    println!(
+        "  cargo run -p halopsa --example provision_agent -- \"Jane Doe\" jane.doe@example.com \"Support Tier 2\""
+    );
+    println!("  cargo run -p halopsa --example deactivate_agent -- {leaver}");
+    println!(
+        "  cargo run -p halopsa --example sync_teams -- --dry-run   # built-in sample; or a CSV file of email,name,team"
     );
     println!();
     println!("Ctrl-C stops it; state lives in memory only.");

@@ -370,7 +370,7 @@ impl RateLimiter {
             window.saturating_sub(now.duration_since(*oldest))
         });
         let secs = window.as_secs();
-        let span = if secs >= 60 && secs % 60 == 0 {
+        let span = if secs >= 60 && secs.is_multiple_of(60) {
             format!("{} minute", secs / 60)
         } else {
             format!("{} second", secs.max(1))
@@ -488,11 +488,10 @@ impl FaultEngine {
                 inj.skip -= 1;
                 continue;
             }
-            if let Fault::RandomRateLimited { probability, .. } = inj.fault {
-                if active.rng.next_f64() >= probability {
+            if let Fault::RandomRateLimited { probability, .. } = inj.fault
+                && active.rng.next_f64() >= probability {
                     continue;
                 }
-            }
             if let Some(n) = inj.times.as_mut() {
                 *n -= 1;
             }

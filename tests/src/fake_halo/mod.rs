@@ -314,6 +314,13 @@ impl FakeHalo {
         self.shared.lock().bare_agent_list = bare;
     }
 
+    /// Caps pages at `max` records (at least 1) instead of [`MAX_PAGE_SIZE`], whatever `page_size` asks for, and
+    /// still echoes the asked `page_size`: a tenant whose silent cap is below the size a pager asked for
+    /// (HaloAPI#90).
+    pub fn set_max_page_size(&self, max: i64) {
+        self.shared.lock().page_cap = max.max(1);
+    }
+
     // ---- recording ----
 
     /// Every request outside the token endpoint, in arrival order.

@@ -32,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) token_calls: Vec<RecordedRequest>,
     pub(crate) bare_agent_list: bool,
+    /// The largest page served ([`super::MAX_PAGE_SIZE`] unless lowered).
+    pub(crate) page_cap: i64,
     pub(crate) base_url: String,
     next_seq: u64,
 }
@@ -65,6 +67,7 @@ impl Inner {
             requests: Vec::new(),
             token_calls: Vec::new(),
             bare_agent_list,
+            page_cap: super::MAX_PAGE_SIZE,
             base_url: String::new(),
             next_seq: 0,
         }
@@ -126,7 +129,10 @@ impl Inner {
         match (method.as_str(), segments.len()) {
             ("GET", 1) => {
                 let bare = resource == Resource::Agents && self.bare_agent_list;
-                match self.store.list(resource, &Params(call.query_pairs), bare) {
+                match self
+                    .store
+                    .list(resource, &Params(call.query_pairs), bare, self.page_cap)
+                {
                     Ok(list) => Reply::json(200, list),
                     Err(reply) => reply,
                 }
@@ -317,15 +323,14 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             },
         );
         let mut gate = Gate::default();
-        if kind == Kind::Api {
-            if let Some(reply) = inner
+        if kind == Kind::Api
+            && let Some(reply) = inner
                 .rate_limit
                 .as_mut()
                 .and_then(|limiter| limiter.check(now))
-            {
-                gate.terminal = Some(reply);
-                gate.fired.push("server_rate_limit");
-            }
+        {
+            gate.terminal = Some(reply);
+            gate.fired.push("server_rate_limit");
         }
         if gate.terminal.is_none() {
             gate = inner.faults.evaluate(&method, &path, body_for_faults);

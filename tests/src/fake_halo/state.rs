@@ -196,9 +196,13 @@ impl Store {
         })
     }
 
-    /// Keeps an agent's `team` (name) and `team_id` consistent with what was sent, as Halo derives one from the other.
+    /// Keeps an agent's primary team (`team`, the name, and `team_id`) and its memberships (`teams`, the spec's
+    /// `AgentTeam`s) consistent with what was sent, as Halo derives one from the other:
+    /// a sent `team_id` or `team` completes the other and adds a membership of that team when there is none;
+    /// sent `teams` replace the memberships (each entry's `team_id` / `team_name` completed from the other) and,
+    /// unless a primary team was sent too, make the first membership the primary team.
     fn sync_team(&self, record: &mut Map<String, Value>, sent: &Map<String, Value>) {
-        if let Some(team_id) = sent.get("team_id").and_then(lenient_id) {
+        let primary_sent = if let Some(team_id) = sent.get("team_id").and_then(lenient_id) {
             if let Some(name) = self
                 .team_by_id(team_id)
                 .and_then(|t| t.get("name"))
@@ -206,11 +210,67 @@ impl Store {
             {
                 record.insert("team".into(), name);
             }
+            true
         } else if let Some(name) = sent.get("team").and_then(Value::as_str) {
             if let Some(id) = self.team_by_name(name).and_then(|t| t.get("id")).cloned() {
                 record.insert("team_id".into(), id);
             }
+            true
+        } else {
+            false
+        };
+        if let Some(Value::Array(entries)) = sent.get("teams") {
+            let entries: Vec<Value> = entries
+                .iter()
+                .map(|entry| self.complete_membership(entry))
+                .collect();
+            if !primary_sent
+                && let Some(first) = entries.first() {
+                    for (membership_key, agent_key) in
+                        [("team_id", "team_id"), ("team_name", "team")]
+                    {
+                        if let Some(value) = first.get(membership_key).filter(|v| !v.is_null()) {
+                            record.insert(agent_key.into(), value.clone());
+                        }
+                    }
+                }
+            record.insert("teams".into(), Value::Array(entries));
+        } else if primary_sent {
+            let Some(team_id) = record.get("team_id").and_then(lenient_id) else {
+                return;
+            };
+            let memberships = record
+                .entry("teams")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(memberships) = memberships {
+                let member = memberships
+                    .iter()
+                    .any(|m| m.get("team_id").and_then(lenient_id) == Some(team_id));
+                if !member {
+                    let name = self
+                        .team_by_id(team_id)
+                        .and_then(|t| t.get("name"))
+                        .cloned();
+                    memberships.push(json!({ "team_id": team_id, "team_name": name }));
+                }
+            }
         }
+    }
+
+    /// One sent `teams` entry with its `team_id` and `team_name` completed from each other when the team exists.
+    fn complete_membership(&self, entry: &Value) -> Value {
+        let mut entry = entry.clone();
+        if let Value::Object(fields) = &mut entry {
+            if let Some(team_id) = fields.get("team_id").and_then(lenient_id) {
+                if let Some(name) = self.team_by_id(team_id).and_then(|t| t.get("name")) {
+                    fields.insert("team_name".into(), name.clone());
+                }
+            } else if let Some(name) = fields.get("team_name").and_then(Value::as_str)
+                && let Some(id) = self.team_by_name(name).and_then(|t| t.get("id")) {
+                    fields.insert("team_id".into(), id.clone());
+                }
+        }
+        entry
     }
 
     /// Halo's create-or-update: the body is an array of objects; an existing `id` updates the fields sent
@@ -257,14 +317,13 @@ impl Store {
                     }
                 },
             };
-            if let Some(id) = id {
-                if !self.table(resource).rows.contains_key(&id) {
+            if let Some(id) = id
+                && !self.table(resource).rows.contains_key(&id) {
                     return Err(Reply::message(
                         404,
                         format!("{} {id} not found", resource.singular()),
                     ));
                 }
-            }
             plan.push((id, fields));
         }
         let mut saved = Vec::with_capacity(plan.len());
@@ -312,6 +371,7 @@ impl Store {
         resource: Resource,
         params: &Params<'_>,
         bare: bool,
+        page_cap: i64,
     ) -> Result<Value, Reply> {
         let search = params
             .get("search")
@@ -383,10 +443,11 @@ impl Store {
         wrapper.insert("record_count".into(), json!(record_count));
         let page: Vec<Value> = if pageinate {
             let asked = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+            // `page_cap` is MAX_PAGE_SIZE unless a test lowers it (FakeHalo::set_max_page_size).
             let size = if asked < 1 {
-                DEFAULT_PAGE_SIZE
+                DEFAULT_PAGE_SIZE.min(page_cap)
             } else {
-                asked.min(MAX_PAGE_SIZE)
+                asked.min(page_cap)
             };
             let no = page_no.unwrap_or(1).max(1);
             wrapper.insert("page_no".into(), json!(no));
@@ -466,20 +527,7 @@ impl Store {
             .map(|i| {
                 let number = start + i as i64;
                 let (team_id, team) = &teams[(i - 1) % teams.len()];
-                let record = json!({
-                    "name": format!("Agent {number:03}"),
-                    "firstname": "Agent",
-                    "surname": format!("{number:03}"),
-                    "initials": "A",
-                    "email": format!("agent{number:03}@example.com"),
-                    "jobtitle": "Technician",
-                    "team": team,
-                    "team_id": team_id,
-                    "isdisabled": false,
-                    "is_agent": true,
-                    "isapiagent": false,
-                });
-                self.insert(Resource::Agents, as_object(record))
+                self.insert(Resource::Agents, seed_agent(number, *team_id, team))
             })
             .collect()
     }
@@ -531,6 +579,167 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A seeded agent as Halo's `GET /api/Agent` lists one: about a hundred fields of every kind (strings, ids, flags,
+/// decimals, dates, nested team and department memberships, roles, custom fields, fields the spec does not
+/// describe), so that listing and decoding seeded agents costs what it costs against a real instance.
+fn seed_agent(number: i64, team_id: i64, team: &Value) -> Map<String, Value> {
+    let mut record = as_object(json!({
+        "name": format!("Agent {number:03}"),
+        "firstname": "Agent",
+        "surname": format!("{number:03}"),
+        "initials": "A",
+        "email": format!("agent{number:03}@example.com"),
+        "jobtitle": "Technician",
+        "team": team,
+        "team_id": team_id,
+        "isdisabled": false,
+        "is_agent": true,
+        "isapiagent": false,
+    }));
+    let identity = json!({
+        "onlinestatus_actual": 1,
+        "onlinestatus": 1,
+        "is_online": number % 3 != 0,
+        "lastonline": "2026-11-20T16:42:11.283",
+        "ad": format!("CN=Agent {number:03},OU=Support,DC=example,DC=com"),
+        "lastlogindate": "2026-11-20T08:03:57.117",
+        "agentphotopath": "",
+        "colour": "#3f7fbf",
+        "sms": format!("+44 7700 9{:05}", number % 100_000),
+        "extensionnumber": format!("{}", 2000 + number % 1000),
+        "ticket_count": number % 37,
+        "one_client": 0,
+        "qualification_weighting": 0,
+        "qualified": true,
+        "role_list": "Technician, Service Desk",
+        "current_action_type": "",
+        "current_action_name": "",
+        "googleemail": "",
+        "linemanager": 1,
+        "linemanager_name": "Agent 001",
+        "inboxes": 0,
+        "exchange_authorized": false,
+        "sentinel_authorized": false,
+        "licence_type": 1,
+        "google_mail_authorized": false,
+        "splashtop_authorized": false,
+        "gotoresolve_authorized": false,
+        "datecreated": "2021-03-15T09:12:44.5",
+        "lunchbreak": 30.0,
+        "pagesize": 50,
+        "signature": format!("<p>Kind regards,</p><p><strong>Agent {number:03}</strong><br>Technician, Support</p>"),
+    });
+    let preferences = json!({
+        "default_filter_id_tickets": 0,
+        "default_filter_name_tickets": "",
+        "default_columns_id_tickets": 12,
+        "default_columns_name_tickets": "Service Desk",
+        "default_view_tickets": "team",
+        "default_view_tickets_selectedid": team_id,
+        "default_view_tickets_selectedname": team,
+        "default_action_view": "list",
+        "default_action_display": 0,
+        "ticket_preview_mode": 1,
+        "default_ticket_preview_size": 40,
+        "list_type": 0,
+        "navmenu_mode": 0,
+        "default_calendar_view": "week",
+        "newtabpref": 0,
+        "theme": "light",
+        "language_id": 0,
+        "language_name": "English",
+        "app_colour": "#2c3e50",
+        "app_colour_type": 0,
+        "nav_display_mode": 0,
+        "enablehighcontrast": false,
+        "homescreendashboardid": 3,
+        "homescreendashboardname": "Service Desk Overview",
+        "sendowneremails": true,
+        "warnifnoscan": false,
+        "dontemailmeifiloggedit": true,
+    });
+    // A second object: one `json!` of all these fields exceeds the default macro recursion limit.
+    let profile = json!({
+        "workhour_start": 9.0,
+        "workhour_end": 17.5,
+        "third_party_guid": "00000000-0000-0000-0000-000000000000",
+        "department": "Service Delivery",
+        "is_a_departmentmanager": false,
+        "is_a_teammanager": number % 25 == 1,
+        "twofactor_enabled": true,
+        "emailconfirmed": true,
+        "accountconfirmed": true,
+        "is_sales": false,
+        "holiday_allowance": 25.0,
+        "remaining_holiday_allowance": 11.5,
+        "travelrate": 0,
+        "is_admin": false,
+        "costprice": 32.75,
+        "chargerate": 0,
+        "last_modified": "2026-10-02T11:27:05.36",
+        "guid": format!("6f9619ff-8b86-d011-b42d-{number:012}"),
+        "canupdate": true,
+        "namewithinactive": format!("Agent {number:03}"),
+        "workday_id": 1,
+        "workday_name": "UK Working Week",
+        "workday_timezone": "GMT Standard Time",
+        "first_role_id": "3",
+        "exclude_from_automatic_assigning": false,
+    });
+    let memberships = json!({
+        "teams": [{
+            "id": number * 2,
+            "agent_id": number,
+            "agent_name": format!("Agent {number:03}"),
+            "team_id": team_id,
+            "team_guid": format!("a1b2c3d4-0000-0000-0000-{team_id:012}"),
+            "team_name": team,
+            "department_id": 1,
+            "org_department_team_name": format!("Service Delivery/{}", team.as_str().unwrap_or_default()),
+            "role_id": 3,
+            "role_name": "Technician",
+            "is_manager": false,
+            "fortickets": true,
+            "foropps": false,
+            "forprojects": true,
+            "in_section": true,
+        }],
+        "departments": [{
+            "id": number,
+            "agent_id": number,
+            "agent_name": format!("Agent {number:03}"),
+            "department_id": 1,
+            "department_name": "Service Delivery",
+            "role_id": "3",
+            "role_name": "Technician",
+            "membershiplevel": 1,
+            "includeteamsintree": true,
+        }],
+        "roles": [{"id": "3", "name": "Technician", "normalized_name": "TECHNICIAN", "id_int": 3}],
+        "customfields": [{
+            "id": 141,
+            "name": "CFAgentRegion",
+            "label": "Region",
+            "value": "EMEA",
+            "display": "EMEA",
+            "type": 0,
+            "usage": 3,
+            "characterlimit": 0,
+            "copytochild": false,
+            "searchable": true,
+        }],
+        "calendar_options_multi": [{"value": "1", "label": "Appointments"}, {"value": "2", "label": "Shifts"}],
+        // Fields the spec does not describe: they land in `extra`.
+        "use_new_editor": true,
+        "portal_theme": "default",
+        "whatsapp_number": "",
+    });
+    for more in [identity, preferences, profile, memberships] {
+        record.extend(as_object(more));
+    }
+    record
 }
 
 /// The object inside a JSON value (a non-object becomes an empty object).

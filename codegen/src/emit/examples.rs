@@ -1,0 +1,92 @@
+//! The example programs of the generated crate (`codegen/examples-src/`), copied verbatim into `generated/examples/`.
+//!
+//! They are real Rust against the curated API (the integration guide's three identity scenarios), compiled by
+//! `cargo build -p halopsa --examples` and run against the fake Halo server. Embedding them with `include_str!`
+//! keeps the generator pure, like the runtime. An example is emitted, with its `[[example]]` manifest entry, only
+//! when the spec has every method it calls, so a spec without them (a fixture) still gives a crate that builds.
+
+use super::Output;
+use crate::ir::Api;
+
+/// One example program of the generated crate.
+#[derive(Debug, Clone, Copy)]
+pub struct Example {
+    /// The file name under `codegen/examples-src/` and `generated/examples/`; the example's name without `.rs`.
+    pub file: &'static str,
+    /// The methods it calls, as `(resource module, method)`: `("agents", "list")` is `client.agents().list()`.
+    /// Their resources (cargo features) are its `required-features`.
+    pub uses: &'static [(&'static str, &'static str)],
+    /// The source.
+    pub text: &'static str,
+}
+
+/// Every example, sorted by file name. A test in `tests/` checks this list against the directory.
+pub const EXAMPLE_FILES: &[Example] = &[
+    Example {
+        file: "deactivate_agent.rs",
+        uses: &[("agents", "list"), ("agents", "update")],
+        text: include_str!("../../examples-src/deactivate_agent.rs"),
+    },
+    Example {
+        file: "provision_agent.rs",
+        uses: &[("agents", "create"), ("agents", "list"), ("teams", "list")],
+        text: include_str!("../../examples-src/provision_agent.rs"),
+    },
+    Example {
+        file: "sync_teams.rs",
+        uses: &[("agents", "create"), ("agents", "list"), ("agents", "update_many"), ("teams", "list")],
+        text: include_str!("../../examples-src/sync_teams.rs"),
+    },
+];
+
+impl Example {
+    /// The example's name, as `cargo run --example` takes it.
+    pub fn name(&self) -> &'static str {
+        self.file.trim_end_matches(".rs")
+    }
+
+    /// The resources it uses, sorted, each once: its `required-features`.
+    pub fn features(&self) -> Vec<&'static str> {
+        let mut features: Vec<&'static str> = self.uses.iter().map(|(module, _)| *module).collect();
+        features.sort_unstable();
+        features.dedup();
+        features
+    }
+}
+
+/// The examples whose methods the API has, in file-name order.
+fn available(api: &Api) -> impl Iterator<Item = &'static Example> + '_ {
+    let has = |module: &str, method: &str| {
+        api.resources.iter().any(|r| {
+            r.module == module
+                && r.operations.iter().any(|op| {
+                    op.method_name == method || op.upsert.as_ref().and_then(|u| u.many.as_ref()).is_some_and(|m| m.method_name == method)
+                })
+        })
+    };
+    EXAMPLE_FILES.iter().filter(move |example| example.uses.iter().all(|(module, method)| has(module, method)))
+}
+
+pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
+    available(api)
+        .map(|example| {
+            let origin = format!("codegen/examples-src/{}", example.file);
+            (format!("examples/{}", example.file), Output::Verbatim { text: example.text, origin })
+        })
+        .collect()
+}
+
+/// The `[[example]]` tables of the manifest (empty when no example applies).
+pub(super) fn manifest_entries(api: &Api) -> String {
+    let tables: Vec<String> = available(api)
+        .map(|example| {
+            let features: Vec<String> = example.features().iter().map(|r| format!("\"{r}\"")).collect();
+            format!("[[example]]\nname = \"{}\"\nrequired-features = [{}]\n", example.name(), features.join(", "))
+        })
+        .collect();
+    if tables.is_empty() {
+        return String::new();
+    }
+    let comment = "# The integration guide's scenarios as programs (from codegen/examples-src/); each needs the resources it uses.\n";
+    format!("{comment}{}", tables.join("\n"))
+}
