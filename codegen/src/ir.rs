@@ -165,13 +165,20 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// Appends the named types this type refers to (through `Vec` and maps) to `out`.
+    pub fn collect_named(&self, out: &mut Vec<TypeId>) {
+        match self {
+            Ty::Named(id) => out.push(*id),
+            Ty::Vec(inner) | Ty::Map(inner) => inner.collect_named(out),
+            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::Bytes | Ty::Json => {}
+        }
+    }
+
     /// Whether the type names a model, so that code using it needs `crate::models` in scope.
     pub fn mentions_model(&self) -> bool {
-        match self {
-            Ty::Named(_) => true,
-            Ty::Vec(inner) | Ty::Map(inner) => inner.mentions_model(),
-            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::Bytes | Ty::Json => false,
-        }
+        let mut named = Vec::new();
+        self.collect_named(&mut named);
+        !named.is_empty()
     }
 }
 

@@ -716,10 +716,10 @@ fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) 
             let mut ids = Vec::new();
             for op in &resource.operations {
                 if let Some(body) = &op.body {
-                    collect(&body.ty, &mut ids);
+                    body.ty.collect_named(&mut ids);
                 }
                 match &op.response {
-                    Response::Json(ty) | Response::Saved(ty) => collect(ty, &mut ids),
+                    Response::Json(ty) | Response::Saved(ty) => ty.collect_named(&mut ids),
                     Response::List { wrapper, item, .. } => ids.extend([*wrapper, *item]),
                     Response::Empty | Response::Bytes => {}
                 }
@@ -749,14 +749,6 @@ fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) 
     }
 }
 
-fn collect(ty: &Ty, out: &mut Vec<TypeId>) {
-    match ty {
-        Ty::Named(id) => out.push(*id),
-        Ty::Vec(inner) | Ty::Map(inner) => collect(inner, out),
-        _ => {}
-    }
-}
-
 fn walk(types: &BTreeMap<TypeId, TypeDef>, roots: &[TypeId], seen: &mut BTreeSet<TypeId>) {
     let mut work: Vec<TypeId> = roots.to_vec();
     while let Some(id) = work.pop() {
@@ -765,8 +757,8 @@ fn walk(types: &BTreeMap<TypeId, TypeDef>, roots: &[TypeId], seen: &mut BTreeSet
         }
         let mut next = Vec::new();
         match &types[&id].kind {
-            TypeKind::Struct(s) => s.fields.iter().for_each(|f| collect(&f.ty, &mut next)),
-            TypeKind::Alias(ty) => collect(ty, &mut next),
+            TypeKind::Struct(s) => s.fields.iter().for_each(|f| f.ty.collect_named(&mut next)),
+            TypeKind::Alias(ty) => ty.collect_named(&mut next),
             TypeKind::Enum(_) => {}
         }
         work.extend(next);

@@ -60,17 +60,10 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
 
 /// The named types a type refers to.
 fn references(def: &TypeDef) -> Vec<TypeId> {
-    fn collect(ty: &Ty, out: &mut Vec<TypeId>) {
-        match ty {
-            Ty::Named(id) => out.push(*id),
-            Ty::Vec(inner) | Ty::Map(inner) => collect(inner, out),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
     match &def.kind {
-        TypeKind::Struct(s) => s.fields.iter().for_each(|f| collect(&f.ty, &mut out)),
-        TypeKind::Alias(ty) => collect(ty, &mut out),
+        TypeKind::Struct(s) => s.fields.iter().for_each(|f| f.ty.collect_named(&mut out)),
+        TypeKind::Alias(ty) => ty.collect_named(&mut out),
         TypeKind::Enum(_) => {}
     }
     out
