@@ -40,30 +40,15 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
     let client = client_from_env()?;
 
     // 1. The team, by name (Halo compares names case-insensitively in its UI; so do we).
-    let teams = client
-        .teams()
-        .list()
-        .send()
-        .await
-        .map_err(|e| format!("cannot list teams: {e}"))?
-        .teams;
+    let teams = client.teams().list().send().await.map_err(|e| format!("cannot list teams: {e}"))?.teams;
     let team = teams
         .iter()
-        .find(|t| {
-            t.name
-                .as_deref()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(team_name.trim()))
-        })
+        .find(|t| t.name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case(team_name.trim())))
         .ok_or_else(|| {
             let known: Vec<&str> = teams.iter().filter_map(|t| t.name.as_deref()).collect();
-            format!(
-                "no team named '{team_name}'; the teams are: {}",
-                known.join(", ")
-            )
+            format!("no team named '{team_name}'; the teams are: {}", known.join(", "))
         })?;
-    let team_id = team
-        .id
-        .ok_or_else(|| format!("team '{team_name}' came back without an id"))?;
+    let team_id = team.id.ok_or_else(|| format!("team '{team_name}' came back without an id"))?;
     let team_name = team.name.clone().unwrap_or_else(|| team_name.to_owned());
 
     // 2. Nobody with this email yet (search matches substrings, so compare the email exactly).
@@ -75,21 +60,13 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
         .all()
         .await
         .map_err(|e| format!("cannot search agents: {e}"))?;
-    if let Some(existing) = matches.iter().find(|a| {
-        a.email
-            .as_deref()
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()))
-    }) {
-        let state = if existing.isdisabled == Some(true) {
-            "disabled"
-        } else {
-            "active"
-        };
+    if let Some(existing) =
+        matches.iter().find(|a| a.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim())))
+    {
+        let state = if existing.isdisabled == Some(true) { "disabled" } else { "active" };
         println!(
             "agent {} already has the email {email} ({state}, team {}); nothing created",
-            existing
-                .id
-                .map_or_else(|| "?".to_owned(), |id| id.to_string()),
+            existing.id.map_or_else(|| "?".to_owned(), |id| id.to_string()),
             existing.team.as_deref().unwrap_or("none"),
         );
         return Ok(());
@@ -107,21 +84,12 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
         }]),
         ..Default::default()
     };
-    let saved = client
-        .agents()
-        .create([agent])
-        .send()
-        .await
-        .map_err(|e| format!("cannot create the agent: {e}"))?;
+    let saved = client.agents().create([agent]).send().await.map_err(|e| format!("cannot create the agent: {e}"))?;
 
     // 4. Check what Halo saved: an id, enabled, in the team. (An error body with status 200, such as "no licence
     //    seats available", is already an error of `send()`.)
-    let created = saved
-        .first()
-        .ok_or("halo answered the create without a record")?;
-    let id = created
-        .id
-        .ok_or("halo saved the agent but returned no id")?;
+    let created = saved.first().ok_or("halo answered the create without a record")?;
+    let id = created.id.ok_or("halo saved the agent but returned no id")?;
     if created.isdisabled == Some(true) {
         return Err(format!("agent {id} was created disabled"));
     }
@@ -137,18 +105,12 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
 /// A client for the Halo instance the environment names.
 fn client_from_env() -> Result<Client, String> {
     let var = |name: &str| {
-        std::env::var(name).map_err(|_| {
-            format!(
-                "{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"
-            )
-        })
+        std::env::var(name)
+            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
     };
-    let mut builder = Client::builder(var("HALO_URL")?)
-        .client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-    {
+    let mut builder =
+        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
+    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
         builder = builder.tenant(tenant);
     }
     builder.build().map_err(|e| e.to_string())

@@ -12,12 +12,12 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use super::Result;
 use super::auth::{Auth, Secret, TokenSource};
 use super::error::{Error, ErrorKind, decode_unchecked, success_error_message};
 use super::paging::ListPage;
 use super::request::Request;
 use super::retry::{Limiter, RateLimit, Retrier, RetryPolicy, parse_retry_after, retryable_network, retryable_status};
-use super::Result;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -492,7 +492,9 @@ impl ClientBuilder {
 /// An absolute http(s) URL with a host and without user info, query or fragment.
 fn parse_url(what: &str, text: &str) -> Result<Url> {
     let url = Url::parse(text.trim()).map_err(|error| {
-        Error::config(format!("the {what} `{text}` is not a valid absolute URL ({error}); it should look like https://acme.halopsa.com"))
+        Error::config(format!(
+            "the {what} `{text}` is not a valid absolute URL ({error}); it should look like https://acme.halopsa.com"
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::config(format!("the {what} must start with https:// (got {}://)", url.scheme())));
@@ -505,7 +507,9 @@ fn parse_url(what: &str, text: &str) -> Result<Url> {
         return Err(Error::config(format!("the {what} must not contain a user name or password")));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(format!("the {what} must not have a query or fragment; use `tenant(..)` for ?tenant=")));
+        return Err(Error::config(format!(
+            "the {what} must not have a query or fragment; use `tenant(..)` for ?tenant="
+        )));
     }
     Ok(url)
 }

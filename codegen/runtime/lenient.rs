@@ -1,4 +1,5 @@
-//! Lenient number decoding: Halo sends some integers as `21.0` or `"21"` (HALO-NOTES §3, "Data quirks").
+//! Lenient number and boolean decoding: Halo sends some integers as `21.0` or `"21"` and some booleans as `"true"`
+//! or `1` (HALO-NOTES §3, "Data quirks").
 //!
 //! The `opt_*` functions are for `#[serde(deserialize_with = "...")]` on `Option<_>` fields of a struct with
 //! `#[serde(default)]`; the others for required fields. Integers accept `21`, `21.0`, `"21"`, `"21.0"` and
@@ -38,6 +39,78 @@ pub fn i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> 
 /// A required `f64` (a number or a numeric string); `null` is an error.
 pub fn f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     opt_f64(deserializer)?.ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &Lenient::<f64>(PhantomData)))
+}
+
+/// `Option<bool>`: accepts `true`/`false`, the strings `"true"`/`"false"` (any case, trimmed) and `"1"`/`"0"`,
+/// the numbers `1`/`0` (also `1.0`), `null` and `""`. Anything else (`2`, `"yes"`) is an error that says what was
+/// expected.
+pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    deserializer.deserialize_any(LenientBool)
+}
+
+struct LenientBool;
+
+impl<'de> Visitor<'de> for LenientBool {
+    type Value = Option<bool>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean (true, \"true\", 1 or \"1\")")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(Some(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        match value {
+            0 => Ok(Some(false)),
+            1 => Ok(Some(true)),
+            _ => Err(E::invalid_value(Unexpected::Signed(value), &self)),
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        match value {
+            0 => Ok(Some(false)),
+            1 => Ok(Some(true)),
+            _ => Err(E::invalid_value(Unexpected::Unsigned(value), &self)),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        if value == 0.0 {
+            Ok(Some(false))
+        } else if value == 1.0 {
+            Ok(Some(true))
+        } else {
+            Err(E::invalid_value(Unexpected::Float(value), &self))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            Ok(None)
+        } else if trimmed.eq_ignore_ascii_case("true") || trimmed == "1" {
+            Ok(Some(true))
+        } else if trimmed.eq_ignore_ascii_case("false") || trimmed == "0" {
+            Ok(Some(false))
+        } else {
+            Err(E::invalid_value(Unexpected::Str(value), &self))
+        }
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
 }
 
 /// The number types [`Lenient`] produces.
@@ -149,6 +222,8 @@ mod tests {
         big: Option<i64>,
         #[serde(deserialize_with = "super::opt_f64")]
         price: Option<f64>,
+        #[serde(deserialize_with = "super::opt_bool")]
+        flag: Option<bool>,
     }
 
     /// Generated models also have a flattened map of unknown fields, which routes every field through serde's
@@ -160,6 +235,8 @@ mod tests {
         id: i32,
         #[serde(deserialize_with = "super::opt_i32")]
         client_id: Option<i32>,
+        #[serde(deserialize_with = "super::opt_bool")]
+        isdisabled: Option<bool>,
         #[serde(flatten)]
         extra: serde_json::Map<String, serde_json::Value>,
     }
@@ -195,6 +272,27 @@ mod tests {
         assert!(small(r#""NaN""#).is_err());
     }
 
+    fn flag(json: &str) -> Result<Option<bool>, String> {
+        serde_json::from_str::<Record>(&format!(r#"{{"flag": {json}}}"#)).map(|r| r.flag).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn booleans_in_every_form_halo_uses() {
+        for json in ["true", r#""true""#, r#""True""#, r#"" TRUE ""#, "1", "1.0", r#""1""#] {
+            assert_eq!(flag(json), Ok(Some(true)), "{json}");
+        }
+        for json in ["false", r#""false""#, r#""False""#, "0", "0.0", r#""0""#] {
+            assert_eq!(flag(json), Ok(Some(false)), "{json}");
+        }
+        for json in ["null", r#""""#, r#"" ""#] {
+            assert_eq!(flag(json), Ok(None), "{json}");
+        }
+        for json in ["2", "-1", "0.5", r#""yes""#, r#""2""#, "[]", "{}"] {
+            let error = flag(json).unwrap_err();
+            assert!(error.contains("expected a boolean") || error.contains("invalid type"), "{json}: {error}");
+        }
+    }
+
     #[test]
     fn i64_and_f64() {
         let record: Record = serde_json::from_str(r#"{"big": "9007199254740993", "price": "12.5"}"#).unwrap();
@@ -209,8 +307,9 @@ mod tests {
 
     #[test]
     fn through_a_flattened_struct() {
-        let record: Flattened = serde_json::from_str(r#"{"id": "7", "client_id": 21.0, "other": 1}"#).unwrap();
-        assert_eq!((record.id, record.client_id), (7, Some(21)));
+        let record: Flattened =
+            serde_json::from_str(r#"{"id": "7", "client_id": 21.0, "isdisabled": "true", "other": 1}"#).unwrap();
+        assert_eq!((record.id, record.client_id, record.isdisabled), (7, Some(21), Some(true)));
         assert_eq!(record.extra.get("other"), Some(&serde_json::json!(1)));
         let record: Flattened = serde_json::from_str(r#"{"id": 7.0, "client_id": null}"#).unwrap();
         assert_eq!((record.id, record.client_id), (7, None));

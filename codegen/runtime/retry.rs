@@ -322,7 +322,12 @@ mod tests {
         }
         let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
         assert!(far > Duration::from_secs(86_400 * 365 * 7000));
-        let unbounded = RetryPolicy { max_delay: Duration::MAX, base_delay: Duration::MAX, max_elapsed: Duration::MAX, max_attempts: 3 };
+        let unbounded = RetryPolicy {
+            max_delay: Duration::MAX,
+            base_delay: Duration::MAX,
+            max_elapsed: Duration::MAX,
+            max_attempts: 3,
+        };
         let mut retrier = Retrier::new(&unbounded);
         retrier.start_attempt();
         assert!(retrier.next_delay(Some(Duration::MAX)).is_some());

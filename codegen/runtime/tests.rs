@@ -97,12 +97,7 @@ impl Server {
 
     fn start_on(listener: TcpListener, handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Server {
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let server = Server {
-            url,
-            seen: Arc::default(),
-            busy: Arc::default(),
-            max_busy: Arc::default(),
-        };
+        let server = Server { url, seen: Arc::default(), busy: Arc::default(), max_busy: Arc::default() };
         let handler: Handler = Arc::new(handler);
         let (seen, busy, max_busy) = (server.seen.clone(), server.busy.clone(), server.max_busy.clone());
         tokio::spawn(async move {
@@ -122,7 +117,10 @@ impl Server {
         Server::start(move |seen| {
             if seen.is_token() {
                 let n = minted.fetch_add(1, Ordering::SeqCst) + 1;
-                Answer::json(200, json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600}))
+                Answer::json(
+                    200,
+                    json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600}),
+                )
             } else {
                 api(seen)
             }
@@ -196,7 +194,8 @@ async fn serve(
     if answer.status == 0 {
         return Ok(());
     }
-    let mut response = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", answer.status, answer.body.len());
+    let mut response =
+        format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", answer.status, answer.body.len());
     for (name, value) in &answer.headers {
         response.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -287,7 +286,10 @@ async fn token_request_is_a_form_with_tenant_and_scopes() {
     assert_eq!(agent.id, 1);
     let seen = server.seen();
     let token = &seen[0];
-    assert_eq!((token.method.as_str(), token.path.as_str(), token.query.as_str()), ("POST", "/auth/token", "tenant=acme%20corp"));
+    assert_eq!(
+        (token.method.as_str(), token.path.as_str(), token.query.as_str()),
+        ("POST", "/auth/token", "tenant=acme%20corp")
+    );
     assert_eq!(token.header("content-type"), Some("application/x-www-form-urlencoded"));
     assert_eq!(
         token.body,
@@ -367,7 +369,9 @@ async fn token_is_reused_then_refreshed_before_it_expires() {
 #[tokio::test]
 async fn a_401_gets_one_fresh_token_and_one_retry() {
     let server = Server::halo(|seen| match seen.header("authorization") {
-        Some("Bearer tok-1") => Answer::json(401, json!({"Message": "Authorization has been denied for this request."})),
+        Some("Bearer tok-1") => {
+            Answer::json(401, json!({"Message": "Authorization has been denied for this request."}))
+        }
         _ => Answer::json(200, json!([{"id": 5}])),
     })
     .await;
@@ -488,8 +492,12 @@ async fn a_429_is_retried_honouring_retry_after() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_time_budget_gives_up_at_once() {
-    let server = Server::halo(|_| Answer::text(429, "Rate Limit Reached - 300 Requests per rolling 5 minute window").header("Retry-After", "30")).await;
-    let client = server.client().retry_policy(RetryPolicy { max_elapsed: Duration::from_secs(1), ..fast() }).build().unwrap();
+    let server = Server::halo(|_| {
+        Answer::text(429, "Rate Limit Reached - 300 Requests per rolling 5 minute window").header("Retry-After", "30")
+    })
+    .await;
+    let client =
+        server.client().retry_policy(RetryPolicy { max_elapsed: Duration::from_secs(1), ..fast() }).build().unwrap();
     let started = Instant::now();
     let error = client.send_json::<Agent>(get("/Agent")).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -627,7 +635,10 @@ async fn error_statuses_carry_halos_message() {
 
 #[tokio::test]
 async fn an_error_body_under_200_is_an_error() {
-    let server = Server::halo(|_| Answer::json(200, json!({"ClassName": "HaloException", "Message": "No licence seats available"}))).await;
+    let server = Server::halo(|_| {
+        Answer::json(200, json!({"ClassName": "HaloException", "Message": "No licence seats available"}))
+    })
+    .await;
     let client = server.client().build().unwrap();
     let mut request = Request::new(Method::POST, "/Agent");
     request.json_body(&json!([{"name": "new"}])).unwrap();
@@ -791,7 +802,9 @@ async fn pages_are_a_stream_of_pages() {
     let client = server.client().build().unwrap();
     let mut pages = Pages::<AgentList>::new(&client, get("/Agent")).concurrency(2);
     let mut lengths = Vec::new();
-    while let Some(page) = std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut pages), cx)).await {
+    while let Some(page) =
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut pages), cx)).await
+    {
         lengths.push(page.unwrap().agents.len());
     }
     assert_eq!(lengths, [100, 100, 50]);
@@ -830,7 +843,8 @@ async fn concurrent_pages_arrive_in_order() {
         // Later pages answer faster, so out-of-order completion is likely.
         let delay = Duration::from_millis(60u64.saturating_sub(page as u64 * 5));
         let start = (page - 1) * 100;
-        Answer::json(200, json!({"record_count": total, "agents": agents(start + 1..(start + 100).min(total) + 1)})).delay(delay)
+        Answer::json(200, json!({"record_count": total, "agents": agents(start + 1..(start + 100).min(total) + 1)}))
+            .delay(delay)
     })
     .await;
     let client = server.client().build().unwrap();
@@ -875,7 +889,13 @@ async fn next_item<T>(stream: &mut ItemStream<'_, T>) -> Option<Result<T>> {
 #[test]
 fn plain_http_only_to_loopback_unless_allowed() {
     let build = |url: &str| Client::builder(url).client_credentials("id", "secret").build();
-    for url in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1234/", "http://[::1]:80", "https://acme.halopsa.com"] {
+    for url in [
+        "http://127.0.0.1:8080",
+        "http://127.1.2.3",
+        "http://localhost:1234/",
+        "http://[::1]:80",
+        "https://acme.halopsa.com",
+    ] {
         assert!(build(url).is_ok(), "{url}");
     }
     for url in ["http://acme.halopsa.com", "http://10.0.0.1", "http://[::2]"] {
@@ -883,7 +903,8 @@ fn plain_http_only_to_loopback_unless_allowed() {
         assert_eq!(error.kind(), ErrorKind::Config);
         assert!(error.message().contains("refusing plain http"), "{error}");
     }
-    let client = Client::builder("http://halo.internal").client_credentials("id", "secret").allow_insecure_http(true).build();
+    let client =
+        Client::builder("http://halo.internal").client_credentials("id", "secret").allow_insecure_http(true).build();
     assert!(client.is_ok());
     // The token URL is checked too.
     let error = Client::builder("https://acme.halopsa.com")
@@ -918,17 +939,24 @@ fn urls_and_options_are_checked() {
     assert!(config_error(base().client_credentials("", "secret")).contains("must not be empty"));
     assert!(config_error(base().bearer_token("t").scopes(["all"])).contains("not to `bearer_token`"));
     assert!(config_error(base().client_credentials("id", "s").scopes(Vec::<String>::new())).contains("empty"));
-    assert!(config_error(base().bearer_token("t").rate_limit(RateLimit::per_window(0, Duration::from_secs(1)))).contains("rate limit"));
+    assert!(
+        config_error(base().bearer_token("t").rate_limit(RateLimit::per_window(0, Duration::from_secs(1))))
+            .contains("rate limit")
+    );
     assert!(config_error(base().bearer_token("t").timeout(Duration::ZERO)).contains("more than zero"));
     assert!(config_error(base().bearer_token("t").connect_timeout(Duration::ZERO)).contains("more than zero"));
     let custom = reqwest::Client::new();
-    assert!(config_error(base().bearer_token("t").http_client(custom.clone()).connect_timeout(Duration::from_secs(1))).contains("connect_timeout"));
+    assert!(
+        config_error(base().bearer_token("t").http_client(custom.clone()).connect_timeout(Duration::from_secs(1)))
+            .contains("connect_timeout")
+    );
     assert!(base().bearer_token("t").http_client(custom).build().is_ok());
 }
 
 #[test]
 fn secrets_never_show_in_debug() {
-    let builder = Client::builder("https://acme.halopsa.com").client_credentials("the-id", "s3cret-value").tenant("acme");
+    let builder =
+        Client::builder("https://acme.halopsa.com").client_credentials("the-id", "s3cret-value").tenant("acme");
     let debug = format!("{builder:?}");
     assert!(debug.contains("the-id") && !debug.contains("s3cret-value"), "{debug}");
     let client = builder.build().unwrap();

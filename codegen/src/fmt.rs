@@ -9,7 +9,8 @@ pub fn header(origin: &str) -> String {
 
 /// Formats generated tokens. A parse failure is a bug in an emitter, so it panics naming the file.
 pub fn rust(path: &str, tokens: TokenStream, origin: &str) -> String {
-    let file: syn::File = syn::parse2(tokens).unwrap_or_else(|error| panic!("emitter produced invalid Rust for {path}: {error}"));
+    let file: syn::File =
+        syn::parse2(tokens).unwrap_or_else(|error| panic!("emitter produced invalid Rust for {path}: {error}"));
     let text = prettyplease::unparse(&file);
     format!("{}{}", header(origin), space_out_items(&text))
 }

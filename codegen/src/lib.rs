@@ -7,13 +7,13 @@
 pub mod diagnostics;
 mod docs;
 mod emit;
+mod fmt;
 pub mod ir;
 mod lower;
 mod names;
 mod spec;
 mod syntax;
 mod validate;
-mod fmt;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use emit::{EXAMPLE_FILES, Example, RUNTIME_FILES};

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::{
-    AdditionalProperties, IntegerFormat, OpenAPI, Operation as SpecOperation, Parameter, ParameterSchemaOrContent, ReferenceOr,
-    Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
+    AdditionalProperties, IntegerFormat, OpenAPI, Operation as SpecOperation, Parameter, ParameterSchemaOrContent,
+    ReferenceOr, Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
 };
 
 use crate::docs;
@@ -22,18 +22,40 @@ const MODULE_RESERVED: &[&str] = &["Client", "Error", "ItemStream", "Method", "P
 const CRATE_MODULES: &[&str] = &["models", "runtime", "shared"];
 /// Prelude and std names a model must not shadow inside the models modules.
 const MODEL_RESERVED: &[&str] = &[
-    "Box", "Clone", "Copy", "Debug", "Default", "Eq", "Err", "From", "Hash", "Into", "None", "Ok", "Option",
-    "PartialEq", "Result", "Self", "Send", "Sized", "Some", "String", "Sync", "ToOwned", "ToString", "Vec",
+    "Box",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "Eq",
+    "Err",
+    "From",
+    "Hash",
+    "Into",
+    "None",
+    "Ok",
+    "Option",
+    "PartialEq",
+    "Result",
+    "Self",
+    "Send",
+    "Sized",
+    "Some",
+    "String",
+    "Sync",
+    "ToOwned",
+    "ToString",
+    "Vec",
 ];
 /// Methods of the runtime's `Client`: resource accessors must not take these names.
-const CLIENT_METHODS: &[&str] = &[
-    "builder", "send_bytes", "send_empty", "send_json", "send_list", "send_saved", "api_url", "token_url",
-];
+const CLIENT_METHODS: &[&str] =
+    &["builder", "send_bytes", "send_empty", "send_json", "send_list", "send_saved", "api_url", "token_url"];
 
 /// Lowers a validated spec. `source` names the spec file in docs and headers.
 pub fn lower(spec: &Spec, source: &str) -> Api {
     let model = &spec.model;
-    let mut lowerer = Lowerer { model, types: BTreeMap::new(), ids: BTreeMap::new(), names: Namespace::new(MODEL_RESERVED) };
+    let mut lowerer =
+        Lowerer { model, types: BTreeMap::new(), ids: BTreeMap::new(), names: Namespace::new(MODEL_RESERVED) };
     lowerer.declare_components();
     lowerer.convert_components();
     let mut resources = lowerer.resources();
@@ -152,7 +174,8 @@ impl<'s> Lowerer<'s> {
         rust_name: &str,
     ) -> Struct {
         let properties: Vec<(&String, &ReferenceOr<Box<Schema>>)> = properties.collect();
-        let wanted: Vec<(&str, String)> = properties.iter().map(|(wire, _)| (wire.as_str(), names::snake(wire))).collect();
+        let wanted: Vec<(&str, String)> =
+            properties.iter().map(|(wire, _)| (wire.as_str(), names::snake(wire))).collect();
         let mut namespace = Namespace::new(&[]);
         let field_names = namespace.assign(&wanted);
         let extra_field = namespace.claim("extra");
@@ -171,7 +194,8 @@ impl<'s> Lowerer<'s> {
             fields.push(Field { rust_name: rust, wire_name: wire.clone(), docs, ty, optional, boxed: false });
         }
         let list = list_key.map(|key| {
-            let items_field = fields.iter().position(|f| f.wire_name == key).expect("validated: list key is a property");
+            let items_field =
+                fields.iter().position(|f| f.wire_name == key).expect("validated: list key is a property");
             let item = match &fields[items_field].ty {
                 Ty::Vec(item) => match item.as_ref() {
                     Ty::Named(id) => *id,
@@ -255,7 +279,8 @@ impl<'s> Lowerer<'s> {
         let mut modules = Namespace::new(CRATE_MODULES);
         let mut accessors = Namespace::new(CLIENT_METHODS);
         let tags: Vec<&String> = by_tag.keys().collect();
-        let module_names = modules.assign(&tags.iter().map(|tag| (tag.as_str(), names::snake(tag))).collect::<Vec<_>>());
+        let module_names =
+            modules.assign(&tags.iter().map(|tag| (tag.as_str(), names::snake(tag))).collect::<Vec<_>>());
         let mut resources = Vec::new();
         for (tag, module) in by_tag.keys().cloned().collect::<Vec<_>>().into_iter().zip(module_names) {
             let module = accessors.claim(&module);
@@ -306,7 +331,8 @@ impl<'s> Lowerer<'s> {
         tag: &str,
     ) -> Vec<Operation> {
         let operation_id = operation.operation_id.clone().expect("validated: operationId");
-        let method_name = extension_str(&operation.extensions, syntax::METHOD).unwrap_or_else(|| names::snake(&operation_id));
+        let method_name =
+            extension_str(&operation.extensions, syntax::METHOD).unwrap_or_else(|| names::snake(&operation_id));
         let builder_name = names::camel(&operation_id);
         let mut docs_lines = Vec::new();
         if let Some(summary) = &operation.summary {
@@ -372,7 +398,12 @@ impl<'s> Lowerer<'s> {
             .collect()
     }
 
-    fn params(&mut self, operation: &SpecOperation, shared: &[ReferenceOr<Parameter>], path: &str) -> (Vec<Param>, Vec<Param>) {
+    fn params(
+        &mut self,
+        operation: &SpecOperation,
+        shared: &[ReferenceOr<Parameter>],
+        path: &str,
+    ) -> (Vec<Param>, Vec<Param>) {
         let model = self.model;
         let mut path_params = Vec::new();
         let mut query_params = Vec::new();
@@ -452,7 +483,8 @@ impl<'s> Lowerer<'s> {
             && let Some(schema) = &content.schema
         {
             if let Some((wrapper, item)) = syntax::list_response(self.model, schema) {
-                let paged = ["pageinate", "page_no", "page_size"].iter().all(|name| query.iter().any(|p| p.wire_name == *name));
+                let paged =
+                    ["pageinate", "page_no", "page_size"].iter().all(|name| query.iter().any(|p| p.wire_name == *name));
                 return Response::List { wrapper: self.ids[wrapper], item: self.ids[item], paged };
             }
             return Response::Json(self.ref_or_ty(schema, &format!("{builder_name}_response")));
@@ -501,7 +533,8 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
             UpsertRole::Create => vec![
                 "Creates new records, one per item; no item may have an id.".to_owned(),
                 String::new(),
-                "Halo's create-or-update POST updates the record an item's id names, so `send()` refuses an item".to_owned(),
+                "Halo's create-or-update POST updates the record an item's id names, so `send()` refuses an item"
+                    .to_owned(),
                 format!("whose `{id}` is set (> 0) rather than silently change an existing record. To change records,"),
                 format!("use `{update}` or `{update_many}`, which take the id as an argument of its own."),
             ],
@@ -509,8 +542,11 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
                 format!("Updates one existing record: `{update}(id, item)`; several in one request: `{update_many}`."),
                 String::new(),
                 "The id is a required argument, not a field of the item that could be left unset: Halo's".to_owned(),
-                "create-or-update POST creates a new record for an item without an id, so a forgotten id would".to_owned(),
-                format!("silently make a duplicate. The id is written into the item's `{id}` before sending (replacing"),
+                "create-or-update POST creates a new record for an item without an id, so a forgotten id would"
+                    .to_owned(),
+                format!(
+                    "silently make a duplicate. The id is written into the item's `{id}` before sending (replacing"
+                ),
                 "any id it had), and `send()` refuses ids that are not positive. To create records, use".to_owned(),
                 format!("`{create}`."),
                 String::new(),
@@ -530,8 +566,11 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
             many.docs = with_summary(vec![
                 "Updates several existing records in one request: one `(id, item)` pair per record.".to_owned(),
                 String::new(),
-                format!("As with `{update}`, each id is a required part of its pair rather than a field of the item that"),
-                "could be left unset (Halo would create a new record for it). `send()` refuses an empty list and ids".to_owned(),
+                format!(
+                    "As with `{update}`, each id is a required part of its pair rather than a field of the item that"
+                ),
+                "could be left unset (Halo would create a new record for it). `send()` refuses an empty list and ids"
+                    .to_owned(),
                 "that are not positive. Only the fields that are set in each item are sent.".to_owned(),
             ]);
         }
@@ -565,7 +604,11 @@ fn param_ty(schema: &Schema) -> ParamTy {
     }
 }
 
-fn enumeration(repr: EnumRepr, values: Vec<EnumValue>, extensions: &indexmap::IndexMap<String, serde_json::Value>) -> Enum {
+fn enumeration(
+    repr: EnumRepr,
+    values: Vec<EnumValue>,
+    extensions: &indexmap::IndexMap<String, serde_json::Value>,
+) -> Enum {
     // `x-enum-varnames` (a common extension) names integer values; otherwise `Value3`, `ValueMinus1`.
     let given: Vec<String> = extensions
         .get("x-enum-varnames")

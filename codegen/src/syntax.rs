@@ -40,10 +40,12 @@ pub fn component_schema<'s>(model: &'s OpenAPI, reference: &str) -> Option<&'s S
     match model.components.as_ref()?.schemas.get(name)? {
         ReferenceOr::Item(schema) => Some(schema),
         // A component that is itself a reference: follow it once (deeper chains are not worth supporting).
-        ReferenceOr::Reference { reference } => match model.components.as_ref()?.schemas.get(schema_ref_name(reference)?)? {
-            ReferenceOr::Item(schema) => Some(schema),
-            ReferenceOr::Reference { .. } => None,
-        },
+        ReferenceOr::Reference { reference } => {
+            match model.components.as_ref()?.schemas.get(schema_ref_name(reference)?)? {
+                ReferenceOr::Item(schema) => Some(schema),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
     }
 }
 
@@ -98,9 +100,7 @@ pub fn json_media(content: &IndexMap<String, MediaType>) -> Option<(&str, &Media
     }
     content
         .iter()
-        .find(|(media, _)| {
-            (media.ends_with("+json") || media.as_str() == "text/json") && !media.contains("json-patch")
-        })
+        .find(|(media, _)| (media.ends_with("+json") || media.as_str() == "text/json") && !media.contains("json-patch"))
         .map(|(media, content)| (media.as_str(), content))
 }
 

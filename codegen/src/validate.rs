@@ -65,7 +65,14 @@ struct Validator<'a> {
 }
 
 impl<'a> Validator<'a> {
-    fn operation(&mut self, at: &str, path: &str, method: &str, operation: &Operation, shared: &[ReferenceOr<Parameter>]) {
+    fn operation(
+        &mut self,
+        at: &str,
+        path: &str,
+        method: &str,
+        operation: &Operation,
+        shared: &[ReferenceOr<Parameter>],
+    ) {
         match &operation.operation_id {
             None => self.diagnostics.error_with_hint(
                 at,
@@ -178,13 +185,16 @@ impl<'a> Validator<'a> {
                 self.diagnostics.error_with_hint(
                     join(at, "parameters"),
                     format!("path `{path}` has `{{{name}}}` but no path parameter `{name}`"),
-                    format!("add `{{\"name\": \"{name}\", \"in\": \"path\", \"required\": true, \"schema\": {{...}}}}`"),
+                    format!(
+                        "add `{{\"name\": \"{name}\", \"in\": \"path\", \"required\": true, \"schema\": {{...}}}}`"
+                    ),
                 );
             }
         }
         for (name, param_at) in &path_params {
             if !template.contains(&name.as_str()) {
-                self.diagnostics.error(param_at.clone(), format!("path parameter `{name}` is not in the path `{path}`"));
+                self.diagnostics
+                    .error(param_at.clone(), format!("path parameter `{name}` is not in the path `{path}`"));
             }
         }
     }
@@ -217,10 +227,9 @@ impl<'a> Validator<'a> {
         let supported = match &schema.schema_kind {
             SchemaKind::Type(Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_)) => true,
             SchemaKind::Type(Type::Array(array)) if location == "query" => match &array.items {
-                Some(ReferenceOr::Item(items)) => matches!(
-                    items.schema_kind,
-                    SchemaKind::Type(Type::String(_) | Type::Integer(_))
-                ),
+                Some(ReferenceOr::Item(items)) => {
+                    matches!(items.schema_kind, SchemaKind::Type(Type::String(_) | Type::Integer(_)))
+                }
                 _ => false,
             },
             SchemaKind::Any(any) if any.typ.as_deref().is_some_and(|t| !syntax::is_openapi_type(t)) => {
@@ -404,7 +413,8 @@ impl<'a> Validator<'a> {
             },
             SchemaKind::Type(Type::String(string)) => {
                 if string.enumeration.iter().any(Option::is_none) {
-                    self.diagnostics.error(join(at, "enum"), "`null` in a string enum is not supported: use `nullable`");
+                    self.diagnostics
+                        .error(join(at, "enum"), "`null` in a string enum is not supported: use `nullable`");
                 }
             }
             SchemaKind::Type(Type::Integer(_) | Type::Number(_) | Type::Boolean(_)) => {}
@@ -430,7 +440,10 @@ impl<'a> Validator<'a> {
                         format!("`{typ}` is not an OpenAPI type"),
                         syntax::type_hint(typ),
                     );
-                } else if !any.one_of.is_empty() || !any.all_of.is_empty() || !any.any_of.is_empty() || any.not.is_some()
+                } else if !any.one_of.is_empty()
+                    || !any.all_of.is_empty()
+                    || !any.any_of.is_empty()
+                    || any.not.is_some()
                 {
                     self.diagnostics.error_with_hint(
                         at,
@@ -449,7 +462,11 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn properties<'p>(&mut self, at: &str, properties: impl Iterator<Item = (&'p String, &'p ReferenceOr<Box<Schema>>)>) {
+    fn properties<'p>(
+        &mut self,
+        at: &str,
+        properties: impl Iterator<Item = (&'p String, &'p ReferenceOr<Box<Schema>>)>,
+    ) {
         for (name, property) in properties {
             self.boxed_schema_or_ref(&pointer_in(at, &["properties", name]), property);
         }

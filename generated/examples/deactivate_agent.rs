@@ -48,21 +48,15 @@ async fn run(email: &str) -> Result<(), String> {
         .all()
         .await
         .map_err(|e| format!("cannot search agents: {e}"))?;
-    let same_email = |agent: &&Agent| {
-        agent
-            .email
-            .as_deref()
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()))
-    };
+    let same_email =
+        |agent: &&Agent| agent.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()));
     let matches: Vec<&Agent> = found.iter().filter(same_email).collect();
     let agent = match matches.as_slice() {
         [] => return Err(format!("no agent has the email {email}")),
         [agent] => *agent,
         several => {
-            let ids: Vec<String> = several
-                .iter()
-                .map(|a| a.id.map_or_else(|| "?".to_owned(), |id| id.to_string()))
-                .collect();
+            let ids: Vec<String> =
+                several.iter().map(|a| a.id.map_or_else(|| "?".to_owned(), |id| id.to_string())).collect();
             return Err(format!(
                 "{} agents have the email {email} (ids {}); deactivate the right one by id",
                 ids.len(),
@@ -70,9 +64,7 @@ async fn run(email: &str) -> Result<(), String> {
             ));
         }
     };
-    let id = agent
-        .id
-        .ok_or_else(|| format!("the agent with the email {email} came back without an id"))?;
+    let id = agent.id.ok_or_else(|| format!("the agent with the email {email} came back without an id"))?;
     let name = agent.name.as_deref().unwrap_or("(no name)");
     if agent.isdisabled == Some(true) {
         println!("agent {id} ({name}) is already disabled; nothing sent");
@@ -80,43 +72,28 @@ async fn run(email: &str) -> Result<(), String> {
     }
 
     // `update` writes the id itself; every field left at `None` is not sent, so Halo keeps it.
-    let change = Agent {
-        isdisabled: Some(true),
-        ..Default::default()
-    };
-    let saved = client
-        .agents()
-        .update(id, change)
-        .send()
-        .await
-        .map_err(|e| format!("cannot deactivate agent {id}: {e}"))?;
+    let change = Agent { isdisabled: Some(true), ..Default::default() };
+    let saved =
+        client.agents().update(id, change).send().await.map_err(|e| format!("cannot deactivate agent {id}: {e}"))?;
     match saved.first() {
         Some(saved) if saved.isdisabled == Some(true) => {
             println!("deactivated agent {id} ({name} <{email}>)");
             Ok(())
         }
         Some(_) => Err(format!("halo saved agent {id} but it is not disabled")),
-        None => Err(format!(
-            "halo answered the update of agent {id} without a record"
-        )),
+        None => Err(format!("halo answered the update of agent {id} without a record")),
     }
 }
 
 /// A client for the Halo instance the environment names.
 fn client_from_env() -> Result<Client, String> {
     let var = |name: &str| {
-        std::env::var(name).map_err(|_| {
-            format!(
-                "{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"
-            )
-        })
+        std::env::var(name)
+            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
     };
-    let mut builder = Client::builder(var("HALO_URL")?)
-        .client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-    {
+    let mut builder =
+        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
+    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
         builder = builder.tenant(tenant);
     }
     builder.build().map_err(|e| e.to_string())

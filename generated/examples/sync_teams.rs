@@ -75,11 +75,7 @@ async fn main() -> ExitCode {
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options {
-        dry_run: false,
-        disable_missing: false,
-        csv: None,
-    };
+    let mut options = Options { dry_run: false, disable_missing: false, csv: None };
     for arg in args {
         match arg.as_str() {
             "--dry-run" => options.dry_run = true,
@@ -94,14 +90,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 
 async fn run(options: &Options) -> Result<(), String> {
     let text = match &options.csv {
-        Some(path) => {
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
-        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?,
         None => {
-            println!(
-                "no CSV file given: using the built-in sample of {} people",
-                SAMPLE.lines().count() - 1
-            );
+            println!("no CSV file given: using the built-in sample of {} people", SAMPLE.lines().count() - 1);
             SAMPLE.to_owned()
         }
     };
@@ -109,50 +100,23 @@ async fn run(options: &Options) -> Result<(), String> {
     let client = client_from_env()?;
 
     // Team name (lowercased) → (id, name as Halo spells it).
-    let teams = client
-        .teams()
-        .list()
-        .send()
-        .await
-        .map_err(|e| format!("cannot list teams: {e}"))?
-        .teams;
+    let teams = client.teams().list().send().await.map_err(|e| format!("cannot list teams: {e}"))?.teams;
     let team_ids: BTreeMap<String, (i32, String)> = teams
         .iter()
-        .filter_map(|t| {
-            Some((
-                t.name.as_deref()?.trim().to_lowercase(),
-                (t.id?, t.name.clone()?),
-            ))
-        })
+        .filter_map(|t| Some((t.name.as_deref()?.trim().to_lowercase(), (t.id?, t.name.clone()?))))
         .collect();
-    let unknown: Vec<&str> = people
-        .iter()
-        .filter(|p| !team_ids.contains_key(&p.team.to_lowercase()))
-        .map(|p| p.team.as_str())
-        .collect();
+    let unknown: Vec<&str> =
+        people.iter().filter(|p| !team_ids.contains_key(&p.team.to_lowercase())).map(|p| p.team.as_str()).collect();
     if !unknown.is_empty() {
-        return Err(format!(
-            "the export names teams Halo does not have: {}",
-            unknown.join(", ")
-        ));
+        return Err(format!("the export names teams Halo does not have: {}", unknown.join(", ")));
     }
 
     // Every agent, disabled ones included: otherwise a disabled agent would look missing and be created again.
-    let agents = client
-        .agents()
-        .list()
-        .includedisabled(true)
-        .all()
-        .await
-        .map_err(|e| format!("cannot list agents: {e}"))?;
+    let agents =
+        client.agents().list().includedisabled(true).all().await.map_err(|e| format!("cannot list agents: {e}"))?;
     let mut by_email: BTreeMap<String, &Agent> = BTreeMap::new();
     for agent in &agents {
-        let Some(email) = agent
-            .email
-            .as_deref()
-            .map(|e| e.trim().to_lowercase())
-            .filter(|e| !e.is_empty())
-        else {
+        let Some(email) = agent.email.as_deref().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()) else {
             continue;
         };
         if let Some(other) = by_email.insert(email.clone(), agent) {
@@ -168,11 +132,8 @@ async fn run(options: &Options) -> Result<(), String> {
     let mut updates = Vec::new();
     for person in &people {
         let (team_id, team) = &team_ids[&person.team.to_lowercase()];
-        let membership = vec![AgentTeam {
-            team_id: Some(*team_id),
-            team_name: Some(team.clone()),
-            ..Default::default()
-        }];
+        let membership =
+            vec![AgentTeam { team_id: Some(*team_id), team_name: Some(team.clone()), ..Default::default() }];
         match by_email.get(&person.email.to_lowercase()) {
             None => {
                 println!("create  {} <{}> in {team}", person.name, person.email);
@@ -186,31 +147,17 @@ async fn run(options: &Options) -> Result<(), String> {
             }
             Some(agent) => {
                 let Some(id) = agent.id else {
-                    return Err(format!(
-                        "the agent {} came back without an id",
-                        person.email
-                    ));
+                    return Err(format!("the agent {} came back without an id", person.email));
                 };
-                let in_team = agent
-                    .team
-                    .as_deref()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case(team))
-                    && agent
-                        .teams
-                        .iter()
-                        .flatten()
-                        .any(|m| m.team_id == Some(*team_id));
+                let in_team = agent.team.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case(team))
+                    && agent.teams.iter().flatten().any(|m| m.team_id == Some(*team_id));
                 let disabled = agent.isdisabled == Some(true);
                 if in_team && !disabled {
                     continue;
                 }
                 let mut change = Agent::default();
                 if !in_team {
-                    println!(
-                        "move    {} from {} to {team}",
-                        person.email,
-                        agent.team.as_deref().unwrap_or("no team")
-                    );
+                    println!("move    {} from {} to {team}", person.email, agent.team.as_deref().unwrap_or("no team"));
                     change.team = Some(team.clone());
                     change.teams = Some(membership);
                 }
@@ -225,18 +172,11 @@ async fn run(options: &Options) -> Result<(), String> {
     if options.disable_missing {
         let listed: BTreeSet<String> = people.iter().map(|p| p.email.to_lowercase()).collect();
         for (email, agent) in &by_email {
-            let leave_alone = agent.isdisabled == Some(true)
-                || agent.isapiagent == Some(true)
-                || listed.contains(email);
+            let leave_alone =
+                agent.isdisabled == Some(true) || agent.isapiagent == Some(true) || listed.contains(email);
             if let (false, Some(id)) = (leave_alone, agent.id) {
                 println!("disable {email}");
-                updates.push((
-                    id,
-                    Agent {
-                        isdisabled: Some(true),
-                        ..Default::default()
-                    },
-                ));
+                updates.push((id, Agent { isdisabled: Some(true), ..Default::default() }));
             }
         }
     }
@@ -279,25 +219,15 @@ fn parse_csv(text: &str) -> Result<Vec<Person>, String> {
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let [email, name, team] = fields.as_slice() else {
-            return Err(format!(
-                "line {}: expected `email,name,team`, found `{line}`",
-                index + 1
-            ));
+            return Err(format!("line {}: expected `email,name,team`, found `{line}`", index + 1));
         };
         if !email.contains('@') || name.is_empty() || team.is_empty() {
-            return Err(format!(
-                "line {}: expected `email,name,team`, found `{line}`",
-                index + 1
-            ));
+            return Err(format!("line {}: expected `email,name,team`, found `{line}`", index + 1));
         }
         if people.iter().any(|p| p.email.eq_ignore_ascii_case(email)) {
             return Err(format!("line {}: {email} is listed twice", index + 1));
         }
-        people.push(Person {
-            email: (*email).to_owned(),
-            name: (*name).to_owned(),
-            team: (*team).to_owned(),
-        });
+        people.push(Person { email: (*email).to_owned(), name: (*name).to_owned(), team: (*team).to_owned() });
     }
     Ok(people)
 }
@@ -305,18 +235,12 @@ fn parse_csv(text: &str) -> Result<Vec<Person>, String> {
 /// A client for the Halo instance the environment names.
 fn client_from_env() -> Result<Client, String> {
     let var = |name: &str| {
-        std::env::var(name).map_err(|_| {
-            format!(
-                "{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"
-            )
-        })
+        std::env::var(name)
+            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
     };
-    let mut builder = Client::builder(var("HALO_URL")?)
-        .client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-    {
+    let mut builder =
+        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
+    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
         builder = builder.tenant(tenant);
     }
     builder.build().map_err(|e| e.to_string())

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use halopsa::models::{Agent, TableEnum};
 use halopsa::runtime::{ErrorKind, RetryPolicy};
 use halopsa::{Client, ClientBuilder};
-use halopsa_tests::fake_halo::{
-    ErrorBody, FakeHalo, Fault, RATE_LIMIT_BODY, RecordedRequest, Resource, Target,
-};
+use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RATE_LIMIT_BODY, RecordedRequest, Resource, Target};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -50,9 +48,7 @@ fn lines(requests: &[RecordedRequest]) -> Vec<String> {
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// Whether a JSON value holds a `null` anywhere.
@@ -92,18 +88,8 @@ async fn the_api_is_under_api_and_the_token_endpoint_at_auth_token_by_default() 
     let token_calls = fake.token_calls();
     assert_eq!(token_calls.len(), 1);
     let token = &token_calls[0];
-    assert_eq!(
-        (
-            token.method.as_str(),
-            token.path.as_str(),
-            token.query.as_str()
-        ),
-        ("POST", "/auth/token", "")
-    );
-    assert_eq!(
-        token.content_type.as_deref(),
-        Some("application/x-www-form-urlencoded")
-    );
+    assert_eq!((token.method.as_str(), token.path.as_str(), token.query.as_str()), ("POST", "/auth/token", ""));
+    assert_eq!(token.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
     assert_eq!(
         token.body,
         Some(json!({
@@ -145,36 +131,18 @@ async fn api_url_and_token_url_overrides_are_used() {
     let error = client.agents().list().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth);
     assert_eq!(error.status(), Some(401));
-    assert_eq!(
-        (
-            api.token_requests(),
-            auth.token_requests(),
-            auth.tokens_issued()
-        ),
-        (0, 2, 2)
-    );
+    assert_eq!((api.token_requests(), auth.token_requests(), auth.tokens_issued()), (0, 2, 2));
     assert!(auth.requests().is_empty());
-    let sent: Vec<_> = api
-        .requests()
-        .iter()
-        .map(|r| r.bearer_token().unwrap_or_default().to_owned())
-        .collect();
+    let sent: Vec<_> = api.requests().iter().map(|r| r.bearer_token().unwrap_or_default().to_owned()).collect();
     assert_eq!(sent.len(), 2);
-    assert!(
-        sent.iter().all(|token| token.starts_with("fake-")),
-        "{sent:?}"
-    );
+    assert!(sent.iter().all(|token| token.starts_with("fake-")), "{sent:?}");
     assert_ne!(sent[0], sent[1], "the retry carries the fresh token");
 }
 
 #[tokio::test]
 async fn tenant_and_scopes_go_to_the_token_endpoint_only() {
     let fake = FakeHalo::start().await;
-    let client = builder(&fake)
-        .tenant("acme corp")
-        .scopes(["read:tickets", "edit:tickets"])
-        .build()
-        .unwrap();
+    let client = builder(&fake).tenant("acme corp").scopes(["read:tickets", "edit:tickets"]).build().unwrap();
     client.agents().list().send().await.unwrap();
 
     let token = &fake.token_calls()[0];
@@ -193,17 +161,11 @@ async fn tenant_and_scopes_go_to_the_token_endpoint_only() {
 async fn a_static_bearer_token_is_sent_as_is_and_never_refreshed() {
     let fake = FakeHalo::start().await;
     let token = fake.issue_token();
-    let client = Client::builder(fake.base_url())
-        .bearer_token(token.clone())
-        .build()
-        .unwrap();
+    let client = Client::builder(fake.base_url()).bearer_token(token.clone()).build().unwrap();
     assert!(!format!("{client:?}").contains(&token));
 
     client.agents().list().send().await.unwrap();
-    assert_eq!(
-        fake.requests()[0].authorization.as_deref(),
-        Some(format!("Bearer {token}").as_str())
-    );
+    assert_eq!(fake.requests()[0].authorization.as_deref(), Some(format!("Bearer {token}").as_str()));
 
     // Revoked: a static token cannot be refreshed, so the 401 is final and not retried.
     fake.revoke_tokens();
@@ -215,11 +177,7 @@ async fn a_static_bearer_token_is_sent_as_is_and_never_refreshed() {
     assert_eq!(fake.token_requests(), 0);
 
     // Token-endpoint options make no sense with a static token.
-    let error = Client::builder(fake.base_url())
-        .bearer_token("t")
-        .tenant("acme")
-        .build()
-        .unwrap_err();
+    let error = Client::builder(fake.base_url()).bearer_token("t").tenant("acme").build().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
 }
 
@@ -229,13 +187,7 @@ async fn plain_http_to_a_remote_host_needs_an_opt_in() {
     // `halo.example` resolves to the fake only in this reqwest client, so a request that gets through proves the
     // caller's client was used, and the Host header proves the client believed it talked to a remote host.
     let host = format!("halo.example:{}", fake.addr().port());
-    let http = || {
-        reqwest::Client::builder()
-            .no_proxy()
-            .resolve("halo.example", fake.addr())
-            .build()
-            .unwrap()
-    };
+    let http = || reqwest::Client::builder().no_proxy().resolve("halo.example", fake.addr()).build().unwrap();
     let remote = |allow: bool| {
         Client::builder(format!("http://{host}"))
             .client_credentials(fake.client_id(), fake.client_secret())
@@ -248,10 +200,7 @@ async fn plain_http_to_a_remote_host_needs_an_opt_in() {
     assert_eq!(error.kind(), ErrorKind::Config);
     assert!(error.message().contains("https"), "{error}");
     assert!(!error.to_string().contains(&fake.client_secret()));
-    let error = Client::builder("http://example.com")
-        .bearer_token("t")
-        .build()
-        .unwrap_err();
+    let error = Client::builder("http://example.com").bearer_token("t").build().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
     // A token endpoint on plain http is refused as well, even when the API is on https.
     let error = Client::builder("https://acme.halopsa.com")
@@ -273,28 +222,15 @@ async fn plain_http_to_a_remote_host_needs_an_opt_in() {
 async fn a_caller_supplied_reqwest_client_is_used_for_api_and_token_requests() {
     let fake = FakeHalo::start().await;
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        "x-caller-client",
-        reqwest::header::HeaderValue::from_static("mine"),
-    );
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
+    headers.insert("x-caller-client", reqwest::header::HeaderValue::from_static("mine"));
+    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
     let client = builder(&fake).http_client(http.clone()).build().unwrap();
     client.agents().list().send().await.unwrap();
-    assert_eq!(
-        fake.token_calls()[0].header("x-caller-client"),
-        Some("mine")
-    );
+    assert_eq!(fake.token_calls()[0].header("x-caller-client"), Some("mine"));
     assert_eq!(fake.requests()[0].header("x-caller-client"), Some("mine"));
 
     // `connect_timeout` cannot reach into a caller's client.
-    let error = builder(&fake)
-        .http_client(http)
-        .connect_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap_err();
+    let error = builder(&fake).http_client(http).connect_timeout(Duration::from_secs(1)).build().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
 }
 
@@ -302,18 +238,10 @@ async fn a_caller_supplied_reqwest_client_is_used_for_api_and_token_requests() {
 async fn a_slow_answer_runs_into_the_timeout() {
     let fake = FakeHalo::start().await;
     fake.inject(Fault::Delay(Duration::from_millis(800)).on(Target::get("/api/Agent")));
-    let client = builder(&fake)
-        .timeout(Duration::from_millis(150))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = builder(&fake).timeout(Duration::from_millis(150)).retry_policy(RetryPolicy::none()).build().unwrap();
     let started = Instant::now();
     let error = client.agents().list().send().await.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_millis(700),
-        "gave up after {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_millis(700), "gave up after {:?}", started.elapsed());
     assert_eq!(error.kind(), ErrorKind::Network);
     assert_eq!(error.message(), "timed out");
     assert!(error.is_retryable());
@@ -334,15 +262,9 @@ async fn a_slow_token_endpoint_runs_into_the_timeout_without_showing_the_tenant(
         .unwrap();
     let error = client.agents().list().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Network);
-    assert_eq!(
-        (error.method().map(|m| m.as_str()), error.path()),
-        (Some("POST"), Some("/auth/token"))
-    );
+    assert_eq!((error.method().map(|m| m.as_str()), error.path()), (Some("POST"), Some("/auth/token")));
     let shown = format!("{error} {error:?}");
-    assert!(
-        !shown.contains("hidden-tenant") && !shown.contains(&fake.client_secret()),
-        "{shown}"
-    );
+    assert!(!shown.contains("hidden-tenant") && !shown.contains(&fake.client_secret()), "{shown}");
     assert_eq!(fake.token_requests(), 1);
     assert!(fake.requests().is_empty(), "no API request without a token");
 }
@@ -350,10 +272,7 @@ async fn a_slow_token_endpoint_runs_into_the_timeout_without_showing_the_tenant(
 #[tokio::test]
 async fn secrets_and_tokens_never_show_in_debug_or_errors() {
     const SECRET: &str = "sup3r-s3cret-value";
-    let fake = FakeHalo::builder()
-        .client_credentials("debug-client", SECRET)
-        .start()
-        .await;
+    let fake = FakeHalo::builder().client_credentials("debug-client", SECRET).start().await;
     let builder = Client::builder(fake.base_url()).client_credentials("debug-client", SECRET);
     assert!(!format!("{builder:?}").contains(SECRET));
     let client = builder.build().unwrap();
@@ -362,15 +281,8 @@ async fn secrets_and_tokens_never_show_in_debug_or_errors() {
     // With a token in the cache, and after an error answer of the API.
     let error = client.agents().get(404).send().await.unwrap_err();
     let token = first_token(&fake);
-    for shown in [
-        format!("{client:?}"),
-        format!("{error}"),
-        format!("{error:?}"),
-    ] {
-        assert!(
-            !shown.contains(SECRET) && !shown.contains(&token),
-            "{shown}"
-        );
+    for shown in [format!("{client:?}"), format!("{error}"), format!("{error:?}")] {
+        assert!(!shown.contains(SECRET) && !shown.contains(&token), "{shown}");
     }
 
     // A bearer-token client and its builder.
@@ -391,35 +303,19 @@ async fn the_token_is_fetched_once_and_reused() {
     client.agents().get(id32(id)).send().await.unwrap();
     client.clone().agents().get(id32(id)).send().await.unwrap();
     assert_eq!(fake.token_requests(), 1);
-    let tokens: Vec<_> = fake
-        .requests()
-        .iter()
-        .map(|r| r.bearer_token().map(str::to_owned))
-        .collect();
+    let tokens: Vec<_> = fake.requests().iter().map(|r| r.bearer_token().map(str::to_owned)).collect();
     assert_eq!(tokens.len(), 3);
-    assert!(
-        tokens.iter().all(|t| t.is_some() && *t == tokens[0]),
-        "{tokens:?}"
-    );
+    assert!(tokens.iter().all(|t| t.is_some() && *t == tokens[0]), "{tokens:?}");
 }
 
 #[tokio::test]
 async fn the_token_is_replaced_a_margin_before_it_expires() {
     // Tokens live 2 s; with a 500 ms margin the client replaces them after 1.5 s, before the fake would say 401.
-    let fake = FakeHalo::builder()
-        .token_lifetime(Duration::from_secs(2))
-        .start()
-        .await;
-    let client = builder(&fake)
-        .token_refresh_margin(Duration::from_millis(500))
-        .build()
-        .unwrap();
+    let fake = FakeHalo::builder().token_lifetime(Duration::from_secs(2)).start().await;
+    let client = builder(&fake).token_refresh_margin(Duration::from_millis(500)).build().unwrap();
     let start = Instant::now();
     client.agents().list().send().await.unwrap();
-    assert_eq!(
-        fake.token_calls()[0].body.as_ref().unwrap()["grant_type"],
-        "client_credentials"
-    );
+    assert_eq!(fake.token_calls()[0].body.as_ref().unwrap()["grant_type"], "client_credentials");
 
     // At 1.1 s the token is still good for the margin: reused. (Halving the lifetime instead of using the margin
     // would replace it here.)
@@ -432,11 +328,7 @@ async fn the_token_is_replaced_a_margin_before_it_expires() {
     client.agents().list().send().await.unwrap();
     assert_eq!(fake.token_requests(), 2);
     let requests = fake.requests();
-    assert_eq!(
-        statuses(&requests),
-        [Some(200); 3],
-        "no request was answered 401"
-    );
+    assert_eq!(statuses(&requests), [Some(200); 3], "no request was answered 401");
     assert_eq!(requests[0].bearer_token(), requests[1].bearer_token());
     assert_ne!(requests[1].bearer_token(), requests[2].bearer_token());
 }
@@ -466,20 +358,13 @@ async fn a_hundred_concurrent_first_calls_make_one_token_request() {
     assert_eq!(fake.token_requests(), 1);
     let requests = fake.requests();
     assert_eq!(requests.len(), 100);
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.status == Some(200) && r.bearer_token() == requests[0].bearer_token())
-    );
+    assert!(requests.iter().all(|r| r.status == Some(200) && r.bearer_token() == requests[0].bearer_token()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_calls_with_an_expired_token_make_one_token_request() {
     // 1 s tokens: the default 60 s margin is capped at half the lifetime, so the token is stale after 500 ms.
-    let fake = FakeHalo::builder()
-        .token_lifetime(Duration::from_secs(1))
-        .start()
-        .await;
+    let fake = FakeHalo::builder().token_lifetime(Duration::from_secs(1)).start().await;
     let id = id32(fake.add_agent(json!({ "name": "Popular" })));
     let client = client(&fake);
     client.agents().get(id).send().await.unwrap();
@@ -494,11 +379,7 @@ async fn a_hundred_concurrent_calls_with_an_expired_token_make_one_token_request
     assert_eq!(requests.len(), 101);
     let second = requests[1].bearer_token().unwrap();
     assert_ne!(second, first);
-    assert!(
-        requests[1..]
-            .iter()
-            .all(|r| r.status == Some(200) && r.bearer_token() == Some(second))
-    );
+    assert!(requests[1..].iter().all(|r| r.status == Some(200) && r.bearer_token() == Some(second)));
 }
 
 #[tokio::test]
@@ -520,21 +401,10 @@ async fn a_401_gets_one_fresh_token_and_one_retry() {
     // A POST answered 401 was not applied, so it is retried too, once.
     fake.clear_requests();
     fake.inject(Fault::RevokeTokens.times(1).on(Target::post("/api/Agent")));
-    let update = Agent {
-        jobtitle: Some("Lead".into()),
-        ..Agent::default()
-    };
-    let saved = client
-        .agents()
-        .update(id32(id), update)
-        .send()
-        .await
-        .unwrap();
+    let update = Agent { jobtitle: Some("Lead".into()), ..Agent::default() };
+    let saved = client.agents().update(id32(id), update).send().await.unwrap();
     assert_eq!(saved[0].jobtitle.as_deref(), Some("Lead"));
-    assert_eq!(
-        lines(&fake.requests()),
-        ["POST /api/Agent", "POST /api/Agent"]
-    );
+    assert_eq!(lines(&fake.requests()), ["POST /api/Agent", "POST /api/Agent"]);
     assert_eq!(statuses(&fake.requests()), [Some(401), Some(200)]);
     assert_eq!(fake.token_requests(), 1);
     assert_eq!(fake.agent(id).unwrap()["jobtitle"], "Lead");
@@ -548,14 +418,8 @@ async fn a_persistent_401_ends_after_one_refresh() {
     let error = client.agents().list().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth);
     assert_eq!(error.status(), Some(401));
-    assert_eq!(
-        error.message(),
-        "Authorization has been denied for this request."
-    );
-    assert_eq!(
-        (error.method().map(|m| m.as_str()), error.path()),
-        (Some("GET"), Some("/Agent"))
-    );
+    assert_eq!(error.message(), "Authorization has been denied for this request.");
+    assert_eq!((error.method().map(|m| m.as_str()), error.path()), (Some("GET"), Some("/Agent")));
     assert!(!error.is_retryable());
     assert_eq!(statuses(&fake.requests()), [Some(401), Some(401)]);
     assert_eq!(fake.token_requests(), 2);
@@ -573,10 +437,7 @@ async fn a_wrong_secret_is_a_clear_auth_error_without_the_secret() {
     let error = client.agents().list().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth);
     assert_eq!(error.status(), Some(401));
-    assert_eq!(
-        (error.method().map(|m| m.as_str()), error.path()),
-        (Some("POST"), Some("/auth/token"))
-    );
+    assert_eq!((error.method().map(|m| m.as_str()), error.path()), (Some("POST"), Some("/auth/token")));
     assert_eq!(
         error.message(),
         "the token endpoint refused: invalid_client: The specified client credentials are invalid."
@@ -588,10 +449,7 @@ async fn a_wrong_secret_is_a_clear_auth_error_without_the_secret() {
     }
     // The credentials were sent once (a 401 is not retried), and no API request went out.
     assert_eq!(fake.token_requests(), 1);
-    assert_eq!(
-        fake.token_calls()[0].body.as_ref().unwrap()["client_secret"],
-        WRONG
-    );
+    assert_eq!(fake.token_calls()[0].body.as_ref().unwrap()["client_secret"], WRONG);
     assert!(fake.requests().is_empty());
 }
 
@@ -602,35 +460,14 @@ async fn a_wrong_secret_is_a_clear_auth_error_without_the_secret() {
 async fn every_error_body_shape_gives_method_path_status_and_halos_message() {
     let fake = FakeHalo::start().await;
     let id = id32(fake.add_agent(json!({ "name": "Target" })));
-    let client = builder(&fake)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = builder(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
     let cases = [
-        (
-            400,
-            ErrorBody::HaloException("Agent is locked".into()),
-            "Agent is locked",
-        ),
-        (
-            404,
-            ErrorBody::ResultCode {
-                code: 3,
-                message: "Record not found".into(),
-            },
-            "Record not found",
-        ),
-        (
-            500,
-            ErrorBody::Message("An error has occurred.".into()),
-            "An error has occurred.",
-        ),
+        (400, ErrorBody::HaloException("Agent is locked".into()), "Agent is locked"),
+        (404, ErrorBody::ResultCode { code: 3, message: "Record not found".into() }, "Record not found"),
+        (500, ErrorBody::Message("An error has occurred.".into()), "An error has occurred."),
         (
             403,
-            ErrorBody::OAuth {
-                error: "insufficient_scope".into(),
-                description: "read:agents is needed".into(),
-            },
+            ErrorBody::OAuth { error: "insufficient_scope".into(), description: "read:agents is needed".into() },
             "insufficient_scope: read:agents is needed",
         ),
         (
@@ -641,84 +478,47 @@ async fn every_error_body_shape_gives_method_path_status_and_halos_message() {
             },
             "The request is invalid.: name is required; email is invalid",
         ),
-        (
-            500,
-            ErrorBody::Text("Something broke\n  badly".into()),
-            "Something broke badly",
-        ),
-        (
-            409,
-            ErrorBody::Json(
-                json!({ "title": "Conflict", "status": 409, "detail": "edited elsewhere" }),
-            ),
-            "Conflict",
-        ),
+        (500, ErrorBody::Text("Something broke\n  badly".into()), "Something broke badly"),
+        (409, ErrorBody::Json(json!({ "title": "Conflict", "status": 409, "detail": "edited elsewhere" })), "Conflict"),
     ];
     for (status, body, expected) in cases {
         fake.clear_requests();
-        fake.inject(
-            Fault::error(status, body.clone())
-                .times(1)
-                .on(Target::get("/api/Agent")),
-        );
+        fake.inject(Fault::error(status, body.clone()).times(1).on(Target::get("/api/Agent")));
         let error = client.agents().get(id).send().await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Api, "{body:?}");
         assert_eq!(error.status(), Some(status), "{body:?}");
         assert_eq!(error.message(), expected, "{body:?}");
         assert_eq!(error.method().map(|m| m.as_str()), Some("GET"));
         assert_eq!(error.path(), Some(format!("/Agent/{id}").as_str()));
-        assert!(
-            error
-                .to_string()
-                .starts_with(&format!("GET /Agent/{id}: halo answered {status} ")),
-            "{error}"
-        );
+        assert!(error.to_string().starts_with(&format!("GET /Agent/{id}: halo answered {status} ")), "{error}");
         assert!(error.to_string().ends_with(expected), "{error}");
         assert_eq!(statuses(&fake.requests()), [Some(status)], "{body:?}");
     }
     // The fake's own 404.
     let error = client.agents().get(9999).send().await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "GET /Agent/9999: halo answered 404 Not Found: Agent 9999 not found"
-    );
+    assert_eq!(error.to_string(), "GET /Agent/9999: halo answered 404 Not Found: Agent 9999 not found");
 }
 
 #[tokio::test]
 async fn an_error_body_under_200_is_an_error_and_nothing_is_saved() {
     let fake = FakeHalo::start().await;
     let existing = fake.add_agent(json!({ "name": "Existing" }));
-    let seats =
-        fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
+    let seats = fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
     let client = client(&fake);
 
-    let new = Agent {
-        name: Some("Newcomer".into()),
-        ..Agent::default()
-    };
+    let new = Agent { name: Some("Newcomer".into()), ..Agent::default() };
     let error = client.agents().create([new]).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(200));
     assert_eq!(error.message(), "No licence seats available");
-    assert_eq!(
-        error.to_string(),
-        "POST /Agent: halo answered 200 OK with an error: No licence seats available"
-    );
+    assert_eq!(error.to_string(), "POST /Agent: halo answered 200 OK with an error: No licence seats available");
     assert_eq!(fake.fault_hits(seats), 1);
     assert_eq!(statuses(&fake.requests()), [Some(200)]);
     assert_eq!(fake.agents().len(), 1, "nothing was created");
 
     // An update is no creation: the same fault lets it through, and its answer (a record) is no error.
-    let update = Agent {
-        jobtitle: Some("Boss".into()),
-        ..Agent::default()
-    };
-    client
-        .agents()
-        .update(id32(existing), update)
-        .send()
-        .await
-        .unwrap();
+    let update = Agent { jobtitle: Some("Boss".into()), ..Agent::default() };
+    client.agents().update(id32(existing), update).send().await.unwrap();
     assert_eq!(fake.fault_hits(seats), 1);
     assert_eq!(fake.agent(existing).unwrap()["jobtitle"], "Boss");
 }
@@ -727,54 +527,28 @@ async fn an_error_body_under_200_is_an_error_and_nothing_is_saved() {
 async fn status_and_retryability_of_400_404_429_503() {
     let fake = FakeHalo::start().await;
     let id = id32(fake.add_agent(json!({ "name": "Target" })));
-    let client = builder(&fake)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = builder(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
     let on_get = Target::get("/api/Agent");
 
-    fake.inject(
-        Fault::error(400, ErrorBody::Message("bad".into()))
-            .times(1)
-            .on(on_get.clone()),
-    );
+    fake.inject(Fault::error(400, ErrorBody::Message("bad".into())).times(1).on(on_get.clone()));
     let error = client.agents().get(id).send().await.unwrap_err();
-    assert_eq!(
-        (error.kind(), error.status(), error.is_retryable()),
-        (ErrorKind::Api, Some(400), false)
-    );
+    assert_eq!((error.kind(), error.status(), error.is_retryable()), (ErrorKind::Api, Some(400), false));
 
     let error = client.agents().get(9999).send().await.unwrap_err();
-    assert_eq!(
-        (error.kind(), error.status(), error.is_retryable()),
-        (ErrorKind::Api, Some(404), false)
-    );
+    assert_eq!((error.kind(), error.status(), error.is_retryable()), (ErrorKind::Api, Some(404), false));
 
-    fake.inject(
-        Fault::rate_limited_retry_after(7)
-            .times(1)
-            .on(on_get.clone()),
-    );
+    fake.inject(Fault::rate_limited_retry_after(7).times(1).on(on_get.clone()));
     let error = client.agents().get(id).send().await.unwrap_err();
-    assert_eq!(
-        (error.kind(), error.status(), error.is_retryable()),
-        (ErrorKind::RateLimited, Some(429), true)
-    );
+    assert_eq!((error.kind(), error.status(), error.is_retryable()), (ErrorKind::RateLimited, Some(429), true));
     assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
     assert_eq!(error.message(), RATE_LIMIT_BODY);
 
     fake.inject(Fault::unavailable().times(1).on(on_get));
     let error = client.agents().get(id).send().await.unwrap_err();
-    assert_eq!(
-        (error.kind(), error.status(), error.is_retryable()),
-        (ErrorKind::Api, Some(503), true)
-    );
+    assert_eq!((error.kind(), error.status(), error.is_retryable()), (ErrorKind::Api, Some(503), true));
 
     // Each was tried once (no retries configured), then the fake answered normally again.
-    assert_eq!(
-        statuses(&fake.requests()),
-        [Some(400), Some(404), Some(429), Some(503)]
-    );
+    assert_eq!(statuses(&fake.requests()), [Some(400), Some(404), Some(429), Some(503)]);
     client.agents().get(id).send().await.unwrap();
 }
 
@@ -790,10 +564,9 @@ async fn ids_sent_as_floats_or_strings_decode() {
         "home_site_id": 7,
     }));
     let client = client(&fake);
-    for (fault, name, sent) in [
-        (Fault::IdsAsFloats, "ids_as_floats", json!(7.0)),
-        (Fault::IdsAsStrings, "ids_as_strings", json!("7")),
-    ] {
+    for (fault, name, sent) in
+        [(Fault::IdsAsFloats, "ids_as_floats", json!(7.0)), (Fault::IdsAsStrings, "ids_as_strings", json!("7"))]
+    {
         fake.clear_faults();
         fake.clear_requests();
         fake.inject(fault.on(Target::get("/api/Agent")));
@@ -803,16 +576,9 @@ async fn ids_sent_as_floats_or_strings_decode() {
         // A field the model does not know is kept exactly as sent.
         assert_eq!(agent.extra["home_site_id"], sent, "{name}");
         let list = client.agents().list().send().await.unwrap();
-        assert_eq!(
-            list.agents.iter().map(|a| a.id).collect::<Vec<_>>(),
-            [Some(id32(id))],
-            "{name}"
-        );
+        assert_eq!(list.agents.iter().map(|a| a.id).collect::<Vec<_>>(), [Some(id32(id))], "{name}");
         let requests = fake.requests();
-        assert!(
-            requests.iter().all(|r| r.faults == [name]),
-            "the fault fired: {requests:?}"
-        );
+        assert!(requests.iter().all(|r| r.faults == [name]), "the fault fired: {requests:?}");
     }
 }
 
@@ -830,19 +596,11 @@ async fn unknown_fields_survive_a_get_change_update_round_trip_without_nulls() {
     let client = client(&fake);
     let mut agent = client.agents().get(id32(id)).send().await.unwrap();
     assert_eq!(agent.extra["x_future_flag"], true);
-    assert_eq!(
-        agent.extra["x_future_settings"]["widgets"],
-        json!([1, 2, 3])
-    );
+    assert_eq!(agent.extra["x_future_settings"]["widgets"], json!([1, 2, 3]));
     assert_eq!(agent.signature, None);
 
     agent.jobtitle = Some("Team Lead".into());
-    client
-        .agents()
-        .update(id32(id), agent)
-        .send()
-        .await
-        .unwrap();
+    client.agents().update(id32(id), agent).send().await.unwrap();
 
     let post = fake.requests().pop().unwrap();
     assert_eq!(post.line(), "POST /api/Agent");
@@ -877,19 +635,11 @@ async fn unknown_enum_values_are_kept_and_sent_back() {
     assert_eq!(user.table, Some(TableEnum::Unknown(4242)));
 
     user.name = Some("Future Table (renamed)".into());
-    client
-        .users()
-        .update(id32(unknown), user)
-        .send()
-        .await
-        .unwrap();
+    client.users().update(id32(unknown), user).send().await.unwrap();
     let post = fake.requests().pop().unwrap();
     assert_eq!(post.line(), "POST /api/Users");
     assert_eq!(post.body.unwrap()[0]["table"], 4242);
-    assert_eq!(
-        fake.record(Resource::Users, unknown).unwrap()["table"],
-        4242
-    );
+    assert_eq!(fake.record(Resource::Users, unknown).unwrap()["table"], 4242);
 }
 
 #[tokio::test]
@@ -905,25 +655,17 @@ async fn truncated_json_is_a_decode_error_with_an_excerpt() {
     assert_eq!(error.path(), Some(format!("/Agent/{id}").as_str()));
     // The fake sends the first half of the record; the excerpt shows it (it is under 200 characters).
     assert_eq!(error.body_excerpt(), Some(&full[..full.len() / 2]));
-    assert!(
-        error.to_string().contains("cannot decode the response"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("cannot decode the response"), "{error}");
 
     let error = client.agents().list().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert!(
         error
             .body_excerpt()
-            .is_some_and(|excerpt| excerpt.starts_with("{\"agents\"")
-                || excerpt.starts_with("{\"record_count\"")),
+            .is_some_and(|excerpt| excerpt.starts_with("{\"agents\"") || excerpt.starts_with("{\"record_count\"")),
         "{error:?}"
     );
-    assert!(
-        fake.requests()
-            .iter()
-            .all(|r| r.faults == ["truncated_body"])
-    );
+    assert!(fake.requests().iter().all(|r| r.faults == ["truncated_body"]));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -935,11 +677,8 @@ async fn a_list_call_sends_exactly_its_query_and_decodes_what_the_fake_holds() {
     for team in ["One", "Two", "Three"] {
         fake.add_team(team);
     }
-    let jane = fake
-        .add_agent(json!({ "name": "Jane Doe & Co", "email": "jane@example.com", "team_id": 3 }));
-    fake.add_agent(
-        json!({ "name": "Jane Doe & Co", "email": "other.jane@example.com", "team_id": 1 }),
-    );
+    let jane = fake.add_agent(json!({ "name": "Jane Doe & Co", "email": "jane@example.com", "team_id": 3 }));
+    fake.add_agent(json!({ "name": "Jane Doe & Co", "email": "other.jane@example.com", "team_id": 1 }));
     fake.add_agent(json!({ "name": "Someone Else", "team_id": 3 }));
     let client = client(&fake);
 
@@ -959,10 +698,7 @@ async fn a_list_call_sends_exactly_its_query_and_decodes_what_the_fake_holds() {
         .unwrap();
 
     let request = fake.requests().pop().unwrap();
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("GET", "/api/Agent")
-    );
+    assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", "/api/Agent"));
     assert_eq!(
         request.query,
         "excludeAgent=7&includedisabled=true&order=name&orderdesc=true&search=jane%20doe%20%26%20co&team_id=3\
@@ -981,10 +717,7 @@ async fn a_list_call_sends_exactly_its_query_and_decodes_what_the_fake_holds() {
             ("thisAgentOnly", "false"),
         ])
     );
-    assert_eq!(
-        (request.content_type.as_deref(), request.raw_body.as_str()),
-        (None, "")
-    );
+    assert_eq!((request.content_type.as_deref(), request.raw_body.as_str()), (None, ""));
     assert_eq!(request.header("accept"), Some("application/json"));
 
     assert_eq!(list.record_count, Some(1));
@@ -1020,53 +753,23 @@ async fn create_and_update_send_exact_json() {
     let id = fake.agents()[0]["id"].as_i64().unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].id, Some(id32(id)));
-    assert_eq!(
-        serde_json::to_value(&saved[0]).unwrap(),
-        fake.agent(id).unwrap()
-    );
+    assert_eq!(serde_json::to_value(&saved[0]).unwrap(), fake.agent(id).unwrap());
 
     // Only the fields that are set, and the id given as the argument.
-    let change = Agent {
-        jobtitle: Some("Lead Engineer".into()),
-        ..Agent::default()
-    };
-    client
-        .agents()
-        .update(id32(id), change)
-        .send()
-        .await
-        .unwrap();
+    let change = Agent { jobtitle: Some("Lead Engineer".into()), ..Agent::default() };
+    client.agents().update(id32(id), change).send().await.unwrap();
     let post = fake.requests().pop().unwrap();
     assert_eq!(post.line(), "POST /api/Agent");
     assert_eq!(post.content_type.as_deref(), Some("application/json"));
-    assert_eq!(
-        post.raw_body,
-        format!(r#"[{{"id":{id},"jobtitle":"Lead Engineer"}}]"#)
-    );
+    assert_eq!(post.raw_body, format!(r#"[{{"id":{id},"jobtitle":"Lead Engineer"}}]"#));
     let stored = fake.agent(id).unwrap();
-    assert_eq!(
-        (stored["jobtitle"].as_str(), stored["name"].as_str()),
-        (Some("Lead Engineer"), Some("New Agent"))
-    );
+    assert_eq!((stored["jobtitle"].as_str(), stored["name"].as_str()), (Some("Lead Engineer"), Some("New Agent")));
 
     // An update without a positive id, or a create with one, never leaves the client.
     let before = fake.requests().len();
-    let error = client
-        .agents()
-        .update(0, Agent::default())
-        .send()
-        .await
-        .unwrap_err();
+    let error = client.agents().update(0, Agent::default()).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
-    let error = client
-        .agents()
-        .create([Agent {
-            id: Some(3),
-            ..Agent::default()
-        }])
-        .send()
-        .await
-        .unwrap_err();
+    let error = client.agents().create([Agent { id: Some(3), ..Agent::default() }]).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert_eq!(fake.requests().len(), before);
 }
@@ -1076,19 +779,11 @@ async fn string_path_ids_are_percent_encoded() {
     let fake = FakeHalo::start().await;
     let client = client(&fake);
     // The fake has no /AgentImage: it answers 404, after recording the path as it arrived.
-    let error = client
-        .agents()
-        .image("a b/c?d#e%f+é")
-        .send()
-        .await
-        .unwrap_err();
+    let error = client.agents().image("a b/c?d#e%f+é").send().await.unwrap_err();
     let encoded = "/AgentImage/a%20b%2Fc%3Fd%23e%25f%2B%C3%A9";
     assert_eq!((error.status(), error.path()), (Some(404), Some(encoded)));
     let request = fake.requests().pop().unwrap();
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("GET", format!("/api{encoded}").as_str())
-    );
+    assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", format!("/api{encoded}").as_str()));
     assert_eq!(request.query, "");
 
     // An id that would climb out of the resource is refused before anything is sent.
@@ -1120,22 +815,14 @@ struct CapturedSpan {
 impl CapturedSpan {
     /// The last value recorded for `field`.
     fn get(&self, field: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .rev()
-            .find(|(name, _)| *name == field)
-            .map(|(_, value)| value.as_str())
+        self.fields.iter().rev().find(|(name, _)| *name == field).map(|(_, value)| value.as_str())
     }
 }
 
 impl Capture {
     fn spans(&self, name: &str) -> Vec<CapturedSpan> {
         let spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
-        spans
-            .iter()
-            .filter(|span| span.name == name)
-            .cloned()
-            .collect()
+        spans.iter().filter(|span| span.name == name).cloned().collect()
     }
 
     /// Everything captured, as text.
@@ -1169,20 +856,13 @@ impl tracing::Subscriber for Capture {
         attributes.record(&mut Fields(&mut fields));
         let mut spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
         let metadata = attributes.metadata();
-        spans.push(CapturedSpan {
-            name: metadata.name(),
-            fields,
-            metadata,
-        });
+        spans.push(CapturedSpan { name: metadata.name(), fields, metadata });
         tracing::span::Id::from_u64(spans.len() as u64)
     }
 
     fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
         let mut spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(span) = usize::try_from(span.into_u64() - 1)
-            .ok()
-            .and_then(|i| spans.get_mut(i))
-        {
+        if let Some(span) = usize::try_from(span.into_u64() - 1).ok().and_then(|i| spans.get_mut(i)) {
             values.record(&mut Fields(&mut span.fields));
         }
     }
@@ -1197,10 +877,7 @@ impl tracing::Subscriber for Capture {
     }
 
     fn enter(&self, span: &tracing::span::Id) {
-        self.entered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(span.into_u64());
+        self.entered.lock().unwrap_or_else(PoisonError::into_inner).push(span.into_u64());
     }
 
     fn exit(&self, span: &tracing::span::Id) {
@@ -1213,13 +890,9 @@ impl tracing::Subscriber for Capture {
     fn current_span(&self) -> tracing_core::span::Current {
         let entered = self.entered.lock().unwrap_or_else(PoisonError::into_inner);
         let spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
-        let current = entered
-            .last()
-            .and_then(|id| Some((*id, spans.get(usize::try_from(*id - 1).ok()?)?.metadata)));
+        let current = entered.last().and_then(|id| Some((*id, spans.get(usize::try_from(*id - 1).ok()?)?.metadata)));
         match current {
-            Some((id, metadata)) => {
-                tracing_core::span::Current::new(tracing::span::Id::from_u64(id), metadata)
-            }
+            Some((id, metadata)) => tracing_core::span::Current::new(tracing::span::Id::from_u64(id), metadata),
             None => tracing_core::span::Current::none(),
         }
     }
@@ -1237,10 +910,7 @@ async fn each_request_has_a_span_with_method_path_status_attempt_and_elapsed_but
     let _second = tracing::Dispatch::new(Capture::default());
     let _guard = tracing::subscriber::set_default(capture.clone());
 
-    let fake = FakeHalo::builder()
-        .client_credentials("trace-client", SECRET)
-        .start()
-        .await;
+    let fake = FakeHalo::builder().client_credentials("trace-client", SECRET).start().await;
     let id = id32(fake.add_agent(json!({ "name": "Traced" })));
     fake.inject(Fault::unavailable().times(1).on(Target::get("/api/Agent")));
     let client = Client::builder(fake.base_url())
@@ -1265,56 +935,26 @@ async fn each_request_has_a_span_with_method_path_status_attempt_and_elapsed_but
     let first = &requests[0];
     assert_eq!(first.get("method"), Some("GET"));
     assert_eq!(first.get("path"), Some(format!("/Agent/{id}").as_str()));
-    let recorded: Vec<_> = first
-        .fields
-        .iter()
-        .filter(|(name, _)| *name == "status")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let recorded: Vec<_> = first.fields.iter().filter(|(name, _)| *name == "status").map(|(_, v)| v.as_str()).collect();
     assert_eq!(recorded, ["503", "200"]);
     assert_eq!(first.get("attempt"), Some("2"));
-    assert!(
-        first
-            .get("elapsed_ms")
-            .is_some_and(|ms| ms.parse::<u64>().is_ok()),
-        "{first:?}"
-    );
+    assert!(first.get("elapsed_ms").is_some_and(|ms| ms.parse::<u64>().is_ok()), "{first:?}");
     let second = &requests[1];
     assert_eq!(
-        (
-            second.get("path"),
-            second.get("status"),
-            second.get("attempt")
-        ),
+        (second.get("path"), second.get("status"), second.get("attempt")),
         (Some("/Agent/9999"), Some("404"), Some("1"))
     );
     // The wrong secret never got as far as the API.
     assert_eq!(requests[2].get("status"), None);
 
     let tokens = capture.spans("halopsa.token");
-    let outcomes: Vec<_> = tokens
-        .iter()
-        .map(|span| (span.get("path"), span.get("status")))
-        .collect();
-    assert_eq!(
-        outcomes,
-        [
-            (Some("/auth/token"), Some("200")),
-            (Some("/auth/token"), Some("401"))
-        ]
-    );
-    assert!(
-        tokens
-            .iter()
-            .all(|span| span.get("elapsed_ms").is_some() && span.get("attempt") == Some("1"))
-    );
+    let outcomes: Vec<_> = tokens.iter().map(|span| (span.get("path"), span.get("status"))).collect();
+    assert_eq!(outcomes, [(Some("/auth/token"), Some("200")), (Some("/auth/token"), Some("401"))]);
+    assert!(tokens.iter().all(|span| span.get("elapsed_ms").is_some() && span.get("attempt") == Some("1")));
 
     let text = capture.text();
     assert!(text.contains("retrying"), "the retry is logged: {text}");
     for secret in [SECRET, WRONG, token.as_str(), "trace-tenant"] {
-        assert!(
-            !text.contains(secret),
-            "`{secret}` in the trace output:\n{text}"
-        );
+        assert!(!text.contains(secret), "`{secret}` in the trace output:\n{text}");
     }
 }

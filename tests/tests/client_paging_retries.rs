@@ -17,9 +17,7 @@ use futures_core::Stream;
 use halopsa::Client;
 use halopsa::models::{Agent, Client as HaloClient};
 use halopsa::runtime::{ErrorKind, RateLimit as ClientRateLimit, RetryPolicy};
-use halopsa_tests::fake_halo::{
-    ErrorBody, FakeHalo, Fault, RateLimit as ServerRateLimit, RecordedRequest, Target,
-};
+use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RateLimit as ServerRateLimit, RecordedRequest, Target};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, copy_bidirectional};
 use tokio::net::{TcpListener, TcpStream};
@@ -30,12 +28,7 @@ const fn ms(n: u64) -> Duration {
 
 /// Quick retries: five attempts, waits of a few milliseconds.
 fn fast() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base_delay: ms(2),
-        max_delay: ms(10),
-        max_elapsed: Duration::from_secs(5),
-    }
+    RetryPolicy { max_attempts: 5, base_delay: ms(2), max_delay: ms(10), max_elapsed: Duration::from_secs(5) }
 }
 
 fn client(fake: &FakeHalo, policy: RetryPolicy) -> Client {
@@ -48,10 +41,7 @@ fn client(fake: &FakeHalo, policy: RetryPolicy) -> Client {
 
 /// The recorded requests with this method and exactly this path (case-insensitively, as Halo routes).
 fn calls(fake: &FakeHalo, method: &str, path: &str) -> Vec<RecordedRequest> {
-    fake.requests()
-        .into_iter()
-        .filter(|r| r.method == method && r.path.eq_ignore_ascii_case(path))
-        .collect()
+    fake.requests().into_iter().filter(|r| r.method == method && r.path.eq_ignore_ascii_case(path)).collect()
 }
 
 fn statuses(requests: &[RecordedRequest]) -> Vec<u16> {
@@ -75,17 +65,11 @@ fn gaps(requests: &[RecordedRequest]) -> Vec<Duration> {
 }
 
 fn agent_ids(agents: &[Agent]) -> Vec<i64> {
-    agents
-        .iter()
-        .map(|a| i64::from(a.id.expect("agent id")))
-        .collect()
+    agents.iter().map(|a| i64::from(a.id.expect("agent id"))).collect()
 }
 
 fn value_ids(records: &[Value]) -> Vec<i64> {
-    records
-        .iter()
-        .map(|r| r["id"].as_i64().expect("id"))
-        .collect()
+    records.iter().map(|r| r["id"].as_i64().expect("id")).collect()
 }
 
 #[track_caller]
@@ -100,17 +84,11 @@ async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
 }
 
 fn new_agent(name: &str) -> Agent {
-    Agent {
-        name: Some(name.to_owned()),
-        ..Agent::default()
-    }
+    Agent { name: Some(name.to_owned()), ..Agent::default() }
 }
 
 fn agents_named(fake: &FakeHalo, name: &str) -> usize {
-    fake.agents()
-        .iter()
-        .filter(|a| a["name"].as_str() == Some(name))
-        .count()
+    fake.agents().iter().filter(|a| a["name"].as_str() == Some(name)).count()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -122,70 +100,38 @@ async fn a_429_is_retried_until_it_succeeds() {
     let fault = fake.inject(Fault::rate_limited().times(2).on(Target::get("/api/Agent")));
     let client = client(&fake, fast());
 
-    let agent = client
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect("third attempt succeeds");
+    let agent = client.agents().get(1).send().await.expect("third attempt succeeds");
 
     assert_eq!(agent.name.as_deref(), Some("Agent 001"));
-    assert_eq!(
-        statuses(&calls(&fake, "GET", "/api/Agent/1")),
-        [429, 429, 200]
-    );
+    assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent/1")), [429, 429, 200]);
     assert_eq!(fake.fault_hits(fault), 2);
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured_even_beyond_max_delay() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
-    fake.inject(
-        Fault::rate_limited_retry_after(1)
-            .times(1)
-            .on(Target::get("/api/Agent")),
-    );
+    fake.inject(Fault::rate_limited_retry_after(1).times(1).on(Target::get("/api/Agent")));
     // The backoff alone would wait 10 ms at most; only Retry-After can make the client wait a second.
     let client = client(&fake, fast());
 
-    client
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect("retried after Retry-After");
+    client.agents().get(1).send().await.expect("retried after Retry-After");
 
     let attempts = calls(&fake, "GET", "/api/Agent/1");
     assert_eq!(statuses(&attempts), [429, 200]);
     let waited = gaps(&attempts)[0];
-    assert!(
-        waited >= ms(990),
-        "Retry-After: 1 not honoured: the retry came after {waited:?}"
-    );
-    assert!(
-        waited < ms(3000),
-        "waited far longer than Retry-After: {waited:?}"
-    );
+    assert!(waited >= ms(990), "Retry-After: 1 not honoured: the retry came after {waited:?}");
+    assert!(waited < ms(3000), "waited far longer than Retry-After: {waited:?}");
 }
 
 #[tokio::test]
 async fn a_429_without_retry_after_waits_a_jittered_backoff_within_the_policy() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
     fake.inject(Fault::rate_limited().times(7).on(Target::get("/api/Agent")));
-    let policy = RetryPolicy {
-        max_attempts: 8,
-        base_delay: ms(20),
-        max_delay: ms(30),
-        max_elapsed: Duration::from_secs(5),
-    };
+    let policy =
+        RetryPolicy { max_attempts: 8, base_delay: ms(20), max_delay: ms(30), max_elapsed: Duration::from_secs(5) };
     let client = client(&fake, policy);
 
-    client
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect("eighth attempt succeeds");
+    client.agents().get(1).send().await.expect("eighth attempt succeeds");
 
     let attempts = calls(&fake, "GET", "/api/Agent/1");
     assert_eq!(statuses(&attempts)[..7], [429; 7]);
@@ -194,11 +140,7 @@ async fn a_429_without_retry_after_waits_a_jittered_backoff_within_the_policy() 
     // Caps: 20 ms before the first retry, then doubled but at most max_delay (30 ms). Slack for the round trip.
     for (retry, wait) in waits.iter().enumerate() {
         let cap = if retry == 0 { ms(20) } else { ms(30) };
-        assert!(
-            *wait <= cap + ms(100),
-            "retry {} waited {wait:?}, beyond the cap {cap:?}",
-            retry + 1
-        );
+        assert!(*wait <= cap + ms(100), "retry {} waited {wait:?}, beyond the cap {cap:?}", retry + 1);
     }
     // Full jitter: the waits are random in [0, cap], so together they are far from zero (expected ~100 ms), and
     // the six with the same 30 ms cap are not all alike (all within 3 ms of each other: odds ~6e-5). An immediate
@@ -206,11 +148,7 @@ async fn a_429_without_retry_after_waits_a_jittered_backoff_within_the_policy() 
     let total: Duration = waits.iter().sum();
     assert!(total >= ms(15), "no backoff between attempts: {waits:?}");
     let same_cap = &waits[1..];
-    let spread = same_cap
-        .iter()
-        .max()
-        .unwrap()
-        .saturating_sub(*same_cap.iter().min().unwrap());
+    let spread = same_cap.iter().max().unwrap().saturating_sub(*same_cap.iter().min().unwrap());
     assert!(spread >= ms(3), "waits without jitter: {waits:?}");
 }
 
@@ -220,29 +158,12 @@ async fn a_503_is_retried_for_get_and_delete_but_not_for_post() {
     let client = client(&fake, fast());
 
     fake.inject(Fault::unavailable().times(1).on(Target::get("/api/Agent")));
-    client
-        .agents()
-        .get(2)
-        .send()
-        .await
-        .expect("GET retried after 503");
+    client.agents().get(2).send().await.expect("GET retried after 503");
     assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent/2")), [503, 200]);
 
-    fake.inject(
-        Fault::unavailable()
-            .times(1)
-            .on(Target::delete("/api/Agent")),
-    );
-    client
-        .agents()
-        .delete(3)
-        .send()
-        .await
-        .expect("DELETE retried after 503");
-    assert_eq!(
-        statuses(&calls(&fake, "DELETE", "/api/Agent/3")),
-        [503, 200]
-    );
+    fake.inject(Fault::unavailable().times(1).on(Target::delete("/api/Agent")));
+    client.agents().delete(3).send().await.expect("DELETE retried after 503");
+    assert_eq!(statuses(&calls(&fake, "DELETE", "/api/Agent/3")), [503, 200]);
     assert!(fake.agent(3).is_none(), "the retried DELETE was applied");
 
     fake.inject(Fault::unavailable().times(1).on(Target::post("/api/Agent")));
@@ -254,26 +175,15 @@ async fn a_503_is_retried_for_get_and_delete_but_not_for_post() {
         .expect_err("a POST answered 503 is not retried");
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(503));
-    assert!(
-        error.is_retryable(),
-        "503 is retryable by the caller: {error}"
-    );
-    assert_eq!(
-        statuses(&calls(&fake, "POST", "/api/Agent")),
-        [503],
-        "exactly one POST"
-    );
+    assert!(error.is_retryable(), "503 is retryable by the caller: {error}");
+    assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [503], "exactly one POST");
     assert_eq!(agents_named(&fake, "Created Once"), 0);
 }
 
 #[tokio::test]
 async fn a_post_answered_429_is_retried_and_applied_once() {
     let fake = FakeHalo::builder().seed_agents(2).start().await;
-    fake.inject(
-        Fault::rate_limited()
-            .times(2)
-            .on(Target::post("/api/Agent")),
-    );
+    fake.inject(Fault::rate_limited().times(2).on(Target::post("/api/Agent")));
     let client = client(&fake, fast());
 
     let saved = client
@@ -284,10 +194,7 @@ async fn a_post_answered_429_is_retried_and_applied_once() {
         .expect("a throttled POST was not applied, so it is retried");
 
     assert_eq!(saved.len(), 1);
-    assert_eq!(
-        statuses(&calls(&fake, "POST", "/api/Agent")),
-        [429, 429, 200]
-    );
+    assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [429, 429, 200]);
     assert_eq!(agents_named(&fake, "After Throttling"), 1);
     assert_eq!(fake.agents().len(), 3);
 }
@@ -296,18 +203,10 @@ async fn a_post_answered_429_is_retried_and_applied_once() {
 async fn a_persistent_429_fails_after_exactly_max_attempts() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
     fake.inject(Fault::rate_limited().on(Target::get("/api/Agent")));
-    let policy = RetryPolicy {
-        max_attempts: 4,
-        ..fast()
-    };
+    let policy = RetryPolicy { max_attempts: 4, ..fast() };
     let client = client(&fake, policy);
 
-    let error = client
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect_err("never stops being throttled");
+    let error = client.agents().get(1).send().await.expect_err("never stops being throttled");
 
     assert_eq!(error.kind(), ErrorKind::RateLimited);
     assert_eq!(error.status(), Some(429));
@@ -322,24 +221,14 @@ async fn retry_policy_none_makes_one_attempt_and_exposes_retry_after() {
     let client = client(&fake, RetryPolicy::none());
 
     let unavailable = fake.inject(Fault::unavailable().times(1).on(Target::get("/api/Agent")));
-    let error = client
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect_err("503, no retries");
+    let error = client.agents().get(1).send().await.expect_err("503, no retries");
     assert_eq!(error.status(), Some(503));
     assert_eq!(fake.fault_hits(unavailable), 1);
     assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent/1")), [503]);
 
     fake.inject(Fault::rate_limited_retry_after(30).on(Target::get("/api/Agent")));
     let started = Instant::now();
-    let error = client
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect_err("429, no retries");
+    let error = client.agents().get(1).send().await.expect_err("429, no retries");
     assert!(started.elapsed() < ms(1000), "RetryPolicy::none() waited");
     assert_eq!(error.kind(), ErrorKind::RateLimited);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
@@ -352,23 +241,10 @@ async fn max_elapsed_bounds_the_time_spent_retrying() {
 
     // A Retry-After that would end beyond the budget: give up at once rather than sleep first.
     let throttled = fake.inject(Fault::rate_limited_retry_after(1).on(Target::get("/api/Agent/1")));
-    let policy = RetryPolicy {
-        max_attempts: 10,
-        max_elapsed: ms(500),
-        ..fast()
-    };
+    let policy = RetryPolicy { max_attempts: 10, max_elapsed: ms(500), ..fast() };
     let started = Instant::now();
-    let error = client(&fake, policy)
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect_err("over budget");
-    assert!(
-        started.elapsed() < ms(900),
-        "slept past the budget: {:?}",
-        started.elapsed()
-    );
+    let error = client(&fake, policy).agents().get(1).send().await.expect_err("over budget");
+    assert!(started.elapsed() < ms(900), "slept past the budget: {:?}", started.elapsed());
     assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
     assert_eq!(calls(&fake, "GET", "/api/Agent/1").len(), 1);
     fake.remove_fault(throttled);
@@ -376,32 +252,15 @@ async fn max_elapsed_bounds_the_time_spent_retrying() {
     // Backoff only: the attempts stop once the budget is spent, long before max_attempts.
     fake.clear_requests();
     fake.inject(Fault::rate_limited().on(Target::get("/api/Agent/1")));
-    let policy = RetryPolicy {
-        max_attempts: 1000,
-        base_delay: ms(20),
-        max_delay: ms(20),
-        max_elapsed: ms(250),
-    };
+    let policy = RetryPolicy { max_attempts: 1000, base_delay: ms(20), max_delay: ms(20), max_elapsed: ms(250) };
     let started = Instant::now();
-    let error = client(&fake, policy)
-        .agents()
-        .get(1)
-        .send()
-        .await
-        .expect_err("over budget");
+    let error = client(&fake, policy).agents().get(1).send().await.expect_err("over budget");
     let elapsed = started.elapsed();
     assert_eq!(error.status(), Some(429));
     let attempts = calls(&fake, "GET", "/api/Agent/1");
-    assert!(
-        attempts.len() >= 3 && attempts.len() < 1000,
-        "{} attempts",
-        attempts.len()
-    );
+    assert!(attempts.len() >= 3 && attempts.len() < 1000, "{} attempts", attempts.len());
     let span = attempts.last().unwrap().at - attempts[0].at;
-    assert!(
-        span <= ms(350),
-        "attempts spread over {span:?}, beyond max_elapsed"
-    );
+    assert!(span <= ms(350), "attempts spread over {span:?}, beyond max_elapsed");
     assert!(elapsed < ms(1000), "took {elapsed:?}");
 }
 
@@ -442,11 +301,7 @@ impl FlakyProxy {
                 });
             }
         });
-        FlakyProxy {
-            addr,
-            connections,
-            dropped,
-        }
+        FlakyProxy { addr, connections, dropped }
     }
 
     fn api_url(&self) -> String {
@@ -467,10 +322,7 @@ async fn read_request(socket: &mut TcpStream) -> String {
     let mut data = Vec::new();
     let mut buffer = [0u8; 4096];
     loop {
-        let head_end = data
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| i + 4);
+        let head_end = data.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
         if let Some(head_end) = head_end {
             let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
             let length = head
@@ -485,11 +337,7 @@ async fn read_request(socket: &mut TcpStream) -> String {
         }
         match socket.read(&mut buffer).await {
             Ok(0) | Err(_) => {
-                return String::from_utf8_lossy(&data)
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+                return String::from_utf8_lossy(&data).lines().next().unwrap_or_default().to_owned();
             }
             Ok(n) => data.extend_from_slice(&buffer[..n]),
         }
@@ -550,11 +398,7 @@ async fn a_post_whose_connection_broke_after_sending_is_not_retried() {
     assert_eq!(error.kind(), ErrorKind::Network);
     assert!(error.is_retryable());
     assert_eq!(proxy.dropped(), ["POST /api/Agent HTTP/1.1"]);
-    assert_eq!(
-        proxy.connections(),
-        1,
-        "a retry would have opened a second connection"
-    );
+    assert_eq!(proxy.connections(), 1, "a retry would have opened a second connection");
     assert!(calls(&fake, "POST", "/api/Agent").is_empty());
     assert_eq!(agents_named(&fake, "Maybe Saved"), 0);
 }
@@ -563,10 +407,7 @@ async fn a_post_whose_connection_broke_after_sending_is_not_retried() {
 async fn a_refused_connection_is_retried_even_for_a_post() {
     let fake = FakeHalo::builder().seed_agents(2).start().await;
     // A port nobody listens on (yet).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let api_url = format!("http://127.0.0.1:{port}/api");
 
     let error = client_via(&fake, api_url.clone(), RetryPolicy::none())
@@ -582,17 +423,11 @@ async fn a_refused_connection_is_retried_even_for_a_post() {
     let upstream = fake.addr();
     let late = tokio::spawn(async move {
         tokio::time::sleep(ms(150)).await;
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("rebind the port");
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("rebind the port");
         FlakyProxy::start_on(listener, upstream, 0)
     });
-    let policy = RetryPolicy {
-        max_attempts: 500,
-        base_delay: ms(5),
-        max_delay: ms(10),
-        max_elapsed: Duration::from_secs(5),
-    };
+    let policy =
+        RetryPolicy { max_attempts: 500, base_delay: ms(5), max_delay: ms(10), max_elapsed: Duration::from_secs(5) };
     let started = Instant::now();
     let saved = client_via(&fake, api_url, policy)
         .agents()
@@ -629,10 +464,7 @@ async fn burst(fake: &FakeHalo, client: &Client) -> usize {
     }
     let recorded = fake.requests();
     assert_eq!(recorded.len(), 15);
-    assert_eq!(
-        recorded.iter().filter(|r| r.status == Some(429)).count(),
-        throttled
-    );
+    assert_eq!(recorded.iter().filter(|r| r.status == Some(429)).count(), throttled);
     throttled
 }
 
@@ -645,23 +477,12 @@ async fn the_client_side_limiter_keeps_the_server_from_answering_429() {
     let client_limit = ClientRateLimit::per_window(10, Duration::from_secs(1));
 
     // Without the limiter, a burst of 15 collects 429s (no retries, so each one is an error).
-    let fake = FakeHalo::builder()
-        .seed_agents(15)
-        .rate_limit(server_limit)
-        .start()
-        .await;
+    let fake = FakeHalo::builder().seed_agents(15).rate_limit(server_limit).start().await;
     let unlimited = client(&fake, RetryPolicy::none());
-    assert!(
-        burst(&fake, &unlimited).await > 0,
-        "the server-side limit never fired"
-    );
+    assert!(burst(&fake, &unlimited).await > 0, "the server-side limit never fired");
 
     // With it, the same burst waits for the window instead, and every request succeeds.
-    let fake = FakeHalo::builder()
-        .seed_agents(15)
-        .rate_limit(server_limit)
-        .start()
-        .await;
+    let fake = FakeHalo::builder().seed_agents(15).rate_limit(server_limit).start().await;
     let limited = Client::builder(fake.base_url())
         .client_credentials(fake.client_id(), fake.client_secret())
         .retry_policy(RetryPolicy::none())
@@ -669,21 +490,11 @@ async fn the_client_side_limiter_keeps_the_server_from_answering_429() {
         .build()
         .expect("client");
     let started = Instant::now();
-    assert_eq!(
-        burst(&fake, &limited).await,
-        0,
-        "the client let the server throttle it"
-    );
+    assert_eq!(burst(&fake, &limited).await, 0, "the client let the server throttle it");
     // 16 requests (the token request counts too) at 10 per second: the eleventh waits a whole window.
     let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_secs(1),
-        "the client did not wait: {elapsed:?}"
-    );
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "the client waited too long: {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_secs(1), "the client did not wait: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "the client waited too long: {elapsed:?}");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -701,24 +512,10 @@ async fn all_returns_every_agent_once_and_in_order() {
     assert_eq!(ids.len(), 250);
     assert_no_duplicates(&ids);
     let pages = calls(&fake, "GET", "/api/Agent");
-    assert_eq!(
-        page_nos(&pages),
-        [1, 2, 3],
-        "stops once record_count is reached"
-    );
+    assert_eq!(page_nos(&pages), [1, 2, 3], "stops once record_count is reached");
     for page in &pages {
-        assert_eq!(
-            page.query_param("pageinate"),
-            Some("true"),
-            "{}",
-            page.line()
-        );
-        assert_eq!(
-            page.query_param("page_size"),
-            Some("100"),
-            "{}",
-            page.line()
-        );
+        assert_eq!(page.query_param("pageinate"), Some("true"), "{}", page.line());
+        assert_eq!(page.query_param("page_size"), Some("100"), "{}", page.line());
     }
 }
 
@@ -729,21 +526,11 @@ async fn a_page_size_above_the_cap_still_yields_every_record() {
     let expected = value_ids(&fake.agents());
 
     // The client never asks for more than Halo serves.
-    let agents = client
-        .agents()
-        .list()
-        .page_size(500)
-        .all()
-        .await
-        .expect("all");
+    let agents = client.agents().list().page_size(500).all().await.expect("all");
     assert_eq!(agent_ids(&agents), expected);
     let pages = calls(&fake, "GET", "/api/Agent");
     assert_eq!(page_nos(&pages), [1, 2, 3]);
-    assert!(
-        pages
-            .iter()
-            .all(|p| p.query_param("page_size") == Some("100"))
-    );
+    assert!(pages.iter().all(|p| p.query_param("page_size") == Some("100")));
 
     // HaloAPI#90: a tenant that caps pages below the size asked for, silently. The pager must go by what came
     // back, not by what it asked for: 9 pages of 30, wrapped (stops at record_count) or bare (stops on the short
@@ -752,35 +539,17 @@ async fn a_page_size_above_the_cap_still_yields_every_record() {
     for bare in [false, true] {
         fake.set_bare_agent_list(bare);
         fake.clear_requests();
-        let agents = client
-            .agents()
-            .list()
-            .page_size(100)
-            .all()
-            .await
-            .expect("all");
+        let agents = client.agents().list().page_size(100).all().await.expect("all");
         assert_eq!(agent_ids(&agents), expected, "bare: {bare}");
         let pages = calls(&fake, "GET", "/api/Agent");
-        assert_eq!(
-            page_nos(&pages),
-            (1..=9).collect::<Vec<_>>(),
-            "bare: {bare}"
-        );
-        assert!(
-            pages
-                .iter()
-                .all(|p| p.query_param("page_size") == Some("100"))
-        );
+        assert_eq!(page_nos(&pages), (1..=9).collect::<Vec<_>>(), "bare: {bare}");
+        assert!(pages.iter().all(|p| p.query_param("page_size") == Some("100")));
     }
 }
 
 #[tokio::test]
 async fn a_bare_array_list_pages_until_a_short_page() {
-    let fake = FakeHalo::builder()
-        .seed_agents(250)
-        .bare_agent_list(true)
-        .start()
-        .await;
+    let fake = FakeHalo::builder().seed_agents(250).bare_agent_list(true).start().await;
     let client = client(&fake, fast());
 
     let agents = client.agents().list().all().await.expect("all");
@@ -797,11 +566,7 @@ async fn an_exact_multiple_of_the_page_size_stops_at_record_count_or_an_empty_pa
 
     let agents = client.agents().list().all().await.expect("wrapped");
     assert_eq!(agent_ids(&agents), expected);
-    assert_eq!(
-        page_nos(&calls(&fake, "GET", "/api/Agent")),
-        [1, 2],
-        "record_count says 200"
-    );
+    assert_eq!(page_nos(&calls(&fake, "GET", "/api/Agent")), [1, 2], "record_count says 200");
 
     // A bare array has no count: the third page comes back empty, and that ends it.
     fake.set_bare_agent_list(true);
@@ -822,11 +587,7 @@ async fn an_empty_list_is_one_request_and_no_items() {
         fake.clear_requests();
         let agents = client.agents().list().all().await.expect("all");
         assert!(agents.is_empty());
-        assert_eq!(
-            page_nos(&calls(&fake, "GET", "/api/Agent")),
-            [1],
-            "bare: {bare}"
-        );
+        assert_eq!(page_nos(&calls(&fake, "GET", "/api/Agent")), [1], "bare: {bare}");
     }
 
     // As pages: the first page is yielded (empty), then nothing.
@@ -884,10 +645,7 @@ async fn pages_yields_each_page_and_the_record_count() {
         lengths.push(page.expect("ok").agents.len());
     }
     assert_eq!(lengths, [100, 100, 50]);
-    assert_eq!(
-        page_nos(&calls(&fake, "GET", "/api/Agent")),
-        [1, 2, 3, 1, 2, 3]
-    );
+    assert_eq!(page_nos(&calls(&fake, "GET", "/api/Agent")), [1, 2, 3, 1, 2, 3]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -902,63 +660,30 @@ async fn concurrent_paging_returns_the_same_records_and_overlaps_requests() {
     fake.inject(Fault::Delay(DELAY).on(Target::get("/api/Agent")));
 
     let started = Instant::now();
-    let agents = client
-        .agents()
-        .list()
-        .page_size(10)
-        .pages()
-        .concurrency(4)
-        .all()
-        .await
-        .expect("all");
+    let agents = client.agents().list().page_size(10).pages().concurrency(4).all().await.expect("all");
     let elapsed = started.elapsed();
 
-    assert_eq!(
-        agent_ids(&agents),
-        value_ids(&fake.agents()),
-        "same records, same order"
-    );
+    assert_eq!(agent_ids(&agents), value_ids(&fake.agents()), "same records, same order");
     let pages = calls(&fake, "GET", "/api/Agent");
     let mut numbers = page_nos(&pages);
     numbers.sort_unstable();
     assert_eq!(numbers, [1, 2, 3, 4, 5], "each page exactly once");
     // Pages 2 to 5 were all sent before any of them could have been answered: they were in flight together.
     // One at a time, each would arrive at least DELAY after the one before.
-    let later: Vec<&RecordedRequest> = pages
-        .iter()
-        .filter(|p| p.query_param("page_no") != Some("1"))
-        .collect();
+    let later: Vec<&RecordedRequest> = pages.iter().filter(|p| p.query_param("page_no") != Some("1")).collect();
     let first_at = later.iter().map(|p| p.at).min().unwrap();
     let last_at = later.iter().map(|p| p.at).max().unwrap();
-    assert!(
-        last_at - first_at < DELAY,
-        "pages 2-5 arrived over {:?}: not concurrent",
-        last_at - first_at
-    );
-    assert!(
-        elapsed < DELAY * 5,
-        "as slow as one page at a time: {elapsed:?}"
-    );
+    assert!(last_at - first_at < DELAY, "pages 2-5 arrived over {:?}: not concurrent", last_at - first_at);
+    assert!(elapsed < DELAY * 5, "as slow as one page at a time: {elapsed:?}");
 
     // A bare array has no record count, so there is no plan to fetch ahead: one page at a time, same records.
     // The sixth page comes back empty and ends it; nothing is fetched past it.
     fake.clear_faults();
     fake.clear_requests();
     fake.set_bare_agent_list(true);
-    let agents = client
-        .agents()
-        .list()
-        .page_size(10)
-        .pages()
-        .concurrency(4)
-        .all()
-        .await
-        .expect("bare");
+    let agents = client.agents().list().page_size(10).pages().concurrency(4).all().await.expect("bare");
     assert_eq!(agent_ids(&agents), value_ids(&fake.agents()));
-    assert_eq!(
-        page_nos(&calls(&fake, "GET", "/api/Agent")),
-        [1, 2, 3, 4, 5, 6]
-    );
+    assert_eq!(page_nos(&calls(&fake, "GET", "/api/Agent")), [1, 2, 3, 4, 5, 6]);
 }
 
 #[tokio::test]
@@ -982,41 +707,22 @@ async fn an_error_on_page_two_ends_the_stream_with_that_error() {
     let mut stream = client.agents().list().stream();
     let mut ok = Vec::new();
     let error = loop {
-        match next(&mut stream)
-            .await
-            .expect("the stream ends with the error, not before")
-        {
+        match next(&mut stream).await.expect("the stream ends with the error, not before") {
             Ok(agent) => ok.push(agent),
             Err(error) => break error,
         }
     };
-    assert_eq!(
-        agent_ids(&ok),
-        (1..=100).collect::<Vec<_>>(),
-        "the first page, then the error"
-    );
+    assert_eq!(agent_ids(&ok), (1..=100).collect::<Vec<_>>(), "the first page, then the error");
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(400));
-    assert!(
-        error.message().contains("page_no is out of range"),
-        "{error}"
-    );
+    assert!(error.message().contains("page_no is out of range"), "{error}");
     assert!(!error.is_retryable());
     assert!(next(&mut stream).await.is_none(), "nothing after the error");
-    assert_eq!(
-        statuses(&calls(&fake, "GET", "/api/Agent")),
-        [200, 400],
-        "no request after the error"
-    );
+    assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent")), [200, 400], "no request after the error");
 
     fake.clear_requests();
     fake.inject(bad_request());
-    let error = client
-        .agents()
-        .list()
-        .all()
-        .await
-        .expect_err("all fails too");
+    let error = client.agents().list().all().await.expect_err("all fails too");
     assert_eq!(error.status(), Some(400));
     assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent")), [200, 400]);
 }
@@ -1026,22 +732,10 @@ async fn filters_are_sent_with_every_page() {
     let fake = FakeHalo::builder().seed_agents(250).start().await;
     let client = client(&fake, fast());
 
-    let agents = client
-        .agents()
-        .list()
-        .team_id(1)
-        .search("agent")
-        .page_size(30)
-        .all()
-        .await
-        .expect("all");
+    let agents = client.agents().list().team_id(1).search("agent").page_size(30).all().await.expect("all");
 
-    let expected: Vec<i64> = fake
-        .agents()
-        .iter()
-        .filter(|a| a["team_id"] == 1)
-        .map(|a| a["id"].as_i64().unwrap())
-        .collect();
+    let expected: Vec<i64> =
+        fake.agents().iter().filter(|a| a["team_id"] == 1).map(|a| a["id"].as_i64().unwrap()).collect();
     assert_eq!(expected.len(), 84);
     assert_eq!(agent_ids(&agents), expected);
     let pages = calls(&fake, "GET", "/api/Agent");
@@ -1050,23 +744,13 @@ async fn filters_are_sent_with_every_page() {
         assert_eq!(page.query_param("team_id"), Some("1"), "{}", page.line());
         assert_eq!(page.query_param("search"), Some("agent"), "{}", page.line());
         assert_eq!(page.query_param("page_size"), Some("30"), "{}", page.line());
-        assert_eq!(
-            page.query_param("pageinate"),
-            Some("true"),
-            "{}",
-            page.line()
-        );
+        assert_eq!(page.query_param("pageinate"), Some("true"), "{}", page.line());
     }
 }
 
 #[tokio::test]
 async fn users_clients_and_teams_decode_their_wrappers() {
-    let fake = FakeHalo::builder()
-        .seed_clients(120)
-        .seed_users(150)
-        .seed_agents(3)
-        .start()
-        .await;
+    let fake = FakeHalo::builder().seed_clients(120).seed_users(150).seed_agents(3).start().await;
     let client = client(&fake, fast());
 
     let users = client.users().list().all().await.expect("users");
@@ -1076,21 +760,14 @@ async fn users_clients_and_teams_decode_their_wrappers() {
     assert_eq!(page_nos(&calls(&fake, "GET", "/api/Users")), [1, 2]);
 
     let clients: Vec<HaloClient> = client.clients().list().all().await.expect("clients");
-    let client_ids: Vec<i64> = clients
-        .iter()
-        .map(|c| i64::from(c.id.expect("id")))
-        .collect();
+    let client_ids: Vec<i64> = clients.iter().map(|c| i64::from(c.id.expect("id"))).collect();
     assert_eq!(client_ids, value_ids(&fake.clients()));
     assert_eq!(client_ids.len(), 120);
     assert_eq!(page_nos(&calls(&fake, "GET", "/api/Client")), [1, 2]);
 
     let teams = client.teams().list().send().await.expect("teams");
     let names: Vec<String> = teams.teams.iter().filter_map(|t| t.name.clone()).collect();
-    let expected: Vec<String> = fake
-        .teams()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_owned())
-        .collect();
+    let expected: Vec<String> = fake.teams().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, expected);
     assert_eq!(names.len(), 3);
 }
@@ -1101,12 +778,7 @@ async fn users_clients_and_teams_decode_their_wrappers() {
 #[tokio::test]
 async fn a_429_in_the_middle_of_paging_loses_and_repeats_nothing() {
     let fake = FakeHalo::builder().seed_agents(250).start().await;
-    fake.inject(
-        Fault::rate_limited()
-            .after(1)
-            .times(2)
-            .on(Target::get("/api/Agent")),
-    );
+    fake.inject(Fault::rate_limited().after(1).times(2).on(Target::get("/api/Agent")));
     let client = client(&fake, fast());
 
     let agents = client.agents().list().all().await.expect("all");
@@ -1123,26 +795,12 @@ async fn a_429_in_the_middle_of_paging_loses_and_repeats_nothing() {
 async fn random_429s_during_concurrent_paging_lose_and_repeat_nothing() {
     // 300 agents in pages of 30: ten pages.
     let fake = FakeHalo::builder().seed_agents(300).start().await;
-    let client = client(
-        &fake,
-        RetryPolicy {
-            max_attempts: 20,
-            ..fast()
-        },
-    );
+    let client = client(&fake, RetryPolicy { max_attempts: 20, ..fast() });
     client.agents().get(1).send().await.expect("warm up");
     fake.clear_requests();
     fake.inject(Fault::random_rate_limited(0.3, 7).on(Target::get("/api/Agent")));
 
-    let agents = client
-        .agents()
-        .list()
-        .page_size(30)
-        .pages()
-        .concurrency(4)
-        .all()
-        .await
-        .expect("all");
+    let agents = client.agents().list().page_size(30).pages().concurrency(4).all().await.expect("all");
 
     let ids = agent_ids(&agents);
     assert_eq!(ids, value_ids(&fake.agents()));
@@ -1156,9 +814,5 @@ async fn random_429s_during_concurrent_paging_lose_and_repeat_nothing() {
         .map(|(page, _)| page)
         .collect();
     answered.sort_unstable();
-    assert_eq!(
-        answered,
-        (1..=10).collect::<Vec<_>>(),
-        "each page answered exactly once"
-    );
+    assert_eq!(answered, (1..=10).collect::<Vec<_>>(), "each page answered exactly once");
 }

@@ -44,10 +44,12 @@ fn example_file_list_matches_the_directory() {
 /// agents and teams gives a crate without examples, whose manifest names no missing feature.
 #[test]
 fn examples_need_the_methods_they_call() {
-    let spec = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enums.json")).unwrap();
+    let spec =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enums.json")).unwrap();
     let input = codegen::Input { spec: &spec, spec_name: "tests/fixtures/enums.json", changelog: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
-    let examples: Vec<&str> = files.iter().filter(|f| f.path.starts_with("examples/")).map(|f| f.path.as_str()).collect();
+    let examples: Vec<&str> =
+        files.iter().filter(|f| f.path.starts_with("examples/")).map(|f| f.path.as_str()).collect();
     assert!(examples.is_empty(), "{examples:?}");
     let manifest = &files.iter().find(|f| f.path == "Cargo.toml").unwrap().contents;
     assert!(!manifest.contains("[[example]]") && !manifest.contains("@EXAMPLES@"), "{manifest}");
@@ -59,7 +61,16 @@ fn examples_need_the_methods_they_call() {
 fn headers_and_module_docs() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut problems = Vec::new();
-    for (dir, generated) in [("generated/src", true), ("generated/examples", true), ("codegen/src", false), ("codegen/runtime", false), ("codegen/examples-src", false), ("xtask/src", false), ("tests/src", false), ("tests/tests", false)] {
+    for (dir, generated) in [
+        ("generated/src", true),
+        ("generated/examples", true),
+        ("codegen/src", false),
+        ("codegen/runtime", false),
+        ("codegen/examples-src", false),
+        ("xtask/src", false),
+        ("tests/src", false),
+        ("tests/tests", false),
+    ] {
         let mut stack = vec![root.join(dir)];
         while let Some(current) = stack.pop() {
             for entry in std::fs::read_dir(&current).unwrap() {

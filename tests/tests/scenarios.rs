@@ -30,43 +30,26 @@ fn client(fake: &FakeHalo) -> Client {
 }
 
 fn posts(fake: &FakeHalo) -> Vec<RecordedRequest> {
-    fake.requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .collect()
+    fake.requests().into_iter().filter(|r| r.method == "POST").collect()
 }
 
 fn same_email(agent: &Agent, email: &str) -> bool {
-    agent
-        .email
-        .as_deref()
-        .is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()))
+    agent.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()))
 }
 
 /// Every `null` anywhere in a JSON value, by path.
 fn nulls(value: &Value, path: &str, found: &mut Vec<String>) {
     match value {
         Value::Null => found.push(path.to_owned()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| nulls(v, &format!("{path}[{i}]"), found)),
-        Value::Object(map) => map
-            .iter()
-            .for_each(|(k, v)| nulls(v, &format!("{path}.{k}"), found)),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| nulls(v, &format!("{path}[{i}]"), found)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| nulls(v, &format!("{path}.{k}"), found)),
         _ => {}
     }
 }
 
 /// The agents whose email is exactly `email` (ignoring case): Halo's `search` also matches substrings.
 async fn agents_with_email(client: &Client, email: &str) -> halopsa::Result<Vec<Agent>> {
-    let found = client
-        .agents()
-        .list()
-        .search(email)
-        .includedisabled(true)
-        .all()
-        .await?;
+    let found = client.agents().list().search(email).includedisabled(true).all().await?;
     Ok(found.into_iter().filter(|a| same_email(a, email)).collect())
 }
 
@@ -79,56 +62,24 @@ enum Provisioned {
 }
 
 /// The guide's first scenario: the team by name, then the agent, unless one already has the email.
-async fn provision(
-    client: &Client,
-    name: &str,
-    email: &str,
-    team_name: &str,
-) -> Result<Provisioned, String> {
-    let teams = client
-        .teams()
-        .list()
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .teams;
+async fn provision(client: &Client, name: &str, email: &str, team_name: &str) -> Result<Provisioned, String> {
+    let teams = client.teams().list().send().await.map_err(|e| e.to_string())?.teams;
     let team = teams
         .iter()
-        .find(|t| {
-            t.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(team_name))
-        })
+        .find(|t| t.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(team_name)))
         .ok_or_else(|| format!("no team named '{team_name}'"))?;
-    let (team_id, team_name) = (
-        team.id.ok_or("team without id")?,
-        team.name.clone().unwrap_or_default(),
-    );
-    if let Some(existing) = agents_with_email(client, email)
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .next()
-    {
+    let (team_id, team_name) = (team.id.ok_or("team without id")?, team.name.clone().unwrap_or_default());
+    if let Some(existing) = agents_with_email(client, email).await.map_err(|e| e.to_string())?.into_iter().next() {
         return Ok(Provisioned::AlreadyThere(existing));
     }
     let agent = Agent {
         name: Some(name.to_owned()),
         email: Some(email.to_owned()),
         team: Some(team_name.clone()),
-        teams: Some(vec![AgentTeam {
-            team_id: Some(team_id),
-            team_name: Some(team_name),
-            ..Default::default()
-        }]),
+        teams: Some(vec![AgentTeam { team_id: Some(team_id), team_name: Some(team_name), ..Default::default() }]),
         ..Default::default()
     };
-    let mut saved = client
-        .agents()
-        .create([agent])
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut saved = client.agents().create([agent]).send().await.map_err(|e| e.to_string())?;
     match saved.len() {
         1 => Ok(Provisioned::Created(saved.remove(0))),
         n => Err(format!("expected one saved agent, got {n}")),
@@ -140,25 +91,16 @@ async fn provision_a_new_agent_into_a_team_found_by_name() {
     let fake = FakeHalo::builder().seed_agents(10).start().await;
     let client = client(&fake);
     let (agents_before, teams_before) = (fake.agents(), fake.teams());
-    let tier2 = teams_before
-        .iter()
-        .find(|t| t["name"] == "Support Tier 2")
-        .expect("seeded team")["id"]
-        .clone();
+    let tier2 = teams_before.iter().find(|t| t["name"] == "Support Tier 2").expect("seeded team")["id"].clone();
 
     // The team name is matched ignoring case, as Halo's UI does.
-    let created = match provision(&client, "Jane Doe", "jane.doe@acme.test", "support tier 2").await
-    {
+    let created = match provision(&client, "Jane Doe", "jane.doe@acme.test", "support tier 2").await {
         Ok(Provisioned::Created(agent)) => agent,
         other => panic!("expected a new agent, got {other:?}"),
     };
     let id = created.id.expect("the saved agent has an id");
     assert_eq!(
-        (
-            created.name.as_deref(),
-            created.team.as_deref(),
-            created.isdisabled
-        ),
+        (created.name.as_deref(), created.team.as_deref(), created.isdisabled),
         (Some("Jane Doe"), Some("Support Tier 2"), Some(false)),
         "what Halo answered",
     );
@@ -166,39 +108,15 @@ async fn provision_a_new_agent_into_a_team_found_by_name() {
     // The server: exactly one new agent, with the right name, email and team; nothing else changed.
     let agents_after = fake.agents();
     assert_eq!(agents_after.len(), agents_before.len() + 1);
-    assert_eq!(
-        agents_after[..agents_before.len()],
-        agents_before[..],
-        "existing agents untouched"
-    );
+    assert_eq!(agents_after[..agents_before.len()], agents_before[..], "existing agents untouched");
     let new = &agents_after[agents_before.len()];
     assert_eq!(new["id"], json!(id));
-    assert!(
-        agents_before.iter().all(|a| a["id"] != new["id"]),
-        "a new id"
-    );
+    assert!(agents_before.iter().all(|a| a["id"] != new["id"]), "a new id");
     assert_eq!(
-        (
-            &new["name"],
-            &new["email"],
-            &new["team"],
-            &new["team_id"],
-            &new["isdisabled"]
-        ),
-        (
-            &json!("Jane Doe"),
-            &json!("jane.doe@acme.test"),
-            &json!("Support Tier 2"),
-            &tier2,
-            &json!(false)
-        ),
+        (&new["name"], &new["email"], &new["team"], &new["team_id"], &new["isdisabled"]),
+        (&json!("Jane Doe"), &json!("jane.doe@acme.test"), &json!("Support Tier 2"), &tier2, &json!(false)),
     );
-    let memberships: Vec<&Value> = new["teams"]
-        .as_array()
-        .expect("teams")
-        .iter()
-        .map(|m| &m["team_id"])
-        .collect();
+    let memberships: Vec<&Value> = new["teams"].as_array().expect("teams").iter().map(|m| &m["team_id"]).collect();
     assert_eq!(memberships, [&tier2], "one membership, of that team");
     assert_eq!(fake.teams(), teams_before, "teams untouched");
 
@@ -208,11 +126,7 @@ async fn provision_a_new_agent_into_a_team_found_by_name() {
     assert_eq!(sent[0].path, "/api/Agent");
     let items = sent[0].body_items();
     assert_eq!(items.len(), 1);
-    assert!(
-        items[0].get("id").is_none(),
-        "a create sends no id: {}",
-        items[0]
-    );
+    assert!(items[0].get("id").is_none(), "a create sends no id: {}", items[0]);
     let mut found = Vec::new();
     nulls(&items[0], "$", &mut found);
     assert!(found.is_empty(), "nulls sent: {found:?}");
@@ -224,10 +138,7 @@ async fn provision_a_new_agent_into_a_team_found_by_name() {
     }
     // An unknown team stops it before anything is sent.
     let unknown = provision(&client, "Joe Bloggs", "joe@acme.test", "No Such Team").await;
-    assert!(
-        matches!(&unknown, Err(message) if message.contains("no team named")),
-        "{unknown:?}"
-    );
+    assert!(matches!(&unknown, Err(message) if message.contains("no team named")), "{unknown:?}");
     assert_eq!(posts(&fake).len(), 1, "no further POST");
     assert_eq!(fake.agents(), agents_after);
 }
@@ -236,14 +147,10 @@ async fn provision_a_new_agent_into_a_team_found_by_name() {
 async fn provisioning_without_a_free_licence_seat_is_an_error_not_a_success() {
     // Halo answers 200 with an error body when no named licence seat is left (the guide's "watch out for").
     let fake = FakeHalo::builder().seed_agents(3).start().await;
-    let seats =
-        fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
+    let seats = fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
     let before = fake.agents();
     let result = provision(&client(&fake), "Jane Doe", "jane.doe@acme.test", "Projects").await;
-    assert!(
-        matches!(&result, Err(message) if message.contains("No licence seats available")),
-        "{result:?}"
-    );
+    assert!(matches!(&result, Err(message) if message.contains("No licence seats available")), "{result:?}");
     assert_eq!(fake.fault_hits(seats), 1);
     assert_eq!(fake.agents(), before, "nothing created");
 }
@@ -264,38 +171,21 @@ async fn deactivate_an_offboarded_agent_found_by_email() {
     let client = client(&fake);
     let before = fake.agents();
 
-    let found = agents_with_email(&client, "lee.ver@acme.test")
-        .await
-        .expect("search works");
+    let found = agents_with_email(&client, "lee.ver@acme.test").await.expect("search works");
     let ids: Vec<Option<i32>> = found.iter().map(|a| a.id).collect();
     assert_eq!(ids, [Some(leaver as i32)], "exactly the leaver");
     let saved = client
         .agents()
-        .update(
-            leaver as i32,
-            Agent {
-                isdisabled: Some(true),
-                ..Default::default()
-            },
-        )
+        .update(leaver as i32, Agent { isdisabled: Some(true), ..Default::default() })
         .send()
         .await
         .expect("deactivation succeeds");
-    assert_eq!(
-        saved
-            .iter()
-            .map(|a| (a.id, a.isdisabled))
-            .collect::<Vec<_>>(),
-        [(Some(leaver as i32), Some(true))]
-    );
+    assert_eq!(saved.iter().map(|a| (a.id, a.isdisabled)).collect::<Vec<_>>(), [(Some(leaver as i32), Some(true))]);
 
     // The record: disabled, every other field as it was; every other agent untouched.
     let after = fake.agents();
     let mut expected = before.clone();
-    let record = expected
-        .iter_mut()
-        .find(|a| a["id"] == json!(leaver))
-        .expect("leaver in the snapshot");
+    let record = expected.iter_mut().find(|a| a["id"] == json!(leaver)).expect("leaver in the snapshot");
     assert_eq!(record["isdisabled"], false, "enabled before");
     record["isdisabled"] = json!(true);
     assert_eq!(after, expected);
@@ -303,22 +193,11 @@ async fn deactivate_an_offboarded_agent_found_by_email() {
     // What was sent: the id and the flag, nothing else (no nulls that would blank fields).
     let sent = posts(&fake);
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(
-        sent[0].body,
-        Some(json!([{ "id": leaver, "isdisabled": true }]))
-    );
+    assert_eq!(sent[0].body, Some(json!([{ "id": leaver, "isdisabled": true }])));
 
     // Deactivating again finds a disabled agent (disabled ones are searched too) and sends nothing.
-    let again = agents_with_email(&client, "LEE.VER@acme.test")
-        .await
-        .expect("search works");
-    assert_eq!(
-        again
-            .iter()
-            .map(|a| (a.id, a.isdisabled))
-            .collect::<Vec<_>>(),
-        [(Some(leaver as i32), Some(true))]
-    );
+    let again = agents_with_email(&client, "LEE.VER@acme.test").await.expect("search works");
+    assert_eq!(again.iter().map(|a| (a.id, a.isdisabled)).collect::<Vec<_>>(), [(Some(leaver as i32), Some(true))]);
     assert_eq!(posts(&fake).len(), 1);
     assert_eq!(fake.agents(), after);
 }
@@ -347,25 +226,11 @@ const BATCH: usize = 50;
 /// The guide's third scenario, with the HR list as the whole roster: create the missing, move and re-enable the
 /// listed, disable the unlisted (API agents aside). Creates and updates go in batches of [`BATCH`].
 async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
-    let teams = client
-        .teams()
-        .list()
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .teams;
-    let team_ids: BTreeMap<String, (i32, String)> = teams
-        .iter()
-        .filter_map(|t| Some((t.name.as_deref()?.to_lowercase(), (t.id?, t.name.clone()?))))
-        .collect();
+    let teams = client.teams().list().send().await.map_err(|e| e.to_string())?.teams;
+    let team_ids: BTreeMap<String, (i32, String)> =
+        teams.iter().filter_map(|t| Some((t.name.as_deref()?.to_lowercase(), (t.id?, t.name.clone()?)))).collect();
     // Disabled agents included: otherwise they would look missing and be created twice.
-    let agents = client
-        .agents()
-        .list()
-        .includedisabled(true)
-        .all()
-        .await
-        .map_err(|e| e.to_string())?;
+    let agents = client.agents().list().includedisabled(true).all().await.map_err(|e| e.to_string())?;
     let mut by_email: BTreeMap<String, &Agent> = BTreeMap::new();
     for agent in &agents {
         if let Some(email) = agent.email.as_deref()
@@ -377,14 +242,10 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     let mut report = SyncReport::default();
     let (mut creates, mut updates) = (Vec::new(), Vec::new());
     for person in hr {
-        let (team_id, team) = team_ids
-            .get(&person.team.to_lowercase())
-            .ok_or(format!("unknown team {}", person.team))?;
-        let membership = vec![AgentTeam {
-            team_id: Some(*team_id),
-            team_name: Some(team.clone()),
-            ..Default::default()
-        }];
+        let (team_id, team) =
+            team_ids.get(&person.team.to_lowercase()).ok_or(format!("unknown team {}", person.team))?;
+        let membership =
+            vec![AgentTeam { team_id: Some(*team_id), team_name: Some(team.clone()), ..Default::default() }];
         let Some(agent) = by_email.get(&person.email.to_lowercase()) else {
             report.created += 1;
             creates.push(Agent {
@@ -396,15 +257,8 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
             });
             continue;
         };
-        let in_team = agent
-            .team
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case(team))
-            && agent
-                .teams
-                .iter()
-                .flatten()
-                .any(|m| m.team_id == Some(*team_id));
+        let in_team = agent.team.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(team))
+            && agent.teams.iter().flatten().any(|m| m.team_id == Some(*team_id));
         let disabled = agent.isdisabled == Some(true);
         if in_team && !disabled {
             continue;
@@ -423,66 +277,32 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     }
     let listed: BTreeSet<String> = hr.iter().map(|p| p.email.to_lowercase()).collect();
     for (email, agent) in &by_email {
-        if !listed.contains(email)
-            && agent.isdisabled != Some(true)
-            && agent.isapiagent != Some(true)
-        {
+        if !listed.contains(email) && agent.isdisabled != Some(true) && agent.isapiagent != Some(true) {
             report.disabled += 1;
-            updates.push((
-                agent.id.ok_or("agent without id")?,
-                Agent {
-                    isdisabled: Some(true),
-                    ..Default::default()
-                },
-            ));
+            updates.push((agent.id.ok_or("agent without id")?, Agent { isdisabled: Some(true), ..Default::default() }));
         }
     }
     for batch in creates.chunks(BATCH) {
-        let saved = client
-            .agents()
-            .create(batch.to_vec())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        assert_eq!(
-            saved.len(),
-            batch.len(),
-            "one saved record per created item"
-        );
+        let saved = client.agents().create(batch.to_vec()).send().await.map_err(|e| e.to_string())?;
+        assert_eq!(saved.len(), batch.len(), "one saved record per created item");
         report.posts += 1;
     }
     for batch in updates.chunks(BATCH) {
-        let saved = client
-            .agents()
-            .update_many(batch.to_vec())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        assert_eq!(
-            saved.len(),
-            batch.len(),
-            "one saved record per updated item"
-        );
+        let saved = client.agents().update_many(batch.to_vec()).send().await.map_err(|e| e.to_string())?;
+        assert_eq!(saved.len(), batch.len(), "one saved record per updated item");
         report.posts += 1;
     }
     Ok(report)
 }
 
-const TEAMS: [&str; 5] = [
-    "Service Desk",
-    "Networks",
-    "Projects",
-    "Security",
-    "Field Engineering",
-];
+const TEAMS: [&str; 5] = ["Service Desk", "Networks", "Projects", "Security", "Field Engineering"];
 
 /// Per agent: (name, primary team, its id, membership team ids, disabled).
 type AgentState = (String, String, i64, Vec<i64>, bool);
 
 fn state_of(agent: &Value) -> (String, AgentState) {
-    let memberships = agent["teams"].as_array().map_or_else(Vec::new, |m| {
-        m.iter().filter_map(|m| m["team_id"].as_i64()).collect()
-    });
+    let memberships =
+        agent["teams"].as_array().map_or_else(Vec::new, |m| m.iter().filter_map(|m| m["team_id"].as_i64()).collect());
     let email = agent["email"].as_str().unwrap_or_default().to_lowercase();
     let state = (
         agent["name"].as_str().unwrap_or_default().to_owned(),
@@ -511,16 +331,11 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
     // Halo before the sync, inserted in a scrambled order so ids do not follow the list:
     // 0..600 right team (every 97th with its email in capitals), 600..800 wrong team, 800..850 disabled (odd ones
     // also in the wrong team), 850..1000 missing; plus leavers to disable, agents already disabled, and API agents.
-    let wrong =
-        |team: &str| TEAMS[(TEAMS.iter().position(|t| *t == team).unwrap_or(0) + 1) % TEAMS.len()];
+    let wrong = |team: &str| TEAMS[(TEAMS.iter().position(|t| *t == team).unwrap_or(0) + 1) % TEAMS.len()];
     for k in 0..850 {
         let i = (k * 379) % 850;
         let person = &hr[i];
-        let email = if i % 97 == 0 {
-            person.email.to_uppercase()
-        } else {
-            person.email.clone()
-        };
+        let email = if i % 97 == 0 { person.email.to_uppercase() } else { person.email.clone() };
         let team = if (600..800).contains(&i) || ((800..850).contains(&i) && i % 2 == 1) {
             wrong(person.team)
         } else {
@@ -531,11 +346,7 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
             "isdisabled": i >= 800, "isapiagent": false,
         }));
     }
-    let extras = [
-        ("gone", 30, false, false),
-        ("old", 10, true, false),
-        ("api", 2, false, true),
-    ];
+    let extras = [("gone", 30, false, false), ("old", 10, true, false), ("api", 2, false, true)];
     for (prefix, count, disabled, api) in extras {
         for j in 0..count {
             fake.add_agent(json!({
@@ -552,49 +363,28 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
         .iter()
         .map(|p| {
             let id = team_ids[p.team];
-            (
-                p.email.clone(),
-                (p.name.clone(), p.team.to_owned(), id, vec![id], false),
-            )
+            (p.email.clone(), (p.name.clone(), p.team.to_owned(), id, vec![id], false))
         })
         .collect();
     for (prefix, count, disabled, api) in extras {
         for j in 0..count {
             let team = TEAMS[j % TEAMS.len()];
-            let state = (
-                format!("{prefix} {j}"),
-                team.to_owned(),
-                team_ids[team],
-                vec![team_ids[team]],
-                disabled || !api,
-            );
+            let state =
+                (format!("{prefix} {j}"), team.to_owned(), team_ids[team], vec![team_ids[team]], disabled || !api);
             intended.insert(format!("{prefix}{j}@acme.test"), state);
         }
     }
 
     // 429s: a fifth of all API requests at random (fixed seed), plus one with `Retry-After: 1` on a POST.
     let random = fake.inject(Fault::random_rate_limited(0.2, 0x5EED).on(Target::api()));
-    let burst = fake.inject(
-        Fault::rate_limited_retry_after(1)
-            .on(Target::post("/api/Agent"))
-            .after(4)
-            .times(1),
-    );
+    let burst = fake.inject(Fault::rate_limited_retry_after(1).on(Target::post("/api/Agent")).after(4).times(1));
     let client = client(&fake);
 
     let started = std::time::Instant::now();
-    let report = sync(&client, &hr)
-        .await
-        .expect("the sync succeeds despite the 429s");
+    let report = sync(&client, &hr).await.expect("the sync succeeds despite the 429s");
     assert_eq!(
         report,
-        SyncReport {
-            created: 150,
-            moved: 225,
-            enabled: 50,
-            disabled: 30,
-            posts: 3 + 6
-        },
+        SyncReport { created: 150, moved: 225, enabled: 50, disabled: 30, posts: 3 + 6 },
         "150 creates in 3 batches; 200 + 25 moves, 50 re-enabled (25 of them moved too) and 30 leavers: 280 updates in 6",
     );
 
@@ -614,14 +404,8 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
         wrong_records.len(),
         &wrong_records[..wrong_records.len().min(5)]
     );
-    let extra_records: Vec<&String> = actual
-        .keys()
-        .filter(|email| !intended.contains_key(*email))
-        .collect();
-    assert!(
-        extra_records.is_empty(),
-        "records nobody asked for: {extra_records:?}"
-    );
+    let extra_records: Vec<&String> = actual.keys().filter(|email| !intended.contains_key(*email)).collect();
+    assert!(extra_records.is_empty(), "records nobody asked for: {extra_records:?}");
     assert_eq!(agents.len(), 1042);
 
     // The 429s happened and were retried: every faulted request was answered 429 and repeated.
@@ -631,60 +415,31 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
     assert!(random_hits > 0, "random 429s fired");
     assert_eq!(burst_hits, 1);
     assert_eq!(throttled, (random_hits + burst_hits) as usize);
-    let ok_posts = requests
-        .iter()
-        .filter(|r| r.method == "POST" && r.status == Some(200))
-        .count();
+    let ok_posts = requests.iter().filter(|r| r.method == "POST" && r.status == Some(200)).count();
     assert_eq!(ok_posts, report.posts, "each batch applied once");
     // `Retry-After: 1` was honoured: the retry came at least a second later.
-    let at = requests
-        .iter()
-        .position(|r| r.faults.contains(&"rate_limited"))
-        .expect("the burst is recorded");
-    let retry = requests[at + 1..]
-        .iter()
-        .find(|r| r.method == "POST")
-        .expect("the throttled POST was retried");
-    assert!(
-        retry.at - requests[at].at >= Duration::from_secs(1),
-        "retried after {:?}",
-        retry.at - requests[at].at
-    );
+    let at = requests.iter().position(|r| r.faults.contains(&"rate_limited")).expect("the burst is recorded");
+    let retry = requests[at + 1..].iter().find(|r| r.method == "POST").expect("the throttled POST was retried");
+    assert!(retry.at - requests[at].at >= Duration::from_secs(1), "retried after {:?}", retry.at - requests[at].at);
     // The agents were listed page by page, disabled ones included.
     let pages: BTreeSet<&str> = requests
         .iter()
         .filter(|r| r.method == "GET" && r.path == "/api/Agent" && r.status == Some(200))
         .inspect(|r| {
-            assert_eq!(
-                (r.query_param("pageinate"), r.query_param("includedisabled")),
-                (Some("true"), Some("true"))
-            )
+            assert_eq!((r.query_param("pageinate"), r.query_param("includedisabled")), (Some("true"), Some("true")))
         })
         .filter_map(|r| r.query_param("page_no"))
         .collect();
     // 892 agents before the sync: pages 1 to 9 of 100, and no more.
     let expected: BTreeSet<String> = (1..=9).map(|n| n.to_string()).collect();
-    assert_eq!(
-        pages,
-        expected.iter().map(String::as_str).collect(),
-        "pages fetched"
-    );
+    assert_eq!(pages, expected.iter().map(String::as_str).collect(), "pages fetched");
 
     // A second run changes nothing and sends no POST.
     fake.clear_requests();
     let again = sync(&client, &hr).await.expect("the second sync succeeds");
     assert_eq!(again, SyncReport::default());
-    let sent: Vec<String> = fake
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .map(RecordedRequest::line)
-        .collect();
+    let sent: Vec<String> = fake.requests().iter().filter(|r| r.method == "POST").map(RecordedRequest::line).collect();
     assert!(sent.is_empty(), "{sent:?}");
     assert_eq!(fake.agents(), agents);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }

@@ -14,7 +14,10 @@ fn generated(path: &Path) -> String {
     let input = codegen::Input { spec: &spec, spec_name: &name, changelog: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{name}: {errors}"));
     let mut out = String::new();
-    for file in files.iter().filter(|f| !f.path.starts_with("src/runtime/") && !f.path.starts_with("examples/") && f.path != "Cargo.toml") {
+    for file in files
+        .iter()
+        .filter(|f| !f.path.starts_with("src/runtime/") && !f.path.starts_with("examples/") && f.path != "Cargo.toml")
+    {
         writeln!(out, "==> {} <==\n{}", file.path, file.contents).unwrap();
     }
     out
@@ -42,7 +45,8 @@ fn outline(api: &Api) -> String {
         let halo = resource.halo_name.as_deref().map(|n| format!(" (Halo: {n})")).unwrap_or_default();
         writeln!(out, "client.{}() -> {}{halo}", resource.module, resource.type_name).unwrap();
         for op in &resource.operations {
-            let args: Vec<String> = op.path_params.iter().map(|p| format!("{}: {}", p.rust_name, param(p.ty))).collect();
+            let args: Vec<String> =
+                op.path_params.iter().map(|p| format!("{}: {}", p.rust_name, param(p.ty))).collect();
             let update = op.upsert.as_ref().and_then(|u| u.many.as_ref().map(|many| (u, many)));
             let body = op.body.as_ref().map(|b| match update {
                 Some((upsert, _)) => format!("id: {}, {}", ty(api, &upsert.id_ty), ty(api, &b.ty)),
@@ -59,7 +63,12 @@ fn outline(api: &Api) -> String {
                     format!("{}{}", api.ty(*wrapper).rust_name, if *paged { " +pages/stream/all" } else { "" })
                 }
             };
-            writeln!(out, "  .{}({args}) -> {}: {:?} {} -> {response}", op.method_name, op.builder_name, op.http_method, op.path).unwrap();
+            writeln!(
+                out,
+                "  .{}({args}) -> {}: {:?} {} -> {response}",
+                op.method_name, op.builder_name, op.http_method, op.path
+            )
+            .unwrap();
             if let (Some((upsert, many)), Some(b)) = (update, &op.body) {
                 let pairs = format!("[({}, {})]", ty(api, &upsert.id_ty), ty(api, &b.ty));
                 writeln!(out, "  .{}({pairs}) -> {}", many.method_name, op.builder_name).unwrap();

@@ -295,10 +295,18 @@ fn every_parameter_is_a_documented_setter_of_the_generated_client() {
             for param in &operation.query_params {
                 let signature = format!("pub fn {}(", param.rust_name);
                 match block.find(&signature) {
-                    Some(at) if block[..at].trim_end().rsplit('\n').next().is_some_and(|line| line.trim_start().starts_with("///")) => {
+                    Some(at)
+                        if block[..at]
+                            .trim_end()
+                            .rsplit('\n')
+                            .next()
+                            .is_some_and(|line| line.trim_start().starts_with("///")) =>
+                    {
                         setters += 1;
                     }
-                    Some(_) => problems.push(format!("{}: setter `{}` has no docs", operation.operation_id, param.rust_name)),
+                    Some(_) => {
+                        problems.push(format!("{}: setter `{}` has no docs", operation.operation_id, param.rust_name))
+                    }
                     None => problems.push(format!("{}: no setter for `{}`", operation.operation_id, param.wire_name)),
                 }
             }

@@ -122,7 +122,13 @@ fn dangling_schema_ref() {
 #[test]
 fn dangling_response_ref() {
     check(
-        |s| set(s, "/paths/~1Agent~1{id}/get/responses/200/content/application~1json/schema/$ref", Some(json!("#/components/schemas/Nope"))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent~1{id}/get/responses/200/content/application~1json/schema/$ref",
+                Some(json!("#/components/schemas/Nope")),
+            )
+        },
         "/paths/~1Agent~1{id}/get/responses/200/content/application~1json/schema/$ref",
         "dangling `$ref`",
     );
@@ -148,7 +154,11 @@ fn duplicate_operation_id() {
 
 #[test]
 fn missing_operation_id() {
-    check(|s| set(s, "/paths/~1Agent/get/operationId", None), "/paths/~1Agent/get", "operation `GET /Agent` has no operationId");
+    check(
+        |s| set(s, "/paths/~1Agent/get/operationId", None),
+        "/paths/~1Agent/get",
+        "operation `GET /Agent` has no operationId",
+    );
 }
 
 #[test]
@@ -158,7 +168,11 @@ fn missing_tag() {
 
 #[test]
 fn bad_method_name() {
-    check(|s| set(s, "/paths/~1Agent/get/x-halo-method", Some(json!("List Agents"))), "/paths/~1Agent/get/x-halo-method", "must be a snake_case string");
+    check(
+        |s| set(s, "/paths/~1Agent/get/x-halo-method", Some(json!("List Agents"))),
+        "/paths/~1Agent/get/x-halo-method",
+        "must be a snake_case string",
+    );
 }
 
 #[test]
@@ -181,13 +195,23 @@ fn query_parameter_of_type_bool_hint() {
 
 #[test]
 fn parameter_without_type() {
-    check(|s| set(s, "/paths/~1Agent/get/parameters/1/schema", Some(json!({}))), "/paths/~1Agent/get/parameters/1/schema", "query parameter `team_id` has no type");
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/1/schema", Some(json!({}))),
+        "/paths/~1Agent/get/parameters/1/schema",
+        "query parameter `team_id` has no type",
+    );
 }
 
 #[test]
 fn object_parameter() {
     check(
-        |s| set(s, "/paths/~1Agent/get/parameters/1/schema", Some(json!({"type": "object", "properties": {"a": {"type": "string"}}}))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent/get/parameters/1/schema",
+                Some(json!({"type": "object", "properties": {"a": {"type": "string"}}})),
+            )
+        },
         "/paths/~1Agent/get/parameters/1/schema",
         "must be a boolean, integer, number or string",
     );
@@ -204,17 +228,29 @@ fn duplicate_parameter() {
 
 #[test]
 fn header_parameter() {
-    check(|s| set(s, "/paths/~1Agent/get/parameters/0/in", Some(json!("header"))), "/paths/~1Agent/get/parameters/0/in", "header parameter `search` is not supported");
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/0/in", Some(json!("header"))),
+        "/paths/~1Agent/get/parameters/0/in",
+        "header parameter `search` is not supported",
+    );
 }
 
 #[test]
 fn optional_path_parameter() {
-    check(|s| set(s, "/paths/~1Agent~1{id}/get/parameters/0/required", Some(json!(false))), "/paths/~1Agent~1{id}/get/parameters/0/required", "path parameter `id` must be required");
+    check(
+        |s| set(s, "/paths/~1Agent~1{id}/get/parameters/0/required", Some(json!(false))),
+        "/paths/~1Agent~1{id}/get/parameters/0/required",
+        "path parameter `id` must be required",
+    );
 }
 
 #[test]
 fn path_template_without_parameter() {
-    check(|s| set(s, "/paths/~1Agent~1{id}/get/parameters", Some(json!([]))), "/paths/~1Agent~1{id}/get/parameters", "path `/Agent/{id}` has `{id}` but no path parameter `id`");
+    check(
+        |s| set(s, "/paths/~1Agent~1{id}/get/parameters", Some(json!([]))),
+        "/paths/~1Agent~1{id}/get/parameters",
+        "path `/Agent/{id}` has `{id}` but no path parameter `id`",
+    );
 }
 
 #[test]
@@ -229,7 +265,13 @@ fn path_parameter_not_in_template() {
 #[test]
 fn body_without_json() {
     check(
-        |s| set(s, "/paths/~1Agent/post/requestBody/content", Some(json!({"multipart/form-data": {"schema": {"type": "object"}}}))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent/post/requestBody/content",
+                Some(json!({"multipart/form-data": {"schema": {"type": "object"}}})),
+            )
+        },
         "/paths/~1Agent/post/requestBody/content",
         "request body has no `application/json` content (found multipart/form-data)",
     );
@@ -238,7 +280,13 @@ fn body_without_json() {
 #[test]
 fn json_patch_alone_is_not_json() {
     check(
-        |s| set(s, "/paths/~1Agent/post/requestBody/content", Some(json!({"application/json-patch+json": {"schema": {"type": "object"}}}))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent/post/requestBody/content",
+                Some(json!({"application/json-patch+json": {"schema": {"type": "object"}}})),
+            )
+        },
         "/paths/~1Agent/post/requestBody/content",
         "request body has no `application/json` content",
     );
@@ -247,7 +295,13 @@ fn json_patch_alone_is_not_json() {
 #[test]
 fn upsert_without_array_body() {
     check(
-        |s| set(s, "/paths/~1Agent/post/requestBody/content/application~1json/schema", Some(json!({"$ref": "#/components/schemas/Agent"}))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent/post/requestBody/content/application~1json/schema",
+                Some(json!({"$ref": "#/components/schemas/Agent"})),
+            )
+        },
         "/paths/~1Agent/post/x-halo-upsert",
         "a create-or-update body must be an array of a named schema",
     );
@@ -255,12 +309,20 @@ fn upsert_without_array_body() {
 
 #[test]
 fn upsert_without_integer_id() {
-    check(|s| set(s, "/paths/~1Agent/post/x-halo-upsert", Some(json!({"id": "guid"}))), "/paths/~1Agent/post/x-halo-upsert", "need an integer property `guid`");
+    check(
+        |s| set(s, "/paths/~1Agent/post/x-halo-upsert", Some(json!({"id": "guid"}))),
+        "/paths/~1Agent/post/x-halo-upsert",
+        "need an integer property `guid`",
+    );
 }
 
 #[test]
 fn malformed_upsert() {
-    check(|s| set(s, "/paths/~1Agent/post/x-halo-upsert", Some(json!(42))), "/paths/~1Agent/post/x-halo-upsert", "malformed upsert marker");
+    check(
+        |s| set(s, "/paths/~1Agent/post/x-halo-upsert", Some(json!(42))),
+        "/paths/~1Agent/post/x-halo-upsert",
+        "malformed upsert marker",
+    );
 }
 
 #[test]
@@ -275,7 +337,13 @@ fn no_success_response() {
 #[test]
 fn one_of_outside_lists() {
     check(
-        |s| set(s, "/paths/~1Agent/get/responses/200/content/application~1json/schema/oneOf/1", Some(json!({"type": "string"}))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent/get/responses/200/content/application~1json/schema/oneOf/1",
+                Some(json!({"type": "string"})),
+            )
+        },
         "/paths/~1Agent/get/responses/200/content/application~1json/schema",
         "`oneOf` is only supported for list responses",
     );
@@ -283,7 +351,11 @@ fn one_of_outside_lists() {
 
 #[test]
 fn list_key_not_an_array() {
-    check(|s| set(s, "/components/schemas/AgentList/x-halo-list-key", Some(json!("users"))), "/components/schemas/AgentList/x-halo-list-key", "list key `users` does not name an array property");
+    check(
+        |s| set(s, "/components/schemas/AgentList/x-halo-list-key", Some(json!("users"))),
+        "/components/schemas/AgentList/x-halo-list-key",
+        "list key `users` does not name an array property",
+    );
 }
 
 #[test]
@@ -306,13 +378,23 @@ fn property_of_type_double() {
 
 #[test]
 fn array_without_items() {
-    check(|s| set(s, "/components/schemas/Agent/properties/teams/items", None), "/components/schemas/Agent/properties/teams", "array without `items`");
+    check(
+        |s| set(s, "/components/schemas/Agent/properties/teams/items", None),
+        "/components/schemas/Agent/properties/teams",
+        "array without `items`",
+    );
 }
 
 #[test]
 fn unsupported_http_method() {
     check(
-        |s| set(s, "/paths/~1Agent/head", Some(json!({"operationId": "h", "tags": ["Agents"], "responses": {"200": {"description": "ok"}}}))),
+        |s| {
+            set(
+                s,
+                "/paths/~1Agent/head",
+                Some(json!({"operationId": "h", "tags": ["Agents"], "responses": {"200": {"description": "ok"}}})),
+            )
+        },
         "/paths/~1Agent/head",
         "unsupported HTTP method `head`",
     );

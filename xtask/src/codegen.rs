@@ -26,7 +26,11 @@ pub struct Paths {
 impl Default for Paths {
     fn default() -> Self {
         let root = project_root();
-        Paths { spec: root.join("spec/halopsa.json"), changelog: root.join("spec/CHANGELOG.md"), out: root.join("generated") }
+        Paths {
+            spec: root.join("spec/halopsa.json"),
+            changelog: root.join("spec/CHANGELOG.md"),
+            out: root.join("generated"),
+        }
     }
 }
 
@@ -57,7 +61,9 @@ impl Drift {
     pub fn report_with_fix(&self, out: &Path, fix: &str) -> String {
         let out = display(out);
         let mut counts = Vec::new();
-        for (count, what) in [(self.changed.len(), "changed"), (self.missing.len(), "missing"), (self.unexpected.len(), "unexpected")] {
+        for (count, what) in
+            [(self.changed.len(), "changed"), (self.missing.len(), "missing"), (self.unexpected.len(), "unexpected")]
+        {
             if count > 0 {
                 counts.push(format!("{count} {what}"));
             }
@@ -75,7 +81,9 @@ impl Drift {
             text.push_str(&format!("  missing     {out}/{path} (the generator produces it)\n"));
         }
         for path in &self.unexpected {
-            text.push_str(&format!("  unexpected  {out}/{path} (the generator does not produce it; a leftover or a hand edit?)\n"));
+            text.push_str(&format!(
+                "  unexpected  {out}/{path} (the generator does not produce it; a leftover or a hand edit?)\n"
+            ));
         }
         text.push_str(&format!("fix: run `{fix}` and commit the result\n"));
         text

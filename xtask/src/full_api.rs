@@ -60,11 +60,25 @@ pub struct Figures {
 
 impl std::fmt::Display for Figures {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "scratch spec: {} resources, {} operations, {} schemas", self.resources, self.operations, self.schemas)?;
-        writeln!(f, "not imported: {} upstream operations (listed in import-report.md beside the scratch spec)", self.skipped.len())?;
+        writeln!(
+            f,
+            "scratch spec: {} resources, {} operations, {} schemas",
+            self.resources, self.operations, self.schemas
+        )?;
+        writeln!(
+            f,
+            "not imported: {} upstream operations (listed in import-report.md beside the scratch spec)",
+            self.skipped.len()
+        )?;
         writeln!(f, "import: {:.2} s", self.import_seconds)?;
         writeln!(f, "generate: {:.2} s", self.generate_seconds)?;
-        writeln!(f, "crate: {} files, {:.1} MiB, {} lines of Rust", self.files, self.bytes as f64 / 1048576.0, self.rust_lines)?;
+        writeln!(
+            f,
+            "crate: {} files, {:.1} MiB, {} lines of Rust",
+            self.files,
+            self.bytes as f64 / 1048576.0,
+            self.rust_lines
+        )?;
         match self.check_seconds {
             Some(seconds) => write!(f, "cargo check (warnings denied): ok in {seconds:.0} s"),
             None => write!(f, "cargo check: skipped (--no-build)"),
@@ -90,7 +104,8 @@ pub fn run(from: &Path, out: &Path, build: bool) -> Result<Figures> {
 
     let started = Instant::now();
     let input = codegen::Input { spec: &spec, spec_name: "target/full-api/spec.json", changelog: None };
-    let files = codegen::generate(&input).map_err(|errors| format!("generating from the whole API failed: {errors}"))?;
+    let files =
+        codegen::generate(&input).map_err(|errors| format!("generating from the whole API failed: {errors}"))?;
     let generate_seconds = started.elapsed().as_secs_f64();
 
     let crate_dir = out.join("crate");
@@ -145,7 +160,11 @@ fn check(crate_dir: &Path) -> Result<f64> {
         .arg(root.join("target/full-api-target"))
         .status()?;
     if !status.success() {
-        return Err(format!("the crate generated from the whole API does not compile warning-free ({})", crate_dir.display()).into());
+        return Err(format!(
+            "the crate generated from the whole API does not compile warning-free ({})",
+            crate_dir.display()
+        )
+        .into());
     }
     Ok(started.elapsed().as_secs_f64())
 }

@@ -72,7 +72,10 @@ fn stale_crate_is_reported_file_by_file() {
     assert!(fix.starts_with("cargo xtask codegen --spec "), "{fix}");
     assert!(fix.contains(" --out "), "{fix}");
     let report = drift.report_with_fix(&paths.out, &fix);
-    assert!(report.contains("is stale: 3 files differ from what the spec produces (1 changed, 1 missing, 1 unexpected)"), "{report}");
+    assert!(
+        report.contains("is stale: 3 files differ from what the spec produces (1 changed, 1 missing, 1 unexpected)"),
+        "{report}"
+    );
     assert!(report.contains("changed     ") && report.contains("src/agents.rs\n"), "{report}");
     assert!(report.contains("missing     ") && report.contains("src/lib.rs"), "{report}");
     assert!(report.contains("unexpected  ") && report.contains("src/leftover.rs"), "{report}");

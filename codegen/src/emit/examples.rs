@@ -60,7 +60,8 @@ fn available(api: &Api) -> impl Iterator<Item = &'static Example> + '_ {
         api.resources.iter().any(|r| {
             r.module == module
                 && r.operations.iter().any(|op| {
-                    op.method_name == method || op.upsert.as_ref().and_then(|u| u.many.as_ref()).is_some_and(|m| m.method_name == method)
+                    op.method_name == method
+                        || op.upsert.as_ref().and_then(|u| u.many.as_ref()).is_some_and(|m| m.method_name == method)
                 })
         })
     };

@@ -10,7 +10,8 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
     let mut docs = vec![
         format!("A typed HaloPSA client generated from `{}`: {}, version {}.", api.source, api.title, api.version),
         String::new(),
-        "Each resource is a module and an accessor on [`Client`]; each operation is a request builder with one".to_owned(),
+        "Each resource is a module and an accessor on [`Client`]; each operation is a request builder with one"
+            .to_owned(),
         "documented setter per query parameter. Models are in [`models`].".to_owned(),
         String::new(),
     ];
@@ -29,7 +30,9 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
             String::new(),
         ]);
     }
-    docs.push("Cargo features: one per resource (all on by default), so a consumer compiles only what it uses.".to_owned());
+    docs.push(
+        "Cargo features: one per resource (all on by default), so a consumer compiles only what it uses.".to_owned(),
+    );
     let docs = docs.iter().map(|line| {
         let text = if line.is_empty() { String::new() } else { format!(" {line}") };
         quote!(#![doc = #text])

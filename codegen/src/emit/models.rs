@@ -19,14 +19,24 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
     for (owner, mut defs) in by_owner {
         defs.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
         let (module, doc, cfg) = match owner {
-            Owner::Shared => ("shared".to_owned(), " Models used by several resources (or by none), always compiled.".to_owned(), quote!()),
+            Owner::Shared => (
+                "shared".to_owned(),
+                " Models used by several resources (or by none), always compiled.".to_owned(),
+                quote!(),
+            ),
             Owner::Resource(module) => {
                 let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
                 (module.clone(), doc, quote!(#[cfg(feature = #module)]))
             }
         };
         let uses_others = defs.iter().any(|def| references(def).iter().any(|id| api.ty(*id).owner != *owner));
-        let import = if uses_others { quote!(use super::*;) } else { quote!() };
+        let import = if uses_others {
+            quote!(
+                use super::*;
+            )
+        } else {
+            quote!()
+        };
         let items = defs.iter().map(|def| type_def(api, def));
         files.push((
             format!("src/models/{module}.rs"),
@@ -121,8 +131,10 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
         if field.optional {
             ty = quote!(Option<#ty>);
             serde.push(quote!(skip_serializing_if = "Option::is_none"));
-            // Halo sends ids as `21.0` or `"21"` at times: numbers decode leniently.
+            // Halo sends ids as `21.0` or `"21"` and flags as `"true"` or `1` at times: numbers and booleans
+            // decode leniently.
             let lenient = match (&field.ty, field.boxed) {
+                (Ty::Bool, false) => Some("crate::runtime::lenient::opt_bool"),
                 (Ty::I32, false) => Some("crate::runtime::lenient::opt_i32"),
                 (Ty::I64, false) => Some("crate::runtime::lenient::opt_i64"),
                 (Ty::F64, false) => Some("crate::runtime::lenient::opt_f64"),
@@ -207,8 +219,12 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
         }
     });
     let (wire_ty, as_fn, as_doc, serialize) = match e.repr {
-        EnumRepr::String => (quote!(String), quote!(as_str), " The value as sent on the wire.", quote!(serialize_str(self.as_str()))),
-        EnumRepr::Integer => (quote!(i64), quote!(as_i64), " The value as sent on the wire.", quote!(serialize_i64(self.as_i64()))),
+        EnumRepr::String => {
+            (quote!(String), quote!(as_str), " The value as sent on the wire.", quote!(serialize_str(self.as_str())))
+        }
+        EnumRepr::Integer => {
+            (quote!(i64), quote!(as_i64), " The value as sent on the wire.", quote!(serialize_i64(self.as_i64())))
+        }
     };
     let to_wire = e.variants.iter().map(|variant| {
         let variant_name = ident(&variant.rust_name);

@@ -7,7 +7,10 @@ use super::{Output, doc_attrs, ident, param_field_ty, ty_tokens};
 use crate::ir::*;
 
 pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
-    api.resources.iter().map(|resource| (format!("src/{}.rs", resource.module), Output::Rust(resource_file(api, resource)))).collect()
+    api.resources
+        .iter()
+        .map(|resource| (format!("src/{}.rs", resource.module), Output::Rust(resource_file(api, resource))))
+        .collect()
 }
 
 fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
@@ -36,7 +39,13 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
                 Response::List { .. } => true,
             }
     });
-    let models_import = if uses_models { quote!(use crate::models;) } else { quote!() };
+    let models_import = if uses_models {
+        quote!(
+            use crate::models;
+        )
+    } else {
+        quote!()
+    };
     quote! {
         #![doc = #module_doc]
         use reqwest::Method;
@@ -349,7 +358,11 @@ fn send_fn(api: &Api, op: &Operation) -> TokenStream {
     };
     let checks = op.upsert.as_ref().map(|upsert| upsert_checks(op, upsert));
     let body = op.body.as_ref().map(|_| quote!(request.json_body(&self.body)?;));
-    let (bind, request) = if body.is_some() { (quote!(let mut request = self.request();), quote!(request)) } else { (quote!(), quote!(self.request())) };
+    let (bind, request) = if body.is_some() {
+        (quote!(let mut request = self.request();), quote!(request))
+    } else {
+        (quote!(), quote!(self.request()))
+    };
     quote! {
         /// Sends the request.
         pub async fn send(self) -> Result<#response> {
@@ -389,7 +402,9 @@ fn create_message(verb: &str) -> String {
 }
 
 fn update_message(verb: &str) -> String {
-    format!("{verb}: item {{index}} has an id that is not positive; Halo would create a new record instead of updating one")
+    format!(
+        "{verb}: item {{index}} has an id that is not positive; Halo would create a new record instead of updating one"
+    )
 }
 
 fn paging_fns(api: &Api, op: &Operation) -> TokenStream {

@@ -34,13 +34,20 @@ pub struct AgentEventSubscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_expiry: Option<String>,
     /// `subscribed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_subscription_key: Option<String>,
     /// `_dosave`.
-    #[serde(rename = "_dosave", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_dosave",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dosave: Option<bool>,
     /// `agent_name`.
     #[serde(skip_serializing_if = "Option::is_none")]

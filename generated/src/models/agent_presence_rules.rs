@@ -32,7 +32,10 @@ pub struct AgentPresenceRule {
     )]
     pub outcome: Option<i32>,
     /// `must_be_online`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub must_be_online: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]

@@ -34,7 +34,10 @@ pub struct Agent {
     )]
     pub onlinestatus: Option<i32>,
     /// `is_online`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_online: Option<bool>,
     /// `lastonline`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +46,10 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// `isdisabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isdisabled: Option<bool>,
     /// `email`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,7 +91,10 @@ pub struct Agent {
     )]
     pub ticket_count: Option<i32>,
     /// `is_agent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_agent: Option<bool>,
     /// `one_client`.
     #[serde(
@@ -115,7 +124,10 @@ pub struct Agent {
     )]
     pub qualification_weighting: Option<i32>,
     /// `qualified`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub qualified: Option<bool>,
     /// `role_list`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,13 +160,19 @@ pub struct Agent {
     )]
     pub inboxes: Option<i32>,
     /// `exchange_authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub exchange_authorized: Option<bool>,
     /// `exchange_account`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_account: Option<String>,
     /// `sentinel_authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sentinel_authorized: Option<bool>,
     /// `licence_type`.
     #[serde(
@@ -181,19 +199,31 @@ pub struct Agent {
     )]
     pub concurrent_agent_total: Option<i32>,
     /// `google_mail_authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub google_mail_authorized: Option<bool>,
     /// `inbox_clientid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbox_clientid: Option<String>,
     /// `isapiagent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isapiagent: Option<bool>,
     /// `splashtop_authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub splashtop_authorized: Option<bool>,
     /// `gotoresolve_authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub gotoresolve_authorized: Option<bool>,
     /// `datecreated`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -361,7 +391,10 @@ pub struct Agent {
     )]
     pub nav_display_mode: Option<i32>,
     /// `enablehighcontrast`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enablehighcontrast: Option<bool>,
     /// `actionscreen_display_type`.
     #[serde(
@@ -418,13 +451,22 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nav_layout_name: Option<String>,
     /// `sendowneremails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sendowneremails: Option<bool>,
     /// `warnifnoscan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub warnifnoscan: Option<bool>,
     /// `dontemailmeifiloggedit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontemailmeifiloggedit: Option<bool>,
     /// `workhour_start`.
     #[serde(
@@ -457,19 +499,34 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `_is_a_departmentmanager`.
-    #[serde(rename = "_is_a_departmentmanager", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_is_a_departmentmanager",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_a_departmentmanager: Option<bool>,
     /// `_is_a_teammanager`.
-    #[serde(rename = "_is_a_teammanager", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_is_a_teammanager",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_a_teammanager: Option<bool>,
     /// `access_control`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<Vec<AccessControl>>,
     /// `twofactor_enabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub twofactor_enabled: Option<bool>,
     /// `_isnew`.
-    #[serde(rename = "_isnew", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isnew",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isnew: Option<bool>,
     /// `adconnection`.
     #[serde(
@@ -493,22 +550,42 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications_personal: Option<Vec<Notification>>,
     /// `emailconfirmed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub emailconfirmed: Option<bool>,
     /// `accountconfirmed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub accountconfirmed: Option<bool>,
     /// `isinvite`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isinvite: Option<bool>,
     /// `is_sales`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_sales: Option<bool>,
     /// `_getlogmeinid`.
-    #[serde(rename = "_getlogmeinid", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_getlogmeinid",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub getlogmeinid: Option<bool>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
@@ -532,7 +609,10 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chargerates: Option<Vec<Restriction>>,
     /// `warnifnoscan_integrator`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub warnifnoscan_integrator: Option<bool>,
     /// `warnifnoscan_integrator_hours`.
     #[serde(
@@ -595,10 +675,16 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_orion_password: Option<String>,
     /// `orion_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub orion_access: Option<bool>,
     /// `new_method`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub new_method: Option<bool>,
     /// `exchange_token_expiry`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -607,7 +693,11 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_redirect: Option<String>,
     /// `_getoauthtoken`.
-    #[serde(rename = "_getoauthtoken", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_getoauthtoken",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub getoauthtoken: Option<bool>,
     /// `oauth_code`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -649,16 +739,28 @@ pub struct Agent {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isagentdetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isagentdetails: Option<bool>,
     /// `excludefromresourcebooking`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub excludefromresourcebooking: Option<bool>,
     /// `delegation_activated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub delegation_activated: Option<bool>,
     /// `delegation_timebased`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -683,22 +785,37 @@ pub struct Agent {
     )]
     pub reassign_all_accounts_to_agent: Option<i32>,
     /// `_kick`.
-    #[serde(rename = "_kick", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_kick",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub kick: Option<bool>,
     /// `_revoke_tokens`.
-    #[serde(rename = "_revoke_tokens", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_revoke_tokens",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub revoke_tokens: Option<bool>,
     /// `authenticatorapp_configured`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub authenticatorapp_configured: Option<bool>,
     /// `_revoke_authenticatorapp`.
     #[serde(
         rename = "_revoke_authenticatorapp",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub revoke_authenticatorapp: Option<bool>,
     /// `ispasswordreset`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ispasswordreset: Option<bool>,
     /// `graph_host`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -719,10 +836,17 @@ pub struct Agent {
     )]
     pub remaining_holiday_allowance: Option<f64>,
     /// `_isbatch`.
-    #[serde(rename = "_isbatch", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isbatch",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isbatch: Option<bool>,
     /// `import_photo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub import_photo: Option<bool>,
     /// `travelrate`.
     #[serde(
@@ -740,7 +864,10 @@ pub struct Agent {
     #[serde(rename = "_signature", skip_serializing_if = "Option::is_none")]
     pub signature_2: Option<String>,
     /// `is_admin`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_admin: Option<bool>,
     /// `ac_tickettypes`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -812,13 +939,24 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_assets_selectedname: Option<String>,
     /// `_do_reassign01`.
-    #[serde(rename = "_do_reassign01", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_do_reassign01",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub do_reassign01: Option<bool>,
     /// `check_reassign01`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub check_reassign01: Option<bool>,
     /// `_force`.
-    #[serde(rename = "_force", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_force",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub force: Option<bool>,
     /// `default_view_customers_selectedid`.
     #[serde(
@@ -959,7 +1097,10 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_faqlists: Option<Vec<AccessControl>>,
     /// `allow_automatic_call_scripts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_automatic_call_scripts: Option<bool>,
     /// `gotoresolve_token_expiry`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -974,7 +1115,10 @@ pub struct Agent {
     )]
     pub azure_connectionid: Option<i32>,
     /// `allow_presence_notifications`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_presence_notifications: Option<bool>,
     /// `azure_tenant_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1028,7 +1172,10 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_image: Option<String>,
     /// `exclude_from_automatic_assigning`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub exclude_from_automatic_assigning: Option<bool>,
     /// `userdetails_layout_id`.
     #[serde(
@@ -1067,13 +1214,22 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sitedetails_layout_name: Option<String>,
     /// `enable_teams_shifts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enable_teams_shifts: Option<bool>,
     /// `warnif_incomplete_ts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub warnif_incomplete_ts: Option<bool>,
     /// `warnif_incomplete_ts_manager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub warnif_incomplete_ts_manager: Option<bool>,
     /// `incomplete_ts_threshold`.
     #[serde(
@@ -1100,16 +1256,27 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unameappointmenttypes: Option<Vec<UnameAppointment>>,
     /// `_canupdate`.
-    #[serde(rename = "_canupdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate: Option<bool>,
     /// `_canupdate_moreinfo`.
-    #[serde(rename = "_canupdate_moreinfo", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate_moreinfo",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate_moreinfo: Option<bool>,
     /// `logmeinid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logmeinid: Option<String>,
     /// `allowbeyondtrustinvites`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowbeyondtrustinvites: Option<bool>,
     /// `jira_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1130,22 +1297,37 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_id: Option<String>,
     /// `enableshifts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enableshifts: Option<bool>,
     /// `sendemailerrors`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sendemailerrors: Option<bool>,
     /// `uname_usercustomfields`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uname_usercustomfields: Option<Vec<UnameCustom>>,
     /// `can_approve_purchaseorder`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub can_approve_purchaseorder: Option<bool>,
     /// `can_approve_quote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub can_approve_quote: Option<bool>,
     /// `can_approve_invoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub can_approve_invoice: Option<bool>,
     /// `default_splashtop_channel`.
     #[serde(
@@ -1181,7 +1363,10 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_role_id: Option<String>,
     /// `in_queried_team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub in_queried_team: Option<bool>,
     /// `guid_string`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1237,7 +1422,10 @@ pub struct AgentDepartment {
     )]
     pub membershiplevel: Option<i32>,
     /// `includeteamsintree`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub includeteamsintree: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -1482,7 +1670,10 @@ pub struct Role {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_suppliercontracts: Option<Vec<AccessControl>>,
     /// `is_integration`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_integration: Option<bool>,
     /// `ac_assettypes`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1653,7 +1844,10 @@ pub struct UnameButton {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub button_name: Option<String>,
     /// `can_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub can_access: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -1707,13 +1901,22 @@ pub struct UnameCustom {
     )]
     pub level: Option<i32>,
     /// `canadd`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canadd: Option<bool>,
     /// `candelete`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub candelete: Option<bool>,
     /// `canedit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canedit: Option<bool>,
     /// `customfield_type`.
     #[serde(
@@ -1863,13 +2066,22 @@ pub struct UnameRequestType {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `cancreate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub cancreate: Option<bool>,
     /// `canview`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canview: Option<bool>,
     /// `canedit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canedit: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -1962,13 +2174,22 @@ pub struct UnameXtype {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `cancreate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub cancreate: Option<bool>,
     /// `canview`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canview: Option<bool>,
     /// `canedit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canedit: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]

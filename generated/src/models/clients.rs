@@ -53,7 +53,10 @@ pub struct AreaItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nextinvoicedate: Option<String>,
     /// `autorenew`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub autorenew: Option<bool>,
     /// `note`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,7 +113,10 @@ pub struct AreaItem {
     )]
     pub site_id: Option<i32>,
     /// `dontinvoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontinvoice: Option<bool>,
     /// `enddate`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,10 +233,16 @@ pub struct AreaNote {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `hide_time_taken`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hide_time_taken: Option<bool>,
     /// `add_to_calendar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub add_to_calendar: Option<bool>,
     /// `app_user_id`.
     #[serde(
@@ -254,7 +266,10 @@ pub struct AreaNote {
     )]
     pub nextcallduration: Option<f64>,
     /// `createdfromaction`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub createdfromaction: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -338,7 +353,10 @@ pub struct ChargeRate {
     )]
     pub weekendmultiplier: Option<f64>,
     /// `surcharge`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub surcharge: Option<bool>,
     /// `round`.
     #[serde(
@@ -347,13 +365,22 @@ pub struct ChargeRate {
     )]
     pub round: Option<i32>,
     /// `useagentworkinghours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub useagentworkinghours: Option<bool>,
     /// `use_budget_rate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub use_budget_rate: Option<bool>,
     /// `current`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub current: Option<bool>,
     /// `current_rate`.
     #[serde(
@@ -362,10 +389,16 @@ pub struct ChargeRate {
     )]
     pub current_rate: Option<f64>,
     /// `use_for_travel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub use_for_travel: Option<bool>,
     /// `use_for_mileage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub use_for_mileage: Option<bool>,
     /// `travel_surchargeid`.
     #[serde(
@@ -386,7 +419,10 @@ pub struct ChargeRate {
     )]
     pub rateoverride: Option<f64>,
     /// `override_surcharge`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub override_surcharge: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -454,7 +490,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub toplevel_name: Option<String>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `colour`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -487,7 +526,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_address_override: Option<String>,
     /// `override_org_logo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub override_org_logo: Option<bool>,
     /// `override_org_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -619,16 +661,28 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sectech_name: Option<String>,
     /// `prinotify`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub prinotify: Option<bool>,
     /// `secnotify`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub secnotify: Option<bool>,
     /// `priassign`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub priassign: Option<bool>,
     /// `secassign`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub secassign: Option<bool>,
     /// `accountmanagertech_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -655,7 +709,10 @@ pub struct Client {
     )]
     pub chargecarryover: Option<f64>,
     /// `invoiceyes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub invoiceyes: Option<bool>,
     /// `fluserdef1`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -673,43 +730,82 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fluserdef5: Option<String>,
     /// `floverride`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub floverride: Option<bool>,
     /// `fluserdef1hide`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef1hide: Option<bool>,
     /// `fluserdef2hide`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef2hide: Option<bool>,
     /// `fluserdef3hide`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef3hide: Option<bool>,
     /// `fluserdef4hide`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef4hide: Option<bool>,
     /// `fluserdef5hide`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef5hide: Option<bool>,
     /// `fluserdef1mand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef1mand: Option<bool>,
     /// `fluserdef2mand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef2mand: Option<bool>,
     /// `fluserdef3mand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef3mand: Option<bool>,
     /// `fluserdef4mand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef4mand: Option<bool>,
     /// `fluserdef5mand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fluserdef5mand: Option<bool>,
     /// `includeactions`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub includeactions: Option<bool>,
     /// `needsinvoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub needsinvoice: Option<bool>,
     /// `startdate`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -733,7 +829,10 @@ pub struct Client {
     )]
     pub periodcharge: Option<f64>,
     /// `dontinvoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontinvoice: Option<bool>,
     /// `invoicetemplate`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -745,7 +844,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lastinvoiceenddate: Option<String>,
     /// `showslaonweb`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showslaonweb: Option<bool>,
     /// `item_tax_code_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -826,10 +928,16 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hvdate: Option<String>,
     /// `emailinvoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub emailinvoice: Option<bool>,
     /// `dont_auto_send_invoices`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_auto_send_invoices: Option<bool>,
     /// `seriousnesslevel`.
     #[serde(
@@ -856,19 +964,31 @@ pub struct Client {
     )]
     pub thresholdbreached: Option<i32>,
     /// `monthlyreportinclude`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportlastrun`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthlyreportlastrun: Option<String>,
     /// `monthlyreportemaildirect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportemaildirect: Option<bool>,
     /// `monthlyreportemailmanager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportemailmanager: Option<bool>,
     /// `monthlyreportshowonweb`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportshowonweb: Option<bool>,
     /// `areatype`.
     #[serde(
@@ -886,7 +1006,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prepayrecurringchargenextdate: Option<String>,
     /// `billforrecurringprepayamount`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub billforrecurringprepayamount: Option<bool>,
     /// `prepayrecurringcharge`.
     #[serde(
@@ -919,7 +1042,10 @@ pub struct Client {
     )]
     pub paymentterms: Option<i32>,
     /// `showallnonbillable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showallnonbillable: Option<bool>,
     /// `billinggroup`.
     #[serde(
@@ -1012,7 +1138,10 @@ pub struct Client {
     )]
     pub discountperc: Option<f64>,
     /// `showfaqfortoplevel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showfaqfortoplevel: Option<bool>,
     /// `accountsccemailaddress`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1042,7 +1171,10 @@ pub struct Client {
     )]
     pub linked_organisation_id: Option<i32>,
     /// `all_organisations_allowed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub all_organisations_allowed: Option<bool>,
     /// `allowed_organisations`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1087,7 +1219,10 @@ pub struct Client {
     )]
     pub newclient_web_access_level: Option<i32>,
     /// `newclient_sendwelcomeemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub newclient_sendwelcomeemail: Option<bool>,
     /// `newclient_delivery_address`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1115,34 +1250,52 @@ pub struct Client {
     )]
     pub reassign_all_to_user: Option<i32>,
     /// `allowall_tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_tickettypes: Option<bool>,
     /// `allowed_tickettypes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_tickettypes: Option<Vec<RequestTypeList>>,
     /// `allowall_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category1: Option<bool>,
     /// `allowed_category1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category1: Option<Vec<CategoryRestriction>>,
     /// `allowall_category2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category2: Option<bool>,
     /// `allowed_category2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category2: Option<Vec<CategoryRestriction>>,
     /// `allowall_category3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category3: Option<bool>,
     /// `allowed_category3`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category3: Option<Vec<CategoryRestriction>>,
     /// `allowall_category4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category4: Option<bool>,
     /// `alocked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub alocked: Option<bool>,
     /// `allowed_category4`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1172,7 +1325,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overriding_rates: Option<Vec<ChargeRate>>,
     /// `allowallchargerates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowallchargerates: Option<bool>,
     /// `chargerates`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1181,13 +1337,20 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_siteguid: Option<String>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `allow_api_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_api_access: Option<bool>,
     /// `api_access_clientid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1214,7 +1377,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_logo: Option<String>,
     /// `override_portalcolour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub override_portalcolour: Option<bool>,
     /// `portalcolour`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1235,7 +1401,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purchase_tax_type: Option<String>,
     /// `isarchived_xero`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isarchived_xero: Option<bool>,
     /// `accountsfirstname`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1271,7 +1440,10 @@ pub struct Client {
     )]
     pub prepayrecurringminimumdeduction: Option<f64>,
     /// `prepayrecurringminimumdeductiononlyactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub prepayrecurringminimumdeductiononlyactive: Option<bool>,
     /// `prepayrecurringautomaticdeduction`.
     #[serde(
@@ -1340,7 +1512,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenowid: Option<String>,
     /// `isnhserveremaildefault`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isnhserveremaildefault: Option<bool>,
     /// `datto_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1424,7 +1599,11 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_currency_code_name: Option<String>,
     /// `_apply_billingtemplate`.
-    #[serde(rename = "_apply_billingtemplate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_apply_billingtemplate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub apply_billingtemplate: Option<bool>,
     /// `datto_commerce_id`.
     #[serde(
@@ -1463,10 +1642,16 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_url: Option<String>,
     /// `hubspot_dont_sync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hubspot_dont_sync: Option<bool>,
     /// `hubspot_archived`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hubspot_archived: Option<bool>,
     /// `domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1478,13 +1663,22 @@ pub struct Client {
     )]
     pub passportal_id: Option<i64>,
     /// `update_licences`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub update_licences: Option<bool>,
     /// `prepayasamount`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub prepayasamount: Option<bool>,
     /// `synced_to_intacct`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub synced_to_intacct: Option<bool>,
     /// `qbo_company_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1499,7 +1693,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_number: Option<String>,
     /// `isclientdetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isclientdetails: Option<bool>,
     /// `hubspot_lifecycle`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1554,7 +1751,10 @@ pub struct Client {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `donotimport`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub donotimport: Option<bool>,
     /// `liongardid`.
     #[serde(
@@ -1566,7 +1766,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liongard_url: Option<String>,
     /// `sync_to_liongard`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sync_to_liongard: Option<bool>,
     /// `regmanagertech_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1578,7 +1781,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salesreptech_name: Option<String>,
     /// `default_team_to_salesrep_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub default_team_to_salesrep_override: Option<bool>,
     /// `default_team_to_salesrep_override_team`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1602,7 +1808,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dbc_company_name: Option<String>,
     /// `salesforce_dontsync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub salesforce_dontsync: Option<bool>,
     /// `stripe_customer_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1665,7 +1874,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_defaultuser: Option<KeyPair2>,
     /// `test_servicenow`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub test_servicenow: Option<bool>,
     /// `sage_business_cloud_details_id`.
     #[serde(
@@ -1716,7 +1928,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_jirakey: Option<String>,
     /// `test_jira`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub test_jira: Option<bool>,
     /// `jira_servicedesk_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1746,10 +1961,16 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_status_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `create_jira_webhook`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub create_jira_webhook: Option<bool>,
     /// `jira_webhook_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub jira_webhook_created: Option<bool>,
     /// `defaultpdftemplateinvoicetickets`.
     #[serde(
@@ -1788,7 +2009,11 @@ pub struct Client {
     )]
     pub ingram_micro_details_id: Option<i32>,
     /// `_dont_fire_automations`.
-    #[serde(rename = "_dont_fire_automations", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_dont_fire_automations",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_fire_automations: Option<bool>,
     /// `main_delivery_address`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1815,7 +2040,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub main_phonenumber: Option<String>,
     /// `auvik_site_inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub auvik_site_inactive: Option<bool>,
     /// `invoice_class`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1833,7 +2061,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fortnox_tenant_name: Option<String>,
     /// `servicenow_enable_webhook`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub servicenow_enable_webhook: Option<bool>,
     /// `new_servicenow_webhooksecret`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1875,7 +2106,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_subaccount_name: Option<String>,
     /// `twilio_subaccount_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub twilio_subaccount_created: Option<bool>,
     /// `twilio_subaccount_sid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1889,25 +2123,29 @@ pub struct Client {
     /// `_create_twilio_subaccount`.
     #[serde(
         rename = "_create_twilio_subaccount",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub create_twilio_subaccount: Option<bool>,
     /// `_close_twilio_subaccount`.
     #[serde(
         rename = "_close_twilio_subaccount",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub close_twilio_subaccount: Option<bool>,
     /// `_pauseunpause_twilio_subaccount`.
     #[serde(
         rename = "_pauseunpause_twilio_subaccount",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub pauseunpause_twilio_subaccount: Option<bool>,
     /// `_create_twilio_recurringinvoice`.
     #[serde(
         rename = "_create_twilio_recurringinvoice",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub create_twilio_recurringinvoice: Option<bool>,
     /// `twilio_recurring_invoice_id`.
@@ -1981,7 +2219,10 @@ pub struct Client {
     )]
     pub merge_client_into: Option<i32>,
     /// `invoice_tickets_seperately_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub invoice_tickets_seperately_override: Option<bool>,
     /// `servicenow_authtype`.
     #[serde(
@@ -1990,7 +2231,10 @@ pub struct Client {
     )]
     pub servicenow_authtype: Option<i32>,
     /// `portal_title_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub portal_title_override: Option<bool>,
     /// `portal_title`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2050,7 +2294,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsid: Option<String>,
     /// `excludefrominvoicesync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub excludefrominvoicesync: Option<bool>,
     /// `gficlientid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2143,7 +2390,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_company_id: Option<String>,
     /// `automatic_sales_tax`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub automatic_sales_tax: Option<bool>,
     /// `cautomateid`.
     #[serde(
@@ -2173,7 +2423,10 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_relationship_list: Option<String>,
     /// `servicenow_validated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub servicenow_validated: Option<bool>,
     /// `sentinel_default_user_override`.
     #[serde(
@@ -2185,25 +2438,37 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_default_user_override_name: Option<String>,
     /// `jira_validated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub jira_validated: Option<bool>,
     /// `ref`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
     /// `ticket_invoices_for_each_site`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ticket_invoices_for_each_site: Option<bool>,
     /// `intacct_save_location`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_save_location: Option<String>,
     /// `is_vip`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_vip: Option<bool>,
     /// `accountownertech_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accountownertech_name: Option<String>,
     /// `taxable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub taxable: Option<bool>,
     /// `quickbooks_details`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2245,7 +2510,10 @@ pub struct Client {
     )]
     pub toplevel_quote_currency: Option<i32>,
     /// `is_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_account: Option<bool>,
     /// `_importtypeid`.
     #[serde(
@@ -2396,25 +2664,37 @@ pub struct ContractDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_1: Option<String>,
     /// `partialmatchcategory`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub partialmatchcategory: Option<bool>,
     /// `category_2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_2: Option<String>,
     /// `partialmatchcategory2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub partialmatchcategory2: Option<bool>,
     /// `category_3`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_3: Option<String>,
     /// `partialmatchcategory3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub partialmatchcategory3: Option<bool>,
     /// `category_4`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_4: Option<String>,
     /// `partialmatchcategory4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub partialmatchcategory4: Option<bool>,
     /// `user_covered_billingdescription`.
     #[serde(
@@ -2432,13 +2712,22 @@ pub struct ContractDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `allowallcontracts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowallcontracts: Option<bool>,
     /// `asset_covered_by_contract`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub asset_covered_by_contract: Option<bool>,
     /// `user_covered_by_contract`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub user_covered_by_contract: Option<bool>,
     /// `work_hours_covered`.
     #[serde(
@@ -2471,7 +2760,10 @@ pub struct ContractDetail {
     )]
     pub contract_sub_type: Option<i32>,
     /// `not_included_in_contract`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub not_included_in_contract: Option<bool>,
     /// `contract_header_end_date`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2519,10 +2811,16 @@ pub struct FaqListHead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `showforall`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showforall: Option<bool>,
     /// `showforallagents`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showforallagents: Option<bool>,
     /// `level`.
     #[serde(
@@ -2531,7 +2829,10 @@ pub struct FaqListHead {
     )]
     pub level: Option<i32>,
     /// `is_group`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_group: Option<bool>,
     /// `group_id`.
     #[serde(
@@ -2598,7 +2899,11 @@ pub struct FaqListHead {
     #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
@@ -2628,7 +2933,10 @@ pub struct FaqListHead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<Vec<serde_json::Value>>,
     /// `dontshowonportal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontshowonportal: Option<bool>,
     /// Halo's `GeoLocationRestriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2682,7 +2990,10 @@ pub struct KbEntryList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag_string: Option<String>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `type`.
     #[serde(
@@ -2845,7 +3156,10 @@ pub struct Organisation {
     )]
     pub linked_client_id: Option<i32>,
     /// `allowall_tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_tickettypes: Option<bool>,
     /// `allowed_tickettypes`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2860,7 +3174,10 @@ pub struct Organisation {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isorganisationdetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isorganisationdetails: Option<bool>,
     /// `bank_details_line_1`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2890,7 +3207,10 @@ pub struct Organisation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_faqlists: Option<Vec<FaqListHead>>,
     /// `all_user_faqlists_allowed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub all_user_faqlists_allowed: Option<bool>,
     /// `portal_chat_profile_override`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2950,7 +3270,10 @@ pub struct PrepayHistory {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expirydate: Option<String>,
     /// `expirychecked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub expirychecked: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -3001,7 +3324,10 @@ pub struct PrepayPeriod {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date_display: Option<String>,
     /// `current`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub current: Option<bool>,
     /// `hours_added`.
     #[serde(
@@ -3088,7 +3414,10 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_expiry: Option<String>,
     /// `authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub authorized: Option<bool>,
     /// `redirect_uri`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3097,22 +3426,39 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_code: Option<String>,
     /// `_exchangecode`.
-    #[serde(rename = "_exchangecode", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_exchangecode",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub exchangecode: Option<bool>,
     /// `_disconnect`.
-    #[serde(rename = "_disconnect", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_disconnect",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub disconnect: Option<bool>,
     /// `_importtype`.
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `new_method`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub new_method: Option<bool>,
     /// `automatic_sales_tax`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub automatic_sales_tax: Option<bool>,
     /// `online_payments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub online_payments: Option<bool>,
     /// `api_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3190,7 +3536,10 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_item_group_name: Option<String>,
     /// `enable_sync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enable_sync: Option<bool>,
     /// `sync_entities`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3199,10 +3548,16 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_entities_list: Option<Vec<KeyPair2>>,
     /// `show_message`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub show_message: Option<bool>,
     /// `deactivate_customers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub deactivate_customers: Option<bool>,
     /// `default_invoice_item`.
     #[serde(
@@ -3274,7 +3629,10 @@ pub struct QuickBooksDetails {
     )]
     pub order_email_status: Option<i32>,
     /// `multi_currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub multi_currency: Option<bool>,
     /// `default_sales_account_id`.
     #[serde(
@@ -3313,34 +3671,64 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_asset_account: Option<KeyPair2>,
     /// `receive_client_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub receive_client_created: Option<bool>,
     /// `receive_client_updated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub receive_client_updated: Option<bool>,
     /// `receive_payment_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub receive_payment_created: Option<bool>,
     /// `receive_payment_updated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub receive_payment_updated: Option<bool>,
     /// `sync_halo_invoice_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sync_halo_invoice_id: Option<bool>,
     /// `sync_invoice_class`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sync_invoice_class: Option<bool>,
     /// `sync_invoice_bill_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sync_invoice_bill_address: Option<bool>,
     /// `sync_invoice_ship_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sync_invoice_ship_address: Option<bool>,
     /// `use_qbo_invoice_terms`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub use_qbo_invoice_terms: Option<bool>,
     /// `round_payments_to_2dp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub round_payments_to_2dp: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -3355,13 +3743,22 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_deferred_code_name: Option<String>,
     /// `dont_post_item_quantities`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_post_item_quantities: Option<bool>,
     /// `dont_sync_cost_tracking_lines`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_sync_cost_tracking_lines: Option<bool>,
     /// `remove_unapplied_payments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub remove_unapplied_payments: Option<bool>,
     /// `default_deferred_account`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3370,7 +3767,10 @@ pub struct QuickBooksDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_sitemappings: Option<Vec<ExternalLinkList>>,
     /// `mark_as_void`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub mark_as_void: Option<bool>,
     /// `minor_version`.
     #[serde(
@@ -3439,10 +3839,16 @@ pub struct RequestTypeList {
     )]
     pub ticket_count: Option<i32>,
     /// `cancreate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub cancreate: Option<bool>,
     /// `agentscanselect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub agentscanselect: Option<bool>,
     /// `itilrequesttype`.
     #[serde(
@@ -3451,31 +3857,55 @@ pub struct RequestTypeList {
     )]
     pub itilrequesttype: Option<i32>,
     /// `allowattachments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowattachments: Option<bool>,
     /// `copyattachmentstochild`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copyattachmentstochild: Option<bool>,
     /// `copyattachmentstorelated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copyattachmentstorelated: Option<bool>,
     /// `is_sprint`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_sprint: Option<bool>,
     /// `fieldidlist`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fieldidlist: Option<Vec<i32>>,
     /// `enduserscanselect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enduserscanselect: Option<bool>,
     /// `anonymouscanselect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub anonymouscanselect: Option<bool>,
     /// `hasmandatorytechfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hasmandatorytechfields: Option<bool>,
     /// `hasmandatoryuserfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hasmandatoryuserfields: Option<bool>,
     /// `project_type`.
     #[serde(
@@ -3520,7 +3950,10 @@ pub struct RequestTypeList {
     )]
     pub default_priority: Option<i32>,
     /// `visible`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub visible: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -3568,7 +4001,10 @@ pub struct ServiceRestriction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// `allow_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_access: Option<bool>,
     /// `data_string`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3613,7 +4049,10 @@ pub struct ServiceUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_name: Option<String>,
     /// `emailupdates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub emailupdates: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -3673,7 +4112,10 @@ pub struct Site {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clientsite_name: Option<String>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `sla_id`.
     #[serde(
@@ -3691,13 +4133,19 @@ pub struct Site {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// `invoice_address_isdelivery`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub invoice_address_isdelivery: Option<bool>,
     /// `notes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `isstocklocation`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isstocklocation: Option<bool>,
     /// `messagegroup_id`.
     #[serde(
@@ -3844,7 +4292,10 @@ pub struct Site {
     )]
     pub deliverby: Option<i32>,
     /// `isinvoicesite`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isinvoicesite: Option<bool>,
     /// `refnumber`.
     #[serde(
@@ -3853,7 +4304,10 @@ pub struct Site {
     )]
     pub refnumber: Option<i32>,
     /// `defaultdelivery`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub defaultdelivery: Option<bool>,
     /// `seriousnesslevel`.
     #[serde(
@@ -3937,16 +4391,28 @@ pub struct Site {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthlyreportlastrun: Option<String>,
     /// `monthlyreportinclude`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportemailmanager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportemailmanager: Option<bool>,
     /// `accountmanagertech`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub accountmanagertech: Option<bool>,
     /// `monthlyreportemaildirect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub monthlyreportemaildirect: Option<bool>,
     /// `language_id`.
     #[serde(
@@ -3967,7 +4433,10 @@ pub struct Site {
     )]
     pub linked_organisation_id: Option<i32>,
     /// `slocked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub slocked: Option<bool>,
     /// `newsite_contactname`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3985,7 +4454,10 @@ pub struct Site {
     )]
     pub newsite_web_access_level: Option<i32>,
     /// `newsite_sendwelcomeemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub newsite_sendwelcomeemail: Option<bool>,
     /// `delivery_address`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -4037,7 +4509,11 @@ pub struct Site {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sitecontacts: Option<Vec<serde_json::Value>>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `cautomateid`.
     #[serde(
@@ -4055,16 +4531,27 @@ pub struct Site {
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `_isxero`.
-    #[serde(rename = "_isxero", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isxero",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isxero: Option<bool>,
     /// `_match_first_site`.
-    #[serde(rename = "_match_first_site", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_match_first_site",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub match_first_site: Option<bool>,
     /// `servicenowid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenowid: Option<String>,
     /// `isnhserveremaildefault`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isnhserveremaildefault: Option<bool>,
     /// `device42id`.
     #[serde(
@@ -4172,7 +4659,10 @@ pub struct Site {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub faqlists: Option<Vec<FaqListHead>>,
     /// `all_faqlists_allowed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub all_faqlists_allowed: Option<bool>,
     /// `hubspot_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -4193,7 +4683,10 @@ pub struct Site {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `issitedetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub issitedetails: Option<bool>,
     /// `hudu_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -4254,10 +4747,17 @@ pub struct Site {
     )]
     pub import_details_id: Option<i32>,
     /// `hasitemsinstock`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hasitemsinstock: Option<bool>,
     /// `_dont_fire_automations`.
-    #[serde(rename = "_dont_fire_automations", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_dont_fire_automations",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_fire_automations: Option<bool>,
     /// `sqlimport_id`.
     #[serde(
@@ -4290,7 +4790,11 @@ pub struct Site {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub businesscentral_billing_client: Option<serde_json::Value>,
     /// `_convert_phonenumbers`.
-    #[serde(rename = "_convert_phonenumbers", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_convert_phonenumbers",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub convert_phonenumbers: Option<bool>,
     /// `sequence`.
     #[serde(
@@ -4410,7 +4914,11 @@ pub struct SnowLicenseAbstract {
     )]
     pub quantity: Option<i32>,
     /// `isIncomplete`.
-    #[serde(rename = "isIncomplete", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isIncomplete",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_incomplete: Option<bool>,
     /// `updatedDate`.
     #[serde(rename = "updatedDate", skip_serializing_if = "Option::is_none")]

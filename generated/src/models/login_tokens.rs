@@ -30,7 +30,10 @@ pub struct LoginToken {
     )]
     pub enc_id: Option<i32>,
     /// `token_used`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub token_used: Option<bool>,
     /// `used_timestamp`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -16,7 +16,11 @@ pub struct OnlineStatus {
     #[serde(rename = "lastOnlineDate", skip_serializing_if = "Option::is_none")]
     pub last_online_date: Option<String>,
     /// `isOnline`.
-    #[serde(rename = "isOnline", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isOnline",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_online: Option<bool>,
     /// `lastOnline`.
     #[serde(rename = "lastOnline", skip_serializing_if = "Option::is_none")]
@@ -28,13 +32,22 @@ pub struct OnlineStatus {
     )]
     pub agent_status: Option<i32>,
     /// `status_overidden`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub status_overidden: Option<bool>,
     /// `fetch_all`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fetch_all: Option<bool>,
     /// `is_logout`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_logout: Option<bool>,
     /// `command`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +56,10 @@ pub struct OnlineStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_active: Option<String>,
     /// `is_idle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_idle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]

@@ -117,10 +117,16 @@ pub struct AddressStore {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postcode: Option<String>,
     /// `primary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub primary: Option<bool>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `date_active`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,7 +171,11 @@ pub struct AddressStore {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
@@ -227,7 +237,10 @@ pub struct AgentPresenceSubscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_expiry: Option<String>,
     /// `subscribed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -242,7 +255,11 @@ pub struct AgentPresenceSubscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_connection: Option<AzureAdConnection>,
     /// `_dosave`.
-    #[serde(rename = "_dosave", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_dosave",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dosave: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -301,28 +318,52 @@ pub struct AgentTeam {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `is_manager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_manager: Option<bool>,
     /// `no_config_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub no_config_access: Option<bool>,
     /// `unassigned_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub unassigned_access: Option<bool>,
     /// `otheragent_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub otheragent_access: Option<bool>,
     /// `fortickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub fortickets: Option<bool>,
     /// `foropps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub foropps: Option<bool>,
     /// `forprojects`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub forprojects: Option<bool>,
     /// `in_section`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub in_section: Option<bool>,
     /// `namewithinactive`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -430,7 +471,10 @@ pub struct AreaPopup {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `dismissable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dismissable: Option<bool>,
     /// `read_status`.
     #[serde(
@@ -439,13 +483,22 @@ pub struct AreaPopup {
     )]
     pub read_status: Option<i32>,
     /// `displaymodal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub displaymodal: Option<bool>,
     /// `displayhtml`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub displayhtml: Option<bool>,
     /// `limitdaterange`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub limitdaterange: Option<bool>,
     /// `startdate`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -514,7 +567,10 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
     /// `isimage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimage: Option<bool>,
     /// `data`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -550,7 +606,11 @@ pub struct Attachment {
     )]
     pub attachmentaction_id: Option<i32>,
     /// `_canupdate`.
-    #[serde(rename = "_canupdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate: Option<bool>,
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -568,7 +628,11 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<Vec<u8>>,
     /// `_enduserportalpdfprint`.
-    #[serde(rename = "_enduserportalpdfprint", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_enduserportalpdfprint",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enduserportalpdfprint: Option<bool>,
     /// `anon_outcomeid`.
     #[serde(
@@ -577,13 +641,20 @@ pub struct Attachment {
     )]
     pub anon_outcomeid: Option<i32>,
     /// `has_scanned`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub has_scanned: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `_is_new_version`.
-    #[serde(rename = "_is_new_version", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_is_new_version",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_new_version: Option<bool>,
     /// `parent_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -595,7 +666,11 @@ pub struct Attachment {
     )]
     pub version_count: Option<i32>,
     /// `_alreadyuploaded`.
-    #[serde(rename = "_alreadyuploaded", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_alreadyuploaded",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub alreadyuploaded: Option<bool>,
     /// `copy_from_id`.
     #[serde(
@@ -629,13 +704,22 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<ExternalLinkList>>,
     /// `showforusers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showforusers: Option<bool>,
     /// `showonchild`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showonchild: Option<bool>,
     /// `showonrelated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showonrelated: Option<bool>,
     /// `data_base64`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -647,7 +731,10 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_token: Option<String>,
     /// `already_posted`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub already_posted: Option<bool>,
     /// `faultid`.
     #[serde(
@@ -656,7 +743,11 @@ pub struct Attachment {
     )]
     pub faultid: Option<i32>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
@@ -686,7 +777,10 @@ pub struct Attachment {
     )]
     pub linked_version_id: Option<i32>,
     /// `allow_anon_upload`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_anon_upload: Option<bool>,
     /// `tickettype_id`.
     #[serde(
@@ -749,7 +843,11 @@ pub struct AzureAdConnection {
     #[serde(rename = "_authcode", skip_serializing_if = "Option::is_none")]
     pub authcode: Option<String>,
     /// `_exchangecodefortoken`.
-    #[serde(rename = "_exchangecodefortoken", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_exchangecodefortoken",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub exchangecodefortoken: Option<bool>,
     /// `mappings_user`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -776,7 +874,10 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_matching_list: Option<Vec<KeyPair2>>,
     /// `halointegratorenabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub halointegratorenabled: Option<bool>,
     /// `halointegrator_lastsync`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -791,7 +892,10 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mappings_cab: Option<Vec<IntegrationFieldMapping>>,
     /// `manage_licenses`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub manage_licenses: Option<bool>,
     /// `licensed_roles`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -863,16 +967,28 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import_identifier_fieldname: Option<String>,
     /// `accountenabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub accountenabled: Option<bool>,
     /// `authorized`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub authorized: Option<bool>,
     /// `new_method`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub new_method: Option<bool>,
     /// `createunmatchedusers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub createunmatchedusers: Option<bool>,
     /// `unmatchedusersite`.
     #[serde(
@@ -896,10 +1012,16 @@ pub struct AzureAdConnection {
     )]
     pub top_level: Option<i32>,
     /// `auto_create_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub auto_create_mappings: Option<bool>,
     /// `auto_allow_sso`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub auto_allow_sso: Option<bool>,
     /// `top_level_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -929,7 +1051,10 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mappings_ticket: Option<Vec<IntegrationFieldMapping>>,
     /// `intune_dont_update_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub intune_dont_update_type: Option<bool>,
     /// `halo_integrator_import_list`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -938,7 +1063,10 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub halo_integrator_import_types: Option<Vec<KeyPair2>>,
     /// `intune_enabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub intune_enabled: Option<bool>,
     /// `licence_import_type`.
     #[serde(
@@ -962,25 +1090,41 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_scopes: Option<Vec<String>>,
     /// `_dosave`.
-    #[serde(rename = "_dosave", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_dosave",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dosave: Option<bool>,
     /// `dont_sync_new_tenants`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_sync_new_tenants: Option<bool>,
     /// `importunmatchedgroupasserviceaccount`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub importunmatchedgroupasserviceaccount: Option<String>,
     /// `deactivate_users`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub deactivate_users: Option<bool>,
     /// `mappings_priority`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mappings_priority: Option<Vec<IntegrationFieldMapping>>,
     /// `allow_subscription_management`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_subscription_management: Option<bool>,
     /// `receive_subscription_updated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub receive_subscription_updated: Option<bool>,
     /// `graph_host`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1049,7 +1193,10 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_user_template_name: Option<String>,
     /// `software_import_licence_matching`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub software_import_licence_matching: Option<bool>,
     /// `default_intune_status`.
     #[serde(
@@ -1070,7 +1217,10 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_manager_role_name: Option<String>,
     /// `track_sign_in_activity`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub track_sign_in_activity: Option<bool>,
     /// Halo's `KeyPair3` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1085,10 +1235,16 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_licence_list: Option<String>,
     /// `check_licence_list_for_service_user`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub check_licence_list_for_service_user: Option<bool>,
     /// `exclude_mssense_devices`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub exclude_mssense_devices: Option<bool>,
     /// `authentication_type`.
     #[serde(
@@ -1099,17 +1255,22 @@ pub struct AzureAdConnection {
     /// `_confirmmanagedidentitysetup`.
     #[serde(
         rename = "_confirmmanagedidentitysetup",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub confirmmanagedidentitysetup: Option<bool>,
     /// `_confirmclientcredentialssetup`.
     #[serde(
         rename = "_confirmclientcredentialssetup",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub confirmclientcredentialssetup: Option<bool>,
     /// `allow_presence_notifications`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_presence_notifications: Option<bool>,
     /// `licence_import_client`.
     #[serde(
@@ -1121,16 +1282,25 @@ pub struct AzureAdConnection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence_import_client_name: Option<String>,
     /// `assign_licences`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub assign_licences: Option<bool>,
     /// `resource`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// `only_import_sentinel_comments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub only_import_sentinel_comments: Option<bool>,
     /// `use_delta_queries`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub use_delta_queries: Option<bool>,
     /// Halo's `AzureDeltaReset` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
     #[serde(rename = "_deltareset", skip_serializing_if = "Option::is_none")]
@@ -1214,13 +1384,19 @@ pub struct CategoryRestriction {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `partial_match_category`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub partial_match_category: Option<bool>,
     /// `category_name_partial`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_name_partial: Option<String>,
     /// `is_integration`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_integration: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -1268,7 +1444,10 @@ pub struct CustomButton {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `newtab`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub newtab: Option<bool>,
     /// `msid`.
     #[serde(
@@ -1325,7 +1504,10 @@ pub struct CustomField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
     /// `value_is_password_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub value_is_password_id: Option<bool>,
     /// `display`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1349,16 +1531,28 @@ pub struct CustomField {
     )]
     pub inputtype: Option<i32>,
     /// `copytochild`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copytochild: Option<bool>,
     /// `copytoparent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copytoparent: Option<bool>,
     /// `searchable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub searchable: Option<bool>,
     /// `ordervalues`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ordervalues: Option<bool>,
     /// `ordervaluesby`.
     #[serde(
@@ -1373,7 +1567,10 @@ pub struct CustomField {
     )]
     pub database_lookup_id: Option<i32>,
     /// `database_lookup_auto`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub database_lookup_auto: Option<bool>,
     /// Halo's `PartsLookupField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1388,10 +1585,16 @@ pub struct CustomField {
     )]
     pub extratype: Option<i32>,
     /// `copytochildonupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copytochildonupdate: Option<bool>,
     /// `copytoparentonupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copytoparentonupdate: Option<bool>,
     /// `hyperlink`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1409,7 +1612,10 @@ pub struct CustomField {
     )]
     pub linked_table_id: Option<i32>,
     /// `showondetailsscreen`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showondetailsscreen: Option<bool>,
     /// `third_party_value`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1421,7 +1627,10 @@ pub struct CustomField {
     )]
     pub custom_extra_table_id: Option<i32>,
     /// `copytorelated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copytorelated: Option<bool>,
     /// `calculation`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1436,22 +1645,37 @@ pub struct CustomField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_reasons: Option<Vec<KeyPair>>,
     /// `int_value_is_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub int_value_is_display: Option<bool>,
     /// `regex`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
     /// `onlyshowforagents`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub onlyshowforagents: Option<bool>,
     /// `is_horizontal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_horizontal: Option<bool>,
     /// `copied`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub copied: Option<bool>,
     /// `isencrypted`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isencrypted: Option<bool>,
     /// `max_selection`.
     #[serde(
@@ -1490,7 +1714,10 @@ pub struct CustomField {
     )]
     pub table_data_entry_type: Option<i32>,
     /// `showintable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showintable: Option<bool>,
     /// `table_height`.
     #[serde(
@@ -1499,7 +1726,10 @@ pub struct CustomField {
     )]
     pub table_height: Option<i32>,
     /// `dont_delete_rows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_delete_rows: Option<bool>,
     /// `table_matching_field`.
     #[serde(
@@ -1508,7 +1738,10 @@ pub struct CustomField {
     )]
     pub table_matching_field: Option<i32>,
     /// `new_storage_method`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub new_storage_method: Option<bool>,
     /// `where_sql`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1520,16 +1753,25 @@ pub struct CustomField {
     )]
     pub load_type: Option<i32>,
     /// `add_rows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub add_rows: Option<bool>,
     /// `delete_these_rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_these_rows: Option<Vec<i32>>,
     /// `showinpool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showinpool: Option<bool>,
     /// `allow_pool_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allow_pool_override: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -1652,10 +1894,16 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warranty_end: Option<String>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `is_primary_asset`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_primary_asset: Option<bool>,
     /// `parent_id`.
     #[serde(
@@ -1673,7 +1921,10 @@ pub struct DeviceList {
     )]
     pub child_id: Option<i32>,
     /// `sibling_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sibling_id: Option<bool>,
     /// `contract_value`.
     #[serde(
@@ -1757,7 +2008,10 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_date: Option<String>,
     /// `non_consignable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub non_consignable: Option<bool>,
     /// `reserved_salesorder_id`.
     #[serde(
@@ -1922,7 +2176,10 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_ids: Option<String>,
     /// `bulkcreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub bulkcreated: Option<bool>,
     /// `bulkbillingperiod`.
     #[serde(
@@ -1964,7 +2221,10 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_url: Option<String>,
     /// `allowallstatus`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowallstatus: Option<bool>,
     /// Halo's `XTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1991,7 +2251,10 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseya_id: Option<String>,
     /// `iskaseyaagent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub iskaseyaagent: Option<bool>,
     /// `kaseyavsa_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2039,7 +2302,11 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connectwisecontrolid: Option<String>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
     #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
@@ -2126,7 +2393,10 @@ pub struct DeviceList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_id: Option<String>,
     /// `is_template`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_template: Option<bool>,
     /// `aws_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2150,10 +2420,17 @@ pub struct DeviceList {
     )]
     pub first_user_id: Option<i32>,
     /// `changebackupexists`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub changebackupexists: Option<bool>,
     /// `_isbatch`.
-    #[serde(rename = "_isbatch", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isbatch",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isbatch: Option<bool>,
     /// `virima_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2225,7 +2502,10 @@ pub struct ExternalLinkList {
     )]
     pub third_party_count: Option<i64>,
     /// `primary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub primary: Option<bool>,
     /// `halo_desc`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2261,10 +2541,17 @@ pub struct ExternalLinkList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_priority: Option<String>,
     /// `_match`.
-    #[serde(rename = "_match", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_match",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub r#match: Option<bool>,
     /// `populate_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub populate_url: Option<bool>,
     /// `date_created`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2291,7 +2578,10 @@ pub struct ExternalLinkList {
     )]
     pub revisions: Option<i32>,
     /// `dont_move_existing_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_move_existing_assets: Option<bool>,
     /// `chat_message_count`.
     #[serde(
@@ -2330,10 +2620,16 @@ pub struct FieldHelper {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// `mandatory`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub mandatory: Option<bool>,
     /// `showonactivity`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showonactivity: Option<bool>,
     /// `lookup`.
     #[serde(
@@ -2453,7 +2749,10 @@ pub struct IntegrationFieldMapping {
     )]
     pub typeid: Option<i32>,
     /// `isassetfield`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isassetfield: Option<bool>,
     /// `subtypeid`.
     #[serde(
@@ -2462,7 +2761,10 @@ pub struct IntegrationFieldMapping {
     )]
     pub subtypeid: Option<i32>,
     /// `newrecords`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub newrecords: Option<bool>,
     /// `xmvalue`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2471,7 +2773,10 @@ pub struct IntegrationFieldMapping {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_friendly_name: Option<String>,
     /// `sync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sync: Option<bool>,
     /// `synctype`.
     #[serde(
@@ -2486,7 +2791,10 @@ pub struct IntegrationFieldMapping {
     )]
     pub product: Option<i32>,
     /// `dontupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontupdate: Option<bool>,
     /// `product_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2498,7 +2806,10 @@ pub struct IntegrationFieldMapping {
     )]
     pub third_party_field_type: Option<i32>,
     /// `populateemptyvalue`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub populateemptyvalue: Option<bool>,
     /// `value_set`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2537,7 +2848,10 @@ pub struct KeyPair2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `isnew`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isnew: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -2602,13 +2916,22 @@ pub struct Notification {
     )]
     pub delivery_method: Option<i32>,
     /// `sendpushnotification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sendpushnotification: Option<bool>,
     /// `sendpushnotificationbrowser`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sendpushnotificationbrowser: Option<bool>,
     /// `popupinnotificationpane`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub popupinnotificationpane: Option<bool>,
     /// `eventno`.
     #[serde(
@@ -2716,7 +3039,11 @@ pub struct Notification {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<NotificationConditions>>,
     /// `_canupdate`.
-    #[serde(rename = "_canupdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate: Option<bool>,
     /// `slack_channel_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2740,10 +3067,17 @@ pub struct Notification {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value1_name: Option<String>,
     /// `_iszapier`.
-    #[serde(rename = "_iszapier", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_iszapier",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub iszapier: Option<bool>,
     /// `filter_sitecontact`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub filter_sitecontact: Option<bool>,
     /// `sitecontact_type`.
     #[serde(
@@ -2785,7 +3119,10 @@ pub struct Notification {
     )]
     pub filter_type: Option<i32>,
     /// `customisecolour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub customisecolour: Option<bool>,
     /// `colour`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3126,7 +3463,10 @@ pub struct Tabname {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// `send_secure_url_parameter`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub send_secure_url_parameter: Option<bool>,
     /// `new_iframe_secret`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3228,10 +3568,16 @@ pub struct UserDepartment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `is_manager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_manager: Option<bool>,
     /// `is_azure_department`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_azure_department: Option<bool>,
     /// `role_id`.
     #[serde(
@@ -3260,7 +3606,10 @@ pub struct UserRole {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `isimportantcontact2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimportantcontact2: Option<bool>,
     /// `id`.
     #[serde(
@@ -3275,10 +3624,16 @@ pub struct UserRole {
     )]
     pub showmeonly: Option<i32>,
     /// `ischangeapprover2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ischangeapprover2: Option<bool>,
     /// `ispoapprover`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ispoapprover: Option<bool>,
     /// `web_access_level`.
     #[serde(
@@ -3287,22 +3642,40 @@ pub struct UserRole {
     )]
     pub web_access_level: Option<i32>,
     /// `canadd`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canadd: Option<bool>,
     /// `canviewopps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canviewopps: Option<bool>,
     /// `allowviewsitedocs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowviewsitedocs: Option<bool>,
     /// `allowviewclientdocs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowviewclientdocs: Option<bool>,
     /// `canviewcontracts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canviewcontracts: Option<bool>,
     /// `canaccesscatalog`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canaccesscatalog: Option<bool>,
     /// `cataloglevel`.
     #[serde(
@@ -3311,7 +3684,10 @@ pub struct UserRole {
     )]
     pub cataloglevel: Option<i32>,
     /// `canaccessinvoices`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canaccessinvoices: Option<bool>,
     /// `name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3326,13 +3702,19 @@ pub struct UserRole {
     )]
     pub device_access_level: Option<i32>,
     /// `is_integration`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_integration: Option<bool>,
     /// `_warning`.
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `dontackemails2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontackemails2: Option<bool>,
     /// `departments`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3341,7 +3723,10 @@ pub struct UserRole {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications: Option<Vec<Notification>>,
     /// `canuploaddocuments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canuploaddocuments: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]

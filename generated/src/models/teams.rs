@@ -29,16 +29,27 @@ pub struct AppointmentList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `allday`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allday: Option<bool>,
     /// `holiday_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holiday_id: Option<String>,
     /// `_canupdate`.
-    #[serde(rename = "_canupdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate: Option<bool>,
     /// `_cancomplete`.
-    #[serde(rename = "_cancomplete", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_cancomplete",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub cancomplete: Option<bool>,
     /// `colour`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,13 +115,22 @@ pub struct AppointmentList {
     )]
     pub complete_status: Option<i32>,
     /// `is_private`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_private: Option<bool>,
     /// `reminder_shown`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub reminder_shown: Option<bool>,
     /// `is_task`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_task: Option<bool>,
     /// `online_meeting_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,7 +151,11 @@ pub struct AppointmentList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attendees: Option<String>,
     /// `_recurringmaster`.
-    #[serde(rename = "_recurringmaster", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_recurringmaster",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub recurringmaster: Option<bool>,
     /// `recurring_master_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,7 +200,11 @@ pub struct AppointmentList {
     )]
     pub approval_status: Option<i32>,
     /// `_candelete`.
-    #[serde(rename = "_candelete", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_candelete",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub candelete: Option<bool>,
     /// `appointment_location_free_text`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,7 +327,11 @@ pub struct CannedText {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `_canupdate`.
-    #[serde(rename = "_canupdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate: Option<bool>,
     /// `access_control`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,7 +343,11 @@ pub struct CannedText {
     )]
     pub access_control_level: Option<i32>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `group_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -458,7 +494,10 @@ pub struct StdRequestList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// `disabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub disabled: Option<bool>,
     /// `lastcreated`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -488,7 +527,10 @@ pub struct StdRequestList {
     )]
     pub period: Option<i32>,
     /// `create_locked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub create_locked: Option<bool>,
     /// `one_ticket_id`.
     #[serde(
@@ -563,7 +605,10 @@ pub struct StdRequestList {
     )]
     pub optional_tickettype_id: Option<i32>,
     /// `optional_create_locked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub optional_create_locked: Option<bool>,
     /// `optional_defaultresourcetype`.
     #[serde(
@@ -706,13 +751,22 @@ pub struct Team {
     )]
     pub sequence: Option<i32>,
     /// `forrequests`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub forrequests: Option<bool>,
     /// `foropps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub foropps: Option<bool>,
     /// `forprojects`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub forprojects: Option<bool>,
     /// `ticket_count`.
     #[serde(
@@ -733,7 +787,10 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_team_name: Option<String>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `override_column_id`.
     #[serde(
@@ -751,7 +808,10 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `hide_agents_in_tree_if_no_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hide_agents_in_tree_if_no_tickets: Option<bool>,
     /// `timesheet_approver`.
     #[serde(
@@ -778,10 +838,16 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emailaddress: Option<String>,
     /// `addtoallagents`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub addtoallagents: Option<bool>,
     /// `allowlivechat`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowlivechat: Option<bool>,
     /// `rtid`.
     #[serde(
@@ -811,28 +877,43 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates: Option<Vec<StdRequestList>>,
     /// `allowall_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category1: Option<bool>,
     /// `allowed_category1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category1: Option<Vec<CategoryRestriction>>,
     /// `allowall_category2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category2: Option<bool>,
     /// `allowed_category2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category2: Option<Vec<CategoryRestriction>>,
     /// `allowall_category3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category3: Option<bool>,
     /// `allowed_category3`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category3: Option<Vec<CategoryRestriction>>,
     /// `allowall_category4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowall_category4: Option<bool>,
     /// `includeinloadbalance`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub includeinloadbalance: Option<bool>,
     /// `allowed_category4`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -850,10 +931,18 @@ pub struct Team {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `_canupdate`.
-    #[serde(rename = "_canupdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate: Option<bool>,
     /// `_canupdate2`.
-    #[serde(rename = "_canupdate2", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_canupdate2",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canupdate2: Option<bool>,
     /// `main_email_address`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -871,7 +960,10 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
     /// `dontsendsurvey`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontsendsurvey: Option<bool>,
     /// `team_note`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -892,7 +984,10 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_migration_id: Option<String>,
     /// `enable_teams_shifts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub enable_teams_shifts: Option<bool>,
     /// `use`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -53,7 +53,10 @@ pub struct DeviceApplications {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snowid: Option<String>,
     /// `licence_required`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub licence_required: Option<bool>,
     /// `version`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,10 +146,16 @@ pub struct MarketingUnsubscribe {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `validate_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub validate_token: Option<bool>,
     /// `unsub_all`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub unsub_all: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
@@ -178,10 +187,16 @@ pub struct Supplier {
 #[serde(default)]
 pub struct User {
     /// `is_comms_user`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_comms_user: Option<bool>,
     /// `ischangeapprover2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ischangeapprover2: Option<bool>,
     /// `sitephonenumberint`.
     #[serde(
@@ -301,13 +316,19 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
     /// `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inactive: Option<bool>,
     /// `colour`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `isimportantcontact`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimportantcontact: Option<bool>,
     /// `other1`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -328,7 +349,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `neversendemails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub neversendemails: Option<bool>,
     /// `default_currency_code`.
     #[serde(
@@ -358,7 +382,10 @@ pub struct User {
     )]
     pub linked_agent_id: Option<i32>,
     /// `covered_by_contract`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub covered_by_contract: Option<bool>,
     /// `contract_value`.
     #[serde(
@@ -415,13 +442,22 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_hubspot_guid: Option<String>,
     /// `isserviceaccount`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isserviceaccount: Option<bool>,
     /// `ignoreautomatedbilling`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ignoreautomatedbilling: Option<bool>,
     /// `isimportantcontact2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimportantcontact2: Option<bool>,
     /// `connectwiseid`.
     #[serde(
@@ -490,7 +526,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_password: Option<String>,
     /// `dontackemails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontackemails: Option<bool>,
     /// `web_access_level`.
     #[serde(
@@ -511,7 +550,10 @@ pub struct User {
     )]
     pub showrecentonly: Option<i32>,
     /// `inform`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub inform: Option<bool>,
     /// `inv1site`.
     #[serde(
@@ -610,10 +652,16 @@ pub struct User {
     )]
     pub inv10site: Option<i32>,
     /// `informaction`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informaction: Option<bool>,
     /// `informclearance`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informclearance: Option<bool>,
     /// `inv11`.
     #[serde(
@@ -796,13 +844,22 @@ pub struct User {
     )]
     pub inv25site: Option<i32>,
     /// `showslatimes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub showslatimes: Option<bool>,
     /// `canadd`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canadd: Option<bool>,
     /// `allowviewsitedocs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowviewsitedocs: Option<bool>,
     /// `third_party_guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -811,16 +868,25 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_sql: Option<String>,
     /// `ischangeapprover`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ischangeapprover: Option<bool>,
     /// `cancreateuser`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub cancreateuser: Option<bool>,
     /// `department`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `isheadofdept`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isheadofdept: Option<bool>,
     /// `deputysite`.
     #[serde(
@@ -844,25 +910,43 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email3: Option<String>,
     /// `iscontractcontact`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub iscontractcontact: Option<bool>,
     /// `informnewarea`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informnewarea: Option<bool>,
     /// `informactionarea`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informactionarea: Option<bool>,
     /// `informclearancearea`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informclearancearea: Option<bool>,
     /// `disclaimermatchstring`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disclaimermatchstring: Option<String>,
     /// `viewallcleared`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub viewallcleared: Option<bool>,
     /// `isexternal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isexternal: Option<bool>,
     /// `question1`.
     #[serde(
@@ -895,10 +979,16 @@ pub struct User {
     )]
     pub question5: Option<i32>,
     /// `dontaddtomailinglist`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontaddtomailinglist: Option<bool>,
     /// `caneditwebdetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub caneditwebdetails: Option<bool>,
     /// `cataloglevel`.
     #[serde(
@@ -907,19 +997,31 @@ pub struct User {
     )]
     pub cataloglevel: Option<i32>,
     /// `canaccesscatalog`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canaccesscatalog: Option<bool>,
     /// `hasbeentrained`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hasbeentrained: Option<bool>,
     /// `admanager`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admanager: Option<String>,
     /// `canviewcontracts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canviewcontracts: Option<bool>,
     /// `ispoapprover`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ispoapprover: Option<bool>,
     /// `encmethod`.
     #[serde(
@@ -940,7 +1042,10 @@ pub struct User {
     )]
     pub useadlogin: Option<i32>,
     /// `sendwelcomeemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sendwelcomeemail: Option<bool>,
     /// `welcomeemail_template_id`.
     #[serde(
@@ -949,10 +1054,17 @@ pub struct User {
     )]
     pub welcomeemail_template_id: Option<i32>,
     /// `resetpassword`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub resetpassword: Option<bool>,
     /// `_anonymise`.
-    #[serde(rename = "_anonymise", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_anonymise",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub anonymise: Option<bool>,
     /// `_reassign_all_to_user`.
     #[serde(
@@ -962,7 +1074,10 @@ pub struct User {
     )]
     pub reassign_all_to_user: Option<i32>,
     /// `ismaincontact`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub ismaincontact: Option<bool>,
     /// `primary_address`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1007,10 +1122,18 @@ pub struct User {
     )]
     pub opened_thismonth_count: Option<i32>,
     /// `_isnew`.
-    #[serde(rename = "_isnew", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isnew",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isnew: Option<bool>,
     /// `_isimport`.
-    #[serde(rename = "_isimport", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isimport: Option<bool>,
     /// `memberof`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1034,7 +1157,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_colour: Option<String>,
     /// `emailconfirmed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub emailconfirmed: Option<bool>,
     /// `agent_app_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1067,10 +1193,16 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zapier_client_name: Option<String>,
     /// `delegation_activated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub delegation_activated: Option<bool>,
     /// `delegation_timebased`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1091,10 +1223,16 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub googleworkplace_id: Option<String>,
     /// `isnhserveremaildefault`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isnhserveremaildefault: Option<bool>,
     /// `matchprimaryemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub matchprimaryemail: Option<bool>,
     /// `servicenow_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1112,7 +1250,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub software: Option<Vec<DeviceApplications>>,
     /// `canaccessinvoices`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canaccessinvoices: Option<bool>,
     /// `samaccountname`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1124,19 +1265,27 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_status: Option<String>,
     /// `authenticatorapp_configured`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub authenticatorapp_configured: Option<bool>,
     /// `_revoke_authenticatorapp`.
     #[serde(
         rename = "_revoke_authenticatorapp",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
     )]
     pub revoke_authenticatorapp: Option<bool>,
     /// `ulastupdate`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ulastupdate: Option<String>,
     /// `_isopp`.
-    #[serde(rename = "_isopp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isopp",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1151,13 +1300,19 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<DeviceList>>,
     /// `locked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub locked: Option<bool>,
     /// `site_guid2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_guid2: Option<String>,
     /// `allowviewclientdocs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub allowviewclientdocs: Option<bool>,
     /// `azure_tenant_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1181,10 +1336,16 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_url: Option<String>,
     /// `hubspot_dont_sync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hubspot_dont_sync: Option<bool>,
     /// `hubspot_archived`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hubspot_archived: Option<bool>,
     /// `passportal_id`.
     #[serde(
@@ -1208,7 +1369,10 @@ pub struct User {
     #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isuserdetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isuserdetails: Option<bool>,
     /// `hudu_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1223,10 +1387,16 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sqlimport_user: Option<String>,
     /// `unsubscribed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub unsubscribed: Option<bool>,
     /// `canviewopps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canviewopps: Option<bool>,
     /// `azure_tenant_domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1254,16 +1424,27 @@ pub struct User {
     #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `salesforce_dontsync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub salesforce_dontsync: Option<bool>,
     /// `_hascontactsenabled`.
-    #[serde(rename = "_hascontactsenabled", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_hascontactsenabled",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub hascontactsenabled: Option<bool>,
     /// `new_site_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_site_name: Option<String>,
     /// `_isbatch`.
-    #[serde(rename = "_isbatch", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_isbatch",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub isbatch: Option<bool>,
     /// `roles`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1310,7 +1491,11 @@ pub struct User {
     )]
     pub email_collision: Option<i32>,
     /// `_dont_fire_automations`.
-    #[serde(rename = "_dont_fire_automations", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_dont_fire_automations",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dont_fire_automations: Option<bool>,
     /// `device_access_level`.
     #[serde(
@@ -1325,10 +1510,18 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manager_email: Option<String>,
     /// `_remove_licenses`.
-    #[serde(rename = "_remove_licenses", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_remove_licenses",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub remove_licenses: Option<bool>,
     /// `_new_usersite_only`.
-    #[serde(rename = "_new_usersite_only", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_new_usersite_only",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub new_usersite_only: Option<bool>,
     /// `thirdpartygroups`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1337,7 +1530,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_sites: Option<Vec<ExternalLinkList>>,
     /// `dontackemails2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub dontackemails2: Option<bool>,
     /// `instagram_id`.
     #[serde(
@@ -1379,19 +1575,31 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gocardless_customfields: Option<std::collections::BTreeMap<String, String>>,
     /// `service_account_overridden`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub service_account_overridden: Option<bool>,
     /// `sendaccountsemails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub sendaccountsemails: Option<bool>,
     /// `extratabs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extratabs: Option<Vec<Tabname>>,
     /// `informifack`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informifack: Option<bool>,
     /// `informnewareaifack`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub informnewareaifack: Option<bool>,
     /// `marketing_unsubscribes`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1412,16 +1620,29 @@ pub struct User {
     )]
     pub open_opportunity_count: Option<i32>,
     /// `_convert_phonenumbers`.
-    #[serde(rename = "_convert_phonenumbers", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_convert_phonenumbers",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub convert_phonenumbers: Option<bool>,
     /// `update_user_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub update_user_tickets: Option<bool>,
     /// `check_update_user_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub check_update_user_tickets: Option<bool>,
     /// `canuploaddocuments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub canuploaddocuments: Option<bool>,
     /// `runbook_button_id`.
     #[serde(
@@ -1454,10 +1675,16 @@ pub struct User {
     )]
     pub item_tax_code: Option<i32>,
     /// `automatic_sales_tax`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub automatic_sales_tax: Option<bool>,
     /// `client_taxable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub client_taxable: Option<bool>,
     /// `overridepdftemplatequote`.
     #[serde(
@@ -1487,10 +1714,16 @@ pub struct User {
     )]
     pub client_automatic_callscript_id: Option<i32>,
     /// `neversendmarketingemails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub neversendmarketingemails: Option<bool>,
     /// `is_prospect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
     pub is_prospect: Option<bool>,
     /// `whatsapp_number`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,11 +15,11 @@ use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tracing::Instrument;
 
+use super::Result;
 use super::client::Inner;
 use super::error::{Error, ErrorKind, halo_message};
 use super::request::FORM;
 use super::retry::{Retrier, parse_retry_after, retryable_status};
-use super::Result;
 
 /// A string that must not be shown: `Debug` prints `"***"`, and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -78,7 +78,9 @@ impl Auth {
     pub(crate) async fn refresh_after_401(&self, inner: &Inner, rejected: &Credential) -> Result<bool> {
         match self {
             Auth::Bearer(_) => Ok(false),
-            Auth::ClientCredentials(source) => source.refresh_after_401(inner, rejected.generation).await.map(|()| true),
+            Auth::ClientCredentials(source) => {
+                source.refresh_after_401(inner, rejected.generation).await.map(|()| true)
+            }
         }
     }
 }
@@ -279,7 +281,11 @@ impl TokenSource {
                         span.record("status", status.as_u16());
                         if retryable_status(status, &Method::GET) {
                             if let Some(delay) = retrier.next_delay(retry_after) {
-                                tracing::debug!(status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying the token request");
+                                tracing::debug!(
+                                    status = status.as_u16(),
+                                    delay_ms = delay.as_millis() as u64,
+                                    "retrying the token request"
+                                );
                                 tokio::time::sleep(delay).await;
                                 continue;
                             }
@@ -288,7 +294,10 @@ impl TokenSource {
                     }
                     Err(error) => {
                         if let Some(delay) = retrier.next_delay(None) {
-                            tracing::debug!(delay_ms = delay.as_millis() as u64, "token request failed on the network; retrying");
+                            tracing::debug!(
+                                delay_ms = delay.as_millis() as u64,
+                                "token request failed on the network; retrying"
+                            );
                             tokio::time::sleep(delay).await;
                             continue;
                         }
@@ -331,7 +340,10 @@ impl TokenSource {
             };
             return Err(fail(format!("the token endpoint refused: {message}")));
         }
-        let token = answer.access_token.filter(|token| !token.is_empty()).ok_or_else(|| fail("the token response has no access_token".to_owned()))?;
+        let token = answer
+            .access_token
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| fail("the token response has no access_token".to_owned()))?;
         let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| fail("the access token contains characters that cannot go in an HTTP header".to_owned()))?;
         header.set_sensitive(true);

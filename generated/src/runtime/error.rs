@@ -191,16 +191,19 @@ impl fmt::Display for Error {
         if let (Some(method), Some(path)) = (&inner.method, &inner.path) {
             write!(f, "{method} {path}: ")?;
         }
-        let status = inner.status.map(|code| match StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
-            Some(reason) => format!("{code} {reason}"),
-            None => code.to_string(),
-        });
+        let status =
+            inner.status.map(|code| match StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
+                Some(reason) => format!("{code} {reason}"),
+                None => code.to_string(),
+            });
         match (inner.kind, &status) {
             (ErrorKind::InvalidRequest, _) => write!(f, "invalid request: {}", inner.message)?,
             (ErrorKind::Config, _) => write!(f, "invalid client configuration: {}", inner.message)?,
             (ErrorKind::Auth, Some(status)) => write!(f, "authentication failed ({status}): {}", inner.message)?,
             (ErrorKind::Auth, None) => write!(f, "authentication failed: {}", inner.message)?,
-            (ErrorKind::RateLimited, _) => write!(f, "rate limited by halo (429 Too Many Requests): {}", inner.message)?,
+            (ErrorKind::RateLimited, _) => {
+                write!(f, "rate limited by halo (429 Too Many Requests): {}", inner.message)?
+            }
             (ErrorKind::Api, Some(status)) if inner.status.is_some_and(|code| (200..300).contains(&code)) => {
                 write!(f, "halo answered {status} with an error: {}", inner.message)?
             }
@@ -482,7 +485,11 @@ impl<'de> serde::Deserialize<'de> for ErrorKey {
                 f.write_str("a key of an error shape")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<ErrorKey, E> {
-                ERROR_KEYS.iter().find(|known| **known == key).map(|known| ErrorKey(known)).ok_or_else(|| E::custom("a record"))
+                ERROR_KEYS
+                    .iter()
+                    .find(|known| **known == key)
+                    .map(|known| ErrorKey(known))
+                    .ok_or_else(|| E::custom("a record"))
             }
         }
         deserializer.deserialize_str(KeyVisitor)
@@ -557,12 +564,7 @@ pub(crate) fn excerpt(body: &[u8], offset: Option<usize>) -> String {
         text[..boundary].chars().count()
     });
     let start = if total <= MAX { 0 } else { at.saturating_sub(MAX / 2).min(total - MAX) };
-    let mut out: String = text
-        .chars()
-        .skip(start)
-        .take(MAX)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let mut out: String = text.chars().skip(start).take(MAX).map(|c| if c.is_control() { ' ' } else { c }).collect();
     if start > 0 {
         out.insert(0, '…');
     }
@@ -595,11 +597,20 @@ mod tests {
                 "invalid_client: The client id is unknown",
             ),
             (r#"{"error":"invalid_scope"}"#, "invalid_scope"),
-            (r#"{"message":"Validation failed","errors":["name is required","email is invalid"]}"#, "Validation failed: name is required; email is invalid"),
-            (r#"{"message":"Validation failed","errors":{"name":["is required"],"email":"is invalid"}}"#, "Validation failed: email: is invalid; name: is required"),
+            (
+                r#"{"message":"Validation failed","errors":["name is required","email is invalid"]}"#,
+                "Validation failed: name is required; email is invalid",
+            ),
+            (
+                r#"{"message":"Validation failed","errors":{"name":["is required"],"email":"is invalid"}}"#,
+                "Validation failed: email: is invalid; name: is required",
+            ),
             (r#"{"message":"Bad","errors":[{"message":"x is wrong"}]}"#, "Bad: x is wrong"),
             (r#"{"message":"Something broke"}"#, "Something broke"),
-            (r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"id":["The value 'x' is not valid."]}}"#, "One or more validation errors occurred.: id: The value 'x' is not valid."),
+            (
+                r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"id":["The value 'x' is not valid."]}}"#,
+                "One or more validation errors occurred.: id: The value 'x' is not valid.",
+            ),
             (r#"{"error":{"message":"nested"}}"#, "nested"),
             (r#""quoted text""#, "quoted text"),
         ];
@@ -614,7 +625,10 @@ mod tests {
         assert_eq!(halo_message(Some("text/plain"), text.as_bytes()).as_deref(), Some(text));
         assert_eq!(halo_message(None, b"  line one\r\n  line two  ").as_deref(), Some("line one line two"));
         let html = "<!DOCTYPE html><html><head><title>404 - File or directory not found.</title></head><body>...</body></html>";
-        assert_eq!(halo_message(Some("text/html"), html.as_bytes()).as_deref(), Some("404 - File or directory not found."));
+        assert_eq!(
+            halo_message(Some("text/html"), html.as_bytes()).as_deref(),
+            Some("404 - File or directory not found.")
+        );
         assert_eq!(halo_message(None, b"   "), None);
         let long = "x".repeat(1000);
         let cut = halo_message(None, long.as_bytes()).unwrap();
@@ -670,7 +684,8 @@ mod tests {
         let agent: Agent = decode_json(br#"{"id":1,"name":"a"}"#).unwrap();
         assert_eq!(agent.id, 1);
 
-        let error = decode_json::<Agent>(br#"{"ClassName":"HaloException","Message":"No licence seats available"}"#).unwrap_err();
+        let error = decode_json::<Agent>(br#"{"ClassName":"HaloException","Message":"No licence seats available"}"#)
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Api);
         assert_eq!(error.status(), Some(200));
         assert_eq!(error.message(), "No licence seats available");
@@ -713,8 +728,12 @@ mod tests {
 
     #[test]
     fn display_and_accessors() {
-        let error = Error::from_response(StatusCode::NOT_FOUND, Some("application/json"), br#"{"Message":"Agent 9 not found"}"#)
-            .with_request(&Method::GET, "/Agent/9");
+        let error = Error::from_response(
+            StatusCode::NOT_FOUND,
+            Some("application/json"),
+            br#"{"Message":"Agent 9 not found"}"#,
+        )
+        .with_request(&Method::GET, "/Agent/9");
         assert_eq!(error.to_string(), "GET /Agent/9: halo answered 404 Not Found: Agent 9 not found");
         assert_eq!(error.status(), Some(404));
         assert_eq!(error.method(), Some(&Method::GET));

@@ -47,14 +47,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        let mut value = || {
-            iter.next()
-                .cloned()
-                .ok_or_else(|| format!("{arg} needs a value"))
-        };
+        let mut value = || iter.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
         fn number<T: std::str::FromStr>(flag: &str, text: String) -> Result<T, String> {
-            text.parse()
-                .map_err(|_| format!("{flag}: '{text}' is not a valid number"))
+            text.parse().map_err(|_| format!("{flag}: '{text}' is not a valid number"))
         }
         match arg.as_str() {
             "--port" => options.port = number(arg, value()?)?,
@@ -101,10 +96,7 @@ async fn main() -> ExitCode {
     let fake = match builder.try_start().await {
         Ok(fake) => fake,
         Err(error) => {
-            eprintln!(
-                "fake-halo: cannot listen on 127.0.0.1:{}: {error}",
-                options.port
-            );
+            eprintln!("fake-halo: cannot listen on 127.0.0.1:{}: {error}", options.port);
             return ExitCode::FAILURE;
         }
     };

@@ -21,12 +21,7 @@ pub(crate) struct Auth {
 }
 
 impl Auth {
-    pub(crate) fn new(
-        client_id: String,
-        client_secret: String,
-        lifetime: Duration,
-        seed: u64,
-    ) -> Self {
+    pub(crate) fn new(client_id: String, client_secret: String, lifetime: Duration, seed: u64) -> Self {
         Auth {
             client_id,
             client_secret,
@@ -41,12 +36,7 @@ impl Auth {
     /// Mints a token valid for the configured lifetime.
     pub(crate) fn issue(&mut self, now: Instant) -> String {
         self.minted += 1;
-        let token = format!(
-            "fake-{}-{:016x}{:016x}",
-            self.minted,
-            self.rng.next_u64(),
-            self.rng.next_u64()
-        );
+        let token = format!("fake-{}-{:016x}{:016x}", self.minted, self.rng.next_u64(), self.rng.next_u64());
         self.tokens.retain(|_, expiry| *expiry > now);
         self.tokens.insert(token.clone(), now + self.lifetime);
         token
@@ -58,10 +48,7 @@ impl Auth {
 
     /// Whether an `Authorization` header carries a known, unexpired bearer token.
     pub(crate) fn check(&self, authorization: Option<&str>, now: Instant) -> bool {
-        authorization
-            .and_then(bearer)
-            .and_then(|token| self.tokens.get(token))
-            .is_some_and(|expiry| *expiry > now)
+        authorization.and_then(bearer).and_then(|token| self.tokens.get(token)).is_some_and(|expiry| *expiry > now)
     }
 
     /// `POST /auth/token`: form-urlencoded `grant_type=client_credentials`, `client_id`, `client_secret`
@@ -75,50 +62,24 @@ impl Auth {
         now: Instant,
     ) -> Reply {
         let oauth = |status: u16, error: &str, description: &str| {
-            Reply::json(
-                status,
-                json!({ "error": error, "error_description": description }),
-            )
+            Reply::json(status, json!({ "error": error, "error_description": description }))
         };
         if !method.eq_ignore_ascii_case("POST") {
-            return oauth(
-                405,
-                "invalid_request",
-                "The token endpoint only accepts POST.",
-            );
+            return oauth(405, "invalid_request", "The token endpoint only accepts POST.");
         }
-        let is_form = content_type.is_some_and(|ct| {
-            ct.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        let is_form = content_type
+            .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
         if !is_form {
-            return oauth(
-                400,
-                "invalid_request",
-                "The request must be application/x-www-form-urlencoded.",
-            );
+            return oauth(400, "invalid_request", "The request must be application/x-www-form-urlencoded.");
         }
-        let field = |name: &str| {
-            form.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         match field("grant_type") {
             Some("client_credentials") => {}
             None => {
-                return oauth(
-                    400,
-                    "invalid_request",
-                    "The mandatory 'grant_type' parameter is missing.",
-                );
+                return oauth(400, "invalid_request", "The mandatory 'grant_type' parameter is missing.");
             }
             Some(_) => {
-                return oauth(
-                    400,
-                    "unsupported_grant_type",
-                    "The specified 'grant_type' is not supported.",
-                );
+                return oauth(400, "unsupported_grant_type", "The specified 'grant_type' is not supported.");
             }
         }
         let basic = authorization.and_then(basic_credentials);
@@ -130,11 +91,7 @@ impl Auth {
             },
         };
         if id != self.client_id || secret != self.client_secret {
-            return oauth(
-                401,
-                "invalid_client",
-                "The specified client credentials are invalid.",
-            );
+            return oauth(401, "invalid_client", "The specified client credentials are invalid.");
         }
         self.issued += 1;
         let token = self.issue(now);
@@ -195,10 +152,7 @@ mod tests {
     #[test]
     fn decodes_basic_credentials() {
         // "id:secret"
-        assert_eq!(
-            basic_credentials("Basic aWQ6c2VjcmV0"),
-            Some(("id".into(), "secret".into()))
-        );
+        assert_eq!(basic_credentials("Basic aWQ6c2VjcmV0"), Some(("id".into(), "secret".into())));
         assert_eq!(basic_credentials("Bearer aWQ6c2VjcmV0"), None);
         assert_eq!(basic_credentials("Basic !!!"), None);
     }

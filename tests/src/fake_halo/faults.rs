@@ -18,11 +18,7 @@ pub enum Fault {
     /// 429 with the plain-text body [`RATE_LIMIT_BODY`], and `Retry-After: <secs>` when given.
     RateLimited { retry_after: Option<u64> },
     /// 429 (as [`Fault::RateLimited`]) on each matching request with this probability, from an RNG seeded with `seed`.
-    RandomRateLimited {
-        probability: f64,
-        seed: u64,
-        retry_after: Option<u64>,
-    },
+    RandomRateLimited { probability: f64, seed: u64, retry_after: Option<u64> },
     /// 503 with a plain-text body, and `Retry-After: <secs>` when given.
     Unavailable { retry_after: Option<u64> },
     /// An error answer with this status (200 included: Halo's "error in a success") and body. Nothing is saved.
@@ -49,10 +45,7 @@ pub enum ErrorBody {
     /// `{"Message": ...}`.
     Message(String),
     /// `{"message": ..., "errors": [...]}` (validation).
-    Validation {
-        message: String,
-        errors: Vec<String>,
-    },
+    Validation { message: String, errors: Vec<String> },
     /// `{"error": ..., "error_description": ...}` (OAuth).
     OAuth { error: String, description: String },
     /// Any JSON.
@@ -64,22 +57,19 @@ pub enum ErrorBody {
 impl ErrorBody {
     fn reply(&self, status: u16) -> Reply {
         match self {
-            ErrorBody::HaloException(message) => Reply::json(
-                status,
-                json!({ "ClassName": "HaloException", "Message": message }),
-            ),
-            ErrorBody::ResultCode { code, message } => Reply::json(
-                status,
-                json!({ "resultCode": code, "errorMessage": message }),
-            ),
+            ErrorBody::HaloException(message) => {
+                Reply::json(status, json!({ "ClassName": "HaloException", "Message": message }))
+            }
+            ErrorBody::ResultCode { code, message } => {
+                Reply::json(status, json!({ "resultCode": code, "errorMessage": message }))
+            }
             ErrorBody::Message(message) => Reply::json(status, json!({ "Message": message })),
             ErrorBody::Validation { message, errors } => {
                 Reply::json(status, json!({ "message": message, "errors": errors }))
             }
-            ErrorBody::OAuth { error, description } => Reply::json(
-                status,
-                json!({ "error": error, "error_description": description }),
-            ),
+            ErrorBody::OAuth { error, description } => {
+                Reply::json(status, json!({ "error": error, "error_description": description }))
+            }
             ErrorBody::Json(value) => Reply::json(status, value.clone()),
             ErrorBody::Text(text) => Reply::text(status, text.clone()),
         }
@@ -94,18 +84,12 @@ impl Fault {
 
     /// 429 with `Retry-After: secs`.
     pub fn rate_limited_retry_after(secs: u64) -> Self {
-        Fault::RateLimited {
-            retry_after: Some(secs),
-        }
+        Fault::RateLimited { retry_after: Some(secs) }
     }
 
     /// 429 with probability `probability` per matching request, reproducibly from `seed`.
     pub fn random_rate_limited(probability: f64, seed: u64) -> Self {
-        Fault::RandomRateLimited {
-            probability,
-            seed,
-            retry_after: None,
-        }
+        Fault::RandomRateLimited { probability, seed, retry_after: None }
     }
 
     /// 503 without `Retry-After`.
@@ -121,10 +105,7 @@ impl Fault {
     /// Status 200 with `{"ClassName":"HaloException","Message":"No licence seats available"}`;
     /// usually aimed at agent creation: `.on(Target::post("/api/Agent").creates_only())`.
     pub fn no_licence_seats() -> Self {
-        Fault::Error {
-            status: 200,
-            body: ErrorBody::HaloException("No licence seats available".into()),
-        }
+        Fault::Error { status: 200, body: ErrorBody::HaloException("No licence seats available".into()) }
     }
 
     /// The name used in [`RecordedRequest::faults`](super::RecordedRequest::faults).
@@ -192,19 +173,12 @@ impl Target {
 
     /// Any method under this path prefix.
     pub fn path(prefix: &str) -> Self {
-        Target {
-            method: None,
-            path_prefix: prefix.to_ascii_lowercase(),
-            creates_only: false,
-        }
+        Target { method: None, path_prefix: prefix.to_ascii_lowercase(), creates_only: false }
     }
 
     /// This method under this path prefix.
     pub fn method(method: &str, prefix: &str) -> Self {
-        Target {
-            method: Some(method.to_ascii_uppercase()),
-            ..Target::path(prefix)
-        }
+        Target { method: Some(method.to_ascii_uppercase()), ..Target::path(prefix) }
     }
 
     /// `GET` under `prefix`.
@@ -229,25 +203,17 @@ impl Target {
     }
 
     pub(crate) fn matches(&self, method: &str, path: &str, body: Option<&Value>) -> bool {
-        if self
-            .method
-            .as_deref()
-            .is_some_and(|m| !m.eq_ignore_ascii_case(method))
-        {
+        if self.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
             return false;
         }
         let path = path.to_ascii_lowercase();
         let prefix = self.path_prefix.trim_end_matches('/');
-        let under = prefix.is_empty()
-            || path == prefix
-            || path
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('/'));
+        let under =
+            prefix.is_empty() || path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
         if !under {
             return false;
         }
-        !self.creates_only
-            || (method.eq_ignore_ascii_case("POST") && body.is_some_and(has_creation))
+        !self.creates_only || (method.eq_ignore_ascii_case("POST") && body.is_some_and(has_creation))
     }
 }
 
@@ -274,12 +240,7 @@ pub struct Injection {
 
 impl From<Fault> for Injection {
     fn from(fault: Fault) -> Self {
-        Injection {
-            fault,
-            target: Target::default(),
-            times: None,
-            skip: 0,
-        }
+        Injection { fault, target: Target::default(), times: None, skip: 0 }
     }
 }
 
@@ -320,11 +281,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// `max_requests` per `window`, without `Retry-After` (Halo's is unverified).
     pub fn new(max_requests: u32, window: Duration) -> Self {
-        RateLimit {
-            max_requests,
-            window,
-            retry_after: false,
-        }
+        RateLimit { max_requests, window, retry_after: false }
     }
 
     /// A hosted tenant as observed in 2022–2023: 300 requests per rolling 5 minutes.
@@ -346,43 +303,28 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(config: RateLimit) -> Self {
-        RateLimiter {
-            config,
-            accepted: VecDeque::new(),
-        }
+        RateLimiter { config, accepted: VecDeque::new() }
     }
 
     /// `None` when the request may pass (and is counted), else the 429 answer.
     pub(crate) fn check(&mut self, now: Instant) -> Option<Reply> {
         let window = self.config.window;
-        while self
-            .accepted
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
+        while self.accepted.front().is_some_and(|t| now.duration_since(*t) >= window) {
             self.accepted.pop_front();
         }
         if (self.accepted.len() as u64) < u64::from(self.config.max_requests) {
             self.accepted.push_back(now);
             return None;
         }
-        let wait = self.accepted.front().map_or(window, |oldest| {
-            window.saturating_sub(now.duration_since(*oldest))
-        });
+        let wait = self.accepted.front().map_or(window, |oldest| window.saturating_sub(now.duration_since(*oldest)));
         let secs = window.as_secs();
         let span = if secs >= 60 && secs.is_multiple_of(60) {
             format!("{} minute", secs / 60)
         } else {
             format!("{} second", secs.max(1))
         };
-        let body = format!(
-            "Rate Limit Reached - {} Requests per rolling {span} window",
-            self.config.max_requests
-        );
-        let retry = self
-            .config
-            .retry_after
-            .then(|| wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        let body = format!("Rate Limit Reached - {} Requests per rolling {span} window", self.config.max_requests);
+        let retry = self.config.retry_after.then(|| wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
         Some(Reply::text(429, body).with_retry_after(retry))
     }
 }
@@ -450,12 +392,7 @@ impl FaultEngine {
             Fault::RandomRateLimited { seed, .. } => seed,
             _ => 0,
         };
-        self.active.push(Active {
-            id,
-            injection,
-            rng: SplitMix64::new(seed),
-            hits: 0,
-        });
+        self.active.push(Active { id, injection, rng: SplitMix64::new(seed), hits: 0 });
         id
     }
 
@@ -470,10 +407,7 @@ impl FaultEngine {
     }
 
     pub(crate) fn hits(&self, id: FaultId) -> u32 {
-        self.active
-            .iter()
-            .find(|a| a.id == id)
-            .map_or(0, |a| a.hits)
+        self.active.iter().find(|a| a.id == id).map_or(0, |a| a.hits)
     }
 
     /// Runs every injected fault matching the request, in order; the first one that answers stops the walk.
@@ -489,24 +423,26 @@ impl FaultEngine {
                 continue;
             }
             if let Fault::RandomRateLimited { probability, .. } = inj.fault
-                && active.rng.next_f64() >= probability {
-                    continue;
-                }
+                && active.rng.next_f64() >= probability
+            {
+                continue;
+            }
             if let Some(n) = inj.times.as_mut() {
                 *n -= 1;
             }
             active.hits += 1;
             gate.fired.push(inj.fault.name());
             match &inj.fault {
-                Fault::RateLimited { retry_after }
-                | Fault::RandomRateLimited { retry_after, .. } => {
-                    gate.terminal =
-                        Some(Reply::text(429, RATE_LIMIT_BODY).with_retry_after(*retry_after));
+                Fault::RateLimited { retry_after } | Fault::RandomRateLimited { retry_after, .. } => {
+                    gate.terminal = Some(Reply::text(429, RATE_LIMIT_BODY).with_retry_after(*retry_after));
                 }
                 Fault::Unavailable { retry_after } => {
                     gate.terminal = Some(
-                        Reply::text(503, "Service Unavailable - the server is temporarily unable to handle the request")
-                            .with_retry_after(*retry_after),
+                        Reply::text(
+                            503,
+                            "Service Unavailable - the server is temporarily unable to handle the request",
+                        )
+                        .with_retry_after(*retry_after),
                     );
                 }
                 Fault::Error { status, body } => gate.terminal = Some(body.reply(*status)),
@@ -535,8 +471,9 @@ pub(crate) fn restyle_ids(value: &mut Value, style: IdStyle) {
                     Value::Number(n) if is_id => {
                         if let Some(i) = n.as_i64() {
                             *v = match style {
-                                IdStyle::Floats => serde_json::Number::from_f64(i as f64)
-                                    .map_or(Value::Null, Value::Number),
+                                IdStyle::Floats => {
+                                    serde_json::Number::from_f64(i as f64).map_or(Value::Null, Value::Number)
+                                }
                                 IdStyle::Strings => Value::String(i.to_string()),
                             };
                         }

@@ -147,22 +147,10 @@ impl FakeHaloBuilder {
         if self.seed_agents > 0 {
             store.seed_agents(self.seed_agents);
         }
-        let clock = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let seed = u64::from(addr.port()) ^ clock.as_nanos() as u64;
-        let auth = Auth::new(
-            self.client_id,
-            self.client_secret,
-            self.token_lifetime,
-            seed,
-        );
-        let mut inner = Inner::new(
-            store,
-            auth,
-            self.rate_limit.map(RateLimiter::new),
-            self.bare_agent_list,
-        );
+        let auth = Auth::new(self.client_id, self.client_secret, self.token_lifetime, seed);
+        let mut inner = Inner::new(store, auth, self.rate_limit.map(RateLimiter::new), self.bare_agent_list);
         inner.base_url = format!("http://{addr}");
         let shared = Arc::new(Shared::new(inner));
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -174,11 +162,7 @@ impl FakeHaloBuilder {
                 })
                 .await;
         });
-        Ok(FakeHalo {
-            shared,
-            addr,
-            shutdown: Some(shutdown),
-        })
+        Ok(FakeHalo { shared, addr, shutdown: Some(shutdown) })
     }
 }
 
@@ -199,9 +183,7 @@ impl Drop for FakeHalo {
 
 impl std::fmt::Debug for FakeHalo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeHalo")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("FakeHalo").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
@@ -379,10 +361,7 @@ impl FakeHalo {
     /// If `record` is not a JSON object.
     #[track_caller]
     pub fn insert(&self, resource: Resource, record: Value) -> i64 {
-        assert!(
-            record.is_object(),
-            "fake Halo records are JSON objects, got {record}"
-        );
+        assert!(record.is_object(), "fake Halo records are JSON objects, got {record}");
         self.shared.lock().store.insert(resource, as_object(record))
     }
 
@@ -397,10 +376,7 @@ impl FakeHalo {
     /// If `agent` is not a JSON object.
     #[track_caller]
     pub fn add_agent(&self, agent: Value) -> i64 {
-        assert!(
-            agent.is_object(),
-            "fake Halo records are JSON objects, got {agent}"
-        );
+        assert!(agent.is_object(), "fake Halo records are JSON objects, got {agent}");
         let mut agent = as_object(agent);
         agent.entry("isdisabled").or_insert(Value::Bool(false));
         self.shared.lock().store.insert(Resource::Agents, agent)

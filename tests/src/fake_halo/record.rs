@@ -38,18 +38,12 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of a query parameter, matched case-insensitively (as ASP.NET binds them).
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query_pairs
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.query_pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The first value of a header, matched case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The token of an `Authorization: Bearer ...` header.

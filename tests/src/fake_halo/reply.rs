@@ -25,30 +25,15 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(status: u16, body: Value) -> Self {
-        Reply {
-            status,
-            body: ReplyBody::Json(body),
-            retry_after: None,
-            www_authenticate: false,
-        }
+        Reply { status, body: ReplyBody::Json(body), retry_after: None, www_authenticate: false }
     }
 
     pub(crate) fn text(status: u16, body: impl Into<String>) -> Self {
-        Reply {
-            status,
-            body: ReplyBody::Text(body.into()),
-            retry_after: None,
-            www_authenticate: false,
-        }
+        Reply { status, body: ReplyBody::Text(body.into()), retry_after: None, www_authenticate: false }
     }
 
     pub(crate) fn empty(status: u16) -> Self {
-        Reply {
-            status,
-            body: ReplyBody::Empty,
-            retry_after: None,
-            www_authenticate: false,
-        }
+        Reply { status, body: ReplyBody::Empty, retry_after: None, www_authenticate: false }
     }
 
     pub(crate) fn with_retry_after(mut self, secs: Option<u64>) -> Self {
@@ -80,10 +65,9 @@ impl Reply {
     /// The final response; `truncate` cuts the serialized body in half (the "truncated JSON" fault).
     pub(crate) fn into_response(self, truncate: bool) -> Response {
         let (mut bytes, content_type) = match self.body {
-            ReplyBody::Json(value) => (
-                serde_json::to_vec(&value).unwrap_or_default(),
-                Some("application/json; charset=utf-8"),
-            ),
+            ReplyBody::Json(value) => {
+                (serde_json::to_vec(&value).unwrap_or_default(), Some("application/json; charset=utf-8"))
+            }
             ReplyBody::Text(text) => (text.into_bytes(), Some("text/plain; charset=utf-8")),
             ReplyBody::Empty => (Vec::new(), None),
         };
@@ -91,8 +75,7 @@ impl Reply {
             bytes.truncate(bytes.len() / 2);
         }
         let mut response = Response::new(Body::from(bytes));
-        *response.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         if let Some(content_type) = content_type {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -101,15 +84,9 @@ impl Reply {
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.www_authenticate {
-            headers.insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
         }
-        headers.insert(
-            HeaderName::from_static("x-fake-halo"),
-            HeaderValue::from_static("1"),
-        );
+        headers.insert(HeaderName::from_static("x-fake-halo"), HeaderValue::from_static("1"));
         response
     }
 }

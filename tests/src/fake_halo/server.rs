@@ -40,10 +40,7 @@ pub(crate) struct Inner {
 
 impl Shared {
     pub(crate) fn new(inner: Inner) -> Self {
-        Shared {
-            inner: Mutex::new(inner),
-            started: Instant::now(),
-        }
+        Shared { inner: Mutex::new(inner), started: Instant::now() }
     }
 
     /// The state; a panic elsewhere never makes it unusable.
@@ -53,12 +50,7 @@ impl Shared {
 }
 
 impl Inner {
-    pub(crate) fn new(
-        store: Store,
-        auth: Auth,
-        rate_limit: Option<RateLimiter>,
-        bare_agent_list: bool,
-    ) -> Self {
+    pub(crate) fn new(store: Store, auth: Auth, rate_limit: Option<RateLimiter>, bare_agent_list: bool) -> Self {
         Inner {
             store,
             auth,
@@ -98,41 +90,24 @@ impl Inner {
 
     fn api(&mut self, call: &Call<'_>, now: Instant) -> Reply {
         let lower = call.path.to_ascii_lowercase();
-        let segments: Vec<&str> = lower
-            .strip_prefix("/api")
-            .unwrap_or("")
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
+        let segments: Vec<&str> =
+            lower.strip_prefix("/api").unwrap_or("").split('/').filter(|s| !s.is_empty()).collect();
         let method = call.method.to_ascii_uppercase();
         if segments == ["authinfo"] && method == "GET" {
-            return Reply::json(
-                200,
-                json!({ "auth_url": format!("{}/auth", self.base_url), "tenant_id": "fake" }),
-            );
+            return Reply::json(200, json!({ "auth_url": format!("{}/auth", self.base_url), "tenant_id": "fake" }));
         }
         if !self.auth.check(call.authorization, now) {
             return Reply::unauthorized();
         }
-        let not_found = || {
-            Reply::message(
-                404,
-                format!(
-                    "No HTTP resource was found that matches the request URI '{}'.",
-                    call.path
-                ),
-            )
-        };
+        let not_found =
+            || Reply::message(404, format!("No HTTP resource was found that matches the request URI '{}'.", call.path));
         let Some(resource) = segments.first().and_then(|s| Resource::from_segment(s)) else {
             return not_found();
         };
         match (method.as_str(), segments.len()) {
             ("GET", 1) => {
                 let bare = resource == Resource::Agents && self.bare_agent_list;
-                match self
-                    .store
-                    .list(resource, &Params(call.query_pairs), bare, self.page_cap)
-                {
+                match self.store.list(resource, &Params(call.query_pairs), bare, self.page_cap) {
                     Ok(list) => Reply::json(200, list),
                     Err(reply) => reply,
                 }
@@ -162,45 +137,30 @@ impl Inner {
                     Reply::message(404, format!("{} {id} not found", resource.path()))
                 }
             }
-            (_, 1 | 2) => Reply::message(
-                405,
-                format!("The requested resource does not support http method '{method}'."),
-            ),
+            (_, 1 | 2) => {
+                Reply::message(405, format!("The requested resource does not support http method '{method}'."))
+            }
             _ => not_found(),
         }
     }
 
     fn post(&mut self, resource: Resource, call: &Call<'_>) -> Reply {
-        let mime = call.content_type.map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
+        let mime = call.content_type.map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         let json_like = mime.as_deref().is_some_and(|m| {
-            m == "application/json"
-                || m == "text/json"
-                || (m.starts_with("application/") && m.ends_with("+json"))
+            m == "application/json" || m == "text/json" || (m.starts_with("application/") && m.ends_with("+json"))
         });
         if !json_like {
             let shown = mime.unwrap_or_default();
             return Reply::message(
                 415,
-                format!(
-                    "The request entity's media type '{shown}' is not supported for this resource."
-                ),
+                format!("The request entity's media type '{shown}' is not supported for this resource."),
             );
         }
         match call.body {
-            Err(error) => Reply::validation(
-                "The request is invalid.",
-                vec![format!("Malformed JSON body: {error}")],
-            ),
-            Ok(None) => Reply::validation(
-                "The request is invalid.",
-                vec!["A non-empty request body is required.".into()],
-            ),
+            Err(error) => Reply::validation("The request is invalid.", vec![format!("Malformed JSON body: {error}")]),
+            Ok(None) => {
+                Reply::validation("The request is invalid.", vec!["A non-empty request body is required.".into()])
+            }
             Ok(Some(body)) => match self.store.upsert(resource, body) {
                 Ok(saved) => Reply::json(200, saved),
                 Err(reply) => reply,
@@ -244,11 +204,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return Reply::validation(
-            "The request is invalid.",
-            vec!["The request body could not be read.".into()],
-        )
-        .into_response(false);
+        return Reply::validation("The request is invalid.", vec!["The request body could not be read.".into()])
+            .into_response(false);
     };
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
@@ -257,19 +214,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let content_type = header("content-type");
     let authorization = header("authorization");
     let raw_body = String::from_utf8_lossy(&bytes).into_owned();
@@ -277,29 +224,17 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     let parsed: Result<Option<Value>, String> = if raw_body.trim().is_empty() {
         Ok(None)
     } else {
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| e.to_string())
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| e.to_string())
     };
-    let form = if kind == Kind::Token {
-        parse_urlencoded(&raw_body)
-    } else {
-        Vec::new()
-    };
+    let form = if kind == Kind::Token { parse_urlencoded(&raw_body) } else { Vec::new() };
     let recorded_body = if kind == Kind::Token {
-        let fields: Map<String, Value> = form
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        let fields: Map<String, Value> = form.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         Some(Value::Object(fields))
     } else {
         parsed.clone().ok().flatten()
     };
-    let body_for_faults = if method.eq_ignore_ascii_case("POST") {
-        parsed.as_ref().ok().and_then(Option::as_ref)
-    } else {
-        None
-    };
+    let body_for_faults =
+        if method.eq_ignore_ascii_case("POST") { parsed.as_ref().ok().and_then(Option::as_ref) } else { None };
 
     let now = Instant::now();
     let (seq, mut gate) = {
@@ -324,10 +259,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         );
         let mut gate = Gate::default();
         if kind == Kind::Api
-            && let Some(reply) = inner
-                .rate_limit
-                .as_mut()
-                .and_then(|limiter| limiter.check(now))
+            && let Some(reply) = inner.rate_limit.as_mut().and_then(|limiter| limiter.check(now))
         {
             gate.terminal = Some(reply);
             gate.fired.push("server_rate_limit");
@@ -350,13 +282,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             let now = Instant::now();
             let mut inner = shared.lock();
             match kind {
-                Kind::Token => inner.auth.token_endpoint(
-                    &method,
-                    content_type.as_deref(),
-                    authorization.as_deref(),
-                    &form,
-                    now,
-                ),
+                Kind::Token => {
+                    inner.auth.token_endpoint(&method, content_type.as_deref(), authorization.as_deref(), &form, now)
+                }
                 Kind::Api => {
                     let call = Call {
                         method: &method,
@@ -370,9 +298,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
                 }
                 Kind::Other => Reply::message(
                     404,
-                    format!(
-                        "No resource at '{path}': the API is under /api, the token endpoint is /auth/token."
-                    ),
+                    format!("No resource at '{path}': the API is under /api, the token endpoint is /auth/token."),
                 ),
             }
         }
@@ -381,9 +307,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     if let (true, Some(style), ReplyBody::Json(value)) = (success, gate.ids, &mut reply.body) {
         restyle_ids(value, style);
     }
-    shared
-        .lock()
-        .update(kind, seq, Some(reply.status), &gate.fired);
+    shared.lock().update(kind, seq, Some(reply.status), &gate.fired);
     reply.into_response(gate.truncate && success)
 }
 
@@ -406,9 +330,7 @@ fn percent_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(byte) => {
                         out.push(byte);
@@ -431,17 +353,11 @@ mod tests {
     #[test]
     fn decodes_forms_and_queries() {
         let pairs = parse_urlencoded("a=1&b=x+y&c=%41%2b&d&e=%zz&f=%4");
-        let expected: Vec<(String, String)> = [
-            ("a", "1"),
-            ("b", "x y"),
-            ("c", "A+"),
-            ("d", ""),
-            ("e", "%zz"),
-            ("f", "%4"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        let expected: Vec<(String, String)> =
+            [("a", "1"), ("b", "x y"), ("c", "A+"), ("d", ""), ("e", "%zz"), ("f", "%4")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         assert_eq!(pairs, expected);
     }
 }

@@ -27,12 +27,7 @@ pub enum Resource {
 
 impl Resource {
     /// Every resource.
-    pub const ALL: [Resource; 4] = [
-        Resource::Agents,
-        Resource::Users,
-        Resource::Teams,
-        Resource::Clients,
-    ];
+    pub const ALL: [Resource; 4] = [Resource::Agents, Resource::Users, Resource::Teams, Resource::Clients];
 
     /// The path segment after `/api/`, as Halo spells it.
     pub fn path(self) -> &'static str {
@@ -65,9 +60,7 @@ impl Resource {
 
     /// The resource of a (lowercased) path segment; routes are case-insensitive like Halo's.
     pub(crate) fn from_segment(segment: &str) -> Option<Self> {
-        Resource::ALL
-            .into_iter()
-            .find(|r| r.path().eq_ignore_ascii_case(segment))
+        Resource::ALL.into_iter().find(|r| r.path().eq_ignore_ascii_case(segment))
     }
 
     fn index(self) -> usize {
@@ -101,27 +94,17 @@ pub(crate) struct Params<'a>(pub(crate) &'a [(String, String)]);
 
 impl Params<'_> {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     fn invalid(name: &str, value: &str) -> Reply {
-        Reply::validation(
-            "The request is invalid.",
-            vec![format!("The value '{value}' is not valid for {name}.")],
-        )
+        Reply::validation("The request is invalid.", vec![format!("The value '{value}' is not valid for {name}.")])
     }
 
     fn int(&self, name: &str) -> Result<Option<i64>, Reply> {
         match self.get(name) {
             None | Some("") => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| Self::invalid(name, v)),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| Self::invalid(name, v)),
         }
     }
 
@@ -189,11 +172,10 @@ impl Store {
     }
 
     fn team_by_name(&self, name: &str) -> Option<&Value> {
-        self.table(Resource::Teams).rows.values().find(|t| {
-            t.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+        self.table(Resource::Teams)
+            .rows
+            .values()
+            .find(|t| t.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name)))
     }
 
     /// Keeps an agent's primary team (`team`, the name, and `team_id`) and its memberships (`teams`, the spec's
@@ -203,11 +185,7 @@ impl Store {
     /// unless a primary team was sent too, make the first membership the primary team.
     fn sync_team(&self, record: &mut Map<String, Value>, sent: &Map<String, Value>) {
         let primary_sent = if let Some(team_id) = sent.get("team_id").and_then(lenient_id) {
-            if let Some(name) = self
-                .team_by_id(team_id)
-                .and_then(|t| t.get("name"))
-                .cloned()
-            {
+            if let Some(name) = self.team_by_id(team_id).and_then(|t| t.get("name")).cloned() {
                 record.insert("team".into(), name);
             }
             true
@@ -220,37 +198,24 @@ impl Store {
             false
         };
         if let Some(Value::Array(entries)) = sent.get("teams") {
-            let entries: Vec<Value> = entries
-                .iter()
-                .map(|entry| self.complete_membership(entry))
-                .collect();
-            if !primary_sent
-                && let Some(first) = entries.first() {
-                    for (membership_key, agent_key) in
-                        [("team_id", "team_id"), ("team_name", "team")]
-                    {
-                        if let Some(value) = first.get(membership_key).filter(|v| !v.is_null()) {
-                            record.insert(agent_key.into(), value.clone());
-                        }
+            let entries: Vec<Value> = entries.iter().map(|entry| self.complete_membership(entry)).collect();
+            if !primary_sent && let Some(first) = entries.first() {
+                for (membership_key, agent_key) in [("team_id", "team_id"), ("team_name", "team")] {
+                    if let Some(value) = first.get(membership_key).filter(|v| !v.is_null()) {
+                        record.insert(agent_key.into(), value.clone());
                     }
                 }
+            }
             record.insert("teams".into(), Value::Array(entries));
         } else if primary_sent {
             let Some(team_id) = record.get("team_id").and_then(lenient_id) else {
                 return;
             };
-            let memberships = record
-                .entry("teams")
-                .or_insert_with(|| Value::Array(Vec::new()));
+            let memberships = record.entry("teams").or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(memberships) = memberships {
-                let member = memberships
-                    .iter()
-                    .any(|m| m.get("team_id").and_then(lenient_id) == Some(team_id));
+                let member = memberships.iter().any(|m| m.get("team_id").and_then(lenient_id) == Some(team_id));
                 if !member {
-                    let name = self
-                        .team_by_id(team_id)
-                        .and_then(|t| t.get("name"))
-                        .cloned();
+                    let name = self.team_by_id(team_id).and_then(|t| t.get("name")).cloned();
                     memberships.push(json!({ "team_id": team_id, "team_name": name }));
                 }
             }
@@ -266,9 +231,10 @@ impl Store {
                     fields.insert("team_name".into(), name.clone());
                 }
             } else if let Some(name) = fields.get("team_name").and_then(Value::as_str)
-                && let Some(id) = self.team_by_name(name).and_then(|t| t.get("id")) {
-                    fields.insert("team_id".into(), id.clone());
-                }
+                && let Some(id) = self.team_by_name(name).and_then(|t| t.get("id"))
+            {
+                fields.insert("team_id".into(), id.clone());
+            }
         }
         entry
     }
@@ -279,10 +245,7 @@ impl Store {
         let Value::Array(items) = body else {
             return Err(Reply::validation(
                 "The request is invalid.",
-                vec![format!(
-                    "The request body must be a JSON array of {} objects.",
-                    resource.singular()
-                )],
+                vec![format!("The request body must be a JSON array of {} objects.", resource.singular())],
             ));
         };
         if items.is_empty() {
@@ -296,10 +259,7 @@ impl Store {
             let Value::Object(fields) = item else {
                 return Err(Reply::validation(
                     "The request is invalid.",
-                    vec![format!(
-                        "[{index}]: expected an object, found {}",
-                        kind(item)
-                    )],
+                    vec![format!("[{index}]: expected an object, found {}", kind(item))],
                 ));
             };
             let id = match fields.get("id") {
@@ -310,20 +270,16 @@ impl Store {
                     None => {
                         return Err(Reply::validation(
                             "The request is invalid.",
-                            vec![format!(
-                                "[{index}].id: the value {raw} is not a valid integer."
-                            )],
+                            vec![format!("[{index}].id: the value {raw} is not a valid integer.")],
                         ));
                     }
                 },
             };
             if let Some(id) = id
-                && !self.table(resource).rows.contains_key(&id) {
-                    return Err(Reply::message(
-                        404,
-                        format!("{} {id} not found", resource.singular()),
-                    ));
-                }
+                && !self.table(resource).rows.contains_key(&id)
+            {
+                return Err(Reply::message(404, format!("{} {id} not found", resource.singular())));
+            }
             plan.push((id, fields));
         }
         let mut saved = Vec::with_capacity(plan.len());
@@ -342,9 +298,7 @@ impl Store {
                     if resource == Resource::Agents {
                         self.sync_team(&mut record, fields);
                     }
-                    self.table_mut(resource)
-                        .rows
-                        .insert(id, Value::Object(record));
+                    self.table_mut(resource).rows.insert(id, Value::Object(record));
                     id
                 }
                 None => {
@@ -358,11 +312,7 @@ impl Store {
             };
             saved.push(self.get(resource, id).unwrap_or(Value::Null));
         }
-        Ok(if saved.len() == 1 {
-            saved.remove(0)
-        } else {
-            Value::Array(saved)
-        })
+        Ok(if saved.len() == 1 { saved.remove(0) } else { Value::Array(saved) })
     }
 
     /// A list answer: filters, ordering, paging, and the wrapped (or, when `bare`, bare-array) shape.
@@ -373,10 +323,7 @@ impl Store {
         bare: bool,
         page_cap: i64,
     ) -> Result<Value, Reply> {
-        let search = params
-            .get("search")
-            .map(str::to_lowercase)
-            .filter(|s| !s.is_empty());
+        let search = params.get("search").map(str::to_lowercase).filter(|s| !s.is_empty());
         let include_disabled = params.bool("includedisabled")?.unwrap_or(false);
         let team_id = params.int("team_id")?;
         let team = params.get("team").filter(|t| !t.is_empty());
@@ -394,11 +341,9 @@ impl Store {
             .values()
             .filter(|row| {
                 let text_match = |s: &str| {
-                    ["name", "email", "emailaddress"].iter().any(|k| {
-                        row.get(*k)
-                            .and_then(Value::as_str)
-                            .is_some_and(|v| v.to_lowercase().contains(s))
-                    })
+                    ["name", "email", "emailaddress"]
+                        .iter()
+                        .any(|k| row.get(*k).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().contains(s)))
                 };
                 if search.as_deref().is_some_and(|s| !text_match(s)) {
                     return false;
@@ -412,20 +357,15 @@ impl Store {
                             return false;
                         }
                         if let Some(team) = team {
-                            let same = row
-                                .get("team")
-                                .and_then(Value::as_str)
-                                .is_some_and(|t| t.eq_ignore_ascii_case(team));
+                            let same =
+                                row.get("team").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(team));
                             if !same {
                                 return false;
                             }
                         }
                         true
                     }
-                    Resource::Users => {
-                        client_id.is_none()
-                            || row.get("client_id").and_then(lenient_id) == client_id
-                    }
+                    Resource::Users => client_id.is_none() || row.get("client_id").and_then(lenient_id) == client_id,
                     Resource::Teams | Resource::Clients => true,
                 }
             })
@@ -444,11 +384,7 @@ impl Store {
         let page: Vec<Value> = if pageinate {
             let asked = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
             // `page_cap` is MAX_PAGE_SIZE unless a test lowers it (FakeHalo::set_max_page_size).
-            let size = if asked < 1 {
-                DEFAULT_PAGE_SIZE.min(page_cap)
-            } else {
-                asked.min(page_cap)
-            };
+            let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
             let no = page_no.unwrap_or(1).max(1);
             wrapper.insert("page_no".into(), json!(no));
             // Echo what was asked, not the cap: a pager must not trust page_size (HaloAPI#90).
@@ -457,9 +393,7 @@ impl Store {
             let size = usize::try_from(size).unwrap_or(0);
             rows.into_iter().skip(skip).take(size).cloned().collect()
         } else {
-            let limit = count
-                .filter(|c| *c >= 0)
-                .map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
+            let limit = count.filter(|c| *c >= 0).map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
             rows.into_iter().take(limit).cloned().collect()
         };
         if bare {
@@ -493,15 +427,12 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
         }
     }
     match (a, b) {
-        (Some(Value::Number(x)), Some(Value::Number(y))) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            x.as_f64().unwrap_or(0.0).total_cmp(&y.as_f64().unwrap_or(0.0))
+        }
         (Some(Value::String(x)), Some(Value::String(y))) => x.to_lowercase().cmp(&y.to_lowercase()),
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
-        _ => rank(a)
-            .cmp(&rank(b))
-            .then_with(|| a.map(Value::to_string).cmp(&b.map(Value::to_string))),
+        _ => rank(a).cmp(&rank(b)).then_with(|| a.map(Value::to_string).cmp(&b.map(Value::to_string))),
     }
 }
 
@@ -533,10 +464,7 @@ impl Store {
     }
 
     pub(crate) fn seed_team(&mut self, name: &str) -> i64 {
-        self.insert(
-            Resource::Teams,
-            as_object(json!({ "name": name, "inactive": false })),
-        )
+        self.insert(Resource::Teams, as_object(json!({ "name": name, "inactive": false })))
     }
 
     /// Adds `n` clients named `Client 01`….
