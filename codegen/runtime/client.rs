@@ -17,7 +17,7 @@ use super::auth::{Auth, Secret, TokenSource};
 use super::error::{Error, ErrorKind, decode_unchecked, success_error_message};
 use super::paging::ListPage;
 use super::request::Request;
-use super::retry::{Limiter, RateLimit, Retrier, RetryPolicy, parse_retry_after, retryable_network, retryable_status};
+use super::retry::{Failure, Limiter, RateLimit, Retrier, RetryPolicy, parse_retry_after};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -123,147 +123,204 @@ impl Client {
     ///
     /// An empty body is a [`Decode`](ErrorKind::Decode) error; an error shape under a 2xx status an
     /// [`Api`](ErrorKind::Api) error.
-    pub async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
-        let reply = self.execute(&req, "application/json").await?;
-        reply.check_error_shape(&req)?;
-        decode_unchecked(&reply.body).map_err(|error| error.with_request(&req.method, &req.path))
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        self.call(req, JSON, |reply| {
+            reply.check_error_shape()?;
+            decode_unchecked(&reply.body)
+        })
+        .await
     }
 
     /// Sends a create-or-update and decodes the saved records: Halo answers with one object or an array.
     /// An empty body (the save succeeded, but Halo sent nothing back) gives an empty `Vec`.
-    pub async fn send_saved<T: DeserializeOwned>(&self, req: Request) -> Result<Vec<T>> {
-        let reply = self.execute(&req, "application/json").await?;
-        reply.check_error_shape(&req)?;
-        let decoded = match first_byte(&reply.body) {
-            None => Ok(Vec::new()),
-            Some(b'[') => decode_unchecked::<Vec<T>>(&reply.body),
-            Some(_) => decode_unchecked::<T>(&reply.body).map(|item| vec![item]),
-        };
-        decoded.map_err(|error| error.with_request(&req.method, &req.path))
+    pub(crate) async fn send_saved<T: DeserializeOwned>(&self, req: Request) -> Result<Vec<T>> {
+        self.call(req, JSON, |reply| {
+            reply.check_error_shape()?;
+            match first_byte(&reply.body) {
+                None => Ok(Vec::new()),
+                Some(b'[') => decode_unchecked::<Vec<T>>(&reply.body),
+                Some(_) => decode_unchecked::<T>(&reply.body).map(|item| vec![item]),
+            }
+        })
+        .await
     }
 
     /// Sends a list request and decodes one page: the wrapper `{"record_count": N, "<key>": [...]}` or a bare
     /// array (which has no record count).
-    pub async fn send_list<L: ListPage>(&self, req: Request) -> Result<L> {
-        self.fetch_list(req).await.map(|(page, _)| page)
-    }
-
-    /// [`send_list`](Self::send_list), and the body it was decoded from: the pager compares it with the previous
-    /// page's to notice a server that ignores `page_no` (a shared buffer, not a copy).
-    pub(crate) async fn fetch_list<L: ListPage>(&self, req: Request) -> Result<(L, Bytes)> {
-        let reply = self.execute(&req, "application/json").await?;
-        let decoded = match first_byte(&reply.body) {
+    pub(crate) async fn send_list<L: ListPage>(&self, req: Request) -> Result<L> {
+        self.call(req, JSON, |reply| match first_byte(&reply.body) {
             Some(b'[') => decode_unchecked::<Vec<L::Item>>(&reply.body).map(L::from_items),
-            _ => reply.check_error_shape(&req).and_then(|()| decode_unchecked::<L>(&reply.body)),
-        };
-        decoded.map(|page| (page, reply.body)).map_err(|error| error.with_request(&req.method, &req.path))
+            _ => reply.check_error_shape().and_then(|()| decode_unchecked::<L>(&reply.body)),
+        })
+        .await
     }
 
     /// Sends `req` and ignores the answer's body, unless it is one of Halo's error shapes.
-    pub async fn send_empty(&self, req: Request) -> Result<()> {
-        let reply = self.execute(&req, "application/json").await?;
-        reply.check_error_shape(&req)
+    pub(crate) async fn send_empty(&self, req: Request) -> Result<()> {
+        self.call(req, JSON, |reply| reply.check_error_shape()).await
     }
 
     /// Sends `req` and returns the body as bytes (an image, a file). A JSON error shape is still an error.
-    pub async fn send_bytes(&self, req: Request) -> Result<Vec<u8>> {
-        let reply = self.execute(&req, "*/*").await?;
-        if reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
-            reply.check_error_shape(&req)?;
-        }
-        // Without a copy when reqwest's buffer is not shared, which is the usual case.
-        Ok(Vec::from(reply.body))
+    pub(crate) async fn send_bytes(&self, req: Request) -> Result<Vec<u8>> {
+        self.call(req, "*/*", |reply| {
+            if reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
+                reply.check_error_shape()?;
+            }
+            // Without a copy when reqwest's buffer is not shared, which is the usual case.
+            Ok(Vec::from(reply.body))
+        })
+        .await
     }
 
-    /// The send path: token, rate limit, attempt, one token refresh on 401, retries, status check.
-    async fn execute(&self, req: &Request, accept: &'static str) -> Result<Reply> {
-        req.check_path()?;
-        let inner = &*self.inner;
-        let url = format!("{}{}", inner.api_url, req.path_and_query());
-        let span = tracing::debug_span!(
-            "halopsa.request",
-            method = %req.method,
-            path = %req.path,
-            status = tracing::field::Empty,
-            attempt = tracing::field::Empty,
-            elapsed_ms = tracing::field::Empty,
-        );
-        // Fields are recorded on this handle rather than on `Span::current()`, which only works with subscribers
-        // that track the current span.
+    /// Sends `req` (with retries) and decodes the answer with `decode`. A 2xx answer whose body is truncated or
+    /// not JSON is retried like a transient failure when the request is idempotent, within the same budget.
+    ///
+    /// Only this small part is generic; the send loop itself ([`execute`](Self::execute)) is compiled once.
+    async fn call<T>(&self, req: Request, accept: &'static str, decode: impl Fn(Reply) -> Result<T>) -> Result<T> {
+        let span = request_span(&req);
         let recorder = span.clone();
-        let with_request = |error: Error| error.with_request(&req.method, &req.path);
-        async {
-            let span = &recorder;
-            let mut retrier = Retrier::new(&inner.retry);
-            let mut refreshed = false;
+        let outcome = async {
+            req.check_path()?;
+            let policy = req.options.retry.as_ref().unwrap_or(&self.inner.retry);
+            let mut retrier = Retrier::new(policy);
             loop {
-                let credential = inner.auth.credential(inner).await?;
-                if let Some(limiter) = &inner.limiter {
-                    limiter.acquire().await;
-                }
-                let attempt = retrier.start_attempt();
-                span.record("attempt", attempt);
-                let mut builder = inner
-                    .http
-                    .request(req.method.clone(), &url)
-                    .header(header::AUTHORIZATION, credential.header.clone())
-                    .header(header::ACCEPT, accept)
-                    .timeout(inner.timeout);
-                if let Some(body) = &req.body {
-                    builder = builder.header(header::CONTENT_TYPE, "application/json").body(body.clone());
-                }
-                let answer = match builder.send().await {
-                    Ok(response) => Reply::read(response).await,
-                    Err(error) => Err(error),
-                };
-                span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
-                let reply = match answer {
-                    Ok(reply) => reply,
-                    Err(error) => {
-                        if retryable_network(&req.method, error.is_connect()) {
+                let reply = self.execute(&req, accept, &mut retrier, &recorder).await?;
+                match decode(reply) {
+                    Err(error) if error.failure() == Some(Failure::Garbled) => {
+                        if Failure::Garbled.may_retry(req.idempotent) {
                             if let Some(delay) = retrier.next_delay(None) {
-                                tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %error.without_url(), "network error; retrying");
-                                tokio::time::sleep(delay).await;
+                                wait(retrier.attempts(), delay, "a truncated or malformed answer".to_owned()).await;
                                 continue;
                             }
                         }
-                        return Err(with_request(Error::network(error)));
+                        return Err(error.with_failure(Failure::Garbled, req.idempotent));
                     }
-                };
-                span.record("status", reply.status.as_u16());
-                if reply.status == StatusCode::UNAUTHORIZED && !refreshed {
-                    // The token may have been revoked or expired early: one fresh token, one more try. A request
-                    // answered 401 was not applied, so this is safe for a POST too.
-                    refreshed = true;
-                    if inner.auth.refresh_after_401(inner, &credential).await? {
-                        tracing::debug!(attempt, "401 from the API; retrying with a fresh token");
-                        retrier.forgive_attempt();
-                        continue;
-                    }
+                    decoded => return decoded,
                 }
-                if retryable_status(reply.status, &req.method) {
-                    if let Some(delay) = retrier.next_delay(reply.retry_after) {
-                        tracing::debug!(attempt, status = reply.status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                }
-                if !reply.status.is_success() {
-                    let error = Error::from_response(reply.status, reply.content_type.as_deref(), &reply.body)
-                        .with_retry_after(reply.retry_after);
-                    let error = if reply.status == StatusCode::UNAUTHORIZED { error.with_kind(ErrorKind::Auth) } else { error };
-                    return Err(with_request(error));
-                }
-                return Ok(reply);
             }
         }
         .instrument(span)
-        .await
+        .await;
+        outcome.map_err(|error| self.finish_error(error, &req))
+    }
+
+    /// Every error leaves the client through here: it names the request, and carries no secret.
+    fn finish_error(&self, error: Error, req: &Request) -> Error {
+        let error = if error.method().is_none() { error.with_request(&req.method, &req.path) } else { error };
+        error.scrub(&self.inner.auth.secrets())
+    }
+
+    /// The send loop: token, rate limit, attempt, a fresh token on 401, retries of transient failures, status
+    /// check. Returns a 2xx answer read to the end.
+    async fn execute(
+        &self,
+        req: &Request,
+        accept: &'static str,
+        retrier: &mut Retrier<'_>,
+        span: &tracing::Span,
+    ) -> Result<Reply> {
+        let inner = &*self.inner;
+        let url = format!("{}{}", inner.api_url, req.path_and_query());
+        let timeout = req.options.timeout.unwrap_or(inner.timeout);
+        let mut refreshes = 0;
+        loop {
+            let credential = inner.auth.credential(inner).await?;
+            if let Some(limiter) = &inner.limiter {
+                limiter.acquire().await;
+            }
+            let attempt = retrier.start_attempt();
+            span.record("attempt", attempt);
+            let mut builder = inner
+                .http
+                .request(req.method.clone(), &url)
+                .header(header::AUTHORIZATION, credential.header.clone())
+                .header(header::ACCEPT, accept)
+                .timeout(timeout);
+            if let Some(body) = &req.body {
+                builder = builder.header(header::CONTENT_TYPE, "application/json").body(body.clone());
+            }
+            let answer = match builder.send().await {
+                Ok(response) => Reply::read(response).await,
+                Err(error) => Err(error),
+            };
+            span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
+            let reply = match answer {
+                Ok(reply) => reply,
+                Err(error) => {
+                    // Only a connection that never opened proves that nothing was sent.
+                    let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
+                    let error = error.without_url();
+                    if failure.may_retry(req.idempotent) {
+                        if let Some(delay) = retrier.next_delay(None) {
+                            wait(attempt, delay, error.to_string()).await;
+                            continue;
+                        }
+                    }
+                    return Err(Error::network(error).with_failure(failure, req.idempotent));
+                }
+            };
+            span.record("status", reply.status.as_u16());
+            if reply.status == StatusCode::UNAUTHORIZED && refreshes < MAX_REFRESHES {
+                // The token may have been revoked or expired early: a fresh token, one more try. A request
+                // answered 401 was not applied, so this is safe for a POST too. Bounded, for a server that
+                // rejects every token.
+                refreshes += 1;
+                if inner.auth.refresh_after_401(inner, &credential).await? {
+                    tracing::info!(attempt, "halopsa: 401 from the API; retrying with a fresh token");
+                    retrier.forgive_attempt();
+                    continue;
+                }
+            }
+            let failure = Failure::from_status(reply.status);
+            if failure.is_some_and(|failure| failure.may_retry(req.idempotent)) {
+                if let Some(delay) = retrier.next_delay(reply.retry_after) {
+                    wait(attempt, delay, reply.status.to_string()).await;
+                    continue;
+                }
+            }
+            if !reply.status.is_success() {
+                let mut error = Error::from_response(reply.status, reply.content_type.as_deref(), &reply.body)
+                    .with_retry_after(reply.retry_after);
+                if let Some(failure) = failure {
+                    error = error.with_failure(failure, req.idempotent);
+                }
+                if reply.status == StatusCode::UNAUTHORIZED {
+                    error = error.with_kind(ErrorKind::Auth);
+                }
+                return Err(error);
+            }
+            return Ok(reply);
+        }
     }
 }
 
+/// How many fresh tokens one call may fetch after 401s: enough to outlast tokens revoked while it waited for a
+/// retry, few enough that a server rejecting every token ends the call quickly.
+const MAX_REFRESHES: u32 = 3;
+
+const JSON: &str = "application/json";
+
+/// One span per call (all its attempts); its fields are recorded on the handle, which works with every
+/// subscriber, not only those that track the current span.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "halopsa.request",
+        method = %req.method,
+        path = %req.path,
+        status = tracing::field::Empty,
+        attempt = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty,
+    )
+}
+
+/// Waits before a retry, with an INFO event so that a long pause (a `Retry-After` of minutes) is visible.
+pub(crate) async fn wait(attempt: u32, delay: Duration, reason: String) {
+    tracing::info!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "halopsa: transient failure; waiting before retrying");
+    tokio::time::sleep(delay).await;
+}
+
 /// An answer, read to the end.
-struct Reply {
+pub(crate) struct Reply {
     status: StatusCode,
     content_type: Option<String>,
     retry_after: Option<Duration>,
@@ -285,11 +342,9 @@ impl Reply {
     }
 
     /// A 2xx answer whose body is one of Halo's error shapes is an error.
-    fn check_error_shape(&self, req: &Request) -> Result<()> {
+    fn check_error_shape(&self) -> Result<()> {
         match success_error_message(&self.body) {
-            Some(message) => Err(Error::new(ErrorKind::Api, message)
-                .with_status(self.status.as_u16())
-                .with_request(&req.method, &req.path)),
+            Some(message) => Err(Error::in_success(self.status.as_u16(), message)),
             None => Ok(()),
         }
     }

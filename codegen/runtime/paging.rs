@@ -1,29 +1,34 @@
-//! Pagination: [`Pages`] walks `page_no` 1, 2, 3, ... of a list operation (a [`Stream`] of pages), and
-//! [`ItemStream`] flattens the pages.
+//! Pagination: [`Pages`] walks `page_no` 1, 2, 3, ... of a list operation (a [`Stream`] of pages),
+//! [`ItemStream`] flattens the pages, and [`ListError`] keeps what a failed listing had read.
 //!
 //! Halo pages with `pageinate=true&page_size=N&page_no=K` (1-based), caps `page_size` at 100 without saying so,
-//! and answers either `{"record_count": N, "<key>": [...]}` or a bare array (HALO-NOTES §3, "Pagination"). So the
-//! pager never trusts the size it asked for: it stops on an empty page, on a page shorter than the first one, or
-//! once it has seen `record_count` items.
+//! and answers either `{"record_count": N, "<key>": [...]}` or a bare array (HALO-NOTES §3, "Pagination"). A
+//! server may also ignore `page_no`, overlap pages, or state a wrong `record_count`. So the pager trusts neither
+//! the size it asked for nor the server: it recognises records by id, yields each id once, stops when a page
+//! brings nothing new, and bounds the number of pages by what the server said and by a hard ceiling.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 
+use super::error::{Error, ErrorKind};
 use super::{Client, Request, Result};
 
 /// Halo's largest page.
 pub(crate) const MAX_PAGE_SIZE: u64 = 100;
 
+/// The default hard ceiling on the pages of one listing: a million records at Halo's page size.
+pub const DEFAULT_MAX_PAGES: u64 = 10_000;
+
 /// A page of a list operation: the wrapper type (`AgentList`), which also stands for a bare-array answer.
 ///
-/// Generated for every list wrapper; the runtime uses it to decode either shape and to read the record count.
+/// Generated for every list wrapper; the runtime uses it to decode either shape, read the record count and
+/// recognise records by id. Not meant to be implemented outside the crate.
 pub trait ListPage: DeserializeOwned + Send + 'static {
     /// The record type (`Agent`).
     type Item: DeserializeOwned + Send + 'static;
@@ -33,98 +38,115 @@ pub trait ListPage: DeserializeOwned + Send + 'static {
     fn record_count(&self) -> Option<u64>;
     /// The records of this page.
     fn items(&self) -> &[Self::Item];
+    /// The records of this page, to drop the ones already yielded.
+    fn items_mut(&mut self) -> &mut Vec<Self::Item>;
     /// The records of this page, by value.
     fn into_items(self) -> Vec<Self::Item>;
+    /// The record's id, when the record type has one and it is set.
+    fn item_id(item: &Self::Item) -> Option<i64>;
 }
 
-/// The records of every page of a list operation, in order, as a [`Stream`]. It ends after the first error.
-pub type ItemStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;
+type PageFuture<L> = Pin<Box<dyn Future<Output = Result<L>> + Send>>;
 
-/// A page and the body it was decoded from.
-type Fetched<L> = Result<(L, Bytes)>;
-
-type PageFuture<'a, L> = Pin<Box<dyn Future<Output = Fetched<L>> + Send + 'a>>;
-
-enum Slot<'a, L> {
-    Pending(PageFuture<'a, L>),
-    Ready(Fetched<L>),
+enum Slot<L> {
+    Pending(PageFuture<L>),
+    Ready(Result<L>),
 }
 
-struct InFlight<'a, L> {
+struct InFlight<L> {
     page_no: u64,
-    slot: Slot<'a, L>,
+    slot: Slot<L>,
 }
 
 /// The pages of a list operation, fetched on demand: `pageinate=true`, `page_no` from 1 (or from the `page_no`
-/// the request already had), `page_size` as the request had it but at most 100 (100 when unset).
-///
-/// Paging stops on an empty page, on a page shorter than the first page (whatever size was asked for: Halo caps it
-/// silently), once `record_count` records have been seen, or when a page repeats the previous one byte for byte
-/// (a server that ignores `page_no`). The first page is always yielded, even empty; a later empty page is not.
+/// the request already had), `page_size` as the request had it but at most 100 (100 when unset). It owns a clone
+/// of the client, so it can be moved into a spawned task.
 ///
 /// Read it with [`next_page`](Self::next_page) or as a [`Stream`] of pages, or turn it into a stream of records
-/// ([`items`](Self::items)) or one `Vec` ([`all`](Self::all)). After an error, it ends.
+/// ([`items`](Self::items)) or one `Vec` ([`all`](Self::all)).
+///
+/// **Each record once.** Records are recognised by id: a record whose id was already yielded is dropped from
+/// later pages (pages overlap when records are added during a listing), and a page that brings no new record
+/// ends the listing (a server that ignores `page_no` answers the same records again, even if the rest of its
+/// body changes). Records without an id are always yielded.
+///
+/// **Always ends.** Paging stops on an empty page, on a page shorter than the first one (Halo caps the size
+/// silently), on a short page once `record_count` records were seen, on a page with no new record, and after
+/// at most `ceil(record_count / page length) + 1` pages when Halo sent a record count, or
+/// [`max_pages`](Self::max_pages) pages (default [`DEFAULT_MAX_PAGES`]) in any case. The first page is always
+/// yielded, even empty.
+///
+/// **Says when records may be missing.** When the listing ends with fewer distinct records than Halo's last
+/// `record_count`, or stops at a page bound while pages were still full, the last item is an error of kind
+/// [`ErrorKind::Incomplete`] (after every page read), and a `tracing` warning is logged; overlapping pages and a
+/// changing `record_count` are logged as warnings too. A failed page request ends the listing with its error,
+/// whose [`Error::page_no`] says where to resume (the list builder's `page_no(..)` setter).
 ///
 /// With [`concurrency`](Self::concurrency) above 1, once the first page has given the record count, the remaining
 /// pages are fetched that many at a time; they are still yielded in order.
 #[must_use = "pages do nothing until polled"]
-pub struct Pages<'a, L: ListPage> {
-    client: &'a Client,
+pub struct Pages<L: ListPage> {
+    client: Client,
     request: Request,
     page_size: u64,
     first_page_no: u64,
     next_page_no: u64,
     concurrency: usize,
-    in_flight: VecDeque<InFlight<'a, L>>,
+    max_pages: u64,
+    in_flight: VecDeque<InFlight<L>>,
     /// The length of the first page fetched: the page size the server really uses.
     reference_len: Option<u64>,
     record_count: Option<u64>,
-    /// Records up to the end of the last page yielded, counting the pages before the first page fetched.
-    seen: u64,
-    /// The body of the last page yielded (a shared buffer, not a copy), to notice a server that ignores `page_no`.
-    /// Comparing bodies is exact, and cheaper than hashing each: two different pages differ within a few bytes.
-    last_body: Option<Bytes>,
+    pages_read: u64,
+    /// Distinct records yielded (with an id or without).
+    yielded: u64,
+    seen_ids: BTreeSet<i64>,
+    /// The error to yield once the pages are done: the listing may be incomplete.
+    incomplete: Option<Error>,
     done: bool,
 }
 
 // No field is pinned structurally (the page futures are boxed and pinned on their own; pages are only moved out),
 // so `Pages` may move freely even if the record type is not `Unpin`.
-impl<L: ListPage> Unpin for Pages<'_, L> {}
+impl<L: ListPage> Unpin for Pages<L> {}
 
-impl<L: ListPage> fmt::Debug for Pages<'_, L> {
+impl<L: ListPage> fmt::Debug for Pages<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pages")
-            .field("request", &self.request)
+            .field("method", &self.request.method)
+            .field("path", &self.request.path)
             .field("page_size", &self.page_size)
             .field("next_page_no", &self.next_page_no)
-            .field("concurrency", &self.concurrency)
-            .field("in_flight", &self.in_flight.len())
+            .field("pages_read", &self.pages_read)
             .field("record_count", &self.record_count)
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }
 
-impl<'a, L: ListPage> Pages<'a, L> {
+impl<L: ListPage> Pages<L> {
     /// Pages through `req`, setting `pageinate`, `page_no` and `page_size` on it.
-    pub fn new(client: &'a Client, mut req: Request) -> Self {
+    pub(crate) fn new(client: &Client, mut req: Request) -> Self {
         let positive = |name: &str| req.query_value(name).and_then(|v| v.trim().parse::<i64>().ok()).filter(|n| *n > 0);
         let page_size = positive("page_size").map_or(MAX_PAGE_SIZE, |n| (n as u64).min(MAX_PAGE_SIZE));
         let first_page_no = positive("page_no").map_or(1, |n| n as u64);
         req.set_query("pageinate", "true".to_owned());
         req.set_query("page_size", page_size.to_string());
         Pages {
-            client,
+            client: client.clone(),
             request: req,
             page_size,
             first_page_no,
             next_page_no: first_page_no,
             concurrency: 1,
+            max_pages: DEFAULT_MAX_PAGES,
             in_flight: VecDeque::new(),
             reference_len: None,
             record_count: None,
-            seen: 0,
-            last_body: None,
+            pages_read: 0,
+            yielded: 0,
+            seen_ids: BTreeSet::new(),
+            incomplete: None,
             done: false,
         }
     }
@@ -133,6 +155,13 @@ impl<'a, L: ListPage> Pages<'a, L> {
     /// Without a record count (a bare-array answer), pages are fetched one at a time.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// Reads at most `n` pages (default [`DEFAULT_MAX_PAGES`]; 0 counts as 1). Stopping here while pages are
+    /// still full ends the listing with an [`ErrorKind::Incomplete`] error.
+    pub fn max_pages(mut self, n: u64) -> Self {
+        self.max_pages = n.max(1);
         self
     }
 
@@ -149,103 +178,180 @@ impl<'a, L: ListPage> Pages<'a, L> {
     }
 
     /// Every record of every page, as a stream.
-    pub fn items(self) -> ItemStream<'a, L::Item> {
-        Box::pin(Items { pages: self, buffer: Vec::new().into_iter() })
+    pub fn items(self) -> ItemStream<L::Item> {
+        ItemStream { inner: Box::pin(Items { pages: self, buffer: Vec::new().into_iter() }) }
     }
 
-    /// Every record of every page.
-    pub async fn all(mut self) -> Result<Vec<L::Item>> {
+    /// Every record of every page. On an error, the records read so far come with it ([`ListError`]).
+    pub async fn all(mut self) -> std::result::Result<Vec<L::Item>, ListError<L::Item>> {
         let mut items = Vec::new();
         while let Some(page) = self.next_page().await {
-            let page = page?;
-            if items.is_empty() {
-                // The count is the server's claim; cap the up-front allocation rather than trust it blindly.
-                let expected = self.record_count.unwrap_or(0).min(100_000) as usize;
-                items.reserve(expected.saturating_sub(self.seen_before_start()));
+            match page {
+                Ok(page) => {
+                    if items.is_empty() {
+                        // The count is the server's claim; cap the up-front allocation rather than trust it.
+                        let expected = self.record_count.unwrap_or(0).min(100_000) as usize;
+                        items.reserve(expected);
+                    }
+                    items.extend(page.into_items());
+                }
+                Err(error) => return Err(ListError { error, items }),
             }
-            items.extend(page.into_items());
         }
         Ok(items)
-    }
-
-    fn seen_before_start(&self) -> usize {
-        let before = (self.first_page_no - 1).saturating_mul(self.reference_len.unwrap_or(0));
-        usize::try_from(before).unwrap_or(usize::MAX)
     }
 
     /// The next page once it has arrived: starts the requests it needs, polls those in flight, applies the stop
     /// rules. Shared by [`next_page`](Self::next_page), the page stream and the item stream.
     fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<L>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        self.fill();
-        let Some((page_no, outcome)) = ready!(poll_front(&mut self.in_flight, cx)) else {
-            return Poll::Ready(None);
-        };
-        Poll::Ready(match outcome {
-            Err(error) => {
-                self.finish();
-                Some(Err(error))
+        loop {
+            if self.done {
+                return Poll::Ready(self.incomplete.take().map(Err));
             }
-            Ok((page, body)) => self.accept(page_no, page, body).map(Ok),
-        })
+            self.fill();
+            let Some((page_no, outcome)) = ready!(poll_front(&mut self.in_flight, cx)) else {
+                // Nothing left to request within the bounds.
+                self.finish();
+                self.check_count();
+                continue;
+            };
+            match outcome {
+                Err(error) => {
+                    self.finish();
+                    self.incomplete = None;
+                    return Poll::Ready(Some(Err(error.with_page(page_no))));
+                }
+                Ok(page) => {
+                    if let Some(page) = self.accept(page_no, page) {
+                        return Poll::Ready(Some(Ok(page)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The last page worth requesting: by Halo's record count (one more page to confirm the end), and by the
+    /// hard ceiling.
+    fn last_page_no(&self) -> u64 {
+        let ceiling = self.first_page_no.saturating_add(self.max_pages - 1);
+        match (self.reference_len, self.record_count) {
+            (Some(len), Some(total)) if len > 0 => {
+                let planned = total.div_ceil(len).max(1);
+                ceiling.min(planned.saturating_add(1).max(self.first_page_no))
+            }
+            _ => ceiling,
+        }
     }
 
     /// Starts page requests: one at a time, or up to `concurrency` while the record count says more pages exist.
     fn fill(&mut self) {
-        let last_planned = match (self.reference_len, self.record_count) {
-            (Some(len), Some(total)) if len > 0 => Some(total.div_ceil(len).max(self.first_page_no)),
-            _ => None,
-        };
-        let width = if last_planned.is_some() { self.concurrency } else { 1 };
-        while self.in_flight.len() < width {
-            // Past the planned last page, only one request at a time: it is there to confirm the end.
-            if last_planned.is_some_and(|last| self.next_page_no > last) && !self.in_flight.is_empty() {
+        let counted = self.reference_len.is_some_and(|len| len > 0) && self.record_count.is_some();
+        let width = if counted { self.concurrency } else { 1 };
+        let last = self.last_page_no();
+        while self.in_flight.len() < width && self.next_page_no <= last {
+            // Past the pages the record count accounts for, one request at a time: it only confirms the end.
+            let planned_end = self
+                .record_count
+                .zip(self.reference_len)
+                .and_then(|(total, len)| (len > 0).then(|| total.div_ceil(len).max(1)));
+            if planned_end.is_some_and(|end| self.next_page_no > end) && !self.in_flight.is_empty() {
                 break;
             }
             let mut request = self.request.clone();
             request.set_query("page_no", self.next_page_no.to_string());
-            let client = self.client;
-            let future: PageFuture<'a, L> = Box::pin(async move { client.fetch_list::<L>(request).await });
+            let client = self.client.clone();
+            let future: PageFuture<L> = Box::pin(async move { client.send_list::<L>(request).await });
             self.in_flight.push_back(InFlight { page_no: self.next_page_no, slot: Slot::Pending(future) });
             self.next_page_no += 1;
         }
     }
 
-    /// Applies the stop rules to a page that arrived; `None` when it is past the end and not to be yielded.
-    fn accept(&mut self, page_no: u64, page: L, body: Bytes) -> Option<L> {
+    /// Applies the stop rules to a page that arrived; `None` when it is not to be yielded.
+    fn accept(&mut self, page_no: u64, mut page: L) -> Option<L> {
+        self.pages_read += 1;
         let len = page.items().len() as u64;
         if let Some(count) = page.record_count() {
+            if self.record_count.is_some_and(|previous| previous != count) {
+                tracing::warn!(
+                    page_no,
+                    previous = self.record_count,
+                    count,
+                    "halopsa: record_count changed during a listing"
+                );
+            }
             self.record_count = Some(count);
         }
-        let Some(reference_len) = self.reference_len else {
-            // The first page: it says how large the server's pages really are.
-            self.reference_len = Some(len);
-            self.last_body = Some(body);
-            // Saturating: the caller may have asked for an absurd first `page_no`.
-            self.seen = (self.first_page_no - 1).saturating_mul(len).saturating_add(len);
-            let counted = self.record_count.is_some_and(|total| self.seen >= total);
-            // More records than asked for and no count: the server ignored the paging and sent everything.
-            let everything = self.record_count.is_none() && len > self.page_size;
-            if len == 0 || counted || everything {
-                self.finish();
-            }
-            return Some(page);
-        };
-        if len == 0 || self.last_body.as_ref() == Some(&body) {
+        let seen_ids = &mut self.seen_ids;
+        page.items_mut().retain(|item| L::item_id(item).is_none_or(|id| seen_ids.insert(id)));
+        let fresh = page.items().len() as u64;
+        self.yielded = self.yielded.saturating_add(fresh);
+        let first = self.reference_len.is_none();
+        let reference_len = *self.reference_len.get_or_insert(len);
+        let counted = self.record_count.is_some_and(|total| self.yielded >= total);
+        let stop = if first {
+            // More records than asked for: the server ignored the paging and sent everything (Halo does without
+            // `pageinate`), unless its count says there is more. A short first page with a count that it meets is
+            // the whole listing; without a count the server may cap pages lower than asked (HaloAPI#90), so the
+            // next page decides.
+            len == 0
+                || (len > self.page_size && self.record_count.is_none_or(|_| counted))
+                || (counted && len < self.page_size)
+        } else if fresh == 0 {
             if len > 0 {
-                tracing::debug!(page_no, "page repeats the previous one; the server ignores page_no");
+                tracing::warn!(page_no, "halopsa: a page repeated records already read; the server ignores page_no");
             }
+            true
+        } else {
+            if fresh < len {
+                tracing::warn!(page_no, repeated = len - fresh, "halopsa: pages overlap; repeated records dropped");
+            }
+            len < reference_len || (counted && len < self.page_size)
+        };
+        if stop {
             self.finish();
-            return None;
-        }
-        self.last_body = Some(body);
-        self.seen = self.seen.saturating_add(len);
-        if len < reference_len || self.record_count.is_some_and(|total| self.seen >= total) {
+            self.check_count();
+        } else if page_no >= self.last_page_no() && self.in_flight.is_empty() {
+            // The bound: the record count's pages plus one, or the ceiling. A full page here means more may follow.
             self.finish();
+            if len >= reference_len && len > 0 {
+                let message = format!(
+                    "stopped after {} pages that were all full ({} records); halo's record_count was {}",
+                    self.pages_read,
+                    self.yielded,
+                    self.record_count.map_or("not sent".to_owned(), |count| count.to_string())
+                );
+                self.set_incomplete(message);
+            } else {
+                self.check_count();
+            }
         }
-        Some(page)
+        (first || fresh > 0).then_some(page)
+    }
+
+    /// At the end: fewer distinct records than Halo's last record count means records may have been missed.
+    fn check_count(&mut self) {
+        if let Some(total) = self.record_count.filter(|total| self.yielded < *total) {
+            let message = format!(
+                "halo's record_count was {total}, but the pages held {} distinct records",
+                self.yielded + self.before_start()
+            );
+            self.set_incomplete(message);
+        }
+    }
+
+    /// Records on the pages before the first page requested (a caller-set `page_no`): not missing, just skipped.
+    fn before_start(&self) -> u64 {
+        (self.first_page_no - 1).saturating_mul(self.reference_len.unwrap_or(0))
+    }
+
+    fn set_incomplete(&mut self, message: String) {
+        if self.first_page_no > 1 && self.record_count.is_some_and(|total| self.yielded + self.before_start() >= total)
+        {
+            return;
+        }
+        tracing::warn!(path = %self.request.path, "halopsa: listing may be incomplete: {message}");
+        self.incomplete =
+            Some(Error::new(ErrorKind::Incomplete, message).with_request(&self.request.method, &self.request.path));
     }
 
     fn finish(&mut self) {
@@ -256,10 +362,10 @@ impl<'a, L: ListPage> Pages<'a, L> {
 }
 
 /// A page number and what its request gave.
-type Arrived<L> = (u64, Fetched<L>);
+type Arrived<L> = (u64, Result<L>);
 
 /// Polls every request in flight (they all share the waker) and returns the first page once it is complete.
-fn poll_front<L>(in_flight: &mut VecDeque<InFlight<'_, L>>, cx: &mut Context<'_>) -> Poll<Option<Arrived<L>>> {
+fn poll_front<L>(in_flight: &mut VecDeque<InFlight<L>>, cx: &mut Context<'_>) -> Poll<Option<Arrived<L>>> {
     for flight in in_flight.iter_mut() {
         if let Slot::Pending(future) = &mut flight.slot {
             if let Poll::Ready(outcome) = future.as_mut().poll(cx) {
@@ -277,7 +383,7 @@ fn poll_front<L>(in_flight: &mut VecDeque<InFlight<'_, L>>, cx: &mut Context<'_>
     }
 }
 
-impl<L: ListPage> Stream for Pages<'_, L> {
+impl<L: ListPage> Stream for Pages<L> {
     type Item = Result<L>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -285,16 +391,45 @@ impl<L: ListPage> Stream for Pages<'_, L> {
     }
 }
 
+/// Every record of every page of a list operation, in order, each id once. It ends after the first error.
+///
+/// Read it with [`next`](Self::next) (no other crate needed), or as a [`futures_core::Stream`].
+#[must_use = "streams do nothing until polled"]
+pub struct ItemStream<T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T>> + Send>>,
+}
+
+impl<T> ItemStream<T> {
+    /// The next record, or `None` at the end. An `Err` is the last item.
+    pub async fn next(&mut self) -> Option<Result<T>> {
+        std::future::poll_fn(|cx| self.inner.as_mut().poll_next(cx)).await
+    }
+}
+
+impl<T> fmt::Debug for ItemStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemStream").finish_non_exhaustive()
+    }
+}
+
+impl<T> Stream for ItemStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
 /// The stream behind [`Pages::items`]: the records of the current page, then the next page's.
-struct Items<'a, L: ListPage> {
-    pages: Pages<'a, L>,
+struct Items<L: ListPage> {
+    pages: Pages<L>,
     buffer: std::vec::IntoIter<L::Item>,
 }
 
 // As for `Pages`: nothing is pinned structurally.
-impl<L: ListPage> Unpin for Items<'_, L> {}
+impl<L: ListPage> Unpin for Items<L> {}
 
-impl<L: ListPage> Stream for Items<'_, L> {
+impl<L: ListPage> Stream for Items<L> {
     type Item = Result<L::Item>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -310,5 +445,55 @@ impl<L: ListPage> Stream for Items<'_, L> {
                 None => return Poll::Ready(None),
             }
         }
+    }
+}
+
+/// A listing ([`Pages::all`], a list builder's `all()`) that failed, with the records it had read.
+///
+/// Converts into [`Error`] with `?`, dropping the records; match on it to keep them. [`Error::page_no`] of
+/// [`error`](Self::error) says which page failed; for an [`ErrorKind::Incomplete`] error every page was read.
+pub struct ListError<T> {
+    error: Error,
+    items: Vec<T>,
+}
+
+impl<T> ListError<T> {
+    /// What went wrong.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The records read before the failure, each id once, in order.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The error and the records read before it.
+    pub fn into_parts(self) -> (Error, Vec<T>) {
+        (self.error, self.items)
+    }
+}
+
+impl<T> From<ListError<T>> for Error {
+    fn from(error: ListError<T>) -> Error {
+        error.error
+    }
+}
+
+impl<T> fmt::Display for ListError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} records read before it)", self.error, self.items.len())
+    }
+}
+
+impl<T> fmt::Debug for ListError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListError").field("error", &self.error).field("items", &self.items.len()).finish()
+    }
+}
+
+impl<T> std::error::Error for ListError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }

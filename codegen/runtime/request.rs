@@ -4,12 +4,13 @@
 //! API base, authentication, retries and decoding.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 
-use super::{Error, Result};
+use super::{Error, Result, RetryPolicy};
 
 /// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -30,6 +31,18 @@ pub struct Request {
     pub(crate) query: Vec<(String, String)>,
     /// `Bytes`, so that each attempt of a retried request sends the same buffer instead of a copy.
     pub(crate) body: Option<Bytes>,
+    /// Whether sending it twice has the same effect as sending it once: decides what is retried (see
+    /// `RetryPolicy`). From the HTTP method unless the generator knows better from the spec (an update of an id is
+    /// an idempotent POST).
+    pub(crate) idempotent: bool,
+    pub(crate) options: RequestOptions,
+}
+
+/// The per-request overrides of a request builder (`.timeout(..)`, `.retry_policy(..)`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RequestOptions {
+    pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Request {
@@ -39,7 +52,18 @@ impl Request {
         if !path.starts_with('/') {
             path.insert(0, '/');
         }
-        Request { method, path, query: Vec::new(), body: None }
+        let idempotent = method.is_idempotent();
+        Request { method, path, query: Vec::new(), body: None, idempotent, options: RequestOptions::default() }
+    }
+
+    /// Marks the request as idempotent (or not), overriding what its HTTP method says.
+    pub(crate) fn set_idempotent(&mut self, idempotent: bool) {
+        self.idempotent = idempotent;
+    }
+
+    /// Applies a request builder's overrides.
+    pub(crate) fn set_options(&mut self, options: &RequestOptions) {
+        self.options = options.clone();
     }
 
     /// Adds the query parameter `name` when `value` is `Some`; `None` adds nothing.
@@ -119,7 +143,8 @@ impl fmt::Debug for Request {
             .field("path", &self.path)
             .field("query", &self.query)
             .field("body", &self.body.as_ref().map(|body| format!("{} bytes", body.len())))
-            .finish()
+            .field("idempotent", &self.idempotent)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,53 +1,91 @@
-//! When to try a request again and how long to wait ([`RetryPolicy`]), and the optional client-side rate limiter
-//! ([`RateLimit`]).
+//! When to try a request again and how long to wait ([`RetryPolicy`]), which failures are safe to repeat for which
+//! operations ([`Failure`]), and the optional client-side rate limiter ([`RateLimit`]).
 //!
 //! Halo-hosted instances allow a few hundred requests per rolling five minutes and answer 429 beyond that
-//! (HALO-NOTES §3, "Rate limits"). A 429 means the request was not applied, and so does a connection that could
-//! not be opened, so any method may be retried then; a 503 or a network failure after the request left leaves that
-//! open, so only idempotent methods are.
+//! (HALO-NOTES §3, "Rate limits"). Whether a failed request may be sent again depends on two things: whether the
+//! server certainly did not act on it (429, 503, a connection that never opened), and whether the operation is
+//! idempotent (reads, updates of an id, deletes; the generator knows which from the spec). A create is repeated
+//! only in the first case; otherwise its outcome is unknown and the error says so.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
+use tokio::time::Instant;
 
-/// How often and how long the client retries a request that was rate limited (429), hit a temporarily
-/// unavailable server (502, 503, 504; idempotent methods only) or failed on the network (idempotent methods only,
-/// unless the connection could not even be opened).
+/// How long the client keeps retrying a request that failed transiently, and how it spaces the attempts.
 ///
-/// Waits grow exponentially with full jitter (a random wait between zero and `base_delay · 2^(n-1)`, capped at
-/// `max_delay`), unless Halo says how long to wait with `Retry-After`, which is then honoured as given, even beyond
-/// `max_delay`. The client gives up after `max_attempts` attempts, or as soon as the next wait would end more than
-/// `max_elapsed` after the first attempt started.
+/// The default budget is time, not attempts: a request is retried for up to [`max_elapsed`](Self::max_elapsed)
+/// (6 minutes, longer than Halo's rolling 5-minute rate-limit window, so a request that meets a full window
+/// outlasts it) with exponential backoff and full jitter (a random wait between zero and `base_delay · 2^(n-1)`,
+/// at most `max_delay`), or exactly as long as Halo's `Retry-After` says. The client never starts a wait that
+/// would end past the budget. Each wait is logged as a `tracing` event at INFO level.
+///
+/// Which failures are retried (whatever the policy):
+///
+/// | failure | reads, updates, deletes | creates and other non-idempotent calls |
+/// |---|---|---|
+/// | 429 Too Many Requests | retried | retried (Halo did not act on it) |
+/// | 503 Service Unavailable | retried | retried (Halo did not act on it) |
+/// | 502 Bad Gateway, 504 Gateway Timeout | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
+/// | the connection could not be opened | retried | retried (nothing was sent) |
+/// | the connection broke or timed out after sending | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
+/// | a 2xx body that is truncated or not JSON | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
+/// | 401 | one fresh token per rejected token, then retried (at most 3 times a call) | the same |
+/// | any other status, a body of the wrong shape | not retried | not retried |
+///
+/// [`Error::is_retryable`](super::Error::is_retryable) answers the same question for a returned error.
+///
+/// [`ErrorKind::OutcomeUnknown`]: super::ErrorKind::OutcomeUnknown
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included; 1 means no retries.
-    pub max_attempts: u32,
-    /// The cap of the first backoff wait; it doubles with each retry.
-    pub base_delay: Duration,
-    /// The largest backoff wait (not applied to `Retry-After`).
-    pub max_delay: Duration,
-    /// The time budget of all attempts and waits together.
-    pub max_elapsed: Duration,
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_elapsed: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// 6 attempts, 1 s base delay, 60 s cap, 5 minutes in all (Halo's rate-limit window).
+    /// Retries for up to 6 minutes, with no limit on the number of attempts; backoff from 1 s, capped at 60 s.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 6,
+            max_attempts: u32::MAX,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
-            max_elapsed: Duration::from_secs(300),
+            max_elapsed: Duration::from_secs(360),
         }
     }
 }
 
 impl RetryPolicy {
-    /// No retries: every request is attempted once.
+    /// No retries: every request is attempted once (a 401 still gets a fresh token and one more try).
     pub fn none() -> Self {
         RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+
+    /// The time budget of all attempts and waits of one request together (default 6 minutes).
+    pub fn max_elapsed(mut self, budget: Duration) -> Self {
+        self.max_elapsed = budget;
+        self
+    }
+
+    /// At most this many attempts, the first included (default: no limit but the time budget; 0 counts as 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The cap of the first backoff wait (default 1 s); it doubles with each retry.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The largest backoff wait (default 60 s). Halo's `Retry-After` is honoured even beyond it.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
     }
 
     /// The backoff cap before retry number `retry` (1 for the first retry): `base_delay · 2^(retry-1)`, at most
@@ -61,6 +99,46 @@ impl RetryPolicy {
         let cap = self.backoff_cap(retry);
         let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
         Duration::from_nanos(fastrand::u64(0..=nanos))
+    }
+}
+
+/// A transient failure of one attempt, by what it says about whether the server acted on the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// 429: throttled before anything was done.
+    Throttled,
+    /// 503: the server says it did not handle the request.
+    Unavailable,
+    /// 502 or 504: a gateway gave up; the server behind it may have acted.
+    Gateway,
+    /// The connection could not be opened (refused, DNS, TLS handshake, connect timeout): nothing was sent.
+    ConnectFailed,
+    /// The connection broke, or the attempt timed out, after the request was sent.
+    AfterSending,
+    /// A 2xx answer whose body is truncated or not JSON at all.
+    Garbled,
+}
+
+impl Failure {
+    /// The failure an answer's status stands for, if it is a transient one.
+    pub(crate) fn from_status(status: StatusCode) -> Option<Failure> {
+        match status.as_u16() {
+            429 => Some(Failure::Throttled),
+            503 => Some(Failure::Unavailable),
+            502 | 504 => Some(Failure::Gateway),
+            _ => None,
+        }
+    }
+
+    /// Whether the server certainly did not act on the request.
+    pub(crate) fn not_handled(self) -> bool {
+        matches!(self, Failure::Throttled | Failure::Unavailable | Failure::ConnectFailed)
+    }
+
+    /// Whether a request that failed this way may be sent again: always when the server did not act on it, and
+    /// for idempotent operations whatever happened. The client's retry loop and `Error::is_retryable` both ask this.
+    pub(crate) fn may_retry(self, idempotent: bool) -> bool {
+        idempotent || self.not_handled()
     }
 }
 
@@ -78,17 +156,22 @@ impl<'a> Retrier<'a> {
 
     /// Call before each attempt; returns its number (1 for the first).
     pub(crate) fn start_attempt(&mut self) -> u32 {
-        self.attempts += 1;
+        self.attempts = self.attempts.saturating_add(1);
         self.attempts
     }
 
-    /// The attempt just made does not count (the 401 → fresh token → retry case).
+    /// The attempt just made does not count against `max_attempts` (the 401 → fresh token → retry case).
     pub(crate) fn forgive_attempt(&mut self) {
         self.attempts = self.attempts.saturating_sub(1);
     }
 
     pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// Attempts started so far.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// After a failed attempt that may be retried: how long to wait, or `None` to give up.
@@ -102,25 +185,8 @@ impl<'a> Retrier<'a> {
     }
 }
 
-/// Whether an answer with this status is worth another attempt of a request with this method.
-pub(crate) fn retryable_status(status: StatusCode, method: &Method) -> bool {
-    match status.as_u16() {
-        // Throttled before anything was done: safe for every method, POST included.
-        429 => true,
-        // The server may have started on it: repeat only what is safe to repeat.
-        502..=504 => method.is_idempotent(),
-        _ => false,
-    }
-}
-
-/// Whether a network failure of a request with this method is worth another attempt. A POST is repeated only when
-/// the connection could not be opened (`connect_failed`: refused, DNS, TLS handshake, connect timeout), so that
-/// nothing was sent; once it was, the server may have applied it before the connection broke.
-pub(crate) fn retryable_network(method: &Method, connect_failed: bool) -> bool {
-    connect_failed || method.is_idempotent()
-}
-
-/// `Retry-After`: delay-seconds or an HTTP date. A date in the past means no wait; garbage means no advice.
+/// `Retry-After`: delay-seconds or an HTTP date (`httpdate`). A date in the past means no wait; garbage means no
+/// advice.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -128,52 +194,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
         let seconds = value.parse::<u64>().unwrap_or(u64::MAX).min(86_400);
         return Some(Duration::from_secs(seconds));
     }
-    let date = parse_http_date(value)?;
+    let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// The three date formats of RFC 9110 §5.6.7: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
-/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    let cleaned = value.replace([',', '-'], " ");
-    let tokens: Vec<&str> = cleaned.split_whitespace().collect();
-    let month = |token: &str| MONTHS.iter().position(|m| token.eq_ignore_ascii_case(m)).map(|i| i as u32 + 1);
-    let (day, month, year, time) = match tokens.as_slice() {
-        [_, day, mon, year, time, zone] if zone.eq_ignore_ascii_case("GMT") => (*day, month(mon)?, *year, *time),
-        [_, mon, day, time, year] => (*day, month(mon)?, *year, *time),
-        _ => return None,
-    };
-    let day: u32 = day.parse().ok()?;
-    let mut year: i64 = year.parse().ok()?;
-    if year < 100 {
-        // RFC 850's two-digit years: RFC 9110 says to read them as the nearest such year, in practice 19xx or 20xx.
-        year += if year < 70 { 2000 } else { 1900 };
-    }
-    if year > 9999 {
-        // Four digits at most: a garbage header must not overflow the day arithmetic below.
-        return None;
-    }
-    let mut clock = time.split(':').map(|part| part.parse::<u32>().ok());
-    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    if clock.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
-    let seconds = u64::try_from(seconds).ok()?;
-    UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 /// A client-side rate limit: at most `max` requests in any rolling `window`, such as Halo's "300 requests per
@@ -240,6 +262,8 @@ impl Limiter {
 mod tests {
     use std::sync::Arc;
 
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     #[test]
@@ -256,12 +280,11 @@ mod tests {
 
     #[test]
     fn retrier_stops_at_max_attempts_and_max_elapsed() {
-        let policy = RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-            max_elapsed: Duration::from_secs(10),
-        };
+        let policy = RetryPolicy::default()
+            .max_attempts(3)
+            .base_delay(Duration::from_millis(1))
+            .max_delay(Duration::from_millis(5))
+            .max_elapsed(Duration::from_secs(10));
         let mut retrier = Retrier::new(&policy);
         assert_eq!(retrier.start_attempt(), 1);
         assert!(retrier.next_delay(None).unwrap() <= Duration::from_millis(1));
@@ -279,18 +302,51 @@ mod tests {
         assert_eq!(once.next_delay(None), None);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_default_budget_is_time_not_attempts() {
+        let policy = RetryPolicy::default();
+        let mut retrier = Retrier::new(&policy);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            retrier.start_attempt();
+            match retrier.next_delay(None) {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => break,
+            }
+        }
+        // Far more than the old six attempts, and never a wait that ends past six minutes.
+        assert!(attempts > 6, "{attempts}");
+        assert!(retrier.elapsed() <= Duration::from_secs(360), "{:?}", retrier.elapsed());
+        // A Retry-After that fits is honoured as given, even beyond max_delay.
+        let retrier = Retrier::new(&policy);
+        assert_eq!(retrier.next_delay(Some(Duration::from_secs(299))), Some(Duration::from_secs(299)));
+        assert_eq!(retrier.next_delay(Some(Duration::from_secs(361))), None);
+        assert_eq!(RetryPolicy::default().max_attempts(0), RetryPolicy::default().max_attempts(1));
+    }
+
     #[test]
-    fn which_answers_are_retried() {
-        assert!(retryable_status(StatusCode::TOO_MANY_REQUESTS, &Method::POST));
-        assert!(retryable_status(StatusCode::SERVICE_UNAVAILABLE, &Method::GET));
-        assert!(retryable_status(StatusCode::SERVICE_UNAVAILABLE, &Method::DELETE));
-        assert!(!retryable_status(StatusCode::SERVICE_UNAVAILABLE, &Method::POST));
-        assert!(!retryable_status(StatusCode::INTERNAL_SERVER_ERROR, &Method::GET));
-        assert!(!retryable_status(StatusCode::NOT_FOUND, &Method::GET));
-        assert!(retryable_network(&Method::GET, false) && retryable_network(&Method::DELETE, false));
-        assert!(!retryable_network(&Method::POST, false));
-        // Nothing was sent when the connection could not be opened: safe for a POST too.
-        assert!(retryable_network(&Method::POST, true));
+    fn which_failures_may_be_retried() {
+        let all = [
+            Failure::Throttled,
+            Failure::Unavailable,
+            Failure::Gateway,
+            Failure::ConnectFailed,
+            Failure::AfterSending,
+            Failure::Garbled,
+        ];
+        for failure in all {
+            // Idempotent operations: every transient failure.
+            assert!(failure.may_retry(true), "{failure:?}");
+        }
+        let for_creates: Vec<_> = all.into_iter().filter(|failure| failure.may_retry(false)).collect();
+        assert_eq!(for_creates, [Failure::Throttled, Failure::Unavailable, Failure::ConnectFailed]);
+        assert_eq!(Failure::from_status(StatusCode::TOO_MANY_REQUESTS), Some(Failure::Throttled));
+        assert_eq!(Failure::from_status(StatusCode::SERVICE_UNAVAILABLE), Some(Failure::Unavailable));
+        assert_eq!(Failure::from_status(StatusCode::BAD_GATEWAY), Some(Failure::Gateway));
+        assert_eq!(Failure::from_status(StatusCode::GATEWAY_TIMEOUT), Some(Failure::Gateway));
+        assert_eq!(Failure::from_status(StatusCode::INTERNAL_SERVER_ERROR), None);
+        assert_eq!(Failure::from_status(StatusCode::NOT_FOUND), None);
     }
 
     #[test]
@@ -306,11 +362,6 @@ mod tests {
         for garbage in ["", "-5", "1.5", "soon", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 06 Foo 1994 08:00:00 GMT"] {
             assert_eq!(parse_retry_after(garbage, now), None, "{garbage}");
         }
-        // Leap years and the end of a year.
-        let date = parse_http_date("Thu, 29 Feb 2024 00:00:00 GMT").unwrap();
-        assert_eq!(date.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_709_164_800);
-        let date = parse_http_date("Fri, 31 Dec 1999 23:59:59 GMT").unwrap();
-        assert_eq!(date.duration_since(UNIX_EPOCH).unwrap().as_secs(), 946_684_799);
     }
 
     #[test]
@@ -322,12 +373,11 @@ mod tests {
         }
         let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
         assert!(far > Duration::from_secs(86_400 * 365 * 7000));
-        let unbounded = RetryPolicy {
-            max_delay: Duration::MAX,
-            base_delay: Duration::MAX,
-            max_elapsed: Duration::MAX,
-            max_attempts: 3,
-        };
+        let unbounded = RetryPolicy::default()
+            .max_delay(Duration::MAX)
+            .base_delay(Duration::MAX)
+            .max_elapsed(Duration::MAX)
+            .max_attempts(3);
         let mut retrier = Retrier::new(&unbounded);
         retrier.start_attempt();
         assert!(retrier.next_delay(Some(Duration::MAX)).is_some());

@@ -226,6 +226,10 @@ pub struct Operation {
     pub response: Response,
     /// Set on the two methods that split Halo's create-or-update POST.
     pub upsert: Option<Upsert>,
+    /// Whether sending the request twice has the same effect as sending it once, which decides what the client
+    /// retries: GET, PUT and DELETE are; a POST is when it updates records by id (the update half of an upsert) or
+    /// the spec says so with `x-halo-idempotent`.
+    pub idempotent: bool,
 }
 
 /// An HTTP method.

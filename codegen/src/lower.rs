@@ -15,7 +15,8 @@ use crate::spec::Spec;
 use crate::syntax;
 
 /// Methods and fields every request builder defines: setters must not take these names.
-const BUILDER_RESERVED: &[&str] = &["all", "body", "client", "new", "pages", "request", "send", "stream"];
+const BUILDER_RESERVED: &[&str] =
+    &["all", "body", "client", "new", "options", "pages", "request", "retry_policy", "send", "stream", "timeout"];
 /// Names every resource module imports or defines besides its builders.
 const MODULE_RESERVED: &[&str] = &["Client", "Error", "ItemStream", "Method", "Pages", "Request", "Result", "models"];
 /// Modules of the crate that resource modules must not shadow.
@@ -351,6 +352,11 @@ impl<'s> Lowerer<'s> {
         let body = self.body(operation, &builder_name);
         let upsert = operation.extensions.get(syntax::UPSERT).and_then(syntax::upsert_id).map(str::to_owned);
         let response = self.response(operation, &builder_name, &query_params);
+        let idempotent = operation
+            .extensions
+            .get(syntax::IDEMPOTENT)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(matches!(method, "get" | "put" | "delete"));
         let base = Operation {
             operation_id,
             method_name,
@@ -370,6 +376,7 @@ impl<'s> Lowerer<'s> {
             body,
             response,
             upsert: None,
+            idempotent,
         };
         let Some(id_wire) = upsert else { return vec![base] };
         let item = match &base.body {
@@ -393,6 +400,8 @@ impl<'s> Lowerer<'s> {
                 let many = (role == UpsertRole::Update)
                     .then(|| UpsertMany { method_name: format!("{verb}_many"), docs: Vec::new() });
                 op.upsert = Some(Upsert { role, id_field: id_field.clone(), id_ty: id_ty.clone(), id_optional, many });
+                // Setting fields of the records an id names is idempotent; creating records is not.
+                op.idempotent = role == UpsertRole::Update;
                 op
             })
             .collect()

@@ -15,6 +15,9 @@ pub const UPSERT: &str = "x-halo-upsert";
 pub const LIST_KEY: &str = "x-halo-list-key";
 /// Halo's internal name of a schema or tag (`Uname`).
 pub const HALO_NAME: &str = "x-halo-name";
+/// On an operation: `true` when sending it twice has the effect of sending it once (a POST that only sets state),
+/// `false` for a GET, PUT or DELETE that is not; decides which failures the client retries.
+pub const IDEMPOTENT: &str = "x-halo-idempotent";
 
 /// The operations of a path item that the generator supports, in a fixed order.
 pub fn operations(item: &PathItem) -> Vec<(&'static str, &Operation)> {

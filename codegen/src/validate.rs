@@ -113,6 +113,15 @@ impl<'a> Validator<'a> {
                 );
             }
         }
+        if let Some(flag) = operation.extensions.get(syntax::IDEMPOTENT)
+            && !flag.is_boolean()
+        {
+            self.diagnostics.error_with_hint(
+                join(at, syntax::IDEMPOTENT),
+                format!("`{}` must be true or false, found {flag}", syntax::IDEMPOTENT),
+                "write `true` when sending the operation twice has the effect of sending it once",
+            );
+        }
         self.parameters(at, path, operation, shared);
         let body = self.request_body(at, operation);
         if let Some(upsert) = operation.extensions.get(syntax::UPSERT) {

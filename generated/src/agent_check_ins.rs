@@ -39,6 +39,7 @@ impl<'a> AgentCheckIns<'a> {
         CreateAgentCheckIns {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -52,6 +53,7 @@ impl<'a> AgentCheckIns<'a> {
             client: self.client,
             id,
             includedetails: None,
+            options: Default::default(),
         }
     }
 
@@ -66,6 +68,7 @@ impl<'a> AgentCheckIns<'a> {
             agent_id: None,
             end_date: None,
             start_date: None,
+            options: Default::default(),
         }
     }
 
@@ -117,6 +120,7 @@ impl<'a> AgentCheckIns<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -139,11 +143,26 @@ impl<'a> AgentCheckIns<'a> {
 pub struct CreateAgentCheckIns<'a> {
     client: &'a Client,
     body: Vec<models::AgentCheckIn>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateAgentCheckIns<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/AgentCheckIn")
+        let mut request = Request::new(Method::POST, "/AgentCheckIn");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -185,6 +204,7 @@ pub struct GetAgentCheckIn<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetAgentCheckIn<'a> {
@@ -196,12 +216,25 @@ impl<'a> GetAgentCheckIn<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
             format!("/AgentCheckIn/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.query("includedetails", self.includedetails.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -225,6 +258,7 @@ pub struct ListAgentCheckIns<'a> {
     agent_id: Option<i32>,
     end_date: Option<String>,
     start_date: Option<String>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListAgentCheckIns<'a> {
@@ -252,11 +286,24 @@ impl<'a> ListAgentCheckIns<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentCheckIn");
         request.query("agent_id", self.agent_id.as_ref());
         request.query("end_date", self.end_date.as_ref());
         request.query("start_date", self.start_date.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -289,11 +336,27 @@ impl<'a> ListAgentCheckIns<'a> {
 pub struct UpdateAgentCheckIns<'a> {
     client: &'a Client,
     body: Vec<models::AgentCheckIn>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateAgentCheckIns<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/AgentCheckIn")
+        let mut request = Request::new(Method::POST, "/AgentCheckIn");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

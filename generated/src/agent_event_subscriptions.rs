@@ -41,6 +41,7 @@ impl<'a> AgentEventSubscriptions<'a> {
         CreateAgentEventSubscriptions {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -51,6 +52,7 @@ impl<'a> AgentEventSubscriptions<'a> {
         DeleteAgentEventSubscription {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -61,6 +63,7 @@ impl<'a> AgentEventSubscriptions<'a> {
         GetAgentEventSubscription {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -70,6 +73,7 @@ impl<'a> AgentEventSubscriptions<'a> {
     pub fn list(&self) -> ListAgentEventSubscriptions<'a> {
         ListAgentEventSubscriptions {
             client: self.client,
+            options: Default::default(),
         }
     }
 
@@ -121,6 +125,7 @@ impl<'a> AgentEventSubscriptions<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -143,11 +148,26 @@ impl<'a> AgentEventSubscriptions<'a> {
 pub struct CreateAgentEventSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentEventSubscription>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateAgentEventSubscriptions<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/AgentEventSubscription")
+        let mut request = Request::new(Method::POST, "/AgentEventSubscription");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -186,16 +206,31 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
 pub struct DeleteAgentEventSubscription<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteAgentEventSubscription<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!(
                 "/AgentEventSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -214,16 +249,31 @@ impl<'a> DeleteAgentEventSubscription<'a> {
 pub struct GetAgentEventSubscription<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetAgentEventSubscription<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::GET,
             format!(
                 "/AgentEventSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -241,11 +291,26 @@ impl<'a> GetAgentEventSubscription<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentEventSubscriptions<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListAgentEventSubscriptions<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/AgentEventSubscription")
+        let mut request = Request::new(Method::GET, "/AgentEventSubscription");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -277,11 +342,27 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 pub struct UpdateAgentEventSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentEventSubscription>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateAgentEventSubscriptions<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/AgentEventSubscription")
+        let mut request = Request::new(Method::POST, "/AgentEventSubscription");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

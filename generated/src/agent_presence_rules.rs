@@ -27,6 +27,7 @@ impl<'a> AgentPresenceRules<'a> {
     pub fn list(&self) -> ListAgentPresenceRules<'a> {
         ListAgentPresenceRules {
             client: self.client,
+            options: Default::default(),
         }
     }
 }
@@ -40,11 +41,26 @@ impl<'a> AgentPresenceRules<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentPresenceRules<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListAgentPresenceRules<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/AgentPresenceRule")
+        let mut request = Request::new(Method::GET, "/AgentPresenceRule");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

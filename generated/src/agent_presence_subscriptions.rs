@@ -41,6 +41,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
         CreateAgentPresenceSubscriptions {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -51,6 +52,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
         DeleteAgentPresenceSubscription {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -61,6 +63,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
         GetAgentPresenceSubscription {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -70,6 +73,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     pub fn list(&self) -> ListAgentPresenceSubscriptions<'a> {
         ListAgentPresenceSubscriptions {
             client: self.client,
+            options: Default::default(),
         }
     }
 
@@ -121,6 +125,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -143,11 +148,26 @@ impl<'a> AgentPresenceSubscriptions<'a> {
 pub struct CreateAgentPresenceSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentPresenceSubscription>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateAgentPresenceSubscriptions<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/AgentPresenceSubscription")
+        let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -186,16 +206,31 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
 pub struct DeleteAgentPresenceSubscription<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteAgentPresenceSubscription<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!(
                 "/AgentPresenceSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -214,16 +249,31 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
 pub struct GetAgentPresenceSubscription<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetAgentPresenceSubscription<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::GET,
             format!(
                 "/AgentPresenceSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -241,11 +291,26 @@ impl<'a> GetAgentPresenceSubscription<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentPresenceSubscriptions<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListAgentPresenceSubscriptions<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/AgentPresenceSubscription")
+        let mut request = Request::new(Method::GET, "/AgentPresenceSubscription");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -277,11 +342,27 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 pub struct UpdateAgentPresenceSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentPresenceSubscription>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateAgentPresenceSubscriptions<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/AgentPresenceSubscription")
+        let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

@@ -27,6 +27,7 @@ impl<'a> Agents<'a> {
     pub fn clear_cache(&self) -> ClearAgentCache<'a> {
         ClearAgentCache {
             client: self.client,
+            options: Default::default(),
         }
     }
 
@@ -48,6 +49,7 @@ impl<'a> Agents<'a> {
         CreateAgents {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -58,6 +60,7 @@ impl<'a> Agents<'a> {
         DeleteAgent {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -76,6 +79,7 @@ impl<'a> Agents<'a> {
             includedetails: None,
             isagentconfig: None,
             loadcache: None,
+            options: Default::default(),
         }
     }
 
@@ -94,6 +98,7 @@ impl<'a> Agents<'a> {
             includedetails: None,
             isagentconfig: None,
             loadcache: None,
+            options: Default::default(),
         }
     }
 
@@ -162,6 +167,7 @@ impl<'a> Agents<'a> {
             tickettype_id: None,
             view_id: None,
             withemail: None,
+            options: Default::default(),
         }
     }
 
@@ -171,6 +177,7 @@ impl<'a> Agents<'a> {
     pub fn me(&self) -> GetCurrentAgent<'a> {
         GetCurrentAgent {
             client: self.client,
+            options: Default::default(),
         }
     }
 
@@ -218,6 +225,7 @@ impl<'a> Agents<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -231,11 +239,26 @@ impl<'a> Agents<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ClearAgentCache<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ClearAgentCache<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Agent/ClearCache")
+        let mut request = Request::new(Method::POST, "/Agent/ClearCache");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -262,11 +285,26 @@ impl<'a> ClearAgentCache<'a> {
 pub struct CreateAgents<'a> {
     client: &'a Client,
     body: Vec<models::Agent>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateAgents<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Agent")
+        let mut request = Request::new(Method::POST, "/Agent");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -305,14 +343,29 @@ impl<'a> CreateAgents<'a> {
 pub struct DeleteAgent<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteAgent<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -339,6 +392,7 @@ pub struct GetAgent<'a> {
     includedetails: Option<bool>,
     isagentconfig: Option<bool>,
     loadcache: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetAgent<'a> {
@@ -390,6 +444,18 @@ impl<'a> GetAgent<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
@@ -405,6 +471,7 @@ impl<'a> GetAgent<'a> {
         request.query("includedetails", self.includedetails.as_ref());
         request.query("isagentconfig", self.isagentconfig.as_ref());
         request.query("loadcache", self.loadcache.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -432,6 +499,7 @@ pub struct GetAgentImage<'a> {
     includedetails: Option<bool>,
     isagentconfig: Option<bool>,
     loadcache: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetAgentImage<'a> {
@@ -483,6 +551,18 @@ impl<'a> GetAgentImage<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
@@ -498,6 +578,7 @@ impl<'a> GetAgentImage<'a> {
         request.query("includedetails", self.includedetails.as_ref());
         request.query("isagentconfig", self.isagentconfig.as_ref());
         request.query("loadcache", self.loadcache.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -575,6 +656,7 @@ pub struct ListAgents<'a> {
     tickettype_id: Option<i32>,
     view_id: Option<i32>,
     withemail: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListAgents<'a> {
@@ -1034,6 +1116,18 @@ impl<'a> ListAgents<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Agent");
         request.query("activeinactive", self.activeinactive.as_ref());
@@ -1093,6 +1187,7 @@ impl<'a> ListAgents<'a> {
         request.query("tickettype_id", self.tickettype_id.as_ref());
         request.query("view_id", self.view_id.as_ref());
         request.query("withemail", self.withemail.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -1101,18 +1196,24 @@ impl<'a> ListAgents<'a> {
         self.client.send_list(self.request()).await
     }
 
-    /// Pages through every result: `pageinate=true`, `page_no` from 1, `page_size` up to Halo's cap of 100.
-    pub fn pages(self) -> crate::runtime::Pages<'a, models::AgentList> {
+    /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
+    /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::AgentList> {
         crate::runtime::Pages::new(self.client, self.request())
     }
 
     /// Every result as a stream, fetching pages as needed.
-    pub fn stream(self) -> crate::runtime::ItemStream<'a, models::Agent> {
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Agent> {
         self.pages().items()
     }
 
-    /// Every result, all pages collected.
-    pub async fn all(self) -> Result<Vec<models::Agent>> {
+    /// Every result, all pages collected. On an error, the records read so far come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Agent>,
+        crate::runtime::ListError<models::Agent>,
+    > {
         self.pages().all().await
     }
 }
@@ -1126,11 +1227,26 @@ impl<'a> ListAgents<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCurrentAgent<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetCurrentAgent<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/Agent/me")
+        let mut request = Request::new(Method::GET, "/Agent/me");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -1162,11 +1278,27 @@ impl<'a> GetCurrentAgent<'a> {
 pub struct UpdateAgents<'a> {
     client: &'a Client,
     body: Vec<models::Agent>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateAgents<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Agent")
+        let mut request = Request::new(Method::POST, "/Agent");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

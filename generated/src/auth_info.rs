@@ -25,7 +25,10 @@ impl<'a> AuthInfo<'a> {
     ///
     /// `GET /AuthInfo`
     pub fn get(&self) -> GetAuthInfo<'a> {
-        GetAuthInfo { client: self.client }
+        GetAuthInfo {
+            client: self.client,
+            options: Default::default(),
+        }
     }
 }
 
@@ -38,11 +41,26 @@ impl<'a> AuthInfo<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAuthInfo<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetAuthInfo<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/AuthInfo")
+        let mut request = Request::new(Method::GET, "/AuthInfo");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

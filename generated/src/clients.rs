@@ -39,6 +39,7 @@ impl<'a> Clients<'a> {
         CreateClients {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -49,6 +50,7 @@ impl<'a> Clients<'a> {
         DeleteClient {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -68,6 +70,7 @@ impl<'a> Clients<'a> {
             includeperiods: None,
             includeprepay: None,
             tickettype_id: None,
+            options: Default::default(),
         }
     }
 
@@ -127,6 +130,7 @@ impl<'a> Clients<'a> {
             ticketarea_id: None,
             toplevel_id: None,
             view_id: None,
+            options: Default::default(),
         }
     }
 
@@ -174,6 +178,7 @@ impl<'a> Clients<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -196,11 +201,26 @@ impl<'a> Clients<'a> {
 pub struct CreateClients<'a> {
     client: &'a Client,
     body: Vec<models::Client>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateClients<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Client")
+        let mut request = Request::new(Method::POST, "/Client");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -239,14 +259,29 @@ impl<'a> CreateClients<'a> {
 pub struct DeleteClient<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteClient<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -274,6 +309,7 @@ pub struct GetClient<'a> {
     includeperiods: Option<bool>,
     includeprepay: Option<bool>,
     tickettype_id: Option<i32>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetClient<'a> {
@@ -333,6 +369,18 @@ impl<'a> GetClient<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
@@ -345,6 +393,7 @@ impl<'a> GetClient<'a> {
         request.query("includeperiods", self.includeperiods.as_ref());
         request.query("includeprepay", self.includeprepay.as_ref());
         request.query("tickettype_id", self.tickettype_id.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -413,6 +462,7 @@ pub struct ListClients<'a> {
     ticketarea_id: Option<i32>,
     toplevel_id: Option<i32>,
     view_id: Option<i32>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListClients<'a> {
@@ -803,6 +853,18 @@ impl<'a> ListClients<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Client");
         request.query("accountmanageronly", self.accountmanageronly.as_ref());
@@ -857,6 +919,7 @@ impl<'a> ListClients<'a> {
         request.query("ticketarea_id", self.ticketarea_id.as_ref());
         request.query("toplevel_id", self.toplevel_id.as_ref());
         request.query("view_id", self.view_id.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -865,18 +928,24 @@ impl<'a> ListClients<'a> {
         self.client.send_list(self.request()).await
     }
 
-    /// Pages through every result: `pageinate=true`, `page_no` from 1, `page_size` up to Halo's cap of 100.
-    pub fn pages(self) -> crate::runtime::Pages<'a, models::ClientList> {
+    /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
+    /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::ClientList> {
         crate::runtime::Pages::new(self.client, self.request())
     }
 
     /// Every result as a stream, fetching pages as needed.
-    pub fn stream(self) -> crate::runtime::ItemStream<'a, models::Client> {
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Client> {
         self.pages().items()
     }
 
-    /// Every result, all pages collected.
-    pub async fn all(self) -> Result<Vec<models::Client>> {
+    /// Every result, all pages collected. On an error, the records read so far come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Client>,
+        crate::runtime::ListError<models::Client>,
+    > {
         self.pages().all().await
     }
 }
@@ -904,11 +973,27 @@ impl<'a> ListClients<'a> {
 pub struct UpdateClients<'a> {
     client: &'a Client,
     body: Vec<models::Client>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateClients<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Client")
+        let mut request = Request::new(Method::POST, "/Client");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

@@ -28,6 +28,7 @@ impl<'a> LoginTokens<'a> {
         CreateLoginToken {
             client: self.client,
             body,
+            options: Default::default(),
         }
     }
 }
@@ -42,11 +43,26 @@ impl<'a> LoginTokens<'a> {
 pub struct CreateLoginToken<'a> {
     client: &'a Client,
     body: models::LoginToken,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateLoginToken<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/LoginToken")
+        let mut request = Request::new(Method::POST, "/LoginToken");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

@@ -39,6 +39,7 @@ impl<'a> Notifications<'a> {
         CreateNotifications {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -49,6 +50,7 @@ impl<'a> Notifications<'a> {
         DeleteNotification {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -62,6 +64,7 @@ impl<'a> Notifications<'a> {
             client: self.client,
             id,
             includedetails: None,
+            options: Default::default(),
         }
     }
 
@@ -79,6 +82,7 @@ impl<'a> Notifications<'a> {
             showall: None,
             r#type: None,
             webhook_id: None,
+            options: Default::default(),
         }
     }
 
@@ -130,6 +134,7 @@ impl<'a> Notifications<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -152,11 +157,26 @@ impl<'a> Notifications<'a> {
 pub struct CreateNotifications<'a> {
     client: &'a Client,
     body: Vec<models::Notification>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateNotifications<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Notification")
+        let mut request = Request::new(Method::POST, "/Notification");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -195,14 +215,29 @@ impl<'a> CreateNotifications<'a> {
 pub struct DeleteNotification<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteNotification<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -224,6 +259,7 @@ pub struct GetNotification<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetNotification<'a> {
@@ -235,12 +271,25 @@ impl<'a> GetNotification<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.query("includedetails", self.includedetails.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -267,6 +316,7 @@ pub struct ListNotifications<'a> {
     showall: Option<bool>,
     r#type: Option<i32>,
     webhook_id: Option<String>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListNotifications<'a> {
@@ -318,6 +368,18 @@ impl<'a> ListNotifications<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Notification");
         request.query("agent_id", self.agent_id.as_ref());
@@ -326,6 +388,7 @@ impl<'a> ListNotifications<'a> {
         request.query("showall", self.showall.as_ref());
         request.query("type", self.r#type.as_ref());
         request.query("webhook_id", self.webhook_id.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -358,11 +421,27 @@ impl<'a> ListNotifications<'a> {
 pub struct UpdateNotifications<'a> {
     client: &'a Client,
     body: Vec<models::Notification>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateNotifications<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Notification")
+        let mut request = Request::new(Method::POST, "/Notification");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

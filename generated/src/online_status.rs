@@ -39,6 +39,7 @@ impl<'a> OnlineStatus<'a> {
             is_logout: None,
             last_active: None,
             status_overidden: None,
+            options: Default::default(),
         }
     }
 
@@ -52,6 +53,7 @@ impl<'a> OnlineStatus<'a> {
         UpdateOnlineStatus {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 }
@@ -77,6 +79,7 @@ pub struct GetOnlineStatus<'a> {
     is_logout: Option<bool>,
     last_active: Option<String>,
     status_overidden: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetOnlineStatus<'a> {
@@ -176,6 +179,18 @@ impl<'a> GetOnlineStatus<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/OnlineStatus");
         request.query("IsOnline", self.is_online.as_ref());
@@ -190,6 +205,7 @@ impl<'a> GetOnlineStatus<'a> {
         request.query("is_logout", self.is_logout.as_ref());
         request.query("last_active", self.last_active.as_ref());
         request.query("status_overidden", self.status_overidden.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -209,11 +225,26 @@ impl<'a> GetOnlineStatus<'a> {
 pub struct UpdateOnlineStatus<'a> {
     client: &'a Client,
     body: Vec<models::OnlineStatus>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateOnlineStatus<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/OnlineStatus")
+        let mut request = Request::new(Method::POST, "/OnlineStatus");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

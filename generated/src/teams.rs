@@ -39,6 +39,7 @@ impl<'a> Teams<'a> {
         CreateTeams {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -49,6 +50,7 @@ impl<'a> Teams<'a> {
         DeleteTeam {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -63,6 +65,7 @@ impl<'a> Teams<'a> {
             id,
             includeagents: None,
             includedetails: None,
+            options: Default::default(),
         }
     }
 
@@ -73,6 +76,7 @@ impl<'a> Teams<'a> {
         GetTeamImage {
             client: self.client,
             id: id.into(),
+            options: Default::default(),
         }
     }
 
@@ -104,6 +108,7 @@ impl<'a> Teams<'a> {
             ticketarea_id: None,
             r#type: None,
             view_id: None,
+            options: Default::default(),
         }
     }
 
@@ -151,6 +156,7 @@ impl<'a> Teams<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -173,11 +179,26 @@ impl<'a> Teams<'a> {
 pub struct CreateTeams<'a> {
     client: &'a Client,
     body: Vec<models::Team>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateTeams<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Team")
+        let mut request = Request::new(Method::POST, "/Team");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -216,14 +237,29 @@ impl<'a> CreateTeams<'a> {
 pub struct DeleteTeam<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteTeam<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -246,6 +282,7 @@ pub struct GetTeam<'a> {
     id: i32,
     includeagents: Option<bool>,
     includedetails: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetTeam<'a> {
@@ -265,6 +302,18 @@ impl<'a> GetTeam<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
@@ -272,6 +321,7 @@ impl<'a> GetTeam<'a> {
         );
         request.query("includeagents", self.includeagents.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -291,14 +341,29 @@ impl<'a> GetTeam<'a> {
 pub struct GetTeamImage<'a> {
     client: &'a Client,
     id: String,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetTeamImage<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::GET,
             format!("/TeamImage/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -338,6 +403,7 @@ pub struct ListTeams<'a> {
     ticketarea_id: Option<i32>,
     r#type: Option<String>,
     view_id: Option<i32>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListTeams<'a> {
@@ -501,6 +567,18 @@ impl<'a> ListTeams<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Team");
         request.query("can_edit_only", self.can_edit_only.as_ref());
@@ -523,6 +601,7 @@ impl<'a> ListTeams<'a> {
         request.query("ticketarea_id", self.ticketarea_id.as_ref());
         request.query("type", self.r#type.as_ref());
         request.query("view_id", self.view_id.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -555,11 +634,27 @@ impl<'a> ListTeams<'a> {
 pub struct UpdateTeams<'a> {
     client: &'a Client,
     body: Vec<models::Team>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateTeams<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Team")
+        let mut request = Request::new(Method::POST, "/Team");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

@@ -46,6 +46,7 @@ impl<'a> UserChanges<'a> {
             page_no: None,
             page_size: None,
             pageinate: None,
+            options: Default::default(),
         }
     }
 }
@@ -78,6 +79,7 @@ pub struct ListUserChanges<'a> {
     page_no: Option<i32>,
     page_size: Option<i32>,
     pageinate: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListUserChanges<'a> {
@@ -217,6 +219,18 @@ impl<'a> ListUserChanges<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/UserChange");
         request.query("change_date", self.change_date.as_ref());
@@ -236,6 +250,7 @@ impl<'a> ListUserChanges<'a> {
         request.query("page_no", self.page_no.as_ref());
         request.query("page_size", self.page_size.as_ref());
         request.query("pageinate", self.pageinate.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -244,18 +259,24 @@ impl<'a> ListUserChanges<'a> {
         self.client.send_list(self.request()).await
     }
 
-    /// Pages through every result: `pageinate=true`, `page_no` from 1, `page_size` up to Halo's cap of 100.
-    pub fn pages(self) -> crate::runtime::Pages<'a, models::UserChangeList> {
+    /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
+    /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::UserChangeList> {
         crate::runtime::Pages::new(self.client, self.request())
     }
 
     /// Every result as a stream, fetching pages as needed.
-    pub fn stream(self) -> crate::runtime::ItemStream<'a, models::UserChange> {
+    pub fn stream(self) -> crate::runtime::ItemStream<models::UserChange> {
         self.pages().items()
     }
 
-    /// Every result, all pages collected.
-    pub async fn all(self) -> Result<Vec<models::UserChange>> {
+    /// Every result, all pages collected. On an error, the records read so far come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::UserChange>,
+        crate::runtime::ListError<models::UserChange>,
+    > {
         self.pages().all().await
     }
 }

@@ -39,6 +39,7 @@ impl<'a> UserRoles<'a> {
         CreateUserRoles {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -49,6 +50,7 @@ impl<'a> UserRoles<'a> {
         DeleteUserRole {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -62,6 +64,7 @@ impl<'a> UserRoles<'a> {
             client: self.client,
             id,
             includedetails: None,
+            options: Default::default(),
         }
     }
 
@@ -71,6 +74,7 @@ impl<'a> UserRoles<'a> {
     pub fn list(&self) -> ListUserRoles<'a> {
         ListUserRoles {
             client: self.client,
+            options: Default::default(),
         }
     }
 
@@ -118,6 +122,7 @@ impl<'a> UserRoles<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 }
@@ -140,11 +145,26 @@ impl<'a> UserRoles<'a> {
 pub struct CreateUserRoles<'a> {
     client: &'a Client,
     body: Vec<models::UserRole>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateUserRoles<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/UserRoles")
+        let mut request = Request::new(Method::POST, "/UserRoles");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -183,14 +203,29 @@ impl<'a> CreateUserRoles<'a> {
 pub struct DeleteUserRole<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteUserRole<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!("/UserRoles/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -212,6 +247,7 @@ pub struct GetUserRole<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetUserRole<'a> {
@@ -223,12 +259,25 @@ impl<'a> GetUserRole<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
             format!("/UserRoles/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.query("includedetails", self.includedetails.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -247,11 +296,26 @@ impl<'a> GetUserRole<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListUserRoles<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListUserRoles<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/UserRoles")
+        let mut request = Request::new(Method::GET, "/UserRoles");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -283,11 +347,27 @@ impl<'a> ListUserRoles<'a> {
 pub struct UpdateUserRoles<'a> {
     client: &'a Client,
     body: Vec<models::UserRole>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateUserRoles<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/UserRoles")
+        let mut request = Request::new(Method::POST, "/UserRoles");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

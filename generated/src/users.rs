@@ -39,6 +39,7 @@ impl<'a> Users<'a> {
         CreateUsers {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 
@@ -49,6 +50,7 @@ impl<'a> Users<'a> {
         DeleteUser {
             client: self.client,
             id,
+            options: Default::default(),
         }
     }
 
@@ -76,6 +78,7 @@ impl<'a> Users<'a> {
             supplier_id: None,
             tickettype_id: None,
             username: None,
+            options: Default::default(),
         }
     }
 
@@ -144,6 +147,7 @@ impl<'a> Users<'a> {
             supplier_id: None,
             tickettype_id: None,
             toplevel_id: None,
+            options: Default::default(),
         }
     }
 
@@ -153,6 +157,7 @@ impl<'a> Users<'a> {
     pub fn me(&self) -> GetCurrentUser<'a> {
         GetCurrentUser {
             client: self.client,
+            options: Default::default(),
         }
     }
 
@@ -200,6 +205,7 @@ impl<'a> Users<'a> {
                     item
                 })
                 .collect(),
+            options: Default::default(),
         }
     }
 
@@ -213,6 +219,7 @@ impl<'a> Users<'a> {
         UpdateUserPrefs {
             client: self.client,
             body: items.into_iter().collect(),
+            options: Default::default(),
         }
     }
 }
@@ -235,11 +242,26 @@ impl<'a> Users<'a> {
 pub struct CreateUsers<'a> {
     client: &'a Client,
     body: Vec<models::User>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> CreateUsers<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Users")
+        let mut request = Request::new(Method::POST, "/Users");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -278,14 +300,29 @@ impl<'a> CreateUsers<'a> {
 pub struct DeleteUser<'a> {
     client: &'a Client,
     id: i32,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> DeleteUser<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(
+        let mut request = Request::new(
             Method::DELETE,
             format!("/Users/{}", crate ::runtime::path_segment(& self.id)),
-        )
+        );
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -321,6 +358,7 @@ pub struct GetUser<'a> {
     supplier_id: Option<i32>,
     tickettype_id: Option<i32>,
     username: Option<String>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetUser<'a> {
@@ -444,6 +482,18 @@ impl<'a> GetUser<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(
             Method::GET,
@@ -464,6 +514,7 @@ impl<'a> GetUser<'a> {
         request.query("supplier_id", self.supplier_id.as_ref());
         request.query("tickettype_id", self.tickettype_id.as_ref());
         request.query("username", self.username.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -541,6 +592,7 @@ pub struct ListUsers<'a> {
     supplier_id: Option<i32>,
     tickettype_id: Option<i32>,
     toplevel_id: Option<i32>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> ListUsers<'a> {
@@ -1000,6 +1052,18 @@ impl<'a> ListUsers<'a> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Users");
         request.query("activeinactive", self.activeinactive.as_ref());
@@ -1061,6 +1125,7 @@ impl<'a> ListUsers<'a> {
         request.query("supplier_id", self.supplier_id.as_ref());
         request.query("tickettype_id", self.tickettype_id.as_ref());
         request.query("toplevel_id", self.toplevel_id.as_ref());
+        request.set_options(&self.options);
         request
     }
 
@@ -1069,18 +1134,24 @@ impl<'a> ListUsers<'a> {
         self.client.send_list(self.request()).await
     }
 
-    /// Pages through every result: `pageinate=true`, `page_no` from 1, `page_size` up to Halo's cap of 100.
-    pub fn pages(self) -> crate::runtime::Pages<'a, models::UserList> {
+    /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
+    /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::UserList> {
         crate::runtime::Pages::new(self.client, self.request())
     }
 
     /// Every result as a stream, fetching pages as needed.
-    pub fn stream(self) -> crate::runtime::ItemStream<'a, models::User> {
+    pub fn stream(self) -> crate::runtime::ItemStream<models::User> {
         self.pages().items()
     }
 
-    /// Every result, all pages collected.
-    pub async fn all(self) -> Result<Vec<models::User>> {
+    /// Every result, all pages collected. On an error, the records read so far come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::User>,
+        crate::runtime::ListError<models::User>,
+    > {
         self.pages().all().await
     }
 }
@@ -1094,11 +1165,26 @@ impl<'a> ListUsers<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCurrentUser<'a> {
     client: &'a Client,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> GetCurrentUser<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::GET, "/Users/me")
+        let mut request = Request::new(Method::GET, "/Users/me");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -1130,11 +1216,27 @@ impl<'a> GetCurrentUser<'a> {
 pub struct UpdateUsers<'a> {
     client: &'a Client,
     body: Vec<models::User>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateUsers<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Users")
+        let mut request = Request::new(Method::POST, "/Users");
+        request.set_idempotent(true);
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.
@@ -1173,11 +1275,26 @@ impl<'a> UpdateUsers<'a> {
 pub struct UpdateUserPrefs<'a> {
     client: &'a Client,
     body: Vec<models::UserPrefs>,
+    options: crate::runtime::RequestOptions,
 }
 
 impl<'a> UpdateUserPrefs<'a> {
+    /// The time limit of each attempt of this request, instead of the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How this request is retried, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
     fn request(&self) -> Request {
-        Request::new(Method::POST, "/Users/prefs")
+        let mut request = Request::new(Method::POST, "/Users/prefs");
+        request.set_options(&self.options);
+        request
     }
 
     /// Sends the request.

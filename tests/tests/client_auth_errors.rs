@@ -15,12 +15,11 @@ use serde_json::{Value, json};
 
 /// Retries fast enough that a test never waits long for one.
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_elapsed: Duration::from_secs(2),
-    }
+    RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5))
+        .max_elapsed(Duration::from_secs(2))
 }
 
 /// A client of `fake` with the credentials it accepts.
@@ -127,16 +126,16 @@ async fn api_url_and_token_url_overrides_are_used() {
         .retry_policy(fast_retries())
         .build()
         .unwrap();
-    // The API fake does not know the auth fake's tokens: 401, one fresh token, 401 again, then an error.
+    // The API fake does not know the auth fake's tokens: 401, a fresh token, 401 again (three times), an error.
     let error = client.agents().list().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth);
     assert_eq!(error.status(), Some(401));
-    assert_eq!((api.token_requests(), auth.token_requests(), auth.tokens_issued()), (0, 2, 2));
+    assert_eq!((api.token_requests(), auth.token_requests(), auth.tokens_issued()), (0, 4, 4));
     assert!(auth.requests().is_empty());
     let sent: Vec<_> = api.requests().iter().map(|r| r.bearer_token().unwrap_or_default().to_owned()).collect();
-    assert_eq!(sent.len(), 2);
+    assert_eq!(sent.len(), 4);
     assert!(sent.iter().all(|token| token.starts_with("fake-")), "{sent:?}");
-    assert_ne!(sent[0], sent[1], "the retry carries the fresh token");
+    assert!(sent.windows(2).all(|pair| pair[0] != pair[1]), "each retry carries a fresh token: {sent:?}");
 }
 
 #[tokio::test]
@@ -411,7 +410,7 @@ async fn a_401_gets_one_fresh_token_and_one_retry() {
 }
 
 #[tokio::test]
-async fn a_persistent_401_ends_after_one_refresh() {
+async fn a_persistent_401_ends_after_three_refreshes() {
     let fake = FakeHalo::start().await;
     fake.inject(Fault::RevokeTokens.on(Target::api()));
     let client = client(&fake);
@@ -421,8 +420,9 @@ async fn a_persistent_401_ends_after_one_refresh() {
     assert_eq!(error.message(), "Authorization has been denied for this request.");
     assert_eq!((error.method().map(|m| m.as_str()), error.path()), (Some("GET"), Some("/Agent")));
     assert!(!error.is_retryable());
-    assert_eq!(statuses(&fake.requests()), [Some(401), Some(401)]);
-    assert_eq!(fake.token_requests(), 2);
+    // Every token is revoked as it is used: one fresh token per 401, at most three for one call.
+    assert_eq!(statuses(&fake.requests()), [Some(401); 4]);
+    assert_eq!(fake.token_requests(), 4);
 }
 
 #[tokio::test]

@@ -19,12 +19,13 @@ use serde_json::{Value, json};
 fn client(fake: &FakeHalo) -> Client {
     Client::builder(fake.base_url())
         .client_credentials(fake.client_id(), fake.client_secret())
-        .retry_policy(RetryPolicy {
-            max_attempts: 12,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(20),
-            max_elapsed: Duration::from_secs(20),
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(12)
+                .base_delay(Duration::from_millis(2))
+                .max_delay(Duration::from_millis(20))
+                .max_elapsed(Duration::from_secs(20)),
+        )
         .build()
         .expect("the client configuration is valid")
 }

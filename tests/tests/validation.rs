@@ -176,6 +176,15 @@ fn bad_method_name() {
 }
 
 #[test]
+fn idempotent_flag_that_is_not_a_boolean() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/x-halo-idempotent", Some(json!("yes"))),
+        "/paths/~1Agent/get/x-halo-idempotent",
+        "`x-halo-idempotent` must be true or false",
+    );
+}
+
+#[test]
 fn query_parameter_of_type_int() {
     check(
         |s| set(s, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("int"))),

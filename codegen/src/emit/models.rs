@@ -182,6 +182,23 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenS
         }
         _ => quote!(None),
     };
+    // Records are recognised by id, so that a listing yields each once.
+    let item_def = api.ty(list.item);
+    let id_field = match &item_def.kind {
+        TypeKind::Struct(item) => {
+            item.fields.iter().find(|f| f.wire_name == "id" && matches!(f.ty, Ty::I32 | Ty::I64) && !f.boxed)
+        }
+        _ => None,
+    };
+    let item_id = match id_field {
+        Some(field) => {
+            let id = ident(&field.rust_name);
+            let value =
+                if field.optional { quote!(item.#id.map(i64::from)) } else { quote!(Some(i64::from(item.#id))) };
+            quote!(fn item_id(item: &#item) -> Option<i64> { #value })
+        }
+        None => quote!(fn item_id(_: &#item) -> Option<i64> { None }),
+    };
     quote! {
         impl crate::runtime::ListPage for #name {
             type Item = #item;
@@ -194,6 +211,10 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenS
             fn items(&self) -> &[#item] {
                 &self.#items
             }
+            fn items_mut(&mut self) -> &mut Vec<#item> {
+                &mut self.#items
+            }
+            #item_id
             fn into_items(self) -> Vec<#item> {
                 self.#items
             }

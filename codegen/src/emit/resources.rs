@@ -142,6 +142,7 @@ fn accessor_method(api: &Api, op: &Operation) -> TokenStream {
                 client: self.client,
                 #(#inits,)*
                 #(#query_inits)*
+                options: Default::default(),
             }
         }
     }
@@ -201,6 +202,7 @@ fn update_methods(api: &Api, op: &Operation, many: &UpsertMany) -> TokenStream {
                     })
                     .collect(),
                 #(#query_inits)*
+                options: Default::default(),
             }
         }
     }
@@ -252,6 +254,7 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
         let ty = param_field_ty(param.ty);
         fields.push(quote!(#field: Option<#ty>,));
     }
+    fields.push(quote!(options: crate::runtime::RequestOptions,));
     let setters = op.query_params.iter().map(setter);
     let request = request_fn(op);
     let send = send_fn(api, op);
@@ -265,6 +268,16 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
         }
         impl<'a> #name<'a> {
             #(#setters)*
+            /// The time limit of each attempt of this request, instead of the client's.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.options.timeout = Some(timeout);
+                self
+            }
+            /// How this request is retried, instead of the client's policy.
+            pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
+                self.options.retry = Some(policy);
+                self
+            }
             fn request(&self) -> Request {
                 #request
             }
@@ -336,14 +349,18 @@ fn request_fn(op: &Operation) -> TokenStream {
         let name = ident(&param.rust_name);
         quote!(request.query(#wire, self.#name.as_ref());)
     });
-    if op.query_params.is_empty() {
-        quote!(Request::new(Method::#method, #path))
-    } else {
-        quote! {
-            let mut request = Request::new(Method::#method, #path);
-            #(#queries)*
-            request
-        }
+    // Only where the spec knows better than the HTTP method (an update POST) is this said in the code.
+    let method_idempotent = matches!(op.http_method, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete);
+    let idempotent = (op.idempotent != method_idempotent).then(|| {
+        let idempotent = op.idempotent;
+        quote!(request.set_idempotent(#idempotent);)
+    });
+    quote! {
+        let mut request = Request::new(Method::#method, #path);
+        #idempotent
+        #(#queries)*
+        request.set_options(&self.options);
+        request
     }
 }
 
@@ -412,16 +429,17 @@ fn paging_fns(api: &Api, op: &Operation) -> TokenStream {
     let wrapper = ty_tokens(api, &Ty::Named(*wrapper), &models_path());
     let item = ty_tokens(api, &Ty::Named(*item), &models_path());
     quote! {
-        /// Pages through every result: `pageinate=true`, `page_no` from 1, `page_size` up to Halo's cap of 100.
-        pub fn pages(self) -> crate::runtime::Pages<'a, #wrapper> {
+        /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
+        /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+        pub fn pages(self) -> crate::runtime::Pages<#wrapper> {
             crate::runtime::Pages::new(self.client, self.request())
         }
         /// Every result as a stream, fetching pages as needed.
-        pub fn stream(self) -> crate::runtime::ItemStream<'a, #item> {
+        pub fn stream(self) -> crate::runtime::ItemStream<#item> {
             self.pages().items()
         }
-        /// Every result, all pages collected.
-        pub async fn all(self) -> Result<Vec<#item>> {
+        /// Every result, all pages collected. On an error, the records read so far come with it.
+        pub async fn all(self) -> std::result::Result<Vec<#item>, crate::runtime::ListError<#item>> {
             self.pages().all().await
         }
     }

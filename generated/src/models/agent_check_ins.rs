@@ -80,6 +80,14 @@ impl crate::runtime::ListPage for AgentCheckInList {
         &self.checkins
     }
 
+    fn items_mut(&mut self) -> &mut Vec<AgentCheckIn> {
+        &mut self.checkins
+    }
+
+    fn item_id(item: &AgentCheckIn) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<AgentCheckIn> {
         self.checkins
     }

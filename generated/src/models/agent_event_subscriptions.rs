@@ -103,6 +103,14 @@ impl crate::runtime::ListPage for AgentEventSubscriptionList {
         &self.subscriptions
     }
 
+    fn items_mut(&mut self) -> &mut Vec<AgentEventSubscription> {
+        &mut self.subscriptions
+    }
+
+    fn item_id(item: &AgentEventSubscription) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<AgentEventSubscription> {
         self.subscriptions
     }

@@ -88,6 +88,14 @@ impl crate::runtime::ListPage for AgentPresenceRuleList {
         &self.rules
     }
 
+    fn items_mut(&mut self) -> &mut Vec<AgentPresenceRule> {
+        &mut self.rules
+    }
+
+    fn item_id(item: &AgentPresenceRule) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<AgentPresenceRule> {
         self.rules
     }

@@ -49,6 +49,14 @@ impl crate::runtime::ListPage for AgentPresenceSubscriptionList {
         &self.subscriptions
     }
 
+    fn items_mut(&mut self) -> &mut Vec<AgentPresenceSubscription> {
+        &mut self.subscriptions
+    }
+
+    fn item_id(item: &AgentPresenceSubscription) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<AgentPresenceSubscription> {
         self.subscriptions
     }

@@ -1478,6 +1478,14 @@ impl crate::runtime::ListPage for AgentList {
         &self.agents
     }
 
+    fn items_mut(&mut self) -> &mut Vec<Agent> {
+        &mut self.agents
+    }
+
+    fn item_id(item: &Agent) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<Agent> {
         self.agents
     }

@@ -2576,6 +2576,14 @@ impl crate::runtime::ListPage for ClientList {
         &self.clients
     }
 
+    fn items_mut(&mut self) -> &mut Vec<Client> {
+        &mut self.clients
+    }
+
+    fn item_id(item: &Client) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<Client> {
         self.clients
     }

@@ -49,6 +49,14 @@ impl crate::runtime::ListPage for NotificationList {
         &self.notifications
     }
 
+    fn items_mut(&mut self) -> &mut Vec<Notification> {
+        &mut self.notifications
+    }
+
+    fn item_id(item: &Notification) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<Notification> {
         self.notifications
     }

@@ -1055,6 +1055,14 @@ impl crate::runtime::ListPage for TeamList {
         &self.teams
     }
 
+    fn items_mut(&mut self) -> &mut Vec<Team> {
+        &mut self.teams
+    }
+
+    fn item_id(item: &Team) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<Team> {
         self.teams
     }

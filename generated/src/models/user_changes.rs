@@ -62,6 +62,14 @@ impl crate::runtime::ListPage for UserChangeList {
         &self.userchanges
     }
 
+    fn items_mut(&mut self) -> &mut Vec<UserChange> {
+        &mut self.userchanges
+    }
+
+    fn item_id(item: &UserChange) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<UserChange> {
         self.userchanges
     }

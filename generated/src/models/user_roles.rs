@@ -49,6 +49,14 @@ impl crate::runtime::ListPage for UserRoleList {
         &self.roles
     }
 
+    fn items_mut(&mut self) -> &mut Vec<UserRole> {
+        &mut self.roles
+    }
+
+    fn item_id(item: &UserRole) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<UserRole> {
         self.roles
     }

@@ -1822,6 +1822,14 @@ impl crate::runtime::ListPage for UserList {
         &self.users
     }
 
+    fn items_mut(&mut self) -> &mut Vec<User> {
+        &mut self.users
+    }
+
+    fn item_id(item: &User) -> Option<i64> {
+        item.id.map(i64::from)
+    }
+
     fn into_items(self) -> Vec<User> {
         self.users
     }

@@ -8,18 +8,20 @@
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use percent_encoding::utf8_percent_encode;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::Result;
 use super::client::Inner;
+use super::client::wait;
 use super::error::{Error, ErrorKind, halo_message};
 use super::request::FORM;
-use super::retry::{Retrier, parse_retry_after, retryable_status};
+use super::retry::{Failure, Retrier, parse_retry_after};
 
 /// A string that must not be shown: `Debug` prints `"***"`, and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,6 +75,24 @@ impl Auth {
         }
     }
 
+    /// What must never appear in an error: the client secret, the static token, the current access token.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        match self {
+            Auth::Bearer(header) => {
+                let value = header.to_str().unwrap_or_default();
+                vec![value.strip_prefix("Bearer ").unwrap_or(value).to_owned()]
+            }
+            Auth::ClientCredentials(source) => {
+                let mut secrets = vec![source.secret.expose().to_owned()];
+                if let Some(token) = &source.state().token {
+                    let value = token.header.to_str().unwrap_or_default();
+                    secrets.push(value.strip_prefix("Bearer ").unwrap_or(value).to_owned());
+                }
+                secrets
+            }
+        }
+    }
+
     /// The API answered 401 to `rejected`: fetch a fresh token, unless another caller already has. Returns `false`
     /// when there is nothing to refresh (a static token).
     pub(crate) async fn refresh_after_401(&self, inner: &Inner, rejected: &Credential) -> Result<bool> {
@@ -93,6 +113,8 @@ pub(crate) struct TokenSource {
     path: String,
     /// The form body; it contains the client secret.
     form: Secret,
+    /// The client secret alone, to scrub it from errors.
+    secret: Secret,
     margin: Duration,
     state: Mutex<TokenState>,
     /// Held while a token request is in flight, so that one request serves every waiting caller.
@@ -147,6 +169,7 @@ impl TokenSource {
             url,
             path,
             form: Secret(form),
+            secret: client_secret.clone(),
             margin,
             state: Mutex::new(TokenState::default()),
             refresh: tokio::sync::Mutex::new(()),
@@ -279,29 +302,25 @@ impl TokenSource {
                 match answer {
                     Ok((status, retry_after, content_type, body)) => {
                         span.record("status", status.as_u16());
-                        if retryable_status(status, &Method::GET) {
+                        // Asking for a token twice is harmless: every transient failure is retried.
+                        if Failure::from_status(status).is_some() {
                             if let Some(delay) = retrier.next_delay(retry_after) {
-                                tracing::debug!(
-                                    status = status.as_u16(),
-                                    delay_ms = delay.as_millis() as u64,
-                                    "retrying the token request"
-                                );
-                                tokio::time::sleep(delay).await;
+                                wait(attempt, delay, format!("the token endpoint answered {status}")).await;
                                 continue;
                             }
                         }
                         return self.token_from_answer(status, content_type.as_deref(), &body, retry_after);
                     }
                     Err(error) => {
+                        let error = error.without_url();
                         if let Some(delay) = retrier.next_delay(None) {
-                            tracing::debug!(
-                                delay_ms = delay.as_millis() as u64,
-                                "token request failed on the network; retrying"
-                            );
-                            tokio::time::sleep(delay).await;
+                            wait(attempt, delay, format!("the token request failed: {error}")).await;
                             continue;
                         }
-                        return Err(Error::network(error).with_request(&Method::POST, &self.path));
+                        let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
+                        return Err(Error::network(error)
+                            .with_failure(failure, true)
+                            .with_request(&Method::POST, &self.path));
                     }
                 }
             }
@@ -317,13 +336,21 @@ impl TokenSource {
         body: &[u8],
         retry_after: Option<Duration>,
     ) -> Result<(HeaderValue, Option<u64>)> {
+        // The token endpoint's error body may echo the posted form, the client secret included.
+        let secret = self.secret.expose();
         let fail = |message: String| {
-            Error::new(ErrorKind::Auth, message).with_status(status.as_u16()).with_request(&Method::POST, &self.path)
+            Error::new(ErrorKind::Auth, message)
+                .with_status(status.as_u16())
+                .with_request(&Method::POST, &self.path)
+                .scrub(&[secret])
         };
         if !status.is_success() {
             let message = halo_message(content_type, body)
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
-            let error = fail(format!("the token endpoint refused: {message}"));
+            let mut error = fail(format!("the token endpoint refused: {message}"));
+            if let Some(failure) = Failure::from_status(status) {
+                error = error.with_failure(failure, true);
+            }
             return Err(if status == StatusCode::TOO_MANY_REQUESTS {
                 error.with_kind(ErrorKind::RateLimited).with_retry_after(retry_after)
             } else {
@@ -347,8 +374,7 @@ impl TokenSource {
         let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| fail("the access token contains characters that cannot go in an HTTP header".to_owned()))?;
         header.set_sensitive(true);
-        let expires_in = answer.expires_in.map(|seconds| u64::try_from(seconds).unwrap_or(0));
-        Ok((header, expires_in))
+        Ok((header, answer.expires_in.0))
     }
 }
 
@@ -357,12 +383,32 @@ impl TokenSource {
 struct TokenAnswer {
     #[serde(default)]
     access_token: Option<String>,
-    #[serde(default, deserialize_with = "super::lenient::opt_i64")]
-    expires_in: Option<i64>,
+    #[serde(default)]
+    expires_in: Lifetime,
     #[serde(default)]
     error: Option<String>,
     #[serde(default)]
     error_description: Option<String>,
+}
+
+/// `expires_in` in seconds, read leniently: any number (`3600`, `3600.0`, `"3600"`, `1e20`, `u64::MAX`), negative
+/// values as 0, and absurdly large ones as "long-lived" (the cap of [`refresh_deadline`] applies). Anything else
+/// (`null`, text, an object) counts as absent, which means the usual hour: a strange lifetime is no reason to
+/// refuse a token.
+#[derive(Default)]
+struct Lifetime(Option<u64>);
+
+impl<'de> serde::Deserialize<'de> for Lifetime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let seconds = match &value {
+            serde_json::Value::Number(number) => number.as_f64(),
+            serde_json::Value::String(text) => text.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        // `as` saturates: 1e20 becomes u64::MAX, a negative number 0; NaN is not a JSON number.
+        Ok(Lifetime(seconds.filter(|seconds| !seconds.is_nan()).map(|seconds| seconds as u64)))
+    }
 }
 
 /// Halo does not document the token lifetime; every client assumes an hour when `expires_in` is absent.
@@ -429,7 +475,7 @@ mod tests {
             reqwest::Url::parse("https://acme.halopsa.com/auth/token").unwrap(),
             None,
             "id",
-            &Secret::new("secret"),
+            &Secret::new("s3cr3t-value"),
             &["all".to_owned()],
             Duration::from_secs(60),
         );
@@ -441,6 +487,13 @@ mod tests {
         assert_eq!(ok(r#"{"access_token":"abc","expires_in":"600.0"}"#).unwrap().1, Some(600));
         assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().1, None);
         assert_eq!(ok(r#"{"access_token":"abc","expires_in":-5}"#).unwrap().1, Some(0));
+        // Absurd lifetimes are long-lived tokens (capped by refresh_deadline), not malformed answers.
+        assert_eq!(ok(r#"{"access_token":"abc","expires_in":1e20}"#).unwrap().1, Some(u64::MAX));
+        assert_eq!(ok(r#"{"access_token":"abc","expires_in":18446744073709551615}"#).unwrap().1, Some(u64::MAX));
+        assert_eq!(ok(r#"{"access_token":"abc","expires_in":"1e300"}"#).unwrap().1, Some(u64::MAX));
+        for odd in ["null", r#""soon""#, "{}", "[]", "true"] {
+            assert_eq!(ok(&format!(r#"{{"access_token":"abc","expires_in":{odd}}}"#)).unwrap().1, None, "{odd}");
+        }
 
         let error = ok(r#"{"token_type":"Bearer"}"#).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Auth);
@@ -467,5 +520,33 @@ mod tests {
         );
         let error = source.token_from_answer(StatusCode::OK, None, br#"{"error":"invalid_scope"}"#, None).unwrap_err();
         assert_eq!(error.message(), "the token endpoint refused: invalid_scope");
+    }
+
+    #[test]
+    fn echoed_secrets_are_scrubbed_from_token_errors() {
+        let source = TokenSource::new(
+            reqwest::Url::parse("https://acme.halopsa.com/auth/token").unwrap(),
+            None,
+            "id",
+            &Secret::new("hunter2 & co"),
+            &["all".to_owned()],
+            Duration::from_secs(60),
+        );
+        let echoes = [
+            format!("bad request: {}", source.form.expose()),
+            "bad request: client_secret=hunter2 & co".to_owned(),
+            r#"{"error":"invalid_request","error_description":"got client_secret=hunter2%20%26%20co&scope=all"}"#
+                .to_owned(),
+            r#"{"Message":"bad form","received":{"client_secret":"something-else"}}"#.to_owned(),
+        ];
+        for (status, body) in
+            [StatusCode::BAD_REQUEST, StatusCode::OK].into_iter().flat_map(|s| echoes.iter().map(move |b| (s, b)))
+        {
+            let error = source.token_from_answer(status, Some("text/plain"), body.as_bytes(), None).unwrap_err();
+            let shown = format!("{error} {error:?} {}", error.message());
+            for leak in ["hunter2", "hunter2%20%26%20co", "something-else"] {
+                assert!(!shown.contains(leak), "{leak} leaked from {body}: {shown}");
+            }
+        }
     }
 }

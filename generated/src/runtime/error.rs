@@ -17,7 +17,15 @@ use reqwest::{Method, StatusCode};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::retry::Failure;
+
 /// The broad cases of [`Error`]; see [`Error::kind`].
+///
+/// What an application should do with each: [`RateLimited`](Self::RateLimited), [`Network`](Self::Network) and
+/// the 503 of an [`Api`](Self::Api) error mean "try again later" (the client has already retried them for as long
+/// as its [`RetryPolicy`](super::RetryPolicy) allows; [`Error::is_retryable`] says whether repeating is safe);
+/// [`OutcomeUnknown`](Self::OutcomeUnknown) means "look before you repeat"; [`Incomplete`](Self::Incomplete) means
+/// "a listing may have missed records"; the others need a change of request, configuration or credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -28,7 +36,8 @@ pub enum ErrorKind {
     /// No usable token: the token endpoint refused the credentials or answered something else than a token, or the
     /// API kept answering 401 after a fresh token.
     Auth,
-    /// Halo answered with an error status, or with an error body under a 2xx status.
+    /// Halo answered with an error status, or with an error body under a 2xx status ([`Error::code`] tells some
+    /// of them apart, such as licence-seat exhaustion).
     Api,
     /// Halo kept answering 429 until the retry policy gave up.
     RateLimited,
@@ -36,6 +45,32 @@ pub enum ErrorKind {
     Network,
     /// The answer was not the JSON expected (malformed, truncated, empty, or of the wrong shape).
     Decode,
+    /// A request that is not safe to repeat (a create, or another non-idempotent call) was sent, and it is not
+    /// known whether Halo acted on it: a 502 or 504 from a gateway, a connection that broke or timed out after
+    /// sending, or a truncated answer. The client did not repeat it. Look the record up before sending it again,
+    /// or it may be created twice.
+    OutcomeUnknown,
+    /// A listing ended without every record: Halo's answers were inconsistent (it ignored `page_no`, its
+    /// `record_count` promised more records than the pages held, or pages were still full at the page bound).
+    /// The records read are not lost: see [`ListError`](super::ListError) and [`Pages`](super::Pages).
+    Incomplete,
+}
+
+/// What Halo reported, for the failures an application may want to handle on their own; see [`Error::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiCode {
+    /// No agent licence seat is free (Halo answers this with status 200 and an error body, e.g. when an agent is
+    /// created or re-enabled). Free a seat or buy one; retrying will not help.
+    NoLicenceSeats,
+    /// 400 with validation messages: the request itself is wrong.
+    Validation,
+    /// 403: the API application's scopes, or the permissions of the agent it acts as, do not allow this.
+    Forbidden,
+    /// 404: no such record or endpoint.
+    NotFound,
+    /// Any other error body that Halo sent under a 2xx status.
+    ErrorInSuccess,
 }
 
 /// The error of every fallible operation of the crate.
@@ -56,6 +91,13 @@ struct Inner {
     message: String,
     excerpt: Option<String>,
     retry_after: Option<Duration>,
+    code: Option<ApiCode>,
+    /// The transient failure behind this error, if it was one, and whether the request was idempotent: together
+    /// they answer `is_retryable` exactly as the retry loop did.
+    failure: Option<Failure>,
+    idempotent: bool,
+    /// The page of a listing whose request failed.
+    page_no: Option<u64>,
     // Arc rather than Box so that `Error` is `Clone`: the single-flight token refresh hands one failure to every
     // caller that was waiting for it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -72,6 +114,10 @@ impl Error {
                 message: message.into(),
                 excerpt: None,
                 retry_after: None,
+                code: None,
+                failure: None,
+                idempotent: false,
+                page_no: None,
                 source: None,
             }),
         }
@@ -102,7 +148,49 @@ impl Error {
         let kind = if status == StatusCode::TOO_MANY_REQUESTS { ErrorKind::RateLimited } else { ErrorKind::Api };
         let message = halo_message(content_type, body)
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
-        Error::new(kind, message).with_status(status.as_u16())
+        let mut error = Error::new(kind, message).with_status(status.as_u16());
+        error.inner.failure = Failure::from_status(status);
+        error.inner.code = api_code(status.as_u16(), &error.inner.message, body);
+        error
+    }
+
+    /// An error body under a 2xx status.
+    pub(crate) fn in_success(status: u16, message: String) -> Self {
+        let mut error = Error::new(ErrorKind::Api, message).with_status(status);
+        error.inner.code = api_code(status, &error.inner.message, b"");
+        error
+    }
+
+    /// Records the transient failure behind this error and whether its request was idempotent. A failure that
+    /// leaves a non-idempotent request's outcome open turns the error into [`ErrorKind::OutcomeUnknown`].
+    pub(crate) fn with_failure(mut self, failure: Failure, idempotent: bool) -> Self {
+        self.inner.failure = Some(failure);
+        self.inner.idempotent = idempotent;
+        if !failure.may_retry(idempotent) {
+            self.inner.kind = ErrorKind::OutcomeUnknown;
+        }
+        self
+    }
+
+    pub(crate) fn failure(&self) -> Option<Failure> {
+        self.inner.failure
+    }
+
+    pub(crate) fn with_page(mut self, page_no: u64) -> Self {
+        self.inner.page_no = Some(page_no);
+        self
+    }
+
+    /// Replaces every occurrence of the given secrets (and anything that looks like a client secret or an access
+    /// token) in the message and the excerpt with `***`: a server may echo the token request's form or the
+    /// `Authorization` header in its error body.
+    pub(crate) fn scrub<S: AsRef<str>>(mut self, secrets: &[S]) -> Self {
+        let inner = &mut *self.inner;
+        inner.message = scrub_text(&inner.message, secrets);
+        if let Some(excerpt) = &inner.excerpt {
+            inner.excerpt = Some(scrub_text(excerpt, secrets));
+        }
+        self
     }
 
     pub(crate) fn with_request(mut self, method: &Method, path: &str) -> Self {
@@ -169,18 +257,33 @@ impl Error {
     }
 
     /// For decode errors: a short excerpt of the body (at most 200 characters, around the failure when known).
+    /// Secrets are replaced by `***`.
     pub fn body_excerpt(&self) -> Option<&str> {
         self.inner.excerpt.as_deref()
     }
 
-    /// Whether the same request may succeed later: rate limiting (429), a server that is temporarily unavailable
-    /// (502, 503, 504; the API's or the token endpoint's) or a network failure. The client has already retried
-    /// these as far as its [`RetryPolicy`](super::RetryPolicy) allows.
+    /// What Halo reported, when it is one of the failures [`ApiCode`] names (licence seats, validation, 403,
+    /// 404, an error body under a 2xx status).
+    pub fn code(&self) -> Option<ApiCode> {
+        self.inner.code
+    }
+
+    /// For a listing: the page (`page_no`) whose request failed. Resume a listing from there with the list
+    /// builder's `page_no(..)` setter.
+    pub fn page_no(&self) -> Option<u64> {
+        self.inner.page_no
+    }
+
+    /// Whether sending the same request again is safe and may succeed: rate limiting (429), a server that is
+    /// temporarily unavailable (503; 502 and 504 for idempotent requests), a network failure (for a
+    /// non-idempotent request only when the connection could not be opened), a truncated answer to an idempotent
+    /// request. This is exactly the rule the client's own retry loop follows (see
+    /// [`RetryPolicy`](super::RetryPolicy)), so `true` means the client gave up only because its time budget or
+    /// attempt limit ran out. Always `false` for [`ErrorKind::OutcomeUnknown`].
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::RateLimited | ErrorKind::Network => true,
-            ErrorKind::Api | ErrorKind::Auth => matches!(self.inner.status, Some(429 | 502 | 503 | 504)),
-            _ => false,
+            ErrorKind::OutcomeUnknown | ErrorKind::Incomplete | ErrorKind::Config | ErrorKind::InvalidRequest => false,
+            _ => self.inner.failure.is_some_and(|failure| failure.may_retry(self.inner.idempotent)),
         }
     }
 }
@@ -211,6 +314,20 @@ impl fmt::Display for Error {
             (ErrorKind::Api, None) => write!(f, "halo answered with an error: {}", inner.message)?,
             (ErrorKind::Network, _) => write!(f, "network error: {}", inner.message)?,
             (ErrorKind::Decode, _) => write!(f, "cannot decode the response: {}", inner.message)?,
+            (ErrorKind::OutcomeUnknown, Some(status)) => write!(
+                f,
+                "sent, but halo may or may not have applied it ({status}): {}; not repeated, look before sending it again",
+                inner.message
+            )?,
+            (ErrorKind::OutcomeUnknown, None) => write!(
+                f,
+                "sent, but halo may or may not have applied it: {}; not repeated, look before sending it again",
+                inner.message
+            )?,
+            (ErrorKind::Incomplete, _) => write!(f, "incomplete listing: {}", inner.message)?,
+        }
+        if let Some(page_no) = inner.page_no {
+            write!(f, " (page {page_no})")?;
         }
         if let Some(excerpt) = &inner.excerpt {
             write!(f, "; body: `{excerpt}`")?;
@@ -240,6 +357,12 @@ impl fmt::Debug for Error {
         if let Some(retry_after) = inner.retry_after {
             s.field("retry_after", &retry_after);
         }
+        if let Some(code) = inner.code {
+            s.field("code", &code);
+        }
+        if let Some(page_no) = inner.page_no {
+            s.field("page_no", &page_no);
+        }
         if let Some(source) = &inner.source {
             s.field("source", source);
         }
@@ -266,6 +389,78 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// The [`ApiCode`] of an error answer, from its status and message.
+fn api_code(status: u16, message: &str, body: &[u8]) -> Option<ApiCode> {
+    let lower = message.to_ascii_lowercase();
+    // "No licence seats available", "no available licenses", "licence limit reached": British and American
+    // spelling, and Halo's wording varies between versions.
+    if (lower.contains("licence") || lower.contains("license"))
+        && ["seat", "available", "limit", "exceed", "no "].iter().any(|word| lower.contains(word))
+    {
+        return Some(ApiCode::NoLicenceSeats);
+    }
+    match status {
+        200..=299 => Some(ApiCode::ErrorInSuccess),
+        400 if !body.is_empty() || lower.contains("valid") => Some(ApiCode::Validation),
+        403 => Some(ApiCode::Forbidden),
+        404 => Some(ApiCode::NotFound),
+        _ => None,
+    }
+}
+
+/// `text` with each secret (as given, and percent-encoded as in a form) and every `client_secret=...`,
+/// `"client_secret": "..."`, `access_token` or `Bearer ...` value replaced by `***`.
+pub(crate) fn scrub_text<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().map(AsRef::as_ref).filter(|secret| secret.len() >= 4) {
+        // As sent in the token form, fully escaped, in lower-case hex, and with `+` for spaces: however a server
+        // echoes it.
+        let form: String = percent_encoding::utf8_percent_encode(secret, super::request::FORM).collect();
+        let full: String = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).collect();
+        let lower = full.to_ascii_lowercase();
+        let plus = form.replace("%20", "+");
+        for form in [secret.to_owned(), form, full, lower, plus] {
+            if out.contains(&form) {
+                out = out.replace(&form, "***");
+            }
+        }
+    }
+    for key in ["client_secret", "access_token", "refresh_token", "password"] {
+        out = scrub_values_after(&out, key);
+    }
+    scrub_values_after(&out, "Bearer")
+}
+
+/// Replaces the value after each `key` (`key=value`, `"key": "value"`, `key: value` or `key value`) by `***`.
+fn scrub_values_after(text: &str, key: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let needle = key.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = lower[search..].find(&needle) {
+        let key_end = search + found + needle.len();
+        // Separators between the key and its value: quotes, `=`, `:`, spaces.
+        let value_start = key_end
+            + text[key_end..].bytes().take_while(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b' ' | b'\\')).count();
+        let value_len = text[value_start..]
+            .bytes()
+            .take_while(|b| !matches!(b, b'&' | b'"' | b'\'' | b',' | b'}' | b' ' | b'\\' | b'\n' | b'\r' | b'\t'))
+            .count();
+        if value_start > key_end && value_len > 0 {
+            out.push_str(&text[copied..value_start]);
+            out.push_str("***");
+            copied = value_start + value_len;
+        }
+        search = (value_start + value_len).max(key_end);
+        if search >= text.len() {
+            break;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -506,7 +701,7 @@ impl<'de> serde::Deserialize<'de> for ErrorKey {
 /// [`ErrorKind::Decode`] error naming the field that failed and quoting a short excerpt of the body.
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
     if let Some(message) = success_error_message(body) {
-        return Err(Error::new(ErrorKind::Api, message).with_status(200));
+        return Err(Error::in_success(200, message));
     }
     decode_unchecked(body)
 }
@@ -514,7 +709,9 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
 /// [`decode_json`] without the error-shape check, for callers that have done it already.
 pub(crate) fn decode_unchecked<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
     if first_byte(body).is_none() {
-        return Err(Error::decode("the response body is empty; expected JSON"));
+        let mut error = Error::decode("the response body is empty; expected JSON");
+        error.inner.failure = Some(Failure::Garbled);
+        return Err(error);
     }
     // The fast path is plain serde_json; only a failure pays for a second, path-tracking pass.
     serde_json::from_slice(body).map_err(|error| decode_error::<T>(body, error))
@@ -533,7 +730,13 @@ fn decode_error<T: DeserializeOwned>(body: &[u8], first: serde_json::Error) -> E
     };
     let offset = byte_offset(body, error.line(), error.column());
     let message = if path == "." || path.is_empty() { error.to_string() } else { format!("at `{path}`: {error}") };
-    Error::decode(message).with_excerpt(excerpt(body, offset))
+    let mut decoded = Error::decode(message).with_excerpt(excerpt(body, offset));
+    // A body cut short, or not JSON at all (an HTML page from a proxy), may come right on the next attempt; a
+    // body of the wrong shape will not.
+    if matches!(error.classify(), serde_json::error::Category::Eof | serde_json::error::Category::Syntax) {
+        decoded.inner.failure = Some(Failure::Garbled);
+    }
+    decoded
 }
 
 /// The byte offset of serde_json's 1-based line and column (column 0 means "before the line").
@@ -751,7 +954,9 @@ mod tests {
         assert!(error.is_retryable());
 
         // The token endpoint being down is not a credentials problem: worth trying later.
-        let error = Error::new(ErrorKind::Auth, "the token endpoint refused: service unavailable").with_status(503);
+        let error = Error::new(ErrorKind::Auth, "the token endpoint refused: service unavailable")
+            .with_status(503)
+            .with_failure(Failure::Unavailable, true);
         assert!(error.is_retryable());
         assert!(!Error::new(ErrorKind::Auth, "invalid_client").with_status(401).is_retryable());
 
@@ -759,5 +964,52 @@ mod tests {
         assert_eq!(error.to_string(), "invalid request: update: item 0 has no id");
         assert_eq!(error.status(), None);
         assert!(format!("{error:?}").contains("InvalidRequest"));
+    }
+
+    #[test]
+    fn codes_for_the_failures_applications_handle() {
+        let seats = r#"{"ClassName":"HaloException","Message":"No licence seats available"}"#;
+        let error = decode_json::<Value>(seats.as_bytes()).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.status(), error.code()),
+            (ErrorKind::Api, Some(200), Some(ApiCode::NoLicenceSeats))
+        );
+        let error = decode_json::<Value>(br#"{"Message":"You have no available licenses"}"#).unwrap_err();
+        assert_eq!(error.code(), Some(ApiCode::NoLicenceSeats));
+        let error = decode_json::<Value>(br#"{"resultCode":3,"errorMessage":"Ticket is locked"}"#).unwrap_err();
+        assert_eq!(error.code(), Some(ApiCode::ErrorInSuccess));
+        let validation = br#"{"message":"Validation failed","errors":["name is required"]}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, None, validation);
+        assert_eq!(error.code(), Some(ApiCode::Validation));
+        assert_eq!(Error::from_response(StatusCode::FORBIDDEN, None, b"").code(), Some(ApiCode::Forbidden));
+        assert_eq!(Error::from_response(StatusCode::NOT_FOUND, None, b"").code(), Some(ApiCode::NotFound));
+        assert_eq!(Error::from_response(StatusCode::INTERNAL_SERVER_ERROR, None, b"boom").code(), None);
+        // A record that mentions a licence is not an error at all.
+        assert!(decode_json::<Value>(br#"{"id":1,"licence_type":2,"Message":"seat 4"}"#).is_ok());
+    }
+
+    #[test]
+    fn secrets_and_tokens_are_scrubbed_whatever_the_shape() {
+        let secrets = ["hunter2-secret", "eyJ.token.value"];
+        let cases = [
+            "client_secret=hunter2-secret&scope=all",
+            "client_secret=other-secret&client_id=x",
+            r#"{"client_secret": "other-secret"}"#,
+            "Authorization: Bearer eyJ.token.value was rejected",
+            "Authorization: Bearer someothertoken was rejected",
+            r#"{"access_token":"abc.def","token_type":"Bearer"}"#,
+            "the secret hunter2%2Dsecret is wrong",
+            "echo: hunter2-secret",
+        ];
+        for text in cases {
+            let error = Error::decode(text).with_excerpt(text.to_owned()).scrub(&secrets);
+            let shown = format!("{error} {error:?}");
+            for leak in ["hunter2", "other-secret", "eyJ.token", "someothertoken", "abc.def"] {
+                assert!(!shown.contains(leak), "{leak} leaked from {text}: {shown}");
+            }
+            assert!(shown.contains("***"), "{shown}");
+        }
+        // Ordinary text is left alone.
+        assert_eq!(scrub_text("no secrets here: name=Jane&team=3", &secrets), "no secrets here: name=Jane&team=3");
     }
 }

@@ -18,8 +18,9 @@ mod retry;
 mod tests;
 
 pub use client::{Client, ClientBuilder};
-pub use error::{Error, ErrorKind, decode_json};
-pub use paging::{ItemStream, ListPage, Pages};
+pub use error::{ApiCode, Error, ErrorKind, decode_json};
+pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
+pub(crate) use request::RequestOptions;
 pub use request::{QueryValue, Request, path_segment};
 pub use retry::{RateLimit, RetryPolicy};
 
