@@ -732,7 +732,10 @@ fn decode_error<T: DeserializeOwned>(body: &[u8], first: serde_json::Error) -> E
     let mut decoded = Error::decode(message).with_excerpt(excerpt(body, offset));
     // A body cut short, or not JSON at all (an HTML page from a proxy), may come right on the next attempt; a
     // body of the wrong shape will not.
-    if matches!(error.classify(), serde_json::error::Category::Eof | serde_json::error::Category::Syntax) {
+    // A body of the wrong type can fail before the point where it is cut, so ask the syntax alone.
+    let garbled = matches!(error.classify(), serde_json::error::Category::Eof | serde_json::error::Category::Syntax)
+        || serde_json::from_slice::<de::IgnoredAny>(body).is_err();
+    if garbled {
         decoded.inner.failure = Some(Failure::Garbled);
     }
     decoded

@@ -1003,3 +1003,133 @@ fn client_is_clone_send_sync() {
     send(&Pages::<AgentList>::new(&client, get("/Agent")).all());
     send(&Pages::<AgentList>::new(&client, get("/Agent")).items());
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// What is retried: the client's own decision and `Error::is_retryable` agree, for every operation kind and failure.
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Failure {
+    Status(u16),
+    HangUp,
+    Truncated,
+    Html,
+    WrongShape,
+}
+
+impl Failure {
+    fn answer(self) -> Answer {
+        match self {
+            Failure::Status(status) => Answer::text(status, "failure"),
+            Failure::HangUp => Answer::hang_up(),
+            Failure::Truncated => Answer::raw(200, "application/json", r#"[{"id": 1, "na"#.to_owned()),
+            Failure::Html => Answer::raw(200, "text/html", "<html><body>proxy error</body></html>".to_owned()),
+            Failure::WrongShape => Answer::json(200, json!([{"id": "not a number"}])),
+        }
+    }
+}
+
+impl Op {
+    fn success(self) -> Answer {
+        match self {
+            Op::Read => Answer::json(200, json!({"id": 1, "name": "a"})),
+            Op::Create | Op::Update => Answer::json(200, json!([{"id": 1, "name": "a"}])),
+            Op::Delete => Answer::raw(200, "application/json", String::new()),
+        }
+    }
+
+    /// Sends the operation the way generated code does; `Ok(())` when it succeeded.
+    async fn send(self, client: &Client) -> Result<()> {
+        match self {
+            Op::Read => client.send_json::<Agent>(get("/Agent/1")).await.map(drop),
+            Op::Create => client.send_saved::<Agent>(Request::new(Method::POST, "/Agent")).await.map(drop),
+            Op::Update => {
+                // The generator marks the update half of Halo's create-or-update POST idempotent.
+                let mut request = Request::new(Method::POST, "/Agent");
+                request.set_idempotent(true);
+                client.send_saved::<Agent>(request).await.map(drop)
+            }
+            Op::Delete => client.send_empty(Request::new(Method::DELETE, "/Agent/1")).await,
+        }
+    }
+}
+
+/// The table of the `RetryPolicy` docs: `Some(true)` retried, `Some(false)` an error without a retry, `None` not
+/// a failure for this operation (a delete does not read the body).
+fn documented(op: Op, failure: Failure) -> Option<bool> {
+    let idempotent = op != Op::Create;
+    match failure {
+        Failure::Status(429 | 503) => Some(true),
+        Failure::Status(502 | 504) | Failure::HangUp => Some(idempotent),
+        Failure::Status(_) => Some(false),
+        Failure::Truncated | Failure::Html if op == Op::Delete => None,
+        Failure::Truncated | Failure::Html => Some(idempotent),
+        Failure::WrongShape if op == Op::Delete => None,
+        Failure::WrongShape => Some(false),
+    }
+}
+
+#[tokio::test]
+async fn is_retryable_agrees_with_the_retry_loop_for_every_operation_and_failure() {
+    let failures = [
+        Failure::Status(429),
+        Failure::Status(503),
+        Failure::Status(502),
+        Failure::Status(504),
+        Failure::Status(500),
+        Failure::Status(400),
+        Failure::Status(404),
+        Failure::HangUp,
+        Failure::Truncated,
+        Failure::Html,
+        Failure::WrongShape,
+    ];
+    let mut rows = Vec::new();
+    for op in [Op::Read, Op::Create, Op::Update, Op::Delete] {
+        for failure in failures {
+            // Fails once, then succeeds: did the client retry?
+            let calls = AtomicUsize::new(0);
+            let server = Server::halo(move |_| match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => failure.answer(),
+                _ => op.success(),
+            })
+            .await;
+            let outcome = op.send(&server.client().build().unwrap()).await;
+            let attempts = server.api_requests().len();
+            let retried = match (&outcome, attempts) {
+                (Ok(()), 2) => Some(true),
+                (Err(_), 1) => Some(false),
+                (Ok(()), 1) => None,
+                other => panic!("{op:?} {failure:?}: unexpected {other:?}"),
+            };
+            assert_eq!(retried, documented(op, failure), "{op:?} {failure:?}: {outcome:?}");
+
+            // Always fails, no retries: what does the error say?
+            let server = Server::halo(move |_| failure.answer()).await;
+            let client = server.client().retry_policy(RetryPolicy::none()).build().unwrap();
+            match op.send(&client).await {
+                Err(error) => {
+                    assert_eq!(Some(error.is_retryable()), retried, "{op:?} {failure:?}: {error}");
+                    if retried == Some(false)
+                        && matches!(
+                            failure,
+                            Failure::Status(502 | 504) | Failure::HangUp | Failure::Truncated | Failure::Html
+                        )
+                    {
+                        assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "{op:?} {failure:?}: {error}");
+                    }
+                    rows.push((op, failure, error.is_retryable()));
+                }
+                Ok(()) => assert_eq!(retried, None, "{op:?} {failure:?}"),
+            }
+        }
+    }
+    assert_eq!(rows.len(), 4 * failures.len() - 3, "every pair but the three a delete does not read");
+}

@@ -1,7 +1,9 @@
 //! The OAuth token endpoint (client_credentials) and bearer-token checks of API calls.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::{Value, json};
 

@@ -1,7 +1,9 @@
 //! Switchable faults (429s, 503s, odd error bodies, id quirks, truncation, delays) and the server-side rate limit.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -33,6 +35,17 @@ pub enum Fault {
     TruncatedBody,
     /// The answer is delayed by this long (combines with every other fault).
     Delay(Duration),
+    /// List requests are answered with page 1 whatever `page_no` says, and with a `server_time` field that changes
+    /// with every answer, so that no two bodies are the same.
+    IgnorePageNo,
+    /// `record_count` in list answers is off by this much (clamped at 0): a server that lies either way.
+    LyingRecordCount(i64),
+    /// Every page after the first starts this many records early, repeating the end of the previous page.
+    OverlappingPages(usize),
+    /// Pages of this size whatever `page_size` asked (larger than asked, or smaller than the cap).
+    PageSize(i64),
+    /// The token endpoint answers 400 with a plain-text body that echoes the posted form, client secret included.
+    EchoForm,
 }
 
 /// The error body shapes Halo and its clients know.
@@ -120,6 +133,11 @@ impl Fault {
             Fault::IdsAsStrings => "ids_as_strings",
             Fault::TruncatedBody => "truncated_body",
             Fault::Delay(_) => "delay",
+            Fault::IgnorePageNo => "ignore_page_no",
+            Fault::LyingRecordCount(_) => "lying_record_count",
+            Fault::OverlappingPages(_) => "overlapping_pages",
+            Fault::PageSize(_) => "page_size",
+            Fault::EchoForm => "echo_form",
         }
     }
 
@@ -367,7 +385,20 @@ pub(crate) struct Gate {
     pub(crate) revoke: bool,
     pub(crate) ids: Option<IdStyle>,
     pub(crate) truncate: bool,
+    pub(crate) echo_form: bool,
+    pub(crate) list: ListQuirks,
     pub(crate) fired: Vec<&'static str>,
+}
+
+/// How a list answer departs from honest paging (faults [`Fault::IgnorePageNo`], [`Fault::LyingRecordCount`],
+/// [`Fault::OverlappingPages`], [`Fault::PageSize`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListQuirks {
+    /// `Some(n)`: serve page 1, with `server_time: n`.
+    pub(crate) ignore_page_no: Option<u64>,
+    pub(crate) count_delta: i64,
+    pub(crate) overlap: usize,
+    pub(crate) page_size: Option<i64>,
 }
 
 struct Active {
@@ -451,6 +482,11 @@ impl FaultEngine {
                 Fault::IdsAsStrings => gate.ids = Some(IdStyle::Strings),
                 Fault::TruncatedBody => gate.truncate = true,
                 Fault::Delay(d) => gate.delay += *d,
+                Fault::IgnorePageNo => gate.list.ignore_page_no = Some(u64::from(active.hits)),
+                Fault::LyingRecordCount(delta) => gate.list.count_delta += delta,
+                Fault::OverlappingPages(overlap) => gate.list.overlap += overlap,
+                Fault::PageSize(size) => gate.list.page_size = Some(*size),
+                Fault::EchoForm => gate.echo_form = true,
             }
             if gate.terminal.is_some() {
                 break;

@@ -1,16 +1,16 @@
 //! The axum app: one fallback handler that records, rate-limits, applies faults, authenticates and routes.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
 use super::auth::Auth;
-use super::faults::{FaultEngine, Gate, RateLimiter, restyle_ids};
+use super::faults::{FaultEngine, Gate, ListQuirks, RateLimiter, restyle_ids};
 use super::record::RecordedRequest;
 use super::reply::{Reply, ReplyBody};
 use super::state::{Params, Resource, Store};
@@ -88,7 +88,7 @@ impl Inner {
         }
     }
 
-    fn api(&mut self, call: &Call<'_>, now: Instant) -> Reply {
+    fn api(&mut self, call: &Call<'_>, now: Instant, quirks: ListQuirks) -> Reply {
         let lower = call.path.to_ascii_lowercase();
         let segments: Vec<&str> =
             lower.strip_prefix("/api").unwrap_or("").split('/').filter(|s| !s.is_empty()).collect();
@@ -107,7 +107,7 @@ impl Inner {
         match (method.as_str(), segments.len()) {
             ("GET", 1) => {
                 let bare = resource == Resource::Agents && self.bare_agent_list;
-                match self.store.list(resource, &Params(call.query_pairs), bare, self.page_cap) {
+                match self.store.list(resource, &Params(call.query_pairs), bare, self.page_cap, quirks) {
                     Ok(list) => Reply::json(200, list),
                     Err(reply) => reply,
                 }
@@ -276,6 +276,10 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     if !gate.delay.is_zero() {
         tokio::time::sleep(gate.delay).await;
     }
+    if gate.echo_form && kind == Kind::Token {
+        // What some servers do with a request they cannot parse: quote it back, client secret and all.
+        gate.terminal = Some(Reply::text(400, format!("Bad Request: could not process the form `{}`", form_text(&form))));
+    }
     let mut reply = match gate.terminal.take() {
         Some(reply) => reply,
         None => {
@@ -294,7 +298,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
                         authorization: authorization.as_deref(),
                         body: &parsed,
                     };
-                    inner.api(&call, now)
+                    inner.api(&call, now, gate.list)
                 }
                 Kind::Other => Reply::message(
                     404,
@@ -309,6 +313,11 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     }
     shared.lock().update(kind, seq, Some(reply.status), &gate.fired);
     reply.into_response(gate.truncate && success)
+}
+
+/// The form as posted (re-encoded), for [`Fault::EchoForm`](super::Fault::EchoForm).
+fn form_text(form: &[(String, String)]) -> String {
+    form.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("&")
 }
 
 /// Decodes `application/x-www-form-urlencoded` text (also query strings) into pairs; never fails.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::faults::ListQuirks;
 use super::reply::Reply;
 
 /// The largest page Halo serves, whatever `page_size` asks for.
@@ -322,6 +323,7 @@ impl Store {
         params: &Params<'_>,
         bare: bool,
         page_cap: i64,
+        quirks: ListQuirks,
     ) -> Result<Value, Reply> {
         let search = params.get("search").map(str::to_lowercase).filter(|s| !s.is_empty());
         let include_disabled = params.bool("includedisabled")?.unwrap_or(false);
@@ -378,18 +380,23 @@ impl Store {
             }
         }
 
-        let record_count = rows.len();
+        let record_count = (rows.len() as i64).saturating_add(quirks.count_delta).max(0);
         let mut wrapper = Map::new();
         wrapper.insert("record_count".into(), json!(record_count));
+        if let Some(nonce) = quirks.ignore_page_no {
+            wrapper.insert("server_time".into(), json!(format!("2026-12-02T08:00:{:02}.{nonce:06}Z", nonce % 60)));
+        }
         let page: Vec<Value> = if pageinate {
             let asked = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
             // `page_cap` is MAX_PAGE_SIZE unless a test lowers it (FakeHalo::set_max_page_size).
             let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
-            let no = page_no.unwrap_or(1).max(1);
+            let size = quirks.page_size.unwrap_or(size).max(1);
+            let no = if quirks.ignore_page_no.is_some() { 1 } else { page_no.unwrap_or(1).max(1) };
             wrapper.insert("page_no".into(), json!(no));
             // Echo what was asked, not the cap: a pager must not trust page_size (HaloAPI#90).
             wrapper.insert("page_size".into(), json!(asked));
             let skip = usize::try_from((no - 1).saturating_mul(size)).unwrap_or(usize::MAX);
+            let skip = if no > 1 { skip.saturating_sub(quirks.overlap) } else { skip };
             let size = usize::try_from(size).unwrap_or(0);
             rows.into_iter().skip(skip).take(size).cloned().collect()
         } else {
