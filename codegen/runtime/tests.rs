@@ -791,15 +791,21 @@ async fn a_silent_cap_below_the_requested_size_loses_nothing() {
 }
 
 #[tokio::test]
-async fn a_server_that_ignores_paging_is_read_once() {
+async fn a_server_that_ignores_paging_is_read_once_and_checked_once() {
     // The same bare array for every page_no.
     let server = Server::halo(|_| Answer::json(200, Value::Array(agents(1..11)))).await;
     let client = server.client().build().unwrap();
     let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 10);
     assert_eq!(server.api_requests().len(), 2);
-    // Everything at once, more than the page size asked for: one request.
+    // Everything at once, more than the page size asked for: the second page brings nothing new and ends it.
     let server = Server::halo(|_| Answer::json(200, Value::Array(agents(1..151)))).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 150);
+    assert_eq!(server.api_requests().len(), 2);
+    // With a record count that the first page meets: one request.
+    let server = Server::halo(|_| Answer::json(200, json!({"record_count": 150, "agents": agents(1..151)}))).await;
     let client = server.client().build().unwrap();
     let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 150);

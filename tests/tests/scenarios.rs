@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use halopsa::Client;
 use halopsa::models::{Agent, AgentTeam};
+use halopsa::runtime::ErrorKind;
 use halopsa::runtime::RetryPolicy;
-use halopsa_tests::fake_halo::{FakeHalo, Fault, RecordedRequest, Target};
+use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RateLimit, RecordedRequest, Target};
 use serde_json::{Value, json};
 
 /// A client of the fake whose retries wait milliseconds, not seconds (a `Retry-After` is still honoured).
@@ -220,6 +221,8 @@ struct SyncReport {
     disabled: usize,
     /// Successful `POST /Agent`s.
     posts: usize,
+    /// Creates whose outcome was unknown (looked up, then the missing ones sent again).
+    unknown_outcomes: usize,
 }
 
 const BATCH: usize = 50;
@@ -284,9 +287,30 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
         }
     }
     for batch in creates.chunks(BATCH) {
-        let saved = client.agents().create(batch.to_vec()).send().await.map_err(|e| e.to_string())?;
-        assert_eq!(saved.len(), batch.len(), "one saved record per created item");
-        report.posts += 1;
+        let mut pending = batch.to_vec();
+        while !pending.is_empty() {
+            match client.agents().create(pending.clone()).send().await {
+                Ok(saved) => {
+                    assert_eq!(saved.len(), pending.len(), "one saved record per created item");
+                    report.posts += 1;
+                    break;
+                }
+                // Sent, but it is not known whether Halo saved it (a 502, a truncated answer): look before
+                // repeating, and create only those still missing. This is what `OutcomeUnknown` asks of a caller.
+                Err(error) if error.kind() == ErrorKind::OutcomeUnknown => {
+                    report.unknown_outcomes += 1;
+                    let mut missing = Vec::new();
+                    for agent in pending {
+                        let email = agent.email.clone().unwrap_or_default();
+                        if agents_with_email(client, &email).await.map_err(|e| e.to_string())?.is_empty() {
+                            missing.push(agent);
+                        }
+                    }
+                    pending = missing;
+                }
+                Err(error) => return Err(error.to_string()),
+            }
+        }
     }
     for batch in updates.chunks(BATCH) {
         let saved = client.agents().update_many(batch.to_vec()).send().await.map_err(|e| e.to_string())?;
@@ -315,9 +339,9 @@ fn state_of(agent: &Value) -> (String, AgentState) {
     (email, state)
 }
 
-#[tokio::test]
-async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempotent() {
-    let fake = FakeHalo::start().await;
+/// Seeds the fake with the roster before the sync (850 of the 1,000 HR people in various states, leavers,
+/// agents already disabled and API agents), and returns the HR list and the state the sync must end in.
+fn seed_roster(fake: &FakeHalo) -> (Vec<HrAgent>, BTreeMap<String, AgentState>) {
     let team_ids: BTreeMap<&str, i64> = TEAMS.iter().map(|t| (*t, fake.add_team(t))).collect();
 
     // The HR list: 1,000 people over the five teams.
@@ -376,20 +400,11 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
         }
     }
 
-    // 429s: a fifth of all API requests at random (fixed seed), plus one with `Retry-After: 1` on a POST.
-    let random = fake.inject(Fault::random_rate_limited(0.2, 0x5EED).on(Target::api()));
-    let burst = fake.inject(Fault::rate_limited_retry_after(1).on(Target::post("/api/Agent")).after(4).times(1));
-    let client = client(&fake);
+    (hr, intended)
+}
 
-    let started = std::time::Instant::now();
-    let report = sync(&client, &hr).await.expect("the sync succeeds despite the 429s");
-    assert_eq!(
-        report,
-        SyncReport { created: 150, moved: 225, enabled: 50, disabled: 30, posts: 3 + 6 },
-        "150 creates in 3 batches; 200 + 25 moves, 50 re-enabled (25 of them moved too) and 30 leavers: 280 updates in 6",
-    );
-
-    // The server's state is exactly the intended one: nobody lost, duplicated, or left over.
+/// The server's state is exactly the intended one: nobody lost, duplicated, wrongly changed or left over.
+fn assert_exact(fake: &FakeHalo, intended: &BTreeMap<String, AgentState>) {
     let agents = fake.agents();
     let emails: BTreeSet<String> = agents.iter().map(|a| state_of(a).0).collect();
     assert_eq!(emails.len(), agents.len(), "no email twice");
@@ -408,6 +423,28 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
     let extra_records: Vec<&String> = actual.keys().filter(|email| !intended.contains_key(*email)).collect();
     assert!(extra_records.is_empty(), "records nobody asked for: {extra_records:?}");
     assert_eq!(agents.len(), 1042);
+}
+
+#[tokio::test]
+async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempotent() {
+    let fake = FakeHalo::start().await;
+    let (hr, intended) = seed_roster(&fake);
+
+    // 429s: a fifth of all API requests at random (fixed seed), plus one with `Retry-After: 1` on a POST.
+    let random = fake.inject(Fault::random_rate_limited(0.2, 0x5EED).on(Target::api()));
+    let burst = fake.inject(Fault::rate_limited_retry_after(1).on(Target::post("/api/Agent")).after(4).times(1));
+    let client = client(&fake);
+
+    let started = std::time::Instant::now();
+    let report = sync(&client, &hr).await.expect("the sync succeeds despite the 429s");
+    assert_eq!(
+        report,
+        SyncReport { created: 150, moved: 225, enabled: 50, disabled: 30, posts: 3 + 6, unknown_outcomes: 0 },
+        "150 creates in 3 batches; 200 + 25 moves, 50 re-enabled (25 of them moved too) and 30 leavers: 280 updates in 6",
+    );
+
+    assert_exact(&fake, &intended);
+    let agents = fake.agents();
 
     // The 429s happened and were retried: every faulted request was answered 429 and repeated.
     let requests = fake.requests();
@@ -443,4 +480,76 @@ async fn hr_sync_of_a_thousand_agents_through_rate_limits_is_exact_and_idempoten
     assert!(sent.is_empty(), "{sent:?}");
     assert_eq!(fake.agents(), agents);
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}
+
+// ---------------------------------------------------------------- 4. the nightly sync in a storm
+
+/// The 1,000-agent sync with every fault the fake knows at once and the client's *default* policy: it must end
+/// with the server's state exactly as intended. Time is tokio's paused clock, so minutes of backoff and
+/// `Retry-After` cost no real time.
+#[tokio::test(start_paused = true)]
+async fn hr_sync_under_every_fault_at_once_with_the_default_policy_ends_exact() {
+    let fake = FakeHalo::builder()
+        // Tokens live two minutes, shorter than some of the waits: they expire during the run.
+        .token_lifetime(Duration::from_secs(120))
+        // A rolling-window limit, answered 429 with `Retry-After`.
+        .rate_limit(RateLimit::new(40, Duration::from_secs(60)).with_retry_after())
+        .start()
+        .await;
+    let (hr, intended) = seed_roster(&fake);
+    // An odd page cap, and bare arrays (no record_count) for the agent list.
+    fake.set_max_page_size(37);
+    fake.set_bare_agent_list(true);
+
+    let api = Target::api;
+    let agents = || Target::get("/api/Agent");
+    let posts = || Target::post("/api/Agent");
+    let faults = [
+        // 429s at random, and bursts of five 503s in a row.
+        fake.inject(Fault::random_rate_limited(0.15, 0xFA17).on(api())),
+        fake.inject(Fault::unavailable().on(api()).after(7).times(5)),
+        fake.inject(Fault::unavailable().on(api()).after(60).times(5)),
+        fake.inject(Fault::unavailable().on(posts()).after(2).times(3)),
+        // A gateway that gives up: retried for reads and updates; a create's outcome is then unknown.
+        fake.inject(Fault::error(502, ErrorBody::Text("Bad Gateway".into())).on(api()).after(15).times(2)),
+        fake.inject(Fault::error(504, ErrorBody::Text("Gateway Timeout".into())).on(posts().creates_only()).times(1)),
+        // Tokens revoked under the client's feet.
+        fake.inject(Fault::RevokeTokens.on(api()).after(10).times(1)),
+        fake.inject(Fault::RevokeTokens.on(api()).after(45).times(1)),
+        // Truncated bodies: on listings, on an update's answer and on a create's answer (applied, answer lost).
+        fake.inject(Fault::TruncatedBody.on(agents()).after(3).times(2)),
+        fake.inject(Fault::TruncatedBody.on(posts()).after(4).times(1)),
+        fake.inject(Fault::TruncatedBody.on(posts().creates_only()).after(1).times(1)),
+        // Float ids, overlapping pages and slow answers.
+        fake.inject(Fault::IdsAsFloats.on(agents())),
+        fake.inject(Fault::OverlappingPages(3).on(agents())),
+        fake.inject(Fault::Delay(Duration::from_millis(700)).on(api())),
+    ];
+
+    // The default policy: no tuning by the application.
+    let client = Client::builder(fake.base_url())
+        .client_credentials(fake.client_id(), fake.client_secret())
+        .build()
+        .expect("the client configuration is valid");
+
+    let started = tokio::time::Instant::now();
+    let report = sync(&client, &hr).await.expect("the sync ends without an error");
+    assert_eq!((report.created, report.moved, report.enabled, report.disabled), (150, 225, 50, 30));
+    assert!(report.unknown_outcomes >= 1, "a create's outcome was unknown and was looked up: {report:?}");
+    assert_exact(&fake, &intended);
+
+    for (index, fault) in faults.iter().enumerate() {
+        assert!(fake.fault_hits(*fault) > 0, "fault #{index} never fired");
+    }
+    let requests = fake.requests();
+    let status_count = |status: u16| requests.iter().filter(|r| r.status == Some(status)).count();
+    assert!(status_count(429) > 0 && status_count(503) >= 10 && status_count(401) >= 2, "faults were answered");
+    assert!(fake.token_requests() >= 3, "tokens were fetched again: {}", fake.token_requests());
+    // The waits were real waits on the paused clock (backoff, Retry-After of the rolling window).
+    assert!(started.elapsed() > Duration::from_secs(60), "waited {:?}", started.elapsed());
+
+    // A second run under the same storm finds nothing to do.
+    let again = sync(&client, &hr).await.expect("the second sync ends without an error");
+    assert_eq!((again.created, again.moved, again.enabled, again.disabled, again.posts), (0, 0, 0, 0, 0));
+    assert_exact(&fake, &intended);
 }

@@ -290,13 +290,11 @@ impl<L: ListPage> Pages<L> {
         let reference_len = *self.reference_len.get_or_insert(len);
         let counted = self.record_count.is_some_and(|total| self.yielded >= total);
         let stop = if first {
-            // More records than asked for: the server ignored the paging and sent everything (Halo does without
-            // `pageinate`), unless its count says there is more. A short first page with a count that it meets is
-            // the whole listing; without a count the server may cap pages lower than asked (HaloAPI#90), so the
-            // next page decides.
-            len == 0
-                || (len > self.page_size && self.record_count.is_none_or(|_| counted))
-                || (counted && len < self.page_size)
+            // A first page that holds the whole record count and is not a full page of the size asked for is the
+            // whole listing. Without a count the next page decides: the server may cap pages lower than asked
+            // (HaloAPI#90), or use larger pages than asked, or ignore paging and send everything (then the next
+            // page brings nothing new).
+            len == 0 || (counted && len != self.page_size)
         } else if fresh == 0 {
             if len > 0 {
                 tracing::warn!(page_no, "halopsa: a page repeated records already read; the server ignores page_no");

@@ -278,7 +278,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     }
     if gate.echo_form && kind == Kind::Token {
         // What some servers do with a request they cannot parse: quote it back, client secret and all.
-        gate.terminal = Some(Reply::text(400, format!("Bad Request: could not process the form `{}`", form_text(&form))));
+        gate.terminal =
+            Some(Reply::text(400, format!("Bad Request: could not process the form `{}`", form_text(&form))));
     }
     let mut reply = match gate.terminal.take() {
         Some(reply) => reply,
