@@ -28,7 +28,8 @@ use super::retry::Failure;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The request was refused before anything was sent (see [`Error::invalid_request`]).
+    /// The request was refused before anything was sent: an `update` whose id is not positive, a `create` of an
+    /// item that already has an id, a path with an empty id, a body that cannot be serialised.
     InvalidRequest,
     /// The client was configured wrongly ([`ClientBuilder::build`](super::ClientBuilder::build)).
     Config,
@@ -123,7 +124,7 @@ impl Error {
     }
 
     /// A request refused on the client side before sending, e.g. an `update` of an item without an id.
-    pub fn invalid_request(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidRequest, message)
     }
 

@@ -2,7 +2,7 @@
 //! or `1` (HALO-NOTES §3, "Data quirks").
 //!
 //! The `opt_*` functions are for `#[serde(deserialize_with = "...")]` on `Option<_>` fields of a struct with
-//! `#[serde(default)]`; the others for required fields. Integers accept `21`, `21.0`, `"21"`, `"21.0"` and
+//! `#[serde(default)]` (every generated field is optional). Integers accept `21`, `21.0`, `"21"`, `"21.0"` and
 //! `" 21 "`; `null`, a missing field and `""` are `None`. A fraction (`21.5`) or text that is not a number is an
 //! error that says what was expected.
 
@@ -24,21 +24,6 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
 /// `Option<f64>`: accepts numbers, numeric strings (`"12.5"`), `null` and `""`.
 pub fn opt_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     deserializer.deserialize_any(Lenient::<f64>(PhantomData))
-}
-
-/// A required `i32` (`21`, `21.0`, `"21"`); `null` is an error.
-pub fn i32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
-    opt_i32(deserializer)?.ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &Lenient::<i32>(PhantomData)))
-}
-
-/// A required `i64` (`21`, `21.0`, `"21"`); `null` is an error.
-pub fn i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    opt_i64(deserializer)?.ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &Lenient::<i64>(PhantomData)))
-}
-
-/// A required `f64` (a number or a numeric string); `null` is an error.
-pub fn f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    opt_f64(deserializer)?.ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &Lenient::<f64>(PhantomData)))
 }
 
 /// `Option<bool>`: accepts `true`/`false`, the strings `"true"`/`"false"` (any case, trimmed) and `"1"`/`"0"`,
@@ -231,8 +216,8 @@ mod tests {
     #[derive(Deserialize, Debug, Default, PartialEq)]
     #[serde(default)]
     struct Flattened {
-        #[serde(deserialize_with = "super::i32")]
-        id: i32,
+        #[serde(deserialize_with = "super::opt_i32")]
+        id: Option<i32>,
         #[serde(deserialize_with = "super::opt_i32")]
         client_id: Option<i32>,
         #[serde(deserialize_with = "super::opt_bool")]
@@ -309,12 +294,10 @@ mod tests {
     fn through_a_flattened_struct() {
         let record: Flattened =
             serde_json::from_str(r#"{"id": "7", "client_id": 21.0, "isdisabled": "true", "other": 1}"#).unwrap();
-        assert_eq!((record.id, record.client_id, record.isdisabled), (7, Some(21), Some(true)));
+        assert_eq!((record.id, record.client_id, record.isdisabled), (Some(7), Some(21), Some(true)));
         assert_eq!(record.extra.get("other"), Some(&serde_json::json!(1)));
         let record: Flattened = serde_json::from_str(r#"{"id": 7.0, "client_id": null}"#).unwrap();
-        assert_eq!((record.id, record.client_id), (7, None));
-        let error = serde_json::from_str::<Flattened>(r#"{"id": null}"#).unwrap_err().to_string();
-        assert!(error.contains("invalid type: null, expected an integer"), "{error}");
+        assert_eq!((record.id, record.client_id), (Some(7), None));
         assert!(serde_json::from_str::<Flattened>(r#"{"id": 1, "client_id": 1.5}"#).is_err());
     }
 }

@@ -85,16 +85,6 @@ impl Request {
         Ok(())
     }
 
-    /// The HTTP method.
-    pub fn method(&self) -> &Method {
-        &self.method
-    }
-
-    /// The path, relative to the API base.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     /// The value of the query parameter `name` (the last one, if it was added more than once).
     pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
         self.query.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
@@ -233,7 +223,7 @@ mod tests {
         request.query("roles", Some(&vec!["a b".to_owned(), "c,d".to_owned()]));
         request.query("empty", Some(&Vec::<i32>::new()));
         request.query("new_external_link.elid", Some("x~y"));
-        assert_eq!(request.path(), "/Agent");
+        assert_eq!(request.path, "/Agent");
         assert_eq!(
             request.path_and_query(),
             "/Agent?pageinate=true&includedisabled=false&page_size=100&client_id=-1&costprice=12.5\

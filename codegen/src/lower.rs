@@ -50,7 +50,7 @@ const MODEL_RESERVED: &[&str] = &[
 ];
 /// Methods of the runtime's `Client`: resource accessors must not take these names.
 const CLIENT_METHODS: &[&str] =
-    &["builder", "send_bytes", "send_empty", "send_json", "send_list", "send_saved", "api_url", "token_url"];
+    &["api_url", "builder", "request", "send_bytes", "send_empty", "send_json", "send_list", "send_saved", "token_url"];
 
 /// Lowers a validated spec. `source` names the spec file in docs and headers.
 pub fn lower(spec: &Spec, source: &str) -> Api {

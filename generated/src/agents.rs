@@ -1197,7 +1197,7 @@ impl<'a> ListAgents<'a> {
     }
 
     /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
-    /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+    /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::Pages)).
     pub fn pages(self) -> crate::runtime::Pages<models::AgentList> {
         crate::runtime::Pages::new(self.client, self.request())
     }

@@ -21,7 +21,7 @@
 #[rustfmt::skip]
 pub mod models;
 #[rustfmt::skip]
-pub mod runtime;
+mod runtime;
 #[cfg(feature = "agent_check_ins")]
 #[rustfmt::skip]
 pub mod agent_check_ins;
@@ -64,4 +64,9 @@ pub mod user_roles;
 #[cfg(feature = "users")]
 #[rustfmt::skip]
 pub mod users;
-pub use runtime::{Client, ClientBuilder, Error, Result};
+pub use runtime::{
+    ApiCode, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind,
+    ItemStream, ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, decode_json,
+};
+/// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
+pub use reqwest::Method;

@@ -7,7 +7,7 @@
 //!    requests (same reqwest settings, headers and query, same token, same stop rule), each page decoded with
 //!    `serde_json::from_slice` into the same `AgentList`.
 //! 2. Decoding one page of 100 full agents, as the fake serves it: the client's decode path
-//!    (`halopsa::runtime::decode_json`: the error-shape probe, then serde_json) versus `serde_json::from_slice`.
+//!    (`halopsa::decode_json`: the error-shape probe, then serde_json) versus `serde_json::from_slice`.
 
 use std::time::{Duration, Instant};
 
@@ -138,7 +138,7 @@ async fn first_page(fake: &FakeHalo) -> Vec<u8> {
 
 /// Decodes a page of 100 full agents: the client's decode path versus plain `serde_json::from_slice`.
 fn decode_benchmark(bytes: &[u8]) -> Row {
-    let client_decode = || -> AgentList { halopsa::runtime::decode_json(bytes).expect("client decode") };
+    let client_decode = || -> AgentList { halopsa::decode_json(bytes).expect("client decode") };
     let plain_decode = || -> AgentList { serde_json::from_slice(bytes).expect("plain decode") };
     assert_eq!(client_decode().agents.len(), PAGE_SIZE);
     assert_eq!(client_decode(), plain_decode(), "both decode the same page");

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use halopsa::models::{Agent, TableEnum};
-use halopsa::runtime::{ErrorKind, RetryPolicy};
 use halopsa::{Client, ClientBuilder};
+use halopsa::{ErrorKind, RetryPolicy};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RATE_LIMIT_BODY, RecordedRequest, Resource, Target};
 use serde_json::{Value, json};
 
@@ -954,6 +954,10 @@ async fn each_request_has_a_span_with_method_path_status_attempt_and_elapsed_but
 
     let text = capture.text();
     assert!(text.contains("retrying"), "the retry is logged: {text}");
+    // Each wait is an INFO event with its length and its reason, so that a long pause is visible.
+    let wait = text.lines().find(|line| line.contains("waiting before retrying")).expect("a wait event");
+    assert!(wait.starts_with("INFO"), "{wait}");
+    assert!(wait.contains("delay_ms") && wait.contains("503 Service Unavailable"), "{wait}");
     for secret in [SECRET, WRONG, token.as_str(), "trace-tenant"] {
         assert!(!text.contains(secret), "`{secret}` in the trace output:\n{text}");
     }

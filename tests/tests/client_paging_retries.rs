@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 use halopsa::Client;
 use halopsa::models::{Agent, Client as HaloClient};
-use halopsa::runtime::{ErrorKind, RateLimit as ClientRateLimit, RetryPolicy};
+use halopsa::{ErrorKind, RateLimit as ClientRateLimit, RetryPolicy};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RateLimit as ServerRateLimit, RecordedRequest, Target};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, copy_bidirectional};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use halopsa::Client;
 use halopsa::models::Agent;
-use halopsa::runtime::{ApiCode, Error, ErrorKind, ListError, RetryPolicy};
+use halopsa::{ApiCode, Error, ErrorKind, ListError, RetryPolicy};
 use halopsa_tests::fake_halo::{FakeHalo, Fault, Target};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -390,4 +390,66 @@ async fn hundreds_of_hostile_bodies_end_every_call_without_a_panic() {
     assert_eq!(outcomes.iter().sum::<usize>(), 320);
     assert!(outcomes[1] > 100, "most hostile bodies are errors: {outcomes:?}");
     let _ = Value::Null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The escape hatch: any endpoint, with the typed calls' auth, retries and errors.
+
+#[tokio::test(start_paused = true)]
+async fn any_endpoint_through_client_request() {
+    use halopsa::Method;
+    let fake = FakeHalo::builder().seed_agents(30).start().await;
+    let client = client(&fake);
+
+    // A GET with query parameters, answered as untyped JSON, through a 503 (retried).
+    fake.inject(Fault::unavailable().on(Target::get("/api/Agent")).times(1));
+    let page: Value = client
+        .request(Method::GET, "/Agent")
+        .query("pageinate", true)
+        .query("page_size", 10)
+        .query("page_no", 2)
+        .send()
+        .await
+        .expect("a GET of any path");
+    assert_eq!(page["agents"].as_array().map(Vec::len), Some(10));
+    assert_eq!(page["agents"][0]["id"], 11);
+    let sent = fake.requests().into_iter().rfind(|r| r.path == "/api/Agent").unwrap();
+    assert_eq!(sent.query_param("page_no"), Some("2"));
+    assert!(sent.bearer_token().is_some_and(|token| token.starts_with("fake-")), "authenticated");
+
+    // A typed answer, and a POST marked idempotent (an update of record 3) retried after a 502.
+    fake.inject(
+        Fault::error(502, halopsa_tests::fake_halo::ErrorBody::Text("Bad Gateway".into()))
+            .on(Target::post("/api/Agent"))
+            .times(1),
+    );
+    // Halo answers a one-item save with the object itself.
+    let saved: Agent = client
+        .request(Method::POST, "/Agent")
+        .json(&serde_json::json!([{ "id": 3, "jobtitle": "Lead" }]))
+        .idempotent(true)
+        .send()
+        .await
+        .expect("an update retried after a 502");
+    assert_eq!(saved.jobtitle.as_deref(), Some("Lead"));
+    assert_eq!(fake.agent(3).unwrap()["jobtitle"], "Lead");
+
+    // Without `idempotent`, a POST answered 502 is not repeated: its outcome is unknown.
+    fake.inject(
+        Fault::error(502, halopsa_tests::fake_halo::ErrorBody::Text("Bad Gateway".into()))
+            .on(Target::post("/api/Agent"))
+            .times(1),
+    );
+    let error = client
+        .request(Method::POST, "/Agent")
+        .json(&serde_json::json!([{ "name": "x" }]))
+        .send_empty()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutcomeUnknown);
+
+    // Halo's error bodies become errors with Halo's message, method and path.
+    let error = client.request(Method::GET, "/Nowhere/1").send::<Value>().await.unwrap_err();
+    assert_eq!((error.status(), error.path()), (Some(404), Some("/Nowhere/1")));
+    assert!(error.message().contains("No HTTP resource"), "{error}");
 }

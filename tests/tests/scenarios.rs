@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use halopsa::Client;
+use halopsa::ErrorKind;
+use halopsa::RetryPolicy;
 use halopsa::models::{Agent, AgentTeam};
-use halopsa::runtime::ErrorKind;
-use halopsa::runtime::RetryPolicy;
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RateLimit, RecordedRequest, Target};
 use serde_json::{Value, json};
 

@@ -52,9 +52,14 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         #[rustfmt::skip]
         pub mod models;
         #[rustfmt::skip]
-        pub mod runtime;
+        mod runtime;
         #(#modules)*
-        pub use runtime::{Client, ClientBuilder, Error, Result};
+        pub use runtime::{
+            ApiCode, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, ItemStream,
+            ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, decode_json,
+        };
+        /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
+        pub use reqwest::Method;
     }
 }
 

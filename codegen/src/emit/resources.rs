@@ -430,7 +430,7 @@ fn paging_fns(api: &Api, op: &Operation) -> TokenStream {
     let item = ty_tokens(api, &Ty::Named(*item), &models_path());
     quote! {
         /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
-        /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::runtime::Pages)).
+        /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::Pages)).
         pub fn pages(self) -> crate::runtime::Pages<#wrapper> {
             crate::runtime::Pages::new(self.client, self.request())
         }

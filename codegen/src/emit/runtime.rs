@@ -9,6 +9,7 @@ use super::Output;
 pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("auth.rs", include_str!("../../runtime/auth.rs")),
     ("client.rs", include_str!("../../runtime/client.rs")),
+    ("custom.rs", include_str!("../../runtime/custom.rs")),
     ("error.rs", include_str!("../../runtime/error.rs")),
     ("lenient.rs", include_str!("../../runtime/lenient.rs")),
     ("mod.rs", include_str!("../../runtime/mod.rs")),

@@ -2,14 +2,17 @@
 //! Runtime support of the generated client: HTTP, authentication, retries and rate limits, pagination, errors and
 //! lenient decoding.
 //!
-//! This module is hand-written (in `codegen/runtime/` of the generator) and copied verbatim into the crate.
-//! Generated code uses [`Request`] and the `Client::send_*` methods; applications mostly meet [`Client`],
-//! [`ClientBuilder`], [`Error`], [`RetryPolicy`], [`RateLimit`] and the [`Pages`] of list operations.
+//! This module is hand-written (in `codegen/runtime/` of the generator) and copied verbatim into the crate. It is
+//! private: the crate root re-exports what applications use ([`Client`], [`ClientBuilder`], [`Error`],
+//! [`RetryPolicy`], [`RateLimit`], [`Pages`], ...). Generated code also uses [`Request`], [`RequestOptions`], the
+//! `Client::send_*` methods, [`ListPage`] and the `lenient` helpers: the generator's contract with the runtime,
+//! free to change in any release (ARCHITECTURE.md, "The generated crate ↔ runtime contract").
 
 mod auth;
 mod client;
+mod custom;
 mod error;
-pub mod lenient;
+pub(crate) mod lenient;
 mod paging;
 mod request;
 mod retry;
@@ -18,10 +21,10 @@ mod retry;
 mod tests;
 
 pub use client::{Client, ClientBuilder};
+pub use custom::{CustomRequest, QueryArg};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
-pub(crate) use request::RequestOptions;
-pub use request::{QueryValue, Request, path_segment};
+pub(crate) use request::{Request, RequestOptions, path_segment};
 pub use retry::{RateLimit, RetryPolicy};
 
 /// The result of every fallible operation of the crate.
