@@ -82,7 +82,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentPresenceSubscription { agent_id: Some(..), ..Default::default() })`.
+    /// `update(42, models::AgentPresenceSubscription::default().with_agent_id(..))`.
     ///
     /// Create Agent Presence Subscription(s)
     ///
@@ -263,7 +263,7 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentPresenceSubscription { agent_id: Some(..), ..Default::default() })`.
+/// `update(42, models::AgentPresenceSubscription::default().with_agent_id(..))`.
 ///
 /// Create Agent Presence Subscription(s)
 ///

@@ -91,7 +91,7 @@ impl<'a> Notifications<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Notification { guid: Some(..), ..Default::default() })`.
+    /// `update(42, models::Notification::default().with_guid(..))`.
     ///
     /// Create Notification(s)
     ///
@@ -344,7 +344,7 @@ impl<'a> ListNotifications<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Notification { guid: Some(..), ..Default::default() })`.
+/// `update(42, models::Notification::default().with_guid(..))`.
 ///
 /// Create Notification(s)
 ///
