@@ -59,7 +59,7 @@ impl Source {
                 let spec = format!("{rev}:{path}");
                 let output = Command::new("git")
                     .arg("-C")
-                    .arg(project_root())
+                    .arg(project_root()?)
                     .args(["show", &spec])
                     .output()
                     .map_err(|e| format!("cannot run git: {e}"))?;
