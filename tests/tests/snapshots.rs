@@ -14,10 +14,12 @@ fn generated(path: &Path) -> String {
     let input = codegen::Input { spec: &spec, spec_name: &name, changelog: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{name}: {errors}"));
     let mut out = String::new();
-    for file in files
-        .iter()
-        .filter(|f| !f.path.starts_with("src/runtime/") && !f.path.starts_with("examples/") && f.path != "Cargo.toml")
-    {
+    for file in files.iter().filter(|f| {
+        !f.path.starts_with("src/runtime/")
+            && !f.path.starts_with("examples/")
+            && !f.path.starts_with("LICENSE")
+            && f.path != "Cargo.toml"
+    }) {
         writeln!(out, "==> {} <==\n{}", file.path, file.contents).unwrap();
     }
     out
