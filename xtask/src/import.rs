@@ -17,6 +17,7 @@ mod report;
 use std::fs;
 use std::path::PathBuf;
 
+pub use merge::{EXCLUDED, INFERRED};
 pub use report::{Entry, Kind, Report};
 
 use crate::openapi_json::{self, Json, Object};

@@ -73,6 +73,10 @@ struct Importer<'u> {
 /// `"x-halo-excluded": [{"operation": "GET /Client/me", "reason": "..."}]`.
 pub const EXCLUDED: &str = "x-halo-excluded";
 
+/// Marks what the import inferred rather than took from Halo's documents (a list wrapper it made up, a response
+/// Halo leaves untyped), with how: `"x-halo-inferred": "..."`. `api-diff` labels changes to such items as inferred.
+pub const INFERRED: &str = "x-halo-inferred";
+
 /// Reads [`EXCLUDED`]: `route_key` → reason. A malformed entry is an error that says how to write it.
 fn excluded(spec: &Object) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
@@ -945,8 +949,14 @@ impl<'u> Importer<'u> {
             let one_of = vec![Json::from(Object::new().with("$ref", schema_ref(&wrapper))), Json::from(array)];
             Object::new().with("oneOf", one_of).into()
         };
+        let how = if shape == Shape::Get {
+            "Halo documents no response; the import typed it as the resource's schema"
+        } else {
+            "Halo documents no response; the import typed it as a list of the resource's schema (key from HALO-NOTES)"
+        };
         let ok = responses.object_mut("200").expect("checked");
         ok.insert("content", Object::new().with("application/json", Object::new().with("schema", schema)));
+        ok.insert(INFERRED, how);
     }
 
     /// The list wrapper of a resource: Halo's `<Base>_View` when it has `record_count` and the key, else a new
@@ -979,7 +989,11 @@ impl<'u> Importer<'u> {
         let properties = Object::new()
             .with("record_count", Object::new().with("type", "integer").with("format", "int32"))
             .with(key, Object::new().with("type", "array").with("items", Object::new().with("$ref", schema_ref(item))));
-        let wrapper = Object::new().with("type", "object").with("x-halo-list-key", key).with("properties", properties);
+        let wrapper = Object::new()
+            .with("type", "object")
+            .with("x-halo-list-key", key)
+            .with(INFERRED, "a list wrapper the import made up: Halo's swagger has no model of this list")
+            .with("properties", properties);
         self.schemas_mut().insert(&name, wrapper);
         self.compared.insert(name.clone());
         self.report.push(
