@@ -131,18 +131,17 @@ async fn run(options: &Options) -> Result<(), String> {
     let mut updates = Vec::new();
     for person in &people {
         let (team_id, team) = &team_ids[&person.team.to_lowercase()];
-        let membership =
-            vec![AgentTeam { team_id: Some(*team_id), team_name: Some(team.clone()), ..Default::default() }];
+        let membership = vec![AgentTeam::default().with_team_id(*team_id).with_team_name(team)];
         match by_email.get(&person.email.to_lowercase()) {
             None => {
                 println!("create  {} <{}> in {team}", person.name, person.email);
-                creates.push(Agent {
-                    name: Some(person.name.clone()),
-                    email: Some(person.email.clone()),
-                    team: Some(team.clone()),
-                    teams: Some(membership),
-                    ..Default::default()
-                });
+                creates.push(
+                    Agent::default()
+                        .with_name(&person.name)
+                        .with_email(&person.email)
+                        .with_team(team)
+                        .with_teams(membership),
+                );
             }
             Some(agent) => {
                 let Some(id) = agent.id else {
@@ -175,7 +174,7 @@ async fn run(options: &Options) -> Result<(), String> {
                 agent.isdisabled == Some(true) || agent.isapiagent == Some(true) || listed.contains(email);
             if let (false, Some(id)) = (leave_alone, agent.id) {
                 println!("disable {email}");
-                updates.push((id, Agent { isdisabled: Some(true), ..Default::default() }));
+                updates.push((id, Agent::default().with_isdisabled(true)));
             }
         }
     }

@@ -89,6 +89,9 @@ pub struct ListWrapper {
 pub struct Field {
     /// The Rust name.
     pub rust_name: String,
+    /// The chainable setter of the field (`with_isdisabled`): models are `#[non_exhaustive]`, so outside the crate
+    /// this, not a struct expression, is how a value is built.
+    pub setter_name: String,
     /// The JSON name.
     pub wire_name: String,
     /// Doc lines.

@@ -192,7 +192,16 @@ impl<'s> Lowerer<'s> {
             };
             let is_list_items = list_key.as_deref() == Some(wire.as_str());
             let optional = !is_list_items && (nullable || !required.contains(wire));
-            fields.push(Field { rust_name: rust, wire_name: wire.clone(), docs, ty, optional, boxed: false });
+            let setter_name = names::setter(&rust);
+            fields.push(Field {
+                rust_name: rust,
+                setter_name,
+                wire_name: wire.clone(),
+                docs,
+                ty,
+                optional,
+                boxed: false,
+            });
         }
         let list = list_key.map(|key| {
             let items_field =
@@ -534,7 +543,7 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
             TypeKind::Struct(s) => s.fields.iter().find(|f| f.optional && f.rust_name != upsert.id_field),
             _ => None,
         }
-        .map(|f| format!("{}: Some(..), ", f.rust_name))
+        .map(|f| format!(".{}(..)", f.setter_name))
         .unwrap_or_default();
         let item = &item.rust_name;
         let id = names::unraw(&upsert.id_field).to_owned();
@@ -560,7 +569,7 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
                 format!("`{create}`."),
                 String::new(),
                 "Only the fields that are set are sent, so Halo keeps the others:".to_owned(),
-                format!("`{update}(42, models::{item} {{ {example_field}..Default::default() }})`."),
+                format!("`{update}(42, models::{item}::default(){example_field})`."),
             ],
         };
         let summary = op.docs.clone();

@@ -358,7 +358,11 @@ impl<'a> Validator<'a> {
         let Some((media, content)) = syntax::json_media(&response.content) else { return };
         let schema_at = pointer_in(&response_at, &["content", media, "schema"]);
         let Some(schema) = &content.schema else { return };
-        if let ReferenceOr::Item(Schema { schema_kind: SchemaKind::OneOf { .. }, .. }) = schema {
+        if let ReferenceOr::Item(Schema { schema_kind: SchemaKind::OneOf { one_of }, .. }) = schema {
+            // A dangling `$ref` in a branch is the real problem: name it rather than judge the shape around it.
+            if self.dangling_in_branches(&schema_at, "oneOf", one_of) > 0 {
+                return;
+            }
             if syntax::list_response(&self.spec.model, schema).is_none() {
                 self.diagnostics.error_with_hint(
                     schema_at,
@@ -434,6 +438,7 @@ impl<'a> Validator<'a> {
                     SchemaKind::AnyOf { .. } => "anyOf",
                     _ => "not",
                 };
+                self.dangling_in_composites(at, schema);
                 self.diagnostics.error_with_hint(
                     join(at, keyword),
                     format!("`{keyword}` is not supported here"),
@@ -454,6 +459,7 @@ impl<'a> Validator<'a> {
                     || !any.any_of.is_empty()
                     || any.not.is_some()
                 {
+                    self.dangling_in_composites(at, schema);
                     self.diagnostics.error_with_hint(
                         at,
                         "a schema mixing `type` or `properties` with `oneOf`/`allOf`/`anyOf`/`not` is not supported",
@@ -479,6 +485,78 @@ impl<'a> Validator<'a> {
         for (name, property) in properties {
             self.boxed_schema_or_ref(&pointer_in(at, &["properties", name]), property);
         }
+    }
+
+    /// Reports every dangling `$ref` in the `oneOf`/`allOf`/`anyOf`/`not` branches of a schema (which the shape
+    /// checks do not descend into), so the missing schema is named wherever it is.
+    fn dangling_in_composites(&mut self, at: &str, schema: &Schema) -> usize {
+        match &schema.schema_kind {
+            SchemaKind::OneOf { one_of } => self.dangling_in_branches(at, "oneOf", one_of),
+            SchemaKind::AllOf { all_of } => self.dangling_in_branches(at, "allOf", all_of),
+            SchemaKind::AnyOf { any_of } => self.dangling_in_branches(at, "anyOf", any_of),
+            SchemaKind::Not { not } => self.dangling_in(&join(at, "not"), not),
+            SchemaKind::Any(any) => {
+                let not = any.not.as_deref().map_or(0, |not| self.dangling_in(&join(at, "not"), not));
+                self.dangling_in_branches(at, "oneOf", &any.one_of)
+                    + self.dangling_in_branches(at, "allOf", &any.all_of)
+                    + self.dangling_in_branches(at, "anyOf", &any.any_of)
+                    + not
+            }
+            SchemaKind::Type(_) => 0,
+        }
+    }
+
+    /// [`Self::dangling_in`] for each branch of `keyword`; returns how many were reported.
+    fn dangling_in_branches(&mut self, at: &str, keyword: &str, branches: &[ReferenceOr<Schema>]) -> usize {
+        let at = join(at, keyword);
+        branches
+            .iter()
+            .enumerate()
+            .map(|(index, branch)| self.dangling_in(&join(&at, &index.to_string()), branch))
+            .sum()
+    }
+
+    /// Reports every dangling `$ref` in a schema and everything nested in it; returns how many.
+    fn dangling_in(&mut self, at: &str, schema: &ReferenceOr<Schema>) -> usize {
+        match schema {
+            ReferenceOr::Reference { reference } => self.dangling_ref(at, reference),
+            ReferenceOr::Item(schema) => self.dangling_in_schema(at, schema),
+        }
+    }
+
+    fn dangling_in_boxed(&mut self, at: &str, schema: &ReferenceOr<Box<Schema>>) -> usize {
+        match schema {
+            ReferenceOr::Reference { reference } => self.dangling_ref(at, reference),
+            ReferenceOr::Item(schema) => self.dangling_in_schema(at, schema),
+        }
+    }
+
+    fn dangling_ref(&mut self, at: &str, reference: &str) -> usize {
+        if syntax::component_schema(&self.spec.model, reference).is_some() {
+            return 0;
+        }
+        self.dangling(at, reference);
+        1
+    }
+
+    fn dangling_in_schema(&mut self, at: &str, schema: &Schema) -> usize {
+        let (properties, items, extra) = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => (Some(&object.properties), None, &object.additional_properties),
+            SchemaKind::Type(Type::Array(array)) => (None, array.items.as_ref(), &None),
+            SchemaKind::Any(any) => (Some(&any.properties), any.items.as_ref(), &any.additional_properties),
+            _ => (None, None, &None),
+        };
+        let mut found = 0;
+        for (name, property) in properties.into_iter().flatten() {
+            found += self.dangling_in_boxed(&pointer_in(at, &["properties", name]), property);
+        }
+        if let Some(items) = items {
+            found += self.dangling_in_boxed(&join(at, "items"), items);
+        }
+        if let Some(AdditionalProperties::Schema(extra)) = extra {
+            found += self.dangling_in(&join(at, "additionalProperties"), extra);
+        }
+        found + self.dangling_in_composites(at, schema)
     }
 
     fn dangling(&mut self, at: &str, reference: &str) {

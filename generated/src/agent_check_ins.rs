@@ -81,7 +81,7 @@ impl<'a> AgentCheckIns<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentCheckIn { agent_id: Some(..), ..Default::default() })`.
+    /// `update(42, models::AgentCheckIn::default().with_agent_id(..))`.
     ///
     /// Create AgentCheckIn record(s)
     ///
@@ -322,7 +322,7 @@ impl<'a> ListAgentCheckIns<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentCheckIn { agent_id: Some(..), ..Default::default() })`.
+/// `update(42, models::AgentCheckIn::default().with_agent_id(..))`.
 ///
 /// Create AgentCheckIn record(s)
 ///

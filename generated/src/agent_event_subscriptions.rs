@@ -86,7 +86,7 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentEventSubscription { agent_id: Some(..), ..Default::default() })`.
+    /// `update(42, models::AgentEventSubscription::default().with_agent_id(..))`.
     ///
     /// Create Agent Event Subscription(s)
     ///
@@ -328,7 +328,7 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentEventSubscription { agent_id: Some(..), ..Default::default() })`.
+/// `update(42, models::AgentEventSubscription::default().with_agent_id(..))`.
 ///
 /// Create Agent Event Subscription(s)
 ///

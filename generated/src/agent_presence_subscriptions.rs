@@ -86,7 +86,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentPresenceSubscription { agent_id: Some(..), ..Default::default() })`.
+    /// `update(42, models::AgentPresenceSubscription::default().with_agent_id(..))`.
     ///
     /// Create Agent Presence Subscription(s)
     ///
@@ -328,7 +328,7 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentPresenceSubscription { agent_id: Some(..), ..Default::default() })`.
+/// `update(42, models::AgentPresenceSubscription::default().with_agent_id(..))`.
 ///
 /// Create Agent Presence Subscription(s)
 ///

@@ -190,7 +190,7 @@ impl<'a> Agents<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Agent { sites: Some(..), ..Default::default() })`.
+    /// `update(42, models::Agent::default().with_sites(..))`.
     ///
     /// Create Agent(s)
     ///
@@ -1264,7 +1264,7 @@ impl<'a> GetCurrentAgent<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Agent { sites: Some(..), ..Default::default() })`.
+/// `update(42, models::Agent::default().with_sites(..))`.
 ///
 /// Create Agent(s)
 ///

@@ -143,7 +143,7 @@ impl<'a> Clients<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Client { name: Some(..), ..Default::default() })`.
+    /// `update(42, models::Client::default().with_name(..))`.
     ///
     /// Create Client(s)
     ///
@@ -959,7 +959,7 @@ impl<'a> ListClients<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Client { name: Some(..), ..Default::default() })`.
+/// `update(42, models::Client::default().with_name(..))`.
 ///
 /// Create Client(s)
 ///

@@ -95,7 +95,7 @@ impl<'a> Notifications<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Notification { guid: Some(..), ..Default::default() })`.
+    /// `update(42, models::Notification::default().with_guid(..))`.
     ///
     /// Create Notification(s)
     ///
@@ -407,7 +407,7 @@ impl<'a> ListNotifications<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Notification { guid: Some(..), ..Default::default() })`.
+/// `update(42, models::Notification::default().with_guid(..))`.
 ///
 /// Create Notification(s)
 ///

@@ -121,7 +121,7 @@ impl<'a> Teams<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Team { guid: Some(..), ..Default::default() })`.
+    /// `update(42, models::Team::default().with_guid(..))`.
     ///
     /// Create Team(s)
     ///
@@ -620,7 +620,7 @@ impl<'a> ListTeams<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Team { guid: Some(..), ..Default::default() })`.
+/// `update(42, models::Team::default().with_guid(..))`.
 ///
 /// Create Team(s)
 ///

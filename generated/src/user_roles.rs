@@ -87,7 +87,7 @@ impl<'a> UserRoles<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::UserRole { guid: Some(..), ..Default::default() })`.
+    /// `update(42, models::UserRole::default().with_guid(..))`.
     ///
     /// Create User Role(s)
     ///
@@ -333,7 +333,7 @@ impl<'a> ListUserRoles<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::UserRole { guid: Some(..), ..Default::default() })`.
+/// `update(42, models::UserRole::default().with_guid(..))`.
 ///
 /// Create User Role(s)
 ///

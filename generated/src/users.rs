@@ -170,7 +170,7 @@ impl<'a> Users<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::User { is_comms_user: Some(..), ..Default::default() })`.
+    /// `update(42, models::User::default().with_is_comms_user(..))`.
     ///
     /// Create User(s)
     ///
@@ -1202,7 +1202,7 @@ impl<'a> GetCurrentUser<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::User { is_comms_user: Some(..), ..Default::default() })`.
+/// `update(42, models::User::default().with_is_comms_user(..))`.
 ///
 /// Create User(s)
 ///

@@ -6,3 +6,8 @@ pub mod fake_halo;
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeExamples;
+
+/// The generated crate's README (what crates.io shows), compiled as doctests for the same reason.
+#[doc = include_str!("../../generated/README.md")]
+#[cfg(doctest)]
+pub struct CrateReadmeExamples;

@@ -400,7 +400,7 @@ async fn a_401_gets_one_fresh_token_and_one_retry() {
     // A POST answered 401 was not applied, so it is retried too, once.
     fake.clear_requests();
     fake.inject(Fault::RevokeTokens.times(1).on(Target::post("/api/Agent")));
-    let update = Agent { jobtitle: Some("Lead".into()), ..Agent::default() };
+    let update = Agent::default().with_jobtitle("Lead");
     let saved = client.agents().update(id32(id), update).send().await.unwrap();
     assert_eq!(saved[0].jobtitle.as_deref(), Some("Lead"));
     assert_eq!(lines(&fake.requests()), ["POST /api/Agent", "POST /api/Agent"]);
@@ -506,7 +506,7 @@ async fn an_error_body_under_200_is_an_error_and_nothing_is_saved() {
     let seats = fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
     let client = client(&fake);
 
-    let new = Agent { name: Some("Newcomer".into()), ..Agent::default() };
+    let new = Agent::default().with_name("Newcomer");
     let error = client.agents().create([new]).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(200));
@@ -517,7 +517,7 @@ async fn an_error_body_under_200_is_an_error_and_nothing_is_saved() {
     assert_eq!(fake.agents().len(), 1, "nothing was created");
 
     // An update is no creation: the same fault lets it through, and its answer (a record) is no error.
-    let update = Agent { jobtitle: Some("Boss".into()), ..Agent::default() };
+    let update = Agent::default().with_jobtitle("Boss");
     client.agents().update(id32(existing), update).send().await.unwrap();
     assert_eq!(fake.fault_hits(seats), 1);
     assert_eq!(fake.agent(existing).unwrap()["jobtitle"], "Boss");
@@ -729,13 +729,11 @@ async fn a_list_call_sends_exactly_its_query_and_decodes_what_the_fake_holds() {
 async fn create_and_update_send_exact_json() {
     let fake = FakeHalo::start().await;
     let client = client(&fake);
-    let new = Agent {
-        name: Some("New Agent".into()),
-        email: Some("new.agent@example.com".into()),
-        jobtitle: Some("Engineer".into()),
-        isdisabled: Some(false),
-        ..Agent::default()
-    };
+    let new = Agent::default()
+        .with_name("New Agent")
+        .with_email("new.agent@example.com")
+        .with_jobtitle("Engineer")
+        .with_isdisabled(false);
     let saved = client.agents().create([new]).send().await.unwrap();
 
     let post = fake.requests().pop().unwrap();
@@ -756,7 +754,7 @@ async fn create_and_update_send_exact_json() {
     assert_eq!(serde_json::to_value(&saved[0]).unwrap(), fake.agent(id).unwrap());
 
     // Only the fields that are set, and the id given as the argument.
-    let change = Agent { jobtitle: Some("Lead Engineer".into()), ..Agent::default() };
+    let change = Agent::default().with_jobtitle("Lead Engineer");
     client.agents().update(id32(id), change).send().await.unwrap();
     let post = fake.requests().pop().unwrap();
     assert_eq!(post.line(), "POST /api/Agent");
@@ -769,7 +767,7 @@ async fn create_and_update_send_exact_json() {
     let before = fake.requests().len();
     let error = client.agents().update(0, Agent::default()).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
-    let error = client.agents().create([Agent { id: Some(3), ..Agent::default() }]).send().await.unwrap_err();
+    let error = client.agents().create([Agent::default().with_id(3)]).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert_eq!(fake.requests().len(), before);
 }

@@ -84,7 +84,7 @@ async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
 }
 
 fn new_agent(name: &str) -> Agent {
-    Agent { name: Some(name.to_owned()), ..Agent::default() }
+    Agent::default().with_name(name)
 }
 
 fn agents_named(fake: &FakeHalo, name: &str) -> usize {

@@ -2,7 +2,7 @@
 
 #[test]
 fn generated_is_fresh() {
-    let paths = xtask::codegen::Paths::default();
+    let paths = xtask::codegen::Paths::find().unwrap();
     let drift = xtask::codegen::check(&paths).unwrap_or_else(|error| panic!("{error}"));
     assert!(drift.is_empty(), "{}", drift.report(&paths.out));
 }

@@ -74,13 +74,11 @@ async fn provision(client: &Client, name: &str, email: &str, team_name: &str) ->
     if let Some(existing) = agents_with_email(client, email).await.map_err(|e| e.to_string())?.into_iter().next() {
         return Ok(Provisioned::AlreadyThere(existing));
     }
-    let agent = Agent {
-        name: Some(name.to_owned()),
-        email: Some(email.to_owned()),
-        team: Some(team_name.clone()),
-        teams: Some(vec![AgentTeam { team_id: Some(team_id), team_name: Some(team_name), ..Default::default() }]),
-        ..Default::default()
-    };
+    let agent = Agent::default()
+        .with_name(name)
+        .with_email(email)
+        .with_team(&team_name)
+        .with_teams(vec![AgentTeam::default().with_team_id(team_id).with_team_name(team_name)]);
     let mut saved = client.agents().create([agent]).send().await.map_err(|e| e.to_string())?;
     match saved.len() {
         1 => Ok(Provisioned::Created(saved.remove(0))),
@@ -178,7 +176,7 @@ async fn deactivate_an_offboarded_agent_found_by_email() {
     assert_eq!(ids, [Some(leaver as i32)], "exactly the leaver");
     let saved = client
         .agents()
-        .update(leaver as i32, Agent { isdisabled: Some(true), ..Default::default() })
+        .update(leaver as i32, Agent::default().with_isdisabled(true))
         .send()
         .await
         .expect("deactivation succeeds");
@@ -248,17 +246,16 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     for person in hr {
         let (team_id, team) =
             team_ids.get(&person.team.to_lowercase()).ok_or(format!("unknown team {}", person.team))?;
-        let membership =
-            vec![AgentTeam { team_id: Some(*team_id), team_name: Some(team.clone()), ..Default::default() }];
+        let membership = vec![AgentTeam::default().with_team_id(*team_id).with_team_name(team)];
         let Some(agent) = by_email.get(&person.email.to_lowercase()) else {
             report.created += 1;
-            creates.push(Agent {
-                name: Some(person.name.clone()),
-                email: Some(person.email.clone()),
-                team: Some(team.clone()),
-                teams: Some(membership),
-                ..Default::default()
-            });
+            creates.push(
+                Agent::default()
+                    .with_name(&person.name)
+                    .with_email(&person.email)
+                    .with_team(team)
+                    .with_teams(membership),
+            );
             continue;
         };
         let in_team = agent.team.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(team))
@@ -283,7 +280,7 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     for (email, agent) in &by_email {
         if !listed.contains(email) && agent.isdisabled != Some(true) && agent.isapiagent != Some(true) {
             report.disabled += 1;
-            updates.push((agent.id.ok_or("agent without id")?, Agent { isdisabled: Some(true), ..Default::default() }));
+            updates.push((agent.id.ok_or("agent without id")?, Agent::default().with_isdisabled(true)));
         }
     }
     for batch in creates.chunks(BATCH) {

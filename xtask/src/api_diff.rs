@@ -1,10 +1,13 @@
 //! `cargo xtask api-diff`: what changed between two specs, resource by resource, for a pull request.
 //!
-//! Compares the API surface (`surface`) of two specs and sorts every change into breaking (code that uses the
-//! generated crate may stop compiling: a removed operation, parameter, model or property, a changed type, a
-//! parameter that became required, a renamed method) or additive (new operations, optional parameters, models,
-//! properties, enum values). The report is Markdown, ready for a pull request or a CHANGELOG entry, with a semver
-//! hint for 0.x versions (breaking → minor bump, additive → patch bump).
+//! Compares the API surface (`surface`) of two specs and sorts every change by Cargo's SemVer rules as they apply to
+//! the generated code under ARCHITECTURE.md's "Public API policy": breaking (code that uses the crate may stop
+//! compiling: a removed operation, query parameter (setter), model, property or enum value, a changed type, a
+//! property that became (or stopped being) required, a renamed method or model) or additive (new operations, query
+//! parameters, models, properties, enum values, resources: models and enums are `#[non_exhaustive]`, builders have
+//! private fields). The report is Markdown, ready for a pull request or a CHANGELOG entry, with a semver hint for
+//! 0.x versions (breaking → minor bump, additive → patch bump). `tests/semver_agreement.rs` checks the rules against
+//! cargo-semver-checks.
 
 mod surface;
 
@@ -17,8 +20,10 @@ use crate::openapi_json;
 use crate::{Result, project_root};
 use surface::{Operation, Surface};
 
-const USAGE: &str = "usage: cargo xtask api-diff OLD NEW [--changelog PATH]\n  \
-    OLD and NEW are spec files or git revisions as REV:PATH (e.g. HEAD~1:spec/halopsa.json)";
+const USAGE: &str = "usage: cargo xtask api-diff OLD NEW [--changelog PATH] [--max-chars N [--full-report PATH]]\n  \
+    OLD and NEW are spec files or git revisions as REV:PATH (e.g. HEAD~1:spec/halopsa.json)\n  \
+    --max-chars N: print at most N characters (a pull-request body: 65536), the full report going to --full-report \
+    (default target/api-diff.md)";
 
 /// Where a spec comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +64,7 @@ impl Source {
                 let spec = format!("{rev}:{path}");
                 let output = Command::new("git")
                     .arg("-C")
-                    .arg(project_root())
+                    .arg(project_root()?)
                     .args(["show", &spec])
                     .output()
                     .map_err(|e| format!("cannot run git: {e}"))?;
@@ -86,6 +91,15 @@ pub struct Change {
     pub breaking: bool,
     /// What changed, in Markdown.
     pub text: String,
+    /// Whether it concerns a type the import inferred (`x-halo-inferred`) rather than one Halo documents.
+    pub inferred: bool,
+}
+
+impl Change {
+    /// The list item: the text, marked when it concerns an inferred type.
+    fn line(&self) -> String {
+        if self.inferred { format!("{} *(inferred)*", self.text) } else { self.text.clone() }
+    }
 }
 
 /// The section of models no single resource owns.
@@ -135,9 +149,8 @@ impl Diff {
         }
     }
 
-    /// The report: a `##` heading, the semver hint, then a `###` section per resource (alphabetical, shared models
-    /// last) with its breaking changes first.
-    pub fn to_markdown(&self) -> String {
+    /// The heading, the semver hint, and what *(inferred)* means when a change is marked so.
+    fn head(&self) -> String {
         let mut out = format!("## API changes: `{}` → `{}`\n\n", self.old_label, self.new_label);
         let (breaking, additive) = (self.breaking().len(), self.additive().len());
         let hint = match self.bump() {
@@ -155,24 +168,102 @@ impl Diff {
         out.push_str(
             "\nWhile the crate is 0.x, a breaking change takes a minor bump and an additive change a patch bump.\n",
         );
+        if self.changes.iter().any(|c| c.inferred) {
+            out.push_str(
+                "Changes marked *(inferred)* concern a type the import inferred (`x-halo-inferred` in the spec), \
+                 not one Halo documents.\n",
+            );
+        }
+        out
+    }
+
+    /// The additive changes by section: resources alphabetically, shared models last.
+    fn additive_by_section(&self) -> BTreeMap<(bool, &str), Vec<&Change>> {
         let mut sections: BTreeMap<(bool, &str), Vec<&Change>> = BTreeMap::new();
-        for change in &self.changes {
+        for change in self.changes.iter().filter(|c| !c.breaking) {
             sections.entry((change.section == SHARED, change.section.as_str())).or_default().push(change);
         }
-        for ((_, section), changes) in sections {
-            out.push_str(&format!("\n### {section}\n"));
-            for (breaking, title) in [(true, "Breaking"), (false, "Additive")] {
-                let lines: Vec<&&Change> = changes.iter().filter(|c| c.breaking == breaking).collect();
-                if lines.is_empty() {
-                    continue;
-                }
-                out.push_str(&format!("\n{title}:\n\n"));
-                for change in lines {
-                    out.push_str(&format!("- {}\n", change.text));
-                }
+        sections
+    }
+
+    /// The report: a `##` heading and the semver hint, every breaking change in one short list (with its resource),
+    /// then a `###` section per resource (alphabetical, shared models last) with the additive changes.
+    pub fn to_markdown(&self) -> String {
+        let mut out = self.head();
+        if self.changes.is_empty() {
+            return out;
+        }
+        out.push_str("\n### Breaking changes\n\n");
+        let breaking = self.breaking();
+        if breaking.is_empty() {
+            out.push_str("None.\n");
+        }
+        for change in breaking {
+            out.push_str(&format!("- **{}**: {}\n", change.section, change.line()));
+        }
+        for ((_, section), changes) in self.additive_by_section() {
+            out.push_str(&format!("\n### {section}\n\n"));
+            for change in changes {
+                out.push_str(&format!("- {}\n", change.line()));
             }
         }
         out
+    }
+
+    /// The report in at most `max_chars` characters (a pull-request body: GitHub takes 65,536): the whole report if
+    /// it fits; else the heading and hint, a pointer to the whole report at `full_report`, as many breaking changes
+    /// as fit, and a count of the additive changes per resource. Errs when not even the heading fits.
+    pub fn to_markdown_within(&self, max_chars: usize, full_report: &str) -> Result<String> {
+        let full = self.to_markdown();
+        let length = |text: &str| text.chars().count();
+        if length(&full) <= max_chars {
+            return Ok(full);
+        }
+        let mut out = self.head();
+        out.push_str(&format!(
+            "\nThis is the short report: the full one ({} changes, {} characters) is `{full_report}`.\n",
+            self.changes.len(),
+            length(&full)
+        ));
+        // Room for the two "... and N more" lines.
+        const RESERVE: usize = 64;
+        if length(&out) + RESERVE > max_chars {
+            return Err(
+                format!("--max-chars {max_chars} is too small: the heading alone takes {}", length(&out)).into()
+            );
+        }
+        let mut used = length(&out);
+        let mut push_lines = |out: &mut String, title: &str, lines: Vec<String>, noun: &str| {
+            let header = format!("\n### {title}\n\n");
+            used += length(&header);
+            out.push_str(&header);
+            let total = lines.len();
+            for (shown, line) in lines.into_iter().enumerate() {
+                if used + length(&line) + RESERVE > max_chars {
+                    let more = format!("- ... and {} more {noun} (see the full report)\n", total - shown);
+                    used += length(&more);
+                    out.push_str(&more);
+                    return;
+                }
+                used += length(&line);
+                out.push_str(&line);
+            }
+        };
+        let breaking: Vec<String> =
+            self.breaking().iter().map(|c| format!("- **{}**: {}\n", c.section, c.line())).collect();
+        let breaking = if breaking.is_empty() { vec!["None.\n".to_owned()] } else { breaking };
+        push_lines(&mut out, "Breaking changes", breaking, "breaking changes");
+        let counts: Vec<String> = self
+            .additive_by_section()
+            .into_iter()
+            .map(|((_, section), changes)| {
+                let inferred = changes.iter().filter(|c| c.inferred).count();
+                let inferred = if inferred > 0 { format!(" ({inferred} inferred)") } else { String::new() };
+                format!("- **{section}**: {} additive change{}{inferred}\n", changes.len(), plural(changes.len()))
+            })
+            .collect();
+        push_lines(&mut out, "Additive changes per resource", counts, "resources");
+        Ok(out)
     }
 }
 
@@ -193,7 +284,21 @@ pub fn diff(old: &str, new: &str, old_label: &str, new_label: &str) -> Result<Di
 }
 
 fn push(changes: &mut Vec<Change>, section: &str, breaking: bool, text: String) {
-    changes.push(Change { section: section.to_owned(), breaking, text });
+    changes.push(Change { section: section.to_owned(), breaking, text, inferred: false });
+}
+
+/// Marks the change just pushed as concerning an inferred type.
+fn mark_last_inferred(changes: &mut [Change], inferred: bool) {
+    if let Some(last) = changes.last_mut() {
+        last.inferred |= inferred;
+    }
+}
+
+/// Marks the changes pushed since `from` as concerning an inferred type.
+fn mark_inferred(changes: &mut [Change], from: usize, inferred: bool) {
+    if inferred {
+        changes[from..].iter_mut().for_each(|change| change.inferred = true);
+    }
 }
 
 fn resources(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
@@ -216,6 +321,7 @@ fn operations(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
     for (key, operation) in &new.operations {
         if !old.operations.contains_key(key) {
             push(changes, &operation.resource, false, format!("added operation {}", operation_name(operation)));
+            mark_last_inferred(changes, operation.response_inferred);
         }
     }
     for (key, operation) in &old.operations {
@@ -247,6 +353,8 @@ fn operations(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
                 let shown = |t: &Option<String>| t.clone().unwrap_or_else(|| "none".to_owned());
                 let text = format!("{what} of {name} changed from {} to {}", shown(before), shown(after));
                 push(changes, section, true, text);
+                let inferred = what == "response" && (operation.response_inferred || now.response_inferred);
+                mark_last_inferred(changes, inferred);
             }
         }
     }
@@ -259,10 +367,12 @@ fn parameters(before: &Operation, after: &Operation, section: &str, name: &str, 
     for param in &after.params {
         match find(before, param) {
             None => {
+                // A query parameter is a setter whether Halo requires it or not (a new method: not breaking); a new
+                // path parameter changes the path, so the operation shows as removed and added.
                 let required = if param.required { "required " } else { "" };
                 let text =
                     format!("added {required}{} parameter `{}` ({}) to {name}", param.location, param.name, param.ty);
-                push(changes, section, param.required, text);
+                push(changes, section, param.required && param.location != "query", text);
             }
             Some(old) => {
                 if old.ty != param.ty {
@@ -278,7 +388,9 @@ fn parameters(before: &Operation, after: &Operation, section: &str, name: &str, 
                     } else {
                         format!("{} parameter `{}` of {name} is no longer required", param.location, param.name)
                     };
-                    push(changes, section, true, text);
+                    // Only documentation changes for a query parameter (its setter stays); code that does not set a
+                    // newly required one still compiles, but Halo may refuse the request: the text says so.
+                    push(changes, section, param.location != "query", text);
                 }
             }
         }
@@ -313,16 +425,19 @@ fn models(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
     for name in new.models.keys() {
         if !old.models.contains_key(name) && !renamed.contains_key(name.as_str()) {
             push(changes, &section(&new_owners, name), false, format!("added model `{name}`"));
+            mark_last_inferred(changes, new.models[name].inferred);
         }
     }
     for name in old.models.keys() {
         if !new.models.contains_key(name) && !renamed.values().any(|old_name| old_name == name) {
             push(changes, &section(&old_owners, name), true, format!("removed model `{name}`"));
+            mark_last_inferred(changes, old.models[name].inferred);
         }
     }
     for (name, now) in &new.models {
         let old_name = renamed.get(name.as_str()).copied().unwrap_or(name);
         let Some(before) = old.models.get(old_name) else { continue };
+        let from = changes.len();
         let section = section(&new_owners, name);
         if before.shape != now.shape {
             let text = format!("model `{name}` changed from {} to {}", before.shape, now.shape);
@@ -334,7 +449,12 @@ fn models(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
         }
         for (property, ty) in &now.properties {
             match before.properties.iter().find(|(p, _)| p == property) {
-                None => push(changes, &section, false, format!("added property `{name}.{property}` ({ty})")),
+                // Models are `#[non_exhaustive]`: a new field (and its setter) breaks nobody, required or not.
+                None => {
+                    let required = if now.required.contains(property) { "required " } else { "" };
+                    push(changes, &section, false, format!("added {required}property `{name}.{property}` ({ty})"));
+                    continue;
+                }
                 Some((_, old_ty)) if old_ty != ty => {
                     let text = format!("type of `{name}.{property}` changed from {old_ty} to {ty}");
                     push(changes, &section, true, text);
@@ -365,6 +485,7 @@ fn models(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
                 push(changes, &section, true, format!("removed enum value {value} from `{name}`"));
             }
         }
+        mark_inferred(changes, from, before.inferred || now.inferred);
     }
 }
 
@@ -391,12 +512,23 @@ pub fn prepend_changelog(existing: Option<&str>, entry: &str) -> String {
 pub fn main(args: &[String]) -> Result<()> {
     let mut sides = Vec::new();
     let mut changelog: Option<PathBuf> = None;
+    let mut max_chars: Option<usize> = None;
+    let mut full_report: Option<PathBuf> = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--changelog" => {
                 let path = args.next().ok_or("--changelog needs a path, e.g. `--changelog spec/CHANGELOG.md`")?;
                 changelog = Some(PathBuf::from(path));
+            }
+            "--max-chars" => {
+                let n = args.next().ok_or("--max-chars needs a number, e.g. `--max-chars 65536`")?;
+                max_chars =
+                    Some(n.parse().map_err(|_| format!("--max-chars takes a number of characters, not `{n}`"))?);
+            }
+            "--full-report" => {
+                let path = args.next().ok_or("--full-report needs a path, e.g. `--full-report target/api-diff.md`")?;
+                full_report = Some(PathBuf::from(path));
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -414,8 +546,23 @@ pub fn main(args: &[String]) -> Result<()> {
     let source =
         |arg: &str| if Path::new(arg).is_file() { Source::File(PathBuf::from(arg)) } else { parse_source(arg) };
     let (old_text, new_text) = (source(old).read()?, source(new).read()?);
-    let report = diff(&old_text, &new_text, old, new)?.to_markdown();
-    print!("{report}");
+    let diff = diff(&old_text, &new_text, old, new)?;
+    let report = diff.to_markdown();
+    match max_chars {
+        Some(max) if report.chars().count() > max => {
+            let path = match full_report {
+                Some(path) => path,
+                None => crate::project_root()?.join("target/api-diff.md"),
+            };
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            fs::write(&path, &report).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            print!("{}", diff.to_markdown_within(max, &path.display().to_string())?);
+            eprintln!("the full report ({} characters) is in {}", report.chars().count(), path.display());
+        }
+        _ => print!("{report}"),
+    }
     if let Some(path) = changelog {
         let existing = fs::read_to_string(&path).ok();
         fs::write(&path, prepend_changelog(existing.as_deref(), &report))

@@ -23,14 +23,19 @@ pub struct Paths {
     pub out: PathBuf,
 }
 
-impl Default for Paths {
-    fn default() -> Self {
-        let root = project_root();
+impl Paths {
+    /// The default paths of the checkout at `root`.
+    pub fn in_root(root: &Path) -> Self {
         Paths {
             spec: root.join("spec/halopsa.json"),
             changelog: root.join("spec/CHANGELOG.md"),
             out: root.join("generated"),
         }
+    }
+
+    /// The default paths of the checkout `cargo xtask` runs in ([`project_root`]).
+    pub fn find() -> Result<Self> {
+        Ok(Paths::in_root(&project_root()?))
     }
 }
 
@@ -92,7 +97,7 @@ impl Drift {
 
 /// `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
 pub fn main(args: &[String]) -> Result<()> {
-    let mut paths = Paths::default();
+    let mut paths = Paths::find()?;
     let mut check_only = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -121,14 +126,14 @@ pub fn main(args: &[String]) -> Result<()> {
 /// The command that regenerates `paths.out` from `paths.spec`: `cargo xtask codegen`, plus `--spec`/`--out`/
 /// `--changelog` where they are not the defaults.
 pub fn fix_command(paths: &Paths) -> String {
-    let defaults = Paths::default();
+    let defaults = Paths::find().ok();
     let mut command = FIX.to_owned();
     for (flag, path, default) in [
-        ("--spec", &paths.spec, &defaults.spec),
-        ("--out", &paths.out, &defaults.out),
-        ("--changelog", &paths.changelog, &defaults.changelog),
+        ("--spec", &paths.spec, defaults.as_ref().map(|d| &d.spec)),
+        ("--out", &paths.out, defaults.as_ref().map(|d| &d.out)),
+        ("--changelog", &paths.changelog, defaults.as_ref().map(|d| &d.changelog)),
     ] {
-        if path != default {
+        if Some(path) != default {
             command.push_str(&format!(" {flag} {}", display(path)));
         }
     }
@@ -146,12 +151,12 @@ pub fn generate(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
 
 /// How headers name the spec: relative to the repository when it is inside it.
 fn spec_name(spec: &Path) -> String {
-    let root = project_root();
+    let root = project_root().unwrap_or_default();
     let absolute = fs::canonicalize(spec).unwrap_or_else(|_| spec.to_path_buf());
     let root = fs::canonicalize(&root).unwrap_or(root);
-    match absolute.strip_prefix(&root) {
-        Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
-        Err(_) => spec.file_name().map_or_else(|| spec.display().to_string(), |n| n.to_string_lossy().into_owned()),
+    match absolute.strip_prefix(&root).ok().filter(|_| !root.as_os_str().is_empty()) {
+        Some(relative) => relative.to_string_lossy().replace('\\', "/"),
+        None => spec.file_name().map_or_else(|| spec.display().to_string(), |n| n.to_string_lossy().into_owned()),
     }
 }
 
@@ -276,6 +281,6 @@ fn short_diff(old: &str, new: &str) -> String {
 }
 
 fn display(path: &Path) -> String {
-    let root = project_root();
+    let Ok(root) = project_root() else { return path.display().to_string() };
     path.strip_prefix(&root).map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
 }

@@ -15,7 +15,7 @@ pub const UPSTREAM: &str = "spec/upstream/halo-swagger-2025-03.json";
 
 /// `cargo xtask full-api [--from SWAGGER] [--out DIR] [--no-build]`.
 pub fn main(args: &[String]) -> Result<()> {
-    let root = project_root();
+    let root = project_root()?;
     let mut from = root.join(UPSTREAM);
     let mut out = root.join("target/full-api");
     let mut build = true;
@@ -149,7 +149,7 @@ pub fn run(from: &Path, out: &Path, build: bool) -> Result<Figures> {
 /// `cargo check` the scratch crate, sharing this workspace's lock file (same dependency versions, no network) and
 /// target directory (dependencies already built are reused).
 fn check(crate_dir: &Path) -> Result<f64> {
-    let root = project_root();
+    let root = project_root()?;
     fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock"))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();

@@ -17,6 +17,7 @@ mod report;
 use std::fs;
 use std::path::PathBuf;
 
+pub use merge::{EXCLUDED, INFERRED};
 pub use report::{Entry, Kind, Report};
 
 use crate::openapi_json::{self, Json, Object};
@@ -121,7 +122,10 @@ pub fn main(args: &[String]) -> Result<()> {
                     `--spec target/halo-all.json` for a scratch spec"
             .into());
     }
-    let spec_path = spec_path.unwrap_or_else(|| project_root().join("spec/halopsa.json"));
+    let spec_path = match spec_path {
+        Some(path) => path,
+        None => project_root()?.join("spec/halopsa.json"),
+    };
     let swagger = fs::read_to_string(&from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     let curated = match fs::read_to_string(&spec_path) {
         Ok(text) => Some(text),

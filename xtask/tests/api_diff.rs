@@ -106,20 +106,23 @@ fn a_changed_parameter_type_is_breaking() {
     );
 }
 
+/// A query parameter is a setter whether Halo requires it or not: requiring it changes no code (reported, additive).
 #[test]
-fn a_parameter_that_became_required_is_breaking() {
+fn a_query_parameter_that_became_required_is_reported_but_not_breaking() {
     let diff = changed(|spec| params(spec)[0]["required"] = json!(true));
     assert_eq!(
-        texts(&diff, true),
+        texts(&diff, false),
         ["Agents: query parameter `search` of `GET /Agent` (`agents().list()`) became required"]
     );
+    assert_eq!(diff.bump(), Bump::Patch);
     let added = changed(|spec| {
         params(spec).push(json!({"name": "x", "in": "query", "required": true, "schema": {"type": "string"}}))
     });
     assert_eq!(
-        texts(&added, true),
+        texts(&added, false),
         ["Agents: added required query parameter `x` (string) to `GET /Agent` (`agents().list()`)"]
     );
+    assert_eq!(added.bump(), Bump::Patch);
 }
 
 #[test]
@@ -169,6 +172,18 @@ fn model_changes_are_classified_and_attributed_to_their_resource() {
     );
 }
 
+/// Models are `#[non_exhaustive]`, so a new property is additive even when the spec requires it (a plain field).
+#[test]
+fn an_added_required_property_is_additive() {
+    let diff = changed(|spec| {
+        let agent = &mut spec["components"]["schemas"]["Agent"];
+        agent["properties"]["isdisabled"] = json!({"type": "boolean"});
+        agent["required"] = json!(["isdisabled"]);
+    });
+    assert_eq!(texts(&diff, false), ["Agents: added required property `Agent.isdisabled` (boolean)"]);
+    assert_eq!(diff.bump(), Bump::Patch);
+}
+
 #[test]
 fn a_model_renamed_by_curation_is_one_breaking_rename() {
     let diff = changed(|spec| {
@@ -202,14 +217,67 @@ fn the_markdown_has_a_heading_a_semver_hint_and_a_section_per_resource() {
             "While the crate is 0.x, a breaking change takes a minor bump and an additive change a patch bump."
         )
     );
+    // Every breaking change first, in one list that names its resource; then the rest per resource.
+    let breaking = markdown.find("\n### Breaking changes\n").expect("a breaking-changes section");
     let agents = markdown.find("\n### Agents\n").expect("an Agents section");
     let teams = markdown.find("\n### Teams\n").expect("a Teams section");
-    assert!(agents < teams, "sections are alphabetical");
-    let breaking = markdown[agents..].find("\nBreaking:\n").unwrap();
-    let additive = markdown[agents..].find("\nAdditive:\n").unwrap();
-    assert!(breaking < additive, "breaking changes first");
-    assert!(markdown.contains("\n- removed query parameter `search` (string) of `GET /Agent` (`agents().list()`)\n"));
+    assert!(breaking < agents && agents < teams, "breaking changes first, then resources alphabetically");
+    assert!(
+        markdown[breaking..agents].contains(
+            "\n- **Agents**: removed query parameter `search` (string) of `GET /Agent` (`agents().list()`)\n"
+        )
+    );
+    assert!(markdown[agents..teams].contains("\n- added query parameter `pageinate` (boolean)"));
+    assert!(!markdown[agents..].contains("removed query parameter"), "a breaking change is listed once");
     assert!(markdown.ends_with('\n'));
+}
+
+/// Without breaking changes the report says so where a reviewer looks first.
+#[test]
+fn the_markdown_says_when_nothing_breaks() {
+    let diff =
+        changed(|spec| params(spec).push(json!({"name": "pageinate", "in": "query", "schema": {"type": "boolean"}})));
+    assert!(diff.to_markdown().contains("\n### Breaking changes\n\nNone.\n\n### Agents\n"));
+}
+
+/// `--max-chars`: a report that does not fit becomes the heading, a pointer to the full report, the breaking
+/// changes and a count per resource, within the limit; one that fits is returned whole.
+#[test]
+fn the_short_report_fits_the_limit_and_points_to_the_full_one() {
+    let diff = changed(|spec| {
+        params(spec).remove(0);
+        for n in 0..200 {
+            params(spec).push(json!({"name": format!("filter{n}"), "in": "query", "schema": {"type": "boolean"}}));
+        }
+    });
+    let full = diff.to_markdown();
+    assert_eq!(diff.to_markdown_within(full.chars().count(), "full.md").unwrap(), full);
+    for max in [600, 2_000, 5_000] {
+        let short = diff.to_markdown_within(max, "target/api-diff.md").unwrap();
+        assert!(short.chars().count() <= max, "{} > {max}", short.chars().count());
+        assert!(short.contains("the full one (201 changes"), "{short}");
+        assert!(short.contains("`target/api-diff.md`"));
+        assert!(short.contains("\n- **Agents**: removed query parameter `search`"), "{short}");
+        assert!(short.contains("\n- **Agents**: 200 additive changes\n"), "{short}");
+    }
+    let error = diff.to_markdown_within(100, "full.md").unwrap_err().to_string();
+    assert!(error.contains("--max-chars 100 is too small"), "{error}");
+}
+
+/// What the import inferred (`x-halo-inferred`) is marked in the report.
+#[test]
+fn changes_to_inferred_types_are_marked() {
+    let diff = changed(|spec| {
+        spec["components"]["schemas"]["AgentView"] = json!({"type": "object", "x-halo-inferred": "made up", "properties": {"record_count": {"type": "integer"}}});
+        spec["components"]["schemas"]["Team"]["x-halo-inferred"] = json!("made up");
+        spec["components"]["schemas"]["Team"]["properties"]["extra"] = json!({"type": "string"});
+    });
+    let markdown = diff.to_markdown();
+    assert!(markdown.contains("- added model `AgentView` *(inferred)*\n"), "{markdown}");
+    assert!(markdown.contains("- added property `Team.extra` (string) *(inferred)*\n"), "{markdown}");
+    assert!(markdown.contains("Changes marked *(inferred)* concern a type the import inferred"));
+    let plain = changed(|spec| drop(params(spec).remove(0))).to_markdown();
+    assert!(!plain.contains("inferred"));
 }
 
 #[test]

@@ -26,7 +26,7 @@ impl Drop for Scratch {
 
 fn paths(scratch: &Path) -> Paths {
     Paths {
-        spec: xtask::project_root().join("tests/fixtures/create_update.json"),
+        spec: xtask::project_root().unwrap().join("tests/fixtures/create_update.json"),
         changelog: scratch.join("no-changelog.md"),
         out: scratch.join("crate"),
     }

@@ -668,3 +668,62 @@ fn the_trimmed_fixture_is_a_faithful_copy_of_upstream() {
         assert_eq!(Some(schema), upstream.pointer(&format!("/components/schemas/{name}")), "{name}");
     }
 }
+
+fn curated_spec() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/halopsa.json");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// What the curated spec leaves out on purpose.
+const EXCLUDED_ROUTES: [&str; 4] =
+    ["GET /Client/me", "POST /Client/NewAccountsId", "POST /Client/PaymentMethodUpdate", "GET /Team/Tree"];
+
+/// The curated spec is a fixed point of importing its own upstream copy (every resource it has, the default): the
+/// operations it leaves out on purpose are listed in `x-halo-excluded` with a reason, and the import skips them.
+#[test]
+fn the_curated_spec_is_a_fixed_point_of_its_own_import() {
+    let curated = curated_spec();
+    let outcome = run(Some(&curated), &upstream_2025_03(), &Options::default());
+    assert!(
+        !outcome.changed,
+        "importing spec/upstream/halo-swagger-2025-03.json changed the spec:\n{}",
+        outcome.report
+    );
+    let skipped = outcome.report.texts(Kind::Skipped);
+    for route in EXCLUDED_ROUTES {
+        assert!(
+            skipped.iter().any(|t| t.starts_with(&format!("{route}: excluded by the spec's `x-halo-excluded`"))),
+            "{route} is skipped with its reason: {skipped:?}"
+        );
+    }
+}
+
+/// Without its exclusion list, the same import adds exactly those operations back.
+#[test]
+fn without_the_exclusion_list_the_import_adds_them_back() {
+    let Json::Object(mut spec) = parse(&curated_spec()) else { panic!("the spec is an object") };
+    assert!(spec.get("x-halo-excluded").is_some());
+    spec.retain(|key, _| key != "x-halo-excluded");
+    let outcome = run(Some(&openapi_json::to_pretty(&Json::Object(spec))), &upstream_2025_03(), &Options::default());
+    assert!(outcome.changed);
+    let added = outcome.report.texts(Kind::AddedOperation);
+    assert_eq!(added.len(), EXCLUDED_ROUTES.len(), "{added:?}");
+    for route in EXCLUDED_ROUTES {
+        assert!(added.iter().any(|t| t.starts_with(&format!("{route} "))), "{route} added: {added:?}");
+    }
+}
+
+/// A malformed exclusion entry is an error that shows how to write one.
+#[test]
+fn a_malformed_exclusion_is_a_clear_error() {
+    let Json::Object(mut spec) = parse(&curated_spec()) else { panic!("the spec is an object") };
+    spec.insert("x-halo-excluded", Json::Array(vec![Object::new().with("operation", "GET /Client/me").into()]));
+    let error =
+        import::import(Some(&openapi_json::to_pretty(&Json::Object(spec))), &upstream_2025_03(), &Options::default())
+            .expect_err("an entry without a reason is refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("`x-halo-excluded/0` needs an `operation` (`METHOD /path`) and a non-empty `reason`"),
+        "{message}"
+    );
+}

@@ -29,6 +29,9 @@ pub fn files(api: &Api) -> Vec<(String, Output)> {
     let mut files = Vec::new();
     files.push(("Cargo.toml".to_owned(), Output::Text(krate::manifest(api))));
     files.push(("src/lib.rs".to_owned(), Output::Rust(krate::lib_rs(api))));
+    files.push(("README.md".to_owned(), Output::Text(krate::readme(api))));
+    files
+        .extend(krate::LICENSE_FILES.iter().map(|(name, text)| ((*name).to_owned(), Output::Text((*text).to_owned()))));
     files.extend(models::files(api));
     files.extend(resources::files(api));
     files.extend(runtime::files());

@@ -62,6 +62,11 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
             //! Every field is optional and omitted from the JSON when `None`, so an update sends only what you set
             //! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and sent
             //! back unchanged, so a GET → change → POST round trip loses nothing.
+            //!
+            //! Models and enums are `#[non_exhaustive]`, so a property or value Halo adds is not a breaking change.
+            //! Build a model from its `Default` with one chainable setter per field,
+            //! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
+            //! enum with a `_` arm (a value the spec does not list arrives as the fallback variant that keeps it).
             #(#declarations)*
         }),
     ));
@@ -153,17 +158,56 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
     });
     let extra = ident(&s.extra_field);
     let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list));
+    let setters = setters(api, def, s);
     quote! {
         #docs
         #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(default)]
+        #[non_exhaustive]
         pub struct #name {
             #(#fields)*
             /// Fields Halo sent that the spec does not describe, sent back unchanged.
             #[serde(flatten)]
             pub #extra: serde_json::Map<String, serde_json::Value>,
         }
+        #setters
         #list_impl
+    }
+}
+
+/// One chainable setter per field (`Agent::default().with_isdisabled(true)`): the struct is `#[non_exhaustive]`
+/// (so that a property Halo adds is not a breaking change), which forbids struct expressions outside the crate.
+/// `#[inline]` keeps thousands of unused setters out of the crate's own code generation.
+fn setters(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let setters = s.fields.iter().map(|field| {
+        let field_name = ident(&field.rust_name);
+        let setter = ident(&field.setter_name);
+        let doc = format!(" Sets `{}` and returns the model, to build it in one expression.", field.wire_name);
+        let (param, mut value) = match &field.ty {
+            Ty::String if !field.boxed => (quote!(impl Into<String>), quote!(value.into())),
+            ty => (ty_tokens(api, ty, &quote!()), quote!(value)),
+        };
+        if field.boxed {
+            value = quote!(Box::new(#value));
+        }
+        if field.optional {
+            value = quote!(Some(#value));
+        }
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #[must_use]
+            pub fn #setter(mut self, value: #param) -> Self {
+                self.#field_name = #value;
+                self
+            }
+        }
+    });
+    quote! {
+        impl #name {
+            #(#setters)*
+        }
     }
 }
 
@@ -269,6 +313,7 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
+        #[non_exhaustive]
         pub enum #name {
             #(#variants)*
             /// A value the spec does not list, kept as sent.

@@ -4,6 +4,7 @@
 /// An agent check-in record.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentCheckIn {
     /// `id`.
     #[serde(
@@ -34,9 +35,52 @@ pub struct AgentCheckIn {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentCheckIn {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `timestamp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timestamp(mut self, value: impl Into<String>) -> Self {
+        self.timestamp = Some(value.into());
+        self
+    }
+
+    /// Sets `status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: i32) -> Self {
+        self.status = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// A page of agent check-ins: `{"record_count": N, "checkins": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentCheckInList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -61,6 +105,40 @@ pub struct AgentCheckInList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AgentCheckInList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `checkins` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_checkins(mut self, value: Vec<AgentCheckIn>) -> Self {
+        self.checkins = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for AgentCheckInList {

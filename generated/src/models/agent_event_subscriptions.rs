@@ -8,6 +8,7 @@ use super::*;
 /// Halo's internal name for this schema is `UnameEventSubscription`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentEventSubscription {
     /// `id`.
     #[serde(
@@ -57,9 +58,92 @@ pub struct AgentEventSubscription {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentEventSubscription {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `azure_identifier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_identifier(mut self, value: impl Into<String>) -> Self {
+        self.azure_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `_subscriptionaction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscriptionaction(mut self, value: WebhookSubscriptionAction) -> Self {
+        self.subscriptionaction = Some(value);
+        self
+    }
+
+    /// Sets `subscription_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
+    }
+
+    /// Sets `subscription_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+        self.subscription_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `subscribed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscribed(mut self, value: bool) -> Self {
+        self.subscribed = Some(value);
+        self
+    }
+
+    /// Sets `new_subscription_key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_subscription_key(mut self, value: impl Into<String>) -> Self {
+        self.new_subscription_key = Some(value.into());
+        self
+    }
+
+    /// Sets `_dosave` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dosave(mut self, value: bool) -> Self {
+        self.dosave = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+}
+
 /// A page of agent event subscriptions: `{"record_count": N, "subscriptions": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentEventSubscriptionList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -84,6 +168,40 @@ pub struct AgentEventSubscriptionList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AgentEventSubscriptionList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `subscriptions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscriptions(mut self, value: Vec<AgentEventSubscription>) -> Self {
+        self.subscriptions = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for AgentEventSubscriptionList {

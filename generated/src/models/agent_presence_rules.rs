@@ -6,6 +6,7 @@
 /// Halo's internal name for this schema is `UnamePresenceRule`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentPresenceRule {
     /// `id`.
     #[serde(
@@ -42,9 +43,60 @@ pub struct AgentPresenceRule {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentPresenceRule {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `seq` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_seq(mut self, value: i32) -> Self {
+        self.seq = Some(value);
+        self
+    }
+
+    /// Sets `activity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_activity(mut self, value: impl Into<String>) -> Self {
+        self.activity = Some(value.into());
+        self
+    }
+
+    /// Sets `availability` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_availability(mut self, value: impl Into<String>) -> Self {
+        self.availability = Some(value.into());
+        self
+    }
+
+    /// Sets `outcome` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: i32) -> Self {
+        self.outcome = Some(value);
+        self
+    }
+
+    /// Sets `must_be_online` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_must_be_online(mut self, value: bool) -> Self {
+        self.must_be_online = Some(value);
+        self
+    }
+}
+
 /// A page of agent presence rules: `{"record_count": N, "rules": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentPresenceRuleList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -69,6 +121,40 @@ pub struct AgentPresenceRuleList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AgentPresenceRuleList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `rules` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rules(mut self, value: Vec<AgentPresenceRule>) -> Self {
+        self.rules = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for AgentPresenceRuleList {

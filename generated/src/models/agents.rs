@@ -8,6 +8,7 @@ use super::*;
 /// Halo's internal name for this schema is `Uname`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Agent {
     /// `sites`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1376,11 +1377,2561 @@ pub struct Agent {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Agent {
+    /// Sets `sites` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sites(mut self, value: Vec<UnameSite>) -> Self {
+        self.sites = Some(value);
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `onlinestatus_actual` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onlinestatus_actual(mut self, value: i32) -> Self {
+        self.onlinestatus_actual = Some(value);
+        self
+    }
+
+    /// Sets `onlinestatus` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onlinestatus(mut self, value: i32) -> Self {
+        self.onlinestatus = Some(value);
+        self
+    }
+
+    /// Sets `is_online` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_online(mut self, value: bool) -> Self {
+        self.is_online = Some(value);
+        self
+    }
+
+    /// Sets `lastonline` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastonline(mut self, value: impl Into<String>) -> Self {
+        self.lastonline = Some(value.into());
+        self
+    }
+
+    /// Sets `team` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team(mut self, value: impl Into<String>) -> Self {
+        self.team = Some(value.into());
+        self
+    }
+
+    /// Sets `isdisabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isdisabled(mut self, value: bool) -> Self {
+        self.isdisabled = Some(value);
+        self
+    }
+
+    /// Sets `email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `ad` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ad(mut self, value: impl Into<String>) -> Self {
+        self.ad = Some(value.into());
+        self
+    }
+
+    /// Sets `lastlogindate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastlogindate(mut self, value: impl Into<String>) -> Self {
+        self.lastlogindate = Some(value.into());
+        self
+    }
+
+    /// Sets `agentphotopath` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agentphotopath(mut self, value: impl Into<String>) -> Self {
+        self.agentphotopath = Some(value.into());
+        self
+    }
+
+    /// Sets `initials` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_initials(mut self, value: impl Into<String>) -> Self {
+        self.initials = Some(value.into());
+        self
+    }
+
+    /// Sets `firstname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_firstname(mut self, value: impl Into<String>) -> Self {
+        self.firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `surname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_surname(mut self, value: impl Into<String>) -> Self {
+        self.surname = Some(value.into());
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `jobtitle` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jobtitle(mut self, value: impl Into<String>) -> Self {
+        self.jobtitle = Some(value.into());
+        self
+    }
+
+    /// Sets `sms` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sms(mut self, value: impl Into<String>) -> Self {
+        self.sms = Some(value.into());
+        self
+    }
+
+    /// Sets `extensionnumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extensionnumber(mut self, value: impl Into<String>) -> Self {
+        self.extensionnumber = Some(value.into());
+        self
+    }
+
+    /// Sets `ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_count(mut self, value: i32) -> Self {
+        self.ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `is_agent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_agent(mut self, value: bool) -> Self {
+        self.is_agent = Some(value);
+        self
+    }
+
+    /// Sets `one_client` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_one_client(mut self, value: i32) -> Self {
+        self.one_client = Some(value);
+        self
+    }
+
+    /// Sets `teams` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teams(mut self, value: Vec<AgentTeam>) -> Self {
+        self.teams = Some(value);
+        self
+    }
+
+    /// Sets `departments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_departments(mut self, value: Vec<AgentDepartment>) -> Self {
+        self.departments = Some(value);
+        self
+    }
+
+    /// Sets `clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clients(mut self, value: Vec<UnameAreaRestriction>) -> Self {
+        self.clients = Some(value);
+        self
+    }
+
+    /// Sets `tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettypes(mut self, value: Vec<UnameRequestType>) -> Self {
+        self.tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `qualifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qualifications(mut self, value: Vec<UnameQualification>) -> Self {
+        self.qualifications = Some(value);
+        self
+    }
+
+    /// Sets `qualification_weighting` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qualification_weighting(mut self, value: i32) -> Self {
+        self.qualification_weighting = Some(value);
+        self
+    }
+
+    /// Sets `qualified` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qualified(mut self, value: bool) -> Self {
+        self.qualified = Some(value);
+        self
+    }
+
+    /// Sets `role_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_list(mut self, value: impl Into<String>) -> Self {
+        self.role_list = Some(value.into());
+        self
+    }
+
+    /// Sets `current_action_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current_action_type(mut self, value: impl Into<String>) -> Self {
+        self.current_action_type = Some(value.into());
+        self
+    }
+
+    /// Sets `current_action_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current_action_name(mut self, value: impl Into<String>) -> Self {
+        self.current_action_name = Some(value.into());
+        self
+    }
+
+    /// Sets `assettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettypes(mut self, value: Vec<UnameXtype>) -> Self {
+        self.assettypes = Some(value);
+        self
+    }
+
+    /// Sets `googleemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_googleemail(mut self, value: impl Into<String>) -> Self {
+        self.googleemail = Some(value.into());
+        self
+    }
+
+    /// Sets `linemanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linemanager(mut self, value: i32) -> Self {
+        self.linemanager = Some(value);
+        self
+    }
+
+    /// Sets `linemanager_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linemanager_name(mut self, value: impl Into<String>) -> Self {
+        self.linemanager_name = Some(value.into());
+        self
+    }
+
+    /// Sets `inboxes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inboxes(mut self, value: i32) -> Self {
+        self.inboxes = Some(value);
+        self
+    }
+
+    /// Sets `exchange_authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchange_authorized(mut self, value: bool) -> Self {
+        self.exchange_authorized = Some(value);
+        self
+    }
+
+    /// Sets `exchange_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchange_account(mut self, value: impl Into<String>) -> Self {
+        self.exchange_account = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_authorized(mut self, value: bool) -> Self {
+        self.sentinel_authorized = Some(value);
+        self
+    }
+
+    /// Sets `licence_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_type(mut self, value: i32) -> Self {
+        self.licence_type = Some(value);
+        self
+    }
+
+    /// Sets `named_licences_in_use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_named_licences_in_use(mut self, value: i32) -> Self {
+        self.named_licences_in_use = Some(value);
+        self
+    }
+
+    /// Sets `concurrent_licences_in_use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_concurrent_licences_in_use(mut self, value: i32) -> Self {
+        self.concurrent_licences_in_use = Some(value);
+        self
+    }
+
+    /// Sets `concurrent_agent_total` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_concurrent_agent_total(mut self, value: i32) -> Self {
+        self.concurrent_agent_total = Some(value);
+        self
+    }
+
+    /// Sets `google_mail_authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_google_mail_authorized(mut self, value: bool) -> Self {
+        self.google_mail_authorized = Some(value);
+        self
+    }
+
+    /// Sets `inbox_clientid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inbox_clientid(mut self, value: impl Into<String>) -> Self {
+        self.inbox_clientid = Some(value.into());
+        self
+    }
+
+    /// Sets `isapiagent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isapiagent(mut self, value: bool) -> Self {
+        self.isapiagent = Some(value);
+        self
+    }
+
+    /// Sets `splashtop_authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_splashtop_authorized(mut self, value: bool) -> Self {
+        self.splashtop_authorized = Some(value);
+        self
+    }
+
+    /// Sets `gotoresolve_authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_gotoresolve_authorized(mut self, value: bool) -> Self {
+        self.gotoresolve_authorized = Some(value);
+        self
+    }
+
+    /// Sets `datecreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+        self.datecreated = Some(value.into());
+        self
+    }
+
+    /// Sets `password` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `lunchbreak` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lunchbreak(mut self, value: f64) -> Self {
+        self.lunchbreak = Some(value);
+        self
+    }
+
+    /// Sets `agentphotodata` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agentphotodata(mut self, value: impl Into<String>) -> Self {
+        self.agentphotodata = Some(value.into());
+        self
+    }
+
+    /// Sets `pagesize` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pagesize(mut self, value: i32) -> Self {
+        self.pagesize = Some(value);
+        self
+    }
+
+    /// Sets `signature` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_signature(mut self, value: impl Into<String>) -> Self {
+        self.signature = Some(value.into());
+        self
+    }
+
+    /// Sets `default_filter_id_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_filter_id_tickets(mut self, value: i32) -> Self {
+        self.default_filter_id_tickets = Some(value);
+        self
+    }
+
+    /// Sets `default_filter_name_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_filter_name_tickets(mut self, value: impl Into<String>) -> Self {
+        self.default_filter_name_tickets = Some(value.into());
+        self
+    }
+
+    /// Sets `default_columns_id_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_tickets(mut self, value: i32) -> Self {
+        self.default_columns_id_tickets = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_name_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_name_tickets(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_columns_name_tickets = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_tickets(mut self, value: impl Into<String>) -> Self {
+        self.default_view_tickets = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_tickets_selectedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_tickets_selectedid(mut self, value: i32) -> Self {
+        self.default_view_tickets_selectedid = Some(value);
+        self
+    }
+
+    /// Sets `default_view_tickets_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_tickets_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_tickets_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_filter_id_opps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_filter_id_opps(mut self, value: i32) -> Self {
+        self.default_filter_id_opps = Some(value);
+        self
+    }
+
+    /// Sets `default_filter_name_opps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_filter_name_opps(mut self, value: impl Into<String>) -> Self {
+        self.default_filter_name_opps = Some(value.into());
+        self
+    }
+
+    /// Sets `default_columns_id_opps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_opps(mut self, value: i32) -> Self {
+        self.default_columns_id_opps = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_name_opps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_name_opps(mut self, value: impl Into<String>) -> Self {
+        self.default_columns_name_opps = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_opps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_opps(mut self, value: impl Into<String>) -> Self {
+        self.default_view_opps = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_opps_selectedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_opps_selectedid(mut self, value: i32) -> Self {
+        self.default_view_opps_selectedid = Some(value);
+        self
+    }
+
+    /// Sets `default_view_opps_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_opps_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_opps_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_action_view` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_action_view(mut self, value: impl Into<String>) -> Self {
+        self.default_action_view = Some(value.into());
+        self
+    }
+
+    /// Sets `default_action_display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_action_display(mut self, value: i32) -> Self {
+        self.default_action_display = Some(value);
+        self
+    }
+
+    /// Sets `default_feed_view` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_feed_view(mut self, value: impl Into<String>) -> Self {
+        self.default_feed_view = Some(value.into());
+        self
+    }
+
+    /// Sets `ticket_preview_mode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_preview_mode(mut self, value: i32) -> Self {
+        self.ticket_preview_mode = Some(value);
+        self
+    }
+
+    /// Sets `default_ticket_preview_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_ticket_preview_size(mut self, value: i32) -> Self {
+        self.default_ticket_preview_size = Some(value);
+        self
+    }
+
+    /// Sets `list_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_list_type(mut self, value: i32) -> Self {
+        self.list_type = Some(value);
+        self
+    }
+
+    /// Sets `navmenu_mode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_navmenu_mode(mut self, value: i32) -> Self {
+        self.navmenu_mode = Some(value);
+        self
+    }
+
+    /// Sets `default_calendar_view` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_calendar_view(mut self, value: impl Into<String>) -> Self {
+        self.default_calendar_view = Some(value.into());
+        self
+    }
+
+    /// Sets `calendar_options` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_calendar_options(mut self, value: impl Into<String>) -> Self {
+        self.calendar_options = Some(value.into());
+        self
+    }
+
+    /// Sets `search_options` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_search_options(mut self, value: impl Into<String>) -> Self {
+        self.search_options = Some(value.into());
+        self
+    }
+
+    /// Sets `newtabpref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newtabpref(mut self, value: i32) -> Self {
+        self.newtabpref = Some(value);
+        self
+    }
+
+    /// Sets `theme` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
+        self.theme = Some(value.into());
+        self
+    }
+
+    /// Sets `theme_revert` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_theme_revert(mut self, value: impl Into<String>) -> Self {
+        self.theme_revert = Some(value.into());
+        self
+    }
+
+    /// Sets `language_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_language_id(mut self, value: i32) -> Self {
+        self.language_id = Some(value);
+        self
+    }
+
+    /// Sets `language_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_language_name(mut self, value: impl Into<String>) -> Self {
+        self.language_name = Some(value.into());
+        self
+    }
+
+    /// Sets `app_colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_app_colour(mut self, value: impl Into<String>) -> Self {
+        self.app_colour = Some(value.into());
+        self
+    }
+
+    /// Sets `app_colour_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_app_colour_type(mut self, value: i32) -> Self {
+        self.app_colour_type = Some(value);
+        self
+    }
+
+    /// Sets `nav_display_mode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nav_display_mode(mut self, value: i32) -> Self {
+        self.nav_display_mode = Some(value);
+        self
+    }
+
+    /// Sets `enablehighcontrast` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enablehighcontrast(mut self, value: bool) -> Self {
+        self.enablehighcontrast = Some(value);
+        self
+    }
+
+    /// Sets `actionscreen_display_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_actionscreen_display_type(mut self, value: i32) -> Self {
+        self.actionscreen_display_type = Some(value);
+        self
+    }
+
+    /// Sets `homescreenchartid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreenchartid(mut self, value: i32) -> Self {
+        self.homescreenchartid = Some(value);
+        self
+    }
+
+    /// Sets `homescreenchartname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreenchartname(mut self, value: impl Into<String>) -> Self {
+        self.homescreenchartname = Some(value.into());
+        self
+    }
+
+    /// Sets `homescreenchartpublishedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreenchartpublishedid(mut self, value: impl Into<String>) -> Self {
+        self.homescreenchartpublishedid = Some(value.into());
+        self
+    }
+
+    /// Sets `homescreendashboardid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreendashboardid(mut self, value: i32) -> Self {
+        self.homescreendashboardid = Some(value);
+        self
+    }
+
+    /// Sets `homescreendashboardname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreendashboardname(mut self, value: impl Into<String>) -> Self {
+        self.homescreendashboardname = Some(value.into());
+        self
+    }
+
+    /// Sets `sidemenudashboardid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sidemenudashboardid(mut self, value: i32) -> Self {
+        self.sidemenudashboardid = Some(value);
+        self
+    }
+
+    /// Sets `sidemenudashboardname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sidemenudashboardname(mut self, value: impl Into<String>) -> Self {
+        self.sidemenudashboardname = Some(value.into());
+        self
+    }
+
+    /// Sets `clientdetails_layout_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clientdetails_layout_id(mut self, value: i32) -> Self {
+        self.clientdetails_layout_id = Some(value);
+        self
+    }
+
+    /// Sets `clientdetails_layout_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clientdetails_layout_name(mut self, value: impl Into<String>) -> Self {
+        self.clientdetails_layout_name = Some(value.into());
+        self
+    }
+
+    /// Sets `nav_layout_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nav_layout_id(mut self, value: i32) -> Self {
+        self.nav_layout_id = Some(value);
+        self
+    }
+
+    /// Sets `nav_layout_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nav_layout_name(mut self, value: impl Into<String>) -> Self {
+        self.nav_layout_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sendowneremails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sendowneremails(mut self, value: bool) -> Self {
+        self.sendowneremails = Some(value);
+        self
+    }
+
+    /// Sets `warnifnoscan` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warnifnoscan(mut self, value: bool) -> Self {
+        self.warnifnoscan = Some(value);
+        self
+    }
+
+    /// Sets `dontemailmeifiloggedit` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontemailmeifiloggedit(mut self, value: bool) -> Self {
+        self.dontemailmeifiloggedit = Some(value);
+        self
+    }
+
+    /// Sets `workhour_start` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workhour_start(mut self, value: f64) -> Self {
+        self.workhour_start = Some(value);
+        self
+    }
+
+    /// Sets `workhour_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workhour_end(mut self, value: f64) -> Self {
+        self.workhour_end = Some(value);
+        self
+    }
+
+    /// Sets `activedirectory_dn` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_activedirectory_dn(mut self, value: impl Into<String>) -> Self {
+        self.activedirectory_dn = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_guid(mut self, value: impl Into<String>) -> Self {
+        self.third_party_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roles(mut self, value: Vec<Role>) -> Self {
+        self.roles = Some(value);
+        self
+    }
+
+    /// Sets `add_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_add_roles(mut self, value: Vec<Role>) -> Self {
+        self.add_roles = Some(value);
+        self
+    }
+
+    /// Sets `claims` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_claims(mut self, value: Vec<NhdClaim>) -> Self {
+        self.claims = Some(value);
+        self
+    }
+
+    /// Sets `department` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department(mut self, value: impl Into<String>) -> Self {
+        self.department = Some(value.into());
+        self
+    }
+
+    /// Sets `_is_a_departmentmanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_a_departmentmanager(mut self, value: bool) -> Self {
+        self.is_a_departmentmanager = Some(value);
+        self
+    }
+
+    /// Sets `_is_a_teammanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_a_teammanager(mut self, value: bool) -> Self {
+        self.is_a_teammanager = Some(value);
+        self
+    }
+
+    /// Sets `access_control` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
+        self.access_control = Some(value);
+        self
+    }
+
+    /// Sets `twofactor_enabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twofactor_enabled(mut self, value: bool) -> Self {
+        self.twofactor_enabled = Some(value);
+        self
+    }
+
+    /// Sets `_isnew` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnew(mut self, value: bool) -> Self {
+        self.isnew = Some(value);
+        self
+    }
+
+    /// Sets `adconnection` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_adconnection(mut self, value: i32) -> Self {
+        self.adconnection = Some(value);
+        self
+    }
+
+    /// Sets `useadlogin` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_useadlogin(mut self, value: i32) -> Self {
+        self.useadlogin = Some(value);
+        self
+    }
+
+    /// Sets `container_dn` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_container_dn(mut self, value: impl Into<String>) -> Self {
+        self.container_dn = Some(value.into());
+        self
+    }
+
+    /// Sets `notifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notifications(mut self, value: Vec<Notification>) -> Self {
+        self.notifications = Some(value);
+        self
+    }
+
+    /// Sets `notifications_personal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notifications_personal(mut self, value: Vec<Notification>) -> Self {
+        self.notifications_personal = Some(value);
+        self
+    }
+
+    /// Sets `emailconfirmed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailconfirmed(mut self, value: bool) -> Self {
+        self.emailconfirmed = Some(value);
+        self
+    }
+
+    /// Sets `accountconfirmed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountconfirmed(mut self, value: bool) -> Self {
+        self.accountconfirmed = Some(value);
+        self
+    }
+
+    /// Sets `isinvite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isinvite(mut self, value: bool) -> Self {
+        self.isinvite = Some(value);
+        self
+    }
+
+    /// Sets `is_sales` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_sales(mut self, value: bool) -> Self {
+        self.is_sales = Some(value);
+        self
+    }
+
+    /// Sets `_getlogmeinid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_getlogmeinid(mut self, value: bool) -> Self {
+        self.getlogmeinid = Some(value);
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `_importtoken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtoken(mut self, value: impl Into<String>) -> Self {
+        self.importtoken = Some(value.into());
+        self
+    }
+
+    /// Sets `beyondtrust_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_beyondtrust_name(mut self, value: impl Into<String>) -> Self {
+        self.beyondtrust_name = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_roleid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_roleid(mut self, value: i32) -> Self {
+        self.azure_roleid = Some(value);
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `chargerates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerates(mut self, value: Vec<Restriction>) -> Self {
+        self.chargerates = Some(value);
+        self
+    }
+
+    /// Sets `warnifnoscan_integrator` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warnifnoscan_integrator(mut self, value: bool) -> Self {
+        self.warnifnoscan_integrator = Some(value);
+        self
+    }
+
+    /// Sets `warnifnoscan_integrator_hours` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warnifnoscan_integrator_hours(mut self, value: i32) -> Self {
+        self.warnifnoscan_integrator_hours = Some(value);
+        self
+    }
+
+    /// Sets `orion_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_orion_username(mut self, value: impl Into<String>) -> Self {
+        self.orion_username = Some(value.into());
+        self
+    }
+
+    /// Sets `orion_password` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_orion_password(mut self, value: impl Into<String>) -> Self {
+        self.orion_password = Some(value.into());
+        self
+    }
+
+    /// Sets `ncentral_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_username(mut self, value: impl Into<String>) -> Self {
+        self.ncentral_username = Some(value.into());
+        self
+    }
+
+    /// Sets `soc_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_soc_username(mut self, value: impl Into<String>) -> Self {
+        self.soc_username = Some(value.into());
+        self
+    }
+
+    /// Sets `autotaskid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotaskid(mut self, value: i32) -> Self {
+        self.autotaskid = Some(value);
+        self
+    }
+
+    /// Sets `oktaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oktaid(mut self, value: impl Into<String>) -> Self {
+        self.oktaid = Some(value.into());
+        self
+    }
+
+    /// Sets `okta_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_okta_status(mut self, value: impl Into<String>) -> Self {
+        self.okta_status = Some(value.into());
+        self
+    }
+
+    /// Sets `new_ncentral_key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_ncentral_key(mut self, value: impl Into<String>) -> Self {
+        self.new_ncentral_key = Some(value.into());
+        self
+    }
+
+    /// Sets `pomincostforapprovaltype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pomincostforapprovaltype(mut self, value: i32) -> Self {
+        self.pomincostforapprovaltype = Some(value);
+        self
+    }
+
+    /// Sets `pomincostforapproval` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pomincostforapproval(mut self, value: f64) -> Self {
+        self.pomincostforapproval = Some(value);
+        self
+    }
+
+    /// Sets `quotemarginforapprovaltype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quotemarginforapprovaltype(mut self, value: i32) -> Self {
+        self.quotemarginforapprovaltype = Some(value);
+        self
+    }
+
+    /// Sets `quotemarginforapproval` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quotemarginforapproval(mut self, value: f64) -> Self {
+        self.quotemarginforapproval = Some(value);
+        self
+    }
+
+    /// Sets `new_orion_password` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_orion_password(mut self, value: impl Into<String>) -> Self {
+        self.new_orion_password = Some(value.into());
+        self
+    }
+
+    /// Sets `orion_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_orion_access(mut self, value: bool) -> Self {
+        self.orion_access = Some(value);
+        self
+    }
+
+    /// Sets `new_method` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_method(mut self, value: bool) -> Self {
+        self.new_method = Some(value);
+        self
+    }
+
+    /// Sets `exchange_token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchange_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.exchange_token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `exchange_redirect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchange_redirect(mut self, value: impl Into<String>) -> Self {
+        self.exchange_redirect = Some(value.into());
+        self
+    }
+
+    /// Sets `_getoauthtoken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_getoauthtoken(mut self, value: bool) -> Self {
+        self.getoauthtoken = Some(value);
+        self
+    }
+
+    /// Sets `oauth_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oauth_code(mut self, value: impl Into<String>) -> Self {
+        self.oauth_code = Some(value.into());
+        self
+    }
+
+    /// Sets `oauth_redirect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oauth_redirect(mut self, value: impl Into<String>) -> Self {
+        self.oauth_redirect = Some(value.into());
+        self
+    }
+
+    /// Sets `oauth_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oauth_type(mut self, value: impl Into<String>) -> Self {
+        self.oauth_type = Some(value.into());
+        self
+    }
+
+    /// Sets `new_access_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
+        self.new_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `new_token_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_token_type(mut self, value: impl Into<String>) -> Self {
+        self.new_token_type = Some(value.into());
+        self
+    }
+
+    /// Sets `new_refresh_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.new_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `_disconnectintegration` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disconnectintegration(mut self, value: impl Into<String>) -> Self {
+        self.disconnectintegration = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.sentinel_token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_redirect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_redirect(mut self, value: impl Into<String>) -> Self {
+        self.sentinel_redirect = Some(value.into());
+        self
+    }
+
+    /// Sets `default_columns_id_assets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_assets(mut self, value: i32) -> Self {
+        self.default_columns_id_assets = Some(value);
+        self
+    }
+
+    /// Sets `Oo_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oo_name(mut self, value: impl Into<String>) -> Self {
+        self.oo_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `isagentdetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isagentdetails(mut self, value: bool) -> Self {
+        self.isagentdetails = Some(value);
+        self
+    }
+
+    /// Sets `excludefromresourcebooking` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_excludefromresourcebooking(mut self, value: bool) -> Self {
+        self.excludefromresourcebooking = Some(value);
+        self
+    }
+
+    /// Sets `delegation_activated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_activated(mut self, value: bool) -> Self {
+        self.delegation_activated = Some(value);
+        self
+    }
+
+    /// Sets `delegation_timebased` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_timebased(mut self, value: bool) -> Self {
+        self.delegation_timebased = Some(value);
+        self
+    }
+
+    /// Sets `delegation_start` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_start(mut self, value: impl Into<String>) -> Self {
+        self.delegation_start = Some(value.into());
+        self
+    }
+
+    /// Sets `delegation_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_end(mut self, value: impl Into<String>) -> Self {
+        self.delegation_end = Some(value.into());
+        self
+    }
+
+    /// Sets `delegation_user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_user_id(mut self, value: i32) -> Self {
+        self.delegation_user_id = Some(value);
+        self
+    }
+
+    /// Sets `delegation_user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_user_name(mut self, value: impl Into<String>) -> Self {
+        self.delegation_user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_reassign_all_accounts_to_agent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reassign_all_accounts_to_agent(mut self, value: i32) -> Self {
+        self.reassign_all_accounts_to_agent = Some(value);
+        self
+    }
+
+    /// Sets `_kick` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kick(mut self, value: bool) -> Self {
+        self.kick = Some(value);
+        self
+    }
+
+    /// Sets `_revoke_tokens` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_revoke_tokens(mut self, value: bool) -> Self {
+        self.revoke_tokens = Some(value);
+        self
+    }
+
+    /// Sets `authenticatorapp_configured` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authenticatorapp_configured(mut self, value: bool) -> Self {
+        self.authenticatorapp_configured = Some(value);
+        self
+    }
+
+    /// Sets `_revoke_authenticatorapp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_revoke_authenticatorapp(mut self, value: bool) -> Self {
+        self.revoke_authenticatorapp = Some(value);
+        self
+    }
+
+    /// Sets `ispasswordreset` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ispasswordreset(mut self, value: bool) -> Self {
+        self.ispasswordreset = Some(value);
+        self
+    }
+
+    /// Sets `graph_host` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_graph_host(mut self, value: impl Into<String>) -> Self {
+        self.graph_host = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_halo_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_halo_url(mut self, value: impl Into<String>) -> Self {
+        self.linked_halo_url = Some(value.into());
+        self
+    }
+
+    /// Sets `holiday_allowance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_holiday_allowance(mut self, value: f64) -> Self {
+        self.holiday_allowance = Some(value);
+        self
+    }
+
+    /// Sets `remaining_holiday_allowance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_remaining_holiday_allowance(mut self, value: f64) -> Self {
+        self.remaining_holiday_allowance = Some(value);
+        self
+    }
+
+    /// Sets `_isbatch` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isbatch(mut self, value: bool) -> Self {
+        self.isbatch = Some(value);
+        self
+    }
+
+    /// Sets `import_photo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_photo(mut self, value: bool) -> Self {
+        self.import_photo = Some(value);
+        self
+    }
+
+    /// Sets `travelrate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_travelrate(mut self, value: i32) -> Self {
+        self.travelrate = Some(value);
+        self
+    }
+
+    /// Sets `github_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_github_username(mut self, value: impl Into<String>) -> Self {
+        self.github_username = Some(value.into());
+        self
+    }
+
+    /// Sets `_signature_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_signature_id(mut self, value: impl Into<String>) -> Self {
+        self.signature_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_signature` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_signature_2(mut self, value: impl Into<String>) -> Self {
+        self.signature_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `is_admin` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_admin(mut self, value: bool) -> Self {
+        self.is_admin = Some(value);
+        self
+    }
+
+    /// Sets `ac_tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_tickettypes(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `ac_approvals` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_approvals(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_approvals = Some(value);
+        self
+    }
+
+    /// Sets `ac_rules` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_rules(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_rules = Some(value);
+        self
+    }
+
+    /// Sets `ac_cannedtext` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_cannedtext(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_cannedtext = Some(value);
+        self
+    }
+
+    /// Sets `ac_customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_customfields(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_customfields = Some(value);
+        self
+    }
+
+    /// Sets `ac_customtables` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_customtables(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_customtables = Some(value);
+        self
+    }
+
+    /// Sets `ac_dashboards` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_dashboards(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_dashboards = Some(value);
+        self
+    }
+
+    /// Sets `ac_workflows` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_workflows(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_workflows = Some(value);
+        self
+    }
+
+    /// Sets `ac_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_roles(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_roles = Some(value);
+        self
+    }
+
+    /// Sets `ac_slas` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_slas(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_slas = Some(value);
+        self
+    }
+
+    /// Sets `ac_templates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_templates(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_templates = Some(value);
+        self
+    }
+
+    /// Sets `ac_outcomes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_outcomes(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_outcomes = Some(value);
+        self
+    }
+
+    /// Sets `ac_workdays` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_workdays(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_workdays = Some(value);
+        self
+    }
+
+    /// Sets `ac_emailtemplates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_emailtemplates(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_emailtemplates = Some(value);
+        self
+    }
+
+    /// Sets `ac_messagegroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_messagegroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_messagegroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_reportgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_reportgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_reportgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_fieldgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_fieldgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_fieldgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_languagepacks` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_languagepacks(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_languagepacks = Some(value);
+        self
+    }
+
+    /// Sets `ac_itemgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_itemgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_itemgroups = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_id_clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_clients(mut self, value: i32) -> Self {
+        self.default_columns_id_clients = Some(value);
+        self
+    }
+
+    /// Sets `default_view_clients_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_clients_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_clients_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_assets_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_assets_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_assets_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `_do_reassign01` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_do_reassign01(mut self, value: bool) -> Self {
+        self.do_reassign01 = Some(value);
+        self
+    }
+
+    /// Sets `check_reassign01` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_check_reassign01(mut self, value: bool) -> Self {
+        self.check_reassign01 = Some(value);
+        self
+    }
+
+    /// Sets `_force` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_force(mut self, value: bool) -> Self {
+        self.force = Some(value);
+        self
+    }
+
+    /// Sets `default_view_customers_selectedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_customers_selectedid(mut self, value: i32) -> Self {
+        self.default_view_customers_selectedid = Some(value);
+        self
+    }
+
+    /// Sets `default_view_customers_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_customers_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_customers_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_users_selectedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_users_selectedid(mut self, value: i32) -> Self {
+        self.default_view_users_selectedid = Some(value);
+        self
+    }
+
+    /// Sets `default_view_users_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_users_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_users_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_columns_id_contracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_contracts(mut self, value: i32) -> Self {
+        self.default_columns_id_contracts = Some(value);
+        self
+    }
+
+    /// Sets `default_view_contracts_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_contracts_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_contracts_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_columns_id_sites` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_sites(mut self, value: i32) -> Self {
+        self.default_columns_id_sites = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_sites_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_sites_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_columns_sites_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_columns_id_users` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_users(mut self, value: i32) -> Self {
+        self.default_columns_id_users = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_users_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_users_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_columns_users_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `pagerduty_email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pagerduty_email(mut self, value: impl Into<String>) -> Self {
+        self.pagerduty_email = Some(value.into());
+        self
+    }
+
+    /// Sets `ac_assettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_assettypes(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_assettypes = Some(value);
+        self
+    }
+
+    /// Sets `ac_assetgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_assetgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_assetgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_servicecategories` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_servicecategories(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_servicecategories = Some(value);
+        self
+    }
+
+    /// Sets `ac_services` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_services(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_services = Some(value);
+        self
+    }
+
+    /// Sets `ac_suppliers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_suppliers(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_suppliers = Some(value);
+        self
+    }
+
+    /// Sets `ac_suppliercontracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_suppliercontracts(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_suppliercontracts = Some(value);
+        self
+    }
+
+    /// Sets `last_modified` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_instance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_instance(mut self, value: i32) -> Self {
+        self.jira_instance = Some(value);
+        self
+    }
+
+    /// Sets `jira_instance_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.jira_instance_name = Some(value.into());
+        self
+    }
+
+    /// Sets `pref_notification_sound` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pref_notification_sound(mut self, value: i32) -> Self {
+        self.pref_notification_sound = Some(value);
+        self
+    }
+
+    /// Sets `pref_chat_sound` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pref_chat_sound(mut self, value: i32) -> Self {
+        self.pref_chat_sound = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_id_supplier_contracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_supplier_contracts(mut self, value: i32) -> Self {
+        self.default_columns_id_supplier_contracts = Some(value);
+        self
+    }
+
+    /// Sets `default_view_supplier_contracts_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_supplier_contracts_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_supplier_contracts_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_assets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_assets(mut self, value: impl Into<String>) -> Self {
+        self.default_view_assets = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_assets_selectedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_assets_selectedid(mut self, value: i32) -> Self {
+        self.default_view_assets_selectedid = Some(value);
+        self
+    }
+
+    /// Sets `default_view_assets_selectedid_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_assets_selectedid_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_assets_selectedid_name = Some(value.into());
+        self
+    }
+
+    /// Sets `matching_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
+        self.matching_value = Some(value.into());
+        self
+    }
+
+    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
+        self.sqlimport_id = Some(value);
+        self
+    }
+
+    /// Sets `splashtop_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_splashtop_url(mut self, value: impl Into<String>) -> Self {
+        self.splashtop_url = Some(value.into());
+        self
+    }
+
+    /// Sets `splashtop_token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_splashtop_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.splashtop_token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `default_splashtop_channelname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_splashtop_channelname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_splashtop_channelname = Some(value.into());
+        self
+    }
+
+    /// Sets `splashtop_channel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_splashtop_channel(mut self, value: KeyPair2) -> Self {
+        self.splashtop_channel = Some(value);
+        self
+    }
+
+    /// Sets `ac_chatprofiles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_chatprofiles(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_chatprofiles = Some(value);
+        self
+    }
+
+    /// Sets `ac_faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_faqlists(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_faqlists = Some(value);
+        self
+    }
+
+    /// Sets `allow_automatic_call_scripts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_automatic_call_scripts(mut self, value: bool) -> Self {
+        self.allow_automatic_call_scripts = Some(value);
+        self
+    }
+
+    /// Sets `gotoresolve_token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_gotoresolve_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.gotoresolve_token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `ac_devices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_devices(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_devices = Some(value);
+        self
+    }
+
+    /// Sets `azure_connectionid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_connectionid(mut self, value: i32) -> Self {
+        self.azure_connectionid = Some(value);
+        self
+    }
+
+    /// Sets `allow_presence_notifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_presence_notifications(mut self, value: bool) -> Self {
+        self.allow_presence_notifications = Some(value);
+        self
+    }
+
+    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_client_id(mut self, value: impl Into<String>) -> Self {
+        self.azure_client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `presence_subscription` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_presence_subscription(
+        mut self,
+        value: AgentPresenceSubscription,
+    ) -> Self {
+        self.presence_subscription = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_id_supplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_supplier(mut self, value: i32) -> Self {
+        self.default_columns_id_supplier = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_supplier_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_supplier_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_columns_supplier_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `default_view_suppliers_selectedid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_suppliers_selectedid(mut self, value: i32) -> Self {
+        self.default_view_suppliers_selectedid = Some(value);
+        self
+    }
+
+    /// Sets `default_view_suppliers_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_suppliers_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_suppliers_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_user_client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_user_client_id(mut self, value: i32) -> Self {
+        self.linked_user_client_id = Some(value);
+        self
+    }
+
+    /// Sets `contractdetails_layout_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contractdetails_layout_id(mut self, value: i32) -> Self {
+        self.contractdetails_layout_id = Some(value);
+        self
+    }
+
+    /// Sets `contractdetails_layout_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contractdetails_layout_name(mut self, value: impl Into<String>) -> Self {
+        self.contractdetails_layout_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_action_date_display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_action_date_display(mut self, value: i32) -> Self {
+        self.default_action_date_display = Some(value);
+        self
+    }
+
+    /// Sets `signature_image` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_signature_image(mut self, value: impl Into<String>) -> Self {
+        self.signature_image = Some(value.into());
+        self
+    }
+
+    /// Sets `exclude_from_automatic_assigning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exclude_from_automatic_assigning(mut self, value: bool) -> Self {
+        self.exclude_from_automatic_assigning = Some(value);
+        self
+    }
+
+    /// Sets `userdetails_layout_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userdetails_layout_id(mut self, value: i32) -> Self {
+        self.userdetails_layout_id = Some(value);
+        self
+    }
+
+    /// Sets `userdetails_layout_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userdetails_layout_name(mut self, value: impl Into<String>) -> Self {
+        self.userdetails_layout_name = Some(value.into());
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `calendar_options_multi` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_calendar_options_multi(mut self, value: Vec<KeyPair2>) -> Self {
+        self.calendar_options_multi = Some(value);
+        self
+    }
+
+    /// Sets `ac_databaselookups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_databaselookups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_databaselookups = Some(value);
+        self
+    }
+
+    /// Sets `default_columns_id_pos` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_columns_id_pos(mut self, value: i32) -> Self {
+        self.default_columns_id_pos = Some(value);
+        self
+    }
+
+    /// Sets `default_view_pos_selectedname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_view_pos_selectedname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_view_pos_selectedname = Some(value.into());
+        self
+    }
+
+    /// Sets `sitedetails_layout_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitedetails_layout_id(mut self, value: i32) -> Self {
+        self.sitedetails_layout_id = Some(value);
+        self
+    }
+
+    /// Sets `sitedetails_layout_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitedetails_layout_name(mut self, value: impl Into<String>) -> Self {
+        self.sitedetails_layout_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enable_teams_shifts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enable_teams_shifts(mut self, value: bool) -> Self {
+        self.enable_teams_shifts = Some(value);
+        self
+    }
+
+    /// Sets `warnif_incomplete_ts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warnif_incomplete_ts(mut self, value: bool) -> Self {
+        self.warnif_incomplete_ts = Some(value);
+        self
+    }
+
+    /// Sets `warnif_incomplete_ts_manager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warnif_incomplete_ts_manager(mut self, value: bool) -> Self {
+        self.warnif_incomplete_ts_manager = Some(value);
+        self
+    }
+
+    /// Sets `incomplete_ts_threshold` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_incomplete_ts_threshold(mut self, value: i32) -> Self {
+        self.incomplete_ts_threshold = Some(value);
+        self
+    }
+
+    /// Sets `incomplete_ts_sendtime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_incomplete_ts_sendtime(mut self, value: impl Into<String>) -> Self {
+        self.incomplete_ts_sendtime = Some(value.into());
+        self
+    }
+
+    /// Sets `incomplete_ts_lastcreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_incomplete_ts_lastcreated(mut self, value: impl Into<String>) -> Self {
+        self.incomplete_ts_lastcreated = Some(value.into());
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `assetfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assetfields(mut self, value: Vec<UnameField>) -> Self {
+        self.assetfields = Some(value);
+        self
+    }
+
+    /// Sets `unamecustomfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unamecustomfields(mut self, value: Vec<UnameCustom>) -> Self {
+        self.unamecustomfields = Some(value);
+        self
+    }
+
+    /// Sets `unameappointmenttypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unameappointmenttypes(mut self, value: Vec<UnameAppointment>) -> Self {
+        self.unameappointmenttypes = Some(value);
+        self
+    }
+
+    /// Sets `_canupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate(mut self, value: bool) -> Self {
+        self.canupdate = Some(value);
+        self
+    }
+
+    /// Sets `_canupdate_moreinfo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate_moreinfo(mut self, value: bool) -> Self {
+        self.canupdate_moreinfo = Some(value);
+        self
+    }
+
+    /// Sets `logmeinid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logmeinid(mut self, value: impl Into<String>) -> Self {
+        self.logmeinid = Some(value.into());
+        self
+    }
+
+    /// Sets `allowbeyondtrustinvites` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowbeyondtrustinvites(mut self, value: bool) -> Self {
+        self.allowbeyondtrustinvites = Some(value);
+        self
+    }
+
+    /// Sets `jira_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_id(mut self, value: impl Into<String>) -> Self {
+        self.jira_id = Some(value.into());
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<UnameButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `namewithinactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_namewithinactive(mut self, value: impl Into<String>) -> Self {
+        self.namewithinactive = Some(value.into());
+        self
+    }
+
+    /// Sets `apptsync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_apptsync(mut self, value: i32) -> Self {
+        self.apptsync = Some(value);
+        self
+    }
+
+    /// Sets `okta_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_okta_id(mut self, value: impl Into<String>) -> Self {
+        self.okta_id = Some(value.into());
+        self
+    }
+
+    /// Sets `enableshifts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enableshifts(mut self, value: bool) -> Self {
+        self.enableshifts = Some(value);
+        self
+    }
+
+    /// Sets `sendemailerrors` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sendemailerrors(mut self, value: bool) -> Self {
+        self.sendemailerrors = Some(value);
+        self
+    }
+
+    /// Sets `uname_usercustomfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uname_usercustomfields(mut self, value: Vec<UnameCustom>) -> Self {
+        self.uname_usercustomfields = Some(value);
+        self
+    }
+
+    /// Sets `can_approve_purchaseorder` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_can_approve_purchaseorder(mut self, value: bool) -> Self {
+        self.can_approve_purchaseorder = Some(value);
+        self
+    }
+
+    /// Sets `can_approve_quote` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_can_approve_quote(mut self, value: bool) -> Self {
+        self.can_approve_quote = Some(value);
+        self
+    }
+
+    /// Sets `can_approve_invoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_can_approve_invoice(mut self, value: bool) -> Self {
+        self.can_approve_invoice = Some(value);
+        self
+    }
+
+    /// Sets `default_splashtop_channel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_splashtop_channel(mut self, value: i32) -> Self {
+        self.default_splashtop_channel = Some(value);
+        self
+    }
+
+    /// Sets `workday_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workday_id(mut self, value: i32) -> Self {
+        self.workday_id = Some(value);
+        self
+    }
+
+    /// Sets `workday_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workday_name(mut self, value: impl Into<String>) -> Self {
+        self.workday_name = Some(value.into());
+        self
+    }
+
+    /// Sets `workday_timezone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workday_timezone(mut self, value: impl Into<String>) -> Self {
+        self.workday_timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `costprice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_costprice(mut self, value: f64) -> Self {
+        self.costprice = Some(value);
+        self
+    }
+
+    /// Sets `chargerate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerate(mut self, value: i32) -> Self {
+        self.chargerate = Some(value);
+        self
+    }
+
+    /// Sets `first_role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_first_role_id(mut self, value: impl Into<String>) -> Self {
+        self.first_role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `in_queried_team` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_in_queried_team(mut self, value: bool) -> Self {
+        self.in_queried_team = Some(value);
+        self
+    }
+
+    /// Sets `guid_string` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid_string(mut self, value: impl Into<String>) -> Self {
+        self.guid_string = Some(value.into());
+        self
+    }
+}
+
 /// An agent's membership of a department.
 ///
 /// Halo's internal name for this schema is `UnameDepartment`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentDepartment {
     /// `id`.
     #[serde(
@@ -1432,9 +3983,92 @@ pub struct AgentDepartment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentDepartment {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_id(mut self, value: i32) -> Self {
+        self.department_id = Some(value);
+        self
+    }
+
+    /// Sets `department_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_guid(mut self, value: impl Into<String>) -> Self {
+        self.department_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `department_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
+        self.department_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `membershiplevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_membershiplevel(mut self, value: i32) -> Self {
+        self.membershiplevel = Some(value);
+        self
+    }
+
+    /// Sets `includeteamsintree` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_includeteamsintree(mut self, value: bool) -> Self {
+        self.includeteamsintree = Some(value);
+        self
+    }
+}
+
 /// A page of agents: `{"record_count": N, "agents": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -1459,6 +4093,40 @@ pub struct AgentList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AgentList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `agents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agents(mut self, value: Vec<Agent>) -> Self {
+        self.agents = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for AgentList {
@@ -1494,6 +4162,7 @@ impl crate::runtime::ListPage for AgentList {
 /// The `Restriction` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Restriction {
     /// `id`.
     #[serde(
@@ -1542,11 +4211,94 @@ pub struct Restriction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Restriction {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `key1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key1(mut self, value: i32) -> Self {
+        self.key1 = Some(value);
+        self
+    }
+
+    /// Sets `key1_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key1_name(mut self, value: impl Into<String>) -> Self {
+        self.key1_name = Some(value.into());
+        self
+    }
+
+    /// Sets `key2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key2(mut self, value: i32) -> Self {
+        self.key2 = Some(value);
+        self
+    }
+
+    /// Sets `key2_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key2_guid(mut self, value: impl Into<String>) -> Self {
+        self.key2_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `key2_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key2_name(mut self, value: impl Into<String>) -> Self {
+        self.key2_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// An agent role (permission set).
 ///
 /// Halo's internal name for this schema is `NHD_Roles`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Role {
     /// `intent`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1727,9 +4479,452 @@ pub struct Role {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Role {
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `chargerates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerates(mut self, value: Vec<Restriction>) -> Self {
+        self.chargerates = Some(value);
+        self
+    }
+
+    /// Sets `id_int` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id_int(mut self, value: i32) -> Self {
+        self.id_int = Some(value);
+        self
+    }
+
+    /// Sets `notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(value.into());
+        self
+    }
+
+    /// Sets `teams` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teams(mut self, value: Vec<AgentTeam>) -> Self {
+        self.teams = Some(value);
+        self
+    }
+
+    /// Sets `departments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_departments(mut self, value: Vec<AgentDepartment>) -> Self {
+        self.departments = Some(value);
+        self
+    }
+
+    /// Sets `clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clients(mut self, value: Vec<UnameAreaRestriction>) -> Self {
+        self.clients = Some(value);
+        self
+    }
+
+    /// Sets `tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettypes(mut self, value: Vec<UnameRequestType>) -> Self {
+        self.tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `assetfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assetfields(mut self, value: Vec<UnameField>) -> Self {
+        self.assetfields = Some(value);
+        self
+    }
+
+    /// Sets `unamecustomfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unamecustomfields(mut self, value: Vec<UnameCustom>) -> Self {
+        self.unamecustomfields = Some(value);
+        self
+    }
+
+    /// Sets `unameappointmenttypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unameappointmenttypes(mut self, value: Vec<UnameAppointment>) -> Self {
+        self.unameappointmenttypes = Some(value);
+        self
+    }
+
+    /// Sets `notifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notifications(mut self, value: Vec<Notification>) -> Self {
+        self.notifications = Some(value);
+        self
+    }
+
+    /// Sets `claims` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_claims(mut self, value: Vec<NhdClaim>) -> Self {
+        self.claims = Some(value);
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<UnameButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `assettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettypes(mut self, value: Vec<UnameXtype>) -> Self {
+        self.assettypes = Some(value);
+        self
+    }
+
+    /// Sets `Oo_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oo_name(mut self, value: impl Into<String>) -> Self {
+        self.oo_name = Some(value.into());
+        self
+    }
+
+    /// Sets `uname_usercustomfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uname_usercustomfields(mut self, value: Vec<UnameCustom>) -> Self {
+        self.uname_usercustomfields = Some(value);
+        self
+    }
+
+    /// Sets `access_control` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
+        self.access_control = Some(value);
+        self
+    }
+
+    /// Sets `access_control_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control_level(mut self, value: i32) -> Self {
+        self.access_control_level = Some(value);
+        self
+    }
+
+    /// Sets `ac_tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_tickettypes(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `ac_approvals` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_approvals(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_approvals = Some(value);
+        self
+    }
+
+    /// Sets `ac_rules` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_rules(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_rules = Some(value);
+        self
+    }
+
+    /// Sets `ac_cannedtext` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_cannedtext(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_cannedtext = Some(value);
+        self
+    }
+
+    /// Sets `ac_customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_customfields(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_customfields = Some(value);
+        self
+    }
+
+    /// Sets `ac_customtables` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_customtables(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_customtables = Some(value);
+        self
+    }
+
+    /// Sets `ac_dashboards` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_dashboards(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_dashboards = Some(value);
+        self
+    }
+
+    /// Sets `ac_workflows` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_workflows(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_workflows = Some(value);
+        self
+    }
+
+    /// Sets `ac_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_roles(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_roles = Some(value);
+        self
+    }
+
+    /// Sets `ac_slas` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_slas(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_slas = Some(value);
+        self
+    }
+
+    /// Sets `ac_templates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_templates(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_templates = Some(value);
+        self
+    }
+
+    /// Sets `ac_outcomes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_outcomes(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_outcomes = Some(value);
+        self
+    }
+
+    /// Sets `ac_workdays` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_workdays(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_workdays = Some(value);
+        self
+    }
+
+    /// Sets `ac_emailtemplates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_emailtemplates(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_emailtemplates = Some(value);
+        self
+    }
+
+    /// Sets `ac_messagegroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_messagegroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_messagegroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_reportgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_reportgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_reportgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_fieldgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_fieldgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_fieldgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_languagepacks` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_languagepacks(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_languagepacks = Some(value);
+        self
+    }
+
+    /// Sets `ac_itemgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_itemgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_itemgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_suppliers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_suppliers(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_suppliers = Some(value);
+        self
+    }
+
+    /// Sets `ac_suppliercontracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_suppliercontracts(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_suppliercontracts = Some(value);
+        self
+    }
+
+    /// Sets `is_integration` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_integration(mut self, value: bool) -> Self {
+        self.is_integration = Some(value);
+        self
+    }
+
+    /// Sets `ac_assettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_assettypes(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_assettypes = Some(value);
+        self
+    }
+
+    /// Sets `ac_assetgroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_assetgroups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_assetgroups = Some(value);
+        self
+    }
+
+    /// Sets `ac_servicecategories` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_servicecategories(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_servicecategories = Some(value);
+        self
+    }
+
+    /// Sets `ac_services` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_services(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_services = Some(value);
+        self
+    }
+
+    /// Sets `ac_chatprofiles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_chatprofiles(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_chatprofiles = Some(value);
+        self
+    }
+
+    /// Sets `ac_faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_faqlists(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_faqlists = Some(value);
+        self
+    }
+
+    /// Sets `ac_devices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_devices(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_devices = Some(value);
+        self
+    }
+
+    /// Sets `sites` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sites(mut self, value: Vec<UnameSite>) -> Self {
+        self.sites = Some(value);
+        self
+    }
+
+    /// Sets `ac_databaselookups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ac_databaselookups(mut self, value: Vec<AccessControl>) -> Self {
+        self.ac_databaselookups = Some(value);
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `normalizedName` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_normalized_name(mut self, value: impl Into<String>) -> Self {
+        self.normalized_name = Some(value.into());
+        self
+    }
+
+    /// Sets `concurrencyStamp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_concurrency_stamp(mut self, value: impl Into<String>) -> Self {
+        self.concurrency_stamp = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameAppointment` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameAppointment {
     /// `id`.
     #[serde(
@@ -1778,9 +4973,92 @@ pub struct UnameAppointment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameAppointment {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `field_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_id(mut self, value: i32) -> Self {
+        self.field_id = Some(value);
+        self
+    }
+
+    /// Sets `field_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_name(mut self, value: impl Into<String>) -> Self {
+        self.field_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `field_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_type(mut self, value: impl Into<String>) -> Self {
+        self.field_type = Some(value.into());
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameAreaRestriction` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameAreaRestriction {
     /// `id`.
     #[serde(
@@ -1817,9 +5095,68 @@ pub struct UnameAreaRestriction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameAreaRestriction {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameButton` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameButton {
     /// `id`.
     #[serde(
@@ -1865,9 +5202,84 @@ pub struct UnameButton {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameButton {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `roleid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roleid(mut self, value: impl Into<String>) -> Self {
+        self.roleid = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `button_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_button_id(mut self, value: i32) -> Self {
+        self.button_id = Some(value);
+        self
+    }
+
+    /// Sets `button_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_button_name(mut self, value: impl Into<String>) -> Self {
+        self.button_name = Some(value.into());
+        self
+    }
+
+    /// Sets `can_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_can_access(mut self, value: bool) -> Self {
+        self.can_access = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameCustom` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameCustom {
     /// `id`.
     #[serde(
@@ -1940,9 +5352,124 @@ pub struct UnameCustom {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameCustom {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `field_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_id(mut self, value: i32) -> Self {
+        self.field_id = Some(value);
+        self
+    }
+
+    /// Sets `field_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_name(mut self, value: impl Into<String>) -> Self {
+        self.field_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `field_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_type(mut self, value: impl Into<String>) -> Self {
+        self.field_type = Some(value.into());
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `canadd` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canadd(mut self, value: bool) -> Self {
+        self.canadd = Some(value);
+        self
+    }
+
+    /// Sets `candelete` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_candelete(mut self, value: bool) -> Self {
+        self.candelete = Some(value);
+        self
+    }
+
+    /// Sets `canedit` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canedit(mut self, value: bool) -> Self {
+        self.canedit = Some(value);
+        self
+    }
+
+    /// Sets `customfield_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfield_type(mut self, value: i32) -> Self {
+        self.customfield_type = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameField` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameField {
     /// `id`.
     #[serde(
@@ -1991,9 +5518,92 @@ pub struct UnameField {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameField {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `field_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_id(mut self, value: i32) -> Self {
+        self.field_id = Some(value);
+        self
+    }
+
+    /// Sets `field_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_name(mut self, value: impl Into<String>) -> Self {
+        self.field_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `field_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_field_type(mut self, value: impl Into<String>) -> Self {
+        self.field_type = Some(value.into());
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameQualification` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameQualification {
     /// `id`.
     #[serde(
@@ -2039,9 +5649,92 @@ pub struct UnameQualification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameQualification {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `qualification_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qualification_id(mut self, value: i32) -> Self {
+        self.qualification_id = Some(value);
+        self
+    }
+
+    /// Sets `qualification_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qualification_name(mut self, value: impl Into<String>) -> Self {
+        self.qualification_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<String>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `enddate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+        self.enddate = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameRequestType` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameRequestType {
     /// `id`.
     #[serde(
@@ -2099,9 +5792,100 @@ pub struct UnameRequestType {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameRequestType {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `tickettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_id(mut self, value: i32) -> Self {
+        self.tickettype_id = Some(value);
+        self
+    }
+
+    /// Sets `tickettype_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_name(mut self, value: impl Into<String>) -> Self {
+        self.tickettype_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `cancreate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cancreate(mut self, value: bool) -> Self {
+        self.cancreate = Some(value);
+        self
+    }
+
+    /// Sets `canview` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canview(mut self, value: bool) -> Self {
+        self.canview = Some(value);
+        self
+    }
+
+    /// Sets `canedit` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canedit(mut self, value: bool) -> Self {
+        self.canedit = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameSite` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameSite {
     /// `id`.
     #[serde(
@@ -2147,9 +5931,84 @@ pub struct UnameSite {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameSite {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
+        self.site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UnameXtype` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameXtype {
     /// `id`.
     #[serde(
@@ -2205,4 +6064,94 @@ pub struct UnameXtype {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UnameXtype {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `assettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_id(mut self, value: i32) -> Self {
+        self.assettype_id = Some(value);
+        self
+    }
+
+    /// Sets `assettype_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_name(mut self, value: impl Into<String>) -> Self {
+        self.assettype_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `cancreate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cancreate(mut self, value: bool) -> Self {
+        self.cancreate = Some(value);
+        self
+    }
+
+    /// Sets `canview` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canview(mut self, value: bool) -> Self {
+        self.canview = Some(value);
+        self
+    }
+
+    /// Sets `canedit` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canedit(mut self, value: bool) -> Self {
+        self.canedit = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
 }

@@ -4,6 +4,7 @@
 /// Where to authenticate (`GET /AuthInfo`): the authorisation server and, on Halo-hosted instances, the tenant. Used to discover the token URL of instances whose auth server is not `/auth` (HALO-NOTES.md, "Auth"; HaloAPI reads these two fields).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AuthInfo {
     /// The base URL of the authorisation server; the token endpoint is `/token`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -14,4 +15,22 @@ pub struct AuthInfo {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AuthInfo {
+    /// Sets `auth_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auth_url(mut self, value: impl Into<String>) -> Self {
+        self.auth_url = Some(value.into());
+        self
+    }
+
+    /// Sets `tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tenant_id(mut self, value: impl Into<String>) -> Self {
+        self.tenant_id = Some(value.into());
+        self
+    }
 }

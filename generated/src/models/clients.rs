@@ -6,6 +6,7 @@ use super::*;
 /// The `AreaItem` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AreaItem {
     /// `id`.
     #[serde(
@@ -129,9 +130,204 @@ pub struct AreaItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AreaItem {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `item_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_id(mut self, value: i32) -> Self {
+        self.item_id = Some(value);
+        self
+    }
+
+    /// Sets `quantity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: f64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `areaitemdesc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_areaitemdesc(mut self, value: impl Into<String>) -> Self {
+        self.areaitemdesc = Some(value.into());
+        self
+    }
+
+    /// Sets `billingperiod_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billingperiod_id(mut self, value: i32) -> Self {
+        self.billingperiod_id = Some(value);
+        self
+    }
+
+    /// Sets `startdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+        self.startdate = Some(value.into());
+        self
+    }
+
+    /// Sets `invoicenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoicenumber(mut self, value: impl Into<String>) -> Self {
+        self.invoicenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `lastinvoicedate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastinvoicedate(mut self, value: impl Into<String>) -> Self {
+        self.lastinvoicedate = Some(value.into());
+        self
+    }
+
+    /// Sets `nextinvoicedate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nextinvoicedate(mut self, value: impl Into<String>) -> Self {
+        self.nextinvoicedate = Some(value.into());
+        self
+    }
+
+    /// Sets `autorenew` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autorenew(mut self, value: bool) -> Self {
+        self.autorenew = Some(value);
+        self
+    }
+
+    /// Sets `note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `costprice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_costprice(mut self, value: f64) -> Self {
+        self.costprice = Some(value);
+        self
+    }
+
+    /// Sets `sellingprice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sellingprice(mut self, value: f64) -> Self {
+        self.sellingprice = Some(value);
+        self
+    }
+
+    /// Sets `accounts_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accounts_id(mut self, value: impl Into<String>) -> Self {
+        self.accounts_id = Some(value.into());
+        self
+    }
+
+    /// Sets `numberdayswarning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_numberdayswarning(mut self, value: i32) -> Self {
+        self.numberdayswarning = Some(value);
+        self
+    }
+
+    /// Sets `dsite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dsite(mut self, value: i32) -> Self {
+        self.dsite = Some(value);
+        self
+    }
+
+    /// Sets `ddevnum` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ddevnum(mut self, value: i32) -> Self {
+        self.ddevnum = Some(value);
+        self
+    }
+
+    /// Sets `technician` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_technician(mut self, value: i32) -> Self {
+        self.technician = Some(value);
+        self
+    }
+
+    /// Sets `billingcategory_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billingcategory_id(mut self, value: i32) -> Self {
+        self.billingcategory_id = Some(value);
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `dontinvoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontinvoice(mut self, value: bool) -> Self {
+        self.dontinvoice = Some(value);
+        self
+    }
+
+    /// Sets `enddate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+        self.enddate = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `AreaNote` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AreaNote {
     /// `id`.
     #[serde(
@@ -276,9 +472,236 @@ pub struct AreaNote {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AreaNote {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `supplier_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_id(mut self, value: i32) -> Self {
+        self.supplier_id = Some(value);
+        self
+    }
+
+    /// Sets `sales_order_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sales_order_id(mut self, value: i32) -> Self {
+        self.sales_order_id = Some(value);
+        self
+    }
+
+    /// Sets `purchase_order_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_purchase_order_id(mut self, value: i32) -> Self {
+        self.purchase_order_id = Some(value);
+        self
+    }
+
+    /// Sets `quote_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quote_id(mut self, value: i32) -> Self {
+        self.quote_id = Some(value);
+        self
+    }
+
+    /// Sets `invoice_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_id(mut self, value: i32) -> Self {
+        self.invoice_id = Some(value);
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `datetime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datetime(mut self, value: impl Into<String>) -> Self {
+        self.datetime = Some(value.into());
+        self
+    }
+
+    /// Sets `who_agentid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_who_agentid(mut self, value: i32) -> Self {
+        self.who_agentid = Some(value);
+        self
+    }
+
+    /// Sets `note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `detail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<String>) -> Self {
+        self.detail = Some(value.into());
+        self
+    }
+
+    /// Sets `timetaken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timetaken(mut self, value: f64) -> Self {
+        self.timetaken = Some(value);
+        self
+    }
+
+    /// Sets `mailentryid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mailentryid(mut self, value: impl Into<String>) -> Self {
+        self.mailentryid = Some(value.into());
+        self
+    }
+
+    /// Sets `nextcalldate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nextcalldate(mut self, value: impl Into<String>) -> Self {
+        self.nextcalldate = Some(value.into());
+        self
+    }
+
+    /// Sets `satisfaction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_satisfaction(mut self, value: impl Into<String>) -> Self {
+        self.satisfaction = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_id = Some(value.into());
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `ticketid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticketid(mut self, value: i32) -> Self {
+        self.ticketid = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `hide_time_taken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hide_time_taken(mut self, value: bool) -> Self {
+        self.hide_time_taken = Some(value);
+        self
+    }
+
+    /// Sets `add_to_calendar` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_add_to_calendar(mut self, value: bool) -> Self {
+        self.add_to_calendar = Some(value);
+        self
+    }
+
+    /// Sets `app_user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_app_user_id(mut self, value: i32) -> Self {
+        self.app_user_id = Some(value);
+        self
+    }
+
+    /// Sets `app_agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_app_agent_id(mut self, value: i32) -> Self {
+        self.app_agent_id = Some(value);
+        self
+    }
+
+    /// Sets `app_subject` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_app_subject(mut self, value: impl Into<String>) -> Self {
+        self.app_subject = Some(value.into());
+        self
+    }
+
+    /// Sets `nextcallduration` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nextcallduration(mut self, value: f64) -> Self {
+        self.nextcallduration = Some(value);
+        self
+    }
+
+    /// Sets `createdfromaction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_createdfromaction(mut self, value: bool) -> Self {
+        self.createdfromaction = Some(value);
+        self
+    }
+}
+
 /// The `ChargeRate` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ChargeRate {
     /// `id`.
     #[serde(
@@ -432,9 +855,220 @@ pub struct ChargeRate {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ChargeRate {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `area` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_area(mut self, value: i32) -> Self {
+        self.area = Some(value);
+        self
+    }
+
+    /// Sets `contract_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_id(mut self, value: i32) -> Self {
+        self.contract_id = Some(value);
+        self
+    }
+
+    /// Sets `charge_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_charge_id(mut self, value: i32) -> Self {
+        self.charge_id = Some(value);
+        self
+    }
+
+    /// Sets `startdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+        self.startdate = Some(value.into());
+        self
+    }
+
+    /// Sets `expirydate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_expirydate(mut self, value: impl Into<String>) -> Self {
+        self.expirydate = Some(value.into());
+        self
+    }
+
+    /// Sets `rate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rate(mut self, value: f64) -> Self {
+        self.rate = Some(value);
+        self
+    }
+
+    /// Sets `org` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_org(mut self, value: i32) -> Self {
+        self.org = Some(value);
+        self
+    }
+
+    /// Sets `minimum` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_minimum(mut self, value: f64) -> Self {
+        self.minimum = Some(value);
+        self
+    }
+
+    /// Sets `increment` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_increment(mut self, value: f64) -> Self {
+        self.increment = Some(value);
+        self
+    }
+
+    /// Sets `oohmultiplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oohmultiplier(mut self, value: f64) -> Self {
+        self.oohmultiplier = Some(value);
+        self
+    }
+
+    /// Sets `holidaymultiplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_holidaymultiplier(mut self, value: f64) -> Self {
+        self.holidaymultiplier = Some(value);
+        self
+    }
+
+    /// Sets `weekendmultiplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_weekendmultiplier(mut self, value: f64) -> Self {
+        self.weekendmultiplier = Some(value);
+        self
+    }
+
+    /// Sets `surcharge` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_surcharge(mut self, value: bool) -> Self {
+        self.surcharge = Some(value);
+        self
+    }
+
+    /// Sets `round` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_round(mut self, value: i32) -> Self {
+        self.round = Some(value);
+        self
+    }
+
+    /// Sets `useagentworkinghours` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_useagentworkinghours(mut self, value: bool) -> Self {
+        self.useagentworkinghours = Some(value);
+        self
+    }
+
+    /// Sets `use_budget_rate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use_budget_rate(mut self, value: bool) -> Self {
+        self.use_budget_rate = Some(value);
+        self
+    }
+
+    /// Sets `current` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current(mut self, value: bool) -> Self {
+        self.current = Some(value);
+        self
+    }
+
+    /// Sets `current_rate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current_rate(mut self, value: f64) -> Self {
+        self.current_rate = Some(value);
+        self
+    }
+
+    /// Sets `use_for_travel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use_for_travel(mut self, value: bool) -> Self {
+        self.use_for_travel = Some(value);
+        self
+    }
+
+    /// Sets `use_for_mileage` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use_for_mileage(mut self, value: bool) -> Self {
+        self.use_for_mileage = Some(value);
+        self
+    }
+
+    /// Sets `travel_surchargeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_travel_surchargeid(mut self, value: i32) -> Self {
+        self.travel_surchargeid = Some(value);
+        self
+    }
+
+    /// Sets `contractmultiplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contractmultiplier(mut self, value: f64) -> Self {
+        self.contractmultiplier = Some(value);
+        self
+    }
+
+    /// Sets `rateoverride` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rateoverride(mut self, value: f64) -> Self {
+        self.rateoverride = Some(value);
+        self
+    }
+
+    /// Sets `override_surcharge` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_surcharge(mut self, value: bool) -> Self {
+        self.override_surcharge = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `ChargeRateArea` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ChargeRateArea {
     /// `id`.
     #[serde(
@@ -465,11 +1099,54 @@ pub struct ChargeRateArea {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ChargeRateArea {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `area` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_area(mut self, value: i32) -> Self {
+        self.area = Some(value);
+        self
+    }
+
+    /// Sets `chargerate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerate_id(mut self, value: i32) -> Self {
+        self.chargerate_id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// A client (customer organisation). Halo calls the model `Area`; the API path is `/Client`.
 ///
 /// Halo's internal name for this schema is `Area`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Client {
     /// `id`.
     #[serde(
@@ -2530,9 +3207,3846 @@ pub struct Client {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Client {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `toplevel_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_toplevel_id(mut self, value: i32) -> Self {
+        self.toplevel_id = Some(value);
+        self
+    }
+
+    /// Sets `toplevel_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_toplevel_name(mut self, value: impl Into<String>) -> Self {
+        self.toplevel_name = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `confirmemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_confirmemail(mut self, value: i32) -> Self {
+        self.confirmemail = Some(value);
+        self
+    }
+
+    /// Sets `actionemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_actionemail(mut self, value: i32) -> Self {
+        self.actionemail = Some(value);
+        self
+    }
+
+    /// Sets `clearemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clearemail(mut self, value: i32) -> Self {
+        self.clearemail = Some(value);
+        self
+    }
+
+    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
+        self.messagegroup_id = Some(value);
+        self
+    }
+
+    /// Sets `from_address_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_from_address_override(mut self, value: impl Into<String>) -> Self {
+        self.from_address_override = Some(value.into());
+        self
+    }
+
+    /// Sets `override_org_logo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_logo(mut self, value: bool) -> Self {
+        self.override_org_logo = Some(value);
+        self
+    }
+
+    /// Sets `override_org_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_name(mut self, value: impl Into<String>) -> Self {
+        self.override_org_name = Some(value.into());
+        self
+    }
+
+    /// Sets `override_org_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_address(mut self, value: AddressStore) -> Self {
+        self.override_org_address = Some(value);
+        self
+    }
+
+    /// Sets `override_org_phone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_phone(mut self, value: impl Into<String>) -> Self {
+        self.override_org_phone = Some(value.into());
+        self
+    }
+
+    /// Sets `override_org_email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_email(mut self, value: impl Into<String>) -> Self {
+        self.override_org_email = Some(value.into());
+        self
+    }
+
+    /// Sets `override_org_website` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_website(mut self, value: impl Into<String>) -> Self {
+        self.override_org_website = Some(value.into());
+        self
+    }
+
+    /// Sets `override_org_portalurl` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_org_portalurl(mut self, value: impl Into<String>) -> Self {
+        self.override_org_portalurl = Some(value.into());
+        self
+    }
+
+    /// Sets `mailbox_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mailbox_override(mut self, value: i32) -> Self {
+        self.mailbox_override = Some(value);
+        self
+    }
+
+    /// Sets `default_mailbox_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_mailbox_id(mut self, value: i32) -> Self {
+        self.default_mailbox_id = Some(value);
+        self
+    }
+
+    /// Sets `calldate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_calldate(mut self, value: impl Into<String>) -> Self {
+        self.calldate = Some(value.into());
+        self
+    }
+
+    /// Sets `item_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_tax_code(mut self, value: i32) -> Self {
+        self.item_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `service_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_tax_code(mut self, value: i32) -> Self {
+        self.service_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `prepay_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepay_tax_code(mut self, value: i32) -> Self {
+        self.prepay_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `contract_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_tax_code(mut self, value: i32) -> Self {
+        self.contract_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `attachments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
+        self.attachments = Some(value);
+        self
+    }
+
+    /// Sets `site_fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_fields(mut self, value: Vec<FieldHelper>) -> Self {
+        self.site_fields = Some(value);
+        self
+    }
+
+    /// Sets `pritech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pritech(mut self, value: i32) -> Self {
+        self.pritech = Some(value);
+        self
+    }
+
+    /// Sets `sectech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sectech(mut self, value: i32) -> Self {
+        self.sectech = Some(value);
+        self
+    }
+
+    /// Sets `accountmanagertech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountmanagertech(mut self, value: i32) -> Self {
+        self.accountmanagertech = Some(value);
+        self
+    }
+
+    /// Sets `notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(value.into());
+        self
+    }
+
+    /// Sets `thirdpartynhdapiurl` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartynhdapiurl(mut self, value: impl Into<String>) -> Self {
+        self.thirdpartynhdapiurl = Some(value.into());
+        self
+    }
+
+    /// Sets `xeroid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xeroid(mut self, value: impl Into<String>) -> Self {
+        self.xeroid = Some(value.into());
+        self
+    }
+
+    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
+        self.open_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `opps_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_opps_ticket_count(mut self, value: i32) -> Self {
+        self.opps_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `datecreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+        self.datecreated = Some(value.into());
+        self
+    }
+
+    /// Sets `createdfrom_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_createdfrom_id(mut self, value: i32) -> Self {
+        self.createdfrom_id = Some(value);
+        self
+    }
+
+    /// Sets `announce` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_announce(mut self, value: impl Into<String>) -> Self {
+        self.announce = Some(value.into());
+        self
+    }
+
+    /// Sets `announcedate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_announcedate(mut self, value: impl Into<String>) -> Self {
+        self.announcedate = Some(value.into());
+        self
+    }
+
+    /// Sets `pritech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pritech_name(mut self, value: impl Into<String>) -> Self {
+        self.pritech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sectech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sectech_name(mut self, value: impl Into<String>) -> Self {
+        self.sectech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `prinotify` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prinotify(mut self, value: bool) -> Self {
+        self.prinotify = Some(value);
+        self
+    }
+
+    /// Sets `secnotify` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_secnotify(mut self, value: bool) -> Self {
+        self.secnotify = Some(value);
+        self
+    }
+
+    /// Sets `priassign` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_priassign(mut self, value: bool) -> Self {
+        self.priassign = Some(value);
+        self
+    }
+
+    /// Sets `secassign` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_secassign(mut self, value: bool) -> Self {
+        self.secassign = Some(value);
+        self
+    }
+
+    /// Sets `accountmanagertech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountmanagertech_name(mut self, value: impl Into<String>) -> Self {
+        self.accountmanagertech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `accountmanagertech_email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountmanagertech_email(mut self, value: impl Into<String>) -> Self {
+        self.accountmanagertech_email = Some(value.into());
+        self
+    }
+
+    /// Sets `chargeperiod` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargeperiod(mut self, value: i32) -> Self {
+        self.chargeperiod = Some(value);
+        self
+    }
+
+    /// Sets `chargehours` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargehours(mut self, value: f64) -> Self {
+        self.chargehours = Some(value);
+        self
+    }
+
+    /// Sets `chargecarryover` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargecarryover(mut self, value: f64) -> Self {
+        self.chargecarryover = Some(value);
+        self
+    }
+
+    /// Sets `invoiceyes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoiceyes(mut self, value: bool) -> Self {
+        self.invoiceyes = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef1(mut self, value: impl Into<String>) -> Self {
+        self.fluserdef1 = Some(value.into());
+        self
+    }
+
+    /// Sets `fluserdef2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef2(mut self, value: impl Into<String>) -> Self {
+        self.fluserdef2 = Some(value.into());
+        self
+    }
+
+    /// Sets `fluserdef3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef3(mut self, value: impl Into<String>) -> Self {
+        self.fluserdef3 = Some(value.into());
+        self
+    }
+
+    /// Sets `fluserdef4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef4(mut self, value: impl Into<String>) -> Self {
+        self.fluserdef4 = Some(value.into());
+        self
+    }
+
+    /// Sets `fluserdef5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef5(mut self, value: impl Into<String>) -> Self {
+        self.fluserdef5 = Some(value.into());
+        self
+    }
+
+    /// Sets `floverride` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_floverride(mut self, value: bool) -> Self {
+        self.floverride = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef1hide` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef1hide(mut self, value: bool) -> Self {
+        self.fluserdef1hide = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef2hide` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef2hide(mut self, value: bool) -> Self {
+        self.fluserdef2hide = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef3hide` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef3hide(mut self, value: bool) -> Self {
+        self.fluserdef3hide = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef4hide` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef4hide(mut self, value: bool) -> Self {
+        self.fluserdef4hide = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef5hide` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef5hide(mut self, value: bool) -> Self {
+        self.fluserdef5hide = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef1mand` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef1mand(mut self, value: bool) -> Self {
+        self.fluserdef1mand = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef2mand` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef2mand(mut self, value: bool) -> Self {
+        self.fluserdef2mand = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef3mand` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef3mand(mut self, value: bool) -> Self {
+        self.fluserdef3mand = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef4mand` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef4mand(mut self, value: bool) -> Self {
+        self.fluserdef4mand = Some(value);
+        self
+    }
+
+    /// Sets `fluserdef5mand` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fluserdef5mand(mut self, value: bool) -> Self {
+        self.fluserdef5mand = Some(value);
+        self
+    }
+
+    /// Sets `includeactions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_includeactions(mut self, value: bool) -> Self {
+        self.includeactions = Some(value);
+        self
+    }
+
+    /// Sets `needsinvoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_needsinvoice(mut self, value: bool) -> Self {
+        self.needsinvoice = Some(value);
+        self
+    }
+
+    /// Sets `startdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+        self.startdate = Some(value.into());
+        self
+    }
+
+    /// Sets `startbalance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startbalance(mut self, value: f64) -> Self {
+        self.startbalance = Some(value);
+        self
+    }
+
+    /// Sets `hourlyrate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hourlyrate(mut self, value: f64) -> Self {
+        self.hourlyrate = Some(value);
+        self
+    }
+
+    /// Sets `periodcharge` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_periodcharge(mut self, value: f64) -> Self {
+        self.periodcharge = Some(value);
+        self
+    }
+
+    /// Sets `dontinvoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontinvoice(mut self, value: bool) -> Self {
+        self.dontinvoice = Some(value);
+        self
+    }
+
+    /// Sets `invoicetemplate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoicetemplate(mut self, value: impl Into<String>) -> Self {
+        self.invoicetemplate = Some(value.into());
+        self
+    }
+
+    /// Sets `invoicecomment` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoicecomment(mut self, value: impl Into<String>) -> Self {
+        self.invoicecomment = Some(value.into());
+        self
+    }
+
+    /// Sets `lastinvoiceenddate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastinvoiceenddate(mut self, value: impl Into<String>) -> Self {
+        self.lastinvoiceenddate = Some(value.into());
+        self
+    }
+
+    /// Sets `showslaonweb` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showslaonweb(mut self, value: bool) -> Self {
+        self.showslaonweb = Some(value);
+        self
+    }
+
+    /// Sets `item_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.item_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `service_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.service_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `contract_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.contract_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `prepay_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepay_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.prepay_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `imageindex` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_imageindex(mut self, value: i32) -> Self {
+        self.imageindex = Some(value);
+        self
+    }
+
+    /// Sets `chargehours2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargehours2(mut self, value: f64) -> Self {
+        self.chargehours2 = Some(value);
+        self
+    }
+
+    /// Sets `hourlyrate2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hourlyrate2(mut self, value: f64) -> Self {
+        self.hourlyrate2 = Some(value);
+        self
+    }
+
+    /// Sets `cat2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cat2(mut self, value: impl Into<String>) -> Self {
+        self.cat2 = Some(value.into());
+        self
+    }
+
+    /// Sets `cat3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cat3(mut self, value: impl Into<String>) -> Self {
+        self.cat3 = Some(value.into());
+        self
+    }
+
+    /// Sets `cat4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cat4(mut self, value: impl Into<String>) -> Self {
+        self.cat4 = Some(value.into());
+        self
+    }
+
+    /// Sets `cat5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cat5(mut self, value: impl Into<String>) -> Self {
+        self.cat5 = Some(value.into());
+        self
+    }
+
+    /// Sets `enddate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+        self.enddate = Some(value.into());
+        self
+    }
+
+    /// Sets `ucemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ucemail(mut self, value: i32) -> Self {
+        self.ucemail = Some(value);
+        self
+    }
+
+    /// Sets `fcemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fcemail(mut self, value: i32) -> Self {
+        self.fcemail = Some(value);
+        self
+    }
+
+    /// Sets `actguid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_actguid(mut self, value: impl Into<String>) -> Self {
+        self.actguid = Some(value.into());
+        self
+    }
+
+    /// Sets `smsbalance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_smsbalance(mut self, value: i32) -> Self {
+        self.smsbalance = Some(value);
+        self
+    }
+
+    /// Sets `html` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_html(mut self, value: impl Into<String>) -> Self {
+        self.html = Some(value.into());
+        self
+    }
+
+    /// Sets `hv` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hv(mut self, value: f64) -> Self {
+        self.hv = Some(value);
+        self
+    }
+
+    /// Sets `hvdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hvdate(mut self, value: impl Into<String>) -> Self {
+        self.hvdate = Some(value.into());
+        self
+    }
+
+    /// Sets `emailinvoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailinvoice(mut self, value: bool) -> Self {
+        self.emailinvoice = Some(value);
+        self
+    }
+
+    /// Sets `dont_auto_send_invoices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_auto_send_invoices(mut self, value: bool) -> Self {
+        self.dont_auto_send_invoices = Some(value);
+        self
+    }
+
+    /// Sets `seriousnesslevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_seriousnesslevel(mut self, value: i32) -> Self {
+        self.seriousnesslevel = Some(value);
+        self
+    }
+
+    /// Sets `defcat1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defcat1(mut self, value: impl Into<String>) -> Self {
+        self.defcat1 = Some(value.into());
+        self
+    }
+
+    /// Sets `defcat2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defcat2(mut self, value: impl Into<String>) -> Self {
+        self.defcat2 = Some(value.into());
+        self
+    }
+
+    /// Sets `defcat3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defcat3(mut self, value: impl Into<String>) -> Self {
+        self.defcat3 = Some(value.into());
+        self
+    }
+
+    /// Sets `defcat4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defcat4(mut self, value: impl Into<String>) -> Self {
+        self.defcat4 = Some(value.into());
+        self
+    }
+
+    /// Sets `thresholdbreached` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thresholdbreached(mut self, value: i32) -> Self {
+        self.thresholdbreached = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportinclude` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportinclude(mut self, value: bool) -> Self {
+        self.monthlyreportinclude = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+        self.monthlyreportlastrun = Some(value.into());
+        self
+    }
+
+    /// Sets `monthlyreportemaildirect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportemaildirect(mut self, value: bool) -> Self {
+        self.monthlyreportemaildirect = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportemailmanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportemailmanager(mut self, value: bool) -> Self {
+        self.monthlyreportemailmanager = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportshowonweb` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportshowonweb(mut self, value: bool) -> Self {
+        self.monthlyreportshowonweb = Some(value);
+        self
+    }
+
+    /// Sets `areatype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_areatype(mut self, value: i32) -> Self {
+        self.areatype = Some(value);
+        self
+    }
+
+    /// Sets `unmatchedcombinations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unmatchedcombinations(mut self, value: i32) -> Self {
+        self.unmatchedcombinations = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringchargenextdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringchargenextdate(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.prepayrecurringchargenextdate = Some(value.into());
+        self
+    }
+
+    /// Sets `billforrecurringprepayamount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billforrecurringprepayamount(mut self, value: bool) -> Self {
+        self.billforrecurringprepayamount = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringcharge` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringcharge(mut self, value: f64) -> Self {
+        self.prepayrecurringcharge = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringhours` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringhours(mut self, value: f64) -> Self {
+        self.prepayrecurringhours = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringchargebp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringchargebp(mut self, value: i32) -> Self {
+        self.prepayrecurringchargebp = Some(value);
+        self
+    }
+
+    /// Sets `accountsemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `disclaimermatchstring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disclaimermatchstring(mut self, value: impl Into<String>) -> Self {
+        self.disclaimermatchstring = Some(value.into());
+        self
+    }
+
+    /// Sets `paymentterms` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_paymentterms(mut self, value: i32) -> Self {
+        self.paymentterms = Some(value);
+        self
+    }
+
+    /// Sets `showallnonbillable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showallnonbillable(mut self, value: bool) -> Self {
+        self.showallnonbillable = Some(value);
+        self
+    }
+
+    /// Sets `billinggroup` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billinggroup(mut self, value: i32) -> Self {
+        self.billinggroup = Some(value);
+        self
+    }
+
+    /// Sets `autotopupthreshhold` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotopupthreshhold(mut self, value: f64) -> Self {
+        self.autotopupthreshhold = Some(value);
+        self
+    }
+
+    /// Sets `autotopuptoamount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotopuptoamount(mut self, value: f64) -> Self {
+        self.autotopuptoamount = Some(value);
+        self
+    }
+
+    /// Sets `autotopupcostperhour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotopupcostperhour(mut self, value: f64) -> Self {
+        self.autotopupcostperhour = Some(value);
+        self
+    }
+
+    /// Sets `autotopupbyamount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotopupbyamount(mut self, value: f64) -> Self {
+        self.autotopupbyamount = Some(value);
+        self
+    }
+
+    /// Sets `surchargeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_surchargeid(mut self, value: i32) -> Self {
+        self.surchargeid = Some(value);
+        self
+    }
+
+    /// Sets `billingtemplate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billingtemplate_id(mut self, value: i32) -> Self {
+        self.billingtemplate_id = Some(value);
+        self
+    }
+
+    /// Sets `billingtemplate_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billingtemplate_name(mut self, value: impl Into<String>) -> Self {
+        self.billingtemplate_name = Some(value.into());
+        self
+    }
+
+    /// Sets `overidegreeting` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overidegreeting(mut self, value: impl Into<String>) -> Self {
+        self.overidegreeting = Some(value.into());
+        self
+    }
+
+    /// Sets `clientpackage` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clientpackage(mut self, value: i32) -> Self {
+        self.clientpackage = Some(value);
+        self
+    }
+
+    /// Sets `scopeofbusiness` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_scopeofbusiness(mut self, value: i32) -> Self {
+        self.scopeofbusiness = Some(value);
+        self
+    }
+
+    /// Sets `preferredagent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_preferredagent(mut self, value: i32) -> Self {
+        self.preferredagent = Some(value);
+        self
+    }
+
+    /// Sets `callhandlingnotes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_callhandlingnotes(mut self, value: impl Into<String>) -> Self {
+        self.callhandlingnotes = Some(value.into());
+        self
+    }
+
+    /// Sets `automatic_callscript_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automatic_callscript_id(mut self, value: i32) -> Self {
+        self.automatic_callscript_id = Some(value);
+        self
+    }
+
+    /// Sets `automatic_callscript_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automatic_callscript_name(mut self, value: impl Into<String>) -> Self {
+        self.automatic_callscript_name = Some(value.into());
+        self
+    }
+
+    /// Sets `teamviewerpassword` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teamviewerpassword(mut self, value: impl Into<String>) -> Self {
+        self.teamviewerpassword = Some(value.into());
+        self
+    }
+
+    /// Sets `customertype_new` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customertype_new(mut self, value: impl Into<String>) -> Self {
+        self.customertype_new = Some(value.into());
+        self
+    }
+
+    /// Sets `discountperc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_discountperc(mut self, value: f64) -> Self {
+        self.discountperc = Some(value);
+        self
+    }
+
+    /// Sets `showfaqfortoplevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showfaqfortoplevel(mut self, value: bool) -> Self {
+        self.showfaqfortoplevel = Some(value);
+        self
+    }
+
+    /// Sets `accountsccemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsccemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsccemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `isopportunity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isopportunity(mut self, value: i32) -> Self {
+        self.isopportunity = Some(value);
+        self
+    }
+
+    /// Sets `snowname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snowname(mut self, value: impl Into<String>) -> Self {
+        self.snowname = Some(value.into());
+        self
+    }
+
+    /// Sets `main_site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_site_id(mut self, value: i32) -> Self {
+        self.main_site_id = Some(value);
+        self
+    }
+
+    /// Sets `main_site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_site_name(mut self, value: impl Into<String>) -> Self {
+        self.main_site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_organisation_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_organisation_id(mut self, value: i32) -> Self {
+        self.linked_organisation_id = Some(value);
+        self
+    }
+
+    /// Sets `all_organisations_allowed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_all_organisations_allowed(mut self, value: bool) -> Self {
+        self.all_organisations_allowed = Some(value);
+        self
+    }
+
+    /// Sets `allowed_organisations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_organisations(mut self, value: Vec<Organisation>) -> Self {
+        self.allowed_organisations = Some(value);
+        self
+    }
+
+    /// Sets `override_signature` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_signature(mut self, value: impl Into<String>) -> Self {
+        self.override_signature = Some(value.into());
+        self
+    }
+
+    /// Sets `contractaccountsdesc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contractaccountsdesc(mut self, value: impl Into<String>) -> Self {
+        self.contractaccountsdesc = Some(value.into());
+        self
+    }
+
+    /// Sets `prepayaccountsdesc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayaccountsdesc(mut self, value: impl Into<String>) -> Self {
+        self.prepayaccountsdesc = Some(value.into());
+        self
+    }
+
+    /// Sets `site_update` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_update(mut self, value: Vec<Site>) -> Self {
+        self.site_update = Some(value);
+        self
+    }
+
+    /// Sets `newclient_sitename` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_sitename(mut self, value: impl Into<String>) -> Self {
+        self.newclient_sitename = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_phonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_phonenumber(mut self, value: impl Into<String>) -> Self {
+        self.newclient_phonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_domain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_domain(mut self, value: impl Into<String>) -> Self {
+        self.newclient_domain = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_timezone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_timezone(mut self, value: impl Into<String>) -> Self {
+        self.newclient_timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_contactname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_contactname(mut self, value: impl Into<String>) -> Self {
+        self.newclient_contactname = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_contactemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_contactemail(mut self, value: impl Into<String>) -> Self {
+        self.newclient_contactemail = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_contacttitle` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_contacttitle(mut self, value: impl Into<String>) -> Self {
+        self.newclient_contacttitle = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_web_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_web_access_level(mut self, value: i32) -> Self {
+        self.newclient_web_access_level = Some(value);
+        self
+    }
+
+    /// Sets `newclient_sendwelcomeemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_sendwelcomeemail(mut self, value: bool) -> Self {
+        self.newclient_sendwelcomeemail = Some(value);
+        self
+    }
+
+    /// Sets `newclient_delivery_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_delivery_address(mut self, value: AddressStore) -> Self {
+        self.newclient_delivery_address = Some(value);
+        self
+    }
+
+    /// Sets `newclient_countrycode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_countrycode(mut self, value: impl Into<String>) -> Self {
+        self.newclient_countrycode = Some(value.into());
+        self
+    }
+
+    /// Sets `newclient_regioncode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_regioncode(mut self, value: i32) -> Self {
+        self.newclient_regioncode = Some(value);
+        self
+    }
+
+    /// Sets `faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
+        self.faqlists = Some(value);
+        self
+    }
+
+    /// Sets `popup_notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
+        self.popup_notes = Some(value);
+        self
+    }
+
+    /// Sets `_reassign_all_to_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reassign_all_to_user(mut self, value: i32) -> Self {
+        self.reassign_all_to_user = Some(value);
+        self
+    }
+
+    /// Sets `allowall_tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_tickettypes(mut self, value: bool) -> Self {
+        self.allowall_tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `allowed_tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_tickettypes(mut self, value: Vec<RequestTypeList>) -> Self {
+        self.allowed_tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category1(mut self, value: bool) -> Self {
+        self.allowall_category1 = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category1(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category1 = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category2(mut self, value: bool) -> Self {
+        self.allowall_category2 = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category2(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category2 = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category3(mut self, value: bool) -> Self {
+        self.allowall_category3 = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category3(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category3 = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category4(mut self, value: bool) -> Self {
+        self.allowall_category4 = Some(value);
+        self
+    }
+
+    /// Sets `alocked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_alocked(mut self, value: bool) -> Self {
+        self.alocked = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category4(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category4 = Some(value);
+        self
+    }
+
+    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
+        self.onhold_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
+        self.total_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
+        self.opened_thismonth_count = Some(value);
+        self
+    }
+
+    /// Sets `billingplans` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billingplans(mut self, value: Vec<ContractDetail>) -> Self {
+        self.billingplans = Some(value);
+        self
+    }
+
+    /// Sets `overriding_rates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overriding_rates(mut self, value: Vec<ChargeRate>) -> Self {
+        self.overriding_rates = Some(value);
+        self
+    }
+
+    /// Sets `allowallchargerates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowallchargerates(mut self, value: bool) -> Self {
+        self.allowallchargerates = Some(value);
+        self
+    }
+
+    /// Sets `chargerates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerates(mut self, value: Vec<ChargeRateArea>) -> Self {
+        self.chargerates = Some(value);
+        self
+    }
+
+    /// Sets `newclient_siteguid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newclient_siteguid(mut self, value: impl Into<String>) -> Self {
+        self.newclient_siteguid = Some(value.into());
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_api_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_api_access(mut self, value: bool) -> Self {
+        self.allow_api_access = Some(value);
+        self
+    }
+
+    /// Sets `api_access_clientid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_api_access_clientid(mut self, value: impl Into<String>) -> Self {
+        self.api_access_clientid = Some(value.into());
+        self
+    }
+
+    /// Sets `api_access_clientsecret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_api_access_clientsecret(mut self, value: impl Into<String>) -> Self {
+        self.api_access_clientsecret = Some(value.into());
+        self
+    }
+
+    /// Sets `thirdpartynhdauthurl` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartynhdauthurl(mut self, value: impl Into<String>) -> Self {
+        self.thirdpartynhdauthurl = Some(value.into());
+        self
+    }
+
+    /// Sets `thirdpartynhdtenant` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartynhdtenant(mut self, value: impl Into<String>) -> Self {
+        self.thirdpartynhdtenant = Some(value.into());
+        self
+    }
+
+    /// Sets `thirdpartynhdapiclientid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartynhdapiclientid(mut self, value: impl Into<String>) -> Self {
+        self.thirdpartynhdapiclientid = Some(value.into());
+        self
+    }
+
+    /// Sets `new_thirdpartynhdapiclientsecret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_thirdpartynhdapiclientsecret(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.new_thirdpartynhdapiclientsecret = Some(value.into());
+        self
+    }
+
+    /// Sets `areaitems` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_areaitems(mut self, value: Vec<AreaItem>) -> Self {
+        self.areaitems = Some(value);
+        self
+    }
+
+    /// Sets `portal_logo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_logo(mut self, value: impl Into<String>) -> Self {
+        self.portal_logo = Some(value.into());
+        self
+    }
+
+    /// Sets `override_portalcolour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_portalcolour(mut self, value: bool) -> Self {
+        self.override_portalcolour = Some(value);
+        self
+    }
+
+    /// Sets `portalcolour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalcolour(mut self, value: impl Into<String>) -> Self {
+        self.portalcolour = Some(value.into());
+        self
+    }
+
+    /// Sets `portalbackgroundimageurl` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalbackgroundimageurl(mut self, value: impl Into<String>) -> Self {
+        self.portalbackgroundimageurl = Some(value.into());
+        self
+    }
+
+    /// Sets `ninjarmmid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ninjarmmid(mut self, value: i32) -> Self {
+        self.ninjarmmid = Some(value);
+        self
+    }
+
+    /// Sets `sales_tax_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sales_tax_type(mut self, value: impl Into<String>) -> Self {
+        self.sales_tax_type = Some(value.into());
+        self
+    }
+
+    /// Sets `purchase_tax_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_purchase_tax_type(mut self, value: impl Into<String>) -> Self {
+        self.purchase_tax_type = Some(value.into());
+        self
+    }
+
+    /// Sets `isarchived_xero` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isarchived_xero(mut self, value: bool) -> Self {
+        self.isarchived_xero = Some(value);
+        self
+    }
+
+    /// Sets `accountsfirstname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsfirstname(mut self, value: impl Into<String>) -> Self {
+        self.accountsfirstname = Some(value.into());
+        self
+    }
+
+    /// Sets `accountslastname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountslastname(mut self, value: impl Into<String>) -> Self {
+        self.accountslastname = Some(value.into());
+        self
+    }
+
+    /// Sets `sales_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sales_tax_code(mut self, value: i32) -> Self {
+        self.sales_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `purchase_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_purchase_tax_code(mut self, value: i32) -> Self {
+        self.purchase_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `purchase_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_purchase_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.purchase_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `prepayhistory` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayhistory(mut self, value: Vec<PrepayHistory>) -> Self {
+        self.prepayhistory = Some(value);
+        self
+    }
+
+    /// Sets `periods` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_periods(mut self, value: Vec<PrepayPeriod>) -> Self {
+        self.periods = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringminimumdeduction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringminimumdeduction(mut self, value: f64) -> Self {
+        self.prepayrecurringminimumdeduction = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringminimumdeductiononlyactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringminimumdeductiononlyactive(
+        mut self,
+        value: bool,
+    ) -> Self {
+        self.prepayrecurringminimumdeductiononlyactive = Some(value);
+        self
+    }
+
+    /// Sets `prepayrecurringautomaticdeduction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringautomaticdeduction(mut self, value: f64) -> Self {
+        self.prepayrecurringautomaticdeduction = Some(value);
+        self
+    }
+
+    /// Sets `prepaytotal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepaytotal(mut self, value: f64) -> Self {
+        self.prepaytotal = Some(value);
+        self
+    }
+
+    /// Sets `prepayused` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayused(mut self, value: f64) -> Self {
+        self.prepayused = Some(value);
+        self
+    }
+
+    /// Sets `prepaybalance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepaybalance(mut self, value: f64) -> Self {
+        self.prepaybalance = Some(value);
+        self
+    }
+
+    /// Sets `preferreddeliverymethod` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_preferreddeliverymethod(mut self, value: i32) -> Self {
+        self.preferreddeliverymethod = Some(value);
+        self
+    }
+
+    /// Sets `qbodefaulttax` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbodefaulttax(mut self, value: i32) -> Self {
+        self.qbodefaulttax = Some(value);
+        self
+    }
+
+    /// Sets `default_contract` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_contract(mut self, value: i32) -> Self {
+        self.default_contract = Some(value);
+        self
+    }
+
+    /// Sets `device42id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device42id(mut self, value: i32) -> Self {
+        self.device42id = Some(value);
+        self
+    }
+
+    /// Sets `xerodetails_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xerodetails_id(mut self, value: i32) -> Self {
+        self.xerodetails_id = Some(value);
+        self
+    }
+
+    /// Sets `xero_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xero_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.xero_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `xero_tracking_category_1_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xero_tracking_category_1_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.xero_tracking_category_1_name = Some(value.into());
+        self
+    }
+
+    /// Sets `xero_tracking_category_2_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xero_tracking_category_2_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.xero_tracking_category_2_name = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenowid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenowid(mut self, value: impl Into<String>) -> Self {
+        self.servicenowid = Some(value.into());
+        self
+    }
+
+    /// Sets `isnhserveremaildefault` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnhserveremaildefault(mut self, value: bool) -> Self {
+        self.isnhserveremaildefault = Some(value);
+        self
+    }
+
+    /// Sets `datto_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_id(mut self, value: impl Into<String>) -> Self {
+        self.datto_id = Some(value.into());
+        self
+    }
+
+    /// Sets `datto_alternate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_alternate_id(mut self, value: i32) -> Self {
+        self.datto_alternate_id = Some(value);
+        self
+    }
+
+    /// Sets `datto_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_url(mut self, value: impl Into<String>) -> Self {
+        self.datto_url = Some(value.into());
+        self
+    }
+
+    /// Sets `dattocommerce_tenantid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dattocommerce_tenantid(mut self, value: i32) -> Self {
+        self.dattocommerce_tenantid = Some(value);
+        self
+    }
+
+    /// Sets `qbodefaulttaxcode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbodefaulttaxcode(mut self, value: i32) -> Self {
+        self.qbodefaulttaxcode = Some(value);
+        self
+    }
+
+    /// Sets `qbodefaulttaxcodename` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbodefaulttaxcodename(mut self, value: impl Into<String>) -> Self {
+        self.qbodefaulttaxcodename = Some(value.into());
+        self
+    }
+
+    /// Sets `qbo_default_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbo_default_tax_code(mut self, value: KeyPair2) -> Self {
+        self.qbo_default_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `connectwiseid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwiseid(mut self, value: i32) -> Self {
+        self.connectwiseid = Some(value);
+        self
+    }
+
+    /// Sets `autotaskid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotaskid(mut self, value: i32) -> Self {
+        self.autotaskid = Some(value);
+        self
+    }
+
+    /// Sets `import_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_address(mut self, value: AddressStore) -> Self {
+        self.import_address = Some(value);
+        self
+    }
+
+    /// Sets `import_notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_notes(mut self, value: Vec<AreaNote>) -> Self {
+        self.import_notes = Some(value);
+        self
+    }
+
+    /// Sets `ateraid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ateraid(mut self, value: i32) -> Self {
+        self.ateraid = Some(value);
+        self
+    }
+
+    /// Sets `kashflowid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kashflowid(mut self, value: i32) -> Self {
+        self.kashflowid = Some(value);
+        self
+    }
+
+    /// Sets `kashflow_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kashflow_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.kashflow_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `website` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
+    }
+
+    /// Sets `alastupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_alastupdate(mut self, value: impl Into<String>) -> Self {
+        self.alastupdate = Some(value.into());
+        self
+    }
+
+    /// Sets `service_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_access(mut self, value: Vec<ServiceRestriction>) -> Self {
+        self.service_access = Some(value);
+        self
+    }
+
+    /// Sets `service_subscriptions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_subscriptions(mut self, value: Vec<ServiceUser>) -> Self {
+        self.service_subscriptions = Some(value);
+        self
+    }
+
+    /// Sets `snelstart_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snelstart_id(mut self, value: impl Into<String>) -> Self {
+        self.snelstart_id = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_currency_code_name(mut self, value: impl Into<String>) -> Self {
+        self.default_currency_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_apply_billingtemplate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_apply_billingtemplate(mut self, value: bool) -> Self {
+        self.apply_billingtemplate = Some(value);
+        self
+    }
+
+    /// Sets `datto_commerce_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_commerce_id(mut self, value: i32) -> Self {
+        self.datto_commerce_id = Some(value);
+        self
+    }
+
+    /// Sets `datto_commerce_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_commerce_url(mut self, value: impl Into<String>) -> Self {
+        self.datto_commerce_url = Some(value.into());
+        self
+    }
+
+    /// Sets `import_azure_tenant` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_azure_tenant(mut self, value: CspCustomer) -> Self {
+        self.import_azure_tenant = Some(value);
+        self
+    }
+
+    /// Sets `import_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_details_id(mut self, value: i32) -> Self {
+        self.import_details_id = Some(value);
+        self
+    }
+
+    /// Sets `syncroid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_syncroid(mut self, value: i32) -> Self {
+        self.syncroid = Some(value);
+        self
+    }
+
+    /// Sets `kbentries` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kbentries(mut self, value: Vec<KbEntryList>) -> Self {
+        self.kbentries = Some(value);
+        self
+    }
+
+    /// Sets `auvik_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
+        self.auvik_id = Some(value.into());
+        self
+    }
+
+    /// Sets `hubspot_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_id(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_id = Some(value.into());
+        self
+    }
+
+    /// Sets `hubspot_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_url(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_url = Some(value.into());
+        self
+    }
+
+    /// Sets `hubspot_dont_sync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_dont_sync(mut self, value: bool) -> Self {
+        self.hubspot_dont_sync = Some(value);
+        self
+    }
+
+    /// Sets `hubspot_archived` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_archived(mut self, value: bool) -> Self {
+        self.hubspot_archived = Some(value);
+        self
+    }
+
+    /// Sets `domain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+
+    /// Sets `passportal_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_passportal_id(mut self, value: i64) -> Self {
+        self.passportal_id = Some(value);
+        self
+    }
+
+    /// Sets `update_licences` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_update_licences(mut self, value: bool) -> Self {
+        self.update_licences = Some(value);
+        self
+    }
+
+    /// Sets `prepayasamount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayasamount(mut self, value: bool) -> Self {
+        self.prepayasamount = Some(value);
+        self
+    }
+
+    /// Sets `synced_to_intacct` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_synced_to_intacct(mut self, value: bool) -> Self {
+        self.synced_to_intacct = Some(value);
+        self
+    }
+
+    /// Sets `qbo_company_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbo_company_name(mut self, value: impl Into<String>) -> Self {
+        self.qbo_company_name = Some(value.into());
+        self
+    }
+
+    /// Sets `oppid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oppid(mut self, value: i32) -> Self {
+        self.oppid = Some(value);
+        self
+    }
+
+    /// Sets `tax_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tax_number(mut self, value: impl Into<String>) -> Self {
+        self.tax_number = Some(value.into());
+        self
+    }
+
+    /// Sets `isclientdetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isclientdetails(mut self, value: bool) -> Self {
+        self.isclientdetails = Some(value);
+        self
+    }
+
+    /// Sets `hubspot_lifecycle` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_lifecycle(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_lifecycle = Some(value.into());
+        self
+    }
+
+    /// Sets `hudu_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hudu_url(mut self, value: impl Into<String>) -> Self {
+        self.hudu_url = Some(value.into());
+        self
+    }
+
+    /// Sets `prepayrecurringexpirymonths` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prepayrecurringexpirymonths(mut self, value: i32) -> Self {
+        self.prepayrecurringexpirymonths = Some(value);
+        self
+    }
+
+    /// Sets `accountsbccemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsbccemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsbccemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `defaultcontractoverride` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultcontractoverride(mut self, value: i32) -> Self {
+        self.defaultcontractoverride = Some(value);
+        self
+    }
+
+    /// Sets `defaultcontractoverride_ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultcontractoverride_ref(mut self, value: impl Into<String>) -> Self {
+        self.defaultcontractoverride_ref = Some(value.into());
+        self
+    }
+
+    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
+        self.sqlimport_id = Some(value);
+        self
+    }
+
+    /// Sets `external_links` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.external_links = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `donotimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_donotimport(mut self, value: bool) -> Self {
+        self.donotimport = Some(value);
+        self
+    }
+
+    /// Sets `liongardid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongardid(mut self, value: i32) -> Self {
+        self.liongardid = Some(value);
+        self
+    }
+
+    /// Sets `liongard_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongard_url(mut self, value: impl Into<String>) -> Self {
+        self.liongard_url = Some(value.into());
+        self
+    }
+
+    /// Sets `sync_to_liongard` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_to_liongard(mut self, value: bool) -> Self {
+        self.sync_to_liongard = Some(value);
+        self
+    }
+
+    /// Sets `regmanagertech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_regmanagertech_name(mut self, value: impl Into<String>) -> Self {
+        self.regmanagertech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `logmanagertech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logmanagertech_name(mut self, value: impl Into<String>) -> Self {
+        self.logmanagertech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `salesreptech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_salesreptech_name(mut self, value: impl Into<String>) -> Self {
+        self.salesreptech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_team_to_salesrep_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_team_to_salesrep_override(mut self, value: bool) -> Self {
+        self.default_team_to_salesrep_override = Some(value);
+        self
+    }
+
+    /// Sets `default_team_to_salesrep_override_team` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_team_to_salesrep_override_team(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_team_to_salesrep_override_team = Some(value.into());
+        self
+    }
+
+    /// Sets `cxmleadtech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cxmleadtech_name(mut self, value: impl Into<String>) -> Self {
+        self.cxmleadtech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `portalchatprofile` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalchatprofile(mut self, value: impl Into<String>) -> Self {
+        self.portalchatprofile = Some(value.into());
+        self
+    }
+
+    /// Sets `portalchatprofile_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalchatprofile_name(mut self, value: impl Into<String>) -> Self {
+        self.portalchatprofile_name = Some(value.into());
+        self
+    }
+
+    /// Sets `kaseyaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kaseyaid(mut self, value: impl Into<String>) -> Self {
+        self.kaseyaid = Some(value.into());
+        self
+    }
+
+    /// Sets `trading_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_trading_name(mut self, value: impl Into<String>) -> Self {
+        self.trading_name = Some(value.into());
+        self
+    }
+
+    /// Sets `dbc_company_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dbc_company_name(mut self, value: impl Into<String>) -> Self {
+        self.dbc_company_name = Some(value.into());
+        self
+    }
+
+    /// Sets `salesforce_dontsync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_salesforce_dontsync(mut self, value: bool) -> Self {
+        self.salesforce_dontsync = Some(value);
+        self
+    }
+
+    /// Sets `stripe_customer_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stripe_customer_id(mut self, value: impl Into<String>) -> Self {
+        self.stripe_customer_id = Some(value.into());
+        self
+    }
+
+    /// Sets `stripe_payment_method_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stripe_payment_method_id(mut self, value: impl Into<String>) -> Self {
+        self.stripe_payment_method_id = Some(value.into());
+        self
+    }
+
+    /// Sets `stripe_payment_method_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stripe_payment_method_name(mut self, value: impl Into<String>) -> Self {
+        self.stripe_payment_method_name = Some(value.into());
+        self
+    }
+
+    /// Sets `stripe_paymentmethod` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stripe_paymentmethod(mut self, value: StripePaymentMethod) -> Self {
+        self.stripe_paymentmethod = Some(value);
+        self
+    }
+
+    /// Sets `current_licences` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current_licences(mut self, value: impl Into<String>) -> Self {
+        self.current_licences = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_url(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_url = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_locale` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_locale(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_username(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_username = Some(value.into());
+        self
+    }
+
+    /// Sets `new_servicenowkey` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_servicenowkey(mut self, value: impl Into<String>) -> Self {
+        self.new_servicenowkey = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_priority_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_priority_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_priority_mappings = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_status_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_status_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_status_mappings = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_impact_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_impact_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_impact_mappings = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_urgency_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_urgency_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_urgency_mappings = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_category_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_category_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_category_mappings = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_assignment_group` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_assignment_group(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_assignment_group = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_assignment_group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_assignment_group_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.servicenow_assignment_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_assignmentgroup` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_assignmentgroup(mut self, value: KeyPair2) -> Self {
+        self.servicenow_assignmentgroup = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_defaultuser_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_defaultuser_id(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_defaultuser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_defaultuser_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_defaultuser_name(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_defaultuser_name = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_defaultuser` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_defaultuser(mut self, value: KeyPair2) -> Self {
+        self.servicenow_defaultuser = Some(value);
+        self
+    }
+
+    /// Sets `test_servicenow` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_test_servicenow(mut self, value: bool) -> Self {
+        self.test_servicenow = Some(value);
+        self
+    }
+
+    /// Sets `sage_business_cloud_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sage_business_cloud_details_id(mut self, value: i32) -> Self {
+        self.sage_business_cloud_details_id = Some(value);
+        self
+    }
+
+    /// Sets `sage_business_cloud_details_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sage_business_cloud_details_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.sage_business_cloud_details_name = Some(value.into());
+        self
+    }
+
+    /// Sets `exact_division` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exact_division(mut self, value: i32) -> Self {
+        self.exact_division = Some(value);
+        self
+    }
+
+    /// Sets `exact_division_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exact_division_name(mut self, value: impl Into<String>) -> Self {
+        self.exact_division_name = Some(value.into());
+        self
+    }
+
+    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
+        self.ncentral_details_id = Some(value);
+        self
+    }
+
+    /// Sets `currencyisocode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_currencyisocode(mut self, value: impl Into<String>) -> Self {
+        self.currencyisocode = Some(value.into());
+        self
+    }
+
+    /// Sets `intacct_location_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intacct_location_id(mut self, value: impl Into<String>) -> Self {
+        self.intacct_location_id = Some(value.into());
+        self
+    }
+
+    /// Sets `intacct_location_id_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intacct_location_id_list(mut self, value: Vec<KeyPair2>) -> Self {
+        self.intacct_location_id_list = Some(value);
+        self
+    }
+
+    /// Sets `intacct_location_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intacct_location_type(mut self, value: impl Into<String>) -> Self {
+        self.intacct_location_type = Some(value.into());
+        self
+    }
+
+    /// Sets `new_categories` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_categories(mut self, value: Vec<String>) -> Self {
+        self.new_categories = Some(value);
+        self
+    }
+
+    /// Sets `jira_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_url(mut self, value: impl Into<String>) -> Self {
+        self.jira_url = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_username(mut self, value: impl Into<String>) -> Self {
+        self.jira_username = Some(value.into());
+        self
+    }
+
+    /// Sets `new_jirakey` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_jirakey(mut self, value: impl Into<String>) -> Self {
+        self.new_jirakey = Some(value.into());
+        self
+    }
+
+    /// Sets `test_jira` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_test_jira(mut self, value: bool) -> Self {
+        self.test_jira = Some(value);
+        self
+    }
+
+    /// Sets `jira_servicedesk_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_servicedesk_id(mut self, value: impl Into<String>) -> Self {
+        self.jira_servicedesk_id = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_servicedesk_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_servicedesk_name(mut self, value: impl Into<String>) -> Self {
+        self.jira_servicedesk_name = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_servicedesk` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_servicedesk(mut self, value: KeyPair2) -> Self {
+        self.jira_servicedesk = Some(value);
+        self
+    }
+
+    /// Sets `jira_requesttype_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_requesttype_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.jira_requesttype_mappings = Some(value);
+        self
+    }
+
+    /// Sets `jira_user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_user_id(mut self, value: impl Into<String>) -> Self {
+        self.jira_user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_user_name(mut self, value: impl Into<String>) -> Self {
+        self.jira_user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_user(mut self, value: KeyPair2) -> Self {
+        self.jira_user = Some(value);
+        self
+    }
+
+    /// Sets `jira_priority_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_priority_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.jira_priority_mappings = Some(value);
+        self
+    }
+
+    /// Sets `jira_status_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_status_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.jira_status_mappings = Some(value);
+        self
+    }
+
+    /// Sets `create_jira_webhook` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_create_jira_webhook(mut self, value: bool) -> Self {
+        self.create_jira_webhook = Some(value);
+        self
+    }
+
+    /// Sets `jira_webhook_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_webhook_created(mut self, value: bool) -> Self {
+        self.jira_webhook_created = Some(value);
+        self
+    }
+
+    /// Sets `defaultpdftemplateinvoicetickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultpdftemplateinvoicetickets(mut self, value: i32) -> Self {
+        self.defaultpdftemplateinvoicetickets = Some(value);
+        self
+    }
+
+    /// Sets `defaultpdftemplateinvoiceorders` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultpdftemplateinvoiceorders(mut self, value: i32) -> Self {
+        self.defaultpdftemplateinvoiceorders = Some(value);
+        self
+    }
+
+    /// Sets `defaultpdftemplateinvoicerecurring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultpdftemplateinvoicerecurring(mut self, value: i32) -> Self {
+        self.defaultpdftemplateinvoicerecurring = Some(value);
+        self
+    }
+
+    /// Sets `defaultpdftemplateinvoicetickets_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultpdftemplateinvoicetickets_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.defaultpdftemplateinvoicetickets_name = Some(value.into());
+        self
+    }
+
+    /// Sets `defaultpdftemplateinvoiceorders_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultpdftemplateinvoiceorders_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.defaultpdftemplateinvoiceorders_name = Some(value.into());
+        self
+    }
+
+    /// Sets `defaultpdftemplateinvoicerecurring_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultpdftemplateinvoicerecurring_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.defaultpdftemplateinvoicerecurring_name = Some(value.into());
+        self
+    }
+
+    /// Sets `intacct_invoice_save_location` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intacct_invoice_save_location(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.intacct_invoice_save_location = Some(value.into());
+        self
+    }
+
+    /// Sets `ingram_micro_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ingram_micro_details_id(mut self, value: i32) -> Self {
+        self.ingram_micro_details_id = Some(value);
+        self
+    }
+
+    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
+        self.dont_fire_automations = Some(value);
+        self
+    }
+
+    /// Sets `main_delivery_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_delivery_address(mut self, value: AddressStore) -> Self {
+        self.main_delivery_address = Some(value);
+        self
+    }
+
+    /// Sets `main_invoice_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_invoice_address(mut self, value: AddressStore) -> Self {
+        self.main_invoice_address = Some(value);
+        self
+    }
+
+    /// Sets `main_contact_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_contact_name(mut self, value: impl Into<String>) -> Self {
+        self.main_contact_name = Some(value.into());
+        self
+    }
+
+    /// Sets `main_contact_email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.main_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `main_contact_phonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_contact_phonenumber(mut self, value: impl Into<String>) -> Self {
+        self.main_contact_phonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `main_contact_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_contact_id(mut self, value: i32) -> Self {
+        self.main_contact_id = Some(value);
+        self
+    }
+
+    /// Sets `main_phonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_phonenumber(mut self, value: impl Into<String>) -> Self {
+        self.main_phonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `auvik_site_inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_site_inactive(mut self, value: bool) -> Self {
+        self.auvik_site_inactive = Some(value);
+        self
+    }
+
+    /// Sets `invoice_class` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_class(mut self, value: impl Into<String>) -> Self {
+        self.invoice_class = Some(value.into());
+        self
+    }
+
+    /// Sets `new_icon` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_icon(mut self, value: impl Into<String>) -> Self {
+        self.new_icon = Some(value.into());
+        self
+    }
+
+    /// Sets `fortnox_tenant` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fortnox_tenant(mut self, value: i32) -> Self {
+        self.fortnox_tenant = Some(value);
+        self
+    }
+
+    /// Sets `fortnox_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fortnox_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.fortnox_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_enable_webhook` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_enable_webhook(mut self, value: bool) -> Self {
+        self.servicenow_enable_webhook = Some(value);
+        self
+    }
+
+    /// Sets `new_servicenow_webhooksecret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_servicenow_webhooksecret(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.new_servicenow_webhooksecret = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_webhook_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_webhook_user(mut self, value: i32) -> Self {
+        self.servicenow_webhook_user = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_webhook_user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_webhook_user_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.servicenow_webhook_user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_webhook_tickettype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_webhook_tickettype(mut self, value: i32) -> Self {
+        self.servicenow_webhook_tickettype = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_webhook_tickettype_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_webhook_tickettype_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.servicenow_webhook_tickettype_name = Some(value.into());
+        self
+    }
+
+    /// Sets `myob_tenant` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_myob_tenant(mut self, value: i32) -> Self {
+        self.myob_tenant = Some(value);
+        self
+    }
+
+    /// Sets `myob_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_myob_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.myob_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sync_servicenow_attachments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_servicenow_attachments(mut self, value: i32) -> Self {
+        self.sync_servicenow_attachments = Some(value);
+        self
+    }
+
+    /// Sets `twilio_subaccount_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twilio_subaccount_name(mut self, value: impl Into<String>) -> Self {
+        self.twilio_subaccount_name = Some(value.into());
+        self
+    }
+
+    /// Sets `twilio_subaccount_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twilio_subaccount_created(mut self, value: bool) -> Self {
+        self.twilio_subaccount_created = Some(value);
+        self
+    }
+
+    /// Sets `twilio_subaccount_sid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twilio_subaccount_sid(mut self, value: impl Into<String>) -> Self {
+        self.twilio_subaccount_sid = Some(value.into());
+        self
+    }
+
+    /// Sets `twilio_subaccount_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twilio_subaccount_status(mut self, value: impl Into<String>) -> Self {
+        self.twilio_subaccount_status = Some(value.into());
+        self
+    }
+
+    /// Sets `twilio_subaccount_authtoken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twilio_subaccount_authtoken(mut self, value: impl Into<String>) -> Self {
+        self.twilio_subaccount_authtoken = Some(value.into());
+        self
+    }
+
+    /// Sets `_create_twilio_subaccount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_create_twilio_subaccount(mut self, value: bool) -> Self {
+        self.create_twilio_subaccount = Some(value);
+        self
+    }
+
+    /// Sets `_close_twilio_subaccount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_close_twilio_subaccount(mut self, value: bool) -> Self {
+        self.close_twilio_subaccount = Some(value);
+        self
+    }
+
+    /// Sets `_pauseunpause_twilio_subaccount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pauseunpause_twilio_subaccount(mut self, value: bool) -> Self {
+        self.pauseunpause_twilio_subaccount = Some(value);
+        self
+    }
+
+    /// Sets `_create_twilio_recurringinvoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_create_twilio_recurringinvoice(mut self, value: bool) -> Self {
+        self.create_twilio_recurringinvoice = Some(value);
+        self
+    }
+
+    /// Sets `twilio_recurring_invoice_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twilio_recurring_invoice_id(mut self, value: i32) -> Self {
+        self.twilio_recurring_invoice_id = Some(value);
+        self
+    }
+
+    /// Sets `override_layout_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_layout_id(mut self, value: i32) -> Self {
+        self.override_layout_id = Some(value);
+        self
+    }
+
+    /// Sets `override_layout_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_layout_name(mut self, value: impl Into<String>) -> Self {
+        self.override_layout_name = Some(value.into());
+        self
+    }
+
+    /// Sets `extratabs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
+        self.extratabs = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_team_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_team_mappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_team_mappings = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_ticket_sync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_ticket_sync(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_ticket_sync = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_ticket_sync_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_ticket_sync_list(mut self, value: Vec<KeyPair2>) -> Self {
+        self.servicenow_ticket_sync_list = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_fieldmappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_fieldmappings(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.servicenow_fieldmappings = Some(value);
+        self
+    }
+
+    /// Sets `matching_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
+        self.matching_value = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_webhook_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_webhook_user(mut self, value: i32) -> Self {
+        self.jira_webhook_user = Some(value);
+        self
+    }
+
+    /// Sets `jira_webhook_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_webhook_username(mut self, value: impl Into<String>) -> Self {
+        self.jira_webhook_username = Some(value.into());
+        self
+    }
+
+    /// Sets `avalara_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_avalara_code(mut self, value: impl Into<String>) -> Self {
+        self.avalara_code = Some(value.into());
+        self
+    }
+
+    /// Sets `avalara_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_avalara_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.avalara_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `avalara_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_avalara_id(mut self, value: impl Into<String>) -> Self {
+        self.avalara_id = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_mailbox_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_mailbox_override(mut self, value: i32) -> Self {
+        self.invoice_mailbox_override = Some(value);
+        self
+    }
+
+    /// Sets `quote_mailbox_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quote_mailbox_override(mut self, value: i32) -> Self {
+        self.quote_mailbox_override = Some(value);
+        self
+    }
+
+    /// Sets `_merge_client_into` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_merge_client_into(mut self, value: i32) -> Self {
+        self.merge_client_into = Some(value);
+        self
+    }
+
+    /// Sets `invoice_tickets_seperately_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_tickets_seperately_override(mut self, value: bool) -> Self {
+        self.invoice_tickets_seperately_override = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_authtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_authtype(mut self, value: i32) -> Self {
+        self.servicenow_authtype = Some(value);
+        self
+    }
+
+    /// Sets `portal_title_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_title_override(mut self, value: bool) -> Self {
+        self.portal_title_override = Some(value);
+        self
+    }
+
+    /// Sets `portal_title` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_title(mut self, value: impl Into<String>) -> Self {
+        self.portal_title = Some(value.into());
+        self
+    }
+
+    /// Sets `reply_address_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reply_address_override(mut self, value: impl Into<String>) -> Self {
+        self.reply_address_override = Some(value.into());
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key(mut self, value: i32) -> Self {
+        self.key = Some(value);
+        self
+    }
+
+    /// Sets `table` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table(mut self, value: TableEnum) -> Self {
+        self.table = Some(value);
+        self
+    }
+
+    /// Sets `logo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
+        self.logo = Some(value.into());
+        self
+    }
+
+    /// Sets `regmanagertech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_regmanagertech(mut self, value: i32) -> Self {
+        self.regmanagertech = Some(value);
+        self
+    }
+
+    /// Sets `logmanagertech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logmanagertech(mut self, value: i32) -> Self {
+        self.logmanagertech = Some(value);
+        self
+    }
+
+    /// Sets `salesreptech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_salesreptech(mut self, value: i32) -> Self {
+        self.salesreptech = Some(value);
+        self
+    }
+
+    /// Sets `accountownertech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountownertech(mut self, value: i32) -> Self {
+        self.accountownertech = Some(value);
+        self
+    }
+
+    /// Sets `cxmleadtech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cxmleadtech(mut self, value: i32) -> Self {
+        self.cxmleadtech = Some(value);
+        self
+    }
+
+    /// Sets `xero_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xero_tenant_id(mut self, value: impl Into<String>) -> Self {
+        self.xero_tenant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsid(mut self, value: impl Into<String>) -> Self {
+        self.accountsid = Some(value.into());
+        self
+    }
+
+    /// Sets `excludefrominvoicesync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_excludefrominvoicesync(mut self, value: bool) -> Self {
+        self.excludefrominvoicesync = Some(value);
+        self
+    }
+
+    /// Sets `gficlientid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_gficlientid(mut self, value: impl Into<String>) -> Self {
+        self.gficlientid = Some(value.into());
+        self
+    }
+
+    /// Sets `overridepdftemplateinvoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridepdftemplateinvoice(mut self, value: i32) -> Self {
+        self.overridepdftemplateinvoice = Some(value);
+        self
+    }
+
+    /// Sets `overridepdftemplateinvoice_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridepdftemplateinvoice_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.overridepdftemplateinvoice_name = Some(value.into());
+        self
+    }
+
+    /// Sets `kashflow_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kashflow_tenant_id(mut self, value: i32) -> Self {
+        self.kashflow_tenant_id = Some(value);
+        self
+    }
+
+    /// Sets `client_to_invoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_to_invoice(mut self, value: i32) -> Self {
+        self.client_to_invoice = Some(value);
+        self
+    }
+
+    /// Sets `client_to_invoice_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_to_invoice_name(mut self, value: impl Into<String>) -> Self {
+        self.client_to_invoice_name = Some(value.into());
+        self
+    }
+
+    /// Sets `invoiceduedaysextraclient` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoiceduedaysextraclient(mut self, value: i32) -> Self {
+        self.invoiceduedaysextraclient = Some(value);
+        self
+    }
+
+    /// Sets `itglue_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itglue_id(mut self, value: impl Into<String>) -> Self {
+        self.itglue_id = Some(value.into());
+        self
+    }
+
+    /// Sets `clientcurrency` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clientcurrency(mut self, value: impl Into<String>) -> Self {
+        self.clientcurrency = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_subscription_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.sentinel_subscription_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_workspace_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_workspace_name(mut self, value: impl Into<String>) -> Self {
+        self.sentinel_workspace_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_resource_group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_resource_group_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.sentinel_resource_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_tenant_id(mut self, value: i32) -> Self {
+        self.sentinel_tenant_id = Some(value);
+        self
+    }
+
+    /// Sets `sentinel_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.sentinel_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_currency_code(mut self, value: i32) -> Self {
+        self.default_currency_code = Some(value);
+        self
+    }
+
+    /// Sets `client_to_invoice_recurring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_to_invoice_recurring(mut self, value: i32) -> Self {
+        self.client_to_invoice_recurring = Some(value);
+        self
+    }
+
+    /// Sets `client_to_invoice_recurring_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_to_invoice_recurring_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.client_to_invoice_recurring_name = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_tenants` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenants(mut self, value: Vec<AreaAzureTenant>) -> Self {
+        self.azure_tenants = Some(value);
+        self
+    }
+
+    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `snow_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snow_id(mut self, value: i32) -> Self {
+        self.snow_id = Some(value);
+        self
+    }
+
+    /// Sets `snowLicences` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snow_licences(mut self, value: Vec<SnowLicenseAbstract>) -> Self {
+        self.snow_licences = Some(value);
+        self
+    }
+
+    /// Sets `qbo_company_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbo_company_id(mut self, value: impl Into<String>) -> Self {
+        self.qbo_company_id = Some(value.into());
+        self
+    }
+
+    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
+        self.automatic_sales_tax = Some(value);
+        self
+    }
+
+    /// Sets `cautomateid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cautomateid(mut self, value: i32) -> Self {
+        self.cautomateid = Some(value);
+        self
+    }
+
+    /// Sets `dbc_company_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dbc_company_id(mut self, value: impl Into<String>) -> Self {
+        self.dbc_company_id = Some(value.into());
+        self
+    }
+
+    /// Sets `stopped` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stopped(mut self, value: i32) -> Self {
+        self.stopped = Some(value);
+        self
+    }
+
+    /// Sets `customertype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customertype(mut self, value: i32) -> Self {
+        self.customertype = Some(value);
+        self
+    }
+
+    /// Sets `customer_relationship` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customer_relationship(mut self, value: Vec<KeyPair>) -> Self {
+        self.customer_relationship = Some(value);
+        self
+    }
+
+    /// Sets `customer_relationship_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customer_relationship_list(mut self, value: impl Into<String>) -> Self {
+        self.customer_relationship_list = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_validated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_validated(mut self, value: bool) -> Self {
+        self.servicenow_validated = Some(value);
+        self
+    }
+
+    /// Sets `sentinel_default_user_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_default_user_override(mut self, value: i32) -> Self {
+        self.sentinel_default_user_override = Some(value);
+        self
+    }
+
+    /// Sets `sentinel_default_user_override_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_default_user_override_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.sentinel_default_user_override_name = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_validated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_validated(mut self, value: bool) -> Self {
+        self.jira_validated = Some(value);
+        self
+    }
+
+    /// Sets `ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ref(mut self, value: impl Into<String>) -> Self {
+        self.r#ref = Some(value.into());
+        self
+    }
+
+    /// Sets `ticket_invoices_for_each_site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_invoices_for_each_site(mut self, value: bool) -> Self {
+        self.ticket_invoices_for_each_site = Some(value);
+        self
+    }
+
+    /// Sets `intacct_save_location` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intacct_save_location(mut self, value: impl Into<String>) -> Self {
+        self.intacct_save_location = Some(value.into());
+        self
+    }
+
+    /// Sets `is_vip` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_vip(mut self, value: bool) -> Self {
+        self.is_vip = Some(value);
+        self
+    }
+
+    /// Sets `accountownertech_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountownertech_name(mut self, value: impl Into<String>) -> Self {
+        self.accountownertech_name = Some(value.into());
+        self
+    }
+
+    /// Sets `taxable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_taxable(mut self, value: bool) -> Self {
+        self.taxable = Some(value);
+        self
+    }
+
+    /// Sets `quickbooks_details` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quickbooks_details(mut self, value: QuickBooksDetails) -> Self {
+        self.quickbooks_details = Some(value);
+        self
+    }
+
+    /// Sets `percentage_to_survey` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_percentage_to_survey(mut self, value: i32) -> Self {
+        self.percentage_to_survey = Some(value);
+        self
+    }
+
+    /// Sets `billing_plan_text` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billing_plan_text(mut self, value: impl Into<String>) -> Self {
+        self.billing_plan_text = Some(value.into());
+        self
+    }
+
+    /// Sets `overridepdftemplatequote` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridepdftemplatequote(mut self, value: i32) -> Self {
+        self.overridepdftemplatequote = Some(value);
+        self
+    }
+
+    /// Sets `overridepdftemplatequote_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridepdftemplatequote_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.overridepdftemplatequote_name = Some(value.into());
+        self
+    }
+
+    /// Sets `avalara_tenant` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_avalara_tenant(mut self, value: i32) -> Self {
+        self.avalara_tenant = Some(value);
+        self
+    }
+
+    /// Sets `due_date_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_due_date_type(mut self, value: i32) -> Self {
+        self.due_date_type = Some(value);
+        self
+    }
+
+    /// Sets `toplevel_quote_currency` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_toplevel_quote_currency(mut self, value: i32) -> Self {
+        self.toplevel_quote_currency = Some(value);
+        self
+    }
+
+    /// Sets `is_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_account(mut self, value: bool) -> Self {
+        self.is_account = Some(value);
+        self
+    }
+
+    /// Sets `_importtypeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtypeid(mut self, value: i32) -> Self {
+        self.importtypeid = Some(value);
+        self
+    }
+
+    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
+        self.importthirdpartyid = Some(value.into());
+        self
+    }
+}
+
 /// A page of clients: `{"record_count": N, "clients": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ClientList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -2557,6 +7071,40 @@ pub struct ClientList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ClientList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clients(mut self, value: Vec<Client>) -> Self {
+        self.clients = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for ClientList {
@@ -2592,6 +7140,7 @@ impl crate::runtime::ListPage for ClientList {
 /// The `ContractDetail` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ContractDetail {
     /// `client_id`.
     #[serde(
@@ -2781,9 +7330,300 @@ pub struct ContractDetail {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ContractDetail {
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `seq` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_seq(mut self, value: i32) -> Self {
+        self.seq = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `itil_requesttype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itil_requesttype(mut self, value: i32) -> Self {
+        self.itil_requesttype = Some(value);
+        self
+    }
+
+    /// Sets `requesttype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_requesttype(mut self, value: i32) -> Self {
+        self.requesttype = Some(value);
+        self
+    }
+
+    /// Sets `requesttype_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_requesttype_name(mut self, value: impl Into<String>) -> Self {
+        self.requesttype_name = Some(value.into());
+        self
+    }
+
+    /// Sets `priority` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: i32) -> Self {
+        self.priority = Some(value);
+        self
+    }
+
+    /// Sets `chargerate_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerate_type(mut self, value: i32) -> Self {
+        self.chargerate_type = Some(value);
+        self
+    }
+
+    /// Sets `chargerate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerate_id(mut self, value: i32) -> Self {
+        self.chargerate_id = Some(value);
+        self
+    }
+
+    /// Sets `chargerate_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chargerate_name(mut self, value: impl Into<String>) -> Self {
+        self.chargerate_name = Some(value.into());
+        self
+    }
+
+    /// Sets `multiplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_multiplier(mut self, value: f64) -> Self {
+        self.multiplier = Some(value);
+        self
+    }
+
+    /// Sets `plan_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_plan_id(mut self, value: i32) -> Self {
+        self.plan_id = Some(value);
+        self
+    }
+
+    /// Sets `plan_contract_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_plan_contract_id(mut self, value: i32) -> Self {
+        self.plan_contract_id = Some(value);
+        self
+    }
+
+    /// Sets `plan_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_plan_name(mut self, value: impl Into<String>) -> Self {
+        self.plan_name = Some(value.into());
+        self
+    }
+
+    /// Sets `category_1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_1(mut self, value: impl Into<String>) -> Self {
+        self.category_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `partialmatchcategory` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_partialmatchcategory(mut self, value: bool) -> Self {
+        self.partialmatchcategory = Some(value);
+        self
+    }
+
+    /// Sets `category_2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_2(mut self, value: impl Into<String>) -> Self {
+        self.category_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `partialmatchcategory2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_partialmatchcategory2(mut self, value: bool) -> Self {
+        self.partialmatchcategory2 = Some(value);
+        self
+    }
+
+    /// Sets `category_3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_3(mut self, value: impl Into<String>) -> Self {
+        self.category_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `partialmatchcategory3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_partialmatchcategory3(mut self, value: bool) -> Self {
+        self.partialmatchcategory3 = Some(value);
+        self
+    }
+
+    /// Sets `category_4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_4(mut self, value: impl Into<String>) -> Self {
+        self.category_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `partialmatchcategory4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_partialmatchcategory4(mut self, value: bool) -> Self {
+        self.partialmatchcategory4 = Some(value);
+        self
+    }
+
+    /// Sets `user_covered_billingdescription` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_covered_billingdescription(mut self, value: i32) -> Self {
+        self.user_covered_billingdescription = Some(value);
+        self
+    }
+
+    /// Sets `site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site(mut self, value: i32) -> Self {
+        self.site = Some(value);
+        self
+    }
+
+    /// Sets `site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
+        self.site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `allowallcontracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowallcontracts(mut self, value: bool) -> Self {
+        self.allowallcontracts = Some(value);
+        self
+    }
+
+    /// Sets `asset_covered_by_contract` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_asset_covered_by_contract(mut self, value: bool) -> Self {
+        self.asset_covered_by_contract = Some(value);
+        self
+    }
+
+    /// Sets `user_covered_by_contract` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_covered_by_contract(mut self, value: bool) -> Self {
+        self.user_covered_by_contract = Some(value);
+        self
+    }
+
+    /// Sets `work_hours_covered` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_work_hours_covered(mut self, value: i32) -> Self {
+        self.work_hours_covered = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `order` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_order(mut self, value: i32) -> Self {
+        self.order = Some(value);
+        self
+    }
+
+    /// Sets `billing_plan_desc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_billing_plan_desc(mut self, value: impl Into<String>) -> Self {
+        self.billing_plan_desc = Some(value.into());
+        self
+    }
+
+    /// Sets `contract_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_type(mut self, value: i32) -> Self {
+        self.contract_type = Some(value);
+        self
+    }
+
+    /// Sets `contract_sub_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_sub_type(mut self, value: i32) -> Self {
+        self.contract_sub_type = Some(value);
+        self
+    }
+
+    /// Sets `not_included_in_contract` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_not_included_in_contract(mut self, value: bool) -> Self {
+        self.not_included_in_contract = Some(value);
+        self
+    }
+
+    /// Sets `contract_header_end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_header_end_date(mut self, value: impl Into<String>) -> Self {
+        self.contract_header_end_date = Some(value.into());
+        self
+    }
+}
+
 /// The `CSPCustomer` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct CspCustomer {
     /// `id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2799,9 +7639,36 @@ pub struct CspCustomer {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CspCustomer {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `companyProfile` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_company_profile(mut self, value: serde_json::Value) -> Self {
+        self.company_profile = Some(value);
+        self
+    }
+
+    /// Sets `relationshipToPartner` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship_to_partner(mut self, value: impl Into<String>) -> Self {
+        self.relationship_to_partner = Some(value.into());
+        self
+    }
+}
+
 /// The `FAQListHead` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct FaqListHead {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2954,9 +7821,295 @@ pub struct FaqListHead {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FaqListHead {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `showforall` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showforall(mut self, value: bool) -> Self {
+        self.showforall = Some(value);
+        self
+    }
+
+    /// Sets `showforallagents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showforallagents(mut self, value: bool) -> Self {
+        self.showforallagents = Some(value);
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `is_group` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_group(mut self, value: bool) -> Self {
+        self.is_group = Some(value);
+        self
+    }
+
+    /// Sets `group_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_id(mut self, value: i32) -> Self {
+        self.group_id = Some(value);
+        self
+    }
+
+    /// Sets `group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
+        self.group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `full_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_full_name(mut self, value: impl Into<String>) -> Self {
+        self.full_name = Some(value.into());
+        self
+    }
+
+    /// Sets `article_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_article_count(mut self, value: i32) -> Self {
+        self.article_count = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.fields = Some(value);
+        self
+    }
+
+    /// Sets `grandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_grandparent_name(mut self, value: impl Into<String>) -> Self {
+        self.grandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `greatgrandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_greatgrandparent_name(mut self, value: impl Into<String>) -> Self {
+        self.greatgrandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `greatgreatgrandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_greatgreatgrandparent_name(mut self, value: impl Into<String>) -> Self {
+        self.greatgreatgrandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `greatgreatgreatgrandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_greatgreatgreatgrandparent_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.greatgreatgreatgrandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `fullgroup_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fullgroup_name(mut self, value: impl Into<String>) -> Self {
+        self.fullgroup_name = Some(value.into());
+        self
+    }
+
+    /// Sets `roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.roles = Some(value);
+        self
+    }
+
+    /// Sets `draft_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_draft_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.draft_roles = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `import_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_details_id(mut self, value: i32) -> Self {
+        self.import_details_id = Some(value);
+        self
+    }
+
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_id = Some(value.into());
+        self
+    }
+
+    /// Sets `translations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.translations = Some(value);
+        self
+    }
+
+    /// Sets `access_control` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
+        self.access_control = Some(value);
+        self
+    }
+
+    /// Sets `access_control_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control_level(mut self, value: i32) -> Self {
+        self.access_control_level = Some(value);
+        self
+    }
+
+    /// Sets `clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clients(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.clients = Some(value);
+        self
+    }
+
+    /// Sets `dontshowonportal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontshowonportal(mut self, value: bool) -> Self {
+        self.dontshowonportal = Some(value);
+        self
+    }
+
+    /// Sets `geo_restrictions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geo_restrictions(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.geo_restrictions = Some(value);
+        self
+    }
+}
+
 /// The `KBEntry_List` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct KbEntryList {
     /// `id`.
     #[serde(
@@ -3087,9 +8240,252 @@ pub struct KbEntryList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl KbEntryList {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `description` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `view_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_view_count(mut self, value: i32) -> Self {
+        self.view_count = Some(value);
+        self
+    }
+
+    /// Sets `useful_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_useful_count(mut self, value: i32) -> Self {
+        self.useful_count = Some(value);
+        self
+    }
+
+    /// Sets `notuseful_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notuseful_count(mut self, value: i32) -> Self {
+        self.notuseful_count = Some(value);
+        self
+    }
+
+    /// Sets `date_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+        self.date_created = Some(value.into());
+        self
+    }
+
+    /// Sets `date_edited` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_edited(mut self, value: impl Into<String>) -> Self {
+        self.date_edited = Some(value.into());
+        self
+    }
+
+    /// Sets `tag_string` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tag_string(mut self, value: impl Into<String>) -> Self {
+        self.tag_string = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `next_review_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_next_review_date(mut self, value: impl Into<String>) -> Self {
+        self.next_review_date = Some(value.into());
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `limit_start_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_limit_start_date(mut self, value: impl Into<String>) -> Self {
+        self.limit_start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `limit_end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_limit_end_date(mut self, value: impl Into<String>) -> Self {
+        self.limit_end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `editor_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_editor_type(mut self, value: i32) -> Self {
+        self.editor_type = Some(value);
+        self
+    }
+
+    /// Sets `kb_tags` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kb_tags(mut self, value: impl Into<String>) -> Self {
+        self.kb_tags = Some(value.into());
+        self
+    }
+
+    /// Sets `confluence_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_confluence_url(mut self, value: impl Into<String>) -> Self {
+        self.confluence_url = Some(value.into());
+        self
+    }
+
+    /// Sets `search_score` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_search_score(mut self, value: f64) -> Self {
+        self.search_score = Some(value);
+        self
+    }
+
+    /// Sets `resolution_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_resolution_list(mut self, value: impl Into<String>) -> Self {
+        self.resolution_list = Some(value.into());
+        self
+    }
+
+    /// Sets `link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `geo_restrictions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geo_restrictions(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.geo_restrictions = Some(value);
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key(mut self, value: i32) -> Self {
+        self.key = Some(value);
+        self
+    }
+
+    /// Sets `table` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table(mut self, value: TableEnum) -> Self {
+        self.table = Some(value);
+        self
+    }
+
+    /// Sets `ticket_template_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_template_id(mut self, value: i32) -> Self {
+        self.ticket_template_id = Some(value);
+        self
+    }
+
+    /// Sets `_importtypeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtypeid(mut self, value: i32) -> Self {
+        self.importtypeid = Some(value);
+        self
+    }
+
+    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
+        self.importthirdpartyid = Some(value.into());
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+}
+
 /// The `Organisation` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Organisation {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3231,9 +8627,322 @@ pub struct Organisation {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Organisation {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `reply_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reply_address(mut self, value: impl Into<String>) -> Self {
+        self.reply_address = Some(value.into());
+        self
+    }
+
+    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
+        self.messagegroup_id = Some(value);
+        self
+    }
+
+    /// Sets `address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_address(mut self, value: AddressStore) -> Self {
+        self.address = Some(value);
+        self
+    }
+
+    /// Sets `phone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets `fax` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fax(mut self, value: impl Into<String>) -> Self {
+        self.fax = Some(value.into());
+        self
+    }
+
+    /// Sets `email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `website` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
+    }
+
+    /// Sets `logo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
+        self.logo = Some(value.into());
+        self
+    }
+
+    /// Sets `portal_logo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_logo(mut self, value: impl Into<String>) -> Self {
+        self.portal_logo = Some(value.into());
+        self
+    }
+
+    /// Sets `portalbackgroundimageurl` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalbackgroundimageurl(mut self, value: impl Into<String>) -> Self {
+        self.portalbackgroundimageurl = Some(value.into());
+        self
+    }
+
+    /// Sets `deliverysite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deliverysite(mut self, value: i32) -> Self {
+        self.deliverysite = Some(value);
+        self
+    }
+
+    /// Sets `portalurl` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalurl(mut self, value: impl Into<String>) -> Self {
+        self.portalurl = Some(value.into());
+        self
+    }
+
+    /// Sets `portalcolour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalcolour(mut self, value: impl Into<String>) -> Self {
+        self.portalcolour = Some(value.into());
+        self
+    }
+
+    /// Sets `portalfolderlocation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portalfolderlocation(mut self, value: impl Into<String>) -> Self {
+        self.portalfolderlocation = Some(value.into());
+        self
+    }
+
+    /// Sets `departments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_departments(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.departments = Some(value);
+        self
+    }
+
+    /// Sets `linked_client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_client_id(mut self, value: i32) -> Self {
+        self.linked_client_id = Some(value);
+        self
+    }
+
+    /// Sets `allowall_tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_tickettypes(mut self, value: bool) -> Self {
+        self.allowall_tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `allowed_tickettypes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_tickettypes(mut self, value: Vec<RequestTypeList>) -> Self {
+        self.allowed_tickettypes = Some(value);
+        self
+    }
+
+    /// Sets `faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
+        self.faqlists = Some(value);
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `isorganisationdetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isorganisationdetails(mut self, value: bool) -> Self {
+        self.isorganisationdetails = Some(value);
+        self
+    }
+
+    /// Sets `bank_details_line_1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bank_details_line_1(mut self, value: impl Into<String>) -> Self {
+        self.bank_details_line_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `bank_details_line_2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bank_details_line_2(mut self, value: impl Into<String>) -> Self {
+        self.bank_details_line_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `bank_details_line_3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bank_details_line_3(mut self, value: impl Into<String>) -> Self {
+        self.bank_details_line_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `bank_details_line_4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bank_details_line_4(mut self, value: impl Into<String>) -> Self {
+        self.bank_details_line_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `bank_details_line_5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bank_details_line_5(mut self, value: impl Into<String>) -> Self {
+        self.bank_details_line_5 = Some(value.into());
+        self
+    }
+
+    /// Sets `tax_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tax_number(mut self, value: impl Into<String>) -> Self {
+        self.tax_number = Some(value.into());
+        self
+    }
+
+    /// Sets `new_icon` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_icon(mut self, value: impl Into<String>) -> Self {
+        self.new_icon = Some(value.into());
+        self
+    }
+
+    /// Sets `portal_title` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_title(mut self, value: impl Into<String>) -> Self {
+        self.portal_title = Some(value.into());
+        self
+    }
+
+    /// Sets `user_faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
+        self.user_faqlists = Some(value);
+        self
+    }
+
+    /// Sets `all_user_faqlists_allowed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_all_user_faqlists_allowed(mut self, value: bool) -> Self {
+        self.all_user_faqlists_allowed = Some(value);
+        self
+    }
+
+    /// Sets `portal_chat_profile_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_chat_profile_override(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.portal_chat_profile_override = Some(value.into());
+        self
+    }
+
+    /// Sets `portal_chat_profile_override_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_portal_chat_profile_override_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.portal_chat_profile_override_name = Some(value.into());
+        self
+    }
+}
+
 /// The `PrepayHistory` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct PrepayHistory {
     /// `id`.
     #[serde(
@@ -3300,9 +9009,124 @@ pub struct PrepayHistory {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PrepayHistory {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<String>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+
+    /// Sets `hours` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hours(mut self, value: f64) -> Self {
+        self.hours = Some(value);
+        self
+    }
+
+    /// Sets `description` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `invoicedate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoicedate(mut self, value: impl Into<String>) -> Self {
+        self.invoicedate = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_id(mut self, value: impl Into<String>) -> Self {
+        self.invoice_id = Some(value.into());
+        self
+    }
+
+    /// Sets `amount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: f64) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `expirydate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_expirydate(mut self, value: impl Into<String>) -> Self {
+        self.expirydate = Some(value.into());
+        self
+    }
+
+    /// Sets `expirychecked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_expirychecked(mut self, value: bool) -> Self {
+        self.expirychecked = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_number(mut self, value: impl Into<String>) -> Self {
+        self.invoice_number = Some(value.into());
+        self
+    }
+
+    /// Sets `client_to_invoice_to_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_to_invoice_to_id(mut self, value: i32) -> Self {
+        self.client_to_invoice_to_id = Some(value);
+        self
+    }
+}
+
 /// The `PrepayPeriod` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct PrepayPeriod {
     /// `id`.
     #[serde(
@@ -3390,9 +9214,140 @@ pub struct PrepayPeriod {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PrepayPeriod {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `contract_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_id(mut self, value: i32) -> Self {
+        self.contract_id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date_display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_start_date_display(mut self, value: impl Into<String>) -> Self {
+        self.start_date_display = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date_display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_end_date_display(mut self, value: impl Into<String>) -> Self {
+        self.end_date_display = Some(value.into());
+        self
+    }
+
+    /// Sets `current` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current(mut self, value: bool) -> Self {
+        self.current = Some(value);
+        self
+    }
+
+    /// Sets `hours_added` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hours_added(mut self, value: f64) -> Self {
+        self.hours_added = Some(value);
+        self
+    }
+
+    /// Sets `hours_expired` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hours_expired(mut self, value: f64) -> Self {
+        self.hours_expired = Some(value);
+        self
+    }
+
+    /// Sets `hours_remaining` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hours_remaining(mut self, value: f64) -> Self {
+        self.hours_remaining = Some(value);
+        self
+    }
+
+    /// Sets `hours_used_this_period` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hours_used_this_period(mut self, value: f64) -> Self {
+        self.hours_used_this_period = Some(value);
+        self
+    }
+
+    /// Sets `amount_added` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_added(mut self, value: f64) -> Self {
+        self.amount_added = Some(value);
+        self
+    }
+
+    /// Sets `amount_expired` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_expired(mut self, value: f64) -> Self {
+        self.amount_expired = Some(value);
+        self
+    }
+
+    /// Sets `amount_remaining` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_remaining(mut self, value: f64) -> Self {
+        self.amount_remaining = Some(value);
+        self
+    }
+
+    /// Sets `amount_used_this_period` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_used_this_period(mut self, value: f64) -> Self {
+        self.amount_used_this_period = Some(value);
+        self
+    }
+}
+
 /// The `QuickBooksDetails` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct QuickBooksDetails {
     /// `id`.
     #[serde(
@@ -3791,9 +9746,698 @@ pub struct QuickBooksDetails {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl QuickBooksDetails {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `country` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `company_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_company_id(mut self, value: impl Into<String>) -> Self {
+        self.company_id = Some(value.into());
+        self
+    }
+
+    /// Sets `company_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_company_name(mut self, value: impl Into<String>) -> Self {
+        self.company_name = Some(value.into());
+        self
+    }
+
+    /// Sets `new_access_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
+        self.new_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `new_refresh_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.new_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authorized(mut self, value: bool) -> Self {
+        self.authorized = Some(value);
+        self
+    }
+
+    /// Sets `redirect_uri` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_redirect_uri(mut self, value: impl Into<String>) -> Self {
+        self.redirect_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authorization_code(mut self, value: impl Into<String>) -> Self {
+        self.authorization_code = Some(value.into());
+        self
+    }
+
+    /// Sets `_exchangecode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchangecode(mut self, value: bool) -> Self {
+        self.exchangecode = Some(value);
+        self
+    }
+
+    /// Sets `_disconnect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disconnect(mut self, value: bool) -> Self {
+        self.disconnect = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `new_method` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_method(mut self, value: bool) -> Self {
+        self.new_method = Some(value);
+        self
+    }
+
+    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
+        self.automatic_sales_tax = Some(value);
+        self
+    }
+
+    /// Sets `online_payments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_online_payments(mut self, value: bool) -> Self {
+        self.online_payments = Some(value);
+        self
+    }
+
+    /// Sets `api_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_api_url(mut self, value: impl Into<String>) -> Self {
+        self.api_url = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `new_client_secret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_client_secret(mut self, value: impl Into<String>) -> Self {
+        self.new_client_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `default_tax_code_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_tax_code_id(mut self, value: i32) -> Self {
+        self.default_tax_code_id = Some(value);
+        self
+    }
+
+    /// Sets `default_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.default_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_tax_code(mut self, value: KeyPair2) -> Self {
+        self.default_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `zero_tax_rate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zero_tax_rate_id(mut self, value: i32) -> Self {
+        self.zero_tax_rate_id = Some(value);
+        self
+    }
+
+    /// Sets `zero_tax_rate_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zero_tax_rate_name(mut self, value: impl Into<String>) -> Self {
+        self.zero_tax_rate_name = Some(value.into());
+        self
+    }
+
+    /// Sets `zero_tax_rate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zero_tax_rate(mut self, value: KeyPair2) -> Self {
+        self.zero_tax_rate = Some(value);
+        self
+    }
+
+    /// Sets `client_top_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_top_level(mut self, value: i32) -> Self {
+        self.client_top_level = Some(value);
+        self
+    }
+
+    /// Sets `client_top_level_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_top_level_name(mut self, value: impl Into<String>) -> Self {
+        self.client_top_level_name = Some(value.into());
+        self
+    }
+
+    /// Sets `client_name_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name_field(mut self, value: i32) -> Self {
+        self.client_name_field = Some(value);
+        self
+    }
+
+    /// Sets `inventory_item_group` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inventory_item_group(mut self, value: i32) -> Self {
+        self.inventory_item_group = Some(value);
+        self
+    }
+
+    /// Sets `inventory_item_group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inventory_item_group_name(mut self, value: impl Into<String>) -> Self {
+        self.inventory_item_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `non_inventory_item_group` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_non_inventory_item_group(mut self, value: i32) -> Self {
+        self.non_inventory_item_group = Some(value);
+        self
+    }
+
+    /// Sets `non_inventory_item_group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_non_inventory_item_group_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.non_inventory_item_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `service_item_group` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_item_group(mut self, value: i32) -> Self {
+        self.service_item_group = Some(value);
+        self
+    }
+
+    /// Sets `service_item_group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_item_group_name(mut self, value: impl Into<String>) -> Self {
+        self.service_item_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enable_sync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enable_sync(mut self, value: bool) -> Self {
+        self.enable_sync = Some(value);
+        self
+    }
+
+    /// Sets `sync_entities` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_entities(mut self, value: impl Into<String>) -> Self {
+        self.sync_entities = Some(value.into());
+        self
+    }
+
+    /// Sets `sync_entities_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_entities_list(mut self, value: Vec<KeyPair2>) -> Self {
+        self.sync_entities_list = Some(value);
+        self
+    }
+
+    /// Sets `show_message` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_show_message(mut self, value: bool) -> Self {
+        self.show_message = Some(value);
+        self
+    }
+
+    /// Sets `deactivate_customers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deactivate_customers(mut self, value: bool) -> Self {
+        self.deactivate_customers = Some(value);
+        self
+    }
+
+    /// Sets `default_invoice_item` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_invoice_item(mut self, value: i32) -> Self {
+        self.default_invoice_item = Some(value);
+        self
+    }
+
+    /// Sets `default_order_item` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_order_item(mut self, value: i32) -> Self {
+        self.default_order_item = Some(value);
+        self
+    }
+
+    /// Sets `default_invoice_item_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_invoice_item_name(mut self, value: impl Into<String>) -> Self {
+        self.default_invoice_item_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_order_item_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_order_item_name(mut self, value: impl Into<String>) -> Self {
+        self.default_order_item_name = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_email_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_email_status(mut self, value: i32) -> Self {
+        self.invoice_email_status = Some(value);
+        self
+    }
+
+    /// Sets `supplier_top_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_top_level(mut self, value: i32) -> Self {
+        self.supplier_top_level = Some(value);
+        self
+    }
+
+    /// Sets `supplier_top_level_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_top_level_name(mut self, value: impl Into<String>) -> Self {
+        self.supplier_top_level_name = Some(value.into());
+        self
+    }
+
+    /// Sets `supplier_name_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_name_field(mut self, value: i32) -> Self {
+        self.supplier_name_field = Some(value);
+        self
+    }
+
+    /// Sets `invoice_custom_po` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_custom_po(mut self, value: KeyPair2) -> Self {
+        self.invoice_custom_po = Some(value);
+        self
+    }
+
+    /// Sets `invoice_custom_po_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_custom_po_id(mut self, value: i32) -> Self {
+        self.invoice_custom_po_id = Some(value);
+        self
+    }
+
+    /// Sets `invoice_custom_po_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_custom_po_name(mut self, value: impl Into<String>) -> Self {
+        self.invoice_custom_po_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_order_account_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_order_account_id(mut self, value: i32) -> Self {
+        self.default_order_account_id = Some(value);
+        self
+    }
+
+    /// Sets `default_order_account_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_order_account_name(mut self, value: impl Into<String>) -> Self {
+        self.default_order_account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_order_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_order_account(mut self, value: KeyPair2) -> Self {
+        self.default_order_account = Some(value);
+        self
+    }
+
+    /// Sets `order_email_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_order_email_status(mut self, value: i32) -> Self {
+        self.order_email_status = Some(value);
+        self
+    }
+
+    /// Sets `multi_currency` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_multi_currency(mut self, value: bool) -> Self {
+        self.multi_currency = Some(value);
+        self
+    }
+
+    /// Sets `default_sales_account_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_sales_account_id(mut self, value: i32) -> Self {
+        self.default_sales_account_id = Some(value);
+        self
+    }
+
+    /// Sets `default_sales_account_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_sales_account_name(mut self, value: impl Into<String>) -> Self {
+        self.default_sales_account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_sales_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_sales_account(mut self, value: KeyPair2) -> Self {
+        self.default_sales_account = Some(value);
+        self
+    }
+
+    /// Sets `default_expense_account_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_expense_account_id(mut self, value: i32) -> Self {
+        self.default_expense_account_id = Some(value);
+        self
+    }
+
+    /// Sets `default_expense_account_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_expense_account_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_expense_account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_expense_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_expense_account(mut self, value: KeyPair2) -> Self {
+        self.default_expense_account = Some(value);
+        self
+    }
+
+    /// Sets `default_asset_account_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_asset_account_id(mut self, value: i32) -> Self {
+        self.default_asset_account_id = Some(value);
+        self
+    }
+
+    /// Sets `default_asset_account_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_asset_account_name(mut self, value: impl Into<String>) -> Self {
+        self.default_asset_account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_asset_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_asset_account(mut self, value: KeyPair2) -> Self {
+        self.default_asset_account = Some(value);
+        self
+    }
+
+    /// Sets `receive_client_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_receive_client_created(mut self, value: bool) -> Self {
+        self.receive_client_created = Some(value);
+        self
+    }
+
+    /// Sets `receive_client_updated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_receive_client_updated(mut self, value: bool) -> Self {
+        self.receive_client_updated = Some(value);
+        self
+    }
+
+    /// Sets `receive_payment_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_receive_payment_created(mut self, value: bool) -> Self {
+        self.receive_payment_created = Some(value);
+        self
+    }
+
+    /// Sets `receive_payment_updated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_receive_payment_updated(mut self, value: bool) -> Self {
+        self.receive_payment_updated = Some(value);
+        self
+    }
+
+    /// Sets `sync_halo_invoice_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_halo_invoice_id(mut self, value: bool) -> Self {
+        self.sync_halo_invoice_id = Some(value);
+        self
+    }
+
+    /// Sets `sync_invoice_class` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_invoice_class(mut self, value: bool) -> Self {
+        self.sync_invoice_class = Some(value);
+        self
+    }
+
+    /// Sets `sync_invoice_bill_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_invoice_bill_address(mut self, value: bool) -> Self {
+        self.sync_invoice_bill_address = Some(value);
+        self
+    }
+
+    /// Sets `sync_invoice_ship_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync_invoice_ship_address(mut self, value: bool) -> Self {
+        self.sync_invoice_ship_address = Some(value);
+        self
+    }
+
+    /// Sets `use_qbo_invoice_terms` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use_qbo_invoice_terms(mut self, value: bool) -> Self {
+        self.use_qbo_invoice_terms = Some(value);
+        self
+    }
+
+    /// Sets `round_payments_to_2dp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_round_payments_to_2dp(mut self, value: bool) -> Self {
+        self.round_payments_to_2dp = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `default_deferred_code_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_deferred_code_id(mut self, value: i32) -> Self {
+        self.default_deferred_code_id = Some(value);
+        self
+    }
+
+    /// Sets `default_deferred_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_deferred_code_name(mut self, value: impl Into<String>) -> Self {
+        self.default_deferred_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `dont_post_item_quantities` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_post_item_quantities(mut self, value: bool) -> Self {
+        self.dont_post_item_quantities = Some(value);
+        self
+    }
+
+    /// Sets `dont_sync_cost_tracking_lines` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_sync_cost_tracking_lines(mut self, value: bool) -> Self {
+        self.dont_sync_cost_tracking_lines = Some(value);
+        self
+    }
+
+    /// Sets `remove_unapplied_payments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_remove_unapplied_payments(mut self, value: bool) -> Self {
+        self.remove_unapplied_payments = Some(value);
+        self
+    }
+
+    /// Sets `default_deferred_account` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_deferred_account(mut self, value: KeyPair2) -> Self {
+        self.default_deferred_account = Some(value);
+        self
+    }
+
+    /// Sets `qbo_sitemappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_qbo_sitemappings(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.qbo_sitemappings = Some(value);
+        self
+    }
+
+    /// Sets `mark_as_void` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mark_as_void(mut self, value: bool) -> Self {
+        self.mark_as_void = Some(value);
+        self
+    }
+
+    /// Sets `minor_version` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_minor_version(mut self, value: i32) -> Self {
+        self.minor_version = Some(value);
+        self
+    }
+}
+
 /// The `RequestType_List` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct RequestTypeList {
     /// `id`.
     #[serde(
@@ -3968,9 +10612,305 @@ pub struct RequestTypeList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RequestTypeList {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: i32) -> Self {
+        self.sequence = Some(value);
+        self
+    }
+
+    /// Sets `default_sla` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_sla(mut self, value: i32) -> Self {
+        self.default_sla = Some(value);
+        self
+    }
+
+    /// Sets `default_sla_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_sla_guid(mut self, value: impl Into<String>) -> Self {
+        self.default_sla_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `group_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_id(mut self, value: i32) -> Self {
+        self.group_id = Some(value);
+        self
+    }
+
+    /// Sets `group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
+        self.group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_issue_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_issue_type(mut self, value: impl Into<String>) -> Self {
+        self.jira_issue_type = Some(value.into());
+        self
+    }
+
+    /// Sets `ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_count(mut self, value: i32) -> Self {
+        self.ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `cancreate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cancreate(mut self, value: bool) -> Self {
+        self.cancreate = Some(value);
+        self
+    }
+
+    /// Sets `agentscanselect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agentscanselect(mut self, value: bool) -> Self {
+        self.agentscanselect = Some(value);
+        self
+    }
+
+    /// Sets `itilrequesttype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itilrequesttype(mut self, value: i32) -> Self {
+        self.itilrequesttype = Some(value);
+        self
+    }
+
+    /// Sets `allowattachments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowattachments(mut self, value: bool) -> Self {
+        self.allowattachments = Some(value);
+        self
+    }
+
+    /// Sets `copyattachmentstochild` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copyattachmentstochild(mut self, value: bool) -> Self {
+        self.copyattachmentstochild = Some(value);
+        self
+    }
+
+    /// Sets `copyattachmentstorelated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copyattachmentstorelated(mut self, value: bool) -> Self {
+        self.copyattachmentstorelated = Some(value);
+        self
+    }
+
+    /// Sets `is_sprint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_sprint(mut self, value: bool) -> Self {
+        self.is_sprint = Some(value);
+        self
+    }
+
+    /// Sets `fieldidlist` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fieldidlist(mut self, value: Vec<i32>) -> Self {
+        self.fieldidlist = Some(value);
+        self
+    }
+
+    /// Sets `enduserscanselect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enduserscanselect(mut self, value: bool) -> Self {
+        self.enduserscanselect = Some(value);
+        self
+    }
+
+    /// Sets `anonymouscanselect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_anonymouscanselect(mut self, value: bool) -> Self {
+        self.anonymouscanselect = Some(value);
+        self
+    }
+
+    /// Sets `hasmandatorytechfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hasmandatorytechfields(mut self, value: bool) -> Self {
+        self.hasmandatorytechfields = Some(value);
+        self
+    }
+
+    /// Sets `hasmandatoryuserfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hasmandatoryuserfields(mut self, value: bool) -> Self {
+        self.hasmandatoryuserfields = Some(value);
+        self
+    }
+
+    /// Sets `project_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_project_type(mut self, value: i32) -> Self {
+        self.project_type = Some(value);
+        self
+    }
+
+    /// Sets `kanbanstatuschoice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kanbanstatuschoice(mut self, value: Vec<KeyPair>) -> Self {
+        self.kanbanstatuschoice = Some(value);
+        self
+    }
+
+    /// Sets `kanbanstatuschoice_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kanbanstatuschoice_list(mut self, value: impl Into<String>) -> Self {
+        self.kanbanstatuschoice_list = Some(value.into());
+        self
+    }
+
+    /// Sets `email_start_tag` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_start_tag(mut self, value: impl Into<String>) -> Self {
+        self.email_start_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `email_end_tag` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_end_tag(mut self, value: impl Into<String>) -> Self {
+        self.email_end_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `default_agent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_agent(mut self, value: i32) -> Self {
+        self.default_agent = Some(value);
+        self
+    }
+
+    /// Sets `default_agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.default_agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_team` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_team(mut self, value: impl Into<String>) -> Self {
+        self.default_team = Some(value.into());
+        self
+    }
+
+    /// Sets `workflow_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workflow_name(mut self, value: impl Into<String>) -> Self {
+        self.workflow_name = Some(value.into());
+        self
+    }
+
+    /// Sets `overridewiththefollowingtemplatewhenloggingmanuallyname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridewiththefollowingtemplatewhenloggingmanuallyname(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.overridewiththefollowingtemplatewhenloggingmanuallyname = Some(
+            value.into(),
+        );
+        self
+    }
+
+    /// Sets `default_priority` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_priority(mut self, value: i32) -> Self {
+        self.default_priority = Some(value);
+        self
+    }
+
+    /// Sets `visible` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_visible(mut self, value: bool) -> Self {
+        self.visible = Some(value);
+        self
+    }
+}
+
 /// The `ServiceRestriction` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ServiceRestriction {
     /// `id`.
     #[serde(
@@ -4025,9 +10965,100 @@ pub struct ServiceRestriction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ServiceRestriction {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `service_category_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_category_id(mut self, value: i32) -> Self {
+        self.service_category_id = Some(value);
+        self
+    }
+
+    /// Sets `service_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_id(mut self, value: i32) -> Self {
+        self.service_id = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+
+    /// Sets `data_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data_id(mut self, value: i32) -> Self {
+        self.data_id = Some(value);
+        self
+    }
+
+    /// Sets `svrdata_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_svrdata_guid(mut self, value: impl Into<String>) -> Self {
+        self.svrdata_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `data_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data_name(mut self, value: impl Into<String>) -> Self {
+        self.data_name = Some(value.into());
+        self
+    }
+
+    /// Sets `service_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_name(mut self, value: impl Into<String>) -> Self {
+        self.service_name = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_access(mut self, value: bool) -> Self {
+        self.allow_access = Some(value);
+        self
+    }
+
+    /// Sets `data_string` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data_string(mut self, value: impl Into<String>) -> Self {
+        self.data_string = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `ServiceUser` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ServiceUser {
     /// `id`.
     #[serde(
@@ -4070,9 +11101,76 @@ pub struct ServiceUser {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ServiceUser {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `service_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_id(mut self, value: i32) -> Self {
+        self.service_id = Some(value);
+        self
+    }
+
+    /// Sets `service_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_name(mut self, value: impl Into<String>) -> Self {
+        self.service_name = Some(value.into());
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+
+    /// Sets `data_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data_id(mut self, value: i32) -> Self {
+        self.data_id = Some(value);
+        self
+    }
+
+    /// Sets `data_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data_name(mut self, value: impl Into<String>) -> Self {
+        self.data_name = Some(value.into());
+        self
+    }
+
+    /// Sets `emailupdates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailupdates(mut self, value: bool) -> Self {
+        self.emailupdates = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `Site` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Site {
     /// `accountsid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -4890,9 +11988,1429 @@ pub struct Site {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Site {
+    /// Sets `accountsid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsid(mut self, value: impl Into<String>) -> Self {
+        self.accountsid = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsfirstname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsfirstname(mut self, value: impl Into<String>) -> Self {
+        self.accountsfirstname = Some(value.into());
+        self
+    }
+
+    /// Sets `accountslastname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountslastname(mut self, value: impl Into<String>) -> Self {
+        self.accountslastname = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsccemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsccemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsccemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsbccemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsbccemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsbccemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `sitephonenumberint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitephonenumberint(mut self, value: i64) -> Self {
+        self.sitephonenumberint = Some(value);
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: f64) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `clientsite_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clientsite_name(mut self, value: impl Into<String>) -> Self {
+        self.clientsite_name = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `sla_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sla_id(mut self, value: i32) -> Self {
+        self.sla_id = Some(value);
+        self
+    }
+
+    /// Sets `phonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phonenumber(mut self, value: impl Into<String>) -> Self {
+        self.phonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `timezone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timezone(mut self, value: impl Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_address_isdelivery` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_address_isdelivery(mut self, value: bool) -> Self {
+        self.invoice_address_isdelivery = Some(value);
+        self
+    }
+
+    /// Sets `notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(value.into());
+        self
+    }
+
+    /// Sets `isstocklocation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isstocklocation(mut self, value: bool) -> Self {
+        self.isstocklocation = Some(value);
+        self
+    }
+
+    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
+        self.messagegroup_id = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_in_stock` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_in_stock(mut self, value: f64) -> Self {
+        self.item_quantity_in_stock = Some(value);
+        self
+    }
+
+    /// Sets `item_serialised_assets_in_stock` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_serialised_assets_in_stock(mut self, value: f64) -> Self {
+        self.item_serialised_assets_in_stock = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_reserved` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_reserved(mut self, value: f64) -> Self {
+        self.item_quantity_reserved = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_reserved_on_order` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_reserved_on_order(mut self, value: f64) -> Self {
+        self.item_quantity_reserved_on_order = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_available` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_available(mut self, value: f64) -> Self {
+        self.item_quantity_available = Some(value);
+        self
+    }
+
+    /// Sets `datecreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+        self.datecreated = Some(value.into());
+        self
+    }
+
+    /// Sets `text` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: f64) -> Self {
+        self.text = Some(value);
+        self
+    }
+
+    /// Sets `globx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_globx(mut self, value: f64) -> Self {
+        self.globx = Some(value);
+        self
+    }
+
+    /// Sets `globy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_globy(mut self, value: f64) -> Self {
+        self.globy = Some(value);
+        self
+    }
+
+    /// Sets `style` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_style(mut self, value: f64) -> Self {
+        self.style = Some(value);
+        self
+    }
+
+    /// Sets `inuseby` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inuseby(mut self, value: i32) -> Self {
+        self.inuseby = Some(value);
+        self
+    }
+
+    /// Sets `upwho` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_upwho(mut self, value: f64) -> Self {
+        self.upwho = Some(value);
+        self
+    }
+
+    /// Sets `uptimestamp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uptimestamp(mut self, value: impl Into<String>) -> Self {
+        self.uptimestamp = Some(value.into());
+        self
+    }
+
+    /// Sets `xrefsite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xrefsite(mut self, value: f64) -> Self {
+        self.xrefsite = Some(value);
+        self
+    }
+
+    /// Sets `zoffsetx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoffsetx(mut self, value: i32) -> Self {
+        self.zoffsetx = Some(value);
+        self
+    }
+
+    /// Sets `zoffsety` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoffsety(mut self, value: i32) -> Self {
+        self.zoffsety = Some(value);
+        self
+    }
+
+    /// Sets `zoomx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoomx(mut self, value: f64) -> Self {
+        self.zoomx = Some(value);
+        self
+    }
+
+    /// Sets `zoomy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoomy(mut self, value: f64) -> Self {
+        self.zoomy = Some(value);
+        self
+    }
+
+    /// Sets `smallx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_smallx(mut self, value: i32) -> Self {
+        self.smallx = Some(value);
+        self
+    }
+
+    /// Sets `smally` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_smally(mut self, value: i32) -> Self {
+        self.smally = Some(value);
+        self
+    }
+
+    /// Sets `bigx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bigx(mut self, value: i32) -> Self {
+        self.bigx = Some(value);
+        self
+    }
+
+    /// Sets `bigy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bigy(mut self, value: i32) -> Self {
+        self.bigy = Some(value);
+        self
+    }
+
+    /// Sets `ldapstring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ldapstring(mut self, value: impl Into<String>) -> Self {
+        self.ldapstring = Some(value.into());
+        self
+    }
+
+    /// Sets `emaildomain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emaildomain(mut self, value: impl Into<String>) -> Self {
+        self.emaildomain = Some(value.into());
+        self
+    }
+
+    /// Sets `deliverby` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deliverby(mut self, value: i32) -> Self {
+        self.deliverby = Some(value);
+        self
+    }
+
+    /// Sets `isinvoicesite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isinvoicesite(mut self, value: bool) -> Self {
+        self.isinvoicesite = Some(value);
+        self
+    }
+
+    /// Sets `refnumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_refnumber(mut self, value: i32) -> Self {
+        self.refnumber = Some(value);
+        self
+    }
+
+    /// Sets `defaultdelivery` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultdelivery(mut self, value: bool) -> Self {
+        self.defaultdelivery = Some(value);
+        self
+    }
+
+    /// Sets `seriousnesslevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_seriousnesslevel(mut self, value: i32) -> Self {
+        self.seriousnesslevel = Some(value);
+        self
+    }
+
+    /// Sets `geocoord1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geocoord1(mut self, value: f64) -> Self {
+        self.geocoord1 = Some(value);
+        self
+    }
+
+    /// Sets `geocoord2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geocoord2(mut self, value: f64) -> Self {
+        self.geocoord2 = Some(value);
+        self
+    }
+
+    /// Sets `todomain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_todomain(mut self, value: impl Into<String>) -> Self {
+        self.todomain = Some(value.into());
+        self
+    }
+
+    /// Sets `defaultstocklocation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultstocklocation(mut self, value: i32) -> Self {
+        self.defaultstocklocation = Some(value);
+        self
+    }
+
+    /// Sets `stopped` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stopped(mut self, value: i32) -> Self {
+        self.stopped = Some(value);
+        self
+    }
+
+    /// Sets `sitetimeoffset` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitetimeoffset(mut self, value: i32) -> Self {
+        self.sitetimeoffset = Some(value);
+        self
+    }
+
+    /// Sets `sitedateformat` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitedateformat(mut self, value: i32) -> Self {
+        self.sitedateformat = Some(value);
+        self
+    }
+
+    /// Sets `disclaimermatchstring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disclaimermatchstring(mut self, value: impl Into<String>) -> Self {
+        self.disclaimermatchstring = Some(value.into());
+        self
+    }
+
+    /// Sets `emailsubjectprefix` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailsubjectprefix(mut self, value: impl Into<String>) -> Self {
+        self.emailsubjectprefix = Some(value.into());
+        self
+    }
+
+    /// Sets `regionaldirector` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_regionaldirector(mut self, value: i32) -> Self {
+        self.regionaldirector = Some(value);
+        self
+    }
+
+    /// Sets `facilitiesmanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_facilitiesmanager(mut self, value: i32) -> Self {
+        self.facilitiesmanager = Some(value);
+        self
+    }
+
+    /// Sets `actguid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_actguid(mut self, value: impl Into<String>) -> Self {
+        self.actguid = Some(value.into());
+        self
+    }
+
+    /// Sets `teamviewerpassword` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teamviewerpassword(mut self, value: impl Into<String>) -> Self {
+        self.teamviewerpassword = Some(value.into());
+        self
+    }
+
+    /// Sets `contractlastchecked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contractlastchecked(mut self, value: impl Into<String>) -> Self {
+        self.contractlastchecked = Some(value.into());
+        self
+    }
+
+    /// Sets `maincontact_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_maincontact_name(mut self, value: impl Into<String>) -> Self {
+        self.maincontact_name = Some(value.into());
+        self
+    }
+
+    /// Sets `wildcardref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_wildcardref(mut self, value: impl Into<String>) -> Self {
+        self.wildcardref = Some(value.into());
+        self
+    }
+
+    /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+        self.monthlyreportlastrun = Some(value.into());
+        self
+    }
+
+    /// Sets `monthlyreportinclude` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportinclude(mut self, value: bool) -> Self {
+        self.monthlyreportinclude = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportemailmanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportemailmanager(mut self, value: bool) -> Self {
+        self.monthlyreportemailmanager = Some(value);
+        self
+    }
+
+    /// Sets `accountmanagertech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountmanagertech(mut self, value: bool) -> Self {
+        self.accountmanagertech = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportemaildirect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportemaildirect(mut self, value: bool) -> Self {
+        self.monthlyreportemaildirect = Some(value);
+        self
+    }
+
+    /// Sets `language_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_language_id(mut self, value: i32) -> Self {
+        self.language_id = Some(value);
+        self
+    }
+
+    /// Sets `language_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_language_name(mut self, value: impl Into<String>) -> Self {
+        self.language_name = Some(value.into());
+        self
+    }
+
+    /// Sets `snowname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snowname(mut self, value: impl Into<String>) -> Self {
+        self.snowname = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_organisation_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_organisation_id(mut self, value: i32) -> Self {
+        self.linked_organisation_id = Some(value);
+        self
+    }
+
+    /// Sets `slocked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slocked(mut self, value: bool) -> Self {
+        self.slocked = Some(value);
+        self
+    }
+
+    /// Sets `newsite_contactname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_contactname(mut self, value: impl Into<String>) -> Self {
+        self.newsite_contactname = Some(value.into());
+        self
+    }
+
+    /// Sets `newsite_contactemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_contactemail(mut self, value: impl Into<String>) -> Self {
+        self.newsite_contactemail = Some(value.into());
+        self
+    }
+
+    /// Sets `newsite_contacttitle` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_contacttitle(mut self, value: impl Into<String>) -> Self {
+        self.newsite_contacttitle = Some(value.into());
+        self
+    }
+
+    /// Sets `newsite_web_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_web_access_level(mut self, value: i32) -> Self {
+        self.newsite_web_access_level = Some(value);
+        self
+    }
+
+    /// Sets `newsite_sendwelcomeemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_sendwelcomeemail(mut self, value: bool) -> Self {
+        self.newsite_sendwelcomeemail = Some(value);
+        self
+    }
+
+    /// Sets `delivery_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address(mut self, value: AddressStore) -> Self {
+        self.delivery_address = Some(value);
+        self
+    }
+
+    /// Sets `invoice_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_address(mut self, value: AddressStore) -> Self {
+        self.invoice_address = Some(value);
+        self
+    }
+
+    /// Sets `popup_notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
+        self.popup_notes = Some(value);
+        self
+    }
+
+    /// Sets `_reassign_all_to_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reassign_all_to_user(mut self, value: i32) -> Self {
+        self.reassign_all_to_user = Some(value);
+        self
+    }
+
+    /// Sets `fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fields(mut self, value: Vec<FieldHelper>) -> Self {
+        self.fields = Some(value);
+        self
+    }
+
+    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
+        self.open_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
+        self.onhold_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
+        self.total_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
+        self.opened_thismonth_count = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `sitecontacts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitecontacts(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.sitecontacts = Some(value);
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `cautomateid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cautomateid(mut self, value: i32) -> Self {
+        self.cautomateid = Some(value);
+        self
+    }
+
+    /// Sets `ninjarmmid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ninjarmmid(mut self, value: i32) -> Self {
+        self.ninjarmmid = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `_isxero` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isxero(mut self, value: bool) -> Self {
+        self.isxero = Some(value);
+        self
+    }
+
+    /// Sets `_match_first_site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_first_site(mut self, value: bool) -> Self {
+        self.match_first_site = Some(value);
+        self
+    }
+
+    /// Sets `servicenowid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenowid(mut self, value: impl Into<String>) -> Self {
+        self.servicenowid = Some(value.into());
+        self
+    }
+
+    /// Sets `isnhserveremaildefault` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnhserveremaildefault(mut self, value: bool) -> Self {
+        self.isnhserveremaildefault = Some(value);
+        self
+    }
+
+    /// Sets `device42id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device42id(mut self, value: i32) -> Self {
+        self.device42id = Some(value);
+        self
+    }
+
+    /// Sets `datto_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_id(mut self, value: impl Into<String>) -> Self {
+        self.datto_id = Some(value.into());
+        self
+    }
+
+    /// Sets `datto_alternate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_alternate_id(mut self, value: i32) -> Self {
+        self.datto_alternate_id = Some(value);
+        self
+    }
+
+    /// Sets `datto_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_url(mut self, value: impl Into<String>) -> Self {
+        self.datto_url = Some(value.into());
+        self
+    }
+
+    /// Sets `connectwiseid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwiseid(mut self, value: i32) -> Self {
+        self.connectwiseid = Some(value);
+        self
+    }
+
+    /// Sets `azuretenantid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azuretenantid(mut self, value: impl Into<String>) -> Self {
+        self.azuretenantid = Some(value.into());
+        self
+    }
+
+    /// Sets `autotaskid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotaskid(mut self, value: i32) -> Self {
+        self.autotaskid = Some(value);
+        self
+    }
+
+    /// Sets `pagerdutywildcard` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pagerdutywildcard(mut self, value: impl Into<String>) -> Self {
+        self.pagerdutywildcard = Some(value.into());
+        self
+    }
+
+    /// Sets `ateraid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ateraid(mut self, value: i32) -> Self {
+        self.ateraid = Some(value);
+        self
+    }
+
+    /// Sets `slastupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slastupdate(mut self, value: impl Into<String>) -> Self {
+        self.slastupdate = Some(value.into());
+        self
+    }
+
+    /// Sets `site_service_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_service_tax_code(mut self, value: i32) -> Self {
+        self.site_service_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_prepay_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_prepay_tax_code(mut self, value: i32) -> Self {
+        self.site_prepay_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_contract_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_contract_tax_code(mut self, value: i32) -> Self {
+        self.site_contract_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_item_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_item_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_item_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_service_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_service_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_service_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_contract_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_contract_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_contract_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_prepay_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_prepay_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_prepay_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_sales_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_sales_tax_code(mut self, value: i32) -> Self {
+        self.site_sales_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_purchase_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_purchase_tax_code(mut self, value: i32) -> Self {
+        self.site_purchase_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_purchase_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_purchase_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_purchase_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `syncroid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_syncroid(mut self, value: i32) -> Self {
+        self.syncroid = Some(value);
+        self
+    }
+
+    /// Sets `third_party_client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_client_name(mut self, value: impl Into<String>) -> Self {
+        self.third_party_client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `auvik_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
+        self.auvik_id = Some(value.into());
+        self
+    }
+
+    /// Sets `faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
+        self.faqlists = Some(value);
+        self
+    }
+
+    /// Sets `all_faqlists_allowed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_all_faqlists_allowed(mut self, value: bool) -> Self {
+        self.all_faqlists_allowed = Some(value);
+        self
+    }
+
+    /// Sets `hubspot_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_id(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_id = Some(value.into());
+        self
+    }
+
+    /// Sets `passportal_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_passportal_id(mut self, value: i64) -> Self {
+        self.passportal_id = Some(value);
+        self
+    }
+
+    /// Sets `import_site_mapping` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_site_mapping(mut self, value: i32) -> Self {
+        self.import_site_mapping = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `issitedetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_issitedetails(mut self, value: bool) -> Self {
+        self.issitedetails = Some(value);
+        self
+    }
+
+    /// Sets `hudu_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hudu_url(mut self, value: impl Into<String>) -> Self {
+        self.hudu_url = Some(value.into());
+        self
+    }
+
+    /// Sets `liongardid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongardid(mut self, value: i32) -> Self {
+        self.liongardid = Some(value);
+        self
+    }
+
+    /// Sets `kaseyaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kaseyaid(mut self, value: impl Into<String>) -> Self {
+        self.kaseyaid = Some(value.into());
+        self
+    }
+
+    /// Sets `surchargeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_surchargeid(mut self, value: i32) -> Self {
+        self.surchargeid = Some(value);
+        self
+    }
+
+    /// Sets `country_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_country_code(mut self, value: impl Into<String>) -> Self {
+        self.country_code = Some(value.into());
+        self
+    }
+
+    /// Sets `region_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_region_code(mut self, value: i32) -> Self {
+        self.region_code = Some(value);
+        self
+    }
+
+    /// Sets `stockbins` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbins(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.stockbins = Some(value);
+        self
+    }
+
+    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
+        self.ncentral_details_id = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `import_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_details_id(mut self, value: i32) -> Self {
+        self.import_details_id = Some(value);
+        self
+    }
+
+    /// Sets `hasitemsinstock` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hasitemsinstock(mut self, value: bool) -> Self {
+        self.hasitemsinstock = Some(value);
+        self
+    }
+
+    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
+        self.dont_fire_automations = Some(value);
+        self
+    }
+
+    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
+        self.sqlimport_id = Some(value);
+        self
+    }
+
+    /// Sets `matching_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
+        self.matching_value = Some(value.into());
+        self
+    }
+
+    /// Sets `lapsafe_default_installation_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lapsafe_default_installation_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.lapsafe_default_installation_name = Some(value.into());
+        self
+    }
+
+    /// Sets `lapsafe_default_installation_obj` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lapsafe_default_installation_obj(mut self, value: KeyPair2) -> Self {
+        self.lapsafe_default_installation_obj = Some(value);
+        self
+    }
+
+    /// Sets `external_links` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.external_links = Some(value);
+        self
+    }
+
+    /// Sets `extratabs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
+        self.extratabs = Some(value);
+        self
+    }
+
+    /// Sets `businesscentral_area_company_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_businesscentral_area_company_id(mut self, value: i32) -> Self {
+        self.businesscentral_area_company_id = Some(value);
+        self
+    }
+
+    /// Sets `businesscentral_billing_client` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_businesscentral_billing_client(
+        mut self,
+        value: serde_json::Value,
+    ) -> Self {
+        self.businesscentral_billing_client = Some(value);
+        self
+    }
+
+    /// Sets `_convert_phonenumbers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_convert_phonenumbers(mut self, value: bool) -> Self {
+        self.convert_phonenumbers = Some(value);
+        self
+    }
+
+    /// Sets `sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: i32) -> Self {
+        self.sequence = Some(value);
+        self
+    }
+
+    /// Sets `authrocket_locale` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authrocket_locale(mut self, value: impl Into<String>) -> Self {
+        self.authrocket_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `site_fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_fields(mut self, value: Vec<FieldHelper>) -> Self {
+        self.site_fields = Some(value);
+        self
+    }
+
+    /// Sets `gfisiteid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_gfisiteid(mut self, value: i32) -> Self {
+        self.gfisiteid = Some(value);
+        self
+    }
+
+    /// Sets `delivery_address_line1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line1(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line3(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line3 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line4(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line4 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line5(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line5 = Some(value.into());
+        self
+    }
+
+    /// Sets `itglue_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itglue_id(mut self, value: impl Into<String>) -> Self {
+        self.itglue_id = Some(value.into());
+        self
+    }
+
+    /// Sets `client_itglue_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_itglue_id(mut self, value: impl Into<String>) -> Self {
+        self.client_itglue_id = Some(value.into());
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `stockbin_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbin_id(mut self, value: i32) -> Self {
+        self.stockbin_id = Some(value);
+        self
+    }
+
+    /// Sets `stockbin_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbin_name(mut self, value: impl Into<String>) -> Self {
+        self.stockbin_name = Some(value.into());
+        self
+    }
+
+    /// Sets `country_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_country_code_name(mut self, value: impl Into<String>) -> Self {
+        self.country_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `region_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_region_code_name(mut self, value: impl Into<String>) -> Self {
+        self.region_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ref(mut self, value: impl Into<String>) -> Self {
+        self.r#ref = Some(value.into());
+        self
+    }
+
+    /// Sets `lapsafe_default_installation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lapsafe_default_installation(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.lapsafe_default_installation = Some(value.into());
+        self
+    }
+
+    /// Sets `maincontact_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_maincontact_id(mut self, value: i32) -> Self {
+        self.maincontact_id = Some(value);
+        self
+    }
+
+    /// Sets `site_item_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_item_tax_code(mut self, value: i32) -> Self {
+        self.site_item_tax_code = Some(value);
+        self
+    }
+}
+
 /// The `SnowLicenseAbstract` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct SnowLicenseAbstract {
     /// `id`.
     #[serde(
@@ -4942,9 +13460,100 @@ pub struct SnowLicenseAbstract {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SnowLicenseAbstract {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `applicationName` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_application_name(mut self, value: impl Into<String>) -> Self {
+        self.application_name = Some(value.into());
+        self
+    }
+
+    /// Sets `manufacturerName` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer_name(mut self, value: impl Into<String>) -> Self {
+        self.manufacturer_name = Some(value.into());
+        self
+    }
+
+    /// Sets `metric` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_metric(mut self, value: impl Into<String>) -> Self {
+        self.metric = Some(value.into());
+        self
+    }
+
+    /// Sets `assignmentType` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assignment_type(mut self, value: impl Into<String>) -> Self {
+        self.assignment_type = Some(value.into());
+        self
+    }
+
+    /// Sets `purchaseDate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_purchase_date(mut self, value: impl Into<String>) -> Self {
+        self.purchase_date = Some(value.into());
+        self
+    }
+
+    /// Sets `quantity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: i32) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `isIncomplete` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_incomplete(mut self, value: bool) -> Self {
+        self.is_incomplete = Some(value);
+        self
+    }
+
+    /// Sets `updatedDate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_updated_date(mut self, value: impl Into<String>) -> Self {
+        self.updated_date = Some(value.into());
+        self
+    }
+
+    /// Sets `updatedBy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_updated_by(mut self, value: impl Into<String>) -> Self {
+        self.updated_by = Some(value.into());
+        self
+    }
+
+    /// Sets `snowDevices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snow_devices(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.snow_devices = Some(value);
+        self
+    }
+}
+
 /// The `StripePaymentMethod` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct StripePaymentMethod {
     /// `id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -4958,4 +13567,30 @@ pub struct StripePaymentMethod {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl StripePaymentMethod {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `hint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
 }

@@ -4,6 +4,7 @@
 /// A login token.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct LoginToken {
     /// `id`.
     #[serde(
@@ -50,4 +51,94 @@ pub struct LoginToken {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LoginToken {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+
+    /// Sets `timestamp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timestamp(mut self, value: impl Into<String>) -> Self {
+        self.timestamp = Some(value.into());
+        self
+    }
+
+    /// Sets `verifier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_verifier(mut self, value: impl Into<String>) -> Self {
+        self.verifier = Some(value.into());
+        self
+    }
+
+    /// Sets `token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
+    }
+
+    /// Sets `enc_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enc_id(mut self, value: i32) -> Self {
+        self.enc_id = Some(value);
+        self
+    }
+
+    /// Sets `token_used` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token_used(mut self, value: bool) -> Self {
+        self.token_used = Some(value);
+        self
+    }
+
+    /// Sets `used_timestamp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_used_timestamp(mut self, value: impl Into<String>) -> Self {
+        self.used_timestamp = Some(value.into());
+        self
+    }
+
+    /// Sets `used_userid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_used_userid(mut self, value: impl Into<String>) -> Self {
+        self.used_userid = Some(value.into());
+        self
+    }
+
+    /// Sets `jwt` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jwt(mut self, value: impl Into<String>) -> Self {
+        self.jwt = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
 }

@@ -4,6 +4,11 @@
 //! Every field is optional and omitted from the JSON when `None`, so an update sends only what you set
 //! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and sent
 //! back unchanged, so a GET → change → POST round trip loses nothing.
+//!
+//! Models and enums are `#[non_exhaustive]`, so a property or value Halo adds is not a breaking change.
+//! Build a model from its `Default` with one chainable setter per field,
+//! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
+//! enum with a `_` arm (a value the spec does not list arrives as the fallback variant that keeps it).
 
 #[cfg(feature = "agent_check_ins")]
 mod agent_check_ins;

@@ -6,6 +6,7 @@ use super::*;
 /// A page of notifications: `{"record_count": N, "notifications": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct NotificationList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -30,6 +31,40 @@ pub struct NotificationList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NotificationList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `notifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notifications(mut self, value: Vec<Notification>) -> Self {
+        self.notifications = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for NotificationList {

@@ -4,6 +4,7 @@
 /// The online status of an agent.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct OnlineStatus {
     /// `techID`.
     #[serde(
@@ -64,4 +65,94 @@ pub struct OnlineStatus {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl OnlineStatus {
+    /// Sets `techID` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tech_id(mut self, value: i32) -> Self {
+        self.tech_id = Some(value);
+        self
+    }
+
+    /// Sets `lastOnlineDate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_online_date(mut self, value: impl Into<String>) -> Self {
+        self.last_online_date = Some(value.into());
+        self
+    }
+
+    /// Sets `isOnline` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_online(mut self, value: bool) -> Self {
+        self.is_online = Some(value);
+        self
+    }
+
+    /// Sets `lastOnline` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_online(mut self, value: impl Into<String>) -> Self {
+        self.last_online = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_status(mut self, value: i32) -> Self {
+        self.agent_status = Some(value);
+        self
+    }
+
+    /// Sets `status_overidden` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_status_overidden(mut self, value: bool) -> Self {
+        self.status_overidden = Some(value);
+        self
+    }
+
+    /// Sets `fetch_all` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fetch_all(mut self, value: bool) -> Self {
+        self.fetch_all = Some(value);
+        self
+    }
+
+    /// Sets `is_logout` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_logout(mut self, value: bool) -> Self {
+        self.is_logout = Some(value);
+        self
+    }
+
+    /// Sets `command` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_command(mut self, value: impl Into<String>) -> Self {
+        self.command = Some(value.into());
+        self
+    }
+
+    /// Sets `last_active` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_active(mut self, value: impl Into<String>) -> Self {
+        self.last_active = Some(value.into());
+        self
+    }
+
+    /// Sets `is_idle` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_idle(mut self, value: bool) -> Self {
+        self.is_idle = Some(value);
+        self
+    }
 }

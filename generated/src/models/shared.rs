@@ -4,6 +4,7 @@
 /// The `AccessControl` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AccessControl {
     /// `id`.
     #[serde(
@@ -79,9 +80,124 @@ pub struct AccessControl {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccessControl {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `entity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_entity(mut self, value: impl Into<String>) -> Self {
+        self.entity = Some(value.into());
+        self
+    }
+
+    /// Sets `entity_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_entity_id(mut self, value: i32) -> Self {
+        self.entity_id = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: i32) -> Self {
+        self.role_id = Some(value);
+        self
+    }
+
+    /// Sets `team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_id(mut self, value: i32) -> Self {
+        self.team_id = Some(value);
+        self
+    }
+
+    /// Sets `department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_id(mut self, value: i32) -> Self {
+        self.department_id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `entity_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_entity_name(mut self, value: impl Into<String>) -> Self {
+        self.entity_name = Some(value.into());
+        self
+    }
+
+    /// Sets `entity_text_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_entity_text_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_text_id = Some(value.into());
+        self
+    }
+}
+
 /// The `AddressStore` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AddressStore {
     /// `id`.
     #[serde(
@@ -185,11 +301,198 @@ pub struct AddressStore {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AddressStore {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `description` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `line1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_line1(mut self, value: impl Into<String>) -> Self {
+        self.line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `line2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_line2(mut self, value: impl Into<String>) -> Self {
+        self.line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `line3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_line3(mut self, value: impl Into<String>) -> Self {
+        self.line3 = Some(value.into());
+        self
+    }
+
+    /// Sets `line4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_line4(mut self, value: impl Into<String>) -> Self {
+        self.line4 = Some(value.into());
+        self
+    }
+
+    /// Sets `postcode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_postcode(mut self, value: impl Into<String>) -> Self {
+        self.postcode = Some(value.into());
+        self
+    }
+
+    /// Sets `primary` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_primary(mut self, value: bool) -> Self {
+        self.primary = Some(value);
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `date_active` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_active(mut self, value: impl Into<String>) -> Self {
+        self.date_active = Some(value.into());
+        self
+    }
+
+    /// Sets `date_inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_inactive(mut self, value: impl Into<String>) -> Self {
+        self.date_inactive = Some(value.into());
+        self
+    }
+
+    /// Sets `lat` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lat(mut self, value: f64) -> Self {
+        self.lat = Some(value);
+        self
+    }
+
+    /// Sets `long` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_long(mut self, value: f64) -> Self {
+        self.long = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
+        self.site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_email(mut self, value: impl Into<String>) -> Self {
+        self.user_email = Some(value.into());
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// A subscription to an agent's presence (for example from Azure AD).
 ///
 /// Halo's internal name for this schema is `UnamePresenceSubscription`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentPresenceSubscription {
     /// `id`.
     #[serde(
@@ -266,11 +569,158 @@ pub struct AgentPresenceSubscription {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentPresenceSubscription {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `azure_connection_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_connection_id(mut self, value: i32) -> Self {
+        self.azure_connection_id = Some(value);
+        self
+    }
+
+    /// Sets `azure_oid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_oid(mut self, value: impl Into<String>) -> Self {
+        self.azure_oid = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_upn` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_upn(mut self, value: impl Into<String>) -> Self {
+        self.azure_upn = Some(value.into());
+        self
+    }
+
+    /// Sets `new_access_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
+        self.new_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `new_refresh_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.new_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `redirect_uri` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_redirect_uri(mut self, value: impl Into<String>) -> Self {
+        self.redirect_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `_subscriptionaction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscriptionaction(mut self, value: WebhookSubscriptionAction) -> Self {
+        self.subscriptionaction = Some(value);
+        self
+    }
+
+    /// Sets `subscription_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
+    }
+
+    /// Sets `subscription_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+        self.subscription_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `subscribed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscribed(mut self, value: bool) -> Self {
+        self.subscribed = Some(value);
+        self
+    }
+
+    /// Sets `new_subscription_key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_subscription_key(mut self, value: impl Into<String>) -> Self {
+        self.new_subscription_key = Some(value.into());
+        self
+    }
+
+    /// Sets `oauth_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oauth_code(mut self, value: impl Into<String>) -> Self {
+        self.oauth_code = Some(value.into());
+        self
+    }
+
+    /// Sets `graph_host` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_graph_host(mut self, value: impl Into<String>) -> Self {
+        self.graph_host = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_connection` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_connection(mut self, value: AzureAdConnection) -> Self {
+        self.azure_connection = Some(value);
+        self
+    }
+
+    /// Sets `_dosave` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dosave(mut self, value: bool) -> Self {
+        self.dosave = Some(value);
+        self
+    }
+}
+
 /// An agent's membership of a team.
 ///
 /// Halo's internal name for this schema is `UnameSection`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AgentTeam {
     /// `id`.
     #[serde(
@@ -373,9 +823,164 @@ pub struct AgentTeam {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentTeam {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_id(mut self, value: i32) -> Self {
+        self.team_id = Some(value);
+        self
+    }
+
+    /// Sets `team_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_guid(mut self, value: impl Into<String>) -> Self {
+        self.team_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_name(mut self, value: impl Into<String>) -> Self {
+        self.team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_id(mut self, value: i32) -> Self {
+        self.department_id = Some(value);
+        self
+    }
+
+    /// Sets `org_department_team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_org_department_team_name(mut self, value: impl Into<String>) -> Self {
+        self.org_department_team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: i32) -> Self {
+        self.role_id = Some(value);
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `is_manager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_manager(mut self, value: bool) -> Self {
+        self.is_manager = Some(value);
+        self
+    }
+
+    /// Sets `no_config_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_no_config_access(mut self, value: bool) -> Self {
+        self.no_config_access = Some(value);
+        self
+    }
+
+    /// Sets `unassigned_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unassigned_access(mut self, value: bool) -> Self {
+        self.unassigned_access = Some(value);
+        self
+    }
+
+    /// Sets `otheragent_access` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_otheragent_access(mut self, value: bool) -> Self {
+        self.otheragent_access = Some(value);
+        self
+    }
+
+    /// Sets `fortickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fortickets(mut self, value: bool) -> Self {
+        self.fortickets = Some(value);
+        self
+    }
+
+    /// Sets `foropps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_foropps(mut self, value: bool) -> Self {
+        self.foropps = Some(value);
+        self
+    }
+
+    /// Sets `forprojects` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_forprojects(mut self, value: bool) -> Self {
+        self.forprojects = Some(value);
+        self
+    }
+
+    /// Sets `in_section` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_in_section(mut self, value: bool) -> Self {
+        self.in_section = Some(value);
+        self
+    }
+
+    /// Sets `namewithinactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_namewithinactive(mut self, value: impl Into<String>) -> Self {
+        self.namewithinactive = Some(value.into());
+        self
+    }
+}
+
 /// The `AreaAzureTenant` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AreaAzureTenant {
     /// `id`.
     #[serde(
@@ -436,9 +1041,116 @@ pub struct AreaAzureTenant {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AreaAzureTenant {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_details_id(mut self, value: i32) -> Self {
+        self.details_id = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_tenant_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_name(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_name = Some(value.into());
+        self
+    }
+
+    /// Sets `new_access_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
+        self.new_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `details_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_details_name(mut self, value: impl Into<String>) -> Self {
+        self.details_name = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_tenant_domain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_domain(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_domain = Some(value.into());
+        self
+    }
+
+    /// Sets `licence_import_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_import_type(mut self, value: i32) -> Self {
+        self.licence_import_type = Some(value);
+        self
+    }
+
+    /// Sets `relationship_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship_type(mut self, value: i32) -> Self {
+        self.relationship_type = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `AreaPopup` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AreaPopup {
     /// `id`.
     #[serde(
@@ -514,9 +1226,124 @@ pub struct AreaPopup {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AreaPopup {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `date_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+        self.date_created = Some(value.into());
+        self
+    }
+
+    /// Sets `note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `dismissable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dismissable(mut self, value: bool) -> Self {
+        self.dismissable = Some(value);
+        self
+    }
+
+    /// Sets `read_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_read_status(mut self, value: i32) -> Self {
+        self.read_status = Some(value);
+        self
+    }
+
+    /// Sets `displaymodal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_displaymodal(mut self, value: bool) -> Self {
+        self.displaymodal = Some(value);
+        self
+    }
+
+    /// Sets `displayhtml` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_displayhtml(mut self, value: bool) -> Self {
+        self.displayhtml = Some(value);
+        self
+    }
+
+    /// Sets `limitdaterange` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_limitdaterange(mut self, value: bool) -> Self {
+        self.limitdaterange = Some(value);
+        self
+    }
+
+    /// Sets `startdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+        self.startdate = Some(value.into());
+        self
+    }
+
+    /// Sets `enddate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+        self.enddate = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `Attachment` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Attachment {
     /// `third_party_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -799,9 +1626,476 @@ pub struct Attachment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Attachment {
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_id = Some(value.into());
+        self
+    }
+
+    /// Sets `link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `content_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_updated(mut self, value: impl Into<String>) -> Self {
+        self.last_updated = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `filename` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_filename(mut self, value: impl Into<String>) -> Self {
+        self.filename = Some(value.into());
+        self
+    }
+
+    /// Sets `datecreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+        self.datecreated = Some(value.into());
+        self
+    }
+
+    /// Sets `note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `filesize` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_filesize(mut self, value: i32) -> Self {
+        self.filesize = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `unique_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unique_id(mut self, value: i32) -> Self {
+        self.unique_id = Some(value);
+        self
+    }
+
+    /// Sets `desc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_desc(mut self, value: impl Into<String>) -> Self {
+        self.desc = Some(value.into());
+        self
+    }
+
+    /// Sets `isimage` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimage(mut self, value: bool) -> Self {
+        self.isimage = Some(value);
+        self
+    }
+
+    /// Sets `data` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data(mut self, value: impl Into<String>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `ticket_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_id(mut self, value: i32) -> Self {
+        self.ticket_id = Some(value);
+        self
+    }
+
+    /// Sets `action_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_action_id(mut self, value: i32) -> Self {
+        self.action_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `attachmentaction_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_attachmentaction_id(mut self, value: i32) -> Self {
+        self.attachmentaction_id = Some(value);
+        self
+    }
+
+    /// Sets `_canupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate(mut self, value: bool) -> Self {
+        self.canupdate = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `image_upload_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_image_upload_id(mut self, value: i32) -> Self {
+        self.image_upload_id = Some(value);
+        self
+    }
+
+    /// Sets `image_upload_key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_image_upload_key(mut self, value: impl Into<String>) -> Self {
+        self.image_upload_key = Some(value.into());
+        self
+    }
+
+    /// Sets `file` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_file(mut self, value: Vec<u8>) -> Self {
+        self.file = Some(value);
+        self
+    }
+
+    /// Sets `_enduserportalpdfprint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enduserportalpdfprint(mut self, value: bool) -> Self {
+        self.enduserportalpdfprint = Some(value);
+        self
+    }
+
+    /// Sets `anon_outcomeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_anon_outcomeid(mut self, value: i32) -> Self {
+        self.anon_outcomeid = Some(value);
+        self
+    }
+
+    /// Sets `has_scanned` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_has_scanned(mut self, value: bool) -> Self {
+        self.has_scanned = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `_is_new_version` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_new_version(mut self, value: bool) -> Self {
+        self.is_new_version = Some(value);
+        self
+    }
+
+    /// Sets `parent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_name(mut self, value: impl Into<String>) -> Self {
+        self.parent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `version_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_version_count(mut self, value: i32) -> Self {
+        self.version_count = Some(value);
+        self
+    }
+
+    /// Sets `_alreadyuploaded` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_alreadyuploaded(mut self, value: bool) -> Self {
+        self.alreadyuploaded = Some(value);
+        self
+    }
+
+    /// Sets `copy_from_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copy_from_id(mut self, value: i32) -> Self {
+        self.copy_from_id = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `import_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_details_id(mut self, value: i32) -> Self {
+        self.import_details_id = Some(value);
+        self
+    }
+
+    /// Sets `external_links` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.external_links = Some(value);
+        self
+    }
+
+    /// Sets `showforusers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showforusers(mut self, value: bool) -> Self {
+        self.showforusers = Some(value);
+        self
+    }
+
+    /// Sets `showonchild` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showonchild(mut self, value: bool) -> Self {
+        self.showonchild = Some(value);
+        self
+    }
+
+    /// Sets `showonrelated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showonrelated(mut self, value: bool) -> Self {
+        self.showonrelated = Some(value);
+        self
+    }
+
+    /// Sets `data_base64` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_data_base64(mut self, value: impl Into<String>) -> Self {
+        self.data_base64 = Some(value.into());
+        self
+    }
+
+    /// Sets `download_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_download_url(mut self, value: impl Into<String>) -> Self {
+        self.download_url = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_token(mut self, value: impl Into<String>) -> Self {
+        self.third_party_token = Some(value.into());
+        self
+    }
+
+    /// Sets `already_posted` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_already_posted(mut self, value: bool) -> Self {
+        self.already_posted = Some(value);
+        self
+    }
+
+    /// Sets `faultid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_faultid(mut self, value: i32) -> Self {
+        self.faultid = Some(value);
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `s3url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_s3url(mut self, value: impl Into<String>) -> Self {
+        self.s3url = Some(value.into());
+        self
+    }
+
+    /// Sets `att_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_att_link(mut self, value: impl Into<String>) -> Self {
+        self.att_link = Some(value.into());
+        self
+    }
+
+    /// Sets `child_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_child_count(mut self, value: i32) -> Self {
+        self.child_count = Some(value);
+        self
+    }
+
+    /// Sets `parent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_id(mut self, value: i32) -> Self {
+        self.parent_id = Some(value);
+        self
+    }
+
+    /// Sets `linked_version_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_version_id(mut self, value: i32) -> Self {
+        self.linked_version_id = Some(value);
+        self
+    }
+
+    /// Sets `allow_anon_upload` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_anon_upload(mut self, value: bool) -> Self {
+        self.allow_anon_upload = Some(value);
+        self
+    }
+
+    /// Sets `tickettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_id(mut self, value: i32) -> Self {
+        self.tickettype_id = Some(value);
+        self
+    }
+
+    /// Sets `tickettype_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_guid(mut self, value: impl Into<String>) -> Self {
+        self.tickettype_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `validate_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_validate_guid(mut self, value: impl Into<String>) -> Self {
+        self.validate_guid = Some(value.into());
+        self
+    }
+}
+
 /// The `AzureADConnection` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AzureAdConnection {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1325,9 +2619,999 @@ pub struct AzureAdConnection {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AzureAdConnection {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `domain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+
+    /// Sets `directoryid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_directoryid(mut self, value: impl Into<String>) -> Self {
+        self.directoryid = Some(value.into());
+        self
+    }
+
+    /// Sets `applicationid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_applicationid(mut self, value: impl Into<String>) -> Self {
+        self.applicationid = Some(value.into());
+        self
+    }
+
+    /// Sets `new_client_secret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_client_secret(mut self, value: impl Into<String>) -> Self {
+        self.new_client_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `new_access_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
+        self.new_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `new_refresh_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.new_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `token_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+        self.token_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `_authcode` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authcode(mut self, value: impl Into<String>) -> Self {
+        self.authcode = Some(value.into());
+        self
+    }
+
+    /// Sets `_exchangecodefortoken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchangecodefortoken(mut self, value: bool) -> Self {
+        self.exchangecodefortoken = Some(value);
+        self
+    }
+
+    /// Sets `mappings_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_user(mut self, value: Vec<IntegrationFieldMapping>) -> Self {
+        self.mappings_user = Some(value);
+        self
+    }
+
+    /// Sets `mappings_agent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_agent(mut self, value: Vec<IntegrationFieldMapping>) -> Self {
+        self.mappings_agent = Some(value);
+        self
+    }
+
+    /// Sets `mappings_agent_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_agent_roles(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.mappings_agent_roles = Some(value);
+        self
+    }
+
+    /// Sets `mappings_site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_site(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.mappings_site = Some(value);
+        self
+    }
+
+    /// Sets `user_matching_fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_matching_fields(mut self, value: impl Into<String>) -> Self {
+        self.user_matching_fields = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_matching_fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_matching_fields(mut self, value: impl Into<String>) -> Self {
+        self.agent_matching_fields = Some(value.into());
+        self
+    }
+
+    /// Sets `user_matching_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_matching_list(mut self, value: Vec<KeyPair2>) -> Self {
+        self.user_matching_list = Some(value);
+        self
+    }
+
+    /// Sets `agent_matching_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_matching_list(mut self, value: Vec<KeyPair2>) -> Self {
+        self.agent_matching_list = Some(value);
+        self
+    }
+
+    /// Sets `halointegratorenabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halointegratorenabled(mut self, value: bool) -> Self {
+        self.halointegratorenabled = Some(value);
+        self
+    }
+
+    /// Sets `halointegrator_lastsync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halointegrator_lastsync(mut self, value: impl Into<String>) -> Self {
+        self.halointegrator_lastsync = Some(value.into());
+        self
+    }
+
+    /// Sets `halointegrator_lasterror` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halointegrator_lasterror(mut self, value: impl Into<String>) -> Self {
+        self.halointegrator_lasterror = Some(value.into());
+        self
+    }
+
+    /// Sets `redirect_uri` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_redirect_uri(mut self, value: impl Into<String>) -> Self {
+        self.redirect_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `mappings_cab` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_cab(mut self, value: Vec<IntegrationFieldMapping>) -> Self {
+        self.mappings_cab = Some(value);
+        self
+    }
+
+    /// Sets `manage_licenses` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_manage_licenses(mut self, value: bool) -> Self {
+        self.manage_licenses = Some(value);
+        self
+    }
+
+    /// Sets `licensed_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licensed_roles(mut self, value: impl Into<String>) -> Self {
+        self.licensed_roles = Some(value.into());
+        self
+    }
+
+    /// Sets `licensed_roles_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licensed_roles_list(mut self, value: Vec<KeyPair>) -> Self {
+        self.licensed_roles_list = Some(value);
+        self
+    }
+
+    /// Sets `tenant_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tenant_type(mut self, value: i32) -> Self {
+        self.tenant_type = Some(value);
+        self
+    }
+
+    /// Sets `mappings_device` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_device(mut self, value: Vec<IntegrationFieldMapping>) -> Self {
+        self.mappings_device = Some(value);
+        self
+    }
+
+    /// Sets `defaultsite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultsite(mut self, value: i32) -> Self {
+        self.defaultsite = Some(value);
+        self
+    }
+
+    /// Sets `defaultsite_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultsite_name(mut self, value: impl Into<String>) -> Self {
+        self.defaultsite_name = Some(value.into());
+        self
+    }
+
+    /// Sets `assettype_choice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_choice(mut self, value: i32) -> Self {
+        self.assettype_choice = Some(value);
+        self
+    }
+
+    /// Sets `default_assetgroup` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_assetgroup(mut self, value: i32) -> Self {
+        self.default_assetgroup = Some(value);
+        self
+    }
+
+    /// Sets `default_assetgroup_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_assetgroup_guid(mut self, value: impl Into<String>) -> Self {
+        self.default_assetgroup_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `default_assetgroup_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_assetgroup_name(mut self, value: impl Into<String>) -> Self {
+        self.default_assetgroup_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_assettype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_assettype(mut self, value: i32) -> Self {
+        self.default_assettype = Some(value);
+        self
+    }
+
+    /// Sets `default_assettype_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_assettype_guid(mut self, value: impl Into<String>) -> Self {
+        self.default_assettype_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `default_assettype_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_assettype_name(mut self, value: impl Into<String>) -> Self {
+        self.default_assettype_name = Some(value.into());
+        self
+    }
+
+    /// Sets `assettype_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_field(mut self, value: impl Into<String>) -> Self {
+        self.assettype_field = Some(value.into());
+        self
+    }
+
+    /// Sets `assettype_fieldname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_fieldname(mut self, value: impl Into<String>) -> Self {
+        self.assettype_fieldname = Some(value.into());
+        self
+    }
+
+    /// Sets `import_identifier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_identifier(mut self, value: i32) -> Self {
+        self.import_identifier = Some(value);
+        self
+    }
+
+    /// Sets `import_identifier_fieldname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_identifier_fieldname(mut self, value: impl Into<String>) -> Self {
+        self.import_identifier_fieldname = Some(value.into());
+        self
+    }
+
+    /// Sets `accountenabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountenabled(mut self, value: bool) -> Self {
+        self.accountenabled = Some(value);
+        self
+    }
+
+    /// Sets `authorized` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authorized(mut self, value: bool) -> Self {
+        self.authorized = Some(value);
+        self
+    }
+
+    /// Sets `new_method` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_method(mut self, value: bool) -> Self {
+        self.new_method = Some(value);
+        self
+    }
+
+    /// Sets `createunmatchedusers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_createunmatchedusers(mut self, value: bool) -> Self {
+        self.createunmatchedusers = Some(value);
+        self
+    }
+
+    /// Sets `unmatchedusersite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unmatchedusersite(mut self, value: i32) -> Self {
+        self.unmatchedusersite = Some(value);
+        self
+    }
+
+    /// Sets `unmatchedusersite_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unmatchedusersite_name(mut self, value: impl Into<String>) -> Self {
+        self.unmatchedusersite_name = Some(value.into());
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `top_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_top_level(mut self, value: i32) -> Self {
+        self.top_level = Some(value);
+        self
+    }
+
+    /// Sets `auto_create_mappings` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auto_create_mappings(mut self, value: bool) -> Self {
+        self.auto_create_mappings = Some(value);
+        self
+    }
+
+    /// Sets `auto_allow_sso` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auto_allow_sso(mut self, value: bool) -> Self {
+        self.auto_allow_sso = Some(value);
+        self
+    }
+
+    /// Sets `top_level_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_top_level_name(mut self, value: impl Into<String>) -> Self {
+        self.top_level_name = Some(value.into());
+        self
+    }
+
+    /// Sets `mappings_client` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_client(mut self, value: Vec<AreaAzureTenant>) -> Self {
+        self.mappings_client = Some(value);
+        self
+    }
+
+    /// Sets `default_ticket_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_ticket_type(mut self, value: i32) -> Self {
+        self.default_ticket_type = Some(value);
+        self
+    }
+
+    /// Sets `default_ticket_type_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_ticket_type_name(mut self, value: impl Into<String>) -> Self {
+        self.default_ticket_type_name = Some(value.into());
+        self
+    }
+
+    /// Sets `default_classification` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_classification(mut self, value: impl Into<String>) -> Self {
+        self.default_classification = Some(value.into());
+        self
+    }
+
+    /// Sets `default_classification_reason` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_classification_reason(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.default_classification_reason = Some(value.into());
+        self
+    }
+
+    /// Sets `default_priority_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_priority_name(mut self, value: impl Into<String>) -> Self {
+        self.default_priority_name = Some(value.into());
+        self
+    }
+
+    /// Sets `mappings_ticket` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_ticket(mut self, value: Vec<IntegrationFieldMapping>) -> Self {
+        self.mappings_ticket = Some(value);
+        self
+    }
+
+    /// Sets `intune_dont_update_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_dont_update_type(mut self, value: bool) -> Self {
+        self.intune_dont_update_type = Some(value);
+        self
+    }
+
+    /// Sets `halo_integrator_import_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halo_integrator_import_list(mut self, value: impl Into<String>) -> Self {
+        self.halo_integrator_import_list = Some(value.into());
+        self
+    }
+
+    /// Sets `halo_integrator_import_types` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halo_integrator_import_types(mut self, value: Vec<KeyPair2>) -> Self {
+        self.halo_integrator_import_types = Some(value);
+        self
+    }
+
+    /// Sets `intune_enabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_enabled(mut self, value: bool) -> Self {
+        self.intune_enabled = Some(value);
+        self
+    }
+
+    /// Sets `licence_import_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_import_type(mut self, value: i32) -> Self {
+        self.licence_import_type = Some(value);
+        self
+    }
+
+    /// Sets `graphendpoint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_graphendpoint(mut self, value: i32) -> Self {
+        self.graphendpoint = Some(value);
+        self
+    }
+
+    /// Sets `intuneusermatchingfield` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intuneusermatchingfield(mut self, value: i32) -> Self {
+        self.intuneusermatchingfield = Some(value);
+        self
+    }
+
+    /// Sets `current_scopes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_current_scopes(mut self, value: Vec<String>) -> Self {
+        self.current_scopes = Some(value);
+        self
+    }
+
+    /// Sets `_dosave` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dosave(mut self, value: bool) -> Self {
+        self.dosave = Some(value);
+        self
+    }
+
+    /// Sets `dont_sync_new_tenants` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_sync_new_tenants(mut self, value: bool) -> Self {
+        self.dont_sync_new_tenants = Some(value);
+        self
+    }
+
+    /// Sets `importunmatchedgroupasserviceaccount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importunmatchedgroupasserviceaccount(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.importunmatchedgroupasserviceaccount = Some(value.into());
+        self
+    }
+
+    /// Sets `deactivate_users` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deactivate_users(mut self, value: bool) -> Self {
+        self.deactivate_users = Some(value);
+        self
+    }
+
+    /// Sets `mappings_priority` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_priority(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.mappings_priority = Some(value);
+        self
+    }
+
+    /// Sets `allow_subscription_management` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_subscription_management(mut self, value: bool) -> Self {
+        self.allow_subscription_management = Some(value);
+        self
+    }
+
+    /// Sets `receive_subscription_updated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_receive_subscription_updated(mut self, value: bool) -> Self {
+        self.receive_subscription_updated = Some(value);
+        self
+    }
+
+    /// Sets `graph_host` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_graph_host(mut self, value: impl Into<String>) -> Self {
+        self.graph_host = Some(value.into());
+        self
+    }
+
+    /// Sets `mappings_user_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_user_roles(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.mappings_user_roles = Some(value);
+        self
+    }
+
+    /// Sets `alternate_client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_alternate_client_id(mut self, value: impl Into<String>) -> Self {
+        self.alternate_client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `new_alternate_client_secret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_alternate_client_secret(mut self, value: impl Into<String>) -> Self {
+        self.new_alternate_client_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `default_relationship_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_relationship_type(mut self, value: i32) -> Self {
+        self.default_relationship_type = Some(value);
+        self
+    }
+
+    /// Sets `mappings_xtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_xtype(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.mappings_xtype = Some(value);
+        self
+    }
+
+    /// Sets `intune_delete_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_delete_status(mut self, value: i32) -> Self {
+        self.intune_delete_status = Some(value);
+        self
+    }
+
+    /// Sets `intune_delete_status_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_delete_status_name(mut self, value: impl Into<String>) -> Self {
+        self.intune_delete_status_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `sentinel_default_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_default_user(mut self, value: i32) -> Self {
+        self.sentinel_default_user = Some(value);
+        self
+    }
+
+    /// Sets `sentinel_default_user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sentinel_default_user_name(mut self, value: impl Into<String>) -> Self {
+        self.sentinel_default_user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `named_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_named_roles(mut self, value: impl Into<String>) -> Self {
+        self.named_roles = Some(value.into());
+        self
+    }
+
+    /// Sets `named_roles_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_named_roles_list(mut self, value: Vec<KeyPair>) -> Self {
+        self.named_roles_list = Some(value);
+        self
+    }
+
+    /// Sets `new_user_template` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_user_template(mut self, value: i32) -> Self {
+        self.new_user_template = Some(value);
+        self
+    }
+
+    /// Sets `new_user_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_user_type(mut self, value: i32) -> Self {
+        self.new_user_type = Some(value);
+        self
+    }
+
+    /// Sets `mappings_new_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mappings_new_user(
+        mut self,
+        value: Vec<IntegrationFieldMapping>,
+    ) -> Self {
+        self.mappings_new_user = Some(value);
+        self
+    }
+
+    /// Sets `new_user_template_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_user_template_name(mut self, value: impl Into<String>) -> Self {
+        self.new_user_template_name = Some(value.into());
+        self
+    }
+
+    /// Sets `software_import_licence_matching` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_software_import_licence_matching(mut self, value: bool) -> Self {
+        self.software_import_licence_matching = Some(value);
+        self
+    }
+
+    /// Sets `default_intune_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_intune_status(mut self, value: i32) -> Self {
+        self.default_intune_status = Some(value);
+        self
+    }
+
+    /// Sets `default_intune_status_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_intune_status_name(mut self, value: impl Into<String>) -> Self {
+        self.default_intune_status_name = Some(value.into());
+        self
+    }
+
+    /// Sets `no_manager_role` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_no_manager_role(mut self, value: i32) -> Self {
+        self.no_manager_role = Some(value);
+        self
+    }
+
+    /// Sets `no_manager_role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_no_manager_role_name(mut self, value: impl Into<String>) -> Self {
+        self.no_manager_role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `track_sign_in_activity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_track_sign_in_activity(mut self, value: bool) -> Self {
+        self.track_sign_in_activity = Some(value);
+        self
+    }
+
+    /// Sets `halointegrator_allowedclientidslist` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halointegrator_allowedclientidslist(
+        mut self,
+        value: Vec<serde_json::Value>,
+    ) -> Self {
+        self.halointegrator_allowedclientidslist = Some(value);
+        self
+    }
+
+    /// Sets `halointegrator_allowedclientids` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halointegrator_allowedclientids(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.halointegrator_allowedclientids = Some(value.into());
+        self
+    }
+
+    /// Sets `user_licence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_licence(mut self, value: Vec<KeyPair2>) -> Self {
+        self.user_licence = Some(value);
+        self
+    }
+
+    /// Sets `user_licence_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_licence_list(mut self, value: impl Into<String>) -> Self {
+        self.user_licence_list = Some(value.into());
+        self
+    }
+
+    /// Sets `check_licence_list_for_service_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_check_licence_list_for_service_user(mut self, value: bool) -> Self {
+        self.check_licence_list_for_service_user = Some(value);
+        self
+    }
+
+    /// Sets `exclude_mssense_devices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exclude_mssense_devices(mut self, value: bool) -> Self {
+        self.exclude_mssense_devices = Some(value);
+        self
+    }
+
+    /// Sets `authentication_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authentication_type(mut self, value: i32) -> Self {
+        self.authentication_type = Some(value);
+        self
+    }
+
+    /// Sets `_confirmmanagedidentitysetup` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_confirmmanagedidentitysetup(mut self, value: bool) -> Self {
+        self.confirmmanagedidentitysetup = Some(value);
+        self
+    }
+
+    /// Sets `_confirmclientcredentialssetup` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_confirmclientcredentialssetup(mut self, value: bool) -> Self {
+        self.confirmclientcredentialssetup = Some(value);
+        self
+    }
+
+    /// Sets `allow_presence_notifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_presence_notifications(mut self, value: bool) -> Self {
+        self.allow_presence_notifications = Some(value);
+        self
+    }
+
+    /// Sets `licence_import_client` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_import_client(mut self, value: i32) -> Self {
+        self.licence_import_client = Some(value);
+        self
+    }
+
+    /// Sets `licence_import_client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_import_client_name(mut self, value: impl Into<String>) -> Self {
+        self.licence_import_client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `assign_licences` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assign_licences(mut self, value: bool) -> Self {
+        self.assign_licences = Some(value);
+        self
+    }
+
+    /// Sets `resource` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
+
+    /// Sets `only_import_sentinel_comments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_only_import_sentinel_comments(mut self, value: bool) -> Self {
+        self.only_import_sentinel_comments = Some(value);
+        self
+    }
+
+    /// Sets `use_delta_queries` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use_delta_queries(mut self, value: bool) -> Self {
+        self.use_delta_queries = Some(value);
+        self
+    }
+
+    /// Sets `_deltareset` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deltareset(mut self, value: serde_json::Value) -> Self {
+        self.deltareset = Some(value);
+        self
+    }
+
+    /// Sets `intune_user_matching_integration` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_user_matching_integration(mut self, value: i32) -> Self {
+        self.intune_user_matching_integration = Some(value);
+        self
+    }
+
+    /// Sets `intune_recovered_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_recovered_status(mut self, value: i32) -> Self {
+        self.intune_recovered_status = Some(value);
+        self
+    }
+
+    /// Sets `intune_recovered_status_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_recovered_status_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.intune_recovered_status_name = Some(value.into());
+        self
+    }
+}
+
 /// The `CategoryRestriction` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct CategoryRestriction {
     /// `id`.
     #[serde(
@@ -1403,9 +3687,124 @@ pub struct CategoryRestriction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CategoryRestriction {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `tickettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_id(mut self, value: i32) -> Self {
+        self.tickettype_id = Some(value);
+        self
+    }
+
+    /// Sets `team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_id(mut self, value: i32) -> Self {
+        self.team_id = Some(value);
+        self
+    }
+
+    /// Sets `team_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_guid(mut self, value: impl Into<String>) -> Self {
+        self.team_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `service_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_id(mut self, value: i32) -> Self {
+        self.service_id = Some(value);
+        self
+    }
+
+    /// Sets `category_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_id(mut self, value: i32) -> Self {
+        self.category_id = Some(value);
+        self
+    }
+
+    /// Sets `category_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_guid(mut self, value: impl Into<String>) -> Self {
+        self.category_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `category_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_value(mut self, value: impl Into<String>) -> Self {
+        self.category_value = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `partial_match_category` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_partial_match_category(mut self, value: bool) -> Self {
+        self.partial_match_category = Some(value);
+        self
+    }
+
+    /// Sets `category_name_partial` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category_name_partial(mut self, value: impl Into<String>) -> Self {
+        self.category_name_partial = Some(value.into());
+        self
+    }
+
+    /// Sets `is_integration` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_integration(mut self, value: bool) -> Self {
+        self.is_integration = Some(value);
+        self
+    }
+}
+
 /// The `CustomButton` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct CustomButton {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1475,9 +3874,132 @@ pub struct CustomButton {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CustomButton {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `usage` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_usage(mut self, value: i32) -> Self {
+        self.usage = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `label` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `seq` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_seq(mut self, value: i32) -> Self {
+        self.seq = Some(value);
+        self
+    }
+
+    /// Sets `icon` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
+        self.icon = Some(value.into());
+        self
+    }
+
+    /// Sets `url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets `newtab` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newtab(mut self, value: bool) -> Self {
+        self.newtab = Some(value);
+        self
+    }
+
+    /// Sets `msid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_msid(mut self, value: i32) -> Self {
+        self.msid = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `runbook_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_runbook_id(mut self, value: impl Into<String>) -> Self {
+        self.runbook_id = Some(value.into());
+        self
+    }
+
+    /// Sets `runbook_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_runbook_name(mut self, value: impl Into<String>) -> Self {
+        self.runbook_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `CustomField` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct CustomField {
     /// `id`.
     #[serde(
@@ -1778,9 +4300,479 @@ pub struct CustomField {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CustomField {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `label` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `summary` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
+        self.summary = Some(value.into());
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: serde_json::Value) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// Sets `value_is_password_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value_is_password_id(mut self, value: bool) -> Self {
+        self.value_is_password_id = Some(value);
+        self
+    }
+
+    /// Sets `display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+
+    /// Sets `characterlimit` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_characterlimit(mut self, value: i32) -> Self {
+        self.characterlimit = Some(value);
+        self
+    }
+
+    /// Sets `characterlimittype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_characterlimittype(mut self, value: i32) -> Self {
+        self.characterlimittype = Some(value);
+        self
+    }
+
+    /// Sets `inputtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inputtype(mut self, value: i32) -> Self {
+        self.inputtype = Some(value);
+        self
+    }
+
+    /// Sets `copytochild` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copytochild(mut self, value: bool) -> Self {
+        self.copytochild = Some(value);
+        self
+    }
+
+    /// Sets `copytoparent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copytoparent(mut self, value: bool) -> Self {
+        self.copytoparent = Some(value);
+        self
+    }
+
+    /// Sets `searchable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_searchable(mut self, value: bool) -> Self {
+        self.searchable = Some(value);
+        self
+    }
+
+    /// Sets `ordervalues` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ordervalues(mut self, value: bool) -> Self {
+        self.ordervalues = Some(value);
+        self
+    }
+
+    /// Sets `ordervaluesby` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ordervaluesby(mut self, value: i32) -> Self {
+        self.ordervaluesby = Some(value);
+        self
+    }
+
+    /// Sets `database_lookup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_database_lookup_id(mut self, value: i32) -> Self {
+        self.database_lookup_id = Some(value);
+        self
+    }
+
+    /// Sets `database_lookup_auto` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_database_lookup_auto(mut self, value: bool) -> Self {
+        self.database_lookup_auto = Some(value);
+        self
+    }
+
+    /// Sets `database_lookup_triggers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_database_lookup_triggers(
+        mut self,
+        value: Vec<serde_json::Value>,
+    ) -> Self {
+        self.database_lookup_triggers = Some(value);
+        self
+    }
+
+    /// Sets `third_party_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_name(mut self, value: impl Into<String>) -> Self {
+        self.third_party_name = Some(value.into());
+        self
+    }
+
+    /// Sets `extratype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extratype(mut self, value: i32) -> Self {
+        self.extratype = Some(value);
+        self
+    }
+
+    /// Sets `copytochildonupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copytochildonupdate(mut self, value: bool) -> Self {
+        self.copytochildonupdate = Some(value);
+        self
+    }
+
+    /// Sets `copytoparentonupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copytoparentonupdate(mut self, value: bool) -> Self {
+        self.copytoparentonupdate = Some(value);
+        self
+    }
+
+    /// Sets `hyperlink` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hyperlink(mut self, value: impl Into<String>) -> Self {
+        self.hyperlink = Some(value.into());
+        self
+    }
+
+    /// Sets `usage` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_usage(mut self, value: i32) -> Self {
+        self.usage = Some(value);
+        self
+    }
+
+    /// Sets `linked_table_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_table_id(mut self, value: i32) -> Self {
+        self.linked_table_id = Some(value);
+        self
+    }
+
+    /// Sets `showondetailsscreen` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showondetailsscreen(mut self, value: bool) -> Self {
+        self.showondetailsscreen = Some(value);
+        self
+    }
+
+    /// Sets `third_party_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_value(mut self, value: impl Into<String>) -> Self {
+        self.third_party_value = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_extra_table_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custom_extra_table_id(mut self, value: i32) -> Self {
+        self.custom_extra_table_id = Some(value);
+        self
+    }
+
+    /// Sets `copytorelated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copytorelated(mut self, value: bool) -> Self {
+        self.copytorelated = Some(value);
+        self
+    }
+
+    /// Sets `calculation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_calculation(mut self, value: impl Into<String>) -> Self {
+        self.calculation = Some(value.into());
+        self
+    }
+
+    /// Sets `rounding` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rounding(mut self, value: i32) -> Self {
+        self.rounding = Some(value);
+        self
+    }
+
+    /// Sets `validation_reasons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_validation_reasons(mut self, value: Vec<KeyPair>) -> Self {
+        self.validation_reasons = Some(value);
+        self
+    }
+
+    /// Sets `int_value_is_display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_int_value_is_display(mut self, value: bool) -> Self {
+        self.int_value_is_display = Some(value);
+        self
+    }
+
+    /// Sets `regex` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_regex(mut self, value: impl Into<String>) -> Self {
+        self.regex = Some(value.into());
+        self
+    }
+
+    /// Sets `onlyshowforagents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onlyshowforagents(mut self, value: bool) -> Self {
+        self.onlyshowforagents = Some(value);
+        self
+    }
+
+    /// Sets `is_horizontal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_horizontal(mut self, value: bool) -> Self {
+        self.is_horizontal = Some(value);
+        self
+    }
+
+    /// Sets `copied` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_copied(mut self, value: bool) -> Self {
+        self.copied = Some(value);
+        self
+    }
+
+    /// Sets `isencrypted` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isencrypted(mut self, value: bool) -> Self {
+        self.isencrypted = Some(value);
+        self
+    }
+
+    /// Sets `max_selection` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_max_selection(mut self, value: i32) -> Self {
+        self.max_selection = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `selection_field_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_selection_field_id(mut self, value: i32) -> Self {
+        self.selection_field_id = Some(value);
+        self
+    }
+
+    /// Sets `variable_format_1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_variable_format_1(mut self, value: impl Into<String>) -> Self {
+        self.variable_format_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `variable_format_2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_variable_format_2(mut self, value: impl Into<String>) -> Self {
+        self.variable_format_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `validation_data` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_validation_data(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.validation_data = Some(value);
+        self
+    }
+
+    /// Sets `database_lookup_input` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_database_lookup_input(mut self, value: i32) -> Self {
+        self.database_lookup_input = Some(value);
+        self
+    }
+
+    /// Sets `table_data_entry_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table_data_entry_type(mut self, value: i32) -> Self {
+        self.table_data_entry_type = Some(value);
+        self
+    }
+
+    /// Sets `showintable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showintable(mut self, value: bool) -> Self {
+        self.showintable = Some(value);
+        self
+    }
+
+    /// Sets `table_height` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table_height(mut self, value: i32) -> Self {
+        self.table_height = Some(value);
+        self
+    }
+
+    /// Sets `dont_delete_rows` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_delete_rows(mut self, value: bool) -> Self {
+        self.dont_delete_rows = Some(value);
+        self
+    }
+
+    /// Sets `table_matching_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table_matching_field(mut self, value: i32) -> Self {
+        self.table_matching_field = Some(value);
+        self
+    }
+
+    /// Sets `new_storage_method` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_storage_method(mut self, value: bool) -> Self {
+        self.new_storage_method = Some(value);
+        self
+    }
+
+    /// Sets `where_sql` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_where_sql(mut self, value: impl Into<String>) -> Self {
+        self.where_sql = Some(value.into());
+        self
+    }
+
+    /// Sets `load_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_load_type(mut self, value: i32) -> Self {
+        self.load_type = Some(value);
+        self
+    }
+
+    /// Sets `add_rows` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_add_rows(mut self, value: bool) -> Self {
+        self.add_rows = Some(value);
+        self
+    }
+
+    /// Sets `delete_these_rows` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delete_these_rows(mut self, value: Vec<i32>) -> Self {
+        self.delete_these_rows = Some(value);
+        self
+    }
+
+    /// Sets `showinpool` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showinpool(mut self, value: bool) -> Self {
+        self.showinpool = Some(value);
+        self
+    }
+
+    /// Sets `allow_pool_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allow_pool_override(mut self, value: bool) -> Self {
+        self.allow_pool_override = Some(value);
+        self
+    }
+}
+
 /// The `Device_List` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct DeviceList {
     /// `id`.
     #[serde(
@@ -2449,9 +5441,1308 @@ pub struct DeviceList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DeviceList {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `changeguid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_changeguid(mut self, value: impl Into<String>) -> Self {
+        self.changeguid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `inventory_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inventory_number(mut self, value: impl Into<String>) -> Self {
+        self.inventory_number = Some(value.into());
+        self
+    }
+
+    /// Sets `key_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key_field(mut self, value: impl Into<String>) -> Self {
+        self.key_field = Some(value.into());
+        self
+    }
+
+    /// Sets `key_field2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key_field2(mut self, value: impl Into<String>) -> Self {
+        self.key_field2 = Some(value.into());
+        self
+    }
+
+    /// Sets `key_field3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key_field3(mut self, value: impl Into<String>) -> Self {
+        self.key_field3 = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
+        self.site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `business_owner_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner_id(mut self, value: i32) -> Self {
+        self.business_owner_id = Some(value);
+        self
+    }
+
+    /// Sets `business_owner_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner_name(mut self, value: impl Into<String>) -> Self {
+        self.business_owner_name = Some(value.into());
+        self
+    }
+
+    /// Sets `business_owner_site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner_site(mut self, value: impl Into<String>) -> Self {
+        self.business_owner_site = Some(value.into());
+        self
+    }
+
+    /// Sets `business_owner_client` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner_client(mut self, value: impl Into<String>) -> Self {
+        self.business_owner_client = Some(value.into());
+        self
+    }
+
+    /// Sets `business_owner_cab_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner_cab_id(mut self, value: i32) -> Self {
+        self.business_owner_cab_id = Some(value);
+        self
+    }
+
+    /// Sets `business_owner_cab_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner_cab_name(mut self, value: impl Into<String>) -> Self {
+        self.business_owner_cab_name = Some(value.into());
+        self
+    }
+
+    /// Sets `username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `technical_owner_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_technical_owner_id(mut self, value: i32) -> Self {
+        self.technical_owner_id = Some(value);
+        self
+    }
+
+    /// Sets `technical_owner_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_technical_owner_name(mut self, value: impl Into<String>) -> Self {
+        self.technical_owner_name = Some(value.into());
+        self
+    }
+
+    /// Sets `technical_owner_cab_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_technical_owner_cab_id(mut self, value: i32) -> Self {
+        self.technical_owner_cab_id = Some(value);
+        self
+    }
+
+    /// Sets `technical_owner_cab_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_technical_owner_cab_name(mut self, value: impl Into<String>) -> Self {
+        self.technical_owner_cab_name = Some(value.into());
+        self
+    }
+
+    /// Sets `intune_default_site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_default_site(mut self, value: i32) -> Self {
+        self.intune_default_site = Some(value);
+        self
+    }
+
+    /// Sets `assettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_id(mut self, value: i32) -> Self {
+        self.assettype_id = Some(value);
+        self
+    }
+
+    /// Sets `assettype_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_name(mut self, value: impl Into<String>) -> Self {
+        self.assettype_name = Some(value.into());
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `icon` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
+        self.icon = Some(value.into());
+        self
+    }
+
+    /// Sets `warranty_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warranty_end(mut self, value: impl Into<String>) -> Self {
+        self.warranty_end = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `is_primary_asset` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_primary_asset(mut self, value: bool) -> Self {
+        self.is_primary_asset = Some(value);
+        self
+    }
+
+    /// Sets `parent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_id(mut self, value: i32) -> Self {
+        self.parent_id = Some(value);
+        self
+    }
+
+    /// Sets `lansweeper_parent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lansweeper_parent_id(mut self, value: impl Into<String>) -> Self {
+        self.lansweeper_parent_id = Some(value.into());
+        self
+    }
+
+    /// Sets `child_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_child_id(mut self, value: i32) -> Self {
+        self.child_id = Some(value);
+        self
+    }
+
+    /// Sets `sibling_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sibling_id(mut self, value: bool) -> Self {
+        self.sibling_id = Some(value);
+        self
+    }
+
+    /// Sets `contract_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_value(mut self, value: f64) -> Self {
+        self.contract_value = Some(value);
+        self
+    }
+
+    /// Sets `contract_ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_ref(mut self, value: impl Into<String>) -> Self {
+        self.contract_ref = Some(value.into());
+        self
+    }
+
+    /// Sets `contract_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_id(mut self, value: i32) -> Self {
+        self.contract_id = Some(value);
+        self
+    }
+
+    /// Sets `supplier_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_id(mut self, value: i32) -> Self {
+        self.supplier_id = Some(value);
+        self
+    }
+
+    /// Sets `supplier_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
+        self.supplier_name = Some(value.into());
+        self
+    }
+
+    /// Sets `supplier_contract_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_contract_id(mut self, value: i32) -> Self {
+        self.supplier_contract_id = Some(value);
+        self
+    }
+
+    /// Sets `supplier_contract_ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_contract_ref(mut self, value: impl Into<String>) -> Self {
+        self.supplier_contract_ref = Some(value.into());
+        self
+    }
+
+    /// Sets `supplier_sla_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_sla_id(mut self, value: i32) -> Self {
+        self.supplier_sla_id = Some(value);
+        self
+    }
+
+    /// Sets `supplier_priority_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_priority_id(mut self, value: i32) -> Self {
+        self.supplier_priority_id = Some(value);
+        self
+    }
+
+    /// Sets `fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fields(mut self, value: Vec<FieldHelper>) -> Self {
+        self.fields = Some(value);
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `relationship_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship_id(mut self, value: i32) -> Self {
+        self.relationship_id = Some(value);
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `default_contract_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_contract_value(mut self, value: f64) -> Self {
+        self.default_contract_value = Some(value);
+        self
+    }
+
+    /// Sets `itemstock_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itemstock_id(mut self, value: i32) -> Self {
+        self.itemstock_id = Some(value);
+        self
+    }
+
+    /// Sets `item_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_id(mut self, value: i32) -> Self {
+        self.item_id = Some(value);
+        self
+    }
+
+    /// Sets `stock_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stock_date(mut self, value: impl Into<String>) -> Self {
+        self.stock_date = Some(value.into());
+        self
+    }
+
+    /// Sets `non_consignable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_non_consignable(mut self, value: bool) -> Self {
+        self.non_consignable = Some(value);
+        self
+    }
+
+    /// Sets `reserved_salesorder_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reserved_salesorder_id(mut self, value: i32) -> Self {
+        self.reserved_salesorder_id = Some(value);
+        self
+    }
+
+    /// Sets `reserved_salesorder_line_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reserved_salesorder_line_id(mut self, value: i32) -> Self {
+        self.reserved_salesorder_line_id = Some(value);
+        self
+    }
+
+    /// Sets `matching_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matching_field(mut self, value: impl Into<String>) -> Self {
+        self.matching_field = Some(value.into());
+        self
+    }
+
+    /// Sets `device42_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device42_id(mut self, value: i32) -> Self {
+        self.device42_id = Some(value);
+        self
+    }
+
+    /// Sets `device42_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device42_url(mut self, value: impl Into<String>) -> Self {
+        self.device42_url = Some(value.into());
+        self
+    }
+
+    /// Sets `related_services` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_related_services(mut self, value: impl Into<String>) -> Self {
+        self.related_services = Some(value.into());
+        self
+    }
+
+    /// Sets `technical_owner` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_technical_owner(mut self, value: impl Into<String>) -> Self {
+        self.technical_owner = Some(value.into());
+        self
+    }
+
+    /// Sets `business_owner` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_business_owner(mut self, value: impl Into<String>) -> Self {
+        self.business_owner = Some(value.into());
+        self
+    }
+
+    /// Sets `primary_asset_chart_json` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_primary_asset_chart_json(mut self, value: impl Into<String>) -> Self {
+        self.primary_asset_chart_json = Some(value.into());
+        self
+    }
+
+    /// Sets `criticality` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_criticality(mut self, value: i32) -> Self {
+        self.criticality = Some(value);
+        self
+    }
+
+    /// Sets `service_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_id(mut self, value: i32) -> Self {
+        self.service_id = Some(value);
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `device_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device_number(mut self, value: i32) -> Self {
+        self.device_number = Some(value);
+        self
+    }
+
+    /// Sets `assettype_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assettype_guid(mut self, value: impl Into<String>) -> Self {
+        self.assettype_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `warranty_start` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warranty_start(mut self, value: impl Into<String>) -> Self {
+        self.warranty_start = Some(value.into());
+        self
+    }
+
+    /// Sets `labour_warranty_start` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_labour_warranty_start(mut self, value: impl Into<String>) -> Self {
+        self.labour_warranty_start = Some(value.into());
+        self
+    }
+
+    /// Sets `labour_warranty_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_labour_warranty_end(mut self, value: impl Into<String>) -> Self {
+        self.labour_warranty_end = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_guid(mut self, value: impl Into<String>) -> Self {
+        self.parent_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `child_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_child_guid(mut self, value: impl Into<String>) -> Self {
+        self.child_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `status_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_status_id(mut self, value: i32) -> Self {
+        self.status_id = Some(value);
+        self
+    }
+
+    /// Sets `status_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_status_name(mut self, value: impl Into<String>) -> Self {
+        self.status_name = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: i32) -> Self {
+        self.third_party_id = Some(value);
+        self
+    }
+
+    /// Sets `sla_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sla_name(mut self, value: impl Into<String>) -> Self {
+        self.sla_name = Some(value.into());
+        self
+    }
+
+    /// Sets `priority_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_priority_name(mut self, value: impl Into<String>) -> Self {
+        self.priority_name = Some(value.into());
+        self
+    }
+
+    /// Sets `latest_contract_ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_latest_contract_ref(mut self, value: impl Into<String>) -> Self {
+        self.latest_contract_ref = Some(value.into());
+        self
+    }
+
+    /// Sets `sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: i32) -> Self {
+        self.sequence = Some(value);
+        self
+    }
+
+    /// Sets `ncentral_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_url(mut self, value: impl Into<String>) -> Self {
+        self.ncentral_url = Some(value.into());
+        self
+    }
+
+    /// Sets `ncentral_remote_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_remote_url(mut self, value: impl Into<String>) -> Self {
+        self.ncentral_remote_url = Some(value.into());
+        self
+    }
+
+    /// Sets `contract_end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+        self.contract_end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `atera_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_atera_id(mut self, value: impl Into<String>) -> Self {
+        self.atera_id = Some(value.into());
+        self
+    }
+
+    /// Sets `automate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automate_id(mut self, value: i32) -> Self {
+        self.automate_id = Some(value);
+        self
+    }
+
+    /// Sets `automate_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automate_url(mut self, value: impl Into<String>) -> Self {
+        self.automate_url = Some(value.into());
+        self
+    }
+
+    /// Sets `connectwise_control_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwise_control_url(mut self, value: impl Into<String>) -> Self {
+        self.connectwise_control_url = Some(value.into());
+        self
+    }
+
+    /// Sets `ninjarmm_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ninjarmm_id(mut self, value: i32) -> Self {
+        self.ninjarmm_id = Some(value);
+        self
+    }
+
+    /// Sets `ninja_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ninja_url(mut self, value: impl Into<String>) -> Self {
+        self.ninja_url = Some(value.into());
+        self
+    }
+
+    /// Sets `ninja_remote_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ninja_remote_url(mut self, value: impl Into<String>) -> Self {
+        self.ninja_remote_url = Some(value.into());
+        self
+    }
+
+    /// Sets `syncro_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_syncro_url(mut self, value: impl Into<String>) -> Self {
+        self.syncro_url = Some(value.into());
+        self
+    }
+
+    /// Sets `syncroid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_syncroid(mut self, value: i32) -> Self {
+        self.syncroid = Some(value);
+        self
+    }
+
+    /// Sets `itglue_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itglue_url(mut self, value: impl Into<String>) -> Self {
+        self.itglue_url = Some(value.into());
+        self
+    }
+
+    /// Sets `defaultsequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultsequence(mut self, value: i32) -> Self {
+        self.defaultsequence = Some(value);
+        self
+    }
+
+    /// Sets `service_ids` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_ids(mut self, value: impl Into<String>) -> Self {
+        self.service_ids = Some(value.into());
+        self
+    }
+
+    /// Sets `bulkcreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bulkcreated(mut self, value: bool) -> Self {
+        self.bulkcreated = Some(value);
+        self
+    }
+
+    /// Sets `bulkbillingperiod` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bulkbillingperiod(mut self, value: i32) -> Self {
+        self.bulkbillingperiod = Some(value);
+        self
+    }
+
+    /// Sets `asset_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_asset_field(mut self, value: impl Into<String>) -> Self {
+        self.asset_field = Some(value.into());
+        self
+    }
+
+    /// Sets `datto_alternate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_alternate_id(mut self, value: i32) -> Self {
+        self.datto_alternate_id = Some(value);
+        self
+    }
+
+    /// Sets `syncro_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_syncro_id(mut self, value: impl Into<String>) -> Self {
+        self.syncro_id = Some(value.into());
+        self
+    }
+
+    /// Sets `domotz_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_domotz_id(mut self, value: impl Into<String>) -> Self {
+        self.domotz_id = Some(value.into());
+        self
+    }
+
+    /// Sets `snow_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snow_id(mut self, value: i32) -> Self {
+        self.snow_id = Some(value);
+        self
+    }
+
+    /// Sets `passportal_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_passportal_id(mut self, value: i64) -> Self {
+        self.passportal_id = Some(value);
+        self
+    }
+
+    /// Sets `auvik_device_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_device_id(mut self, value: impl Into<String>) -> Self {
+        self.auvik_device_id = Some(value.into());
+        self
+    }
+
+    /// Sets `auvik_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_url(mut self, value: impl Into<String>) -> Self {
+        self.auvik_url = Some(value.into());
+        self
+    }
+
+    /// Sets `allowallstatus` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowallstatus(mut self, value: bool) -> Self {
+        self.allowallstatus = Some(value);
+        self
+    }
+
+    /// Sets `allowed_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_status(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.allowed_status = Some(value);
+        self
+    }
+
+    /// Sets `datto_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_id(mut self, value: impl Into<String>) -> Self {
+        self.datto_id = Some(value.into());
+        self
+    }
+
+    /// Sets `addigy_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_addigy_id(mut self, value: impl Into<String>) -> Self {
+        self.addigy_id = Some(value.into());
+        self
+    }
+
+    /// Sets `liongard_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongard_url(mut self, value: impl Into<String>) -> Self {
+        self.liongard_url = Some(value.into());
+        self
+    }
+
+    /// Sets `liongard_environmnet_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongard_environmnet_id(mut self, value: i32) -> Self {
+        self.liongard_environmnet_id = Some(value);
+        self
+    }
+
+    /// Sets `liongard_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongard_id(mut self, value: impl Into<String>) -> Self {
+        self.liongard_id = Some(value.into());
+        self
+    }
+
+    /// Sets `kaseya_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kaseya_id(mut self, value: impl Into<String>) -> Self {
+        self.kaseya_id = Some(value.into());
+        self
+    }
+
+    /// Sets `iskaseyaagent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_iskaseyaagent(mut self, value: bool) -> Self {
+        self.iskaseyaagent = Some(value);
+        self
+    }
+
+    /// Sets `kaseyavsa_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kaseyavsa_url(mut self, value: impl Into<String>) -> Self {
+        self.kaseyavsa_url = Some(value.into());
+        self
+    }
+
+    /// Sets `teamviewerid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teamviewerid(mut self, value: impl Into<String>) -> Self {
+        self.teamviewerid = Some(value.into());
+        self
+    }
+
+    /// Sets `serialization_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_serialization_user(mut self, value: i32) -> Self {
+        self.serialization_user = Some(value);
+        self
+    }
+
+    /// Sets `zabbix_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zabbix_id(mut self, value: impl Into<String>) -> Self {
+        self.zabbix_id = Some(value.into());
+        self
+    }
+
+    /// Sets `zabbix_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zabbix_url(mut self, value: impl Into<String>) -> Self {
+        self.zabbix_url = Some(value.into());
+        self
+    }
+
+    /// Sets `stockbin_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbin_name(mut self, value: impl Into<String>) -> Self {
+        self.stockbin_name = Some(value.into());
+        self
+    }
+
+    /// Sets `issue_consignment_line_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_issue_consignment_line_id(mut self, value: i32) -> Self {
+        self.issue_consignment_line_id = Some(value);
+        self
+    }
+
+    /// Sets `item_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_name(mut self, value: impl Into<String>) -> Self {
+        self.item_name = Some(value.into());
+        self
+    }
+
+    /// Sets `datto_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_url(mut self, value: impl Into<String>) -> Self {
+        self.datto_url = Some(value.into());
+        self
+    }
+
+    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
+        self.ncentral_details_id = Some(value);
+        self
+    }
+
+    /// Sets `nable_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nable_id(mut self, value: impl Into<String>) -> Self {
+        self.nable_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connectwisecontrolid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwisecontrolid(mut self, value: impl Into<String>) -> Self {
+        self.connectwisecontrolid = Some(value.into());
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `workspace_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workspace_id(mut self, value: impl Into<String>) -> Self {
+        self.workspace_id = Some(value.into());
+        self
+    }
+
+    /// Sets `workspace_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workspace_url(mut self, value: impl Into<String>) -> Self {
+        self.workspace_url = Some(value.into());
+        self
+    }
+
+    /// Sets `intune_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intune_id(mut self, value: impl Into<String>) -> Self {
+        self.intune_id = Some(value.into());
+        self
+    }
+
+    /// Sets `supplier_purchasedate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_purchasedate(mut self, value: impl Into<String>) -> Self {
+        self.supplier_purchasedate = Some(value.into());
+        self
+    }
+
+    /// Sets `logicmonitor_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logicmonitor_id(mut self, value: impl Into<String>) -> Self {
+        self.logicmonitor_id = Some(value.into());
+        self
+    }
+
+    /// Sets `barracudarmm_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_barracudarmm_id(mut self, value: impl Into<String>) -> Self {
+        self.barracudarmm_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sla_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sla_id(mut self, value: i32) -> Self {
+        self.sla_id = Some(value);
+        self
+    }
+
+    /// Sets `priority_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_priority_id(mut self, value: i32) -> Self {
+        self.priority_id = Some(value);
+        self
+    }
+
+    /// Sets `icinga_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_icinga_id(mut self, value: impl Into<String>) -> Self {
+        self.icinga_id = Some(value.into());
+        self
+    }
+
+    /// Sets `related_service_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_related_service_name(mut self, value: impl Into<String>) -> Self {
+        self.related_service_name = Some(value.into());
+        self
+    }
+
+    /// Sets `related_service_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_related_service_count(mut self, value: i32) -> Self {
+        self.related_service_count = Some(value);
+        self
+    }
+
+    /// Sets `connectwisermm_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwisermm_id(mut self, value: impl Into<String>) -> Self {
+        self.connectwisermm_id = Some(value.into());
+        self
+    }
+
+    /// Sets `xensam_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xensam_id(mut self, value: impl Into<String>) -> Self {
+        self.xensam_id = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_type_priority` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_asset_type_priority(mut self, value: i32) -> Self {
+        self.asset_type_priority = Some(value);
+        self
+    }
+
+    /// Sets `snipeit_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snipeit_id(mut self, value: impl Into<String>) -> Self {
+        self.snipeit_id = Some(value.into());
+        self
+    }
+
+    /// Sets `prometheus_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prometheus_id(mut self, value: impl Into<String>) -> Self {
+        self.prometheus_id = Some(value.into());
+        self
+    }
+
+    /// Sets `dynatrace_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dynatrace_id(mut self, value: impl Into<String>) -> Self {
+        self.dynatrace_id = Some(value.into());
+        self
+    }
+
+    /// Sets `vmworkspace_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_vmworkspace_id(mut self, value: impl Into<String>) -> Self {
+        self.vmworkspace_id = Some(value.into());
+        self
+    }
+
+    /// Sets `tanium_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tanium_id(mut self, value: impl Into<String>) -> Self {
+        self.tanium_id = Some(value.into());
+        self
+    }
+
+    /// Sets `tenable_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tenable_id(mut self, value: impl Into<String>) -> Self {
+        self.tenable_id = Some(value.into());
+        self
+    }
+
+    /// Sets `kandji_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kandji_id(mut self, value: impl Into<String>) -> Self {
+        self.kandji_id = Some(value.into());
+        self
+    }
+
+    /// Sets `criticality_description` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_criticality_description(mut self, value: impl Into<String>) -> Self {
+        self.criticality_description = Some(value.into());
+        self
+    }
+
+    /// Sets `auvik_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
+        self.auvik_id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_template` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_template(mut self, value: bool) -> Self {
+        self.is_template = Some(value);
+        self
+    }
+
+    /// Sets `aws_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_aws_id(mut self, value: impl Into<String>) -> Self {
+        self.aws_id = Some(value.into());
+        self
+    }
+
+    /// Sets `manageengine_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_manageengine_id(mut self, value: impl Into<String>) -> Self {
+        self.manageengine_id = Some(value.into());
+        self
+    }
+
+    /// Sets `manageengine_customer_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_manageengine_customer_id(mut self, value: impl Into<String>) -> Self {
+        self.manageengine_customer_id = Some(value.into());
+        self
+    }
+
+    /// Sets `lastchangeofvaluedate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastchangeofvaluedate(mut self, value: impl Into<String>) -> Self {
+        self.lastchangeofvaluedate = Some(value.into());
+        self
+    }
+
+    /// Sets `commissiondate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_commissiondate(mut self, value: impl Into<String>) -> Self {
+        self.commissiondate = Some(value.into());
+        self
+    }
+
+    /// Sets `first_user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_first_user_id(mut self, value: i32) -> Self {
+        self.first_user_id = Some(value);
+        self
+    }
+
+    /// Sets `changebackupexists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_changebackupexists(mut self, value: bool) -> Self {
+        self.changebackupexists = Some(value);
+        self
+    }
+
+    /// Sets `_isbatch` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isbatch(mut self, value: bool) -> Self {
+        self.isbatch = Some(value);
+        self
+    }
+
+    /// Sets `virima_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_virima_id(mut self, value: impl Into<String>) -> Self {
+        self.virima_id = Some(value.into());
+        self
+    }
+
+    /// Sets `service_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_guid(mut self, value: impl Into<String>) -> Self {
+        self.service_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `service_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_name(mut self, value: impl Into<String>) -> Self {
+        self.service_name = Some(value.into());
+        self
+    }
+
+    /// Sets `lansweeperid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lansweeperid(mut self, value: impl Into<String>) -> Self {
+        self.lansweeperid = Some(value.into());
+        self
+    }
+}
+
 /// The `ExternalLink_List` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ExternalLinkList {
     /// `id`.
     #[serde(
@@ -2597,9 +6888,276 @@ pub struct ExternalLinkList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalLinkList {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `table_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table_id(mut self, value: i32) -> Self {
+        self.table_id = Some(value);
+        self
+    }
+
+    /// Sets `module_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_module_id(mut self, value: i32) -> Self {
+        self.module_id = Some(value);
+        self
+    }
+
+    /// Sets `integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `halo_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halo_id(mut self, value: i32) -> Self {
+        self.halo_id = Some(value);
+        self
+    }
+
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_id = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_desc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_desc(mut self, value: impl Into<String>) -> Self {
+        self.third_party_desc = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_type(mut self, value: impl Into<String>) -> Self {
+        self.third_party_type = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_url(mut self, value: impl Into<String>) -> Self {
+        self.third_party_url = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_assigned_to` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_assigned_to(mut self, value: impl Into<String>) -> Self {
+        self.third_party_assigned_to = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_count(mut self, value: i64) -> Self {
+        self.third_party_count = Some(value);
+        self
+    }
+
+    /// Sets `primary` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_primary(mut self, value: bool) -> Self {
+        self.primary = Some(value);
+        self
+    }
+
+    /// Sets `halo_desc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halo_desc(mut self, value: impl Into<String>) -> Self {
+        self.halo_desc = Some(value.into());
+        self
+    }
+
+    /// Sets `halo_second_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halo_second_id(mut self, value: i32) -> Self {
+        self.halo_second_id = Some(value);
+        self
+    }
+
+    /// Sets `halo_second_desc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_halo_second_desc(mut self, value: impl Into<String>) -> Self {
+        self.halo_second_desc = Some(value.into());
+        self
+    }
+
+    /// Sets `extra_match_field` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extra_match_field(mut self, value: impl Into<String>) -> Self {
+        self.extra_match_field = Some(value.into());
+        self
+    }
+
+    /// Sets `details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_details_id(mut self, value: i32) -> Self {
+        self.details_id = Some(value);
+        self
+    }
+
+    /// Sets `third_party_secondary_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_secondary_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_secondary_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_status(mut self, value: impl Into<String>) -> Self {
+        self.third_party_status = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_priority` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_priority(mut self, value: impl Into<String>) -> Self {
+        self.third_party_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `_match` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match(mut self, value: bool) -> Self {
+        self.r#match = Some(value);
+        self
+    }
+
+    /// Sets `populate_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_populate_url(mut self, value: bool) -> Self {
+        self.populate_url = Some(value);
+        self
+    }
+
+    /// Sets `date_created` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+        self.date_created = Some(value.into());
+        self
+    }
+
+    /// Sets `date_updated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_updated(mut self, value: impl Into<String>) -> Self {
+        self.date_updated = Some(value.into());
+        self
+    }
+
+    /// Sets `subscription_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
+    }
+
+    /// Sets `new_subscription_key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_subscription_key(mut self, value: impl Into<String>) -> Self {
+        self.new_subscription_key = Some(value.into());
+        self
+    }
+
+    /// Sets `subscription_expiry` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+        self.subscription_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `_webhookaction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_webhookaction(mut self, value: WebhookSubscriptionAction) -> Self {
+        self.webhookaction = Some(value);
+        self
+    }
+
+    /// Sets `revisions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_revisions(mut self, value: i32) -> Self {
+        self.revisions = Some(value);
+        self
+    }
+
+    /// Sets `dont_move_existing_assets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_move_existing_assets(mut self, value: bool) -> Self {
+        self.dont_move_existing_assets = Some(value);
+        self
+    }
+
+    /// Sets `chat_message_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_chat_message_count(mut self, value: i32) -> Self {
+        self.chat_message_count = Some(value);
+        self
+    }
+
+    /// Sets `third_party_additional_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_additional_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_additional_id = Some(value.into());
+        self
+    }
+}
+
 /// The `FieldHelper` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct FieldHelper {
     /// `id`.
     #[serde(
@@ -2714,9 +7272,188 @@ pub struct FieldHelper {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FieldHelper {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `validate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_validate(mut self, value: impl Into<String>) -> Self {
+        self.validate = Some(value.into());
+        self
+    }
+
+    /// Sets `value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: serde_json::Value) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// Sets `display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+
+    /// Sets `mandatory` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mandatory(mut self, value: bool) -> Self {
+        self.mandatory = Some(value);
+        self
+    }
+
+    /// Sets `showonactivity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showonactivity(mut self, value: bool) -> Self {
+        self.showonactivity = Some(value);
+        self
+    }
+
+    /// Sets `lookup` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lookup(mut self, value: i32) -> Self {
+        self.lookup = Some(value);
+        self
+    }
+
+    /// Sets `systemuse` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_systemuse(mut self, value: i32) -> Self {
+        self.systemuse = Some(value);
+        self
+    }
+
+    /// Sets `parenttype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_parenttype_id(mut self, value: i32) -> Self {
+        self.parenttype_id = Some(value);
+        self
+    }
+
+    /// Sets `url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets `mapping_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mapping_id(mut self, value: i32) -> Self {
+        self.mapping_id = Some(value);
+        self
+    }
+
+    /// Sets `access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_level(mut self, value: i32) -> Self {
+        self.access_level = Some(value);
+        self
+    }
+
+    /// Sets `typeinfo_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_typeinfo_id(mut self, value: i32) -> Self {
+        self.typeinfo_id = Some(value);
+        self
+    }
+
+    /// Sets `tab_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tab_id(mut self, value: i32) -> Self {
+        self.tab_id = Some(value);
+        self
+    }
+
+    /// Sets `tab_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tab_name(mut self, value: impl Into<String>) -> Self {
+        self.tab_name = Some(value.into());
+        self
+    }
+
+    /// Sets `tab_sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tab_sequence(mut self, value: i32) -> Self {
+        self.tab_sequence = Some(value);
+        self
+    }
+
+    /// Sets `tab_columns` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tab_columns(mut self, value: i32) -> Self {
+        self.tab_columns = Some(value);
+        self
+    }
+
+    /// Sets `groupname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_groupname(mut self, value: impl Into<String>) -> Self {
+        self.groupname = Some(value.into());
+        self
+    }
+
+    /// Sets `techdetail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_techdetail(mut self, value: i32) -> Self {
+        self.techdetail = Some(value);
+        self
+    }
+
+    /// Sets `userdetail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userdetail(mut self, value: i32) -> Self {
+        self.userdetail = Some(value);
+        self
+    }
+
+    /// Sets `visibility_conditions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_visibility_conditions(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.visibility_conditions = Some(value);
+        self
+    }
+}
+
 /// The `IntegrationFieldMapping` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct IntegrationFieldMapping {
     /// `id`.
     #[serde(
@@ -2822,9 +7559,172 @@ pub struct IntegrationFieldMapping {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl IntegrationFieldMapping {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `fiid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fiid(mut self, value: i32) -> Self {
+        self.fiid = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `thirdpartyname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartyname(mut self, value: impl Into<String>) -> Self {
+        self.thirdpartyname = Some(value.into());
+        self
+    }
+
+    /// Sets `msid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_msid(mut self, value: i32) -> Self {
+        self.msid = Some(value);
+        self
+    }
+
+    /// Sets `typeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_typeid(mut self, value: i32) -> Self {
+        self.typeid = Some(value);
+        self
+    }
+
+    /// Sets `isassetfield` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isassetfield(mut self, value: bool) -> Self {
+        self.isassetfield = Some(value);
+        self
+    }
+
+    /// Sets `subtypeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subtypeid(mut self, value: i32) -> Self {
+        self.subtypeid = Some(value);
+        self
+    }
+
+    /// Sets `newrecords` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newrecords(mut self, value: bool) -> Self {
+        self.newrecords = Some(value);
+        self
+    }
+
+    /// Sets `xmvalue` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xmvalue(mut self, value: impl Into<String>) -> Self {
+        self.xmvalue = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_friendly_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_friendly_name(mut self, value: impl Into<String>) -> Self {
+        self.third_party_friendly_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sync(mut self, value: bool) -> Self {
+        self.sync = Some(value);
+        self
+    }
+
+    /// Sets `synctype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_synctype(mut self, value: i32) -> Self {
+        self.synctype = Some(value);
+        self
+    }
+
+    /// Sets `product` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_product(mut self, value: i32) -> Self {
+        self.product = Some(value);
+        self
+    }
+
+    /// Sets `dontupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontupdate(mut self, value: bool) -> Self {
+        self.dontupdate = Some(value);
+        self
+    }
+
+    /// Sets `product_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_product_name(mut self, value: impl Into<String>) -> Self {
+        self.product_name = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_field_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_field_type(mut self, value: i32) -> Self {
+        self.third_party_field_type = Some(value);
+        self
+    }
+
+    /// Sets `populateemptyvalue` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_populateemptyvalue(mut self, value: bool) -> Self {
+        self.populateemptyvalue = Some(value);
+        self
+    }
+
+    /// Sets `value_set` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value_set(mut self, value: impl Into<String>) -> Self {
+        self.value_set = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `KeyPair` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct KeyPair {
     /// `id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2837,9 +7737,28 @@ pub struct KeyPair {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl KeyPair {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
+
 /// The `KeyPair2` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct KeyPair2 {
     /// `value`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2858,9 +7777,36 @@ pub struct KeyPair2 {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl KeyPair2 {
+    /// Sets `value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets `label` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `isnew` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnew(mut self, value: bool) -> Self {
+        self.isnew = Some(value);
+        self
+    }
+}
+
 /// The `NHD_Claim` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct NhdClaim {
     /// `type`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2873,11 +7819,30 @@ pub struct NhdClaim {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl NhdClaim {
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+
+    /// Sets `value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 /// A notification rule of an agent.
 ///
 /// Halo's internal name for this schema is `UnameNotification`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Notification {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3132,9 +8097,444 @@ pub struct Notification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Notification {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `delivery_method` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_method(mut self, value: i32) -> Self {
+        self.delivery_method = Some(value);
+        self
+    }
+
+    /// Sets `sendpushnotification` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sendpushnotification(mut self, value: bool) -> Self {
+        self.sendpushnotification = Some(value);
+        self
+    }
+
+    /// Sets `sendpushnotificationbrowser` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sendpushnotificationbrowser(mut self, value: bool) -> Self {
+        self.sendpushnotificationbrowser = Some(value);
+        self
+    }
+
+    /// Sets `popupinnotificationpane` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_popupinnotificationpane(mut self, value: bool) -> Self {
+        self.popupinnotificationpane = Some(value);
+        self
+    }
+
+    /// Sets `eventno` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_eventno(mut self, value: i32) -> Self {
+        self.eventno = Some(value);
+        self
+    }
+
+    /// Sets `emailtemplate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailtemplate_id(mut self, value: i32) -> Self {
+        self.emailtemplate_id = Some(value);
+        self
+    }
+
+    /// Sets `emailtemplate_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailtemplate_guid(mut self, value: impl Into<String>) -> Self {
+        self.emailtemplate_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `emailtemplate_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailtemplate_name(mut self, value: impl Into<String>) -> Self {
+        self.emailtemplate_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `email_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_list(mut self, value: impl Into<String>) -> Self {
+        self.email_list = Some(value.into());
+        self
+    }
+
+    /// Sets `slack_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slack_id(mut self, value: i32) -> Self {
+        self.slack_id = Some(value);
+        self
+    }
+
+    /// Sets `interval` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_interval(mut self, value: f64) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `useworkinghours` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_useworkinghours(mut self, value: i32) -> Self {
+        self.useworkinghours = Some(value);
+        self
+    }
+
+    /// Sets `restriction_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_type(mut self, value: i32) -> Self {
+        self.restriction_type = Some(value);
+        self
+    }
+
+    /// Sets `restriction_department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_department_id(mut self, value: i32) -> Self {
+        self.restriction_department_id = Some(value);
+        self
+    }
+
+    /// Sets `restriction_department_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_department_guid(mut self, value: impl Into<String>) -> Self {
+        self.restriction_department_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `restriction_department_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_department_name(mut self, value: impl Into<String>) -> Self {
+        self.restriction_department_name = Some(value.into());
+        self
+    }
+
+    /// Sets `restriction_team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_team_id(mut self, value: i32) -> Self {
+        self.restriction_team_id = Some(value);
+        self
+    }
+
+    /// Sets `restriction_team_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_team_guid(mut self, value: impl Into<String>) -> Self {
+        self.restriction_team_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `restriction_team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_team_name(mut self, value: impl Into<String>) -> Self {
+        self.restriction_team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `webhook_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_webhook_id(mut self, value: impl Into<String>) -> Self {
+        self.webhook_id = Some(value.into());
+        self
+    }
+
+    /// Sets `agents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agents(mut self, value: Vec<UnameNotificationLink>) -> Self {
+        self.agents = Some(value);
+        self
+    }
+
+    /// Sets `condition_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_condition_count(mut self, value: i32) -> Self {
+        self.condition_count = Some(value);
+        self
+    }
+
+    /// Sets `subscriber_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subscriber_count(mut self, value: i32) -> Self {
+        self.subscriber_count = Some(value);
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `conditions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_conditions(mut self, value: Vec<NotificationConditions>) -> Self {
+        self.conditions = Some(value);
+        self
+    }
+
+    /// Sets `_canupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate(mut self, value: bool) -> Self {
+        self.canupdate = Some(value);
+        self
+    }
+
+    /// Sets `slack_channel_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slack_channel_name(mut self, value: impl Into<String>) -> Self {
+        self.slack_channel_name = Some(value.into());
+        self
+    }
+
+    /// Sets `teams_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teams_id(mut self, value: i32) -> Self {
+        self.teams_id = Some(value);
+        self
+    }
+
+    /// Sets `teams_channel_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teams_channel_name(mut self, value: impl Into<String>) -> Self {
+        self.teams_channel_name = Some(value.into());
+        self
+    }
+
+    /// Sets `value1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value1(mut self, value: i32) -> Self {
+        self.value1 = Some(value);
+        self
+    }
+
+    /// Sets `value1_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value1_name(mut self, value: impl Into<String>) -> Self {
+        self.value1_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_iszapier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_iszapier(mut self, value: bool) -> Self {
+        self.iszapier = Some(value);
+        self
+    }
+
+    /// Sets `filter_sitecontact` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_filter_sitecontact(mut self, value: bool) -> Self {
+        self.filter_sitecontact = Some(value);
+        self
+    }
+
+    /// Sets `sitecontact_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitecontact_type(mut self, value: i32) -> Self {
+        self.sitecontact_type = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roles(mut self, value: Vec<UnameNotificationLink>) -> Self {
+        self.roles = Some(value);
+        self
+    }
+
+    /// Sets `mattermost_channelid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mattermost_channelid(mut self, value: i32) -> Self {
+        self.mattermost_channelid = Some(value);
+        self
+    }
+
+    /// Sets `mattermost_channel_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mattermost_channel_name(mut self, value: impl Into<String>) -> Self {
+        self.mattermost_channel_name = Some(value.into());
+        self
+    }
+
+    /// Sets `rule_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rule_id(mut self, value: i32) -> Self {
+        self.rule_id = Some(value);
+        self
+    }
+
+    /// Sets `rule_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rule_name(mut self, value: impl Into<String>) -> Self {
+        self.rule_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_roles(mut self, value: Vec<UnameNotificationLink>) -> Self {
+        self.user_roles = Some(value);
+        self
+    }
+
+    /// Sets `filter_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_filter_type(mut self, value: i32) -> Self {
+        self.filter_type = Some(value);
+        self
+    }
+
+    /// Sets `customisecolour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customisecolour(mut self, value: bool) -> Self {
+        self.customisecolour = Some(value);
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+}
+
 /// The `NotificationConditions` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct NotificationConditions {
     /// `id`.
     #[serde(
@@ -3207,8 +8607,139 @@ pub struct NotificationConditions {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl NotificationConditions {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `rule_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rule_id(mut self, value: i32) -> Self {
+        self.rule_id = Some(value);
+        self
+    }
+
+    /// Sets `notification_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notification_guid(mut self, value: impl Into<String>) -> Self {
+        self.notification_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `fieldname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fieldname(mut self, value: impl Into<String>) -> Self {
+        self.fieldname = Some(value.into());
+        self
+    }
+
+    /// Sets `fieldid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fieldid(mut self, value: i32) -> Self {
+        self.fieldid = Some(value);
+        self
+    }
+
+    /// Sets `change_context` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_change_context(mut self, value: i32) -> Self {
+        self.change_context = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `value_int` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value_int(mut self, value: i32) -> Self {
+        self.value_int = Some(value);
+        self
+    }
+
+    /// Sets `valueint_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_valueint_guid(mut self, value: impl Into<String>) -> Self {
+        self.valueint_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `value_string` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value_string(mut self, value: impl Into<String>) -> Self {
+        self.value_string = Some(value.into());
+        self
+    }
+
+    /// Sets `value_display` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value_display(mut self, value: impl Into<String>) -> Self {
+        self.value_display = Some(value.into());
+        self
+    }
+
+    /// Sets `value_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_value_type(mut self, value: impl Into<String>) -> Self {
+        self.value_type = Some(value.into());
+        self
+    }
+
+    /// Sets `timezonestring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timezonestring(mut self, value: impl Into<String>) -> Self {
+        self.timezonestring = Some(value.into());
+        self
+    }
+
+    /// Sets `tablename` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tablename(mut self, value: impl Into<String>) -> Self {
+        self.tablename = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `fieldtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fieldtype(mut self, value: impl Into<String>) -> Self {
+        self.fieldtype = Some(value.into());
+        self
+    }
+}
+
 /// The `TableEnum` schema.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum TableEnum {
     /// `0`.
     #[default]
@@ -3413,6 +8944,7 @@ impl<'de> serde::Deserialize<'de> for TableEnum {
 /// The `Tabname` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Tabname {
     /// `intent`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3485,9 +9017,132 @@ pub struct Tabname {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Tabname {
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `tableid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tableid(mut self, value: i32) -> Self {
+        self.tableid = Some(value);
+        self
+    }
+
+    /// Sets `columns` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_columns(mut self, value: i32) -> Self {
+        self.columns = Some(value);
+        self
+    }
+
+    /// Sets `sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: i32) -> Self {
+        self.sequence = Some(value);
+        self
+    }
+
+    /// Sets `fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.fields = Some(value);
+        self
+    }
+
+    /// Sets `url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_dashboard_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_dashboard_id(mut self, value: i32) -> Self {
+        self.linked_dashboard_id = Some(value);
+        self
+    }
+
+    /// Sets `icon` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
+        self.icon = Some(value.into());
+        self
+    }
+
+    /// Sets `send_secure_url_parameter` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_send_secure_url_parameter(mut self, value: bool) -> Self {
+        self.send_secure_url_parameter = Some(value);
+        self
+    }
+
+    /// Sets `new_iframe_secret` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_iframe_secret(mut self, value: impl Into<String>) -> Self {
+        self.new_iframe_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `module_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_module_id(mut self, value: i32) -> Self {
+        self.module_id = Some(value);
+        self
+    }
+}
+
 /// The `UnameNotificationLink` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UnameNotificationLink {
     /// `id`.
     #[serde(
@@ -3539,9 +9194,100 @@ pub struct UnameNotificationLink {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UnameNotificationLink {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `notification_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notification_id(mut self, value: i32) -> Self {
+        self.notification_id = Some(value);
+        self
+    }
+
+    /// Sets `notification_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notification_guid(mut self, value: impl Into<String>) -> Self {
+        self.notification_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `notification_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notification_name(mut self, value: impl Into<String>) -> Self {
+        self.notification_name = Some(value.into());
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
+        self.role_id = Some(value.into());
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_role_id(mut self, value: i32) -> Self {
+        self.user_role_id = Some(value);
+        self
+    }
+
+    /// Sets `user_role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_role_name(mut self, value: impl Into<String>) -> Self {
+        self.user_role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `UserDepartment` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserDepartment {
     /// `id`.
     #[serde(
@@ -3593,11 +9339,86 @@ pub struct UserDepartment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserDepartment {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_id(mut self, value: i32) -> Self {
+        self.department_id = Some(value);
+        self
+    }
+
+    /// Sets `department_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
+        self.department_name = Some(value.into());
+        self
+    }
+
+    /// Sets `is_manager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_manager(mut self, value: bool) -> Self {
+        self.is_manager = Some(value);
+        self
+    }
+
+    /// Sets `is_azure_department` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_azure_department(mut self, value: bool) -> Self {
+        self.is_azure_department = Some(value);
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: i32) -> Self {
+        self.role_id = Some(value);
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+}
+
 /// A role of users (contacts).
 ///
 /// Halo's internal name for this schema is `UserRoles`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserRole {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3733,8 +9554,211 @@ pub struct UserRole {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserRole {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `isimportantcontact2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimportantcontact2(mut self, value: bool) -> Self {
+        self.isimportantcontact2 = Some(value);
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `showmeonly` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showmeonly(mut self, value: i32) -> Self {
+        self.showmeonly = Some(value);
+        self
+    }
+
+    /// Sets `ischangeapprover2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ischangeapprover2(mut self, value: bool) -> Self {
+        self.ischangeapprover2 = Some(value);
+        self
+    }
+
+    /// Sets `ispoapprover` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ispoapprover(mut self, value: bool) -> Self {
+        self.ispoapprover = Some(value);
+        self
+    }
+
+    /// Sets `web_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_web_access_level(mut self, value: i32) -> Self {
+        self.web_access_level = Some(value);
+        self
+    }
+
+    /// Sets `canadd` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canadd(mut self, value: bool) -> Self {
+        self.canadd = Some(value);
+        self
+    }
+
+    /// Sets `canviewopps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canviewopps(mut self, value: bool) -> Self {
+        self.canviewopps = Some(value);
+        self
+    }
+
+    /// Sets `allowviewsitedocs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowviewsitedocs(mut self, value: bool) -> Self {
+        self.allowviewsitedocs = Some(value);
+        self
+    }
+
+    /// Sets `allowviewclientdocs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowviewclientdocs(mut self, value: bool) -> Self {
+        self.allowviewclientdocs = Some(value);
+        self
+    }
+
+    /// Sets `canviewcontracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canviewcontracts(mut self, value: bool) -> Self {
+        self.canviewcontracts = Some(value);
+        self
+    }
+
+    /// Sets `canaccesscatalog` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canaccesscatalog(mut self, value: bool) -> Self {
+        self.canaccesscatalog = Some(value);
+        self
+    }
+
+    /// Sets `cataloglevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cataloglevel(mut self, value: i32) -> Self {
+        self.cataloglevel = Some(value);
+        self
+    }
+
+    /// Sets `canaccessinvoices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canaccessinvoices(mut self, value: bool) -> Self {
+        self.canaccessinvoices = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(value.into());
+        self
+    }
+
+    /// Sets `device_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device_access_level(mut self, value: i32) -> Self {
+        self.device_access_level = Some(value);
+        self
+    }
+
+    /// Sets `is_integration` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_integration(mut self, value: bool) -> Self {
+        self.is_integration = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `dontackemails2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontackemails2(mut self, value: bool) -> Self {
+        self.dontackemails2 = Some(value);
+        self
+    }
+
+    /// Sets `departments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_departments(mut self, value: Vec<UserDepartment>) -> Self {
+        self.departments = Some(value);
+        self
+    }
+
+    /// Sets `notifications` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notifications(mut self, value: Vec<Notification>) -> Self {
+        self.notifications = Some(value);
+        self
+    }
+
+    /// Sets `canuploaddocuments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canuploaddocuments(mut self, value: bool) -> Self {
+        self.canuploaddocuments = Some(value);
+        self
+    }
+}
+
 /// The `WebhookSubscriptionAction` schema.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum WebhookSubscriptionAction {
     /// `0`.
     #[default]

@@ -6,6 +6,7 @@ use super::*;
 /// The `Appointment_List` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AppointmentList {
     /// `id`.
     #[serde(
@@ -256,9 +257,431 @@ pub struct AppointmentList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppointmentList {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `start_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `last_modified` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+
+    /// Sets `allday` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allday(mut self, value: bool) -> Self {
+        self.allday = Some(value);
+        self
+    }
+
+    /// Sets `holiday_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_holiday_id(mut self, value: impl Into<String>) -> Self {
+        self.holiday_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_canupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate(mut self, value: bool) -> Self {
+        self.canupdate = Some(value);
+        self
+    }
+
+    /// Sets `_cancomplete` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cancomplete(mut self, value: bool) -> Self {
+        self.cancomplete = Some(value);
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `entity` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_entity(mut self, value: f64) -> Self {
+        self.entity = Some(value);
+        self
+    }
+
+    /// Sets `ticket_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_id(mut self, value: i32) -> Self {
+        self.ticket_id = Some(value);
+        self
+    }
+
+    /// Sets `subject` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
+        self.site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `holiday_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_holiday_type(mut self, value: i32) -> Self {
+        self.holiday_type = Some(value);
+        self
+    }
+
+    /// Sets `appointment_type_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_type_name(mut self, value: impl Into<String>) -> Self {
+        self.appointment_type_name = Some(value.into());
+        self
+    }
+
+    /// Sets `complete_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_complete_status(mut self, value: i32) -> Self {
+        self.complete_status = Some(value);
+        self
+    }
+
+    /// Sets `is_private` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_private(mut self, value: bool) -> Self {
+        self.is_private = Some(value);
+        self
+    }
+
+    /// Sets `reminder_shown` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reminder_shown(mut self, value: bool) -> Self {
+        self.reminder_shown = Some(value);
+        self
+    }
+
+    /// Sets `is_task` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_task(mut self, value: bool) -> Self {
+        self.is_task = Some(value);
+        self
+    }
+
+    /// Sets `online_meeting_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_online_meeting_url(mut self, value: impl Into<String>) -> Self {
+        self.online_meeting_url = Some(value.into());
+        self
+    }
+
+    /// Sets `organizer` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_organizer(mut self, value: i32) -> Self {
+        self.organizer = Some(value);
+        self
+    }
+
+    /// Sets `entryid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_entryid(mut self, value: impl Into<String>) -> Self {
+        self.entryid = Some(value.into());
+        self
+    }
+
+    /// Sets `changekey` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_changekey(mut self, value: impl Into<String>) -> Self {
+        self.changekey = Some(value.into());
+        self
+    }
+
+    /// Sets `attendees` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_attendees(mut self, value: impl Into<String>) -> Self {
+        self.attendees = Some(value.into());
+        self
+    }
+
+    /// Sets `_recurringmaster` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_recurringmaster(mut self, value: bool) -> Self {
+        self.recurringmaster = Some(value);
+        self
+    }
+
+    /// Sets `recurring_master_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_recurring_master_id(mut self, value: impl Into<String>) -> Self {
+        self.recurring_master_id = Some(value.into());
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `open_appointment_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_open_appointment_status(mut self, value: i32) -> Self {
+        self.open_appointment_status = Some(value);
+        self
+    }
+
+    /// Sets `appointment_location` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_location(mut self, value: i32) -> Self {
+        self.appointment_location = Some(value);
+        self
+    }
+
+    /// Sets `appointment_location_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_location_name(mut self, value: impl Into<String>) -> Self {
+        self.appointment_location_name = Some(value.into());
+        self
+    }
+
+    /// Sets `approvalemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_approvalemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.approvalemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `requestedapprovalagent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_requestedapprovalagent(mut self, value: i32) -> Self {
+        self.requestedapprovalagent = Some(value);
+        self
+    }
+
+    /// Sets `approvaldatetime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_approvaldatetime(mut self, value: impl Into<String>) -> Self {
+        self.approvaldatetime = Some(value.into());
+        self
+    }
+
+    /// Sets `approval_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_status(mut self, value: i32) -> Self {
+        self.approval_status = Some(value);
+        self
+    }
+
+    /// Sets `_candelete` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_candelete(mut self, value: bool) -> Self {
+        self.candelete = Some(value);
+        self
+    }
+
+    /// Sets `appointment_location_free_text` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_location_free_text(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.appointment_location_free_text = Some(value.into());
+        self
+    }
+
+    /// Sets `other1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other1(mut self, value: i32) -> Self {
+        self.other1 = Some(value);
+        self
+    }
+
+    /// Sets `other2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other2(mut self, value: i32) -> Self {
+        self.other2 = Some(value);
+        self
+    }
+
+    /// Sets `calendar_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_calendar_id(mut self, value: impl Into<String>) -> Self {
+        self.calendar_id = Some(value.into());
+        self
+    }
+
+    /// Sets `exchangelastmodifieddate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_exchangelastmodifieddate(mut self, value: impl Into<String>) -> Self {
+        self.exchangelastmodifieddate = Some(value.into());
+        self
+    }
+
+    /// Sets `shift_type_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_shift_type_id(mut self, value: i32) -> Self {
+        self.shift_type_id = Some(value);
+        self
+    }
+
+    /// Sets `shift_team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_shift_team_id(mut self, value: i32) -> Self {
+        self.shift_team_id = Some(value);
+        self
+    }
+
+    /// Sets `shift_team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_shift_team_name(mut self, value: impl Into<String>) -> Self {
+        self.shift_team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `recurring_desc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_recurring_desc(mut self, value: impl Into<String>) -> Self {
+        self.recurring_desc = Some(value.into());
+        self
+    }
+
+    /// Sets `crmnote_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_crmnote_id(mut self, value: i32) -> Self {
+        self.crmnote_id = Some(value);
+        self
+    }
+}
+
 /// The `CannedText` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct CannedText {
     /// `guid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -363,9 +786,196 @@ pub struct CannedText {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CannedText {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `group_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_id(mut self, value: i32) -> Self {
+        self.group_id = Some(value);
+        self
+    }
+
+    /// Sets `text` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+
+    /// Sets `html` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_html(mut self, value: impl Into<String>) -> Self {
+        self.html = Some(value.into());
+        self
+    }
+
+    /// Sets `restriction_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_type(mut self, value: i32) -> Self {
+        self.restriction_type = Some(value);
+        self
+    }
+
+    /// Sets `department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_id(mut self, value: i32) -> Self {
+        self.department_id = Some(value);
+        self
+    }
+
+    /// Sets `department_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_guid(mut self, value: impl Into<String>) -> Self {
+        self.department_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `department_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
+        self.department_name = Some(value.into());
+        self
+    }
+
+    /// Sets `team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_id(mut self, value: i32) -> Self {
+        self.team_id = Some(value);
+        self
+    }
+
+    /// Sets `team_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_guid(mut self, value: impl Into<String>) -> Self {
+        self.team_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_name(mut self, value: impl Into<String>) -> Self {
+        self.team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_canupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate(mut self, value: bool) -> Self {
+        self.canupdate = Some(value);
+        self
+    }
+
+    /// Sets `access_control` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
+        self.access_control = Some(value);
+        self
+    }
+
+    /// Sets `access_control_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control_level(mut self, value: i32) -> Self {
+        self.access_control_level = Some(value);
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
+        self.group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `tags` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tags(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.tags = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `Manager` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Manager {
     /// `id`.
     #[serde(
@@ -393,9 +1003,44 @@ pub struct Manager {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Manager {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+}
+
 /// The `StdRequest_List` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct StdRequestList {
     /// `id`.
     #[serde(
@@ -723,11 +1368,574 @@ pub struct StdRequestList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl StdRequestList {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `domain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+
+    /// Sets `group_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_id(mut self, value: i32) -> Self {
+        self.group_id = Some(value);
+        self
+    }
+
+    /// Sets `restriction_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction_type(mut self, value: impl Into<String>) -> Self {
+        self.restriction_type = Some(value.into());
+        self
+    }
+
+    /// Sets `restrictto_department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_department_id(mut self, value: i32) -> Self {
+        self.restrictto_department_id = Some(value);
+        self
+    }
+
+    /// Sets `restrictto_department_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_department_name(mut self, value: impl Into<String>) -> Self {
+        self.restrictto_department_name = Some(value.into());
+        self
+    }
+
+    /// Sets `restrictto_team_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_team_id(mut self, value: i32) -> Self {
+        self.restrictto_team_id = Some(value);
+        self
+    }
+
+    /// Sets `restrictto_team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_team_name(mut self, value: impl Into<String>) -> Self {
+        self.restrictto_team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `restrictto_agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_agent_id(mut self, value: i32) -> Self {
+        self.restrictto_agent_id = Some(value);
+        self
+    }
+
+    /// Sets `restrictto_agent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_agent_name(mut self, value: impl Into<String>) -> Self {
+        self.restrictto_agent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `summary` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
+        self.summary = Some(value.into());
+        self
+    }
+
+    /// Sets `tickettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_id(mut self, value: i32) -> Self {
+        self.tickettype_id = Some(value);
+        self
+    }
+
+    /// Sets `rule_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rule_count(mut self, value: i32) -> Self {
+        self.rule_count = Some(value);
+        self
+    }
+
+    /// Sets `creation_rules` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_creation_rules(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.creation_rules = Some(value);
+        self
+    }
+
+    /// Sets `todo_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_todo_list(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.todo_list = Some(value);
+        self
+    }
+
+    /// Sets `emailto` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailto(mut self, value: impl Into<String>) -> Self {
+        self.emailto = Some(value.into());
+        self
+    }
+
+    /// Sets `emailcc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailcc(mut self, value: impl Into<String>) -> Self {
+        self.emailcc = Some(value.into());
+        self
+    }
+
+    /// Sets `emailbcc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailbcc(mut self, value: impl Into<String>) -> Self {
+        self.emailbcc = Some(value.into());
+        self
+    }
+
+    /// Sets `emailsubject` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailsubject(mut self, value: impl Into<String>) -> Self {
+        self.emailsubject = Some(value.into());
+        self
+    }
+
+    /// Sets `time` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_time(mut self, value: impl Into<String>) -> Self {
+        self.time = Some(value.into());
+        self
+    }
+
+    /// Sets `disabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disabled(mut self, value: bool) -> Self {
+        self.disabled = Some(value);
+        self
+    }
+
+    /// Sets `lastcreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastcreated(mut self, value: impl Into<String>) -> Self {
+        self.lastcreated = Some(value.into());
+        self
+    }
+
+    /// Sets `nextcreationdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nextcreationdate(mut self, value: impl Into<String>) -> Self {
+        self.nextcreationdate = Some(value.into());
+        self
+    }
+
+    /// Sets `nextcreationdate_after_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_nextcreationdate_after_end(mut self, value: impl Into<String>) -> Self {
+        self.nextcreationdate_after_end = Some(value.into());
+        self
+    }
+
+    /// Sets `execution_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_execution_type(mut self, value: i32) -> Self {
+        self.execution_type = Some(value);
+        self
+    }
+
+    /// Sets `startdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+        self.startdate = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `period` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: i32) -> Self {
+        self.period = Some(value);
+        self
+    }
+
+    /// Sets `create_locked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_create_locked(mut self, value: bool) -> Self {
+        self.create_locked = Some(value);
+        self
+    }
+
+    /// Sets `one_ticket_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_one_ticket_id(mut self, value: i32) -> Self {
+        self.one_ticket_id = Some(value);
+        self
+    }
+
+    /// Sets `created_ticket_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_created_ticket_id(mut self, value: i32) -> Self {
+        self.created_ticket_id = Some(value);
+        self
+    }
+
+    /// Sets `approval_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_id(mut self, value: i32) -> Self {
+        self.approval_id = Some(value);
+        self
+    }
+
+    /// Sets `reportarea` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reportarea(mut self, value: i32) -> Self {
+        self.reportarea = Some(value);
+        self
+    }
+
+    /// Sets `reportarea_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reportarea_name(mut self, value: impl Into<String>) -> Self {
+        self.reportarea_name = Some(value.into());
+        self
+    }
+
+    /// Sets `restrictto_department_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_department_guid(mut self, value: impl Into<String>) -> Self {
+        self.restrictto_department_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `restrictto_team_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_restrictto_team_guid(mut self, value: impl Into<String>) -> Self {
+        self.restrictto_team_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clients(mut self, value: impl Into<String>) -> Self {
+        self.clients = Some(value.into());
+        self
+    }
+
+    /// Sets `tickettype_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_guid(mut self, value: impl Into<String>) -> Self {
+        self.tickettype_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `automationtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automationtype(mut self, value: i32) -> Self {
+        self.automationtype = Some(value);
+        self
+    }
+
+    /// Sets `optionalservice` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optionalservice(mut self, value: i32) -> Self {
+        self.optionalservice = Some(value);
+        self
+    }
+
+    /// Sets `optional_agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_agent_id(mut self, value: i32) -> Self {
+        self.optional_agent_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_team` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_team(mut self, value: impl Into<String>) -> Self {
+        self.optional_team = Some(value.into());
+        self
+    }
+
+    /// Sets `optional_status_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_status_id(mut self, value: i32) -> Self {
+        self.optional_status_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_tickettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_tickettype_id(mut self, value: i32) -> Self {
+        self.optional_tickettype_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_create_locked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_create_locked(mut self, value: bool) -> Self {
+        self.optional_create_locked = Some(value);
+        self
+    }
+
+    /// Sets `optional_defaultresourcetype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_defaultresourcetype(mut self, value: i32) -> Self {
+        self.optional_defaultresourcetype = Some(value);
+        self
+    }
+
+    /// Sets `optional_excludefromsla` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_excludefromsla(mut self, value: i32) -> Self {
+        self.optional_excludefromsla = Some(value);
+        self
+    }
+
+    /// Sets `optional_customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.optional_customfields = Some(value);
+        self
+    }
+
+    /// Sets `optional_assets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_assets(mut self, value: Vec<DeviceList>) -> Self {
+        self.optional_assets = Some(value);
+        self
+    }
+
+    /// Sets `optional_forwardinboundupdates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_forwardinboundupdates(mut self, value: i32) -> Self {
+        self.optional_forwardinboundupdates = Some(value);
+        self
+    }
+
+    /// Sets `optional_showforusers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_showforusers(mut self, value: i32) -> Self {
+        self.optional_showforusers = Some(value);
+        self
+    }
+
+    /// Sets `optional_urgency` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_urgency(mut self, value: i32) -> Self {
+        self.optional_urgency = Some(value);
+        self
+    }
+
+    /// Sets `optional_impact` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_impact(mut self, value: i32) -> Self {
+        self.optional_impact = Some(value);
+        self
+    }
+
+    /// Sets `optional_workflow_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_workflow_id(mut self, value: i32) -> Self {
+        self.optional_workflow_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_estimate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_estimate(mut self, value: f64) -> Self {
+        self.optional_estimate = Some(value);
+        self
+    }
+
+    /// Sets `optional_category_1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_category_1(mut self, value: impl Into<String>) -> Self {
+        self.optional_category_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `optional_category_2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_category_2(mut self, value: impl Into<String>) -> Self {
+        self.optional_category_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `optional_category_3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_category_3(mut self, value: impl Into<String>) -> Self {
+        self.optional_category_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `optional_category_4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_category_4(mut self, value: impl Into<String>) -> Self {
+        self.optional_category_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `optional_priority_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_priority_id(mut self, value: i32) -> Self {
+        self.optional_priority_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_budgettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_budgettype_id(mut self, value: i32) -> Self {
+        self.optional_budgettype_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_kb_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_kb_id(mut self, value: i32) -> Self {
+        self.optional_kb_id = Some(value);
+        self
+    }
+
+    /// Sets `optional_service` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_service(mut self, value: i32) -> Self {
+        self.optional_service = Some(value);
+        self
+    }
+
+    /// Sets `optional_service_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_service_details_id(mut self, value: i32) -> Self {
+        self.optional_service_details_id = Some(value);
+        self
+    }
+
+    /// Sets `service` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service(mut self, value: i32) -> Self {
+        self.service = Some(value);
+        self
+    }
+
+    /// Sets `optional_sla_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_optional_sla_id(mut self, value: i32) -> Self {
+        self.optional_sla_id = Some(value);
+        self
+    }
+}
+
 /// A team of agents. Halo calls the model `SectionDetail`; the API path is `/Team`.
 ///
 /// Halo's internal name for this schema is `SectionDetail`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Team {
     /// `id`.
     #[serde(
@@ -1009,9 +2217,500 @@ pub struct Team {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Team {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: i32) -> Self {
+        self.sequence = Some(value);
+        self
+    }
+
+    /// Sets `forrequests` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_forrequests(mut self, value: bool) -> Self {
+        self.forrequests = Some(value);
+        self
+    }
+
+    /// Sets `foropps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_foropps(mut self, value: bool) -> Self {
+        self.foropps = Some(value);
+        self
+    }
+
+    /// Sets `forprojects` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_forprojects(mut self, value: bool) -> Self {
+        self.forprojects = Some(value);
+        self
+    }
+
+    /// Sets `ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_count(mut self, value: i32) -> Self {
+        self.ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `department_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_id(mut self, value: i32) -> Self {
+        self.department_id = Some(value);
+        self
+    }
+
+    /// Sets `department_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
+        self.department_name = Some(value.into());
+        self
+    }
+
+    /// Sets `org_team_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_org_team_name(mut self, value: impl Into<String>) -> Self {
+        self.org_team_name = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `override_column_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_column_id(mut self, value: i32) -> Self {
+        self.override_column_id = Some(value);
+        self
+    }
+
+    /// Sets `managers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_managers(mut self, value: Vec<Manager>) -> Self {
+        self.managers = Some(value);
+        self
+    }
+
+    /// Sets `teamphotopath` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teamphotopath(mut self, value: impl Into<String>) -> Self {
+        self.teamphotopath = Some(value.into());
+        self
+    }
+
+    /// Sets `last_modified` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+
+    /// Sets `hide_agents_in_tree_if_no_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hide_agents_in_tree_if_no_tickets(mut self, value: bool) -> Self {
+        self.hide_agents_in_tree_if_no_tickets = Some(value);
+        self
+    }
+
+    /// Sets `timesheet_approver` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timesheet_approver(mut self, value: i32) -> Self {
+        self.timesheet_approver = Some(value);
+        self
+    }
+
+    /// Sets `timesheet_approver_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timesheet_approver_name(mut self, value: impl Into<String>) -> Self {
+        self.timesheet_approver_name = Some(value.into());
+        self
+    }
+
+    /// Sets `concurrent_lic_limit` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_concurrent_lic_limit(mut self, value: i32) -> Self {
+        self.concurrent_lic_limit = Some(value);
+        self
+    }
+
+    /// Sets `workinghoursbeforealert` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workinghoursbeforealert(mut self, value: f64) -> Self {
+        self.workinghoursbeforealert = Some(value);
+        self
+    }
+
+    /// Sets `emailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailaddress(mut self, value: impl Into<String>) -> Self {
+        self.emailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `addtoallagents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_addtoallagents(mut self, value: bool) -> Self {
+        self.addtoallagents = Some(value);
+        self
+    }
+
+    /// Sets `allowlivechat` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowlivechat(mut self, value: bool) -> Self {
+        self.allowlivechat = Some(value);
+        self
+    }
+
+    /// Sets `rtid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_rtid(mut self, value: i32) -> Self {
+        self.rtid = Some(value);
+        self
+    }
+
+    /// Sets `mailbox_override` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mailbox_override(mut self, value: i32) -> Self {
+        self.mailbox_override = Some(value);
+        self
+    }
+
+    /// Sets `agents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agents(mut self, value: Vec<AgentTeam>) -> Self {
+        self.agents = Some(value);
+        self
+    }
+
+    /// Sets `organisation_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_organisation_id(mut self, value: i32) -> Self {
+        self.organisation_id = Some(value);
+        self
+    }
+
+    /// Sets `cannedtext` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cannedtext(mut self, value: Vec<CannedText>) -> Self {
+        self.cannedtext = Some(value);
+        self
+    }
+
+    /// Sets `templates` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_templates(mut self, value: Vec<StdRequestList>) -> Self {
+        self.templates = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category1(mut self, value: bool) -> Self {
+        self.allowall_category1 = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category1(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category1 = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category2(mut self, value: bool) -> Self {
+        self.allowall_category2 = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category2(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category2 = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category3(mut self, value: bool) -> Self {
+        self.allowall_category3 = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category3(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category3 = Some(value);
+        self
+    }
+
+    /// Sets `allowall_category4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowall_category4(mut self, value: bool) -> Self {
+        self.allowall_category4 = Some(value);
+        self
+    }
+
+    /// Sets `includeinloadbalance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_includeinloadbalance(mut self, value: bool) -> Self {
+        self.includeinloadbalance = Some(value);
+        self
+    }
+
+    /// Sets `allowed_category4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_category4(mut self, value: Vec<CategoryRestriction>) -> Self {
+        self.allowed_category4 = Some(value);
+        self
+    }
+
+    /// Sets `override_column_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_override_column_name(mut self, value: impl Into<String>) -> Self {
+        self.override_column_name = Some(value.into());
+        self
+    }
+
+    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
+        self.messagegroup_id = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `_canupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate(mut self, value: bool) -> Self {
+        self.canupdate = Some(value);
+        self
+    }
+
+    /// Sets `_canupdate2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canupdate2(mut self, value: bool) -> Self {
+        self.canupdate2 = Some(value);
+        self
+    }
+
+    /// Sets `main_email_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_main_email_address(mut self, value: impl Into<String>) -> Self {
+        self.main_email_address = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `timezone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timezone(mut self, value: impl Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `alternative_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_alternative_name(mut self, value: impl Into<String>) -> Self {
+        self.alternative_name = Some(value.into());
+        self
+    }
+
+    /// Sets `logo` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
+        self.logo = Some(value.into());
+        self
+    }
+
+    /// Sets `dontsendsurvey` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontsendsurvey(mut self, value: bool) -> Self {
+        self.dontsendsurvey = Some(value);
+        self
+    }
+
+    /// Sets `team_note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_team_note(mut self, value: impl Into<String>) -> Self {
+        self.team_note = Some(value.into());
+        self
+    }
+
+    /// Sets `booking_workday_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_booking_workday_id(mut self, value: i32) -> Self {
+        self.booking_workday_id = Some(value);
+        self
+    }
+
+    /// Sets `booking_workday_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_booking_workday_name(mut self, value: impl Into<String>) -> Self {
+        self.booking_workday_name = Some(value.into());
+        self
+    }
+
+    /// Sets `recurring_shifts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_recurring_shifts(mut self, value: Vec<AppointmentList>) -> Self {
+        self.recurring_shifts = Some(value);
+        self
+    }
+
+    /// Sets `third_party_migration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_migration_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_migration_id = Some(value.into());
+        self
+    }
+
+    /// Sets `enable_teams_shifts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enable_teams_shifts(mut self, value: bool) -> Self {
+        self.enable_teams_shifts = Some(value);
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `department_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department_guid(mut self, value: impl Into<String>) -> Self {
+        self.department_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `homescreendashboardid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreendashboardid(mut self, value: i32) -> Self {
+        self.homescreendashboardid = Some(value);
+        self
+    }
+
+    /// Sets `homescreendashboardname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homescreendashboardname(mut self, value: impl Into<String>) -> Self {
+        self.homescreendashboardname = Some(value.into());
+        self
+    }
+}
+
 /// A page of teams: `{"record_count": N, "teams": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct TeamList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -1036,6 +2735,40 @@ pub struct TeamList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TeamList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `teams` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teams(mut self, value: Vec<Team>) -> Self {
+        self.teams = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for TeamList {

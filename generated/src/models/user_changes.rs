@@ -4,6 +4,7 @@
 /// A change to a user record (`GET /UserChange`). Halo's swagger (2025-03) has no model for it and the endpoint reference documents only its filters, so only `id` is typed; every other field the API sends is kept in `extra`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserChange {
     /// `id`.
     #[serde(
@@ -16,9 +17,20 @@ pub struct UserChange {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserChange {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+}
+
 /// A page of user changes: `{"record_count": N, "userchanges": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserChangeList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -43,6 +55,40 @@ pub struct UserChangeList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserChangeList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `userchanges` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userchanges(mut self, value: Vec<UserChange>) -> Self {
+        self.userchanges = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for UserChangeList {

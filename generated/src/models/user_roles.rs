@@ -6,6 +6,7 @@ use super::*;
 /// A page of user roles: `{"record_count": N, "roles": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserRoleList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -30,6 +31,40 @@ pub struct UserRoleList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserRoleList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.roles = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for UserRoleList {

@@ -6,6 +6,7 @@ use super::*;
 /// The `DeviceApplications` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct DeviceApplications {
     /// `id`.
     #[serde(
@@ -99,9 +100,172 @@ pub struct DeviceApplications {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DeviceApplications {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `licence_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_id(mut self, value: i32) -> Self {
+        self.licence_id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_count(mut self, value: i32) -> Self {
+        self.count = Some(value);
+        self
+    }
+
+    /// Sets `did` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_did(mut self, value: i32) -> Self {
+        self.did = Some(value);
+        self
+    }
+
+    /// Sets `bundledesc` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bundledesc(mut self, value: impl Into<String>) -> Self {
+        self.bundledesc = Some(value.into());
+        self
+    }
+
+    /// Sets `cost` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cost(mut self, value: f64) -> Self {
+        self.cost = Some(value);
+        self
+    }
+
+    /// Sets `lastused` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastused(mut self, value: impl Into<String>) -> Self {
+        self.lastused = Some(value.into());
+        self
+    }
+
+    /// Sets `install_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_install_date(mut self, value: impl Into<String>) -> Self {
+        self.install_date = Some(value.into());
+        self
+    }
+
+    /// Sets `snowid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snowid(mut self, value: impl Into<String>) -> Self {
+        self.snowid = Some(value.into());
+        self
+    }
+
+    /// Sets `licence_required` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_required(mut self, value: bool) -> Self {
+        self.licence_required = Some(value);
+        self
+    }
+
+    /// Sets `version` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<String>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+
+    /// Sets `licence_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_licence_name(mut self, value: impl Into<String>) -> Self {
+        self.licence_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `role_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_id(mut self, value: i32) -> Self {
+        self.role_id = Some(value);
+        self
+    }
+
+    /// Sets `role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `moduleid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_moduleid(mut self, value: i32) -> Self {
+        self.moduleid = Some(value);
+        self
+    }
+
+    /// Sets `new_users` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_users(mut self, value: Vec<User>) -> Self {
+        self.new_users = Some(value);
+        self
+    }
+
+    /// Sets `new_devices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_devices(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.new_devices = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `MarketingUnsubscribe` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct MarketingUnsubscribe {
     /// `id`.
     #[serde(
@@ -162,9 +326,108 @@ pub struct MarketingUnsubscribe {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MarketingUnsubscribe {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `mailcampaign_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mailcampaign_id(mut self, value: i32) -> Self {
+        self.mailcampaign_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `email_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_address(mut self, value: impl Into<String>) -> Self {
+        self.email_address = Some(value.into());
+        self
+    }
+
+    /// Sets `email_unsubscribed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_unsubscribed(mut self, value: i32) -> Self {
+        self.email_unsubscribed = Some(value);
+        self
+    }
+
+    /// Sets `date_unsubscribed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_unsubscribed(mut self, value: impl Into<String>) -> Self {
+        self.date_unsubscribed = Some(value.into());
+        self
+    }
+
+    /// Sets `user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `mailcampaign_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mailcampaign_name(mut self, value: impl Into<String>) -> Self {
+        self.mailcampaign_name = Some(value.into());
+        self
+    }
+
+    /// Sets `email_unsubscribed_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_unsubscribed_name(mut self, value: impl Into<String>) -> Self {
+        self.email_unsubscribed_name = Some(value.into());
+        self
+    }
+
+    /// Sets `token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
+    }
+
+    /// Sets `validate_token` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_validate_token(mut self, value: bool) -> Self {
+        self.validate_token = Some(value);
+        self
+    }
+
+    /// Sets `unsub_all` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unsub_all(mut self, value: bool) -> Self {
+        self.unsub_all = Some(value);
+        self
+    }
+}
+
 /// The `Supplier` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Supplier {
     /// `id`.
     #[serde(
@@ -180,11 +443,30 @@ pub struct Supplier {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Supplier {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
+
 /// A user: a contact of a client (end user). Halo calls the model `Users`; the API path is `/Users`.
 ///
 /// Halo's internal name for this schema is `Users`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct User {
     /// `is_comms_user`.
     #[serde(
@@ -1749,9 +2031,2592 @@ pub struct User {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl User {
+    /// Sets `is_comms_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_comms_user(mut self, value: bool) -> Self {
+        self.is_comms_user = Some(value);
+        self
+    }
+
+    /// Sets `ischangeapprover2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ischangeapprover2(mut self, value: bool) -> Self {
+        self.ischangeapprover2 = Some(value);
+        self
+    }
+
+    /// Sets `sitephonenumberint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitephonenumberint(mut self, value: i64) -> Self {
+        self.sitephonenumberint = Some(value);
+        self
+    }
+
+    /// Sets `phonenumberint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phonenumberint(mut self, value: i64) -> Self {
+        self.phonenumberint = Some(value);
+        self
+    }
+
+    /// Sets `homenumberint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homenumberint(mut self, value: i64) -> Self {
+        self.homenumberint = Some(value);
+        self
+    }
+
+    /// Sets `mobileint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mobileint(mut self, value: i64) -> Self {
+        self.mobileint = Some(value);
+        self
+    }
+
+    /// Sets `mobilenumber2int` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mobilenumber2int(mut self, value: i64) -> Self {
+        self.mobilenumber2int = Some(value);
+        self
+    }
+
+    /// Sets `faxint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_faxint(mut self, value: i64) -> Self {
+        self.faxint = Some(value);
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `site_id_int` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id_int(mut self, value: i32) -> Self {
+        self.site_id_int = Some(value);
+        self
+    }
+
+    /// Sets `site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
+        self.site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `firstname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_firstname(mut self, value: impl Into<String>) -> Self {
+        self.firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `surname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_surname(mut self, value: impl Into<String>) -> Self {
+        self.surname = Some(value.into());
+        self
+    }
+
+    /// Sets `initials` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_initials(mut self, value: impl Into<String>) -> Self {
+        self.initials = Some(value.into());
+        self
+    }
+
+    /// Sets `title` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// Sets `emailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailaddress(mut self, value: impl Into<String>) -> Self {
+        self.emailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `phonenumber_preferred` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phonenumber_preferred(mut self, value: impl Into<String>) -> Self {
+        self.phonenumber_preferred = Some(value.into());
+        self
+    }
+
+    /// Sets `sitephonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitephonenumber(mut self, value: impl Into<String>) -> Self {
+        self.sitephonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `phonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phonenumber(mut self, value: impl Into<String>) -> Self {
+        self.phonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `homenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_homenumber(mut self, value: impl Into<String>) -> Self {
+        self.homenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `mobilenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mobilenumber(mut self, value: impl Into<String>) -> Self {
+        self.mobilenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `mobilenumber2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mobilenumber2(mut self, value: impl Into<String>) -> Self {
+        self.mobilenumber2 = Some(value.into());
+        self
+    }
+
+    /// Sets `fax` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fax(mut self, value: impl Into<String>) -> Self {
+        self.fax = Some(value.into());
+        self
+    }
+
+    /// Sets `telpref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_telpref(mut self, value: i32) -> Self {
+        self.telpref = Some(value);
+        self
+    }
+
+    /// Sets `activedirectory_dn` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_activedirectory_dn(mut self, value: impl Into<String>) -> Self {
+        self.activedirectory_dn = Some(value.into());
+        self
+    }
+
+    /// Sets `onpremise_activedirectory_dn` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onpremise_activedirectory_dn(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.onpremise_activedirectory_dn = Some(value.into());
+        self
+    }
+
+    /// Sets `container_dn` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_container_dn(mut self, value: impl Into<String>) -> Self {
+        self.container_dn = Some(value.into());
+        self
+    }
+
+    /// Sets `login` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_login(mut self, value: impl Into<String>) -> Self {
+        self.login = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `isimportantcontact` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimportantcontact(mut self, value: bool) -> Self {
+        self.isimportantcontact = Some(value);
+        self
+    }
+
+    /// Sets `other1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other1(mut self, value: impl Into<String>) -> Self {
+        self.other1 = Some(value.into());
+        self
+    }
+
+    /// Sets `other2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other2(mut self, value: impl Into<String>) -> Self {
+        self.other2 = Some(value.into());
+        self
+    }
+
+    /// Sets `other3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other3(mut self, value: impl Into<String>) -> Self {
+        self.other3 = Some(value.into());
+        self
+    }
+
+    /// Sets `other4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other4(mut self, value: impl Into<String>) -> Self {
+        self.other4 = Some(value.into());
+        self
+    }
+
+    /// Sets `other5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_other5(mut self, value: impl Into<String>) -> Self {
+        self.other5 = Some(value.into());
+        self
+    }
+
+    /// Sets `notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(value.into());
+        self
+    }
+
+    /// Sets `neversendemails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_neversendemails(mut self, value: bool) -> Self {
+        self.neversendemails = Some(value);
+        self
+    }
+
+    /// Sets `default_currency_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_default_currency_code(mut self, value: i32) -> Self {
+        self.default_currency_code = Some(value);
+        self
+    }
+
+    /// Sets `site_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_guid(mut self, value: impl Into<String>) -> Self {
+        self.site_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `area_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_area_guid(mut self, value: impl Into<String>) -> Self {
+        self.area_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `site_cautomate_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_cautomate_guid(mut self, value: impl Into<String>) -> Self {
+        self.site_cautomate_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `priority_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_priority_id(mut self, value: i32) -> Self {
+        self.priority_id = Some(value);
+        self
+    }
+
+    /// Sets `linked_agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_agent_id(mut self, value: i32) -> Self {
+        self.linked_agent_id = Some(value);
+        self
+    }
+
+    /// Sets `covered_by_contract` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_covered_by_contract(mut self, value: bool) -> Self {
+        self.covered_by_contract = Some(value);
+        self
+    }
+
+    /// Sets `contract_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_value(mut self, value: f64) -> Self {
+        self.contract_value = Some(value);
+        self
+    }
+
+    /// Sets `software_role_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_software_role_name(mut self, value: impl Into<String>) -> Self {
+        self.software_role_name = Some(value.into());
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `attachments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
+        self.attachments = Some(value);
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `relationship_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship_id(mut self, value: i32) -> Self {
+        self.relationship_id = Some(value);
+        self
+    }
+
+    /// Sets `user_relationships` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_relationships(mut self, value: Vec<XTypeRole>) -> Self {
+        self.user_relationships = Some(value);
+        self
+    }
+
+    /// Sets `uddevsite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uddevsite(mut self, value: i32) -> Self {
+        self.uddevsite = Some(value);
+        self
+    }
+
+    /// Sets `uddevnum` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uddevnum(mut self, value: i32) -> Self {
+        self.uddevnum = Some(value);
+        self
+    }
+
+    /// Sets `uduserid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uduserid(mut self, value: i32) -> Self {
+        self.uduserid = Some(value);
+        self
+    }
+
+    /// Sets `userdevicerolecount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userdevicerolecount(mut self, value: i32) -> Self {
+        self.userdevicerolecount = Some(value);
+        self
+    }
+
+    /// Sets `site_hubspot_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_hubspot_guid(mut self, value: impl Into<String>) -> Self {
+        self.site_hubspot_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `isserviceaccount` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isserviceaccount(mut self, value: bool) -> Self {
+        self.isserviceaccount = Some(value);
+        self
+    }
+
+    /// Sets `ignoreautomatedbilling` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ignoreautomatedbilling(mut self, value: bool) -> Self {
+        self.ignoreautomatedbilling = Some(value);
+        self
+    }
+
+    /// Sets `isimportantcontact2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimportantcontact2(mut self, value: bool) -> Self {
+        self.isimportantcontact2 = Some(value);
+        self
+    }
+
+    /// Sets `connectwiseid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwiseid(mut self, value: i32) -> Self {
+        self.connectwiseid = Some(value);
+        self
+    }
+
+    /// Sets `autotaskid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotaskid(mut self, value: i32) -> Self {
+        self.autotaskid = Some(value);
+        self
+    }
+
+    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
+        self.messagegroup_id = Some(value);
+        self
+    }
+
+    /// Sets `role_list` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_role_list(mut self, value: impl Into<String>) -> Self {
+        self.role_list = Some(value.into());
+        self
+    }
+
+    /// Sets `sitetimezone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitetimezone(mut self, value: impl Into<String>) -> Self {
+        self.sitetimezone = Some(value.into());
+        self
+    }
+
+    /// Sets `client_account_manager_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_account_manager_id(mut self, value: i32) -> Self {
+        self.client_account_manager_id = Some(value);
+        self
+    }
+
+    /// Sets `datecreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+        self.datecreated = Some(value.into());
+        self
+    }
+
+    /// Sets `inv1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv1(mut self, value: i32) -> Self {
+        self.inv1 = Some(value);
+        self
+    }
+
+    /// Sets `inv2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv2(mut self, value: i32) -> Self {
+        self.inv2 = Some(value);
+        self
+    }
+
+    /// Sets `inv3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv3(mut self, value: i32) -> Self {
+        self.inv3 = Some(value);
+        self
+    }
+
+    /// Sets `inv4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv4(mut self, value: i32) -> Self {
+        self.inv4 = Some(value);
+        self
+    }
+
+    /// Sets `slaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slaid(mut self, value: i32) -> Self {
+        self.slaid = Some(value);
+        self
+    }
+
+    /// Sets `new_password` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_password(mut self, value: impl Into<String>) -> Self {
+        self.new_password = Some(value.into());
+        self
+    }
+
+    /// Sets `dontackemails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontackemails(mut self, value: bool) -> Self {
+        self.dontackemails = Some(value);
+        self
+    }
+
+    /// Sets `web_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_web_access_level(mut self, value: i32) -> Self {
+        self.web_access_level = Some(value);
+        self
+    }
+
+    /// Sets `showmeonly` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showmeonly(mut self, value: i32) -> Self {
+        self.showmeonly = Some(value);
+        self
+    }
+
+    /// Sets `showrecentonly` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showrecentonly(mut self, value: i32) -> Self {
+        self.showrecentonly = Some(value);
+        self
+    }
+
+    /// Sets `inform` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inform(mut self, value: bool) -> Self {
+        self.inform = Some(value);
+        self
+    }
+
+    /// Sets `inv1site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv1site(mut self, value: i32) -> Self {
+        self.inv1site = Some(value);
+        self
+    }
+
+    /// Sets `inv2site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv2site(mut self, value: i32) -> Self {
+        self.inv2site = Some(value);
+        self
+    }
+
+    /// Sets `inv3site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv3site(mut self, value: i32) -> Self {
+        self.inv3site = Some(value);
+        self
+    }
+
+    /// Sets `inv4site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv4site(mut self, value: i32) -> Self {
+        self.inv4site = Some(value);
+        self
+    }
+
+    /// Sets `inv5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv5(mut self, value: i32) -> Self {
+        self.inv5 = Some(value);
+        self
+    }
+
+    /// Sets `inv6` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv6(mut self, value: i32) -> Self {
+        self.inv6 = Some(value);
+        self
+    }
+
+    /// Sets `inv7` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv7(mut self, value: i32) -> Self {
+        self.inv7 = Some(value);
+        self
+    }
+
+    /// Sets `inv8` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv8(mut self, value: i32) -> Self {
+        self.inv8 = Some(value);
+        self
+    }
+
+    /// Sets `inv9` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv9(mut self, value: i32) -> Self {
+        self.inv9 = Some(value);
+        self
+    }
+
+    /// Sets `inv10` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv10(mut self, value: i32) -> Self {
+        self.inv10 = Some(value);
+        self
+    }
+
+    /// Sets `inv5site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv5site(mut self, value: i32) -> Self {
+        self.inv5site = Some(value);
+        self
+    }
+
+    /// Sets `inv6site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv6site(mut self, value: i32) -> Self {
+        self.inv6site = Some(value);
+        self
+    }
+
+    /// Sets `inv7site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv7site(mut self, value: i32) -> Self {
+        self.inv7site = Some(value);
+        self
+    }
+
+    /// Sets `inv8site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv8site(mut self, value: i32) -> Self {
+        self.inv8site = Some(value);
+        self
+    }
+
+    /// Sets `inv9site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv9site(mut self, value: i32) -> Self {
+        self.inv9site = Some(value);
+        self
+    }
+
+    /// Sets `inv10site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv10site(mut self, value: i32) -> Self {
+        self.inv10site = Some(value);
+        self
+    }
+
+    /// Sets `informaction` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informaction(mut self, value: bool) -> Self {
+        self.informaction = Some(value);
+        self
+    }
+
+    /// Sets `informclearance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informclearance(mut self, value: bool) -> Self {
+        self.informclearance = Some(value);
+        self
+    }
+
+    /// Sets `inv11` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv11(mut self, value: i32) -> Self {
+        self.inv11 = Some(value);
+        self
+    }
+
+    /// Sets `inv12` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv12(mut self, value: i32) -> Self {
+        self.inv12 = Some(value);
+        self
+    }
+
+    /// Sets `inv13` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv13(mut self, value: i32) -> Self {
+        self.inv13 = Some(value);
+        self
+    }
+
+    /// Sets `inv14` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv14(mut self, value: i32) -> Self {
+        self.inv14 = Some(value);
+        self
+    }
+
+    /// Sets `inv15` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv15(mut self, value: i32) -> Self {
+        self.inv15 = Some(value);
+        self
+    }
+
+    /// Sets `inv16` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv16(mut self, value: i32) -> Self {
+        self.inv16 = Some(value);
+        self
+    }
+
+    /// Sets `inv17` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv17(mut self, value: i32) -> Self {
+        self.inv17 = Some(value);
+        self
+    }
+
+    /// Sets `inv18` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv18(mut self, value: i32) -> Self {
+        self.inv18 = Some(value);
+        self
+    }
+
+    /// Sets `inv19` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv19(mut self, value: i32) -> Self {
+        self.inv19 = Some(value);
+        self
+    }
+
+    /// Sets `inv20` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv20(mut self, value: i32) -> Self {
+        self.inv20 = Some(value);
+        self
+    }
+
+    /// Sets `inv21` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv21(mut self, value: i32) -> Self {
+        self.inv21 = Some(value);
+        self
+    }
+
+    /// Sets `inv22` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv22(mut self, value: i32) -> Self {
+        self.inv22 = Some(value);
+        self
+    }
+
+    /// Sets `inv23` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv23(mut self, value: i32) -> Self {
+        self.inv23 = Some(value);
+        self
+    }
+
+    /// Sets `inv24` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv24(mut self, value: i32) -> Self {
+        self.inv24 = Some(value);
+        self
+    }
+
+    /// Sets `inv25` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv25(mut self, value: i32) -> Self {
+        self.inv25 = Some(value);
+        self
+    }
+
+    /// Sets `inv11site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv11site(mut self, value: i32) -> Self {
+        self.inv11site = Some(value);
+        self
+    }
+
+    /// Sets `inv12site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv12site(mut self, value: i32) -> Self {
+        self.inv12site = Some(value);
+        self
+    }
+
+    /// Sets `inv13site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv13site(mut self, value: i32) -> Self {
+        self.inv13site = Some(value);
+        self
+    }
+
+    /// Sets `inv14site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv14site(mut self, value: i32) -> Self {
+        self.inv14site = Some(value);
+        self
+    }
+
+    /// Sets `inv15site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv15site(mut self, value: i32) -> Self {
+        self.inv15site = Some(value);
+        self
+    }
+
+    /// Sets `inv16site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv16site(mut self, value: i32) -> Self {
+        self.inv16site = Some(value);
+        self
+    }
+
+    /// Sets `inv17site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv17site(mut self, value: i32) -> Self {
+        self.inv17site = Some(value);
+        self
+    }
+
+    /// Sets `inv18site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv18site(mut self, value: i32) -> Self {
+        self.inv18site = Some(value);
+        self
+    }
+
+    /// Sets `inv19site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv19site(mut self, value: i32) -> Self {
+        self.inv19site = Some(value);
+        self
+    }
+
+    /// Sets `inv20site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv20site(mut self, value: i32) -> Self {
+        self.inv20site = Some(value);
+        self
+    }
+
+    /// Sets `inv21site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv21site(mut self, value: i32) -> Self {
+        self.inv21site = Some(value);
+        self
+    }
+
+    /// Sets `inv22site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv22site(mut self, value: i32) -> Self {
+        self.inv22site = Some(value);
+        self
+    }
+
+    /// Sets `inv23site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv23site(mut self, value: i32) -> Self {
+        self.inv23site = Some(value);
+        self
+    }
+
+    /// Sets `inv24site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv24site(mut self, value: i32) -> Self {
+        self.inv24site = Some(value);
+        self
+    }
+
+    /// Sets `inv25site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inv25site(mut self, value: i32) -> Self {
+        self.inv25site = Some(value);
+        self
+    }
+
+    /// Sets `showslatimes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showslatimes(mut self, value: bool) -> Self {
+        self.showslatimes = Some(value);
+        self
+    }
+
+    /// Sets `canadd` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canadd(mut self, value: bool) -> Self {
+        self.canadd = Some(value);
+        self
+    }
+
+    /// Sets `allowviewsitedocs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowviewsitedocs(mut self, value: bool) -> Self {
+        self.allowviewsitedocs = Some(value);
+        self
+    }
+
+    /// Sets `third_party_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_guid(mut self, value: impl Into<String>) -> Self {
+        self.third_party_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_sql` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_sql(mut self, value: impl Into<String>) -> Self {
+        self.third_party_sql = Some(value.into());
+        self
+    }
+
+    /// Sets `ischangeapprover` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ischangeapprover(mut self, value: bool) -> Self {
+        self.ischangeapprover = Some(value);
+        self
+    }
+
+    /// Sets `cancreateuser` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cancreateuser(mut self, value: bool) -> Self {
+        self.cancreateuser = Some(value);
+        self
+    }
+
+    /// Sets `department` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_department(mut self, value: impl Into<String>) -> Self {
+        self.department = Some(value.into());
+        self
+    }
+
+    /// Sets `isheadofdept` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isheadofdept(mut self, value: bool) -> Self {
+        self.isheadofdept = Some(value);
+        self
+    }
+
+    /// Sets `deputysite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deputysite(mut self, value: i32) -> Self {
+        self.deputysite = Some(value);
+        self
+    }
+
+    /// Sets `deputyusername` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deputyusername(mut self, value: impl Into<String>) -> Self {
+        self.deputyusername = Some(value.into());
+        self
+    }
+
+    /// Sets `cat2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cat2(mut self, value: impl Into<String>) -> Self {
+        self.cat2 = Some(value.into());
+        self
+    }
+
+    /// Sets `lastlogindate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lastlogindate(mut self, value: impl Into<String>) -> Self {
+        self.lastlogindate = Some(value.into());
+        self
+    }
+
+    /// Sets `email2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email2(mut self, value: impl Into<String>) -> Self {
+        self.email2 = Some(value.into());
+        self
+    }
+
+    /// Sets `email3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email3(mut self, value: impl Into<String>) -> Self {
+        self.email3 = Some(value.into());
+        self
+    }
+
+    /// Sets `iscontractcontact` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_iscontractcontact(mut self, value: bool) -> Self {
+        self.iscontractcontact = Some(value);
+        self
+    }
+
+    /// Sets `informnewarea` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informnewarea(mut self, value: bool) -> Self {
+        self.informnewarea = Some(value);
+        self
+    }
+
+    /// Sets `informactionarea` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informactionarea(mut self, value: bool) -> Self {
+        self.informactionarea = Some(value);
+        self
+    }
+
+    /// Sets `informclearancearea` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informclearancearea(mut self, value: bool) -> Self {
+        self.informclearancearea = Some(value);
+        self
+    }
+
+    /// Sets `disclaimermatchstring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disclaimermatchstring(mut self, value: impl Into<String>) -> Self {
+        self.disclaimermatchstring = Some(value.into());
+        self
+    }
+
+    /// Sets `viewallcleared` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_viewallcleared(mut self, value: bool) -> Self {
+        self.viewallcleared = Some(value);
+        self
+    }
+
+    /// Sets `isexternal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isexternal(mut self, value: bool) -> Self {
+        self.isexternal = Some(value);
+        self
+    }
+
+    /// Sets `question1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_question1(mut self, value: i32) -> Self {
+        self.question1 = Some(value);
+        self
+    }
+
+    /// Sets `question2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_question2(mut self, value: i32) -> Self {
+        self.question2 = Some(value);
+        self
+    }
+
+    /// Sets `question3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_question3(mut self, value: i32) -> Self {
+        self.question3 = Some(value);
+        self
+    }
+
+    /// Sets `question4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_question4(mut self, value: i32) -> Self {
+        self.question4 = Some(value);
+        self
+    }
+
+    /// Sets `question5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_question5(mut self, value: i32) -> Self {
+        self.question5 = Some(value);
+        self
+    }
+
+    /// Sets `dontaddtomailinglist` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontaddtomailinglist(mut self, value: bool) -> Self {
+        self.dontaddtomailinglist = Some(value);
+        self
+    }
+
+    /// Sets `caneditwebdetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_caneditwebdetails(mut self, value: bool) -> Self {
+        self.caneditwebdetails = Some(value);
+        self
+    }
+
+    /// Sets `cataloglevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cataloglevel(mut self, value: i32) -> Self {
+        self.cataloglevel = Some(value);
+        self
+    }
+
+    /// Sets `canaccesscatalog` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canaccesscatalog(mut self, value: bool) -> Self {
+        self.canaccesscatalog = Some(value);
+        self
+    }
+
+    /// Sets `hasbeentrained` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hasbeentrained(mut self, value: bool) -> Self {
+        self.hasbeentrained = Some(value);
+        self
+    }
+
+    /// Sets `admanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_admanager(mut self, value: impl Into<String>) -> Self {
+        self.admanager = Some(value.into());
+        self
+    }
+
+    /// Sets `canviewcontracts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canviewcontracts(mut self, value: bool) -> Self {
+        self.canviewcontracts = Some(value);
+        self
+    }
+
+    /// Sets `ispoapprover` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ispoapprover(mut self, value: bool) -> Self {
+        self.ispoapprover = Some(value);
+        self
+    }
+
+    /// Sets `encmethod` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_encmethod(mut self, value: i32) -> Self {
+        self.encmethod = Some(value);
+        self
+    }
+
+    /// Sets `adconnection` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_adconnection(mut self, value: i32) -> Self {
+        self.adconnection = Some(value);
+        self
+    }
+
+    /// Sets `useadlogin` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_useadlogin(mut self, value: i32) -> Self {
+        self.useadlogin = Some(value);
+        self
+    }
+
+    /// Sets `sendwelcomeemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sendwelcomeemail(mut self, value: bool) -> Self {
+        self.sendwelcomeemail = Some(value);
+        self
+    }
+
+    /// Sets `welcomeemail_template_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_welcomeemail_template_id(mut self, value: i32) -> Self {
+        self.welcomeemail_template_id = Some(value);
+        self
+    }
+
+    /// Sets `resetpassword` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_resetpassword(mut self, value: bool) -> Self {
+        self.resetpassword = Some(value);
+        self
+    }
+
+    /// Sets `_anonymise` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_anonymise(mut self, value: bool) -> Self {
+        self.anonymise = Some(value);
+        self
+    }
+
+    /// Sets `_reassign_all_to_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reassign_all_to_user(mut self, value: i32) -> Self {
+        self.reassign_all_to_user = Some(value);
+        self
+    }
+
+    /// Sets `ismaincontact` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ismaincontact(mut self, value: bool) -> Self {
+        self.ismaincontact = Some(value);
+        self
+    }
+
+    /// Sets `primary_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_primary_address(mut self, value: AddressStore) -> Self {
+        self.primary_address = Some(value);
+        self
+    }
+
+    /// Sets `addresses` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_addresses(mut self, value: Vec<AddressStore>) -> Self {
+        self.addresses = Some(value);
+        self
+    }
+
+    /// Sets `departments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_departments(mut self, value: Vec<UserDepartment>) -> Self {
+        self.departments = Some(value);
+        self
+    }
+
+    /// Sets `organisation_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_organisation_id(mut self, value: i32) -> Self {
+        self.organisation_id = Some(value);
+        self
+    }
+
+    /// Sets `popup_notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
+        self.popup_notes = Some(value);
+        self
+    }
+
+    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
+        self.open_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
+        self.onhold_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
+        self.total_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
+        self.opened_thismonth_count = Some(value);
+        self
+    }
+
+    /// Sets `_isnew` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnew(mut self, value: bool) -> Self {
+        self.isnew = Some(value);
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `memberof` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_memberof(mut self, value: impl Into<String>) -> Self {
+        self.memberof = Some(value.into());
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `usercompany` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_usercompany(mut self, value: Vec<UserCompany>) -> Self {
+        self.usercompany = Some(value);
+        self
+    }
+
+    /// Sets `supplier` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier(mut self, value: Supplier) -> Self {
+        self.supplier = Some(value);
+        self
+    }
+
+    /// Sets `supplier_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
+        self.supplier_name = Some(value.into());
+        self
+    }
+
+    /// Sets `claims` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_claims(mut self, value: Vec<NhdClaim>) -> Self {
+        self.claims = Some(value);
+        self
+    }
+
+    /// Sets `app_colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_app_colour(mut self, value: impl Into<String>) -> Self {
+        self.app_colour = Some(value.into());
+        self
+    }
+
+    /// Sets `emailconfirmed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailconfirmed(mut self, value: bool) -> Self {
+        self.emailconfirmed = Some(value);
+        self
+    }
+
+    /// Sets `agent_app_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_app_url(mut self, value: impl Into<String>) -> Self {
+        self.agent_app_url = Some(value.into());
+        self
+    }
+
+    /// Sets `imagedata` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_imagedata(mut self, value: impl Into<String>) -> Self {
+        self.imagedata = Some(value.into());
+        self
+    }
+
+    /// Sets `webannouncement` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_webannouncement(mut self, value: impl Into<String>) -> Self {
+        self.webannouncement = Some(value.into());
+        self
+    }
+
+    /// Sets `cautomateid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cautomateid(mut self, value: i32) -> Self {
+        self.cautomateid = Some(value);
+        self
+    }
+
+    /// Sets `azure_connectionid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_connectionid(mut self, value: i32) -> Self {
+        self.azure_connectionid = Some(value);
+        self
+    }
+
+    /// Sets `_importtoken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtoken(mut self, value: impl Into<String>) -> Self {
+        self.importtoken = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_id(mut self, value: impl Into<String>) -> Self {
+        self.jira_id = Some(value.into());
+        self
+    }
+
+    /// Sets `zapier_client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zapier_client_name(mut self, value: impl Into<String>) -> Self {
+        self.zapier_client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `delegation_activated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_activated(mut self, value: bool) -> Self {
+        self.delegation_activated = Some(value);
+        self
+    }
+
+    /// Sets `delegation_timebased` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_timebased(mut self, value: bool) -> Self {
+        self.delegation_timebased = Some(value);
+        self
+    }
+
+    /// Sets `delegation_start` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_start(mut self, value: impl Into<String>) -> Self {
+        self.delegation_start = Some(value.into());
+        self
+    }
+
+    /// Sets `delegation_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_end(mut self, value: impl Into<String>) -> Self {
+        self.delegation_end = Some(value.into());
+        self
+    }
+
+    /// Sets `delegation_user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_user_id(mut self, value: i32) -> Self {
+        self.delegation_user_id = Some(value);
+        self
+    }
+
+    /// Sets `delegation_user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delegation_user_name(mut self, value: impl Into<String>) -> Self {
+        self.delegation_user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `googleworkplace_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_googleworkplace_id(mut self, value: impl Into<String>) -> Self {
+        self.googleworkplace_id = Some(value.into());
+        self
+    }
+
+    /// Sets `isnhserveremaildefault` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnhserveremaildefault(mut self, value: bool) -> Self {
+        self.isnhserveremaildefault = Some(value);
+        self
+    }
+
+    /// Sets `matchprimaryemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matchprimaryemail(mut self, value: bool) -> Self {
+        self.matchprimaryemail = Some(value);
+        self
+    }
+
+    /// Sets `servicenow_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_id(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_id = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_username(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_username = Some(value.into());
+        self
+    }
+
+    /// Sets `site_servicenow_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_servicenow_id(mut self, value: impl Into<String>) -> Self {
+        self.site_servicenow_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sgatewayid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sgatewayid(mut self, value: impl Into<String>) -> Self {
+        self.sgatewayid = Some(value.into());
+        self
+    }
+
+    /// Sets `software` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_software(mut self, value: Vec<DeviceApplications>) -> Self {
+        self.software = Some(value);
+        self
+    }
+
+    /// Sets `canaccessinvoices` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canaccessinvoices(mut self, value: bool) -> Self {
+        self.canaccessinvoices = Some(value);
+        self
+    }
+
+    /// Sets `samaccountname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_samaccountname(mut self, value: impl Into<String>) -> Self {
+        self.samaccountname = Some(value.into());
+        self
+    }
+
+    /// Sets `oktaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oktaid(mut self, value: impl Into<String>) -> Self {
+        self.oktaid = Some(value.into());
+        self
+    }
+
+    /// Sets `okta_status` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_okta_status(mut self, value: impl Into<String>) -> Self {
+        self.okta_status = Some(value.into());
+        self
+    }
+
+    /// Sets `authenticatorapp_configured` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authenticatorapp_configured(mut self, value: bool) -> Self {
+        self.authenticatorapp_configured = Some(value);
+        self
+    }
+
+    /// Sets `_revoke_authenticatorapp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_revoke_authenticatorapp(mut self, value: bool) -> Self {
+        self.revoke_authenticatorapp = Some(value);
+        self
+    }
+
+    /// Sets `ulastupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ulastupdate(mut self, value: impl Into<String>) -> Self {
+        self.ulastupdate = Some(value.into());
+        self
+    }
+
+    /// Sets `_isopp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isopp(mut self, value: bool) -> Self {
+        self.isopp = Some(value);
+        self
+    }
+
+    /// Sets `oppcompanyname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oppcompanyname(mut self, value: impl Into<String>) -> Self {
+        self.oppcompanyname = Some(value.into());
+        self
+    }
+
+    /// Sets `oppcontactname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oppcontactname(mut self, value: impl Into<String>) -> Self {
+        self.oppcontactname = Some(value.into());
+        self
+    }
+
+    /// Sets `oppemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_oppemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.oppemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `assets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_assets(mut self, value: Vec<DeviceList>) -> Self {
+        self.assets = Some(value);
+        self
+    }
+
+    /// Sets `locked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_locked(mut self, value: bool) -> Self {
+        self.locked = Some(value);
+        self
+    }
+
+    /// Sets `site_guid2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_guid2(mut self, value: impl Into<String>) -> Self {
+        self.site_guid2 = Some(value.into());
+        self
+    }
+
+    /// Sets `allowviewclientdocs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_allowviewclientdocs(mut self, value: bool) -> Self {
+        self.allowviewclientdocs = Some(value);
+        self
+    }
+
+    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_last_login_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_last_login_date(mut self, value: impl Into<String>) -> Self {
+        self.azure_last_login_date = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_user_id(mut self, value: i32) -> Self {
+        self.linked_user_id = Some(value);
+        self
+    }
+
+    /// Sets `linked_user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_user_name(mut self, value: impl Into<String>) -> Self {
+        self.linked_user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `hubspot_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_id(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_id = Some(value.into());
+        self
+    }
+
+    /// Sets `hubspot_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_url(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_url = Some(value.into());
+        self
+    }
+
+    /// Sets `hubspot_dont_sync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_dont_sync(mut self, value: bool) -> Self {
+        self.hubspot_dont_sync = Some(value);
+        self
+    }
+
+    /// Sets `hubspot_archived` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_archived(mut self, value: bool) -> Self {
+        self.hubspot_archived = Some(value);
+        self
+    }
+
+    /// Sets `passportal_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_passportal_id(mut self, value: i64) -> Self {
+        self.passportal_id = Some(value);
+        self
+    }
+
+    /// Sets `passportal_client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_passportal_client_id(mut self, value: i64) -> Self {
+        self.passportal_client_id = Some(value);
+        self
+    }
+
+    /// Sets `opportunity_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_opportunity_id(mut self, value: i32) -> Self {
+        self.opportunity_id = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `isuserdetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isuserdetails(mut self, value: bool) -> Self {
+        self.isuserdetails = Some(value);
+        self
+    }
+
+    /// Sets `hudu_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hudu_url(mut self, value: impl Into<String>) -> Self {
+        self.hudu_url = Some(value.into());
+        self
+    }
+
+    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
+        self.sqlimport_id = Some(value);
+        self
+    }
+
+    /// Sets `sqlimport_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sqlimport_user(mut self, value: impl Into<String>) -> Self {
+        self.sqlimport_user = Some(value.into());
+        self
+    }
+
+    /// Sets `unsubscribed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_unsubscribed(mut self, value: bool) -> Self {
+        self.unsubscribed = Some(value);
+        self
+    }
+
+    /// Sets `canviewopps` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canviewopps(mut self, value: bool) -> Self {
+        self.canviewopps = Some(value);
+        self
+    }
+
+    /// Sets `azure_tenant_domain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_tenant_domain(mut self, value: impl Into<String>) -> Self {
+        self.azure_tenant_domain = Some(value.into());
+        self
+    }
+
+    /// Sets `servicenow_companyid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenow_companyid(mut self, value: impl Into<String>) -> Self {
+        self.servicenow_companyid = Some(value.into());
+        self
+    }
+
+    /// Sets `external_links` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.external_links = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `salesforce_dontsync` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_salesforce_dontsync(mut self, value: bool) -> Self {
+        self.salesforce_dontsync = Some(value);
+        self
+    }
+
+    /// Sets `_hascontactsenabled` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hascontactsenabled(mut self, value: bool) -> Self {
+        self.hascontactsenabled = Some(value);
+        self
+    }
+
+    /// Sets `new_site_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_site_name(mut self, value: impl Into<String>) -> Self {
+        self.new_site_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_isbatch` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isbatch(mut self, value: bool) -> Self {
+        self.isbatch = Some(value);
+        self
+    }
+
+    /// Sets `roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.roles = Some(value);
+        self
+    }
+
+    /// Sets `azure_roleid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_roleid(mut self, value: i32) -> Self {
+        self.azure_roleid = Some(value);
+        self
+    }
+
+    /// Sets `add_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_add_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.add_roles = Some(value);
+        self
+    }
+
+    /// Sets `facebook_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_facebook_id(mut self, value: i64) -> Self {
+        self.facebook_id = Some(value);
+        self
+    }
+
+    /// Sets `facebook_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_facebook_username(mut self, value: impl Into<String>) -> Self {
+        self.facebook_username = Some(value.into());
+        self
+    }
+
+    /// Sets `twitter_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twitter_id(mut self, value: i64) -> Self {
+        self.twitter_id = Some(value);
+        self
+    }
+
+    /// Sets `twitter_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_twitter_username(mut self, value: impl Into<String>) -> Self {
+        self.twitter_username = Some(value.into());
+        self
+    }
+
+    /// Sets `_merge_user_into` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_merge_user_into(mut self, value: i32) -> Self {
+        self.merge_user_into = Some(value);
+        self
+    }
+
+    /// Sets `_email_collision` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_email_collision(mut self, value: i32) -> Self {
+        self.email_collision = Some(value);
+        self
+    }
+
+    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
+        self.dont_fire_automations = Some(value);
+        self
+    }
+
+    /// Sets `device_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device_access_level(mut self, value: i32) -> Self {
+        self.device_access_level = Some(value);
+        self
+    }
+
+    /// Sets `ticket_customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.ticket_customfields = Some(value);
+        self
+    }
+
+    /// Sets `manager_email` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_manager_email(mut self, value: impl Into<String>) -> Self {
+        self.manager_email = Some(value.into());
+        self
+    }
+
+    /// Sets `_remove_licenses` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_remove_licenses(mut self, value: bool) -> Self {
+        self.remove_licenses = Some(value);
+        self
+    }
+
+    /// Sets `_new_usersite_only` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_usersite_only(mut self, value: bool) -> Self {
+        self.new_usersite_only = Some(value);
+        self
+    }
+
+    /// Sets `thirdpartygroups` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartygroups(mut self, value: Vec<UserThirdPartyGroup>) -> Self {
+        self.thirdpartygroups = Some(value);
+        self
+    }
+
+    /// Sets `linked_sites` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_sites(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.linked_sites = Some(value);
+        self
+    }
+
+    /// Sets `dontackemails2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontackemails2(mut self, value: bool) -> Self {
+        self.dontackemails2 = Some(value);
+        self
+    }
+
+    /// Sets `instagram_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_instagram_id(mut self, value: i64) -> Self {
+        self.instagram_id = Some(value);
+        self
+    }
+
+    /// Sets `instagram_username` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_instagram_username(mut self, value: impl Into<String>) -> Self {
+        self.instagram_username = Some(value.into());
+        self
+    }
+
+    /// Sets `jira_instance` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_instance(mut self, value: i32) -> Self {
+        self.jira_instance = Some(value);
+        self
+    }
+
+    /// Sets `jira_instance_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_jira_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.jira_instance_name = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_id = Some(value.into());
+        self
+    }
+
+    /// Sets `no_manager_roleid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_no_manager_roleid(mut self, value: i32) -> Self {
+        self.no_manager_roleid = Some(value);
+        self
+    }
+
+    /// Sets `matching_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
+        self.matching_value = Some(value.into());
+        self
+    }
+
+    /// Sets `theme` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
+        self.theme = Some(value.into());
+        self
+    }
+
+    /// Sets `lang` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lang(mut self, value: impl Into<String>) -> Self {
+        self.lang = Some(value.into());
+        self
+    }
+
+    /// Sets `gocardless_customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_gocardless_customfields(
+        mut self,
+        value: std::collections::BTreeMap<String, String>,
+    ) -> Self {
+        self.gocardless_customfields = Some(value);
+        self
+    }
+
+    /// Sets `service_account_overridden` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_service_account_overridden(mut self, value: bool) -> Self {
+        self.service_account_overridden = Some(value);
+        self
+    }
+
+    /// Sets `sendaccountsemails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sendaccountsemails(mut self, value: bool) -> Self {
+        self.sendaccountsemails = Some(value);
+        self
+    }
+
+    /// Sets `extratabs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
+        self.extratabs = Some(value);
+        self
+    }
+
+    /// Sets `informifack` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informifack(mut self, value: bool) -> Self {
+        self.informifack = Some(value);
+        self
+    }
+
+    /// Sets `informnewareaifack` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_informnewareaifack(mut self, value: bool) -> Self {
+        self.informnewareaifack = Some(value);
+        self
+    }
+
+    /// Sets `marketing_unsubscribes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_marketing_unsubscribes(
+        mut self,
+        value: Vec<MarketingUnsubscribe>,
+    ) -> Self {
+        self.marketing_unsubscribes = Some(value);
+        self
+    }
+
+    /// Sets `new_account_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_account_name(mut self, value: impl Into<String>) -> Self {
+        self.new_account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `prospect_account_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_prospect_account_id(mut self, value: i32) -> Self {
+        self.prospect_account_id = Some(value);
+        self
+    }
+
+    /// Sets `open_opportunity_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_open_opportunity_count(mut self, value: i32) -> Self {
+        self.open_opportunity_count = Some(value);
+        self
+    }
+
+    /// Sets `_convert_phonenumbers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_convert_phonenumbers(mut self, value: bool) -> Self {
+        self.convert_phonenumbers = Some(value);
+        self
+    }
+
+    /// Sets `update_user_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_update_user_tickets(mut self, value: bool) -> Self {
+        self.update_user_tickets = Some(value);
+        self
+    }
+
+    /// Sets `check_update_user_tickets` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_check_update_user_tickets(mut self, value: bool) -> Self {
+        self.check_update_user_tickets = Some(value);
+        self
+    }
+
+    /// Sets `canuploaddocuments` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_canuploaddocuments(mut self, value: bool) -> Self {
+        self.canuploaddocuments = Some(value);
+        self
+    }
+
+    /// Sets `runbook_button_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_runbook_button_id(mut self, value: i32) -> Self {
+        self.runbook_button_id = Some(value);
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `key` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_key(mut self, value: i32) -> Self {
+        self.key = Some(value);
+        self
+    }
+
+    /// Sets `table` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_table(mut self, value: TableEnum) -> Self {
+        self.table = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `item_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_tax_code(mut self, value: i32) -> Self {
+        self.item_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
+        self.automatic_sales_tax = Some(value);
+        self
+    }
+
+    /// Sets `client_taxable` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_taxable(mut self, value: bool) -> Self {
+        self.client_taxable = Some(value);
+        self
+    }
+
+    /// Sets `overridepdftemplatequote` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridepdftemplatequote(mut self, value: i32) -> Self {
+        self.overridepdftemplatequote = Some(value);
+        self
+    }
+
+    /// Sets `overridepdftemplatequote_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_overridepdftemplatequote_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.overridepdftemplatequote_name = Some(value.into());
+        self
+    }
+
+    /// Sets `contract_end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+        self.contract_end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `okta_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_okta_id(mut self, value: impl Into<String>) -> Self {
+        self.okta_id = Some(value.into());
+        self
+    }
+
+    /// Sets `azure_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azure_id(mut self, value: impl Into<String>) -> Self {
+        self.azure_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_with_clientsite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_with_clientsite(mut self, value: impl Into<String>) -> Self {
+        self.user_with_clientsite = Some(value.into());
+        self
+    }
+
+    /// Sets `client_automatic_callscript_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_automatic_callscript_id(mut self, value: i32) -> Self {
+        self.client_automatic_callscript_id = Some(value);
+        self
+    }
+
+    /// Sets `neversendmarketingemails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_neversendmarketingemails(mut self, value: bool) -> Self {
+        self.neversendmarketingemails = Some(value);
+        self
+    }
+
+    /// Sets `is_prospect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_prospect(mut self, value: bool) -> Self {
+        self.is_prospect = Some(value);
+        self
+    }
+
+    /// Sets `whatsapp_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_whatsapp_number(mut self, value: impl Into<String>) -> Self {
+        self.whatsapp_number = Some(value.into());
+        self
+    }
+
+    /// Sets `azureoid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azureoid(mut self, value: impl Into<String>) -> Self {
+        self.azureoid = Some(value.into());
+        self
+    }
+
+    /// Sets `date_of_birth` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_date_of_birth(mut self, value: impl Into<String>) -> Self {
+        self.date_of_birth = Some(value.into());
+        self
+    }
+
+    /// Sets `_importtypeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtypeid(mut self, value: i32) -> Self {
+        self.importtypeid = Some(value);
+        self
+    }
+
+    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
+        self.importthirdpartyid = Some(value.into());
+        self
+    }
+}
+
 /// The `UserCompany` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserCompany {
     /// `company_id`.
     #[serde(
@@ -1776,9 +4641,44 @@ pub struct UserCompany {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserCompany {
+    /// Sets `company_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_company_id(mut self, value: i32) -> Self {
+        self.company_id = Some(value);
+        self
+    }
+
+    /// Sets `user_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_id(mut self, value: i32) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// A page of users: `{"record_count": N, "users": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserList {
     /// The number of records matching the request, across all pages.
     #[serde(
@@ -1803,6 +4703,40 @@ pub struct UserList {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserList {
+    /// Sets `record_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_record_count(mut self, value: i32) -> Self {
+        self.record_count = Some(value);
+        self
+    }
+
+    /// Sets `users` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_users(mut self, value: Vec<User>) -> Self {
+        self.users = value;
+        self
+    }
+
+    /// Sets `page_no` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_no(mut self, value: i32) -> Self {
+        self.page_no = Some(value);
+        self
+    }
+
+    /// Sets `page_size` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_page_size(mut self, value: i32) -> Self {
+        self.page_size = Some(value);
+        self
+    }
 }
 
 impl crate::runtime::ListPage for UserList {
@@ -1838,6 +4772,7 @@ impl crate::runtime::ListPage for UserList {
 /// Preferences of a user.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserPrefs {
     /// `id`.
     #[serde(
@@ -1862,9 +4797,44 @@ pub struct UserPrefs {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserPrefs {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `lang` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lang(mut self, value: i32) -> Self {
+        self.lang = Some(value);
+        self
+    }
+
+    /// Sets `theme` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
+        self.theme = Some(value.into());
+        self
+    }
+
+    /// Sets `userdetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userdetails(mut self, value: User) -> Self {
+        self.userdetails = Some(value);
+        self
+    }
+}
+
 /// The `UserThirdPartyGroup` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct UserThirdPartyGroup {
     /// `id`.
     #[serde(
@@ -1889,9 +4859,44 @@ pub struct UserThirdPartyGroup {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserThirdPartyGroup {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `userid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_userid(mut self, value: i32) -> Self {
+        self.userid = Some(value);
+        self
+    }
+
+    /// Sets `thirdpartyid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_thirdpartyid(mut self, value: impl Into<String>) -> Self {
+        self.thirdpartyid = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+}
+
 /// The `XTypeRole` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct XTypeRole {
     /// `id`.
     #[serde(
@@ -1914,4 +4919,38 @@ pub struct XTypeRole {
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl XTypeRole {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `xtype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xtype_id(mut self, value: i32) -> Self {
+        self.xtype_id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::import::INFERRED;
 use crate::openapi_json::{self as oj, Json, Object, route_key, schema_ref_name};
 
 /// One operation.
@@ -24,6 +25,8 @@ pub struct Operation {
     pub body: Option<String>,
     /// The success response's type, if it has JSON content.
     pub response: Option<String>,
+    /// Whether the import inferred the response type (`x-halo-inferred`) rather than took it from Halo.
+    pub response_inferred: bool,
     /// Schemas the operation refers to directly.
     pub refs: BTreeSet<String>,
 }
@@ -56,6 +59,8 @@ pub struct Model {
     pub required: BTreeSet<String>,
     /// Enum values, as JSON text.
     pub enum_values: Vec<String>,
+    /// Whether the import made the model up (`x-halo-inferred`) rather than took it from Halo.
+    pub inferred: bool,
     /// Schemas it refers to.
     pub refs: BTreeSet<String>,
 }
@@ -142,6 +147,7 @@ impl Surface {
                 }
                 let body = json_schema(op.get("requestBody")).map(oj::type_label);
                 let ok = success(op.object("responses"));
+                let response_inferred = ok.is_some_and(|ok| ok.get(INFERRED).is_some());
                 let response = match json_schema(ok) {
                     Some(schema) => Some(oj::type_label(schema)),
                     None if binary(ok) => Some("bytes".to_owned()),
@@ -164,6 +170,7 @@ impl Surface {
                     params,
                     body,
                     response,
+                    response_inferred,
                     refs,
                 };
                 surface.operations.insert(route_key(method, path), operation);
@@ -207,7 +214,7 @@ impl Model {
     fn of(schema: &Json) -> Model {
         let object = schema.as_object().cloned().unwrap_or_default();
         let mut bare = object.clone();
-        bare.retain(|key, _| !matches!(key, "enum" | "properties" | "required" | "description"));
+        bare.retain(|key, _| !matches!(key, "enum" | "properties" | "required" | "description" | INFERRED));
         let properties = object
             .object("properties")
             .into_iter()
@@ -231,6 +238,7 @@ impl Model {
             properties,
             required,
             enum_values,
+            inferred: object.contains_key(INFERRED),
             refs,
         }
     }

@@ -65,6 +65,39 @@ struct Importer<'u> {
     by_tag: BTreeMap<String, Vec<(String, String)>>,
     /// Tags only operations name (no entry in `tags`), in document order.
     untagged: Vec<String>,
+    /// Upstream operations the curated spec leaves out on purpose (`x-halo-excluded`): `route_key` → the reason.
+    excluded: BTreeMap<String, String>,
+}
+
+/// The spec's list of what it leaves out on purpose, so that importing its upstream again does not add it back:
+/// `"x-halo-excluded": [{"operation": "GET /Client/me", "reason": "..."}]`.
+pub const EXCLUDED: &str = "x-halo-excluded";
+
+/// Marks what the import inferred rather than took from Halo's documents (a list wrapper it made up, a response
+/// Halo leaves untyped), with how: `"x-halo-inferred": "..."`. `api-diff` labels changes to such items as inferred.
+pub const INFERRED: &str = "x-halo-inferred";
+
+/// Reads [`EXCLUDED`]: `route_key` → reason. A malformed entry is an error that says how to write it.
+fn excluded(spec: &Object) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(entries) = spec.get(EXCLUDED) else { return Ok(out) };
+    let hint = "write `\"x-halo-excluded\": [{\"operation\": \"GET /Client/me\", \"reason\": \"why\"}]`";
+    let entries = entries.as_array().ok_or_else(|| format!("`{EXCLUDED}` must be an array; hint: {hint}"))?;
+    for (index, entry) in entries.iter().enumerate() {
+        let operation = entry.get("operation").and_then(Json::as_str);
+        let reason = entry.get("reason").and_then(Json::as_str).filter(|r| !r.trim().is_empty());
+        let route = operation.and_then(|op| op.split_once(' ')).filter(|(method, path)| {
+            oj::METHODS.contains(&method.to_ascii_lowercase().as_str()) && path.starts_with('/')
+        });
+        let (Some((method, path)), Some(reason)) = (route, reason) else {
+            return Err(format!(
+                "`{EXCLUDED}/{index}` needs an `operation` (`METHOD /path`) and a non-empty `reason`; hint: {hint}"
+            )
+            .into());
+        };
+        out.insert(route_key(&method.to_ascii_lowercase(), path), reason.to_owned());
+    }
+    Ok(out)
 }
 
 /// Runs the import on a parsed curated spec. Returns the updated spec and the report.
@@ -73,6 +106,16 @@ pub(super) fn run(spec: Object, upstream: &Object, options: &Options) -> Result<
     let scopes = importer.scopes(options)?;
     for scope in &scopes {
         importer.resource(scope);
+    }
+    for route in importer.excluded.keys() {
+        let text = if importer.routes.contains_key(route) {
+            format!("`{EXCLUDED}` lists `{route}`, which the spec has; hint: remove one of them")
+        } else if !importer.up_routes.contains_key(route) {
+            format!("`{EXCLUDED}` lists `{route}`, which upstream does not have (any more)")
+        } else {
+            continue;
+        };
+        importer.report.push("(upstream)", Kind::Note, text);
     }
     if !importer.up_has_schemas {
         let text = "upstream lists no schemas (an excerpt?): models were not compared, and none are missing";
@@ -172,6 +215,7 @@ impl<'u> Importer<'u> {
         }
         let schemas = upstream.object("components").and_then(|c| c.object("schemas"));
         let up_schemas: BTreeMap<&str, &Json> = schemas.into_iter().flat_map(Object::iter).collect();
+        let excluded = excluded(&spec)?;
         let mut importer = Importer {
             up_ops,
             up_routes,
@@ -188,6 +232,7 @@ impl<'u> Importer<'u> {
             path_index: BTreeMap::new(),
             by_tag: BTreeMap::new(),
             untagged: Vec::new(),
+            excluded,
         };
         importer.index_curated();
         Ok(importer)
@@ -372,7 +417,14 @@ impl<'u> Importer<'u> {
             let mut cursor = self.ops_of(&scope.tag).last().map(|(path, _)| path.clone());
             for index in indices {
                 let up = &self.up_ops[index];
-                if self.routes.contains_key(&route_key(up.method, up.path)) {
+                let route = route_key(up.method, up.path);
+                if self.routes.contains_key(&route) {
+                    continue;
+                }
+                if let Some(reason) = self.excluded.get(&route) {
+                    let text =
+                        format!("{}: excluded by the spec's `{EXCLUDED}`: {reason}", display(up.method, up.path));
+                    self.report.push(&scope.tag, Kind::Skipped, text);
                     continue;
                 }
                 if let Some(path) = self.add_operation(scope, index, &mut methods, cursor.as_deref()) {
@@ -897,8 +949,14 @@ impl<'u> Importer<'u> {
             let one_of = vec![Json::from(Object::new().with("$ref", schema_ref(&wrapper))), Json::from(array)];
             Object::new().with("oneOf", one_of).into()
         };
+        let how = if shape == Shape::Get {
+            "Halo documents no response; the import typed it as the resource's schema"
+        } else {
+            "Halo documents no response; the import typed it as a list of the resource's schema (key from HALO-NOTES)"
+        };
         let ok = responses.object_mut("200").expect("checked");
         ok.insert("content", Object::new().with("application/json", Object::new().with("schema", schema)));
+        ok.insert(INFERRED, how);
     }
 
     /// The list wrapper of a resource: Halo's `<Base>_View` when it has `record_count` and the key, else a new
@@ -931,7 +989,11 @@ impl<'u> Importer<'u> {
         let properties = Object::new()
             .with("record_count", Object::new().with("type", "integer").with("format", "int32"))
             .with(key, Object::new().with("type", "array").with("items", Object::new().with("$ref", schema_ref(item))));
-        let wrapper = Object::new().with("type", "object").with("x-halo-list-key", key).with("properties", properties);
+        let wrapper = Object::new()
+            .with("type", "object")
+            .with("x-halo-list-key", key)
+            .with(INFERRED, "a list wrapper the import made up: Halo's swagger has no model of this list")
+            .with("properties", properties);
         self.schemas_mut().insert(&name, wrapper);
         self.compared.insert(name.clone());
         self.report.push(
