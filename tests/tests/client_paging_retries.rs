@@ -175,7 +175,7 @@ async fn a_503_is_retried_for_reads_updates_deletes_and_creates_but_a_502_not_fo
 
     // A 502 leaves it open whether Halo acted: an update (idempotent) is retried, a create is not.
     fake.clear_requests();
-    let change = Agent { jobtitle: Some("Lead".into()), ..Default::default() };
+    let change = Agent::default().with_jobtitle("Lead");
     fake.inject(Fault::error(502, ErrorBody::Text("bad gateway".into())).times(1).on(Target::post("/api/Agent")));
     client.agents().update(2, change).send().await.expect("update retried after 502");
     assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [502, 200]);
