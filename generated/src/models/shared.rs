@@ -2597,6 +2597,161 @@ pub struct ExternalLinkList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The `FAQListHead` schema.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FaqListHead {
+    /// `guid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// `intent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// `id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub id: Option<i32>,
+    /// `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `showforall`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub showforall: Option<bool>,
+    /// `showforallagents`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub showforallagents: Option<bool>,
+    /// `level`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub level: Option<i32>,
+    /// `is_group`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub is_group: Option<bool>,
+    /// `group_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub group_id: Option<i32>,
+    /// `group_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// `full_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// `article_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub article_count: Option<i32>,
+    /// `type`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub r#type: Option<i32>,
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<serde_json::Value>>,
+    /// `grandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grandparent_name: Option<String>,
+    /// `greatgrandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greatgrandparent_name: Option<String>,
+    /// `greatgreatgrandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greatgreatgrandparent_name: Option<String>,
+    /// `greatgreatgreatgrandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greatgreatgreatgrandparent_name: Option<String>,
+    /// `fullgroup_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fullgroup_name: Option<String>,
+    /// `roles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<UserRole>>,
+    /// `draft_roles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft_roles: Option<Vec<UserRole>>,
+    /// `new_external_link`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_external_link: Option<ExternalLinkList>,
+    /// `_match_thirdparty_id`.
+    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
+    pub match_thirdparty_id: Option<String>,
+    /// `_match_integration_id`.
+    #[serde(
+        rename = "_match_integration_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub match_integration_id: Option<i32>,
+    /// `_match_integration_name`.
+    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
+    pub match_integration_name: Option<String>,
+    /// `_isimport`.
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isimport: Option<bool>,
+    /// `_importtype`.
+    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
+    pub importtype: Option<String>,
+    /// `import_details_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub import_details_id: Option<i32>,
+    /// `third_party_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_party_id: Option<String>,
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Vec<serde_json::Value>>,
+    /// `access_control`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_control: Option<Vec<AccessControl>>,
+    /// `access_control_level`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub access_control_level: Option<i32>,
+    /// Halo's `Area_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Vec<serde_json::Value>>,
+    /// `dontshowonportal`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub dontshowonportal: Option<bool>,
+    /// Halo's `GeoLocationRestriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo_restrictions: Option<Vec<serde_json::Value>>,
+    /// Fields Halo sent that the spec does not describe, sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
 /// The `FieldHelper` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -3202,6 +3357,826 @@ pub struct NotificationConditions {
     /// `fieldtype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fieldtype: Option<String>,
+    /// Fields Halo sent that the spec does not describe, sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The `Site` schema.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Site {
+    /// `accountsid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsid: Option<String>,
+    /// `accountsfirstname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsfirstname: Option<String>,
+    /// `accountslastname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountslastname: Option<String>,
+    /// `accountsemailaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsemailaddress: Option<String>,
+    /// `accountsccemailaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsccemailaddress: Option<String>,
+    /// `accountsbccemailaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsbccemailaddress: Option<String>,
+    /// `sitephonenumberint`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i64"
+    )]
+    pub sitephonenumberint: Option<i64>,
+    /// `id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub id: Option<i32>,
+    /// `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `client_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub client_id: Option<f64>,
+    /// `client_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// `clientsite_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clientsite_name: Option<String>,
+    /// `inactive`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub inactive: Option<bool>,
+    /// `sla_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sla_id: Option<i32>,
+    /// `phonenumber`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phonenumber: Option<String>,
+    /// `colour`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    /// `timezone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// `invoice_address_isdelivery`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub invoice_address_isdelivery: Option<bool>,
+    /// `notes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// `isstocklocation`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isstocklocation: Option<bool>,
+    /// `messagegroup_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub messagegroup_id: Option<i32>,
+    /// `item_quantity_in_stock`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_in_stock: Option<f64>,
+    /// `item_serialised_assets_in_stock`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_serialised_assets_in_stock: Option<f64>,
+    /// `item_quantity_reserved`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_reserved: Option<f64>,
+    /// `item_quantity_reserved_on_order`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_reserved_on_order: Option<f64>,
+    /// `item_quantity_available`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_available: Option<f64>,
+    /// `datecreated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datecreated: Option<String>,
+    /// `text`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub text: Option<f64>,
+    /// `globx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub globx: Option<f64>,
+    /// `globy`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub globy: Option<f64>,
+    /// `style`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub style: Option<f64>,
+    /// `inuseby`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub inuseby: Option<i32>,
+    /// `upwho`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub upwho: Option<f64>,
+    /// `uptimestamp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptimestamp: Option<String>,
+    /// `xrefsite`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub xrefsite: Option<f64>,
+    /// `zoffsetx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub zoffsetx: Option<i32>,
+    /// `zoffsety`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub zoffsety: Option<i32>,
+    /// `zoomx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub zoomx: Option<f64>,
+    /// `zoomy`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub zoomy: Option<f64>,
+    /// `smallx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub smallx: Option<i32>,
+    /// `smally`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub smally: Option<i32>,
+    /// `bigx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub bigx: Option<i32>,
+    /// `bigy`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub bigy: Option<i32>,
+    /// `ldapstring`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldapstring: Option<String>,
+    /// `emaildomain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emaildomain: Option<String>,
+    /// `deliverby`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub deliverby: Option<i32>,
+    /// `isinvoicesite`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isinvoicesite: Option<bool>,
+    /// `refnumber`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub refnumber: Option<i32>,
+    /// `defaultdelivery`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub defaultdelivery: Option<bool>,
+    /// `seriousnesslevel`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub seriousnesslevel: Option<i32>,
+    /// `geocoord1`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub geocoord1: Option<f64>,
+    /// `geocoord2`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub geocoord2: Option<f64>,
+    /// `todomain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub todomain: Option<String>,
+    /// `defaultstocklocation`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub defaultstocklocation: Option<i32>,
+    /// `stopped`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub stopped: Option<i32>,
+    /// `sitetimeoffset`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sitetimeoffset: Option<i32>,
+    /// `sitedateformat`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sitedateformat: Option<i32>,
+    /// `disclaimermatchstring`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclaimermatchstring: Option<String>,
+    /// `emailsubjectprefix`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emailsubjectprefix: Option<String>,
+    /// `regionaldirector`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub regionaldirector: Option<i32>,
+    /// `facilitiesmanager`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub facilitiesmanager: Option<i32>,
+    /// `actguid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actguid: Option<String>,
+    /// `teamviewerpassword`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teamviewerpassword: Option<String>,
+    /// `contractlastchecked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contractlastchecked: Option<String>,
+    /// `maincontact_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maincontact_name: Option<String>,
+    /// `wildcardref`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wildcardref: Option<String>,
+    /// `monthlyreportlastrun`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthlyreportlastrun: Option<String>,
+    /// `monthlyreportinclude`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub monthlyreportinclude: Option<bool>,
+    /// `monthlyreportemailmanager`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub monthlyreportemailmanager: Option<bool>,
+    /// `accountmanagertech`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub accountmanagertech: Option<bool>,
+    /// `monthlyreportemaildirect`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub monthlyreportemaildirect: Option<bool>,
+    /// `language_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub language_id: Option<i32>,
+    /// `language_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_name: Option<String>,
+    /// `snowname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snowname: Option<String>,
+    /// `linked_organisation_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub linked_organisation_id: Option<i32>,
+    /// `slocked`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub slocked: Option<bool>,
+    /// `newsite_contactname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsite_contactname: Option<String>,
+    /// `newsite_contactemail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsite_contactemail: Option<String>,
+    /// `newsite_contacttitle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsite_contacttitle: Option<String>,
+    /// `newsite_web_access_level`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub newsite_web_access_level: Option<i32>,
+    /// `newsite_sendwelcomeemail`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub newsite_sendwelcomeemail: Option<bool>,
+    /// `delivery_address`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address: Option<AddressStore>,
+    /// `invoice_address`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_address: Option<AddressStore>,
+    /// `popup_notes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub popup_notes: Option<Vec<AreaPopup>>,
+    /// `_reassign_all_to_user`.
+    #[serde(
+        rename = "_reassign_all_to_user",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub reassign_all_to_user: Option<i32>,
+    /// `fields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldHelper>>,
+    /// `open_ticket_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub open_ticket_count: Option<i32>,
+    /// `onhold_ticket_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub onhold_ticket_count: Option<i32>,
+    /// `total_ticket_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub total_ticket_count: Option<i32>,
+    /// `opened_thismonth_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub opened_thismonth_count: Option<i32>,
+    /// `guid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// Halo's `SiteContact` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sitecontacts: Option<Vec<serde_json::Value>>,
+    /// `_isimport`.
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isimport: Option<bool>,
+    /// `cautomateid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub cautomateid: Option<i32>,
+    /// `ninjarmmid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub ninjarmmid: Option<i32>,
+    /// `_importtype`.
+    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
+    pub importtype: Option<String>,
+    /// `_isxero`.
+    #[serde(
+        rename = "_isxero",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isxero: Option<bool>,
+    /// `_match_first_site`.
+    #[serde(
+        rename = "_match_first_site",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub match_first_site: Option<bool>,
+    /// `servicenowid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub servicenowid: Option<String>,
+    /// `isnhserveremaildefault`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isnhserveremaildefault: Option<bool>,
+    /// `device42id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub device42id: Option<i32>,
+    /// `datto_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datto_id: Option<String>,
+    /// `datto_alternate_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub datto_alternate_id: Option<i32>,
+    /// `datto_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datto_url: Option<String>,
+    /// `connectwiseid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub connectwiseid: Option<i32>,
+    /// `azuretenantid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azuretenantid: Option<String>,
+    /// `autotaskid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub autotaskid: Option<i32>,
+    /// `pagerdutywildcard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagerdutywildcard: Option<String>,
+    /// `ateraid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub ateraid: Option<i32>,
+    /// `slastupdate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slastupdate: Option<String>,
+    /// `site_service_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_service_tax_code: Option<i32>,
+    /// `site_prepay_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_prepay_tax_code: Option<i32>,
+    /// `site_contract_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_contract_tax_code: Option<i32>,
+    /// `site_item_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_item_tax_code_name: Option<String>,
+    /// `site_service_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_service_tax_code_name: Option<String>,
+    /// `site_contract_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_contract_tax_code_name: Option<String>,
+    /// `site_prepay_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_prepay_tax_code_name: Option<String>,
+    /// `site_sales_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_sales_tax_code: Option<i32>,
+    /// `site_purchase_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_purchase_tax_code: Option<i32>,
+    /// `site_purchase_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_purchase_tax_code_name: Option<String>,
+    /// `syncroid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub syncroid: Option<i32>,
+    /// `third_party_client_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_party_client_name: Option<String>,
+    /// `auvik_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auvik_id: Option<String>,
+    /// `faqlists`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faqlists: Option<Vec<FaqListHead>>,
+    /// `all_faqlists_allowed`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub all_faqlists_allowed: Option<bool>,
+    /// `hubspot_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hubspot_id: Option<String>,
+    /// `passportal_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i64"
+    )]
+    pub passportal_id: Option<i64>,
+    /// `import_site_mapping`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub import_site_mapping: Option<i32>,
+    /// `_warning`.
+    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// `issitedetails`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub issitedetails: Option<bool>,
+    /// `hudu_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hudu_url: Option<String>,
+    /// `liongardid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub liongardid: Option<i32>,
+    /// `kaseyaid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kaseyaid: Option<String>,
+    /// `surchargeid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub surchargeid: Option<i32>,
+    /// `country_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// `region_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub region_code: Option<i32>,
+    /// Halo's `StockBin` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stockbins: Option<Vec<serde_json::Value>>,
+    /// `ncentral_details_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub ncentral_details_id: Option<i32>,
+    /// `new_external_link`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_external_link: Option<ExternalLinkList>,
+    /// `_match_thirdparty_id`.
+    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
+    pub match_thirdparty_id: Option<String>,
+    /// `_match_integration_id`.
+    #[serde(
+        rename = "_match_integration_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub match_integration_id: Option<i32>,
+    /// `_match_integration_name`.
+    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
+    pub match_integration_name: Option<String>,
+    /// `import_details_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub import_details_id: Option<i32>,
+    /// `hasitemsinstock`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub hasitemsinstock: Option<bool>,
+    /// `_dont_fire_automations`.
+    #[serde(
+        rename = "_dont_fire_automations",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub dont_fire_automations: Option<bool>,
+    /// `sqlimport_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sqlimport_id: Option<i32>,
+    /// `matching_value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matching_value: Option<String>,
+    /// `lapsafe_default_installation_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsafe_default_installation_name: Option<String>,
+    /// `lapsafe_default_installation_obj`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsafe_default_installation_obj: Option<KeyPair2>,
+    /// `external_links`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_links: Option<Vec<ExternalLinkList>>,
+    /// `extratabs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extratabs: Option<Vec<Tabname>>,
+    /// `businesscentral_area_company_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub businesscentral_area_company_id: Option<i32>,
+    /// Halo's `BusinessCentralCustomer` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub businesscentral_billing_client: Option<serde_json::Value>,
+    /// `_convert_phonenumbers`.
+    #[serde(
+        rename = "_convert_phonenumbers",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub convert_phonenumbers: Option<bool>,
+    /// `sequence`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sequence: Option<i32>,
+    /// `authrocket_locale`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authrocket_locale: Option<String>,
+    /// `use`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#use: Option<String>,
+    /// `customfields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customfields: Option<Vec<CustomField>>,
+    /// `site_fields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_fields: Option<Vec<FieldHelper>>,
+    /// `gfisiteid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub gfisiteid: Option<i32>,
+    /// `delivery_address_line1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line1: Option<String>,
+    /// `delivery_address_line2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line2: Option<String>,
+    /// `delivery_address_line3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line3: Option<String>,
+    /// `delivery_address_line4`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line4: Option<String>,
+    /// `delivery_address_line5`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line5: Option<String>,
+    /// `itglue_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub itglue_id: Option<String>,
+    /// `client_itglue_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_itglue_id: Option<String>,
+    /// `custombuttons`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custombuttons: Option<Vec<CustomButton>>,
+    /// `stockbin_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub stockbin_id: Option<i32>,
+    /// `stockbin_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stockbin_name: Option<String>,
+    /// `country_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code_name: Option<String>,
+    /// `region_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_code_name: Option<String>,
+    /// `ref`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#ref: Option<String>,
+    /// `lapsafe_default_installation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsafe_default_installation: Option<String>,
+    /// `maincontact_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub maincontact_id: Option<i32>,
+    /// `site_item_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_item_tax_code: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
