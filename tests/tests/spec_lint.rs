@@ -221,7 +221,8 @@ fn the_swagger_inventory_is_what_the_swagger_says() {
     let swagger = read_json(source);
     let mut problems = Vec::new();
     for documented in inventory["swagger"]["operations"].as_array().expect("operations") {
-        let (method, path) = (documented["method"].as_str().expect("method"), documented["path"].as_str().expect("path"));
+        let (method, path) =
+            (documented["method"].as_str().expect("method"), documented["path"].as_str().expect("path"));
         let upstream = &swagger["paths"][path][method.to_lowercase()];
         if upstream["tags"][0] != documented["tag"] {
             problems.push(format!("{method} {path}: not in the swagger with tag {}", documented["tag"]));
@@ -392,7 +393,8 @@ fn clients_teams_and_the_ticketing_resources_are_complete() {
         }
         assert!(item["post"]["x-halo-upsert"].is_object(), "{path}: POST is create-or-update");
         let list = &item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"];
-        let wrapper = list[0]["$ref"].as_str().unwrap_or_else(|| panic!("{path}: the list answer is oneOf wrapper or array"));
+        let wrapper =
+            list[0]["$ref"].as_str().unwrap_or_else(|| panic!("{path}: the list answer is oneOf wrapper or array"));
         let wrapper = &spec["components"]["schemas"][wrapper.trim_start_matches("#/components/schemas/")];
         let key = wrapper["x-halo-list-key"].as_str().unwrap_or_else(|| panic!("{path}: the wrapper has a list key"));
         assert!(wrapper["properties"][key].is_object() && wrapper["properties"]["record_count"].is_object(), "{path}");
