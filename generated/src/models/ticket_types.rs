@@ -1696,7 +1696,7 @@ pub struct TicketType {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A page of ticket types: `{"record_count": N, "tickettypes": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key `tickettypes` is the one HaloAPI reads; Halo answers GET /TicketType with a bare array in practice.
+/// A page of ticket types: `{"record_count": N, "tickettypes": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key `tickettypes` is the one HaloAPI reads; no source confirms Halo's wrapped answer for this list, and a bare array decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct TicketTypeList {
