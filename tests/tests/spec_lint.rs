@@ -410,7 +410,18 @@ fn clients_teams_and_the_ticketing_resources_are_complete() {
     let scheme = &spec["components"]["securitySchemes"]["halo"];
     assert_eq!(scheme["type"], "oauth2");
     let scopes = scheme["flows"]["clientCredentials"]["scopes"].as_object().expect("scopes");
-    for scope in ["read:agents", "edit:agents", "read:customers", "edit:customers", "read:teams"] {
+    for scope in [
+        "read:agents",
+        "edit:agents",
+        "read:customers",
+        "edit:customers",
+        "read:teams",
+        "read:tickets",
+        "edit:tickets",
+        "read:assets",
+        "read:invoices",
+        "read:reporting",
+    ] {
         assert!(scopes.contains_key(scope), "scope {scope}");
     }
 }
