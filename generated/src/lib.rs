@@ -9,7 +9,7 @@
 //! let client = halopsa::Client::builder("https://acme.halopsa.com")
 //!     .client_credentials("client-id", "client-secret")
 //!     .build()?;
-//! let page = client.agents().list().send().await?;
+//! let page = client.tickets().list().send().await?;
 //! # let _ = page;
 //! # Ok(())
 //! # }
@@ -22,6 +22,9 @@
 pub mod models;
 #[rustfmt::skip]
 mod runtime;
+#[cfg(feature = "actions")]
+#[rustfmt::skip]
+pub mod actions;
 #[cfg(feature = "agent_check_ins")]
 #[rustfmt::skip]
 pub mod agent_check_ins;
@@ -37,12 +40,21 @@ pub mod agent_presence_subscriptions;
 #[cfg(feature = "agents")]
 #[rustfmt::skip]
 pub mod agents;
+#[cfg(feature = "assets")]
+#[rustfmt::skip]
+pub mod assets;
+#[cfg(feature = "attachments")]
+#[rustfmt::skip]
+pub mod attachments;
 #[cfg(feature = "auth_info")]
 #[rustfmt::skip]
 pub mod auth_info;
 #[cfg(feature = "clients")]
 #[rustfmt::skip]
 pub mod clients;
+#[cfg(feature = "invoices")]
+#[rustfmt::skip]
+pub mod invoices;
 #[cfg(feature = "login_tokens")]
 #[rustfmt::skip]
 pub mod login_tokens;
@@ -52,9 +64,24 @@ pub mod notifications;
 #[cfg(feature = "online_status")]
 #[rustfmt::skip]
 pub mod online_status;
+#[cfg(feature = "reports")]
+#[rustfmt::skip]
+pub mod reports;
+#[cfg(feature = "sites")]
+#[rustfmt::skip]
+pub mod sites;
+#[cfg(feature = "statuses")]
+#[rustfmt::skip]
+pub mod statuses;
 #[cfg(feature = "teams")]
 #[rustfmt::skip]
 pub mod teams;
+#[cfg(feature = "ticket_types")]
+#[rustfmt::skip]
+pub mod ticket_types;
+#[cfg(feature = "tickets")]
+#[rustfmt::skip]
+pub mod tickets;
 #[cfg(feature = "user_changes")]
 #[rustfmt::skip]
 pub mod user_changes;

@@ -143,7 +143,19 @@ fn no_schema_goes_unused() {
 fn schemas_use_the_names_users_know_and_record_halos() {
     let spec = spec();
     let schemas = &spec["components"]["schemas"];
-    for (name, halo) in [("Agent", "Uname"), ("User", "Users"), ("Team", "SectionDetail"), ("Client", "Area")] {
+    for (name, halo) in [
+        ("Agent", "Uname"),
+        ("User", "Users"),
+        ("Team", "SectionDetail"),
+        ("Client", "Area"),
+        ("Ticket", "Faults"),
+        ("Action", "Actions"),
+        ("Asset", "Device"),
+        ("Invoice", "InvoiceHeader"),
+        ("Report", "AnalyzerProfile"),
+        ("Status", "TStatus"),
+        ("TicketType", "RequestType"),
+    ] {
         assert_eq!(schemas[name]["x-halo-name"], halo, "/components/schemas/{name}/x-halo-name");
     }
     // Halo deactivates agents with `isdisabled`; the integration guide's `isactive` does not exist in the real API.
@@ -195,6 +207,110 @@ fn the_inventory_is_the_whole_endpoint_reference() {
     assert_eq!(operations.len(), 39);
     assert_eq!(count("query_parameters"), 182);
     assert_eq!(count("path_parameters"), 15);
+    let swagger = inventory["swagger"]["operations"].as_array().expect("swagger operations");
+    let count = |key: &str| swagger.iter().map(|op| op[key].as_array().map_or(0, Vec::len)).sum::<usize>();
+    assert_eq!((swagger.len(), count("query_parameters"), count("path_parameters")), (36, 541, 18));
+}
+
+/// The swagger part of the inventory is exactly what Halo's swagger lists for those operations (a parameter the
+/// swagger repeats, once), so it cannot drift from the document it claims to copy.
+#[test]
+fn the_swagger_inventory_is_what_the_swagger_says() {
+    let inventory = read_json("spec/endpoint-inventory.json");
+    let source = inventory["swagger"]["source"].as_str().expect("source");
+    let swagger = read_json(source);
+    let mut problems = Vec::new();
+    for documented in inventory["swagger"]["operations"].as_array().expect("operations") {
+        let (method, path) =
+            (documented["method"].as_str().expect("method"), documented["path"].as_str().expect("path"));
+        let upstream = &swagger["paths"][path][method.to_lowercase()];
+        if upstream["tags"][0] != documented["tag"] {
+            problems.push(format!("{method} {path}: not in the swagger with tag {}", documented["tag"]));
+            continue;
+        }
+        let mut listed: Vec<(String, String, String)> = Vec::new();
+        for p in upstream["parameters"].as_array().into_iter().flatten() {
+            let entry = (
+                p["in"].as_str().unwrap_or("").to_owned(),
+                p["name"].as_str().unwrap_or("").to_owned(),
+                p["schema"]["type"].as_str().unwrap_or("").to_owned(),
+            );
+            if !listed.iter().any(|(l, n, _)| (l, n) == (&entry.0, &entry.1)) {
+                listed.push(entry);
+            }
+        }
+        listed.sort();
+        let mut inventoried: Vec<(String, String, String)> = Vec::new();
+        for (key, location) in [("query_parameters", "query"), ("path_parameters", "path")] {
+            for p in documented[key].as_array().expect("parameters") {
+                let name = p["name"].as_str().unwrap_or("").to_owned();
+                inventoried.push((location.to_owned(), name, p["type"].as_str().unwrap_or("").to_owned()));
+            }
+        }
+        inventoried.sort();
+        if listed != inventoried {
+            problems.push(format!("{method} {path}: the inventory differs from the swagger"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every parameter of the curated swagger operations is in the spec, typed as the import normalizes Halo's type
+/// names (`int` → int32, `bool` → boolean, `List<int>` → comma-separated integers), or with an x-halo-deviation
+/// from exactly that type; and no operation has a parameter the swagger does not list.
+#[test]
+fn every_swagger_operation_and_parameter_is_in_the_spec() {
+    let spec = spec();
+    let inventory = read_json("spec/endpoint-inventory.json");
+    let mut problems = Vec::new();
+    for documented in inventory["swagger"]["operations"].as_array().expect("operations") {
+        let method = documented["method"].as_str().expect("method");
+        let path = documented["path"].as_str().expect("path");
+        let at = pointer(method, path);
+        let Some(operation) = spec["paths"].get(path).and_then(|item| item.get(method.to_lowercase())) else {
+            problems.push(format!("{method} {path}: missing"));
+            continue;
+        };
+        let parameters: BTreeMap<(&str, &str), &Value> = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| ((p["in"].as_str().unwrap_or(""), p["name"].as_str().unwrap_or("")), p))
+            .collect();
+        let mut count = 0;
+        for (key, location) in [("query_parameters", "query"), ("path_parameters", "path")] {
+            for parameter in documented[key].as_array().expect("parameters") {
+                count += 1;
+                let name = parameter["name"].as_str().expect("name");
+                let Some(found) = parameters.get(&(location, name)) else {
+                    problems.push(format!("{at}: {location} parameter `{name}` missing"));
+                    continue;
+                };
+                let schema = &found["schema"];
+                let expected = match parameter["type"].as_str() {
+                    Some("int" | "integer") => ("integer", Some("int32")),
+                    Some("bool") => ("boolean", None),
+                    Some("double") => ("number", Some("double")),
+                    Some("List<int>") => ("array", None),
+                    Some("string") => ("string", None),
+                    other => {
+                        problems.push(format!("{at}: `{name}` has an unknown swagger type {other:?}"));
+                        continue;
+                    }
+                };
+                let actual = (schema["type"].as_str().unwrap_or(""), schema["format"].as_str());
+                if actual != expected && found["x-halo-deviation"]["upstream"]["type"].as_str() != Some(expected.0) {
+                    problems.push(format!(
+                        "{at}: `{name}` is {actual:?}, the swagger says {expected:?}, and no x-halo-deviation says why"
+                    ));
+                }
+            }
+        }
+        if parameters.len() != count {
+            problems.push(format!("{at}: {} parameters, the swagger lists {count}", parameters.len()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// Every documented operation and parameter is in the spec with its documented type, or with a recorded deviation
@@ -255,20 +371,57 @@ fn every_documented_operation_and_parameter_is_in_the_spec() {
 }
 
 #[test]
-fn clients_and_teams_are_complete_resources() {
+fn clients_teams_and_the_ticketing_resources_are_complete() {
     let spec = spec();
-    for (path, tag) in [("/Client", "Clients"), ("/Team", "Teams")] {
+    for (path, tag) in [
+        ("/Client", "Clients"),
+        ("/Team", "Teams"),
+        ("/Tickets", "Tickets"),
+        ("/Actions", "Actions"),
+        ("/Asset", "Assets"),
+        ("/Site", "Sites"),
+        ("/Invoice", "Invoices"),
+        ("/Report", "Reports"),
+        ("/Attachment", "Attachments"),
+        ("/Status", "Statuses"),
+        ("/TicketType", "TicketTypes"),
+    ] {
         let item = &spec["paths"][path];
         let one = &spec["paths"][format!("{path}/{{id}}")];
         for operation in [&item["get"], &item["post"], &one["get"], &one["delete"]] {
             assert_eq!(operation["tags"][0], tag, "{path}");
         }
         assert!(item["post"]["x-halo-upsert"].is_object(), "{path}: POST is create-or-update");
+        let list = &item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"];
+        let wrapper =
+            list[0]["$ref"].as_str().unwrap_or_else(|| panic!("{path}: the list answer is oneOf wrapper or array"));
+        let wrapper = &spec["components"]["schemas"][wrapper.trim_start_matches("#/components/schemas/")];
+        let key = wrapper["x-halo-list-key"].as_str().unwrap_or_else(|| panic!("{path}: the wrapper has a list key"));
+        assert!(wrapper["properties"][key].is_object() && wrapper["properties"]["record_count"].is_object(), "{path}");
+        if !matches!(path, "/Client" | "/Team") {
+            let names: BTreeSet<&str> =
+                item["get"]["parameters"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+            let paged = ["pageinate", "page_no", "page_size"].iter().all(|n| names.contains(n));
+            // Halo's swagger gives these lists no paging parameters; the others page.
+            let unpaged = matches!(path, "/Actions" | "/Attachment" | "/Status" | "/TicketType");
+            assert_eq!(paged, !unpaged, "{path}: paging parameters");
+        }
     }
     let scheme = &spec["components"]["securitySchemes"]["halo"];
     assert_eq!(scheme["type"], "oauth2");
     let scopes = scheme["flows"]["clientCredentials"]["scopes"].as_object().expect("scopes");
-    for scope in ["read:agents", "edit:agents", "read:customers", "edit:customers", "read:teams"] {
+    for scope in [
+        "read:agents",
+        "edit:agents",
+        "read:customers",
+        "edit:customers",
+        "read:teams",
+        "read:tickets",
+        "edit:tickets",
+        "read:assets",
+        "read:invoices",
+        "read:reporting",
+    ] {
         assert!(scopes.contains_key(scope), "scope {scope}");
     }
 }
@@ -313,5 +466,6 @@ fn every_parameter_is_a_documented_setter_of_the_generated_client() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(setters >= 182, "{setters} setters");
+    // The endpoint reference's and the curated swagger operations' query parameters, at least.
+    assert!(setters >= 182 + 541, "{setters} setters");
 }

@@ -1,6 +1,7 @@
 //! The example programs of the generated crate (`codegen/examples-src/`), copied verbatim into `generated/examples/`.
 //!
-//! They are real Rust against the curated API (the integration guide's three identity scenarios), compiled by
+//! They are real Rust against the curated API (the integration guide's three identity scenarios, and opening a
+//! ticket and exporting a client's assets), compiled by
 //! `cargo build -p halopsa --examples` and run against the fake Halo server. Embedding them with `include_str!`
 //! keeps the generator pure, like the runtime. An example is emitted, with its `[[example]]` manifest entry, only
 //! when the spec has every method it calls, so a spec without them (a fixture) still gives a crate that builds.
@@ -26,6 +27,16 @@ pub const EXAMPLE_FILES: &[Example] = &[
         file: "deactivate_agent.rs",
         uses: &[("agents", "list"), ("agents", "update")],
         text: include_str!("../../examples-src/deactivate_agent.rs"),
+    },
+    Example {
+        file: "export_assets.rs",
+        uses: &[("assets", "list")],
+        text: include_str!("../../examples-src/export_assets.rs"),
+    },
+    Example {
+        file: "open_ticket.rs",
+        uses: &[("actions", "create"), ("actions", "list"), ("statuses", "list"), ("tickets", "create")],
+        text: include_str!("../../examples-src/open_ticket.rs"),
     },
     Example {
         file: "provision_agent.rs",
@@ -88,6 +99,6 @@ pub(super) fn manifest_entries(api: &Api) -> String {
     if tables.is_empty() {
         return String::new();
     }
-    let comment = "# The integration guide's scenarios as programs (from codegen/examples-src/); each needs the resources it uses.\n";
+    let comment = "# Example programs (from codegen/examples-src/); each needs the resources it uses.\n";
     format!("{comment}{}", tables.join("\n"))
 }

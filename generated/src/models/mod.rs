@@ -10,6 +10,10 @@
 //! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
 //! enum with a `_` arm (a value the spec does not list arrives as the fallback variant that keeps it).
 
+#[cfg(feature = "actions")]
+mod actions;
+#[cfg(feature = "actions")]
+pub use actions::*;
 #[cfg(feature = "agent_check_ins")]
 mod agent_check_ins;
 #[cfg(feature = "agent_check_ins")]
@@ -30,6 +34,14 @@ pub use agent_presence_subscriptions::*;
 mod agents;
 #[cfg(feature = "agents")]
 pub use agents::*;
+#[cfg(feature = "assets")]
+mod assets;
+#[cfg(feature = "assets")]
+pub use assets::*;
+#[cfg(feature = "attachments")]
+mod attachments;
+#[cfg(feature = "attachments")]
+pub use attachments::*;
 #[cfg(feature = "auth_info")]
 mod auth_info;
 #[cfg(feature = "auth_info")]
@@ -38,6 +50,10 @@ pub use auth_info::*;
 mod clients;
 #[cfg(feature = "clients")]
 pub use clients::*;
+#[cfg(feature = "invoices")]
+mod invoices;
+#[cfg(feature = "invoices")]
+pub use invoices::*;
 #[cfg(feature = "login_tokens")]
 mod login_tokens;
 #[cfg(feature = "login_tokens")]
@@ -50,10 +66,30 @@ pub use notifications::*;
 mod online_status;
 #[cfg(feature = "online_status")]
 pub use online_status::*;
+#[cfg(feature = "reports")]
+mod reports;
+#[cfg(feature = "reports")]
+pub use reports::*;
+#[cfg(feature = "sites")]
+mod sites;
+#[cfg(feature = "sites")]
+pub use sites::*;
+#[cfg(feature = "statuses")]
+mod statuses;
+#[cfg(feature = "statuses")]
+pub use statuses::*;
 #[cfg(feature = "teams")]
 mod teams;
 #[cfg(feature = "teams")]
 pub use teams::*;
+#[cfg(feature = "ticket_types")]
+mod ticket_types;
+#[cfg(feature = "ticket_types")]
+pub use ticket_types::*;
+#[cfg(feature = "tickets")]
+mod tickets;
+#[cfg(feature = "tickets")]
+pub use tickets::*;
 #[cfg(feature = "user_changes")]
 mod user_changes;
 #[cfg(feature = "user_changes")]

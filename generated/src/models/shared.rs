@@ -7154,6 +7154,447 @@ impl ExternalLinkList {
     }
 }
 
+/// The `FAQListHead` schema.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct FaqListHead {
+    /// `guid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// `intent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// `id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub id: Option<i32>,
+    /// `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `showforall`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub showforall: Option<bool>,
+    /// `showforallagents`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub showforallagents: Option<bool>,
+    /// `level`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub level: Option<i32>,
+    /// `is_group`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub is_group: Option<bool>,
+    /// `group_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub group_id: Option<i32>,
+    /// `group_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// `full_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// `article_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub article_count: Option<i32>,
+    /// `type`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub r#type: Option<i32>,
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<serde_json::Value>>,
+    /// `grandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grandparent_name: Option<String>,
+    /// `greatgrandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greatgrandparent_name: Option<String>,
+    /// `greatgreatgrandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greatgreatgrandparent_name: Option<String>,
+    /// `greatgreatgreatgrandparent_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greatgreatgreatgrandparent_name: Option<String>,
+    /// `fullgroup_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fullgroup_name: Option<String>,
+    /// `roles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<UserRole>>,
+    /// `draft_roles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft_roles: Option<Vec<UserRole>>,
+    /// `new_external_link`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_external_link: Option<ExternalLinkList>,
+    /// `_match_thirdparty_id`.
+    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
+    pub match_thirdparty_id: Option<String>,
+    /// `_match_integration_id`.
+    #[serde(
+        rename = "_match_integration_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub match_integration_id: Option<i32>,
+    /// `_match_integration_name`.
+    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
+    pub match_integration_name: Option<String>,
+    /// `_isimport`.
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isimport: Option<bool>,
+    /// `_importtype`.
+    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
+    pub importtype: Option<String>,
+    /// `import_details_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub import_details_id: Option<i32>,
+    /// `third_party_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_party_id: Option<String>,
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Vec<serde_json::Value>>,
+    /// `access_control`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_control: Option<Vec<AccessControl>>,
+    /// `access_control_level`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub access_control_level: Option<i32>,
+    /// Halo's `Area_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Vec<serde_json::Value>>,
+    /// `dontshowonportal`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub dontshowonportal: Option<bool>,
+    /// Halo's `GeoLocationRestriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo_restrictions: Option<Vec<serde_json::Value>>,
+    /// Fields Halo sent that the spec does not describe, sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FaqListHead {
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `intent` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `showforall` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showforall(mut self, value: bool) -> Self {
+        self.showforall = Some(value);
+        self
+    }
+
+    /// Sets `showforallagents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_showforallagents(mut self, value: bool) -> Self {
+        self.showforallagents = Some(value);
+        self
+    }
+
+    /// Sets `level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: i32) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `is_group` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_is_group(mut self, value: bool) -> Self {
+        self.is_group = Some(value);
+        self
+    }
+
+    /// Sets `group_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_id(mut self, value: i32) -> Self {
+        self.group_id = Some(value);
+        self
+    }
+
+    /// Sets `group_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
+        self.group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `full_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_full_name(mut self, value: impl Into<String>) -> Self {
+        self.full_name = Some(value.into());
+        self
+    }
+
+    /// Sets `article_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_article_count(mut self, value: i32) -> Self {
+        self.article_count = Some(value);
+        self
+    }
+
+    /// Sets `type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: i32) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.fields = Some(value);
+        self
+    }
+
+    /// Sets `grandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_grandparent_name(mut self, value: impl Into<String>) -> Self {
+        self.grandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `greatgrandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_greatgrandparent_name(mut self, value: impl Into<String>) -> Self {
+        self.greatgrandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `greatgreatgrandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_greatgreatgrandparent_name(mut self, value: impl Into<String>) -> Self {
+        self.greatgreatgrandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `greatgreatgreatgrandparent_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_greatgreatgreatgrandparent_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.greatgreatgreatgrandparent_name = Some(value.into());
+        self
+    }
+
+    /// Sets `fullgroup_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fullgroup_name(mut self, value: impl Into<String>) -> Self {
+        self.fullgroup_name = Some(value.into());
+        self
+    }
+
+    /// Sets `roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.roles = Some(value);
+        self
+    }
+
+    /// Sets `draft_roles` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_draft_roles(mut self, value: Vec<UserRole>) -> Self {
+        self.draft_roles = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `import_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_details_id(mut self, value: i32) -> Self {
+        self.import_details_id = Some(value);
+        self
+    }
+
+    /// Sets `third_party_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
+        self.third_party_id = Some(value.into());
+        self
+    }
+
+    /// Sets `translations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.translations = Some(value);
+        self
+    }
+
+    /// Sets `access_control` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
+        self.access_control = Some(value);
+        self
+    }
+
+    /// Sets `access_control_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_access_control_level(mut self, value: i32) -> Self {
+        self.access_control_level = Some(value);
+        self
+    }
+
+    /// Sets `clients` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clients(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.clients = Some(value);
+        self
+    }
+
+    /// Sets `dontshowonportal` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dontshowonportal(mut self, value: bool) -> Self {
+        self.dontshowonportal = Some(value);
+        self
+    }
+
+    /// Sets `geo_restrictions` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geo_restrictions(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.geo_restrictions = Some(value);
+        self
+    }
+}
+
 /// The `FieldHelper` schema.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -8733,6 +9174,2246 @@ impl NotificationConditions {
     #[must_use]
     pub fn with_fieldtype(mut self, value: impl Into<String>) -> Self {
         self.fieldtype = Some(value.into());
+        self
+    }
+}
+
+/// The `Site` schema.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Site {
+    /// `accountsid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsid: Option<String>,
+    /// `accountsfirstname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsfirstname: Option<String>,
+    /// `accountslastname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountslastname: Option<String>,
+    /// `accountsemailaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsemailaddress: Option<String>,
+    /// `accountsccemailaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsccemailaddress: Option<String>,
+    /// `accountsbccemailaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accountsbccemailaddress: Option<String>,
+    /// `sitephonenumberint`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i64"
+    )]
+    pub sitephonenumberint: Option<i64>,
+    /// `id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub id: Option<i32>,
+    /// `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `client_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub client_id: Option<f64>,
+    /// `client_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// `clientsite_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clientsite_name: Option<String>,
+    /// `inactive`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub inactive: Option<bool>,
+    /// `sla_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sla_id: Option<i32>,
+    /// `phonenumber`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phonenumber: Option<String>,
+    /// `colour`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    /// `timezone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// `invoice_address_isdelivery`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub invoice_address_isdelivery: Option<bool>,
+    /// `notes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// `isstocklocation`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isstocklocation: Option<bool>,
+    /// `messagegroup_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub messagegroup_id: Option<i32>,
+    /// `item_quantity_in_stock`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_in_stock: Option<f64>,
+    /// `item_serialised_assets_in_stock`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_serialised_assets_in_stock: Option<f64>,
+    /// `item_quantity_reserved`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_reserved: Option<f64>,
+    /// `item_quantity_reserved_on_order`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_reserved_on_order: Option<f64>,
+    /// `item_quantity_available`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub item_quantity_available: Option<f64>,
+    /// `datecreated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datecreated: Option<String>,
+    /// `text`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub text: Option<f64>,
+    /// `globx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub globx: Option<f64>,
+    /// `globy`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub globy: Option<f64>,
+    /// `style`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub style: Option<f64>,
+    /// `inuseby`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub inuseby: Option<i32>,
+    /// `upwho`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub upwho: Option<f64>,
+    /// `uptimestamp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptimestamp: Option<String>,
+    /// `xrefsite`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub xrefsite: Option<f64>,
+    /// `zoffsetx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub zoffsetx: Option<i32>,
+    /// `zoffsety`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub zoffsety: Option<i32>,
+    /// `zoomx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub zoomx: Option<f64>,
+    /// `zoomy`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub zoomy: Option<f64>,
+    /// `smallx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub smallx: Option<i32>,
+    /// `smally`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub smally: Option<i32>,
+    /// `bigx`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub bigx: Option<i32>,
+    /// `bigy`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub bigy: Option<i32>,
+    /// `ldapstring`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldapstring: Option<String>,
+    /// `emaildomain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emaildomain: Option<String>,
+    /// `deliverby`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub deliverby: Option<i32>,
+    /// `isinvoicesite`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isinvoicesite: Option<bool>,
+    /// `refnumber`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub refnumber: Option<i32>,
+    /// `defaultdelivery`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub defaultdelivery: Option<bool>,
+    /// `seriousnesslevel`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub seriousnesslevel: Option<i32>,
+    /// `geocoord1`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub geocoord1: Option<f64>,
+    /// `geocoord2`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_f64"
+    )]
+    pub geocoord2: Option<f64>,
+    /// `todomain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub todomain: Option<String>,
+    /// `defaultstocklocation`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub defaultstocklocation: Option<i32>,
+    /// `stopped`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub stopped: Option<i32>,
+    /// `sitetimeoffset`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sitetimeoffset: Option<i32>,
+    /// `sitedateformat`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sitedateformat: Option<i32>,
+    /// `disclaimermatchstring`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclaimermatchstring: Option<String>,
+    /// `emailsubjectprefix`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emailsubjectprefix: Option<String>,
+    /// `regionaldirector`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub regionaldirector: Option<i32>,
+    /// `facilitiesmanager`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub facilitiesmanager: Option<i32>,
+    /// `actguid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actguid: Option<String>,
+    /// `teamviewerpassword`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teamviewerpassword: Option<String>,
+    /// `contractlastchecked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contractlastchecked: Option<String>,
+    /// `maincontact_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maincontact_name: Option<String>,
+    /// `wildcardref`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wildcardref: Option<String>,
+    /// `monthlyreportlastrun`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthlyreportlastrun: Option<String>,
+    /// `monthlyreportinclude`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub monthlyreportinclude: Option<bool>,
+    /// `monthlyreportemailmanager`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub monthlyreportemailmanager: Option<bool>,
+    /// `accountmanagertech`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub accountmanagertech: Option<bool>,
+    /// `monthlyreportemaildirect`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub monthlyreportemaildirect: Option<bool>,
+    /// `language_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub language_id: Option<i32>,
+    /// `language_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_name: Option<String>,
+    /// `snowname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snowname: Option<String>,
+    /// `linked_organisation_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub linked_organisation_id: Option<i32>,
+    /// `slocked`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub slocked: Option<bool>,
+    /// `newsite_contactname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsite_contactname: Option<String>,
+    /// `newsite_contactemail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsite_contactemail: Option<String>,
+    /// `newsite_contacttitle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsite_contacttitle: Option<String>,
+    /// `newsite_web_access_level`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub newsite_web_access_level: Option<i32>,
+    /// `newsite_sendwelcomeemail`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub newsite_sendwelcomeemail: Option<bool>,
+    /// `delivery_address`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address: Option<AddressStore>,
+    /// `invoice_address`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_address: Option<AddressStore>,
+    /// `popup_notes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub popup_notes: Option<Vec<AreaPopup>>,
+    /// `_reassign_all_to_user`.
+    #[serde(
+        rename = "_reassign_all_to_user",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub reassign_all_to_user: Option<i32>,
+    /// `fields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldHelper>>,
+    /// `open_ticket_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub open_ticket_count: Option<i32>,
+    /// `onhold_ticket_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub onhold_ticket_count: Option<i32>,
+    /// `total_ticket_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub total_ticket_count: Option<i32>,
+    /// `opened_thismonth_count`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub opened_thismonth_count: Option<i32>,
+    /// `guid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// Halo's `SiteContact` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sitecontacts: Option<Vec<serde_json::Value>>,
+    /// `_isimport`.
+    #[serde(
+        rename = "_isimport",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isimport: Option<bool>,
+    /// `cautomateid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub cautomateid: Option<i32>,
+    /// `ninjarmmid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub ninjarmmid: Option<i32>,
+    /// `_importtype`.
+    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
+    pub importtype: Option<String>,
+    /// `_isxero`.
+    #[serde(
+        rename = "_isxero",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isxero: Option<bool>,
+    /// `_match_first_site`.
+    #[serde(
+        rename = "_match_first_site",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub match_first_site: Option<bool>,
+    /// `servicenowid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub servicenowid: Option<String>,
+    /// `isnhserveremaildefault`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub isnhserveremaildefault: Option<bool>,
+    /// `device42id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub device42id: Option<i32>,
+    /// `datto_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datto_id: Option<String>,
+    /// `datto_alternate_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub datto_alternate_id: Option<i32>,
+    /// `datto_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datto_url: Option<String>,
+    /// `connectwiseid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub connectwiseid: Option<i32>,
+    /// `azuretenantid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azuretenantid: Option<String>,
+    /// `autotaskid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub autotaskid: Option<i32>,
+    /// `pagerdutywildcard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagerdutywildcard: Option<String>,
+    /// `ateraid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub ateraid: Option<i32>,
+    /// `slastupdate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slastupdate: Option<String>,
+    /// `site_service_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_service_tax_code: Option<i32>,
+    /// `site_prepay_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_prepay_tax_code: Option<i32>,
+    /// `site_contract_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_contract_tax_code: Option<i32>,
+    /// `site_item_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_item_tax_code_name: Option<String>,
+    /// `site_service_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_service_tax_code_name: Option<String>,
+    /// `site_contract_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_contract_tax_code_name: Option<String>,
+    /// `site_prepay_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_prepay_tax_code_name: Option<String>,
+    /// `site_sales_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_sales_tax_code: Option<i32>,
+    /// `site_purchase_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_purchase_tax_code: Option<i32>,
+    /// `site_purchase_tax_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_purchase_tax_code_name: Option<String>,
+    /// `syncroid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub syncroid: Option<i32>,
+    /// `third_party_client_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_party_client_name: Option<String>,
+    /// `auvik_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auvik_id: Option<String>,
+    /// `faqlists`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faqlists: Option<Vec<FaqListHead>>,
+    /// `all_faqlists_allowed`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub all_faqlists_allowed: Option<bool>,
+    /// `hubspot_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hubspot_id: Option<String>,
+    /// `passportal_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i64"
+    )]
+    pub passportal_id: Option<i64>,
+    /// `import_site_mapping`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub import_site_mapping: Option<i32>,
+    /// `_warning`.
+    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// `issitedetails`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub issitedetails: Option<bool>,
+    /// `hudu_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hudu_url: Option<String>,
+    /// `liongardid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub liongardid: Option<i32>,
+    /// `kaseyaid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kaseyaid: Option<String>,
+    /// `surchargeid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub surchargeid: Option<i32>,
+    /// `country_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// `region_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub region_code: Option<i32>,
+    /// Halo's `StockBin` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stockbins: Option<Vec<serde_json::Value>>,
+    /// `ncentral_details_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub ncentral_details_id: Option<i32>,
+    /// `new_external_link`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_external_link: Option<ExternalLinkList>,
+    /// `_match_thirdparty_id`.
+    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
+    pub match_thirdparty_id: Option<String>,
+    /// `_match_integration_id`.
+    #[serde(
+        rename = "_match_integration_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub match_integration_id: Option<i32>,
+    /// `_match_integration_name`.
+    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
+    pub match_integration_name: Option<String>,
+    /// `import_details_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub import_details_id: Option<i32>,
+    /// `hasitemsinstock`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub hasitemsinstock: Option<bool>,
+    /// `_dont_fire_automations`.
+    #[serde(
+        rename = "_dont_fire_automations",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub dont_fire_automations: Option<bool>,
+    /// `sqlimport_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sqlimport_id: Option<i32>,
+    /// `matching_value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matching_value: Option<String>,
+    /// `lapsafe_default_installation_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsafe_default_installation_name: Option<String>,
+    /// `lapsafe_default_installation_obj`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsafe_default_installation_obj: Option<KeyPair2>,
+    /// `external_links`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_links: Option<Vec<ExternalLinkList>>,
+    /// `extratabs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extratabs: Option<Vec<Tabname>>,
+    /// `businesscentral_area_company_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub businesscentral_area_company_id: Option<i32>,
+    /// Halo's `BusinessCentralCustomer` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub businesscentral_billing_client: Option<serde_json::Value>,
+    /// `_convert_phonenumbers`.
+    #[serde(
+        rename = "_convert_phonenumbers",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_bool"
+    )]
+    pub convert_phonenumbers: Option<bool>,
+    /// `sequence`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub sequence: Option<i32>,
+    /// `authrocket_locale`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authrocket_locale: Option<String>,
+    /// `use`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#use: Option<String>,
+    /// `customfields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customfields: Option<Vec<CustomField>>,
+    /// `site_fields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_fields: Option<Vec<FieldHelper>>,
+    /// `gfisiteid`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub gfisiteid: Option<i32>,
+    /// `delivery_address_line1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line1: Option<String>,
+    /// `delivery_address_line2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line2: Option<String>,
+    /// `delivery_address_line3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line3: Option<String>,
+    /// `delivery_address_line4`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line4: Option<String>,
+    /// `delivery_address_line5`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_address_line5: Option<String>,
+    /// `itglue_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub itglue_id: Option<String>,
+    /// `client_itglue_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_itglue_id: Option<String>,
+    /// `custombuttons`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custombuttons: Option<Vec<CustomButton>>,
+    /// `stockbin_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub stockbin_id: Option<i32>,
+    /// `stockbin_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stockbin_name: Option<String>,
+    /// `country_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code_name: Option<String>,
+    /// `region_code_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_code_name: Option<String>,
+    /// `ref`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#ref: Option<String>,
+    /// `lapsafe_default_installation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsafe_default_installation: Option<String>,
+    /// `maincontact_id`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub maincontact_id: Option<i32>,
+    /// `site_item_tax_code`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::opt_i32"
+    )]
+    pub site_item_tax_code: Option<i32>,
+    /// Fields Halo sent that the spec does not describe, sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Site {
+    /// Sets `accountsid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsid(mut self, value: impl Into<String>) -> Self {
+        self.accountsid = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsfirstname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsfirstname(mut self, value: impl Into<String>) -> Self {
+        self.accountsfirstname = Some(value.into());
+        self
+    }
+
+    /// Sets `accountslastname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountslastname(mut self, value: impl Into<String>) -> Self {
+        self.accountslastname = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsccemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsccemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsccemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `accountsbccemailaddress` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountsbccemailaddress(mut self, value: impl Into<String>) -> Self {
+        self.accountsbccemailaddress = Some(value.into());
+        self
+    }
+
+    /// Sets `sitephonenumberint` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitephonenumberint(mut self, value: i64) -> Self {
+        self.sitephonenumberint = Some(value);
+        self
+    }
+
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: f64) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
+        self.client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `clientsite_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clientsite_name(mut self, value: impl Into<String>) -> Self {
+        self.clientsite_name = Some(value.into());
+        self
+    }
+
+    /// Sets `inactive` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
+
+    /// Sets `sla_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sla_id(mut self, value: i32) -> Self {
+        self.sla_id = Some(value);
+        self
+    }
+
+    /// Sets `phonenumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_phonenumber(mut self, value: impl Into<String>) -> Self {
+        self.phonenumber = Some(value.into());
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `timezone` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timezone(mut self, value: impl Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_address_isdelivery` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_address_isdelivery(mut self, value: bool) -> Self {
+        self.invoice_address_isdelivery = Some(value);
+        self
+    }
+
+    /// Sets `notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(value.into());
+        self
+    }
+
+    /// Sets `isstocklocation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isstocklocation(mut self, value: bool) -> Self {
+        self.isstocklocation = Some(value);
+        self
+    }
+
+    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
+        self.messagegroup_id = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_in_stock` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_in_stock(mut self, value: f64) -> Self {
+        self.item_quantity_in_stock = Some(value);
+        self
+    }
+
+    /// Sets `item_serialised_assets_in_stock` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_serialised_assets_in_stock(mut self, value: f64) -> Self {
+        self.item_serialised_assets_in_stock = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_reserved` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_reserved(mut self, value: f64) -> Self {
+        self.item_quantity_reserved = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_reserved_on_order` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_reserved_on_order(mut self, value: f64) -> Self {
+        self.item_quantity_reserved_on_order = Some(value);
+        self
+    }
+
+    /// Sets `item_quantity_available` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_item_quantity_available(mut self, value: f64) -> Self {
+        self.item_quantity_available = Some(value);
+        self
+    }
+
+    /// Sets `datecreated` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+        self.datecreated = Some(value.into());
+        self
+    }
+
+    /// Sets `text` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: f64) -> Self {
+        self.text = Some(value);
+        self
+    }
+
+    /// Sets `globx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_globx(mut self, value: f64) -> Self {
+        self.globx = Some(value);
+        self
+    }
+
+    /// Sets `globy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_globy(mut self, value: f64) -> Self {
+        self.globy = Some(value);
+        self
+    }
+
+    /// Sets `style` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_style(mut self, value: f64) -> Self {
+        self.style = Some(value);
+        self
+    }
+
+    /// Sets `inuseby` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_inuseby(mut self, value: i32) -> Self {
+        self.inuseby = Some(value);
+        self
+    }
+
+    /// Sets `upwho` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_upwho(mut self, value: f64) -> Self {
+        self.upwho = Some(value);
+        self
+    }
+
+    /// Sets `uptimestamp` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_uptimestamp(mut self, value: impl Into<String>) -> Self {
+        self.uptimestamp = Some(value.into());
+        self
+    }
+
+    /// Sets `xrefsite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_xrefsite(mut self, value: f64) -> Self {
+        self.xrefsite = Some(value);
+        self
+    }
+
+    /// Sets `zoffsetx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoffsetx(mut self, value: i32) -> Self {
+        self.zoffsetx = Some(value);
+        self
+    }
+
+    /// Sets `zoffsety` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoffsety(mut self, value: i32) -> Self {
+        self.zoffsety = Some(value);
+        self
+    }
+
+    /// Sets `zoomx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoomx(mut self, value: f64) -> Self {
+        self.zoomx = Some(value);
+        self
+    }
+
+    /// Sets `zoomy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_zoomy(mut self, value: f64) -> Self {
+        self.zoomy = Some(value);
+        self
+    }
+
+    /// Sets `smallx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_smallx(mut self, value: i32) -> Self {
+        self.smallx = Some(value);
+        self
+    }
+
+    /// Sets `smally` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_smally(mut self, value: i32) -> Self {
+        self.smally = Some(value);
+        self
+    }
+
+    /// Sets `bigx` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bigx(mut self, value: i32) -> Self {
+        self.bigx = Some(value);
+        self
+    }
+
+    /// Sets `bigy` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_bigy(mut self, value: i32) -> Self {
+        self.bigy = Some(value);
+        self
+    }
+
+    /// Sets `ldapstring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ldapstring(mut self, value: impl Into<String>) -> Self {
+        self.ldapstring = Some(value.into());
+        self
+    }
+
+    /// Sets `emaildomain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emaildomain(mut self, value: impl Into<String>) -> Self {
+        self.emaildomain = Some(value.into());
+        self
+    }
+
+    /// Sets `deliverby` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_deliverby(mut self, value: i32) -> Self {
+        self.deliverby = Some(value);
+        self
+    }
+
+    /// Sets `isinvoicesite` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isinvoicesite(mut self, value: bool) -> Self {
+        self.isinvoicesite = Some(value);
+        self
+    }
+
+    /// Sets `refnumber` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_refnumber(mut self, value: i32) -> Self {
+        self.refnumber = Some(value);
+        self
+    }
+
+    /// Sets `defaultdelivery` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultdelivery(mut self, value: bool) -> Self {
+        self.defaultdelivery = Some(value);
+        self
+    }
+
+    /// Sets `seriousnesslevel` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_seriousnesslevel(mut self, value: i32) -> Self {
+        self.seriousnesslevel = Some(value);
+        self
+    }
+
+    /// Sets `geocoord1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geocoord1(mut self, value: f64) -> Self {
+        self.geocoord1 = Some(value);
+        self
+    }
+
+    /// Sets `geocoord2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_geocoord2(mut self, value: f64) -> Self {
+        self.geocoord2 = Some(value);
+        self
+    }
+
+    /// Sets `todomain` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_todomain(mut self, value: impl Into<String>) -> Self {
+        self.todomain = Some(value.into());
+        self
+    }
+
+    /// Sets `defaultstocklocation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_defaultstocklocation(mut self, value: i32) -> Self {
+        self.defaultstocklocation = Some(value);
+        self
+    }
+
+    /// Sets `stopped` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stopped(mut self, value: i32) -> Self {
+        self.stopped = Some(value);
+        self
+    }
+
+    /// Sets `sitetimeoffset` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitetimeoffset(mut self, value: i32) -> Self {
+        self.sitetimeoffset = Some(value);
+        self
+    }
+
+    /// Sets `sitedateformat` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitedateformat(mut self, value: i32) -> Self {
+        self.sitedateformat = Some(value);
+        self
+    }
+
+    /// Sets `disclaimermatchstring` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_disclaimermatchstring(mut self, value: impl Into<String>) -> Self {
+        self.disclaimermatchstring = Some(value.into());
+        self
+    }
+
+    /// Sets `emailsubjectprefix` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_emailsubjectprefix(mut self, value: impl Into<String>) -> Self {
+        self.emailsubjectprefix = Some(value.into());
+        self
+    }
+
+    /// Sets `regionaldirector` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_regionaldirector(mut self, value: i32) -> Self {
+        self.regionaldirector = Some(value);
+        self
+    }
+
+    /// Sets `facilitiesmanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_facilitiesmanager(mut self, value: i32) -> Self {
+        self.facilitiesmanager = Some(value);
+        self
+    }
+
+    /// Sets `actguid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_actguid(mut self, value: impl Into<String>) -> Self {
+        self.actguid = Some(value.into());
+        self
+    }
+
+    /// Sets `teamviewerpassword` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_teamviewerpassword(mut self, value: impl Into<String>) -> Self {
+        self.teamviewerpassword = Some(value.into());
+        self
+    }
+
+    /// Sets `contractlastchecked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contractlastchecked(mut self, value: impl Into<String>) -> Self {
+        self.contractlastchecked = Some(value.into());
+        self
+    }
+
+    /// Sets `maincontact_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_maincontact_name(mut self, value: impl Into<String>) -> Self {
+        self.maincontact_name = Some(value.into());
+        self
+    }
+
+    /// Sets `wildcardref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_wildcardref(mut self, value: impl Into<String>) -> Self {
+        self.wildcardref = Some(value.into());
+        self
+    }
+
+    /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+        self.monthlyreportlastrun = Some(value.into());
+        self
+    }
+
+    /// Sets `monthlyreportinclude` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportinclude(mut self, value: bool) -> Self {
+        self.monthlyreportinclude = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportemailmanager` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportemailmanager(mut self, value: bool) -> Self {
+        self.monthlyreportemailmanager = Some(value);
+        self
+    }
+
+    /// Sets `accountmanagertech` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_accountmanagertech(mut self, value: bool) -> Self {
+        self.accountmanagertech = Some(value);
+        self
+    }
+
+    /// Sets `monthlyreportemaildirect` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_monthlyreportemaildirect(mut self, value: bool) -> Self {
+        self.monthlyreportemaildirect = Some(value);
+        self
+    }
+
+    /// Sets `language_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_language_id(mut self, value: i32) -> Self {
+        self.language_id = Some(value);
+        self
+    }
+
+    /// Sets `language_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_language_name(mut self, value: impl Into<String>) -> Self {
+        self.language_name = Some(value.into());
+        self
+    }
+
+    /// Sets `snowname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_snowname(mut self, value: impl Into<String>) -> Self {
+        self.snowname = Some(value.into());
+        self
+    }
+
+    /// Sets `linked_organisation_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_linked_organisation_id(mut self, value: i32) -> Self {
+        self.linked_organisation_id = Some(value);
+        self
+    }
+
+    /// Sets `slocked` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slocked(mut self, value: bool) -> Self {
+        self.slocked = Some(value);
+        self
+    }
+
+    /// Sets `newsite_contactname` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_contactname(mut self, value: impl Into<String>) -> Self {
+        self.newsite_contactname = Some(value.into());
+        self
+    }
+
+    /// Sets `newsite_contactemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_contactemail(mut self, value: impl Into<String>) -> Self {
+        self.newsite_contactemail = Some(value.into());
+        self
+    }
+
+    /// Sets `newsite_contacttitle` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_contacttitle(mut self, value: impl Into<String>) -> Self {
+        self.newsite_contacttitle = Some(value.into());
+        self
+    }
+
+    /// Sets `newsite_web_access_level` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_web_access_level(mut self, value: i32) -> Self {
+        self.newsite_web_access_level = Some(value);
+        self
+    }
+
+    /// Sets `newsite_sendwelcomeemail` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_newsite_sendwelcomeemail(mut self, value: bool) -> Self {
+        self.newsite_sendwelcomeemail = Some(value);
+        self
+    }
+
+    /// Sets `delivery_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address(mut self, value: AddressStore) -> Self {
+        self.delivery_address = Some(value);
+        self
+    }
+
+    /// Sets `invoice_address` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_invoice_address(mut self, value: AddressStore) -> Self {
+        self.invoice_address = Some(value);
+        self
+    }
+
+    /// Sets `popup_notes` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
+        self.popup_notes = Some(value);
+        self
+    }
+
+    /// Sets `_reassign_all_to_user` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_reassign_all_to_user(mut self, value: i32) -> Self {
+        self.reassign_all_to_user = Some(value);
+        self
+    }
+
+    /// Sets `fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fields(mut self, value: Vec<FieldHelper>) -> Self {
+        self.fields = Some(value);
+        self
+    }
+
+    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
+        self.open_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
+        self.onhold_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
+        self.total_ticket_count = Some(value);
+        self
+    }
+
+    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
+        self.opened_thismonth_count = Some(value);
+        self
+    }
+
+    /// Sets `guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
+        self.guid = Some(value.into());
+        self
+    }
+
+    /// Sets `sitecontacts` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sitecontacts(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.sitecontacts = Some(value);
+        self
+    }
+
+    /// Sets `_isimport` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isimport(mut self, value: bool) -> Self {
+        self.isimport = Some(value);
+        self
+    }
+
+    /// Sets `cautomateid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_cautomateid(mut self, value: i32) -> Self {
+        self.cautomateid = Some(value);
+        self
+    }
+
+    /// Sets `ninjarmmid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ninjarmmid(mut self, value: i32) -> Self {
+        self.ninjarmmid = Some(value);
+        self
+    }
+
+    /// Sets `_importtype` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
+        self.importtype = Some(value.into());
+        self
+    }
+
+    /// Sets `_isxero` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isxero(mut self, value: bool) -> Self {
+        self.isxero = Some(value);
+        self
+    }
+
+    /// Sets `_match_first_site` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_first_site(mut self, value: bool) -> Self {
+        self.match_first_site = Some(value);
+        self
+    }
+
+    /// Sets `servicenowid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_servicenowid(mut self, value: impl Into<String>) -> Self {
+        self.servicenowid = Some(value.into());
+        self
+    }
+
+    /// Sets `isnhserveremaildefault` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_isnhserveremaildefault(mut self, value: bool) -> Self {
+        self.isnhserveremaildefault = Some(value);
+        self
+    }
+
+    /// Sets `device42id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_device42id(mut self, value: i32) -> Self {
+        self.device42id = Some(value);
+        self
+    }
+
+    /// Sets `datto_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_id(mut self, value: impl Into<String>) -> Self {
+        self.datto_id = Some(value.into());
+        self
+    }
+
+    /// Sets `datto_alternate_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_alternate_id(mut self, value: i32) -> Self {
+        self.datto_alternate_id = Some(value);
+        self
+    }
+
+    /// Sets `datto_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_datto_url(mut self, value: impl Into<String>) -> Self {
+        self.datto_url = Some(value.into());
+        self
+    }
+
+    /// Sets `connectwiseid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_connectwiseid(mut self, value: i32) -> Self {
+        self.connectwiseid = Some(value);
+        self
+    }
+
+    /// Sets `azuretenantid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_azuretenantid(mut self, value: impl Into<String>) -> Self {
+        self.azuretenantid = Some(value.into());
+        self
+    }
+
+    /// Sets `autotaskid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_autotaskid(mut self, value: i32) -> Self {
+        self.autotaskid = Some(value);
+        self
+    }
+
+    /// Sets `pagerdutywildcard` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_pagerdutywildcard(mut self, value: impl Into<String>) -> Self {
+        self.pagerdutywildcard = Some(value.into());
+        self
+    }
+
+    /// Sets `ateraid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ateraid(mut self, value: i32) -> Self {
+        self.ateraid = Some(value);
+        self
+    }
+
+    /// Sets `slastupdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slastupdate(mut self, value: impl Into<String>) -> Self {
+        self.slastupdate = Some(value.into());
+        self
+    }
+
+    /// Sets `site_service_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_service_tax_code(mut self, value: i32) -> Self {
+        self.site_service_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_prepay_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_prepay_tax_code(mut self, value: i32) -> Self {
+        self.site_prepay_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_contract_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_contract_tax_code(mut self, value: i32) -> Self {
+        self.site_contract_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_item_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_item_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_item_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_service_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_service_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_service_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_contract_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_contract_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_contract_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_prepay_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_prepay_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_prepay_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `site_sales_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_sales_tax_code(mut self, value: i32) -> Self {
+        self.site_sales_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_purchase_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_purchase_tax_code(mut self, value: i32) -> Self {
+        self.site_purchase_tax_code = Some(value);
+        self
+    }
+
+    /// Sets `site_purchase_tax_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_purchase_tax_code_name(mut self, value: impl Into<String>) -> Self {
+        self.site_purchase_tax_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `syncroid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_syncroid(mut self, value: i32) -> Self {
+        self.syncroid = Some(value);
+        self
+    }
+
+    /// Sets `third_party_client_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_third_party_client_name(mut self, value: impl Into<String>) -> Self {
+        self.third_party_client_name = Some(value.into());
+        self
+    }
+
+    /// Sets `auvik_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
+        self.auvik_id = Some(value.into());
+        self
+    }
+
+    /// Sets `faqlists` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
+        self.faqlists = Some(value);
+        self
+    }
+
+    /// Sets `all_faqlists_allowed` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_all_faqlists_allowed(mut self, value: bool) -> Self {
+        self.all_faqlists_allowed = Some(value);
+        self
+    }
+
+    /// Sets `hubspot_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hubspot_id(mut self, value: impl Into<String>) -> Self {
+        self.hubspot_id = Some(value.into());
+        self
+    }
+
+    /// Sets `passportal_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_passportal_id(mut self, value: i64) -> Self {
+        self.passportal_id = Some(value);
+        self
+    }
+
+    /// Sets `import_site_mapping` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_site_mapping(mut self, value: i32) -> Self {
+        self.import_site_mapping = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `issitedetails` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_issitedetails(mut self, value: bool) -> Self {
+        self.issitedetails = Some(value);
+        self
+    }
+
+    /// Sets `hudu_url` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hudu_url(mut self, value: impl Into<String>) -> Self {
+        self.hudu_url = Some(value.into());
+        self
+    }
+
+    /// Sets `liongardid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_liongardid(mut self, value: i32) -> Self {
+        self.liongardid = Some(value);
+        self
+    }
+
+    /// Sets `kaseyaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_kaseyaid(mut self, value: impl Into<String>) -> Self {
+        self.kaseyaid = Some(value.into());
+        self
+    }
+
+    /// Sets `surchargeid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_surchargeid(mut self, value: i32) -> Self {
+        self.surchargeid = Some(value);
+        self
+    }
+
+    /// Sets `country_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_country_code(mut self, value: impl Into<String>) -> Self {
+        self.country_code = Some(value.into());
+        self
+    }
+
+    /// Sets `region_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_region_code(mut self, value: i32) -> Self {
+        self.region_code = Some(value);
+        self
+    }
+
+    /// Sets `stockbins` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbins(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.stockbins = Some(value);
+        self
+    }
+
+    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
+        self.ncentral_details_id = Some(value);
+        self
+    }
+
+    /// Sets `new_external_link` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
+        self.new_external_link = Some(value);
+        self
+    }
+
+    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
+        self.match_thirdparty_id = Some(value.into());
+        self
+    }
+
+    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_id(mut self, value: i32) -> Self {
+        self.match_integration_id = Some(value);
+        self
+    }
+
+    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
+        self.match_integration_name = Some(value.into());
+        self
+    }
+
+    /// Sets `import_details_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_import_details_id(mut self, value: i32) -> Self {
+        self.import_details_id = Some(value);
+        self
+    }
+
+    /// Sets `hasitemsinstock` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_hasitemsinstock(mut self, value: bool) -> Self {
+        self.hasitemsinstock = Some(value);
+        self
+    }
+
+    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
+        self.dont_fire_automations = Some(value);
+        self
+    }
+
+    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
+        self.sqlimport_id = Some(value);
+        self
+    }
+
+    /// Sets `matching_value` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
+        self.matching_value = Some(value.into());
+        self
+    }
+
+    /// Sets `lapsafe_default_installation_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lapsafe_default_installation_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.lapsafe_default_installation_name = Some(value.into());
+        self
+    }
+
+    /// Sets `lapsafe_default_installation_obj` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lapsafe_default_installation_obj(mut self, value: KeyPair2) -> Self {
+        self.lapsafe_default_installation_obj = Some(value);
+        self
+    }
+
+    /// Sets `external_links` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
+        self.external_links = Some(value);
+        self
+    }
+
+    /// Sets `extratabs` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
+        self.extratabs = Some(value);
+        self
+    }
+
+    /// Sets `businesscentral_area_company_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_businesscentral_area_company_id(mut self, value: i32) -> Self {
+        self.businesscentral_area_company_id = Some(value);
+        self
+    }
+
+    /// Sets `businesscentral_billing_client` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_businesscentral_billing_client(
+        mut self,
+        value: serde_json::Value,
+    ) -> Self {
+        self.businesscentral_billing_client = Some(value);
+        self
+    }
+
+    /// Sets `_convert_phonenumbers` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_convert_phonenumbers(mut self, value: bool) -> Self {
+        self.convert_phonenumbers = Some(value);
+        self
+    }
+
+    /// Sets `sequence` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: i32) -> Self {
+        self.sequence = Some(value);
+        self
+    }
+
+    /// Sets `authrocket_locale` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_authrocket_locale(mut self, value: impl Into<String>) -> Self {
+        self.authrocket_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `use` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<String>) -> Self {
+        self.r#use = Some(value.into());
+        self
+    }
+
+    /// Sets `customfields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
+        self.customfields = Some(value);
+        self
+    }
+
+    /// Sets `site_fields` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_fields(mut self, value: Vec<FieldHelper>) -> Self {
+        self.site_fields = Some(value);
+        self
+    }
+
+    /// Sets `gfisiteid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_gfisiteid(mut self, value: i32) -> Self {
+        self.gfisiteid = Some(value);
+        self
+    }
+
+    /// Sets `delivery_address_line1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line1(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line3(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line3 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line4(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line4 = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery_address_line5` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_delivery_address_line5(mut self, value: impl Into<String>) -> Self {
+        self.delivery_address_line5 = Some(value.into());
+        self
+    }
+
+    /// Sets `itglue_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_itglue_id(mut self, value: impl Into<String>) -> Self {
+        self.itglue_id = Some(value.into());
+        self
+    }
+
+    /// Sets `client_itglue_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_itglue_id(mut self, value: impl Into<String>) -> Self {
+        self.client_itglue_id = Some(value.into());
+        self
+    }
+
+    /// Sets `custombuttons` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
+        self.custombuttons = Some(value);
+        self
+    }
+
+    /// Sets `stockbin_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbin_id(mut self, value: i32) -> Self {
+        self.stockbin_id = Some(value);
+        self
+    }
+
+    /// Sets `stockbin_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_stockbin_name(mut self, value: impl Into<String>) -> Self {
+        self.stockbin_name = Some(value.into());
+        self
+    }
+
+    /// Sets `country_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_country_code_name(mut self, value: impl Into<String>) -> Self {
+        self.country_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `region_code_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_region_code_name(mut self, value: impl Into<String>) -> Self {
+        self.region_code_name = Some(value.into());
+        self
+    }
+
+    /// Sets `ref` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ref(mut self, value: impl Into<String>) -> Self {
+        self.r#ref = Some(value.into());
+        self
+    }
+
+    /// Sets `lapsafe_default_installation` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lapsafe_default_installation(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.lapsafe_default_installation = Some(value.into());
+        self
+    }
+
+    /// Sets `maincontact_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_maincontact_id(mut self, value: i32) -> Self {
+        self.maincontact_id = Some(value);
+        self
+    }
+
+    /// Sets `site_item_tax_code` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_item_tax_code(mut self, value: i32) -> Self {
+        self.site_item_tax_code = Some(value);
         self
     }
 }

@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use halopsa_tests::fake_halo::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit};
+use halopsa_tests::fake_halo::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit, Ticketing};
+use serde_json::json;
 
 const USAGE: &str = "\
 usage: fake-halo [options]
@@ -14,6 +15,7 @@ usage: fake-halo [options]
   --seed-agents N       agents to seed, over three seeded teams (default 25)
   --seed-users N        users to seed (default 0)
   --seed-clients N      clients to seed (default 0)
+  --seed-assets N       assets to seed, spread over clients 1, 2 and 3 (default 0)
   --client-id ID        accepted client id (default fake-halo-client)
   --client-secret S     accepted client secret (default fake-halo-secret)
   --token-lifetime SECS lifetime of issued tokens (default 3600)
@@ -21,11 +23,15 @@ usage: fake-halo [options]
   --rate-limit N        at most N API requests per rolling 5 minutes (429 beyond)
   -h, --help            this text";
 
+/// The asset types `--seed-assets` cycles through.
+const ASSET_TYPES: [&str; 3] = ["Laptop", "Desktop", "Printer"];
+
 struct Options {
     port: u16,
     seed_agents: usize,
     seed_users: usize,
     seed_clients: usize,
+    seed_assets: usize,
     client_id: String,
     client_secret: String,
     token_lifetime: u64,
@@ -39,6 +45,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed_agents: 25,
         seed_users: 0,
         seed_clients: 0,
+        seed_assets: 0,
         client_id: DEFAULT_CLIENT_ID.into(),
         client_secret: DEFAULT_CLIENT_SECRET.into(),
         token_lifetime: 3600,
@@ -56,6 +63,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seed-agents" => options.seed_agents = number(arg, value()?)?,
             "--seed-users" => options.seed_users = number(arg, value()?)?,
             "--seed-clients" => options.seed_clients = number(arg, value()?)?,
+            "--seed-assets" => options.seed_assets = number(arg, value()?)?,
             "--client-id" => options.client_id = value()?,
             "--client-secret" => options.client_secret = value()?,
             "--token-lifetime" => options.token_lifetime = number(arg, value()?)?,
@@ -100,6 +108,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for n in 0..options.seed_assets {
+        let asset = json!({
+            "inventory_number": format!("ASSET-{:04}", n + 1),
+            "client_id": n % 3 + 1,
+            "assettype_name": ASSET_TYPES[n % 3],
+            "key_field": format!("SN{:06}", 100_000 + n),
+        });
+        fake.insert_ticketing(Ticketing::Assets, asset);
+    }
     println!("fake Halo listening");
     println!("  base URL       {}", fake.base_url());
     println!("  API            {}", fake.api_url());
@@ -107,11 +124,12 @@ async fn main() -> ExitCode {
     println!("  client id      {}", fake.client_id());
     println!("  client secret  {}", fake.client_secret());
     println!(
-        "  seeded         {} agents, {} teams, {} users, {} clients",
+        "  seeded         {} agents, {} teams, {} users, {} clients, {} assets",
         fake.agents().len(),
         fake.teams().len(),
         fake.users().len(),
-        fake.clients().len()
+        fake.clients().len(),
+        options.seed_assets
     );
     println!();
     // The agent the deactivation example is pointed at: the last seeded one, else the one provisioning creates.
@@ -134,6 +152,10 @@ async fn main() -> ExitCode {
     println!(
         "  cargo run -p halopsa --example sync_teams -- --dry-run   # built-in sample; or a CSV file of email,name,team"
     );
+    println!(
+        "  cargo run -p halopsa --example open_ticket -- 1 \"Printer on fire\" --note \"Called it in\" --hours 0.5 --close"
+    );
+    println!("  cargo run -p halopsa --example export_assets -- 1   # seed some with --seed-assets N");
     println!();
     println!("Ctrl-C stops it; state lives in memory only.");
     std::future::pending::<()>().await;

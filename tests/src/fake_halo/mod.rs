@@ -21,6 +21,7 @@ mod record;
 mod reply;
 mod server;
 mod state;
+mod ticketing;
 
 use std::io;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ use tokio::sync::oneshot;
 pub use faults::{ErrorBody, Fault, FaultId, Injection, RATE_LIMIT_BODY, RateLimit, Target};
 pub use record::RecordedRequest;
 pub use state::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Resource};
+pub use ticketing::{CLOSED_STATUS, Ticketing};
 
 use auth::Auth;
 use faults::RateLimiter;
@@ -405,5 +407,34 @@ impl FakeHalo {
     /// Seeds `n` more agents as [`FakeHaloBuilder::seed_agents`] does; returns their ids.
     pub fn seed_agents(&self, n: usize) -> Vec<i64> {
         self.shared.lock().store.seed_agents(n)
+    }
+}
+
+/// The ticketing side (`ticketing.rs`): tickets, actions, assets, sites, invoices, reports, attachments, and the
+/// seeded statuses (Closed is [`CLOSED_STATUS`]) and ticket types.
+impl FakeHalo {
+    /// Every record of a ticketing resource, sorted by id.
+    pub fn ticketing_records(&self, resource: Ticketing) -> Vec<Value> {
+        self.shared.lock().ticketing.records(resource)
+    }
+
+    /// One ticketing record.
+    pub fn ticketing_record(&self, resource: Ticketing, id: i64) -> Option<Value> {
+        self.shared.lock().ticketing.get(resource, id)
+    }
+
+    /// Stores a ticketing record as is (its own positive `id`, or the next one); returns its id.
+    ///
+    /// # Panics
+    /// If `record` is not a JSON object.
+    #[track_caller]
+    pub fn insert_ticketing(&self, resource: Ticketing, record: Value) -> i64 {
+        assert!(record.is_object(), "fake Halo records are JSON objects, got {record}");
+        self.shared.lock().ticketing.insert(resource, record)
+    }
+
+    /// The bytes of a stored attachment.
+    pub fn attachment_bytes(&self, id: i64) -> Option<Vec<u8>> {
+        self.shared.lock().ticketing.file(id).map(<[u8]>::to_vec)
     }
 }

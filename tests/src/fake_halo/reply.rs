@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 pub(crate) enum ReplyBody {
     Json(Value),
     Text(String),
+    /// A file, with the name Halo puts in `Content-Disposition`.
+    Bytes(Vec<u8>, String),
     Empty,
 }
 
@@ -64,11 +66,16 @@ impl Reply {
 
     /// The final response; `truncate` cuts the serialized body in half (the "truncated JSON" fault).
     pub(crate) fn into_response(self, truncate: bool) -> Response {
+        let mut disposition = None;
         let (mut bytes, content_type) = match self.body {
             ReplyBody::Json(value) => {
                 (serde_json::to_vec(&value).unwrap_or_default(), Some("application/json; charset=utf-8"))
             }
             ReplyBody::Text(text) => (text.into_bytes(), Some("text/plain; charset=utf-8")),
+            ReplyBody::Bytes(bytes, name) => {
+                disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).ok();
+                (bytes, Some("application/octet-stream"))
+            }
             ReplyBody::Empty => (Vec::new(), None),
         };
         if truncate && !bytes.is_empty() {
@@ -79,6 +86,9 @@ impl Reply {
         let headers = response.headers_mut();
         if let Some(content_type) = content_type {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        if let Some(disposition) = disposition {
+            headers.insert(axum::http::header::CONTENT_DISPOSITION, disposition);
         }
         if let Some(secs) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));

@@ -14,6 +14,7 @@ use super::faults::{FaultEngine, Gate, ListQuirks, RateLimiter, restyle_ids};
 use super::record::RecordedRequest;
 use super::reply::{Reply, ReplyBody};
 use super::state::{Params, Resource, Store};
+use super::ticketing::{Ticketing, TicketingStore};
 
 /// Request bodies larger than this are refused with 400.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -26,6 +27,7 @@ pub(crate) struct Shared {
 
 pub(crate) struct Inner {
     pub(crate) store: Store,
+    pub(crate) ticketing: TicketingStore,
     pub(crate) auth: Auth,
     pub(crate) faults: FaultEngine,
     pub(crate) rate_limit: Option<RateLimiter>,
@@ -53,6 +55,7 @@ impl Inner {
     pub(crate) fn new(store: Store, auth: Auth, rate_limit: Option<RateLimiter>, bare_agent_list: bool) -> Self {
         Inner {
             store,
+            ticketing: TicketingStore::default(),
             auth,
             faults: FaultEngine::default(),
             rate_limit,
@@ -101,6 +104,9 @@ impl Inner {
         }
         let not_found =
             || Reply::message(404, format!("No HTTP resource was found that matches the request URI '{}'.", call.path));
+        if let Some(resource) = segments.first().and_then(|s| Ticketing::from_segment(s)) {
+            return self.ticketing(resource, &segments, &method, call).unwrap_or_else(not_found);
+        }
         let Some(resource) = segments.first().and_then(|s| Resource::from_segment(s)) else {
             return not_found();
         };
@@ -141,6 +147,85 @@ impl Inner {
                 Reply::message(405, format!("The requested resource does not support http method '{method}'."))
             }
             _ => not_found(),
+        }
+    }
+
+    /// The ticketing resources (`ticketing.rs`); `None` for a path they do not have.
+    fn ticketing(&mut self, resource: Ticketing, segments: &[&str], method: &str, call: &Call<'_>) -> Option<Reply> {
+        let params = Params(call.query_pairs);
+        let id = match segments.get(1).map(|s| s.parse::<i64>()) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) if segments.len() == 2 => {
+                let error = format!("The value '{}' is not valid for id.", segments[1]);
+                return Some(Reply::validation("The request is invalid.", vec![error]));
+            }
+            Some(Err(_)) => return None,
+        };
+        let missing = |id: i64| Reply::message(404, format!("{} {id} not found", resource.path()));
+        Some(match (method, segments.len(), id) {
+            ("GET", 1, _) => match self.ticketing.list(resource, &params, self.page_cap) {
+                Ok(list) => Reply::json(200, list),
+                Err(reply) => reply,
+            },
+            ("POST", 1, _) => match self.json_body(call) {
+                Ok(body) => match self.ticketing.upsert(resource, body) {
+                    Ok(saved) => Reply::json(200, saved),
+                    Err(reply) => reply,
+                },
+                Err(reply) => reply,
+            },
+            ("GET", 2, Some(id)) if resource == Ticketing::Attachments => {
+                match (self.ticketing.get(resource, id), self.ticketing.file(id)) {
+                    (Some(meta), Some(bytes)) => {
+                        let name = meta.get("filename").and_then(Value::as_str).unwrap_or("attachment").to_owned();
+                        Reply { body: ReplyBody::Bytes(bytes.to_vec(), name), ..Reply::empty(200) }
+                    }
+                    _ => missing(id),
+                }
+            }
+            ("GET", 2, Some(id)) if resource == Ticketing::Reports => match self.ticketing.get_report(id, &params) {
+                Ok(Some(report)) => Reply::json(200, report),
+                Ok(None) => missing(id),
+                Err(reply) => reply,
+            },
+            ("GET", 2, Some(id)) => match self.ticketing.get(resource, id) {
+                Some(record) => Reply::json(200, record),
+                None => missing(id),
+            },
+            ("DELETE", 2, Some(id)) => {
+                if self.ticketing.delete(resource, id) {
+                    Reply::empty(200)
+                } else {
+                    missing(id)
+                }
+            }
+            (_, 1 | 2, _) => {
+                Reply::message(405, format!("The requested resource does not support http method '{method}'."))
+            }
+            _ => return None,
+        })
+    }
+
+    /// The JSON body of a POST, or the error Halo answers when there is none or it is not JSON.
+    fn json_body<'c>(&self, call: &'c Call<'_>) -> Result<&'c Value, Reply> {
+        let mime = call.content_type.map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let json_like = mime.as_deref().is_some_and(|m| {
+            m == "application/json" || m == "text/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+        if !json_like {
+            let shown = mime.unwrap_or_default();
+            let message = format!("The request entity's media type '{shown}' is not supported for this resource.");
+            return Err(Reply::message(415, message));
+        }
+        match call.body {
+            Err(error) => {
+                Err(Reply::validation("The request is invalid.", vec![format!("Malformed JSON body: {error}")]))
+            }
+            Ok(None) => {
+                Err(Reply::validation("The request is invalid.", vec!["A non-empty request body is required.".into()]))
+            }
+            Ok(Some(body)) => Ok(body),
         }
     }
 

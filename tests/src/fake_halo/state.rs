@@ -94,7 +94,7 @@ fn truthy(value: Option<&Value>) -> bool {
 pub(crate) struct Params<'a>(pub(crate) &'a [(String, String)]);
 
 impl Params<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
@@ -102,14 +102,14 @@ impl Params<'_> {
         Reply::validation("The request is invalid.", vec![format!("The value '{value}' is not valid for {name}.")])
     }
 
-    fn int(&self, name: &str) -> Result<Option<i64>, Reply> {
+    pub(crate) fn int(&self, name: &str) -> Result<Option<i64>, Reply> {
         match self.get(name) {
             None | Some("") => Ok(None),
             Some(v) => v.trim().parse().map(Some).map_err(|_| Self::invalid(name, v)),
         }
     }
 
-    fn bool(&self, name: &str) -> Result<Option<bool>, Reply> {
+    pub(crate) fn bool(&self, name: &str) -> Result<Option<bool>, Reply> {
         match self.get(name) {
             None | Some("") => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(Some(true)),

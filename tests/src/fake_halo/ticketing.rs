@@ -1,0 +1,417 @@
+//! The ticketing side of the fake: tickets with their actions, assets and sites per client, invoices, statuses,
+//! ticket types, a tiny report engine over these tables, and attachments with their bytes.
+//!
+//! Kept apart from `state.rs` (the identity resources) so each side can change without the other; the semantics
+//! are the same: Halo's create-or-update POST, a page cap, case-insensitive routes, filters on the listed fields.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+use super::reply::Reply;
+use super::state::{DEFAULT_PAGE_SIZE, Params, lenient_id};
+
+/// Halo's built-in "Closed" status id.
+pub const CLOSED_STATUS: i64 = 9;
+
+/// A ticketing resource the fake serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ticketing {
+    /// `/api/Tickets`, list key `tickets`.
+    Tickets,
+    /// `/api/Actions`, list key `actions`.
+    Actions,
+    /// `/api/Asset`, list key `assets`.
+    Assets,
+    /// `/api/Site`, list key `sites`.
+    Sites,
+    /// `/api/Invoice`, list key `invoices`.
+    Invoices,
+    /// `/api/Report`, list key `reports`.
+    Reports,
+    /// `/api/Attachment`, list key `attachments`.
+    Attachments,
+    /// `/api/Status`, answered with a bare array.
+    Statuses,
+    /// `/api/TicketType`, answered with a bare array.
+    TicketTypes,
+}
+
+impl Ticketing {
+    /// Every ticketing resource.
+    pub const ALL: [Ticketing; 9] = [
+        Ticketing::Tickets,
+        Ticketing::Actions,
+        Ticketing::Assets,
+        Ticketing::Sites,
+        Ticketing::Invoices,
+        Ticketing::Reports,
+        Ticketing::Attachments,
+        Ticketing::Statuses,
+        Ticketing::TicketTypes,
+    ];
+
+    /// The path segment after `/api/`, as Halo spells it.
+    pub fn path(self) -> &'static str {
+        match self {
+            Ticketing::Tickets => "Tickets",
+            Ticketing::Actions => "Actions",
+            Ticketing::Assets => "Asset",
+            Ticketing::Sites => "Site",
+            Ticketing::Invoices => "Invoice",
+            Ticketing::Reports => "Report",
+            Ticketing::Attachments => "Attachment",
+            Ticketing::Statuses => "Status",
+            Ticketing::TicketTypes => "TicketType",
+        }
+    }
+
+    /// The array key of the wrapped list answer, or `None` for the lookups answered with a bare array.
+    pub fn list_key(self) -> Option<&'static str> {
+        match self {
+            Ticketing::Tickets => Some("tickets"),
+            Ticketing::Actions => Some("actions"),
+            Ticketing::Assets => Some("assets"),
+            Ticketing::Sites => Some("sites"),
+            Ticketing::Invoices => Some("invoices"),
+            Ticketing::Reports => Some("reports"),
+            Ticketing::Attachments => Some("attachments"),
+            Ticketing::Statuses | Ticketing::TicketTypes => None,
+        }
+    }
+
+    /// The SQL table name the report engine knows the resource by.
+    fn table_name(self) -> &'static str {
+        match self {
+            Ticketing::Tickets => "faults",
+            Ticketing::Actions => "actions",
+            Ticketing::Assets => "device",
+            Ticketing::Sites => "site",
+            Ticketing::Invoices => "invoiceheader",
+            Ticketing::Reports => "analyzerprofile",
+            Ticketing::Attachments => "attachment",
+            Ticketing::Statuses => "tstatus",
+            Ticketing::TicketTypes => "requesttype",
+        }
+    }
+
+    pub(crate) fn from_segment(segment: &str) -> Option<Self> {
+        Ticketing::ALL.into_iter().find(|r| r.path().eq_ignore_ascii_case(segment))
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    rows: BTreeMap<i64, Value>,
+    last_id: i64,
+}
+
+/// The ticketing records, and the bytes of each attachment.
+pub(crate) struct TicketingStore {
+    tables: [Table; 9],
+    files: BTreeMap<i64, Vec<u8>>,
+}
+
+impl Default for TicketingStore {
+    fn default() -> Self {
+        let mut store = TicketingStore { tables: Default::default(), files: BTreeMap::new() };
+        for (id, name) in
+            [(1, "New"), (2, "In Progress"), (3, "Action Required"), (8, "Pending Closure"), (9, "Closed")]
+        {
+            store.insert(Ticketing::Statuses, json!({ "id": id, "name": name }));
+        }
+        for (id, name) in [(1, "Incident"), (2, "Problem"), (3, "Service Request"), (4, "Change Request")] {
+            store.insert(Ticketing::TicketTypes, json!({ "id": id, "name": name }));
+        }
+        store
+    }
+}
+
+fn invalid(errors: Vec<String>) -> Reply {
+    Reply::validation("The request is invalid.", errors)
+}
+
+impl TicketingStore {
+    fn table(&self, resource: Ticketing) -> &Table {
+        &self.tables[resource.index()]
+    }
+
+    fn table_mut(&mut self, resource: Ticketing) -> &mut Table {
+        &mut self.tables[resource.index()]
+    }
+
+    pub(crate) fn records(&self, resource: Ticketing) -> Vec<Value> {
+        self.table(resource).rows.values().cloned().collect()
+    }
+
+    pub(crate) fn get(&self, resource: Ticketing, id: i64) -> Option<Value> {
+        self.table(resource).rows.get(&id).cloned()
+    }
+
+    /// Stores a record as is (its positive `id`, else the next one) and returns its id.
+    pub(crate) fn insert(&mut self, resource: Ticketing, record: Value) -> i64 {
+        let mut record = match record {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let id = record.get("id").and_then(lenient_id).filter(|id| *id > 0);
+        let table = self.table_mut(resource);
+        let id = id.unwrap_or(table.last_id + 1);
+        record.insert("id".into(), json!(id));
+        table.last_id = table.last_id.max(id);
+        table.rows.insert(id, Value::Object(record));
+        id
+    }
+
+    pub(crate) fn delete(&mut self, resource: Ticketing, id: i64) -> bool {
+        self.files.remove(&id);
+        self.table_mut(resource).rows.remove(&id).is_some()
+    }
+
+    /// The bytes of an attachment.
+    pub(crate) fn file(&self, id: i64) -> Option<&[u8]> {
+        self.files.get(&id).map(Vec::as_slice)
+    }
+
+    /// Halo's create-or-update, all or nothing. Tickets get a status and a type when created; an action must name
+    /// an existing ticket, and its `new_status` and `timetaken` carry over to the ticket; an attachment's
+    /// `data_base64` is decoded and kept as its file (not echoed back); a report sent with `_loadreportonly` is run,
+    /// not saved.
+    pub(crate) fn upsert(&mut self, resource: Ticketing, body: &Value) -> Result<Value, Reply> {
+        let Value::Array(items) = body else {
+            return Err(invalid(vec![format!(
+                "The request body must be a JSON array of {} objects.",
+                resource.path()
+            )]));
+        };
+        if items.is_empty() {
+            return Err(invalid(vec!["The request body is an empty array.".into()]));
+        }
+        let mut plan = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let Value::Object(fields) = item else {
+                return Err(invalid(vec![format!("[{index}]: expected an object")]));
+            };
+            let id = match fields.get("id") {
+                None | Some(Value::Null) => None,
+                Some(raw) => match lenient_id(raw) {
+                    Some(id) if id > 0 => Some(id),
+                    Some(_) => None,
+                    None => {
+                        return Err(invalid(vec![format!("[{index}].id: the value {raw} is not a valid integer.")]));
+                    }
+                },
+            };
+            if let Some(id) = id
+                && !self.table(resource).rows.contains_key(&id)
+            {
+                return Err(Reply::message(404, format!("{} {id} not found", resource.path())));
+            }
+            if resource == Ticketing::Actions {
+                let ticket = fields.get("ticket_id").and_then(lenient_id);
+                match ticket {
+                    Some(ticket) if self.table(Ticketing::Tickets).rows.contains_key(&ticket) => {}
+                    Some(ticket) => return Err(Reply::message(404, format!("Ticket {ticket} not found"))),
+                    None if id.is_none() => {
+                        return Err(invalid(vec![format!("[{index}].ticket_id: an action needs its ticket.")]));
+                    }
+                    None => {}
+                }
+            }
+            let file = match (resource, fields.get("data_base64")) {
+                (Ticketing::Attachments, Some(Value::String(data))) => {
+                    match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
+                        Ok(bytes) => Some(bytes),
+                        Err(error) => {
+                            return Err(invalid(vec![format!("[{index}].data_base64: not valid base64 ({error})")]));
+                        }
+                    }
+                }
+                _ => None,
+            };
+            plan.push((id, fields, file));
+        }
+        let mut saved = Vec::with_capacity(plan.len());
+        for (id, fields, file) in plan {
+            if resource == Ticketing::Reports && fields.get("_loadreportonly").is_some_and(|v| v == &json!(true)) {
+                let mut report = fields.clone();
+                report.insert("report".into(), self.run_sql(fields.get("sql").and_then(Value::as_str).unwrap_or("")));
+                saved.push(Value::Object(report));
+                continue;
+            }
+            let mut record = match id.and_then(|id| self.table(resource).rows.get(&id)) {
+                Some(Value::Object(existing)) => existing.clone(),
+                _ => Map::new(),
+            };
+            for (key, value) in fields {
+                if key != "id" && key != "data_base64" {
+                    record.insert(key.clone(), value.clone());
+                }
+            }
+            if id.is_none() {
+                match resource {
+                    Ticketing::Tickets => {
+                        record.entry("status_id").or_insert(json!(1));
+                        record.entry("tickettype_id").or_insert(json!(1));
+                        record.entry("timetaken").or_insert(json!(0.0));
+                    }
+                    Ticketing::Actions => {
+                        record.entry("hiddenfromuser").or_insert(json!(false));
+                        record.entry("timetaken").or_insert(json!(0.0));
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(bytes) = &file {
+                record.insert("filesize".into(), json!(bytes.len()));
+            }
+            if let Some(id) = id {
+                record.insert("id".into(), json!(id));
+            }
+            let new_id = self.insert(resource, Value::Object(record.clone()));
+            if let Some(bytes) = file {
+                self.files.insert(new_id, bytes);
+            }
+            if resource == Ticketing::Actions {
+                self.apply_action(&record);
+            }
+            saved.push(self.get(resource, new_id).unwrap_or(Value::Null));
+        }
+        Ok(if saved.len() == 1 { saved.remove(0) } else { Value::Array(saved) })
+    }
+
+    /// An action's effect on its ticket: `new_status` changes the ticket's status, `timetaken` adds up.
+    fn apply_action(&mut self, action: &Map<String, Value>) {
+        let Some(ticket_id) = action.get("ticket_id").and_then(lenient_id) else { return };
+        let Some(Value::Object(ticket)) = self.table_mut(Ticketing::Tickets).rows.get_mut(&ticket_id) else { return };
+        if let Some(status) = action.get("new_status").and_then(lenient_id) {
+            ticket.insert("status_id".into(), json!(status));
+        }
+        let time = action.get("timetaken").and_then(Value::as_f64).unwrap_or(0.0);
+        let total = ticket.get("timetaken").and_then(Value::as_f64).unwrap_or(0.0) + time;
+        ticket.insert("timetaken".into(), json!(total));
+    }
+
+    /// `GET /Report/{id}`: the saved report, run when `loadreport=true`.
+    pub(crate) fn get_report(&self, id: i64, params: &Params<'_>) -> Result<Option<Value>, Reply> {
+        let Some(Value::Object(mut report)) = self.get(Ticketing::Reports, id) else { return Ok(None) };
+        if params.bool("loadreport")?.unwrap_or(false) {
+            let sql = report.get("sql").and_then(Value::as_str).unwrap_or("").to_owned();
+            report.insert("report".into(), self.run_sql(&sql));
+        }
+        Ok(Some(Value::Object(report)))
+    }
+
+    /// The report engine: `SELECT * | col, ... FROM table [WHERE col = value [AND col = value ...]]` over the
+    /// fake's tables, by Halo's SQL table names (`faults`, `actions`, `device`, `site`, `invoiceheader`, ...).
+    /// Anything else answers like Halo: `loaded: false` and the database's error in `load_error`.
+    fn run_sql(&self, sql: &str) -> Value {
+        match self.query(sql) {
+            Ok(rows) => json!({ "loaded": true, "rows": rows }),
+            Err(error) => json!({ "loaded": false, "load_error": error, "rows": [] }),
+        }
+    }
+
+    fn query(&self, sql: &str) -> Result<Vec<Value>, String> {
+        let text = sql.trim().trim_end_matches(';');
+        let lower = text.to_ascii_lowercase();
+        let syntax = || format!("Incorrect syntax near '{}'.", text.split_whitespace().last().unwrap_or(""));
+        let rest = lower.strip_prefix("select ").ok_or_else(syntax)?;
+        let (columns, rest) = rest.split_once(" from ").ok_or_else(syntax)?;
+        let (table, filter) = match rest.split_once(" where ") {
+            Some((table, filter)) => (table.trim(), Some(filter)),
+            None => (rest.trim(), None),
+        };
+        let resource = Ticketing::ALL
+            .into_iter()
+            .find(|r| r.table_name() == table)
+            .ok_or_else(|| format!("Invalid object name '{table}'."))?;
+        let mut conditions = Vec::new();
+        for condition in filter.map(|f| f.split(" and ").collect::<Vec<_>>()).unwrap_or_default() {
+            let (column, value) = condition.split_once('=').ok_or_else(syntax)?;
+            conditions.push((column.trim().to_owned(), value.trim().trim_matches('\'').to_owned()));
+        }
+        let columns: Vec<&str> = columns.split(',').map(str::trim).collect();
+        let rows = self.table(resource).rows.values().filter(|row| {
+            conditions.iter().all(|(column, value)| {
+                row.get(column).is_some_and(|v| match v {
+                    Value::String(s) => s.eq_ignore_ascii_case(value),
+                    Value::Number(n) => value.parse::<f64>().ok() == n.as_f64(),
+                    Value::Bool(b) => *value == if *b { "1" } else { "0" },
+                    _ => false,
+                })
+            })
+        });
+        Ok(rows
+            .map(|row| match (columns.as_slice(), row) {
+                (["*"], row) => row.clone(),
+                (_, Value::Object(map)) => Value::Object(
+                    columns.iter().map(|c| (c.to_string(), map.get(*c).cloned().unwrap_or(Value::Null))).collect(),
+                ),
+                (_, other) => other.clone(),
+            })
+            .collect())
+    }
+
+    /// A list answer: filters on the usual ids, `open_only`/`closed_only` on tickets, paging (capped at
+    /// `page_cap`) where Halo pages, wrapped except for statuses and ticket types.
+    pub(crate) fn list(&self, resource: Ticketing, params: &Params<'_>, page_cap: i64) -> Result<Value, Reply> {
+        let mut filters: Vec<(&str, i64)> = Vec::new();
+        for name in ["client_id", "site_id", "ticket_id", "status_id", "agent_id", "user_id", "assettype_id"] {
+            if let Some(value) = params.int(name)? {
+                filters.push((name, value));
+            }
+        }
+        let open_only = params.bool("open_only")?.unwrap_or(false);
+        let closed_only = params.bool("closed_only")?.unwrap_or(false);
+        let exclude_private = params.bool("excludeprivate")?.unwrap_or(false);
+        let time_only = params.bool("timeentriesonly")?.unwrap_or(false);
+        let exclude_closed = params.bool("excludeclosed")?.unwrap_or(false);
+        let search = params.get("search").map(str::to_lowercase).filter(|s| !s.is_empty());
+        let rows: Vec<&Value> = self
+            .table(resource)
+            .rows
+            .values()
+            .filter(|row| {
+                let id = |key: &str| row.get(key).and_then(lenient_id);
+                let closed = id("status_id") == Some(CLOSED_STATUS);
+                filters.iter().all(|(key, value)| id(key) == Some(*value))
+                    && !(resource == Ticketing::Tickets && open_only && closed)
+                    && !(resource == Ticketing::Tickets && closed_only && !closed)
+                    && !(exclude_private && row.get("hiddenfromuser") == Some(&json!(true)))
+                    && !(time_only && row.get("timetaken").and_then(Value::as_f64).unwrap_or(0.0) <= 0.0)
+                    && !(resource == Ticketing::Statuses && exclude_closed && id("id") == Some(CLOSED_STATUS))
+                    && search.as_deref().is_none_or(|s| {
+                        ["summary", "name", "inventory_number", "filename", "invoicenumber"]
+                            .iter()
+                            .any(|k| row.get(*k).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().contains(s)))
+                    })
+            })
+            .collect();
+        let Some(key) = resource.list_key() else {
+            return Ok(Value::Array(rows.into_iter().cloned().collect()));
+        };
+        let mut wrapper = Map::new();
+        wrapper.insert("record_count".into(), json!(rows.len()));
+        let page: Vec<Value> = if params.bool("pageinate")?.unwrap_or(false) {
+            let asked = params.int("page_size")?.unwrap_or(DEFAULT_PAGE_SIZE);
+            let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
+            let no = params.int("page_no")?.unwrap_or(1).max(1);
+            wrapper.insert("page_no".into(), json!(no));
+            wrapper.insert("page_size".into(), json!(asked));
+            let skip = usize::try_from((no - 1).saturating_mul(size)).unwrap_or(usize::MAX);
+            rows.into_iter().skip(skip).take(usize::try_from(size).unwrap_or(0)).cloned().collect()
+        } else {
+            let count = params.int("count")?.filter(|c| *c >= 0);
+            let limit = count.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
+            rows.into_iter().take(limit).cloned().collect()
+        };
+        wrapper.insert(key.into(), Value::Array(page));
+        Ok(Value::Object(wrapper))
+    }
+}
