@@ -683,7 +683,8 @@ fn excluded_routes() -> Vec<String> {
         .iter()
         .filter_map(|entry| entry.pointer("/operation").and_then(Json::as_str).map(str::to_owned))
         .collect();
-    for route in ["GET /Client/me", "POST /Client/NewAccountsId", "POST /Client/PaymentMethodUpdate", "GET /Team/Tree"] {
+    for route in ["GET /Client/me", "POST /Client/NewAccountsId", "POST /Client/PaymentMethodUpdate", "GET /Team/Tree"]
+    {
         assert!(routes.iter().any(|r| r == route), "{route} is excluded");
     }
     routes
