@@ -9,9 +9,11 @@ mod auth;
 mod client;
 mod error;
 pub mod lenient;
+pub(crate) mod model;
 mod paging;
 mod request;
 mod retry;
+mod tls;
 
 #[cfg(test)]
 mod tests;

@@ -82,16 +82,17 @@ fn outline(api: &Api) -> String {
     let mut types: Vec<_> = api.types.values().collect();
     types.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
     for def in types {
-        let owner = match &def.owner {
-            Owner::Shared => "shared".to_owned(),
-            Owner::Resource(module) => module.clone(),
+        let (owner, features) = match &def.owner {
+            Owner::Shared(features) => ("shared".to_owned(), format!(" (features {})", features.join(" | "))),
+            Owner::Resource(module) => (module.clone(), String::new()),
         };
         let shape = match &def.kind {
             TypeKind::Struct(s) => format!("struct, {} fields", s.fields.len()),
             TypeKind::Enum(e) => format!("enum, {} values", e.variants.len()),
             TypeKind::Alias(t) => format!("= {}", ty(api, t)),
         };
-        writeln!(out, "  {} ({shape}) in models/{owner}.rs, schema {}", def.rust_name, def.wire_name).unwrap();
+        writeln!(out, "  {} ({shape}) in models/{owner}.rs{features}, schema {}", def.rust_name, def.wire_name)
+            .unwrap();
     }
     out
 }

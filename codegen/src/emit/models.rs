@@ -9,27 +9,25 @@ use super::{Output, doc_attrs, ident, ty_tokens};
 use crate::ir::*;
 
 pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
-    // Owner → its types, sorted by Rust name so output order never depends on spec order.
-    let mut by_owner: BTreeMap<&Owner, Vec<&TypeDef>> = BTreeMap::new();
+    // File → its types, sorted by Rust name so output order never depends on spec order.
+    let mut by_file: BTreeMap<&str, Vec<&TypeDef>> = BTreeMap::new();
     for def in api.types.values() {
-        by_owner.entry(&def.owner).or_default().push(def);
+        by_file.entry(file(&def.owner)).or_default().push(def);
     }
     let mut files = Vec::new();
     let mut declarations = Vec::new();
-    for (owner, mut defs) in by_owner {
+    for (module, mut defs) in by_file {
         defs.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
-        let (module, doc, cfg) = match owner {
-            Owner::Shared => (
-                "shared".to_owned(),
-                " Models used by several resources (or by none), always compiled.".to_owned(),
-                quote!(),
-            ),
-            Owner::Resource(module) => {
-                let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
-                (module.clone(), doc, quote!(#[cfg(feature = #module)]))
-            }
+        let shared = matches!(defs[0].owner, Owner::Shared(_));
+        let (doc, cfg) = if shared {
+            let doc = " Models used by several resources (or by none), each compiled with the features of the resources \
+                       that use it.";
+            (doc.to_owned(), quote!())
+        } else {
+            let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
+            (doc, quote!(#[cfg(feature = #module)]))
         };
-        let uses_others = defs.iter().any(|def| references(def).iter().any(|id| api.ty(*id).owner != *owner));
+        let uses_others = defs.iter().any(|def| references(def).iter().any(|id| file(&api.ty(*id).owner) != module));
         let import = if uses_others {
             quote!(
                 use super::*;
@@ -37,7 +35,7 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
         } else {
             quote!()
         };
-        let items = defs.iter().map(|def| type_def(api, def));
+        let items = defs.iter().map(|def| type_def(api, def, &item_cfg(&def.owner)));
         files.push((
             format!("src/models/{module}.rs"),
             Output::Rust(quote! {
@@ -46,7 +44,7 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
                 #(#items)*
             }),
         ));
-        let name = ident(&module);
+        let name = ident(module);
         declarations.push(quote! {
             #cfg
             mod #name;
@@ -66,6 +64,26 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
         }),
     ));
     files
+}
+
+/// The module (file) of `models/` a type is defined in.
+fn file(owner: &Owner) -> &str {
+    match owner {
+        Owner::Shared(_) => "shared",
+        Owner::Resource(module) => module,
+    }
+}
+
+/// The `cfg` of one shared model: any of the features that need it. (A resource's own models are gated as a module.)
+fn item_cfg(owner: &Owner) -> TokenStream {
+    match owner {
+        Owner::Shared(features) if features.len() == 1 => {
+            let feature = &features[0];
+            quote!(#[cfg(feature = #feature)])
+        }
+        Owner::Shared(features) => quote!(#[cfg(any(#(feature = #features),*))]),
+        Owner::Resource(_) => quote!(),
+    }
 }
 
 /// The named types a type refers to.
@@ -93,23 +111,25 @@ fn type_docs(def: &TypeDef) -> TokenStream {
     doc_attrs(&lines)
 }
 
-fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
+/// Every item of a type, each behind `cfg`.
+fn type_def(api: &Api, def: &TypeDef, cfg: &TokenStream) -> TokenStream {
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, def, s),
-        TypeKind::Enum(e) => enumeration(def, e),
+        TypeKind::Struct(s) => structure(api, def, s, cfg),
+        TypeKind::Enum(e) => enumeration(def, e, cfg),
         TypeKind::Alias(ty) => {
             let docs = type_docs(def);
             let name = ident(&def.rust_name);
             let ty = ty_tokens(api, ty, &quote!());
             quote! {
                 #docs
+                #cfg
                 pub type #name = #ty;
             }
         }
     }
 }
 
-fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
+fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
     let fields = s.fields.iter().map(|field| {
@@ -123,51 +143,111 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
         if field.boxed {
             ty = quote!(Box<#ty>);
         }
-        let mut serde = Vec::new();
-        if crate::names::unraw(&field.rust_name) != field.wire_name {
-            let wire = &field.wire_name;
-            serde.push(quote!(rename = #wire));
-        }
         if field.optional {
             ty = quote!(Option<#ty>);
-            serde.push(quote!(skip_serializing_if = "Option::is_none"));
-            // Halo sends ids as `21.0` or `"21"` and flags as `"true"` or `1` at times: numbers and booleans
-            // decode leniently.
-            let lenient = match (&field.ty, field.boxed) {
-                (Ty::Bool, false) => Some("crate::runtime::lenient::opt_bool"),
-                (Ty::I32, false) => Some("crate::runtime::lenient::opt_i32"),
-                (Ty::I64, false) => Some("crate::runtime::lenient::opt_i64"),
-                (Ty::F64, false) => Some("crate::runtime::lenient::opt_f64"),
-                _ => None,
-            };
-            if let Some(path) = lenient {
-                serde.push(quote!(deserialize_with = #path));
-            }
         }
-        let serde = if serde.is_empty() { quote!() } else { quote!(#[serde(#(#serde),*)]) };
         quote! {
             #docs
-            #serde
             pub #field_name: #ty,
         }
     });
     let extra = ident(&s.extra_field);
-    let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list));
+    let serde_impls = serde_impls(def, s, cfg);
+    let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list, cfg));
     quote! {
         #docs
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        #[serde(default)]
+        #cfg
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct #name {
             #(#fields)*
             /// Fields Halo sent that the spec does not describe, sent back unchanged.
-            #[serde(flatten)]
             pub #extra: serde_json::Map<String, serde_json::Value>,
         }
+        #serde_impls
         #list_impl
     }
 }
 
-fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenStream {
+/// `Serialize` and `Deserialize` through `runtime::model` rather than serde's derive, whose `#[serde(flatten)]`
+/// code for wide structs made a release build take half an hour (BENCHMARKS.md). The JSON is the same: fields in
+/// declaration order by wire name, `None` omitted, then `extra`; a missing field keeps its default.
+fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let extra = ident(&s.extra_field);
+    let expecting = format!("struct {}", def.rust_name);
+    let serialize = s.fields.iter().map(|field| {
+        let field_name = ident(&field.rust_name);
+        let wire = &field.wire_name;
+        let write = if field.optional { quote!(opt_entry) } else { quote!(entry) };
+        quote!(model::#write(&mut map, #wire, &self.#field_name)?;)
+    });
+    // Sorted by wire name (byte order): `runtime::model` finds a key by binary search, and its index is the arm.
+    let mut sorted: Vec<&Field> = s.fields.iter().collect();
+    sorted.sort_by(|a, b| a.wire_name.cmp(&b.wire_name));
+    let wire_names = sorted.iter().map(|field| &field.wire_name);
+    let arms = sorted.iter().enumerate().map(|(index, field)| {
+        let field_name = ident(&field.rust_name);
+        // Halo sends ids as `21.0` or `"21"` and flags as `"true"` or `1` at times: optional numbers and booleans
+        // decode leniently.
+        let decode = match (&field.ty, field.optional && !field.boxed) {
+            (Ty::Bool, true) => quote!(model::opt_bool(map)?),
+            (Ty::I32, true) => quote!(model::opt_i32(map)?),
+            (Ty::I64, true) => quote!(model::opt_i64(map)?),
+            (Ty::F64, true) => quote!(model::opt_f64(map)?),
+            _ => quote!(model::value(map)?),
+        };
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
+        quote!(#index => self.#field_name = #decode,)
+    });
+    let decode_field = if s.fields.is_empty() {
+        quote!(let _ = (index, map);)
+    } else {
+        quote! {
+            use crate::runtime::model;
+            match index {
+                #(#arms)*
+                _ => {}
+            }
+        }
+    };
+    quote! {
+        #cfg
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use crate::runtime::model;
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                #(#serialize)*
+                model::extra(&mut map, &self.#extra)?;
+                map.end()
+            }
+        }
+        #cfg
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::runtime::model::deserialize(deserializer)
+            }
+        }
+        #cfg
+        impl crate::runtime::model::Model for #name {
+            const EXPECTING: &'static str = #expecting;
+            const FIELDS: &'static [&'static str] = &[#(#wire_names),*];
+            fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                #decode_field
+                Ok(())
+            }
+            fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+                &mut self.#extra
+            }
+        }
+    }
+}
+
+fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &TokenStream) -> TokenStream {
     let name = ident(&def.rust_name);
     let item = ident(&api.ty(list.item).rust_name);
     let items = ident(&s.fields[list.items_field].rust_name);
@@ -183,6 +263,7 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenS
         _ => quote!(None),
     };
     quote! {
+        #cfg
         impl crate::runtime::ListPage for #name {
             type Item = #item;
             fn from_items(items: Vec<#item>) -> Self {
@@ -201,7 +282,7 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenS
     }
 }
 
-fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
+fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
     let unknown = ident(&e.unknown_variant);
@@ -247,12 +328,14 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
     let derive_default = if e.variants.is_empty() { quote!() } else { quote!(Default,) };
     quote! {
         #docs
+        #cfg
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
         pub enum #name {
             #(#variants)*
             /// A value the spec does not list, kept as sent.
             #unknown(#wire_ty),
         }
+        #cfg
         impl #name {
             #[doc = #as_doc]
             pub fn #as_fn(&self) -> #return_ty {
@@ -262,6 +345,7 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
                 }
             }
         }
+        #cfg
         impl From<#wire_ty> for #name {
             fn from(value: #wire_ty) -> Self {
                 match #match_on {
@@ -270,11 +354,13 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
                 }
             }
         }
+        #cfg
         impl serde::Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.#serialize
             }
         }
+        #cfg
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 <#wire_ty as serde::Deserialize>::deserialize(deserializer).map(Self::from)

@@ -45,6 +45,8 @@ pub use notifications::*;
 mod online_status;
 #[cfg(feature = "online_status")]
 pub use online_status::*;
+mod shared;
+pub use shared::*;
 #[cfg(feature = "teams")]
 mod teams;
 #[cfg(feature = "teams")]
@@ -61,5 +63,3 @@ pub use user_roles::*;
 mod users;
 #[cfg(feature = "users")]
 pub use users::*;
-mod shared;
-pub use shared::*;
