@@ -187,20 +187,21 @@ fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
     let wire_names = sorted.iter().map(|field| &field.wire_name);
     let arms = sorted.iter().enumerate().map(|(index, field)| {
         let field_name = ident(&field.rust_name);
-        // Halo sends ids as `21.0` or `"21"` and flags as `"true"` or `1` at times: optional numbers and booleans
-        // decode leniently.
-        let decode = match (&field.ty, field.optional && !field.boxed) {
-            (Ty::Bool, true) => quote!(model::opt_bool(map)?),
-            (Ty::I32, true) => quote!(model::opt_i32(map)?),
-            (Ty::I64, true) => quote!(model::opt_i64(map)?),
-            (Ty::F64, true) => quote!(model::opt_f64(map)?),
-            _ => quote!(model::value(map)?),
-        };
+        let decode = field_decoder(field);
         let index = proc_macro2::Literal::usize_unsuffixed(index);
-        quote!(#index => self.#field_name = #decode,)
+        quote!(#index => self.#field_name = model::#decode(map)?,)
     });
     let decode_field = if s.fields.is_empty() {
         quote!(let _ = (index, map);)
+    } else if s.fields.len() == 1 {
+        // A one-armed `match` is clippy's `single_match`.
+        let field_name = ident(&s.fields[0].rust_name);
+        let decode = field_decoder(&s.fields[0]);
+        quote! {
+            if index == 0 {
+                self.#field_name = crate::runtime::model::#decode(map)?;
+            }
+        }
     } else {
         quote! {
             use crate::runtime::model;
@@ -244,6 +245,18 @@ fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
                 &mut self.#extra
             }
         }
+    }
+}
+
+/// The `runtime::model` function that decodes a field. Halo sends ids as `21.0` or `"21"` and flags as `"true"` or
+/// `1` at times: optional numbers and booleans decode leniently.
+fn field_decoder(field: &Field) -> TokenStream {
+    match (&field.ty, field.optional && !field.boxed) {
+        (Ty::Bool, true) => quote!(opt_bool),
+        (Ty::I32, true) => quote!(opt_i32),
+        (Ty::I64, true) => quote!(opt_i64),
+        (Ty::F64, true) => quote!(opt_f64),
+        _ => quote!(value),
     }
 }
 

@@ -37,10 +37,8 @@ impl crate::runtime::model::Model for UserChange {
         index: usize,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.id = model::opt_i32(map)?,
-            _ => {}
+        if index == 0 {
+            self.id = crate::runtime::model::opt_i32(map)?;
         }
         Ok(())
     }
