@@ -145,6 +145,8 @@ pub(crate) fn value<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(map: &mut A
 macro_rules! lenient_fields {
     ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
         $(#[$doc])*
+        // Which of these the models use depends on the spec and on the features a consumer picks.
+        #[allow(dead_code)]
         #[inline(never)]
         pub(crate) fn $name<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<$ty>, A::Error> {
             struct Lenient(Option<$ty>);
@@ -170,6 +172,7 @@ lenient_fields! {
 }
 
 /// Writes a field that is always sent.
+#[allow(dead_code)] // only models with a required field use it, and a feature set may have none
 #[inline(never)]
 pub(crate) fn entry<M: SerializeMap, T: Serialize + ?Sized>(
     map: &mut M,

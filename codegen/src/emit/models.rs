@@ -22,7 +22,17 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
         let (doc, cfg) = if shared {
             let doc = " Models used by several resources (or by none), each compiled with the features of the resources \
                        that use it.";
-            (doc.to_owned(), quote!())
+            // The module itself only with a feature that needs one of its models: a glob re-export of an empty
+            // module is an unused import.
+            let mut features: Vec<String> = Vec::new();
+            for def in &defs {
+                if let Owner::Shared(needed) = &def.owner {
+                    features.extend(needed.iter().cloned());
+                }
+            }
+            features.sort();
+            features.dedup();
+            (doc.to_owned(), item_cfg(&Owner::Shared(features)))
         } else {
             let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
             (doc, quote!(#[cfg(feature = #module)]))

@@ -45,7 +45,31 @@ pub use notifications::*;
 mod online_status;
 #[cfg(feature = "online_status")]
 pub use online_status::*;
+#[cfg(
+    any(
+        feature = "agent_event_subscriptions",
+        feature = "agent_presence_subscriptions",
+        feature = "agents",
+        feature = "clients",
+        feature = "notifications",
+        feature = "teams",
+        feature = "user_roles",
+        feature = "users"
+    )
+)]
 mod shared;
+#[cfg(
+    any(
+        feature = "agent_event_subscriptions",
+        feature = "agent_presence_subscriptions",
+        feature = "agents",
+        feature = "clients",
+        feature = "notifications",
+        feature = "teams",
+        feature = "user_roles",
+        feature = "users"
+    )
+)]
 pub use shared::*;
 #[cfg(feature = "teams")]
 mod teams;
