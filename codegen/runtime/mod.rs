@@ -12,9 +12,11 @@ mod client;
 mod custom;
 mod error;
 pub(crate) mod lenient;
+pub(crate) mod model;
 mod paging;
 mod request;
 mod retry;
+mod tls;
 
 #[cfg(test)]
 mod tests;

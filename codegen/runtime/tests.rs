@@ -975,7 +975,8 @@ fn urls_and_options_are_checked() {
     );
     assert!(config_error(base().bearer_token("t").timeout(Duration::ZERO)).contains("more than zero"));
     assert!(config_error(base().bearer_token("t").connect_timeout(Duration::ZERO)).contains("more than zero"));
-    let custom = reqwest::Client::new();
+    // reqwest has no crypto provider of its own with the default `rustls-ring` feature: configure it as build() does.
+    let custom = super::tls::configure(reqwest::Client::builder()).unwrap().build().unwrap();
     assert!(
         config_error(base().bearer_token("t").http_client(custom.clone()).connect_timeout(Duration::from_secs(1)))
             .contains("connect_timeout")

@@ -30,9 +30,15 @@ pub struct TypeId(pub usize);
 pub enum Owner {
     /// Used by exactly one resource: defined in `models/<module>.rs`, compiled with that resource's feature.
     Resource(String),
-    /// Used by several resources, or by none: defined in `models/shared.rs`, always compiled.
-    Shared,
+    /// Used by several resources, or by none: defined in `models/shared.rs`, compiled with any of these cargo
+    /// features (sorted): the resources that use it, and [`UNUSED_MODELS_FEATURE`] if a model no operation uses
+    /// refers to it.
+    Shared(Vec<String>),
 }
+
+/// The cargo feature of the models no operation uses (and of what they use): on by default, so they stay part of
+/// the crate, but a consumer who picks resources does not compile them.
+pub const UNUSED_MODELS_FEATURE: &str = "unused-models";
 
 /// A named type.
 #[derive(Debug, Clone, PartialEq)]

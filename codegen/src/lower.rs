@@ -101,7 +101,7 @@ impl<'s> Lowerer<'s> {
                 wire_name: name.clone(),
                 halo_name: None,
                 docs: Vec::new(),
-                owner: Owner::Shared,
+                owner: Owner::Shared(Vec::new()),
                 kind: TypeKind::Alias(Ty::Json),
             };
             self.types.insert(id, placeholder);
@@ -138,7 +138,7 @@ impl<'s> Lowerer<'s> {
             wire_name: name_hint.to_owned(),
             halo_name: None,
             docs: schema_docs(schema),
-            owner: Owner::Shared,
+            owner: Owner::Shared(Vec::new()),
             kind: TypeKind::Alias(Ty::Json),
         };
         self.types.insert(id, placeholder);
@@ -768,7 +768,8 @@ fn strongly_connected(edges: &BTreeMap<TypeId, Vec<TypeId>>) -> BTreeMap<TypeId,
 }
 
 /// Decides where each type is defined: with the one resource that reaches it, or shared. Types no operation reaches
-/// count as reached by a pseudo-resource, so they and everything they use stay shared and always compiled.
+/// count as reached by a pseudo-resource, so they and everything they use stay shared, compiled with the
+/// `unused-models` feature (and with the resources that use them).
 fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) {
     let mut reached_by: BTreeMap<TypeId, BTreeSet<String>> = BTreeMap::new();
     let mut roots: Vec<(String, Vec<TypeId>)> = resources
@@ -805,7 +806,13 @@ fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) 
         let modules = reached_by.remove(id).unwrap_or_default();
         def.owner = match modules.len() {
             1 if !modules.contains("") => Owner::Resource(modules.into_iter().next().expect("one")),
-            _ => Owner::Shared,
+            _ => {
+                let features: BTreeSet<String> = modules
+                    .into_iter()
+                    .map(|module| if module.is_empty() { UNUSED_MODELS_FEATURE.to_owned() } else { module })
+                    .collect();
+                Owner::Shared(features.into_iter().collect())
+            }
         };
     }
 }

@@ -15,7 +15,8 @@
 //! # }
 //! ```
 //!
-//! Cargo features: one per resource (all on by default), so a consumer compiles only what it uses.
+//! Cargo features: one per resource (all on by default), so a consumer compiles only what it uses; and the TLS
+//! backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.
 
 #![warn(missing_docs)]
 #[rustfmt::skip]

@@ -86,16 +86,17 @@ fn outline(api: &Api) -> String {
     let mut types: Vec<_> = api.types.values().collect();
     types.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
     for def in types {
-        let owner = match &def.owner {
-            Owner::Shared => "shared".to_owned(),
-            Owner::Resource(module) => module.clone(),
+        let (owner, features) = match &def.owner {
+            Owner::Shared(features) => ("shared".to_owned(), format!(" (features {})", features.join(" | "))),
+            Owner::Resource(module) => (module.clone(), String::new()),
         };
         let shape = match &def.kind {
             TypeKind::Struct(s) => format!("struct, {} fields", s.fields.len()),
             TypeKind::Enum(e) => format!("enum, {} values", e.variants.len()),
             TypeKind::Alias(t) => format!("= {}", ty(api, t)),
         };
-        writeln!(out, "  {} ({shape}) in models/{owner}.rs, schema {}", def.rust_name, def.wire_name).unwrap();
+        writeln!(out, "  {} ({shape}) in models/{owner}.rs{features}, schema {}", def.rust_name, def.wire_name)
+            .unwrap();
     }
     out
 }
@@ -111,4 +112,22 @@ fn ty(api: &Api, t: &Ty) -> String {
 
 fn param(t: ParamTy) -> String {
     format!("{t:?}").to_lowercase()
+}
+
+/// Models no operation uses get a default feature of their own, declared in the manifest (the fixture snapshot shows
+/// their `cfg`s; the manifest is left out of it). A spec without such models declares no such feature.
+#[test]
+fn unused_models_have_a_default_feature() {
+    let manifest = |fixture: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture);
+        let spec = std::fs::read_to_string(&path).unwrap();
+        let input = codegen::Input { spec: &spec, spec_name: fixture, changelog: None };
+        let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
+        files.into_iter().find(|f| f.path == "Cargo.toml").unwrap().contents
+    };
+    let shared = manifest("shared_models.json");
+    assert!(shared.contains("\nunused-models = []\n"), "{shared}");
+    let default = shared.lines().find(|line| line.starts_with("default = ")).unwrap();
+    assert_eq!(default, r#"default = ["rustls-ring", "agents", "teams", "unused-models"]"#);
+    assert!(!manifest("nullable.json").contains("unused-models"));
 }

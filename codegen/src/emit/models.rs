@@ -9,27 +9,35 @@ use super::{Output, doc_attrs, ident, ty_tokens};
 use crate::ir::*;
 
 pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
-    // Owner → its types, sorted by Rust name so output order never depends on spec order.
-    let mut by_owner: BTreeMap<&Owner, Vec<&TypeDef>> = BTreeMap::new();
+    // File → its types, sorted by Rust name so output order never depends on spec order.
+    let mut by_file: BTreeMap<&str, Vec<&TypeDef>> = BTreeMap::new();
     for def in api.types.values() {
-        by_owner.entry(&def.owner).or_default().push(def);
+        by_file.entry(file(&def.owner)).or_default().push(def);
     }
     let mut files = Vec::new();
     let mut declarations = Vec::new();
-    for (owner, mut defs) in by_owner {
+    for (module, mut defs) in by_file {
         defs.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
-        let (module, doc, cfg) = match owner {
-            Owner::Shared => (
-                "shared".to_owned(),
-                " Models used by several resources (or by none), always compiled.".to_owned(),
-                quote!(),
-            ),
-            Owner::Resource(module) => {
-                let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
-                (module.clone(), doc, quote!(#[cfg(feature = #module)]))
+        let shared = matches!(defs[0].owner, Owner::Shared(_));
+        let (doc, cfg) = if shared {
+            let doc = " Models used by several resources (or by none), each compiled with the features of the resources \
+                       that use it.";
+            // The module itself only with a feature that needs one of its models: a glob re-export of an empty
+            // module is an unused import.
+            let mut features: Vec<String> = Vec::new();
+            for def in &defs {
+                if let Owner::Shared(needed) = &def.owner {
+                    features.extend(needed.iter().cloned());
+                }
             }
+            features.sort();
+            features.dedup();
+            (doc.to_owned(), item_cfg(&Owner::Shared(features)))
+        } else {
+            let doc = format!(" Models used only by the `{module}` resource (cargo feature `{module}`).");
+            (doc, quote!(#[cfg(feature = #module)]))
         };
-        let uses_others = defs.iter().any(|def| references(def).iter().any(|id| api.ty(*id).owner != *owner));
+        let uses_others = defs.iter().any(|def| references(def).iter().any(|id| file(&api.ty(*id).owner) != module));
         let import = if uses_others {
             quote!(
                 use super::*;
@@ -37,7 +45,7 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
         } else {
             quote!()
         };
-        let items = defs.iter().map(|def| type_def(api, def));
+        let items = defs.iter().map(|def| type_def(api, def, &item_cfg(&def.owner)));
         files.push((
             format!("src/models/{module}.rs"),
             Output::Rust(quote! {
@@ -46,7 +54,7 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
                 #(#items)*
             }),
         ));
-        let name = ident(&module);
+        let name = ident(module);
         declarations.push(quote! {
             #cfg
             mod #name;
@@ -71,6 +79,26 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
         }),
     ));
     files
+}
+
+/// The module (file) of `models/` a type is defined in.
+fn file(owner: &Owner) -> &str {
+    match owner {
+        Owner::Shared(_) => "shared",
+        Owner::Resource(module) => module,
+    }
+}
+
+/// The `cfg` of one shared model: any of the features that need it. (A resource's own models are gated as a module.)
+fn item_cfg(owner: &Owner) -> TokenStream {
+    match owner {
+        Owner::Shared(features) if features.len() == 1 => {
+            let feature = &features[0];
+            quote!(#[cfg(feature = #feature)])
+        }
+        Owner::Shared(features) => quote!(#[cfg(any(#(feature = #features),*))]),
+        Owner::Resource(_) => quote!(),
+    }
 }
 
 /// The named types a type refers to.
@@ -98,23 +126,25 @@ fn type_docs(def: &TypeDef) -> TokenStream {
     doc_attrs(&lines)
 }
 
-fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
+/// Every item of a type, each behind `cfg`.
+fn type_def(api: &Api, def: &TypeDef, cfg: &TokenStream) -> TokenStream {
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, def, s),
-        TypeKind::Enum(e) => enumeration(def, e),
+        TypeKind::Struct(s) => structure(api, def, s, cfg),
+        TypeKind::Enum(e) => enumeration(def, e, cfg),
         TypeKind::Alias(ty) => {
             let docs = type_docs(def);
             let name = ident(&def.rust_name);
             let ty = ty_tokens(api, ty, &quote!());
             quote! {
                 #docs
+                #cfg
                 pub type #name = #ty;
             }
         }
     }
 }
 
-fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
+fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
     let fields = s.fields.iter().map(|field| {
@@ -128,49 +158,30 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
         if field.boxed {
             ty = quote!(Box<#ty>);
         }
-        let mut serde = Vec::new();
-        if crate::names::unraw(&field.rust_name) != field.wire_name {
-            let wire = &field.wire_name;
-            serde.push(quote!(rename = #wire));
-        }
         if field.optional {
             ty = quote!(Option<#ty>);
-            serde.push(quote!(skip_serializing_if = "Option::is_none"));
-            // Halo sends ids as `21.0` or `"21"` and flags as `"true"` or `1` at times: numbers and booleans
-            // decode leniently.
-            let lenient = match (&field.ty, field.boxed) {
-                (Ty::Bool, false) => Some("crate::runtime::lenient::opt_bool"),
-                (Ty::I32, false) => Some("crate::runtime::lenient::opt_i32"),
-                (Ty::I64, false) => Some("crate::runtime::lenient::opt_i64"),
-                (Ty::F64, false) => Some("crate::runtime::lenient::opt_f64"),
-                _ => None,
-            };
-            if let Some(path) = lenient {
-                serde.push(quote!(deserialize_with = #path));
-            }
         }
-        let serde = if serde.is_empty() { quote!() } else { quote!(#[serde(#(#serde),*)]) };
         quote! {
             #docs
-            #serde
             pub #field_name: #ty,
         }
     });
     let extra = ident(&s.extra_field);
-    let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list));
-    let setters = setters(api, def, s);
+    let setters = setters(api, def, s, cfg);
+    let serde_impls = serde_impls(def, s, cfg);
+    let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list, cfg));
     quote! {
         #docs
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        #[serde(default)]
+        #cfg
+        #[derive(Debug, Clone, Default, PartialEq)]
         #[non_exhaustive]
         pub struct #name {
             #(#fields)*
             /// Fields Halo sent that the spec does not describe, sent back unchanged.
-            #[serde(flatten)]
             pub #extra: serde_json::Map<String, serde_json::Value>,
         }
         #setters
+        #serde_impls
         #list_impl
     }
 }
@@ -178,7 +189,7 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
 /// One chainable setter per field (`Agent::default().with_isdisabled(true)`): the struct is `#[non_exhaustive]`
 /// (so that a property Halo adds is not a breaking change), which forbids struct expressions outside the crate.
 /// `#[inline]` keeps thousands of unused setters out of the crate's own code generation.
-fn setters(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
+fn setters(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
     let name = ident(&def.rust_name);
     let setters = s.fields.iter().map(|field| {
         let field_name = ident(&field.rust_name);
@@ -205,13 +216,106 @@ fn setters(api: &Api, def: &TypeDef, s: &Struct) -> TokenStream {
         }
     });
     quote! {
+        #cfg
         impl #name {
             #(#setters)*
         }
     }
 }
 
-fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenStream {
+/// `Serialize` and `Deserialize` through `runtime::model` rather than serde's derive, whose `#[serde(flatten)]`
+/// code for wide structs made a release build take half an hour (BENCHMARKS.md). The JSON is the same: fields in
+/// declaration order by wire name, `None` omitted, then `extra`; a missing field keeps its default.
+fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let extra = ident(&s.extra_field);
+    let expecting = format!("struct {}", def.rust_name);
+    let serialize = s.fields.iter().map(|field| {
+        let field_name = ident(&field.rust_name);
+        let wire = &field.wire_name;
+        let write = if field.optional { quote!(opt_entry) } else { quote!(entry) };
+        quote!(model::#write(&mut map, #wire, &self.#field_name)?;)
+    });
+    // Sorted by wire name (byte order): `runtime::model` finds a key by binary search, and its index is the arm.
+    let mut sorted: Vec<&Field> = s.fields.iter().collect();
+    sorted.sort_by(|a, b| a.wire_name.cmp(&b.wire_name));
+    let wire_names = sorted.iter().map(|field| &field.wire_name);
+    let arms = sorted.iter().enumerate().map(|(index, field)| {
+        let field_name = ident(&field.rust_name);
+        let decode = field_decoder(field);
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
+        quote!(#index => self.#field_name = model::#decode(map)?,)
+    });
+    let decode_field = if s.fields.is_empty() {
+        quote!(let _ = (index, map);)
+    } else if s.fields.len() == 1 {
+        // A one-armed `match` is clippy's `single_match`.
+        let field_name = ident(&s.fields[0].rust_name);
+        let decode = field_decoder(&s.fields[0]);
+        quote! {
+            if index == 0 {
+                self.#field_name = crate::runtime::model::#decode(map)?;
+            }
+        }
+    } else {
+        quote! {
+            use crate::runtime::model;
+            match index {
+                #(#arms)*
+                _ => {}
+            }
+        }
+    };
+    quote! {
+        #cfg
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use crate::runtime::model;
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                #(#serialize)*
+                model::extra(&mut map, &self.#extra)?;
+                map.end()
+            }
+        }
+        #cfg
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::runtime::model::deserialize(deserializer)
+            }
+        }
+        #cfg
+        impl crate::runtime::model::Model for #name {
+            const EXPECTING: &'static str = #expecting;
+            const FIELDS: &'static [&'static str] = &[#(#wire_names),*];
+            fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                #decode_field
+                Ok(())
+            }
+            fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+                &mut self.#extra
+            }
+        }
+    }
+}
+
+/// The `runtime::model` function that decodes a field. Halo sends ids as `21.0` or `"21"` and flags as `"true"` or
+/// `1` at times: optional numbers and booleans decode leniently.
+fn field_decoder(field: &Field) -> TokenStream {
+    match (&field.ty, field.optional && !field.boxed) {
+        (Ty::Bool, true) => quote!(opt_bool),
+        (Ty::I32, true) => quote!(opt_i32),
+        (Ty::I64, true) => quote!(opt_i64),
+        (Ty::F64, true) => quote!(opt_f64),
+        _ => quote!(value),
+    }
+}
+
+fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &TokenStream) -> TokenStream {
     let name = ident(&def.rust_name);
     let item = ident(&api.ty(list.item).rust_name);
     let items = ident(&s.fields[list.items_field].rust_name);
@@ -244,6 +348,7 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenS
         None => quote!(fn item_id(_: &#item) -> Option<i64> { None }),
     };
     quote! {
+        #cfg
         impl crate::runtime::ListPage for #name {
             type Item = #item;
             fn from_items(items: Vec<#item>) -> Self {
@@ -266,7 +371,7 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper) -> TokenS
     }
 }
 
-fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
+fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
     let unknown = ident(&e.unknown_variant);
@@ -312,6 +417,7 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
     let derive_default = if e.variants.is_empty() { quote!() } else { quote!(Default,) };
     quote! {
         #docs
+        #cfg
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
         #[non_exhaustive]
         pub enum #name {
@@ -319,6 +425,7 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
             /// A value the spec does not list, kept as sent.
             #unknown(#wire_ty),
         }
+        #cfg
         impl #name {
             #[doc = #as_doc]
             pub fn #as_fn(&self) -> #return_ty {
@@ -328,6 +435,7 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
                 }
             }
         }
+        #cfg
         impl From<#wire_ty> for #name {
             fn from(value: #wire_ty) -> Self {
                 match #match_on {
@@ -336,11 +444,13 @@ fn enumeration(def: &TypeDef, e: &Enum) -> TokenStream {
                 }
             }
         }
+        #cfg
         impl serde::Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.#serialize
             }
         }
+        #cfg
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 <#wire_ty as serde::Deserialize>::deserialize(deserializer).map(Self::from)

@@ -13,10 +13,12 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("error.rs", include_str!("../../runtime/error.rs")),
     ("lenient.rs", include_str!("../../runtime/lenient.rs")),
     ("mod.rs", include_str!("../../runtime/mod.rs")),
+    ("model.rs", include_str!("../../runtime/model.rs")),
     ("paging.rs", include_str!("../../runtime/paging.rs")),
     ("request.rs", include_str!("../../runtime/request.rs")),
     ("retry.rs", include_str!("../../runtime/retry.rs")),
     ("tests.rs", include_str!("../../runtime/tests.rs")),
+    ("tls.rs", include_str!("../../runtime/tls.rs")),
 ];
 
 /// The manifest template; `@FEATURES@` becomes the `[features]` table and `@EXAMPLES@` the `[[example]]` tables.

@@ -6,2281 +6,956 @@ use super::*;
 /// The `Action` schema.
 ///
 /// Halo's internal name for this schema is `Actions`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Action {
     /// `ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_id: Option<i32>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `outcome`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
     /// `who_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub who_type: Option<i32>,
     /// `who_imgpath`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub who_imgpath: Option<String>,
     /// `who_agentid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub who_agentid: Option<i32>,
     /// `who_initials`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub who_initials: Option<String>,
     /// `who_colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub who_colour: Option<String>,
     /// `who_onlinestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub who_onlinestatus: Option<i32>,
     /// `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datetime: Option<String>,
     /// `last_updated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<String>,
     /// `note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `replied_to_ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub replied_to_ticket_id: Option<i32>,
     /// `replied_to_action_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub replied_to_action_id: Option<i32>,
     /// `created_from_ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub created_from_ticket_id: Option<i32>,
     /// `created_from_action_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub created_from_action_id: Option<i32>,
     /// `action_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_contract_id: Option<i32>,
     /// `action_contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_contract_ref: Option<String>,
     /// `action_travel_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_travel_contract_id: Option<i32>,
     /// `project_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub project_id: Option<i32>,
     /// `twitter_id_str`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twitter_id_str: Option<String>,
     /// `twitter_user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twitter_user_name: Option<String>,
     /// `tweet_sent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub tweet_sent: Option<bool>,
     /// Halo's `Attachment_View` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachment_list: Option<serde_json::Value>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `personal_unread`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub personal_unread: Option<bool>,
     /// `actionarrivaldate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionarrivaldate: Option<String>,
     /// `actioncompletiondate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actioncompletiondate: Option<String>,
     /// `isjson`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isjson: Option<bool>,
     /// `facebook_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_id: Option<String>,
     /// `facebook_sent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub facebook_sent: Option<bool>,
     /// `merged_from_ticketid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub merged_from_ticketid: Option<i32>,
     /// Halo's `ActionReaction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<Vec<serde_json::Value>>,
     /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub translations: Option<Vec<serde_json::Value>>,
     /// `email_message_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_message_id: Option<String>,
     /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_translations: Option<Vec<serde_json::Value>>,
     /// `ticket_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_guid: Option<String>,
     /// `instagram_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagram_id: Option<String>,
     /// `instagram_sent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub instagram_sent: Option<bool>,
     /// `on_behalf_of`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub on_behalf_of: Option<i32>,
     /// `on_behalf_of_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of_name: Option<String>,
     /// `actionby_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionby_agent_id: Option<i32>,
     /// `warning_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub warning_type: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `actioncontractid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actioncontractid: Option<i32>,
     /// `actisbillable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actisbillable: Option<bool>,
     /// `actisreadyforprocessing`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actisreadyforprocessing: Option<bool>,
     /// `actioninternetmessageid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actioninternetmessageid: Option<String>,
     /// `senttowhatsapp`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub senttowhatsapp: Option<bool>,
     /// `twa_delivered_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twa_delivered_date: Option<String>,
     /// `twa_read_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twa_read_date: Option<String>,
     /// `travelisreadyforprocessing`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub travelisreadyforprocessing: Option<bool>,
     /// `emailbody`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailbody: Option<String>,
     /// `emailsubject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailsubject: Option<String>,
     /// `note_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note_html: Option<String>,
     /// `emailbody_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailbody_html: Option<String>,
     /// `actionuserdef`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionuserdef: Option<i32>,
     /// `userdesc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdesc: Option<String>,
     /// `actiondatecreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actiondatecreated: Option<String>,
     /// `actioninvoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actioninvoicenumber: Option<String>,
     /// `actioninvoicenumber_isproject`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actioninvoicenumber_isproject: Option<bool>,
     /// `action_invoice_line_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_invoice_line_id: Option<i32>,
     /// `actiontravelinvoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actiontravelinvoicenumber: Option<String>,
     /// `actionmileageinvoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionmileageinvoicenumber: Option<String>,
     /// `externalinvoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub externalinvoicenumber: Option<String>,
     /// `actprocessid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actprocessid: Option<i32>,
     /// `actiontravelamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actiontravelamount: Option<f64>,
     /// `actionmileageamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionmileageamount: Option<f64>,
     /// `actiontravelmileageinvoicenumber`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actiontravelmileageinvoicenumber: Option<i32>,
     /// `actionbillingplanid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionbillingplanid: Option<i32>,
     /// `actiontravelbillingplanid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actiontravelbillingplanid: Option<i32>,
     /// `actioncalendarstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actioncalendarstatus: Option<i32>,
     /// `actionapptid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionapptid: Option<String>,
     /// `actionsmsstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionsmsstatus: Option<i32>,
     /// `sitevisitunits`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub sitevisitunits: Option<f64>,
     /// `svid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub svid: Option<i32>,
     /// `asset_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_id: Option<i32>,
     /// `asset_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_site: Option<i32>,
     /// `lwwarrantyreported`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub lwwarrantyreported: Option<bool>,
     /// `from_mailbox_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub from_mailbox_id: Option<i32>,
     /// `sales_mailbox_override_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sales_mailbox_override_id: Option<i32>,
     /// `from_address_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_address_override: Option<String>,
     /// `actiontravelstartdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actiontravelstartdate: Option<String>,
     /// `actiontravelenddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actiontravelenddate: Option<String>,
     /// `actionactualresponse`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionactualresponse: Option<f64>,
     /// `actionslaresponsestate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionslaresponsestate: Option<String>,
     /// `labourwarranty`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub labourwarranty: Option<bool>,
     /// `actreviewed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actreviewed: Option<bool>,
     /// `actprocesseddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actprocesseddate: Option<String>,
     /// `dateinvoicedtraveltime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateinvoicedtraveltime: Option<String>,
     /// `dateinvoicedmileage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateinvoicedmileage: Option<String>,
     /// `actionuserdefineddata`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionuserdefineddata: Option<String>,
     /// `emailtolistall`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailtolistall: Option<String>,
     /// `reply_direct`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub reply_direct: Option<bool>,
     /// `actioninformownerofaction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actioninformownerofaction: Option<bool>,
     /// `agentnotificationneeded`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agentnotificationneeded: Option<i32>,
     /// `surchargeid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub surchargeid: Option<i32>,
     /// `travel_surchargeid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub travel_surchargeid: Option<i32>,
     /// `achargetotalaction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub achargetotalaction: Option<bool>,
     /// `achargetotalprocessed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub achargetotalprocessed: Option<bool>,
     /// `tweetsent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub tweetsent: Option<bool>,
     /// `tweetfrom`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tweetfrom: Option<String>,
     /// `twitterid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub twitterid: Option<i64>,
     /// `send_to_facebook`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_to_facebook: Option<bool>,
     /// `replyto_facebook_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replyto_facebook_id: Option<String>,
     /// `senttofb`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub senttofb: Option<bool>,
     /// `facebookid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebookid: Option<String>,
     /// `facebookname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebookname: Option<String>,
     /// `facebook_parent_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_parent_id: Option<String>,
     /// `calloutcomenum`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub calloutcomenum: Option<i32>,
     /// `actionresponsedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionresponsedate: Option<String>,
     /// `actiontargetresponsedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actiontargetresponsedate: Option<String>,
     /// `pagerdutysendstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pagerdutysendstatus: Option<i32>,
     /// `mailentryid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mailentryid: Option<String>,
     /// `replytoaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replytoaddress: Option<String>,
     /// `actsapuuid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actsapuuid: Option<String>,
     /// `whowith`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub whowith: Option<String>,
     /// `chatid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chatid: Option<i32>,
     /// `dynamicsactionid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dynamicsactionid: Option<String>,
     /// `action_appointment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_appointment_id: Option<i32>,
     /// `action_supplier_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_supplier_id: Option<i32>,
     /// `action_supplier_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_supplier_name: Option<String>,
     /// `new_tickettype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_tickettype: Option<i32>,
     /// `new_chargerate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_chargerate: Option<i32>,
     /// `new_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_contract_id: Option<i32>,
     /// `new_parent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_parent_id: Option<i32>,
     /// `new_priority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_priority: Option<i32>,
     /// `new_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_category1: Option<String>,
     /// `new_category2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_category2: Option<String>,
     /// `new_category3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_category3: Option<String>,
     /// `new_category4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_category4: Option<String>,
     /// `new_estimate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_estimate: Option<f64>,
     /// `new_estimatedays`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_estimatedays: Option<f64>,
     /// `new_impact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_impact: Option<i32>,
     /// `new_urgency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_urgency: Option<i32>,
     /// `new_source`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_source: Option<i32>,
     /// `new_matched_rule_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_matched_rule_id: Option<i32>,
     /// `new_firsttimefix`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub new_firsttimefix: Option<bool>,
     /// `new_team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_team: Option<String>,
     /// `new_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_agent: Option<i32>,
     /// `new_sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_sla_id: Option<i32>,
     /// `new_slastatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_slastatus: Option<i32>,
     /// `new_fixbydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_fixbydate: Option<String>,
     /// `new_followupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_followupdate: Option<String>,
     /// `new_deadlinedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_deadlinedate: Option<String>,
     /// `new_deadlinenotificationhours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_deadlinenotificationhours: Option<f64>,
     /// `new_startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_startdate: Option<String>,
     /// `new_startdate_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_startdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_startdate_with_timezone: Option<serde_json::Value>,
     /// `new_project_time_budget`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_project_time_budget: Option<f64>,
     /// `new_project_money_budget`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_project_money_budget: Option<f64>,
     /// `new_starttime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_starttime: Option<String>,
     /// `new_starttimeslot`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_starttimeslot: Option<i32>,
     /// `new_targetdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_targetdate: Option<String>,
     /// `new_targetdate_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_targetdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_targetdate_with_timezone: Option<serde_json::Value>,
     /// `new_targettime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_targettime: Option<String>,
     /// `new_targettimeslot`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_targettimeslot: Option<i32>,
     /// `new_oppcontactname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppcontactname: Option<String>,
     /// `new_oppcompanyname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppcompanyname: Option<String>,
     /// `new_oppemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppemailaddress: Option<String>,
     /// `new_oppcustomertitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppcustomertitle: Option<String>,
     /// `new_opptel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_opptel: Option<String>,
     /// `new_oppcountry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppcountry: Option<String>,
     /// `new_oppregion`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppregion: Option<String>,
     /// `new_opptype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_opptype: Option<String>,
     /// `new_opphear`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_opphear: Option<String>,
     /// `new_oppvalue`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_oppvalue: Option<f64>,
     /// `new_foppvalue_monthly`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_foppvalue_monthly: Option<f64>,
     /// `new_foppvalue_annual`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_foppvalue_annual: Option<f64>,
     /// `new_foppvalue_oneoff`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_foppvalue_oneoff: Option<f64>,
     /// `new_oppconversionprobability`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_oppconversionprobability: Option<f64>,
     /// `new_oppprofit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub new_oppprofit: Option<f64>,
     /// `new_oppcurrentsystem`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppcurrentsystem: Option<String>,
     /// `new_oppcompetitors`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppcompetitors: Option<String>,
     /// `new_opptrialdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_opptrialdate: Option<String>,
     /// `new_oppdemodate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppdemodate: Option<String>,
     /// `new_oppdiscountdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppdiscountdate: Option<String>,
     /// `new_oppattemptsmade`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_oppattemptsmade: Option<i32>,
     /// `new_oppconverteddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppconverteddate: Option<String>,
     /// `new_oppproductchosen`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppproductchosen: Option<String>,
     /// `new_oppreason`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_oppreason: Option<String>,
     /// `new_opptimezonename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_opptimezonename: Option<String>,
     /// `new_oppclosurecategory`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_oppclosurecategory: Option<i32>,
     /// `new_oppdontaddtomailinglist`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub new_oppdontaddtomailinglist: Option<bool>,
     /// `new_approvalprocess`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess: Option<i32>,
     /// `new_approvalprocess_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_agent_id: Option<i32>,
     /// `new_approvalprocess_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_user_id: Option<i32>,
     /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_approvalprocess_users: Option<Vec<serde_json::Value>>,
     /// `new_approvalprocess_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_approvalprocess_email: Option<String>,
     /// `new_approvalprocess_cab_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_cab_id: Option<i32>,
     /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_approvalprocess_cab: Option<Vec<serde_json::Value>>,
     /// `new_product_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_product_id: Option<i32>,
     /// `new_component_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_component_id: Option<i32>,
     /// `new_version_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_version_id: Option<i32>,
     /// `new_matched_kb_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_matched_kb_id: Option<i32>,
     /// `new_matched_linked_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_matched_linked_id: Option<i32>,
     /// `new_linkedticket_template_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_linkedticket_template_id: Option<i32>,
     /// `new_supplier_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_supplier_id: Option<i32>,
     /// `new_supplier_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_supplier_ref: Option<String>,
     /// `new_customer_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_customer_ref: Option<String>,
     /// `new_supplier_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_supplier_contract_id: Option<i32>,
     /// `new_supplier_priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_supplier_priority_id: Option<i32>,
     /// `new_supplier_response_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_supplier_response_date: Option<String>,
     /// `new_supplier_fix_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_supplier_fix_date: Option<String>,
     /// `new_linkedticket_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_linkedticket_status: Option<i32>,
     /// `new_appointment_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_appointment_type: Option<i32>,
     /// `emailtemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub emailtemplate_id: Option<i32>,
     /// `create_article`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_article: Option<bool>,
     /// `sendemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendemail: Option<bool>,
     /// `action_showpreview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub action_showpreview: Option<bool>,
     /// `setnotetoemailbody`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub setnotetoemailbody: Option<bool>,
     /// `action_isresponse`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub action_isresponse: Option<bool>,
     /// `validate_response`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validate_response: Option<bool>,
     /// `attachments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// `update_children`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub update_children: Option<bool>,
     /// `update_parent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub update_parent: Option<bool>,
     /// `send_survey`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_survey: Option<bool>,
     /// `signature_customer`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_customer: Option<String>,
     /// `signature_customer_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_customer_name: Option<String>,
     /// `signature_agent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_agent: Option<String>,
     /// `signature_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_agent_name: Option<String>,
     /// `follow`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub follow: Option<bool>,
     /// `unfollow`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub unfollow: Option<bool>,
     /// `primaryserviceusersfollow`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub primaryserviceusersfollow: Option<bool>,
     /// `appointment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointment_id: Option<i32>,
     /// `appointment_complete_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointment_complete_status: Option<i32>,
     /// `add_followup_appointment`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub add_followup_appointment: Option<bool>,
     /// `add_followup_task`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub add_followup_task: Option<bool>,
     /// `_appointment_force`.
-    #[serde(
-        rename = "_appointment_force",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub appointment_force: Option<bool>,
     /// `copy_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub copy_to_id: Option<i32>,
     /// `third_party_product_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_product_id: Option<String>,
     /// `third_party_version_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_version_id: Option<String>,
     /// `_forcereassign`.
-    #[serde(
-        rename = "_forcereassign",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forcereassign: Option<bool>,
     /// `_appointment01_ok`.
-    #[serde(
-        rename = "_appointment01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub appointment01_ok: Option<bool>,
     /// `_agent01_ok`.
-    #[serde(
-        rename = "_agent01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent01_ok: Option<bool>,
     /// `_agent02_ok`.
-    #[serde(
-        rename = "_agent02_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent02_ok: Option<bool>,
     /// `_ticketclash01_ok`.
-    #[serde(
-        rename = "_ticketclash01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ticketclash01_ok: Option<bool>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<serde_json::Value>>,
     /// `dont_do_rules`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_do_rules: Option<bool>,
     /// `_includeticketinresponse`.
-    #[serde(
-        rename = "_includeticketinresponse",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includeticketinresponse: Option<bool>,
     /// `jira_original_estimate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub jira_original_estimate: Option<f64>,
     /// `jira_remaining_estimate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub jira_remaining_estimate: Option<f64>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `actionoohtime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionoohtime: Option<f64>,
     /// `actionholidaytime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionholidaytime: Option<f64>,
     /// `actiontotaloohtime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actiontotaloohtime: Option<f64>,
     /// `quotation_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quotation_id: Option<i32>,
     /// `salesorder_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesorder_id: Option<i32>,
     /// `purchaseorder_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchaseorder_id: Option<i32>,
     /// `invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_id: Option<i32>,
     /// `recalculate_billing`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub recalculate_billing: Option<bool>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `_isinboundsales`.
-    #[serde(
-        rename = "_isinboundsales",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isinboundsales: Option<bool>,
     /// `sendactiontopagerduty`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendactiontopagerduty: Option<bool>,
     /// `oktoclose`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub oktoclose: Option<bool>,
     /// `remotetechid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub remotetechid: Option<i32>,
     /// `utcoffset`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub utcoffset: Option<f64>,
     /// `statisfaction_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statisfaction_level: Option<i32>,
     /// `senttoapisupplierid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub senttoapisupplierid: Option<i32>,
     /// `send_jira_attachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_jira_attachments: Option<bool>,
     /// `jira_reporter`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jira_reporter: Option<i32>,
     /// `smsto`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub smsto: Option<String>,
     /// `sendsms`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendsms: Option<bool>,
     /// `_dontupdate_devops`.
-    #[serde(
-        rename = "_dontupdate_devops",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_devops: Option<bool>,
     /// `send_devops_note`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_devops_note: Option<bool>,
     /// `_isnotify`.
-    #[serde(
-        rename = "_isnotify",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnotify: Option<bool>,
     /// `move_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub move_to_id: Option<i32>,
     /// `sendactiontosplunkoncall`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendactiontosplunkoncall: Option<bool>,
     /// `third_party_who`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_who: Option<String>,
     /// `_faultForce`.
-    #[serde(
-        rename = "_faultForce",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fault_force: Option<bool>,
     /// `private_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_note: Option<String>,
     /// `isBulkEmail`.
-    #[serde(
-        rename = "isBulkEmail",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_bulk_email: Option<bool>,
     /// `new_workflow_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_workflow_id: Option<i32>,
     /// `_sendtweet`.
-    #[serde(
-        rename = "_sendtweet",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendtweet: Option<bool>,
     /// `replyto_tweet_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub replyto_tweet_id: Option<i64>,
     /// `replyto_tweet_haloid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub replyto_tweet_haloid: Option<i32>,
     /// `changeinformationhtml`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changeinformationhtml: Option<String>,
     /// `justification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
     /// `impactlevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub impactlevel: Option<i32>,
     /// `impactdescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub impactdescription: Option<String>,
     /// `risklevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub risklevel: Option<i32>,
     /// `riskdescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub riskdescription: Option<String>,
     /// `backoutplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoutplan: Option<String>,
     /// `communicationplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub communicationplan: Option<String>,
     /// `testplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub testplan: Option<String>,
     /// `showonroadmap`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showonroadmap: Option<bool>,
     /// `roadmapnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roadmapnote: Option<String>,
     /// `releasenote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub releasenote: Option<String>,
     /// `releaseid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub releaseid: Option<i32>,
     /// `releaseid2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub releaseid2: Option<i32>,
     /// `releaseid3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub releaseid3: Option<i32>,
     /// `releasenotegroupid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub releasenotegroupid: Option<i32>,
     /// `releaseimportant`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub releaseimportant: Option<bool>,
     /// `new_jira_components`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_jira_components: Option<Vec<KeyPair2>>,
     /// `faultidfrom`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub faultidfrom: Option<i32>,
     /// `actionnumberfrom`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionnumberfrom: Option<i32>,
     /// `new_template_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_template_id: Option<i32>,
     /// `new_primary_asset_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_primary_asset_status: Option<i32>,
     /// `primary_asset_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub primary_asset_id: Option<i32>,
     /// `new_rule_ids`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_rule_ids: Option<String>,
     /// `dont_update_fault`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_update_fault: Option<bool>,
     /// `new_article_description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_article_description: Option<String>,
     /// `new_article_resolution`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_article_resolution: Option<String>,
     /// `new_article_notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_article_notes: Option<String>,
     /// `new_article_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_article_type: Option<i32>,
     /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_tags: Option<Vec<serde_json::Value>>,
     /// Halo's `FAQListHead` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_faqlists: Option<Vec<serde_json::Value>>,
     /// Halo's `KBEntry_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_related_articles: Option<Vec<serde_json::Value>>,
     /// `ignoredatedoneisstartdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignoredatedoneisstartdate: Option<bool>,
     /// `sentinel_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_id: Option<String>,
     /// `_validate_travel`.
-    #[serde(
-        rename = "_validate_travel",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validate_travel: Option<bool>,
     /// `sync_to_sentinel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_to_sentinel: Option<bool>,
     /// `sentinel_classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_classification: Option<String>,
     /// `sentinel_classification_reason`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_classification_reason: Option<String>,
     /// `g2aremote_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub g2aremote_id: Option<String>,
     /// `dontcreatechild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontcreatechild: Option<bool>,
     /// `needcreatechild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub needcreatechild: Option<bool>,
     /// `customfieldvalidationreason`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfieldvalidationreason: Option<String>,
     /// `servicestatusnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicestatusnote: Option<String>,
     /// `updateservicestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub updateservicestatus: Option<bool>,
     /// `new_child_cat_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_child_cat_1: Option<String>,
     /// `new_child_cat_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_child_cat_2: Option<String>,
     /// `new_child_cat_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_child_cat_3: Option<String>,
     /// `new_child_cat_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_child_cat_4: Option<String>,
     /// `usecroverride`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub usecroverride: Option<bool>,
     /// `azure_action_complete`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub azure_action_complete: Option<bool>,
     /// `_dontupdate_jira`.
-    #[serde(
-        rename = "_dontupdate_jira",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_jira: Option<bool>,
     /// `send_jira_note`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_jira_note: Option<bool>,
     /// `entity_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     /// `rmm_close`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub rmm_close: Option<bool>,
     /// `dattormm_close`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dattormm_close: Option<bool>,
     /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<serde_json::Value>>,
     /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<serde_json::Value>,
     /// `_match_thirdparty_id`.
-    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
     pub match_thirdparty_id: Option<String>,
     /// `_match_integration_id`.
-    #[serde(
-        rename = "_match_integration_id",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub match_integration_id: Option<i32>,
     /// `_match_integration_name`.
-    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `sync_to_salesforce`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_to_salesforce: Option<bool>,
     /// `isbillingaction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbillingaction: Option<bool>,
     /// `ishiddenfrominternalit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ishiddenfrominternalit: Option<bool>,
     /// Halo's `ConsignmentHeader` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_consignment: Option<Vec<serde_json::Value>>,
     /// `faultstimeentryid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub faultstimeentryid: Option<i32>,
     /// `billingoverriddenbytimeentry`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub billingoverriddenbytimeentry: Option<i32>,
     /// `sync_to_servicenow`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_to_servicenow: Option<bool>,
     /// `new_service_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_service_id: Option<i32>,
     /// Halo's `Device` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_asset: Option<serde_json::Value>,
     /// `contract_date_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_date_override: Option<String>,
     /// `parentactionnumber`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parentactionnumber: Option<i32>,
     /// `parentactiondetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parentactiondetails: Option<String>,
     /// `parentactiondate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parentactiondate: Option<String>,
     /// `user_creation_failed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub user_creation_failed: Option<bool>,
     /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub followers_user: Option<Vec<serde_json::Value>>,
     /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_items_issued: Option<Vec<serde_json::Value>>,
     /// `purchaseordernumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchaseordernumber: Option<String>,
     /// Halo's `PartsLookupResult` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_lookup_result: Option<serde_json::Value>,
     /// `new_supplier_contact_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_supplier_contact_id: Option<i32>,
     /// `new_pr_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_pr_id: Option<i32>,
     /// `new_branch_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_branch_id: Option<i32>,
     /// `_dontupdate_pagerduty`.
-    #[serde(
-        rename = "_dontupdate_pagerduty",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_pagerduty: Option<bool>,
     /// `pagerdutyid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyid: Option<String>,
     /// `facebook_from_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_from_id: Option<String>,
     /// `twitter_from_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twitter_from_id: Option<String>,
     /// `sync_to_jira`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_to_jira: Option<bool>,
     /// `is_jira_supplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_jira_supplier: Option<bool>,
     /// `senttojirasupplierid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub senttojirasupplierid: Option<i32>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `itsm_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub itsm_summary: Option<String>,
     /// `send_to_halo`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_to_halo: Option<bool>,
     /// `send_to_whatsapp`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_to_whatsapp: Option<bool>,
     /// `_ignore_ai`.
-    #[serde(
-        rename = "_ignore_ai",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignore_ai: Option<bool>,
     /// `_ignore_translate`.
-    #[serde(
-        rename = "_ignore_translate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignore_translate: Option<bool>,
     /// `translate_note`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub translate_note: Option<bool>,
     /// `new_approvalprocess_role_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_role_id: Option<i32>,
     /// `new_approvalprocess_customfieldid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_customfieldid: Option<i32>,
     /// `new_thirdpartyreviewscore`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_thirdpartyreviewscore: Option<i32>,
     /// Halo's `FaultAdditionalAgents` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_additional_agents: Option<Vec<serde_json::Value>>,
     /// `instagramid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagramid: Option<String>,
     /// `instagramname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagramname: Option<String>,
     /// `instagram_parent_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagram_parent_id: Option<String>,
     /// `send_to_instagram`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_to_instagram: Option<bool>,
     /// `replyto_instagram_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replyto_instagram_id: Option<String>,
     /// `senttoinsta`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub senttoinsta: Option<bool>,
     /// `instagram_from_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagram_from_id: Option<String>,
     /// `dont_recalculate_billing`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_recalculate_billing: Option<bool>,
     /// `is_third_party_supplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_third_party_supplier: Option<bool>,
     /// `senttoservicenowsupplierid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub senttoservicenowsupplierid: Option<i32>,
     /// `timesheet_approval_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub timesheet_approval_status: Option<i32>,
     /// `_changeprivate`.
-    #[serde(
-        rename = "_changeprivate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub changeprivate: Option<bool>,
     /// `defprepayinvoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defprepayinvoicenumber: Option<String>,
     /// `defprepaydateinvoiced`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defprepaydateinvoiced: Option<String>,
     /// `defprepayamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub defprepayamount: Option<f64>,
     /// `new_colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_colour: Option<String>,
     /// `send_to_googlebusiness`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_to_googlebusiness: Option<bool>,
     /// `original_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub original_agent: Option<i32>,
     /// `_isreplyaction`.
-    #[serde(
-        rename = "_isreplyaction",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isreplyaction: Option<bool>,
     /// `milestone_bill_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub milestone_bill_id: Option<i32>,
     /// `new_foppjobtitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_foppjobtitle: Option<String>,
     /// `bigpanda_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bigpanda_id: Option<String>,
     /// `servicenow_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub servicenow_type: Option<i32>,
     /// `internet_message_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub internet_message_id: Option<String>,
     /// `allow_automation_on_related`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_automation_on_related: Option<bool>,
     /// `replying_to`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub replying_to: Option<i32>,
     /// `lapsafe_expiry_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lapsafe_expiry_date: Option<String>,
     /// `lapsafe_asset`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lapsafe_asset: Option<String>,
     /// `lapsafe_bay`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub lapsafe_bay: Option<i32>,
     /// `lapsafe_bay_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lapsafe_bay_id: Option<String>,
     /// `lapsafe_installation`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lapsafe_installation: Option<String>,
     /// `_slackaction`.
-    #[serde(
-        rename = "_slackaction",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub slackaction: Option<i32>,
     /// `_isportalagentnote`.
-    #[serde(
-        rename = "_isportalagentnote",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isportalagentnote: Option<bool>,
     /// `devops_pipeline_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub devops_pipeline_id: Option<i32>,
     /// `devops_pipeline_version`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub devops_pipeline_version: Option<String>,
     /// `new_step`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_step: Option<i32>,
     /// Halo's `RoundRobinLog` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rr_log: Option<serde_json::Value>,
     /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_contributors: Option<Vec<serde_json::Value>>,
     /// `nextcalldate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextcalldate: Option<String>,
     /// `satisfaction`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<String>,
     /// Halo's `AreaNote` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(rename = "new_CRM_note", skip_serializing_if = "Option::is_none")]
     pub new_crm_note: Option<serde_json::Value>,
     /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_template: Option<serde_json::Value>,
     /// `_agent03_ok`.
-    #[serde(
-        rename = "_agent03_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent03_ok: Option<bool>,
     /// `_can_edit_billing_time`.
-    #[serde(
-        rename = "_can_edit_billing_time",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub can_edit_billing_time: Option<bool>,
     /// `run_ai_insights`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub run_ai_insights: Option<bool>,
     /// `new_customer_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_customer_signature: Option<String>,
     /// `new_agent_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_agent_signature: Option<String>,
     /// `_prevent_outgoing`.
-    #[serde(
-        rename = "_prevent_outgoing",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub prevent_outgoing: Option<bool>,
     /// `new_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_client_id: Option<i32>,
     /// `new_site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_site_id: Option<i32>,
     /// `new_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_user_id: Option<i32>,
     /// Halo's `PrePayThreshold` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prepay_threshold: Option<serde_json::Value>,
     /// `outgoingid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub outgoingid: Option<i32>,
     /// `is_halo_ack`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_halo_ack: Option<bool>,
     /// `isundeliverable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isundeliverable: Option<bool>,
     /// `new_distribution_list`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_distribution_list: Option<i32>,
     /// Halo's `BulkEmail` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_bulkemail: Option<serde_json::Value>,
     /// `bulkemail_users`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bulkemail_users: Option<Vec<i32>>,
     /// `outcome_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub outcome_id: Option<i32>,
     /// `action_systemid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_systemid: Option<i32>,
     /// `dateemailed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateemailed: Option<String>,
     /// `timetaken`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub timetaken: Option<f64>,
     /// `timetakendays`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub timetakendays: Option<f64>,
     /// `timetakenadjusted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub timetakenadjusted: Option<f64>,
     /// `nonbilltime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub nonbilltime: Option<f64>,
     /// `traveltime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub traveltime: Option<f64>,
     /// `mileage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub mileage: Option<f64>,
     /// `actionchargehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionchargehours: Option<f64>,
     /// `actionnonchargeamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionnonchargeamount: Option<f64>,
     /// `actionnonchargehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionnonchargehours: Option<f64>,
     /// `actionchargeamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionchargeamount: Option<f64>,
     /// `actionprepayhours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionprepayhours: Option<f64>,
     /// `actionprepayamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actionprepayamount: Option<f64>,
     /// `actiontravelchargehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actiontravelchargehours: Option<f64>,
     /// `chargerate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate: Option<i32>,
     /// `travel_chargerate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub travel_chargerate: Option<i32>,
     /// `hiddenfromuser`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hiddenfromuser: Option<bool>,
     /// `important`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub important: Option<bool>,
     /// `old_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub old_status: Option<i32>,
     /// `new_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_status: Option<i32>,
     /// `new_status_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_status_name: Option<String>,
     /// `emailfrom`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailfrom: Option<String>,
     /// `emailtonew`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailtonew: Option<String>,
     /// `emailto`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailto: Option<String>,
     /// `emailccnew`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailccnew: Option<String>,
     /// `emaildirection`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emaildirection: Option<String>,
     /// `emailcc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailcc: Option<String>,
     /// `emailsubjectnew`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailsubjectnew: Option<String>,
     /// `senttoapiurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub senttoapiurl: Option<String>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `attachment_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub attachment_count: Option<i32>,
     /// `unread`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unread: Option<i32>,
     /// `actionby_application_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actionby_application_id: Option<String>,
     /// `action_travel_contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_travel_contract_ref: Option<String>,
     /// `actionby_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionby_user_id: Option<i32>,
     /// `hide_user_visibility_toggle`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_user_visibility_toggle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -6082,33 +4757,1861 @@ impl Action {
     }
 }
 
+impl serde::Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "outcome", &self.outcome)?;
+        model::opt_entry(&mut map, "who_type", &self.who_type)?;
+        model::opt_entry(&mut map, "who_imgpath", &self.who_imgpath)?;
+        model::opt_entry(&mut map, "who_agentid", &self.who_agentid)?;
+        model::opt_entry(&mut map, "who_initials", &self.who_initials)?;
+        model::opt_entry(&mut map, "who_colour", &self.who_colour)?;
+        model::opt_entry(&mut map, "who_onlinestatus", &self.who_onlinestatus)?;
+        model::opt_entry(&mut map, "datetime", &self.datetime)?;
+        model::opt_entry(&mut map, "last_updated", &self.last_updated)?;
+        model::opt_entry(&mut map, "note", &self.note)?;
+        model::opt_entry(&mut map, "replied_to_ticket_id", &self.replied_to_ticket_id)?;
+        model::opt_entry(&mut map, "replied_to_action_id", &self.replied_to_action_id)?;
+        model::opt_entry(
+            &mut map,
+            "created_from_ticket_id",
+            &self.created_from_ticket_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "created_from_action_id",
+            &self.created_from_action_id,
+        )?;
+        model::opt_entry(&mut map, "action_contract_id", &self.action_contract_id)?;
+        model::opt_entry(&mut map, "action_contract_ref", &self.action_contract_ref)?;
+        model::opt_entry(
+            &mut map,
+            "action_travel_contract_id",
+            &self.action_travel_contract_id,
+        )?;
+        model::opt_entry(&mut map, "project_id", &self.project_id)?;
+        model::opt_entry(&mut map, "twitter_id_str", &self.twitter_id_str)?;
+        model::opt_entry(&mut map, "twitter_user_name", &self.twitter_user_name)?;
+        model::opt_entry(&mut map, "tweet_sent", &self.tweet_sent)?;
+        model::opt_entry(&mut map, "attachment_list", &self.attachment_list)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "personal_unread", &self.personal_unread)?;
+        model::opt_entry(&mut map, "actionarrivaldate", &self.actionarrivaldate)?;
+        model::opt_entry(&mut map, "actioncompletiondate", &self.actioncompletiondate)?;
+        model::opt_entry(&mut map, "isjson", &self.isjson)?;
+        model::opt_entry(&mut map, "facebook_id", &self.facebook_id)?;
+        model::opt_entry(&mut map, "facebook_sent", &self.facebook_sent)?;
+        model::opt_entry(&mut map, "merged_from_ticketid", &self.merged_from_ticketid)?;
+        model::opt_entry(&mut map, "reactions", &self.reactions)?;
+        model::opt_entry(&mut map, "translations", &self.translations)?;
+        model::opt_entry(&mut map, "email_message_id", &self.email_message_id)?;
+        model::opt_entry(&mut map, "post_translations", &self.post_translations)?;
+        model::opt_entry(&mut map, "ticket_guid", &self.ticket_guid)?;
+        model::opt_entry(&mut map, "instagram_id", &self.instagram_id)?;
+        model::opt_entry(&mut map, "instagram_sent", &self.instagram_sent)?;
+        model::opt_entry(&mut map, "on_behalf_of", &self.on_behalf_of)?;
+        model::opt_entry(&mut map, "on_behalf_of_name", &self.on_behalf_of_name)?;
+        model::opt_entry(&mut map, "actionby_agent_id", &self.actionby_agent_id)?;
+        model::opt_entry(&mut map, "warning_type", &self.warning_type)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "actioncontractid", &self.actioncontractid)?;
+        model::opt_entry(&mut map, "actisbillable", &self.actisbillable)?;
+        model::opt_entry(
+            &mut map,
+            "actisreadyforprocessing",
+            &self.actisreadyforprocessing,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actioninternetmessageid",
+            &self.actioninternetmessageid,
+        )?;
+        model::opt_entry(&mut map, "senttowhatsapp", &self.senttowhatsapp)?;
+        model::opt_entry(&mut map, "twa_delivered_date", &self.twa_delivered_date)?;
+        model::opt_entry(&mut map, "twa_read_date", &self.twa_read_date)?;
+        model::opt_entry(
+            &mut map,
+            "travelisreadyforprocessing",
+            &self.travelisreadyforprocessing,
+        )?;
+        model::opt_entry(&mut map, "emailbody", &self.emailbody)?;
+        model::opt_entry(&mut map, "emailsubject", &self.emailsubject)?;
+        model::opt_entry(&mut map, "note_html", &self.note_html)?;
+        model::opt_entry(&mut map, "emailbody_html", &self.emailbody_html)?;
+        model::opt_entry(&mut map, "actionuserdef", &self.actionuserdef)?;
+        model::opt_entry(&mut map, "userdesc", &self.userdesc)?;
+        model::opt_entry(&mut map, "actiondatecreated", &self.actiondatecreated)?;
+        model::opt_entry(&mut map, "actioninvoicenumber", &self.actioninvoicenumber)?;
+        model::opt_entry(
+            &mut map,
+            "actioninvoicenumber_isproject",
+            &self.actioninvoicenumber_isproject,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_invoice_line_id",
+            &self.action_invoice_line_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelinvoicenumber",
+            &self.actiontravelinvoicenumber,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionmileageinvoicenumber",
+            &self.actionmileageinvoicenumber,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "externalinvoicenumber",
+            &self.externalinvoicenumber,
+        )?;
+        model::opt_entry(&mut map, "actprocessid", &self.actprocessid)?;
+        model::opt_entry(&mut map, "actiontravelamount", &self.actiontravelamount)?;
+        model::opt_entry(&mut map, "actionmileageamount", &self.actionmileageamount)?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelmileageinvoicenumber",
+            &self.actiontravelmileageinvoicenumber,
+        )?;
+        model::opt_entry(&mut map, "actionbillingplanid", &self.actionbillingplanid)?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelbillingplanid",
+            &self.actiontravelbillingplanid,
+        )?;
+        model::opt_entry(&mut map, "actioncalendarstatus", &self.actioncalendarstatus)?;
+        model::opt_entry(&mut map, "actionapptid", &self.actionapptid)?;
+        model::opt_entry(&mut map, "actionsmsstatus", &self.actionsmsstatus)?;
+        model::opt_entry(&mut map, "sitevisitunits", &self.sitevisitunits)?;
+        model::opt_entry(&mut map, "svid", &self.svid)?;
+        model::opt_entry(&mut map, "asset_id", &self.asset_id)?;
+        model::opt_entry(&mut map, "asset_site", &self.asset_site)?;
+        model::opt_entry(&mut map, "lwwarrantyreported", &self.lwwarrantyreported)?;
+        model::opt_entry(&mut map, "from_mailbox_id", &self.from_mailbox_id)?;
+        model::opt_entry(
+            &mut map,
+            "sales_mailbox_override_id",
+            &self.sales_mailbox_override_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "from_address_override",
+            &self.from_address_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelstartdate",
+            &self.actiontravelstartdate,
+        )?;
+        model::opt_entry(&mut map, "actiontravelenddate", &self.actiontravelenddate)?;
+        model::opt_entry(&mut map, "actionactualresponse", &self.actionactualresponse)?;
+        model::opt_entry(
+            &mut map,
+            "actionslaresponsestate",
+            &self.actionslaresponsestate,
+        )?;
+        model::opt_entry(&mut map, "labourwarranty", &self.labourwarranty)?;
+        model::opt_entry(&mut map, "actreviewed", &self.actreviewed)?;
+        model::opt_entry(&mut map, "actprocesseddate", &self.actprocesseddate)?;
+        model::opt_entry(
+            &mut map,
+            "dateinvoicedtraveltime",
+            &self.dateinvoicedtraveltime,
+        )?;
+        model::opt_entry(&mut map, "dateinvoicedmileage", &self.dateinvoicedmileage)?;
+        model::opt_entry(
+            &mut map,
+            "actionuserdefineddata",
+            &self.actionuserdefineddata,
+        )?;
+        model::opt_entry(&mut map, "emailtolistall", &self.emailtolistall)?;
+        model::opt_entry(&mut map, "reply_direct", &self.reply_direct)?;
+        model::opt_entry(
+            &mut map,
+            "actioninformownerofaction",
+            &self.actioninformownerofaction,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "agentnotificationneeded",
+            &self.agentnotificationneeded,
+        )?;
+        model::opt_entry(&mut map, "surchargeid", &self.surchargeid)?;
+        model::opt_entry(&mut map, "travel_surchargeid", &self.travel_surchargeid)?;
+        model::opt_entry(&mut map, "achargetotalaction", &self.achargetotalaction)?;
+        model::opt_entry(
+            &mut map,
+            "achargetotalprocessed",
+            &self.achargetotalprocessed,
+        )?;
+        model::opt_entry(&mut map, "tweetsent", &self.tweetsent)?;
+        model::opt_entry(&mut map, "tweetfrom", &self.tweetfrom)?;
+        model::opt_entry(&mut map, "twitterid", &self.twitterid)?;
+        model::opt_entry(&mut map, "send_to_facebook", &self.send_to_facebook)?;
+        model::opt_entry(&mut map, "replyto_facebook_id", &self.replyto_facebook_id)?;
+        model::opt_entry(&mut map, "senttofb", &self.senttofb)?;
+        model::opt_entry(&mut map, "facebookid", &self.facebookid)?;
+        model::opt_entry(&mut map, "facebookname", &self.facebookname)?;
+        model::opt_entry(&mut map, "facebook_parent_id", &self.facebook_parent_id)?;
+        model::opt_entry(&mut map, "calloutcomenum", &self.calloutcomenum)?;
+        model::opt_entry(&mut map, "actionresponsedate", &self.actionresponsedate)?;
+        model::opt_entry(
+            &mut map,
+            "actiontargetresponsedate",
+            &self.actiontargetresponsedate,
+        )?;
+        model::opt_entry(&mut map, "pagerdutysendstatus", &self.pagerdutysendstatus)?;
+        model::opt_entry(&mut map, "mailentryid", &self.mailentryid)?;
+        model::opt_entry(&mut map, "replytoaddress", &self.replytoaddress)?;
+        model::opt_entry(&mut map, "actsapuuid", &self.actsapuuid)?;
+        model::opt_entry(&mut map, "whowith", &self.whowith)?;
+        model::opt_entry(&mut map, "chatid", &self.chatid)?;
+        model::opt_entry(&mut map, "dynamicsactionid", &self.dynamicsactionid)?;
+        model::opt_entry(
+            &mut map,
+            "action_appointment_id",
+            &self.action_appointment_id,
+        )?;
+        model::opt_entry(&mut map, "action_supplier_id", &self.action_supplier_id)?;
+        model::opt_entry(&mut map, "action_supplier_name", &self.action_supplier_name)?;
+        model::opt_entry(&mut map, "new_tickettype", &self.new_tickettype)?;
+        model::opt_entry(&mut map, "new_chargerate", &self.new_chargerate)?;
+        model::opt_entry(&mut map, "new_contract_id", &self.new_contract_id)?;
+        model::opt_entry(&mut map, "new_parent_id", &self.new_parent_id)?;
+        model::opt_entry(&mut map, "new_priority", &self.new_priority)?;
+        model::opt_entry(&mut map, "new_category1", &self.new_category1)?;
+        model::opt_entry(&mut map, "new_category2", &self.new_category2)?;
+        model::opt_entry(&mut map, "new_category3", &self.new_category3)?;
+        model::opt_entry(&mut map, "new_category4", &self.new_category4)?;
+        model::opt_entry(&mut map, "new_estimate", &self.new_estimate)?;
+        model::opt_entry(&mut map, "new_estimatedays", &self.new_estimatedays)?;
+        model::opt_entry(&mut map, "new_impact", &self.new_impact)?;
+        model::opt_entry(&mut map, "new_urgency", &self.new_urgency)?;
+        model::opt_entry(&mut map, "new_source", &self.new_source)?;
+        model::opt_entry(&mut map, "new_matched_rule_id", &self.new_matched_rule_id)?;
+        model::opt_entry(&mut map, "new_firsttimefix", &self.new_firsttimefix)?;
+        model::opt_entry(&mut map, "new_team", &self.new_team)?;
+        model::opt_entry(&mut map, "new_agent", &self.new_agent)?;
+        model::opt_entry(&mut map, "new_sla_id", &self.new_sla_id)?;
+        model::opt_entry(&mut map, "new_slastatus", &self.new_slastatus)?;
+        model::opt_entry(&mut map, "new_fixbydate", &self.new_fixbydate)?;
+        model::opt_entry(&mut map, "new_followupdate", &self.new_followupdate)?;
+        model::opt_entry(&mut map, "new_deadlinedate", &self.new_deadlinedate)?;
+        model::opt_entry(
+            &mut map,
+            "new_deadlinenotificationhours",
+            &self.new_deadlinenotificationhours,
+        )?;
+        model::opt_entry(&mut map, "new_startdate", &self.new_startdate)?;
+        model::opt_entry(
+            &mut map,
+            "new_startdate_timezone",
+            &self.new_startdate_timezone,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_startdate_with_timezone",
+            &self.new_startdate_with_timezone,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_project_time_budget",
+            &self.new_project_time_budget,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_project_money_budget",
+            &self.new_project_money_budget,
+        )?;
+        model::opt_entry(&mut map, "new_starttime", &self.new_starttime)?;
+        model::opt_entry(&mut map, "new_starttimeslot", &self.new_starttimeslot)?;
+        model::opt_entry(&mut map, "new_targetdate", &self.new_targetdate)?;
+        model::opt_entry(
+            &mut map,
+            "new_targetdate_timezone",
+            &self.new_targetdate_timezone,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_targetdate_with_timezone",
+            &self.new_targetdate_with_timezone,
+        )?;
+        model::opt_entry(&mut map, "new_targettime", &self.new_targettime)?;
+        model::opt_entry(&mut map, "new_targettimeslot", &self.new_targettimeslot)?;
+        model::opt_entry(&mut map, "new_oppcontactname", &self.new_oppcontactname)?;
+        model::opt_entry(&mut map, "new_oppcompanyname", &self.new_oppcompanyname)?;
+        model::opt_entry(&mut map, "new_oppemailaddress", &self.new_oppemailaddress)?;
+        model::opt_entry(&mut map, "new_oppcustomertitle", &self.new_oppcustomertitle)?;
+        model::opt_entry(&mut map, "new_opptel", &self.new_opptel)?;
+        model::opt_entry(&mut map, "new_oppcountry", &self.new_oppcountry)?;
+        model::opt_entry(&mut map, "new_oppregion", &self.new_oppregion)?;
+        model::opt_entry(&mut map, "new_opptype", &self.new_opptype)?;
+        model::opt_entry(&mut map, "new_opphear", &self.new_opphear)?;
+        model::opt_entry(&mut map, "new_oppvalue", &self.new_oppvalue)?;
+        model::opt_entry(
+            &mut map,
+            "new_foppvalue_monthly",
+            &self.new_foppvalue_monthly,
+        )?;
+        model::opt_entry(&mut map, "new_foppvalue_annual", &self.new_foppvalue_annual)?;
+        model::opt_entry(&mut map, "new_foppvalue_oneoff", &self.new_foppvalue_oneoff)?;
+        model::opt_entry(
+            &mut map,
+            "new_oppconversionprobability",
+            &self.new_oppconversionprobability,
+        )?;
+        model::opt_entry(&mut map, "new_oppprofit", &self.new_oppprofit)?;
+        model::opt_entry(&mut map, "new_oppcurrentsystem", &self.new_oppcurrentsystem)?;
+        model::opt_entry(&mut map, "new_oppcompetitors", &self.new_oppcompetitors)?;
+        model::opt_entry(&mut map, "new_opptrialdate", &self.new_opptrialdate)?;
+        model::opt_entry(&mut map, "new_oppdemodate", &self.new_oppdemodate)?;
+        model::opt_entry(&mut map, "new_oppdiscountdate", &self.new_oppdiscountdate)?;
+        model::opt_entry(&mut map, "new_oppattemptsmade", &self.new_oppattemptsmade)?;
+        model::opt_entry(&mut map, "new_oppconverteddate", &self.new_oppconverteddate)?;
+        model::opt_entry(&mut map, "new_oppproductchosen", &self.new_oppproductchosen)?;
+        model::opt_entry(&mut map, "new_oppreason", &self.new_oppreason)?;
+        model::opt_entry(&mut map, "new_opptimezonename", &self.new_opptimezonename)?;
+        model::opt_entry(
+            &mut map,
+            "new_oppclosurecategory",
+            &self.new_oppclosurecategory,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppdontaddtomailinglist",
+            &self.new_oppdontaddtomailinglist,
+        )?;
+        model::opt_entry(&mut map, "new_approvalprocess", &self.new_approvalprocess)?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_agent_id",
+            &self.new_approvalprocess_agent_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_user_id",
+            &self.new_approvalprocess_user_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_users",
+            &self.new_approvalprocess_users,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_email",
+            &self.new_approvalprocess_email,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_cab_id",
+            &self.new_approvalprocess_cab_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_cab",
+            &self.new_approvalprocess_cab,
+        )?;
+        model::opt_entry(&mut map, "new_product_id", &self.new_product_id)?;
+        model::opt_entry(&mut map, "new_component_id", &self.new_component_id)?;
+        model::opt_entry(&mut map, "new_version_id", &self.new_version_id)?;
+        model::opt_entry(&mut map, "new_matched_kb_id", &self.new_matched_kb_id)?;
+        model::opt_entry(
+            &mut map,
+            "new_matched_linked_id",
+            &self.new_matched_linked_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_linkedticket_template_id",
+            &self.new_linkedticket_template_id,
+        )?;
+        model::opt_entry(&mut map, "new_supplier_id", &self.new_supplier_id)?;
+        model::opt_entry(&mut map, "new_supplier_ref", &self.new_supplier_ref)?;
+        model::opt_entry(&mut map, "new_customer_ref", &self.new_customer_ref)?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_contract_id",
+            &self.new_supplier_contract_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_priority_id",
+            &self.new_supplier_priority_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_response_date",
+            &self.new_supplier_response_date,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_fix_date",
+            &self.new_supplier_fix_date,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_linkedticket_status",
+            &self.new_linkedticket_status,
+        )?;
+        model::opt_entry(&mut map, "new_appointment_type", &self.new_appointment_type)?;
+        model::opt_entry(&mut map, "emailtemplate_id", &self.emailtemplate_id)?;
+        model::opt_entry(&mut map, "create_article", &self.create_article)?;
+        model::opt_entry(&mut map, "sendemail", &self.sendemail)?;
+        model::opt_entry(&mut map, "action_showpreview", &self.action_showpreview)?;
+        model::opt_entry(&mut map, "setnotetoemailbody", &self.setnotetoemailbody)?;
+        model::opt_entry(&mut map, "action_isresponse", &self.action_isresponse)?;
+        model::opt_entry(&mut map, "validate_response", &self.validate_response)?;
+        model::opt_entry(&mut map, "attachments", &self.attachments)?;
+        model::opt_entry(&mut map, "update_children", &self.update_children)?;
+        model::opt_entry(&mut map, "update_parent", &self.update_parent)?;
+        model::opt_entry(&mut map, "send_survey", &self.send_survey)?;
+        model::opt_entry(&mut map, "signature_customer", &self.signature_customer)?;
+        model::opt_entry(
+            &mut map,
+            "signature_customer_name",
+            &self.signature_customer_name,
+        )?;
+        model::opt_entry(&mut map, "signature_agent", &self.signature_agent)?;
+        model::opt_entry(&mut map, "signature_agent_name", &self.signature_agent_name)?;
+        model::opt_entry(&mut map, "follow", &self.follow)?;
+        model::opt_entry(&mut map, "unfollow", &self.unfollow)?;
+        model::opt_entry(
+            &mut map,
+            "primaryserviceusersfollow",
+            &self.primaryserviceusersfollow,
+        )?;
+        model::opt_entry(&mut map, "appointment_id", &self.appointment_id)?;
+        model::opt_entry(
+            &mut map,
+            "appointment_complete_status",
+            &self.appointment_complete_status,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "add_followup_appointment",
+            &self.add_followup_appointment,
+        )?;
+        model::opt_entry(&mut map, "add_followup_task", &self.add_followup_task)?;
+        model::opt_entry(&mut map, "_appointment_force", &self.appointment_force)?;
+        model::opt_entry(&mut map, "copy_to_id", &self.copy_to_id)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_product_id",
+            &self.third_party_product_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_version_id",
+            &self.third_party_version_id,
+        )?;
+        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign)?;
+        model::opt_entry(&mut map, "_appointment01_ok", &self.appointment01_ok)?;
+        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok)?;
+        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok)?;
+        model::opt_entry(&mut map, "_ticketclash01_ok", &self.ticketclash01_ok)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "assets", &self.assets)?;
+        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules)?;
+        model::opt_entry(
+            &mut map,
+            "_includeticketinresponse",
+            &self.includeticketinresponse,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "jira_original_estimate",
+            &self.jira_original_estimate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "jira_remaining_estimate",
+            &self.jira_remaining_estimate,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "actionoohtime", &self.actionoohtime)?;
+        model::opt_entry(&mut map, "actionholidaytime", &self.actionholidaytime)?;
+        model::opt_entry(&mut map, "actiontotaloohtime", &self.actiontotaloohtime)?;
+        model::opt_entry(&mut map, "quotation_id", &self.quotation_id)?;
+        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id)?;
+        model::opt_entry(&mut map, "purchaseorder_id", &self.purchaseorder_id)?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
+        model::opt_entry(&mut map, "recalculate_billing", &self.recalculate_billing)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "_isinboundsales", &self.isinboundsales)?;
+        model::opt_entry(
+            &mut map,
+            "sendactiontopagerduty",
+            &self.sendactiontopagerduty,
+        )?;
+        model::opt_entry(&mut map, "oktoclose", &self.oktoclose)?;
+        model::opt_entry(&mut map, "remotetechid", &self.remotetechid)?;
+        model::opt_entry(&mut map, "utcoffset", &self.utcoffset)?;
+        model::opt_entry(&mut map, "statisfaction_level", &self.statisfaction_level)?;
+        model::opt_entry(&mut map, "senttoapisupplierid", &self.senttoapisupplierid)?;
+        model::opt_entry(
+            &mut map,
+            "send_jira_attachments",
+            &self.send_jira_attachments,
+        )?;
+        model::opt_entry(&mut map, "jira_reporter", &self.jira_reporter)?;
+        model::opt_entry(&mut map, "smsto", &self.smsto)?;
+        model::opt_entry(&mut map, "sendsms", &self.sendsms)?;
+        model::opt_entry(&mut map, "_dontupdate_devops", &self.dontupdate_devops)?;
+        model::opt_entry(&mut map, "send_devops_note", &self.send_devops_note)?;
+        model::opt_entry(&mut map, "_isnotify", &self.isnotify)?;
+        model::opt_entry(&mut map, "move_to_id", &self.move_to_id)?;
+        model::opt_entry(
+            &mut map,
+            "sendactiontosplunkoncall",
+            &self.sendactiontosplunkoncall,
+        )?;
+        model::opt_entry(&mut map, "third_party_who", &self.third_party_who)?;
+        model::opt_entry(&mut map, "_faultForce", &self.fault_force)?;
+        model::opt_entry(&mut map, "private_note", &self.private_note)?;
+        model::opt_entry(&mut map, "isBulkEmail", &self.is_bulk_email)?;
+        model::opt_entry(&mut map, "new_workflow_id", &self.new_workflow_id)?;
+        model::opt_entry(&mut map, "_sendtweet", &self.sendtweet)?;
+        model::opt_entry(&mut map, "replyto_tweet_id", &self.replyto_tweet_id)?;
+        model::opt_entry(&mut map, "replyto_tweet_haloid", &self.replyto_tweet_haloid)?;
+        model::opt_entry(
+            &mut map,
+            "changeinformationhtml",
+            &self.changeinformationhtml,
+        )?;
+        model::opt_entry(&mut map, "justification", &self.justification)?;
+        model::opt_entry(&mut map, "impactlevel", &self.impactlevel)?;
+        model::opt_entry(&mut map, "impactdescription", &self.impactdescription)?;
+        model::opt_entry(&mut map, "risklevel", &self.risklevel)?;
+        model::opt_entry(&mut map, "riskdescription", &self.riskdescription)?;
+        model::opt_entry(&mut map, "backoutplan", &self.backoutplan)?;
+        model::opt_entry(&mut map, "communicationplan", &self.communicationplan)?;
+        model::opt_entry(&mut map, "testplan", &self.testplan)?;
+        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap)?;
+        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote)?;
+        model::opt_entry(&mut map, "releasenote", &self.releasenote)?;
+        model::opt_entry(&mut map, "releaseid", &self.releaseid)?;
+        model::opt_entry(&mut map, "releaseid2", &self.releaseid2)?;
+        model::opt_entry(&mut map, "releaseid3", &self.releaseid3)?;
+        model::opt_entry(&mut map, "releasenotegroupid", &self.releasenotegroupid)?;
+        model::opt_entry(&mut map, "releaseimportant", &self.releaseimportant)?;
+        model::opt_entry(&mut map, "new_jira_components", &self.new_jira_components)?;
+        model::opt_entry(&mut map, "faultidfrom", &self.faultidfrom)?;
+        model::opt_entry(&mut map, "actionnumberfrom", &self.actionnumberfrom)?;
+        model::opt_entry(&mut map, "new_template_id", &self.new_template_id)?;
+        model::opt_entry(
+            &mut map,
+            "new_primary_asset_status",
+            &self.new_primary_asset_status,
+        )?;
+        model::opt_entry(&mut map, "primary_asset_id", &self.primary_asset_id)?;
+        model::opt_entry(&mut map, "new_rule_ids", &self.new_rule_ids)?;
+        model::opt_entry(&mut map, "dont_update_fault", &self.dont_update_fault)?;
+        model::opt_entry(
+            &mut map,
+            "new_article_description",
+            &self.new_article_description,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_article_resolution",
+            &self.new_article_resolution,
+        )?;
+        model::opt_entry(&mut map, "new_article_notes", &self.new_article_notes)?;
+        model::opt_entry(&mut map, "new_article_type", &self.new_article_type)?;
+        model::opt_entry(&mut map, "new_tags", &self.new_tags)?;
+        model::opt_entry(&mut map, "new_faqlists", &self.new_faqlists)?;
+        model::opt_entry(&mut map, "new_related_articles", &self.new_related_articles)?;
+        model::opt_entry(
+            &mut map,
+            "ignoredatedoneisstartdate",
+            &self.ignoredatedoneisstartdate,
+        )?;
+        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id)?;
+        model::opt_entry(&mut map, "_validate_travel", &self.validate_travel)?;
+        model::opt_entry(&mut map, "sync_to_sentinel", &self.sync_to_sentinel)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_classification",
+            &self.sentinel_classification,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_classification_reason",
+            &self.sentinel_classification_reason,
+        )?;
+        model::opt_entry(&mut map, "g2aremote_id", &self.g2aremote_id)?;
+        model::opt_entry(&mut map, "dontcreatechild", &self.dontcreatechild)?;
+        model::opt_entry(&mut map, "needcreatechild", &self.needcreatechild)?;
+        model::opt_entry(
+            &mut map,
+            "customfieldvalidationreason",
+            &self.customfieldvalidationreason,
+        )?;
+        model::opt_entry(&mut map, "servicestatusnote", &self.servicestatusnote)?;
+        model::opt_entry(&mut map, "updateservicestatus", &self.updateservicestatus)?;
+        model::opt_entry(&mut map, "new_child_cat_1", &self.new_child_cat_1)?;
+        model::opt_entry(&mut map, "new_child_cat_2", &self.new_child_cat_2)?;
+        model::opt_entry(&mut map, "new_child_cat_3", &self.new_child_cat_3)?;
+        model::opt_entry(&mut map, "new_child_cat_4", &self.new_child_cat_4)?;
+        model::opt_entry(&mut map, "usecroverride", &self.usecroverride)?;
+        model::opt_entry(
+            &mut map,
+            "azure_action_complete",
+            &self.azure_action_complete,
+        )?;
+        model::opt_entry(&mut map, "_dontupdate_jira", &self.dontupdate_jira)?;
+        model::opt_entry(&mut map, "send_jira_note", &self.send_jira_note)?;
+        model::opt_entry(&mut map, "entity_type", &self.entity_type)?;
+        model::opt_entry(&mut map, "rmm_close", &self.rmm_close)?;
+        model::opt_entry(&mut map, "dattormm_close", &self.dattormm_close)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
+        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_name",
+            &self.match_integration_name,
+        )?;
+        model::opt_entry(&mut map, "sync_to_salesforce", &self.sync_to_salesforce)?;
+        model::opt_entry(&mut map, "isbillingaction", &self.isbillingaction)?;
+        model::opt_entry(
+            &mut map,
+            "ishiddenfrominternalit",
+            &self.ishiddenfrominternalit,
+        )?;
+        model::opt_entry(&mut map, "new_consignment", &self.new_consignment)?;
+        model::opt_entry(&mut map, "faultstimeentryid", &self.faultstimeentryid)?;
+        model::opt_entry(
+            &mut map,
+            "billingoverriddenbytimeentry",
+            &self.billingoverriddenbytimeentry,
+        )?;
+        model::opt_entry(&mut map, "sync_to_servicenow", &self.sync_to_servicenow)?;
+        model::opt_entry(&mut map, "new_service_id", &self.new_service_id)?;
+        model::opt_entry(&mut map, "new_asset", &self.new_asset)?;
+        model::opt_entry(
+            &mut map,
+            "contract_date_override",
+            &self.contract_date_override,
+        )?;
+        model::opt_entry(&mut map, "parentactionnumber", &self.parentactionnumber)?;
+        model::opt_entry(&mut map, "parentactiondetails", &self.parentactiondetails)?;
+        model::opt_entry(&mut map, "parentactiondate", &self.parentactiondate)?;
+        model::opt_entry(&mut map, "user_creation_failed", &self.user_creation_failed)?;
+        model::opt_entry(&mut map, "followers_user", &self.followers_user)?;
+        model::opt_entry(&mut map, "new_items_issued", &self.new_items_issued)?;
+        model::opt_entry(&mut map, "purchaseordernumber", &self.purchaseordernumber)?;
+        model::opt_entry(
+            &mut map,
+            "database_lookup_result",
+            &self.database_lookup_result,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_contact_id",
+            &self.new_supplier_contact_id,
+        )?;
+        model::opt_entry(&mut map, "new_pr_id", &self.new_pr_id)?;
+        model::opt_entry(&mut map, "new_branch_id", &self.new_branch_id)?;
+        model::opt_entry(&mut map, "_dontupdate_pagerduty", &self.dontupdate_pagerduty)?;
+        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid)?;
+        model::opt_entry(&mut map, "facebook_from_id", &self.facebook_from_id)?;
+        model::opt_entry(&mut map, "twitter_from_id", &self.twitter_from_id)?;
+        model::opt_entry(&mut map, "sync_to_jira", &self.sync_to_jira)?;
+        model::opt_entry(&mut map, "is_jira_supplier", &self.is_jira_supplier)?;
+        model::opt_entry(&mut map, "senttojirasupplierid", &self.senttojirasupplierid)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "itsm_summary", &self.itsm_summary)?;
+        model::opt_entry(&mut map, "send_to_halo", &self.send_to_halo)?;
+        model::opt_entry(&mut map, "send_to_whatsapp", &self.send_to_whatsapp)?;
+        model::opt_entry(&mut map, "_ignore_ai", &self.ignore_ai)?;
+        model::opt_entry(&mut map, "_ignore_translate", &self.ignore_translate)?;
+        model::opt_entry(&mut map, "translate_note", &self.translate_note)?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_role_id",
+            &self.new_approvalprocess_role_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_customfieldid",
+            &self.new_approvalprocess_customfieldid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_thirdpartyreviewscore",
+            &self.new_thirdpartyreviewscore,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_additional_agents",
+            &self.new_additional_agents,
+        )?;
+        model::opt_entry(&mut map, "instagramid", &self.instagramid)?;
+        model::opt_entry(&mut map, "instagramname", &self.instagramname)?;
+        model::opt_entry(&mut map, "instagram_parent_id", &self.instagram_parent_id)?;
+        model::opt_entry(&mut map, "send_to_instagram", &self.send_to_instagram)?;
+        model::opt_entry(&mut map, "replyto_instagram_id", &self.replyto_instagram_id)?;
+        model::opt_entry(&mut map, "senttoinsta", &self.senttoinsta)?;
+        model::opt_entry(&mut map, "instagram_from_id", &self.instagram_from_id)?;
+        model::opt_entry(
+            &mut map,
+            "dont_recalculate_billing",
+            &self.dont_recalculate_billing,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "is_third_party_supplier",
+            &self.is_third_party_supplier,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "senttoservicenowsupplierid",
+            &self.senttoservicenowsupplierid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "timesheet_approval_status",
+            &self.timesheet_approval_status,
+        )?;
+        model::opt_entry(&mut map, "_changeprivate", &self.changeprivate)?;
+        model::opt_entry(
+            &mut map,
+            "defprepayinvoicenumber",
+            &self.defprepayinvoicenumber,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defprepaydateinvoiced",
+            &self.defprepaydateinvoiced,
+        )?;
+        model::opt_entry(&mut map, "defprepayamount", &self.defprepayamount)?;
+        model::opt_entry(&mut map, "new_colour", &self.new_colour)?;
+        model::opt_entry(
+            &mut map,
+            "send_to_googlebusiness",
+            &self.send_to_googlebusiness,
+        )?;
+        model::opt_entry(&mut map, "original_agent", &self.original_agent)?;
+        model::opt_entry(&mut map, "_isreplyaction", &self.isreplyaction)?;
+        model::opt_entry(&mut map, "milestone_bill_id", &self.milestone_bill_id)?;
+        model::opt_entry(&mut map, "new_foppjobtitle", &self.new_foppjobtitle)?;
+        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id)?;
+        model::opt_entry(&mut map, "servicenow_type", &self.servicenow_type)?;
+        model::opt_entry(&mut map, "internet_message_id", &self.internet_message_id)?;
+        model::opt_entry(
+            &mut map,
+            "allow_automation_on_related",
+            &self.allow_automation_on_related,
+        )?;
+        model::opt_entry(&mut map, "replying_to", &self.replying_to)?;
+        model::opt_entry(&mut map, "lapsafe_expiry_date", &self.lapsafe_expiry_date)?;
+        model::opt_entry(&mut map, "lapsafe_asset", &self.lapsafe_asset)?;
+        model::opt_entry(&mut map, "lapsafe_bay", &self.lapsafe_bay)?;
+        model::opt_entry(&mut map, "lapsafe_bay_id", &self.lapsafe_bay_id)?;
+        model::opt_entry(&mut map, "lapsafe_installation", &self.lapsafe_installation)?;
+        model::opt_entry(&mut map, "_slackaction", &self.slackaction)?;
+        model::opt_entry(&mut map, "_isportalagentnote", &self.isportalagentnote)?;
+        model::opt_entry(&mut map, "devops_pipeline_id", &self.devops_pipeline_id)?;
+        model::opt_entry(
+            &mut map,
+            "devops_pipeline_version",
+            &self.devops_pipeline_version,
+        )?;
+        model::opt_entry(&mut map, "new_step", &self.new_step)?;
+        model::opt_entry(&mut map, "rr_log", &self.rr_log)?;
+        model::opt_entry(&mut map, "new_contributors", &self.new_contributors)?;
+        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate)?;
+        model::opt_entry(&mut map, "satisfaction", &self.satisfaction)?;
+        model::opt_entry(&mut map, "new_CRM_note", &self.new_crm_note)?;
+        model::opt_entry(&mut map, "new_template", &self.new_template)?;
+        model::opt_entry(&mut map, "_agent03_ok", &self.agent03_ok)?;
+        model::opt_entry(
+            &mut map,
+            "_can_edit_billing_time",
+            &self.can_edit_billing_time,
+        )?;
+        model::opt_entry(&mut map, "run_ai_insights", &self.run_ai_insights)?;
+        model::opt_entry(
+            &mut map,
+            "new_customer_signature",
+            &self.new_customer_signature,
+        )?;
+        model::opt_entry(&mut map, "new_agent_signature", &self.new_agent_signature)?;
+        model::opt_entry(&mut map, "_prevent_outgoing", &self.prevent_outgoing)?;
+        model::opt_entry(&mut map, "new_client_id", &self.new_client_id)?;
+        model::opt_entry(&mut map, "new_site_id", &self.new_site_id)?;
+        model::opt_entry(&mut map, "new_user_id", &self.new_user_id)?;
+        model::opt_entry(&mut map, "prepay_threshold", &self.prepay_threshold)?;
+        model::opt_entry(&mut map, "outgoingid", &self.outgoingid)?;
+        model::opt_entry(&mut map, "is_halo_ack", &self.is_halo_ack)?;
+        model::opt_entry(&mut map, "isundeliverable", &self.isundeliverable)?;
+        model::opt_entry(
+            &mut map,
+            "new_distribution_list",
+            &self.new_distribution_list,
+        )?;
+        model::opt_entry(&mut map, "new_bulkemail", &self.new_bulkemail)?;
+        model::opt_entry(&mut map, "bulkemail_users", &self.bulkemail_users)?;
+        model::opt_entry(&mut map, "outcome_id", &self.outcome_id)?;
+        model::opt_entry(&mut map, "action_systemid", &self.action_systemid)?;
+        model::opt_entry(&mut map, "dateemailed", &self.dateemailed)?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken)?;
+        model::opt_entry(&mut map, "timetakendays", &self.timetakendays)?;
+        model::opt_entry(&mut map, "timetakenadjusted", &self.timetakenadjusted)?;
+        model::opt_entry(&mut map, "nonbilltime", &self.nonbilltime)?;
+        model::opt_entry(&mut map, "traveltime", &self.traveltime)?;
+        model::opt_entry(&mut map, "mileage", &self.mileage)?;
+        model::opt_entry(&mut map, "actionchargehours", &self.actionchargehours)?;
+        model::opt_entry(
+            &mut map,
+            "actionnonchargeamount",
+            &self.actionnonchargeamount,
+        )?;
+        model::opt_entry(&mut map, "actionnonchargehours", &self.actionnonchargehours)?;
+        model::opt_entry(&mut map, "actionchargeamount", &self.actionchargeamount)?;
+        model::opt_entry(&mut map, "actionprepayhours", &self.actionprepayhours)?;
+        model::opt_entry(&mut map, "actionprepayamount", &self.actionprepayamount)?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelchargehours",
+            &self.actiontravelchargehours,
+        )?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
+        model::opt_entry(&mut map, "travel_chargerate", &self.travel_chargerate)?;
+        model::opt_entry(&mut map, "hiddenfromuser", &self.hiddenfromuser)?;
+        model::opt_entry(&mut map, "important", &self.important)?;
+        model::opt_entry(&mut map, "old_status", &self.old_status)?;
+        model::opt_entry(&mut map, "new_status", &self.new_status)?;
+        model::opt_entry(&mut map, "new_status_name", &self.new_status_name)?;
+        model::opt_entry(&mut map, "emailfrom", &self.emailfrom)?;
+        model::opt_entry(&mut map, "emailtonew", &self.emailtonew)?;
+        model::opt_entry(&mut map, "emailto", &self.emailto)?;
+        model::opt_entry(&mut map, "emailccnew", &self.emailccnew)?;
+        model::opt_entry(&mut map, "emaildirection", &self.emaildirection)?;
+        model::opt_entry(&mut map, "emailcc", &self.emailcc)?;
+        model::opt_entry(&mut map, "emailsubjectnew", &self.emailsubjectnew)?;
+        model::opt_entry(&mut map, "senttoapiurl", &self.senttoapiurl)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "attachment_count", &self.attachment_count)?;
+        model::opt_entry(&mut map, "unread", &self.unread)?;
+        model::opt_entry(
+            &mut map,
+            "actionby_application_id",
+            &self.actionby_application_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_travel_contract_ref",
+            &self.action_travel_contract_ref,
+        )?;
+        model::opt_entry(&mut map, "actionby_user_id", &self.actionby_user_id)?;
+        model::opt_entry(
+            &mut map,
+            "hide_user_visibility_toggle",
+            &self.hide_user_visibility_toggle,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Action {
+    const EXPECTING: &'static str = "struct Action";
+    const FIELDS: &'static [&'static str] = &[
+        "_agent01_ok",
+        "_agent02_ok",
+        "_agent03_ok",
+        "_appointment01_ok",
+        "_appointment_force",
+        "_can_edit_billing_time",
+        "_canupdate",
+        "_changeprivate",
+        "_dontupdate_devops",
+        "_dontupdate_jira",
+        "_dontupdate_pagerduty",
+        "_faultForce",
+        "_forcereassign",
+        "_ignore_ai",
+        "_ignore_translate",
+        "_importtype",
+        "_includeticketinresponse",
+        "_isimport",
+        "_isinboundsales",
+        "_isnotify",
+        "_isportalagentnote",
+        "_isreplyaction",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_match_thirdparty_id",
+        "_prevent_outgoing",
+        "_sendtweet",
+        "_slackaction",
+        "_ticketclash01_ok",
+        "_validate_travel",
+        "_warning",
+        "achargetotalaction",
+        "achargetotalprocessed",
+        "action_appointment_id",
+        "action_contract_id",
+        "action_contract_ref",
+        "action_invoice_line_id",
+        "action_isresponse",
+        "action_showpreview",
+        "action_supplier_id",
+        "action_supplier_name",
+        "action_systemid",
+        "action_travel_contract_id",
+        "action_travel_contract_ref",
+        "actionactualresponse",
+        "actionapptid",
+        "actionarrivaldate",
+        "actionbillingplanid",
+        "actionby_agent_id",
+        "actionby_application_id",
+        "actionby_user_id",
+        "actioncalendarstatus",
+        "actionchargeamount",
+        "actionchargehours",
+        "actioncompletiondate",
+        "actioncontractid",
+        "actiondatecreated",
+        "actionholidaytime",
+        "actioninformownerofaction",
+        "actioninternetmessageid",
+        "actioninvoicenumber",
+        "actioninvoicenumber_isproject",
+        "actionmileageamount",
+        "actionmileageinvoicenumber",
+        "actionnonchargeamount",
+        "actionnonchargehours",
+        "actionnumberfrom",
+        "actionoohtime",
+        "actionprepayamount",
+        "actionprepayhours",
+        "actionresponsedate",
+        "actionslaresponsestate",
+        "actionsmsstatus",
+        "actiontargetresponsedate",
+        "actiontotaloohtime",
+        "actiontravelamount",
+        "actiontravelbillingplanid",
+        "actiontravelchargehours",
+        "actiontravelenddate",
+        "actiontravelinvoicenumber",
+        "actiontravelmileageinvoicenumber",
+        "actiontravelstartdate",
+        "actionuserdef",
+        "actionuserdefineddata",
+        "actisbillable",
+        "actisreadyforprocessing",
+        "actprocesseddate",
+        "actprocessid",
+        "actreviewed",
+        "actsapuuid",
+        "add_followup_appointment",
+        "add_followup_task",
+        "agentnotificationneeded",
+        "allow_automation_on_related",
+        "appointment_complete_status",
+        "appointment_id",
+        "asset_id",
+        "asset_site",
+        "assets",
+        "attachment_count",
+        "attachment_list",
+        "attachments",
+        "azure_action_complete",
+        "backoutplan",
+        "bigpanda_id",
+        "billingoverriddenbytimeentry",
+        "bulkemail_users",
+        "calloutcomenum",
+        "changeinformationhtml",
+        "chargerate",
+        "chatid",
+        "colour",
+        "communicationplan",
+        "contract_date_override",
+        "copy_to_id",
+        "create_article",
+        "created_from_action_id",
+        "created_from_ticket_id",
+        "customfields",
+        "customfieldvalidationreason",
+        "database_lookup_result",
+        "dateemailed",
+        "dateinvoicedmileage",
+        "dateinvoicedtraveltime",
+        "datetime",
+        "dattormm_close",
+        "defprepayamount",
+        "defprepaydateinvoiced",
+        "defprepayinvoicenumber",
+        "devops_pipeline_id",
+        "devops_pipeline_version",
+        "dont_do_rules",
+        "dont_recalculate_billing",
+        "dont_update_fault",
+        "dontcreatechild",
+        "dynamicsactionid",
+        "email_message_id",
+        "emailbody",
+        "emailbody_html",
+        "emailcc",
+        "emailccnew",
+        "emaildirection",
+        "emailfrom",
+        "emailsubject",
+        "emailsubjectnew",
+        "emailtemplate_id",
+        "emailto",
+        "emailtolistall",
+        "emailtonew",
+        "entity_type",
+        "external_links",
+        "externalinvoicenumber",
+        "facebook_from_id",
+        "facebook_id",
+        "facebook_parent_id",
+        "facebook_sent",
+        "facebookid",
+        "facebookname",
+        "faultidfrom",
+        "faultstimeentryid",
+        "follow",
+        "followers_user",
+        "from_address_override",
+        "from_mailbox_id",
+        "g2aremote_id",
+        "guid",
+        "hiddenfromuser",
+        "hide_user_visibility_toggle",
+        "id",
+        "ignoredatedoneisstartdate",
+        "impactdescription",
+        "impactlevel",
+        "important",
+        "instagram_from_id",
+        "instagram_id",
+        "instagram_parent_id",
+        "instagram_sent",
+        "instagramid",
+        "instagramname",
+        "internet_message_id",
+        "invoice_id",
+        "isBulkEmail",
+        "is_halo_ack",
+        "is_jira_supplier",
+        "is_third_party_supplier",
+        "isbillingaction",
+        "ishiddenfrominternalit",
+        "isjson",
+        "isundeliverable",
+        "itsm_summary",
+        "jira_original_estimate",
+        "jira_remaining_estimate",
+        "jira_reporter",
+        "justification",
+        "labourwarranty",
+        "lapsafe_asset",
+        "lapsafe_bay",
+        "lapsafe_bay_id",
+        "lapsafe_expiry_date",
+        "lapsafe_installation",
+        "last_updated",
+        "lwwarrantyreported",
+        "mailentryid",
+        "merged_from_ticketid",
+        "mileage",
+        "milestone_bill_id",
+        "move_to_id",
+        "needcreatechild",
+        "new_CRM_note",
+        "new_additional_agents",
+        "new_agent",
+        "new_agent_signature",
+        "new_appointment_type",
+        "new_approvalprocess",
+        "new_approvalprocess_agent_id",
+        "new_approvalprocess_cab",
+        "new_approvalprocess_cab_id",
+        "new_approvalprocess_customfieldid",
+        "new_approvalprocess_email",
+        "new_approvalprocess_role_id",
+        "new_approvalprocess_user_id",
+        "new_approvalprocess_users",
+        "new_article_description",
+        "new_article_notes",
+        "new_article_resolution",
+        "new_article_type",
+        "new_asset",
+        "new_branch_id",
+        "new_bulkemail",
+        "new_category1",
+        "new_category2",
+        "new_category3",
+        "new_category4",
+        "new_chargerate",
+        "new_child_cat_1",
+        "new_child_cat_2",
+        "new_child_cat_3",
+        "new_child_cat_4",
+        "new_client_id",
+        "new_colour",
+        "new_component_id",
+        "new_consignment",
+        "new_contract_id",
+        "new_contributors",
+        "new_customer_ref",
+        "new_customer_signature",
+        "new_deadlinedate",
+        "new_deadlinenotificationhours",
+        "new_distribution_list",
+        "new_estimate",
+        "new_estimatedays",
+        "new_external_link",
+        "new_faqlists",
+        "new_firsttimefix",
+        "new_fixbydate",
+        "new_followupdate",
+        "new_foppjobtitle",
+        "new_foppvalue_annual",
+        "new_foppvalue_monthly",
+        "new_foppvalue_oneoff",
+        "new_impact",
+        "new_items_issued",
+        "new_jira_components",
+        "new_linkedticket_status",
+        "new_linkedticket_template_id",
+        "new_matched_kb_id",
+        "new_matched_linked_id",
+        "new_matched_rule_id",
+        "new_oppattemptsmade",
+        "new_oppclosurecategory",
+        "new_oppcompanyname",
+        "new_oppcompetitors",
+        "new_oppcontactname",
+        "new_oppconversionprobability",
+        "new_oppconverteddate",
+        "new_oppcountry",
+        "new_oppcurrentsystem",
+        "new_oppcustomertitle",
+        "new_oppdemodate",
+        "new_oppdiscountdate",
+        "new_oppdontaddtomailinglist",
+        "new_oppemailaddress",
+        "new_opphear",
+        "new_oppproductchosen",
+        "new_oppprofit",
+        "new_oppreason",
+        "new_oppregion",
+        "new_opptel",
+        "new_opptimezonename",
+        "new_opptrialdate",
+        "new_opptype",
+        "new_oppvalue",
+        "new_parent_id",
+        "new_pr_id",
+        "new_primary_asset_status",
+        "new_priority",
+        "new_product_id",
+        "new_project_money_budget",
+        "new_project_time_budget",
+        "new_related_articles",
+        "new_rule_ids",
+        "new_service_id",
+        "new_site_id",
+        "new_sla_id",
+        "new_slastatus",
+        "new_source",
+        "new_startdate",
+        "new_startdate_timezone",
+        "new_startdate_with_timezone",
+        "new_starttime",
+        "new_starttimeslot",
+        "new_status",
+        "new_status_name",
+        "new_step",
+        "new_supplier_contact_id",
+        "new_supplier_contract_id",
+        "new_supplier_fix_date",
+        "new_supplier_id",
+        "new_supplier_priority_id",
+        "new_supplier_ref",
+        "new_supplier_response_date",
+        "new_tags",
+        "new_targetdate",
+        "new_targetdate_timezone",
+        "new_targetdate_with_timezone",
+        "new_targettime",
+        "new_targettimeslot",
+        "new_team",
+        "new_template",
+        "new_template_id",
+        "new_thirdpartyreviewscore",
+        "new_tickettype",
+        "new_urgency",
+        "new_user_id",
+        "new_version_id",
+        "new_workflow_id",
+        "nextcalldate",
+        "nonbilltime",
+        "note",
+        "note_html",
+        "oktoclose",
+        "old_status",
+        "on_behalf_of",
+        "on_behalf_of_name",
+        "original_agent",
+        "outcome",
+        "outcome_id",
+        "outgoingid",
+        "pagerdutyid",
+        "pagerdutysendstatus",
+        "parentactiondate",
+        "parentactiondetails",
+        "parentactionnumber",
+        "personal_unread",
+        "post_translations",
+        "prepay_threshold",
+        "primary_asset_id",
+        "primaryserviceusersfollow",
+        "private_note",
+        "project_id",
+        "purchaseorder_id",
+        "purchaseordernumber",
+        "quotation_id",
+        "reactions",
+        "recalculate_billing",
+        "releaseid",
+        "releaseid2",
+        "releaseid3",
+        "releaseimportant",
+        "releasenote",
+        "releasenotegroupid",
+        "remotetechid",
+        "replied_to_action_id",
+        "replied_to_ticket_id",
+        "reply_direct",
+        "replying_to",
+        "replyto_facebook_id",
+        "replyto_instagram_id",
+        "replyto_tweet_haloid",
+        "replyto_tweet_id",
+        "replytoaddress",
+        "riskdescription",
+        "risklevel",
+        "rmm_close",
+        "roadmapnote",
+        "rr_log",
+        "run_ai_insights",
+        "sales_mailbox_override_id",
+        "salesorder_id",
+        "satisfaction",
+        "send_devops_note",
+        "send_jira_attachments",
+        "send_jira_note",
+        "send_survey",
+        "send_to_facebook",
+        "send_to_googlebusiness",
+        "send_to_halo",
+        "send_to_instagram",
+        "send_to_whatsapp",
+        "sendactiontopagerduty",
+        "sendactiontosplunkoncall",
+        "sendemail",
+        "sendsms",
+        "sentinel_classification",
+        "sentinel_classification_reason",
+        "sentinel_id",
+        "senttoapisupplierid",
+        "senttoapiurl",
+        "senttofb",
+        "senttoinsta",
+        "senttojirasupplierid",
+        "senttoservicenowsupplierid",
+        "senttowhatsapp",
+        "servicenow_type",
+        "servicestatusnote",
+        "setnotetoemailbody",
+        "showonroadmap",
+        "signature_agent",
+        "signature_agent_name",
+        "signature_customer",
+        "signature_customer_name",
+        "sitevisitunits",
+        "smsto",
+        "statisfaction_level",
+        "surchargeid",
+        "svid",
+        "sync_to_jira",
+        "sync_to_salesforce",
+        "sync_to_sentinel",
+        "sync_to_servicenow",
+        "testplan",
+        "third_party_product_id",
+        "third_party_version_id",
+        "third_party_who",
+        "ticket_guid",
+        "ticket_id",
+        "timesheet_approval_status",
+        "timetaken",
+        "timetakenadjusted",
+        "timetakendays",
+        "translate_note",
+        "translations",
+        "travel_chargerate",
+        "travel_surchargeid",
+        "travelisreadyforprocessing",
+        "traveltime",
+        "twa_delivered_date",
+        "twa_read_date",
+        "tweet_sent",
+        "tweetfrom",
+        "tweetsent",
+        "twitter_from_id",
+        "twitter_id_str",
+        "twitter_user_name",
+        "twitterid",
+        "unfollow",
+        "unread",
+        "update_children",
+        "update_parent",
+        "updateservicestatus",
+        "usecroverride",
+        "user_creation_failed",
+        "userdesc",
+        "utcoffset",
+        "validate_response",
+        "warning_type",
+        "who_agentid",
+        "who_colour",
+        "who_imgpath",
+        "who_initials",
+        "who_onlinestatus",
+        "who_type",
+        "whowith",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agent01_ok = model::opt_bool(map)?,
+            1 => self.agent02_ok = model::opt_bool(map)?,
+            2 => self.agent03_ok = model::opt_bool(map)?,
+            3 => self.appointment01_ok = model::opt_bool(map)?,
+            4 => self.appointment_force = model::opt_bool(map)?,
+            5 => self.can_edit_billing_time = model::opt_bool(map)?,
+            6 => self.canupdate = model::opt_bool(map)?,
+            7 => self.changeprivate = model::opt_bool(map)?,
+            8 => self.dontupdate_devops = model::opt_bool(map)?,
+            9 => self.dontupdate_jira = model::opt_bool(map)?,
+            10 => self.dontupdate_pagerduty = model::opt_bool(map)?,
+            11 => self.fault_force = model::opt_bool(map)?,
+            12 => self.forcereassign = model::opt_bool(map)?,
+            13 => self.ignore_ai = model::opt_bool(map)?,
+            14 => self.ignore_translate = model::opt_bool(map)?,
+            15 => self.importtype = model::value(map)?,
+            16 => self.includeticketinresponse = model::opt_bool(map)?,
+            17 => self.isimport = model::opt_bool(map)?,
+            18 => self.isinboundsales = model::opt_bool(map)?,
+            19 => self.isnotify = model::opt_bool(map)?,
+            20 => self.isportalagentnote = model::opt_bool(map)?,
+            21 => self.isreplyaction = model::opt_bool(map)?,
+            22 => self.match_integration_id = model::opt_i32(map)?,
+            23 => self.match_integration_name = model::value(map)?,
+            24 => self.match_thirdparty_id = model::value(map)?,
+            25 => self.prevent_outgoing = model::opt_bool(map)?,
+            26 => self.sendtweet = model::opt_bool(map)?,
+            27 => self.slackaction = model::opt_i32(map)?,
+            28 => self.ticketclash01_ok = model::opt_bool(map)?,
+            29 => self.validate_travel = model::opt_bool(map)?,
+            30 => self.warning = model::value(map)?,
+            31 => self.achargetotalaction = model::opt_bool(map)?,
+            32 => self.achargetotalprocessed = model::opt_bool(map)?,
+            33 => self.action_appointment_id = model::opt_i32(map)?,
+            34 => self.action_contract_id = model::opt_i32(map)?,
+            35 => self.action_contract_ref = model::value(map)?,
+            36 => self.action_invoice_line_id = model::opt_i32(map)?,
+            37 => self.action_isresponse = model::opt_bool(map)?,
+            38 => self.action_showpreview = model::opt_bool(map)?,
+            39 => self.action_supplier_id = model::opt_i32(map)?,
+            40 => self.action_supplier_name = model::value(map)?,
+            41 => self.action_systemid = model::opt_i32(map)?,
+            42 => self.action_travel_contract_id = model::opt_i32(map)?,
+            43 => self.action_travel_contract_ref = model::value(map)?,
+            44 => self.actionactualresponse = model::opt_f64(map)?,
+            45 => self.actionapptid = model::value(map)?,
+            46 => self.actionarrivaldate = model::value(map)?,
+            47 => self.actionbillingplanid = model::opt_i32(map)?,
+            48 => self.actionby_agent_id = model::opt_i32(map)?,
+            49 => self.actionby_application_id = model::value(map)?,
+            50 => self.actionby_user_id = model::opt_i32(map)?,
+            51 => self.actioncalendarstatus = model::opt_i32(map)?,
+            52 => self.actionchargeamount = model::opt_f64(map)?,
+            53 => self.actionchargehours = model::opt_f64(map)?,
+            54 => self.actioncompletiondate = model::value(map)?,
+            55 => self.actioncontractid = model::opt_i32(map)?,
+            56 => self.actiondatecreated = model::value(map)?,
+            57 => self.actionholidaytime = model::opt_f64(map)?,
+            58 => self.actioninformownerofaction = model::opt_bool(map)?,
+            59 => self.actioninternetmessageid = model::value(map)?,
+            60 => self.actioninvoicenumber = model::value(map)?,
+            61 => self.actioninvoicenumber_isproject = model::opt_bool(map)?,
+            62 => self.actionmileageamount = model::opt_f64(map)?,
+            63 => self.actionmileageinvoicenumber = model::value(map)?,
+            64 => self.actionnonchargeamount = model::opt_f64(map)?,
+            65 => self.actionnonchargehours = model::opt_f64(map)?,
+            66 => self.actionnumberfrom = model::opt_i32(map)?,
+            67 => self.actionoohtime = model::opt_f64(map)?,
+            68 => self.actionprepayamount = model::opt_f64(map)?,
+            69 => self.actionprepayhours = model::opt_f64(map)?,
+            70 => self.actionresponsedate = model::value(map)?,
+            71 => self.actionslaresponsestate = model::value(map)?,
+            72 => self.actionsmsstatus = model::opt_i32(map)?,
+            73 => self.actiontargetresponsedate = model::value(map)?,
+            74 => self.actiontotaloohtime = model::opt_f64(map)?,
+            75 => self.actiontravelamount = model::opt_f64(map)?,
+            76 => self.actiontravelbillingplanid = model::opt_i32(map)?,
+            77 => self.actiontravelchargehours = model::opt_f64(map)?,
+            78 => self.actiontravelenddate = model::value(map)?,
+            79 => self.actiontravelinvoicenumber = model::value(map)?,
+            80 => self.actiontravelmileageinvoicenumber = model::opt_i32(map)?,
+            81 => self.actiontravelstartdate = model::value(map)?,
+            82 => self.actionuserdef = model::opt_i32(map)?,
+            83 => self.actionuserdefineddata = model::value(map)?,
+            84 => self.actisbillable = model::opt_bool(map)?,
+            85 => self.actisreadyforprocessing = model::opt_bool(map)?,
+            86 => self.actprocesseddate = model::value(map)?,
+            87 => self.actprocessid = model::opt_i32(map)?,
+            88 => self.actreviewed = model::opt_bool(map)?,
+            89 => self.actsapuuid = model::value(map)?,
+            90 => self.add_followup_appointment = model::opt_bool(map)?,
+            91 => self.add_followup_task = model::opt_bool(map)?,
+            92 => self.agentnotificationneeded = model::opt_i32(map)?,
+            93 => self.allow_automation_on_related = model::opt_bool(map)?,
+            94 => self.appointment_complete_status = model::opt_i32(map)?,
+            95 => self.appointment_id = model::opt_i32(map)?,
+            96 => self.asset_id = model::opt_i32(map)?,
+            97 => self.asset_site = model::opt_i32(map)?,
+            98 => self.assets = model::value(map)?,
+            99 => self.attachment_count = model::opt_i32(map)?,
+            100 => self.attachment_list = model::value(map)?,
+            101 => self.attachments = model::value(map)?,
+            102 => self.azure_action_complete = model::opt_bool(map)?,
+            103 => self.backoutplan = model::value(map)?,
+            104 => self.bigpanda_id = model::value(map)?,
+            105 => self.billingoverriddenbytimeentry = model::opt_i32(map)?,
+            106 => self.bulkemail_users = model::value(map)?,
+            107 => self.calloutcomenum = model::opt_i32(map)?,
+            108 => self.changeinformationhtml = model::value(map)?,
+            109 => self.chargerate = model::opt_i32(map)?,
+            110 => self.chatid = model::opt_i32(map)?,
+            111 => self.colour = model::value(map)?,
+            112 => self.communicationplan = model::value(map)?,
+            113 => self.contract_date_override = model::value(map)?,
+            114 => self.copy_to_id = model::opt_i32(map)?,
+            115 => self.create_article = model::opt_bool(map)?,
+            116 => self.created_from_action_id = model::opt_i32(map)?,
+            117 => self.created_from_ticket_id = model::opt_i32(map)?,
+            118 => self.customfields = model::value(map)?,
+            119 => self.customfieldvalidationreason = model::value(map)?,
+            120 => self.database_lookup_result = model::value(map)?,
+            121 => self.dateemailed = model::value(map)?,
+            122 => self.dateinvoicedmileage = model::value(map)?,
+            123 => self.dateinvoicedtraveltime = model::value(map)?,
+            124 => self.datetime = model::value(map)?,
+            125 => self.dattormm_close = model::opt_bool(map)?,
+            126 => self.defprepayamount = model::opt_f64(map)?,
+            127 => self.defprepaydateinvoiced = model::value(map)?,
+            128 => self.defprepayinvoicenumber = model::value(map)?,
+            129 => self.devops_pipeline_id = model::opt_i32(map)?,
+            130 => self.devops_pipeline_version = model::value(map)?,
+            131 => self.dont_do_rules = model::opt_bool(map)?,
+            132 => self.dont_recalculate_billing = model::opt_bool(map)?,
+            133 => self.dont_update_fault = model::opt_bool(map)?,
+            134 => self.dontcreatechild = model::opt_bool(map)?,
+            135 => self.dynamicsactionid = model::value(map)?,
+            136 => self.email_message_id = model::value(map)?,
+            137 => self.emailbody = model::value(map)?,
+            138 => self.emailbody_html = model::value(map)?,
+            139 => self.emailcc = model::value(map)?,
+            140 => self.emailccnew = model::value(map)?,
+            141 => self.emaildirection = model::value(map)?,
+            142 => self.emailfrom = model::value(map)?,
+            143 => self.emailsubject = model::value(map)?,
+            144 => self.emailsubjectnew = model::value(map)?,
+            145 => self.emailtemplate_id = model::opt_i32(map)?,
+            146 => self.emailto = model::value(map)?,
+            147 => self.emailtolistall = model::value(map)?,
+            148 => self.emailtonew = model::value(map)?,
+            149 => self.entity_type = model::value(map)?,
+            150 => self.external_links = model::value(map)?,
+            151 => self.externalinvoicenumber = model::value(map)?,
+            152 => self.facebook_from_id = model::value(map)?,
+            153 => self.facebook_id = model::value(map)?,
+            154 => self.facebook_parent_id = model::value(map)?,
+            155 => self.facebook_sent = model::opt_bool(map)?,
+            156 => self.facebookid = model::value(map)?,
+            157 => self.facebookname = model::value(map)?,
+            158 => self.faultidfrom = model::opt_i32(map)?,
+            159 => self.faultstimeentryid = model::opt_i32(map)?,
+            160 => self.follow = model::opt_bool(map)?,
+            161 => self.followers_user = model::value(map)?,
+            162 => self.from_address_override = model::value(map)?,
+            163 => self.from_mailbox_id = model::opt_i32(map)?,
+            164 => self.g2aremote_id = model::value(map)?,
+            165 => self.guid = model::value(map)?,
+            166 => self.hiddenfromuser = model::opt_bool(map)?,
+            167 => self.hide_user_visibility_toggle = model::opt_bool(map)?,
+            168 => self.id = model::opt_i32(map)?,
+            169 => self.ignoredatedoneisstartdate = model::opt_bool(map)?,
+            170 => self.impactdescription = model::value(map)?,
+            171 => self.impactlevel = model::opt_i32(map)?,
+            172 => self.important = model::opt_bool(map)?,
+            173 => self.instagram_from_id = model::value(map)?,
+            174 => self.instagram_id = model::value(map)?,
+            175 => self.instagram_parent_id = model::value(map)?,
+            176 => self.instagram_sent = model::opt_bool(map)?,
+            177 => self.instagramid = model::value(map)?,
+            178 => self.instagramname = model::value(map)?,
+            179 => self.internet_message_id = model::value(map)?,
+            180 => self.invoice_id = model::opt_i32(map)?,
+            181 => self.is_bulk_email = model::opt_bool(map)?,
+            182 => self.is_halo_ack = model::opt_bool(map)?,
+            183 => self.is_jira_supplier = model::opt_bool(map)?,
+            184 => self.is_third_party_supplier = model::opt_bool(map)?,
+            185 => self.isbillingaction = model::opt_bool(map)?,
+            186 => self.ishiddenfrominternalit = model::opt_bool(map)?,
+            187 => self.isjson = model::opt_bool(map)?,
+            188 => self.isundeliverable = model::opt_bool(map)?,
+            189 => self.itsm_summary = model::value(map)?,
+            190 => self.jira_original_estimate = model::opt_f64(map)?,
+            191 => self.jira_remaining_estimate = model::opt_f64(map)?,
+            192 => self.jira_reporter = model::opt_i32(map)?,
+            193 => self.justification = model::value(map)?,
+            194 => self.labourwarranty = model::opt_bool(map)?,
+            195 => self.lapsafe_asset = model::value(map)?,
+            196 => self.lapsafe_bay = model::opt_i32(map)?,
+            197 => self.lapsafe_bay_id = model::value(map)?,
+            198 => self.lapsafe_expiry_date = model::value(map)?,
+            199 => self.lapsafe_installation = model::value(map)?,
+            200 => self.last_updated = model::value(map)?,
+            201 => self.lwwarrantyreported = model::opt_bool(map)?,
+            202 => self.mailentryid = model::value(map)?,
+            203 => self.merged_from_ticketid = model::opt_i32(map)?,
+            204 => self.mileage = model::opt_f64(map)?,
+            205 => self.milestone_bill_id = model::opt_i32(map)?,
+            206 => self.move_to_id = model::opt_i32(map)?,
+            207 => self.needcreatechild = model::opt_bool(map)?,
+            208 => self.new_crm_note = model::value(map)?,
+            209 => self.new_additional_agents = model::value(map)?,
+            210 => self.new_agent = model::opt_i32(map)?,
+            211 => self.new_agent_signature = model::value(map)?,
+            212 => self.new_appointment_type = model::opt_i32(map)?,
+            213 => self.new_approvalprocess = model::opt_i32(map)?,
+            214 => self.new_approvalprocess_agent_id = model::opt_i32(map)?,
+            215 => self.new_approvalprocess_cab = model::value(map)?,
+            216 => self.new_approvalprocess_cab_id = model::opt_i32(map)?,
+            217 => self.new_approvalprocess_customfieldid = model::opt_i32(map)?,
+            218 => self.new_approvalprocess_email = model::value(map)?,
+            219 => self.new_approvalprocess_role_id = model::opt_i32(map)?,
+            220 => self.new_approvalprocess_user_id = model::opt_i32(map)?,
+            221 => self.new_approvalprocess_users = model::value(map)?,
+            222 => self.new_article_description = model::value(map)?,
+            223 => self.new_article_notes = model::value(map)?,
+            224 => self.new_article_resolution = model::value(map)?,
+            225 => self.new_article_type = model::opt_i32(map)?,
+            226 => self.new_asset = model::value(map)?,
+            227 => self.new_branch_id = model::opt_i32(map)?,
+            228 => self.new_bulkemail = model::value(map)?,
+            229 => self.new_category1 = model::value(map)?,
+            230 => self.new_category2 = model::value(map)?,
+            231 => self.new_category3 = model::value(map)?,
+            232 => self.new_category4 = model::value(map)?,
+            233 => self.new_chargerate = model::opt_i32(map)?,
+            234 => self.new_child_cat_1 = model::value(map)?,
+            235 => self.new_child_cat_2 = model::value(map)?,
+            236 => self.new_child_cat_3 = model::value(map)?,
+            237 => self.new_child_cat_4 = model::value(map)?,
+            238 => self.new_client_id = model::opt_i32(map)?,
+            239 => self.new_colour = model::value(map)?,
+            240 => self.new_component_id = model::opt_i32(map)?,
+            241 => self.new_consignment = model::value(map)?,
+            242 => self.new_contract_id = model::opt_i32(map)?,
+            243 => self.new_contributors = model::value(map)?,
+            244 => self.new_customer_ref = model::value(map)?,
+            245 => self.new_customer_signature = model::value(map)?,
+            246 => self.new_deadlinedate = model::value(map)?,
+            247 => self.new_deadlinenotificationhours = model::opt_f64(map)?,
+            248 => self.new_distribution_list = model::opt_i32(map)?,
+            249 => self.new_estimate = model::opt_f64(map)?,
+            250 => self.new_estimatedays = model::opt_f64(map)?,
+            251 => self.new_external_link = model::value(map)?,
+            252 => self.new_faqlists = model::value(map)?,
+            253 => self.new_firsttimefix = model::opt_bool(map)?,
+            254 => self.new_fixbydate = model::value(map)?,
+            255 => self.new_followupdate = model::value(map)?,
+            256 => self.new_foppjobtitle = model::value(map)?,
+            257 => self.new_foppvalue_annual = model::opt_f64(map)?,
+            258 => self.new_foppvalue_monthly = model::opt_f64(map)?,
+            259 => self.new_foppvalue_oneoff = model::opt_f64(map)?,
+            260 => self.new_impact = model::opt_i32(map)?,
+            261 => self.new_items_issued = model::value(map)?,
+            262 => self.new_jira_components = model::value(map)?,
+            263 => self.new_linkedticket_status = model::opt_i32(map)?,
+            264 => self.new_linkedticket_template_id = model::opt_i32(map)?,
+            265 => self.new_matched_kb_id = model::opt_i32(map)?,
+            266 => self.new_matched_linked_id = model::opt_i32(map)?,
+            267 => self.new_matched_rule_id = model::opt_i32(map)?,
+            268 => self.new_oppattemptsmade = model::opt_i32(map)?,
+            269 => self.new_oppclosurecategory = model::opt_i32(map)?,
+            270 => self.new_oppcompanyname = model::value(map)?,
+            271 => self.new_oppcompetitors = model::value(map)?,
+            272 => self.new_oppcontactname = model::value(map)?,
+            273 => self.new_oppconversionprobability = model::opt_f64(map)?,
+            274 => self.new_oppconverteddate = model::value(map)?,
+            275 => self.new_oppcountry = model::value(map)?,
+            276 => self.new_oppcurrentsystem = model::value(map)?,
+            277 => self.new_oppcustomertitle = model::value(map)?,
+            278 => self.new_oppdemodate = model::value(map)?,
+            279 => self.new_oppdiscountdate = model::value(map)?,
+            280 => self.new_oppdontaddtomailinglist = model::opt_bool(map)?,
+            281 => self.new_oppemailaddress = model::value(map)?,
+            282 => self.new_opphear = model::value(map)?,
+            283 => self.new_oppproductchosen = model::value(map)?,
+            284 => self.new_oppprofit = model::opt_f64(map)?,
+            285 => self.new_oppreason = model::value(map)?,
+            286 => self.new_oppregion = model::value(map)?,
+            287 => self.new_opptel = model::value(map)?,
+            288 => self.new_opptimezonename = model::value(map)?,
+            289 => self.new_opptrialdate = model::value(map)?,
+            290 => self.new_opptype = model::value(map)?,
+            291 => self.new_oppvalue = model::opt_f64(map)?,
+            292 => self.new_parent_id = model::opt_i32(map)?,
+            293 => self.new_pr_id = model::opt_i32(map)?,
+            294 => self.new_primary_asset_status = model::opt_i32(map)?,
+            295 => self.new_priority = model::opt_i32(map)?,
+            296 => self.new_product_id = model::opt_i32(map)?,
+            297 => self.new_project_money_budget = model::opt_f64(map)?,
+            298 => self.new_project_time_budget = model::opt_f64(map)?,
+            299 => self.new_related_articles = model::value(map)?,
+            300 => self.new_rule_ids = model::value(map)?,
+            301 => self.new_service_id = model::opt_i32(map)?,
+            302 => self.new_site_id = model::opt_i32(map)?,
+            303 => self.new_sla_id = model::opt_i32(map)?,
+            304 => self.new_slastatus = model::opt_i32(map)?,
+            305 => self.new_source = model::opt_i32(map)?,
+            306 => self.new_startdate = model::value(map)?,
+            307 => self.new_startdate_timezone = model::value(map)?,
+            308 => self.new_startdate_with_timezone = model::value(map)?,
+            309 => self.new_starttime = model::value(map)?,
+            310 => self.new_starttimeslot = model::opt_i32(map)?,
+            311 => self.new_status = model::opt_i32(map)?,
+            312 => self.new_status_name = model::value(map)?,
+            313 => self.new_step = model::opt_i32(map)?,
+            314 => self.new_supplier_contact_id = model::opt_i32(map)?,
+            315 => self.new_supplier_contract_id = model::opt_i32(map)?,
+            316 => self.new_supplier_fix_date = model::value(map)?,
+            317 => self.new_supplier_id = model::opt_i32(map)?,
+            318 => self.new_supplier_priority_id = model::opt_i32(map)?,
+            319 => self.new_supplier_ref = model::value(map)?,
+            320 => self.new_supplier_response_date = model::value(map)?,
+            321 => self.new_tags = model::value(map)?,
+            322 => self.new_targetdate = model::value(map)?,
+            323 => self.new_targetdate_timezone = model::value(map)?,
+            324 => self.new_targetdate_with_timezone = model::value(map)?,
+            325 => self.new_targettime = model::value(map)?,
+            326 => self.new_targettimeslot = model::opt_i32(map)?,
+            327 => self.new_team = model::value(map)?,
+            328 => self.new_template = model::value(map)?,
+            329 => self.new_template_id = model::opt_i32(map)?,
+            330 => self.new_thirdpartyreviewscore = model::opt_i32(map)?,
+            331 => self.new_tickettype = model::opt_i32(map)?,
+            332 => self.new_urgency = model::opt_i32(map)?,
+            333 => self.new_user_id = model::opt_i32(map)?,
+            334 => self.new_version_id = model::opt_i32(map)?,
+            335 => self.new_workflow_id = model::opt_i32(map)?,
+            336 => self.nextcalldate = model::value(map)?,
+            337 => self.nonbilltime = model::opt_f64(map)?,
+            338 => self.note = model::value(map)?,
+            339 => self.note_html = model::value(map)?,
+            340 => self.oktoclose = model::opt_bool(map)?,
+            341 => self.old_status = model::opt_i32(map)?,
+            342 => self.on_behalf_of = model::opt_i32(map)?,
+            343 => self.on_behalf_of_name = model::value(map)?,
+            344 => self.original_agent = model::opt_i32(map)?,
+            345 => self.outcome = model::value(map)?,
+            346 => self.outcome_id = model::opt_i32(map)?,
+            347 => self.outgoingid = model::opt_i32(map)?,
+            348 => self.pagerdutyid = model::value(map)?,
+            349 => self.pagerdutysendstatus = model::opt_i32(map)?,
+            350 => self.parentactiondate = model::value(map)?,
+            351 => self.parentactiondetails = model::value(map)?,
+            352 => self.parentactionnumber = model::opt_i32(map)?,
+            353 => self.personal_unread = model::opt_bool(map)?,
+            354 => self.post_translations = model::value(map)?,
+            355 => self.prepay_threshold = model::value(map)?,
+            356 => self.primary_asset_id = model::opt_i32(map)?,
+            357 => self.primaryserviceusersfollow = model::opt_bool(map)?,
+            358 => self.private_note = model::value(map)?,
+            359 => self.project_id = model::opt_i32(map)?,
+            360 => self.purchaseorder_id = model::opt_i32(map)?,
+            361 => self.purchaseordernumber = model::value(map)?,
+            362 => self.quotation_id = model::opt_i32(map)?,
+            363 => self.reactions = model::value(map)?,
+            364 => self.recalculate_billing = model::opt_bool(map)?,
+            365 => self.releaseid = model::opt_i32(map)?,
+            366 => self.releaseid2 = model::opt_i32(map)?,
+            367 => self.releaseid3 = model::opt_i32(map)?,
+            368 => self.releaseimportant = model::opt_bool(map)?,
+            369 => self.releasenote = model::value(map)?,
+            370 => self.releasenotegroupid = model::opt_i32(map)?,
+            371 => self.remotetechid = model::opt_i32(map)?,
+            372 => self.replied_to_action_id = model::opt_i32(map)?,
+            373 => self.replied_to_ticket_id = model::opt_i32(map)?,
+            374 => self.reply_direct = model::opt_bool(map)?,
+            375 => self.replying_to = model::opt_i32(map)?,
+            376 => self.replyto_facebook_id = model::value(map)?,
+            377 => self.replyto_instagram_id = model::value(map)?,
+            378 => self.replyto_tweet_haloid = model::opt_i32(map)?,
+            379 => self.replyto_tweet_id = model::opt_i64(map)?,
+            380 => self.replytoaddress = model::value(map)?,
+            381 => self.riskdescription = model::value(map)?,
+            382 => self.risklevel = model::opt_i32(map)?,
+            383 => self.rmm_close = model::opt_bool(map)?,
+            384 => self.roadmapnote = model::value(map)?,
+            385 => self.rr_log = model::value(map)?,
+            386 => self.run_ai_insights = model::opt_bool(map)?,
+            387 => self.sales_mailbox_override_id = model::opt_i32(map)?,
+            388 => self.salesorder_id = model::opt_i32(map)?,
+            389 => self.satisfaction = model::value(map)?,
+            390 => self.send_devops_note = model::opt_bool(map)?,
+            391 => self.send_jira_attachments = model::opt_bool(map)?,
+            392 => self.send_jira_note = model::opt_bool(map)?,
+            393 => self.send_survey = model::opt_bool(map)?,
+            394 => self.send_to_facebook = model::opt_bool(map)?,
+            395 => self.send_to_googlebusiness = model::opt_bool(map)?,
+            396 => self.send_to_halo = model::opt_bool(map)?,
+            397 => self.send_to_instagram = model::opt_bool(map)?,
+            398 => self.send_to_whatsapp = model::opt_bool(map)?,
+            399 => self.sendactiontopagerduty = model::opt_bool(map)?,
+            400 => self.sendactiontosplunkoncall = model::opt_bool(map)?,
+            401 => self.sendemail = model::opt_bool(map)?,
+            402 => self.sendsms = model::opt_bool(map)?,
+            403 => self.sentinel_classification = model::value(map)?,
+            404 => self.sentinel_classification_reason = model::value(map)?,
+            405 => self.sentinel_id = model::value(map)?,
+            406 => self.senttoapisupplierid = model::opt_i32(map)?,
+            407 => self.senttoapiurl = model::value(map)?,
+            408 => self.senttofb = model::opt_bool(map)?,
+            409 => self.senttoinsta = model::opt_bool(map)?,
+            410 => self.senttojirasupplierid = model::opt_i32(map)?,
+            411 => self.senttoservicenowsupplierid = model::opt_i32(map)?,
+            412 => self.senttowhatsapp = model::opt_bool(map)?,
+            413 => self.servicenow_type = model::opt_i32(map)?,
+            414 => self.servicestatusnote = model::value(map)?,
+            415 => self.setnotetoemailbody = model::opt_bool(map)?,
+            416 => self.showonroadmap = model::opt_bool(map)?,
+            417 => self.signature_agent = model::value(map)?,
+            418 => self.signature_agent_name = model::value(map)?,
+            419 => self.signature_customer = model::value(map)?,
+            420 => self.signature_customer_name = model::value(map)?,
+            421 => self.sitevisitunits = model::opt_f64(map)?,
+            422 => self.smsto = model::value(map)?,
+            423 => self.statisfaction_level = model::opt_i32(map)?,
+            424 => self.surchargeid = model::opt_i32(map)?,
+            425 => self.svid = model::opt_i32(map)?,
+            426 => self.sync_to_jira = model::opt_bool(map)?,
+            427 => self.sync_to_salesforce = model::opt_bool(map)?,
+            428 => self.sync_to_sentinel = model::opt_bool(map)?,
+            429 => self.sync_to_servicenow = model::opt_bool(map)?,
+            430 => self.testplan = model::value(map)?,
+            431 => self.third_party_product_id = model::value(map)?,
+            432 => self.third_party_version_id = model::value(map)?,
+            433 => self.third_party_who = model::value(map)?,
+            434 => self.ticket_guid = model::value(map)?,
+            435 => self.ticket_id = model::opt_i32(map)?,
+            436 => self.timesheet_approval_status = model::opt_i32(map)?,
+            437 => self.timetaken = model::opt_f64(map)?,
+            438 => self.timetakenadjusted = model::opt_f64(map)?,
+            439 => self.timetakendays = model::opt_f64(map)?,
+            440 => self.translate_note = model::opt_bool(map)?,
+            441 => self.translations = model::value(map)?,
+            442 => self.travel_chargerate = model::opt_i32(map)?,
+            443 => self.travel_surchargeid = model::opt_i32(map)?,
+            444 => self.travelisreadyforprocessing = model::opt_bool(map)?,
+            445 => self.traveltime = model::opt_f64(map)?,
+            446 => self.twa_delivered_date = model::value(map)?,
+            447 => self.twa_read_date = model::value(map)?,
+            448 => self.tweet_sent = model::opt_bool(map)?,
+            449 => self.tweetfrom = model::value(map)?,
+            450 => self.tweetsent = model::opt_bool(map)?,
+            451 => self.twitter_from_id = model::value(map)?,
+            452 => self.twitter_id_str = model::value(map)?,
+            453 => self.twitter_user_name = model::value(map)?,
+            454 => self.twitterid = model::opt_i64(map)?,
+            455 => self.unfollow = model::opt_bool(map)?,
+            456 => self.unread = model::opt_i32(map)?,
+            457 => self.update_children = model::opt_bool(map)?,
+            458 => self.update_parent = model::opt_bool(map)?,
+            459 => self.updateservicestatus = model::opt_bool(map)?,
+            460 => self.usecroverride = model::opt_bool(map)?,
+            461 => self.user_creation_failed = model::opt_bool(map)?,
+            462 => self.userdesc = model::value(map)?,
+            463 => self.utcoffset = model::opt_f64(map)?,
+            464 => self.validate_response = model::opt_bool(map)?,
+            465 => self.warning_type = model::opt_i32(map)?,
+            466 => self.who_agentid = model::opt_i32(map)?,
+            467 => self.who_colour = model::value(map)?,
+            468 => self.who_imgpath = model::value(map)?,
+            469 => self.who_initials = model::value(map)?,
+            470 => self.who_onlinestatus = model::opt_i32(map)?,
+            471 => self.who_type = model::opt_i32(map)?,
+            472 => self.whowith = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of actions: `{"record_count": N, "actions": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ActionList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `actions`.
     pub actions: Vec<Action>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -6143,6 +6646,57 @@ impl ActionList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for ActionList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "actions", &self.actions)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ActionList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ActionList {
+    const EXPECTING: &'static str = "struct ActionList";
+    const FIELDS: &'static [&'static str] = &[
+        "actions",
+        "page_no",
+        "page_size",
+        "record_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.actions = model::value(map)?,
+            1 => self.page_no = model::opt_i32(map)?,
+            2 => self.page_size = model::opt_i32(map)?,
+            3 => self.record_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

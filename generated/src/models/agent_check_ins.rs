@@ -2,36 +2,20 @@
 //! Models used only by the `agent_check_ins` resource (cargo feature `agent_check_ins`).
 
 /// An agent check-in record.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentCheckIn {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `timestamp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// `status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub status: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -77,33 +61,73 @@ impl AgentCheckIn {
     }
 }
 
+impl serde::Serialize for AgentCheckIn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "timestamp", &self.timestamp)?;
+        model::opt_entry(&mut map, "status", &self.status)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentCheckIn {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentCheckIn {
+    const EXPECTING: &'static str = "struct AgentCheckIn";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "id",
+        "status",
+        "timestamp",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.id = model::opt_i32(map)?,
+            3 => self.status = model::opt_i32(map)?,
+            4 => self.timestamp = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of agent check-ins: `{"record_count": N, "checkins": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentCheckInList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `checkins`.
     pub checkins: Vec<AgentCheckIn>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -138,6 +162,57 @@ impl AgentCheckInList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for AgentCheckInList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "checkins", &self.checkins)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentCheckInList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentCheckInList {
+    const EXPECTING: &'static str = "struct AgentCheckInList";
+    const FIELDS: &'static [&'static str] = &[
+        "checkins",
+        "page_no",
+        "page_size",
+        "record_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.checkins = model::value(map)?,
+            1 => self.page_no = model::opt_i32(map)?,
+            2 => self.page_size = model::opt_i32(map)?,
+            3 => self.record_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

@@ -6,55 +6,30 @@ use super::*;
 /// A subscription of an agent to an event (webhook action).
 ///
 /// Halo's internal name for this schema is `UnameEventSubscription`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentEventSubscription {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `azure_identifier`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_identifier: Option<String>,
     /// `_subscriptionaction`.
-    #[serde(rename = "_subscriptionaction", skip_serializing_if = "Option::is_none")]
     pub subscriptionaction: Option<WebhookSubscriptionAction>,
     /// `subscription_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
     /// `subscription_expiry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_expiry: Option<String>,
     /// `subscribed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_subscription_key: Option<String>,
     /// `_dosave`.
-    #[serde(
-        rename = "_dosave",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dosave: Option<bool>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -140,33 +115,88 @@ impl AgentEventSubscription {
     }
 }
 
+impl serde::Serialize for AgentEventSubscription {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "azure_identifier", &self.azure_identifier)?;
+        model::opt_entry(&mut map, "_subscriptionaction", &self.subscriptionaction)?;
+        model::opt_entry(&mut map, "subscription_id", &self.subscription_id)?;
+        model::opt_entry(&mut map, "subscription_expiry", &self.subscription_expiry)?;
+        model::opt_entry(&mut map, "subscribed", &self.subscribed)?;
+        model::opt_entry(&mut map, "new_subscription_key", &self.new_subscription_key)?;
+        model::opt_entry(&mut map, "_dosave", &self.dosave)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentEventSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentEventSubscription {
+    const EXPECTING: &'static str = "struct AgentEventSubscription";
+    const FIELDS: &'static [&'static str] = &[
+        "_dosave",
+        "_subscriptionaction",
+        "agent_id",
+        "agent_name",
+        "azure_identifier",
+        "id",
+        "new_subscription_key",
+        "subscribed",
+        "subscription_expiry",
+        "subscription_id",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.dosave = model::opt_bool(map)?,
+            1 => self.subscriptionaction = model::value(map)?,
+            2 => self.agent_id = model::opt_i32(map)?,
+            3 => self.agent_name = model::value(map)?,
+            4 => self.azure_identifier = model::value(map)?,
+            5 => self.id = model::opt_i32(map)?,
+            6 => self.new_subscription_key = model::value(map)?,
+            7 => self.subscribed = model::opt_bool(map)?,
+            8 => self.subscription_expiry = model::value(map)?,
+            9 => self.subscription_id = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of agent event subscriptions: `{"record_count": N, "subscriptions": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentEventSubscriptionList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `subscriptions`.
     pub subscriptions: Vec<AgentEventSubscription>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -201,6 +231,57 @@ impl AgentEventSubscriptionList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for AgentEventSubscriptionList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "subscriptions", &self.subscriptions)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentEventSubscriptionList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentEventSubscriptionList {
+    const EXPECTING: &'static str = "struct AgentEventSubscriptionList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "subscriptions",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.subscriptions = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

@@ -4,42 +4,22 @@
 /// A rule that sets agent presence.
 ///
 /// Halo's internal name for this schema is `UnamePresenceRule`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentPresenceRule {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `seq`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seq: Option<i32>,
     /// `activity`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<String>,
     /// `availability`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub availability: Option<String>,
     /// `outcome`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub outcome: Option<i32>,
     /// `must_be_online`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub must_be_online: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -93,33 +73,76 @@ impl AgentPresenceRule {
     }
 }
 
+impl serde::Serialize for AgentPresenceRule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "seq", &self.seq)?;
+        model::opt_entry(&mut map, "activity", &self.activity)?;
+        model::opt_entry(&mut map, "availability", &self.availability)?;
+        model::opt_entry(&mut map, "outcome", &self.outcome)?;
+        model::opt_entry(&mut map, "must_be_online", &self.must_be_online)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentPresenceRule {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentPresenceRule {
+    const EXPECTING: &'static str = "struct AgentPresenceRule";
+    const FIELDS: &'static [&'static str] = &[
+        "activity",
+        "availability",
+        "id",
+        "must_be_online",
+        "outcome",
+        "seq",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.activity = model::value(map)?,
+            1 => self.availability = model::value(map)?,
+            2 => self.id = model::opt_i32(map)?,
+            3 => self.must_be_online = model::opt_bool(map)?,
+            4 => self.outcome = model::opt_i32(map)?,
+            5 => self.seq = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of agent presence rules: `{"record_count": N, "rules": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentPresenceRuleList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `rules`.
     pub rules: Vec<AgentPresenceRule>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -154,6 +177,57 @@ impl AgentPresenceRuleList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for AgentPresenceRuleList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "rules", &self.rules)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentPresenceRuleList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentPresenceRuleList {
+    const EXPECTING: &'static str = "struct AgentPresenceRuleList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "rules",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.rules = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

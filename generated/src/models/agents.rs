@@ -6,1374 +6,634 @@ use super::*;
 /// An agent (technician): someone who works tickets. Halo calls the model `Uname`. Deactivate an agent with `isdisabled: true` rather than deleting it.
 ///
 /// Halo's internal name for this schema is `Uname`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Agent {
     /// `sites`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sites: Option<Vec<UnameSite>>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `onlinestatus_actual`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub onlinestatus_actual: Option<i32>,
     /// `onlinestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub onlinestatus: Option<i32>,
     /// `is_online`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_online: Option<bool>,
     /// `lastonline`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastonline: Option<String>,
     /// `team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// `isdisabled`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isdisabled: Option<bool>,
     /// `email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `ad`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad: Option<String>,
     /// `lastlogindate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastlogindate: Option<String>,
     /// `agentphotopath`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agentphotopath: Option<String>,
     /// `initials`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initials: Option<String>,
     /// `firstname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// `surname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub surname: Option<String>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `jobtitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobtitle: Option<String>,
     /// `sms`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sms: Option<String>,
     /// `extensionnumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensionnumber: Option<String>,
     /// `ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_count: Option<i32>,
     /// `is_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_agent: Option<bool>,
     /// `one_client`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub one_client: Option<i32>,
     /// `teams`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<AgentTeam>>,
     /// `departments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<AgentDepartment>>,
     /// `clients`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<Vec<UnameAreaRestriction>>,
     /// `tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tickettypes: Option<Vec<UnameRequestType>>,
     /// `qualifications`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qualifications: Option<Vec<UnameQualification>>,
     /// `qualification_weighting`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub qualification_weighting: Option<i32>,
     /// `qualified`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub qualified: Option<bool>,
     /// `role_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_list: Option<String>,
     /// `current_action_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_action_type: Option<String>,
     /// `current_action_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_action_name: Option<String>,
     /// `assettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assettypes: Option<Vec<UnameXtype>>,
     /// `googleemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub googleemail: Option<String>,
     /// `linemanager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linemanager: Option<i32>,
     /// `linemanager_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linemanager_name: Option<String>,
     /// `inboxes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inboxes: Option<i32>,
     /// `exchange_authorized`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub exchange_authorized: Option<bool>,
     /// `exchange_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_account: Option<String>,
     /// `sentinel_authorized`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sentinel_authorized: Option<bool>,
     /// `licence_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub licence_type: Option<i32>,
     /// `named_licences_in_use`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub named_licences_in_use: Option<i32>,
     /// `concurrent_licences_in_use`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub concurrent_licences_in_use: Option<i32>,
     /// `concurrent_agent_total`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub concurrent_agent_total: Option<i32>,
     /// `google_mail_authorized`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub google_mail_authorized: Option<bool>,
     /// `inbox_clientid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inbox_clientid: Option<String>,
     /// `isapiagent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isapiagent: Option<bool>,
     /// `splashtop_authorized`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub splashtop_authorized: Option<bool>,
     /// `gotoresolve_authorized`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub gotoresolve_authorized: Option<bool>,
     /// `datecreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datecreated: Option<String>,
     /// `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// `lunchbreak`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub lunchbreak: Option<f64>,
     /// `agentphotodata`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agentphotodata: Option<String>,
     /// `pagesize`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pagesize: Option<i32>,
     /// `signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     /// `default_filter_id_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_filter_id_tickets: Option<i32>,
     /// `default_filter_name_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_filter_name_tickets: Option<String>,
     /// `default_columns_id_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_tickets: Option<i32>,
     /// `default_columns_name_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_columns_name_tickets: Option<String>,
     /// `default_view_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_tickets: Option<String>,
     /// `default_view_tickets_selectedid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_view_tickets_selectedid: Option<i32>,
     /// `default_view_tickets_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_tickets_selectedname: Option<String>,
     /// `default_filter_id_opps`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_filter_id_opps: Option<i32>,
     /// `default_filter_name_opps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_filter_name_opps: Option<String>,
     /// `default_columns_id_opps`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_opps: Option<i32>,
     /// `default_columns_name_opps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_columns_name_opps: Option<String>,
     /// `default_view_opps`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_opps: Option<String>,
     /// `default_view_opps_selectedid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_view_opps_selectedid: Option<i32>,
     /// `default_view_opps_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_opps_selectedname: Option<String>,
     /// `default_action_view`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_action_view: Option<String>,
     /// `default_action_display`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_action_display: Option<i32>,
     /// `default_feed_view`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_feed_view: Option<String>,
     /// `ticket_preview_mode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_preview_mode: Option<i32>,
     /// `default_ticket_preview_size`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_ticket_preview_size: Option<i32>,
     /// `list_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub list_type: Option<i32>,
     /// `navmenu_mode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub navmenu_mode: Option<i32>,
     /// `default_calendar_view`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_calendar_view: Option<String>,
     /// `calendar_options`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub calendar_options: Option<String>,
     /// `search_options`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub search_options: Option<String>,
     /// `newtabpref`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub newtabpref: Option<i32>,
     /// `theme`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
     /// `theme_revert`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub theme_revert: Option<String>,
     /// `language_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub language_id: Option<i32>,
     /// `language_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language_name: Option<String>,
     /// `app_colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_colour: Option<String>,
     /// `app_colour_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub app_colour_type: Option<i32>,
     /// `nav_display_mode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub nav_display_mode: Option<i32>,
     /// `enablehighcontrast`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enablehighcontrast: Option<bool>,
     /// `actionscreen_display_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionscreen_display_type: Option<i32>,
     /// `homescreenchartid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub homescreenchartid: Option<i32>,
     /// `homescreenchartname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub homescreenchartname: Option<String>,
     /// `homescreenchartpublishedid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub homescreenchartpublishedid: Option<String>,
     /// `homescreendashboardid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub homescreendashboardid: Option<i32>,
     /// `homescreendashboardname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub homescreendashboardname: Option<String>,
     /// `sidemenudashboardid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sidemenudashboardid: Option<i32>,
     /// `sidemenudashboardname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sidemenudashboardname: Option<String>,
     /// `clientdetails_layout_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clientdetails_layout_id: Option<i32>,
     /// `clientdetails_layout_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clientdetails_layout_name: Option<String>,
     /// `nav_layout_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub nav_layout_id: Option<i32>,
     /// `nav_layout_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nav_layout_name: Option<String>,
     /// `sendowneremails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendowneremails: Option<bool>,
     /// `warnifnoscan`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub warnifnoscan: Option<bool>,
     /// `dontemailmeifiloggedit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontemailmeifiloggedit: Option<bool>,
     /// `workhour_start`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub workhour_start: Option<f64>,
     /// `workhour_end`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub workhour_end: Option<f64>,
     /// `activedirectory_dn`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub activedirectory_dn: Option<String>,
     /// `third_party_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_guid: Option<String>,
     /// `roles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<Role>>,
     /// `add_roles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub add_roles: Option<Vec<Role>>,
     /// `claims`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<Vec<NhdClaim>>,
     /// `department`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `_is_a_departmentmanager`.
-    #[serde(
-        rename = "_is_a_departmentmanager",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_a_departmentmanager: Option<bool>,
     /// `_is_a_teammanager`.
-    #[serde(
-        rename = "_is_a_teammanager",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_a_teammanager: Option<bool>,
     /// `access_control`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<Vec<AccessControl>>,
     /// `twofactor_enabled`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub twofactor_enabled: Option<bool>,
     /// `_isnew`.
-    #[serde(
-        rename = "_isnew",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnew: Option<bool>,
     /// `adconnection`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub adconnection: Option<i32>,
     /// `useadlogin`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useadlogin: Option<i32>,
     /// `container_dn`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_dn: Option<String>,
     /// `notifications`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications: Option<Vec<Notification>>,
     /// `notifications_personal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications_personal: Option<Vec<Notification>>,
     /// `emailconfirmed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub emailconfirmed: Option<bool>,
     /// `accountconfirmed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub accountconfirmed: Option<bool>,
     /// `isinvite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isinvite: Option<bool>,
     /// `is_sales`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_sales: Option<bool>,
     /// `_getlogmeinid`.
-    #[serde(
-        rename = "_getlogmeinid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub getlogmeinid: Option<bool>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `_importtoken`.
-    #[serde(rename = "_importtoken", skip_serializing_if = "Option::is_none")]
     pub importtoken: Option<String>,
     /// `beyondtrust_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub beyondtrust_name: Option<String>,
     /// `azure_roleid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub azure_roleid: Option<i32>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `chargerates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chargerates: Option<Vec<Restriction>>,
     /// `warnifnoscan_integrator`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub warnifnoscan_integrator: Option<bool>,
     /// `warnifnoscan_integrator_hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub warnifnoscan_integrator_hours: Option<i32>,
     /// `orion_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orion_username: Option<String>,
     /// `orion_password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orion_password: Option<String>,
     /// `ncentral_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ncentral_username: Option<String>,
     /// `soc_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub soc_username: Option<String>,
     /// `autotaskid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub autotaskid: Option<i32>,
     /// `oktaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oktaid: Option<String>,
     /// `okta_status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_status: Option<String>,
     /// `new_ncentral_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_ncentral_key: Option<String>,
     /// `pomincostforapprovaltype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pomincostforapprovaltype: Option<i32>,
     /// `pomincostforapproval`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub pomincostforapproval: Option<f64>,
     /// `quotemarginforapprovaltype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quotemarginforapprovaltype: Option<i32>,
     /// `quotemarginforapproval`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub quotemarginforapproval: Option<f64>,
     /// `new_orion_password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_orion_password: Option<String>,
     /// `orion_access`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub orion_access: Option<bool>,
     /// `new_method`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub new_method: Option<bool>,
     /// `exchange_token_expiry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_token_expiry: Option<String>,
     /// `exchange_redirect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_redirect: Option<String>,
     /// `_getoauthtoken`.
-    #[serde(
-        rename = "_getoauthtoken",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub getoauthtoken: Option<bool>,
     /// `oauth_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth_code: Option<String>,
     /// `oauth_redirect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth_redirect: Option<String>,
     /// `oauth_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth_type: Option<String>,
     /// `new_access_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_access_token: Option<String>,
     /// `new_token_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_token_type: Option<String>,
     /// `new_refresh_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_refresh_token: Option<String>,
     /// `_disconnectintegration`.
-    #[serde(rename = "_disconnectintegration", skip_serializing_if = "Option::is_none")]
     pub disconnectintegration: Option<String>,
     /// `sentinel_token_expiry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_token_expiry: Option<String>,
     /// `sentinel_redirect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_redirect: Option<String>,
     /// `default_columns_id_assets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_assets: Option<i32>,
     /// `Oo_name`.
-    #[serde(rename = "Oo_name", skip_serializing_if = "Option::is_none")]
     pub oo_name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isagentdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isagentdetails: Option<bool>,
     /// `excludefromresourcebooking`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub excludefromresourcebooking: Option<bool>,
     /// `delegation_activated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub delegation_activated: Option<bool>,
     /// `delegation_timebased`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation_start: Option<String>,
     /// `delegation_end`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation_end: Option<String>,
     /// `delegation_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation_user_name: Option<String>,
     /// `_reassign_all_accounts_to_agent`.
-    #[serde(
-        rename = "_reassign_all_accounts_to_agent",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reassign_all_accounts_to_agent: Option<i32>,
     /// `_kick`.
-    #[serde(
-        rename = "_kick",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub kick: Option<bool>,
     /// `_revoke_tokens`.
-    #[serde(
-        rename = "_revoke_tokens",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub revoke_tokens: Option<bool>,
     /// `authenticatorapp_configured`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub authenticatorapp_configured: Option<bool>,
     /// `_revoke_authenticatorapp`.
-    #[serde(
-        rename = "_revoke_authenticatorapp",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub revoke_authenticatorapp: Option<bool>,
     /// `ispasswordreset`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ispasswordreset: Option<bool>,
     /// `graph_host`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub graph_host: Option<String>,
     /// `linked_halo_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_halo_url: Option<String>,
     /// `holiday_allowance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub holiday_allowance: Option<f64>,
     /// `remaining_holiday_allowance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub remaining_holiday_allowance: Option<f64>,
     /// `_isbatch`.
-    #[serde(
-        rename = "_isbatch",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbatch: Option<bool>,
     /// `import_photo`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub import_photo: Option<bool>,
     /// `travelrate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub travelrate: Option<i32>,
     /// `github_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub github_username: Option<String>,
     /// `_signature_id`.
-    #[serde(rename = "_signature_id", skip_serializing_if = "Option::is_none")]
     pub signature_id: Option<String>,
     /// `_signature`.
-    #[serde(rename = "_signature", skip_serializing_if = "Option::is_none")]
     pub signature_2: Option<String>,
     /// `is_admin`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_admin: Option<bool>,
     /// `ac_tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_tickettypes: Option<Vec<AccessControl>>,
     /// `ac_approvals`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_approvals: Option<Vec<AccessControl>>,
     /// `ac_rules`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_rules: Option<Vec<AccessControl>>,
     /// `ac_cannedtext`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_cannedtext: Option<Vec<AccessControl>>,
     /// `ac_customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_customfields: Option<Vec<AccessControl>>,
     /// `ac_customtables`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_customtables: Option<Vec<AccessControl>>,
     /// `ac_dashboards`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_dashboards: Option<Vec<AccessControl>>,
     /// `ac_workflows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_workflows: Option<Vec<AccessControl>>,
     /// `ac_roles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_roles: Option<Vec<AccessControl>>,
     /// `ac_slas`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_slas: Option<Vec<AccessControl>>,
     /// `ac_templates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_templates: Option<Vec<AccessControl>>,
     /// `ac_outcomes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_outcomes: Option<Vec<AccessControl>>,
     /// `ac_workdays`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_workdays: Option<Vec<AccessControl>>,
     /// `ac_emailtemplates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_emailtemplates: Option<Vec<AccessControl>>,
     /// `ac_messagegroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_messagegroups: Option<Vec<AccessControl>>,
     /// `ac_reportgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_reportgroups: Option<Vec<AccessControl>>,
     /// `ac_fieldgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_fieldgroups: Option<Vec<AccessControl>>,
     /// `ac_languagepacks`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_languagepacks: Option<Vec<AccessControl>>,
     /// `ac_itemgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_itemgroups: Option<Vec<AccessControl>>,
     /// `default_columns_id_clients`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_clients: Option<i32>,
     /// `default_view_clients_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_clients_selectedname: Option<String>,
     /// `default_view_assets_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_assets_selectedname: Option<String>,
     /// `_do_reassign01`.
-    #[serde(
-        rename = "_do_reassign01",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub do_reassign01: Option<bool>,
     /// `check_reassign01`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub check_reassign01: Option<bool>,
     /// `_force`.
-    #[serde(
-        rename = "_force",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub force: Option<bool>,
     /// `default_view_customers_selectedid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_view_customers_selectedid: Option<i32>,
     /// `default_view_customers_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_customers_selectedname: Option<String>,
     /// `default_view_users_selectedid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_view_users_selectedid: Option<i32>,
     /// `default_view_users_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_users_selectedname: Option<String>,
     /// `default_columns_id_contracts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_contracts: Option<i32>,
     /// `default_view_contracts_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_contracts_selectedname: Option<String>,
     /// `default_columns_id_sites`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_sites: Option<i32>,
     /// `default_columns_sites_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_columns_sites_selectedname: Option<String>,
     /// `default_columns_id_users`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_users: Option<i32>,
     /// `default_columns_users_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_columns_users_selectedname: Option<String>,
     /// `pagerduty_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerduty_email: Option<String>,
     /// `ac_assettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_assettypes: Option<Vec<AccessControl>>,
     /// `ac_assetgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_assetgroups: Option<Vec<AccessControl>>,
     /// `ac_servicecategories`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_servicecategories: Option<Vec<AccessControl>>,
     /// `ac_services`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_services: Option<Vec<AccessControl>>,
     /// `ac_suppliers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_suppliers: Option<Vec<AccessControl>>,
     /// `ac_suppliercontracts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_suppliercontracts: Option<Vec<AccessControl>>,
     /// `last_modified`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `jira_instance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jira_instance: Option<i32>,
     /// `jira_instance_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_instance_name: Option<String>,
     /// `pref_notification_sound`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pref_notification_sound: Option<i32>,
     /// `pref_chat_sound`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pref_chat_sound: Option<i32>,
     /// `default_columns_id_supplier_contracts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_supplier_contracts: Option<i32>,
     /// `default_view_supplier_contracts_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_supplier_contracts_selectedname: Option<String>,
     /// `default_view_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_assets: Option<String>,
     /// `default_view_assets_selectedid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_view_assets_selectedid: Option<i32>,
     /// `default_view_assets_selectedid_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_assets_selectedid_name: Option<String>,
     /// `matching_value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matching_value: Option<String>,
     /// `sqlimport_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_id: Option<i32>,
     /// `splashtop_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splashtop_url: Option<String>,
     /// `splashtop_token_expiry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splashtop_token_expiry: Option<String>,
     /// `default_splashtop_channelname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_splashtop_channelname: Option<String>,
     /// `splashtop_channel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splashtop_channel: Option<KeyPair2>,
     /// `ac_chatprofiles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_chatprofiles: Option<Vec<AccessControl>>,
     /// `ac_faqlists`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_faqlists: Option<Vec<AccessControl>>,
     /// `allow_automatic_call_scripts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_automatic_call_scripts: Option<bool>,
     /// `gotoresolve_token_expiry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gotoresolve_token_expiry: Option<String>,
     /// `ac_devices`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_devices: Option<Vec<AccessControl>>,
     /// `azure_connectionid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub azure_connectionid: Option<i32>,
     /// `allow_presence_notifications`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_presence_notifications: Option<bool>,
     /// `azure_tenant_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenant_id: Option<String>,
     /// `azure_client_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_client_id: Option<String>,
     /// `presence_subscription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub presence_subscription: Option<AgentPresenceSubscription>,
     /// `default_columns_id_supplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_supplier: Option<i32>,
     /// `default_columns_supplier_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_columns_supplier_selectedname: Option<String>,
     /// `default_view_suppliers_selectedid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_view_suppliers_selectedid: Option<i32>,
     /// `default_view_suppliers_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_suppliers_selectedname: Option<String>,
     /// `linked_user_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linked_user_client_id: Option<i32>,
     /// `contractdetails_layout_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contractdetails_layout_id: Option<i32>,
     /// `contractdetails_layout_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contractdetails_layout_name: Option<String>,
     /// `default_action_date_display`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_action_date_display: Option<i32>,
     /// `signature_image`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_image: Option<String>,
     /// `exclude_from_automatic_assigning`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub exclude_from_automatic_assigning: Option<bool>,
     /// `userdetails_layout_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub userdetails_layout_id: Option<i32>,
     /// `userdetails_layout_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdetails_layout_name: Option<String>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `calendar_options_multi`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub calendar_options_multi: Option<Vec<KeyPair2>>,
     /// `ac_databaselookups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_databaselookups: Option<Vec<AccessControl>>,
     /// `default_columns_id_pos`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_columns_id_pos: Option<i32>,
     /// `default_view_pos_selectedname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view_pos_selectedname: Option<String>,
     /// `sitedetails_layout_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sitedetails_layout_id: Option<i32>,
     /// `sitedetails_layout_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sitedetails_layout_name: Option<String>,
     /// `enable_teams_shifts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enable_teams_shifts: Option<bool>,
     /// `warnif_incomplete_ts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub warnif_incomplete_ts: Option<bool>,
     /// `warnif_incomplete_ts_manager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub warnif_incomplete_ts_manager: Option<bool>,
     /// `incomplete_ts_threshold`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub incomplete_ts_threshold: Option<i32>,
     /// `incomplete_ts_sendtime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete_ts_sendtime: Option<String>,
     /// `incomplete_ts_lastcreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete_ts_lastcreated: Option<String>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `assetfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assetfields: Option<Vec<UnameField>>,
     /// `unamecustomfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unamecustomfields: Option<Vec<UnameCustom>>,
     /// `unameappointmenttypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unameappointmenttypes: Option<Vec<UnameAppointment>>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// `_canupdate_moreinfo`.
-    #[serde(
-        rename = "_canupdate_moreinfo",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate_moreinfo: Option<bool>,
     /// `logmeinid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logmeinid: Option<String>,
     /// `allowbeyondtrustinvites`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowbeyondtrustinvites: Option<bool>,
     /// `jira_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_id: Option<String>,
     /// `custombuttons`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custombuttons: Option<Vec<UnameButton>>,
     /// `namewithinactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub namewithinactive: Option<String>,
     /// `apptsync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub apptsync: Option<i32>,
     /// `okta_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_id: Option<String>,
     /// `enableshifts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enableshifts: Option<bool>,
     /// `sendemailerrors`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendemailerrors: Option<bool>,
     /// `uname_usercustomfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uname_usercustomfields: Option<Vec<UnameCustom>>,
     /// `can_approve_purchaseorder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub can_approve_purchaseorder: Option<bool>,
     /// `can_approve_quote`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub can_approve_quote: Option<bool>,
     /// `can_approve_invoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub can_approve_invoice: Option<bool>,
     /// `default_splashtop_channel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_splashtop_channel: Option<i32>,
     /// `workday_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub workday_id: Option<i32>,
     /// `workday_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workday_name: Option<String>,
     /// `workday_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workday_timezone: Option<String>,
     /// `costprice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub costprice: Option<f64>,
     /// `chargerate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate: Option<i32>,
     /// `first_role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_role_id: Option<String>,
     /// `in_queried_team`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub in_queried_team: Option<bool>,
     /// `guid_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid_string: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -3926,60 +3186,1384 @@ impl Agent {
     }
 }
 
+impl serde::Serialize for Agent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "sites", &self.sites)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "onlinestatus_actual", &self.onlinestatus_actual)?;
+        model::opt_entry(&mut map, "onlinestatus", &self.onlinestatus)?;
+        model::opt_entry(&mut map, "is_online", &self.is_online)?;
+        model::opt_entry(&mut map, "lastonline", &self.lastonline)?;
+        model::opt_entry(&mut map, "team", &self.team)?;
+        model::opt_entry(&mut map, "isdisabled", &self.isdisabled)?;
+        model::opt_entry(&mut map, "email", &self.email)?;
+        model::opt_entry(&mut map, "ad", &self.ad)?;
+        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate)?;
+        model::opt_entry(&mut map, "agentphotopath", &self.agentphotopath)?;
+        model::opt_entry(&mut map, "initials", &self.initials)?;
+        model::opt_entry(&mut map, "firstname", &self.firstname)?;
+        model::opt_entry(&mut map, "surname", &self.surname)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "jobtitle", &self.jobtitle)?;
+        model::opt_entry(&mut map, "sms", &self.sms)?;
+        model::opt_entry(&mut map, "extensionnumber", &self.extensionnumber)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
+        model::opt_entry(&mut map, "is_agent", &self.is_agent)?;
+        model::opt_entry(&mut map, "one_client", &self.one_client)?;
+        model::opt_entry(&mut map, "teams", &self.teams)?;
+        model::opt_entry(&mut map, "departments", &self.departments)?;
+        model::opt_entry(&mut map, "clients", &self.clients)?;
+        model::opt_entry(&mut map, "tickettypes", &self.tickettypes)?;
+        model::opt_entry(&mut map, "qualifications", &self.qualifications)?;
+        model::opt_entry(
+            &mut map,
+            "qualification_weighting",
+            &self.qualification_weighting,
+        )?;
+        model::opt_entry(&mut map, "qualified", &self.qualified)?;
+        model::opt_entry(&mut map, "role_list", &self.role_list)?;
+        model::opt_entry(&mut map, "current_action_type", &self.current_action_type)?;
+        model::opt_entry(&mut map, "current_action_name", &self.current_action_name)?;
+        model::opt_entry(&mut map, "assettypes", &self.assettypes)?;
+        model::opt_entry(&mut map, "googleemail", &self.googleemail)?;
+        model::opt_entry(&mut map, "linemanager", &self.linemanager)?;
+        model::opt_entry(&mut map, "linemanager_name", &self.linemanager_name)?;
+        model::opt_entry(&mut map, "inboxes", &self.inboxes)?;
+        model::opt_entry(&mut map, "exchange_authorized", &self.exchange_authorized)?;
+        model::opt_entry(&mut map, "exchange_account", &self.exchange_account)?;
+        model::opt_entry(&mut map, "sentinel_authorized", &self.sentinel_authorized)?;
+        model::opt_entry(&mut map, "licence_type", &self.licence_type)?;
+        model::opt_entry(
+            &mut map,
+            "named_licences_in_use",
+            &self.named_licences_in_use,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "concurrent_licences_in_use",
+            &self.concurrent_licences_in_use,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "concurrent_agent_total",
+            &self.concurrent_agent_total,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "google_mail_authorized",
+            &self.google_mail_authorized,
+        )?;
+        model::opt_entry(&mut map, "inbox_clientid", &self.inbox_clientid)?;
+        model::opt_entry(&mut map, "isapiagent", &self.isapiagent)?;
+        model::opt_entry(&mut map, "splashtop_authorized", &self.splashtop_authorized)?;
+        model::opt_entry(
+            &mut map,
+            "gotoresolve_authorized",
+            &self.gotoresolve_authorized,
+        )?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
+        model::opt_entry(&mut map, "password", &self.password)?;
+        model::opt_entry(&mut map, "lunchbreak", &self.lunchbreak)?;
+        model::opt_entry(&mut map, "agentphotodata", &self.agentphotodata)?;
+        model::opt_entry(&mut map, "pagesize", &self.pagesize)?;
+        model::opt_entry(&mut map, "signature", &self.signature)?;
+        model::opt_entry(
+            &mut map,
+            "default_filter_id_tickets",
+            &self.default_filter_id_tickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_filter_name_tickets",
+            &self.default_filter_name_tickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_tickets",
+            &self.default_columns_id_tickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_name_tickets",
+            &self.default_columns_name_tickets,
+        )?;
+        model::opt_entry(&mut map, "default_view_tickets", &self.default_view_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_tickets_selectedid",
+            &self.default_view_tickets_selectedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_tickets_selectedname",
+            &self.default_view_tickets_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_filter_id_opps",
+            &self.default_filter_id_opps,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_filter_name_opps",
+            &self.default_filter_name_opps,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_opps",
+            &self.default_columns_id_opps,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_name_opps",
+            &self.default_columns_name_opps,
+        )?;
+        model::opt_entry(&mut map, "default_view_opps", &self.default_view_opps)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_opps_selectedid",
+            &self.default_view_opps_selectedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_opps_selectedname",
+            &self.default_view_opps_selectedname,
+        )?;
+        model::opt_entry(&mut map, "default_action_view", &self.default_action_view)?;
+        model::opt_entry(
+            &mut map,
+            "default_action_display",
+            &self.default_action_display,
+        )?;
+        model::opt_entry(&mut map, "default_feed_view", &self.default_feed_view)?;
+        model::opt_entry(&mut map, "ticket_preview_mode", &self.ticket_preview_mode)?;
+        model::opt_entry(
+            &mut map,
+            "default_ticket_preview_size",
+            &self.default_ticket_preview_size,
+        )?;
+        model::opt_entry(&mut map, "list_type", &self.list_type)?;
+        model::opt_entry(&mut map, "navmenu_mode", &self.navmenu_mode)?;
+        model::opt_entry(
+            &mut map,
+            "default_calendar_view",
+            &self.default_calendar_view,
+        )?;
+        model::opt_entry(&mut map, "calendar_options", &self.calendar_options)?;
+        model::opt_entry(&mut map, "search_options", &self.search_options)?;
+        model::opt_entry(&mut map, "newtabpref", &self.newtabpref)?;
+        model::opt_entry(&mut map, "theme", &self.theme)?;
+        model::opt_entry(&mut map, "theme_revert", &self.theme_revert)?;
+        model::opt_entry(&mut map, "language_id", &self.language_id)?;
+        model::opt_entry(&mut map, "language_name", &self.language_name)?;
+        model::opt_entry(&mut map, "app_colour", &self.app_colour)?;
+        model::opt_entry(&mut map, "app_colour_type", &self.app_colour_type)?;
+        model::opt_entry(&mut map, "nav_display_mode", &self.nav_display_mode)?;
+        model::opt_entry(&mut map, "enablehighcontrast", &self.enablehighcontrast)?;
+        model::opt_entry(
+            &mut map,
+            "actionscreen_display_type",
+            &self.actionscreen_display_type,
+        )?;
+        model::opt_entry(&mut map, "homescreenchartid", &self.homescreenchartid)?;
+        model::opt_entry(&mut map, "homescreenchartname", &self.homescreenchartname)?;
+        model::opt_entry(
+            &mut map,
+            "homescreenchartpublishedid",
+            &self.homescreenchartpublishedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "homescreendashboardid",
+            &self.homescreendashboardid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "homescreendashboardname",
+            &self.homescreendashboardname,
+        )?;
+        model::opt_entry(&mut map, "sidemenudashboardid", &self.sidemenudashboardid)?;
+        model::opt_entry(
+            &mut map,
+            "sidemenudashboardname",
+            &self.sidemenudashboardname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "clientdetails_layout_id",
+            &self.clientdetails_layout_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "clientdetails_layout_name",
+            &self.clientdetails_layout_name,
+        )?;
+        model::opt_entry(&mut map, "nav_layout_id", &self.nav_layout_id)?;
+        model::opt_entry(&mut map, "nav_layout_name", &self.nav_layout_name)?;
+        model::opt_entry(&mut map, "sendowneremails", &self.sendowneremails)?;
+        model::opt_entry(&mut map, "warnifnoscan", &self.warnifnoscan)?;
+        model::opt_entry(
+            &mut map,
+            "dontemailmeifiloggedit",
+            &self.dontemailmeifiloggedit,
+        )?;
+        model::opt_entry(&mut map, "workhour_start", &self.workhour_start)?;
+        model::opt_entry(&mut map, "workhour_end", &self.workhour_end)?;
+        model::opt_entry(&mut map, "activedirectory_dn", &self.activedirectory_dn)?;
+        model::opt_entry(&mut map, "third_party_guid", &self.third_party_guid)?;
+        model::opt_entry(&mut map, "roles", &self.roles)?;
+        model::opt_entry(&mut map, "add_roles", &self.add_roles)?;
+        model::opt_entry(&mut map, "claims", &self.claims)?;
+        model::opt_entry(&mut map, "department", &self.department)?;
+        model::opt_entry(
+            &mut map,
+            "_is_a_departmentmanager",
+            &self.is_a_departmentmanager,
+        )?;
+        model::opt_entry(&mut map, "_is_a_teammanager", &self.is_a_teammanager)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control)?;
+        model::opt_entry(&mut map, "twofactor_enabled", &self.twofactor_enabled)?;
+        model::opt_entry(&mut map, "_isnew", &self.isnew)?;
+        model::opt_entry(&mut map, "adconnection", &self.adconnection)?;
+        model::opt_entry(&mut map, "useadlogin", &self.useadlogin)?;
+        model::opt_entry(&mut map, "container_dn", &self.container_dn)?;
+        model::opt_entry(&mut map, "notifications", &self.notifications)?;
+        model::opt_entry(
+            &mut map,
+            "notifications_personal",
+            &self.notifications_personal,
+        )?;
+        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed)?;
+        model::opt_entry(&mut map, "accountconfirmed", &self.accountconfirmed)?;
+        model::opt_entry(&mut map, "isinvite", &self.isinvite)?;
+        model::opt_entry(&mut map, "is_sales", &self.is_sales)?;
+        model::opt_entry(&mut map, "_getlogmeinid", &self.getlogmeinid)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "_importtoken", &self.importtoken)?;
+        model::opt_entry(&mut map, "beyondtrust_name", &self.beyondtrust_name)?;
+        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "chargerates", &self.chargerates)?;
+        model::opt_entry(
+            &mut map,
+            "warnifnoscan_integrator",
+            &self.warnifnoscan_integrator,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "warnifnoscan_integrator_hours",
+            &self.warnifnoscan_integrator_hours,
+        )?;
+        model::opt_entry(&mut map, "orion_username", &self.orion_username)?;
+        model::opt_entry(&mut map, "orion_password", &self.orion_password)?;
+        model::opt_entry(&mut map, "ncentral_username", &self.ncentral_username)?;
+        model::opt_entry(&mut map, "soc_username", &self.soc_username)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
+        model::opt_entry(&mut map, "oktaid", &self.oktaid)?;
+        model::opt_entry(&mut map, "okta_status", &self.okta_status)?;
+        model::opt_entry(&mut map, "new_ncentral_key", &self.new_ncentral_key)?;
+        model::opt_entry(
+            &mut map,
+            "pomincostforapprovaltype",
+            &self.pomincostforapprovaltype,
+        )?;
+        model::opt_entry(&mut map, "pomincostforapproval", &self.pomincostforapproval)?;
+        model::opt_entry(
+            &mut map,
+            "quotemarginforapprovaltype",
+            &self.quotemarginforapprovaltype,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "quotemarginforapproval",
+            &self.quotemarginforapproval,
+        )?;
+        model::opt_entry(&mut map, "new_orion_password", &self.new_orion_password)?;
+        model::opt_entry(&mut map, "orion_access", &self.orion_access)?;
+        model::opt_entry(&mut map, "new_method", &self.new_method)?;
+        model::opt_entry(
+            &mut map,
+            "exchange_token_expiry",
+            &self.exchange_token_expiry,
+        )?;
+        model::opt_entry(&mut map, "exchange_redirect", &self.exchange_redirect)?;
+        model::opt_entry(&mut map, "_getoauthtoken", &self.getoauthtoken)?;
+        model::opt_entry(&mut map, "oauth_code", &self.oauth_code)?;
+        model::opt_entry(&mut map, "oauth_redirect", &self.oauth_redirect)?;
+        model::opt_entry(&mut map, "oauth_type", &self.oauth_type)?;
+        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
+        model::opt_entry(&mut map, "new_token_type", &self.new_token_type)?;
+        model::opt_entry(&mut map, "new_refresh_token", &self.new_refresh_token)?;
+        model::opt_entry(
+            &mut map,
+            "_disconnectintegration",
+            &self.disconnectintegration,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_token_expiry",
+            &self.sentinel_token_expiry,
+        )?;
+        model::opt_entry(&mut map, "sentinel_redirect", &self.sentinel_redirect)?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_assets",
+            &self.default_columns_id_assets,
+        )?;
+        model::opt_entry(&mut map, "Oo_name", &self.oo_name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "isagentdetails", &self.isagentdetails)?;
+        model::opt_entry(
+            &mut map,
+            "excludefromresourcebooking",
+            &self.excludefromresourcebooking,
+        )?;
+        model::opt_entry(&mut map, "delegation_activated", &self.delegation_activated)?;
+        model::opt_entry(&mut map, "delegation_timebased", &self.delegation_timebased)?;
+        model::opt_entry(&mut map, "delegation_start", &self.delegation_start)?;
+        model::opt_entry(&mut map, "delegation_end", &self.delegation_end)?;
+        model::opt_entry(&mut map, "delegation_user_id", &self.delegation_user_id)?;
+        model::opt_entry(&mut map, "delegation_user_name", &self.delegation_user_name)?;
+        model::opt_entry(
+            &mut map,
+            "_reassign_all_accounts_to_agent",
+            &self.reassign_all_accounts_to_agent,
+        )?;
+        model::opt_entry(&mut map, "_kick", &self.kick)?;
+        model::opt_entry(&mut map, "_revoke_tokens", &self.revoke_tokens)?;
+        model::opt_entry(
+            &mut map,
+            "authenticatorapp_configured",
+            &self.authenticatorapp_configured,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_revoke_authenticatorapp",
+            &self.revoke_authenticatorapp,
+        )?;
+        model::opt_entry(&mut map, "ispasswordreset", &self.ispasswordreset)?;
+        model::opt_entry(&mut map, "graph_host", &self.graph_host)?;
+        model::opt_entry(&mut map, "linked_halo_url", &self.linked_halo_url)?;
+        model::opt_entry(&mut map, "holiday_allowance", &self.holiday_allowance)?;
+        model::opt_entry(
+            &mut map,
+            "remaining_holiday_allowance",
+            &self.remaining_holiday_allowance,
+        )?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
+        model::opt_entry(&mut map, "import_photo", &self.import_photo)?;
+        model::opt_entry(&mut map, "travelrate", &self.travelrate)?;
+        model::opt_entry(&mut map, "github_username", &self.github_username)?;
+        model::opt_entry(&mut map, "_signature_id", &self.signature_id)?;
+        model::opt_entry(&mut map, "_signature", &self.signature_2)?;
+        model::opt_entry(&mut map, "is_admin", &self.is_admin)?;
+        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes)?;
+        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals)?;
+        model::opt_entry(&mut map, "ac_rules", &self.ac_rules)?;
+        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext)?;
+        model::opt_entry(&mut map, "ac_customfields", &self.ac_customfields)?;
+        model::opt_entry(&mut map, "ac_customtables", &self.ac_customtables)?;
+        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards)?;
+        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows)?;
+        model::opt_entry(&mut map, "ac_roles", &self.ac_roles)?;
+        model::opt_entry(&mut map, "ac_slas", &self.ac_slas)?;
+        model::opt_entry(&mut map, "ac_templates", &self.ac_templates)?;
+        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes)?;
+        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays)?;
+        model::opt_entry(&mut map, "ac_emailtemplates", &self.ac_emailtemplates)?;
+        model::opt_entry(&mut map, "ac_messagegroups", &self.ac_messagegroups)?;
+        model::opt_entry(&mut map, "ac_reportgroups", &self.ac_reportgroups)?;
+        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups)?;
+        model::opt_entry(&mut map, "ac_languagepacks", &self.ac_languagepacks)?;
+        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups)?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_clients",
+            &self.default_columns_id_clients,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_clients_selectedname",
+            &self.default_view_clients_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_assets_selectedname",
+            &self.default_view_assets_selectedname,
+        )?;
+        model::opt_entry(&mut map, "_do_reassign01", &self.do_reassign01)?;
+        model::opt_entry(&mut map, "check_reassign01", &self.check_reassign01)?;
+        model::opt_entry(&mut map, "_force", &self.force)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_customers_selectedid",
+            &self.default_view_customers_selectedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_customers_selectedname",
+            &self.default_view_customers_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_users_selectedid",
+            &self.default_view_users_selectedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_users_selectedname",
+            &self.default_view_users_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_contracts",
+            &self.default_columns_id_contracts,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_contracts_selectedname",
+            &self.default_view_contracts_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_sites",
+            &self.default_columns_id_sites,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_sites_selectedname",
+            &self.default_columns_sites_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_users",
+            &self.default_columns_id_users,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_users_selectedname",
+            &self.default_columns_users_selectedname,
+        )?;
+        model::opt_entry(&mut map, "pagerduty_email", &self.pagerduty_email)?;
+        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes)?;
+        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups)?;
+        model::opt_entry(&mut map, "ac_servicecategories", &self.ac_servicecategories)?;
+        model::opt_entry(&mut map, "ac_services", &self.ac_services)?;
+        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers)?;
+        model::opt_entry(&mut map, "ac_suppliercontracts", &self.ac_suppliercontracts)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
+        model::opt_entry(&mut map, "jira_instance", &self.jira_instance)?;
+        model::opt_entry(&mut map, "jira_instance_name", &self.jira_instance_name)?;
+        model::opt_entry(
+            &mut map,
+            "pref_notification_sound",
+            &self.pref_notification_sound,
+        )?;
+        model::opt_entry(&mut map, "pref_chat_sound", &self.pref_chat_sound)?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_supplier_contracts",
+            &self.default_columns_id_supplier_contracts,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_supplier_contracts_selectedname",
+            &self.default_view_supplier_contracts_selectedname,
+        )?;
+        model::opt_entry(&mut map, "default_view_assets", &self.default_view_assets)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_assets_selectedid",
+            &self.default_view_assets_selectedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_assets_selectedid_name",
+            &self.default_view_assets_selectedid_name,
+        )?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(&mut map, "splashtop_url", &self.splashtop_url)?;
+        model::opt_entry(
+            &mut map,
+            "splashtop_token_expiry",
+            &self.splashtop_token_expiry,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_splashtop_channelname",
+            &self.default_splashtop_channelname,
+        )?;
+        model::opt_entry(&mut map, "splashtop_channel", &self.splashtop_channel)?;
+        model::opt_entry(&mut map, "ac_chatprofiles", &self.ac_chatprofiles)?;
+        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists)?;
+        model::opt_entry(
+            &mut map,
+            "allow_automatic_call_scripts",
+            &self.allow_automatic_call_scripts,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "gotoresolve_token_expiry",
+            &self.gotoresolve_token_expiry,
+        )?;
+        model::opt_entry(&mut map, "ac_devices", &self.ac_devices)?;
+        model::opt_entry(&mut map, "azure_connectionid", &self.azure_connectionid)?;
+        model::opt_entry(
+            &mut map,
+            "allow_presence_notifications",
+            &self.allow_presence_notifications,
+        )?;
+        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
+        model::opt_entry(&mut map, "azure_client_id", &self.azure_client_id)?;
+        model::opt_entry(
+            &mut map,
+            "presence_subscription",
+            &self.presence_subscription,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_supplier",
+            &self.default_columns_id_supplier,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_supplier_selectedname",
+            &self.default_columns_supplier_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_suppliers_selectedid",
+            &self.default_view_suppliers_selectedid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_suppliers_selectedname",
+            &self.default_view_suppliers_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "linked_user_client_id",
+            &self.linked_user_client_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contractdetails_layout_id",
+            &self.contractdetails_layout_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contractdetails_layout_name",
+            &self.contractdetails_layout_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_action_date_display",
+            &self.default_action_date_display,
+        )?;
+        model::opt_entry(&mut map, "signature_image", &self.signature_image)?;
+        model::opt_entry(
+            &mut map,
+            "exclude_from_automatic_assigning",
+            &self.exclude_from_automatic_assigning,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "userdetails_layout_id",
+            &self.userdetails_layout_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "userdetails_layout_name",
+            &self.userdetails_layout_name,
+        )?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(
+            &mut map,
+            "calendar_options_multi",
+            &self.calendar_options_multi,
+        )?;
+        model::opt_entry(&mut map, "ac_databaselookups", &self.ac_databaselookups)?;
+        model::opt_entry(
+            &mut map,
+            "default_columns_id_pos",
+            &self.default_columns_id_pos,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_view_pos_selectedname",
+            &self.default_view_pos_selectedname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sitedetails_layout_id",
+            &self.sitedetails_layout_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sitedetails_layout_name",
+            &self.sitedetails_layout_name,
+        )?;
+        model::opt_entry(&mut map, "enable_teams_shifts", &self.enable_teams_shifts)?;
+        model::opt_entry(&mut map, "warnif_incomplete_ts", &self.warnif_incomplete_ts)?;
+        model::opt_entry(
+            &mut map,
+            "warnif_incomplete_ts_manager",
+            &self.warnif_incomplete_ts_manager,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "incomplete_ts_threshold",
+            &self.incomplete_ts_threshold,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "incomplete_ts_sendtime",
+            &self.incomplete_ts_sendtime,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "incomplete_ts_lastcreated",
+            &self.incomplete_ts_lastcreated,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "assetfields", &self.assetfields)?;
+        model::opt_entry(&mut map, "unamecustomfields", &self.unamecustomfields)?;
+        model::opt_entry(
+            &mut map,
+            "unameappointmenttypes",
+            &self.unameappointmenttypes,
+        )?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "_canupdate_moreinfo", &self.canupdate_moreinfo)?;
+        model::opt_entry(&mut map, "logmeinid", &self.logmeinid)?;
+        model::opt_entry(
+            &mut map,
+            "allowbeyondtrustinvites",
+            &self.allowbeyondtrustinvites,
+        )?;
+        model::opt_entry(&mut map, "jira_id", &self.jira_id)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(&mut map, "namewithinactive", &self.namewithinactive)?;
+        model::opt_entry(&mut map, "apptsync", &self.apptsync)?;
+        model::opt_entry(&mut map, "okta_id", &self.okta_id)?;
+        model::opt_entry(&mut map, "enableshifts", &self.enableshifts)?;
+        model::opt_entry(&mut map, "sendemailerrors", &self.sendemailerrors)?;
+        model::opt_entry(
+            &mut map,
+            "uname_usercustomfields",
+            &self.uname_usercustomfields,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "can_approve_purchaseorder",
+            &self.can_approve_purchaseorder,
+        )?;
+        model::opt_entry(&mut map, "can_approve_quote", &self.can_approve_quote)?;
+        model::opt_entry(&mut map, "can_approve_invoice", &self.can_approve_invoice)?;
+        model::opt_entry(
+            &mut map,
+            "default_splashtop_channel",
+            &self.default_splashtop_channel,
+        )?;
+        model::opt_entry(&mut map, "workday_id", &self.workday_id)?;
+        model::opt_entry(&mut map, "workday_name", &self.workday_name)?;
+        model::opt_entry(&mut map, "workday_timezone", &self.workday_timezone)?;
+        model::opt_entry(&mut map, "costprice", &self.costprice)?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
+        model::opt_entry(&mut map, "first_role_id", &self.first_role_id)?;
+        model::opt_entry(&mut map, "in_queried_team", &self.in_queried_team)?;
+        model::opt_entry(&mut map, "guid_string", &self.guid_string)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Agent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Agent {
+    const EXPECTING: &'static str = "struct Agent";
+    const FIELDS: &'static [&'static str] = &[
+        "Oo_name",
+        "_canupdate",
+        "_canupdate_moreinfo",
+        "_disconnectintegration",
+        "_do_reassign01",
+        "_force",
+        "_getlogmeinid",
+        "_getoauthtoken",
+        "_importtoken",
+        "_importtype",
+        "_is_a_departmentmanager",
+        "_is_a_teammanager",
+        "_isbatch",
+        "_isimport",
+        "_isnew",
+        "_kick",
+        "_reassign_all_accounts_to_agent",
+        "_revoke_authenticatorapp",
+        "_revoke_tokens",
+        "_signature",
+        "_signature_id",
+        "_warning",
+        "ac_approvals",
+        "ac_assetgroups",
+        "ac_assettypes",
+        "ac_cannedtext",
+        "ac_chatprofiles",
+        "ac_customfields",
+        "ac_customtables",
+        "ac_dashboards",
+        "ac_databaselookups",
+        "ac_devices",
+        "ac_emailtemplates",
+        "ac_faqlists",
+        "ac_fieldgroups",
+        "ac_itemgroups",
+        "ac_languagepacks",
+        "ac_messagegroups",
+        "ac_outcomes",
+        "ac_reportgroups",
+        "ac_roles",
+        "ac_rules",
+        "ac_servicecategories",
+        "ac_services",
+        "ac_slas",
+        "ac_suppliercontracts",
+        "ac_suppliers",
+        "ac_templates",
+        "ac_tickettypes",
+        "ac_workdays",
+        "ac_workflows",
+        "access_control",
+        "accountconfirmed",
+        "actionscreen_display_type",
+        "activedirectory_dn",
+        "ad",
+        "adconnection",
+        "add_roles",
+        "agentphotodata",
+        "agentphotopath",
+        "allow_automatic_call_scripts",
+        "allow_presence_notifications",
+        "allowbeyondtrustinvites",
+        "app_colour",
+        "app_colour_type",
+        "apptsync",
+        "assetfields",
+        "assettypes",
+        "authenticatorapp_configured",
+        "autotaskid",
+        "azure_client_id",
+        "azure_connectionid",
+        "azure_roleid",
+        "azure_tenant_id",
+        "beyondtrust_name",
+        "calendar_options",
+        "calendar_options_multi",
+        "can_approve_invoice",
+        "can_approve_purchaseorder",
+        "can_approve_quote",
+        "chargerate",
+        "chargerates",
+        "check_reassign01",
+        "claims",
+        "clientdetails_layout_id",
+        "clientdetails_layout_name",
+        "clients",
+        "colour",
+        "concurrent_agent_total",
+        "concurrent_licences_in_use",
+        "container_dn",
+        "contractdetails_layout_id",
+        "contractdetails_layout_name",
+        "costprice",
+        "current_action_name",
+        "current_action_type",
+        "custombuttons",
+        "customfields",
+        "datecreated",
+        "default_action_date_display",
+        "default_action_display",
+        "default_action_view",
+        "default_calendar_view",
+        "default_columns_id_assets",
+        "default_columns_id_clients",
+        "default_columns_id_contracts",
+        "default_columns_id_opps",
+        "default_columns_id_pos",
+        "default_columns_id_sites",
+        "default_columns_id_supplier",
+        "default_columns_id_supplier_contracts",
+        "default_columns_id_tickets",
+        "default_columns_id_users",
+        "default_columns_name_opps",
+        "default_columns_name_tickets",
+        "default_columns_sites_selectedname",
+        "default_columns_supplier_selectedname",
+        "default_columns_users_selectedname",
+        "default_feed_view",
+        "default_filter_id_opps",
+        "default_filter_id_tickets",
+        "default_filter_name_opps",
+        "default_filter_name_tickets",
+        "default_splashtop_channel",
+        "default_splashtop_channelname",
+        "default_ticket_preview_size",
+        "default_view_assets",
+        "default_view_assets_selectedid",
+        "default_view_assets_selectedid_name",
+        "default_view_assets_selectedname",
+        "default_view_clients_selectedname",
+        "default_view_contracts_selectedname",
+        "default_view_customers_selectedid",
+        "default_view_customers_selectedname",
+        "default_view_opps",
+        "default_view_opps_selectedid",
+        "default_view_opps_selectedname",
+        "default_view_pos_selectedname",
+        "default_view_supplier_contracts_selectedname",
+        "default_view_suppliers_selectedid",
+        "default_view_suppliers_selectedname",
+        "default_view_tickets",
+        "default_view_tickets_selectedid",
+        "default_view_tickets_selectedname",
+        "default_view_users_selectedid",
+        "default_view_users_selectedname",
+        "delegation_activated",
+        "delegation_end",
+        "delegation_start",
+        "delegation_timebased",
+        "delegation_user_id",
+        "delegation_user_name",
+        "department",
+        "departments",
+        "dontemailmeifiloggedit",
+        "email",
+        "emailconfirmed",
+        "enable_teams_shifts",
+        "enablehighcontrast",
+        "enableshifts",
+        "exchange_account",
+        "exchange_authorized",
+        "exchange_redirect",
+        "exchange_token_expiry",
+        "exclude_from_automatic_assigning",
+        "excludefromresourcebooking",
+        "extensionnumber",
+        "first_role_id",
+        "firstname",
+        "github_username",
+        "google_mail_authorized",
+        "googleemail",
+        "gotoresolve_authorized",
+        "gotoresolve_token_expiry",
+        "graph_host",
+        "guid",
+        "guid_string",
+        "holiday_allowance",
+        "homescreenchartid",
+        "homescreenchartname",
+        "homescreenchartpublishedid",
+        "homescreendashboardid",
+        "homescreendashboardname",
+        "id",
+        "import_photo",
+        "in_queried_team",
+        "inbox_clientid",
+        "inboxes",
+        "incomplete_ts_lastcreated",
+        "incomplete_ts_sendtime",
+        "incomplete_ts_threshold",
+        "initials",
+        "is_admin",
+        "is_agent",
+        "is_online",
+        "is_sales",
+        "isagentdetails",
+        "isapiagent",
+        "isdisabled",
+        "isinvite",
+        "ispasswordreset",
+        "jira_id",
+        "jira_instance",
+        "jira_instance_name",
+        "jobtitle",
+        "language_id",
+        "language_name",
+        "last_modified",
+        "lastlogindate",
+        "lastonline",
+        "licence_type",
+        "linemanager",
+        "linemanager_name",
+        "linked_halo_url",
+        "linked_user_client_id",
+        "list_type",
+        "logmeinid",
+        "lunchbreak",
+        "matching_value",
+        "name",
+        "named_licences_in_use",
+        "namewithinactive",
+        "nav_display_mode",
+        "nav_layout_id",
+        "nav_layout_name",
+        "navmenu_mode",
+        "ncentral_username",
+        "new_access_token",
+        "new_method",
+        "new_ncentral_key",
+        "new_orion_password",
+        "new_refresh_token",
+        "new_token_type",
+        "newtabpref",
+        "notifications",
+        "notifications_personal",
+        "oauth_code",
+        "oauth_redirect",
+        "oauth_type",
+        "okta_id",
+        "okta_status",
+        "oktaid",
+        "one_client",
+        "onlinestatus",
+        "onlinestatus_actual",
+        "orion_access",
+        "orion_password",
+        "orion_username",
+        "pagerduty_email",
+        "pagesize",
+        "password",
+        "pomincostforapproval",
+        "pomincostforapprovaltype",
+        "pref_chat_sound",
+        "pref_notification_sound",
+        "presence_subscription",
+        "qualification_weighting",
+        "qualifications",
+        "qualified",
+        "quotemarginforapproval",
+        "quotemarginforapprovaltype",
+        "remaining_holiday_allowance",
+        "role_list",
+        "roles",
+        "search_options",
+        "sendemailerrors",
+        "sendowneremails",
+        "sentinel_authorized",
+        "sentinel_redirect",
+        "sentinel_token_expiry",
+        "sidemenudashboardid",
+        "sidemenudashboardname",
+        "signature",
+        "signature_image",
+        "sitedetails_layout_id",
+        "sitedetails_layout_name",
+        "sites",
+        "sms",
+        "soc_username",
+        "splashtop_authorized",
+        "splashtop_channel",
+        "splashtop_token_expiry",
+        "splashtop_url",
+        "sqlimport_id",
+        "surname",
+        "team",
+        "teams",
+        "theme",
+        "theme_revert",
+        "third_party_guid",
+        "ticket_count",
+        "ticket_preview_mode",
+        "tickettypes",
+        "travelrate",
+        "twofactor_enabled",
+        "uname_usercustomfields",
+        "unameappointmenttypes",
+        "unamecustomfields",
+        "use",
+        "useadlogin",
+        "userdetails_layout_id",
+        "userdetails_layout_name",
+        "warnif_incomplete_ts",
+        "warnif_incomplete_ts_manager",
+        "warnifnoscan",
+        "warnifnoscan_integrator",
+        "warnifnoscan_integrator_hours",
+        "workday_id",
+        "workday_name",
+        "workday_timezone",
+        "workhour_end",
+        "workhour_start",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.oo_name = model::value(map)?,
+            1 => self.canupdate = model::opt_bool(map)?,
+            2 => self.canupdate_moreinfo = model::opt_bool(map)?,
+            3 => self.disconnectintegration = model::value(map)?,
+            4 => self.do_reassign01 = model::opt_bool(map)?,
+            5 => self.force = model::opt_bool(map)?,
+            6 => self.getlogmeinid = model::opt_bool(map)?,
+            7 => self.getoauthtoken = model::opt_bool(map)?,
+            8 => self.importtoken = model::value(map)?,
+            9 => self.importtype = model::value(map)?,
+            10 => self.is_a_departmentmanager = model::opt_bool(map)?,
+            11 => self.is_a_teammanager = model::opt_bool(map)?,
+            12 => self.isbatch = model::opt_bool(map)?,
+            13 => self.isimport = model::opt_bool(map)?,
+            14 => self.isnew = model::opt_bool(map)?,
+            15 => self.kick = model::opt_bool(map)?,
+            16 => self.reassign_all_accounts_to_agent = model::opt_i32(map)?,
+            17 => self.revoke_authenticatorapp = model::opt_bool(map)?,
+            18 => self.revoke_tokens = model::opt_bool(map)?,
+            19 => self.signature_2 = model::value(map)?,
+            20 => self.signature_id = model::value(map)?,
+            21 => self.warning = model::value(map)?,
+            22 => self.ac_approvals = model::value(map)?,
+            23 => self.ac_assetgroups = model::value(map)?,
+            24 => self.ac_assettypes = model::value(map)?,
+            25 => self.ac_cannedtext = model::value(map)?,
+            26 => self.ac_chatprofiles = model::value(map)?,
+            27 => self.ac_customfields = model::value(map)?,
+            28 => self.ac_customtables = model::value(map)?,
+            29 => self.ac_dashboards = model::value(map)?,
+            30 => self.ac_databaselookups = model::value(map)?,
+            31 => self.ac_devices = model::value(map)?,
+            32 => self.ac_emailtemplates = model::value(map)?,
+            33 => self.ac_faqlists = model::value(map)?,
+            34 => self.ac_fieldgroups = model::value(map)?,
+            35 => self.ac_itemgroups = model::value(map)?,
+            36 => self.ac_languagepacks = model::value(map)?,
+            37 => self.ac_messagegroups = model::value(map)?,
+            38 => self.ac_outcomes = model::value(map)?,
+            39 => self.ac_reportgroups = model::value(map)?,
+            40 => self.ac_roles = model::value(map)?,
+            41 => self.ac_rules = model::value(map)?,
+            42 => self.ac_servicecategories = model::value(map)?,
+            43 => self.ac_services = model::value(map)?,
+            44 => self.ac_slas = model::value(map)?,
+            45 => self.ac_suppliercontracts = model::value(map)?,
+            46 => self.ac_suppliers = model::value(map)?,
+            47 => self.ac_templates = model::value(map)?,
+            48 => self.ac_tickettypes = model::value(map)?,
+            49 => self.ac_workdays = model::value(map)?,
+            50 => self.ac_workflows = model::value(map)?,
+            51 => self.access_control = model::value(map)?,
+            52 => self.accountconfirmed = model::opt_bool(map)?,
+            53 => self.actionscreen_display_type = model::opt_i32(map)?,
+            54 => self.activedirectory_dn = model::value(map)?,
+            55 => self.ad = model::value(map)?,
+            56 => self.adconnection = model::opt_i32(map)?,
+            57 => self.add_roles = model::value(map)?,
+            58 => self.agentphotodata = model::value(map)?,
+            59 => self.agentphotopath = model::value(map)?,
+            60 => self.allow_automatic_call_scripts = model::opt_bool(map)?,
+            61 => self.allow_presence_notifications = model::opt_bool(map)?,
+            62 => self.allowbeyondtrustinvites = model::opt_bool(map)?,
+            63 => self.app_colour = model::value(map)?,
+            64 => self.app_colour_type = model::opt_i32(map)?,
+            65 => self.apptsync = model::opt_i32(map)?,
+            66 => self.assetfields = model::value(map)?,
+            67 => self.assettypes = model::value(map)?,
+            68 => self.authenticatorapp_configured = model::opt_bool(map)?,
+            69 => self.autotaskid = model::opt_i32(map)?,
+            70 => self.azure_client_id = model::value(map)?,
+            71 => self.azure_connectionid = model::opt_i32(map)?,
+            72 => self.azure_roleid = model::opt_i32(map)?,
+            73 => self.azure_tenant_id = model::value(map)?,
+            74 => self.beyondtrust_name = model::value(map)?,
+            75 => self.calendar_options = model::value(map)?,
+            76 => self.calendar_options_multi = model::value(map)?,
+            77 => self.can_approve_invoice = model::opt_bool(map)?,
+            78 => self.can_approve_purchaseorder = model::opt_bool(map)?,
+            79 => self.can_approve_quote = model::opt_bool(map)?,
+            80 => self.chargerate = model::opt_i32(map)?,
+            81 => self.chargerates = model::value(map)?,
+            82 => self.check_reassign01 = model::opt_bool(map)?,
+            83 => self.claims = model::value(map)?,
+            84 => self.clientdetails_layout_id = model::opt_i32(map)?,
+            85 => self.clientdetails_layout_name = model::value(map)?,
+            86 => self.clients = model::value(map)?,
+            87 => self.colour = model::value(map)?,
+            88 => self.concurrent_agent_total = model::opt_i32(map)?,
+            89 => self.concurrent_licences_in_use = model::opt_i32(map)?,
+            90 => self.container_dn = model::value(map)?,
+            91 => self.contractdetails_layout_id = model::opt_i32(map)?,
+            92 => self.contractdetails_layout_name = model::value(map)?,
+            93 => self.costprice = model::opt_f64(map)?,
+            94 => self.current_action_name = model::value(map)?,
+            95 => self.current_action_type = model::value(map)?,
+            96 => self.custombuttons = model::value(map)?,
+            97 => self.customfields = model::value(map)?,
+            98 => self.datecreated = model::value(map)?,
+            99 => self.default_action_date_display = model::opt_i32(map)?,
+            100 => self.default_action_display = model::opt_i32(map)?,
+            101 => self.default_action_view = model::value(map)?,
+            102 => self.default_calendar_view = model::value(map)?,
+            103 => self.default_columns_id_assets = model::opt_i32(map)?,
+            104 => self.default_columns_id_clients = model::opt_i32(map)?,
+            105 => self.default_columns_id_contracts = model::opt_i32(map)?,
+            106 => self.default_columns_id_opps = model::opt_i32(map)?,
+            107 => self.default_columns_id_pos = model::opt_i32(map)?,
+            108 => self.default_columns_id_sites = model::opt_i32(map)?,
+            109 => self.default_columns_id_supplier = model::opt_i32(map)?,
+            110 => self.default_columns_id_supplier_contracts = model::opt_i32(map)?,
+            111 => self.default_columns_id_tickets = model::opt_i32(map)?,
+            112 => self.default_columns_id_users = model::opt_i32(map)?,
+            113 => self.default_columns_name_opps = model::value(map)?,
+            114 => self.default_columns_name_tickets = model::value(map)?,
+            115 => self.default_columns_sites_selectedname = model::value(map)?,
+            116 => self.default_columns_supplier_selectedname = model::value(map)?,
+            117 => self.default_columns_users_selectedname = model::value(map)?,
+            118 => self.default_feed_view = model::value(map)?,
+            119 => self.default_filter_id_opps = model::opt_i32(map)?,
+            120 => self.default_filter_id_tickets = model::opt_i32(map)?,
+            121 => self.default_filter_name_opps = model::value(map)?,
+            122 => self.default_filter_name_tickets = model::value(map)?,
+            123 => self.default_splashtop_channel = model::opt_i32(map)?,
+            124 => self.default_splashtop_channelname = model::value(map)?,
+            125 => self.default_ticket_preview_size = model::opt_i32(map)?,
+            126 => self.default_view_assets = model::value(map)?,
+            127 => self.default_view_assets_selectedid = model::opt_i32(map)?,
+            128 => self.default_view_assets_selectedid_name = model::value(map)?,
+            129 => self.default_view_assets_selectedname = model::value(map)?,
+            130 => self.default_view_clients_selectedname = model::value(map)?,
+            131 => self.default_view_contracts_selectedname = model::value(map)?,
+            132 => self.default_view_customers_selectedid = model::opt_i32(map)?,
+            133 => self.default_view_customers_selectedname = model::value(map)?,
+            134 => self.default_view_opps = model::value(map)?,
+            135 => self.default_view_opps_selectedid = model::opt_i32(map)?,
+            136 => self.default_view_opps_selectedname = model::value(map)?,
+            137 => self.default_view_pos_selectedname = model::value(map)?,
+            138 => self.default_view_supplier_contracts_selectedname = model::value(map)?,
+            139 => self.default_view_suppliers_selectedid = model::opt_i32(map)?,
+            140 => self.default_view_suppliers_selectedname = model::value(map)?,
+            141 => self.default_view_tickets = model::value(map)?,
+            142 => self.default_view_tickets_selectedid = model::opt_i32(map)?,
+            143 => self.default_view_tickets_selectedname = model::value(map)?,
+            144 => self.default_view_users_selectedid = model::opt_i32(map)?,
+            145 => self.default_view_users_selectedname = model::value(map)?,
+            146 => self.delegation_activated = model::opt_bool(map)?,
+            147 => self.delegation_end = model::value(map)?,
+            148 => self.delegation_start = model::value(map)?,
+            149 => self.delegation_timebased = model::opt_bool(map)?,
+            150 => self.delegation_user_id = model::opt_i32(map)?,
+            151 => self.delegation_user_name = model::value(map)?,
+            152 => self.department = model::value(map)?,
+            153 => self.departments = model::value(map)?,
+            154 => self.dontemailmeifiloggedit = model::opt_bool(map)?,
+            155 => self.email = model::value(map)?,
+            156 => self.emailconfirmed = model::opt_bool(map)?,
+            157 => self.enable_teams_shifts = model::opt_bool(map)?,
+            158 => self.enablehighcontrast = model::opt_bool(map)?,
+            159 => self.enableshifts = model::opt_bool(map)?,
+            160 => self.exchange_account = model::value(map)?,
+            161 => self.exchange_authorized = model::opt_bool(map)?,
+            162 => self.exchange_redirect = model::value(map)?,
+            163 => self.exchange_token_expiry = model::value(map)?,
+            164 => self.exclude_from_automatic_assigning = model::opt_bool(map)?,
+            165 => self.excludefromresourcebooking = model::opt_bool(map)?,
+            166 => self.extensionnumber = model::value(map)?,
+            167 => self.first_role_id = model::value(map)?,
+            168 => self.firstname = model::value(map)?,
+            169 => self.github_username = model::value(map)?,
+            170 => self.google_mail_authorized = model::opt_bool(map)?,
+            171 => self.googleemail = model::value(map)?,
+            172 => self.gotoresolve_authorized = model::opt_bool(map)?,
+            173 => self.gotoresolve_token_expiry = model::value(map)?,
+            174 => self.graph_host = model::value(map)?,
+            175 => self.guid = model::value(map)?,
+            176 => self.guid_string = model::value(map)?,
+            177 => self.holiday_allowance = model::opt_f64(map)?,
+            178 => self.homescreenchartid = model::opt_i32(map)?,
+            179 => self.homescreenchartname = model::value(map)?,
+            180 => self.homescreenchartpublishedid = model::value(map)?,
+            181 => self.homescreendashboardid = model::opt_i32(map)?,
+            182 => self.homescreendashboardname = model::value(map)?,
+            183 => self.id = model::opt_i32(map)?,
+            184 => self.import_photo = model::opt_bool(map)?,
+            185 => self.in_queried_team = model::opt_bool(map)?,
+            186 => self.inbox_clientid = model::value(map)?,
+            187 => self.inboxes = model::opt_i32(map)?,
+            188 => self.incomplete_ts_lastcreated = model::value(map)?,
+            189 => self.incomplete_ts_sendtime = model::value(map)?,
+            190 => self.incomplete_ts_threshold = model::opt_i32(map)?,
+            191 => self.initials = model::value(map)?,
+            192 => self.is_admin = model::opt_bool(map)?,
+            193 => self.is_agent = model::opt_bool(map)?,
+            194 => self.is_online = model::opt_bool(map)?,
+            195 => self.is_sales = model::opt_bool(map)?,
+            196 => self.isagentdetails = model::opt_bool(map)?,
+            197 => self.isapiagent = model::opt_bool(map)?,
+            198 => self.isdisabled = model::opt_bool(map)?,
+            199 => self.isinvite = model::opt_bool(map)?,
+            200 => self.ispasswordreset = model::opt_bool(map)?,
+            201 => self.jira_id = model::value(map)?,
+            202 => self.jira_instance = model::opt_i32(map)?,
+            203 => self.jira_instance_name = model::value(map)?,
+            204 => self.jobtitle = model::value(map)?,
+            205 => self.language_id = model::opt_i32(map)?,
+            206 => self.language_name = model::value(map)?,
+            207 => self.last_modified = model::value(map)?,
+            208 => self.lastlogindate = model::value(map)?,
+            209 => self.lastonline = model::value(map)?,
+            210 => self.licence_type = model::opt_i32(map)?,
+            211 => self.linemanager = model::opt_i32(map)?,
+            212 => self.linemanager_name = model::value(map)?,
+            213 => self.linked_halo_url = model::value(map)?,
+            214 => self.linked_user_client_id = model::opt_i32(map)?,
+            215 => self.list_type = model::opt_i32(map)?,
+            216 => self.logmeinid = model::value(map)?,
+            217 => self.lunchbreak = model::opt_f64(map)?,
+            218 => self.matching_value = model::value(map)?,
+            219 => self.name = model::value(map)?,
+            220 => self.named_licences_in_use = model::opt_i32(map)?,
+            221 => self.namewithinactive = model::value(map)?,
+            222 => self.nav_display_mode = model::opt_i32(map)?,
+            223 => self.nav_layout_id = model::opt_i32(map)?,
+            224 => self.nav_layout_name = model::value(map)?,
+            225 => self.navmenu_mode = model::opt_i32(map)?,
+            226 => self.ncentral_username = model::value(map)?,
+            227 => self.new_access_token = model::value(map)?,
+            228 => self.new_method = model::opt_bool(map)?,
+            229 => self.new_ncentral_key = model::value(map)?,
+            230 => self.new_orion_password = model::value(map)?,
+            231 => self.new_refresh_token = model::value(map)?,
+            232 => self.new_token_type = model::value(map)?,
+            233 => self.newtabpref = model::opt_i32(map)?,
+            234 => self.notifications = model::value(map)?,
+            235 => self.notifications_personal = model::value(map)?,
+            236 => self.oauth_code = model::value(map)?,
+            237 => self.oauth_redirect = model::value(map)?,
+            238 => self.oauth_type = model::value(map)?,
+            239 => self.okta_id = model::value(map)?,
+            240 => self.okta_status = model::value(map)?,
+            241 => self.oktaid = model::value(map)?,
+            242 => self.one_client = model::opt_i32(map)?,
+            243 => self.onlinestatus = model::opt_i32(map)?,
+            244 => self.onlinestatus_actual = model::opt_i32(map)?,
+            245 => self.orion_access = model::opt_bool(map)?,
+            246 => self.orion_password = model::value(map)?,
+            247 => self.orion_username = model::value(map)?,
+            248 => self.pagerduty_email = model::value(map)?,
+            249 => self.pagesize = model::opt_i32(map)?,
+            250 => self.password = model::value(map)?,
+            251 => self.pomincostforapproval = model::opt_f64(map)?,
+            252 => self.pomincostforapprovaltype = model::opt_i32(map)?,
+            253 => self.pref_chat_sound = model::opt_i32(map)?,
+            254 => self.pref_notification_sound = model::opt_i32(map)?,
+            255 => self.presence_subscription = model::value(map)?,
+            256 => self.qualification_weighting = model::opt_i32(map)?,
+            257 => self.qualifications = model::value(map)?,
+            258 => self.qualified = model::opt_bool(map)?,
+            259 => self.quotemarginforapproval = model::opt_f64(map)?,
+            260 => self.quotemarginforapprovaltype = model::opt_i32(map)?,
+            261 => self.remaining_holiday_allowance = model::opt_f64(map)?,
+            262 => self.role_list = model::value(map)?,
+            263 => self.roles = model::value(map)?,
+            264 => self.search_options = model::value(map)?,
+            265 => self.sendemailerrors = model::opt_bool(map)?,
+            266 => self.sendowneremails = model::opt_bool(map)?,
+            267 => self.sentinel_authorized = model::opt_bool(map)?,
+            268 => self.sentinel_redirect = model::value(map)?,
+            269 => self.sentinel_token_expiry = model::value(map)?,
+            270 => self.sidemenudashboardid = model::opt_i32(map)?,
+            271 => self.sidemenudashboardname = model::value(map)?,
+            272 => self.signature = model::value(map)?,
+            273 => self.signature_image = model::value(map)?,
+            274 => self.sitedetails_layout_id = model::opt_i32(map)?,
+            275 => self.sitedetails_layout_name = model::value(map)?,
+            276 => self.sites = model::value(map)?,
+            277 => self.sms = model::value(map)?,
+            278 => self.soc_username = model::value(map)?,
+            279 => self.splashtop_authorized = model::opt_bool(map)?,
+            280 => self.splashtop_channel = model::value(map)?,
+            281 => self.splashtop_token_expiry = model::value(map)?,
+            282 => self.splashtop_url = model::value(map)?,
+            283 => self.sqlimport_id = model::opt_i32(map)?,
+            284 => self.surname = model::value(map)?,
+            285 => self.team = model::value(map)?,
+            286 => self.teams = model::value(map)?,
+            287 => self.theme = model::value(map)?,
+            288 => self.theme_revert = model::value(map)?,
+            289 => self.third_party_guid = model::value(map)?,
+            290 => self.ticket_count = model::opt_i32(map)?,
+            291 => self.ticket_preview_mode = model::opt_i32(map)?,
+            292 => self.tickettypes = model::value(map)?,
+            293 => self.travelrate = model::opt_i32(map)?,
+            294 => self.twofactor_enabled = model::opt_bool(map)?,
+            295 => self.uname_usercustomfields = model::value(map)?,
+            296 => self.unameappointmenttypes = model::value(map)?,
+            297 => self.unamecustomfields = model::value(map)?,
+            298 => self.r#use = model::value(map)?,
+            299 => self.useadlogin = model::opt_i32(map)?,
+            300 => self.userdetails_layout_id = model::opt_i32(map)?,
+            301 => self.userdetails_layout_name = model::value(map)?,
+            302 => self.warnif_incomplete_ts = model::opt_bool(map)?,
+            303 => self.warnif_incomplete_ts_manager = model::opt_bool(map)?,
+            304 => self.warnifnoscan = model::opt_bool(map)?,
+            305 => self.warnifnoscan_integrator = model::opt_bool(map)?,
+            306 => self.warnifnoscan_integrator_hours = model::opt_i32(map)?,
+            307 => self.workday_id = model::opt_i32(map)?,
+            308 => self.workday_name = model::value(map)?,
+            309 => self.workday_timezone = model::value(map)?,
+            310 => self.workhour_end = model::opt_f64(map)?,
+            311 => self.workhour_start = model::opt_f64(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// An agent's membership of a department.
 ///
 /// Halo's internal name for this schema is `UnameDepartment`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentDepartment {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `department_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub department_id: Option<i32>,
     /// `department_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_guid: Option<String>,
     /// `department_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `membershiplevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub membershiplevel: Option<i32>,
     /// `includeteamsintree`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includeteamsintree: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4065,33 +4649,88 @@ impl AgentDepartment {
     }
 }
 
+impl serde::Serialize for AgentDepartment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id)?;
+        model::opt_entry(&mut map, "department_guid", &self.department_guid)?;
+        model::opt_entry(&mut map, "department_name", &self.department_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "membershiplevel", &self.membershiplevel)?;
+        model::opt_entry(&mut map, "includeteamsintree", &self.includeteamsintree)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentDepartment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentDepartment {
+    const EXPECTING: &'static str = "struct AgentDepartment";
+    const FIELDS: &'static [&'static str] = &[
+        "agent_id",
+        "agent_name",
+        "department_guid",
+        "department_id",
+        "department_name",
+        "id",
+        "includeteamsintree",
+        "membershiplevel",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agent_id = model::opt_i32(map)?,
+            1 => self.agent_name = model::value(map)?,
+            2 => self.department_guid = model::value(map)?,
+            3 => self.department_id = model::opt_i32(map)?,
+            4 => self.department_name = model::value(map)?,
+            5 => self.id = model::opt_i32(map)?,
+            6 => self.includeteamsintree = model::opt_bool(map)?,
+            7 => self.membershiplevel = model::opt_i32(map)?,
+            8 => self.role_id = model::value(map)?,
+            9 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of agents: `{"record_count": N, "agents": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `agents`.
     pub agents: Vec<Agent>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4129,6 +4768,57 @@ impl AgentList {
     }
 }
 
+impl serde::Serialize for AgentList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "agents", &self.agents)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AgentList {
+    const EXPECTING: &'static str = "struct AgentList";
+    const FIELDS: &'static [&'static str] = &[
+        "agents",
+        "page_no",
+        "page_size",
+        "record_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agents = model::value(map)?,
+            1 => self.page_no = model::opt_i32(map)?,
+            2 => self.page_size = model::opt_i32(map)?,
+            3 => self.record_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 impl crate::runtime::ListPage for AgentList {
     type Item = Agent;
     fn from_items(items: Vec<Agent>) -> Self {
@@ -4160,54 +4850,30 @@ impl crate::runtime::ListPage for AgentList {
 }
 
 /// The `Restriction` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Restriction {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `key1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub key1: Option<i32>,
     /// `key1_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key1_name: Option<String>,
     /// `key2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub key2: Option<i32>,
     /// `key2_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key2_guid: Option<String>,
     /// `key2_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key2_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4293,189 +4959,192 @@ impl Restriction {
     }
 }
 
+impl serde::Serialize for Restriction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "key1", &self.key1)?;
+        model::opt_entry(&mut map, "key1_name", &self.key1_name)?;
+        model::opt_entry(&mut map, "key2", &self.key2)?;
+        model::opt_entry(&mut map, "key2_guid", &self.key2_guid)?;
+        model::opt_entry(&mut map, "key2_name", &self.key2_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Restriction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Restriction {
+    const EXPECTING: &'static str = "struct Restriction";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "id",
+        "key1",
+        "key1_name",
+        "key2",
+        "key2_guid",
+        "key2_name",
+        "role_id",
+        "role_name",
+        "type",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.id = model::opt_i32(map)?,
+            2 => self.key1 = model::opt_i32(map)?,
+            3 => self.key1_name = model::value(map)?,
+            4 => self.key2 = model::opt_i32(map)?,
+            5 => self.key2_guid = model::value(map)?,
+            6 => self.key2_name = model::value(map)?,
+            7 => self.role_id = model::value(map)?,
+            8 => self.role_name = model::value(map)?,
+            9 => self.r#type = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// An agent role (permission set).
 ///
 /// Halo's internal name for this schema is `NHD_Roles`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Role {
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `chargerates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chargerates: Option<Vec<Restriction>>,
     /// `id_int`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id_int: Option<i32>,
     /// `notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `teams`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<AgentTeam>>,
     /// `departments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<AgentDepartment>>,
     /// `clients`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<Vec<UnameAreaRestriction>>,
     /// `tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tickettypes: Option<Vec<UnameRequestType>>,
     /// `assetfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assetfields: Option<Vec<UnameField>>,
     /// `unamecustomfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unamecustomfields: Option<Vec<UnameCustom>>,
     /// `unameappointmenttypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unameappointmenttypes: Option<Vec<UnameAppointment>>,
     /// `notifications`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications: Option<Vec<Notification>>,
     /// `claims`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<Vec<NhdClaim>>,
     /// `custombuttons`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custombuttons: Option<Vec<UnameButton>>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `assettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assettypes: Option<Vec<UnameXtype>>,
     /// `Oo_name`.
-    #[serde(rename = "Oo_name", skip_serializing_if = "Option::is_none")]
     pub oo_name: Option<String>,
     /// `uname_usercustomfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uname_usercustomfields: Option<Vec<UnameCustom>>,
     /// `access_control`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<Vec<AccessControl>>,
     /// `access_control_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub access_control_level: Option<i32>,
     /// `ac_tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_tickettypes: Option<Vec<AccessControl>>,
     /// `ac_approvals`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_approvals: Option<Vec<AccessControl>>,
     /// `ac_rules`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_rules: Option<Vec<AccessControl>>,
     /// `ac_cannedtext`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_cannedtext: Option<Vec<AccessControl>>,
     /// `ac_customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_customfields: Option<Vec<AccessControl>>,
     /// `ac_customtables`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_customtables: Option<Vec<AccessControl>>,
     /// `ac_dashboards`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_dashboards: Option<Vec<AccessControl>>,
     /// `ac_workflows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_workflows: Option<Vec<AccessControl>>,
     /// `ac_roles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_roles: Option<Vec<AccessControl>>,
     /// `ac_slas`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_slas: Option<Vec<AccessControl>>,
     /// `ac_templates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_templates: Option<Vec<AccessControl>>,
     /// `ac_outcomes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_outcomes: Option<Vec<AccessControl>>,
     /// `ac_workdays`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_workdays: Option<Vec<AccessControl>>,
     /// `ac_emailtemplates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_emailtemplates: Option<Vec<AccessControl>>,
     /// `ac_messagegroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_messagegroups: Option<Vec<AccessControl>>,
     /// `ac_reportgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_reportgroups: Option<Vec<AccessControl>>,
     /// `ac_fieldgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_fieldgroups: Option<Vec<AccessControl>>,
     /// `ac_languagepacks`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_languagepacks: Option<Vec<AccessControl>>,
     /// `ac_itemgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_itemgroups: Option<Vec<AccessControl>>,
     /// `ac_suppliers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_suppliers: Option<Vec<AccessControl>>,
     /// `ac_suppliercontracts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_suppliercontracts: Option<Vec<AccessControl>>,
     /// `is_integration`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_integration: Option<bool>,
     /// `ac_assettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_assettypes: Option<Vec<AccessControl>>,
     /// `ac_assetgroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_assetgroups: Option<Vec<AccessControl>>,
     /// `ac_servicecategories`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_servicecategories: Option<Vec<AccessControl>>,
     /// `ac_services`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_services: Option<Vec<AccessControl>>,
     /// `ac_chatprofiles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_chatprofiles: Option<Vec<AccessControl>>,
     /// `ac_faqlists`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_faqlists: Option<Vec<AccessControl>>,
     /// `ac_devices`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_devices: Option<Vec<AccessControl>>,
     /// `sites`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sites: Option<Vec<UnameSite>>,
     /// `ac_databaselookups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ac_databaselookups: Option<Vec<AccessControl>>,
     /// `id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `normalizedName`.
-    #[serde(rename = "normalizedName", skip_serializing_if = "Option::is_none")]
     pub normalized_name: Option<String>,
     /// `concurrencyStamp`.
-    #[serde(rename = "concurrencyStamp", skip_serializing_if = "Option::is_none")]
     pub concurrency_stamp: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4921,55 +5590,243 @@ impl Role {
     }
 }
 
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "chargerates", &self.chargerates)?;
+        model::opt_entry(&mut map, "id_int", &self.id_int)?;
+        model::opt_entry(&mut map, "notes", &self.notes)?;
+        model::opt_entry(&mut map, "teams", &self.teams)?;
+        model::opt_entry(&mut map, "departments", &self.departments)?;
+        model::opt_entry(&mut map, "clients", &self.clients)?;
+        model::opt_entry(&mut map, "tickettypes", &self.tickettypes)?;
+        model::opt_entry(&mut map, "assetfields", &self.assetfields)?;
+        model::opt_entry(&mut map, "unamecustomfields", &self.unamecustomfields)?;
+        model::opt_entry(
+            &mut map,
+            "unameappointmenttypes",
+            &self.unameappointmenttypes,
+        )?;
+        model::opt_entry(&mut map, "notifications", &self.notifications)?;
+        model::opt_entry(&mut map, "claims", &self.claims)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "assettypes", &self.assettypes)?;
+        model::opt_entry(&mut map, "Oo_name", &self.oo_name)?;
+        model::opt_entry(
+            &mut map,
+            "uname_usercustomfields",
+            &self.uname_usercustomfields,
+        )?;
+        model::opt_entry(&mut map, "access_control", &self.access_control)?;
+        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
+        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes)?;
+        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals)?;
+        model::opt_entry(&mut map, "ac_rules", &self.ac_rules)?;
+        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext)?;
+        model::opt_entry(&mut map, "ac_customfields", &self.ac_customfields)?;
+        model::opt_entry(&mut map, "ac_customtables", &self.ac_customtables)?;
+        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards)?;
+        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows)?;
+        model::opt_entry(&mut map, "ac_roles", &self.ac_roles)?;
+        model::opt_entry(&mut map, "ac_slas", &self.ac_slas)?;
+        model::opt_entry(&mut map, "ac_templates", &self.ac_templates)?;
+        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes)?;
+        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays)?;
+        model::opt_entry(&mut map, "ac_emailtemplates", &self.ac_emailtemplates)?;
+        model::opt_entry(&mut map, "ac_messagegroups", &self.ac_messagegroups)?;
+        model::opt_entry(&mut map, "ac_reportgroups", &self.ac_reportgroups)?;
+        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups)?;
+        model::opt_entry(&mut map, "ac_languagepacks", &self.ac_languagepacks)?;
+        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups)?;
+        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers)?;
+        model::opt_entry(&mut map, "ac_suppliercontracts", &self.ac_suppliercontracts)?;
+        model::opt_entry(&mut map, "is_integration", &self.is_integration)?;
+        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes)?;
+        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups)?;
+        model::opt_entry(&mut map, "ac_servicecategories", &self.ac_servicecategories)?;
+        model::opt_entry(&mut map, "ac_services", &self.ac_services)?;
+        model::opt_entry(&mut map, "ac_chatprofiles", &self.ac_chatprofiles)?;
+        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists)?;
+        model::opt_entry(&mut map, "ac_devices", &self.ac_devices)?;
+        model::opt_entry(&mut map, "sites", &self.sites)?;
+        model::opt_entry(&mut map, "ac_databaselookups", &self.ac_databaselookups)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "normalizedName", &self.normalized_name)?;
+        model::opt_entry(&mut map, "concurrencyStamp", &self.concurrency_stamp)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Role {
+    const EXPECTING: &'static str = "struct Role";
+    const FIELDS: &'static [&'static str] = &[
+        "Oo_name",
+        "_warning",
+        "ac_approvals",
+        "ac_assetgroups",
+        "ac_assettypes",
+        "ac_cannedtext",
+        "ac_chatprofiles",
+        "ac_customfields",
+        "ac_customtables",
+        "ac_dashboards",
+        "ac_databaselookups",
+        "ac_devices",
+        "ac_emailtemplates",
+        "ac_faqlists",
+        "ac_fieldgroups",
+        "ac_itemgroups",
+        "ac_languagepacks",
+        "ac_messagegroups",
+        "ac_outcomes",
+        "ac_reportgroups",
+        "ac_roles",
+        "ac_rules",
+        "ac_servicecategories",
+        "ac_services",
+        "ac_slas",
+        "ac_suppliercontracts",
+        "ac_suppliers",
+        "ac_templates",
+        "ac_tickettypes",
+        "ac_workdays",
+        "ac_workflows",
+        "access_control",
+        "access_control_level",
+        "assetfields",
+        "assettypes",
+        "chargerates",
+        "claims",
+        "clients",
+        "concurrencyStamp",
+        "custombuttons",
+        "departments",
+        "id",
+        "id_int",
+        "intent",
+        "is_integration",
+        "name",
+        "normalizedName",
+        "notes",
+        "notifications",
+        "sites",
+        "teams",
+        "tickettypes",
+        "uname_usercustomfields",
+        "unameappointmenttypes",
+        "unamecustomfields",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.oo_name = model::value(map)?,
+            1 => self.warning = model::value(map)?,
+            2 => self.ac_approvals = model::value(map)?,
+            3 => self.ac_assetgroups = model::value(map)?,
+            4 => self.ac_assettypes = model::value(map)?,
+            5 => self.ac_cannedtext = model::value(map)?,
+            6 => self.ac_chatprofiles = model::value(map)?,
+            7 => self.ac_customfields = model::value(map)?,
+            8 => self.ac_customtables = model::value(map)?,
+            9 => self.ac_dashboards = model::value(map)?,
+            10 => self.ac_databaselookups = model::value(map)?,
+            11 => self.ac_devices = model::value(map)?,
+            12 => self.ac_emailtemplates = model::value(map)?,
+            13 => self.ac_faqlists = model::value(map)?,
+            14 => self.ac_fieldgroups = model::value(map)?,
+            15 => self.ac_itemgroups = model::value(map)?,
+            16 => self.ac_languagepacks = model::value(map)?,
+            17 => self.ac_messagegroups = model::value(map)?,
+            18 => self.ac_outcomes = model::value(map)?,
+            19 => self.ac_reportgroups = model::value(map)?,
+            20 => self.ac_roles = model::value(map)?,
+            21 => self.ac_rules = model::value(map)?,
+            22 => self.ac_servicecategories = model::value(map)?,
+            23 => self.ac_services = model::value(map)?,
+            24 => self.ac_slas = model::value(map)?,
+            25 => self.ac_suppliercontracts = model::value(map)?,
+            26 => self.ac_suppliers = model::value(map)?,
+            27 => self.ac_templates = model::value(map)?,
+            28 => self.ac_tickettypes = model::value(map)?,
+            29 => self.ac_workdays = model::value(map)?,
+            30 => self.ac_workflows = model::value(map)?,
+            31 => self.access_control = model::value(map)?,
+            32 => self.access_control_level = model::opt_i32(map)?,
+            33 => self.assetfields = model::value(map)?,
+            34 => self.assettypes = model::value(map)?,
+            35 => self.chargerates = model::value(map)?,
+            36 => self.claims = model::value(map)?,
+            37 => self.clients = model::value(map)?,
+            38 => self.concurrency_stamp = model::value(map)?,
+            39 => self.custombuttons = model::value(map)?,
+            40 => self.departments = model::value(map)?,
+            41 => self.id = model::value(map)?,
+            42 => self.id_int = model::opt_i32(map)?,
+            43 => self.intent = model::value(map)?,
+            44 => self.is_integration = model::opt_bool(map)?,
+            45 => self.name = model::value(map)?,
+            46 => self.normalized_name = model::value(map)?,
+            47 => self.notes = model::value(map)?,
+            48 => self.notifications = model::value(map)?,
+            49 => self.sites = model::value(map)?,
+            50 => self.teams = model::value(map)?,
+            51 => self.tickettypes = model::value(map)?,
+            52 => self.uname_usercustomfields = model::value(map)?,
+            53 => self.unameappointmenttypes = model::value(map)?,
+            54 => self.unamecustomfields = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameAppointment` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameAppointment {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `field_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub field_id: Option<i32>,
     /// `field_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `field_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_type: Option<String>,
     /// `level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub level: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5055,43 +5912,94 @@ impl UnameAppointment {
     }
 }
 
+impl serde::Serialize for UnameAppointment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "field_id", &self.field_id)?;
+        model::opt_entry(&mut map, "field_name", &self.field_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "field_type", &self.field_type)?;
+        model::opt_entry(&mut map, "level", &self.level)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameAppointment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameAppointment {
+    const EXPECTING: &'static str = "struct UnameAppointment";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "field_id",
+        "field_name",
+        "field_type",
+        "id",
+        "level",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.field_id = model::opt_i32(map)?,
+            4 => self.field_name = model::value(map)?,
+            5 => self.field_type = model::value(map)?,
+            6 => self.id = model::opt_i32(map)?,
+            7 => self.level = model::opt_i32(map)?,
+            8 => self.role_id = model::value(map)?,
+            9 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameAreaRestriction` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameAreaRestriction {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5153,52 +6061,89 @@ impl UnameAreaRestriction {
     }
 }
 
+impl serde::Serialize for UnameAreaRestriction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameAreaRestriction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameAreaRestriction {
+    const EXPECTING: &'static str = "struct UnameAreaRestriction";
+    const FIELDS: &'static [&'static str] = &[
+        "agent_id",
+        "agent_name",
+        "client_id",
+        "client_name",
+        "id",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agent_id = model::opt_i32(map)?,
+            1 => self.agent_name = model::value(map)?,
+            2 => self.client_id = model::opt_i32(map)?,
+            3 => self.client_name = model::value(map)?,
+            4 => self.id = model::opt_i32(map)?,
+            5 => self.role_id = model::value(map)?,
+            6 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameButton` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameButton {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `roleid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roleid: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `button_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub button_id: Option<i32>,
     /// `button_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub button_name: Option<String>,
     /// `can_access`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub can_access: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5276,79 +6221,105 @@ impl UnameButton {
     }
 }
 
+impl serde::Serialize for UnameButton {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "roleid", &self.roleid)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "button_id", &self.button_id)?;
+        model::opt_entry(&mut map, "button_name", &self.button_name)?;
+        model::opt_entry(&mut map, "can_access", &self.can_access)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameButton {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameButton {
+    const EXPECTING: &'static str = "struct UnameButton";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "button_id",
+        "button_name",
+        "can_access",
+        "id",
+        "role_name",
+        "roleid",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.button_id = model::opt_i32(map)?,
+            4 => self.button_name = model::value(map)?,
+            5 => self.can_access = model::opt_bool(map)?,
+            6 => self.id = model::opt_i32(map)?,
+            7 => self.role_name = model::value(map)?,
+            8 => self.roleid = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameCustom` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameCustom {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `field_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub field_id: Option<i32>,
     /// `field_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `field_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_type: Option<String>,
     /// `level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub level: Option<i32>,
     /// `canadd`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canadd: Option<bool>,
     /// `candelete`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub candelete: Option<bool>,
     /// `canedit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canedit: Option<bool>,
     /// `customfield_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub customfield_type: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5466,55 +6437,112 @@ impl UnameCustom {
     }
 }
 
+impl serde::Serialize for UnameCustom {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "field_id", &self.field_id)?;
+        model::opt_entry(&mut map, "field_name", &self.field_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "field_type", &self.field_type)?;
+        model::opt_entry(&mut map, "level", &self.level)?;
+        model::opt_entry(&mut map, "canadd", &self.canadd)?;
+        model::opt_entry(&mut map, "candelete", &self.candelete)?;
+        model::opt_entry(&mut map, "canedit", &self.canedit)?;
+        model::opt_entry(&mut map, "customfield_type", &self.customfield_type)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameCustom {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameCustom {
+    const EXPECTING: &'static str = "struct UnameCustom";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "canadd",
+        "candelete",
+        "canedit",
+        "customfield_type",
+        "field_id",
+        "field_name",
+        "field_type",
+        "id",
+        "level",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.canadd = model::opt_bool(map)?,
+            4 => self.candelete = model::opt_bool(map)?,
+            5 => self.canedit = model::opt_bool(map)?,
+            6 => self.customfield_type = model::opt_i32(map)?,
+            7 => self.field_id = model::opt_i32(map)?,
+            8 => self.field_name = model::value(map)?,
+            9 => self.field_type = model::value(map)?,
+            10 => self.id = model::opt_i32(map)?,
+            11 => self.level = model::opt_i32(map)?,
+            12 => self.role_id = model::value(map)?,
+            13 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameField` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameField {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `field_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub field_id: Option<i32>,
     /// `field_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `field_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_type: Option<String>,
     /// `level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub level: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5600,52 +6628,100 @@ impl UnameField {
     }
 }
 
+impl serde::Serialize for UnameField {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "field_id", &self.field_id)?;
+        model::opt_entry(&mut map, "field_name", &self.field_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "field_type", &self.field_type)?;
+        model::opt_entry(&mut map, "level", &self.level)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameField {
+    const EXPECTING: &'static str = "struct UnameField";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "field_id",
+        "field_name",
+        "field_type",
+        "id",
+        "level",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.field_id = model::opt_i32(map)?,
+            4 => self.field_name = model::value(map)?,
+            5 => self.field_type = model::value(map)?,
+            6 => self.id = model::opt_i32(map)?,
+            7 => self.level = model::opt_i32(map)?,
+            8 => self.role_id = model::value(map)?,
+            9 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameQualification` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameQualification {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `qualification_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub qualification_id: Option<i32>,
     /// `qualification_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qualification_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `enddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enddate: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5731,64 +6807,102 @@ impl UnameQualification {
     }
 }
 
+impl serde::Serialize for UnameQualification {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "qualification_id", &self.qualification_id)?;
+        model::opt_entry(&mut map, "qualification_name", &self.qualification_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "date", &self.date)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameQualification {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameQualification {
+    const EXPECTING: &'static str = "struct UnameQualification";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "date",
+        "enddate",
+        "id",
+        "qualification_id",
+        "qualification_name",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.date = model::value(map)?,
+            4 => self.enddate = model::value(map)?,
+            5 => self.id = model::opt_i32(map)?,
+            6 => self.qualification_id = model::opt_i32(map)?,
+            7 => self.qualification_name = model::value(map)?,
+            8 => self.role_id = model::value(map)?,
+            9 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameRequestType` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameRequestType {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `tickettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub tickettype_id: Option<i32>,
     /// `tickettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tickettype_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `cancreate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub cancreate: Option<bool>,
     /// `canview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canview: Option<bool>,
     /// `canedit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canedit: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -5882,52 +6996,101 @@ impl UnameRequestType {
     }
 }
 
+impl serde::Serialize for UnameRequestType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
+        model::opt_entry(&mut map, "tickettype_name", &self.tickettype_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
+        model::opt_entry(&mut map, "canview", &self.canview)?;
+        model::opt_entry(&mut map, "canedit", &self.canedit)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameRequestType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameRequestType {
+    const EXPECTING: &'static str = "struct UnameRequestType";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "cancreate",
+        "canedit",
+        "canview",
+        "id",
+        "role_id",
+        "role_name",
+        "tickettype_id",
+        "tickettype_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.cancreate = model::opt_bool(map)?,
+            4 => self.canedit = model::opt_bool(map)?,
+            5 => self.canview = model::opt_bool(map)?,
+            6 => self.id = model::opt_i32(map)?,
+            7 => self.role_id = model::value(map)?,
+            8 => self.role_name = model::value(map)?,
+            9 => self.tickettype_id = model::opt_i32(map)?,
+            10 => self.tickettype_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameSite` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameSite {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub level: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -6005,64 +7168,99 @@ impl UnameSite {
     }
 }
 
+impl serde::Serialize for UnameSite {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "level", &self.level)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameSite {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameSite {
+    const EXPECTING: &'static str = "struct UnameSite";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "id",
+        "level",
+        "role_id",
+        "role_name",
+        "site_id",
+        "site_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.id = model::opt_i32(map)?,
+            4 => self.level = model::opt_i32(map)?,
+            5 => self.role_id = model::value(map)?,
+            6 => self.role_name = model::value(map)?,
+            7 => self.site_id = model::opt_i32(map)?,
+            8 => self.site_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UnameXtype` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UnameXtype {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `assettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub assettype_id: Option<i32>,
     /// `assettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assettype_name: Option<String>,
     /// `role_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `cancreate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub cancreate: Option<bool>,
     /// `canview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canview: Option<bool>,
     /// `canedit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canedit: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -6153,5 +7351,77 @@ impl UnameXtype {
     pub fn with_warning(mut self, value: impl Into<String>) -> Self {
         self.warning = Some(value.into());
         self
+    }
+}
+
+impl serde::Serialize for UnameXtype {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "assettype_id", &self.assettype_id)?;
+        model::opt_entry(&mut map, "assettype_name", &self.assettype_name)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
+        model::opt_entry(&mut map, "canview", &self.canview)?;
+        model::opt_entry(&mut map, "canedit", &self.canedit)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnameXtype {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UnameXtype {
+    const EXPECTING: &'static str = "struct UnameXtype";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "agent_id",
+        "agent_name",
+        "assettype_id",
+        "assettype_name",
+        "cancreate",
+        "canedit",
+        "canview",
+        "id",
+        "role_id",
+        "role_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.agent_id = model::opt_i32(map)?,
+            2 => self.agent_name = model::value(map)?,
+            3 => self.assettype_id = model::opt_i32(map)?,
+            4 => self.assettype_name = model::value(map)?,
+            5 => self.cancreate = model::opt_bool(map)?,
+            6 => self.canedit = model::opt_bool(map)?,
+            7 => self.canview = model::opt_bool(map)?,
+            8 => self.id = model::opt_i32(map)?,
+            9 => self.role_id = model::value(map)?,
+            10 => self.role_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

@@ -6,1330 +6,646 @@ use super::*;
 /// The `Asset` schema.
 ///
 /// Halo's internal name for this schema is `Device`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Asset {
     /// `os_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub os_override: Option<String>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `changeguid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changeguid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `inventory_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_number: Option<String>,
     /// `key_field`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_field: Option<String>,
     /// `key_field2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_field2: Option<String>,
     /// `key_field3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_field3: Option<String>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `business_owner_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub business_owner_id: Option<i32>,
     /// `business_owner_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_owner_name: Option<String>,
     /// `business_owner_site`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_owner_site: Option<String>,
     /// `business_owner_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_owner_client: Option<String>,
     /// `business_owner_cab_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub business_owner_cab_id: Option<i32>,
     /// `business_owner_cab_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_owner_cab_name: Option<String>,
     /// `username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// `technical_owner_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub technical_owner_id: Option<i32>,
     /// `technical_owner_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub technical_owner_name: Option<String>,
     /// `technical_owner_cab_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub technical_owner_cab_id: Option<i32>,
     /// `technical_owner_cab_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub technical_owner_cab_name: Option<String>,
     /// `intune_default_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub intune_default_site: Option<i32>,
     /// `assettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub assettype_id: Option<i32>,
     /// `assettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assettype_name: Option<String>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `icon`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// `warranty_end`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub warranty_end: Option<String>,
     /// `inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inactive: Option<bool>,
     /// `is_primary_asset`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_primary_asset: Option<bool>,
     /// `parent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parent_id: Option<i32>,
     /// `lansweeper_parent_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeper_parent_id: Option<String>,
     /// `child_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub child_id: Option<i32>,
     /// `sibling_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sibling_id: Option<bool>,
     /// `contract_value`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub contract_value: Option<f64>,
     /// `contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_ref: Option<String>,
     /// `supplier_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_id: Option<i32>,
     /// `supplier_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_name: Option<String>,
     /// `supplier_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_contract_id: Option<i32>,
     /// `supplier_contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_contract_ref: Option<String>,
     /// `supplier_sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_sla_id: Option<i32>,
     /// `supplier_priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_priority_id: Option<i32>,
     /// `fields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldHelper>>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `relationship_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub relationship_id: Option<i32>,
     /// `custombuttons`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custombuttons: Option<Vec<CustomButton>>,
     /// `default_contract_value`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub default_contract_value: Option<f64>,
     /// `itemstock_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub itemstock_id: Option<i32>,
     /// `item_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub item_id: Option<i32>,
     /// `stock_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_date: Option<String>,
     /// `non_consignable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub non_consignable: Option<bool>,
     /// `reserved_salesorder_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reserved_salesorder_id: Option<i32>,
     /// `reserved_salesorder_line_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reserved_salesorder_line_id: Option<i32>,
     /// `matching_field`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matching_field: Option<String>,
     /// `device42_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub device42_id: Option<i32>,
     /// `device42_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device42_url: Option<String>,
     /// `related_services`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_services: Option<String>,
     /// `technical_owner`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub technical_owner: Option<String>,
     /// `business_owner`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_owner: Option<String>,
     /// `primary_asset_chart_json`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_asset_chart_json: Option<String>,
     /// `criticality`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub criticality: Option<i32>,
     /// `service_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_id: Option<i32>,
     /// `ascendant_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ascendant_count: Option<i32>,
     /// `ascendant_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ascendant_assets: Option<Vec<Asset>>,
     /// `descendant_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub descendant_count: Option<i32>,
     /// `descendant_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub descendant_assets: Option<Vec<Asset>>,
     /// `service_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_count: Option<i32>,
     /// `user_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_count: Option<i32>,
     /// `licence_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub licence_count: Option<i32>,
     /// `notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `pingservice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pingservice: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `import_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_guid: Option<String>,
     /// `contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_id: Option<i32>,
     /// `contractvaluecurrent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub contractvaluecurrent: Option<f64>,
     /// `contractvalueprior`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub contractvalueprior: Option<f64>,
     /// `warranty_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub warranty_note: Option<String>,
     /// `goodsin_po_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub goodsin_po_id: Option<i32>,
     /// `issue_consignment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub issue_consignment_id: Option<i32>,
     /// `supplier_expirydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_expirydate: Option<String>,
     /// `supplier_reference`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_reference: Option<String>,
     /// `third_party_id_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_id_string: Option<String>,
     /// `supplierheaderid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplierheaderid: Option<i32>,
     /// `purchaseorder_line_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchaseorder_line_id: Option<i32>,
     /// `teamviewerpassword`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teamviewerpassword: Option<String>,
     /// `commissioned`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub commissioned: Option<i32>,
     /// `kaseyaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseyaid: Option<String>,
     /// `children`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Asset>>,
     /// `parent_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_assets: Option<Vec<Asset>>,
     /// `child_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_assets: Option<Vec<Asset>>,
     /// `hierarchy`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hierarchy: Option<Vec<Asset>>,
     /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<serde_json::Value>>,
     /// `clone_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clone_count: Option<i32>,
     /// `_dontaddnewfields`.
-    #[serde(
-        rename = "_dontaddnewfields",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontaddnewfields: Option<bool>,
     /// `_dontupdatetype`.
-    #[serde(
-        rename = "_dontupdatetype",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdatetype: Option<bool>,
     /// `sla_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_name: Option<String>,
     /// `supplier_sla_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_sla_name: Option<String>,
     /// `priority_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_name: Option<String>,
     /// `supplier_priority_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_priority_name: Option<String>,
     /// `clone_inventory_numbers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clone_inventory_numbers: Option<String>,
     /// `_isclone`.
-    #[serde(
-        rename = "_isclone",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isclone: Option<bool>,
     /// Halo's `ContractHeader_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contracts: Option<Vec<serde_json::Value>>,
     /// Halo's `StdRequest_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_tickets: Option<Vec<serde_json::Value>>,
     /// `site_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_guid: Option<String>,
     /// `sqlimport_user`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sqlimport_user: Option<String>,
     /// `sqlimport_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_id: Option<i32>,
     /// Halo's `DeviceApplications` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub software: Option<Vec<serde_json::Value>>,
     /// `businesscentral_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub businesscentral_id: Option<String>,
     /// `intune_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intune_id: Option<String>,
     /// `intune_connectionid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub intune_connectionid: Option<i32>,
     /// `azure_userid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_userid: Option<String>,
     /// `azure_userprincipalname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_userprincipalname: Option<String>,
     /// Halo's `ItemStock` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stockdetails: Option<serde_json::Value>,
     /// `assetgroup_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assetgroup_name: Option<String>,
     /// `prtg_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub prtg_id: Option<i32>,
     /// `prtg_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub prtg_details_id: Option<i32>,
     /// `status_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_name: Option<String>,
     /// Halo's `ServSite_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<serde_json::Value>>,
     /// `datto_site_uid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_site_uid: Option<String>,
     /// `ateraid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ateraid: Option<String>,
     /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items_issued: Option<Vec<serde_json::Value>>,
     /// `lansweeper_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeper_id: Option<String>,
     /// `lansweeper_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeper_url: Option<String>,
     /// Halo's `LansweeperSoftware` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeper_software: Option<Vec<serde_json::Value>>,
     /// `dlastupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dlastupdate: Option<String>,
     /// Halo's `SupplierOrderHeader` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdfrompurchaseorder: Option<serde_json::Value>,
     /// `stockdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stockdate: Option<String>,
     /// `item_cost`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub item_cost: Option<f64>,
     /// `old_software_version`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_software_version: Option<String>,
     /// `new_software_version`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_software_version: Option<String>,
     /// Halo's `DeviceUserCount` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_role_breakdown: Option<Vec<serde_json::Value>>,
     /// `itglue_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub itglue_id: Option<String>,
     /// `area_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub area_guid: Option<String>,
     /// `jamf_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jamf_id: Option<i32>,
     /// `jamf_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jamf_type: Option<String>,
     /// `phone_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `bookmarked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub bookmarked: Option<bool>,
     /// `open_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_ticket_count: Option<i32>,
     /// `onhold_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub onhold_ticket_count: Option<i32>,
     /// `total_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub total_ticket_count: Option<i32>,
     /// `opened_thismonth_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub opened_thismonth_count: Option<i32>,
     /// `domotz_agentid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub domotz_agentid: Option<i32>,
     /// `domotz_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub domotz_id: Option<i32>,
     /// `domotz_type_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub domotz_type_id: Option<i32>,
     /// `snow_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub snow_client_id: Option<i32>,
     /// `deactivate_child_devices`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub deactivate_child_devices: Option<bool>,
     /// `auvik_network_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_network_id: Option<String>,
     /// `parent_third_party_ids`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_third_party_ids: Option<Vec<String>>,
     /// Halo's `SnowComputerUserAbstract` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(rename = "snowUsers", skip_serializing_if = "Option::is_none")]
     pub snow_users: Option<Vec<serde_json::Value>>,
     /// Halo's `TabConfig` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tab_config: Option<Vec<serde_json::Value>>,
     /// `qualys_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qualys_id: Option<String>,
     /// Halo's `Xtype` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assettype_config: Option<serde_json::Value>,
     /// `passportal_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub passportal_client_id: Option<i64>,
     /// `addigy_policy_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addigy_policy_id: Option<String>,
     /// Halo's `AddigyApplication` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addigy_applications: Option<Vec<serde_json::Value>>,
     /// `addigy_users`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addigy_users: Option<Vec<String>>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isassetdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isassetdetails: Option<bool>,
     /// `domotz_agent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domotz_agent: Option<String>,
     /// `liongardid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub liongardid: Option<i32>,
     /// `iskaseyaagent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub iskaseyaagent: Option<bool>,
     /// `_donotvalidate`.
-    #[serde(
-        rename = "_donotvalidate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub donotvalidate: Option<bool>,
     /// `datto_remote_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_remote_url: Option<String>,
     /// Halo's `QualysHostAssetSoftwareHostAssetSoftware` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qualys_software: Option<Vec<serde_json::Value>>,
     /// Halo's `RT_Permission` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xtypeunamecanedit: Option<Vec<serde_json::Value>>,
     /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<serde_json::Value>>,
     /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<serde_json::Value>,
     /// `_match_thirdparty_id`.
-    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
     pub match_thirdparty_id: Option<String>,
     /// `_match_integration_id`.
-    #[serde(
-        rename = "_match_integration_id",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub match_integration_id: Option<i32>,
     /// `_match_integration_name`.
-    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `stockbin_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub stockbin_id: Option<i32>,
     /// `ethernetMacAddress`.
-    #[serde(rename = "ethernetMacAddress", skip_serializing_if = "Option::is_none")]
     pub ethernet_mac_address: Option<String>,
     /// `physicalMemoryInBytes`.
-    #[serde(rename = "physicalMemoryInBytes", skip_serializing_if = "Option::is_none")]
     pub physical_memory_in_bytes: Option<String>,
     /// `azureTenantId`.
-    #[serde(rename = "azureTenantId", skip_serializing_if = "Option::is_none")]
     pub azure_tenant_id: Option<String>,
     /// Halo's `ServSite` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub services_hierarchy: Option<Vec<serde_json::Value>>,
     /// `_validateonly`.
-    #[serde(
-        rename = "_validateonly",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validateonly: Option<bool>,
     /// `copy_unmapped_info_fields`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub copy_unmapped_info_fields: Option<bool>,
     /// `user_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
     /// Halo's `LansweeperRelation` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeper_relations: Option<Vec<serde_json::Value>>,
     /// Halo's `KBEntry_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kbs: Option<Vec<serde_json::Value>>,
     /// `site_external_link_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_external_link_id: Option<String>,
     /// `workspace_orgunitpath`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_orgunitpath: Option<String>,
     /// `sibling_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sibling_assets: Option<Vec<Asset>>,
     /// `import_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub import_details_id: Option<i32>,
     /// `icinga_hostname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icinga_hostname: Option<String>,
     /// `access_control`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<Vec<AccessControl>>,
     /// `new_access_control`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_access_control: Option<Vec<AccessControl>>,
     /// `jamf_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jamf_details_id: Option<i32>,
     /// `access_control_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub access_control_level: Option<i32>,
     /// `is_stock_change`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_stock_change: Option<bool>,
     /// `parent_third_party_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parent_third_party_id: Option<i32>,
     /// `is_return`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_return: Option<bool>,
     /// `_print_generate`.
-    #[serde(
-        rename = "_print_generate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub print_generate: Option<bool>,
     /// `pdftemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdftemplate_id: Option<i32>,
     /// `printhtml`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub printhtml: Option<String>,
     /// `pdf_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdf_attachment_id: Option<i32>,
     /// `_dont_fire_automations`.
-    #[serde(
-        rename = "_dont_fire_automations",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_fire_automations: Option<bool>,
     /// `last_modified`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `asset_chart_json`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub asset_chart_json: Option<String>,
     /// `lansweeper_site_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeper_site_id: Option<String>,
     /// `thirdparty_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub thirdparty_client_id: Option<i32>,
     /// `syncro_asset_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub syncro_asset_type: Option<String>,
     /// Halo's `DynatraceRelationship` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dynatrace_to_relations: Option<Vec<serde_json::Value>>,
     /// Halo's `DynatraceRelationship` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dynatrace_from_relations: Option<Vec<serde_json::Value>>,
     /// `open_incident_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_incident_count: Option<i32>,
     /// `open_change_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_change_count: Option<i32>,
     /// `thirdparty_type_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub thirdparty_type_id: Option<i32>,
     /// `is_stock_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_stock_site: Option<bool>,
     /// `matching_value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matching_value: Option<String>,
     /// `related_service_names`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_service_names: Option<String>,
     /// `parent_asset_names`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_asset_names: Option<String>,
     /// `child_asset_names`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_asset_names: Option<String>,
     /// `sibling_asset_names`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sibling_asset_names: Option<String>,
     /// `related_kb_names`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_kb_names: Option<String>,
     /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub licences: Option<Vec<serde_json::Value>>,
     /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub add_licences: Option<Vec<serde_json::Value>>,
     /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub licences_hierarchy: Option<Vec<serde_json::Value>>,
     /// `sqlimport_accountsid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sqlimport_accountsid: Option<String>,
     /// `created_from_template`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub created_from_template: Option<i32>,
     /// `sqlimport_did`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_did: Option<i32>,
     /// `extratabs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extratabs: Option<Vec<Tabname>>,
     /// Halo's `ServSite` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_service: Option<serde_json::Value>,
     /// `is_linked_service`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_linked_service: Option<bool>,
     /// `runbook_button_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub runbook_button_id: Option<i32>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `device_number`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub device_number: Option<i32>,
     /// `assettype_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assettype_guid: Option<String>,
     /// `warranty_start`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub warranty_start: Option<String>,
     /// `labour_warranty_start`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labour_warranty_start: Option<String>,
     /// `labour_warranty_end`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labour_warranty_end: Option<String>,
     /// `parent_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_guid: Option<String>,
     /// `child_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_guid: Option<String>,
     /// `status_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub status_id: Option<i32>,
     /// `third_party_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub third_party_id: Option<i32>,
     /// `latest_contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_contract_ref: Option<String>,
     /// `sequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sequence: Option<i32>,
     /// `ncentral_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ncentral_url: Option<String>,
     /// `ncentral_remote_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ncentral_remote_url: Option<String>,
     /// `contract_end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_end_date: Option<String>,
     /// `atera_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub atera_id: Option<String>,
     /// `automate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub automate_id: Option<i32>,
     /// `automate_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automate_url: Option<String>,
     /// `connectwise_control_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub connectwise_control_url: Option<String>,
     /// `ninjarmm_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ninjarmm_id: Option<i32>,
     /// `ninja_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ninja_url: Option<String>,
     /// `ninja_remote_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ninja_remote_url: Option<String>,
     /// `syncro_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub syncro_url: Option<String>,
     /// `syncroid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub syncroid: Option<i32>,
     /// `itglue_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub itglue_url: Option<String>,
     /// `defaultsequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultsequence: Option<i32>,
     /// `service_ids`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_ids: Option<String>,
     /// `bulkcreated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub bulkcreated: Option<bool>,
     /// `bulkbillingperiod`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub bulkbillingperiod: Option<i32>,
     /// `asset_field`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub asset_field: Option<String>,
     /// `datto_alternate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub datto_alternate_id: Option<i32>,
     /// `syncro_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub syncro_id: Option<String>,
     /// `snow_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub snow_id: Option<i32>,
     /// `passportal_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub passportal_id: Option<i64>,
     /// `auvik_device_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_device_id: Option<String>,
     /// `auvik_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_url: Option<String>,
     /// `allowallstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowallstatus: Option<bool>,
     /// Halo's `XTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_status: Option<Vec<serde_json::Value>>,
     /// `datto_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_id: Option<String>,
     /// `addigy_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addigy_id: Option<String>,
     /// `liongard_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub liongard_url: Option<String>,
     /// `liongard_environmnet_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub liongard_environmnet_id: Option<i32>,
     /// `liongard_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub liongard_id: Option<String>,
     /// `kaseya_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseya_id: Option<String>,
     /// `kaseyavsa_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseyavsa_url: Option<String>,
     /// `teamviewerid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teamviewerid: Option<String>,
     /// `serialization_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub serialization_user: Option<i32>,
     /// `zabbix_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zabbix_id: Option<String>,
     /// `zabbix_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zabbix_url: Option<String>,
     /// `stockbin_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stockbin_name: Option<String>,
     /// `issue_consignment_line_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub issue_consignment_line_id: Option<i32>,
     /// `item_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_name: Option<String>,
     /// `datto_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_url: Option<String>,
     /// `ncentral_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ncentral_details_id: Option<i32>,
     /// `nable_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nable_id: Option<String>,
     /// `connectwisecontrolid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub connectwisecontrolid: Option<String>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `workspace_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// `workspace_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_url: Option<String>,
     /// `supplier_purchasedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_purchasedate: Option<String>,
     /// `logicmonitor_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logicmonitor_id: Option<String>,
     /// `barracudarmm_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub barracudarmm_id: Option<String>,
     /// `sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sla_id: Option<i32>,
     /// `priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub priority_id: Option<i32>,
     /// `icinga_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icinga_id: Option<String>,
     /// `related_service_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_service_name: Option<String>,
     /// `related_service_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub related_service_count: Option<i32>,
     /// `connectwisermm_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub connectwisermm_id: Option<String>,
     /// `xensam_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xensam_id: Option<String>,
     /// `asset_type_priority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_type_priority: Option<i32>,
     /// `snipeit_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snipeit_id: Option<String>,
     /// `prometheus_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus_id: Option<String>,
     /// `dynatrace_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dynatrace_id: Option<String>,
     /// `vmworkspace_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vmworkspace_id: Option<String>,
     /// `tanium_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tanium_id: Option<String>,
     /// `tenable_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenable_id: Option<String>,
     /// `kandji_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kandji_id: Option<String>,
     /// `criticality_description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub criticality_description: Option<String>,
     /// `auvik_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_id: Option<String>,
     /// `is_template`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_template: Option<bool>,
     /// `aws_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_id: Option<String>,
     /// `manageengine_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub manageengine_id: Option<String>,
     /// `manageengine_customer_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub manageengine_customer_id: Option<String>,
     /// `lastchangeofvaluedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastchangeofvaluedate: Option<String>,
     /// `commissiondate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commissiondate: Option<String>,
     /// `first_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub first_user_id: Option<i32>,
     /// `changebackupexists`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub changebackupexists: Option<bool>,
     /// `_isbatch`.
-    #[serde(
-        rename = "_isbatch",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbatch: Option<bool>,
     /// `virima_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub virima_id: Option<String>,
     /// `service_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_guid: Option<String>,
     /// `service_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// `lansweeperid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lansweeperid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -3882,33 +3198,1168 @@ impl Asset {
     }
 }
 
+impl serde::Serialize for Asset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "os_override", &self.os_override)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "changeguid", &self.changeguid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "inventory_number", &self.inventory_number)?;
+        model::opt_entry(&mut map, "key_field", &self.key_field)?;
+        model::opt_entry(&mut map, "key_field2", &self.key_field2)?;
+        model::opt_entry(&mut map, "key_field3", &self.key_field3)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "business_owner_id", &self.business_owner_id)?;
+        model::opt_entry(&mut map, "business_owner_name", &self.business_owner_name)?;
+        model::opt_entry(&mut map, "business_owner_site", &self.business_owner_site)?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_client",
+            &self.business_owner_client,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_cab_id",
+            &self.business_owner_cab_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_cab_name",
+            &self.business_owner_cab_name,
+        )?;
+        model::opt_entry(&mut map, "username", &self.username)?;
+        model::opt_entry(&mut map, "technical_owner_id", &self.technical_owner_id)?;
+        model::opt_entry(&mut map, "technical_owner_name", &self.technical_owner_name)?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner_cab_id",
+            &self.technical_owner_cab_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner_cab_name",
+            &self.technical_owner_cab_name,
+        )?;
+        model::opt_entry(&mut map, "intune_default_site", &self.intune_default_site)?;
+        model::opt_entry(&mut map, "assettype_id", &self.assettype_id)?;
+        model::opt_entry(&mut map, "assettype_name", &self.assettype_name)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "icon", &self.icon)?;
+        model::opt_entry(&mut map, "warranty_end", &self.warranty_end)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive)?;
+        model::opt_entry(&mut map, "is_primary_asset", &self.is_primary_asset)?;
+        model::opt_entry(&mut map, "parent_id", &self.parent_id)?;
+        model::opt_entry(&mut map, "lansweeper_parent_id", &self.lansweeper_parent_id)?;
+        model::opt_entry(&mut map, "child_id", &self.child_id)?;
+        model::opt_entry(&mut map, "sibling_id", &self.sibling_id)?;
+        model::opt_entry(&mut map, "contract_value", &self.contract_value)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
+        model::opt_entry(&mut map, "supplier_contract_id", &self.supplier_contract_id)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_contract_ref",
+            &self.supplier_contract_ref,
+        )?;
+        model::opt_entry(&mut map, "supplier_sla_id", &self.supplier_sla_id)?;
+        model::opt_entry(&mut map, "supplier_priority_id", &self.supplier_priority_id)?;
+        model::opt_entry(&mut map, "fields", &self.fields)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "relationship_id", &self.relationship_id)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(
+            &mut map,
+            "default_contract_value",
+            &self.default_contract_value,
+        )?;
+        model::opt_entry(&mut map, "itemstock_id", &self.itemstock_id)?;
+        model::opt_entry(&mut map, "item_id", &self.item_id)?;
+        model::opt_entry(&mut map, "stock_date", &self.stock_date)?;
+        model::opt_entry(&mut map, "non_consignable", &self.non_consignable)?;
+        model::opt_entry(
+            &mut map,
+            "reserved_salesorder_id",
+            &self.reserved_salesorder_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "reserved_salesorder_line_id",
+            &self.reserved_salesorder_line_id,
+        )?;
+        model::opt_entry(&mut map, "matching_field", &self.matching_field)?;
+        model::opt_entry(&mut map, "device42_id", &self.device42_id)?;
+        model::opt_entry(&mut map, "device42_url", &self.device42_url)?;
+        model::opt_entry(&mut map, "related_services", &self.related_services)?;
+        model::opt_entry(&mut map, "technical_owner", &self.technical_owner)?;
+        model::opt_entry(&mut map, "business_owner", &self.business_owner)?;
+        model::opt_entry(
+            &mut map,
+            "primary_asset_chart_json",
+            &self.primary_asset_chart_json,
+        )?;
+        model::opt_entry(&mut map, "criticality", &self.criticality)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id)?;
+        model::opt_entry(&mut map, "ascendant_count", &self.ascendant_count)?;
+        model::opt_entry(&mut map, "ascendant_assets", &self.ascendant_assets)?;
+        model::opt_entry(&mut map, "descendant_count", &self.descendant_count)?;
+        model::opt_entry(&mut map, "descendant_assets", &self.descendant_assets)?;
+        model::opt_entry(&mut map, "service_count", &self.service_count)?;
+        model::opt_entry(&mut map, "user_count", &self.user_count)?;
+        model::opt_entry(&mut map, "licence_count", &self.licence_count)?;
+        model::opt_entry(&mut map, "notes", &self.notes)?;
+        model::opt_entry(&mut map, "pingservice", &self.pingservice)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "import_guid", &self.import_guid)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
+        model::opt_entry(&mut map, "contractvaluecurrent", &self.contractvaluecurrent)?;
+        model::opt_entry(&mut map, "contractvalueprior", &self.contractvalueprior)?;
+        model::opt_entry(&mut map, "warranty_note", &self.warranty_note)?;
+        model::opt_entry(&mut map, "goodsin_po_id", &self.goodsin_po_id)?;
+        model::opt_entry(&mut map, "issue_consignment_id", &self.issue_consignment_id)?;
+        model::opt_entry(&mut map, "supplier_expirydate", &self.supplier_expirydate)?;
+        model::opt_entry(&mut map, "supplier_reference", &self.supplier_reference)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_id_string",
+            &self.third_party_id_string,
+        )?;
+        model::opt_entry(&mut map, "supplierheaderid", &self.supplierheaderid)?;
+        model::opt_entry(
+            &mut map,
+            "purchaseorder_line_id",
+            &self.purchaseorder_line_id,
+        )?;
+        model::opt_entry(&mut map, "teamviewerpassword", &self.teamviewerpassword)?;
+        model::opt_entry(&mut map, "commissioned", &self.commissioned)?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
+        model::opt_entry(&mut map, "children", &self.children)?;
+        model::opt_entry(&mut map, "parent_assets", &self.parent_assets)?;
+        model::opt_entry(&mut map, "child_assets", &self.child_assets)?;
+        model::opt_entry(&mut map, "hierarchy", &self.hierarchy)?;
+        model::opt_entry(&mut map, "users", &self.users)?;
+        model::opt_entry(&mut map, "clone_count", &self.clone_count)?;
+        model::opt_entry(&mut map, "_dontaddnewfields", &self.dontaddnewfields)?;
+        model::opt_entry(&mut map, "_dontupdatetype", &self.dontupdatetype)?;
+        model::opt_entry(&mut map, "sla_name", &self.sla_name)?;
+        model::opt_entry(&mut map, "supplier_sla_name", &self.supplier_sla_name)?;
+        model::opt_entry(&mut map, "priority_name", &self.priority_name)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_priority_name",
+            &self.supplier_priority_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "clone_inventory_numbers",
+            &self.clone_inventory_numbers,
+        )?;
+        model::opt_entry(&mut map, "_isclone", &self.isclone)?;
+        model::opt_entry(&mut map, "contracts", &self.contracts)?;
+        model::opt_entry(&mut map, "scheduled_tickets", &self.scheduled_tickets)?;
+        model::opt_entry(&mut map, "site_guid", &self.site_guid)?;
+        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(&mut map, "software", &self.software)?;
+        model::opt_entry(&mut map, "businesscentral_id", &self.businesscentral_id)?;
+        model::opt_entry(&mut map, "intune_id", &self.intune_id)?;
+        model::opt_entry(&mut map, "intune_connectionid", &self.intune_connectionid)?;
+        model::opt_entry(&mut map, "azure_userid", &self.azure_userid)?;
+        model::opt_entry(
+            &mut map,
+            "azure_userprincipalname",
+            &self.azure_userprincipalname,
+        )?;
+        model::opt_entry(&mut map, "stockdetails", &self.stockdetails)?;
+        model::opt_entry(&mut map, "assetgroup_name", &self.assetgroup_name)?;
+        model::opt_entry(&mut map, "prtg_id", &self.prtg_id)?;
+        model::opt_entry(&mut map, "prtg_details_id", &self.prtg_details_id)?;
+        model::opt_entry(&mut map, "status_name", &self.status_name)?;
+        model::opt_entry(&mut map, "services", &self.services)?;
+        model::opt_entry(&mut map, "datto_site_uid", &self.datto_site_uid)?;
+        model::opt_entry(&mut map, "ateraid", &self.ateraid)?;
+        model::opt_entry(&mut map, "items_issued", &self.items_issued)?;
+        model::opt_entry(&mut map, "lansweeper_id", &self.lansweeper_id)?;
+        model::opt_entry(&mut map, "lansweeper_url", &self.lansweeper_url)?;
+        model::opt_entry(&mut map, "lansweeper_software", &self.lansweeper_software)?;
+        model::opt_entry(&mut map, "dlastupdate", &self.dlastupdate)?;
+        model::opt_entry(
+            &mut map,
+            "createdfrompurchaseorder",
+            &self.createdfrompurchaseorder,
+        )?;
+        model::opt_entry(&mut map, "stockdate", &self.stockdate)?;
+        model::opt_entry(&mut map, "item_cost", &self.item_cost)?;
+        model::opt_entry(&mut map, "old_software_version", &self.old_software_version)?;
+        model::opt_entry(&mut map, "new_software_version", &self.new_software_version)?;
+        model::opt_entry(&mut map, "user_role_breakdown", &self.user_role_breakdown)?;
+        model::opt_entry(&mut map, "itglue_id", &self.itglue_id)?;
+        model::opt_entry(&mut map, "area_guid", &self.area_guid)?;
+        model::opt_entry(&mut map, "jamf_id", &self.jamf_id)?;
+        model::opt_entry(&mut map, "jamf_type", &self.jamf_type)?;
+        model::opt_entry(&mut map, "phone_number", &self.phone_number)?;
+        model::opt_entry(&mut map, "bookmarked", &self.bookmarked)?;
+        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
+        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
+        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(
+            &mut map,
+            "opened_thismonth_count",
+            &self.opened_thismonth_count,
+        )?;
+        model::opt_entry(&mut map, "domotz_agentid", &self.domotz_agentid)?;
+        model::opt_entry(&mut map, "domotz_id", &self.domotz_id)?;
+        model::opt_entry(&mut map, "domotz_type_id", &self.domotz_type_id)?;
+        model::opt_entry(&mut map, "snow_client_id", &self.snow_client_id)?;
+        model::opt_entry(
+            &mut map,
+            "deactivate_child_devices",
+            &self.deactivate_child_devices,
+        )?;
+        model::opt_entry(&mut map, "auvik_network_id", &self.auvik_network_id)?;
+        model::opt_entry(
+            &mut map,
+            "parent_third_party_ids",
+            &self.parent_third_party_ids,
+        )?;
+        model::opt_entry(&mut map, "snowUsers", &self.snow_users)?;
+        model::opt_entry(&mut map, "tab_config", &self.tab_config)?;
+        model::opt_entry(&mut map, "qualys_id", &self.qualys_id)?;
+        model::opt_entry(&mut map, "assettype_config", &self.assettype_config)?;
+        model::opt_entry(&mut map, "passportal_client_id", &self.passportal_client_id)?;
+        model::opt_entry(&mut map, "addigy_policy_id", &self.addigy_policy_id)?;
+        model::opt_entry(&mut map, "addigy_applications", &self.addigy_applications)?;
+        model::opt_entry(&mut map, "addigy_users", &self.addigy_users)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "isassetdetails", &self.isassetdetails)?;
+        model::opt_entry(&mut map, "domotz_agent", &self.domotz_agent)?;
+        model::opt_entry(&mut map, "liongardid", &self.liongardid)?;
+        model::opt_entry(&mut map, "iskaseyaagent", &self.iskaseyaagent)?;
+        model::opt_entry(&mut map, "_donotvalidate", &self.donotvalidate)?;
+        model::opt_entry(&mut map, "datto_remote_url", &self.datto_remote_url)?;
+        model::opt_entry(&mut map, "qualys_software", &self.qualys_software)?;
+        model::opt_entry(&mut map, "xtypeunamecanedit", &self.xtypeunamecanedit)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
+        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_name",
+            &self.match_integration_name,
+        )?;
+        model::opt_entry(&mut map, "stockbin_id", &self.stockbin_id)?;
+        model::opt_entry(&mut map, "ethernetMacAddress", &self.ethernet_mac_address)?;
+        model::opt_entry(
+            &mut map,
+            "physicalMemoryInBytes",
+            &self.physical_memory_in_bytes,
+        )?;
+        model::opt_entry(&mut map, "azureTenantId", &self.azure_tenant_id)?;
+        model::opt_entry(&mut map, "services_hierarchy", &self.services_hierarchy)?;
+        model::opt_entry(&mut map, "_validateonly", &self.validateonly)?;
+        model::opt_entry(
+            &mut map,
+            "copy_unmapped_info_fields",
+            &self.copy_unmapped_info_fields,
+        )?;
+        model::opt_entry(&mut map, "user_email", &self.user_email)?;
+        model::opt_entry(&mut map, "lansweeper_relations", &self.lansweeper_relations)?;
+        model::opt_entry(&mut map, "kbs", &self.kbs)?;
+        model::opt_entry(
+            &mut map,
+            "site_external_link_id",
+            &self.site_external_link_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "workspace_orgunitpath",
+            &self.workspace_orgunitpath,
+        )?;
+        model::opt_entry(&mut map, "sibling_assets", &self.sibling_assets)?;
+        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
+        model::opt_entry(&mut map, "icinga_hostname", &self.icinga_hostname)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control)?;
+        model::opt_entry(&mut map, "new_access_control", &self.new_access_control)?;
+        model::opt_entry(&mut map, "jamf_details_id", &self.jamf_details_id)?;
+        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
+        model::opt_entry(&mut map, "is_stock_change", &self.is_stock_change)?;
+        model::opt_entry(
+            &mut map,
+            "parent_third_party_id",
+            &self.parent_third_party_id,
+        )?;
+        model::opt_entry(&mut map, "is_return", &self.is_return)?;
+        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
+        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
+        model::opt_entry(
+            &mut map,
+            "_dont_fire_automations",
+            &self.dont_fire_automations,
+        )?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
+        model::opt_entry(&mut map, "asset_chart_json", &self.asset_chart_json)?;
+        model::opt_entry(&mut map, "lansweeper_site_id", &self.lansweeper_site_id)?;
+        model::opt_entry(&mut map, "thirdparty_client_id", &self.thirdparty_client_id)?;
+        model::opt_entry(&mut map, "syncro_asset_type", &self.syncro_asset_type)?;
+        model::opt_entry(
+            &mut map,
+            "dynatrace_to_relations",
+            &self.dynatrace_to_relations,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "dynatrace_from_relations",
+            &self.dynatrace_from_relations,
+        )?;
+        model::opt_entry(&mut map, "open_incident_count", &self.open_incident_count)?;
+        model::opt_entry(&mut map, "open_change_count", &self.open_change_count)?;
+        model::opt_entry(&mut map, "thirdparty_type_id", &self.thirdparty_type_id)?;
+        model::opt_entry(&mut map, "is_stock_site", &self.is_stock_site)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(
+            &mut map,
+            "related_service_names",
+            &self.related_service_names,
+        )?;
+        model::opt_entry(&mut map, "parent_asset_names", &self.parent_asset_names)?;
+        model::opt_entry(&mut map, "child_asset_names", &self.child_asset_names)?;
+        model::opt_entry(&mut map, "sibling_asset_names", &self.sibling_asset_names)?;
+        model::opt_entry(&mut map, "related_kb_names", &self.related_kb_names)?;
+        model::opt_entry(&mut map, "licences", &self.licences)?;
+        model::opt_entry(&mut map, "add_licences", &self.add_licences)?;
+        model::opt_entry(&mut map, "licences_hierarchy", &self.licences_hierarchy)?;
+        model::opt_entry(&mut map, "sqlimport_accountsid", &self.sqlimport_accountsid)?;
+        model::opt_entry(
+            &mut map,
+            "created_from_template",
+            &self.created_from_template,
+        )?;
+        model::opt_entry(&mut map, "sqlimport_did", &self.sqlimport_did)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(&mut map, "linked_service", &self.linked_service)?;
+        model::opt_entry(&mut map, "is_linked_service", &self.is_linked_service)?;
+        model::opt_entry(&mut map, "runbook_button_id", &self.runbook_button_id)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "device_number", &self.device_number)?;
+        model::opt_entry(&mut map, "assettype_guid", &self.assettype_guid)?;
+        model::opt_entry(&mut map, "warranty_start", &self.warranty_start)?;
+        model::opt_entry(
+            &mut map,
+            "labour_warranty_start",
+            &self.labour_warranty_start,
+        )?;
+        model::opt_entry(&mut map, "labour_warranty_end", &self.labour_warranty_end)?;
+        model::opt_entry(&mut map, "parent_guid", &self.parent_guid)?;
+        model::opt_entry(&mut map, "child_guid", &self.child_guid)?;
+        model::opt_entry(&mut map, "status_id", &self.status_id)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
+        model::opt_entry(&mut map, "latest_contract_ref", &self.latest_contract_ref)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence)?;
+        model::opt_entry(&mut map, "ncentral_url", &self.ncentral_url)?;
+        model::opt_entry(&mut map, "ncentral_remote_url", &self.ncentral_remote_url)?;
+        model::opt_entry(&mut map, "contract_end_date", &self.contract_end_date)?;
+        model::opt_entry(&mut map, "atera_id", &self.atera_id)?;
+        model::opt_entry(&mut map, "automate_id", &self.automate_id)?;
+        model::opt_entry(&mut map, "automate_url", &self.automate_url)?;
+        model::opt_entry(
+            &mut map,
+            "connectwise_control_url",
+            &self.connectwise_control_url,
+        )?;
+        model::opt_entry(&mut map, "ninjarmm_id", &self.ninjarmm_id)?;
+        model::opt_entry(&mut map, "ninja_url", &self.ninja_url)?;
+        model::opt_entry(&mut map, "ninja_remote_url", &self.ninja_remote_url)?;
+        model::opt_entry(&mut map, "syncro_url", &self.syncro_url)?;
+        model::opt_entry(&mut map, "syncroid", &self.syncroid)?;
+        model::opt_entry(&mut map, "itglue_url", &self.itglue_url)?;
+        model::opt_entry(&mut map, "defaultsequence", &self.defaultsequence)?;
+        model::opt_entry(&mut map, "service_ids", &self.service_ids)?;
+        model::opt_entry(&mut map, "bulkcreated", &self.bulkcreated)?;
+        model::opt_entry(&mut map, "bulkbillingperiod", &self.bulkbillingperiod)?;
+        model::opt_entry(&mut map, "asset_field", &self.asset_field)?;
+        model::opt_entry(&mut map, "datto_alternate_id", &self.datto_alternate_id)?;
+        model::opt_entry(&mut map, "syncro_id", &self.syncro_id)?;
+        model::opt_entry(&mut map, "snow_id", &self.snow_id)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
+        model::opt_entry(&mut map, "auvik_device_id", &self.auvik_device_id)?;
+        model::opt_entry(&mut map, "auvik_url", &self.auvik_url)?;
+        model::opt_entry(&mut map, "allowallstatus", &self.allowallstatus)?;
+        model::opt_entry(&mut map, "allowed_status", &self.allowed_status)?;
+        model::opt_entry(&mut map, "datto_id", &self.datto_id)?;
+        model::opt_entry(&mut map, "addigy_id", &self.addigy_id)?;
+        model::opt_entry(&mut map, "liongard_url", &self.liongard_url)?;
+        model::opt_entry(
+            &mut map,
+            "liongard_environmnet_id",
+            &self.liongard_environmnet_id,
+        )?;
+        model::opt_entry(&mut map, "liongard_id", &self.liongard_id)?;
+        model::opt_entry(&mut map, "kaseya_id", &self.kaseya_id)?;
+        model::opt_entry(&mut map, "kaseyavsa_url", &self.kaseyavsa_url)?;
+        model::opt_entry(&mut map, "teamviewerid", &self.teamviewerid)?;
+        model::opt_entry(&mut map, "serialization_user", &self.serialization_user)?;
+        model::opt_entry(&mut map, "zabbix_id", &self.zabbix_id)?;
+        model::opt_entry(&mut map, "zabbix_url", &self.zabbix_url)?;
+        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name)?;
+        model::opt_entry(
+            &mut map,
+            "issue_consignment_line_id",
+            &self.issue_consignment_line_id,
+        )?;
+        model::opt_entry(&mut map, "item_name", &self.item_name)?;
+        model::opt_entry(&mut map, "datto_url", &self.datto_url)?;
+        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
+        model::opt_entry(&mut map, "nable_id", &self.nable_id)?;
+        model::opt_entry(&mut map, "connectwisecontrolid", &self.connectwisecontrolid)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "workspace_id", &self.workspace_id)?;
+        model::opt_entry(&mut map, "workspace_url", &self.workspace_url)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_purchasedate",
+            &self.supplier_purchasedate,
+        )?;
+        model::opt_entry(&mut map, "logicmonitor_id", &self.logicmonitor_id)?;
+        model::opt_entry(&mut map, "barracudarmm_id", &self.barracudarmm_id)?;
+        model::opt_entry(&mut map, "sla_id", &self.sla_id)?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
+        model::opt_entry(&mut map, "icinga_id", &self.icinga_id)?;
+        model::opt_entry(&mut map, "related_service_name", &self.related_service_name)?;
+        model::opt_entry(
+            &mut map,
+            "related_service_count",
+            &self.related_service_count,
+        )?;
+        model::opt_entry(&mut map, "connectwisermm_id", &self.connectwisermm_id)?;
+        model::opt_entry(&mut map, "xensam_id", &self.xensam_id)?;
+        model::opt_entry(&mut map, "asset_type_priority", &self.asset_type_priority)?;
+        model::opt_entry(&mut map, "snipeit_id", &self.snipeit_id)?;
+        model::opt_entry(&mut map, "prometheus_id", &self.prometheus_id)?;
+        model::opt_entry(&mut map, "dynatrace_id", &self.dynatrace_id)?;
+        model::opt_entry(&mut map, "vmworkspace_id", &self.vmworkspace_id)?;
+        model::opt_entry(&mut map, "tanium_id", &self.tanium_id)?;
+        model::opt_entry(&mut map, "tenable_id", &self.tenable_id)?;
+        model::opt_entry(&mut map, "kandji_id", &self.kandji_id)?;
+        model::opt_entry(
+            &mut map,
+            "criticality_description",
+            &self.criticality_description,
+        )?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
+        model::opt_entry(&mut map, "is_template", &self.is_template)?;
+        model::opt_entry(&mut map, "aws_id", &self.aws_id)?;
+        model::opt_entry(&mut map, "manageengine_id", &self.manageengine_id)?;
+        model::opt_entry(
+            &mut map,
+            "manageengine_customer_id",
+            &self.manageengine_customer_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "lastchangeofvaluedate",
+            &self.lastchangeofvaluedate,
+        )?;
+        model::opt_entry(&mut map, "commissiondate", &self.commissiondate)?;
+        model::opt_entry(&mut map, "first_user_id", &self.first_user_id)?;
+        model::opt_entry(&mut map, "changebackupexists", &self.changebackupexists)?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
+        model::opt_entry(&mut map, "virima_id", &self.virima_id)?;
+        model::opt_entry(&mut map, "service_guid", &self.service_guid)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name)?;
+        model::opt_entry(&mut map, "lansweeperid", &self.lansweeperid)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Asset {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Asset {
+    const EXPECTING: &'static str = "struct Asset";
+    const FIELDS: &'static [&'static str] = &[
+        "_donotvalidate",
+        "_dont_fire_automations",
+        "_dontaddnewfields",
+        "_dontupdatetype",
+        "_importtype",
+        "_isbatch",
+        "_isclone",
+        "_isimport",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_match_thirdparty_id",
+        "_print_generate",
+        "_validateonly",
+        "_warning",
+        "access_control",
+        "access_control_level",
+        "add_licences",
+        "addigy_applications",
+        "addigy_id",
+        "addigy_policy_id",
+        "addigy_users",
+        "allowallstatus",
+        "allowed_status",
+        "area_guid",
+        "ascendant_assets",
+        "ascendant_count",
+        "asset_chart_json",
+        "asset_field",
+        "asset_type_priority",
+        "assetgroup_name",
+        "assettype_config",
+        "assettype_guid",
+        "assettype_id",
+        "assettype_name",
+        "atera_id",
+        "ateraid",
+        "automate_id",
+        "automate_url",
+        "auvik_device_id",
+        "auvik_id",
+        "auvik_network_id",
+        "auvik_url",
+        "aws_id",
+        "azureTenantId",
+        "azure_userid",
+        "azure_userprincipalname",
+        "barracudarmm_id",
+        "bookmarked",
+        "bulkbillingperiod",
+        "bulkcreated",
+        "business_owner",
+        "business_owner_cab_id",
+        "business_owner_cab_name",
+        "business_owner_client",
+        "business_owner_id",
+        "business_owner_name",
+        "business_owner_site",
+        "businesscentral_id",
+        "changebackupexists",
+        "changeguid",
+        "child_asset_names",
+        "child_assets",
+        "child_guid",
+        "child_id",
+        "children",
+        "client_id",
+        "client_name",
+        "clone_count",
+        "clone_inventory_numbers",
+        "colour",
+        "commissiondate",
+        "commissioned",
+        "connectwise_control_url",
+        "connectwisecontrolid",
+        "connectwisermm_id",
+        "contract_end_date",
+        "contract_id",
+        "contract_ref",
+        "contract_value",
+        "contracts",
+        "contractvaluecurrent",
+        "contractvalueprior",
+        "copy_unmapped_info_fields",
+        "created_from_template",
+        "createdfrompurchaseorder",
+        "criticality",
+        "criticality_description",
+        "custombuttons",
+        "customfields",
+        "datto_alternate_id",
+        "datto_id",
+        "datto_remote_url",
+        "datto_site_uid",
+        "datto_url",
+        "deactivate_child_devices",
+        "default_contract_value",
+        "defaultsequence",
+        "descendant_assets",
+        "descendant_count",
+        "device42_id",
+        "device42_url",
+        "device_number",
+        "dlastupdate",
+        "domotz_agent",
+        "domotz_agentid",
+        "domotz_id",
+        "domotz_type_id",
+        "dynatrace_from_relations",
+        "dynatrace_id",
+        "dynatrace_to_relations",
+        "ethernetMacAddress",
+        "external_links",
+        "extratabs",
+        "fields",
+        "first_user_id",
+        "goodsin_po_id",
+        "guid",
+        "hierarchy",
+        "icinga_hostname",
+        "icinga_id",
+        "icon",
+        "id",
+        "import_details_id",
+        "import_guid",
+        "inactive",
+        "intent",
+        "intune_connectionid",
+        "intune_default_site",
+        "intune_id",
+        "inventory_number",
+        "is_linked_service",
+        "is_primary_asset",
+        "is_return",
+        "is_stock_change",
+        "is_stock_site",
+        "is_template",
+        "isassetdetails",
+        "iskaseyaagent",
+        "issue_consignment_id",
+        "issue_consignment_line_id",
+        "item_cost",
+        "item_id",
+        "item_name",
+        "items_issued",
+        "itemstock_id",
+        "itglue_id",
+        "itglue_url",
+        "jamf_details_id",
+        "jamf_id",
+        "jamf_type",
+        "kandji_id",
+        "kaseya_id",
+        "kaseyaid",
+        "kaseyavsa_url",
+        "kbs",
+        "key_field",
+        "key_field2",
+        "key_field3",
+        "labour_warranty_end",
+        "labour_warranty_start",
+        "lansweeper_id",
+        "lansweeper_parent_id",
+        "lansweeper_relations",
+        "lansweeper_site_id",
+        "lansweeper_software",
+        "lansweeper_url",
+        "lansweeperid",
+        "last_modified",
+        "lastchangeofvaluedate",
+        "latest_contract_ref",
+        "licence_count",
+        "licences",
+        "licences_hierarchy",
+        "linked_service",
+        "liongard_environmnet_id",
+        "liongard_id",
+        "liongard_url",
+        "liongardid",
+        "logicmonitor_id",
+        "manageengine_customer_id",
+        "manageengine_id",
+        "matching_field",
+        "matching_value",
+        "nable_id",
+        "ncentral_details_id",
+        "ncentral_remote_url",
+        "ncentral_url",
+        "new_access_control",
+        "new_external_link",
+        "new_software_version",
+        "ninja_remote_url",
+        "ninja_url",
+        "ninjarmm_id",
+        "non_consignable",
+        "notes",
+        "old_software_version",
+        "onhold_ticket_count",
+        "open_change_count",
+        "open_incident_count",
+        "open_ticket_count",
+        "opened_thismonth_count",
+        "os_override",
+        "parent_asset_names",
+        "parent_assets",
+        "parent_guid",
+        "parent_id",
+        "parent_third_party_id",
+        "parent_third_party_ids",
+        "passportal_client_id",
+        "passportal_id",
+        "pdf_attachment_id",
+        "pdftemplate_id",
+        "phone_number",
+        "physicalMemoryInBytes",
+        "pingservice",
+        "primary_asset_chart_json",
+        "printhtml",
+        "priority_id",
+        "priority_name",
+        "prometheus_id",
+        "prtg_details_id",
+        "prtg_id",
+        "purchaseorder_line_id",
+        "qualys_id",
+        "qualys_software",
+        "related_kb_names",
+        "related_service_count",
+        "related_service_name",
+        "related_service_names",
+        "related_services",
+        "relationship_id",
+        "reserved_salesorder_id",
+        "reserved_salesorder_line_id",
+        "runbook_button_id",
+        "scheduled_tickets",
+        "sequence",
+        "serialization_user",
+        "service_count",
+        "service_guid",
+        "service_id",
+        "service_ids",
+        "service_name",
+        "services",
+        "services_hierarchy",
+        "sibling_asset_names",
+        "sibling_assets",
+        "sibling_id",
+        "site_external_link_id",
+        "site_guid",
+        "site_id",
+        "site_name",
+        "sla_id",
+        "sla_name",
+        "snipeit_id",
+        "snowUsers",
+        "snow_client_id",
+        "snow_id",
+        "software",
+        "sqlimport_accountsid",
+        "sqlimport_did",
+        "sqlimport_id",
+        "sqlimport_user",
+        "status_id",
+        "status_name",
+        "stock_date",
+        "stockbin_id",
+        "stockbin_name",
+        "stockdate",
+        "stockdetails",
+        "supplier_contract_id",
+        "supplier_contract_ref",
+        "supplier_expirydate",
+        "supplier_id",
+        "supplier_name",
+        "supplier_priority_id",
+        "supplier_priority_name",
+        "supplier_purchasedate",
+        "supplier_reference",
+        "supplier_sla_id",
+        "supplier_sla_name",
+        "supplierheaderid",
+        "syncro_asset_type",
+        "syncro_id",
+        "syncro_url",
+        "syncroid",
+        "tab_config",
+        "tanium_id",
+        "teamviewerid",
+        "teamviewerpassword",
+        "technical_owner",
+        "technical_owner_cab_id",
+        "technical_owner_cab_name",
+        "technical_owner_id",
+        "technical_owner_name",
+        "tenable_id",
+        "third_party_id",
+        "third_party_id_string",
+        "thirdparty_client_id",
+        "thirdparty_type_id",
+        "total_ticket_count",
+        "use",
+        "user_count",
+        "user_email",
+        "user_role_breakdown",
+        "username",
+        "users",
+        "virima_id",
+        "vmworkspace_id",
+        "warranty_end",
+        "warranty_note",
+        "warranty_start",
+        "workspace_id",
+        "workspace_orgunitpath",
+        "workspace_url",
+        "xensam_id",
+        "xtypeunamecanedit",
+        "zabbix_id",
+        "zabbix_url",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.donotvalidate = model::opt_bool(map)?,
+            1 => self.dont_fire_automations = model::opt_bool(map)?,
+            2 => self.dontaddnewfields = model::opt_bool(map)?,
+            3 => self.dontupdatetype = model::opt_bool(map)?,
+            4 => self.importtype = model::value(map)?,
+            5 => self.isbatch = model::opt_bool(map)?,
+            6 => self.isclone = model::opt_bool(map)?,
+            7 => self.isimport = model::opt_bool(map)?,
+            8 => self.match_integration_id = model::opt_i32(map)?,
+            9 => self.match_integration_name = model::value(map)?,
+            10 => self.match_thirdparty_id = model::value(map)?,
+            11 => self.print_generate = model::opt_bool(map)?,
+            12 => self.validateonly = model::opt_bool(map)?,
+            13 => self.warning = model::value(map)?,
+            14 => self.access_control = model::value(map)?,
+            15 => self.access_control_level = model::opt_i32(map)?,
+            16 => self.add_licences = model::value(map)?,
+            17 => self.addigy_applications = model::value(map)?,
+            18 => self.addigy_id = model::value(map)?,
+            19 => self.addigy_policy_id = model::value(map)?,
+            20 => self.addigy_users = model::value(map)?,
+            21 => self.allowallstatus = model::opt_bool(map)?,
+            22 => self.allowed_status = model::value(map)?,
+            23 => self.area_guid = model::value(map)?,
+            24 => self.ascendant_assets = model::value(map)?,
+            25 => self.ascendant_count = model::opt_i32(map)?,
+            26 => self.asset_chart_json = model::value(map)?,
+            27 => self.asset_field = model::value(map)?,
+            28 => self.asset_type_priority = model::opt_i32(map)?,
+            29 => self.assetgroup_name = model::value(map)?,
+            30 => self.assettype_config = model::value(map)?,
+            31 => self.assettype_guid = model::value(map)?,
+            32 => self.assettype_id = model::opt_i32(map)?,
+            33 => self.assettype_name = model::value(map)?,
+            34 => self.atera_id = model::value(map)?,
+            35 => self.ateraid = model::value(map)?,
+            36 => self.automate_id = model::opt_i32(map)?,
+            37 => self.automate_url = model::value(map)?,
+            38 => self.auvik_device_id = model::value(map)?,
+            39 => self.auvik_id = model::value(map)?,
+            40 => self.auvik_network_id = model::value(map)?,
+            41 => self.auvik_url = model::value(map)?,
+            42 => self.aws_id = model::value(map)?,
+            43 => self.azure_tenant_id = model::value(map)?,
+            44 => self.azure_userid = model::value(map)?,
+            45 => self.azure_userprincipalname = model::value(map)?,
+            46 => self.barracudarmm_id = model::value(map)?,
+            47 => self.bookmarked = model::opt_bool(map)?,
+            48 => self.bulkbillingperiod = model::opt_i32(map)?,
+            49 => self.bulkcreated = model::opt_bool(map)?,
+            50 => self.business_owner = model::value(map)?,
+            51 => self.business_owner_cab_id = model::opt_i32(map)?,
+            52 => self.business_owner_cab_name = model::value(map)?,
+            53 => self.business_owner_client = model::value(map)?,
+            54 => self.business_owner_id = model::opt_i32(map)?,
+            55 => self.business_owner_name = model::value(map)?,
+            56 => self.business_owner_site = model::value(map)?,
+            57 => self.businesscentral_id = model::value(map)?,
+            58 => self.changebackupexists = model::opt_bool(map)?,
+            59 => self.changeguid = model::value(map)?,
+            60 => self.child_asset_names = model::value(map)?,
+            61 => self.child_assets = model::value(map)?,
+            62 => self.child_guid = model::value(map)?,
+            63 => self.child_id = model::opt_i32(map)?,
+            64 => self.children = model::value(map)?,
+            65 => self.client_id = model::opt_i32(map)?,
+            66 => self.client_name = model::value(map)?,
+            67 => self.clone_count = model::opt_i32(map)?,
+            68 => self.clone_inventory_numbers = model::value(map)?,
+            69 => self.colour = model::value(map)?,
+            70 => self.commissiondate = model::value(map)?,
+            71 => self.commissioned = model::opt_i32(map)?,
+            72 => self.connectwise_control_url = model::value(map)?,
+            73 => self.connectwisecontrolid = model::value(map)?,
+            74 => self.connectwisermm_id = model::value(map)?,
+            75 => self.contract_end_date = model::value(map)?,
+            76 => self.contract_id = model::opt_i32(map)?,
+            77 => self.contract_ref = model::value(map)?,
+            78 => self.contract_value = model::opt_f64(map)?,
+            79 => self.contracts = model::value(map)?,
+            80 => self.contractvaluecurrent = model::opt_f64(map)?,
+            81 => self.contractvalueprior = model::opt_f64(map)?,
+            82 => self.copy_unmapped_info_fields = model::opt_bool(map)?,
+            83 => self.created_from_template = model::opt_i32(map)?,
+            84 => self.createdfrompurchaseorder = model::value(map)?,
+            85 => self.criticality = model::opt_i32(map)?,
+            86 => self.criticality_description = model::value(map)?,
+            87 => self.custombuttons = model::value(map)?,
+            88 => self.customfields = model::value(map)?,
+            89 => self.datto_alternate_id = model::opt_i32(map)?,
+            90 => self.datto_id = model::value(map)?,
+            91 => self.datto_remote_url = model::value(map)?,
+            92 => self.datto_site_uid = model::value(map)?,
+            93 => self.datto_url = model::value(map)?,
+            94 => self.deactivate_child_devices = model::opt_bool(map)?,
+            95 => self.default_contract_value = model::opt_f64(map)?,
+            96 => self.defaultsequence = model::opt_i32(map)?,
+            97 => self.descendant_assets = model::value(map)?,
+            98 => self.descendant_count = model::opt_i32(map)?,
+            99 => self.device42_id = model::opt_i32(map)?,
+            100 => self.device42_url = model::value(map)?,
+            101 => self.device_number = model::opt_i32(map)?,
+            102 => self.dlastupdate = model::value(map)?,
+            103 => self.domotz_agent = model::value(map)?,
+            104 => self.domotz_agentid = model::opt_i32(map)?,
+            105 => self.domotz_id = model::opt_i32(map)?,
+            106 => self.domotz_type_id = model::opt_i32(map)?,
+            107 => self.dynatrace_from_relations = model::value(map)?,
+            108 => self.dynatrace_id = model::value(map)?,
+            109 => self.dynatrace_to_relations = model::value(map)?,
+            110 => self.ethernet_mac_address = model::value(map)?,
+            111 => self.external_links = model::value(map)?,
+            112 => self.extratabs = model::value(map)?,
+            113 => self.fields = model::value(map)?,
+            114 => self.first_user_id = model::opt_i32(map)?,
+            115 => self.goodsin_po_id = model::opt_i32(map)?,
+            116 => self.guid = model::value(map)?,
+            117 => self.hierarchy = model::value(map)?,
+            118 => self.icinga_hostname = model::value(map)?,
+            119 => self.icinga_id = model::value(map)?,
+            120 => self.icon = model::value(map)?,
+            121 => self.id = model::opt_i32(map)?,
+            122 => self.import_details_id = model::opt_i32(map)?,
+            123 => self.import_guid = model::value(map)?,
+            124 => self.inactive = model::opt_bool(map)?,
+            125 => self.intent = model::value(map)?,
+            126 => self.intune_connectionid = model::opt_i32(map)?,
+            127 => self.intune_default_site = model::opt_i32(map)?,
+            128 => self.intune_id = model::value(map)?,
+            129 => self.inventory_number = model::value(map)?,
+            130 => self.is_linked_service = model::opt_bool(map)?,
+            131 => self.is_primary_asset = model::opt_bool(map)?,
+            132 => self.is_return = model::opt_bool(map)?,
+            133 => self.is_stock_change = model::opt_bool(map)?,
+            134 => self.is_stock_site = model::opt_bool(map)?,
+            135 => self.is_template = model::opt_bool(map)?,
+            136 => self.isassetdetails = model::opt_bool(map)?,
+            137 => self.iskaseyaagent = model::opt_bool(map)?,
+            138 => self.issue_consignment_id = model::opt_i32(map)?,
+            139 => self.issue_consignment_line_id = model::opt_i32(map)?,
+            140 => self.item_cost = model::opt_f64(map)?,
+            141 => self.item_id = model::opt_i32(map)?,
+            142 => self.item_name = model::value(map)?,
+            143 => self.items_issued = model::value(map)?,
+            144 => self.itemstock_id = model::opt_i32(map)?,
+            145 => self.itglue_id = model::value(map)?,
+            146 => self.itglue_url = model::value(map)?,
+            147 => self.jamf_details_id = model::opt_i32(map)?,
+            148 => self.jamf_id = model::opt_i32(map)?,
+            149 => self.jamf_type = model::value(map)?,
+            150 => self.kandji_id = model::value(map)?,
+            151 => self.kaseya_id = model::value(map)?,
+            152 => self.kaseyaid = model::value(map)?,
+            153 => self.kaseyavsa_url = model::value(map)?,
+            154 => self.kbs = model::value(map)?,
+            155 => self.key_field = model::value(map)?,
+            156 => self.key_field2 = model::value(map)?,
+            157 => self.key_field3 = model::value(map)?,
+            158 => self.labour_warranty_end = model::value(map)?,
+            159 => self.labour_warranty_start = model::value(map)?,
+            160 => self.lansweeper_id = model::value(map)?,
+            161 => self.lansweeper_parent_id = model::value(map)?,
+            162 => self.lansweeper_relations = model::value(map)?,
+            163 => self.lansweeper_site_id = model::value(map)?,
+            164 => self.lansweeper_software = model::value(map)?,
+            165 => self.lansweeper_url = model::value(map)?,
+            166 => self.lansweeperid = model::value(map)?,
+            167 => self.last_modified = model::value(map)?,
+            168 => self.lastchangeofvaluedate = model::value(map)?,
+            169 => self.latest_contract_ref = model::value(map)?,
+            170 => self.licence_count = model::opt_i32(map)?,
+            171 => self.licences = model::value(map)?,
+            172 => self.licences_hierarchy = model::value(map)?,
+            173 => self.linked_service = model::value(map)?,
+            174 => self.liongard_environmnet_id = model::opt_i32(map)?,
+            175 => self.liongard_id = model::value(map)?,
+            176 => self.liongard_url = model::value(map)?,
+            177 => self.liongardid = model::opt_i32(map)?,
+            178 => self.logicmonitor_id = model::value(map)?,
+            179 => self.manageengine_customer_id = model::value(map)?,
+            180 => self.manageengine_id = model::value(map)?,
+            181 => self.matching_field = model::value(map)?,
+            182 => self.matching_value = model::value(map)?,
+            183 => self.nable_id = model::value(map)?,
+            184 => self.ncentral_details_id = model::opt_i32(map)?,
+            185 => self.ncentral_remote_url = model::value(map)?,
+            186 => self.ncentral_url = model::value(map)?,
+            187 => self.new_access_control = model::value(map)?,
+            188 => self.new_external_link = model::value(map)?,
+            189 => self.new_software_version = model::value(map)?,
+            190 => self.ninja_remote_url = model::value(map)?,
+            191 => self.ninja_url = model::value(map)?,
+            192 => self.ninjarmm_id = model::opt_i32(map)?,
+            193 => self.non_consignable = model::opt_bool(map)?,
+            194 => self.notes = model::value(map)?,
+            195 => self.old_software_version = model::value(map)?,
+            196 => self.onhold_ticket_count = model::opt_i32(map)?,
+            197 => self.open_change_count = model::opt_i32(map)?,
+            198 => self.open_incident_count = model::opt_i32(map)?,
+            199 => self.open_ticket_count = model::opt_i32(map)?,
+            200 => self.opened_thismonth_count = model::opt_i32(map)?,
+            201 => self.os_override = model::value(map)?,
+            202 => self.parent_asset_names = model::value(map)?,
+            203 => self.parent_assets = model::value(map)?,
+            204 => self.parent_guid = model::value(map)?,
+            205 => self.parent_id = model::opt_i32(map)?,
+            206 => self.parent_third_party_id = model::opt_i32(map)?,
+            207 => self.parent_third_party_ids = model::value(map)?,
+            208 => self.passportal_client_id = model::opt_i64(map)?,
+            209 => self.passportal_id = model::opt_i64(map)?,
+            210 => self.pdf_attachment_id = model::opt_i32(map)?,
+            211 => self.pdftemplate_id = model::opt_i32(map)?,
+            212 => self.phone_number = model::value(map)?,
+            213 => self.physical_memory_in_bytes = model::value(map)?,
+            214 => self.pingservice = model::opt_i32(map)?,
+            215 => self.primary_asset_chart_json = model::value(map)?,
+            216 => self.printhtml = model::value(map)?,
+            217 => self.priority_id = model::opt_i32(map)?,
+            218 => self.priority_name = model::value(map)?,
+            219 => self.prometheus_id = model::value(map)?,
+            220 => self.prtg_details_id = model::opt_i32(map)?,
+            221 => self.prtg_id = model::opt_i32(map)?,
+            222 => self.purchaseorder_line_id = model::opt_i32(map)?,
+            223 => self.qualys_id = model::value(map)?,
+            224 => self.qualys_software = model::value(map)?,
+            225 => self.related_kb_names = model::value(map)?,
+            226 => self.related_service_count = model::opt_i32(map)?,
+            227 => self.related_service_name = model::value(map)?,
+            228 => self.related_service_names = model::value(map)?,
+            229 => self.related_services = model::value(map)?,
+            230 => self.relationship_id = model::opt_i32(map)?,
+            231 => self.reserved_salesorder_id = model::opt_i32(map)?,
+            232 => self.reserved_salesorder_line_id = model::opt_i32(map)?,
+            233 => self.runbook_button_id = model::opt_i32(map)?,
+            234 => self.scheduled_tickets = model::value(map)?,
+            235 => self.sequence = model::opt_i32(map)?,
+            236 => self.serialization_user = model::opt_i32(map)?,
+            237 => self.service_count = model::opt_i32(map)?,
+            238 => self.service_guid = model::value(map)?,
+            239 => self.service_id = model::opt_i32(map)?,
+            240 => self.service_ids = model::value(map)?,
+            241 => self.service_name = model::value(map)?,
+            242 => self.services = model::value(map)?,
+            243 => self.services_hierarchy = model::value(map)?,
+            244 => self.sibling_asset_names = model::value(map)?,
+            245 => self.sibling_assets = model::value(map)?,
+            246 => self.sibling_id = model::opt_bool(map)?,
+            247 => self.site_external_link_id = model::value(map)?,
+            248 => self.site_guid = model::value(map)?,
+            249 => self.site_id = model::opt_i32(map)?,
+            250 => self.site_name = model::value(map)?,
+            251 => self.sla_id = model::opt_i32(map)?,
+            252 => self.sla_name = model::value(map)?,
+            253 => self.snipeit_id = model::value(map)?,
+            254 => self.snow_users = model::value(map)?,
+            255 => self.snow_client_id = model::opt_i32(map)?,
+            256 => self.snow_id = model::opt_i32(map)?,
+            257 => self.software = model::value(map)?,
+            258 => self.sqlimport_accountsid = model::value(map)?,
+            259 => self.sqlimport_did = model::opt_i32(map)?,
+            260 => self.sqlimport_id = model::opt_i32(map)?,
+            261 => self.sqlimport_user = model::value(map)?,
+            262 => self.status_id = model::opt_i32(map)?,
+            263 => self.status_name = model::value(map)?,
+            264 => self.stock_date = model::value(map)?,
+            265 => self.stockbin_id = model::opt_i32(map)?,
+            266 => self.stockbin_name = model::value(map)?,
+            267 => self.stockdate = model::value(map)?,
+            268 => self.stockdetails = model::value(map)?,
+            269 => self.supplier_contract_id = model::opt_i32(map)?,
+            270 => self.supplier_contract_ref = model::value(map)?,
+            271 => self.supplier_expirydate = model::value(map)?,
+            272 => self.supplier_id = model::opt_i32(map)?,
+            273 => self.supplier_name = model::value(map)?,
+            274 => self.supplier_priority_id = model::opt_i32(map)?,
+            275 => self.supplier_priority_name = model::value(map)?,
+            276 => self.supplier_purchasedate = model::value(map)?,
+            277 => self.supplier_reference = model::value(map)?,
+            278 => self.supplier_sla_id = model::opt_i32(map)?,
+            279 => self.supplier_sla_name = model::value(map)?,
+            280 => self.supplierheaderid = model::opt_i32(map)?,
+            281 => self.syncro_asset_type = model::value(map)?,
+            282 => self.syncro_id = model::value(map)?,
+            283 => self.syncro_url = model::value(map)?,
+            284 => self.syncroid = model::opt_i32(map)?,
+            285 => self.tab_config = model::value(map)?,
+            286 => self.tanium_id = model::value(map)?,
+            287 => self.teamviewerid = model::value(map)?,
+            288 => self.teamviewerpassword = model::value(map)?,
+            289 => self.technical_owner = model::value(map)?,
+            290 => self.technical_owner_cab_id = model::opt_i32(map)?,
+            291 => self.technical_owner_cab_name = model::value(map)?,
+            292 => self.technical_owner_id = model::opt_i32(map)?,
+            293 => self.technical_owner_name = model::value(map)?,
+            294 => self.tenable_id = model::value(map)?,
+            295 => self.third_party_id = model::opt_i32(map)?,
+            296 => self.third_party_id_string = model::value(map)?,
+            297 => self.thirdparty_client_id = model::opt_i32(map)?,
+            298 => self.thirdparty_type_id = model::opt_i32(map)?,
+            299 => self.total_ticket_count = model::opt_i32(map)?,
+            300 => self.r#use = model::value(map)?,
+            301 => self.user_count = model::opt_i32(map)?,
+            302 => self.user_email = model::value(map)?,
+            303 => self.user_role_breakdown = model::value(map)?,
+            304 => self.username = model::value(map)?,
+            305 => self.users = model::value(map)?,
+            306 => self.virima_id = model::value(map)?,
+            307 => self.vmworkspace_id = model::value(map)?,
+            308 => self.warranty_end = model::value(map)?,
+            309 => self.warranty_note = model::value(map)?,
+            310 => self.warranty_start = model::value(map)?,
+            311 => self.workspace_id = model::value(map)?,
+            312 => self.workspace_orgunitpath = model::value(map)?,
+            313 => self.workspace_url = model::value(map)?,
+            314 => self.xensam_id = model::value(map)?,
+            315 => self.xtypeunamecanedit = model::value(map)?,
+            316 => self.zabbix_id = model::value(map)?,
+            317 => self.zabbix_url = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of assets: `{"record_count": N, "assets": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AssetList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `assets`.
     pub assets: Vec<Asset>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -3943,6 +4394,57 @@ impl AssetList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for AssetList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "assets", &self.assets)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AssetList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AssetList {
+    const EXPECTING: &'static str = "struct AssetList";
+    const FIELDS: &'static [&'static str] = &[
+        "assets",
+        "page_no",
+        "page_size",
+        "record_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.assets = model::value(map)?,
+            1 => self.page_no = model::opt_i32(map)?,
+            2 => self.page_size = model::opt_i32(map)?,
+            3 => self.record_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

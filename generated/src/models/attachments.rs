@@ -6,59 +6,28 @@ use super::*;
 /// A page of attachments: `{"record_count": N, "attachments": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 ///
 /// Halo's internal name for this schema is `Attachment_View`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AttachmentList {
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `unique_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unique_id: Option<i32>,
     /// `ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_id: Option<i32>,
     /// `action_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_id: Option<i32>,
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `attachments`.
     pub attachments: Vec<Attachment>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// `folders`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folders: Option<Vec<KeyPair4>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -136,6 +105,72 @@ impl AttachmentList {
     }
 }
 
+impl serde::Serialize for AttachmentList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "unique_id", &self.unique_id)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
+        model::opt_entry(&mut map, "action_id", &self.action_id)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "attachments", &self.attachments)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::opt_entry(&mut map, "folders", &self.folders)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AttachmentList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AttachmentList {
+    const EXPECTING: &'static str = "struct AttachmentList";
+    const FIELDS: &'static [&'static str] = &[
+        "action_id",
+        "attachments",
+        "folders",
+        "page_no",
+        "page_size",
+        "record_count",
+        "ticket_id",
+        "type",
+        "unique_id",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.action_id = model::opt_i32(map)?,
+            1 => self.attachments = model::value(map)?,
+            2 => self.folders = model::value(map)?,
+            3 => self.page_no = model::opt_i32(map)?,
+            4 => self.page_size = model::opt_i32(map)?,
+            5 => self.record_count = model::opt_i32(map)?,
+            6 => self.ticket_id = model::opt_i32(map)?,
+            7 => self.r#type = model::opt_i32(map)?,
+            8 => self.unique_id = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 impl crate::runtime::ListPage for AttachmentList {
     type Item = Attachment;
     fn from_items(items: Vec<Attachment>) -> Self {
@@ -167,21 +202,14 @@ impl crate::runtime::ListPage for AttachmentList {
 }
 
 /// The `KeyPair4` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct KeyPair4 {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub id: Option<i64>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -200,5 +228,47 @@ impl KeyPair4 {
     pub fn with_name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
+    }
+}
+
+impl serde::Serialize for KeyPair4 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeyPair4 {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for KeyPair4 {
+    const EXPECTING: &'static str = "struct KeyPair4";
+    const FIELDS: &'static [&'static str] = &["id", "name"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.id = model::opt_i64(map)?,
+            1 => self.name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

@@ -2,18 +2,14 @@
 //! Models used only by the `auth_info` resource (cargo feature `auth_info`).
 
 /// Where to authenticate (`GET /AuthInfo`): the authorisation server and, on Halo-hosted instances, the tenant. Used to discover the token URL of instances whose auth server is not `/auth` (HALO-NOTES.md, "Auth"; HaloAPI reads these two fields).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AuthInfo {
     /// The base URL of the authorisation server; the token endpoint is `/token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_url: Option<String>,
     /// The tenant to pass as `?tenant=` to the token endpoint (Halo-hosted instances).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -32,5 +28,47 @@ impl AuthInfo {
     pub fn with_tenant_id(mut self, value: impl Into<String>) -> Self {
         self.tenant_id = Some(value.into());
         self
+    }
+}
+
+impl serde::Serialize for AuthInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "auth_url", &self.auth_url)?;
+        model::opt_entry(&mut map, "tenant_id", &self.tenant_id)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AuthInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AuthInfo {
+    const EXPECTING: &'static str = "struct AuthInfo";
+    const FIELDS: &'static [&'static str] = &["auth_url", "tenant_id"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.auth_url = model::value(map)?,
+            1 => self.tenant_id = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

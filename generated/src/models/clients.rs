@@ -4,129 +4,58 @@
 use super::*;
 
 /// The `AreaItem` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AreaItem {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `item_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub item_id: Option<i32>,
     /// `quantity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub quantity: Option<f64>,
     /// `areaitemdesc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub areaitemdesc: Option<String>,
     /// `billingperiod_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub billingperiod_id: Option<i32>,
     /// `startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate: Option<String>,
     /// `invoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicenumber: Option<String>,
     /// `lastinvoicedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastinvoicedate: Option<String>,
     /// `nextinvoicedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextinvoicedate: Option<String>,
     /// `autorenew`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub autorenew: Option<bool>,
     /// `note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `costprice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub costprice: Option<f64>,
     /// `sellingprice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub sellingprice: Option<f64>,
     /// `accounts_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts_id: Option<String>,
     /// `numberdayswarning`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub numberdayswarning: Option<i32>,
     /// `dsite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub dsite: Option<i32>,
     /// `ddevnum`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ddevnum: Option<i32>,
     /// `technician`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub technician: Option<i32>,
     /// `billingcategory_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub billingcategory_id: Option<i32>,
     /// `site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `dontinvoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontinvoice: Option<bool>,
     /// `enddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enddate: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -324,151 +253,178 @@ impl AreaItem {
     }
 }
 
+impl serde::Serialize for AreaItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "item_id", &self.item_id)?;
+        model::opt_entry(&mut map, "quantity", &self.quantity)?;
+        model::opt_entry(&mut map, "areaitemdesc", &self.areaitemdesc)?;
+        model::opt_entry(&mut map, "billingperiod_id", &self.billingperiod_id)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate)?;
+        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber)?;
+        model::opt_entry(&mut map, "lastinvoicedate", &self.lastinvoicedate)?;
+        model::opt_entry(&mut map, "nextinvoicedate", &self.nextinvoicedate)?;
+        model::opt_entry(&mut map, "autorenew", &self.autorenew)?;
+        model::opt_entry(&mut map, "note", &self.note)?;
+        model::opt_entry(&mut map, "costprice", &self.costprice)?;
+        model::opt_entry(&mut map, "sellingprice", &self.sellingprice)?;
+        model::opt_entry(&mut map, "accounts_id", &self.accounts_id)?;
+        model::opt_entry(&mut map, "numberdayswarning", &self.numberdayswarning)?;
+        model::opt_entry(&mut map, "dsite", &self.dsite)?;
+        model::opt_entry(&mut map, "ddevnum", &self.ddevnum)?;
+        model::opt_entry(&mut map, "technician", &self.technician)?;
+        model::opt_entry(&mut map, "billingcategory_id", &self.billingcategory_id)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AreaItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AreaItem {
+    const EXPECTING: &'static str = "struct AreaItem";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "accounts_id",
+        "areaitemdesc",
+        "autorenew",
+        "billingcategory_id",
+        "billingperiod_id",
+        "client_id",
+        "costprice",
+        "ddevnum",
+        "dontinvoice",
+        "dsite",
+        "enddate",
+        "id",
+        "invoicenumber",
+        "item_id",
+        "lastinvoicedate",
+        "nextinvoicedate",
+        "note",
+        "numberdayswarning",
+        "quantity",
+        "sellingprice",
+        "site_id",
+        "startdate",
+        "technician",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.accounts_id = model::value(map)?,
+            2 => self.areaitemdesc = model::value(map)?,
+            3 => self.autorenew = model::opt_bool(map)?,
+            4 => self.billingcategory_id = model::opt_i32(map)?,
+            5 => self.billingperiod_id = model::opt_i32(map)?,
+            6 => self.client_id = model::opt_i32(map)?,
+            7 => self.costprice = model::opt_f64(map)?,
+            8 => self.ddevnum = model::opt_i32(map)?,
+            9 => self.dontinvoice = model::opt_bool(map)?,
+            10 => self.dsite = model::opt_i32(map)?,
+            11 => self.enddate = model::value(map)?,
+            12 => self.id = model::opt_i32(map)?,
+            13 => self.invoicenumber = model::value(map)?,
+            14 => self.item_id = model::opt_i32(map)?,
+            15 => self.lastinvoicedate = model::value(map)?,
+            16 => self.nextinvoicedate = model::value(map)?,
+            17 => self.note = model::value(map)?,
+            18 => self.numberdayswarning = model::opt_i32(map)?,
+            19 => self.quantity = model::opt_f64(map)?,
+            20 => self.sellingprice = model::opt_f64(map)?,
+            21 => self.site_id = model::opt_i32(map)?,
+            22 => self.startdate = model::value(map)?,
+            23 => self.technician = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `AreaNote` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AreaNote {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `supplier_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_id: Option<i32>,
     /// `sales_order_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sales_order_id: Option<i32>,
     /// `purchase_order_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchase_order_id: Option<i32>,
     /// `quote_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quote_id: Option<i32>,
     /// `invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_id: Option<i32>,
     /// `site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datetime: Option<String>,
     /// `who_agentid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub who_agentid: Option<i32>,
     /// `note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `detail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// `timetaken`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub timetaken: Option<f64>,
     /// `mailentryid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mailentryid: Option<String>,
     /// `nextcalldate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextcalldate: Option<String>,
     /// `satisfaction`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<String>,
     /// `third_party_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_id: Option<String>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `ticketid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticketid: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `hide_time_taken`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_time_taken: Option<bool>,
     /// `add_to_calendar`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub add_to_calendar: Option<bool>,
     /// `app_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub app_user_id: Option<i32>,
     /// `app_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub app_agent_id: Option<i32>,
     /// `app_subject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_subject: Option<String>,
     /// `nextcallduration`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub nextcallduration: Option<f64>,
     /// `createdfromaction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub createdfromaction: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -698,160 +654,186 @@ impl AreaNote {
     }
 }
 
+impl serde::Serialize for AreaNote {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
+        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id)?;
+        model::opt_entry(&mut map, "purchase_order_id", &self.purchase_order_id)?;
+        model::opt_entry(&mut map, "quote_id", &self.quote_id)?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::opt_entry(&mut map, "datetime", &self.datetime)?;
+        model::opt_entry(&mut map, "who_agentid", &self.who_agentid)?;
+        model::opt_entry(&mut map, "note", &self.note)?;
+        model::opt_entry(&mut map, "detail", &self.detail)?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken)?;
+        model::opt_entry(&mut map, "mailentryid", &self.mailentryid)?;
+        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate)?;
+        model::opt_entry(&mut map, "satisfaction", &self.satisfaction)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "ticketid", &self.ticketid)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "hide_time_taken", &self.hide_time_taken)?;
+        model::opt_entry(&mut map, "add_to_calendar", &self.add_to_calendar)?;
+        model::opt_entry(&mut map, "app_user_id", &self.app_user_id)?;
+        model::opt_entry(&mut map, "app_agent_id", &self.app_agent_id)?;
+        model::opt_entry(&mut map, "app_subject", &self.app_subject)?;
+        model::opt_entry(&mut map, "nextcallduration", &self.nextcallduration)?;
+        model::opt_entry(&mut map, "createdfromaction", &self.createdfromaction)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AreaNote {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AreaNote {
+    const EXPECTING: &'static str = "struct AreaNote";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "add_to_calendar",
+        "app_agent_id",
+        "app_subject",
+        "app_user_id",
+        "client_id",
+        "createdfromaction",
+        "customfields",
+        "datetime",
+        "detail",
+        "hide_time_taken",
+        "id",
+        "invoice_id",
+        "mailentryid",
+        "nextcalldate",
+        "nextcallduration",
+        "note",
+        "purchase_order_id",
+        "quote_id",
+        "sales_order_id",
+        "satisfaction",
+        "site_id",
+        "supplier_id",
+        "third_party_id",
+        "ticketid",
+        "timetaken",
+        "user_id",
+        "who_agentid",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.add_to_calendar = model::opt_bool(map)?,
+            2 => self.app_agent_id = model::opt_i32(map)?,
+            3 => self.app_subject = model::value(map)?,
+            4 => self.app_user_id = model::opt_i32(map)?,
+            5 => self.client_id = model::opt_i32(map)?,
+            6 => self.createdfromaction = model::opt_bool(map)?,
+            7 => self.customfields = model::value(map)?,
+            8 => self.datetime = model::value(map)?,
+            9 => self.detail = model::value(map)?,
+            10 => self.hide_time_taken = model::opt_bool(map)?,
+            11 => self.id = model::opt_i32(map)?,
+            12 => self.invoice_id = model::opt_i32(map)?,
+            13 => self.mailentryid = model::value(map)?,
+            14 => self.nextcalldate = model::value(map)?,
+            15 => self.nextcallduration = model::opt_f64(map)?,
+            16 => self.note = model::value(map)?,
+            17 => self.purchase_order_id = model::opt_i32(map)?,
+            18 => self.quote_id = model::opt_i32(map)?,
+            19 => self.sales_order_id = model::opt_i32(map)?,
+            20 => self.satisfaction = model::value(map)?,
+            21 => self.site_id = model::opt_i32(map)?,
+            22 => self.supplier_id = model::opt_i32(map)?,
+            23 => self.third_party_id = model::value(map)?,
+            24 => self.ticketid = model::opt_i32(map)?,
+            25 => self.timetaken = model::opt_f64(map)?,
+            26 => self.user_id = model::opt_i32(map)?,
+            27 => self.who_agentid = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `ChargeRate` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ChargeRate {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `area`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub area: Option<i32>,
     /// `contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_id: Option<i32>,
     /// `charge_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub charge_id: Option<i32>,
     /// `startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate: Option<String>,
     /// `expirydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expirydate: Option<String>,
     /// `rate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub rate: Option<f64>,
     /// `org`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub org: Option<i32>,
     /// `minimum`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub minimum: Option<f64>,
     /// `increment`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub increment: Option<f64>,
     /// `oohmultiplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oohmultiplier: Option<f64>,
     /// `holidaymultiplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub holidaymultiplier: Option<f64>,
     /// `weekendmultiplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub weekendmultiplier: Option<f64>,
     /// `surcharge`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub surcharge: Option<bool>,
     /// `round`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub round: Option<i32>,
     /// `useagentworkinghours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub useagentworkinghours: Option<bool>,
     /// `use_budget_rate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub use_budget_rate: Option<bool>,
     /// `current`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub current: Option<bool>,
     /// `current_rate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub current_rate: Option<f64>,
     /// `use_for_travel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub use_for_travel: Option<bool>,
     /// `use_for_mileage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub use_for_mileage: Option<bool>,
     /// `travel_surchargeid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub travel_surchargeid: Option<i32>,
     /// `contractmultiplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub contractmultiplier: Option<f64>,
     /// `rateoverride`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub rateoverride: Option<f64>,
     /// `override_surcharge`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub override_surcharge: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1065,37 +1047,138 @@ impl ChargeRate {
     }
 }
 
+impl serde::Serialize for ChargeRate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "area", &self.area)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
+        model::opt_entry(&mut map, "charge_id", &self.charge_id)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate)?;
+        model::opt_entry(&mut map, "expirydate", &self.expirydate)?;
+        model::opt_entry(&mut map, "rate", &self.rate)?;
+        model::opt_entry(&mut map, "org", &self.org)?;
+        model::opt_entry(&mut map, "minimum", &self.minimum)?;
+        model::opt_entry(&mut map, "increment", &self.increment)?;
+        model::opt_entry(&mut map, "oohmultiplier", &self.oohmultiplier)?;
+        model::opt_entry(&mut map, "holidaymultiplier", &self.holidaymultiplier)?;
+        model::opt_entry(&mut map, "weekendmultiplier", &self.weekendmultiplier)?;
+        model::opt_entry(&mut map, "surcharge", &self.surcharge)?;
+        model::opt_entry(&mut map, "round", &self.round)?;
+        model::opt_entry(&mut map, "useagentworkinghours", &self.useagentworkinghours)?;
+        model::opt_entry(&mut map, "use_budget_rate", &self.use_budget_rate)?;
+        model::opt_entry(&mut map, "current", &self.current)?;
+        model::opt_entry(&mut map, "current_rate", &self.current_rate)?;
+        model::opt_entry(&mut map, "use_for_travel", &self.use_for_travel)?;
+        model::opt_entry(&mut map, "use_for_mileage", &self.use_for_mileage)?;
+        model::opt_entry(&mut map, "travel_surchargeid", &self.travel_surchargeid)?;
+        model::opt_entry(&mut map, "contractmultiplier", &self.contractmultiplier)?;
+        model::opt_entry(&mut map, "rateoverride", &self.rateoverride)?;
+        model::opt_entry(&mut map, "override_surcharge", &self.override_surcharge)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChargeRate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ChargeRate {
+    const EXPECTING: &'static str = "struct ChargeRate";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "area",
+        "charge_id",
+        "contract_id",
+        "contractmultiplier",
+        "current",
+        "current_rate",
+        "expirydate",
+        "holidaymultiplier",
+        "id",
+        "increment",
+        "minimum",
+        "oohmultiplier",
+        "org",
+        "override_surcharge",
+        "rate",
+        "rateoverride",
+        "round",
+        "startdate",
+        "surcharge",
+        "travel_surchargeid",
+        "use_budget_rate",
+        "use_for_mileage",
+        "use_for_travel",
+        "useagentworkinghours",
+        "weekendmultiplier",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.area = model::opt_i32(map)?,
+            2 => self.charge_id = model::opt_i32(map)?,
+            3 => self.contract_id = model::opt_i32(map)?,
+            4 => self.contractmultiplier = model::opt_f64(map)?,
+            5 => self.current = model::opt_bool(map)?,
+            6 => self.current_rate = model::opt_f64(map)?,
+            7 => self.expirydate = model::value(map)?,
+            8 => self.holidaymultiplier = model::opt_f64(map)?,
+            9 => self.id = model::opt_i32(map)?,
+            10 => self.increment = model::opt_f64(map)?,
+            11 => self.minimum = model::opt_f64(map)?,
+            12 => self.oohmultiplier = model::opt_f64(map)?,
+            13 => self.org = model::opt_i32(map)?,
+            14 => self.override_surcharge = model::opt_bool(map)?,
+            15 => self.rate = model::opt_f64(map)?,
+            16 => self.rateoverride = model::opt_f64(map)?,
+            17 => self.round = model::opt_i32(map)?,
+            18 => self.startdate = model::value(map)?,
+            19 => self.surcharge = model::opt_bool(map)?,
+            20 => self.travel_surchargeid = model::opt_i32(map)?,
+            21 => self.use_budget_rate = model::opt_bool(map)?,
+            22 => self.use_for_mileage = model::opt_bool(map)?,
+            23 => self.use_for_travel = model::opt_bool(map)?,
+            24 => self.useagentworkinghours = model::opt_bool(map)?,
+            25 => self.weekendmultiplier = model::opt_f64(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `ChargeRateArea` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ChargeRateArea {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `area`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub area: Option<i32>,
     /// `chargerate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate_id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1141,2069 +1224,1003 @@ impl ChargeRateArea {
     }
 }
 
+impl serde::Serialize for ChargeRateArea {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "area", &self.area)?;
+        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChargeRateArea {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ChargeRateArea {
+    const EXPECTING: &'static str = "struct ChargeRateArea";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "area",
+        "chargerate_id",
+        "id",
+        "name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.area = model::opt_i32(map)?,
+            2 => self.chargerate_id = model::opt_i32(map)?,
+            3 => self.id = model::opt_i32(map)?,
+            4 => self.name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A client (customer organisation). Halo calls the model `Area`; the API path is `/Client`.
 ///
 /// Halo's internal name for this schema is `Area`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Client {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `toplevel_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub toplevel_id: Option<i32>,
     /// `toplevel_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub toplevel_name: Option<String>,
     /// `inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inactive: Option<bool>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `confirmemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub confirmemail: Option<i32>,
     /// `actionemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actionemail: Option<i32>,
     /// `clearemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clearemail: Option<i32>,
     /// `messagegroup_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub messagegroup_id: Option<i32>,
     /// `from_address_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_address_override: Option<String>,
     /// `override_org_logo`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub override_org_logo: Option<bool>,
     /// `override_org_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_org_name: Option<String>,
     /// `override_org_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_org_address: Option<AddressStore>,
     /// `override_org_phone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_org_phone: Option<String>,
     /// `override_org_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_org_email: Option<String>,
     /// `override_org_website`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_org_website: Option<String>,
     /// `override_org_portalurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_org_portalurl: Option<String>,
     /// `mailbox_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub mailbox_override: Option<i32>,
     /// `default_mailbox_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_mailbox_id: Option<i32>,
     /// `calldate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub calldate: Option<String>,
     /// `item_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub item_tax_code: Option<i32>,
     /// `service_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_tax_code: Option<i32>,
     /// `prepay_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub prepay_tax_code: Option<i32>,
     /// `contract_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_tax_code: Option<i32>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `custombuttons`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custombuttons: Option<Vec<CustomButton>>,
     /// `attachments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// `site_fields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_fields: Option<Vec<FieldHelper>>,
     /// `pritech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pritech: Option<i32>,
     /// `sectech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sectech: Option<i32>,
     /// `accountmanagertech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub accountmanagertech: Option<i32>,
     /// `notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `thirdpartynhdapiurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartynhdapiurl: Option<String>,
     /// `xeroid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xeroid: Option<String>,
     /// `open_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_ticket_count: Option<i32>,
     /// `opps_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub opps_ticket_count: Option<i32>,
     /// `datecreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datecreated: Option<String>,
     /// `createdfrom_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub createdfrom_id: Option<i32>,
     /// `announce`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub announce: Option<String>,
     /// `announcedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub announcedate: Option<String>,
     /// `pritech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pritech_name: Option<String>,
     /// `sectech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sectech_name: Option<String>,
     /// `prinotify`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub prinotify: Option<bool>,
     /// `secnotify`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub secnotify: Option<bool>,
     /// `priassign`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub priassign: Option<bool>,
     /// `secassign`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub secassign: Option<bool>,
     /// `accountmanagertech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountmanagertech_name: Option<String>,
     /// `accountmanagertech_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountmanagertech_email: Option<String>,
     /// `chargeperiod`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargeperiod: Option<i32>,
     /// `chargehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub chargehours: Option<f64>,
     /// `chargecarryover`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub chargecarryover: Option<f64>,
     /// `invoiceyes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub invoiceyes: Option<bool>,
     /// `fluserdef1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluserdef1: Option<String>,
     /// `fluserdef2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluserdef2: Option<String>,
     /// `fluserdef3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluserdef3: Option<String>,
     /// `fluserdef4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluserdef4: Option<String>,
     /// `fluserdef5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluserdef5: Option<String>,
     /// `floverride`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub floverride: Option<bool>,
     /// `fluserdef1hide`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef1hide: Option<bool>,
     /// `fluserdef2hide`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef2hide: Option<bool>,
     /// `fluserdef3hide`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef3hide: Option<bool>,
     /// `fluserdef4hide`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef4hide: Option<bool>,
     /// `fluserdef5hide`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef5hide: Option<bool>,
     /// `fluserdef1mand`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef1mand: Option<bool>,
     /// `fluserdef2mand`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef2mand: Option<bool>,
     /// `fluserdef3mand`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef3mand: Option<bool>,
     /// `fluserdef4mand`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef4mand: Option<bool>,
     /// `fluserdef5mand`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fluserdef5mand: Option<bool>,
     /// `includeactions`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includeactions: Option<bool>,
     /// `needsinvoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub needsinvoice: Option<bool>,
     /// `startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate: Option<String>,
     /// `startbalance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub startbalance: Option<f64>,
     /// `hourlyrate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hourlyrate: Option<f64>,
     /// `periodcharge`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub periodcharge: Option<f64>,
     /// `dontinvoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontinvoice: Option<bool>,
     /// `invoicetemplate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicetemplate: Option<String>,
     /// `invoicecomment`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicecomment: Option<String>,
     /// `lastinvoiceenddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastinvoiceenddate: Option<String>,
     /// `showslaonweb`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showslaonweb: Option<bool>,
     /// `item_tax_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_tax_code_name: Option<String>,
     /// `service_tax_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_tax_code_name: Option<String>,
     /// `contract_tax_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_tax_code_name: Option<String>,
     /// `prepay_tax_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prepay_tax_code_name: Option<String>,
     /// `imageindex`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub imageindex: Option<i32>,
     /// `chargehours2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub chargehours2: Option<f64>,
     /// `hourlyrate2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hourlyrate2: Option<f64>,
     /// `cat2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cat2: Option<String>,
     /// `cat3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cat3: Option<String>,
     /// `cat4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cat4: Option<String>,
     /// `cat5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cat5: Option<String>,
     /// `enddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enddate: Option<String>,
     /// `ucemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ucemail: Option<i32>,
     /// `fcemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub fcemail: Option<i32>,
     /// `actguid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actguid: Option<String>,
     /// `smsbalance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub smsbalance: Option<i32>,
     /// `html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// `hv`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hv: Option<f64>,
     /// `hvdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hvdate: Option<String>,
     /// `emailinvoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub emailinvoice: Option<bool>,
     /// `dont_auto_send_invoices`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_auto_send_invoices: Option<bool>,
     /// `seriousnesslevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seriousnesslevel: Option<i32>,
     /// `defcat1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defcat1: Option<String>,
     /// `defcat2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defcat2: Option<String>,
     /// `defcat3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defcat3: Option<String>,
     /// `defcat4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defcat4: Option<String>,
     /// `thresholdbreached`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub thresholdbreached: Option<i32>,
     /// `monthlyreportinclude`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportlastrun`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub monthlyreportlastrun: Option<String>,
     /// `monthlyreportemaildirect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub monthlyreportemaildirect: Option<bool>,
     /// `monthlyreportemailmanager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub monthlyreportemailmanager: Option<bool>,
     /// `monthlyreportshowonweb`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub monthlyreportshowonweb: Option<bool>,
     /// `areatype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub areatype: Option<i32>,
     /// `unmatchedcombinations`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unmatchedcombinations: Option<i32>,
     /// `prepayrecurringchargenextdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prepayrecurringchargenextdate: Option<String>,
     /// `billforrecurringprepayamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub billforrecurringprepayamount: Option<bool>,
     /// `prepayrecurringcharge`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepayrecurringcharge: Option<f64>,
     /// `prepayrecurringhours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepayrecurringhours: Option<f64>,
     /// `prepayrecurringchargebp`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub prepayrecurringchargebp: Option<i32>,
     /// `accountsemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsemailaddress: Option<String>,
     /// `disclaimermatchstring`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disclaimermatchstring: Option<String>,
     /// `paymentterms`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub paymentterms: Option<i32>,
     /// `showallnonbillable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showallnonbillable: Option<bool>,
     /// `billinggroup`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub billinggroup: Option<i32>,
     /// `autotopupthreshhold`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub autotopupthreshhold: Option<f64>,
     /// `autotopuptoamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub autotopuptoamount: Option<f64>,
     /// `autotopupcostperhour`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub autotopupcostperhour: Option<f64>,
     /// `autotopupbyamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub autotopupbyamount: Option<f64>,
     /// `surchargeid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub surchargeid: Option<i32>,
     /// `billingtemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub billingtemplate_id: Option<i32>,
     /// `billingtemplate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billingtemplate_name: Option<String>,
     /// `overidegreeting`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overidegreeting: Option<String>,
     /// `clientpackage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clientpackage: Option<i32>,
     /// `scopeofbusiness`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub scopeofbusiness: Option<i32>,
     /// `preferredagent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub preferredagent: Option<i32>,
     /// `callhandlingnotes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callhandlingnotes: Option<String>,
     /// `automatic_callscript_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub automatic_callscript_id: Option<i32>,
     /// `automatic_callscript_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic_callscript_name: Option<String>,
     /// `teamviewerpassword`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teamviewerpassword: Option<String>,
     /// `customertype_new`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customertype_new: Option<String>,
     /// `discountperc`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub discountperc: Option<f64>,
     /// `showfaqfortoplevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showfaqfortoplevel: Option<bool>,
     /// `accountsccemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsccemailaddress: Option<String>,
     /// `isopportunity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub isopportunity: Option<i32>,
     /// `snowname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snowname: Option<String>,
     /// `main_site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub main_site_id: Option<i32>,
     /// `main_site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_site_name: Option<String>,
     /// `linked_organisation_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linked_organisation_id: Option<i32>,
     /// `all_organisations_allowed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub all_organisations_allowed: Option<bool>,
     /// `allowed_organisations`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_organisations: Option<Vec<Organisation>>,
     /// `override_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_signature: Option<String>,
     /// `contractaccountsdesc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contractaccountsdesc: Option<String>,
     /// `prepayaccountsdesc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prepayaccountsdesc: Option<String>,
     /// `site_update`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_update: Option<Vec<Site>>,
     /// `newclient_sitename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_sitename: Option<String>,
     /// `newclient_phonenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_phonenumber: Option<String>,
     /// `newclient_domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_domain: Option<String>,
     /// `newclient_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_timezone: Option<String>,
     /// `newclient_contactname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_contactname: Option<String>,
     /// `newclient_contactemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_contactemail: Option<String>,
     /// `newclient_contacttitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_contacttitle: Option<String>,
     /// `newclient_web_access_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub newclient_web_access_level: Option<i32>,
     /// `newclient_sendwelcomeemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub newclient_sendwelcomeemail: Option<bool>,
     /// `newclient_delivery_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_delivery_address: Option<AddressStore>,
     /// `newclient_countrycode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_countrycode: Option<String>,
     /// `newclient_regioncode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub newclient_regioncode: Option<i32>,
     /// `faqlists`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub faqlists: Option<Vec<FaqListHead>>,
     /// `popup_notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub popup_notes: Option<Vec<AreaPopup>>,
     /// `_reassign_all_to_user`.
-    #[serde(
-        rename = "_reassign_all_to_user",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reassign_all_to_user: Option<i32>,
     /// `allowall_tickettypes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_tickettypes: Option<bool>,
     /// `allowed_tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_tickettypes: Option<Vec<RequestTypeList>>,
     /// `allowall_category1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category1: Option<bool>,
     /// `allowed_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category1: Option<Vec<CategoryRestriction>>,
     /// `allowall_category2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category2: Option<bool>,
     /// `allowed_category2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category2: Option<Vec<CategoryRestriction>>,
     /// `allowall_category3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category3: Option<bool>,
     /// `allowed_category3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category3: Option<Vec<CategoryRestriction>>,
     /// `allowall_category4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category4: Option<bool>,
     /// `alocked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub alocked: Option<bool>,
     /// `allowed_category4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category4: Option<Vec<CategoryRestriction>>,
     /// `onhold_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub onhold_ticket_count: Option<i32>,
     /// `total_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub total_ticket_count: Option<i32>,
     /// `opened_thismonth_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub opened_thismonth_count: Option<i32>,
     /// `billingplans`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billingplans: Option<Vec<ContractDetail>>,
     /// `overriding_rates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overriding_rates: Option<Vec<ChargeRate>>,
     /// `allowallchargerates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowallchargerates: Option<bool>,
     /// `chargerates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chargerates: Option<Vec<ChargeRateArea>>,
     /// `newclient_siteguid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newclient_siteguid: Option<String>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `allow_api_access`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_api_access: Option<bool>,
     /// `api_access_clientid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_access_clientid: Option<String>,
     /// `api_access_clientsecret`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_access_clientsecret: Option<String>,
     /// `thirdpartynhdauthurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartynhdauthurl: Option<String>,
     /// `thirdpartynhdtenant`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartynhdtenant: Option<String>,
     /// `thirdpartynhdapiclientid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartynhdapiclientid: Option<String>,
     /// `new_thirdpartynhdapiclientsecret`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_thirdpartynhdapiclientsecret: Option<String>,
     /// `areaitems`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub areaitems: Option<Vec<AreaItem>>,
     /// `portal_logo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_logo: Option<String>,
     /// `override_portalcolour`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub override_portalcolour: Option<bool>,
     /// `portalcolour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalcolour: Option<String>,
     /// `portalbackgroundimageurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalbackgroundimageurl: Option<String>,
     /// `ninjarmmid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ninjarmmid: Option<i32>,
     /// `sales_tax_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sales_tax_type: Option<String>,
     /// `purchase_tax_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchase_tax_type: Option<String>,
     /// `isarchived_xero`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isarchived_xero: Option<bool>,
     /// `accountsfirstname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsfirstname: Option<String>,
     /// `accountslastname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountslastname: Option<String>,
     /// `sales_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sales_tax_code: Option<i32>,
     /// `purchase_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchase_tax_code: Option<i32>,
     /// `purchase_tax_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchase_tax_code_name: Option<String>,
     /// `prepayhistory`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prepayhistory: Option<Vec<PrepayHistory>>,
     /// `periods`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub periods: Option<Vec<PrepayPeriod>>,
     /// `prepayrecurringminimumdeduction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepayrecurringminimumdeduction: Option<f64>,
     /// `prepayrecurringminimumdeductiononlyactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub prepayrecurringminimumdeductiononlyactive: Option<bool>,
     /// `prepayrecurringautomaticdeduction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepayrecurringautomaticdeduction: Option<f64>,
     /// `prepaytotal`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepaytotal: Option<f64>,
     /// `prepayused`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepayused: Option<f64>,
     /// `prepaybalance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepaybalance: Option<f64>,
     /// `preferreddeliverymethod`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub preferreddeliverymethod: Option<i32>,
     /// `qbodefaulttax`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub qbodefaulttax: Option<i32>,
     /// `default_contract`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_contract: Option<i32>,
     /// `device42id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub device42id: Option<i32>,
     /// `xerodetails_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub xerodetails_id: Option<i32>,
     /// `xero_tenant_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_tenant_name: Option<String>,
     /// `xero_tracking_category_1_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_tracking_category_1_name: Option<String>,
     /// `xero_tracking_category_2_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_tracking_category_2_name: Option<String>,
     /// `servicenowid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenowid: Option<String>,
     /// `isnhserveremaildefault`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnhserveremaildefault: Option<bool>,
     /// `datto_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_id: Option<String>,
     /// `datto_alternate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub datto_alternate_id: Option<i32>,
     /// `datto_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_url: Option<String>,
     /// `dattocommerce_tenantid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub dattocommerce_tenantid: Option<i32>,
     /// `qbodefaulttaxcode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub qbodefaulttaxcode: Option<i32>,
     /// `qbodefaulttaxcodename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbodefaulttaxcodename: Option<String>,
     /// `qbo_default_tax_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_default_tax_code: Option<KeyPair2>,
     /// `connectwiseid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub connectwiseid: Option<i32>,
     /// `autotaskid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub autotaskid: Option<i32>,
     /// `import_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_address: Option<AddressStore>,
     /// `import_notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_notes: Option<Vec<AreaNote>>,
     /// `ateraid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ateraid: Option<i32>,
     /// `kashflowid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub kashflowid: Option<i32>,
     /// `kashflow_tenant_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kashflow_tenant_name: Option<String>,
     /// `website`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// `alastupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alastupdate: Option<String>,
     /// `service_access`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_access: Option<Vec<ServiceRestriction>>,
     /// `service_subscriptions`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_subscriptions: Option<Vec<ServiceUser>>,
     /// `snelstart_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snelstart_id: Option<String>,
     /// `default_currency_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_currency_code_name: Option<String>,
     /// `_apply_billingtemplate`.
-    #[serde(
-        rename = "_apply_billingtemplate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub apply_billingtemplate: Option<bool>,
     /// `datto_commerce_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub datto_commerce_id: Option<i32>,
     /// `datto_commerce_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datto_commerce_url: Option<String>,
     /// `import_azure_tenant`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_azure_tenant: Option<CspCustomer>,
     /// `import_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub import_details_id: Option<i32>,
     /// `syncroid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub syncroid: Option<i32>,
     /// `kbentries`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kbentries: Option<Vec<KbEntryList>>,
     /// `auvik_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_id: Option<String>,
     /// `hubspot_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_id: Option<String>,
     /// `hubspot_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_url: Option<String>,
     /// `hubspot_dont_sync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hubspot_dont_sync: Option<bool>,
     /// `hubspot_archived`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hubspot_archived: Option<bool>,
     /// `domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// `passportal_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub passportal_id: Option<i64>,
     /// `update_licences`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub update_licences: Option<bool>,
     /// `prepayasamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub prepayasamount: Option<bool>,
     /// `synced_to_intacct`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub synced_to_intacct: Option<bool>,
     /// `qbo_company_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_company_name: Option<String>,
     /// `oppid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub oppid: Option<i32>,
     /// `tax_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_number: Option<String>,
     /// `isclientdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isclientdetails: Option<bool>,
     /// `hubspot_lifecycle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_lifecycle: Option<String>,
     /// `hudu_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hudu_url: Option<String>,
     /// `prepayrecurringexpirymonths`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub prepayrecurringexpirymonths: Option<i32>,
     /// `accountsbccemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsbccemailaddress: Option<String>,
     /// `defaultcontractoverride`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultcontractoverride: Option<i32>,
     /// `defaultcontractoverride_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultcontractoverride_ref: Option<String>,
     /// `sqlimport_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_id: Option<i32>,
     /// `external_links`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<ExternalLinkList>>,
     /// `new_external_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<ExternalLinkList>,
     /// `_match_thirdparty_id`.
-    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
     pub match_thirdparty_id: Option<String>,
     /// `_match_integration_id`.
-    #[serde(
-        rename = "_match_integration_id",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub match_integration_id: Option<i32>,
     /// `_match_integration_name`.
-    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `donotimport`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub donotimport: Option<bool>,
     /// `liongardid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub liongardid: Option<i32>,
     /// `liongard_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub liongard_url: Option<String>,
     /// `sync_to_liongard`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_to_liongard: Option<bool>,
     /// `regmanagertech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub regmanagertech_name: Option<String>,
     /// `logmanagertech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logmanagertech_name: Option<String>,
     /// `salesreptech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesreptech_name: Option<String>,
     /// `default_team_to_salesrep_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_team_to_salesrep_override: Option<bool>,
     /// `default_team_to_salesrep_override_team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_to_salesrep_override_team: Option<String>,
     /// `cxmleadtech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cxmleadtech_name: Option<String>,
     /// `portalchatprofile`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalchatprofile: Option<String>,
     /// `portalchatprofile_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalchatprofile_name: Option<String>,
     /// `kaseyaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseyaid: Option<String>,
     /// `trading_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trading_name: Option<String>,
     /// `dbc_company_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dbc_company_name: Option<String>,
     /// `salesforce_dontsync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub salesforce_dontsync: Option<bool>,
     /// `stripe_customer_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stripe_customer_id: Option<String>,
     /// `stripe_payment_method_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stripe_payment_method_id: Option<String>,
     /// `stripe_payment_method_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stripe_payment_method_name: Option<String>,
     /// `stripe_paymentmethod`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stripe_paymentmethod: Option<StripePaymentMethod>,
     /// `current_licences`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_licences: Option<String>,
     /// `servicenow_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_url: Option<String>,
     /// `servicenow_locale`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_locale: Option<String>,
     /// `servicenow_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_username: Option<String>,
     /// `new_servicenowkey`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_servicenowkey: Option<String>,
     /// `servicenow_priority_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_priority_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `servicenow_status_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_status_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `servicenow_impact_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_impact_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `servicenow_urgency_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_urgency_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `servicenow_category_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_category_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `servicenow_assignment_group`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_assignment_group: Option<String>,
     /// `servicenow_assignment_group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_assignment_group_name: Option<String>,
     /// `servicenow_assignmentgroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_assignmentgroup: Option<KeyPair2>,
     /// `servicenow_defaultuser_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_defaultuser_id: Option<String>,
     /// `servicenow_defaultuser_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_defaultuser_name: Option<String>,
     /// `servicenow_defaultuser`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_defaultuser: Option<KeyPair2>,
     /// `test_servicenow`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub test_servicenow: Option<bool>,
     /// `sage_business_cloud_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sage_business_cloud_details_id: Option<i32>,
     /// `sage_business_cloud_details_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sage_business_cloud_details_name: Option<String>,
     /// `exact_division`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub exact_division: Option<i32>,
     /// `exact_division_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_division_name: Option<String>,
     /// `ncentral_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ncentral_details_id: Option<i32>,
     /// `currencyisocode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currencyisocode: Option<String>,
     /// `intacct_location_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_location_id: Option<String>,
     /// `intacct_location_id_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_location_id_list: Option<Vec<KeyPair2>>,
     /// `intacct_location_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_location_type: Option<String>,
     /// `new_categories`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_categories: Option<Vec<String>>,
     /// `jira_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_url: Option<String>,
     /// `jira_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_username: Option<String>,
     /// `new_jirakey`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_jirakey: Option<String>,
     /// `test_jira`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub test_jira: Option<bool>,
     /// `jira_servicedesk_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_servicedesk_id: Option<String>,
     /// `jira_servicedesk_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_servicedesk_name: Option<String>,
     /// `jira_servicedesk`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_servicedesk: Option<KeyPair2>,
     /// `jira_requesttype_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_requesttype_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `jira_user_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_user_id: Option<String>,
     /// `jira_user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_user_name: Option<String>,
     /// `jira_user`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_user: Option<KeyPair2>,
     /// `jira_priority_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_priority_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `jira_status_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_status_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `create_jira_webhook`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_jira_webhook: Option<bool>,
     /// `jira_webhook_created`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub jira_webhook_created: Option<bool>,
     /// `defaultpdftemplateinvoicetickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultpdftemplateinvoicetickets: Option<i32>,
     /// `defaultpdftemplateinvoiceorders`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultpdftemplateinvoiceorders: Option<i32>,
     /// `defaultpdftemplateinvoicerecurring`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultpdftemplateinvoicerecurring: Option<i32>,
     /// `defaultpdftemplateinvoicetickets_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultpdftemplateinvoicetickets_name: Option<String>,
     /// `defaultpdftemplateinvoiceorders_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultpdftemplateinvoiceorders_name: Option<String>,
     /// `defaultpdftemplateinvoicerecurring_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultpdftemplateinvoicerecurring_name: Option<String>,
     /// `intacct_invoice_save_location`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_invoice_save_location: Option<String>,
     /// `ingram_micro_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ingram_micro_details_id: Option<i32>,
     /// `_dont_fire_automations`.
-    #[serde(
-        rename = "_dont_fire_automations",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_fire_automations: Option<bool>,
     /// `main_delivery_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_delivery_address: Option<AddressStore>,
     /// `main_invoice_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_invoice_address: Option<AddressStore>,
     /// `main_contact_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_contact_name: Option<String>,
     /// `main_contact_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_contact_email: Option<String>,
     /// `main_contact_phonenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_contact_phonenumber: Option<String>,
     /// `main_contact_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub main_contact_id: Option<i32>,
     /// `main_phonenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_phonenumber: Option<String>,
     /// `auvik_site_inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub auvik_site_inactive: Option<bool>,
     /// `invoice_class`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_class: Option<String>,
     /// `new_icon`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_icon: Option<String>,
     /// `fortnox_tenant`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub fortnox_tenant: Option<i32>,
     /// `fortnox_tenant_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fortnox_tenant_name: Option<String>,
     /// `servicenow_enable_webhook`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub servicenow_enable_webhook: Option<bool>,
     /// `new_servicenow_webhooksecret`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_servicenow_webhooksecret: Option<String>,
     /// `servicenow_webhook_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub servicenow_webhook_user: Option<i32>,
     /// `servicenow_webhook_user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_webhook_user_name: Option<String>,
     /// `servicenow_webhook_tickettype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub servicenow_webhook_tickettype: Option<i32>,
     /// `servicenow_webhook_tickettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_webhook_tickettype_name: Option<String>,
     /// `myob_tenant`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub myob_tenant: Option<i32>,
     /// `myob_tenant_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub myob_tenant_name: Option<String>,
     /// `sync_servicenow_attachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sync_servicenow_attachments: Option<i32>,
     /// `twilio_subaccount_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_subaccount_name: Option<String>,
     /// `twilio_subaccount_created`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub twilio_subaccount_created: Option<bool>,
     /// `twilio_subaccount_sid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_subaccount_sid: Option<String>,
     /// `twilio_subaccount_status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_subaccount_status: Option<String>,
     /// `twilio_subaccount_authtoken`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_subaccount_authtoken: Option<String>,
     /// `_create_twilio_subaccount`.
-    #[serde(
-        rename = "_create_twilio_subaccount",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_twilio_subaccount: Option<bool>,
     /// `_close_twilio_subaccount`.
-    #[serde(
-        rename = "_close_twilio_subaccount",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub close_twilio_subaccount: Option<bool>,
     /// `_pauseunpause_twilio_subaccount`.
-    #[serde(
-        rename = "_pauseunpause_twilio_subaccount",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub pauseunpause_twilio_subaccount: Option<bool>,
     /// `_create_twilio_recurringinvoice`.
-    #[serde(
-        rename = "_create_twilio_recurringinvoice",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_twilio_recurringinvoice: Option<bool>,
     /// `twilio_recurring_invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub twilio_recurring_invoice_id: Option<i32>,
     /// `override_layout_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub override_layout_id: Option<i32>,
     /// `override_layout_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_layout_name: Option<String>,
     /// `extratabs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extratabs: Option<Vec<Tabname>>,
     /// `servicenow_team_mappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_team_mappings: Option<Vec<IntegrationFieldMapping>>,
     /// `servicenow_ticket_sync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_ticket_sync: Option<String>,
     /// `servicenow_ticket_sync_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_ticket_sync_list: Option<Vec<KeyPair2>>,
     /// `servicenow_fieldmappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_fieldmappings: Option<Vec<IntegrationFieldMapping>>,
     /// `matching_value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matching_value: Option<String>,
     /// `jira_webhook_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jira_webhook_user: Option<i32>,
     /// `jira_webhook_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_webhook_username: Option<String>,
     /// `avalara_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avalara_code: Option<String>,
     /// `avalara_tenant_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avalara_tenant_name: Option<String>,
     /// `avalara_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avalara_id: Option<String>,
     /// `invoice_mailbox_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_mailbox_override: Option<i32>,
     /// `quote_mailbox_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quote_mailbox_override: Option<i32>,
     /// `_merge_client_into`.
-    #[serde(
-        rename = "_merge_client_into",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub merge_client_into: Option<i32>,
     /// `invoice_tickets_seperately_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub invoice_tickets_seperately_override: Option<bool>,
     /// `servicenow_authtype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub servicenow_authtype: Option<i32>,
     /// `portal_title_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub portal_title_override: Option<bool>,
     /// `portal_title`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_title: Option<String>,
     /// `reply_address_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_address_override: Option<String>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `key`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub key: Option<i32>,
     /// `table`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<TableEnum>,
     /// `logo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
     /// `regmanagertech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub regmanagertech: Option<i32>,
     /// `logmanagertech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub logmanagertech: Option<i32>,
     /// `salesreptech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesreptech: Option<i32>,
     /// `accountownertech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub accountownertech: Option<i32>,
     /// `cxmleadtech`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub cxmleadtech: Option<i32>,
     /// `xero_tenant_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_tenant_id: Option<String>,
     /// `accountsid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsid: Option<String>,
     /// `excludefrominvoicesync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub excludefrominvoicesync: Option<bool>,
     /// `gficlientid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gficlientid: Option<String>,
     /// `overridepdftemplateinvoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub overridepdftemplateinvoice: Option<i32>,
     /// `overridepdftemplateinvoice_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overridepdftemplateinvoice_name: Option<String>,
     /// `kashflow_tenant_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub kashflow_tenant_id: Option<i32>,
     /// `client_to_invoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_to_invoice: Option<i32>,
     /// `client_to_invoice_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_to_invoice_name: Option<String>,
     /// `invoiceduedaysextraclient`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoiceduedaysextraclient: Option<i32>,
     /// `itglue_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub itglue_id: Option<String>,
     /// `clientcurrency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clientcurrency: Option<String>,
     /// `sentinel_subscription_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_subscription_id: Option<String>,
     /// `sentinel_workspace_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_workspace_name: Option<String>,
     /// `sentinel_resource_group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_resource_group_name: Option<String>,
     /// `sentinel_tenant_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sentinel_tenant_id: Option<i32>,
     /// `sentinel_tenant_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_tenant_name: Option<String>,
     /// `default_currency_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_currency_code: Option<i32>,
     /// `client_to_invoice_recurring`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_to_invoice_recurring: Option<i32>,
     /// `client_to_invoice_recurring_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_to_invoice_recurring_name: Option<String>,
     /// `azure_tenants`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenants: Option<Vec<AreaAzureTenant>>,
     /// `azure_tenant_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenant_id: Option<String>,
     /// `snow_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub snow_id: Option<i32>,
     /// `snowLicences`.
-    #[serde(rename = "snowLicences", skip_serializing_if = "Option::is_none")]
     pub snow_licences: Option<Vec<SnowLicenseAbstract>>,
     /// `qbo_company_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_company_id: Option<String>,
     /// `automatic_sales_tax`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub automatic_sales_tax: Option<bool>,
     /// `cautomateid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub cautomateid: Option<i32>,
     /// `dbc_company_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dbc_company_id: Option<String>,
     /// `stopped`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub stopped: Option<i32>,
     /// `customertype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub customertype: Option<i32>,
     /// `customer_relationship`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_relationship: Option<Vec<KeyPair>>,
     /// `customer_relationship_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_relationship_list: Option<String>,
     /// `servicenow_validated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub servicenow_validated: Option<bool>,
     /// `sentinel_default_user_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sentinel_default_user_override: Option<i32>,
     /// `sentinel_default_user_override_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_default_user_override_name: Option<String>,
     /// `jira_validated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub jira_validated: Option<bool>,
     /// `ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
     /// `ticket_invoices_for_each_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ticket_invoices_for_each_site: Option<bool>,
     /// `intacct_save_location`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_save_location: Option<String>,
     /// `is_vip`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_vip: Option<bool>,
     /// `accountownertech_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountownertech_name: Option<String>,
     /// `taxable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub taxable: Option<bool>,
     /// `quickbooks_details`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quickbooks_details: Option<QuickBooksDetails>,
     /// `percentage_to_survey`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub percentage_to_survey: Option<i32>,
     /// `billing_plan_text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_plan_text: Option<String>,
     /// `overridepdftemplatequote`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub overridepdftemplatequote: Option<i32>,
     /// `overridepdftemplatequote_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overridepdftemplatequote_name: Option<String>,
     /// `avalara_tenant`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub avalara_tenant: Option<i32>,
     /// `due_date_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub due_date_type: Option<i32>,
     /// `toplevel_quote_currency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub toplevel_quote_currency: Option<i32>,
     /// `is_account`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_account: Option<bool>,
     /// `_importtypeid`.
-    #[serde(
-        rename = "_importtypeid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
-    #[serde(rename = "_importthirdpartyid", skip_serializing_if = "Option::is_none")]
     pub importthirdpartyid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -7043,33 +6060,2006 @@ impl Client {
     }
 }
 
+impl serde::Serialize for Client {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "toplevel_id", &self.toplevel_id)?;
+        model::opt_entry(&mut map, "toplevel_name", &self.toplevel_name)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "confirmemail", &self.confirmemail)?;
+        model::opt_entry(&mut map, "actionemail", &self.actionemail)?;
+        model::opt_entry(&mut map, "clearemail", &self.clearemail)?;
+        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
+        model::opt_entry(
+            &mut map,
+            "from_address_override",
+            &self.from_address_override,
+        )?;
+        model::opt_entry(&mut map, "override_org_logo", &self.override_org_logo)?;
+        model::opt_entry(&mut map, "override_org_name", &self.override_org_name)?;
+        model::opt_entry(&mut map, "override_org_address", &self.override_org_address)?;
+        model::opt_entry(&mut map, "override_org_phone", &self.override_org_phone)?;
+        model::opt_entry(&mut map, "override_org_email", &self.override_org_email)?;
+        model::opt_entry(&mut map, "override_org_website", &self.override_org_website)?;
+        model::opt_entry(
+            &mut map,
+            "override_org_portalurl",
+            &self.override_org_portalurl,
+        )?;
+        model::opt_entry(&mut map, "mailbox_override", &self.mailbox_override)?;
+        model::opt_entry(&mut map, "default_mailbox_id", &self.default_mailbox_id)?;
+        model::opt_entry(&mut map, "calldate", &self.calldate)?;
+        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code)?;
+        model::opt_entry(&mut map, "service_tax_code", &self.service_tax_code)?;
+        model::opt_entry(&mut map, "prepay_tax_code", &self.prepay_tax_code)?;
+        model::opt_entry(&mut map, "contract_tax_code", &self.contract_tax_code)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(&mut map, "attachments", &self.attachments)?;
+        model::opt_entry(&mut map, "site_fields", &self.site_fields)?;
+        model::opt_entry(&mut map, "pritech", &self.pritech)?;
+        model::opt_entry(&mut map, "sectech", &self.sectech)?;
+        model::opt_entry(&mut map, "accountmanagertech", &self.accountmanagertech)?;
+        model::opt_entry(&mut map, "notes", &self.notes)?;
+        model::opt_entry(&mut map, "thirdpartynhdapiurl", &self.thirdpartynhdapiurl)?;
+        model::opt_entry(&mut map, "xeroid", &self.xeroid)?;
+        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
+        model::opt_entry(&mut map, "opps_ticket_count", &self.opps_ticket_count)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
+        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id)?;
+        model::opt_entry(&mut map, "announce", &self.announce)?;
+        model::opt_entry(&mut map, "announcedate", &self.announcedate)?;
+        model::opt_entry(&mut map, "pritech_name", &self.pritech_name)?;
+        model::opt_entry(&mut map, "sectech_name", &self.sectech_name)?;
+        model::opt_entry(&mut map, "prinotify", &self.prinotify)?;
+        model::opt_entry(&mut map, "secnotify", &self.secnotify)?;
+        model::opt_entry(&mut map, "priassign", &self.priassign)?;
+        model::opt_entry(&mut map, "secassign", &self.secassign)?;
+        model::opt_entry(
+            &mut map,
+            "accountmanagertech_name",
+            &self.accountmanagertech_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "accountmanagertech_email",
+            &self.accountmanagertech_email,
+        )?;
+        model::opt_entry(&mut map, "chargeperiod", &self.chargeperiod)?;
+        model::opt_entry(&mut map, "chargehours", &self.chargehours)?;
+        model::opt_entry(&mut map, "chargecarryover", &self.chargecarryover)?;
+        model::opt_entry(&mut map, "invoiceyes", &self.invoiceyes)?;
+        model::opt_entry(&mut map, "fluserdef1", &self.fluserdef1)?;
+        model::opt_entry(&mut map, "fluserdef2", &self.fluserdef2)?;
+        model::opt_entry(&mut map, "fluserdef3", &self.fluserdef3)?;
+        model::opt_entry(&mut map, "fluserdef4", &self.fluserdef4)?;
+        model::opt_entry(&mut map, "fluserdef5", &self.fluserdef5)?;
+        model::opt_entry(&mut map, "floverride", &self.floverride)?;
+        model::opt_entry(&mut map, "fluserdef1hide", &self.fluserdef1hide)?;
+        model::opt_entry(&mut map, "fluserdef2hide", &self.fluserdef2hide)?;
+        model::opt_entry(&mut map, "fluserdef3hide", &self.fluserdef3hide)?;
+        model::opt_entry(&mut map, "fluserdef4hide", &self.fluserdef4hide)?;
+        model::opt_entry(&mut map, "fluserdef5hide", &self.fluserdef5hide)?;
+        model::opt_entry(&mut map, "fluserdef1mand", &self.fluserdef1mand)?;
+        model::opt_entry(&mut map, "fluserdef2mand", &self.fluserdef2mand)?;
+        model::opt_entry(&mut map, "fluserdef3mand", &self.fluserdef3mand)?;
+        model::opt_entry(&mut map, "fluserdef4mand", &self.fluserdef4mand)?;
+        model::opt_entry(&mut map, "fluserdef5mand", &self.fluserdef5mand)?;
+        model::opt_entry(&mut map, "includeactions", &self.includeactions)?;
+        model::opt_entry(&mut map, "needsinvoice", &self.needsinvoice)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate)?;
+        model::opt_entry(&mut map, "startbalance", &self.startbalance)?;
+        model::opt_entry(&mut map, "hourlyrate", &self.hourlyrate)?;
+        model::opt_entry(&mut map, "periodcharge", &self.periodcharge)?;
+        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice)?;
+        model::opt_entry(&mut map, "invoicetemplate", &self.invoicetemplate)?;
+        model::opt_entry(&mut map, "invoicecomment", &self.invoicecomment)?;
+        model::opt_entry(&mut map, "lastinvoiceenddate", &self.lastinvoiceenddate)?;
+        model::opt_entry(&mut map, "showslaonweb", &self.showslaonweb)?;
+        model::opt_entry(&mut map, "item_tax_code_name", &self.item_tax_code_name)?;
+        model::opt_entry(
+            &mut map,
+            "service_tax_code_name",
+            &self.service_tax_code_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contract_tax_code_name",
+            &self.contract_tax_code_name,
+        )?;
+        model::opt_entry(&mut map, "prepay_tax_code_name", &self.prepay_tax_code_name)?;
+        model::opt_entry(&mut map, "imageindex", &self.imageindex)?;
+        model::opt_entry(&mut map, "chargehours2", &self.chargehours2)?;
+        model::opt_entry(&mut map, "hourlyrate2", &self.hourlyrate2)?;
+        model::opt_entry(&mut map, "cat2", &self.cat2)?;
+        model::opt_entry(&mut map, "cat3", &self.cat3)?;
+        model::opt_entry(&mut map, "cat4", &self.cat4)?;
+        model::opt_entry(&mut map, "cat5", &self.cat5)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate)?;
+        model::opt_entry(&mut map, "ucemail", &self.ucemail)?;
+        model::opt_entry(&mut map, "fcemail", &self.fcemail)?;
+        model::opt_entry(&mut map, "actguid", &self.actguid)?;
+        model::opt_entry(&mut map, "smsbalance", &self.smsbalance)?;
+        model::opt_entry(&mut map, "html", &self.html)?;
+        model::opt_entry(&mut map, "hv", &self.hv)?;
+        model::opt_entry(&mut map, "hvdate", &self.hvdate)?;
+        model::opt_entry(&mut map, "emailinvoice", &self.emailinvoice)?;
+        model::opt_entry(
+            &mut map,
+            "dont_auto_send_invoices",
+            &self.dont_auto_send_invoices,
+        )?;
+        model::opt_entry(&mut map, "seriousnesslevel", &self.seriousnesslevel)?;
+        model::opt_entry(&mut map, "defcat1", &self.defcat1)?;
+        model::opt_entry(&mut map, "defcat2", &self.defcat2)?;
+        model::opt_entry(&mut map, "defcat3", &self.defcat3)?;
+        model::opt_entry(&mut map, "defcat4", &self.defcat4)?;
+        model::opt_entry(&mut map, "thresholdbreached", &self.thresholdbreached)?;
+        model::opt_entry(&mut map, "monthlyreportinclude", &self.monthlyreportinclude)?;
+        model::opt_entry(&mut map, "monthlyreportlastrun", &self.monthlyreportlastrun)?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportemaildirect",
+            &self.monthlyreportemaildirect,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportemailmanager",
+            &self.monthlyreportemailmanager,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportshowonweb",
+            &self.monthlyreportshowonweb,
+        )?;
+        model::opt_entry(&mut map, "areatype", &self.areatype)?;
+        model::opt_entry(
+            &mut map,
+            "unmatchedcombinations",
+            &self.unmatchedcombinations,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringchargenextdate",
+            &self.prepayrecurringchargenextdate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "billforrecurringprepayamount",
+            &self.billforrecurringprepayamount,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringcharge",
+            &self.prepayrecurringcharge,
+        )?;
+        model::opt_entry(&mut map, "prepayrecurringhours", &self.prepayrecurringhours)?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringchargebp",
+            &self.prepayrecurringchargebp,
+        )?;
+        model::opt_entry(&mut map, "accountsemailaddress", &self.accountsemailaddress)?;
+        model::opt_entry(
+            &mut map,
+            "disclaimermatchstring",
+            &self.disclaimermatchstring,
+        )?;
+        model::opt_entry(&mut map, "paymentterms", &self.paymentterms)?;
+        model::opt_entry(&mut map, "showallnonbillable", &self.showallnonbillable)?;
+        model::opt_entry(&mut map, "billinggroup", &self.billinggroup)?;
+        model::opt_entry(&mut map, "autotopupthreshhold", &self.autotopupthreshhold)?;
+        model::opt_entry(&mut map, "autotopuptoamount", &self.autotopuptoamount)?;
+        model::opt_entry(&mut map, "autotopupcostperhour", &self.autotopupcostperhour)?;
+        model::opt_entry(&mut map, "autotopupbyamount", &self.autotopupbyamount)?;
+        model::opt_entry(&mut map, "surchargeid", &self.surchargeid)?;
+        model::opt_entry(&mut map, "billingtemplate_id", &self.billingtemplate_id)?;
+        model::opt_entry(&mut map, "billingtemplate_name", &self.billingtemplate_name)?;
+        model::opt_entry(&mut map, "overidegreeting", &self.overidegreeting)?;
+        model::opt_entry(&mut map, "clientpackage", &self.clientpackage)?;
+        model::opt_entry(&mut map, "scopeofbusiness", &self.scopeofbusiness)?;
+        model::opt_entry(&mut map, "preferredagent", &self.preferredagent)?;
+        model::opt_entry(&mut map, "callhandlingnotes", &self.callhandlingnotes)?;
+        model::opt_entry(
+            &mut map,
+            "automatic_callscript_id",
+            &self.automatic_callscript_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "automatic_callscript_name",
+            &self.automatic_callscript_name,
+        )?;
+        model::opt_entry(&mut map, "teamviewerpassword", &self.teamviewerpassword)?;
+        model::opt_entry(&mut map, "customertype_new", &self.customertype_new)?;
+        model::opt_entry(&mut map, "discountperc", &self.discountperc)?;
+        model::opt_entry(&mut map, "showfaqfortoplevel", &self.showfaqfortoplevel)?;
+        model::opt_entry(
+            &mut map,
+            "accountsccemailaddress",
+            &self.accountsccemailaddress,
+        )?;
+        model::opt_entry(&mut map, "isopportunity", &self.isopportunity)?;
+        model::opt_entry(&mut map, "snowname", &self.snowname)?;
+        model::opt_entry(&mut map, "main_site_id", &self.main_site_id)?;
+        model::opt_entry(&mut map, "main_site_name", &self.main_site_name)?;
+        model::opt_entry(
+            &mut map,
+            "linked_organisation_id",
+            &self.linked_organisation_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "all_organisations_allowed",
+            &self.all_organisations_allowed,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_organisations",
+            &self.allowed_organisations,
+        )?;
+        model::opt_entry(&mut map, "override_signature", &self.override_signature)?;
+        model::opt_entry(&mut map, "contractaccountsdesc", &self.contractaccountsdesc)?;
+        model::opt_entry(&mut map, "prepayaccountsdesc", &self.prepayaccountsdesc)?;
+        model::opt_entry(&mut map, "site_update", &self.site_update)?;
+        model::opt_entry(&mut map, "newclient_sitename", &self.newclient_sitename)?;
+        model::opt_entry(
+            &mut map,
+            "newclient_phonenumber",
+            &self.newclient_phonenumber,
+        )?;
+        model::opt_entry(&mut map, "newclient_domain", &self.newclient_domain)?;
+        model::opt_entry(&mut map, "newclient_timezone", &self.newclient_timezone)?;
+        model::opt_entry(
+            &mut map,
+            "newclient_contactname",
+            &self.newclient_contactname,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_contactemail",
+            &self.newclient_contactemail,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_contacttitle",
+            &self.newclient_contacttitle,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_web_access_level",
+            &self.newclient_web_access_level,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_sendwelcomeemail",
+            &self.newclient_sendwelcomeemail,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_delivery_address",
+            &self.newclient_delivery_address,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_countrycode",
+            &self.newclient_countrycode,
+        )?;
+        model::opt_entry(&mut map, "newclient_regioncode", &self.newclient_regioncode)?;
+        model::opt_entry(&mut map, "faqlists", &self.faqlists)?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
+        model::opt_entry(&mut map, "_reassign_all_to_user", &self.reassign_all_to_user)?;
+        model::opt_entry(&mut map, "allowall_tickettypes", &self.allowall_tickettypes)?;
+        model::opt_entry(&mut map, "allowed_tickettypes", &self.allowed_tickettypes)?;
+        model::opt_entry(&mut map, "allowall_category1", &self.allowall_category1)?;
+        model::opt_entry(&mut map, "allowed_category1", &self.allowed_category1)?;
+        model::opt_entry(&mut map, "allowall_category2", &self.allowall_category2)?;
+        model::opt_entry(&mut map, "allowed_category2", &self.allowed_category2)?;
+        model::opt_entry(&mut map, "allowall_category3", &self.allowall_category3)?;
+        model::opt_entry(&mut map, "allowed_category3", &self.allowed_category3)?;
+        model::opt_entry(&mut map, "allowall_category4", &self.allowall_category4)?;
+        model::opt_entry(&mut map, "alocked", &self.alocked)?;
+        model::opt_entry(&mut map, "allowed_category4", &self.allowed_category4)?;
+        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
+        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(
+            &mut map,
+            "opened_thismonth_count",
+            &self.opened_thismonth_count,
+        )?;
+        model::opt_entry(&mut map, "billingplans", &self.billingplans)?;
+        model::opt_entry(&mut map, "overriding_rates", &self.overriding_rates)?;
+        model::opt_entry(&mut map, "allowallchargerates", &self.allowallchargerates)?;
+        model::opt_entry(&mut map, "chargerates", &self.chargerates)?;
+        model::opt_entry(&mut map, "newclient_siteguid", &self.newclient_siteguid)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "allow_api_access", &self.allow_api_access)?;
+        model::opt_entry(&mut map, "api_access_clientid", &self.api_access_clientid)?;
+        model::opt_entry(
+            &mut map,
+            "api_access_clientsecret",
+            &self.api_access_clientsecret,
+        )?;
+        model::opt_entry(&mut map, "thirdpartynhdauthurl", &self.thirdpartynhdauthurl)?;
+        model::opt_entry(&mut map, "thirdpartynhdtenant", &self.thirdpartynhdtenant)?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartynhdapiclientid",
+            &self.thirdpartynhdapiclientid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_thirdpartynhdapiclientsecret",
+            &self.new_thirdpartynhdapiclientsecret,
+        )?;
+        model::opt_entry(&mut map, "areaitems", &self.areaitems)?;
+        model::opt_entry(&mut map, "portal_logo", &self.portal_logo)?;
+        model::opt_entry(
+            &mut map,
+            "override_portalcolour",
+            &self.override_portalcolour,
+        )?;
+        model::opt_entry(&mut map, "portalcolour", &self.portalcolour)?;
+        model::opt_entry(
+            &mut map,
+            "portalbackgroundimageurl",
+            &self.portalbackgroundimageurl,
+        )?;
+        model::opt_entry(&mut map, "ninjarmmid", &self.ninjarmmid)?;
+        model::opt_entry(&mut map, "sales_tax_type", &self.sales_tax_type)?;
+        model::opt_entry(&mut map, "purchase_tax_type", &self.purchase_tax_type)?;
+        model::opt_entry(&mut map, "isarchived_xero", &self.isarchived_xero)?;
+        model::opt_entry(&mut map, "accountsfirstname", &self.accountsfirstname)?;
+        model::opt_entry(&mut map, "accountslastname", &self.accountslastname)?;
+        model::opt_entry(&mut map, "sales_tax_code", &self.sales_tax_code)?;
+        model::opt_entry(&mut map, "purchase_tax_code", &self.purchase_tax_code)?;
+        model::opt_entry(
+            &mut map,
+            "purchase_tax_code_name",
+            &self.purchase_tax_code_name,
+        )?;
+        model::opt_entry(&mut map, "prepayhistory", &self.prepayhistory)?;
+        model::opt_entry(&mut map, "periods", &self.periods)?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringminimumdeduction",
+            &self.prepayrecurringminimumdeduction,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringminimumdeductiononlyactive",
+            &self.prepayrecurringminimumdeductiononlyactive,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringautomaticdeduction",
+            &self.prepayrecurringautomaticdeduction,
+        )?;
+        model::opt_entry(&mut map, "prepaytotal", &self.prepaytotal)?;
+        model::opt_entry(&mut map, "prepayused", &self.prepayused)?;
+        model::opt_entry(&mut map, "prepaybalance", &self.prepaybalance)?;
+        model::opt_entry(
+            &mut map,
+            "preferreddeliverymethod",
+            &self.preferreddeliverymethod,
+        )?;
+        model::opt_entry(&mut map, "qbodefaulttax", &self.qbodefaulttax)?;
+        model::opt_entry(&mut map, "default_contract", &self.default_contract)?;
+        model::opt_entry(&mut map, "device42id", &self.device42id)?;
+        model::opt_entry(&mut map, "xerodetails_id", &self.xerodetails_id)?;
+        model::opt_entry(&mut map, "xero_tenant_name", &self.xero_tenant_name)?;
+        model::opt_entry(
+            &mut map,
+            "xero_tracking_category_1_name",
+            &self.xero_tracking_category_1_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "xero_tracking_category_2_name",
+            &self.xero_tracking_category_2_name,
+        )?;
+        model::opt_entry(&mut map, "servicenowid", &self.servicenowid)?;
+        model::opt_entry(
+            &mut map,
+            "isnhserveremaildefault",
+            &self.isnhserveremaildefault,
+        )?;
+        model::opt_entry(&mut map, "datto_id", &self.datto_id)?;
+        model::opt_entry(&mut map, "datto_alternate_id", &self.datto_alternate_id)?;
+        model::opt_entry(&mut map, "datto_url", &self.datto_url)?;
+        model::opt_entry(
+            &mut map,
+            "dattocommerce_tenantid",
+            &self.dattocommerce_tenantid,
+        )?;
+        model::opt_entry(&mut map, "qbodefaulttaxcode", &self.qbodefaulttaxcode)?;
+        model::opt_entry(
+            &mut map,
+            "qbodefaulttaxcodename",
+            &self.qbodefaulttaxcodename,
+        )?;
+        model::opt_entry(&mut map, "qbo_default_tax_code", &self.qbo_default_tax_code)?;
+        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
+        model::opt_entry(&mut map, "import_address", &self.import_address)?;
+        model::opt_entry(&mut map, "import_notes", &self.import_notes)?;
+        model::opt_entry(&mut map, "ateraid", &self.ateraid)?;
+        model::opt_entry(&mut map, "kashflowid", &self.kashflowid)?;
+        model::opt_entry(&mut map, "kashflow_tenant_name", &self.kashflow_tenant_name)?;
+        model::opt_entry(&mut map, "website", &self.website)?;
+        model::opt_entry(&mut map, "alastupdate", &self.alastupdate)?;
+        model::opt_entry(&mut map, "service_access", &self.service_access)?;
+        model::opt_entry(
+            &mut map,
+            "service_subscriptions",
+            &self.service_subscriptions,
+        )?;
+        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id)?;
+        model::opt_entry(
+            &mut map,
+            "default_currency_code_name",
+            &self.default_currency_code_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_apply_billingtemplate",
+            &self.apply_billingtemplate,
+        )?;
+        model::opt_entry(&mut map, "datto_commerce_id", &self.datto_commerce_id)?;
+        model::opt_entry(&mut map, "datto_commerce_url", &self.datto_commerce_url)?;
+        model::opt_entry(&mut map, "import_azure_tenant", &self.import_azure_tenant)?;
+        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
+        model::opt_entry(&mut map, "syncroid", &self.syncroid)?;
+        model::opt_entry(&mut map, "kbentries", &self.kbentries)?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
+        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id)?;
+        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url)?;
+        model::opt_entry(&mut map, "hubspot_dont_sync", &self.hubspot_dont_sync)?;
+        model::opt_entry(&mut map, "hubspot_archived", &self.hubspot_archived)?;
+        model::opt_entry(&mut map, "domain", &self.domain)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
+        model::opt_entry(&mut map, "update_licences", &self.update_licences)?;
+        model::opt_entry(&mut map, "prepayasamount", &self.prepayasamount)?;
+        model::opt_entry(&mut map, "synced_to_intacct", &self.synced_to_intacct)?;
+        model::opt_entry(&mut map, "qbo_company_name", &self.qbo_company_name)?;
+        model::opt_entry(&mut map, "oppid", &self.oppid)?;
+        model::opt_entry(&mut map, "tax_number", &self.tax_number)?;
+        model::opt_entry(&mut map, "isclientdetails", &self.isclientdetails)?;
+        model::opt_entry(&mut map, "hubspot_lifecycle", &self.hubspot_lifecycle)?;
+        model::opt_entry(&mut map, "hudu_url", &self.hudu_url)?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringexpirymonths",
+            &self.prepayrecurringexpirymonths,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "accountsbccemailaddress",
+            &self.accountsbccemailaddress,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultcontractoverride",
+            &self.defaultcontractoverride,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultcontractoverride_ref",
+            &self.defaultcontractoverride_ref,
+        )?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
+        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_name",
+            &self.match_integration_name,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "donotimport", &self.donotimport)?;
+        model::opt_entry(&mut map, "liongardid", &self.liongardid)?;
+        model::opt_entry(&mut map, "liongard_url", &self.liongard_url)?;
+        model::opt_entry(&mut map, "sync_to_liongard", &self.sync_to_liongard)?;
+        model::opt_entry(&mut map, "regmanagertech_name", &self.regmanagertech_name)?;
+        model::opt_entry(&mut map, "logmanagertech_name", &self.logmanagertech_name)?;
+        model::opt_entry(&mut map, "salesreptech_name", &self.salesreptech_name)?;
+        model::opt_entry(
+            &mut map,
+            "default_team_to_salesrep_override",
+            &self.default_team_to_salesrep_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_team_to_salesrep_override_team",
+            &self.default_team_to_salesrep_override_team,
+        )?;
+        model::opt_entry(&mut map, "cxmleadtech_name", &self.cxmleadtech_name)?;
+        model::opt_entry(&mut map, "portalchatprofile", &self.portalchatprofile)?;
+        model::opt_entry(
+            &mut map,
+            "portalchatprofile_name",
+            &self.portalchatprofile_name,
+        )?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
+        model::opt_entry(&mut map, "trading_name", &self.trading_name)?;
+        model::opt_entry(&mut map, "dbc_company_name", &self.dbc_company_name)?;
+        model::opt_entry(&mut map, "salesforce_dontsync", &self.salesforce_dontsync)?;
+        model::opt_entry(&mut map, "stripe_customer_id", &self.stripe_customer_id)?;
+        model::opt_entry(
+            &mut map,
+            "stripe_payment_method_id",
+            &self.stripe_payment_method_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "stripe_payment_method_name",
+            &self.stripe_payment_method_name,
+        )?;
+        model::opt_entry(&mut map, "stripe_paymentmethod", &self.stripe_paymentmethod)?;
+        model::opt_entry(&mut map, "current_licences", &self.current_licences)?;
+        model::opt_entry(&mut map, "servicenow_url", &self.servicenow_url)?;
+        model::opt_entry(&mut map, "servicenow_locale", &self.servicenow_locale)?;
+        model::opt_entry(&mut map, "servicenow_username", &self.servicenow_username)?;
+        model::opt_entry(&mut map, "new_servicenowkey", &self.new_servicenowkey)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_priority_mappings",
+            &self.servicenow_priority_mappings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_status_mappings",
+            &self.servicenow_status_mappings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_impact_mappings",
+            &self.servicenow_impact_mappings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_urgency_mappings",
+            &self.servicenow_urgency_mappings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_category_mappings",
+            &self.servicenow_category_mappings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_assignment_group",
+            &self.servicenow_assignment_group,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_assignment_group_name",
+            &self.servicenow_assignment_group_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_assignmentgroup",
+            &self.servicenow_assignmentgroup,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_defaultuser_id",
+            &self.servicenow_defaultuser_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_defaultuser_name",
+            &self.servicenow_defaultuser_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_defaultuser",
+            &self.servicenow_defaultuser,
+        )?;
+        model::opt_entry(&mut map, "test_servicenow", &self.test_servicenow)?;
+        model::opt_entry(
+            &mut map,
+            "sage_business_cloud_details_id",
+            &self.sage_business_cloud_details_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sage_business_cloud_details_name",
+            &self.sage_business_cloud_details_name,
+        )?;
+        model::opt_entry(&mut map, "exact_division", &self.exact_division)?;
+        model::opt_entry(&mut map, "exact_division_name", &self.exact_division_name)?;
+        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
+        model::opt_entry(&mut map, "currencyisocode", &self.currencyisocode)?;
+        model::opt_entry(&mut map, "intacct_location_id", &self.intacct_location_id)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_location_id_list",
+            &self.intacct_location_id_list,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacct_location_type",
+            &self.intacct_location_type,
+        )?;
+        model::opt_entry(&mut map, "new_categories", &self.new_categories)?;
+        model::opt_entry(&mut map, "jira_url", &self.jira_url)?;
+        model::opt_entry(&mut map, "jira_username", &self.jira_username)?;
+        model::opt_entry(&mut map, "new_jirakey", &self.new_jirakey)?;
+        model::opt_entry(&mut map, "test_jira", &self.test_jira)?;
+        model::opt_entry(&mut map, "jira_servicedesk_id", &self.jira_servicedesk_id)?;
+        model::opt_entry(
+            &mut map,
+            "jira_servicedesk_name",
+            &self.jira_servicedesk_name,
+        )?;
+        model::opt_entry(&mut map, "jira_servicedesk", &self.jira_servicedesk)?;
+        model::opt_entry(
+            &mut map,
+            "jira_requesttype_mappings",
+            &self.jira_requesttype_mappings,
+        )?;
+        model::opt_entry(&mut map, "jira_user_id", &self.jira_user_id)?;
+        model::opt_entry(&mut map, "jira_user_name", &self.jira_user_name)?;
+        model::opt_entry(&mut map, "jira_user", &self.jira_user)?;
+        model::opt_entry(
+            &mut map,
+            "jira_priority_mappings",
+            &self.jira_priority_mappings,
+        )?;
+        model::opt_entry(&mut map, "jira_status_mappings", &self.jira_status_mappings)?;
+        model::opt_entry(&mut map, "create_jira_webhook", &self.create_jira_webhook)?;
+        model::opt_entry(&mut map, "jira_webhook_created", &self.jira_webhook_created)?;
+        model::opt_entry(
+            &mut map,
+            "defaultpdftemplateinvoicetickets",
+            &self.defaultpdftemplateinvoicetickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultpdftemplateinvoiceorders",
+            &self.defaultpdftemplateinvoiceorders,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultpdftemplateinvoicerecurring",
+            &self.defaultpdftemplateinvoicerecurring,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultpdftemplateinvoicetickets_name",
+            &self.defaultpdftemplateinvoicetickets_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultpdftemplateinvoiceorders_name",
+            &self.defaultpdftemplateinvoiceorders_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultpdftemplateinvoicerecurring_name",
+            &self.defaultpdftemplateinvoicerecurring_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacct_invoice_save_location",
+            &self.intacct_invoice_save_location,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ingram_micro_details_id",
+            &self.ingram_micro_details_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_dont_fire_automations",
+            &self.dont_fire_automations,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "main_delivery_address",
+            &self.main_delivery_address,
+        )?;
+        model::opt_entry(&mut map, "main_invoice_address", &self.main_invoice_address)?;
+        model::opt_entry(&mut map, "main_contact_name", &self.main_contact_name)?;
+        model::opt_entry(&mut map, "main_contact_email", &self.main_contact_email)?;
+        model::opt_entry(
+            &mut map,
+            "main_contact_phonenumber",
+            &self.main_contact_phonenumber,
+        )?;
+        model::opt_entry(&mut map, "main_contact_id", &self.main_contact_id)?;
+        model::opt_entry(&mut map, "main_phonenumber", &self.main_phonenumber)?;
+        model::opt_entry(&mut map, "auvik_site_inactive", &self.auvik_site_inactive)?;
+        model::opt_entry(&mut map, "invoice_class", &self.invoice_class)?;
+        model::opt_entry(&mut map, "new_icon", &self.new_icon)?;
+        model::opt_entry(&mut map, "fortnox_tenant", &self.fortnox_tenant)?;
+        model::opt_entry(&mut map, "fortnox_tenant_name", &self.fortnox_tenant_name)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_enable_webhook",
+            &self.servicenow_enable_webhook,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_servicenow_webhooksecret",
+            &self.new_servicenow_webhooksecret,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_webhook_user",
+            &self.servicenow_webhook_user,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_webhook_user_name",
+            &self.servicenow_webhook_user_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_webhook_tickettype",
+            &self.servicenow_webhook_tickettype,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_webhook_tickettype_name",
+            &self.servicenow_webhook_tickettype_name,
+        )?;
+        model::opt_entry(&mut map, "myob_tenant", &self.myob_tenant)?;
+        model::opt_entry(&mut map, "myob_tenant_name", &self.myob_tenant_name)?;
+        model::opt_entry(
+            &mut map,
+            "sync_servicenow_attachments",
+            &self.sync_servicenow_attachments,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twilio_subaccount_name",
+            &self.twilio_subaccount_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twilio_subaccount_created",
+            &self.twilio_subaccount_created,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twilio_subaccount_sid",
+            &self.twilio_subaccount_sid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twilio_subaccount_status",
+            &self.twilio_subaccount_status,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twilio_subaccount_authtoken",
+            &self.twilio_subaccount_authtoken,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_create_twilio_subaccount",
+            &self.create_twilio_subaccount,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_close_twilio_subaccount",
+            &self.close_twilio_subaccount,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_pauseunpause_twilio_subaccount",
+            &self.pauseunpause_twilio_subaccount,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_create_twilio_recurringinvoice",
+            &self.create_twilio_recurringinvoice,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twilio_recurring_invoice_id",
+            &self.twilio_recurring_invoice_id,
+        )?;
+        model::opt_entry(&mut map, "override_layout_id", &self.override_layout_id)?;
+        model::opt_entry(&mut map, "override_layout_name", &self.override_layout_name)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_team_mappings",
+            &self.servicenow_team_mappings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_ticket_sync",
+            &self.servicenow_ticket_sync,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_ticket_sync_list",
+            &self.servicenow_ticket_sync_list,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_fieldmappings",
+            &self.servicenow_fieldmappings,
+        )?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(&mut map, "jira_webhook_user", &self.jira_webhook_user)?;
+        model::opt_entry(
+            &mut map,
+            "jira_webhook_username",
+            &self.jira_webhook_username,
+        )?;
+        model::opt_entry(&mut map, "avalara_code", &self.avalara_code)?;
+        model::opt_entry(&mut map, "avalara_tenant_name", &self.avalara_tenant_name)?;
+        model::opt_entry(&mut map, "avalara_id", &self.avalara_id)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_mailbox_override",
+            &self.invoice_mailbox_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "quote_mailbox_override",
+            &self.quote_mailbox_override,
+        )?;
+        model::opt_entry(&mut map, "_merge_client_into", &self.merge_client_into)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_tickets_seperately_override",
+            &self.invoice_tickets_seperately_override,
+        )?;
+        model::opt_entry(&mut map, "servicenow_authtype", &self.servicenow_authtype)?;
+        model::opt_entry(
+            &mut map,
+            "portal_title_override",
+            &self.portal_title_override,
+        )?;
+        model::opt_entry(&mut map, "portal_title", &self.portal_title)?;
+        model::opt_entry(
+            &mut map,
+            "reply_address_override",
+            &self.reply_address_override,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "key", &self.key)?;
+        model::opt_entry(&mut map, "table", &self.table)?;
+        model::opt_entry(&mut map, "logo", &self.logo)?;
+        model::opt_entry(&mut map, "regmanagertech", &self.regmanagertech)?;
+        model::opt_entry(&mut map, "logmanagertech", &self.logmanagertech)?;
+        model::opt_entry(&mut map, "salesreptech", &self.salesreptech)?;
+        model::opt_entry(&mut map, "accountownertech", &self.accountownertech)?;
+        model::opt_entry(&mut map, "cxmleadtech", &self.cxmleadtech)?;
+        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id)?;
+        model::opt_entry(&mut map, "accountsid", &self.accountsid)?;
+        model::opt_entry(
+            &mut map,
+            "excludefrominvoicesync",
+            &self.excludefrominvoicesync,
+        )?;
+        model::opt_entry(&mut map, "gficlientid", &self.gficlientid)?;
+        model::opt_entry(
+            &mut map,
+            "overridepdftemplateinvoice",
+            &self.overridepdftemplateinvoice,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "overridepdftemplateinvoice_name",
+            &self.overridepdftemplateinvoice_name,
+        )?;
+        model::opt_entry(&mut map, "kashflow_tenant_id", &self.kashflow_tenant_id)?;
+        model::opt_entry(&mut map, "client_to_invoice", &self.client_to_invoice)?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice_name",
+            &self.client_to_invoice_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoiceduedaysextraclient",
+            &self.invoiceduedaysextraclient,
+        )?;
+        model::opt_entry(&mut map, "itglue_id", &self.itglue_id)?;
+        model::opt_entry(&mut map, "clientcurrency", &self.clientcurrency)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_subscription_id",
+            &self.sentinel_subscription_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_workspace_name",
+            &self.sentinel_workspace_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_resource_group_name",
+            &self.sentinel_resource_group_name,
+        )?;
+        model::opt_entry(&mut map, "sentinel_tenant_id", &self.sentinel_tenant_id)?;
+        model::opt_entry(&mut map, "sentinel_tenant_name", &self.sentinel_tenant_name)?;
+        model::opt_entry(
+            &mut map,
+            "default_currency_code",
+            &self.default_currency_code,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice_recurring",
+            &self.client_to_invoice_recurring,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice_recurring_name",
+            &self.client_to_invoice_recurring_name,
+        )?;
+        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants)?;
+        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
+        model::opt_entry(&mut map, "snow_id", &self.snow_id)?;
+        model::opt_entry(&mut map, "snowLicences", &self.snow_licences)?;
+        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id)?;
+        model::opt_entry(&mut map, "automatic_sales_tax", &self.automatic_sales_tax)?;
+        model::opt_entry(&mut map, "cautomateid", &self.cautomateid)?;
+        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id)?;
+        model::opt_entry(&mut map, "stopped", &self.stopped)?;
+        model::opt_entry(&mut map, "customertype", &self.customertype)?;
+        model::opt_entry(
+            &mut map,
+            "customer_relationship",
+            &self.customer_relationship,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "customer_relationship_list",
+            &self.customer_relationship_list,
+        )?;
+        model::opt_entry(&mut map, "servicenow_validated", &self.servicenow_validated)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_default_user_override",
+            &self.sentinel_default_user_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_default_user_override_name",
+            &self.sentinel_default_user_override_name,
+        )?;
+        model::opt_entry(&mut map, "jira_validated", &self.jira_validated)?;
+        model::opt_entry(&mut map, "ref", &self.r#ref)?;
+        model::opt_entry(
+            &mut map,
+            "ticket_invoices_for_each_site",
+            &self.ticket_invoices_for_each_site,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacct_save_location",
+            &self.intacct_save_location,
+        )?;
+        model::opt_entry(&mut map, "is_vip", &self.is_vip)?;
+        model::opt_entry(
+            &mut map,
+            "accountownertech_name",
+            &self.accountownertech_name,
+        )?;
+        model::opt_entry(&mut map, "taxable", &self.taxable)?;
+        model::opt_entry(&mut map, "quickbooks_details", &self.quickbooks_details)?;
+        model::opt_entry(&mut map, "percentage_to_survey", &self.percentage_to_survey)?;
+        model::opt_entry(&mut map, "billing_plan_text", &self.billing_plan_text)?;
+        model::opt_entry(
+            &mut map,
+            "overridepdftemplatequote",
+            &self.overridepdftemplatequote,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "overridepdftemplatequote_name",
+            &self.overridepdftemplatequote_name,
+        )?;
+        model::opt_entry(&mut map, "avalara_tenant", &self.avalara_tenant)?;
+        model::opt_entry(&mut map, "due_date_type", &self.due_date_type)?;
+        model::opt_entry(
+            &mut map,
+            "toplevel_quote_currency",
+            &self.toplevel_quote_currency,
+        )?;
+        model::opt_entry(&mut map, "is_account", &self.is_account)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
+        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Client {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Client {
+    const EXPECTING: &'static str = "struct Client";
+    const FIELDS: &'static [&'static str] = &[
+        "_apply_billingtemplate",
+        "_close_twilio_subaccount",
+        "_create_twilio_recurringinvoice",
+        "_create_twilio_subaccount",
+        "_dont_fire_automations",
+        "_importthirdpartyid",
+        "_importtype",
+        "_importtypeid",
+        "_isimport",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_match_thirdparty_id",
+        "_merge_client_into",
+        "_pauseunpause_twilio_subaccount",
+        "_reassign_all_to_user",
+        "_warning",
+        "accountmanagertech",
+        "accountmanagertech_email",
+        "accountmanagertech_name",
+        "accountownertech",
+        "accountownertech_name",
+        "accountsbccemailaddress",
+        "accountsccemailaddress",
+        "accountsemailaddress",
+        "accountsfirstname",
+        "accountsid",
+        "accountslastname",
+        "actguid",
+        "actionemail",
+        "alastupdate",
+        "all_organisations_allowed",
+        "allow_api_access",
+        "allowall_category1",
+        "allowall_category2",
+        "allowall_category3",
+        "allowall_category4",
+        "allowall_tickettypes",
+        "allowallchargerates",
+        "allowed_category1",
+        "allowed_category2",
+        "allowed_category3",
+        "allowed_category4",
+        "allowed_organisations",
+        "allowed_tickettypes",
+        "alocked",
+        "announce",
+        "announcedate",
+        "api_access_clientid",
+        "api_access_clientsecret",
+        "areaitems",
+        "areatype",
+        "ateraid",
+        "attachments",
+        "automatic_callscript_id",
+        "automatic_callscript_name",
+        "automatic_sales_tax",
+        "autotaskid",
+        "autotopupbyamount",
+        "autotopupcostperhour",
+        "autotopupthreshhold",
+        "autotopuptoamount",
+        "auvik_id",
+        "auvik_site_inactive",
+        "avalara_code",
+        "avalara_id",
+        "avalara_tenant",
+        "avalara_tenant_name",
+        "azure_tenant_id",
+        "azure_tenants",
+        "billforrecurringprepayamount",
+        "billing_plan_text",
+        "billinggroup",
+        "billingplans",
+        "billingtemplate_id",
+        "billingtemplate_name",
+        "calldate",
+        "callhandlingnotes",
+        "cat2",
+        "cat3",
+        "cat4",
+        "cat5",
+        "cautomateid",
+        "chargecarryover",
+        "chargehours",
+        "chargehours2",
+        "chargeperiod",
+        "chargerates",
+        "clearemail",
+        "client_to_invoice",
+        "client_to_invoice_name",
+        "client_to_invoice_recurring",
+        "client_to_invoice_recurring_name",
+        "clientcurrency",
+        "clientpackage",
+        "colour",
+        "confirmemail",
+        "connectwiseid",
+        "contract_tax_code",
+        "contract_tax_code_name",
+        "contractaccountsdesc",
+        "create_jira_webhook",
+        "createdfrom_id",
+        "currencyisocode",
+        "current_licences",
+        "custombuttons",
+        "customer_relationship",
+        "customer_relationship_list",
+        "customertype",
+        "customertype_new",
+        "customfields",
+        "cxmleadtech",
+        "cxmleadtech_name",
+        "datecreated",
+        "datto_alternate_id",
+        "datto_commerce_id",
+        "datto_commerce_url",
+        "datto_id",
+        "datto_url",
+        "dattocommerce_tenantid",
+        "dbc_company_id",
+        "dbc_company_name",
+        "default_contract",
+        "default_currency_code",
+        "default_currency_code_name",
+        "default_mailbox_id",
+        "default_team_to_salesrep_override",
+        "default_team_to_salesrep_override_team",
+        "defaultcontractoverride",
+        "defaultcontractoverride_ref",
+        "defaultpdftemplateinvoiceorders",
+        "defaultpdftemplateinvoiceorders_name",
+        "defaultpdftemplateinvoicerecurring",
+        "defaultpdftemplateinvoicerecurring_name",
+        "defaultpdftemplateinvoicetickets",
+        "defaultpdftemplateinvoicetickets_name",
+        "defcat1",
+        "defcat2",
+        "defcat3",
+        "defcat4",
+        "device42id",
+        "disclaimermatchstring",
+        "discountperc",
+        "domain",
+        "donotimport",
+        "dont_auto_send_invoices",
+        "dontinvoice",
+        "due_date_type",
+        "emailinvoice",
+        "enddate",
+        "exact_division",
+        "exact_division_name",
+        "excludefrominvoicesync",
+        "external_links",
+        "extratabs",
+        "faqlists",
+        "fcemail",
+        "floverride",
+        "fluserdef1",
+        "fluserdef1hide",
+        "fluserdef1mand",
+        "fluserdef2",
+        "fluserdef2hide",
+        "fluserdef2mand",
+        "fluserdef3",
+        "fluserdef3hide",
+        "fluserdef3mand",
+        "fluserdef4",
+        "fluserdef4hide",
+        "fluserdef4mand",
+        "fluserdef5",
+        "fluserdef5hide",
+        "fluserdef5mand",
+        "fortnox_tenant",
+        "fortnox_tenant_name",
+        "from_address_override",
+        "gficlientid",
+        "hourlyrate",
+        "hourlyrate2",
+        "html",
+        "hubspot_archived",
+        "hubspot_dont_sync",
+        "hubspot_id",
+        "hubspot_lifecycle",
+        "hubspot_url",
+        "hudu_url",
+        "hv",
+        "hvdate",
+        "id",
+        "imageindex",
+        "import_address",
+        "import_azure_tenant",
+        "import_details_id",
+        "import_notes",
+        "inactive",
+        "includeactions",
+        "ingram_micro_details_id",
+        "intacct_invoice_save_location",
+        "intacct_location_id",
+        "intacct_location_id_list",
+        "intacct_location_type",
+        "intacct_save_location",
+        "invoice_class",
+        "invoice_mailbox_override",
+        "invoice_tickets_seperately_override",
+        "invoicecomment",
+        "invoiceduedaysextraclient",
+        "invoicetemplate",
+        "invoiceyes",
+        "is_account",
+        "is_vip",
+        "isarchived_xero",
+        "isclientdetails",
+        "isnhserveremaildefault",
+        "isopportunity",
+        "item_tax_code",
+        "item_tax_code_name",
+        "itglue_id",
+        "jira_priority_mappings",
+        "jira_requesttype_mappings",
+        "jira_servicedesk",
+        "jira_servicedesk_id",
+        "jira_servicedesk_name",
+        "jira_status_mappings",
+        "jira_url",
+        "jira_user",
+        "jira_user_id",
+        "jira_user_name",
+        "jira_username",
+        "jira_validated",
+        "jira_webhook_created",
+        "jira_webhook_user",
+        "jira_webhook_username",
+        "kaseyaid",
+        "kashflow_tenant_id",
+        "kashflow_tenant_name",
+        "kashflowid",
+        "kbentries",
+        "key",
+        "lastinvoiceenddate",
+        "linked_organisation_id",
+        "liongard_url",
+        "liongardid",
+        "logmanagertech",
+        "logmanagertech_name",
+        "logo",
+        "mailbox_override",
+        "main_contact_email",
+        "main_contact_id",
+        "main_contact_name",
+        "main_contact_phonenumber",
+        "main_delivery_address",
+        "main_invoice_address",
+        "main_phonenumber",
+        "main_site_id",
+        "main_site_name",
+        "matching_value",
+        "messagegroup_id",
+        "monthlyreportemaildirect",
+        "monthlyreportemailmanager",
+        "monthlyreportinclude",
+        "monthlyreportlastrun",
+        "monthlyreportshowonweb",
+        "myob_tenant",
+        "myob_tenant_name",
+        "name",
+        "ncentral_details_id",
+        "needsinvoice",
+        "new_categories",
+        "new_external_link",
+        "new_icon",
+        "new_jirakey",
+        "new_servicenow_webhooksecret",
+        "new_servicenowkey",
+        "new_thirdpartynhdapiclientsecret",
+        "newclient_contactemail",
+        "newclient_contactname",
+        "newclient_contacttitle",
+        "newclient_countrycode",
+        "newclient_delivery_address",
+        "newclient_domain",
+        "newclient_phonenumber",
+        "newclient_regioncode",
+        "newclient_sendwelcomeemail",
+        "newclient_siteguid",
+        "newclient_sitename",
+        "newclient_timezone",
+        "newclient_web_access_level",
+        "ninjarmmid",
+        "notes",
+        "onhold_ticket_count",
+        "open_ticket_count",
+        "opened_thismonth_count",
+        "oppid",
+        "opps_ticket_count",
+        "overidegreeting",
+        "override_layout_id",
+        "override_layout_name",
+        "override_org_address",
+        "override_org_email",
+        "override_org_logo",
+        "override_org_name",
+        "override_org_phone",
+        "override_org_portalurl",
+        "override_org_website",
+        "override_portalcolour",
+        "override_signature",
+        "overridepdftemplateinvoice",
+        "overridepdftemplateinvoice_name",
+        "overridepdftemplatequote",
+        "overridepdftemplatequote_name",
+        "overriding_rates",
+        "passportal_id",
+        "paymentterms",
+        "percentage_to_survey",
+        "periodcharge",
+        "periods",
+        "popup_notes",
+        "portal_logo",
+        "portal_title",
+        "portal_title_override",
+        "portalbackgroundimageurl",
+        "portalchatprofile",
+        "portalchatprofile_name",
+        "portalcolour",
+        "preferredagent",
+        "preferreddeliverymethod",
+        "prepay_tax_code",
+        "prepay_tax_code_name",
+        "prepayaccountsdesc",
+        "prepayasamount",
+        "prepaybalance",
+        "prepayhistory",
+        "prepayrecurringautomaticdeduction",
+        "prepayrecurringcharge",
+        "prepayrecurringchargebp",
+        "prepayrecurringchargenextdate",
+        "prepayrecurringexpirymonths",
+        "prepayrecurringhours",
+        "prepayrecurringminimumdeduction",
+        "prepayrecurringminimumdeductiononlyactive",
+        "prepaytotal",
+        "prepayused",
+        "priassign",
+        "prinotify",
+        "pritech",
+        "pritech_name",
+        "purchase_tax_code",
+        "purchase_tax_code_name",
+        "purchase_tax_type",
+        "qbo_company_id",
+        "qbo_company_name",
+        "qbo_default_tax_code",
+        "qbodefaulttax",
+        "qbodefaulttaxcode",
+        "qbodefaulttaxcodename",
+        "quickbooks_details",
+        "quote_mailbox_override",
+        "ref",
+        "regmanagertech",
+        "regmanagertech_name",
+        "reply_address_override",
+        "sage_business_cloud_details_id",
+        "sage_business_cloud_details_name",
+        "sales_tax_code",
+        "sales_tax_type",
+        "salesforce_dontsync",
+        "salesreptech",
+        "salesreptech_name",
+        "scopeofbusiness",
+        "secassign",
+        "secnotify",
+        "sectech",
+        "sectech_name",
+        "sentinel_default_user_override",
+        "sentinel_default_user_override_name",
+        "sentinel_resource_group_name",
+        "sentinel_subscription_id",
+        "sentinel_tenant_id",
+        "sentinel_tenant_name",
+        "sentinel_workspace_name",
+        "seriousnesslevel",
+        "service_access",
+        "service_subscriptions",
+        "service_tax_code",
+        "service_tax_code_name",
+        "servicenow_assignment_group",
+        "servicenow_assignment_group_name",
+        "servicenow_assignmentgroup",
+        "servicenow_authtype",
+        "servicenow_category_mappings",
+        "servicenow_defaultuser",
+        "servicenow_defaultuser_id",
+        "servicenow_defaultuser_name",
+        "servicenow_enable_webhook",
+        "servicenow_fieldmappings",
+        "servicenow_impact_mappings",
+        "servicenow_locale",
+        "servicenow_priority_mappings",
+        "servicenow_status_mappings",
+        "servicenow_team_mappings",
+        "servicenow_ticket_sync",
+        "servicenow_ticket_sync_list",
+        "servicenow_urgency_mappings",
+        "servicenow_url",
+        "servicenow_username",
+        "servicenow_validated",
+        "servicenow_webhook_tickettype",
+        "servicenow_webhook_tickettype_name",
+        "servicenow_webhook_user",
+        "servicenow_webhook_user_name",
+        "servicenowid",
+        "showallnonbillable",
+        "showfaqfortoplevel",
+        "showslaonweb",
+        "site_fields",
+        "site_update",
+        "smsbalance",
+        "snelstart_id",
+        "snowLicences",
+        "snow_id",
+        "snowname",
+        "sqlimport_id",
+        "startbalance",
+        "startdate",
+        "stopped",
+        "stripe_customer_id",
+        "stripe_payment_method_id",
+        "stripe_payment_method_name",
+        "stripe_paymentmethod",
+        "surchargeid",
+        "sync_servicenow_attachments",
+        "sync_to_liongard",
+        "synced_to_intacct",
+        "syncroid",
+        "table",
+        "tax_number",
+        "taxable",
+        "teamviewerpassword",
+        "test_jira",
+        "test_servicenow",
+        "thirdpartynhdapiclientid",
+        "thirdpartynhdapiurl",
+        "thirdpartynhdauthurl",
+        "thirdpartynhdtenant",
+        "thresholdbreached",
+        "ticket_invoices_for_each_site",
+        "toplevel_id",
+        "toplevel_name",
+        "toplevel_quote_currency",
+        "total_ticket_count",
+        "trading_name",
+        "twilio_recurring_invoice_id",
+        "twilio_subaccount_authtoken",
+        "twilio_subaccount_created",
+        "twilio_subaccount_name",
+        "twilio_subaccount_sid",
+        "twilio_subaccount_status",
+        "ucemail",
+        "unmatchedcombinations",
+        "update_licences",
+        "use",
+        "website",
+        "xero_tenant_id",
+        "xero_tenant_name",
+        "xero_tracking_category_1_name",
+        "xero_tracking_category_2_name",
+        "xerodetails_id",
+        "xeroid",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.apply_billingtemplate = model::opt_bool(map)?,
+            1 => self.close_twilio_subaccount = model::opt_bool(map)?,
+            2 => self.create_twilio_recurringinvoice = model::opt_bool(map)?,
+            3 => self.create_twilio_subaccount = model::opt_bool(map)?,
+            4 => self.dont_fire_automations = model::opt_bool(map)?,
+            5 => self.importthirdpartyid = model::value(map)?,
+            6 => self.importtype = model::value(map)?,
+            7 => self.importtypeid = model::opt_i32(map)?,
+            8 => self.isimport = model::opt_bool(map)?,
+            9 => self.match_integration_id = model::opt_i32(map)?,
+            10 => self.match_integration_name = model::value(map)?,
+            11 => self.match_thirdparty_id = model::value(map)?,
+            12 => self.merge_client_into = model::opt_i32(map)?,
+            13 => self.pauseunpause_twilio_subaccount = model::opt_bool(map)?,
+            14 => self.reassign_all_to_user = model::opt_i32(map)?,
+            15 => self.warning = model::value(map)?,
+            16 => self.accountmanagertech = model::opt_i32(map)?,
+            17 => self.accountmanagertech_email = model::value(map)?,
+            18 => self.accountmanagertech_name = model::value(map)?,
+            19 => self.accountownertech = model::opt_i32(map)?,
+            20 => self.accountownertech_name = model::value(map)?,
+            21 => self.accountsbccemailaddress = model::value(map)?,
+            22 => self.accountsccemailaddress = model::value(map)?,
+            23 => self.accountsemailaddress = model::value(map)?,
+            24 => self.accountsfirstname = model::value(map)?,
+            25 => self.accountsid = model::value(map)?,
+            26 => self.accountslastname = model::value(map)?,
+            27 => self.actguid = model::value(map)?,
+            28 => self.actionemail = model::opt_i32(map)?,
+            29 => self.alastupdate = model::value(map)?,
+            30 => self.all_organisations_allowed = model::opt_bool(map)?,
+            31 => self.allow_api_access = model::opt_bool(map)?,
+            32 => self.allowall_category1 = model::opt_bool(map)?,
+            33 => self.allowall_category2 = model::opt_bool(map)?,
+            34 => self.allowall_category3 = model::opt_bool(map)?,
+            35 => self.allowall_category4 = model::opt_bool(map)?,
+            36 => self.allowall_tickettypes = model::opt_bool(map)?,
+            37 => self.allowallchargerates = model::opt_bool(map)?,
+            38 => self.allowed_category1 = model::value(map)?,
+            39 => self.allowed_category2 = model::value(map)?,
+            40 => self.allowed_category3 = model::value(map)?,
+            41 => self.allowed_category4 = model::value(map)?,
+            42 => self.allowed_organisations = model::value(map)?,
+            43 => self.allowed_tickettypes = model::value(map)?,
+            44 => self.alocked = model::opt_bool(map)?,
+            45 => self.announce = model::value(map)?,
+            46 => self.announcedate = model::value(map)?,
+            47 => self.api_access_clientid = model::value(map)?,
+            48 => self.api_access_clientsecret = model::value(map)?,
+            49 => self.areaitems = model::value(map)?,
+            50 => self.areatype = model::opt_i32(map)?,
+            51 => self.ateraid = model::opt_i32(map)?,
+            52 => self.attachments = model::value(map)?,
+            53 => self.automatic_callscript_id = model::opt_i32(map)?,
+            54 => self.automatic_callscript_name = model::value(map)?,
+            55 => self.automatic_sales_tax = model::opt_bool(map)?,
+            56 => self.autotaskid = model::opt_i32(map)?,
+            57 => self.autotopupbyamount = model::opt_f64(map)?,
+            58 => self.autotopupcostperhour = model::opt_f64(map)?,
+            59 => self.autotopupthreshhold = model::opt_f64(map)?,
+            60 => self.autotopuptoamount = model::opt_f64(map)?,
+            61 => self.auvik_id = model::value(map)?,
+            62 => self.auvik_site_inactive = model::opt_bool(map)?,
+            63 => self.avalara_code = model::value(map)?,
+            64 => self.avalara_id = model::value(map)?,
+            65 => self.avalara_tenant = model::opt_i32(map)?,
+            66 => self.avalara_tenant_name = model::value(map)?,
+            67 => self.azure_tenant_id = model::value(map)?,
+            68 => self.azure_tenants = model::value(map)?,
+            69 => self.billforrecurringprepayamount = model::opt_bool(map)?,
+            70 => self.billing_plan_text = model::value(map)?,
+            71 => self.billinggroup = model::opt_i32(map)?,
+            72 => self.billingplans = model::value(map)?,
+            73 => self.billingtemplate_id = model::opt_i32(map)?,
+            74 => self.billingtemplate_name = model::value(map)?,
+            75 => self.calldate = model::value(map)?,
+            76 => self.callhandlingnotes = model::value(map)?,
+            77 => self.cat2 = model::value(map)?,
+            78 => self.cat3 = model::value(map)?,
+            79 => self.cat4 = model::value(map)?,
+            80 => self.cat5 = model::value(map)?,
+            81 => self.cautomateid = model::opt_i32(map)?,
+            82 => self.chargecarryover = model::opt_f64(map)?,
+            83 => self.chargehours = model::opt_f64(map)?,
+            84 => self.chargehours2 = model::opt_f64(map)?,
+            85 => self.chargeperiod = model::opt_i32(map)?,
+            86 => self.chargerates = model::value(map)?,
+            87 => self.clearemail = model::opt_i32(map)?,
+            88 => self.client_to_invoice = model::opt_i32(map)?,
+            89 => self.client_to_invoice_name = model::value(map)?,
+            90 => self.client_to_invoice_recurring = model::opt_i32(map)?,
+            91 => self.client_to_invoice_recurring_name = model::value(map)?,
+            92 => self.clientcurrency = model::value(map)?,
+            93 => self.clientpackage = model::opt_i32(map)?,
+            94 => self.colour = model::value(map)?,
+            95 => self.confirmemail = model::opt_i32(map)?,
+            96 => self.connectwiseid = model::opt_i32(map)?,
+            97 => self.contract_tax_code = model::opt_i32(map)?,
+            98 => self.contract_tax_code_name = model::value(map)?,
+            99 => self.contractaccountsdesc = model::value(map)?,
+            100 => self.create_jira_webhook = model::opt_bool(map)?,
+            101 => self.createdfrom_id = model::opt_i32(map)?,
+            102 => self.currencyisocode = model::value(map)?,
+            103 => self.current_licences = model::value(map)?,
+            104 => self.custombuttons = model::value(map)?,
+            105 => self.customer_relationship = model::value(map)?,
+            106 => self.customer_relationship_list = model::value(map)?,
+            107 => self.customertype = model::opt_i32(map)?,
+            108 => self.customertype_new = model::value(map)?,
+            109 => self.customfields = model::value(map)?,
+            110 => self.cxmleadtech = model::opt_i32(map)?,
+            111 => self.cxmleadtech_name = model::value(map)?,
+            112 => self.datecreated = model::value(map)?,
+            113 => self.datto_alternate_id = model::opt_i32(map)?,
+            114 => self.datto_commerce_id = model::opt_i32(map)?,
+            115 => self.datto_commerce_url = model::value(map)?,
+            116 => self.datto_id = model::value(map)?,
+            117 => self.datto_url = model::value(map)?,
+            118 => self.dattocommerce_tenantid = model::opt_i32(map)?,
+            119 => self.dbc_company_id = model::value(map)?,
+            120 => self.dbc_company_name = model::value(map)?,
+            121 => self.default_contract = model::opt_i32(map)?,
+            122 => self.default_currency_code = model::opt_i32(map)?,
+            123 => self.default_currency_code_name = model::value(map)?,
+            124 => self.default_mailbox_id = model::opt_i32(map)?,
+            125 => self.default_team_to_salesrep_override = model::opt_bool(map)?,
+            126 => self.default_team_to_salesrep_override_team = model::value(map)?,
+            127 => self.defaultcontractoverride = model::opt_i32(map)?,
+            128 => self.defaultcontractoverride_ref = model::value(map)?,
+            129 => self.defaultpdftemplateinvoiceorders = model::opt_i32(map)?,
+            130 => self.defaultpdftemplateinvoiceorders_name = model::value(map)?,
+            131 => self.defaultpdftemplateinvoicerecurring = model::opt_i32(map)?,
+            132 => self.defaultpdftemplateinvoicerecurring_name = model::value(map)?,
+            133 => self.defaultpdftemplateinvoicetickets = model::opt_i32(map)?,
+            134 => self.defaultpdftemplateinvoicetickets_name = model::value(map)?,
+            135 => self.defcat1 = model::value(map)?,
+            136 => self.defcat2 = model::value(map)?,
+            137 => self.defcat3 = model::value(map)?,
+            138 => self.defcat4 = model::value(map)?,
+            139 => self.device42id = model::opt_i32(map)?,
+            140 => self.disclaimermatchstring = model::value(map)?,
+            141 => self.discountperc = model::opt_f64(map)?,
+            142 => self.domain = model::value(map)?,
+            143 => self.donotimport = model::opt_bool(map)?,
+            144 => self.dont_auto_send_invoices = model::opt_bool(map)?,
+            145 => self.dontinvoice = model::opt_bool(map)?,
+            146 => self.due_date_type = model::opt_i32(map)?,
+            147 => self.emailinvoice = model::opt_bool(map)?,
+            148 => self.enddate = model::value(map)?,
+            149 => self.exact_division = model::opt_i32(map)?,
+            150 => self.exact_division_name = model::value(map)?,
+            151 => self.excludefrominvoicesync = model::opt_bool(map)?,
+            152 => self.external_links = model::value(map)?,
+            153 => self.extratabs = model::value(map)?,
+            154 => self.faqlists = model::value(map)?,
+            155 => self.fcemail = model::opt_i32(map)?,
+            156 => self.floverride = model::opt_bool(map)?,
+            157 => self.fluserdef1 = model::value(map)?,
+            158 => self.fluserdef1hide = model::opt_bool(map)?,
+            159 => self.fluserdef1mand = model::opt_bool(map)?,
+            160 => self.fluserdef2 = model::value(map)?,
+            161 => self.fluserdef2hide = model::opt_bool(map)?,
+            162 => self.fluserdef2mand = model::opt_bool(map)?,
+            163 => self.fluserdef3 = model::value(map)?,
+            164 => self.fluserdef3hide = model::opt_bool(map)?,
+            165 => self.fluserdef3mand = model::opt_bool(map)?,
+            166 => self.fluserdef4 = model::value(map)?,
+            167 => self.fluserdef4hide = model::opt_bool(map)?,
+            168 => self.fluserdef4mand = model::opt_bool(map)?,
+            169 => self.fluserdef5 = model::value(map)?,
+            170 => self.fluserdef5hide = model::opt_bool(map)?,
+            171 => self.fluserdef5mand = model::opt_bool(map)?,
+            172 => self.fortnox_tenant = model::opt_i32(map)?,
+            173 => self.fortnox_tenant_name = model::value(map)?,
+            174 => self.from_address_override = model::value(map)?,
+            175 => self.gficlientid = model::value(map)?,
+            176 => self.hourlyrate = model::opt_f64(map)?,
+            177 => self.hourlyrate2 = model::opt_f64(map)?,
+            178 => self.html = model::value(map)?,
+            179 => self.hubspot_archived = model::opt_bool(map)?,
+            180 => self.hubspot_dont_sync = model::opt_bool(map)?,
+            181 => self.hubspot_id = model::value(map)?,
+            182 => self.hubspot_lifecycle = model::value(map)?,
+            183 => self.hubspot_url = model::value(map)?,
+            184 => self.hudu_url = model::value(map)?,
+            185 => self.hv = model::opt_f64(map)?,
+            186 => self.hvdate = model::value(map)?,
+            187 => self.id = model::opt_i32(map)?,
+            188 => self.imageindex = model::opt_i32(map)?,
+            189 => self.import_address = model::value(map)?,
+            190 => self.import_azure_tenant = model::value(map)?,
+            191 => self.import_details_id = model::opt_i32(map)?,
+            192 => self.import_notes = model::value(map)?,
+            193 => self.inactive = model::opt_bool(map)?,
+            194 => self.includeactions = model::opt_bool(map)?,
+            195 => self.ingram_micro_details_id = model::opt_i32(map)?,
+            196 => self.intacct_invoice_save_location = model::value(map)?,
+            197 => self.intacct_location_id = model::value(map)?,
+            198 => self.intacct_location_id_list = model::value(map)?,
+            199 => self.intacct_location_type = model::value(map)?,
+            200 => self.intacct_save_location = model::value(map)?,
+            201 => self.invoice_class = model::value(map)?,
+            202 => self.invoice_mailbox_override = model::opt_i32(map)?,
+            203 => self.invoice_tickets_seperately_override = model::opt_bool(map)?,
+            204 => self.invoicecomment = model::value(map)?,
+            205 => self.invoiceduedaysextraclient = model::opt_i32(map)?,
+            206 => self.invoicetemplate = model::value(map)?,
+            207 => self.invoiceyes = model::opt_bool(map)?,
+            208 => self.is_account = model::opt_bool(map)?,
+            209 => self.is_vip = model::opt_bool(map)?,
+            210 => self.isarchived_xero = model::opt_bool(map)?,
+            211 => self.isclientdetails = model::opt_bool(map)?,
+            212 => self.isnhserveremaildefault = model::opt_bool(map)?,
+            213 => self.isopportunity = model::opt_i32(map)?,
+            214 => self.item_tax_code = model::opt_i32(map)?,
+            215 => self.item_tax_code_name = model::value(map)?,
+            216 => self.itglue_id = model::value(map)?,
+            217 => self.jira_priority_mappings = model::value(map)?,
+            218 => self.jira_requesttype_mappings = model::value(map)?,
+            219 => self.jira_servicedesk = model::value(map)?,
+            220 => self.jira_servicedesk_id = model::value(map)?,
+            221 => self.jira_servicedesk_name = model::value(map)?,
+            222 => self.jira_status_mappings = model::value(map)?,
+            223 => self.jira_url = model::value(map)?,
+            224 => self.jira_user = model::value(map)?,
+            225 => self.jira_user_id = model::value(map)?,
+            226 => self.jira_user_name = model::value(map)?,
+            227 => self.jira_username = model::value(map)?,
+            228 => self.jira_validated = model::opt_bool(map)?,
+            229 => self.jira_webhook_created = model::opt_bool(map)?,
+            230 => self.jira_webhook_user = model::opt_i32(map)?,
+            231 => self.jira_webhook_username = model::value(map)?,
+            232 => self.kaseyaid = model::value(map)?,
+            233 => self.kashflow_tenant_id = model::opt_i32(map)?,
+            234 => self.kashflow_tenant_name = model::value(map)?,
+            235 => self.kashflowid = model::opt_i32(map)?,
+            236 => self.kbentries = model::value(map)?,
+            237 => self.key = model::opt_i32(map)?,
+            238 => self.lastinvoiceenddate = model::value(map)?,
+            239 => self.linked_organisation_id = model::opt_i32(map)?,
+            240 => self.liongard_url = model::value(map)?,
+            241 => self.liongardid = model::opt_i32(map)?,
+            242 => self.logmanagertech = model::opt_i32(map)?,
+            243 => self.logmanagertech_name = model::value(map)?,
+            244 => self.logo = model::value(map)?,
+            245 => self.mailbox_override = model::opt_i32(map)?,
+            246 => self.main_contact_email = model::value(map)?,
+            247 => self.main_contact_id = model::opt_i32(map)?,
+            248 => self.main_contact_name = model::value(map)?,
+            249 => self.main_contact_phonenumber = model::value(map)?,
+            250 => self.main_delivery_address = model::value(map)?,
+            251 => self.main_invoice_address = model::value(map)?,
+            252 => self.main_phonenumber = model::value(map)?,
+            253 => self.main_site_id = model::opt_i32(map)?,
+            254 => self.main_site_name = model::value(map)?,
+            255 => self.matching_value = model::value(map)?,
+            256 => self.messagegroup_id = model::opt_i32(map)?,
+            257 => self.monthlyreportemaildirect = model::opt_bool(map)?,
+            258 => self.monthlyreportemailmanager = model::opt_bool(map)?,
+            259 => self.monthlyreportinclude = model::opt_bool(map)?,
+            260 => self.monthlyreportlastrun = model::value(map)?,
+            261 => self.monthlyreportshowonweb = model::opt_bool(map)?,
+            262 => self.myob_tenant = model::opt_i32(map)?,
+            263 => self.myob_tenant_name = model::value(map)?,
+            264 => self.name = model::value(map)?,
+            265 => self.ncentral_details_id = model::opt_i32(map)?,
+            266 => self.needsinvoice = model::opt_bool(map)?,
+            267 => self.new_categories = model::value(map)?,
+            268 => self.new_external_link = model::value(map)?,
+            269 => self.new_icon = model::value(map)?,
+            270 => self.new_jirakey = model::value(map)?,
+            271 => self.new_servicenow_webhooksecret = model::value(map)?,
+            272 => self.new_servicenowkey = model::value(map)?,
+            273 => self.new_thirdpartynhdapiclientsecret = model::value(map)?,
+            274 => self.newclient_contactemail = model::value(map)?,
+            275 => self.newclient_contactname = model::value(map)?,
+            276 => self.newclient_contacttitle = model::value(map)?,
+            277 => self.newclient_countrycode = model::value(map)?,
+            278 => self.newclient_delivery_address = model::value(map)?,
+            279 => self.newclient_domain = model::value(map)?,
+            280 => self.newclient_phonenumber = model::value(map)?,
+            281 => self.newclient_regioncode = model::opt_i32(map)?,
+            282 => self.newclient_sendwelcomeemail = model::opt_bool(map)?,
+            283 => self.newclient_siteguid = model::value(map)?,
+            284 => self.newclient_sitename = model::value(map)?,
+            285 => self.newclient_timezone = model::value(map)?,
+            286 => self.newclient_web_access_level = model::opt_i32(map)?,
+            287 => self.ninjarmmid = model::opt_i32(map)?,
+            288 => self.notes = model::value(map)?,
+            289 => self.onhold_ticket_count = model::opt_i32(map)?,
+            290 => self.open_ticket_count = model::opt_i32(map)?,
+            291 => self.opened_thismonth_count = model::opt_i32(map)?,
+            292 => self.oppid = model::opt_i32(map)?,
+            293 => self.opps_ticket_count = model::opt_i32(map)?,
+            294 => self.overidegreeting = model::value(map)?,
+            295 => self.override_layout_id = model::opt_i32(map)?,
+            296 => self.override_layout_name = model::value(map)?,
+            297 => self.override_org_address = model::value(map)?,
+            298 => self.override_org_email = model::value(map)?,
+            299 => self.override_org_logo = model::opt_bool(map)?,
+            300 => self.override_org_name = model::value(map)?,
+            301 => self.override_org_phone = model::value(map)?,
+            302 => self.override_org_portalurl = model::value(map)?,
+            303 => self.override_org_website = model::value(map)?,
+            304 => self.override_portalcolour = model::opt_bool(map)?,
+            305 => self.override_signature = model::value(map)?,
+            306 => self.overridepdftemplateinvoice = model::opt_i32(map)?,
+            307 => self.overridepdftemplateinvoice_name = model::value(map)?,
+            308 => self.overridepdftemplatequote = model::opt_i32(map)?,
+            309 => self.overridepdftemplatequote_name = model::value(map)?,
+            310 => self.overriding_rates = model::value(map)?,
+            311 => self.passportal_id = model::opt_i64(map)?,
+            312 => self.paymentterms = model::opt_i32(map)?,
+            313 => self.percentage_to_survey = model::opt_i32(map)?,
+            314 => self.periodcharge = model::opt_f64(map)?,
+            315 => self.periods = model::value(map)?,
+            316 => self.popup_notes = model::value(map)?,
+            317 => self.portal_logo = model::value(map)?,
+            318 => self.portal_title = model::value(map)?,
+            319 => self.portal_title_override = model::opt_bool(map)?,
+            320 => self.portalbackgroundimageurl = model::value(map)?,
+            321 => self.portalchatprofile = model::value(map)?,
+            322 => self.portalchatprofile_name = model::value(map)?,
+            323 => self.portalcolour = model::value(map)?,
+            324 => self.preferredagent = model::opt_i32(map)?,
+            325 => self.preferreddeliverymethod = model::opt_i32(map)?,
+            326 => self.prepay_tax_code = model::opt_i32(map)?,
+            327 => self.prepay_tax_code_name = model::value(map)?,
+            328 => self.prepayaccountsdesc = model::value(map)?,
+            329 => self.prepayasamount = model::opt_bool(map)?,
+            330 => self.prepaybalance = model::opt_f64(map)?,
+            331 => self.prepayhistory = model::value(map)?,
+            332 => self.prepayrecurringautomaticdeduction = model::opt_f64(map)?,
+            333 => self.prepayrecurringcharge = model::opt_f64(map)?,
+            334 => self.prepayrecurringchargebp = model::opt_i32(map)?,
+            335 => self.prepayrecurringchargenextdate = model::value(map)?,
+            336 => self.prepayrecurringexpirymonths = model::opt_i32(map)?,
+            337 => self.prepayrecurringhours = model::opt_f64(map)?,
+            338 => self.prepayrecurringminimumdeduction = model::opt_f64(map)?,
+            339 => self.prepayrecurringminimumdeductiononlyactive = model::opt_bool(map)?,
+            340 => self.prepaytotal = model::opt_f64(map)?,
+            341 => self.prepayused = model::opt_f64(map)?,
+            342 => self.priassign = model::opt_bool(map)?,
+            343 => self.prinotify = model::opt_bool(map)?,
+            344 => self.pritech = model::opt_i32(map)?,
+            345 => self.pritech_name = model::value(map)?,
+            346 => self.purchase_tax_code = model::opt_i32(map)?,
+            347 => self.purchase_tax_code_name = model::value(map)?,
+            348 => self.purchase_tax_type = model::value(map)?,
+            349 => self.qbo_company_id = model::value(map)?,
+            350 => self.qbo_company_name = model::value(map)?,
+            351 => self.qbo_default_tax_code = model::value(map)?,
+            352 => self.qbodefaulttax = model::opt_i32(map)?,
+            353 => self.qbodefaulttaxcode = model::opt_i32(map)?,
+            354 => self.qbodefaulttaxcodename = model::value(map)?,
+            355 => self.quickbooks_details = model::value(map)?,
+            356 => self.quote_mailbox_override = model::opt_i32(map)?,
+            357 => self.r#ref = model::value(map)?,
+            358 => self.regmanagertech = model::opt_i32(map)?,
+            359 => self.regmanagertech_name = model::value(map)?,
+            360 => self.reply_address_override = model::value(map)?,
+            361 => self.sage_business_cloud_details_id = model::opt_i32(map)?,
+            362 => self.sage_business_cloud_details_name = model::value(map)?,
+            363 => self.sales_tax_code = model::opt_i32(map)?,
+            364 => self.sales_tax_type = model::value(map)?,
+            365 => self.salesforce_dontsync = model::opt_bool(map)?,
+            366 => self.salesreptech = model::opt_i32(map)?,
+            367 => self.salesreptech_name = model::value(map)?,
+            368 => self.scopeofbusiness = model::opt_i32(map)?,
+            369 => self.secassign = model::opt_bool(map)?,
+            370 => self.secnotify = model::opt_bool(map)?,
+            371 => self.sectech = model::opt_i32(map)?,
+            372 => self.sectech_name = model::value(map)?,
+            373 => self.sentinel_default_user_override = model::opt_i32(map)?,
+            374 => self.sentinel_default_user_override_name = model::value(map)?,
+            375 => self.sentinel_resource_group_name = model::value(map)?,
+            376 => self.sentinel_subscription_id = model::value(map)?,
+            377 => self.sentinel_tenant_id = model::opt_i32(map)?,
+            378 => self.sentinel_tenant_name = model::value(map)?,
+            379 => self.sentinel_workspace_name = model::value(map)?,
+            380 => self.seriousnesslevel = model::opt_i32(map)?,
+            381 => self.service_access = model::value(map)?,
+            382 => self.service_subscriptions = model::value(map)?,
+            383 => self.service_tax_code = model::opt_i32(map)?,
+            384 => self.service_tax_code_name = model::value(map)?,
+            385 => self.servicenow_assignment_group = model::value(map)?,
+            386 => self.servicenow_assignment_group_name = model::value(map)?,
+            387 => self.servicenow_assignmentgroup = model::value(map)?,
+            388 => self.servicenow_authtype = model::opt_i32(map)?,
+            389 => self.servicenow_category_mappings = model::value(map)?,
+            390 => self.servicenow_defaultuser = model::value(map)?,
+            391 => self.servicenow_defaultuser_id = model::value(map)?,
+            392 => self.servicenow_defaultuser_name = model::value(map)?,
+            393 => self.servicenow_enable_webhook = model::opt_bool(map)?,
+            394 => self.servicenow_fieldmappings = model::value(map)?,
+            395 => self.servicenow_impact_mappings = model::value(map)?,
+            396 => self.servicenow_locale = model::value(map)?,
+            397 => self.servicenow_priority_mappings = model::value(map)?,
+            398 => self.servicenow_status_mappings = model::value(map)?,
+            399 => self.servicenow_team_mappings = model::value(map)?,
+            400 => self.servicenow_ticket_sync = model::value(map)?,
+            401 => self.servicenow_ticket_sync_list = model::value(map)?,
+            402 => self.servicenow_urgency_mappings = model::value(map)?,
+            403 => self.servicenow_url = model::value(map)?,
+            404 => self.servicenow_username = model::value(map)?,
+            405 => self.servicenow_validated = model::opt_bool(map)?,
+            406 => self.servicenow_webhook_tickettype = model::opt_i32(map)?,
+            407 => self.servicenow_webhook_tickettype_name = model::value(map)?,
+            408 => self.servicenow_webhook_user = model::opt_i32(map)?,
+            409 => self.servicenow_webhook_user_name = model::value(map)?,
+            410 => self.servicenowid = model::value(map)?,
+            411 => self.showallnonbillable = model::opt_bool(map)?,
+            412 => self.showfaqfortoplevel = model::opt_bool(map)?,
+            413 => self.showslaonweb = model::opt_bool(map)?,
+            414 => self.site_fields = model::value(map)?,
+            415 => self.site_update = model::value(map)?,
+            416 => self.smsbalance = model::opt_i32(map)?,
+            417 => self.snelstart_id = model::value(map)?,
+            418 => self.snow_licences = model::value(map)?,
+            419 => self.snow_id = model::opt_i32(map)?,
+            420 => self.snowname = model::value(map)?,
+            421 => self.sqlimport_id = model::opt_i32(map)?,
+            422 => self.startbalance = model::opt_f64(map)?,
+            423 => self.startdate = model::value(map)?,
+            424 => self.stopped = model::opt_i32(map)?,
+            425 => self.stripe_customer_id = model::value(map)?,
+            426 => self.stripe_payment_method_id = model::value(map)?,
+            427 => self.stripe_payment_method_name = model::value(map)?,
+            428 => self.stripe_paymentmethod = model::value(map)?,
+            429 => self.surchargeid = model::opt_i32(map)?,
+            430 => self.sync_servicenow_attachments = model::opt_i32(map)?,
+            431 => self.sync_to_liongard = model::opt_bool(map)?,
+            432 => self.synced_to_intacct = model::opt_bool(map)?,
+            433 => self.syncroid = model::opt_i32(map)?,
+            434 => self.table = model::value(map)?,
+            435 => self.tax_number = model::value(map)?,
+            436 => self.taxable = model::opt_bool(map)?,
+            437 => self.teamviewerpassword = model::value(map)?,
+            438 => self.test_jira = model::opt_bool(map)?,
+            439 => self.test_servicenow = model::opt_bool(map)?,
+            440 => self.thirdpartynhdapiclientid = model::value(map)?,
+            441 => self.thirdpartynhdapiurl = model::value(map)?,
+            442 => self.thirdpartynhdauthurl = model::value(map)?,
+            443 => self.thirdpartynhdtenant = model::value(map)?,
+            444 => self.thresholdbreached = model::opt_i32(map)?,
+            445 => self.ticket_invoices_for_each_site = model::opt_bool(map)?,
+            446 => self.toplevel_id = model::opt_i32(map)?,
+            447 => self.toplevel_name = model::value(map)?,
+            448 => self.toplevel_quote_currency = model::opt_i32(map)?,
+            449 => self.total_ticket_count = model::opt_i32(map)?,
+            450 => self.trading_name = model::value(map)?,
+            451 => self.twilio_recurring_invoice_id = model::opt_i32(map)?,
+            452 => self.twilio_subaccount_authtoken = model::value(map)?,
+            453 => self.twilio_subaccount_created = model::opt_bool(map)?,
+            454 => self.twilio_subaccount_name = model::value(map)?,
+            455 => self.twilio_subaccount_sid = model::value(map)?,
+            456 => self.twilio_subaccount_status = model::value(map)?,
+            457 => self.ucemail = model::opt_i32(map)?,
+            458 => self.unmatchedcombinations = model::opt_i32(map)?,
+            459 => self.update_licences = model::opt_bool(map)?,
+            460 => self.r#use = model::value(map)?,
+            461 => self.website = model::value(map)?,
+            462 => self.xero_tenant_id = model::value(map)?,
+            463 => self.xero_tenant_name = model::value(map)?,
+            464 => self.xero_tracking_category_1_name = model::value(map)?,
+            465 => self.xero_tracking_category_2_name = model::value(map)?,
+            466 => self.xerodetails_id = model::opt_i32(map)?,
+            467 => self.xeroid = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of clients: `{"record_count": N, "clients": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ClientList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `clients`.
     pub clients: Vec<Client>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -7107,6 +8097,57 @@ impl ClientList {
     }
 }
 
+impl serde::Serialize for ClientList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "clients", &self.clients)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ClientList {
+    const EXPECTING: &'static str = "struct ClientList";
+    const FIELDS: &'static [&'static str] = &[
+        "clients",
+        "page_no",
+        "page_size",
+        "record_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.clients = model::value(map)?,
+            1 => self.page_no = model::opt_i32(map)?,
+            2 => self.page_size = model::opt_i32(map)?,
+            3 => self.record_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 impl crate::runtime::ListPage for ClientList {
     type Item = Client;
     fn from_items(items: Vec<Client>) -> Self {
@@ -7138,195 +8179,82 @@ impl crate::runtime::ListPage for ClientList {
 }
 
 /// The `ContractDetail` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ContractDetail {
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `seq`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seq: Option<i32>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `itil_requesttype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub itil_requesttype: Option<i32>,
     /// `requesttype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub requesttype: Option<i32>,
     /// `requesttype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requesttype_name: Option<String>,
     /// `priority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub priority: Option<i32>,
     /// `chargerate_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate_type: Option<i32>,
     /// `chargerate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate_id: Option<i32>,
     /// `chargerate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chargerate_name: Option<String>,
     /// `multiplier`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub multiplier: Option<f64>,
     /// `plan_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub plan_id: Option<i32>,
     /// `plan_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub plan_contract_id: Option<i32>,
     /// `plan_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_name: Option<String>,
     /// `category_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_1: Option<String>,
     /// `partialmatchcategory`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub partialmatchcategory: Option<bool>,
     /// `category_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_2: Option<String>,
     /// `partialmatchcategory2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub partialmatchcategory2: Option<bool>,
     /// `category_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_3: Option<String>,
     /// `partialmatchcategory3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub partialmatchcategory3: Option<bool>,
     /// `category_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_4: Option<String>,
     /// `partialmatchcategory4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub partialmatchcategory4: Option<bool>,
     /// `user_covered_billingdescription`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_covered_billingdescription: Option<i32>,
     /// `site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `allowallcontracts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowallcontracts: Option<bool>,
     /// `asset_covered_by_contract`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub asset_covered_by_contract: Option<bool>,
     /// `user_covered_by_contract`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub user_covered_by_contract: Option<bool>,
     /// `work_hours_covered`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub work_hours_covered: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `order`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub order: Option<i32>,
     /// `billing_plan_desc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_plan_desc: Option<String>,
     /// `contract_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_type: Option<i32>,
     /// `contract_sub_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_sub_type: Option<i32>,
     /// `not_included_in_contract`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub not_included_in_contract: Option<bool>,
     /// `contract_header_end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_header_end_date: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -7620,22 +8548,196 @@ impl ContractDetail {
     }
 }
 
+impl serde::Serialize for ContractDetail {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "seq", &self.seq)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "itil_requesttype", &self.itil_requesttype)?;
+        model::opt_entry(&mut map, "requesttype", &self.requesttype)?;
+        model::opt_entry(&mut map, "requesttype_name", &self.requesttype_name)?;
+        model::opt_entry(&mut map, "priority", &self.priority)?;
+        model::opt_entry(&mut map, "chargerate_type", &self.chargerate_type)?;
+        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id)?;
+        model::opt_entry(&mut map, "chargerate_name", &self.chargerate_name)?;
+        model::opt_entry(&mut map, "multiplier", &self.multiplier)?;
+        model::opt_entry(&mut map, "plan_id", &self.plan_id)?;
+        model::opt_entry(&mut map, "plan_contract_id", &self.plan_contract_id)?;
+        model::opt_entry(&mut map, "plan_name", &self.plan_name)?;
+        model::opt_entry(&mut map, "category_1", &self.category_1)?;
+        model::opt_entry(&mut map, "partialmatchcategory", &self.partialmatchcategory)?;
+        model::opt_entry(&mut map, "category_2", &self.category_2)?;
+        model::opt_entry(
+            &mut map,
+            "partialmatchcategory2",
+            &self.partialmatchcategory2,
+        )?;
+        model::opt_entry(&mut map, "category_3", &self.category_3)?;
+        model::opt_entry(
+            &mut map,
+            "partialmatchcategory3",
+            &self.partialmatchcategory3,
+        )?;
+        model::opt_entry(&mut map, "category_4", &self.category_4)?;
+        model::opt_entry(
+            &mut map,
+            "partialmatchcategory4",
+            &self.partialmatchcategory4,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "user_covered_billingdescription",
+            &self.user_covered_billingdescription,
+        )?;
+        model::opt_entry(&mut map, "site", &self.site)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "allowallcontracts", &self.allowallcontracts)?;
+        model::opt_entry(
+            &mut map,
+            "asset_covered_by_contract",
+            &self.asset_covered_by_contract,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "user_covered_by_contract",
+            &self.user_covered_by_contract,
+        )?;
+        model::opt_entry(&mut map, "work_hours_covered", &self.work_hours_covered)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "order", &self.order)?;
+        model::opt_entry(&mut map, "billing_plan_desc", &self.billing_plan_desc)?;
+        model::opt_entry(&mut map, "contract_type", &self.contract_type)?;
+        model::opt_entry(&mut map, "contract_sub_type", &self.contract_sub_type)?;
+        model::opt_entry(
+            &mut map,
+            "not_included_in_contract",
+            &self.not_included_in_contract,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contract_header_end_date",
+            &self.contract_header_end_date,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContractDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ContractDetail {
+    const EXPECTING: &'static str = "struct ContractDetail";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "allowallcontracts",
+        "asset_covered_by_contract",
+        "billing_plan_desc",
+        "category_1",
+        "category_2",
+        "category_3",
+        "category_4",
+        "chargerate_id",
+        "chargerate_name",
+        "chargerate_type",
+        "client_id",
+        "contract_header_end_date",
+        "contract_sub_type",
+        "contract_type",
+        "itil_requesttype",
+        "multiplier",
+        "not_included_in_contract",
+        "order",
+        "partialmatchcategory",
+        "partialmatchcategory2",
+        "partialmatchcategory3",
+        "partialmatchcategory4",
+        "plan_contract_id",
+        "plan_id",
+        "plan_name",
+        "priority",
+        "requesttype",
+        "requesttype_name",
+        "seq",
+        "site",
+        "site_name",
+        "type",
+        "user_covered_billingdescription",
+        "user_covered_by_contract",
+        "work_hours_covered",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.allowallcontracts = model::opt_bool(map)?,
+            2 => self.asset_covered_by_contract = model::opt_bool(map)?,
+            3 => self.billing_plan_desc = model::value(map)?,
+            4 => self.category_1 = model::value(map)?,
+            5 => self.category_2 = model::value(map)?,
+            6 => self.category_3 = model::value(map)?,
+            7 => self.category_4 = model::value(map)?,
+            8 => self.chargerate_id = model::opt_i32(map)?,
+            9 => self.chargerate_name = model::value(map)?,
+            10 => self.chargerate_type = model::opt_i32(map)?,
+            11 => self.client_id = model::opt_i32(map)?,
+            12 => self.contract_header_end_date = model::value(map)?,
+            13 => self.contract_sub_type = model::opt_i32(map)?,
+            14 => self.contract_type = model::opt_i32(map)?,
+            15 => self.itil_requesttype = model::opt_i32(map)?,
+            16 => self.multiplier = model::opt_f64(map)?,
+            17 => self.not_included_in_contract = model::opt_bool(map)?,
+            18 => self.order = model::opt_i32(map)?,
+            19 => self.partialmatchcategory = model::opt_bool(map)?,
+            20 => self.partialmatchcategory2 = model::opt_bool(map)?,
+            21 => self.partialmatchcategory3 = model::opt_bool(map)?,
+            22 => self.partialmatchcategory4 = model::opt_bool(map)?,
+            23 => self.plan_contract_id = model::opt_i32(map)?,
+            24 => self.plan_id = model::opt_i32(map)?,
+            25 => self.plan_name = model::value(map)?,
+            26 => self.priority = model::opt_i32(map)?,
+            27 => self.requesttype = model::opt_i32(map)?,
+            28 => self.requesttype_name = model::value(map)?,
+            29 => self.seq = model::opt_i32(map)?,
+            30 => self.site = model::opt_i32(map)?,
+            31 => self.site_name = model::value(map)?,
+            32 => self.r#type = model::opt_i32(map)?,
+            33 => self.user_covered_billingdescription = model::opt_i32(map)?,
+            34 => self.user_covered_by_contract = model::opt_bool(map)?,
+            35 => self.work_hours_covered = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `CSPCustomer` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct CspCustomer {
     /// `id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Halo's `CSPCustomerProfile` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(rename = "companyProfile", skip_serializing_if = "Option::is_none")]
     pub company_profile: Option<serde_json::Value>,
     /// `relationshipToPartner`.
-    #[serde(rename = "relationshipToPartner", skip_serializing_if = "Option::is_none")]
     pub relationship_to_partner: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -7665,137 +8767,123 @@ impl CspCustomer {
     }
 }
 
+impl serde::Serialize for CspCustomer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "companyProfile", &self.company_profile)?;
+        model::opt_entry(
+            &mut map,
+            "relationshipToPartner",
+            &self.relationship_to_partner,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CspCustomer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for CspCustomer {
+    const EXPECTING: &'static str = "struct CspCustomer";
+    const FIELDS: &'static [&'static str] = &[
+        "companyProfile",
+        "id",
+        "relationshipToPartner",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.company_profile = model::value(map)?,
+            1 => self.id = model::value(map)?,
+            2 => self.relationship_to_partner = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `KBEntry_List` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct KbEntryList {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `view_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub view_count: Option<i32>,
     /// `useful_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useful_count: Option<i32>,
     /// `notuseful_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub notuseful_count: Option<i32>,
     /// `date_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_created: Option<String>,
     /// `date_edited`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_edited: Option<String>,
     /// `tag_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag_string: Option<String>,
     /// `inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inactive: Option<bool>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `next_review_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_review_date: Option<String>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `limit_start_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_start_date: Option<String>,
     /// `limit_end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_end_date: Option<String>,
     /// `editor_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub editor_type: Option<i32>,
     /// `kb_tags`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kb_tags: Option<String>,
     /// `confluence_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confluence_url: Option<String>,
     /// `search_score`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub search_score: Option<f64>,
     /// `resolution_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution_list: Option<String>,
     /// `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// Halo's `GeoLocationRestriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub geo_restrictions: Option<Vec<serde_json::Value>>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `key`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub key: Option<i32>,
     /// `table`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<TableEnum>,
     /// `ticket_template_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_template_id: Option<i32>,
     /// `_importtypeid`.
-    #[serde(
-        rename = "_importtypeid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
-    #[serde(rename = "_importthirdpartyid", skip_serializing_if = "Option::is_none")]
     pub importthirdpartyid: Option<String>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `new_external_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<ExternalLinkList>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -8041,148 +9129,216 @@ impl KbEntryList {
     }
 }
 
+impl serde::Serialize for KbEntryList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "description", &self.description)?;
+        model::opt_entry(&mut map, "view_count", &self.view_count)?;
+        model::opt_entry(&mut map, "useful_count", &self.useful_count)?;
+        model::opt_entry(&mut map, "notuseful_count", &self.notuseful_count)?;
+        model::opt_entry(&mut map, "date_created", &self.date_created)?;
+        model::opt_entry(&mut map, "date_edited", &self.date_edited)?;
+        model::opt_entry(&mut map, "tag_string", &self.tag_string)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "next_review_date", &self.next_review_date)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "limit_start_date", &self.limit_start_date)?;
+        model::opt_entry(&mut map, "limit_end_date", &self.limit_end_date)?;
+        model::opt_entry(&mut map, "editor_type", &self.editor_type)?;
+        model::opt_entry(&mut map, "kb_tags", &self.kb_tags)?;
+        model::opt_entry(&mut map, "confluence_url", &self.confluence_url)?;
+        model::opt_entry(&mut map, "search_score", &self.search_score)?;
+        model::opt_entry(&mut map, "resolution_list", &self.resolution_list)?;
+        model::opt_entry(&mut map, "link", &self.link)?;
+        model::opt_entry(&mut map, "geo_restrictions", &self.geo_restrictions)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "key", &self.key)?;
+        model::opt_entry(&mut map, "table", &self.table)?;
+        model::opt_entry(&mut map, "ticket_template_id", &self.ticket_template_id)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
+        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KbEntryList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for KbEntryList {
+    const EXPECTING: &'static str = "struct KbEntryList";
+    const FIELDS: &'static [&'static str] = &[
+        "_importthirdpartyid",
+        "_importtype",
+        "_importtypeid",
+        "confluence_url",
+        "customfields",
+        "date_created",
+        "date_edited",
+        "description",
+        "editor_type",
+        "geo_restrictions",
+        "id",
+        "inactive",
+        "kb_tags",
+        "key",
+        "limit_end_date",
+        "limit_start_date",
+        "link",
+        "name",
+        "new_external_link",
+        "next_review_date",
+        "notuseful_count",
+        "resolution_list",
+        "search_score",
+        "table",
+        "tag_string",
+        "ticket_template_id",
+        "type",
+        "use",
+        "useful_count",
+        "view_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.importthirdpartyid = model::value(map)?,
+            1 => self.importtype = model::value(map)?,
+            2 => self.importtypeid = model::opt_i32(map)?,
+            3 => self.confluence_url = model::value(map)?,
+            4 => self.customfields = model::value(map)?,
+            5 => self.date_created = model::value(map)?,
+            6 => self.date_edited = model::value(map)?,
+            7 => self.description = model::value(map)?,
+            8 => self.editor_type = model::opt_i32(map)?,
+            9 => self.geo_restrictions = model::value(map)?,
+            10 => self.id = model::opt_i32(map)?,
+            11 => self.inactive = model::opt_bool(map)?,
+            12 => self.kb_tags = model::value(map)?,
+            13 => self.key = model::opt_i32(map)?,
+            14 => self.limit_end_date = model::value(map)?,
+            15 => self.limit_start_date = model::value(map)?,
+            16 => self.link = model::value(map)?,
+            17 => self.name = model::value(map)?,
+            18 => self.new_external_link = model::value(map)?,
+            19 => self.next_review_date = model::value(map)?,
+            20 => self.notuseful_count = model::opt_i32(map)?,
+            21 => self.resolution_list = model::value(map)?,
+            22 => self.search_score = model::opt_f64(map)?,
+            23 => self.table = model::value(map)?,
+            24 => self.tag_string = model::value(map)?,
+            25 => self.ticket_template_id = model::opt_i32(map)?,
+            26 => self.r#type = model::opt_i32(map)?,
+            27 => self.r#use = model::value(map)?,
+            28 => self.useful_count = model::opt_i32(map)?,
+            29 => self.view_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `Organisation` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Organisation {
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `reply_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_address: Option<String>,
     /// `messagegroup_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub messagegroup_id: Option<i32>,
     /// `address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressStore>,
     /// `phone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `fax`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fax: Option<String>,
     /// `email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `website`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// `logo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
     /// `portal_logo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_logo: Option<String>,
     /// `portalbackgroundimageurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalbackgroundimageurl: Option<String>,
     /// `deliverysite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub deliverysite: Option<i32>,
     /// `portalurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalurl: Option<String>,
     /// `portalcolour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalcolour: Option<String>,
     /// `portalfolderlocation`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portalfolderlocation: Option<String>,
     /// Halo's `Tree_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<serde_json::Value>>,
     /// `linked_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linked_client_id: Option<i32>,
     /// `allowall_tickettypes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_tickettypes: Option<bool>,
     /// `allowed_tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_tickettypes: Option<Vec<RequestTypeList>>,
     /// `faqlists`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub faqlists: Option<Vec<FaqListHead>>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isorganisationdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isorganisationdetails: Option<bool>,
     /// `bank_details_line_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_details_line_1: Option<String>,
     /// `bank_details_line_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_details_line_2: Option<String>,
     /// `bank_details_line_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_details_line_3: Option<String>,
     /// `bank_details_line_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_details_line_4: Option<String>,
     /// `bank_details_line_5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_details_line_5: Option<String>,
     /// `tax_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_number: Option<String>,
     /// `new_icon`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_icon: Option<String>,
     /// `portal_title`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_title: Option<String>,
     /// `user_faqlists`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_faqlists: Option<Vec<FaqListHead>>,
     /// `all_user_faqlists_allowed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub all_user_faqlists_allowed: Option<bool>,
     /// `portal_chat_profile_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_chat_profile_override: Option<String>,
     /// `portal_chat_profile_override_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_chat_profile_override_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -8498,73 +9654,212 @@ impl Organisation {
     }
 }
 
+impl serde::Serialize for Organisation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "reply_address", &self.reply_address)?;
+        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
+        model::opt_entry(&mut map, "address", &self.address)?;
+        model::opt_entry(&mut map, "phone", &self.phone)?;
+        model::opt_entry(&mut map, "fax", &self.fax)?;
+        model::opt_entry(&mut map, "email", &self.email)?;
+        model::opt_entry(&mut map, "website", &self.website)?;
+        model::opt_entry(&mut map, "logo", &self.logo)?;
+        model::opt_entry(&mut map, "portal_logo", &self.portal_logo)?;
+        model::opt_entry(
+            &mut map,
+            "portalbackgroundimageurl",
+            &self.portalbackgroundimageurl,
+        )?;
+        model::opt_entry(&mut map, "deliverysite", &self.deliverysite)?;
+        model::opt_entry(&mut map, "portalurl", &self.portalurl)?;
+        model::opt_entry(&mut map, "portalcolour", &self.portalcolour)?;
+        model::opt_entry(&mut map, "portalfolderlocation", &self.portalfolderlocation)?;
+        model::opt_entry(&mut map, "departments", &self.departments)?;
+        model::opt_entry(&mut map, "linked_client_id", &self.linked_client_id)?;
+        model::opt_entry(&mut map, "allowall_tickettypes", &self.allowall_tickettypes)?;
+        model::opt_entry(&mut map, "allowed_tickettypes", &self.allowed_tickettypes)?;
+        model::opt_entry(&mut map, "faqlists", &self.faqlists)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(
+            &mut map,
+            "isorganisationdetails",
+            &self.isorganisationdetails,
+        )?;
+        model::opt_entry(&mut map, "bank_details_line_1", &self.bank_details_line_1)?;
+        model::opt_entry(&mut map, "bank_details_line_2", &self.bank_details_line_2)?;
+        model::opt_entry(&mut map, "bank_details_line_3", &self.bank_details_line_3)?;
+        model::opt_entry(&mut map, "bank_details_line_4", &self.bank_details_line_4)?;
+        model::opt_entry(&mut map, "bank_details_line_5", &self.bank_details_line_5)?;
+        model::opt_entry(&mut map, "tax_number", &self.tax_number)?;
+        model::opt_entry(&mut map, "new_icon", &self.new_icon)?;
+        model::opt_entry(&mut map, "portal_title", &self.portal_title)?;
+        model::opt_entry(&mut map, "user_faqlists", &self.user_faqlists)?;
+        model::opt_entry(
+            &mut map,
+            "all_user_faqlists_allowed",
+            &self.all_user_faqlists_allowed,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "portal_chat_profile_override",
+            &self.portal_chat_profile_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "portal_chat_profile_override_name",
+            &self.portal_chat_profile_override_name,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Organisation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Organisation {
+    const EXPECTING: &'static str = "struct Organisation";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "address",
+        "all_user_faqlists_allowed",
+        "allowall_tickettypes",
+        "allowed_tickettypes",
+        "bank_details_line_1",
+        "bank_details_line_2",
+        "bank_details_line_3",
+        "bank_details_line_4",
+        "bank_details_line_5",
+        "customfields",
+        "deliverysite",
+        "departments",
+        "email",
+        "faqlists",
+        "fax",
+        "guid",
+        "id",
+        "intent",
+        "isorganisationdetails",
+        "linked_client_id",
+        "logo",
+        "messagegroup_id",
+        "name",
+        "new_icon",
+        "phone",
+        "portal_chat_profile_override",
+        "portal_chat_profile_override_name",
+        "portal_logo",
+        "portal_title",
+        "portalbackgroundimageurl",
+        "portalcolour",
+        "portalfolderlocation",
+        "portalurl",
+        "reply_address",
+        "tax_number",
+        "user_faqlists",
+        "website",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.address = model::value(map)?,
+            2 => self.all_user_faqlists_allowed = model::opt_bool(map)?,
+            3 => self.allowall_tickettypes = model::opt_bool(map)?,
+            4 => self.allowed_tickettypes = model::value(map)?,
+            5 => self.bank_details_line_1 = model::value(map)?,
+            6 => self.bank_details_line_2 = model::value(map)?,
+            7 => self.bank_details_line_3 = model::value(map)?,
+            8 => self.bank_details_line_4 = model::value(map)?,
+            9 => self.bank_details_line_5 = model::value(map)?,
+            10 => self.customfields = model::value(map)?,
+            11 => self.deliverysite = model::opt_i32(map)?,
+            12 => self.departments = model::value(map)?,
+            13 => self.email = model::value(map)?,
+            14 => self.faqlists = model::value(map)?,
+            15 => self.fax = model::value(map)?,
+            16 => self.guid = model::value(map)?,
+            17 => self.id = model::opt_i32(map)?,
+            18 => self.intent = model::value(map)?,
+            19 => self.isorganisationdetails = model::opt_bool(map)?,
+            20 => self.linked_client_id = model::opt_i32(map)?,
+            21 => self.logo = model::value(map)?,
+            22 => self.messagegroup_id = model::opt_i32(map)?,
+            23 => self.name = model::value(map)?,
+            24 => self.new_icon = model::value(map)?,
+            25 => self.phone = model::value(map)?,
+            26 => self.portal_chat_profile_override = model::value(map)?,
+            27 => self.portal_chat_profile_override_name = model::value(map)?,
+            28 => self.portal_logo = model::value(map)?,
+            29 => self.portal_title = model::value(map)?,
+            30 => self.portalbackgroundimageurl = model::value(map)?,
+            31 => self.portalcolour = model::value(map)?,
+            32 => self.portalfolderlocation = model::value(map)?,
+            33 => self.portalurl = model::value(map)?,
+            34 => self.reply_address = model::value(map)?,
+            35 => self.tax_number = model::value(map)?,
+            36 => self.user_faqlists = model::value(map)?,
+            37 => self.website = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `PrepayHistory` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct PrepayHistory {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// `hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hours: Option<f64>,
     /// `description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `invoicedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicedate: Option<String>,
     /// `invoice_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
     /// `amount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amount: Option<f64>,
     /// `expirydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expirydate: Option<String>,
     /// `expirychecked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub expirychecked: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `invoice_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     /// `client_to_invoice_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_to_invoice_to_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -8682,94 +9977,128 @@ impl PrepayHistory {
     }
 }
 
+impl serde::Serialize for PrepayHistory {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "date", &self.date)?;
+        model::opt_entry(&mut map, "hours", &self.hours)?;
+        model::opt_entry(&mut map, "description", &self.description)?;
+        model::opt_entry(&mut map, "invoicedate", &self.invoicedate)?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
+        model::opt_entry(&mut map, "amount", &self.amount)?;
+        model::opt_entry(&mut map, "expirydate", &self.expirydate)?;
+        model::opt_entry(&mut map, "expirychecked", &self.expirychecked)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "invoice_number", &self.invoice_number)?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice_to_id",
+            &self.client_to_invoice_to_id,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PrepayHistory {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for PrepayHistory {
+    const EXPECTING: &'static str = "struct PrepayHistory";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "amount",
+        "client_id",
+        "client_name",
+        "client_to_invoice_to_id",
+        "date",
+        "description",
+        "expirychecked",
+        "expirydate",
+        "hours",
+        "id",
+        "invoice_id",
+        "invoice_number",
+        "invoicedate",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.amount = model::opt_f64(map)?,
+            2 => self.client_id = model::opt_i32(map)?,
+            3 => self.client_name = model::value(map)?,
+            4 => self.client_to_invoice_to_id = model::opt_i32(map)?,
+            5 => self.date = model::value(map)?,
+            6 => self.description = model::value(map)?,
+            7 => self.expirychecked = model::opt_bool(map)?,
+            8 => self.expirydate = model::value(map)?,
+            9 => self.hours = model::opt_f64(map)?,
+            10 => self.id = model::opt_i32(map)?,
+            11 => self.invoice_id = model::value(map)?,
+            12 => self.invoice_number = model::value(map)?,
+            13 => self.invoicedate = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `PrepayPeriod` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct PrepayPeriod {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `start_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// `end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// `start_date_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date_display: Option<String>,
     /// `end_date_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date_display: Option<String>,
     /// `current`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub current: Option<bool>,
     /// `hours_added`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hours_added: Option<f64>,
     /// `hours_expired`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hours_expired: Option<f64>,
     /// `hours_remaining`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hours_remaining: Option<f64>,
     /// `hours_used_this_period`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub hours_used_this_period: Option<f64>,
     /// `amount_added`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amount_added: Option<f64>,
     /// `amount_expired`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amount_expired: Option<f64>,
     /// `amount_remaining`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amount_remaining: Option<f64>,
     /// `amount_used_this_period`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amount_used_this_period: Option<f64>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -8903,405 +10232,276 @@ impl PrepayPeriod {
     }
 }
 
+impl serde::Serialize for PrepayPeriod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "start_date", &self.start_date)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date)?;
+        model::opt_entry(&mut map, "start_date_display", &self.start_date_display)?;
+        model::opt_entry(&mut map, "end_date_display", &self.end_date_display)?;
+        model::opt_entry(&mut map, "current", &self.current)?;
+        model::opt_entry(&mut map, "hours_added", &self.hours_added)?;
+        model::opt_entry(&mut map, "hours_expired", &self.hours_expired)?;
+        model::opt_entry(&mut map, "hours_remaining", &self.hours_remaining)?;
+        model::opt_entry(
+            &mut map,
+            "hours_used_this_period",
+            &self.hours_used_this_period,
+        )?;
+        model::opt_entry(&mut map, "amount_added", &self.amount_added)?;
+        model::opt_entry(&mut map, "amount_expired", &self.amount_expired)?;
+        model::opt_entry(&mut map, "amount_remaining", &self.amount_remaining)?;
+        model::opt_entry(
+            &mut map,
+            "amount_used_this_period",
+            &self.amount_used_this_period,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PrepayPeriod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for PrepayPeriod {
+    const EXPECTING: &'static str = "struct PrepayPeriod";
+    const FIELDS: &'static [&'static str] = &[
+        "amount_added",
+        "amount_expired",
+        "amount_remaining",
+        "amount_used_this_period",
+        "contract_id",
+        "current",
+        "end_date",
+        "end_date_display",
+        "hours_added",
+        "hours_expired",
+        "hours_remaining",
+        "hours_used_this_period",
+        "id",
+        "name",
+        "start_date",
+        "start_date_display",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.amount_added = model::opt_f64(map)?,
+            1 => self.amount_expired = model::opt_f64(map)?,
+            2 => self.amount_remaining = model::opt_f64(map)?,
+            3 => self.amount_used_this_period = model::opt_f64(map)?,
+            4 => self.contract_id = model::opt_i32(map)?,
+            5 => self.current = model::opt_bool(map)?,
+            6 => self.end_date = model::value(map)?,
+            7 => self.end_date_display = model::value(map)?,
+            8 => self.hours_added = model::opt_f64(map)?,
+            9 => self.hours_expired = model::opt_f64(map)?,
+            10 => self.hours_remaining = model::opt_f64(map)?,
+            11 => self.hours_used_this_period = model::opt_f64(map)?,
+            12 => self.id = model::opt_i32(map)?,
+            13 => self.name = model::value(map)?,
+            14 => self.start_date = model::value(map)?,
+            15 => self.start_date_display = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `QuickBooksDetails` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct QuickBooksDetails {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `country`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// `company_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_id: Option<String>,
     /// `company_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     /// `new_access_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_access_token: Option<String>,
     /// `new_refresh_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_expiry: Option<String>,
     /// `authorized`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub authorized: Option<bool>,
     /// `redirect_uri`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
     /// `authorization_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_code: Option<String>,
     /// `_exchangecode`.
-    #[serde(
-        rename = "_exchangecode",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub exchangecode: Option<bool>,
     /// `_disconnect`.
-    #[serde(
-        rename = "_disconnect",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub disconnect: Option<bool>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `new_method`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub new_method: Option<bool>,
     /// `automatic_sales_tax`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub automatic_sales_tax: Option<bool>,
     /// `online_payments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub online_payments: Option<bool>,
     /// `api_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_url: Option<String>,
     /// `client_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// `new_client_secret`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_client_secret: Option<String>,
     /// `default_tax_code_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_tax_code_id: Option<i32>,
     /// `default_tax_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_tax_code_name: Option<String>,
     /// `default_tax_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_tax_code: Option<KeyPair2>,
     /// `zero_tax_rate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub zero_tax_rate_id: Option<i32>,
     /// `zero_tax_rate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_tax_rate_name: Option<String>,
     /// `zero_tax_rate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_tax_rate: Option<KeyPair2>,
     /// `client_top_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_top_level: Option<i32>,
     /// `client_top_level_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_top_level_name: Option<String>,
     /// `client_name_field`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_name_field: Option<i32>,
     /// `inventory_item_group`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inventory_item_group: Option<i32>,
     /// `inventory_item_group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_item_group_name: Option<String>,
     /// `non_inventory_item_group`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub non_inventory_item_group: Option<i32>,
     /// `non_inventory_item_group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub non_inventory_item_group_name: Option<String>,
     /// `service_item_group`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_item_group: Option<i32>,
     /// `service_item_group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_item_group_name: Option<String>,
     /// `enable_sync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enable_sync: Option<bool>,
     /// `sync_entities`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_entities: Option<String>,
     /// `sync_entities_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_entities_list: Option<Vec<KeyPair2>>,
     /// `show_message`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_message: Option<bool>,
     /// `deactivate_customers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub deactivate_customers: Option<bool>,
     /// `default_invoice_item`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_invoice_item: Option<i32>,
     /// `default_order_item`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_order_item: Option<i32>,
     /// `default_invoice_item_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_invoice_item_name: Option<String>,
     /// `default_order_item_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_order_item_name: Option<String>,
     /// `invoice_email_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_email_status: Option<i32>,
     /// `supplier_top_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_top_level: Option<i32>,
     /// `supplier_top_level_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_top_level_name: Option<String>,
     /// `supplier_name_field`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_name_field: Option<i32>,
     /// `invoice_custom_po`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_custom_po: Option<KeyPair2>,
     /// `invoice_custom_po_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_custom_po_id: Option<i32>,
     /// `invoice_custom_po_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_custom_po_name: Option<String>,
     /// `default_order_account_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_order_account_id: Option<i32>,
     /// `default_order_account_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_order_account_name: Option<String>,
     /// `default_order_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_order_account: Option<KeyPair2>,
     /// `order_email_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub order_email_status: Option<i32>,
     /// `multi_currency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub multi_currency: Option<bool>,
     /// `default_sales_account_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_sales_account_id: Option<i32>,
     /// `default_sales_account_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_sales_account_name: Option<String>,
     /// `default_sales_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_sales_account: Option<KeyPair2>,
     /// `default_expense_account_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_expense_account_id: Option<i32>,
     /// `default_expense_account_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_expense_account_name: Option<String>,
     /// `default_expense_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_expense_account: Option<KeyPair2>,
     /// `default_asset_account_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_asset_account_id: Option<i32>,
     /// `default_asset_account_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_asset_account_name: Option<String>,
     /// `default_asset_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_asset_account: Option<KeyPair2>,
     /// `receive_client_created`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub receive_client_created: Option<bool>,
     /// `receive_client_updated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub receive_client_updated: Option<bool>,
     /// `receive_payment_created`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub receive_payment_created: Option<bool>,
     /// `receive_payment_updated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub receive_payment_updated: Option<bool>,
     /// `sync_halo_invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_halo_invoice_id: Option<bool>,
     /// `sync_invoice_class`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_invoice_class: Option<bool>,
     /// `sync_invoice_bill_address`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_invoice_bill_address: Option<bool>,
     /// `sync_invoice_ship_address`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_invoice_ship_address: Option<bool>,
     /// `use_qbo_invoice_terms`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub use_qbo_invoice_terms: Option<bool>,
     /// `round_payments_to_2dp`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub round_payments_to_2dp: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `default_deferred_code_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_deferred_code_id: Option<i32>,
     /// `default_deferred_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_deferred_code_name: Option<String>,
     /// `dont_post_item_quantities`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_post_item_quantities: Option<bool>,
     /// `dont_sync_cost_tracking_lines`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_sync_cost_tracking_lines: Option<bool>,
     /// `remove_unapplied_payments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub remove_unapplied_payments: Option<bool>,
     /// `default_deferred_account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_deferred_account: Option<KeyPair2>,
     /// `qbo_sitemappings`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_sitemappings: Option<Vec<ExternalLinkList>>,
     /// `mark_as_void`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub mark_as_void: Option<bool>,
     /// `minor_version`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub minor_version: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -9993,181 +11193,521 @@ impl QuickBooksDetails {
     }
 }
 
+impl serde::Serialize for QuickBooksDetails {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "country", &self.country)?;
+        model::opt_entry(&mut map, "company_id", &self.company_id)?;
+        model::opt_entry(&mut map, "company_name", &self.company_name)?;
+        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
+        model::opt_entry(&mut map, "new_refresh_token", &self.new_refresh_token)?;
+        model::opt_entry(&mut map, "token_expiry", &self.token_expiry)?;
+        model::opt_entry(&mut map, "authorized", &self.authorized)?;
+        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri)?;
+        model::opt_entry(&mut map, "authorization_code", &self.authorization_code)?;
+        model::opt_entry(&mut map, "_exchangecode", &self.exchangecode)?;
+        model::opt_entry(&mut map, "_disconnect", &self.disconnect)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "new_method", &self.new_method)?;
+        model::opt_entry(&mut map, "automatic_sales_tax", &self.automatic_sales_tax)?;
+        model::opt_entry(&mut map, "online_payments", &self.online_payments)?;
+        model::opt_entry(&mut map, "api_url", &self.api_url)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "new_client_secret", &self.new_client_secret)?;
+        model::opt_entry(&mut map, "default_tax_code_id", &self.default_tax_code_id)?;
+        model::opt_entry(
+            &mut map,
+            "default_tax_code_name",
+            &self.default_tax_code_name,
+        )?;
+        model::opt_entry(&mut map, "default_tax_code", &self.default_tax_code)?;
+        model::opt_entry(&mut map, "zero_tax_rate_id", &self.zero_tax_rate_id)?;
+        model::opt_entry(&mut map, "zero_tax_rate_name", &self.zero_tax_rate_name)?;
+        model::opt_entry(&mut map, "zero_tax_rate", &self.zero_tax_rate)?;
+        model::opt_entry(&mut map, "client_top_level", &self.client_top_level)?;
+        model::opt_entry(
+            &mut map,
+            "client_top_level_name",
+            &self.client_top_level_name,
+        )?;
+        model::opt_entry(&mut map, "client_name_field", &self.client_name_field)?;
+        model::opt_entry(&mut map, "inventory_item_group", &self.inventory_item_group)?;
+        model::opt_entry(
+            &mut map,
+            "inventory_item_group_name",
+            &self.inventory_item_group_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "non_inventory_item_group",
+            &self.non_inventory_item_group,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "non_inventory_item_group_name",
+            &self.non_inventory_item_group_name,
+        )?;
+        model::opt_entry(&mut map, "service_item_group", &self.service_item_group)?;
+        model::opt_entry(
+            &mut map,
+            "service_item_group_name",
+            &self.service_item_group_name,
+        )?;
+        model::opt_entry(&mut map, "enable_sync", &self.enable_sync)?;
+        model::opt_entry(&mut map, "sync_entities", &self.sync_entities)?;
+        model::opt_entry(&mut map, "sync_entities_list", &self.sync_entities_list)?;
+        model::opt_entry(&mut map, "show_message", &self.show_message)?;
+        model::opt_entry(&mut map, "deactivate_customers", &self.deactivate_customers)?;
+        model::opt_entry(&mut map, "default_invoice_item", &self.default_invoice_item)?;
+        model::opt_entry(&mut map, "default_order_item", &self.default_order_item)?;
+        model::opt_entry(
+            &mut map,
+            "default_invoice_item_name",
+            &self.default_invoice_item_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_order_item_name",
+            &self.default_order_item_name,
+        )?;
+        model::opt_entry(&mut map, "invoice_email_status", &self.invoice_email_status)?;
+        model::opt_entry(&mut map, "supplier_top_level", &self.supplier_top_level)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_top_level_name",
+            &self.supplier_top_level_name,
+        )?;
+        model::opt_entry(&mut map, "supplier_name_field", &self.supplier_name_field)?;
+        model::opt_entry(&mut map, "invoice_custom_po", &self.invoice_custom_po)?;
+        model::opt_entry(&mut map, "invoice_custom_po_id", &self.invoice_custom_po_id)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_custom_po_name",
+            &self.invoice_custom_po_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_order_account_id",
+            &self.default_order_account_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_order_account_name",
+            &self.default_order_account_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_order_account",
+            &self.default_order_account,
+        )?;
+        model::opt_entry(&mut map, "order_email_status", &self.order_email_status)?;
+        model::opt_entry(&mut map, "multi_currency", &self.multi_currency)?;
+        model::opt_entry(
+            &mut map,
+            "default_sales_account_id",
+            &self.default_sales_account_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_sales_account_name",
+            &self.default_sales_account_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_sales_account",
+            &self.default_sales_account,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_expense_account_id",
+            &self.default_expense_account_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_expense_account_name",
+            &self.default_expense_account_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_expense_account",
+            &self.default_expense_account,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_asset_account_id",
+            &self.default_asset_account_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_asset_account_name",
+            &self.default_asset_account_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_asset_account",
+            &self.default_asset_account,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "receive_client_created",
+            &self.receive_client_created,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "receive_client_updated",
+            &self.receive_client_updated,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "receive_payment_created",
+            &self.receive_payment_created,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "receive_payment_updated",
+            &self.receive_payment_updated,
+        )?;
+        model::opt_entry(&mut map, "sync_halo_invoice_id", &self.sync_halo_invoice_id)?;
+        model::opt_entry(&mut map, "sync_invoice_class", &self.sync_invoice_class)?;
+        model::opt_entry(
+            &mut map,
+            "sync_invoice_bill_address",
+            &self.sync_invoice_bill_address,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sync_invoice_ship_address",
+            &self.sync_invoice_ship_address,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "use_qbo_invoice_terms",
+            &self.use_qbo_invoice_terms,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "round_payments_to_2dp",
+            &self.round_payments_to_2dp,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(
+            &mut map,
+            "default_deferred_code_id",
+            &self.default_deferred_code_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_deferred_code_name",
+            &self.default_deferred_code_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "dont_post_item_quantities",
+            &self.dont_post_item_quantities,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "dont_sync_cost_tracking_lines",
+            &self.dont_sync_cost_tracking_lines,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "remove_unapplied_payments",
+            &self.remove_unapplied_payments,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_deferred_account",
+            &self.default_deferred_account,
+        )?;
+        model::opt_entry(&mut map, "qbo_sitemappings", &self.qbo_sitemappings)?;
+        model::opt_entry(&mut map, "mark_as_void", &self.mark_as_void)?;
+        model::opt_entry(&mut map, "minor_version", &self.minor_version)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QuickBooksDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for QuickBooksDetails {
+    const EXPECTING: &'static str = "struct QuickBooksDetails";
+    const FIELDS: &'static [&'static str] = &[
+        "_disconnect",
+        "_exchangecode",
+        "_importtype",
+        "_warning",
+        "api_url",
+        "authorization_code",
+        "authorized",
+        "automatic_sales_tax",
+        "client_id",
+        "client_name_field",
+        "client_top_level",
+        "client_top_level_name",
+        "company_id",
+        "company_name",
+        "country",
+        "deactivate_customers",
+        "default_asset_account",
+        "default_asset_account_id",
+        "default_asset_account_name",
+        "default_deferred_account",
+        "default_deferred_code_id",
+        "default_deferred_code_name",
+        "default_expense_account",
+        "default_expense_account_id",
+        "default_expense_account_name",
+        "default_invoice_item",
+        "default_invoice_item_name",
+        "default_order_account",
+        "default_order_account_id",
+        "default_order_account_name",
+        "default_order_item",
+        "default_order_item_name",
+        "default_sales_account",
+        "default_sales_account_id",
+        "default_sales_account_name",
+        "default_tax_code",
+        "default_tax_code_id",
+        "default_tax_code_name",
+        "dont_post_item_quantities",
+        "dont_sync_cost_tracking_lines",
+        "enable_sync",
+        "id",
+        "inventory_item_group",
+        "inventory_item_group_name",
+        "invoice_custom_po",
+        "invoice_custom_po_id",
+        "invoice_custom_po_name",
+        "invoice_email_status",
+        "mark_as_void",
+        "minor_version",
+        "multi_currency",
+        "name",
+        "new_access_token",
+        "new_client_secret",
+        "new_method",
+        "new_refresh_token",
+        "non_inventory_item_group",
+        "non_inventory_item_group_name",
+        "online_payments",
+        "order_email_status",
+        "qbo_sitemappings",
+        "receive_client_created",
+        "receive_client_updated",
+        "receive_payment_created",
+        "receive_payment_updated",
+        "redirect_uri",
+        "remove_unapplied_payments",
+        "round_payments_to_2dp",
+        "service_item_group",
+        "service_item_group_name",
+        "show_message",
+        "supplier_name_field",
+        "supplier_top_level",
+        "supplier_top_level_name",
+        "sync_entities",
+        "sync_entities_list",
+        "sync_halo_invoice_id",
+        "sync_invoice_bill_address",
+        "sync_invoice_class",
+        "sync_invoice_ship_address",
+        "token_expiry",
+        "use_qbo_invoice_terms",
+        "zero_tax_rate",
+        "zero_tax_rate_id",
+        "zero_tax_rate_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.disconnect = model::opt_bool(map)?,
+            1 => self.exchangecode = model::opt_bool(map)?,
+            2 => self.importtype = model::value(map)?,
+            3 => self.warning = model::value(map)?,
+            4 => self.api_url = model::value(map)?,
+            5 => self.authorization_code = model::value(map)?,
+            6 => self.authorized = model::opt_bool(map)?,
+            7 => self.automatic_sales_tax = model::opt_bool(map)?,
+            8 => self.client_id = model::value(map)?,
+            9 => self.client_name_field = model::opt_i32(map)?,
+            10 => self.client_top_level = model::opt_i32(map)?,
+            11 => self.client_top_level_name = model::value(map)?,
+            12 => self.company_id = model::value(map)?,
+            13 => self.company_name = model::value(map)?,
+            14 => self.country = model::value(map)?,
+            15 => self.deactivate_customers = model::opt_bool(map)?,
+            16 => self.default_asset_account = model::value(map)?,
+            17 => self.default_asset_account_id = model::opt_i32(map)?,
+            18 => self.default_asset_account_name = model::value(map)?,
+            19 => self.default_deferred_account = model::value(map)?,
+            20 => self.default_deferred_code_id = model::opt_i32(map)?,
+            21 => self.default_deferred_code_name = model::value(map)?,
+            22 => self.default_expense_account = model::value(map)?,
+            23 => self.default_expense_account_id = model::opt_i32(map)?,
+            24 => self.default_expense_account_name = model::value(map)?,
+            25 => self.default_invoice_item = model::opt_i32(map)?,
+            26 => self.default_invoice_item_name = model::value(map)?,
+            27 => self.default_order_account = model::value(map)?,
+            28 => self.default_order_account_id = model::opt_i32(map)?,
+            29 => self.default_order_account_name = model::value(map)?,
+            30 => self.default_order_item = model::opt_i32(map)?,
+            31 => self.default_order_item_name = model::value(map)?,
+            32 => self.default_sales_account = model::value(map)?,
+            33 => self.default_sales_account_id = model::opt_i32(map)?,
+            34 => self.default_sales_account_name = model::value(map)?,
+            35 => self.default_tax_code = model::value(map)?,
+            36 => self.default_tax_code_id = model::opt_i32(map)?,
+            37 => self.default_tax_code_name = model::value(map)?,
+            38 => self.dont_post_item_quantities = model::opt_bool(map)?,
+            39 => self.dont_sync_cost_tracking_lines = model::opt_bool(map)?,
+            40 => self.enable_sync = model::opt_bool(map)?,
+            41 => self.id = model::opt_i32(map)?,
+            42 => self.inventory_item_group = model::opt_i32(map)?,
+            43 => self.inventory_item_group_name = model::value(map)?,
+            44 => self.invoice_custom_po = model::value(map)?,
+            45 => self.invoice_custom_po_id = model::opt_i32(map)?,
+            46 => self.invoice_custom_po_name = model::value(map)?,
+            47 => self.invoice_email_status = model::opt_i32(map)?,
+            48 => self.mark_as_void = model::opt_bool(map)?,
+            49 => self.minor_version = model::opt_i32(map)?,
+            50 => self.multi_currency = model::opt_bool(map)?,
+            51 => self.name = model::value(map)?,
+            52 => self.new_access_token = model::value(map)?,
+            53 => self.new_client_secret = model::value(map)?,
+            54 => self.new_method = model::opt_bool(map)?,
+            55 => self.new_refresh_token = model::value(map)?,
+            56 => self.non_inventory_item_group = model::opt_i32(map)?,
+            57 => self.non_inventory_item_group_name = model::value(map)?,
+            58 => self.online_payments = model::opt_bool(map)?,
+            59 => self.order_email_status = model::opt_i32(map)?,
+            60 => self.qbo_sitemappings = model::value(map)?,
+            61 => self.receive_client_created = model::opt_bool(map)?,
+            62 => self.receive_client_updated = model::opt_bool(map)?,
+            63 => self.receive_payment_created = model::opt_bool(map)?,
+            64 => self.receive_payment_updated = model::opt_bool(map)?,
+            65 => self.redirect_uri = model::value(map)?,
+            66 => self.remove_unapplied_payments = model::opt_bool(map)?,
+            67 => self.round_payments_to_2dp = model::opt_bool(map)?,
+            68 => self.service_item_group = model::opt_i32(map)?,
+            69 => self.service_item_group_name = model::value(map)?,
+            70 => self.show_message = model::opt_bool(map)?,
+            71 => self.supplier_name_field = model::opt_i32(map)?,
+            72 => self.supplier_top_level = model::opt_i32(map)?,
+            73 => self.supplier_top_level_name = model::value(map)?,
+            74 => self.sync_entities = model::value(map)?,
+            75 => self.sync_entities_list = model::value(map)?,
+            76 => self.sync_halo_invoice_id = model::opt_bool(map)?,
+            77 => self.sync_invoice_bill_address = model::opt_bool(map)?,
+            78 => self.sync_invoice_class = model::opt_bool(map)?,
+            79 => self.sync_invoice_ship_address = model::opt_bool(map)?,
+            80 => self.token_expiry = model::value(map)?,
+            81 => self.use_qbo_invoice_terms = model::opt_bool(map)?,
+            82 => self.zero_tax_rate = model::value(map)?,
+            83 => self.zero_tax_rate_id = model::opt_i32(map)?,
+            84 => self.zero_tax_rate_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `RequestType_List` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct RequestTypeList {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `sequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sequence: Option<i32>,
     /// `default_sla`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_sla: Option<i32>,
     /// `default_sla_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_sla_guid: Option<String>,
     /// `group_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub group_id: Option<i32>,
     /// `group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// `jira_issue_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_issue_type: Option<String>,
     /// `ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_count: Option<i32>,
     /// `cancreate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub cancreate: Option<bool>,
     /// `agentscanselect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agentscanselect: Option<bool>,
     /// `itilrequesttype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub itilrequesttype: Option<i32>,
     /// `allowattachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowattachments: Option<bool>,
     /// `copyattachmentstochild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub copyattachmentstochild: Option<bool>,
     /// `copyattachmentstorelated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub copyattachmentstorelated: Option<bool>,
     /// `is_sprint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_sprint: Option<bool>,
     /// `fieldidlist`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fieldidlist: Option<Vec<i32>>,
     /// `enduserscanselect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enduserscanselect: Option<bool>,
     /// `anonymouscanselect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub anonymouscanselect: Option<bool>,
     /// `hasmandatorytechfields`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hasmandatorytechfields: Option<bool>,
     /// `hasmandatoryuserfields`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hasmandatoryuserfields: Option<bool>,
     /// `project_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub project_type: Option<i32>,
     /// `kanbanstatuschoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kanbanstatuschoice: Option<Vec<KeyPair>>,
     /// `kanbanstatuschoice_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kanbanstatuschoice_list: Option<String>,
     /// `email_start_tag`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_start_tag: Option<String>,
     /// `email_end_tag`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_end_tag: Option<String>,
     /// `default_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_agent: Option<i32>,
     /// `default_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_agent_name: Option<String>,
     /// `default_team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team: Option<String>,
     /// `workflow_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_name: Option<String>,
     /// `overridewiththefollowingtemplatewhenloggingmanuallyname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overridewiththefollowingtemplatewhenloggingmanuallyname: Option<String>,
     /// `default_priority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_priority: Option<i32>,
     /// `visible`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub visible: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -10466,61 +12006,208 @@ impl RequestTypeList {
     }
 }
 
+impl serde::Serialize for RequestTypeList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence)?;
+        model::opt_entry(&mut map, "default_sla", &self.default_sla)?;
+        model::opt_entry(&mut map, "default_sla_guid", &self.default_sla_guid)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name)?;
+        model::opt_entry(&mut map, "jira_issue_type", &self.jira_issue_type)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
+        model::opt_entry(&mut map, "agentscanselect", &self.agentscanselect)?;
+        model::opt_entry(&mut map, "itilrequesttype", &self.itilrequesttype)?;
+        model::opt_entry(&mut map, "allowattachments", &self.allowattachments)?;
+        model::opt_entry(
+            &mut map,
+            "copyattachmentstochild",
+            &self.copyattachmentstochild,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "copyattachmentstorelated",
+            &self.copyattachmentstorelated,
+        )?;
+        model::opt_entry(&mut map, "is_sprint", &self.is_sprint)?;
+        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist)?;
+        model::opt_entry(&mut map, "enduserscanselect", &self.enduserscanselect)?;
+        model::opt_entry(&mut map, "anonymouscanselect", &self.anonymouscanselect)?;
+        model::opt_entry(
+            &mut map,
+            "hasmandatorytechfields",
+            &self.hasmandatorytechfields,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hasmandatoryuserfields",
+            &self.hasmandatoryuserfields,
+        )?;
+        model::opt_entry(&mut map, "project_type", &self.project_type)?;
+        model::opt_entry(&mut map, "kanbanstatuschoice", &self.kanbanstatuschoice)?;
+        model::opt_entry(
+            &mut map,
+            "kanbanstatuschoice_list",
+            &self.kanbanstatuschoice_list,
+        )?;
+        model::opt_entry(&mut map, "email_start_tag", &self.email_start_tag)?;
+        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag)?;
+        model::opt_entry(&mut map, "default_agent", &self.default_agent)?;
+        model::opt_entry(&mut map, "default_agent_name", &self.default_agent_name)?;
+        model::opt_entry(&mut map, "default_team", &self.default_team)?;
+        model::opt_entry(&mut map, "workflow_name", &self.workflow_name)?;
+        model::opt_entry(
+            &mut map,
+            "overridewiththefollowingtemplatewhenloggingmanuallyname",
+            &self.overridewiththefollowingtemplatewhenloggingmanuallyname,
+        )?;
+        model::opt_entry(&mut map, "default_priority", &self.default_priority)?;
+        model::opt_entry(&mut map, "visible", &self.visible)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RequestTypeList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for RequestTypeList {
+    const EXPECTING: &'static str = "struct RequestTypeList";
+    const FIELDS: &'static [&'static str] = &[
+        "agentscanselect",
+        "allowattachments",
+        "anonymouscanselect",
+        "cancreate",
+        "copyattachmentstochild",
+        "copyattachmentstorelated",
+        "default_agent",
+        "default_agent_name",
+        "default_priority",
+        "default_sla",
+        "default_sla_guid",
+        "default_team",
+        "email_end_tag",
+        "email_start_tag",
+        "enduserscanselect",
+        "fieldidlist",
+        "group_id",
+        "group_name",
+        "guid",
+        "hasmandatorytechfields",
+        "hasmandatoryuserfields",
+        "id",
+        "intent",
+        "is_sprint",
+        "itilrequesttype",
+        "jira_issue_type",
+        "kanbanstatuschoice",
+        "kanbanstatuschoice_list",
+        "name",
+        "overridewiththefollowingtemplatewhenloggingmanuallyname",
+        "project_type",
+        "sequence",
+        "ticket_count",
+        "use",
+        "visible",
+        "workflow_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agentscanselect = model::opt_bool(map)?,
+            1 => self.allowattachments = model::opt_bool(map)?,
+            2 => self.anonymouscanselect = model::opt_bool(map)?,
+            3 => self.cancreate = model::opt_bool(map)?,
+            4 => self.copyattachmentstochild = model::opt_bool(map)?,
+            5 => self.copyattachmentstorelated = model::opt_bool(map)?,
+            6 => self.default_agent = model::opt_i32(map)?,
+            7 => self.default_agent_name = model::value(map)?,
+            8 => self.default_priority = model::opt_i32(map)?,
+            9 => self.default_sla = model::opt_i32(map)?,
+            10 => self.default_sla_guid = model::value(map)?,
+            11 => self.default_team = model::value(map)?,
+            12 => self.email_end_tag = model::value(map)?,
+            13 => self.email_start_tag = model::value(map)?,
+            14 => self.enduserscanselect = model::opt_bool(map)?,
+            15 => self.fieldidlist = model::value(map)?,
+            16 => self.group_id = model::opt_i32(map)?,
+            17 => self.group_name = model::value(map)?,
+            18 => self.guid = model::value(map)?,
+            19 => self.hasmandatorytechfields = model::opt_bool(map)?,
+            20 => self.hasmandatoryuserfields = model::opt_bool(map)?,
+            21 => self.id = model::opt_i32(map)?,
+            22 => self.intent = model::value(map)?,
+            23 => self.is_sprint = model::opt_bool(map)?,
+            24 => self.itilrequesttype = model::opt_i32(map)?,
+            25 => self.jira_issue_type = model::value(map)?,
+            26 => self.kanbanstatuschoice = model::value(map)?,
+            27 => self.kanbanstatuschoice_list = model::value(map)?,
+            28 => self.name = model::value(map)?,
+            29 => {
+                self.overridewiththefollowingtemplatewhenloggingmanuallyname = model::value(
+                    map,
+                )?;
+            }
+            30 => self.project_type = model::opt_i32(map)?,
+            31 => self.sequence = model::opt_i32(map)?,
+            32 => self.ticket_count = model::opt_i32(map)?,
+            33 => self.r#use = model::value(map)?,
+            34 => self.visible = model::opt_bool(map)?,
+            35 => self.workflow_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `ServiceRestriction` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ServiceRestriction {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `service_category_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_category_id: Option<i32>,
     /// `service_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_id: Option<i32>,
     /// `type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// `data_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub data_id: Option<i32>,
     /// `svrdata_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub svrdata_guid: Option<String>,
     /// `data_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_name: Option<String>,
     /// `service_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// `allow_access`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_access: Option<bool>,
     /// `data_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_string: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -10614,49 +12301,99 @@ impl ServiceRestriction {
     }
 }
 
+impl serde::Serialize for ServiceRestriction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "service_category_id", &self.service_category_id)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "data_id", &self.data_id)?;
+        model::opt_entry(&mut map, "svrdata_guid", &self.svrdata_guid)?;
+        model::opt_entry(&mut map, "data_name", &self.data_name)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name)?;
+        model::opt_entry(&mut map, "allow_access", &self.allow_access)?;
+        model::opt_entry(&mut map, "data_string", &self.data_string)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceRestriction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ServiceRestriction {
+    const EXPECTING: &'static str = "struct ServiceRestriction";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "allow_access",
+        "data_id",
+        "data_name",
+        "data_string",
+        "id",
+        "service_category_id",
+        "service_id",
+        "service_name",
+        "svrdata_guid",
+        "type",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.allow_access = model::opt_bool(map)?,
+            2 => self.data_id = model::opt_i32(map)?,
+            3 => self.data_name = model::value(map)?,
+            4 => self.data_string = model::value(map)?,
+            5 => self.id = model::opt_i32(map)?,
+            6 => self.service_category_id = model::opt_i32(map)?,
+            7 => self.service_id = model::opt_i32(map)?,
+            8 => self.service_name = model::value(map)?,
+            9 => self.svrdata_guid = model::value(map)?,
+            10 => self.r#type = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `ServiceUser` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ServiceUser {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `service_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_id: Option<i32>,
     /// `service_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// `type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// `data_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub data_id: Option<i32>,
     /// `data_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_name: Option<String>,
     /// `emailupdates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub emailupdates: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -10726,56 +12463,96 @@ impl ServiceUser {
     }
 }
 
+impl serde::Serialize for ServiceUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "data_id", &self.data_id)?;
+        model::opt_entry(&mut map, "data_name", &self.data_name)?;
+        model::opt_entry(&mut map, "emailupdates", &self.emailupdates)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceUser {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ServiceUser {
+    const EXPECTING: &'static str = "struct ServiceUser";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "data_id",
+        "data_name",
+        "emailupdates",
+        "id",
+        "service_id",
+        "service_name",
+        "type",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.data_id = model::opt_i32(map)?,
+            2 => self.data_name = model::value(map)?,
+            3 => self.emailupdates = model::opt_bool(map)?,
+            4 => self.id = model::opt_i32(map)?,
+            5 => self.service_id = model::opt_i32(map)?,
+            6 => self.service_name = model::value(map)?,
+            7 => self.r#type = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `SnowLicenseAbstract` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct SnowLicenseAbstract {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `applicationName`.
-    #[serde(rename = "applicationName", skip_serializing_if = "Option::is_none")]
     pub application_name: Option<String>,
     /// `manufacturerName`.
-    #[serde(rename = "manufacturerName", skip_serializing_if = "Option::is_none")]
     pub manufacturer_name: Option<String>,
     /// `metric`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
     /// `assignmentType`.
-    #[serde(rename = "assignmentType", skip_serializing_if = "Option::is_none")]
     pub assignment_type: Option<String>,
     /// `purchaseDate`.
-    #[serde(rename = "purchaseDate", skip_serializing_if = "Option::is_none")]
     pub purchase_date: Option<String>,
     /// `quantity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quantity: Option<i32>,
     /// `isIncomplete`.
-    #[serde(
-        rename = "isIncomplete",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_incomplete: Option<bool>,
     /// `updatedDate`.
-    #[serde(rename = "updatedDate", skip_serializing_if = "Option::is_none")]
     pub updated_date: Option<String>,
     /// `updatedBy`.
-    #[serde(rename = "updatedBy", skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
     /// Halo's `SnowDevice` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(rename = "snowDevices", skip_serializing_if = "Option::is_none")]
     pub snow_devices: Option<Vec<serde_json::Value>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -10869,22 +12646,89 @@ impl SnowLicenseAbstract {
     }
 }
 
+impl serde::Serialize for SnowLicenseAbstract {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "applicationName", &self.application_name)?;
+        model::opt_entry(&mut map, "manufacturerName", &self.manufacturer_name)?;
+        model::opt_entry(&mut map, "metric", &self.metric)?;
+        model::opt_entry(&mut map, "assignmentType", &self.assignment_type)?;
+        model::opt_entry(&mut map, "purchaseDate", &self.purchase_date)?;
+        model::opt_entry(&mut map, "quantity", &self.quantity)?;
+        model::opt_entry(&mut map, "isIncomplete", &self.is_incomplete)?;
+        model::opt_entry(&mut map, "updatedDate", &self.updated_date)?;
+        model::opt_entry(&mut map, "updatedBy", &self.updated_by)?;
+        model::opt_entry(&mut map, "snowDevices", &self.snow_devices)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SnowLicenseAbstract {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for SnowLicenseAbstract {
+    const EXPECTING: &'static str = "struct SnowLicenseAbstract";
+    const FIELDS: &'static [&'static str] = &[
+        "applicationName",
+        "assignmentType",
+        "id",
+        "isIncomplete",
+        "manufacturerName",
+        "metric",
+        "purchaseDate",
+        "quantity",
+        "snowDevices",
+        "updatedBy",
+        "updatedDate",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.application_name = model::value(map)?,
+            1 => self.assignment_type = model::value(map)?,
+            2 => self.id = model::opt_i32(map)?,
+            3 => self.is_incomplete = model::opt_bool(map)?,
+            4 => self.manufacturer_name = model::value(map)?,
+            5 => self.metric = model::value(map)?,
+            6 => self.purchase_date = model::value(map)?,
+            7 => self.quantity = model::opt_i32(map)?,
+            8 => self.snow_devices = model::value(map)?,
+            9 => self.updated_by = model::value(map)?,
+            10 => self.updated_date = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `StripePaymentMethod` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct StripePaymentMethod {
     /// `id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `hint`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -10911,5 +12755,49 @@ impl StripePaymentMethod {
     pub fn with_hint(mut self, value: impl Into<String>) -> Self {
         self.hint = Some(value.into());
         self
+    }
+}
+
+impl serde::Serialize for StripePaymentMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "hint", &self.hint)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StripePaymentMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for StripePaymentMethod {
+    const EXPECTING: &'static str = "struct StripePaymentMethod";
+    const FIELDS: &'static [&'static str] = &["hint", "id", "name"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.hint = model::value(map)?,
+            1 => self.id = model::value(map)?,
+            2 => self.name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

@@ -6,1145 +6,508 @@ use super::*;
 /// The `Invoice` schema.
 ///
 /// Halo's internal name for this schema is `InvoiceHeader`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Invoice {
     /// `disabled`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub disabled: Option<bool>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `sitenumber`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sitenumber: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `accountsid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accountsid: Option<String>,
     /// `uid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub uid: Option<i32>,
     /// `invoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicenumber: Option<String>,
     /// `thirdpartyinvoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartyinvoicenumber: Option<String>,
     /// `posted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub posted: Option<bool>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `address1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,
     /// `address2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address2: Option<String>,
     /// `address3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address3: Option<String>,
     /// `address4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address4: Option<String>,
     /// `address5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address5: Option<String>,
     /// `deladdress1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deladdress1: Option<String>,
     /// `deladdress2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deladdress2: Option<String>,
     /// `deladdress3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deladdress3: Option<String>,
     /// `deladdress4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deladdress4: Option<String>,
     /// `deladdress5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deladdress5: Option<String>,
     /// `tel_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tel_number: Option<String>,
     /// `contactname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contactname: Option<String>,
     /// `global_tax_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_tax_code: Option<String>,
     /// `invoice_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_date: Option<String>,
     /// `schedule_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_date: Option<String>,
     /// `dateposted`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateposted: Option<String>,
     /// `last_synced`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_synced: Option<String>,
     /// `last_modified`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `notes_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes_1: Option<String>,
     /// `notes_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes_2: Option<String>,
     /// `notes_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes_3: Option<String>,
     /// `taken_by`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub taken_by: Option<String>,
     /// `order_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_number: Option<String>,
     /// `cust_order_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cust_order_number: Option<String>,
     /// `payment_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_ref: Option<String>,
     /// `global_nom_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_nom_code: Option<String>,
     /// `global_details`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_details: Option<String>,
     /// `invoice_type_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_type_code: Option<String>,
     /// `salesorder_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesorder_id: Option<i32>,
     /// `datetype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub datetype: Option<i32>,
     /// `percentold`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub percentold: Option<i32>,
     /// `percent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub percent: Option<f64>,
     /// `contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_id: Option<i32>,
     /// `contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_ref: Option<String>,
     /// `datesent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datesent: Option<String>,
     /// `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// `currency_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub currency_code: Option<i32>,
     /// `currency_code_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency_code_name: Option<String>,
     /// `currency_conversion_rate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub currency_conversion_rate: Option<f64>,
     /// `paymentterms`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub paymentterms: Option<i32>,
     /// `hideinvoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hideinvoice: Option<bool>,
     /// `ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_id: Option<i32>,
     /// `invoicetype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoicetype: Option<i32>,
     /// `datepaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datepaid: Option<String>,
     /// `paymentstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub paymentstatus: Option<i32>,
     /// `xeroid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xeroid: Option<String>,
     /// `amountpaid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amountpaid: Option<f64>,
     /// `amountdue`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amountdue: Option<f64>,
     /// `amount_remaining`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub amount_remaining: Option<f64>,
     /// `emailstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub emailstatus: Option<i32>,
     /// `address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressStore>,
     /// `shipaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipaddress: Option<AddressStore>,
     /// `originaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub originaddress: Option<AddressStore>,
     /// Halo's `InvoiceDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<serde_json::Value>>,
     /// Halo's `InvoiceDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub add_lines: Option<Vec<serde_json::Value>>,
     /// `_print_preview`.
-    #[serde(
-        rename = "_print_preview",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub print_preview: Option<bool>,
     /// `_print_generate`.
-    #[serde(
-        rename = "_print_generate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub print_generate: Option<bool>,
     /// `printhtml`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub printhtml: Option<String>,
     /// `pdf_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdf_attachment_id: Option<i32>,
     /// `pdf_attachment_date_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdf_attachment_date_created: Option<String>,
     /// `pdftemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdftemplate_name: Option<String>,
     /// `composite_tax_total`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub composite_tax_total: Option<f64>,
     /// `total`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub total: Option<f64>,
     /// `reference`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// `duedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duedate: Option<String>,
     /// `_is_invoice_run`.
-    #[serde(
-        rename = "_is_invoice_run",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_invoice_run: Option<bool>,
     /// `_billing_cut_off`.
-    #[serde(rename = "_billing_cut_off", skip_serializing_if = "Option::is_none")]
     pub billing_cut_off: Option<String>,
     /// `is_recurring_invoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_recurring_invoice: Option<bool>,
     /// `schedule_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub schedule_id: Option<i32>,
     /// `lastcreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastcreated: Option<String>,
     /// `nextcreationdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextcreationdate: Option<String>,
     /// `period`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub period: Option<i32>,
     /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<serde_json::Value>,
     /// `create_recurring_invoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_recurring_invoice: Option<bool>,
     /// `take_auto_payment`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub take_auto_payment: Option<bool>,
     /// `recurring_invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub recurring_invoice_id: Option<i32>,
     /// `add_contract_assets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_contract_assets: Option<i32>,
     /// `add_labour`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_labour: Option<i32>,
     /// `add_project`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_project: Option<i32>,
     /// `add_travel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_travel: Option<i32>,
     /// `add_mileage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_mileage: Option<i32>,
     /// `add_itemsissued`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_itemsissued: Option<i32>,
     /// `add_prepay`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_prepay: Option<i32>,
     /// `add_salesorder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub add_salesorder: Option<i32>,
     /// `force_creation`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub force_creation: Option<bool>,
     /// Halo's `AreaItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(rename = "_create_from_areaitems", skip_serializing_if = "Option::is_none")]
     pub create_from_areaitems: Option<Vec<serde_json::Value>>,
     /// `_create_from_contract`.
-    #[serde(
-        rename = "_create_from_contract",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub create_from_contract: Option<i32>,
     /// `_validateonly`.
-    #[serde(
-        rename = "_validateonly",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validateonly: Option<bool>,
     /// `qboid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub qboid: Option<i32>,
     /// `billingcategory`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub billingcategory: Option<i32>,
     /// `_sendmassinvoice`.
-    #[serde(
-        rename = "_sendmassinvoice",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendmassinvoice: Option<bool>,
     /// `xero_tenant_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_tenant_id: Option<String>,
     /// `xero_branding_theme_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_branding_theme_id: Option<String>,
     /// `xero_branding_theme_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_branding_theme_name: Option<String>,
     /// `xero_branding_theme`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_branding_theme: Option<KeyPair2>,
     /// `due_date_int`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub due_date_int: Option<i32>,
     /// `due_date_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub due_date_type: Option<i32>,
     /// `createdbyagentname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdbyagentname: Option<String>,
     /// `internal_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_note: Option<String>,
     /// `mailboxid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub mailboxid: Option<i32>,
     /// `period_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub period_type: Option<i32>,
     /// `kashflow_tenant_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub kashflow_tenant_id: Option<i32>,
     /// `kashflowid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub kashflowid: Option<i32>,
     /// `kashflow_pdf`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kashflow_pdf: Option<String>,
     /// `original_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub original_client_id: Option<i32>,
     /// `original_client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_client_name: Option<String>,
     /// `xero_status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_status: Option<String>,
     /// Halo's `InvoiceHeaderMerge` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_data: Option<Vec<serde_json::Value>>,
     /// `snelstart_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snelstart_id: Option<String>,
     /// `time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// `startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate: Option<String>,
     /// `enddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enddate: Option<String>,
     /// `daysplus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub daysplus: Option<i32>,
     /// `periodname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub periodname: Option<String>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `duedatename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duedatename: Option<String>,
     /// `date_created`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_created: Option<String>,
     /// `invoice_prorata_periods_ahead`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_prorata_periods_ahead: Option<i32>,
     /// `nextcreationperiod`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextcreationperiod: Option<String>,
     /// `qbo_company_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_company_id: Option<String>,
     /// `intacct_recordno`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub intacct_recordno: Option<i32>,
     /// `period_start_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub period_start_date: Option<String>,
     /// `period_end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub period_end_date: Option<String>,
     /// Halo's `InvoicePayment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<serde_json::Value>>,
     /// `markaspaid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub markaspaid: Option<bool>,
     /// `markaspaidmoduleid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub markaspaidmoduleid: Option<i32>,
     /// `dbc_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dbc_id: Option<String>,
     /// `dbc_company_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dbc_company_id: Option<String>,
     /// `reviewrequired`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub reviewrequired: Option<bool>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `_xmlwarning`.
-    #[serde(rename = "_xmlwarning", skip_serializing_if = "Option::is_none")]
     pub xmlwarning: Option<String>,
     /// `creditlinkedtoinvoiceid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub creditlinkedtoinvoiceid: Option<i32>,
     /// `creditlinkedtoinvoiceid_thirdpartynumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creditlinkedtoinvoiceid_thirdpartynumber: Option<String>,
     /// `creditlinkedtoinvoiceid_typeid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub creditlinkedtoinvoiceid_typeid: Option<i32>,
     /// `purchaseorder_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchaseorder_id: Option<i32>,
     /// `sage_business_cloud_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sage_business_cloud_details_id: Option<i32>,
     /// `sage_business_cloud_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sage_business_cloud_id: Option<String>,
     /// `exact_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_id: Option<String>,
     /// `exact_division`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub exact_division: Option<i32>,
     /// `xero_line_tax`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_line_tax: Option<String>,
     /// `invoice_auto_increase_period`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_auto_increase_period: Option<i32>,
     /// `invoice_percent_increase`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub invoice_percent_increase: Option<f64>,
     /// `schedule_ignore_delete`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub schedule_ignore_delete: Option<bool>,
     /// `assigned_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub assigned_agent: Option<i32>,
     /// `assigned_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_agent_name: Option<String>,
     /// `approval_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_status: Option<i32>,
     /// `approvalagent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approvalagent: Option<i32>,
     /// `approvalemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvalemailaddress: Option<String>,
     /// `approvalnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvalnote: Option<String>,
     /// `approvalagentid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approvalagentid: Option<i32>,
     /// `approvaldatetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvaldatetime: Option<String>,
     /// `ticket_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_summary: Option<String>,
     /// `ticket_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_note: Option<String>,
     /// `approval_start`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub approval_start: Option<bool>,
     /// `requires_approval`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub requires_approval: Option<bool>,
     /// `xero_online_invoice_payment_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xero_online_invoice_payment_url: Option<String>,
     /// `generic_online_invoice_payment_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub generic_online_invoice_payment_url: Option<String>,
     /// `intacct_save_location`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_save_location: Option<String>,
     /// `intacctseparatetaxline`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub intacctseparatetaxline: Option<i32>,
     /// `intacct_class`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_class: Option<String>,
     /// `intacct_class_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_class_name: Option<String>,
     /// `take_payment_on_duedate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub take_payment_on_duedate: Option<i32>,
     /// `contains_calculated_quantity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub contains_calculated_quantity: Option<bool>,
     /// `intacct_tax_solution`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_tax_solution: Option<String>,
     /// `intacct_tax_solution_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_tax_solution_name: Option<String>,
     /// `intacct_project`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_project: Option<String>,
     /// `intacct_project_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_project_name: Option<String>,
     /// `_create_credit_note`.
-    #[serde(
-        rename = "_create_credit_note",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_credit_note: Option<bool>,
     /// `credit_total`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub credit_total: Option<f64>,
     /// `supplier_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_id: Option<i32>,
     /// `supplier_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_name: Option<String>,
     /// `_dont_fire_automations`.
-    #[serde(
-        rename = "_dont_fire_automations",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_fire_automations: Option<bool>,
     /// `_is_process`.
-    #[serde(
-        rename = "_is_process",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_process: Option<bool>,
     /// `_is_task_schedule`.
-    #[serde(
-        rename = "_is_task_schedule",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_task_schedule: Option<bool>,
     /// `payments_pending`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub payments_pending: Option<i32>,
     /// `include_in_autopay`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub include_in_autopay: Option<bool>,
     /// `_forcethirdpartysync`.
-    #[serde(
-        rename = "_forcethirdpartysync",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forcethirdpartysync: Option<bool>,
     /// `client_to_invoice_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_to_invoice_to_id: Option<i32>,
     /// `creation_source`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_source: Option<String>,
     /// `typeid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub typeid: Option<i32>,
     /// `twilio_invoice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub twilio_invoice: Option<bool>,
     /// `invoice_separately`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub invoice_separately: Option<bool>,
     /// `minimum_price_active`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub minimum_price_active: Option<bool>,
     /// `minimum_line_description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_line_description: Option<String>,
     /// `minimum_amount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub minimum_amount: Option<f64>,
     /// `avalara_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub avalara_details_id: Option<i32>,
     /// `qbo_term_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_term_name: Option<String>,
     /// `qbo_term_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub qbo_term_id: Option<i32>,
     /// `qbo_term`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qbo_term: Option<KeyPair2>,
     /// `exact_payment_conditon_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_payment_conditon_name: Option<String>,
     /// `exact_payment_conditon_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_payment_conditon_id: Option<String>,
     /// `exact_payment_conditon`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_payment_conditon: Option<KeyPair2>,
     /// `avalara_details_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avalara_details_name: Option<String>,
     /// `voided`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub voided: Option<bool>,
     /// `credit_outstanding_for_customer`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub credit_outstanding_for_customer: Option<f64>,
     /// `credit_outstanding`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub credit_outstanding: Option<f64>,
     /// `credit_used`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub credit_used: Option<f64>,
     /// `mark_credit_as_used`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub mark_credit_as_used: Option<bool>,
     /// `apply_credit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub apply_credit: Option<bool>,
     /// `apply_credit_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub apply_credit_id: Option<i32>,
     /// `apply_credit_amount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub apply_credit_amount: Option<f64>,
     /// `apply_credit_description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_credit_description: Option<String>,
     /// `apply_credit_long_description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_credit_long_description: Option<String>,
     /// `apply_credit_tax_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub apply_credit_tax_type: Option<i32>,
     /// `invoice_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_display: Option<String>,
     /// `_novalidate`.
-    #[serde(
-        rename = "_novalidate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub novalidate: Option<bool>,
     /// `sqlimport_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_id: Option<i32>,
     /// `invoice_match_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_match_id: Option<String>,
     /// `sync_include_paid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_include_paid: Option<bool>,
     /// `dont_set_original_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_set_original_client_id: Option<bool>,
     /// `_docommitsync`.
-    #[serde(
-        rename = "_docommitsync",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub docommitsync: Option<bool>,
     /// `_ignore_dont_send_invoice`.
-    #[serde(
-        rename = "_ignore_dont_send_invoice",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignore_dont_send_invoice: Option<bool>,
     /// `ticket_client_to_invoice_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_client_to_invoice_to_id: Option<i32>,
     /// `originaddress1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub originaddress1: Option<String>,
     /// `originaddress2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub originaddress2: Option<String>,
     /// `originaddress3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub originaddress3: Option<String>,
     /// `originaddress4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub originaddress4: Option<String>,
     /// `originaddress5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub originaddress5: Option<String>,
     /// `most_recent_invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub most_recent_invoice_id: Option<i32>,
     /// `most_recent_invoice_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub most_recent_invoice_type: Option<i32>,
     /// `custombuttons`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custombuttons: Option<Vec<CustomButton>>,
     /// `extratabs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extratabs: Option<Vec<Tabname>>,
     /// `update_invoice_conversion_rate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub update_invoice_conversion_rate: Option<bool>,
     /// `conversion_rate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub conversion_rate: Option<f64>,
     /// `dont_sync_to_3rd_party`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_sync_to_3rd_party: Option<bool>,
     /// `is_invoice_screen`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_invoice_screen: Option<bool>,
     /// `_dotaxsync`.
-    #[serde(
-        rename = "_dotaxsync",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dotaxsync: Option<bool>,
     /// `tax_total`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub tax_total: Option<f64>,
     /// `revenue`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub revenue: Option<f64>,
     /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<serde_json::Value>>,
     /// `_importtypeid`.
-    #[serde(
-        rename = "_importtypeid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
-    #[serde(rename = "_importthirdpartyid", skip_serializing_if = "Option::is_none")]
     pub importthirdpartyid: Option<String>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<serde_json::Value>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -3154,33 +2517,965 @@ impl Invoice {
     }
 }
 
+impl serde::Serialize for Invoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "disabled", &self.disabled)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "sitenumber", &self.sitenumber)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "accountsid", &self.accountsid)?;
+        model::opt_entry(&mut map, "uid", &self.uid)?;
+        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber)?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartyinvoicenumber",
+            &self.thirdpartyinvoicenumber,
+        )?;
+        model::opt_entry(&mut map, "posted", &self.posted)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "address1", &self.address1)?;
+        model::opt_entry(&mut map, "address2", &self.address2)?;
+        model::opt_entry(&mut map, "address3", &self.address3)?;
+        model::opt_entry(&mut map, "address4", &self.address4)?;
+        model::opt_entry(&mut map, "address5", &self.address5)?;
+        model::opt_entry(&mut map, "deladdress1", &self.deladdress1)?;
+        model::opt_entry(&mut map, "deladdress2", &self.deladdress2)?;
+        model::opt_entry(&mut map, "deladdress3", &self.deladdress3)?;
+        model::opt_entry(&mut map, "deladdress4", &self.deladdress4)?;
+        model::opt_entry(&mut map, "deladdress5", &self.deladdress5)?;
+        model::opt_entry(&mut map, "tel_number", &self.tel_number)?;
+        model::opt_entry(&mut map, "contactname", &self.contactname)?;
+        model::opt_entry(&mut map, "global_tax_code", &self.global_tax_code)?;
+        model::opt_entry(&mut map, "invoice_date", &self.invoice_date)?;
+        model::opt_entry(&mut map, "schedule_date", &self.schedule_date)?;
+        model::opt_entry(&mut map, "dateposted", &self.dateposted)?;
+        model::opt_entry(&mut map, "last_synced", &self.last_synced)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
+        model::opt_entry(&mut map, "notes_1", &self.notes_1)?;
+        model::opt_entry(&mut map, "notes_2", &self.notes_2)?;
+        model::opt_entry(&mut map, "notes_3", &self.notes_3)?;
+        model::opt_entry(&mut map, "taken_by", &self.taken_by)?;
+        model::opt_entry(&mut map, "order_number", &self.order_number)?;
+        model::opt_entry(&mut map, "cust_order_number", &self.cust_order_number)?;
+        model::opt_entry(&mut map, "payment_ref", &self.payment_ref)?;
+        model::opt_entry(&mut map, "global_nom_code", &self.global_nom_code)?;
+        model::opt_entry(&mut map, "global_details", &self.global_details)?;
+        model::opt_entry(&mut map, "invoice_type_code", &self.invoice_type_code)?;
+        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id)?;
+        model::opt_entry(&mut map, "datetype", &self.datetype)?;
+        model::opt_entry(&mut map, "percentold", &self.percentold)?;
+        model::opt_entry(&mut map, "percent", &self.percent)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
+        model::opt_entry(&mut map, "datesent", &self.datesent)?;
+        model::opt_entry(&mut map, "currency", &self.currency)?;
+        model::opt_entry(&mut map, "currency_code", &self.currency_code)?;
+        model::opt_entry(&mut map, "currency_code_name", &self.currency_code_name)?;
+        model::opt_entry(
+            &mut map,
+            "currency_conversion_rate",
+            &self.currency_conversion_rate,
+        )?;
+        model::opt_entry(&mut map, "paymentterms", &self.paymentterms)?;
+        model::opt_entry(&mut map, "hideinvoice", &self.hideinvoice)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
+        model::opt_entry(&mut map, "invoicetype", &self.invoicetype)?;
+        model::opt_entry(&mut map, "datepaid", &self.datepaid)?;
+        model::opt_entry(&mut map, "paymentstatus", &self.paymentstatus)?;
+        model::opt_entry(&mut map, "xeroid", &self.xeroid)?;
+        model::opt_entry(&mut map, "amountpaid", &self.amountpaid)?;
+        model::opt_entry(&mut map, "amountdue", &self.amountdue)?;
+        model::opt_entry(&mut map, "amount_remaining", &self.amount_remaining)?;
+        model::opt_entry(&mut map, "emailstatus", &self.emailstatus)?;
+        model::opt_entry(&mut map, "address", &self.address)?;
+        model::opt_entry(&mut map, "shipaddress", &self.shipaddress)?;
+        model::opt_entry(&mut map, "originaddress", &self.originaddress)?;
+        model::opt_entry(&mut map, "lines", &self.lines)?;
+        model::opt_entry(&mut map, "add_lines", &self.add_lines)?;
+        model::opt_entry(&mut map, "_print_preview", &self.print_preview)?;
+        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
+        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
+        model::opt_entry(
+            &mut map,
+            "pdf_attachment_date_created",
+            &self.pdf_attachment_date_created,
+        )?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
+        model::opt_entry(&mut map, "pdftemplate_name", &self.pdftemplate_name)?;
+        model::opt_entry(&mut map, "composite_tax_total", &self.composite_tax_total)?;
+        model::opt_entry(&mut map, "total", &self.total)?;
+        model::opt_entry(&mut map, "reference", &self.reference)?;
+        model::opt_entry(&mut map, "duedate", &self.duedate)?;
+        model::opt_entry(&mut map, "_is_invoice_run", &self.is_invoice_run)?;
+        model::opt_entry(&mut map, "_billing_cut_off", &self.billing_cut_off)?;
+        model::opt_entry(&mut map, "is_recurring_invoice", &self.is_recurring_invoice)?;
+        model::opt_entry(&mut map, "schedule_id", &self.schedule_id)?;
+        model::opt_entry(&mut map, "lastcreated", &self.lastcreated)?;
+        model::opt_entry(&mut map, "nextcreationdate", &self.nextcreationdate)?;
+        model::opt_entry(&mut map, "period", &self.period)?;
+        model::opt_entry(&mut map, "schedule", &self.schedule)?;
+        model::opt_entry(
+            &mut map,
+            "create_recurring_invoice",
+            &self.create_recurring_invoice,
+        )?;
+        model::opt_entry(&mut map, "take_auto_payment", &self.take_auto_payment)?;
+        model::opt_entry(&mut map, "recurring_invoice_id", &self.recurring_invoice_id)?;
+        model::opt_entry(&mut map, "add_contract_assets", &self.add_contract_assets)?;
+        model::opt_entry(&mut map, "add_labour", &self.add_labour)?;
+        model::opt_entry(&mut map, "add_project", &self.add_project)?;
+        model::opt_entry(&mut map, "add_travel", &self.add_travel)?;
+        model::opt_entry(&mut map, "add_mileage", &self.add_mileage)?;
+        model::opt_entry(&mut map, "add_itemsissued", &self.add_itemsissued)?;
+        model::opt_entry(&mut map, "add_prepay", &self.add_prepay)?;
+        model::opt_entry(&mut map, "add_salesorder", &self.add_salesorder)?;
+        model::opt_entry(&mut map, "force_creation", &self.force_creation)?;
+        model::opt_entry(
+            &mut map,
+            "_create_from_areaitems",
+            &self.create_from_areaitems,
+        )?;
+        model::opt_entry(&mut map, "_create_from_contract", &self.create_from_contract)?;
+        model::opt_entry(&mut map, "_validateonly", &self.validateonly)?;
+        model::opt_entry(&mut map, "qboid", &self.qboid)?;
+        model::opt_entry(&mut map, "billingcategory", &self.billingcategory)?;
+        model::opt_entry(&mut map, "_sendmassinvoice", &self.sendmassinvoice)?;
+        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id)?;
+        model::opt_entry(
+            &mut map,
+            "xero_branding_theme_id",
+            &self.xero_branding_theme_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "xero_branding_theme_name",
+            &self.xero_branding_theme_name,
+        )?;
+        model::opt_entry(&mut map, "xero_branding_theme", &self.xero_branding_theme)?;
+        model::opt_entry(&mut map, "due_date_int", &self.due_date_int)?;
+        model::opt_entry(&mut map, "due_date_type", &self.due_date_type)?;
+        model::opt_entry(&mut map, "createdbyagentname", &self.createdbyagentname)?;
+        model::opt_entry(&mut map, "internal_note", &self.internal_note)?;
+        model::opt_entry(&mut map, "mailboxid", &self.mailboxid)?;
+        model::opt_entry(&mut map, "period_type", &self.period_type)?;
+        model::opt_entry(&mut map, "kashflow_tenant_id", &self.kashflow_tenant_id)?;
+        model::opt_entry(&mut map, "kashflowid", &self.kashflowid)?;
+        model::opt_entry(&mut map, "kashflow_pdf", &self.kashflow_pdf)?;
+        model::opt_entry(&mut map, "original_client_id", &self.original_client_id)?;
+        model::opt_entry(&mut map, "original_client_name", &self.original_client_name)?;
+        model::opt_entry(&mut map, "xero_status", &self.xero_status)?;
+        model::opt_entry(&mut map, "merge_data", &self.merge_data)?;
+        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id)?;
+        model::opt_entry(&mut map, "time", &self.time)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate)?;
+        model::opt_entry(&mut map, "daysplus", &self.daysplus)?;
+        model::opt_entry(&mut map, "periodname", &self.periodname)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "duedatename", &self.duedatename)?;
+        model::opt_entry(&mut map, "date_created", &self.date_created)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_prorata_periods_ahead",
+            &self.invoice_prorata_periods_ahead,
+        )?;
+        model::opt_entry(&mut map, "nextcreationperiod", &self.nextcreationperiod)?;
+        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id)?;
+        model::opt_entry(&mut map, "intacct_recordno", &self.intacct_recordno)?;
+        model::opt_entry(&mut map, "period_start_date", &self.period_start_date)?;
+        model::opt_entry(&mut map, "period_end_date", &self.period_end_date)?;
+        model::opt_entry(&mut map, "payments", &self.payments)?;
+        model::opt_entry(&mut map, "markaspaid", &self.markaspaid)?;
+        model::opt_entry(&mut map, "markaspaidmoduleid", &self.markaspaidmoduleid)?;
+        model::opt_entry(&mut map, "dbc_id", &self.dbc_id)?;
+        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id)?;
+        model::opt_entry(&mut map, "reviewrequired", &self.reviewrequired)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "_xmlwarning", &self.xmlwarning)?;
+        model::opt_entry(
+            &mut map,
+            "creditlinkedtoinvoiceid",
+            &self.creditlinkedtoinvoiceid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "creditlinkedtoinvoiceid_thirdpartynumber",
+            &self.creditlinkedtoinvoiceid_thirdpartynumber,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "creditlinkedtoinvoiceid_typeid",
+            &self.creditlinkedtoinvoiceid_typeid,
+        )?;
+        model::opt_entry(&mut map, "purchaseorder_id", &self.purchaseorder_id)?;
+        model::opt_entry(
+            &mut map,
+            "sage_business_cloud_details_id",
+            &self.sage_business_cloud_details_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sage_business_cloud_id",
+            &self.sage_business_cloud_id,
+        )?;
+        model::opt_entry(&mut map, "exact_id", &self.exact_id)?;
+        model::opt_entry(&mut map, "exact_division", &self.exact_division)?;
+        model::opt_entry(&mut map, "xero_line_tax", &self.xero_line_tax)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_auto_increase_period",
+            &self.invoice_auto_increase_period,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoice_percent_increase",
+            &self.invoice_percent_increase,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "schedule_ignore_delete",
+            &self.schedule_ignore_delete,
+        )?;
+        model::opt_entry(&mut map, "assigned_agent", &self.assigned_agent)?;
+        model::opt_entry(&mut map, "assigned_agent_name", &self.assigned_agent_name)?;
+        model::opt_entry(&mut map, "approval_status", &self.approval_status)?;
+        model::opt_entry(&mut map, "approvalagent", &self.approvalagent)?;
+        model::opt_entry(&mut map, "approvalemailaddress", &self.approvalemailaddress)?;
+        model::opt_entry(&mut map, "approvalnote", &self.approvalnote)?;
+        model::opt_entry(&mut map, "approvalagentid", &self.approvalagentid)?;
+        model::opt_entry(&mut map, "approvaldatetime", &self.approvaldatetime)?;
+        model::opt_entry(&mut map, "ticket_summary", &self.ticket_summary)?;
+        model::opt_entry(&mut map, "ticket_note", &self.ticket_note)?;
+        model::opt_entry(&mut map, "approval_start", &self.approval_start)?;
+        model::opt_entry(&mut map, "requires_approval", &self.requires_approval)?;
+        model::opt_entry(
+            &mut map,
+            "xero_online_invoice_payment_url",
+            &self.xero_online_invoice_payment_url,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "generic_online_invoice_payment_url",
+            &self.generic_online_invoice_payment_url,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacct_save_location",
+            &self.intacct_save_location,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacctseparatetaxline",
+            &self.intacctseparatetaxline,
+        )?;
+        model::opt_entry(&mut map, "intacct_class", &self.intacct_class)?;
+        model::opt_entry(&mut map, "intacct_class_name", &self.intacct_class_name)?;
+        model::opt_entry(
+            &mut map,
+            "take_payment_on_duedate",
+            &self.take_payment_on_duedate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contains_calculated_quantity",
+            &self.contains_calculated_quantity,
+        )?;
+        model::opt_entry(&mut map, "intacct_tax_solution", &self.intacct_tax_solution)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_tax_solution_name",
+            &self.intacct_tax_solution_name,
+        )?;
+        model::opt_entry(&mut map, "intacct_project", &self.intacct_project)?;
+        model::opt_entry(&mut map, "intacct_project_name", &self.intacct_project_name)?;
+        model::opt_entry(&mut map, "_create_credit_note", &self.create_credit_note)?;
+        model::opt_entry(&mut map, "credit_total", &self.credit_total)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
+        model::opt_entry(
+            &mut map,
+            "_dont_fire_automations",
+            &self.dont_fire_automations,
+        )?;
+        model::opt_entry(&mut map, "_is_process", &self.is_process)?;
+        model::opt_entry(&mut map, "_is_task_schedule", &self.is_task_schedule)?;
+        model::opt_entry(&mut map, "payments_pending", &self.payments_pending)?;
+        model::opt_entry(&mut map, "include_in_autopay", &self.include_in_autopay)?;
+        model::opt_entry(&mut map, "_forcethirdpartysync", &self.forcethirdpartysync)?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice_to_id",
+            &self.client_to_invoice_to_id,
+        )?;
+        model::opt_entry(&mut map, "creation_source", &self.creation_source)?;
+        model::opt_entry(&mut map, "typeid", &self.typeid)?;
+        model::opt_entry(&mut map, "twilio_invoice", &self.twilio_invoice)?;
+        model::opt_entry(&mut map, "invoice_separately", &self.invoice_separately)?;
+        model::opt_entry(&mut map, "minimum_price_active", &self.minimum_price_active)?;
+        model::opt_entry(
+            &mut map,
+            "minimum_line_description",
+            &self.minimum_line_description,
+        )?;
+        model::opt_entry(&mut map, "minimum_amount", &self.minimum_amount)?;
+        model::opt_entry(&mut map, "avalara_details_id", &self.avalara_details_id)?;
+        model::opt_entry(&mut map, "qbo_term_name", &self.qbo_term_name)?;
+        model::opt_entry(&mut map, "qbo_term_id", &self.qbo_term_id)?;
+        model::opt_entry(&mut map, "qbo_term", &self.qbo_term)?;
+        model::opt_entry(
+            &mut map,
+            "exact_payment_conditon_name",
+            &self.exact_payment_conditon_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "exact_payment_conditon_id",
+            &self.exact_payment_conditon_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "exact_payment_conditon",
+            &self.exact_payment_conditon,
+        )?;
+        model::opt_entry(&mut map, "avalara_details_name", &self.avalara_details_name)?;
+        model::opt_entry(&mut map, "voided", &self.voided)?;
+        model::opt_entry(
+            &mut map,
+            "credit_outstanding_for_customer",
+            &self.credit_outstanding_for_customer,
+        )?;
+        model::opt_entry(&mut map, "credit_outstanding", &self.credit_outstanding)?;
+        model::opt_entry(&mut map, "credit_used", &self.credit_used)?;
+        model::opt_entry(&mut map, "mark_credit_as_used", &self.mark_credit_as_used)?;
+        model::opt_entry(&mut map, "apply_credit", &self.apply_credit)?;
+        model::opt_entry(&mut map, "apply_credit_id", &self.apply_credit_id)?;
+        model::opt_entry(&mut map, "apply_credit_amount", &self.apply_credit_amount)?;
+        model::opt_entry(
+            &mut map,
+            "apply_credit_description",
+            &self.apply_credit_description,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "apply_credit_long_description",
+            &self.apply_credit_long_description,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "apply_credit_tax_type",
+            &self.apply_credit_tax_type,
+        )?;
+        model::opt_entry(&mut map, "invoice_display", &self.invoice_display)?;
+        model::opt_entry(&mut map, "_novalidate", &self.novalidate)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(&mut map, "invoice_match_id", &self.invoice_match_id)?;
+        model::opt_entry(&mut map, "sync_include_paid", &self.sync_include_paid)?;
+        model::opt_entry(
+            &mut map,
+            "dont_set_original_client_id",
+            &self.dont_set_original_client_id,
+        )?;
+        model::opt_entry(&mut map, "_docommitsync", &self.docommitsync)?;
+        model::opt_entry(
+            &mut map,
+            "_ignore_dont_send_invoice",
+            &self.ignore_dont_send_invoice,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ticket_client_to_invoice_to_id",
+            &self.ticket_client_to_invoice_to_id,
+        )?;
+        model::opt_entry(&mut map, "originaddress1", &self.originaddress1)?;
+        model::opt_entry(&mut map, "originaddress2", &self.originaddress2)?;
+        model::opt_entry(&mut map, "originaddress3", &self.originaddress3)?;
+        model::opt_entry(&mut map, "originaddress4", &self.originaddress4)?;
+        model::opt_entry(&mut map, "originaddress5", &self.originaddress5)?;
+        model::opt_entry(
+            &mut map,
+            "most_recent_invoice_id",
+            &self.most_recent_invoice_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "most_recent_invoice_type",
+            &self.most_recent_invoice_type,
+        )?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(
+            &mut map,
+            "update_invoice_conversion_rate",
+            &self.update_invoice_conversion_rate,
+        )?;
+        model::opt_entry(&mut map, "conversion_rate", &self.conversion_rate)?;
+        model::opt_entry(
+            &mut map,
+            "dont_sync_to_3rd_party",
+            &self.dont_sync_to_3rd_party,
+        )?;
+        model::opt_entry(&mut map, "is_invoice_screen", &self.is_invoice_screen)?;
+        model::opt_entry(&mut map, "_dotaxsync", &self.dotaxsync)?;
+        model::opt_entry(&mut map, "tax_total", &self.tax_total)?;
+        model::opt_entry(&mut map, "revenue", &self.revenue)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
+        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Invoice {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Invoice {
+    const EXPECTING: &'static str = "struct Invoice";
+    const FIELDS: &'static [&'static str] = &[
+        "_billing_cut_off",
+        "_create_credit_note",
+        "_create_from_areaitems",
+        "_create_from_contract",
+        "_docommitsync",
+        "_dont_fire_automations",
+        "_dotaxsync",
+        "_forcethirdpartysync",
+        "_ignore_dont_send_invoice",
+        "_importthirdpartyid",
+        "_importtype",
+        "_importtypeid",
+        "_is_invoice_run",
+        "_is_process",
+        "_is_task_schedule",
+        "_isimport",
+        "_novalidate",
+        "_print_generate",
+        "_print_preview",
+        "_sendmassinvoice",
+        "_validateonly",
+        "_warning",
+        "_xmlwarning",
+        "accountsid",
+        "add_contract_assets",
+        "add_itemsissued",
+        "add_labour",
+        "add_lines",
+        "add_mileage",
+        "add_prepay",
+        "add_project",
+        "add_salesorder",
+        "add_travel",
+        "address",
+        "address1",
+        "address2",
+        "address3",
+        "address4",
+        "address5",
+        "amount_remaining",
+        "amountdue",
+        "amountpaid",
+        "apply_credit",
+        "apply_credit_amount",
+        "apply_credit_description",
+        "apply_credit_id",
+        "apply_credit_long_description",
+        "apply_credit_tax_type",
+        "approval_start",
+        "approval_status",
+        "approvalagent",
+        "approvalagentid",
+        "approvaldatetime",
+        "approvalemailaddress",
+        "approvalnote",
+        "assigned_agent",
+        "assigned_agent_name",
+        "avalara_details_id",
+        "avalara_details_name",
+        "billingcategory",
+        "client_id",
+        "client_name",
+        "client_to_invoice_to_id",
+        "composite_tax_total",
+        "contactname",
+        "contains_calculated_quantity",
+        "contract_id",
+        "contract_ref",
+        "conversion_rate",
+        "create_recurring_invoice",
+        "createdbyagentname",
+        "creation_source",
+        "credit_outstanding",
+        "credit_outstanding_for_customer",
+        "credit_total",
+        "credit_used",
+        "creditlinkedtoinvoiceid",
+        "creditlinkedtoinvoiceid_thirdpartynumber",
+        "creditlinkedtoinvoiceid_typeid",
+        "currency",
+        "currency_code",
+        "currency_code_name",
+        "currency_conversion_rate",
+        "cust_order_number",
+        "custombuttons",
+        "customfields",
+        "date_created",
+        "datepaid",
+        "dateposted",
+        "datesent",
+        "datetype",
+        "daysplus",
+        "dbc_company_id",
+        "dbc_id",
+        "deladdress1",
+        "deladdress2",
+        "deladdress3",
+        "deladdress4",
+        "deladdress5",
+        "disabled",
+        "dont_set_original_client_id",
+        "dont_sync_to_3rd_party",
+        "due_date_int",
+        "due_date_type",
+        "duedate",
+        "duedatename",
+        "emailstatus",
+        "enddate",
+        "exact_division",
+        "exact_id",
+        "exact_payment_conditon",
+        "exact_payment_conditon_id",
+        "exact_payment_conditon_name",
+        "external_links",
+        "extratabs",
+        "force_creation",
+        "generic_online_invoice_payment_url",
+        "global_details",
+        "global_nom_code",
+        "global_tax_code",
+        "hideinvoice",
+        "id",
+        "include_in_autopay",
+        "intacct_class",
+        "intacct_class_name",
+        "intacct_project",
+        "intacct_project_name",
+        "intacct_recordno",
+        "intacct_save_location",
+        "intacct_tax_solution",
+        "intacct_tax_solution_name",
+        "intacctseparatetaxline",
+        "internal_note",
+        "invoice_auto_increase_period",
+        "invoice_date",
+        "invoice_display",
+        "invoice_match_id",
+        "invoice_percent_increase",
+        "invoice_prorata_periods_ahead",
+        "invoice_separately",
+        "invoice_type_code",
+        "invoicenumber",
+        "invoicetype",
+        "is_invoice_screen",
+        "is_recurring_invoice",
+        "kashflow_pdf",
+        "kashflow_tenant_id",
+        "kashflowid",
+        "last_modified",
+        "last_synced",
+        "lastcreated",
+        "lines",
+        "mailboxid",
+        "mark_credit_as_used",
+        "markaspaid",
+        "markaspaidmoduleid",
+        "merge_data",
+        "minimum_amount",
+        "minimum_line_description",
+        "minimum_price_active",
+        "most_recent_invoice_id",
+        "most_recent_invoice_type",
+        "name",
+        "new_external_link",
+        "nextcreationdate",
+        "nextcreationperiod",
+        "notes_1",
+        "notes_2",
+        "notes_3",
+        "order_number",
+        "originaddress",
+        "originaddress1",
+        "originaddress2",
+        "originaddress3",
+        "originaddress4",
+        "originaddress5",
+        "original_client_id",
+        "original_client_name",
+        "payment_ref",
+        "payments",
+        "payments_pending",
+        "paymentstatus",
+        "paymentterms",
+        "pdf_attachment_date_created",
+        "pdf_attachment_id",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "percent",
+        "percentold",
+        "period",
+        "period_end_date",
+        "period_start_date",
+        "period_type",
+        "periodname",
+        "posted",
+        "printhtml",
+        "purchaseorder_id",
+        "qbo_company_id",
+        "qbo_term",
+        "qbo_term_id",
+        "qbo_term_name",
+        "qboid",
+        "recurring_invoice_id",
+        "reference",
+        "requires_approval",
+        "revenue",
+        "reviewrequired",
+        "sage_business_cloud_details_id",
+        "sage_business_cloud_id",
+        "salesorder_id",
+        "schedule",
+        "schedule_date",
+        "schedule_id",
+        "schedule_ignore_delete",
+        "shipaddress",
+        "site_name",
+        "sitenumber",
+        "snelstart_id",
+        "sqlimport_id",
+        "startdate",
+        "supplier_id",
+        "supplier_name",
+        "sync_include_paid",
+        "take_auto_payment",
+        "take_payment_on_duedate",
+        "taken_by",
+        "tax_total",
+        "tel_number",
+        "thirdpartyinvoicenumber",
+        "ticket_client_to_invoice_to_id",
+        "ticket_id",
+        "ticket_note",
+        "ticket_summary",
+        "time",
+        "total",
+        "twilio_invoice",
+        "typeid",
+        "uid",
+        "update_invoice_conversion_rate",
+        "use",
+        "voided",
+        "xero_branding_theme",
+        "xero_branding_theme_id",
+        "xero_branding_theme_name",
+        "xero_line_tax",
+        "xero_online_invoice_payment_url",
+        "xero_status",
+        "xero_tenant_id",
+        "xeroid",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.billing_cut_off = model::value(map)?,
+            1 => self.create_credit_note = model::opt_bool(map)?,
+            2 => self.create_from_areaitems = model::value(map)?,
+            3 => self.create_from_contract = model::opt_i32(map)?,
+            4 => self.docommitsync = model::opt_bool(map)?,
+            5 => self.dont_fire_automations = model::opt_bool(map)?,
+            6 => self.dotaxsync = model::opt_bool(map)?,
+            7 => self.forcethirdpartysync = model::opt_bool(map)?,
+            8 => self.ignore_dont_send_invoice = model::opt_bool(map)?,
+            9 => self.importthirdpartyid = model::value(map)?,
+            10 => self.importtype = model::value(map)?,
+            11 => self.importtypeid = model::opt_i32(map)?,
+            12 => self.is_invoice_run = model::opt_bool(map)?,
+            13 => self.is_process = model::opt_bool(map)?,
+            14 => self.is_task_schedule = model::opt_bool(map)?,
+            15 => self.isimport = model::opt_bool(map)?,
+            16 => self.novalidate = model::opt_bool(map)?,
+            17 => self.print_generate = model::opt_bool(map)?,
+            18 => self.print_preview = model::opt_bool(map)?,
+            19 => self.sendmassinvoice = model::opt_bool(map)?,
+            20 => self.validateonly = model::opt_bool(map)?,
+            21 => self.warning = model::value(map)?,
+            22 => self.xmlwarning = model::value(map)?,
+            23 => self.accountsid = model::value(map)?,
+            24 => self.add_contract_assets = model::opt_i32(map)?,
+            25 => self.add_itemsissued = model::opt_i32(map)?,
+            26 => self.add_labour = model::opt_i32(map)?,
+            27 => self.add_lines = model::value(map)?,
+            28 => self.add_mileage = model::opt_i32(map)?,
+            29 => self.add_prepay = model::opt_i32(map)?,
+            30 => self.add_project = model::opt_i32(map)?,
+            31 => self.add_salesorder = model::opt_i32(map)?,
+            32 => self.add_travel = model::opt_i32(map)?,
+            33 => self.address = model::value(map)?,
+            34 => self.address1 = model::value(map)?,
+            35 => self.address2 = model::value(map)?,
+            36 => self.address3 = model::value(map)?,
+            37 => self.address4 = model::value(map)?,
+            38 => self.address5 = model::value(map)?,
+            39 => self.amount_remaining = model::opt_f64(map)?,
+            40 => self.amountdue = model::opt_f64(map)?,
+            41 => self.amountpaid = model::opt_f64(map)?,
+            42 => self.apply_credit = model::opt_bool(map)?,
+            43 => self.apply_credit_amount = model::opt_f64(map)?,
+            44 => self.apply_credit_description = model::value(map)?,
+            45 => self.apply_credit_id = model::opt_i32(map)?,
+            46 => self.apply_credit_long_description = model::value(map)?,
+            47 => self.apply_credit_tax_type = model::opt_i32(map)?,
+            48 => self.approval_start = model::opt_bool(map)?,
+            49 => self.approval_status = model::opt_i32(map)?,
+            50 => self.approvalagent = model::opt_i32(map)?,
+            51 => self.approvalagentid = model::opt_i32(map)?,
+            52 => self.approvaldatetime = model::value(map)?,
+            53 => self.approvalemailaddress = model::value(map)?,
+            54 => self.approvalnote = model::value(map)?,
+            55 => self.assigned_agent = model::opt_i32(map)?,
+            56 => self.assigned_agent_name = model::value(map)?,
+            57 => self.avalara_details_id = model::opt_i32(map)?,
+            58 => self.avalara_details_name = model::value(map)?,
+            59 => self.billingcategory = model::opt_i32(map)?,
+            60 => self.client_id = model::opt_i32(map)?,
+            61 => self.client_name = model::value(map)?,
+            62 => self.client_to_invoice_to_id = model::opt_i32(map)?,
+            63 => self.composite_tax_total = model::opt_f64(map)?,
+            64 => self.contactname = model::value(map)?,
+            65 => self.contains_calculated_quantity = model::opt_bool(map)?,
+            66 => self.contract_id = model::opt_i32(map)?,
+            67 => self.contract_ref = model::value(map)?,
+            68 => self.conversion_rate = model::opt_f64(map)?,
+            69 => self.create_recurring_invoice = model::opt_bool(map)?,
+            70 => self.createdbyagentname = model::value(map)?,
+            71 => self.creation_source = model::value(map)?,
+            72 => self.credit_outstanding = model::opt_f64(map)?,
+            73 => self.credit_outstanding_for_customer = model::opt_f64(map)?,
+            74 => self.credit_total = model::opt_f64(map)?,
+            75 => self.credit_used = model::opt_f64(map)?,
+            76 => self.creditlinkedtoinvoiceid = model::opt_i32(map)?,
+            77 => self.creditlinkedtoinvoiceid_thirdpartynumber = model::value(map)?,
+            78 => self.creditlinkedtoinvoiceid_typeid = model::opt_i32(map)?,
+            79 => self.currency = model::value(map)?,
+            80 => self.currency_code = model::opt_i32(map)?,
+            81 => self.currency_code_name = model::value(map)?,
+            82 => self.currency_conversion_rate = model::opt_f64(map)?,
+            83 => self.cust_order_number = model::value(map)?,
+            84 => self.custombuttons = model::value(map)?,
+            85 => self.customfields = model::value(map)?,
+            86 => self.date_created = model::value(map)?,
+            87 => self.datepaid = model::value(map)?,
+            88 => self.dateposted = model::value(map)?,
+            89 => self.datesent = model::value(map)?,
+            90 => self.datetype = model::opt_i32(map)?,
+            91 => self.daysplus = model::opt_i32(map)?,
+            92 => self.dbc_company_id = model::value(map)?,
+            93 => self.dbc_id = model::value(map)?,
+            94 => self.deladdress1 = model::value(map)?,
+            95 => self.deladdress2 = model::value(map)?,
+            96 => self.deladdress3 = model::value(map)?,
+            97 => self.deladdress4 = model::value(map)?,
+            98 => self.deladdress5 = model::value(map)?,
+            99 => self.disabled = model::opt_bool(map)?,
+            100 => self.dont_set_original_client_id = model::opt_bool(map)?,
+            101 => self.dont_sync_to_3rd_party = model::opt_bool(map)?,
+            102 => self.due_date_int = model::opt_i32(map)?,
+            103 => self.due_date_type = model::opt_i32(map)?,
+            104 => self.duedate = model::value(map)?,
+            105 => self.duedatename = model::value(map)?,
+            106 => self.emailstatus = model::opt_i32(map)?,
+            107 => self.enddate = model::value(map)?,
+            108 => self.exact_division = model::opt_i32(map)?,
+            109 => self.exact_id = model::value(map)?,
+            110 => self.exact_payment_conditon = model::value(map)?,
+            111 => self.exact_payment_conditon_id = model::value(map)?,
+            112 => self.exact_payment_conditon_name = model::value(map)?,
+            113 => self.external_links = model::value(map)?,
+            114 => self.extratabs = model::value(map)?,
+            115 => self.force_creation = model::opt_bool(map)?,
+            116 => self.generic_online_invoice_payment_url = model::value(map)?,
+            117 => self.global_details = model::value(map)?,
+            118 => self.global_nom_code = model::value(map)?,
+            119 => self.global_tax_code = model::value(map)?,
+            120 => self.hideinvoice = model::opt_bool(map)?,
+            121 => self.id = model::opt_i32(map)?,
+            122 => self.include_in_autopay = model::opt_bool(map)?,
+            123 => self.intacct_class = model::value(map)?,
+            124 => self.intacct_class_name = model::value(map)?,
+            125 => self.intacct_project = model::value(map)?,
+            126 => self.intacct_project_name = model::value(map)?,
+            127 => self.intacct_recordno = model::opt_i32(map)?,
+            128 => self.intacct_save_location = model::value(map)?,
+            129 => self.intacct_tax_solution = model::value(map)?,
+            130 => self.intacct_tax_solution_name = model::value(map)?,
+            131 => self.intacctseparatetaxline = model::opt_i32(map)?,
+            132 => self.internal_note = model::value(map)?,
+            133 => self.invoice_auto_increase_period = model::opt_i32(map)?,
+            134 => self.invoice_date = model::value(map)?,
+            135 => self.invoice_display = model::value(map)?,
+            136 => self.invoice_match_id = model::value(map)?,
+            137 => self.invoice_percent_increase = model::opt_f64(map)?,
+            138 => self.invoice_prorata_periods_ahead = model::opt_i32(map)?,
+            139 => self.invoice_separately = model::opt_bool(map)?,
+            140 => self.invoice_type_code = model::value(map)?,
+            141 => self.invoicenumber = model::value(map)?,
+            142 => self.invoicetype = model::opt_i32(map)?,
+            143 => self.is_invoice_screen = model::opt_bool(map)?,
+            144 => self.is_recurring_invoice = model::opt_bool(map)?,
+            145 => self.kashflow_pdf = model::value(map)?,
+            146 => self.kashflow_tenant_id = model::opt_i32(map)?,
+            147 => self.kashflowid = model::opt_i32(map)?,
+            148 => self.last_modified = model::value(map)?,
+            149 => self.last_synced = model::value(map)?,
+            150 => self.lastcreated = model::value(map)?,
+            151 => self.lines = model::value(map)?,
+            152 => self.mailboxid = model::opt_i32(map)?,
+            153 => self.mark_credit_as_used = model::opt_bool(map)?,
+            154 => self.markaspaid = model::opt_bool(map)?,
+            155 => self.markaspaidmoduleid = model::opt_i32(map)?,
+            156 => self.merge_data = model::value(map)?,
+            157 => self.minimum_amount = model::opt_f64(map)?,
+            158 => self.minimum_line_description = model::value(map)?,
+            159 => self.minimum_price_active = model::opt_bool(map)?,
+            160 => self.most_recent_invoice_id = model::opt_i32(map)?,
+            161 => self.most_recent_invoice_type = model::opt_i32(map)?,
+            162 => self.name = model::value(map)?,
+            163 => self.new_external_link = model::value(map)?,
+            164 => self.nextcreationdate = model::value(map)?,
+            165 => self.nextcreationperiod = model::value(map)?,
+            166 => self.notes_1 = model::value(map)?,
+            167 => self.notes_2 = model::value(map)?,
+            168 => self.notes_3 = model::value(map)?,
+            169 => self.order_number = model::value(map)?,
+            170 => self.originaddress = model::value(map)?,
+            171 => self.originaddress1 = model::value(map)?,
+            172 => self.originaddress2 = model::value(map)?,
+            173 => self.originaddress3 = model::value(map)?,
+            174 => self.originaddress4 = model::value(map)?,
+            175 => self.originaddress5 = model::value(map)?,
+            176 => self.original_client_id = model::opt_i32(map)?,
+            177 => self.original_client_name = model::value(map)?,
+            178 => self.payment_ref = model::value(map)?,
+            179 => self.payments = model::value(map)?,
+            180 => self.payments_pending = model::opt_i32(map)?,
+            181 => self.paymentstatus = model::opt_i32(map)?,
+            182 => self.paymentterms = model::opt_i32(map)?,
+            183 => self.pdf_attachment_date_created = model::value(map)?,
+            184 => self.pdf_attachment_id = model::opt_i32(map)?,
+            185 => self.pdftemplate_id = model::opt_i32(map)?,
+            186 => self.pdftemplate_name = model::value(map)?,
+            187 => self.percent = model::opt_f64(map)?,
+            188 => self.percentold = model::opt_i32(map)?,
+            189 => self.period = model::opt_i32(map)?,
+            190 => self.period_end_date = model::value(map)?,
+            191 => self.period_start_date = model::value(map)?,
+            192 => self.period_type = model::opt_i32(map)?,
+            193 => self.periodname = model::value(map)?,
+            194 => self.posted = model::opt_bool(map)?,
+            195 => self.printhtml = model::value(map)?,
+            196 => self.purchaseorder_id = model::opt_i32(map)?,
+            197 => self.qbo_company_id = model::value(map)?,
+            198 => self.qbo_term = model::value(map)?,
+            199 => self.qbo_term_id = model::opt_i32(map)?,
+            200 => self.qbo_term_name = model::value(map)?,
+            201 => self.qboid = model::opt_i32(map)?,
+            202 => self.recurring_invoice_id = model::opt_i32(map)?,
+            203 => self.reference = model::value(map)?,
+            204 => self.requires_approval = model::opt_bool(map)?,
+            205 => self.revenue = model::opt_f64(map)?,
+            206 => self.reviewrequired = model::opt_bool(map)?,
+            207 => self.sage_business_cloud_details_id = model::opt_i32(map)?,
+            208 => self.sage_business_cloud_id = model::value(map)?,
+            209 => self.salesorder_id = model::opt_i32(map)?,
+            210 => self.schedule = model::value(map)?,
+            211 => self.schedule_date = model::value(map)?,
+            212 => self.schedule_id = model::opt_i32(map)?,
+            213 => self.schedule_ignore_delete = model::opt_bool(map)?,
+            214 => self.shipaddress = model::value(map)?,
+            215 => self.site_name = model::value(map)?,
+            216 => self.sitenumber = model::opt_i32(map)?,
+            217 => self.snelstart_id = model::value(map)?,
+            218 => self.sqlimport_id = model::opt_i32(map)?,
+            219 => self.startdate = model::value(map)?,
+            220 => self.supplier_id = model::opt_i32(map)?,
+            221 => self.supplier_name = model::value(map)?,
+            222 => self.sync_include_paid = model::opt_bool(map)?,
+            223 => self.take_auto_payment = model::opt_bool(map)?,
+            224 => self.take_payment_on_duedate = model::opt_i32(map)?,
+            225 => self.taken_by = model::value(map)?,
+            226 => self.tax_total = model::opt_f64(map)?,
+            227 => self.tel_number = model::value(map)?,
+            228 => self.thirdpartyinvoicenumber = model::value(map)?,
+            229 => self.ticket_client_to_invoice_to_id = model::opt_i32(map)?,
+            230 => self.ticket_id = model::opt_i32(map)?,
+            231 => self.ticket_note = model::value(map)?,
+            232 => self.ticket_summary = model::value(map)?,
+            233 => self.time = model::value(map)?,
+            234 => self.total = model::opt_f64(map)?,
+            235 => self.twilio_invoice = model::opt_bool(map)?,
+            236 => self.typeid = model::opt_i32(map)?,
+            237 => self.uid = model::opt_i32(map)?,
+            238 => self.update_invoice_conversion_rate = model::opt_bool(map)?,
+            239 => self.r#use = model::value(map)?,
+            240 => self.voided = model::opt_bool(map)?,
+            241 => self.xero_branding_theme = model::value(map)?,
+            242 => self.xero_branding_theme_id = model::value(map)?,
+            243 => self.xero_branding_theme_name = model::value(map)?,
+            244 => self.xero_line_tax = model::value(map)?,
+            245 => self.xero_online_invoice_payment_url = model::value(map)?,
+            246 => self.xero_status = model::value(map)?,
+            247 => self.xero_tenant_id = model::value(map)?,
+            248 => self.xeroid = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of invoices: `{"record_count": N, "invoices": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct InvoiceList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `invoices`.
     pub invoices: Vec<Invoice>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -3215,6 +3510,57 @@ impl InvoiceList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for InvoiceList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "invoices", &self.invoices)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InvoiceList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for InvoiceList {
+    const EXPECTING: &'static str = "struct InvoiceList";
+    const FIELDS: &'static [&'static str] = &[
+        "invoices",
+        "page_no",
+        "page_size",
+        "record_count",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.invoices = model::value(map)?,
+            1 => self.page_no = model::opt_i32(map)?,
+            2 => self.page_size = model::opt_i32(map)?,
+            3 => self.record_count = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

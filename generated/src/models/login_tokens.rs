@@ -2,54 +2,32 @@
 //! Models used only by the `login_tokens` resource (cargo feature `login_tokens`).
 
 /// A login token.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct LoginToken {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// `timestamp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// `verifier`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verifier: Option<String>,
     /// `token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `enc_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub enc_id: Option<i32>,
     /// `token_used`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub token_used: Option<bool>,
     /// `used_timestamp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub used_timestamp: Option<String>,
     /// `used_userid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub used_userid: Option<String>,
     /// `jwt`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -140,5 +118,77 @@ impl LoginToken {
     pub fn with_warning(mut self, value: impl Into<String>) -> Self {
         self.warning = Some(value.into());
         self
+    }
+}
+
+impl serde::Serialize for LoginToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "timestamp", &self.timestamp)?;
+        model::opt_entry(&mut map, "verifier", &self.verifier)?;
+        model::opt_entry(&mut map, "token", &self.token)?;
+        model::opt_entry(&mut map, "enc_id", &self.enc_id)?;
+        model::opt_entry(&mut map, "token_used", &self.token_used)?;
+        model::opt_entry(&mut map, "used_timestamp", &self.used_timestamp)?;
+        model::opt_entry(&mut map, "used_userid", &self.used_userid)?;
+        model::opt_entry(&mut map, "jwt", &self.jwt)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LoginToken {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for LoginToken {
+    const EXPECTING: &'static str = "struct LoginToken";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "enc_id",
+        "id",
+        "jwt",
+        "timestamp",
+        "token",
+        "token_used",
+        "type",
+        "used_timestamp",
+        "used_userid",
+        "verifier",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.enc_id = model::opt_i32(map)?,
+            2 => self.id = model::opt_i32(map)?,
+            3 => self.jwt = model::value(map)?,
+            4 => self.timestamp = model::value(map)?,
+            5 => self.token = model::value(map)?,
+            6 => self.token_used = model::opt_bool(map)?,
+            7 => self.r#type = model::value(map)?,
+            8 => self.used_timestamp = model::value(map)?,
+            9 => self.used_userid = model::value(map)?,
+            10 => self.verifier = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

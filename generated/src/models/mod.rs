@@ -70,6 +70,50 @@ pub use online_status::*;
 mod reports;
 #[cfg(feature = "reports")]
 pub use reports::*;
+#[cfg(
+    any(
+        feature = "actions",
+        feature = "agent_event_subscriptions",
+        feature = "agent_presence_subscriptions",
+        feature = "agents",
+        feature = "assets",
+        feature = "attachments",
+        feature = "clients",
+        feature = "invoices",
+        feature = "notifications",
+        feature = "reports",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "user_roles",
+        feature = "users"
+    )
+)]
+mod shared;
+#[cfg(
+    any(
+        feature = "actions",
+        feature = "agent_event_subscriptions",
+        feature = "agent_presence_subscriptions",
+        feature = "agents",
+        feature = "assets",
+        feature = "attachments",
+        feature = "clients",
+        feature = "invoices",
+        feature = "notifications",
+        feature = "reports",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "user_roles",
+        feature = "users"
+    )
+)]
+pub use shared::*;
 #[cfg(feature = "sites")]
 mod sites;
 #[cfg(feature = "sites")]
@@ -102,5 +146,3 @@ pub use user_roles::*;
 mod users;
 #[cfg(feature = "users")]
 pub use users::*;
-mod shared;
-pub use shared::*;

@@ -2,68 +2,32 @@
 //! Models used only by the `online_status` resource (cargo feature `online_status`).
 
 /// The online status of an agent.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct OnlineStatus {
     /// `techID`.
-    #[serde(
-        rename = "techID",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub tech_id: Option<i32>,
     /// `lastOnlineDate`.
-    #[serde(rename = "lastOnlineDate", skip_serializing_if = "Option::is_none")]
     pub last_online_date: Option<String>,
     /// `isOnline`.
-    #[serde(
-        rename = "isOnline",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_online: Option<bool>,
     /// `lastOnline`.
-    #[serde(rename = "lastOnline", skip_serializing_if = "Option::is_none")]
     pub last_online: Option<String>,
     /// `agent_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_status: Option<i32>,
     /// `status_overidden`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub status_overidden: Option<bool>,
     /// `fetch_all`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fetch_all: Option<bool>,
     /// `is_logout`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_logout: Option<bool>,
     /// `command`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// `last_active`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_active: Option<String>,
     /// `is_idle`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_idle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -154,5 +118,77 @@ impl OnlineStatus {
     pub fn with_is_idle(mut self, value: bool) -> Self {
         self.is_idle = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for OnlineStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "techID", &self.tech_id)?;
+        model::opt_entry(&mut map, "lastOnlineDate", &self.last_online_date)?;
+        model::opt_entry(&mut map, "isOnline", &self.is_online)?;
+        model::opt_entry(&mut map, "lastOnline", &self.last_online)?;
+        model::opt_entry(&mut map, "agent_status", &self.agent_status)?;
+        model::opt_entry(&mut map, "status_overidden", &self.status_overidden)?;
+        model::opt_entry(&mut map, "fetch_all", &self.fetch_all)?;
+        model::opt_entry(&mut map, "is_logout", &self.is_logout)?;
+        model::opt_entry(&mut map, "command", &self.command)?;
+        model::opt_entry(&mut map, "last_active", &self.last_active)?;
+        model::opt_entry(&mut map, "is_idle", &self.is_idle)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OnlineStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for OnlineStatus {
+    const EXPECTING: &'static str = "struct OnlineStatus";
+    const FIELDS: &'static [&'static str] = &[
+        "agent_status",
+        "command",
+        "fetch_all",
+        "isOnline",
+        "is_idle",
+        "is_logout",
+        "lastOnline",
+        "lastOnlineDate",
+        "last_active",
+        "status_overidden",
+        "techID",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agent_status = model::opt_i32(map)?,
+            1 => self.command = model::value(map)?,
+            2 => self.fetch_all = model::opt_bool(map)?,
+            3 => self.is_online = model::opt_bool(map)?,
+            4 => self.is_idle = model::opt_bool(map)?,
+            5 => self.is_logout = model::opt_bool(map)?,
+            6 => self.last_online = model::value(map)?,
+            7 => self.last_online_date = model::value(map)?,
+            8 => self.last_active = model::value(map)?,
+            9 => self.status_overidden = model::opt_bool(map)?,
+            10 => self.tech_id = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

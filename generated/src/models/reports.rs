@@ -6,601 +6,262 @@ use super::*;
 /// The `Report` schema.
 ///
 /// Halo's internal name for this schema is `AnalyzerProfile`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `sql`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
     /// `reportingperiod`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reportingperiod: Option<i32>,
     /// `availablefields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub availablefields: Option<String>,
     /// `selectedfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub selectedfields: Option<String>,
     /// `reportingperiodstartdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reportingperiodstartdate: Option<String>,
     /// `reportingperiodenddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reportingperiodenddate: Option<String>,
     /// `reportingperioddatefield`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reportingperioddatefield: Option<String>,
     /// `sqlid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlid: Option<i32>,
     /// `charttitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub charttitle: Option<String>,
     /// `xaxis`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xaxis: Option<String>,
     /// `yaxis`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxis: Option<String>,
     /// `xaxiscaption`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xaxiscaption: Option<String>,
     /// `yaxiscaption`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxiscaption: Option<String>,
     /// `graphorderby`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub graphorderby: Option<String>,
     /// `charttype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub charttype: Option<i32>,
     /// `graphorder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub graphorder: Option<i32>,
     /// `count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub count: Option<bool>,
     /// `sum`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sum: Option<bool>,
     /// `average`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub average: Option<bool>,
     /// `averageaspercentage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub averageaspercentage: Option<bool>,
     /// `showgraphvalues`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showgraphvalues: Option<bool>,
     /// `client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
     /// `builtinid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub builtinid: Option<bool>,
     /// `seriestype1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seriestype1: Option<i32>,
     /// `seriestype2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seriestype2: Option<i32>,
     /// `seriestype3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seriestype3: Option<i32>,
     /// `seriestype4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seriestype4: Option<i32>,
     /// `seriestype5`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub seriestype5: Option<i32>,
     /// `yaxis1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxis1: Option<String>,
     /// `yaxis2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxis2: Option<String>,
     /// `yaxis3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxis3: Option<String>,
     /// `yaxis4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxis4: Option<String>,
     /// `yaxis5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub yaxis5: Option<String>,
     /// `stackbars`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub stackbars: Option<bool>,
     /// `includesummary`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includesummary: Option<bool>,
     /// `timezonename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezonename: Option<String>,
     /// `onlyshowsummaries`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub onlyshowsummaries: Option<bool>,
     /// `usetechlink`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub usetechlink: Option<bool>,
     /// `is_published`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_published: Option<bool>,
     /// `published_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_id: Option<String>,
     /// `sqlhasdatefilter`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sqlhasdatefilter: Option<bool>,
     /// `usesdynamicsql`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub usesdynamicsql: Option<bool>,
     /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub available_columns: Option<Vec<serde_json::Value>>,
     /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<serde_json::Value>>,
     /// Halo's `AnalyzerFilter` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<serde_json::Value>>,
     /// Halo's `AnalyzerFilter` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<serde_json::Value>>,
     /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filterable_columns: Option<Vec<serde_json::Value>>,
     /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filterable_columns_conditions: Option<Vec<serde_json::Value>>,
     /// Halo's `UnameAnalyzer` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions_agent: Option<Vec<serde_json::Value>>,
     /// Halo's `UserAnalyzer` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions_user: Option<Vec<serde_json::Value>>,
     /// Halo's `StdRequest_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Vec<serde_json::Value>>,
     /// `local_library_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub local_library_id: Option<i32>,
     /// `is_onlinerepository_report`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_onlinerepository_report: Option<bool>,
     /// `get_reportfield_values`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub get_reportfield_values: Option<String>,
     /// `get_reportcondition_values`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub get_reportcondition_values: Option<String>,
     /// `filter_lookup_values`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_lookup_values: Option<Vec<KeyPair2>>,
     /// `report`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<ReportContent>,
     /// `previous_report`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_report: Option<ReportContent>,
     /// `_testonly`.
-    #[serde(
-        rename = "_testonly",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub testonly: Option<bool>,
     /// `_testchart`.
-    #[serde(
-        rename = "_testchart",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub testchart: Option<bool>,
     /// `_loadreportonly`.
-    #[serde(
-        rename = "_loadreportonly",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub loadreportonly: Option<bool>,
     /// `_print_preview`.
-    #[serde(
-        rename = "_print_preview",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub print_preview: Option<bool>,
     /// `_print_generate`.
-    #[serde(
-        rename = "_print_generate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub print_generate: Option<bool>,
     /// `_xls_generate`.
-    #[serde(
-        rename = "_xls_generate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub xls_generate: Option<bool>,
     /// `_json_generate`.
-    #[serde(
-        rename = "_json_generate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub json_generate: Option<bool>,
     /// `printhtml`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub printhtml: Option<String>,
     /// `pdf_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdf_attachment_id: Option<i32>,
     /// `xls_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub xls_attachment_id: Option<i32>,
     /// `xls_attachment_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub xls_attachment_link: Option<String>,
     /// `csv_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub csv_attachment_id: Option<i32>,
     /// `csv_attachment_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub csv_attachment_link: Option<String>,
     /// `json_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub json_attachment_id: Option<i32>,
     /// `json_attachment_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub json_attachment_link: Option<String>,
     /// `pdftemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdftemplate_name: Option<String>,
     /// Halo's `PdfTemplate` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdftemplate: Option<serde_json::Value>,
     /// `chart_base64`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_base64: Option<String>,
     /// `customise_table_html`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub customise_table_html: Option<bool>,
     /// `report_table_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_table_html: Option<String>,
     /// `report_table_row_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_table_row_html: Option<String>,
     /// `report_table_group_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_table_group_html: Option<String>,
     /// `report_table_total_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_table_total_html: Option<String>,
     /// `alreadyconverted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub alreadyconverted: Option<bool>,
     /// `invoice_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_id: Option<i32>,
     /// `quote_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quote_id: Option<i32>,
     /// `consignment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub consignment_id: Option<i32>,
     /// `contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_id: Option<i32>,
     /// `purchase_order_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchase_order_id: Option<i32>,
     /// `sales_order_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sales_order_id: Option<i32>,
     /// `asset_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_id: Option<i32>,
     /// `bookmarked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub bookmarked: Option<bool>,
     /// `report_access_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_access_token: Option<String>,
     /// `colourpallette`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colourpallette: Option<String>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `show_top_only`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_top_only: Option<bool>,
     /// `top_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub top_count: Option<i32>,
     /// `show_trendline`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_trendline: Option<bool>,
     /// `show_datavalues`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_datavalues: Option<bool>,
     /// Halo's `AnalyzerProfileSeries` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<Vec<serde_json::Value>>,
     /// Halo's `AnalyzerProfileColour` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colours: Option<Vec<serde_json::Value>>,
     /// `ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_id: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `report_comparison`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub report_comparison: Option<i32>,
     /// `chart_comparison`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chart_comparison: Option<i32>,
     /// `_run_prompt`.
-    #[serde(
-        rename = "_run_prompt",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub run_prompt: Option<bool>,
     /// `_check_prompt`.
-    #[serde(
-        rename = "_check_prompt",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub check_prompt: Option<bool>,
     /// `ai_prompt`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_prompt: Option<String>,
     /// `ai_threadid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_threadid: Option<String>,
     /// `ai_runid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_runid: Option<String>,
     /// Halo's `AIAssistantRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assistant_request: Option<serde_json::Value>,
     /// `publish_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub publish_type: Option<i32>,
     /// `apply_query_builder_perms`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub apply_query_builder_perms: Option<bool>,
     /// `last_run_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_run_date: Option<String>,
     /// `group_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub group_id: Option<i32>,
     /// `group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// `description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `datasource_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub datasource_id: Option<i32>,
     /// `restrictaccess`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub restrictaccess: Option<bool>,
     /// `systemreportid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub systemreportid: Option<i32>,
     /// `mainentity`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mainentity: Option<String>,
     /// `canbeaccessedbyallusers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canbeaccessedbyallusers: Option<bool>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// `apiquery_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub apiquery_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1617,55 +1278,502 @@ impl Report {
     }
 }
 
+impl serde::Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "sql", &self.sql)?;
+        model::opt_entry(&mut map, "reportingperiod", &self.reportingperiod)?;
+        model::opt_entry(&mut map, "availablefields", &self.availablefields)?;
+        model::opt_entry(&mut map, "selectedfields", &self.selectedfields)?;
+        model::opt_entry(
+            &mut map,
+            "reportingperiodstartdate",
+            &self.reportingperiodstartdate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "reportingperiodenddate",
+            &self.reportingperiodenddate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "reportingperioddatefield",
+            &self.reportingperioddatefield,
+        )?;
+        model::opt_entry(&mut map, "sqlid", &self.sqlid)?;
+        model::opt_entry(&mut map, "charttitle", &self.charttitle)?;
+        model::opt_entry(&mut map, "xaxis", &self.xaxis)?;
+        model::opt_entry(&mut map, "yaxis", &self.yaxis)?;
+        model::opt_entry(&mut map, "xaxiscaption", &self.xaxiscaption)?;
+        model::opt_entry(&mut map, "yaxiscaption", &self.yaxiscaption)?;
+        model::opt_entry(&mut map, "graphorderby", &self.graphorderby)?;
+        model::opt_entry(&mut map, "charttype", &self.charttype)?;
+        model::opt_entry(&mut map, "graphorder", &self.graphorder)?;
+        model::opt_entry(&mut map, "count", &self.count)?;
+        model::opt_entry(&mut map, "sum", &self.sum)?;
+        model::opt_entry(&mut map, "average", &self.average)?;
+        model::opt_entry(&mut map, "averageaspercentage", &self.averageaspercentage)?;
+        model::opt_entry(&mut map, "showgraphvalues", &self.showgraphvalues)?;
+        model::opt_entry(&mut map, "client", &self.client)?;
+        model::opt_entry(&mut map, "builtinid", &self.builtinid)?;
+        model::opt_entry(&mut map, "seriestype1", &self.seriestype1)?;
+        model::opt_entry(&mut map, "seriestype2", &self.seriestype2)?;
+        model::opt_entry(&mut map, "seriestype3", &self.seriestype3)?;
+        model::opt_entry(&mut map, "seriestype4", &self.seriestype4)?;
+        model::opt_entry(&mut map, "seriestype5", &self.seriestype5)?;
+        model::opt_entry(&mut map, "yaxis1", &self.yaxis1)?;
+        model::opt_entry(&mut map, "yaxis2", &self.yaxis2)?;
+        model::opt_entry(&mut map, "yaxis3", &self.yaxis3)?;
+        model::opt_entry(&mut map, "yaxis4", &self.yaxis4)?;
+        model::opt_entry(&mut map, "yaxis5", &self.yaxis5)?;
+        model::opt_entry(&mut map, "stackbars", &self.stackbars)?;
+        model::opt_entry(&mut map, "includesummary", &self.includesummary)?;
+        model::opt_entry(&mut map, "timezonename", &self.timezonename)?;
+        model::opt_entry(&mut map, "onlyshowsummaries", &self.onlyshowsummaries)?;
+        model::opt_entry(&mut map, "usetechlink", &self.usetechlink)?;
+        model::opt_entry(&mut map, "is_published", &self.is_published)?;
+        model::opt_entry(&mut map, "published_id", &self.published_id)?;
+        model::opt_entry(&mut map, "sqlhasdatefilter", &self.sqlhasdatefilter)?;
+        model::opt_entry(&mut map, "usesdynamicsql", &self.usesdynamicsql)?;
+        model::opt_entry(&mut map, "available_columns", &self.available_columns)?;
+        model::opt_entry(&mut map, "columns", &self.columns)?;
+        model::opt_entry(&mut map, "filters", &self.filters)?;
+        model::opt_entry(&mut map, "conditions", &self.conditions)?;
+        model::opt_entry(&mut map, "filterable_columns", &self.filterable_columns)?;
+        model::opt_entry(
+            &mut map,
+            "filterable_columns_conditions",
+            &self.filterable_columns_conditions,
+        )?;
+        model::opt_entry(&mut map, "permissions_agent", &self.permissions_agent)?;
+        model::opt_entry(&mut map, "permissions_user", &self.permissions_user)?;
+        model::opt_entry(&mut map, "schedule", &self.schedule)?;
+        model::opt_entry(&mut map, "local_library_id", &self.local_library_id)?;
+        model::opt_entry(
+            &mut map,
+            "is_onlinerepository_report",
+            &self.is_onlinerepository_report,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "get_reportfield_values",
+            &self.get_reportfield_values,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "get_reportcondition_values",
+            &self.get_reportcondition_values,
+        )?;
+        model::opt_entry(&mut map, "filter_lookup_values", &self.filter_lookup_values)?;
+        model::opt_entry(&mut map, "report", &self.report)?;
+        model::opt_entry(&mut map, "previous_report", &self.previous_report)?;
+        model::opt_entry(&mut map, "_testonly", &self.testonly)?;
+        model::opt_entry(&mut map, "_testchart", &self.testchart)?;
+        model::opt_entry(&mut map, "_loadreportonly", &self.loadreportonly)?;
+        model::opt_entry(&mut map, "_print_preview", &self.print_preview)?;
+        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
+        model::opt_entry(&mut map, "_xls_generate", &self.xls_generate)?;
+        model::opt_entry(&mut map, "_json_generate", &self.json_generate)?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
+        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
+        model::opt_entry(&mut map, "xls_attachment_id", &self.xls_attachment_id)?;
+        model::opt_entry(&mut map, "xls_attachment_link", &self.xls_attachment_link)?;
+        model::opt_entry(&mut map, "csv_attachment_id", &self.csv_attachment_id)?;
+        model::opt_entry(&mut map, "csv_attachment_link", &self.csv_attachment_link)?;
+        model::opt_entry(&mut map, "json_attachment_id", &self.json_attachment_id)?;
+        model::opt_entry(&mut map, "json_attachment_link", &self.json_attachment_link)?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
+        model::opt_entry(&mut map, "pdftemplate_name", &self.pdftemplate_name)?;
+        model::opt_entry(&mut map, "pdftemplate", &self.pdftemplate)?;
+        model::opt_entry(&mut map, "chart_base64", &self.chart_base64)?;
+        model::opt_entry(&mut map, "customise_table_html", &self.customise_table_html)?;
+        model::opt_entry(&mut map, "report_table_html", &self.report_table_html)?;
+        model::opt_entry(
+            &mut map,
+            "report_table_row_html",
+            &self.report_table_row_html,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "report_table_group_html",
+            &self.report_table_group_html,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "report_table_total_html",
+            &self.report_table_total_html,
+        )?;
+        model::opt_entry(&mut map, "alreadyconverted", &self.alreadyconverted)?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
+        model::opt_entry(&mut map, "quote_id", &self.quote_id)?;
+        model::opt_entry(&mut map, "consignment_id", &self.consignment_id)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
+        model::opt_entry(&mut map, "purchase_order_id", &self.purchase_order_id)?;
+        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id)?;
+        model::opt_entry(&mut map, "asset_id", &self.asset_id)?;
+        model::opt_entry(&mut map, "bookmarked", &self.bookmarked)?;
+        model::opt_entry(&mut map, "report_access_token", &self.report_access_token)?;
+        model::opt_entry(&mut map, "colourpallette", &self.colourpallette)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "show_top_only", &self.show_top_only)?;
+        model::opt_entry(&mut map, "top_count", &self.top_count)?;
+        model::opt_entry(&mut map, "show_trendline", &self.show_trendline)?;
+        model::opt_entry(&mut map, "show_datavalues", &self.show_datavalues)?;
+        model::opt_entry(&mut map, "series", &self.series)?;
+        model::opt_entry(&mut map, "colours", &self.colours)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "report_comparison", &self.report_comparison)?;
+        model::opt_entry(&mut map, "chart_comparison", &self.chart_comparison)?;
+        model::opt_entry(&mut map, "_run_prompt", &self.run_prompt)?;
+        model::opt_entry(&mut map, "_check_prompt", &self.check_prompt)?;
+        model::opt_entry(&mut map, "ai_prompt", &self.ai_prompt)?;
+        model::opt_entry(&mut map, "ai_threadid", &self.ai_threadid)?;
+        model::opt_entry(&mut map, "ai_runid", &self.ai_runid)?;
+        model::opt_entry(&mut map, "assistant_request", &self.assistant_request)?;
+        model::opt_entry(&mut map, "publish_type", &self.publish_type)?;
+        model::opt_entry(
+            &mut map,
+            "apply_query_builder_perms",
+            &self.apply_query_builder_perms,
+        )?;
+        model::opt_entry(&mut map, "last_run_date", &self.last_run_date)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name)?;
+        model::opt_entry(&mut map, "description", &self.description)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "datasource_id", &self.datasource_id)?;
+        model::opt_entry(&mut map, "restrictaccess", &self.restrictaccess)?;
+        model::opt_entry(&mut map, "systemreportid", &self.systemreportid)?;
+        model::opt_entry(&mut map, "mainentity", &self.mainentity)?;
+        model::opt_entry(
+            &mut map,
+            "canbeaccessedbyallusers",
+            &self.canbeaccessedbyallusers,
+        )?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "apiquery_id", &self.apiquery_id)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Report {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Report {
+    const EXPECTING: &'static str = "struct Report";
+    const FIELDS: &'static [&'static str] = &[
+        "_canupdate",
+        "_check_prompt",
+        "_json_generate",
+        "_loadreportonly",
+        "_print_generate",
+        "_print_preview",
+        "_run_prompt",
+        "_testchart",
+        "_testonly",
+        "_warning",
+        "_xls_generate",
+        "ai_prompt",
+        "ai_runid",
+        "ai_threadid",
+        "alreadyconverted",
+        "apiquery_id",
+        "apply_query_builder_perms",
+        "asset_id",
+        "assistant_request",
+        "available_columns",
+        "availablefields",
+        "average",
+        "averageaspercentage",
+        "bookmarked",
+        "builtinid",
+        "canbeaccessedbyallusers",
+        "chart_base64",
+        "chart_comparison",
+        "charttitle",
+        "charttype",
+        "client",
+        "client_id",
+        "colourpallette",
+        "colours",
+        "columns",
+        "conditions",
+        "consignment_id",
+        "contract_id",
+        "count",
+        "csv_attachment_id",
+        "csv_attachment_link",
+        "customise_table_html",
+        "datasource_id",
+        "description",
+        "filter_lookup_values",
+        "filterable_columns",
+        "filterable_columns_conditions",
+        "filters",
+        "get_reportcondition_values",
+        "get_reportfield_values",
+        "graphorder",
+        "graphorderby",
+        "group_id",
+        "group_name",
+        "id",
+        "includesummary",
+        "invoice_id",
+        "is_onlinerepository_report",
+        "is_published",
+        "json_attachment_id",
+        "json_attachment_link",
+        "last_run_date",
+        "local_library_id",
+        "mainentity",
+        "name",
+        "onlyshowsummaries",
+        "pdf_attachment_id",
+        "pdftemplate",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "permissions_agent",
+        "permissions_user",
+        "previous_report",
+        "printhtml",
+        "publish_type",
+        "published_id",
+        "purchase_order_id",
+        "quote_id",
+        "report",
+        "report_access_token",
+        "report_comparison",
+        "report_table_group_html",
+        "report_table_html",
+        "report_table_row_html",
+        "report_table_total_html",
+        "reportingperiod",
+        "reportingperioddatefield",
+        "reportingperiodenddate",
+        "reportingperiodstartdate",
+        "restrictaccess",
+        "sales_order_id",
+        "schedule",
+        "selectedfields",
+        "series",
+        "seriestype1",
+        "seriestype2",
+        "seriestype3",
+        "seriestype4",
+        "seriestype5",
+        "show_datavalues",
+        "show_top_only",
+        "show_trendline",
+        "showgraphvalues",
+        "sql",
+        "sqlhasdatefilter",
+        "sqlid",
+        "stackbars",
+        "sum",
+        "systemreportid",
+        "ticket_id",
+        "timezonename",
+        "top_count",
+        "type",
+        "usesdynamicsql",
+        "usetechlink",
+        "xaxis",
+        "xaxiscaption",
+        "xls_attachment_id",
+        "xls_attachment_link",
+        "yaxis",
+        "yaxis1",
+        "yaxis2",
+        "yaxis3",
+        "yaxis4",
+        "yaxis5",
+        "yaxiscaption",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.canupdate = model::opt_bool(map)?,
+            1 => self.check_prompt = model::opt_bool(map)?,
+            2 => self.json_generate = model::opt_bool(map)?,
+            3 => self.loadreportonly = model::opt_bool(map)?,
+            4 => self.print_generate = model::opt_bool(map)?,
+            5 => self.print_preview = model::opt_bool(map)?,
+            6 => self.run_prompt = model::opt_bool(map)?,
+            7 => self.testchart = model::opt_bool(map)?,
+            8 => self.testonly = model::opt_bool(map)?,
+            9 => self.warning = model::value(map)?,
+            10 => self.xls_generate = model::opt_bool(map)?,
+            11 => self.ai_prompt = model::value(map)?,
+            12 => self.ai_runid = model::value(map)?,
+            13 => self.ai_threadid = model::value(map)?,
+            14 => self.alreadyconverted = model::opt_bool(map)?,
+            15 => self.apiquery_id = model::opt_i32(map)?,
+            16 => self.apply_query_builder_perms = model::opt_bool(map)?,
+            17 => self.asset_id = model::opt_i32(map)?,
+            18 => self.assistant_request = model::value(map)?,
+            19 => self.available_columns = model::value(map)?,
+            20 => self.availablefields = model::value(map)?,
+            21 => self.average = model::opt_bool(map)?,
+            22 => self.averageaspercentage = model::opt_bool(map)?,
+            23 => self.bookmarked = model::opt_bool(map)?,
+            24 => self.builtinid = model::opt_bool(map)?,
+            25 => self.canbeaccessedbyallusers = model::opt_bool(map)?,
+            26 => self.chart_base64 = model::value(map)?,
+            27 => self.chart_comparison = model::opt_i32(map)?,
+            28 => self.charttitle = model::value(map)?,
+            29 => self.charttype = model::opt_i32(map)?,
+            30 => self.client = model::value(map)?,
+            31 => self.client_id = model::opt_i32(map)?,
+            32 => self.colourpallette = model::value(map)?,
+            33 => self.colours = model::value(map)?,
+            34 => self.columns = model::value(map)?,
+            35 => self.conditions = model::value(map)?,
+            36 => self.consignment_id = model::opt_i32(map)?,
+            37 => self.contract_id = model::opt_i32(map)?,
+            38 => self.count = model::opt_bool(map)?,
+            39 => self.csv_attachment_id = model::opt_i32(map)?,
+            40 => self.csv_attachment_link = model::value(map)?,
+            41 => self.customise_table_html = model::opt_bool(map)?,
+            42 => self.datasource_id = model::opt_i32(map)?,
+            43 => self.description = model::value(map)?,
+            44 => self.filter_lookup_values = model::value(map)?,
+            45 => self.filterable_columns = model::value(map)?,
+            46 => self.filterable_columns_conditions = model::value(map)?,
+            47 => self.filters = model::value(map)?,
+            48 => self.get_reportcondition_values = model::value(map)?,
+            49 => self.get_reportfield_values = model::value(map)?,
+            50 => self.graphorder = model::opt_i32(map)?,
+            51 => self.graphorderby = model::value(map)?,
+            52 => self.group_id = model::opt_i32(map)?,
+            53 => self.group_name = model::value(map)?,
+            54 => self.id = model::opt_i32(map)?,
+            55 => self.includesummary = model::opt_bool(map)?,
+            56 => self.invoice_id = model::opt_i32(map)?,
+            57 => self.is_onlinerepository_report = model::opt_bool(map)?,
+            58 => self.is_published = model::opt_bool(map)?,
+            59 => self.json_attachment_id = model::opt_i32(map)?,
+            60 => self.json_attachment_link = model::value(map)?,
+            61 => self.last_run_date = model::value(map)?,
+            62 => self.local_library_id = model::opt_i32(map)?,
+            63 => self.mainentity = model::value(map)?,
+            64 => self.name = model::value(map)?,
+            65 => self.onlyshowsummaries = model::opt_bool(map)?,
+            66 => self.pdf_attachment_id = model::opt_i32(map)?,
+            67 => self.pdftemplate = model::value(map)?,
+            68 => self.pdftemplate_id = model::opt_i32(map)?,
+            69 => self.pdftemplate_name = model::value(map)?,
+            70 => self.permissions_agent = model::value(map)?,
+            71 => self.permissions_user = model::value(map)?,
+            72 => self.previous_report = model::value(map)?,
+            73 => self.printhtml = model::value(map)?,
+            74 => self.publish_type = model::opt_i32(map)?,
+            75 => self.published_id = model::value(map)?,
+            76 => self.purchase_order_id = model::opt_i32(map)?,
+            77 => self.quote_id = model::opt_i32(map)?,
+            78 => self.report = model::value(map)?,
+            79 => self.report_access_token = model::value(map)?,
+            80 => self.report_comparison = model::opt_i32(map)?,
+            81 => self.report_table_group_html = model::value(map)?,
+            82 => self.report_table_html = model::value(map)?,
+            83 => self.report_table_row_html = model::value(map)?,
+            84 => self.report_table_total_html = model::value(map)?,
+            85 => self.reportingperiod = model::opt_i32(map)?,
+            86 => self.reportingperioddatefield = model::value(map)?,
+            87 => self.reportingperiodenddate = model::value(map)?,
+            88 => self.reportingperiodstartdate = model::value(map)?,
+            89 => self.restrictaccess = model::opt_bool(map)?,
+            90 => self.sales_order_id = model::opt_i32(map)?,
+            91 => self.schedule = model::value(map)?,
+            92 => self.selectedfields = model::value(map)?,
+            93 => self.series = model::value(map)?,
+            94 => self.seriestype1 = model::opt_i32(map)?,
+            95 => self.seriestype2 = model::opt_i32(map)?,
+            96 => self.seriestype3 = model::opt_i32(map)?,
+            97 => self.seriestype4 = model::opt_i32(map)?,
+            98 => self.seriestype5 = model::opt_i32(map)?,
+            99 => self.show_datavalues = model::opt_bool(map)?,
+            100 => self.show_top_only = model::opt_bool(map)?,
+            101 => self.show_trendline = model::opt_bool(map)?,
+            102 => self.showgraphvalues = model::opt_bool(map)?,
+            103 => self.sql = model::value(map)?,
+            104 => self.sqlhasdatefilter = model::opt_bool(map)?,
+            105 => self.sqlid = model::opt_i32(map)?,
+            106 => self.stackbars = model::opt_bool(map)?,
+            107 => self.sum = model::opt_bool(map)?,
+            108 => self.systemreportid = model::opt_i32(map)?,
+            109 => self.ticket_id = model::opt_i32(map)?,
+            110 => self.timezonename = model::value(map)?,
+            111 => self.top_count = model::opt_i32(map)?,
+            112 => self.r#type = model::opt_i32(map)?,
+            113 => self.usesdynamicsql = model::opt_bool(map)?,
+            114 => self.usetechlink = model::opt_bool(map)?,
+            115 => self.xaxis = model::value(map)?,
+            116 => self.xaxiscaption = model::value(map)?,
+            117 => self.xls_attachment_id = model::opt_i32(map)?,
+            118 => self.xls_attachment_link = model::value(map)?,
+            119 => self.yaxis = model::value(map)?,
+            120 => self.yaxis1 = model::value(map)?,
+            121 => self.yaxis2 = model::value(map)?,
+            122 => self.yaxis3 = model::value(map)?,
+            123 => self.yaxis4 = model::value(map)?,
+            124 => self.yaxis5 = model::value(map)?,
+            125 => self.yaxiscaption = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `ReportContent` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ReportContent {
     /// `loaded`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub loaded: Option<bool>,
     /// `load_error`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub load_error: Option<String>,
     /// `rows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<Vec<std::collections::BTreeMap<String, serde_json::Value>>>,
     /// `chart_labels`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_labels: Option<Vec<serde_json::Value>>,
     /// `chart_dataset`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_dataset: Option<Vec<serde_json::Value>>,
     /// `chart_dataset1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_dataset1: Option<Vec<serde_json::Value>>,
     /// `chart_dataset2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_dataset2: Option<Vec<serde_json::Value>>,
     /// `chart_dataset3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_dataset3: Option<Vec<serde_json::Value>>,
     /// `chart_dataset4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_dataset4: Option<Vec<serde_json::Value>>,
     /// `chart_dataset5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_dataset5: Option<Vec<serde_json::Value>>,
     /// `base_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub base_link: Option<String>,
     /// `table_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table_html: Option<String>,
     /// `datasets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datasets: Option<std::collections::BTreeMap<String, Vec<serde_json::Value>>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1781,33 +1889,97 @@ impl ReportContent {
     }
 }
 
+impl serde::Serialize for ReportContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "loaded", &self.loaded)?;
+        model::opt_entry(&mut map, "load_error", &self.load_error)?;
+        model::opt_entry(&mut map, "rows", &self.rows)?;
+        model::opt_entry(&mut map, "chart_labels", &self.chart_labels)?;
+        model::opt_entry(&mut map, "chart_dataset", &self.chart_dataset)?;
+        model::opt_entry(&mut map, "chart_dataset1", &self.chart_dataset1)?;
+        model::opt_entry(&mut map, "chart_dataset2", &self.chart_dataset2)?;
+        model::opt_entry(&mut map, "chart_dataset3", &self.chart_dataset3)?;
+        model::opt_entry(&mut map, "chart_dataset4", &self.chart_dataset4)?;
+        model::opt_entry(&mut map, "chart_dataset5", &self.chart_dataset5)?;
+        model::opt_entry(&mut map, "base_link", &self.base_link)?;
+        model::opt_entry(&mut map, "table_html", &self.table_html)?;
+        model::opt_entry(&mut map, "datasets", &self.datasets)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReportContent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ReportContent {
+    const EXPECTING: &'static str = "struct ReportContent";
+    const FIELDS: &'static [&'static str] = &[
+        "base_link",
+        "chart_dataset",
+        "chart_dataset1",
+        "chart_dataset2",
+        "chart_dataset3",
+        "chart_dataset4",
+        "chart_dataset5",
+        "chart_labels",
+        "datasets",
+        "load_error",
+        "loaded",
+        "rows",
+        "table_html",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.base_link = model::value(map)?,
+            1 => self.chart_dataset = model::value(map)?,
+            2 => self.chart_dataset1 = model::value(map)?,
+            3 => self.chart_dataset2 = model::value(map)?,
+            4 => self.chart_dataset3 = model::value(map)?,
+            5 => self.chart_dataset4 = model::value(map)?,
+            6 => self.chart_dataset5 = model::value(map)?,
+            7 => self.chart_labels = model::value(map)?,
+            8 => self.datasets = model::value(map)?,
+            9 => self.load_error = model::value(map)?,
+            10 => self.loaded = model::opt_bool(map)?,
+            11 => self.rows = model::value(map)?,
+            12 => self.table_html = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of reports: `{"record_count": N, "reports": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ReportList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `reports`.
     pub reports: Vec<Report>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1842,6 +2014,57 @@ impl ReportList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for ReportList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "reports", &self.reports)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReportList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for ReportList {
+    const EXPECTING: &'static str = "struct ReportList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "reports",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.reports = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

@@ -6,207 +6,90 @@ use super::*;
 /// The `Status` schema.
 ///
 /// Halo's internal name for this schema is `TStatus`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Status {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `shortname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shortname: Option<String>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `sequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sequence: Option<i32>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `slaaction`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slaaction: Option<String>,
     /// `ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_count: Option<i32>,
     /// `showonquickchange`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showonquickchange: Option<bool>,
     /// `timeuntilloffhold`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub timeuntilloffhold: Option<f64>,
     /// `statuschangeto`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statuschangeto: Option<i32>,
     /// `statuschangetofreq`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub statuschangetofreq: Option<f64>,
     /// `statusnochangehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub statusnochangehours: Option<f64>,
     /// `nochangehoursrecurring`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub nochangehoursrecurring: Option<bool>,
     /// `statusnochangehoursmanager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusnochangehoursmanager: Option<i32>,
     /// `statusnochangehoursmanagerrecurring`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub statusnochangehoursmanagerrecurring: Option<bool>,
     /// `statusnochangehourssection`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub statusnochangehourssection: Option<f64>,
     /// `statusnochangehourssectionrecurring`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub statusnochangehourssectionrecurring: Option<bool>,
     /// `nochangetemplate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub nochangetemplate: Option<i32>,
     /// `nochangetemplate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nochangetemplate_guid: Option<String>,
     /// `includeinloadbalance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includeinloadbalance: Option<bool>,
     /// `statusemailfreqdays`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusemailfreqdays: Option<i32>,
     /// `statusemailid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusemailid: Option<i32>,
     /// `statusemail_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statusemail_guid: Option<String>,
     /// `statusemailname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statusemailname: Option<String>,
     /// `notifystatuschange`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub notifystatuschange: Option<i32>,
     /// `dontsendslareminders`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontsendslareminders: Option<bool>,
     /// `nochangetemplatename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nochangetemplatename: Option<String>,
     /// `slaignorerelease`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub slaignorerelease: Option<bool>,
     /// `statuschangetoname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statuschangetoname: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `useworkinghours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useworkinghours: Option<i32>,
     /// `useworkinghours_statusnochangehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useworkinghours_statusnochangehours: Option<i32>,
     /// `useworkinghours_statusnochangehourssection`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useworkinghours_statusnochangehourssection: Option<i32>,
     /// `useworkinghours_statusnochangehoursmanager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useworkinghours_statusnochangehoursmanager: Option<i32>,
     /// `tickettypes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tickettypes: Option<Vec<KeyPair2>>,
     /// `outcomes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcomes: Option<Vec<KeyPair2>>,
     /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub translations: Option<Vec<serde_json::Value>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -538,33 +421,214 @@ impl Status {
     }
 }
 
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "shortname", &self.shortname)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "slaaction", &self.slaaction)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
+        model::opt_entry(&mut map, "showonquickchange", &self.showonquickchange)?;
+        model::opt_entry(&mut map, "timeuntilloffhold", &self.timeuntilloffhold)?;
+        model::opt_entry(&mut map, "statuschangeto", &self.statuschangeto)?;
+        model::opt_entry(&mut map, "statuschangetofreq", &self.statuschangetofreq)?;
+        model::opt_entry(&mut map, "statusnochangehours", &self.statusnochangehours)?;
+        model::opt_entry(
+            &mut map,
+            "nochangehoursrecurring",
+            &self.nochangehoursrecurring,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusnochangehoursmanager",
+            &self.statusnochangehoursmanager,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusnochangehoursmanagerrecurring",
+            &self.statusnochangehoursmanagerrecurring,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusnochangehourssection",
+            &self.statusnochangehourssection,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusnochangehourssectionrecurring",
+            &self.statusnochangehourssectionrecurring,
+        )?;
+        model::opt_entry(&mut map, "nochangetemplate", &self.nochangetemplate)?;
+        model::opt_entry(
+            &mut map,
+            "nochangetemplate_guid",
+            &self.nochangetemplate_guid,
+        )?;
+        model::opt_entry(&mut map, "includeinloadbalance", &self.includeinloadbalance)?;
+        model::opt_entry(&mut map, "statusemailfreqdays", &self.statusemailfreqdays)?;
+        model::opt_entry(&mut map, "statusemailid", &self.statusemailid)?;
+        model::opt_entry(&mut map, "statusemail_guid", &self.statusemail_guid)?;
+        model::opt_entry(&mut map, "statusemailname", &self.statusemailname)?;
+        model::opt_entry(&mut map, "notifystatuschange", &self.notifystatuschange)?;
+        model::opt_entry(&mut map, "dontsendslareminders", &self.dontsendslareminders)?;
+        model::opt_entry(&mut map, "nochangetemplatename", &self.nochangetemplatename)?;
+        model::opt_entry(&mut map, "slaignorerelease", &self.slaignorerelease)?;
+        model::opt_entry(&mut map, "statuschangetoname", &self.statuschangetoname)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "useworkinghours", &self.useworkinghours)?;
+        model::opt_entry(
+            &mut map,
+            "useworkinghours_statusnochangehours",
+            &self.useworkinghours_statusnochangehours,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "useworkinghours_statusnochangehourssection",
+            &self.useworkinghours_statusnochangehourssection,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "useworkinghours_statusnochangehoursmanager",
+            &self.useworkinghours_statusnochangehoursmanager,
+        )?;
+        model::opt_entry(&mut map, "tickettypes", &self.tickettypes)?;
+        model::opt_entry(&mut map, "outcomes", &self.outcomes)?;
+        model::opt_entry(&mut map, "translations", &self.translations)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Status {
+    const EXPECTING: &'static str = "struct Status";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "colour",
+        "dontsendslareminders",
+        "guid",
+        "id",
+        "includeinloadbalance",
+        "intent",
+        "name",
+        "nochangehoursrecurring",
+        "nochangetemplate",
+        "nochangetemplate_guid",
+        "nochangetemplatename",
+        "notifystatuschange",
+        "outcomes",
+        "sequence",
+        "shortname",
+        "showonquickchange",
+        "slaaction",
+        "slaignorerelease",
+        "statuschangeto",
+        "statuschangetofreq",
+        "statuschangetoname",
+        "statusemail_guid",
+        "statusemailfreqdays",
+        "statusemailid",
+        "statusemailname",
+        "statusnochangehours",
+        "statusnochangehoursmanager",
+        "statusnochangehoursmanagerrecurring",
+        "statusnochangehourssection",
+        "statusnochangehourssectionrecurring",
+        "ticket_count",
+        "tickettypes",
+        "timeuntilloffhold",
+        "translations",
+        "type",
+        "useworkinghours",
+        "useworkinghours_statusnochangehours",
+        "useworkinghours_statusnochangehoursmanager",
+        "useworkinghours_statusnochangehourssection",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.colour = model::value(map)?,
+            2 => self.dontsendslareminders = model::opt_bool(map)?,
+            3 => self.guid = model::value(map)?,
+            4 => self.id = model::opt_i32(map)?,
+            5 => self.includeinloadbalance = model::opt_bool(map)?,
+            6 => self.intent = model::value(map)?,
+            7 => self.name = model::value(map)?,
+            8 => self.nochangehoursrecurring = model::opt_bool(map)?,
+            9 => self.nochangetemplate = model::opt_i32(map)?,
+            10 => self.nochangetemplate_guid = model::value(map)?,
+            11 => self.nochangetemplatename = model::value(map)?,
+            12 => self.notifystatuschange = model::opt_i32(map)?,
+            13 => self.outcomes = model::value(map)?,
+            14 => self.sequence = model::opt_i32(map)?,
+            15 => self.shortname = model::value(map)?,
+            16 => self.showonquickchange = model::opt_bool(map)?,
+            17 => self.slaaction = model::value(map)?,
+            18 => self.slaignorerelease = model::opt_bool(map)?,
+            19 => self.statuschangeto = model::opt_i32(map)?,
+            20 => self.statuschangetofreq = model::opt_f64(map)?,
+            21 => self.statuschangetoname = model::value(map)?,
+            22 => self.statusemail_guid = model::value(map)?,
+            23 => self.statusemailfreqdays = model::opt_i32(map)?,
+            24 => self.statusemailid = model::opt_i32(map)?,
+            25 => self.statusemailname = model::value(map)?,
+            26 => self.statusnochangehours = model::opt_f64(map)?,
+            27 => self.statusnochangehoursmanager = model::opt_i32(map)?,
+            28 => self.statusnochangehoursmanagerrecurring = model::opt_bool(map)?,
+            29 => self.statusnochangehourssection = model::opt_f64(map)?,
+            30 => self.statusnochangehourssectionrecurring = model::opt_bool(map)?,
+            31 => self.ticket_count = model::opt_i32(map)?,
+            32 => self.tickettypes = model::value(map)?,
+            33 => self.timeuntilloffhold = model::opt_f64(map)?,
+            34 => self.translations = model::value(map)?,
+            35 => self.r#type = model::opt_i32(map)?,
+            36 => self.useworkinghours = model::opt_i32(map)?,
+            37 => self.useworkinghours_statusnochangehours = model::opt_i32(map)?,
+            38 => self.useworkinghours_statusnochangehoursmanager = model::opt_i32(map)?,
+            39 => self.useworkinghours_statusnochangehourssection = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of statuses: `{"record_count": N, "statuses": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct StatusList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `statuses`.
     pub statuses: Vec<Status>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -599,6 +663,57 @@ impl StatusList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for StatusList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "statuses", &self.statuses)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatusList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for StatusList {
+    const EXPECTING: &'static str = "struct StatusList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "statuses",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.statuses = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

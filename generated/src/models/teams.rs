@@ -4,256 +4,114 @@
 use super::*;
 
 /// The `Appointment_List` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AppointmentList {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `start_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// `end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// `last_modified`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `allday`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allday: Option<bool>,
     /// `holiday_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub holiday_id: Option<String>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// `_cancomplete`.
-    #[serde(
-        rename = "_cancomplete",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub cancomplete: Option<bool>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `entity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub entity: Option<f64>,
     /// `ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_id: Option<i32>,
     /// `subject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// `user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `holiday_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub holiday_type: Option<i32>,
     /// `appointment_type_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub appointment_type_name: Option<String>,
     /// `complete_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub complete_status: Option<i32>,
     /// `is_private`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_private: Option<bool>,
     /// `reminder_shown`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub reminder_shown: Option<bool>,
     /// `is_task`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_task: Option<bool>,
     /// `online_meeting_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub online_meeting_url: Option<String>,
     /// `organizer`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub organizer: Option<i32>,
     /// `entryid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entryid: Option<String>,
     /// `changekey`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changekey: Option<String>,
     /// `attendees`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attendees: Option<String>,
     /// `_recurringmaster`.
-    #[serde(
-        rename = "_recurringmaster",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub recurringmaster: Option<bool>,
     /// `recurring_master_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring_master_id: Option<String>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `open_appointment_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_appointment_status: Option<i32>,
     /// `appointment_location`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointment_location: Option<i32>,
     /// `appointment_location_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub appointment_location_name: Option<String>,
     /// `approvalemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvalemailaddress: Option<String>,
     /// `requestedapprovalagent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub requestedapprovalagent: Option<i32>,
     /// `approvaldatetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvaldatetime: Option<String>,
     /// `approval_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_status: Option<i32>,
     /// `_candelete`.
-    #[serde(
-        rename = "_candelete",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub candelete: Option<bool>,
     /// `appointment_location_free_text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub appointment_location_free_text: Option<String>,
     /// `other1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub other1: Option<i32>,
     /// `other2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub other2: Option<i32>,
     /// `calendar_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub calendar_id: Option<String>,
     /// `exchangelastmodifieddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exchangelastmodifieddate: Option<String>,
     /// `shift_type_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub shift_type_id: Option<i32>,
     /// `shift_team_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub shift_team_id: Option<i32>,
     /// `shift_team_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shift_team_name: Option<String>,
     /// `recurring_desc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring_desc: Option<String>,
     /// `crmnote_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub crmnote_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -678,111 +536,276 @@ impl AppointmentList {
     }
 }
 
+impl serde::Serialize for AppointmentList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "start_date", &self.start_date)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
+        model::opt_entry(&mut map, "allday", &self.allday)?;
+        model::opt_entry(&mut map, "holiday_id", &self.holiday_id)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "_cancomplete", &self.cancomplete)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "entity", &self.entity)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
+        model::opt_entry(&mut map, "subject", &self.subject)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "holiday_type", &self.holiday_type)?;
+        model::opt_entry(
+            &mut map,
+            "appointment_type_name",
+            &self.appointment_type_name,
+        )?;
+        model::opt_entry(&mut map, "complete_status", &self.complete_status)?;
+        model::opt_entry(&mut map, "is_private", &self.is_private)?;
+        model::opt_entry(&mut map, "reminder_shown", &self.reminder_shown)?;
+        model::opt_entry(&mut map, "is_task", &self.is_task)?;
+        model::opt_entry(&mut map, "online_meeting_url", &self.online_meeting_url)?;
+        model::opt_entry(&mut map, "organizer", &self.organizer)?;
+        model::opt_entry(&mut map, "entryid", &self.entryid)?;
+        model::opt_entry(&mut map, "changekey", &self.changekey)?;
+        model::opt_entry(&mut map, "attendees", &self.attendees)?;
+        model::opt_entry(&mut map, "_recurringmaster", &self.recurringmaster)?;
+        model::opt_entry(&mut map, "recurring_master_id", &self.recurring_master_id)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(
+            &mut map,
+            "open_appointment_status",
+            &self.open_appointment_status,
+        )?;
+        model::opt_entry(&mut map, "appointment_location", &self.appointment_location)?;
+        model::opt_entry(
+            &mut map,
+            "appointment_location_name",
+            &self.appointment_location_name,
+        )?;
+        model::opt_entry(&mut map, "approvalemailaddress", &self.approvalemailaddress)?;
+        model::opt_entry(
+            &mut map,
+            "requestedapprovalagent",
+            &self.requestedapprovalagent,
+        )?;
+        model::opt_entry(&mut map, "approvaldatetime", &self.approvaldatetime)?;
+        model::opt_entry(&mut map, "approval_status", &self.approval_status)?;
+        model::opt_entry(&mut map, "_candelete", &self.candelete)?;
+        model::opt_entry(
+            &mut map,
+            "appointment_location_free_text",
+            &self.appointment_location_free_text,
+        )?;
+        model::opt_entry(&mut map, "other1", &self.other1)?;
+        model::opt_entry(&mut map, "other2", &self.other2)?;
+        model::opt_entry(&mut map, "calendar_id", &self.calendar_id)?;
+        model::opt_entry(
+            &mut map,
+            "exchangelastmodifieddate",
+            &self.exchangelastmodifieddate,
+        )?;
+        model::opt_entry(&mut map, "shift_type_id", &self.shift_type_id)?;
+        model::opt_entry(&mut map, "shift_team_id", &self.shift_team_id)?;
+        model::opt_entry(&mut map, "shift_team_name", &self.shift_team_name)?;
+        model::opt_entry(&mut map, "recurring_desc", &self.recurring_desc)?;
+        model::opt_entry(&mut map, "crmnote_id", &self.crmnote_id)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AppointmentList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for AppointmentList {
+    const EXPECTING: &'static str = "struct AppointmentList";
+    const FIELDS: &'static [&'static str] = &[
+        "_cancomplete",
+        "_candelete",
+        "_canupdate",
+        "_recurringmaster",
+        "agent_id",
+        "agent_name",
+        "allday",
+        "appointment_location",
+        "appointment_location_free_text",
+        "appointment_location_name",
+        "appointment_type_name",
+        "approval_status",
+        "approvaldatetime",
+        "approvalemailaddress",
+        "attendees",
+        "calendar_id",
+        "changekey",
+        "client_id",
+        "client_name",
+        "colour",
+        "complete_status",
+        "crmnote_id",
+        "end_date",
+        "entity",
+        "entryid",
+        "exchangelastmodifieddate",
+        "holiday_id",
+        "holiday_type",
+        "id",
+        "is_private",
+        "is_task",
+        "last_modified",
+        "online_meeting_url",
+        "open_appointment_status",
+        "organizer",
+        "other1",
+        "other2",
+        "recurring_desc",
+        "recurring_master_id",
+        "reminder_shown",
+        "requestedapprovalagent",
+        "shift_team_id",
+        "shift_team_name",
+        "shift_type_id",
+        "site_id",
+        "site_name",
+        "start_date",
+        "subject",
+        "ticket_id",
+        "type",
+        "user_id",
+        "user_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.cancomplete = model::opt_bool(map)?,
+            1 => self.candelete = model::opt_bool(map)?,
+            2 => self.canupdate = model::opt_bool(map)?,
+            3 => self.recurringmaster = model::opt_bool(map)?,
+            4 => self.agent_id = model::opt_i32(map)?,
+            5 => self.agent_name = model::value(map)?,
+            6 => self.allday = model::opt_bool(map)?,
+            7 => self.appointment_location = model::opt_i32(map)?,
+            8 => self.appointment_location_free_text = model::value(map)?,
+            9 => self.appointment_location_name = model::value(map)?,
+            10 => self.appointment_type_name = model::value(map)?,
+            11 => self.approval_status = model::opt_i32(map)?,
+            12 => self.approvaldatetime = model::value(map)?,
+            13 => self.approvalemailaddress = model::value(map)?,
+            14 => self.attendees = model::value(map)?,
+            15 => self.calendar_id = model::value(map)?,
+            16 => self.changekey = model::value(map)?,
+            17 => self.client_id = model::opt_i32(map)?,
+            18 => self.client_name = model::value(map)?,
+            19 => self.colour = model::value(map)?,
+            20 => self.complete_status = model::opt_i32(map)?,
+            21 => self.crmnote_id = model::opt_i32(map)?,
+            22 => self.end_date = model::value(map)?,
+            23 => self.entity = model::opt_f64(map)?,
+            24 => self.entryid = model::value(map)?,
+            25 => self.exchangelastmodifieddate = model::value(map)?,
+            26 => self.holiday_id = model::value(map)?,
+            27 => self.holiday_type = model::opt_i32(map)?,
+            28 => self.id = model::opt_i32(map)?,
+            29 => self.is_private = model::opt_bool(map)?,
+            30 => self.is_task = model::opt_bool(map)?,
+            31 => self.last_modified = model::value(map)?,
+            32 => self.online_meeting_url = model::value(map)?,
+            33 => self.open_appointment_status = model::opt_i32(map)?,
+            34 => self.organizer = model::opt_i32(map)?,
+            35 => self.other1 = model::opt_i32(map)?,
+            36 => self.other2 = model::opt_i32(map)?,
+            37 => self.recurring_desc = model::value(map)?,
+            38 => self.recurring_master_id = model::value(map)?,
+            39 => self.reminder_shown = model::opt_bool(map)?,
+            40 => self.requestedapprovalagent = model::opt_i32(map)?,
+            41 => self.shift_team_id = model::opt_i32(map)?,
+            42 => self.shift_team_name = model::value(map)?,
+            43 => self.shift_type_id = model::opt_i32(map)?,
+            44 => self.site_id = model::opt_i32(map)?,
+            45 => self.site_name = model::value(map)?,
+            46 => self.start_date = model::value(map)?,
+            47 => self.subject = model::value(map)?,
+            48 => self.ticket_id = model::opt_i32(map)?,
+            49 => self.r#type = model::opt_i32(map)?,
+            50 => self.user_id = model::opt_i32(map)?,
+            51 => self.user_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `CannedText` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct CannedText {
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `group_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub group_id: Option<i32>,
     /// `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// `restriction_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub restriction_type: Option<i32>,
     /// `department_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub department_id: Option<i32>,
     /// `department_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_guid: Option<String>,
     /// `department_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `team_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub team_id: Option<i32>,
     /// `team_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_guid: Option<String>,
     /// `team_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_name: Option<String>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// `access_control`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<Vec<AccessControl>>,
     /// `access_control_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub access_control_level: Option<i32>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<serde_json::Value>>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -972,34 +995,127 @@ impl CannedText {
     }
 }
 
+impl serde::Serialize for CannedText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id)?;
+        model::opt_entry(&mut map, "text", &self.text)?;
+        model::opt_entry(&mut map, "html", &self.html)?;
+        model::opt_entry(&mut map, "restriction_type", &self.restriction_type)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id)?;
+        model::opt_entry(&mut map, "department_guid", &self.department_guid)?;
+        model::opt_entry(&mut map, "department_name", &self.department_name)?;
+        model::opt_entry(&mut map, "team_id", &self.team_id)?;
+        model::opt_entry(&mut map, "team_guid", &self.team_guid)?;
+        model::opt_entry(&mut map, "team_name", &self.team_name)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control)?;
+        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name)?;
+        model::opt_entry(&mut map, "tags", &self.tags)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CannedText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for CannedText {
+    const EXPECTING: &'static str = "struct CannedText";
+    const FIELDS: &'static [&'static str] = &[
+        "_canupdate",
+        "_isimport",
+        "_warning",
+        "access_control",
+        "access_control_level",
+        "agent_id",
+        "agent_name",
+        "department_guid",
+        "department_id",
+        "department_name",
+        "group_id",
+        "group_name",
+        "guid",
+        "html",
+        "id",
+        "intent",
+        "name",
+        "restriction_type",
+        "tags",
+        "team_guid",
+        "team_id",
+        "team_name",
+        "text",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.canupdate = model::opt_bool(map)?,
+            1 => self.isimport = model::opt_bool(map)?,
+            2 => self.warning = model::value(map)?,
+            3 => self.access_control = model::value(map)?,
+            4 => self.access_control_level = model::opt_i32(map)?,
+            5 => self.agent_id = model::opt_i32(map)?,
+            6 => self.agent_name = model::value(map)?,
+            7 => self.department_guid = model::value(map)?,
+            8 => self.department_id = model::opt_i32(map)?,
+            9 => self.department_name = model::value(map)?,
+            10 => self.group_id = model::opt_i32(map)?,
+            11 => self.group_name = model::value(map)?,
+            12 => self.guid = model::value(map)?,
+            13 => self.html = model::value(map)?,
+            14 => self.id = model::opt_i32(map)?,
+            15 => self.intent = model::value(map)?,
+            16 => self.name = model::value(map)?,
+            17 => self.restriction_type = model::opt_i32(map)?,
+            18 => self.tags = model::value(map)?,
+            19 => self.team_guid = model::value(map)?,
+            20 => self.team_id = model::opt_i32(map)?,
+            21 => self.team_name = model::value(map)?,
+            22 => self.text = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `Manager` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Manager {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1037,334 +1153,197 @@ impl Manager {
     }
 }
 
+impl serde::Serialize for Manager {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Manager {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Manager {
+    const EXPECTING: &'static str = "struct Manager";
+    const FIELDS: &'static [&'static str] = &["agent_id", "id", "name", "user_id"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.agent_id = model::opt_i32(map)?,
+            1 => self.id = model::opt_i32(map)?,
+            2 => self.name = model::value(map)?,
+            3 => self.user_id = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `StdRequest_List` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct StdRequestList {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub r#type: Option<i32>,
     /// `domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// `group_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub group_id: Option<i32>,
     /// `restriction_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restriction_type: Option<String>,
     /// `restrictto_department_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub restrictto_department_id: Option<i32>,
     /// `restrictto_department_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restrictto_department_name: Option<String>,
     /// `restrictto_team_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub restrictto_team_id: Option<i32>,
     /// `restrictto_team_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restrictto_team_name: Option<String>,
     /// `restrictto_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub restrictto_agent_id: Option<i32>,
     /// `restrictto_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restrictto_agent_name: Option<String>,
     /// `summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// `tickettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub tickettype_id: Option<i32>,
     /// `rule_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub rule_count: Option<i32>,
     /// Halo's `StdRequestRule` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_rules: Option<Vec<serde_json::Value>>,
     /// Halo's `STDToDo` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub todo_list: Option<Vec<serde_json::Value>>,
     /// `emailto`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailto: Option<String>,
     /// `emailcc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailcc: Option<String>,
     /// `emailbcc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailbcc: Option<String>,
     /// `emailsubject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailsubject: Option<String>,
     /// `time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// `disabled`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub disabled: Option<bool>,
     /// `lastcreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastcreated: Option<String>,
     /// `nextcreationdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextcreationdate: Option<String>,
     /// `nextcreationdate_after_end`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextcreationdate_after_end: Option<String>,
     /// `execution_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub execution_type: Option<i32>,
     /// `startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate: Option<String>,
     /// `end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// `period`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub period: Option<i32>,
     /// `create_locked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_locked: Option<bool>,
     /// `one_ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub one_ticket_id: Option<i32>,
     /// `created_ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub created_ticket_id: Option<i32>,
     /// `approval_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_id: Option<i32>,
     /// `reportarea`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reportarea: Option<i32>,
     /// `reportarea_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reportarea_name: Option<String>,
     /// `restrictto_department_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restrictto_department_guid: Option<String>,
     /// `restrictto_team_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restrictto_team_guid: Option<String>,
     /// `clients`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<String>,
     /// `tickettype_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tickettype_guid: Option<String>,
     /// `automationtype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub automationtype: Option<i32>,
     /// `optionalservice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optionalservice: Option<i32>,
     /// `optional_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_agent_id: Option<i32>,
     /// `optional_team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_team: Option<String>,
     /// `optional_status_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_status_id: Option<i32>,
     /// `optional_tickettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_tickettype_id: Option<i32>,
     /// `optional_create_locked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub optional_create_locked: Option<bool>,
     /// `optional_defaultresourcetype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_defaultresourcetype: Option<i32>,
     /// `optional_excludefromsla`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_excludefromsla: Option<i32>,
     /// `optional_customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_customfields: Option<Vec<CustomField>>,
     /// `optional_assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_assets: Option<Vec<DeviceList>>,
     /// `optional_forwardinboundupdates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_forwardinboundupdates: Option<i32>,
     /// `optional_showforusers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_showforusers: Option<i32>,
     /// `optional_urgency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_urgency: Option<i32>,
     /// `optional_impact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_impact: Option<i32>,
     /// `optional_workflow_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_workflow_id: Option<i32>,
     /// `optional_estimate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub optional_estimate: Option<f64>,
     /// `optional_category_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_category_1: Option<String>,
     /// `optional_category_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_category_2: Option<String>,
     /// `optional_category_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_category_3: Option<String>,
     /// `optional_category_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional_category_4: Option<String>,
     /// `optional_priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_priority_id: Option<i32>,
     /// `optional_budgettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_budgettype_id: Option<i32>,
     /// `optional_kb_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_kb_id: Option<i32>,
     /// `optional_service`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_service: Option<i32>,
     /// `optional_service_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_service_details_id: Option<i32>,
     /// `service`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service: Option<i32>,
     /// `optional_sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub optional_sla_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -1930,290 +1909,440 @@ impl StdRequestList {
     }
 }
 
+impl serde::Serialize for StdRequestList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(&mut map, "domain", &self.domain)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id)?;
+        model::opt_entry(&mut map, "restriction_type", &self.restriction_type)?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_department_id",
+            &self.restrictto_department_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_department_name",
+            &self.restrictto_department_name,
+        )?;
+        model::opt_entry(&mut map, "restrictto_team_id", &self.restrictto_team_id)?;
+        model::opt_entry(&mut map, "restrictto_team_name", &self.restrictto_team_name)?;
+        model::opt_entry(&mut map, "restrictto_agent_id", &self.restrictto_agent_id)?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_agent_name",
+            &self.restrictto_agent_name,
+        )?;
+        model::opt_entry(&mut map, "summary", &self.summary)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
+        model::opt_entry(&mut map, "rule_count", &self.rule_count)?;
+        model::opt_entry(&mut map, "creation_rules", &self.creation_rules)?;
+        model::opt_entry(&mut map, "todo_list", &self.todo_list)?;
+        model::opt_entry(&mut map, "emailto", &self.emailto)?;
+        model::opt_entry(&mut map, "emailcc", &self.emailcc)?;
+        model::opt_entry(&mut map, "emailbcc", &self.emailbcc)?;
+        model::opt_entry(&mut map, "emailsubject", &self.emailsubject)?;
+        model::opt_entry(&mut map, "time", &self.time)?;
+        model::opt_entry(&mut map, "disabled", &self.disabled)?;
+        model::opt_entry(&mut map, "lastcreated", &self.lastcreated)?;
+        model::opt_entry(&mut map, "nextcreationdate", &self.nextcreationdate)?;
+        model::opt_entry(
+            &mut map,
+            "nextcreationdate_after_end",
+            &self.nextcreationdate_after_end,
+        )?;
+        model::opt_entry(&mut map, "execution_type", &self.execution_type)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date)?;
+        model::opt_entry(&mut map, "period", &self.period)?;
+        model::opt_entry(&mut map, "create_locked", &self.create_locked)?;
+        model::opt_entry(&mut map, "one_ticket_id", &self.one_ticket_id)?;
+        model::opt_entry(&mut map, "created_ticket_id", &self.created_ticket_id)?;
+        model::opt_entry(&mut map, "approval_id", &self.approval_id)?;
+        model::opt_entry(&mut map, "reportarea", &self.reportarea)?;
+        model::opt_entry(&mut map, "reportarea_name", &self.reportarea_name)?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_department_guid",
+            &self.restrictto_department_guid,
+        )?;
+        model::opt_entry(&mut map, "restrictto_team_guid", &self.restrictto_team_guid)?;
+        model::opt_entry(&mut map, "clients", &self.clients)?;
+        model::opt_entry(&mut map, "tickettype_guid", &self.tickettype_guid)?;
+        model::opt_entry(&mut map, "automationtype", &self.automationtype)?;
+        model::opt_entry(&mut map, "optionalservice", &self.optionalservice)?;
+        model::opt_entry(&mut map, "optional_agent_id", &self.optional_agent_id)?;
+        model::opt_entry(&mut map, "optional_team", &self.optional_team)?;
+        model::opt_entry(&mut map, "optional_status_id", &self.optional_status_id)?;
+        model::opt_entry(
+            &mut map,
+            "optional_tickettype_id",
+            &self.optional_tickettype_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_create_locked",
+            &self.optional_create_locked,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_defaultresourcetype",
+            &self.optional_defaultresourcetype,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_excludefromsla",
+            &self.optional_excludefromsla,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_customfields",
+            &self.optional_customfields,
+        )?;
+        model::opt_entry(&mut map, "optional_assets", &self.optional_assets)?;
+        model::opt_entry(
+            &mut map,
+            "optional_forwardinboundupdates",
+            &self.optional_forwardinboundupdates,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_showforusers",
+            &self.optional_showforusers,
+        )?;
+        model::opt_entry(&mut map, "optional_urgency", &self.optional_urgency)?;
+        model::opt_entry(&mut map, "optional_impact", &self.optional_impact)?;
+        model::opt_entry(&mut map, "optional_workflow_id", &self.optional_workflow_id)?;
+        model::opt_entry(&mut map, "optional_estimate", &self.optional_estimate)?;
+        model::opt_entry(&mut map, "optional_category_1", &self.optional_category_1)?;
+        model::opt_entry(&mut map, "optional_category_2", &self.optional_category_2)?;
+        model::opt_entry(&mut map, "optional_category_3", &self.optional_category_3)?;
+        model::opt_entry(&mut map, "optional_category_4", &self.optional_category_4)?;
+        model::opt_entry(&mut map, "optional_priority_id", &self.optional_priority_id)?;
+        model::opt_entry(
+            &mut map,
+            "optional_budgettype_id",
+            &self.optional_budgettype_id,
+        )?;
+        model::opt_entry(&mut map, "optional_kb_id", &self.optional_kb_id)?;
+        model::opt_entry(&mut map, "optional_service", &self.optional_service)?;
+        model::opt_entry(
+            &mut map,
+            "optional_service_details_id",
+            &self.optional_service_details_id,
+        )?;
+        model::opt_entry(&mut map, "service", &self.service)?;
+        model::opt_entry(&mut map, "optional_sla_id", &self.optional_sla_id)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StdRequestList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for StdRequestList {
+    const EXPECTING: &'static str = "struct StdRequestList";
+    const FIELDS: &'static [&'static str] = &[
+        "approval_id",
+        "automationtype",
+        "clients",
+        "create_locked",
+        "created_ticket_id",
+        "creation_rules",
+        "disabled",
+        "domain",
+        "emailbcc",
+        "emailcc",
+        "emailsubject",
+        "emailto",
+        "end_date",
+        "execution_type",
+        "group_id",
+        "guid",
+        "id",
+        "intent",
+        "lastcreated",
+        "name",
+        "nextcreationdate",
+        "nextcreationdate_after_end",
+        "one_ticket_id",
+        "optional_agent_id",
+        "optional_assets",
+        "optional_budgettype_id",
+        "optional_category_1",
+        "optional_category_2",
+        "optional_category_3",
+        "optional_category_4",
+        "optional_create_locked",
+        "optional_customfields",
+        "optional_defaultresourcetype",
+        "optional_estimate",
+        "optional_excludefromsla",
+        "optional_forwardinboundupdates",
+        "optional_impact",
+        "optional_kb_id",
+        "optional_priority_id",
+        "optional_service",
+        "optional_service_details_id",
+        "optional_showforusers",
+        "optional_sla_id",
+        "optional_status_id",
+        "optional_team",
+        "optional_tickettype_id",
+        "optional_urgency",
+        "optional_workflow_id",
+        "optionalservice",
+        "period",
+        "reportarea",
+        "reportarea_name",
+        "restriction_type",
+        "restrictto_agent_id",
+        "restrictto_agent_name",
+        "restrictto_department_guid",
+        "restrictto_department_id",
+        "restrictto_department_name",
+        "restrictto_team_guid",
+        "restrictto_team_id",
+        "restrictto_team_name",
+        "rule_count",
+        "service",
+        "startdate",
+        "summary",
+        "tickettype_guid",
+        "tickettype_id",
+        "time",
+        "todo_list",
+        "type",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.approval_id = model::opt_i32(map)?,
+            1 => self.automationtype = model::opt_i32(map)?,
+            2 => self.clients = model::value(map)?,
+            3 => self.create_locked = model::opt_bool(map)?,
+            4 => self.created_ticket_id = model::opt_i32(map)?,
+            5 => self.creation_rules = model::value(map)?,
+            6 => self.disabled = model::opt_bool(map)?,
+            7 => self.domain = model::value(map)?,
+            8 => self.emailbcc = model::value(map)?,
+            9 => self.emailcc = model::value(map)?,
+            10 => self.emailsubject = model::value(map)?,
+            11 => self.emailto = model::value(map)?,
+            12 => self.end_date = model::value(map)?,
+            13 => self.execution_type = model::opt_i32(map)?,
+            14 => self.group_id = model::opt_i32(map)?,
+            15 => self.guid = model::value(map)?,
+            16 => self.id = model::opt_i32(map)?,
+            17 => self.intent = model::value(map)?,
+            18 => self.lastcreated = model::value(map)?,
+            19 => self.name = model::value(map)?,
+            20 => self.nextcreationdate = model::value(map)?,
+            21 => self.nextcreationdate_after_end = model::value(map)?,
+            22 => self.one_ticket_id = model::opt_i32(map)?,
+            23 => self.optional_agent_id = model::opt_i32(map)?,
+            24 => self.optional_assets = model::value(map)?,
+            25 => self.optional_budgettype_id = model::opt_i32(map)?,
+            26 => self.optional_category_1 = model::value(map)?,
+            27 => self.optional_category_2 = model::value(map)?,
+            28 => self.optional_category_3 = model::value(map)?,
+            29 => self.optional_category_4 = model::value(map)?,
+            30 => self.optional_create_locked = model::opt_bool(map)?,
+            31 => self.optional_customfields = model::value(map)?,
+            32 => self.optional_defaultresourcetype = model::opt_i32(map)?,
+            33 => self.optional_estimate = model::opt_f64(map)?,
+            34 => self.optional_excludefromsla = model::opt_i32(map)?,
+            35 => self.optional_forwardinboundupdates = model::opt_i32(map)?,
+            36 => self.optional_impact = model::opt_i32(map)?,
+            37 => self.optional_kb_id = model::opt_i32(map)?,
+            38 => self.optional_priority_id = model::opt_i32(map)?,
+            39 => self.optional_service = model::opt_i32(map)?,
+            40 => self.optional_service_details_id = model::opt_i32(map)?,
+            41 => self.optional_showforusers = model::opt_i32(map)?,
+            42 => self.optional_sla_id = model::opt_i32(map)?,
+            43 => self.optional_status_id = model::opt_i32(map)?,
+            44 => self.optional_team = model::value(map)?,
+            45 => self.optional_tickettype_id = model::opt_i32(map)?,
+            46 => self.optional_urgency = model::opt_i32(map)?,
+            47 => self.optional_workflow_id = model::opt_i32(map)?,
+            48 => self.optionalservice = model::opt_i32(map)?,
+            49 => self.period = model::opt_i32(map)?,
+            50 => self.reportarea = model::opt_i32(map)?,
+            51 => self.reportarea_name = model::value(map)?,
+            52 => self.restriction_type = model::value(map)?,
+            53 => self.restrictto_agent_id = model::opt_i32(map)?,
+            54 => self.restrictto_agent_name = model::value(map)?,
+            55 => self.restrictto_department_guid = model::value(map)?,
+            56 => self.restrictto_department_id = model::opt_i32(map)?,
+            57 => self.restrictto_department_name = model::value(map)?,
+            58 => self.restrictto_team_guid = model::value(map)?,
+            59 => self.restrictto_team_id = model::opt_i32(map)?,
+            60 => self.restrictto_team_name = model::value(map)?,
+            61 => self.rule_count = model::opt_i32(map)?,
+            62 => self.service = model::opt_i32(map)?,
+            63 => self.startdate = model::value(map)?,
+            64 => self.summary = model::value(map)?,
+            65 => self.tickettype_guid = model::value(map)?,
+            66 => self.tickettype_id = model::opt_i32(map)?,
+            67 => self.time = model::value(map)?,
+            68 => self.todo_list = model::value(map)?,
+            69 => self.r#type = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A team of agents. Halo calls the model `SectionDetail`; the API path is `/Team`.
 ///
 /// Halo's internal name for this schema is `SectionDetail`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Team {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `sequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sequence: Option<i32>,
     /// `forrequests`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forrequests: Option<bool>,
     /// `foropps`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub foropps: Option<bool>,
     /// `forprojects`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forprojects: Option<bool>,
     /// `ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_count: Option<i32>,
     /// `department_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub department_id: Option<i32>,
     /// `department_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `org_team_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_team_name: Option<String>,
     /// `inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inactive: Option<bool>,
     /// `override_column_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub override_column_id: Option<i32>,
     /// `managers`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub managers: Option<Vec<Manager>>,
     /// `teamphotopath`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teamphotopath: Option<String>,
     /// `last_modified`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     /// `hide_agents_in_tree_if_no_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_agents_in_tree_if_no_tickets: Option<bool>,
     /// `timesheet_approver`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub timesheet_approver: Option<i32>,
     /// `timesheet_approver_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timesheet_approver_name: Option<String>,
     /// `concurrent_lic_limit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub concurrent_lic_limit: Option<i32>,
     /// `workinghoursbeforealert`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub workinghoursbeforealert: Option<f64>,
     /// `emailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailaddress: Option<String>,
     /// `addtoallagents`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub addtoallagents: Option<bool>,
     /// `allowlivechat`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowlivechat: Option<bool>,
     /// `rtid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub rtid: Option<i32>,
     /// `mailbox_override`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub mailbox_override: Option<i32>,
     /// `agents`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<AgentTeam>>,
     /// `organisation_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub organisation_id: Option<i32>,
     /// `cannedtext`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cannedtext: Option<Vec<CannedText>>,
     /// `templates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub templates: Option<Vec<StdRequestList>>,
     /// `allowall_category1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category1: Option<bool>,
     /// `allowed_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category1: Option<Vec<CategoryRestriction>>,
     /// `allowall_category2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category2: Option<bool>,
     /// `allowed_category2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category2: Option<Vec<CategoryRestriction>>,
     /// `allowall_category3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category3: Option<bool>,
     /// `allowed_category3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category3: Option<Vec<CategoryRestriction>>,
     /// `allowall_category4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category4: Option<bool>,
     /// `includeinloadbalance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includeinloadbalance: Option<bool>,
     /// `allowed_category4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category4: Option<Vec<CategoryRestriction>>,
     /// `override_column_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub override_column_name: Option<String>,
     /// `messagegroup_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub messagegroup_id: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// `_canupdate2`.
-    #[serde(
-        rename = "_canupdate2",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate2: Option<bool>,
     /// `main_email_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_email_address: Option<String>,
     /// `phone_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// `alternative_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative_name: Option<String>,
     /// `logo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
     /// `dontsendsurvey`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontsendsurvey: Option<bool>,
     /// `team_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_note: Option<String>,
     /// `booking_workday_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub booking_workday_id: Option<i32>,
     /// `booking_workday_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_workday_name: Option<String>,
     /// `recurring_shifts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring_shifts: Option<Vec<AppointmentList>>,
     /// `third_party_migration_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_migration_id: Option<String>,
     /// `enable_teams_shifts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enable_teams_shifts: Option<bool>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `department_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_guid: Option<String>,
     /// `homescreendashboardid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub homescreendashboardid: Option<i32>,
     /// `homescreendashboardname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub homescreendashboardname: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -2707,33 +2836,265 @@ impl Team {
     }
 }
 
+impl serde::Serialize for Team {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence)?;
+        model::opt_entry(&mut map, "forrequests", &self.forrequests)?;
+        model::opt_entry(&mut map, "foropps", &self.foropps)?;
+        model::opt_entry(&mut map, "forprojects", &self.forprojects)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id)?;
+        model::opt_entry(&mut map, "department_name", &self.department_name)?;
+        model::opt_entry(&mut map, "org_team_name", &self.org_team_name)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive)?;
+        model::opt_entry(&mut map, "override_column_id", &self.override_column_id)?;
+        model::opt_entry(&mut map, "managers", &self.managers)?;
+        model::opt_entry(&mut map, "teamphotopath", &self.teamphotopath)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
+        model::opt_entry(
+            &mut map,
+            "hide_agents_in_tree_if_no_tickets",
+            &self.hide_agents_in_tree_if_no_tickets,
+        )?;
+        model::opt_entry(&mut map, "timesheet_approver", &self.timesheet_approver)?;
+        model::opt_entry(
+            &mut map,
+            "timesheet_approver_name",
+            &self.timesheet_approver_name,
+        )?;
+        model::opt_entry(&mut map, "concurrent_lic_limit", &self.concurrent_lic_limit)?;
+        model::opt_entry(
+            &mut map,
+            "workinghoursbeforealert",
+            &self.workinghoursbeforealert,
+        )?;
+        model::opt_entry(&mut map, "emailaddress", &self.emailaddress)?;
+        model::opt_entry(&mut map, "addtoallagents", &self.addtoallagents)?;
+        model::opt_entry(&mut map, "allowlivechat", &self.allowlivechat)?;
+        model::opt_entry(&mut map, "rtid", &self.rtid)?;
+        model::opt_entry(&mut map, "mailbox_override", &self.mailbox_override)?;
+        model::opt_entry(&mut map, "agents", &self.agents)?;
+        model::opt_entry(&mut map, "organisation_id", &self.organisation_id)?;
+        model::opt_entry(&mut map, "cannedtext", &self.cannedtext)?;
+        model::opt_entry(&mut map, "templates", &self.templates)?;
+        model::opt_entry(&mut map, "allowall_category1", &self.allowall_category1)?;
+        model::opt_entry(&mut map, "allowed_category1", &self.allowed_category1)?;
+        model::opt_entry(&mut map, "allowall_category2", &self.allowall_category2)?;
+        model::opt_entry(&mut map, "allowed_category2", &self.allowed_category2)?;
+        model::opt_entry(&mut map, "allowall_category3", &self.allowall_category3)?;
+        model::opt_entry(&mut map, "allowed_category3", &self.allowed_category3)?;
+        model::opt_entry(&mut map, "allowall_category4", &self.allowall_category4)?;
+        model::opt_entry(&mut map, "includeinloadbalance", &self.includeinloadbalance)?;
+        model::opt_entry(&mut map, "allowed_category4", &self.allowed_category4)?;
+        model::opt_entry(&mut map, "override_column_name", &self.override_column_name)?;
+        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "_canupdate2", &self.canupdate2)?;
+        model::opt_entry(&mut map, "main_email_address", &self.main_email_address)?;
+        model::opt_entry(&mut map, "phone_number", &self.phone_number)?;
+        model::opt_entry(&mut map, "timezone", &self.timezone)?;
+        model::opt_entry(&mut map, "alternative_name", &self.alternative_name)?;
+        model::opt_entry(&mut map, "logo", &self.logo)?;
+        model::opt_entry(&mut map, "dontsendsurvey", &self.dontsendsurvey)?;
+        model::opt_entry(&mut map, "team_note", &self.team_note)?;
+        model::opt_entry(&mut map, "booking_workday_id", &self.booking_workday_id)?;
+        model::opt_entry(&mut map, "booking_workday_name", &self.booking_workday_name)?;
+        model::opt_entry(&mut map, "recurring_shifts", &self.recurring_shifts)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_migration_id",
+            &self.third_party_migration_id,
+        )?;
+        model::opt_entry(&mut map, "enable_teams_shifts", &self.enable_teams_shifts)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "department_guid", &self.department_guid)?;
+        model::opt_entry(
+            &mut map,
+            "homescreendashboardid",
+            &self.homescreendashboardid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "homescreendashboardname",
+            &self.homescreendashboardname,
+        )?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Team {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Team {
+    const EXPECTING: &'static str = "struct Team";
+    const FIELDS: &'static [&'static str] = &[
+        "_canupdate",
+        "_canupdate2",
+        "_warning",
+        "addtoallagents",
+        "agents",
+        "allowall_category1",
+        "allowall_category2",
+        "allowall_category3",
+        "allowall_category4",
+        "allowed_category1",
+        "allowed_category2",
+        "allowed_category3",
+        "allowed_category4",
+        "allowlivechat",
+        "alternative_name",
+        "booking_workday_id",
+        "booking_workday_name",
+        "cannedtext",
+        "concurrent_lic_limit",
+        "department_guid",
+        "department_id",
+        "department_name",
+        "dontsendsurvey",
+        "emailaddress",
+        "enable_teams_shifts",
+        "foropps",
+        "forprojects",
+        "forrequests",
+        "guid",
+        "hide_agents_in_tree_if_no_tickets",
+        "homescreendashboardid",
+        "homescreendashboardname",
+        "id",
+        "inactive",
+        "includeinloadbalance",
+        "intent",
+        "last_modified",
+        "logo",
+        "mailbox_override",
+        "main_email_address",
+        "managers",
+        "messagegroup_id",
+        "name",
+        "org_team_name",
+        "organisation_id",
+        "override_column_id",
+        "override_column_name",
+        "phone_number",
+        "recurring_shifts",
+        "rtid",
+        "sequence",
+        "team_note",
+        "teamphotopath",
+        "templates",
+        "third_party_migration_id",
+        "ticket_count",
+        "timesheet_approver",
+        "timesheet_approver_name",
+        "timezone",
+        "use",
+        "workinghoursbeforealert",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.canupdate = model::opt_bool(map)?,
+            1 => self.canupdate2 = model::opt_bool(map)?,
+            2 => self.warning = model::value(map)?,
+            3 => self.addtoallagents = model::opt_bool(map)?,
+            4 => self.agents = model::value(map)?,
+            5 => self.allowall_category1 = model::opt_bool(map)?,
+            6 => self.allowall_category2 = model::opt_bool(map)?,
+            7 => self.allowall_category3 = model::opt_bool(map)?,
+            8 => self.allowall_category4 = model::opt_bool(map)?,
+            9 => self.allowed_category1 = model::value(map)?,
+            10 => self.allowed_category2 = model::value(map)?,
+            11 => self.allowed_category3 = model::value(map)?,
+            12 => self.allowed_category4 = model::value(map)?,
+            13 => self.allowlivechat = model::opt_bool(map)?,
+            14 => self.alternative_name = model::value(map)?,
+            15 => self.booking_workday_id = model::opt_i32(map)?,
+            16 => self.booking_workday_name = model::value(map)?,
+            17 => self.cannedtext = model::value(map)?,
+            18 => self.concurrent_lic_limit = model::opt_i32(map)?,
+            19 => self.department_guid = model::value(map)?,
+            20 => self.department_id = model::opt_i32(map)?,
+            21 => self.department_name = model::value(map)?,
+            22 => self.dontsendsurvey = model::opt_bool(map)?,
+            23 => self.emailaddress = model::value(map)?,
+            24 => self.enable_teams_shifts = model::opt_bool(map)?,
+            25 => self.foropps = model::opt_bool(map)?,
+            26 => self.forprojects = model::opt_bool(map)?,
+            27 => self.forrequests = model::opt_bool(map)?,
+            28 => self.guid = model::value(map)?,
+            29 => self.hide_agents_in_tree_if_no_tickets = model::opt_bool(map)?,
+            30 => self.homescreendashboardid = model::opt_i32(map)?,
+            31 => self.homescreendashboardname = model::value(map)?,
+            32 => self.id = model::opt_i32(map)?,
+            33 => self.inactive = model::opt_bool(map)?,
+            34 => self.includeinloadbalance = model::opt_bool(map)?,
+            35 => self.intent = model::value(map)?,
+            36 => self.last_modified = model::value(map)?,
+            37 => self.logo = model::value(map)?,
+            38 => self.mailbox_override = model::opt_i32(map)?,
+            39 => self.main_email_address = model::value(map)?,
+            40 => self.managers = model::value(map)?,
+            41 => self.messagegroup_id = model::opt_i32(map)?,
+            42 => self.name = model::value(map)?,
+            43 => self.org_team_name = model::value(map)?,
+            44 => self.organisation_id = model::opt_i32(map)?,
+            45 => self.override_column_id = model::opt_i32(map)?,
+            46 => self.override_column_name = model::value(map)?,
+            47 => self.phone_number = model::value(map)?,
+            48 => self.recurring_shifts = model::value(map)?,
+            49 => self.rtid = model::opt_i32(map)?,
+            50 => self.sequence = model::opt_i32(map)?,
+            51 => self.team_note = model::value(map)?,
+            52 => self.teamphotopath = model::value(map)?,
+            53 => self.templates = model::value(map)?,
+            54 => self.third_party_migration_id = model::value(map)?,
+            55 => self.ticket_count = model::opt_i32(map)?,
+            56 => self.timesheet_approver = model::opt_i32(map)?,
+            57 => self.timesheet_approver_name = model::value(map)?,
+            58 => self.timezone = model::value(map)?,
+            59 => self.r#use = model::value(map)?,
+            60 => self.workinghoursbeforealert = model::opt_f64(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of teams: `{"record_count": N, "teams": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TeamList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `teams`.
     pub teams: Vec<Team>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -2768,6 +3129,57 @@ impl TeamList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for TeamList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "teams", &self.teams)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TeamList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for TeamList {
+    const EXPECTING: &'static str = "struct TeamList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "teams",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.teams = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

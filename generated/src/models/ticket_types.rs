@@ -6,1694 +6,676 @@ use super::*;
 /// The `TicketType` schema.
 ///
 /// Halo's internal name for this schema is `RequestType`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TicketType {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// `intent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `sequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sequence: Option<i32>,
     /// `default_sla_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_sla_guid: Option<String>,
     /// `group_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub group_id: Option<i32>,
     /// `group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// `jira_issue_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_issue_type: Option<String>,
     /// `ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_count: Option<i32>,
     /// `cancreate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub cancreate: Option<bool>,
     /// `agentscanselect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agentscanselect: Option<bool>,
     /// `itilrequesttype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub itilrequesttype: Option<i32>,
     /// `allowattachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowattachments: Option<bool>,
     /// `copyattachmentstochild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub copyattachmentstochild: Option<bool>,
     /// `copyattachmentstorelated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub copyattachmentstorelated: Option<bool>,
     /// `is_sprint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_sprint: Option<bool>,
     /// `fieldidlist`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fieldidlist: Option<Vec<i32>>,
     /// `enduserscanselect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enduserscanselect: Option<bool>,
     /// `anonymouscanselect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub anonymouscanselect: Option<bool>,
     /// `hasmandatorytechfields`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hasmandatorytechfields: Option<bool>,
     /// `hasmandatoryuserfields`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hasmandatoryuserfields: Option<bool>,
     /// `statusafteruserupdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusafteruserupdate: Option<i32>,
     /// `statusafteruserupdate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statusafteruserupdate_guid: Option<String>,
     /// `statusaftersupplierupdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusaftersupplierupdate: Option<i32>,
     /// `statusaftersupplierupdate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statusaftersupplierupdate_guid: Option<String>,
     /// `closedrequestswithupdates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub closedrequestswithupdates: Option<i32>,
     /// `pendingrequestswithupdates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pendingrequestswithupdates: Option<i32>,
     /// `portalcanreopen`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub portalcanreopen: Option<bool>,
     /// `closedrequestswithupdatesincpending`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub closedrequestswithupdatesincpending: Option<bool>,
     /// `includeinmobiledbsync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub includeinmobiledbsync: Option<bool>,
     /// `workflow_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub workflow_id: Option<i32>,
     /// `workflow_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_guid: Option<String>,
     /// `always_bcc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub always_bcc: Option<String>,
     /// `reopenedstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reopenedstatus: Option<i32>,
     /// `reopenedstatus_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reopenedstatus_guid: Option<String>,
     /// `closedrequestsemailid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub closedrequestsemailid: Option<i32>,
     /// `closedrequestsemailguid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closedrequestsemailguid: Option<String>,
     /// `pendingrequestsemailid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pendingrequestsemailid: Option<i32>,
     /// `pendingrequestsemailguid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pendingrequestsemailguid: Option<String>,
     /// `closedrequestsemail_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closedrequestsemail_name: Option<String>,
     /// `pendingrequestsemail_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pendingrequestsemail_name: Option<String>,
     /// `closeduserupdatehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub closeduserupdatehours: Option<f64>,
     /// `pendinguserupdatehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub pendinguserupdatehours: Option<f64>,
     /// `webannouncement`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub webannouncement: Option<String>,
     /// `chargerate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate: Option<i32>,
     /// `initial_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub initial_status: Option<i32>,
     /// `initial_status_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_status_guid: Option<String>,
     /// `default_team_to_agents_default`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_team_to_agents_default: Option<bool>,
     /// `default_sla`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_sla: Option<i32>,
     /// `default_category_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_category_1: Option<String>,
     /// `default_category_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_category_2: Option<String>,
     /// `default_category_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_category_3: Option<String>,
     /// `default_category_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_category_4: Option<String>,
     /// `default_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_summary: Option<String>,
     /// `default_details`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_details: Option<String>,
     /// `default_details_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_details_html: Option<String>,
     /// `default_excludefromsla`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_excludefromsla: Option<bool>,
     /// `default_showforusers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_showforusers: Option<bool>,
     /// `default_sendack`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_sendack: Option<i32>,
     /// `default_sendemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_sendemail: Option<bool>,
     /// `default_matchedkbid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_matchedkbid: Option<i32>,
     /// `default_kb_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_kb_name: Option<String>,
     /// `default_kb_accessible_for_enduser`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_kb_accessible_for_enduser: Option<bool>,
     /// `allowall_actions`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_actions: Option<bool>,
     /// `allowall_team`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_team: Option<bool>,
     /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_teams: Option<Vec<serde_json::Value>>,
     /// Halo's `Restriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<serde_json::Value>>,
     /// `allowall_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_status: Option<bool>,
     /// Halo's `RequestTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_status: Option<Vec<serde_json::Value>>,
     /// `allowall_category1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category1: Option<bool>,
     /// `allowed_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category1: Option<Vec<CategoryRestriction>>,
     /// `allowall_category2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category2: Option<bool>,
     /// `allowed_category2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category2: Option<Vec<CategoryRestriction>>,
     /// `allowall_category3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category3: Option<bool>,
     /// `allowed_category3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category3: Option<Vec<CategoryRestriction>>,
     /// `allowall_category4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_category4: Option<bool>,
     /// `allowed_category4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_category4: Option<Vec<CategoryRestriction>>,
     /// `approval_process_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_process_id: Option<i32>,
     /// `approval_process_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_process_guid: Option<String>,
     /// `approval_process_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_process_name: Option<String>,
     /// `from_mailbox_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub from_mailbox_id: Option<i32>,
     /// `hide_respond`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_respond: Option<bool>,
     /// `close_kb_action`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub close_kb_action: Option<i32>,
     /// `default_product_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_product_id: Option<i32>,
     /// `default_product_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_product_name: Option<String>,
     /// `default_budgettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_budgettype_id: Option<i32>,
     /// `default_budgettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_budgettype_name: Option<String>,
     /// `email_start_tag_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_start_tag_override: Option<String>,
     /// `email_end_tag_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_end_tag_override: Option<String>,
     /// `acknowledgementtemplate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub acknowledgementtemplate: Option<i32>,
     /// `acknowledgementtemplate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledgementtemplate_guid: Option<String>,
     /// `acknowledgementtemplate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledgementtemplate_name: Option<String>,
     /// `acknowledgementtemplateooh`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub acknowledgementtemplateooh: Option<i32>,
     /// `acknowledgementtemplateooh_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledgementtemplateooh_guid: Option<String>,
     /// `acknowledgementtemplateooh_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledgementtemplateooh_name: Option<String>,
     /// `dontsendslareminders`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontsendslareminders: Option<bool>,
     /// `dontusependingclosure`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontusependingclosure: Option<bool>,
     /// `database_lookup_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub database_lookup_id: Option<i32>,
     /// `database_lookup_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_lookup_name: Option<String>,
     /// `applydefaultsontypechangebool`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub applydefaultsontypechangebool: Option<bool>,
     /// `apply_workflow_on_type_change`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub apply_workflow_on_type_change: Option<bool>,
     /// `allowtickettypetobechild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowtickettypetobechild: Option<bool>,
     /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<serde_json::Value>>,
     /// `default_estimate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub default_estimate: Option<f64>,
     /// `mustclosechildbeforeclosurebool`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub mustclosechildbeforeclosurebool: Option<bool>,
     /// `default_sendremoteinvite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_sendremoteinvite: Option<i32>,
     /// `logtimeindays`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub logtimeindays: Option<bool>,
     /// `logtimeindaysincrement`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub logtimeindaysincrement: Option<f64>,
     /// `usetimeslotsforstartandtargettimes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub usetimeslotsforstartandtargettimes: Option<bool>,
     /// `childticketcolumnsoverride`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub childticketcolumnsoverride: Option<i32>,
     /// `childticketcolumnsoverride_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub childticketcolumnsoverride_guid: Option<String>,
     /// `childticketcolumnsoverride_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub childticketcolumnsoverride_name: Option<String>,
     /// `showunborntab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showunborntab: Option<bool>,
     /// `allowcustomiseunborn`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowcustomiseunborn: Option<bool>,
     /// `inform_account_manager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inform_account_manager: Option<bool>,
     /// `statusaftertechupdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusaftertechupdate: Option<i32>,
     /// `statusaftertechupdate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statusaftertechupdate_guid: Option<String>,
     /// `pdftemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdftemplate_name: Option<String>,
     /// `quote_pdftemplate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quote_pdftemplate_id: Option<i32>,
     /// `quote_pdftemplate_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quote_pdftemplate_name: Option<String>,
     /// `maximumRestrictedPriority`.
-    #[serde(
-        rename = "maximumRestrictedPriority",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub maximum_restricted_priority: Option<i32>,
     /// `auto_respond_logged_manually`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auto_respond_logged_manually: Option<i32>,
     /// `autoCloseHours`.
-    #[serde(
-        rename = "autoCloseHours",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auto_close_hours: Option<i32>,
     /// Halo's `AreaRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_clients: Option<Vec<serde_json::Value>>,
     /// `closedrequestreplylimit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub closedrequestreplylimit: Option<i32>,
     /// `pendingrequestreplylimit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pendingrequestreplylimit: Option<i32>,
     /// `alluserscanviewit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub alluserscanviewit: Option<bool>,
     /// `alluserscanview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub alluserscanview: Option<i32>,
     /// `thisentitycanbevotedfor`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub thisentitycanbevotedfor: Option<bool>,
     /// `show_vote_comment`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_vote_comment: Option<bool>,
     /// `overridewiththefollowingtemplatewhenloggingmanually`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub overridewiththefollowingtemplatewhenloggingmanually: Option<i32>,
     /// `overridewiththefollowingtemplatewhenloggingmanually_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overridewiththefollowingtemplatewhenloggingmanually_guid: Option<String>,
     /// `editservstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub editservstatus: Option<bool>,
     /// `appointmentdefaultbody`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointmentdefaultbody: Option<i32>,
     /// `appointmentdefaultbody_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub appointmentdefaultbody_guid: Option<String>,
     /// `appointmentdefaultbody_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub appointmentdefaultbody_name: Option<String>,
     /// `setrelatedservicesfromassets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub setrelatedservicesfromassets: Option<bool>,
     /// `default_sendtosoc`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_sendtosoc: Option<i32>,
     /// `default_soctargettype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_soctargettype: Option<i32>,
     /// `default_soctargetid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_soctargetid: Option<String>,
     /// `default_soctargetname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_soctargetname: Option<String>,
     /// `soc_default_target`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub soc_default_target: Option<KeyPair2>,
     /// `forwardinboundupdates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forwardinboundupdates: Option<bool>,
     /// `default_appointment_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_appointment_summary: Option<String>,
     /// `default_appointment_details`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_appointment_details: Option<String>,
     /// `displayonquicktime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub displayonquicktime: Option<bool>,
     /// `statusafterapproverupdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusafterapproverupdate: Option<i32>,
     /// `statusafterapproverupdate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statusafterapproverupdate_guid: Option<String>,
     /// `display_audit_tab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub display_audit_tab: Option<bool>,
     /// `overwrite_showforusers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub overwrite_showforusers: Option<bool>,
     /// Halo's `ServSite_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_services: Option<Vec<serde_json::Value>>,
     /// `access_control`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<Vec<AccessControl>>,
     /// `access_control_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub access_control_level: Option<i32>,
     /// `showdownvote`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showdownvote: Option<bool>,
     /// `addactionstolinked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub addactionstolinked: Option<i32>,
     /// `addnoteonlytolinked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub addnoteonlytolinked: Option<bool>,
     /// `dontconfirm_updateparent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontconfirm_updateparent: Option<bool>,
     /// `default_impact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_impact: Option<i32>,
     /// `default_risklevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_risklevel: Option<i32>,
     /// `default_justification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_justification: Option<String>,
     /// `default_impactdescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_impactdescription: Option<String>,
     /// `default_riskleveldescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_riskleveldescription: Option<String>,
     /// `default_testplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_testplan: Option<String>,
     /// `default_backoutplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_backoutplan: Option<String>,
     /// `default_communicationplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_communicationplan: Option<String>,
     /// `default_changeinformation_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_changeinformation_html: Option<String>,
     /// `isbillable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbillable: Option<bool>,
     /// `items_are_billable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub items_are_billable: Option<bool>,
     /// `defaultresourcetype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultresourcetype: Option<i32>,
     /// `defaultresourcetype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultresourcetype_name: Option<String>,
     /// `defaultlisttype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultlisttype: Option<i32>,
     /// `defaulttab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaulttab: Option<i32>,
     /// `defaultsync_to_sentinel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub defaultsync_to_sentinel: Option<bool>,
     /// `adduserupdatestochildren`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub adduserupdatestochildren: Option<bool>,
     /// `default_targetdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_targetdate: Option<i32>,
     /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_resourcebooking_teams: Option<Vec<serde_json::Value>>,
     /// `defaultresourcetype_name_agent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultresourcetype_name_agent: Option<String>,
     /// `agentresourcebookingtype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agentresourcebookingtype: Option<i32>,
     /// `userbookfromportal`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub userbookfromportal: Option<bool>,
     /// `defaultresourcetype_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultresourcetype_agent: Option<i32>,
     /// `defaultagentresourcebookingduration_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub defaultagentresourcebookingduration_id: Option<i32>,
     /// `rtdefaultagentresourcebookingduration_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rtdefaultagentresourcebookingduration_name: Option<String>,
     /// `showotheropenticketsinnewtab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showotheropenticketsinnewtab: Option<bool>,
     /// `showopenusertickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showopenusertickets: Option<bool>,
     /// `showopensitetickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showopensitetickets: Option<bool>,
     /// `showopenclienttickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showopenclienttickets: Option<bool>,
     /// `showopendevicetickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showopendevicetickets: Option<bool>,
     /// `showuserfeed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showuserfeed: Option<bool>,
     /// `updateservicestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub updateservicestatus: Option<bool>,
     /// `default_servicestatusnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_servicestatusnote: Option<String>,
     /// `attendeesenduser`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub attendeesenduser: Option<i32>,
     /// `showautomationstab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showautomationstab: Option<bool>,
     /// `showbillingtab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showbillingtab: Option<bool>,
     /// `showsuggestionstab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showsuggestionstab: Option<bool>,
     /// `showoppcontacttab`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showoppcontacttab: Option<bool>,
     /// `showactivestatuskanban`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showactivestatuskanban: Option<bool>,
     /// `ganttgrandchildview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ganttgrandchildview: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `submitlabeloverride`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub submitlabeloverride: Option<String>,
     /// `allowall_appointment_types`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_appointment_types: Option<bool>,
     /// `include_appointments_scheduled_hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub include_appointments_scheduled_hours: Option<bool>,
     /// `ticketlinktype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticketlinktype: Option<i32>,
     /// Halo's `AppointmentTypeRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_appointment_types: Option<Vec<serde_json::Value>>,
     /// `allowall_iframe_customtabs`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_iframe_customtabs: Option<bool>,
     /// Halo's `IframeTabRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_iframe_customtabs: Option<Vec<serde_json::Value>>,
     /// `default_sync_to_salesforce`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_sync_to_salesforce: Option<bool>,
     /// `salesforce_default_stage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesforce_default_stage: Option<i32>,
     /// `show_add_note`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_add_note: Option<bool>,
     /// `auto_delete_data`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auto_delete_data: Option<i32>,
     /// `auto_delete_days`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auto_delete_days: Option<i32>,
     /// `show_child_tasks_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub show_child_tasks_type: Option<i32>,
     /// `pin_important_actions`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub pin_important_actions: Option<bool>,
     /// `showdecendantwarningoptions`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showdecendantwarningoptions: Option<bool>,
     /// `statusafterresourcebook`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusafterresourcebook: Option<i32>,
     /// `parentstatusafterallchildclosed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parentstatusafterallchildclosed: Option<i32>,
     /// `parentstatusafterallchildclosed_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parentstatusafterallchildclosed_name: Option<String>,
     /// `allowlogonbehalfof`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub allowlogonbehalfof: Option<i32>,
     /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub translations: Option<Vec<serde_json::Value>>,
     /// `auto_create_appt`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auto_create_appt: Option<i32>,
     /// `hide_anon_contact_info`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_anon_contact_info: Option<bool>,
     /// `ticket_created_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_created_override: Option<String>,
     /// `newrequestmessage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newrequestmessage: Option<String>,
     /// `allow_anonymous_logging`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_anonymous_logging: Option<bool>,
     /// `published_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_id: Option<String>,
     /// `cors_whitelist_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cors_whitelist_list: Option<Vec<KeyPair2>>,
     /// `add_ack_attachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub add_ack_attachments: Option<bool>,
     /// `defaultpagerdutyservice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultpagerdutyservice: Option<String>,
     /// `defaultpagerdutyservice_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defaultpagerdutyservice_name: Option<String>,
     /// `defaultsidebarcollapsed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub defaultsidebarcollapsed: Option<bool>,
     /// `logonbehalflabeloverride`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logonbehalflabeloverride: Option<String>,
     /// `tab_display`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub tab_display: Option<i32>,
     /// `sprint_tickettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sprint_tickettype_id: Option<i32>,
     /// `sprint_tickettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sprint_tickettype_name: Option<String>,
     /// `usemilestones`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub usemilestones: Option<bool>,
     /// Halo's `TabConfig` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tab_config: Option<Vec<serde_json::Value>>,
     /// `enableusermentions`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enableusermentions: Option<bool>,
     /// `sladontclose`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sladontclose: Option<bool>,
     /// `pendingdontclose`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub pendingdontclose: Option<bool>,
     /// `minattachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub minattachments: Option<i32>,
     /// `enableforecasting`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enableforecasting: Option<bool>,
     /// `make_cc_followers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub make_cc_followers: Option<bool>,
     /// `default_kanban_view`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_kanban_view: Option<i32>,
     /// `showgeneralsurveyfields`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showgeneralsurveyfields: Option<bool>,
     /// `default_send_to_pagerduty`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_send_to_pagerduty: Option<bool>,
     /// `completion_status_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub completion_status_type: Option<i32>,
     /// `show_project_task_dates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_project_task_dates: Option<bool>,
     /// `auto_forward_email_updates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auto_forward_email_updates: Option<i32>,
     /// `default_is_sensitive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_is_sensitive: Option<bool>,
     /// `process_open_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub process_open_tickets: Option<i32>,
     /// `todolistportalvisibility`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub todolistportalvisibility: Option<i32>,
     /// `legacy_print_request_details`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub legacy_print_request_details: Option<bool>,
     /// `legacy_print_service_form`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub legacy_print_service_form: Option<bool>,
     /// `default_appt_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_appt_type: Option<i32>,
     /// `show_child_assets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_child_assets: Option<bool>,
     /// `hide_anon_phonenumber`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_anon_phonenumber: Option<bool>,
     /// `showconfirmemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showconfirmemail: Option<bool>,
     /// `ticket_status_after_appointment`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_status_after_appointment: Option<i32>,
     /// `max_open_per_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub max_open_per_user: Option<i32>,
     /// `max_total_per_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub max_total_per_user: Option<i32>,
     /// `max_open_per_user_reached`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub max_open_per_user_reached: Option<bool>,
     /// `max_total_per_user_reached`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub max_total_per_user_reached: Option<bool>,
     /// `milestone_billing`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub milestone_billing: Option<bool>,
     /// `showopensuppliertickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showopensuppliertickets: Option<bool>,
     /// `allowall_suggestion_faqlists`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_suggestion_faqlists: Option<bool>,
     /// Halo's `FaqRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_suggestion_faqlists: Option<Vec<serde_json::Value>>,
     /// `startdate_validation`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub startdate_validation: Option<i32>,
     /// `startdate_validation_days`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub startdate_validation_days: Option<i32>,
     /// `targetdate_validation`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub targetdate_validation: Option<i32>,
     /// `targetdate_validation_days`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub targetdate_validation_days: Option<i32>,
     /// `auto_contributor`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub auto_contributor: Option<bool>,
     /// `allow_teams_chat_creation`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_teams_chat_creation: Option<bool>,
     /// `teams_chat_default_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_chat_default_name: Option<String>,
     /// `show_teams_chats_as_tabs`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_teams_chats_as_tabs: Option<bool>,
     /// `default_servicenow_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_servicenow_type: Option<i32>,
     /// `enable_task_dependencies`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enable_task_dependencies: Option<bool>,
     /// `exclude_from_sales_mailbox_match`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub exclude_from_sales_mailbox_match: Option<bool>,
     /// `lapsafe_status_after_webhook`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub lapsafe_status_after_webhook: Option<i32>,
     /// `lapsafe_status_after_webhook_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lapsafe_status_after_webhook_guid: Option<String>,
     /// `show_status_on_portal`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_status_on_portal: Option<bool>,
     /// `allow_slack_channel_creation`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allow_slack_channel_creation: Option<bool>,
     /// `slack_channel_default_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slack_channel_default_name: Option<String>,
     /// `show_slack_channels_as_tabs`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_slack_channels_as_tabs: Option<bool>,
     /// `slack_channel_access_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub slack_channel_access_type: Option<i32>,
     /// `slack_channel_workspace`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub slack_channel_workspace: Option<i32>,
     /// `slack_channel_workspace_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slack_channel_workspace_name: Option<String>,
     /// `hide_anon_email`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub hide_anon_email: Option<i32>,
     /// `continue_autorelease`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub continue_autorelease: Option<bool>,
     /// `do_ai_survey`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub do_ai_survey: Option<bool>,
     /// `enduserscanlog`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub enduserscanlog: Option<bool>,
     /// `anonymouscanlog`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub anonymouscanlog: Option<bool>,
     /// `generate_ai_embeddings`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub generate_ai_embeddings: Option<bool>,
     /// `load_balance_interval`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub load_balance_interval: Option<i32>,
     /// `load_balance_max_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub load_balance_max_tickets: Option<i32>,
     /// `load_balance_on_schedule`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub load_balance_on_schedule: Option<bool>,
     /// `load_balance_schedule_frequency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub load_balance_schedule_frequency: Option<i32>,
     /// Halo's `AssignSchedule` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub load_balance_schedule: Option<serde_json::Value>,
     /// `allowall_child_tickettypes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowall_child_tickettypes: Option<bool>,
     /// Halo's `ChildRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_child_tickettypes: Option<Vec<serde_json::Value>>,
     /// `portal_summary_hint_is_placeholder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub portal_summary_hint_is_placeholder: Option<bool>,
     /// `portal_details_hint_is_placeholder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub portal_details_hint_is_placeholder: Option<bool>,
     /// `agent_summary_hint_is_placeholder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent_summary_hint_is_placeholder: Option<bool>,
     /// `agent_details_hint_is_placeholder`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent_details_hint_is_placeholder: Option<bool>,
     /// `portal_screen_after_logging`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub portal_screen_after_logging: Option<i32>,
     /// `show_related_of_related`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub show_related_of_related: Option<i32>,
     /// `show_all_related`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub show_all_related: Option<i32>,
     /// `hideuserdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hideuserdetails: Option<bool>,
     /// `allowanonattachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowanonattachments: Option<bool>,
     /// `inherit_parent_category1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inherit_parent_category1: Option<bool>,
     /// `inherit_parent_category2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inherit_parent_category2: Option<bool>,
     /// `inherit_parent_category3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inherit_parent_category3: Option<bool>,
     /// `inherit_parent_category4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inherit_parent_category4: Option<bool>,
     /// `default_is_downtime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub default_is_downtime: Option<bool>,
     /// `is_chat_ticket`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_chat_ticket: Option<bool>,
     /// `add_related_assets_to_parent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub add_related_assets_to_parent: Option<bool>,
     /// `third_party_migration_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_migration_id: Option<String>,
     /// `wait_time_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub wait_time_type: Option<i32>,
     /// `default_wait_time`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub default_wait_time: Option<f64>,
     /// `wait_time_calc_hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub wait_time_calc_hours: Option<i32>,
     /// `project_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub project_type: Option<i32>,
     /// `kanbanstatuschoice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kanbanstatuschoice: Option<Vec<KeyPair>>,
     /// `kanbanstatuschoice_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kanbanstatuschoice_list: Option<String>,
     /// `email_start_tag`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_start_tag: Option<String>,
     /// `email_end_tag`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_end_tag: Option<String>,
     /// `default_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_agent: Option<i32>,
     /// `default_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_agent_name: Option<String>,
     /// `default_team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team: Option<String>,
     /// `workflow_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_name: Option<String>,
     /// `overridewiththefollowingtemplatewhenloggingmanuallyname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overridewiththefollowingtemplatewhenloggingmanuallyname: Option<String>,
     /// `default_priority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_priority: Option<i32>,
     /// `visible`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub visible: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4439,33 +3421,1729 @@ impl TicketType {
     }
 }
 
+impl serde::Serialize for TicketType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "intent", &self.intent)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence)?;
+        model::opt_entry(&mut map, "default_sla_guid", &self.default_sla_guid)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name)?;
+        model::opt_entry(&mut map, "jira_issue_type", &self.jira_issue_type)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
+        model::opt_entry(&mut map, "agentscanselect", &self.agentscanselect)?;
+        model::opt_entry(&mut map, "itilrequesttype", &self.itilrequesttype)?;
+        model::opt_entry(&mut map, "allowattachments", &self.allowattachments)?;
+        model::opt_entry(
+            &mut map,
+            "copyattachmentstochild",
+            &self.copyattachmentstochild,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "copyattachmentstorelated",
+            &self.copyattachmentstorelated,
+        )?;
+        model::opt_entry(&mut map, "is_sprint", &self.is_sprint)?;
+        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist)?;
+        model::opt_entry(&mut map, "enduserscanselect", &self.enduserscanselect)?;
+        model::opt_entry(&mut map, "anonymouscanselect", &self.anonymouscanselect)?;
+        model::opt_entry(
+            &mut map,
+            "hasmandatorytechfields",
+            &self.hasmandatorytechfields,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hasmandatoryuserfields",
+            &self.hasmandatoryuserfields,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusafteruserupdate",
+            &self.statusafteruserupdate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusafteruserupdate_guid",
+            &self.statusafteruserupdate_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusaftersupplierupdate",
+            &self.statusaftersupplierupdate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusaftersupplierupdate_guid",
+            &self.statusaftersupplierupdate_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "closedrequestswithupdates",
+            &self.closedrequestswithupdates,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pendingrequestswithupdates",
+            &self.pendingrequestswithupdates,
+        )?;
+        model::opt_entry(&mut map, "portalcanreopen", &self.portalcanreopen)?;
+        model::opt_entry(
+            &mut map,
+            "closedrequestswithupdatesincpending",
+            &self.closedrequestswithupdatesincpending,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "includeinmobiledbsync",
+            &self.includeinmobiledbsync,
+        )?;
+        model::opt_entry(&mut map, "workflow_id", &self.workflow_id)?;
+        model::opt_entry(&mut map, "workflow_guid", &self.workflow_guid)?;
+        model::opt_entry(&mut map, "always_bcc", &self.always_bcc)?;
+        model::opt_entry(&mut map, "reopenedstatus", &self.reopenedstatus)?;
+        model::opt_entry(&mut map, "reopenedstatus_guid", &self.reopenedstatus_guid)?;
+        model::opt_entry(
+            &mut map,
+            "closedrequestsemailid",
+            &self.closedrequestsemailid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "closedrequestsemailguid",
+            &self.closedrequestsemailguid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pendingrequestsemailid",
+            &self.pendingrequestsemailid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pendingrequestsemailguid",
+            &self.pendingrequestsemailguid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "closedrequestsemail_name",
+            &self.closedrequestsemail_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pendingrequestsemail_name",
+            &self.pendingrequestsemail_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "closeduserupdatehours",
+            &self.closeduserupdatehours,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pendinguserupdatehours",
+            &self.pendinguserupdatehours,
+        )?;
+        model::opt_entry(&mut map, "webannouncement", &self.webannouncement)?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
+        model::opt_entry(&mut map, "initial_status", &self.initial_status)?;
+        model::opt_entry(&mut map, "initial_status_guid", &self.initial_status_guid)?;
+        model::opt_entry(
+            &mut map,
+            "default_team_to_agents_default",
+            &self.default_team_to_agents_default,
+        )?;
+        model::opt_entry(&mut map, "default_sla", &self.default_sla)?;
+        model::opt_entry(&mut map, "default_category_1", &self.default_category_1)?;
+        model::opt_entry(&mut map, "default_category_2", &self.default_category_2)?;
+        model::opt_entry(&mut map, "default_category_3", &self.default_category_3)?;
+        model::opt_entry(&mut map, "default_category_4", &self.default_category_4)?;
+        model::opt_entry(&mut map, "default_summary", &self.default_summary)?;
+        model::opt_entry(&mut map, "default_details", &self.default_details)?;
+        model::opt_entry(&mut map, "default_details_html", &self.default_details_html)?;
+        model::opt_entry(
+            &mut map,
+            "default_excludefromsla",
+            &self.default_excludefromsla,
+        )?;
+        model::opt_entry(&mut map, "default_showforusers", &self.default_showforusers)?;
+        model::opt_entry(&mut map, "default_sendack", &self.default_sendack)?;
+        model::opt_entry(&mut map, "default_sendemail", &self.default_sendemail)?;
+        model::opt_entry(&mut map, "default_matchedkbid", &self.default_matchedkbid)?;
+        model::opt_entry(&mut map, "default_kb_name", &self.default_kb_name)?;
+        model::opt_entry(
+            &mut map,
+            "default_kb_accessible_for_enduser",
+            &self.default_kb_accessible_for_enduser,
+        )?;
+        model::opt_entry(&mut map, "allowall_actions", &self.allowall_actions)?;
+        model::opt_entry(&mut map, "allowall_team", &self.allowall_team)?;
+        model::opt_entry(&mut map, "allowed_teams", &self.allowed_teams)?;
+        model::opt_entry(&mut map, "allowed_actions", &self.allowed_actions)?;
+        model::opt_entry(&mut map, "allowall_status", &self.allowall_status)?;
+        model::opt_entry(&mut map, "allowed_status", &self.allowed_status)?;
+        model::opt_entry(&mut map, "allowall_category1", &self.allowall_category1)?;
+        model::opt_entry(&mut map, "allowed_category1", &self.allowed_category1)?;
+        model::opt_entry(&mut map, "allowall_category2", &self.allowall_category2)?;
+        model::opt_entry(&mut map, "allowed_category2", &self.allowed_category2)?;
+        model::opt_entry(&mut map, "allowall_category3", &self.allowall_category3)?;
+        model::opt_entry(&mut map, "allowed_category3", &self.allowed_category3)?;
+        model::opt_entry(&mut map, "allowall_category4", &self.allowall_category4)?;
+        model::opt_entry(&mut map, "allowed_category4", &self.allowed_category4)?;
+        model::opt_entry(&mut map, "approval_process_id", &self.approval_process_id)?;
+        model::opt_entry(
+            &mut map,
+            "approval_process_guid",
+            &self.approval_process_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_process_name",
+            &self.approval_process_name,
+        )?;
+        model::opt_entry(&mut map, "from_mailbox_id", &self.from_mailbox_id)?;
+        model::opt_entry(&mut map, "hide_respond", &self.hide_respond)?;
+        model::opt_entry(&mut map, "close_kb_action", &self.close_kb_action)?;
+        model::opt_entry(&mut map, "default_product_id", &self.default_product_id)?;
+        model::opt_entry(&mut map, "default_product_name", &self.default_product_name)?;
+        model::opt_entry(
+            &mut map,
+            "default_budgettype_id",
+            &self.default_budgettype_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_budgettype_name",
+            &self.default_budgettype_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "email_start_tag_override",
+            &self.email_start_tag_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "email_end_tag_override",
+            &self.email_end_tag_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acknowledgementtemplate",
+            &self.acknowledgementtemplate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acknowledgementtemplate_guid",
+            &self.acknowledgementtemplate_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acknowledgementtemplate_name",
+            &self.acknowledgementtemplate_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acknowledgementtemplateooh",
+            &self.acknowledgementtemplateooh,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acknowledgementtemplateooh_guid",
+            &self.acknowledgementtemplateooh_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acknowledgementtemplateooh_name",
+            &self.acknowledgementtemplateooh_name,
+        )?;
+        model::opt_entry(&mut map, "dontsendslareminders", &self.dontsendslareminders)?;
+        model::opt_entry(
+            &mut map,
+            "dontusependingclosure",
+            &self.dontusependingclosure,
+        )?;
+        model::opt_entry(&mut map, "database_lookup_id", &self.database_lookup_id)?;
+        model::opt_entry(&mut map, "database_lookup_name", &self.database_lookup_name)?;
+        model::opt_entry(
+            &mut map,
+            "applydefaultsontypechangebool",
+            &self.applydefaultsontypechangebool,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "apply_workflow_on_type_change",
+            &self.apply_workflow_on_type_change,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowtickettypetobechild",
+            &self.allowtickettypetobechild,
+        )?;
+        model::opt_entry(&mut map, "fields", &self.fields)?;
+        model::opt_entry(&mut map, "default_estimate", &self.default_estimate)?;
+        model::opt_entry(
+            &mut map,
+            "mustclosechildbeforeclosurebool",
+            &self.mustclosechildbeforeclosurebool,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_sendremoteinvite",
+            &self.default_sendremoteinvite,
+        )?;
+        model::opt_entry(&mut map, "logtimeindays", &self.logtimeindays)?;
+        model::opt_entry(
+            &mut map,
+            "logtimeindaysincrement",
+            &self.logtimeindaysincrement,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "usetimeslotsforstartandtargettimes",
+            &self.usetimeslotsforstartandtargettimes,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "childticketcolumnsoverride",
+            &self.childticketcolumnsoverride,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "childticketcolumnsoverride_guid",
+            &self.childticketcolumnsoverride_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "childticketcolumnsoverride_name",
+            &self.childticketcolumnsoverride_name,
+        )?;
+        model::opt_entry(&mut map, "showunborntab", &self.showunborntab)?;
+        model::opt_entry(&mut map, "allowcustomiseunborn", &self.allowcustomiseunborn)?;
+        model::opt_entry(
+            &mut map,
+            "inform_account_manager",
+            &self.inform_account_manager,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusaftertechupdate",
+            &self.statusaftertechupdate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusaftertechupdate_guid",
+            &self.statusaftertechupdate_guid,
+        )?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
+        model::opt_entry(&mut map, "pdftemplate_name", &self.pdftemplate_name)?;
+        model::opt_entry(&mut map, "quote_pdftemplate_id", &self.quote_pdftemplate_id)?;
+        model::opt_entry(
+            &mut map,
+            "quote_pdftemplate_name",
+            &self.quote_pdftemplate_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "maximumRestrictedPriority",
+            &self.maximum_restricted_priority,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "auto_respond_logged_manually",
+            &self.auto_respond_logged_manually,
+        )?;
+        model::opt_entry(&mut map, "autoCloseHours", &self.auto_close_hours)?;
+        model::opt_entry(&mut map, "allowed_clients", &self.allowed_clients)?;
+        model::opt_entry(
+            &mut map,
+            "closedrequestreplylimit",
+            &self.closedrequestreplylimit,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pendingrequestreplylimit",
+            &self.pendingrequestreplylimit,
+        )?;
+        model::opt_entry(&mut map, "alluserscanviewit", &self.alluserscanviewit)?;
+        model::opt_entry(&mut map, "alluserscanview", &self.alluserscanview)?;
+        model::opt_entry(
+            &mut map,
+            "thisentitycanbevotedfor",
+            &self.thisentitycanbevotedfor,
+        )?;
+        model::opt_entry(&mut map, "show_vote_comment", &self.show_vote_comment)?;
+        model::opt_entry(
+            &mut map,
+            "overridewiththefollowingtemplatewhenloggingmanually",
+            &self.overridewiththefollowingtemplatewhenloggingmanually,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "overridewiththefollowingtemplatewhenloggingmanually_guid",
+            &self.overridewiththefollowingtemplatewhenloggingmanually_guid,
+        )?;
+        model::opt_entry(&mut map, "editservstatus", &self.editservstatus)?;
+        model::opt_entry(
+            &mut map,
+            "appointmentdefaultbody",
+            &self.appointmentdefaultbody,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "appointmentdefaultbody_guid",
+            &self.appointmentdefaultbody_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "appointmentdefaultbody_name",
+            &self.appointmentdefaultbody_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "setrelatedservicesfromassets",
+            &self.setrelatedservicesfromassets,
+        )?;
+        model::opt_entry(&mut map, "default_sendtosoc", &self.default_sendtosoc)?;
+        model::opt_entry(
+            &mut map,
+            "default_soctargettype",
+            &self.default_soctargettype,
+        )?;
+        model::opt_entry(&mut map, "default_soctargetid", &self.default_soctargetid)?;
+        model::opt_entry(
+            &mut map,
+            "default_soctargetname",
+            &self.default_soctargetname,
+        )?;
+        model::opt_entry(&mut map, "soc_default_target", &self.soc_default_target)?;
+        model::opt_entry(
+            &mut map,
+            "forwardinboundupdates",
+            &self.forwardinboundupdates,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_appointment_summary",
+            &self.default_appointment_summary,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_appointment_details",
+            &self.default_appointment_details,
+        )?;
+        model::opt_entry(&mut map, "displayonquicktime", &self.displayonquicktime)?;
+        model::opt_entry(
+            &mut map,
+            "statusafterapproverupdate",
+            &self.statusafterapproverupdate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusafterapproverupdate_guid",
+            &self.statusafterapproverupdate_guid,
+        )?;
+        model::opt_entry(&mut map, "display_audit_tab", &self.display_audit_tab)?;
+        model::opt_entry(
+            &mut map,
+            "overwrite_showforusers",
+            &self.overwrite_showforusers,
+        )?;
+        model::opt_entry(&mut map, "default_services", &self.default_services)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control)?;
+        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
+        model::opt_entry(&mut map, "showdownvote", &self.showdownvote)?;
+        model::opt_entry(&mut map, "addactionstolinked", &self.addactionstolinked)?;
+        model::opt_entry(&mut map, "addnoteonlytolinked", &self.addnoteonlytolinked)?;
+        model::opt_entry(
+            &mut map,
+            "dontconfirm_updateparent",
+            &self.dontconfirm_updateparent,
+        )?;
+        model::opt_entry(&mut map, "default_impact", &self.default_impact)?;
+        model::opt_entry(&mut map, "default_risklevel", &self.default_risklevel)?;
+        model::opt_entry(
+            &mut map,
+            "default_justification",
+            &self.default_justification,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_impactdescription",
+            &self.default_impactdescription,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_riskleveldescription",
+            &self.default_riskleveldescription,
+        )?;
+        model::opt_entry(&mut map, "default_testplan", &self.default_testplan)?;
+        model::opt_entry(&mut map, "default_backoutplan", &self.default_backoutplan)?;
+        model::opt_entry(
+            &mut map,
+            "default_communicationplan",
+            &self.default_communicationplan,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_changeinformation_html",
+            &self.default_changeinformation_html,
+        )?;
+        model::opt_entry(&mut map, "isbillable", &self.isbillable)?;
+        model::opt_entry(&mut map, "items_are_billable", &self.items_are_billable)?;
+        model::opt_entry(&mut map, "defaultresourcetype", &self.defaultresourcetype)?;
+        model::opt_entry(
+            &mut map,
+            "defaultresourcetype_name",
+            &self.defaultresourcetype_name,
+        )?;
+        model::opt_entry(&mut map, "defaultlisttype", &self.defaultlisttype)?;
+        model::opt_entry(&mut map, "defaulttab", &self.defaulttab)?;
+        model::opt_entry(
+            &mut map,
+            "defaultsync_to_sentinel",
+            &self.defaultsync_to_sentinel,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "adduserupdatestochildren",
+            &self.adduserupdatestochildren,
+        )?;
+        model::opt_entry(&mut map, "default_targetdate", &self.default_targetdate)?;
+        model::opt_entry(
+            &mut map,
+            "allowed_resourcebooking_teams",
+            &self.allowed_resourcebooking_teams,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultresourcetype_name_agent",
+            &self.defaultresourcetype_name_agent,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "agentresourcebookingtype",
+            &self.agentresourcebookingtype,
+        )?;
+        model::opt_entry(&mut map, "userbookfromportal", &self.userbookfromportal)?;
+        model::opt_entry(
+            &mut map,
+            "defaultresourcetype_agent",
+            &self.defaultresourcetype_agent,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultagentresourcebookingduration_id",
+            &self.defaultagentresourcebookingduration_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "rtdefaultagentresourcebookingduration_name",
+            &self.rtdefaultagentresourcebookingduration_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showotheropenticketsinnewtab",
+            &self.showotheropenticketsinnewtab,
+        )?;
+        model::opt_entry(&mut map, "showopenusertickets", &self.showopenusertickets)?;
+        model::opt_entry(&mut map, "showopensitetickets", &self.showopensitetickets)?;
+        model::opt_entry(
+            &mut map,
+            "showopenclienttickets",
+            &self.showopenclienttickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showopendevicetickets",
+            &self.showopendevicetickets,
+        )?;
+        model::opt_entry(&mut map, "showuserfeed", &self.showuserfeed)?;
+        model::opt_entry(&mut map, "updateservicestatus", &self.updateservicestatus)?;
+        model::opt_entry(
+            &mut map,
+            "default_servicestatusnote",
+            &self.default_servicestatusnote,
+        )?;
+        model::opt_entry(&mut map, "attendeesenduser", &self.attendeesenduser)?;
+        model::opt_entry(&mut map, "showautomationstab", &self.showautomationstab)?;
+        model::opt_entry(&mut map, "showbillingtab", &self.showbillingtab)?;
+        model::opt_entry(&mut map, "showsuggestionstab", &self.showsuggestionstab)?;
+        model::opt_entry(&mut map, "showoppcontacttab", &self.showoppcontacttab)?;
+        model::opt_entry(
+            &mut map,
+            "showactivestatuskanban",
+            &self.showactivestatuskanban,
+        )?;
+        model::opt_entry(&mut map, "ganttgrandchildview", &self.ganttgrandchildview)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "submitlabeloverride", &self.submitlabeloverride)?;
+        model::opt_entry(
+            &mut map,
+            "allowall_appointment_types",
+            &self.allowall_appointment_types,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "include_appointments_scheduled_hours",
+            &self.include_appointments_scheduled_hours,
+        )?;
+        model::opt_entry(&mut map, "ticketlinktype", &self.ticketlinktype)?;
+        model::opt_entry(
+            &mut map,
+            "allowed_appointment_types",
+            &self.allowed_appointment_types,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_iframe_customtabs",
+            &self.allowall_iframe_customtabs,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_iframe_customtabs",
+            &self.allowed_iframe_customtabs,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_sync_to_salesforce",
+            &self.default_sync_to_salesforce,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_default_stage",
+            &self.salesforce_default_stage,
+        )?;
+        model::opt_entry(&mut map, "show_add_note", &self.show_add_note)?;
+        model::opt_entry(&mut map, "auto_delete_data", &self.auto_delete_data)?;
+        model::opt_entry(&mut map, "auto_delete_days", &self.auto_delete_days)?;
+        model::opt_entry(
+            &mut map,
+            "show_child_tasks_type",
+            &self.show_child_tasks_type,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pin_important_actions",
+            &self.pin_important_actions,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showdecendantwarningoptions",
+            &self.showdecendantwarningoptions,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusafterresourcebook",
+            &self.statusafterresourcebook,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parentstatusafterallchildclosed",
+            &self.parentstatusafterallchildclosed,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parentstatusafterallchildclosed_name",
+            &self.parentstatusafterallchildclosed_name,
+        )?;
+        model::opt_entry(&mut map, "allowlogonbehalfof", &self.allowlogonbehalfof)?;
+        model::opt_entry(&mut map, "translations", &self.translations)?;
+        model::opt_entry(&mut map, "auto_create_appt", &self.auto_create_appt)?;
+        model::opt_entry(
+            &mut map,
+            "hide_anon_contact_info",
+            &self.hide_anon_contact_info,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ticket_created_override",
+            &self.ticket_created_override,
+        )?;
+        model::opt_entry(&mut map, "newrequestmessage", &self.newrequestmessage)?;
+        model::opt_entry(
+            &mut map,
+            "allow_anonymous_logging",
+            &self.allow_anonymous_logging,
+        )?;
+        model::opt_entry(&mut map, "published_id", &self.published_id)?;
+        model::opt_entry(&mut map, "cors_whitelist_list", &self.cors_whitelist_list)?;
+        model::opt_entry(&mut map, "add_ack_attachments", &self.add_ack_attachments)?;
+        model::opt_entry(
+            &mut map,
+            "defaultpagerdutyservice",
+            &self.defaultpagerdutyservice,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultpagerdutyservice_name",
+            &self.defaultpagerdutyservice_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultsidebarcollapsed",
+            &self.defaultsidebarcollapsed,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "logonbehalflabeloverride",
+            &self.logonbehalflabeloverride,
+        )?;
+        model::opt_entry(&mut map, "tab_display", &self.tab_display)?;
+        model::opt_entry(&mut map, "sprint_tickettype_id", &self.sprint_tickettype_id)?;
+        model::opt_entry(
+            &mut map,
+            "sprint_tickettype_name",
+            &self.sprint_tickettype_name,
+        )?;
+        model::opt_entry(&mut map, "usemilestones", &self.usemilestones)?;
+        model::opt_entry(&mut map, "tab_config", &self.tab_config)?;
+        model::opt_entry(&mut map, "enableusermentions", &self.enableusermentions)?;
+        model::opt_entry(&mut map, "sladontclose", &self.sladontclose)?;
+        model::opt_entry(&mut map, "pendingdontclose", &self.pendingdontclose)?;
+        model::opt_entry(&mut map, "minattachments", &self.minattachments)?;
+        model::opt_entry(&mut map, "enableforecasting", &self.enableforecasting)?;
+        model::opt_entry(&mut map, "make_cc_followers", &self.make_cc_followers)?;
+        model::opt_entry(&mut map, "default_kanban_view", &self.default_kanban_view)?;
+        model::opt_entry(
+            &mut map,
+            "showgeneralsurveyfields",
+            &self.showgeneralsurveyfields,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_send_to_pagerduty",
+            &self.default_send_to_pagerduty,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "completion_status_type",
+            &self.completion_status_type,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "show_project_task_dates",
+            &self.show_project_task_dates,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "auto_forward_email_updates",
+            &self.auto_forward_email_updates,
+        )?;
+        model::opt_entry(&mut map, "default_is_sensitive", &self.default_is_sensitive)?;
+        model::opt_entry(&mut map, "process_open_tickets", &self.process_open_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "todolistportalvisibility",
+            &self.todolistportalvisibility,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "legacy_print_request_details",
+            &self.legacy_print_request_details,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "legacy_print_service_form",
+            &self.legacy_print_service_form,
+        )?;
+        model::opt_entry(&mut map, "default_appt_type", &self.default_appt_type)?;
+        model::opt_entry(&mut map, "show_child_assets", &self.show_child_assets)?;
+        model::opt_entry(
+            &mut map,
+            "hide_anon_phonenumber",
+            &self.hide_anon_phonenumber,
+        )?;
+        model::opt_entry(&mut map, "showconfirmemail", &self.showconfirmemail)?;
+        model::opt_entry(
+            &mut map,
+            "ticket_status_after_appointment",
+            &self.ticket_status_after_appointment,
+        )?;
+        model::opt_entry(&mut map, "max_open_per_user", &self.max_open_per_user)?;
+        model::opt_entry(&mut map, "max_total_per_user", &self.max_total_per_user)?;
+        model::opt_entry(
+            &mut map,
+            "max_open_per_user_reached",
+            &self.max_open_per_user_reached,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "max_total_per_user_reached",
+            &self.max_total_per_user_reached,
+        )?;
+        model::opt_entry(&mut map, "milestone_billing", &self.milestone_billing)?;
+        model::opt_entry(
+            &mut map,
+            "showopensuppliertickets",
+            &self.showopensuppliertickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_suggestion_faqlists",
+            &self.allowall_suggestion_faqlists,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_suggestion_faqlists",
+            &self.allowed_suggestion_faqlists,
+        )?;
+        model::opt_entry(&mut map, "startdate_validation", &self.startdate_validation)?;
+        model::opt_entry(
+            &mut map,
+            "startdate_validation_days",
+            &self.startdate_validation_days,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "targetdate_validation",
+            &self.targetdate_validation,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "targetdate_validation_days",
+            &self.targetdate_validation_days,
+        )?;
+        model::opt_entry(&mut map, "auto_contributor", &self.auto_contributor)?;
+        model::opt_entry(
+            &mut map,
+            "allow_teams_chat_creation",
+            &self.allow_teams_chat_creation,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "teams_chat_default_name",
+            &self.teams_chat_default_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "show_teams_chats_as_tabs",
+            &self.show_teams_chats_as_tabs,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_servicenow_type",
+            &self.default_servicenow_type,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "enable_task_dependencies",
+            &self.enable_task_dependencies,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "exclude_from_sales_mailbox_match",
+            &self.exclude_from_sales_mailbox_match,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "lapsafe_status_after_webhook",
+            &self.lapsafe_status_after_webhook,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "lapsafe_status_after_webhook_guid",
+            &self.lapsafe_status_after_webhook_guid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "show_status_on_portal",
+            &self.show_status_on_portal,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allow_slack_channel_creation",
+            &self.allow_slack_channel_creation,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slack_channel_default_name",
+            &self.slack_channel_default_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "show_slack_channels_as_tabs",
+            &self.show_slack_channels_as_tabs,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slack_channel_access_type",
+            &self.slack_channel_access_type,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slack_channel_workspace",
+            &self.slack_channel_workspace,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slack_channel_workspace_name",
+            &self.slack_channel_workspace_name,
+        )?;
+        model::opt_entry(&mut map, "hide_anon_email", &self.hide_anon_email)?;
+        model::opt_entry(&mut map, "continue_autorelease", &self.continue_autorelease)?;
+        model::opt_entry(&mut map, "do_ai_survey", &self.do_ai_survey)?;
+        model::opt_entry(&mut map, "enduserscanlog", &self.enduserscanlog)?;
+        model::opt_entry(&mut map, "anonymouscanlog", &self.anonymouscanlog)?;
+        model::opt_entry(
+            &mut map,
+            "generate_ai_embeddings",
+            &self.generate_ai_embeddings,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "load_balance_interval",
+            &self.load_balance_interval,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "load_balance_max_tickets",
+            &self.load_balance_max_tickets,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "load_balance_on_schedule",
+            &self.load_balance_on_schedule,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "load_balance_schedule_frequency",
+            &self.load_balance_schedule_frequency,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "load_balance_schedule",
+            &self.load_balance_schedule,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_child_tickettypes",
+            &self.allowall_child_tickettypes,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_child_tickettypes",
+            &self.allowed_child_tickettypes,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "portal_summary_hint_is_placeholder",
+            &self.portal_summary_hint_is_placeholder,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "portal_details_hint_is_placeholder",
+            &self.portal_details_hint_is_placeholder,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "agent_summary_hint_is_placeholder",
+            &self.agent_summary_hint_is_placeholder,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "agent_details_hint_is_placeholder",
+            &self.agent_details_hint_is_placeholder,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "portal_screen_after_logging",
+            &self.portal_screen_after_logging,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "show_related_of_related",
+            &self.show_related_of_related,
+        )?;
+        model::opt_entry(&mut map, "show_all_related", &self.show_all_related)?;
+        model::opt_entry(&mut map, "hideuserdetails", &self.hideuserdetails)?;
+        model::opt_entry(&mut map, "allowanonattachments", &self.allowanonattachments)?;
+        model::opt_entry(
+            &mut map,
+            "inherit_parent_category1",
+            &self.inherit_parent_category1,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "inherit_parent_category2",
+            &self.inherit_parent_category2,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "inherit_parent_category3",
+            &self.inherit_parent_category3,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "inherit_parent_category4",
+            &self.inherit_parent_category4,
+        )?;
+        model::opt_entry(&mut map, "default_is_downtime", &self.default_is_downtime)?;
+        model::opt_entry(&mut map, "is_chat_ticket", &self.is_chat_ticket)?;
+        model::opt_entry(
+            &mut map,
+            "add_related_assets_to_parent",
+            &self.add_related_assets_to_parent,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_migration_id",
+            &self.third_party_migration_id,
+        )?;
+        model::opt_entry(&mut map, "wait_time_type", &self.wait_time_type)?;
+        model::opt_entry(&mut map, "default_wait_time", &self.default_wait_time)?;
+        model::opt_entry(&mut map, "wait_time_calc_hours", &self.wait_time_calc_hours)?;
+        model::opt_entry(&mut map, "project_type", &self.project_type)?;
+        model::opt_entry(&mut map, "kanbanstatuschoice", &self.kanbanstatuschoice)?;
+        model::opt_entry(
+            &mut map,
+            "kanbanstatuschoice_list",
+            &self.kanbanstatuschoice_list,
+        )?;
+        model::opt_entry(&mut map, "email_start_tag", &self.email_start_tag)?;
+        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag)?;
+        model::opt_entry(&mut map, "default_agent", &self.default_agent)?;
+        model::opt_entry(&mut map, "default_agent_name", &self.default_agent_name)?;
+        model::opt_entry(&mut map, "default_team", &self.default_team)?;
+        model::opt_entry(&mut map, "workflow_name", &self.workflow_name)?;
+        model::opt_entry(
+            &mut map,
+            "overridewiththefollowingtemplatewhenloggingmanuallyname",
+            &self.overridewiththefollowingtemplatewhenloggingmanuallyname,
+        )?;
+        model::opt_entry(&mut map, "default_priority", &self.default_priority)?;
+        model::opt_entry(&mut map, "visible", &self.visible)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TicketType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for TicketType {
+    const EXPECTING: &'static str = "struct TicketType";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "access_control",
+        "access_control_level",
+        "acknowledgementtemplate",
+        "acknowledgementtemplate_guid",
+        "acknowledgementtemplate_name",
+        "acknowledgementtemplateooh",
+        "acknowledgementtemplateooh_guid",
+        "acknowledgementtemplateooh_name",
+        "add_ack_attachments",
+        "add_related_assets_to_parent",
+        "addactionstolinked",
+        "addnoteonlytolinked",
+        "adduserupdatestochildren",
+        "agent_details_hint_is_placeholder",
+        "agent_summary_hint_is_placeholder",
+        "agentresourcebookingtype",
+        "agentscanselect",
+        "allow_anonymous_logging",
+        "allow_slack_channel_creation",
+        "allow_teams_chat_creation",
+        "allowall_actions",
+        "allowall_appointment_types",
+        "allowall_category1",
+        "allowall_category2",
+        "allowall_category3",
+        "allowall_category4",
+        "allowall_child_tickettypes",
+        "allowall_iframe_customtabs",
+        "allowall_status",
+        "allowall_suggestion_faqlists",
+        "allowall_team",
+        "allowanonattachments",
+        "allowattachments",
+        "allowcustomiseunborn",
+        "allowed_actions",
+        "allowed_appointment_types",
+        "allowed_category1",
+        "allowed_category2",
+        "allowed_category3",
+        "allowed_category4",
+        "allowed_child_tickettypes",
+        "allowed_clients",
+        "allowed_iframe_customtabs",
+        "allowed_resourcebooking_teams",
+        "allowed_status",
+        "allowed_suggestion_faqlists",
+        "allowed_teams",
+        "allowlogonbehalfof",
+        "allowtickettypetobechild",
+        "alluserscanview",
+        "alluserscanviewit",
+        "always_bcc",
+        "anonymouscanlog",
+        "anonymouscanselect",
+        "apply_workflow_on_type_change",
+        "applydefaultsontypechangebool",
+        "appointmentdefaultbody",
+        "appointmentdefaultbody_guid",
+        "appointmentdefaultbody_name",
+        "approval_process_guid",
+        "approval_process_id",
+        "approval_process_name",
+        "attendeesenduser",
+        "autoCloseHours",
+        "auto_contributor",
+        "auto_create_appt",
+        "auto_delete_data",
+        "auto_delete_days",
+        "auto_forward_email_updates",
+        "auto_respond_logged_manually",
+        "cancreate",
+        "chargerate",
+        "childticketcolumnsoverride",
+        "childticketcolumnsoverride_guid",
+        "childticketcolumnsoverride_name",
+        "close_kb_action",
+        "closedrequestreplylimit",
+        "closedrequestsemail_name",
+        "closedrequestsemailguid",
+        "closedrequestsemailid",
+        "closedrequestswithupdates",
+        "closedrequestswithupdatesincpending",
+        "closeduserupdatehours",
+        "completion_status_type",
+        "continue_autorelease",
+        "copyattachmentstochild",
+        "copyattachmentstorelated",
+        "cors_whitelist_list",
+        "database_lookup_id",
+        "database_lookup_name",
+        "default_agent",
+        "default_agent_name",
+        "default_appointment_details",
+        "default_appointment_summary",
+        "default_appt_type",
+        "default_backoutplan",
+        "default_budgettype_id",
+        "default_budgettype_name",
+        "default_category_1",
+        "default_category_2",
+        "default_category_3",
+        "default_category_4",
+        "default_changeinformation_html",
+        "default_communicationplan",
+        "default_details",
+        "default_details_html",
+        "default_estimate",
+        "default_excludefromsla",
+        "default_impact",
+        "default_impactdescription",
+        "default_is_downtime",
+        "default_is_sensitive",
+        "default_justification",
+        "default_kanban_view",
+        "default_kb_accessible_for_enduser",
+        "default_kb_name",
+        "default_matchedkbid",
+        "default_priority",
+        "default_product_id",
+        "default_product_name",
+        "default_risklevel",
+        "default_riskleveldescription",
+        "default_send_to_pagerduty",
+        "default_sendack",
+        "default_sendemail",
+        "default_sendremoteinvite",
+        "default_sendtosoc",
+        "default_servicenow_type",
+        "default_services",
+        "default_servicestatusnote",
+        "default_showforusers",
+        "default_sla",
+        "default_sla_guid",
+        "default_soctargetid",
+        "default_soctargetname",
+        "default_soctargettype",
+        "default_summary",
+        "default_sync_to_salesforce",
+        "default_targetdate",
+        "default_team",
+        "default_team_to_agents_default",
+        "default_testplan",
+        "default_wait_time",
+        "defaultagentresourcebookingduration_id",
+        "defaultlisttype",
+        "defaultpagerdutyservice",
+        "defaultpagerdutyservice_name",
+        "defaultresourcetype",
+        "defaultresourcetype_agent",
+        "defaultresourcetype_name",
+        "defaultresourcetype_name_agent",
+        "defaultsidebarcollapsed",
+        "defaultsync_to_sentinel",
+        "defaulttab",
+        "display_audit_tab",
+        "displayonquicktime",
+        "do_ai_survey",
+        "dontconfirm_updateparent",
+        "dontsendslareminders",
+        "dontusependingclosure",
+        "editservstatus",
+        "email_end_tag",
+        "email_end_tag_override",
+        "email_start_tag",
+        "email_start_tag_override",
+        "enable_task_dependencies",
+        "enableforecasting",
+        "enableusermentions",
+        "enduserscanlog",
+        "enduserscanselect",
+        "exclude_from_sales_mailbox_match",
+        "fieldidlist",
+        "fields",
+        "forwardinboundupdates",
+        "from_mailbox_id",
+        "ganttgrandchildview",
+        "generate_ai_embeddings",
+        "group_id",
+        "group_name",
+        "guid",
+        "hasmandatorytechfields",
+        "hasmandatoryuserfields",
+        "hide_anon_contact_info",
+        "hide_anon_email",
+        "hide_anon_phonenumber",
+        "hide_respond",
+        "hideuserdetails",
+        "id",
+        "include_appointments_scheduled_hours",
+        "includeinmobiledbsync",
+        "inform_account_manager",
+        "inherit_parent_category1",
+        "inherit_parent_category2",
+        "inherit_parent_category3",
+        "inherit_parent_category4",
+        "initial_status",
+        "initial_status_guid",
+        "intent",
+        "is_chat_ticket",
+        "is_sprint",
+        "isbillable",
+        "items_are_billable",
+        "itilrequesttype",
+        "jira_issue_type",
+        "kanbanstatuschoice",
+        "kanbanstatuschoice_list",
+        "lapsafe_status_after_webhook",
+        "lapsafe_status_after_webhook_guid",
+        "legacy_print_request_details",
+        "legacy_print_service_form",
+        "load_balance_interval",
+        "load_balance_max_tickets",
+        "load_balance_on_schedule",
+        "load_balance_schedule",
+        "load_balance_schedule_frequency",
+        "logonbehalflabeloverride",
+        "logtimeindays",
+        "logtimeindaysincrement",
+        "make_cc_followers",
+        "max_open_per_user",
+        "max_open_per_user_reached",
+        "max_total_per_user",
+        "max_total_per_user_reached",
+        "maximumRestrictedPriority",
+        "milestone_billing",
+        "minattachments",
+        "mustclosechildbeforeclosurebool",
+        "name",
+        "newrequestmessage",
+        "overridewiththefollowingtemplatewhenloggingmanually",
+        "overridewiththefollowingtemplatewhenloggingmanually_guid",
+        "overridewiththefollowingtemplatewhenloggingmanuallyname",
+        "overwrite_showforusers",
+        "parentstatusafterallchildclosed",
+        "parentstatusafterallchildclosed_name",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "pendingdontclose",
+        "pendingrequestreplylimit",
+        "pendingrequestsemail_name",
+        "pendingrequestsemailguid",
+        "pendingrequestsemailid",
+        "pendingrequestswithupdates",
+        "pendinguserupdatehours",
+        "pin_important_actions",
+        "portal_details_hint_is_placeholder",
+        "portal_screen_after_logging",
+        "portal_summary_hint_is_placeholder",
+        "portalcanreopen",
+        "process_open_tickets",
+        "project_type",
+        "published_id",
+        "quote_pdftemplate_id",
+        "quote_pdftemplate_name",
+        "reopenedstatus",
+        "reopenedstatus_guid",
+        "rtdefaultagentresourcebookingduration_name",
+        "salesforce_default_stage",
+        "sequence",
+        "setrelatedservicesfromassets",
+        "show_add_note",
+        "show_all_related",
+        "show_child_assets",
+        "show_child_tasks_type",
+        "show_project_task_dates",
+        "show_related_of_related",
+        "show_slack_channels_as_tabs",
+        "show_status_on_portal",
+        "show_teams_chats_as_tabs",
+        "show_vote_comment",
+        "showactivestatuskanban",
+        "showautomationstab",
+        "showbillingtab",
+        "showconfirmemail",
+        "showdecendantwarningoptions",
+        "showdownvote",
+        "showgeneralsurveyfields",
+        "showopenclienttickets",
+        "showopendevicetickets",
+        "showopensitetickets",
+        "showopensuppliertickets",
+        "showopenusertickets",
+        "showoppcontacttab",
+        "showotheropenticketsinnewtab",
+        "showsuggestionstab",
+        "showunborntab",
+        "showuserfeed",
+        "slack_channel_access_type",
+        "slack_channel_default_name",
+        "slack_channel_workspace",
+        "slack_channel_workspace_name",
+        "sladontclose",
+        "soc_default_target",
+        "sprint_tickettype_id",
+        "sprint_tickettype_name",
+        "startdate_validation",
+        "startdate_validation_days",
+        "statusafterapproverupdate",
+        "statusafterapproverupdate_guid",
+        "statusafterresourcebook",
+        "statusaftersupplierupdate",
+        "statusaftersupplierupdate_guid",
+        "statusaftertechupdate",
+        "statusaftertechupdate_guid",
+        "statusafteruserupdate",
+        "statusafteruserupdate_guid",
+        "submitlabeloverride",
+        "tab_config",
+        "tab_display",
+        "targetdate_validation",
+        "targetdate_validation_days",
+        "teams_chat_default_name",
+        "third_party_migration_id",
+        "thisentitycanbevotedfor",
+        "ticket_count",
+        "ticket_created_override",
+        "ticket_status_after_appointment",
+        "ticketlinktype",
+        "todolistportalvisibility",
+        "translations",
+        "updateservicestatus",
+        "use",
+        "usemilestones",
+        "userbookfromportal",
+        "usetimeslotsforstartandtargettimes",
+        "visible",
+        "wait_time_calc_hours",
+        "wait_time_type",
+        "webannouncement",
+        "workflow_guid",
+        "workflow_id",
+        "workflow_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.access_control = model::value(map)?,
+            2 => self.access_control_level = model::opt_i32(map)?,
+            3 => self.acknowledgementtemplate = model::opt_i32(map)?,
+            4 => self.acknowledgementtemplate_guid = model::value(map)?,
+            5 => self.acknowledgementtemplate_name = model::value(map)?,
+            6 => self.acknowledgementtemplateooh = model::opt_i32(map)?,
+            7 => self.acknowledgementtemplateooh_guid = model::value(map)?,
+            8 => self.acknowledgementtemplateooh_name = model::value(map)?,
+            9 => self.add_ack_attachments = model::opt_bool(map)?,
+            10 => self.add_related_assets_to_parent = model::opt_bool(map)?,
+            11 => self.addactionstolinked = model::opt_i32(map)?,
+            12 => self.addnoteonlytolinked = model::opt_bool(map)?,
+            13 => self.adduserupdatestochildren = model::opt_bool(map)?,
+            14 => self.agent_details_hint_is_placeholder = model::opt_bool(map)?,
+            15 => self.agent_summary_hint_is_placeholder = model::opt_bool(map)?,
+            16 => self.agentresourcebookingtype = model::opt_i32(map)?,
+            17 => self.agentscanselect = model::opt_bool(map)?,
+            18 => self.allow_anonymous_logging = model::opt_bool(map)?,
+            19 => self.allow_slack_channel_creation = model::opt_bool(map)?,
+            20 => self.allow_teams_chat_creation = model::opt_bool(map)?,
+            21 => self.allowall_actions = model::opt_bool(map)?,
+            22 => self.allowall_appointment_types = model::opt_bool(map)?,
+            23 => self.allowall_category1 = model::opt_bool(map)?,
+            24 => self.allowall_category2 = model::opt_bool(map)?,
+            25 => self.allowall_category3 = model::opt_bool(map)?,
+            26 => self.allowall_category4 = model::opt_bool(map)?,
+            27 => self.allowall_child_tickettypes = model::opt_bool(map)?,
+            28 => self.allowall_iframe_customtabs = model::opt_bool(map)?,
+            29 => self.allowall_status = model::opt_bool(map)?,
+            30 => self.allowall_suggestion_faqlists = model::opt_bool(map)?,
+            31 => self.allowall_team = model::opt_bool(map)?,
+            32 => self.allowanonattachments = model::opt_bool(map)?,
+            33 => self.allowattachments = model::opt_bool(map)?,
+            34 => self.allowcustomiseunborn = model::opt_bool(map)?,
+            35 => self.allowed_actions = model::value(map)?,
+            36 => self.allowed_appointment_types = model::value(map)?,
+            37 => self.allowed_category1 = model::value(map)?,
+            38 => self.allowed_category2 = model::value(map)?,
+            39 => self.allowed_category3 = model::value(map)?,
+            40 => self.allowed_category4 = model::value(map)?,
+            41 => self.allowed_child_tickettypes = model::value(map)?,
+            42 => self.allowed_clients = model::value(map)?,
+            43 => self.allowed_iframe_customtabs = model::value(map)?,
+            44 => self.allowed_resourcebooking_teams = model::value(map)?,
+            45 => self.allowed_status = model::value(map)?,
+            46 => self.allowed_suggestion_faqlists = model::value(map)?,
+            47 => self.allowed_teams = model::value(map)?,
+            48 => self.allowlogonbehalfof = model::opt_i32(map)?,
+            49 => self.allowtickettypetobechild = model::opt_bool(map)?,
+            50 => self.alluserscanview = model::opt_i32(map)?,
+            51 => self.alluserscanviewit = model::opt_bool(map)?,
+            52 => self.always_bcc = model::value(map)?,
+            53 => self.anonymouscanlog = model::opt_bool(map)?,
+            54 => self.anonymouscanselect = model::opt_bool(map)?,
+            55 => self.apply_workflow_on_type_change = model::opt_bool(map)?,
+            56 => self.applydefaultsontypechangebool = model::opt_bool(map)?,
+            57 => self.appointmentdefaultbody = model::opt_i32(map)?,
+            58 => self.appointmentdefaultbody_guid = model::value(map)?,
+            59 => self.appointmentdefaultbody_name = model::value(map)?,
+            60 => self.approval_process_guid = model::value(map)?,
+            61 => self.approval_process_id = model::opt_i32(map)?,
+            62 => self.approval_process_name = model::value(map)?,
+            63 => self.attendeesenduser = model::opt_i32(map)?,
+            64 => self.auto_close_hours = model::opt_i32(map)?,
+            65 => self.auto_contributor = model::opt_bool(map)?,
+            66 => self.auto_create_appt = model::opt_i32(map)?,
+            67 => self.auto_delete_data = model::opt_i32(map)?,
+            68 => self.auto_delete_days = model::opt_i32(map)?,
+            69 => self.auto_forward_email_updates = model::opt_i32(map)?,
+            70 => self.auto_respond_logged_manually = model::opt_i32(map)?,
+            71 => self.cancreate = model::opt_bool(map)?,
+            72 => self.chargerate = model::opt_i32(map)?,
+            73 => self.childticketcolumnsoverride = model::opt_i32(map)?,
+            74 => self.childticketcolumnsoverride_guid = model::value(map)?,
+            75 => self.childticketcolumnsoverride_name = model::value(map)?,
+            76 => self.close_kb_action = model::opt_i32(map)?,
+            77 => self.closedrequestreplylimit = model::opt_i32(map)?,
+            78 => self.closedrequestsemail_name = model::value(map)?,
+            79 => self.closedrequestsemailguid = model::value(map)?,
+            80 => self.closedrequestsemailid = model::opt_i32(map)?,
+            81 => self.closedrequestswithupdates = model::opt_i32(map)?,
+            82 => self.closedrequestswithupdatesincpending = model::opt_bool(map)?,
+            83 => self.closeduserupdatehours = model::opt_f64(map)?,
+            84 => self.completion_status_type = model::opt_i32(map)?,
+            85 => self.continue_autorelease = model::opt_bool(map)?,
+            86 => self.copyattachmentstochild = model::opt_bool(map)?,
+            87 => self.copyattachmentstorelated = model::opt_bool(map)?,
+            88 => self.cors_whitelist_list = model::value(map)?,
+            89 => self.database_lookup_id = model::opt_i32(map)?,
+            90 => self.database_lookup_name = model::value(map)?,
+            91 => self.default_agent = model::opt_i32(map)?,
+            92 => self.default_agent_name = model::value(map)?,
+            93 => self.default_appointment_details = model::value(map)?,
+            94 => self.default_appointment_summary = model::value(map)?,
+            95 => self.default_appt_type = model::opt_i32(map)?,
+            96 => self.default_backoutplan = model::value(map)?,
+            97 => self.default_budgettype_id = model::opt_i32(map)?,
+            98 => self.default_budgettype_name = model::value(map)?,
+            99 => self.default_category_1 = model::value(map)?,
+            100 => self.default_category_2 = model::value(map)?,
+            101 => self.default_category_3 = model::value(map)?,
+            102 => self.default_category_4 = model::value(map)?,
+            103 => self.default_changeinformation_html = model::value(map)?,
+            104 => self.default_communicationplan = model::value(map)?,
+            105 => self.default_details = model::value(map)?,
+            106 => self.default_details_html = model::value(map)?,
+            107 => self.default_estimate = model::opt_f64(map)?,
+            108 => self.default_excludefromsla = model::opt_bool(map)?,
+            109 => self.default_impact = model::opt_i32(map)?,
+            110 => self.default_impactdescription = model::value(map)?,
+            111 => self.default_is_downtime = model::opt_bool(map)?,
+            112 => self.default_is_sensitive = model::opt_bool(map)?,
+            113 => self.default_justification = model::value(map)?,
+            114 => self.default_kanban_view = model::opt_i32(map)?,
+            115 => self.default_kb_accessible_for_enduser = model::opt_bool(map)?,
+            116 => self.default_kb_name = model::value(map)?,
+            117 => self.default_matchedkbid = model::opt_i32(map)?,
+            118 => self.default_priority = model::opt_i32(map)?,
+            119 => self.default_product_id = model::opt_i32(map)?,
+            120 => self.default_product_name = model::value(map)?,
+            121 => self.default_risklevel = model::opt_i32(map)?,
+            122 => self.default_riskleveldescription = model::value(map)?,
+            123 => self.default_send_to_pagerduty = model::opt_bool(map)?,
+            124 => self.default_sendack = model::opt_i32(map)?,
+            125 => self.default_sendemail = model::opt_bool(map)?,
+            126 => self.default_sendremoteinvite = model::opt_i32(map)?,
+            127 => self.default_sendtosoc = model::opt_i32(map)?,
+            128 => self.default_servicenow_type = model::opt_i32(map)?,
+            129 => self.default_services = model::value(map)?,
+            130 => self.default_servicestatusnote = model::value(map)?,
+            131 => self.default_showforusers = model::opt_bool(map)?,
+            132 => self.default_sla = model::opt_i32(map)?,
+            133 => self.default_sla_guid = model::value(map)?,
+            134 => self.default_soctargetid = model::value(map)?,
+            135 => self.default_soctargetname = model::value(map)?,
+            136 => self.default_soctargettype = model::opt_i32(map)?,
+            137 => self.default_summary = model::value(map)?,
+            138 => self.default_sync_to_salesforce = model::opt_bool(map)?,
+            139 => self.default_targetdate = model::opt_i32(map)?,
+            140 => self.default_team = model::value(map)?,
+            141 => self.default_team_to_agents_default = model::opt_bool(map)?,
+            142 => self.default_testplan = model::value(map)?,
+            143 => self.default_wait_time = model::opt_f64(map)?,
+            144 => self.defaultagentresourcebookingduration_id = model::opt_i32(map)?,
+            145 => self.defaultlisttype = model::opt_i32(map)?,
+            146 => self.defaultpagerdutyservice = model::value(map)?,
+            147 => self.defaultpagerdutyservice_name = model::value(map)?,
+            148 => self.defaultresourcetype = model::opt_i32(map)?,
+            149 => self.defaultresourcetype_agent = model::opt_i32(map)?,
+            150 => self.defaultresourcetype_name = model::value(map)?,
+            151 => self.defaultresourcetype_name_agent = model::value(map)?,
+            152 => self.defaultsidebarcollapsed = model::opt_bool(map)?,
+            153 => self.defaultsync_to_sentinel = model::opt_bool(map)?,
+            154 => self.defaulttab = model::opt_i32(map)?,
+            155 => self.display_audit_tab = model::opt_bool(map)?,
+            156 => self.displayonquicktime = model::opt_bool(map)?,
+            157 => self.do_ai_survey = model::opt_bool(map)?,
+            158 => self.dontconfirm_updateparent = model::opt_bool(map)?,
+            159 => self.dontsendslareminders = model::opt_bool(map)?,
+            160 => self.dontusependingclosure = model::opt_bool(map)?,
+            161 => self.editservstatus = model::opt_bool(map)?,
+            162 => self.email_end_tag = model::value(map)?,
+            163 => self.email_end_tag_override = model::value(map)?,
+            164 => self.email_start_tag = model::value(map)?,
+            165 => self.email_start_tag_override = model::value(map)?,
+            166 => self.enable_task_dependencies = model::opt_bool(map)?,
+            167 => self.enableforecasting = model::opt_bool(map)?,
+            168 => self.enableusermentions = model::opt_bool(map)?,
+            169 => self.enduserscanlog = model::opt_bool(map)?,
+            170 => self.enduserscanselect = model::opt_bool(map)?,
+            171 => self.exclude_from_sales_mailbox_match = model::opt_bool(map)?,
+            172 => self.fieldidlist = model::value(map)?,
+            173 => self.fields = model::value(map)?,
+            174 => self.forwardinboundupdates = model::opt_bool(map)?,
+            175 => self.from_mailbox_id = model::opt_i32(map)?,
+            176 => self.ganttgrandchildview = model::opt_i32(map)?,
+            177 => self.generate_ai_embeddings = model::opt_bool(map)?,
+            178 => self.group_id = model::opt_i32(map)?,
+            179 => self.group_name = model::value(map)?,
+            180 => self.guid = model::value(map)?,
+            181 => self.hasmandatorytechfields = model::opt_bool(map)?,
+            182 => self.hasmandatoryuserfields = model::opt_bool(map)?,
+            183 => self.hide_anon_contact_info = model::opt_bool(map)?,
+            184 => self.hide_anon_email = model::opt_i32(map)?,
+            185 => self.hide_anon_phonenumber = model::opt_bool(map)?,
+            186 => self.hide_respond = model::opt_bool(map)?,
+            187 => self.hideuserdetails = model::opt_bool(map)?,
+            188 => self.id = model::opt_i32(map)?,
+            189 => self.include_appointments_scheduled_hours = model::opt_bool(map)?,
+            190 => self.includeinmobiledbsync = model::opt_bool(map)?,
+            191 => self.inform_account_manager = model::opt_bool(map)?,
+            192 => self.inherit_parent_category1 = model::opt_bool(map)?,
+            193 => self.inherit_parent_category2 = model::opt_bool(map)?,
+            194 => self.inherit_parent_category3 = model::opt_bool(map)?,
+            195 => self.inherit_parent_category4 = model::opt_bool(map)?,
+            196 => self.initial_status = model::opt_i32(map)?,
+            197 => self.initial_status_guid = model::value(map)?,
+            198 => self.intent = model::value(map)?,
+            199 => self.is_chat_ticket = model::opt_bool(map)?,
+            200 => self.is_sprint = model::opt_bool(map)?,
+            201 => self.isbillable = model::opt_bool(map)?,
+            202 => self.items_are_billable = model::opt_bool(map)?,
+            203 => self.itilrequesttype = model::opt_i32(map)?,
+            204 => self.jira_issue_type = model::value(map)?,
+            205 => self.kanbanstatuschoice = model::value(map)?,
+            206 => self.kanbanstatuschoice_list = model::value(map)?,
+            207 => self.lapsafe_status_after_webhook = model::opt_i32(map)?,
+            208 => self.lapsafe_status_after_webhook_guid = model::value(map)?,
+            209 => self.legacy_print_request_details = model::opt_bool(map)?,
+            210 => self.legacy_print_service_form = model::opt_bool(map)?,
+            211 => self.load_balance_interval = model::opt_i32(map)?,
+            212 => self.load_balance_max_tickets = model::opt_i32(map)?,
+            213 => self.load_balance_on_schedule = model::opt_bool(map)?,
+            214 => self.load_balance_schedule = model::value(map)?,
+            215 => self.load_balance_schedule_frequency = model::opt_i32(map)?,
+            216 => self.logonbehalflabeloverride = model::value(map)?,
+            217 => self.logtimeindays = model::opt_bool(map)?,
+            218 => self.logtimeindaysincrement = model::opt_f64(map)?,
+            219 => self.make_cc_followers = model::opt_bool(map)?,
+            220 => self.max_open_per_user = model::opt_i32(map)?,
+            221 => self.max_open_per_user_reached = model::opt_bool(map)?,
+            222 => self.max_total_per_user = model::opt_i32(map)?,
+            223 => self.max_total_per_user_reached = model::opt_bool(map)?,
+            224 => self.maximum_restricted_priority = model::opt_i32(map)?,
+            225 => self.milestone_billing = model::opt_bool(map)?,
+            226 => self.minattachments = model::opt_i32(map)?,
+            227 => self.mustclosechildbeforeclosurebool = model::opt_bool(map)?,
+            228 => self.name = model::value(map)?,
+            229 => self.newrequestmessage = model::value(map)?,
+            230 => {
+                self.overridewiththefollowingtemplatewhenloggingmanually = model::opt_i32(
+                    map,
+                )?;
+            }
+            231 => {
+                self.overridewiththefollowingtemplatewhenloggingmanually_guid = model::value(
+                    map,
+                )?;
+            }
+            232 => {
+                self.overridewiththefollowingtemplatewhenloggingmanuallyname = model::value(
+                    map,
+                )?;
+            }
+            233 => self.overwrite_showforusers = model::opt_bool(map)?,
+            234 => self.parentstatusafterallchildclosed = model::opt_i32(map)?,
+            235 => self.parentstatusafterallchildclosed_name = model::value(map)?,
+            236 => self.pdftemplate_id = model::opt_i32(map)?,
+            237 => self.pdftemplate_name = model::value(map)?,
+            238 => self.pendingdontclose = model::opt_bool(map)?,
+            239 => self.pendingrequestreplylimit = model::opt_i32(map)?,
+            240 => self.pendingrequestsemail_name = model::value(map)?,
+            241 => self.pendingrequestsemailguid = model::value(map)?,
+            242 => self.pendingrequestsemailid = model::opt_i32(map)?,
+            243 => self.pendingrequestswithupdates = model::opt_i32(map)?,
+            244 => self.pendinguserupdatehours = model::opt_f64(map)?,
+            245 => self.pin_important_actions = model::opt_bool(map)?,
+            246 => self.portal_details_hint_is_placeholder = model::opt_bool(map)?,
+            247 => self.portal_screen_after_logging = model::opt_i32(map)?,
+            248 => self.portal_summary_hint_is_placeholder = model::opt_bool(map)?,
+            249 => self.portalcanreopen = model::opt_bool(map)?,
+            250 => self.process_open_tickets = model::opt_i32(map)?,
+            251 => self.project_type = model::opt_i32(map)?,
+            252 => self.published_id = model::value(map)?,
+            253 => self.quote_pdftemplate_id = model::opt_i32(map)?,
+            254 => self.quote_pdftemplate_name = model::value(map)?,
+            255 => self.reopenedstatus = model::opt_i32(map)?,
+            256 => self.reopenedstatus_guid = model::value(map)?,
+            257 => self.rtdefaultagentresourcebookingduration_name = model::value(map)?,
+            258 => self.salesforce_default_stage = model::opt_i32(map)?,
+            259 => self.sequence = model::opt_i32(map)?,
+            260 => self.setrelatedservicesfromassets = model::opt_bool(map)?,
+            261 => self.show_add_note = model::opt_bool(map)?,
+            262 => self.show_all_related = model::opt_i32(map)?,
+            263 => self.show_child_assets = model::opt_bool(map)?,
+            264 => self.show_child_tasks_type = model::opt_i32(map)?,
+            265 => self.show_project_task_dates = model::opt_bool(map)?,
+            266 => self.show_related_of_related = model::opt_i32(map)?,
+            267 => self.show_slack_channels_as_tabs = model::opt_bool(map)?,
+            268 => self.show_status_on_portal = model::opt_bool(map)?,
+            269 => self.show_teams_chats_as_tabs = model::opt_bool(map)?,
+            270 => self.show_vote_comment = model::opt_bool(map)?,
+            271 => self.showactivestatuskanban = model::opt_bool(map)?,
+            272 => self.showautomationstab = model::opt_bool(map)?,
+            273 => self.showbillingtab = model::opt_bool(map)?,
+            274 => self.showconfirmemail = model::opt_bool(map)?,
+            275 => self.showdecendantwarningoptions = model::opt_bool(map)?,
+            276 => self.showdownvote = model::opt_bool(map)?,
+            277 => self.showgeneralsurveyfields = model::opt_bool(map)?,
+            278 => self.showopenclienttickets = model::opt_bool(map)?,
+            279 => self.showopendevicetickets = model::opt_bool(map)?,
+            280 => self.showopensitetickets = model::opt_bool(map)?,
+            281 => self.showopensuppliertickets = model::opt_bool(map)?,
+            282 => self.showopenusertickets = model::opt_bool(map)?,
+            283 => self.showoppcontacttab = model::opt_bool(map)?,
+            284 => self.showotheropenticketsinnewtab = model::opt_bool(map)?,
+            285 => self.showsuggestionstab = model::opt_bool(map)?,
+            286 => self.showunborntab = model::opt_bool(map)?,
+            287 => self.showuserfeed = model::opt_bool(map)?,
+            288 => self.slack_channel_access_type = model::opt_i32(map)?,
+            289 => self.slack_channel_default_name = model::value(map)?,
+            290 => self.slack_channel_workspace = model::opt_i32(map)?,
+            291 => self.slack_channel_workspace_name = model::value(map)?,
+            292 => self.sladontclose = model::opt_bool(map)?,
+            293 => self.soc_default_target = model::value(map)?,
+            294 => self.sprint_tickettype_id = model::opt_i32(map)?,
+            295 => self.sprint_tickettype_name = model::value(map)?,
+            296 => self.startdate_validation = model::opt_i32(map)?,
+            297 => self.startdate_validation_days = model::opt_i32(map)?,
+            298 => self.statusafterapproverupdate = model::opt_i32(map)?,
+            299 => self.statusafterapproverupdate_guid = model::value(map)?,
+            300 => self.statusafterresourcebook = model::opt_i32(map)?,
+            301 => self.statusaftersupplierupdate = model::opt_i32(map)?,
+            302 => self.statusaftersupplierupdate_guid = model::value(map)?,
+            303 => self.statusaftertechupdate = model::opt_i32(map)?,
+            304 => self.statusaftertechupdate_guid = model::value(map)?,
+            305 => self.statusafteruserupdate = model::opt_i32(map)?,
+            306 => self.statusafteruserupdate_guid = model::value(map)?,
+            307 => self.submitlabeloverride = model::value(map)?,
+            308 => self.tab_config = model::value(map)?,
+            309 => self.tab_display = model::opt_i32(map)?,
+            310 => self.targetdate_validation = model::opt_i32(map)?,
+            311 => self.targetdate_validation_days = model::opt_i32(map)?,
+            312 => self.teams_chat_default_name = model::value(map)?,
+            313 => self.third_party_migration_id = model::value(map)?,
+            314 => self.thisentitycanbevotedfor = model::opt_bool(map)?,
+            315 => self.ticket_count = model::opt_i32(map)?,
+            316 => self.ticket_created_override = model::value(map)?,
+            317 => self.ticket_status_after_appointment = model::opt_i32(map)?,
+            318 => self.ticketlinktype = model::opt_i32(map)?,
+            319 => self.todolistportalvisibility = model::opt_i32(map)?,
+            320 => self.translations = model::value(map)?,
+            321 => self.updateservicestatus = model::opt_bool(map)?,
+            322 => self.r#use = model::value(map)?,
+            323 => self.usemilestones = model::opt_bool(map)?,
+            324 => self.userbookfromportal = model::opt_bool(map)?,
+            325 => self.usetimeslotsforstartandtargettimes = model::opt_bool(map)?,
+            326 => self.visible = model::opt_bool(map)?,
+            327 => self.wait_time_calc_hours = model::opt_i32(map)?,
+            328 => self.wait_time_type = model::opt_i32(map)?,
+            329 => self.webannouncement = model::value(map)?,
+            330 => self.workflow_guid = model::value(map)?,
+            331 => self.workflow_id = model::opt_i32(map)?,
+            332 => self.workflow_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of ticket types: `{"record_count": N, "tickettypes": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key `tickettypes` is the one HaloAPI reads; no source confirms Halo's wrapped answer for this list, and a bare array decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TicketTypeList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `tickettypes`.
     pub tickettypes: Vec<TicketType>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4500,6 +5178,57 @@ impl TicketTypeList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for TicketTypeList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "tickettypes", &self.tickettypes)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TicketTypeList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for TicketTypeList {
+    const EXPECTING: &'static str = "struct TicketTypeList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "tickettypes",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.tickettypes = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

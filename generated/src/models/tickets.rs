@@ -6,4043 +6,1792 @@ use super::*;
 /// The `Ticket` schema.
 ///
 /// Halo's internal name for this schema is `Faults`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Ticket {
     /// `oppjobtitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppjobtitle: Option<String>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `dateoccurred`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateoccurred: Option<String>,
     /// `summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// `details`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// `status_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub status_id: Option<i32>,
     /// `status_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_name: Option<String>,
     /// `tickettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub tickettype_id: Option<i32>,
     /// `tickettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tickettype_name: Option<String>,
     /// `sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sla_id: Option<i32>,
     /// `sla_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_name: Option<String>,
     /// `priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub priority_id: Option<i32>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `site_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// `user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// `agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_id: Option<i32>,
     /// `agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `category_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_1: Option<String>,
     /// `category_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_2: Option<String>,
     /// `category_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_3: Option<String>,
     /// `category_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_4: Option<String>,
     /// `categoryid_1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub categoryid_1: Option<i32>,
     /// `categoryid_2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub categoryid_2: Option<i32>,
     /// `categoryid_3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub categoryid_3: Option<i32>,
     /// `categoryid_4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub categoryid_4: Option<i32>,
     /// `category_1_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_1_display: Option<String>,
     /// `category_2_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_2_display: Option<String>,
     /// `category_3_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_3_display: Option<String>,
     /// `category_4_display`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_4_display: Option<String>,
     /// `estimate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub estimate: Option<f64>,
     /// `estimatedays`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub estimatedays: Option<f64>,
     /// `projecttimepercentage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub projecttimepercentage: Option<f64>,
     /// `projectcompletionpercentage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub projectcompletionpercentage: Option<f64>,
     /// `projectearlieststart`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub projectearlieststart: Option<String>,
     /// `projectlatestend`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub projectlatestend: Option<String>,
     /// `timetaken`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub timetaken: Option<f64>,
     /// `chargehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub chargehours: Option<f64>,
     /// `nonchargehours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub nonchargehours: Option<f64>,
     /// `travelhours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub travelhours: Option<f64>,
     /// `totalmileage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub totalmileage: Option<f64>,
     /// `itemsprice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub itemsprice: Option<f64>,
     /// `items`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<String>,
     /// `supplier_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_name: Option<String>,
     /// `parent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parent_id: Option<i32>,
     /// `child_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub child_count: Option<i32>,
     /// `child_count_open`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub child_count_open: Option<i32>,
     /// `attachment_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub attachment_count: Option<i32>,
     /// `flagged`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub flagged: Option<bool>,
     /// `read`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub read: Option<bool>,
     /// `enduserstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub enduserstatus: Option<i32>,
     /// `onhold`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub onhold: Option<bool>,
     /// `respondbydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub respondbydate: Option<String>,
     /// `responsedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub responsedate: Option<String>,
     /// `first_responsedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_responsedate: Option<String>,
     /// `responsestartdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub responsestartdate: Option<String>,
     /// `slaresponsestate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slaresponsestate: Option<String>,
     /// `fixbydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fixbydate: Option<String>,
     /// `dateclosed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateclosed: Option<String>,
     /// `dateassigned`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dateassigned: Option<String>,
     /// `excludefromsla`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub excludefromsla: Option<bool>,
     /// `slaholdtime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub slaholdtime: Option<f64>,
     /// `site_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_timezone: Option<String>,
     /// `parentguid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parentguid: Option<String>,
     /// `parentassign`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub parentassign: Option<bool>,
     /// `slaactiondate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slaactiondate: Option<String>,
     /// `slapercused`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub slapercused: Option<f64>,
     /// `slatimeleft`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub slatimeleft: Option<f64>,
     /// `currentelapsedhours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub currentelapsedhours: Option<f64>,
     /// `lastactiondate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastactiondate: Option<String>,
     /// `last_update`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_update: Option<String>,
     /// `lastchildactiondate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastchildactiondate: Option<String>,
     /// `organisation_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub organisation_id: Option<i32>,
     /// `department_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub department_id: Option<i32>,
     /// `reportedby`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reportedby: Option<String>,
     /// `user_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
     /// `emailtolist`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailtolist: Option<String>,
     /// `emailtolistsupplier`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailtolistsupplier: Option<String>,
     /// `emailcclist`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailcclist: Option<String>,
     /// `emailcclistsupplier`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailcclistsupplier: Option<String>,
     /// `matched_kb_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub matched_kb_id: Option<i32>,
     /// `release_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub release_note: Option<String>,
     /// `product_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub product_id: Option<i32>,
     /// `product_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// `release_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub release_id: Option<i32>,
     /// `release_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub release_name: Option<String>,
     /// `release2_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub release2_id: Option<i32>,
     /// `release2_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub release2_name: Option<String>,
     /// `release3_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub release3_id: Option<i32>,
     /// `release3_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub release3_name: Option<String>,
     /// `child_ticket_id_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_ticket_id_string: Option<String>,
     /// `asset_key_field_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub asset_key_field_string: Option<String>,
     /// `asset_type_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub asset_type_name: Option<String>,
     /// `workflow_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_name: Option<String>,
     /// `workflow_stage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_stage: Option<String>,
     /// `workflow_stage_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub workflow_stage_id: Option<i32>,
     /// `workflow_stage_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_stage_number: Option<String>,
     /// `lastincomingemail`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastincomingemail: Option<String>,
     /// `child_ticket_ids`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_ticket_ids: Option<Vec<i32>>,
     /// `nextactivitydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextactivitydate: Option<String>,
     /// `inventory_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_number: Option<String>,
     /// `workflow_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub workflow_id: Option<i32>,
     /// `workflow_step`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub workflow_step: Option<i32>,
     /// `workflow_seq`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub workflow_seq: Option<i32>,
     /// `pipeline_stage_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pipeline_stage_id: Option<i32>,
     /// `pipeline_stage_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline_stage_name: Option<String>,
     /// `hasbeenclosed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hasbeenclosed: Option<bool>,
     /// `unread_child_action_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unread_child_action_count: Option<i32>,
     /// `unread_related_action_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unread_related_action_count: Option<i32>,
     /// `child_action_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub child_action_count: Option<i32>,
     /// `parent_subject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_subject: Option<String>,
     /// `related_action_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub related_action_count: Option<i32>,
     /// `is_vip`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_vip: Option<bool>,
     /// `isimportantcontact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimportantcontact: Option<bool>,
     /// `inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inactive: Option<bool>,
     /// `impact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub impact: Option<i32>,
     /// `urgency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub urgency: Option<i32>,
     /// `startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate: Option<String>,
     /// `startdate_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdate_with_timezone: Option<serde_json::Value>,
     /// `starttime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starttime: Option<String>,
     /// `starttimeslot`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub starttimeslot: Option<i32>,
     /// `targetdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub targetdate: Option<String>,
     /// `targetdate_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub targetdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub targetdate_with_timezone: Option<serde_json::Value>,
     /// `targettime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub targettime: Option<String>,
     /// `targettimeslot`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub targettimeslot: Option<i32>,
     /// `deadlinedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlinedate: Option<String>,
     /// `followupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub followupdate: Option<String>,
     /// `oppcontactname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcontactname: Option<String>,
     /// `oppcompanyname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcompanyname: Option<String>,
     /// `oppemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppemailaddress: Option<String>,
     /// `oppcustomertitle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcustomertitle: Option<String>,
     /// `opptel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opptel: Option<String>,
     /// `oppaddr1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppaddr1: Option<String>,
     /// `oppaddr2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppaddr2: Option<String>,
     /// `oppaddr3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppaddr3: Option<String>,
     /// `oppaddr4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppaddr4: Option<String>,
     /// `opppostcode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opppostcode: Option<String>,
     /// `oppcountry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcountry: Option<String>,
     /// `oppregion`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppregion: Option<String>,
     /// `opptype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opptype: Option<String>,
     /// `oppvalue`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppvalue: Option<f64>,
     /// `oppvalue_monthly`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppvalue_monthly: Option<f64>,
     /// `oppvalue_annual`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppvalue_annual: Option<f64>,
     /// `oppvalue_oneoff`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppvalue_oneoff: Option<f64>,
     /// `oppconversionprobability`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppconversionprobability: Option<f64>,
     /// `oppvalueadjusted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppvalueadjusted: Option<f64>,
     /// `oppprofit`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub oppprofit: Option<f64>,
     /// `oppcurrentsystem`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcurrentsystem: Option<String>,
     /// `oppcompetitors`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcompetitors: Option<String>,
     /// `opptrialdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opptrialdate: Option<String>,
     /// `oppdemodate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppdemodate: Option<String>,
     /// `oppdiscountdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppdiscountdate: Option<String>,
     /// `oppattemptsmade`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub oppattemptsmade: Option<i32>,
     /// `oppconverteddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppconverteddate: Option<String>,
     /// `oppproductchosen`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppproductchosen: Option<String>,
     /// `oppreason`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppreason: Option<String>,
     /// `opphear`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opphear: Option<String>,
     /// `opptimezonename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opptimezonename: Option<String>,
     /// `oppclosurecategory`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub oppclosurecategory: Option<i32>,
     /// `cost`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub cost: Option<f64>,
     /// `quantity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quantity: Option<i32>,
     /// `projecttimebudget`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub projecttimebudget: Option<f64>,
     /// `projectmoneybudget`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub projectmoneybudget: Option<f64>,
     /// `projecttimeactual`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub projecttimeactual: Option<f64>,
     /// `projectmoneyactual`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub projectmoneyactual: Option<f64>,
     /// `lastnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastnote: Option<String>,
     /// `userdef1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdef1: Option<String>,
     /// `userdef2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdef2: Option<String>,
     /// `userdef3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdef3: Option<String>,
     /// `userdef4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdef4: Option<String>,
     /// `userdef5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdef5: Option<String>,
     /// `source`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub source: Option<i32>,
     /// `release_important`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub release_important: Option<bool>,
     /// `releasenotegroup_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub releasenotegroup_name: Option<String>,
     /// `releasenotegroup_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub releasenotegroup_id: Option<i32>,
     /// `third_party_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub third_party_id: Option<i32>,
     /// `third_party_id_string`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_id_string: Option<String>,
     /// `supplier_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_status: Option<i32>,
     /// `contract_refextra`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_refextra: Option<String>,
     /// `appointment_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointment_type: Option<i32>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// Halo's `FaultsTimeEntry` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeentries: Option<Vec<serde_json::Value>>,
     /// `section_timezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub section_timezone: Option<String>,
     /// `itilname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub itilname: Option<String>,
     /// `related_service_descriptions`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_service_descriptions: Option<String>,
     /// `related_service_category_names`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_service_category_names: Option<String>,
     /// `projectinternaltask`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub projectinternaltask: Option<bool>,
     /// `appointment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointment_id: Option<i32>,
     /// `nextappointmentdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nextappointmentdate: Option<String>,
     /// `firstname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// `lastname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
     /// `connectedinstance_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub connectedinstance_id: Option<i32>,
     /// `web_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub web_url: Option<String>,
     /// `api_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_url: Option<String>,
     /// `action_number`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_number: Option<i32>,
     /// `action_ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub action_ticket_id: Option<i32>,
     /// `action_datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_datetime: Option<String>,
     /// `action_outcome`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_outcome: Option<String>,
     /// `action_chargerate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_chargerate: Option<String>,
     /// `action_contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_contract_ref: Option<String>,
     /// `action_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_note: Option<String>,
     /// `ticket_invoices_for_each_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ticket_invoices_for_each_site: Option<bool>,
     /// `salesorder_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesorder_id: Option<i32>,
     /// `orderhead_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orderhead_id: Option<i32>,
     /// `budgettype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budgettype: Option<String>,
     /// `requesttype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requesttype_name: Option<String>,
     /// `recalculate_billing`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub recalculate_billing: Option<bool>,
     /// `impactlevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub impactlevel: Option<i32>,
     /// `supplier_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_id: Option<i32>,
     /// `pr_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pr_id: Option<i32>,
     /// `branch_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub branch_id: Option<i32>,
     /// `branch_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch_name: Option<String>,
     /// `update_milestone_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub update_milestone_id: Option<i32>,
     /// `milestone_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub milestone_id: Option<i32>,
     /// `milestone_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone_name: Option<String>,
     /// `milestone_value`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub milestone_value: Option<f64>,
     /// `milestone_sequence`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub milestone_sequence: Option<i32>,
     /// `milestone_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub milestone_status: Option<i32>,
     /// `milestone_startdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone_startdate: Option<String>,
     /// `milestone_enddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone_enddate: Option<String>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `reviewed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub reviewed: Option<bool>,
     /// `action_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_agent_name: Option<String>,
     /// `merged_into_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub merged_into_id: Option<i32>,
     /// `reassigncount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reassigncount: Option<i32>,
     /// `parent_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parent_status: Option<i32>,
     /// `parent_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parent_agent: Option<i32>,
     /// `child_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub child_status: Option<i32>,
     /// `date_fully_closed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_fully_closed: Option<String>,
     /// `lastaction_chargerate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastaction_chargerate: Option<String>,
     /// `hover_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hover_summary: Option<String>,
     /// `slatimeelapsed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub slatimeelapsed: Option<f64>,
     /// `ai_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_summary: Option<String>,
     /// `search_score`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub search_score: Option<f64>,
     /// `phonenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phonenumber: Option<String>,
     /// `details_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details_html: Option<String>,
     /// `takenby`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub takenby: Option<String>,
     /// `datecreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datecreated: Option<String>,
     /// `createdfrom_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub createdfrom_id: Option<i32>,
     /// `createdfrom_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdfrom_summary: Option<String>,
     /// `clonedfrom_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clonedfrom_id: Option<i32>,
     /// `clonedfrom_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clonedfrom_summary: Option<String>,
     /// `closure_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closure_note: Option<String>,
     /// `closure_note_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closure_note_html: Option<String>,
     /// `closure_time`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub closure_time: Option<f64>,
     /// `top_level_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub top_level_id: Option<i32>,
     /// `customer_relationships`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_relationships: Option<String>,
     /// `asset_number`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_number: Option<i32>,
     /// `asset_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_site: Option<i32>,
     /// `slastate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slastate: Option<String>,
     /// `slaexcuse`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slaexcuse: Option<String>,
     /// `site_sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_sla_id: Option<i32>,
     /// `client_reference`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_reference: Option<String>,
     /// `supplier_slaexcuse`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_slaexcuse: Option<String>,
     /// `supplier_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_date: Option<String>,
     /// `supplier_contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_contract_id: Option<i32>,
     /// `supplier_contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_contract_ref: Option<String>,
     /// `supplier_sla_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_sla_id: Option<i32>,
     /// `supplier_priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_priority_id: Option<i32>,
     /// `supplier_responsestate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_responsestate: Option<String>,
     /// `supplier_responsedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_responsedate: Option<String>,
     /// `supplier_responsetime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub supplier_responsetime: Option<f64>,
     /// `supplier_respondbydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_respondbydate: Option<String>,
     /// `supplier_slastate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_slastate: Option<String>,
     /// `supplier_slatimeelapsed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub supplier_slatimeelapsed: Option<f64>,
     /// `supplier_dateclosed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_dateclosed: Option<String>,
     /// `supplier_fixbydate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_fixbydate: Option<String>,
     /// `supplier_breachrespsent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub supplier_breachrespsent: Option<bool>,
     /// `supplier_breachfixbysent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub supplier_breachfixbysent: Option<bool>,
     /// `changestate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changestate: Option<String>,
     /// `approvedby`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approvedby: Option<i32>,
     /// `showforusers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showforusers: Option<bool>,
     /// `messsent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub messsent: Option<String>,
     /// `satisfactionlevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub satisfactionlevel: Option<i32>,
     /// `satisfactioncomment`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfactioncomment: Option<String>,
     /// `invoicenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicenumber: Option<String>,
     /// `invoicenote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicenote: Option<String>,
     /// `invoicedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicedate: Option<String>,
     /// `invoicepaiddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicepaiddate: Option<String>,
     /// `nonbillable_time`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub nonbillable_time: Option<f64>,
     /// `mileage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub mileage: Option<f64>,
     /// `planneddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub planneddate: Option<String>,
     /// `ccaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ccaddress: Option<String>,
     /// `agreedcleared`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agreedcleared: Option<bool>,
     /// `responsetime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub responsetime: Option<f64>,
     /// `first_responsetime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub first_responsetime: Option<f64>,
     /// `alsoinform`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alsoinform: Option<String>,
     /// `justification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
     /// `backoutplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoutplan: Option<String>,
     /// `communicationplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub communicationplan: Option<String>,
     /// `testplan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub testplan: Option<String>,
     /// `riskdescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub riskdescription: Option<String>,
     /// `risklevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub risklevel: Option<i32>,
     /// `impactdescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub impactdescription: Option<String>,
     /// `service_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_id: Option<i32>,
     /// `isparentservice`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isparentservice: Option<bool>,
     /// `surveysent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub surveysent: Option<bool>,
     /// `planneddateend`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub planneddateend: Option<String>,
     /// `currentfaactionnumber`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub currentfaactionnumber: Option<i32>,
     /// `approval_process_step`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_process_step: Option<i32>,
     /// `approval_process_step_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_process_step_name: Option<String>,
     /// `approval_cab_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_cab_name: Option<String>,
     /// `approval_process_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_process_id: Option<i32>,
     /// `faultcodeopen`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub faultcodeopen: Option<i32>,
     /// `faultcode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub faultcode: Option<i32>,
     /// `laststatus3rdparty`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub laststatus3rdparty: Option<i32>,
     /// `inform3rdpartysystem`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inform3rdpartysystem: Option<bool>,
     /// `deliverycontact`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deliverycontact: Option<String>,
     /// `delivery_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_address: Option<AddressStore>,
     /// `surveyneeded`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub surveyneeded: Option<bool>,
     /// `knownerror`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub knownerror: Option<bool>,
     /// `development`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub development: Option<bool>,
     /// `causedby`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub causedby: Option<i32>,
     /// `messsentlast`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub messsentlast: Option<String>,
     /// `unapprovedchangestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unapprovedchangestatus: Option<i32>,
     /// `changeseq`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub changeseq: Option<i32>,
     /// `lastrecurringemailsentdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastrecurringemailsentdate: Option<String>,
     /// `template_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub template_id: Option<i32>,
     /// `template_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_name: Option<String>,
     /// `child_template_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub child_template_id: Option<i32>,
     /// `slaholdreminderdatelastemailed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slaholdreminderdatelastemailed: Option<String>,
     /// `closurereminderdatelastemailed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closurereminderdatelastemailed: Option<String>,
     /// `assetstring`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assetstring: Option<String>,
     /// `mailboxid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub mailboxid: Option<i32>,
     /// `alerttype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alerttype: Option<String>,
     /// `actisbillabledefault`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actisbillabledefault: Option<bool>,
     /// `emaildisplayname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emaildisplayname: Option<String>,
     /// `emailpriority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub emailpriority: Option<i32>,
     /// `chargerate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chargerate: Option<i32>,
     /// `timezonename`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezonename: Option<String>,
     /// `forwardinboundupdates`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forwardinboundupdates: Option<bool>,
     /// `loggedoutofhdworkinghours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub loggedoutofhdworkinghours: Option<bool>,
     /// `acctmaninformedsurvey`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub acctmaninformedsurvey: Option<bool>,
     /// `laststatuschangeinformed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub laststatuschangeinformed: Option<i32>,
     /// `gfialerttype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gfialerttype: Option<String>,
     /// `quotedescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quotedescription: Option<String>,
     /// `quotelabouramount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub quotelabouramount: Option<f64>,
     /// `quotepriority`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quotepriority: Option<i32>,
     /// `budgetcode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub budgetcode: Option<i32>,
     /// `actualcost`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub actualcost: Option<f64>,
     /// `invoicestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoicestatus: Option<i32>,
     /// `invoicedescription`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicedescription: Option<String>,
     /// `invoicelabouramount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub invoicelabouramount: Option<f64>,
     /// `invoicematerialsamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub invoicematerialsamount: Option<f64>,
     /// `firsttimefix`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub firsttimefix: Option<i32>,
     /// `quotematerialsamount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub quotematerialsamount: Option<f64>,
     /// `ukasaccredited`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ukasaccredited: Option<bool>,
     /// `labno`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labno: Option<String>,
     /// `twitterscreenname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twitterscreenname: Option<String>,
     /// `twitterid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub twitterid: Option<i64>,
     /// `facebook_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_id: Option<String>,
     /// `fixbydateadjusted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fixbydateadjusted: Option<bool>,
     /// `loggedonbehalfby`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub loggedonbehalfby: Option<String>,
     /// `alternativecontactno`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alternativecontactno: Option<String>,
     /// `operationalserviceid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub operationalserviceid: Option<i32>,
     /// `requestdetailsprinted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub requestdetailsprinted: Option<bool>,
     /// `serviceformprinted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub serviceformprinted: Option<bool>,
     /// `auditstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auditstatus: Option<i32>,
     /// `auditunum`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub auditunum: Option<i32>,
     /// `auditdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auditdate: Option<String>,
     /// `auditnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auditnote: Option<String>,
     /// `auditfaileddate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auditfaileddate: Option<String>,
     /// `auditfailednote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auditfailednote: Option<String>,
     /// `userrequestedapprover`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub userrequestedapprover: Option<i32>,
     /// `oppdontaddtomailinglist`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub oppdontaddtomailinglist: Option<bool>,
     /// `sendprintrequest`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sendprintrequest: Option<i32>,
     /// `pagerdutyid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyid: Option<String>,
     /// `pagerdutyincidentidstring`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyincidentidstring: Option<String>,
     /// `pagerdutystatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pagerdutystatus: Option<i32>,
     /// `pagerdutyurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyurl: Option<String>,
     /// `pagerdutyincidentid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyincidentid: Option<String>,
     /// `opportunity_third_party_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opportunity_third_party_url: Option<String>,
     /// `pr_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pr_link: Option<String>,
     /// `github_repository`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub github_repository: Option<String>,
     /// `component_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub component_id: Option<i32>,
     /// `component_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub component_name: Option<String>,
     /// `version_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub version_id: Option<i32>,
     /// `version_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version_name: Option<String>,
     /// `mailentryid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mailentryid: Option<String>,
     /// `contract_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_id: Option<i32>,
     /// `contract_ref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_ref: Option<String>,
     /// `billing_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<AddressStore>,
     /// `workflow_stepstarted`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_stepstarted: Option<String>,
     /// `lessonslearned`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lessonslearned: Option<String>,
     /// `laststatuschangeinformedmanager`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub laststatuschangeinformedmanager: Option<i32>,
     /// `lastbugzillasync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastbugzillasync: Option<String>,
     /// `sapid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sapid: Option<String>,
     /// `sapattachmentsuuid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sapattachmentsuuid: Option<String>,
     /// `currency`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub currency: Option<i32>,
     /// `projectconsignmentheaderid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub projectconsignmentheaderid: Option<i32>,
     /// `projectconsignmentdetailid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub projectconsignmentdetailid: Option<i32>,
     /// `servicefailurestid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub servicefailurestid: Option<i32>,
     /// `hdid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub hdid: Option<i32>,
     /// `deleted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub deleted: Option<bool>,
     /// `matched_rule_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub matched_rule_id: Option<i32>,
     /// `matched_rule_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matched_rule_name: Option<String>,
     /// `matched_rule_dont_show_notification`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub matched_rule_dont_show_notification: Option<bool>,
     /// `ignore_kb_match`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignore_kb_match: Option<bool>,
     /// `deadlinenotificationhours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub deadlinenotificationhours: Option<f64>,
     /// `asset_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub asset_type: Option<i32>,
     /// `showonroadmap`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showonroadmap: Option<bool>,
     /// `roadmapnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roadmapnote: Option<String>,
     /// `phonenumberfrom`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phonenumberfrom: Option<String>,
     /// `addressfrom`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addressfrom: Option<String>,
     /// `changeinformation_html`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changeinformation_html: Option<String>,
     /// `team_department_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub team_department_id: Option<i32>,
     /// `sendack`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendack: Option<bool>,
     /// `newaction_emailfrom`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub newaction_emailfrom: Option<i32>,
     /// `newaction_emailfrom_address_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newaction_emailfrom_address_override: Option<String>,
     /// `_canupdate`.
-    #[serde(
-        rename = "_canupdate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canupdate: Option<bool>,
     /// `_mustupdateticketuser`.
-    #[serde(
-        rename = "_mustupdateticketuser",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub mustupdateticketuser: Option<bool>,
     /// `_spam`.
-    #[serde(
-        rename = "_spam",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub spam: Option<bool>,
     /// `_spamblock`.
-    #[serde(
-        rename = "_spamblock",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub spamblock: Option<bool>,
     /// `users_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub users_name: Option<String>,
     /// `sibling_count_open`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sibling_count_open: Option<i32>,
     /// `parent_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_summary: Option<String>,
     /// `parent_status_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_status_name: Option<String>,
     /// `new_approvalprocess`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess: Option<i32>,
     /// `new_approvalprocess_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_agent_id: Option<i32>,
     /// `new_approvalprocess_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_user_id: Option<i32>,
     /// `new_approvalprocess_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_approvalprocess_email: Option<String>,
     /// `new_approvalprocess_cab_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_cab_id: Option<i32>,
     /// Halo's `FaultApproval` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvers: Option<Vec<serde_json::Value>>,
     /// Halo's `FaultApproval` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approvers_history: Option<Vec<serde_json::Value>>,
     /// `appointment_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub appointment_count: Option<i32>,
     /// `open_chat_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_chat_count: Option<i32>,
     /// `task_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub task_count: Option<i32>,
     /// `create_article`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_article: Option<bool>,
     /// Halo's `Qualification` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qualifications: Option<Vec<serde_json::Value>>,
     /// `target_adjust`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub target_adjust: Option<i32>,
     /// `start_adjust`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub start_adjust: Option<i32>,
     /// `dont_do_rules`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_do_rules: Option<bool>,
     /// `dont_do_databaselookups`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_do_databaselookups: Option<bool>,
     /// `apply_rules`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub apply_rules: Option<bool>,
     /// `apply_this_rule`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub apply_this_rule: Option<i32>,
     /// `_forcereassign`.
-    #[serde(
-        rename = "_forcereassign",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forcereassign: Option<bool>,
     /// `_appointment01_ok`.
-    #[serde(
-        rename = "_appointment01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub appointment01_ok: Option<bool>,
     /// `_agent01_ok`.
-    #[serde(
-        rename = "_agent01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent01_ok: Option<bool>,
     /// `_agent02_ok`.
-    #[serde(
-        rename = "_agent02_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub agent02_ok: Option<bool>,
     /// `_asset01_ok`.
-    #[serde(
-        rename = "_asset01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub asset01_ok: Option<bool>,
     /// `return_this`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub return_this: Option<bool>,
     /// `_validate_form`.
-    #[serde(
-        rename = "_validate_form",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validate_form: Option<bool>,
     /// `_validate_updates`.
-    #[serde(
-        rename = "_validate_updates",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validate_updates: Option<bool>,
     /// `attachments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// `documents`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<Attachment>>,
     /// `popup_notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub popup_notes: Option<Vec<AreaPopup>>,
     /// `current_action_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_action_type: Option<String>,
     /// `current_action_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_action_name: Option<String>,
     /// `_ispreview`.
-    #[serde(
-        rename = "_ispreview",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ispreview: Option<bool>,
     /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<serde_json::Value>>,
     /// `nochangesequpdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub nochangesequpdate: Option<bool>,
     /// `_reclose`.
-    #[serde(
-        rename = "_reclose",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub reclose: Option<bool>,
     /// `_reclose_oid`.
-    #[serde(
-        rename = "_reclose_oid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reclose_oid: Option<i32>,
     /// `_recover`.
-    #[serde(
-        rename = "_recover",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub recover: Option<bool>,
     /// `reference`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// `email_start_tag_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_start_tag_override: Option<String>,
     /// `email_end_tag_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_end_tag_override: Option<String>,
     /// `follower_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub follower_count: Option<i32>,
     /// `contact_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_address: Option<AddressStore>,
     /// `chat_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chat_id: Option<i32>,
     /// `actioncode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub actioncode: Option<i32>,
     /// `clone_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clone_count: Option<i32>,
     /// `todo_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub todo_count: Option<i32>,
     /// Halo's `FaultToDo` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub todo_list: Option<Vec<serde_json::Value>>,
     /// `service_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_count: Option<i32>,
     /// `unsubscribedfromserviceid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unsubscribedfromserviceid: Option<i32>,
     /// `is_opportunity`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_opportunity: Option<bool>,
     /// `is_project`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_project: Option<bool>,
     /// `items_issued_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub items_issued_count: Option<i32>,
     /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items_issued: Option<Vec<serde_json::Value>>,
     /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_items_issued: Option<Vec<serde_json::Value>>,
     /// `quotation_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub quotation_count: Option<i32>,
     /// `salesorder_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesorder_count: Option<i32>,
     /// `purchaseorder_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub purchaseorder_count: Option<i32>,
     /// `invoice_line_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub invoice_line_count: Option<i32>,
     /// `third_party_client_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_client_id: Option<String>,
     /// `_refreshresponse`.
-    #[serde(
-        rename = "_refreshresponse",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub refreshresponse: Option<bool>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `_isalert`.
-    #[serde(
-        rename = "_isalert",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isalert: Option<bool>,
     /// `_novalidate`.
-    #[serde(
-        rename = "_novalidate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub novalidate: Option<bool>,
     /// `is_closure_reminder_closure`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_closure_reminder_closure: Option<bool>,
     /// `is_slahold_reminder_closure`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_slahold_reminder_closure: Option<bool>,
     /// `_importid`.
-    #[serde(
-        rename = "_importid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub importid: Option<i32>,
     /// `sendtopagerduty`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendtopagerduty: Option<bool>,
     /// `splunkurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splunkurl: Option<String>,
     /// `splunksearch`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splunksearch: Option<String>,
     /// `budgettype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub budgettype_id: Option<i32>,
     /// `budgettype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budgettype_name: Option<String>,
     /// Halo's `FaultBudget` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budgets: Option<Vec<serde_json::Value>>,
     /// `process_ai`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub process_ai: Option<bool>,
     /// `send_remoteinvite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub send_remoteinvite: Option<bool>,
     /// `invite_emaillist`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invite_emaillist: Option<String>,
     /// `third_party_call_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_call_id: Option<String>,
     /// `remotetechid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub remotetechid: Option<i32>,
     /// `linkremotesession`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub linkremotesession: Option<bool>,
     /// `remotesessionid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub remotesessionid: Option<i32>,
     /// `utcoffset`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub utcoffset: Option<f64>,
     /// `form_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub form_id: Option<String>,
     /// Halo's `PartsLookupResult` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_lookup_result: Option<serde_json::Value>,
     /// `azure_tenants`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenants: Option<String>,
     /// `azure_tenants_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenants_name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `_warning_is_error`.
-    #[serde(rename = "_warning_is_error", skip_serializing_if = "Option::is_none")]
     pub warning_is_error: Option<String>,
     /// `close_unassigned`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub close_unassigned: Option<bool>,
     /// `canbechild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canbechild: Option<bool>,
     /// `_changefreeze01_ok`.
-    #[serde(
-        rename = "_changefreeze01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub changefreeze01_ok: Option<bool>,
     /// `_force`.
-    #[serde(
-        rename = "_force",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub force: Option<bool>,
     /// `_ticketclash01_ok`.
-    #[serde(
-        rename = "_ticketclash01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ticketclash01_ok: Option<bool>,
     /// `_milestonedate01_ok`.
-    #[serde(
-        rename = "_milestonedate01_ok",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub milestonedate01_ok: Option<bool>,
     /// `_ignoremilestonedates`.
-    #[serde(
-        rename = "_ignoremilestonedates",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignoremilestonedates: Option<bool>,
     /// `locked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub locked: Option<bool>,
     /// `has_related`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub has_related: Option<bool>,
     /// `pagerdutyeragent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pagerdutyeragent: Option<i32>,
     /// `elapsed_response_hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub elapsed_response_hours: Option<f64>,
     /// `elapsed_resolution_hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub elapsed_resolution_hours: Option<f64>,
     /// `sla_start_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_start_date: Option<String>,
     /// `_print_generate`.
-    #[serde(
-        rename = "_print_generate",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub print_generate: Option<bool>,
     /// `printhtml`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub printhtml: Option<String>,
     /// `pdf_attachment_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pdf_attachment_id: Option<i32>,
     /// Halo's `Journey` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub journeys: Option<Vec<serde_json::Value>>,
     /// `devops_agent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub devops_agent: Option<String>,
     /// `_dontupdate_devops`.
-    #[serde(
-        rename = "_dontupdate_devops",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_devops: Option<bool>,
     /// `category_note_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_note_1: Option<String>,
     /// `category_user_note_1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_user_note_1: Option<String>,
     /// `category_include_note_1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub category_include_note_1: Option<bool>,
     /// `category_itil_1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub category_itil_1: Option<i32>,
     /// `category_note_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_note_2: Option<String>,
     /// `category_user_note_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_user_note_2: Option<String>,
     /// `category_include_note_2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub category_include_note_2: Option<bool>,
     /// `category_itil_2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub category_itil_2: Option<i32>,
     /// `category_note_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_note_3: Option<String>,
     /// `category_user_note_3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_user_note_3: Option<String>,
     /// `category_include_note_3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub category_include_note_3: Option<bool>,
     /// `category_itil_3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub category_itil_3: Option<i32>,
     /// `category_note_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_note_4: Option<String>,
     /// `category_user_note_4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_user_note_4: Option<String>,
     /// `category_include_note_4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub category_include_note_4: Option<bool>,
     /// `category_itil_4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub category_itil_4: Option<i32>,
     /// `devops_comment_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub devops_comment_count: Option<i32>,
     /// `_iszapier`.
-    #[serde(
-        rename = "_iszapier",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub iszapier: Option<bool>,
     /// `ncentral_ticketid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ncentral_ticketid: Option<String>,
     /// `_isnotify`.
-    #[serde(
-        rename = "_isnotify",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnotify: Option<bool>,
     /// `created_from_action_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub created_from_action_id: Option<i32>,
     /// `created_from_action_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_from_action_name: Option<String>,
     /// `createacknowledgement`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub createacknowledgement: Option<bool>,
     /// `your_vote`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub your_vote: Option<i32>,
     /// `your_vote_comment`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub your_vote_comment: Option<String>,
     /// `donotapplytemplateintheapi`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub donotapplytemplateintheapi: Option<bool>,
     /// `_create_outstanding_appointments`.
-    #[serde(
-        rename = "_create_outstanding_appointments",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_outstanding_appointments: Option<bool>,
     /// `_create_outstanding_appointment_email`.
-    #[serde(
-        rename = "_create_outstanding_appointment_email",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub create_outstanding_appointment_email: Option<bool>,
     /// `scomalertstate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub scomalertstate: Option<i32>,
     /// `orionalertid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionalertid: Option<i32>,
     /// `orionalertactiveid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionalertactiveid: Option<i32>,
     /// `orionacknowledgestate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionacknowledgestate: Option<i32>,
     /// `orionclosestate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionclosestate: Option<i32>,
     /// `orionacknowledgedby`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionacknowledgedby: Option<i32>,
     /// `orionacknowledgedate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orionacknowledgedate: Option<String>,
     /// `_acknowledgealert`.
-    #[serde(
-        rename = "_acknowledgealert",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub acknowledgealert: Option<bool>,
     /// `orionacknowledgenote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orionacknowledgenote: Option<String>,
     /// `orionacknowledgedbyname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orionacknowledgedbyname: Option<String>,
     /// `orionalertname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orionalertname: Option<String>,
     /// `servicenow_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_id: Option<String>,
     /// `third_party_parent_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_parent_id: Option<String>,
     /// `third_party_problem_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_problem_id: Option<String>,
     /// `opened_by`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opened_by: Option<String>,
     /// `resolved_by`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_by: Option<String>,
     /// `sendtosplunkoncall`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendtosplunkoncall: Option<bool>,
     /// `splunkoncalltarget`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub splunkoncalltarget: Option<i32>,
     /// `splunkoncalltarget_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splunkoncalltarget_id: Option<String>,
     /// `splunkoncall_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splunkoncall_id: Option<String>,
     /// `splunkoncallurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub splunkoncallurl: Option<String>,
     /// `splunkoncallstatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub splunkoncallstatus: Option<i32>,
     /// `connectwise_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub connectwise_id: Option<i32>,
     /// `connectwise_project_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub connectwise_project_id: Option<i32>,
     /// `prepay_balance_hours`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepay_balance_hours: Option<f64>,
     /// `prepay_balance_amount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub prepay_balance_amount: Option<f64>,
     /// `servicenow_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_number: Option<String>,
     /// `parent_ticket_type_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_ticket_type_name: Option<String>,
     /// `createdfrom_ticket_type_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdfrom_ticket_type_name: Option<String>,
     /// `clonedfrom_ticket_type_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clonedfrom_ticket_type_name: Option<String>,
     /// `autotask_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub autotask_id: Option<i32>,
     /// `autotask_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub autotask_number: Option<String>,
     /// `atera_alert_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub atera_alert_id: Option<i32>,
     /// `syncro_alert_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub syncro_alert_id: Option<i32>,
     /// `laststatuschangestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub laststatuschangestatus: Option<i32>,
     /// `laststatuschangestatusdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub laststatuschangestatusdate: Option<String>,
     /// `mark_as_read_only`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub mark_as_read_only: Option<bool>,
     /// Halo's `Audit` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_log: Option<Vec<serde_json::Value>>,
     /// `meraki_device`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub meraki_device: Option<String>,
     /// `meraki_alert_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub meraki_alert_type: Option<String>,
     /// Halo's `FaultRuleMatch` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matched_rules: Option<Vec<serde_json::Value>>,
     /// `powershell_script_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub powershell_script_count: Option<i32>,
     /// `devops_workitem_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub devops_workitem_count: Option<i32>,
     /// `ninja_alert_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ninja_alert_id: Option<String>,
     /// `ninja_device_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ninja_device_id: Option<i32>,
     /// `usertype`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub usertype: Option<i32>,
     /// `actionworkflowset`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub actionworkflowset: Option<bool>,
     /// `isbillable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbillable: Option<bool>,
     /// `itemsarebillable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub itemsarebillable: Option<bool>,
     /// `childrenlefttocreate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub childrenlefttocreate: Option<bool>,
     /// `who`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub who: Option<String>,
     /// `resourcetype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub resourcetype_id: Option<i32>,
     /// `resourcetype_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resourcetype_name: Option<String>,
     /// `resource_booking_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub resource_booking_type: Option<i32>,
     /// `resource_booking_timeslot`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_booking_timeslot: Option<String>,
     /// `resource_booking_asset`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub resource_booking_asset: Option<i32>,
     /// `matched_rule_ids`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matched_rule_ids: Option<String>,
     /// `forceruleupdate`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forceruleupdate: Option<bool>,
     /// `teams_user_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_user_id: Option<String>,
     /// `_isteams`.
-    #[serde(
-        rename = "_isteams",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isteams: Option<bool>,
     /// `faultapprovalfailed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub faultapprovalfailed: Option<bool>,
     /// `article_description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub article_description: Option<String>,
     /// `article_resolution`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub article_resolution: Option<String>,
     /// `article_notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub article_notes: Option<String>,
     /// `article_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub article_type: Option<i32>,
     /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<serde_json::Value>>,
     /// `dontcreatechild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontcreatechild: Option<bool>,
     /// `needcreatechild`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub needcreatechild: Option<bool>,
     /// `sentinel_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_id: Option<String>,
     /// `sentinel_resourcegroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_resourcegroup: Option<String>,
     /// `sentinel_subscriptionid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_subscriptionid: Option<String>,
     /// `sentinel_workspace`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_workspace: Option<String>,
     /// `faultapprovalexists`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub faultapprovalexists: Option<bool>,
     /// `_validate_only`.
-    #[serde(
-        rename = "_validate_only",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validate_only: Option<bool>,
     /// `_validation_key`.
-    #[serde(rename = "_validation_key", skip_serializing_if = "Option::is_none")]
     pub validation_key: Option<String>,
     /// `azuremonitor_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azuremonitor_id: Option<String>,
     /// `domotz_alertid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub domotz_alertid: Option<i32>,
     /// `domotz_deviceid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub domotz_deviceid: Option<i32>,
     /// `domerge`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub domerge: Option<bool>,
     /// `isnew`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnew: Option<bool>,
     /// `automate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub automate_id: Option<i32>,
     /// `device_automate_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub device_automate_id: Option<i32>,
     /// `auvik_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_id: Option<String>,
     /// `auvik_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auvik_url: Option<String>,
     /// `contract_balance`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_balance: Option<String>,
     /// `bookingurl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookingurl: Option<String>,
     /// `billable_time`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub billable_time: Option<f64>,
     /// `isclone`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isclone: Option<bool>,
     /// `clonedfrom`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub clonedfrom: Option<i32>,
     /// `slatimeremaining`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub slatimeremaining: Option<f64>,
     /// `customfieldvalidationreason`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfieldvalidationreason: Option<String>,
     /// `_has_automations`.
-    #[serde(
-        rename = "_has_automations",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub has_automations: Option<bool>,
     /// `chat_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub chat_count: Option<i32>,
     /// `_dontupdate_jira`.
-    #[serde(
-        rename = "_dontupdate_jira",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_jira: Option<bool>,
     /// `jira_issue_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jira_issue_count: Option<i32>,
     /// `call_log_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub call_log_count: Option<i32>,
     /// `sentinel_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_url: Option<String>,
     /// `sentinel_display_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sentinel_display_id: Option<i32>,
     /// `postloggedview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub postloggedview: Option<i32>,
     /// `addigy_alert_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addigy_alert_id: Option<String>,
     /// `ninja_alert_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ninja_alert_type: Option<String>,
     /// `freshdesk_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub freshdesk_id: Option<i32>,
     /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<serde_json::Value>>,
     /// `_match_thirdparty_id`.
-    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
     pub match_thirdparty_id: Option<String>,
     /// `_match_integration_id`.
-    #[serde(
-        rename = "_match_integration_id",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub match_integration_id: Option<i32>,
     /// `_match_integration_name`.
-    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `kaseya_agent_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseya_agent_id: Option<String>,
     /// `salesforce_contactid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_contactid: Option<String>,
     /// `salesforce_accountid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_accountid: Option<String>,
     /// `salesforce_parentid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_parentid: Option<String>,
     /// `salesforce_status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_status: Option<String>,
     /// `newrelic_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newrelic_id: Option<String>,
     /// `newrelicincident_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub newrelicincident_id: Option<String>,
     /// `backup_radar_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub backup_radar_id: Option<i32>,
     /// `backup_radar_state`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub backup_radar_state: Option<i32>,
     /// `linktypesarray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linktypesarray: Option<Vec<KeyPair>>,
     /// `kaseyaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kaseyaid: Option<String>,
     /// `alluserscanview`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub alluserscanview: Option<i32>,
     /// `_dontupdate_salesforce`.
-    #[serde(
-        rename = "_dontupdate_salesforce",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_salesforce: Option<bool>,
     /// `sync_to_salesforce`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sync_to_salesforce: Option<bool>,
     /// `salesforce_stage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub salesforce_stage: Option<i32>,
     /// `_newticket_quickclose`.
-    #[serde(
-        rename = "_newticket_quickclose",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub newticket_quickclose: Option<bool>,
     /// `service_request_detail_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_request_detail_id: Option<i32>,
     /// `visible_child_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub visible_child_tickets: Option<i32>,
     /// `check_status_freeze`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub check_status_freeze: Option<bool>,
     /// Halo's `Expense` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expenses: Option<Vec<serde_json::Value>>,
     /// `clear_feedback`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub clear_feedback: Option<bool>,
     /// `facebook_message_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_message_id: Option<String>,
     /// `twitter_message_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub twitter_message_id: Option<i64>,
     /// `ncentral_details_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ncentral_details_id: Option<i32>,
     /// `requesttype_published_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requesttype_published_id: Option<String>,
     /// `chat_key_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_key_id: Option<String>,
     /// `supplier_contact_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub supplier_contact_id: Option<i32>,
     /// `parent_itil_ticket_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub parent_itil_ticket_type: Option<i32>,
     /// `parent_release_note`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_release_note: Option<String>,
     /// `parent_release_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_release_name: Option<String>,
     /// `parent_release2_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_release2_name: Option<String>,
     /// `parent_release3_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_release3_name: Option<String>,
     /// `pagerdutyservice`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyservice: Option<String>,
     /// `pagerdutyservice_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerdutyservice_name: Option<String>,
     /// `_dontupdate_pagerduty`.
-    #[serde(
-        rename = "_dontupdate_pagerduty",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontupdate_pagerduty: Option<bool>,
     /// `_dont_fire_automations`.
-    #[serde(
-        rename = "_dont_fire_automations",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_fire_automations: Option<bool>,
     /// `teamsmessage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teamsmessage: Option<String>,
     /// `default_teams_chat_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_teams_chat_name: Option<String>,
     /// `show_chat_create`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_chat_create: Option<bool>,
     /// `htmlmessage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub htmlmessage: Option<String>,
     /// `linked_halo_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linked_halo_ticket_count: Option<i32>,
     /// `halolink_ticketid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub halolink_ticketid: Option<i32>,
     /// `override_opening_action_who`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub override_opening_action_who: Option<bool>,
     /// `whatsappcreatedfromid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub whatsappcreatedfromid: Option<String>,
     /// `unotes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unotes: Option<String>,
     /// `smemo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub smemo: Option<String>,
     /// `amemo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amemo: Option<String>,
     /// `_matchintacctclass`.
-    #[serde(
-        rename = "_matchintacctclass",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub matchintacctclass: Option<bool>,
     /// `intacct_class`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_class: Option<String>,
     /// `intacct_class_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intacct_class_name: Option<String>,
     /// `sms_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sms_override: Option<String>,
     /// `device_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
     /// Halo's `MileStone` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestones: Option<Vec<serde_json::Value>>,
     /// `email_message_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_message_id: Option<String>,
     /// `seenby`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub seenby: Option<String>,
     /// `recaptcha_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recaptcha_token: Option<String>,
     /// `resource_booking_site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub resource_booking_site: Option<i32>,
     /// `extratabs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extratabs: Option<Vec<Tabname>>,
     /// `new_approvalprocess_role_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_role_id: Option<i32>,
     /// `new_approvalprocess_customfieldid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_approvalprocess_customfieldid: Option<i32>,
     /// `linked_ecommerce_order_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_ecommerce_order_number: Option<String>,
     /// `linked_ecommerce_order_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_ecommerce_order_url: Option<String>,
     /// Halo's `MileStone` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_milestones: Option<Vec<serde_json::Value>>,
     /// Halo's `FaultVector` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vectors: Option<Vec<serde_json::Value>>,
     /// Halo's `FaultVectorScore` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_matched_tickets: Option<Vec<serde_json::Value>>,
     /// Halo's `FaultVectorScore` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_matched_articles: Option<Vec<serde_json::Value>>,
     /// Halo's `AiSuggestionFault` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_suggestions: Option<Vec<serde_json::Value>>,
     /// `_apply_ai_suggestions`.
-    #[serde(rename = "_apply_ai_suggestions", skip_serializing_if = "Option::is_none")]
     pub apply_ai_suggestions: Option<Vec<i32>>,
     /// `_dismiss_ai_suggestions`.
-    #[serde(rename = "_dismiss_ai_suggestions", skip_serializing_if = "Option::is_none")]
     pub dismiss_ai_suggestions: Option<Vec<i32>>,
     /// `suggested_category1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suggested_category1: Option<String>,
     /// `thirdpartyreviewscore`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub thirdpartyreviewscore: Option<i32>,
     /// `datto_alert_state`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub datto_alert_state: Option<i32>,
     /// `forwarded_by`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub forwarded_by: Option<i32>,
     /// `reviewed_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reviewed_date: Option<String>,
     /// `is_sensitive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_sensitive: Option<bool>,
     /// `contract_schedule_plan_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub contract_schedule_plan_id: Option<i32>,
     /// `instagram_message_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagram_message_id: Option<String>,
     /// `default_reporter`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_reporter: Option<i32>,
     /// `defaultsendattachments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub defaultsendattachments: Option<bool>,
     /// `devops_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub devops_key: Option<String>,
     /// `related_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_tickets: Option<Vec<Ticket>>,
     /// `new_related_tickets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_related_tickets: Option<Vec<Ticket>>,
     /// `unrelate_from_ticket_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub unrelate_from_ticket_id: Option<i32>,
     /// Halo's `EcommerceOrderFault` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ecommerce_orders: Option<Vec<serde_json::Value>>,
     /// `hide_feedback`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hide_feedback: Option<bool>,
     /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_history: Option<Vec<serde_json::Value>>,
     /// `connectwisermm_ticketid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub connectwisermm_ticketid: Option<String>,
     /// `colour_rule`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub colour_rule: Option<i32>,
     /// Halo's `GoogleBusinessReview` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub google_reviewdata: Option<serde_json::Value>,
     /// Halo's `GoogleBusinessQuestion` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub google_questiondata: Option<serde_json::Value>,
     /// `original_agent`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub original_agent: Option<i32>,
     /// `do_lookups`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub do_lookups: Option<bool>,
     /// `liongard_system_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub liongard_system_id: Option<i32>,
     /// `bigpanda_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bigpanda_id: Option<String>,
     /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contributors: Option<Vec<serde_json::Value>>,
     /// `internet_message_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub internet_message_id: Option<String>,
     /// `matching_value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matching_value: Option<String>,
     /// `sqlimport_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_id: Option<i32>,
     /// `respondbydateadjusted`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub respondbydateadjusted: Option<bool>,
     /// Halo's `FaultsDateDependencies` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_dependencies: Option<Vec<serde_json::Value>>,
     /// `new_milestone_ticket`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_milestone_ticket: Option<i32>,
     /// Halo's `ViewColumnsDetails` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assets_columns: Option<Vec<serde_json::Value>>,
     /// `slaresponseexcuse`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slaresponseexcuse: Option<String>,
     /// `can_add_cc_followers`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub can_add_cc_followers: Option<bool>,
     /// `_fromchatprofileid`.
-    #[serde(rename = "_fromchatprofileid", skip_serializing_if = "Option::is_none")]
     pub fromchatprofileid: Option<String>,
     /// `lapsafe_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub lapsafe_count: Option<i32>,
     /// Halo's `FaultOLA` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub olas: Option<Vec<serde_json::Value>>,
     /// `ola_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ola_count: Option<i32>,
     /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_workflow_history: Option<Vec<serde_json::Value>>,
     /// `default_slack_channel_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_slack_channel_name: Option<String>,
     /// `show_channel_create`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub show_channel_create: Option<bool>,
     /// `slack_channel_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slack_channel_id: Option<String>,
     /// `slack_callback_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slack_callback_id: Option<String>,
     /// `ai_suggested_priority`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_suggested_priority: Option<String>,
     /// `ai_suggested_resolution`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_suggested_resolution: Option<String>,
     /// `ai_generated_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_generated_summary: Option<String>,
     /// `ai_search_query`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_search_query: Option<String>,
     /// `ai_suggested_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_suggested_type: Option<String>,
     /// `ai_sentiment_analysis`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_sentiment_analysis: Option<String>,
     /// `ai_satisfaction_level`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_satisfaction_level: Option<String>,
     /// `ai_tonality`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_tonality: Option<String>,
     /// `_isagentuser`.
-    #[serde(
-        rename = "_isagentuser",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isagentuser: Option<bool>,
     /// `ai_survey_score`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ai_survey_score: Option<i32>,
     /// `ai_survey_comment`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_survey_comment: Option<String>,
     /// Halo's `FreshdeskTicket` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub freshdesk_ticket_data: Option<serde_json::Value>,
     /// `freshdesk_group_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub freshdesk_group_name: Option<String>,
     /// `freshdesk_agent_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub freshdesk_agent_name: Option<String>,
     /// `freshdesk_agent_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub freshdesk_agent_email: Option<String>,
     /// `freshdesk_product_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub freshdesk_product_name: Option<String>,
     /// `matched_kb_id_acessible_to_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub matched_kb_id_acessible_to_user: Option<bool>,
     /// `remotesession_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub remotesession_count: Option<i32>,
     /// `search_index_sync_timestamp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub search_index_sync_timestamp: Option<String>,
     /// `search_index_sync_batches`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub search_index_sync_batches: Option<i32>,
     /// `new_whe_`.
-    #[serde(rename = "new_whe_", skip_serializing_if = "Option::is_none")]
     pub new_whe: Option<String>,
     /// `new_actioncode`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub new_actioncode: Option<i32>,
     /// `notepad`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notepad: Option<String>,
     /// `embedding_match_timestamp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub embedding_match_timestamp: Option<String>,
     /// `_re_index`.
-    #[serde(
-        rename = "_re_index",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub re_index: Option<bool>,
     /// `_fetch_matches`.
-    #[serde(
-        rename = "_fetch_matches",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub fetch_matches: Option<bool>,
     /// `workflow_move_date_override`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_move_date_override: Option<String>,
     /// `lookup_search`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lookup_search: Option<String>,
     /// `agent_booking_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub agent_booking_type: Option<i32>,
     /// Halo's `Appointment` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_booking: Option<serde_json::Value>,
     /// `pandadoc_attachment`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub pandadoc_attachment: Option<i32>,
     /// `pandadoc_attachment_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pandadoc_attachment_name: Option<String>,
     /// `pandadoc_attachment_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pandadoc_attachment_url: Option<String>,
     /// `thirdparty_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdparty_url: Option<String>,
     /// `security_signal_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub security_signal_id: Option<String>,
     /// `datadog_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datadog_id: Option<String>,
     /// `ai_conversation_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_conversation_summary: Option<String>,
     /// `incomingevent_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub incomingevent_count: Option<i32>,
     /// `azure_connection_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub azure_connection_id: Option<i32>,
     /// `kblinkid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub kblinkid: Option<i32>,
     /// `ticket_client_to_invoice_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub ticket_client_to_invoice_to_id: Option<i32>,
     /// `ticket_client_to_invoice_to_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_client_to_invoice_to_name: Option<String>,
     /// `_prevent_outgoing`.
-    #[serde(
-        rename = "_prevent_outgoing",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub prevent_outgoing: Option<bool>,
     /// `dont_copy_history`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_copy_history: Option<bool>,
     /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_linked_sites: Option<Vec<serde_json::Value>>,
     /// Halo's `PrePayThreshold` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prepay_threshold: Option<serde_json::Value>,
     /// `automation_entity_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub automation_entity_type: Option<i32>,
     /// `make_automation_entity_inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub make_automation_entity_inactive: Option<bool>,
     /// `is_downtime`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_downtime: Option<bool>,
     /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub add_tags: Option<Vec<serde_json::Value>>,
     /// `locked_by_agentid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub locked_by_agentid: Option<i32>,
     /// `_forceunlock`.
-    #[serde(
-        rename = "_forceunlock",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub forceunlock: Option<bool>,
     /// `_is_aisuggestion_merge`.
-    #[serde(
-        rename = "_is_aisuggestion_merge",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_aisuggestion_merge: Option<bool>,
     /// `service_linked_device`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub service_linked_device: Option<i32>,
     /// Halo's `TableEnum` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<serde_json::Value>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `canbevotedfor`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canbevotedfor: Option<bool>,
     /// `supplier_reference`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_reference: Option<String>,
     /// `top_level_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub top_level_name: Option<String>,
     /// `isbeingclosed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbeingclosed: Option<bool>,
     /// `maximumRestrictedPriority`.
-    #[serde(
-        rename = "maximumRestrictedPriority",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub maximum_restricted_priority: Option<i32>,
     /// `primary_service_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_service_name: Option<String>,
     /// `idsummary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub idsummary: Option<String>,
     /// `scomclearance`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scomclearance: Option<String>,
     /// `scomalertid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scomalertid: Option<String>,
     /// `statusseq`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub statusseq: Option<i32>,
     /// `statuscolor`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statuscolor: Option<String>,
     /// `next_appointment_type`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub next_appointment_type: Option<i32>,
     /// `account_manager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_manager: Option<String>,
     /// `orionalert`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionalert: Option<i32>,
     /// `orionnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orionnote: Option<String>,
     /// `orionwho`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub orionwho: Option<i32>,
     /// `product_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_key: Option<String>,
     /// `ticketage`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub ticketage: Option<f64>,
     /// `ninja_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ninja_id: Option<String>,
     /// `teams_ticket_icon`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ticket_icon: Option<String>,
     /// `lastactiondateteams`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastactiondateteams: Option<String>,
     /// `priority_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_name: Option<String>,
     /// `useful_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useful_count: Option<i32>,
     /// `notuseful_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub notuseful_count: Option<i32>,
     /// `sitepostcode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sitepostcode: Option<String>,
     /// `mailbox`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<String>,
     /// `userdepartments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdepartments: Option<String>,
     /// `updateservicestatus`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub updateservicestatus: Option<bool>,
     /// `servicestatusnote`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicestatusnote: Option<String>,
     /// `itil_requesttype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub itil_requesttype_id: Option<i32>,
     /// `startdatetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startdatetime: Option<String>,
     /// `enddatetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enddatetime: Option<String>,
     /// `closure_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub closure_agent_id: Option<i32>,
     /// `closed_in_integration_system`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub closed_in_integration_system: Option<bool>,
     /// `createdfromautomationstdid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub createdfromautomationstdid: Option<i32>,
     /// `ticket_tags`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_tags: Option<String>,
     /// `status_change_frozen`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub status_change_frozen: Option<bool>,
     /// `approval_status`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub approval_status: Option<i32>,
     /// `opp_country_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opp_country_name: Option<String>,
     /// `opp_region_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opp_region_name: Option<String>,
     /// `invoiceseperatelyoverride`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub invoiceseperatelyoverride: Option<bool>,
     /// `purchaseordernumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchaseordernumber: Option<String>,
     /// `overrideticketcost`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub overrideticketcost: Option<f64>,
     /// `budgethours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budgethours: Option<String>,
     /// `created_by`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     /// Halo's `FaultAdditionalAgents` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_agents: Option<Vec<serde_json::Value>>,
     /// `client_to_invoice_to_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_to_invoice_to_id: Option<i32>,
     /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_issue: Option<serde_json::Value>,
     /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_workitem: Option<serde_json::Value>,
     /// `billing_plan_text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_plan_text: Option<String>,
     /// `default_appointment_summary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_appointment_summary: Option<String>,
     /// `default_appointment_details`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_appointment_details: Option<String>,
     /// `agent_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_signature: Option<String>,
     /// `customer_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_signature: Option<String>,
     /// `new_agent_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_agent_signature: Option<String>,
     /// `new_customer_signature`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_customer_signature: Option<String>,
     /// `_importtypeid`.
-    #[serde(
-        rename = "_importtypeid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
-    #[serde(rename = "_importthirdpartyid", skip_serializing_if = "Option::is_none")]
     pub importthirdpartyid: Option<String>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<serde_json::Value>,
     /// `guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -11200,33 +8949,3323 @@ impl Ticket {
     }
 }
 
+impl serde::Serialize for Ticket {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "oppjobtitle", &self.oppjobtitle)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "dateoccurred", &self.dateoccurred)?;
+        model::opt_entry(&mut map, "summary", &self.summary)?;
+        model::opt_entry(&mut map, "details", &self.details)?;
+        model::opt_entry(&mut map, "status_id", &self.status_id)?;
+        model::opt_entry(&mut map, "status_name", &self.status_name)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
+        model::opt_entry(&mut map, "tickettype_name", &self.tickettype_name)?;
+        model::opt_entry(&mut map, "sla_id", &self.sla_id)?;
+        model::opt_entry(&mut map, "sla_name", &self.sla_name)?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name)?;
+        model::opt_entry(&mut map, "team", &self.team)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
+        model::opt_entry(&mut map, "category_1", &self.category_1)?;
+        model::opt_entry(&mut map, "category_2", &self.category_2)?;
+        model::opt_entry(&mut map, "category_3", &self.category_3)?;
+        model::opt_entry(&mut map, "category_4", &self.category_4)?;
+        model::opt_entry(&mut map, "categoryid_1", &self.categoryid_1)?;
+        model::opt_entry(&mut map, "categoryid_2", &self.categoryid_2)?;
+        model::opt_entry(&mut map, "categoryid_3", &self.categoryid_3)?;
+        model::opt_entry(&mut map, "categoryid_4", &self.categoryid_4)?;
+        model::opt_entry(&mut map, "category_1_display", &self.category_1_display)?;
+        model::opt_entry(&mut map, "category_2_display", &self.category_2_display)?;
+        model::opt_entry(&mut map, "category_3_display", &self.category_3_display)?;
+        model::opt_entry(&mut map, "category_4_display", &self.category_4_display)?;
+        model::opt_entry(&mut map, "estimate", &self.estimate)?;
+        model::opt_entry(&mut map, "estimatedays", &self.estimatedays)?;
+        model::opt_entry(
+            &mut map,
+            "projecttimepercentage",
+            &self.projecttimepercentage,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "projectcompletionpercentage",
+            &self.projectcompletionpercentage,
+        )?;
+        model::opt_entry(&mut map, "projectearlieststart", &self.projectearlieststart)?;
+        model::opt_entry(&mut map, "projectlatestend", &self.projectlatestend)?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken)?;
+        model::opt_entry(&mut map, "chargehours", &self.chargehours)?;
+        model::opt_entry(&mut map, "nonchargehours", &self.nonchargehours)?;
+        model::opt_entry(&mut map, "travelhours", &self.travelhours)?;
+        model::opt_entry(&mut map, "totalmileage", &self.totalmileage)?;
+        model::opt_entry(&mut map, "itemsprice", &self.itemsprice)?;
+        model::opt_entry(&mut map, "items", &self.items)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
+        model::opt_entry(&mut map, "parent_id", &self.parent_id)?;
+        model::opt_entry(&mut map, "child_count", &self.child_count)?;
+        model::opt_entry(&mut map, "child_count_open", &self.child_count_open)?;
+        model::opt_entry(&mut map, "attachment_count", &self.attachment_count)?;
+        model::opt_entry(&mut map, "flagged", &self.flagged)?;
+        model::opt_entry(&mut map, "read", &self.read)?;
+        model::opt_entry(&mut map, "enduserstatus", &self.enduserstatus)?;
+        model::opt_entry(&mut map, "onhold", &self.onhold)?;
+        model::opt_entry(&mut map, "respondbydate", &self.respondbydate)?;
+        model::opt_entry(&mut map, "responsedate", &self.responsedate)?;
+        model::opt_entry(&mut map, "first_responsedate", &self.first_responsedate)?;
+        model::opt_entry(&mut map, "responsestartdate", &self.responsestartdate)?;
+        model::opt_entry(&mut map, "slaresponsestate", &self.slaresponsestate)?;
+        model::opt_entry(&mut map, "fixbydate", &self.fixbydate)?;
+        model::opt_entry(&mut map, "dateclosed", &self.dateclosed)?;
+        model::opt_entry(&mut map, "dateassigned", &self.dateassigned)?;
+        model::opt_entry(&mut map, "excludefromsla", &self.excludefromsla)?;
+        model::opt_entry(&mut map, "slaholdtime", &self.slaholdtime)?;
+        model::opt_entry(&mut map, "site_timezone", &self.site_timezone)?;
+        model::opt_entry(&mut map, "parentguid", &self.parentguid)?;
+        model::opt_entry(&mut map, "parentassign", &self.parentassign)?;
+        model::opt_entry(&mut map, "slaactiondate", &self.slaactiondate)?;
+        model::opt_entry(&mut map, "slapercused", &self.slapercused)?;
+        model::opt_entry(&mut map, "slatimeleft", &self.slatimeleft)?;
+        model::opt_entry(&mut map, "currentelapsedhours", &self.currentelapsedhours)?;
+        model::opt_entry(&mut map, "lastactiondate", &self.lastactiondate)?;
+        model::opt_entry(&mut map, "last_update", &self.last_update)?;
+        model::opt_entry(&mut map, "lastchildactiondate", &self.lastchildactiondate)?;
+        model::opt_entry(&mut map, "organisation_id", &self.organisation_id)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id)?;
+        model::opt_entry(&mut map, "reportedby", &self.reportedby)?;
+        model::opt_entry(&mut map, "user_email", &self.user_email)?;
+        model::opt_entry(&mut map, "emailtolist", &self.emailtolist)?;
+        model::opt_entry(&mut map, "emailtolistsupplier", &self.emailtolistsupplier)?;
+        model::opt_entry(&mut map, "emailcclist", &self.emailcclist)?;
+        model::opt_entry(&mut map, "emailcclistsupplier", &self.emailcclistsupplier)?;
+        model::opt_entry(&mut map, "matched_kb_id", &self.matched_kb_id)?;
+        model::opt_entry(&mut map, "release_note", &self.release_note)?;
+        model::opt_entry(&mut map, "product_id", &self.product_id)?;
+        model::opt_entry(&mut map, "product_name", &self.product_name)?;
+        model::opt_entry(&mut map, "release_id", &self.release_id)?;
+        model::opt_entry(&mut map, "release_name", &self.release_name)?;
+        model::opt_entry(&mut map, "release2_id", &self.release2_id)?;
+        model::opt_entry(&mut map, "release2_name", &self.release2_name)?;
+        model::opt_entry(&mut map, "release3_id", &self.release3_id)?;
+        model::opt_entry(&mut map, "release3_name", &self.release3_name)?;
+        model::opt_entry(
+            &mut map,
+            "child_ticket_id_string",
+            &self.child_ticket_id_string,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "asset_key_field_string",
+            &self.asset_key_field_string,
+        )?;
+        model::opt_entry(&mut map, "asset_type_name", &self.asset_type_name)?;
+        model::opt_entry(&mut map, "workflow_name", &self.workflow_name)?;
+        model::opt_entry(&mut map, "workflow_stage", &self.workflow_stage)?;
+        model::opt_entry(&mut map, "workflow_stage_id", &self.workflow_stage_id)?;
+        model::opt_entry(
+            &mut map,
+            "workflow_stage_number",
+            &self.workflow_stage_number,
+        )?;
+        model::opt_entry(&mut map, "lastincomingemail", &self.lastincomingemail)?;
+        model::opt_entry(&mut map, "child_ticket_ids", &self.child_ticket_ids)?;
+        model::opt_entry(&mut map, "nextactivitydate", &self.nextactivitydate)?;
+        model::opt_entry(&mut map, "inventory_number", &self.inventory_number)?;
+        model::opt_entry(&mut map, "workflow_id", &self.workflow_id)?;
+        model::opt_entry(&mut map, "workflow_step", &self.workflow_step)?;
+        model::opt_entry(&mut map, "workflow_seq", &self.workflow_seq)?;
+        model::opt_entry(&mut map, "pipeline_stage_id", &self.pipeline_stage_id)?;
+        model::opt_entry(&mut map, "pipeline_stage_name", &self.pipeline_stage_name)?;
+        model::opt_entry(&mut map, "hasbeenclosed", &self.hasbeenclosed)?;
+        model::opt_entry(
+            &mut map,
+            "unread_child_action_count",
+            &self.unread_child_action_count,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "unread_related_action_count",
+            &self.unread_related_action_count,
+        )?;
+        model::opt_entry(&mut map, "child_action_count", &self.child_action_count)?;
+        model::opt_entry(&mut map, "parent_subject", &self.parent_subject)?;
+        model::opt_entry(&mut map, "related_action_count", &self.related_action_count)?;
+        model::opt_entry(&mut map, "is_vip", &self.is_vip)?;
+        model::opt_entry(&mut map, "isimportantcontact", &self.isimportantcontact)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive)?;
+        model::opt_entry(&mut map, "impact", &self.impact)?;
+        model::opt_entry(&mut map, "urgency", &self.urgency)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate)?;
+        model::opt_entry(&mut map, "startdate_timezone", &self.startdate_timezone)?;
+        model::opt_entry(
+            &mut map,
+            "startdate_with_timezone",
+            &self.startdate_with_timezone,
+        )?;
+        model::opt_entry(&mut map, "starttime", &self.starttime)?;
+        model::opt_entry(&mut map, "starttimeslot", &self.starttimeslot)?;
+        model::opt_entry(&mut map, "targetdate", &self.targetdate)?;
+        model::opt_entry(&mut map, "targetdate_timezone", &self.targetdate_timezone)?;
+        model::opt_entry(
+            &mut map,
+            "targetdate_with_timezone",
+            &self.targetdate_with_timezone,
+        )?;
+        model::opt_entry(&mut map, "targettime", &self.targettime)?;
+        model::opt_entry(&mut map, "targettimeslot", &self.targettimeslot)?;
+        model::opt_entry(&mut map, "deadlinedate", &self.deadlinedate)?;
+        model::opt_entry(&mut map, "followupdate", &self.followupdate)?;
+        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname)?;
+        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname)?;
+        model::opt_entry(&mut map, "oppemailaddress", &self.oppemailaddress)?;
+        model::opt_entry(&mut map, "oppcustomertitle", &self.oppcustomertitle)?;
+        model::opt_entry(&mut map, "opptel", &self.opptel)?;
+        model::opt_entry(&mut map, "oppaddr1", &self.oppaddr1)?;
+        model::opt_entry(&mut map, "oppaddr2", &self.oppaddr2)?;
+        model::opt_entry(&mut map, "oppaddr3", &self.oppaddr3)?;
+        model::opt_entry(&mut map, "oppaddr4", &self.oppaddr4)?;
+        model::opt_entry(&mut map, "opppostcode", &self.opppostcode)?;
+        model::opt_entry(&mut map, "oppcountry", &self.oppcountry)?;
+        model::opt_entry(&mut map, "oppregion", &self.oppregion)?;
+        model::opt_entry(&mut map, "opptype", &self.opptype)?;
+        model::opt_entry(&mut map, "oppvalue", &self.oppvalue)?;
+        model::opt_entry(&mut map, "oppvalue_monthly", &self.oppvalue_monthly)?;
+        model::opt_entry(&mut map, "oppvalue_annual", &self.oppvalue_annual)?;
+        model::opt_entry(&mut map, "oppvalue_oneoff", &self.oppvalue_oneoff)?;
+        model::opt_entry(
+            &mut map,
+            "oppconversionprobability",
+            &self.oppconversionprobability,
+        )?;
+        model::opt_entry(&mut map, "oppvalueadjusted", &self.oppvalueadjusted)?;
+        model::opt_entry(&mut map, "oppprofit", &self.oppprofit)?;
+        model::opt_entry(&mut map, "oppcurrentsystem", &self.oppcurrentsystem)?;
+        model::opt_entry(&mut map, "oppcompetitors", &self.oppcompetitors)?;
+        model::opt_entry(&mut map, "opptrialdate", &self.opptrialdate)?;
+        model::opt_entry(&mut map, "oppdemodate", &self.oppdemodate)?;
+        model::opt_entry(&mut map, "oppdiscountdate", &self.oppdiscountdate)?;
+        model::opt_entry(&mut map, "oppattemptsmade", &self.oppattemptsmade)?;
+        model::opt_entry(&mut map, "oppconverteddate", &self.oppconverteddate)?;
+        model::opt_entry(&mut map, "oppproductchosen", &self.oppproductchosen)?;
+        model::opt_entry(&mut map, "oppreason", &self.oppreason)?;
+        model::opt_entry(&mut map, "opphear", &self.opphear)?;
+        model::opt_entry(&mut map, "opptimezonename", &self.opptimezonename)?;
+        model::opt_entry(&mut map, "oppclosurecategory", &self.oppclosurecategory)?;
+        model::opt_entry(&mut map, "cost", &self.cost)?;
+        model::opt_entry(&mut map, "quantity", &self.quantity)?;
+        model::opt_entry(&mut map, "projecttimebudget", &self.projecttimebudget)?;
+        model::opt_entry(&mut map, "projectmoneybudget", &self.projectmoneybudget)?;
+        model::opt_entry(&mut map, "projecttimeactual", &self.projecttimeactual)?;
+        model::opt_entry(&mut map, "projectmoneyactual", &self.projectmoneyactual)?;
+        model::opt_entry(&mut map, "lastnote", &self.lastnote)?;
+        model::opt_entry(&mut map, "userdef1", &self.userdef1)?;
+        model::opt_entry(&mut map, "userdef2", &self.userdef2)?;
+        model::opt_entry(&mut map, "userdef3", &self.userdef3)?;
+        model::opt_entry(&mut map, "userdef4", &self.userdef4)?;
+        model::opt_entry(&mut map, "userdef5", &self.userdef5)?;
+        model::opt_entry(&mut map, "source", &self.source)?;
+        model::opt_entry(&mut map, "release_important", &self.release_important)?;
+        model::opt_entry(
+            &mut map,
+            "releasenotegroup_name",
+            &self.releasenotegroup_name,
+        )?;
+        model::opt_entry(&mut map, "releasenotegroup_id", &self.releasenotegroup_id)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_id_string",
+            &self.third_party_id_string,
+        )?;
+        model::opt_entry(&mut map, "supplier_status", &self.supplier_status)?;
+        model::opt_entry(&mut map, "contract_refextra", &self.contract_refextra)?;
+        model::opt_entry(&mut map, "appointment_type", &self.appointment_type)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "timeentries", &self.timeentries)?;
+        model::opt_entry(&mut map, "section_timezone", &self.section_timezone)?;
+        model::opt_entry(&mut map, "itilname", &self.itilname)?;
+        model::opt_entry(
+            &mut map,
+            "related_service_descriptions",
+            &self.related_service_descriptions,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "related_service_category_names",
+            &self.related_service_category_names,
+        )?;
+        model::opt_entry(&mut map, "projectinternaltask", &self.projectinternaltask)?;
+        model::opt_entry(&mut map, "appointment_id", &self.appointment_id)?;
+        model::opt_entry(&mut map, "nextappointmentdate", &self.nextappointmentdate)?;
+        model::opt_entry(&mut map, "firstname", &self.firstname)?;
+        model::opt_entry(&mut map, "lastname", &self.lastname)?;
+        model::opt_entry(&mut map, "connectedinstance_id", &self.connectedinstance_id)?;
+        model::opt_entry(&mut map, "web_url", &self.web_url)?;
+        model::opt_entry(&mut map, "api_url", &self.api_url)?;
+        model::opt_entry(&mut map, "action_number", &self.action_number)?;
+        model::opt_entry(&mut map, "action_ticket_id", &self.action_ticket_id)?;
+        model::opt_entry(&mut map, "action_datetime", &self.action_datetime)?;
+        model::opt_entry(&mut map, "action_outcome", &self.action_outcome)?;
+        model::opt_entry(&mut map, "action_chargerate", &self.action_chargerate)?;
+        model::opt_entry(&mut map, "action_contract_ref", &self.action_contract_ref)?;
+        model::opt_entry(&mut map, "action_note", &self.action_note)?;
+        model::opt_entry(
+            &mut map,
+            "ticket_invoices_for_each_site",
+            &self.ticket_invoices_for_each_site,
+        )?;
+        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id)?;
+        model::opt_entry(&mut map, "orderhead_id", &self.orderhead_id)?;
+        model::opt_entry(&mut map, "budgettype", &self.budgettype)?;
+        model::opt_entry(&mut map, "requesttype_name", &self.requesttype_name)?;
+        model::opt_entry(&mut map, "recalculate_billing", &self.recalculate_billing)?;
+        model::opt_entry(&mut map, "impactlevel", &self.impactlevel)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
+        model::opt_entry(&mut map, "pr_id", &self.pr_id)?;
+        model::opt_entry(&mut map, "branch_id", &self.branch_id)?;
+        model::opt_entry(&mut map, "branch_name", &self.branch_name)?;
+        model::opt_entry(&mut map, "update_milestone_id", &self.update_milestone_id)?;
+        model::opt_entry(&mut map, "milestone_id", &self.milestone_id)?;
+        model::opt_entry(&mut map, "milestone_name", &self.milestone_name)?;
+        model::opt_entry(&mut map, "milestone_value", &self.milestone_value)?;
+        model::opt_entry(&mut map, "milestone_sequence", &self.milestone_sequence)?;
+        model::opt_entry(&mut map, "milestone_status", &self.milestone_status)?;
+        model::opt_entry(&mut map, "milestone_startdate", &self.milestone_startdate)?;
+        model::opt_entry(&mut map, "milestone_enddate", &self.milestone_enddate)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "reviewed", &self.reviewed)?;
+        model::opt_entry(&mut map, "action_agent_name", &self.action_agent_name)?;
+        model::opt_entry(&mut map, "merged_into_id", &self.merged_into_id)?;
+        model::opt_entry(&mut map, "reassigncount", &self.reassigncount)?;
+        model::opt_entry(&mut map, "parent_status", &self.parent_status)?;
+        model::opt_entry(&mut map, "parent_agent", &self.parent_agent)?;
+        model::opt_entry(&mut map, "child_status", &self.child_status)?;
+        model::opt_entry(&mut map, "date_fully_closed", &self.date_fully_closed)?;
+        model::opt_entry(
+            &mut map,
+            "lastaction_chargerate",
+            &self.lastaction_chargerate,
+        )?;
+        model::opt_entry(&mut map, "hover_summary", &self.hover_summary)?;
+        model::opt_entry(&mut map, "slatimeelapsed", &self.slatimeelapsed)?;
+        model::opt_entry(&mut map, "ai_summary", &self.ai_summary)?;
+        model::opt_entry(&mut map, "search_score", &self.search_score)?;
+        model::opt_entry(&mut map, "phonenumber", &self.phonenumber)?;
+        model::opt_entry(&mut map, "details_html", &self.details_html)?;
+        model::opt_entry(&mut map, "takenby", &self.takenby)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
+        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id)?;
+        model::opt_entry(&mut map, "createdfrom_summary", &self.createdfrom_summary)?;
+        model::opt_entry(&mut map, "clonedfrom_id", &self.clonedfrom_id)?;
+        model::opt_entry(&mut map, "clonedfrom_summary", &self.clonedfrom_summary)?;
+        model::opt_entry(&mut map, "closure_note", &self.closure_note)?;
+        model::opt_entry(&mut map, "closure_note_html", &self.closure_note_html)?;
+        model::opt_entry(&mut map, "closure_time", &self.closure_time)?;
+        model::opt_entry(&mut map, "top_level_id", &self.top_level_id)?;
+        model::opt_entry(
+            &mut map,
+            "customer_relationships",
+            &self.customer_relationships,
+        )?;
+        model::opt_entry(&mut map, "asset_number", &self.asset_number)?;
+        model::opt_entry(&mut map, "asset_site", &self.asset_site)?;
+        model::opt_entry(&mut map, "slastate", &self.slastate)?;
+        model::opt_entry(&mut map, "slaexcuse", &self.slaexcuse)?;
+        model::opt_entry(&mut map, "site_sla_id", &self.site_sla_id)?;
+        model::opt_entry(&mut map, "client_reference", &self.client_reference)?;
+        model::opt_entry(&mut map, "supplier_slaexcuse", &self.supplier_slaexcuse)?;
+        model::opt_entry(&mut map, "supplier_date", &self.supplier_date)?;
+        model::opt_entry(&mut map, "supplier_contract_id", &self.supplier_contract_id)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_contract_ref",
+            &self.supplier_contract_ref,
+        )?;
+        model::opt_entry(&mut map, "supplier_sla_id", &self.supplier_sla_id)?;
+        model::opt_entry(&mut map, "supplier_priority_id", &self.supplier_priority_id)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_responsestate",
+            &self.supplier_responsestate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_responsedate",
+            &self.supplier_responsedate,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_responsetime",
+            &self.supplier_responsetime,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_respondbydate",
+            &self.supplier_respondbydate,
+        )?;
+        model::opt_entry(&mut map, "supplier_slastate", &self.supplier_slastate)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_slatimeelapsed",
+            &self.supplier_slatimeelapsed,
+        )?;
+        model::opt_entry(&mut map, "supplier_dateclosed", &self.supplier_dateclosed)?;
+        model::opt_entry(&mut map, "supplier_fixbydate", &self.supplier_fixbydate)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_breachrespsent",
+            &self.supplier_breachrespsent,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_breachfixbysent",
+            &self.supplier_breachfixbysent,
+        )?;
+        model::opt_entry(&mut map, "changestate", &self.changestate)?;
+        model::opt_entry(&mut map, "approvedby", &self.approvedby)?;
+        model::opt_entry(&mut map, "showforusers", &self.showforusers)?;
+        model::opt_entry(&mut map, "messsent", &self.messsent)?;
+        model::opt_entry(&mut map, "satisfactionlevel", &self.satisfactionlevel)?;
+        model::opt_entry(&mut map, "satisfactioncomment", &self.satisfactioncomment)?;
+        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber)?;
+        model::opt_entry(&mut map, "invoicenote", &self.invoicenote)?;
+        model::opt_entry(&mut map, "invoicedate", &self.invoicedate)?;
+        model::opt_entry(&mut map, "invoicepaiddate", &self.invoicepaiddate)?;
+        model::opt_entry(&mut map, "nonbillable_time", &self.nonbillable_time)?;
+        model::opt_entry(&mut map, "mileage", &self.mileage)?;
+        model::opt_entry(&mut map, "planneddate", &self.planneddate)?;
+        model::opt_entry(&mut map, "ccaddress", &self.ccaddress)?;
+        model::opt_entry(&mut map, "agreedcleared", &self.agreedcleared)?;
+        model::opt_entry(&mut map, "responsetime", &self.responsetime)?;
+        model::opt_entry(&mut map, "first_responsetime", &self.first_responsetime)?;
+        model::opt_entry(&mut map, "alsoinform", &self.alsoinform)?;
+        model::opt_entry(&mut map, "justification", &self.justification)?;
+        model::opt_entry(&mut map, "backoutplan", &self.backoutplan)?;
+        model::opt_entry(&mut map, "communicationplan", &self.communicationplan)?;
+        model::opt_entry(&mut map, "testplan", &self.testplan)?;
+        model::opt_entry(&mut map, "riskdescription", &self.riskdescription)?;
+        model::opt_entry(&mut map, "risklevel", &self.risklevel)?;
+        model::opt_entry(&mut map, "impactdescription", &self.impactdescription)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id)?;
+        model::opt_entry(&mut map, "isparentservice", &self.isparentservice)?;
+        model::opt_entry(&mut map, "surveysent", &self.surveysent)?;
+        model::opt_entry(&mut map, "planneddateend", &self.planneddateend)?;
+        model::opt_entry(
+            &mut map,
+            "currentfaactionnumber",
+            &self.currentfaactionnumber,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_process_step",
+            &self.approval_process_step,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_process_step_name",
+            &self.approval_process_step_name,
+        )?;
+        model::opt_entry(&mut map, "approval_cab_name", &self.approval_cab_name)?;
+        model::opt_entry(&mut map, "approval_process_id", &self.approval_process_id)?;
+        model::opt_entry(&mut map, "faultcodeopen", &self.faultcodeopen)?;
+        model::opt_entry(&mut map, "faultcode", &self.faultcode)?;
+        model::opt_entry(&mut map, "laststatus3rdparty", &self.laststatus3rdparty)?;
+        model::opt_entry(&mut map, "inform3rdpartysystem", &self.inform3rdpartysystem)?;
+        model::opt_entry(&mut map, "deliverycontact", &self.deliverycontact)?;
+        model::opt_entry(&mut map, "delivery_address", &self.delivery_address)?;
+        model::opt_entry(&mut map, "surveyneeded", &self.surveyneeded)?;
+        model::opt_entry(&mut map, "knownerror", &self.knownerror)?;
+        model::opt_entry(&mut map, "development", &self.development)?;
+        model::opt_entry(&mut map, "causedby", &self.causedby)?;
+        model::opt_entry(&mut map, "messsentlast", &self.messsentlast)?;
+        model::opt_entry(
+            &mut map,
+            "unapprovedchangestatus",
+            &self.unapprovedchangestatus,
+        )?;
+        model::opt_entry(&mut map, "changeseq", &self.changeseq)?;
+        model::opt_entry(
+            &mut map,
+            "lastrecurringemailsentdate",
+            &self.lastrecurringemailsentdate,
+        )?;
+        model::opt_entry(&mut map, "template_id", &self.template_id)?;
+        model::opt_entry(&mut map, "template_name", &self.template_name)?;
+        model::opt_entry(&mut map, "child_template_id", &self.child_template_id)?;
+        model::opt_entry(
+            &mut map,
+            "slaholdreminderdatelastemailed",
+            &self.slaholdreminderdatelastemailed,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "closurereminderdatelastemailed",
+            &self.closurereminderdatelastemailed,
+        )?;
+        model::opt_entry(&mut map, "assetstring", &self.assetstring)?;
+        model::opt_entry(&mut map, "mailboxid", &self.mailboxid)?;
+        model::opt_entry(&mut map, "alerttype", &self.alerttype)?;
+        model::opt_entry(&mut map, "actisbillabledefault", &self.actisbillabledefault)?;
+        model::opt_entry(&mut map, "emaildisplayname", &self.emaildisplayname)?;
+        model::opt_entry(&mut map, "emailpriority", &self.emailpriority)?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
+        model::opt_entry(&mut map, "timezonename", &self.timezonename)?;
+        model::opt_entry(
+            &mut map,
+            "forwardinboundupdates",
+            &self.forwardinboundupdates,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "loggedoutofhdworkinghours",
+            &self.loggedoutofhdworkinghours,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "acctmaninformedsurvey",
+            &self.acctmaninformedsurvey,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "laststatuschangeinformed",
+            &self.laststatuschangeinformed,
+        )?;
+        model::opt_entry(&mut map, "gfialerttype", &self.gfialerttype)?;
+        model::opt_entry(&mut map, "quotedescription", &self.quotedescription)?;
+        model::opt_entry(&mut map, "quotelabouramount", &self.quotelabouramount)?;
+        model::opt_entry(&mut map, "quotepriority", &self.quotepriority)?;
+        model::opt_entry(&mut map, "budgetcode", &self.budgetcode)?;
+        model::opt_entry(&mut map, "actualcost", &self.actualcost)?;
+        model::opt_entry(&mut map, "invoicestatus", &self.invoicestatus)?;
+        model::opt_entry(&mut map, "invoicedescription", &self.invoicedescription)?;
+        model::opt_entry(&mut map, "invoicelabouramount", &self.invoicelabouramount)?;
+        model::opt_entry(
+            &mut map,
+            "invoicematerialsamount",
+            &self.invoicematerialsamount,
+        )?;
+        model::opt_entry(&mut map, "firsttimefix", &self.firsttimefix)?;
+        model::opt_entry(&mut map, "quotematerialsamount", &self.quotematerialsamount)?;
+        model::opt_entry(&mut map, "ukasaccredited", &self.ukasaccredited)?;
+        model::opt_entry(&mut map, "labno", &self.labno)?;
+        model::opt_entry(&mut map, "twitterscreenname", &self.twitterscreenname)?;
+        model::opt_entry(&mut map, "twitterid", &self.twitterid)?;
+        model::opt_entry(&mut map, "facebook_id", &self.facebook_id)?;
+        model::opt_entry(&mut map, "fixbydateadjusted", &self.fixbydateadjusted)?;
+        model::opt_entry(&mut map, "loggedonbehalfby", &self.loggedonbehalfby)?;
+        model::opt_entry(&mut map, "alternativecontactno", &self.alternativecontactno)?;
+        model::opt_entry(&mut map, "operationalserviceid", &self.operationalserviceid)?;
+        model::opt_entry(
+            &mut map,
+            "requestdetailsprinted",
+            &self.requestdetailsprinted,
+        )?;
+        model::opt_entry(&mut map, "serviceformprinted", &self.serviceformprinted)?;
+        model::opt_entry(&mut map, "auditstatus", &self.auditstatus)?;
+        model::opt_entry(&mut map, "auditunum", &self.auditunum)?;
+        model::opt_entry(&mut map, "auditdate", &self.auditdate)?;
+        model::opt_entry(&mut map, "auditnote", &self.auditnote)?;
+        model::opt_entry(&mut map, "auditfaileddate", &self.auditfaileddate)?;
+        model::opt_entry(&mut map, "auditfailednote", &self.auditfailednote)?;
+        model::opt_entry(
+            &mut map,
+            "userrequestedapprover",
+            &self.userrequestedapprover,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppdontaddtomailinglist",
+            &self.oppdontaddtomailinglist,
+        )?;
+        model::opt_entry(&mut map, "sendprintrequest", &self.sendprintrequest)?;
+        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutyincidentidstring",
+            &self.pagerdutyincidentidstring,
+        )?;
+        model::opt_entry(&mut map, "pagerdutystatus", &self.pagerdutystatus)?;
+        model::opt_entry(&mut map, "pagerdutyurl", &self.pagerdutyurl)?;
+        model::opt_entry(&mut map, "pagerdutyincidentid", &self.pagerdutyincidentid)?;
+        model::opt_entry(
+            &mut map,
+            "opportunity_third_party_url",
+            &self.opportunity_third_party_url,
+        )?;
+        model::opt_entry(&mut map, "pr_link", &self.pr_link)?;
+        model::opt_entry(&mut map, "github_repository", &self.github_repository)?;
+        model::opt_entry(&mut map, "component_id", &self.component_id)?;
+        model::opt_entry(&mut map, "component_name", &self.component_name)?;
+        model::opt_entry(&mut map, "version_id", &self.version_id)?;
+        model::opt_entry(&mut map, "version_name", &self.version_name)?;
+        model::opt_entry(&mut map, "mailentryid", &self.mailentryid)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
+        model::opt_entry(&mut map, "billing_address", &self.billing_address)?;
+        model::opt_entry(&mut map, "workflow_stepstarted", &self.workflow_stepstarted)?;
+        model::opt_entry(&mut map, "lessonslearned", &self.lessonslearned)?;
+        model::opt_entry(
+            &mut map,
+            "laststatuschangeinformedmanager",
+            &self.laststatuschangeinformedmanager,
+        )?;
+        model::opt_entry(&mut map, "lastbugzillasync", &self.lastbugzillasync)?;
+        model::opt_entry(&mut map, "sapid", &self.sapid)?;
+        model::opt_entry(&mut map, "sapattachmentsuuid", &self.sapattachmentsuuid)?;
+        model::opt_entry(&mut map, "currency", &self.currency)?;
+        model::opt_entry(
+            &mut map,
+            "projectconsignmentheaderid",
+            &self.projectconsignmentheaderid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "projectconsignmentdetailid",
+            &self.projectconsignmentdetailid,
+        )?;
+        model::opt_entry(&mut map, "servicefailurestid", &self.servicefailurestid)?;
+        model::opt_entry(&mut map, "hdid", &self.hdid)?;
+        model::opt_entry(&mut map, "deleted", &self.deleted)?;
+        model::opt_entry(&mut map, "matched_rule_id", &self.matched_rule_id)?;
+        model::opt_entry(&mut map, "matched_rule_name", &self.matched_rule_name)?;
+        model::opt_entry(
+            &mut map,
+            "matched_rule_dont_show_notification",
+            &self.matched_rule_dont_show_notification,
+        )?;
+        model::opt_entry(&mut map, "ignore_kb_match", &self.ignore_kb_match)?;
+        model::opt_entry(
+            &mut map,
+            "deadlinenotificationhours",
+            &self.deadlinenotificationhours,
+        )?;
+        model::opt_entry(&mut map, "asset_type", &self.asset_type)?;
+        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap)?;
+        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote)?;
+        model::opt_entry(&mut map, "phonenumberfrom", &self.phonenumberfrom)?;
+        model::opt_entry(&mut map, "addressfrom", &self.addressfrom)?;
+        model::opt_entry(
+            &mut map,
+            "changeinformation_html",
+            &self.changeinformation_html,
+        )?;
+        model::opt_entry(&mut map, "team_department_id", &self.team_department_id)?;
+        model::opt_entry(&mut map, "sendack", &self.sendack)?;
+        model::opt_entry(&mut map, "newaction_emailfrom", &self.newaction_emailfrom)?;
+        model::opt_entry(
+            &mut map,
+            "newaction_emailfrom_address_override",
+            &self.newaction_emailfrom_address_override,
+        )?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
+        model::opt_entry(&mut map, "_mustupdateticketuser", &self.mustupdateticketuser)?;
+        model::opt_entry(&mut map, "_spam", &self.spam)?;
+        model::opt_entry(&mut map, "_spamblock", &self.spamblock)?;
+        model::opt_entry(&mut map, "users_name", &self.users_name)?;
+        model::opt_entry(&mut map, "sibling_count_open", &self.sibling_count_open)?;
+        model::opt_entry(&mut map, "parent_summary", &self.parent_summary)?;
+        model::opt_entry(&mut map, "parent_status_name", &self.parent_status_name)?;
+        model::opt_entry(&mut map, "new_approvalprocess", &self.new_approvalprocess)?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_agent_id",
+            &self.new_approvalprocess_agent_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_user_id",
+            &self.new_approvalprocess_user_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_email",
+            &self.new_approvalprocess_email,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_cab_id",
+            &self.new_approvalprocess_cab_id,
+        )?;
+        model::opt_entry(&mut map, "approvers", &self.approvers)?;
+        model::opt_entry(&mut map, "approvers_history", &self.approvers_history)?;
+        model::opt_entry(&mut map, "appointment_count", &self.appointment_count)?;
+        model::opt_entry(&mut map, "open_chat_count", &self.open_chat_count)?;
+        model::opt_entry(&mut map, "task_count", &self.task_count)?;
+        model::opt_entry(&mut map, "create_article", &self.create_article)?;
+        model::opt_entry(&mut map, "qualifications", &self.qualifications)?;
+        model::opt_entry(&mut map, "target_adjust", &self.target_adjust)?;
+        model::opt_entry(&mut map, "start_adjust", &self.start_adjust)?;
+        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules)?;
+        model::opt_entry(
+            &mut map,
+            "dont_do_databaselookups",
+            &self.dont_do_databaselookups,
+        )?;
+        model::opt_entry(&mut map, "apply_rules", &self.apply_rules)?;
+        model::opt_entry(&mut map, "apply_this_rule", &self.apply_this_rule)?;
+        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign)?;
+        model::opt_entry(&mut map, "_appointment01_ok", &self.appointment01_ok)?;
+        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok)?;
+        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok)?;
+        model::opt_entry(&mut map, "_asset01_ok", &self.asset01_ok)?;
+        model::opt_entry(&mut map, "return_this", &self.return_this)?;
+        model::opt_entry(&mut map, "_validate_form", &self.validate_form)?;
+        model::opt_entry(&mut map, "_validate_updates", &self.validate_updates)?;
+        model::opt_entry(&mut map, "attachments", &self.attachments)?;
+        model::opt_entry(&mut map, "documents", &self.documents)?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
+        model::opt_entry(&mut map, "current_action_type", &self.current_action_type)?;
+        model::opt_entry(&mut map, "current_action_name", &self.current_action_name)?;
+        model::opt_entry(&mut map, "_ispreview", &self.ispreview)?;
+        model::opt_entry(&mut map, "assets", &self.assets)?;
+        model::opt_entry(&mut map, "nochangesequpdate", &self.nochangesequpdate)?;
+        model::opt_entry(&mut map, "_reclose", &self.reclose)?;
+        model::opt_entry(&mut map, "_reclose_oid", &self.reclose_oid)?;
+        model::opt_entry(&mut map, "_recover", &self.recover)?;
+        model::opt_entry(&mut map, "reference", &self.reference)?;
+        model::opt_entry(
+            &mut map,
+            "email_start_tag_override",
+            &self.email_start_tag_override,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "email_end_tag_override",
+            &self.email_end_tag_override,
+        )?;
+        model::opt_entry(&mut map, "follower_count", &self.follower_count)?;
+        model::opt_entry(&mut map, "contact_address", &self.contact_address)?;
+        model::opt_entry(&mut map, "chat_id", &self.chat_id)?;
+        model::opt_entry(&mut map, "actioncode", &self.actioncode)?;
+        model::opt_entry(&mut map, "clone_count", &self.clone_count)?;
+        model::opt_entry(&mut map, "todo_count", &self.todo_count)?;
+        model::opt_entry(&mut map, "todo_list", &self.todo_list)?;
+        model::opt_entry(&mut map, "service_count", &self.service_count)?;
+        model::opt_entry(
+            &mut map,
+            "unsubscribedfromserviceid",
+            &self.unsubscribedfromserviceid,
+        )?;
+        model::opt_entry(&mut map, "is_opportunity", &self.is_opportunity)?;
+        model::opt_entry(&mut map, "is_project", &self.is_project)?;
+        model::opt_entry(&mut map, "items_issued_count", &self.items_issued_count)?;
+        model::opt_entry(&mut map, "items_issued", &self.items_issued)?;
+        model::opt_entry(&mut map, "project_items_issued", &self.project_items_issued)?;
+        model::opt_entry(&mut map, "quotation_count", &self.quotation_count)?;
+        model::opt_entry(&mut map, "salesorder_count", &self.salesorder_count)?;
+        model::opt_entry(&mut map, "purchaseorder_count", &self.purchaseorder_count)?;
+        model::opt_entry(&mut map, "invoice_line_count", &self.invoice_line_count)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_client_id",
+            &self.third_party_client_id,
+        )?;
+        model::opt_entry(&mut map, "_refreshresponse", &self.refreshresponse)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "_isalert", &self.isalert)?;
+        model::opt_entry(&mut map, "_novalidate", &self.novalidate)?;
+        model::opt_entry(
+            &mut map,
+            "is_closure_reminder_closure",
+            &self.is_closure_reminder_closure,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "is_slahold_reminder_closure",
+            &self.is_slahold_reminder_closure,
+        )?;
+        model::opt_entry(&mut map, "_importid", &self.importid)?;
+        model::opt_entry(&mut map, "sendtopagerduty", &self.sendtopagerduty)?;
+        model::opt_entry(&mut map, "splunkurl", &self.splunkurl)?;
+        model::opt_entry(&mut map, "splunksearch", &self.splunksearch)?;
+        model::opt_entry(&mut map, "budgettype_id", &self.budgettype_id)?;
+        model::opt_entry(&mut map, "budgettype_name", &self.budgettype_name)?;
+        model::opt_entry(&mut map, "budgets", &self.budgets)?;
+        model::opt_entry(&mut map, "process_ai", &self.process_ai)?;
+        model::opt_entry(&mut map, "send_remoteinvite", &self.send_remoteinvite)?;
+        model::opt_entry(&mut map, "invite_emaillist", &self.invite_emaillist)?;
+        model::opt_entry(&mut map, "third_party_call_id", &self.third_party_call_id)?;
+        model::opt_entry(&mut map, "remotetechid", &self.remotetechid)?;
+        model::opt_entry(&mut map, "linkremotesession", &self.linkremotesession)?;
+        model::opt_entry(&mut map, "remotesessionid", &self.remotesessionid)?;
+        model::opt_entry(&mut map, "utcoffset", &self.utcoffset)?;
+        model::opt_entry(&mut map, "form_id", &self.form_id)?;
+        model::opt_entry(
+            &mut map,
+            "database_lookup_result",
+            &self.database_lookup_result,
+        )?;
+        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants)?;
+        model::opt_entry(&mut map, "azure_tenants_name", &self.azure_tenants_name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "_warning_is_error", &self.warning_is_error)?;
+        model::opt_entry(&mut map, "close_unassigned", &self.close_unassigned)?;
+        model::opt_entry(&mut map, "canbechild", &self.canbechild)?;
+        model::opt_entry(&mut map, "_changefreeze01_ok", &self.changefreeze01_ok)?;
+        model::opt_entry(&mut map, "_force", &self.force)?;
+        model::opt_entry(&mut map, "_ticketclash01_ok", &self.ticketclash01_ok)?;
+        model::opt_entry(&mut map, "_milestonedate01_ok", &self.milestonedate01_ok)?;
+        model::opt_entry(&mut map, "_ignoremilestonedates", &self.ignoremilestonedates)?;
+        model::opt_entry(&mut map, "locked", &self.locked)?;
+        model::opt_entry(&mut map, "has_related", &self.has_related)?;
+        model::opt_entry(&mut map, "pagerdutyeragent", &self.pagerdutyeragent)?;
+        model::opt_entry(
+            &mut map,
+            "elapsed_response_hours",
+            &self.elapsed_response_hours,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "elapsed_resolution_hours",
+            &self.elapsed_resolution_hours,
+        )?;
+        model::opt_entry(&mut map, "sla_start_date", &self.sla_start_date)?;
+        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
+        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
+        model::opt_entry(&mut map, "journeys", &self.journeys)?;
+        model::opt_entry(&mut map, "devops_agent", &self.devops_agent)?;
+        model::opt_entry(&mut map, "_dontupdate_devops", &self.dontupdate_devops)?;
+        model::opt_entry(&mut map, "category_note_1", &self.category_note_1)?;
+        model::opt_entry(&mut map, "category_user_note_1", &self.category_user_note_1)?;
+        model::opt_entry(
+            &mut map,
+            "category_include_note_1",
+            &self.category_include_note_1,
+        )?;
+        model::opt_entry(&mut map, "category_itil_1", &self.category_itil_1)?;
+        model::opt_entry(&mut map, "category_note_2", &self.category_note_2)?;
+        model::opt_entry(&mut map, "category_user_note_2", &self.category_user_note_2)?;
+        model::opt_entry(
+            &mut map,
+            "category_include_note_2",
+            &self.category_include_note_2,
+        )?;
+        model::opt_entry(&mut map, "category_itil_2", &self.category_itil_2)?;
+        model::opt_entry(&mut map, "category_note_3", &self.category_note_3)?;
+        model::opt_entry(&mut map, "category_user_note_3", &self.category_user_note_3)?;
+        model::opt_entry(
+            &mut map,
+            "category_include_note_3",
+            &self.category_include_note_3,
+        )?;
+        model::opt_entry(&mut map, "category_itil_3", &self.category_itil_3)?;
+        model::opt_entry(&mut map, "category_note_4", &self.category_note_4)?;
+        model::opt_entry(&mut map, "category_user_note_4", &self.category_user_note_4)?;
+        model::opt_entry(
+            &mut map,
+            "category_include_note_4",
+            &self.category_include_note_4,
+        )?;
+        model::opt_entry(&mut map, "category_itil_4", &self.category_itil_4)?;
+        model::opt_entry(&mut map, "devops_comment_count", &self.devops_comment_count)?;
+        model::opt_entry(&mut map, "_iszapier", &self.iszapier)?;
+        model::opt_entry(&mut map, "ncentral_ticketid", &self.ncentral_ticketid)?;
+        model::opt_entry(&mut map, "_isnotify", &self.isnotify)?;
+        model::opt_entry(
+            &mut map,
+            "created_from_action_id",
+            &self.created_from_action_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "created_from_action_name",
+            &self.created_from_action_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "createacknowledgement",
+            &self.createacknowledgement,
+        )?;
+        model::opt_entry(&mut map, "your_vote", &self.your_vote)?;
+        model::opt_entry(&mut map, "your_vote_comment", &self.your_vote_comment)?;
+        model::opt_entry(
+            &mut map,
+            "donotapplytemplateintheapi",
+            &self.donotapplytemplateintheapi,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_create_outstanding_appointments",
+            &self.create_outstanding_appointments,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_create_outstanding_appointment_email",
+            &self.create_outstanding_appointment_email,
+        )?;
+        model::opt_entry(&mut map, "scomalertstate", &self.scomalertstate)?;
+        model::opt_entry(&mut map, "orionalertid", &self.orionalertid)?;
+        model::opt_entry(&mut map, "orionalertactiveid", &self.orionalertactiveid)?;
+        model::opt_entry(
+            &mut map,
+            "orionacknowledgestate",
+            &self.orionacknowledgestate,
+        )?;
+        model::opt_entry(&mut map, "orionclosestate", &self.orionclosestate)?;
+        model::opt_entry(&mut map, "orionacknowledgedby", &self.orionacknowledgedby)?;
+        model::opt_entry(&mut map, "orionacknowledgedate", &self.orionacknowledgedate)?;
+        model::opt_entry(&mut map, "_acknowledgealert", &self.acknowledgealert)?;
+        model::opt_entry(&mut map, "orionacknowledgenote", &self.orionacknowledgenote)?;
+        model::opt_entry(
+            &mut map,
+            "orionacknowledgedbyname",
+            &self.orionacknowledgedbyname,
+        )?;
+        model::opt_entry(&mut map, "orionalertname", &self.orionalertname)?;
+        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_parent_id",
+            &self.third_party_parent_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_problem_id",
+            &self.third_party_problem_id,
+        )?;
+        model::opt_entry(&mut map, "opened_by", &self.opened_by)?;
+        model::opt_entry(&mut map, "resolved_by", &self.resolved_by)?;
+        model::opt_entry(&mut map, "sendtosplunkoncall", &self.sendtosplunkoncall)?;
+        model::opt_entry(&mut map, "splunkoncalltarget", &self.splunkoncalltarget)?;
+        model::opt_entry(
+            &mut map,
+            "splunkoncalltarget_id",
+            &self.splunkoncalltarget_id,
+        )?;
+        model::opt_entry(&mut map, "splunkoncall_id", &self.splunkoncall_id)?;
+        model::opt_entry(&mut map, "splunkoncallurl", &self.splunkoncallurl)?;
+        model::opt_entry(&mut map, "splunkoncallstatus", &self.splunkoncallstatus)?;
+        model::opt_entry(&mut map, "connectwise_id", &self.connectwise_id)?;
+        model::opt_entry(
+            &mut map,
+            "connectwise_project_id",
+            &self.connectwise_project_id,
+        )?;
+        model::opt_entry(&mut map, "prepay_balance_hours", &self.prepay_balance_hours)?;
+        model::opt_entry(
+            &mut map,
+            "prepay_balance_amount",
+            &self.prepay_balance_amount,
+        )?;
+        model::opt_entry(&mut map, "servicenow_number", &self.servicenow_number)?;
+        model::opt_entry(
+            &mut map,
+            "parent_ticket_type_name",
+            &self.parent_ticket_type_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "createdfrom_ticket_type_name",
+            &self.createdfrom_ticket_type_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "clonedfrom_ticket_type_name",
+            &self.clonedfrom_ticket_type_name,
+        )?;
+        model::opt_entry(&mut map, "autotask_id", &self.autotask_id)?;
+        model::opt_entry(&mut map, "autotask_number", &self.autotask_number)?;
+        model::opt_entry(&mut map, "atera_alert_id", &self.atera_alert_id)?;
+        model::opt_entry(&mut map, "syncro_alert_id", &self.syncro_alert_id)?;
+        model::opt_entry(
+            &mut map,
+            "laststatuschangestatus",
+            &self.laststatuschangestatus,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "laststatuschangestatusdate",
+            &self.laststatuschangestatusdate,
+        )?;
+        model::opt_entry(&mut map, "mark_as_read_only", &self.mark_as_read_only)?;
+        model::opt_entry(&mut map, "audit_log", &self.audit_log)?;
+        model::opt_entry(&mut map, "meraki_device", &self.meraki_device)?;
+        model::opt_entry(&mut map, "meraki_alert_type", &self.meraki_alert_type)?;
+        model::opt_entry(&mut map, "matched_rules", &self.matched_rules)?;
+        model::opt_entry(
+            &mut map,
+            "powershell_script_count",
+            &self.powershell_script_count,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "devops_workitem_count",
+            &self.devops_workitem_count,
+        )?;
+        model::opt_entry(&mut map, "ninja_alert_id", &self.ninja_alert_id)?;
+        model::opt_entry(&mut map, "ninja_device_id", &self.ninja_device_id)?;
+        model::opt_entry(&mut map, "usertype", &self.usertype)?;
+        model::opt_entry(&mut map, "actionworkflowset", &self.actionworkflowset)?;
+        model::opt_entry(&mut map, "isbillable", &self.isbillable)?;
+        model::opt_entry(&mut map, "itemsarebillable", &self.itemsarebillable)?;
+        model::opt_entry(&mut map, "childrenlefttocreate", &self.childrenlefttocreate)?;
+        model::opt_entry(&mut map, "who", &self.who)?;
+        model::opt_entry(&mut map, "resourcetype_id", &self.resourcetype_id)?;
+        model::opt_entry(&mut map, "resourcetype_name", &self.resourcetype_name)?;
+        model::opt_entry(
+            &mut map,
+            "resource_booking_type",
+            &self.resource_booking_type,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "resource_booking_timeslot",
+            &self.resource_booking_timeslot,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "resource_booking_asset",
+            &self.resource_booking_asset,
+        )?;
+        model::opt_entry(&mut map, "matched_rule_ids", &self.matched_rule_ids)?;
+        model::opt_entry(&mut map, "forceruleupdate", &self.forceruleupdate)?;
+        model::opt_entry(&mut map, "teams_user_id", &self.teams_user_id)?;
+        model::opt_entry(&mut map, "_isteams", &self.isteams)?;
+        model::opt_entry(&mut map, "faultapprovalfailed", &self.faultapprovalfailed)?;
+        model::opt_entry(&mut map, "article_description", &self.article_description)?;
+        model::opt_entry(&mut map, "article_resolution", &self.article_resolution)?;
+        model::opt_entry(&mut map, "article_notes", &self.article_notes)?;
+        model::opt_entry(&mut map, "article_type", &self.article_type)?;
+        model::opt_entry(&mut map, "tags", &self.tags)?;
+        model::opt_entry(&mut map, "dontcreatechild", &self.dontcreatechild)?;
+        model::opt_entry(&mut map, "needcreatechild", &self.needcreatechild)?;
+        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_resourcegroup",
+            &self.sentinel_resourcegroup,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_subscriptionid",
+            &self.sentinel_subscriptionid,
+        )?;
+        model::opt_entry(&mut map, "sentinel_workspace", &self.sentinel_workspace)?;
+        model::opt_entry(&mut map, "faultapprovalexists", &self.faultapprovalexists)?;
+        model::opt_entry(&mut map, "_validate_only", &self.validate_only)?;
+        model::opt_entry(&mut map, "_validation_key", &self.validation_key)?;
+        model::opt_entry(&mut map, "azuremonitor_id", &self.azuremonitor_id)?;
+        model::opt_entry(&mut map, "domotz_alertid", &self.domotz_alertid)?;
+        model::opt_entry(&mut map, "domotz_deviceid", &self.domotz_deviceid)?;
+        model::opt_entry(&mut map, "domerge", &self.domerge)?;
+        model::opt_entry(&mut map, "isnew", &self.isnew)?;
+        model::opt_entry(&mut map, "automate_id", &self.automate_id)?;
+        model::opt_entry(&mut map, "device_automate_id", &self.device_automate_id)?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
+        model::opt_entry(&mut map, "auvik_url", &self.auvik_url)?;
+        model::opt_entry(&mut map, "contract_balance", &self.contract_balance)?;
+        model::opt_entry(&mut map, "bookingurl", &self.bookingurl)?;
+        model::opt_entry(&mut map, "billable_time", &self.billable_time)?;
+        model::opt_entry(&mut map, "isclone", &self.isclone)?;
+        model::opt_entry(&mut map, "clonedfrom", &self.clonedfrom)?;
+        model::opt_entry(&mut map, "slatimeremaining", &self.slatimeremaining)?;
+        model::opt_entry(
+            &mut map,
+            "customfieldvalidationreason",
+            &self.customfieldvalidationreason,
+        )?;
+        model::opt_entry(&mut map, "_has_automations", &self.has_automations)?;
+        model::opt_entry(&mut map, "chat_count", &self.chat_count)?;
+        model::opt_entry(&mut map, "_dontupdate_jira", &self.dontupdate_jira)?;
+        model::opt_entry(&mut map, "jira_issue_count", &self.jira_issue_count)?;
+        model::opt_entry(&mut map, "call_log_count", &self.call_log_count)?;
+        model::opt_entry(&mut map, "sentinel_url", &self.sentinel_url)?;
+        model::opt_entry(&mut map, "sentinel_display_id", &self.sentinel_display_id)?;
+        model::opt_entry(&mut map, "postloggedview", &self.postloggedview)?;
+        model::opt_entry(&mut map, "addigy_alert_id", &self.addigy_alert_id)?;
+        model::opt_entry(&mut map, "ninja_alert_type", &self.ninja_alert_type)?;
+        model::opt_entry(&mut map, "freshdesk_id", &self.freshdesk_id)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links)?;
+        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
+        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_name",
+            &self.match_integration_name,
+        )?;
+        model::opt_entry(&mut map, "kaseya_agent_id", &self.kaseya_agent_id)?;
+        model::opt_entry(&mut map, "salesforce_contactid", &self.salesforce_contactid)?;
+        model::opt_entry(&mut map, "salesforce_accountid", &self.salesforce_accountid)?;
+        model::opt_entry(&mut map, "salesforce_parentid", &self.salesforce_parentid)?;
+        model::opt_entry(&mut map, "salesforce_status", &self.salesforce_status)?;
+        model::opt_entry(&mut map, "newrelic_id", &self.newrelic_id)?;
+        model::opt_entry(&mut map, "newrelicincident_id", &self.newrelicincident_id)?;
+        model::opt_entry(&mut map, "backup_radar_id", &self.backup_radar_id)?;
+        model::opt_entry(&mut map, "backup_radar_state", &self.backup_radar_state)?;
+        model::opt_entry(&mut map, "linktypesarray", &self.linktypesarray)?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
+        model::opt_entry(&mut map, "alluserscanview", &self.alluserscanview)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_salesforce",
+            &self.dontupdate_salesforce,
+        )?;
+        model::opt_entry(&mut map, "sync_to_salesforce", &self.sync_to_salesforce)?;
+        model::opt_entry(&mut map, "salesforce_stage", &self.salesforce_stage)?;
+        model::opt_entry(&mut map, "_newticket_quickclose", &self.newticket_quickclose)?;
+        model::opt_entry(
+            &mut map,
+            "service_request_detail_id",
+            &self.service_request_detail_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "visible_child_tickets",
+            &self.visible_child_tickets,
+        )?;
+        model::opt_entry(&mut map, "check_status_freeze", &self.check_status_freeze)?;
+        model::opt_entry(&mut map, "expenses", &self.expenses)?;
+        model::opt_entry(&mut map, "clear_feedback", &self.clear_feedback)?;
+        model::opt_entry(&mut map, "facebook_message_id", &self.facebook_message_id)?;
+        model::opt_entry(&mut map, "twitter_message_id", &self.twitter_message_id)?;
+        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
+        model::opt_entry(
+            &mut map,
+            "requesttype_published_id",
+            &self.requesttype_published_id,
+        )?;
+        model::opt_entry(&mut map, "chat_key_id", &self.chat_key_id)?;
+        model::opt_entry(&mut map, "supplier_contact_id", &self.supplier_contact_id)?;
+        model::opt_entry(
+            &mut map,
+            "parent_itil_ticket_type",
+            &self.parent_itil_ticket_type,
+        )?;
+        model::opt_entry(&mut map, "parent_release_note", &self.parent_release_note)?;
+        model::opt_entry(&mut map, "parent_release_name", &self.parent_release_name)?;
+        model::opt_entry(&mut map, "parent_release2_name", &self.parent_release2_name)?;
+        model::opt_entry(&mut map, "parent_release3_name", &self.parent_release3_name)?;
+        model::opt_entry(&mut map, "pagerdutyservice", &self.pagerdutyservice)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutyservice_name",
+            &self.pagerdutyservice_name,
+        )?;
+        model::opt_entry(&mut map, "_dontupdate_pagerduty", &self.dontupdate_pagerduty)?;
+        model::opt_entry(
+            &mut map,
+            "_dont_fire_automations",
+            &self.dont_fire_automations,
+        )?;
+        model::opt_entry(&mut map, "teamsmessage", &self.teamsmessage)?;
+        model::opt_entry(
+            &mut map,
+            "default_teams_chat_name",
+            &self.default_teams_chat_name,
+        )?;
+        model::opt_entry(&mut map, "show_chat_create", &self.show_chat_create)?;
+        model::opt_entry(&mut map, "htmlmessage", &self.htmlmessage)?;
+        model::opt_entry(
+            &mut map,
+            "linked_halo_ticket_count",
+            &self.linked_halo_ticket_count,
+        )?;
+        model::opt_entry(&mut map, "halolink_ticketid", &self.halolink_ticketid)?;
+        model::opt_entry(
+            &mut map,
+            "override_opening_action_who",
+            &self.override_opening_action_who,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "whatsappcreatedfromid",
+            &self.whatsappcreatedfromid,
+        )?;
+        model::opt_entry(&mut map, "unotes", &self.unotes)?;
+        model::opt_entry(&mut map, "smemo", &self.smemo)?;
+        model::opt_entry(&mut map, "amemo", &self.amemo)?;
+        model::opt_entry(&mut map, "_matchintacctclass", &self.matchintacctclass)?;
+        model::opt_entry(&mut map, "intacct_class", &self.intacct_class)?;
+        model::opt_entry(&mut map, "intacct_class_name", &self.intacct_class_name)?;
+        model::opt_entry(&mut map, "sms_override", &self.sms_override)?;
+        model::opt_entry(&mut map, "device_name", &self.device_name)?;
+        model::opt_entry(&mut map, "milestones", &self.milestones)?;
+        model::opt_entry(&mut map, "email_message_id", &self.email_message_id)?;
+        model::opt_entry(&mut map, "seenby", &self.seenby)?;
+        model::opt_entry(&mut map, "recaptcha_token", &self.recaptcha_token)?;
+        model::opt_entry(
+            &mut map,
+            "resource_booking_site",
+            &self.resource_booking_site,
+        )?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_role_id",
+            &self.new_approvalprocess_role_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess_customfieldid",
+            &self.new_approvalprocess_customfieldid,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "linked_ecommerce_order_number",
+            &self.linked_ecommerce_order_number,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "linked_ecommerce_order_url",
+            &self.linked_ecommerce_order_url,
+        )?;
+        model::opt_entry(&mut map, "parent_milestones", &self.parent_milestones)?;
+        model::opt_entry(&mut map, "vectors", &self.vectors)?;
+        model::opt_entry(&mut map, "ai_matched_tickets", &self.ai_matched_tickets)?;
+        model::opt_entry(&mut map, "ai_matched_articles", &self.ai_matched_articles)?;
+        model::opt_entry(&mut map, "ai_suggestions", &self.ai_suggestions)?;
+        model::opt_entry(&mut map, "_apply_ai_suggestions", &self.apply_ai_suggestions)?;
+        model::opt_entry(
+            &mut map,
+            "_dismiss_ai_suggestions",
+            &self.dismiss_ai_suggestions,
+        )?;
+        model::opt_entry(&mut map, "suggested_category1", &self.suggested_category1)?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartyreviewscore",
+            &self.thirdpartyreviewscore,
+        )?;
+        model::opt_entry(&mut map, "datto_alert_state", &self.datto_alert_state)?;
+        model::opt_entry(&mut map, "forwarded_by", &self.forwarded_by)?;
+        model::opt_entry(&mut map, "reviewed_date", &self.reviewed_date)?;
+        model::opt_entry(&mut map, "is_sensitive", &self.is_sensitive)?;
+        model::opt_entry(
+            &mut map,
+            "contract_schedule_plan_id",
+            &self.contract_schedule_plan_id,
+        )?;
+        model::opt_entry(&mut map, "instagram_message_id", &self.instagram_message_id)?;
+        model::opt_entry(&mut map, "default_reporter", &self.default_reporter)?;
+        model::opt_entry(
+            &mut map,
+            "defaultsendattachments",
+            &self.defaultsendattachments,
+        )?;
+        model::opt_entry(&mut map, "devops_key", &self.devops_key)?;
+        model::opt_entry(&mut map, "related_tickets", &self.related_tickets)?;
+        model::opt_entry(&mut map, "new_related_tickets", &self.new_related_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "unrelate_from_ticket_id",
+            &self.unrelate_from_ticket_id,
+        )?;
+        model::opt_entry(&mut map, "ecommerce_orders", &self.ecommerce_orders)?;
+        model::opt_entry(&mut map, "hide_feedback", &self.hide_feedback)?;
+        model::opt_entry(&mut map, "workflow_history", &self.workflow_history)?;
+        model::opt_entry(
+            &mut map,
+            "connectwisermm_ticketid",
+            &self.connectwisermm_ticketid,
+        )?;
+        model::opt_entry(&mut map, "colour_rule", &self.colour_rule)?;
+        model::opt_entry(&mut map, "google_reviewdata", &self.google_reviewdata)?;
+        model::opt_entry(&mut map, "google_questiondata", &self.google_questiondata)?;
+        model::opt_entry(&mut map, "original_agent", &self.original_agent)?;
+        model::opt_entry(&mut map, "do_lookups", &self.do_lookups)?;
+        model::opt_entry(&mut map, "liongard_system_id", &self.liongard_system_id)?;
+        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id)?;
+        model::opt_entry(&mut map, "contributors", &self.contributors)?;
+        model::opt_entry(&mut map, "internet_message_id", &self.internet_message_id)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(
+            &mut map,
+            "respondbydateadjusted",
+            &self.respondbydateadjusted,
+        )?;
+        model::opt_entry(&mut map, "date_dependencies", &self.date_dependencies)?;
+        model::opt_entry(&mut map, "new_milestone_ticket", &self.new_milestone_ticket)?;
+        model::opt_entry(&mut map, "assets_columns", &self.assets_columns)?;
+        model::opt_entry(&mut map, "slaresponseexcuse", &self.slaresponseexcuse)?;
+        model::opt_entry(&mut map, "can_add_cc_followers", &self.can_add_cc_followers)?;
+        model::opt_entry(&mut map, "_fromchatprofileid", &self.fromchatprofileid)?;
+        model::opt_entry(&mut map, "lapsafe_count", &self.lapsafe_count)?;
+        model::opt_entry(&mut map, "olas", &self.olas)?;
+        model::opt_entry(&mut map, "ola_count", &self.ola_count)?;
+        model::opt_entry(&mut map, "new_workflow_history", &self.new_workflow_history)?;
+        model::opt_entry(
+            &mut map,
+            "default_slack_channel_name",
+            &self.default_slack_channel_name,
+        )?;
+        model::opt_entry(&mut map, "show_channel_create", &self.show_channel_create)?;
+        model::opt_entry(&mut map, "slack_channel_id", &self.slack_channel_id)?;
+        model::opt_entry(&mut map, "slack_callback_id", &self.slack_callback_id)?;
+        model::opt_entry(
+            &mut map,
+            "ai_suggested_priority",
+            &self.ai_suggested_priority,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ai_suggested_resolution",
+            &self.ai_suggested_resolution,
+        )?;
+        model::opt_entry(&mut map, "ai_generated_summary", &self.ai_generated_summary)?;
+        model::opt_entry(&mut map, "ai_search_query", &self.ai_search_query)?;
+        model::opt_entry(&mut map, "ai_suggested_type", &self.ai_suggested_type)?;
+        model::opt_entry(
+            &mut map,
+            "ai_sentiment_analysis",
+            &self.ai_sentiment_analysis,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ai_satisfaction_level",
+            &self.ai_satisfaction_level,
+        )?;
+        model::opt_entry(&mut map, "ai_tonality", &self.ai_tonality)?;
+        model::opt_entry(&mut map, "_isagentuser", &self.isagentuser)?;
+        model::opt_entry(&mut map, "ai_survey_score", &self.ai_survey_score)?;
+        model::opt_entry(&mut map, "ai_survey_comment", &self.ai_survey_comment)?;
+        model::opt_entry(
+            &mut map,
+            "freshdesk_ticket_data",
+            &self.freshdesk_ticket_data,
+        )?;
+        model::opt_entry(&mut map, "freshdesk_group_name", &self.freshdesk_group_name)?;
+        model::opt_entry(&mut map, "freshdesk_agent_name", &self.freshdesk_agent_name)?;
+        model::opt_entry(
+            &mut map,
+            "freshdesk_agent_email",
+            &self.freshdesk_agent_email,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "freshdesk_product_name",
+            &self.freshdesk_product_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "matched_kb_id_acessible_to_user",
+            &self.matched_kb_id_acessible_to_user,
+        )?;
+        model::opt_entry(&mut map, "remotesession_count", &self.remotesession_count)?;
+        model::opt_entry(
+            &mut map,
+            "search_index_sync_timestamp",
+            &self.search_index_sync_timestamp,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "search_index_sync_batches",
+            &self.search_index_sync_batches,
+        )?;
+        model::opt_entry(&mut map, "new_whe_", &self.new_whe)?;
+        model::opt_entry(&mut map, "new_actioncode", &self.new_actioncode)?;
+        model::opt_entry(&mut map, "notepad", &self.notepad)?;
+        model::opt_entry(
+            &mut map,
+            "embedding_match_timestamp",
+            &self.embedding_match_timestamp,
+        )?;
+        model::opt_entry(&mut map, "_re_index", &self.re_index)?;
+        model::opt_entry(&mut map, "_fetch_matches", &self.fetch_matches)?;
+        model::opt_entry(
+            &mut map,
+            "workflow_move_date_override",
+            &self.workflow_move_date_override,
+        )?;
+        model::opt_entry(&mut map, "lookup_search", &self.lookup_search)?;
+        model::opt_entry(&mut map, "agent_booking_type", &self.agent_booking_type)?;
+        model::opt_entry(&mut map, "agent_booking", &self.agent_booking)?;
+        model::opt_entry(&mut map, "pandadoc_attachment", &self.pandadoc_attachment)?;
+        model::opt_entry(
+            &mut map,
+            "pandadoc_attachment_name",
+            &self.pandadoc_attachment_name,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pandadoc_attachment_url",
+            &self.pandadoc_attachment_url,
+        )?;
+        model::opt_entry(&mut map, "thirdparty_url", &self.thirdparty_url)?;
+        model::opt_entry(&mut map, "security_signal_id", &self.security_signal_id)?;
+        model::opt_entry(&mut map, "datadog_id", &self.datadog_id)?;
+        model::opt_entry(
+            &mut map,
+            "ai_conversation_summary",
+            &self.ai_conversation_summary,
+        )?;
+        model::opt_entry(&mut map, "incomingevent_count", &self.incomingevent_count)?;
+        model::opt_entry(&mut map, "azure_connection_id", &self.azure_connection_id)?;
+        model::opt_entry(&mut map, "kblinkid", &self.kblinkid)?;
+        model::opt_entry(
+            &mut map,
+            "ticket_client_to_invoice_to_id",
+            &self.ticket_client_to_invoice_to_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ticket_client_to_invoice_to_name",
+            &self.ticket_client_to_invoice_to_name,
+        )?;
+        model::opt_entry(&mut map, "_prevent_outgoing", &self.prevent_outgoing)?;
+        model::opt_entry(&mut map, "dont_copy_history", &self.dont_copy_history)?;
+        model::opt_entry(&mut map, "user_linked_sites", &self.user_linked_sites)?;
+        model::opt_entry(&mut map, "prepay_threshold", &self.prepay_threshold)?;
+        model::opt_entry(
+            &mut map,
+            "automation_entity_type",
+            &self.automation_entity_type,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "make_automation_entity_inactive",
+            &self.make_automation_entity_inactive,
+        )?;
+        model::opt_entry(&mut map, "is_downtime", &self.is_downtime)?;
+        model::opt_entry(&mut map, "add_tags", &self.add_tags)?;
+        model::opt_entry(&mut map, "locked_by_agentid", &self.locked_by_agentid)?;
+        model::opt_entry(&mut map, "_forceunlock", &self.forceunlock)?;
+        model::opt_entry(
+            &mut map,
+            "_is_aisuggestion_merge",
+            &self.is_aisuggestion_merge,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "service_linked_device",
+            &self.service_linked_device,
+        )?;
+        model::opt_entry(&mut map, "table", &self.table)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "canbevotedfor", &self.canbevotedfor)?;
+        model::opt_entry(&mut map, "supplier_reference", &self.supplier_reference)?;
+        model::opt_entry(&mut map, "top_level_name", &self.top_level_name)?;
+        model::opt_entry(&mut map, "isbeingclosed", &self.isbeingclosed)?;
+        model::opt_entry(
+            &mut map,
+            "maximumRestrictedPriority",
+            &self.maximum_restricted_priority,
+        )?;
+        model::opt_entry(&mut map, "primary_service_name", &self.primary_service_name)?;
+        model::opt_entry(&mut map, "idsummary", &self.idsummary)?;
+        model::opt_entry(&mut map, "scomclearance", &self.scomclearance)?;
+        model::opt_entry(&mut map, "scomalertid", &self.scomalertid)?;
+        model::opt_entry(&mut map, "statusseq", &self.statusseq)?;
+        model::opt_entry(&mut map, "statuscolor", &self.statuscolor)?;
+        model::opt_entry(
+            &mut map,
+            "next_appointment_type",
+            &self.next_appointment_type,
+        )?;
+        model::opt_entry(&mut map, "account_manager", &self.account_manager)?;
+        model::opt_entry(&mut map, "orionalert", &self.orionalert)?;
+        model::opt_entry(&mut map, "orionnote", &self.orionnote)?;
+        model::opt_entry(&mut map, "orionwho", &self.orionwho)?;
+        model::opt_entry(&mut map, "product_key", &self.product_key)?;
+        model::opt_entry(&mut map, "ticketage", &self.ticketage)?;
+        model::opt_entry(&mut map, "ninja_id", &self.ninja_id)?;
+        model::opt_entry(&mut map, "teams_ticket_icon", &self.teams_ticket_icon)?;
+        model::opt_entry(&mut map, "lastactiondateteams", &self.lastactiondateteams)?;
+        model::opt_entry(&mut map, "priority_name", &self.priority_name)?;
+        model::opt_entry(&mut map, "useful_count", &self.useful_count)?;
+        model::opt_entry(&mut map, "notuseful_count", &self.notuseful_count)?;
+        model::opt_entry(&mut map, "sitepostcode", &self.sitepostcode)?;
+        model::opt_entry(&mut map, "mailbox", &self.mailbox)?;
+        model::opt_entry(&mut map, "userdepartments", &self.userdepartments)?;
+        model::opt_entry(&mut map, "updateservicestatus", &self.updateservicestatus)?;
+        model::opt_entry(&mut map, "servicestatusnote", &self.servicestatusnote)?;
+        model::opt_entry(&mut map, "itil_requesttype_id", &self.itil_requesttype_id)?;
+        model::opt_entry(&mut map, "startdatetime", &self.startdatetime)?;
+        model::opt_entry(&mut map, "enddatetime", &self.enddatetime)?;
+        model::opt_entry(&mut map, "closure_agent_id", &self.closure_agent_id)?;
+        model::opt_entry(
+            &mut map,
+            "closed_in_integration_system",
+            &self.closed_in_integration_system,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "createdfromautomationstdid",
+            &self.createdfromautomationstdid,
+        )?;
+        model::opt_entry(&mut map, "ticket_tags", &self.ticket_tags)?;
+        model::opt_entry(&mut map, "status_change_frozen", &self.status_change_frozen)?;
+        model::opt_entry(&mut map, "approval_status", &self.approval_status)?;
+        model::opt_entry(&mut map, "opp_country_name", &self.opp_country_name)?;
+        model::opt_entry(&mut map, "opp_region_name", &self.opp_region_name)?;
+        model::opt_entry(
+            &mut map,
+            "invoiceseperatelyoverride",
+            &self.invoiceseperatelyoverride,
+        )?;
+        model::opt_entry(&mut map, "purchaseordernumber", &self.purchaseordernumber)?;
+        model::opt_entry(&mut map, "overrideticketcost", &self.overrideticketcost)?;
+        model::opt_entry(&mut map, "budgethours", &self.budgethours)?;
+        model::opt_entry(&mut map, "created_by", &self.created_by)?;
+        model::opt_entry(&mut map, "additional_agents", &self.additional_agents)?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice_to_id",
+            &self.client_to_invoice_to_id,
+        )?;
+        model::opt_entry(&mut map, "primary_issue", &self.primary_issue)?;
+        model::opt_entry(&mut map, "primary_workitem", &self.primary_workitem)?;
+        model::opt_entry(&mut map, "billing_plan_text", &self.billing_plan_text)?;
+        model::opt_entry(
+            &mut map,
+            "default_appointment_summary",
+            &self.default_appointment_summary,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_appointment_details",
+            &self.default_appointment_details,
+        )?;
+        model::opt_entry(&mut map, "agent_signature", &self.agent_signature)?;
+        model::opt_entry(&mut map, "customer_signature", &self.customer_signature)?;
+        model::opt_entry(&mut map, "new_agent_signature", &self.new_agent_signature)?;
+        model::opt_entry(
+            &mut map,
+            "new_customer_signature",
+            &self.new_customer_signature,
+        )?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
+        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ticket {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Ticket {
+    const EXPECTING: &'static str = "struct Ticket";
+    const FIELDS: &'static [&'static str] = &[
+        "_acknowledgealert",
+        "_agent01_ok",
+        "_agent02_ok",
+        "_apply_ai_suggestions",
+        "_appointment01_ok",
+        "_asset01_ok",
+        "_canupdate",
+        "_changefreeze01_ok",
+        "_create_outstanding_appointment_email",
+        "_create_outstanding_appointments",
+        "_dismiss_ai_suggestions",
+        "_dont_fire_automations",
+        "_dontupdate_devops",
+        "_dontupdate_jira",
+        "_dontupdate_pagerduty",
+        "_dontupdate_salesforce",
+        "_fetch_matches",
+        "_force",
+        "_forcereassign",
+        "_forceunlock",
+        "_fromchatprofileid",
+        "_has_automations",
+        "_ignoremilestonedates",
+        "_importid",
+        "_importthirdpartyid",
+        "_importtype",
+        "_importtypeid",
+        "_is_aisuggestion_merge",
+        "_isagentuser",
+        "_isalert",
+        "_isimport",
+        "_isnotify",
+        "_ispreview",
+        "_isteams",
+        "_iszapier",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_match_thirdparty_id",
+        "_matchintacctclass",
+        "_milestonedate01_ok",
+        "_mustupdateticketuser",
+        "_newticket_quickclose",
+        "_novalidate",
+        "_prevent_outgoing",
+        "_print_generate",
+        "_re_index",
+        "_reclose",
+        "_reclose_oid",
+        "_recover",
+        "_refreshresponse",
+        "_spam",
+        "_spamblock",
+        "_ticketclash01_ok",
+        "_validate_form",
+        "_validate_only",
+        "_validate_updates",
+        "_validation_key",
+        "_warning",
+        "_warning_is_error",
+        "account_manager",
+        "acctmaninformedsurvey",
+        "action_agent_name",
+        "action_chargerate",
+        "action_contract_ref",
+        "action_datetime",
+        "action_note",
+        "action_number",
+        "action_outcome",
+        "action_ticket_id",
+        "actioncode",
+        "actionworkflowset",
+        "actisbillabledefault",
+        "actualcost",
+        "add_tags",
+        "addigy_alert_id",
+        "additional_agents",
+        "addressfrom",
+        "agent_booking",
+        "agent_booking_type",
+        "agent_id",
+        "agent_name",
+        "agent_signature",
+        "agreedcleared",
+        "ai_conversation_summary",
+        "ai_generated_summary",
+        "ai_matched_articles",
+        "ai_matched_tickets",
+        "ai_satisfaction_level",
+        "ai_search_query",
+        "ai_sentiment_analysis",
+        "ai_suggested_priority",
+        "ai_suggested_resolution",
+        "ai_suggested_type",
+        "ai_suggestions",
+        "ai_summary",
+        "ai_survey_comment",
+        "ai_survey_score",
+        "ai_tonality",
+        "alerttype",
+        "alluserscanview",
+        "alsoinform",
+        "alternativecontactno",
+        "amemo",
+        "api_url",
+        "apply_rules",
+        "apply_this_rule",
+        "appointment_count",
+        "appointment_id",
+        "appointment_type",
+        "approval_cab_name",
+        "approval_process_id",
+        "approval_process_step",
+        "approval_process_step_name",
+        "approval_status",
+        "approvedby",
+        "approvers",
+        "approvers_history",
+        "article_description",
+        "article_notes",
+        "article_resolution",
+        "article_type",
+        "asset_key_field_string",
+        "asset_number",
+        "asset_site",
+        "asset_type",
+        "asset_type_name",
+        "assets",
+        "assets_columns",
+        "assetstring",
+        "atera_alert_id",
+        "attachment_count",
+        "attachments",
+        "audit_log",
+        "auditdate",
+        "auditfaileddate",
+        "auditfailednote",
+        "auditnote",
+        "auditstatus",
+        "auditunum",
+        "automate_id",
+        "automation_entity_type",
+        "autotask_id",
+        "autotask_number",
+        "auvik_id",
+        "auvik_url",
+        "azure_connection_id",
+        "azure_tenants",
+        "azure_tenants_name",
+        "azuremonitor_id",
+        "backoutplan",
+        "backup_radar_id",
+        "backup_radar_state",
+        "bigpanda_id",
+        "billable_time",
+        "billing_address",
+        "billing_plan_text",
+        "bookingurl",
+        "branch_id",
+        "branch_name",
+        "budgetcode",
+        "budgethours",
+        "budgets",
+        "budgettype",
+        "budgettype_id",
+        "budgettype_name",
+        "call_log_count",
+        "can_add_cc_followers",
+        "canbechild",
+        "canbevotedfor",
+        "category_1",
+        "category_1_display",
+        "category_2",
+        "category_2_display",
+        "category_3",
+        "category_3_display",
+        "category_4",
+        "category_4_display",
+        "category_include_note_1",
+        "category_include_note_2",
+        "category_include_note_3",
+        "category_include_note_4",
+        "category_itil_1",
+        "category_itil_2",
+        "category_itil_3",
+        "category_itil_4",
+        "category_note_1",
+        "category_note_2",
+        "category_note_3",
+        "category_note_4",
+        "category_user_note_1",
+        "category_user_note_2",
+        "category_user_note_3",
+        "category_user_note_4",
+        "categoryid_1",
+        "categoryid_2",
+        "categoryid_3",
+        "categoryid_4",
+        "causedby",
+        "ccaddress",
+        "changeinformation_html",
+        "changeseq",
+        "changestate",
+        "chargehours",
+        "chargerate",
+        "chat_count",
+        "chat_id",
+        "chat_key_id",
+        "check_status_freeze",
+        "child_action_count",
+        "child_count",
+        "child_count_open",
+        "child_status",
+        "child_template_id",
+        "child_ticket_id_string",
+        "child_ticket_ids",
+        "childrenlefttocreate",
+        "clear_feedback",
+        "client_id",
+        "client_name",
+        "client_reference",
+        "client_to_invoice_to_id",
+        "clone_count",
+        "clonedfrom",
+        "clonedfrom_id",
+        "clonedfrom_summary",
+        "clonedfrom_ticket_type_name",
+        "close_unassigned",
+        "closed_in_integration_system",
+        "closure_agent_id",
+        "closure_note",
+        "closure_note_html",
+        "closure_time",
+        "closurereminderdatelastemailed",
+        "colour",
+        "colour_rule",
+        "communicationplan",
+        "component_id",
+        "component_name",
+        "connectedinstance_id",
+        "connectwise_id",
+        "connectwise_project_id",
+        "connectwisermm_ticketid",
+        "contact_address",
+        "contract_balance",
+        "contract_id",
+        "contract_ref",
+        "contract_refextra",
+        "contract_schedule_plan_id",
+        "contributors",
+        "cost",
+        "create_article",
+        "createacknowledgement",
+        "created_by",
+        "created_from_action_id",
+        "created_from_action_name",
+        "createdfrom_id",
+        "createdfrom_summary",
+        "createdfrom_ticket_type_name",
+        "createdfromautomationstdid",
+        "currency",
+        "current_action_name",
+        "current_action_type",
+        "currentelapsedhours",
+        "currentfaactionnumber",
+        "customer_relationships",
+        "customer_signature",
+        "customfields",
+        "customfieldvalidationreason",
+        "database_lookup_result",
+        "datadog_id",
+        "date_dependencies",
+        "date_fully_closed",
+        "dateassigned",
+        "dateclosed",
+        "datecreated",
+        "dateoccurred",
+        "datto_alert_state",
+        "deadlinedate",
+        "deadlinenotificationhours",
+        "default_appointment_details",
+        "default_appointment_summary",
+        "default_reporter",
+        "default_slack_channel_name",
+        "default_teams_chat_name",
+        "defaultsendattachments",
+        "deleted",
+        "delivery_address",
+        "deliverycontact",
+        "department_id",
+        "details",
+        "details_html",
+        "development",
+        "device_automate_id",
+        "device_name",
+        "devops_agent",
+        "devops_comment_count",
+        "devops_key",
+        "devops_workitem_count",
+        "do_lookups",
+        "documents",
+        "domerge",
+        "domotz_alertid",
+        "domotz_deviceid",
+        "donotapplytemplateintheapi",
+        "dont_copy_history",
+        "dont_do_databaselookups",
+        "dont_do_rules",
+        "dontcreatechild",
+        "ecommerce_orders",
+        "elapsed_resolution_hours",
+        "elapsed_response_hours",
+        "email_end_tag_override",
+        "email_message_id",
+        "email_start_tag_override",
+        "emailcclist",
+        "emailcclistsupplier",
+        "emaildisplayname",
+        "emailpriority",
+        "emailtolist",
+        "emailtolistsupplier",
+        "embedding_match_timestamp",
+        "enddatetime",
+        "enduserstatus",
+        "estimate",
+        "estimatedays",
+        "excludefromsla",
+        "expenses",
+        "external_links",
+        "extratabs",
+        "facebook_id",
+        "facebook_message_id",
+        "faultapprovalexists",
+        "faultapprovalfailed",
+        "faultcode",
+        "faultcodeopen",
+        "first_responsedate",
+        "first_responsetime",
+        "firstname",
+        "firsttimefix",
+        "fixbydate",
+        "fixbydateadjusted",
+        "flagged",
+        "follower_count",
+        "followupdate",
+        "forceruleupdate",
+        "form_id",
+        "forwarded_by",
+        "forwardinboundupdates",
+        "freshdesk_agent_email",
+        "freshdesk_agent_name",
+        "freshdesk_group_name",
+        "freshdesk_id",
+        "freshdesk_product_name",
+        "freshdesk_ticket_data",
+        "gfialerttype",
+        "github_repository",
+        "google_questiondata",
+        "google_reviewdata",
+        "guid",
+        "halolink_ticketid",
+        "has_related",
+        "hasbeenclosed",
+        "hdid",
+        "hide_feedback",
+        "hover_summary",
+        "htmlmessage",
+        "id",
+        "idsummary",
+        "ignore_kb_match",
+        "impact",
+        "impactdescription",
+        "impactlevel",
+        "inactive",
+        "incomingevent_count",
+        "inform3rdpartysystem",
+        "instagram_message_id",
+        "intacct_class",
+        "intacct_class_name",
+        "internet_message_id",
+        "inventory_number",
+        "invite_emaillist",
+        "invoice_line_count",
+        "invoicedate",
+        "invoicedescription",
+        "invoicelabouramount",
+        "invoicematerialsamount",
+        "invoicenote",
+        "invoicenumber",
+        "invoicepaiddate",
+        "invoiceseperatelyoverride",
+        "invoicestatus",
+        "is_closure_reminder_closure",
+        "is_downtime",
+        "is_opportunity",
+        "is_project",
+        "is_sensitive",
+        "is_slahold_reminder_closure",
+        "is_vip",
+        "isbeingclosed",
+        "isbillable",
+        "isclone",
+        "isimportantcontact",
+        "isnew",
+        "isparentservice",
+        "items",
+        "items_issued",
+        "items_issued_count",
+        "itemsarebillable",
+        "itemsprice",
+        "itil_requesttype_id",
+        "itilname",
+        "jira_issue_count",
+        "journeys",
+        "justification",
+        "kaseya_agent_id",
+        "kaseyaid",
+        "kblinkid",
+        "knownerror",
+        "labno",
+        "lapsafe_count",
+        "last_update",
+        "lastaction_chargerate",
+        "lastactiondate",
+        "lastactiondateteams",
+        "lastbugzillasync",
+        "lastchildactiondate",
+        "lastincomingemail",
+        "lastname",
+        "lastnote",
+        "lastrecurringemailsentdate",
+        "laststatus3rdparty",
+        "laststatuschangeinformed",
+        "laststatuschangeinformedmanager",
+        "laststatuschangestatus",
+        "laststatuschangestatusdate",
+        "lessonslearned",
+        "linked_ecommerce_order_number",
+        "linked_ecommerce_order_url",
+        "linked_halo_ticket_count",
+        "linkremotesession",
+        "linktypesarray",
+        "liongard_system_id",
+        "locked",
+        "locked_by_agentid",
+        "loggedonbehalfby",
+        "loggedoutofhdworkinghours",
+        "lookup_search",
+        "mailbox",
+        "mailboxid",
+        "mailentryid",
+        "make_automation_entity_inactive",
+        "mark_as_read_only",
+        "matched_kb_id",
+        "matched_kb_id_acessible_to_user",
+        "matched_rule_dont_show_notification",
+        "matched_rule_id",
+        "matched_rule_ids",
+        "matched_rule_name",
+        "matched_rules",
+        "matching_value",
+        "maximumRestrictedPriority",
+        "meraki_alert_type",
+        "meraki_device",
+        "merged_into_id",
+        "messsent",
+        "messsentlast",
+        "mileage",
+        "milestone_enddate",
+        "milestone_id",
+        "milestone_name",
+        "milestone_sequence",
+        "milestone_startdate",
+        "milestone_status",
+        "milestone_value",
+        "milestones",
+        "ncentral_details_id",
+        "ncentral_ticketid",
+        "needcreatechild",
+        "new_actioncode",
+        "new_agent_signature",
+        "new_approvalprocess",
+        "new_approvalprocess_agent_id",
+        "new_approvalprocess_cab_id",
+        "new_approvalprocess_customfieldid",
+        "new_approvalprocess_email",
+        "new_approvalprocess_role_id",
+        "new_approvalprocess_user_id",
+        "new_customer_signature",
+        "new_external_link",
+        "new_milestone_ticket",
+        "new_related_tickets",
+        "new_whe_",
+        "new_workflow_history",
+        "newaction_emailfrom",
+        "newaction_emailfrom_address_override",
+        "newrelic_id",
+        "newrelicincident_id",
+        "next_appointment_type",
+        "nextactivitydate",
+        "nextappointmentdate",
+        "ninja_alert_id",
+        "ninja_alert_type",
+        "ninja_device_id",
+        "ninja_id",
+        "nochangesequpdate",
+        "nonbillable_time",
+        "nonchargehours",
+        "notepad",
+        "notuseful_count",
+        "ola_count",
+        "olas",
+        "onhold",
+        "open_chat_count",
+        "opened_by",
+        "operationalserviceid",
+        "opp_country_name",
+        "opp_region_name",
+        "oppaddr1",
+        "oppaddr2",
+        "oppaddr3",
+        "oppaddr4",
+        "oppattemptsmade",
+        "oppclosurecategory",
+        "oppcompanyname",
+        "oppcompetitors",
+        "oppcontactname",
+        "oppconversionprobability",
+        "oppconverteddate",
+        "oppcountry",
+        "oppcurrentsystem",
+        "oppcustomertitle",
+        "oppdemodate",
+        "oppdiscountdate",
+        "oppdontaddtomailinglist",
+        "oppemailaddress",
+        "opphear",
+        "oppjobtitle",
+        "opportunity_third_party_url",
+        "opppostcode",
+        "oppproductchosen",
+        "oppprofit",
+        "oppreason",
+        "oppregion",
+        "opptel",
+        "opptimezonename",
+        "opptrialdate",
+        "opptype",
+        "oppvalue",
+        "oppvalue_annual",
+        "oppvalue_monthly",
+        "oppvalue_oneoff",
+        "oppvalueadjusted",
+        "orderhead_id",
+        "organisation_id",
+        "original_agent",
+        "orionacknowledgedate",
+        "orionacknowledgedby",
+        "orionacknowledgedbyname",
+        "orionacknowledgenote",
+        "orionacknowledgestate",
+        "orionalert",
+        "orionalertactiveid",
+        "orionalertid",
+        "orionalertname",
+        "orionclosestate",
+        "orionnote",
+        "orionwho",
+        "override_opening_action_who",
+        "overrideticketcost",
+        "pagerdutyeragent",
+        "pagerdutyid",
+        "pagerdutyincidentid",
+        "pagerdutyincidentidstring",
+        "pagerdutyservice",
+        "pagerdutyservice_name",
+        "pagerdutystatus",
+        "pagerdutyurl",
+        "pandadoc_attachment",
+        "pandadoc_attachment_name",
+        "pandadoc_attachment_url",
+        "parent_agent",
+        "parent_id",
+        "parent_itil_ticket_type",
+        "parent_milestones",
+        "parent_release2_name",
+        "parent_release3_name",
+        "parent_release_name",
+        "parent_release_note",
+        "parent_status",
+        "parent_status_name",
+        "parent_subject",
+        "parent_summary",
+        "parent_ticket_type_name",
+        "parentassign",
+        "parentguid",
+        "pdf_attachment_id",
+        "phonenumber",
+        "phonenumberfrom",
+        "pipeline_stage_id",
+        "pipeline_stage_name",
+        "planneddate",
+        "planneddateend",
+        "popup_notes",
+        "postloggedview",
+        "powershell_script_count",
+        "pr_id",
+        "pr_link",
+        "prepay_balance_amount",
+        "prepay_balance_hours",
+        "prepay_threshold",
+        "primary_issue",
+        "primary_service_name",
+        "primary_workitem",
+        "printhtml",
+        "priority_id",
+        "priority_name",
+        "process_ai",
+        "product_id",
+        "product_key",
+        "product_name",
+        "project_items_issued",
+        "projectcompletionpercentage",
+        "projectconsignmentdetailid",
+        "projectconsignmentheaderid",
+        "projectearlieststart",
+        "projectinternaltask",
+        "projectlatestend",
+        "projectmoneyactual",
+        "projectmoneybudget",
+        "projecttimeactual",
+        "projecttimebudget",
+        "projecttimepercentage",
+        "purchaseorder_count",
+        "purchaseordernumber",
+        "qualifications",
+        "quantity",
+        "quotation_count",
+        "quotedescription",
+        "quotelabouramount",
+        "quotematerialsamount",
+        "quotepriority",
+        "read",
+        "reassigncount",
+        "recalculate_billing",
+        "recaptcha_token",
+        "reference",
+        "related_action_count",
+        "related_service_category_names",
+        "related_service_descriptions",
+        "related_tickets",
+        "release2_id",
+        "release2_name",
+        "release3_id",
+        "release3_name",
+        "release_id",
+        "release_important",
+        "release_name",
+        "release_note",
+        "releasenotegroup_id",
+        "releasenotegroup_name",
+        "remotesession_count",
+        "remotesessionid",
+        "remotetechid",
+        "reportedby",
+        "requestdetailsprinted",
+        "requesttype_name",
+        "requesttype_published_id",
+        "resolved_by",
+        "resource_booking_asset",
+        "resource_booking_site",
+        "resource_booking_timeslot",
+        "resource_booking_type",
+        "resourcetype_id",
+        "resourcetype_name",
+        "respondbydate",
+        "respondbydateadjusted",
+        "responsedate",
+        "responsestartdate",
+        "responsetime",
+        "return_this",
+        "reviewed",
+        "reviewed_date",
+        "riskdescription",
+        "risklevel",
+        "roadmapnote",
+        "salesforce_accountid",
+        "salesforce_contactid",
+        "salesforce_parentid",
+        "salesforce_stage",
+        "salesforce_status",
+        "salesorder_count",
+        "salesorder_id",
+        "sapattachmentsuuid",
+        "sapid",
+        "satisfactioncomment",
+        "satisfactionlevel",
+        "scomalertid",
+        "scomalertstate",
+        "scomclearance",
+        "search_index_sync_batches",
+        "search_index_sync_timestamp",
+        "search_score",
+        "section_timezone",
+        "security_signal_id",
+        "seenby",
+        "send_remoteinvite",
+        "sendack",
+        "sendprintrequest",
+        "sendtopagerduty",
+        "sendtosplunkoncall",
+        "sentinel_display_id",
+        "sentinel_id",
+        "sentinel_resourcegroup",
+        "sentinel_subscriptionid",
+        "sentinel_url",
+        "sentinel_workspace",
+        "service_count",
+        "service_id",
+        "service_linked_device",
+        "service_request_detail_id",
+        "servicefailurestid",
+        "serviceformprinted",
+        "servicenow_id",
+        "servicenow_number",
+        "servicestatusnote",
+        "show_channel_create",
+        "show_chat_create",
+        "showforusers",
+        "showonroadmap",
+        "sibling_count_open",
+        "site_id",
+        "site_name",
+        "site_sla_id",
+        "site_timezone",
+        "sitepostcode",
+        "sla_id",
+        "sla_name",
+        "sla_start_date",
+        "slaactiondate",
+        "slack_callback_id",
+        "slack_channel_id",
+        "slaexcuse",
+        "slaholdreminderdatelastemailed",
+        "slaholdtime",
+        "slapercused",
+        "slaresponseexcuse",
+        "slaresponsestate",
+        "slastate",
+        "slatimeelapsed",
+        "slatimeleft",
+        "slatimeremaining",
+        "smemo",
+        "sms_override",
+        "source",
+        "splunkoncall_id",
+        "splunkoncallstatus",
+        "splunkoncalltarget",
+        "splunkoncalltarget_id",
+        "splunkoncallurl",
+        "splunksearch",
+        "splunkurl",
+        "sqlimport_id",
+        "start_adjust",
+        "startdate",
+        "startdate_timezone",
+        "startdate_with_timezone",
+        "startdatetime",
+        "starttime",
+        "starttimeslot",
+        "status_change_frozen",
+        "status_id",
+        "status_name",
+        "statuscolor",
+        "statusseq",
+        "suggested_category1",
+        "summary",
+        "supplier_breachfixbysent",
+        "supplier_breachrespsent",
+        "supplier_contact_id",
+        "supplier_contract_id",
+        "supplier_contract_ref",
+        "supplier_date",
+        "supplier_dateclosed",
+        "supplier_fixbydate",
+        "supplier_id",
+        "supplier_name",
+        "supplier_priority_id",
+        "supplier_reference",
+        "supplier_respondbydate",
+        "supplier_responsedate",
+        "supplier_responsestate",
+        "supplier_responsetime",
+        "supplier_sla_id",
+        "supplier_slaexcuse",
+        "supplier_slastate",
+        "supplier_slatimeelapsed",
+        "supplier_status",
+        "surveyneeded",
+        "surveysent",
+        "sync_to_salesforce",
+        "syncro_alert_id",
+        "table",
+        "tags",
+        "takenby",
+        "target_adjust",
+        "targetdate",
+        "targetdate_timezone",
+        "targetdate_with_timezone",
+        "targettime",
+        "targettimeslot",
+        "task_count",
+        "team",
+        "team_department_id",
+        "teams_ticket_icon",
+        "teams_user_id",
+        "teamsmessage",
+        "template_id",
+        "template_name",
+        "testplan",
+        "third_party_call_id",
+        "third_party_client_id",
+        "third_party_id",
+        "third_party_id_string",
+        "third_party_parent_id",
+        "third_party_problem_id",
+        "thirdparty_url",
+        "thirdpartyreviewscore",
+        "ticket_client_to_invoice_to_id",
+        "ticket_client_to_invoice_to_name",
+        "ticket_invoices_for_each_site",
+        "ticket_tags",
+        "ticketage",
+        "tickettype_id",
+        "tickettype_name",
+        "timeentries",
+        "timetaken",
+        "timezonename",
+        "todo_count",
+        "todo_list",
+        "top_level_id",
+        "top_level_name",
+        "totalmileage",
+        "travelhours",
+        "twitter_message_id",
+        "twitterid",
+        "twitterscreenname",
+        "ukasaccredited",
+        "unapprovedchangestatus",
+        "unotes",
+        "unread_child_action_count",
+        "unread_related_action_count",
+        "unrelate_from_ticket_id",
+        "unsubscribedfromserviceid",
+        "update_milestone_id",
+        "updateservicestatus",
+        "urgency",
+        "use",
+        "useful_count",
+        "user_email",
+        "user_id",
+        "user_linked_sites",
+        "user_name",
+        "userdef1",
+        "userdef2",
+        "userdef3",
+        "userdef4",
+        "userdef5",
+        "userdepartments",
+        "userrequestedapprover",
+        "users_name",
+        "usertype",
+        "utcoffset",
+        "vectors",
+        "version_id",
+        "version_name",
+        "visible_child_tickets",
+        "web_url",
+        "whatsappcreatedfromid",
+        "who",
+        "workflow_history",
+        "workflow_id",
+        "workflow_move_date_override",
+        "workflow_name",
+        "workflow_seq",
+        "workflow_stage",
+        "workflow_stage_id",
+        "workflow_stage_number",
+        "workflow_step",
+        "workflow_stepstarted",
+        "your_vote",
+        "your_vote_comment",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.acknowledgealert = model::opt_bool(map)?,
+            1 => self.agent01_ok = model::opt_bool(map)?,
+            2 => self.agent02_ok = model::opt_bool(map)?,
+            3 => self.apply_ai_suggestions = model::value(map)?,
+            4 => self.appointment01_ok = model::opt_bool(map)?,
+            5 => self.asset01_ok = model::opt_bool(map)?,
+            6 => self.canupdate = model::opt_bool(map)?,
+            7 => self.changefreeze01_ok = model::opt_bool(map)?,
+            8 => self.create_outstanding_appointment_email = model::opt_bool(map)?,
+            9 => self.create_outstanding_appointments = model::opt_bool(map)?,
+            10 => self.dismiss_ai_suggestions = model::value(map)?,
+            11 => self.dont_fire_automations = model::opt_bool(map)?,
+            12 => self.dontupdate_devops = model::opt_bool(map)?,
+            13 => self.dontupdate_jira = model::opt_bool(map)?,
+            14 => self.dontupdate_pagerduty = model::opt_bool(map)?,
+            15 => self.dontupdate_salesforce = model::opt_bool(map)?,
+            16 => self.fetch_matches = model::opt_bool(map)?,
+            17 => self.force = model::opt_bool(map)?,
+            18 => self.forcereassign = model::opt_bool(map)?,
+            19 => self.forceunlock = model::opt_bool(map)?,
+            20 => self.fromchatprofileid = model::value(map)?,
+            21 => self.has_automations = model::opt_bool(map)?,
+            22 => self.ignoremilestonedates = model::opt_bool(map)?,
+            23 => self.importid = model::opt_i32(map)?,
+            24 => self.importthirdpartyid = model::value(map)?,
+            25 => self.importtype = model::value(map)?,
+            26 => self.importtypeid = model::opt_i32(map)?,
+            27 => self.is_aisuggestion_merge = model::opt_bool(map)?,
+            28 => self.isagentuser = model::opt_bool(map)?,
+            29 => self.isalert = model::opt_bool(map)?,
+            30 => self.isimport = model::opt_bool(map)?,
+            31 => self.isnotify = model::opt_bool(map)?,
+            32 => self.ispreview = model::opt_bool(map)?,
+            33 => self.isteams = model::opt_bool(map)?,
+            34 => self.iszapier = model::opt_bool(map)?,
+            35 => self.match_integration_id = model::opt_i32(map)?,
+            36 => self.match_integration_name = model::value(map)?,
+            37 => self.match_thirdparty_id = model::value(map)?,
+            38 => self.matchintacctclass = model::opt_bool(map)?,
+            39 => self.milestonedate01_ok = model::opt_bool(map)?,
+            40 => self.mustupdateticketuser = model::opt_bool(map)?,
+            41 => self.newticket_quickclose = model::opt_bool(map)?,
+            42 => self.novalidate = model::opt_bool(map)?,
+            43 => self.prevent_outgoing = model::opt_bool(map)?,
+            44 => self.print_generate = model::opt_bool(map)?,
+            45 => self.re_index = model::opt_bool(map)?,
+            46 => self.reclose = model::opt_bool(map)?,
+            47 => self.reclose_oid = model::opt_i32(map)?,
+            48 => self.recover = model::opt_bool(map)?,
+            49 => self.refreshresponse = model::opt_bool(map)?,
+            50 => self.spam = model::opt_bool(map)?,
+            51 => self.spamblock = model::opt_bool(map)?,
+            52 => self.ticketclash01_ok = model::opt_bool(map)?,
+            53 => self.validate_form = model::opt_bool(map)?,
+            54 => self.validate_only = model::opt_bool(map)?,
+            55 => self.validate_updates = model::opt_bool(map)?,
+            56 => self.validation_key = model::value(map)?,
+            57 => self.warning = model::value(map)?,
+            58 => self.warning_is_error = model::value(map)?,
+            59 => self.account_manager = model::value(map)?,
+            60 => self.acctmaninformedsurvey = model::opt_bool(map)?,
+            61 => self.action_agent_name = model::value(map)?,
+            62 => self.action_chargerate = model::value(map)?,
+            63 => self.action_contract_ref = model::value(map)?,
+            64 => self.action_datetime = model::value(map)?,
+            65 => self.action_note = model::value(map)?,
+            66 => self.action_number = model::opt_i32(map)?,
+            67 => self.action_outcome = model::value(map)?,
+            68 => self.action_ticket_id = model::opt_i32(map)?,
+            69 => self.actioncode = model::opt_i32(map)?,
+            70 => self.actionworkflowset = model::opt_bool(map)?,
+            71 => self.actisbillabledefault = model::opt_bool(map)?,
+            72 => self.actualcost = model::opt_f64(map)?,
+            73 => self.add_tags = model::value(map)?,
+            74 => self.addigy_alert_id = model::value(map)?,
+            75 => self.additional_agents = model::value(map)?,
+            76 => self.addressfrom = model::value(map)?,
+            77 => self.agent_booking = model::value(map)?,
+            78 => self.agent_booking_type = model::opt_i32(map)?,
+            79 => self.agent_id = model::opt_i32(map)?,
+            80 => self.agent_name = model::value(map)?,
+            81 => self.agent_signature = model::value(map)?,
+            82 => self.agreedcleared = model::opt_bool(map)?,
+            83 => self.ai_conversation_summary = model::value(map)?,
+            84 => self.ai_generated_summary = model::value(map)?,
+            85 => self.ai_matched_articles = model::value(map)?,
+            86 => self.ai_matched_tickets = model::value(map)?,
+            87 => self.ai_satisfaction_level = model::value(map)?,
+            88 => self.ai_search_query = model::value(map)?,
+            89 => self.ai_sentiment_analysis = model::value(map)?,
+            90 => self.ai_suggested_priority = model::value(map)?,
+            91 => self.ai_suggested_resolution = model::value(map)?,
+            92 => self.ai_suggested_type = model::value(map)?,
+            93 => self.ai_suggestions = model::value(map)?,
+            94 => self.ai_summary = model::value(map)?,
+            95 => self.ai_survey_comment = model::value(map)?,
+            96 => self.ai_survey_score = model::opt_i32(map)?,
+            97 => self.ai_tonality = model::value(map)?,
+            98 => self.alerttype = model::value(map)?,
+            99 => self.alluserscanview = model::opt_i32(map)?,
+            100 => self.alsoinform = model::value(map)?,
+            101 => self.alternativecontactno = model::value(map)?,
+            102 => self.amemo = model::value(map)?,
+            103 => self.api_url = model::value(map)?,
+            104 => self.apply_rules = model::opt_bool(map)?,
+            105 => self.apply_this_rule = model::opt_i32(map)?,
+            106 => self.appointment_count = model::opt_i32(map)?,
+            107 => self.appointment_id = model::opt_i32(map)?,
+            108 => self.appointment_type = model::opt_i32(map)?,
+            109 => self.approval_cab_name = model::value(map)?,
+            110 => self.approval_process_id = model::opt_i32(map)?,
+            111 => self.approval_process_step = model::opt_i32(map)?,
+            112 => self.approval_process_step_name = model::value(map)?,
+            113 => self.approval_status = model::opt_i32(map)?,
+            114 => self.approvedby = model::opt_i32(map)?,
+            115 => self.approvers = model::value(map)?,
+            116 => self.approvers_history = model::value(map)?,
+            117 => self.article_description = model::value(map)?,
+            118 => self.article_notes = model::value(map)?,
+            119 => self.article_resolution = model::value(map)?,
+            120 => self.article_type = model::opt_i32(map)?,
+            121 => self.asset_key_field_string = model::value(map)?,
+            122 => self.asset_number = model::opt_i32(map)?,
+            123 => self.asset_site = model::opt_i32(map)?,
+            124 => self.asset_type = model::opt_i32(map)?,
+            125 => self.asset_type_name = model::value(map)?,
+            126 => self.assets = model::value(map)?,
+            127 => self.assets_columns = model::value(map)?,
+            128 => self.assetstring = model::value(map)?,
+            129 => self.atera_alert_id = model::opt_i32(map)?,
+            130 => self.attachment_count = model::opt_i32(map)?,
+            131 => self.attachments = model::value(map)?,
+            132 => self.audit_log = model::value(map)?,
+            133 => self.auditdate = model::value(map)?,
+            134 => self.auditfaileddate = model::value(map)?,
+            135 => self.auditfailednote = model::value(map)?,
+            136 => self.auditnote = model::value(map)?,
+            137 => self.auditstatus = model::opt_i32(map)?,
+            138 => self.auditunum = model::opt_i32(map)?,
+            139 => self.automate_id = model::opt_i32(map)?,
+            140 => self.automation_entity_type = model::opt_i32(map)?,
+            141 => self.autotask_id = model::opt_i32(map)?,
+            142 => self.autotask_number = model::value(map)?,
+            143 => self.auvik_id = model::value(map)?,
+            144 => self.auvik_url = model::value(map)?,
+            145 => self.azure_connection_id = model::opt_i32(map)?,
+            146 => self.azure_tenants = model::value(map)?,
+            147 => self.azure_tenants_name = model::value(map)?,
+            148 => self.azuremonitor_id = model::value(map)?,
+            149 => self.backoutplan = model::value(map)?,
+            150 => self.backup_radar_id = model::opt_i32(map)?,
+            151 => self.backup_radar_state = model::opt_i32(map)?,
+            152 => self.bigpanda_id = model::value(map)?,
+            153 => self.billable_time = model::opt_f64(map)?,
+            154 => self.billing_address = model::value(map)?,
+            155 => self.billing_plan_text = model::value(map)?,
+            156 => self.bookingurl = model::value(map)?,
+            157 => self.branch_id = model::opt_i32(map)?,
+            158 => self.branch_name = model::value(map)?,
+            159 => self.budgetcode = model::opt_i32(map)?,
+            160 => self.budgethours = model::value(map)?,
+            161 => self.budgets = model::value(map)?,
+            162 => self.budgettype = model::value(map)?,
+            163 => self.budgettype_id = model::opt_i32(map)?,
+            164 => self.budgettype_name = model::value(map)?,
+            165 => self.call_log_count = model::opt_i32(map)?,
+            166 => self.can_add_cc_followers = model::opt_bool(map)?,
+            167 => self.canbechild = model::opt_bool(map)?,
+            168 => self.canbevotedfor = model::opt_bool(map)?,
+            169 => self.category_1 = model::value(map)?,
+            170 => self.category_1_display = model::value(map)?,
+            171 => self.category_2 = model::value(map)?,
+            172 => self.category_2_display = model::value(map)?,
+            173 => self.category_3 = model::value(map)?,
+            174 => self.category_3_display = model::value(map)?,
+            175 => self.category_4 = model::value(map)?,
+            176 => self.category_4_display = model::value(map)?,
+            177 => self.category_include_note_1 = model::opt_bool(map)?,
+            178 => self.category_include_note_2 = model::opt_bool(map)?,
+            179 => self.category_include_note_3 = model::opt_bool(map)?,
+            180 => self.category_include_note_4 = model::opt_bool(map)?,
+            181 => self.category_itil_1 = model::opt_i32(map)?,
+            182 => self.category_itil_2 = model::opt_i32(map)?,
+            183 => self.category_itil_3 = model::opt_i32(map)?,
+            184 => self.category_itil_4 = model::opt_i32(map)?,
+            185 => self.category_note_1 = model::value(map)?,
+            186 => self.category_note_2 = model::value(map)?,
+            187 => self.category_note_3 = model::value(map)?,
+            188 => self.category_note_4 = model::value(map)?,
+            189 => self.category_user_note_1 = model::value(map)?,
+            190 => self.category_user_note_2 = model::value(map)?,
+            191 => self.category_user_note_3 = model::value(map)?,
+            192 => self.category_user_note_4 = model::value(map)?,
+            193 => self.categoryid_1 = model::opt_i32(map)?,
+            194 => self.categoryid_2 = model::opt_i32(map)?,
+            195 => self.categoryid_3 = model::opt_i32(map)?,
+            196 => self.categoryid_4 = model::opt_i32(map)?,
+            197 => self.causedby = model::opt_i32(map)?,
+            198 => self.ccaddress = model::value(map)?,
+            199 => self.changeinformation_html = model::value(map)?,
+            200 => self.changeseq = model::opt_i32(map)?,
+            201 => self.changestate = model::value(map)?,
+            202 => self.chargehours = model::opt_f64(map)?,
+            203 => self.chargerate = model::opt_i32(map)?,
+            204 => self.chat_count = model::opt_i32(map)?,
+            205 => self.chat_id = model::opt_i32(map)?,
+            206 => self.chat_key_id = model::value(map)?,
+            207 => self.check_status_freeze = model::opt_bool(map)?,
+            208 => self.child_action_count = model::opt_i32(map)?,
+            209 => self.child_count = model::opt_i32(map)?,
+            210 => self.child_count_open = model::opt_i32(map)?,
+            211 => self.child_status = model::opt_i32(map)?,
+            212 => self.child_template_id = model::opt_i32(map)?,
+            213 => self.child_ticket_id_string = model::value(map)?,
+            214 => self.child_ticket_ids = model::value(map)?,
+            215 => self.childrenlefttocreate = model::opt_bool(map)?,
+            216 => self.clear_feedback = model::opt_bool(map)?,
+            217 => self.client_id = model::opt_i32(map)?,
+            218 => self.client_name = model::value(map)?,
+            219 => self.client_reference = model::value(map)?,
+            220 => self.client_to_invoice_to_id = model::opt_i32(map)?,
+            221 => self.clone_count = model::opt_i32(map)?,
+            222 => self.clonedfrom = model::opt_i32(map)?,
+            223 => self.clonedfrom_id = model::opt_i32(map)?,
+            224 => self.clonedfrom_summary = model::value(map)?,
+            225 => self.clonedfrom_ticket_type_name = model::value(map)?,
+            226 => self.close_unassigned = model::opt_bool(map)?,
+            227 => self.closed_in_integration_system = model::opt_bool(map)?,
+            228 => self.closure_agent_id = model::opt_i32(map)?,
+            229 => self.closure_note = model::value(map)?,
+            230 => self.closure_note_html = model::value(map)?,
+            231 => self.closure_time = model::opt_f64(map)?,
+            232 => self.closurereminderdatelastemailed = model::value(map)?,
+            233 => self.colour = model::value(map)?,
+            234 => self.colour_rule = model::opt_i32(map)?,
+            235 => self.communicationplan = model::value(map)?,
+            236 => self.component_id = model::opt_i32(map)?,
+            237 => self.component_name = model::value(map)?,
+            238 => self.connectedinstance_id = model::opt_i32(map)?,
+            239 => self.connectwise_id = model::opt_i32(map)?,
+            240 => self.connectwise_project_id = model::opt_i32(map)?,
+            241 => self.connectwisermm_ticketid = model::value(map)?,
+            242 => self.contact_address = model::value(map)?,
+            243 => self.contract_balance = model::value(map)?,
+            244 => self.contract_id = model::opt_i32(map)?,
+            245 => self.contract_ref = model::value(map)?,
+            246 => self.contract_refextra = model::value(map)?,
+            247 => self.contract_schedule_plan_id = model::opt_i32(map)?,
+            248 => self.contributors = model::value(map)?,
+            249 => self.cost = model::opt_f64(map)?,
+            250 => self.create_article = model::opt_bool(map)?,
+            251 => self.createacknowledgement = model::opt_bool(map)?,
+            252 => self.created_by = model::value(map)?,
+            253 => self.created_from_action_id = model::opt_i32(map)?,
+            254 => self.created_from_action_name = model::value(map)?,
+            255 => self.createdfrom_id = model::opt_i32(map)?,
+            256 => self.createdfrom_summary = model::value(map)?,
+            257 => self.createdfrom_ticket_type_name = model::value(map)?,
+            258 => self.createdfromautomationstdid = model::opt_i32(map)?,
+            259 => self.currency = model::opt_i32(map)?,
+            260 => self.current_action_name = model::value(map)?,
+            261 => self.current_action_type = model::value(map)?,
+            262 => self.currentelapsedhours = model::opt_f64(map)?,
+            263 => self.currentfaactionnumber = model::opt_i32(map)?,
+            264 => self.customer_relationships = model::value(map)?,
+            265 => self.customer_signature = model::value(map)?,
+            266 => self.customfields = model::value(map)?,
+            267 => self.customfieldvalidationreason = model::value(map)?,
+            268 => self.database_lookup_result = model::value(map)?,
+            269 => self.datadog_id = model::value(map)?,
+            270 => self.date_dependencies = model::value(map)?,
+            271 => self.date_fully_closed = model::value(map)?,
+            272 => self.dateassigned = model::value(map)?,
+            273 => self.dateclosed = model::value(map)?,
+            274 => self.datecreated = model::value(map)?,
+            275 => self.dateoccurred = model::value(map)?,
+            276 => self.datto_alert_state = model::opt_i32(map)?,
+            277 => self.deadlinedate = model::value(map)?,
+            278 => self.deadlinenotificationhours = model::opt_f64(map)?,
+            279 => self.default_appointment_details = model::value(map)?,
+            280 => self.default_appointment_summary = model::value(map)?,
+            281 => self.default_reporter = model::opt_i32(map)?,
+            282 => self.default_slack_channel_name = model::value(map)?,
+            283 => self.default_teams_chat_name = model::value(map)?,
+            284 => self.defaultsendattachments = model::opt_bool(map)?,
+            285 => self.deleted = model::opt_bool(map)?,
+            286 => self.delivery_address = model::value(map)?,
+            287 => self.deliverycontact = model::value(map)?,
+            288 => self.department_id = model::opt_i32(map)?,
+            289 => self.details = model::value(map)?,
+            290 => self.details_html = model::value(map)?,
+            291 => self.development = model::opt_bool(map)?,
+            292 => self.device_automate_id = model::opt_i32(map)?,
+            293 => self.device_name = model::value(map)?,
+            294 => self.devops_agent = model::value(map)?,
+            295 => self.devops_comment_count = model::opt_i32(map)?,
+            296 => self.devops_key = model::value(map)?,
+            297 => self.devops_workitem_count = model::opt_i32(map)?,
+            298 => self.do_lookups = model::opt_bool(map)?,
+            299 => self.documents = model::value(map)?,
+            300 => self.domerge = model::opt_bool(map)?,
+            301 => self.domotz_alertid = model::opt_i32(map)?,
+            302 => self.domotz_deviceid = model::opt_i32(map)?,
+            303 => self.donotapplytemplateintheapi = model::opt_bool(map)?,
+            304 => self.dont_copy_history = model::opt_bool(map)?,
+            305 => self.dont_do_databaselookups = model::opt_bool(map)?,
+            306 => self.dont_do_rules = model::opt_bool(map)?,
+            307 => self.dontcreatechild = model::opt_bool(map)?,
+            308 => self.ecommerce_orders = model::value(map)?,
+            309 => self.elapsed_resolution_hours = model::opt_f64(map)?,
+            310 => self.elapsed_response_hours = model::opt_f64(map)?,
+            311 => self.email_end_tag_override = model::value(map)?,
+            312 => self.email_message_id = model::value(map)?,
+            313 => self.email_start_tag_override = model::value(map)?,
+            314 => self.emailcclist = model::value(map)?,
+            315 => self.emailcclistsupplier = model::value(map)?,
+            316 => self.emaildisplayname = model::value(map)?,
+            317 => self.emailpriority = model::opt_i32(map)?,
+            318 => self.emailtolist = model::value(map)?,
+            319 => self.emailtolistsupplier = model::value(map)?,
+            320 => self.embedding_match_timestamp = model::value(map)?,
+            321 => self.enddatetime = model::value(map)?,
+            322 => self.enduserstatus = model::opt_i32(map)?,
+            323 => self.estimate = model::opt_f64(map)?,
+            324 => self.estimatedays = model::opt_f64(map)?,
+            325 => self.excludefromsla = model::opt_bool(map)?,
+            326 => self.expenses = model::value(map)?,
+            327 => self.external_links = model::value(map)?,
+            328 => self.extratabs = model::value(map)?,
+            329 => self.facebook_id = model::value(map)?,
+            330 => self.facebook_message_id = model::value(map)?,
+            331 => self.faultapprovalexists = model::opt_bool(map)?,
+            332 => self.faultapprovalfailed = model::opt_bool(map)?,
+            333 => self.faultcode = model::opt_i32(map)?,
+            334 => self.faultcodeopen = model::opt_i32(map)?,
+            335 => self.first_responsedate = model::value(map)?,
+            336 => self.first_responsetime = model::opt_f64(map)?,
+            337 => self.firstname = model::value(map)?,
+            338 => self.firsttimefix = model::opt_i32(map)?,
+            339 => self.fixbydate = model::value(map)?,
+            340 => self.fixbydateadjusted = model::opt_bool(map)?,
+            341 => self.flagged = model::opt_bool(map)?,
+            342 => self.follower_count = model::opt_i32(map)?,
+            343 => self.followupdate = model::value(map)?,
+            344 => self.forceruleupdate = model::opt_bool(map)?,
+            345 => self.form_id = model::value(map)?,
+            346 => self.forwarded_by = model::opt_i32(map)?,
+            347 => self.forwardinboundupdates = model::opt_bool(map)?,
+            348 => self.freshdesk_agent_email = model::value(map)?,
+            349 => self.freshdesk_agent_name = model::value(map)?,
+            350 => self.freshdesk_group_name = model::value(map)?,
+            351 => self.freshdesk_id = model::opt_i32(map)?,
+            352 => self.freshdesk_product_name = model::value(map)?,
+            353 => self.freshdesk_ticket_data = model::value(map)?,
+            354 => self.gfialerttype = model::value(map)?,
+            355 => self.github_repository = model::value(map)?,
+            356 => self.google_questiondata = model::value(map)?,
+            357 => self.google_reviewdata = model::value(map)?,
+            358 => self.guid = model::value(map)?,
+            359 => self.halolink_ticketid = model::opt_i32(map)?,
+            360 => self.has_related = model::opt_bool(map)?,
+            361 => self.hasbeenclosed = model::opt_bool(map)?,
+            362 => self.hdid = model::opt_i32(map)?,
+            363 => self.hide_feedback = model::opt_bool(map)?,
+            364 => self.hover_summary = model::value(map)?,
+            365 => self.htmlmessage = model::value(map)?,
+            366 => self.id = model::opt_i32(map)?,
+            367 => self.idsummary = model::value(map)?,
+            368 => self.ignore_kb_match = model::opt_bool(map)?,
+            369 => self.impact = model::opt_i32(map)?,
+            370 => self.impactdescription = model::value(map)?,
+            371 => self.impactlevel = model::opt_i32(map)?,
+            372 => self.inactive = model::opt_bool(map)?,
+            373 => self.incomingevent_count = model::opt_i32(map)?,
+            374 => self.inform3rdpartysystem = model::opt_bool(map)?,
+            375 => self.instagram_message_id = model::value(map)?,
+            376 => self.intacct_class = model::value(map)?,
+            377 => self.intacct_class_name = model::value(map)?,
+            378 => self.internet_message_id = model::value(map)?,
+            379 => self.inventory_number = model::value(map)?,
+            380 => self.invite_emaillist = model::value(map)?,
+            381 => self.invoice_line_count = model::opt_i32(map)?,
+            382 => self.invoicedate = model::value(map)?,
+            383 => self.invoicedescription = model::value(map)?,
+            384 => self.invoicelabouramount = model::opt_f64(map)?,
+            385 => self.invoicematerialsamount = model::opt_f64(map)?,
+            386 => self.invoicenote = model::value(map)?,
+            387 => self.invoicenumber = model::value(map)?,
+            388 => self.invoicepaiddate = model::value(map)?,
+            389 => self.invoiceseperatelyoverride = model::opt_bool(map)?,
+            390 => self.invoicestatus = model::opt_i32(map)?,
+            391 => self.is_closure_reminder_closure = model::opt_bool(map)?,
+            392 => self.is_downtime = model::opt_bool(map)?,
+            393 => self.is_opportunity = model::opt_bool(map)?,
+            394 => self.is_project = model::opt_bool(map)?,
+            395 => self.is_sensitive = model::opt_bool(map)?,
+            396 => self.is_slahold_reminder_closure = model::opt_bool(map)?,
+            397 => self.is_vip = model::opt_bool(map)?,
+            398 => self.isbeingclosed = model::opt_bool(map)?,
+            399 => self.isbillable = model::opt_bool(map)?,
+            400 => self.isclone = model::opt_bool(map)?,
+            401 => self.isimportantcontact = model::opt_bool(map)?,
+            402 => self.isnew = model::opt_bool(map)?,
+            403 => self.isparentservice = model::opt_bool(map)?,
+            404 => self.items = model::value(map)?,
+            405 => self.items_issued = model::value(map)?,
+            406 => self.items_issued_count = model::opt_i32(map)?,
+            407 => self.itemsarebillable = model::opt_bool(map)?,
+            408 => self.itemsprice = model::opt_f64(map)?,
+            409 => self.itil_requesttype_id = model::opt_i32(map)?,
+            410 => self.itilname = model::value(map)?,
+            411 => self.jira_issue_count = model::opt_i32(map)?,
+            412 => self.journeys = model::value(map)?,
+            413 => self.justification = model::value(map)?,
+            414 => self.kaseya_agent_id = model::value(map)?,
+            415 => self.kaseyaid = model::value(map)?,
+            416 => self.kblinkid = model::opt_i32(map)?,
+            417 => self.knownerror = model::opt_bool(map)?,
+            418 => self.labno = model::value(map)?,
+            419 => self.lapsafe_count = model::opt_i32(map)?,
+            420 => self.last_update = model::value(map)?,
+            421 => self.lastaction_chargerate = model::value(map)?,
+            422 => self.lastactiondate = model::value(map)?,
+            423 => self.lastactiondateteams = model::value(map)?,
+            424 => self.lastbugzillasync = model::value(map)?,
+            425 => self.lastchildactiondate = model::value(map)?,
+            426 => self.lastincomingemail = model::value(map)?,
+            427 => self.lastname = model::value(map)?,
+            428 => self.lastnote = model::value(map)?,
+            429 => self.lastrecurringemailsentdate = model::value(map)?,
+            430 => self.laststatus3rdparty = model::opt_i32(map)?,
+            431 => self.laststatuschangeinformed = model::opt_i32(map)?,
+            432 => self.laststatuschangeinformedmanager = model::opt_i32(map)?,
+            433 => self.laststatuschangestatus = model::opt_i32(map)?,
+            434 => self.laststatuschangestatusdate = model::value(map)?,
+            435 => self.lessonslearned = model::value(map)?,
+            436 => self.linked_ecommerce_order_number = model::value(map)?,
+            437 => self.linked_ecommerce_order_url = model::value(map)?,
+            438 => self.linked_halo_ticket_count = model::opt_i32(map)?,
+            439 => self.linkremotesession = model::opt_bool(map)?,
+            440 => self.linktypesarray = model::value(map)?,
+            441 => self.liongard_system_id = model::opt_i32(map)?,
+            442 => self.locked = model::opt_bool(map)?,
+            443 => self.locked_by_agentid = model::opt_i32(map)?,
+            444 => self.loggedonbehalfby = model::value(map)?,
+            445 => self.loggedoutofhdworkinghours = model::opt_bool(map)?,
+            446 => self.lookup_search = model::value(map)?,
+            447 => self.mailbox = model::value(map)?,
+            448 => self.mailboxid = model::opt_i32(map)?,
+            449 => self.mailentryid = model::value(map)?,
+            450 => self.make_automation_entity_inactive = model::opt_bool(map)?,
+            451 => self.mark_as_read_only = model::opt_bool(map)?,
+            452 => self.matched_kb_id = model::opt_i32(map)?,
+            453 => self.matched_kb_id_acessible_to_user = model::opt_bool(map)?,
+            454 => self.matched_rule_dont_show_notification = model::opt_bool(map)?,
+            455 => self.matched_rule_id = model::opt_i32(map)?,
+            456 => self.matched_rule_ids = model::value(map)?,
+            457 => self.matched_rule_name = model::value(map)?,
+            458 => self.matched_rules = model::value(map)?,
+            459 => self.matching_value = model::value(map)?,
+            460 => self.maximum_restricted_priority = model::opt_i32(map)?,
+            461 => self.meraki_alert_type = model::value(map)?,
+            462 => self.meraki_device = model::value(map)?,
+            463 => self.merged_into_id = model::opt_i32(map)?,
+            464 => self.messsent = model::value(map)?,
+            465 => self.messsentlast = model::value(map)?,
+            466 => self.mileage = model::opt_f64(map)?,
+            467 => self.milestone_enddate = model::value(map)?,
+            468 => self.milestone_id = model::opt_i32(map)?,
+            469 => self.milestone_name = model::value(map)?,
+            470 => self.milestone_sequence = model::opt_i32(map)?,
+            471 => self.milestone_startdate = model::value(map)?,
+            472 => self.milestone_status = model::opt_i32(map)?,
+            473 => self.milestone_value = model::opt_f64(map)?,
+            474 => self.milestones = model::value(map)?,
+            475 => self.ncentral_details_id = model::opt_i32(map)?,
+            476 => self.ncentral_ticketid = model::value(map)?,
+            477 => self.needcreatechild = model::opt_bool(map)?,
+            478 => self.new_actioncode = model::opt_i32(map)?,
+            479 => self.new_agent_signature = model::value(map)?,
+            480 => self.new_approvalprocess = model::opt_i32(map)?,
+            481 => self.new_approvalprocess_agent_id = model::opt_i32(map)?,
+            482 => self.new_approvalprocess_cab_id = model::opt_i32(map)?,
+            483 => self.new_approvalprocess_customfieldid = model::opt_i32(map)?,
+            484 => self.new_approvalprocess_email = model::value(map)?,
+            485 => self.new_approvalprocess_role_id = model::opt_i32(map)?,
+            486 => self.new_approvalprocess_user_id = model::opt_i32(map)?,
+            487 => self.new_customer_signature = model::value(map)?,
+            488 => self.new_external_link = model::value(map)?,
+            489 => self.new_milestone_ticket = model::opt_i32(map)?,
+            490 => self.new_related_tickets = model::value(map)?,
+            491 => self.new_whe = model::value(map)?,
+            492 => self.new_workflow_history = model::value(map)?,
+            493 => self.newaction_emailfrom = model::opt_i32(map)?,
+            494 => self.newaction_emailfrom_address_override = model::value(map)?,
+            495 => self.newrelic_id = model::value(map)?,
+            496 => self.newrelicincident_id = model::value(map)?,
+            497 => self.next_appointment_type = model::opt_i32(map)?,
+            498 => self.nextactivitydate = model::value(map)?,
+            499 => self.nextappointmentdate = model::value(map)?,
+            500 => self.ninja_alert_id = model::value(map)?,
+            501 => self.ninja_alert_type = model::value(map)?,
+            502 => self.ninja_device_id = model::opt_i32(map)?,
+            503 => self.ninja_id = model::value(map)?,
+            504 => self.nochangesequpdate = model::opt_bool(map)?,
+            505 => self.nonbillable_time = model::opt_f64(map)?,
+            506 => self.nonchargehours = model::opt_f64(map)?,
+            507 => self.notepad = model::value(map)?,
+            508 => self.notuseful_count = model::opt_i32(map)?,
+            509 => self.ola_count = model::opt_i32(map)?,
+            510 => self.olas = model::value(map)?,
+            511 => self.onhold = model::opt_bool(map)?,
+            512 => self.open_chat_count = model::opt_i32(map)?,
+            513 => self.opened_by = model::value(map)?,
+            514 => self.operationalserviceid = model::opt_i32(map)?,
+            515 => self.opp_country_name = model::value(map)?,
+            516 => self.opp_region_name = model::value(map)?,
+            517 => self.oppaddr1 = model::value(map)?,
+            518 => self.oppaddr2 = model::value(map)?,
+            519 => self.oppaddr3 = model::value(map)?,
+            520 => self.oppaddr4 = model::value(map)?,
+            521 => self.oppattemptsmade = model::opt_i32(map)?,
+            522 => self.oppclosurecategory = model::opt_i32(map)?,
+            523 => self.oppcompanyname = model::value(map)?,
+            524 => self.oppcompetitors = model::value(map)?,
+            525 => self.oppcontactname = model::value(map)?,
+            526 => self.oppconversionprobability = model::opt_f64(map)?,
+            527 => self.oppconverteddate = model::value(map)?,
+            528 => self.oppcountry = model::value(map)?,
+            529 => self.oppcurrentsystem = model::value(map)?,
+            530 => self.oppcustomertitle = model::value(map)?,
+            531 => self.oppdemodate = model::value(map)?,
+            532 => self.oppdiscountdate = model::value(map)?,
+            533 => self.oppdontaddtomailinglist = model::opt_bool(map)?,
+            534 => self.oppemailaddress = model::value(map)?,
+            535 => self.opphear = model::value(map)?,
+            536 => self.oppjobtitle = model::value(map)?,
+            537 => self.opportunity_third_party_url = model::value(map)?,
+            538 => self.opppostcode = model::value(map)?,
+            539 => self.oppproductchosen = model::value(map)?,
+            540 => self.oppprofit = model::opt_f64(map)?,
+            541 => self.oppreason = model::value(map)?,
+            542 => self.oppregion = model::value(map)?,
+            543 => self.opptel = model::value(map)?,
+            544 => self.opptimezonename = model::value(map)?,
+            545 => self.opptrialdate = model::value(map)?,
+            546 => self.opptype = model::value(map)?,
+            547 => self.oppvalue = model::opt_f64(map)?,
+            548 => self.oppvalue_annual = model::opt_f64(map)?,
+            549 => self.oppvalue_monthly = model::opt_f64(map)?,
+            550 => self.oppvalue_oneoff = model::opt_f64(map)?,
+            551 => self.oppvalueadjusted = model::opt_f64(map)?,
+            552 => self.orderhead_id = model::opt_i32(map)?,
+            553 => self.organisation_id = model::opt_i32(map)?,
+            554 => self.original_agent = model::opt_i32(map)?,
+            555 => self.orionacknowledgedate = model::value(map)?,
+            556 => self.orionacknowledgedby = model::opt_i32(map)?,
+            557 => self.orionacknowledgedbyname = model::value(map)?,
+            558 => self.orionacknowledgenote = model::value(map)?,
+            559 => self.orionacknowledgestate = model::opt_i32(map)?,
+            560 => self.orionalert = model::opt_i32(map)?,
+            561 => self.orionalertactiveid = model::opt_i32(map)?,
+            562 => self.orionalertid = model::opt_i32(map)?,
+            563 => self.orionalertname = model::value(map)?,
+            564 => self.orionclosestate = model::opt_i32(map)?,
+            565 => self.orionnote = model::value(map)?,
+            566 => self.orionwho = model::opt_i32(map)?,
+            567 => self.override_opening_action_who = model::opt_bool(map)?,
+            568 => self.overrideticketcost = model::opt_f64(map)?,
+            569 => self.pagerdutyeragent = model::opt_i32(map)?,
+            570 => self.pagerdutyid = model::value(map)?,
+            571 => self.pagerdutyincidentid = model::value(map)?,
+            572 => self.pagerdutyincidentidstring = model::value(map)?,
+            573 => self.pagerdutyservice = model::value(map)?,
+            574 => self.pagerdutyservice_name = model::value(map)?,
+            575 => self.pagerdutystatus = model::opt_i32(map)?,
+            576 => self.pagerdutyurl = model::value(map)?,
+            577 => self.pandadoc_attachment = model::opt_i32(map)?,
+            578 => self.pandadoc_attachment_name = model::value(map)?,
+            579 => self.pandadoc_attachment_url = model::value(map)?,
+            580 => self.parent_agent = model::opt_i32(map)?,
+            581 => self.parent_id = model::opt_i32(map)?,
+            582 => self.parent_itil_ticket_type = model::opt_i32(map)?,
+            583 => self.parent_milestones = model::value(map)?,
+            584 => self.parent_release2_name = model::value(map)?,
+            585 => self.parent_release3_name = model::value(map)?,
+            586 => self.parent_release_name = model::value(map)?,
+            587 => self.parent_release_note = model::value(map)?,
+            588 => self.parent_status = model::opt_i32(map)?,
+            589 => self.parent_status_name = model::value(map)?,
+            590 => self.parent_subject = model::value(map)?,
+            591 => self.parent_summary = model::value(map)?,
+            592 => self.parent_ticket_type_name = model::value(map)?,
+            593 => self.parentassign = model::opt_bool(map)?,
+            594 => self.parentguid = model::value(map)?,
+            595 => self.pdf_attachment_id = model::opt_i32(map)?,
+            596 => self.phonenumber = model::value(map)?,
+            597 => self.phonenumberfrom = model::value(map)?,
+            598 => self.pipeline_stage_id = model::opt_i32(map)?,
+            599 => self.pipeline_stage_name = model::value(map)?,
+            600 => self.planneddate = model::value(map)?,
+            601 => self.planneddateend = model::value(map)?,
+            602 => self.popup_notes = model::value(map)?,
+            603 => self.postloggedview = model::opt_i32(map)?,
+            604 => self.powershell_script_count = model::opt_i32(map)?,
+            605 => self.pr_id = model::opt_i32(map)?,
+            606 => self.pr_link = model::value(map)?,
+            607 => self.prepay_balance_amount = model::opt_f64(map)?,
+            608 => self.prepay_balance_hours = model::opt_f64(map)?,
+            609 => self.prepay_threshold = model::value(map)?,
+            610 => self.primary_issue = model::value(map)?,
+            611 => self.primary_service_name = model::value(map)?,
+            612 => self.primary_workitem = model::value(map)?,
+            613 => self.printhtml = model::value(map)?,
+            614 => self.priority_id = model::opt_i32(map)?,
+            615 => self.priority_name = model::value(map)?,
+            616 => self.process_ai = model::opt_bool(map)?,
+            617 => self.product_id = model::opt_i32(map)?,
+            618 => self.product_key = model::value(map)?,
+            619 => self.product_name = model::value(map)?,
+            620 => self.project_items_issued = model::value(map)?,
+            621 => self.projectcompletionpercentage = model::opt_f64(map)?,
+            622 => self.projectconsignmentdetailid = model::opt_i32(map)?,
+            623 => self.projectconsignmentheaderid = model::opt_i32(map)?,
+            624 => self.projectearlieststart = model::value(map)?,
+            625 => self.projectinternaltask = model::opt_bool(map)?,
+            626 => self.projectlatestend = model::value(map)?,
+            627 => self.projectmoneyactual = model::opt_f64(map)?,
+            628 => self.projectmoneybudget = model::opt_f64(map)?,
+            629 => self.projecttimeactual = model::opt_f64(map)?,
+            630 => self.projecttimebudget = model::opt_f64(map)?,
+            631 => self.projecttimepercentage = model::opt_f64(map)?,
+            632 => self.purchaseorder_count = model::opt_i32(map)?,
+            633 => self.purchaseordernumber = model::value(map)?,
+            634 => self.qualifications = model::value(map)?,
+            635 => self.quantity = model::opt_i32(map)?,
+            636 => self.quotation_count = model::opt_i32(map)?,
+            637 => self.quotedescription = model::value(map)?,
+            638 => self.quotelabouramount = model::opt_f64(map)?,
+            639 => self.quotematerialsamount = model::opt_f64(map)?,
+            640 => self.quotepriority = model::opt_i32(map)?,
+            641 => self.read = model::opt_bool(map)?,
+            642 => self.reassigncount = model::opt_i32(map)?,
+            643 => self.recalculate_billing = model::opt_bool(map)?,
+            644 => self.recaptcha_token = model::value(map)?,
+            645 => self.reference = model::value(map)?,
+            646 => self.related_action_count = model::opt_i32(map)?,
+            647 => self.related_service_category_names = model::value(map)?,
+            648 => self.related_service_descriptions = model::value(map)?,
+            649 => self.related_tickets = model::value(map)?,
+            650 => self.release2_id = model::opt_i32(map)?,
+            651 => self.release2_name = model::value(map)?,
+            652 => self.release3_id = model::opt_i32(map)?,
+            653 => self.release3_name = model::value(map)?,
+            654 => self.release_id = model::opt_i32(map)?,
+            655 => self.release_important = model::opt_bool(map)?,
+            656 => self.release_name = model::value(map)?,
+            657 => self.release_note = model::value(map)?,
+            658 => self.releasenotegroup_id = model::opt_i32(map)?,
+            659 => self.releasenotegroup_name = model::value(map)?,
+            660 => self.remotesession_count = model::opt_i32(map)?,
+            661 => self.remotesessionid = model::opt_i32(map)?,
+            662 => self.remotetechid = model::opt_i32(map)?,
+            663 => self.reportedby = model::value(map)?,
+            664 => self.requestdetailsprinted = model::opt_bool(map)?,
+            665 => self.requesttype_name = model::value(map)?,
+            666 => self.requesttype_published_id = model::value(map)?,
+            667 => self.resolved_by = model::value(map)?,
+            668 => self.resource_booking_asset = model::opt_i32(map)?,
+            669 => self.resource_booking_site = model::opt_i32(map)?,
+            670 => self.resource_booking_timeslot = model::value(map)?,
+            671 => self.resource_booking_type = model::opt_i32(map)?,
+            672 => self.resourcetype_id = model::opt_i32(map)?,
+            673 => self.resourcetype_name = model::value(map)?,
+            674 => self.respondbydate = model::value(map)?,
+            675 => self.respondbydateadjusted = model::opt_bool(map)?,
+            676 => self.responsedate = model::value(map)?,
+            677 => self.responsestartdate = model::value(map)?,
+            678 => self.responsetime = model::opt_f64(map)?,
+            679 => self.return_this = model::opt_bool(map)?,
+            680 => self.reviewed = model::opt_bool(map)?,
+            681 => self.reviewed_date = model::value(map)?,
+            682 => self.riskdescription = model::value(map)?,
+            683 => self.risklevel = model::opt_i32(map)?,
+            684 => self.roadmapnote = model::value(map)?,
+            685 => self.salesforce_accountid = model::value(map)?,
+            686 => self.salesforce_contactid = model::value(map)?,
+            687 => self.salesforce_parentid = model::value(map)?,
+            688 => self.salesforce_stage = model::opt_i32(map)?,
+            689 => self.salesforce_status = model::value(map)?,
+            690 => self.salesorder_count = model::opt_i32(map)?,
+            691 => self.salesorder_id = model::opt_i32(map)?,
+            692 => self.sapattachmentsuuid = model::value(map)?,
+            693 => self.sapid = model::value(map)?,
+            694 => self.satisfactioncomment = model::value(map)?,
+            695 => self.satisfactionlevel = model::opt_i32(map)?,
+            696 => self.scomalertid = model::value(map)?,
+            697 => self.scomalertstate = model::opt_i32(map)?,
+            698 => self.scomclearance = model::value(map)?,
+            699 => self.search_index_sync_batches = model::opt_i32(map)?,
+            700 => self.search_index_sync_timestamp = model::value(map)?,
+            701 => self.search_score = model::opt_f64(map)?,
+            702 => self.section_timezone = model::value(map)?,
+            703 => self.security_signal_id = model::value(map)?,
+            704 => self.seenby = model::value(map)?,
+            705 => self.send_remoteinvite = model::opt_bool(map)?,
+            706 => self.sendack = model::opt_bool(map)?,
+            707 => self.sendprintrequest = model::opt_i32(map)?,
+            708 => self.sendtopagerduty = model::opt_bool(map)?,
+            709 => self.sendtosplunkoncall = model::opt_bool(map)?,
+            710 => self.sentinel_display_id = model::opt_i32(map)?,
+            711 => self.sentinel_id = model::value(map)?,
+            712 => self.sentinel_resourcegroup = model::value(map)?,
+            713 => self.sentinel_subscriptionid = model::value(map)?,
+            714 => self.sentinel_url = model::value(map)?,
+            715 => self.sentinel_workspace = model::value(map)?,
+            716 => self.service_count = model::opt_i32(map)?,
+            717 => self.service_id = model::opt_i32(map)?,
+            718 => self.service_linked_device = model::opt_i32(map)?,
+            719 => self.service_request_detail_id = model::opt_i32(map)?,
+            720 => self.servicefailurestid = model::opt_i32(map)?,
+            721 => self.serviceformprinted = model::opt_bool(map)?,
+            722 => self.servicenow_id = model::value(map)?,
+            723 => self.servicenow_number = model::value(map)?,
+            724 => self.servicestatusnote = model::value(map)?,
+            725 => self.show_channel_create = model::opt_bool(map)?,
+            726 => self.show_chat_create = model::opt_bool(map)?,
+            727 => self.showforusers = model::opt_bool(map)?,
+            728 => self.showonroadmap = model::opt_bool(map)?,
+            729 => self.sibling_count_open = model::opt_i32(map)?,
+            730 => self.site_id = model::opt_i32(map)?,
+            731 => self.site_name = model::value(map)?,
+            732 => self.site_sla_id = model::opt_i32(map)?,
+            733 => self.site_timezone = model::value(map)?,
+            734 => self.sitepostcode = model::value(map)?,
+            735 => self.sla_id = model::opt_i32(map)?,
+            736 => self.sla_name = model::value(map)?,
+            737 => self.sla_start_date = model::value(map)?,
+            738 => self.slaactiondate = model::value(map)?,
+            739 => self.slack_callback_id = model::value(map)?,
+            740 => self.slack_channel_id = model::value(map)?,
+            741 => self.slaexcuse = model::value(map)?,
+            742 => self.slaholdreminderdatelastemailed = model::value(map)?,
+            743 => self.slaholdtime = model::opt_f64(map)?,
+            744 => self.slapercused = model::opt_f64(map)?,
+            745 => self.slaresponseexcuse = model::value(map)?,
+            746 => self.slaresponsestate = model::value(map)?,
+            747 => self.slastate = model::value(map)?,
+            748 => self.slatimeelapsed = model::opt_f64(map)?,
+            749 => self.slatimeleft = model::opt_f64(map)?,
+            750 => self.slatimeremaining = model::opt_f64(map)?,
+            751 => self.smemo = model::value(map)?,
+            752 => self.sms_override = model::value(map)?,
+            753 => self.source = model::opt_i32(map)?,
+            754 => self.splunkoncall_id = model::value(map)?,
+            755 => self.splunkoncallstatus = model::opt_i32(map)?,
+            756 => self.splunkoncalltarget = model::opt_i32(map)?,
+            757 => self.splunkoncalltarget_id = model::value(map)?,
+            758 => self.splunkoncallurl = model::value(map)?,
+            759 => self.splunksearch = model::value(map)?,
+            760 => self.splunkurl = model::value(map)?,
+            761 => self.sqlimport_id = model::opt_i32(map)?,
+            762 => self.start_adjust = model::opt_i32(map)?,
+            763 => self.startdate = model::value(map)?,
+            764 => self.startdate_timezone = model::value(map)?,
+            765 => self.startdate_with_timezone = model::value(map)?,
+            766 => self.startdatetime = model::value(map)?,
+            767 => self.starttime = model::value(map)?,
+            768 => self.starttimeslot = model::opt_i32(map)?,
+            769 => self.status_change_frozen = model::opt_bool(map)?,
+            770 => self.status_id = model::opt_i32(map)?,
+            771 => self.status_name = model::value(map)?,
+            772 => self.statuscolor = model::value(map)?,
+            773 => self.statusseq = model::opt_i32(map)?,
+            774 => self.suggested_category1 = model::value(map)?,
+            775 => self.summary = model::value(map)?,
+            776 => self.supplier_breachfixbysent = model::opt_bool(map)?,
+            777 => self.supplier_breachrespsent = model::opt_bool(map)?,
+            778 => self.supplier_contact_id = model::opt_i32(map)?,
+            779 => self.supplier_contract_id = model::opt_i32(map)?,
+            780 => self.supplier_contract_ref = model::value(map)?,
+            781 => self.supplier_date = model::value(map)?,
+            782 => self.supplier_dateclosed = model::value(map)?,
+            783 => self.supplier_fixbydate = model::value(map)?,
+            784 => self.supplier_id = model::opt_i32(map)?,
+            785 => self.supplier_name = model::value(map)?,
+            786 => self.supplier_priority_id = model::opt_i32(map)?,
+            787 => self.supplier_reference = model::value(map)?,
+            788 => self.supplier_respondbydate = model::value(map)?,
+            789 => self.supplier_responsedate = model::value(map)?,
+            790 => self.supplier_responsestate = model::value(map)?,
+            791 => self.supplier_responsetime = model::opt_f64(map)?,
+            792 => self.supplier_sla_id = model::opt_i32(map)?,
+            793 => self.supplier_slaexcuse = model::value(map)?,
+            794 => self.supplier_slastate = model::value(map)?,
+            795 => self.supplier_slatimeelapsed = model::opt_f64(map)?,
+            796 => self.supplier_status = model::opt_i32(map)?,
+            797 => self.surveyneeded = model::opt_bool(map)?,
+            798 => self.surveysent = model::opt_bool(map)?,
+            799 => self.sync_to_salesforce = model::opt_bool(map)?,
+            800 => self.syncro_alert_id = model::opt_i32(map)?,
+            801 => self.table = model::value(map)?,
+            802 => self.tags = model::value(map)?,
+            803 => self.takenby = model::value(map)?,
+            804 => self.target_adjust = model::opt_i32(map)?,
+            805 => self.targetdate = model::value(map)?,
+            806 => self.targetdate_timezone = model::value(map)?,
+            807 => self.targetdate_with_timezone = model::value(map)?,
+            808 => self.targettime = model::value(map)?,
+            809 => self.targettimeslot = model::opt_i32(map)?,
+            810 => self.task_count = model::opt_i32(map)?,
+            811 => self.team = model::value(map)?,
+            812 => self.team_department_id = model::opt_i32(map)?,
+            813 => self.teams_ticket_icon = model::value(map)?,
+            814 => self.teams_user_id = model::value(map)?,
+            815 => self.teamsmessage = model::value(map)?,
+            816 => self.template_id = model::opt_i32(map)?,
+            817 => self.template_name = model::value(map)?,
+            818 => self.testplan = model::value(map)?,
+            819 => self.third_party_call_id = model::value(map)?,
+            820 => self.third_party_client_id = model::value(map)?,
+            821 => self.third_party_id = model::opt_i32(map)?,
+            822 => self.third_party_id_string = model::value(map)?,
+            823 => self.third_party_parent_id = model::value(map)?,
+            824 => self.third_party_problem_id = model::value(map)?,
+            825 => self.thirdparty_url = model::value(map)?,
+            826 => self.thirdpartyreviewscore = model::opt_i32(map)?,
+            827 => self.ticket_client_to_invoice_to_id = model::opt_i32(map)?,
+            828 => self.ticket_client_to_invoice_to_name = model::value(map)?,
+            829 => self.ticket_invoices_for_each_site = model::opt_bool(map)?,
+            830 => self.ticket_tags = model::value(map)?,
+            831 => self.ticketage = model::opt_f64(map)?,
+            832 => self.tickettype_id = model::opt_i32(map)?,
+            833 => self.tickettype_name = model::value(map)?,
+            834 => self.timeentries = model::value(map)?,
+            835 => self.timetaken = model::opt_f64(map)?,
+            836 => self.timezonename = model::value(map)?,
+            837 => self.todo_count = model::opt_i32(map)?,
+            838 => self.todo_list = model::value(map)?,
+            839 => self.top_level_id = model::opt_i32(map)?,
+            840 => self.top_level_name = model::value(map)?,
+            841 => self.totalmileage = model::opt_f64(map)?,
+            842 => self.travelhours = model::opt_f64(map)?,
+            843 => self.twitter_message_id = model::opt_i64(map)?,
+            844 => self.twitterid = model::opt_i64(map)?,
+            845 => self.twitterscreenname = model::value(map)?,
+            846 => self.ukasaccredited = model::opt_bool(map)?,
+            847 => self.unapprovedchangestatus = model::opt_i32(map)?,
+            848 => self.unotes = model::value(map)?,
+            849 => self.unread_child_action_count = model::opt_i32(map)?,
+            850 => self.unread_related_action_count = model::opt_i32(map)?,
+            851 => self.unrelate_from_ticket_id = model::opt_i32(map)?,
+            852 => self.unsubscribedfromserviceid = model::opt_i32(map)?,
+            853 => self.update_milestone_id = model::opt_i32(map)?,
+            854 => self.updateservicestatus = model::opt_bool(map)?,
+            855 => self.urgency = model::opt_i32(map)?,
+            856 => self.r#use = model::value(map)?,
+            857 => self.useful_count = model::opt_i32(map)?,
+            858 => self.user_email = model::value(map)?,
+            859 => self.user_id = model::opt_i32(map)?,
+            860 => self.user_linked_sites = model::value(map)?,
+            861 => self.user_name = model::value(map)?,
+            862 => self.userdef1 = model::value(map)?,
+            863 => self.userdef2 = model::value(map)?,
+            864 => self.userdef3 = model::value(map)?,
+            865 => self.userdef4 = model::value(map)?,
+            866 => self.userdef5 = model::value(map)?,
+            867 => self.userdepartments = model::value(map)?,
+            868 => self.userrequestedapprover = model::opt_i32(map)?,
+            869 => self.users_name = model::value(map)?,
+            870 => self.usertype = model::opt_i32(map)?,
+            871 => self.utcoffset = model::opt_f64(map)?,
+            872 => self.vectors = model::value(map)?,
+            873 => self.version_id = model::opt_i32(map)?,
+            874 => self.version_name = model::value(map)?,
+            875 => self.visible_child_tickets = model::opt_i32(map)?,
+            876 => self.web_url = model::value(map)?,
+            877 => self.whatsappcreatedfromid = model::value(map)?,
+            878 => self.who = model::value(map)?,
+            879 => self.workflow_history = model::value(map)?,
+            880 => self.workflow_id = model::opt_i32(map)?,
+            881 => self.workflow_move_date_override = model::value(map)?,
+            882 => self.workflow_name = model::value(map)?,
+            883 => self.workflow_seq = model::opt_i32(map)?,
+            884 => self.workflow_stage = model::value(map)?,
+            885 => self.workflow_stage_id = model::opt_i32(map)?,
+            886 => self.workflow_stage_number = model::value(map)?,
+            887 => self.workflow_step = model::opt_i32(map)?,
+            888 => self.workflow_stepstarted = model::value(map)?,
+            889 => self.your_vote = model::opt_i32(map)?,
+            890 => self.your_vote_comment = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of tickets: `{"record_count": N, "tickets": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TicketList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `tickets`.
     pub tickets: Vec<Ticket>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -11261,6 +12300,57 @@ impl TicketList {
     pub fn with_page_size(mut self, value: i32) -> Self {
         self.page_size = Some(value);
         self
+    }
+}
+
+impl serde::Serialize for TicketList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "tickets", &self.tickets)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TicketList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for TicketList {
+    const EXPECTING: &'static str = "struct TicketList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "tickets",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.tickets = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

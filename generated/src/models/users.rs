@@ -4,99 +4,50 @@
 use super::*;
 
 /// The `DeviceApplications` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceApplications {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `licence_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub licence_id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub count: Option<i32>,
     /// `did`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub did: Option<i32>,
     /// `bundledesc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bundledesc: Option<String>,
     /// `cost`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub cost: Option<f64>,
     /// `lastused`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastused: Option<String>,
     /// `install_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub install_date: Option<String>,
     /// `snowid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snowid: Option<String>,
     /// `licence_required`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub licence_required: Option<bool>,
     /// `version`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// `licence_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub licence_name: Option<String>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// `role_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub role_id: Option<i32>,
     /// `role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// `moduleid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub moduleid: Option<i32>,
     /// `new_users`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_users: Option<Vec<User>>,
     /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_devices: Option<Vec<serde_json::Value>>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -262,67 +213,134 @@ impl DeviceApplications {
     }
 }
 
+impl serde::Serialize for DeviceApplications {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "licence_id", &self.licence_id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "count", &self.count)?;
+        model::opt_entry(&mut map, "did", &self.did)?;
+        model::opt_entry(&mut map, "bundledesc", &self.bundledesc)?;
+        model::opt_entry(&mut map, "cost", &self.cost)?;
+        model::opt_entry(&mut map, "lastused", &self.lastused)?;
+        model::opt_entry(&mut map, "install_date", &self.install_date)?;
+        model::opt_entry(&mut map, "snowid", &self.snowid)?;
+        model::opt_entry(&mut map, "licence_required", &self.licence_required)?;
+        model::opt_entry(&mut map, "version", &self.version)?;
+        model::opt_entry(&mut map, "licence_name", &self.licence_name)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name)?;
+        model::opt_entry(&mut map, "moduleid", &self.moduleid)?;
+        model::opt_entry(&mut map, "new_users", &self.new_users)?;
+        model::opt_entry(&mut map, "new_devices", &self.new_devices)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceApplications {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for DeviceApplications {
+    const EXPECTING: &'static str = "struct DeviceApplications";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "bundledesc",
+        "cost",
+        "count",
+        "did",
+        "id",
+        "install_date",
+        "lastused",
+        "licence_id",
+        "licence_name",
+        "licence_required",
+        "moduleid",
+        "name",
+        "new_devices",
+        "new_users",
+        "role_id",
+        "role_name",
+        "snowid",
+        "user_id",
+        "version",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.bundledesc = model::value(map)?,
+            2 => self.cost = model::opt_f64(map)?,
+            3 => self.count = model::opt_i32(map)?,
+            4 => self.did = model::opt_i32(map)?,
+            5 => self.id = model::opt_i32(map)?,
+            6 => self.install_date = model::value(map)?,
+            7 => self.lastused = model::value(map)?,
+            8 => self.licence_id = model::opt_i32(map)?,
+            9 => self.licence_name = model::value(map)?,
+            10 => self.licence_required = model::opt_bool(map)?,
+            11 => self.moduleid = model::opt_i32(map)?,
+            12 => self.name = model::value(map)?,
+            13 => self.new_devices = model::value(map)?,
+            14 => self.new_users = model::value(map)?,
+            15 => self.role_id = model::opt_i32(map)?,
+            16 => self.role_name = model::value(map)?,
+            17 => self.snowid = model::value(map)?,
+            18 => self.user_id = model::opt_i32(map)?,
+            19 => self.version = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `MarketingUnsubscribe` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct MarketingUnsubscribe {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `mailcampaign_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub mailcampaign_id: Option<i32>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// `email_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `email_unsubscribed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub email_unsubscribed: Option<i32>,
     /// `date_unsubscribed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_unsubscribed: Option<String>,
     /// `user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `mailcampaign_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mailcampaign_name: Option<String>,
     /// `email_unsubscribed_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_unsubscribed_name: Option<String>,
     /// `token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `validate_token`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub validate_token: Option<bool>,
     /// `unsub_all`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub unsub_all: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -424,22 +442,94 @@ impl MarketingUnsubscribe {
     }
 }
 
+impl serde::Serialize for MarketingUnsubscribe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "mailcampaign_id", &self.mailcampaign_id)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::opt_entry(&mut map, "email_address", &self.email_address)?;
+        model::opt_entry(&mut map, "email_unsubscribed", &self.email_unsubscribed)?;
+        model::opt_entry(&mut map, "date_unsubscribed", &self.date_unsubscribed)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name)?;
+        model::opt_entry(&mut map, "mailcampaign_name", &self.mailcampaign_name)?;
+        model::opt_entry(
+            &mut map,
+            "email_unsubscribed_name",
+            &self.email_unsubscribed_name,
+        )?;
+        model::opt_entry(&mut map, "token", &self.token)?;
+        model::opt_entry(&mut map, "validate_token", &self.validate_token)?;
+        model::opt_entry(&mut map, "unsub_all", &self.unsub_all)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MarketingUnsubscribe {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for MarketingUnsubscribe {
+    const EXPECTING: &'static str = "struct MarketingUnsubscribe";
+    const FIELDS: &'static [&'static str] = &[
+        "date_unsubscribed",
+        "email_address",
+        "email_unsubscribed",
+        "email_unsubscribed_name",
+        "id",
+        "mailcampaign_id",
+        "mailcampaign_name",
+        "token",
+        "unsub_all",
+        "user_id",
+        "user_name",
+        "validate_token",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.date_unsubscribed = model::value(map)?,
+            1 => self.email_address = model::value(map)?,
+            2 => self.email_unsubscribed = model::opt_i32(map)?,
+            3 => self.email_unsubscribed_name = model::value(map)?,
+            4 => self.id = model::opt_i32(map)?,
+            5 => self.mailcampaign_id = model::opt_i32(map)?,
+            6 => self.mailcampaign_name = model::value(map)?,
+            7 => self.token = model::value(map)?,
+            8 => self.unsub_all = model::opt_bool(map)?,
+            9 => self.user_id = model::opt_i32(map)?,
+            10 => self.user_name = model::value(map)?,
+            11 => self.validate_token = model::opt_bool(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `Supplier` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Supplier {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -461,1573 +551,697 @@ impl Supplier {
     }
 }
 
+impl serde::Serialize for Supplier {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Supplier {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for Supplier {
+    const EXPECTING: &'static str = "struct Supplier";
+    const FIELDS: &'static [&'static str] = &["id", "name"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.id = model::opt_i32(map)?,
+            1 => self.name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A user: a contact of a client (end user). Halo calls the model `Users`; the API path is `/Users`.
 ///
 /// Halo's internal name for this schema is `Users`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct User {
     /// `is_comms_user`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_comms_user: Option<bool>,
     /// `ischangeapprover2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ischangeapprover2: Option<bool>,
     /// `sitephonenumberint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub sitephonenumberint: Option<i64>,
     /// `phonenumberint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub phonenumberint: Option<i64>,
     /// `homenumberint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub homenumberint: Option<i64>,
     /// `mobileint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub mobileint: Option<i64>,
     /// `mobilenumber2int`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub mobilenumber2int: Option<i64>,
     /// `faxint`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub faxint: Option<i64>,
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Halo's swagger types `site_id` as a double, but it is a site id: the API sends whole numbers, sometimes written `21.0`, which the client decodes leniently. An integer is what callers compare and send back.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id: Option<i32>,
     /// `site_id_int`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub site_id_int: Option<i32>,
     /// `site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// `client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     /// `firstname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// `surname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub surname: Option<String>,
     /// `initials`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initials: Option<String>,
     /// `title`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emailaddress: Option<String>,
     /// `phonenumber_preferred`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phonenumber_preferred: Option<String>,
     /// `sitephonenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sitephonenumber: Option<String>,
     /// `phonenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phonenumber: Option<String>,
     /// `homenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub homenumber: Option<String>,
     /// `mobilenumber`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mobilenumber: Option<String>,
     /// `mobilenumber2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mobilenumber2: Option<String>,
     /// `fax`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fax: Option<String>,
     /// `telpref`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub telpref: Option<i32>,
     /// `activedirectory_dn`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub activedirectory_dn: Option<String>,
     /// `onpremise_activedirectory_dn`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub onpremise_activedirectory_dn: Option<String>,
     /// `container_dn`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_dn: Option<String>,
     /// `login`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
     /// `inactive`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inactive: Option<bool>,
     /// `colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// `isimportantcontact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimportantcontact: Option<bool>,
     /// `other1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub other1: Option<String>,
     /// `other2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub other2: Option<String>,
     /// `other3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub other3: Option<String>,
     /// `other4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub other4: Option<String>,
     /// `other5`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub other5: Option<String>,
     /// `notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `neversendemails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub neversendemails: Option<bool>,
     /// `default_currency_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub default_currency_code: Option<i32>,
     /// `site_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_guid: Option<String>,
     /// `area_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub area_guid: Option<String>,
     /// `site_cautomate_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_cautomate_guid: Option<String>,
     /// `priority_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub priority_id: Option<i32>,
     /// `linked_agent_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linked_agent_id: Option<i32>,
     /// `covered_by_contract`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub covered_by_contract: Option<bool>,
     /// `contract_value`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_f64"
-    )]
     pub contract_value: Option<f64>,
     /// `software_role_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub software_role_name: Option<String>,
     /// `customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfields: Option<Vec<CustomField>>,
     /// `attachments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// `custombuttons`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custombuttons: Option<Vec<CustomButton>>,
     /// `relationship_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub relationship_id: Option<i32>,
     /// `user_relationships`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_relationships: Option<Vec<XTypeRole>>,
     /// `uddevsite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub uddevsite: Option<i32>,
     /// `uddevnum`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub uddevnum: Option<i32>,
     /// `uduserid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub uduserid: Option<i32>,
     /// `userdevicerolecount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub userdevicerolecount: Option<i32>,
     /// `site_hubspot_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_hubspot_guid: Option<String>,
     /// `isserviceaccount`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isserviceaccount: Option<bool>,
     /// `ignoreautomatedbilling`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ignoreautomatedbilling: Option<bool>,
     /// `isimportantcontact2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimportantcontact2: Option<bool>,
     /// `connectwiseid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub connectwiseid: Option<i32>,
     /// `autotaskid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub autotaskid: Option<i32>,
     /// `messagegroup_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub messagegroup_id: Option<i32>,
     /// `role_list`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_list: Option<String>,
     /// `sitetimezone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sitetimezone: Option<String>,
     /// `client_account_manager_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_account_manager_id: Option<i32>,
     /// `datecreated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datecreated: Option<String>,
     /// `inv1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv1: Option<i32>,
     /// `inv2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv2: Option<i32>,
     /// `inv3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv3: Option<i32>,
     /// `inv4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv4: Option<i32>,
     /// `slaid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub slaid: Option<i32>,
     /// `new_password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_password: Option<String>,
     /// `dontackemails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontackemails: Option<bool>,
     /// `web_access_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub web_access_level: Option<i32>,
     /// `showmeonly`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub showmeonly: Option<i32>,
     /// `showrecentonly`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub showrecentonly: Option<i32>,
     /// `inform`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub inform: Option<bool>,
     /// `inv1site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv1site: Option<i32>,
     /// `inv2site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv2site: Option<i32>,
     /// `inv3site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv3site: Option<i32>,
     /// `inv4site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv4site: Option<i32>,
     /// `inv5`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv5: Option<i32>,
     /// `inv6`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv6: Option<i32>,
     /// `inv7`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv7: Option<i32>,
     /// `inv8`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv8: Option<i32>,
     /// `inv9`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv9: Option<i32>,
     /// `inv10`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv10: Option<i32>,
     /// `inv5site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv5site: Option<i32>,
     /// `inv6site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv6site: Option<i32>,
     /// `inv7site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv7site: Option<i32>,
     /// `inv8site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv8site: Option<i32>,
     /// `inv9site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv9site: Option<i32>,
     /// `inv10site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv10site: Option<i32>,
     /// `informaction`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informaction: Option<bool>,
     /// `informclearance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informclearance: Option<bool>,
     /// `inv11`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv11: Option<i32>,
     /// `inv12`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv12: Option<i32>,
     /// `inv13`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv13: Option<i32>,
     /// `inv14`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv14: Option<i32>,
     /// `inv15`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv15: Option<i32>,
     /// `inv16`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv16: Option<i32>,
     /// `inv17`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv17: Option<i32>,
     /// `inv18`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv18: Option<i32>,
     /// `inv19`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv19: Option<i32>,
     /// `inv20`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv20: Option<i32>,
     /// `inv21`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv21: Option<i32>,
     /// `inv22`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv22: Option<i32>,
     /// `inv23`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv23: Option<i32>,
     /// `inv24`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv24: Option<i32>,
     /// `inv25`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv25: Option<i32>,
     /// `inv11site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv11site: Option<i32>,
     /// `inv12site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv12site: Option<i32>,
     /// `inv13site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv13site: Option<i32>,
     /// `inv14site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv14site: Option<i32>,
     /// `inv15site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv15site: Option<i32>,
     /// `inv16site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv16site: Option<i32>,
     /// `inv17site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv17site: Option<i32>,
     /// `inv18site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv18site: Option<i32>,
     /// `inv19site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv19site: Option<i32>,
     /// `inv20site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv20site: Option<i32>,
     /// `inv21site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv21site: Option<i32>,
     /// `inv22site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv22site: Option<i32>,
     /// `inv23site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv23site: Option<i32>,
     /// `inv24site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv24site: Option<i32>,
     /// `inv25site`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub inv25site: Option<i32>,
     /// `showslatimes`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub showslatimes: Option<bool>,
     /// `canadd`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canadd: Option<bool>,
     /// `allowviewsitedocs`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowviewsitedocs: Option<bool>,
     /// `third_party_guid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_guid: Option<String>,
     /// `third_party_sql`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_sql: Option<String>,
     /// `ischangeapprover`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ischangeapprover: Option<bool>,
     /// `cancreateuser`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub cancreateuser: Option<bool>,
     /// `department`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `isheadofdept`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isheadofdept: Option<bool>,
     /// `deputysite`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub deputysite: Option<i32>,
     /// `deputyusername`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deputyusername: Option<String>,
     /// `cat2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cat2: Option<String>,
     /// `lastlogindate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastlogindate: Option<String>,
     /// `email2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email2: Option<String>,
     /// `email3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email3: Option<String>,
     /// `iscontractcontact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub iscontractcontact: Option<bool>,
     /// `informnewarea`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informnewarea: Option<bool>,
     /// `informactionarea`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informactionarea: Option<bool>,
     /// `informclearancearea`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informclearancearea: Option<bool>,
     /// `disclaimermatchstring`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disclaimermatchstring: Option<String>,
     /// `viewallcleared`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub viewallcleared: Option<bool>,
     /// `isexternal`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isexternal: Option<bool>,
     /// `question1`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub question1: Option<i32>,
     /// `question2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub question2: Option<i32>,
     /// `question3`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub question3: Option<i32>,
     /// `question4`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub question4: Option<i32>,
     /// `question5`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub question5: Option<i32>,
     /// `dontaddtomailinglist`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontaddtomailinglist: Option<bool>,
     /// `caneditwebdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub caneditwebdetails: Option<bool>,
     /// `cataloglevel`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub cataloglevel: Option<i32>,
     /// `canaccesscatalog`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canaccesscatalog: Option<bool>,
     /// `hasbeentrained`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hasbeentrained: Option<bool>,
     /// `admanager`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admanager: Option<String>,
     /// `canviewcontracts`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canviewcontracts: Option<bool>,
     /// `ispoapprover`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ispoapprover: Option<bool>,
     /// `encmethod`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub encmethod: Option<i32>,
     /// `adconnection`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub adconnection: Option<i32>,
     /// `useadlogin`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub useadlogin: Option<i32>,
     /// `sendwelcomeemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendwelcomeemail: Option<bool>,
     /// `welcomeemail_template_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub welcomeemail_template_id: Option<i32>,
     /// `resetpassword`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub resetpassword: Option<bool>,
     /// `_anonymise`.
-    #[serde(
-        rename = "_anonymise",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub anonymise: Option<bool>,
     /// `_reassign_all_to_user`.
-    #[serde(
-        rename = "_reassign_all_to_user",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub reassign_all_to_user: Option<i32>,
     /// `ismaincontact`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub ismaincontact: Option<bool>,
     /// `primary_address`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_address: Option<AddressStore>,
     /// `addresses`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<AddressStore>>,
     /// `departments`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<UserDepartment>>,
     /// `organisation_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub organisation_id: Option<i32>,
     /// `popup_notes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub popup_notes: Option<Vec<AreaPopup>>,
     /// `open_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_ticket_count: Option<i32>,
     /// `onhold_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub onhold_ticket_count: Option<i32>,
     /// `total_ticket_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub total_ticket_count: Option<i32>,
     /// `opened_thismonth_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub opened_thismonth_count: Option<i32>,
     /// `_isnew`.
-    #[serde(
-        rename = "_isnew",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnew: Option<bool>,
     /// `_isimport`.
-    #[serde(
-        rename = "_isimport",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isimport: Option<bool>,
     /// `memberof`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memberof: Option<String>,
     /// `_importtype`.
-    #[serde(rename = "_importtype", skip_serializing_if = "Option::is_none")]
     pub importtype: Option<String>,
     /// `usercompany`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub usercompany: Option<Vec<UserCompany>>,
     /// `supplier`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier: Option<Supplier>,
     /// `supplier_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier_name: Option<String>,
     /// `claims`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<Vec<NhdClaim>>,
     /// `app_colour`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_colour: Option<String>,
     /// `emailconfirmed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub emailconfirmed: Option<bool>,
     /// `agent_app_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_app_url: Option<String>,
     /// `imagedata`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub imagedata: Option<String>,
     /// `webannouncement`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub webannouncement: Option<String>,
     /// `cautomateid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub cautomateid: Option<i32>,
     /// `azure_connectionid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub azure_connectionid: Option<i32>,
     /// `_importtoken`.
-    #[serde(rename = "_importtoken", skip_serializing_if = "Option::is_none")]
     pub importtoken: Option<String>,
     /// `jira_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_id: Option<String>,
     /// `zapier_client_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zapier_client_name: Option<String>,
     /// `delegation_activated`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub delegation_activated: Option<bool>,
     /// `delegation_timebased`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation_start: Option<String>,
     /// `delegation_end`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation_end: Option<String>,
     /// `delegation_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation_user_name: Option<String>,
     /// `googleworkplace_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub googleworkplace_id: Option<String>,
     /// `isnhserveremaildefault`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isnhserveremaildefault: Option<bool>,
     /// `matchprimaryemail`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub matchprimaryemail: Option<bool>,
     /// `servicenow_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_id: Option<String>,
     /// `servicenow_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_username: Option<String>,
     /// `site_servicenow_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_servicenow_id: Option<String>,
     /// `sgatewayid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sgatewayid: Option<String>,
     /// `software`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub software: Option<Vec<DeviceApplications>>,
     /// `canaccessinvoices`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canaccessinvoices: Option<bool>,
     /// `samaccountname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub samaccountname: Option<String>,
     /// `oktaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oktaid: Option<String>,
     /// `okta_status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_status: Option<String>,
     /// `authenticatorapp_configured`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub authenticatorapp_configured: Option<bool>,
     /// `_revoke_authenticatorapp`.
-    #[serde(
-        rename = "_revoke_authenticatorapp",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub revoke_authenticatorapp: Option<bool>,
     /// `ulastupdate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ulastupdate: Option<String>,
     /// `_isopp`.
-    #[serde(
-        rename = "_isopp",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcompanyname: Option<String>,
     /// `oppcontactname`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppcontactname: Option<String>,
     /// `oppemailaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oppemailaddress: Option<String>,
     /// `assets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<DeviceList>>,
     /// `locked`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub locked: Option<bool>,
     /// `site_guid2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_guid2: Option<String>,
     /// `allowviewclientdocs`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub allowviewclientdocs: Option<bool>,
     /// `azure_tenant_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenant_id: Option<String>,
     /// `azure_last_login_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_last_login_date: Option<String>,
     /// `linked_user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub linked_user_id: Option<i32>,
     /// `linked_user_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_user_name: Option<String>,
     /// `hubspot_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_id: Option<String>,
     /// `hubspot_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_url: Option<String>,
     /// `hubspot_dont_sync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hubspot_dont_sync: Option<bool>,
     /// `hubspot_archived`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hubspot_archived: Option<bool>,
     /// `passportal_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub passportal_id: Option<i64>,
     /// `passportal_client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub passportal_client_id: Option<i64>,
     /// `opportunity_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub opportunity_id: Option<i32>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// `isuserdetails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isuserdetails: Option<bool>,
     /// `hudu_url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hudu_url: Option<String>,
     /// `sqlimport_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub sqlimport_id: Option<i32>,
     /// `sqlimport_user`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sqlimport_user: Option<String>,
     /// `unsubscribed`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub unsubscribed: Option<bool>,
     /// `canviewopps`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canviewopps: Option<bool>,
     /// `azure_tenant_domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_tenant_domain: Option<String>,
     /// `servicenow_companyid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub servicenow_companyid: Option<String>,
     /// `external_links`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_links: Option<Vec<ExternalLinkList>>,
     /// `new_external_link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_external_link: Option<ExternalLinkList>,
     /// `_match_thirdparty_id`.
-    #[serde(rename = "_match_thirdparty_id", skip_serializing_if = "Option::is_none")]
     pub match_thirdparty_id: Option<String>,
     /// `_match_integration_id`.
-    #[serde(
-        rename = "_match_integration_id",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub match_integration_id: Option<i32>,
     /// `_match_integration_name`.
-    #[serde(rename = "_match_integration_name", skip_serializing_if = "Option::is_none")]
     pub match_integration_name: Option<String>,
     /// `salesforce_dontsync`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub salesforce_dontsync: Option<bool>,
     /// `_hascontactsenabled`.
-    #[serde(
-        rename = "_hascontactsenabled",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub hascontactsenabled: Option<bool>,
     /// `new_site_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_site_name: Option<String>,
     /// `_isbatch`.
-    #[serde(
-        rename = "_isbatch",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub isbatch: Option<bool>,
     /// `roles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<UserRole>>,
     /// `azure_roleid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub azure_roleid: Option<i32>,
     /// `add_roles`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub add_roles: Option<Vec<UserRole>>,
     /// `facebook_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub facebook_id: Option<i64>,
     /// `facebook_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_username: Option<String>,
     /// `twitter_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub twitter_id: Option<i64>,
     /// `twitter_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twitter_username: Option<String>,
     /// `_merge_user_into`.
-    #[serde(
-        rename = "_merge_user_into",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub merge_user_into: Option<i32>,
     /// `_email_collision`.
-    #[serde(
-        rename = "_email_collision",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub email_collision: Option<i32>,
     /// `_dont_fire_automations`.
-    #[serde(
-        rename = "_dont_fire_automations",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dont_fire_automations: Option<bool>,
     /// `device_access_level`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub device_access_level: Option<i32>,
     /// `ticket_customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_customfields: Option<Vec<CustomField>>,
     /// `manager_email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub manager_email: Option<String>,
     /// `_remove_licenses`.
-    #[serde(
-        rename = "_remove_licenses",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub remove_licenses: Option<bool>,
     /// `_new_usersite_only`.
-    #[serde(
-        rename = "_new_usersite_only",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub new_usersite_only: Option<bool>,
     /// `thirdpartygroups`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartygroups: Option<Vec<UserThirdPartyGroup>>,
     /// `linked_sites`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_sites: Option<Vec<ExternalLinkList>>,
     /// `dontackemails2`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub dontackemails2: Option<bool>,
     /// `instagram_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i64"
-    )]
     pub instagram_id: Option<i64>,
     /// `instagram_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instagram_username: Option<String>,
     /// `jira_instance`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub jira_instance: Option<i32>,
     /// `jira_instance_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jira_instance_name: Option<String>,
     /// `third_party_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_id: Option<String>,
     /// `no_manager_roleid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub no_manager_roleid: Option<i32>,
     /// `matching_value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matching_value: Option<String>,
     /// `theme`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
     /// `lang`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
     /// `gocardless_customfields`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gocardless_customfields: Option<std::collections::BTreeMap<String, String>>,
     /// `service_account_overridden`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub service_account_overridden: Option<bool>,
     /// `sendaccountsemails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub sendaccountsemails: Option<bool>,
     /// `extratabs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extratabs: Option<Vec<Tabname>>,
     /// `informifack`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informifack: Option<bool>,
     /// `informnewareaifack`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub informnewareaifack: Option<bool>,
     /// `marketing_unsubscribes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marketing_unsubscribes: Option<Vec<MarketingUnsubscribe>>,
     /// `new_account_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_account_name: Option<String>,
     /// `prospect_account_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub prospect_account_id: Option<i32>,
     /// `open_opportunity_count`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub open_opportunity_count: Option<i32>,
     /// `_convert_phonenumbers`.
-    #[serde(
-        rename = "_convert_phonenumbers",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub convert_phonenumbers: Option<bool>,
     /// `update_user_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub update_user_tickets: Option<bool>,
     /// `check_update_user_tickets`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub check_update_user_tickets: Option<bool>,
     /// `canuploaddocuments`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub canuploaddocuments: Option<bool>,
     /// `runbook_button_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub runbook_button_id: Option<i32>,
     /// `use`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#use: Option<String>,
     /// `key`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub key: Option<i32>,
     /// `table`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<TableEnum>,
     /// `client_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_id: Option<i32>,
     /// `item_tax_code`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub item_tax_code: Option<i32>,
     /// `automatic_sales_tax`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub automatic_sales_tax: Option<bool>,
     /// `client_taxable`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub client_taxable: Option<bool>,
     /// `overridepdftemplatequote`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub overridepdftemplatequote: Option<i32>,
     /// `overridepdftemplatequote_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overridepdftemplatequote_name: Option<String>,
     /// `contract_end_date`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_end_date: Option<String>,
     /// `okta_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_id: Option<String>,
     /// `azure_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_id: Option<String>,
     /// `user_with_clientsite`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_with_clientsite: Option<String>,
     /// `client_automatic_callscript_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub client_automatic_callscript_id: Option<i32>,
     /// `neversendmarketingemails`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub neversendmarketingemails: Option<bool>,
     /// `is_prospect`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_bool"
-    )]
     pub is_prospect: Option<bool>,
     /// `whatsapp_number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub whatsapp_number: Option<String>,
     /// `azureoid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub azureoid: Option<String>,
     /// `date_of_birth`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
     /// `_importtypeid`.
-    #[serde(
-        rename = "_importtypeid",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
-    #[serde(rename = "_importthirdpartyid", skip_serializing_if = "Option::is_none")]
     pub importthirdpartyid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4613,31 +3827,1113 @@ impl User {
     }
 }
 
+impl serde::Serialize for User {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "is_comms_user", &self.is_comms_user)?;
+        model::opt_entry(&mut map, "ischangeapprover2", &self.ischangeapprover2)?;
+        model::opt_entry(&mut map, "sitephonenumberint", &self.sitephonenumberint)?;
+        model::opt_entry(&mut map, "phonenumberint", &self.phonenumberint)?;
+        model::opt_entry(&mut map, "homenumberint", &self.homenumberint)?;
+        model::opt_entry(&mut map, "mobileint", &self.mobileint)?;
+        model::opt_entry(&mut map, "mobilenumber2int", &self.mobilenumber2int)?;
+        model::opt_entry(&mut map, "faxint", &self.faxint)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id)?;
+        model::opt_entry(&mut map, "site_id_int", &self.site_id_int)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name)?;
+        model::opt_entry(&mut map, "firstname", &self.firstname)?;
+        model::opt_entry(&mut map, "surname", &self.surname)?;
+        model::opt_entry(&mut map, "initials", &self.initials)?;
+        model::opt_entry(&mut map, "title", &self.title)?;
+        model::opt_entry(&mut map, "emailaddress", &self.emailaddress)?;
+        model::opt_entry(
+            &mut map,
+            "phonenumber_preferred",
+            &self.phonenumber_preferred,
+        )?;
+        model::opt_entry(&mut map, "sitephonenumber", &self.sitephonenumber)?;
+        model::opt_entry(&mut map, "phonenumber", &self.phonenumber)?;
+        model::opt_entry(&mut map, "homenumber", &self.homenumber)?;
+        model::opt_entry(&mut map, "mobilenumber", &self.mobilenumber)?;
+        model::opt_entry(&mut map, "mobilenumber2", &self.mobilenumber2)?;
+        model::opt_entry(&mut map, "fax", &self.fax)?;
+        model::opt_entry(&mut map, "telpref", &self.telpref)?;
+        model::opt_entry(&mut map, "activedirectory_dn", &self.activedirectory_dn)?;
+        model::opt_entry(
+            &mut map,
+            "onpremise_activedirectory_dn",
+            &self.onpremise_activedirectory_dn,
+        )?;
+        model::opt_entry(&mut map, "container_dn", &self.container_dn)?;
+        model::opt_entry(&mut map, "login", &self.login)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive)?;
+        model::opt_entry(&mut map, "colour", &self.colour)?;
+        model::opt_entry(&mut map, "isimportantcontact", &self.isimportantcontact)?;
+        model::opt_entry(&mut map, "other1", &self.other1)?;
+        model::opt_entry(&mut map, "other2", &self.other2)?;
+        model::opt_entry(&mut map, "other3", &self.other3)?;
+        model::opt_entry(&mut map, "other4", &self.other4)?;
+        model::opt_entry(&mut map, "other5", &self.other5)?;
+        model::opt_entry(&mut map, "notes", &self.notes)?;
+        model::opt_entry(&mut map, "neversendemails", &self.neversendemails)?;
+        model::opt_entry(
+            &mut map,
+            "default_currency_code",
+            &self.default_currency_code,
+        )?;
+        model::opt_entry(&mut map, "site_guid", &self.site_guid)?;
+        model::opt_entry(&mut map, "area_guid", &self.area_guid)?;
+        model::opt_entry(&mut map, "site_cautomate_guid", &self.site_cautomate_guid)?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
+        model::opt_entry(&mut map, "linked_agent_id", &self.linked_agent_id)?;
+        model::opt_entry(&mut map, "covered_by_contract", &self.covered_by_contract)?;
+        model::opt_entry(&mut map, "contract_value", &self.contract_value)?;
+        model::opt_entry(&mut map, "software_role_name", &self.software_role_name)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields)?;
+        model::opt_entry(&mut map, "attachments", &self.attachments)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(&mut map, "relationship_id", &self.relationship_id)?;
+        model::opt_entry(&mut map, "user_relationships", &self.user_relationships)?;
+        model::opt_entry(&mut map, "uddevsite", &self.uddevsite)?;
+        model::opt_entry(&mut map, "uddevnum", &self.uddevnum)?;
+        model::opt_entry(&mut map, "uduserid", &self.uduserid)?;
+        model::opt_entry(&mut map, "userdevicerolecount", &self.userdevicerolecount)?;
+        model::opt_entry(&mut map, "site_hubspot_guid", &self.site_hubspot_guid)?;
+        model::opt_entry(&mut map, "isserviceaccount", &self.isserviceaccount)?;
+        model::opt_entry(
+            &mut map,
+            "ignoreautomatedbilling",
+            &self.ignoreautomatedbilling,
+        )?;
+        model::opt_entry(&mut map, "isimportantcontact2", &self.isimportantcontact2)?;
+        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
+        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
+        model::opt_entry(&mut map, "role_list", &self.role_list)?;
+        model::opt_entry(&mut map, "sitetimezone", &self.sitetimezone)?;
+        model::opt_entry(
+            &mut map,
+            "client_account_manager_id",
+            &self.client_account_manager_id,
+        )?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
+        model::opt_entry(&mut map, "inv1", &self.inv1)?;
+        model::opt_entry(&mut map, "inv2", &self.inv2)?;
+        model::opt_entry(&mut map, "inv3", &self.inv3)?;
+        model::opt_entry(&mut map, "inv4", &self.inv4)?;
+        model::opt_entry(&mut map, "slaid", &self.slaid)?;
+        model::opt_entry(&mut map, "new_password", &self.new_password)?;
+        model::opt_entry(&mut map, "dontackemails", &self.dontackemails)?;
+        model::opt_entry(&mut map, "web_access_level", &self.web_access_level)?;
+        model::opt_entry(&mut map, "showmeonly", &self.showmeonly)?;
+        model::opt_entry(&mut map, "showrecentonly", &self.showrecentonly)?;
+        model::opt_entry(&mut map, "inform", &self.inform)?;
+        model::opt_entry(&mut map, "inv1site", &self.inv1site)?;
+        model::opt_entry(&mut map, "inv2site", &self.inv2site)?;
+        model::opt_entry(&mut map, "inv3site", &self.inv3site)?;
+        model::opt_entry(&mut map, "inv4site", &self.inv4site)?;
+        model::opt_entry(&mut map, "inv5", &self.inv5)?;
+        model::opt_entry(&mut map, "inv6", &self.inv6)?;
+        model::opt_entry(&mut map, "inv7", &self.inv7)?;
+        model::opt_entry(&mut map, "inv8", &self.inv8)?;
+        model::opt_entry(&mut map, "inv9", &self.inv9)?;
+        model::opt_entry(&mut map, "inv10", &self.inv10)?;
+        model::opt_entry(&mut map, "inv5site", &self.inv5site)?;
+        model::opt_entry(&mut map, "inv6site", &self.inv6site)?;
+        model::opt_entry(&mut map, "inv7site", &self.inv7site)?;
+        model::opt_entry(&mut map, "inv8site", &self.inv8site)?;
+        model::opt_entry(&mut map, "inv9site", &self.inv9site)?;
+        model::opt_entry(&mut map, "inv10site", &self.inv10site)?;
+        model::opt_entry(&mut map, "informaction", &self.informaction)?;
+        model::opt_entry(&mut map, "informclearance", &self.informclearance)?;
+        model::opt_entry(&mut map, "inv11", &self.inv11)?;
+        model::opt_entry(&mut map, "inv12", &self.inv12)?;
+        model::opt_entry(&mut map, "inv13", &self.inv13)?;
+        model::opt_entry(&mut map, "inv14", &self.inv14)?;
+        model::opt_entry(&mut map, "inv15", &self.inv15)?;
+        model::opt_entry(&mut map, "inv16", &self.inv16)?;
+        model::opt_entry(&mut map, "inv17", &self.inv17)?;
+        model::opt_entry(&mut map, "inv18", &self.inv18)?;
+        model::opt_entry(&mut map, "inv19", &self.inv19)?;
+        model::opt_entry(&mut map, "inv20", &self.inv20)?;
+        model::opt_entry(&mut map, "inv21", &self.inv21)?;
+        model::opt_entry(&mut map, "inv22", &self.inv22)?;
+        model::opt_entry(&mut map, "inv23", &self.inv23)?;
+        model::opt_entry(&mut map, "inv24", &self.inv24)?;
+        model::opt_entry(&mut map, "inv25", &self.inv25)?;
+        model::opt_entry(&mut map, "inv11site", &self.inv11site)?;
+        model::opt_entry(&mut map, "inv12site", &self.inv12site)?;
+        model::opt_entry(&mut map, "inv13site", &self.inv13site)?;
+        model::opt_entry(&mut map, "inv14site", &self.inv14site)?;
+        model::opt_entry(&mut map, "inv15site", &self.inv15site)?;
+        model::opt_entry(&mut map, "inv16site", &self.inv16site)?;
+        model::opt_entry(&mut map, "inv17site", &self.inv17site)?;
+        model::opt_entry(&mut map, "inv18site", &self.inv18site)?;
+        model::opt_entry(&mut map, "inv19site", &self.inv19site)?;
+        model::opt_entry(&mut map, "inv20site", &self.inv20site)?;
+        model::opt_entry(&mut map, "inv21site", &self.inv21site)?;
+        model::opt_entry(&mut map, "inv22site", &self.inv22site)?;
+        model::opt_entry(&mut map, "inv23site", &self.inv23site)?;
+        model::opt_entry(&mut map, "inv24site", &self.inv24site)?;
+        model::opt_entry(&mut map, "inv25site", &self.inv25site)?;
+        model::opt_entry(&mut map, "showslatimes", &self.showslatimes)?;
+        model::opt_entry(&mut map, "canadd", &self.canadd)?;
+        model::opt_entry(&mut map, "allowviewsitedocs", &self.allowviewsitedocs)?;
+        model::opt_entry(&mut map, "third_party_guid", &self.third_party_guid)?;
+        model::opt_entry(&mut map, "third_party_sql", &self.third_party_sql)?;
+        model::opt_entry(&mut map, "ischangeapprover", &self.ischangeapprover)?;
+        model::opt_entry(&mut map, "cancreateuser", &self.cancreateuser)?;
+        model::opt_entry(&mut map, "department", &self.department)?;
+        model::opt_entry(&mut map, "isheadofdept", &self.isheadofdept)?;
+        model::opt_entry(&mut map, "deputysite", &self.deputysite)?;
+        model::opt_entry(&mut map, "deputyusername", &self.deputyusername)?;
+        model::opt_entry(&mut map, "cat2", &self.cat2)?;
+        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate)?;
+        model::opt_entry(&mut map, "email2", &self.email2)?;
+        model::opt_entry(&mut map, "email3", &self.email3)?;
+        model::opt_entry(&mut map, "iscontractcontact", &self.iscontractcontact)?;
+        model::opt_entry(&mut map, "informnewarea", &self.informnewarea)?;
+        model::opt_entry(&mut map, "informactionarea", &self.informactionarea)?;
+        model::opt_entry(&mut map, "informclearancearea", &self.informclearancearea)?;
+        model::opt_entry(
+            &mut map,
+            "disclaimermatchstring",
+            &self.disclaimermatchstring,
+        )?;
+        model::opt_entry(&mut map, "viewallcleared", &self.viewallcleared)?;
+        model::opt_entry(&mut map, "isexternal", &self.isexternal)?;
+        model::opt_entry(&mut map, "question1", &self.question1)?;
+        model::opt_entry(&mut map, "question2", &self.question2)?;
+        model::opt_entry(&mut map, "question3", &self.question3)?;
+        model::opt_entry(&mut map, "question4", &self.question4)?;
+        model::opt_entry(&mut map, "question5", &self.question5)?;
+        model::opt_entry(&mut map, "dontaddtomailinglist", &self.dontaddtomailinglist)?;
+        model::opt_entry(&mut map, "caneditwebdetails", &self.caneditwebdetails)?;
+        model::opt_entry(&mut map, "cataloglevel", &self.cataloglevel)?;
+        model::opt_entry(&mut map, "canaccesscatalog", &self.canaccesscatalog)?;
+        model::opt_entry(&mut map, "hasbeentrained", &self.hasbeentrained)?;
+        model::opt_entry(&mut map, "admanager", &self.admanager)?;
+        model::opt_entry(&mut map, "canviewcontracts", &self.canviewcontracts)?;
+        model::opt_entry(&mut map, "ispoapprover", &self.ispoapprover)?;
+        model::opt_entry(&mut map, "encmethod", &self.encmethod)?;
+        model::opt_entry(&mut map, "adconnection", &self.adconnection)?;
+        model::opt_entry(&mut map, "useadlogin", &self.useadlogin)?;
+        model::opt_entry(&mut map, "sendwelcomeemail", &self.sendwelcomeemail)?;
+        model::opt_entry(
+            &mut map,
+            "welcomeemail_template_id",
+            &self.welcomeemail_template_id,
+        )?;
+        model::opt_entry(&mut map, "resetpassword", &self.resetpassword)?;
+        model::opt_entry(&mut map, "_anonymise", &self.anonymise)?;
+        model::opt_entry(&mut map, "_reassign_all_to_user", &self.reassign_all_to_user)?;
+        model::opt_entry(&mut map, "ismaincontact", &self.ismaincontact)?;
+        model::opt_entry(&mut map, "primary_address", &self.primary_address)?;
+        model::opt_entry(&mut map, "addresses", &self.addresses)?;
+        model::opt_entry(&mut map, "departments", &self.departments)?;
+        model::opt_entry(&mut map, "organisation_id", &self.organisation_id)?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
+        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
+        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
+        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(
+            &mut map,
+            "opened_thismonth_count",
+            &self.opened_thismonth_count,
+        )?;
+        model::opt_entry(&mut map, "_isnew", &self.isnew)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
+        model::opt_entry(&mut map, "memberof", &self.memberof)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
+        model::opt_entry(&mut map, "usercompany", &self.usercompany)?;
+        model::opt_entry(&mut map, "supplier", &self.supplier)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
+        model::opt_entry(&mut map, "claims", &self.claims)?;
+        model::opt_entry(&mut map, "app_colour", &self.app_colour)?;
+        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed)?;
+        model::opt_entry(&mut map, "agent_app_url", &self.agent_app_url)?;
+        model::opt_entry(&mut map, "imagedata", &self.imagedata)?;
+        model::opt_entry(&mut map, "webannouncement", &self.webannouncement)?;
+        model::opt_entry(&mut map, "cautomateid", &self.cautomateid)?;
+        model::opt_entry(&mut map, "azure_connectionid", &self.azure_connectionid)?;
+        model::opt_entry(&mut map, "_importtoken", &self.importtoken)?;
+        model::opt_entry(&mut map, "jira_id", &self.jira_id)?;
+        model::opt_entry(&mut map, "zapier_client_name", &self.zapier_client_name)?;
+        model::opt_entry(&mut map, "delegation_activated", &self.delegation_activated)?;
+        model::opt_entry(&mut map, "delegation_timebased", &self.delegation_timebased)?;
+        model::opt_entry(&mut map, "delegation_start", &self.delegation_start)?;
+        model::opt_entry(&mut map, "delegation_end", &self.delegation_end)?;
+        model::opt_entry(&mut map, "delegation_user_id", &self.delegation_user_id)?;
+        model::opt_entry(&mut map, "delegation_user_name", &self.delegation_user_name)?;
+        model::opt_entry(&mut map, "googleworkplace_id", &self.googleworkplace_id)?;
+        model::opt_entry(
+            &mut map,
+            "isnhserveremaildefault",
+            &self.isnhserveremaildefault,
+        )?;
+        model::opt_entry(&mut map, "matchprimaryemail", &self.matchprimaryemail)?;
+        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id)?;
+        model::opt_entry(&mut map, "servicenow_username", &self.servicenow_username)?;
+        model::opt_entry(&mut map, "site_servicenow_id", &self.site_servicenow_id)?;
+        model::opt_entry(&mut map, "sgatewayid", &self.sgatewayid)?;
+        model::opt_entry(&mut map, "software", &self.software)?;
+        model::opt_entry(&mut map, "canaccessinvoices", &self.canaccessinvoices)?;
+        model::opt_entry(&mut map, "samaccountname", &self.samaccountname)?;
+        model::opt_entry(&mut map, "oktaid", &self.oktaid)?;
+        model::opt_entry(&mut map, "okta_status", &self.okta_status)?;
+        model::opt_entry(
+            &mut map,
+            "authenticatorapp_configured",
+            &self.authenticatorapp_configured,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_revoke_authenticatorapp",
+            &self.revoke_authenticatorapp,
+        )?;
+        model::opt_entry(&mut map, "ulastupdate", &self.ulastupdate)?;
+        model::opt_entry(&mut map, "_isopp", &self.isopp)?;
+        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname)?;
+        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname)?;
+        model::opt_entry(&mut map, "oppemailaddress", &self.oppemailaddress)?;
+        model::opt_entry(&mut map, "assets", &self.assets)?;
+        model::opt_entry(&mut map, "locked", &self.locked)?;
+        model::opt_entry(&mut map, "site_guid2", &self.site_guid2)?;
+        model::opt_entry(&mut map, "allowviewclientdocs", &self.allowviewclientdocs)?;
+        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
+        model::opt_entry(
+            &mut map,
+            "azure_last_login_date",
+            &self.azure_last_login_date,
+        )?;
+        model::opt_entry(&mut map, "linked_user_id", &self.linked_user_id)?;
+        model::opt_entry(&mut map, "linked_user_name", &self.linked_user_name)?;
+        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id)?;
+        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url)?;
+        model::opt_entry(&mut map, "hubspot_dont_sync", &self.hubspot_dont_sync)?;
+        model::opt_entry(&mut map, "hubspot_archived", &self.hubspot_archived)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
+        model::opt_entry(&mut map, "passportal_client_id", &self.passportal_client_id)?;
+        model::opt_entry(&mut map, "opportunity_id", &self.opportunity_id)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "isuserdetails", &self.isuserdetails)?;
+        model::opt_entry(&mut map, "hudu_url", &self.hudu_url)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user)?;
+        model::opt_entry(&mut map, "unsubscribed", &self.unsubscribed)?;
+        model::opt_entry(&mut map, "canviewopps", &self.canviewopps)?;
+        model::opt_entry(&mut map, "azure_tenant_domain", &self.azure_tenant_domain)?;
+        model::opt_entry(&mut map, "servicenow_companyid", &self.servicenow_companyid)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links)?;
+        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
+        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
+        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_name",
+            &self.match_integration_name,
+        )?;
+        model::opt_entry(&mut map, "salesforce_dontsync", &self.salesforce_dontsync)?;
+        model::opt_entry(&mut map, "_hascontactsenabled", &self.hascontactsenabled)?;
+        model::opt_entry(&mut map, "new_site_name", &self.new_site_name)?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
+        model::opt_entry(&mut map, "roles", &self.roles)?;
+        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid)?;
+        model::opt_entry(&mut map, "add_roles", &self.add_roles)?;
+        model::opt_entry(&mut map, "facebook_id", &self.facebook_id)?;
+        model::opt_entry(&mut map, "facebook_username", &self.facebook_username)?;
+        model::opt_entry(&mut map, "twitter_id", &self.twitter_id)?;
+        model::opt_entry(&mut map, "twitter_username", &self.twitter_username)?;
+        model::opt_entry(&mut map, "_merge_user_into", &self.merge_user_into)?;
+        model::opt_entry(&mut map, "_email_collision", &self.email_collision)?;
+        model::opt_entry(
+            &mut map,
+            "_dont_fire_automations",
+            &self.dont_fire_automations,
+        )?;
+        model::opt_entry(&mut map, "device_access_level", &self.device_access_level)?;
+        model::opt_entry(&mut map, "ticket_customfields", &self.ticket_customfields)?;
+        model::opt_entry(&mut map, "manager_email", &self.manager_email)?;
+        model::opt_entry(&mut map, "_remove_licenses", &self.remove_licenses)?;
+        model::opt_entry(&mut map, "_new_usersite_only", &self.new_usersite_only)?;
+        model::opt_entry(&mut map, "thirdpartygroups", &self.thirdpartygroups)?;
+        model::opt_entry(&mut map, "linked_sites", &self.linked_sites)?;
+        model::opt_entry(&mut map, "dontackemails2", &self.dontackemails2)?;
+        model::opt_entry(&mut map, "instagram_id", &self.instagram_id)?;
+        model::opt_entry(&mut map, "instagram_username", &self.instagram_username)?;
+        model::opt_entry(&mut map, "jira_instance", &self.jira_instance)?;
+        model::opt_entry(&mut map, "jira_instance_name", &self.jira_instance_name)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
+        model::opt_entry(&mut map, "no_manager_roleid", &self.no_manager_roleid)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(&mut map, "theme", &self.theme)?;
+        model::opt_entry(&mut map, "lang", &self.lang)?;
+        model::opt_entry(
+            &mut map,
+            "gocardless_customfields",
+            &self.gocardless_customfields,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "service_account_overridden",
+            &self.service_account_overridden,
+        )?;
+        model::opt_entry(&mut map, "sendaccountsemails", &self.sendaccountsemails)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(&mut map, "informifack", &self.informifack)?;
+        model::opt_entry(&mut map, "informnewareaifack", &self.informnewareaifack)?;
+        model::opt_entry(
+            &mut map,
+            "marketing_unsubscribes",
+            &self.marketing_unsubscribes,
+        )?;
+        model::opt_entry(&mut map, "new_account_name", &self.new_account_name)?;
+        model::opt_entry(&mut map, "prospect_account_id", &self.prospect_account_id)?;
+        model::opt_entry(
+            &mut map,
+            "open_opportunity_count",
+            &self.open_opportunity_count,
+        )?;
+        model::opt_entry(&mut map, "_convert_phonenumbers", &self.convert_phonenumbers)?;
+        model::opt_entry(&mut map, "update_user_tickets", &self.update_user_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "check_update_user_tickets",
+            &self.check_update_user_tickets,
+        )?;
+        model::opt_entry(&mut map, "canuploaddocuments", &self.canuploaddocuments)?;
+        model::opt_entry(&mut map, "runbook_button_id", &self.runbook_button_id)?;
+        model::opt_entry(&mut map, "use", &self.r#use)?;
+        model::opt_entry(&mut map, "key", &self.key)?;
+        model::opt_entry(&mut map, "table", &self.table)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id)?;
+        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code)?;
+        model::opt_entry(&mut map, "automatic_sales_tax", &self.automatic_sales_tax)?;
+        model::opt_entry(&mut map, "client_taxable", &self.client_taxable)?;
+        model::opt_entry(
+            &mut map,
+            "overridepdftemplatequote",
+            &self.overridepdftemplatequote,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "overridepdftemplatequote_name",
+            &self.overridepdftemplatequote_name,
+        )?;
+        model::opt_entry(&mut map, "contract_end_date", &self.contract_end_date)?;
+        model::opt_entry(&mut map, "okta_id", &self.okta_id)?;
+        model::opt_entry(&mut map, "azure_id", &self.azure_id)?;
+        model::opt_entry(&mut map, "user_with_clientsite", &self.user_with_clientsite)?;
+        model::opt_entry(
+            &mut map,
+            "client_automatic_callscript_id",
+            &self.client_automatic_callscript_id,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "neversendmarketingemails",
+            &self.neversendmarketingemails,
+        )?;
+        model::opt_entry(&mut map, "is_prospect", &self.is_prospect)?;
+        model::opt_entry(&mut map, "whatsapp_number", &self.whatsapp_number)?;
+        model::opt_entry(&mut map, "azureoid", &self.azureoid)?;
+        model::opt_entry(&mut map, "date_of_birth", &self.date_of_birth)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
+        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for User {
+    const EXPECTING: &'static str = "struct User";
+    const FIELDS: &'static [&'static str] = &[
+        "_anonymise",
+        "_convert_phonenumbers",
+        "_dont_fire_automations",
+        "_email_collision",
+        "_hascontactsenabled",
+        "_importthirdpartyid",
+        "_importtoken",
+        "_importtype",
+        "_importtypeid",
+        "_isbatch",
+        "_isimport",
+        "_isnew",
+        "_isopp",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_match_thirdparty_id",
+        "_merge_user_into",
+        "_new_usersite_only",
+        "_reassign_all_to_user",
+        "_remove_licenses",
+        "_revoke_authenticatorapp",
+        "_warning",
+        "activedirectory_dn",
+        "adconnection",
+        "add_roles",
+        "addresses",
+        "admanager",
+        "agent_app_url",
+        "allowviewclientdocs",
+        "allowviewsitedocs",
+        "app_colour",
+        "area_guid",
+        "assets",
+        "attachments",
+        "authenticatorapp_configured",
+        "automatic_sales_tax",
+        "autotaskid",
+        "azure_connectionid",
+        "azure_id",
+        "azure_last_login_date",
+        "azure_roleid",
+        "azure_tenant_domain",
+        "azure_tenant_id",
+        "azureoid",
+        "canaccesscatalog",
+        "canaccessinvoices",
+        "canadd",
+        "cancreateuser",
+        "caneditwebdetails",
+        "canuploaddocuments",
+        "canviewcontracts",
+        "canviewopps",
+        "cat2",
+        "cataloglevel",
+        "cautomateid",
+        "check_update_user_tickets",
+        "claims",
+        "client_account_manager_id",
+        "client_automatic_callscript_id",
+        "client_id",
+        "client_name",
+        "client_taxable",
+        "colour",
+        "connectwiseid",
+        "container_dn",
+        "contract_end_date",
+        "contract_value",
+        "covered_by_contract",
+        "custombuttons",
+        "customfields",
+        "date_of_birth",
+        "datecreated",
+        "default_currency_code",
+        "delegation_activated",
+        "delegation_end",
+        "delegation_start",
+        "delegation_timebased",
+        "delegation_user_id",
+        "delegation_user_name",
+        "department",
+        "departments",
+        "deputysite",
+        "deputyusername",
+        "device_access_level",
+        "disclaimermatchstring",
+        "dontackemails",
+        "dontackemails2",
+        "dontaddtomailinglist",
+        "email2",
+        "email3",
+        "emailaddress",
+        "emailconfirmed",
+        "encmethod",
+        "external_links",
+        "extratabs",
+        "facebook_id",
+        "facebook_username",
+        "fax",
+        "faxint",
+        "firstname",
+        "gocardless_customfields",
+        "googleworkplace_id",
+        "hasbeentrained",
+        "homenumber",
+        "homenumberint",
+        "hubspot_archived",
+        "hubspot_dont_sync",
+        "hubspot_id",
+        "hubspot_url",
+        "hudu_url",
+        "id",
+        "ignoreautomatedbilling",
+        "imagedata",
+        "inactive",
+        "inform",
+        "informaction",
+        "informactionarea",
+        "informclearance",
+        "informclearancearea",
+        "informifack",
+        "informnewarea",
+        "informnewareaifack",
+        "initials",
+        "instagram_id",
+        "instagram_username",
+        "inv1",
+        "inv10",
+        "inv10site",
+        "inv11",
+        "inv11site",
+        "inv12",
+        "inv12site",
+        "inv13",
+        "inv13site",
+        "inv14",
+        "inv14site",
+        "inv15",
+        "inv15site",
+        "inv16",
+        "inv16site",
+        "inv17",
+        "inv17site",
+        "inv18",
+        "inv18site",
+        "inv19",
+        "inv19site",
+        "inv1site",
+        "inv2",
+        "inv20",
+        "inv20site",
+        "inv21",
+        "inv21site",
+        "inv22",
+        "inv22site",
+        "inv23",
+        "inv23site",
+        "inv24",
+        "inv24site",
+        "inv25",
+        "inv25site",
+        "inv2site",
+        "inv3",
+        "inv3site",
+        "inv4",
+        "inv4site",
+        "inv5",
+        "inv5site",
+        "inv6",
+        "inv6site",
+        "inv7",
+        "inv7site",
+        "inv8",
+        "inv8site",
+        "inv9",
+        "inv9site",
+        "is_comms_user",
+        "is_prospect",
+        "ischangeapprover",
+        "ischangeapprover2",
+        "iscontractcontact",
+        "isexternal",
+        "isheadofdept",
+        "isimportantcontact",
+        "isimportantcontact2",
+        "ismaincontact",
+        "isnhserveremaildefault",
+        "ispoapprover",
+        "isserviceaccount",
+        "isuserdetails",
+        "item_tax_code",
+        "jira_id",
+        "jira_instance",
+        "jira_instance_name",
+        "key",
+        "lang",
+        "lastlogindate",
+        "linked_agent_id",
+        "linked_sites",
+        "linked_user_id",
+        "linked_user_name",
+        "locked",
+        "login",
+        "manager_email",
+        "marketing_unsubscribes",
+        "matching_value",
+        "matchprimaryemail",
+        "memberof",
+        "messagegroup_id",
+        "mobileint",
+        "mobilenumber",
+        "mobilenumber2",
+        "mobilenumber2int",
+        "name",
+        "neversendemails",
+        "neversendmarketingemails",
+        "new_account_name",
+        "new_external_link",
+        "new_password",
+        "new_site_name",
+        "no_manager_roleid",
+        "notes",
+        "okta_id",
+        "okta_status",
+        "oktaid",
+        "onhold_ticket_count",
+        "onpremise_activedirectory_dn",
+        "open_opportunity_count",
+        "open_ticket_count",
+        "opened_thismonth_count",
+        "oppcompanyname",
+        "oppcontactname",
+        "oppemailaddress",
+        "opportunity_id",
+        "organisation_id",
+        "other1",
+        "other2",
+        "other3",
+        "other4",
+        "other5",
+        "overridepdftemplatequote",
+        "overridepdftemplatequote_name",
+        "passportal_client_id",
+        "passportal_id",
+        "phonenumber",
+        "phonenumber_preferred",
+        "phonenumberint",
+        "popup_notes",
+        "primary_address",
+        "priority_id",
+        "prospect_account_id",
+        "question1",
+        "question2",
+        "question3",
+        "question4",
+        "question5",
+        "relationship_id",
+        "resetpassword",
+        "role_list",
+        "roles",
+        "runbook_button_id",
+        "salesforce_dontsync",
+        "samaccountname",
+        "sendaccountsemails",
+        "sendwelcomeemail",
+        "service_account_overridden",
+        "servicenow_companyid",
+        "servicenow_id",
+        "servicenow_username",
+        "sgatewayid",
+        "showmeonly",
+        "showrecentonly",
+        "showslatimes",
+        "site_cautomate_guid",
+        "site_guid",
+        "site_guid2",
+        "site_hubspot_guid",
+        "site_id",
+        "site_id_int",
+        "site_name",
+        "site_servicenow_id",
+        "sitephonenumber",
+        "sitephonenumberint",
+        "sitetimezone",
+        "slaid",
+        "software",
+        "software_role_name",
+        "sqlimport_id",
+        "sqlimport_user",
+        "supplier",
+        "supplier_name",
+        "surname",
+        "table",
+        "telpref",
+        "theme",
+        "third_party_guid",
+        "third_party_id",
+        "third_party_sql",
+        "thirdpartygroups",
+        "ticket_customfields",
+        "title",
+        "total_ticket_count",
+        "twitter_id",
+        "twitter_username",
+        "uddevnum",
+        "uddevsite",
+        "uduserid",
+        "ulastupdate",
+        "unsubscribed",
+        "update_user_tickets",
+        "use",
+        "useadlogin",
+        "user_relationships",
+        "user_with_clientsite",
+        "usercompany",
+        "userdevicerolecount",
+        "viewallcleared",
+        "web_access_level",
+        "webannouncement",
+        "welcomeemail_template_id",
+        "whatsapp_number",
+        "zapier_client_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.anonymise = model::opt_bool(map)?,
+            1 => self.convert_phonenumbers = model::opt_bool(map)?,
+            2 => self.dont_fire_automations = model::opt_bool(map)?,
+            3 => self.email_collision = model::opt_i32(map)?,
+            4 => self.hascontactsenabled = model::opt_bool(map)?,
+            5 => self.importthirdpartyid = model::value(map)?,
+            6 => self.importtoken = model::value(map)?,
+            7 => self.importtype = model::value(map)?,
+            8 => self.importtypeid = model::opt_i32(map)?,
+            9 => self.isbatch = model::opt_bool(map)?,
+            10 => self.isimport = model::opt_bool(map)?,
+            11 => self.isnew = model::opt_bool(map)?,
+            12 => self.isopp = model::opt_bool(map)?,
+            13 => self.match_integration_id = model::opt_i32(map)?,
+            14 => self.match_integration_name = model::value(map)?,
+            15 => self.match_thirdparty_id = model::value(map)?,
+            16 => self.merge_user_into = model::opt_i32(map)?,
+            17 => self.new_usersite_only = model::opt_bool(map)?,
+            18 => self.reassign_all_to_user = model::opt_i32(map)?,
+            19 => self.remove_licenses = model::opt_bool(map)?,
+            20 => self.revoke_authenticatorapp = model::opt_bool(map)?,
+            21 => self.warning = model::value(map)?,
+            22 => self.activedirectory_dn = model::value(map)?,
+            23 => self.adconnection = model::opt_i32(map)?,
+            24 => self.add_roles = model::value(map)?,
+            25 => self.addresses = model::value(map)?,
+            26 => self.admanager = model::value(map)?,
+            27 => self.agent_app_url = model::value(map)?,
+            28 => self.allowviewclientdocs = model::opt_bool(map)?,
+            29 => self.allowviewsitedocs = model::opt_bool(map)?,
+            30 => self.app_colour = model::value(map)?,
+            31 => self.area_guid = model::value(map)?,
+            32 => self.assets = model::value(map)?,
+            33 => self.attachments = model::value(map)?,
+            34 => self.authenticatorapp_configured = model::opt_bool(map)?,
+            35 => self.automatic_sales_tax = model::opt_bool(map)?,
+            36 => self.autotaskid = model::opt_i32(map)?,
+            37 => self.azure_connectionid = model::opt_i32(map)?,
+            38 => self.azure_id = model::value(map)?,
+            39 => self.azure_last_login_date = model::value(map)?,
+            40 => self.azure_roleid = model::opt_i32(map)?,
+            41 => self.azure_tenant_domain = model::value(map)?,
+            42 => self.azure_tenant_id = model::value(map)?,
+            43 => self.azureoid = model::value(map)?,
+            44 => self.canaccesscatalog = model::opt_bool(map)?,
+            45 => self.canaccessinvoices = model::opt_bool(map)?,
+            46 => self.canadd = model::opt_bool(map)?,
+            47 => self.cancreateuser = model::opt_bool(map)?,
+            48 => self.caneditwebdetails = model::opt_bool(map)?,
+            49 => self.canuploaddocuments = model::opt_bool(map)?,
+            50 => self.canviewcontracts = model::opt_bool(map)?,
+            51 => self.canviewopps = model::opt_bool(map)?,
+            52 => self.cat2 = model::value(map)?,
+            53 => self.cataloglevel = model::opt_i32(map)?,
+            54 => self.cautomateid = model::opt_i32(map)?,
+            55 => self.check_update_user_tickets = model::opt_bool(map)?,
+            56 => self.claims = model::value(map)?,
+            57 => self.client_account_manager_id = model::opt_i32(map)?,
+            58 => self.client_automatic_callscript_id = model::opt_i32(map)?,
+            59 => self.client_id = model::opt_i32(map)?,
+            60 => self.client_name = model::value(map)?,
+            61 => self.client_taxable = model::opt_bool(map)?,
+            62 => self.colour = model::value(map)?,
+            63 => self.connectwiseid = model::opt_i32(map)?,
+            64 => self.container_dn = model::value(map)?,
+            65 => self.contract_end_date = model::value(map)?,
+            66 => self.contract_value = model::opt_f64(map)?,
+            67 => self.covered_by_contract = model::opt_bool(map)?,
+            68 => self.custombuttons = model::value(map)?,
+            69 => self.customfields = model::value(map)?,
+            70 => self.date_of_birth = model::value(map)?,
+            71 => self.datecreated = model::value(map)?,
+            72 => self.default_currency_code = model::opt_i32(map)?,
+            73 => self.delegation_activated = model::opt_bool(map)?,
+            74 => self.delegation_end = model::value(map)?,
+            75 => self.delegation_start = model::value(map)?,
+            76 => self.delegation_timebased = model::opt_bool(map)?,
+            77 => self.delegation_user_id = model::opt_i32(map)?,
+            78 => self.delegation_user_name = model::value(map)?,
+            79 => self.department = model::value(map)?,
+            80 => self.departments = model::value(map)?,
+            81 => self.deputysite = model::opt_i32(map)?,
+            82 => self.deputyusername = model::value(map)?,
+            83 => self.device_access_level = model::opt_i32(map)?,
+            84 => self.disclaimermatchstring = model::value(map)?,
+            85 => self.dontackemails = model::opt_bool(map)?,
+            86 => self.dontackemails2 = model::opt_bool(map)?,
+            87 => self.dontaddtomailinglist = model::opt_bool(map)?,
+            88 => self.email2 = model::value(map)?,
+            89 => self.email3 = model::value(map)?,
+            90 => self.emailaddress = model::value(map)?,
+            91 => self.emailconfirmed = model::opt_bool(map)?,
+            92 => self.encmethod = model::opt_i32(map)?,
+            93 => self.external_links = model::value(map)?,
+            94 => self.extratabs = model::value(map)?,
+            95 => self.facebook_id = model::opt_i64(map)?,
+            96 => self.facebook_username = model::value(map)?,
+            97 => self.fax = model::value(map)?,
+            98 => self.faxint = model::opt_i64(map)?,
+            99 => self.firstname = model::value(map)?,
+            100 => self.gocardless_customfields = model::value(map)?,
+            101 => self.googleworkplace_id = model::value(map)?,
+            102 => self.hasbeentrained = model::opt_bool(map)?,
+            103 => self.homenumber = model::value(map)?,
+            104 => self.homenumberint = model::opt_i64(map)?,
+            105 => self.hubspot_archived = model::opt_bool(map)?,
+            106 => self.hubspot_dont_sync = model::opt_bool(map)?,
+            107 => self.hubspot_id = model::value(map)?,
+            108 => self.hubspot_url = model::value(map)?,
+            109 => self.hudu_url = model::value(map)?,
+            110 => self.id = model::opt_i32(map)?,
+            111 => self.ignoreautomatedbilling = model::opt_bool(map)?,
+            112 => self.imagedata = model::value(map)?,
+            113 => self.inactive = model::opt_bool(map)?,
+            114 => self.inform = model::opt_bool(map)?,
+            115 => self.informaction = model::opt_bool(map)?,
+            116 => self.informactionarea = model::opt_bool(map)?,
+            117 => self.informclearance = model::opt_bool(map)?,
+            118 => self.informclearancearea = model::opt_bool(map)?,
+            119 => self.informifack = model::opt_bool(map)?,
+            120 => self.informnewarea = model::opt_bool(map)?,
+            121 => self.informnewareaifack = model::opt_bool(map)?,
+            122 => self.initials = model::value(map)?,
+            123 => self.instagram_id = model::opt_i64(map)?,
+            124 => self.instagram_username = model::value(map)?,
+            125 => self.inv1 = model::opt_i32(map)?,
+            126 => self.inv10 = model::opt_i32(map)?,
+            127 => self.inv10site = model::opt_i32(map)?,
+            128 => self.inv11 = model::opt_i32(map)?,
+            129 => self.inv11site = model::opt_i32(map)?,
+            130 => self.inv12 = model::opt_i32(map)?,
+            131 => self.inv12site = model::opt_i32(map)?,
+            132 => self.inv13 = model::opt_i32(map)?,
+            133 => self.inv13site = model::opt_i32(map)?,
+            134 => self.inv14 = model::opt_i32(map)?,
+            135 => self.inv14site = model::opt_i32(map)?,
+            136 => self.inv15 = model::opt_i32(map)?,
+            137 => self.inv15site = model::opt_i32(map)?,
+            138 => self.inv16 = model::opt_i32(map)?,
+            139 => self.inv16site = model::opt_i32(map)?,
+            140 => self.inv17 = model::opt_i32(map)?,
+            141 => self.inv17site = model::opt_i32(map)?,
+            142 => self.inv18 = model::opt_i32(map)?,
+            143 => self.inv18site = model::opt_i32(map)?,
+            144 => self.inv19 = model::opt_i32(map)?,
+            145 => self.inv19site = model::opt_i32(map)?,
+            146 => self.inv1site = model::opt_i32(map)?,
+            147 => self.inv2 = model::opt_i32(map)?,
+            148 => self.inv20 = model::opt_i32(map)?,
+            149 => self.inv20site = model::opt_i32(map)?,
+            150 => self.inv21 = model::opt_i32(map)?,
+            151 => self.inv21site = model::opt_i32(map)?,
+            152 => self.inv22 = model::opt_i32(map)?,
+            153 => self.inv22site = model::opt_i32(map)?,
+            154 => self.inv23 = model::opt_i32(map)?,
+            155 => self.inv23site = model::opt_i32(map)?,
+            156 => self.inv24 = model::opt_i32(map)?,
+            157 => self.inv24site = model::opt_i32(map)?,
+            158 => self.inv25 = model::opt_i32(map)?,
+            159 => self.inv25site = model::opt_i32(map)?,
+            160 => self.inv2site = model::opt_i32(map)?,
+            161 => self.inv3 = model::opt_i32(map)?,
+            162 => self.inv3site = model::opt_i32(map)?,
+            163 => self.inv4 = model::opt_i32(map)?,
+            164 => self.inv4site = model::opt_i32(map)?,
+            165 => self.inv5 = model::opt_i32(map)?,
+            166 => self.inv5site = model::opt_i32(map)?,
+            167 => self.inv6 = model::opt_i32(map)?,
+            168 => self.inv6site = model::opt_i32(map)?,
+            169 => self.inv7 = model::opt_i32(map)?,
+            170 => self.inv7site = model::opt_i32(map)?,
+            171 => self.inv8 = model::opt_i32(map)?,
+            172 => self.inv8site = model::opt_i32(map)?,
+            173 => self.inv9 = model::opt_i32(map)?,
+            174 => self.inv9site = model::opt_i32(map)?,
+            175 => self.is_comms_user = model::opt_bool(map)?,
+            176 => self.is_prospect = model::opt_bool(map)?,
+            177 => self.ischangeapprover = model::opt_bool(map)?,
+            178 => self.ischangeapprover2 = model::opt_bool(map)?,
+            179 => self.iscontractcontact = model::opt_bool(map)?,
+            180 => self.isexternal = model::opt_bool(map)?,
+            181 => self.isheadofdept = model::opt_bool(map)?,
+            182 => self.isimportantcontact = model::opt_bool(map)?,
+            183 => self.isimportantcontact2 = model::opt_bool(map)?,
+            184 => self.ismaincontact = model::opt_bool(map)?,
+            185 => self.isnhserveremaildefault = model::opt_bool(map)?,
+            186 => self.ispoapprover = model::opt_bool(map)?,
+            187 => self.isserviceaccount = model::opt_bool(map)?,
+            188 => self.isuserdetails = model::opt_bool(map)?,
+            189 => self.item_tax_code = model::opt_i32(map)?,
+            190 => self.jira_id = model::value(map)?,
+            191 => self.jira_instance = model::opt_i32(map)?,
+            192 => self.jira_instance_name = model::value(map)?,
+            193 => self.key = model::opt_i32(map)?,
+            194 => self.lang = model::value(map)?,
+            195 => self.lastlogindate = model::value(map)?,
+            196 => self.linked_agent_id = model::opt_i32(map)?,
+            197 => self.linked_sites = model::value(map)?,
+            198 => self.linked_user_id = model::opt_i32(map)?,
+            199 => self.linked_user_name = model::value(map)?,
+            200 => self.locked = model::opt_bool(map)?,
+            201 => self.login = model::value(map)?,
+            202 => self.manager_email = model::value(map)?,
+            203 => self.marketing_unsubscribes = model::value(map)?,
+            204 => self.matching_value = model::value(map)?,
+            205 => self.matchprimaryemail = model::opt_bool(map)?,
+            206 => self.memberof = model::value(map)?,
+            207 => self.messagegroup_id = model::opt_i32(map)?,
+            208 => self.mobileint = model::opt_i64(map)?,
+            209 => self.mobilenumber = model::value(map)?,
+            210 => self.mobilenumber2 = model::value(map)?,
+            211 => self.mobilenumber2int = model::opt_i64(map)?,
+            212 => self.name = model::value(map)?,
+            213 => self.neversendemails = model::opt_bool(map)?,
+            214 => self.neversendmarketingemails = model::opt_bool(map)?,
+            215 => self.new_account_name = model::value(map)?,
+            216 => self.new_external_link = model::value(map)?,
+            217 => self.new_password = model::value(map)?,
+            218 => self.new_site_name = model::value(map)?,
+            219 => self.no_manager_roleid = model::opt_i32(map)?,
+            220 => self.notes = model::value(map)?,
+            221 => self.okta_id = model::value(map)?,
+            222 => self.okta_status = model::value(map)?,
+            223 => self.oktaid = model::value(map)?,
+            224 => self.onhold_ticket_count = model::opt_i32(map)?,
+            225 => self.onpremise_activedirectory_dn = model::value(map)?,
+            226 => self.open_opportunity_count = model::opt_i32(map)?,
+            227 => self.open_ticket_count = model::opt_i32(map)?,
+            228 => self.opened_thismonth_count = model::opt_i32(map)?,
+            229 => self.oppcompanyname = model::value(map)?,
+            230 => self.oppcontactname = model::value(map)?,
+            231 => self.oppemailaddress = model::value(map)?,
+            232 => self.opportunity_id = model::opt_i32(map)?,
+            233 => self.organisation_id = model::opt_i32(map)?,
+            234 => self.other1 = model::value(map)?,
+            235 => self.other2 = model::value(map)?,
+            236 => self.other3 = model::value(map)?,
+            237 => self.other4 = model::value(map)?,
+            238 => self.other5 = model::value(map)?,
+            239 => self.overridepdftemplatequote = model::opt_i32(map)?,
+            240 => self.overridepdftemplatequote_name = model::value(map)?,
+            241 => self.passportal_client_id = model::opt_i64(map)?,
+            242 => self.passportal_id = model::opt_i64(map)?,
+            243 => self.phonenumber = model::value(map)?,
+            244 => self.phonenumber_preferred = model::value(map)?,
+            245 => self.phonenumberint = model::opt_i64(map)?,
+            246 => self.popup_notes = model::value(map)?,
+            247 => self.primary_address = model::value(map)?,
+            248 => self.priority_id = model::opt_i32(map)?,
+            249 => self.prospect_account_id = model::opt_i32(map)?,
+            250 => self.question1 = model::opt_i32(map)?,
+            251 => self.question2 = model::opt_i32(map)?,
+            252 => self.question3 = model::opt_i32(map)?,
+            253 => self.question4 = model::opt_i32(map)?,
+            254 => self.question5 = model::opt_i32(map)?,
+            255 => self.relationship_id = model::opt_i32(map)?,
+            256 => self.resetpassword = model::opt_bool(map)?,
+            257 => self.role_list = model::value(map)?,
+            258 => self.roles = model::value(map)?,
+            259 => self.runbook_button_id = model::opt_i32(map)?,
+            260 => self.salesforce_dontsync = model::opt_bool(map)?,
+            261 => self.samaccountname = model::value(map)?,
+            262 => self.sendaccountsemails = model::opt_bool(map)?,
+            263 => self.sendwelcomeemail = model::opt_bool(map)?,
+            264 => self.service_account_overridden = model::opt_bool(map)?,
+            265 => self.servicenow_companyid = model::value(map)?,
+            266 => self.servicenow_id = model::value(map)?,
+            267 => self.servicenow_username = model::value(map)?,
+            268 => self.sgatewayid = model::value(map)?,
+            269 => self.showmeonly = model::opt_i32(map)?,
+            270 => self.showrecentonly = model::opt_i32(map)?,
+            271 => self.showslatimes = model::opt_bool(map)?,
+            272 => self.site_cautomate_guid = model::value(map)?,
+            273 => self.site_guid = model::value(map)?,
+            274 => self.site_guid2 = model::value(map)?,
+            275 => self.site_hubspot_guid = model::value(map)?,
+            276 => self.site_id = model::opt_i32(map)?,
+            277 => self.site_id_int = model::opt_i32(map)?,
+            278 => self.site_name = model::value(map)?,
+            279 => self.site_servicenow_id = model::value(map)?,
+            280 => self.sitephonenumber = model::value(map)?,
+            281 => self.sitephonenumberint = model::opt_i64(map)?,
+            282 => self.sitetimezone = model::value(map)?,
+            283 => self.slaid = model::opt_i32(map)?,
+            284 => self.software = model::value(map)?,
+            285 => self.software_role_name = model::value(map)?,
+            286 => self.sqlimport_id = model::opt_i32(map)?,
+            287 => self.sqlimport_user = model::value(map)?,
+            288 => self.supplier = model::value(map)?,
+            289 => self.supplier_name = model::value(map)?,
+            290 => self.surname = model::value(map)?,
+            291 => self.table = model::value(map)?,
+            292 => self.telpref = model::opt_i32(map)?,
+            293 => self.theme = model::value(map)?,
+            294 => self.third_party_guid = model::value(map)?,
+            295 => self.third_party_id = model::value(map)?,
+            296 => self.third_party_sql = model::value(map)?,
+            297 => self.thirdpartygroups = model::value(map)?,
+            298 => self.ticket_customfields = model::value(map)?,
+            299 => self.title = model::value(map)?,
+            300 => self.total_ticket_count = model::opt_i32(map)?,
+            301 => self.twitter_id = model::opt_i64(map)?,
+            302 => self.twitter_username = model::value(map)?,
+            303 => self.uddevnum = model::opt_i32(map)?,
+            304 => self.uddevsite = model::opt_i32(map)?,
+            305 => self.uduserid = model::opt_i32(map)?,
+            306 => self.ulastupdate = model::value(map)?,
+            307 => self.unsubscribed = model::opt_bool(map)?,
+            308 => self.update_user_tickets = model::opt_bool(map)?,
+            309 => self.r#use = model::value(map)?,
+            310 => self.useadlogin = model::opt_i32(map)?,
+            311 => self.user_relationships = model::value(map)?,
+            312 => self.user_with_clientsite = model::value(map)?,
+            313 => self.usercompany = model::value(map)?,
+            314 => self.userdevicerolecount = model::opt_i32(map)?,
+            315 => self.viewallcleared = model::opt_bool(map)?,
+            316 => self.web_access_level = model::opt_i32(map)?,
+            317 => self.webannouncement = model::value(map)?,
+            318 => self.welcomeemail_template_id = model::opt_i32(map)?,
+            319 => self.whatsapp_number = model::value(map)?,
+            320 => self.zapier_client_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UserCompany` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UserCompany {
     /// `company_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub company_id: Option<i32>,
     /// `user_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub user_id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4675,33 +4971,70 @@ impl UserCompany {
     }
 }
 
+impl serde::Serialize for UserCompany {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "company_id", &self.company_id)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserCompany {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UserCompany {
+    const EXPECTING: &'static str = "struct UserCompany";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "company_id",
+        "name",
+        "user_id",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.company_id = model::opt_i32(map)?,
+            2 => self.name = model::value(map)?,
+            3 => self.user_id = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// A page of users: `{"record_count": N, "users": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UserList {
     /// The number of records matching the request, across all pages.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub record_count: Option<i32>,
     /// `users`.
     pub users: Vec<User>,
     /// The page number, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_no: Option<i32>,
     /// The page size, when paginating.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4739,6 +5072,57 @@ impl UserList {
     }
 }
 
+impl serde::Serialize for UserList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::entry(&mut map, "users", &self.users)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UserList {
+    const EXPECTING: &'static str = "struct UserList";
+    const FIELDS: &'static [&'static str] = &[
+        "page_no",
+        "page_size",
+        "record_count",
+        "users",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.page_no = model::opt_i32(map)?,
+            1 => self.page_size = model::opt_i32(map)?,
+            2 => self.record_count = model::opt_i32(map)?,
+            3 => self.users = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 impl crate::runtime::ListPage for UserList {
     type Item = User;
     fn from_items(items: Vec<User>) -> Self {
@@ -4770,30 +5154,18 @@ impl crate::runtime::ListPage for UserList {
 }
 
 /// Preferences of a user.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UserPrefs {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `lang`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub lang: Option<i32>,
     /// `theme`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
     /// `userdetails`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub userdetails: Option<User>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4831,31 +5203,65 @@ impl UserPrefs {
     }
 }
 
+impl serde::Serialize for UserPrefs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "lang", &self.lang)?;
+        model::opt_entry(&mut map, "theme", &self.theme)?;
+        model::opt_entry(&mut map, "userdetails", &self.userdetails)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserPrefs {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UserPrefs {
+    const EXPECTING: &'static str = "struct UserPrefs";
+    const FIELDS: &'static [&'static str] = &["id", "lang", "theme", "userdetails"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.id = model::opt_i32(map)?,
+            1 => self.lang = model::opt_i32(map)?,
+            2 => self.theme = model::value(map)?,
+            3 => self.userdetails = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `UserThirdPartyGroup` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UserThirdPartyGroup {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `userid`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub userid: Option<i32>,
     /// `thirdpartyid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thirdpartyid: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4893,31 +5299,70 @@ impl UserThirdPartyGroup {
     }
 }
 
+impl serde::Serialize for UserThirdPartyGroup {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "userid", &self.userid)?;
+        model::opt_entry(&mut map, "thirdpartyid", &self.thirdpartyid)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserThirdPartyGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for UserThirdPartyGroup {
+    const EXPECTING: &'static str = "struct UserThirdPartyGroup";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "id",
+        "thirdpartyid",
+        "userid",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.id = model::opt_i32(map)?,
+            2 => self.thirdpartyid = model::value(map)?,
+            3 => self.userid = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
 /// The `XTypeRole` schema.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct XTypeRole {
     /// `id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub id: Option<i32>,
     /// `xtype_id`.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::opt_i32"
-    )]
     pub xtype_id: Option<i32>,
     /// `name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `_warning`.
-    #[serde(rename = "_warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -4952,5 +5397,51 @@ impl XTypeRole {
     pub fn with_warning(mut self, value: impl Into<String>) -> Self {
         self.warning = Some(value.into());
         self
+    }
+}
+
+impl serde::Serialize for XTypeRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id)?;
+        model::opt_entry(&mut map, "xtype_id", &self.xtype_id)?;
+        model::opt_entry(&mut map, "name", &self.name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for XTypeRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+impl crate::runtime::model::Model for XTypeRole {
+    const EXPECTING: &'static str = "struct XTypeRole";
+    const FIELDS: &'static [&'static str] = &["_warning", "id", "name", "xtype_id"];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.id = model::opt_i32(map)?,
+            2 => self.name = model::value(map)?,
+            3 => self.xtype_id = model::opt_i32(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }

@@ -414,6 +414,10 @@ impl ClientBuilder {
     /// Sends through this `reqwest::Client` (for a proxy, custom certificates, a shared pool). [`timeout`] still
     /// applies, per request.
     ///
+    /// With the default TLS feature (`rustls-ring`), reqwest has rustls without a crypto provider of its own: give
+    /// that client its TLS configuration (`tls_backend_preconfigured`) or install a rustls provider first, or
+    /// reqwest panics when it is built.
+    ///
     /// [`timeout`]: Self::timeout
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
@@ -510,11 +514,14 @@ impl ClientBuilder {
                 }
                 client
             }
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|error| Error::config(format!("cannot create the HTTP client: {error}")).with_source(error))?,
+            None => super::tls::configure(
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"))),
+            )
+            .map_err(Error::config)?
+            .build()
+            .map_err(|error| Error::config(format!("cannot create the HTTP client: {error}")).with_source(error))?,
         };
         let mut api_url = api_url.to_string();
         while api_url.ends_with('/') {
@@ -534,6 +541,12 @@ impl ClientBuilder {
 
     /// Plain http only to loopback, unless the caller opted in.
     fn check_transport(&self, what: &str, url: &Url) -> Result<()> {
+        if url.scheme() == "https" && !super::tls::HTTPS && self.http_client.is_none() {
+            return Err(Error::config(format!(
+                "the {what} is https, but halopsa was built without a TLS backend; enable its `rustls-ring`, \
+                 `rustls-aws-lc-rs` or `native-tls` feature"
+            )));
+        }
         if url.scheme() == "http" && !self.allow_insecure_http && !is_loopback(url) {
             return Err(Error::config(format!(
                 "refusing plain http for the {what} ({}): the client secret and tokens would cross the network \
