@@ -15,7 +15,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use halopsa::Client;
+use halopsa::ClientBuilder;
 
 const USAGE: &str = "usage: export_assets <client-id>";
 
@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(client_id: i32) -> Result<(), String> {
-    let client = client_from_env()?;
+    let client = ClientBuilder::from_env().and_then(|builder| builder.build()).map_err(|e| e.to_string())?;
     let assets = client
         .assets()
         .list()
@@ -75,18 +75,4 @@ fn csv_field(value: &str) -> String {
     } else {
         value.to_owned()
     }
-}
-
-/// A client for the Halo instance the environment names.
-fn client_from_env() -> Result<Client, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
-    };
-    let mut builder =
-        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
-        builder = builder.tenant(tenant);
-    }
-    builder.build().map_err(|e| e.to_string())
 }

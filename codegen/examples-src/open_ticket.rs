@@ -19,7 +19,7 @@
 
 use std::process::ExitCode;
 
-use halopsa::Client;
+use halopsa::ClientBuilder;
 use halopsa::models::{Action, Ticket};
 
 const USAGE: &str = "usage: open_ticket <client-id> <summary> [--note TEXT] [--hours H] [--close]";
@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), String> {
-    let client = client_from_env()?;
+    let client = ClientBuilder::from_env().and_then(|builder| builder.build()).map_err(|e| e.to_string())?;
 
     // Only the fields set are sent; `Default` and assignment keep this compiling if the models gain fields.
     let mut ticket = Ticket::default();
@@ -140,18 +140,4 @@ async fn run(options: Options) -> Result<(), String> {
         println!("  {outcome}{private}: {}", action.note.as_deref().unwrap_or(""));
     }
     Ok(())
-}
-
-/// A client for the Halo instance the environment names.
-fn client_from_env() -> Result<Client, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
-    };
-    let mut builder =
-        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
-        builder = builder.tenant(tenant);
-    }
-    builder.build().map_err(|e| e.to_string())
 }

@@ -16,7 +16,7 @@
 
 use std::process::ExitCode;
 
-use halopsa::Client;
+use halopsa::ClientBuilder;
 use halopsa::models::Agent;
 
 const USAGE: &str = "usage: deactivate_agent <email>";
@@ -38,7 +38,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(email: &str) -> Result<(), String> {
-    let client = client_from_env()?;
+    let client = ClientBuilder::from_env().and_then(|builder| builder.build()).map_err(|e| e.to_string())?;
 
     let found = client
         .agents()
@@ -83,18 +83,4 @@ async fn run(email: &str) -> Result<(), String> {
         Some(_) => Err(format!("halo saved agent {id} but it is not disabled")),
         None => Err(format!("halo answered the update of agent {id} without a record")),
     }
-}
-
-/// A client for the Halo instance the environment names.
-fn client_from_env() -> Result<Client, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
-    };
-    let mut builder =
-        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
-        builder = builder.tenant(tenant);
-    }
-    builder.build().map_err(|e| e.to_string())
 }

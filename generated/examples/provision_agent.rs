@@ -16,7 +16,7 @@
 
 use std::process::ExitCode;
 
-use halopsa::Client;
+use halopsa::ClientBuilder;
 use halopsa::models::{Agent, AgentTeam};
 
 const USAGE: &str = "usage: provision_agent <name> <email> <team name>";
@@ -38,7 +38,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
-    let client = client_from_env()?;
+    let client = ClientBuilder::from_env().and_then(|builder| builder.build()).map_err(|e| e.to_string())?;
 
     // 1. The team, by name (Halo compares names case-insensitively in its UI; so do we).
     let teams = client.teams().list().send().await.map_err(|e| format!("cannot list teams: {e}"))?.teams;
@@ -95,18 +95,4 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
         created.team.as_deref().unwrap_or(&team_name),
     );
     Ok(())
-}
-
-/// A client for the Halo instance the environment names.
-fn client_from_env() -> Result<Client, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
-    };
-    let mut builder =
-        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
-        builder = builder.tenant(tenant);
-    }
-    builder.build().map_err(|e| e.to_string())
 }

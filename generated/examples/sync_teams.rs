@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
-use halopsa::Client;
+use halopsa::ClientBuilder;
 use halopsa::models::{Agent, AgentTeam};
 
 const USAGE: &str = "usage: sync_teams [--dry-run] [--disable-missing] [hr.csv]";
@@ -97,7 +97,7 @@ async fn run(options: &Options) -> Result<(), String> {
         }
     };
     let people = parse_csv(&text)?;
-    let client = client_from_env()?;
+    let client = ClientBuilder::from_env().and_then(|builder| builder.build()).map_err(|e| e.to_string())?;
 
     // Team name (lowercased) → (id, name as Halo spells it).
     let teams = client.teams().list().send().await.map_err(|e| format!("cannot list teams: {e}"))?.teams;
@@ -229,18 +229,4 @@ fn parse_csv(text: &str) -> Result<Vec<Person>, String> {
         people.push(Person { email: (*email).to_owned(), name: (*name).to_owned(), team: (*team).to_owned() });
     }
     Ok(people)
-}
-
-/// A client for the Halo instance the environment names.
-fn client_from_env() -> Result<Client, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are required)"))
-    };
-    let mut builder =
-        Client::builder(var("HALO_URL")?).client_credentials(var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?);
-    if let Some(tenant) = std::env::var("HALO_TENANT").ok().filter(|t| !t.trim().is_empty()) {
-        builder = builder.tenant(tenant);
-    }
-    builder.build().map_err(|e| e.to_string())
 }

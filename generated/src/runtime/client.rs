@@ -80,9 +80,9 @@ pub struct ClientBuilder {
     base_url: String,
     api_url: Option<String>,
     token_url: Option<String>,
-    tenant: Option<String>,
+    pub(crate) tenant: Option<String>,
     credentials: Credentials,
-    scopes: Option<Vec<String>>,
+    pub(crate) scopes: Option<Vec<String>>,
     timeout: Duration,
     connect_timeout: Option<Duration>,
     http_client: Option<reqwest::Client>,
@@ -356,6 +356,51 @@ fn first_byte(body: &[u8]) -> Option<u8> {
 }
 
 impl ClientBuilder {
+    /// A builder configured from the environment, as the examples and most scheduled jobs are:
+    ///
+    /// | variable | |
+    /// |---|---|
+    /// | `HALO_URL` | required: the instance, `https://acme.halopsa.com` |
+    /// | `HALO_CLIENT_ID`, `HALO_CLIENT_SECRET` | required: the API application's client credentials |
+    /// | `HALO_TENANT` | the tenant of a Halo-hosted instance, when needed |
+    /// | `HALO_SCOPES` | the scopes to ask for, separated by spaces or commas (default `all`) |
+    ///
+    /// Empty values count as unset. A missing required variable is an [`ErrorKind::Config`] error that names it.
+    /// Everything else can still be set on the builder before `build()`.
+    ///
+    /// ```no_run
+    /// # fn example() -> halopsa::Result<()> {
+    /// let client = halopsa::ClientBuilder::from_env()?.build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_env() -> Result<ClientBuilder> {
+        ClientBuilder::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with the variables read through `lookup`.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder> {
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let required = |name: &str| {
+            var(name).ok_or_else(|| {
+                Error::config(format!(
+                    "the environment variable {name} is not set (HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET are \
+                     required; HALO_TENANT and HALO_SCOPES are optional)"
+                ))
+            })
+        };
+        let (url, id, secret) = (required("HALO_URL")?, required("HALO_CLIENT_ID")?, required("HALO_CLIENT_SECRET")?);
+        let mut builder = Client::builder(url.trim()).client_credentials(id.trim(), secret);
+        if let Some(tenant) = var("HALO_TENANT") {
+            builder = builder.tenant(tenant.trim());
+        }
+        if let Some(scopes) = var("HALO_SCOPES") {
+            builder = builder.scopes(scopes.split([' ', ',']).filter(|scope| !scope.is_empty()));
+        }
+        Ok(builder)
+    }
+
     /// The API base URL, when it is not `{base_url}/api`: an absolute URL, or a path on the base URL.
     pub fn api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = Some(url.into());

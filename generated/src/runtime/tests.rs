@@ -1140,3 +1140,45 @@ async fn is_retryable_agrees_with_the_retry_loop_for_every_operation_and_failure
     }
     assert_eq!(rows.len(), 4 * failures.len() - 3, "every pair but the three a delete does not read");
 }
+
+#[test]
+fn a_builder_from_the_environment() {
+    fn vars<'a>(pairs: &'a [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+    }
+    let full = [
+        ("HALO_URL", " https://acme.halopsa.com "),
+        ("HALO_CLIENT_ID", "the-id"),
+        ("HALO_CLIENT_SECRET", "env-s3cret"),
+        ("HALO_TENANT", "acme"),
+        ("HALO_SCOPES", "read:agents, edit:agents read:teams"),
+    ];
+    let builder = ClientBuilder::from_lookup(vars(&full)).unwrap();
+    assert_eq!(builder.tenant.as_deref(), Some("acme"));
+    assert_eq!(
+        builder.scopes.as_deref(),
+        Some(&["read:agents".to_owned(), "edit:agents".to_owned(), "read:teams".to_owned()][..])
+    );
+    let debug = format!("{builder:?}");
+    assert!(!debug.contains("env-s3cret"), "{debug}");
+    let client = builder.build().unwrap();
+    assert_eq!(client.api_url(), "https://acme.halopsa.com/api");
+    // Optional variables may be missing or empty.
+    let minimal = [
+        ("HALO_URL", "http://127.0.0.1:9"),
+        ("HALO_CLIENT_ID", "id"),
+        ("HALO_CLIENT_SECRET", "s"),
+        ("HALO_TENANT", " "),
+    ];
+    let builder = ClientBuilder::from_lookup(vars(&minimal)).unwrap();
+    assert_eq!((builder.tenant.as_deref(), builder.scopes.as_deref()), (None, None));
+    // A missing or empty required variable is named.
+    for missing in ["HALO_URL", "HALO_CLIENT_ID", "HALO_CLIENT_SECRET"] {
+        let lookup = move |name: &str| {
+            (name != missing).then(|| full.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())).flatten()
+        };
+        let error = ClientBuilder::from_lookup(lookup).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert!(error.message().contains(&format!("{missing} is not set")), "{error}");
+    }
+}
