@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header;
+use reqwest::header::{self, HeaderMap};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -15,8 +15,10 @@ use tracing::Instrument;
 use super::Result;
 use super::auth::{Auth, Secret, TokenSource};
 use super::error::{Error, ErrorKind, decode_unchecked, success_error_message};
+use super::hooks::{CallInfo, CallKind, Hook, Hooks};
 use super::paging::ListPage;
 use super::request::Request;
+use super::response::Response;
 use super::retry::{Failure, Limiter, RateLimit, Retrier, RetryPolicy, parse_retry_after};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -47,6 +49,7 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) timeout: Duration,
+    pub(crate) hooks: Hooks,
 }
 
 impl fmt::Debug for Client {
@@ -58,6 +61,7 @@ impl fmt::Debug for Client {
             .field("retry", &inner.retry)
             .field("limiter", &inner.limiter)
             .field("timeout", &inner.timeout)
+            .field("hooks", &inner.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +93,7 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     allow_insecure_http: bool,
     refresh_margin: Duration,
+    hooks: Hooks,
 }
 
 impl Client {
@@ -111,6 +116,7 @@ impl Client {
             rate_limit: None,
             allow_insecure_http: false,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
+            hooks: Hooks::default(),
         }
     }
 
@@ -123,7 +129,7 @@ impl Client {
     ///
     /// An empty body is a [`Decode`](ErrorKind::Decode) error; an error shape under a 2xx status an
     /// [`Api`](ErrorKind::Api) error.
-    pub(crate) async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<Response<T>> {
         self.call(req, JSON, |reply| {
             reply.check_error_shape()?;
             decode_unchecked(&reply.body)
@@ -133,7 +139,7 @@ impl Client {
 
     /// Sends a create-or-update and decodes the saved records: Halo answers with one object or an array.
     /// An empty body (the save succeeded, but Halo sent nothing back) gives an empty `Vec`.
-    pub(crate) async fn send_saved<T: DeserializeOwned>(&self, req: Request) -> Result<Vec<T>> {
+    pub(crate) async fn send_saved<T: DeserializeOwned>(&self, req: Request) -> Result<Response<Vec<T>>> {
         self.call(req, JSON, |reply| {
             reply.check_error_shape()?;
             match first_byte(&reply.body) {
@@ -147,7 +153,7 @@ impl Client {
 
     /// Sends a list request and decodes one page: the wrapper `{"record_count": N, "<key>": [...]}` or a bare
     /// array (which has no record count).
-    pub(crate) async fn send_list<L: ListPage>(&self, req: Request) -> Result<L> {
+    pub(crate) async fn send_list<L: ListPage>(&self, req: Request) -> Result<Response<L>> {
         self.call(req, JSON, |reply| match first_byte(&reply.body) {
             Some(b'[') => decode_unchecked::<Vec<L::Item>>(&reply.body).map(L::from_items),
             _ => reply.check_error_shape().and_then(|()| decode_unchecked::<L>(&reply.body)),
@@ -156,12 +162,12 @@ impl Client {
     }
 
     /// Sends `req` and ignores the answer's body, unless it is one of Halo's error shapes.
-    pub(crate) async fn send_empty(&self, req: Request) -> Result<()> {
+    pub(crate) async fn send_empty(&self, req: Request) -> Result<Response<()>> {
         self.call(req, JSON, |reply| reply.check_error_shape()).await
     }
 
     /// Sends `req` and returns the body as bytes (an image, a file). A JSON error shape is still an error.
-    pub(crate) async fn send_bytes(&self, req: Request) -> Result<Vec<u8>> {
+    pub(crate) async fn send_bytes(&self, req: Request) -> Result<Response<Vec<u8>>> {
         self.call(req, "*/*", |reply| {
             if reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
                 reply.check_error_shape()?;
@@ -176,7 +182,12 @@ impl Client {
     /// not JSON is retried like a transient failure when the request is idempotent, within the same budget.
     ///
     /// Only this small part is generic; the send loop itself ([`execute`](Self::execute)) is compiled once.
-    async fn call<T>(&self, req: Request, accept: &'static str, decode: impl Fn(Reply) -> Result<T>) -> Result<T> {
+    async fn call<T>(
+        &self,
+        req: Request,
+        accept: &'static str,
+        decode: impl Fn(Reply) -> Result<T>,
+    ) -> Result<Response<T>> {
         let span = request_span(&req);
         let recorder = span.clone();
         let outcome = async {
@@ -184,7 +195,8 @@ impl Client {
             let policy = req.options.retry.as_ref().unwrap_or(&self.inner.retry);
             let mut retrier = Retrier::new(policy);
             loop {
-                let reply = self.execute(&req, accept, &mut retrier, &recorder).await?;
+                let mut reply = self.execute(&req, accept, &mut retrier, &recorder).await?;
+                let (status, headers) = (reply.status, std::mem::take(&mut reply.headers));
                 match decode(reply) {
                     Err(error) if error.failure() == Some(Failure::Garbled) => {
                         if Failure::Garbled.may_retry(req.idempotent) {
@@ -193,9 +205,12 @@ impl Client {
                                 continue;
                             }
                         }
-                        return Err(error.with_failure(Failure::Garbled, req.idempotent));
+                        return Err(error
+                            .with_failure(Failure::Garbled, req.idempotent)
+                            .with_response_headers(&headers));
                     }
-                    decoded => return decoded,
+                    Err(error) => return Err(error.with_response_headers(&headers)),
+                    Ok(value) => return Ok(Response::new(status, headers, value)),
                 }
             }
         }
@@ -230,19 +245,27 @@ impl Client {
             }
             let attempt = retrier.start_attempt();
             span.record("attempt", attempt);
-            let mut builder = inner
-                .http
-                .request(req.method.clone(), &url)
-                .header(header::AUTHORIZATION, credential.header.clone())
-                .header(header::ACCEPT, accept)
-                .timeout(timeout);
+            let mut builder =
+                inner.http.request(req.method.clone(), &url).header(header::ACCEPT, accept).timeout(timeout);
             if let Some(body) = &req.body {
                 builder = builder.header(header::CONTENT_TYPE, "application/json").body(body.clone());
             }
-            let answer = match builder.send().await {
+            let mut request = builder.build().map_err(|error| {
+                let error = error.without_url();
+                Error::invalid_request(format!("cannot build the request: {error}")).with_source(error)
+            })?;
+            let info =
+                CallInfo { kind: CallKind::Api, operation: req.operation, attempt, method: &req.method, url: &url };
+            inner.hooks.on_request(info, &mut request, timeout);
+            // After the hooks: they never see the token, and cannot replace it.
+            request.headers_mut().insert(header::AUTHORIZATION, credential.header.clone());
+            let sent_at = tokio::time::Instant::now();
+            let answer = match inner.http.execute(request).await {
                 Ok(response) => Reply::read(response).await,
                 Err(error) => Err(error),
             };
+            let outcome = answer.as_ref().map(|reply| (reply.status, &reply.headers));
+            inner.hooks.on_response(info, outcome, sent_at.elapsed());
             span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
             let reply = match answer {
                 Ok(reply) => reply,
@@ -280,7 +303,8 @@ impl Client {
             }
             if !reply.status.is_success() {
                 let mut error = Error::from_response(reply.status, reply.content_type.as_deref(), &reply.body)
-                    .with_retry_after(reply.retry_after);
+                    .with_retry_after(reply.retry_after)
+                    .with_response_headers(&reply.headers);
                 if let Some(failure) = failure {
                     error = error.with_failure(failure, req.idempotent);
                 }
@@ -322,6 +346,8 @@ pub(crate) async fn wait(attempt: u32, delay: Duration, reason: String) {
 /// An answer, read to the end.
 pub(crate) struct Reply {
     status: StatusCode,
+    /// Taken out of reqwest's response, not copied.
+    headers: HeaderMap,
     content_type: Option<String>,
     retry_after: Option<Duration>,
     /// reqwest's buffer itself: decoding borrows it, and nothing copies it.
@@ -329,22 +355,22 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    async fn read(response: reqwest::Response) -> std::result::Result<Reply, reqwest::Error> {
+    async fn read(mut response: reqwest::Response) -> std::result::Result<Reply, reqwest::Error> {
         let status = response.status();
-        let headers = response.headers();
+        let headers = std::mem::take(response.headers_mut());
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let retry_after = headers
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = response.bytes().await?;
-        Ok(Reply { status, content_type, retry_after, body })
+        Ok(Reply { status, headers, content_type, retry_after, body })
     }
 
     /// A 2xx answer whose body is one of Halo's error shapes is an error.
     fn check_error_shape(&self) -> Result<()> {
         match success_error_message(&self.body) {
-            Some(message) => Err(Error::in_success(self.status.as_u16(), message)),
+            Some(message) => Err(Error::in_success(self.status.as_u16(), message, &self.body)),
             None => Ok(()),
         }
     }
@@ -487,6 +513,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a [`Hook`] that sees every request the client sends (each attempt of each API call, and each token
+    /// request) and every answer. Hooks run in the order they were added; see [`Hook`].
+    pub fn hook(mut self, hook: impl Hook) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
     /// Allows plain `http://` to hosts other than loopback. Off by default: the client secret and tokens would
     /// cross the network unencrypted.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -579,6 +612,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 limiter: self.rate_limit.map(Limiter::new),
                 timeout: self.timeout,
+                hooks: self.hooks,
             }),
         })
     }

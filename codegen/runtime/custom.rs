@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use super::request::{QueryValue, Request};
-use super::{Client, Error, Result, RetryPolicy};
+use super::{Client, Error, Response, Result, RetryPolicy};
 
 impl Client {
     /// A request to any endpoint of the API, for what the generated operations do not cover: `method`, a `path`
@@ -41,7 +41,8 @@ impl Client {
 }
 
 /// A request to any endpoint, made by [`Client::request`]; send it with [`send`](Self::send),
-/// [`send_empty`](Self::send_empty) or [`send_bytes`](Self::send_bytes).
+/// [`send_empty`](Self::send_empty) or [`send_bytes`](Self::send_bytes), or their `_with_response` forms for the
+/// status, headers and trace id too ([`Response`]).
 #[must_use = "a request does nothing until it is sent"]
 pub struct CustomRequest {
     client: Client,
@@ -95,18 +96,33 @@ impl CustomRequest {
 
     /// Sends the request and decodes the JSON answer as `T` (`serde_json::Value` for any JSON).
     pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
+        self.send_with_response().await.map(Response::into_inner)
+    }
+
+    /// [`send`](Self::send), with the status, headers and trace id of the answer.
+    pub async fn send_with_response<T: DeserializeOwned>(self) -> Result<Response<T>> {
         let request = self.checked()?;
         self.client.send_json(request).await
     }
 
     /// Sends the request and ignores the answer's body, unless it is one of Halo's error shapes.
     pub async fn send_empty(self) -> Result<()> {
+        self.send_empty_with_response().await.map(Response::into_inner)
+    }
+
+    /// [`send_empty`](Self::send_empty), with the status, headers and trace id of the answer.
+    pub async fn send_empty_with_response(self) -> Result<Response<()>> {
         let request = self.checked()?;
         self.client.send_empty(request).await
     }
 
     /// Sends the request and returns the body as bytes (a file, an image).
     pub async fn send_bytes(self) -> Result<Vec<u8>> {
+        self.send_bytes_with_response().await.map(Response::into_inner)
+    }
+
+    /// [`send_bytes`](Self::send_bytes), with the status, headers and trace id of the answer.
+    pub async fn send_bytes_with_response(self) -> Result<Response<Vec<u8>>> {
         let request = self.checked()?;
         self.client.send_bytes(request).await
     }

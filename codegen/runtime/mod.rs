@@ -3,8 +3,8 @@
 //!
 //! This module is hand-written (in `codegen/runtime/` of the generator) and copied verbatim into the crate. It is
 //! private: the crate root re-exports what applications use ([`Client`], [`ClientBuilder`], [`Error`],
-//! [`RetryPolicy`], [`RateLimit`], [`Pages`], ...). Generated code also uses [`Request`], [`RequestOptions`], the
-//! `Client::send_*` methods, [`ListPage`] and the `lenient` helpers: the generator's contract with the runtime,
+//! [`RetryPolicy`], [`RateLimit`], [`Pages`], [`Response`], [`Hook`], ...). Generated code also uses [`Request`],
+//! [`RequestOptions`], `debug_builder`, the `Client::send_*` methods, [`ListPage`] and the `lenient` helpers: the generator's contract with the runtime,
 //! free to change in any release (ARCHITECTURE.md, "The generated crate ↔ runtime contract").
 
 // With fewer resources than the default, parts of that contract go unused (a resource without paged lists needs no
@@ -16,10 +16,12 @@ mod auth;
 mod client;
 mod custom;
 mod error;
+mod hooks;
 pub(crate) mod lenient;
 pub(crate) mod model;
 mod paging;
 mod request;
+mod response;
 mod retry;
 mod tls;
 
@@ -29,8 +31,10 @@ mod tests;
 pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
+pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
-pub(crate) use request::{Request, RequestOptions, path_segment};
+pub(crate) use request::{Request, RequestOptions, debug_builder, path_segment};
+pub use response::Response;
 pub use retry::{RateLimit, RetryPolicy};
 
 /// The result of every fallible operation of the crate.

@@ -46,6 +46,30 @@ pub trait ListPage: DeserializeOwned + Send + 'static {
     fn item_id(item: &Self::Item) -> Option<i64>;
 }
 
+/// The page of a list operation that answers with a bare array (and does not page): one page, the whole answer.
+impl<T: DeserializeOwned + Send + 'static> ListPage for Vec<T> {
+    type Item = T;
+    fn from_items(items: Vec<T>) -> Self {
+        items
+    }
+    fn record_count(&self) -> Option<u64> {
+        None
+    }
+    fn items(&self) -> &[T] {
+        self
+    }
+    fn items_mut(&mut self) -> &mut Vec<T> {
+        self
+    }
+    fn into_items(self) -> Vec<T> {
+        self
+    }
+    fn item_id(_: &T) -> Option<i64> {
+        // One page: nothing to recognise across pages.
+        None
+    }
+}
+
 type PageFuture<L> = Pin<Box<dyn Future<Output = Result<L>> + Send>>;
 
 enum Slot<L> {
@@ -84,6 +108,9 @@ struct InFlight<L> {
 ///
 /// With [`concurrency`](Self::concurrency) above 1, once the first page has given the record count, the remaining
 /// pages are fetched that many at a time; they are still yielded in order.
+///
+/// **Lists Halo does not page** (`teams().list()`, `statuses().list()`, ...) have the same `pages()`, `stream()`
+/// and `all()`: one request, sent as built (no `pageinate`, `page_no` or `page_size`), and one page.
 #[must_use = "pages do nothing until polled"]
 pub struct Pages<L: ListPage> {
     client: Client,
@@ -104,6 +131,8 @@ pub struct Pages<L: ListPage> {
     /// The error to yield once the pages are done: the listing may be incomplete.
     incomplete: Option<Error>,
     done: bool,
+    /// A list Halo does not page: one request as built, one page.
+    unpaged: bool,
 }
 
 // No field is pinned structurally (the page futures are boxed and pinned on their own; pages are only moved out),
@@ -148,7 +177,17 @@ impl<L: ListPage> Pages<L> {
             seen_ids: BTreeSet::new(),
             incomplete: None,
             done: false,
+            unpaged: false,
         }
+    }
+
+    /// The one page of a list Halo does not page: `req` is sent once, as it is.
+    pub(crate) fn unpaged(client: &Client, req: Request) -> Self {
+        let mut pages = Pages::new(client, req.clone());
+        pages.request = req;
+        pages.unpaged = true;
+        pages.max_pages = 1;
+        pages
     }
 
     /// Fetches up to `n` pages at a time once the record count is known (default 1; 0 counts as 1).
@@ -219,7 +258,8 @@ impl<L: ListPage> Pages<L> {
                 Err(error) => {
                     self.finish();
                     self.incomplete = None;
-                    return Poll::Ready(Some(Err(error.with_page(page_no))));
+                    let error = if self.unpaged { error } else { error.with_page(page_no) };
+                    return Poll::Ready(Some(Err(error)));
                 }
                 Ok(page) => {
                     if let Some(page) = self.accept(page_no, page) {
@@ -258,9 +298,12 @@ impl<L: ListPage> Pages<L> {
                 break;
             }
             let mut request = self.request.clone();
-            request.set_query("page_no", self.next_page_no.to_string());
+            if !self.unpaged {
+                request.set_query("page_no", self.next_page_no.to_string());
+            }
             let client = self.client.clone();
-            let future: PageFuture<L> = Box::pin(async move { client.send_list::<L>(request).await });
+            let future: PageFuture<L> =
+                Box::pin(async move { client.send_list::<L>(request).await.map(|page| page.into_inner()) });
             self.in_flight.push_back(InFlight { page_no: self.next_page_no, slot: Slot::Pending(future) });
             self.next_page_no += 1;
         }
@@ -288,6 +331,11 @@ impl<L: ListPage> Pages<L> {
         let first = self.reference_len.is_none();
         let reference_len = *self.reference_len.get_or_insert(len);
         let counted = self.record_count.is_some_and(|total| self.yielded >= total);
+        if self.unpaged {
+            // The whole answer: nothing more to ask for, and nothing a next page could bring.
+            self.finish();
+            return Some(page);
+        }
         let stop = if first {
             // A first page that holds the whole record count and is not a full page of the size asked for is the
             // whole listing. Without a count the next page decides: the server may cap pages lower than asked

@@ -36,6 +36,8 @@ pub struct Request {
     /// an idempotent POST).
     pub(crate) idempotent: bool,
     pub(crate) options: RequestOptions,
+    /// The spec's `operationId`, for hooks; `None` for [`Client::request`](super::Client::request).
+    pub(crate) operation: Option<&'static str>,
 }
 
 /// The per-request overrides of a request builder (`.timeout(..)`, `.retry_policy(..)`).
@@ -53,7 +55,20 @@ impl Request {
             path.insert(0, '/');
         }
         let idempotent = method.is_idempotent();
-        Request { method, path, query: Vec::new(), body: None, idempotent, options: RequestOptions::default() }
+        Request {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotent,
+            options: RequestOptions::default(),
+            operation: None,
+        }
+    }
+
+    /// Names the operation (the spec's `operationId`), for hooks.
+    pub(crate) fn set_operation(&mut self, operation_id: &'static str) {
+        self.operation = Some(operation_id);
     }
 
     /// Marks the request as idempotent (or not), overriding what its HTTP method says.
@@ -135,6 +150,67 @@ impl fmt::Debug for Request {
             .field("body", &self.body.as_ref().map(|body| format!("{} bytes", body.len())))
             .field("idempotent", &self.idempotent)
             .finish_non_exhaustive()
+    }
+}
+
+/// The `Debug` of a request builder: its name, `METHOD /path`, and then only what is set (see [`BuilderDebug`]).
+pub(crate) fn debug_builder<'a, 'b>(
+    f: &'a mut fmt::Formatter<'b>,
+    name: &str,
+    method_and_path: &'static str,
+) -> BuilderDebug<'a, 'b> {
+    let mut inner = f.debug_struct(name);
+    inner.field("request", &format_args!("{method_and_path}"));
+    BuilderDebug { inner }
+}
+
+/// Writes the fields of a request builder's `Debug`: short (no client, no unset parameter) and without secrets
+/// (no body contents, no value of a parameter whose name says it is a secret).
+pub(crate) struct BuilderDebug<'a, 'b> {
+    inner: fmt::DebugStruct<'a, 'b>,
+}
+
+impl BuilderDebug<'_, '_> {
+    /// A path parameter.
+    pub(crate) fn arg(&mut self, name: &str, value: &dyn fmt::Debug) -> &mut Self {
+        self.inner.field(name, value);
+        self
+    }
+
+    /// A body: its size only (models may hold passwords).
+    pub(crate) fn body<T>(&mut self, items: Option<&[T]>) -> &mut Self {
+        match items {
+            Some(items) => self.inner.field("body", &format_args!("[{} items]", items.len())),
+            None => self.inner.field("body", &format_args!("{{..}}")),
+        };
+        self
+    }
+
+    /// A query parameter, when set.
+    pub(crate) fn opt<T: fmt::Debug>(&mut self, name: &str, value: &Option<T>) -> &mut Self {
+        if let Some(value) = value {
+            self.inner.field(name, value);
+        }
+        self
+    }
+
+    /// A query parameter that may hold a secret (`token`, `password`, ...): `***` when set.
+    pub(crate) fn secret<T>(&mut self, name: &str, value: &Option<T>) -> &mut Self {
+        if value.is_some() {
+            self.inner.field(name, &format_args!("***"));
+        }
+        self
+    }
+
+    /// The per-request options, when set; then the end.
+    pub(crate) fn finish(&mut self, options: &RequestOptions) -> fmt::Result {
+        if let Some(timeout) = options.timeout {
+            self.inner.field("timeout", &timeout);
+        }
+        if let Some(retry) = &options.retry {
+            self.inner.field("retry_policy", retry);
+        }
+        self.inner.finish()
     }
 }
 

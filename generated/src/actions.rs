@@ -179,13 +179,22 @@ impl<'a> Actions<'a> {
 ///
 /// `POST /Actions`
 ///
-/// Made by [`Actions::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Actions::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateActions<'a> {
     client: &'a Client,
     body: Vec<models::Action>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateActions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateActions", "POST /Actions")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateActions<'a> {
@@ -203,12 +212,20 @@ impl<'a> CreateActions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Actions");
+        request.set_operation("upsertActions");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Action>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Action>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -239,13 +256,22 @@ impl<'a> CreateActions<'a> {
 ///
 /// `DELETE /Actions/{id}`
 ///
-/// Made by [`Actions::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Actions::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAction<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteAction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteAction", "DELETE /Actions/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteAction<'a> {
@@ -266,12 +292,18 @@ impl<'a> DeleteAction<'a> {
             Method::DELETE,
             format!("/Actions/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteAction");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -282,8 +314,9 @@ impl<'a> DeleteAction<'a> {
 ///
 /// `GET /Actions/{id}`
 ///
-/// Made by [`Actions::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Actions::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAction<'a> {
     client: &'a Client,
@@ -297,6 +330,22 @@ pub struct GetAction<'a> {
     penultimate: Option<bool>,
     ticket_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetAction", "GET /Actions/{id}")
+            .arg("id", &self.id)
+            .opt("agentonly", &self.agentonly)
+            .opt("emailonly", &self.emailonly)
+            .opt("includedetails", &self.includedetails)
+            .opt("includeemail", &self.includeemail)
+            .opt("mostrecent", &self.mostrecent)
+            .opt("nonsystem", &self.nonsystem)
+            .opt("penultimate", &self.penultimate)
+            .opt("ticket_id", &self.ticket_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAction<'a> {
@@ -381,6 +430,7 @@ impl<'a> GetAction<'a> {
             Method::GET,
             format!("/Actions/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getAction");
         request.query("agentonly", self.agentonly.as_ref());
         request.query("emailonly", self.emailonly.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
@@ -395,6 +445,13 @@ impl<'a> GetAction<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Action> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Action>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -405,8 +462,9 @@ impl<'a> GetAction<'a> {
 ///
 /// `GET /Actions`
 ///
-/// Made by [`Actions::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Actions::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListActions<'a> {
     client: &'a Client,
@@ -440,6 +498,42 @@ pub struct ListActions<'a> {
     ticket_id: Option<i32>,
     timeentriesonly: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListActions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListActions", "GET /Actions")
+            .opt("actoutcome", &self.actoutcome)
+            .opt("actoutcomenum", &self.actoutcomenum)
+            .opt("agentonly", &self.agentonly)
+            .opt("conversationonly", &self.conversationonly)
+            .opt("count", &self.count)
+            .opt("datesearch", &self.datesearch)
+            .opt("enddate", &self.enddate)
+            .opt("excludebilling", &self.excludebilling)
+            .opt("excludehiddenfrominternalit", &self.excludehiddenfrominternalit)
+            .opt("excludeprivate", &self.excludeprivate)
+            .opt("excludesys", &self.excludesys)
+            .opt("importantonly", &self.importantonly)
+            .opt("importanttop", &self.importanttop)
+            .opt("includeagentdetails", &self.includeagentdetails)
+            .opt("includeattachments", &self.includeattachments)
+            .opt("includefacebookfields", &self.includefacebookfields)
+            .opt("includehtmlemail", &self.includehtmlemail)
+            .opt("includehtmlnote", &self.includehtmlnote)
+            .opt("includenonactionattachments", &self.includenonactionattachments)
+            .opt("includetranslations", &self.includetranslations)
+            .opt("includetwitterfields", &self.includetwitterfields)
+            .opt("intraticketonly", &self.intraticketonly)
+            .opt("ischildnotes", &self.ischildnotes)
+            .opt("isrelatednotes", &self.isrelatednotes)
+            .opt("slaonly", &self.slaonly)
+            .opt("startdate", &self.startdate)
+            .opt("supplieronly", &self.supplieronly)
+            .opt("ticket_id", &self.ticket_id)
+            .opt("timeentriesonly", &self.timeentriesonly)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListActions<'a> {
@@ -689,6 +783,7 @@ impl<'a> ListActions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Actions");
+        request.set_operation("listActions");
         request.query("actoutcome", self.actoutcome.as_ref());
         request.query("actoutcomenum", self.actoutcomenum.as_ref());
         request.query("agentonly", self.agentonly.as_ref());
@@ -732,7 +827,35 @@ impl<'a> ListActions<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::ActionList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::ActionList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::ActionList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Action> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Action>,
+        crate::runtime::ListError<models::Action>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -753,13 +876,22 @@ impl<'a> ListActions<'a> {
 ///
 /// `POST /Actions`
 ///
-/// Made by [`Actions::update`] or [`Actions::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Actions::update`] or [`Actions::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateActions<'a> {
     client: &'a Client,
     body: Vec<models::Action>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateActions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateActions", "POST /Actions")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateActions<'a> {
@@ -777,6 +909,7 @@ impl<'a> UpdateActions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Actions");
+        request.set_operation("upsertActions");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -784,6 +917,13 @@ impl<'a> UpdateActions<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Action>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Action>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -137,13 +137,22 @@ impl<'a> AgentCheckIns<'a> {
 ///
 /// `POST /AgentCheckIn`
 ///
-/// Made by [`AgentCheckIns::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentCheckIns::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateAgentCheckIns<'a> {
     client: &'a Client,
     body: Vec<models::AgentCheckIn>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateAgentCheckIns<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateAgentCheckIns", "POST /AgentCheckIn")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateAgentCheckIns<'a> {
@@ -161,12 +170,20 @@ impl<'a> CreateAgentCheckIns<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentCheckIn");
+        request.set_operation("upsertAgentCheckIns");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::AgentCheckIn>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::AgentCheckIn>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -197,14 +214,24 @@ impl<'a> CreateAgentCheckIns<'a> {
 ///
 /// `GET /AgentCheckIn/{id}`
 ///
-/// Made by [`AgentCheckIns::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentCheckIns::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgentCheckIn<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAgentCheckIn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetAgentCheckIn", "GET /AgentCheckIn/{id}")
+            .arg("id", &self.id)
+            .opt("includedetails", &self.includedetails)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAgentCheckIn<'a> {
@@ -233,6 +260,7 @@ impl<'a> GetAgentCheckIn<'a> {
             Method::GET,
             format!("/AgentCheckIn/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getAgentCheckIn");
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -240,6 +268,13 @@ impl<'a> GetAgentCheckIn<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentCheckIn> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentCheckIn>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -250,8 +285,9 @@ impl<'a> GetAgentCheckIn<'a> {
 ///
 /// `GET /AgentCheckIn`
 ///
-/// Made by [`AgentCheckIns::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentCheckIns::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentCheckIns<'a> {
     client: &'a Client,
@@ -259,6 +295,16 @@ pub struct ListAgentCheckIns<'a> {
     end_date: Option<String>,
     start_date: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAgentCheckIns<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListAgentCheckIns", "GET /AgentCheckIn")
+            .opt("agent_id", &self.agent_id)
+            .opt("end_date", &self.end_date)
+            .opt("start_date", &self.start_date)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAgentCheckIns<'a> {
@@ -300,6 +346,7 @@ impl<'a> ListAgentCheckIns<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentCheckIn");
+        request.set_operation("listAgentCheckIns");
         request.query("agent_id", self.agent_id.as_ref());
         request.query("end_date", self.end_date.as_ref());
         request.query("start_date", self.start_date.as_ref());
@@ -309,7 +356,35 @@ impl<'a> ListAgentCheckIns<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentCheckInList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentCheckInList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::AgentCheckInList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::AgentCheckIn> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::AgentCheckIn>,
+        crate::runtime::ListError<models::AgentCheckIn>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -330,13 +405,22 @@ impl<'a> ListAgentCheckIns<'a> {
 ///
 /// `POST /AgentCheckIn`
 ///
-/// Made by [`AgentCheckIns::update`] or [`AgentCheckIns::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentCheckIns::update`] or [`AgentCheckIns::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAgentCheckIns<'a> {
     client: &'a Client,
     body: Vec<models::AgentCheckIn>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateAgentCheckIns<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateAgentCheckIns", "POST /AgentCheckIn")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateAgentCheckIns<'a> {
@@ -354,6 +438,7 @@ impl<'a> UpdateAgentCheckIns<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentCheckIn");
+        request.set_operation("upsertAgentCheckIns");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -361,6 +446,13 @@ impl<'a> UpdateAgentCheckIns<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::AgentCheckIn>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::AgentCheckIn>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

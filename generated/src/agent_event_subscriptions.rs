@@ -142,13 +142,26 @@ impl<'a> AgentEventSubscriptions<'a> {
 ///
 /// `POST /AgentEventSubscription`
 ///
-/// Made by [`AgentEventSubscriptions::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentEventSubscriptions::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateAgentEventSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentEventSubscription>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateAgentEventSubscriptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "CreateAgentEventSubscriptions",
+                "POST /AgentEventSubscription",
+            )
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateAgentEventSubscriptions<'a> {
@@ -166,12 +179,20 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentEventSubscription");
+        request.set_operation("upsertAgentEventSubscriptions");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::AgentEventSubscription>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::AgentEventSubscription>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -200,13 +221,26 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
 ///
 /// `DELETE /AgentEventSubscription/{id}`
 ///
-/// Made by [`AgentEventSubscriptions::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentEventSubscriptions::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAgentEventSubscription<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteAgentEventSubscription<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "DeleteAgentEventSubscription",
+                "DELETE /AgentEventSubscription/{id}",
+            )
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteAgentEventSubscription<'a> {
@@ -229,12 +263,18 @@ impl<'a> DeleteAgentEventSubscription<'a> {
                 "/AgentEventSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_operation("deleteAgentEventSubscription");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -243,13 +283,26 @@ impl<'a> DeleteAgentEventSubscription<'a> {
 ///
 /// `GET /AgentEventSubscription/{id}`
 ///
-/// Made by [`AgentEventSubscriptions::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentEventSubscriptions::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgentEventSubscription<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAgentEventSubscription<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "GetAgentEventSubscription",
+                "GET /AgentEventSubscription/{id}",
+            )
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAgentEventSubscription<'a> {
@@ -272,12 +325,20 @@ impl<'a> GetAgentEventSubscription<'a> {
                 "/AgentEventSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_operation("getAgentEventSubscription");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentEventSubscription> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentEventSubscription>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -286,12 +347,24 @@ impl<'a> GetAgentEventSubscription<'a> {
 ///
 /// `GET /AgentEventSubscription`
 ///
-/// Made by [`AgentEventSubscriptions::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentEventSubscriptions::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentEventSubscriptions<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAgentEventSubscriptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "ListAgentEventSubscriptions",
+                "GET /AgentEventSubscription",
+            )
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAgentEventSubscriptions<'a> {
@@ -309,13 +382,42 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentEventSubscription");
+        request.set_operation("listAgentEventSubscriptions");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentEventSubscriptionList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentEventSubscriptionList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::AgentEventSubscriptionList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::AgentEventSubscription> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::AgentEventSubscription>,
+        crate::runtime::ListError<models::AgentEventSubscription>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -336,13 +438,26 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 ///
 /// `POST /AgentEventSubscription`
 ///
-/// Made by [`AgentEventSubscriptions::update`] or [`AgentEventSubscriptions::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentEventSubscriptions::update`] or [`AgentEventSubscriptions::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAgentEventSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentEventSubscription>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateAgentEventSubscriptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "UpdateAgentEventSubscriptions",
+                "POST /AgentEventSubscription",
+            )
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateAgentEventSubscriptions<'a> {
@@ -360,6 +475,7 @@ impl<'a> UpdateAgentEventSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentEventSubscription");
+        request.set_operation("upsertAgentEventSubscriptions");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -367,6 +483,13 @@ impl<'a> UpdateAgentEventSubscriptions<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::AgentEventSubscription>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::AgentEventSubscription>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -36,12 +36,24 @@ impl<'a> AgentPresenceRules<'a> {
 ///
 /// `GET /AgentPresenceRule`
 ///
-/// Made by [`AgentPresenceRules::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentPresenceRules::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentPresenceRules<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAgentPresenceRules<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "ListAgentPresenceRules",
+                "GET /AgentPresenceRule",
+            )
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAgentPresenceRules<'a> {
@@ -59,12 +71,41 @@ impl<'a> ListAgentPresenceRules<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentPresenceRule");
+        request.set_operation("listAgentPresenceRules");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentPresenceRuleList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentPresenceRuleList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::AgentPresenceRuleList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::AgentPresenceRule> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::AgentPresenceRule>,
+        crate::runtime::ListError<models::AgentPresenceRule>,
+    > {
+        self.pages().all().await
     }
 }

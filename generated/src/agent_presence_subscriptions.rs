@@ -142,13 +142,26 @@ impl<'a> AgentPresenceSubscriptions<'a> {
 ///
 /// `POST /AgentPresenceSubscription`
 ///
-/// Made by [`AgentPresenceSubscriptions::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentPresenceSubscriptions::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateAgentPresenceSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentPresenceSubscription>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateAgentPresenceSubscriptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "CreateAgentPresenceSubscriptions",
+                "POST /AgentPresenceSubscription",
+            )
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateAgentPresenceSubscriptions<'a> {
@@ -166,12 +179,20 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
+        request.set_operation("upsertAgentPresenceSubscriptions");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::AgentPresenceSubscription>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::AgentPresenceSubscription>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -200,13 +221,26 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
 ///
 /// `DELETE /AgentPresenceSubscription/{id}`
 ///
-/// Made by [`AgentPresenceSubscriptions::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentPresenceSubscriptions::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAgentPresenceSubscription<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteAgentPresenceSubscription<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "DeleteAgentPresenceSubscription",
+                "DELETE /AgentPresenceSubscription/{id}",
+            )
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteAgentPresenceSubscription<'a> {
@@ -229,12 +263,18 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
                 "/AgentPresenceSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_operation("deleteAgentPresenceSubscription");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -243,13 +283,26 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
 ///
 /// `GET /AgentPresenceSubscription/{id}`
 ///
-/// Made by [`AgentPresenceSubscriptions::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentPresenceSubscriptions::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgentPresenceSubscription<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAgentPresenceSubscription<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "GetAgentPresenceSubscription",
+                "GET /AgentPresenceSubscription/{id}",
+            )
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAgentPresenceSubscription<'a> {
@@ -272,12 +325,20 @@ impl<'a> GetAgentPresenceSubscription<'a> {
                 "/AgentPresenceSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_operation("getAgentPresenceSubscription");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentPresenceSubscription> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentPresenceSubscription>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -286,12 +347,24 @@ impl<'a> GetAgentPresenceSubscription<'a> {
 ///
 /// `GET /AgentPresenceSubscription`
 ///
-/// Made by [`AgentPresenceSubscriptions::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentPresenceSubscriptions::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentPresenceSubscriptions<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAgentPresenceSubscriptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "ListAgentPresenceSubscriptions",
+                "GET /AgentPresenceSubscription",
+            )
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAgentPresenceSubscriptions<'a> {
@@ -309,13 +382,44 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentPresenceSubscription");
+        request.set_operation("listAgentPresenceSubscriptions");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentPresenceSubscriptionList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentPresenceSubscriptionList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::AgentPresenceSubscriptionList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(
+        self,
+    ) -> crate::runtime::ItemStream<models::AgentPresenceSubscription> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::AgentPresenceSubscription>,
+        crate::runtime::ListError<models::AgentPresenceSubscription>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -336,13 +440,26 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 ///
 /// `POST /AgentPresenceSubscription`
 ///
-/// Made by [`AgentPresenceSubscriptions::update`] or [`AgentPresenceSubscriptions::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AgentPresenceSubscriptions::update`] or [`AgentPresenceSubscriptions::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAgentPresenceSubscriptions<'a> {
     client: &'a Client,
     body: Vec<models::AgentPresenceSubscription>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateAgentPresenceSubscriptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "UpdateAgentPresenceSubscriptions",
+                "POST /AgentPresenceSubscription",
+            )
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateAgentPresenceSubscriptions<'a> {
@@ -360,6 +477,7 @@ impl<'a> UpdateAgentPresenceSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
+        request.set_operation("upsertAgentPresenceSubscriptions");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -367,6 +485,13 @@ impl<'a> UpdateAgentPresenceSubscriptions<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::AgentPresenceSubscription>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::AgentPresenceSubscription>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -234,12 +234,20 @@ impl<'a> Agents<'a> {
 ///
 /// `POST /Agent/ClearCache`
 ///
-/// Made by [`Agents::clear_cache`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::clear_cache`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ClearAgentCache<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ClearAgentCache<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ClearAgentCache", "POST /Agent/ClearCache")
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ClearAgentCache<'a> {
@@ -257,12 +265,18 @@ impl<'a> ClearAgentCache<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent/ClearCache");
+        request.set_operation("clearAgentCache");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -279,13 +293,22 @@ impl<'a> ClearAgentCache<'a> {
 ///
 /// `POST /Agent`
 ///
-/// Made by [`Agents::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateAgents<'a> {
     client: &'a Client,
     body: Vec<models::Agent>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateAgents<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateAgents", "POST /Agent")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateAgents<'a> {
@@ -303,12 +326,20 @@ impl<'a> CreateAgents<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent");
+        request.set_operation("upsertAgents");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Agent>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Agent>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -337,13 +368,22 @@ impl<'a> CreateAgents<'a> {
 ///
 /// `DELETE /Agent/{id}`
 ///
-/// Made by [`Agents::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAgent<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteAgent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteAgent", "DELETE /Agent/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteAgent<'a> {
@@ -364,12 +404,18 @@ impl<'a> DeleteAgent<'a> {
             Method::DELETE,
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteAgent");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -380,8 +426,9 @@ impl<'a> DeleteAgent<'a> {
 ///
 /// `GET /Agent/{id}`
 ///
-/// Made by [`Agents::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgent<'a> {
     client: &'a Client,
@@ -393,6 +440,20 @@ pub struct GetAgent<'a> {
     isagentconfig: Option<bool>,
     loadcache: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAgent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetAgent", "GET /Agent/{id}")
+            .arg("id", &self.id)
+            .opt("clientidoverride", &self.clientidoverride)
+            .opt("get_htmldesigner_signature", &self.get_htmldesigner_signature)
+            .opt("getholidayallowance", &self.getholidayallowance)
+            .opt("includedetails", &self.includedetails)
+            .opt("isagentconfig", &self.isagentconfig)
+            .opt("loadcache", &self.loadcache)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAgent<'a> {
@@ -461,6 +522,7 @@ impl<'a> GetAgent<'a> {
             Method::GET,
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getAgent");
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request
             .query(
@@ -477,6 +539,13 @@ impl<'a> GetAgent<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Agent> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Agent>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -487,8 +556,9 @@ impl<'a> GetAgent<'a> {
 ///
 /// `GET /AgentImage/{id}`
 ///
-/// Made by [`Agents::image`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::image`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgentImage<'a> {
     client: &'a Client,
@@ -500,6 +570,20 @@ pub struct GetAgentImage<'a> {
     isagentconfig: Option<bool>,
     loadcache: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAgentImage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetAgentImage", "GET /AgentImage/{id}")
+            .arg("id", &self.id)
+            .opt("clientidoverride", &self.clientidoverride)
+            .opt("get_htmldesigner_signature", &self.get_htmldesigner_signature)
+            .opt("getholidayallowance", &self.getholidayallowance)
+            .opt("includedetails", &self.includedetails)
+            .opt("isagentconfig", &self.isagentconfig)
+            .opt("loadcache", &self.loadcache)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAgentImage<'a> {
@@ -568,6 +652,7 @@ impl<'a> GetAgentImage<'a> {
             Method::GET,
             format!("/AgentImage/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getAgentImage");
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request
             .query(
@@ -584,6 +669,11 @@ impl<'a> GetAgentImage<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<u8>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<Vec<u8>>> {
         self.client.send_bytes(self.request()).await
     }
 }
@@ -594,8 +684,9 @@ impl<'a> GetAgentImage<'a> {
 ///
 /// `GET /Agent`
 ///
-/// Made by [`Agents::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgents<'a> {
     client: &'a Client,
@@ -657,6 +748,70 @@ pub struct ListAgents<'a> {
     view_id: Option<i32>,
     withemail: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAgents<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListAgents", "GET /Agent")
+            .opt("activeinactive", &self.activeinactive)
+            .opt("appointmentscreen", &self.appointmentscreen)
+            .opt("basic_fields_only", &self.basic_fields_only)
+            .opt("can_edit_only", &self.can_edit_only)
+            .opt("client_id", &self.client_id)
+            .opt("clientidoverride", &self.clientidoverride)
+            .opt("department_id", &self.department_id)
+            .opt("departments", &self.departments)
+            .opt("domain", &self.domain)
+            .opt("exchangecalendars", &self.exchangecalendars)
+            .opt("exclude_agent", &self.exclude_agent)
+            .opt("exclude_membership_info", &self.exclude_membership_info)
+            .opt("forcequalmatch", &self.forcequalmatch)
+            .opt("include_membership_info", &self.include_membership_info)
+            .opt("includeapiagents", &self.includeapiagents)
+            .opt("includedisabled", &self.includedisabled)
+            .opt("includeenabled", &self.includeenabled)
+            .opt("includenamedcount", &self.includenamedcount)
+            .opt("includeroles", &self.includeroles)
+            .opt("includestatus", &self.includestatus)
+            .opt("includeunassigned", &self.includeunassigned)
+            .opt("integration_type", &self.integration_type)
+            .opt("is_agent_cache", &self.is_agent_cache)
+            .opt("linemanagedonly", &self.linemanagedonly)
+            .opt("linkingagents", &self.linkingagents)
+            .opt("loadcache", &self.loadcache)
+            .opt("onlinestatuses", &self.onlinestatuses)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("qualifications", &self.qualifications)
+            .opt("reassign", &self.reassign)
+            .opt("remoteagents", &self.remoteagents)
+            .opt("remoteagenttype", &self.remoteagenttype)
+            .opt("role", &self.role)
+            .opt("search", &self.search)
+            .opt("shiftagentsonly", &self.shiftagentsonly)
+            .opt("showall", &self.showall)
+            .opt("showcounts", &self.showcounts)
+            .opt("team", &self.team)
+            .opt("team_id", &self.team_id)
+            .opt("teams", &self.teams)
+            .opt("this_agent_only", &self.this_agent_only)
+            .opt("ticketarea_id", &self.ticketarea_id)
+            .opt("tickettype_id", &self.tickettype_id)
+            .opt("view_id", &self.view_id)
+            .opt("withemail", &self.withemail)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAgents<'a> {
@@ -1130,6 +1285,7 @@ impl<'a> ListAgents<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Agent");
+        request.set_operation("listAgents");
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("appointmentscreen", self.appointmentscreen.as_ref());
         request.query("basic_fields_only", self.basic_fields_only.as_ref());
@@ -1193,6 +1349,13 @@ impl<'a> ListAgents<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AgentList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AgentList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -1222,12 +1385,20 @@ impl<'a> ListAgents<'a> {
 ///
 /// `GET /Agent/me`
 ///
-/// Made by [`Agents::me`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::me`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCurrentAgent<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetCurrentAgent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetCurrentAgent", "GET /Agent/me")
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetCurrentAgent<'a> {
@@ -1245,12 +1416,20 @@ impl<'a> GetCurrentAgent<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Agent/me");
+        request.set_operation("getCurrentAgent");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Agent> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Agent>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -1272,13 +1451,22 @@ impl<'a> GetCurrentAgent<'a> {
 ///
 /// `POST /Agent`
 ///
-/// Made by [`Agents::update`] or [`Agents::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Agents::update`] or [`Agents::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAgents<'a> {
     client: &'a Client,
     body: Vec<models::Agent>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateAgents<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateAgents", "POST /Agent")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateAgents<'a> {
@@ -1296,6 +1484,7 @@ impl<'a> UpdateAgents<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent");
+        request.set_operation("upsertAgents");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -1303,6 +1492,13 @@ impl<'a> UpdateAgents<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Agent>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Agent>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -225,13 +225,22 @@ impl<'a> Assets<'a> {
 ///
 /// `POST /Asset`
 ///
-/// Made by [`Assets::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Assets::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateAssets<'a> {
     client: &'a Client,
     body: Vec<models::Asset>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateAssets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateAssets", "POST /Asset")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateAssets<'a> {
@@ -249,12 +258,20 @@ impl<'a> CreateAssets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Asset");
+        request.set_operation("upsertAssets");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Asset>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Asset>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -285,13 +302,22 @@ impl<'a> CreateAssets<'a> {
 ///
 /// `DELETE /Asset/{id}`
 ///
-/// Made by [`Assets::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Assets::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAsset<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteAsset<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteAsset", "DELETE /Asset/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteAsset<'a> {
@@ -312,12 +338,18 @@ impl<'a> DeleteAsset<'a> {
             Method::DELETE,
             format!("/Asset/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteAsset");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -328,8 +360,9 @@ impl<'a> DeleteAsset<'a> {
 ///
 /// `GET /Asset/{id}`
 ///
-/// Made by [`Assets::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Assets::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAsset<'a> {
     client: &'a Client,
@@ -341,6 +374,20 @@ pub struct GetAsset<'a> {
     includediagramdetails: Option<bool>,
     includehierarchy: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAsset<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetAsset", "GET /Asset/{id}")
+            .arg("id", &self.id)
+            .opt("assettype_id", &self.assettype_id)
+            .opt("includeactivity", &self.includeactivity)
+            .opt("includeallowedstatus", &self.includeallowedstatus)
+            .opt("includedetails", &self.includedetails)
+            .opt("includediagramdetails", &self.includediagramdetails)
+            .opt("includehierarchy", &self.includehierarchy)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAsset<'a> {
@@ -409,6 +456,7 @@ impl<'a> GetAsset<'a> {
             Method::GET,
             format!("/Asset/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getAsset");
         request.query("assettype_id", self.assettype_id.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
         request.query("includeallowedstatus", self.includeallowedstatus.as_ref());
@@ -421,6 +469,13 @@ impl<'a> GetAsset<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Asset> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Asset>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -431,8 +486,9 @@ impl<'a> GetAsset<'a> {
 ///
 /// `GET /Asset`
 ///
-/// Made by [`Assets::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Assets::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAssets<'a> {
     client: &'a Client,
@@ -514,6 +570,90 @@ pub struct ListAssets<'a> {
     user_id: Option<i32>,
     username: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAssets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListAssets", "GET /Asset")
+            .opt("activeinactive", &self.activeinactive)
+            .opt("advanced_search", &self.advanced_search)
+            .opt("assetgroup_id", &self.assetgroup_id)
+            .opt("assetgroups", &self.assetgroups)
+            .opt("assets", &self.assets)
+            .opt("assetstatuses", &self.assetstatuses)
+            .opt("assettype", &self.assettype)
+            .opt("assettype_id", &self.assettype_id)
+            .opt("assettypes", &self.assettypes)
+            .opt("bookmarked", &self.bookmarked)
+            .opt("client_id", &self.client_id)
+            .opt("columns_id", &self.columns_id)
+            .opt("consignable", &self.consignable)
+            .opt("consignment_id", &self.consignment_id)
+            .opt("contract_id", &self.contract_id)
+            .opt("contract_id_adding_to", &self.contract_id_adding_to)
+            .opt("count", &self.count)
+            .opt("domotzagents", &self.domotzagents)
+            .opt("excludethese", &self.excludethese)
+            .opt("global_search_id", &self.global_search_id)
+            .opt("idonly", &self.idonly)
+            .opt("includeactive", &self.includeactive)
+            .opt("includeallowedstatus", &self.includeallowedstatus)
+            .opt("includeassetfields", &self.includeassetfields)
+            .opt("includechildren", &self.includechildren)
+            .opt("includecolumns", &self.includecolumns)
+            .opt("includeinactive", &self.includeinactive)
+            .opt("includeservices", &self.includeservices)
+            .opt("includeuser", &self.includeuser)
+            .opt("integration_tenantids", &self.integration_tenantids)
+            .opt("integration_type", &self.integration_type)
+            .opt("inventory_number", &self.inventory_number)
+            .opt("islogonbehalfview", &self.islogonbehalfview)
+            .opt("item_id", &self.item_id)
+            .opt("itemstock_id", &self.itemstock_id)
+            .opt("kb_id", &self.kb_id)
+            .opt("lastupdatefromdate", &self.lastupdatefromdate)
+            .opt("lastupdatetodate", &self.lastupdatetodate)
+            .opt("licence_id", &self.licence_id)
+            .opt("linked_to_ticket", &self.linked_to_ticket)
+            .opt("linkedto_id", &self.linkedto_id)
+            .opt("mine", &self.mine)
+            .opt("mysite", &self.mysite)
+            .opt("noicon", &self.noicon)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("previously_selected", &self.previously_selected)
+            .opt("previously_selected_client_id", &self.previously_selected_client_id)
+            .opt("previously_selected_site_id", &self.previously_selected_site_id)
+            .opt("previously_selected_user_id", &self.previously_selected_user_id)
+            .opt("salesorder_id", &self.salesorder_id)
+            .opt("salesorder_line", &self.salesorder_line)
+            .opt("search", &self.search)
+            .opt("search_inventory_number_only", &self.search_inventory_number_only)
+            .opt("service_id", &self.service_id)
+            .opt("service_ids", &self.service_ids)
+            .opt("site_id", &self.site_id)
+            .opt("stockbin_id", &self.stockbin_id)
+            .opt("stockbin_ids", &self.stockbin_ids)
+            .opt("supplier_contract_id", &self.supplier_contract_id)
+            .opt("supplier_id", &self.supplier_id)
+            .opt("suppliercontracts", &self.suppliercontracts)
+            .opt("ticket_id", &self.ticket_id)
+            .opt("tickettype_id", &self.tickettype_id)
+            .opt("user_id", &self.user_id)
+            .opt("username", &self.username)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAssets<'a> {
@@ -1150,6 +1290,7 @@ impl<'a> ListAssets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Asset");
+        request.set_operation("listAssets");
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("assetgroup_id", self.assetgroup_id.as_ref());
@@ -1249,6 +1390,13 @@ impl<'a> ListAssets<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AssetList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AssetList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -1291,13 +1439,22 @@ impl<'a> ListAssets<'a> {
 ///
 /// `POST /Asset`
 ///
-/// Made by [`Assets::update`] or [`Assets::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Assets::update`] or [`Assets::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAssets<'a> {
     client: &'a Client,
     body: Vec<models::Asset>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateAssets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateAssets", "POST /Asset")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateAssets<'a> {
@@ -1315,6 +1472,7 @@ impl<'a> UpdateAssets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Asset");
+        request.set_operation("upsertAssets");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -1322,6 +1480,13 @@ impl<'a> UpdateAssets<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Asset>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Asset>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

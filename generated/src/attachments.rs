@@ -166,13 +166,22 @@ impl<'a> Attachments<'a> {
 ///
 /// `POST /Attachment`
 ///
-/// Made by [`Attachments::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Attachments::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateAttachments<'a> {
     client: &'a Client,
     body: Vec<models::Attachment>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateAttachments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateAttachments", "POST /Attachment")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateAttachments<'a> {
@@ -190,12 +199,20 @@ impl<'a> CreateAttachments<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Attachment");
+        request.set_operation("upsertAttachments");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Attachment>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Attachment>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -226,13 +243,22 @@ impl<'a> CreateAttachments<'a> {
 ///
 /// `DELETE /Attachment/{id}`
 ///
-/// Made by [`Attachments::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Attachments::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAttachment<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteAttachment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteAttachment", "DELETE /Attachment/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteAttachment<'a> {
@@ -253,12 +279,18 @@ impl<'a> DeleteAttachment<'a> {
             Method::DELETE,
             format!("/Attachment/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteAttachment");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -269,8 +301,9 @@ impl<'a> DeleteAttachment<'a> {
 ///
 /// `GET /Attachment/{id}`
 ///
-/// Made by [`Attachments::download`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Attachments::download`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DownloadAttachment<'a> {
     client: &'a Client,
@@ -279,6 +312,17 @@ pub struct DownloadAttachment<'a> {
     includedetails: Option<bool>,
     token: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DownloadAttachment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DownloadAttachment", "GET /Attachment/{id}")
+            .arg("id", &self.id)
+            .opt("childticketid", &self.childticketid)
+            .opt("includedetails", &self.includedetails)
+            .secret("token", &self.token)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DownloadAttachment<'a> {
@@ -323,6 +367,7 @@ impl<'a> DownloadAttachment<'a> {
             Method::GET,
             format!("/Attachment/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("downloadAttachment");
         request.query("childticketid", self.childticketid.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
         request.query("token", self.token.as_ref());
@@ -332,6 +377,11 @@ impl<'a> DownloadAttachment<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<u8>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<Vec<u8>>> {
         self.client.send_bytes(self.request()).await
     }
 }
@@ -342,8 +392,9 @@ impl<'a> DownloadAttachment<'a> {
 ///
 /// `GET /Attachment`
 ///
-/// Made by [`Attachments::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Attachments::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAttachments<'a> {
     client: &'a Client,
@@ -369,6 +420,34 @@ pub struct ListAttachments<'a> {
     r#type: Option<i32>,
     unique_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListAttachments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListAttachments", "GET /Attachment")
+            .opt("action_id", &self.action_id)
+            .opt("domotzagents", &self.domotzagents)
+            .opt("filetype", &self.filetype)
+            .opt("idonly", &self.idonly)
+            .opt("isxlsimport", &self.isxlsimport)
+            .opt("one_attachment_id", &self.one_attachment_id)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("portal", &self.portal)
+            .opt("ticket_id", &self.ticket_id)
+            .secret("token", &self.token)
+            .opt("type", &self.r#type)
+            .opt("unique_id", &self.unique_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListAttachments<'a> {
@@ -554,6 +633,7 @@ impl<'a> ListAttachments<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Attachment");
+        request.set_operation("listAttachments");
         request.query("action_id", self.action_id.as_ref());
         request.query("domotzagents", self.domotzagents.as_ref());
         request.query("filetype", self.filetype.as_ref());
@@ -581,7 +661,35 @@ impl<'a> ListAttachments<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AttachmentList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AttachmentList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::AttachmentList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Attachment> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Attachment>,
+        crate::runtime::ListError<models::Attachment>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -602,13 +710,22 @@ impl<'a> ListAttachments<'a> {
 ///
 /// `POST /Attachment`
 ///
-/// Made by [`Attachments::update`] or [`Attachments::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Attachments::update`] or [`Attachments::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAttachments<'a> {
     client: &'a Client,
     body: Vec<models::Attachment>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateAttachments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateAttachments", "POST /Attachment")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateAttachments<'a> {
@@ -626,6 +743,7 @@ impl<'a> UpdateAttachments<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Attachment");
+        request.set_operation("upsertAttachments");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -633,6 +751,13 @@ impl<'a> UpdateAttachments<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Attachment>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Attachment>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -36,12 +36,20 @@ impl<'a> AuthInfo<'a> {
 ///
 /// `GET /AuthInfo`
 ///
-/// Made by [`AuthInfo::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`AuthInfo::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAuthInfo<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetAuthInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetAuthInfo", "GET /AuthInfo")
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetAuthInfo<'a> {
@@ -59,12 +67,20 @@ impl<'a> GetAuthInfo<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AuthInfo");
+        request.set_operation("getAuthInfo");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::AuthInfo> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::AuthInfo>> {
         self.client.send_json(self.request()).await
     }
 }

@@ -195,13 +195,22 @@ impl<'a> Clients<'a> {
 ///
 /// `POST /Client`
 ///
-/// Made by [`Clients::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Clients::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateClients<'a> {
     client: &'a Client,
     body: Vec<models::Client>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateClients<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateClients", "POST /Client")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateClients<'a> {
@@ -219,12 +228,20 @@ impl<'a> CreateClients<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Client");
+        request.set_operation("upsertClients");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Client>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Client>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -253,13 +270,22 @@ impl<'a> CreateClients<'a> {
 ///
 /// `DELETE /Client/{id}`
 ///
-/// Made by [`Clients::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Clients::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteClient<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteClient<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteClient", "DELETE /Client/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteClient<'a> {
@@ -280,12 +306,18 @@ impl<'a> DeleteClient<'a> {
             Method::DELETE,
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteClient");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -296,8 +328,9 @@ impl<'a> DeleteClient<'a> {
 ///
 /// `GET /Client/{id}`
 ///
-/// Made by [`Clients::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Clients::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetClient<'a> {
     client: &'a Client,
@@ -310,6 +343,21 @@ pub struct GetClient<'a> {
     includeprepay: Option<bool>,
     tickettype_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetClient<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetClient", "GET /Client/{id}")
+            .arg("id", &self.id)
+            .opt("domain", &self.domain)
+            .opt("getavailablerts", &self.getavailablerts)
+            .opt("includeactivity", &self.includeactivity)
+            .opt("includedetails", &self.includedetails)
+            .opt("includeperiods", &self.includeperiods)
+            .opt("includeprepay", &self.includeprepay)
+            .opt("tickettype_id", &self.tickettype_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetClient<'a> {
@@ -386,6 +434,7 @@ impl<'a> GetClient<'a> {
             Method::GET,
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getClient");
         request.query("domain", self.domain.as_ref());
         request.query("getavailablerts", self.getavailablerts.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
@@ -399,6 +448,13 @@ impl<'a> GetClient<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Client> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Client>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -409,8 +465,9 @@ impl<'a> GetClient<'a> {
 ///
 /// `GET /Client`
 ///
-/// Made by [`Clients::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Clients::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListClients<'a> {
     client: &'a Client,
@@ -463,6 +520,61 @@ pub struct ListClients<'a> {
     toplevel_id: Option<i32>,
     view_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListClients<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListClients", "GET /Client")
+            .opt("accountmanageronly", &self.accountmanageronly)
+            .opt("activeinactive", &self.activeinactive)
+            .opt("advanced_search", &self.advanced_search)
+            .opt("azureclients", &self.azureclients)
+            .opt("callplan", &self.callplan)
+            .opt("columns_id", &self.columns_id)
+            .opt("count", &self.count)
+            .opt("domain", &self.domain)
+            .opt("exclude_internal", &self.exclude_internal)
+            .opt("gficlients", &self.gficlients)
+            .opt("idonly", &self.idonly)
+            .opt("includeactive", &self.includeactive)
+            .opt("includeazuretenants", &self.includeazuretenants)
+            .opt("includecolumns", &self.includecolumns)
+            .opt("includeinactive", &self.includeinactive)
+            .opt("includeinvoicetemplatename", &self.includeinvoicetemplatename)
+            .opt("includenotes", &self.includenotes)
+            .opt("includeqbofields", &self.includeqbofields)
+            .opt("integration_tenantids", &self.integration_tenantids)
+            .opt("integration_type", &self.integration_type)
+            .opt("isjira", &self.isjira)
+            .opt("issentinel", &self.issentinel)
+            .opt("isservicenow", &self.isservicenow)
+            .opt("lastupdatefromdate", &self.lastupdatefromdate)
+            .opt("lastupdatetodate", &self.lastupdatetodate)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("search", &self.search)
+            .opt("search_name_only", &self.search_name_only)
+            .opt("sentinelid", &self.sentinelid)
+            .opt("showcounts", &self.showcounts)
+            .opt("sitefields", &self.sitefields)
+            .opt("snowaccountid", &self.snowaccountid)
+            .opt("snowclients", &self.snowclients)
+            .opt("ticketarea_id", &self.ticketarea_id)
+            .opt("toplevel_id", &self.toplevel_id)
+            .opt("view_id", &self.view_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListClients<'a> {
@@ -867,6 +979,7 @@ impl<'a> ListClients<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Client");
+        request.set_operation("listClients");
         request.query("accountmanageronly", self.accountmanageronly.as_ref());
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
@@ -925,6 +1038,13 @@ impl<'a> ListClients<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::ClientList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::ClientList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -967,13 +1087,22 @@ impl<'a> ListClients<'a> {
 ///
 /// `POST /Client`
 ///
-/// Made by [`Clients::update`] or [`Clients::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Clients::update`] or [`Clients::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateClients<'a> {
     client: &'a Client,
     body: Vec<models::Client>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateClients<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateClients", "POST /Client")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateClients<'a> {
@@ -991,6 +1120,7 @@ impl<'a> UpdateClients<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Client");
+        request.set_operation("upsertClients");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -998,6 +1128,13 @@ impl<'a> UpdateClients<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Client>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Client>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -191,13 +191,22 @@ impl<'a> Invoices<'a> {
 ///
 /// `POST /Invoice`
 ///
-/// Made by [`Invoices::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Invoices::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateInvoices<'a> {
     client: &'a Client,
     body: Vec<models::Invoice>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateInvoices<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateInvoices", "POST /Invoice")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateInvoices<'a> {
@@ -215,12 +224,20 @@ impl<'a> CreateInvoices<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Invoice");
+        request.set_operation("upsertInvoices");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Invoice>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Invoice>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -251,14 +268,24 @@ impl<'a> CreateInvoices<'a> {
 ///
 /// `DELETE /Invoice/{id}`
 ///
-/// Made by [`Invoices::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Invoices::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteInvoice<'a> {
     client: &'a Client,
     id: i32,
     bypass_accounts_sync: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteInvoice<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteInvoice", "DELETE /Invoice/{id}")
+            .arg("id", &self.id)
+            .opt("bypass_accounts_sync", &self.bypass_accounts_sync)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteInvoice<'a> {
@@ -287,6 +314,7 @@ impl<'a> DeleteInvoice<'a> {
             Method::DELETE,
             format!("/Invoice/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteInvoice");
         request.query("bypass_accounts_sync", self.bypass_accounts_sync.as_ref());
         request.set_options(&self.options);
         request
@@ -294,6 +322,11 @@ impl<'a> DeleteInvoice<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -304,14 +337,24 @@ impl<'a> DeleteInvoice<'a> {
 ///
 /// `GET /Invoice/{id}`
 ///
-/// Made by [`Invoices::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Invoices::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetInvoice<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetInvoice<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetInvoice", "GET /Invoice/{id}")
+            .arg("id", &self.id)
+            .opt("includedetails", &self.includedetails)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetInvoice<'a> {
@@ -340,6 +383,7 @@ impl<'a> GetInvoice<'a> {
             Method::GET,
             format!("/Invoice/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getInvoice");
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -347,6 +391,13 @@ impl<'a> GetInvoice<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Invoice> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Invoice>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -357,8 +408,9 @@ impl<'a> GetInvoice<'a> {
 ///
 /// `GET /Invoice`
 ///
-/// Made by [`Invoices::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Invoices::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListInvoices<'a> {
     client: &'a Client,
@@ -410,6 +462,60 @@ pub struct ListInvoices<'a> {
     toplevel_id: Option<i32>,
     user_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListInvoices<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListInvoices", "GET /Invoice")
+            .opt("advanced_search", &self.advanced_search)
+            .opt("asset_id", &self.asset_id)
+            .opt("awaiting_approval", &self.awaiting_approval)
+            .opt("billing_date", &self.billing_date)
+            .opt("billingcategory_ids", &self.billingcategory_ids)
+            .opt("client_id", &self.client_id)
+            .opt("client_ids", &self.client_ids)
+            .opt("contract_id", &self.contract_id)
+            .opt("count", &self.count)
+            .opt("idonly", &self.idonly)
+            .opt("includecredits", &self.includecredits)
+            .opt("includeinvoices", &self.includeinvoices)
+            .opt("includelines", &self.includelines)
+            .opt("includepoinvoices", &self.includepoinvoices)
+            .opt("invoicedateend", &self.invoicedateend)
+            .opt("invoicedatestart", &self.invoicedatestart)
+            .opt("my_approvals", &self.my_approvals)
+            .opt("notpostedonly", &self.notpostedonly)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("paymentstatuses", &self.paymentstatuses)
+            .opt("postedonly", &self.postedonly)
+            .opt("purchaseorder_id", &self.purchaseorder_id)
+            .opt("quote_status", &self.quote_status)
+            .opt("ready_for_invoicing", &self.ready_for_invoicing)
+            .opt("recurringinvoice_id", &self.recurringinvoice_id)
+            .opt("reviewrequired", &self.reviewrequired)
+            .opt("rinvoice_type", &self.rinvoice_type)
+            .opt("salesorder_id", &self.salesorder_id)
+            .opt("search", &self.search)
+            .opt("sent_status", &self.sent_status)
+            .opt("site_id", &self.site_id)
+            .opt("stripeautopaymentrequired", &self.stripeautopaymentrequired)
+            .opt("ticket_id", &self.ticket_id)
+            .opt("toplevel_id", &self.toplevel_id)
+            .opt("user_id", &self.user_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListInvoices<'a> {
@@ -803,6 +909,7 @@ impl<'a> ListInvoices<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Invoice");
+        request.set_operation("listInvoices");
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("asset_id", self.asset_id.as_ref());
         request.query("awaiting_approval", self.awaiting_approval.as_ref());
@@ -857,6 +964,13 @@ impl<'a> ListInvoices<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::InvoiceList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::InvoiceList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -899,13 +1013,22 @@ impl<'a> ListInvoices<'a> {
 ///
 /// `POST /Invoice`
 ///
-/// Made by [`Invoices::update`] or [`Invoices::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Invoices::update`] or [`Invoices::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateInvoices<'a> {
     client: &'a Client,
     body: Vec<models::Invoice>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateInvoices<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateInvoices", "POST /Invoice")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateInvoices<'a> {
@@ -923,6 +1046,7 @@ impl<'a> UpdateInvoices<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Invoice");
+        request.set_operation("upsertInvoices");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -930,6 +1054,13 @@ impl<'a> UpdateInvoices<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Invoice>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Invoice>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -93,8 +93,14 @@ pub mod user_roles;
 #[rustfmt::skip]
 pub mod users;
 pub use runtime::{
-    ApiCode, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind,
-    ItemStream, ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, decode_json,
+    ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error,
+    ErrorKind, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg,
+    RateLimit, Response, Result, RetryPolicy, decode_json,
 };
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
 pub use reqwest::Method;
+/// The status of a [`Response`] and of a [`HookResponse`] (reqwest's, re-exported).
+pub use reqwest::StatusCode;
+/// The headers of a [`Response`], an [`Error`] and a [`Hook`]'s request (reqwest's, re-exported), and the
+/// value of a header a hook adds.
+pub use reqwest::header::{HeaderMap, HeaderValue};

@@ -37,13 +37,22 @@ impl<'a> LoginTokens<'a> {
 ///
 /// `POST /LoginToken`
 ///
-/// Made by [`LoginTokens::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`LoginTokens::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateLoginToken<'a> {
     client: &'a Client,
     body: models::LoginToken,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateLoginToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateLoginToken", "POST /LoginToken")
+            .body::<()>(None)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateLoginToken<'a> {
@@ -61,12 +70,20 @@ impl<'a> CreateLoginToken<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/LoginToken");
+        request.set_operation("createLoginToken");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::LoginToken> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::LoginToken>> {
         let mut request = self.request();
         request.json_body(&self.body)?;
         self.client.send_json(request).await

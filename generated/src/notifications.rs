@@ -151,13 +151,22 @@ impl<'a> Notifications<'a> {
 ///
 /// `POST /Notification`
 ///
-/// Made by [`Notifications::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Notifications::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateNotifications<'a> {
     client: &'a Client,
     body: Vec<models::Notification>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateNotifications<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateNotifications", "POST /Notification")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateNotifications<'a> {
@@ -175,12 +184,20 @@ impl<'a> CreateNotifications<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Notification");
+        request.set_operation("upsertNotifications");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Notification>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Notification>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -209,13 +226,26 @@ impl<'a> CreateNotifications<'a> {
 ///
 /// `DELETE /Notification/{id}`
 ///
-/// Made by [`Notifications::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Notifications::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteNotification<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteNotification<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(
+                f,
+                "DeleteNotification",
+                "DELETE /Notification/{id}",
+            )
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteNotification<'a> {
@@ -236,12 +266,18 @@ impl<'a> DeleteNotification<'a> {
             Method::DELETE,
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteNotification");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -252,14 +288,24 @@ impl<'a> DeleteNotification<'a> {
 ///
 /// `GET /Notification/{id}`
 ///
-/// Made by [`Notifications::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Notifications::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetNotification<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetNotification<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetNotification", "GET /Notification/{id}")
+            .arg("id", &self.id)
+            .opt("includedetails", &self.includedetails)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetNotification<'a> {
@@ -288,6 +334,7 @@ impl<'a> GetNotification<'a> {
             Method::GET,
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getNotification");
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -295,6 +342,13 @@ impl<'a> GetNotification<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Notification> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Notification>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -305,8 +359,9 @@ impl<'a> GetNotification<'a> {
 ///
 /// `GET /Notification`
 ///
-/// Made by [`Notifications::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Notifications::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListNotifications<'a> {
     client: &'a Client,
@@ -317,6 +372,19 @@ pub struct ListNotifications<'a> {
     r#type: Option<i32>,
     webhook_id: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListNotifications<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListNotifications", "GET /Notification")
+            .opt("agent_id", &self.agent_id)
+            .opt("restrictto_agent_id", &self.restrictto_agent_id)
+            .opt("role_id", &self.role_id)
+            .opt("showall", &self.showall)
+            .opt("type", &self.r#type)
+            .opt("webhook_id", &self.webhook_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListNotifications<'a> {
@@ -382,6 +450,7 @@ impl<'a> ListNotifications<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Notification");
+        request.set_operation("listNotifications");
         request.query("agent_id", self.agent_id.as_ref());
         request.query("restrictto_agent_id", self.restrictto_agent_id.as_ref());
         request.query("role_id", self.role_id.as_ref());
@@ -394,7 +463,35 @@ impl<'a> ListNotifications<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::NotificationList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::NotificationList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::NotificationList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Notification> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Notification>,
+        crate::runtime::ListError<models::Notification>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -415,13 +512,22 @@ impl<'a> ListNotifications<'a> {
 ///
 /// `POST /Notification`
 ///
-/// Made by [`Notifications::update`] or [`Notifications::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Notifications::update`] or [`Notifications::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateNotifications<'a> {
     client: &'a Client,
     body: Vec<models::Notification>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateNotifications<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateNotifications", "POST /Notification")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateNotifications<'a> {
@@ -439,6 +545,7 @@ impl<'a> UpdateNotifications<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Notification");
+        request.set_operation("upsertNotifications");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -446,6 +553,13 @@ impl<'a> UpdateNotifications<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Notification>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Notification>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

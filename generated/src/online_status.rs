@@ -62,8 +62,9 @@ impl<'a> OnlineStatus<'a> {
 ///
 /// `GET /OnlineStatus`
 ///
-/// Made by [`OnlineStatus::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`OnlineStatus::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetOnlineStatus<'a> {
     client: &'a Client,
@@ -80,6 +81,25 @@ pub struct GetOnlineStatus<'a> {
     last_active: Option<String>,
     status_overidden: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetOnlineStatus<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetOnlineStatus", "GET /OnlineStatus")
+            .opt("is_online", &self.is_online)
+            .opt("last_online", &self.last_online)
+            .opt("last_online_date", &self.last_online_date)
+            .opt("tech_id", &self.tech_id)
+            .opt("agent_status", &self.agent_status)
+            .opt("command", &self.command)
+            .opt("fetch_all", &self.fetch_all)
+            .opt("idle_warn", &self.idle_warn)
+            .opt("is_idle", &self.is_idle)
+            .opt("is_logout", &self.is_logout)
+            .opt("last_active", &self.last_active)
+            .opt("status_overidden", &self.status_overidden)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetOnlineStatus<'a> {
@@ -193,6 +213,7 @@ impl<'a> GetOnlineStatus<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/OnlineStatus");
+        request.set_operation("getOnlineStatus");
         request.query("IsOnline", self.is_online.as_ref());
         request.query("LastOnline", self.last_online.as_ref());
         request.query("LastOnlineDate", self.last_online_date.as_ref());
@@ -211,7 +232,35 @@ impl<'a> GetOnlineStatus<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::OnlineStatus>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::OnlineStatus>>> {
         self.client.send_json(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<Vec<models::OnlineStatus>> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::OnlineStatus> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::OnlineStatus>,
+        crate::runtime::ListError<models::OnlineStatus>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -219,13 +268,22 @@ impl<'a> GetOnlineStatus<'a> {
 ///
 /// `POST /OnlineStatus`
 ///
-/// Made by [`OnlineStatus::update`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`OnlineStatus::update`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateOnlineStatus<'a> {
     client: &'a Client,
     body: Vec<models::OnlineStatus>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateOnlineStatus<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateOnlineStatus", "POST /OnlineStatus")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateOnlineStatus<'a> {
@@ -243,12 +301,20 @@ impl<'a> UpdateOnlineStatus<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/OnlineStatus");
+        request.set_operation("updateOnlineStatus");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::OnlineStatus> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::OnlineStatus>> {
         let mut request = self.request();
         request.json_body(&self.body)?;
         self.client.send_json(request).await

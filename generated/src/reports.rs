@@ -176,13 +176,22 @@ impl<'a> Reports<'a> {
 ///
 /// `POST /Report`
 ///
-/// Made by [`Reports::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Reports::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateReports<'a> {
     client: &'a Client,
     body: Vec<models::Report>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateReports<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateReports", "POST /Report")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateReports<'a> {
@@ -200,12 +209,20 @@ impl<'a> CreateReports<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Report");
+        request.set_operation("upsertReports");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Report>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Report>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -236,13 +253,22 @@ impl<'a> CreateReports<'a> {
 ///
 /// `DELETE /Report/{id}`
 ///
-/// Made by [`Reports::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Reports::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteReport<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteReport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteReport", "DELETE /Report/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteReport<'a> {
@@ -263,12 +289,18 @@ impl<'a> DeleteReport<'a> {
             Method::DELETE,
             format!("/Report/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteReport");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -279,8 +311,9 @@ impl<'a> DeleteReport<'a> {
 ///
 /// `GET /Report/{id}`
 ///
-/// Made by [`Reports::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Reports::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetReport<'a> {
     client: &'a Client,
@@ -299,6 +332,27 @@ pub struct GetReport<'a> {
     reportingperiodenddate: Option<String>,
     reportingperiodstartdate: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetReport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetReport", "GET /Report/{id}")
+            .arg("id", &self.id)
+            .opt("client_id", &self.client_id)
+            .opt("clientname", &self.clientname)
+            .opt("dashboard_id", &self.dashboard_id)
+            .opt("dashboard_published_id", &self.dashboard_published_id)
+            .opt("dontloadsystemreport", &self.dontloadsystemreport)
+            .secret("getcompositetoken", &self.getcompositetoken)
+            .opt("includedetails", &self.includedetails)
+            .opt("invoice_id", &self.invoice_id)
+            .opt("loadreport", &self.loadreport)
+            .secret("report_access_token", &self.report_access_token)
+            .opt("reportingperiod", &self.reportingperiod)
+            .opt("reportingperiodenddate", &self.reportingperiodenddate)
+            .opt("reportingperiodstartdate", &self.reportingperiodstartdate)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetReport<'a> {
@@ -423,6 +477,7 @@ impl<'a> GetReport<'a> {
             Method::GET,
             format!("/Report/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getReport");
         request.query("client_id", self.client_id.as_ref());
         request.query("clientname", self.clientname.as_ref());
         request.query("dashboard_id", self.dashboard_id.as_ref());
@@ -443,6 +498,13 @@ impl<'a> GetReport<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Report> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Report>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -453,8 +515,9 @@ impl<'a> GetReport<'a> {
 ///
 /// `GET /Report`
 ///
-/// Made by [`Reports::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Reports::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListReports<'a> {
     client: &'a Client,
@@ -480,6 +543,34 @@ pub struct ListReports<'a> {
     search: Option<String>,
     r#type: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListReports<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListReports", "GET /Report")
+            .opt("agentrestriction", &self.agentrestriction)
+            .opt("chartonly", &self.chartonly)
+            .opt("clientname", &self.clientname)
+            .opt("count", &self.count)
+            .opt("includepublished", &self.includepublished)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("reportgroup_id", &self.reportgroup_id)
+            .opt("search", &self.search)
+            .opt("type", &self.r#type)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListReports<'a> {
@@ -665,6 +756,7 @@ impl<'a> ListReports<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Report");
+        request.set_operation("listReports");
         request.query("agentrestriction", self.agentrestriction.as_ref());
         request.query("chartonly", self.chartonly.as_ref());
         request.query("clientname", self.clientname.as_ref());
@@ -692,6 +784,13 @@ impl<'a> ListReports<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::ReportList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::ReportList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -734,13 +833,22 @@ impl<'a> ListReports<'a> {
 ///
 /// `POST /Report`
 ///
-/// Made by [`Reports::update`] or [`Reports::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Reports::update`] or [`Reports::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateReports<'a> {
     client: &'a Client,
     body: Vec<models::Report>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateReports<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateReports", "POST /Report")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateReports<'a> {
@@ -758,6 +866,7 @@ impl<'a> UpdateReports<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Report");
+        request.set_operation("upsertReports");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -765,6 +874,13 @@ impl<'a> UpdateReports<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Report>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Report>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

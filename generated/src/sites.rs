@@ -190,13 +190,22 @@ impl<'a> Sites<'a> {
 ///
 /// `POST /Site`
 ///
-/// Made by [`Sites::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Sites::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateSites<'a> {
     client: &'a Client,
     body: Vec<models::Site>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateSites<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateSites", "POST /Site")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateSites<'a> {
@@ -214,12 +223,20 @@ impl<'a> CreateSites<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Site");
+        request.set_operation("upsertSites");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Site>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Site>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -250,13 +267,22 @@ impl<'a> CreateSites<'a> {
 ///
 /// `DELETE /Site/{id}`
 ///
-/// Made by [`Sites::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Sites::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteSite<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteSite<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteSite", "DELETE /Site/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteSite<'a> {
@@ -277,12 +303,18 @@ impl<'a> DeleteSite<'a> {
             Method::DELETE,
             format!("/Site/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteSite");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -293,8 +325,9 @@ impl<'a> DeleteSite<'a> {
 ///
 /// `GET /Site/{id}`
 ///
-/// Made by [`Sites::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Sites::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetSite<'a> {
     client: &'a Client,
@@ -306,6 +339,20 @@ pub struct GetSite<'a> {
     issetup: Option<bool>,
     tickettype_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetSite<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetSite", "GET /Site/{id}")
+            .arg("id", &self.id)
+            .opt("client_override", &self.client_override)
+            .opt("domain", &self.domain)
+            .opt("includeactivity", &self.includeactivity)
+            .opt("includedetails", &self.includedetails)
+            .opt("issetup", &self.issetup)
+            .opt("tickettype_id", &self.tickettype_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetSite<'a> {
@@ -374,6 +421,7 @@ impl<'a> GetSite<'a> {
             Method::GET,
             format!("/Site/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getSite");
         request.query("client_override", self.client_override.as_ref());
         request.query("domain", self.domain.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
@@ -386,6 +434,13 @@ impl<'a> GetSite<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Site> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Site>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -396,8 +451,9 @@ impl<'a> GetSite<'a> {
 ///
 /// `GET /Site`
 ///
-/// Made by [`Sites::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Sites::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListSites<'a> {
     client: &'a Client,
@@ -444,6 +500,55 @@ pub struct ListSites<'a> {
     toplevel_id: Option<i32>,
     user_override: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListSites<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListSites", "GET /Site")
+            .opt("activeinactive", &self.activeinactive)
+            .opt("advanced_search", &self.advanced_search)
+            .opt("azuresites", &self.azuresites)
+            .opt("client_id", &self.client_id)
+            .opt("contract_id", &self.contract_id)
+            .opt("count", &self.count)
+            .opt("exclude_internal", &self.exclude_internal)
+            .opt("gfisites", &self.gfisites)
+            .opt("idonly", &self.idonly)
+            .opt("includeactive", &self.includeactive)
+            .opt("includeaddress", &self.includeaddress)
+            .opt("includeinactive", &self.includeinactive)
+            .opt("includenonstocklocations", &self.includenonstocklocations)
+            .opt("includenoorderstockbin", &self.includenoorderstockbin)
+            .opt("includenotes", &self.includenotes)
+            .opt("includestocklocations", &self.includestocklocations)
+            .opt("iscalendarfilter", &self.iscalendarfilter)
+            .opt("item_id_qty", &self.item_id_qty)
+            .opt("item_salesorder_id", &self.item_salesorder_id)
+            .opt("item_salesorder_line", &self.item_salesorder_line)
+            .opt("lastupdatefromdate", &self.lastupdatefromdate)
+            .opt("lastupdatetodate", &self.lastupdatetodate)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("override_enablestockbins", &self.override_enablestockbins)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("search", &self.search)
+            .opt("site_id", &self.site_id)
+            .opt("sitefields", &self.sitefields)
+            .opt("stocklocation", &self.stocklocation)
+            .opt("toplevel_id", &self.toplevel_id)
+            .opt("user_override", &self.user_override)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListSites<'a> {
@@ -797,6 +902,7 @@ impl<'a> ListSites<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Site");
+        request.set_operation("listSites");
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("azuresites", self.azuresites.as_ref());
@@ -847,6 +953,13 @@ impl<'a> ListSites<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::SiteList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::SiteList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -889,13 +1002,22 @@ impl<'a> ListSites<'a> {
 ///
 /// `POST /Site`
 ///
-/// Made by [`Sites::update`] or [`Sites::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Sites::update`] or [`Sites::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateSites<'a> {
     client: &'a Client,
     body: Vec<models::Site>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateSites<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateSites", "POST /Site")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateSites<'a> {
@@ -913,6 +1035,7 @@ impl<'a> UpdateSites<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Site");
+        request.set_operation("upsertSites");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -920,6 +1043,13 @@ impl<'a> UpdateSites<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Site>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Site>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -159,13 +159,22 @@ impl<'a> Statuses<'a> {
 ///
 /// `POST /Status`
 ///
-/// Made by [`Statuses::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Statuses::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateStatuses<'a> {
     client: &'a Client,
     body: Vec<models::Status>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateStatuses<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateStatuses", "POST /Status")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateStatuses<'a> {
@@ -183,12 +192,20 @@ impl<'a> CreateStatuses<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Status");
+        request.set_operation("upsertStatuses");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Status>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Status>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -219,13 +236,22 @@ impl<'a> CreateStatuses<'a> {
 ///
 /// `DELETE /Status/{id}`
 ///
-/// Made by [`Statuses::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Statuses::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteStatus<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteStatus<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteStatus", "DELETE /Status/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteStatus<'a> {
@@ -246,12 +272,18 @@ impl<'a> DeleteStatus<'a> {
             Method::DELETE,
             format!("/Status/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteStatus");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -262,14 +294,24 @@ impl<'a> DeleteStatus<'a> {
 ///
 /// `GET /Status/{id}`
 ///
-/// Made by [`Statuses::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Statuses::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetStatus<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetStatus<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetStatus", "GET /Status/{id}")
+            .arg("id", &self.id)
+            .opt("includedetails", &self.includedetails)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetStatus<'a> {
@@ -298,6 +340,7 @@ impl<'a> GetStatus<'a> {
             Method::GET,
             format!("/Status/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getStatus");
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -305,6 +348,13 @@ impl<'a> GetStatus<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Status> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Status>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -315,8 +365,9 @@ impl<'a> GetStatus<'a> {
 ///
 /// `GET /Status`
 ///
-/// Made by [`Statuses::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Statuses::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListStatuses<'a> {
     client: &'a Client,
@@ -337,6 +388,29 @@ pub struct ListStatuses<'a> {
     r#type: Option<String>,
     view_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListStatuses<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListStatuses", "GET /Status")
+            .opt("domain", &self.domain)
+            .opt("excludeclosed", &self.excludeclosed)
+            .opt("excludepending", &self.excludepending)
+            .opt("outcome_id", &self.outcome_id)
+            .opt("showall", &self.showall)
+            .opt("showcounts", &self.showcounts)
+            .opt("showquickchangeoptions", &self.showquickchangeoptions)
+            .opt("split_closed", &self.split_closed)
+            .opt("ticket_id", &self.ticket_id)
+            .opt("ticket_id_firstchild", &self.ticket_id_firstchild)
+            .opt("ticketarea_id", &self.ticketarea_id)
+            .opt("tickettype_group_id", &self.tickettype_group_id)
+            .opt("tickettype_id", &self.tickettype_id)
+            .opt("tickettype_ids", &self.tickettype_ids)
+            .opt("type", &self.r#type)
+            .opt("view_id", &self.view_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListStatuses<'a> {
@@ -482,6 +556,7 @@ impl<'a> ListStatuses<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Status");
+        request.set_operation("listStatuses");
         request.query("domain", self.domain.as_ref());
         request.query("excludeclosed", self.excludeclosed.as_ref());
         request.query("excludepending", self.excludepending.as_ref());
@@ -504,7 +579,35 @@ impl<'a> ListStatuses<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::StatusList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::StatusList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::StatusList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Status> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Status>,
+        crate::runtime::ListError<models::Status>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -525,13 +628,22 @@ impl<'a> ListStatuses<'a> {
 ///
 /// `POST /Status`
 ///
-/// Made by [`Statuses::update`] or [`Statuses::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Statuses::update`] or [`Statuses::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateStatuses<'a> {
     client: &'a Client,
     body: Vec<models::Status>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateStatuses<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateStatuses", "POST /Status")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateStatuses<'a> {
@@ -549,6 +661,7 @@ impl<'a> UpdateStatuses<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Status");
+        request.set_operation("upsertStatuses");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -556,6 +669,13 @@ impl<'a> UpdateStatuses<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Status>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Status>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

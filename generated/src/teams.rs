@@ -173,13 +173,22 @@ impl<'a> Teams<'a> {
 ///
 /// `POST /Team`
 ///
-/// Made by [`Teams::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Teams::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateTeams<'a> {
     client: &'a Client,
     body: Vec<models::Team>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateTeams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateTeams", "POST /Team")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateTeams<'a> {
@@ -197,12 +206,20 @@ impl<'a> CreateTeams<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Team");
+        request.set_operation("upsertTeams");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Team>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Team>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -231,13 +248,22 @@ impl<'a> CreateTeams<'a> {
 ///
 /// `DELETE /Team/{id}`
 ///
-/// Made by [`Teams::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Teams::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteTeam<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteTeam<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteTeam", "DELETE /Team/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteTeam<'a> {
@@ -258,12 +284,18 @@ impl<'a> DeleteTeam<'a> {
             Method::DELETE,
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteTeam");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -274,8 +306,9 @@ impl<'a> DeleteTeam<'a> {
 ///
 /// `GET /Team/{id}`
 ///
-/// Made by [`Teams::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Teams::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetTeam<'a> {
     client: &'a Client,
@@ -283,6 +316,16 @@ pub struct GetTeam<'a> {
     includeagents: Option<bool>,
     includedetails: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetTeam<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetTeam", "GET /Team/{id}")
+            .arg("id", &self.id)
+            .opt("includeagents", &self.includeagents)
+            .opt("includedetails", &self.includedetails)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetTeam<'a> {
@@ -319,6 +362,7 @@ impl<'a> GetTeam<'a> {
             Method::GET,
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getTeam");
         request.query("includeagents", self.includeagents.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
@@ -327,6 +371,13 @@ impl<'a> GetTeam<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Team> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Team>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -335,13 +386,22 @@ impl<'a> GetTeam<'a> {
 ///
 /// `GET /TeamImage/{id}`
 ///
-/// Made by [`Teams::image`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Teams::image`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetTeamImage<'a> {
     client: &'a Client,
     id: String,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetTeamImage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetTeamImage", "GET /TeamImage/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetTeamImage<'a> {
@@ -362,12 +422,18 @@ impl<'a> GetTeamImage<'a> {
             Method::GET,
             format!("/TeamImage/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getTeamImage");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<u8>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<Vec<u8>>> {
         self.client.send_bytes(self.request()).await
     }
 }
@@ -378,8 +444,9 @@ impl<'a> GetTeamImage<'a> {
 ///
 /// `GET /Team`
 ///
-/// Made by [`Teams::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Teams::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListTeams<'a> {
     client: &'a Client,
@@ -404,6 +471,33 @@ pub struct ListTeams<'a> {
     r#type: Option<String>,
     view_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListTeams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListTeams", "GET /Team")
+            .opt("can_edit_only", &self.can_edit_only)
+            .opt("chat_only", &self.chat_only)
+            .opt("department_id", &self.department_id)
+            .opt("domain", &self.domain)
+            .opt("ids", &self.ids)
+            .opt("include_managers", &self.include_managers)
+            .opt("includeagentsforteams", &self.includeagentsforteams)
+            .opt("includedisabled", &self.includedisabled)
+            .opt("includeenabled", &self.includeenabled)
+            .opt("istree", &self.istree)
+            .opt("memberonly", &self.memberonly)
+            .opt("mydeps", &self.mydeps)
+            .opt("myteamsonly", &self.myteamsonly)
+            .opt("orderbyseq", &self.orderbyseq)
+            .opt("outcome_id", &self.outcome_id)
+            .opt("showall", &self.showall)
+            .opt("showcounts", &self.showcounts)
+            .opt("ticketarea_id", &self.ticketarea_id)
+            .opt("type", &self.r#type)
+            .opt("view_id", &self.view_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListTeams<'a> {
@@ -581,6 +675,7 @@ impl<'a> ListTeams<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Team");
+        request.set_operation("listTeams");
         request.query("can_edit_only", self.can_edit_only.as_ref());
         request.query("chat_only", self.chat_only.as_ref());
         request.query("department_id", self.department_id.as_ref());
@@ -607,7 +702,35 @@ impl<'a> ListTeams<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::TeamList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::TeamList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::TeamList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::Team> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::Team>,
+        crate::runtime::ListError<models::Team>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -628,13 +751,22 @@ impl<'a> ListTeams<'a> {
 ///
 /// `POST /Team`
 ///
-/// Made by [`Teams::update`] or [`Teams::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Teams::update`] or [`Teams::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateTeams<'a> {
     client: &'a Client,
     body: Vec<models::Team>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateTeams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateTeams", "POST /Team")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateTeams<'a> {
@@ -652,6 +784,7 @@ impl<'a> UpdateTeams<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Team");
+        request.set_operation("upsertTeams");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -659,6 +792,13 @@ impl<'a> UpdateTeams<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Team>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Team>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

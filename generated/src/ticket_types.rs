@@ -175,13 +175,22 @@ impl<'a> TicketTypes<'a> {
 ///
 /// `POST /TicketType`
 ///
-/// Made by [`TicketTypes::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`TicketTypes::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateTicketTypes<'a> {
     client: &'a Client,
     body: Vec<models::TicketType>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateTicketTypes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateTicketTypes", "POST /TicketType")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateTicketTypes<'a> {
@@ -199,12 +208,20 @@ impl<'a> CreateTicketTypes<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/TicketType");
+        request.set_operation("upsertTicketTypes");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::TicketType>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::TicketType>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -235,13 +252,22 @@ impl<'a> CreateTicketTypes<'a> {
 ///
 /// `DELETE /TicketType/{id}`
 ///
-/// Made by [`TicketTypes::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`TicketTypes::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteTicketType<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteTicketType<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteTicketType", "DELETE /TicketType/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteTicketType<'a> {
@@ -262,12 +288,18 @@ impl<'a> DeleteTicketType<'a> {
             Method::DELETE,
             format!("/TicketType/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteTicketType");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -278,8 +310,9 @@ impl<'a> DeleteTicketType<'a> {
 ///
 /// `GET /TicketType/{id}`
 ///
-/// Made by [`TicketTypes::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`TicketTypes::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetTicketType<'a> {
     client: &'a Client,
@@ -296,6 +329,25 @@ pub struct GetTicketType<'a> {
     survey_fields: Option<bool>,
     ticket_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetTicketType<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetTicketType", "GET /TicketType/{id}")
+            .arg("id", &self.id)
+            .opt("can_create_only", &self.can_create_only)
+            .opt("can_edit_only", &self.can_edit_only)
+            .opt("debug", &self.debug)
+            .opt("includeconfig", &self.includeconfig)
+            .opt("includedetails", &self.includedetails)
+            .opt("includekbinfo", &self.includekbinfo)
+            .opt("includeteamrestrictions", &self.includeteamrestrictions)
+            .opt("isdetailscreen", &self.isdetailscreen)
+            .opt("isnewticket", &self.isnewticket)
+            .opt("survey_fields", &self.survey_fields)
+            .opt("ticket_id", &self.ticket_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetTicketType<'a> {
@@ -404,6 +456,7 @@ impl<'a> GetTicketType<'a> {
             Method::GET,
             format!("/TicketType/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getTicketType");
         request.query("can_create_only", self.can_create_only.as_ref());
         request.query("can_edit_only", self.can_edit_only.as_ref());
         request.query("debug", self.debug.as_ref());
@@ -421,6 +474,13 @@ impl<'a> GetTicketType<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::TicketType> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::TicketType>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -431,8 +491,9 @@ impl<'a> GetTicketType<'a> {
 ///
 /// `GET /TicketType`
 ///
-/// Made by [`TicketTypes::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`TicketTypes::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListTicketTypes<'a> {
     client: &'a Client,
@@ -459,6 +520,35 @@ pub struct ListTicketTypes<'a> {
     user_only: Option<bool>,
     view_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListTicketTypes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListTicketTypes", "GET /TicketType")
+            .opt("access_control_level", &self.access_control_level)
+            .opt("anonanduser", &self.anonanduser)
+            .opt("can_create_only", &self.can_create_only)
+            .opt("can_edit_only", &self.can_edit_only)
+            .opt("canagentsselect", &self.canagentsselect)
+            .opt("canusercreate", &self.canusercreate)
+            .opt("client_id", &self.client_id)
+            .opt("domain", &self.domain)
+            .opt("group_id", &self.group_id)
+            .opt("include_current", &self.include_current)
+            .opt("include_mandatory_field_check", &self.include_mandatory_field_check)
+            .opt("isquicktimedropdown", &self.isquicktimedropdown)
+            .opt("itil_type", &self.itil_type)
+            .opt("outcome_id", &self.outcome_id)
+            .opt("searchtickets", &self.searchtickets)
+            .opt("showall", &self.showall)
+            .opt("showcounts", &self.showcounts)
+            .opt("showinactive", &self.showinactive)
+            .opt("sprints_only", &self.sprints_only)
+            .opt("ticketarea_id", &self.ticketarea_id)
+            .opt("user_only", &self.user_only)
+            .opt("view_id", &self.view_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListTicketTypes<'a> {
@@ -652,6 +742,7 @@ impl<'a> ListTicketTypes<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/TicketType");
+        request.set_operation("listTicketTypes");
         request.query("access_control_level", self.access_control_level.as_ref());
         request.query("anonanduser", self.anonanduser.as_ref());
         request.query("can_create_only", self.can_create_only.as_ref());
@@ -684,7 +775,35 @@ impl<'a> ListTicketTypes<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::TicketTypeList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::TicketTypeList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::TicketTypeList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::TicketType> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::TicketType>,
+        crate::runtime::ListError<models::TicketType>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -705,13 +824,22 @@ impl<'a> ListTicketTypes<'a> {
 ///
 /// `POST /TicketType`
 ///
-/// Made by [`TicketTypes::update`] or [`TicketTypes::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`TicketTypes::update`] or [`TicketTypes::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateTicketTypes<'a> {
     client: &'a Client,
     body: Vec<models::TicketType>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateTicketTypes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateTicketTypes", "POST /TicketType")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateTicketTypes<'a> {
@@ -729,6 +857,7 @@ impl<'a> UpdateTicketTypes<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/TicketType");
+        request.set_operation("upsertTicketTypes");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -736,6 +865,13 @@ impl<'a> UpdateTicketTypes<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::TicketType>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::TicketType>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

@@ -358,13 +358,22 @@ impl<'a> Tickets<'a> {
 ///
 /// `POST /Tickets`
 ///
-/// Made by [`Tickets::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Tickets::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateTickets<'a> {
     client: &'a Client,
     body: Vec<models::Ticket>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateTickets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateTickets", "POST /Tickets")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateTickets<'a> {
@@ -382,12 +391,20 @@ impl<'a> CreateTickets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Tickets");
+        request.set_operation("upsertTickets");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Ticket>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Ticket>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -418,14 +435,24 @@ impl<'a> CreateTickets<'a> {
 ///
 /// `DELETE /Tickets/{id}`
 ///
-/// Made by [`Tickets::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Tickets::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteTicket<'a> {
     client: &'a Client,
     id: i32,
     reason: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteTicket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteTicket", "DELETE /Tickets/{id}")
+            .arg("id", &self.id)
+            .opt("reason", &self.reason)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteTicket<'a> {
@@ -454,6 +481,7 @@ impl<'a> DeleteTicket<'a> {
             Method::DELETE,
             format!("/Tickets/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteTicket");
         request.query("reason", self.reason.as_ref());
         request.set_options(&self.options);
         request
@@ -461,6 +489,11 @@ impl<'a> DeleteTicket<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -471,8 +504,9 @@ impl<'a> DeleteTicket<'a> {
 ///
 /// `GET /Tickets/{id}`
 ///
-/// Made by [`Tickets::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Tickets::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetTicket<'a> {
     client: &'a Client,
@@ -504,6 +538,40 @@ pub struct GetTicket<'a> {
     ticketidonly: Option<bool>,
     utcoffset: Option<f64>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetTicket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetTicket", "GET /Tickets/{id}")
+            .arg("id", &self.id)
+            .opt("amailentryid", &self.amailentryid)
+            .opt("assignedto", &self.assignedto)
+            .opt("consignablelines", &self.consignablelines)
+            .opt("debug", &self.debug)
+            .opt("dodatabaselookup", &self.dodatabaselookup)
+            .opt("email", &self.email)
+            .opt("include_auditing", &self.include_auditing)
+            .opt("includeagent", &self.includeagent)
+            .opt("includechildids", &self.includechildids)
+            .opt("includedetails", &self.includedetails)
+            .opt("includelastaction", &self.includelastaction)
+            .opt("includelastappointment", &self.includelastappointment)
+            .opt("includelinkedobjects", &self.includelinkedobjects)
+            .opt("includenextappointment", &self.includenextappointment)
+            .opt("includeparentchangeinfo", &self.includeparentchangeinfo)
+            .opt("includeparentsubject", &self.includeparentsubject)
+            .opt("includeseenby", &self.includeseenby)
+            .opt("is_portal", &self.is_portal)
+            .opt("isdetailscreen", &self.isdetailscreen)
+            .opt("ishalolink", &self.ishalolink)
+            .opt("ispreview", &self.ispreview)
+            .opt("isteams", &self.isteams)
+            .opt("nocache", &self.nocache)
+            .opt("subject", &self.subject)
+            .opt("ticketidonly", &self.ticketidonly)
+            .opt("utcoffset", &self.utcoffset)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetTicket<'a> {
@@ -732,6 +800,7 @@ impl<'a> GetTicket<'a> {
             Method::GET,
             format!("/Tickets/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getTicket");
         request.query("amailentryid", self.amailentryid.as_ref());
         request.query("assignedto", self.assignedto.as_ref());
         request.query("consignablelines", self.consignablelines.as_ref());
@@ -764,6 +833,13 @@ impl<'a> GetTicket<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::Ticket> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::Ticket>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -774,8 +850,9 @@ impl<'a> GetTicket<'a> {
 ///
 /// `GET /Tickets`
 ///
-/// Made by [`Tickets::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Tickets::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListTickets<'a> {
     client: &'a Client,
@@ -969,6 +1046,202 @@ pub struct ListTickets<'a> {
     view_id: Option<i32>,
     withattachments: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListTickets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListTickets", "GET /Tickets")
+            .opt("advanced_search", &self.advanced_search)
+            .opt("agent", &self.agent)
+            .opt("agent_id", &self.agent_id)
+            .opt("alerttype", &self.alerttype)
+            .opt("asset_id", &self.asset_id)
+            .opt("awaitinginput", &self.awaitinginput)
+            .opt("billableonly", &self.billableonly)
+            .opt("billing_date", &self.billing_date)
+            .opt("billing_type", &self.billing_type)
+            .opt("billingcontractid", &self.billingcontractid)
+            .opt("calendar_enddate", &self.calendar_enddate)
+            .opt("calendar_startdate", &self.calendar_startdate)
+            .opt("category_1", &self.category_1)
+            .opt("category_2", &self.category_2)
+            .opt("category_3", &self.category_3)
+            .opt("category_4", &self.category_4)
+            .opt("checkmyticketsonly", &self.checkmyticketsonly)
+            .opt("client_id", &self.client_id)
+            .opt("client_ids", &self.client_ids)
+            .opt("client_ref", &self.client_ref)
+            .opt("closed_only", &self.closed_only)
+            .opt("columns_id", &self.columns_id)
+            .opt("contract_id", &self.contract_id)
+            .opt("contract_period", &self.contract_period)
+            .opt("count", &self.count)
+            .opt("datesearch", &self.datesearch)
+            .opt("debug", &self.debug)
+            .opt("default_columns", &self.default_columns)
+            .opt("deleted", &self.deleted)
+            .opt("domain", &self.domain)
+            .opt("enddate", &self.enddate)
+            .opt("enddatetime", &self.enddatetime)
+            .opt("excludeslacalcs", &self.excludeslacalcs)
+            .opt("excludethese", &self.excludethese)
+            .opt("excludetickettypeallowall", &self.excludetickettypeallowall)
+            .opt("extraportalfilter", &self.extraportalfilter)
+            .opt("facebook_id", &self.facebook_id)
+            .opt("fetchgrandchildren", &self.fetchgrandchildren)
+            .opt("flagged", &self.flagged)
+            .opt("followedandagents", &self.followedandagents)
+            .opt("ignoremilestonerestriction", &self.ignoremilestonerestriction)
+            .opt("includeaccountmanager", &self.includeaccountmanager)
+            .opt("includeagent", &self.includeagent)
+            .opt("includeallopen", &self.includeallopen)
+            .opt("includeappointmentid", &self.includeappointmentid)
+            .opt("includeapproval", &self.includeapproval)
+            .opt("includeassetkeyfield", &self.includeassetkeyfield)
+            .opt("includeassettype", &self.includeassettype)
+            .opt("includebreached", &self.includebreached)
+            .opt("includebudgettype", &self.includebudgettype)
+            .opt("includechildids", &self.includechildids)
+            .opt("includechildread", &self.includechildread)
+            .opt("includechildren", &self.includechildren)
+            .opt("includeclosed", &self.includeclosed)
+            .opt("includecolumns", &self.includecolumns)
+            .opt("includecompleted", &self.includecompleted)
+            .opt("includecontract", &self.includecontract)
+            .opt("includecountryregion", &self.includecountryregion)
+            .opt("includefirstname", &self.includefirstname)
+            .opt("includefollowedonly", &self.includefollowedonly)
+            .opt("includehold", &self.includehold)
+            .opt("includeinactivetechs", &self.includeinactivetechs)
+            .opt("includeinactiveusers", &self.includeinactiveusers)
+            .opt("includeitilname", &self.includeitilname)
+            .opt("includelastaction", &self.includelastaction)
+            .opt("includelastincomingemail", &self.includelastincomingemail)
+            .opt("includelastname", &self.includelastname)
+            .opt("includelastnote", &self.includelastnote)
+            .opt("includelocked", &self.includelocked)
+            .opt("includemailbox", &self.includemailbox)
+            .opt("includemailid", &self.includemailid)
+            .opt("includemyuseronly", &self.includemyuseronly)
+            .opt("includenextactivitydate", &self.includenextactivitydate)
+            .opt("includenextappointmenttype", &self.includenextappointmenttype)
+            .opt("includeparentsubject", &self.includeparentsubject)
+            .opt("includeprojects", &self.includeprojects)
+            .opt("includeread", &self.includeread)
+            .opt("includerelatedservices", &self.includerelatedservices)
+            .opt("includerelease1", &self.includerelease1)
+            .opt("includerelease2", &self.includerelease2)
+            .opt("includerelease3", &self.includerelease3)
+            .opt("includeservicecategory", &self.includeservicecategory)
+            .opt("includeslaactiondate", &self.includeslaactiondate)
+            .opt("includeslatimer", &self.includeslatimer)
+            .opt("includestatus", &self.includestatus)
+            .opt("includesubmittedonly", &self.includesubmittedonly)
+            .opt("includesupplier", &self.includesupplier)
+            .opt("includetickettype", &self.includetickettype)
+            .opt("includetimetaken", &self.includetimetaken)
+            .opt("includetoplevel", &self.includetoplevel)
+            .opt("includeviewing", &self.includeviewing)
+            .opt("includeworkflowstage", &self.includeworkflowstage)
+            .opt("includeworkflowstagenumber", &self.includeworkflowstagenumber)
+            .opt("includuserdepartments", &self.includuserdepartments)
+            .opt("inlcludeopenchildcount", &self.inlcludeopenchildcount)
+            .opt("invlucebranch", &self.invlucebranch)
+            .opt("ismilestone", &self.ismilestone)
+            .opt("isorion", &self.isorion)
+            .opt("isquicktimesearch", &self.isquicktimesearch)
+            .opt("isscom", &self.isscom)
+            .opt("isteams", &self.isteams)
+            .opt("iszapier", &self.iszapier)
+            .opt("itil_requesttype", &self.itil_requesttype)
+            .opt("itil_requesttype_id", &self.itil_requesttype_id)
+            .opt("kanbanviewontheagentapp", &self.kanbanviewontheagentapp)
+            .opt("kanbanviewontheportal", &self.kanbanviewontheportal)
+            .opt("lastupdatefromdate", &self.lastupdatefromdate)
+            .opt("lastupdatetodate", &self.lastupdatetodate)
+            .opt("list_id", &self.list_id)
+            .opt("milestone_id", &self.milestone_id)
+            .opt("mine", &self.mine)
+            .opt("nochargeonly", &self.nochargeonly)
+            .opt("notime", &self.notime)
+            .opt("onlytime", &self.onlytime)
+            .opt("open_only", &self.open_only)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("orion_type", &self.orion_type)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("parent_id", &self.parent_id)
+            .opt("pending_review", &self.pending_review)
+            .opt("per_action", &self.per_action)
+            .opt("prepayorcontractonly", &self.prepayorcontractonly)
+            .opt("priority", &self.priority)
+            .opt("product", &self.product)
+            .opt("project_ids", &self.project_ids)
+            .opt("ready_for_invoicing", &self.ready_for_invoicing)
+            .opt("related_id", &self.related_id)
+            .opt("release_id", &self.release_id)
+            .opt("requesttype", &self.requesttype)
+            .opt("requesttype_id", &self.requesttype_id)
+            .opt("requesttypegroup", &self.requesttypegroup)
+            .opt("search", &self.search)
+            .opt("search_details", &self.search_details)
+            .opt("search_id", &self.search_id)
+            .opt("search_inventory_number", &self.search_inventory_number)
+            .opt("search_oppcompanyname", &self.search_oppcompanyname)
+            .opt("search_oppcontactname", &self.search_oppcontactname)
+            .opt("search_oppemailaddress", &self.search_oppemailaddress)
+            .opt("search_release1", &self.search_release1)
+            .opt("search_release2", &self.search_release2)
+            .opt("search_release3", &self.search_release3)
+            .opt("search_releasenote", &self.search_releasenote)
+            .opt("search_reportedby", &self.search_reportedby)
+            .opt("search_summary", &self.search_summary)
+            .opt("search_supplier_reference", &self.search_supplier_reference)
+            .opt("search_user_name", &self.search_user_name)
+            .opt("search_version", &self.search_version)
+            .opt("searchactions", &self.searchactions)
+            .opt("searchthisticketid", &self.searchthisticketid)
+            .opt("service_id", &self.service_id)
+            .opt("showonroadmap", &self.showonroadmap)
+            .opt("site_id", &self.site_id)
+            .opt("sitepostcode", &self.sitepostcode)
+            .opt("sla", &self.sla)
+            .opt("sprint_for_tickettype_id", &self.sprint_for_tickettype_id)
+            .opt("sprints", &self.sprints)
+            .opt("startandendset", &self.startandendset)
+            .opt("startdate", &self.startdate)
+            .opt("startdatetime", &self.startdatetime)
+            .opt("status", &self.status)
+            .opt("status_id", &self.status_id)
+            .opt("submittedandagents", &self.submittedandagents)
+            .opt("supplier_id", &self.supplier_id)
+            .opt("supplier_status", &self.supplier_status)
+            .opt("team", &self.team)
+            .opt("team_name", &self.team_name)
+            .opt("ticketarea_id", &self.ticketarea_id)
+            .opt("ticketcontract_id", &self.ticketcontract_id)
+            .opt("ticketidonly", &self.ticketidonly)
+            .opt("ticketids", &self.ticketids)
+            .opt("ticketlinktype", &self.ticketlinktype)
+            .opt("toplevel_id", &self.toplevel_id)
+            .opt("unlinked_only", &self.unlinked_only)
+            .opt("user_id", &self.user_id)
+            .opt("username", &self.username)
+            .opt("utcoffset", &self.utcoffset)
+            .opt("view_id", &self.view_id)
+            .opt("withattachments", &self.withattachments)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListTickets<'a> {
@@ -2507,6 +2780,7 @@ impl<'a> ListTickets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Tickets");
+        request.set_operation("listTickets");
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("agent", self.agent.as_ref());
         request.query("agent_id", self.agent_id.as_ref());
@@ -2718,6 +2992,13 @@ impl<'a> ListTickets<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::TicketList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::TicketList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -2760,13 +3041,22 @@ impl<'a> ListTickets<'a> {
 ///
 /// `POST /Tickets`
 ///
-/// Made by [`Tickets::update`] or [`Tickets::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Tickets::update`] or [`Tickets::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateTickets<'a> {
     client: &'a Client,
     body: Vec<models::Ticket>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateTickets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateTickets", "POST /Tickets")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateTickets<'a> {
@@ -2784,6 +3074,7 @@ impl<'a> UpdateTickets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Tickets");
+        request.set_operation("upsertTickets");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -2791,6 +3082,13 @@ impl<'a> UpdateTickets<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::Ticket>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::Ticket>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

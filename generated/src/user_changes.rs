@@ -57,8 +57,9 @@ impl<'a> UserChanges<'a> {
 ///
 /// `GET /UserChange`
 ///
-/// Made by [`UserChanges::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`UserChanges::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListUserChanges<'a> {
     client: &'a Client,
@@ -80,6 +81,30 @@ pub struct ListUserChanges<'a> {
     page_size: Option<i32>,
     pageinate: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListUserChanges<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListUserChanges", "GET /UserChange")
+            .opt("change_date", &self.change_date)
+            .opt("count", &self.count)
+            .opt("exclude_generaluser", &self.exclude_generaluser)
+            .opt("idonly", &self.idonly)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListUserChanges<'a> {
@@ -233,6 +258,7 @@ impl<'a> ListUserChanges<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/UserChange");
+        request.set_operation("listUserChanges");
         request.query("change_date", self.change_date.as_ref());
         request.query("count", self.count.as_ref());
         request.query("exclude_generaluser", self.exclude_generaluser.as_ref());
@@ -256,6 +282,13 @@ impl<'a> ListUserChanges<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::UserChangeList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::UserChangeList>> {
         self.client.send_list(self.request()).await
     }
 

@@ -139,13 +139,22 @@ impl<'a> UserRoles<'a> {
 ///
 /// `POST /UserRoles`
 ///
-/// Made by [`UserRoles::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`UserRoles::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateUserRoles<'a> {
     client: &'a Client,
     body: Vec<models::UserRole>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateUserRoles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateUserRoles", "POST /UserRoles")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateUserRoles<'a> {
@@ -163,12 +172,20 @@ impl<'a> CreateUserRoles<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/UserRoles");
+        request.set_operation("upsertUserRoles");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::UserRole>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::UserRole>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -197,13 +214,22 @@ impl<'a> CreateUserRoles<'a> {
 ///
 /// `DELETE /UserRoles/{id}`
 ///
-/// Made by [`UserRoles::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`UserRoles::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteUserRole<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteUserRole<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteUserRole", "DELETE /UserRoles/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteUserRole<'a> {
@@ -224,12 +250,18 @@ impl<'a> DeleteUserRole<'a> {
             Method::DELETE,
             format!("/UserRoles/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteUserRole");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -240,14 +272,24 @@ impl<'a> DeleteUserRole<'a> {
 ///
 /// `GET /UserRoles/{id}`
 ///
-/// Made by [`UserRoles::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`UserRoles::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetUserRole<'a> {
     client: &'a Client,
     id: i32,
     includedetails: Option<bool>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetUserRole<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetUserRole", "GET /UserRoles/{id}")
+            .arg("id", &self.id)
+            .opt("includedetails", &self.includedetails)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetUserRole<'a> {
@@ -276,6 +318,7 @@ impl<'a> GetUserRole<'a> {
             Method::GET,
             format!("/UserRoles/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getUserRole");
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -283,6 +326,13 @@ impl<'a> GetUserRole<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::UserRole> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::UserRole>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -291,12 +341,20 @@ impl<'a> GetUserRole<'a> {
 ///
 /// `GET /UserRoles`
 ///
-/// Made by [`UserRoles::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`UserRoles::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListUserRoles<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListUserRoles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListUserRoles", "GET /UserRoles")
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListUserRoles<'a> {
@@ -314,13 +372,42 @@ impl<'a> ListUserRoles<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/UserRoles");
+        request.set_operation("listUserRoles");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::UserRoleList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::UserRoleList>> {
         self.client.send_list(self.request()).await
+    }
+
+    /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+    pub fn pages(self) -> crate::runtime::Pages<models::UserRoleList> {
+        crate::runtime::Pages::unpaged(self.client, self.request())
+    }
+
+    /// Every result as a stream (one request: Halo does not page this list).
+    pub fn stream(self) -> crate::runtime::ItemStream<models::UserRole> {
+        self.pages().items()
+    }
+
+    /// Every result (one request: Halo does not page this list). On an error, the records read so far
+    /// (none) come with it.
+    pub async fn all(
+        self,
+    ) -> std::result::Result<
+        Vec<models::UserRole>,
+        crate::runtime::ListError<models::UserRole>,
+    > {
+        self.pages().all().await
     }
 }
 
@@ -341,13 +428,22 @@ impl<'a> ListUserRoles<'a> {
 ///
 /// `POST /UserRoles`
 ///
-/// Made by [`UserRoles::update`] or [`UserRoles::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`UserRoles::update`] or [`UserRoles::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateUserRoles<'a> {
     client: &'a Client,
     body: Vec<models::UserRole>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateUserRoles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateUserRoles", "POST /UserRoles")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateUserRoles<'a> {
@@ -365,6 +461,7 @@ impl<'a> UpdateUserRoles<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/UserRoles");
+        request.set_operation("upsertUserRoles");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -372,6 +469,13 @@ impl<'a> UpdateUserRoles<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::UserRole>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::UserRole>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),

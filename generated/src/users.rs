@@ -236,13 +236,22 @@ impl<'a> Users<'a> {
 ///
 /// `POST /Users`
 ///
-/// Made by [`Users::create`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::create`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateUsers<'a> {
     client: &'a Client,
     body: Vec<models::User>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for CreateUsers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "CreateUsers", "POST /Users")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> CreateUsers<'a> {
@@ -260,12 +269,20 @@ impl<'a> CreateUsers<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Users");
+        request.set_operation("upsertUsers");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::User>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::User>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("create: no items to send"),
@@ -294,13 +311,22 @@ impl<'a> CreateUsers<'a> {
 ///
 /// `DELETE /Users/{id}`
 ///
-/// Made by [`Users::delete`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteUser<'a> {
     client: &'a Client,
     id: i32,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for DeleteUser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "DeleteUser", "DELETE /Users/{id}")
+            .arg("id", &self.id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> DeleteUser<'a> {
@@ -321,12 +347,18 @@ impl<'a> DeleteUser<'a> {
             Method::DELETE,
             format!("/Users/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("deleteUser");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         self.client.send_empty(self.request()).await
     }
 }
@@ -337,8 +369,9 @@ impl<'a> DeleteUser<'a> {
 ///
 /// `GET /Users/{id}`
 ///
-/// Made by [`Users::get`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::get`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetUser<'a> {
     client: &'a Client,
@@ -359,6 +392,29 @@ pub struct GetUser<'a> {
     tickettype_id: Option<i32>,
     username: Option<String>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetUser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetUser", "GET /Users/{id}")
+            .arg("id", &self.id)
+            .opt("client_id", &self.client_id)
+            .opt("client_override", &self.client_override)
+            .opt("domain", &self.domain)
+            .opt("includeactivity", &self.includeactivity)
+            .opt("includebillinginfo", &self.includebillinginfo)
+            .opt("includedetails", &self.includedetails)
+            .opt("includepopups", &self.includepopups)
+            .opt("includeusersassets", &self.includeusersassets)
+            .opt("issetup", &self.issetup)
+            .opt("opp_id", &self.opp_id)
+            .opt("site_id", &self.site_id)
+            .opt("site_override", &self.site_override)
+            .opt("supplier_id", &self.supplier_id)
+            .opt("tickettype_id", &self.tickettype_id)
+            .opt("username", &self.username)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetUser<'a> {
@@ -499,6 +555,7 @@ impl<'a> GetUser<'a> {
             Method::GET,
             format!("/Users/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_operation("getUser");
         request.query("client_id", self.client_id.as_ref());
         request.query("client_override", self.client_override.as_ref());
         request.query("domain", self.domain.as_ref());
@@ -520,6 +577,13 @@ impl<'a> GetUser<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::User> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::User>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -530,8 +594,9 @@ impl<'a> GetUser<'a> {
 ///
 /// `GET /Users`
 ///
-/// Made by [`Users::list`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::list`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListUsers<'a> {
     client: &'a Client,
@@ -593,6 +658,70 @@ pub struct ListUsers<'a> {
     tickettype_id: Option<i32>,
     toplevel_id: Option<i32>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for ListUsers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "ListUsers", "GET /Users")
+            .opt("activeinactive", &self.activeinactive)
+            .opt("advanced_search", &self.advanced_search)
+            .opt("allapprovers", &self.allapprovers)
+            .opt("approvers_only", &self.approvers_only)
+            .opt("asset_id", &self.asset_id)
+            .opt("client_id", &self.client_id)
+            .opt("contract_id", &self.contract_id)
+            .opt("count", &self.count)
+            .opt("department_id", &self.department_id)
+            .opt("exclude_agents", &self.exclude_agents)
+            .opt("exclude_defaultsiteusers", &self.exclude_defaultsiteusers)
+            .opt("exclude_generaluser", &self.exclude_generaluser)
+            .opt("idonly", &self.idonly)
+            .opt("include_custom_fields", &self.include_custom_fields)
+            .opt("includeactive", &self.includeactive)
+            .opt("includebillinginfo", &self.includebillinginfo)
+            .opt("includeinactive", &self.includeinactive)
+            .opt("includename", &self.includename)
+            .opt("includenonserviceaccount", &self.includenonserviceaccount)
+            .opt("includenotes", &self.includenotes)
+            .opt("includeserviceaccount", &self.includeserviceaccount)
+            .opt("integration_type", &self.integration_type)
+            .opt("is3cxcall", &self.is3cxcall)
+            .opt("is_followers", &self.is_followers)
+            .opt("lastupdatefromdate", &self.lastupdatefromdate)
+            .opt("lastupdatetodate", &self.lastupdatetodate)
+            .opt("licence_id", &self.licence_id)
+            .opt("linked_to_user_id", &self.linked_to_user_id)
+            .opt("listagentuserfirst", &self.listagentuserfirst)
+            .opt("myallcustomers", &self.myallcustomers)
+            .opt("myarea", &self.myarea)
+            .opt("mydepartment", &self.mydepartment)
+            .opt("mysite", &self.mysite)
+            .opt("mysitecontact", &self.mysitecontact)
+            .opt("mytoplevel", &self.mytoplevel)
+            .opt("opp_id", &self.opp_id)
+            .opt("order", &self.order)
+            .opt("order2", &self.order2)
+            .opt("order3", &self.order3)
+            .opt("order4", &self.order4)
+            .opt("order5", &self.order5)
+            .opt("orderdesc", &self.orderdesc)
+            .opt("orderdesc2", &self.orderdesc2)
+            .opt("orderdesc3", &self.orderdesc3)
+            .opt("orderdesc4", &self.orderdesc4)
+            .opt("orderdesc5", &self.orderdesc5)
+            .opt("organisation_id", &self.organisation_id)
+            .opt("page_no", &self.page_no)
+            .opt("page_size", &self.page_size)
+            .opt("pageinate", &self.pageinate)
+            .opt("role", &self.role)
+            .opt("search", &self.search)
+            .opt("search_phonenumbers", &self.search_phonenumbers)
+            .opt("site_id", &self.site_id)
+            .opt("supplier_id", &self.supplier_id)
+            .opt("tickettype_id", &self.tickettype_id)
+            .opt("toplevel_id", &self.toplevel_id)
+            .finish(&self.options)
+    }
 }
 
 impl<'a> ListUsers<'a> {
@@ -1066,6 +1195,7 @@ impl<'a> ListUsers<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Users");
+        request.set_operation("listUsers");
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("allapprovers", self.allapprovers.as_ref());
@@ -1131,6 +1261,13 @@ impl<'a> ListUsers<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::UserList> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::UserList>> {
         self.client.send_list(self.request()).await
     }
 
@@ -1160,12 +1297,20 @@ impl<'a> ListUsers<'a> {
 ///
 /// `GET /Users/me`
 ///
-/// Made by [`Users::me`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::me`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCurrentUser<'a> {
     client: &'a Client,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for GetCurrentUser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "GetCurrentUser", "GET /Users/me")
+            .finish(&self.options)
+    }
 }
 
 impl<'a> GetCurrentUser<'a> {
@@ -1183,12 +1328,20 @@ impl<'a> GetCurrentUser<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Users/me");
+        request.set_operation("getCurrentUser");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<models::User> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<models::User>> {
         self.client.send_json(self.request()).await
     }
 }
@@ -1210,13 +1363,22 @@ impl<'a> GetCurrentUser<'a> {
 ///
 /// `POST /Users`
 ///
-/// Made by [`Users::update`] or [`Users::update_many`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::update`] or [`Users::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateUsers<'a> {
     client: &'a Client,
     body: Vec<models::User>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateUsers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateUsers", "POST /Users")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateUsers<'a> {
@@ -1234,6 +1396,7 @@ impl<'a> UpdateUsers<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Users");
+        request.set_operation("upsertUsers");
         request.set_idempotent(true);
         request.set_options(&self.options);
         request
@@ -1241,6 +1404,13 @@ impl<'a> UpdateUsers<'a> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Vec<models::User>> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(
+        self,
+    ) -> Result<crate::runtime::Response<Vec<models::User>>> {
         if self.body.is_empty() {
             return Err(
                 crate::runtime::Error::invalid_request("update: no items to send"),
@@ -1269,13 +1439,22 @@ impl<'a> UpdateUsers<'a> {
 ///
 /// `POST /Users/prefs`
 ///
-/// Made by [`Users::update_prefs`]; set parameters, then call `send()`.
-#[derive(Debug, Clone)]
+/// Made by [`Users::update_prefs`]; set parameters, then call `send()`, or `send_with_response()` for the
+/// status, headers and trace id too.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateUserPrefs<'a> {
     client: &'a Client,
     body: Vec<models::UserPrefs>,
     options: crate::runtime::RequestOptions,
+}
+
+impl std::fmt::Debug for UpdateUserPrefs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::runtime::debug_builder(f, "UpdateUserPrefs", "POST /Users/prefs")
+            .body(Some(self.body.as_slice()))
+            .finish(&self.options)
+    }
 }
 
 impl<'a> UpdateUserPrefs<'a> {
@@ -1293,12 +1472,18 @@ impl<'a> UpdateUserPrefs<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Users/prefs");
+        request.set_operation("updateUserPrefs");
         request.set_options(&self.options);
         request
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
+        self.send_with_response().await.map(crate::runtime::Response::into_inner)
+    }
+
+    /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+    pub async fn send_with_response(self) -> Result<crate::runtime::Response<()>> {
         let mut request = self.request();
         request.json_body(&self.body)?;
         self.client.send_empty(request).await

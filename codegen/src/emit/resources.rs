@@ -74,6 +74,10 @@ fn models_path() -> TokenStream {
 }
 
 fn http_line(op: &Operation) -> String {
+    format!("`{}`", method_and_path(op))
+}
+
+fn method_and_path(op: &Operation) -> String {
     let method = match op.http_method {
         HttpMethod::Get => "GET",
         HttpMethod::Post => "POST",
@@ -81,7 +85,7 @@ fn http_line(op: &Operation) -> String {
         HttpMethod::Patch => "PATCH",
         HttpMethod::Delete => "DELETE",
     };
-    format!("`{method} {}`", op.path)
+    format!("{method} {}", op.path)
 }
 
 fn op_docs(op: &Operation) -> Vec<String> {
@@ -234,7 +238,8 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
         ),
         None => format!("[`{}::{}`]", resource.type_name, crate::names::unraw(&op.method_name)),
     };
-    docs.push(format!("Made by {made_by}; set parameters, then call `send()`."));
+    docs.push(format!("Made by {made_by}; set parameters, then call `send()`, or `send_with_response()` for the"));
+    docs.push("status, headers and trace id too.".to_owned());
     let docs = doc_attrs(&docs);
     let mut fields = vec![quote!(client: &'a Client,)];
     for param in &op.path_params {
@@ -259,13 +264,15 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let request = request_fn(op);
     let send = send_fn(api, op);
     let paging = paging_fns(api, op);
+    let debug = debug_impl(op);
     quote! {
         #docs
-        #[derive(Debug, Clone)]
+        #[derive(Clone)]
         #[must_use = "a request does nothing until it is sent"]
         pub struct #name<'a> {
             #(#fields)*
         }
+        #debug
         impl<'a> #name<'a> {
             #(#setters)*
             /// The time limit of each attempt of this request, instead of the client's.
@@ -285,6 +292,51 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             #paging
         }
     }
+}
+
+/// `Debug` of a builder: its name, `METHOD /path`, the path parameters, the body's size, the query parameters that
+/// are set and the per-request options; not the client, not a body's contents (models may hold passwords), not the
+/// value of a parameter whose name says it is a secret.
+fn debug_impl(op: &Operation) -> TokenStream {
+    let name = ident(&op.builder_name);
+    let name_text = crate::names::unraw(&op.builder_name);
+    let line = method_and_path(op);
+    let args = op.path_params.iter().map(|param| {
+        let field = ident(&param.rust_name);
+        let text = crate::names::unraw(&param.rust_name);
+        quote!(.arg(#text, &self.#field))
+    });
+    let body = op
+        .body
+        .as_ref()
+        .map(|body| if body.array { quote!(.body(Some(self.body.as_slice()))) } else { quote!(.body::<()>(None)) });
+    let queries = op.query_params.iter().map(|param| {
+        let field = ident(&param.rust_name);
+        let text = crate::names::unraw(&param.rust_name);
+        if is_secret_name(&param.wire_name) {
+            quote!(.secret(#text, &self.#field))
+        } else {
+            quote!(.opt(#text, &self.#field))
+        }
+    });
+    quote! {
+        impl std::fmt::Debug for #name<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                crate::runtime::debug_builder(f, #name_text, #line)
+                    #(#args)*
+                    #body
+                    #(#queries)*
+                    .finish(&self.options)
+            }
+        }
+    }
+}
+
+/// Whether a parameter's value may be a credential (`token`, `report_access_token`, `password`, ...), which a
+/// builder's `Debug` must not show.
+fn is_secret_name(wire_name: &str) -> bool {
+    let lower = wire_name.to_ascii_lowercase();
+    ["token", "password", "secret", "apikey", "api_key"].iter().any(|word| lower.contains(word))
 }
 
 fn setter(param: &Param) -> TokenStream {
@@ -355,8 +407,10 @@ fn request_fn(op: &Operation) -> TokenStream {
         let idempotent = op.idempotent;
         quote!(request.set_idempotent(#idempotent);)
     });
+    let operation_id = &op.operation_id;
     quote! {
         let mut request = Request::new(Method::#method, #path);
+        request.set_operation(#operation_id);
         #idempotent
         #(#queries)*
         request.set_options(&self.options);
@@ -383,6 +437,10 @@ fn send_fn(api: &Api, op: &Operation) -> TokenStream {
     quote! {
         /// Sends the request.
         pub async fn send(self) -> Result<#response> {
+            self.send_with_response().await.map(crate::runtime::Response::into_inner)
+        }
+        /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+        pub async fn send_with_response(self) -> Result<crate::runtime::Response<#response>> {
             #checks
             #bind
             #body
@@ -424,10 +482,39 @@ fn update_message(verb: &str) -> String {
     )
 }
 
+/// `pages()`, `stream()` and `all()`: on every list operation (a list wrapper, or a GET answering an array of
+/// records). Those Halo pages set the paging parameters; the others send one request and yield one page.
 fn paging_fns(api: &Api, op: &Operation) -> TokenStream {
-    let Response::List { wrapper, item, paged: true } = &op.response else { return quote!() };
-    let wrapper = ty_tokens(api, &Ty::Named(*wrapper), &models_path());
-    let item = ty_tokens(api, &Ty::Named(*item), &models_path());
+    let (page, item, paged) = match &op.response {
+        Response::List { wrapper, item, paged } => (
+            ty_tokens(api, &Ty::Named(*wrapper), &models_path()),
+            ty_tokens(api, &Ty::Named(*item), &models_path()),
+            *paged,
+        ),
+        Response::Json(Ty::Vec(inner)) if op.http_method == HttpMethod::Get && matches!(**inner, Ty::Named(_)) => {
+            let item = ty_tokens(api, inner, &models_path());
+            (quote!(Vec<#item>), item, false)
+        }
+        _ => return quote!(),
+    };
+    if !paged {
+        return quote! {
+            /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
+            pub fn pages(self) -> crate::runtime::Pages<#page> {
+                crate::runtime::Pages::unpaged(self.client, self.request())
+            }
+            /// Every result as a stream (one request: Halo does not page this list).
+            pub fn stream(self) -> crate::runtime::ItemStream<#item> {
+                self.pages().items()
+            }
+            /// Every result (one request: Halo does not page this list). On an error, the records read so far
+            /// (none) come with it.
+            pub async fn all(self) -> std::result::Result<Vec<#item>, crate::runtime::ListError<#item>> {
+                self.pages().all().await
+            }
+        };
+    }
+    let wrapper = page;
     quote! {
         /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
         /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::Pages)).

@@ -20,6 +20,7 @@ use super::Result;
 use super::client::Inner;
 use super::client::wait;
 use super::error::{Error, ErrorKind, halo_message};
+use super::hooks::{CallInfo, CallKind};
 use super::request::FORM;
 use super::retry::{Failure, Retrier, parse_retry_after};
 
@@ -272,35 +273,43 @@ impl TokenSource {
                 }
                 let span = &recorder;
                 span.record("attempt", attempt);
-                let sent = inner
+                let request = inner
                     .http
                     .post(&self.url)
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .header(header::ACCEPT, "application/json")
                     .timeout(inner.timeout)
                     .body(self.form.expose().to_owned())
-                    .send()
-                    .await;
-                let answer = match sent {
-                    Ok(response) => {
-                        let status = response.status();
-                        let retry_after = response
-                            .headers()
-                            .get(header::RETRY_AFTER)
-                            .and_then(|value| value.to_str().ok())
-                            .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
-                        let content_type = response
-                            .headers()
-                            .get(header::CONTENT_TYPE)
-                            .and_then(|value| value.to_str().ok())
-                            .map(str::to_owned);
-                        response.bytes().await.map(|body| (status, retry_after, content_type, body))
+                    .build();
+                let info =
+                    CallInfo { kind: CallKind::Token, operation: None, attempt, method: &Method::POST, url: &self.url };
+                let sent_at = Instant::now();
+                let sent = match request {
+                    Ok(mut request) => {
+                        inner.hooks.on_request(info, &mut request, inner.timeout);
+                        inner.http.execute(request).await
                     }
                     Err(error) => Err(error),
                 };
+                let answer = match sent {
+                    Ok(mut response) => {
+                        let status = response.status();
+                        let headers = std::mem::take(response.headers_mut());
+                        let retry_after = headers
+                            .get(header::RETRY_AFTER)
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
+                        let content_type =
+                            headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
+                        response.bytes().await.map(|body| (status, headers, retry_after, content_type, body))
+                    }
+                    Err(error) => Err(error),
+                };
+                let outcome = answer.as_ref().map(|(status, headers, ..)| (*status, headers));
+                inner.hooks.on_response(info, outcome, sent_at.elapsed());
                 span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
                 match answer {
-                    Ok((status, retry_after, content_type, body)) => {
+                    Ok((status, headers, retry_after, content_type, body)) => {
                         span.record("status", status.as_u16());
                         // Asking for a token twice is harmless: every transient failure is retried.
                         if Failure::from_status(status).is_some() {
@@ -309,7 +318,9 @@ impl TokenSource {
                                 continue;
                             }
                         }
-                        return self.token_from_answer(status, content_type.as_deref(), &body, retry_after);
+                        return self
+                            .token_from_answer(status, content_type.as_deref(), &body, retry_after)
+                            .map_err(|error| error.with_response_headers(&headers).scrub(&[self.secret.expose()]));
                     }
                     Err(error) => {
                         let error = error.without_url();

@@ -13,10 +13,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::response::{safe_headers, trace_id_from_headers};
 use super::retry::Failure;
 
 /// The broad cases of [`Error`]; see [`Error::kind`].
@@ -91,6 +93,10 @@ struct Inner {
     status: Option<u16>,
     message: String,
     excerpt: Option<String>,
+    /// The answer's headers, without those that can carry a credential or a session, values scrubbed.
+    headers: Option<HeaderMap>,
+    /// Halo's id of the request: the error body's `traceId`, or a trace header.
+    trace_id: Option<String>,
     retry_after: Option<Duration>,
     code: Option<ApiCode>,
     /// The transient failure behind this error, if it was one, and whether the request was idempotent: together
@@ -114,6 +120,8 @@ impl Error {
                 status: None,
                 message: message.into(),
                 excerpt: None,
+                headers: None,
+                trace_id: None,
                 retry_after: None,
                 code: None,
                 failure: None,
@@ -149,17 +157,41 @@ impl Error {
         let kind = if status == StatusCode::TOO_MANY_REQUESTS { ErrorKind::RateLimited } else { ErrorKind::Api };
         let message = halo_message(content_type, body)
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
-        let mut error = Error::new(kind, message).with_status(status.as_u16());
+        let mut error = Error::new(kind, message).with_status(status.as_u16()).with_body(body);
         error.inner.failure = Failure::from_status(status);
         error.inner.code = api_code(status.as_u16(), &error.inner.message, body);
         error
     }
 
     /// An error body under a 2xx status.
-    pub(crate) fn in_success(status: u16, message: String) -> Self {
-        let mut error = Error::new(ErrorKind::Api, message).with_status(status);
+    pub(crate) fn in_success(status: u16, message: String, body: &[u8]) -> Self {
+        let mut error = Error::new(ErrorKind::Api, message).with_status(status).with_body(body);
         error.inner.code = api_code(status, &error.inner.message, b"");
         error
+    }
+
+    /// Keeps a bounded excerpt of an error answer's body (at most [`ERROR_EXCERPT_CHARS`] characters, scrubbed
+    /// like the message) and the `traceId` of ASP.NET's problem details, when the body has one.
+    pub(crate) fn with_body(mut self, body: &[u8]) -> Self {
+        if first_byte(body).is_some() {
+            self.inner.excerpt = Some(scrub_text(&excerpt_of(body, None, ERROR_EXCERPT_CHARS), &[] as &[&str]));
+        }
+        if self.inner.trace_id.is_none() {
+            self.inner.trace_id = body_trace_id(body);
+        }
+        self
+    }
+
+    /// Keeps the answer's headers, without those that can carry a credential or a session (`Authorization`,
+    /// `Cookie`, `Set-Cookie`, ...) and with secret-looking values scrubbed; takes the trace id from them when the
+    /// body had none.
+    pub(crate) fn with_response_headers(mut self, headers: &HeaderMap) -> Self {
+        let safe = safe_headers(headers, |text| scrub_text(text, &[] as &[&str]));
+        if self.inner.trace_id.is_none() {
+            self.inner.trace_id = trace_id_from_headers(&safe).map(str::to_owned);
+        }
+        self.inner.headers = Some(safe);
+        self
     }
 
     /// Records the transient failure behind this error and whether its request was idempotent. A failure that
@@ -190,6 +222,12 @@ impl Error {
         inner.message = scrub_text(&inner.message, secrets);
         if let Some(excerpt) = &inner.excerpt {
             inner.excerpt = Some(scrub_text(excerpt, secrets));
+        }
+        if let Some(trace_id) = &inner.trace_id {
+            inner.trace_id = Some(scrub_text(trace_id, secrets));
+        }
+        if let Some(headers) = &inner.headers {
+            inner.headers = Some(safe_headers(headers, |text| scrub_text(text, secrets)));
         }
         self
     }
@@ -257,10 +295,25 @@ impl Error {
         self.inner.retry_after
     }
 
-    /// For decode errors: a short excerpt of the body (at most 200 characters, around the failure when known).
-    /// Secrets are replaced by `***`.
+    /// A short excerpt of the answer's body, on one line: for an error answer of the API, its first
+    /// 500 characters; for a decode error, at most 200 characters around the failure. Secrets (the client
+    /// secret, tokens, passwords) are replaced by `***`. Never set for the token endpoint's answers, which may
+    /// hold a token.
     pub fn body_excerpt(&self) -> Option<&str> {
         self.inner.excerpt.as_deref()
+    }
+
+    /// The headers of Halo's answer, when there was one: without `Authorization`, `Proxy-Authorization`,
+    /// `Cookie`, `Set-Cookie` and `Proxy-Authenticate`, and with values that look like secrets scrubbed.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.inner.headers.as_ref()
+    }
+
+    /// Halo's id of the failed request, to quote to Halo's support or look up in its logs: the `traceId` of the
+    /// error body (ASP.NET's problem details carry one), or else a request-id header of the answer (see
+    /// [`Response::trace_id`](super::Response::trace_id)).
+    pub fn trace_id(&self) -> Option<&str> {
+        self.inner.trace_id.as_deref()
     }
 
     /// What Halo reported, when it is one of the failures [`ApiCode`] names (licence seats, validation, 403,
@@ -330,8 +383,12 @@ impl fmt::Display for Error {
         if let Some(page_no) = inner.page_no {
             write!(f, " (page {page_no})")?;
         }
-        if let Some(excerpt) = &inner.excerpt {
+        // An error answer's excerpt repeats its message; a decode error's shows what could not be decoded.
+        if let (ErrorKind::Decode, Some(excerpt)) = (inner.kind, &inner.excerpt) {
             write!(f, "; body: `{excerpt}`")?;
+        }
+        if let Some(trace_id) = &inner.trace_id {
+            write!(f, " (trace id {trace_id})")?;
         }
         Ok(())
     }
@@ -354,6 +411,12 @@ impl fmt::Debug for Error {
         s.field("message", &inner.message);
         if let Some(excerpt) = &inner.excerpt {
             s.field("excerpt", excerpt);
+        }
+        if let Some(trace_id) = &inner.trace_id {
+            s.field("trace_id", trace_id);
+        }
+        if let Some(headers) = &inner.headers {
+            s.field("headers", headers);
         }
         if let Some(retry_after) = inner.retry_after {
             s.field("retry_after", &retry_after);
@@ -702,7 +765,7 @@ impl<'de> serde::Deserialize<'de> for ErrorKey {
 /// [`ErrorKind::Decode`] error naming the field that failed and quoting a short excerpt of the body.
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
     if let Some(message) = success_error_message(body) {
-        return Err(Error::in_success(200, message));
+        return Err(Error::in_success(200, message, body));
     }
     decode_unchecked(body)
 }
@@ -758,7 +821,24 @@ fn byte_offset(body: &[u8], line: usize, column: usize) -> Option<usize> {
 
 /// At most 200 characters of the body, around `offset` when given, cut on character boundaries, on one line.
 pub(crate) fn excerpt(body: &[u8], offset: Option<usize>) -> String {
-    const MAX: usize = 200;
+    excerpt_of(body, offset, 200)
+}
+
+/// The longest excerpt of an error answer's body an [`Error`] keeps, in characters.
+pub(crate) const ERROR_EXCERPT_CHARS: usize = 500;
+
+/// The `traceId` of an error body in ASP.NET's problem-details shape.
+fn body_trace_id(body: &[u8]) -> Option<String> {
+    if first_byte(body) != Some(b'{') {
+        return None;
+    }
+    let map = serde_json::from_slice::<Map<String, Value>>(body).ok()?;
+    let trace_id = map.get("traceId")?.as_str()?.trim();
+    (!trace_id.is_empty()).then(|| one_line(trace_id, 200))
+}
+
+/// At most `max` characters of the body, around `offset` when given, cut on character boundaries, on one line.
+fn excerpt_of(body: &[u8], offset: Option<usize>, max: usize) -> String {
     let text = String::from_utf8_lossy(body);
     let total = text.chars().count();
     // Position of the failure, in characters (the lossy text may differ from the bytes in length).
@@ -770,12 +850,12 @@ pub(crate) fn excerpt(body: &[u8], offset: Option<usize>) -> String {
         }
         text[..boundary].chars().count()
     });
-    let start = if total <= MAX { 0 } else { at.saturating_sub(MAX / 2).min(total - MAX) };
-    let mut out: String = text.chars().skip(start).take(MAX).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let start = if total <= max { 0 } else { at.saturating_sub(max / 2).min(total - max) };
+    let mut out: String = text.chars().skip(start).take(max).map(|c| if c.is_control() { ' ' } else { c }).collect();
     if start > 0 {
         out.insert(0, '…');
     }
-    if start + MAX < total {
+    if start + max < total {
         out.push('…');
     }
     out

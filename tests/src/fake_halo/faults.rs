@@ -46,6 +46,9 @@ pub enum Fault {
     PageSize(i64),
     /// The token endpoint answers 400 with a plain-text body that echoes the posted form, client secret included.
     EchoForm,
+    /// These headers are added to the answer (combines with every other fault): what a proxy or load balancer in
+    /// front of Halo adds, a session cookie for one.
+    Headers(Vec<(String, String)>),
 }
 
 /// The error body shapes Halo and its clients know.
@@ -65,6 +68,9 @@ pub enum ErrorBody {
     Json(Value),
     /// Plain text.
     Text(String),
+    /// ASP.NET Core's problem details, as its model validation answers: `{"type", "title", "status", "errors",
+    /// "traceId"}`, the `traceId` being the request's (the one the fake also sends as `Request-Id`).
+    Problem { title: String, errors: Value },
 }
 
 impl ErrorBody {
@@ -85,6 +91,19 @@ impl ErrorBody {
             }
             ErrorBody::Json(value) => Reply::json(status, value.clone()),
             ErrorBody::Text(text) => Reply::text(status, text.clone()),
+            ErrorBody::Problem { title, errors } => {
+                let mut reply = Reply::json(
+                    status,
+                    json!({
+                        "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+                        "title": title,
+                        "status": status,
+                        "errors": errors,
+                    }),
+                );
+                reply.trace_in_body = true;
+                reply
+            }
         }
     }
 }
@@ -138,6 +157,7 @@ impl Fault {
             Fault::OverlappingPages(_) => "overlapping_pages",
             Fault::PageSize(_) => "page_size",
             Fault::EchoForm => "echo_form",
+            Fault::Headers(_) => "headers",
         }
     }
 
@@ -386,6 +406,7 @@ pub(crate) struct Gate {
     pub(crate) ids: Option<IdStyle>,
     pub(crate) truncate: bool,
     pub(crate) echo_form: bool,
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) list: ListQuirks,
     pub(crate) fired: Vec<&'static str>,
 }
@@ -487,6 +508,7 @@ impl FaultEngine {
                 Fault::OverlappingPages(overlap) => gate.list.overlap += overlap,
                 Fault::PageSize(size) => gate.list.page_size = Some(*size),
                 Fault::EchoForm => gate.echo_form = true,
+                Fault::Headers(headers) => gate.headers.extend(headers.iter().cloned()),
             }
             if gate.terminal.is_some() {
                 break;

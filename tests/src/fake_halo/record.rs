@@ -65,6 +65,12 @@ impl RecordedRequest {
         }
     }
 
+    /// The trace id the fake answered this request with: its `Request-Id` header, and the `traceId` of a
+    /// problem-details error body.
+    pub fn trace_id(&self) -> String {
+        super::server::trace_id(self.seq)
+    }
+
     /// `method path` with the query string, e.g. `GET /api/Agent?search=x`, for readable assertions.
     pub fn line(&self) -> String {
         if self.query.is_empty() {

@@ -23,19 +23,37 @@ pub(crate) struct Reply {
     pub(crate) body: ReplyBody,
     pub(crate) retry_after: Option<u64>,
     pub(crate) www_authenticate: bool,
+    /// The request's trace id, sent as `Request-Id` (set by the dispatcher on every answer).
+    pub(crate) trace_id: Option<String>,
+    /// Whether the trace id also goes into the JSON body as `traceId` (ASP.NET's problem details).
+    pub(crate) trace_in_body: bool,
+    /// More headers (fault [`Fault::Headers`](super::Fault::Headers)).
+    pub(crate) extra_headers: Vec<(String, String)>,
 }
 
 impl Reply {
+    fn new(status: u16, body: ReplyBody) -> Self {
+        Reply {
+            status,
+            body,
+            retry_after: None,
+            www_authenticate: false,
+            trace_id: None,
+            trace_in_body: false,
+            extra_headers: Vec::new(),
+        }
+    }
+
     pub(crate) fn json(status: u16, body: Value) -> Self {
-        Reply { status, body: ReplyBody::Json(body), retry_after: None, www_authenticate: false }
+        Reply::new(status, ReplyBody::Json(body))
     }
 
     pub(crate) fn text(status: u16, body: impl Into<String>) -> Self {
-        Reply { status, body: ReplyBody::Text(body.into()), retry_after: None, www_authenticate: false }
+        Reply::new(status, ReplyBody::Text(body.into()))
     }
 
     pub(crate) fn empty(status: u16) -> Self {
-        Reply { status, body: ReplyBody::Empty, retry_after: None, www_authenticate: false }
+        Reply::new(status, ReplyBody::Empty)
     }
 
     pub(crate) fn with_retry_after(mut self, secs: Option<u64>) -> Self {
@@ -65,8 +83,13 @@ impl Reply {
     }
 
     /// The final response; `truncate` cuts the serialized body in half (the "truncated JSON" fault).
-    pub(crate) fn into_response(self, truncate: bool) -> Response {
+    pub(crate) fn into_response(mut self, truncate: bool) -> Response {
         let mut disposition = None;
+        if let (true, Some(trace_id), ReplyBody::Json(Value::Object(map))) =
+            (self.trace_in_body, &self.trace_id, &mut self.body)
+        {
+            map.insert("traceId".into(), Value::String(trace_id.clone()));
+        }
         let (mut bytes, content_type) = match self.body {
             ReplyBody::Json(value) => {
                 (serde_json::to_vec(&value).unwrap_or_default(), Some("application/json; charset=utf-8"))
@@ -97,6 +120,14 @@ impl Reply {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
         }
         headers.insert(HeaderName::from_static("x-fake-halo"), HeaderValue::from_static("1"));
+        if let Some(value) = self.trace_id.as_deref().and_then(|id| HeaderValue::from_str(id).ok()) {
+            headers.insert(HeaderName::from_static("request-id"), value);
+        }
+        for (name, value) in &self.extra_headers {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+                headers.append(name, value);
+            }
+        }
         response
     }
 }

@@ -398,7 +398,15 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         restyle_ids(value, style);
     }
     shared.lock().update(kind, seq, Some(reply.status), &gate.fired);
+    reply.trace_id = Some(trace_id(seq));
+    reply.extra_headers.append(&mut gate.headers);
     reply.into_response(gate.truncate && success)
+}
+
+/// The trace id of request `seq`, in W3C form as ASP.NET writes it (`00-<trace id>-<span id>-00`): sent as
+/// `Request-Id` on every answer, and as `traceId` in problem-details error bodies.
+pub(crate) fn trace_id(seq: u64) -> String {
+    format!("00-fa4e{seq:028x}-{:016x}-00", seq + 1)
 }
 
 /// The form as posted (re-encoded), for [`Fault::EchoForm`](super::Fault::EchoForm).
