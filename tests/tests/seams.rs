@@ -127,6 +127,41 @@ async fn without_a_trace_id_in_the_body_the_header_gives_it() {
     );
 }
 
+#[tokio::test]
+async fn errors_in_200_answers_and_decode_errors_keep_the_trace_id_too() {
+    let fake = FakeHalo::builder().seed_agents(1).start().await;
+    fake.inject(Fault::no_licence_seats().times(1).on(Target::post("/api/Agent")));
+    fake.inject(Fault::error(200, ErrorBody::Json(json!([1, 2]))).times(1).on(Target::get("/api/Agent/1")));
+    let client = builder(&fake).build().unwrap();
+
+    let error = client.agents().create([Agent::default().with_name("Hire")]).send().await.unwrap_err();
+    let trace_id = api_calls(&fake, "/api/Agent")[0].trace_id();
+    assert_eq!((error.status(), error.trace_id()), (Some(200), Some(trace_id.as_str())));
+    assert!(error.body_excerpt().unwrap().contains("No licence seats available"), "{error:?}");
+    assert_eq!(error.headers().unwrap()["request-id"], trace_id.as_str());
+
+    let error = client.agents().get(1).send().await.unwrap_err();
+    let trace_id = api_calls(&fake, "/api/Agent/1")[0].trace_id();
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert_eq!(error.trace_id(), Some(trace_id.as_str()));
+    assert_eq!(error.body_excerpt(), Some("[1,2]"));
+}
+
+#[tokio::test]
+async fn a_token_endpoint_error_keeps_its_headers_but_no_excerpt() {
+    let fake = FakeHalo::builder().start().await;
+    fake.inject(Fault::EchoForm.on(Target::token()));
+    let client = builder(&fake).build().unwrap();
+
+    let error = client.agents().get(1).send().await.unwrap_err();
+
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Auth, Some(400)));
+    assert_eq!(error.trace_id(), Some(fake.token_calls()[0].trace_id().as_str()));
+    assert!(error.headers().unwrap().contains_key("request-id"));
+    assert_eq!(error.body_excerpt(), None, "a token answer may hold a token");
+    assert!(!format!("{error} {error:?}").contains(&fake.client_secret()));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Hooks.
 
@@ -138,7 +173,10 @@ struct Recorder {
 
 impl Hook for Recorder {
     fn on_request(&self, request: &mut HookRequest<'_>) {
-        let kind = if request.kind() == CallKind::Token { "token" } else { "api" };
+        let kind = match request.kind() {
+            CallKind::Token => "token".to_owned(),
+            _ => format!("api {}", request.operation().unwrap_or("-")),
+        };
         self.log.lock().unwrap().push(format!(
             "{} request {kind} {} #{}",
             self.name,
@@ -191,11 +229,11 @@ async fn a_hook_counts_every_attempt_retries_included_and_sees_their_statuses() 
         [
             "a request token POST #1",
             "a response 200",
-            "a request api GET #1",
+            "a request api getAgent GET #1",
             "a response 429",
-            "a request api GET #2",
+            "a request api getAgent GET #2",
             "a response 429",
-            "a request api GET #3",
+            "a request api getAgent GET #3",
             "a response 200",
         ]
     );
@@ -217,7 +255,12 @@ async fn hooks_run_in_registration_order() {
 
     assert_eq!(
         *log.lock().unwrap(),
-        ["first request api GET #1", "second request api GET #1", "first response 200", "second response 200"]
+        [
+            "first request api getAgent GET #1",
+            "second request api getAgent GET #1",
+            "first response 200",
+            "second response 200"
+        ]
     );
 }
 
@@ -245,7 +288,7 @@ async fn a_hook_sees_a_failure_without_an_answer_and_can_change_the_timeout() {
     let error = client.agents().get(1).retry_policy(RetryPolicy::none()).send().await.unwrap_err();
 
     assert_eq!(error.kind(), ErrorKind::Network, "{error}");
-    assert_eq!(*log.lock().unwrap(), ["a request api GET #1", "a response none"]);
+    assert_eq!(*log.lock().unwrap(), ["a request api getAgent GET #1", "a response none"]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
