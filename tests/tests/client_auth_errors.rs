@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use halopsa::models::{Agent, TableEnum};
+use halopsa::models::{Agent, Domain, IdentityIntegration, RemoteAgentType, TableEnum};
 use halopsa::{Client, ClientBuilder};
 use halopsa::{ErrorKind, RetryPolicy};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RATE_LIMIT_BODY, RecordedRequest, Resource, Target};
@@ -623,6 +623,30 @@ async fn unknown_fields_survive_a_get_change_update_round_trip_without_nulls() {
     assert_eq!(stored["x_future_settings"]["theme"], "dark");
 }
 
+/// A query parameter whose values Halo documents as a closed set takes its enum, the wire string, or a value the enum
+/// does not list (`Other`), and sends the wire string.
+#[tokio::test]
+async fn enum_query_parameters_send_their_wire_strings() {
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    client
+        .agents()
+        .list()
+        .domain(Domain::Opportunities)
+        .integration_type("azure")
+        .remoteagenttype(RemoteAgentType::Other("teamviewer".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let request = fake.requests().pop().unwrap();
+    assert_eq!(request.query_param("domain"), Some("opps"));
+    assert_eq!(request.query_param("integration_type"), Some("azure"));
+    assert_eq!(request.query_param("remoteagenttype"), Some("teamviewer"));
+    assert_eq!(IdentityIntegration::from("azure"), IdentityIntegration::Azure);
+    assert_eq!(IdentityIntegration::from("ldap"), IdentityIntegration::Other("ldap".to_owned()));
+    assert_eq!(Domain::Projects.as_str(), "prjs");
+}
+
 #[tokio::test]
 async fn unknown_enum_values_are_kept_and_sent_back() {
     let fake = FakeHalo::start().await;
@@ -630,9 +654,9 @@ async fn unknown_enum_values_are_kept_and_sent_back() {
     let unknown = fake.add_user(json!({ "name": "Future Table", "table": 4242 }));
     let client = client(&fake);
     let user = client.users().get(id32(known)).send().await.unwrap();
-    assert_eq!(user.table, Some(TableEnum::Value3));
+    assert_eq!(user.table, Some(TableEnum::Site));
     let mut user = client.users().get(id32(unknown)).send().await.unwrap();
-    assert_eq!(user.table, Some(TableEnum::Unknown(4242)));
+    assert_eq!(user.table, Some(TableEnum::Other(4242)));
 
     user.name = Some("Future Table (renamed)".into());
     client.users().update(id32(unknown), user).send().await.unwrap();
