@@ -77,7 +77,7 @@ pub struct Agent {
     pub current_action_name: Option<String>,
     /// `assettypes`.
     pub assettypes: Option<Vec<UnameXtype>>,
-    /// `googleemail`.
+    /// The agent's email address in Google.
     pub googleemail: Option<String>,
     /// The agent id of the agent's line manager.
     pub linemanager: Option<i32>,
@@ -241,7 +241,7 @@ pub struct Agent {
     pub access_control: Option<Vec<AccessControl>>,
     /// Whether two-factor authentication is on for the agent.
     pub twofactor_enabled: Option<bool>,
-    /// `_isnew`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isnew: Option<bool>,
     /// `adconnection`.
     pub adconnection: Option<i32>,
@@ -261,15 +261,15 @@ pub struct Agent {
     pub isinvite: Option<bool>,
     /// `is_sales`.
     pub is_sales: Option<bool>,
-    /// `_getlogmeinid`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub getlogmeinid: Option<bool>,
-    /// `_isimport`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `_importtype`.
     pub importtype: Option<String>,
     /// `_importtoken`.
     pub importtoken: Option<String>,
-    /// `beyondtrust_name`.
+    /// The agent's name in BeyondTrust.
     pub beyondtrust_name: Option<String>,
     /// `azure_roleid`.
     pub azure_roleid: Option<i32>,
@@ -281,13 +281,13 @@ pub struct Agent {
     pub warnifnoscan_integrator: Option<bool>,
     /// `warnifnoscan_integrator_hours`.
     pub warnifnoscan_integrator_hours: Option<i32>,
-    /// `orion_username`.
+    /// The agent's user name in Orion.
     pub orion_username: Option<String>,
     /// `orion_password`.
     pub orion_password: Option<String>,
-    /// `ncentral_username`.
+    /// The agent's user name in N-central.
     pub ncentral_username: Option<String>,
-    /// `soc_username`.
+    /// The agent's user name in the SOC integration.
     pub soc_username: Option<String>,
     /// The agent's id in Autotask.
     pub autotaskid: Option<i32>,
@@ -315,7 +315,7 @@ pub struct Agent {
     pub exchange_token_expiry: Option<String>,
     /// `exchange_redirect`.
     pub exchange_redirect: Option<String>,
-    /// `_getoauthtoken`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub getoauthtoken: Option<bool>,
     /// `oauth_code`.
     pub oauth_code: Option<String>,
@@ -329,7 +329,7 @@ pub struct Agent {
     pub new_token_type: Option<String>,
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
-    /// `_disconnectintegration`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to disconnect an integration.
     pub disconnectintegration: Option<String>,
     /// `sentinel_token_expiry`.
     pub sentinel_token_expiry: Option<String>,
@@ -357,15 +357,15 @@ pub struct Agent {
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
     pub delegation_user_name: Option<String>,
-    /// `_reassign_all_accounts_to_agent`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub reassign_all_accounts_to_agent: Option<i32>,
-    /// `_kick`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub kick: Option<bool>,
-    /// `_revoke_tokens`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the agent's tokens.
     pub revoke_tokens: Option<bool>,
     /// `authenticatorapp_configured`.
     pub authenticatorapp_configured: Option<bool>,
-    /// `_revoke_authenticatorapp`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the agent's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ispasswordreset`.
     pub ispasswordreset: Option<bool>,
@@ -377,7 +377,7 @@ pub struct Agent {
     pub holiday_allowance: Option<f64>,
     /// What remains of the agent's holiday allowance.
     pub remaining_holiday_allowance: Option<f64>,
-    /// `_isbatch`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isbatch: Option<bool>,
     /// `import_photo`.
     pub import_photo: Option<bool>,
@@ -385,9 +385,9 @@ pub struct Agent {
     pub travelrate: Option<i32>,
     /// The agent's GitHub user name.
     pub github_username: Option<String>,
-    /// `_signature_id`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub signature_id: Option<String>,
-    /// `_signature`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub signature_2: Option<String>,
     /// Whether the agent is an administrator.
     pub is_admin: Option<bool>,
@@ -435,11 +435,11 @@ pub struct Agent {
     pub default_view_clients_selectedname: Option<String>,
     /// `default_view_assets_selectedname`.
     pub default_view_assets_selectedname: Option<String>,
-    /// `_do_reassign01`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub do_reassign01: Option<bool>,
     /// `check_reassign01`.
     pub check_reassign01: Option<bool>,
-    /// `_force`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub force: Option<bool>,
     /// `default_view_customers_selectedid`.
     pub default_view_customers_selectedid: Option<i32>,
@@ -461,7 +461,7 @@ pub struct Agent {
     pub default_columns_id_users: Option<i32>,
     /// `default_columns_users_selectedname`.
     pub default_columns_users_selectedname: Option<String>,
-    /// `pagerduty_email`.
+    /// The agent's email address in PagerDuty.
     pub pagerduty_email: Option<String>,
     /// `ac_assettypes`.
     pub ac_assettypes: Option<Vec<AccessControl>>,
@@ -499,7 +499,7 @@ pub struct Agent {
     pub matching_value: Option<String>,
     /// `sqlimport_id`.
     pub sqlimport_id: Option<i32>,
-    /// `splashtop_url`.
+    /// The agent's URL in Splashtop.
     pub splashtop_url: Option<String>,
     /// `splashtop_token_expiry`.
     pub splashtop_token_expiry: Option<String>,
@@ -589,11 +589,11 @@ pub struct Agent {
     pub canupdate: Option<bool>,
     /// `_canupdate_moreinfo`.
     pub canupdate_moreinfo: Option<bool>,
-    /// `logmeinid`.
+    /// The agent's id in LogMeIn.
     pub logmeinid: Option<String>,
     /// `allowbeyondtrustinvites`.
     pub allowbeyondtrustinvites: Option<bool>,
-    /// `jira_id`.
+    /// The agent's id in Jira.
     pub jira_id: Option<String>,
     /// `custombuttons`.
     pub custombuttons: Option<Vec<UnameButton>>,

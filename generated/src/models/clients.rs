@@ -1620,7 +1620,7 @@ pub struct Client {
     pub faqlists: Option<Vec<FaqListHead>>,
     /// `popup_notes`.
     pub popup_notes: Option<Vec<AreaPopup>>,
-    /// `_reassign_all_to_user`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub reassign_all_to_user: Option<i32>,
     /// `allowall_tickettypes`.
     pub allowall_tickettypes: Option<bool>,
@@ -1660,7 +1660,7 @@ pub struct Client {
     pub chargerates: Option<Vec<ChargeRateArea>>,
     /// `newclient_siteguid`.
     pub newclient_siteguid: Option<String>,
-    /// `_isimport`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `_importtype`.
     pub importtype: Option<String>,
@@ -1728,7 +1728,7 @@ pub struct Client {
     pub qbodefaulttax: Option<i32>,
     /// `default_contract`.
     pub default_contract: Option<i32>,
-    /// `device42id`.
+    /// The client's id in Device42.
     pub device42id: Option<i32>,
     /// `xerodetails_id`.
     pub xerodetails_id: Option<i32>,
@@ -1742,11 +1742,11 @@ pub struct Client {
     pub servicenowid: Option<String>,
     /// `isnhserveremaildefault`.
     pub isnhserveremaildefault: Option<bool>,
-    /// `datto_id`.
+    /// The client's id in Datto.
     pub datto_id: Option<String>,
     /// `datto_alternate_id`.
     pub datto_alternate_id: Option<i32>,
-    /// `datto_url`.
+    /// The client's URL in Datto.
     pub datto_url: Option<String>,
     /// `dattocommerce_tenantid`.
     pub dattocommerce_tenantid: Option<i32>,
@@ -1766,7 +1766,7 @@ pub struct Client {
     pub import_notes: Option<Vec<AreaNote>>,
     /// The client's id in Atera.
     pub ateraid: Option<i32>,
-    /// `kashflowid`.
+    /// The client's id in KashFlow.
     pub kashflowid: Option<i32>,
     /// `kashflow_tenant_name`.
     pub kashflow_tenant_name: Option<String>,
@@ -1778,15 +1778,15 @@ pub struct Client {
     pub service_access: Option<Vec<ServiceRestriction>>,
     /// `service_subscriptions`.
     pub service_subscriptions: Option<Vec<ServiceUser>>,
-    /// `snelstart_id`.
+    /// The client's id in SnelStart.
     pub snelstart_id: Option<String>,
     /// The name of the client's default currency.
     pub default_currency_code_name: Option<String>,
-    /// `_apply_billingtemplate`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to apply the billing template.
     pub apply_billingtemplate: Option<bool>,
-    /// `datto_commerce_id`.
+    /// The client's id in Datto Commerce.
     pub datto_commerce_id: Option<i32>,
-    /// `datto_commerce_url`.
+    /// The client's URL in Datto Commerce.
     pub datto_commerce_url: Option<String>,
     /// `import_azure_tenant`.
     pub import_azure_tenant: Option<CspCustomer>,
@@ -1796,7 +1796,7 @@ pub struct Client {
     pub syncroid: Option<i32>,
     /// `kbentries`.
     pub kbentries: Option<Vec<KbEntryList>>,
-    /// `auvik_id`.
+    /// The client's id in Auvik.
     pub auvik_id: Option<String>,
     /// The client's id in HubSpot.
     pub hubspot_id: Option<String>,
@@ -1826,7 +1826,7 @@ pub struct Client {
     pub isclientdetails: Option<bool>,
     /// `hubspot_lifecycle`.
     pub hubspot_lifecycle: Option<String>,
-    /// `hudu_url`.
+    /// The client's URL in Hudu.
     pub hudu_url: Option<String>,
     /// `prepayrecurringexpirymonths`.
     pub prepayrecurringexpirymonths: Option<i32>,
@@ -1854,7 +1854,7 @@ pub struct Client {
     pub donotimport: Option<bool>,
     /// The client's id in Liongard.
     pub liongardid: Option<i32>,
-    /// `liongard_url`.
+    /// The client's URL in Liongard.
     pub liongard_url: Option<String>,
     /// `sync_to_liongard`.
     pub sync_to_liongard: Option<bool>,
@@ -1874,7 +1874,7 @@ pub struct Client {
     pub portalchatprofile: Option<String>,
     /// `portalchatprofile_name`.
     pub portalchatprofile_name: Option<String>,
-    /// `kaseyaid`.
+    /// The client's id in Kaseya.
     pub kaseyaid: Option<String>,
     /// The client's trading name.
     pub trading_name: Option<String>,
@@ -1882,7 +1882,7 @@ pub struct Client {
     pub dbc_company_name: Option<String>,
     /// `salesforce_dontsync`.
     pub salesforce_dontsync: Option<bool>,
-    /// `stripe_customer_id`.
+    /// The client's customer id in Stripe.
     pub stripe_customer_id: Option<String>,
     /// `stripe_payment_method_id`.
     pub stripe_payment_method_id: Option<String>,
@@ -1892,7 +1892,7 @@ pub struct Client {
     pub stripe_paymentmethod: Option<StripePaymentMethod>,
     /// `current_licences`.
     pub current_licences: Option<String>,
-    /// `servicenow_url`.
+    /// The client's URL in ServiceNow.
     pub servicenow_url: Option<String>,
     /// `servicenow_locale`.
     pub servicenow_locale: Option<String>,
@@ -1944,7 +1944,7 @@ pub struct Client {
     pub intacct_location_type: Option<String>,
     /// `new_categories`.
     pub new_categories: Option<Vec<String>>,
-    /// `jira_url`.
+    /// The client's URL in Jira.
     pub jira_url: Option<String>,
     /// `jira_username`.
     pub jira_username: Option<String>,
@@ -1990,7 +1990,7 @@ pub struct Client {
     pub intacct_invoice_save_location: Option<String>,
     /// `ingram_micro_details_id`.
     pub ingram_micro_details_id: Option<i32>,
-    /// `_dont_fire_automations`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to not run automations for this change.
     pub dont_fire_automations: Option<bool>,
     /// `main_delivery_address`.
     pub main_delivery_address: Option<AddressStore>,
@@ -2044,13 +2044,13 @@ pub struct Client {
     pub twilio_subaccount_status: Option<String>,
     /// `twilio_subaccount_authtoken`.
     pub twilio_subaccount_authtoken: Option<String>,
-    /// `_create_twilio_subaccount`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to create a Twilio subaccount.
     pub create_twilio_subaccount: Option<bool>,
-    /// `_close_twilio_subaccount`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to close the Twilio subaccount.
     pub close_twilio_subaccount: Option<bool>,
-    /// `_pauseunpause_twilio_subaccount`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to pause or unpause the Twilio subaccount.
     pub pauseunpause_twilio_subaccount: Option<bool>,
-    /// `_create_twilio_recurringinvoice`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to create the Twilio recurring invoice.
     pub create_twilio_recurringinvoice: Option<bool>,
     /// `twilio_recurring_invoice_id`.
     pub twilio_recurring_invoice_id: Option<i32>,
@@ -2078,13 +2078,13 @@ pub struct Client {
     pub avalara_code: Option<String>,
     /// `avalara_tenant_name`.
     pub avalara_tenant_name: Option<String>,
-    /// `avalara_id`.
+    /// The client's id in Avalara.
     pub avalara_id: Option<String>,
     /// `invoice_mailbox_override`.
     pub invoice_mailbox_override: Option<i32>,
     /// `quote_mailbox_override`.
     pub quote_mailbox_override: Option<i32>,
-    /// `_merge_client_into`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to merge this client into the client whose id it holds.
     pub merge_client_into: Option<i32>,
     /// `invoice_tickets_seperately_override`.
     pub invoice_tickets_seperately_override: Option<bool>,
@@ -2114,13 +2114,13 @@ pub struct Client {
     pub accountownertech: Option<i32>,
     /// `cxmleadtech`.
     pub cxmleadtech: Option<i32>,
-    /// `xero_tenant_id`.
+    /// The client's tenant id in Xero.
     pub xero_tenant_id: Option<String>,
     /// `accountsid`.
     pub accountsid: Option<String>,
     /// `excludefrominvoicesync`.
     pub excludefrominvoicesync: Option<bool>,
-    /// `gficlientid`.
+    /// The client's client id in GFI.
     pub gficlientid: Option<String>,
     /// `overridepdftemplateinvoice`.
     pub overridepdftemplateinvoice: Option<i32>,
@@ -2138,7 +2138,7 @@ pub struct Client {
     pub itglue_id: Option<String>,
     /// `clientcurrency`.
     pub clientcurrency: Option<String>,
-    /// `sentinel_subscription_id`.
+    /// The client's subscription id in Microsoft Sentinel.
     pub sentinel_subscription_id: Option<String>,
     /// `sentinel_workspace_name`.
     pub sentinel_workspace_name: Option<String>,
@@ -2158,17 +2158,17 @@ pub struct Client {
     pub azure_tenants: Option<Vec<AreaAzureTenant>>,
     /// The id of the client's Azure tenant.
     pub azure_tenant_id: Option<String>,
-    /// `snow_id`.
+    /// The client's id in Snow.
     pub snow_id: Option<i32>,
     /// `snowLicences`.
     pub snow_licences: Option<Vec<SnowLicenseAbstract>>,
-    /// `qbo_company_id`.
+    /// The client's company id in QuickBooks Online.
     pub qbo_company_id: Option<String>,
     /// `automatic_sales_tax`.
     pub automatic_sales_tax: Option<bool>,
-    /// `cautomateid`.
+    /// The client's id in ConnectWise Automate.
     pub cautomateid: Option<i32>,
-    /// `dbc_company_id`.
+    /// The client's company id in Dynamics 365 Business Central.
     pub dbc_company_id: Option<String>,
     /// `stopped`.
     pub stopped: Option<i32>,

@@ -939,9 +939,9 @@ pub struct User {
     pub welcomeemail_template_id: Option<i32>,
     /// `resetpassword`.
     pub resetpassword: Option<bool>,
-    /// `_anonymise`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to anonymise the user.
     pub anonymise: Option<bool>,
-    /// `_reassign_all_to_user`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub reassign_all_to_user: Option<i32>,
     /// Whether the user is the client's main contact.
     pub ismaincontact: Option<bool>,
@@ -963,9 +963,9 @@ pub struct User {
     pub total_ticket_count: Option<i32>,
     /// The number of tickets the user opened this month.
     pub opened_thismonth_count: Option<i32>,
-    /// `_isnew`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isnew: Option<bool>,
-    /// `_isimport`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `memberof`.
     pub memberof: Option<String>,
@@ -989,7 +989,7 @@ pub struct User {
     pub imagedata: Option<String>,
     /// `webannouncement`.
     pub webannouncement: Option<String>,
-    /// `cautomateid`.
+    /// The user's id in ConnectWise Automate.
     pub cautomateid: Option<i32>,
     /// `azure_connectionid`.
     pub azure_connectionid: Option<i32>,
@@ -1037,11 +1037,11 @@ pub struct User {
     pub okta_status: Option<String>,
     /// `authenticatorapp_configured`.
     pub authenticatorapp_configured: Option<bool>,
-    /// `_revoke_authenticatorapp`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the user's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ulastupdate`.
     pub ulastupdate: Option<String>,
-    /// `_isopp`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
     pub oppcompanyname: Option<String>,
@@ -1075,7 +1075,7 @@ pub struct User {
     pub hubspot_archived: Option<bool>,
     /// The user's id in Passportal.
     pub passportal_id: Option<i64>,
-    /// `passportal_client_id`.
+    /// The user's client id in Passportal.
     pub passportal_client_id: Option<i64>,
     /// `opportunity_id`.
     pub opportunity_id: Option<i32>,
@@ -1083,7 +1083,7 @@ pub struct User {
     pub warning: Option<String>,
     /// `isuserdetails`.
     pub isuserdetails: Option<bool>,
-    /// `hudu_url`.
+    /// The user's URL in Hudu.
     pub hudu_url: Option<String>,
     /// `sqlimport_id`.
     pub sqlimport_id: Option<i32>,
@@ -1095,7 +1095,7 @@ pub struct User {
     pub canviewopps: Option<bool>,
     /// The domain of the user's Azure tenant.
     pub azure_tenant_domain: Option<String>,
-    /// `servicenow_companyid`.
+    /// The user's company id in ServiceNow.
     pub servicenow_companyid: Option<String>,
     /// `external_links`.
     pub external_links: Option<Vec<ExternalLinkList>>,
@@ -1113,7 +1113,7 @@ pub struct User {
     pub hascontactsenabled: Option<bool>,
     /// `new_site_name`.
     pub new_site_name: Option<String>,
-    /// `_isbatch`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isbatch: Option<bool>,
     /// The user's roles.
     pub roles: Option<Vec<UserRole>>,
@@ -1121,19 +1121,19 @@ pub struct User {
     pub azure_roleid: Option<i32>,
     /// `add_roles`.
     pub add_roles: Option<Vec<UserRole>>,
-    /// `facebook_id`.
+    /// The user's id in Facebook.
     pub facebook_id: Option<i64>,
-    /// `facebook_username`.
+    /// The user's user name in Facebook.
     pub facebook_username: Option<String>,
-    /// `twitter_id`.
+    /// The user's id in X (Twitter).
     pub twitter_id: Option<i64>,
-    /// `twitter_username`.
+    /// The user's user name in X (Twitter).
     pub twitter_username: Option<String>,
-    /// `_merge_user_into`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to merge this user into the user whose id it holds.
     pub merge_user_into: Option<i32>,
     /// `_email_collision`.
     pub email_collision: Option<i32>,
-    /// `_dont_fire_automations`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to not run automations for this change.
     pub dont_fire_automations: Option<bool>,
     /// `device_access_level`.
     pub device_access_level: Option<i32>,
@@ -1141,9 +1141,9 @@ pub struct User {
     pub ticket_customfields: Option<Vec<CustomField>>,
     /// The email address of the user's manager.
     pub manager_email: Option<String>,
-    /// `_remove_licenses`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub remove_licenses: Option<bool>,
-    /// `_new_usersite_only`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub new_usersite_only: Option<bool>,
     /// `thirdpartygroups`.
     pub thirdpartygroups: Option<Vec<UserThirdPartyGroup>>,
@@ -1151,9 +1151,9 @@ pub struct User {
     pub linked_sites: Option<Vec<ExternalLinkList>>,
     /// `dontackemails2`.
     pub dontackemails2: Option<bool>,
-    /// `instagram_id`.
+    /// The user's id in Instagram.
     pub instagram_id: Option<i64>,
-    /// `instagram_username`.
+    /// The user's user name in Instagram.
     pub instagram_username: Option<String>,
     /// `jira_instance`.
     pub jira_instance: Option<i32>,
@@ -1189,7 +1189,7 @@ pub struct User {
     pub prospect_account_id: Option<i32>,
     /// The number of the user's open opportunities.
     pub open_opportunity_count: Option<i32>,
-    /// `_convert_phonenumbers`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub convert_phonenumbers: Option<bool>,
     /// `update_user_tickets`.
     pub update_user_tickets: Option<bool>,
