@@ -62,7 +62,7 @@ pub struct TypeDef {
 pub enum TypeKind {
     /// A struct with named fields and a flattened map of unknown fields.
     Struct(Struct),
-    /// An enum with an `Unknown` fallback.
+    /// An enum with an `Other` fallback.
     Enum(Enum),
     /// A named alias of another type (`type Agents = Vec<Agent>`).
     Alias(Ty),
@@ -117,8 +117,9 @@ pub struct Enum {
     pub repr: EnumRepr,
     /// The known values, in document order.
     pub variants: Vec<Variant>,
-    /// The Rust name of the fallback variant that keeps unknown values.
-    pub unknown_variant: String,
+    /// The Rust name of the fallback variant (`Other`) that keeps a value the spec does not list: one Halo sends, or
+    /// one a caller passes to a query parameter.
+    pub fallback_variant: String,
 }
 
 /// The wire representation of an enum.
@@ -133,10 +134,12 @@ pub enum EnumRepr {
 /// One enum value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
-    /// The Rust name.
+    /// The Rust name (from `x-enum-varnames`, or the value itself).
     pub rust_name: String,
     /// The value on the wire.
     pub value: EnumValue,
+    /// Doc lines (from `x-enum-descriptions`); empty when the spec says nothing about the value.
+    pub docs: Vec<String>,
 }
 
 /// An enum value on the wire.
@@ -292,6 +295,9 @@ pub enum ParamTy {
     ListI64,
     /// A comma-separated list of strings.
     ListString,
+    /// A string enum of the models (a query parameter whose values Halo documents as a closed set): the setter takes
+    /// `impl Into<models::X>`, the value is sent as its wire string.
+    Enum(TypeId),
 }
 
 /// A request body.

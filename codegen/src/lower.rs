@@ -357,7 +357,7 @@ impl<'s> Lowerer<'s> {
                 docs_lines.extend(description);
             }
         }
-        let (path_params, query_params) = self.params(operation, shared, path);
+        let (path_params, query_params) = self.params(operation, shared, path, &builder_name);
         let body = self.body(operation, &builder_name);
         let upsert = operation.extensions.get(syntax::UPSERT).and_then(syntax::upsert_id).map(str::to_owned);
         let response = self.response(operation, &builder_name, &query_params);
@@ -421,6 +421,7 @@ impl<'s> Lowerer<'s> {
         operation: &SpecOperation,
         shared: &[ReferenceOr<Parameter>],
         path: &str,
+        builder_name: &str,
     ) -> (Vec<Param>, Vec<Param>) {
         let model = self.model;
         let mut path_params = Vec::new();
@@ -437,23 +438,50 @@ impl<'s> Lowerer<'s> {
                 Parameter::Query { parameter_data, .. } => (false, parameter_data),
                 _ => unreachable!("validated: only path and query parameters"),
             };
-            let ParameterSchemaOrContent::Schema(schema) = &data.format else { unreachable!("validated: schema") };
-            let schema = match schema {
+            let ParameterSchemaOrContent::Schema(schema_or_ref) = &data.format else {
+                unreachable!("validated: schema")
+            };
+            let schema = match schema_or_ref {
                 ReferenceOr::Item(schema) => schema,
                 ReferenceOr::Reference { reference } => syntax::component_schema(model, reference).expect("validated"),
             };
             let mut param_docs = data.description.as_deref().map(docs::lines).unwrap_or_default();
+            let mut ty = param_ty(schema);
             if let SchemaKind::Type(Type::String(string)) = &schema.schema_kind
                 && !string.enumeration.is_empty()
             {
-                let values: Vec<String> = string.enumeration.iter().flatten().map(|v| format!("'{v}'")).collect();
-                param_docs.push(format!("One of: {}.", values.join(", ")));
+                if is_path {
+                    let values: Vec<String> = string.enumeration.iter().flatten().map(|v| format!("'{v}'")).collect();
+                    param_docs.push(format!("One of: {}.", values.join(", ")));
+                } else {
+                    // A closed set of values: a string enum of the models (the component's, or one named after the
+                    // operation and parameter), which documents each value.
+                    let id = match schema_or_ref {
+                        ReferenceOr::Reference { reference } => {
+                            let name = syntax::schema_ref_name(reference).expect("validated: schema refs");
+                            self.ids[name]
+                        }
+                        ReferenceOr::Item(schema) => {
+                            let id = self.inline_type(schema, &format!("{builder_name}_{}", data.name));
+                            let def = self.types.get_mut(&id).expect("just made");
+                            if def.docs.is_empty() {
+                                def.docs.push(format!(
+                                    "The values of the `{}` query parameter of `{}`.",
+                                    data.name,
+                                    operation.operation_id.as_deref().unwrap_or_default()
+                                ));
+                            }
+                            id
+                        }
+                    };
+                    ty = ParamTy::Enum(id);
+                }
             }
             let param = Param {
                 rust_name: names::snake(&data.name),
                 wire_name: data.name.clone(),
                 docs: param_docs,
-                ty: param_ty(schema),
+                ty,
                 required: data.required,
             };
             if is_path { path_params.push(param) } else { query_params.push(param) }
@@ -627,12 +655,18 @@ fn enumeration(
     values: Vec<EnumValue>,
     extensions: &indexmap::IndexMap<String, serde_json::Value>,
 ) -> Enum {
-    // `x-enum-varnames` (a common extension) names integer values; otherwise `Value3`, `ValueMinus1`.
-    let given: Vec<String> = extensions
-        .get("x-enum-varnames")
-        .and_then(|names| names.as_array())
-        .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    // `x-enum-varnames` names the values and `x-enum-descriptions` says what they mean (openapi-generator's
+    // extensions; validated to match `enum` one to one); otherwise a string names itself and an integer is `Value3`,
+    // `ValueMinus1`.
+    let strings = |key: &str| -> Vec<String> {
+        extensions
+            .get(key)
+            .and_then(|names| names.as_array())
+            .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    let given = strings(syntax::ENUM_VARNAMES);
+    let descriptions = strings(syntax::ENUM_DESCRIPTIONS);
     let mut namespace = Namespace::new(&[]);
     let mut variants = Vec::new();
     let mut seen = BTreeSet::new();
@@ -646,10 +680,11 @@ fn enumeration(
             (EnumValue::Integer(n), None) if *n < 0 => format!("ValueMinus{}", n.unsigned_abs()),
             (EnumValue::Integer(n), None) => format!("Value{n}"),
         };
-        variants.push(Variant { rust_name: namespace.claim(&wanted), value });
+        let docs = descriptions.get(index).map(|text| docs::lines(text)).unwrap_or_default();
+        variants.push(Variant { rust_name: namespace.claim(&wanted), value, docs });
     }
-    let unknown_variant = namespace.claim("Unknown");
-    Enum { repr, variants, unknown_variant }
+    let fallback_variant = namespace.claim("Other");
+    Enum { repr, variants, fallback_variant }
 }
 
 fn schema_docs(schema: &Schema) -> Vec<String> {
@@ -780,6 +815,10 @@ fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) 
                 if let Some(body) = &op.body {
                     body.ty.collect_named(&mut ids);
                 }
+                ids.extend(op.query_params.iter().filter_map(|param| match param.ty {
+                    ParamTy::Enum(id) => Some(id),
+                    _ => None,
+                }));
                 match &op.response {
                     Response::Json(ty) | Response::Saved(ty) => ty.collect_named(&mut ids),
                     Response::List { wrapper, item, .. } => ids.extend([*wrapper, *item]),

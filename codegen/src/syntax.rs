@@ -18,6 +18,10 @@ pub const HALO_NAME: &str = "x-halo-name";
 /// On an operation: `true` when sending it twice has the effect of sending it once (a POST that only sets state),
 /// `false` for a GET, PUT or DELETE that is not; decides which failures the client retries.
 pub const IDEMPOTENT: &str = "x-halo-idempotent";
+/// On an enum schema: the Rust names of the values, one per value of `enum` (openapi-generator's extension).
+pub const ENUM_VARNAMES: &str = "x-enum-varnames";
+/// On an enum schema: what each value means, one per value of `enum` (openapi-generator's extension).
+pub const ENUM_DESCRIPTIONS: &str = "x-enum-descriptions";
 
 /// The operations of a path item that the generator supports, in a fixed order.
 pub fn operations(item: &PathItem) -> Vec<(&'static str, &Operation)> {

@@ -234,7 +234,16 @@ impl<'a> Validator<'a> {
             },
         };
         let supported = match &schema.schema_kind {
-            SchemaKind::Type(Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_)) => true,
+            SchemaKind::Type(Type::String(_) | Type::Integer(_)) => {
+                self.enum_extensions(at, schema);
+                true
+            }
+            SchemaKind::Type(Type::Number(_) | Type::Boolean(_)) => true,
+            SchemaKind::Any(any)
+                if self.enum_values_of_wrong_type(at, &format!("{location} parameter `{name}`"), any) =>
+            {
+                return;
+            }
             SchemaKind::Type(Type::Array(array)) if location == "query" => match &array.items {
                 Some(ReferenceOr::Item(items)) => {
                     matches!(items.schema_kind, SchemaKind::Type(Type::String(_) | Type::Integer(_)))
@@ -429,8 +438,10 @@ impl<'a> Validator<'a> {
                     self.diagnostics
                         .error(join(at, "enum"), "`null` in a string enum is not supported: use `nullable`");
                 }
+                self.enum_extensions(at, schema);
             }
-            SchemaKind::Type(Type::Integer(_) | Type::Number(_) | Type::Boolean(_)) => {}
+            SchemaKind::Type(Type::Integer(_)) => self.enum_extensions(at, schema),
+            SchemaKind::Type(Type::Number(_) | Type::Boolean(_)) => {}
             SchemaKind::OneOf { .. } | SchemaKind::AllOf { .. } | SchemaKind::AnyOf { .. } | SchemaKind::Not { .. } => {
                 let keyword = match &schema.schema_kind {
                     SchemaKind::OneOf { .. } => "oneOf",
@@ -445,6 +456,7 @@ impl<'a> Validator<'a> {
                     "curate the schema into a plain object (Halo's own swagger uses none of these)",
                 );
             }
+            SchemaKind::Any(any) if self.enum_values_of_wrong_type(at, "the schema", any) => {}
             SchemaKind::Any(any) => {
                 if let Some(typ) = &any.typ
                     && !syntax::is_openapi_type(typ)
@@ -472,6 +484,78 @@ impl<'a> Validator<'a> {
                     if let Some(items) = &any.items {
                         self.boxed_schema_or_ref(&join(at, "items"), items);
                     }
+                }
+            }
+        }
+    }
+
+    /// An `enum` whose values are not all of the schema's `type` (`"type": "string", "enum": [1, 2]`), which
+    /// `openapiv3` leaves untyped: reports the first such value and returns whether there was one.
+    fn enum_values_of_wrong_type(&mut self, at: &str, what: &str, any: &openapiv3::AnySchema) -> bool {
+        let Some(typ) = any.typ.as_deref() else { return false };
+        let fits: fn(&serde_json::Value) -> bool = match typ {
+            "string" => serde_json::Value::is_string,
+            "integer" => |v| v.is_i64() || v.is_u64(),
+            "number" => serde_json::Value::is_number,
+            "boolean" => serde_json::Value::is_boolean,
+            _ => return false,
+        };
+        let Some((index, value)) = any.enumeration.iter().enumerate().find(|(_, v)| !v.is_null() && !fits(v)) else {
+            return false;
+        };
+        self.diagnostics.error_with_hint(
+            join(&join(at, "enum"), &index.to_string()),
+            format!("`enum` of {what} has the value `{value}`, which is not of its type `{typ}`"),
+            format!("list the values as JSON {typ}s, or change the `type`"),
+        );
+        true
+    }
+
+    /// `x-enum-varnames` and `x-enum-descriptions` on an enum: one entry per value of `enum`, strings; names that
+    /// make distinct Rust identifiers (a letter, then letters, digits or `_`).
+    fn enum_extensions(&mut self, at: &str, schema: &Schema) {
+        let count = match &schema.schema_kind {
+            SchemaKind::Type(Type::String(string)) => string.enumeration.len(),
+            SchemaKind::Type(Type::Integer(integer)) => integer.enumeration.len(),
+            _ => 0,
+        };
+        let extensions = &schema.schema_data.extensions;
+        for key in [syntax::ENUM_VARNAMES, syntax::ENUM_DESCRIPTIONS] {
+            let Some(value) = extensions.get(key) else { continue };
+            let key_at = join(at, key);
+            let Some(entries) = value.as_array().filter(|entries| entries.iter().all(serde_json::Value::is_string))
+            else {
+                self.diagnostics.error(key_at, format!("`{key}` must be an array of strings"));
+                continue;
+            };
+            if count == 0 {
+                self.diagnostics.error(key_at, format!("`{key}` on a schema without `enum`"));
+                continue;
+            }
+            if entries.len() != count {
+                self.diagnostics.error_with_hint(
+                    key_at,
+                    format!("`{key}` has {} entries, `enum` has {count} values", entries.len()),
+                    "give one entry per value, in the order of `enum`",
+                );
+                continue;
+            }
+            if key != syntax::ENUM_VARNAMES {
+                continue;
+            }
+            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+            for (index, name) in entries.iter().filter_map(serde_json::Value::as_str).enumerate() {
+                let entry_at = join(&key_at, &index.to_string());
+                let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !valid {
+                    self.diagnostics.error_with_hint(
+                        entry_at,
+                        format!("`{name}` is not a valid variant name"),
+                        "start with a letter; use only letters, digits and `_`",
+                    );
+                } else if let Some(first) = seen.insert(crate::names::camel(name), index) {
+                    self.diagnostics.error(entry_at, format!("variant name `{name}` repeats entry {first}"));
                 }
             }
         }

@@ -698,7 +698,7 @@ pub struct ListAgents<'a> {
     clientidoverride: Option<String>,
     department_id: Option<i32>,
     departments: Option<String>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     exchangecalendars: Option<bool>,
     exclude_agent: Option<i32>,
     exclude_membership_info: Option<bool>,
@@ -711,7 +711,7 @@ pub struct ListAgents<'a> {
     includeroles: Option<bool>,
     includestatus: Option<bool>,
     includeunassigned: Option<bool>,
-    integration_type: Option<String>,
+    integration_type: Option<models::IdentityIntegration>,
     is_agent_cache: Option<bool>,
     linemanagedonly: Option<bool>,
     linkingagents: Option<bool>,
@@ -733,7 +733,7 @@ pub struct ListAgents<'a> {
     qualifications: Option<String>,
     reassign: Option<bool>,
     remoteagents: Option<bool>,
-    remoteagenttype: Option<String>,
+    remoteagenttype: Option<models::RemoteAgentType>,
     role: Option<String>,
     search: Option<String>,
     shiftagentsonly: Option<bool>,
@@ -882,7 +882,9 @@ impl<'a> ListAgents<'a> {
     /// Filter on Agent permissions: opps, prjs, reqs.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -986,7 +988,12 @@ impl<'a> ListAgents<'a> {
     /// Filter on Agents that belong to an integration — okta.
     ///
     /// Query parameter `integration_type`.
-    pub fn integration_type(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::IdentityIntegration`] or its wire string (`"okta"`); a value the enum does not list
+    /// is sent as given (`IdentityIntegration::Other`).
+    pub fn integration_type(
+        mut self,
+        value: impl Into<models::IdentityIntegration>,
+    ) -> Self {
         self.integration_type = Some(value.into());
         self
     }
@@ -1162,7 +1169,9 @@ impl<'a> ListAgents<'a> {
     /// Remote agent type: beyondtrust or logmein.
     ///
     /// Query parameter `remoteagenttype`.
-    pub fn remoteagenttype(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::RemoteAgentType`] or its wire string (`"beyondtrust"`); a value the enum does not list
+    /// is sent as given (`RemoteAgentType::Other`).
+    pub fn remoteagenttype(mut self, value: impl Into<models::RemoteAgentType>) -> Self {
         self.remoteagenttype = Some(value.into());
         self
     }
@@ -1294,7 +1303,7 @@ impl<'a> ListAgents<'a> {
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request.query("department_id", self.department_id.as_ref());
         request.query("departments", self.departments.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("exchangecalendars", self.exchangecalendars.as_ref());
         request.query("excludeAgent", self.exclude_agent.as_ref());
         request.query("exclude_membership_info", self.exclude_membership_info.as_ref());
@@ -1307,7 +1316,11 @@ impl<'a> ListAgents<'a> {
         request.query("includeroles", self.includeroles.as_ref());
         request.query("includestatus", self.includestatus.as_ref());
         request.query("includeunassigned", self.includeunassigned.as_ref());
-        request.query("integration_type", self.integration_type.as_ref());
+        request
+            .query(
+                "integration_type",
+                self.integration_type.as_ref().map(models::IdentityIntegration::as_str),
+            );
         request.query("is_agent_cache", self.is_agent_cache.as_ref());
         request.query("linemanagedonly", self.linemanagedonly.as_ref());
         request.query("linkingagents", self.linkingagents.as_ref());
@@ -1329,7 +1342,11 @@ impl<'a> ListAgents<'a> {
         request.query("qualifications", self.qualifications.as_ref());
         request.query("reassign", self.reassign.as_ref());
         request.query("remoteagents", self.remoteagents.as_ref());
-        request.query("remoteagenttype", self.remoteagenttype.as_ref());
+        request
+            .query(
+                "remoteagenttype",
+                self.remoteagenttype.as_ref().map(models::RemoteAgentType::as_str),
+            );
         request.query("role", self.role.as_ref());
         request.query("search", self.search.as_ref());
         request.query("shiftagentsonly", self.shiftagentsonly.as_ref());

@@ -522,7 +522,7 @@ pub struct ListAssets<'a> {
     includeservices: Option<bool>,
     includeuser: Option<bool>,
     integration_tenantids: Option<Vec<i32>>,
-    integration_type: Option<String>,
+    integration_type: Option<models::AssetIntegration>,
     inventory_number: Option<String>,
     islogonbehalfview: Option<bool>,
     item_id: Option<i32>,
@@ -903,7 +903,12 @@ impl<'a> ListAssets<'a> {
     /// Filter on which integration the Asset was imported through - 'aterarmm', 'ninjarmm', 'syncromsp', 'domotz', 'connectwiseautomate', 'snow', 'datto', 'passportal', 'addigy', 'liongard'.
     ///
     /// Query parameter `integration_type`.
-    pub fn integration_type(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::AssetIntegration`] or its wire string (`"aterarmm"`); a value the enum does not list
+    /// is sent as given (`AssetIntegration::Other`).
+    pub fn integration_type(
+        mut self,
+        value: impl Into<models::AssetIntegration>,
+    ) -> Self {
         self.integration_type = Some(value.into());
         self
     }
@@ -1321,7 +1326,11 @@ impl<'a> ListAssets<'a> {
         request.query("includeservices", self.includeservices.as_ref());
         request.query("includeuser", self.includeuser.as_ref());
         request.query("integration_tenantids", self.integration_tenantids.as_ref());
-        request.query("integration_type", self.integration_type.as_ref());
+        request
+            .query(
+                "integration_type",
+                self.integration_type.as_ref().map(models::AssetIntegration::as_str),
+            );
         request.query("inventory_number", self.inventory_number.as_ref());
         request.query("islogonbehalfview", self.islogonbehalfview.as_ref());
         request.query("item_id", self.item_id.as_ref());

@@ -335,7 +335,7 @@ impl<'a> DeleteClient<'a> {
 pub struct GetClient<'a> {
     client: &'a Client,
     id: i32,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     getavailablerts: Option<bool>,
     includeactivity: Option<bool>,
     includedetails: Option<bool>,
@@ -364,7 +364,9 @@ impl<'a> GetClient<'a> {
     /// Filter on client permissions - 'opps' defaults client opportunities.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -435,7 +437,7 @@ impl<'a> GetClient<'a> {
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getClient");
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("getavailablerts", self.getavailablerts.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
@@ -478,7 +480,7 @@ pub struct ListClients<'a> {
     callplan: Option<bool>,
     columns_id: Option<i32>,
     count: Option<i32>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     exclude_internal: Option<bool>,
     gficlients: Option<bool>,
     idonly: Option<bool>,
@@ -637,7 +639,9 @@ impl<'a> ListClients<'a> {
     /// Filter on client permissions: opps, prjs, reqs.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -987,7 +991,7 @@ impl<'a> ListClients<'a> {
         request.query("callplan", self.callplan.as_ref());
         request.query("columns_id", self.columns_id.as_ref());
         request.query("count", self.count.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("exclude_internal", self.exclude_internal.as_ref());
         request.query("gficlients", self.gficlients.as_ref());
         request.query("idonly", self.idonly.as_ref());

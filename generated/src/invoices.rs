@@ -452,7 +452,7 @@ pub struct ListInvoices<'a> {
     ready_for_invoicing: Option<bool>,
     recurringinvoice_id: Option<i32>,
     reviewrequired: Option<bool>,
-    rinvoice_type: Option<String>,
+    rinvoice_type: Option<models::InvoiceTypeFilter>,
     salesorder_id: Option<i32>,
     search: Option<String>,
     sent_status: Option<i32>,
@@ -826,7 +826,9 @@ impl<'a> ListInvoices<'a> {
     /// Filter on invoice type - values 'contracts', 'invoices', 'both'.
     ///
     /// Query parameter `rinvoice_type`.
-    pub fn rinvoice_type(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::InvoiceTypeFilter`] or its wire string (`"contracts"`); a value the enum does not list
+    /// is sent as given (`InvoiceTypeFilter::Other`).
+    pub fn rinvoice_type(mut self, value: impl Into<models::InvoiceTypeFilter>) -> Self {
         self.rinvoice_type = Some(value.into());
         self
     }
@@ -948,7 +950,11 @@ impl<'a> ListInvoices<'a> {
         request.query("ready_for_invoicing", self.ready_for_invoicing.as_ref());
         request.query("recurringinvoice_id", self.recurringinvoice_id.as_ref());
         request.query("reviewrequired", self.reviewrequired.as_ref());
-        request.query("rinvoice_type", self.rinvoice_type.as_ref());
+        request
+            .query(
+                "rinvoice_type",
+                self.rinvoice_type.as_ref().map(models::InvoiceTypeFilter::as_str),
+            );
         request.query("salesorder_id", self.salesorder_id.as_ref());
         request.query("search", self.search.as_ref());
         request.query("sent_status", self.sent_status.as_ref());

@@ -333,7 +333,7 @@ pub struct GetSite<'a> {
     client: &'a Client,
     id: i32,
     client_override: Option<i32>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     includeactivity: Option<bool>,
     includedetails: Option<bool>,
     issetup: Option<bool>,
@@ -367,7 +367,9 @@ impl<'a> GetSite<'a> {
     /// Filter on site permissions - 'opps' defaults sites opportunities.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -423,7 +425,7 @@ impl<'a> GetSite<'a> {
         );
         request.set_operation("getSite");
         request.query("client_override", self.client_override.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("includeactivity", self.includeactivity.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
         request.query("issetup", self.issetup.as_ref());

@@ -371,7 +371,7 @@ impl<'a> GetStatus<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListStatuses<'a> {
     client: &'a Client,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     excludeclosed: Option<bool>,
     excludepending: Option<bool>,
     outcome_id: Option<i32>,
@@ -417,7 +417,9 @@ impl<'a> ListStatuses<'a> {
     /// Filter counts to a domain: `reqs` (tickets), `opps` (opportunities) or `prjs` (projects).
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -557,7 +559,7 @@ impl<'a> ListStatuses<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Status");
         request.set_operation("listStatuses");
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("excludeclosed", self.excludeclosed.as_ref());
         request.query("excludepending", self.excludepending.as_ref());
         request.query("outcome_id", self.outcome_id.as_ref());

@@ -453,7 +453,7 @@ pub struct ListTeams<'a> {
     can_edit_only: Option<bool>,
     chat_only: Option<bool>,
     department_id: Option<i32>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     ids: Option<String>,
     include_managers: Option<bool>,
     includeagentsforteams: Option<String>,
@@ -468,7 +468,7 @@ pub struct ListTeams<'a> {
     showall: Option<bool>,
     showcounts: Option<bool>,
     ticketarea_id: Option<i32>,
-    r#type: Option<String>,
+    r#type: Option<models::Domain>,
     view_id: Option<i32>,
     options: crate::runtime::RequestOptions,
 }
@@ -528,7 +528,9 @@ impl<'a> ListTeams<'a> {
     /// For use with counts: reqs - tickets, opps - opportunities, prjs - projects.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -648,7 +650,9 @@ impl<'a> ListTeams<'a> {
     /// Filter by team domain: reqs - tickets, opps - opportunities, prjs - projects.
     ///
     /// Query parameter `type`.
-    pub fn r#type(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn r#type(mut self, value: impl Into<models::Domain>) -> Self {
         self.r#type = Some(value.into());
         self
     }
@@ -679,7 +683,7 @@ impl<'a> ListTeams<'a> {
         request.query("can_edit_only", self.can_edit_only.as_ref());
         request.query("chat_only", self.chat_only.as_ref());
         request.query("department_id", self.department_id.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("ids", self.ids.as_ref());
         request.query("include_managers", self.include_managers.as_ref());
         request.query("includeagentsforteams", self.includeagentsforteams.as_ref());
@@ -694,7 +698,7 @@ impl<'a> ListTeams<'a> {
         request.query("showall", self.showall.as_ref());
         request.query("showcounts", self.showcounts.as_ref());
         request.query("ticketarea_id", self.ticketarea_id.as_ref());
-        request.query("type", self.r#type.as_ref());
+        request.query("type", self.r#type.as_ref().map(models::Domain::as_str));
         request.query("view_id", self.view_id.as_ref());
         request.set_options(&self.options);
         request

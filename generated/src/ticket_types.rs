@@ -504,7 +504,7 @@ pub struct ListTicketTypes<'a> {
     canagentsselect: Option<bool>,
     canusercreate: Option<bool>,
     client_id: Option<i32>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     group_id: Option<i32>,
     include_current: Option<i32>,
     include_mandatory_field_check: Option<bool>,
@@ -611,7 +611,9 @@ impl<'a> ListTicketTypes<'a> {
     /// For use with counts: reqs - tickets, opps - opportunities, prjs - projects.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -750,7 +752,7 @@ impl<'a> ListTicketTypes<'a> {
         request.query("canagentsselect", self.canagentsselect.as_ref());
         request.query("canusercreate", self.canusercreate.as_ref());
         request.query("client_id", self.client_id.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("group_id", self.group_id.as_ref());
         request.query("include_current", self.include_current.as_ref());
         request

@@ -859,7 +859,7 @@ pub struct ListTickets<'a> {
     advanced_search: Option<String>,
     agent: Option<Vec<i32>>,
     agent_id: Option<i32>,
-    alerttype: Option<String>,
+    alerttype: Option<models::TicketAlertType>,
     asset_id: Option<i32>,
     awaitinginput: Option<String>,
     billableonly: Option<bool>,
@@ -885,13 +885,13 @@ pub struct ListTickets<'a> {
     debug: Option<bool>,
     default_columns: Option<bool>,
     deleted: Option<bool>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     enddate: Option<String>,
     enddatetime: Option<bool>,
     excludeslacalcs: Option<bool>,
     excludethese: Option<Vec<i32>>,
     excludetickettypeallowall: Option<bool>,
-    extraportalfilter: Option<String>,
+    extraportalfilter: Option<models::PortalTicketFilter>,
     facebook_id: Option<String>,
     fetchgrandchildren: Option<bool>,
     flagged: Option<Vec<i32>>,
@@ -1272,7 +1272,9 @@ impl<'a> ListTickets<'a> {
     /// Includes fninjaalertid field in the response - 'ninjarmm' to use.
     ///
     /// Query parameter `alerttype`.
-    pub fn alerttype(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::TicketAlertType`] or its wire string (`"ninjarmm"`); a value the enum does not list
+    /// is sent as given (`TicketAlertType::Other`).
+    pub fn alerttype(mut self, value: impl Into<models::TicketAlertType>) -> Self {
         self.alerttype = Some(value.into());
         self
     }
@@ -1480,7 +1482,9 @@ impl<'a> ListTickets<'a> {
     /// Filter on tickets areas - 'reqs' = (not projects not oppportunities) or (projects not opportunities) - 'opps' = opportunities - 'prjs' = projects.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -1528,7 +1532,12 @@ impl<'a> ListTickets<'a> {
     /// Filter on the extraportalfilter field - 'MyTicketsOnly' for my tickets - 'MyClientTickets' for my client tickets.
     ///
     /// Query parameter `extraportalfilter`.
-    pub fn extraportalfilter(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::PortalTicketFilter`] or its wire string (`"MyTicketsOnly"`); a value the enum does not list
+    /// is sent as given (`PortalTicketFilter::Other`).
+    pub fn extraportalfilter(
+        mut self,
+        value: impl Into<models::PortalTicketFilter>,
+    ) -> Self {
         self.extraportalfilter = Some(value.into());
         self
     }
@@ -2784,7 +2793,11 @@ impl<'a> ListTickets<'a> {
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("agent", self.agent.as_ref());
         request.query("agent_id", self.agent_id.as_ref());
-        request.query("alerttype", self.alerttype.as_ref());
+        request
+            .query(
+                "alerttype",
+                self.alerttype.as_ref().map(models::TicketAlertType::as_str),
+            );
         request.query("asset_id", self.asset_id.as_ref());
         request.query("awaitinginput", self.awaitinginput.as_ref());
         request.query("billableonly", self.billableonly.as_ref());
@@ -2810,14 +2823,18 @@ impl<'a> ListTickets<'a> {
         request.query("debug", self.debug.as_ref());
         request.query("default_columns", self.default_columns.as_ref());
         request.query("deleted", self.deleted.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("enddate", self.enddate.as_ref());
         request.query("enddatetime", self.enddatetime.as_ref());
         request.query("excludeslacalcs", self.excludeslacalcs.as_ref());
         request.query("excludethese", self.excludethese.as_ref());
         request
             .query("excludetickettypeallowall", self.excludetickettypeallowall.as_ref());
-        request.query("extraportalfilter", self.extraportalfilter.as_ref());
+        request
+            .query(
+                "extraportalfilter",
+                self.extraportalfilter.as_ref().map(models::PortalTicketFilter::as_str),
+            );
         request.query("facebook_id", self.facebook_id.as_ref());
         request.query("fetchgrandchildren", self.fetchgrandchildren.as_ref());
         request.query("flagged", self.flagged.as_ref());

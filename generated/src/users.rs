@@ -378,7 +378,7 @@ pub struct GetUser<'a> {
     id: i32,
     client_id: Option<i32>,
     client_override: Option<i32>,
-    domain: Option<String>,
+    domain: Option<models::Domain>,
     includeactivity: Option<bool>,
     includebillinginfo: Option<bool>,
     includedetails: Option<bool>,
@@ -437,7 +437,9 @@ impl<'a> GetUser<'a> {
     /// Filter on site permissions — opps defaults to user opportunities.
     ///
     /// Query parameter `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
+    /// is sent as given (`Domain::Other`).
+    pub fn domain(mut self, value: impl Into<models::Domain>) -> Self {
         self.domain = Some(value.into());
         self
     }
@@ -558,7 +560,7 @@ impl<'a> GetUser<'a> {
         request.set_operation("getUser");
         request.query("client_id", self.client_id.as_ref());
         request.query("client_override", self.client_override.as_ref());
-        request.query("domain", self.domain.as_ref());
+        request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("includeactivity", self.includeactivity.as_ref());
         request.query("includebillinginfo", self.includebillinginfo.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
@@ -621,7 +623,7 @@ pub struct ListUsers<'a> {
     includenonserviceaccount: Option<bool>,
     includenotes: Option<bool>,
     includeserviceaccount: Option<bool>,
-    integration_type: Option<String>,
+    integration_type: Option<models::IdentityIntegration>,
     is3cxcall: Option<bool>,
     is_followers: Option<bool>,
     lastupdatefromdate: Option<bool>,
@@ -896,7 +898,12 @@ impl<'a> ListUsers<'a> {
     /// Filter by integration: okta or azure.
     ///
     /// Query parameter `integration_type`.
-    pub fn integration_type(mut self, value: impl Into<String>) -> Self {
+    /// Takes a [`models::IdentityIntegration`] or its wire string (`"okta"`); a value the enum does not list
+    /// is sent as given (`IdentityIntegration::Other`).
+    pub fn integration_type(
+        mut self,
+        value: impl Into<models::IdentityIntegration>,
+    ) -> Self {
         self.integration_type = Some(value.into());
         self
     }
@@ -1219,7 +1226,11 @@ impl<'a> ListUsers<'a> {
             .query("includenonserviceaccount", self.includenonserviceaccount.as_ref());
         request.query("includenotes", self.includenotes.as_ref());
         request.query("includeserviceaccount", self.includeserviceaccount.as_ref());
-        request.query("integration_type", self.integration_type.as_ref());
+        request
+            .query(
+                "integration_type",
+                self.integration_type.as_ref().map(models::IdentityIntegration::as_str),
+            );
         request.query("is3cxcall", self.is3cxcall.as_ref());
         request.query("is_followers", self.is_followers.as_ref());
         request.query("lastupdatefromdate", self.lastupdatefromdate.as_ref());

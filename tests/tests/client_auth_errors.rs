@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use halopsa::models::{Agent, TableEnum};
+use halopsa::models::{Agent, Domain, IdentityIntegration, RemoteAgentType, TableEnum};
 use halopsa::{Client, ClientBuilder};
 use halopsa::{ErrorKind, RetryPolicy};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RATE_LIMIT_BODY, RecordedRequest, Resource, Target};
@@ -491,12 +491,18 @@ async fn every_error_body_shape_gives_method_path_status_and_halos_message() {
         assert_eq!(error.method().map(|m| m.as_str()), Some("GET"));
         assert_eq!(error.path(), Some(format!("/Agent/{id}").as_str()));
         assert!(error.to_string().starts_with(&format!("GET /Agent/{id}: halo answered {status} ")), "{error}");
-        assert!(error.to_string().ends_with(expected), "{error}");
+        // Display ends with Halo's message, then the trace id the fake sent (as Halo's `Request-Id`).
+        let trace = error.trace_id().expect("the fake sends a trace id");
+        assert!(error.to_string().ends_with(&format!("{expected} (trace id {trace})")), "{error}");
         assert_eq!(statuses(&fake.requests()), [Some(status)], "{body:?}");
     }
     // The fake's own 404.
     let error = client.agents().get(9999).send().await.unwrap_err();
-    assert_eq!(error.to_string(), "GET /Agent/9999: halo answered 404 Not Found: Agent 9999 not found");
+    let trace = error.trace_id().expect("the fake sends a trace id");
+    assert_eq!(
+        error.to_string(),
+        format!("GET /Agent/9999: halo answered 404 Not Found: Agent 9999 not found (trace id {trace})")
+    );
 }
 
 #[tokio::test]
@@ -511,7 +517,11 @@ async fn an_error_body_under_200_is_an_error_and_nothing_is_saved() {
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(200));
     assert_eq!(error.message(), "No licence seats available");
-    assert_eq!(error.to_string(), "POST /Agent: halo answered 200 OK with an error: No licence seats available");
+    let trace = error.trace_id().expect("the fake sends a trace id");
+    assert_eq!(
+        error.to_string(),
+        format!("POST /Agent: halo answered 200 OK with an error: No licence seats available (trace id {trace})")
+    );
     assert_eq!(fake.fault_hits(seats), 1);
     assert_eq!(statuses(&fake.requests()), [Some(200)]);
     assert_eq!(fake.agents().len(), 1, "nothing was created");
@@ -623,6 +633,30 @@ async fn unknown_fields_survive_a_get_change_update_round_trip_without_nulls() {
     assert_eq!(stored["x_future_settings"]["theme"], "dark");
 }
 
+/// A query parameter whose values Halo documents as a closed set takes its enum, the wire string, or a value the enum
+/// does not list (`Other`), and sends the wire string.
+#[tokio::test]
+async fn enum_query_parameters_send_their_wire_strings() {
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    client
+        .agents()
+        .list()
+        .domain(Domain::Opportunities)
+        .integration_type("azure")
+        .remoteagenttype(RemoteAgentType::Other("teamviewer".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let request = fake.requests().pop().unwrap();
+    assert_eq!(request.query_param("domain"), Some("opps"));
+    assert_eq!(request.query_param("integration_type"), Some("azure"));
+    assert_eq!(request.query_param("remoteagenttype"), Some("teamviewer"));
+    assert_eq!(IdentityIntegration::from("azure"), IdentityIntegration::Azure);
+    assert_eq!(IdentityIntegration::from("ldap"), IdentityIntegration::Other("ldap".to_owned()));
+    assert_eq!(Domain::Projects.as_str(), "prjs");
+}
+
 #[tokio::test]
 async fn unknown_enum_values_are_kept_and_sent_back() {
     let fake = FakeHalo::start().await;
@@ -630,9 +664,9 @@ async fn unknown_enum_values_are_kept_and_sent_back() {
     let unknown = fake.add_user(json!({ "name": "Future Table", "table": 4242 }));
     let client = client(&fake);
     let user = client.users().get(id32(known)).send().await.unwrap();
-    assert_eq!(user.table, Some(TableEnum::Value3));
+    assert_eq!(user.table, Some(TableEnum::Site));
     let mut user = client.users().get(id32(unknown)).send().await.unwrap();
-    assert_eq!(user.table, Some(TableEnum::Unknown(4242)));
+    assert_eq!(user.table, Some(TableEnum::Other(4242)));
 
     user.name = Some("Future Table (renamed)".into());
     client.users().update(id32(unknown), user).send().await.unwrap();

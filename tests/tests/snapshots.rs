@@ -50,7 +50,7 @@ fn outline(api: &Api) -> String {
         writeln!(out, "client.{}() -> {}{halo}", resource.module, resource.type_name).unwrap();
         for op in &resource.operations {
             let args: Vec<String> =
-                op.path_params.iter().map(|p| format!("{}: {}", p.rust_name, param(p.ty))).collect();
+                op.path_params.iter().map(|p| format!("{}: {}", p.rust_name, param(api, p.ty))).collect();
             let update = op.upsert.as_ref().and_then(|u| u.many.as_ref().map(|many| (u, many)));
             let body = op.body.as_ref().map(|b| match update {
                 Some((upsert, _)) => format!("id: {}, {}", ty(api, &upsert.id_ty), ty(api, &b.ty)),
@@ -78,7 +78,7 @@ fn outline(api: &Api) -> String {
                 writeln!(out, "  .{}({pairs}) -> {}", many.method_name, op.builder_name).unwrap();
             }
             for p in &op.query_params {
-                writeln!(out, "      .{}({}) ?{}", p.rust_name, param(p.ty), p.wire_name).unwrap();
+                writeln!(out, "      .{}({}) ?{}", p.rust_name, param(api, p.ty), p.wire_name).unwrap();
             }
         }
     }
@@ -110,8 +110,11 @@ fn ty(api: &Api, t: &Ty) -> String {
     }
 }
 
-fn param(t: ParamTy) -> String {
-    format!("{t:?}").to_lowercase()
+fn param(api: &Api, t: ParamTy) -> String {
+    match t {
+        ParamTy::Enum(id) => api.ty(id).rust_name.clone(),
+        _ => format!("{t:?}").to_lowercase(),
+    }
 }
 
 /// Models no operation uses get a default feature of their own, declared in the manifest (the fixture snapshot shows

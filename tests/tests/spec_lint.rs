@@ -19,6 +19,15 @@ fn spec() -> Value {
     read_json("spec/halopsa.json")
 }
 
+/// A parameter's schema, with a `$ref` to `components/schemas` resolved (the string enums of closed sets of values).
+fn param_schema<'s>(spec: &'s Value, parameter: &'s Value) -> &'s Value {
+    let schema = &parameter["schema"];
+    match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => &spec["components"]["schemas"][name],
+        None => schema,
+    }
+}
+
 const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
 
 /// `(METHOD, path, operation)` of every operation, in spec order.
@@ -83,7 +92,7 @@ fn every_parameter_has_a_valid_type() {
     for (method, path, operation) in operations(&spec) {
         for (index, parameter) in operation["parameters"].as_array().into_iter().flatten().enumerate() {
             let at = format!("{}/parameters/{index}", pointer(&method, &path));
-            let schema = &parameter["schema"];
+            let schema = param_schema(&spec, parameter);
             let ok = match schema["type"].as_str() {
                 Some("array") => parameter["explode"] == Value::Bool(false) && scalar_type_ok(&schema["items"]),
                 _ => scalar_type_ok(schema),
@@ -286,7 +295,7 @@ fn every_swagger_operation_and_parameter_is_in_the_spec() {
                     problems.push(format!("{at}: {location} parameter `{name}` missing"));
                     continue;
                 };
-                let schema = &found["schema"];
+                let schema = param_schema(&spec, found);
                 let expected = match parameter["type"].as_str() {
                     Some("int" | "integer") => ("integer", Some("int32")),
                     Some("bool") => ("boolean", None),
@@ -342,7 +351,7 @@ fn every_documented_operation_and_parameter_is_in_the_spec() {
                     continue;
                 };
                 let documented_type = (parameter["type"].as_str(), parameter["format"].as_str());
-                let schema = &found["schema"];
+                let schema = param_schema(&spec, found);
                 let spec_type = (schema["type"].as_str(), schema["format"].as_str());
                 let same = match documented_type {
                     // The reference says "integer"; ids are 32-bit in Halo's models.
@@ -468,4 +477,242 @@ fn every_parameter_is_a_documented_setter_of_the_generated_client() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The endpoint reference's and the curated swagger operations' query parameters, at least.
     assert!(setters >= 182 + 541, "{setters} setters");
+}
+
+/// Whether an enum variant name is the generator's fallback for a value nothing names (`Value3`, `ValueMinus1`).
+fn is_fallback_name(name: &str) -> bool {
+    let digits = name.strip_prefix("ValueMinus").or_else(|| name.strip_prefix("Value"));
+    digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `text` documents a meaning for `value`: `0 = None`, `0 - None`, `0: None` (a number standing alone, then
+/// `=`, `-` or `:`, then a word).
+fn documents_value(text: &str, value: i64) -> bool {
+    let needle = value.to_string();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&needle) {
+        let start = from + found;
+        let end = start + needle.len();
+        from = end;
+        let before_ok = start == 0 || !(bytes[start - 1].is_ascii_digit() || bytes[start - 1] == b'-');
+        if !before_ok || bytes.get(end).is_some_and(u8::is_ascii_digit) {
+            continue;
+        }
+        let rest = text[end..].trim_start();
+        let Some(rest) = rest.strip_prefix(['=', '-', ':']) else { continue };
+        if rest.trim_start().starts_with(|c: char| c.is_alphabetic() || c == '\'' || c == '`') {
+            return true;
+        }
+    }
+    false
+}
+
+/// The descriptions that speak about schema `name`: its own, and those of the properties, items and parameters that
+/// refer to it.
+fn descriptions_about<'s>(spec: &'s Value, name: &str) -> Vec<&'s str> {
+    let target = format!("#/components/schemas/{name}");
+    let mut out: Vec<&str> = spec["components"]["schemas"][name]["description"].as_str().into_iter().collect();
+    fn walk<'s>(value: &'s Value, target: &str, out: &mut Vec<&'s str>) {
+        match value {
+            Value::Object(map) => {
+                let refers = [&value["$ref"], &value["schema"]["$ref"], &value["items"]["$ref"]]
+                    .iter()
+                    .any(|r| r.as_str() == Some(target));
+                if refers && let Some(text) = map.get("description").and_then(Value::as_str) {
+                    out.push(text);
+                }
+                map.values().for_each(|v| walk(v, target, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, target, out)),
+            _ => {}
+        }
+    }
+    walk(&spec["paths"], &target, &mut out);
+    walk(&spec["components"]["schemas"], &target, &mut out);
+    out
+}
+
+/// The naming rules of integer enums (see the test below), as a list of problems.
+fn enum_naming_problems(spec: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
+        let Some(values) = schema["enum"].as_array() else { continue };
+        let at = format!("/components/schemas/{name}");
+        let names = schema["x-enum-varnames"].as_array();
+        let descriptions = schema["x-enum-descriptions"].as_array();
+        for (key, list) in [("x-enum-varnames", names), ("x-enum-descriptions", descriptions)] {
+            if let Some(list) = list
+                && list.len() != values.len()
+            {
+                problems.push(format!("{at}: `{key}` has {} entries for {} values", list.len(), values.len()));
+            }
+        }
+        for entry in names.into_iter().flatten() {
+            let valid = entry.as_str().is_some_and(|n| {
+                n.starts_with(|c: char| c.is_ascii_uppercase()) && n.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+            if !valid {
+                problems.push(format!("{at}: `x-enum-varnames` entry {entry} is not an UpperCamelCase name"));
+            }
+        }
+        if schema["type"] != "integer" {
+            continue;
+        }
+        let mut unnamed = Vec::new();
+        for (index, value) in values.iter().enumerate() {
+            let value = value.as_i64().expect("integer enum values");
+            let named = names.and_then(|n| n.get(index)).and_then(Value::as_str).is_some_and(|n| !is_fallback_name(n));
+            if named {
+                continue;
+            }
+            unnamed.push(value);
+            let description = descriptions.and_then(|d| d.get(index)).and_then(Value::as_str).unwrap_or_default();
+            if !description.trim().is_empty() {
+                problems.push(format!("{at}: value {value} has a meaning (`{description}`) but no name"));
+            }
+            for text in descriptions_about(spec, name) {
+                if documents_value(text, value) {
+                    problems.push(format!("{at}: value {value} is documented (\"{text}\") but has no name"));
+                }
+            }
+        }
+        let listed: Vec<i64> =
+            schema["x-halo-unnamed"]["values"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
+        if listed != unnamed {
+            problems.push(format!(
+                "{at}: `x-halo-unnamed.values` must list exactly the values without a name, {unnamed:?}; it lists {listed:?}"
+            ));
+        }
+        if !unnamed.is_empty() && schema["x-halo-unnamed"]["reason"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{at}: `x-halo-unnamed` must say why no source names {unnamed:?}"));
+        }
+    }
+    problems
+}
+
+/// Integer enum values are named wherever a source names them (`x-enum-varnames`, with what they mean in
+/// `x-enum-descriptions` and the source in spec/README.md). A value left as `Value3` is listed in the schema's
+/// `x-halo-unnamed` with the reason; it may not have a description, and no description in the spec (the schema's, or
+/// that of a property or parameter using it) may document it (`3 = Closed`).
+#[test]
+fn every_enum_value_with_a_documented_meaning_is_named() {
+    let problems = enum_naming_problems(&spec());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The rule above catches each kind of unnamed-but-documented value.
+#[test]
+fn the_enum_naming_lint_catches_documented_values_without_names() {
+    let spec = serde_json::json!({
+        "paths": {"/X": {"get": {"parameters": [
+            {"name": "state", "description": "0 = Open, 1 = Closed.", "schema": {"$ref": "#/components/schemas/State"}}
+        ]}}},
+        "components": {"schemas": {
+            "State": {"type": "integer", "enum": [0, 1, 2, 10], "x-enum-varnames": ["Value0", "Value1", "Done", "Value10"],
+                      "x-enum-descriptions": ["", "", "Done.", "Ten."],
+                      "x-halo-unnamed": {"values": [0, 1, 10], "reason": "none"}},
+            "Short": {"type": "integer", "enum": [1, 2], "x-enum-varnames": ["One"]},
+            "Quiet": {"type": "integer", "enum": [5]}
+        }}
+    });
+    let problems = enum_naming_problems(&spec).join("\n");
+    assert!(problems.contains("State: value 0 is documented"), "{problems}");
+    assert!(problems.contains("State: value 1 is documented"), "{problems}");
+    assert!(problems.contains("State: value 10 has a meaning (`Ten.`)"), "{problems}");
+    assert!(problems.contains("Short: `x-enum-varnames` has 1 entries for 2 values"), "{problems}");
+    assert!(problems.contains("Quiet: `x-halo-unnamed.values` must list exactly the values without a name, [5]"));
+    assert!(!problems.contains("value 2"), "{problems}");
+    assert!(documents_value("1 - approval", 1) && documents_value("'opps' - x, 3: Three", 3));
+    assert!(!documents_value("13 = x", 3) && !documents_value("-1 = x", 1) && !documents_value("1 2", 1));
+}
+
+/// The fields of the integration guide's agent model (spec/upstream/halo-integration-guide.txt, "User object / data
+/// model") and the fields of Halo's `Agent` that carry them. A guide field with no counterpart is named in the
+/// `Agent` schema's description instead.
+const GUIDE_AGENT_FIELDS: &[(&str, &[&str])] = &[
+    ("id", &["id"]),
+    ("name", &["name"]),
+    ("email", &["email"]),
+    ("firstname", &["firstname"]),
+    ("surname", &["surname"]),
+    ("username", &[]),
+    ("isactive", &["isdisabled"]),
+    ("team_id", &["team", "teams"]),
+    ("role", &["roles"]),
+    ("phone", &[]),
+    ("mobile", &[]),
+    ("department_id", &["departments"]),
+    ("site_id", &["sites"]),
+    ("timezone", &["workday_timezone"]),
+    ("language", &["language_id"]),
+];
+
+/// Every field the integration guide describes is documented on `Agent`: its counterpart has a description, which
+/// names the guide's field where Halo's name differs; a guide field Halo's model lacks is named in the schema's
+/// description. The team fields say how to move an agent to a team.
+#[test]
+fn every_field_of_the_integration_guide_is_documented() {
+    let spec = spec();
+    let guide = std::fs::read_to_string(root().join("spec/upstream/halo-integration-guide.txt")).expect("guide");
+    let agent = &spec["components"]["schemas"]["Agent"];
+    let mut problems = Vec::new();
+    for (guide_field, fields) in GUIDE_AGENT_FIELDS {
+        if *guide_field != "email" {
+            // (The guide's table lost the name of the `email` row in extraction.)
+            assert!(guide.contains(&format!("| {guide_field} |")), "the guide has no field `{guide_field}`");
+        }
+        let quoted = format!("`{guide_field}`");
+        if fields.is_empty() && !agent["description"].as_str().unwrap_or_default().contains(&quoted) {
+            problems.push(format!("Agent's description does not say that the guide's {quoted} is not Halo's"));
+        }
+        for field in *fields {
+            match agent["properties"][field]["description"].as_str() {
+                None => problems.push(format!("Agent.{field} (the guide's {quoted}) has no description")),
+                Some(text) if field != guide_field && !text.contains(&quoted) => {
+                    problems.push(format!("Agent.{field}'s description does not name the guide's {quoted}"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    for field in ["team", "teams"] {
+        let text = agent["properties"][field]["description"].as_str().unwrap_or_default();
+        if !text.contains("To move an agent to a team") {
+            problems.push(format!("Agent.{field} does not say how to move an agent to a team"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The share of the identity models' fields (Agent, User, Team, Client) with a real description, printed (run with
+/// `--nocapture`; the figures are in BENCHMARKS.md) and held above its floor. A description beside a `$ref` is
+/// refused: the generator cannot see it (OpenAPI 3.0 ignores a `$ref`'s siblings).
+#[test]
+fn identity_model_fields_are_documented() {
+    let spec = spec();
+    let (mut described, mut total) = (0, 0);
+    let mut problems = Vec::new();
+    for model in ["Agent", "User", "Team", "Client"] {
+        let properties = spec["components"]["schemas"][model]["properties"].as_object().expect("properties");
+        let mut count = 0;
+        for (name, property) in properties {
+            let text = property["description"].as_str().map(str::trim).unwrap_or_default();
+            if property.get("$ref").is_some() && !text.is_empty() {
+                problems.push(format!("{model}.{name}: a description beside `$ref` never reaches the docs"));
+            } else if !text.is_empty() && text != name && text != format!("`{name}`.") {
+                count += 1;
+            }
+        }
+        println!("{model}: {count} of {} fields described", properties.len());
+        described += count;
+        total += properties.len();
+    }
+    println!(
+        "identity models: {described} of {total} fields described ({:.1}%)",
+        100.0 * f64::from(described) / f64::from(u32::try_from(total).unwrap())
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The floor: what is documented now (BENCHMARKS.md); raise it as sources document more.
+    assert!(described >= 283, "{described} identity-model fields described, fewer than before");
 }

@@ -495,3 +495,69 @@ fn broken_specs_leave_the_output_untouched() {
     assert!(xtask::codegen::check(&paths).unwrap().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn string_enum_of_a_query_parameter_with_numbers() {
+    check(
+        |s| set(s, "/paths/~1Agent/get/parameters/0/schema", Some(json!({"type": "string", "enum": ["a", 1, 2]}))),
+        "/paths/~1Agent/get/parameters/0/schema/enum/1",
+        "`enum` of query parameter `search` has the value `1`, which is not of its type `string`",
+    );
+}
+
+#[test]
+fn integer_enum_schema_with_strings() {
+    check(
+        |s| set(s, "/components/schemas/Level", Some(json!({"type": "integer", "enum": [1, "two"]}))),
+        "/components/schemas/Level/enum/1",
+        "`enum` of the schema has the value `\"two\"`, which is not of its type `integer`",
+    );
+}
+
+#[test]
+fn enum_varnames_of_the_wrong_length() {
+    check(
+        |s| {
+            let level = json!({"type": "integer", "enum": [1, 2, 3], "x-enum-varnames": ["Low", "High"]});
+            set(s, "/components/schemas/Level", Some(level))
+        },
+        "/components/schemas/Level/x-enum-varnames",
+        "`x-enum-varnames` has 2 entries, `enum` has 3 values",
+    );
+}
+
+#[test]
+fn enum_varname_that_is_not_an_identifier() {
+    check(
+        |s| {
+            let level = json!({"type": "integer", "enum": [1, 2], "x-enum-varnames": ["Low", "2nd"]});
+            set(s, "/components/schemas/Level", Some(level))
+        },
+        "/components/schemas/Level/x-enum-varnames/1",
+        "`2nd` is not a valid variant name",
+    );
+}
+
+#[test]
+fn enum_varnames_that_collide() {
+    check(
+        |s| {
+            let level = json!({"type": "integer", "enum": [1, 2], "x-enum-varnames": ["Low", "low"]});
+            set(s, "/components/schemas/Level", Some(level))
+        },
+        "/components/schemas/Level/x-enum-varnames/1",
+        "variant name `low` repeats entry 0",
+    );
+}
+
+#[test]
+fn enum_descriptions_on_a_query_parameter_that_are_not_strings() {
+    check(
+        |s| {
+            let schema = json!({"type": "string", "enum": ["a", "b"], "x-enum-descriptions": ["A", 2]});
+            set(s, "/paths/~1Agent/get/parameters/0/schema", Some(schema))
+        },
+        "/paths/~1Agent/get/parameters/0/schema/x-enum-descriptions",
+        "`x-enum-descriptions` must be an array of strings",
+    );
+}

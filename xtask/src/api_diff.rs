@@ -485,6 +485,28 @@ fn models(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
                 push(changes, &section, true, format!("removed enum value {value} from `{name}`"));
             }
         }
+        // A variant renamed through `x-enum-varnames` (`Value3` → `Site`) breaks every use of the old name.
+        let name_of = |model: &surface::Model, value: &String| {
+            let index = model.enum_values.iter().position(|v| v == value)?;
+            Some(model.enum_names.get(index).cloned().flatten())
+        };
+        for value in &now.enum_values {
+            let (Some(old), Some(new)) = (name_of(before, value), name_of(now, value)) else { continue };
+            if old != new {
+                let label =
+                    |n: Option<String>| n.map_or("the generator's default name".to_owned(), |n| format!("`{n}`"));
+                push(
+                    changes,
+                    &section,
+                    true,
+                    format!(
+                        "renamed the variant of enum value {value} of `{name}` from {} to {}",
+                        label(old),
+                        label(new)
+                    ),
+                );
+            }
+        }
         mark_inferred(changes, from, before.inferred || now.inferred);
     }
 }

@@ -373,3 +373,15 @@ fn the_changelog_in_the_repository_has_an_entry() {
     assert!(changelog.starts_with("# Changelog\n"));
     assert!(changelog.lines().any(|line| line.starts_with("## ")));
 }
+
+/// Naming an enum value through `x-enum-varnames` renames its variant (`Value1` → `Closed`): breaking.
+#[test]
+fn a_renamed_enum_variant_is_breaking() {
+    let diff = changed(|spec| {
+        spec["components"]["schemas"]["Kind"]["x-enum-varnames"] = json!(["Value0", "Closed"]);
+    });
+    assert_eq!(
+        texts(&diff, true),
+        ["Shared models: renamed the variant of enum value 1 of `Kind` from the generator's default name to `Closed`"]
+    );
+}

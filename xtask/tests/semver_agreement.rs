@@ -107,6 +107,16 @@ fn cases() -> Vec<Case> {
         case("added enum value", |s| array(s, "/components/schemas/AgentStatus/enum").push(json!("away")), false),
         case("removed enum value", |s| drop(array(s, "/components/schemas/AgentStatus/enum").pop()), true),
         case(
+            "renamed enum variant",
+            |s| {
+                drop(
+                    object(s, "/components/schemas/AgentStatus")
+                        .insert("x-enum-varnames".into(), json!(["Active", "Away"])),
+                )
+            },
+            true,
+        ),
+        case(
             "added operation",
             |s| {
                 let delete = json!({

@@ -83,8 +83,9 @@ fn ty_tokens(api: &Api, ty: &Ty, models: &TokenStream) -> TokenStream {
 }
 
 /// The field type of a builder parameter.
-fn param_field_ty(ty: ParamTy) -> TokenStream {
+fn param_field_ty(api: &Api, ty: ParamTy) -> TokenStream {
     match ty {
+        ParamTy::Enum(id) => ty_tokens(api, &Ty::Named(id), &quote!(models::)),
         ParamTy::Bool => quote!(bool),
         ParamTy::I32 => quote!(i32),
         ParamTy::I64 => quote!(i64),

@@ -74,7 +74,7 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
             //! Models and enums are `#[non_exhaustive]`, so a property or value Halo adds is not a breaking change.
             //! Build a model from its `Default` with one chainable setter per field,
             //! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
-            //! enum with a `_` arm (a value the spec does not list arrives as the fallback variant that keeps it).
+            //! enum with a `_` arm (a value the spec does not list arrives as its `Other` variant, which keeps it).
             #(#declarations)*
         }),
     ));
@@ -374,16 +374,23 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &Tok
 fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
-    let unknown = ident(&e.unknown_variant);
+    let unknown = ident(&e.fallback_variant);
     let variants = e.variants.iter().enumerate().map(|(index, variant)| {
         let variant_name = ident(&variant.rust_name);
-        let doc = match &variant.value {
-            EnumValue::String(text) => format!(" `{text}`."),
-            EnumValue::Integer(n) => format!(" `{n}`."),
+        let wire = match &variant.value {
+            EnumValue::String(text) => format!("`{text}`"),
+            EnumValue::Integer(n) => format!("`{n}`"),
         };
+        // `` `opps`: opportunities. `` where the spec says what a value means, `` `opps`. `` where it does not.
+        let mut lines = variant.docs.clone();
+        match lines.first_mut() {
+            Some(first) => *first = format!("{wire}: {first}"),
+            None => lines.push(format!("{wire}.")),
+        }
+        let docs = doc_attrs(&lines);
         let default = if index == 0 { quote!(#[default]) } else { quote!() };
         quote! {
-            #[doc = #doc]
+            #docs
             #default
             #variant_name,
         }
@@ -415,6 +422,17 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
         EnumRepr::Integer => (quote!(i64), quote!(Self::#unknown(value) => *value,), quote!(value)),
     };
     let derive_default = if e.variants.is_empty() { quote!() } else { quote!(Default,) };
+    // A string enum is also made from a `&str`, so a setter taking `impl Into<Enum>` takes `"opps"` as well.
+    let from_str = (e.repr == EnumRepr::String).then(|| {
+        quote! {
+            #cfg
+            impl From<&str> for #name {
+                fn from(value: &str) -> Self {
+                    Self::from(value.to_owned())
+                }
+            }
+        }
+    });
     quote! {
         #docs
         #cfg
@@ -422,7 +440,7 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
         #[non_exhaustive]
         pub enum #name {
             #(#variants)*
-            /// A value the spec does not list, kept as sent.
+            /// A value the spec does not list, kept as received or sent as given.
             #unknown(#wire_ty),
         }
         #cfg
@@ -444,6 +462,7 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
                 }
             }
         }
+        #from_str
         #cfg
         impl serde::Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

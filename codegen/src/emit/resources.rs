@@ -32,7 +32,8 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
     // Imported only where used: a resource whose bodies and answers are all scalars (some of Halo's are) would
     // otherwise fail the crate's `-D warnings` build with an unused import.
     let uses_models = resource.operations.iter().any(|op| {
-        op.body.as_ref().is_some_and(|body| body.ty.mentions_model())
+        op.query_params.iter().any(|param| matches!(param.ty, ParamTy::Enum(_)))
+            || op.body.as_ref().is_some_and(|body| body.ty.mentions_model())
             || match &op.response {
                 Response::Empty | Response::Bytes => false,
                 Response::Json(ty) | Response::Saved(ty) => ty.mentions_model(),
@@ -109,7 +110,7 @@ fn arguments(api: &Api, op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) 
                 inits.push(quote!(#name: #name.into()));
             }
             ty => {
-                let ty = param_field_ty(ty);
+                let ty = param_field_ty(api, ty);
                 params.push(quote!(#name: #ty));
                 inits.push(quote!(#name));
             }
@@ -244,7 +245,7 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let mut fields = vec![quote!(client: &'a Client,)];
     for param in &op.path_params {
         let field = ident(&param.rust_name);
-        let ty = param_field_ty(param.ty);
+        let ty = param_field_ty(api, param.ty);
         fields.push(quote!(#field: #ty,));
     }
     if let Some(body) = &op.body {
@@ -256,12 +257,12 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     }
     for param in &op.query_params {
         let field = ident(&param.rust_name);
-        let ty = param_field_ty(param.ty);
+        let ty = param_field_ty(api, param.ty);
         fields.push(quote!(#field: Option<#ty>,));
     }
     fields.push(quote!(options: crate::runtime::RequestOptions,));
-    let setters = op.query_params.iter().map(setter);
-    let request = request_fn(op);
+    let setters = op.query_params.iter().map(|param| setter(api, param));
+    let request = request_fn(api, op);
     let send = send_fn(api, op);
     let paging = paging_fns(api, op);
     let debug = debug_impl(op);
@@ -339,15 +340,39 @@ fn is_secret_name(wire_name: &str) -> bool {
     ["token", "password", "secret", "apikey", "api_key"].iter().any(|word| lower.contains(word))
 }
 
-fn setter(param: &Param) -> TokenStream {
+fn setter(api: &Api, param: &Param) -> TokenStream {
     let mut lines = param.docs.clone();
     if !lines.is_empty() {
         lines.push(String::new());
     }
     lines.push(format!("Query parameter `{}`{}.", param.wire_name, if param.required { " (required)" } else { "" }));
+    if let ParamTy::Enum(id) = param.ty {
+        let def = api.ty(id);
+        let example = match &def.kind {
+            TypeKind::Enum(Enum { variants, .. }) => variants.first().map(|first| match &first.value {
+                EnumValue::String(text) => format!(" (`\"{text}\"`)"),
+                EnumValue::Integer(n) => format!(" (`{n}`)"),
+            }),
+            _ => None,
+        };
+        let fallback = match &def.kind {
+            TypeKind::Enum(e) => e.fallback_variant.as_str(),
+            _ => "Other",
+        };
+        lines.push(format!(
+            "Takes a [`models::{0}`] or its wire string{1}; a value the enum does not list",
+            def.rust_name,
+            example.unwrap_or_default()
+        ));
+        lines.push(format!("is sent as given (`{}::{fallback}`).", def.rust_name));
+    }
     let docs = doc_attrs(&lines);
     let name = ident(&param.rust_name);
     let (arg, value) = match param.ty {
+        ParamTy::Enum(_) => {
+            let ty = param_field_ty(api, param.ty);
+            (quote!(value: impl Into<#ty>), quote!(value.into()))
+        }
         ParamTy::Bool => (quote!(value: bool), quote!(value)),
         ParamTy::I32 => (quote!(value: i32), quote!(value)),
         ParamTy::I64 => (quote!(value: i64), quote!(value)),
@@ -369,7 +394,7 @@ fn setter(param: &Param) -> TokenStream {
     }
 }
 
-fn request_fn(op: &Operation) -> TokenStream {
+fn request_fn(api: &Api, op: &Operation) -> TokenStream {
     let method = match op.http_method {
         HttpMethod::Get => quote!(GET),
         HttpMethod::Post => quote!(POST),
@@ -399,7 +424,13 @@ fn request_fn(op: &Operation) -> TokenStream {
     let queries = op.query_params.iter().map(|param| {
         let wire = &param.wire_name;
         let name = ident(&param.rust_name);
-        quote!(request.query(#wire, self.#name.as_ref());)
+        match param.ty {
+            ParamTy::Enum(_) => {
+                let ty = param_field_ty(api, param.ty);
+                quote!(request.query(#wire, self.#name.as_ref().map(#ty::as_str));)
+            }
+            _ => quote!(request.query(#wire, self.#name.as_ref());),
+        }
     });
     // Only where the spec knows better than the HTTP method (an update POST) is this said in the code.
     let method_idempotent = matches!(op.http_method, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete);

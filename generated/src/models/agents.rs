@@ -3,63 +3,63 @@
 
 use super::*;
 
-/// An agent (technician): someone who works tickets. Halo calls the model `Uname`. Deactivate an agent with `isdisabled: true` rather than deleting it.
+/// An agent (technician): someone who works tickets. Halo calls the model `Uname`. Deactivate an agent with `isdisabled: true` rather than deleting it. The integration guide's agent model also lists `username` ("defaults to email"), `phone` and `mobile`, which Halo's agent model (`Uname`, swagger 2025-03) does not have; the nearest fields are `email`, `extensionnumber` and `sms`.
 ///
 /// Halo's internal name for this schema is `Uname`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Agent {
-    /// `sites`.
+    /// The agent's sites (`UnameSite` records). The integration guide's `site_id` is not a field of Halo's agent model.
     pub sites: Option<Vec<UnameSite>>,
-    /// `id`.
+    /// The agent's id: assigned by Halo on create, read-only (integration guide). An update names the agent by this id (`update(id, ..)`); a create must leave it unset.
     pub id: Option<i32>,
-    /// `name`.
+    /// The agent's full display name. Required on create (integration guide).
     pub name: Option<String>,
-    /// `onlinestatus_actual`.
+    /// The agent's online status as Halo computed it (a number, as `onlinestatus`).
     pub onlinestatus_actual: Option<i32>,
-    /// `onlinestatus`.
+    /// The agent's online status (a number).
     pub onlinestatus: Option<i32>,
-    /// `is_online`.
+    /// Whether the agent is online now.
     pub is_online: Option<bool>,
     /// `lastonline`.
     pub lastonline: Option<String>,
-    /// `team`.
+    /// The name of the agent's primary team: a team name (`Team.name`), not an id. The integration guide's `team_id` is not a field of Halo's agent model; the team's id is in `teams`. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does custom fields, spec/README.md), and so does the fake Halo the tests run against.
     pub team: Option<String>,
-    /// `isdisabled`.
+    /// Whether the agent is disabled. Set `true` to deactivate an agent without deleting it, and `false` to re-enable it: this is the integration guide's `isactive` (inverted), which Halo's model does not have. Prefer it to deleting: deletion is permanent and breaks the agent's ticket history (integration guide).
     pub isdisabled: Option<bool>,
-    /// `email`.
+    /// The agent's primary email address, used for login and notifications. Required on create (integration guide).
     pub email: Option<String>,
     /// `ad`.
     pub ad: Option<String>,
     /// `lastlogindate`.
     pub lastlogindate: Option<String>,
-    /// `agentphotopath`.
+    /// The path of the agent's photo.
     pub agentphotopath: Option<String>,
-    /// `initials`.
+    /// The agent's initials.
     pub initials: Option<String>,
-    /// `firstname`.
+    /// The agent's first name (integration guide).
     pub firstname: Option<String>,
-    /// `surname`.
+    /// The agent's surname (integration guide).
     pub surname: Option<String>,
-    /// `colour`.
+    /// The agent's colour in Halo's screens.
     pub colour: Option<String>,
-    /// `jobtitle`.
+    /// The agent's job title.
     pub jobtitle: Option<String>,
-    /// `sms`.
+    /// The agent's number for text messages.
     pub sms: Option<String>,
-    /// `extensionnumber`.
+    /// The agent's telephone extension.
     pub extensionnumber: Option<String>,
-    /// `ticket_count`.
+    /// The number of tickets assigned to the agent.
     pub ticket_count: Option<i32>,
-    /// `is_agent`.
+    /// Whether the record is an agent.
     pub is_agent: Option<bool>,
     /// `one_client`.
     pub one_client: Option<i32>,
-    /// `teams`.
+    /// The agent's team memberships, one `AgentTeam` per team (`team_id`, `team_name`, and the membership's role and access flags). This is where the integration guide's `team_id` lives. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does custom fields, spec/README.md), and so does the fake Halo the tests run against.
     pub teams: Option<Vec<AgentTeam>>,
-    /// `departments`.
+    /// The agent's department memberships, one `AgentDepartment` per department (`department_id`, `department_name`). The integration guide's `department_id` is set here.
     pub departments: Option<Vec<AgentDepartment>>,
-    /// `clients`.
+    /// The clients the agent is restricted to, one `UnameAreaRestriction` each.
     pub clients: Option<Vec<UnameAreaRestriction>>,
     /// `tickettypes`.
     pub tickettypes: Option<Vec<UnameRequestType>>,
@@ -69,7 +69,7 @@ pub struct Agent {
     pub qualification_weighting: Option<i32>,
     /// `qualified`.
     pub qualified: Option<bool>,
-    /// `role_list`.
+    /// The names of the agent's roles, as one string.
     pub role_list: Option<String>,
     /// `current_action_type`.
     pub current_action_type: Option<String>,
@@ -77,11 +77,11 @@ pub struct Agent {
     pub current_action_name: Option<String>,
     /// `assettypes`.
     pub assettypes: Option<Vec<UnameXtype>>,
-    /// `googleemail`.
+    /// The agent's email address in Google.
     pub googleemail: Option<String>,
-    /// `linemanager`.
+    /// The agent id of the agent's line manager.
     pub linemanager: Option<i32>,
-    /// `linemanager_name`.
+    /// The name of the agent's line manager.
     pub linemanager_name: Option<String>,
     /// `inboxes`.
     pub inboxes: Option<i32>,
@@ -91,7 +91,7 @@ pub struct Agent {
     pub exchange_account: Option<String>,
     /// `sentinel_authorized`.
     pub sentinel_authorized: Option<bool>,
-    /// `licence_type`.
+    /// The kind of Halo licence the agent uses (a number). Creating an agent needs a free licence seat: without one Halo answers with an error (integration guide).
     pub licence_type: Option<i32>,
     /// `named_licences_in_use`.
     pub named_licences_in_use: Option<i32>,
@@ -103,7 +103,7 @@ pub struct Agent {
     pub google_mail_authorized: Option<bool>,
     /// `inbox_clientid`.
     pub inbox_clientid: Option<String>,
-    /// `isapiagent`.
+    /// Whether the agent is an API-only agent. GET /Agent's `includeapiagents` and `includedisabled` are independent filters: an API agent is not a disabled one (HALO-NOTES, observed on a live tenant).
     pub isapiagent: Option<bool>,
     /// `splashtop_authorized`.
     pub splashtop_authorized: Option<bool>,
@@ -111,15 +111,15 @@ pub struct Agent {
     pub gotoresolve_authorized: Option<bool>,
     /// `datecreated`.
     pub datecreated: Option<String>,
-    /// `password`.
+    /// The agent's password.
     pub password: Option<String>,
-    /// `lunchbreak`.
+    /// The length of the agent's lunch break.
     pub lunchbreak: Option<f64>,
     /// `agentphotodata`.
     pub agentphotodata: Option<String>,
-    /// `pagesize`.
+    /// The page size of lists in the agent's Halo screens.
     pub pagesize: Option<i32>,
-    /// `signature`.
+    /// The agent's email signature.
     pub signature: Option<String>,
     /// `default_filter_id_tickets`.
     pub default_filter_id_tickets: Option<i32>,
@@ -175,9 +175,9 @@ pub struct Agent {
     pub theme: Option<String>,
     /// `theme_revert`.
     pub theme_revert: Option<String>,
-    /// `language_id`.
+    /// The id of the agent's language. The integration guide's `language` (a preferred language code) is not a field of Halo's agent model; this and `language_name` are the nearest.
     pub language_id: Option<i32>,
-    /// `language_name`.
+    /// The name of the agent's language (see `language_id`).
     pub language_name: Option<String>,
     /// `app_colour`.
     pub app_colour: Option<String>,
@@ -221,17 +221,17 @@ pub struct Agent {
     pub workhour_start: Option<f64>,
     /// `workhour_end`.
     pub workhour_end: Option<f64>,
-    /// `activedirectory_dn`.
+    /// The distinguished name of the agent's Active Directory account.
     pub activedirectory_dn: Option<String>,
-    /// `third_party_guid`.
+    /// The agent's id in a third-party system.
     pub third_party_guid: Option<String>,
-    /// `roles`.
+    /// The agent's roles (permission levels), one `Role` per role. The integration guide's `role` ("maps to roles configured in HaloPSA") is set here; GET /Agent's `includeroles` returns them in lists.
     pub roles: Option<Vec<Role>>,
-    /// `add_roles`.
+    /// Roles to add to the agent.
     pub add_roles: Option<Vec<Role>>,
     /// `claims`.
     pub claims: Option<Vec<NhdClaim>>,
-    /// `department`.
+    /// The name of the agent's department.
     pub department: Option<String>,
     /// `_is_a_departmentmanager`.
     pub is_a_departmentmanager: Option<bool>,
@@ -239,13 +239,13 @@ pub struct Agent {
     pub is_a_teammanager: Option<bool>,
     /// `access_control`.
     pub access_control: Option<Vec<AccessControl>>,
-    /// `twofactor_enabled`.
+    /// Whether two-factor authentication is on for the agent.
     pub twofactor_enabled: Option<bool>,
-    /// `_isnew`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isnew: Option<bool>,
     /// `adconnection`.
     pub adconnection: Option<i32>,
-    /// `useadlogin`.
+    /// Whether the agent logs in with their Active Directory account.
     pub useadlogin: Option<i32>,
     /// `container_dn`.
     pub container_dn: Option<String>,
@@ -261,15 +261,15 @@ pub struct Agent {
     pub isinvite: Option<bool>,
     /// `is_sales`.
     pub is_sales: Option<bool>,
-    /// `_getlogmeinid`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub getlogmeinid: Option<bool>,
-    /// `_isimport`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `_importtype`.
     pub importtype: Option<String>,
     /// `_importtoken`.
     pub importtoken: Option<String>,
-    /// `beyondtrust_name`.
+    /// The agent's name in BeyondTrust.
     pub beyondtrust_name: Option<String>,
     /// `azure_roleid`.
     pub azure_roleid: Option<i32>,
@@ -281,19 +281,19 @@ pub struct Agent {
     pub warnifnoscan_integrator: Option<bool>,
     /// `warnifnoscan_integrator_hours`.
     pub warnifnoscan_integrator_hours: Option<i32>,
-    /// `orion_username`.
+    /// The agent's user name in Orion.
     pub orion_username: Option<String>,
     /// `orion_password`.
     pub orion_password: Option<String>,
-    /// `ncentral_username`.
+    /// The agent's user name in N-central.
     pub ncentral_username: Option<String>,
-    /// `soc_username`.
+    /// The agent's user name in the SOC integration.
     pub soc_username: Option<String>,
-    /// `autotaskid`.
+    /// The agent's id in Autotask.
     pub autotaskid: Option<i32>,
-    /// `oktaid`.
+    /// The agent's id in Okta.
     pub oktaid: Option<String>,
-    /// `okta_status`.
+    /// The agent's status in Okta.
     pub okta_status: Option<String>,
     /// `new_ncentral_key`.
     pub new_ncentral_key: Option<String>,
@@ -315,7 +315,7 @@ pub struct Agent {
     pub exchange_token_expiry: Option<String>,
     /// `exchange_redirect`.
     pub exchange_redirect: Option<String>,
-    /// `_getoauthtoken`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub getoauthtoken: Option<bool>,
     /// `oauth_code`.
     pub oauth_code: Option<String>,
@@ -329,7 +329,7 @@ pub struct Agent {
     pub new_token_type: Option<String>,
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
-    /// `_disconnectintegration`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to disconnect an integration.
     pub disconnectintegration: Option<String>,
     /// `sentinel_token_expiry`.
     pub sentinel_token_expiry: Option<String>,
@@ -357,15 +357,15 @@ pub struct Agent {
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
     pub delegation_user_name: Option<String>,
-    /// `_reassign_all_accounts_to_agent`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub reassign_all_accounts_to_agent: Option<i32>,
-    /// `_kick`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub kick: Option<bool>,
-    /// `_revoke_tokens`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the agent's tokens.
     pub revoke_tokens: Option<bool>,
     /// `authenticatorapp_configured`.
     pub authenticatorapp_configured: Option<bool>,
-    /// `_revoke_authenticatorapp`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the agent's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ispasswordreset`.
     pub ispasswordreset: Option<bool>,
@@ -373,23 +373,23 @@ pub struct Agent {
     pub graph_host: Option<String>,
     /// `linked_halo_url`.
     pub linked_halo_url: Option<String>,
-    /// `holiday_allowance`.
+    /// The agent's holiday allowance for the year.
     pub holiday_allowance: Option<f64>,
-    /// `remaining_holiday_allowance`.
+    /// What remains of the agent's holiday allowance.
     pub remaining_holiday_allowance: Option<f64>,
-    /// `_isbatch`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isbatch: Option<bool>,
     /// `import_photo`.
     pub import_photo: Option<bool>,
     /// `travelrate`.
     pub travelrate: Option<i32>,
-    /// `github_username`.
+    /// The agent's GitHub user name.
     pub github_username: Option<String>,
-    /// `_signature_id`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub signature_id: Option<String>,
-    /// `_signature`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub signature_2: Option<String>,
-    /// `is_admin`.
+    /// Whether the agent is an administrator.
     pub is_admin: Option<bool>,
     /// `ac_tickettypes`.
     pub ac_tickettypes: Option<Vec<AccessControl>>,
@@ -435,11 +435,11 @@ pub struct Agent {
     pub default_view_clients_selectedname: Option<String>,
     /// `default_view_assets_selectedname`.
     pub default_view_assets_selectedname: Option<String>,
-    /// `_do_reassign01`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub do_reassign01: Option<bool>,
     /// `check_reassign01`.
     pub check_reassign01: Option<bool>,
-    /// `_force`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub force: Option<bool>,
     /// `default_view_customers_selectedid`.
     pub default_view_customers_selectedid: Option<i32>,
@@ -461,7 +461,7 @@ pub struct Agent {
     pub default_columns_id_users: Option<i32>,
     /// `default_columns_users_selectedname`.
     pub default_columns_users_selectedname: Option<String>,
-    /// `pagerduty_email`.
+    /// The agent's email address in PagerDuty.
     pub pagerduty_email: Option<String>,
     /// `ac_assettypes`.
     pub ac_assettypes: Option<Vec<AccessControl>>,
@@ -499,7 +499,7 @@ pub struct Agent {
     pub matching_value: Option<String>,
     /// `sqlimport_id`.
     pub sqlimport_id: Option<i32>,
-    /// `splashtop_url`.
+    /// The agent's URL in Splashtop.
     pub splashtop_url: Option<String>,
     /// `splashtop_token_expiry`.
     pub splashtop_token_expiry: Option<String>,
@@ -521,9 +521,9 @@ pub struct Agent {
     pub azure_connectionid: Option<i32>,
     /// `allow_presence_notifications`.
     pub allow_presence_notifications: Option<bool>,
-    /// `azure_tenant_id`.
+    /// The id of the agent's Azure tenant.
     pub azure_tenant_id: Option<String>,
-    /// `azure_client_id`.
+    /// The client id of the agent's Azure application.
     pub azure_client_id: Option<String>,
     /// `presence_subscription`.
     pub presence_subscription: Option<AgentPresenceSubscription>,
@@ -551,7 +551,7 @@ pub struct Agent {
     pub userdetails_layout_id: Option<i32>,
     /// `userdetails_layout_name`.
     pub userdetails_layout_name: Option<String>,
-    /// `guid`.
+    /// The agent's GUID.
     pub guid: Option<String>,
     /// `calendar_options_multi`.
     pub calendar_options_multi: Option<Vec<KeyPair2>>,
@@ -589,19 +589,19 @@ pub struct Agent {
     pub canupdate: Option<bool>,
     /// `_canupdate_moreinfo`.
     pub canupdate_moreinfo: Option<bool>,
-    /// `logmeinid`.
+    /// The agent's id in LogMeIn.
     pub logmeinid: Option<String>,
     /// `allowbeyondtrustinvites`.
     pub allowbeyondtrustinvites: Option<bool>,
-    /// `jira_id`.
+    /// The agent's id in Jira.
     pub jira_id: Option<String>,
     /// `custombuttons`.
     pub custombuttons: Option<Vec<UnameButton>>,
-    /// `namewithinactive`.
+    /// The agent's name, marked when the agent is disabled.
     pub namewithinactive: Option<String>,
     /// `apptsync`.
     pub apptsync: Option<i32>,
-    /// `okta_id`.
+    /// The agent's id in Okta.
     pub okta_id: Option<String>,
     /// `enableshifts`.
     pub enableshifts: Option<bool>,
@@ -617,21 +617,21 @@ pub struct Agent {
     pub can_approve_invoice: Option<bool>,
     /// `default_splashtop_channel`.
     pub default_splashtop_channel: Option<i32>,
-    /// `workday_id`.
+    /// The id of the agent's workday (working hours).
     pub workday_id: Option<i32>,
-    /// `workday_name`.
+    /// The name of the agent's workday (working hours).
     pub workday_name: Option<String>,
-    /// `workday_timezone`.
+    /// The time zone of the agent's workday: the closest Halo's model has to the integration guide's `timezone`.
     pub workday_timezone: Option<String>,
-    /// `costprice`.
+    /// The agent's cost price per hour, in the tenant's currency.
     pub costprice: Option<f64>,
-    /// `chargerate`.
+    /// The agent's charge rate.
     pub chargerate: Option<i32>,
-    /// `first_role_id`.
+    /// The id of the agent's first role, as a string.
     pub first_role_id: Option<String>,
     /// `in_queried_team`.
     pub in_queried_team: Option<bool>,
-    /// `guid_string`.
+    /// The agent's GUID, as a string.
     pub guid_string: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -4846,6 +4846,60 @@ impl crate::runtime::ListPage for AgentList {
 
     fn into_items(self) -> Vec<Agent> {
         self.agents
+    }
+}
+
+/// The remote-support tool agent invite permissions are filtered on (GET /Agent `remoteagenttype`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RemoteAgentType {
+    /// `beyondtrust`: BeyondTrust.
+    #[default]
+    BeyondTrust,
+    /// `logmein`: LogMeIn.
+    LogMeIn,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+impl RemoteAgentType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BeyondTrust => "beyondtrust",
+            Self::LogMeIn => "logmein",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<String> for RemoteAgentType {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "beyondtrust" => Self::BeyondTrust,
+            "logmein" => Self::LogMeIn,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+impl From<&str> for RemoteAgentType {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+impl serde::Serialize for RemoteAgentType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RemoteAgentType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
     }
 }
 

@@ -4347,6 +4347,92 @@ impl crate::runtime::model::Model for Asset {
     }
 }
 
+/// The integration an asset was imported through, as Halo's swagger lists them on GET /Asset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AssetIntegration {
+    /// `aterarmm`: Atera RMM.
+    #[default]
+    AteraRmm,
+    /// `ninjarmm`: NinjaRMM.
+    NinjaRmm,
+    /// `syncromsp`: SyncroMSP.
+    SyncroMsp,
+    /// `domotz`: Domotz.
+    Domotz,
+    /// `connectwiseautomate`: ConnectWise Automate.
+    ConnectwiseAutomate,
+    /// `snow`: Snow.
+    Snow,
+    /// `datto`: Datto.
+    Datto,
+    /// `passportal`: Passportal.
+    Passportal,
+    /// `addigy`: Addigy.
+    Addigy,
+    /// `liongard`: Liongard.
+    Liongard,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+impl AssetIntegration {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AteraRmm => "aterarmm",
+            Self::NinjaRmm => "ninjarmm",
+            Self::SyncroMsp => "syncromsp",
+            Self::Domotz => "domotz",
+            Self::ConnectwiseAutomate => "connectwiseautomate",
+            Self::Snow => "snow",
+            Self::Datto => "datto",
+            Self::Passportal => "passportal",
+            Self::Addigy => "addigy",
+            Self::Liongard => "liongard",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<String> for AssetIntegration {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "aterarmm" => Self::AteraRmm,
+            "ninjarmm" => Self::NinjaRmm,
+            "syncromsp" => Self::SyncroMsp,
+            "domotz" => Self::Domotz,
+            "connectwiseautomate" => Self::ConnectwiseAutomate,
+            "snow" => Self::Snow,
+            "datto" => Self::Datto,
+            "passportal" => Self::Passportal,
+            "addigy" => Self::Addigy,
+            "liongard" => Self::Liongard,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+impl From<&str> for AssetIntegration {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+impl serde::Serialize for AssetIntegration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AssetIntegration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// A page of assets: `{"record_count": N, "assets": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]

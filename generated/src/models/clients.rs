@@ -1284,17 +1284,17 @@ impl crate::runtime::model::Model for ChargeRateArea {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Client {
-    /// `id`.
+    /// The client's id: assigned by Halo on create, read-only. An update names the client by this id (`update(id, ..)`). Users belong to a client through `User.client_id`.
     pub id: Option<i32>,
-    /// `name`.
+    /// The client's name.
     pub name: Option<String>,
-    /// `toplevel_id`.
+    /// The id of the client's top level.
     pub toplevel_id: Option<i32>,
-    /// `toplevel_name`.
+    /// The name of the client's top level.
     pub toplevel_name: Option<String>,
-    /// `inactive`.
+    /// Whether the client is inactive.
     pub inactive: Option<bool>,
-    /// `colour`.
+    /// The client's colour in Halo's screens.
     pub colour: Option<String>,
     /// `confirmemail`.
     pub confirmemail: Option<i32>,
@@ -1342,21 +1342,21 @@ pub struct Client {
     pub attachments: Option<Vec<Attachment>>,
     /// `site_fields`.
     pub site_fields: Option<Vec<FieldHelper>>,
-    /// `pritech`.
+    /// The agent id of the client's primary technician.
     pub pritech: Option<i32>,
-    /// `sectech`.
+    /// The agent id of the client's secondary technician.
     pub sectech: Option<i32>,
-    /// `accountmanagertech`.
+    /// The agent id of the client's account manager.
     pub accountmanagertech: Option<i32>,
-    /// `notes`.
+    /// Notes about the client.
     pub notes: Option<String>,
     /// `thirdpartynhdapiurl`.
     pub thirdpartynhdapiurl: Option<String>,
-    /// `xeroid`.
+    /// The client's id in Xero.
     pub xeroid: Option<String>,
-    /// `open_ticket_count`.
+    /// The number of the client's open tickets.
     pub open_ticket_count: Option<i32>,
-    /// `opps_ticket_count`.
+    /// The number of the client's opportunities.
     pub opps_ticket_count: Option<i32>,
     /// `datecreated`.
     pub datecreated: Option<String>,
@@ -1366,9 +1366,9 @@ pub struct Client {
     pub announce: Option<String>,
     /// `announcedate`.
     pub announcedate: Option<String>,
-    /// `pritech_name`.
+    /// The name of the client's primary technician.
     pub pritech_name: Option<String>,
-    /// `sectech_name`.
+    /// The name of the client's secondary technician.
     pub sectech_name: Option<String>,
     /// `prinotify`.
     pub prinotify: Option<bool>,
@@ -1378,9 +1378,9 @@ pub struct Client {
     pub priassign: Option<bool>,
     /// `secassign`.
     pub secassign: Option<bool>,
-    /// `accountmanagertech_name`.
+    /// The name of the client's account manager.
     pub accountmanagertech_name: Option<String>,
-    /// `accountmanagertech_email`.
+    /// The email address of the client's account manager.
     pub accountmanagertech_email: Option<String>,
     /// `chargeperiod`.
     pub chargeperiod: Option<i32>,
@@ -1522,7 +1522,7 @@ pub struct Client {
     pub prepayrecurringhours: Option<f64>,
     /// `prepayrecurringchargebp`.
     pub prepayrecurringchargebp: Option<i32>,
-    /// `accountsemailaddress`.
+    /// The email address of the client's accounts department.
     pub accountsemailaddress: Option<String>,
     /// `disclaimermatchstring`.
     pub disclaimermatchstring: Option<String>,
@@ -1574,9 +1574,9 @@ pub struct Client {
     pub isopportunity: Option<i32>,
     /// `snowname`.
     pub snowname: Option<String>,
-    /// `main_site_id`.
+    /// The id of the client's main site.
     pub main_site_id: Option<i32>,
-    /// `main_site_name`.
+    /// The name of the client's main site.
     pub main_site_name: Option<String>,
     /// `linked_organisation_id`.
     pub linked_organisation_id: Option<i32>,
@@ -1620,7 +1620,7 @@ pub struct Client {
     pub faqlists: Option<Vec<FaqListHead>>,
     /// `popup_notes`.
     pub popup_notes: Option<Vec<AreaPopup>>,
-    /// `_reassign_all_to_user`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub reassign_all_to_user: Option<i32>,
     /// `allowall_tickettypes`.
     pub allowall_tickettypes: Option<bool>,
@@ -1644,11 +1644,11 @@ pub struct Client {
     pub alocked: Option<bool>,
     /// `allowed_category4`.
     pub allowed_category4: Option<Vec<CategoryRestriction>>,
-    /// `onhold_ticket_count`.
+    /// The number of the client's tickets on hold.
     pub onhold_ticket_count: Option<i32>,
-    /// `total_ticket_count`.
+    /// The number of the client's tickets.
     pub total_ticket_count: Option<i32>,
-    /// `opened_thismonth_count`.
+    /// The number of tickets the client opened this month.
     pub opened_thismonth_count: Option<i32>,
     /// `billingplans`.
     pub billingplans: Option<Vec<ContractDetail>>,
@@ -1660,11 +1660,11 @@ pub struct Client {
     pub chargerates: Option<Vec<ChargeRateArea>>,
     /// `newclient_siteguid`.
     pub newclient_siteguid: Option<String>,
-    /// `_isimport`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `_importtype`.
     pub importtype: Option<String>,
-    /// `allow_api_access`.
+    /// Whether the client may use Halo's API.
     pub allow_api_access: Option<bool>,
     /// `api_access_clientid`.
     pub api_access_clientid: Option<String>,
@@ -1688,7 +1688,7 @@ pub struct Client {
     pub portalcolour: Option<String>,
     /// `portalbackgroundimageurl`.
     pub portalbackgroundimageurl: Option<String>,
-    /// `ninjarmmid`.
+    /// The client's id in NinjaRMM.
     pub ninjarmmid: Option<i32>,
     /// `sales_tax_type`.
     pub sales_tax_type: Option<String>,
@@ -1696,9 +1696,9 @@ pub struct Client {
     pub purchase_tax_type: Option<String>,
     /// `isarchived_xero`.
     pub isarchived_xero: Option<bool>,
-    /// `accountsfirstname`.
+    /// The first name of the client's accounts contact.
     pub accountsfirstname: Option<String>,
-    /// `accountslastname`.
+    /// The last name of the client's accounts contact.
     pub accountslastname: Option<String>,
     /// `sales_tax_code`.
     pub sales_tax_code: Option<i32>,
@@ -1728,7 +1728,7 @@ pub struct Client {
     pub qbodefaulttax: Option<i32>,
     /// `default_contract`.
     pub default_contract: Option<i32>,
-    /// `device42id`.
+    /// The client's id in Device42.
     pub device42id: Option<i32>,
     /// `xerodetails_id`.
     pub xerodetails_id: Option<i32>,
@@ -1738,15 +1738,15 @@ pub struct Client {
     pub xero_tracking_category_1_name: Option<String>,
     /// `xero_tracking_category_2_name`.
     pub xero_tracking_category_2_name: Option<String>,
-    /// `servicenowid`.
+    /// The client's id in ServiceNow.
     pub servicenowid: Option<String>,
     /// `isnhserveremaildefault`.
     pub isnhserveremaildefault: Option<bool>,
-    /// `datto_id`.
+    /// The client's id in Datto.
     pub datto_id: Option<String>,
     /// `datto_alternate_id`.
     pub datto_alternate_id: Option<i32>,
-    /// `datto_url`.
+    /// The client's URL in Datto.
     pub datto_url: Option<String>,
     /// `dattocommerce_tenantid`.
     pub dattocommerce_tenantid: Option<i32>,
@@ -1756,21 +1756,21 @@ pub struct Client {
     pub qbodefaulttaxcodename: Option<String>,
     /// `qbo_default_tax_code`.
     pub qbo_default_tax_code: Option<KeyPair2>,
-    /// `connectwiseid`.
+    /// The client's id in ConnectWise.
     pub connectwiseid: Option<i32>,
-    /// `autotaskid`.
+    /// The client's id in Autotask.
     pub autotaskid: Option<i32>,
     /// `import_address`.
     pub import_address: Option<AddressStore>,
     /// `import_notes`.
     pub import_notes: Option<Vec<AreaNote>>,
-    /// `ateraid`.
+    /// The client's id in Atera.
     pub ateraid: Option<i32>,
-    /// `kashflowid`.
+    /// The client's id in KashFlow.
     pub kashflowid: Option<i32>,
     /// `kashflow_tenant_name`.
     pub kashflow_tenant_name: Option<String>,
-    /// `website`.
+    /// The client's website.
     pub website: Option<String>,
     /// `alastupdate`.
     pub alastupdate: Option<String>,
@@ -1778,29 +1778,29 @@ pub struct Client {
     pub service_access: Option<Vec<ServiceRestriction>>,
     /// `service_subscriptions`.
     pub service_subscriptions: Option<Vec<ServiceUser>>,
-    /// `snelstart_id`.
+    /// The client's id in SnelStart.
     pub snelstart_id: Option<String>,
-    /// `default_currency_code_name`.
+    /// The name of the client's default currency.
     pub default_currency_code_name: Option<String>,
-    /// `_apply_billingtemplate`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to apply the billing template.
     pub apply_billingtemplate: Option<bool>,
-    /// `datto_commerce_id`.
+    /// The client's id in Datto Commerce.
     pub datto_commerce_id: Option<i32>,
-    /// `datto_commerce_url`.
+    /// The client's URL in Datto Commerce.
     pub datto_commerce_url: Option<String>,
     /// `import_azure_tenant`.
     pub import_azure_tenant: Option<CspCustomer>,
     /// `import_details_id`.
     pub import_details_id: Option<i32>,
-    /// `syncroid`.
+    /// The client's id in Syncro.
     pub syncroid: Option<i32>,
     /// `kbentries`.
     pub kbentries: Option<Vec<KbEntryList>>,
-    /// `auvik_id`.
+    /// The client's id in Auvik.
     pub auvik_id: Option<String>,
-    /// `hubspot_id`.
+    /// The client's id in HubSpot.
     pub hubspot_id: Option<String>,
-    /// `hubspot_url`.
+    /// The URL of the client in HubSpot.
     pub hubspot_url: Option<String>,
     /// `hubspot_dont_sync`.
     pub hubspot_dont_sync: Option<bool>,
@@ -1808,7 +1808,7 @@ pub struct Client {
     pub hubspot_archived: Option<bool>,
     /// `domain`.
     pub domain: Option<String>,
-    /// `passportal_id`.
+    /// The client's id in Passportal.
     pub passportal_id: Option<i64>,
     /// `update_licences`.
     pub update_licences: Option<bool>,
@@ -1820,13 +1820,13 @@ pub struct Client {
     pub qbo_company_name: Option<String>,
     /// `oppid`.
     pub oppid: Option<i32>,
-    /// `tax_number`.
+    /// The client's tax number.
     pub tax_number: Option<String>,
     /// `isclientdetails`.
     pub isclientdetails: Option<bool>,
     /// `hubspot_lifecycle`.
     pub hubspot_lifecycle: Option<String>,
-    /// `hudu_url`.
+    /// The client's URL in Hudu.
     pub hudu_url: Option<String>,
     /// `prepayrecurringexpirymonths`.
     pub prepayrecurringexpirymonths: Option<i32>,
@@ -1852,9 +1852,9 @@ pub struct Client {
     pub warning: Option<String>,
     /// `donotimport`.
     pub donotimport: Option<bool>,
-    /// `liongardid`.
+    /// The client's id in Liongard.
     pub liongardid: Option<i32>,
-    /// `liongard_url`.
+    /// The client's URL in Liongard.
     pub liongard_url: Option<String>,
     /// `sync_to_liongard`.
     pub sync_to_liongard: Option<bool>,
@@ -1874,15 +1874,15 @@ pub struct Client {
     pub portalchatprofile: Option<String>,
     /// `portalchatprofile_name`.
     pub portalchatprofile_name: Option<String>,
-    /// `kaseyaid`.
+    /// The client's id in Kaseya.
     pub kaseyaid: Option<String>,
-    /// `trading_name`.
+    /// The client's trading name.
     pub trading_name: Option<String>,
     /// `dbc_company_name`.
     pub dbc_company_name: Option<String>,
     /// `salesforce_dontsync`.
     pub salesforce_dontsync: Option<bool>,
-    /// `stripe_customer_id`.
+    /// The client's customer id in Stripe.
     pub stripe_customer_id: Option<String>,
     /// `stripe_payment_method_id`.
     pub stripe_payment_method_id: Option<String>,
@@ -1892,7 +1892,7 @@ pub struct Client {
     pub stripe_paymentmethod: Option<StripePaymentMethod>,
     /// `current_licences`.
     pub current_licences: Option<String>,
-    /// `servicenow_url`.
+    /// The client's URL in ServiceNow.
     pub servicenow_url: Option<String>,
     /// `servicenow_locale`.
     pub servicenow_locale: Option<String>,
@@ -1944,7 +1944,7 @@ pub struct Client {
     pub intacct_location_type: Option<String>,
     /// `new_categories`.
     pub new_categories: Option<Vec<String>>,
-    /// `jira_url`.
+    /// The client's URL in Jira.
     pub jira_url: Option<String>,
     /// `jira_username`.
     pub jira_username: Option<String>,
@@ -1990,21 +1990,21 @@ pub struct Client {
     pub intacct_invoice_save_location: Option<String>,
     /// `ingram_micro_details_id`.
     pub ingram_micro_details_id: Option<i32>,
-    /// `_dont_fire_automations`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to not run automations for this change.
     pub dont_fire_automations: Option<bool>,
     /// `main_delivery_address`.
     pub main_delivery_address: Option<AddressStore>,
     /// `main_invoice_address`.
     pub main_invoice_address: Option<AddressStore>,
-    /// `main_contact_name`.
+    /// The name of the client's main contact.
     pub main_contact_name: Option<String>,
-    /// `main_contact_email`.
+    /// The email address of the client's main contact.
     pub main_contact_email: Option<String>,
-    /// `main_contact_phonenumber`.
+    /// The phone number of the client's main contact.
     pub main_contact_phonenumber: Option<String>,
-    /// `main_contact_id`.
+    /// The user id of the client's main contact.
     pub main_contact_id: Option<i32>,
-    /// `main_phonenumber`.
+    /// The client's main phone number.
     pub main_phonenumber: Option<String>,
     /// `auvik_site_inactive`.
     pub auvik_site_inactive: Option<bool>,
@@ -2044,13 +2044,13 @@ pub struct Client {
     pub twilio_subaccount_status: Option<String>,
     /// `twilio_subaccount_authtoken`.
     pub twilio_subaccount_authtoken: Option<String>,
-    /// `_create_twilio_subaccount`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to create a Twilio subaccount.
     pub create_twilio_subaccount: Option<bool>,
-    /// `_close_twilio_subaccount`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to close the Twilio subaccount.
     pub close_twilio_subaccount: Option<bool>,
-    /// `_pauseunpause_twilio_subaccount`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to pause or unpause the Twilio subaccount.
     pub pauseunpause_twilio_subaccount: Option<bool>,
-    /// `_create_twilio_recurringinvoice`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to create the Twilio recurring invoice.
     pub create_twilio_recurringinvoice: Option<bool>,
     /// `twilio_recurring_invoice_id`.
     pub twilio_recurring_invoice_id: Option<i32>,
@@ -2078,13 +2078,13 @@ pub struct Client {
     pub avalara_code: Option<String>,
     /// `avalara_tenant_name`.
     pub avalara_tenant_name: Option<String>,
-    /// `avalara_id`.
+    /// The client's id in Avalara.
     pub avalara_id: Option<String>,
     /// `invoice_mailbox_override`.
     pub invoice_mailbox_override: Option<i32>,
     /// `quote_mailbox_override`.
     pub quote_mailbox_override: Option<i32>,
-    /// `_merge_client_into`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to merge this client into the client whose id it holds.
     pub merge_client_into: Option<i32>,
     /// `invoice_tickets_seperately_override`.
     pub invoice_tickets_seperately_override: Option<bool>,
@@ -2102,7 +2102,7 @@ pub struct Client {
     pub key: Option<i32>,
     /// `table`.
     pub table: Option<TableEnum>,
-    /// `logo`.
+    /// The client's logo.
     pub logo: Option<String>,
     /// `regmanagertech`.
     pub regmanagertech: Option<i32>,
@@ -2114,13 +2114,13 @@ pub struct Client {
     pub accountownertech: Option<i32>,
     /// `cxmleadtech`.
     pub cxmleadtech: Option<i32>,
-    /// `xero_tenant_id`.
+    /// The client's tenant id in Xero.
     pub xero_tenant_id: Option<String>,
     /// `accountsid`.
     pub accountsid: Option<String>,
     /// `excludefrominvoicesync`.
     pub excludefrominvoicesync: Option<bool>,
-    /// `gficlientid`.
+    /// The client's client id in GFI.
     pub gficlientid: Option<String>,
     /// `overridepdftemplateinvoice`.
     pub overridepdftemplateinvoice: Option<i32>,
@@ -2134,11 +2134,11 @@ pub struct Client {
     pub client_to_invoice_name: Option<String>,
     /// `invoiceduedaysextraclient`.
     pub invoiceduedaysextraclient: Option<i32>,
-    /// `itglue_id`.
+    /// The client's id in IT Glue.
     pub itglue_id: Option<String>,
     /// `clientcurrency`.
     pub clientcurrency: Option<String>,
-    /// `sentinel_subscription_id`.
+    /// The client's subscription id in Microsoft Sentinel.
     pub sentinel_subscription_id: Option<String>,
     /// `sentinel_workspace_name`.
     pub sentinel_workspace_name: Option<String>,
@@ -2148,31 +2148,31 @@ pub struct Client {
     pub sentinel_tenant_id: Option<i32>,
     /// `sentinel_tenant_name`.
     pub sentinel_tenant_name: Option<String>,
-    /// `default_currency_code`.
+    /// The client's default currency (a currency code id).
     pub default_currency_code: Option<i32>,
     /// `client_to_invoice_recurring`.
     pub client_to_invoice_recurring: Option<i32>,
     /// `client_to_invoice_recurring_name`.
     pub client_to_invoice_recurring_name: Option<String>,
-    /// `azure_tenants`.
+    /// The client's Azure tenants.
     pub azure_tenants: Option<Vec<AreaAzureTenant>>,
-    /// `azure_tenant_id`.
+    /// The id of the client's Azure tenant.
     pub azure_tenant_id: Option<String>,
-    /// `snow_id`.
+    /// The client's id in Snow.
     pub snow_id: Option<i32>,
     /// `snowLicences`.
     pub snow_licences: Option<Vec<SnowLicenseAbstract>>,
-    /// `qbo_company_id`.
+    /// The client's company id in QuickBooks Online.
     pub qbo_company_id: Option<String>,
     /// `automatic_sales_tax`.
     pub automatic_sales_tax: Option<bool>,
-    /// `cautomateid`.
+    /// The client's id in ConnectWise Automate.
     pub cautomateid: Option<i32>,
-    /// `dbc_company_id`.
+    /// The client's company id in Dynamics 365 Business Central.
     pub dbc_company_id: Option<String>,
     /// `stopped`.
     pub stopped: Option<i32>,
-    /// `customertype`.
+    /// The id of the client's customer type.
     pub customertype: Option<i32>,
     /// `customer_relationship`.
     pub customer_relationship: Option<Vec<KeyPair>>,
@@ -2192,7 +2192,7 @@ pub struct Client {
     pub ticket_invoices_for_each_site: Option<bool>,
     /// `intacct_save_location`.
     pub intacct_save_location: Option<String>,
-    /// `is_vip`.
+    /// Whether the client is a VIP.
     pub is_vip: Option<bool>,
     /// `accountownertech_name`.
     pub accountownertech_name: Option<String>,

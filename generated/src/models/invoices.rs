@@ -3593,3 +3593,61 @@ impl crate::runtime::ListPage for InvoiceList {
         self.invoices
     }
 }
+
+/// Which invoices a list returns (GET /Invoice `rinvoice_type`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum InvoiceTypeFilter {
+    /// `contracts`: Contract invoices.
+    #[default]
+    Contracts,
+    /// `invoices`: Invoices.
+    Invoices,
+    /// `both`: Both.
+    Both,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+impl InvoiceTypeFilter {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Contracts => "contracts",
+            Self::Invoices => "invoices",
+            Self::Both => "both",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<String> for InvoiceTypeFilter {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "contracts" => Self::Contracts,
+            "invoices" => Self::Invoices,
+            "both" => Self::Both,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+impl From<&str> for InvoiceTypeFilter {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+impl serde::Serialize for InvoiceTypeFilter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InvoiceTypeFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+    }
+}

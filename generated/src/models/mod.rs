@@ -8,7 +8,7 @@
 //! Models and enums are `#[non_exhaustive]`, so a property or value Halo adds is not a breaking change.
 //! Build a model from its `Default` with one chainable setter per field,
 //! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
-//! enum with a `_` arm (a value the spec does not list arrives as the fallback variant that keeps it).
+//! enum with a `_` arm (a value the spec does not list arrives as its `Other` variant, which keeps it).
 
 #[cfg(feature = "actions")]
 mod actions;

@@ -972,17 +972,17 @@ impl crate::runtime::model::Model for AgentPresenceSubscription {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AgentTeam {
-    /// `id`.
+    /// The membership's id (not the team's: that is `team_id`).
     pub id: Option<i32>,
-    /// `agent_id`.
+    /// The agent's id.
     pub agent_id: Option<i32>,
-    /// `agent_name`.
+    /// The agent's name.
     pub agent_name: Option<String>,
-    /// `team_id`.
+    /// The team's id (`Team.id`): the team this membership is of. To move an agent, send `Agent.teams` with one entry per team, each with `team_id` and `team_name` (see `Agent.teams`).
     pub team_id: Option<i32>,
     /// `team_guid`.
     pub team_guid: Option<String>,
-    /// `team_name`.
+    /// The team's name (`Team.name`).
     pub team_name: Option<String>,
     /// `department_id`.
     pub department_id: Option<i32>,
@@ -990,9 +990,9 @@ pub struct AgentTeam {
     pub org_department_team_name: Option<String>,
     /// Halo's swagger types `role_id` as a string, but it is the id of a role (an integer, like every other id); the client decodes `"3"` leniently.
     pub role_id: Option<i32>,
-    /// `role_name`.
+    /// The name of the agent's role in the team.
     pub role_name: Option<String>,
-    /// `is_manager`.
+    /// Whether the agent manages the team.
     pub is_manager: Option<bool>,
     /// `no_config_access`.
     pub no_config_access: Option<bool>,
@@ -8109,6 +8109,136 @@ impl crate::runtime::model::Model for DeviceList {
     }
 }
 
+/// A part of Halo that permissions, counts and filters apply to: tickets, opportunities or projects. Halo documents the three values on GET /Agent, GET /Team, GET /TicketType and GET /Tickets.
+#[cfg(
+    any(
+        feature = "agents",
+        feature = "clients",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Domain {
+    /// `reqs`: Tickets.
+    #[default]
+    Tickets,
+    /// `opps`: Opportunities.
+    Opportunities,
+    /// `prjs`: Projects.
+    Projects,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+#[cfg(
+    any(
+        feature = "agents",
+        feature = "clients",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+impl Domain {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Tickets => "reqs",
+            Self::Opportunities => "opps",
+            Self::Projects => "prjs",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+#[cfg(
+    any(
+        feature = "agents",
+        feature = "clients",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+impl From<String> for Domain {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "reqs" => Self::Tickets,
+            "opps" => Self::Opportunities,
+            "prjs" => Self::Projects,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+#[cfg(
+    any(
+        feature = "agents",
+        feature = "clients",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+impl From<&str> for Domain {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+#[cfg(
+    any(
+        feature = "agents",
+        feature = "clients",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+impl serde::Serialize for Domain {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(
+    any(
+        feature = "agents",
+        feature = "clients",
+        feature = "sites",
+        feature = "statuses",
+        feature = "teams",
+        feature = "ticket_types",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for Domain {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// The `ExternalLink_List` schema.
 #[cfg(
     any(
@@ -9562,6 +9692,66 @@ impl crate::runtime::model::Model for FieldHelper {
 
     fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
         &mut self.extra
+    }
+}
+
+/// An identity integration agents or users are synced from. Halo documents `okta` for agents and `okta` and `azure` for users.
+#[cfg(any(feature = "agents", feature = "users"))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum IdentityIntegration {
+    /// `okta`: Okta.
+    #[default]
+    Okta,
+    /// `azure`: Azure.
+    Azure,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+#[cfg(any(feature = "agents", feature = "users"))]
+impl IdentityIntegration {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Okta => "okta",
+            Self::Azure => "azure",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+#[cfg(any(feature = "agents", feature = "users"))]
+impl From<String> for IdentityIntegration {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "okta" => Self::Okta,
+            "azure" => Self::Azure,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+#[cfg(any(feature = "agents", feature = "users"))]
+impl From<&str> for IdentityIntegration {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+#[cfg(any(feature = "agents", feature = "users"))]
+impl serde::Serialize for IdentityIntegration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "agents", feature = "users"))]
+impl<'de> serde::Deserialize<'de> for IdentityIntegration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
     }
 }
 
@@ -13931,7 +14121,7 @@ impl crate::runtime::model::Model for Site {
     }
 }
 
-/// The `TableEnum` schema.
+/// The kind of record (Halo's database table) a record belongs to. Names from the public client ProvisionData.HaloPSA.ApiClient (`DTO/TableEnum.cs`), which lists Halo's table numbers; Halo's swagger lists the numbers only. Values no source names keep a `Value` name (`x-halo-unnamed`).
 #[cfg(any(feature = "clients", feature = "users"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -13939,54 +14129,54 @@ pub enum TableEnum {
     /// `0`.
     #[default]
     Value0,
-    /// `1`.
-    Value1,
-    /// `2`.
-    Value2,
-    /// `3`.
-    Value3,
-    /// `4`.
-    Value4,
-    /// `5`.
-    Value5,
-    /// `6`.
-    Value6,
-    /// `7`.
-    Value7,
-    /// `8`.
-    Value8,
-    /// `9`.
-    Value9,
-    /// `987`.
-    Value987,
-    /// `988`.
-    Value988,
-    /// `989`.
-    Value989,
-    /// `990`.
-    Value990,
+    /// `1`: Tickets (Halo's table `Faults`).
+    Ticket,
+    /// `2`: Clients (Halo's table `Area`).
+    Client,
+    /// `3`: Sites (Halo's table `Site`).
+    Site,
+    /// `4`: Users, the contacts of clients (Halo's table `Users`).
+    User,
+    /// `5`: Assets (Halo's table `Device`).
+    Asset,
+    /// `6`: Contract headers (Halo's table `ContractHeader`).
+    ContractHeader,
+    /// `7`: Ticket actions (Halo's table `Actions`).
+    Action,
+    /// `8`: Items (Halo's table `Item`).
+    Item,
+    /// `9`: Companies (Halo's table `Company`).
+    Company,
+    /// `987`: Halo's table `Tree`.
+    Tree,
+    /// `988`: Supplier order lines (Halo's table `SupplierOrderDetail`).
+    SupplierOrderDetail,
+    /// `989`: Sales order lines (Halo's table `OrderLine`).
+    OrderLine,
+    /// `990`: Quotation lines (Halo's table `QuotationDetail`).
+    QuotationDetail,
     /// `991`.
     Value991,
     /// `992`.
     Value992,
-    /// `993`.
-    Value993,
-    /// `995`.
-    Value995,
-    /// `996`.
-    Value996,
-    /// `997`.
-    Value997,
-    /// `998`.
-    Value998,
-    /// `999`.
-    Value999,
-    /// `1001`.
-    Value1001,
-    /// `1002`.
-    Value1002,
-    /// `1003`.
-    Value1003,
+    /// `993`: Notes on clients (Halo's table `AreaNote`).
+    ClientNote,
+    /// `995`: Invoices (Halo's table `InvoiceHeader`).
+    Invoice,
+    /// `996`: Sales orders (Halo's table `OrderHead`).
+    OrderHead,
+    /// `997`: Quotations (Halo's table `QuotationHeader`).
+    QuotationHeader,
+    /// `998`: Supplier orders (Halo's table `SupplierOrderHeader`).
+    SupplierOrderHeader,
+    /// `999`: Halo's table `ServSite`.
+    ServSite,
+    /// `1001`: Halo's table `Contract`.
+    Contract,
+    /// `1002`: Agents (Halo's table `Uname`).
+    Agent,
+    /// `1003`: Organisations (Halo's table `Organisation`).
+    Organisation,
     /// `1005`.
     Value1005,
     /// `1006`.
@@ -14019,8 +14209,8 @@ pub enum TableEnum {
     Value1020,
     /// `-1`.
     ValueMinus1,
-    /// A value the spec does not list, kept as sent.
-    Unknown(i64),
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(i64),
 }
 
 #[cfg(any(feature = "clients", feature = "users"))]
@@ -14029,30 +14219,30 @@ impl TableEnum {
     pub fn as_i64(&self) -> i64 {
         match self {
             Self::Value0 => 0i64,
-            Self::Value1 => 1i64,
-            Self::Value2 => 2i64,
-            Self::Value3 => 3i64,
-            Self::Value4 => 4i64,
-            Self::Value5 => 5i64,
-            Self::Value6 => 6i64,
-            Self::Value7 => 7i64,
-            Self::Value8 => 8i64,
-            Self::Value9 => 9i64,
-            Self::Value987 => 987i64,
-            Self::Value988 => 988i64,
-            Self::Value989 => 989i64,
-            Self::Value990 => 990i64,
+            Self::Ticket => 1i64,
+            Self::Client => 2i64,
+            Self::Site => 3i64,
+            Self::User => 4i64,
+            Self::Asset => 5i64,
+            Self::ContractHeader => 6i64,
+            Self::Action => 7i64,
+            Self::Item => 8i64,
+            Self::Company => 9i64,
+            Self::Tree => 987i64,
+            Self::SupplierOrderDetail => 988i64,
+            Self::OrderLine => 989i64,
+            Self::QuotationDetail => 990i64,
             Self::Value991 => 991i64,
             Self::Value992 => 992i64,
-            Self::Value993 => 993i64,
-            Self::Value995 => 995i64,
-            Self::Value996 => 996i64,
-            Self::Value997 => 997i64,
-            Self::Value998 => 998i64,
-            Self::Value999 => 999i64,
-            Self::Value1001 => 1001i64,
-            Self::Value1002 => 1002i64,
-            Self::Value1003 => 1003i64,
+            Self::ClientNote => 993i64,
+            Self::Invoice => 995i64,
+            Self::OrderHead => 996i64,
+            Self::QuotationHeader => 997i64,
+            Self::SupplierOrderHeader => 998i64,
+            Self::ServSite => 999i64,
+            Self::Contract => 1001i64,
+            Self::Agent => 1002i64,
+            Self::Organisation => 1003i64,
             Self::Value1005 => 1005i64,
             Self::Value1006 => 1006i64,
             Self::Value1007 => 1007i64,
@@ -14069,7 +14259,7 @@ impl TableEnum {
             Self::Value1018 => 1018i64,
             Self::Value1020 => 1020i64,
             Self::ValueMinus1 => -1i64,
-            Self::Unknown(value) => *value,
+            Self::Other(value) => *value,
         }
     }
 }
@@ -14079,30 +14269,30 @@ impl From<i64> for TableEnum {
     fn from(value: i64) -> Self {
         match value {
             0i64 => Self::Value0,
-            1i64 => Self::Value1,
-            2i64 => Self::Value2,
-            3i64 => Self::Value3,
-            4i64 => Self::Value4,
-            5i64 => Self::Value5,
-            6i64 => Self::Value6,
-            7i64 => Self::Value7,
-            8i64 => Self::Value8,
-            9i64 => Self::Value9,
-            987i64 => Self::Value987,
-            988i64 => Self::Value988,
-            989i64 => Self::Value989,
-            990i64 => Self::Value990,
+            1i64 => Self::Ticket,
+            2i64 => Self::Client,
+            3i64 => Self::Site,
+            4i64 => Self::User,
+            5i64 => Self::Asset,
+            6i64 => Self::ContractHeader,
+            7i64 => Self::Action,
+            8i64 => Self::Item,
+            9i64 => Self::Company,
+            987i64 => Self::Tree,
+            988i64 => Self::SupplierOrderDetail,
+            989i64 => Self::OrderLine,
+            990i64 => Self::QuotationDetail,
             991i64 => Self::Value991,
             992i64 => Self::Value992,
-            993i64 => Self::Value993,
-            995i64 => Self::Value995,
-            996i64 => Self::Value996,
-            997i64 => Self::Value997,
-            998i64 => Self::Value998,
-            999i64 => Self::Value999,
-            1001i64 => Self::Value1001,
-            1002i64 => Self::Value1002,
-            1003i64 => Self::Value1003,
+            993i64 => Self::ClientNote,
+            995i64 => Self::Invoice,
+            996i64 => Self::OrderHead,
+            997i64 => Self::QuotationHeader,
+            998i64 => Self::SupplierOrderHeader,
+            999i64 => Self::ServSite,
+            1001i64 => Self::Contract,
+            1002i64 => Self::Agent,
+            1003i64 => Self::Organisation,
             1005i64 => Self::Value1005,
             1006i64 => Self::Value1006,
             1007i64 => Self::Value1007,
@@ -14119,7 +14309,7 @@ impl From<i64> for TableEnum {
             1018i64 => Self::Value1018,
             1020i64 => Self::Value1020,
             -1i64 => Self::ValueMinus1,
-            _ => Self::Unknown(value),
+            _ => Self::Other(value),
         }
     }
 }
@@ -15302,7 +15492,7 @@ impl crate::runtime::model::Model for UserRole {
     }
 }
 
-/// The `WebhookSubscriptionAction` schema.
+/// What a webhook subscription request does. Halo's swagger lists the numbers only.
 #[cfg(
     any(
         feature = "actions",
@@ -15328,8 +15518,8 @@ pub enum WebhookSubscriptionAction {
     Value2,
     /// `3`.
     Value3,
-    /// A value the spec does not list, kept as sent.
-    Unknown(i64),
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(i64),
 }
 
 #[cfg(
@@ -15353,7 +15543,7 @@ impl WebhookSubscriptionAction {
             Self::Value1 => 1i64,
             Self::Value2 => 2i64,
             Self::Value3 => 3i64,
-            Self::Unknown(value) => *value,
+            Self::Other(value) => *value,
         }
     }
 }
@@ -15378,7 +15568,7 @@ impl From<i64> for WebhookSubscriptionAction {
             1i64 => Self::Value1,
             2i64 => Self::Value2,
             3i64 => Self::Value3,
-            _ => Self::Unknown(value),
+            _ => Self::Other(value),
         }
     }
 }

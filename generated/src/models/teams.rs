@@ -2220,63 +2220,63 @@ impl crate::runtime::model::Model for StdRequestList {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Team {
-    /// `id`.
+    /// The team's id: assigned by Halo on create, read-only. Agents join a team through `Agent.teams` (`AgentTeam.team_id` is this id); the integration guide resolves team names to these ids with GET /Team.
     pub id: Option<i32>,
-    /// `guid`.
+    /// The team's GUID.
     pub guid: Option<String>,
     /// `intent`.
     pub intent: Option<String>,
-    /// `name`.
+    /// The team's name. `Agent.team` holds this name for the agent's primary team.
     pub name: Option<String>,
-    /// `sequence`.
+    /// The team's position in Halo's lists of teams.
     pub sequence: Option<i32>,
-    /// `forrequests`.
+    /// Whether the team works tickets (requests); see `Domain::Tickets`.
     pub forrequests: Option<bool>,
-    /// `foropps`.
+    /// Whether the team works opportunities; see `Domain::Opportunities`.
     pub foropps: Option<bool>,
-    /// `forprojects`.
+    /// Whether the team works projects; see `Domain::Projects`.
     pub forprojects: Option<bool>,
-    /// `ticket_count`.
+    /// The number of the team's tickets.
     pub ticket_count: Option<i32>,
-    /// `department_id`.
+    /// The id of the team's department.
     pub department_id: Option<i32>,
-    /// `department_name`.
+    /// The name of the team's department.
     pub department_name: Option<String>,
     /// `org_team_name`.
     pub org_team_name: Option<String>,
-    /// `inactive`.
+    /// Whether the team is inactive.
     pub inactive: Option<bool>,
     /// `override_column_id`.
     pub override_column_id: Option<i32>,
-    /// `managers`.
+    /// The team's managers.
     pub managers: Option<Vec<Manager>>,
-    /// `teamphotopath`.
+    /// The path of the team's image (`client.team_images()`).
     pub teamphotopath: Option<String>,
     /// `last_modified`.
     pub last_modified: Option<String>,
     /// `hide_agents_in_tree_if_no_tickets`.
     pub hide_agents_in_tree_if_no_tickets: Option<bool>,
-    /// `timesheet_approver`.
+    /// The agent id of the team's timesheet approver.
     pub timesheet_approver: Option<i32>,
-    /// `timesheet_approver_name`.
+    /// The name of the team's timesheet approver.
     pub timesheet_approver_name: Option<String>,
     /// `concurrent_lic_limit`.
     pub concurrent_lic_limit: Option<i32>,
     /// `workinghoursbeforealert`.
     pub workinghoursbeforealert: Option<f64>,
-    /// `emailaddress`.
+    /// The team's email address.
     pub emailaddress: Option<String>,
-    /// `addtoallagents`.
+    /// Whether the team is added to every agent.
     pub addtoallagents: Option<bool>,
-    /// `allowlivechat`.
+    /// Whether the team takes live chats.
     pub allowlivechat: Option<bool>,
     /// `rtid`.
     pub rtid: Option<i32>,
     /// `mailbox_override`.
     pub mailbox_override: Option<i32>,
-    /// `agents`.
+    /// The team's members, one `AgentTeam` per agent (`agent_id`, `agent_name`). To move an agent to a team, update the agent's `teams` and `team` (see `Agent.teams`).
     pub agents: Option<Vec<AgentTeam>>,
-    /// `organisation_id`.
+    /// The id of the team's organisation.
     pub organisation_id: Option<i32>,
     /// `cannedtext`.
     pub cannedtext: Option<Vec<CannedText>>,
@@ -2296,13 +2296,13 @@ pub struct Team {
     pub allowed_category3: Option<Vec<CategoryRestriction>>,
     /// `allowall_category4`.
     pub allowall_category4: Option<bool>,
-    /// `includeinloadbalance`.
+    /// Whether the team's agents are included in load balancing.
     pub includeinloadbalance: Option<bool>,
     /// `allowed_category4`.
     pub allowed_category4: Option<Vec<CategoryRestriction>>,
     /// `override_column_name`.
     pub override_column_name: Option<String>,
-    /// `messagegroup_id`.
+    /// The id of the team's message group.
     pub messagegroup_id: Option<i32>,
     /// `_warning`.
     pub warning: Option<String>,
@@ -2310,19 +2310,19 @@ pub struct Team {
     pub canupdate: Option<bool>,
     /// `_canupdate2`.
     pub canupdate2: Option<bool>,
-    /// `main_email_address`.
+    /// The team's main email address.
     pub main_email_address: Option<String>,
-    /// `phone_number`.
+    /// The team's phone number.
     pub phone_number: Option<String>,
-    /// `timezone`.
+    /// The team's time zone.
     pub timezone: Option<String>,
-    /// `alternative_name`.
+    /// Another name of the team.
     pub alternative_name: Option<String>,
     /// `logo`.
     pub logo: Option<String>,
     /// `dontsendsurvey`.
     pub dontsendsurvey: Option<bool>,
-    /// `team_note`.
+    /// A note about the team.
     pub team_note: Option<String>,
     /// `booking_workday_id`.
     pub booking_workday_id: Option<i32>,
@@ -2336,7 +2336,7 @@ pub struct Team {
     pub enable_teams_shifts: Option<bool>,
     /// `use`.
     pub r#use: Option<String>,
-    /// `department_guid`.
+    /// The GUID of the team's department.
     pub department_guid: Option<String>,
     /// `homescreendashboardid`.
     pub homescreendashboardid: Option<i32>,

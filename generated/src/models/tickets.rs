@@ -3,6 +3,60 @@
 
 use super::*;
 
+/// The portal's ticket filter (GET /Tickets `extraportalfilter`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum PortalTicketFilter {
+    /// `MyTicketsOnly`: The user's own tickets.
+    #[default]
+    MyTicketsOnly,
+    /// `MyClientTickets`: The tickets of the user's client.
+    MyClientTickets,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+impl PortalTicketFilter {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MyTicketsOnly => "MyTicketsOnly",
+            Self::MyClientTickets => "MyClientTickets",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<String> for PortalTicketFilter {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "MyTicketsOnly" => Self::MyTicketsOnly,
+            "MyClientTickets" => Self::MyClientTickets,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+impl From<&str> for PortalTicketFilter {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+impl serde::Serialize for PortalTicketFilter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PortalTicketFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// The `Ticket` schema.
 ///
 /// Halo's internal name for this schema is `Faults`.
@@ -12250,6 +12304,56 @@ impl crate::runtime::model::Model for Ticket {
 
     fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
         &mut self.extra
+    }
+}
+
+/// The RMM whose alert id a ticket list includes (GET /Tickets `alerttype`): Halo documents `ninjarmm` only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum TicketAlertType {
+    /// `ninjarmm`: NinjaRMM: includes the `fninjaalertid` field.
+    #[default]
+    NinjaRmm,
+    /// A value the spec does not list, kept as received or sent as given.
+    Other(String),
+}
+
+impl TicketAlertType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NinjaRmm => "ninjarmm",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<String> for TicketAlertType {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "ninjarmm" => Self::NinjaRmm,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+impl From<&str> for TicketAlertType {
+    fn from(value: &str) -> Self {
+        Self::from(value.to_owned())
+    }
+}
+
+impl serde::Serialize for TicketAlertType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TicketAlertType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
     }
 }
 

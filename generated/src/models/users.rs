@@ -615,57 +615,57 @@ pub struct User {
     pub mobilenumber2int: Option<i64>,
     /// `faxint`.
     pub faxint: Option<i64>,
-    /// `id`.
+    /// The user's id: assigned by Halo on create, read-only. An update names the user by this id (`update(id, ..)`); a create must leave it unset.
     pub id: Option<i32>,
-    /// `name`.
+    /// The user's full display name.
     pub name: Option<String>,
     /// Halo's swagger types `site_id` as a double, but it is a site id: the API sends whole numbers, sometimes written `21.0`, which the client decodes leniently. An integer is what callers compare and send back.
     pub site_id: Option<i32>,
-    /// `site_id_int`.
+    /// The user's site id as an integer (see `site_id`).
     pub site_id_int: Option<i32>,
-    /// `site_name`.
+    /// The name of the user's site.
     pub site_name: Option<String>,
-    /// `client_name`.
+    /// The name of the user's client.
     pub client_name: Option<String>,
-    /// `firstname`.
+    /// The user's first name.
     pub firstname: Option<String>,
-    /// `surname`.
+    /// The user's surname.
     pub surname: Option<String>,
-    /// `initials`.
+    /// The user's initials.
     pub initials: Option<String>,
-    /// `title`.
+    /// The user's title.
     pub title: Option<String>,
-    /// `emailaddress`.
+    /// The user's primary email address.
     pub emailaddress: Option<String>,
-    /// `phonenumber_preferred`.
+    /// The user's preferred phone number.
     pub phonenumber_preferred: Option<String>,
-    /// `sitephonenumber`.
+    /// The phone number of the user's site.
     pub sitephonenumber: Option<String>,
-    /// `phonenumber`.
+    /// The user's phone number.
     pub phonenumber: Option<String>,
-    /// `homenumber`.
+    /// The user's home phone number.
     pub homenumber: Option<String>,
-    /// `mobilenumber`.
+    /// The user's mobile number.
     pub mobilenumber: Option<String>,
-    /// `mobilenumber2`.
+    /// The user's second mobile number.
     pub mobilenumber2: Option<String>,
-    /// `fax`.
+    /// The user's fax number.
     pub fax: Option<String>,
     /// `telpref`.
     pub telpref: Option<i32>,
-    /// `activedirectory_dn`.
+    /// The distinguished name of the user's Active Directory account.
     pub activedirectory_dn: Option<String>,
-    /// `onpremise_activedirectory_dn`.
+    /// The distinguished name of the user's on-premises Active Directory account.
     pub onpremise_activedirectory_dn: Option<String>,
     /// `container_dn`.
     pub container_dn: Option<String>,
-    /// `login`.
+    /// The user's login name for Halo's portal.
     pub login: Option<String>,
-    /// `inactive`.
+    /// Whether the user is inactive (GET /Users' `includeinactive` filter includes such users).
     pub inactive: Option<bool>,
     /// `colour`.
     pub colour: Option<String>,
-    /// `isimportantcontact`.
+    /// Whether the user is an important contact of the client.
     pub isimportantcontact: Option<bool>,
     /// `other1`.
     pub other1: Option<String>,
@@ -677,9 +677,9 @@ pub struct User {
     pub other4: Option<String>,
     /// `other5`.
     pub other5: Option<String>,
-    /// `notes`.
+    /// Notes about the user.
     pub notes: Option<String>,
-    /// `neversendemails`.
+    /// Whether Halo never sends emails to the user.
     pub neversendemails: Option<bool>,
     /// `default_currency_code`.
     pub default_currency_code: Option<i32>,
@@ -691,7 +691,7 @@ pub struct User {
     pub site_cautomate_guid: Option<String>,
     /// `priority_id`.
     pub priority_id: Option<i32>,
-    /// `linked_agent_id`.
+    /// The id of the agent this user is linked to, when the user is also an agent.
     pub linked_agent_id: Option<i32>,
     /// `covered_by_contract`.
     pub covered_by_contract: Option<bool>,
@@ -719,21 +719,21 @@ pub struct User {
     pub userdevicerolecount: Option<i32>,
     /// `site_hubspot_guid`.
     pub site_hubspot_guid: Option<String>,
-    /// `isserviceaccount`.
+    /// Whether the user is a service account rather than a person.
     pub isserviceaccount: Option<bool>,
     /// `ignoreautomatedbilling`.
     pub ignoreautomatedbilling: Option<bool>,
     /// `isimportantcontact2`.
     pub isimportantcontact2: Option<bool>,
-    /// `connectwiseid`.
+    /// The user's id in ConnectWise.
     pub connectwiseid: Option<i32>,
-    /// `autotaskid`.
+    /// The user's id in Autotask.
     pub autotaskid: Option<i32>,
     /// `messagegroup_id`.
     pub messagegroup_id: Option<i32>,
     /// `role_list`.
     pub role_list: Option<String>,
-    /// `sitetimezone`.
+    /// The time zone of the user's site.
     pub sitetimezone: Option<String>,
     /// `client_account_manager_id`.
     pub client_account_manager_id: Option<i32>,
@@ -749,7 +749,7 @@ pub struct User {
     pub inv4: Option<i32>,
     /// `slaid`.
     pub slaid: Option<i32>,
-    /// `new_password`.
+    /// A new password for the user's login.
     pub new_password: Option<String>,
     /// `dontackemails`.
     pub dontackemails: Option<bool>,
@@ -871,7 +871,7 @@ pub struct User {
     pub ischangeapprover: Option<bool>,
     /// `cancreateuser`.
     pub cancreateuser: Option<bool>,
-    /// `department`.
+    /// The name of the user's department.
     pub department: Option<String>,
     /// `isheadofdept`.
     pub isheadofdept: Option<bool>,
@@ -883,9 +883,9 @@ pub struct User {
     pub cat2: Option<String>,
     /// `lastlogindate`.
     pub lastlogindate: Option<String>,
-    /// `email2`.
+    /// The user's second email address.
     pub email2: Option<String>,
-    /// `email3`.
+    /// The user's third email address.
     pub email3: Option<String>,
     /// `iscontractcontact`.
     pub iscontractcontact: Option<bool>,
@@ -933,39 +933,39 @@ pub struct User {
     pub adconnection: Option<i32>,
     /// `useadlogin`.
     pub useadlogin: Option<i32>,
-    /// `sendwelcomeemail`.
+    /// Whether Halo sends the user a welcome email (on create).
     pub sendwelcomeemail: Option<bool>,
     /// `welcomeemail_template_id`.
     pub welcomeemail_template_id: Option<i32>,
     /// `resetpassword`.
     pub resetpassword: Option<bool>,
-    /// `_anonymise`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to anonymise the user.
     pub anonymise: Option<bool>,
-    /// `_reassign_all_to_user`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub reassign_all_to_user: Option<i32>,
-    /// `ismaincontact`.
+    /// Whether the user is the client's main contact.
     pub ismaincontact: Option<bool>,
     /// `primary_address`.
     pub primary_address: Option<AddressStore>,
-    /// `addresses`.
+    /// The user's addresses.
     pub addresses: Option<Vec<AddressStore>>,
-    /// `departments`.
+    /// The user's departments.
     pub departments: Option<Vec<UserDepartment>>,
-    /// `organisation_id`.
+    /// The id of the user's organisation.
     pub organisation_id: Option<i32>,
     /// `popup_notes`.
     pub popup_notes: Option<Vec<AreaPopup>>,
-    /// `open_ticket_count`.
+    /// The number of the user's open tickets.
     pub open_ticket_count: Option<i32>,
-    /// `onhold_ticket_count`.
+    /// The number of the user's tickets on hold.
     pub onhold_ticket_count: Option<i32>,
-    /// `total_ticket_count`.
+    /// The number of the user's tickets.
     pub total_ticket_count: Option<i32>,
-    /// `opened_thismonth_count`.
+    /// The number of tickets the user opened this month.
     pub opened_thismonth_count: Option<i32>,
-    /// `_isnew`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isnew: Option<bool>,
-    /// `_isimport`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `memberof`.
     pub memberof: Option<String>,
@@ -989,13 +989,13 @@ pub struct User {
     pub imagedata: Option<String>,
     /// `webannouncement`.
     pub webannouncement: Option<String>,
-    /// `cautomateid`.
+    /// The user's id in ConnectWise Automate.
     pub cautomateid: Option<i32>,
     /// `azure_connectionid`.
     pub azure_connectionid: Option<i32>,
     /// `_importtoken`.
     pub importtoken: Option<String>,
-    /// `jira_id`.
+    /// The user's id in Jira.
     pub jira_id: Option<String>,
     /// `zapier_client_name`.
     pub zapier_client_name: Option<String>,
@@ -1011,15 +1011,15 @@ pub struct User {
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
     pub delegation_user_name: Option<String>,
-    /// `googleworkplace_id`.
+    /// The user's id in Google Workspace.
     pub googleworkplace_id: Option<String>,
     /// `isnhserveremaildefault`.
     pub isnhserveremaildefault: Option<bool>,
     /// `matchprimaryemail`.
     pub matchprimaryemail: Option<bool>,
-    /// `servicenow_id`.
+    /// The user's id in ServiceNow.
     pub servicenow_id: Option<String>,
-    /// `servicenow_username`.
+    /// The user's user name in ServiceNow.
     pub servicenow_username: Option<String>,
     /// `site_servicenow_id`.
     pub site_servicenow_id: Option<String>,
@@ -1029,19 +1029,19 @@ pub struct User {
     pub software: Option<Vec<DeviceApplications>>,
     /// `canaccessinvoices`.
     pub canaccessinvoices: Option<bool>,
-    /// `samaccountname`.
+    /// The user's Active Directory account name (`sAMAccountName`).
     pub samaccountname: Option<String>,
-    /// `oktaid`.
+    /// The user's id in Okta.
     pub oktaid: Option<String>,
-    /// `okta_status`.
+    /// The user's status in Okta.
     pub okta_status: Option<String>,
     /// `authenticatorapp_configured`.
     pub authenticatorapp_configured: Option<bool>,
-    /// `_revoke_authenticatorapp`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the user's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ulastupdate`.
     pub ulastupdate: Option<String>,
-    /// `_isopp`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
     pub oppcompanyname: Option<String>,
@@ -1057,7 +1057,7 @@ pub struct User {
     pub site_guid2: Option<String>,
     /// `allowviewclientdocs`.
     pub allowviewclientdocs: Option<bool>,
-    /// `azure_tenant_id`.
+    /// The id of the user's Azure tenant.
     pub azure_tenant_id: Option<String>,
     /// `azure_last_login_date`.
     pub azure_last_login_date: Option<String>,
@@ -1065,17 +1065,17 @@ pub struct User {
     pub linked_user_id: Option<i32>,
     /// `linked_user_name`.
     pub linked_user_name: Option<String>,
-    /// `hubspot_id`.
+    /// The user's id in HubSpot.
     pub hubspot_id: Option<String>,
-    /// `hubspot_url`.
+    /// The URL of the user in HubSpot.
     pub hubspot_url: Option<String>,
     /// `hubspot_dont_sync`.
     pub hubspot_dont_sync: Option<bool>,
     /// `hubspot_archived`.
     pub hubspot_archived: Option<bool>,
-    /// `passportal_id`.
+    /// The user's id in Passportal.
     pub passportal_id: Option<i64>,
-    /// `passportal_client_id`.
+    /// The user's client id in Passportal.
     pub passportal_client_id: Option<i64>,
     /// `opportunity_id`.
     pub opportunity_id: Option<i32>,
@@ -1083,7 +1083,7 @@ pub struct User {
     pub warning: Option<String>,
     /// `isuserdetails`.
     pub isuserdetails: Option<bool>,
-    /// `hudu_url`.
+    /// The user's URL in Hudu.
     pub hudu_url: Option<String>,
     /// `sqlimport_id`.
     pub sqlimport_id: Option<i32>,
@@ -1093,9 +1093,9 @@ pub struct User {
     pub unsubscribed: Option<bool>,
     /// `canviewopps`.
     pub canviewopps: Option<bool>,
-    /// `azure_tenant_domain`.
+    /// The domain of the user's Azure tenant.
     pub azure_tenant_domain: Option<String>,
-    /// `servicenow_companyid`.
+    /// The user's company id in ServiceNow.
     pub servicenow_companyid: Option<String>,
     /// `external_links`.
     pub external_links: Option<Vec<ExternalLinkList>>,
@@ -1113,37 +1113,37 @@ pub struct User {
     pub hascontactsenabled: Option<bool>,
     /// `new_site_name`.
     pub new_site_name: Option<String>,
-    /// `_isbatch`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isbatch: Option<bool>,
-    /// `roles`.
+    /// The user's roles.
     pub roles: Option<Vec<UserRole>>,
     /// `azure_roleid`.
     pub azure_roleid: Option<i32>,
     /// `add_roles`.
     pub add_roles: Option<Vec<UserRole>>,
-    /// `facebook_id`.
+    /// The user's id in Facebook.
     pub facebook_id: Option<i64>,
-    /// `facebook_username`.
+    /// The user's user name in Facebook.
     pub facebook_username: Option<String>,
-    /// `twitter_id`.
+    /// The user's id in X (Twitter).
     pub twitter_id: Option<i64>,
-    /// `twitter_username`.
+    /// The user's user name in X (Twitter).
     pub twitter_username: Option<String>,
-    /// `_merge_user_into`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to merge this user into the user whose id it holds.
     pub merge_user_into: Option<i32>,
     /// `_email_collision`.
     pub email_collision: Option<i32>,
-    /// `_dont_fire_automations`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to not run automations for this change.
     pub dont_fire_automations: Option<bool>,
     /// `device_access_level`.
     pub device_access_level: Option<i32>,
     /// `ticket_customfields`.
     pub ticket_customfields: Option<Vec<CustomField>>,
-    /// `manager_email`.
+    /// The email address of the user's manager.
     pub manager_email: Option<String>,
-    /// `_remove_licenses`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub remove_licenses: Option<bool>,
-    /// `_new_usersite_only`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub new_usersite_only: Option<bool>,
     /// `thirdpartygroups`.
     pub thirdpartygroups: Option<Vec<UserThirdPartyGroup>>,
@@ -1151,23 +1151,23 @@ pub struct User {
     pub linked_sites: Option<Vec<ExternalLinkList>>,
     /// `dontackemails2`.
     pub dontackemails2: Option<bool>,
-    /// `instagram_id`.
+    /// The user's id in Instagram.
     pub instagram_id: Option<i64>,
-    /// `instagram_username`.
+    /// The user's user name in Instagram.
     pub instagram_username: Option<String>,
     /// `jira_instance`.
     pub jira_instance: Option<i32>,
     /// `jira_instance_name`.
     pub jira_instance_name: Option<String>,
-    /// `third_party_id`.
+    /// The user's id in a third-party system.
     pub third_party_id: Option<String>,
     /// `no_manager_roleid`.
     pub no_manager_roleid: Option<i32>,
     /// `matching_value`.
     pub matching_value: Option<String>,
-    /// `theme`.
+    /// The user's theme in Halo's portal.
     pub theme: Option<String>,
-    /// `lang`.
+    /// The user's language.
     pub lang: Option<String>,
     /// `gocardless_customfields`.
     pub gocardless_customfields: Option<std::collections::BTreeMap<String, String>>,
@@ -1187,9 +1187,9 @@ pub struct User {
     pub new_account_name: Option<String>,
     /// `prospect_account_id`.
     pub prospect_account_id: Option<i32>,
-    /// `open_opportunity_count`.
+    /// The number of the user's open opportunities.
     pub open_opportunity_count: Option<i32>,
-    /// `_convert_phonenumbers`.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub convert_phonenumbers: Option<bool>,
     /// `update_user_tickets`.
     pub update_user_tickets: Option<bool>,
@@ -1205,7 +1205,7 @@ pub struct User {
     pub key: Option<i32>,
     /// `table`.
     pub table: Option<TableEnum>,
-    /// `client_id`.
+    /// The id of the user's client (`Client.id`).
     pub client_id: Option<i32>,
     /// `item_tax_code`.
     pub item_tax_code: Option<i32>,
@@ -1219,21 +1219,21 @@ pub struct User {
     pub overridepdftemplatequote_name: Option<String>,
     /// `contract_end_date`.
     pub contract_end_date: Option<String>,
-    /// `okta_id`.
+    /// The user's id in Okta.
     pub okta_id: Option<String>,
-    /// `azure_id`.
+    /// The user's id in Azure.
     pub azure_id: Option<String>,
     /// `user_with_clientsite`.
     pub user_with_clientsite: Option<String>,
     /// `client_automatic_callscript_id`.
     pub client_automatic_callscript_id: Option<i32>,
-    /// `neversendmarketingemails`.
+    /// Whether Halo never sends marketing emails to the user.
     pub neversendmarketingemails: Option<bool>,
-    /// `is_prospect`.
+    /// Whether the user is a prospect.
     pub is_prospect: Option<bool>,
-    /// `whatsapp_number`.
+    /// The user's WhatsApp number.
     pub whatsapp_number: Option<String>,
-    /// `azureoid`.
+    /// The user's object id in Azure.
     pub azureoid: Option<String>,
     /// `date_of_birth`.
     pub date_of_birth: Option<String>,

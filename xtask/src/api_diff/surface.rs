@@ -59,6 +59,9 @@ pub struct Model {
     pub required: BTreeSet<String>,
     /// Enum values, as JSON text.
     pub enum_values: Vec<String>,
+    /// The Rust name `x-enum-varnames` gives each value (same order as `enum_values`); `None` where the generator
+    /// names it (a string value itself, an integer `Value3`).
+    pub enum_names: Vec<Option<String>>,
     /// Whether the import made the model up (`x-halo-inferred`) rather than took it from Halo.
     pub inferred: bool,
     /// Schemas it refers to.
@@ -225,6 +228,17 @@ impl Model {
             object.array("required").into_iter().flatten().filter_map(Json::as_str).map(str::to_owned).collect();
         let enum_values =
             object.array("enum").into_iter().flatten().map(|v| serde_json::to_string(v).unwrap_or_default()).collect();
+        let names = object.array("x-enum-varnames");
+        let enum_names = object
+            .array("enum")
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(index, value)| {
+                let given = names.and_then(|names| names.get(index)).and_then(Json::as_str)?;
+                (!is_default_variant_name(value, given)).then(|| given.to_owned())
+            })
+            .collect();
         let mut refs = BTreeSet::new();
         oj::for_each_ref(schema, &mut |r| {
             if let Some(name) = schema_ref_name(r) {
@@ -238,8 +252,26 @@ impl Model {
             properties,
             required,
             enum_values,
+            enum_names,
             inferred: object.contains_key(INFERRED),
             refs,
         }
+    }
+}
+
+/// Whether `name` is what the generator calls `value` without `x-enum-varnames`: `Value3`, `ValueMinus1` for an
+/// integer; the value itself in UpperCamelCase for a string (compared on letters and digits, ignoring case).
+fn is_default_variant_name(value: &Json, name: &str) -> bool {
+    let simple = |text: &str| -> String {
+        text.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    };
+    match value {
+        Json::Number(number) => match number.as_i64() {
+            Some(n) if n < 0 => name == format!("ValueMinus{}", n.unsigned_abs()),
+            Some(n) => name == format!("Value{n}"),
+            None => false,
+        },
+        Json::String(text) => simple(text) == simple(name),
+        _ => false,
     }
 }
