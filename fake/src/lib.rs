@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! # async fn demo() {
-//! use halopsa_tests::fake_halo::{FakeHalo, Fault, Target};
+//! use halopsa_fake::{FakeHalo, Fault, Target};
 //! let fake = FakeHalo::builder().seed_agents(25).start().await;
 //! let api = format!("{}/api", fake.base_url()); // token at {base_url}/auth/token
 //! fake.inject(Fault::rate_limited_retry_after(1).times(2).on(Target::get("/api/Agent")));

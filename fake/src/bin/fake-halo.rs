@@ -1,12 +1,12 @@
 //! Runs the fake Halo server standalone, so the client's examples work without a Halo tenant.
 //!
-//! `cargo run -p halopsa-tests --bin fake-halo -- --port 8080 --seed-agents 25`, then the commands it prints
+//! `cargo run -p halopsa-fake --bin fake-halo -- --port 8080 --seed-agents 25`, then the commands it prints
 //! (`cargo run -p halopsa --example provision_agent -- ...`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use halopsa_tests::fake_halo::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit, Ticketing};
+use halopsa_fake::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit, Ticketing};
 use serde_json::json;
 
 const USAGE: &str = "\
