@@ -19,6 +19,7 @@ mod error;
 pub(crate) mod lenient;
 pub(crate) mod model;
 mod paging;
+mod permissions;
 mod request;
 mod retry;
 mod tls;
@@ -30,6 +31,7 @@ pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
+pub use permissions::WhoAmI;
 pub(crate) use request::{Request, RequestOptions, path_segment};
 pub use retry::{RateLimit, RetryPolicy};
 

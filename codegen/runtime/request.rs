@@ -36,6 +36,9 @@ pub struct Request {
     /// an idempotent POST).
     pub(crate) idempotent: bool,
     pub(crate) options: RequestOptions,
+    /// The OAuth scopes the operation accepts, any one of which is enough (from the spec's security requirements);
+    /// empty when unknown or none is needed. A 401 or 403 error names them (`permissions.rs`).
+    pub(crate) scopes: &'static [&'static str],
 }
 
 /// The per-request overrides of a request builder (`.timeout(..)`, `.retry_policy(..)`).
@@ -53,7 +56,20 @@ impl Request {
             path.insert(0, '/');
         }
         let idempotent = method.is_idempotent();
-        Request { method, path, query: Vec::new(), body: None, idempotent, options: RequestOptions::default() }
+        Request {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotent,
+            options: RequestOptions::default(),
+            scopes: &[],
+        }
+    }
+
+    /// The scopes the operation accepts (emitted from the spec's security requirements).
+    pub(crate) fn set_scopes(&mut self, scopes: &'static [&'static str]) {
+        self.scopes = scopes;
     }
 
     /// Marks the request as idempotent (or not), overriding what its HTTP method says.

@@ -32,6 +32,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentCheckIn`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::AgentCheckIn>,
@@ -48,6 +50,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Returns a single AgentCheckIn instance. Requires authentication.
     ///
     /// `GET /AgentCheckIn/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgentCheckIn<'a> {
         GetAgentCheckIn {
             client: self.client,
@@ -62,6 +66,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Returns multiple AgentCheckIn records. Requires authentication.
     ///
     /// `GET /AgentCheckIn`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentCheckIns<'a> {
         ListAgentCheckIns {
             client: self.client,
@@ -88,6 +94,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentCheckIn`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         id: i32,
@@ -137,6 +145,8 @@ impl<'a> AgentCheckIns<'a> {
 ///
 /// `POST /AgentCheckIn`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentCheckIns::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -161,6 +171,7 @@ impl<'a> CreateAgentCheckIns<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentCheckIn");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -196,6 +207,8 @@ impl<'a> CreateAgentCheckIns<'a> {
 /// Returns a single AgentCheckIn instance. Requires authentication.
 ///
 /// `GET /AgentCheckIn/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentCheckIns::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -233,6 +246,7 @@ impl<'a> GetAgentCheckIn<'a> {
             Method::GET,
             format!("/AgentCheckIn/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -249,6 +263,8 @@ impl<'a> GetAgentCheckIn<'a> {
 /// Returns multiple AgentCheckIn records. Requires authentication.
 ///
 /// `GET /AgentCheckIn`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentCheckIns::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -300,6 +316,7 @@ impl<'a> ListAgentCheckIns<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentCheckIn");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("agent_id", self.agent_id.as_ref());
         request.query("end_date", self.end_date.as_ref());
         request.query("start_date", self.start_date.as_ref());
@@ -330,6 +347,8 @@ impl<'a> ListAgentCheckIns<'a> {
 ///
 /// `POST /AgentCheckIn`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentCheckIns::update`] or [`AgentCheckIns::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -355,6 +374,7 @@ impl<'a> UpdateAgentCheckIns<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentCheckIn");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

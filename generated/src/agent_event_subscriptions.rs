@@ -34,6 +34,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentEventSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::AgentEventSubscription>,
@@ -48,6 +50,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Delete an Agent Event Subscription
     ///
     /// `DELETE /AgentEventSubscription/{id}`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAgentEventSubscription<'a> {
         DeleteAgentEventSubscription {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Get one Agent Event Subscription
     ///
     /// `GET /AgentEventSubscription/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgentEventSubscription<'a> {
         GetAgentEventSubscription {
             client: self.client,
@@ -70,6 +76,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// List Agent Event Subscriptions
     ///
     /// `GET /AgentEventSubscription`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentEventSubscriptions<'a> {
         ListAgentEventSubscriptions {
             client: self.client,
@@ -93,6 +101,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentEventSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         id: i32,
@@ -142,6 +152,8 @@ impl<'a> AgentEventSubscriptions<'a> {
 ///
 /// `POST /AgentEventSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentEventSubscriptions::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -166,6 +178,7 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentEventSubscription");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -200,6 +213,8 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
 ///
 /// `DELETE /AgentEventSubscription/{id}`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentEventSubscriptions::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -229,6 +244,7 @@ impl<'a> DeleteAgentEventSubscription<'a> {
                 "/AgentEventSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -242,6 +258,8 @@ impl<'a> DeleteAgentEventSubscription<'a> {
 /// Get one Agent Event Subscription
 ///
 /// `GET /AgentEventSubscription/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentEventSubscriptions::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -272,6 +290,7 @@ impl<'a> GetAgentEventSubscription<'a> {
                 "/AgentEventSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -285,6 +304,8 @@ impl<'a> GetAgentEventSubscription<'a> {
 /// List Agent Event Subscriptions
 ///
 /// `GET /AgentEventSubscription`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentEventSubscriptions::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -309,6 +330,7 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentEventSubscription");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -336,6 +358,8 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 ///
 /// `POST /AgentEventSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentEventSubscriptions::update`] or [`AgentEventSubscriptions::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -361,6 +385,7 @@ impl<'a> UpdateAgentEventSubscriptions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentEventSubscription");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

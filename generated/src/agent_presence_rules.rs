@@ -24,6 +24,8 @@ impl<'a> AgentPresenceRules<'a> {
     /// List Agent Presence Rules
     ///
     /// `GET /AgentPresenceRule`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentPresenceRules<'a> {
         ListAgentPresenceRules {
             client: self.client,
@@ -35,6 +37,8 @@ impl<'a> AgentPresenceRules<'a> {
 /// List Agent Presence Rules
 ///
 /// `GET /AgentPresenceRule`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceRules::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -59,6 +63,7 @@ impl<'a> ListAgentPresenceRules<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentPresenceRule");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -34,6 +34,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentPresenceSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::AgentPresenceSubscription>,
@@ -48,6 +50,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Delete an Agent Presence Subscription
     ///
     /// `DELETE /AgentPresenceSubscription/{id}`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAgentPresenceSubscription<'a> {
         DeleteAgentPresenceSubscription {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Get one Agent Presence Subscription
     ///
     /// `GET /AgentPresenceSubscription/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgentPresenceSubscription<'a> {
         GetAgentPresenceSubscription {
             client: self.client,
@@ -70,6 +76,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// List Agent Presence Subscriptions
     ///
     /// `GET /AgentPresenceSubscription`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentPresenceSubscriptions<'a> {
         ListAgentPresenceSubscriptions {
             client: self.client,
@@ -93,6 +101,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentPresenceSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         id: i32,
@@ -142,6 +152,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
 ///
 /// `POST /AgentPresenceSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentPresenceSubscriptions::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -166,6 +178,7 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -200,6 +213,8 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
 ///
 /// `DELETE /AgentPresenceSubscription/{id}`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentPresenceSubscriptions::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -229,6 +244,7 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
                 "/AgentPresenceSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -242,6 +258,8 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
 /// Get one Agent Presence Subscription
 ///
 /// `GET /AgentPresenceSubscription/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceSubscriptions::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -272,6 +290,7 @@ impl<'a> GetAgentPresenceSubscription<'a> {
                 "/AgentPresenceSubscription/{}", crate ::runtime::path_segment(& self.id)
             ),
         );
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -285,6 +304,8 @@ impl<'a> GetAgentPresenceSubscription<'a> {
 /// List Agent Presence Subscriptions
 ///
 /// `GET /AgentPresenceSubscription`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceSubscriptions::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -309,6 +330,7 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentPresenceSubscription");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -336,6 +358,8 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 ///
 /// `POST /AgentPresenceSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentPresenceSubscriptions::update`] or [`AgentPresenceSubscriptions::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -361,6 +385,7 @@ impl<'a> UpdateAgentPresenceSubscriptions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

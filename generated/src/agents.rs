@@ -24,6 +24,8 @@ impl<'a> Agents<'a> {
     /// Clear the Agent cache
     ///
     /// `POST /Agent/ClearCache`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn clear_cache(&self) -> ClearAgentCache<'a> {
         ClearAgentCache {
             client: self.client,
@@ -42,6 +44,8 @@ impl<'a> Agents<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Agent`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Agent>,
@@ -56,6 +60,8 @@ impl<'a> Agents<'a> {
     /// Delete an Agent
     ///
     /// `DELETE /Agent/{id}`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAgent<'a> {
         DeleteAgent {
             client: self.client,
@@ -69,6 +75,8 @@ impl<'a> Agents<'a> {
     /// Returns a single Agent instance. Requires authentication.
     ///
     /// `GET /Agent/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgent<'a> {
         GetAgent {
             client: self.client,
@@ -88,6 +96,8 @@ impl<'a> Agents<'a> {
     /// Returns a single Agent image. Requires authentication.
     ///
     /// `GET /AgentImage/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn image(&self, id: impl Into<String>) -> GetAgentImage<'a> {
         GetAgentImage {
             client: self.client,
@@ -107,6 +117,8 @@ impl<'a> Agents<'a> {
     /// Returns multiple Agents. Requires authentication.
     ///
     /// `GET /Agent`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgents<'a> {
         ListAgents {
             client: self.client,
@@ -197,6 +209,8 @@ impl<'a> Agents<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Agent`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Agent) -> UpdateAgents<'a> {
         self.update_many([(id, item)])
     }
@@ -234,6 +248,8 @@ impl<'a> Agents<'a> {
 ///
 /// `POST /Agent/ClearCache`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`Agents::clear_cache`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -257,6 +273,7 @@ impl<'a> ClearAgentCache<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent/ClearCache");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -278,6 +295,8 @@ impl<'a> ClearAgentCache<'a> {
 /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
 ///
 /// `POST /Agent`
+///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -303,6 +322,7 @@ impl<'a> CreateAgents<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -337,6 +357,8 @@ impl<'a> CreateAgents<'a> {
 ///
 /// `DELETE /Agent/{id}`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`Agents::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -364,6 +386,7 @@ impl<'a> DeleteAgent<'a> {
             Method::DELETE,
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -379,6 +402,8 @@ impl<'a> DeleteAgent<'a> {
 /// Returns a single Agent instance. Requires authentication.
 ///
 /// `GET /Agent/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -461,6 +486,7 @@ impl<'a> GetAgent<'a> {
             Method::GET,
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request
             .query(
@@ -486,6 +512,8 @@ impl<'a> GetAgent<'a> {
 /// Returns a single Agent image. Requires authentication.
 ///
 /// `GET /AgentImage/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::image`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -568,6 +596,7 @@ impl<'a> GetAgentImage<'a> {
             Method::GET,
             format!("/AgentImage/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request
             .query(
@@ -593,6 +622,8 @@ impl<'a> GetAgentImage<'a> {
 /// Returns multiple Agents. Requires authentication.
 ///
 /// `GET /Agent`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -1130,6 +1161,7 @@ impl<'a> ListAgents<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Agent");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("appointmentscreen", self.appointmentscreen.as_ref());
         request.query("basic_fields_only", self.basic_fields_only.as_ref());
@@ -1272,6 +1304,8 @@ impl<'a> GetCurrentAgent<'a> {
 ///
 /// `POST /Agent`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`Agents::update`] or [`Agents::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -1297,6 +1331,7 @@ impl<'a> UpdateAgents<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

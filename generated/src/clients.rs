@@ -32,6 +32,8 @@ impl<'a> Clients<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Client`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Client>,
@@ -46,6 +48,8 @@ impl<'a> Clients<'a> {
     /// Delete a Client
     ///
     /// `DELETE /Client/{id}`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteClient<'a> {
         DeleteClient {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Clients<'a> {
     /// Returns a single Client. Requires authentication.
     ///
     /// `GET /Client/{id}`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetClient<'a> {
         GetClient {
             client: self.client,
@@ -79,6 +85,8 @@ impl<'a> Clients<'a> {
     /// Returns multiple Clients. Requires authentication.
     ///
     /// `GET /Client`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn list(&self) -> ListClients<'a> {
         ListClients {
             client: self.client,
@@ -150,6 +158,8 @@ impl<'a> Clients<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Client`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Client) -> UpdateClients<'a> {
         self.update_many([(id, item)])
     }
@@ -195,6 +205,8 @@ impl<'a> Clients<'a> {
 ///
 /// `POST /Client`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Clients::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -219,6 +231,7 @@ impl<'a> CreateClients<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Client");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -253,6 +266,8 @@ impl<'a> CreateClients<'a> {
 ///
 /// `DELETE /Client/{id}`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Clients::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -280,6 +295,7 @@ impl<'a> DeleteClient<'a> {
             Method::DELETE,
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -295,6 +311,8 @@ impl<'a> DeleteClient<'a> {
 /// Returns a single Client. Requires authentication.
 ///
 /// `GET /Client/{id}`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Clients::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -386,6 +404,7 @@ impl<'a> GetClient<'a> {
             Method::GET,
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("domain", self.domain.as_ref());
         request.query("getavailablerts", self.getavailablerts.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
@@ -408,6 +427,8 @@ impl<'a> GetClient<'a> {
 /// Returns multiple Clients. Requires authentication.
 ///
 /// `GET /Client`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Clients::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -867,6 +888,7 @@ impl<'a> ListClients<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Client");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("accountmanageronly", self.accountmanageronly.as_ref());
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
@@ -967,6 +989,8 @@ impl<'a> ListClients<'a> {
 ///
 /// `POST /Client`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Clients::update`] or [`Clients::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -992,6 +1016,7 @@ impl<'a> UpdateClients<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Client");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

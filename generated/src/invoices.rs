@@ -32,6 +32,8 @@ impl<'a> Invoices<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Invoice`
+    ///
+    /// Needs the scope `edit:invoices` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Invoice>,
@@ -48,6 +50,8 @@ impl<'a> Invoices<'a> {
     /// Deletes a single Invoice. Requires authentication.
     ///
     /// `DELETE /Invoice/{id}`
+    ///
+    /// Needs the scope `edit:invoices` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteInvoice<'a> {
         DeleteInvoice {
             client: self.client,
@@ -62,6 +66,8 @@ impl<'a> Invoices<'a> {
     /// Returns a single Invoice. Requires authentication.
     ///
     /// `GET /Invoice/{id}`
+    ///
+    /// Needs the scope `read:invoices` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetInvoice<'a> {
         GetInvoice {
             client: self.client,
@@ -76,6 +82,8 @@ impl<'a> Invoices<'a> {
     /// Returns multiple Invoices. Requires authentication.
     ///
     /// `GET /Invoice`
+    ///
+    /// Needs the scope `read:invoices` (or `all`, `all:standard`).
     pub fn list(&self) -> ListInvoices<'a> {
         ListInvoices {
             client: self.client,
@@ -146,6 +154,8 @@ impl<'a> Invoices<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Invoice`
+    ///
+    /// Needs the scope `edit:invoices` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Invoice) -> UpdateInvoices<'a> {
         self.update_many([(id, item)])
     }
@@ -191,6 +201,8 @@ impl<'a> Invoices<'a> {
 ///
 /// `POST /Invoice`
 ///
+/// Needs the scope `edit:invoices` (or `all`, `all:standard`).
+///
 /// Made by [`Invoices::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -215,6 +227,7 @@ impl<'a> CreateInvoices<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Invoice");
+        request.set_scopes(&["edit:invoices", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -250,6 +263,8 @@ impl<'a> CreateInvoices<'a> {
 /// Deletes a single Invoice. Requires authentication.
 ///
 /// `DELETE /Invoice/{id}`
+///
+/// Needs the scope `edit:invoices` (or `all`, `all:standard`).
 ///
 /// Made by [`Invoices::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -287,6 +302,7 @@ impl<'a> DeleteInvoice<'a> {
             Method::DELETE,
             format!("/Invoice/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["edit:invoices", "all", "all:standard"]);
         request.query("bypass_accounts_sync", self.bypass_accounts_sync.as_ref());
         request.set_options(&self.options);
         request
@@ -303,6 +319,8 @@ impl<'a> DeleteInvoice<'a> {
 /// Returns a single Invoice. Requires authentication.
 ///
 /// `GET /Invoice/{id}`
+///
+/// Needs the scope `read:invoices` (or `all`, `all:standard`).
 ///
 /// Made by [`Invoices::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -340,6 +358,7 @@ impl<'a> GetInvoice<'a> {
             Method::GET,
             format!("/Invoice/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:invoices", "all", "all:standard"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -356,6 +375,8 @@ impl<'a> GetInvoice<'a> {
 /// Returns multiple Invoices. Requires authentication.
 ///
 /// `GET /Invoice`
+///
+/// Needs the scope `read:invoices` (or `all`, `all:standard`).
 ///
 /// Made by [`Invoices::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -803,6 +824,7 @@ impl<'a> ListInvoices<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Invoice");
+        request.set_scopes(&["read:invoices", "all", "all:standard"]);
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("asset_id", self.asset_id.as_ref());
         request.query("awaiting_approval", self.awaiting_approval.as_ref());
@@ -899,6 +921,8 @@ impl<'a> ListInvoices<'a> {
 ///
 /// `POST /Invoice`
 ///
+/// Needs the scope `edit:invoices` (or `all`, `all:standard`).
+///
 /// Made by [`Invoices::update`] or [`Invoices::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -924,6 +948,7 @@ impl<'a> UpdateInvoices<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Invoice");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:invoices", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

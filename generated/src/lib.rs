@@ -94,7 +94,8 @@ pub mod user_roles;
 pub mod users;
 pub use runtime::{
     ApiCode, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind,
-    ItemStream, ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, decode_json,
+    ItemStream, ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, WhoAmI,
+    decode_json,
 };
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
 pub use reqwest::Method;

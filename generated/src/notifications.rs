@@ -32,6 +32,8 @@ impl<'a> Notifications<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Notification`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Notification>,
@@ -46,6 +48,8 @@ impl<'a> Notifications<'a> {
     /// Delete a Notification
     ///
     /// `DELETE /Notification/{id}`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn delete(&self, id: i32) -> DeleteNotification<'a> {
         DeleteNotification {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Notifications<'a> {
     /// Returns a single Notification instance. Requires authentication.
     ///
     /// `GET /Notification/{id}`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn get(&self, id: i32) -> GetNotification<'a> {
         GetNotification {
             client: self.client,
@@ -73,6 +79,8 @@ impl<'a> Notifications<'a> {
     /// Returns multiple Notifications. Requires authentication.
     ///
     /// `GET /Notification`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn list(&self) -> ListNotifications<'a> {
         ListNotifications {
             client: self.client,
@@ -102,6 +110,8 @@ impl<'a> Notifications<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Notification`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn update(
         &self,
         id: i32,
@@ -151,6 +161,8 @@ impl<'a> Notifications<'a> {
 ///
 /// `POST /Notification`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`Notifications::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -175,6 +187,7 @@ impl<'a> CreateNotifications<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Notification");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -209,6 +222,8 @@ impl<'a> CreateNotifications<'a> {
 ///
 /// `DELETE /Notification/{id}`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`Notifications::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -236,6 +251,7 @@ impl<'a> DeleteNotification<'a> {
             Method::DELETE,
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -251,6 +267,8 @@ impl<'a> DeleteNotification<'a> {
 /// Returns a single Notification instance. Requires authentication.
 ///
 /// `GET /Notification/{id}`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`Notifications::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -288,6 +306,7 @@ impl<'a> GetNotification<'a> {
             Method::GET,
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["admin", "all"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -304,6 +323,8 @@ impl<'a> GetNotification<'a> {
 /// Returns multiple Notifications. Requires authentication.
 ///
 /// `GET /Notification`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`Notifications::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -382,6 +403,7 @@ impl<'a> ListNotifications<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Notification");
+        request.set_scopes(&["admin", "all"]);
         request.query("agent_id", self.agent_id.as_ref());
         request.query("restrictto_agent_id", self.restrictto_agent_id.as_ref());
         request.query("role_id", self.role_id.as_ref());
@@ -415,6 +437,8 @@ impl<'a> ListNotifications<'a> {
 ///
 /// `POST /Notification`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`Notifications::update`] or [`Notifications::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -440,6 +464,7 @@ impl<'a> UpdateNotifications<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Notification");
         request.set_idempotent(true);
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }

@@ -24,6 +24,8 @@ impl<'a> OnlineStatus<'a> {
     /// Get Agent Online Status
     ///
     /// `GET /OnlineStatus`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self) -> GetOnlineStatus<'a> {
         GetOnlineStatus {
             client: self.client,
@@ -46,6 +48,8 @@ impl<'a> OnlineStatus<'a> {
     /// Update Online Status
     ///
     /// `POST /OnlineStatus`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         items: impl IntoIterator<Item = models::OnlineStatus>,
@@ -61,6 +65,8 @@ impl<'a> OnlineStatus<'a> {
 /// Get Agent Online Status
 ///
 /// `GET /OnlineStatus`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`OnlineStatus::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -193,6 +199,7 @@ impl<'a> GetOnlineStatus<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/OnlineStatus");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("IsOnline", self.is_online.as_ref());
         request.query("LastOnline", self.last_online.as_ref());
         request.query("LastOnlineDate", self.last_online_date.as_ref());
@@ -219,6 +226,8 @@ impl<'a> GetOnlineStatus<'a> {
 ///
 /// `POST /OnlineStatus`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`OnlineStatus::update`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -243,6 +252,7 @@ impl<'a> UpdateOnlineStatus<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/OnlineStatus");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Sites<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Site`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Site>,
@@ -48,6 +50,8 @@ impl<'a> Sites<'a> {
     /// Deletes a single Site. Requires authentication.
     ///
     /// `DELETE /Site/{id}`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteSite<'a> {
         DeleteSite {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Sites<'a> {
     /// Returns a single Site. Requires authentication.
     ///
     /// `GET /Site/{id}`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetSite<'a> {
         GetSite {
             client: self.client,
@@ -80,6 +86,8 @@ impl<'a> Sites<'a> {
     /// Returns multiple Sites. Requires authentication.
     ///
     /// `GET /Site`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn list(&self) -> ListSites<'a> {
         ListSites {
             client: self.client,
@@ -145,6 +153,8 @@ impl<'a> Sites<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Site`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Site) -> UpdateSites<'a> {
         self.update_many([(id, item)])
     }
@@ -190,6 +200,8 @@ impl<'a> Sites<'a> {
 ///
 /// `POST /Site`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Sites::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -214,6 +226,7 @@ impl<'a> CreateSites<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Site");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -250,6 +263,8 @@ impl<'a> CreateSites<'a> {
 ///
 /// `DELETE /Site/{id}`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Sites::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -277,6 +292,7 @@ impl<'a> DeleteSite<'a> {
             Method::DELETE,
             format!("/Site/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -292,6 +308,8 @@ impl<'a> DeleteSite<'a> {
 /// Returns a single Site. Requires authentication.
 ///
 /// `GET /Site/{id}`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Sites::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -374,6 +392,7 @@ impl<'a> GetSite<'a> {
             Method::GET,
             format!("/Site/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("client_override", self.client_override.as_ref());
         request.query("domain", self.domain.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
@@ -395,6 +414,8 @@ impl<'a> GetSite<'a> {
 /// Returns multiple Sites. Requires authentication.
 ///
 /// `GET /Site`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Sites::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -797,6 +818,7 @@ impl<'a> ListSites<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Site");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("azuresites", self.azuresites.as_ref());
@@ -889,6 +911,8 @@ impl<'a> ListSites<'a> {
 ///
 /// `POST /Site`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Sites::update`] or [`Sites::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -914,6 +938,7 @@ impl<'a> UpdateSites<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Site");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

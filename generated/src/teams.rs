@@ -32,6 +32,8 @@ impl<'a> Teams<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Team`
+    ///
+    /// Needs the scope `edit:teams` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Team>,
@@ -46,6 +48,8 @@ impl<'a> Teams<'a> {
     /// Delete a Team
     ///
     /// `DELETE /Team/{id}`
+    ///
+    /// Needs the scope `edit:teams` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteTeam<'a> {
         DeleteTeam {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Teams<'a> {
     /// Returns a single Team. Requires authentication.
     ///
     /// `GET /Team/{id}`
+    ///
+    /// Needs the scope `read:teams` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetTeam<'a> {
         GetTeam {
             client: self.client,
@@ -72,6 +78,8 @@ impl<'a> Teams<'a> {
     /// Get Team profile image
     ///
     /// `GET /TeamImage/{id}`
+    ///
+    /// Needs the scope `read:teams` (or `all`, `all:standard`).
     pub fn image(&self, id: impl Into<String>) -> GetTeamImage<'a> {
         GetTeamImage {
             client: self.client,
@@ -85,6 +93,8 @@ impl<'a> Teams<'a> {
     /// Returns multiple Teams. Requires authentication.
     ///
     /// `GET /Team`
+    ///
+    /// Needs the scope `read:teams` (or `all`, `all:standard`).
     pub fn list(&self) -> ListTeams<'a> {
         ListTeams {
             client: self.client,
@@ -128,6 +138,8 @@ impl<'a> Teams<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Team`
+    ///
+    /// Needs the scope `edit:teams` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Team) -> UpdateTeams<'a> {
         self.update_many([(id, item)])
     }
@@ -173,6 +185,8 @@ impl<'a> Teams<'a> {
 ///
 /// `POST /Team`
 ///
+/// Needs the scope `edit:teams` (or `all`, `all:standard`).
+///
 /// Made by [`Teams::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -197,6 +211,7 @@ impl<'a> CreateTeams<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Team");
+        request.set_scopes(&["edit:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -231,6 +246,8 @@ impl<'a> CreateTeams<'a> {
 ///
 /// `DELETE /Team/{id}`
 ///
+/// Needs the scope `edit:teams` (or `all`, `all:standard`).
+///
 /// Made by [`Teams::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -258,6 +275,7 @@ impl<'a> DeleteTeam<'a> {
             Method::DELETE,
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["edit:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -273,6 +291,8 @@ impl<'a> DeleteTeam<'a> {
 /// Returns a single Team. Requires authentication.
 ///
 /// `GET /Team/{id}`
+///
+/// Needs the scope `read:teams` (or `all`, `all:standard`).
 ///
 /// Made by [`Teams::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -319,6 +339,7 @@ impl<'a> GetTeam<'a> {
             Method::GET,
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:teams", "all", "all:standard"]);
         request.query("includeagents", self.includeagents.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
@@ -334,6 +355,8 @@ impl<'a> GetTeam<'a> {
 /// Get Team profile image
 ///
 /// `GET /TeamImage/{id}`
+///
+/// Needs the scope `read:teams` (or `all`, `all:standard`).
 ///
 /// Made by [`Teams::image`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -362,6 +385,7 @@ impl<'a> GetTeamImage<'a> {
             Method::GET,
             format!("/TeamImage/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -377,6 +401,8 @@ impl<'a> GetTeamImage<'a> {
 /// Returns multiple Teams. Requires authentication.
 ///
 /// `GET /Team`
+///
+/// Needs the scope `read:teams` (or `all`, `all:standard`).
 ///
 /// Made by [`Teams::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -581,6 +607,7 @@ impl<'a> ListTeams<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Team");
+        request.set_scopes(&["read:teams", "all", "all:standard"]);
         request.query("can_edit_only", self.can_edit_only.as_ref());
         request.query("chat_only", self.chat_only.as_ref());
         request.query("department_id", self.department_id.as_ref());
@@ -628,6 +655,8 @@ impl<'a> ListTeams<'a> {
 ///
 /// `POST /Team`
 ///
+/// Needs the scope `edit:teams` (or `all`, `all:standard`).
+///
 /// Made by [`Teams::update`] or [`Teams::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -653,6 +682,7 @@ impl<'a> UpdateTeams<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Team");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Tickets<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Tickets`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Ticket>,
@@ -48,6 +50,8 @@ impl<'a> Tickets<'a> {
     /// Deletes a single Ticket. Requires authentication.
     ///
     /// `DELETE /Tickets/{id}`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteTicket<'a> {
         DeleteTicket {
             client: self.client,
@@ -62,6 +66,8 @@ impl<'a> Tickets<'a> {
     /// Returns a single Ticket. Requires authentication.
     ///
     /// `GET /Tickets/{id}`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetTicket<'a> {
         GetTicket {
             client: self.client,
@@ -101,6 +107,8 @@ impl<'a> Tickets<'a> {
     /// Returns multiple Tickets. Requires authentication.
     ///
     /// `GET /Tickets`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListTickets<'a> {
         ListTickets {
             client: self.client,
@@ -313,6 +321,8 @@ impl<'a> Tickets<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Tickets`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Ticket) -> UpdateTickets<'a> {
         self.update_many([(id, item)])
     }
@@ -358,6 +368,8 @@ impl<'a> Tickets<'a> {
 ///
 /// `POST /Tickets`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Tickets::create`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -382,6 +394,7 @@ impl<'a> CreateTickets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Tickets");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -417,6 +430,8 @@ impl<'a> CreateTickets<'a> {
 /// Deletes a single Ticket. Requires authentication.
 ///
 /// `DELETE /Tickets/{id}`
+///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Tickets::delete`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -454,6 +469,7 @@ impl<'a> DeleteTicket<'a> {
             Method::DELETE,
             format!("/Tickets/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.query("reason", self.reason.as_ref());
         request.set_options(&self.options);
         request
@@ -470,6 +486,8 @@ impl<'a> DeleteTicket<'a> {
 /// Returns a single Ticket. Requires authentication.
 ///
 /// `GET /Tickets/{id}`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Tickets::get`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -732,6 +750,7 @@ impl<'a> GetTicket<'a> {
             Method::GET,
             format!("/Tickets/{}", crate ::runtime::path_segment(& self.id)),
         );
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("amailentryid", self.amailentryid.as_ref());
         request.query("assignedto", self.assignedto.as_ref());
         request.query("consignablelines", self.consignablelines.as_ref());
@@ -773,6 +792,8 @@ impl<'a> GetTicket<'a> {
 /// Returns multiple Tickets. Requires authentication.
 ///
 /// `GET /Tickets`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Tickets::list`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
@@ -2507,6 +2528,7 @@ impl<'a> ListTickets<'a> {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Tickets");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("agent", self.agent.as_ref());
         request.query("agent_id", self.agent_id.as_ref());
@@ -2760,6 +2782,8 @@ impl<'a> ListTickets<'a> {
 ///
 /// `POST /Tickets`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Tickets::update`] or [`Tickets::update_many`]; set parameters, then call `send()`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -2785,6 +2809,7 @@ impl<'a> UpdateTickets<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Tickets");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

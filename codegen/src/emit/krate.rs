@@ -59,7 +59,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         #(#modules)*
         pub use runtime::{
             ApiCode, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, ItemStream,
-            ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, decode_json,
+            ListError, Pages, QueryArg, RateLimit, Result, RetryPolicy, WhoAmI, decode_json,
         };
         /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
         pub use reqwest::Method;
