@@ -206,3 +206,28 @@ async fn the_fake_grants_the_requested_scopes_its_application_allows() {
     let (_, answer) = token(&fake, fake.client_id().as_str(), fake.client_secret().as_str(), Some("all")).await;
     assert_eq!(answer["scope"], "all");
 }
+
+#[tokio::test]
+async fn the_default_application_can_be_limited_and_replaced() {
+    let fake = FakeHalo::builder().default_seed().scopes(["read:teams"]).agent(2).start().await;
+    let client = |scopes: &[&str]| {
+        Client::builder(fake.base_url())
+            .client_credentials(fake.client_id(), fake.client_secret())
+            .scopes(scopes.iter().copied())
+            .build()
+            .unwrap()
+    };
+    // `all` is not allowed: the token endpoint refuses the scope.
+    let error = client(&["all"]).teams().list().send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Auth);
+    assert!(error.to_string().contains("invalid_scope"), "{error}");
+
+    let teams_only = client(&["read:teams"]);
+    assert_eq!(teams_only.teams().list().send().await.unwrap().teams.len(), 3);
+    let me = teams_only.whoami().await.unwrap();
+    assert_eq!(me.agent().and_then(|a| a.name.as_deref()), Some("Agent 002"));
+
+    // The same client id again replaces the application; tokens are granted from the new scopes.
+    fake.add_api_application(ApiApplication::new(fake.client_id(), fake.client_secret()).scopes(["all"]));
+    assert_eq!(client(&["all"]).agents().list().all().await.unwrap().len(), 10);
+}
