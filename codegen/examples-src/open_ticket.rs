@@ -6,7 +6,7 @@
 //!
 //! Reads `HALO_URL` (`https://acme.halopsa.com`), `HALO_CLIENT_ID`, `HALO_CLIENT_SECRET` and, for a Halo-hosted
 //! instance, `HALO_TENANT` from the environment. Without a Halo tenant, run it against the fake server:
-//! `cargo run -p halopsa-tests --bin fake-halo` prints the values to use.
+//! `cargo run -p halopsa-fake --bin fake-halo` prints the values to use.
 //!
 //! Steps: create the ticket (`POST /Tickets` without an id); add the note as a private action (`hiddenfromuser`)
 //! and the time as a time entry (`timetaken`, in hours), both in one `POST /Actions`; with `--close`, find the

@@ -10,7 +10,7 @@
 //!
 //! Reads `HALO_URL` (`https://acme.halopsa.com`), `HALO_CLIENT_ID`, `HALO_CLIENT_SECRET` and, for a Halo-hosted
 //! instance, `HALO_TENANT` from the environment. Without a Halo tenant, run it against the fake server:
-//! `cargo run -p halopsa-tests --bin fake-halo` prints the values to use.
+//! `cargo run -p halopsa-fake --bin fake-halo` prints the values to use.
 //!
 //! Steps: map team names to ids (`GET /Team`); list every agent, disabled ones included, page by page
 //! (`GET /Agent?pageinate=true...`); compare by email, ignoring case; create the people Halo does not have, in

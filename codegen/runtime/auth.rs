@@ -45,6 +45,8 @@ impl fmt::Debug for Secret {
 
 /// How the client authenticates.
 #[derive(Debug)]
+// One per client, made once and never moved around: the size of the OAuth variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Auth {
     /// A token the caller obtained; sent as is, never refreshed.
     Bearer(HeaderValue),
@@ -93,6 +95,14 @@ impl Auth {
         }
     }
 
+    /// The scopes the current token was granted: `None` for a static token, or when the token response did not say.
+    pub(crate) fn granted_scopes(&self) -> Option<Vec<String>> {
+        match self {
+            Auth::Bearer(_) => None,
+            Auth::ClientCredentials(source) => source.granted_scopes(),
+        }
+    }
+
     /// The API answered 401 to `rejected`: fetch a fresh token, unless another caller already has. Returns `false`
     /// when there is nothing to refresh (a static token).
     pub(crate) async fn refresh_after_401(&self, inner: &Inner, rejected: &Credential) -> Result<bool> {
@@ -111,6 +121,10 @@ pub(crate) struct TokenSource {
     url: String,
     /// The token URL's path alone, for errors and logs: the query is nobody's business.
     path: String,
+    /// The token URL without `?tenant=`, the tenant and the scopes asked for: what `Client::whoami` reports.
+    pub(crate) endpoint: String,
+    pub(crate) tenant: Option<String>,
+    pub(crate) scopes: Vec<String>,
     /// The form body; it contains the client secret.
     form: Secret,
     /// The client secret alone, to scrub it from errors.
@@ -127,6 +141,8 @@ struct TokenState {
     /// Token requests completed (successfully or not); a token's generation is the value when it was stored.
     fetches: u64,
     last_error: Option<Error>,
+    /// The scopes the last token was granted (its response's `scope`), when it said.
+    granted: Option<Vec<String>>,
 }
 
 struct CachedToken {
@@ -151,6 +167,7 @@ impl TokenSource {
         margin: Duration,
     ) -> Self {
         let path = url.path().to_owned();
+        let endpoint = url.to_string();
         let mut url = url.to_string();
         if let Some(tenant) = tenant {
             url.push(if url.contains('?') { '&' } else { '?' });
@@ -168,6 +185,9 @@ impl TokenSource {
         TokenSource {
             url,
             path,
+            endpoint,
+            tenant: tenant.map(str::to_owned),
+            scopes: scopes.to_vec(),
             form: Secret(form),
             secret: client_secret.clone(),
             margin,
@@ -235,7 +255,8 @@ impl TokenSource {
         let mut state = self.state();
         state.fetches += 1;
         match outcome {
-            Ok((header, expires_in)) => {
+            Ok((header, expires_in, granted)) => {
+                state.granted = granted;
                 let generation = state.fetches;
                 let refresh_at = refresh_deadline(sent_at, expires_in, self.margin);
                 state.token = Some(CachedToken { header: header.clone(), refresh_at, generation });
@@ -252,7 +273,7 @@ impl TokenSource {
 
     /// One token request, with retries: asking for a token twice is harmless, so network failures and 5xx are
     /// retried whatever the method.
-    async fn request(&self, inner: &Inner) -> Result<(HeaderValue, Option<u64>)> {
+    async fn request(&self, inner: &Inner) -> Result<(HeaderValue, Option<u64>, Option<Vec<String>>)> {
         let span = tracing::debug_span!(
             "halopsa.token",
             path = %self.path,
@@ -345,7 +366,7 @@ impl TokenSource {
         content_type: Option<&str>,
         body: &[u8],
         retry_after: Option<Duration>,
-    ) -> Result<(HeaderValue, Option<u64>)> {
+    ) -> Result<(HeaderValue, Option<u64>, Option<Vec<String>>)> {
         // The token endpoint's error body may echo the posted form, the client secret included.
         let secret = self.secret.expose();
         let fail = |message: String| {
@@ -384,7 +405,14 @@ impl TokenSource {
         let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| fail("the access token contains characters that cannot go in an HTTP header".to_owned()))?;
         header.set_sensitive(true);
-        Ok((header, answer.expires_in.0))
+        // `scope` is space-separated (RFC 6749 §5.1); absent when the server does not say.
+        let granted = answer.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect());
+        Ok((header, answer.expires_in.0, granted))
+    }
+
+    /// The scopes the last token was granted, when the token response said.
+    pub(crate) fn granted_scopes(&self) -> Option<Vec<String>> {
+        self.state().granted.clone()
     }
 }
 
@@ -399,6 +427,8 @@ struct TokenAnswer {
     error: Option<String>,
     #[serde(default)]
     error_description: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 /// `expires_in` in seconds, read leniently: any number (`3600`, `3600.0`, `"3600"`, `1e20`, `u64::MAX`), negative
@@ -490,10 +520,13 @@ mod tests {
             Duration::from_secs(60),
         );
         let ok = |body: &str| source.token_from_answer(StatusCode::OK, Some("application/json"), body.as_bytes(), None);
-        let (header, expires_in) = ok(r#"{"access_token":"abc","token_type":"Bearer","expires_in":1800}"#).unwrap();
+        let (header, expires_in, granted) =
+            ok(r#"{"access_token":"abc","token_type":"Bearer","expires_in":1800,"scope":"read:agents  all"}"#).unwrap();
         assert_eq!(header.to_str().unwrap(), "Bearer abc");
         assert!(header.is_sensitive());
         assert_eq!(expires_in, Some(1800));
+        assert_eq!(granted, Some(vec!["read:agents".to_owned(), "all".to_owned()]));
+        assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().2, None);
         assert_eq!(ok(r#"{"access_token":"abc","expires_in":"600.0"}"#).unwrap().1, Some(600));
         assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().1, None);
         assert_eq!(ok(r#"{"access_token":"abc","expires_in":-5}"#).unwrap().1, Some(0));

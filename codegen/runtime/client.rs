@@ -39,13 +39,13 @@ const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     api_url: String,
-    auth: Auth,
+    pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) timeout: Duration,
@@ -221,7 +221,12 @@ impl Client {
 
     /// Every error leaves the client through here: it names the request, and carries no secret.
     fn finish_error(&self, error: Error, req: &Request) -> Error {
-        let error = if error.method().is_none() { error.with_request(&req.method, &req.path) } else { error };
+        let error = if error.method().is_none() {
+            // An answer of the API itself (token errors already name the token endpoint): a 401 or 403 says why.
+            super::permissions::explain(error, req.scopes, &self.inner.auth).with_request(&req.method, &req.path)
+        } else {
+            error
+        };
         error.scrub(&self.inner.auth.secrets())
     }
 

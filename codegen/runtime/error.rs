@@ -107,6 +107,8 @@ struct Inner {
     // Arc rather than Box so that `Error` is `Clone`: the single-flight token refresh hands one failure to every
     // caller that was waiting for it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// Why a 401 or 403 happened, as far as the client can tell (`permissions.rs`).
+    hint: Option<Box<super::permissions::Hint>>,
 }
 
 impl Error {
@@ -127,6 +129,7 @@ impl Error {
                 idempotent: false,
                 page_no: None,
                 source: None,
+                hint: None,
             }),
         }
     }
@@ -262,6 +265,22 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_hint(mut self, hint: super::permissions::Hint) -> Self {
+        self.inner.hint = Some(Box::new(hint));
+        self
+    }
+
+    /// For a 401 or 403 answer: the scopes the operation accepts (any one is enough: its own, such as
+    /// `edit:agents`, or `all`), when the token was granted none of them. Ask for one of them
+    /// ([`ClientBuilder::scopes`](super::ClientBuilder::scopes)) and allow it on the API application in Halo.
+    ///
+    /// `None` when the token has one (then the agent the API application runs as likely lacks the permission in
+    /// Halo), or when it is not known. Either way, the error's `Display` ends with that hint; see also
+    /// [`Client::whoami`](super::Client::whoami).
+    pub fn missing_scopes(&self) -> Option<&[String]> {
+        self.inner.hint.as_ref().and_then(|hint| hint.missing_scopes.as_deref())
+    }
+
     /// Which broad case this is.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
@@ -379,6 +398,9 @@ impl fmt::Display for Error {
             )?,
             (ErrorKind::Incomplete, _) => write!(f, "incomplete listing: {}", inner.message)?,
         }
+        if let Some(hint) = &inner.hint {
+            write!(f, "; {}", hint.message)?;
+        }
         if let Some(page_no) = inner.page_no {
             write!(f, " (page {page_no})")?;
         }
@@ -425,6 +447,9 @@ impl fmt::Debug for Error {
         }
         if let Some(page_no) = inner.page_no {
             s.field("page_no", &page_no);
+        }
+        if let Some(hint) = &inner.hint {
+            s.field("hint", &hint.message);
         }
         if let Some(source) = &inner.source {
             s.field("source", source);

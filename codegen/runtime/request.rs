@@ -38,6 +38,9 @@ pub struct Request {
     pub(crate) options: RequestOptions,
     /// The spec's `operationId`, for hooks; `None` for [`Client::request`](super::Client::request).
     pub(crate) operation: Option<&'static str>,
+    /// The OAuth scopes the operation accepts, any one of which is enough (from the spec's security requirements);
+    /// empty when unknown or none is needed. A 401 or 403 error names them (`permissions.rs`).
+    pub(crate) scopes: &'static [&'static str],
 }
 
 /// The per-request overrides of a request builder (`.timeout(..)`, `.retry_policy(..)`).
@@ -63,12 +66,18 @@ impl Request {
             idempotent,
             options: RequestOptions::default(),
             operation: None,
+            scopes: &[],
         }
     }
 
     /// Names the operation (the spec's `operationId`), for hooks.
     pub(crate) fn set_operation(&mut self, operation_id: &'static str) {
         self.operation = Some(operation_id);
+    }
+
+    /// The scopes the operation accepts (emitted from the spec's security requirements).
+    pub(crate) fn set_scopes(&mut self, scopes: &'static [&'static str]) {
+        self.scopes = scopes;
     }
 
     /// Marks the request as idempotent (or not), overriding what its HTTP method says.

@@ -242,6 +242,10 @@ pub struct Operation {
     /// retries: GET, PUT and DELETE are; a POST is when it updates records by id (the update half of an upsert) or
     /// the spec says so with `x-halo-idempotent`.
     pub idempotent: bool,
+    /// The OAuth scopes the operation accepts, any one of which is enough (`all`, `all:standard` and its own, such
+    /// as `edit:agents`), from its security requirements; empty when it needs no particular scope. The runtime
+    /// names them when Halo answers 401 or 403.
+    pub scopes: Vec<String>,
 }
 
 /// An HTTP method.

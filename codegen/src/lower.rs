@@ -386,6 +386,7 @@ impl<'s> Lowerer<'s> {
             response,
             upsert: None,
             idempotent,
+            scopes: syntax::accepted_scopes(self.model, operation),
         };
         let Some(id_wire) = upsert else { return vec![base] };
         let item = match &base.body {

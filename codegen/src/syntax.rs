@@ -23,6 +23,26 @@ pub const ENUM_VARNAMES: &str = "x-enum-varnames";
 /// On an enum schema: what each value means, one per value of `enum` (openapi-generator's extension).
 pub const ENUM_DESCRIPTIONS: &str = "x-enum-descriptions";
 
+/// The scopes an operation accepts, any one of which is enough (its `security`, else the document's): every scope of
+/// its requirement objects, in document order, once each. Empty when one requirement asks for no scope at all (any
+/// token will do) or there is none (no token needed): then no particular scope is needed.
+pub fn accepted_scopes(model: &OpenAPI, operation: &Operation) -> Vec<String> {
+    let requirements = operation.security.as_ref().or(model.security.as_ref());
+    let mut scopes: Vec<String> = Vec::new();
+    for requirement in requirements.into_iter().flatten() {
+        let needed: Vec<&String> = requirement.values().flatten().collect();
+        if needed.is_empty() {
+            return Vec::new();
+        }
+        for scope in needed {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+    }
+    scopes
+}
+
 /// The operations of a path item that the generator supports, in a fixed order.
 pub fn operations(item: &PathItem) -> Vec<(&'static str, &Operation)> {
     [("get", &item.get), ("put", &item.put), ("post", &item.post), ("patch", &item.patch), ("delete", &item.delete)]

@@ -28,6 +28,9 @@ pub fn validate(spec: &Spec) -> Diagnostics {
             }
         }
     }
+    if let Some(requirements) = &spec.model.security {
+        validator.security(&pointer(&["security"]), requirements);
+    }
     for (path, item) in &spec.model.paths.paths {
         let at = pointer(&["paths", path]);
         let item = match item {
@@ -122,12 +125,76 @@ impl<'a> Validator<'a> {
                 "write `true` when sending the operation twice has the effect of sending it once",
             );
         }
+        if let Some(requirements) = &operation.security {
+            self.security(&join(at, "security"), requirements);
+        }
         self.parameters(at, path, operation, shared);
         let body = self.request_body(at, operation);
         if let Some(upsert) = operation.extensions.get(syntax::UPSERT) {
             self.upsert(at, method, upsert, body);
         }
         self.responses(at, operation);
+    }
+
+    /// Security requirements are alternatives, each naming one declared scheme and at most one of its scopes: the
+    /// client only needs "any one of these scopes" (ARCHITECTURE.md, "Spec conventions").
+    fn security(&mut self, at: &str, requirements: &[openapiv3::SecurityRequirement]) {
+        let schemes = self.spec.model.components.as_ref().map(|components| &components.security_schemes);
+        for (index, requirement) in requirements.iter().enumerate() {
+            let at = join(at, &index.to_string());
+            if requirement.len() != 1 {
+                self.diagnostics.error_with_hint(
+                    &at,
+                    format!(
+                        "a security requirement names {} schemes; the generator supports exactly one",
+                        requirement.len()
+                    ),
+                    "write one requirement object per alternative, e.g. `{\"halo\": [\"read:agents\"]}`",
+                );
+                continue;
+            }
+            let (name, scopes) = requirement.iter().next().expect("one entry");
+            let scheme = match schemes.and_then(|schemes| schemes.get(name)) {
+                Some(ReferenceOr::Item(scheme)) => scheme,
+                _ => {
+                    self.diagnostics.error_with_hint(
+                        join(&at, name),
+                        format!("security scheme `{name}` is not declared"),
+                        "declare it in `components.securitySchemes`",
+                    );
+                    continue;
+                }
+            };
+            if scopes.len() > 1 {
+                self.diagnostics.error_with_hint(
+                    join(&at, name),
+                    format!(
+                        "a security requirement asks for {} scopes together; the generator supports one",
+                        scopes.len()
+                    ),
+                    "list alternatives as separate requirement objects: `[{\"halo\": [\"a\"]}, {\"halo\": [\"b\"]}]`",
+                );
+            }
+            if let openapiv3::SecurityScheme::OAuth2 { flows, .. } = scheme {
+                let declared = |scope: &String| {
+                    [flows.client_credentials.as_ref().map(|f| &f.scopes), flows.implicit.as_ref().map(|f| &f.scopes)]
+                        .into_iter()
+                        .flatten()
+                        .chain(flows.password.as_ref().map(|f| &f.scopes))
+                        .chain(flows.authorization_code.as_ref().map(|f| &f.scopes))
+                        .any(|declared| declared.contains_key(scope))
+                };
+                for (index, scope) in scopes.iter().enumerate() {
+                    if !declared(scope) {
+                        self.diagnostics.error_with_hint(
+                            join(&join(&at, name), &index.to_string()),
+                            format!("scope `{scope}` is not declared by the security scheme `{name}`"),
+                            "add it to the scheme's flow `scopes` with a description",
+                        );
+                    }
+                }
+            }
+        }
     }
 
     fn parameters(&mut self, at: &str, path: &str, operation: &Operation, shared: &[ReferenceOr<Parameter>]) {

@@ -7,7 +7,7 @@
 //!
 //! Reads `HALO_URL` (`https://acme.halopsa.com`), `HALO_CLIENT_ID`, `HALO_CLIENT_SECRET` and, for a Halo-hosted
 //! instance, `HALO_TENANT` from the environment. Without a Halo tenant, run it against the fake server:
-//! `cargo run -p halopsa-tests --bin fake-halo` prints the values to use.
+//! `cargo run -p halopsa-fake --bin fake-halo` prints the values to use.
 //!
 //! Steps: search agents for the email (`GET /Agent?search=...`, disabled ones included) and keep the one whose
 //! email is exactly it, ignoring case (search also matches `xagent007@example.com`); then send only its id and

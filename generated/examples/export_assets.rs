@@ -7,7 +7,7 @@
 //!
 //! Reads `HALO_URL` (`https://acme.halopsa.com`), `HALO_CLIENT_ID`, `HALO_CLIENT_SECRET` and, for a Halo-hosted
 //! instance, `HALO_TENANT` from the environment. Without a Halo tenant, run it against the fake server:
-//! `cargo run -p halopsa-tests --bin fake-halo -- --seed-assets 250` prints the values to use.
+//! `cargo run -p halopsa-fake --bin fake-halo -- --seed-assets 250` prints the values to use.
 //!
 //! Steps: `GET /Asset?client_id=N` page by page (`.all()`: Halo caps pages at 100 and the pager does not trust the
 //! page size it asked for), then one CSV line per asset: id, asset tag, type, site, key field. The count goes to

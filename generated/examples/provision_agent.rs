@@ -7,7 +7,7 @@
 //!
 //! Reads `HALO_URL` (`https://acme.halopsa.com`), `HALO_CLIENT_ID`, `HALO_CLIENT_SECRET` and, for a Halo-hosted
 //! instance, `HALO_TENANT` from the environment. Without a Halo tenant, run it against the fake server:
-//! `cargo run -p halopsa-tests --bin fake-halo` prints the values to use.
+//! `cargo run -p halopsa-fake --bin fake-halo` prints the values to use.
 //!
 //! Steps: look the team up by name (`GET /Team`); make sure no agent has the email yet, disabled ones included,
 //! so that running it twice does not make a duplicate; create the agent (`POST /Agent` without an id) with the

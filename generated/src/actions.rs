@@ -32,6 +32,8 @@ impl<'a> Actions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Actions`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Action>,
@@ -48,6 +50,8 @@ impl<'a> Actions<'a> {
     /// Deletes a single Action. Requires authentication.
     ///
     /// `DELETE /Actions/{id}`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAction<'a> {
         DeleteAction {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Actions<'a> {
     /// Returns a single Action. Requires authentication.
     ///
     /// `GET /Actions/{id}`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAction<'a> {
         GetAction {
             client: self.client,
@@ -82,6 +88,8 @@ impl<'a> Actions<'a> {
     /// Returns multiple Actions. Requires authentication.
     ///
     /// `GET /Actions`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListActions<'a> {
         ListActions {
             client: self.client,
@@ -134,6 +142,8 @@ impl<'a> Actions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Actions`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Action) -> UpdateActions<'a> {
         self.update_many([(id, item)])
     }
@@ -179,6 +189,8 @@ impl<'a> Actions<'a> {
 ///
 /// `POST /Actions`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Actions::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -213,6 +225,7 @@ impl<'a> CreateActions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Actions");
         request.set_operation("upsertActions");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -256,6 +269,8 @@ impl<'a> CreateActions<'a> {
 ///
 /// `DELETE /Actions/{id}`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Actions::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -293,6 +308,7 @@ impl<'a> DeleteAction<'a> {
             format!("/Actions/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteAction");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -313,6 +329,8 @@ impl<'a> DeleteAction<'a> {
 /// Returns a single Action. Requires authentication.
 ///
 /// `GET /Actions/{id}`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Actions::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -431,6 +449,7 @@ impl<'a> GetAction<'a> {
             format!("/Actions/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getAction");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("agentonly", self.agentonly.as_ref());
         request.query("emailonly", self.emailonly.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
@@ -461,6 +480,8 @@ impl<'a> GetAction<'a> {
 /// Returns multiple Actions. Requires authentication.
 ///
 /// `GET /Actions`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Actions::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -784,6 +805,7 @@ impl<'a> ListActions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Actions");
         request.set_operation("listActions");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("actoutcome", self.actoutcome.as_ref());
         request.query("actoutcomenum", self.actoutcomenum.as_ref());
         request.query("agentonly", self.agentonly.as_ref());
@@ -876,6 +898,8 @@ impl<'a> ListActions<'a> {
 ///
 /// `POST /Actions`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Actions::update`] or [`Actions::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -911,6 +935,7 @@ impl<'a> UpdateActions<'a> {
         let mut request = Request::new(Method::POST, "/Actions");
         request.set_operation("upsertActions");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentCheckIn`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::AgentCheckIn>,
@@ -48,6 +50,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Returns a single AgentCheckIn instance. Requires authentication.
     ///
     /// `GET /AgentCheckIn/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgentCheckIn<'a> {
         GetAgentCheckIn {
             client: self.client,
@@ -62,6 +66,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Returns multiple AgentCheckIn records. Requires authentication.
     ///
     /// `GET /AgentCheckIn`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentCheckIns<'a> {
         ListAgentCheckIns {
             client: self.client,
@@ -88,6 +94,8 @@ impl<'a> AgentCheckIns<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentCheckIn`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         id: i32,
@@ -137,6 +145,8 @@ impl<'a> AgentCheckIns<'a> {
 ///
 /// `POST /AgentCheckIn`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentCheckIns::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -171,6 +181,7 @@ impl<'a> CreateAgentCheckIns<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentCheckIn");
         request.set_operation("upsertAgentCheckIns");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -213,6 +224,8 @@ impl<'a> CreateAgentCheckIns<'a> {
 /// Returns a single AgentCheckIn instance. Requires authentication.
 ///
 /// `GET /AgentCheckIn/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentCheckIns::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -261,6 +274,7 @@ impl<'a> GetAgentCheckIn<'a> {
             format!("/AgentCheckIn/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getAgentCheckIn");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -284,6 +298,8 @@ impl<'a> GetAgentCheckIn<'a> {
 /// Returns multiple AgentCheckIn records. Requires authentication.
 ///
 /// `GET /AgentCheckIn`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentCheckIns::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -347,6 +363,7 @@ impl<'a> ListAgentCheckIns<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentCheckIn");
         request.set_operation("listAgentCheckIns");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("agent_id", self.agent_id.as_ref());
         request.query("end_date", self.end_date.as_ref());
         request.query("start_date", self.start_date.as_ref());
@@ -405,6 +422,8 @@ impl<'a> ListAgentCheckIns<'a> {
 ///
 /// `POST /AgentCheckIn`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentCheckIns::update`] or [`AgentCheckIns::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -440,6 +459,7 @@ impl<'a> UpdateAgentCheckIns<'a> {
         let mut request = Request::new(Method::POST, "/AgentCheckIn");
         request.set_operation("upsertAgentCheckIns");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -34,6 +34,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentEventSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::AgentEventSubscription>,
@@ -48,6 +50,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Delete an Agent Event Subscription
     ///
     /// `DELETE /AgentEventSubscription/{id}`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAgentEventSubscription<'a> {
         DeleteAgentEventSubscription {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Get one Agent Event Subscription
     ///
     /// `GET /AgentEventSubscription/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgentEventSubscription<'a> {
         GetAgentEventSubscription {
             client: self.client,
@@ -70,6 +76,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// List Agent Event Subscriptions
     ///
     /// `GET /AgentEventSubscription`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentEventSubscriptions<'a> {
         ListAgentEventSubscriptions {
             client: self.client,
@@ -93,6 +101,8 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentEventSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         id: i32,
@@ -142,6 +152,8 @@ impl<'a> AgentEventSubscriptions<'a> {
 ///
 /// `POST /AgentEventSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentEventSubscriptions::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -180,6 +192,7 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentEventSubscription");
         request.set_operation("upsertAgentEventSubscriptions");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -220,6 +233,8 @@ impl<'a> CreateAgentEventSubscriptions<'a> {
 /// Delete an Agent Event Subscription
 ///
 /// `DELETE /AgentEventSubscription/{id}`
+///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentEventSubscriptions::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -264,6 +279,7 @@ impl<'a> DeleteAgentEventSubscription<'a> {
             ),
         );
         request.set_operation("deleteAgentEventSubscription");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -282,6 +298,8 @@ impl<'a> DeleteAgentEventSubscription<'a> {
 /// Get one Agent Event Subscription
 ///
 /// `GET /AgentEventSubscription/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentEventSubscriptions::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -326,6 +344,7 @@ impl<'a> GetAgentEventSubscription<'a> {
             ),
         );
         request.set_operation("getAgentEventSubscription");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -346,6 +365,8 @@ impl<'a> GetAgentEventSubscription<'a> {
 /// List Agent Event Subscriptions
 ///
 /// `GET /AgentEventSubscription`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentEventSubscriptions::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -383,6 +404,7 @@ impl<'a> ListAgentEventSubscriptions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentEventSubscription");
         request.set_operation("listAgentEventSubscriptions");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -438,6 +460,8 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 ///
 /// `POST /AgentEventSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentEventSubscriptions::update`] or [`AgentEventSubscriptions::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -477,6 +501,7 @@ impl<'a> UpdateAgentEventSubscriptions<'a> {
         let mut request = Request::new(Method::POST, "/AgentEventSubscription");
         request.set_operation("upsertAgentEventSubscriptions");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -24,6 +24,8 @@ impl<'a> AgentPresenceRules<'a> {
     /// List Agent Presence Rules
     ///
     /// `GET /AgentPresenceRule`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentPresenceRules<'a> {
         ListAgentPresenceRules {
             client: self.client,
@@ -35,6 +37,8 @@ impl<'a> AgentPresenceRules<'a> {
 /// List Agent Presence Rules
 ///
 /// `GET /AgentPresenceRule`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceRules::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -72,6 +76,7 @@ impl<'a> ListAgentPresenceRules<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentPresenceRule");
         request.set_operation("listAgentPresenceRules");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -34,6 +34,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentPresenceSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::AgentPresenceSubscription>,
@@ -48,6 +50,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Delete an Agent Presence Subscription
     ///
     /// `DELETE /AgentPresenceSubscription/{id}`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAgentPresenceSubscription<'a> {
         DeleteAgentPresenceSubscription {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Get one Agent Presence Subscription
     ///
     /// `GET /AgentPresenceSubscription/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgentPresenceSubscription<'a> {
         GetAgentPresenceSubscription {
             client: self.client,
@@ -70,6 +76,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// List Agent Presence Subscriptions
     ///
     /// `GET /AgentPresenceSubscription`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgentPresenceSubscriptions<'a> {
         ListAgentPresenceSubscriptions {
             client: self.client,
@@ -93,6 +101,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /AgentPresenceSubscription`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         id: i32,
@@ -142,6 +152,8 @@ impl<'a> AgentPresenceSubscriptions<'a> {
 ///
 /// `POST /AgentPresenceSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentPresenceSubscriptions::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -180,6 +192,7 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
         request.set_operation("upsertAgentPresenceSubscriptions");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -220,6 +233,8 @@ impl<'a> CreateAgentPresenceSubscriptions<'a> {
 /// Delete an Agent Presence Subscription
 ///
 /// `DELETE /AgentPresenceSubscription/{id}`
+///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceSubscriptions::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -264,6 +279,7 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
             ),
         );
         request.set_operation("deleteAgentPresenceSubscription");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -282,6 +298,8 @@ impl<'a> DeleteAgentPresenceSubscription<'a> {
 /// Get one Agent Presence Subscription
 ///
 /// `GET /AgentPresenceSubscription/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceSubscriptions::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -326,6 +344,7 @@ impl<'a> GetAgentPresenceSubscription<'a> {
             ),
         );
         request.set_operation("getAgentPresenceSubscription");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -346,6 +365,8 @@ impl<'a> GetAgentPresenceSubscription<'a> {
 /// List Agent Presence Subscriptions
 ///
 /// `GET /AgentPresenceSubscription`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`AgentPresenceSubscriptions::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -383,6 +404,7 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/AgentPresenceSubscription");
         request.set_operation("listAgentPresenceSubscriptions");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -440,6 +462,8 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 ///
 /// `POST /AgentPresenceSubscription`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`AgentPresenceSubscriptions::update`] or [`AgentPresenceSubscriptions::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -479,6 +503,7 @@ impl<'a> UpdateAgentPresenceSubscriptions<'a> {
         let mut request = Request::new(Method::POST, "/AgentPresenceSubscription");
         request.set_operation("upsertAgentPresenceSubscriptions");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

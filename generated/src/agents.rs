@@ -24,6 +24,8 @@ impl<'a> Agents<'a> {
     /// Clear the Agent cache
     ///
     /// `POST /Agent/ClearCache`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn clear_cache(&self) -> ClearAgentCache<'a> {
         ClearAgentCache {
             client: self.client,
@@ -42,6 +44,8 @@ impl<'a> Agents<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Agent`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Agent>,
@@ -56,6 +60,8 @@ impl<'a> Agents<'a> {
     /// Delete an Agent
     ///
     /// `DELETE /Agent/{id}`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAgent<'a> {
         DeleteAgent {
             client: self.client,
@@ -69,6 +75,8 @@ impl<'a> Agents<'a> {
     /// Returns a single Agent instance. Requires authentication.
     ///
     /// `GET /Agent/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAgent<'a> {
         GetAgent {
             client: self.client,
@@ -88,6 +96,8 @@ impl<'a> Agents<'a> {
     /// Returns a single Agent image. Requires authentication.
     ///
     /// `GET /AgentImage/{id}`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn image(&self, id: impl Into<String>) -> GetAgentImage<'a> {
         GetAgentImage {
             client: self.client,
@@ -107,6 +117,8 @@ impl<'a> Agents<'a> {
     /// Returns multiple Agents. Requires authentication.
     ///
     /// `GET /Agent`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAgents<'a> {
         ListAgents {
             client: self.client,
@@ -197,6 +209,8 @@ impl<'a> Agents<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Agent`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Agent) -> UpdateAgents<'a> {
         self.update_many([(id, item)])
     }
@@ -234,6 +248,8 @@ impl<'a> Agents<'a> {
 ///
 /// `POST /Agent/ClearCache`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`Agents::clear_cache`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -266,6 +282,7 @@ impl<'a> ClearAgentCache<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent/ClearCache");
         request.set_operation("clearAgentCache");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -292,6 +309,8 @@ impl<'a> ClearAgentCache<'a> {
 /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
 ///
 /// `POST /Agent`
+///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -327,6 +346,7 @@ impl<'a> CreateAgents<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Agent");
         request.set_operation("upsertAgents");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -368,6 +388,8 @@ impl<'a> CreateAgents<'a> {
 ///
 /// `DELETE /Agent/{id}`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`Agents::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -405,6 +427,7 @@ impl<'a> DeleteAgent<'a> {
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteAgent");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -425,6 +448,8 @@ impl<'a> DeleteAgent<'a> {
 /// Returns a single Agent instance. Requires authentication.
 ///
 /// `GET /Agent/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -523,6 +548,7 @@ impl<'a> GetAgent<'a> {
             format!("/Agent/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getAgent");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request
             .query(
@@ -555,6 +581,8 @@ impl<'a> GetAgent<'a> {
 /// Returns a single Agent image. Requires authentication.
 ///
 /// `GET /AgentImage/{id}`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::image`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -653,6 +681,7 @@ impl<'a> GetAgentImage<'a> {
             format!("/AgentImage/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getAgentImage");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("clientidoverride", self.clientidoverride.as_ref());
         request
             .query(
@@ -683,6 +712,8 @@ impl<'a> GetAgentImage<'a> {
 /// Returns multiple Agents. Requires authentication.
 ///
 /// `GET /Agent`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`Agents::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -1295,6 +1326,7 @@ impl<'a> ListAgents<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Agent");
         request.set_operation("listAgents");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("appointmentscreen", self.appointmentscreen.as_ref());
         request.query("basic_fields_only", self.basic_fields_only.as_ref());
@@ -1468,6 +1500,8 @@ impl<'a> GetCurrentAgent<'a> {
 ///
 /// `POST /Agent`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`Agents::update`] or [`Agents::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -1503,6 +1537,7 @@ impl<'a> UpdateAgents<'a> {
         let mut request = Request::new(Method::POST, "/Agent");
         request.set_operation("upsertAgents");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Assets<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Asset`
+    ///
+    /// Needs the scope `edit:assets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Asset>,
@@ -48,6 +50,8 @@ impl<'a> Assets<'a> {
     /// Deletes a single Asset. Requires authentication.
     ///
     /// `DELETE /Asset/{id}`
+    ///
+    /// Needs the scope `edit:assets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAsset<'a> {
         DeleteAsset {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Assets<'a> {
     /// Returns a single Asset. Requires authentication.
     ///
     /// `GET /Asset/{id}`
+    ///
+    /// Needs the scope `read:assets` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetAsset<'a> {
         GetAsset {
             client: self.client,
@@ -80,6 +86,8 @@ impl<'a> Assets<'a> {
     /// Returns multiple Assets. Requires authentication.
     ///
     /// `GET /Asset`
+    ///
+    /// Needs the scope `read:assets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAssets<'a> {
         ListAssets {
             client: self.client,
@@ -180,6 +188,8 @@ impl<'a> Assets<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Asset`
+    ///
+    /// Needs the scope `edit:assets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Asset) -> UpdateAssets<'a> {
         self.update_many([(id, item)])
     }
@@ -225,6 +235,8 @@ impl<'a> Assets<'a> {
 ///
 /// `POST /Asset`
 ///
+/// Needs the scope `edit:assets` (or `all`, `all:standard`).
+///
 /// Made by [`Assets::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -259,6 +271,7 @@ impl<'a> CreateAssets<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Asset");
         request.set_operation("upsertAssets");
+        request.set_scopes(&["edit:assets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -302,6 +315,8 @@ impl<'a> CreateAssets<'a> {
 ///
 /// `DELETE /Asset/{id}`
 ///
+/// Needs the scope `edit:assets` (or `all`, `all:standard`).
+///
 /// Made by [`Assets::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -339,6 +354,7 @@ impl<'a> DeleteAsset<'a> {
             format!("/Asset/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteAsset");
+        request.set_scopes(&["edit:assets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -359,6 +375,8 @@ impl<'a> DeleteAsset<'a> {
 /// Returns a single Asset. Requires authentication.
 ///
 /// `GET /Asset/{id}`
+///
+/// Needs the scope `read:assets` (or `all`, `all:standard`).
 ///
 /// Made by [`Assets::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -457,6 +475,7 @@ impl<'a> GetAsset<'a> {
             format!("/Asset/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getAsset");
+        request.set_scopes(&["read:assets", "all", "all:standard"]);
         request.query("assettype_id", self.assettype_id.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
         request.query("includeallowedstatus", self.includeallowedstatus.as_ref());
@@ -485,6 +504,8 @@ impl<'a> GetAsset<'a> {
 /// Returns multiple Assets. Requires authentication.
 ///
 /// `GET /Asset`
+///
+/// Needs the scope `read:assets` (or `all`, `all:standard`).
 ///
 /// Made by [`Assets::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -1296,6 +1317,7 @@ impl<'a> ListAssets<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Asset");
         request.set_operation("listAssets");
+        request.set_scopes(&["read:assets", "all", "all:standard"]);
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("assetgroup_id", self.assetgroup_id.as_ref());
@@ -1448,6 +1470,8 @@ impl<'a> ListAssets<'a> {
 ///
 /// `POST /Asset`
 ///
+/// Needs the scope `edit:assets` (or `all`, `all:standard`).
+///
 /// Made by [`Assets::update`] or [`Assets::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -1483,6 +1507,7 @@ impl<'a> UpdateAssets<'a> {
         let mut request = Request::new(Method::POST, "/Asset");
         request.set_operation("upsertAssets");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:assets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

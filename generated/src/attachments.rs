@@ -32,6 +32,8 @@ impl<'a> Attachments<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Attachment`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Attachment>,
@@ -48,6 +50,8 @@ impl<'a> Attachments<'a> {
     /// Deletes a single Attachment. Requires authentication.
     ///
     /// `DELETE /Attachment/{id}`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteAttachment<'a> {
         DeleteAttachment {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Attachments<'a> {
     /// Returns the attachment's file content. List the attachments of a ticket (`list().ticket_id(..)`) for their names and types.
     ///
     /// `GET /Attachment/{id}`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn download(&self, id: i32) -> DownloadAttachment<'a> {
         DownloadAttachment {
             client: self.client,
@@ -77,6 +83,8 @@ impl<'a> Attachments<'a> {
     /// Returns multiple Attachments. Requires authentication.
     ///
     /// `GET /Attachment`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListAttachments<'a> {
         ListAttachments {
             client: self.client,
@@ -121,6 +129,8 @@ impl<'a> Attachments<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Attachment`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Attachment) -> UpdateAttachments<'a> {
         self.update_many([(id, item)])
     }
@@ -166,6 +176,8 @@ impl<'a> Attachments<'a> {
 ///
 /// `POST /Attachment`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Attachments::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -200,6 +212,7 @@ impl<'a> CreateAttachments<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Attachment");
         request.set_operation("upsertAttachments");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -243,6 +256,8 @@ impl<'a> CreateAttachments<'a> {
 ///
 /// `DELETE /Attachment/{id}`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Attachments::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -280,6 +295,7 @@ impl<'a> DeleteAttachment<'a> {
             format!("/Attachment/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteAttachment");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -300,6 +316,8 @@ impl<'a> DeleteAttachment<'a> {
 /// Returns the attachment's file content. List the attachments of a ticket (`list().ticket_id(..)`) for their names and types.
 ///
 /// `GET /Attachment/{id}`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Attachments::download`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -368,6 +386,7 @@ impl<'a> DownloadAttachment<'a> {
             format!("/Attachment/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("downloadAttachment");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("childticketid", self.childticketid.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
         request.query("token", self.token.as_ref());
@@ -391,6 +410,8 @@ impl<'a> DownloadAttachment<'a> {
 /// Returns multiple Attachments. Requires authentication.
 ///
 /// `GET /Attachment`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Attachments::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -634,6 +655,7 @@ impl<'a> ListAttachments<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Attachment");
         request.set_operation("listAttachments");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("action_id", self.action_id.as_ref());
         request.query("domotzagents", self.domotzagents.as_ref());
         request.query("filetype", self.filetype.as_ref());
@@ -710,6 +732,8 @@ impl<'a> ListAttachments<'a> {
 ///
 /// `POST /Attachment`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Attachments::update`] or [`Attachments::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -745,6 +769,7 @@ impl<'a> UpdateAttachments<'a> {
         let mut request = Request::new(Method::POST, "/Attachment");
         request.set_operation("upsertAttachments");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Clients<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Client`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Client>,
@@ -46,6 +48,8 @@ impl<'a> Clients<'a> {
     /// Delete a Client
     ///
     /// `DELETE /Client/{id}`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteClient<'a> {
         DeleteClient {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Clients<'a> {
     /// Returns a single Client. Requires authentication.
     ///
     /// `GET /Client/{id}`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetClient<'a> {
         GetClient {
             client: self.client,
@@ -79,6 +85,8 @@ impl<'a> Clients<'a> {
     /// Returns multiple Clients. Requires authentication.
     ///
     /// `GET /Client`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn list(&self) -> ListClients<'a> {
         ListClients {
             client: self.client,
@@ -150,6 +158,8 @@ impl<'a> Clients<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Client`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Client) -> UpdateClients<'a> {
         self.update_many([(id, item)])
     }
@@ -195,6 +205,8 @@ impl<'a> Clients<'a> {
 ///
 /// `POST /Client`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Clients::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -229,6 +241,7 @@ impl<'a> CreateClients<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Client");
         request.set_operation("upsertClients");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -270,6 +283,8 @@ impl<'a> CreateClients<'a> {
 ///
 /// `DELETE /Client/{id}`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Clients::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -307,6 +322,7 @@ impl<'a> DeleteClient<'a> {
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteClient");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -327,6 +343,8 @@ impl<'a> DeleteClient<'a> {
 /// Returns a single Client. Requires authentication.
 ///
 /// `GET /Client/{id}`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Clients::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -437,6 +455,7 @@ impl<'a> GetClient<'a> {
             format!("/Client/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getClient");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("getavailablerts", self.getavailablerts.as_ref());
         request.query("includeactivity", self.includeactivity.as_ref());
@@ -466,6 +485,8 @@ impl<'a> GetClient<'a> {
 /// Returns multiple Clients. Requires authentication.
 ///
 /// `GET /Client`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Clients::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -984,6 +1005,7 @@ impl<'a> ListClients<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Client");
         request.set_operation("listClients");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("accountmanageronly", self.accountmanageronly.as_ref());
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
@@ -1091,6 +1113,8 @@ impl<'a> ListClients<'a> {
 ///
 /// `POST /Client`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Clients::update`] or [`Clients::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -1126,6 +1150,7 @@ impl<'a> UpdateClients<'a> {
         let mut request = Request::new(Method::POST, "/Client");
         request.set_operation("upsertClients");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

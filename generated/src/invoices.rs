@@ -32,6 +32,8 @@ impl<'a> Invoices<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Invoice`
+    ///
+    /// Needs the scope `edit:invoices` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Invoice>,
@@ -48,6 +50,8 @@ impl<'a> Invoices<'a> {
     /// Deletes a single Invoice. Requires authentication.
     ///
     /// `DELETE /Invoice/{id}`
+    ///
+    /// Needs the scope `edit:invoices` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteInvoice<'a> {
         DeleteInvoice {
             client: self.client,
@@ -62,6 +66,8 @@ impl<'a> Invoices<'a> {
     /// Returns a single Invoice. Requires authentication.
     ///
     /// `GET /Invoice/{id}`
+    ///
+    /// Needs the scope `read:invoices` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetInvoice<'a> {
         GetInvoice {
             client: self.client,
@@ -76,6 +82,8 @@ impl<'a> Invoices<'a> {
     /// Returns multiple Invoices. Requires authentication.
     ///
     /// `GET /Invoice`
+    ///
+    /// Needs the scope `read:invoices` (or `all`, `all:standard`).
     pub fn list(&self) -> ListInvoices<'a> {
         ListInvoices {
             client: self.client,
@@ -146,6 +154,8 @@ impl<'a> Invoices<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Invoice`
+    ///
+    /// Needs the scope `edit:invoices` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Invoice) -> UpdateInvoices<'a> {
         self.update_many([(id, item)])
     }
@@ -191,6 +201,8 @@ impl<'a> Invoices<'a> {
 ///
 /// `POST /Invoice`
 ///
+/// Needs the scope `edit:invoices` (or `all`, `all:standard`).
+///
 /// Made by [`Invoices::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -225,6 +237,7 @@ impl<'a> CreateInvoices<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Invoice");
         request.set_operation("upsertInvoices");
+        request.set_scopes(&["edit:invoices", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -267,6 +280,8 @@ impl<'a> CreateInvoices<'a> {
 /// Deletes a single Invoice. Requires authentication.
 ///
 /// `DELETE /Invoice/{id}`
+///
+/// Needs the scope `edit:invoices` (or `all`, `all:standard`).
 ///
 /// Made by [`Invoices::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -315,6 +330,7 @@ impl<'a> DeleteInvoice<'a> {
             format!("/Invoice/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteInvoice");
+        request.set_scopes(&["edit:invoices", "all", "all:standard"]);
         request.query("bypass_accounts_sync", self.bypass_accounts_sync.as_ref());
         request.set_options(&self.options);
         request
@@ -336,6 +352,8 @@ impl<'a> DeleteInvoice<'a> {
 /// Returns a single Invoice. Requires authentication.
 ///
 /// `GET /Invoice/{id}`
+///
+/// Needs the scope `read:invoices` (or `all`, `all:standard`).
 ///
 /// Made by [`Invoices::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -384,6 +402,7 @@ impl<'a> GetInvoice<'a> {
             format!("/Invoice/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getInvoice");
+        request.set_scopes(&["read:invoices", "all", "all:standard"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -407,6 +426,8 @@ impl<'a> GetInvoice<'a> {
 /// Returns multiple Invoices. Requires authentication.
 ///
 /// `GET /Invoice`
+///
+/// Needs the scope `read:invoices` (or `all`, `all:standard`).
 ///
 /// Made by [`Invoices::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -912,6 +933,7 @@ impl<'a> ListInvoices<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Invoice");
         request.set_operation("listInvoices");
+        request.set_scopes(&["read:invoices", "all", "all:standard"]);
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("asset_id", self.asset_id.as_ref());
         request.query("awaiting_approval", self.awaiting_approval.as_ref());
@@ -1019,6 +1041,8 @@ impl<'a> ListInvoices<'a> {
 ///
 /// `POST /Invoice`
 ///
+/// Needs the scope `edit:invoices` (or `all`, `all:standard`).
+///
 /// Made by [`Invoices::update`] or [`Invoices::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -1054,6 +1078,7 @@ impl<'a> UpdateInvoices<'a> {
         let mut request = Request::new(Method::POST, "/Invoice");
         request.set_operation("upsertInvoices");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:invoices", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -24,6 +24,8 @@ impl<'a> LoginTokens<'a> {
     /// Create a Login Token
     ///
     /// `POST /LoginToken`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn create(&self, body: models::LoginToken) -> CreateLoginToken<'a> {
         CreateLoginToken {
             client: self.client,
@@ -36,6 +38,8 @@ impl<'a> LoginTokens<'a> {
 /// Create a Login Token
 ///
 /// `POST /LoginToken`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`LoginTokens::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -71,6 +75,7 @@ impl<'a> CreateLoginToken<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/LoginToken");
         request.set_operation("createLoginToken");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }

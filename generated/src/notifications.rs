@@ -32,6 +32,8 @@ impl<'a> Notifications<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Notification`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Notification>,
@@ -46,6 +48,8 @@ impl<'a> Notifications<'a> {
     /// Delete a Notification
     ///
     /// `DELETE /Notification/{id}`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn delete(&self, id: i32) -> DeleteNotification<'a> {
         DeleteNotification {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Notifications<'a> {
     /// Returns a single Notification instance. Requires authentication.
     ///
     /// `GET /Notification/{id}`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn get(&self, id: i32) -> GetNotification<'a> {
         GetNotification {
             client: self.client,
@@ -73,6 +79,8 @@ impl<'a> Notifications<'a> {
     /// Returns multiple Notifications. Requires authentication.
     ///
     /// `GET /Notification`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn list(&self) -> ListNotifications<'a> {
         ListNotifications {
             client: self.client,
@@ -102,6 +110,8 @@ impl<'a> Notifications<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Notification`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn update(
         &self,
         id: i32,
@@ -151,6 +161,8 @@ impl<'a> Notifications<'a> {
 ///
 /// `POST /Notification`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`Notifications::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -185,6 +197,7 @@ impl<'a> CreateNotifications<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Notification");
         request.set_operation("upsertNotifications");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -225,6 +238,8 @@ impl<'a> CreateNotifications<'a> {
 /// Delete a Notification
 ///
 /// `DELETE /Notification/{id}`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`Notifications::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -267,6 +282,7 @@ impl<'a> DeleteNotification<'a> {
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteNotification");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -287,6 +303,8 @@ impl<'a> DeleteNotification<'a> {
 /// Returns a single Notification instance. Requires authentication.
 ///
 /// `GET /Notification/{id}`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`Notifications::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -335,6 +353,7 @@ impl<'a> GetNotification<'a> {
             format!("/Notification/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getNotification");
+        request.set_scopes(&["admin", "all"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -358,6 +377,8 @@ impl<'a> GetNotification<'a> {
 /// Returns multiple Notifications. Requires authentication.
 ///
 /// `GET /Notification`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`Notifications::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -451,6 +472,7 @@ impl<'a> ListNotifications<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Notification");
         request.set_operation("listNotifications");
+        request.set_scopes(&["admin", "all"]);
         request.query("agent_id", self.agent_id.as_ref());
         request.query("restrictto_agent_id", self.restrictto_agent_id.as_ref());
         request.query("role_id", self.role_id.as_ref());
@@ -512,6 +534,8 @@ impl<'a> ListNotifications<'a> {
 ///
 /// `POST /Notification`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`Notifications::update`] or [`Notifications::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -547,6 +571,7 @@ impl<'a> UpdateNotifications<'a> {
         let mut request = Request::new(Method::POST, "/Notification");
         request.set_operation("upsertNotifications");
         request.set_idempotent(true);
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }

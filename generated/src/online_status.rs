@@ -24,6 +24,8 @@ impl<'a> OnlineStatus<'a> {
     /// Get Agent Online Status
     ///
     /// `GET /OnlineStatus`
+    ///
+    /// Needs the scope `read:agents` (or `all`, `all:standard`).
     pub fn get(&self) -> GetOnlineStatus<'a> {
         GetOnlineStatus {
             client: self.client,
@@ -46,6 +48,8 @@ impl<'a> OnlineStatus<'a> {
     /// Update Online Status
     ///
     /// `POST /OnlineStatus`
+    ///
+    /// Needs the scope `edit:agents` (or `all`, `all:standard`).
     pub fn update(
         &self,
         items: impl IntoIterator<Item = models::OnlineStatus>,
@@ -61,6 +65,8 @@ impl<'a> OnlineStatus<'a> {
 /// Get Agent Online Status
 ///
 /// `GET /OnlineStatus`
+///
+/// Needs the scope `read:agents` (or `all`, `all:standard`).
 ///
 /// Made by [`OnlineStatus::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -214,6 +220,7 @@ impl<'a> GetOnlineStatus<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/OnlineStatus");
         request.set_operation("getOnlineStatus");
+        request.set_scopes(&["read:agents", "all", "all:standard"]);
         request.query("IsOnline", self.is_online.as_ref());
         request.query("LastOnline", self.last_online.as_ref());
         request.query("LastOnlineDate", self.last_online_date.as_ref());
@@ -268,6 +275,8 @@ impl<'a> GetOnlineStatus<'a> {
 ///
 /// `POST /OnlineStatus`
 ///
+/// Needs the scope `edit:agents` (or `all`, `all:standard`).
+///
 /// Made by [`OnlineStatus::update`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -302,6 +311,7 @@ impl<'a> UpdateOnlineStatus<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/OnlineStatus");
         request.set_operation("updateOnlineStatus");
+        request.set_scopes(&["edit:agents", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

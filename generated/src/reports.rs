@@ -32,6 +32,8 @@ impl<'a> Reports<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Report`
+    ///
+    /// Needs the scope `edit:reporting` or `read:reporting` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Report>,
@@ -48,6 +50,8 @@ impl<'a> Reports<'a> {
     /// Deletes a single Report. Requires authentication.
     ///
     /// `DELETE /Report/{id}`
+    ///
+    /// Needs the scope `edit:reporting` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteReport<'a> {
         DeleteReport {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Reports<'a> {
     /// Returns a single Report. Requires authentication.
     ///
     /// `GET /Report/{id}`
+    ///
+    /// Needs the scope `read:reporting` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetReport<'a> {
         GetReport {
             client: self.client,
@@ -87,6 +93,8 @@ impl<'a> Reports<'a> {
     /// Returns multiple Reports. Requires authentication.
     ///
     /// `GET /Report`
+    ///
+    /// Needs the scope `read:reporting` (or `all`, `all:standard`).
     pub fn list(&self) -> ListReports<'a> {
         ListReports {
             client: self.client,
@@ -131,6 +139,8 @@ impl<'a> Reports<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Report`
+    ///
+    /// Needs the scope `edit:reporting` or `read:reporting` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Report) -> UpdateReports<'a> {
         self.update_many([(id, item)])
     }
@@ -176,6 +186,8 @@ impl<'a> Reports<'a> {
 ///
 /// `POST /Report`
 ///
+/// Needs the scope `edit:reporting` or `read:reporting` (or `all`, `all:standard`).
+///
 /// Made by [`Reports::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -210,6 +222,7 @@ impl<'a> CreateReports<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Report");
         request.set_operation("upsertReports");
+        request.set_scopes(&["edit:reporting", "read:reporting", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -253,6 +266,8 @@ impl<'a> CreateReports<'a> {
 ///
 /// `DELETE /Report/{id}`
 ///
+/// Needs the scope `edit:reporting` (or `all`, `all:standard`).
+///
 /// Made by [`Reports::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -290,6 +305,7 @@ impl<'a> DeleteReport<'a> {
             format!("/Report/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteReport");
+        request.set_scopes(&["edit:reporting", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -310,6 +326,8 @@ impl<'a> DeleteReport<'a> {
 /// Returns a single Report. Requires authentication.
 ///
 /// `GET /Report/{id}`
+///
+/// Needs the scope `read:reporting` (or `all`, `all:standard`).
 ///
 /// Made by [`Reports::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -478,6 +496,7 @@ impl<'a> GetReport<'a> {
             format!("/Report/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getReport");
+        request.set_scopes(&["read:reporting", "all", "all:standard"]);
         request.query("client_id", self.client_id.as_ref());
         request.query("clientname", self.clientname.as_ref());
         request.query("dashboard_id", self.dashboard_id.as_ref());
@@ -514,6 +533,8 @@ impl<'a> GetReport<'a> {
 /// Returns multiple Reports. Requires authentication.
 ///
 /// `GET /Report`
+///
+/// Needs the scope `read:reporting` (or `all`, `all:standard`).
 ///
 /// Made by [`Reports::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -757,6 +778,7 @@ impl<'a> ListReports<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Report");
         request.set_operation("listReports");
+        request.set_scopes(&["read:reporting", "all", "all:standard"]);
         request.query("agentrestriction", self.agentrestriction.as_ref());
         request.query("chartonly", self.chartonly.as_ref());
         request.query("clientname", self.clientname.as_ref());
@@ -833,6 +855,8 @@ impl<'a> ListReports<'a> {
 ///
 /// `POST /Report`
 ///
+/// Needs the scope `edit:reporting` or `read:reporting` (or `all`, `all:standard`).
+///
 /// Made by [`Reports::update`] or [`Reports::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -868,6 +892,7 @@ impl<'a> UpdateReports<'a> {
         let mut request = Request::new(Method::POST, "/Report");
         request.set_operation("upsertReports");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:reporting", "read:reporting", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Sites<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Site`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Site>,
@@ -48,6 +50,8 @@ impl<'a> Sites<'a> {
     /// Deletes a single Site. Requires authentication.
     ///
     /// `DELETE /Site/{id}`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteSite<'a> {
         DeleteSite {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Sites<'a> {
     /// Returns a single Site. Requires authentication.
     ///
     /// `GET /Site/{id}`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetSite<'a> {
         GetSite {
             client: self.client,
@@ -80,6 +86,8 @@ impl<'a> Sites<'a> {
     /// Returns multiple Sites. Requires authentication.
     ///
     /// `GET /Site`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn list(&self) -> ListSites<'a> {
         ListSites {
             client: self.client,
@@ -145,6 +153,8 @@ impl<'a> Sites<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Site`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Site) -> UpdateSites<'a> {
         self.update_many([(id, item)])
     }
@@ -190,6 +200,8 @@ impl<'a> Sites<'a> {
 ///
 /// `POST /Site`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Sites::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -224,6 +236,7 @@ impl<'a> CreateSites<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Site");
         request.set_operation("upsertSites");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -267,6 +280,8 @@ impl<'a> CreateSites<'a> {
 ///
 /// `DELETE /Site/{id}`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Sites::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -304,6 +319,7 @@ impl<'a> DeleteSite<'a> {
             format!("/Site/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteSite");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -324,6 +340,8 @@ impl<'a> DeleteSite<'a> {
 /// Returns a single Site. Requires authentication.
 ///
 /// `GET /Site/{id}`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Sites::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -424,6 +442,7 @@ impl<'a> GetSite<'a> {
             format!("/Site/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getSite");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("client_override", self.client_override.as_ref());
         request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("includeactivity", self.includeactivity.as_ref());
@@ -452,6 +471,8 @@ impl<'a> GetSite<'a> {
 /// Returns multiple Sites. Requires authentication.
 ///
 /// `GET /Site`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Sites::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -905,6 +926,7 @@ impl<'a> ListSites<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Site");
         request.set_operation("listSites");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("azuresites", self.azuresites.as_ref());
@@ -1004,6 +1026,8 @@ impl<'a> ListSites<'a> {
 ///
 /// `POST /Site`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Sites::update`] or [`Sites::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -1039,6 +1063,7 @@ impl<'a> UpdateSites<'a> {
         let mut request = Request::new(Method::POST, "/Site");
         request.set_operation("upsertSites");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

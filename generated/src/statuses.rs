@@ -32,6 +32,8 @@ impl<'a> Statuses<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Status`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Status>,
@@ -48,6 +50,8 @@ impl<'a> Statuses<'a> {
     /// Deletes a single Status. Requires authentication.
     ///
     /// `DELETE /Status/{id}`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteStatus<'a> {
         DeleteStatus {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> Statuses<'a> {
     /// Returns a single Status. Requires authentication.
     ///
     /// `GET /Status/{id}`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetStatus<'a> {
         GetStatus {
             client: self.client,
@@ -75,6 +81,8 @@ impl<'a> Statuses<'a> {
     /// Returns multiple Statuses. Requires authentication.
     ///
     /// `GET /Status`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListStatuses<'a> {
         ListStatuses {
             client: self.client,
@@ -114,6 +122,8 @@ impl<'a> Statuses<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Status`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Status) -> UpdateStatuses<'a> {
         self.update_many([(id, item)])
     }
@@ -159,6 +169,8 @@ impl<'a> Statuses<'a> {
 ///
 /// `POST /Status`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Statuses::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -193,6 +205,7 @@ impl<'a> CreateStatuses<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Status");
         request.set_operation("upsertStatuses");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -236,6 +249,8 @@ impl<'a> CreateStatuses<'a> {
 ///
 /// `DELETE /Status/{id}`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Statuses::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -273,6 +288,7 @@ impl<'a> DeleteStatus<'a> {
             format!("/Status/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteStatus");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -293,6 +309,8 @@ impl<'a> DeleteStatus<'a> {
 /// Returns a single Status. Requires authentication.
 ///
 /// `GET /Status/{id}`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Statuses::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -341,6 +359,7 @@ impl<'a> GetStatus<'a> {
             format!("/Status/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getStatus");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -364,6 +383,8 @@ impl<'a> GetStatus<'a> {
 /// Returns multiple Statuses. Requires authentication.
 ///
 /// `GET /Status`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Statuses::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -559,6 +580,7 @@ impl<'a> ListStatuses<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Status");
         request.set_operation("listStatuses");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
         request.query("excludeclosed", self.excludeclosed.as_ref());
         request.query("excludepending", self.excludepending.as_ref());
@@ -630,6 +652,8 @@ impl<'a> ListStatuses<'a> {
 ///
 /// `POST /Status`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Statuses::update`] or [`Statuses::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -665,6 +689,7 @@ impl<'a> UpdateStatuses<'a> {
         let mut request = Request::new(Method::POST, "/Status");
         request.set_operation("upsertStatuses");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Teams<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Team`
+    ///
+    /// Needs the scope `edit:teams` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Team>,
@@ -46,6 +48,8 @@ impl<'a> Teams<'a> {
     /// Delete a Team
     ///
     /// `DELETE /Team/{id}`
+    ///
+    /// Needs the scope `edit:teams` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteTeam<'a> {
         DeleteTeam {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Teams<'a> {
     /// Returns a single Team. Requires authentication.
     ///
     /// `GET /Team/{id}`
+    ///
+    /// Needs the scope `read:teams` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetTeam<'a> {
         GetTeam {
             client: self.client,
@@ -72,6 +78,8 @@ impl<'a> Teams<'a> {
     /// Get Team profile image
     ///
     /// `GET /TeamImage/{id}`
+    ///
+    /// Needs the scope `read:teams` (or `all`, `all:standard`).
     pub fn image(&self, id: impl Into<String>) -> GetTeamImage<'a> {
         GetTeamImage {
             client: self.client,
@@ -85,6 +93,8 @@ impl<'a> Teams<'a> {
     /// Returns multiple Teams. Requires authentication.
     ///
     /// `GET /Team`
+    ///
+    /// Needs the scope `read:teams` (or `all`, `all:standard`).
     pub fn list(&self) -> ListTeams<'a> {
         ListTeams {
             client: self.client,
@@ -128,6 +138,8 @@ impl<'a> Teams<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Team`
+    ///
+    /// Needs the scope `edit:teams` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Team) -> UpdateTeams<'a> {
         self.update_many([(id, item)])
     }
@@ -173,6 +185,8 @@ impl<'a> Teams<'a> {
 ///
 /// `POST /Team`
 ///
+/// Needs the scope `edit:teams` (or `all`, `all:standard`).
+///
 /// Made by [`Teams::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -207,6 +221,7 @@ impl<'a> CreateTeams<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Team");
         request.set_operation("upsertTeams");
+        request.set_scopes(&["edit:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -248,6 +263,8 @@ impl<'a> CreateTeams<'a> {
 ///
 /// `DELETE /Team/{id}`
 ///
+/// Needs the scope `edit:teams` (or `all`, `all:standard`).
+///
 /// Made by [`Teams::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -285,6 +302,7 @@ impl<'a> DeleteTeam<'a> {
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteTeam");
+        request.set_scopes(&["edit:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -305,6 +323,8 @@ impl<'a> DeleteTeam<'a> {
 /// Returns a single Team. Requires authentication.
 ///
 /// `GET /Team/{id}`
+///
+/// Needs the scope `read:teams` (or `all`, `all:standard`).
 ///
 /// Made by [`Teams::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -363,6 +383,7 @@ impl<'a> GetTeam<'a> {
             format!("/Team/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getTeam");
+        request.set_scopes(&["read:teams", "all", "all:standard"]);
         request.query("includeagents", self.includeagents.as_ref());
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
@@ -385,6 +406,8 @@ impl<'a> GetTeam<'a> {
 /// Get Team profile image
 ///
 /// `GET /TeamImage/{id}`
+///
+/// Needs the scope `read:teams` (or `all`, `all:standard`).
 ///
 /// Made by [`Teams::image`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -423,6 +446,7 @@ impl<'a> GetTeamImage<'a> {
             format!("/TeamImage/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getTeamImage");
+        request.set_scopes(&["read:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -443,6 +467,8 @@ impl<'a> GetTeamImage<'a> {
 /// Returns multiple Teams. Requires authentication.
 ///
 /// `GET /Team`
+///
+/// Needs the scope `read:teams` (or `all`, `all:standard`).
 ///
 /// Made by [`Teams::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -680,6 +706,7 @@ impl<'a> ListTeams<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Team");
         request.set_operation("listTeams");
+        request.set_scopes(&["read:teams", "all", "all:standard"]);
         request.query("can_edit_only", self.can_edit_only.as_ref());
         request.query("chat_only", self.chat_only.as_ref());
         request.query("department_id", self.department_id.as_ref());
@@ -755,6 +782,8 @@ impl<'a> ListTeams<'a> {
 ///
 /// `POST /Team`
 ///
+/// Needs the scope `edit:teams` (or `all`, `all:standard`).
+///
 /// Made by [`Teams::update`] or [`Teams::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -790,6 +819,7 @@ impl<'a> UpdateTeams<'a> {
         let mut request = Request::new(Method::POST, "/Team");
         request.set_operation("upsertTeams");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:teams", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> TicketTypes<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /TicketType`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::TicketType>,
@@ -48,6 +50,8 @@ impl<'a> TicketTypes<'a> {
     /// Deletes a single Ticket Type. Requires authentication.
     ///
     /// `DELETE /TicketType/{id}`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteTicketType<'a> {
         DeleteTicketType {
             client: self.client,
@@ -61,6 +65,8 @@ impl<'a> TicketTypes<'a> {
     /// Returns a single Ticket Type. Requires authentication.
     ///
     /// `GET /TicketType/{id}`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetTicketType<'a> {
         GetTicketType {
             client: self.client,
@@ -85,6 +91,8 @@ impl<'a> TicketTypes<'a> {
     /// Returns multiple Ticket Types. Requires authentication.
     ///
     /// `GET /TicketType`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListTicketTypes<'a> {
         ListTicketTypes {
             client: self.client,
@@ -130,6 +138,8 @@ impl<'a> TicketTypes<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /TicketType`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::TicketType) -> UpdateTicketTypes<'a> {
         self.update_many([(id, item)])
     }
@@ -175,6 +185,8 @@ impl<'a> TicketTypes<'a> {
 ///
 /// `POST /TicketType`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`TicketTypes::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -209,6 +221,7 @@ impl<'a> CreateTicketTypes<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/TicketType");
         request.set_operation("upsertTicketTypes");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -252,6 +265,8 @@ impl<'a> CreateTicketTypes<'a> {
 ///
 /// `DELETE /TicketType/{id}`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`TicketTypes::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -289,6 +304,7 @@ impl<'a> DeleteTicketType<'a> {
             format!("/TicketType/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteTicketType");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -309,6 +325,8 @@ impl<'a> DeleteTicketType<'a> {
 /// Returns a single Ticket Type. Requires authentication.
 ///
 /// `GET /TicketType/{id}`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`TicketTypes::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -457,6 +475,7 @@ impl<'a> GetTicketType<'a> {
             format!("/TicketType/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getTicketType");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("can_create_only", self.can_create_only.as_ref());
         request.query("can_edit_only", self.can_edit_only.as_ref());
         request.query("debug", self.debug.as_ref());
@@ -490,6 +509,8 @@ impl<'a> GetTicketType<'a> {
 /// Returns multiple Ticket Types. Requires authentication.
 ///
 /// `GET /TicketType`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`TicketTypes::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -745,6 +766,7 @@ impl<'a> ListTicketTypes<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/TicketType");
         request.set_operation("listTicketTypes");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("access_control_level", self.access_control_level.as_ref());
         request.query("anonanduser", self.anonanduser.as_ref());
         request.query("can_create_only", self.can_create_only.as_ref());
@@ -826,6 +848,8 @@ impl<'a> ListTicketTypes<'a> {
 ///
 /// `POST /TicketType`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`TicketTypes::update`] or [`TicketTypes::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -861,6 +885,7 @@ impl<'a> UpdateTicketTypes<'a> {
         let mut request = Request::new(Method::POST, "/TicketType");
         request.set_operation("upsertTicketTypes");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

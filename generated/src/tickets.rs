@@ -32,6 +32,8 @@ impl<'a> Tickets<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Tickets`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::Ticket>,
@@ -48,6 +50,8 @@ impl<'a> Tickets<'a> {
     /// Deletes a single Ticket. Requires authentication.
     ///
     /// `DELETE /Tickets/{id}`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteTicket<'a> {
         DeleteTicket {
             client: self.client,
@@ -62,6 +66,8 @@ impl<'a> Tickets<'a> {
     /// Returns a single Ticket. Requires authentication.
     ///
     /// `GET /Tickets/{id}`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetTicket<'a> {
         GetTicket {
             client: self.client,
@@ -101,6 +107,8 @@ impl<'a> Tickets<'a> {
     /// Returns multiple Tickets. Requires authentication.
     ///
     /// `GET /Tickets`
+    ///
+    /// Needs the scope `read:tickets` (or `all`, `all:standard`).
     pub fn list(&self) -> ListTickets<'a> {
         ListTickets {
             client: self.client,
@@ -313,6 +321,8 @@ impl<'a> Tickets<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Tickets`
+    ///
+    /// Needs the scope `edit:tickets` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::Ticket) -> UpdateTickets<'a> {
         self.update_many([(id, item)])
     }
@@ -358,6 +368,8 @@ impl<'a> Tickets<'a> {
 ///
 /// `POST /Tickets`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Tickets::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -392,6 +404,7 @@ impl<'a> CreateTickets<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Tickets");
         request.set_operation("upsertTickets");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -434,6 +447,8 @@ impl<'a> CreateTickets<'a> {
 /// Deletes a single Ticket. Requires authentication.
 ///
 /// `DELETE /Tickets/{id}`
+///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Tickets::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -482,6 +497,7 @@ impl<'a> DeleteTicket<'a> {
             format!("/Tickets/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteTicket");
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.query("reason", self.reason.as_ref());
         request.set_options(&self.options);
         request
@@ -503,6 +519,8 @@ impl<'a> DeleteTicket<'a> {
 /// Returns a single Ticket. Requires authentication.
 ///
 /// `GET /Tickets/{id}`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Tickets::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -801,6 +819,7 @@ impl<'a> GetTicket<'a> {
             format!("/Tickets/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getTicket");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("amailentryid", self.amailentryid.as_ref());
         request.query("assignedto", self.assignedto.as_ref());
         request.query("consignablelines", self.consignablelines.as_ref());
@@ -849,6 +868,8 @@ impl<'a> GetTicket<'a> {
 /// Returns multiple Tickets. Requires authentication.
 ///
 /// `GET /Tickets`
+///
+/// Needs the scope `read:tickets` (or `all`, `all:standard`).
 ///
 /// Made by [`Tickets::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -2790,6 +2811,7 @@ impl<'a> ListTickets<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Tickets");
         request.set_operation("listTickets");
+        request.set_scopes(&["read:tickets", "all", "all:standard"]);
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("agent", self.agent.as_ref());
         request.query("agent_id", self.agent_id.as_ref());
@@ -3058,6 +3080,8 @@ impl<'a> ListTickets<'a> {
 ///
 /// `POST /Tickets`
 ///
+/// Needs the scope `edit:tickets` (or `all`, `all:standard`).
+///
 /// Made by [`Tickets::update`] or [`Tickets::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -3093,6 +3117,7 @@ impl<'a> UpdateTickets<'a> {
         let mut request = Request::new(Method::POST, "/Tickets");
         request.set_operation("upsertTickets");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:tickets", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -26,6 +26,8 @@ impl<'a> UserChanges<'a> {
     /// Returns multiple UserChange records. Requires authentication.
     ///
     /// `GET /UserChange`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn list(&self) -> ListUserChanges<'a> {
         ListUserChanges {
             client: self.client,
@@ -56,6 +58,8 @@ impl<'a> UserChanges<'a> {
 /// Returns multiple UserChange records. Requires authentication.
 ///
 /// `GET /UserChange`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`UserChanges::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -259,6 +263,7 @@ impl<'a> ListUserChanges<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/UserChange");
         request.set_operation("listUserChanges");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("change_date", self.change_date.as_ref());
         request.query("count", self.count.as_ref());
         request.query("exclude_generaluser", self.exclude_generaluser.as_ref());

@@ -32,6 +32,8 @@ impl<'a> UserRoles<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /UserRoles`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::UserRole>,
@@ -46,6 +48,8 @@ impl<'a> UserRoles<'a> {
     /// Delete an User Role
     ///
     /// `DELETE /UserRoles/{id}`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn delete(&self, id: i32) -> DeleteUserRole<'a> {
         DeleteUserRole {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> UserRoles<'a> {
     /// Returns a single UserRole instance. Requires authentication.
     ///
     /// `GET /UserRoles/{id}`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn get(&self, id: i32) -> GetUserRole<'a> {
         GetUserRole {
             client: self.client,
@@ -71,6 +77,8 @@ impl<'a> UserRoles<'a> {
     /// List User Roles
     ///
     /// `GET /UserRoles`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn list(&self) -> ListUserRoles<'a> {
         ListUserRoles {
             client: self.client,
@@ -94,6 +102,8 @@ impl<'a> UserRoles<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /UserRoles`
+    ///
+    /// Needs the scope `admin` (or `all`).
     pub fn update(&self, id: i32, item: models::UserRole) -> UpdateUserRoles<'a> {
         self.update_many([(id, item)])
     }
@@ -139,6 +149,8 @@ impl<'a> UserRoles<'a> {
 ///
 /// `POST /UserRoles`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`UserRoles::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -173,6 +185,7 @@ impl<'a> CreateUserRoles<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/UserRoles");
         request.set_operation("upsertUserRoles");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -214,6 +227,8 @@ impl<'a> CreateUserRoles<'a> {
 ///
 /// `DELETE /UserRoles/{id}`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`UserRoles::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -251,6 +266,7 @@ impl<'a> DeleteUserRole<'a> {
             format!("/UserRoles/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteUserRole");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -271,6 +287,8 @@ impl<'a> DeleteUserRole<'a> {
 /// Returns a single UserRole instance. Requires authentication.
 ///
 /// `GET /UserRoles/{id}`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`UserRoles::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -319,6 +337,7 @@ impl<'a> GetUserRole<'a> {
             format!("/UserRoles/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getUserRole");
+        request.set_scopes(&["admin", "all"]);
         request.query("includedetails", self.includedetails.as_ref());
         request.set_options(&self.options);
         request
@@ -340,6 +359,8 @@ impl<'a> GetUserRole<'a> {
 /// List User Roles
 ///
 /// `GET /UserRoles`
+///
+/// Needs the scope `admin` (or `all`).
 ///
 /// Made by [`UserRoles::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -373,6 +394,7 @@ impl<'a> ListUserRoles<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/UserRoles");
         request.set_operation("listUserRoles");
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }
@@ -428,6 +450,8 @@ impl<'a> ListUserRoles<'a> {
 ///
 /// `POST /UserRoles`
 ///
+/// Needs the scope `admin` (or `all`).
+///
 /// Made by [`UserRoles::update`] or [`UserRoles::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -463,6 +487,7 @@ impl<'a> UpdateUserRoles<'a> {
         let mut request = Request::new(Method::POST, "/UserRoles");
         request.set_operation("upsertUserRoles");
         request.set_idempotent(true);
+        request.set_scopes(&["admin", "all"]);
         request.set_options(&self.options);
         request
     }

@@ -32,6 +32,8 @@ impl<'a> Users<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Users`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn create(
         &self,
         items: impl IntoIterator<Item = models::User>,
@@ -46,6 +48,8 @@ impl<'a> Users<'a> {
     /// Delete a User
     ///
     /// `DELETE /Users/{id}`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn delete(&self, id: i32) -> DeleteUser<'a> {
         DeleteUser {
             client: self.client,
@@ -59,6 +63,8 @@ impl<'a> Users<'a> {
     /// Returns a single User instance. Requires authentication.
     ///
     /// `GET /Users/{id}`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn get(&self, id: i32) -> GetUser<'a> {
         GetUser {
             client: self.client,
@@ -87,6 +93,8 @@ impl<'a> Users<'a> {
     /// Returns multiple Users. Requires authentication.
     ///
     /// `GET /Users`
+    ///
+    /// Needs the scope `read:customers` (or `all`, `all:standard`).
     pub fn list(&self) -> ListUsers<'a> {
         ListUsers {
             client: self.client,
@@ -177,6 +185,8 @@ impl<'a> Users<'a> {
     /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
     ///
     /// `POST /Users`
+    ///
+    /// Needs the scope `edit:customers` (or `all`, `all:standard`).
     pub fn update(&self, id: i32, item: models::User) -> UpdateUsers<'a> {
         self.update_many([(id, item)])
     }
@@ -236,6 +246,8 @@ impl<'a> Users<'a> {
 ///
 /// `POST /Users`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Users::create`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -270,6 +282,7 @@ impl<'a> CreateUsers<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::POST, "/Users");
         request.set_operation("upsertUsers");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -311,6 +324,8 @@ impl<'a> CreateUsers<'a> {
 ///
 /// `DELETE /Users/{id}`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Users::delete`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -348,6 +363,7 @@ impl<'a> DeleteUser<'a> {
             format!("/Users/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("deleteUser");
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }
@@ -368,6 +384,8 @@ impl<'a> DeleteUser<'a> {
 /// Returns a single User instance. Requires authentication.
 ///
 /// `GET /Users/{id}`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Users::get`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -558,6 +576,7 @@ impl<'a> GetUser<'a> {
             format!("/Users/{}", crate ::runtime::path_segment(& self.id)),
         );
         request.set_operation("getUser");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("client_id", self.client_id.as_ref());
         request.query("client_override", self.client_override.as_ref());
         request.query("domain", self.domain.as_ref().map(models::Domain::as_str));
@@ -595,6 +614,8 @@ impl<'a> GetUser<'a> {
 /// Returns multiple Users. Requires authentication.
 ///
 /// `GET /Users`
+///
+/// Needs the scope `read:customers` (or `all`, `all:standard`).
 ///
 /// Made by [`Users::list`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
@@ -1203,6 +1224,7 @@ impl<'a> ListUsers<'a> {
     fn request(&self) -> Request {
         let mut request = Request::new(Method::GET, "/Users");
         request.set_operation("listUsers");
+        request.set_scopes(&["read:customers", "all", "all:standard"]);
         request.query("activeinactive", self.activeinactive.as_ref());
         request.query("advanced_search", self.advanced_search.as_ref());
         request.query("allapprovers", self.allapprovers.as_ref());
@@ -1374,6 +1396,8 @@ impl<'a> GetCurrentUser<'a> {
 ///
 /// `POST /Users`
 ///
+/// Needs the scope `edit:customers` (or `all`, `all:standard`).
+///
 /// Made by [`Users::update`] or [`Users::update_many`]; set parameters, then call `send()`, or `send_with_response()` for the
 /// status, headers and trace id too.
 #[derive(Clone)]
@@ -1409,6 +1433,7 @@ impl<'a> UpdateUsers<'a> {
         let mut request = Request::new(Method::POST, "/Users");
         request.set_operation("upsertUsers");
         request.set_idempotent(true);
+        request.set_scopes(&["edit:customers", "all", "all:standard"]);
         request.set_options(&self.options);
         request
     }

@@ -1,6 +1,6 @@
-//! Test support for the HaloPSA generator and client: the fake Halo server and shared helpers.
+//! Test support for the HaloPSA generator and client: the fake Halo server (the `halopsa-fake` crate in `fake/`).
 
-pub mod fake_halo;
+pub use halopsa_fake as fake_halo;
 
 /// The README's Rust examples, compiled as doctests so that they cannot drift from the generated crate's API.
 #[doc = include_str!("../../README.md")]

@@ -141,14 +141,14 @@ async fn api_url_and_token_url_overrides_are_used() {
 #[tokio::test]
 async fn tenant_and_scopes_go_to_the_token_endpoint_only() {
     let fake = FakeHalo::start().await;
-    let client = builder(&fake).tenant("acme corp").scopes(["read:tickets", "edit:tickets"]).build().unwrap();
+    let client = builder(&fake).tenant("acme corp").scopes(["read:agents", "edit:agents"]).build().unwrap();
     client.agents().list().send().await.unwrap();
 
     let token = &fake.token_calls()[0];
     assert_eq!(token.query_pairs, pairs(&[("tenant", "acme corp")]));
     assert_eq!(token.query, "tenant=acme%20corp");
     let form = token.body.as_ref().unwrap();
-    assert_eq!(form["scope"], "read:tickets edit:tickets");
+    assert_eq!(form["scope"], "read:agents edit:agents");
     assert_eq!(form["grant_type"], "client_credentials");
     // The API calls carry neither.
     let request = &fake.requests()[0];
@@ -491,9 +491,15 @@ async fn every_error_body_shape_gives_method_path_status_and_halos_message() {
         assert_eq!(error.method().map(|m| m.as_str()), Some("GET"));
         assert_eq!(error.path(), Some(format!("/Agent/{id}").as_str()));
         assert!(error.to_string().starts_with(&format!("GET /Agent/{id}: halo answered {status} ")), "{error}");
-        // Display ends with Halo's message, then the trace id the fake sent (as Halo's `Request-Id`).
         let trace = error.trace_id().expect("the fake sends a trace id");
-        assert!(error.to_string().ends_with(&format!("{expected} (trace id {trace})")), "{error}");
+        if status == 403 {
+            // A 403 also says why (the token has the scope, so the agent's permissions); see permissions.rs.
+            let hint = format!("{expected}; the token was granted `all`, which this operation accepts; the agent");
+            assert!(error.to_string().contains(&hint), "{error}");
+        } else {
+            // Display ends with Halo's message, then the trace id the fake sent (as Halo's `Request-Id`).
+            assert!(error.to_string().ends_with(&format!("{expected} (trace id {trace})")), "{error}");
+        }
         assert_eq!(statuses(&fake.requests()), [Some(status)], "{body:?}");
     }
     // The fake's own 404.

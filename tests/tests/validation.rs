@@ -561,3 +561,42 @@ fn enum_descriptions_on_a_query_parameter_that_are_not_strings() {
         "`x-enum-descriptions` must be an array of strings",
     );
 }
+
+/// Security requirements: alternatives of one declared scheme and at most one declared scope each.
+#[test]
+fn security_requirements() {
+    let scheme = json!({"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/auth/token", "scopes": {
+        "all": "everything", "read:agents": "read agents"
+    }}}});
+    let with_scheme = |s: &mut Value| set(s, "/components/securitySchemes", Some(json!({"halo": scheme.clone()})));
+    let at = "/paths/~1Agent/get/security";
+    check(
+        |s| set(s, at, Some(json!([{"halo": ["all"]}, {"other": []}]))),
+        &format!("{at}/1/other"),
+        "security scheme `other` is not declared",
+    );
+    check(
+        |s| {
+            with_scheme(s);
+            set(s, at, Some(json!([{"halo": ["read:agents", "all"]}])));
+        },
+        &format!("{at}/0/halo"),
+        "a security requirement asks for 2 scopes together; the generator supports one",
+    );
+    check(
+        |s| {
+            with_scheme(s);
+            set(s, at, Some(json!([{"halo": ["read:agent"]}])));
+        },
+        &format!("{at}/0/halo/0"),
+        "scope `read:agent` is not declared by the security scheme `halo`",
+    );
+    check(
+        |s| {
+            with_scheme(s);
+            set(s, "/security", Some(json!([{"halo": ["all"], "other": []}])));
+        },
+        "/security/0",
+        "a security requirement names 2 schemes; the generator supports exactly one",
+    );
+}

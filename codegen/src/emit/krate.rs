@@ -60,7 +60,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         pub use runtime::{
             ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, Hook,
             HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit, Response, Result,
-            RetryPolicy, decode_json,
+            RetryPolicy, WhoAmI, decode_json,
         };
         /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
         pub use reqwest::Method;

@@ -95,7 +95,24 @@ fn op_docs(op: &Operation) -> Vec<String> {
         lines.push(String::new());
     }
     lines.push(http_line(op));
+    if let Some(scopes) = scopes_line(op) {
+        lines.push(String::new());
+        lines.push(scopes);
+    }
     lines
+}
+
+/// "Needs the scope `edit:agents` (or `all`, `all:standard`)": the API application's scopes decide it.
+fn scopes_line(op: &Operation) -> Option<String> {
+    let broad = |scope: &&String| scope.as_str() == "all" || scope.starts_with("all:");
+    let own: Vec<String> = op.scopes.iter().filter(|s| !broad(s)).map(|s| format!("`{s}`")).collect();
+    let wide: Vec<String> = op.scopes.iter().filter(broad).map(|s| format!("`{s}`")).collect();
+    match (own.is_empty(), wide.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(format!("Needs the scope {}.", own.join(" or "))),
+        (true, false) => Some(format!("Needs the scope {}.", wide.join(" or "))),
+        (false, false) => Some(format!("Needs the scope {} (or {}).", own.join(" or "), wide.join(", "))),
+    }
 }
 
 /// Positional arguments of the accessor method: path parameters, then the body.
@@ -439,10 +456,16 @@ fn request_fn(api: &Api, op: &Operation) -> TokenStream {
         quote!(request.set_idempotent(#idempotent);)
     });
     let operation_id = &op.operation_id;
+    // The scopes go with the request so that a 401 or 403 can name the one the token lacks.
+    let scopes = (!op.scopes.is_empty()).then(|| {
+        let scopes = &op.scopes;
+        quote!(request.set_scopes(&[#(#scopes),*]);)
+    });
     quote! {
         let mut request = Request::new(Method::#method, #path);
         request.set_operation(#operation_id);
         #idempotent
+        #scopes
         #(#queries)*
         request.set_options(&self.options);
         request

@@ -18,13 +18,31 @@ pub const RATE_LIMIT_BODY: &str = "Rate Limit Reached - 300 Requests per rolling
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// 429 with the plain-text body [`RATE_LIMIT_BODY`], and `Retry-After: <secs>` when given.
-    RateLimited { retry_after: Option<u64> },
+    RateLimited {
+        /// The `Retry-After` seconds, if any.
+        retry_after: Option<u64>,
+    },
     /// 429 (as [`Fault::RateLimited`]) on each matching request with this probability, from an RNG seeded with `seed`.
-    RandomRateLimited { probability: f64, seed: u64, retry_after: Option<u64> },
+    RandomRateLimited {
+        /// The chance of a 429 per matching request, from 0 to 1.
+        probability: f64,
+        /// The seed of the dice, so a run can be replayed.
+        seed: u64,
+        /// The `Retry-After` seconds, if any.
+        retry_after: Option<u64>,
+    },
     /// 503 with a plain-text body, and `Retry-After: <secs>` when given.
-    Unavailable { retry_after: Option<u64> },
+    Unavailable {
+        /// The `Retry-After` seconds, if any.
+        retry_after: Option<u64>,
+    },
     /// An error answer with this status (200 included: Halo's "error in a success") and body. Nothing is saved.
-    Error { status: u16, body: ErrorBody },
+    Error {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        body: ErrorBody,
+    },
     /// Revokes every token issued so far, then lets the request through (so it gets 401).
     RevokeTokens,
     /// Integer ids (`id` and every `*_id` key) in successful JSON answers are sent as floats: `21.0`.
@@ -57,20 +75,40 @@ pub enum ErrorBody {
     /// `{"ClassName": "HaloException", "Message": ...}` (a .NET exception).
     HaloException(String),
     /// `{"resultCode": ..., "errorMessage": ...}`.
-    ResultCode { code: i64, message: String },
+    ResultCode {
+        /// `resultCode`.
+        code: i64,
+        /// `errorMessage`.
+        message: String,
+    },
     /// `{"Message": ...}`.
     Message(String),
     /// `{"message": ..., "errors": [...]}` (validation).
-    Validation { message: String, errors: Vec<String> },
+    Validation {
+        /// `message`.
+        message: String,
+        /// `errors`.
+        errors: Vec<String>,
+    },
     /// `{"error": ..., "error_description": ...}` (OAuth).
-    OAuth { error: String, description: String },
+    OAuth {
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        description: String,
+    },
     /// Any JSON.
     Json(Value),
     /// Plain text.
     Text(String),
     /// ASP.NET Core's problem details, as its model validation answers: `{"type", "title", "status", "errors",
     /// "traceId"}`, the `traceId` being the request's (the one the fake also sends as `Request-Id`).
-    Problem { title: String, errors: Value },
+    Problem {
+        /// `title`: the summary ("One or more validation errors occurred.").
+        title: String,
+        /// `errors`: the field-by-field messages.
+        errors: Value,
+    },
 }
 
 impl ErrorBody {
@@ -310,7 +348,9 @@ pub struct FaultId(u64);
 /// Rejected requests do not count against the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests allowed per window.
     pub max_requests: u32,
+    /// The rolling window.
     pub window: Duration,
     /// Send `Retry-After` (seconds until the oldest counted request leaves the window).
     pub retry_after: bool,

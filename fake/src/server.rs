@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use super::auth::Auth;
+use super::auth::{Auth, covers};
 use super::faults::{FaultEngine, Gate, ListQuirks, RateLimiter, restyle_ids};
 use super::record::RecordedRequest;
 use super::reply::{Reply, ReplyBody};
@@ -99,8 +99,13 @@ impl Inner {
         if segments == ["authinfo"] && method == "GET" {
             return Reply::json(200, json!({ "auth_url": format!("{}/auth", self.base_url), "tenant_id": "fake" }));
         }
-        if !self.auth.check(call.authorization, now) {
+        let Some(grant) = self.auth.check(call.authorization, now).cloned() else {
             return Reply::unauthorized();
+        };
+        if let Some(accepted) = required_scopes(&method, &segments, call.body)
+            && !accepted.iter().any(|scope| covers(&grant.scopes, scope))
+        {
+            return Reply::forbidden();
         }
         let not_found =
             || Reply::message(404, format!("No HTTP resource was found that matches the request URI '{}'.", call.path));
@@ -120,7 +125,12 @@ impl Inner {
             }
             ("POST", 1) => self.post(resource, call),
             ("GET", 2) if resource == Resource::Agents && segments[1] == "me" => {
-                match self.store.records(Resource::Agents).into_iter().next() {
+                // The agent the token's application runs as, else the first agent.
+                let agent = match self.auth.apps.get(grant.app).and_then(|app| app.agent_id) {
+                    Some(id) => self.store.get(Resource::Agents, id),
+                    None => self.store.records(Resource::Agents).into_iter().next(),
+                };
+                match agent {
                     Some(agent) => Reply::json(200, agent),
                     None => Reply::message(404, "Agent not found"),
                 }
@@ -252,6 +262,62 @@ impl Inner {
             },
         }
     }
+}
+
+/// The scopes that reach an API path, any one being enough (as `spec/halopsa.json` records them; `all` covers every
+/// scope, `all:standard` all but `admin`): `read:<area>` for GET, `edit:<area>` otherwise. `None` when any token
+/// will do (`/Agent/me`, `/Users/me`, `/Users/prefs`, `/AuthInfo`) or the path is not one the fake knows.
+fn required_scopes(method: &str, segments: &[&str], body: &Result<Option<Value>, String>) -> Option<Vec<&'static str>> {
+    let first = *segments.first()?;
+    if matches!(segments, [_, "me"]) || matches!(segments, ["users", "prefs"]) {
+        return None;
+    }
+    let area = match first {
+        "agent"
+        | "agentimage"
+        | "agentcheckin"
+        | "agentpresencerule"
+        | "agentpresencesubscription"
+        | "agenteventsubscription"
+        | "onlinestatus" => "agents",
+        "team" | "teamimage" => "teams",
+        "client" | "site" | "users" | "userchange" => "customers",
+        "tickets" | "actions" | "attachment" | "status" | "tickettype" => "tickets",
+        "asset" => "assets",
+        "invoice" => "invoices",
+        "report" => "reporting",
+        "notification" | "userroles" | "logintoken" => return Some(vec!["admin"]),
+        _ => return None,
+    };
+    let read = method.eq_ignore_ascii_case("GET");
+    let scope = |verb: &str| -> &'static str {
+        match (verb, area) {
+            ("read", "agents") => "read:agents",
+            ("read", "teams") => "read:teams",
+            ("read", "customers") => "read:customers",
+            ("read", "tickets") => "read:tickets",
+            ("read", "assets") => "read:assets",
+            ("read", "invoices") => "read:invoices",
+            ("read", _) => "read:reporting",
+            (_, "agents") => "edit:agents",
+            (_, "teams") => "edit:teams",
+            (_, "customers") => "edit:customers",
+            (_, "tickets") => "edit:tickets",
+            (_, "assets") => "edit:assets",
+            (_, "invoices") => "edit:invoices",
+            _ => "edit:reporting",
+        }
+    };
+    // Running a report without saving it (`_loadreportonly`) only reads.
+    let runs_only = area == "reporting"
+        && matches!(body, Ok(Some(Value::Array(items))) if items.iter().all(|item| item.get("_loadreportonly") == Some(&Value::Bool(true))));
+    Some(if read {
+        vec![scope("read")]
+    } else if runs_only {
+        vec![scope("edit"), scope("read")]
+    } else {
+        vec![scope("edit")]
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -78,6 +78,12 @@ impl Reply {
         reply
     }
 
+    /// 403 for a token whose scopes do not reach the endpoint, in the `{ "Message": ... }` shape of Halo's ASP.NET
+    /// errors (the wording is the fake's own).
+    pub(crate) fn forbidden() -> Self {
+        Reply::message(403, "You do not have permission to access this resource: the token's scopes do not allow it.")
+    }
+
     pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }

@@ -1,19 +1,48 @@
-//! A fake HaloPSA server for integration tests and local runs: OAuth client_credentials, stateful
-//! `/api/Agent`, `/api/Users`, `/api/Team`, `/api/Client` with Halo's upsert and list semantics, switchable
-//! faults, an optional rate limit, and a record of every request.
+//! A fake HaloPSA server for tests: it runs in-process on 127.0.0.1 and answers the way Halo does, so a project
+//! that uses the `halopsa` crate can test its own code without a Halo tenant. This project's own tests use it too.
 //!
-//! ```no_run
-//! # async fn demo() {
-//! use halopsa_tests::fake_halo::{FakeHalo, Fault, Target};
-//! let fake = FakeHalo::builder().seed_agents(25).start().await;
-//! let api = format!("{}/api", fake.base_url()); // token at {base_url}/auth/token
+//! It serves the OAuth token endpoint (`/auth/token`, client credentials, one or more [`ApiApplication`]s whose
+//! scopes decide what a token may reach: 403 otherwise) and, under `/api`, stateful agents, users, teams and clients
+//! with Halo's create-or-update POST, its list wrapper and its page cap of 100, `GET /api/Agent/me`, and the
+//! ticketing side (tickets, actions, assets, sites, invoices, reports, attachments). Faults can be switched on
+//! ([`Fault`]: 429s, 503 bursts, revoked tokens, error bodies under status 200, ignored `page_no`, lying record
+//! counts, truncated bodies, delays, ...), and every request it received can be read back ([`RecordedRequest`]), as
+//! can its records.
+//!
+//! Add it as a dev-dependency, by path or by git like the `halopsa` crate:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! halopsa-fake = { path = "../halopsa-rs/fake" }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! ```
+//! use halopsa_fake::{FakeHalo, Fault, Target};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // Ten agents in three teams, three clients, nine users (see `FakeHaloBuilder::default_seed`).
+//! let fake = FakeHalo::builder().default_seed().start().await;
+//! // Point the code under test at it: `halopsa::Client::builder(fake.base_url())
+//! //     .client_credentials(fake.client_id(), fake.client_secret())`.
+//! let (url, id, secret) = (fake.base_url(), fake.client_id(), fake.client_secret());
+//! # let _ = (url, id, secret);
+//!
+//! // Two 429s on the next agent listings, then normal answers.
 //! fake.inject(Fault::rate_limited_retry_after(1).times(2).on(Target::get("/api/Agent")));
-//! # let _ = api;
+//!
+//! // ... run the code under test, then look at what it did:
+//! assert_eq!(fake.agents().len(), 10);
+//! assert!(fake.requests().iter().all(|request| request.method != "DELETE"));
 //! # }
 //! ```
 //!
-//! Runs on 127.0.0.1, an ephemeral port (unless [`FakeHaloBuilder::port`]), inside the current tokio runtime;
-//! stops when the [`FakeHalo`] is dropped.
+//! The server runs on 127.0.0.1, on an ephemeral port (unless [`FakeHaloBuilder::port`]), inside the current tokio
+//! runtime, and stops when the [`FakeHalo`] is dropped. State lives in memory only. The `fake-halo` binary runs it
+//! standalone (`cargo run -p halopsa-fake --bin fake-halo -- --help`).
+
+#![warn(missing_docs)]
 
 mod auth;
 mod faults;
@@ -33,6 +62,7 @@ use tokio::time::Instant;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use auth::ApiApplication;
 pub use faults::{ErrorBody, Fault, FaultId, Injection, RATE_LIMIT_BODY, RateLimit, Target};
 pub use record::RecordedRequest;
 pub use state::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Resource};
@@ -55,6 +85,9 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 pub struct FakeHaloBuilder {
     client_id: String,
     client_secret: String,
+    scopes: Vec<String>,
+    agent_id: Option<i64>,
+    applications: Vec<ApiApplication>,
     token_lifetime: Duration,
     seed_agents: usize,
     seed_users: usize,
@@ -69,6 +102,9 @@ impl Default for FakeHaloBuilder {
         FakeHaloBuilder {
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
+            scopes: vec!["all".into()],
+            agent_id: None,
+            applications: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             seed_agents: 0,
             seed_users: 0,
@@ -87,11 +123,51 @@ impl FakeHaloBuilder {
         self
     }
 
-    /// The only client id / secret the token endpoint accepts.
+    /// The client id and secret of the default API application (the token endpoint also accepts those of each
+    /// [`api_application`](Self::api_application)).
     pub fn client_credentials(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
         self.client_id = id.into();
         self.client_secret = secret.into();
         self
+    }
+
+    /// The scopes the default API application allows (default `all`): its tokens are granted the scopes they ask
+    /// for among these, and reach only the endpoints those cover (403 elsewhere). See [`ApiApplication`].
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The agent (by id) the default API application runs as: what `GET /api/Agent/me` answers (default: the agent
+    /// with the lowest id).
+    pub fn agent(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+
+    /// Another API application, with credentials, scopes and an agent of its own.
+    pub fn api_application(mut self, application: ApiApplication) -> Self {
+        self.applications.push(application);
+        self
+    }
+
+    /// The documented default records, which tests can rely on:
+    ///
+    /// * teams 1–3: `Support Tier 1`, `Support Tier 2`, `Projects`;
+    /// * agents 1–10: `Agent 001` (`agent001@example.com`) to `Agent 010`, round-robin over the three teams (agent 1
+    ///   in team 1, agent 2 in team 2, ...), all enabled;
+    /// * clients 1–3: `Client 01` to `Client 03`;
+    /// * users 1–9: `User 001` (`user001@example.com`) to `User 009`, round-robin over the clients.
+    ///
+    /// The same as `.seed_clients(3).seed_users(9).seed_agents(10)`. Seed your own records with
+    /// [`FakeHalo::add_agent`], [`FakeHalo::add_team`], [`FakeHalo::add_user`], [`FakeHalo::add_client`] or
+    /// [`FakeHalo::insert`] once it runs.
+    pub fn default_seed(self) -> Self {
+        self.seed_clients(3).seed_users(9).seed_agents(10)
     }
 
     /// Seeds `n` agents (`Agent 001`, `agent001@example.com`, ...) over three seeded teams.
@@ -153,7 +229,10 @@ impl FakeHaloBuilder {
         }
         let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let seed = u64::from(addr.port()) ^ clock.as_nanos() as u64;
-        let auth = Auth::new(self.client_id, self.client_secret, self.token_lifetime, seed);
+        let mut default_app = ApiApplication::new(self.client_id, self.client_secret).scopes(self.scopes);
+        default_app.agent_id = self.agent_id;
+        let apps = std::iter::once(default_app).chain(self.applications).collect();
+        let auth = Auth::new(apps, self.token_lifetime, seed);
         let mut inner = Inner::new(store, auth, self.rate_limit.map(RateLimiter::new), self.bare_agent_list);
         inner.base_url = format!("http://{addr}");
         let shared = Arc::new(Shared::new(inner));
@@ -224,14 +303,23 @@ impl FakeHalo {
         self.addr
     }
 
-    /// The client id the token endpoint accepts.
+    /// The client id of the default API application.
     pub fn client_id(&self) -> String {
-        self.shared.lock().auth.client_id.clone()
+        self.shared.lock().auth.apps[0].client_id.clone()
     }
 
-    /// The client secret the token endpoint accepts.
+    /// The client secret of the default API application.
     pub fn client_secret(&self) -> String {
-        self.shared.lock().auth.client_secret.clone()
+        self.shared.lock().auth.apps[0].client_secret.clone()
+    }
+
+    /// Adds an API application (or replaces the one with the same client id); tokens already issued stay valid.
+    pub fn add_api_application(&self, application: ApiApplication) {
+        let apps = &mut self.shared.lock().auth.apps;
+        match apps.iter_mut().find(|app| app.client_id == application.client_id) {
+            Some(existing) => *existing = application,
+            None => apps.push(application),
+        }
     }
 
     // ---- tokens ----
@@ -261,9 +349,20 @@ impl FakeHalo {
         self.shared.lock().auth.lifetime = lifetime;
     }
 
-    /// Mints a valid token without a token request (not counted), for tests that skip the OAuth dance.
+    /// Mints a valid token (scope `all`, for the default application) without a token request (not counted), for
+    /// tests that skip the OAuth dance.
     pub fn issue_token(&self) -> String {
         self.shared.lock().auth.issue(Instant::now())
+    }
+
+    /// Mints a token of the default application granted exactly these scopes, without a token request.
+    pub fn issue_token_with_scopes<I, S>(&self, scopes: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.shared.lock().auth.issue_for(0, scopes, Instant::now())
     }
 
     // ---- faults and switches ----

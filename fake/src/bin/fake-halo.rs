@@ -1,12 +1,12 @@
 //! Runs the fake Halo server standalone, so the client's examples work without a Halo tenant.
 //!
-//! `cargo run -p halopsa-tests --bin fake-halo -- --port 8080 --seed-agents 25`, then the commands it prints
+//! `cargo run -p halopsa-fake --bin fake-halo -- --port 8080 --seed-agents 25`, then the commands it prints
 //! (`cargo run -p halopsa --example provision_agent -- ...`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use halopsa_tests::fake_halo::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit, Ticketing};
+use halopsa_fake::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit, Ticketing};
 use serde_json::json;
 
 const USAGE: &str = "\
@@ -18,6 +18,8 @@ usage: fake-halo [options]
   --seed-assets N       assets to seed, spread over clients 1, 2 and 3 (default 0)
   --client-id ID        accepted client id (default fake-halo-client)
   --client-secret S     accepted client secret (default fake-halo-secret)
+  --scopes S1,S2        scopes the API application allows (default all); tokens get the ones asked for among them
+  --agent ID            the agent the API application runs as (GET /api/Agent/me; default the lowest id)
   --token-lifetime SECS lifetime of issued tokens (default 3600)
   --bare-agent-list     answer GET /api/Agent with a bare array
   --rate-limit N        at most N API requests per rolling 5 minutes (429 beyond)
@@ -34,6 +36,8 @@ struct Options {
     seed_assets: usize,
     client_id: String,
     client_secret: String,
+    scopes: Option<String>,
+    agent: Option<i64>,
     token_lifetime: u64,
     bare_agent_list: bool,
     rate_limit: Option<u32>,
@@ -48,6 +52,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed_assets: 0,
         client_id: DEFAULT_CLIENT_ID.into(),
         client_secret: DEFAULT_CLIENT_SECRET.into(),
+        scopes: None,
+        agent: None,
         token_lifetime: 3600,
         bare_agent_list: false,
         rate_limit: None,
@@ -66,6 +72,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seed-assets" => options.seed_assets = number(arg, value()?)?,
             "--client-id" => options.client_id = value()?,
             "--client-secret" => options.client_secret = value()?,
+            "--scopes" => options.scopes = Some(value()?),
+            "--agent" => options.agent = Some(number(arg, value()?)?),
             "--token-lifetime" => options.token_lifetime = number(arg, value()?)?,
             "--bare-agent-list" => options.bare_agent_list = true,
             "--rate-limit" => options.rate_limit = Some(number(arg, value()?)?),
@@ -98,6 +106,12 @@ async fn main() -> ExitCode {
         .client_credentials(options.client_id, options.client_secret)
         .token_lifetime(Duration::from_secs(options.token_lifetime))
         .bare_agent_list(options.bare_agent_list);
+    if let Some(scopes) = &options.scopes {
+        builder = builder.scopes(scopes.split([' ', ',']).filter(|scope| !scope.is_empty()));
+    }
+    if let Some(agent) = options.agent {
+        builder = builder.agent(agent);
+    }
     if let Some(max) = options.rate_limit {
         builder = builder.rate_limit(RateLimit::new(max, Duration::from_secs(300)));
     }
@@ -123,6 +137,7 @@ async fn main() -> ExitCode {
     println!("  token endpoint {}", fake.token_url());
     println!("  client id      {}", fake.client_id());
     println!("  client secret  {}", fake.client_secret());
+    println!("  scopes allowed {}", options.scopes.as_deref().unwrap_or("all"));
     println!(
         "  seeded         {} agents, {} teams, {} users, {} clients, {} assets",
         fake.agents().len(),
