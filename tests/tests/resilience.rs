@@ -215,6 +215,29 @@ async fn timeout_and_retry_policy_can_be_set_per_request() {
     assert!(started.elapsed() >= Duration::from_secs(120), "for minutes, not seconds: {:?}", started.elapsed());
 }
 
+/// A listing's `.timeout(..)` and `.retry_policy(..)` apply to each of its pages (README: "One request's own timeout
+/// and retry policy").
+#[tokio::test(start_paused = true)]
+async fn a_listing_applies_its_timeout_and_retry_policy_to_every_page() {
+    let fake = FakeHalo::builder().seed_agents(250).start().await;
+    let client = client(&fake);
+    // The second page is slow: within the client's 60 s timeout, beyond the listing's 5 s.
+    fake.inject(Fault::Delay(Duration::from_secs(30)).after(1).on(Target::get("/api/Agent")));
+    let failed = client
+        .agents()
+        .list()
+        .timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::none())
+        .all()
+        .await
+        .unwrap_err();
+    assert_eq!(failed.error().kind(), ErrorKind::Network, "{}", failed.error());
+    assert_eq!(failed.error().page_no(), Some(2));
+    assert_eq!(failed.into_parts().1.len(), 100, "the first page was read");
+    // Without the overrides the same listing waits for the slow pages and reads everyone.
+    assert_eq!(client.agents().list().all().await.unwrap().len(), 250);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_token_endpoint_that_echoes_the_form_never_leaks_the_secret() {
     let fake = FakeHalo::builder().client_credentials("echo-client", "Sup3r$ecret&Value").start().await;
