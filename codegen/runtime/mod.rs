@@ -15,6 +15,7 @@
 mod auth;
 mod client;
 mod custom;
+mod datetime;
 mod error;
 pub(crate) mod lenient;
 pub(crate) mod model;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
+pub use datetime::{DateTime, ParseDateTimeError};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
 pub(crate) use request::{Request, RequestOptions, path_segment};

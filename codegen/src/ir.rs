@@ -159,8 +159,10 @@ pub enum Ty {
     I64,
     /// `f64`.
     F64,
-    /// `String` (also date-times, UUIDs and other formats Halo serialises inconsistently).
+    /// `String` (also UUIDs and other formats Halo serialises inconsistently).
     String,
+    /// `crate::DateTime` (`format: date-time` or `date`): the text Halo sent, read as a date and time.
+    DateTime,
     /// Raw bytes (`format: binary`).
     Bytes,
     /// Any JSON value.
@@ -179,7 +181,7 @@ impl Ty {
         match self {
             Ty::Named(id) => out.push(*id),
             Ty::Vec(inner) | Ty::Map(inner) => inner.collect_named(out),
-            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::Bytes | Ty::Json => {}
+            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::DateTime | Ty::Bytes | Ty::Json => {}
         }
     }
 
@@ -284,7 +286,7 @@ pub enum ParamTy {
     F64,
     /// A string (`impl Into<String>` in setters).
     String,
-    /// A date-time string, sent as given.
+    /// A `crate::DateTime` (`impl Into<DateTime>` in setters), sent as its text.
     DateTime,
     /// A comma-separated list of integers.
     ListI32,

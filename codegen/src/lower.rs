@@ -230,6 +230,7 @@ impl<'s> Lowerer<'s> {
             SchemaKind::Type(Type::Number(_)) => Ty::F64,
             SchemaKind::Type(Type::String(string)) if string.enumeration.is_empty() => match string.format {
                 VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => Ty::Bytes,
+                VariantOrUnknownOrEmpty::Item(StringFormat::DateTime | StringFormat::Date) => Ty::DateTime,
                 _ => Ty::String,
             },
             SchemaKind::Type(Type::Array(array)) => {

@@ -63,6 +63,9 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         };
         /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
         pub use reqwest::Method;
+        pub use runtime::{DateTime, ParseDateTimeError};
+        /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
+        pub use time;
     }
 }
 

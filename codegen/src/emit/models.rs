@@ -197,6 +197,7 @@ fn setters(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStre
         let doc = format!(" Sets `{}` and returns the model, to build it in one expression.", field.wire_name);
         let (param, mut value) = match &field.ty {
             Ty::String if !field.boxed => (quote!(impl Into<String>), quote!(value.into())),
+            Ty::DateTime if !field.boxed => (quote!(impl Into<crate::DateTime>), quote!(value.into())),
             ty => (ty_tokens(api, ty, &quote!()), quote!(value)),
         };
         if field.boxed {

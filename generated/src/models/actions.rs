@@ -28,9 +28,9 @@ pub struct Action {
     /// `who_onlinestatus`.
     pub who_onlinestatus: Option<i32>,
     /// `datetime`.
-    pub datetime: Option<String>,
+    pub datetime: Option<crate::DateTime>,
     /// `last_updated`.
-    pub last_updated: Option<String>,
+    pub last_updated: Option<crate::DateTime>,
     /// `note`.
     pub note: Option<String>,
     /// `replied_to_ticket_id`.
@@ -62,9 +62,9 @@ pub struct Action {
     /// `personal_unread`.
     pub personal_unread: Option<bool>,
     /// `actionarrivaldate`.
-    pub actionarrivaldate: Option<String>,
+    pub actionarrivaldate: Option<crate::DateTime>,
     /// `actioncompletiondate`.
-    pub actioncompletiondate: Option<String>,
+    pub actioncompletiondate: Option<crate::DateTime>,
     /// `isjson`.
     pub isjson: Option<bool>,
     /// `facebook_id`.
@@ -108,9 +108,9 @@ pub struct Action {
     /// `senttowhatsapp`.
     pub senttowhatsapp: Option<bool>,
     /// `twa_delivered_date`.
-    pub twa_delivered_date: Option<String>,
+    pub twa_delivered_date: Option<crate::DateTime>,
     /// `twa_read_date`.
-    pub twa_read_date: Option<String>,
+    pub twa_read_date: Option<crate::DateTime>,
     /// `travelisreadyforprocessing`.
     pub travelisreadyforprocessing: Option<bool>,
     /// `emailbody`.
@@ -126,7 +126,7 @@ pub struct Action {
     /// `userdesc`.
     pub userdesc: Option<String>,
     /// `actiondatecreated`.
-    pub actiondatecreated: Option<String>,
+    pub actiondatecreated: Option<crate::DateTime>,
     /// `actioninvoicenumber`.
     pub actioninvoicenumber: Option<String>,
     /// `actioninvoicenumber_isproject`.
@@ -174,9 +174,9 @@ pub struct Action {
     /// `from_address_override`.
     pub from_address_override: Option<String>,
     /// `actiontravelstartdate`.
-    pub actiontravelstartdate: Option<String>,
+    pub actiontravelstartdate: Option<crate::DateTime>,
     /// `actiontravelenddate`.
-    pub actiontravelenddate: Option<String>,
+    pub actiontravelenddate: Option<crate::DateTime>,
     /// `actionactualresponse`.
     pub actionactualresponse: Option<f64>,
     /// `actionslaresponsestate`.
@@ -186,11 +186,11 @@ pub struct Action {
     /// `actreviewed`.
     pub actreviewed: Option<bool>,
     /// `actprocesseddate`.
-    pub actprocesseddate: Option<String>,
+    pub actprocesseddate: Option<crate::DateTime>,
     /// `dateinvoicedtraveltime`.
-    pub dateinvoicedtraveltime: Option<String>,
+    pub dateinvoicedtraveltime: Option<crate::DateTime>,
     /// `dateinvoicedmileage`.
-    pub dateinvoicedmileage: Option<String>,
+    pub dateinvoicedmileage: Option<crate::DateTime>,
     /// `actionuserdefineddata`.
     pub actionuserdefineddata: Option<String>,
     /// `emailtolistall`.
@@ -230,9 +230,9 @@ pub struct Action {
     /// `calloutcomenum`.
     pub calloutcomenum: Option<i32>,
     /// `actionresponsedate`.
-    pub actionresponsedate: Option<String>,
+    pub actionresponsedate: Option<crate::DateTime>,
     /// `actiontargetresponsedate`.
-    pub actiontargetresponsedate: Option<String>,
+    pub actiontargetresponsedate: Option<crate::DateTime>,
     /// `pagerdutysendstatus`.
     pub pagerdutysendstatus: Option<i32>,
     /// `mailentryid`.
@@ -294,15 +294,15 @@ pub struct Action {
     /// `new_slastatus`.
     pub new_slastatus: Option<i32>,
     /// `new_fixbydate`.
-    pub new_fixbydate: Option<String>,
+    pub new_fixbydate: Option<crate::DateTime>,
     /// `new_followupdate`.
-    pub new_followupdate: Option<String>,
+    pub new_followupdate: Option<crate::DateTime>,
     /// `new_deadlinedate`.
-    pub new_deadlinedate: Option<String>,
+    pub new_deadlinedate: Option<crate::DateTime>,
     /// `new_deadlinenotificationhours`.
     pub new_deadlinenotificationhours: Option<f64>,
     /// `new_startdate`.
-    pub new_startdate: Option<String>,
+    pub new_startdate: Option<crate::DateTime>,
     /// `new_startdate_timezone`.
     pub new_startdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -316,7 +316,7 @@ pub struct Action {
     /// `new_starttimeslot`.
     pub new_starttimeslot: Option<i32>,
     /// `new_targetdate`.
-    pub new_targetdate: Option<String>,
+    pub new_targetdate: Option<crate::DateTime>,
     /// `new_targetdate_timezone`.
     pub new_targetdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -360,15 +360,15 @@ pub struct Action {
     /// `new_oppcompetitors`.
     pub new_oppcompetitors: Option<String>,
     /// `new_opptrialdate`.
-    pub new_opptrialdate: Option<String>,
+    pub new_opptrialdate: Option<crate::DateTime>,
     /// `new_oppdemodate`.
-    pub new_oppdemodate: Option<String>,
+    pub new_oppdemodate: Option<crate::DateTime>,
     /// `new_oppdiscountdate`.
-    pub new_oppdiscountdate: Option<String>,
+    pub new_oppdiscountdate: Option<crate::DateTime>,
     /// `new_oppattemptsmade`.
     pub new_oppattemptsmade: Option<i32>,
     /// `new_oppconverteddate`.
-    pub new_oppconverteddate: Option<String>,
+    pub new_oppconverteddate: Option<crate::DateTime>,
     /// `new_oppproductchosen`.
     pub new_oppproductchosen: Option<String>,
     /// `new_oppreason`.
@@ -416,9 +416,9 @@ pub struct Action {
     /// `new_supplier_priority_id`.
     pub new_supplier_priority_id: Option<i32>,
     /// `new_supplier_response_date`.
-    pub new_supplier_response_date: Option<String>,
+    pub new_supplier_response_date: Option<crate::DateTime>,
     /// `new_supplier_fix_date`.
-    pub new_supplier_fix_date: Option<String>,
+    pub new_supplier_fix_date: Option<crate::DateTime>,
     /// `new_linkedticket_status`.
     pub new_linkedticket_status: Option<i32>,
     /// `new_appointment_type`.
@@ -704,13 +704,13 @@ pub struct Action {
     /// Halo's `Device` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
     pub new_asset: Option<serde_json::Value>,
     /// `contract_date_override`.
-    pub contract_date_override: Option<String>,
+    pub contract_date_override: Option<crate::DateTime>,
     /// `parentactionnumber`.
     pub parentactionnumber: Option<i32>,
     /// `parentactiondetails`.
     pub parentactiondetails: Option<String>,
     /// `parentactiondate`.
-    pub parentactiondate: Option<String>,
+    pub parentactiondate: Option<crate::DateTime>,
     /// `user_creation_failed`.
     pub user_creation_failed: Option<bool>,
     /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -790,7 +790,7 @@ pub struct Action {
     /// `defprepayinvoicenumber`.
     pub defprepayinvoicenumber: Option<String>,
     /// `defprepaydateinvoiced`.
-    pub defprepaydateinvoiced: Option<String>,
+    pub defprepaydateinvoiced: Option<crate::DateTime>,
     /// `defprepayamount`.
     pub defprepayamount: Option<f64>,
     /// `new_colour`.
@@ -816,7 +816,7 @@ pub struct Action {
     /// `replying_to`.
     pub replying_to: Option<i32>,
     /// `lapsafe_expiry_date`.
-    pub lapsafe_expiry_date: Option<String>,
+    pub lapsafe_expiry_date: Option<crate::DateTime>,
     /// `lapsafe_asset`.
     pub lapsafe_asset: Option<String>,
     /// `lapsafe_bay`.
@@ -840,7 +840,7 @@ pub struct Action {
     /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     pub new_contributors: Option<Vec<serde_json::Value>>,
     /// `nextcalldate`.
-    pub nextcalldate: Option<String>,
+    pub nextcalldate: Option<crate::DateTime>,
     /// `satisfaction`.
     pub satisfaction: Option<String>,
     /// Halo's `AreaNote` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -884,7 +884,7 @@ pub struct Action {
     /// `action_systemid`.
     pub action_systemid: Option<i32>,
     /// `dateemailed`.
-    pub dateemailed: Option<String>,
+    pub dateemailed: Option<crate::DateTime>,
     /// `timetaken`.
     pub timetaken: Option<f64>,
     /// `timetakendays`.
@@ -1035,7 +1035,7 @@ impl Action {
     /// Sets `datetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datetime = Some(value.into());
         self
     }
@@ -1043,7 +1043,7 @@ impl Action {
     /// Sets `last_updated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_updated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_updated = Some(value.into());
         self
     }
@@ -1171,7 +1171,7 @@ impl Action {
     /// Sets `actionarrivaldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actionarrivaldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actionarrivaldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actionarrivaldate = Some(value.into());
         self
     }
@@ -1179,7 +1179,10 @@ impl Action {
     /// Sets `actioncompletiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actioncompletiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actioncompletiondate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actioncompletiondate = Some(value.into());
         self
     }
@@ -1355,7 +1358,7 @@ impl Action {
     /// Sets `twa_delivered_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_twa_delivered_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_twa_delivered_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.twa_delivered_date = Some(value.into());
         self
     }
@@ -1363,7 +1366,7 @@ impl Action {
     /// Sets `twa_read_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_twa_read_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_twa_read_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.twa_read_date = Some(value.into());
         self
     }
@@ -1427,7 +1430,7 @@ impl Action {
     /// Sets `actiondatecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiondatecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiondatecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actiondatecreated = Some(value.into());
         self
     }
@@ -1619,7 +1622,10 @@ impl Action {
     /// Sets `actiontravelstartdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiontravelstartdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiontravelstartdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actiontravelstartdate = Some(value.into());
         self
     }
@@ -1627,7 +1633,10 @@ impl Action {
     /// Sets `actiontravelenddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiontravelenddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiontravelenddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actiontravelenddate = Some(value.into());
         self
     }
@@ -1667,7 +1676,7 @@ impl Action {
     /// Sets `actprocesseddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actprocesseddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actprocesseddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actprocesseddate = Some(value.into());
         self
     }
@@ -1675,7 +1684,10 @@ impl Action {
     /// Sets `dateinvoicedtraveltime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateinvoicedtraveltime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateinvoicedtraveltime(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.dateinvoicedtraveltime = Some(value.into());
         self
     }
@@ -1683,7 +1695,10 @@ impl Action {
     /// Sets `dateinvoicedmileage` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateinvoicedmileage(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateinvoicedmileage(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.dateinvoicedmileage = Some(value.into());
         self
     }
@@ -1843,7 +1858,7 @@ impl Action {
     /// Sets `actionresponsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actionresponsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actionresponsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actionresponsedate = Some(value.into());
         self
     }
@@ -1851,7 +1866,10 @@ impl Action {
     /// Sets `actiontargetresponsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiontargetresponsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiontargetresponsedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actiontargetresponsedate = Some(value.into());
         self
     }
@@ -2099,7 +2117,7 @@ impl Action {
     /// Sets `new_fixbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_fixbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_fixbydate = Some(value.into());
         self
     }
@@ -2107,7 +2125,7 @@ impl Action {
     /// Sets `new_followupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_followupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_followupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_followupdate = Some(value.into());
         self
     }
@@ -2115,7 +2133,7 @@ impl Action {
     /// Sets `new_deadlinedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_deadlinedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_deadlinedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_deadlinedate = Some(value.into());
         self
     }
@@ -2131,7 +2149,7 @@ impl Action {
     /// Sets `new_startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_startdate = Some(value.into());
         self
     }
@@ -2187,7 +2205,7 @@ impl Action {
     /// Sets `new_targetdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_targetdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_targetdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_targetdate = Some(value.into());
         self
     }
@@ -2366,7 +2384,7 @@ impl Action {
     /// Sets `new_opptrialdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_opptrialdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_opptrialdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_opptrialdate = Some(value.into());
         self
     }
@@ -2374,7 +2392,7 @@ impl Action {
     /// Sets `new_oppdemodate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_oppdemodate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_oppdemodate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_oppdemodate = Some(value.into());
         self
     }
@@ -2382,7 +2400,10 @@ impl Action {
     /// Sets `new_oppdiscountdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_oppdiscountdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_oppdiscountdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_oppdiscountdate = Some(value.into());
         self
     }
@@ -2398,7 +2419,10 @@ impl Action {
     /// Sets `new_oppconverteddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_oppconverteddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_oppconverteddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_oppconverteddate = Some(value.into());
         self
     }
@@ -2596,7 +2620,10 @@ impl Action {
     /// Sets `new_supplier_response_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_supplier_response_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_supplier_response_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_supplier_response_date = Some(value.into());
         self
     }
@@ -2604,7 +2631,10 @@ impl Action {
     /// Sets `new_supplier_fix_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_supplier_fix_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_supplier_fix_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_supplier_fix_date = Some(value.into());
         self
     }
@@ -3751,7 +3781,10 @@ impl Action {
     /// Sets `contract_date_override` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_date_override(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_date_override(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.contract_date_override = Some(value.into());
         self
     }
@@ -3775,7 +3808,7 @@ impl Action {
     /// Sets `parentactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_parentactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_parentactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.parentactiondate = Some(value.into());
         self
     }
@@ -4095,7 +4128,10 @@ impl Action {
     /// Sets `defprepaydateinvoiced` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_defprepaydateinvoiced(mut self, value: impl Into<String>) -> Self {
+    pub fn with_defprepaydateinvoiced(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.defprepaydateinvoiced = Some(value.into());
         self
     }
@@ -4199,7 +4235,10 @@ impl Action {
     /// Sets `lapsafe_expiry_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lapsafe_expiry_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lapsafe_expiry_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lapsafe_expiry_date = Some(value.into());
         self
     }
@@ -4295,7 +4334,7 @@ impl Action {
     /// Sets `nextcalldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcalldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcalldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcalldate = Some(value.into());
         self
     }
@@ -4471,7 +4510,7 @@ impl Action {
     /// Sets `dateemailed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateemailed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateemailed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateemailed = Some(value.into());
         self
     }

@@ -10,7 +10,7 @@ pub struct AgentCheckIn {
     /// `agent_id`.
     pub agent_id: Option<i32>,
     /// `timestamp`.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<crate::DateTime>,
     /// `status`.
     pub status: Option<i32>,
     /// `_warning`.
@@ -39,7 +39,7 @@ impl AgentCheckIn {
     /// Sets `timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.timestamp = Some(value.into());
         self
     }

@@ -20,7 +20,7 @@ pub struct AgentEventSubscription {
     /// `subscription_id`.
     pub subscription_id: Option<String>,
     /// `subscription_expiry`.
-    pub subscription_expiry: Option<String>,
+    pub subscription_expiry: Option<crate::DateTime>,
     /// `subscribed`.
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
@@ -77,7 +77,10 @@ impl AgentEventSubscription {
     /// Sets `subscription_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_subscription_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.subscription_expiry = Some(value.into());
         self
     }

@@ -32,7 +32,7 @@ pub struct Agent {
     /// `ad`.
     pub ad: Option<String>,
     /// `lastlogindate`.
-    pub lastlogindate: Option<String>,
+    pub lastlogindate: Option<crate::DateTime>,
     /// `agentphotopath`.
     pub agentphotopath: Option<String>,
     /// `initials`.
@@ -110,7 +110,7 @@ pub struct Agent {
     /// `gotoresolve_authorized`.
     pub gotoresolve_authorized: Option<bool>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `password`.
     pub password: Option<String>,
     /// `lunchbreak`.
@@ -312,7 +312,7 @@ pub struct Agent {
     /// `new_method`.
     pub new_method: Option<bool>,
     /// `exchange_token_expiry`.
-    pub exchange_token_expiry: Option<String>,
+    pub exchange_token_expiry: Option<crate::DateTime>,
     /// `exchange_redirect`.
     pub exchange_redirect: Option<String>,
     /// `_getoauthtoken`.
@@ -332,7 +332,7 @@ pub struct Agent {
     /// `_disconnectintegration`.
     pub disconnectintegration: Option<String>,
     /// `sentinel_token_expiry`.
-    pub sentinel_token_expiry: Option<String>,
+    pub sentinel_token_expiry: Option<crate::DateTime>,
     /// `sentinel_redirect`.
     pub sentinel_redirect: Option<String>,
     /// `default_columns_id_assets`.
@@ -350,9 +350,9 @@ pub struct Agent {
     /// `delegation_timebased`.
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
-    pub delegation_start: Option<String>,
+    pub delegation_start: Option<crate::DateTime>,
     /// `delegation_end`.
-    pub delegation_end: Option<String>,
+    pub delegation_end: Option<crate::DateTime>,
     /// `delegation_user_id`.
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
@@ -476,7 +476,7 @@ pub struct Agent {
     /// `ac_suppliercontracts`.
     pub ac_suppliercontracts: Option<Vec<AccessControl>>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `jira_instance`.
     pub jira_instance: Option<i32>,
     /// `jira_instance_name`.
@@ -502,7 +502,7 @@ pub struct Agent {
     /// `splashtop_url`.
     pub splashtop_url: Option<String>,
     /// `splashtop_token_expiry`.
-    pub splashtop_token_expiry: Option<String>,
+    pub splashtop_token_expiry: Option<crate::DateTime>,
     /// `default_splashtop_channelname`.
     pub default_splashtop_channelname: Option<String>,
     /// `splashtop_channel`.
@@ -514,7 +514,7 @@ pub struct Agent {
     /// `allow_automatic_call_scripts`.
     pub allow_automatic_call_scripts: Option<bool>,
     /// `gotoresolve_token_expiry`.
-    pub gotoresolve_token_expiry: Option<String>,
+    pub gotoresolve_token_expiry: Option<crate::DateTime>,
     /// `ac_devices`.
     pub ac_devices: Option<Vec<AccessControl>>,
     /// `azure_connectionid`.
@@ -574,9 +574,9 @@ pub struct Agent {
     /// `incomplete_ts_threshold`.
     pub incomplete_ts_threshold: Option<i32>,
     /// `incomplete_ts_sendtime`.
-    pub incomplete_ts_sendtime: Option<String>,
+    pub incomplete_ts_sendtime: Option<crate::DateTime>,
     /// `incomplete_ts_lastcreated`.
-    pub incomplete_ts_lastcreated: Option<String>,
+    pub incomplete_ts_lastcreated: Option<crate::DateTime>,
     /// `use`.
     pub r#use: Option<String>,
     /// `assetfields`.
@@ -729,7 +729,7 @@ impl Agent {
     /// Sets `lastlogindate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastlogindate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastlogindate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastlogindate = Some(value.into());
         self
     }
@@ -1041,7 +1041,7 @@ impl Agent {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -1858,7 +1858,10 @@ impl Agent {
     /// Sets `exchange_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_exchange_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_exchange_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.exchange_token_expiry = Some(value.into());
         self
     }
@@ -1938,7 +1941,10 @@ impl Agent {
     /// Sets `sentinel_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_sentinel_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_sentinel_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.sentinel_token_expiry = Some(value.into());
         self
     }
@@ -2010,7 +2016,7 @@ impl Agent {
     /// Sets `delegation_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_start = Some(value.into());
         self
     }
@@ -2018,7 +2024,7 @@ impl Agent {
     /// Sets `delegation_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_end = Some(value.into());
         self
     }
@@ -2535,7 +2541,7 @@ impl Agent {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -2645,7 +2651,10 @@ impl Agent {
     /// Sets `splashtop_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_splashtop_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_splashtop_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.splashtop_token_expiry = Some(value.into());
         self
     }
@@ -2696,7 +2705,10 @@ impl Agent {
     /// Sets `gotoresolve_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_gotoresolve_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_gotoresolve_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.gotoresolve_token_expiry = Some(value.into());
         self
     }
@@ -2948,7 +2960,10 @@ impl Agent {
     /// Sets `incomplete_ts_sendtime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_incomplete_ts_sendtime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_incomplete_ts_sendtime(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.incomplete_ts_sendtime = Some(value.into());
         self
     }
@@ -2956,7 +2971,10 @@ impl Agent {
     /// Sets `incomplete_ts_lastcreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_incomplete_ts_lastcreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_incomplete_ts_lastcreated(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.incomplete_ts_lastcreated = Some(value.into());
         self
     }
@@ -6716,11 +6734,11 @@ pub struct UnameQualification {
     /// `role_name`.
     pub role_name: Option<String>,
     /// `date`.
-    pub date: Option<String>,
+    pub date: Option<crate::DateTime>,
     /// `_warning`.
     pub warning: Option<String>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -6785,7 +6803,7 @@ impl UnameQualification {
     /// Sets `date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date = Some(value.into());
         self
     }
@@ -6801,7 +6819,7 @@ impl UnameQualification {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }

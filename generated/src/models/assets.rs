@@ -66,7 +66,7 @@ pub struct Asset {
     /// `icon`.
     pub icon: Option<String>,
     /// `warranty_end`.
-    pub warranty_end: Option<String>,
+    pub warranty_end: Option<crate::DateTime>,
     /// `inactive`.
     pub inactive: Option<bool>,
     /// `is_primary_asset`.
@@ -110,7 +110,7 @@ pub struct Asset {
     /// `item_id`.
     pub item_id: Option<i32>,
     /// `stock_date`.
-    pub stock_date: Option<String>,
+    pub stock_date: Option<crate::DateTime>,
     /// `non_consignable`.
     pub non_consignable: Option<bool>,
     /// `reserved_salesorder_id`.
@@ -170,7 +170,7 @@ pub struct Asset {
     /// `issue_consignment_id`.
     pub issue_consignment_id: Option<i32>,
     /// `supplier_expirydate`.
-    pub supplier_expirydate: Option<String>,
+    pub supplier_expirydate: Option<crate::DateTime>,
     /// `supplier_reference`.
     pub supplier_reference: Option<String>,
     /// `third_party_id_string`.
@@ -260,11 +260,11 @@ pub struct Asset {
     /// Halo's `LansweeperSoftware` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     pub lansweeper_software: Option<Vec<serde_json::Value>>,
     /// `dlastupdate`.
-    pub dlastupdate: Option<String>,
+    pub dlastupdate: Option<crate::DateTime>,
     /// Halo's `SupplierOrderHeader` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
     pub createdfrompurchaseorder: Option<serde_json::Value>,
     /// `stockdate`.
-    pub stockdate: Option<String>,
+    pub stockdate: Option<crate::DateTime>,
     /// `item_cost`.
     pub item_cost: Option<f64>,
     /// `old_software_version`.
@@ -406,7 +406,7 @@ pub struct Asset {
     /// `_dont_fire_automations`.
     pub dont_fire_automations: Option<bool>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `asset_chart_json`.
     pub asset_chart_json: Option<String>,
     /// `lansweeper_site_id`.
@@ -466,11 +466,11 @@ pub struct Asset {
     /// `assettype_guid`.
     pub assettype_guid: Option<String>,
     /// `warranty_start`.
-    pub warranty_start: Option<String>,
+    pub warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_start`.
-    pub labour_warranty_start: Option<String>,
+    pub labour_warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_end`.
-    pub labour_warranty_end: Option<String>,
+    pub labour_warranty_end: Option<crate::DateTime>,
     /// `parent_guid`.
     pub parent_guid: Option<String>,
     /// `child_guid`.
@@ -488,7 +488,7 @@ pub struct Asset {
     /// `ncentral_remote_url`.
     pub ncentral_remote_url: Option<String>,
     /// `contract_end_date`.
-    pub contract_end_date: Option<String>,
+    pub contract_end_date: Option<crate::DateTime>,
     /// `atera_id`.
     pub atera_id: Option<String>,
     /// `automate_id`.
@@ -580,7 +580,7 @@ pub struct Asset {
     /// `workspace_url`.
     pub workspace_url: Option<String>,
     /// `supplier_purchasedate`.
-    pub supplier_purchasedate: Option<String>,
+    pub supplier_purchasedate: Option<crate::DateTime>,
     /// `logicmonitor_id`.
     pub logicmonitor_id: Option<String>,
     /// `barracudarmm_id`.
@@ -628,9 +628,9 @@ pub struct Asset {
     /// `manageengine_customer_id`.
     pub manageengine_customer_id: Option<String>,
     /// `lastchangeofvaluedate`.
-    pub lastchangeofvaluedate: Option<String>,
+    pub lastchangeofvaluedate: Option<crate::DateTime>,
     /// `commissiondate`.
-    pub commissiondate: Option<String>,
+    pub commissiondate: Option<crate::DateTime>,
     /// `first_user_id`.
     pub first_user_id: Option<i32>,
     /// `changebackupexists`.
@@ -877,7 +877,7 @@ impl Asset {
     /// Sets `warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_end = Some(value.into());
         self
     }
@@ -1053,7 +1053,7 @@ impl Asset {
     /// Sets `stock_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_stock_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_stock_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.stock_date = Some(value.into());
         self
     }
@@ -1293,7 +1293,10 @@ impl Asset {
     /// Sets `supplier_expirydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_expirydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_expirydate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_expirydate = Some(value.into());
         self
     }
@@ -1653,7 +1656,7 @@ impl Asset {
     /// Sets `dlastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dlastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dlastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dlastupdate = Some(value.into());
         self
     }
@@ -1669,7 +1672,7 @@ impl Asset {
     /// Sets `stockdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_stockdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_stockdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.stockdate = Some(value.into());
         self
     }
@@ -2237,7 +2240,7 @@ impl Asset {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -2480,7 +2483,7 @@ impl Asset {
     /// Sets `warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_start = Some(value.into());
         self
     }
@@ -2488,7 +2491,10 @@ impl Asset {
     /// Sets `labour_warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_start(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_start = Some(value.into());
         self
     }
@@ -2496,7 +2502,10 @@ impl Asset {
     /// Sets `labour_warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_end(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_end = Some(value.into());
         self
     }
@@ -2568,7 +2577,7 @@ impl Asset {
     /// Sets `contract_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.contract_end_date = Some(value.into());
         self
     }
@@ -2936,7 +2945,10 @@ impl Asset {
     /// Sets `supplier_purchasedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_purchasedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_purchasedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_purchasedate = Some(value.into());
         self
     }
@@ -3128,7 +3140,10 @@ impl Asset {
     /// Sets `lastchangeofvaluedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastchangeofvaluedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastchangeofvaluedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastchangeofvaluedate = Some(value.into());
         self
     }
@@ -3136,7 +3151,7 @@ impl Asset {
     /// Sets `commissiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_commissiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_commissiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.commissiondate = Some(value.into());
         self
     }

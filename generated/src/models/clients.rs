@@ -20,13 +20,13 @@ pub struct AreaItem {
     /// `billingperiod_id`.
     pub billingperiod_id: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `invoicenumber`.
     pub invoicenumber: Option<String>,
     /// `lastinvoicedate`.
-    pub lastinvoicedate: Option<String>,
+    pub lastinvoicedate: Option<crate::DateTime>,
     /// `nextinvoicedate`.
-    pub nextinvoicedate: Option<String>,
+    pub nextinvoicedate: Option<crate::DateTime>,
     /// `autorenew`.
     pub autorenew: Option<bool>,
     /// `note`.
@@ -52,7 +52,7 @@ pub struct AreaItem {
     /// `dontinvoice`.
     pub dontinvoice: Option<bool>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `_warning`.
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
@@ -111,7 +111,7 @@ impl AreaItem {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -127,7 +127,7 @@ impl AreaItem {
     /// Sets `lastinvoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastinvoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastinvoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastinvoicedate = Some(value.into());
         self
     }
@@ -135,7 +135,7 @@ impl AreaItem {
     /// Sets `nextinvoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextinvoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextinvoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextinvoicedate = Some(value.into());
         self
     }
@@ -239,7 +239,7 @@ impl AreaItem {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -387,7 +387,7 @@ pub struct AreaNote {
     /// `user_id`.
     pub user_id: Option<i32>,
     /// `datetime`.
-    pub datetime: Option<String>,
+    pub datetime: Option<crate::DateTime>,
     /// `who_agentid`.
     pub who_agentid: Option<i32>,
     /// `note`.
@@ -399,7 +399,7 @@ pub struct AreaNote {
     /// `mailentryid`.
     pub mailentryid: Option<String>,
     /// `nextcalldate`.
-    pub nextcalldate: Option<String>,
+    pub nextcalldate: Option<crate::DateTime>,
     /// `satisfaction`.
     pub satisfaction: Option<String>,
     /// `third_party_id`.
@@ -504,7 +504,7 @@ impl AreaNote {
     /// Sets `datetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datetime = Some(value.into());
         self
     }
@@ -552,7 +552,7 @@ impl AreaNote {
     /// Sets `nextcalldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcalldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcalldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcalldate = Some(value.into());
         self
     }
@@ -790,9 +790,9 @@ pub struct ChargeRate {
     /// `charge_id`.
     pub charge_id: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `expirydate`.
-    pub expirydate: Option<String>,
+    pub expirydate: Option<crate::DateTime>,
     /// `rate`.
     pub rate: Option<f64>,
     /// `org`.
@@ -873,7 +873,7 @@ impl ChargeRate {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -881,7 +881,7 @@ impl ChargeRate {
     /// Sets `expirydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_expirydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_expirydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.expirydate = Some(value.into());
         self
     }
@@ -1325,7 +1325,7 @@ pub struct Client {
     /// `default_mailbox_id`.
     pub default_mailbox_id: Option<i32>,
     /// `calldate`.
-    pub calldate: Option<String>,
+    pub calldate: Option<crate::DateTime>,
     /// `item_tax_code`.
     pub item_tax_code: Option<i32>,
     /// `service_tax_code`.
@@ -1359,13 +1359,13 @@ pub struct Client {
     /// `opps_ticket_count`.
     pub opps_ticket_count: Option<i32>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `createdfrom_id`.
     pub createdfrom_id: Option<i32>,
     /// `announce`.
     pub announce: Option<String>,
     /// `announcedate`.
-    pub announcedate: Option<String>,
+    pub announcedate: Option<crate::DateTime>,
     /// `pritech_name`.
     pub pritech_name: Option<String>,
     /// `sectech_name`.
@@ -1427,7 +1427,7 @@ pub struct Client {
     /// `needsinvoice`.
     pub needsinvoice: Option<bool>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `startbalance`.
     pub startbalance: Option<f64>,
     /// `hourlyrate`.
@@ -1441,7 +1441,7 @@ pub struct Client {
     /// `invoicecomment`.
     pub invoicecomment: Option<String>,
     /// `lastinvoiceenddate`.
-    pub lastinvoiceenddate: Option<String>,
+    pub lastinvoiceenddate: Option<crate::DateTime>,
     /// `showslaonweb`.
     pub showslaonweb: Option<bool>,
     /// `item_tax_code_name`.
@@ -1467,7 +1467,7 @@ pub struct Client {
     /// `cat5`.
     pub cat5: Option<String>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `ucemail`.
     pub ucemail: Option<i32>,
     /// `fcemail`.
@@ -1481,7 +1481,7 @@ pub struct Client {
     /// `hv`.
     pub hv: Option<f64>,
     /// `hvdate`.
-    pub hvdate: Option<String>,
+    pub hvdate: Option<crate::DateTime>,
     /// `emailinvoice`.
     pub emailinvoice: Option<bool>,
     /// `dont_auto_send_invoices`.
@@ -1501,7 +1501,7 @@ pub struct Client {
     /// `monthlyreportinclude`.
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportlastrun`.
-    pub monthlyreportlastrun: Option<String>,
+    pub monthlyreportlastrun: Option<crate::DateTime>,
     /// `monthlyreportemaildirect`.
     pub monthlyreportemaildirect: Option<bool>,
     /// `monthlyreportemailmanager`.
@@ -1513,7 +1513,7 @@ pub struct Client {
     /// `unmatchedcombinations`.
     pub unmatchedcombinations: Option<i32>,
     /// `prepayrecurringchargenextdate`.
-    pub prepayrecurringchargenextdate: Option<String>,
+    pub prepayrecurringchargenextdate: Option<crate::DateTime>,
     /// `billforrecurringprepayamount`.
     pub billforrecurringprepayamount: Option<bool>,
     /// `prepayrecurringcharge`.
@@ -1773,7 +1773,7 @@ pub struct Client {
     /// `website`.
     pub website: Option<String>,
     /// `alastupdate`.
-    pub alastupdate: Option<String>,
+    pub alastupdate: Option<crate::DateTime>,
     /// `service_access`.
     pub service_access: Option<Vec<ServiceRestriction>>,
     /// `service_subscriptions`.
@@ -2388,7 +2388,7 @@ impl Client {
     /// Sets `calldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_calldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_calldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.calldate = Some(value.into());
         self
     }
@@ -2524,7 +2524,7 @@ impl Client {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -2548,7 +2548,7 @@ impl Client {
     /// Sets `announcedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_announcedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_announcedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.announcedate = Some(value.into());
         self
     }
@@ -2796,7 +2796,7 @@ impl Client {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -2852,7 +2852,7 @@ impl Client {
     /// Sets `lastinvoiceenddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastinvoiceenddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastinvoiceenddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastinvoiceenddate = Some(value.into());
         self
     }
@@ -2956,7 +2956,7 @@ impl Client {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -3012,7 +3012,7 @@ impl Client {
     /// Sets `hvdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_hvdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_hvdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.hvdate = Some(value.into());
         self
     }
@@ -3092,7 +3092,10 @@ impl Client {
     /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+    pub fn with_monthlyreportlastrun(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.monthlyreportlastrun = Some(value.into());
         self
     }
@@ -3142,7 +3145,7 @@ impl Client {
     #[must_use]
     pub fn with_prepayrecurringchargenextdate(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<crate::DateTime>,
     ) -> Self {
         self.prepayrecurringchargenextdate = Some(value.into());
         self
@@ -4195,7 +4198,7 @@ impl Client {
     /// Sets `alastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_alastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_alastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.alastupdate = Some(value.into());
         self
     }
@@ -8253,7 +8256,7 @@ pub struct ContractDetail {
     /// `not_included_in_contract`.
     pub not_included_in_contract: Option<bool>,
     /// `contract_header_end_date`.
-    pub contract_header_end_date: Option<String>,
+    pub contract_header_end_date: Option<crate::DateTime>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -8542,7 +8545,10 @@ impl ContractDetail {
     /// Sets `contract_header_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_header_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_header_end_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.contract_header_end_date = Some(value.into());
         self
     }
@@ -8836,9 +8842,9 @@ pub struct KbEntryList {
     /// `notuseful_count`.
     pub notuseful_count: Option<i32>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `date_edited`.
-    pub date_edited: Option<String>,
+    pub date_edited: Option<crate::DateTime>,
     /// `tag_string`.
     pub tag_string: Option<String>,
     /// `inactive`.
@@ -8846,13 +8852,13 @@ pub struct KbEntryList {
     /// `type`.
     pub r#type: Option<i32>,
     /// `next_review_date`.
-    pub next_review_date: Option<String>,
+    pub next_review_date: Option<crate::DateTime>,
     /// `customfields`.
     pub customfields: Option<Vec<CustomField>>,
     /// `limit_start_date`.
-    pub limit_start_date: Option<String>,
+    pub limit_start_date: Option<crate::DateTime>,
     /// `limit_end_date`.
-    pub limit_end_date: Option<String>,
+    pub limit_end_date: Option<crate::DateTime>,
     /// `editor_type`.
     pub editor_type: Option<i32>,
     /// `kb_tags`.
@@ -8939,7 +8945,7 @@ impl KbEntryList {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -8947,7 +8953,7 @@ impl KbEntryList {
     /// Sets `date_edited` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_edited(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_edited(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_edited = Some(value.into());
         self
     }
@@ -8979,7 +8985,7 @@ impl KbEntryList {
     /// Sets `next_review_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_next_review_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_next_review_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.next_review_date = Some(value.into());
         self
     }
@@ -8995,7 +9001,7 @@ impl KbEntryList {
     /// Sets `limit_start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_limit_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_limit_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.limit_start_date = Some(value.into());
         self
     }
@@ -9003,7 +9009,7 @@ impl KbEntryList {
     /// Sets `limit_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_limit_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_limit_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.limit_end_date = Some(value.into());
         self
     }
@@ -9838,19 +9844,19 @@ pub struct PrepayHistory {
     /// `client_name`.
     pub client_name: Option<String>,
     /// `date`.
-    pub date: Option<String>,
+    pub date: Option<crate::DateTime>,
     /// `hours`.
     pub hours: Option<f64>,
     /// `description`.
     pub description: Option<String>,
     /// `invoicedate`.
-    pub invoicedate: Option<String>,
+    pub invoicedate: Option<crate::DateTime>,
     /// `invoice_id`.
     pub invoice_id: Option<String>,
     /// `amount`.
     pub amount: Option<f64>,
     /// `expirydate`.
-    pub expirydate: Option<String>,
+    pub expirydate: Option<crate::DateTime>,
     /// `expirychecked`.
     pub expirychecked: Option<bool>,
     /// `_warning`.
@@ -9891,7 +9897,7 @@ impl PrepayHistory {
     /// Sets `date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date = Some(value.into());
         self
     }
@@ -9915,7 +9921,7 @@ impl PrepayHistory {
     /// Sets `invoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoicedate = Some(value.into());
         self
     }
@@ -9939,7 +9945,7 @@ impl PrepayHistory {
     /// Sets `expirydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_expirydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_expirydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.expirydate = Some(value.into());
         self
     }
@@ -10073,13 +10079,13 @@ pub struct PrepayPeriod {
     /// `name`.
     pub name: Option<String>,
     /// `start_date`.
-    pub start_date: Option<String>,
+    pub start_date: Option<crate::DateTime>,
     /// `end_date`.
-    pub end_date: Option<String>,
+    pub end_date: Option<crate::DateTime>,
     /// `start_date_display`.
-    pub start_date_display: Option<String>,
+    pub start_date_display: Option<crate::DateTime>,
     /// `end_date_display`.
-    pub end_date_display: Option<String>,
+    pub end_date_display: Option<crate::DateTime>,
     /// `current`.
     pub current: Option<bool>,
     /// `hours_added`.
@@ -10130,7 +10136,7 @@ impl PrepayPeriod {
     /// Sets `start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.start_date = Some(value.into());
         self
     }
@@ -10138,7 +10144,7 @@ impl PrepayPeriod {
     /// Sets `end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date = Some(value.into());
         self
     }
@@ -10146,7 +10152,7 @@ impl PrepayPeriod {
     /// Sets `start_date_display` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_start_date_display(mut self, value: impl Into<String>) -> Self {
+    pub fn with_start_date_display(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.start_date_display = Some(value.into());
         self
     }
@@ -10154,7 +10160,7 @@ impl PrepayPeriod {
     /// Sets `end_date_display` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date_display(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date_display(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date_display = Some(value.into());
         self
     }
@@ -10346,7 +10352,7 @@ pub struct QuickBooksDetails {
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `authorized`.
     pub authorized: Option<bool>,
     /// `redirect_uri`.
@@ -10565,7 +10571,7 @@ impl QuickBooksDetails {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -12541,13 +12547,13 @@ pub struct SnowLicenseAbstract {
     /// `assignmentType`.
     pub assignment_type: Option<String>,
     /// `purchaseDate`.
-    pub purchase_date: Option<String>,
+    pub purchase_date: Option<crate::DateTime>,
     /// `quantity`.
     pub quantity: Option<i32>,
     /// `isIncomplete`.
     pub is_incomplete: Option<bool>,
     /// `updatedDate`.
-    pub updated_date: Option<String>,
+    pub updated_date: Option<crate::DateTime>,
     /// `updatedBy`.
     pub updated_by: Option<String>,
     /// Halo's `SnowDevice` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -12600,7 +12606,7 @@ impl SnowLicenseAbstract {
     /// Sets `purchaseDate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_purchase_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_purchase_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.purchase_date = Some(value.into());
         self
     }
@@ -12624,7 +12630,7 @@ impl SnowLicenseAbstract {
     /// Sets `updatedDate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_updated_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_updated_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.updated_date = Some(value.into());
         self
     }

@@ -64,15 +64,15 @@ pub struct Invoice {
     /// `global_tax_code`.
     pub global_tax_code: Option<String>,
     /// `invoice_date`.
-    pub invoice_date: Option<String>,
+    pub invoice_date: Option<crate::DateTime>,
     /// `schedule_date`.
-    pub schedule_date: Option<String>,
+    pub schedule_date: Option<crate::DateTime>,
     /// `dateposted`.
-    pub dateposted: Option<String>,
+    pub dateposted: Option<crate::DateTime>,
     /// `last_synced`.
-    pub last_synced: Option<String>,
+    pub last_synced: Option<crate::DateTime>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `notes_1`.
     pub notes_1: Option<String>,
     /// `notes_2`.
@@ -106,7 +106,7 @@ pub struct Invoice {
     /// `contract_ref`.
     pub contract_ref: Option<String>,
     /// `datesent`.
-    pub datesent: Option<String>,
+    pub datesent: Option<crate::DateTime>,
     /// `currency`.
     pub currency: Option<String>,
     /// `currency_code`.
@@ -124,7 +124,7 @@ pub struct Invoice {
     /// `invoicetype`.
     pub invoicetype: Option<i32>,
     /// `datepaid`.
-    pub datepaid: Option<String>,
+    pub datepaid: Option<crate::DateTime>,
     /// `paymentstatus`.
     pub paymentstatus: Option<i32>,
     /// `xeroid`.
@@ -156,7 +156,7 @@ pub struct Invoice {
     /// `pdf_attachment_id`.
     pub pdf_attachment_id: Option<i32>,
     /// `pdf_attachment_date_created`.
-    pub pdf_attachment_date_created: Option<String>,
+    pub pdf_attachment_date_created: Option<crate::DateTime>,
     /// `pdftemplate_id`.
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
@@ -168,19 +168,19 @@ pub struct Invoice {
     /// `reference`.
     pub reference: Option<String>,
     /// `duedate`.
-    pub duedate: Option<String>,
+    pub duedate: Option<crate::DateTime>,
     /// `_is_invoice_run`.
     pub is_invoice_run: Option<bool>,
     /// `_billing_cut_off`.
-    pub billing_cut_off: Option<String>,
+    pub billing_cut_off: Option<crate::DateTime>,
     /// `is_recurring_invoice`.
     pub is_recurring_invoice: Option<bool>,
     /// `schedule_id`.
     pub schedule_id: Option<i32>,
     /// `lastcreated`.
-    pub lastcreated: Option<String>,
+    pub lastcreated: Option<crate::DateTime>,
     /// `nextcreationdate`.
-    pub nextcreationdate: Option<String>,
+    pub nextcreationdate: Option<crate::DateTime>,
     /// `period`.
     pub period: Option<i32>,
     /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -258,11 +258,11 @@ pub struct Invoice {
     /// `snelstart_id`.
     pub snelstart_id: Option<String>,
     /// `time`.
-    pub time: Option<String>,
+    pub time: Option<crate::DateTime>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `daysplus`.
     pub daysplus: Option<i32>,
     /// `periodname`.
@@ -272,7 +272,7 @@ pub struct Invoice {
     /// `duedatename`.
     pub duedatename: Option<String>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `invoice_prorata_periods_ahead`.
     pub invoice_prorata_periods_ahead: Option<i32>,
     /// `nextcreationperiod`.
@@ -282,9 +282,9 @@ pub struct Invoice {
     /// `intacct_recordno`.
     pub intacct_recordno: Option<i32>,
     /// `period_start_date`.
-    pub period_start_date: Option<String>,
+    pub period_start_date: Option<crate::DateTime>,
     /// `period_end_date`.
-    pub period_end_date: Option<String>,
+    pub period_end_date: Option<crate::DateTime>,
     /// Halo's `InvoicePayment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     pub payments: Option<Vec<serde_json::Value>>,
     /// `markaspaid`.
@@ -340,7 +340,7 @@ pub struct Invoice {
     /// `approvalagentid`.
     pub approvalagentid: Option<i32>,
     /// `approvaldatetime`.
-    pub approvaldatetime: Option<String>,
+    pub approvaldatetime: Option<crate::DateTime>,
     /// `ticket_summary`.
     pub ticket_summary: Option<String>,
     /// `ticket_note`.
@@ -731,7 +731,7 @@ impl Invoice {
     /// Sets `invoice_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoice_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoice_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoice_date = Some(value.into());
         self
     }
@@ -739,7 +739,7 @@ impl Invoice {
     /// Sets `schedule_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_schedule_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_schedule_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.schedule_date = Some(value.into());
         self
     }
@@ -747,7 +747,7 @@ impl Invoice {
     /// Sets `dateposted` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateposted(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateposted(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateposted = Some(value.into());
         self
     }
@@ -755,7 +755,7 @@ impl Invoice {
     /// Sets `last_synced` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_synced(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_synced(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_synced = Some(value.into());
         self
     }
@@ -763,7 +763,7 @@ impl Invoice {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -899,7 +899,7 @@ impl Invoice {
     /// Sets `datesent` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datesent(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datesent(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datesent = Some(value.into());
         self
     }
@@ -971,7 +971,7 @@ impl Invoice {
     /// Sets `datepaid` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datepaid(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datepaid(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datepaid = Some(value.into());
         self
     }
@@ -1099,7 +1099,10 @@ impl Invoice {
     /// Sets `pdf_attachment_date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_pdf_attachment_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_pdf_attachment_date_created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.pdf_attachment_date_created = Some(value.into());
         self
     }
@@ -1147,7 +1150,7 @@ impl Invoice {
     /// Sets `duedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_duedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_duedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.duedate = Some(value.into());
         self
     }
@@ -1163,7 +1166,7 @@ impl Invoice {
     /// Sets `_billing_cut_off` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_billing_cut_off(mut self, value: impl Into<String>) -> Self {
+    pub fn with_billing_cut_off(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.billing_cut_off = Some(value.into());
         self
     }
@@ -1187,7 +1190,7 @@ impl Invoice {
     /// Sets `lastcreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastcreated = Some(value.into());
         self
     }
@@ -1195,7 +1198,7 @@ impl Invoice {
     /// Sets `nextcreationdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcreationdate = Some(value.into());
         self
     }
@@ -1507,7 +1510,7 @@ impl Invoice {
     /// Sets `time` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_time(mut self, value: impl Into<String>) -> Self {
+    pub fn with_time(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.time = Some(value.into());
         self
     }
@@ -1515,7 +1518,7 @@ impl Invoice {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -1523,7 +1526,7 @@ impl Invoice {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -1563,7 +1566,7 @@ impl Invoice {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -1603,7 +1606,7 @@ impl Invoice {
     /// Sets `period_start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_period_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_period_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.period_start_date = Some(value.into());
         self
     }
@@ -1611,7 +1614,7 @@ impl Invoice {
     /// Sets `period_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_period_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_period_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.period_end_date = Some(value.into());
         self
     }
@@ -1838,7 +1841,7 @@ impl Invoice {
     /// Sets `approvaldatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.approvaldatetime = Some(value.into());
         self
     }

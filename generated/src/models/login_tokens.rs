@@ -10,7 +10,7 @@ pub struct LoginToken {
     /// `type`.
     pub r#type: Option<String>,
     /// `timestamp`.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<crate::DateTime>,
     /// `verifier`.
     pub verifier: Option<String>,
     /// `token`.
@@ -20,7 +20,7 @@ pub struct LoginToken {
     /// `token_used`.
     pub token_used: Option<bool>,
     /// `used_timestamp`.
-    pub used_timestamp: Option<String>,
+    pub used_timestamp: Option<crate::DateTime>,
     /// `used_userid`.
     pub used_userid: Option<String>,
     /// `jwt`.
@@ -51,7 +51,7 @@ impl LoginToken {
     /// Sets `timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.timestamp = Some(value.into());
         self
     }
@@ -91,7 +91,7 @@ impl LoginToken {
     /// Sets `used_timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_used_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_used_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.used_timestamp = Some(value.into());
         self
     }

@@ -8,7 +8,7 @@ pub struct OnlineStatus {
     /// `techID`.
     pub tech_id: Option<i32>,
     /// `lastOnlineDate`.
-    pub last_online_date: Option<String>,
+    pub last_online_date: Option<crate::DateTime>,
     /// `isOnline`.
     pub is_online: Option<bool>,
     /// `lastOnline`.
@@ -24,7 +24,7 @@ pub struct OnlineStatus {
     /// `command`.
     pub command: Option<String>,
     /// `last_active`.
-    pub last_active: Option<String>,
+    pub last_active: Option<crate::DateTime>,
     /// `is_idle`.
     pub is_idle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
@@ -43,7 +43,7 @@ impl OnlineStatus {
     /// Sets `lastOnlineDate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_online_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_online_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_online_date = Some(value.into());
         self
     }
@@ -107,7 +107,7 @@ impl OnlineStatus {
     /// Sets `last_active` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_active(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_active(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_active = Some(value.into());
         self
     }

@@ -22,9 +22,9 @@ pub struct Report {
     /// `selectedfields`.
     pub selectedfields: Option<String>,
     /// `reportingperiodstartdate`.
-    pub reportingperiodstartdate: Option<String>,
+    pub reportingperiodstartdate: Option<crate::DateTime>,
     /// `reportingperiodenddate`.
-    pub reportingperiodenddate: Option<String>,
+    pub reportingperiodenddate: Option<crate::DateTime>,
     /// `reportingperioddatefield`.
     pub reportingperioddatefield: Option<String>,
     /// `sqlid`.
@@ -238,7 +238,7 @@ pub struct Report {
     /// `apply_query_builder_perms`.
     pub apply_query_builder_perms: Option<bool>,
     /// `last_run_date`.
-    pub last_run_date: Option<String>,
+    pub last_run_date: Option<crate::DateTime>,
     /// `group_id`.
     pub group_id: Option<i32>,
     /// `group_name`.
@@ -317,7 +317,10 @@ impl Report {
     /// Sets `reportingperiodstartdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_reportingperiodstartdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_reportingperiodstartdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.reportingperiodstartdate = Some(value.into());
         self
     }
@@ -325,7 +328,10 @@ impl Report {
     /// Sets `reportingperiodenddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_reportingperiodenddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_reportingperiodenddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.reportingperiodenddate = Some(value.into());
         self
     }
@@ -1184,7 +1190,7 @@ impl Report {
     /// Sets `last_run_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_run_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_run_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_run_date = Some(value.into());
         self
     }

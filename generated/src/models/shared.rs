@@ -318,9 +318,9 @@ pub struct AddressStore {
     /// `inactive`.
     pub inactive: Option<bool>,
     /// `date_active`.
-    pub date_active: Option<String>,
+    pub date_active: Option<crate::DateTime>,
     /// `date_inactive`.
-    pub date_inactive: Option<String>,
+    pub date_inactive: Option<crate::DateTime>,
     /// `lat`.
     pub lat: Option<f64>,
     /// `long`.
@@ -446,7 +446,7 @@ impl AddressStore {
     /// Sets `date_active` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_active(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_active(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_active = Some(value.into());
         self
     }
@@ -454,7 +454,7 @@ impl AddressStore {
     /// Sets `date_inactive` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_inactive(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_inactive(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_inactive = Some(value.into());
         self
     }
@@ -697,7 +697,7 @@ pub struct AgentPresenceSubscription {
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `redirect_uri`.
     pub redirect_uri: Option<String>,
     /// `_subscriptionaction`.
@@ -705,7 +705,7 @@ pub struct AgentPresenceSubscription {
     /// `subscription_id`.
     pub subscription_id: Option<String>,
     /// `subscription_expiry`.
-    pub subscription_expiry: Option<String>,
+    pub subscription_expiry: Option<crate::DateTime>,
     /// `subscribed`.
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
@@ -783,7 +783,7 @@ impl AgentPresenceSubscription {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -815,7 +815,10 @@ impl AgentPresenceSubscription {
     /// Sets `subscription_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_subscription_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.subscription_expiry = Some(value.into());
         self
     }
@@ -1296,7 +1299,7 @@ pub struct AreaAzureTenant {
     /// `new_access_token`.
     pub new_access_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `client_name`.
     pub client_name: Option<String>,
     /// `details_name`.
@@ -1372,7 +1375,7 @@ impl AreaAzureTenant {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -1541,7 +1544,7 @@ pub struct AreaPopup {
     /// `user_id`.
     pub user_id: Option<i32>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `note`.
     pub note: Option<String>,
     /// `dismissable`.
@@ -1555,9 +1558,9 @@ pub struct AreaPopup {
     /// `limitdaterange`.
     pub limitdaterange: Option<bool>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `_warning`.
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
@@ -1603,7 +1606,7 @@ impl AreaPopup {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -1659,7 +1662,7 @@ impl AreaPopup {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -1667,7 +1670,7 @@ impl AreaPopup {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -1791,13 +1794,13 @@ pub struct Attachment {
     /// `content_type`.
     pub content_type: Option<String>,
     /// `last_updated`.
-    pub last_updated: Option<String>,
+    pub last_updated: Option<crate::DateTime>,
     /// `id`.
     pub id: Option<i32>,
     /// `filename`.
     pub filename: Option<String>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `note`.
     pub note: Option<String>,
     /// `filesize`.
@@ -1941,7 +1944,7 @@ impl Attachment {
     /// Sets `last_updated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_updated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_updated = Some(value.into());
         self
     }
@@ -1965,7 +1968,7 @@ impl Attachment {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -2653,7 +2656,7 @@ pub struct AzureAdConnection {
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `_authcode`.
     pub authcode: Option<String>,
     /// `_exchangecodefortoken`.
@@ -2677,7 +2680,7 @@ pub struct AzureAdConnection {
     /// `halointegratorenabled`.
     pub halointegratorenabled: Option<bool>,
     /// `halointegrator_lastsync`.
-    pub halointegrator_lastsync: Option<String>,
+    pub halointegrator_lastsync: Option<crate::DateTime>,
     /// `halointegrator_lasterror`.
     pub halointegrator_lasterror: Option<String>,
     /// `redirect_uri`.
@@ -2961,7 +2964,7 @@ impl AzureAdConnection {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -3060,7 +3063,10 @@ impl AzureAdConnection {
     /// Sets `halointegrator_lastsync` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_halointegrator_lastsync(mut self, value: impl Into<String>) -> Self {
+    pub fn with_halointegrator_lastsync(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.halointegrator_lastsync = Some(value.into());
         self
     }
@@ -5933,7 +5939,7 @@ pub struct DeviceList {
     /// `icon`.
     pub icon: Option<String>,
     /// `warranty_end`.
-    pub warranty_end: Option<String>,
+    pub warranty_end: Option<crate::DateTime>,
     /// `inactive`.
     pub inactive: Option<bool>,
     /// `is_primary_asset`.
@@ -5979,7 +5985,7 @@ pub struct DeviceList {
     /// `item_id`.
     pub item_id: Option<i32>,
     /// `stock_date`.
-    pub stock_date: Option<String>,
+    pub stock_date: Option<crate::DateTime>,
     /// `non_consignable`.
     pub non_consignable: Option<bool>,
     /// `reserved_salesorder_id`.
@@ -6011,11 +6017,11 @@ pub struct DeviceList {
     /// `assettype_guid`.
     pub assettype_guid: Option<String>,
     /// `warranty_start`.
-    pub warranty_start: Option<String>,
+    pub warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_start`.
-    pub labour_warranty_start: Option<String>,
+    pub labour_warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_end`.
-    pub labour_warranty_end: Option<String>,
+    pub labour_warranty_end: Option<crate::DateTime>,
     /// `parent_guid`.
     pub parent_guid: Option<String>,
     /// `child_guid`.
@@ -6039,7 +6045,7 @@ pub struct DeviceList {
     /// `ncentral_remote_url`.
     pub ncentral_remote_url: Option<String>,
     /// `contract_end_date`.
-    pub contract_end_date: Option<String>,
+    pub contract_end_date: Option<crate::DateTime>,
     /// `atera_id`.
     pub atera_id: Option<String>,
     /// `automate_id`.
@@ -6137,7 +6143,7 @@ pub struct DeviceList {
     /// `intune_id`.
     pub intune_id: Option<String>,
     /// `supplier_purchasedate`.
-    pub supplier_purchasedate: Option<String>,
+    pub supplier_purchasedate: Option<crate::DateTime>,
     /// `logicmonitor_id`.
     pub logicmonitor_id: Option<String>,
     /// `barracudarmm_id`.
@@ -6185,9 +6191,9 @@ pub struct DeviceList {
     /// `manageengine_customer_id`.
     pub manageengine_customer_id: Option<String>,
     /// `lastchangeofvaluedate`.
-    pub lastchangeofvaluedate: Option<String>,
+    pub lastchangeofvaluedate: Option<crate::DateTime>,
     /// `commissiondate`.
-    pub commissiondate: Option<String>,
+    pub commissiondate: Option<crate::DateTime>,
     /// `first_user_id`.
     pub first_user_id: Option<i32>,
     /// `changebackupexists`.
@@ -6427,7 +6433,7 @@ impl DeviceList {
     /// Sets `warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_end = Some(value.into());
         self
     }
@@ -6611,7 +6617,7 @@ impl DeviceList {
     /// Sets `stock_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_stock_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_stock_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.stock_date = Some(value.into());
         self
     }
@@ -6739,7 +6745,7 @@ impl DeviceList {
     /// Sets `warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_start = Some(value.into());
         self
     }
@@ -6747,7 +6753,10 @@ impl DeviceList {
     /// Sets `labour_warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_start(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_start = Some(value.into());
         self
     }
@@ -6755,7 +6764,10 @@ impl DeviceList {
     /// Sets `labour_warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_end(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_end = Some(value.into());
         self
     }
@@ -6851,7 +6863,7 @@ impl DeviceList {
     /// Sets `contract_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.contract_end_date = Some(value.into());
         self
     }
@@ -7243,7 +7255,10 @@ impl DeviceList {
     /// Sets `supplier_purchasedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_purchasedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_purchasedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_purchasedate = Some(value.into());
         self
     }
@@ -7435,7 +7450,10 @@ impl DeviceList {
     /// Sets `lastchangeofvaluedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastchangeofvaluedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastchangeofvaluedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastchangeofvaluedate = Some(value.into());
         self
     }
@@ -7443,7 +7461,7 @@ impl DeviceList {
     /// Sets `commissiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_commissiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_commissiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.commissiondate = Some(value.into());
         self
     }
@@ -8170,15 +8188,15 @@ pub struct ExternalLinkList {
     /// `populate_url`.
     pub populate_url: Option<bool>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `date_updated`.
-    pub date_updated: Option<String>,
+    pub date_updated: Option<crate::DateTime>,
     /// `subscription_id`.
     pub subscription_id: Option<String>,
     /// `new_subscription_key`.
     pub new_subscription_key: Option<String>,
     /// `subscription_expiry`.
-    pub subscription_expiry: Option<String>,
+    pub subscription_expiry: Option<crate::DateTime>,
     /// `_webhookaction`.
     pub webhookaction: Option<WebhookSubscriptionAction>,
     /// `revisions`.
@@ -8391,7 +8409,7 @@ impl ExternalLinkList {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -8399,7 +8417,7 @@ impl ExternalLinkList {
     /// Sets `date_updated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_updated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_updated = Some(value.into());
         self
     }
@@ -8423,7 +8441,10 @@ impl ExternalLinkList {
     /// Sets `subscription_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_subscription_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.subscription_expiry = Some(value.into());
         self
     }
@@ -11490,7 +11511,7 @@ pub struct Site {
     /// `item_quantity_available`.
     pub item_quantity_available: Option<f64>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `text`.
     pub text: Option<f64>,
     /// `globx`.
@@ -11504,7 +11525,7 @@ pub struct Site {
     /// `upwho`.
     pub upwho: Option<f64>,
     /// `uptimestamp`.
-    pub uptimestamp: Option<String>,
+    pub uptimestamp: Option<crate::DateTime>,
     /// `xrefsite`.
     pub xrefsite: Option<f64>,
     /// `zoffsetx`.
@@ -11564,13 +11585,13 @@ pub struct Site {
     /// `teamviewerpassword`.
     pub teamviewerpassword: Option<String>,
     /// `contractlastchecked`.
-    pub contractlastchecked: Option<String>,
+    pub contractlastchecked: Option<crate::DateTime>,
     /// `maincontact_name`.
     pub maincontact_name: Option<String>,
     /// `wildcardref`.
     pub wildcardref: Option<String>,
     /// `monthlyreportlastrun`.
-    pub monthlyreportlastrun: Option<String>,
+    pub monthlyreportlastrun: Option<crate::DateTime>,
     /// `monthlyreportinclude`.
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportemailmanager`.
@@ -11656,7 +11677,7 @@ pub struct Site {
     /// `ateraid`.
     pub ateraid: Option<i32>,
     /// `slastupdate`.
-    pub slastupdate: Option<String>,
+    pub slastupdate: Option<crate::DateTime>,
     /// `site_service_tax_code`.
     pub site_service_tax_code: Option<i32>,
     /// `site_prepay_tax_code`.
@@ -12006,7 +12027,7 @@ impl Site {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -12062,7 +12083,7 @@ impl Site {
     /// Sets `uptimestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_uptimestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_uptimestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.uptimestamp = Some(value.into());
         self
     }
@@ -12302,7 +12323,10 @@ impl Site {
     /// Sets `contractlastchecked` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contractlastchecked(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contractlastchecked(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.contractlastchecked = Some(value.into());
         self
     }
@@ -12326,7 +12350,10 @@ impl Site {
     /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+    pub fn with_monthlyreportlastrun(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.monthlyreportlastrun = Some(value.into());
         self
     }
@@ -12670,7 +12697,7 @@ impl Site {
     /// Sets `slastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_slastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_slastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.slastupdate = Some(value.into());
         self
     }

@@ -12,11 +12,11 @@ pub struct AppointmentList {
     /// `agent_id`.
     pub agent_id: Option<i32>,
     /// `start_date`.
-    pub start_date: Option<String>,
+    pub start_date: Option<crate::DateTime>,
     /// `end_date`.
-    pub end_date: Option<String>,
+    pub end_date: Option<crate::DateTime>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `allday`.
     pub allday: Option<bool>,
     /// `holiday_id`.
@@ -86,7 +86,7 @@ pub struct AppointmentList {
     /// `requestedapprovalagent`.
     pub requestedapprovalagent: Option<i32>,
     /// `approvaldatetime`.
-    pub approvaldatetime: Option<String>,
+    pub approvaldatetime: Option<crate::DateTime>,
     /// `approval_status`.
     pub approval_status: Option<i32>,
     /// `_candelete`.
@@ -100,7 +100,7 @@ pub struct AppointmentList {
     /// `calendar_id`.
     pub calendar_id: Option<String>,
     /// `exchangelastmodifieddate`.
-    pub exchangelastmodifieddate: Option<String>,
+    pub exchangelastmodifieddate: Option<crate::DateTime>,
     /// `shift_type_id`.
     pub shift_type_id: Option<i32>,
     /// `shift_team_id`.
@@ -135,7 +135,7 @@ impl AppointmentList {
     /// Sets `start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.start_date = Some(value.into());
         self
     }
@@ -143,7 +143,7 @@ impl AppointmentList {
     /// Sets `end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date = Some(value.into());
         self
     }
@@ -151,7 +151,7 @@ impl AppointmentList {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -431,7 +431,7 @@ impl AppointmentList {
     /// Sets `approvaldatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.approvaldatetime = Some(value.into());
         self
     }
@@ -490,7 +490,10 @@ impl AppointmentList {
     /// Sets `exchangelastmodifieddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_exchangelastmodifieddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_exchangelastmodifieddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.exchangelastmodifieddate = Some(value.into());
         self
     }
@@ -1250,21 +1253,21 @@ pub struct StdRequestList {
     /// `emailsubject`.
     pub emailsubject: Option<String>,
     /// `time`.
-    pub time: Option<String>,
+    pub time: Option<crate::DateTime>,
     /// `disabled`.
     pub disabled: Option<bool>,
     /// `lastcreated`.
-    pub lastcreated: Option<String>,
+    pub lastcreated: Option<crate::DateTime>,
     /// `nextcreationdate`.
-    pub nextcreationdate: Option<String>,
+    pub nextcreationdate: Option<crate::DateTime>,
     /// `nextcreationdate_after_end`.
-    pub nextcreationdate_after_end: Option<String>,
+    pub nextcreationdate_after_end: Option<crate::DateTime>,
     /// `execution_type`.
     pub execution_type: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `end_date`.
-    pub end_date: Option<String>,
+    pub end_date: Option<crate::DateTime>,
     /// `period`.
     pub period: Option<i32>,
     /// `create_locked`.
@@ -1535,7 +1538,7 @@ impl StdRequestList {
     /// Sets `time` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_time(mut self, value: impl Into<String>) -> Self {
+    pub fn with_time(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.time = Some(value.into());
         self
     }
@@ -1551,7 +1554,7 @@ impl StdRequestList {
     /// Sets `lastcreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastcreated = Some(value.into());
         self
     }
@@ -1559,7 +1562,7 @@ impl StdRequestList {
     /// Sets `nextcreationdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcreationdate = Some(value.into());
         self
     }
@@ -1567,7 +1570,10 @@ impl StdRequestList {
     /// Sets `nextcreationdate_after_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcreationdate_after_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcreationdate_after_end(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.nextcreationdate_after_end = Some(value.into());
         self
     }
@@ -1583,7 +1589,7 @@ impl StdRequestList {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -1591,7 +1597,7 @@ impl StdRequestList {
     /// Sets `end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date = Some(value.into());
         self
     }
@@ -2253,7 +2259,7 @@ pub struct Team {
     /// `teamphotopath`.
     pub teamphotopath: Option<String>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `hide_agents_in_tree_if_no_tickets`.
     pub hide_agents_in_tree_if_no_tickets: Option<bool>,
     /// `timesheet_approver`.
@@ -2478,7 +2484,7 @@ impl Team {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }

@@ -14,7 +14,7 @@ pub struct Ticket {
     /// `id`.
     pub id: Option<i32>,
     /// `dateoccurred`.
-    pub dateoccurred: Option<String>,
+    pub dateoccurred: Option<crate::DateTime>,
     /// `summary`.
     pub summary: Option<String>,
     /// `details`.
@@ -84,9 +84,9 @@ pub struct Ticket {
     /// `projectcompletionpercentage`.
     pub projectcompletionpercentage: Option<f64>,
     /// `projectearlieststart`.
-    pub projectearlieststart: Option<String>,
+    pub projectearlieststart: Option<crate::DateTime>,
     /// `projectlatestend`.
-    pub projectlatestend: Option<String>,
+    pub projectlatestend: Option<crate::DateTime>,
     /// `timetaken`.
     pub timetaken: Option<f64>,
     /// `chargehours`.
@@ -120,21 +120,21 @@ pub struct Ticket {
     /// `onhold`.
     pub onhold: Option<bool>,
     /// `respondbydate`.
-    pub respondbydate: Option<String>,
+    pub respondbydate: Option<crate::DateTime>,
     /// `responsedate`.
-    pub responsedate: Option<String>,
+    pub responsedate: Option<crate::DateTime>,
     /// `first_responsedate`.
-    pub first_responsedate: Option<String>,
+    pub first_responsedate: Option<crate::DateTime>,
     /// `responsestartdate`.
-    pub responsestartdate: Option<String>,
+    pub responsestartdate: Option<crate::DateTime>,
     /// `slaresponsestate`.
     pub slaresponsestate: Option<String>,
     /// `fixbydate`.
-    pub fixbydate: Option<String>,
+    pub fixbydate: Option<crate::DateTime>,
     /// `dateclosed`.
-    pub dateclosed: Option<String>,
+    pub dateclosed: Option<crate::DateTime>,
     /// `dateassigned`.
-    pub dateassigned: Option<String>,
+    pub dateassigned: Option<crate::DateTime>,
     /// `excludefromsla`.
     pub excludefromsla: Option<bool>,
     /// `slaholdtime`.
@@ -146,7 +146,7 @@ pub struct Ticket {
     /// `parentassign`.
     pub parentassign: Option<bool>,
     /// `slaactiondate`.
-    pub slaactiondate: Option<String>,
+    pub slaactiondate: Option<crate::DateTime>,
     /// `slapercused`.
     pub slapercused: Option<f64>,
     /// `slatimeleft`.
@@ -154,11 +154,11 @@ pub struct Ticket {
     /// `currentelapsedhours`.
     pub currentelapsedhours: Option<f64>,
     /// `lastactiondate`.
-    pub lastactiondate: Option<String>,
+    pub lastactiondate: Option<crate::DateTime>,
     /// `last_update`.
-    pub last_update: Option<String>,
+    pub last_update: Option<crate::DateTime>,
     /// `lastchildactiondate`.
-    pub lastchildactiondate: Option<String>,
+    pub lastchildactiondate: Option<crate::DateTime>,
     /// `organisation_id`.
     pub organisation_id: Option<i32>,
     /// `department_id`.
@@ -210,11 +210,11 @@ pub struct Ticket {
     /// `workflow_stage_number`.
     pub workflow_stage_number: Option<String>,
     /// `lastincomingemail`.
-    pub lastincomingemail: Option<String>,
+    pub lastincomingemail: Option<crate::DateTime>,
     /// `child_ticket_ids`.
     pub child_ticket_ids: Option<Vec<i32>>,
     /// `nextactivitydate`.
-    pub nextactivitydate: Option<String>,
+    pub nextactivitydate: Option<crate::DateTime>,
     /// `inventory_number`.
     pub inventory_number: Option<String>,
     /// `workflow_id`.
@@ -250,7 +250,7 @@ pub struct Ticket {
     /// `urgency`.
     pub urgency: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `startdate_timezone`.
     pub startdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -260,7 +260,7 @@ pub struct Ticket {
     /// `starttimeslot`.
     pub starttimeslot: Option<i32>,
     /// `targetdate`.
-    pub targetdate: Option<String>,
+    pub targetdate: Option<crate::DateTime>,
     /// `targetdate_timezone`.
     pub targetdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -270,9 +270,9 @@ pub struct Ticket {
     /// `targettimeslot`.
     pub targettimeslot: Option<i32>,
     /// `deadlinedate`.
-    pub deadlinedate: Option<String>,
+    pub deadlinedate: Option<crate::DateTime>,
     /// `followupdate`.
-    pub followupdate: Option<String>,
+    pub followupdate: Option<crate::DateTime>,
     /// `oppcontactname`.
     pub oppcontactname: Option<String>,
     /// `oppcompanyname`.
@@ -318,15 +318,15 @@ pub struct Ticket {
     /// `oppcompetitors`.
     pub oppcompetitors: Option<String>,
     /// `opptrialdate`.
-    pub opptrialdate: Option<String>,
+    pub opptrialdate: Option<crate::DateTime>,
     /// `oppdemodate`.
-    pub oppdemodate: Option<String>,
+    pub oppdemodate: Option<crate::DateTime>,
     /// `oppdiscountdate`.
-    pub oppdiscountdate: Option<String>,
+    pub oppdiscountdate: Option<crate::DateTime>,
     /// `oppattemptsmade`.
     pub oppattemptsmade: Option<i32>,
     /// `oppconverteddate`.
-    pub oppconverteddate: Option<String>,
+    pub oppconverteddate: Option<crate::DateTime>,
     /// `oppproductchosen`.
     pub oppproductchosen: Option<String>,
     /// `oppreason`.
@@ -396,7 +396,7 @@ pub struct Ticket {
     /// `appointment_id`.
     pub appointment_id: Option<i32>,
     /// `nextappointmentdate`.
-    pub nextappointmentdate: Option<String>,
+    pub nextappointmentdate: Option<crate::DateTime>,
     /// `firstname`.
     pub firstname: Option<String>,
     /// `lastname`.
@@ -412,7 +412,7 @@ pub struct Ticket {
     /// `action_ticket_id`.
     pub action_ticket_id: Option<i32>,
     /// `action_datetime`.
-    pub action_datetime: Option<String>,
+    pub action_datetime: Option<crate::DateTime>,
     /// `action_outcome`.
     pub action_outcome: Option<String>,
     /// `action_chargerate`.
@@ -456,9 +456,9 @@ pub struct Ticket {
     /// `milestone_status`.
     pub milestone_status: Option<i32>,
     /// `milestone_startdate`.
-    pub milestone_startdate: Option<String>,
+    pub milestone_startdate: Option<crate::DateTime>,
     /// `milestone_enddate`.
-    pub milestone_enddate: Option<String>,
+    pub milestone_enddate: Option<crate::DateTime>,
     /// `colour`.
     pub colour: Option<String>,
     /// `reviewed`.
@@ -476,7 +476,7 @@ pub struct Ticket {
     /// `child_status`.
     pub child_status: Option<i32>,
     /// `date_fully_closed`.
-    pub date_fully_closed: Option<String>,
+    pub date_fully_closed: Option<crate::DateTime>,
     /// `lastaction_chargerate`.
     pub lastaction_chargerate: Option<String>,
     /// `hover_summary`.
@@ -494,7 +494,7 @@ pub struct Ticket {
     /// `takenby`.
     pub takenby: Option<String>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `createdfrom_id`.
     pub createdfrom_id: Option<i32>,
     /// `createdfrom_summary`.
@@ -528,7 +528,7 @@ pub struct Ticket {
     /// `supplier_slaexcuse`.
     pub supplier_slaexcuse: Option<String>,
     /// `supplier_date`.
-    pub supplier_date: Option<String>,
+    pub supplier_date: Option<crate::DateTime>,
     /// `supplier_contract_id`.
     pub supplier_contract_id: Option<i32>,
     /// `supplier_contract_ref`.
@@ -540,19 +540,19 @@ pub struct Ticket {
     /// `supplier_responsestate`.
     pub supplier_responsestate: Option<String>,
     /// `supplier_responsedate`.
-    pub supplier_responsedate: Option<String>,
+    pub supplier_responsedate: Option<crate::DateTime>,
     /// `supplier_responsetime`.
     pub supplier_responsetime: Option<f64>,
     /// `supplier_respondbydate`.
-    pub supplier_respondbydate: Option<String>,
+    pub supplier_respondbydate: Option<crate::DateTime>,
     /// `supplier_slastate`.
     pub supplier_slastate: Option<String>,
     /// `supplier_slatimeelapsed`.
     pub supplier_slatimeelapsed: Option<f64>,
     /// `supplier_dateclosed`.
-    pub supplier_dateclosed: Option<String>,
+    pub supplier_dateclosed: Option<crate::DateTime>,
     /// `supplier_fixbydate`.
-    pub supplier_fixbydate: Option<String>,
+    pub supplier_fixbydate: Option<crate::DateTime>,
     /// `supplier_breachrespsent`.
     pub supplier_breachrespsent: Option<bool>,
     /// `supplier_breachfixbysent`.
@@ -574,15 +574,15 @@ pub struct Ticket {
     /// `invoicenote`.
     pub invoicenote: Option<String>,
     /// `invoicedate`.
-    pub invoicedate: Option<String>,
+    pub invoicedate: Option<crate::DateTime>,
     /// `invoicepaiddate`.
-    pub invoicepaiddate: Option<String>,
+    pub invoicepaiddate: Option<crate::DateTime>,
     /// `nonbillable_time`.
     pub nonbillable_time: Option<f64>,
     /// `mileage`.
     pub mileage: Option<f64>,
     /// `planneddate`.
-    pub planneddate: Option<String>,
+    pub planneddate: Option<crate::DateTime>,
     /// `ccaddress`.
     pub ccaddress: Option<String>,
     /// `agreedcleared`.
@@ -614,7 +614,7 @@ pub struct Ticket {
     /// `surveysent`.
     pub surveysent: Option<bool>,
     /// `planneddateend`.
-    pub planneddateend: Option<String>,
+    pub planneddateend: Option<crate::DateTime>,
     /// `currentfaactionnumber`.
     pub currentfaactionnumber: Option<i32>,
     /// `approval_process_step`.
@@ -652,7 +652,7 @@ pub struct Ticket {
     /// `changeseq`.
     pub changeseq: Option<i32>,
     /// `lastrecurringemailsentdate`.
-    pub lastrecurringemailsentdate: Option<String>,
+    pub lastrecurringemailsentdate: Option<crate::DateTime>,
     /// `template_id`.
     pub template_id: Option<i32>,
     /// `template_name`.
@@ -660,9 +660,9 @@ pub struct Ticket {
     /// `child_template_id`.
     pub child_template_id: Option<i32>,
     /// `slaholdreminderdatelastemailed`.
-    pub slaholdreminderdatelastemailed: Option<String>,
+    pub slaholdreminderdatelastemailed: Option<crate::DateTime>,
     /// `closurereminderdatelastemailed`.
-    pub closurereminderdatelastemailed: Option<String>,
+    pub closurereminderdatelastemailed: Option<crate::DateTime>,
     /// `assetstring`.
     pub assetstring: Option<String>,
     /// `mailboxid`.
@@ -738,11 +738,11 @@ pub struct Ticket {
     /// `auditunum`.
     pub auditunum: Option<i32>,
     /// `auditdate`.
-    pub auditdate: Option<String>,
+    pub auditdate: Option<crate::DateTime>,
     /// `auditnote`.
     pub auditnote: Option<String>,
     /// `auditfaileddate`.
-    pub auditfaileddate: Option<String>,
+    pub auditfaileddate: Option<crate::DateTime>,
     /// `auditfailednote`.
     pub auditfailednote: Option<String>,
     /// `userrequestedapprover`.
@@ -784,13 +784,13 @@ pub struct Ticket {
     /// `billing_address`.
     pub billing_address: Option<AddressStore>,
     /// `workflow_stepstarted`.
-    pub workflow_stepstarted: Option<String>,
+    pub workflow_stepstarted: Option<crate::DateTime>,
     /// `lessonslearned`.
     pub lessonslearned: Option<String>,
     /// `laststatuschangeinformedmanager`.
     pub laststatuschangeinformedmanager: Option<i32>,
     /// `lastbugzillasync`.
-    pub lastbugzillasync: Option<String>,
+    pub lastbugzillasync: Option<crate::DateTime>,
     /// `sapid`.
     pub sapid: Option<String>,
     /// `sapattachmentsuuid`.
@@ -1050,7 +1050,7 @@ pub struct Ticket {
     /// `elapsed_resolution_hours`.
     pub elapsed_resolution_hours: Option<f64>,
     /// `sla_start_date`.
-    pub sla_start_date: Option<String>,
+    pub sla_start_date: Option<crate::DateTime>,
     /// `_print_generate`.
     pub print_generate: Option<bool>,
     /// `printhtml`.
@@ -1132,7 +1132,7 @@ pub struct Ticket {
     /// `orionacknowledgedby`.
     pub orionacknowledgedby: Option<i32>,
     /// `orionacknowledgedate`.
-    pub orionacknowledgedate: Option<String>,
+    pub orionacknowledgedate: Option<crate::DateTime>,
     /// `_acknowledgealert`.
     pub acknowledgealert: Option<bool>,
     /// `orionacknowledgenote`.
@@ -1190,7 +1190,7 @@ pub struct Ticket {
     /// `laststatuschangestatus`.
     pub laststatuschangestatus: Option<i32>,
     /// `laststatuschangestatusdate`.
-    pub laststatuschangestatusdate: Option<String>,
+    pub laststatuschangestatusdate: Option<crate::DateTime>,
     /// `mark_as_read_only`.
     pub mark_as_read_only: Option<bool>,
     /// Halo's `Audit` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -1228,7 +1228,7 @@ pub struct Ticket {
     /// `resource_booking_type`.
     pub resource_booking_type: Option<i32>,
     /// `resource_booking_timeslot`.
-    pub resource_booking_timeslot: Option<String>,
+    pub resource_booking_timeslot: Option<crate::DateTime>,
     /// `resource_booking_asset`.
     pub resource_booking_asset: Option<i32>,
     /// `matched_rule_ids`.
@@ -1478,7 +1478,7 @@ pub struct Ticket {
     /// `forwarded_by`.
     pub forwarded_by: Option<i32>,
     /// `reviewed_date`.
-    pub reviewed_date: Option<String>,
+    pub reviewed_date: Option<crate::DateTime>,
     /// `is_sensitive`.
     pub is_sensitive: Option<bool>,
     /// `contract_schedule_plan_id`.
@@ -1594,23 +1594,23 @@ pub struct Ticket {
     /// `remotesession_count`.
     pub remotesession_count: Option<i32>,
     /// `search_index_sync_timestamp`.
-    pub search_index_sync_timestamp: Option<String>,
+    pub search_index_sync_timestamp: Option<crate::DateTime>,
     /// `search_index_sync_batches`.
     pub search_index_sync_batches: Option<i32>,
     /// `new_whe_`.
-    pub new_whe: Option<String>,
+    pub new_whe: Option<crate::DateTime>,
     /// `new_actioncode`.
     pub new_actioncode: Option<i32>,
     /// `notepad`.
     pub notepad: Option<String>,
     /// `embedding_match_timestamp`.
-    pub embedding_match_timestamp: Option<String>,
+    pub embedding_match_timestamp: Option<crate::DateTime>,
     /// `_re_index`.
     pub re_index: Option<bool>,
     /// `_fetch_matches`.
     pub fetch_matches: Option<bool>,
     /// `workflow_move_date_override`.
-    pub workflow_move_date_override: Option<String>,
+    pub workflow_move_date_override: Option<crate::DateTime>,
     /// `lookup_search`.
     pub lookup_search: Option<String>,
     /// `agent_booking_type`.
@@ -1730,9 +1730,9 @@ pub struct Ticket {
     /// `itil_requesttype_id`.
     pub itil_requesttype_id: Option<i32>,
     /// `startdatetime`.
-    pub startdatetime: Option<String>,
+    pub startdatetime: Option<crate::DateTime>,
     /// `enddatetime`.
-    pub enddatetime: Option<String>,
+    pub enddatetime: Option<crate::DateTime>,
     /// `closure_agent_id`.
     pub closure_agent_id: Option<i32>,
     /// `closed_in_integration_system`.
@@ -1815,7 +1815,7 @@ impl Ticket {
     /// Sets `dateoccurred` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateoccurred(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateoccurred(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateoccurred = Some(value.into());
         self
     }
@@ -2095,7 +2095,10 @@ impl Ticket {
     /// Sets `projectearlieststart` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_projectearlieststart(mut self, value: impl Into<String>) -> Self {
+    pub fn with_projectearlieststart(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.projectearlieststart = Some(value.into());
         self
     }
@@ -2103,7 +2106,7 @@ impl Ticket {
     /// Sets `projectlatestend` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_projectlatestend(mut self, value: impl Into<String>) -> Self {
+    pub fn with_projectlatestend(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.projectlatestend = Some(value.into());
         self
     }
@@ -2239,7 +2242,7 @@ impl Ticket {
     /// Sets `respondbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_respondbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_respondbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.respondbydate = Some(value.into());
         self
     }
@@ -2247,7 +2250,7 @@ impl Ticket {
     /// Sets `responsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_responsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_responsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.responsedate = Some(value.into());
         self
     }
@@ -2255,7 +2258,7 @@ impl Ticket {
     /// Sets `first_responsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_first_responsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_first_responsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.first_responsedate = Some(value.into());
         self
     }
@@ -2263,7 +2266,7 @@ impl Ticket {
     /// Sets `responsestartdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_responsestartdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_responsestartdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.responsestartdate = Some(value.into());
         self
     }
@@ -2279,7 +2282,7 @@ impl Ticket {
     /// Sets `fixbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_fixbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.fixbydate = Some(value.into());
         self
     }
@@ -2287,7 +2290,7 @@ impl Ticket {
     /// Sets `dateclosed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateclosed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateclosed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateclosed = Some(value.into());
         self
     }
@@ -2295,7 +2298,7 @@ impl Ticket {
     /// Sets `dateassigned` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateassigned(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateassigned(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateassigned = Some(value.into());
         self
     }
@@ -2343,7 +2346,7 @@ impl Ticket {
     /// Sets `slaactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_slaactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_slaactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.slaactiondate = Some(value.into());
         self
     }
@@ -2375,7 +2378,7 @@ impl Ticket {
     /// Sets `lastactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastactiondate = Some(value.into());
         self
     }
@@ -2383,7 +2386,7 @@ impl Ticket {
     /// Sets `last_update` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_update(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_update(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_update = Some(value.into());
         self
     }
@@ -2391,7 +2394,10 @@ impl Ticket {
     /// Sets `lastchildactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastchildactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastchildactiondate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastchildactiondate = Some(value.into());
         self
     }
@@ -2599,7 +2605,7 @@ impl Ticket {
     /// Sets `lastincomingemail` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastincomingemail(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastincomingemail(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastincomingemail = Some(value.into());
         self
     }
@@ -2615,7 +2621,7 @@ impl Ticket {
     /// Sets `nextactivitydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextactivitydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextactivitydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextactivitydate = Some(value.into());
         self
     }
@@ -2759,7 +2765,7 @@ impl Ticket {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -2799,7 +2805,7 @@ impl Ticket {
     /// Sets `targetdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_targetdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_targetdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.targetdate = Some(value.into());
         self
     }
@@ -2839,7 +2845,7 @@ impl Ticket {
     /// Sets `deadlinedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_deadlinedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_deadlinedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.deadlinedate = Some(value.into());
         self
     }
@@ -2847,7 +2853,7 @@ impl Ticket {
     /// Sets `followupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_followupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_followupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.followupdate = Some(value.into());
         self
     }
@@ -3031,7 +3037,7 @@ impl Ticket {
     /// Sets `opptrialdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_opptrialdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_opptrialdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.opptrialdate = Some(value.into());
         self
     }
@@ -3039,7 +3045,7 @@ impl Ticket {
     /// Sets `oppdemodate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_oppdemodate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_oppdemodate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.oppdemodate = Some(value.into());
         self
     }
@@ -3047,7 +3053,7 @@ impl Ticket {
     /// Sets `oppdiscountdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_oppdiscountdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_oppdiscountdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.oppdiscountdate = Some(value.into());
         self
     }
@@ -3063,7 +3069,7 @@ impl Ticket {
     /// Sets `oppconverteddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_oppconverteddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_oppconverteddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.oppconverteddate = Some(value.into());
         self
     }
@@ -3349,7 +3355,10 @@ impl Ticket {
     /// Sets `nextappointmentdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextappointmentdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextappointmentdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.nextappointmentdate = Some(value.into());
         self
     }
@@ -3413,7 +3422,7 @@ impl Ticket {
     /// Sets `action_datetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_action_datetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_action_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.action_datetime = Some(value.into());
         self
     }
@@ -3589,7 +3598,10 @@ impl Ticket {
     /// Sets `milestone_startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_milestone_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_milestone_startdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.milestone_startdate = Some(value.into());
         self
     }
@@ -3597,7 +3609,7 @@ impl Ticket {
     /// Sets `milestone_enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_milestone_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_milestone_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.milestone_enddate = Some(value.into());
         self
     }
@@ -3669,7 +3681,7 @@ impl Ticket {
     /// Sets `date_fully_closed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_fully_closed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_fully_closed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_fully_closed = Some(value.into());
         self
     }
@@ -3741,7 +3753,7 @@ impl Ticket {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -3877,7 +3889,7 @@ impl Ticket {
     /// Sets `supplier_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.supplier_date = Some(value.into());
         self
     }
@@ -3925,7 +3937,10 @@ impl Ticket {
     /// Sets `supplier_responsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_responsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_responsedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_responsedate = Some(value.into());
         self
     }
@@ -3941,7 +3956,10 @@ impl Ticket {
     /// Sets `supplier_respondbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_respondbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_respondbydate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_respondbydate = Some(value.into());
         self
     }
@@ -3965,7 +3983,10 @@ impl Ticket {
     /// Sets `supplier_dateclosed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_dateclosed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_dateclosed(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_dateclosed = Some(value.into());
         self
     }
@@ -3973,7 +3994,7 @@ impl Ticket {
     /// Sets `supplier_fixbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_fixbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.supplier_fixbydate = Some(value.into());
         self
     }
@@ -4061,7 +4082,7 @@ impl Ticket {
     /// Sets `invoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoicedate = Some(value.into());
         self
     }
@@ -4069,7 +4090,7 @@ impl Ticket {
     /// Sets `invoicepaiddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoicepaiddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoicepaiddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoicepaiddate = Some(value.into());
         self
     }
@@ -4093,7 +4114,7 @@ impl Ticket {
     /// Sets `planneddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_planneddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_planneddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.planneddate = Some(value.into());
         self
     }
@@ -4221,7 +4242,7 @@ impl Ticket {
     /// Sets `planneddateend` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_planneddateend(mut self, value: impl Into<String>) -> Self {
+    pub fn with_planneddateend(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.planneddateend = Some(value.into());
         self
     }
@@ -4373,7 +4394,10 @@ impl Ticket {
     /// Sets `lastrecurringemailsentdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastrecurringemailsentdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastrecurringemailsentdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastrecurringemailsentdate = Some(value.into());
         self
     }
@@ -4407,7 +4431,7 @@ impl Ticket {
     #[must_use]
     pub fn with_slaholdreminderdatelastemailed(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<crate::DateTime>,
     ) -> Self {
         self.slaholdreminderdatelastemailed = Some(value.into());
         self
@@ -4418,7 +4442,7 @@ impl Ticket {
     #[must_use]
     pub fn with_closurereminderdatelastemailed(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<crate::DateTime>,
     ) -> Self {
         self.closurereminderdatelastemailed = Some(value.into());
         self
@@ -4723,7 +4747,7 @@ impl Ticket {
     /// Sets `auditdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_auditdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_auditdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.auditdate = Some(value.into());
         self
     }
@@ -4739,7 +4763,7 @@ impl Ticket {
     /// Sets `auditfaileddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_auditfaileddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_auditfaileddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.auditfaileddate = Some(value.into());
         self
     }
@@ -4907,7 +4931,10 @@ impl Ticket {
     /// Sets `workflow_stepstarted` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_workflow_stepstarted(mut self, value: impl Into<String>) -> Self {
+    pub fn with_workflow_stepstarted(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.workflow_stepstarted = Some(value.into());
         self
     }
@@ -4931,7 +4958,7 @@ impl Ticket {
     /// Sets `lastbugzillasync` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastbugzillasync(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastbugzillasync(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastbugzillasync = Some(value.into());
         self
     }
@@ -5974,7 +6001,7 @@ impl Ticket {
     /// Sets `sla_start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_sla_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_sla_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.sla_start_date = Some(value.into());
         self
     }
@@ -6302,7 +6329,10 @@ impl Ticket {
     /// Sets `orionacknowledgedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_orionacknowledgedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_orionacknowledgedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.orionacknowledgedate = Some(value.into());
         self
     }
@@ -6537,7 +6567,10 @@ impl Ticket {
     /// Sets `laststatuschangestatusdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_laststatuschangestatusdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_laststatuschangestatusdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.laststatuschangestatusdate = Some(value.into());
         self
     }
@@ -6689,7 +6722,10 @@ impl Ticket {
     /// Sets `resource_booking_timeslot` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_resource_booking_timeslot(mut self, value: impl Into<String>) -> Self {
+    pub fn with_resource_booking_timeslot(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.resource_booking_timeslot = Some(value.into());
         self
     }
@@ -7692,7 +7728,7 @@ impl Ticket {
     /// Sets `reviewed_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_reviewed_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_reviewed_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.reviewed_date = Some(value.into());
         self
     }
@@ -8156,7 +8192,10 @@ impl Ticket {
     /// Sets `search_index_sync_timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_search_index_sync_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_search_index_sync_timestamp(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.search_index_sync_timestamp = Some(value.into());
         self
     }
@@ -8172,7 +8211,7 @@ impl Ticket {
     /// Sets `new_whe_` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_whe(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_whe(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_whe = Some(value.into());
         self
     }
@@ -8196,7 +8235,10 @@ impl Ticket {
     /// Sets `embedding_match_timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_embedding_match_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_embedding_match_timestamp(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.embedding_match_timestamp = Some(value.into());
         self
     }
@@ -8220,7 +8262,10 @@ impl Ticket {
     /// Sets `workflow_move_date_override` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_workflow_move_date_override(mut self, value: impl Into<String>) -> Self {
+    pub fn with_workflow_move_date_override(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.workflow_move_date_override = Some(value.into());
         self
     }
@@ -8703,7 +8748,7 @@ impl Ticket {
     /// Sets `startdatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdatetime = Some(value.into());
         self
     }
@@ -8711,7 +8756,7 @@ impl Ticket {
     /// Sets `enddatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddatetime = Some(value.into());
         self
     }

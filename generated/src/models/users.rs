@@ -22,9 +22,9 @@ pub struct DeviceApplications {
     /// `cost`.
     pub cost: Option<f64>,
     /// `lastused`.
-    pub lastused: Option<String>,
+    pub lastused: Option<crate::DateTime>,
     /// `install_date`.
-    pub install_date: Option<String>,
+    pub install_date: Option<crate::DateTime>,
     /// `snowid`.
     pub snowid: Option<String>,
     /// `licence_required`.
@@ -111,7 +111,7 @@ impl DeviceApplications {
     /// Sets `lastused` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastused(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastused(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastused = Some(value.into());
         self
     }
@@ -119,7 +119,7 @@ impl DeviceApplications {
     /// Sets `install_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_install_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_install_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.install_date = Some(value.into());
         self
     }
@@ -327,7 +327,7 @@ pub struct MarketingUnsubscribe {
     /// `email_unsubscribed`.
     pub email_unsubscribed: Option<i32>,
     /// `date_unsubscribed`.
-    pub date_unsubscribed: Option<String>,
+    pub date_unsubscribed: Option<crate::DateTime>,
     /// `user_name`.
     pub user_name: Option<String>,
     /// `mailcampaign_name`.
@@ -388,7 +388,7 @@ impl MarketingUnsubscribe {
     /// Sets `date_unsubscribed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_unsubscribed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_unsubscribed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_unsubscribed = Some(value.into());
         self
     }
@@ -738,7 +738,7 @@ pub struct User {
     /// `client_account_manager_id`.
     pub client_account_manager_id: Option<i32>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `inv1`.
     pub inv1: Option<i32>,
     /// `inv2`.
@@ -882,7 +882,7 @@ pub struct User {
     /// `cat2`.
     pub cat2: Option<String>,
     /// `lastlogindate`.
-    pub lastlogindate: Option<String>,
+    pub lastlogindate: Option<crate::DateTime>,
     /// `email2`.
     pub email2: Option<String>,
     /// `email3`.
@@ -1004,9 +1004,9 @@ pub struct User {
     /// `delegation_timebased`.
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
-    pub delegation_start: Option<String>,
+    pub delegation_start: Option<crate::DateTime>,
     /// `delegation_end`.
-    pub delegation_end: Option<String>,
+    pub delegation_end: Option<crate::DateTime>,
     /// `delegation_user_id`.
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
@@ -1040,7 +1040,7 @@ pub struct User {
     /// `_revoke_authenticatorapp`.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ulastupdate`.
-    pub ulastupdate: Option<String>,
+    pub ulastupdate: Option<crate::DateTime>,
     /// `_isopp`.
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
@@ -1060,7 +1060,7 @@ pub struct User {
     /// `azure_tenant_id`.
     pub azure_tenant_id: Option<String>,
     /// `azure_last_login_date`.
-    pub azure_last_login_date: Option<String>,
+    pub azure_last_login_date: Option<crate::DateTime>,
     /// `linked_user_id`.
     pub linked_user_id: Option<i32>,
     /// `linked_user_name`.
@@ -1218,7 +1218,7 @@ pub struct User {
     /// `overridepdftemplatequote_name`.
     pub overridepdftemplatequote_name: Option<String>,
     /// `contract_end_date`.
-    pub contract_end_date: Option<String>,
+    pub contract_end_date: Option<crate::DateTime>,
     /// `okta_id`.
     pub okta_id: Option<String>,
     /// `azure_id`.
@@ -1236,7 +1236,7 @@ pub struct User {
     /// `azureoid`.
     pub azureoid: Option<String>,
     /// `date_of_birth`.
-    pub date_of_birth: Option<String>,
+    pub date_of_birth: Option<crate::DateTime>,
     /// `_importtypeid`.
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
@@ -1804,7 +1804,7 @@ impl User {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -2380,7 +2380,7 @@ impl User {
     /// Sets `lastlogindate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastlogindate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastlogindate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastlogindate = Some(value.into());
         self
     }
@@ -2868,7 +2868,7 @@ impl User {
     /// Sets `delegation_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_start = Some(value.into());
         self
     }
@@ -2876,7 +2876,7 @@ impl User {
     /// Sets `delegation_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_end = Some(value.into());
         self
     }
@@ -3012,7 +3012,7 @@ impl User {
     /// Sets `ulastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_ulastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_ulastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.ulastupdate = Some(value.into());
         self
     }
@@ -3092,7 +3092,10 @@ impl User {
     /// Sets `azure_last_login_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_azure_last_login_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_azure_last_login_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.azure_last_login_date = Some(value.into());
         self
     }
@@ -3733,7 +3736,7 @@ impl User {
     /// Sets `contract_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.contract_end_date = Some(value.into());
         self
     }
@@ -3805,7 +3808,7 @@ impl User {
     /// Sets `date_of_birth` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_of_birth(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_of_birth(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_of_birth = Some(value.into());
         self
     }
