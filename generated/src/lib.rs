@@ -98,6 +98,6 @@ pub use runtime::{
 };
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
 pub use reqwest::Method;
-pub use runtime::{DateTime, ParseDateTimeError};
+pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
 /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
 pub use time;

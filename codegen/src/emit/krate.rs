@@ -63,7 +63,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         };
         /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
         pub use reqwest::Method;
-        pub use runtime::{DateTime, ParseDateTimeError};
+        pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
         /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
         pub use time;
     }

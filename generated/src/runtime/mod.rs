@@ -16,6 +16,7 @@
 mod auth;
 mod client;
 mod custom;
+pub(crate) mod custom_fields;
 mod datetime;
 mod error;
 pub(crate) mod lenient;
@@ -30,6 +31,7 @@ mod tests;
 
 pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
+pub use custom_fields::{CustomFieldKey, CustomFieldValue};
 pub use datetime::{DateTime, ParseDateTimeError};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
