@@ -77,6 +77,35 @@ pub struct Struct {
     pub extra_field: String,
     /// Set when this struct is a list wrapper (`x-halo-list-key`).
     pub list: Option<ListWrapper>,
+    /// Set on a model that carries Halo's custom fields: it gets methods to read one and to update some.
+    pub custom_fields: Option<CustomFields>,
+    /// Set on the model of one custom-field entry (`CustomField`): the fields the custom-field methods use.
+    pub custom_field_entry: Option<CustomFieldEntry>,
+}
+
+/// How a model holds its custom fields: a field `customfields`, an optional array of a custom-field entry model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomFields {
+    /// Index into `fields` of the array.
+    pub field: usize,
+    /// The method that reads one field by name or id (`custom_field`).
+    pub read_method: String,
+    /// The method that builds an update setting some fields and keeping the others (`custom_fields_update`).
+    pub update_method: String,
+}
+
+/// The fields of a custom-field entry model, as indices into its `fields`: all optional, `id` an integer, `name`
+/// and `display` strings, `value` any JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomFieldEntry {
+    /// `id`.
+    pub id: usize,
+    /// `name`.
+    pub name: usize,
+    /// `value`.
+    pub value: usize,
+    /// `display`, if the model has it.
+    pub display: Option<usize>,
 }
 
 /// How a list wrapper holds its page.
@@ -98,6 +127,9 @@ pub struct Field {
     /// The chainable setter of the field (`with_isdisabled`): models are `#[non_exhaustive]`, so outside the crate
     /// this, not a struct expression, is how a value is built.
     pub setter_name: String,
+    /// For an optional field, the method that sends it as `null` in an update (`clear_phonenumber`), which makes
+    /// Halo blank it; `None` for a required field.
+    pub clear_name: Option<String>,
     /// The JSON name.
     pub wire_name: String,
     /// Doc lines.
@@ -162,8 +194,10 @@ pub enum Ty {
     I64,
     /// `f64`.
     F64,
-    /// `String` (also date-times, UUIDs and other formats Halo serialises inconsistently).
+    /// `String` (also UUIDs and other formats Halo serialises inconsistently).
     String,
+    /// `crate::DateTime` (`format: date-time` or `date`): the text Halo sent, read as a date and time.
+    DateTime,
     /// Raw bytes (`format: binary`).
     Bytes,
     /// Any JSON value.
@@ -182,7 +216,7 @@ impl Ty {
         match self {
             Ty::Named(id) => out.push(*id),
             Ty::Vec(inner) | Ty::Map(inner) => inner.collect_named(out),
-            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::Bytes | Ty::Json => {}
+            Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::String | Ty::DateTime | Ty::Bytes | Ty::Json => {}
         }
     }
 
@@ -291,7 +325,7 @@ pub enum ParamTy {
     F64,
     /// A string (`impl Into<String>` in setters).
     String,
-    /// A date-time string, sent as given.
+    /// A `crate::DateTime` (`impl Into<DateTime>` in setters), sent as its text.
     DateTime,
     /// A comma-separated list of integers.
     ListI32,

@@ -62,6 +62,7 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     let mut resources = lowerer.resources();
     let mut types = lowerer.types;
     box_cycles(&mut types);
+    mark_custom_fields(&mut types);
     assign_owners(&mut types, &resources);
     resources.sort_by(|a, b| a.module.cmp(&b.module));
     Api {
@@ -70,6 +71,54 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
         source: source.to_owned(),
         resources,
         types,
+    }
+}
+
+/// Finds Halo's custom fields by shape: a model whose optional `customfields` is an array of a model with optional
+/// `id` (an integer), `name` (a string) and `value` (any JSON). Such entry models get `CustomFieldEntry`, and the
+/// models holding them `CustomFields` (the methods `custom_field` and `custom_fields_update`, whose names cannot
+/// collide with fields' `with_`/`clear_` methods).
+fn mark_custom_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
+    fn entry_of(def: &TypeDef) -> Option<CustomFieldEntry> {
+        let TypeKind::Struct(s) = &def.kind else { return None };
+        let find = |wire: &str, ok: &dyn Fn(&Ty) -> bool| {
+            s.fields.iter().position(|f| f.wire_name == wire && f.optional && !f.boxed && ok(&f.ty))
+        };
+        Some(CustomFieldEntry {
+            id: find("id", &|ty| matches!(ty, Ty::I32 | Ty::I64))?,
+            name: find("name", &|ty| *ty == Ty::String)?,
+            value: find("value", &|ty| *ty == Ty::Json)?,
+            display: find("display", &|ty| *ty == Ty::String),
+        })
+    }
+    let entries: BTreeMap<TypeId, CustomFieldEntry> =
+        types.iter().filter_map(|(id, def)| Some((*id, entry_of(def)?))).collect();
+    let mut used = BTreeMap::new();
+    for def in types.values_mut() {
+        let TypeKind::Struct(s) = &mut def.kind else { continue };
+        let field = s.fields.iter().position(|f| {
+            f.wire_name == "customfields"
+                && f.optional
+                && !f.boxed
+                && matches!(&f.ty, Ty::Vec(item) if matches!(**item, Ty::Named(id) if entries.contains_key(&id)))
+        });
+        if let Some(field) = field {
+            if let Ty::Vec(item) = &s.fields[field].ty
+                && let Ty::Named(id) = **item
+            {
+                used.insert(id, entries[&id].clone());
+            }
+            s.custom_fields = Some(CustomFields {
+                field,
+                read_method: "custom_field".to_owned(),
+                update_method: "custom_fields_update".to_owned(),
+            });
+        }
+    }
+    for (id, entry) in used {
+        if let TypeKind::Struct(s) = &mut types.get_mut(&id).expect("an entry model").kind {
+            s.custom_field_entry = Some(entry);
+        }
     }
 }
 
@@ -193,9 +242,12 @@ impl<'s> Lowerer<'s> {
             let is_list_items = list_key.as_deref() == Some(wire.as_str());
             let optional = !is_list_items && (nullable || !required.contains(wire));
             let setter_name = names::setter(&rust);
+            // A record's `id` is never blanked: an update takes it as an argument of its own.
+            let clear_name = (optional && wire != "id").then(|| names::clearer(&rust));
             fields.push(Field {
                 rust_name: rust,
                 setter_name,
+                clear_name,
                 wire_name: wire.clone(),
                 docs,
                 ty,
@@ -216,7 +268,7 @@ impl<'s> Lowerer<'s> {
             let record_count_field = fields.iter().position(|f| f.wire_name == "record_count");
             ListWrapper { items_field, record_count_field, item }
         });
-        Struct { fields, extra_field, list }
+        Struct { fields, extra_field, list, custom_fields: None, custom_field_entry: None }
     }
 
     /// The type of a schema used in a field, an item or a body; inline enums and objects become named types.
@@ -230,6 +282,7 @@ impl<'s> Lowerer<'s> {
             SchemaKind::Type(Type::Number(_)) => Ty::F64,
             SchemaKind::Type(Type::String(string)) if string.enumeration.is_empty() => match string.format {
                 VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => Ty::Bytes,
+                VariantOrUnknownOrEmpty::Item(StringFormat::DateTime | StringFormat::Date) => Ty::DateTime,
                 _ => Ty::String,
             },
             SchemaKind::Type(Type::Array(array)) => {

@@ -59,6 +59,12 @@ pub fn setter(field: &str) -> String {
     format!("with_{name}")
 }
 
+/// The method that sends an optional field as `null` in an update (`clear_phonenumber`): the setter's name with
+/// `clear_` for `with_`, so it is one-to-one with fields just as setters are.
+pub fn clearer(field: &str) -> String {
+    format!("clear_{}", &setter(field)["with_".len()..])
+}
+
 /// The name without a leading `r#`: what serde sees as the field's wire name.
 pub fn unraw(name: &str) -> &str {
     name.strip_prefix("r#").unwrap_or(name)

@@ -293,7 +293,7 @@ impl Store {
                     };
                     for (key, value) in fields {
                         if key != "id" {
-                            record.insert(key.clone(), value.clone());
+                            store_field(&mut record, key, value);
                         }
                     }
                     if resource == Resource::Agents {
@@ -675,6 +675,42 @@ fn seed_agent(number: i64, team_id: i64, team: &Value) -> Map<String, Value> {
         record.extend(as_object(more));
     }
     record
+}
+
+/// Stores a field an update sent (`null` blanks it). `customfields` is Halo's whole custom-field array, replaced as
+/// Halo does (HaloAPI issue #13): each stored entry takes what was sent for it (matched by `id`, else by `name`),
+/// an entry not sent is blanked (`value` null, `display` empty), and an entry sent that is not stored is added.
+pub(crate) fn store_field(record: &mut Map<String, Value>, key: &str, value: &Value) {
+    if key == "customfields"
+        && let (Value::Array(sent), Some(Value::Array(stored))) = (value, record.get_mut(key))
+    {
+        let same = |a: &Value, b: &Value| match (lenient_id(&a["id"]), lenient_id(&b["id"])) {
+            (Some(x), Some(y)) if x > 0 && y > 0 => x == y,
+            _ => a["name"].is_string() && a["name"] == b["name"],
+        };
+        let mut taken = vec![false; sent.len()];
+        for entry in stored.iter_mut() {
+            let Value::Object(fields) = entry else { continue };
+            let current = Value::Object(fields.clone());
+            match sent.iter().position(|item| same(item, &current)) {
+                Some(index) => {
+                    taken[index] = true;
+                    let item = as_object(sent[index].clone());
+                    if !item.contains_key("value") {
+                        fields.insert("value".into(), Value::Null);
+                    }
+                    fields.extend(item);
+                }
+                None => {
+                    fields.insert("value".into(), Value::Null);
+                    fields.insert("display".into(), Value::String(String::new()));
+                }
+            }
+        }
+        stored.extend(sent.iter().zip(taken).filter(|(_, taken)| !taken).map(|(item, _)| item.clone()));
+        return;
+    }
+    record.insert(key.to_owned(), value.clone());
 }
 
 /// The object inside a JSON value (a non-object becomes an empty object).

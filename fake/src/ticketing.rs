@@ -250,7 +250,7 @@ impl TicketingStore {
             };
             for (key, value) in fields {
                 if key != "id" && key != "data_base64" {
-                    record.insert(key.clone(), value.clone());
+                    super::state::store_field(&mut record, key, value);
                 }
             }
             if id.is_none() {

@@ -76,7 +76,7 @@ pub struct GetOnlineStatus<'a> {
     client: &'a Client,
     is_online: Option<bool>,
     last_online: Option<String>,
-    last_online_date: Option<String>,
+    last_online_date: Option<crate::DateTime>,
     tech_id: Option<i32>,
     agent_status: Option<i32>,
     command: Option<String>,
@@ -84,7 +84,7 @@ pub struct GetOnlineStatus<'a> {
     idle_warn: Option<bool>,
     is_idle: Option<bool>,
     is_logout: Option<bool>,
-    last_active: Option<String>,
+    last_active: Option<crate::DateTime>,
     status_overidden: Option<bool>,
     options: crate::runtime::RequestOptions,
 }
@@ -128,7 +128,7 @@ impl<'a> GetOnlineStatus<'a> {
     /// Last online date filter.
     ///
     /// Query parameter `LastOnlineDate`.
-    pub fn last_online_date(mut self, value: impl Into<String>) -> Self {
+    pub fn last_online_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_online_date = Some(value.into());
         self
     }
@@ -192,7 +192,7 @@ impl<'a> GetOnlineStatus<'a> {
     /// Last active timestamp.
     ///
     /// Query parameter `last_active`.
-    pub fn last_active(mut self, value: impl Into<String>) -> Self {
+    pub fn last_active(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_active = Some(value.into());
         self
     }

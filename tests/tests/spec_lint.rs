@@ -175,6 +175,49 @@ fn schemas_use_the_names_users_know_and_record_halos() {
     }
 }
 
+/// Whether a property's name says it holds a date and time: `date` or `lastonline` in it, but not a time zone, a
+/// name, a field name, a status-after-update id or a validation (`startdate_timezone`, `duedatename`,
+/// `reportingperioddatefield`, `statusafteruserupdate_guid`, `validate_guid`).
+fn date_like(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    (name.contains("date") || name.contains("lastonline"))
+        && !["timezone", "update", "name", "field", "validat"].iter().any(|not| name.contains(not))
+}
+
+/// No date stays a `String` in the curated models: every property named like a date is `format: date-time` (a
+/// `halopsa::DateTime`), and the generated models have no date-named `String` field.
+#[test]
+fn dates_are_date_times() {
+    let spec = spec();
+    let mut problems = Vec::new();
+    let mut dates = 0;
+    for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
+        for (property, value) in schema["properties"].as_object().into_iter().flatten() {
+            let format = value["format"].as_str();
+            dates += usize::from(matches!(format, Some("date-time" | "date")));
+            if date_like(property) && value["type"] == "string" && !matches!(format, Some("date-time" | "date")) {
+                problems.push(format!("/components/schemas/{name}/properties/{property}: a date typed `string`"));
+            }
+        }
+    }
+    assert!(dates >= 230, "the curated models' dates are date-times ({dates} found)");
+    let models = root().join("generated/src/models");
+    for entry in std::fs::read_dir(&models).expect("generated models") {
+        let path = entry.expect("an entry").path();
+        let text = std::fs::read_to_string(&path).expect("a model file");
+        for line in text.lines() {
+            let Some(field) = line.trim().strip_prefix("pub ").and_then(|rest| rest.strip_suffix(": Option<String>,"))
+            else {
+                continue;
+            };
+            if date_like(field) {
+                problems.push(format!("{}: `{field}` is a String", path.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Every deviation from a documented or upstream type carries the upstream type and a reason.
 #[test]
 fn every_deviation_says_why() {

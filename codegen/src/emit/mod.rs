@@ -65,6 +65,7 @@ fn ty_tokens(api: &Api, ty: &Ty, models: &TokenStream) -> TokenStream {
         Ty::I64 => quote!(i64),
         Ty::F64 => quote!(f64),
         Ty::String => quote!(String),
+        Ty::DateTime => quote!(crate::DateTime),
         Ty::Bytes => quote!(Vec<u8>),
         Ty::Json => quote!(serde_json::Value),
         Ty::Named(id) => {
@@ -90,7 +91,8 @@ fn param_field_ty(api: &Api, ty: ParamTy) -> TokenStream {
         ParamTy::I32 => quote!(i32),
         ParamTy::I64 => quote!(i64),
         ParamTy::F64 => quote!(f64),
-        ParamTy::String | ParamTy::DateTime => quote!(String),
+        ParamTy::String => quote!(String),
+        ParamTy::DateTime => quote!(crate::DateTime),
         ParamTy::ListI32 => quote!(Vec<i32>),
         ParamTy::ListI64 => quote!(Vec<i64>),
         ParamTy::ListString => quote!(Vec<String>),

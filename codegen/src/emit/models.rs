@@ -170,6 +170,8 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenSt
     let setters = setters(api, def, s, cfg);
     let serde_impls = serde_impls(def, s, cfg);
     let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list, cfg));
+    let custom_fields = s.custom_fields.as_ref().map(|custom| custom_field_methods(def, s, custom, cfg));
+    let custom_field_entry = s.custom_field_entry.as_ref().map(|entry| custom_field_entry(def, s, entry, cfg));
     quote! {
         #docs
         #cfg
@@ -183,6 +185,106 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenSt
         #setters
         #serde_impls
         #list_impl
+        #custom_fields
+        #custom_field_entry
+    }
+}
+
+/// `custom_field(key)` and `custom_fields_update(changes)` on a model with Halo's custom fields; the work is done
+/// once in `runtime::custom_fields`.
+fn custom_field_methods(def: &TypeDef, s: &Struct, custom: &CustomFields, cfg: &TokenStream) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let field = &s.fields[custom.field];
+    let field_name = ident(&field.rust_name);
+    let wire = &field.wire_name;
+    let read = ident(&custom.read_method);
+    let update = ident(&custom.update_method);
+    let read_docs = doc_attrs(&[
+        format!(
+            "The custom field `key` names, by its name (`\"CFEmployeeNumber\"`) or its id (`141`), among the `{wire}`"
+        ),
+        "this record came with; `None` if it has no such field. Read the value with the typed accessors of".to_owned(),
+        "[`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).".to_owned(),
+    ]);
+    let update_docs = doc_attrs(&[
+        "An update that sets the custom fields `changes` name and keeps all the others: a model with only".to_owned(),
+        format!("`{wire}` set, to the whole array this record came with, the changed entries' values replaced"),
+        "(an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other"
+            .to_owned(),
+        "setters if needed.".to_owned(),
+        String::new(),
+        format!("Halo replaces a record's whole `{wire}` array on an update and blanks every entry left out"),
+        "(HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before"
+            .to_owned(),
+        "the update. Halo has no conditional update, so a change another client makes to another custom field"
+            .to_owned(),
+        "between that read and this update is overwritten with the value read (the last writer wins).".to_owned(),
+        String::new(),
+        format!("An error (`ErrorKind::InvalidRequest`) if the record came without `{wire}` (a list row, say):"),
+        "sending the changes alone would blank the other fields.".to_owned(),
+    ]);
+    quote! {
+        #cfg
+        impl #name {
+            #read_docs
+            pub fn #read<'k>(&self, key: impl Into<crate::CustomFieldKey<'k>>) -> Option<crate::CustomFieldValue<'_>> {
+                crate::runtime::custom_fields::find(self.#field_name.as_deref(), key.into())
+            }
+            #update_docs
+            pub fn #update<'k, K, V>(&self, changes: impl IntoIterator<Item = (K, V)>) -> crate::Result<Self>
+            where
+                K: Into<crate::CustomFieldKey<'k>>,
+                V: Into<serde_json::Value>,
+            {
+                let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+                let merged = crate::runtime::custom_fields::merged(self.#field_name.as_deref(), changes)?;
+                Ok(Self { #field_name: Some(merged), ..Self::default() })
+            }
+        }
+    }
+}
+
+/// What `runtime::custom_fields` needs of a custom-field entry model.
+fn custom_field_entry(def: &TypeDef, s: &Struct, entry: &CustomFieldEntry, cfg: &TokenStream) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let field = |index: usize| ident(&s.fields[index].rust_name);
+    let (id, entry_name, value) = (field(entry.id), field(entry.name), field(entry.value));
+    let (get_id, set_id) = match s.fields[entry.id].ty {
+        Ty::I32 => (quote!(self.#id.map(i64::from)), quote!(self.#id = i32::try_from(id).ok();)),
+        _ => (quote!(self.#id), quote!(self.#id = Some(id);)),
+    };
+    let display = match entry.display {
+        Some(index) => {
+            let display = field(index);
+            quote!(self.#display.as_deref())
+        }
+        None => quote!(None),
+    };
+    quote! {
+        #cfg
+        impl crate::runtime::custom_fields::Entry for #name {
+            fn id(&self) -> Option<i64> {
+                #get_id
+            }
+            fn name(&self) -> Option<&str> {
+                self.#entry_name.as_deref()
+            }
+            fn value(&self) -> Option<&serde_json::Value> {
+                self.#value.as_ref()
+            }
+            fn display(&self) -> Option<&str> {
+                #display
+            }
+            fn set_value(&mut self, value: serde_json::Value) {
+                self.#value = Some(value);
+            }
+            fn set_id(&mut self, id: i64) {
+                #set_id
+            }
+            fn set_name(&mut self, name: &str) {
+                self.#entry_name = Some(name.to_owned());
+            }
+        }
     }
 }
 
@@ -191,12 +293,33 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenSt
 /// `#[inline]` keeps thousands of unused setters out of the crate's own code generation.
 fn setters(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
     let name = ident(&def.rust_name);
+    let extra = ident(&s.extra_field);
+    let clears = s.fields.iter().filter_map(|field| {
+        let clear = ident(field.clear_name.as_ref()?);
+        let field_name = ident(&field.rust_name);
+        let wire = &field.wire_name;
+        let docs = doc_attrs(&[
+            format!("Sends `{wire}` as `null`, which makes Halo blank it: sets the field to `None` and records the"),
+            format!("null in `{}` (a value set afterwards is sent instead).", s.extra_field),
+        ]);
+        Some(quote! {
+            #docs
+            #[inline]
+            #[must_use]
+            pub fn #clear(mut self) -> Self {
+                self.#field_name = None;
+                self.#extra.insert(#wire.to_owned(), serde_json::Value::Null);
+                self
+            }
+        })
+    });
     let setters = s.fields.iter().map(|field| {
         let field_name = ident(&field.rust_name);
         let setter = ident(&field.setter_name);
         let doc = format!(" Sets `{}` and returns the model, to build it in one expression.", field.wire_name);
         let (param, mut value) = match &field.ty {
             Ty::String if !field.boxed => (quote!(impl Into<String>), quote!(value.into())),
+            Ty::DateTime if !field.boxed => (quote!(impl Into<crate::DateTime>), quote!(value.into())),
             ty => (ty_tokens(api, ty, &quote!()), quote!(value)),
         };
         if field.boxed {
@@ -219,6 +342,7 @@ fn setters(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStre
         #cfg
         impl #name {
             #(#setters)*
+            #(#clears)*
         }
     }
 }
@@ -233,8 +357,11 @@ fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
     let serialize = s.fields.iter().map(|field| {
         let field_name = ident(&field.rust_name);
         let wire = &field.wire_name;
-        let write = if field.optional { quote!(opt_entry) } else { quote!(entry) };
-        quote!(model::#write(&mut map, #wire, &self.#field_name)?;)
+        if field.optional {
+            quote!(model::opt_entry(&mut map, #wire, &self.#field_name, &self.#extra)?;)
+        } else {
+            quote!(model::entry(&mut map, #wire, &self.#field_name)?;)
+        }
     });
     // Sorted by wire name (byte order): `runtime::model` finds a key by binary search, and its index is the arm.
     let mut sorted: Vec<&Field> = s.fields.iter().collect();
@@ -274,7 +401,7 @@ fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
                 use serde::ser::SerializeMap;
                 let mut map = serializer.serialize_map(None)?;
                 #(#serialize)*
-                model::extra(&mut map, &self.#extra)?;
+                model::extra(&mut map, &self.#extra, <Self as model::Model>::FIELDS)?;
                 map.end()
             }
         }

@@ -122,8 +122,12 @@ fn arguments(api: &Api, op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) 
     for param in &op.path_params {
         let name = ident(&param.rust_name);
         match param.ty {
-            ParamTy::String | ParamTy::DateTime => {
+            ParamTy::String => {
                 params.push(quote!(#name: impl Into<String>));
+                inits.push(quote!(#name: #name.into()));
+            }
+            ParamTy::DateTime => {
+                params.push(quote!(#name: impl Into<crate::DateTime>));
                 inits.push(quote!(#name: #name.into()));
             }
             ty => {
@@ -394,7 +398,8 @@ fn setter(api: &Api, param: &Param) -> TokenStream {
         ParamTy::I32 => (quote!(value: i32), quote!(value)),
         ParamTy::I64 => (quote!(value: i64), quote!(value)),
         ParamTy::F64 => (quote!(value: f64), quote!(value)),
-        ParamTy::String | ParamTy::DateTime => (quote!(value: impl Into<String>), quote!(value.into())),
+        ParamTy::String => (quote!(value: impl Into<String>), quote!(value.into())),
+        ParamTy::DateTime => (quote!(value: impl Into<crate::DateTime>), quote!(value.into())),
         ParamTy::ListI32 => (quote!(values: impl IntoIterator<Item = i32>), quote!(values.into_iter().collect())),
         ParamTy::ListI64 => (quote!(values: impl IntoIterator<Item = i64>), quote!(values.into_iter().collect())),
         ParamTy::ListString => (

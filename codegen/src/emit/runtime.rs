@@ -10,6 +10,8 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("auth.rs", include_str!("../../runtime/auth.rs")),
     ("client.rs", include_str!("../../runtime/client.rs")),
     ("custom.rs", include_str!("../../runtime/custom.rs")),
+    ("custom_fields.rs", include_str!("../../runtime/custom_fields.rs")),
+    ("datetime.rs", include_str!("../../runtime/datetime.rs")),
     ("error.rs", include_str!("../../runtime/error.rs")),
     ("hooks.rs", include_str!("../../runtime/hooks.rs")),
     ("lenient.rs", include_str!("../../runtime/lenient.rs")),

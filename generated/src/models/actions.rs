@@ -28,9 +28,9 @@ pub struct Action {
     /// `who_onlinestatus`.
     pub who_onlinestatus: Option<i32>,
     /// `datetime`.
-    pub datetime: Option<String>,
+    pub datetime: Option<crate::DateTime>,
     /// `last_updated`.
-    pub last_updated: Option<String>,
+    pub last_updated: Option<crate::DateTime>,
     /// `note`.
     pub note: Option<String>,
     /// `replied_to_ticket_id`.
@@ -62,9 +62,9 @@ pub struct Action {
     /// `personal_unread`.
     pub personal_unread: Option<bool>,
     /// `actionarrivaldate`.
-    pub actionarrivaldate: Option<String>,
+    pub actionarrivaldate: Option<crate::DateTime>,
     /// `actioncompletiondate`.
-    pub actioncompletiondate: Option<String>,
+    pub actioncompletiondate: Option<crate::DateTime>,
     /// `isjson`.
     pub isjson: Option<bool>,
     /// `facebook_id`.
@@ -108,9 +108,9 @@ pub struct Action {
     /// `senttowhatsapp`.
     pub senttowhatsapp: Option<bool>,
     /// `twa_delivered_date`.
-    pub twa_delivered_date: Option<String>,
+    pub twa_delivered_date: Option<crate::DateTime>,
     /// `twa_read_date`.
-    pub twa_read_date: Option<String>,
+    pub twa_read_date: Option<crate::DateTime>,
     /// `travelisreadyforprocessing`.
     pub travelisreadyforprocessing: Option<bool>,
     /// `emailbody`.
@@ -126,7 +126,7 @@ pub struct Action {
     /// `userdesc`.
     pub userdesc: Option<String>,
     /// `actiondatecreated`.
-    pub actiondatecreated: Option<String>,
+    pub actiondatecreated: Option<crate::DateTime>,
     /// `actioninvoicenumber`.
     pub actioninvoicenumber: Option<String>,
     /// `actioninvoicenumber_isproject`.
@@ -174,9 +174,9 @@ pub struct Action {
     /// `from_address_override`.
     pub from_address_override: Option<String>,
     /// `actiontravelstartdate`.
-    pub actiontravelstartdate: Option<String>,
+    pub actiontravelstartdate: Option<crate::DateTime>,
     /// `actiontravelenddate`.
-    pub actiontravelenddate: Option<String>,
+    pub actiontravelenddate: Option<crate::DateTime>,
     /// `actionactualresponse`.
     pub actionactualresponse: Option<f64>,
     /// `actionslaresponsestate`.
@@ -186,11 +186,11 @@ pub struct Action {
     /// `actreviewed`.
     pub actreviewed: Option<bool>,
     /// `actprocesseddate`.
-    pub actprocesseddate: Option<String>,
+    pub actprocesseddate: Option<crate::DateTime>,
     /// `dateinvoicedtraveltime`.
-    pub dateinvoicedtraveltime: Option<String>,
+    pub dateinvoicedtraveltime: Option<crate::DateTime>,
     /// `dateinvoicedmileage`.
-    pub dateinvoicedmileage: Option<String>,
+    pub dateinvoicedmileage: Option<crate::DateTime>,
     /// `actionuserdefineddata`.
     pub actionuserdefineddata: Option<String>,
     /// `emailtolistall`.
@@ -230,9 +230,9 @@ pub struct Action {
     /// `calloutcomenum`.
     pub calloutcomenum: Option<i32>,
     /// `actionresponsedate`.
-    pub actionresponsedate: Option<String>,
+    pub actionresponsedate: Option<crate::DateTime>,
     /// `actiontargetresponsedate`.
-    pub actiontargetresponsedate: Option<String>,
+    pub actiontargetresponsedate: Option<crate::DateTime>,
     /// `pagerdutysendstatus`.
     pub pagerdutysendstatus: Option<i32>,
     /// `mailentryid`.
@@ -294,15 +294,15 @@ pub struct Action {
     /// `new_slastatus`.
     pub new_slastatus: Option<i32>,
     /// `new_fixbydate`.
-    pub new_fixbydate: Option<String>,
+    pub new_fixbydate: Option<crate::DateTime>,
     /// `new_followupdate`.
-    pub new_followupdate: Option<String>,
+    pub new_followupdate: Option<crate::DateTime>,
     /// `new_deadlinedate`.
-    pub new_deadlinedate: Option<String>,
+    pub new_deadlinedate: Option<crate::DateTime>,
     /// `new_deadlinenotificationhours`.
     pub new_deadlinenotificationhours: Option<f64>,
     /// `new_startdate`.
-    pub new_startdate: Option<String>,
+    pub new_startdate: Option<crate::DateTime>,
     /// `new_startdate_timezone`.
     pub new_startdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -316,7 +316,7 @@ pub struct Action {
     /// `new_starttimeslot`.
     pub new_starttimeslot: Option<i32>,
     /// `new_targetdate`.
-    pub new_targetdate: Option<String>,
+    pub new_targetdate: Option<crate::DateTime>,
     /// `new_targetdate_timezone`.
     pub new_targetdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -360,15 +360,15 @@ pub struct Action {
     /// `new_oppcompetitors`.
     pub new_oppcompetitors: Option<String>,
     /// `new_opptrialdate`.
-    pub new_opptrialdate: Option<String>,
+    pub new_opptrialdate: Option<crate::DateTime>,
     /// `new_oppdemodate`.
-    pub new_oppdemodate: Option<String>,
+    pub new_oppdemodate: Option<crate::DateTime>,
     /// `new_oppdiscountdate`.
-    pub new_oppdiscountdate: Option<String>,
+    pub new_oppdiscountdate: Option<crate::DateTime>,
     /// `new_oppattemptsmade`.
     pub new_oppattemptsmade: Option<i32>,
     /// `new_oppconverteddate`.
-    pub new_oppconverteddate: Option<String>,
+    pub new_oppconverteddate: Option<crate::DateTime>,
     /// `new_oppproductchosen`.
     pub new_oppproductchosen: Option<String>,
     /// `new_oppreason`.
@@ -416,9 +416,9 @@ pub struct Action {
     /// `new_supplier_priority_id`.
     pub new_supplier_priority_id: Option<i32>,
     /// `new_supplier_response_date`.
-    pub new_supplier_response_date: Option<String>,
+    pub new_supplier_response_date: Option<crate::DateTime>,
     /// `new_supplier_fix_date`.
-    pub new_supplier_fix_date: Option<String>,
+    pub new_supplier_fix_date: Option<crate::DateTime>,
     /// `new_linkedticket_status`.
     pub new_linkedticket_status: Option<i32>,
     /// `new_appointment_type`.
@@ -704,13 +704,13 @@ pub struct Action {
     /// Halo's `Device` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
     pub new_asset: Option<serde_json::Value>,
     /// `contract_date_override`.
-    pub contract_date_override: Option<String>,
+    pub contract_date_override: Option<crate::DateTime>,
     /// `parentactionnumber`.
     pub parentactionnumber: Option<i32>,
     /// `parentactiondetails`.
     pub parentactiondetails: Option<String>,
     /// `parentactiondate`.
-    pub parentactiondate: Option<String>,
+    pub parentactiondate: Option<crate::DateTime>,
     /// `user_creation_failed`.
     pub user_creation_failed: Option<bool>,
     /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -790,7 +790,7 @@ pub struct Action {
     /// `defprepayinvoicenumber`.
     pub defprepayinvoicenumber: Option<String>,
     /// `defprepaydateinvoiced`.
-    pub defprepaydateinvoiced: Option<String>,
+    pub defprepaydateinvoiced: Option<crate::DateTime>,
     /// `defprepayamount`.
     pub defprepayamount: Option<f64>,
     /// `new_colour`.
@@ -816,7 +816,7 @@ pub struct Action {
     /// `replying_to`.
     pub replying_to: Option<i32>,
     /// `lapsafe_expiry_date`.
-    pub lapsafe_expiry_date: Option<String>,
+    pub lapsafe_expiry_date: Option<crate::DateTime>,
     /// `lapsafe_asset`.
     pub lapsafe_asset: Option<String>,
     /// `lapsafe_bay`.
@@ -840,7 +840,7 @@ pub struct Action {
     /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     pub new_contributors: Option<Vec<serde_json::Value>>,
     /// `nextcalldate`.
-    pub nextcalldate: Option<String>,
+    pub nextcalldate: Option<crate::DateTime>,
     /// `satisfaction`.
     pub satisfaction: Option<String>,
     /// Halo's `AreaNote` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -884,7 +884,7 @@ pub struct Action {
     /// `action_systemid`.
     pub action_systemid: Option<i32>,
     /// `dateemailed`.
-    pub dateemailed: Option<String>,
+    pub dateemailed: Option<crate::DateTime>,
     /// `timetaken`.
     pub timetaken: Option<f64>,
     /// `timetakendays`.
@@ -1035,7 +1035,7 @@ impl Action {
     /// Sets `datetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datetime = Some(value.into());
         self
     }
@@ -1043,7 +1043,7 @@ impl Action {
     /// Sets `last_updated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_updated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_updated = Some(value.into());
         self
     }
@@ -1171,7 +1171,7 @@ impl Action {
     /// Sets `actionarrivaldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actionarrivaldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actionarrivaldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actionarrivaldate = Some(value.into());
         self
     }
@@ -1179,7 +1179,10 @@ impl Action {
     /// Sets `actioncompletiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actioncompletiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actioncompletiondate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actioncompletiondate = Some(value.into());
         self
     }
@@ -1355,7 +1358,7 @@ impl Action {
     /// Sets `twa_delivered_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_twa_delivered_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_twa_delivered_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.twa_delivered_date = Some(value.into());
         self
     }
@@ -1363,7 +1366,7 @@ impl Action {
     /// Sets `twa_read_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_twa_read_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_twa_read_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.twa_read_date = Some(value.into());
         self
     }
@@ -1427,7 +1430,7 @@ impl Action {
     /// Sets `actiondatecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiondatecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiondatecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actiondatecreated = Some(value.into());
         self
     }
@@ -1619,7 +1622,10 @@ impl Action {
     /// Sets `actiontravelstartdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiontravelstartdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiontravelstartdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actiontravelstartdate = Some(value.into());
         self
     }
@@ -1627,7 +1633,10 @@ impl Action {
     /// Sets `actiontravelenddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiontravelenddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiontravelenddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actiontravelenddate = Some(value.into());
         self
     }
@@ -1667,7 +1676,7 @@ impl Action {
     /// Sets `actprocesseddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actprocesseddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actprocesseddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actprocesseddate = Some(value.into());
         self
     }
@@ -1675,7 +1684,10 @@ impl Action {
     /// Sets `dateinvoicedtraveltime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateinvoicedtraveltime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateinvoicedtraveltime(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.dateinvoicedtraveltime = Some(value.into());
         self
     }
@@ -1683,7 +1695,10 @@ impl Action {
     /// Sets `dateinvoicedmileage` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateinvoicedmileage(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateinvoicedmileage(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.dateinvoicedmileage = Some(value.into());
         self
     }
@@ -1843,7 +1858,7 @@ impl Action {
     /// Sets `actionresponsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actionresponsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actionresponsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.actionresponsedate = Some(value.into());
         self
     }
@@ -1851,7 +1866,10 @@ impl Action {
     /// Sets `actiontargetresponsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_actiontargetresponsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_actiontargetresponsedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.actiontargetresponsedate = Some(value.into());
         self
     }
@@ -2099,7 +2117,7 @@ impl Action {
     /// Sets `new_fixbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_fixbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_fixbydate = Some(value.into());
         self
     }
@@ -2107,7 +2125,7 @@ impl Action {
     /// Sets `new_followupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_followupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_followupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_followupdate = Some(value.into());
         self
     }
@@ -2115,7 +2133,7 @@ impl Action {
     /// Sets `new_deadlinedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_deadlinedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_deadlinedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_deadlinedate = Some(value.into());
         self
     }
@@ -2131,7 +2149,7 @@ impl Action {
     /// Sets `new_startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_startdate = Some(value.into());
         self
     }
@@ -2187,7 +2205,7 @@ impl Action {
     /// Sets `new_targetdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_targetdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_targetdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_targetdate = Some(value.into());
         self
     }
@@ -2366,7 +2384,7 @@ impl Action {
     /// Sets `new_opptrialdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_opptrialdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_opptrialdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_opptrialdate = Some(value.into());
         self
     }
@@ -2374,7 +2392,7 @@ impl Action {
     /// Sets `new_oppdemodate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_oppdemodate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_oppdemodate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_oppdemodate = Some(value.into());
         self
     }
@@ -2382,7 +2400,10 @@ impl Action {
     /// Sets `new_oppdiscountdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_oppdiscountdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_oppdiscountdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_oppdiscountdate = Some(value.into());
         self
     }
@@ -2398,7 +2419,10 @@ impl Action {
     /// Sets `new_oppconverteddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_oppconverteddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_oppconverteddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_oppconverteddate = Some(value.into());
         self
     }
@@ -2596,7 +2620,10 @@ impl Action {
     /// Sets `new_supplier_response_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_supplier_response_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_supplier_response_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_supplier_response_date = Some(value.into());
         self
     }
@@ -2604,7 +2631,10 @@ impl Action {
     /// Sets `new_supplier_fix_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_supplier_fix_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_supplier_fix_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.new_supplier_fix_date = Some(value.into());
         self
     }
@@ -3751,7 +3781,10 @@ impl Action {
     /// Sets `contract_date_override` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_date_override(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_date_override(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.contract_date_override = Some(value.into());
         self
     }
@@ -3775,7 +3808,7 @@ impl Action {
     /// Sets `parentactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_parentactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_parentactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.parentactiondate = Some(value.into());
         self
     }
@@ -4095,7 +4128,10 @@ impl Action {
     /// Sets `defprepaydateinvoiced` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_defprepaydateinvoiced(mut self, value: impl Into<String>) -> Self {
+    pub fn with_defprepaydateinvoiced(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.defprepaydateinvoiced = Some(value.into());
         self
     }
@@ -4199,7 +4235,10 @@ impl Action {
     /// Sets `lapsafe_expiry_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lapsafe_expiry_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lapsafe_expiry_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lapsafe_expiry_date = Some(value.into());
         self
     }
@@ -4295,7 +4334,7 @@ impl Action {
     /// Sets `nextcalldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcalldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcalldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcalldate = Some(value.into());
         self
     }
@@ -4471,7 +4510,7 @@ impl Action {
     /// Sets `dateemailed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateemailed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateemailed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateemailed = Some(value.into());
         self
     }
@@ -4755,6 +4794,4779 @@ impl Action {
         self.hide_user_visibility_toggle = Some(value);
         self
     }
+
+    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_id(mut self) -> Self {
+        self.ticket_id = None;
+        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_outcome(mut self) -> Self {
+        self.outcome = None;
+        self.extra.insert("outcome".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_type(mut self) -> Self {
+        self.who_type = None;
+        self.extra.insert("who_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_imgpath` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_imgpath(mut self) -> Self {
+        self.who_imgpath = None;
+        self.extra.insert("who_imgpath".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_agentid(mut self) -> Self {
+        self.who_agentid = None;
+        self.extra.insert("who_agentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_initials` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_initials(mut self) -> Self {
+        self.who_initials = None;
+        self.extra.insert("who_initials".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_colour(mut self) -> Self {
+        self.who_colour = None;
+        self.extra.insert("who_colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_onlinestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_onlinestatus(mut self) -> Self {
+        self.who_onlinestatus = None;
+        self.extra.insert("who_onlinestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datetime(mut self) -> Self {
+        self.datetime = None;
+        self.extra.insert("datetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_updated(mut self) -> Self {
+        self.last_updated = None;
+        self.extra.insert("last_updated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replied_to_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replied_to_ticket_id(mut self) -> Self {
+        self.replied_to_ticket_id = None;
+        self.extra.insert("replied_to_ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replied_to_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replied_to_action_id(mut self) -> Self {
+        self.replied_to_action_id = None;
+        self.extra.insert("replied_to_action_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_from_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_from_ticket_id(mut self) -> Self {
+        self.created_from_ticket_id = None;
+        self.extra.insert("created_from_ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_from_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_from_action_id(mut self) -> Self {
+        self.created_from_action_id = None;
+        self.extra.insert("created_from_action_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_contract_id(mut self) -> Self {
+        self.action_contract_id = None;
+        self.extra.insert("action_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_contract_ref(mut self) -> Self {
+        self.action_contract_ref = None;
+        self.extra.insert("action_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_travel_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_travel_contract_id(mut self) -> Self {
+        self.action_travel_contract_id = None;
+        self.extra
+            .insert("action_travel_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `project_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_project_id(mut self) -> Self {
+        self.project_id = None;
+        self.extra.insert("project_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitter_id_str` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitter_id_str(mut self) -> Self {
+        self.twitter_id_str = None;
+        self.extra.insert("twitter_id_str".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitter_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitter_user_name(mut self) -> Self {
+        self.twitter_user_name = None;
+        self.extra.insert("twitter_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tweet_sent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tweet_sent(mut self) -> Self {
+        self.tweet_sent = None;
+        self.extra.insert("tweet_sent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachment_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachment_list(mut self) -> Self {
+        self.attachment_list = None;
+        self.extra.insert("attachment_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `personal_unread` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_personal_unread(mut self) -> Self {
+        self.personal_unread = None;
+        self.extra.insert("personal_unread".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionarrivaldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionarrivaldate(mut self) -> Self {
+        self.actionarrivaldate = None;
+        self.extra.insert("actionarrivaldate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioncompletiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioncompletiondate(mut self) -> Self {
+        self.actioncompletiondate = None;
+        self.extra.insert("actioncompletiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isjson` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isjson(mut self) -> Self {
+        self.isjson = None;
+        self.extra.insert("isjson".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_id(mut self) -> Self {
+        self.facebook_id = None;
+        self.extra.insert("facebook_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_sent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_sent(mut self) -> Self {
+        self.facebook_sent = None;
+        self.extra.insert("facebook_sent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `merged_from_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_merged_from_ticketid(mut self) -> Self {
+        self.merged_from_ticketid = None;
+        self.extra.insert("merged_from_ticketid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reactions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reactions(mut self) -> Self {
+        self.reactions = None;
+        self.extra.insert("reactions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = None;
+        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_message_id(mut self) -> Self {
+        self.email_message_id = None;
+        self.extra.insert("email_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `post_translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_post_translations(mut self) -> Self {
+        self.post_translations = None;
+        self.extra.insert("post_translations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_guid(mut self) -> Self {
+        self.ticket_guid = None;
+        self.extra.insert("ticket_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_id(mut self) -> Self {
+        self.instagram_id = None;
+        self.extra.insert("instagram_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_sent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_sent(mut self) -> Self {
+        self.instagram_sent = None;
+        self.extra.insert("instagram_sent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `on_behalf_of` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_on_behalf_of(mut self) -> Self {
+        self.on_behalf_of = None;
+        self.extra.insert("on_behalf_of".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `on_behalf_of_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_on_behalf_of_name(mut self) -> Self {
+        self.on_behalf_of_name = None;
+        self.extra.insert("on_behalf_of_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionby_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionby_agent_id(mut self) -> Self {
+        self.actionby_agent_id = None;
+        self.extra.insert("actionby_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warning_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning_type(mut self) -> Self {
+        self.warning_type = None;
+        self.extra.insert("warning_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioncontractid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioncontractid(mut self) -> Self {
+        self.actioncontractid = None;
+        self.extra.insert("actioncontractid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actisbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actisbillable(mut self) -> Self {
+        self.actisbillable = None;
+        self.extra.insert("actisbillable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actisreadyforprocessing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actisreadyforprocessing(mut self) -> Self {
+        self.actisreadyforprocessing = None;
+        self.extra.insert("actisreadyforprocessing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioninternetmessageid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioninternetmessageid(mut self) -> Self {
+        self.actioninternetmessageid = None;
+        self.extra.insert("actioninternetmessageid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttowhatsapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttowhatsapp(mut self) -> Self {
+        self.senttowhatsapp = None;
+        self.extra.insert("senttowhatsapp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twa_delivered_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twa_delivered_date(mut self) -> Self {
+        self.twa_delivered_date = None;
+        self.extra.insert("twa_delivered_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twa_read_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twa_read_date(mut self) -> Self {
+        self.twa_read_date = None;
+        self.extra.insert("twa_read_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `travelisreadyforprocessing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_travelisreadyforprocessing(mut self) -> Self {
+        self.travelisreadyforprocessing = None;
+        self.extra
+            .insert("travelisreadyforprocessing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailbody` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailbody(mut self) -> Self {
+        self.emailbody = None;
+        self.extra.insert("emailbody".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailsubject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailsubject(mut self) -> Self {
+        self.emailsubject = None;
+        self.extra.insert("emailsubject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note_html(mut self) -> Self {
+        self.note_html = None;
+        self.extra.insert("note_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailbody_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailbody_html(mut self) -> Self {
+        self.emailbody_html = None;
+        self.extra.insert("emailbody_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionuserdef` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionuserdef(mut self) -> Self {
+        self.actionuserdef = None;
+        self.extra.insert("actionuserdef".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdesc(mut self) -> Self {
+        self.userdesc = None;
+        self.extra.insert("userdesc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiondatecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiondatecreated(mut self) -> Self {
+        self.actiondatecreated = None;
+        self.extra.insert("actiondatecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioninvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioninvoicenumber(mut self) -> Self {
+        self.actioninvoicenumber = None;
+        self.extra.insert("actioninvoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioninvoicenumber_isproject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioninvoicenumber_isproject(mut self) -> Self {
+        self.actioninvoicenumber_isproject = None;
+        self.extra
+            .insert("actioninvoicenumber_isproject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_invoice_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_invoice_line_id(mut self) -> Self {
+        self.action_invoice_line_id = None;
+        self.extra.insert("action_invoice_line_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelinvoicenumber(mut self) -> Self {
+        self.actiontravelinvoicenumber = None;
+        self.extra
+            .insert("actiontravelinvoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionmileageinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionmileageinvoicenumber(mut self) -> Self {
+        self.actionmileageinvoicenumber = None;
+        self.extra
+            .insert("actionmileageinvoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `externalinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_externalinvoicenumber(mut self) -> Self {
+        self.externalinvoicenumber = None;
+        self.extra.insert("externalinvoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actprocessid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actprocessid(mut self) -> Self {
+        self.actprocessid = None;
+        self.extra.insert("actprocessid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelamount(mut self) -> Self {
+        self.actiontravelamount = None;
+        self.extra.insert("actiontravelamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionmileageamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionmileageamount(mut self) -> Self {
+        self.actionmileageamount = None;
+        self.extra.insert("actionmileageamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelmileageinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelmileageinvoicenumber(mut self) -> Self {
+        self.actiontravelmileageinvoicenumber = None;
+        self.extra
+            .insert(
+                "actiontravelmileageinvoicenumber".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `actionbillingplanid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionbillingplanid(mut self) -> Self {
+        self.actionbillingplanid = None;
+        self.extra.insert("actionbillingplanid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelbillingplanid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelbillingplanid(mut self) -> Self {
+        self.actiontravelbillingplanid = None;
+        self.extra
+            .insert("actiontravelbillingplanid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioncalendarstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioncalendarstatus(mut self) -> Self {
+        self.actioncalendarstatus = None;
+        self.extra.insert("actioncalendarstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionapptid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionapptid(mut self) -> Self {
+        self.actionapptid = None;
+        self.extra.insert("actionapptid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionsmsstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionsmsstatus(mut self) -> Self {
+        self.actionsmsstatus = None;
+        self.extra.insert("actionsmsstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitevisitunits` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitevisitunits(mut self) -> Self {
+        self.sitevisitunits = None;
+        self.extra.insert("sitevisitunits".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `svid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_svid(mut self) -> Self {
+        self.svid = None;
+        self.extra.insert("svid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_id(mut self) -> Self {
+        self.asset_id = None;
+        self.extra.insert("asset_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_site(mut self) -> Self {
+        self.asset_site = None;
+        self.extra.insert("asset_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lwwarrantyreported` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lwwarrantyreported(mut self) -> Self {
+        self.lwwarrantyreported = None;
+        self.extra.insert("lwwarrantyreported".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `from_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_from_mailbox_id(mut self) -> Self {
+        self.from_mailbox_id = None;
+        self.extra.insert("from_mailbox_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sales_mailbox_override_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sales_mailbox_override_id(mut self) -> Self {
+        self.sales_mailbox_override_id = None;
+        self.extra
+            .insert("sales_mailbox_override_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `from_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_from_address_override(mut self) -> Self {
+        self.from_address_override = None;
+        self.extra.insert("from_address_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelstartdate(mut self) -> Self {
+        self.actiontravelstartdate = None;
+        self.extra.insert("actiontravelstartdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelenddate(mut self) -> Self {
+        self.actiontravelenddate = None;
+        self.extra.insert("actiontravelenddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionactualresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionactualresponse(mut self) -> Self {
+        self.actionactualresponse = None;
+        self.extra.insert("actionactualresponse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionslaresponsestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionslaresponsestate(mut self) -> Self {
+        self.actionslaresponsestate = None;
+        self.extra.insert("actionslaresponsestate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `labourwarranty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_labourwarranty(mut self) -> Self {
+        self.labourwarranty = None;
+        self.extra.insert("labourwarranty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actreviewed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actreviewed(mut self) -> Self {
+        self.actreviewed = None;
+        self.extra.insert("actreviewed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actprocesseddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actprocesseddate(mut self) -> Self {
+        self.actprocesseddate = None;
+        self.extra.insert("actprocesseddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateinvoicedtraveltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateinvoicedtraveltime(mut self) -> Self {
+        self.dateinvoicedtraveltime = None;
+        self.extra.insert("dateinvoicedtraveltime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateinvoicedmileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateinvoicedmileage(mut self) -> Self {
+        self.dateinvoicedmileage = None;
+        self.extra.insert("dateinvoicedmileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionuserdefineddata` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionuserdefineddata(mut self) -> Self {
+        self.actionuserdefineddata = None;
+        self.extra.insert("actionuserdefineddata".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtolistall` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtolistall(mut self) -> Self {
+        self.emailtolistall = None;
+        self.extra.insert("emailtolistall".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reply_direct` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reply_direct(mut self) -> Self {
+        self.reply_direct = None;
+        self.extra.insert("reply_direct".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioninformownerofaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioninformownerofaction(mut self) -> Self {
+        self.actioninformownerofaction = None;
+        self.extra
+            .insert("actioninformownerofaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agentnotificationneeded` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agentnotificationneeded(mut self) -> Self {
+        self.agentnotificationneeded = None;
+        self.extra.insert("agentnotificationneeded".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surchargeid(mut self) -> Self {
+        self.surchargeid = None;
+        self.extra.insert("surchargeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `travel_surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_travel_surchargeid(mut self) -> Self {
+        self.travel_surchargeid = None;
+        self.extra.insert("travel_surchargeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `achargetotalaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_achargetotalaction(mut self) -> Self {
+        self.achargetotalaction = None;
+        self.extra.insert("achargetotalaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `achargetotalprocessed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_achargetotalprocessed(mut self) -> Self {
+        self.achargetotalprocessed = None;
+        self.extra.insert("achargetotalprocessed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tweetsent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tweetsent(mut self) -> Self {
+        self.tweetsent = None;
+        self.extra.insert("tweetsent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tweetfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tweetfrom(mut self) -> Self {
+        self.tweetfrom = None;
+        self.extra.insert("tweetfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitterid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitterid(mut self) -> Self {
+        self.twitterid = None;
+        self.extra.insert("twitterid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_to_facebook` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_to_facebook(mut self) -> Self {
+        self.send_to_facebook = None;
+        self.extra.insert("send_to_facebook".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replyto_facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replyto_facebook_id(mut self) -> Self {
+        self.replyto_facebook_id = None;
+        self.extra.insert("replyto_facebook_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttofb` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttofb(mut self) -> Self {
+        self.senttofb = None;
+        self.extra.insert("senttofb".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebookid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebookid(mut self) -> Self {
+        self.facebookid = None;
+        self.extra.insert("facebookid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebookname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebookname(mut self) -> Self {
+        self.facebookname = None;
+        self.extra.insert("facebookname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_parent_id(mut self) -> Self {
+        self.facebook_parent_id = None;
+        self.extra.insert("facebook_parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `calloutcomenum` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_calloutcomenum(mut self) -> Self {
+        self.calloutcomenum = None;
+        self.extra.insert("calloutcomenum".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionresponsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionresponsedate(mut self) -> Self {
+        self.actionresponsedate = None;
+        self.extra.insert("actionresponsedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontargetresponsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontargetresponsedate(mut self) -> Self {
+        self.actiontargetresponsedate = None;
+        self.extra
+            .insert("actiontargetresponsedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutysendstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutysendstatus(mut self) -> Self {
+        self.pagerdutysendstatus = None;
+        self.extra.insert("pagerdutysendstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailentryid(mut self) -> Self {
+        self.mailentryid = None;
+        self.extra.insert("mailentryid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replytoaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replytoaddress(mut self) -> Self {
+        self.replytoaddress = None;
+        self.extra.insert("replytoaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actsapuuid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actsapuuid(mut self) -> Self {
+        self.actsapuuid = None;
+        self.extra.insert("actsapuuid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `whowith` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_whowith(mut self) -> Self {
+        self.whowith = None;
+        self.extra.insert("whowith".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chatid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chatid(mut self) -> Self {
+        self.chatid = None;
+        self.extra.insert("chatid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dynamicsactionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dynamicsactionid(mut self) -> Self {
+        self.dynamicsactionid = None;
+        self.extra.insert("dynamicsactionid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_appointment_id(mut self) -> Self {
+        self.action_appointment_id = None;
+        self.extra.insert("action_appointment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_supplier_id(mut self) -> Self {
+        self.action_supplier_id = None;
+        self.extra.insert("action_supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_supplier_name(mut self) -> Self {
+        self.action_supplier_name = None;
+        self.extra.insert("action_supplier_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_tickettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_tickettype(mut self) -> Self {
+        self.new_tickettype = None;
+        self.extra.insert("new_tickettype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_chargerate(mut self) -> Self {
+        self.new_chargerate = None;
+        self.extra.insert("new_chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_contract_id(mut self) -> Self {
+        self.new_contract_id = None;
+        self.extra.insert("new_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_parent_id(mut self) -> Self {
+        self.new_parent_id = None;
+        self.extra.insert("new_parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_priority(mut self) -> Self {
+        self.new_priority = None;
+        self.extra.insert("new_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_category1(mut self) -> Self {
+        self.new_category1 = None;
+        self.extra.insert("new_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_category2(mut self) -> Self {
+        self.new_category2 = None;
+        self.extra.insert("new_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_category3(mut self) -> Self {
+        self.new_category3 = None;
+        self.extra.insert("new_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_category4(mut self) -> Self {
+        self.new_category4 = None;
+        self.extra.insert("new_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_estimate(mut self) -> Self {
+        self.new_estimate = None;
+        self.extra.insert("new_estimate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_estimatedays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_estimatedays(mut self) -> Self {
+        self.new_estimatedays = None;
+        self.extra.insert("new_estimatedays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_impact(mut self) -> Self {
+        self.new_impact = None;
+        self.extra.insert("new_impact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_urgency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_urgency(mut self) -> Self {
+        self.new_urgency = None;
+        self.extra.insert("new_urgency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_source` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_source(mut self) -> Self {
+        self.new_source = None;
+        self.extra.insert("new_source".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_matched_rule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_matched_rule_id(mut self) -> Self {
+        self.new_matched_rule_id = None;
+        self.extra.insert("new_matched_rule_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_firsttimefix` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_firsttimefix(mut self) -> Self {
+        self.new_firsttimefix = None;
+        self.extra.insert("new_firsttimefix".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_team(mut self) -> Self {
+        self.new_team = None;
+        self.extra.insert("new_team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_agent(mut self) -> Self {
+        self.new_agent = None;
+        self.extra.insert("new_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_sla_id(mut self) -> Self {
+        self.new_sla_id = None;
+        self.extra.insert("new_sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_slastatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_slastatus(mut self) -> Self {
+        self.new_slastatus = None;
+        self.extra.insert("new_slastatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_fixbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_fixbydate(mut self) -> Self {
+        self.new_fixbydate = None;
+        self.extra.insert("new_fixbydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_followupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_followupdate(mut self) -> Self {
+        self.new_followupdate = None;
+        self.extra.insert("new_followupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_deadlinedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_deadlinedate(mut self) -> Self {
+        self.new_deadlinedate = None;
+        self.extra.insert("new_deadlinedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_deadlinenotificationhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_deadlinenotificationhours(mut self) -> Self {
+        self.new_deadlinenotificationhours = None;
+        self.extra
+            .insert("new_deadlinenotificationhours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_startdate(mut self) -> Self {
+        self.new_startdate = None;
+        self.extra.insert("new_startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_startdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_startdate_timezone(mut self) -> Self {
+        self.new_startdate_timezone = None;
+        self.extra.insert("new_startdate_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_startdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_startdate_with_timezone(mut self) -> Self {
+        self.new_startdate_with_timezone = None;
+        self.extra
+            .insert("new_startdate_with_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_project_time_budget` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_project_time_budget(mut self) -> Self {
+        self.new_project_time_budget = None;
+        self.extra.insert("new_project_time_budget".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_project_money_budget` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_project_money_budget(mut self) -> Self {
+        self.new_project_money_budget = None;
+        self.extra
+            .insert("new_project_money_budget".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_starttime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_starttime(mut self) -> Self {
+        self.new_starttime = None;
+        self.extra.insert("new_starttime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_starttimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_starttimeslot(mut self) -> Self {
+        self.new_starttimeslot = None;
+        self.extra.insert("new_starttimeslot".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_targetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_targetdate(mut self) -> Self {
+        self.new_targetdate = None;
+        self.extra.insert("new_targetdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_targetdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_targetdate_timezone(mut self) -> Self {
+        self.new_targetdate_timezone = None;
+        self.extra.insert("new_targetdate_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_targetdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_targetdate_with_timezone(mut self) -> Self {
+        self.new_targetdate_with_timezone = None;
+        self.extra
+            .insert("new_targetdate_with_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_targettime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_targettime(mut self) -> Self {
+        self.new_targettime = None;
+        self.extra.insert("new_targettime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_targettimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_targettimeslot(mut self) -> Self {
+        self.new_targettimeslot = None;
+        self.extra.insert("new_targettimeslot".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppcontactname(mut self) -> Self {
+        self.new_oppcontactname = None;
+        self.extra.insert("new_oppcontactname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppcompanyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppcompanyname(mut self) -> Self {
+        self.new_oppcompanyname = None;
+        self.extra.insert("new_oppcompanyname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppemailaddress(mut self) -> Self {
+        self.new_oppemailaddress = None;
+        self.extra.insert("new_oppemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppcustomertitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppcustomertitle(mut self) -> Self {
+        self.new_oppcustomertitle = None;
+        self.extra.insert("new_oppcustomertitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_opptel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_opptel(mut self) -> Self {
+        self.new_opptel = None;
+        self.extra.insert("new_opptel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppcountry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppcountry(mut self) -> Self {
+        self.new_oppcountry = None;
+        self.extra.insert("new_oppcountry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppregion` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppregion(mut self) -> Self {
+        self.new_oppregion = None;
+        self.extra.insert("new_oppregion".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_opptype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_opptype(mut self) -> Self {
+        self.new_opptype = None;
+        self.extra.insert("new_opptype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_opphear` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_opphear(mut self) -> Self {
+        self.new_opphear = None;
+        self.extra.insert("new_opphear".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppvalue(mut self) -> Self {
+        self.new_oppvalue = None;
+        self.extra.insert("new_oppvalue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_foppvalue_monthly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_foppvalue_monthly(mut self) -> Self {
+        self.new_foppvalue_monthly = None;
+        self.extra.insert("new_foppvalue_monthly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_foppvalue_annual` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_foppvalue_annual(mut self) -> Self {
+        self.new_foppvalue_annual = None;
+        self.extra.insert("new_foppvalue_annual".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_foppvalue_oneoff` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_foppvalue_oneoff(mut self) -> Self {
+        self.new_foppvalue_oneoff = None;
+        self.extra.insert("new_foppvalue_oneoff".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppconversionprobability` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppconversionprobability(mut self) -> Self {
+        self.new_oppconversionprobability = None;
+        self.extra
+            .insert("new_oppconversionprobability".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppprofit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppprofit(mut self) -> Self {
+        self.new_oppprofit = None;
+        self.extra.insert("new_oppprofit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppcurrentsystem` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppcurrentsystem(mut self) -> Self {
+        self.new_oppcurrentsystem = None;
+        self.extra.insert("new_oppcurrentsystem".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppcompetitors` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppcompetitors(mut self) -> Self {
+        self.new_oppcompetitors = None;
+        self.extra.insert("new_oppcompetitors".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_opptrialdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_opptrialdate(mut self) -> Self {
+        self.new_opptrialdate = None;
+        self.extra.insert("new_opptrialdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppdemodate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppdemodate(mut self) -> Self {
+        self.new_oppdemodate = None;
+        self.extra.insert("new_oppdemodate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppdiscountdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppdiscountdate(mut self) -> Self {
+        self.new_oppdiscountdate = None;
+        self.extra.insert("new_oppdiscountdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppattemptsmade` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppattemptsmade(mut self) -> Self {
+        self.new_oppattemptsmade = None;
+        self.extra.insert("new_oppattemptsmade".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppconverteddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppconverteddate(mut self) -> Self {
+        self.new_oppconverteddate = None;
+        self.extra.insert("new_oppconverteddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppproductchosen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppproductchosen(mut self) -> Self {
+        self.new_oppproductchosen = None;
+        self.extra.insert("new_oppproductchosen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppreason(mut self) -> Self {
+        self.new_oppreason = None;
+        self.extra.insert("new_oppreason".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_opptimezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_opptimezonename(mut self) -> Self {
+        self.new_opptimezonename = None;
+        self.extra.insert("new_opptimezonename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppclosurecategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppclosurecategory(mut self) -> Self {
+        self.new_oppclosurecategory = None;
+        self.extra.insert("new_oppclosurecategory".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_oppdontaddtomailinglist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_oppdontaddtomailinglist(mut self) -> Self {
+        self.new_oppdontaddtomailinglist = None;
+        self.extra
+            .insert("new_oppdontaddtomailinglist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess(mut self) -> Self {
+        self.new_approvalprocess = None;
+        self.extra.insert("new_approvalprocess".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_agent_id(mut self) -> Self {
+        self.new_approvalprocess_agent_id = None;
+        self.extra
+            .insert("new_approvalprocess_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_user_id(mut self) -> Self {
+        self.new_approvalprocess_user_id = None;
+        self.extra
+            .insert("new_approvalprocess_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_users(mut self) -> Self {
+        self.new_approvalprocess_users = None;
+        self.extra
+            .insert("new_approvalprocess_users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_email(mut self) -> Self {
+        self.new_approvalprocess_email = None;
+        self.extra
+            .insert("new_approvalprocess_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_cab_id(mut self) -> Self {
+        self.new_approvalprocess_cab_id = None;
+        self.extra
+            .insert("new_approvalprocess_cab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_cab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_cab(mut self) -> Self {
+        self.new_approvalprocess_cab = None;
+        self.extra.insert("new_approvalprocess_cab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_product_id(mut self) -> Self {
+        self.new_product_id = None;
+        self.extra.insert("new_product_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_component_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_component_id(mut self) -> Self {
+        self.new_component_id = None;
+        self.extra.insert("new_component_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_version_id(mut self) -> Self {
+        self.new_version_id = None;
+        self.extra.insert("new_version_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_matched_kb_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_matched_kb_id(mut self) -> Self {
+        self.new_matched_kb_id = None;
+        self.extra.insert("new_matched_kb_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_matched_linked_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_matched_linked_id(mut self) -> Self {
+        self.new_matched_linked_id = None;
+        self.extra.insert("new_matched_linked_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_linkedticket_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_linkedticket_template_id(mut self) -> Self {
+        self.new_linkedticket_template_id = None;
+        self.extra
+            .insert("new_linkedticket_template_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_id(mut self) -> Self {
+        self.new_supplier_id = None;
+        self.extra.insert("new_supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_ref(mut self) -> Self {
+        self.new_supplier_ref = None;
+        self.extra.insert("new_supplier_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_customer_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_customer_ref(mut self) -> Self {
+        self.new_customer_ref = None;
+        self.extra.insert("new_customer_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_contract_id(mut self) -> Self {
+        self.new_supplier_contract_id = None;
+        self.extra
+            .insert("new_supplier_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_priority_id(mut self) -> Self {
+        self.new_supplier_priority_id = None;
+        self.extra
+            .insert("new_supplier_priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_response_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_response_date(mut self) -> Self {
+        self.new_supplier_response_date = None;
+        self.extra
+            .insert("new_supplier_response_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_fix_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_fix_date(mut self) -> Self {
+        self.new_supplier_fix_date = None;
+        self.extra.insert("new_supplier_fix_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_linkedticket_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_linkedticket_status(mut self) -> Self {
+        self.new_linkedticket_status = None;
+        self.extra.insert("new_linkedticket_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_appointment_type(mut self) -> Self {
+        self.new_appointment_type = None;
+        self.extra.insert("new_appointment_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtemplate_id(mut self) -> Self {
+        self.emailtemplate_id = None;
+        self.extra.insert("emailtemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `create_article` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_article(mut self) -> Self {
+        self.create_article = None;
+        self.extra.insert("create_article".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendemail(mut self) -> Self {
+        self.sendemail = None;
+        self.extra.insert("sendemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_showpreview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_showpreview(mut self) -> Self {
+        self.action_showpreview = None;
+        self.extra.insert("action_showpreview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `setnotetoemailbody` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_setnotetoemailbody(mut self) -> Self {
+        self.setnotetoemailbody = None;
+        self.extra.insert("setnotetoemailbody".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_isresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_isresponse(mut self) -> Self {
+        self.action_isresponse = None;
+        self.extra.insert("action_isresponse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `validate_response` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_response(mut self) -> Self {
+        self.validate_response = None;
+        self.extra.insert("validate_response".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachments(mut self) -> Self {
+        self.attachments = None;
+        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `update_children` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_update_children(mut self) -> Self {
+        self.update_children = None;
+        self.extra.insert("update_children".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `update_parent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_update_parent(mut self) -> Self {
+        self.update_parent = None;
+        self.extra.insert("update_parent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_survey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_survey(mut self) -> Self {
+        self.send_survey = None;
+        self.extra.insert("send_survey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `signature_customer` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_customer(mut self) -> Self {
+        self.signature_customer = None;
+        self.extra.insert("signature_customer".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `signature_customer_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_customer_name(mut self) -> Self {
+        self.signature_customer_name = None;
+        self.extra.insert("signature_customer_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `signature_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_agent(mut self) -> Self {
+        self.signature_agent = None;
+        self.extra.insert("signature_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `signature_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_agent_name(mut self) -> Self {
+        self.signature_agent_name = None;
+        self.extra.insert("signature_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `follow` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_follow(mut self) -> Self {
+        self.follow = None;
+        self.extra.insert("follow".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unfollow` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unfollow(mut self) -> Self {
+        self.unfollow = None;
+        self.extra.insert("unfollow".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primaryserviceusersfollow` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primaryserviceusersfollow(mut self) -> Self {
+        self.primaryserviceusersfollow = None;
+        self.extra
+            .insert("primaryserviceusersfollow".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_id(mut self) -> Self {
+        self.appointment_id = None;
+        self.extra.insert("appointment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_complete_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_complete_status(mut self) -> Self {
+        self.appointment_complete_status = None;
+        self.extra
+            .insert("appointment_complete_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_followup_appointment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_followup_appointment(mut self) -> Self {
+        self.add_followup_appointment = None;
+        self.extra
+            .insert("add_followup_appointment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_followup_task` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_followup_task(mut self) -> Self {
+        self.add_followup_task = None;
+        self.extra.insert("add_followup_task".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_appointment_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_force(mut self) -> Self {
+        self.appointment_force = None;
+        self.extra.insert("_appointment_force".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copy_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copy_to_id(mut self) -> Self {
+        self.copy_to_id = None;
+        self.extra.insert("copy_to_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_product_id(mut self) -> Self {
+        self.third_party_product_id = None;
+        self.extra.insert("third_party_product_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_version_id(mut self) -> Self {
+        self.third_party_version_id = None;
+        self.extra.insert("third_party_version_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_forcereassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forcereassign(mut self) -> Self {
+        self.forcereassign = None;
+        self.extra.insert("_forcereassign".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_appointment01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment01_ok(mut self) -> Self {
+        self.appointment01_ok = None;
+        self.extra.insert("_appointment01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_agent01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent01_ok(mut self) -> Self {
+        self.agent01_ok = None;
+        self.extra.insert("_agent01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_agent02_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent02_ok(mut self) -> Self {
+        self.agent02_ok = None;
+        self.extra.insert("_agent02_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ticketclash01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticketclash01_ok(mut self) -> Self {
+        self.ticketclash01_ok = None;
+        self.extra.insert("_ticketclash01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assets(mut self) -> Self {
+        self.assets = None;
+        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_do_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_do_rules(mut self) -> Self {
+        self.dont_do_rules = None;
+        self.extra.insert("dont_do_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_includeticketinresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includeticketinresponse(mut self) -> Self {
+        self.includeticketinresponse = None;
+        self.extra
+            .insert("_includeticketinresponse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_original_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_original_estimate(mut self) -> Self {
+        self.jira_original_estimate = None;
+        self.extra.insert("jira_original_estimate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_remaining_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_remaining_estimate(mut self) -> Self {
+        self.jira_remaining_estimate = None;
+        self.extra.insert("jira_remaining_estimate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionoohtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionoohtime(mut self) -> Self {
+        self.actionoohtime = None;
+        self.extra.insert("actionoohtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionholidaytime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionholidaytime(mut self) -> Self {
+        self.actionholidaytime = None;
+        self.extra.insert("actionholidaytime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontotaloohtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontotaloohtime(mut self) -> Self {
+        self.actiontotaloohtime = None;
+        self.extra.insert("actiontotaloohtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotation_id(mut self) -> Self {
+        self.quotation_id = None;
+        self.extra.insert("quotation_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesorder_id(mut self) -> Self {
+        self.salesorder_id = None;
+        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchaseorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchaseorder_id(mut self) -> Self {
+        self.purchaseorder_id = None;
+        self.extra.insert("purchaseorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_id(mut self) -> Self {
+        self.invoice_id = None;
+        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recalculate_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recalculate_billing(mut self) -> Self {
+        self.recalculate_billing = None;
+        self.extra.insert("recalculate_billing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isinboundsales` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isinboundsales(mut self) -> Self {
+        self.isinboundsales = None;
+        self.extra.insert("_isinboundsales".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendactiontopagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendactiontopagerduty(mut self) -> Self {
+        self.sendactiontopagerduty = None;
+        self.extra.insert("sendactiontopagerduty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oktoclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oktoclose(mut self) -> Self {
+        self.oktoclose = None;
+        self.extra.insert("oktoclose".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `remotetechid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remotetechid(mut self) -> Self {
+        self.remotetechid = None;
+        self.extra.insert("remotetechid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `utcoffset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_utcoffset(mut self) -> Self {
+        self.utcoffset = None;
+        self.extra.insert("utcoffset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statisfaction_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statisfaction_level(mut self) -> Self {
+        self.statisfaction_level = None;
+        self.extra.insert("statisfaction_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttoapisupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttoapisupplierid(mut self) -> Self {
+        self.senttoapisupplierid = None;
+        self.extra.insert("senttoapisupplierid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_jira_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_jira_attachments(mut self) -> Self {
+        self.send_jira_attachments = None;
+        self.extra.insert("send_jira_attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_reporter` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_reporter(mut self) -> Self {
+        self.jira_reporter = None;
+        self.extra.insert("jira_reporter".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `smsto` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_smsto(mut self) -> Self {
+        self.smsto = None;
+        self.extra.insert("smsto".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendsms` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendsms(mut self) -> Self {
+        self.sendsms = None;
+        self.extra.insert("sendsms".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_devops` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_devops(mut self) -> Self {
+        self.dontupdate_devops = None;
+        self.extra.insert("_dontupdate_devops".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_devops_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_devops_note(mut self) -> Self {
+        self.send_devops_note = None;
+        self.extra.insert("send_devops_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isnotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnotify(mut self) -> Self {
+        self.isnotify = None;
+        self.extra.insert("_isnotify".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `move_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_move_to_id(mut self) -> Self {
+        self.move_to_id = None;
+        self.extra.insert("move_to_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendactiontosplunkoncall` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendactiontosplunkoncall(mut self) -> Self {
+        self.sendactiontosplunkoncall = None;
+        self.extra
+            .insert("sendactiontosplunkoncall".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_who` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_who(mut self) -> Self {
+        self.third_party_who = None;
+        self.extra.insert("third_party_who".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_faultForce` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fault_force(mut self) -> Self {
+        self.fault_force = None;
+        self.extra.insert("_faultForce".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `private_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_private_note(mut self) -> Self {
+        self.private_note = None;
+        self.extra.insert("private_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isBulkEmail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_bulk_email(mut self) -> Self {
+        self.is_bulk_email = None;
+        self.extra.insert("isBulkEmail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_workflow_id(mut self) -> Self {
+        self.new_workflow_id = None;
+        self.extra.insert("new_workflow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_sendtweet` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendtweet(mut self) -> Self {
+        self.sendtweet = None;
+        self.extra.insert("_sendtweet".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replyto_tweet_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replyto_tweet_id(mut self) -> Self {
+        self.replyto_tweet_id = None;
+        self.extra.insert("replyto_tweet_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replyto_tweet_haloid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replyto_tweet_haloid(mut self) -> Self {
+        self.replyto_tweet_haloid = None;
+        self.extra.insert("replyto_tweet_haloid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changeinformationhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changeinformationhtml(mut self) -> Self {
+        self.changeinformationhtml = None;
+        self.extra.insert("changeinformationhtml".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `justification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_justification(mut self) -> Self {
+        self.justification = None;
+        self.extra.insert("justification".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `impactlevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_impactlevel(mut self) -> Self {
+        self.impactlevel = None;
+        self.extra.insert("impactlevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `impactdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_impactdescription(mut self) -> Self {
+        self.impactdescription = None;
+        self.extra.insert("impactdescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `risklevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_risklevel(mut self) -> Self {
+        self.risklevel = None;
+        self.extra.insert("risklevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `riskdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_riskdescription(mut self) -> Self {
+        self.riskdescription = None;
+        self.extra.insert("riskdescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `backoutplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_backoutplan(mut self) -> Self {
+        self.backoutplan = None;
+        self.extra.insert("backoutplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `communicationplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_communicationplan(mut self) -> Self {
+        self.communicationplan = None;
+        self.extra.insert("communicationplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `testplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_testplan(mut self) -> Self {
+        self.testplan = None;
+        self.extra.insert("testplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showonroadmap` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showonroadmap(mut self) -> Self {
+        self.showonroadmap = None;
+        self.extra.insert("showonroadmap".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roadmapnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roadmapnote(mut self) -> Self {
+        self.roadmapnote = None;
+        self.extra.insert("roadmapnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releasenote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releasenote(mut self) -> Self {
+        self.releasenote = None;
+        self.extra.insert("releasenote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releaseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releaseid(mut self) -> Self {
+        self.releaseid = None;
+        self.extra.insert("releaseid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releaseid2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releaseid2(mut self) -> Self {
+        self.releaseid2 = None;
+        self.extra.insert("releaseid2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releaseid3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releaseid3(mut self) -> Self {
+        self.releaseid3 = None;
+        self.extra.insert("releaseid3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releasenotegroupid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releasenotegroupid(mut self) -> Self {
+        self.releasenotegroupid = None;
+        self.extra.insert("releasenotegroupid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releaseimportant` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releaseimportant(mut self) -> Self {
+        self.releaseimportant = None;
+        self.extra.insert("releaseimportant".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_jira_components` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_jira_components(mut self) -> Self {
+        self.new_jira_components = None;
+        self.extra.insert("new_jira_components".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultidfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultidfrom(mut self) -> Self {
+        self.faultidfrom = None;
+        self.extra.insert("faultidfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionnumberfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionnumberfrom(mut self) -> Self {
+        self.actionnumberfrom = None;
+        self.extra.insert("actionnumberfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_template_id(mut self) -> Self {
+        self.new_template_id = None;
+        self.extra.insert("new_template_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_primary_asset_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_primary_asset_status(mut self) -> Self {
+        self.new_primary_asset_status = None;
+        self.extra
+            .insert("new_primary_asset_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_asset_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_asset_id(mut self) -> Self {
+        self.primary_asset_id = None;
+        self.extra.insert("primary_asset_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_rule_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_rule_ids(mut self) -> Self {
+        self.new_rule_ids = None;
+        self.extra.insert("new_rule_ids".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_update_fault` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_update_fault(mut self) -> Self {
+        self.dont_update_fault = None;
+        self.extra.insert("dont_update_fault".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_article_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_article_description(mut self) -> Self {
+        self.new_article_description = None;
+        self.extra.insert("new_article_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_article_resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_article_resolution(mut self) -> Self {
+        self.new_article_resolution = None;
+        self.extra.insert("new_article_resolution".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_article_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_article_notes(mut self) -> Self {
+        self.new_article_notes = None;
+        self.extra.insert("new_article_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_article_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_article_type(mut self) -> Self {
+        self.new_article_type = None;
+        self.extra.insert("new_article_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_tags(mut self) -> Self {
+        self.new_tags = None;
+        self.extra.insert("new_tags".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_faqlists(mut self) -> Self {
+        self.new_faqlists = None;
+        self.extra.insert("new_faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_related_articles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_related_articles(mut self) -> Self {
+        self.new_related_articles = None;
+        self.extra.insert("new_related_articles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ignoredatedoneisstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignoredatedoneisstartdate(mut self) -> Self {
+        self.ignoredatedoneisstartdate = None;
+        self.extra
+            .insert("ignoredatedoneisstartdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_id(mut self) -> Self {
+        self.sentinel_id = None;
+        self.extra.insert("sentinel_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validate_travel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_travel(mut self) -> Self {
+        self.validate_travel = None;
+        self.extra.insert("_validate_travel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_to_sentinel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_to_sentinel(mut self) -> Self {
+        self.sync_to_sentinel = None;
+        self.extra.insert("sync_to_sentinel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_classification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_classification(mut self) -> Self {
+        self.sentinel_classification = None;
+        self.extra.insert("sentinel_classification".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_classification_reason` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_classification_reason(mut self) -> Self {
+        self.sentinel_classification_reason = None;
+        self.extra
+            .insert(
+                "sentinel_classification_reason".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `g2aremote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_g2aremote_id(mut self) -> Self {
+        self.g2aremote_id = None;
+        self.extra.insert("g2aremote_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontcreatechild(mut self) -> Self {
+        self.dontcreatechild = None;
+        self.extra.insert("dontcreatechild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `needcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_needcreatechild(mut self) -> Self {
+        self.needcreatechild = None;
+        self.extra.insert("needcreatechild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfieldvalidationreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfieldvalidationreason(mut self) -> Self {
+        self.customfieldvalidationreason = None;
+        self.extra
+            .insert("customfieldvalidationreason".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicestatusnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicestatusnote(mut self) -> Self {
+        self.servicestatusnote = None;
+        self.extra.insert("servicestatusnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `updateservicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_updateservicestatus(mut self) -> Self {
+        self.updateservicestatus = None;
+        self.extra.insert("updateservicestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_child_cat_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_child_cat_1(mut self) -> Self {
+        self.new_child_cat_1 = None;
+        self.extra.insert("new_child_cat_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_child_cat_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_child_cat_2(mut self) -> Self {
+        self.new_child_cat_2 = None;
+        self.extra.insert("new_child_cat_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_child_cat_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_child_cat_3(mut self) -> Self {
+        self.new_child_cat_3 = None;
+        self.extra.insert("new_child_cat_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_child_cat_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_child_cat_4(mut self) -> Self {
+        self.new_child_cat_4 = None;
+        self.extra.insert("new_child_cat_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usecroverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usecroverride(mut self) -> Self {
+        self.usecroverride = None;
+        self.extra.insert("usecroverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_action_complete` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_action_complete(mut self) -> Self {
+        self.azure_action_complete = None;
+        self.extra.insert("azure_action_complete".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_jira(mut self) -> Self {
+        self.dontupdate_jira = None;
+        self.extra.insert("_dontupdate_jira".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_jira_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_jira_note(mut self) -> Self {
+        self.send_jira_note = None;
+        self.extra.insert("send_jira_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `entity_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entity_type(mut self) -> Self {
+        self.entity_type = None;
+        self.extra.insert("entity_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rmm_close` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rmm_close(mut self) -> Self {
+        self.rmm_close = None;
+        self.extra.insert("rmm_close".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dattormm_close` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dattormm_close(mut self) -> Self {
+        self.dattormm_close = None;
+        self.extra.insert("dattormm_close".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_to_salesforce(mut self) -> Self {
+        self.sync_to_salesforce = None;
+        self.extra.insert("sync_to_salesforce".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isbillingaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbillingaction(mut self) -> Self {
+        self.isbillingaction = None;
+        self.extra.insert("isbillingaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ishiddenfrominternalit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ishiddenfrominternalit(mut self) -> Self {
+        self.ishiddenfrominternalit = None;
+        self.extra.insert("ishiddenfrominternalit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_consignment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_consignment(mut self) -> Self {
+        self.new_consignment = None;
+        self.extra.insert("new_consignment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultstimeentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultstimeentryid(mut self) -> Self {
+        self.faultstimeentryid = None;
+        self.extra.insert("faultstimeentryid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingoverriddenbytimeentry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingoverriddenbytimeentry(mut self) -> Self {
+        self.billingoverriddenbytimeentry = None;
+        self.extra
+            .insert("billingoverriddenbytimeentry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_to_servicenow` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_to_servicenow(mut self) -> Self {
+        self.sync_to_servicenow = None;
+        self.extra.insert("sync_to_servicenow".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_service_id(mut self) -> Self {
+        self.new_service_id = None;
+        self.extra.insert("new_service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_asset(mut self) -> Self {
+        self.new_asset = None;
+        self.extra.insert("new_asset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_date_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_date_override(mut self) -> Self {
+        self.contract_date_override = None;
+        self.extra.insert("contract_date_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parentactionnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentactionnumber(mut self) -> Self {
+        self.parentactionnumber = None;
+        self.extra.insert("parentactionnumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parentactiondetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentactiondetails(mut self) -> Self {
+        self.parentactiondetails = None;
+        self.extra.insert("parentactiondetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parentactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentactiondate(mut self) -> Self {
+        self.parentactiondate = None;
+        self.extra.insert("parentactiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_creation_failed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_creation_failed(mut self) -> Self {
+        self.user_creation_failed = None;
+        self.extra.insert("user_creation_failed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `followers_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_followers_user(mut self) -> Self {
+        self.followers_user = None;
+        self.extra.insert("followers_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_items_issued(mut self) -> Self {
+        self.new_items_issued = None;
+        self.extra.insert("new_items_issued".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchaseordernumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchaseordernumber(mut self) -> Self {
+        self.purchaseordernumber = None;
+        self.extra.insert("purchaseordernumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_result` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_result(mut self) -> Self {
+        self.database_lookup_result = None;
+        self.extra.insert("database_lookup_result".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_supplier_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_supplier_contact_id(mut self) -> Self {
+        self.new_supplier_contact_id = None;
+        self.extra.insert("new_supplier_contact_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_pr_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_pr_id(mut self) -> Self {
+        self.new_pr_id = None;
+        self.extra.insert("new_pr_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_branch_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_branch_id(mut self) -> Self {
+        self.new_branch_id = None;
+        self.extra.insert("new_branch_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_pagerduty(mut self) -> Self {
+        self.dontupdate_pagerduty = None;
+        self.extra.insert("_dontupdate_pagerduty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyid(mut self) -> Self {
+        self.pagerdutyid = None;
+        self.extra.insert("pagerdutyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_from_id(mut self) -> Self {
+        self.facebook_from_id = None;
+        self.extra.insert("facebook_from_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitter_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitter_from_id(mut self) -> Self {
+        self.twitter_from_id = None;
+        self.extra.insert("twitter_from_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_to_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_to_jira(mut self) -> Self {
+        self.sync_to_jira = None;
+        self.extra.insert("sync_to_jira".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_jira_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_jira_supplier(mut self) -> Self {
+        self.is_jira_supplier = None;
+        self.extra.insert("is_jira_supplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttojirasupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttojirasupplierid(mut self) -> Self {
+        self.senttojirasupplierid = None;
+        self.extra.insert("senttojirasupplierid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itsm_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itsm_summary(mut self) -> Self {
+        self.itsm_summary = None;
+        self.extra.insert("itsm_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_to_halo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_to_halo(mut self) -> Self {
+        self.send_to_halo = None;
+        self.extra.insert("send_to_halo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_to_whatsapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_to_whatsapp(mut self) -> Self {
+        self.send_to_whatsapp = None;
+        self.extra.insert("send_to_whatsapp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ignore_ai` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignore_ai(mut self) -> Self {
+        self.ignore_ai = None;
+        self.extra.insert("_ignore_ai".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ignore_translate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignore_translate(mut self) -> Self {
+        self.ignore_translate = None;
+        self.extra.insert("_ignore_translate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `translate_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_translate_note(mut self) -> Self {
+        self.translate_note = None;
+        self.extra.insert("translate_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_role_id(mut self) -> Self {
+        self.new_approvalprocess_role_id = None;
+        self.extra
+            .insert("new_approvalprocess_role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_customfieldid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_customfieldid(mut self) -> Self {
+        self.new_approvalprocess_customfieldid = None;
+        self.extra
+            .insert(
+                "new_approvalprocess_customfieldid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `new_thirdpartyreviewscore` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_thirdpartyreviewscore(mut self) -> Self {
+        self.new_thirdpartyreviewscore = None;
+        self.extra
+            .insert("new_thirdpartyreviewscore".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_additional_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_additional_agents(mut self) -> Self {
+        self.new_additional_agents = None;
+        self.extra.insert("new_additional_agents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagramid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagramid(mut self) -> Self {
+        self.instagramid = None;
+        self.extra.insert("instagramid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagramname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagramname(mut self) -> Self {
+        self.instagramname = None;
+        self.extra.insert("instagramname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_parent_id(mut self) -> Self {
+        self.instagram_parent_id = None;
+        self.extra.insert("instagram_parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_to_instagram` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_to_instagram(mut self) -> Self {
+        self.send_to_instagram = None;
+        self.extra.insert("send_to_instagram".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replyto_instagram_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replyto_instagram_id(mut self) -> Self {
+        self.replyto_instagram_id = None;
+        self.extra.insert("replyto_instagram_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttoinsta` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttoinsta(mut self) -> Self {
+        self.senttoinsta = None;
+        self.extra.insert("senttoinsta".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_from_id(mut self) -> Self {
+        self.instagram_from_id = None;
+        self.extra.insert("instagram_from_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_recalculate_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_recalculate_billing(mut self) -> Self {
+        self.dont_recalculate_billing = None;
+        self.extra
+            .insert("dont_recalculate_billing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_third_party_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_third_party_supplier(mut self) -> Self {
+        self.is_third_party_supplier = None;
+        self.extra.insert("is_third_party_supplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttoservicenowsupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttoservicenowsupplierid(mut self) -> Self {
+        self.senttoservicenowsupplierid = None;
+        self.extra
+            .insert("senttoservicenowsupplierid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timesheet_approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timesheet_approval_status(mut self) -> Self {
+        self.timesheet_approval_status = None;
+        self.extra
+            .insert("timesheet_approval_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_changeprivate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changeprivate(mut self) -> Self {
+        self.changeprivate = None;
+        self.extra.insert("_changeprivate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defprepayinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defprepayinvoicenumber(mut self) -> Self {
+        self.defprepayinvoicenumber = None;
+        self.extra.insert("defprepayinvoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defprepaydateinvoiced` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defprepaydateinvoiced(mut self) -> Self {
+        self.defprepaydateinvoiced = None;
+        self.extra.insert("defprepaydateinvoiced".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defprepayamount(mut self) -> Self {
+        self.defprepayamount = None;
+        self.extra.insert("defprepayamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_colour(mut self) -> Self {
+        self.new_colour = None;
+        self.extra.insert("new_colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_to_googlebusiness` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_to_googlebusiness(mut self) -> Self {
+        self.send_to_googlebusiness = None;
+        self.extra.insert("send_to_googlebusiness".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `original_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_original_agent(mut self) -> Self {
+        self.original_agent = None;
+        self.extra.insert("original_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isreplyaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isreplyaction(mut self) -> Self {
+        self.isreplyaction = None;
+        self.extra.insert("_isreplyaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_bill_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_bill_id(mut self) -> Self {
+        self.milestone_bill_id = None;
+        self.extra.insert("milestone_bill_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_foppjobtitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_foppjobtitle(mut self) -> Self {
+        self.new_foppjobtitle = None;
+        self.extra.insert("new_foppjobtitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bigpanda_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bigpanda_id(mut self) -> Self {
+        self.bigpanda_id = None;
+        self.extra.insert("bigpanda_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_type(mut self) -> Self {
+        self.servicenow_type = None;
+        self.extra.insert("servicenow_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `internet_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_internet_message_id(mut self) -> Self {
+        self.internet_message_id = None;
+        self.extra.insert("internet_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_automation_on_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_automation_on_related(mut self) -> Self {
+        self.allow_automation_on_related = None;
+        self.extra
+            .insert("allow_automation_on_related".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `replying_to` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_replying_to(mut self) -> Self {
+        self.replying_to = None;
+        self.extra.insert("replying_to".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_expiry_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_expiry_date(mut self) -> Self {
+        self.lapsafe_expiry_date = None;
+        self.extra.insert("lapsafe_expiry_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_asset(mut self) -> Self {
+        self.lapsafe_asset = None;
+        self.extra.insert("lapsafe_asset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_bay` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_bay(mut self) -> Self {
+        self.lapsafe_bay = None;
+        self.extra.insert("lapsafe_bay".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_bay_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_bay_id(mut self) -> Self {
+        self.lapsafe_bay_id = None;
+        self.extra.insert("lapsafe_bay_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_installation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_installation(mut self) -> Self {
+        self.lapsafe_installation = None;
+        self.extra.insert("lapsafe_installation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_slackaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slackaction(mut self) -> Self {
+        self.slackaction = None;
+        self.extra.insert("_slackaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isportalagentnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isportalagentnote(mut self) -> Self {
+        self.isportalagentnote = None;
+        self.extra.insert("_isportalagentnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `devops_pipeline_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_devops_pipeline_id(mut self) -> Self {
+        self.devops_pipeline_id = None;
+        self.extra.insert("devops_pipeline_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `devops_pipeline_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_devops_pipeline_version(mut self) -> Self {
+        self.devops_pipeline_version = None;
+        self.extra.insert("devops_pipeline_version".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_step(mut self) -> Self {
+        self.new_step = None;
+        self.extra.insert("new_step".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rr_log` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rr_log(mut self) -> Self {
+        self.rr_log = None;
+        self.extra.insert("rr_log".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_contributors` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_contributors(mut self) -> Self {
+        self.new_contributors = None;
+        self.extra.insert("new_contributors".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcalldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcalldate(mut self) -> Self {
+        self.nextcalldate = None;
+        self.extra.insert("nextcalldate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `satisfaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_satisfaction(mut self) -> Self {
+        self.satisfaction = None;
+        self.extra.insert("satisfaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_CRM_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_crm_note(mut self) -> Self {
+        self.new_crm_note = None;
+        self.extra.insert("new_CRM_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_template(mut self) -> Self {
+        self.new_template = None;
+        self.extra.insert("new_template".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_agent03_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent03_ok(mut self) -> Self {
+        self.agent03_ok = None;
+        self.extra.insert("_agent03_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_can_edit_billing_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_can_edit_billing_time(mut self) -> Self {
+        self.can_edit_billing_time = None;
+        self.extra.insert("_can_edit_billing_time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `run_ai_insights` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_run_ai_insights(mut self) -> Self {
+        self.run_ai_insights = None;
+        self.extra.insert("run_ai_insights".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_customer_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_customer_signature(mut self) -> Self {
+        self.new_customer_signature = None;
+        self.extra.insert("new_customer_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_agent_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_agent_signature(mut self) -> Self {
+        self.new_agent_signature = None;
+        self.extra.insert("new_agent_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_prevent_outgoing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prevent_outgoing(mut self) -> Self {
+        self.prevent_outgoing = None;
+        self.extra.insert("_prevent_outgoing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_client_id(mut self) -> Self {
+        self.new_client_id = None;
+        self.extra.insert("new_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_site_id(mut self) -> Self {
+        self.new_site_id = None;
+        self.extra.insert("new_site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_user_id(mut self) -> Self {
+        self.new_user_id = None;
+        self.extra.insert("new_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepay_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepay_threshold(mut self) -> Self {
+        self.prepay_threshold = None;
+        self.extra.insert("prepay_threshold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `outgoingid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_outgoingid(mut self) -> Self {
+        self.outgoingid = None;
+        self.extra.insert("outgoingid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_halo_ack` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_halo_ack(mut self) -> Self {
+        self.is_halo_ack = None;
+        self.extra.insert("is_halo_ack".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isundeliverable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isundeliverable(mut self) -> Self {
+        self.isundeliverable = None;
+        self.extra.insert("isundeliverable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_distribution_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_distribution_list(mut self) -> Self {
+        self.new_distribution_list = None;
+        self.extra.insert("new_distribution_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_bulkemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_bulkemail(mut self) -> Self {
+        self.new_bulkemail = None;
+        self.extra.insert("new_bulkemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bulkemail_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bulkemail_users(mut self) -> Self {
+        self.bulkemail_users = None;
+        self.extra.insert("bulkemail_users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `outcome_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_outcome_id(mut self) -> Self {
+        self.outcome_id = None;
+        self.extra.insert("outcome_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_systemid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_systemid(mut self) -> Self {
+        self.action_systemid = None;
+        self.extra.insert("action_systemid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateemailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateemailed(mut self) -> Self {
+        self.dateemailed = None;
+        self.extra.insert("dateemailed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timetaken(mut self) -> Self {
+        self.timetaken = None;
+        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timetakendays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timetakendays(mut self) -> Self {
+        self.timetakendays = None;
+        self.extra.insert("timetakendays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timetakenadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timetakenadjusted(mut self) -> Self {
+        self.timetakenadjusted = None;
+        self.extra.insert("timetakenadjusted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nonbilltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nonbilltime(mut self) -> Self {
+        self.nonbilltime = None;
+        self.extra.insert("nonbilltime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `traveltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_traveltime(mut self) -> Self {
+        self.traveltime = None;
+        self.extra.insert("traveltime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mileage(mut self) -> Self {
+        self.mileage = None;
+        self.extra.insert("mileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionchargehours(mut self) -> Self {
+        self.actionchargehours = None;
+        self.extra.insert("actionchargehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionnonchargeamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionnonchargeamount(mut self) -> Self {
+        self.actionnonchargeamount = None;
+        self.extra.insert("actionnonchargeamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionnonchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionnonchargehours(mut self) -> Self {
+        self.actionnonchargehours = None;
+        self.extra.insert("actionnonchargehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionchargeamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionchargeamount(mut self) -> Self {
+        self.actionchargeamount = None;
+        self.extra.insert("actionchargeamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionprepayhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionprepayhours(mut self) -> Self {
+        self.actionprepayhours = None;
+        self.extra.insert("actionprepayhours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionprepayamount(mut self) -> Self {
+        self.actionprepayamount = None;
+        self.extra.insert("actionprepayamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actiontravelchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actiontravelchargehours(mut self) -> Self {
+        self.actiontravelchargehours = None;
+        self.extra.insert("actiontravelchargehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate(mut self) -> Self {
+        self.chargerate = None;
+        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `travel_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_travel_chargerate(mut self) -> Self {
+        self.travel_chargerate = None;
+        self.extra.insert("travel_chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hiddenfromuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hiddenfromuser(mut self) -> Self {
+        self.hiddenfromuser = None;
+        self.extra.insert("hiddenfromuser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `important` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_important(mut self) -> Self {
+        self.important = None;
+        self.extra.insert("important".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `old_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_old_status(mut self) -> Self {
+        self.old_status = None;
+        self.extra.insert("old_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_status(mut self) -> Self {
+        self.new_status = None;
+        self.extra.insert("new_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_status_name(mut self) -> Self {
+        self.new_status_name = None;
+        self.extra.insert("new_status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailfrom(mut self) -> Self {
+        self.emailfrom = None;
+        self.extra.insert("emailfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtonew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtonew(mut self) -> Self {
+        self.emailtonew = None;
+        self.extra.insert("emailtonew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailto` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailto(mut self) -> Self {
+        self.emailto = None;
+        self.extra.insert("emailto".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailccnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailccnew(mut self) -> Self {
+        self.emailccnew = None;
+        self.extra.insert("emailccnew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emaildirection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emaildirection(mut self) -> Self {
+        self.emaildirection = None;
+        self.extra.insert("emaildirection".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailcc(mut self) -> Self {
+        self.emailcc = None;
+        self.extra.insert("emailcc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailsubjectnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailsubjectnew(mut self) -> Self {
+        self.emailsubjectnew = None;
+        self.extra.insert("emailsubjectnew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `senttoapiurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_senttoapiurl(mut self) -> Self {
+        self.senttoapiurl = None;
+        self.extra.insert("senttoapiurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachment_count(mut self) -> Self {
+        self.attachment_count = None;
+        self.extra.insert("attachment_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unread` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unread(mut self) -> Self {
+        self.unread = None;
+        self.extra.insert("unread".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionby_application_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionby_application_id(mut self) -> Self {
+        self.actionby_application_id = None;
+        self.extra.insert("actionby_application_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_travel_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_travel_contract_ref(mut self) -> Self {
+        self.action_travel_contract_ref = None;
+        self.extra
+            .insert("action_travel_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionby_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionby_user_id(mut self) -> Self {
+        self.actionby_user_id = None;
+        self.extra.insert("actionby_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_user_visibility_toggle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_user_visibility_toggle(mut self) -> Self {
+        self.hide_user_visibility_toggle = None;
+        self.extra
+            .insert("hide_user_visibility_toggle".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Action {
@@ -4762,864 +9574,1825 @@ impl serde::Serialize for Action {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "outcome", &self.outcome)?;
-        model::opt_entry(&mut map, "who_type", &self.who_type)?;
-        model::opt_entry(&mut map, "who_imgpath", &self.who_imgpath)?;
-        model::opt_entry(&mut map, "who_agentid", &self.who_agentid)?;
-        model::opt_entry(&mut map, "who_initials", &self.who_initials)?;
-        model::opt_entry(&mut map, "who_colour", &self.who_colour)?;
-        model::opt_entry(&mut map, "who_onlinestatus", &self.who_onlinestatus)?;
-        model::opt_entry(&mut map, "datetime", &self.datetime)?;
-        model::opt_entry(&mut map, "last_updated", &self.last_updated)?;
-        model::opt_entry(&mut map, "note", &self.note)?;
-        model::opt_entry(&mut map, "replied_to_ticket_id", &self.replied_to_ticket_id)?;
-        model::opt_entry(&mut map, "replied_to_action_id", &self.replied_to_action_id)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "outcome", &self.outcome, &self.extra)?;
+        model::opt_entry(&mut map, "who_type", &self.who_type, &self.extra)?;
+        model::opt_entry(&mut map, "who_imgpath", &self.who_imgpath, &self.extra)?;
+        model::opt_entry(&mut map, "who_agentid", &self.who_agentid, &self.extra)?;
+        model::opt_entry(&mut map, "who_initials", &self.who_initials, &self.extra)?;
+        model::opt_entry(&mut map, "who_colour", &self.who_colour, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "who_onlinestatus",
+            &self.who_onlinestatus,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "datetime", &self.datetime, &self.extra)?;
+        model::opt_entry(&mut map, "last_updated", &self.last_updated, &self.extra)?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "replied_to_ticket_id",
+            &self.replied_to_ticket_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "replied_to_action_id",
+            &self.replied_to_action_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "created_from_ticket_id",
             &self.created_from_ticket_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "created_from_action_id",
             &self.created_from_action_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "action_contract_id", &self.action_contract_id)?;
-        model::opt_entry(&mut map, "action_contract_ref", &self.action_contract_ref)?;
+        model::opt_entry(
+            &mut map,
+            "action_contract_id",
+            &self.action_contract_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_contract_ref",
+            &self.action_contract_ref,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "action_travel_contract_id",
             &self.action_travel_contract_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "project_id", &self.project_id)?;
-        model::opt_entry(&mut map, "twitter_id_str", &self.twitter_id_str)?;
-        model::opt_entry(&mut map, "twitter_user_name", &self.twitter_user_name)?;
-        model::opt_entry(&mut map, "tweet_sent", &self.tweet_sent)?;
-        model::opt_entry(&mut map, "attachment_list", &self.attachment_list)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "personal_unread", &self.personal_unread)?;
-        model::opt_entry(&mut map, "actionarrivaldate", &self.actionarrivaldate)?;
-        model::opt_entry(&mut map, "actioncompletiondate", &self.actioncompletiondate)?;
-        model::opt_entry(&mut map, "isjson", &self.isjson)?;
-        model::opt_entry(&mut map, "facebook_id", &self.facebook_id)?;
-        model::opt_entry(&mut map, "facebook_sent", &self.facebook_sent)?;
-        model::opt_entry(&mut map, "merged_from_ticketid", &self.merged_from_ticketid)?;
-        model::opt_entry(&mut map, "reactions", &self.reactions)?;
-        model::opt_entry(&mut map, "translations", &self.translations)?;
-        model::opt_entry(&mut map, "email_message_id", &self.email_message_id)?;
-        model::opt_entry(&mut map, "post_translations", &self.post_translations)?;
-        model::opt_entry(&mut map, "ticket_guid", &self.ticket_guid)?;
-        model::opt_entry(&mut map, "instagram_id", &self.instagram_id)?;
-        model::opt_entry(&mut map, "instagram_sent", &self.instagram_sent)?;
-        model::opt_entry(&mut map, "on_behalf_of", &self.on_behalf_of)?;
-        model::opt_entry(&mut map, "on_behalf_of_name", &self.on_behalf_of_name)?;
-        model::opt_entry(&mut map, "actionby_agent_id", &self.actionby_agent_id)?;
-        model::opt_entry(&mut map, "warning_type", &self.warning_type)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "actioncontractid", &self.actioncontractid)?;
-        model::opt_entry(&mut map, "actisbillable", &self.actisbillable)?;
+        model::opt_entry(&mut map, "project_id", &self.project_id, &self.extra)?;
+        model::opt_entry(&mut map, "twitter_id_str", &self.twitter_id_str, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "twitter_user_name",
+            &self.twitter_user_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "tweet_sent", &self.tweet_sent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "attachment_list",
+            &self.attachment_list,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "personal_unread",
+            &self.personal_unread,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionarrivaldate",
+            &self.actionarrivaldate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actioncompletiondate",
+            &self.actioncompletiondate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "isjson", &self.isjson, &self.extra)?;
+        model::opt_entry(&mut map, "facebook_id", &self.facebook_id, &self.extra)?;
+        model::opt_entry(&mut map, "facebook_sent", &self.facebook_sent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "merged_from_ticketid",
+            &self.merged_from_ticketid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "reactions", &self.reactions, &self.extra)?;
+        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "email_message_id",
+            &self.email_message_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "post_translations",
+            &self.post_translations,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ticket_guid", &self.ticket_guid, &self.extra)?;
+        model::opt_entry(&mut map, "instagram_id", &self.instagram_id, &self.extra)?;
+        model::opt_entry(&mut map, "instagram_sent", &self.instagram_sent, &self.extra)?;
+        model::opt_entry(&mut map, "on_behalf_of", &self.on_behalf_of, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "on_behalf_of_name",
+            &self.on_behalf_of_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionby_agent_id",
+            &self.actionby_agent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "warning_type", &self.warning_type, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actioncontractid",
+            &self.actioncontractid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "actisbillable", &self.actisbillable, &self.extra)?;
         model::opt_entry(
             &mut map,
             "actisreadyforprocessing",
             &self.actisreadyforprocessing,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "actioninternetmessageid",
             &self.actioninternetmessageid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "senttowhatsapp", &self.senttowhatsapp)?;
-        model::opt_entry(&mut map, "twa_delivered_date", &self.twa_delivered_date)?;
-        model::opt_entry(&mut map, "twa_read_date", &self.twa_read_date)?;
+        model::opt_entry(&mut map, "senttowhatsapp", &self.senttowhatsapp, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "twa_delivered_date",
+            &self.twa_delivered_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "twa_read_date", &self.twa_read_date, &self.extra)?;
         model::opt_entry(
             &mut map,
             "travelisreadyforprocessing",
             &self.travelisreadyforprocessing,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "emailbody", &self.emailbody)?;
-        model::opt_entry(&mut map, "emailsubject", &self.emailsubject)?;
-        model::opt_entry(&mut map, "note_html", &self.note_html)?;
-        model::opt_entry(&mut map, "emailbody_html", &self.emailbody_html)?;
-        model::opt_entry(&mut map, "actionuserdef", &self.actionuserdef)?;
-        model::opt_entry(&mut map, "userdesc", &self.userdesc)?;
-        model::opt_entry(&mut map, "actiondatecreated", &self.actiondatecreated)?;
-        model::opt_entry(&mut map, "actioninvoicenumber", &self.actioninvoicenumber)?;
+        model::opt_entry(&mut map, "emailbody", &self.emailbody, &self.extra)?;
+        model::opt_entry(&mut map, "emailsubject", &self.emailsubject, &self.extra)?;
+        model::opt_entry(&mut map, "note_html", &self.note_html, &self.extra)?;
+        model::opt_entry(&mut map, "emailbody_html", &self.emailbody_html, &self.extra)?;
+        model::opt_entry(&mut map, "actionuserdef", &self.actionuserdef, &self.extra)?;
+        model::opt_entry(&mut map, "userdesc", &self.userdesc, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actiondatecreated",
+            &self.actiondatecreated,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actioninvoicenumber",
+            &self.actioninvoicenumber,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actioninvoicenumber_isproject",
             &self.actioninvoicenumber_isproject,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "action_invoice_line_id",
             &self.action_invoice_line_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "actiontravelinvoicenumber",
             &self.actiontravelinvoicenumber,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "actionmileageinvoicenumber",
             &self.actionmileageinvoicenumber,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "externalinvoicenumber",
             &self.externalinvoicenumber,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "actprocessid", &self.actprocessid)?;
-        model::opt_entry(&mut map, "actiontravelamount", &self.actiontravelamount)?;
-        model::opt_entry(&mut map, "actionmileageamount", &self.actionmileageamount)?;
+        model::opt_entry(&mut map, "actprocessid", &self.actprocessid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelamount",
+            &self.actiontravelamount,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionmileageamount",
+            &self.actionmileageamount,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actiontravelmileageinvoicenumber",
             &self.actiontravelmileageinvoicenumber,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "actionbillingplanid", &self.actionbillingplanid)?;
+        model::opt_entry(
+            &mut map,
+            "actionbillingplanid",
+            &self.actionbillingplanid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actiontravelbillingplanid",
             &self.actiontravelbillingplanid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "actioncalendarstatus", &self.actioncalendarstatus)?;
-        model::opt_entry(&mut map, "actionapptid", &self.actionapptid)?;
-        model::opt_entry(&mut map, "actionsmsstatus", &self.actionsmsstatus)?;
-        model::opt_entry(&mut map, "sitevisitunits", &self.sitevisitunits)?;
-        model::opt_entry(&mut map, "svid", &self.svid)?;
-        model::opt_entry(&mut map, "asset_id", &self.asset_id)?;
-        model::opt_entry(&mut map, "asset_site", &self.asset_site)?;
-        model::opt_entry(&mut map, "lwwarrantyreported", &self.lwwarrantyreported)?;
-        model::opt_entry(&mut map, "from_mailbox_id", &self.from_mailbox_id)?;
+        model::opt_entry(
+            &mut map,
+            "actioncalendarstatus",
+            &self.actioncalendarstatus,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "actionapptid", &self.actionapptid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actionsmsstatus",
+            &self.actionsmsstatus,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sitevisitunits", &self.sitevisitunits, &self.extra)?;
+        model::opt_entry(&mut map, "svid", &self.svid, &self.extra)?;
+        model::opt_entry(&mut map, "asset_id", &self.asset_id, &self.extra)?;
+        model::opt_entry(&mut map, "asset_site", &self.asset_site, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lwwarrantyreported",
+            &self.lwwarrantyreported,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "from_mailbox_id",
+            &self.from_mailbox_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sales_mailbox_override_id",
             &self.sales_mailbox_override_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "from_address_override",
             &self.from_address_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "actiontravelstartdate",
             &self.actiontravelstartdate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "actiontravelenddate", &self.actiontravelenddate)?;
-        model::opt_entry(&mut map, "actionactualresponse", &self.actionactualresponse)?;
+        model::opt_entry(
+            &mut map,
+            "actiontravelenddate",
+            &self.actiontravelenddate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionactualresponse",
+            &self.actionactualresponse,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actionslaresponsestate",
             &self.actionslaresponsestate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "labourwarranty", &self.labourwarranty)?;
-        model::opt_entry(&mut map, "actreviewed", &self.actreviewed)?;
-        model::opt_entry(&mut map, "actprocesseddate", &self.actprocesseddate)?;
+        model::opt_entry(&mut map, "labourwarranty", &self.labourwarranty, &self.extra)?;
+        model::opt_entry(&mut map, "actreviewed", &self.actreviewed, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actprocesseddate",
+            &self.actprocesseddate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dateinvoicedtraveltime",
             &self.dateinvoicedtraveltime,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "dateinvoicedmileage", &self.dateinvoicedmileage)?;
+        model::opt_entry(
+            &mut map,
+            "dateinvoicedmileage",
+            &self.dateinvoicedmileage,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actionuserdefineddata",
             &self.actionuserdefineddata,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "emailtolistall", &self.emailtolistall)?;
-        model::opt_entry(&mut map, "reply_direct", &self.reply_direct)?;
+        model::opt_entry(&mut map, "emailtolistall", &self.emailtolistall, &self.extra)?;
+        model::opt_entry(&mut map, "reply_direct", &self.reply_direct, &self.extra)?;
         model::opt_entry(
             &mut map,
             "actioninformownerofaction",
             &self.actioninformownerofaction,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "agentnotificationneeded",
             &self.agentnotificationneeded,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "surchargeid", &self.surchargeid)?;
-        model::opt_entry(&mut map, "travel_surchargeid", &self.travel_surchargeid)?;
-        model::opt_entry(&mut map, "achargetotalaction", &self.achargetotalaction)?;
+        model::opt_entry(&mut map, "surchargeid", &self.surchargeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "travel_surchargeid",
+            &self.travel_surchargeid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "achargetotalaction",
+            &self.achargetotalaction,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "achargetotalprocessed",
             &self.achargetotalprocessed,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "tweetsent", &self.tweetsent)?;
-        model::opt_entry(&mut map, "tweetfrom", &self.tweetfrom)?;
-        model::opt_entry(&mut map, "twitterid", &self.twitterid)?;
-        model::opt_entry(&mut map, "send_to_facebook", &self.send_to_facebook)?;
-        model::opt_entry(&mut map, "replyto_facebook_id", &self.replyto_facebook_id)?;
-        model::opt_entry(&mut map, "senttofb", &self.senttofb)?;
-        model::opt_entry(&mut map, "facebookid", &self.facebookid)?;
-        model::opt_entry(&mut map, "facebookname", &self.facebookname)?;
-        model::opt_entry(&mut map, "facebook_parent_id", &self.facebook_parent_id)?;
-        model::opt_entry(&mut map, "calloutcomenum", &self.calloutcomenum)?;
-        model::opt_entry(&mut map, "actionresponsedate", &self.actionresponsedate)?;
+        model::opt_entry(&mut map, "tweetsent", &self.tweetsent, &self.extra)?;
+        model::opt_entry(&mut map, "tweetfrom", &self.tweetfrom, &self.extra)?;
+        model::opt_entry(&mut map, "twitterid", &self.twitterid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "send_to_facebook",
+            &self.send_to_facebook,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "replyto_facebook_id",
+            &self.replyto_facebook_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "senttofb", &self.senttofb, &self.extra)?;
+        model::opt_entry(&mut map, "facebookid", &self.facebookid, &self.extra)?;
+        model::opt_entry(&mut map, "facebookname", &self.facebookname, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "facebook_parent_id",
+            &self.facebook_parent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "calloutcomenum", &self.calloutcomenum, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actionresponsedate",
+            &self.actionresponsedate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actiontargetresponsedate",
             &self.actiontargetresponsedate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pagerdutysendstatus", &self.pagerdutysendstatus)?;
-        model::opt_entry(&mut map, "mailentryid", &self.mailentryid)?;
-        model::opt_entry(&mut map, "replytoaddress", &self.replytoaddress)?;
-        model::opt_entry(&mut map, "actsapuuid", &self.actsapuuid)?;
-        model::opt_entry(&mut map, "whowith", &self.whowith)?;
-        model::opt_entry(&mut map, "chatid", &self.chatid)?;
-        model::opt_entry(&mut map, "dynamicsactionid", &self.dynamicsactionid)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutysendstatus",
+            &self.pagerdutysendstatus,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "mailentryid", &self.mailentryid, &self.extra)?;
+        model::opt_entry(&mut map, "replytoaddress", &self.replytoaddress, &self.extra)?;
+        model::opt_entry(&mut map, "actsapuuid", &self.actsapuuid, &self.extra)?;
+        model::opt_entry(&mut map, "whowith", &self.whowith, &self.extra)?;
+        model::opt_entry(&mut map, "chatid", &self.chatid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dynamicsactionid",
+            &self.dynamicsactionid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "action_appointment_id",
             &self.action_appointment_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "action_supplier_id", &self.action_supplier_id)?;
-        model::opt_entry(&mut map, "action_supplier_name", &self.action_supplier_name)?;
-        model::opt_entry(&mut map, "new_tickettype", &self.new_tickettype)?;
-        model::opt_entry(&mut map, "new_chargerate", &self.new_chargerate)?;
-        model::opt_entry(&mut map, "new_contract_id", &self.new_contract_id)?;
-        model::opt_entry(&mut map, "new_parent_id", &self.new_parent_id)?;
-        model::opt_entry(&mut map, "new_priority", &self.new_priority)?;
-        model::opt_entry(&mut map, "new_category1", &self.new_category1)?;
-        model::opt_entry(&mut map, "new_category2", &self.new_category2)?;
-        model::opt_entry(&mut map, "new_category3", &self.new_category3)?;
-        model::opt_entry(&mut map, "new_category4", &self.new_category4)?;
-        model::opt_entry(&mut map, "new_estimate", &self.new_estimate)?;
-        model::opt_entry(&mut map, "new_estimatedays", &self.new_estimatedays)?;
-        model::opt_entry(&mut map, "new_impact", &self.new_impact)?;
-        model::opt_entry(&mut map, "new_urgency", &self.new_urgency)?;
-        model::opt_entry(&mut map, "new_source", &self.new_source)?;
-        model::opt_entry(&mut map, "new_matched_rule_id", &self.new_matched_rule_id)?;
-        model::opt_entry(&mut map, "new_firsttimefix", &self.new_firsttimefix)?;
-        model::opt_entry(&mut map, "new_team", &self.new_team)?;
-        model::opt_entry(&mut map, "new_agent", &self.new_agent)?;
-        model::opt_entry(&mut map, "new_sla_id", &self.new_sla_id)?;
-        model::opt_entry(&mut map, "new_slastatus", &self.new_slastatus)?;
-        model::opt_entry(&mut map, "new_fixbydate", &self.new_fixbydate)?;
-        model::opt_entry(&mut map, "new_followupdate", &self.new_followupdate)?;
-        model::opt_entry(&mut map, "new_deadlinedate", &self.new_deadlinedate)?;
+        model::opt_entry(
+            &mut map,
+            "action_supplier_id",
+            &self.action_supplier_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_supplier_name",
+            &self.action_supplier_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_tickettype", &self.new_tickettype, &self.extra)?;
+        model::opt_entry(&mut map, "new_chargerate", &self.new_chargerate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_contract_id",
+            &self.new_contract_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_parent_id", &self.new_parent_id, &self.extra)?;
+        model::opt_entry(&mut map, "new_priority", &self.new_priority, &self.extra)?;
+        model::opt_entry(&mut map, "new_category1", &self.new_category1, &self.extra)?;
+        model::opt_entry(&mut map, "new_category2", &self.new_category2, &self.extra)?;
+        model::opt_entry(&mut map, "new_category3", &self.new_category3, &self.extra)?;
+        model::opt_entry(&mut map, "new_category4", &self.new_category4, &self.extra)?;
+        model::opt_entry(&mut map, "new_estimate", &self.new_estimate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_estimatedays",
+            &self.new_estimatedays,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_impact", &self.new_impact, &self.extra)?;
+        model::opt_entry(&mut map, "new_urgency", &self.new_urgency, &self.extra)?;
+        model::opt_entry(&mut map, "new_source", &self.new_source, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_matched_rule_id",
+            &self.new_matched_rule_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_firsttimefix",
+            &self.new_firsttimefix,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_team", &self.new_team, &self.extra)?;
+        model::opt_entry(&mut map, "new_agent", &self.new_agent, &self.extra)?;
+        model::opt_entry(&mut map, "new_sla_id", &self.new_sla_id, &self.extra)?;
+        model::opt_entry(&mut map, "new_slastatus", &self.new_slastatus, &self.extra)?;
+        model::opt_entry(&mut map, "new_fixbydate", &self.new_fixbydate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_followupdate",
+            &self.new_followupdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_deadlinedate",
+            &self.new_deadlinedate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_deadlinenotificationhours",
             &self.new_deadlinenotificationhours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_startdate", &self.new_startdate)?;
+        model::opt_entry(&mut map, "new_startdate", &self.new_startdate, &self.extra)?;
         model::opt_entry(
             &mut map,
             "new_startdate_timezone",
             &self.new_startdate_timezone,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_startdate_with_timezone",
             &self.new_startdate_with_timezone,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_project_time_budget",
             &self.new_project_time_budget,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_project_money_budget",
             &self.new_project_money_budget,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_starttime", &self.new_starttime)?;
-        model::opt_entry(&mut map, "new_starttimeslot", &self.new_starttimeslot)?;
-        model::opt_entry(&mut map, "new_targetdate", &self.new_targetdate)?;
+        model::opt_entry(&mut map, "new_starttime", &self.new_starttime, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_starttimeslot",
+            &self.new_starttimeslot,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_targetdate", &self.new_targetdate, &self.extra)?;
         model::opt_entry(
             &mut map,
             "new_targetdate_timezone",
             &self.new_targetdate_timezone,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_targetdate_with_timezone",
             &self.new_targetdate_with_timezone,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_targettime", &self.new_targettime)?;
-        model::opt_entry(&mut map, "new_targettimeslot", &self.new_targettimeslot)?;
-        model::opt_entry(&mut map, "new_oppcontactname", &self.new_oppcontactname)?;
-        model::opt_entry(&mut map, "new_oppcompanyname", &self.new_oppcompanyname)?;
-        model::opt_entry(&mut map, "new_oppemailaddress", &self.new_oppemailaddress)?;
-        model::opt_entry(&mut map, "new_oppcustomertitle", &self.new_oppcustomertitle)?;
-        model::opt_entry(&mut map, "new_opptel", &self.new_opptel)?;
-        model::opt_entry(&mut map, "new_oppcountry", &self.new_oppcountry)?;
-        model::opt_entry(&mut map, "new_oppregion", &self.new_oppregion)?;
-        model::opt_entry(&mut map, "new_opptype", &self.new_opptype)?;
-        model::opt_entry(&mut map, "new_opphear", &self.new_opphear)?;
-        model::opt_entry(&mut map, "new_oppvalue", &self.new_oppvalue)?;
+        model::opt_entry(&mut map, "new_targettime", &self.new_targettime, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_targettimeslot",
+            &self.new_targettimeslot,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppcontactname",
+            &self.new_oppcontactname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppcompanyname",
+            &self.new_oppcompanyname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppemailaddress",
+            &self.new_oppemailaddress,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppcustomertitle",
+            &self.new_oppcustomertitle,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_opptel", &self.new_opptel, &self.extra)?;
+        model::opt_entry(&mut map, "new_oppcountry", &self.new_oppcountry, &self.extra)?;
+        model::opt_entry(&mut map, "new_oppregion", &self.new_oppregion, &self.extra)?;
+        model::opt_entry(&mut map, "new_opptype", &self.new_opptype, &self.extra)?;
+        model::opt_entry(&mut map, "new_opphear", &self.new_opphear, &self.extra)?;
+        model::opt_entry(&mut map, "new_oppvalue", &self.new_oppvalue, &self.extra)?;
         model::opt_entry(
             &mut map,
             "new_foppvalue_monthly",
             &self.new_foppvalue_monthly,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_foppvalue_annual", &self.new_foppvalue_annual)?;
-        model::opt_entry(&mut map, "new_foppvalue_oneoff", &self.new_foppvalue_oneoff)?;
+        model::opt_entry(
+            &mut map,
+            "new_foppvalue_annual",
+            &self.new_foppvalue_annual,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_foppvalue_oneoff",
+            &self.new_foppvalue_oneoff,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_oppconversionprobability",
             &self.new_oppconversionprobability,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_oppprofit", &self.new_oppprofit)?;
-        model::opt_entry(&mut map, "new_oppcurrentsystem", &self.new_oppcurrentsystem)?;
-        model::opt_entry(&mut map, "new_oppcompetitors", &self.new_oppcompetitors)?;
-        model::opt_entry(&mut map, "new_opptrialdate", &self.new_opptrialdate)?;
-        model::opt_entry(&mut map, "new_oppdemodate", &self.new_oppdemodate)?;
-        model::opt_entry(&mut map, "new_oppdiscountdate", &self.new_oppdiscountdate)?;
-        model::opt_entry(&mut map, "new_oppattemptsmade", &self.new_oppattemptsmade)?;
-        model::opt_entry(&mut map, "new_oppconverteddate", &self.new_oppconverteddate)?;
-        model::opt_entry(&mut map, "new_oppproductchosen", &self.new_oppproductchosen)?;
-        model::opt_entry(&mut map, "new_oppreason", &self.new_oppreason)?;
-        model::opt_entry(&mut map, "new_opptimezonename", &self.new_opptimezonename)?;
+        model::opt_entry(&mut map, "new_oppprofit", &self.new_oppprofit, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_oppcurrentsystem",
+            &self.new_oppcurrentsystem,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppcompetitors",
+            &self.new_oppcompetitors,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_opptrialdate",
+            &self.new_opptrialdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppdemodate",
+            &self.new_oppdemodate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppdiscountdate",
+            &self.new_oppdiscountdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppattemptsmade",
+            &self.new_oppattemptsmade,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppconverteddate",
+            &self.new_oppconverteddate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_oppproductchosen",
+            &self.new_oppproductchosen,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_oppreason", &self.new_oppreason, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_opptimezonename",
+            &self.new_opptimezonename,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_oppclosurecategory",
             &self.new_oppclosurecategory,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_oppdontaddtomailinglist",
             &self.new_oppdontaddtomailinglist,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_approvalprocess", &self.new_approvalprocess)?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess",
+            &self.new_approvalprocess,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_agent_id",
             &self.new_approvalprocess_agent_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_user_id",
             &self.new_approvalprocess_user_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_users",
             &self.new_approvalprocess_users,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_email",
             &self.new_approvalprocess_email,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_cab_id",
             &self.new_approvalprocess_cab_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_cab",
             &self.new_approvalprocess_cab,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_product_id", &self.new_product_id)?;
-        model::opt_entry(&mut map, "new_component_id", &self.new_component_id)?;
-        model::opt_entry(&mut map, "new_version_id", &self.new_version_id)?;
-        model::opt_entry(&mut map, "new_matched_kb_id", &self.new_matched_kb_id)?;
+        model::opt_entry(&mut map, "new_product_id", &self.new_product_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_component_id",
+            &self.new_component_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_version_id", &self.new_version_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_matched_kb_id",
+            &self.new_matched_kb_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_matched_linked_id",
             &self.new_matched_linked_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_linkedticket_template_id",
             &self.new_linkedticket_template_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_supplier_id", &self.new_supplier_id)?;
-        model::opt_entry(&mut map, "new_supplier_ref", &self.new_supplier_ref)?;
-        model::opt_entry(&mut map, "new_customer_ref", &self.new_customer_ref)?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_id",
+            &self.new_supplier_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_supplier_ref",
+            &self.new_supplier_ref,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_customer_ref",
+            &self.new_customer_ref,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_supplier_contract_id",
             &self.new_supplier_contract_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_supplier_priority_id",
             &self.new_supplier_priority_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_supplier_response_date",
             &self.new_supplier_response_date,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_supplier_fix_date",
             &self.new_supplier_fix_date,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_linkedticket_status",
             &self.new_linkedticket_status,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_appointment_type", &self.new_appointment_type)?;
-        model::opt_entry(&mut map, "emailtemplate_id", &self.emailtemplate_id)?;
-        model::opt_entry(&mut map, "create_article", &self.create_article)?;
-        model::opt_entry(&mut map, "sendemail", &self.sendemail)?;
-        model::opt_entry(&mut map, "action_showpreview", &self.action_showpreview)?;
-        model::opt_entry(&mut map, "setnotetoemailbody", &self.setnotetoemailbody)?;
-        model::opt_entry(&mut map, "action_isresponse", &self.action_isresponse)?;
-        model::opt_entry(&mut map, "validate_response", &self.validate_response)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments)?;
-        model::opt_entry(&mut map, "update_children", &self.update_children)?;
-        model::opt_entry(&mut map, "update_parent", &self.update_parent)?;
-        model::opt_entry(&mut map, "send_survey", &self.send_survey)?;
-        model::opt_entry(&mut map, "signature_customer", &self.signature_customer)?;
+        model::opt_entry(
+            &mut map,
+            "new_appointment_type",
+            &self.new_appointment_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "emailtemplate_id",
+            &self.emailtemplate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "create_article", &self.create_article, &self.extra)?;
+        model::opt_entry(&mut map, "sendemail", &self.sendemail, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "action_showpreview",
+            &self.action_showpreview,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "setnotetoemailbody",
+            &self.setnotetoemailbody,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_isresponse",
+            &self.action_isresponse,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "validate_response",
+            &self.validate_response,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "update_children",
+            &self.update_children,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "update_parent", &self.update_parent, &self.extra)?;
+        model::opt_entry(&mut map, "send_survey", &self.send_survey, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "signature_customer",
+            &self.signature_customer,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "signature_customer_name",
             &self.signature_customer_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "signature_agent", &self.signature_agent)?;
-        model::opt_entry(&mut map, "signature_agent_name", &self.signature_agent_name)?;
-        model::opt_entry(&mut map, "follow", &self.follow)?;
-        model::opt_entry(&mut map, "unfollow", &self.unfollow)?;
+        model::opt_entry(
+            &mut map,
+            "signature_agent",
+            &self.signature_agent,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "signature_agent_name",
+            &self.signature_agent_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "follow", &self.follow, &self.extra)?;
+        model::opt_entry(&mut map, "unfollow", &self.unfollow, &self.extra)?;
         model::opt_entry(
             &mut map,
             "primaryserviceusersfollow",
             &self.primaryserviceusersfollow,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "appointment_id", &self.appointment_id)?;
+        model::opt_entry(&mut map, "appointment_id", &self.appointment_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "appointment_complete_status",
             &self.appointment_complete_status,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "add_followup_appointment",
             &self.add_followup_appointment,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "add_followup_task", &self.add_followup_task)?;
-        model::opt_entry(&mut map, "_appointment_force", &self.appointment_force)?;
-        model::opt_entry(&mut map, "copy_to_id", &self.copy_to_id)?;
+        model::opt_entry(
+            &mut map,
+            "add_followup_task",
+            &self.add_followup_task,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_appointment_force",
+            &self.appointment_force,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "copy_to_id", &self.copy_to_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_product_id",
             &self.third_party_product_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "third_party_version_id",
             &self.third_party_version_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign)?;
-        model::opt_entry(&mut map, "_appointment01_ok", &self.appointment01_ok)?;
-        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok)?;
-        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok)?;
-        model::opt_entry(&mut map, "_ticketclash01_ok", &self.ticketclash01_ok)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "assets", &self.assets)?;
-        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules)?;
+        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_appointment01_ok",
+            &self.appointment01_ok,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok, &self.extra)?;
+        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_ticketclash01_ok",
+            &self.ticketclash01_ok,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
+        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_includeticketinresponse",
             &self.includeticketinresponse,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "jira_original_estimate",
             &self.jira_original_estimate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "jira_remaining_estimate",
             &self.jira_remaining_estimate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "actionoohtime", &self.actionoohtime)?;
-        model::opt_entry(&mut map, "actionholidaytime", &self.actionholidaytime)?;
-        model::opt_entry(&mut map, "actiontotaloohtime", &self.actiontotaloohtime)?;
-        model::opt_entry(&mut map, "quotation_id", &self.quotation_id)?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id)?;
-        model::opt_entry(&mut map, "purchaseorder_id", &self.purchaseorder_id)?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
-        model::opt_entry(&mut map, "recalculate_billing", &self.recalculate_billing)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_isinboundsales", &self.isinboundsales)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "actionoohtime", &self.actionoohtime, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actionholidaytime",
+            &self.actionholidaytime,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actiontotaloohtime",
+            &self.actiontotaloohtime,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "quotation_id", &self.quotation_id, &self.extra)?;
+        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "purchaseorder_id",
+            &self.purchaseorder_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "recalculate_billing",
+            &self.recalculate_billing,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_isinboundsales",
+            &self.isinboundsales,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sendactiontopagerduty",
             &self.sendactiontopagerduty,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "oktoclose", &self.oktoclose)?;
-        model::opt_entry(&mut map, "remotetechid", &self.remotetechid)?;
-        model::opt_entry(&mut map, "utcoffset", &self.utcoffset)?;
-        model::opt_entry(&mut map, "statisfaction_level", &self.statisfaction_level)?;
-        model::opt_entry(&mut map, "senttoapisupplierid", &self.senttoapisupplierid)?;
+        model::opt_entry(&mut map, "oktoclose", &self.oktoclose, &self.extra)?;
+        model::opt_entry(&mut map, "remotetechid", &self.remotetechid, &self.extra)?;
+        model::opt_entry(&mut map, "utcoffset", &self.utcoffset, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "statisfaction_level",
+            &self.statisfaction_level,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "senttoapisupplierid",
+            &self.senttoapisupplierid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "send_jira_attachments",
             &self.send_jira_attachments,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "jira_reporter", &self.jira_reporter)?;
-        model::opt_entry(&mut map, "smsto", &self.smsto)?;
-        model::opt_entry(&mut map, "sendsms", &self.sendsms)?;
-        model::opt_entry(&mut map, "_dontupdate_devops", &self.dontupdate_devops)?;
-        model::opt_entry(&mut map, "send_devops_note", &self.send_devops_note)?;
-        model::opt_entry(&mut map, "_isnotify", &self.isnotify)?;
-        model::opt_entry(&mut map, "move_to_id", &self.move_to_id)?;
+        model::opt_entry(&mut map, "jira_reporter", &self.jira_reporter, &self.extra)?;
+        model::opt_entry(&mut map, "smsto", &self.smsto, &self.extra)?;
+        model::opt_entry(&mut map, "sendsms", &self.sendsms, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_devops",
+            &self.dontupdate_devops,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "send_devops_note",
+            &self.send_devops_note,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isnotify", &self.isnotify, &self.extra)?;
+        model::opt_entry(&mut map, "move_to_id", &self.move_to_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "sendactiontosplunkoncall",
             &self.sendactiontosplunkoncall,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "third_party_who", &self.third_party_who)?;
-        model::opt_entry(&mut map, "_faultForce", &self.fault_force)?;
-        model::opt_entry(&mut map, "private_note", &self.private_note)?;
-        model::opt_entry(&mut map, "isBulkEmail", &self.is_bulk_email)?;
-        model::opt_entry(&mut map, "new_workflow_id", &self.new_workflow_id)?;
-        model::opt_entry(&mut map, "_sendtweet", &self.sendtweet)?;
-        model::opt_entry(&mut map, "replyto_tweet_id", &self.replyto_tweet_id)?;
-        model::opt_entry(&mut map, "replyto_tweet_haloid", &self.replyto_tweet_haloid)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_who",
+            &self.third_party_who,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_faultForce", &self.fault_force, &self.extra)?;
+        model::opt_entry(&mut map, "private_note", &self.private_note, &self.extra)?;
+        model::opt_entry(&mut map, "isBulkEmail", &self.is_bulk_email, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_workflow_id",
+            &self.new_workflow_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_sendtweet", &self.sendtweet, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "replyto_tweet_id",
+            &self.replyto_tweet_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "replyto_tweet_haloid",
+            &self.replyto_tweet_haloid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "changeinformationhtml",
             &self.changeinformationhtml,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "justification", &self.justification)?;
-        model::opt_entry(&mut map, "impactlevel", &self.impactlevel)?;
-        model::opt_entry(&mut map, "impactdescription", &self.impactdescription)?;
-        model::opt_entry(&mut map, "risklevel", &self.risklevel)?;
-        model::opt_entry(&mut map, "riskdescription", &self.riskdescription)?;
-        model::opt_entry(&mut map, "backoutplan", &self.backoutplan)?;
-        model::opt_entry(&mut map, "communicationplan", &self.communicationplan)?;
-        model::opt_entry(&mut map, "testplan", &self.testplan)?;
-        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap)?;
-        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote)?;
-        model::opt_entry(&mut map, "releasenote", &self.releasenote)?;
-        model::opt_entry(&mut map, "releaseid", &self.releaseid)?;
-        model::opt_entry(&mut map, "releaseid2", &self.releaseid2)?;
-        model::opt_entry(&mut map, "releaseid3", &self.releaseid3)?;
-        model::opt_entry(&mut map, "releasenotegroupid", &self.releasenotegroupid)?;
-        model::opt_entry(&mut map, "releaseimportant", &self.releaseimportant)?;
-        model::opt_entry(&mut map, "new_jira_components", &self.new_jira_components)?;
-        model::opt_entry(&mut map, "faultidfrom", &self.faultidfrom)?;
-        model::opt_entry(&mut map, "actionnumberfrom", &self.actionnumberfrom)?;
-        model::opt_entry(&mut map, "new_template_id", &self.new_template_id)?;
+        model::opt_entry(&mut map, "justification", &self.justification, &self.extra)?;
+        model::opt_entry(&mut map, "impactlevel", &self.impactlevel, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "impactdescription",
+            &self.impactdescription,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "risklevel", &self.risklevel, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "riskdescription",
+            &self.riskdescription,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "backoutplan", &self.backoutplan, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "communicationplan",
+            &self.communicationplan,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "testplan", &self.testplan, &self.extra)?;
+        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap, &self.extra)?;
+        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote, &self.extra)?;
+        model::opt_entry(&mut map, "releasenote", &self.releasenote, &self.extra)?;
+        model::opt_entry(&mut map, "releaseid", &self.releaseid, &self.extra)?;
+        model::opt_entry(&mut map, "releaseid2", &self.releaseid2, &self.extra)?;
+        model::opt_entry(&mut map, "releaseid3", &self.releaseid3, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "releasenotegroupid",
+            &self.releasenotegroupid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "releaseimportant",
+            &self.releaseimportant,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_jira_components",
+            &self.new_jira_components,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "faultidfrom", &self.faultidfrom, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actionnumberfrom",
+            &self.actionnumberfrom,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_template_id",
+            &self.new_template_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_primary_asset_status",
             &self.new_primary_asset_status,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "primary_asset_id", &self.primary_asset_id)?;
-        model::opt_entry(&mut map, "new_rule_ids", &self.new_rule_ids)?;
-        model::opt_entry(&mut map, "dont_update_fault", &self.dont_update_fault)?;
+        model::opt_entry(
+            &mut map,
+            "primary_asset_id",
+            &self.primary_asset_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_rule_ids", &self.new_rule_ids, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dont_update_fault",
+            &self.dont_update_fault,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_article_description",
             &self.new_article_description,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_article_resolution",
             &self.new_article_resolution,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_article_notes", &self.new_article_notes)?;
-        model::opt_entry(&mut map, "new_article_type", &self.new_article_type)?;
-        model::opt_entry(&mut map, "new_tags", &self.new_tags)?;
-        model::opt_entry(&mut map, "new_faqlists", &self.new_faqlists)?;
-        model::opt_entry(&mut map, "new_related_articles", &self.new_related_articles)?;
+        model::opt_entry(
+            &mut map,
+            "new_article_notes",
+            &self.new_article_notes,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_article_type",
+            &self.new_article_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_tags", &self.new_tags, &self.extra)?;
+        model::opt_entry(&mut map, "new_faqlists", &self.new_faqlists, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_related_articles",
+            &self.new_related_articles,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "ignoredatedoneisstartdate",
             &self.ignoredatedoneisstartdate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id)?;
-        model::opt_entry(&mut map, "_validate_travel", &self.validate_travel)?;
-        model::opt_entry(&mut map, "sync_to_sentinel", &self.sync_to_sentinel)?;
+        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_validate_travel",
+            &self.validate_travel,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sync_to_sentinel",
+            &self.sync_to_sentinel,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sentinel_classification",
             &self.sentinel_classification,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_classification_reason",
             &self.sentinel_classification_reason,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "g2aremote_id", &self.g2aremote_id)?;
-        model::opt_entry(&mut map, "dontcreatechild", &self.dontcreatechild)?;
-        model::opt_entry(&mut map, "needcreatechild", &self.needcreatechild)?;
+        model::opt_entry(&mut map, "g2aremote_id", &self.g2aremote_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dontcreatechild",
+            &self.dontcreatechild,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "needcreatechild",
+            &self.needcreatechild,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "customfieldvalidationreason",
             &self.customfieldvalidationreason,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "servicestatusnote", &self.servicestatusnote)?;
-        model::opt_entry(&mut map, "updateservicestatus", &self.updateservicestatus)?;
-        model::opt_entry(&mut map, "new_child_cat_1", &self.new_child_cat_1)?;
-        model::opt_entry(&mut map, "new_child_cat_2", &self.new_child_cat_2)?;
-        model::opt_entry(&mut map, "new_child_cat_3", &self.new_child_cat_3)?;
-        model::opt_entry(&mut map, "new_child_cat_4", &self.new_child_cat_4)?;
-        model::opt_entry(&mut map, "usecroverride", &self.usecroverride)?;
+        model::opt_entry(
+            &mut map,
+            "servicestatusnote",
+            &self.servicestatusnote,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "updateservicestatus",
+            &self.updateservicestatus,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_child_cat_1",
+            &self.new_child_cat_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_child_cat_2",
+            &self.new_child_cat_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_child_cat_3",
+            &self.new_child_cat_3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_child_cat_4",
+            &self.new_child_cat_4,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "usecroverride", &self.usecroverride, &self.extra)?;
         model::opt_entry(
             &mut map,
             "azure_action_complete",
             &self.azure_action_complete,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_dontupdate_jira", &self.dontupdate_jira)?;
-        model::opt_entry(&mut map, "send_jira_note", &self.send_jira_note)?;
-        model::opt_entry(&mut map, "entity_type", &self.entity_type)?;
-        model::opt_entry(&mut map, "rmm_close", &self.rmm_close)?;
-        model::opt_entry(&mut map, "dattormm_close", &self.dattormm_close)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_jira",
+            &self.dontupdate_jira,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "send_jira_note", &self.send_jira_note, &self.extra)?;
+        model::opt_entry(&mut map, "entity_type", &self.entity_type, &self.extra)?;
+        model::opt_entry(&mut map, "rmm_close", &self.rmm_close, &self.extra)?;
+        model::opt_entry(&mut map, "dattormm_close", &self.dattormm_close, &self.extra)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sync_to_salesforce", &self.sync_to_salesforce)?;
-        model::opt_entry(&mut map, "isbillingaction", &self.isbillingaction)?;
+        model::opt_entry(
+            &mut map,
+            "sync_to_salesforce",
+            &self.sync_to_salesforce,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "isbillingaction",
+            &self.isbillingaction,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "ishiddenfrominternalit",
             &self.ishiddenfrominternalit,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_consignment", &self.new_consignment)?;
-        model::opt_entry(&mut map, "faultstimeentryid", &self.faultstimeentryid)?;
+        model::opt_entry(
+            &mut map,
+            "new_consignment",
+            &self.new_consignment,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "faultstimeentryid",
+            &self.faultstimeentryid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "billingoverriddenbytimeentry",
             &self.billingoverriddenbytimeentry,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sync_to_servicenow", &self.sync_to_servicenow)?;
-        model::opt_entry(&mut map, "new_service_id", &self.new_service_id)?;
-        model::opt_entry(&mut map, "new_asset", &self.new_asset)?;
+        model::opt_entry(
+            &mut map,
+            "sync_to_servicenow",
+            &self.sync_to_servicenow,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_service_id", &self.new_service_id, &self.extra)?;
+        model::opt_entry(&mut map, "new_asset", &self.new_asset, &self.extra)?;
         model::opt_entry(
             &mut map,
             "contract_date_override",
             &self.contract_date_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "parentactionnumber", &self.parentactionnumber)?;
-        model::opt_entry(&mut map, "parentactiondetails", &self.parentactiondetails)?;
-        model::opt_entry(&mut map, "parentactiondate", &self.parentactiondate)?;
-        model::opt_entry(&mut map, "user_creation_failed", &self.user_creation_failed)?;
-        model::opt_entry(&mut map, "followers_user", &self.followers_user)?;
-        model::opt_entry(&mut map, "new_items_issued", &self.new_items_issued)?;
-        model::opt_entry(&mut map, "purchaseordernumber", &self.purchaseordernumber)?;
+        model::opt_entry(
+            &mut map,
+            "parentactionnumber",
+            &self.parentactionnumber,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parentactiondetails",
+            &self.parentactiondetails,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parentactiondate",
+            &self.parentactiondate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "user_creation_failed",
+            &self.user_creation_failed,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "followers_user", &self.followers_user, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_items_issued",
+            &self.new_items_issued,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "purchaseordernumber",
+            &self.purchaseordernumber,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "database_lookup_result",
             &self.database_lookup_result,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_supplier_contact_id",
             &self.new_supplier_contact_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_pr_id", &self.new_pr_id)?;
-        model::opt_entry(&mut map, "new_branch_id", &self.new_branch_id)?;
-        model::opt_entry(&mut map, "_dontupdate_pagerduty", &self.dontupdate_pagerduty)?;
-        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid)?;
-        model::opt_entry(&mut map, "facebook_from_id", &self.facebook_from_id)?;
-        model::opt_entry(&mut map, "twitter_from_id", &self.twitter_from_id)?;
-        model::opt_entry(&mut map, "sync_to_jira", &self.sync_to_jira)?;
-        model::opt_entry(&mut map, "is_jira_supplier", &self.is_jira_supplier)?;
-        model::opt_entry(&mut map, "senttojirasupplierid", &self.senttojirasupplierid)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "itsm_summary", &self.itsm_summary)?;
-        model::opt_entry(&mut map, "send_to_halo", &self.send_to_halo)?;
-        model::opt_entry(&mut map, "send_to_whatsapp", &self.send_to_whatsapp)?;
-        model::opt_entry(&mut map, "_ignore_ai", &self.ignore_ai)?;
-        model::opt_entry(&mut map, "_ignore_translate", &self.ignore_translate)?;
-        model::opt_entry(&mut map, "translate_note", &self.translate_note)?;
+        model::opt_entry(&mut map, "new_pr_id", &self.new_pr_id, &self.extra)?;
+        model::opt_entry(&mut map, "new_branch_id", &self.new_branch_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_pagerduty",
+            &self.dontupdate_pagerduty,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "facebook_from_id",
+            &self.facebook_from_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twitter_from_id",
+            &self.twitter_from_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sync_to_jira", &self.sync_to_jira, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "is_jira_supplier",
+            &self.is_jira_supplier,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "senttojirasupplierid",
+            &self.senttojirasupplierid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "itsm_summary", &self.itsm_summary, &self.extra)?;
+        model::opt_entry(&mut map, "send_to_halo", &self.send_to_halo, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "send_to_whatsapp",
+            &self.send_to_whatsapp,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_ignore_ai", &self.ignore_ai, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_ignore_translate",
+            &self.ignore_translate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "translate_note", &self.translate_note, &self.extra)?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_role_id",
             &self.new_approvalprocess_role_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_customfieldid",
             &self.new_approvalprocess_customfieldid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_thirdpartyreviewscore",
             &self.new_thirdpartyreviewscore,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_additional_agents",
             &self.new_additional_agents,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "instagramid", &self.instagramid)?;
-        model::opt_entry(&mut map, "instagramname", &self.instagramname)?;
-        model::opt_entry(&mut map, "instagram_parent_id", &self.instagram_parent_id)?;
-        model::opt_entry(&mut map, "send_to_instagram", &self.send_to_instagram)?;
-        model::opt_entry(&mut map, "replyto_instagram_id", &self.replyto_instagram_id)?;
-        model::opt_entry(&mut map, "senttoinsta", &self.senttoinsta)?;
-        model::opt_entry(&mut map, "instagram_from_id", &self.instagram_from_id)?;
+        model::opt_entry(&mut map, "instagramid", &self.instagramid, &self.extra)?;
+        model::opt_entry(&mut map, "instagramname", &self.instagramname, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "instagram_parent_id",
+            &self.instagram_parent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "send_to_instagram",
+            &self.send_to_instagram,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "replyto_instagram_id",
+            &self.replyto_instagram_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "senttoinsta", &self.senttoinsta, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "instagram_from_id",
+            &self.instagram_from_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dont_recalculate_billing",
             &self.dont_recalculate_billing,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "is_third_party_supplier",
             &self.is_third_party_supplier,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "senttoservicenowsupplierid",
             &self.senttoservicenowsupplierid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "timesheet_approval_status",
             &self.timesheet_approval_status,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_changeprivate", &self.changeprivate)?;
+        model::opt_entry(&mut map, "_changeprivate", &self.changeprivate, &self.extra)?;
         model::opt_entry(
             &mut map,
             "defprepayinvoicenumber",
             &self.defprepayinvoicenumber,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defprepaydateinvoiced",
             &self.defprepaydateinvoiced,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "defprepayamount", &self.defprepayamount)?;
-        model::opt_entry(&mut map, "new_colour", &self.new_colour)?;
+        model::opt_entry(
+            &mut map,
+            "defprepayamount",
+            &self.defprepayamount,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_colour", &self.new_colour, &self.extra)?;
         model::opt_entry(
             &mut map,
             "send_to_googlebusiness",
             &self.send_to_googlebusiness,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "original_agent", &self.original_agent)?;
-        model::opt_entry(&mut map, "_isreplyaction", &self.isreplyaction)?;
-        model::opt_entry(&mut map, "milestone_bill_id", &self.milestone_bill_id)?;
-        model::opt_entry(&mut map, "new_foppjobtitle", &self.new_foppjobtitle)?;
-        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id)?;
-        model::opt_entry(&mut map, "servicenow_type", &self.servicenow_type)?;
-        model::opt_entry(&mut map, "internet_message_id", &self.internet_message_id)?;
+        model::opt_entry(&mut map, "original_agent", &self.original_agent, &self.extra)?;
+        model::opt_entry(&mut map, "_isreplyaction", &self.isreplyaction, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "milestone_bill_id",
+            &self.milestone_bill_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_foppjobtitle",
+            &self.new_foppjobtitle,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_type",
+            &self.servicenow_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "internet_message_id",
+            &self.internet_message_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allow_automation_on_related",
             &self.allow_automation_on_related,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "replying_to", &self.replying_to)?;
-        model::opt_entry(&mut map, "lapsafe_expiry_date", &self.lapsafe_expiry_date)?;
-        model::opt_entry(&mut map, "lapsafe_asset", &self.lapsafe_asset)?;
-        model::opt_entry(&mut map, "lapsafe_bay", &self.lapsafe_bay)?;
-        model::opt_entry(&mut map, "lapsafe_bay_id", &self.lapsafe_bay_id)?;
-        model::opt_entry(&mut map, "lapsafe_installation", &self.lapsafe_installation)?;
-        model::opt_entry(&mut map, "_slackaction", &self.slackaction)?;
-        model::opt_entry(&mut map, "_isportalagentnote", &self.isportalagentnote)?;
-        model::opt_entry(&mut map, "devops_pipeline_id", &self.devops_pipeline_id)?;
+        model::opt_entry(&mut map, "replying_to", &self.replying_to, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lapsafe_expiry_date",
+            &self.lapsafe_expiry_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "lapsafe_asset", &self.lapsafe_asset, &self.extra)?;
+        model::opt_entry(&mut map, "lapsafe_bay", &self.lapsafe_bay, &self.extra)?;
+        model::opt_entry(&mut map, "lapsafe_bay_id", &self.lapsafe_bay_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lapsafe_installation",
+            &self.lapsafe_installation,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_slackaction", &self.slackaction, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_isportalagentnote",
+            &self.isportalagentnote,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "devops_pipeline_id",
+            &self.devops_pipeline_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "devops_pipeline_version",
             &self.devops_pipeline_version,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_step", &self.new_step)?;
-        model::opt_entry(&mut map, "rr_log", &self.rr_log)?;
-        model::opt_entry(&mut map, "new_contributors", &self.new_contributors)?;
-        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate)?;
-        model::opt_entry(&mut map, "satisfaction", &self.satisfaction)?;
-        model::opt_entry(&mut map, "new_CRM_note", &self.new_crm_note)?;
-        model::opt_entry(&mut map, "new_template", &self.new_template)?;
-        model::opt_entry(&mut map, "_agent03_ok", &self.agent03_ok)?;
+        model::opt_entry(&mut map, "new_step", &self.new_step, &self.extra)?;
+        model::opt_entry(&mut map, "rr_log", &self.rr_log, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_contributors",
+            &self.new_contributors,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate, &self.extra)?;
+        model::opt_entry(&mut map, "satisfaction", &self.satisfaction, &self.extra)?;
+        model::opt_entry(&mut map, "new_CRM_note", &self.new_crm_note, &self.extra)?;
+        model::opt_entry(&mut map, "new_template", &self.new_template, &self.extra)?;
+        model::opt_entry(&mut map, "_agent03_ok", &self.agent03_ok, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_can_edit_billing_time",
             &self.can_edit_billing_time,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "run_ai_insights", &self.run_ai_insights)?;
+        model::opt_entry(
+            &mut map,
+            "run_ai_insights",
+            &self.run_ai_insights,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_customer_signature",
             &self.new_customer_signature,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_agent_signature", &self.new_agent_signature)?;
-        model::opt_entry(&mut map, "_prevent_outgoing", &self.prevent_outgoing)?;
-        model::opt_entry(&mut map, "new_client_id", &self.new_client_id)?;
-        model::opt_entry(&mut map, "new_site_id", &self.new_site_id)?;
-        model::opt_entry(&mut map, "new_user_id", &self.new_user_id)?;
-        model::opt_entry(&mut map, "prepay_threshold", &self.prepay_threshold)?;
-        model::opt_entry(&mut map, "outgoingid", &self.outgoingid)?;
-        model::opt_entry(&mut map, "is_halo_ack", &self.is_halo_ack)?;
-        model::opt_entry(&mut map, "isundeliverable", &self.isundeliverable)?;
+        model::opt_entry(
+            &mut map,
+            "new_agent_signature",
+            &self.new_agent_signature,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_prevent_outgoing",
+            &self.prevent_outgoing,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_client_id", &self.new_client_id, &self.extra)?;
+        model::opt_entry(&mut map, "new_site_id", &self.new_site_id, &self.extra)?;
+        model::opt_entry(&mut map, "new_user_id", &self.new_user_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "prepay_threshold",
+            &self.prepay_threshold,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "outgoingid", &self.outgoingid, &self.extra)?;
+        model::opt_entry(&mut map, "is_halo_ack", &self.is_halo_ack, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isundeliverable",
+            &self.isundeliverable,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_distribution_list",
             &self.new_distribution_list,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_bulkemail", &self.new_bulkemail)?;
-        model::opt_entry(&mut map, "bulkemail_users", &self.bulkemail_users)?;
-        model::opt_entry(&mut map, "outcome_id", &self.outcome_id)?;
-        model::opt_entry(&mut map, "action_systemid", &self.action_systemid)?;
-        model::opt_entry(&mut map, "dateemailed", &self.dateemailed)?;
-        model::opt_entry(&mut map, "timetaken", &self.timetaken)?;
-        model::opt_entry(&mut map, "timetakendays", &self.timetakendays)?;
-        model::opt_entry(&mut map, "timetakenadjusted", &self.timetakenadjusted)?;
-        model::opt_entry(&mut map, "nonbilltime", &self.nonbilltime)?;
-        model::opt_entry(&mut map, "traveltime", &self.traveltime)?;
-        model::opt_entry(&mut map, "mileage", &self.mileage)?;
-        model::opt_entry(&mut map, "actionchargehours", &self.actionchargehours)?;
+        model::opt_entry(&mut map, "new_bulkemail", &self.new_bulkemail, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "bulkemail_users",
+            &self.bulkemail_users,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "outcome_id", &self.outcome_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "action_systemid",
+            &self.action_systemid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "dateemailed", &self.dateemailed, &self.extra)?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
+        model::opt_entry(&mut map, "timetakendays", &self.timetakendays, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "timetakenadjusted",
+            &self.timetakenadjusted,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "nonbilltime", &self.nonbilltime, &self.extra)?;
+        model::opt_entry(&mut map, "traveltime", &self.traveltime, &self.extra)?;
+        model::opt_entry(&mut map, "mileage", &self.mileage, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actionchargehours",
+            &self.actionchargehours,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actionnonchargeamount",
             &self.actionnonchargeamount,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "actionnonchargehours", &self.actionnonchargehours)?;
-        model::opt_entry(&mut map, "actionchargeamount", &self.actionchargeamount)?;
-        model::opt_entry(&mut map, "actionprepayhours", &self.actionprepayhours)?;
-        model::opt_entry(&mut map, "actionprepayamount", &self.actionprepayamount)?;
+        model::opt_entry(
+            &mut map,
+            "actionnonchargehours",
+            &self.actionnonchargehours,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionchargeamount",
+            &self.actionchargeamount,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionprepayhours",
+            &self.actionprepayhours,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "actionprepayamount",
+            &self.actionprepayamount,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actiontravelchargehours",
             &self.actiontravelchargehours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
-        model::opt_entry(&mut map, "travel_chargerate", &self.travel_chargerate)?;
-        model::opt_entry(&mut map, "hiddenfromuser", &self.hiddenfromuser)?;
-        model::opt_entry(&mut map, "important", &self.important)?;
-        model::opt_entry(&mut map, "old_status", &self.old_status)?;
-        model::opt_entry(&mut map, "new_status", &self.new_status)?;
-        model::opt_entry(&mut map, "new_status_name", &self.new_status_name)?;
-        model::opt_entry(&mut map, "emailfrom", &self.emailfrom)?;
-        model::opt_entry(&mut map, "emailtonew", &self.emailtonew)?;
-        model::opt_entry(&mut map, "emailto", &self.emailto)?;
-        model::opt_entry(&mut map, "emailccnew", &self.emailccnew)?;
-        model::opt_entry(&mut map, "emaildirection", &self.emaildirection)?;
-        model::opt_entry(&mut map, "emailcc", &self.emailcc)?;
-        model::opt_entry(&mut map, "emailsubjectnew", &self.emailsubjectnew)?;
-        model::opt_entry(&mut map, "senttoapiurl", &self.senttoapiurl)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "attachment_count", &self.attachment_count)?;
-        model::opt_entry(&mut map, "unread", &self.unread)?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "travel_chargerate",
+            &self.travel_chargerate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hiddenfromuser", &self.hiddenfromuser, &self.extra)?;
+        model::opt_entry(&mut map, "important", &self.important, &self.extra)?;
+        model::opt_entry(&mut map, "old_status", &self.old_status, &self.extra)?;
+        model::opt_entry(&mut map, "new_status", &self.new_status, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_status_name",
+            &self.new_status_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "emailfrom", &self.emailfrom, &self.extra)?;
+        model::opt_entry(&mut map, "emailtonew", &self.emailtonew, &self.extra)?;
+        model::opt_entry(&mut map, "emailto", &self.emailto, &self.extra)?;
+        model::opt_entry(&mut map, "emailccnew", &self.emailccnew, &self.extra)?;
+        model::opt_entry(&mut map, "emaildirection", &self.emaildirection, &self.extra)?;
+        model::opt_entry(&mut map, "emailcc", &self.emailcc, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "emailsubjectnew",
+            &self.emailsubjectnew,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "senttoapiurl", &self.senttoapiurl, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "attachment_count",
+            &self.attachment_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "unread", &self.unread, &self.extra)?;
         model::opt_entry(
             &mut map,
             "actionby_application_id",
             &self.actionby_application_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "action_travel_contract_ref",
             &self.action_travel_contract_ref,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "actionby_user_id", &self.actionby_user_id)?;
+        model::opt_entry(
+            &mut map,
+            "actionby_user_id",
+            &self.actionby_user_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "hide_user_visibility_toggle",
             &self.hide_user_visibility_toggle,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -6599,6 +12372,49 @@ impl crate::runtime::model::Model for Action {
     }
 }
 
+impl Action {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// A page of actions: `{"record_count": N, "actions": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -6647,6 +12463,36 @@ impl ActionList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ActionList {
@@ -6654,11 +12500,11 @@ impl serde::Serialize for ActionList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "actions", &self.actions)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

@@ -10,7 +10,7 @@ pub struct AgentCheckIn {
     /// `agent_id`.
     pub agent_id: Option<i32>,
     /// `timestamp`.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<crate::DateTime>,
     /// `status`.
     pub status: Option<i32>,
     /// `_warning`.
@@ -39,7 +39,7 @@ impl AgentCheckIn {
     /// Sets `timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.timestamp = Some(value.into());
         self
     }
@@ -59,6 +59,46 @@ impl AgentCheckIn {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timestamp(mut self) -> Self {
+        self.timestamp = None;
+        self.extra.insert("timestamp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status(mut self) -> Self {
+        self.status = None;
+        self.extra.insert("status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentCheckIn {
@@ -66,12 +106,12 @@ impl serde::Serialize for AgentCheckIn {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "timestamp", &self.timestamp)?;
-        model::opt_entry(&mut map, "status", &self.status)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "timestamp", &self.timestamp, &self.extra)?;
+        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -163,6 +203,36 @@ impl AgentCheckInList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentCheckInList {
@@ -170,11 +240,11 @@ impl serde::Serialize for AgentCheckInList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "checkins", &self.checkins)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

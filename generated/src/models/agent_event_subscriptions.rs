@@ -20,7 +20,7 @@ pub struct AgentEventSubscription {
     /// `subscription_id`.
     pub subscription_id: Option<String>,
     /// `subscription_expiry`.
-    pub subscription_expiry: Option<String>,
+    pub subscription_expiry: Option<crate::DateTime>,
     /// `subscribed`.
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
@@ -77,7 +77,10 @@ impl AgentEventSubscription {
     /// Sets `subscription_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_subscription_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.subscription_expiry = Some(value.into());
         self
     }
@@ -113,6 +116,96 @@ impl AgentEventSubscription {
         self.agent_name = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_identifier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_identifier(mut self) -> Self {
+        self.azure_identifier = None;
+        self.extra.insert("azure_identifier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_subscriptionaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscriptionaction(mut self) -> Self {
+        self.subscriptionaction = None;
+        self.extra.insert("_subscriptionaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscription_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscription_id(mut self) -> Self {
+        self.subscription_id = None;
+        self.extra.insert("subscription_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscription_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscription_expiry(mut self) -> Self {
+        self.subscription_expiry = None;
+        self.extra.insert("subscription_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscribed(mut self) -> Self {
+        self.subscribed = None;
+        self.extra.insert("subscribed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_subscription_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_subscription_key(mut self) -> Self {
+        self.new_subscription_key = None;
+        self.extra.insert("new_subscription_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dosave` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dosave(mut self) -> Self {
+        self.dosave = None;
+        self.extra.insert("_dosave".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentEventSubscription {
@@ -120,17 +213,42 @@ impl serde::Serialize for AgentEventSubscription {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "azure_identifier", &self.azure_identifier)?;
-        model::opt_entry(&mut map, "_subscriptionaction", &self.subscriptionaction)?;
-        model::opt_entry(&mut map, "subscription_id", &self.subscription_id)?;
-        model::opt_entry(&mut map, "subscription_expiry", &self.subscription_expiry)?;
-        model::opt_entry(&mut map, "subscribed", &self.subscribed)?;
-        model::opt_entry(&mut map, "new_subscription_key", &self.new_subscription_key)?;
-        model::opt_entry(&mut map, "_dosave", &self.dosave)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_identifier",
+            &self.azure_identifier,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_subscriptionaction",
+            &self.subscriptionaction,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "subscription_id",
+            &self.subscription_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "subscription_expiry",
+            &self.subscription_expiry,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "subscribed", &self.subscribed, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_subscription_key",
+            &self.new_subscription_key,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_dosave", &self.dosave, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -232,6 +350,36 @@ impl AgentEventSubscriptionList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentEventSubscriptionList {
@@ -239,11 +387,11 @@ impl serde::Serialize for AgentEventSubscriptionList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "subscriptions", &self.subscriptions)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

@@ -71,6 +71,56 @@ impl AgentPresenceRule {
         self.must_be_online = Some(value);
         self
     }
+
+    /// Sends `seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seq(mut self) -> Self {
+        self.seq = None;
+        self.extra.insert("seq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `activity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_activity(mut self) -> Self {
+        self.activity = None;
+        self.extra.insert("activity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `availability` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_availability(mut self) -> Self {
+        self.availability = None;
+        self.extra.insert("availability".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_outcome(mut self) -> Self {
+        self.outcome = None;
+        self.extra.insert("outcome".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `must_be_online` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_must_be_online(mut self) -> Self {
+        self.must_be_online = None;
+        self.extra.insert("must_be_online".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentPresenceRule {
@@ -78,13 +128,13 @@ impl serde::Serialize for AgentPresenceRule {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "seq", &self.seq)?;
-        model::opt_entry(&mut map, "activity", &self.activity)?;
-        model::opt_entry(&mut map, "availability", &self.availability)?;
-        model::opt_entry(&mut map, "outcome", &self.outcome)?;
-        model::opt_entry(&mut map, "must_be_online", &self.must_be_online)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "seq", &self.seq, &self.extra)?;
+        model::opt_entry(&mut map, "activity", &self.activity, &self.extra)?;
+        model::opt_entry(&mut map, "availability", &self.availability, &self.extra)?;
+        model::opt_entry(&mut map, "outcome", &self.outcome, &self.extra)?;
+        model::opt_entry(&mut map, "must_be_online", &self.must_be_online, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -178,6 +228,36 @@ impl AgentPresenceRuleList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentPresenceRuleList {
@@ -185,11 +265,11 @@ impl serde::Serialize for AgentPresenceRuleList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "rules", &self.rules)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

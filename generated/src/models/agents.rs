@@ -22,7 +22,7 @@ pub struct Agent {
     /// Whether the agent is online now.
     pub is_online: Option<bool>,
     /// `lastonline`.
-    pub lastonline: Option<String>,
+    pub lastonline: Option<crate::DateTime>,
     /// The name of the agent's primary team: a team name (`Team.name`), not an id. The integration guide's `team_id` is not a field of Halo's agent model; the team's id is in `teams`. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does custom fields, spec/README.md), and so does the fake Halo the tests run against.
     pub team: Option<String>,
     /// Whether the agent is disabled. Set `true` to deactivate an agent without deleting it, and `false` to re-enable it: this is the integration guide's `isactive` (inverted), which Halo's model does not have. Prefer it to deleting: deletion is permanent and breaks the agent's ticket history (integration guide).
@@ -32,7 +32,7 @@ pub struct Agent {
     /// `ad`.
     pub ad: Option<String>,
     /// `lastlogindate`.
-    pub lastlogindate: Option<String>,
+    pub lastlogindate: Option<crate::DateTime>,
     /// The path of the agent's photo.
     pub agentphotopath: Option<String>,
     /// The agent's initials.
@@ -110,7 +110,7 @@ pub struct Agent {
     /// `gotoresolve_authorized`.
     pub gotoresolve_authorized: Option<bool>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// The agent's password.
     pub password: Option<String>,
     /// The length of the agent's lunch break.
@@ -312,7 +312,7 @@ pub struct Agent {
     /// `new_method`.
     pub new_method: Option<bool>,
     /// `exchange_token_expiry`.
-    pub exchange_token_expiry: Option<String>,
+    pub exchange_token_expiry: Option<crate::DateTime>,
     /// `exchange_redirect`.
     pub exchange_redirect: Option<String>,
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
@@ -332,7 +332,7 @@ pub struct Agent {
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to disconnect an integration.
     pub disconnectintegration: Option<String>,
     /// `sentinel_token_expiry`.
-    pub sentinel_token_expiry: Option<String>,
+    pub sentinel_token_expiry: Option<crate::DateTime>,
     /// `sentinel_redirect`.
     pub sentinel_redirect: Option<String>,
     /// `default_columns_id_assets`.
@@ -350,9 +350,9 @@ pub struct Agent {
     /// `delegation_timebased`.
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
-    pub delegation_start: Option<String>,
+    pub delegation_start: Option<crate::DateTime>,
     /// `delegation_end`.
-    pub delegation_end: Option<String>,
+    pub delegation_end: Option<crate::DateTime>,
     /// `delegation_user_id`.
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
@@ -476,7 +476,7 @@ pub struct Agent {
     /// `ac_suppliercontracts`.
     pub ac_suppliercontracts: Option<Vec<AccessControl>>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `jira_instance`.
     pub jira_instance: Option<i32>,
     /// `jira_instance_name`.
@@ -502,7 +502,7 @@ pub struct Agent {
     /// The agent's URL in Splashtop.
     pub splashtop_url: Option<String>,
     /// `splashtop_token_expiry`.
-    pub splashtop_token_expiry: Option<String>,
+    pub splashtop_token_expiry: Option<crate::DateTime>,
     /// `default_splashtop_channelname`.
     pub default_splashtop_channelname: Option<String>,
     /// `splashtop_channel`.
@@ -514,7 +514,7 @@ pub struct Agent {
     /// `allow_automatic_call_scripts`.
     pub allow_automatic_call_scripts: Option<bool>,
     /// `gotoresolve_token_expiry`.
-    pub gotoresolve_token_expiry: Option<String>,
+    pub gotoresolve_token_expiry: Option<crate::DateTime>,
     /// `ac_devices`.
     pub ac_devices: Option<Vec<AccessControl>>,
     /// `azure_connectionid`.
@@ -574,9 +574,9 @@ pub struct Agent {
     /// `incomplete_ts_threshold`.
     pub incomplete_ts_threshold: Option<i32>,
     /// `incomplete_ts_sendtime`.
-    pub incomplete_ts_sendtime: Option<String>,
+    pub incomplete_ts_sendtime: Option<crate::DateTime>,
     /// `incomplete_ts_lastcreated`.
-    pub incomplete_ts_lastcreated: Option<String>,
+    pub incomplete_ts_lastcreated: Option<crate::DateTime>,
     /// `use`.
     pub r#use: Option<String>,
     /// `assetfields`.
@@ -689,7 +689,7 @@ impl Agent {
     /// Sets `lastonline` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastonline(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastonline(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastonline = Some(value.into());
         self
     }
@@ -729,7 +729,7 @@ impl Agent {
     /// Sets `lastlogindate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastlogindate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastlogindate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastlogindate = Some(value.into());
         self
     }
@@ -1041,7 +1041,7 @@ impl Agent {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -1858,7 +1858,10 @@ impl Agent {
     /// Sets `exchange_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_exchange_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_exchange_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.exchange_token_expiry = Some(value.into());
         self
     }
@@ -1938,7 +1941,10 @@ impl Agent {
     /// Sets `sentinel_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_sentinel_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_sentinel_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.sentinel_token_expiry = Some(value.into());
         self
     }
@@ -2010,7 +2016,7 @@ impl Agent {
     /// Sets `delegation_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_start = Some(value.into());
         self
     }
@@ -2018,7 +2024,7 @@ impl Agent {
     /// Sets `delegation_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_end = Some(value.into());
         self
     }
@@ -2535,7 +2541,7 @@ impl Agent {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -2645,7 +2651,10 @@ impl Agent {
     /// Sets `splashtop_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_splashtop_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_splashtop_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.splashtop_token_expiry = Some(value.into());
         self
     }
@@ -2696,7 +2705,10 @@ impl Agent {
     /// Sets `gotoresolve_token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_gotoresolve_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_gotoresolve_token_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.gotoresolve_token_expiry = Some(value.into());
         self
     }
@@ -2948,7 +2960,10 @@ impl Agent {
     /// Sets `incomplete_ts_sendtime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_incomplete_ts_sendtime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_incomplete_ts_sendtime(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.incomplete_ts_sendtime = Some(value.into());
         self
     }
@@ -2956,7 +2971,10 @@ impl Agent {
     /// Sets `incomplete_ts_lastcreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_incomplete_ts_lastcreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_incomplete_ts_lastcreated(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.incomplete_ts_lastcreated = Some(value.into());
         self
     }
@@ -3184,6 +3202,3234 @@ impl Agent {
         self.guid_string = Some(value.into());
         self
     }
+
+    /// Sends `sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sites(mut self) -> Self {
+        self.sites = None;
+        self.extra.insert("sites".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onlinestatus_actual` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onlinestatus_actual(mut self) -> Self {
+        self.onlinestatus_actual = None;
+        self.extra.insert("onlinestatus_actual".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onlinestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onlinestatus(mut self) -> Self {
+        self.onlinestatus = None;
+        self.extra.insert("onlinestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_online` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_online(mut self) -> Self {
+        self.is_online = None;
+        self.extra.insert("is_online".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastonline` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastonline(mut self) -> Self {
+        self.lastonline = None;
+        self.extra.insert("lastonline".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team(mut self) -> Self {
+        self.team = None;
+        self.extra.insert("team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isdisabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isdisabled(mut self) -> Self {
+        self.isdisabled = None;
+        self.extra.insert("isdisabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email(mut self) -> Self {
+        self.email = None;
+        self.extra.insert("email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ad` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ad(mut self) -> Self {
+        self.ad = None;
+        self.extra.insert("ad".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastlogindate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastlogindate(mut self) -> Self {
+        self.lastlogindate = None;
+        self.extra.insert("lastlogindate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agentphotopath` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agentphotopath(mut self) -> Self {
+        self.agentphotopath = None;
+        self.extra.insert("agentphotopath".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `initials` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_initials(mut self) -> Self {
+        self.initials = None;
+        self.extra.insert("initials".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `firstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_firstname(mut self) -> Self {
+        self.firstname = None;
+        self.extra.insert("firstname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surname(mut self) -> Self {
+        self.surname = None;
+        self.extra.insert("surname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jobtitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jobtitle(mut self) -> Self {
+        self.jobtitle = None;
+        self.extra.insert("jobtitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sms` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sms(mut self) -> Self {
+        self.sms = None;
+        self.extra.insert("sms".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extensionnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extensionnumber(mut self) -> Self {
+        self.extensionnumber = None;
+        self.extra.insert("extensionnumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_count(mut self) -> Self {
+        self.ticket_count = None;
+        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_agent(mut self) -> Self {
+        self.is_agent = None;
+        self.extra.insert("is_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `one_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_one_client(mut self) -> Self {
+        self.one_client = None;
+        self.extra.insert("one_client".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams(mut self) -> Self {
+        self.teams = None;
+        self.extra.insert("teams".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_departments(mut self) -> Self {
+        self.departments = None;
+        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clients(mut self) -> Self {
+        self.clients = None;
+        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettypes(mut self) -> Self {
+        self.tickettypes = None;
+        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualifications(mut self) -> Self {
+        self.qualifications = None;
+        self.extra.insert("qualifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualification_weighting` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualification_weighting(mut self) -> Self {
+        self.qualification_weighting = None;
+        self.extra.insert("qualification_weighting".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualified` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualified(mut self) -> Self {
+        self.qualified = None;
+        self.extra.insert("qualified".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_list(mut self) -> Self {
+        self.role_list = None;
+        self.extra.insert("role_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_action_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_action_type(mut self) -> Self {
+        self.current_action_type = None;
+        self.extra.insert("current_action_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_action_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_action_name(mut self) -> Self {
+        self.current_action_name = None;
+        self.extra.insert("current_action_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettypes(mut self) -> Self {
+        self.assettypes = None;
+        self.extra.insert("assettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `googleemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_googleemail(mut self) -> Self {
+        self.googleemail = None;
+        self.extra.insert("googleemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linemanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linemanager(mut self) -> Self {
+        self.linemanager = None;
+        self.extra.insert("linemanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linemanager_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linemanager_name(mut self) -> Self {
+        self.linemanager_name = None;
+        self.extra.insert("linemanager_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inboxes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inboxes(mut self) -> Self {
+        self.inboxes = None;
+        self.extra.insert("inboxes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exchange_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchange_authorized(mut self) -> Self {
+        self.exchange_authorized = None;
+        self.extra.insert("exchange_authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exchange_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchange_account(mut self) -> Self {
+        self.exchange_account = None;
+        self.extra.insert("exchange_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_authorized(mut self) -> Self {
+        self.sentinel_authorized = None;
+        self.extra.insert("sentinel_authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_type(mut self) -> Self {
+        self.licence_type = None;
+        self.extra.insert("licence_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `named_licences_in_use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_named_licences_in_use(mut self) -> Self {
+        self.named_licences_in_use = None;
+        self.extra.insert("named_licences_in_use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `concurrent_licences_in_use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_concurrent_licences_in_use(mut self) -> Self {
+        self.concurrent_licences_in_use = None;
+        self.extra
+            .insert("concurrent_licences_in_use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `concurrent_agent_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_concurrent_agent_total(mut self) -> Self {
+        self.concurrent_agent_total = None;
+        self.extra.insert("concurrent_agent_total".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `google_mail_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_google_mail_authorized(mut self) -> Self {
+        self.google_mail_authorized = None;
+        self.extra.insert("google_mail_authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inbox_clientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inbox_clientid(mut self) -> Self {
+        self.inbox_clientid = None;
+        self.extra.insert("inbox_clientid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isapiagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isapiagent(mut self) -> Self {
+        self.isapiagent = None;
+        self.extra.insert("isapiagent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splashtop_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splashtop_authorized(mut self) -> Self {
+        self.splashtop_authorized = None;
+        self.extra.insert("splashtop_authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `gotoresolve_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_gotoresolve_authorized(mut self) -> Self {
+        self.gotoresolve_authorized = None;
+        self.extra.insert("gotoresolve_authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datecreated(mut self) -> Self {
+        self.datecreated = None;
+        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `password` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_password(mut self) -> Self {
+        self.password = None;
+        self.extra.insert("password".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lunchbreak` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lunchbreak(mut self) -> Self {
+        self.lunchbreak = None;
+        self.extra.insert("lunchbreak".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agentphotodata` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agentphotodata(mut self) -> Self {
+        self.agentphotodata = None;
+        self.extra.insert("agentphotodata".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagesize` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagesize(mut self) -> Self {
+        self.pagesize = None;
+        self.extra.insert("pagesize".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature(mut self) -> Self {
+        self.signature = None;
+        self.extra.insert("signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_filter_id_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_filter_id_tickets(mut self) -> Self {
+        self.default_filter_id_tickets = None;
+        self.extra
+            .insert("default_filter_id_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_filter_name_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_filter_name_tickets(mut self) -> Self {
+        self.default_filter_name_tickets = None;
+        self.extra
+            .insert("default_filter_name_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_tickets(mut self) -> Self {
+        self.default_columns_id_tickets = None;
+        self.extra
+            .insert("default_columns_id_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_name_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_name_tickets(mut self) -> Self {
+        self.default_columns_name_tickets = None;
+        self.extra
+            .insert("default_columns_name_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_tickets(mut self) -> Self {
+        self.default_view_tickets = None;
+        self.extra.insert("default_view_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_tickets_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_tickets_selectedid(mut self) -> Self {
+        self.default_view_tickets_selectedid = None;
+        self.extra
+            .insert(
+                "default_view_tickets_selectedid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_tickets_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_tickets_selectedname(mut self) -> Self {
+        self.default_view_tickets_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_tickets_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_filter_id_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_filter_id_opps(mut self) -> Self {
+        self.default_filter_id_opps = None;
+        self.extra.insert("default_filter_id_opps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_filter_name_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_filter_name_opps(mut self) -> Self {
+        self.default_filter_name_opps = None;
+        self.extra
+            .insert("default_filter_name_opps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_opps(mut self) -> Self {
+        self.default_columns_id_opps = None;
+        self.extra.insert("default_columns_id_opps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_name_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_name_opps(mut self) -> Self {
+        self.default_columns_name_opps = None;
+        self.extra
+            .insert("default_columns_name_opps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_opps(mut self) -> Self {
+        self.default_view_opps = None;
+        self.extra.insert("default_view_opps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_opps_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_opps_selectedid(mut self) -> Self {
+        self.default_view_opps_selectedid = None;
+        self.extra
+            .insert("default_view_opps_selectedid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_opps_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_opps_selectedname(mut self) -> Self {
+        self.default_view_opps_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_opps_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_action_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_action_view(mut self) -> Self {
+        self.default_action_view = None;
+        self.extra.insert("default_action_view".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_action_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_action_display(mut self) -> Self {
+        self.default_action_display = None;
+        self.extra.insert("default_action_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_feed_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_feed_view(mut self) -> Self {
+        self.default_feed_view = None;
+        self.extra.insert("default_feed_view".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_preview_mode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_preview_mode(mut self) -> Self {
+        self.ticket_preview_mode = None;
+        self.extra.insert("ticket_preview_mode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_ticket_preview_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_ticket_preview_size(mut self) -> Self {
+        self.default_ticket_preview_size = None;
+        self.extra
+            .insert("default_ticket_preview_size".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `list_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_list_type(mut self) -> Self {
+        self.list_type = None;
+        self.extra.insert("list_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `navmenu_mode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_navmenu_mode(mut self) -> Self {
+        self.navmenu_mode = None;
+        self.extra.insert("navmenu_mode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_calendar_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_calendar_view(mut self) -> Self {
+        self.default_calendar_view = None;
+        self.extra.insert("default_calendar_view".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `calendar_options` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_calendar_options(mut self) -> Self {
+        self.calendar_options = None;
+        self.extra.insert("calendar_options".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `search_options` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_search_options(mut self) -> Self {
+        self.search_options = None;
+        self.extra.insert("search_options".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newtabpref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newtabpref(mut self) -> Self {
+        self.newtabpref = None;
+        self.extra.insert("newtabpref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_theme(mut self) -> Self {
+        self.theme = None;
+        self.extra.insert("theme".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `theme_revert` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_theme_revert(mut self) -> Self {
+        self.theme_revert = None;
+        self.extra.insert("theme_revert".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `language_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_language_id(mut self) -> Self {
+        self.language_id = None;
+        self.extra.insert("language_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `language_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_language_name(mut self) -> Self {
+        self.language_name = None;
+        self.extra.insert("language_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `app_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_app_colour(mut self) -> Self {
+        self.app_colour = None;
+        self.extra.insert("app_colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `app_colour_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_app_colour_type(mut self) -> Self {
+        self.app_colour_type = None;
+        self.extra.insert("app_colour_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nav_display_mode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nav_display_mode(mut self) -> Self {
+        self.nav_display_mode = None;
+        self.extra.insert("nav_display_mode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enablehighcontrast` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enablehighcontrast(mut self) -> Self {
+        self.enablehighcontrast = None;
+        self.extra.insert("enablehighcontrast".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionscreen_display_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionscreen_display_type(mut self) -> Self {
+        self.actionscreen_display_type = None;
+        self.extra
+            .insert("actionscreen_display_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreenchartid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreenchartid(mut self) -> Self {
+        self.homescreenchartid = None;
+        self.extra.insert("homescreenchartid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreenchartname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreenchartname(mut self) -> Self {
+        self.homescreenchartname = None;
+        self.extra.insert("homescreenchartname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreenchartpublishedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreenchartpublishedid(mut self) -> Self {
+        self.homescreenchartpublishedid = None;
+        self.extra
+            .insert("homescreenchartpublishedid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreendashboardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreendashboardid(mut self) -> Self {
+        self.homescreendashboardid = None;
+        self.extra.insert("homescreendashboardid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreendashboardname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreendashboardname(mut self) -> Self {
+        self.homescreendashboardname = None;
+        self.extra.insert("homescreendashboardname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sidemenudashboardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sidemenudashboardid(mut self) -> Self {
+        self.sidemenudashboardid = None;
+        self.extra.insert("sidemenudashboardid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sidemenudashboardname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sidemenudashboardname(mut self) -> Self {
+        self.sidemenudashboardname = None;
+        self.extra.insert("sidemenudashboardname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clientdetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clientdetails_layout_id(mut self) -> Self {
+        self.clientdetails_layout_id = None;
+        self.extra.insert("clientdetails_layout_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clientdetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clientdetails_layout_name(mut self) -> Self {
+        self.clientdetails_layout_name = None;
+        self.extra
+            .insert("clientdetails_layout_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nav_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nav_layout_id(mut self) -> Self {
+        self.nav_layout_id = None;
+        self.extra.insert("nav_layout_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nav_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nav_layout_name(mut self) -> Self {
+        self.nav_layout_name = None;
+        self.extra.insert("nav_layout_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendowneremails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendowneremails(mut self) -> Self {
+        self.sendowneremails = None;
+        self.extra.insert("sendowneremails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warnifnoscan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warnifnoscan(mut self) -> Self {
+        self.warnifnoscan = None;
+        self.extra.insert("warnifnoscan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontemailmeifiloggedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontemailmeifiloggedit(mut self) -> Self {
+        self.dontemailmeifiloggedit = None;
+        self.extra.insert("dontemailmeifiloggedit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workhour_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workhour_start(mut self) -> Self {
+        self.workhour_start = None;
+        self.extra.insert("workhour_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workhour_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workhour_end(mut self) -> Self {
+        self.workhour_end = None;
+        self.extra.insert("workhour_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `activedirectory_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_activedirectory_dn(mut self) -> Self {
+        self.activedirectory_dn = None;
+        self.extra.insert("activedirectory_dn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_guid(mut self) -> Self {
+        self.third_party_guid = None;
+        self.extra.insert("third_party_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roles(mut self) -> Self {
+        self.roles = None;
+        self.extra.insert("roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_roles(mut self) -> Self {
+        self.add_roles = None;
+        self.extra.insert("add_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `claims` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_claims(mut self) -> Self {
+        self.claims = None;
+        self.extra.insert("claims".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department(mut self) -> Self {
+        self.department = None;
+        self.extra.insert("department".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_a_departmentmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_a_departmentmanager(mut self) -> Self {
+        self.is_a_departmentmanager = None;
+        self.extra.insert("_is_a_departmentmanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_a_teammanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_a_teammanager(mut self) -> Self {
+        self.is_a_teammanager = None;
+        self.extra.insert("_is_a_teammanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control(mut self) -> Self {
+        self.access_control = None;
+        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twofactor_enabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twofactor_enabled(mut self) -> Self {
+        self.twofactor_enabled = None;
+        self.extra.insert("twofactor_enabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnew(mut self) -> Self {
+        self.isnew = None;
+        self.extra.insert("_isnew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `adconnection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_adconnection(mut self) -> Self {
+        self.adconnection = None;
+        self.extra.insert("adconnection".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useadlogin` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useadlogin(mut self) -> Self {
+        self.useadlogin = None;
+        self.extra.insert("useadlogin".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `container_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_container_dn(mut self) -> Self {
+        self.container_dn = None;
+        self.extra.insert("container_dn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notifications(mut self) -> Self {
+        self.notifications = None;
+        self.extra.insert("notifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notifications_personal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notifications_personal(mut self) -> Self {
+        self.notifications_personal = None;
+        self.extra.insert("notifications_personal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailconfirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailconfirmed(mut self) -> Self {
+        self.emailconfirmed = None;
+        self.extra.insert("emailconfirmed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountconfirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountconfirmed(mut self) -> Self {
+        self.accountconfirmed = None;
+        self.extra.insert("accountconfirmed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isinvite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isinvite(mut self) -> Self {
+        self.isinvite = None;
+        self.extra.insert("isinvite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_sales` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_sales(mut self) -> Self {
+        self.is_sales = None;
+        self.extra.insert("is_sales".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_getlogmeinid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_getlogmeinid(mut self) -> Self {
+        self.getlogmeinid = None;
+        self.extra.insert("_getlogmeinid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtoken(mut self) -> Self {
+        self.importtoken = None;
+        self.extra.insert("_importtoken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `beyondtrust_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_beyondtrust_name(mut self) -> Self {
+        self.beyondtrust_name = None;
+        self.extra.insert("beyondtrust_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_roleid(mut self) -> Self {
+        self.azure_roleid = None;
+        self.extra.insert("azure_roleid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerates(mut self) -> Self {
+        self.chargerates = None;
+        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warnifnoscan_integrator` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warnifnoscan_integrator(mut self) -> Self {
+        self.warnifnoscan_integrator = None;
+        self.extra.insert("warnifnoscan_integrator".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warnifnoscan_integrator_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warnifnoscan_integrator_hours(mut self) -> Self {
+        self.warnifnoscan_integrator_hours = None;
+        self.extra
+            .insert("warnifnoscan_integrator_hours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orion_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orion_username(mut self) -> Self {
+        self.orion_username = None;
+        self.extra.insert("orion_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orion_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orion_password(mut self) -> Self {
+        self.orion_password = None;
+        self.extra.insert("orion_password".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_username(mut self) -> Self {
+        self.ncentral_username = None;
+        self.extra.insert("ncentral_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `soc_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_soc_username(mut self) -> Self {
+        self.soc_username = None;
+        self.extra.insert("soc_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotaskid(mut self) -> Self {
+        self.autotaskid = None;
+        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oktaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oktaid(mut self) -> Self {
+        self.oktaid = None;
+        self.extra.insert("oktaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `okta_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_okta_status(mut self) -> Self {
+        self.okta_status = None;
+        self.extra.insert("okta_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_ncentral_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_ncentral_key(mut self) -> Self {
+        self.new_ncentral_key = None;
+        self.extra.insert("new_ncentral_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pomincostforapprovaltype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pomincostforapprovaltype(mut self) -> Self {
+        self.pomincostforapprovaltype = None;
+        self.extra
+            .insert("pomincostforapprovaltype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pomincostforapproval` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pomincostforapproval(mut self) -> Self {
+        self.pomincostforapproval = None;
+        self.extra.insert("pomincostforapproval".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotemarginforapprovaltype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotemarginforapprovaltype(mut self) -> Self {
+        self.quotemarginforapprovaltype = None;
+        self.extra
+            .insert("quotemarginforapprovaltype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotemarginforapproval` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotemarginforapproval(mut self) -> Self {
+        self.quotemarginforapproval = None;
+        self.extra.insert("quotemarginforapproval".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_orion_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_orion_password(mut self) -> Self {
+        self.new_orion_password = None;
+        self.extra.insert("new_orion_password".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orion_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orion_access(mut self) -> Self {
+        self.orion_access = None;
+        self.extra.insert("orion_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_method(mut self) -> Self {
+        self.new_method = None;
+        self.extra.insert("new_method".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exchange_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchange_token_expiry(mut self) -> Self {
+        self.exchange_token_expiry = None;
+        self.extra.insert("exchange_token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exchange_redirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchange_redirect(mut self) -> Self {
+        self.exchange_redirect = None;
+        self.extra.insert("exchange_redirect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_getoauthtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_getoauthtoken(mut self) -> Self {
+        self.getoauthtoken = None;
+        self.extra.insert("_getoauthtoken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oauth_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oauth_code(mut self) -> Self {
+        self.oauth_code = None;
+        self.extra.insert("oauth_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oauth_redirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oauth_redirect(mut self) -> Self {
+        self.oauth_redirect = None;
+        self.extra.insert("oauth_redirect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oauth_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oauth_type(mut self) -> Self {
+        self.oauth_type = None;
+        self.extra.insert("oauth_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_access_token(mut self) -> Self {
+        self.new_access_token = None;
+        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_token_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_token_type(mut self) -> Self {
+        self.new_token_type = None;
+        self.extra.insert("new_token_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_refresh_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_refresh_token(mut self) -> Self {
+        self.new_refresh_token = None;
+        self.extra.insert("new_refresh_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_disconnectintegration` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disconnectintegration(mut self) -> Self {
+        self.disconnectintegration = None;
+        self.extra.insert("_disconnectintegration".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_token_expiry(mut self) -> Self {
+        self.sentinel_token_expiry = None;
+        self.extra.insert("sentinel_token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_redirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_redirect(mut self) -> Self {
+        self.sentinel_redirect = None;
+        self.extra.insert("sentinel_redirect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_assets(mut self) -> Self {
+        self.default_columns_id_assets = None;
+        self.extra
+            .insert("default_columns_id_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `Oo_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oo_name(mut self) -> Self {
+        self.oo_name = None;
+        self.extra.insert("Oo_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isagentdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isagentdetails(mut self) -> Self {
+        self.isagentdetails = None;
+        self.extra.insert("isagentdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `excludefromresourcebooking` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_excludefromresourcebooking(mut self) -> Self {
+        self.excludefromresourcebooking = None;
+        self.extra
+            .insert("excludefromresourcebooking".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_activated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_activated(mut self) -> Self {
+        self.delegation_activated = None;
+        self.extra.insert("delegation_activated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_timebased` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_timebased(mut self) -> Self {
+        self.delegation_timebased = None;
+        self.extra.insert("delegation_timebased".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_start(mut self) -> Self {
+        self.delegation_start = None;
+        self.extra.insert("delegation_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_end(mut self) -> Self {
+        self.delegation_end = None;
+        self.extra.insert("delegation_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_user_id(mut self) -> Self {
+        self.delegation_user_id = None;
+        self.extra.insert("delegation_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_user_name(mut self) -> Self {
+        self.delegation_user_name = None;
+        self.extra.insert("delegation_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_reassign_all_accounts_to_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reassign_all_accounts_to_agent(mut self) -> Self {
+        self.reassign_all_accounts_to_agent = None;
+        self.extra
+            .insert(
+                "_reassign_all_accounts_to_agent".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_kick` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kick(mut self) -> Self {
+        self.kick = None;
+        self.extra.insert("_kick".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_revoke_tokens` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_revoke_tokens(mut self) -> Self {
+        self.revoke_tokens = None;
+        self.extra.insert("_revoke_tokens".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authenticatorapp_configured` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authenticatorapp_configured(mut self) -> Self {
+        self.authenticatorapp_configured = None;
+        self.extra
+            .insert("authenticatorapp_configured".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_revoke_authenticatorapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_revoke_authenticatorapp(mut self) -> Self {
+        self.revoke_authenticatorapp = None;
+        self.extra
+            .insert("_revoke_authenticatorapp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ispasswordreset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ispasswordreset(mut self) -> Self {
+        self.ispasswordreset = None;
+        self.extra.insert("ispasswordreset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `graph_host` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_graph_host(mut self) -> Self {
+        self.graph_host = None;
+        self.extra.insert("graph_host".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_halo_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_halo_url(mut self) -> Self {
+        self.linked_halo_url = None;
+        self.extra.insert("linked_halo_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `holiday_allowance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_holiday_allowance(mut self) -> Self {
+        self.holiday_allowance = None;
+        self.extra.insert("holiday_allowance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `remaining_holiday_allowance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remaining_holiday_allowance(mut self) -> Self {
+        self.remaining_holiday_allowance = None;
+        self.extra
+            .insert("remaining_holiday_allowance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbatch(mut self) -> Self {
+        self.isbatch = None;
+        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_photo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_photo(mut self) -> Self {
+        self.import_photo = None;
+        self.extra.insert("import_photo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `travelrate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_travelrate(mut self) -> Self {
+        self.travelrate = None;
+        self.extra.insert("travelrate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `github_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_github_username(mut self) -> Self {
+        self.github_username = None;
+        self.extra.insert("github_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_signature_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_id(mut self) -> Self {
+        self.signature_id = None;
+        self.extra.insert("_signature_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_2(mut self) -> Self {
+        self.signature_2 = None;
+        self.extra.insert("_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_admin` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_admin(mut self) -> Self {
+        self.is_admin = None;
+        self.extra.insert("is_admin".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_tickettypes(mut self) -> Self {
+        self.ac_tickettypes = None;
+        self.extra.insert("ac_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_approvals` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_approvals(mut self) -> Self {
+        self.ac_approvals = None;
+        self.extra.insert("ac_approvals".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_rules(mut self) -> Self {
+        self.ac_rules = None;
+        self.extra.insert("ac_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_cannedtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_cannedtext(mut self) -> Self {
+        self.ac_cannedtext = None;
+        self.extra.insert("ac_cannedtext".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_customfields(mut self) -> Self {
+        self.ac_customfields = None;
+        self.extra.insert("ac_customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_customtables` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_customtables(mut self) -> Self {
+        self.ac_customtables = None;
+        self.extra.insert("ac_customtables".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_dashboards` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_dashboards(mut self) -> Self {
+        self.ac_dashboards = None;
+        self.extra.insert("ac_dashboards".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_workflows` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_workflows(mut self) -> Self {
+        self.ac_workflows = None;
+        self.extra.insert("ac_workflows".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_roles(mut self) -> Self {
+        self.ac_roles = None;
+        self.extra.insert("ac_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_slas` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_slas(mut self) -> Self {
+        self.ac_slas = None;
+        self.extra.insert("ac_slas".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_templates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_templates(mut self) -> Self {
+        self.ac_templates = None;
+        self.extra.insert("ac_templates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_outcomes(mut self) -> Self {
+        self.ac_outcomes = None;
+        self.extra.insert("ac_outcomes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_workdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_workdays(mut self) -> Self {
+        self.ac_workdays = None;
+        self.extra.insert("ac_workdays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_emailtemplates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_emailtemplates(mut self) -> Self {
+        self.ac_emailtemplates = None;
+        self.extra.insert("ac_emailtemplates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_messagegroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_messagegroups(mut self) -> Self {
+        self.ac_messagegroups = None;
+        self.extra.insert("ac_messagegroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_reportgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_reportgroups(mut self) -> Self {
+        self.ac_reportgroups = None;
+        self.extra.insert("ac_reportgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_fieldgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_fieldgroups(mut self) -> Self {
+        self.ac_fieldgroups = None;
+        self.extra.insert("ac_fieldgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_languagepacks` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_languagepacks(mut self) -> Self {
+        self.ac_languagepacks = None;
+        self.extra.insert("ac_languagepacks".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_itemgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_itemgroups(mut self) -> Self {
+        self.ac_itemgroups = None;
+        self.extra.insert("ac_itemgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_clients(mut self) -> Self {
+        self.default_columns_id_clients = None;
+        self.extra
+            .insert("default_columns_id_clients".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_clients_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_clients_selectedname(mut self) -> Self {
+        self.default_view_clients_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_clients_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_assets_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_assets_selectedname(mut self) -> Self {
+        self.default_view_assets_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_assets_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_do_reassign01` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_do_reassign01(mut self) -> Self {
+        self.do_reassign01 = None;
+        self.extra.insert("_do_reassign01".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `check_reassign01` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_check_reassign01(mut self) -> Self {
+        self.check_reassign01 = None;
+        self.extra.insert("check_reassign01".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_force(mut self) -> Self {
+        self.force = None;
+        self.extra.insert("_force".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_customers_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_customers_selectedid(mut self) -> Self {
+        self.default_view_customers_selectedid = None;
+        self.extra
+            .insert(
+                "default_view_customers_selectedid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_customers_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_customers_selectedname(mut self) -> Self {
+        self.default_view_customers_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_customers_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_users_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_users_selectedid(mut self) -> Self {
+        self.default_view_users_selectedid = None;
+        self.extra
+            .insert("default_view_users_selectedid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_users_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_users_selectedname(mut self) -> Self {
+        self.default_view_users_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_users_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_columns_id_contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_contracts(mut self) -> Self {
+        self.default_columns_id_contracts = None;
+        self.extra
+            .insert("default_columns_id_contracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_contracts_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_contracts_selectedname(mut self) -> Self {
+        self.default_view_contracts_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_contracts_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_columns_id_sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_sites(mut self) -> Self {
+        self.default_columns_id_sites = None;
+        self.extra
+            .insert("default_columns_id_sites".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_sites_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_sites_selectedname(mut self) -> Self {
+        self.default_columns_sites_selectedname = None;
+        self.extra
+            .insert(
+                "default_columns_sites_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_columns_id_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_users(mut self) -> Self {
+        self.default_columns_id_users = None;
+        self.extra
+            .insert("default_columns_id_users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_users_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_users_selectedname(mut self) -> Self {
+        self.default_columns_users_selectedname = None;
+        self.extra
+            .insert(
+                "default_columns_users_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `pagerduty_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerduty_email(mut self) -> Self {
+        self.pagerduty_email = None;
+        self.extra.insert("pagerduty_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_assettypes(mut self) -> Self {
+        self.ac_assettypes = None;
+        self.extra.insert("ac_assettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_assetgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_assetgroups(mut self) -> Self {
+        self.ac_assetgroups = None;
+        self.extra.insert("ac_assetgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_servicecategories` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_servicecategories(mut self) -> Self {
+        self.ac_servicecategories = None;
+        self.extra.insert("ac_servicecategories".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_services(mut self) -> Self {
+        self.ac_services = None;
+        self.extra.insert("ac_services".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_suppliers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_suppliers(mut self) -> Self {
+        self.ac_suppliers = None;
+        self.extra.insert("ac_suppliers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_suppliercontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_suppliercontracts(mut self) -> Self {
+        self.ac_suppliercontracts = None;
+        self.extra.insert("ac_suppliercontracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_modified(mut self) -> Self {
+        self.last_modified = None;
+        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_instance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_instance(mut self) -> Self {
+        self.jira_instance = None;
+        self.extra.insert("jira_instance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_instance_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_instance_name(mut self) -> Self {
+        self.jira_instance_name = None;
+        self.extra.insert("jira_instance_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pref_notification_sound` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pref_notification_sound(mut self) -> Self {
+        self.pref_notification_sound = None;
+        self.extra.insert("pref_notification_sound".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pref_chat_sound` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pref_chat_sound(mut self) -> Self {
+        self.pref_chat_sound = None;
+        self.extra.insert("pref_chat_sound".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_supplier_contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_supplier_contracts(mut self) -> Self {
+        self.default_columns_id_supplier_contracts = None;
+        self.extra
+            .insert(
+                "default_columns_id_supplier_contracts".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_supplier_contracts_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_supplier_contracts_selectedname(mut self) -> Self {
+        self.default_view_supplier_contracts_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_supplier_contracts_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_assets(mut self) -> Self {
+        self.default_view_assets = None;
+        self.extra.insert("default_view_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_assets_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_assets_selectedid(mut self) -> Self {
+        self.default_view_assets_selectedid = None;
+        self.extra
+            .insert(
+                "default_view_assets_selectedid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_assets_selectedid_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_assets_selectedid_name(mut self) -> Self {
+        self.default_view_assets_selectedid_name = None;
+        self.extra
+            .insert(
+                "default_view_assets_selectedid_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_value(mut self) -> Self {
+        self.matching_value = None;
+        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splashtop_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splashtop_url(mut self) -> Self {
+        self.splashtop_url = None;
+        self.extra.insert("splashtop_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splashtop_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splashtop_token_expiry(mut self) -> Self {
+        self.splashtop_token_expiry = None;
+        self.extra.insert("splashtop_token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_splashtop_channelname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_splashtop_channelname(mut self) -> Self {
+        self.default_splashtop_channelname = None;
+        self.extra
+            .insert("default_splashtop_channelname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splashtop_channel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splashtop_channel(mut self) -> Self {
+        self.splashtop_channel = None;
+        self.extra.insert("splashtop_channel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_chatprofiles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_chatprofiles(mut self) -> Self {
+        self.ac_chatprofiles = None;
+        self.extra.insert("ac_chatprofiles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_faqlists(mut self) -> Self {
+        self.ac_faqlists = None;
+        self.extra.insert("ac_faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_automatic_call_scripts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_automatic_call_scripts(mut self) -> Self {
+        self.allow_automatic_call_scripts = None;
+        self.extra
+            .insert("allow_automatic_call_scripts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `gotoresolve_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_gotoresolve_token_expiry(mut self) -> Self {
+        self.gotoresolve_token_expiry = None;
+        self.extra
+            .insert("gotoresolve_token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_devices(mut self) -> Self {
+        self.ac_devices = None;
+        self.extra.insert("ac_devices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_connectionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_connectionid(mut self) -> Self {
+        self.azure_connectionid = None;
+        self.extra.insert("azure_connectionid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_presence_notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_presence_notifications(mut self) -> Self {
+        self.allow_presence_notifications = None;
+        self.extra
+            .insert("allow_presence_notifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_id(mut self) -> Self {
+        self.azure_tenant_id = None;
+        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_client_id(mut self) -> Self {
+        self.azure_client_id = None;
+        self.extra.insert("azure_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `presence_subscription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_presence_subscription(mut self) -> Self {
+        self.presence_subscription = None;
+        self.extra.insert("presence_subscription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_supplier(mut self) -> Self {
+        self.default_columns_id_supplier = None;
+        self.extra
+            .insert("default_columns_id_supplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_supplier_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_supplier_selectedname(mut self) -> Self {
+        self.default_columns_supplier_selectedname = None;
+        self.extra
+            .insert(
+                "default_columns_supplier_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_suppliers_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_suppliers_selectedid(mut self) -> Self {
+        self.default_view_suppliers_selectedid = None;
+        self.extra
+            .insert(
+                "default_view_suppliers_selectedid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_view_suppliers_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_suppliers_selectedname(mut self) -> Self {
+        self.default_view_suppliers_selectedname = None;
+        self.extra
+            .insert(
+                "default_view_suppliers_selectedname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `linked_user_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_user_client_id(mut self) -> Self {
+        self.linked_user_client_id = None;
+        self.extra.insert("linked_user_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractdetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractdetails_layout_id(mut self) -> Self {
+        self.contractdetails_layout_id = None;
+        self.extra
+            .insert("contractdetails_layout_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractdetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractdetails_layout_name(mut self) -> Self {
+        self.contractdetails_layout_name = None;
+        self.extra
+            .insert("contractdetails_layout_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_action_date_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_action_date_display(mut self) -> Self {
+        self.default_action_date_display = None;
+        self.extra
+            .insert("default_action_date_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `signature_image` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_signature_image(mut self) -> Self {
+        self.signature_image = None;
+        self.extra.insert("signature_image".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exclude_from_automatic_assigning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exclude_from_automatic_assigning(mut self) -> Self {
+        self.exclude_from_automatic_assigning = None;
+        self.extra
+            .insert(
+                "exclude_from_automatic_assigning".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `userdetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdetails_layout_id(mut self) -> Self {
+        self.userdetails_layout_id = None;
+        self.extra.insert("userdetails_layout_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdetails_layout_name(mut self) -> Self {
+        self.userdetails_layout_name = None;
+        self.extra.insert("userdetails_layout_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `calendar_options_multi` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_calendar_options_multi(mut self) -> Self {
+        self.calendar_options_multi = None;
+        self.extra.insert("calendar_options_multi".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_databaselookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_databaselookups(mut self) -> Self {
+        self.ac_databaselookups = None;
+        self.extra.insert("ac_databaselookups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_columns_id_pos` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_columns_id_pos(mut self) -> Self {
+        self.default_columns_id_pos = None;
+        self.extra.insert("default_columns_id_pos".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_view_pos_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_view_pos_selectedname(mut self) -> Self {
+        self.default_view_pos_selectedname = None;
+        self.extra
+            .insert("default_view_pos_selectedname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitedetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitedetails_layout_id(mut self) -> Self {
+        self.sitedetails_layout_id = None;
+        self.extra.insert("sitedetails_layout_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitedetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitedetails_layout_name(mut self) -> Self {
+        self.sitedetails_layout_name = None;
+        self.extra.insert("sitedetails_layout_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enable_teams_shifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enable_teams_shifts(mut self) -> Self {
+        self.enable_teams_shifts = None;
+        self.extra.insert("enable_teams_shifts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warnif_incomplete_ts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warnif_incomplete_ts(mut self) -> Self {
+        self.warnif_incomplete_ts = None;
+        self.extra.insert("warnif_incomplete_ts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warnif_incomplete_ts_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warnif_incomplete_ts_manager(mut self) -> Self {
+        self.warnif_incomplete_ts_manager = None;
+        self.extra
+            .insert("warnif_incomplete_ts_manager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `incomplete_ts_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_incomplete_ts_threshold(mut self) -> Self {
+        self.incomplete_ts_threshold = None;
+        self.extra.insert("incomplete_ts_threshold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `incomplete_ts_sendtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_incomplete_ts_sendtime(mut self) -> Self {
+        self.incomplete_ts_sendtime = None;
+        self.extra.insert("incomplete_ts_sendtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `incomplete_ts_lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_incomplete_ts_lastcreated(mut self) -> Self {
+        self.incomplete_ts_lastcreated = None;
+        self.extra
+            .insert("incomplete_ts_lastcreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assetfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assetfields(mut self) -> Self {
+        self.assetfields = None;
+        self.extra.insert("assetfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unamecustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unamecustomfields(mut self) -> Self {
+        self.unamecustomfields = None;
+        self.extra.insert("unamecustomfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unameappointmenttypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unameappointmenttypes(mut self) -> Self {
+        self.unameappointmenttypes = None;
+        self.extra.insert("unameappointmenttypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate_moreinfo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate_moreinfo(mut self) -> Self {
+        self.canupdate_moreinfo = None;
+        self.extra.insert("_canupdate_moreinfo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logmeinid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logmeinid(mut self) -> Self {
+        self.logmeinid = None;
+        self.extra.insert("logmeinid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowbeyondtrustinvites` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowbeyondtrustinvites(mut self) -> Self {
+        self.allowbeyondtrustinvites = None;
+        self.extra.insert("allowbeyondtrustinvites".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_id(mut self) -> Self {
+        self.jira_id = None;
+        self.extra.insert("jira_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `namewithinactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_namewithinactive(mut self) -> Self {
+        self.namewithinactive = None;
+        self.extra.insert("namewithinactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apptsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apptsync(mut self) -> Self {
+        self.apptsync = None;
+        self.extra.insert("apptsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `okta_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_okta_id(mut self) -> Self {
+        self.okta_id = None;
+        self.extra.insert("okta_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enableshifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enableshifts(mut self) -> Self {
+        self.enableshifts = None;
+        self.extra.insert("enableshifts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendemailerrors` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendemailerrors(mut self) -> Self {
+        self.sendemailerrors = None;
+        self.extra.insert("sendemailerrors".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uname_usercustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uname_usercustomfields(mut self) -> Self {
+        self.uname_usercustomfields = None;
+        self.extra.insert("uname_usercustomfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `can_approve_purchaseorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_can_approve_purchaseorder(mut self) -> Self {
+        self.can_approve_purchaseorder = None;
+        self.extra
+            .insert("can_approve_purchaseorder".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `can_approve_quote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_can_approve_quote(mut self) -> Self {
+        self.can_approve_quote = None;
+        self.extra.insert("can_approve_quote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `can_approve_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_can_approve_invoice(mut self) -> Self {
+        self.can_approve_invoice = None;
+        self.extra.insert("can_approve_invoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_splashtop_channel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_splashtop_channel(mut self) -> Self {
+        self.default_splashtop_channel = None;
+        self.extra
+            .insert("default_splashtop_channel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workday_id(mut self) -> Self {
+        self.workday_id = None;
+        self.extra.insert("workday_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workday_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workday_name(mut self) -> Self {
+        self.workday_name = None;
+        self.extra.insert("workday_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workday_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workday_timezone(mut self) -> Self {
+        self.workday_timezone = None;
+        self.extra.insert("workday_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `costprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_costprice(mut self) -> Self {
+        self.costprice = None;
+        self.extra.insert("costprice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate(mut self) -> Self {
+        self.chargerate = None;
+        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `first_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_first_role_id(mut self) -> Self {
+        self.first_role_id = None;
+        self.extra.insert("first_role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `in_queried_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_in_queried_team(mut self) -> Self {
+        self.in_queried_team = None;
+        self.extra.insert("in_queried_team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid_string(mut self) -> Self {
+        self.guid_string = None;
+        self.extra.insert("guid_string".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Agent {
@@ -3191,695 +6437,1169 @@ impl serde::Serialize for Agent {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "sites", &self.sites)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "onlinestatus_actual", &self.onlinestatus_actual)?;
-        model::opt_entry(&mut map, "onlinestatus", &self.onlinestatus)?;
-        model::opt_entry(&mut map, "is_online", &self.is_online)?;
-        model::opt_entry(&mut map, "lastonline", &self.lastonline)?;
-        model::opt_entry(&mut map, "team", &self.team)?;
-        model::opt_entry(&mut map, "isdisabled", &self.isdisabled)?;
-        model::opt_entry(&mut map, "email", &self.email)?;
-        model::opt_entry(&mut map, "ad", &self.ad)?;
-        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate)?;
-        model::opt_entry(&mut map, "agentphotopath", &self.agentphotopath)?;
-        model::opt_entry(&mut map, "initials", &self.initials)?;
-        model::opt_entry(&mut map, "firstname", &self.firstname)?;
-        model::opt_entry(&mut map, "surname", &self.surname)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "jobtitle", &self.jobtitle)?;
-        model::opt_entry(&mut map, "sms", &self.sms)?;
-        model::opt_entry(&mut map, "extensionnumber", &self.extensionnumber)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
-        model::opt_entry(&mut map, "is_agent", &self.is_agent)?;
-        model::opt_entry(&mut map, "one_client", &self.one_client)?;
-        model::opt_entry(&mut map, "teams", &self.teams)?;
-        model::opt_entry(&mut map, "departments", &self.departments)?;
-        model::opt_entry(&mut map, "clients", &self.clients)?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes)?;
-        model::opt_entry(&mut map, "qualifications", &self.qualifications)?;
+        model::opt_entry(&mut map, "sites", &self.sites, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "onlinestatus_actual",
+            &self.onlinestatus_actual,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "onlinestatus", &self.onlinestatus, &self.extra)?;
+        model::opt_entry(&mut map, "is_online", &self.is_online, &self.extra)?;
+        model::opt_entry(&mut map, "lastonline", &self.lastonline, &self.extra)?;
+        model::opt_entry(&mut map, "team", &self.team, &self.extra)?;
+        model::opt_entry(&mut map, "isdisabled", &self.isdisabled, &self.extra)?;
+        model::opt_entry(&mut map, "email", &self.email, &self.extra)?;
+        model::opt_entry(&mut map, "ad", &self.ad, &self.extra)?;
+        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate, &self.extra)?;
+        model::opt_entry(&mut map, "agentphotopath", &self.agentphotopath, &self.extra)?;
+        model::opt_entry(&mut map, "initials", &self.initials, &self.extra)?;
+        model::opt_entry(&mut map, "firstname", &self.firstname, &self.extra)?;
+        model::opt_entry(&mut map, "surname", &self.surname, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "jobtitle", &self.jobtitle, &self.extra)?;
+        model::opt_entry(&mut map, "sms", &self.sms, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "extensionnumber",
+            &self.extensionnumber,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
+        model::opt_entry(&mut map, "is_agent", &self.is_agent, &self.extra)?;
+        model::opt_entry(&mut map, "one_client", &self.one_client, &self.extra)?;
+        model::opt_entry(&mut map, "teams", &self.teams, &self.extra)?;
+        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
+        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
+        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
+        model::opt_entry(&mut map, "qualifications", &self.qualifications, &self.extra)?;
         model::opt_entry(
             &mut map,
             "qualification_weighting",
             &self.qualification_weighting,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "qualified", &self.qualified)?;
-        model::opt_entry(&mut map, "role_list", &self.role_list)?;
-        model::opt_entry(&mut map, "current_action_type", &self.current_action_type)?;
-        model::opt_entry(&mut map, "current_action_name", &self.current_action_name)?;
-        model::opt_entry(&mut map, "assettypes", &self.assettypes)?;
-        model::opt_entry(&mut map, "googleemail", &self.googleemail)?;
-        model::opt_entry(&mut map, "linemanager", &self.linemanager)?;
-        model::opt_entry(&mut map, "linemanager_name", &self.linemanager_name)?;
-        model::opt_entry(&mut map, "inboxes", &self.inboxes)?;
-        model::opt_entry(&mut map, "exchange_authorized", &self.exchange_authorized)?;
-        model::opt_entry(&mut map, "exchange_account", &self.exchange_account)?;
-        model::opt_entry(&mut map, "sentinel_authorized", &self.sentinel_authorized)?;
-        model::opt_entry(&mut map, "licence_type", &self.licence_type)?;
+        model::opt_entry(&mut map, "qualified", &self.qualified, &self.extra)?;
+        model::opt_entry(&mut map, "role_list", &self.role_list, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "current_action_type",
+            &self.current_action_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "current_action_name",
+            &self.current_action_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "assettypes", &self.assettypes, &self.extra)?;
+        model::opt_entry(&mut map, "googleemail", &self.googleemail, &self.extra)?;
+        model::opt_entry(&mut map, "linemanager", &self.linemanager, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linemanager_name",
+            &self.linemanager_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "inboxes", &self.inboxes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "exchange_authorized",
+            &self.exchange_authorized,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "exchange_account",
+            &self.exchange_account,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_authorized",
+            &self.sentinel_authorized,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "licence_type", &self.licence_type, &self.extra)?;
         model::opt_entry(
             &mut map,
             "named_licences_in_use",
             &self.named_licences_in_use,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "concurrent_licences_in_use",
             &self.concurrent_licences_in_use,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "concurrent_agent_total",
             &self.concurrent_agent_total,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "google_mail_authorized",
             &self.google_mail_authorized,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "inbox_clientid", &self.inbox_clientid)?;
-        model::opt_entry(&mut map, "isapiagent", &self.isapiagent)?;
-        model::opt_entry(&mut map, "splashtop_authorized", &self.splashtop_authorized)?;
+        model::opt_entry(&mut map, "inbox_clientid", &self.inbox_clientid, &self.extra)?;
+        model::opt_entry(&mut map, "isapiagent", &self.isapiagent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "splashtop_authorized",
+            &self.splashtop_authorized,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "gotoresolve_authorized",
             &self.gotoresolve_authorized,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
-        model::opt_entry(&mut map, "password", &self.password)?;
-        model::opt_entry(&mut map, "lunchbreak", &self.lunchbreak)?;
-        model::opt_entry(&mut map, "agentphotodata", &self.agentphotodata)?;
-        model::opt_entry(&mut map, "pagesize", &self.pagesize)?;
-        model::opt_entry(&mut map, "signature", &self.signature)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
+        model::opt_entry(&mut map, "password", &self.password, &self.extra)?;
+        model::opt_entry(&mut map, "lunchbreak", &self.lunchbreak, &self.extra)?;
+        model::opt_entry(&mut map, "agentphotodata", &self.agentphotodata, &self.extra)?;
+        model::opt_entry(&mut map, "pagesize", &self.pagesize, &self.extra)?;
+        model::opt_entry(&mut map, "signature", &self.signature, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_filter_id_tickets",
             &self.default_filter_id_tickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_filter_name_tickets",
             &self.default_filter_name_tickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_tickets",
             &self.default_columns_id_tickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_name_tickets",
             &self.default_columns_name_tickets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_view_tickets", &self.default_view_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_tickets",
+            &self.default_view_tickets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_view_tickets_selectedid",
             &self.default_view_tickets_selectedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_tickets_selectedname",
             &self.default_view_tickets_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_filter_id_opps",
             &self.default_filter_id_opps,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_filter_name_opps",
             &self.default_filter_name_opps,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_opps",
             &self.default_columns_id_opps,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_name_opps",
             &self.default_columns_name_opps,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_view_opps", &self.default_view_opps)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_opps",
+            &self.default_view_opps,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_view_opps_selectedid",
             &self.default_view_opps_selectedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_opps_selectedname",
             &self.default_view_opps_selectedname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_action_view", &self.default_action_view)?;
+        model::opt_entry(
+            &mut map,
+            "default_action_view",
+            &self.default_action_view,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_action_display",
             &self.default_action_display,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_feed_view", &self.default_feed_view)?;
-        model::opt_entry(&mut map, "ticket_preview_mode", &self.ticket_preview_mode)?;
+        model::opt_entry(
+            &mut map,
+            "default_feed_view",
+            &self.default_feed_view,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ticket_preview_mode",
+            &self.ticket_preview_mode,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_ticket_preview_size",
             &self.default_ticket_preview_size,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "list_type", &self.list_type)?;
-        model::opt_entry(&mut map, "navmenu_mode", &self.navmenu_mode)?;
+        model::opt_entry(&mut map, "list_type", &self.list_type, &self.extra)?;
+        model::opt_entry(&mut map, "navmenu_mode", &self.navmenu_mode, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_calendar_view",
             &self.default_calendar_view,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "calendar_options", &self.calendar_options)?;
-        model::opt_entry(&mut map, "search_options", &self.search_options)?;
-        model::opt_entry(&mut map, "newtabpref", &self.newtabpref)?;
-        model::opt_entry(&mut map, "theme", &self.theme)?;
-        model::opt_entry(&mut map, "theme_revert", &self.theme_revert)?;
-        model::opt_entry(&mut map, "language_id", &self.language_id)?;
-        model::opt_entry(&mut map, "language_name", &self.language_name)?;
-        model::opt_entry(&mut map, "app_colour", &self.app_colour)?;
-        model::opt_entry(&mut map, "app_colour_type", &self.app_colour_type)?;
-        model::opt_entry(&mut map, "nav_display_mode", &self.nav_display_mode)?;
-        model::opt_entry(&mut map, "enablehighcontrast", &self.enablehighcontrast)?;
+        model::opt_entry(
+            &mut map,
+            "calendar_options",
+            &self.calendar_options,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "search_options", &self.search_options, &self.extra)?;
+        model::opt_entry(&mut map, "newtabpref", &self.newtabpref, &self.extra)?;
+        model::opt_entry(&mut map, "theme", &self.theme, &self.extra)?;
+        model::opt_entry(&mut map, "theme_revert", &self.theme_revert, &self.extra)?;
+        model::opt_entry(&mut map, "language_id", &self.language_id, &self.extra)?;
+        model::opt_entry(&mut map, "language_name", &self.language_name, &self.extra)?;
+        model::opt_entry(&mut map, "app_colour", &self.app_colour, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "app_colour_type",
+            &self.app_colour_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "nav_display_mode",
+            &self.nav_display_mode,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "enablehighcontrast",
+            &self.enablehighcontrast,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "actionscreen_display_type",
             &self.actionscreen_display_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "homescreenchartid", &self.homescreenchartid)?;
-        model::opt_entry(&mut map, "homescreenchartname", &self.homescreenchartname)?;
+        model::opt_entry(
+            &mut map,
+            "homescreenchartid",
+            &self.homescreenchartid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "homescreenchartname",
+            &self.homescreenchartname,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "homescreenchartpublishedid",
             &self.homescreenchartpublishedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "homescreendashboardid",
             &self.homescreendashboardid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "homescreendashboardname",
             &self.homescreendashboardname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sidemenudashboardid", &self.sidemenudashboardid)?;
+        model::opt_entry(
+            &mut map,
+            "sidemenudashboardid",
+            &self.sidemenudashboardid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sidemenudashboardname",
             &self.sidemenudashboardname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "clientdetails_layout_id",
             &self.clientdetails_layout_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "clientdetails_layout_name",
             &self.clientdetails_layout_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "nav_layout_id", &self.nav_layout_id)?;
-        model::opt_entry(&mut map, "nav_layout_name", &self.nav_layout_name)?;
-        model::opt_entry(&mut map, "sendowneremails", &self.sendowneremails)?;
-        model::opt_entry(&mut map, "warnifnoscan", &self.warnifnoscan)?;
+        model::opt_entry(&mut map, "nav_layout_id", &self.nav_layout_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "nav_layout_name",
+            &self.nav_layout_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sendowneremails",
+            &self.sendowneremails,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "warnifnoscan", &self.warnifnoscan, &self.extra)?;
         model::opt_entry(
             &mut map,
             "dontemailmeifiloggedit",
             &self.dontemailmeifiloggedit,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "workhour_start", &self.workhour_start)?;
-        model::opt_entry(&mut map, "workhour_end", &self.workhour_end)?;
-        model::opt_entry(&mut map, "activedirectory_dn", &self.activedirectory_dn)?;
-        model::opt_entry(&mut map, "third_party_guid", &self.third_party_guid)?;
-        model::opt_entry(&mut map, "roles", &self.roles)?;
-        model::opt_entry(&mut map, "add_roles", &self.add_roles)?;
-        model::opt_entry(&mut map, "claims", &self.claims)?;
-        model::opt_entry(&mut map, "department", &self.department)?;
+        model::opt_entry(&mut map, "workhour_start", &self.workhour_start, &self.extra)?;
+        model::opt_entry(&mut map, "workhour_end", &self.workhour_end, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "activedirectory_dn",
+            &self.activedirectory_dn,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_guid",
+            &self.third_party_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "roles", &self.roles, &self.extra)?;
+        model::opt_entry(&mut map, "add_roles", &self.add_roles, &self.extra)?;
+        model::opt_entry(&mut map, "claims", &self.claims, &self.extra)?;
+        model::opt_entry(&mut map, "department", &self.department, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_is_a_departmentmanager",
             &self.is_a_departmentmanager,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_is_a_teammanager", &self.is_a_teammanager)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control)?;
-        model::opt_entry(&mut map, "twofactor_enabled", &self.twofactor_enabled)?;
-        model::opt_entry(&mut map, "_isnew", &self.isnew)?;
-        model::opt_entry(&mut map, "adconnection", &self.adconnection)?;
-        model::opt_entry(&mut map, "useadlogin", &self.useadlogin)?;
-        model::opt_entry(&mut map, "container_dn", &self.container_dn)?;
-        model::opt_entry(&mut map, "notifications", &self.notifications)?;
+        model::opt_entry(
+            &mut map,
+            "_is_a_teammanager",
+            &self.is_a_teammanager,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "twofactor_enabled",
+            &self.twofactor_enabled,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isnew", &self.isnew, &self.extra)?;
+        model::opt_entry(&mut map, "adconnection", &self.adconnection, &self.extra)?;
+        model::opt_entry(&mut map, "useadlogin", &self.useadlogin, &self.extra)?;
+        model::opt_entry(&mut map, "container_dn", &self.container_dn, &self.extra)?;
+        model::opt_entry(&mut map, "notifications", &self.notifications, &self.extra)?;
         model::opt_entry(
             &mut map,
             "notifications_personal",
             &self.notifications_personal,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed)?;
-        model::opt_entry(&mut map, "accountconfirmed", &self.accountconfirmed)?;
-        model::opt_entry(&mut map, "isinvite", &self.isinvite)?;
-        model::opt_entry(&mut map, "is_sales", &self.is_sales)?;
-        model::opt_entry(&mut map, "_getlogmeinid", &self.getlogmeinid)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "_importtoken", &self.importtoken)?;
-        model::opt_entry(&mut map, "beyondtrust_name", &self.beyondtrust_name)?;
-        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates)?;
+        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "accountconfirmed",
+            &self.accountconfirmed,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "isinvite", &self.isinvite, &self.extra)?;
+        model::opt_entry(&mut map, "is_sales", &self.is_sales, &self.extra)?;
+        model::opt_entry(&mut map, "_getlogmeinid", &self.getlogmeinid, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "_importtoken", &self.importtoken, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "beyondtrust_name",
+            &self.beyondtrust_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
         model::opt_entry(
             &mut map,
             "warnifnoscan_integrator",
             &self.warnifnoscan_integrator,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "warnifnoscan_integrator_hours",
             &self.warnifnoscan_integrator_hours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "orion_username", &self.orion_username)?;
-        model::opt_entry(&mut map, "orion_password", &self.orion_password)?;
-        model::opt_entry(&mut map, "ncentral_username", &self.ncentral_username)?;
-        model::opt_entry(&mut map, "soc_username", &self.soc_username)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
-        model::opt_entry(&mut map, "oktaid", &self.oktaid)?;
-        model::opt_entry(&mut map, "okta_status", &self.okta_status)?;
-        model::opt_entry(&mut map, "new_ncentral_key", &self.new_ncentral_key)?;
+        model::opt_entry(&mut map, "orion_username", &self.orion_username, &self.extra)?;
+        model::opt_entry(&mut map, "orion_password", &self.orion_password, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_username",
+            &self.ncentral_username,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "soc_username", &self.soc_username, &self.extra)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
+        model::opt_entry(&mut map, "oktaid", &self.oktaid, &self.extra)?;
+        model::opt_entry(&mut map, "okta_status", &self.okta_status, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_ncentral_key",
+            &self.new_ncentral_key,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "pomincostforapprovaltype",
             &self.pomincostforapprovaltype,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pomincostforapproval", &self.pomincostforapproval)?;
+        model::opt_entry(
+            &mut map,
+            "pomincostforapproval",
+            &self.pomincostforapproval,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "quotemarginforapprovaltype",
             &self.quotemarginforapprovaltype,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "quotemarginforapproval",
             &self.quotemarginforapproval,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_orion_password", &self.new_orion_password)?;
-        model::opt_entry(&mut map, "orion_access", &self.orion_access)?;
-        model::opt_entry(&mut map, "new_method", &self.new_method)?;
+        model::opt_entry(
+            &mut map,
+            "new_orion_password",
+            &self.new_orion_password,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "orion_access", &self.orion_access, &self.extra)?;
+        model::opt_entry(&mut map, "new_method", &self.new_method, &self.extra)?;
         model::opt_entry(
             &mut map,
             "exchange_token_expiry",
             &self.exchange_token_expiry,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "exchange_redirect", &self.exchange_redirect)?;
-        model::opt_entry(&mut map, "_getoauthtoken", &self.getoauthtoken)?;
-        model::opt_entry(&mut map, "oauth_code", &self.oauth_code)?;
-        model::opt_entry(&mut map, "oauth_redirect", &self.oauth_redirect)?;
-        model::opt_entry(&mut map, "oauth_type", &self.oauth_type)?;
-        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
-        model::opt_entry(&mut map, "new_token_type", &self.new_token_type)?;
-        model::opt_entry(&mut map, "new_refresh_token", &self.new_refresh_token)?;
+        model::opt_entry(
+            &mut map,
+            "exchange_redirect",
+            &self.exchange_redirect,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_getoauthtoken", &self.getoauthtoken, &self.extra)?;
+        model::opt_entry(&mut map, "oauth_code", &self.oauth_code, &self.extra)?;
+        model::opt_entry(&mut map, "oauth_redirect", &self.oauth_redirect, &self.extra)?;
+        model::opt_entry(&mut map, "oauth_type", &self.oauth_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_access_token",
+            &self.new_access_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_token_type", &self.new_token_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_refresh_token",
+            &self.new_refresh_token,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_disconnectintegration",
             &self.disconnectintegration,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_token_expiry",
             &self.sentinel_token_expiry,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sentinel_redirect", &self.sentinel_redirect)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_redirect",
+            &self.sentinel_redirect,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_assets",
             &self.default_columns_id_assets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "Oo_name", &self.oo_name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "isagentdetails", &self.isagentdetails)?;
+        model::opt_entry(&mut map, "Oo_name", &self.oo_name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "isagentdetails", &self.isagentdetails, &self.extra)?;
         model::opt_entry(
             &mut map,
             "excludefromresourcebooking",
             &self.excludefromresourcebooking,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "delegation_activated", &self.delegation_activated)?;
-        model::opt_entry(&mut map, "delegation_timebased", &self.delegation_timebased)?;
-        model::opt_entry(&mut map, "delegation_start", &self.delegation_start)?;
-        model::opt_entry(&mut map, "delegation_end", &self.delegation_end)?;
-        model::opt_entry(&mut map, "delegation_user_id", &self.delegation_user_id)?;
-        model::opt_entry(&mut map, "delegation_user_name", &self.delegation_user_name)?;
+        model::opt_entry(
+            &mut map,
+            "delegation_activated",
+            &self.delegation_activated,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_timebased",
+            &self.delegation_timebased,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_start",
+            &self.delegation_start,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "delegation_end", &self.delegation_end, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "delegation_user_id",
+            &self.delegation_user_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_user_name",
+            &self.delegation_user_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_reassign_all_accounts_to_agent",
             &self.reassign_all_accounts_to_agent,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_kick", &self.kick)?;
-        model::opt_entry(&mut map, "_revoke_tokens", &self.revoke_tokens)?;
+        model::opt_entry(&mut map, "_kick", &self.kick, &self.extra)?;
+        model::opt_entry(&mut map, "_revoke_tokens", &self.revoke_tokens, &self.extra)?;
         model::opt_entry(
             &mut map,
             "authenticatorapp_configured",
             &self.authenticatorapp_configured,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_revoke_authenticatorapp",
             &self.revoke_authenticatorapp,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ispasswordreset", &self.ispasswordreset)?;
-        model::opt_entry(&mut map, "graph_host", &self.graph_host)?;
-        model::opt_entry(&mut map, "linked_halo_url", &self.linked_halo_url)?;
-        model::opt_entry(&mut map, "holiday_allowance", &self.holiday_allowance)?;
+        model::opt_entry(
+            &mut map,
+            "ispasswordreset",
+            &self.ispasswordreset,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "graph_host", &self.graph_host, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_halo_url",
+            &self.linked_halo_url,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "holiday_allowance",
+            &self.holiday_allowance,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "remaining_holiday_allowance",
             &self.remaining_holiday_allowance,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
-        model::opt_entry(&mut map, "import_photo", &self.import_photo)?;
-        model::opt_entry(&mut map, "travelrate", &self.travelrate)?;
-        model::opt_entry(&mut map, "github_username", &self.github_username)?;
-        model::opt_entry(&mut map, "_signature_id", &self.signature_id)?;
-        model::opt_entry(&mut map, "_signature", &self.signature_2)?;
-        model::opt_entry(&mut map, "is_admin", &self.is_admin)?;
-        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes)?;
-        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals)?;
-        model::opt_entry(&mut map, "ac_rules", &self.ac_rules)?;
-        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext)?;
-        model::opt_entry(&mut map, "ac_customfields", &self.ac_customfields)?;
-        model::opt_entry(&mut map, "ac_customtables", &self.ac_customtables)?;
-        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards)?;
-        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows)?;
-        model::opt_entry(&mut map, "ac_roles", &self.ac_roles)?;
-        model::opt_entry(&mut map, "ac_slas", &self.ac_slas)?;
-        model::opt_entry(&mut map, "ac_templates", &self.ac_templates)?;
-        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes)?;
-        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays)?;
-        model::opt_entry(&mut map, "ac_emailtemplates", &self.ac_emailtemplates)?;
-        model::opt_entry(&mut map, "ac_messagegroups", &self.ac_messagegroups)?;
-        model::opt_entry(&mut map, "ac_reportgroups", &self.ac_reportgroups)?;
-        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups)?;
-        model::opt_entry(&mut map, "ac_languagepacks", &self.ac_languagepacks)?;
-        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups)?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
+        model::opt_entry(&mut map, "import_photo", &self.import_photo, &self.extra)?;
+        model::opt_entry(&mut map, "travelrate", &self.travelrate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "github_username",
+            &self.github_username,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_signature_id", &self.signature_id, &self.extra)?;
+        model::opt_entry(&mut map, "_signature", &self.signature_2, &self.extra)?;
+        model::opt_entry(&mut map, "is_admin", &self.is_admin, &self.extra)?;
+        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes, &self.extra)?;
+        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals, &self.extra)?;
+        model::opt_entry(&mut map, "ac_rules", &self.ac_rules, &self.extra)?;
+        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_customfields",
+            &self.ac_customfields,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_customtables",
+            &self.ac_customtables,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards, &self.extra)?;
+        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows, &self.extra)?;
+        model::opt_entry(&mut map, "ac_roles", &self.ac_roles, &self.extra)?;
+        model::opt_entry(&mut map, "ac_slas", &self.ac_slas, &self.extra)?;
+        model::opt_entry(&mut map, "ac_templates", &self.ac_templates, &self.extra)?;
+        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes, &self.extra)?;
+        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_emailtemplates",
+            &self.ac_emailtemplates,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_messagegroups",
+            &self.ac_messagegroups,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_reportgroups",
+            &self.ac_reportgroups,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_languagepacks",
+            &self.ac_languagepacks,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_columns_id_clients",
             &self.default_columns_id_clients,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_clients_selectedname",
             &self.default_view_clients_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_assets_selectedname",
             &self.default_view_assets_selectedname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_do_reassign01", &self.do_reassign01)?;
-        model::opt_entry(&mut map, "check_reassign01", &self.check_reassign01)?;
-        model::opt_entry(&mut map, "_force", &self.force)?;
+        model::opt_entry(&mut map, "_do_reassign01", &self.do_reassign01, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "check_reassign01",
+            &self.check_reassign01,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_force", &self.force, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_view_customers_selectedid",
             &self.default_view_customers_selectedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_customers_selectedname",
             &self.default_view_customers_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_users_selectedid",
             &self.default_view_users_selectedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_users_selectedname",
             &self.default_view_users_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_contracts",
             &self.default_columns_id_contracts,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_contracts_selectedname",
             &self.default_view_contracts_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_sites",
             &self.default_columns_id_sites,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_sites_selectedname",
             &self.default_columns_sites_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_users",
             &self.default_columns_id_users,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_users_selectedname",
             &self.default_columns_users_selectedname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pagerduty_email", &self.pagerduty_email)?;
-        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes)?;
-        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups)?;
-        model::opt_entry(&mut map, "ac_servicecategories", &self.ac_servicecategories)?;
-        model::opt_entry(&mut map, "ac_services", &self.ac_services)?;
-        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers)?;
-        model::opt_entry(&mut map, "ac_suppliercontracts", &self.ac_suppliercontracts)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
-        model::opt_entry(&mut map, "jira_instance", &self.jira_instance)?;
-        model::opt_entry(&mut map, "jira_instance_name", &self.jira_instance_name)?;
+        model::opt_entry(
+            &mut map,
+            "pagerduty_email",
+            &self.pagerduty_email,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes, &self.extra)?;
+        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_servicecategories",
+            &self.ac_servicecategories,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_services", &self.ac_services, &self.extra)?;
+        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_suppliercontracts",
+            &self.ac_suppliercontracts,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
+        model::opt_entry(&mut map, "jira_instance", &self.jira_instance, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "jira_instance_name",
+            &self.jira_instance_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "pref_notification_sound",
             &self.pref_notification_sound,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pref_chat_sound", &self.pref_chat_sound)?;
+        model::opt_entry(
+            &mut map,
+            "pref_chat_sound",
+            &self.pref_chat_sound,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_supplier_contracts",
             &self.default_columns_id_supplier_contracts,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_supplier_contracts_selectedname",
             &self.default_view_supplier_contracts_selectedname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_view_assets", &self.default_view_assets)?;
+        model::opt_entry(
+            &mut map,
+            "default_view_assets",
+            &self.default_view_assets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_view_assets_selectedid",
             &self.default_view_assets_selectedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_assets_selectedid_name",
             &self.default_view_assets_selectedid_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
-        model::opt_entry(&mut map, "splashtop_url", &self.splashtop_url)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
+        model::opt_entry(&mut map, "splashtop_url", &self.splashtop_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "splashtop_token_expiry",
             &self.splashtop_token_expiry,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_splashtop_channelname",
             &self.default_splashtop_channelname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "splashtop_channel", &self.splashtop_channel)?;
-        model::opt_entry(&mut map, "ac_chatprofiles", &self.ac_chatprofiles)?;
-        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists)?;
+        model::opt_entry(
+            &mut map,
+            "splashtop_channel",
+            &self.splashtop_channel,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_chatprofiles",
+            &self.ac_chatprofiles,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists, &self.extra)?;
         model::opt_entry(
             &mut map,
             "allow_automatic_call_scripts",
             &self.allow_automatic_call_scripts,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "gotoresolve_token_expiry",
             &self.gotoresolve_token_expiry,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ac_devices", &self.ac_devices)?;
-        model::opt_entry(&mut map, "azure_connectionid", &self.azure_connectionid)?;
+        model::opt_entry(&mut map, "ac_devices", &self.ac_devices, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_connectionid",
+            &self.azure_connectionid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allow_presence_notifications",
             &self.allow_presence_notifications,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
-        model::opt_entry(&mut map, "azure_client_id", &self.azure_client_id)?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_id",
+            &self.azure_tenant_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "azure_client_id",
+            &self.azure_client_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "presence_subscription",
             &self.presence_subscription,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_supplier",
             &self.default_columns_id_supplier,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_columns_supplier_selectedname",
             &self.default_columns_supplier_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_suppliers_selectedid",
             &self.default_view_suppliers_selectedid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_suppliers_selectedname",
             &self.default_view_suppliers_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "linked_user_client_id",
             &self.linked_user_client_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "contractdetails_layout_id",
             &self.contractdetails_layout_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "contractdetails_layout_name",
             &self.contractdetails_layout_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_action_date_display",
             &self.default_action_date_display,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "signature_image", &self.signature_image)?;
+        model::opt_entry(
+            &mut map,
+            "signature_image",
+            &self.signature_image,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "exclude_from_automatic_assigning",
             &self.exclude_from_automatic_assigning,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "userdetails_layout_id",
             &self.userdetails_layout_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "userdetails_layout_name",
             &self.userdetails_layout_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "calendar_options_multi",
             &self.calendar_options_multi,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ac_databaselookups", &self.ac_databaselookups)?;
+        model::opt_entry(
+            &mut map,
+            "ac_databaselookups",
+            &self.ac_databaselookups,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_columns_id_pos",
             &self.default_columns_id_pos,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_view_pos_selectedname",
             &self.default_view_pos_selectedname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sitedetails_layout_id",
             &self.sitedetails_layout_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sitedetails_layout_name",
             &self.sitedetails_layout_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "enable_teams_shifts", &self.enable_teams_shifts)?;
-        model::opt_entry(&mut map, "warnif_incomplete_ts", &self.warnif_incomplete_ts)?;
+        model::opt_entry(
+            &mut map,
+            "enable_teams_shifts",
+            &self.enable_teams_shifts,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "warnif_incomplete_ts",
+            &self.warnif_incomplete_ts,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "warnif_incomplete_ts_manager",
             &self.warnif_incomplete_ts_manager,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "incomplete_ts_threshold",
             &self.incomplete_ts_threshold,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "incomplete_ts_sendtime",
             &self.incomplete_ts_sendtime,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "incomplete_ts_lastcreated",
             &self.incomplete_ts_lastcreated,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "assetfields", &self.assetfields)?;
-        model::opt_entry(&mut map, "unamecustomfields", &self.unamecustomfields)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "assetfields", &self.assetfields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "unamecustomfields",
+            &self.unamecustomfields,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "unameappointmenttypes",
             &self.unameappointmenttypes,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "_canupdate_moreinfo", &self.canupdate_moreinfo)?;
-        model::opt_entry(&mut map, "logmeinid", &self.logmeinid)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_canupdate_moreinfo",
+            &self.canupdate_moreinfo,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "logmeinid", &self.logmeinid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "allowbeyondtrustinvites",
             &self.allowbeyondtrustinvites,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "jira_id", &self.jira_id)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
-        model::opt_entry(&mut map, "namewithinactive", &self.namewithinactive)?;
-        model::opt_entry(&mut map, "apptsync", &self.apptsync)?;
-        model::opt_entry(&mut map, "okta_id", &self.okta_id)?;
-        model::opt_entry(&mut map, "enableshifts", &self.enableshifts)?;
-        model::opt_entry(&mut map, "sendemailerrors", &self.sendemailerrors)?;
+        model::opt_entry(&mut map, "jira_id", &self.jira_id, &self.extra)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "namewithinactive",
+            &self.namewithinactive,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "apptsync", &self.apptsync, &self.extra)?;
+        model::opt_entry(&mut map, "okta_id", &self.okta_id, &self.extra)?;
+        model::opt_entry(&mut map, "enableshifts", &self.enableshifts, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sendemailerrors",
+            &self.sendemailerrors,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "uname_usercustomfields",
             &self.uname_usercustomfields,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "can_approve_purchaseorder",
             &self.can_approve_purchaseorder,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "can_approve_quote", &self.can_approve_quote)?;
-        model::opt_entry(&mut map, "can_approve_invoice", &self.can_approve_invoice)?;
+        model::opt_entry(
+            &mut map,
+            "can_approve_quote",
+            &self.can_approve_quote,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "can_approve_invoice",
+            &self.can_approve_invoice,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_splashtop_channel",
             &self.default_splashtop_channel,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "workday_id", &self.workday_id)?;
-        model::opt_entry(&mut map, "workday_name", &self.workday_name)?;
-        model::opt_entry(&mut map, "workday_timezone", &self.workday_timezone)?;
-        model::opt_entry(&mut map, "costprice", &self.costprice)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
-        model::opt_entry(&mut map, "first_role_id", &self.first_role_id)?;
-        model::opt_entry(&mut map, "in_queried_team", &self.in_queried_team)?;
-        model::opt_entry(&mut map, "guid_string", &self.guid_string)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "workday_id", &self.workday_id, &self.extra)?;
+        model::opt_entry(&mut map, "workday_name", &self.workday_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "workday_timezone",
+            &self.workday_timezone,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "costprice", &self.costprice, &self.extra)?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
+        model::opt_entry(&mut map, "first_role_id", &self.first_role_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "in_queried_team",
+            &self.in_queried_team,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "guid_string", &self.guid_string, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -4537,6 +8257,49 @@ impl crate::runtime::model::Model for Agent {
     }
 }
 
+impl Agent {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// An agent's membership of a department.
 ///
 /// Halo's internal name for this schema is `UnameDepartment`.
@@ -4647,6 +8410,96 @@ impl AgentDepartment {
         self.includeteamsintree = Some(value);
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_guid(mut self) -> Self {
+        self.department_guid = None;
+        self.extra.insert("department_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_name(mut self) -> Self {
+        self.department_name = None;
+        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `membershiplevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_membershiplevel(mut self) -> Self {
+        self.membershiplevel = None;
+        self.extra.insert("membershiplevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `includeteamsintree` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includeteamsintree(mut self) -> Self {
+        self.includeteamsintree = None;
+        self.extra.insert("includeteamsintree".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentDepartment {
@@ -4654,17 +8507,37 @@ impl serde::Serialize for AgentDepartment {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
-        model::opt_entry(&mut map, "department_guid", &self.department_guid)?;
-        model::opt_entry(&mut map, "department_name", &self.department_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "membershiplevel", &self.membershiplevel)?;
-        model::opt_entry(&mut map, "includeteamsintree", &self.includeteamsintree)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "department_guid",
+            &self.department_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "department_name",
+            &self.department_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "membershiplevel",
+            &self.membershiplevel,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "includeteamsintree",
+            &self.includeteamsintree,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -4766,6 +8639,36 @@ impl AgentList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AgentList {
@@ -4773,11 +8676,11 @@ impl serde::Serialize for AgentList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "agents", &self.agents)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5011,6 +8914,96 @@ impl Restriction {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key1(mut self) -> Self {
+        self.key1 = None;
+        self.extra.insert("key1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key1_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key1_name(mut self) -> Self {
+        self.key1_name = None;
+        self.extra.insert("key1_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key2(mut self) -> Self {
+        self.key2 = None;
+        self.extra.insert("key2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key2_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key2_guid(mut self) -> Self {
+        self.key2_guid = None;
+        self.extra.insert("key2_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key2_name(mut self) -> Self {
+        self.key2_name = None;
+        self.extra.insert("key2_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Restriction {
@@ -5018,17 +9011,17 @@ impl serde::Serialize for Restriction {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "key1", &self.key1)?;
-        model::opt_entry(&mut map, "key1_name", &self.key1_name)?;
-        model::opt_entry(&mut map, "key2", &self.key2)?;
-        model::opt_entry(&mut map, "key2_guid", &self.key2_guid)?;
-        model::opt_entry(&mut map, "key2_name", &self.key2_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "key1", &self.key1, &self.extra)?;
+        model::opt_entry(&mut map, "key1_name", &self.key1_name, &self.extra)?;
+        model::opt_entry(&mut map, "key2", &self.key2, &self.extra)?;
+        model::opt_entry(&mut map, "key2_guid", &self.key2_guid, &self.extra)?;
+        model::opt_entry(&mut map, "key2_name", &self.key2_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5642,6 +9635,546 @@ impl Role {
         self.concurrency_stamp = Some(value.into());
         self
     }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerates(mut self) -> Self {
+        self.chargerates = None;
+        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `id_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_id_int(mut self) -> Self {
+        self.id_int = None;
+        self.extra.insert("id_int".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes(mut self) -> Self {
+        self.notes = None;
+        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams(mut self) -> Self {
+        self.teams = None;
+        self.extra.insert("teams".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_departments(mut self) -> Self {
+        self.departments = None;
+        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clients(mut self) -> Self {
+        self.clients = None;
+        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettypes(mut self) -> Self {
+        self.tickettypes = None;
+        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assetfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assetfields(mut self) -> Self {
+        self.assetfields = None;
+        self.extra.insert("assetfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unamecustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unamecustomfields(mut self) -> Self {
+        self.unamecustomfields = None;
+        self.extra.insert("unamecustomfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unameappointmenttypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unameappointmenttypes(mut self) -> Self {
+        self.unameappointmenttypes = None;
+        self.extra.insert("unameappointmenttypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notifications(mut self) -> Self {
+        self.notifications = None;
+        self.extra.insert("notifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `claims` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_claims(mut self) -> Self {
+        self.claims = None;
+        self.extra.insert("claims".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettypes(mut self) -> Self {
+        self.assettypes = None;
+        self.extra.insert("assettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `Oo_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oo_name(mut self) -> Self {
+        self.oo_name = None;
+        self.extra.insert("Oo_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uname_usercustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uname_usercustomfields(mut self) -> Self {
+        self.uname_usercustomfields = None;
+        self.extra.insert("uname_usercustomfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control(mut self) -> Self {
+        self.access_control = None;
+        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control_level(mut self) -> Self {
+        self.access_control_level = None;
+        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_tickettypes(mut self) -> Self {
+        self.ac_tickettypes = None;
+        self.extra.insert("ac_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_approvals` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_approvals(mut self) -> Self {
+        self.ac_approvals = None;
+        self.extra.insert("ac_approvals".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_rules(mut self) -> Self {
+        self.ac_rules = None;
+        self.extra.insert("ac_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_cannedtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_cannedtext(mut self) -> Self {
+        self.ac_cannedtext = None;
+        self.extra.insert("ac_cannedtext".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_customfields(mut self) -> Self {
+        self.ac_customfields = None;
+        self.extra.insert("ac_customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_customtables` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_customtables(mut self) -> Self {
+        self.ac_customtables = None;
+        self.extra.insert("ac_customtables".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_dashboards` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_dashboards(mut self) -> Self {
+        self.ac_dashboards = None;
+        self.extra.insert("ac_dashboards".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_workflows` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_workflows(mut self) -> Self {
+        self.ac_workflows = None;
+        self.extra.insert("ac_workflows".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_roles(mut self) -> Self {
+        self.ac_roles = None;
+        self.extra.insert("ac_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_slas` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_slas(mut self) -> Self {
+        self.ac_slas = None;
+        self.extra.insert("ac_slas".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_templates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_templates(mut self) -> Self {
+        self.ac_templates = None;
+        self.extra.insert("ac_templates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_outcomes(mut self) -> Self {
+        self.ac_outcomes = None;
+        self.extra.insert("ac_outcomes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_workdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_workdays(mut self) -> Self {
+        self.ac_workdays = None;
+        self.extra.insert("ac_workdays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_emailtemplates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_emailtemplates(mut self) -> Self {
+        self.ac_emailtemplates = None;
+        self.extra.insert("ac_emailtemplates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_messagegroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_messagegroups(mut self) -> Self {
+        self.ac_messagegroups = None;
+        self.extra.insert("ac_messagegroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_reportgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_reportgroups(mut self) -> Self {
+        self.ac_reportgroups = None;
+        self.extra.insert("ac_reportgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_fieldgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_fieldgroups(mut self) -> Self {
+        self.ac_fieldgroups = None;
+        self.extra.insert("ac_fieldgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_languagepacks` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_languagepacks(mut self) -> Self {
+        self.ac_languagepacks = None;
+        self.extra.insert("ac_languagepacks".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_itemgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_itemgroups(mut self) -> Self {
+        self.ac_itemgroups = None;
+        self.extra.insert("ac_itemgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_suppliers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_suppliers(mut self) -> Self {
+        self.ac_suppliers = None;
+        self.extra.insert("ac_suppliers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_suppliercontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_suppliercontracts(mut self) -> Self {
+        self.ac_suppliercontracts = None;
+        self.extra.insert("ac_suppliercontracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_integration` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_integration(mut self) -> Self {
+        self.is_integration = None;
+        self.extra.insert("is_integration".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_assettypes(mut self) -> Self {
+        self.ac_assettypes = None;
+        self.extra.insert("ac_assettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_assetgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_assetgroups(mut self) -> Self {
+        self.ac_assetgroups = None;
+        self.extra.insert("ac_assetgroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_servicecategories` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_servicecategories(mut self) -> Self {
+        self.ac_servicecategories = None;
+        self.extra.insert("ac_servicecategories".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_services(mut self) -> Self {
+        self.ac_services = None;
+        self.extra.insert("ac_services".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_chatprofiles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_chatprofiles(mut self) -> Self {
+        self.ac_chatprofiles = None;
+        self.extra.insert("ac_chatprofiles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_faqlists(mut self) -> Self {
+        self.ac_faqlists = None;
+        self.extra.insert("ac_faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_devices(mut self) -> Self {
+        self.ac_devices = None;
+        self.extra.insert("ac_devices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sites(mut self) -> Self {
+        self.sites = None;
+        self.extra.insert("sites".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ac_databaselookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ac_databaselookups(mut self) -> Self {
+        self.ac_databaselookups = None;
+        self.extra.insert("ac_databaselookups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `normalizedName` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_normalized_name(mut self) -> Self {
+        self.normalized_name = None;
+        self.extra.insert("normalizedName".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `concurrencyStamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_concurrency_stamp(mut self) -> Self {
+        self.concurrency_stamp = None;
+        self.extra.insert("concurrencyStamp".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Role {
@@ -5649,70 +10182,142 @@ impl serde::Serialize for Role {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates)?;
-        model::opt_entry(&mut map, "id_int", &self.id_int)?;
-        model::opt_entry(&mut map, "notes", &self.notes)?;
-        model::opt_entry(&mut map, "teams", &self.teams)?;
-        model::opt_entry(&mut map, "departments", &self.departments)?;
-        model::opt_entry(&mut map, "clients", &self.clients)?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes)?;
-        model::opt_entry(&mut map, "assetfields", &self.assetfields)?;
-        model::opt_entry(&mut map, "unamecustomfields", &self.unamecustomfields)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
+        model::opt_entry(&mut map, "id_int", &self.id_int, &self.extra)?;
+        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
+        model::opt_entry(&mut map, "teams", &self.teams, &self.extra)?;
+        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
+        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
+        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
+        model::opt_entry(&mut map, "assetfields", &self.assetfields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "unamecustomfields",
+            &self.unamecustomfields,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "unameappointmenttypes",
             &self.unameappointmenttypes,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "notifications", &self.notifications)?;
-        model::opt_entry(&mut map, "claims", &self.claims)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "assettypes", &self.assettypes)?;
-        model::opt_entry(&mut map, "Oo_name", &self.oo_name)?;
+        model::opt_entry(&mut map, "notifications", &self.notifications, &self.extra)?;
+        model::opt_entry(&mut map, "claims", &self.claims, &self.extra)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "assettypes", &self.assettypes, &self.extra)?;
+        model::opt_entry(&mut map, "Oo_name", &self.oo_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "uname_usercustomfields",
             &self.uname_usercustomfields,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control)?;
-        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
-        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes)?;
-        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals)?;
-        model::opt_entry(&mut map, "ac_rules", &self.ac_rules)?;
-        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext)?;
-        model::opt_entry(&mut map, "ac_customfields", &self.ac_customfields)?;
-        model::opt_entry(&mut map, "ac_customtables", &self.ac_customtables)?;
-        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards)?;
-        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows)?;
-        model::opt_entry(&mut map, "ac_roles", &self.ac_roles)?;
-        model::opt_entry(&mut map, "ac_slas", &self.ac_slas)?;
-        model::opt_entry(&mut map, "ac_templates", &self.ac_templates)?;
-        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes)?;
-        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays)?;
-        model::opt_entry(&mut map, "ac_emailtemplates", &self.ac_emailtemplates)?;
-        model::opt_entry(&mut map, "ac_messagegroups", &self.ac_messagegroups)?;
-        model::opt_entry(&mut map, "ac_reportgroups", &self.ac_reportgroups)?;
-        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups)?;
-        model::opt_entry(&mut map, "ac_languagepacks", &self.ac_languagepacks)?;
-        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups)?;
-        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers)?;
-        model::opt_entry(&mut map, "ac_suppliercontracts", &self.ac_suppliercontracts)?;
-        model::opt_entry(&mut map, "is_integration", &self.is_integration)?;
-        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes)?;
-        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups)?;
-        model::opt_entry(&mut map, "ac_servicecategories", &self.ac_servicecategories)?;
-        model::opt_entry(&mut map, "ac_services", &self.ac_services)?;
-        model::opt_entry(&mut map, "ac_chatprofiles", &self.ac_chatprofiles)?;
-        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists)?;
-        model::opt_entry(&mut map, "ac_devices", &self.ac_devices)?;
-        model::opt_entry(&mut map, "sites", &self.sites)?;
-        model::opt_entry(&mut map, "ac_databaselookups", &self.ac_databaselookups)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "normalizedName", &self.normalized_name)?;
-        model::opt_entry(&mut map, "concurrencyStamp", &self.concurrency_stamp)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "access_control_level",
+            &self.access_control_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes, &self.extra)?;
+        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals, &self.extra)?;
+        model::opt_entry(&mut map, "ac_rules", &self.ac_rules, &self.extra)?;
+        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_customfields",
+            &self.ac_customfields,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_customtables",
+            &self.ac_customtables,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards, &self.extra)?;
+        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows, &self.extra)?;
+        model::opt_entry(&mut map, "ac_roles", &self.ac_roles, &self.extra)?;
+        model::opt_entry(&mut map, "ac_slas", &self.ac_slas, &self.extra)?;
+        model::opt_entry(&mut map, "ac_templates", &self.ac_templates, &self.extra)?;
+        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes, &self.extra)?;
+        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_emailtemplates",
+            &self.ac_emailtemplates,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_messagegroups",
+            &self.ac_messagegroups,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ac_reportgroups",
+            &self.ac_reportgroups,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_languagepacks",
+            &self.ac_languagepacks,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups, &self.extra)?;
+        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_suppliercontracts",
+            &self.ac_suppliercontracts,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_integration", &self.is_integration, &self.extra)?;
+        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes, &self.extra)?;
+        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_servicecategories",
+            &self.ac_servicecategories,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_services", &self.ac_services, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_chatprofiles",
+            &self.ac_chatprofiles,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists, &self.extra)?;
+        model::opt_entry(&mut map, "ac_devices", &self.ac_devices, &self.extra)?;
+        model::opt_entry(&mut map, "sites", &self.sites, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ac_databaselookups",
+            &self.ac_databaselookups,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "normalizedName",
+            &self.normalized_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "concurrencyStamp",
+            &self.concurrency_stamp,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5964,6 +10569,96 @@ impl UnameAppointment {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_id(mut self) -> Self {
+        self.field_id = None;
+        self.extra.insert("field_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_name(mut self) -> Self {
+        self.field_name = None;
+        self.extra.insert("field_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_type(mut self) -> Self {
+        self.field_type = None;
+        self.extra.insert("field_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_level(mut self) -> Self {
+        self.level = None;
+        self.extra.insert("level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameAppointment {
@@ -5971,17 +10666,17 @@ impl serde::Serialize for UnameAppointment {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "field_id", &self.field_id)?;
-        model::opt_entry(&mut map, "field_name", &self.field_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "field_type", &self.field_type)?;
-        model::opt_entry(&mut map, "level", &self.level)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "field_id", &self.field_id, &self.extra)?;
+        model::opt_entry(&mut map, "field_name", &self.field_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "field_type", &self.field_type, &self.extra)?;
+        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -6113,6 +10808,66 @@ impl UnameAreaRestriction {
         self.role_name = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameAreaRestriction {
@@ -6120,14 +10875,14 @@ impl serde::Serialize for UnameAreaRestriction {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -6273,6 +11028,86 @@ impl UnameButton {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roleid(mut self) -> Self {
+        self.roleid = None;
+        self.extra.insert("roleid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `button_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_button_id(mut self) -> Self {
+        self.button_id = None;
+        self.extra.insert("button_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `button_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_button_name(mut self) -> Self {
+        self.button_name = None;
+        self.extra.insert("button_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `can_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_can_access(mut self) -> Self {
+        self.can_access = None;
+        self.extra.insert("can_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameButton {
@@ -6280,16 +11115,16 @@ impl serde::Serialize for UnameButton {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "roleid", &self.roleid)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "button_id", &self.button_id)?;
-        model::opt_entry(&mut map, "button_name", &self.button_name)?;
-        model::opt_entry(&mut map, "can_access", &self.can_access)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "roleid", &self.roleid, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "button_id", &self.button_id, &self.extra)?;
+        model::opt_entry(&mut map, "button_name", &self.button_name, &self.extra)?;
+        model::opt_entry(&mut map, "can_access", &self.can_access, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -6489,6 +11324,136 @@ impl UnameCustom {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_id(mut self) -> Self {
+        self.field_id = None;
+        self.extra.insert("field_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_name(mut self) -> Self {
+        self.field_name = None;
+        self.extra.insert("field_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_type(mut self) -> Self {
+        self.field_type = None;
+        self.extra.insert("field_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_level(mut self) -> Self {
+        self.level = None;
+        self.extra.insert("level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canadd` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canadd(mut self) -> Self {
+        self.canadd = None;
+        self.extra.insert("canadd".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `candelete` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_candelete(mut self) -> Self {
+        self.candelete = None;
+        self.extra.insert("candelete".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canedit(mut self) -> Self {
+        self.canedit = None;
+        self.extra.insert("canedit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfield_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfield_type(mut self) -> Self {
+        self.customfield_type = None;
+        self.extra.insert("customfield_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameCustom {
@@ -6496,21 +11461,26 @@ impl serde::Serialize for UnameCustom {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "field_id", &self.field_id)?;
-        model::opt_entry(&mut map, "field_name", &self.field_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "field_type", &self.field_type)?;
-        model::opt_entry(&mut map, "level", &self.level)?;
-        model::opt_entry(&mut map, "canadd", &self.canadd)?;
-        model::opt_entry(&mut map, "candelete", &self.candelete)?;
-        model::opt_entry(&mut map, "canedit", &self.canedit)?;
-        model::opt_entry(&mut map, "customfield_type", &self.customfield_type)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "field_id", &self.field_id, &self.extra)?;
+        model::opt_entry(&mut map, "field_name", &self.field_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "field_type", &self.field_type, &self.extra)?;
+        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
+        model::opt_entry(&mut map, "canadd", &self.canadd, &self.extra)?;
+        model::opt_entry(&mut map, "candelete", &self.candelete, &self.extra)?;
+        model::opt_entry(&mut map, "canedit", &self.canedit, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "customfield_type",
+            &self.customfield_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -6680,6 +11650,96 @@ impl UnameField {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_id(mut self) -> Self {
+        self.field_id = None;
+        self.extra.insert("field_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_name(mut self) -> Self {
+        self.field_name = None;
+        self.extra.insert("field_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_field_type(mut self) -> Self {
+        self.field_type = None;
+        self.extra.insert("field_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_level(mut self) -> Self {
+        self.level = None;
+        self.extra.insert("level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameField {
@@ -6687,17 +11747,17 @@ impl serde::Serialize for UnameField {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "field_id", &self.field_id)?;
-        model::opt_entry(&mut map, "field_name", &self.field_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "field_type", &self.field_type)?;
-        model::opt_entry(&mut map, "level", &self.level)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "field_id", &self.field_id, &self.extra)?;
+        model::opt_entry(&mut map, "field_name", &self.field_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "field_type", &self.field_type, &self.extra)?;
+        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -6770,11 +11830,11 @@ pub struct UnameQualification {
     /// `role_name`.
     pub role_name: Option<String>,
     /// `date`.
-    pub date: Option<String>,
+    pub date: Option<crate::DateTime>,
     /// `_warning`.
     pub warning: Option<String>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -6839,7 +11899,7 @@ impl UnameQualification {
     /// Sets `date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date = Some(value.into());
         self
     }
@@ -6855,8 +11915,98 @@ impl UnameQualification {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualification_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualification_id(mut self) -> Self {
+        self.qualification_id = None;
+        self.extra.insert("qualification_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualification_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualification_name(mut self) -> Self {
+        self.qualification_name = None;
+        self.extra.insert("qualification_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date(mut self) -> Self {
+        self.date = None;
+        self.extra.insert("date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enddate(mut self) -> Self {
+        self.enddate = None;
+        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
         self
     }
 }
@@ -6866,17 +12016,27 @@ impl serde::Serialize for UnameQualification {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "qualification_id", &self.qualification_id)?;
-        model::opt_entry(&mut map, "qualification_name", &self.qualification_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "date", &self.date)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "qualification_id",
+            &self.qualification_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "qualification_name",
+            &self.qualification_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "date", &self.date, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -7048,6 +12208,106 @@ impl UnameRequestType {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_id(mut self) -> Self {
+        self.tickettype_id = None;
+        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_name(mut self) -> Self {
+        self.tickettype_name = None;
+        self.extra.insert("tickettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cancreate(mut self) -> Self {
+        self.cancreate = None;
+        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canview(mut self) -> Self {
+        self.canview = None;
+        self.extra.insert("canview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canedit(mut self) -> Self {
+        self.canedit = None;
+        self.extra.insert("canedit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameRequestType {
@@ -7055,18 +12315,23 @@ impl serde::Serialize for UnameRequestType {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
-        model::opt_entry(&mut map, "tickettype_name", &self.tickettype_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
-        model::opt_entry(&mut map, "canview", &self.canview)?;
-        model::opt_entry(&mut map, "canedit", &self.canedit)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "tickettype_name",
+            &self.tickettype_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
+        model::opt_entry(&mut map, "canview", &self.canview, &self.extra)?;
+        model::opt_entry(&mut map, "canedit", &self.canedit, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -7220,6 +12485,86 @@ impl UnameSite {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_level(mut self) -> Self {
+        self.level = None;
+        self.extra.insert("level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameSite {
@@ -7227,16 +12572,16 @@ impl serde::Serialize for UnameSite {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "level", &self.level)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -7406,6 +12751,106 @@ impl UnameXtype {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_id(mut self) -> Self {
+        self.assettype_id = None;
+        self.extra.insert("assettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_name(mut self) -> Self {
+        self.assettype_name = None;
+        self.extra.insert("assettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cancreate(mut self) -> Self {
+        self.cancreate = None;
+        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canview(mut self) -> Self {
+        self.canview = None;
+        self.extra.insert("canview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canedit(mut self) -> Self {
+        self.canedit = None;
+        self.extra.insert("canedit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UnameXtype {
@@ -7413,18 +12858,18 @@ impl serde::Serialize for UnameXtype {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "assettype_id", &self.assettype_id)?;
-        model::opt_entry(&mut map, "assettype_name", &self.assettype_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
-        model::opt_entry(&mut map, "canview", &self.canview)?;
-        model::opt_entry(&mut map, "canedit", &self.canedit)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "assettype_id", &self.assettype_id, &self.extra)?;
+        model::opt_entry(&mut map, "assettype_name", &self.assettype_name, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
+        model::opt_entry(&mut map, "canview", &self.canview, &self.extra)?;
+        model::opt_entry(&mut map, "canedit", &self.canedit, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

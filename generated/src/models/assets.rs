@@ -66,7 +66,7 @@ pub struct Asset {
     /// `icon`.
     pub icon: Option<String>,
     /// `warranty_end`.
-    pub warranty_end: Option<String>,
+    pub warranty_end: Option<crate::DateTime>,
     /// `inactive`.
     pub inactive: Option<bool>,
     /// `is_primary_asset`.
@@ -110,7 +110,7 @@ pub struct Asset {
     /// `item_id`.
     pub item_id: Option<i32>,
     /// `stock_date`.
-    pub stock_date: Option<String>,
+    pub stock_date: Option<crate::DateTime>,
     /// `non_consignable`.
     pub non_consignable: Option<bool>,
     /// `reserved_salesorder_id`.
@@ -170,7 +170,7 @@ pub struct Asset {
     /// `issue_consignment_id`.
     pub issue_consignment_id: Option<i32>,
     /// `supplier_expirydate`.
-    pub supplier_expirydate: Option<String>,
+    pub supplier_expirydate: Option<crate::DateTime>,
     /// `supplier_reference`.
     pub supplier_reference: Option<String>,
     /// `third_party_id_string`.
@@ -260,11 +260,11 @@ pub struct Asset {
     /// Halo's `LansweeperSoftware` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     pub lansweeper_software: Option<Vec<serde_json::Value>>,
     /// `dlastupdate`.
-    pub dlastupdate: Option<String>,
+    pub dlastupdate: Option<crate::DateTime>,
     /// Halo's `SupplierOrderHeader` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
     pub createdfrompurchaseorder: Option<serde_json::Value>,
     /// `stockdate`.
-    pub stockdate: Option<String>,
+    pub stockdate: Option<crate::DateTime>,
     /// `item_cost`.
     pub item_cost: Option<f64>,
     /// `old_software_version`.
@@ -406,7 +406,7 @@ pub struct Asset {
     /// `_dont_fire_automations`.
     pub dont_fire_automations: Option<bool>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `asset_chart_json`.
     pub asset_chart_json: Option<String>,
     /// `lansweeper_site_id`.
@@ -466,11 +466,11 @@ pub struct Asset {
     /// `assettype_guid`.
     pub assettype_guid: Option<String>,
     /// `warranty_start`.
-    pub warranty_start: Option<String>,
+    pub warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_start`.
-    pub labour_warranty_start: Option<String>,
+    pub labour_warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_end`.
-    pub labour_warranty_end: Option<String>,
+    pub labour_warranty_end: Option<crate::DateTime>,
     /// `parent_guid`.
     pub parent_guid: Option<String>,
     /// `child_guid`.
@@ -488,7 +488,7 @@ pub struct Asset {
     /// `ncentral_remote_url`.
     pub ncentral_remote_url: Option<String>,
     /// `contract_end_date`.
-    pub contract_end_date: Option<String>,
+    pub contract_end_date: Option<crate::DateTime>,
     /// `atera_id`.
     pub atera_id: Option<String>,
     /// `automate_id`.
@@ -580,7 +580,7 @@ pub struct Asset {
     /// `workspace_url`.
     pub workspace_url: Option<String>,
     /// `supplier_purchasedate`.
-    pub supplier_purchasedate: Option<String>,
+    pub supplier_purchasedate: Option<crate::DateTime>,
     /// `logicmonitor_id`.
     pub logicmonitor_id: Option<String>,
     /// `barracudarmm_id`.
@@ -628,9 +628,9 @@ pub struct Asset {
     /// `manageengine_customer_id`.
     pub manageengine_customer_id: Option<String>,
     /// `lastchangeofvaluedate`.
-    pub lastchangeofvaluedate: Option<String>,
+    pub lastchangeofvaluedate: Option<crate::DateTime>,
     /// `commissiondate`.
-    pub commissiondate: Option<String>,
+    pub commissiondate: Option<crate::DateTime>,
     /// `first_user_id`.
     pub first_user_id: Option<i32>,
     /// `changebackupexists`.
@@ -877,7 +877,7 @@ impl Asset {
     /// Sets `warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_end = Some(value.into());
         self
     }
@@ -1053,7 +1053,7 @@ impl Asset {
     /// Sets `stock_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_stock_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_stock_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.stock_date = Some(value.into());
         self
     }
@@ -1293,7 +1293,10 @@ impl Asset {
     /// Sets `supplier_expirydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_expirydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_expirydate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_expirydate = Some(value.into());
         self
     }
@@ -1653,7 +1656,7 @@ impl Asset {
     /// Sets `dlastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dlastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dlastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dlastupdate = Some(value.into());
         self
     }
@@ -1669,7 +1672,7 @@ impl Asset {
     /// Sets `stockdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_stockdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_stockdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.stockdate = Some(value.into());
         self
     }
@@ -2237,7 +2240,7 @@ impl Asset {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -2480,7 +2483,7 @@ impl Asset {
     /// Sets `warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_start = Some(value.into());
         self
     }
@@ -2488,7 +2491,10 @@ impl Asset {
     /// Sets `labour_warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_start(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_start = Some(value.into());
         self
     }
@@ -2496,7 +2502,10 @@ impl Asset {
     /// Sets `labour_warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_end(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_end = Some(value.into());
         self
     }
@@ -2568,7 +2577,7 @@ impl Asset {
     /// Sets `contract_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.contract_end_date = Some(value.into());
         self
     }
@@ -2936,7 +2945,10 @@ impl Asset {
     /// Sets `supplier_purchasedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_purchasedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_purchasedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_purchasedate = Some(value.into());
         self
     }
@@ -3128,7 +3140,10 @@ impl Asset {
     /// Sets `lastchangeofvaluedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastchangeofvaluedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastchangeofvaluedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastchangeofvaluedate = Some(value.into());
         self
     }
@@ -3136,7 +3151,7 @@ impl Asset {
     /// Sets `commissiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_commissiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_commissiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.commissiondate = Some(value.into());
         self
     }
@@ -3196,6 +3211,3185 @@ impl Asset {
         self.lansweeperid = Some(value.into());
         self
     }
+
+    /// Sends `os_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_os_override(mut self) -> Self {
+        self.os_override = None;
+        self.extra.insert("os_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changeguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changeguid(mut self) -> Self {
+        self.changeguid = None;
+        self.extra.insert("changeguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inventory_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inventory_number(mut self) -> Self {
+        self.inventory_number = None;
+        self.extra.insert("inventory_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key_field(mut self) -> Self {
+        self.key_field = None;
+        self.extra.insert("key_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key_field2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key_field2(mut self) -> Self {
+        self.key_field2 = None;
+        self.extra.insert("key_field2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key_field3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key_field3(mut self) -> Self {
+        self.key_field3 = None;
+        self.extra.insert("key_field3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_id(mut self) -> Self {
+        self.business_owner_id = None;
+        self.extra.insert("business_owner_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_name(mut self) -> Self {
+        self.business_owner_name = None;
+        self.extra.insert("business_owner_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_site(mut self) -> Self {
+        self.business_owner_site = None;
+        self.extra.insert("business_owner_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_client(mut self) -> Self {
+        self.business_owner_client = None;
+        self.extra.insert("business_owner_client".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_cab_id(mut self) -> Self {
+        self.business_owner_cab_id = None;
+        self.extra.insert("business_owner_cab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_cab_name(mut self) -> Self {
+        self.business_owner_cab_name = None;
+        self.extra.insert("business_owner_cab_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_username(mut self) -> Self {
+        self.username = None;
+        self.extra.insert("username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_id(mut self) -> Self {
+        self.technical_owner_id = None;
+        self.extra.insert("technical_owner_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_name(mut self) -> Self {
+        self.technical_owner_name = None;
+        self.extra.insert("technical_owner_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_cab_id(mut self) -> Self {
+        self.technical_owner_cab_id = None;
+        self.extra.insert("technical_owner_cab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_cab_name(mut self) -> Self {
+        self.technical_owner_cab_name = None;
+        self.extra
+            .insert("technical_owner_cab_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_default_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_default_site(mut self) -> Self {
+        self.intune_default_site = None;
+        self.extra.insert("intune_default_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_id(mut self) -> Self {
+        self.assettype_id = None;
+        self.extra.insert("assettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_name(mut self) -> Self {
+        self.assettype_name = None;
+        self.extra.insert("assettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icon(mut self) -> Self {
+        self.icon = None;
+        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warranty_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warranty_end(mut self) -> Self {
+        self.warranty_end = None;
+        self.extra.insert("warranty_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_primary_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_primary_asset(mut self) -> Self {
+        self.is_primary_asset = None;
+        self.extra.insert("is_primary_asset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_id(mut self) -> Self {
+        self.parent_id = None;
+        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_parent_id(mut self) -> Self {
+        self.lansweeper_parent_id = None;
+        self.extra.insert("lansweeper_parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_id(mut self) -> Self {
+        self.child_id = None;
+        self.extra.insert("child_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sibling_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sibling_id(mut self) -> Self {
+        self.sibling_id = None;
+        self.extra.insert("sibling_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_value(mut self) -> Self {
+        self.contract_value = None;
+        self.extra.insert("contract_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_ref(mut self) -> Self {
+        self.contract_ref = None;
+        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_id(mut self) -> Self {
+        self.supplier_id = None;
+        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_name(mut self) -> Self {
+        self.supplier_name = None;
+        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contract_id(mut self) -> Self {
+        self.supplier_contract_id = None;
+        self.extra.insert("supplier_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contract_ref(mut self) -> Self {
+        self.supplier_contract_ref = None;
+        self.extra.insert("supplier_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_sla_id(mut self) -> Self {
+        self.supplier_sla_id = None;
+        self.extra.insert("supplier_sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_priority_id(mut self) -> Self {
+        self.supplier_priority_id = None;
+        self.extra.insert("supplier_priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fields(mut self) -> Self {
+        self.fields = None;
+        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `relationship_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_relationship_id(mut self) -> Self {
+        self.relationship_id = None;
+        self.extra.insert("relationship_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_contract_value(mut self) -> Self {
+        self.default_contract_value = None;
+        self.extra.insert("default_contract_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itemstock_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itemstock_id(mut self) -> Self {
+        self.itemstock_id = None;
+        self.extra.insert("itemstock_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_id(mut self) -> Self {
+        self.item_id = None;
+        self.extra.insert("item_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stock_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stock_date(mut self) -> Self {
+        self.stock_date = None;
+        self.extra.insert("stock_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `non_consignable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_non_consignable(mut self) -> Self {
+        self.non_consignable = None;
+        self.extra.insert("non_consignable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reserved_salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reserved_salesorder_id(mut self) -> Self {
+        self.reserved_salesorder_id = None;
+        self.extra.insert("reserved_salesorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reserved_salesorder_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reserved_salesorder_line_id(mut self) -> Self {
+        self.reserved_salesorder_line_id = None;
+        self.extra
+            .insert("reserved_salesorder_line_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_field(mut self) -> Self {
+        self.matching_field = None;
+        self.extra.insert("matching_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device42_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device42_id(mut self) -> Self {
+        self.device42_id = None;
+        self.extra.insert("device42_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device42_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device42_url(mut self) -> Self {
+        self.device42_url = None;
+        self.extra.insert("device42_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_services(mut self) -> Self {
+        self.related_services = None;
+        self.extra.insert("related_services".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner(mut self) -> Self {
+        self.technical_owner = None;
+        self.extra.insert("technical_owner".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner(mut self) -> Self {
+        self.business_owner = None;
+        self.extra.insert("business_owner".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_asset_chart_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_asset_chart_json(mut self) -> Self {
+        self.primary_asset_chart_json = None;
+        self.extra
+            .insert("primary_asset_chart_json".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `criticality` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_criticality(mut self) -> Self {
+        self.criticality = None;
+        self.extra.insert("criticality".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_id(mut self) -> Self {
+        self.service_id = None;
+        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ascendant_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ascendant_count(mut self) -> Self {
+        self.ascendant_count = None;
+        self.extra.insert("ascendant_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ascendant_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ascendant_assets(mut self) -> Self {
+        self.ascendant_assets = None;
+        self.extra.insert("ascendant_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `descendant_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_descendant_count(mut self) -> Self {
+        self.descendant_count = None;
+        self.extra.insert("descendant_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `descendant_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_descendant_assets(mut self) -> Self {
+        self.descendant_assets = None;
+        self.extra.insert("descendant_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_count(mut self) -> Self {
+        self.service_count = None;
+        self.extra.insert("service_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_count(mut self) -> Self {
+        self.user_count = None;
+        self.extra.insert("user_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_count(mut self) -> Self {
+        self.licence_count = None;
+        self.extra.insert("licence_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes(mut self) -> Self {
+        self.notes = None;
+        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pingservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pingservice(mut self) -> Self {
+        self.pingservice = None;
+        self.extra.insert("pingservice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_guid(mut self) -> Self {
+        self.import_guid = None;
+        self.extra.insert("import_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractvaluecurrent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractvaluecurrent(mut self) -> Self {
+        self.contractvaluecurrent = None;
+        self.extra.insert("contractvaluecurrent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractvalueprior` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractvalueprior(mut self) -> Self {
+        self.contractvalueprior = None;
+        self.extra.insert("contractvalueprior".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warranty_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warranty_note(mut self) -> Self {
+        self.warranty_note = None;
+        self.extra.insert("warranty_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `goodsin_po_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_goodsin_po_id(mut self) -> Self {
+        self.goodsin_po_id = None;
+        self.extra.insert("goodsin_po_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `issue_consignment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_issue_consignment_id(mut self) -> Self {
+        self.issue_consignment_id = None;
+        self.extra.insert("issue_consignment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_expirydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_expirydate(mut self) -> Self {
+        self.supplier_expirydate = None;
+        self.extra.insert("supplier_expirydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_reference(mut self) -> Self {
+        self.supplier_reference = None;
+        self.extra.insert("supplier_reference".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id_string(mut self) -> Self {
+        self.third_party_id_string = None;
+        self.extra.insert("third_party_id_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplierheaderid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplierheaderid(mut self) -> Self {
+        self.supplierheaderid = None;
+        self.extra.insert("supplierheaderid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchaseorder_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchaseorder_line_id(mut self) -> Self {
+        self.purchaseorder_line_id = None;
+        self.extra.insert("purchaseorder_line_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamviewerpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamviewerpassword(mut self) -> Self {
+        self.teamviewerpassword = None;
+        self.extra.insert("teamviewerpassword".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `commissioned` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_commissioned(mut self) -> Self {
+        self.commissioned = None;
+        self.extra.insert("commissioned".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseyaid(mut self) -> Self {
+        self.kaseyaid = None;
+        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `children` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_children(mut self) -> Self {
+        self.children = None;
+        self.extra.insert("children".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_assets(mut self) -> Self {
+        self.parent_assets = None;
+        self.extra.insert("parent_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_assets(mut self) -> Self {
+        self.child_assets = None;
+        self.extra.insert("child_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hierarchy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hierarchy(mut self) -> Self {
+        self.hierarchy = None;
+        self.extra.insert("hierarchy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_users(mut self) -> Self {
+        self.users = None;
+        self.extra.insert("users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clone_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clone_count(mut self) -> Self {
+        self.clone_count = None;
+        self.extra.insert("clone_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontaddnewfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontaddnewfields(mut self) -> Self {
+        self.dontaddnewfields = None;
+        self.extra.insert("_dontaddnewfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdatetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdatetype(mut self) -> Self {
+        self.dontupdatetype = None;
+        self.extra.insert("_dontupdatetype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_name(mut self) -> Self {
+        self.sla_name = None;
+        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_sla_name(mut self) -> Self {
+        self.supplier_sla_name = None;
+        self.extra.insert("supplier_sla_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_name(mut self) -> Self {
+        self.priority_name = None;
+        self.extra.insert("priority_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_priority_name(mut self) -> Self {
+        self.supplier_priority_name = None;
+        self.extra.insert("supplier_priority_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clone_inventory_numbers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clone_inventory_numbers(mut self) -> Self {
+        self.clone_inventory_numbers = None;
+        self.extra.insert("clone_inventory_numbers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isclone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isclone(mut self) -> Self {
+        self.isclone = None;
+        self.extra.insert("_isclone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contracts(mut self) -> Self {
+        self.contracts = None;
+        self.extra.insert("contracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `scheduled_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_scheduled_tickets(mut self) -> Self {
+        self.scheduled_tickets = None;
+        self.extra.insert("scheduled_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_guid(mut self) -> Self {
+        self.site_guid = None;
+        self.extra.insert("site_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_user(mut self) -> Self {
+        self.sqlimport_user = None;
+        self.extra.insert("sqlimport_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `software` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_software(mut self) -> Self {
+        self.software = None;
+        self.extra.insert("software".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `businesscentral_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_businesscentral_id(mut self) -> Self {
+        self.businesscentral_id = None;
+        self.extra.insert("businesscentral_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_id(mut self) -> Self {
+        self.intune_id = None;
+        self.extra.insert("intune_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_connectionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_connectionid(mut self) -> Self {
+        self.intune_connectionid = None;
+        self.extra.insert("intune_connectionid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_userid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_userid(mut self) -> Self {
+        self.azure_userid = None;
+        self.extra.insert("azure_userid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_userprincipalname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_userprincipalname(mut self) -> Self {
+        self.azure_userprincipalname = None;
+        self.extra.insert("azure_userprincipalname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockdetails(mut self) -> Self {
+        self.stockdetails = None;
+        self.extra.insert("stockdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assetgroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assetgroup_name(mut self) -> Self {
+        self.assetgroup_name = None;
+        self.extra.insert("assetgroup_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prtg_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prtg_id(mut self) -> Self {
+        self.prtg_id = None;
+        self.extra.insert("prtg_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prtg_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prtg_details_id(mut self) -> Self {
+        self.prtg_details_id = None;
+        self.extra.insert("prtg_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_name(mut self) -> Self {
+        self.status_name = None;
+        self.extra.insert("status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `services` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_services(mut self) -> Self {
+        self.services = None;
+        self.extra.insert("services".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_site_uid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_site_uid(mut self) -> Self {
+        self.datto_site_uid = None;
+        self.extra.insert("datto_site_uid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ateraid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ateraid(mut self) -> Self {
+        self.ateraid = None;
+        self.extra.insert("ateraid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_items_issued(mut self) -> Self {
+        self.items_issued = None;
+        self.extra.insert("items_issued".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_id(mut self) -> Self {
+        self.lansweeper_id = None;
+        self.extra.insert("lansweeper_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_url(mut self) -> Self {
+        self.lansweeper_url = None;
+        self.extra.insert("lansweeper_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_software` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_software(mut self) -> Self {
+        self.lansweeper_software = None;
+        self.extra.insert("lansweeper_software".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dlastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dlastupdate(mut self) -> Self {
+        self.dlastupdate = None;
+        self.extra.insert("dlastupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfrompurchaseorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfrompurchaseorder(mut self) -> Self {
+        self.createdfrompurchaseorder = None;
+        self.extra
+            .insert("createdfrompurchaseorder".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockdate(mut self) -> Self {
+        self.stockdate = None;
+        self.extra.insert("stockdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_cost(mut self) -> Self {
+        self.item_cost = None;
+        self.extra.insert("item_cost".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `old_software_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_old_software_version(mut self) -> Self {
+        self.old_software_version = None;
+        self.extra.insert("old_software_version".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_software_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_software_version(mut self) -> Self {
+        self.new_software_version = None;
+        self.extra.insert("new_software_version".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_role_breakdown` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_role_breakdown(mut self) -> Self {
+        self.user_role_breakdown = None;
+        self.extra.insert("user_role_breakdown".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itglue_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itglue_id(mut self) -> Self {
+        self.itglue_id = None;
+        self.extra.insert("itglue_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `area_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_area_guid(mut self) -> Self {
+        self.area_guid = None;
+        self.extra.insert("area_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jamf_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jamf_id(mut self) -> Self {
+        self.jamf_id = None;
+        self.extra.insert("jamf_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jamf_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jamf_type(mut self) -> Self {
+        self.jamf_type = None;
+        self.extra.insert("jamf_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phone_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phone_number(mut self) -> Self {
+        self.phone_number = None;
+        self.extra.insert("phone_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bookmarked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bookmarked(mut self) -> Self {
+        self.bookmarked = None;
+        self.extra.insert("bookmarked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_ticket_count(mut self) -> Self {
+        self.open_ticket_count = None;
+        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onhold_ticket_count(mut self) -> Self {
+        self.onhold_ticket_count = None;
+        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_total_ticket_count(mut self) -> Self {
+        self.total_ticket_count = None;
+        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opened_thismonth_count(mut self) -> Self {
+        self.opened_thismonth_count = None;
+        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_agentid(mut self) -> Self {
+        self.domotz_agentid = None;
+        self.extra.insert("domotz_agentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_id(mut self) -> Self {
+        self.domotz_id = None;
+        self.extra.insert("domotz_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_type_id(mut self) -> Self {
+        self.domotz_type_id = None;
+        self.extra.insert("domotz_type_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snow_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_client_id(mut self) -> Self {
+        self.snow_client_id = None;
+        self.extra.insert("snow_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deactivate_child_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deactivate_child_devices(mut self) -> Self {
+        self.deactivate_child_devices = None;
+        self.extra
+            .insert("deactivate_child_devices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_network_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_network_id(mut self) -> Self {
+        self.auvik_network_id = None;
+        self.extra.insert("auvik_network_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_third_party_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_third_party_ids(mut self) -> Self {
+        self.parent_third_party_ids = None;
+        self.extra.insert("parent_third_party_ids".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snowUsers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_users(mut self) -> Self {
+        self.snow_users = None;
+        self.extra.insert("snowUsers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_config` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_config(mut self) -> Self {
+        self.tab_config = None;
+        self.extra.insert("tab_config".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualys_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualys_id(mut self) -> Self {
+        self.qualys_id = None;
+        self.extra.insert("qualys_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_config` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_config(mut self) -> Self {
+        self.assettype_config = None;
+        self.extra.insert("assettype_config".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_client_id(mut self) -> Self {
+        self.passportal_client_id = None;
+        self.extra.insert("passportal_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addigy_policy_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addigy_policy_id(mut self) -> Self {
+        self.addigy_policy_id = None;
+        self.extra.insert("addigy_policy_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addigy_applications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addigy_applications(mut self) -> Self {
+        self.addigy_applications = None;
+        self.extra.insert("addigy_applications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addigy_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addigy_users(mut self) -> Self {
+        self.addigy_users = None;
+        self.extra.insert("addigy_users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isassetdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isassetdetails(mut self) -> Self {
+        self.isassetdetails = None;
+        self.extra.insert("isassetdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_agent(mut self) -> Self {
+        self.domotz_agent = None;
+        self.extra.insert("domotz_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongardid(mut self) -> Self {
+        self.liongardid = None;
+        self.extra.insert("liongardid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `iskaseyaagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_iskaseyaagent(mut self) -> Self {
+        self.iskaseyaagent = None;
+        self.extra.insert("iskaseyaagent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_donotvalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_donotvalidate(mut self) -> Self {
+        self.donotvalidate = None;
+        self.extra.insert("_donotvalidate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_remote_url(mut self) -> Self {
+        self.datto_remote_url = None;
+        self.extra.insert("datto_remote_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualys_software` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualys_software(mut self) -> Self {
+        self.qualys_software = None;
+        self.extra.insert("qualys_software".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xtypeunamecanedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xtypeunamecanedit(mut self) -> Self {
+        self.xtypeunamecanedit = None;
+        self.extra.insert("xtypeunamecanedit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockbin_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockbin_id(mut self) -> Self {
+        self.stockbin_id = None;
+        self.extra.insert("stockbin_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ethernetMacAddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ethernet_mac_address(mut self) -> Self {
+        self.ethernet_mac_address = None;
+        self.extra.insert("ethernetMacAddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `physicalMemoryInBytes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_physical_memory_in_bytes(mut self) -> Self {
+        self.physical_memory_in_bytes = None;
+        self.extra.insert("physicalMemoryInBytes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azureTenantId` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_id(mut self) -> Self {
+        self.azure_tenant_id = None;
+        self.extra.insert("azureTenantId".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `services_hierarchy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_services_hierarchy(mut self) -> Self {
+        self.services_hierarchy = None;
+        self.extra.insert("services_hierarchy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validateonly(mut self) -> Self {
+        self.validateonly = None;
+        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copy_unmapped_info_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copy_unmapped_info_fields(mut self) -> Self {
+        self.copy_unmapped_info_fields = None;
+        self.extra
+            .insert("copy_unmapped_info_fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_email(mut self) -> Self {
+        self.user_email = None;
+        self.extra.insert("user_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_relations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_relations(mut self) -> Self {
+        self.lansweeper_relations = None;
+        self.extra.insert("lansweeper_relations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kbs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kbs(mut self) -> Self {
+        self.kbs = None;
+        self.extra.insert("kbs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_external_link_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_external_link_id(mut self) -> Self {
+        self.site_external_link_id = None;
+        self.extra.insert("site_external_link_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workspace_orgunitpath` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workspace_orgunitpath(mut self) -> Self {
+        self.workspace_orgunitpath = None;
+        self.extra.insert("workspace_orgunitpath".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sibling_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sibling_assets(mut self) -> Self {
+        self.sibling_assets = None;
+        self.extra.insert("sibling_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_details_id(mut self) -> Self {
+        self.import_details_id = None;
+        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icinga_hostname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icinga_hostname(mut self) -> Self {
+        self.icinga_hostname = None;
+        self.extra.insert("icinga_hostname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control(mut self) -> Self {
+        self.access_control = None;
+        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_access_control(mut self) -> Self {
+        self.new_access_control = None;
+        self.extra.insert("new_access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jamf_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jamf_details_id(mut self) -> Self {
+        self.jamf_details_id = None;
+        self.extra.insert("jamf_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control_level(mut self) -> Self {
+        self.access_control_level = None;
+        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_stock_change` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_stock_change(mut self) -> Self {
+        self.is_stock_change = None;
+        self.extra.insert("is_stock_change".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_third_party_id(mut self) -> Self {
+        self.parent_third_party_id = None;
+        self.extra.insert("parent_third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_return` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_return(mut self) -> Self {
+        self.is_return = None;
+        self.extra.insert("is_return".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_print_generate(mut self) -> Self {
+        self.print_generate = None;
+        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_id(mut self) -> Self {
+        self.pdftemplate_id = None;
+        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_printhtml(mut self) -> Self {
+        self.printhtml = None;
+        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdf_attachment_id(mut self) -> Self {
+        self.pdf_attachment_id = None;
+        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_fire_automations(mut self) -> Self {
+        self.dont_fire_automations = None;
+        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_modified(mut self) -> Self {
+        self.last_modified = None;
+        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_chart_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_chart_json(mut self) -> Self {
+        self.asset_chart_json = None;
+        self.extra.insert("asset_chart_json".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_site_id(mut self) -> Self {
+        self.lansweeper_site_id = None;
+        self.extra.insert("lansweeper_site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdparty_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdparty_client_id(mut self) -> Self {
+        self.thirdparty_client_id = None;
+        self.extra.insert("thirdparty_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncro_asset_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncro_asset_type(mut self) -> Self {
+        self.syncro_asset_type = None;
+        self.extra.insert("syncro_asset_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dynatrace_to_relations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dynatrace_to_relations(mut self) -> Self {
+        self.dynatrace_to_relations = None;
+        self.extra.insert("dynatrace_to_relations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dynatrace_from_relations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dynatrace_from_relations(mut self) -> Self {
+        self.dynatrace_from_relations = None;
+        self.extra
+            .insert("dynatrace_from_relations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_incident_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_incident_count(mut self) -> Self {
+        self.open_incident_count = None;
+        self.extra.insert("open_incident_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_change_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_change_count(mut self) -> Self {
+        self.open_change_count = None;
+        self.extra.insert("open_change_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdparty_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdparty_type_id(mut self) -> Self {
+        self.thirdparty_type_id = None;
+        self.extra.insert("thirdparty_type_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_stock_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_stock_site(mut self) -> Self {
+        self.is_stock_site = None;
+        self.extra.insert("is_stock_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_value(mut self) -> Self {
+        self.matching_value = None;
+        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_names(mut self) -> Self {
+        self.related_service_names = None;
+        self.extra.insert("related_service_names".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_asset_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_asset_names(mut self) -> Self {
+        self.parent_asset_names = None;
+        self.extra.insert("parent_asset_names".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_asset_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_asset_names(mut self) -> Self {
+        self.child_asset_names = None;
+        self.extra.insert("child_asset_names".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sibling_asset_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sibling_asset_names(mut self) -> Self {
+        self.sibling_asset_names = None;
+        self.extra.insert("sibling_asset_names".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_kb_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_kb_names(mut self) -> Self {
+        self.related_kb_names = None;
+        self.extra.insert("related_kb_names".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licences(mut self) -> Self {
+        self.licences = None;
+        self.extra.insert("licences".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_licences(mut self) -> Self {
+        self.add_licences = None;
+        self.extra.insert("add_licences".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licences_hierarchy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licences_hierarchy(mut self) -> Self {
+        self.licences_hierarchy = None;
+        self.extra.insert("licences_hierarchy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_accountsid(mut self) -> Self {
+        self.sqlimport_accountsid = None;
+        self.extra.insert("sqlimport_accountsid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_from_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_from_template(mut self) -> Self {
+        self.created_from_template = None;
+        self.extra.insert("created_from_template".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_did` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_did(mut self) -> Self {
+        self.sqlimport_did = None;
+        self.extra.insert("sqlimport_did".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratabs(mut self) -> Self {
+        self.extratabs = None;
+        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_service` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_service(mut self) -> Self {
+        self.linked_service = None;
+        self.extra.insert("linked_service".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_linked_service` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_linked_service(mut self) -> Self {
+        self.is_linked_service = None;
+        self.extra.insert("is_linked_service".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `runbook_button_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_runbook_button_id(mut self) -> Self {
+        self.runbook_button_id = None;
+        self.extra.insert("runbook_button_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device_number(mut self) -> Self {
+        self.device_number = None;
+        self.extra.insert("device_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_guid(mut self) -> Self {
+        self.assettype_guid = None;
+        self.extra.insert("assettype_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warranty_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warranty_start(mut self) -> Self {
+        self.warranty_start = None;
+        self.extra.insert("warranty_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `labour_warranty_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_labour_warranty_start(mut self) -> Self {
+        self.labour_warranty_start = None;
+        self.extra.insert("labour_warranty_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `labour_warranty_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_labour_warranty_end(mut self) -> Self {
+        self.labour_warranty_end = None;
+        self.extra.insert("labour_warranty_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_guid(mut self) -> Self {
+        self.parent_guid = None;
+        self.extra.insert("parent_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_guid(mut self) -> Self {
+        self.child_guid = None;
+        self.extra.insert("child_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_id(mut self) -> Self {
+        self.status_id = None;
+        self.extra.insert("status_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `latest_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_latest_contract_ref(mut self) -> Self {
+        self.latest_contract_ref = None;
+        self.extra.insert("latest_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_url(mut self) -> Self {
+        self.ncentral_url = None;
+        self.extra.insert("ncentral_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_remote_url(mut self) -> Self {
+        self.ncentral_remote_url = None;
+        self.extra.insert("ncentral_remote_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_end_date(mut self) -> Self {
+        self.contract_end_date = None;
+        self.extra.insert("contract_end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `atera_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_atera_id(mut self) -> Self {
+        self.atera_id = None;
+        self.extra.insert("atera_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automate_id(mut self) -> Self {
+        self.automate_id = None;
+        self.extra.insert("automate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automate_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automate_url(mut self) -> Self {
+        self.automate_url = None;
+        self.extra.insert("automate_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwise_control_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwise_control_url(mut self) -> Self {
+        self.connectwise_control_url = None;
+        self.extra.insert("connectwise_control_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninjarmm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninjarmm_id(mut self) -> Self {
+        self.ninjarmm_id = None;
+        self.extra.insert("ninjarmm_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_url(mut self) -> Self {
+        self.ninja_url = None;
+        self.extra.insert("ninja_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_remote_url(mut self) -> Self {
+        self.ninja_remote_url = None;
+        self.extra.insert("ninja_remote_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncro_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncro_url(mut self) -> Self {
+        self.syncro_url = None;
+        self.extra.insert("syncro_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncroid(mut self) -> Self {
+        self.syncroid = None;
+        self.extra.insert("syncroid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itglue_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itglue_url(mut self) -> Self {
+        self.itglue_url = None;
+        self.extra.insert("itglue_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsequence(mut self) -> Self {
+        self.defaultsequence = None;
+        self.extra.insert("defaultsequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_ids(mut self) -> Self {
+        self.service_ids = None;
+        self.extra.insert("service_ids".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bulkcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bulkcreated(mut self) -> Self {
+        self.bulkcreated = None;
+        self.extra.insert("bulkcreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bulkbillingperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bulkbillingperiod(mut self) -> Self {
+        self.bulkbillingperiod = None;
+        self.extra.insert("bulkbillingperiod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_field(mut self) -> Self {
+        self.asset_field = None;
+        self.extra.insert("asset_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_alternate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_alternate_id(mut self) -> Self {
+        self.datto_alternate_id = None;
+        self.extra.insert("datto_alternate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncro_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncro_id(mut self) -> Self {
+        self.syncro_id = None;
+        self.extra.insert("syncro_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_id(mut self) -> Self {
+        self.snow_id = None;
+        self.extra.insert("snow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_id(mut self) -> Self {
+        self.passportal_id = None;
+        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_device_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_device_id(mut self) -> Self {
+        self.auvik_device_id = None;
+        self.extra.insert("auvik_device_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_url(mut self) -> Self {
+        self.auvik_url = None;
+        self.extra.insert("auvik_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowallstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowallstatus(mut self) -> Self {
+        self.allowallstatus = None;
+        self.extra.insert("allowallstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_status(mut self) -> Self {
+        self.allowed_status = None;
+        self.extra.insert("allowed_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_id(mut self) -> Self {
+        self.datto_id = None;
+        self.extra.insert("datto_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addigy_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addigy_id(mut self) -> Self {
+        self.addigy_id = None;
+        self.extra.insert("addigy_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_url(mut self) -> Self {
+        self.liongard_url = None;
+        self.extra.insert("liongard_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_environmnet_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_environmnet_id(mut self) -> Self {
+        self.liongard_environmnet_id = None;
+        self.extra.insert("liongard_environmnet_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_id(mut self) -> Self {
+        self.liongard_id = None;
+        self.extra.insert("liongard_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseya_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseya_id(mut self) -> Self {
+        self.kaseya_id = None;
+        self.extra.insert("kaseya_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseyavsa_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseyavsa_url(mut self) -> Self {
+        self.kaseyavsa_url = None;
+        self.extra.insert("kaseyavsa_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamviewerid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamviewerid(mut self) -> Self {
+        self.teamviewerid = None;
+        self.extra.insert("teamviewerid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `serialization_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_serialization_user(mut self) -> Self {
+        self.serialization_user = None;
+        self.extra.insert("serialization_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zabbix_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zabbix_id(mut self) -> Self {
+        self.zabbix_id = None;
+        self.extra.insert("zabbix_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zabbix_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zabbix_url(mut self) -> Self {
+        self.zabbix_url = None;
+        self.extra.insert("zabbix_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockbin_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockbin_name(mut self) -> Self {
+        self.stockbin_name = None;
+        self.extra.insert("stockbin_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `issue_consignment_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_issue_consignment_line_id(mut self) -> Self {
+        self.issue_consignment_line_id = None;
+        self.extra
+            .insert("issue_consignment_line_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_name(mut self) -> Self {
+        self.item_name = None;
+        self.extra.insert("item_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_url(mut self) -> Self {
+        self.datto_url = None;
+        self.extra.insert("datto_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_details_id(mut self) -> Self {
+        self.ncentral_details_id = None;
+        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nable_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nable_id(mut self) -> Self {
+        self.nable_id = None;
+        self.extra.insert("nable_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwisecontrolid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwisecontrolid(mut self) -> Self {
+        self.connectwisecontrolid = None;
+        self.extra.insert("connectwisecontrolid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workspace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workspace_id(mut self) -> Self {
+        self.workspace_id = None;
+        self.extra.insert("workspace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workspace_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workspace_url(mut self) -> Self {
+        self.workspace_url = None;
+        self.extra.insert("workspace_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_purchasedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_purchasedate(mut self) -> Self {
+        self.supplier_purchasedate = None;
+        self.extra.insert("supplier_purchasedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logicmonitor_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logicmonitor_id(mut self) -> Self {
+        self.logicmonitor_id = None;
+        self.extra.insert("logicmonitor_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `barracudarmm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_barracudarmm_id(mut self) -> Self {
+        self.barracudarmm_id = None;
+        self.extra.insert("barracudarmm_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_id(mut self) -> Self {
+        self.sla_id = None;
+        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_id(mut self) -> Self {
+        self.priority_id = None;
+        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icinga_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icinga_id(mut self) -> Self {
+        self.icinga_id = None;
+        self.extra.insert("icinga_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_name(mut self) -> Self {
+        self.related_service_name = None;
+        self.extra.insert("related_service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_count(mut self) -> Self {
+        self.related_service_count = None;
+        self.extra.insert("related_service_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwisermm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwisermm_id(mut self) -> Self {
+        self.connectwisermm_id = None;
+        self.extra.insert("connectwisermm_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xensam_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xensam_id(mut self) -> Self {
+        self.xensam_id = None;
+        self.extra.insert("xensam_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_type_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_type_priority(mut self) -> Self {
+        self.asset_type_priority = None;
+        self.extra.insert("asset_type_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snipeit_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snipeit_id(mut self) -> Self {
+        self.snipeit_id = None;
+        self.extra.insert("snipeit_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prometheus_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prometheus_id(mut self) -> Self {
+        self.prometheus_id = None;
+        self.extra.insert("prometheus_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dynatrace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dynatrace_id(mut self) -> Self {
+        self.dynatrace_id = None;
+        self.extra.insert("dynatrace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `vmworkspace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_vmworkspace_id(mut self) -> Self {
+        self.vmworkspace_id = None;
+        self.extra.insert("vmworkspace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tanium_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tanium_id(mut self) -> Self {
+        self.tanium_id = None;
+        self.extra.insert("tanium_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tenable_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tenable_id(mut self) -> Self {
+        self.tenable_id = None;
+        self.extra.insert("tenable_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kandji_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kandji_id(mut self) -> Self {
+        self.kandji_id = None;
+        self.extra.insert("kandji_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `criticality_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_criticality_description(mut self) -> Self {
+        self.criticality_description = None;
+        self.extra.insert("criticality_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_id(mut self) -> Self {
+        self.auvik_id = None;
+        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_template(mut self) -> Self {
+        self.is_template = None;
+        self.extra.insert("is_template".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `aws_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_aws_id(mut self) -> Self {
+        self.aws_id = None;
+        self.extra.insert("aws_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manageengine_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manageengine_id(mut self) -> Self {
+        self.manageengine_id = None;
+        self.extra.insert("manageengine_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manageengine_customer_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manageengine_customer_id(mut self) -> Self {
+        self.manageengine_customer_id = None;
+        self.extra
+            .insert("manageengine_customer_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastchangeofvaluedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastchangeofvaluedate(mut self) -> Self {
+        self.lastchangeofvaluedate = None;
+        self.extra.insert("lastchangeofvaluedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `commissiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_commissiondate(mut self) -> Self {
+        self.commissiondate = None;
+        self.extra.insert("commissiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `first_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_first_user_id(mut self) -> Self {
+        self.first_user_id = None;
+        self.extra.insert("first_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changebackupexists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changebackupexists(mut self) -> Self {
+        self.changebackupexists = None;
+        self.extra.insert("changebackupexists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbatch(mut self) -> Self {
+        self.isbatch = None;
+        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `virima_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_virima_id(mut self) -> Self {
+        self.virima_id = None;
+        self.extra.insert("virima_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_guid(mut self) -> Self {
+        self.service_guid = None;
+        self.extra.insert("service_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_name(mut self) -> Self {
+        self.service_name = None;
+        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeperid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeperid(mut self) -> Self {
+        self.lansweeperid = None;
+        self.extra.insert("lansweeperid".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Asset {
@@ -3203,481 +6397,1010 @@ impl serde::Serialize for Asset {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "os_override", &self.os_override)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "changeguid", &self.changeguid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "inventory_number", &self.inventory_number)?;
-        model::opt_entry(&mut map, "key_field", &self.key_field)?;
-        model::opt_entry(&mut map, "key_field2", &self.key_field2)?;
-        model::opt_entry(&mut map, "key_field3", &self.key_field3)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "business_owner_id", &self.business_owner_id)?;
-        model::opt_entry(&mut map, "business_owner_name", &self.business_owner_name)?;
-        model::opt_entry(&mut map, "business_owner_site", &self.business_owner_site)?;
+        model::opt_entry(&mut map, "os_override", &self.os_override, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "changeguid", &self.changeguid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "inventory_number",
+            &self.inventory_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "key_field", &self.key_field, &self.extra)?;
+        model::opt_entry(&mut map, "key_field2", &self.key_field2, &self.extra)?;
+        model::opt_entry(&mut map, "key_field3", &self.key_field3, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_id",
+            &self.business_owner_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_name",
+            &self.business_owner_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_site",
+            &self.business_owner_site,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "business_owner_client",
             &self.business_owner_client,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "business_owner_cab_id",
             &self.business_owner_cab_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "business_owner_cab_name",
             &self.business_owner_cab_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "username", &self.username)?;
-        model::opt_entry(&mut map, "technical_owner_id", &self.technical_owner_id)?;
-        model::opt_entry(&mut map, "technical_owner_name", &self.technical_owner_name)?;
+        model::opt_entry(&mut map, "username", &self.username, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner_id",
+            &self.technical_owner_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner_name",
+            &self.technical_owner_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "technical_owner_cab_id",
             &self.technical_owner_cab_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "technical_owner_cab_name",
             &self.technical_owner_cab_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "intune_default_site", &self.intune_default_site)?;
-        model::opt_entry(&mut map, "assettype_id", &self.assettype_id)?;
-        model::opt_entry(&mut map, "assettype_name", &self.assettype_name)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "icon", &self.icon)?;
-        model::opt_entry(&mut map, "warranty_end", &self.warranty_end)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "is_primary_asset", &self.is_primary_asset)?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id)?;
-        model::opt_entry(&mut map, "lansweeper_parent_id", &self.lansweeper_parent_id)?;
-        model::opt_entry(&mut map, "child_id", &self.child_id)?;
-        model::opt_entry(&mut map, "sibling_id", &self.sibling_id)?;
-        model::opt_entry(&mut map, "contract_value", &self.contract_value)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
-        model::opt_entry(&mut map, "supplier_contract_id", &self.supplier_contract_id)?;
+        model::opt_entry(
+            &mut map,
+            "intune_default_site",
+            &self.intune_default_site,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "assettype_id", &self.assettype_id, &self.extra)?;
+        model::opt_entry(&mut map, "assettype_name", &self.assettype_name, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
+        model::opt_entry(&mut map, "warranty_end", &self.warranty_end, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "is_primary_asset",
+            &self.is_primary_asset,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lansweeper_parent_id",
+            &self.lansweeper_parent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "child_id", &self.child_id, &self.extra)?;
+        model::opt_entry(&mut map, "sibling_id", &self.sibling_id, &self.extra)?;
+        model::opt_entry(&mut map, "contract_value", &self.contract_value, &self.extra)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_contract_id",
+            &self.supplier_contract_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_contract_ref",
             &self.supplier_contract_ref,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_sla_id", &self.supplier_sla_id)?;
-        model::opt_entry(&mut map, "supplier_priority_id", &self.supplier_priority_id)?;
-        model::opt_entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "relationship_id", &self.relationship_id)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_sla_id",
+            &self.supplier_sla_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_priority_id",
+            &self.supplier_priority_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "relationship_id",
+            &self.relationship_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_contract_value",
             &self.default_contract_value,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "itemstock_id", &self.itemstock_id)?;
-        model::opt_entry(&mut map, "item_id", &self.item_id)?;
-        model::opt_entry(&mut map, "stock_date", &self.stock_date)?;
-        model::opt_entry(&mut map, "non_consignable", &self.non_consignable)?;
+        model::opt_entry(&mut map, "itemstock_id", &self.itemstock_id, &self.extra)?;
+        model::opt_entry(&mut map, "item_id", &self.item_id, &self.extra)?;
+        model::opt_entry(&mut map, "stock_date", &self.stock_date, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "non_consignable",
+            &self.non_consignable,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "reserved_salesorder_id",
             &self.reserved_salesorder_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "reserved_salesorder_line_id",
             &self.reserved_salesorder_line_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "matching_field", &self.matching_field)?;
-        model::opt_entry(&mut map, "device42_id", &self.device42_id)?;
-        model::opt_entry(&mut map, "device42_url", &self.device42_url)?;
-        model::opt_entry(&mut map, "related_services", &self.related_services)?;
-        model::opt_entry(&mut map, "technical_owner", &self.technical_owner)?;
-        model::opt_entry(&mut map, "business_owner", &self.business_owner)?;
+        model::opt_entry(&mut map, "matching_field", &self.matching_field, &self.extra)?;
+        model::opt_entry(&mut map, "device42_id", &self.device42_id, &self.extra)?;
+        model::opt_entry(&mut map, "device42_url", &self.device42_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "related_services",
+            &self.related_services,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner",
+            &self.technical_owner,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "business_owner", &self.business_owner, &self.extra)?;
         model::opt_entry(
             &mut map,
             "primary_asset_chart_json",
             &self.primary_asset_chart_json,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "criticality", &self.criticality)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id)?;
-        model::opt_entry(&mut map, "ascendant_count", &self.ascendant_count)?;
-        model::opt_entry(&mut map, "ascendant_assets", &self.ascendant_assets)?;
-        model::opt_entry(&mut map, "descendant_count", &self.descendant_count)?;
-        model::opt_entry(&mut map, "descendant_assets", &self.descendant_assets)?;
-        model::opt_entry(&mut map, "service_count", &self.service_count)?;
-        model::opt_entry(&mut map, "user_count", &self.user_count)?;
-        model::opt_entry(&mut map, "licence_count", &self.licence_count)?;
-        model::opt_entry(&mut map, "notes", &self.notes)?;
-        model::opt_entry(&mut map, "pingservice", &self.pingservice)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "import_guid", &self.import_guid)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "contractvaluecurrent", &self.contractvaluecurrent)?;
-        model::opt_entry(&mut map, "contractvalueprior", &self.contractvalueprior)?;
-        model::opt_entry(&mut map, "warranty_note", &self.warranty_note)?;
-        model::opt_entry(&mut map, "goodsin_po_id", &self.goodsin_po_id)?;
-        model::opt_entry(&mut map, "issue_consignment_id", &self.issue_consignment_id)?;
-        model::opt_entry(&mut map, "supplier_expirydate", &self.supplier_expirydate)?;
-        model::opt_entry(&mut map, "supplier_reference", &self.supplier_reference)?;
+        model::opt_entry(&mut map, "criticality", &self.criticality, &self.extra)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ascendant_count",
+            &self.ascendant_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ascendant_assets",
+            &self.ascendant_assets,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "descendant_count",
+            &self.descendant_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "descendant_assets",
+            &self.descendant_assets,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "service_count", &self.service_count, &self.extra)?;
+        model::opt_entry(&mut map, "user_count", &self.user_count, &self.extra)?;
+        model::opt_entry(&mut map, "licence_count", &self.licence_count, &self.extra)?;
+        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
+        model::opt_entry(&mut map, "pingservice", &self.pingservice, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "import_guid", &self.import_guid, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "contractvaluecurrent",
+            &self.contractvaluecurrent,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contractvalueprior",
+            &self.contractvalueprior,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "warranty_note", &self.warranty_note, &self.extra)?;
+        model::opt_entry(&mut map, "goodsin_po_id", &self.goodsin_po_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "issue_consignment_id",
+            &self.issue_consignment_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_expirydate",
+            &self.supplier_expirydate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_reference",
+            &self.supplier_reference,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "third_party_id_string",
             &self.third_party_id_string,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplierheaderid", &self.supplierheaderid)?;
+        model::opt_entry(
+            &mut map,
+            "supplierheaderid",
+            &self.supplierheaderid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "purchaseorder_line_id",
             &self.purchaseorder_line_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "teamviewerpassword", &self.teamviewerpassword)?;
-        model::opt_entry(&mut map, "commissioned", &self.commissioned)?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
-        model::opt_entry(&mut map, "children", &self.children)?;
-        model::opt_entry(&mut map, "parent_assets", &self.parent_assets)?;
-        model::opt_entry(&mut map, "child_assets", &self.child_assets)?;
-        model::opt_entry(&mut map, "hierarchy", &self.hierarchy)?;
-        model::opt_entry(&mut map, "users", &self.users)?;
-        model::opt_entry(&mut map, "clone_count", &self.clone_count)?;
-        model::opt_entry(&mut map, "_dontaddnewfields", &self.dontaddnewfields)?;
-        model::opt_entry(&mut map, "_dontupdatetype", &self.dontupdatetype)?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name)?;
-        model::opt_entry(&mut map, "supplier_sla_name", &self.supplier_sla_name)?;
-        model::opt_entry(&mut map, "priority_name", &self.priority_name)?;
+        model::opt_entry(
+            &mut map,
+            "teamviewerpassword",
+            &self.teamviewerpassword,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "commissioned", &self.commissioned, &self.extra)?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
+        model::opt_entry(&mut map, "children", &self.children, &self.extra)?;
+        model::opt_entry(&mut map, "parent_assets", &self.parent_assets, &self.extra)?;
+        model::opt_entry(&mut map, "child_assets", &self.child_assets, &self.extra)?;
+        model::opt_entry(&mut map, "hierarchy", &self.hierarchy, &self.extra)?;
+        model::opt_entry(&mut map, "users", &self.users, &self.extra)?;
+        model::opt_entry(&mut map, "clone_count", &self.clone_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_dontaddnewfields",
+            &self.dontaddnewfields,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdatetype",
+            &self.dontupdatetype,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_sla_name",
+            &self.supplier_sla_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "priority_name", &self.priority_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "supplier_priority_name",
             &self.supplier_priority_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "clone_inventory_numbers",
             &self.clone_inventory_numbers,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_isclone", &self.isclone)?;
-        model::opt_entry(&mut map, "contracts", &self.contracts)?;
-        model::opt_entry(&mut map, "scheduled_tickets", &self.scheduled_tickets)?;
-        model::opt_entry(&mut map, "site_guid", &self.site_guid)?;
-        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
-        model::opt_entry(&mut map, "software", &self.software)?;
-        model::opt_entry(&mut map, "businesscentral_id", &self.businesscentral_id)?;
-        model::opt_entry(&mut map, "intune_id", &self.intune_id)?;
-        model::opt_entry(&mut map, "intune_connectionid", &self.intune_connectionid)?;
-        model::opt_entry(&mut map, "azure_userid", &self.azure_userid)?;
+        model::opt_entry(&mut map, "_isclone", &self.isclone, &self.extra)?;
+        model::opt_entry(&mut map, "contracts", &self.contracts, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "scheduled_tickets",
+            &self.scheduled_tickets,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "site_guid", &self.site_guid, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
+        model::opt_entry(&mut map, "software", &self.software, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "businesscentral_id",
+            &self.businesscentral_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "intune_id", &self.intune_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "intune_connectionid",
+            &self.intune_connectionid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "azure_userid", &self.azure_userid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "azure_userprincipalname",
             &self.azure_userprincipalname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "stockdetails", &self.stockdetails)?;
-        model::opt_entry(&mut map, "assetgroup_name", &self.assetgroup_name)?;
-        model::opt_entry(&mut map, "prtg_id", &self.prtg_id)?;
-        model::opt_entry(&mut map, "prtg_details_id", &self.prtg_details_id)?;
-        model::opt_entry(&mut map, "status_name", &self.status_name)?;
-        model::opt_entry(&mut map, "services", &self.services)?;
-        model::opt_entry(&mut map, "datto_site_uid", &self.datto_site_uid)?;
-        model::opt_entry(&mut map, "ateraid", &self.ateraid)?;
-        model::opt_entry(&mut map, "items_issued", &self.items_issued)?;
-        model::opt_entry(&mut map, "lansweeper_id", &self.lansweeper_id)?;
-        model::opt_entry(&mut map, "lansweeper_url", &self.lansweeper_url)?;
-        model::opt_entry(&mut map, "lansweeper_software", &self.lansweeper_software)?;
-        model::opt_entry(&mut map, "dlastupdate", &self.dlastupdate)?;
+        model::opt_entry(&mut map, "stockdetails", &self.stockdetails, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "assetgroup_name",
+            &self.assetgroup_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "prtg_id", &self.prtg_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "prtg_details_id",
+            &self.prtg_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "status_name", &self.status_name, &self.extra)?;
+        model::opt_entry(&mut map, "services", &self.services, &self.extra)?;
+        model::opt_entry(&mut map, "datto_site_uid", &self.datto_site_uid, &self.extra)?;
+        model::opt_entry(&mut map, "ateraid", &self.ateraid, &self.extra)?;
+        model::opt_entry(&mut map, "items_issued", &self.items_issued, &self.extra)?;
+        model::opt_entry(&mut map, "lansweeper_id", &self.lansweeper_id, &self.extra)?;
+        model::opt_entry(&mut map, "lansweeper_url", &self.lansweeper_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lansweeper_software",
+            &self.lansweeper_software,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "dlastupdate", &self.dlastupdate, &self.extra)?;
         model::opt_entry(
             &mut map,
             "createdfrompurchaseorder",
             &self.createdfrompurchaseorder,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "stockdate", &self.stockdate)?;
-        model::opt_entry(&mut map, "item_cost", &self.item_cost)?;
-        model::opt_entry(&mut map, "old_software_version", &self.old_software_version)?;
-        model::opt_entry(&mut map, "new_software_version", &self.new_software_version)?;
-        model::opt_entry(&mut map, "user_role_breakdown", &self.user_role_breakdown)?;
-        model::opt_entry(&mut map, "itglue_id", &self.itglue_id)?;
-        model::opt_entry(&mut map, "area_guid", &self.area_guid)?;
-        model::opt_entry(&mut map, "jamf_id", &self.jamf_id)?;
-        model::opt_entry(&mut map, "jamf_type", &self.jamf_type)?;
-        model::opt_entry(&mut map, "phone_number", &self.phone_number)?;
-        model::opt_entry(&mut map, "bookmarked", &self.bookmarked)?;
-        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
-        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
-        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(&mut map, "stockdate", &self.stockdate, &self.extra)?;
+        model::opt_entry(&mut map, "item_cost", &self.item_cost, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "old_software_version",
+            &self.old_software_version,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_software_version",
+            &self.new_software_version,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "user_role_breakdown",
+            &self.user_role_breakdown,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "itglue_id", &self.itglue_id, &self.extra)?;
+        model::opt_entry(&mut map, "area_guid", &self.area_guid, &self.extra)?;
+        model::opt_entry(&mut map, "jamf_id", &self.jamf_id, &self.extra)?;
+        model::opt_entry(&mut map, "jamf_type", &self.jamf_type, &self.extra)?;
+        model::opt_entry(&mut map, "phone_number", &self.phone_number, &self.extra)?;
+        model::opt_entry(&mut map, "bookmarked", &self.bookmarked, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "open_ticket_count",
+            &self.open_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "onhold_ticket_count",
+            &self.onhold_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "total_ticket_count",
+            &self.total_ticket_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "opened_thismonth_count",
             &self.opened_thismonth_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "domotz_agentid", &self.domotz_agentid)?;
-        model::opt_entry(&mut map, "domotz_id", &self.domotz_id)?;
-        model::opt_entry(&mut map, "domotz_type_id", &self.domotz_type_id)?;
-        model::opt_entry(&mut map, "snow_client_id", &self.snow_client_id)?;
+        model::opt_entry(&mut map, "domotz_agentid", &self.domotz_agentid, &self.extra)?;
+        model::opt_entry(&mut map, "domotz_id", &self.domotz_id, &self.extra)?;
+        model::opt_entry(&mut map, "domotz_type_id", &self.domotz_type_id, &self.extra)?;
+        model::opt_entry(&mut map, "snow_client_id", &self.snow_client_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "deactivate_child_devices",
             &self.deactivate_child_devices,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "auvik_network_id", &self.auvik_network_id)?;
+        model::opt_entry(
+            &mut map,
+            "auvik_network_id",
+            &self.auvik_network_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "parent_third_party_ids",
             &self.parent_third_party_ids,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "snowUsers", &self.snow_users)?;
-        model::opt_entry(&mut map, "tab_config", &self.tab_config)?;
-        model::opt_entry(&mut map, "qualys_id", &self.qualys_id)?;
-        model::opt_entry(&mut map, "assettype_config", &self.assettype_config)?;
-        model::opt_entry(&mut map, "passportal_client_id", &self.passportal_client_id)?;
-        model::opt_entry(&mut map, "addigy_policy_id", &self.addigy_policy_id)?;
-        model::opt_entry(&mut map, "addigy_applications", &self.addigy_applications)?;
-        model::opt_entry(&mut map, "addigy_users", &self.addigy_users)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "isassetdetails", &self.isassetdetails)?;
-        model::opt_entry(&mut map, "domotz_agent", &self.domotz_agent)?;
-        model::opt_entry(&mut map, "liongardid", &self.liongardid)?;
-        model::opt_entry(&mut map, "iskaseyaagent", &self.iskaseyaagent)?;
-        model::opt_entry(&mut map, "_donotvalidate", &self.donotvalidate)?;
-        model::opt_entry(&mut map, "datto_remote_url", &self.datto_remote_url)?;
-        model::opt_entry(&mut map, "qualys_software", &self.qualys_software)?;
-        model::opt_entry(&mut map, "xtypeunamecanedit", &self.xtypeunamecanedit)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(&mut map, "snowUsers", &self.snow_users, &self.extra)?;
+        model::opt_entry(&mut map, "tab_config", &self.tab_config, &self.extra)?;
+        model::opt_entry(&mut map, "qualys_id", &self.qualys_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "assettype_config",
+            &self.assettype_config,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "passportal_client_id",
+            &self.passportal_client_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "addigy_policy_id",
+            &self.addigy_policy_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "addigy_applications",
+            &self.addigy_applications,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "addigy_users", &self.addigy_users, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "isassetdetails", &self.isassetdetails, &self.extra)?;
+        model::opt_entry(&mut map, "domotz_agent", &self.domotz_agent, &self.extra)?;
+        model::opt_entry(&mut map, "liongardid", &self.liongardid, &self.extra)?;
+        model::opt_entry(&mut map, "iskaseyaagent", &self.iskaseyaagent, &self.extra)?;
+        model::opt_entry(&mut map, "_donotvalidate", &self.donotvalidate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "datto_remote_url",
+            &self.datto_remote_url,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "qualys_software",
+            &self.qualys_software,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "xtypeunamecanedit",
+            &self.xtypeunamecanedit,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "stockbin_id", &self.stockbin_id)?;
-        model::opt_entry(&mut map, "ethernetMacAddress", &self.ethernet_mac_address)?;
+        model::opt_entry(&mut map, "stockbin_id", &self.stockbin_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ethernetMacAddress",
+            &self.ethernet_mac_address,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "physicalMemoryInBytes",
             &self.physical_memory_in_bytes,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "azureTenantId", &self.azure_tenant_id)?;
-        model::opt_entry(&mut map, "services_hierarchy", &self.services_hierarchy)?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly)?;
+        model::opt_entry(&mut map, "azureTenantId", &self.azure_tenant_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "services_hierarchy",
+            &self.services_hierarchy,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
         model::opt_entry(
             &mut map,
             "copy_unmapped_info_fields",
             &self.copy_unmapped_info_fields,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "user_email", &self.user_email)?;
-        model::opt_entry(&mut map, "lansweeper_relations", &self.lansweeper_relations)?;
-        model::opt_entry(&mut map, "kbs", &self.kbs)?;
+        model::opt_entry(&mut map, "user_email", &self.user_email, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lansweeper_relations",
+            &self.lansweeper_relations,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "kbs", &self.kbs, &self.extra)?;
         model::opt_entry(
             &mut map,
             "site_external_link_id",
             &self.site_external_link_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "workspace_orgunitpath",
             &self.workspace_orgunitpath,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sibling_assets", &self.sibling_assets)?;
-        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
-        model::opt_entry(&mut map, "icinga_hostname", &self.icinga_hostname)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control)?;
-        model::opt_entry(&mut map, "new_access_control", &self.new_access_control)?;
-        model::opt_entry(&mut map, "jamf_details_id", &self.jamf_details_id)?;
-        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
-        model::opt_entry(&mut map, "is_stock_change", &self.is_stock_change)?;
+        model::opt_entry(&mut map, "sibling_assets", &self.sibling_assets, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "import_details_id",
+            &self.import_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "icinga_hostname",
+            &self.icinga_hostname,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_access_control",
+            &self.new_access_control,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "jamf_details_id",
+            &self.jamf_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "access_control_level",
+            &self.access_control_level,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "is_stock_change",
+            &self.is_stock_change,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "parent_third_party_id",
             &self.parent_third_party_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_return", &self.is_return)?;
-        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
-        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
+        model::opt_entry(&mut map, "is_return", &self.is_return, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_print_generate",
+            &self.print_generate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdf_attachment_id",
+            &self.pdf_attachment_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_dont_fire_automations",
             &self.dont_fire_automations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
-        model::opt_entry(&mut map, "asset_chart_json", &self.asset_chart_json)?;
-        model::opt_entry(&mut map, "lansweeper_site_id", &self.lansweeper_site_id)?;
-        model::opt_entry(&mut map, "thirdparty_client_id", &self.thirdparty_client_id)?;
-        model::opt_entry(&mut map, "syncro_asset_type", &self.syncro_asset_type)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "asset_chart_json",
+            &self.asset_chart_json,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "lansweeper_site_id",
+            &self.lansweeper_site_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "thirdparty_client_id",
+            &self.thirdparty_client_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "syncro_asset_type",
+            &self.syncro_asset_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dynatrace_to_relations",
             &self.dynatrace_to_relations,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "dynatrace_from_relations",
             &self.dynatrace_from_relations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "open_incident_count", &self.open_incident_count)?;
-        model::opt_entry(&mut map, "open_change_count", &self.open_change_count)?;
-        model::opt_entry(&mut map, "thirdparty_type_id", &self.thirdparty_type_id)?;
-        model::opt_entry(&mut map, "is_stock_site", &self.is_stock_site)?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(
+            &mut map,
+            "open_incident_count",
+            &self.open_incident_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "open_change_count",
+            &self.open_change_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "thirdparty_type_id",
+            &self.thirdparty_type_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_stock_site", &self.is_stock_site, &self.extra)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
         model::opt_entry(
             &mut map,
             "related_service_names",
             &self.related_service_names,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "parent_asset_names", &self.parent_asset_names)?;
-        model::opt_entry(&mut map, "child_asset_names", &self.child_asset_names)?;
-        model::opt_entry(&mut map, "sibling_asset_names", &self.sibling_asset_names)?;
-        model::opt_entry(&mut map, "related_kb_names", &self.related_kb_names)?;
-        model::opt_entry(&mut map, "licences", &self.licences)?;
-        model::opt_entry(&mut map, "add_licences", &self.add_licences)?;
-        model::opt_entry(&mut map, "licences_hierarchy", &self.licences_hierarchy)?;
-        model::opt_entry(&mut map, "sqlimport_accountsid", &self.sqlimport_accountsid)?;
+        model::opt_entry(
+            &mut map,
+            "parent_asset_names",
+            &self.parent_asset_names,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "child_asset_names",
+            &self.child_asset_names,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sibling_asset_names",
+            &self.sibling_asset_names,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "related_kb_names",
+            &self.related_kb_names,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "licences", &self.licences, &self.extra)?;
+        model::opt_entry(&mut map, "add_licences", &self.add_licences, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "licences_hierarchy",
+            &self.licences_hierarchy,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sqlimport_accountsid",
+            &self.sqlimport_accountsid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "created_from_template",
             &self.created_from_template,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sqlimport_did", &self.sqlimport_did)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
-        model::opt_entry(&mut map, "linked_service", &self.linked_service)?;
-        model::opt_entry(&mut map, "is_linked_service", &self.is_linked_service)?;
-        model::opt_entry(&mut map, "runbook_button_id", &self.runbook_button_id)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "device_number", &self.device_number)?;
-        model::opt_entry(&mut map, "assettype_guid", &self.assettype_guid)?;
-        model::opt_entry(&mut map, "warranty_start", &self.warranty_start)?;
+        model::opt_entry(&mut map, "sqlimport_did", &self.sqlimport_did, &self.extra)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
+        model::opt_entry(&mut map, "linked_service", &self.linked_service, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "is_linked_service",
+            &self.is_linked_service,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "runbook_button_id",
+            &self.runbook_button_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "device_number", &self.device_number, &self.extra)?;
+        model::opt_entry(&mut map, "assettype_guid", &self.assettype_guid, &self.extra)?;
+        model::opt_entry(&mut map, "warranty_start", &self.warranty_start, &self.extra)?;
         model::opt_entry(
             &mut map,
             "labour_warranty_start",
             &self.labour_warranty_start,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "labour_warranty_end", &self.labour_warranty_end)?;
-        model::opt_entry(&mut map, "parent_guid", &self.parent_guid)?;
-        model::opt_entry(&mut map, "child_guid", &self.child_guid)?;
-        model::opt_entry(&mut map, "status_id", &self.status_id)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "latest_contract_ref", &self.latest_contract_ref)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "ncentral_url", &self.ncentral_url)?;
-        model::opt_entry(&mut map, "ncentral_remote_url", &self.ncentral_remote_url)?;
-        model::opt_entry(&mut map, "contract_end_date", &self.contract_end_date)?;
-        model::opt_entry(&mut map, "atera_id", &self.atera_id)?;
-        model::opt_entry(&mut map, "automate_id", &self.automate_id)?;
-        model::opt_entry(&mut map, "automate_url", &self.automate_url)?;
+        model::opt_entry(
+            &mut map,
+            "labour_warranty_end",
+            &self.labour_warranty_end,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_guid", &self.parent_guid, &self.extra)?;
+        model::opt_entry(&mut map, "child_guid", &self.child_guid, &self.extra)?;
+        model::opt_entry(&mut map, "status_id", &self.status_id, &self.extra)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "latest_contract_ref",
+            &self.latest_contract_ref,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(&mut map, "ncentral_url", &self.ncentral_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_remote_url",
+            &self.ncentral_remote_url,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contract_end_date",
+            &self.contract_end_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "atera_id", &self.atera_id, &self.extra)?;
+        model::opt_entry(&mut map, "automate_id", &self.automate_id, &self.extra)?;
+        model::opt_entry(&mut map, "automate_url", &self.automate_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "connectwise_control_url",
             &self.connectwise_control_url,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ninjarmm_id", &self.ninjarmm_id)?;
-        model::opt_entry(&mut map, "ninja_url", &self.ninja_url)?;
-        model::opt_entry(&mut map, "ninja_remote_url", &self.ninja_remote_url)?;
-        model::opt_entry(&mut map, "syncro_url", &self.syncro_url)?;
-        model::opt_entry(&mut map, "syncroid", &self.syncroid)?;
-        model::opt_entry(&mut map, "itglue_url", &self.itglue_url)?;
-        model::opt_entry(&mut map, "defaultsequence", &self.defaultsequence)?;
-        model::opt_entry(&mut map, "service_ids", &self.service_ids)?;
-        model::opt_entry(&mut map, "bulkcreated", &self.bulkcreated)?;
-        model::opt_entry(&mut map, "bulkbillingperiod", &self.bulkbillingperiod)?;
-        model::opt_entry(&mut map, "asset_field", &self.asset_field)?;
-        model::opt_entry(&mut map, "datto_alternate_id", &self.datto_alternate_id)?;
-        model::opt_entry(&mut map, "syncro_id", &self.syncro_id)?;
-        model::opt_entry(&mut map, "snow_id", &self.snow_id)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
-        model::opt_entry(&mut map, "auvik_device_id", &self.auvik_device_id)?;
-        model::opt_entry(&mut map, "auvik_url", &self.auvik_url)?;
-        model::opt_entry(&mut map, "allowallstatus", &self.allowallstatus)?;
-        model::opt_entry(&mut map, "allowed_status", &self.allowed_status)?;
-        model::opt_entry(&mut map, "datto_id", &self.datto_id)?;
-        model::opt_entry(&mut map, "addigy_id", &self.addigy_id)?;
-        model::opt_entry(&mut map, "liongard_url", &self.liongard_url)?;
+        model::opt_entry(&mut map, "ninjarmm_id", &self.ninjarmm_id, &self.extra)?;
+        model::opt_entry(&mut map, "ninja_url", &self.ninja_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ninja_remote_url",
+            &self.ninja_remote_url,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "syncro_url", &self.syncro_url, &self.extra)?;
+        model::opt_entry(&mut map, "syncroid", &self.syncroid, &self.extra)?;
+        model::opt_entry(&mut map, "itglue_url", &self.itglue_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "defaultsequence",
+            &self.defaultsequence,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "service_ids", &self.service_ids, &self.extra)?;
+        model::opt_entry(&mut map, "bulkcreated", &self.bulkcreated, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "bulkbillingperiod",
+            &self.bulkbillingperiod,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "asset_field", &self.asset_field, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "datto_alternate_id",
+            &self.datto_alternate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "syncro_id", &self.syncro_id, &self.extra)?;
+        model::opt_entry(&mut map, "snow_id", &self.snow_id, &self.extra)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "auvik_device_id",
+            &self.auvik_device_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "auvik_url", &self.auvik_url, &self.extra)?;
+        model::opt_entry(&mut map, "allowallstatus", &self.allowallstatus, &self.extra)?;
+        model::opt_entry(&mut map, "allowed_status", &self.allowed_status, &self.extra)?;
+        model::opt_entry(&mut map, "datto_id", &self.datto_id, &self.extra)?;
+        model::opt_entry(&mut map, "addigy_id", &self.addigy_id, &self.extra)?;
+        model::opt_entry(&mut map, "liongard_url", &self.liongard_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "liongard_environmnet_id",
             &self.liongard_environmnet_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "liongard_id", &self.liongard_id)?;
-        model::opt_entry(&mut map, "kaseya_id", &self.kaseya_id)?;
-        model::opt_entry(&mut map, "kaseyavsa_url", &self.kaseyavsa_url)?;
-        model::opt_entry(&mut map, "teamviewerid", &self.teamviewerid)?;
-        model::opt_entry(&mut map, "serialization_user", &self.serialization_user)?;
-        model::opt_entry(&mut map, "zabbix_id", &self.zabbix_id)?;
-        model::opt_entry(&mut map, "zabbix_url", &self.zabbix_url)?;
-        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name)?;
+        model::opt_entry(&mut map, "liongard_id", &self.liongard_id, &self.extra)?;
+        model::opt_entry(&mut map, "kaseya_id", &self.kaseya_id, &self.extra)?;
+        model::opt_entry(&mut map, "kaseyavsa_url", &self.kaseyavsa_url, &self.extra)?;
+        model::opt_entry(&mut map, "teamviewerid", &self.teamviewerid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "serialization_user",
+            &self.serialization_user,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "zabbix_id", &self.zabbix_id, &self.extra)?;
+        model::opt_entry(&mut map, "zabbix_url", &self.zabbix_url, &self.extra)?;
+        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "issue_consignment_line_id",
             &self.issue_consignment_line_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "item_name", &self.item_name)?;
-        model::opt_entry(&mut map, "datto_url", &self.datto_url)?;
-        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
-        model::opt_entry(&mut map, "nable_id", &self.nable_id)?;
-        model::opt_entry(&mut map, "connectwisecontrolid", &self.connectwisecontrolid)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "workspace_id", &self.workspace_id)?;
-        model::opt_entry(&mut map, "workspace_url", &self.workspace_url)?;
+        model::opt_entry(&mut map, "item_name", &self.item_name, &self.extra)?;
+        model::opt_entry(&mut map, "datto_url", &self.datto_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_details_id",
+            &self.ncentral_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "nable_id", &self.nable_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "connectwisecontrolid",
+            &self.connectwisecontrolid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "workspace_id", &self.workspace_id, &self.extra)?;
+        model::opt_entry(&mut map, "workspace_url", &self.workspace_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "supplier_purchasedate",
             &self.supplier_purchasedate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "logicmonitor_id", &self.logicmonitor_id)?;
-        model::opt_entry(&mut map, "barracudarmm_id", &self.barracudarmm_id)?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
-        model::opt_entry(&mut map, "icinga_id", &self.icinga_id)?;
-        model::opt_entry(&mut map, "related_service_name", &self.related_service_name)?;
+        model::opt_entry(
+            &mut map,
+            "logicmonitor_id",
+            &self.logicmonitor_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "barracudarmm_id",
+            &self.barracudarmm_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
+        model::opt_entry(&mut map, "icinga_id", &self.icinga_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "related_service_name",
+            &self.related_service_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "related_service_count",
             &self.related_service_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "connectwisermm_id", &self.connectwisermm_id)?;
-        model::opt_entry(&mut map, "xensam_id", &self.xensam_id)?;
-        model::opt_entry(&mut map, "asset_type_priority", &self.asset_type_priority)?;
-        model::opt_entry(&mut map, "snipeit_id", &self.snipeit_id)?;
-        model::opt_entry(&mut map, "prometheus_id", &self.prometheus_id)?;
-        model::opt_entry(&mut map, "dynatrace_id", &self.dynatrace_id)?;
-        model::opt_entry(&mut map, "vmworkspace_id", &self.vmworkspace_id)?;
-        model::opt_entry(&mut map, "tanium_id", &self.tanium_id)?;
-        model::opt_entry(&mut map, "tenable_id", &self.tenable_id)?;
-        model::opt_entry(&mut map, "kandji_id", &self.kandji_id)?;
+        model::opt_entry(
+            &mut map,
+            "connectwisermm_id",
+            &self.connectwisermm_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "xensam_id", &self.xensam_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "asset_type_priority",
+            &self.asset_type_priority,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "snipeit_id", &self.snipeit_id, &self.extra)?;
+        model::opt_entry(&mut map, "prometheus_id", &self.prometheus_id, &self.extra)?;
+        model::opt_entry(&mut map, "dynatrace_id", &self.dynatrace_id, &self.extra)?;
+        model::opt_entry(&mut map, "vmworkspace_id", &self.vmworkspace_id, &self.extra)?;
+        model::opt_entry(&mut map, "tanium_id", &self.tanium_id, &self.extra)?;
+        model::opt_entry(&mut map, "tenable_id", &self.tenable_id, &self.extra)?;
+        model::opt_entry(&mut map, "kandji_id", &self.kandji_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "criticality_description",
             &self.criticality_description,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
-        model::opt_entry(&mut map, "is_template", &self.is_template)?;
-        model::opt_entry(&mut map, "aws_id", &self.aws_id)?;
-        model::opt_entry(&mut map, "manageengine_id", &self.manageengine_id)?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
+        model::opt_entry(&mut map, "is_template", &self.is_template, &self.extra)?;
+        model::opt_entry(&mut map, "aws_id", &self.aws_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "manageengine_id",
+            &self.manageengine_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "manageengine_customer_id",
             &self.manageengine_customer_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "lastchangeofvaluedate",
             &self.lastchangeofvaluedate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "commissiondate", &self.commissiondate)?;
-        model::opt_entry(&mut map, "first_user_id", &self.first_user_id)?;
-        model::opt_entry(&mut map, "changebackupexists", &self.changebackupexists)?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
-        model::opt_entry(&mut map, "virima_id", &self.virima_id)?;
-        model::opt_entry(&mut map, "service_guid", &self.service_guid)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name)?;
-        model::opt_entry(&mut map, "lansweeperid", &self.lansweeperid)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "commissiondate", &self.commissiondate, &self.extra)?;
+        model::opt_entry(&mut map, "first_user_id", &self.first_user_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "changebackupexists",
+            &self.changebackupexists,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
+        model::opt_entry(&mut map, "virima_id", &self.virima_id, &self.extra)?;
+        model::opt_entry(&mut map, "service_guid", &self.service_guid, &self.extra)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
+        model::opt_entry(&mut map, "lansweeperid", &self.lansweeperid, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -4347,6 +8070,49 @@ impl crate::runtime::model::Model for Asset {
     }
 }
 
+impl Asset {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// The integration an asset was imported through, as Halo's swagger lists them on GET /Asset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -4481,6 +8247,36 @@ impl AssetList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AssetList {
@@ -4488,11 +8284,11 @@ impl serde::Serialize for AssetList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "assets", &self.assets)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

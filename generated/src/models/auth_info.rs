@@ -29,6 +29,26 @@ impl AuthInfo {
         self.tenant_id = Some(value.into());
         self
     }
+
+    /// Sends `auth_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auth_url(mut self) -> Self {
+        self.auth_url = None;
+        self.extra.insert("auth_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tenant_id(mut self) -> Self {
+        self.tenant_id = None;
+        self.extra.insert("tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AuthInfo {
@@ -36,9 +56,9 @@ impl serde::Serialize for AuthInfo {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "auth_url", &self.auth_url)?;
-        model::opt_entry(&mut map, "tenant_id", &self.tenant_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "auth_url", &self.auth_url, &self.extra)?;
+        model::opt_entry(&mut map, "tenant_id", &self.tenant_id, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

@@ -20,13 +20,13 @@ pub struct AreaItem {
     /// `billingperiod_id`.
     pub billingperiod_id: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `invoicenumber`.
     pub invoicenumber: Option<String>,
     /// `lastinvoicedate`.
-    pub lastinvoicedate: Option<String>,
+    pub lastinvoicedate: Option<crate::DateTime>,
     /// `nextinvoicedate`.
-    pub nextinvoicedate: Option<String>,
+    pub nextinvoicedate: Option<crate::DateTime>,
     /// `autorenew`.
     pub autorenew: Option<bool>,
     /// `note`.
@@ -52,7 +52,7 @@ pub struct AreaItem {
     /// `dontinvoice`.
     pub dontinvoice: Option<bool>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `_warning`.
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
@@ -111,7 +111,7 @@ impl AreaItem {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -127,7 +127,7 @@ impl AreaItem {
     /// Sets `lastinvoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastinvoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastinvoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastinvoicedate = Some(value.into());
         self
     }
@@ -135,7 +135,7 @@ impl AreaItem {
     /// Sets `nextinvoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextinvoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextinvoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextinvoicedate = Some(value.into());
         self
     }
@@ -239,7 +239,7 @@ impl AreaItem {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -251,6 +251,236 @@ impl AreaItem {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_id(mut self) -> Self {
+        self.item_id = None;
+        self.extra.insert("item_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quantity(mut self) -> Self {
+        self.quantity = None;
+        self.extra.insert("quantity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `areaitemdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_areaitemdesc(mut self) -> Self {
+        self.areaitemdesc = None;
+        self.extra.insert("areaitemdesc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingperiod_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingperiod_id(mut self) -> Self {
+        self.billingperiod_id = None;
+        self.extra.insert("billingperiod_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicenumber(mut self) -> Self {
+        self.invoicenumber = None;
+        self.extra.insert("invoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastinvoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastinvoicedate(mut self) -> Self {
+        self.lastinvoicedate = None;
+        self.extra.insert("lastinvoicedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextinvoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextinvoicedate(mut self) -> Self {
+        self.nextinvoicedate = None;
+        self.extra.insert("nextinvoicedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autorenew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autorenew(mut self) -> Self {
+        self.autorenew = None;
+        self.extra.insert("autorenew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `costprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_costprice(mut self) -> Self {
+        self.costprice = None;
+        self.extra.insert("costprice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sellingprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sellingprice(mut self) -> Self {
+        self.sellingprice = None;
+        self.extra.insert("sellingprice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accounts_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accounts_id(mut self) -> Self {
+        self.accounts_id = None;
+        self.extra.insert("accounts_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `numberdayswarning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_numberdayswarning(mut self) -> Self {
+        self.numberdayswarning = None;
+        self.extra.insert("numberdayswarning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dsite(mut self) -> Self {
+        self.dsite = None;
+        self.extra.insert("dsite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ddevnum` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ddevnum(mut self) -> Self {
+        self.ddevnum = None;
+        self.extra.insert("ddevnum".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technician` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technician(mut self) -> Self {
+        self.technician = None;
+        self.extra.insert("technician".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingcategory_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingcategory_id(mut self) -> Self {
+        self.billingcategory_id = None;
+        self.extra.insert("billingcategory_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontinvoice(mut self) -> Self {
+        self.dontinvoice = None;
+        self.extra.insert("dontinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enddate(mut self) -> Self {
+        self.enddate = None;
+        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AreaItem {
@@ -258,31 +488,56 @@ impl serde::Serialize for AreaItem {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "item_id", &self.item_id)?;
-        model::opt_entry(&mut map, "quantity", &self.quantity)?;
-        model::opt_entry(&mut map, "areaitemdesc", &self.areaitemdesc)?;
-        model::opt_entry(&mut map, "billingperiod_id", &self.billingperiod_id)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber)?;
-        model::opt_entry(&mut map, "lastinvoicedate", &self.lastinvoicedate)?;
-        model::opt_entry(&mut map, "nextinvoicedate", &self.nextinvoicedate)?;
-        model::opt_entry(&mut map, "autorenew", &self.autorenew)?;
-        model::opt_entry(&mut map, "note", &self.note)?;
-        model::opt_entry(&mut map, "costprice", &self.costprice)?;
-        model::opt_entry(&mut map, "sellingprice", &self.sellingprice)?;
-        model::opt_entry(&mut map, "accounts_id", &self.accounts_id)?;
-        model::opt_entry(&mut map, "numberdayswarning", &self.numberdayswarning)?;
-        model::opt_entry(&mut map, "dsite", &self.dsite)?;
-        model::opt_entry(&mut map, "ddevnum", &self.ddevnum)?;
-        model::opt_entry(&mut map, "technician", &self.technician)?;
-        model::opt_entry(&mut map, "billingcategory_id", &self.billingcategory_id)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "item_id", &self.item_id, &self.extra)?;
+        model::opt_entry(&mut map, "quantity", &self.quantity, &self.extra)?;
+        model::opt_entry(&mut map, "areaitemdesc", &self.areaitemdesc, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "billingperiod_id",
+            &self.billingperiod_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lastinvoicedate",
+            &self.lastinvoicedate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "nextinvoicedate",
+            &self.nextinvoicedate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "autorenew", &self.autorenew, &self.extra)?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(&mut map, "costprice", &self.costprice, &self.extra)?;
+        model::opt_entry(&mut map, "sellingprice", &self.sellingprice, &self.extra)?;
+        model::opt_entry(&mut map, "accounts_id", &self.accounts_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "numberdayswarning",
+            &self.numberdayswarning,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "dsite", &self.dsite, &self.extra)?;
+        model::opt_entry(&mut map, "ddevnum", &self.ddevnum, &self.extra)?;
+        model::opt_entry(&mut map, "technician", &self.technician, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "billingcategory_id",
+            &self.billingcategory_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice, &self.extra)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -387,7 +642,7 @@ pub struct AreaNote {
     /// `user_id`.
     pub user_id: Option<i32>,
     /// `datetime`.
-    pub datetime: Option<String>,
+    pub datetime: Option<crate::DateTime>,
     /// `who_agentid`.
     pub who_agentid: Option<i32>,
     /// `note`.
@@ -399,7 +654,7 @@ pub struct AreaNote {
     /// `mailentryid`.
     pub mailentryid: Option<String>,
     /// `nextcalldate`.
-    pub nextcalldate: Option<String>,
+    pub nextcalldate: Option<crate::DateTime>,
     /// `satisfaction`.
     pub satisfaction: Option<String>,
     /// `third_party_id`.
@@ -504,7 +759,7 @@ impl AreaNote {
     /// Sets `datetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datetime = Some(value.into());
         self
     }
@@ -552,7 +807,7 @@ impl AreaNote {
     /// Sets `nextcalldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcalldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcalldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcalldate = Some(value.into());
         self
     }
@@ -652,6 +907,276 @@ impl AreaNote {
         self.createdfromaction = Some(value);
         self
     }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_id(mut self) -> Self {
+        self.supplier_id = None;
+        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sales_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sales_order_id(mut self) -> Self {
+        self.sales_order_id = None;
+        self.extra.insert("sales_order_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchase_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchase_order_id(mut self) -> Self {
+        self.purchase_order_id = None;
+        self.extra.insert("purchase_order_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quote_id(mut self) -> Self {
+        self.quote_id = None;
+        self.extra.insert("quote_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_id(mut self) -> Self {
+        self.invoice_id = None;
+        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datetime(mut self) -> Self {
+        self.datetime = None;
+        self.extra.insert("datetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who_agentid(mut self) -> Self {
+        self.who_agentid = None;
+        self.extra.insert("who_agentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `detail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_detail(mut self) -> Self {
+        self.detail = None;
+        self.extra.insert("detail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timetaken(mut self) -> Self {
+        self.timetaken = None;
+        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailentryid(mut self) -> Self {
+        self.mailentryid = None;
+        self.extra.insert("mailentryid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcalldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcalldate(mut self) -> Self {
+        self.nextcalldate = None;
+        self.extra.insert("nextcalldate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `satisfaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_satisfaction(mut self) -> Self {
+        self.satisfaction = None;
+        self.extra.insert("satisfaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticketid(mut self) -> Self {
+        self.ticketid = None;
+        self.extra.insert("ticketid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_time_taken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_time_taken(mut self) -> Self {
+        self.hide_time_taken = None;
+        self.extra.insert("hide_time_taken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_to_calendar` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_to_calendar(mut self) -> Self {
+        self.add_to_calendar = None;
+        self.extra.insert("add_to_calendar".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `app_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_app_user_id(mut self) -> Self {
+        self.app_user_id = None;
+        self.extra.insert("app_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `app_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_app_agent_id(mut self) -> Self {
+        self.app_agent_id = None;
+        self.extra.insert("app_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `app_subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_app_subject(mut self) -> Self {
+        self.app_subject = None;
+        self.extra.insert("app_subject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcallduration` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcallduration(mut self) -> Self {
+        self.nextcallduration = None;
+        self.extra.insert("nextcallduration".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfromaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfromaction(mut self) -> Self {
+        self.createdfromaction = None;
+        self.extra.insert("createdfromaction".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AreaNote {
@@ -659,35 +1184,60 @@ impl serde::Serialize for AreaNote {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
-        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id)?;
-        model::opt_entry(&mut map, "purchase_order_id", &self.purchase_order_id)?;
-        model::opt_entry(&mut map, "quote_id", &self.quote_id)?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "datetime", &self.datetime)?;
-        model::opt_entry(&mut map, "who_agentid", &self.who_agentid)?;
-        model::opt_entry(&mut map, "note", &self.note)?;
-        model::opt_entry(&mut map, "detail", &self.detail)?;
-        model::opt_entry(&mut map, "timetaken", &self.timetaken)?;
-        model::opt_entry(&mut map, "mailentryid", &self.mailentryid)?;
-        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate)?;
-        model::opt_entry(&mut map, "satisfaction", &self.satisfaction)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "ticketid", &self.ticketid)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "hide_time_taken", &self.hide_time_taken)?;
-        model::opt_entry(&mut map, "add_to_calendar", &self.add_to_calendar)?;
-        model::opt_entry(&mut map, "app_user_id", &self.app_user_id)?;
-        model::opt_entry(&mut map, "app_agent_id", &self.app_agent_id)?;
-        model::opt_entry(&mut map, "app_subject", &self.app_subject)?;
-        model::opt_entry(&mut map, "nextcallduration", &self.nextcallduration)?;
-        model::opt_entry(&mut map, "createdfromaction", &self.createdfromaction)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
+        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "purchase_order_id",
+            &self.purchase_order_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "quote_id", &self.quote_id, &self.extra)?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "datetime", &self.datetime, &self.extra)?;
+        model::opt_entry(&mut map, "who_agentid", &self.who_agentid, &self.extra)?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(&mut map, "detail", &self.detail, &self.extra)?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
+        model::opt_entry(&mut map, "mailentryid", &self.mailentryid, &self.extra)?;
+        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate, &self.extra)?;
+        model::opt_entry(&mut map, "satisfaction", &self.satisfaction, &self.extra)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "ticketid", &self.ticketid, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "hide_time_taken",
+            &self.hide_time_taken,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "add_to_calendar",
+            &self.add_to_calendar,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "app_user_id", &self.app_user_id, &self.extra)?;
+        model::opt_entry(&mut map, "app_agent_id", &self.app_agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "app_subject", &self.app_subject, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "nextcallduration",
+            &self.nextcallduration,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "createdfromaction",
+            &self.createdfromaction,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -777,6 +1327,49 @@ impl crate::runtime::model::Model for AreaNote {
     }
 }
 
+impl AreaNote {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// The `ChargeRate` schema.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -790,9 +1383,9 @@ pub struct ChargeRate {
     /// `charge_id`.
     pub charge_id: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `expirydate`.
-    pub expirydate: Option<String>,
+    pub expirydate: Option<crate::DateTime>,
     /// `rate`.
     pub rate: Option<f64>,
     /// `org`.
@@ -873,7 +1466,7 @@ impl ChargeRate {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -881,7 +1474,7 @@ impl ChargeRate {
     /// Sets `expirydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_expirydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_expirydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.expirydate = Some(value.into());
         self
     }
@@ -1045,6 +1638,256 @@ impl ChargeRate {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `area` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_area(mut self) -> Self {
+        self.area = None;
+        self.extra.insert("area".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `charge_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_charge_id(mut self) -> Self {
+        self.charge_id = None;
+        self.extra.insert("charge_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `expirydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_expirydate(mut self) -> Self {
+        self.expirydate = None;
+        self.extra.insert("expirydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rate(mut self) -> Self {
+        self.rate = None;
+        self.extra.insert("rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `org` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_org(mut self) -> Self {
+        self.org = None;
+        self.extra.insert("org".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `minimum` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_minimum(mut self) -> Self {
+        self.minimum = None;
+        self.extra.insert("minimum".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `increment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_increment(mut self) -> Self {
+        self.increment = None;
+        self.extra.insert("increment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oohmultiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oohmultiplier(mut self) -> Self {
+        self.oohmultiplier = None;
+        self.extra.insert("oohmultiplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `holidaymultiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_holidaymultiplier(mut self) -> Self {
+        self.holidaymultiplier = None;
+        self.extra.insert("holidaymultiplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `weekendmultiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_weekendmultiplier(mut self) -> Self {
+        self.weekendmultiplier = None;
+        self.extra.insert("weekendmultiplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surcharge(mut self) -> Self {
+        self.surcharge = None;
+        self.extra.insert("surcharge".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `round` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_round(mut self) -> Self {
+        self.round = None;
+        self.extra.insert("round".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useagentworkinghours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useagentworkinghours(mut self) -> Self {
+        self.useagentworkinghours = None;
+        self.extra.insert("useagentworkinghours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use_budget_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use_budget_rate(mut self) -> Self {
+        self.use_budget_rate = None;
+        self.extra.insert("use_budget_rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current(mut self) -> Self {
+        self.current = None;
+        self.extra.insert("current".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_rate(mut self) -> Self {
+        self.current_rate = None;
+        self.extra.insert("current_rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use_for_travel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use_for_travel(mut self) -> Self {
+        self.use_for_travel = None;
+        self.extra.insert("use_for_travel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use_for_mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use_for_mileage(mut self) -> Self {
+        self.use_for_mileage = None;
+        self.extra.insert("use_for_mileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `travel_surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_travel_surchargeid(mut self) -> Self {
+        self.travel_surchargeid = None;
+        self.extra.insert("travel_surchargeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractmultiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractmultiplier(mut self) -> Self {
+        self.contractmultiplier = None;
+        self.extra.insert("contractmultiplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rateoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rateoverride(mut self) -> Self {
+        self.rateoverride = None;
+        self.extra.insert("rateoverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_surcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_surcharge(mut self) -> Self {
+        self.override_surcharge = None;
+        self.extra.insert("override_surcharge".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ChargeRate {
@@ -1052,33 +1895,73 @@ impl serde::Serialize for ChargeRate {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "area", &self.area)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "charge_id", &self.charge_id)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "expirydate", &self.expirydate)?;
-        model::opt_entry(&mut map, "rate", &self.rate)?;
-        model::opt_entry(&mut map, "org", &self.org)?;
-        model::opt_entry(&mut map, "minimum", &self.minimum)?;
-        model::opt_entry(&mut map, "increment", &self.increment)?;
-        model::opt_entry(&mut map, "oohmultiplier", &self.oohmultiplier)?;
-        model::opt_entry(&mut map, "holidaymultiplier", &self.holidaymultiplier)?;
-        model::opt_entry(&mut map, "weekendmultiplier", &self.weekendmultiplier)?;
-        model::opt_entry(&mut map, "surcharge", &self.surcharge)?;
-        model::opt_entry(&mut map, "round", &self.round)?;
-        model::opt_entry(&mut map, "useagentworkinghours", &self.useagentworkinghours)?;
-        model::opt_entry(&mut map, "use_budget_rate", &self.use_budget_rate)?;
-        model::opt_entry(&mut map, "current", &self.current)?;
-        model::opt_entry(&mut map, "current_rate", &self.current_rate)?;
-        model::opt_entry(&mut map, "use_for_travel", &self.use_for_travel)?;
-        model::opt_entry(&mut map, "use_for_mileage", &self.use_for_mileage)?;
-        model::opt_entry(&mut map, "travel_surchargeid", &self.travel_surchargeid)?;
-        model::opt_entry(&mut map, "contractmultiplier", &self.contractmultiplier)?;
-        model::opt_entry(&mut map, "rateoverride", &self.rateoverride)?;
-        model::opt_entry(&mut map, "override_surcharge", &self.override_surcharge)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "area", &self.area, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(&mut map, "charge_id", &self.charge_id, &self.extra)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(&mut map, "expirydate", &self.expirydate, &self.extra)?;
+        model::opt_entry(&mut map, "rate", &self.rate, &self.extra)?;
+        model::opt_entry(&mut map, "org", &self.org, &self.extra)?;
+        model::opt_entry(&mut map, "minimum", &self.minimum, &self.extra)?;
+        model::opt_entry(&mut map, "increment", &self.increment, &self.extra)?;
+        model::opt_entry(&mut map, "oohmultiplier", &self.oohmultiplier, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "holidaymultiplier",
+            &self.holidaymultiplier,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "weekendmultiplier",
+            &self.weekendmultiplier,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "surcharge", &self.surcharge, &self.extra)?;
+        model::opt_entry(&mut map, "round", &self.round, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "useagentworkinghours",
+            &self.useagentworkinghours,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "use_budget_rate",
+            &self.use_budget_rate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "current", &self.current, &self.extra)?;
+        model::opt_entry(&mut map, "current_rate", &self.current_rate, &self.extra)?;
+        model::opt_entry(&mut map, "use_for_travel", &self.use_for_travel, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "use_for_mileage",
+            &self.use_for_mileage,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "travel_surchargeid",
+            &self.travel_surchargeid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contractmultiplier",
+            &self.contractmultiplier,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "rateoverride", &self.rateoverride, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "override_surcharge",
+            &self.override_surcharge,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1222,6 +2105,46 @@ impl ChargeRateArea {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `area` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_area(mut self) -> Self {
+        self.area = None;
+        self.extra.insert("area".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate_id(mut self) -> Self {
+        self.chargerate_id = None;
+        self.extra.insert("chargerate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ChargeRateArea {
@@ -1229,12 +2152,12 @@ impl serde::Serialize for ChargeRateArea {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "area", &self.area)?;
-        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "area", &self.area, &self.extra)?;
+        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1325,7 +2248,7 @@ pub struct Client {
     /// `default_mailbox_id`.
     pub default_mailbox_id: Option<i32>,
     /// `calldate`.
-    pub calldate: Option<String>,
+    pub calldate: Option<crate::DateTime>,
     /// `item_tax_code`.
     pub item_tax_code: Option<i32>,
     /// `service_tax_code`.
@@ -1359,13 +2282,13 @@ pub struct Client {
     /// The number of the client's opportunities.
     pub opps_ticket_count: Option<i32>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `createdfrom_id`.
     pub createdfrom_id: Option<i32>,
     /// `announce`.
     pub announce: Option<String>,
     /// `announcedate`.
-    pub announcedate: Option<String>,
+    pub announcedate: Option<crate::DateTime>,
     /// The name of the client's primary technician.
     pub pritech_name: Option<String>,
     /// The name of the client's secondary technician.
@@ -1427,7 +2350,7 @@ pub struct Client {
     /// `needsinvoice`.
     pub needsinvoice: Option<bool>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `startbalance`.
     pub startbalance: Option<f64>,
     /// `hourlyrate`.
@@ -1441,7 +2364,7 @@ pub struct Client {
     /// `invoicecomment`.
     pub invoicecomment: Option<String>,
     /// `lastinvoiceenddate`.
-    pub lastinvoiceenddate: Option<String>,
+    pub lastinvoiceenddate: Option<crate::DateTime>,
     /// `showslaonweb`.
     pub showslaonweb: Option<bool>,
     /// `item_tax_code_name`.
@@ -1467,7 +2390,7 @@ pub struct Client {
     /// `cat5`.
     pub cat5: Option<String>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `ucemail`.
     pub ucemail: Option<i32>,
     /// `fcemail`.
@@ -1481,7 +2404,7 @@ pub struct Client {
     /// `hv`.
     pub hv: Option<f64>,
     /// `hvdate`.
-    pub hvdate: Option<String>,
+    pub hvdate: Option<crate::DateTime>,
     /// `emailinvoice`.
     pub emailinvoice: Option<bool>,
     /// `dont_auto_send_invoices`.
@@ -1501,7 +2424,7 @@ pub struct Client {
     /// `monthlyreportinclude`.
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportlastrun`.
-    pub monthlyreportlastrun: Option<String>,
+    pub monthlyreportlastrun: Option<crate::DateTime>,
     /// `monthlyreportemaildirect`.
     pub monthlyreportemaildirect: Option<bool>,
     /// `monthlyreportemailmanager`.
@@ -1513,7 +2436,7 @@ pub struct Client {
     /// `unmatchedcombinations`.
     pub unmatchedcombinations: Option<i32>,
     /// `prepayrecurringchargenextdate`.
-    pub prepayrecurringchargenextdate: Option<String>,
+    pub prepayrecurringchargenextdate: Option<crate::DateTime>,
     /// `billforrecurringprepayamount`.
     pub billforrecurringprepayamount: Option<bool>,
     /// `prepayrecurringcharge`.
@@ -1773,7 +2696,7 @@ pub struct Client {
     /// The client's website.
     pub website: Option<String>,
     /// `alastupdate`.
-    pub alastupdate: Option<String>,
+    pub alastupdate: Option<crate::DateTime>,
     /// `service_access`.
     pub service_access: Option<Vec<ServiceRestriction>>,
     /// `service_subscriptions`.
@@ -2388,7 +3311,7 @@ impl Client {
     /// Sets `calldate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_calldate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_calldate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.calldate = Some(value.into());
         self
     }
@@ -2524,7 +3447,7 @@ impl Client {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -2548,7 +3471,7 @@ impl Client {
     /// Sets `announcedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_announcedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_announcedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.announcedate = Some(value.into());
         self
     }
@@ -2796,7 +3719,7 @@ impl Client {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -2852,7 +3775,7 @@ impl Client {
     /// Sets `lastinvoiceenddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastinvoiceenddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastinvoiceenddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastinvoiceenddate = Some(value.into());
         self
     }
@@ -2956,7 +3879,7 @@ impl Client {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -3012,7 +3935,7 @@ impl Client {
     /// Sets `hvdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_hvdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_hvdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.hvdate = Some(value.into());
         self
     }
@@ -3092,7 +4015,10 @@ impl Client {
     /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+    pub fn with_monthlyreportlastrun(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.monthlyreportlastrun = Some(value.into());
         self
     }
@@ -3142,7 +4068,7 @@ impl Client {
     #[must_use]
     pub fn with_prepayrecurringchargenextdate(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<crate::DateTime>,
     ) -> Self {
         self.prepayrecurringchargenextdate = Some(value.into());
         self
@@ -4195,7 +5121,7 @@ impl Client {
     /// Sets `alastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_alastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_alastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.alastupdate = Some(value.into());
         self
     }
@@ -6058,6 +6984,4824 @@ impl Client {
         self.importthirdpartyid = Some(value.into());
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `toplevel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_toplevel_id(mut self) -> Self {
+        self.toplevel_id = None;
+        self.extra.insert("toplevel_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `toplevel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_toplevel_name(mut self) -> Self {
+        self.toplevel_name = None;
+        self.extra.insert("toplevel_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `confirmemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_confirmemail(mut self) -> Self {
+        self.confirmemail = None;
+        self.extra.insert("confirmemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionemail(mut self) -> Self {
+        self.actionemail = None;
+        self.extra.insert("actionemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clearemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clearemail(mut self) -> Self {
+        self.clearemail = None;
+        self.extra.insert("clearemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messagegroup_id(mut self) -> Self {
+        self.messagegroup_id = None;
+        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `from_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_from_address_override(mut self) -> Self {
+        self.from_address_override = None;
+        self.extra.insert("from_address_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_logo(mut self) -> Self {
+        self.override_org_logo = None;
+        self.extra.insert("override_org_logo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_name(mut self) -> Self {
+        self.override_org_name = None;
+        self.extra.insert("override_org_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_address(mut self) -> Self {
+        self.override_org_address = None;
+        self.extra.insert("override_org_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_phone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_phone(mut self) -> Self {
+        self.override_org_phone = None;
+        self.extra.insert("override_org_phone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_email(mut self) -> Self {
+        self.override_org_email = None;
+        self.extra.insert("override_org_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_website` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_website(mut self) -> Self {
+        self.override_org_website = None;
+        self.extra.insert("override_org_website".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_org_portalurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_org_portalurl(mut self) -> Self {
+        self.override_org_portalurl = None;
+        self.extra.insert("override_org_portalurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailbox_override(mut self) -> Self {
+        self.mailbox_override = None;
+        self.extra.insert("mailbox_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_mailbox_id(mut self) -> Self {
+        self.default_mailbox_id = None;
+        self.extra.insert("default_mailbox_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `calldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_calldate(mut self) -> Self {
+        self.calldate = None;
+        self.extra.insert("calldate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_tax_code(mut self) -> Self {
+        self.item_tax_code = None;
+        self.extra.insert("item_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_tax_code(mut self) -> Self {
+        self.service_tax_code = None;
+        self.extra.insert("service_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepay_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepay_tax_code(mut self) -> Self {
+        self.prepay_tax_code = None;
+        self.extra.insert("prepay_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_tax_code(mut self) -> Self {
+        self.contract_tax_code = None;
+        self.extra.insert("contract_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachments(mut self) -> Self {
+        self.attachments = None;
+        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_fields(mut self) -> Self {
+        self.site_fields = None;
+        self.extra.insert("site_fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pritech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pritech(mut self) -> Self {
+        self.pritech = None;
+        self.extra.insert("pritech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sectech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sectech(mut self) -> Self {
+        self.sectech = None;
+        self.extra.insert("sectech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountmanagertech(mut self) -> Self {
+        self.accountmanagertech = None;
+        self.extra.insert("accountmanagertech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes(mut self) -> Self {
+        self.notes = None;
+        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartynhdapiurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartynhdapiurl(mut self) -> Self {
+        self.thirdpartynhdapiurl = None;
+        self.extra.insert("thirdpartynhdapiurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xeroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xeroid(mut self) -> Self {
+        self.xeroid = None;
+        self.extra.insert("xeroid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_ticket_count(mut self) -> Self {
+        self.open_ticket_count = None;
+        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opps_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opps_ticket_count(mut self) -> Self {
+        self.opps_ticket_count = None;
+        self.extra.insert("opps_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datecreated(mut self) -> Self {
+        self.datecreated = None;
+        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfrom_id(mut self) -> Self {
+        self.createdfrom_id = None;
+        self.extra.insert("createdfrom_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `announce` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_announce(mut self) -> Self {
+        self.announce = None;
+        self.extra.insert("announce".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `announcedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_announcedate(mut self) -> Self {
+        self.announcedate = None;
+        self.extra.insert("announcedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pritech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pritech_name(mut self) -> Self {
+        self.pritech_name = None;
+        self.extra.insert("pritech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sectech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sectech_name(mut self) -> Self {
+        self.sectech_name = None;
+        self.extra.insert("sectech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prinotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prinotify(mut self) -> Self {
+        self.prinotify = None;
+        self.extra.insert("prinotify".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `secnotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_secnotify(mut self) -> Self {
+        self.secnotify = None;
+        self.extra.insert("secnotify".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priassign(mut self) -> Self {
+        self.priassign = None;
+        self.extra.insert("priassign".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `secassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_secassign(mut self) -> Self {
+        self.secassign = None;
+        self.extra.insert("secassign".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountmanagertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountmanagertech_name(mut self) -> Self {
+        self.accountmanagertech_name = None;
+        self.extra.insert("accountmanagertech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountmanagertech_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountmanagertech_email(mut self) -> Self {
+        self.accountmanagertech_email = None;
+        self.extra
+            .insert("accountmanagertech_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargeperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargeperiod(mut self) -> Self {
+        self.chargeperiod = None;
+        self.extra.insert("chargeperiod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargehours(mut self) -> Self {
+        self.chargehours = None;
+        self.extra.insert("chargehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargecarryover` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargecarryover(mut self) -> Self {
+        self.chargecarryover = None;
+        self.extra.insert("chargecarryover".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoiceyes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoiceyes(mut self) -> Self {
+        self.invoiceyes = None;
+        self.extra.insert("invoiceyes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef1(mut self) -> Self {
+        self.fluserdef1 = None;
+        self.extra.insert("fluserdef1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef2(mut self) -> Self {
+        self.fluserdef2 = None;
+        self.extra.insert("fluserdef2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef3(mut self) -> Self {
+        self.fluserdef3 = None;
+        self.extra.insert("fluserdef3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef4(mut self) -> Self {
+        self.fluserdef4 = None;
+        self.extra.insert("fluserdef4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef5(mut self) -> Self {
+        self.fluserdef5 = None;
+        self.extra.insert("fluserdef5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `floverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_floverride(mut self) -> Self {
+        self.floverride = None;
+        self.extra.insert("floverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef1hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef1hide(mut self) -> Self {
+        self.fluserdef1hide = None;
+        self.extra.insert("fluserdef1hide".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef2hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef2hide(mut self) -> Self {
+        self.fluserdef2hide = None;
+        self.extra.insert("fluserdef2hide".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef3hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef3hide(mut self) -> Self {
+        self.fluserdef3hide = None;
+        self.extra.insert("fluserdef3hide".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef4hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef4hide(mut self) -> Self {
+        self.fluserdef4hide = None;
+        self.extra.insert("fluserdef4hide".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef5hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef5hide(mut self) -> Self {
+        self.fluserdef5hide = None;
+        self.extra.insert("fluserdef5hide".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef1mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef1mand(mut self) -> Self {
+        self.fluserdef1mand = None;
+        self.extra.insert("fluserdef1mand".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef2mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef2mand(mut self) -> Self {
+        self.fluserdef2mand = None;
+        self.extra.insert("fluserdef2mand".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef3mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef3mand(mut self) -> Self {
+        self.fluserdef3mand = None;
+        self.extra.insert("fluserdef3mand".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef4mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef4mand(mut self) -> Self {
+        self.fluserdef4mand = None;
+        self.extra.insert("fluserdef4mand".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fluserdef5mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fluserdef5mand(mut self) -> Self {
+        self.fluserdef5mand = None;
+        self.extra.insert("fluserdef5mand".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `includeactions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includeactions(mut self) -> Self {
+        self.includeactions = None;
+        self.extra.insert("includeactions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `needsinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_needsinvoice(mut self) -> Self {
+        self.needsinvoice = None;
+        self.extra.insert("needsinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startbalance(mut self) -> Self {
+        self.startbalance = None;
+        self.extra.insert("startbalance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hourlyrate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hourlyrate(mut self) -> Self {
+        self.hourlyrate = None;
+        self.extra.insert("hourlyrate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `periodcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_periodcharge(mut self) -> Self {
+        self.periodcharge = None;
+        self.extra.insert("periodcharge".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontinvoice(mut self) -> Self {
+        self.dontinvoice = None;
+        self.extra.insert("dontinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicetemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicetemplate(mut self) -> Self {
+        self.invoicetemplate = None;
+        self.extra.insert("invoicetemplate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicecomment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicecomment(mut self) -> Self {
+        self.invoicecomment = None;
+        self.extra.insert("invoicecomment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastinvoiceenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastinvoiceenddate(mut self) -> Self {
+        self.lastinvoiceenddate = None;
+        self.extra.insert("lastinvoiceenddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showslaonweb` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showslaonweb(mut self) -> Self {
+        self.showslaonweb = None;
+        self.extra.insert("showslaonweb".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_tax_code_name(mut self) -> Self {
+        self.item_tax_code_name = None;
+        self.extra.insert("item_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_tax_code_name(mut self) -> Self {
+        self.service_tax_code_name = None;
+        self.extra.insert("service_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_tax_code_name(mut self) -> Self {
+        self.contract_tax_code_name = None;
+        self.extra.insert("contract_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepay_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepay_tax_code_name(mut self) -> Self {
+        self.prepay_tax_code_name = None;
+        self.extra.insert("prepay_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `imageindex` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_imageindex(mut self) -> Self {
+        self.imageindex = None;
+        self.extra.insert("imageindex".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargehours2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargehours2(mut self) -> Self {
+        self.chargehours2 = None;
+        self.extra.insert("chargehours2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hourlyrate2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hourlyrate2(mut self) -> Self {
+        self.hourlyrate2 = None;
+        self.extra.insert("hourlyrate2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cat2(mut self) -> Self {
+        self.cat2 = None;
+        self.extra.insert("cat2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cat3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cat3(mut self) -> Self {
+        self.cat3 = None;
+        self.extra.insert("cat3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cat4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cat4(mut self) -> Self {
+        self.cat4 = None;
+        self.extra.insert("cat4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cat5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cat5(mut self) -> Self {
+        self.cat5 = None;
+        self.extra.insert("cat5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enddate(mut self) -> Self {
+        self.enddate = None;
+        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ucemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ucemail(mut self) -> Self {
+        self.ucemail = None;
+        self.extra.insert("ucemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fcemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fcemail(mut self) -> Self {
+        self.fcemail = None;
+        self.extra.insert("fcemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actguid(mut self) -> Self {
+        self.actguid = None;
+        self.extra.insert("actguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `smsbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_smsbalance(mut self) -> Self {
+        self.smsbalance = None;
+        self.extra.insert("smsbalance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_html(mut self) -> Self {
+        self.html = None;
+        self.extra.insert("html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hv` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hv(mut self) -> Self {
+        self.hv = None;
+        self.extra.insert("hv".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hvdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hvdate(mut self) -> Self {
+        self.hvdate = None;
+        self.extra.insert("hvdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailinvoice(mut self) -> Self {
+        self.emailinvoice = None;
+        self.extra.insert("emailinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_auto_send_invoices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_auto_send_invoices(mut self) -> Self {
+        self.dont_auto_send_invoices = None;
+        self.extra.insert("dont_auto_send_invoices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriousnesslevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriousnesslevel(mut self) -> Self {
+        self.seriousnesslevel = None;
+        self.extra.insert("seriousnesslevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defcat1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defcat1(mut self) -> Self {
+        self.defcat1 = None;
+        self.extra.insert("defcat1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defcat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defcat2(mut self) -> Self {
+        self.defcat2 = None;
+        self.extra.insert("defcat2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defcat3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defcat3(mut self) -> Self {
+        self.defcat3 = None;
+        self.extra.insert("defcat3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defcat4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defcat4(mut self) -> Self {
+        self.defcat4 = None;
+        self.extra.insert("defcat4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thresholdbreached` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thresholdbreached(mut self) -> Self {
+        self.thresholdbreached = None;
+        self.extra.insert("thresholdbreached".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportinclude` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportinclude(mut self) -> Self {
+        self.monthlyreportinclude = None;
+        self.extra.insert("monthlyreportinclude".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportlastrun` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportlastrun(mut self) -> Self {
+        self.monthlyreportlastrun = None;
+        self.extra.insert("monthlyreportlastrun".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportemaildirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportemaildirect(mut self) -> Self {
+        self.monthlyreportemaildirect = None;
+        self.extra
+            .insert("monthlyreportemaildirect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportemailmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportemailmanager(mut self) -> Self {
+        self.monthlyreportemailmanager = None;
+        self.extra
+            .insert("monthlyreportemailmanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportshowonweb` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportshowonweb(mut self) -> Self {
+        self.monthlyreportshowonweb = None;
+        self.extra.insert("monthlyreportshowonweb".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `areatype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_areatype(mut self) -> Self {
+        self.areatype = None;
+        self.extra.insert("areatype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unmatchedcombinations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unmatchedcombinations(mut self) -> Self {
+        self.unmatchedcombinations = None;
+        self.extra.insert("unmatchedcombinations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayrecurringchargenextdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringchargenextdate(mut self) -> Self {
+        self.prepayrecurringchargenextdate = None;
+        self.extra
+            .insert("prepayrecurringchargenextdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billforrecurringprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billforrecurringprepayamount(mut self) -> Self {
+        self.billforrecurringprepayamount = None;
+        self.extra
+            .insert("billforrecurringprepayamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayrecurringcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringcharge(mut self) -> Self {
+        self.prepayrecurringcharge = None;
+        self.extra.insert("prepayrecurringcharge".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayrecurringhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringhours(mut self) -> Self {
+        self.prepayrecurringhours = None;
+        self.extra.insert("prepayrecurringhours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayrecurringchargebp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringchargebp(mut self) -> Self {
+        self.prepayrecurringchargebp = None;
+        self.extra.insert("prepayrecurringchargebp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsemailaddress(mut self) -> Self {
+        self.accountsemailaddress = None;
+        self.extra.insert("accountsemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `disclaimermatchstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disclaimermatchstring(mut self) -> Self {
+        self.disclaimermatchstring = None;
+        self.extra.insert("disclaimermatchstring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `paymentterms` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_paymentterms(mut self) -> Self {
+        self.paymentterms = None;
+        self.extra.insert("paymentterms".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showallnonbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showallnonbillable(mut self) -> Self {
+        self.showallnonbillable = None;
+        self.extra.insert("showallnonbillable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billinggroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billinggroup(mut self) -> Self {
+        self.billinggroup = None;
+        self.extra.insert("billinggroup".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotopupthreshhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotopupthreshhold(mut self) -> Self {
+        self.autotopupthreshhold = None;
+        self.extra.insert("autotopupthreshhold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotopuptoamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotopuptoamount(mut self) -> Self {
+        self.autotopuptoamount = None;
+        self.extra.insert("autotopuptoamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotopupcostperhour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotopupcostperhour(mut self) -> Self {
+        self.autotopupcostperhour = None;
+        self.extra.insert("autotopupcostperhour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotopupbyamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotopupbyamount(mut self) -> Self {
+        self.autotopupbyamount = None;
+        self.extra.insert("autotopupbyamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surchargeid(mut self) -> Self {
+        self.surchargeid = None;
+        self.extra.insert("surchargeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingtemplate_id(mut self) -> Self {
+        self.billingtemplate_id = None;
+        self.extra.insert("billingtemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingtemplate_name(mut self) -> Self {
+        self.billingtemplate_name = None;
+        self.extra.insert("billingtemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overidegreeting` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overidegreeting(mut self) -> Self {
+        self.overidegreeting = None;
+        self.extra.insert("overidegreeting".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clientpackage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clientpackage(mut self) -> Self {
+        self.clientpackage = None;
+        self.extra.insert("clientpackage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `scopeofbusiness` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_scopeofbusiness(mut self) -> Self {
+        self.scopeofbusiness = None;
+        self.extra.insert("scopeofbusiness".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `preferredagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_preferredagent(mut self) -> Self {
+        self.preferredagent = None;
+        self.extra.insert("preferredagent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `callhandlingnotes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_callhandlingnotes(mut self) -> Self {
+        self.callhandlingnotes = None;
+        self.extra.insert("callhandlingnotes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automatic_callscript_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automatic_callscript_id(mut self) -> Self {
+        self.automatic_callscript_id = None;
+        self.extra.insert("automatic_callscript_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automatic_callscript_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automatic_callscript_name(mut self) -> Self {
+        self.automatic_callscript_name = None;
+        self.extra
+            .insert("automatic_callscript_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamviewerpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamviewerpassword(mut self) -> Self {
+        self.teamviewerpassword = None;
+        self.extra.insert("teamviewerpassword".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customertype_new` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customertype_new(mut self) -> Self {
+        self.customertype_new = None;
+        self.extra.insert("customertype_new".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `discountperc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_discountperc(mut self) -> Self {
+        self.discountperc = None;
+        self.extra.insert("discountperc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showfaqfortoplevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showfaqfortoplevel(mut self) -> Self {
+        self.showfaqfortoplevel = None;
+        self.extra.insert("showfaqfortoplevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsccemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsccemailaddress(mut self) -> Self {
+        self.accountsccemailaddress = None;
+        self.extra.insert("accountsccemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isopportunity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isopportunity(mut self) -> Self {
+        self.isopportunity = None;
+        self.extra.insert("isopportunity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snowname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snowname(mut self) -> Self {
+        self.snowname = None;
+        self.extra.insert("snowname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_site_id(mut self) -> Self {
+        self.main_site_id = None;
+        self.extra.insert("main_site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_site_name(mut self) -> Self {
+        self.main_site_name = None;
+        self.extra.insert("main_site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_organisation_id(mut self) -> Self {
+        self.linked_organisation_id = None;
+        self.extra.insert("linked_organisation_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `all_organisations_allowed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_all_organisations_allowed(mut self) -> Self {
+        self.all_organisations_allowed = None;
+        self.extra
+            .insert("all_organisations_allowed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_organisations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_organisations(mut self) -> Self {
+        self.allowed_organisations = None;
+        self.extra.insert("allowed_organisations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_signature(mut self) -> Self {
+        self.override_signature = None;
+        self.extra.insert("override_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractaccountsdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractaccountsdesc(mut self) -> Self {
+        self.contractaccountsdesc = None;
+        self.extra.insert("contractaccountsdesc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayaccountsdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayaccountsdesc(mut self) -> Self {
+        self.prepayaccountsdesc = None;
+        self.extra.insert("prepayaccountsdesc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_update` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_update(mut self) -> Self {
+        self.site_update = None;
+        self.extra.insert("site_update".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_sitename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_sitename(mut self) -> Self {
+        self.newclient_sitename = None;
+        self.extra.insert("newclient_sitename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_phonenumber(mut self) -> Self {
+        self.newclient_phonenumber = None;
+        self.extra.insert("newclient_phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_domain(mut self) -> Self {
+        self.newclient_domain = None;
+        self.extra.insert("newclient_domain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_timezone(mut self) -> Self {
+        self.newclient_timezone = None;
+        self.extra.insert("newclient_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_contactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_contactname(mut self) -> Self {
+        self.newclient_contactname = None;
+        self.extra.insert("newclient_contactname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_contactemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_contactemail(mut self) -> Self {
+        self.newclient_contactemail = None;
+        self.extra.insert("newclient_contactemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_contacttitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_contacttitle(mut self) -> Self {
+        self.newclient_contacttitle = None;
+        self.extra.insert("newclient_contacttitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_web_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_web_access_level(mut self) -> Self {
+        self.newclient_web_access_level = None;
+        self.extra
+            .insert("newclient_web_access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_sendwelcomeemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_sendwelcomeemail(mut self) -> Self {
+        self.newclient_sendwelcomeemail = None;
+        self.extra
+            .insert("newclient_sendwelcomeemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_delivery_address(mut self) -> Self {
+        self.newclient_delivery_address = None;
+        self.extra
+            .insert("newclient_delivery_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_countrycode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_countrycode(mut self) -> Self {
+        self.newclient_countrycode = None;
+        self.extra.insert("newclient_countrycode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_regioncode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_regioncode(mut self) -> Self {
+        self.newclient_regioncode = None;
+        self.extra.insert("newclient_regioncode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faqlists(mut self) -> Self {
+        self.faqlists = None;
+        self.extra.insert("faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_popup_notes(mut self) -> Self {
+        self.popup_notes = None;
+        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_reassign_all_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reassign_all_to_user(mut self) -> Self {
+        self.reassign_all_to_user = None;
+        self.extra.insert("_reassign_all_to_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_tickettypes(mut self) -> Self {
+        self.allowall_tickettypes = None;
+        self.extra.insert("allowall_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_tickettypes(mut self) -> Self {
+        self.allowed_tickettypes = None;
+        self.extra.insert("allowed_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category1(mut self) -> Self {
+        self.allowall_category1 = None;
+        self.extra.insert("allowall_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category1(mut self) -> Self {
+        self.allowed_category1 = None;
+        self.extra.insert("allowed_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category2(mut self) -> Self {
+        self.allowall_category2 = None;
+        self.extra.insert("allowall_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category2(mut self) -> Self {
+        self.allowed_category2 = None;
+        self.extra.insert("allowed_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category3(mut self) -> Self {
+        self.allowall_category3 = None;
+        self.extra.insert("allowall_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category3(mut self) -> Self {
+        self.allowed_category3 = None;
+        self.extra.insert("allowed_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category4(mut self) -> Self {
+        self.allowall_category4 = None;
+        self.extra.insert("allowall_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alocked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alocked(mut self) -> Self {
+        self.alocked = None;
+        self.extra.insert("alocked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category4(mut self) -> Self {
+        self.allowed_category4 = None;
+        self.extra.insert("allowed_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onhold_ticket_count(mut self) -> Self {
+        self.onhold_ticket_count = None;
+        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_total_ticket_count(mut self) -> Self {
+        self.total_ticket_count = None;
+        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opened_thismonth_count(mut self) -> Self {
+        self.opened_thismonth_count = None;
+        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingplans` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingplans(mut self) -> Self {
+        self.billingplans = None;
+        self.extra.insert("billingplans".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overriding_rates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overriding_rates(mut self) -> Self {
+        self.overriding_rates = None;
+        self.extra.insert("overriding_rates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowallchargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowallchargerates(mut self) -> Self {
+        self.allowallchargerates = None;
+        self.extra.insert("allowallchargerates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerates(mut self) -> Self {
+        self.chargerates = None;
+        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newclient_siteguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newclient_siteguid(mut self) -> Self {
+        self.newclient_siteguid = None;
+        self.extra.insert("newclient_siteguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_api_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_api_access(mut self) -> Self {
+        self.allow_api_access = None;
+        self.extra.insert("allow_api_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `api_access_clientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_api_access_clientid(mut self) -> Self {
+        self.api_access_clientid = None;
+        self.extra.insert("api_access_clientid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `api_access_clientsecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_api_access_clientsecret(mut self) -> Self {
+        self.api_access_clientsecret = None;
+        self.extra.insert("api_access_clientsecret".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartynhdauthurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartynhdauthurl(mut self) -> Self {
+        self.thirdpartynhdauthurl = None;
+        self.extra.insert("thirdpartynhdauthurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartynhdtenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartynhdtenant(mut self) -> Self {
+        self.thirdpartynhdtenant = None;
+        self.extra.insert("thirdpartynhdtenant".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartynhdapiclientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartynhdapiclientid(mut self) -> Self {
+        self.thirdpartynhdapiclientid = None;
+        self.extra
+            .insert("thirdpartynhdapiclientid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_thirdpartynhdapiclientsecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_thirdpartynhdapiclientsecret(mut self) -> Self {
+        self.new_thirdpartynhdapiclientsecret = None;
+        self.extra
+            .insert(
+                "new_thirdpartynhdapiclientsecret".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `areaitems` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_areaitems(mut self) -> Self {
+        self.areaitems = None;
+        self.extra.insert("areaitems".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_logo(mut self) -> Self {
+        self.portal_logo = None;
+        self.extra.insert("portal_logo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_portalcolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_portalcolour(mut self) -> Self {
+        self.override_portalcolour = None;
+        self.extra.insert("override_portalcolour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalcolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalcolour(mut self) -> Self {
+        self.portalcolour = None;
+        self.extra.insert("portalcolour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalbackgroundimageurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalbackgroundimageurl(mut self) -> Self {
+        self.portalbackgroundimageurl = None;
+        self.extra
+            .insert("portalbackgroundimageurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninjarmmid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninjarmmid(mut self) -> Self {
+        self.ninjarmmid = None;
+        self.extra.insert("ninjarmmid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sales_tax_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sales_tax_type(mut self) -> Self {
+        self.sales_tax_type = None;
+        self.extra.insert("sales_tax_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchase_tax_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchase_tax_type(mut self) -> Self {
+        self.purchase_tax_type = None;
+        self.extra.insert("purchase_tax_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isarchived_xero` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isarchived_xero(mut self) -> Self {
+        self.isarchived_xero = None;
+        self.extra.insert("isarchived_xero".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsfirstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsfirstname(mut self) -> Self {
+        self.accountsfirstname = None;
+        self.extra.insert("accountsfirstname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountslastname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountslastname(mut self) -> Self {
+        self.accountslastname = None;
+        self.extra.insert("accountslastname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sales_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sales_tax_code(mut self) -> Self {
+        self.sales_tax_code = None;
+        self.extra.insert("sales_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchase_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchase_tax_code(mut self) -> Self {
+        self.purchase_tax_code = None;
+        self.extra.insert("purchase_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchase_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchase_tax_code_name(mut self) -> Self {
+        self.purchase_tax_code_name = None;
+        self.extra.insert("purchase_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayhistory` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayhistory(mut self) -> Self {
+        self.prepayhistory = None;
+        self.extra.insert("prepayhistory".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `periods` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_periods(mut self) -> Self {
+        self.periods = None;
+        self.extra.insert("periods".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayrecurringminimumdeduction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringminimumdeduction(mut self) -> Self {
+        self.prepayrecurringminimumdeduction = None;
+        self.extra
+            .insert(
+                "prepayrecurringminimumdeduction".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `prepayrecurringminimumdeductiononlyactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringminimumdeductiononlyactive(mut self) -> Self {
+        self.prepayrecurringminimumdeductiononlyactive = None;
+        self.extra
+            .insert(
+                "prepayrecurringminimumdeductiononlyactive".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `prepayrecurringautomaticdeduction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringautomaticdeduction(mut self) -> Self {
+        self.prepayrecurringautomaticdeduction = None;
+        self.extra
+            .insert(
+                "prepayrecurringautomaticdeduction".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `prepaytotal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepaytotal(mut self) -> Self {
+        self.prepaytotal = None;
+        self.extra.insert("prepaytotal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayused` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayused(mut self) -> Self {
+        self.prepayused = None;
+        self.extra.insert("prepayused".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepaybalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepaybalance(mut self) -> Self {
+        self.prepaybalance = None;
+        self.extra.insert("prepaybalance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `preferreddeliverymethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_preferreddeliverymethod(mut self) -> Self {
+        self.preferreddeliverymethod = None;
+        self.extra.insert("preferreddeliverymethod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbodefaulttax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbodefaulttax(mut self) -> Self {
+        self.qbodefaulttax = None;
+        self.extra.insert("qbodefaulttax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_contract(mut self) -> Self {
+        self.default_contract = None;
+        self.extra.insert("default_contract".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device42id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device42id(mut self) -> Self {
+        self.device42id = None;
+        self.extra.insert("device42id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xerodetails_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xerodetails_id(mut self) -> Self {
+        self.xerodetails_id = None;
+        self.extra.insert("xerodetails_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_tenant_name(mut self) -> Self {
+        self.xero_tenant_name = None;
+        self.extra.insert("xero_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_tracking_category_1_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_tracking_category_1_name(mut self) -> Self {
+        self.xero_tracking_category_1_name = None;
+        self.extra
+            .insert("xero_tracking_category_1_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_tracking_category_2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_tracking_category_2_name(mut self) -> Self {
+        self.xero_tracking_category_2_name = None;
+        self.extra
+            .insert("xero_tracking_category_2_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenowid(mut self) -> Self {
+        self.servicenowid = None;
+        self.extra.insert("servicenowid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isnhserveremaildefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnhserveremaildefault(mut self) -> Self {
+        self.isnhserveremaildefault = None;
+        self.extra.insert("isnhserveremaildefault".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_id(mut self) -> Self {
+        self.datto_id = None;
+        self.extra.insert("datto_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_alternate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_alternate_id(mut self) -> Self {
+        self.datto_alternate_id = None;
+        self.extra.insert("datto_alternate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_url(mut self) -> Self {
+        self.datto_url = None;
+        self.extra.insert("datto_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dattocommerce_tenantid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dattocommerce_tenantid(mut self) -> Self {
+        self.dattocommerce_tenantid = None;
+        self.extra.insert("dattocommerce_tenantid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbodefaulttaxcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbodefaulttaxcode(mut self) -> Self {
+        self.qbodefaulttaxcode = None;
+        self.extra.insert("qbodefaulttaxcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbodefaulttaxcodename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbodefaulttaxcodename(mut self) -> Self {
+        self.qbodefaulttaxcodename = None;
+        self.extra.insert("qbodefaulttaxcodename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_default_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_default_tax_code(mut self) -> Self {
+        self.qbo_default_tax_code = None;
+        self.extra.insert("qbo_default_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwiseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwiseid(mut self) -> Self {
+        self.connectwiseid = None;
+        self.extra.insert("connectwiseid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotaskid(mut self) -> Self {
+        self.autotaskid = None;
+        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_address(mut self) -> Self {
+        self.import_address = None;
+        self.extra.insert("import_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_notes(mut self) -> Self {
+        self.import_notes = None;
+        self.extra.insert("import_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ateraid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ateraid(mut self) -> Self {
+        self.ateraid = None;
+        self.extra.insert("ateraid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kashflowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kashflowid(mut self) -> Self {
+        self.kashflowid = None;
+        self.extra.insert("kashflowid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kashflow_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kashflow_tenant_name(mut self) -> Self {
+        self.kashflow_tenant_name = None;
+        self.extra.insert("kashflow_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `website` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_website(mut self) -> Self {
+        self.website = None;
+        self.extra.insert("website".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alastupdate(mut self) -> Self {
+        self.alastupdate = None;
+        self.extra.insert("alastupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_access(mut self) -> Self {
+        self.service_access = None;
+        self.extra.insert("service_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_subscriptions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_subscriptions(mut self) -> Self {
+        self.service_subscriptions = None;
+        self.extra.insert("service_subscriptions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snelstart_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snelstart_id(mut self) -> Self {
+        self.snelstart_id = None;
+        self.extra.insert("snelstart_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_currency_code_name(mut self) -> Self {
+        self.default_currency_code_name = None;
+        self.extra
+            .insert("default_currency_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_apply_billingtemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_billingtemplate(mut self) -> Self {
+        self.apply_billingtemplate = None;
+        self.extra.insert("_apply_billingtemplate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_commerce_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_commerce_id(mut self) -> Self {
+        self.datto_commerce_id = None;
+        self.extra.insert("datto_commerce_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_commerce_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_commerce_url(mut self) -> Self {
+        self.datto_commerce_url = None;
+        self.extra.insert("datto_commerce_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_azure_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_azure_tenant(mut self) -> Self {
+        self.import_azure_tenant = None;
+        self.extra.insert("import_azure_tenant".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_details_id(mut self) -> Self {
+        self.import_details_id = None;
+        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncroid(mut self) -> Self {
+        self.syncroid = None;
+        self.extra.insert("syncroid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kbentries` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kbentries(mut self) -> Self {
+        self.kbentries = None;
+        self.extra.insert("kbentries".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_id(mut self) -> Self {
+        self.auvik_id = None;
+        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_id(mut self) -> Self {
+        self.hubspot_id = None;
+        self.extra.insert("hubspot_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_url(mut self) -> Self {
+        self.hubspot_url = None;
+        self.extra.insert("hubspot_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_dont_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_dont_sync(mut self) -> Self {
+        self.hubspot_dont_sync = None;
+        self.extra.insert("hubspot_dont_sync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_archived` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_archived(mut self) -> Self {
+        self.hubspot_archived = None;
+        self.extra.insert("hubspot_archived".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domain(mut self) -> Self {
+        self.domain = None;
+        self.extra.insert("domain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_id(mut self) -> Self {
+        self.passportal_id = None;
+        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `update_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_update_licences(mut self) -> Self {
+        self.update_licences = None;
+        self.extra.insert("update_licences".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayasamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayasamount(mut self) -> Self {
+        self.prepayasamount = None;
+        self.extra.insert("prepayasamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `synced_to_intacct` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_synced_to_intacct(mut self) -> Self {
+        self.synced_to_intacct = None;
+        self.extra.insert("synced_to_intacct".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_company_name(mut self) -> Self {
+        self.qbo_company_name = None;
+        self.extra.insert("qbo_company_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppid(mut self) -> Self {
+        self.oppid = None;
+        self.extra.insert("oppid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tax_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tax_number(mut self) -> Self {
+        self.tax_number = None;
+        self.extra.insert("tax_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isclientdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isclientdetails(mut self) -> Self {
+        self.isclientdetails = None;
+        self.extra.insert("isclientdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_lifecycle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_lifecycle(mut self) -> Self {
+        self.hubspot_lifecycle = None;
+        self.extra.insert("hubspot_lifecycle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hudu_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hudu_url(mut self) -> Self {
+        self.hudu_url = None;
+        self.extra.insert("hudu_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepayrecurringexpirymonths` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepayrecurringexpirymonths(mut self) -> Self {
+        self.prepayrecurringexpirymonths = None;
+        self.extra
+            .insert("prepayrecurringexpirymonths".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsbccemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsbccemailaddress(mut self) -> Self {
+        self.accountsbccemailaddress = None;
+        self.extra.insert("accountsbccemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultcontractoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultcontractoverride(mut self) -> Self {
+        self.defaultcontractoverride = None;
+        self.extra.insert("defaultcontractoverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultcontractoverride_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultcontractoverride_ref(mut self) -> Self {
+        self.defaultcontractoverride_ref = None;
+        self.extra
+            .insert("defaultcontractoverride_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `donotimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_donotimport(mut self) -> Self {
+        self.donotimport = None;
+        self.extra.insert("donotimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongardid(mut self) -> Self {
+        self.liongardid = None;
+        self.extra.insert("liongardid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_url(mut self) -> Self {
+        self.liongard_url = None;
+        self.extra.insert("liongard_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_to_liongard` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_to_liongard(mut self) -> Self {
+        self.sync_to_liongard = None;
+        self.extra.insert("sync_to_liongard".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `regmanagertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_regmanagertech_name(mut self) -> Self {
+        self.regmanagertech_name = None;
+        self.extra.insert("regmanagertech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logmanagertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logmanagertech_name(mut self) -> Self {
+        self.logmanagertech_name = None;
+        self.extra.insert("logmanagertech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesreptech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesreptech_name(mut self) -> Self {
+        self.salesreptech_name = None;
+        self.extra.insert("salesreptech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_team_to_salesrep_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_team_to_salesrep_override(mut self) -> Self {
+        self.default_team_to_salesrep_override = None;
+        self.extra
+            .insert(
+                "default_team_to_salesrep_override".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_team_to_salesrep_override_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_team_to_salesrep_override_team(mut self) -> Self {
+        self.default_team_to_salesrep_override_team = None;
+        self.extra
+            .insert(
+                "default_team_to_salesrep_override_team".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `cxmleadtech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cxmleadtech_name(mut self) -> Self {
+        self.cxmleadtech_name = None;
+        self.extra.insert("cxmleadtech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalchatprofile` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalchatprofile(mut self) -> Self {
+        self.portalchatprofile = None;
+        self.extra.insert("portalchatprofile".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalchatprofile_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalchatprofile_name(mut self) -> Self {
+        self.portalchatprofile_name = None;
+        self.extra.insert("portalchatprofile_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseyaid(mut self) -> Self {
+        self.kaseyaid = None;
+        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `trading_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_trading_name(mut self) -> Self {
+        self.trading_name = None;
+        self.extra.insert("trading_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dbc_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dbc_company_name(mut self) -> Self {
+        self.dbc_company_name = None;
+        self.extra.insert("dbc_company_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_dontsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_dontsync(mut self) -> Self {
+        self.salesforce_dontsync = None;
+        self.extra.insert("salesforce_dontsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stripe_customer_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stripe_customer_id(mut self) -> Self {
+        self.stripe_customer_id = None;
+        self.extra.insert("stripe_customer_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stripe_payment_method_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stripe_payment_method_id(mut self) -> Self {
+        self.stripe_payment_method_id = None;
+        self.extra
+            .insert("stripe_payment_method_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stripe_payment_method_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stripe_payment_method_name(mut self) -> Self {
+        self.stripe_payment_method_name = None;
+        self.extra
+            .insert("stripe_payment_method_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stripe_paymentmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stripe_paymentmethod(mut self) -> Self {
+        self.stripe_paymentmethod = None;
+        self.extra.insert("stripe_paymentmethod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_licences(mut self) -> Self {
+        self.current_licences = None;
+        self.extra.insert("current_licences".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_url(mut self) -> Self {
+        self.servicenow_url = None;
+        self.extra.insert("servicenow_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_locale` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_locale(mut self) -> Self {
+        self.servicenow_locale = None;
+        self.extra.insert("servicenow_locale".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_username(mut self) -> Self {
+        self.servicenow_username = None;
+        self.extra.insert("servicenow_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_servicenowkey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_servicenowkey(mut self) -> Self {
+        self.new_servicenowkey = None;
+        self.extra.insert("new_servicenowkey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_priority_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_priority_mappings(mut self) -> Self {
+        self.servicenow_priority_mappings = None;
+        self.extra
+            .insert("servicenow_priority_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_status_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_status_mappings(mut self) -> Self {
+        self.servicenow_status_mappings = None;
+        self.extra
+            .insert("servicenow_status_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_impact_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_impact_mappings(mut self) -> Self {
+        self.servicenow_impact_mappings = None;
+        self.extra
+            .insert("servicenow_impact_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_urgency_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_urgency_mappings(mut self) -> Self {
+        self.servicenow_urgency_mappings = None;
+        self.extra
+            .insert("servicenow_urgency_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_category_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_category_mappings(mut self) -> Self {
+        self.servicenow_category_mappings = None;
+        self.extra
+            .insert("servicenow_category_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_assignment_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_assignment_group(mut self) -> Self {
+        self.servicenow_assignment_group = None;
+        self.extra
+            .insert("servicenow_assignment_group".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_assignment_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_assignment_group_name(mut self) -> Self {
+        self.servicenow_assignment_group_name = None;
+        self.extra
+            .insert(
+                "servicenow_assignment_group_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `servicenow_assignmentgroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_assignmentgroup(mut self) -> Self {
+        self.servicenow_assignmentgroup = None;
+        self.extra
+            .insert("servicenow_assignmentgroup".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_defaultuser_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_defaultuser_id(mut self) -> Self {
+        self.servicenow_defaultuser_id = None;
+        self.extra
+            .insert("servicenow_defaultuser_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_defaultuser_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_defaultuser_name(mut self) -> Self {
+        self.servicenow_defaultuser_name = None;
+        self.extra
+            .insert("servicenow_defaultuser_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_defaultuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_defaultuser(mut self) -> Self {
+        self.servicenow_defaultuser = None;
+        self.extra.insert("servicenow_defaultuser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `test_servicenow` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_test_servicenow(mut self) -> Self {
+        self.test_servicenow = None;
+        self.extra.insert("test_servicenow".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sage_business_cloud_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sage_business_cloud_details_id(mut self) -> Self {
+        self.sage_business_cloud_details_id = None;
+        self.extra
+            .insert(
+                "sage_business_cloud_details_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `sage_business_cloud_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sage_business_cloud_details_name(mut self) -> Self {
+        self.sage_business_cloud_details_name = None;
+        self.extra
+            .insert(
+                "sage_business_cloud_details_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `exact_division` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_division(mut self) -> Self {
+        self.exact_division = None;
+        self.extra.insert("exact_division".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exact_division_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_division_name(mut self) -> Self {
+        self.exact_division_name = None;
+        self.extra.insert("exact_division_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_details_id(mut self) -> Self {
+        self.ncentral_details_id = None;
+        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currencyisocode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currencyisocode(mut self) -> Self {
+        self.currencyisocode = None;
+        self.extra.insert("currencyisocode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_location_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_location_id(mut self) -> Self {
+        self.intacct_location_id = None;
+        self.extra.insert("intacct_location_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_location_id_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_location_id_list(mut self) -> Self {
+        self.intacct_location_id_list = None;
+        self.extra
+            .insert("intacct_location_id_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_location_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_location_type(mut self) -> Self {
+        self.intacct_location_type = None;
+        self.extra.insert("intacct_location_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_categories` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_categories(mut self) -> Self {
+        self.new_categories = None;
+        self.extra.insert("new_categories".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_url(mut self) -> Self {
+        self.jira_url = None;
+        self.extra.insert("jira_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_username(mut self) -> Self {
+        self.jira_username = None;
+        self.extra.insert("jira_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_jirakey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_jirakey(mut self) -> Self {
+        self.new_jirakey = None;
+        self.extra.insert("new_jirakey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `test_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_test_jira(mut self) -> Self {
+        self.test_jira = None;
+        self.extra.insert("test_jira".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_servicedesk_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_servicedesk_id(mut self) -> Self {
+        self.jira_servicedesk_id = None;
+        self.extra.insert("jira_servicedesk_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_servicedesk_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_servicedesk_name(mut self) -> Self {
+        self.jira_servicedesk_name = None;
+        self.extra.insert("jira_servicedesk_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_servicedesk` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_servicedesk(mut self) -> Self {
+        self.jira_servicedesk = None;
+        self.extra.insert("jira_servicedesk".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_requesttype_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_requesttype_mappings(mut self) -> Self {
+        self.jira_requesttype_mappings = None;
+        self.extra
+            .insert("jira_requesttype_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_user_id(mut self) -> Self {
+        self.jira_user_id = None;
+        self.extra.insert("jira_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_user_name(mut self) -> Self {
+        self.jira_user_name = None;
+        self.extra.insert("jira_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_user(mut self) -> Self {
+        self.jira_user = None;
+        self.extra.insert("jira_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_priority_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_priority_mappings(mut self) -> Self {
+        self.jira_priority_mappings = None;
+        self.extra.insert("jira_priority_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_status_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_status_mappings(mut self) -> Self {
+        self.jira_status_mappings = None;
+        self.extra.insert("jira_status_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `create_jira_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_jira_webhook(mut self) -> Self {
+        self.create_jira_webhook = None;
+        self.extra.insert("create_jira_webhook".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_webhook_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_webhook_created(mut self) -> Self {
+        self.jira_webhook_created = None;
+        self.extra.insert("jira_webhook_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultpdftemplateinvoicetickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpdftemplateinvoicetickets(mut self) -> Self {
+        self.defaultpdftemplateinvoicetickets = None;
+        self.extra
+            .insert(
+                "defaultpdftemplateinvoicetickets".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `defaultpdftemplateinvoiceorders` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpdftemplateinvoiceorders(mut self) -> Self {
+        self.defaultpdftemplateinvoiceorders = None;
+        self.extra
+            .insert(
+                "defaultpdftemplateinvoiceorders".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `defaultpdftemplateinvoicerecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpdftemplateinvoicerecurring(mut self) -> Self {
+        self.defaultpdftemplateinvoicerecurring = None;
+        self.extra
+            .insert(
+                "defaultpdftemplateinvoicerecurring".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `defaultpdftemplateinvoicetickets_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpdftemplateinvoicetickets_name(mut self) -> Self {
+        self.defaultpdftemplateinvoicetickets_name = None;
+        self.extra
+            .insert(
+                "defaultpdftemplateinvoicetickets_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `defaultpdftemplateinvoiceorders_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpdftemplateinvoiceorders_name(mut self) -> Self {
+        self.defaultpdftemplateinvoiceorders_name = None;
+        self.extra
+            .insert(
+                "defaultpdftemplateinvoiceorders_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `defaultpdftemplateinvoicerecurring_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpdftemplateinvoicerecurring_name(mut self) -> Self {
+        self.defaultpdftemplateinvoicerecurring_name = None;
+        self.extra
+            .insert(
+                "defaultpdftemplateinvoicerecurring_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `intacct_invoice_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_invoice_save_location(mut self) -> Self {
+        self.intacct_invoice_save_location = None;
+        self.extra
+            .insert("intacct_invoice_save_location".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ingram_micro_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ingram_micro_details_id(mut self) -> Self {
+        self.ingram_micro_details_id = None;
+        self.extra.insert("ingram_micro_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_fire_automations(mut self) -> Self {
+        self.dont_fire_automations = None;
+        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_delivery_address(mut self) -> Self {
+        self.main_delivery_address = None;
+        self.extra.insert("main_delivery_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_invoice_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_invoice_address(mut self) -> Self {
+        self.main_invoice_address = None;
+        self.extra.insert("main_invoice_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_contact_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_contact_name(mut self) -> Self {
+        self.main_contact_name = None;
+        self.extra.insert("main_contact_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_contact_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_contact_email(mut self) -> Self {
+        self.main_contact_email = None;
+        self.extra.insert("main_contact_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_contact_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_contact_phonenumber(mut self) -> Self {
+        self.main_contact_phonenumber = None;
+        self.extra
+            .insert("main_contact_phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_contact_id(mut self) -> Self {
+        self.main_contact_id = None;
+        self.extra.insert("main_contact_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_phonenumber(mut self) -> Self {
+        self.main_phonenumber = None;
+        self.extra.insert("main_phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_site_inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_site_inactive(mut self) -> Self {
+        self.auvik_site_inactive = None;
+        self.extra.insert("auvik_site_inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_class(mut self) -> Self {
+        self.invoice_class = None;
+        self.extra.insert("invoice_class".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_icon(mut self) -> Self {
+        self.new_icon = None;
+        self.extra.insert("new_icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fortnox_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fortnox_tenant(mut self) -> Self {
+        self.fortnox_tenant = None;
+        self.extra.insert("fortnox_tenant".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fortnox_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fortnox_tenant_name(mut self) -> Self {
+        self.fortnox_tenant_name = None;
+        self.extra.insert("fortnox_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_enable_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_enable_webhook(mut self) -> Self {
+        self.servicenow_enable_webhook = None;
+        self.extra
+            .insert("servicenow_enable_webhook".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_servicenow_webhooksecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_servicenow_webhooksecret(mut self) -> Self {
+        self.new_servicenow_webhooksecret = None;
+        self.extra
+            .insert("new_servicenow_webhooksecret".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_webhook_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_webhook_user(mut self) -> Self {
+        self.servicenow_webhook_user = None;
+        self.extra.insert("servicenow_webhook_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_webhook_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_webhook_user_name(mut self) -> Self {
+        self.servicenow_webhook_user_name = None;
+        self.extra
+            .insert("servicenow_webhook_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_webhook_tickettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_webhook_tickettype(mut self) -> Self {
+        self.servicenow_webhook_tickettype = None;
+        self.extra
+            .insert("servicenow_webhook_tickettype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_webhook_tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_webhook_tickettype_name(mut self) -> Self {
+        self.servicenow_webhook_tickettype_name = None;
+        self.extra
+            .insert(
+                "servicenow_webhook_tickettype_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `myob_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_myob_tenant(mut self) -> Self {
+        self.myob_tenant = None;
+        self.extra.insert("myob_tenant".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `myob_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_myob_tenant_name(mut self) -> Self {
+        self.myob_tenant_name = None;
+        self.extra.insert("myob_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_servicenow_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_servicenow_attachments(mut self) -> Self {
+        self.sync_servicenow_attachments = None;
+        self.extra
+            .insert("sync_servicenow_attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twilio_subaccount_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_subaccount_name(mut self) -> Self {
+        self.twilio_subaccount_name = None;
+        self.extra.insert("twilio_subaccount_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twilio_subaccount_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_subaccount_created(mut self) -> Self {
+        self.twilio_subaccount_created = None;
+        self.extra
+            .insert("twilio_subaccount_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twilio_subaccount_sid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_subaccount_sid(mut self) -> Self {
+        self.twilio_subaccount_sid = None;
+        self.extra.insert("twilio_subaccount_sid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twilio_subaccount_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_subaccount_status(mut self) -> Self {
+        self.twilio_subaccount_status = None;
+        self.extra
+            .insert("twilio_subaccount_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twilio_subaccount_authtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_subaccount_authtoken(mut self) -> Self {
+        self.twilio_subaccount_authtoken = None;
+        self.extra
+            .insert("twilio_subaccount_authtoken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_create_twilio_subaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_twilio_subaccount(mut self) -> Self {
+        self.create_twilio_subaccount = None;
+        self.extra
+            .insert("_create_twilio_subaccount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_close_twilio_subaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_close_twilio_subaccount(mut self) -> Self {
+        self.close_twilio_subaccount = None;
+        self.extra
+            .insert("_close_twilio_subaccount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_pauseunpause_twilio_subaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pauseunpause_twilio_subaccount(mut self) -> Self {
+        self.pauseunpause_twilio_subaccount = None;
+        self.extra
+            .insert(
+                "_pauseunpause_twilio_subaccount".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_create_twilio_recurringinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_twilio_recurringinvoice(mut self) -> Self {
+        self.create_twilio_recurringinvoice = None;
+        self.extra
+            .insert(
+                "_create_twilio_recurringinvoice".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `twilio_recurring_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_recurring_invoice_id(mut self) -> Self {
+        self.twilio_recurring_invoice_id = None;
+        self.extra
+            .insert("twilio_recurring_invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_layout_id(mut self) -> Self {
+        self.override_layout_id = None;
+        self.extra.insert("override_layout_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_layout_name(mut self) -> Self {
+        self.override_layout_name = None;
+        self.extra.insert("override_layout_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratabs(mut self) -> Self {
+        self.extratabs = None;
+        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_team_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_team_mappings(mut self) -> Self {
+        self.servicenow_team_mappings = None;
+        self.extra
+            .insert("servicenow_team_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_ticket_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_ticket_sync(mut self) -> Self {
+        self.servicenow_ticket_sync = None;
+        self.extra.insert("servicenow_ticket_sync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_ticket_sync_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_ticket_sync_list(mut self) -> Self {
+        self.servicenow_ticket_sync_list = None;
+        self.extra
+            .insert("servicenow_ticket_sync_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_fieldmappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_fieldmappings(mut self) -> Self {
+        self.servicenow_fieldmappings = None;
+        self.extra
+            .insert("servicenow_fieldmappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_value(mut self) -> Self {
+        self.matching_value = None;
+        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_webhook_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_webhook_user(mut self) -> Self {
+        self.jira_webhook_user = None;
+        self.extra.insert("jira_webhook_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_webhook_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_webhook_username(mut self) -> Self {
+        self.jira_webhook_username = None;
+        self.extra.insert("jira_webhook_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `avalara_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_avalara_code(mut self) -> Self {
+        self.avalara_code = None;
+        self.extra.insert("avalara_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `avalara_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_avalara_tenant_name(mut self) -> Self {
+        self.avalara_tenant_name = None;
+        self.extra.insert("avalara_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `avalara_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_avalara_id(mut self) -> Self {
+        self.avalara_id = None;
+        self.extra.insert("avalara_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_mailbox_override(mut self) -> Self {
+        self.invoice_mailbox_override = None;
+        self.extra
+            .insert("invoice_mailbox_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quote_mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quote_mailbox_override(mut self) -> Self {
+        self.quote_mailbox_override = None;
+        self.extra.insert("quote_mailbox_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_merge_client_into` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_merge_client_into(mut self) -> Self {
+        self.merge_client_into = None;
+        self.extra.insert("_merge_client_into".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_tickets_seperately_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_tickets_seperately_override(mut self) -> Self {
+        self.invoice_tickets_seperately_override = None;
+        self.extra
+            .insert(
+                "invoice_tickets_seperately_override".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `servicenow_authtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_authtype(mut self) -> Self {
+        self.servicenow_authtype = None;
+        self.extra.insert("servicenow_authtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_title_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_title_override(mut self) -> Self {
+        self.portal_title_override = None;
+        self.extra.insert("portal_title_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_title` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_title(mut self) -> Self {
+        self.portal_title = None;
+        self.extra.insert("portal_title".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reply_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reply_address_override(mut self) -> Self {
+        self.reply_address_override = None;
+        self.extra.insert("reply_address_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key(mut self) -> Self {
+        self.key = None;
+        self.extra.insert("key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table(mut self) -> Self {
+        self.table = None;
+        self.extra.insert("table".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logo(mut self) -> Self {
+        self.logo = None;
+        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `regmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_regmanagertech(mut self) -> Self {
+        self.regmanagertech = None;
+        self.extra.insert("regmanagertech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logmanagertech(mut self) -> Self {
+        self.logmanagertech = None;
+        self.extra.insert("logmanagertech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesreptech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesreptech(mut self) -> Self {
+        self.salesreptech = None;
+        self.extra.insert("salesreptech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountownertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountownertech(mut self) -> Self {
+        self.accountownertech = None;
+        self.extra.insert("accountownertech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cxmleadtech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cxmleadtech(mut self) -> Self {
+        self.cxmleadtech = None;
+        self.extra.insert("cxmleadtech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_tenant_id(mut self) -> Self {
+        self.xero_tenant_id = None;
+        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsid(mut self) -> Self {
+        self.accountsid = None;
+        self.extra.insert("accountsid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `excludefrominvoicesync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_excludefrominvoicesync(mut self) -> Self {
+        self.excludefrominvoicesync = None;
+        self.extra.insert("excludefrominvoicesync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `gficlientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_gficlientid(mut self) -> Self {
+        self.gficlientid = None;
+        self.extra.insert("gficlientid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridepdftemplateinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridepdftemplateinvoice(mut self) -> Self {
+        self.overridepdftemplateinvoice = None;
+        self.extra
+            .insert("overridepdftemplateinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridepdftemplateinvoice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridepdftemplateinvoice_name(mut self) -> Self {
+        self.overridepdftemplateinvoice_name = None;
+        self.extra
+            .insert(
+                "overridepdftemplateinvoice_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `kashflow_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kashflow_tenant_id(mut self) -> Self {
+        self.kashflow_tenant_id = None;
+        self.extra.insert("kashflow_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice(mut self) -> Self {
+        self.client_to_invoice = None;
+        self.extra.insert("client_to_invoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice_name(mut self) -> Self {
+        self.client_to_invoice_name = None;
+        self.extra.insert("client_to_invoice_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoiceduedaysextraclient` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoiceduedaysextraclient(mut self) -> Self {
+        self.invoiceduedaysextraclient = None;
+        self.extra
+            .insert("invoiceduedaysextraclient".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itglue_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itglue_id(mut self) -> Self {
+        self.itglue_id = None;
+        self.extra.insert("itglue_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clientcurrency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clientcurrency(mut self) -> Self {
+        self.clientcurrency = None;
+        self.extra.insert("clientcurrency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_subscription_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_subscription_id(mut self) -> Self {
+        self.sentinel_subscription_id = None;
+        self.extra
+            .insert("sentinel_subscription_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_workspace_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_workspace_name(mut self) -> Self {
+        self.sentinel_workspace_name = None;
+        self.extra.insert("sentinel_workspace_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_resource_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_resource_group_name(mut self) -> Self {
+        self.sentinel_resource_group_name = None;
+        self.extra
+            .insert("sentinel_resource_group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_tenant_id(mut self) -> Self {
+        self.sentinel_tenant_id = None;
+        self.extra.insert("sentinel_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_tenant_name(mut self) -> Self {
+        self.sentinel_tenant_name = None;
+        self.extra.insert("sentinel_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_currency_code(mut self) -> Self {
+        self.default_currency_code = None;
+        self.extra.insert("default_currency_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice_recurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice_recurring(mut self) -> Self {
+        self.client_to_invoice_recurring = None;
+        self.extra
+            .insert("client_to_invoice_recurring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice_recurring_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice_recurring_name(mut self) -> Self {
+        self.client_to_invoice_recurring_name = None;
+        self.extra
+            .insert(
+                "client_to_invoice_recurring_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `azure_tenants` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenants(mut self) -> Self {
+        self.azure_tenants = None;
+        self.extra.insert("azure_tenants".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_id(mut self) -> Self {
+        self.azure_tenant_id = None;
+        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_id(mut self) -> Self {
+        self.snow_id = None;
+        self.extra.insert("snow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snowLicences` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_licences(mut self) -> Self {
+        self.snow_licences = None;
+        self.extra.insert("snowLicences".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_company_id(mut self) -> Self {
+        self.qbo_company_id = None;
+        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automatic_sales_tax(mut self) -> Self {
+        self.automatic_sales_tax = None;
+        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cautomateid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cautomateid(mut self) -> Self {
+        self.cautomateid = None;
+        self.extra.insert("cautomateid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dbc_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dbc_company_id(mut self) -> Self {
+        self.dbc_company_id = None;
+        self.extra.insert("dbc_company_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stopped` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stopped(mut self) -> Self {
+        self.stopped = None;
+        self.extra.insert("stopped".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customertype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customertype(mut self) -> Self {
+        self.customertype = None;
+        self.extra.insert("customertype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customer_relationship` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customer_relationship(mut self) -> Self {
+        self.customer_relationship = None;
+        self.extra.insert("customer_relationship".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customer_relationship_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customer_relationship_list(mut self) -> Self {
+        self.customer_relationship_list = None;
+        self.extra
+            .insert("customer_relationship_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_validated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_validated(mut self) -> Self {
+        self.servicenow_validated = None;
+        self.extra.insert("servicenow_validated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_default_user_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_default_user_override(mut self) -> Self {
+        self.sentinel_default_user_override = None;
+        self.extra
+            .insert(
+                "sentinel_default_user_override".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `sentinel_default_user_override_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_default_user_override_name(mut self) -> Self {
+        self.sentinel_default_user_override_name = None;
+        self.extra
+            .insert(
+                "sentinel_default_user_override_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `jira_validated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_validated(mut self) -> Self {
+        self.jira_validated = None;
+        self.extra.insert("jira_validated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ref(mut self) -> Self {
+        self.r#ref = None;
+        self.extra.insert("ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_invoices_for_each_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_invoices_for_each_site(mut self) -> Self {
+        self.ticket_invoices_for_each_site = None;
+        self.extra
+            .insert("ticket_invoices_for_each_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_save_location(mut self) -> Self {
+        self.intacct_save_location = None;
+        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_vip` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_vip(mut self) -> Self {
+        self.is_vip = None;
+        self.extra.insert("is_vip".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountownertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountownertech_name(mut self) -> Self {
+        self.accountownertech_name = None;
+        self.extra.insert("accountownertech_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `taxable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_taxable(mut self) -> Self {
+        self.taxable = None;
+        self.extra.insert("taxable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quickbooks_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quickbooks_details(mut self) -> Self {
+        self.quickbooks_details = None;
+        self.extra.insert("quickbooks_details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `percentage_to_survey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_percentage_to_survey(mut self) -> Self {
+        self.percentage_to_survey = None;
+        self.extra.insert("percentage_to_survey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billing_plan_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billing_plan_text(mut self) -> Self {
+        self.billing_plan_text = None;
+        self.extra.insert("billing_plan_text".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridepdftemplatequote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridepdftemplatequote(mut self) -> Self {
+        self.overridepdftemplatequote = None;
+        self.extra
+            .insert("overridepdftemplatequote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridepdftemplatequote_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridepdftemplatequote_name(mut self) -> Self {
+        self.overridepdftemplatequote_name = None;
+        self.extra
+            .insert("overridepdftemplatequote_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `avalara_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_avalara_tenant(mut self) -> Self {
+        self.avalara_tenant = None;
+        self.extra.insert("avalara_tenant".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `due_date_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_due_date_type(mut self) -> Self {
+        self.due_date_type = None;
+        self.extra.insert("due_date_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `toplevel_quote_currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_toplevel_quote_currency(mut self) -> Self {
+        self.toplevel_quote_currency = None;
+        self.extra.insert("toplevel_quote_currency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_account(mut self) -> Self {
+        self.is_account = None;
+        self.extra.insert("is_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtypeid(mut self) -> Self {
+        self.importtypeid = None;
+        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importthirdpartyid(mut self) -> Self {
+        self.importthirdpartyid = None;
+        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Client {
@@ -6065,1019 +11809,1865 @@ impl serde::Serialize for Client {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "toplevel_id", &self.toplevel_id)?;
-        model::opt_entry(&mut map, "toplevel_name", &self.toplevel_name)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "confirmemail", &self.confirmemail)?;
-        model::opt_entry(&mut map, "actionemail", &self.actionemail)?;
-        model::opt_entry(&mut map, "clearemail", &self.clearemail)?;
-        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "toplevel_id", &self.toplevel_id, &self.extra)?;
+        model::opt_entry(&mut map, "toplevel_name", &self.toplevel_name, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "confirmemail", &self.confirmemail, &self.extra)?;
+        model::opt_entry(&mut map, "actionemail", &self.actionemail, &self.extra)?;
+        model::opt_entry(&mut map, "clearemail", &self.clearemail, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "messagegroup_id",
+            &self.messagegroup_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "from_address_override",
             &self.from_address_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "override_org_logo", &self.override_org_logo)?;
-        model::opt_entry(&mut map, "override_org_name", &self.override_org_name)?;
-        model::opt_entry(&mut map, "override_org_address", &self.override_org_address)?;
-        model::opt_entry(&mut map, "override_org_phone", &self.override_org_phone)?;
-        model::opt_entry(&mut map, "override_org_email", &self.override_org_email)?;
-        model::opt_entry(&mut map, "override_org_website", &self.override_org_website)?;
+        model::opt_entry(
+            &mut map,
+            "override_org_logo",
+            &self.override_org_logo,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_org_name",
+            &self.override_org_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_org_address",
+            &self.override_org_address,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_org_phone",
+            &self.override_org_phone,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_org_email",
+            &self.override_org_email,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_org_website",
+            &self.override_org_website,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "override_org_portalurl",
             &self.override_org_portalurl,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "mailbox_override", &self.mailbox_override)?;
-        model::opt_entry(&mut map, "default_mailbox_id", &self.default_mailbox_id)?;
-        model::opt_entry(&mut map, "calldate", &self.calldate)?;
-        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code)?;
-        model::opt_entry(&mut map, "service_tax_code", &self.service_tax_code)?;
-        model::opt_entry(&mut map, "prepay_tax_code", &self.prepay_tax_code)?;
-        model::opt_entry(&mut map, "contract_tax_code", &self.contract_tax_code)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments)?;
-        model::opt_entry(&mut map, "site_fields", &self.site_fields)?;
-        model::opt_entry(&mut map, "pritech", &self.pritech)?;
-        model::opt_entry(&mut map, "sectech", &self.sectech)?;
-        model::opt_entry(&mut map, "accountmanagertech", &self.accountmanagertech)?;
-        model::opt_entry(&mut map, "notes", &self.notes)?;
-        model::opt_entry(&mut map, "thirdpartynhdapiurl", &self.thirdpartynhdapiurl)?;
-        model::opt_entry(&mut map, "xeroid", &self.xeroid)?;
-        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
-        model::opt_entry(&mut map, "opps_ticket_count", &self.opps_ticket_count)?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
-        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id)?;
-        model::opt_entry(&mut map, "announce", &self.announce)?;
-        model::opt_entry(&mut map, "announcedate", &self.announcedate)?;
-        model::opt_entry(&mut map, "pritech_name", &self.pritech_name)?;
-        model::opt_entry(&mut map, "sectech_name", &self.sectech_name)?;
-        model::opt_entry(&mut map, "prinotify", &self.prinotify)?;
-        model::opt_entry(&mut map, "secnotify", &self.secnotify)?;
-        model::opt_entry(&mut map, "priassign", &self.priassign)?;
-        model::opt_entry(&mut map, "secassign", &self.secassign)?;
+        model::opt_entry(
+            &mut map,
+            "mailbox_override",
+            &self.mailbox_override,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_mailbox_id",
+            &self.default_mailbox_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "calldate", &self.calldate, &self.extra)?;
+        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "service_tax_code",
+            &self.service_tax_code,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepay_tax_code",
+            &self.prepay_tax_code,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contract_tax_code",
+            &self.contract_tax_code,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
+        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
+        model::opt_entry(&mut map, "site_fields", &self.site_fields, &self.extra)?;
+        model::opt_entry(&mut map, "pritech", &self.pritech, &self.extra)?;
+        model::opt_entry(&mut map, "sectech", &self.sectech, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "accountmanagertech",
+            &self.accountmanagertech,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartynhdapiurl",
+            &self.thirdpartynhdapiurl,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "xeroid", &self.xeroid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "open_ticket_count",
+            &self.open_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "opps_ticket_count",
+            &self.opps_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
+        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id, &self.extra)?;
+        model::opt_entry(&mut map, "announce", &self.announce, &self.extra)?;
+        model::opt_entry(&mut map, "announcedate", &self.announcedate, &self.extra)?;
+        model::opt_entry(&mut map, "pritech_name", &self.pritech_name, &self.extra)?;
+        model::opt_entry(&mut map, "sectech_name", &self.sectech_name, &self.extra)?;
+        model::opt_entry(&mut map, "prinotify", &self.prinotify, &self.extra)?;
+        model::opt_entry(&mut map, "secnotify", &self.secnotify, &self.extra)?;
+        model::opt_entry(&mut map, "priassign", &self.priassign, &self.extra)?;
+        model::opt_entry(&mut map, "secassign", &self.secassign, &self.extra)?;
         model::opt_entry(
             &mut map,
             "accountmanagertech_name",
             &self.accountmanagertech_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "accountmanagertech_email",
             &self.accountmanagertech_email,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "chargeperiod", &self.chargeperiod)?;
-        model::opt_entry(&mut map, "chargehours", &self.chargehours)?;
-        model::opt_entry(&mut map, "chargecarryover", &self.chargecarryover)?;
-        model::opt_entry(&mut map, "invoiceyes", &self.invoiceyes)?;
-        model::opt_entry(&mut map, "fluserdef1", &self.fluserdef1)?;
-        model::opt_entry(&mut map, "fluserdef2", &self.fluserdef2)?;
-        model::opt_entry(&mut map, "fluserdef3", &self.fluserdef3)?;
-        model::opt_entry(&mut map, "fluserdef4", &self.fluserdef4)?;
-        model::opt_entry(&mut map, "fluserdef5", &self.fluserdef5)?;
-        model::opt_entry(&mut map, "floverride", &self.floverride)?;
-        model::opt_entry(&mut map, "fluserdef1hide", &self.fluserdef1hide)?;
-        model::opt_entry(&mut map, "fluserdef2hide", &self.fluserdef2hide)?;
-        model::opt_entry(&mut map, "fluserdef3hide", &self.fluserdef3hide)?;
-        model::opt_entry(&mut map, "fluserdef4hide", &self.fluserdef4hide)?;
-        model::opt_entry(&mut map, "fluserdef5hide", &self.fluserdef5hide)?;
-        model::opt_entry(&mut map, "fluserdef1mand", &self.fluserdef1mand)?;
-        model::opt_entry(&mut map, "fluserdef2mand", &self.fluserdef2mand)?;
-        model::opt_entry(&mut map, "fluserdef3mand", &self.fluserdef3mand)?;
-        model::opt_entry(&mut map, "fluserdef4mand", &self.fluserdef4mand)?;
-        model::opt_entry(&mut map, "fluserdef5mand", &self.fluserdef5mand)?;
-        model::opt_entry(&mut map, "includeactions", &self.includeactions)?;
-        model::opt_entry(&mut map, "needsinvoice", &self.needsinvoice)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "startbalance", &self.startbalance)?;
-        model::opt_entry(&mut map, "hourlyrate", &self.hourlyrate)?;
-        model::opt_entry(&mut map, "periodcharge", &self.periodcharge)?;
-        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice)?;
-        model::opt_entry(&mut map, "invoicetemplate", &self.invoicetemplate)?;
-        model::opt_entry(&mut map, "invoicecomment", &self.invoicecomment)?;
-        model::opt_entry(&mut map, "lastinvoiceenddate", &self.lastinvoiceenddate)?;
-        model::opt_entry(&mut map, "showslaonweb", &self.showslaonweb)?;
-        model::opt_entry(&mut map, "item_tax_code_name", &self.item_tax_code_name)?;
+        model::opt_entry(&mut map, "chargeperiod", &self.chargeperiod, &self.extra)?;
+        model::opt_entry(&mut map, "chargehours", &self.chargehours, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "chargecarryover",
+            &self.chargecarryover,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoiceyes", &self.invoiceyes, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef1", &self.fluserdef1, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef2", &self.fluserdef2, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef3", &self.fluserdef3, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef4", &self.fluserdef4, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef5", &self.fluserdef5, &self.extra)?;
+        model::opt_entry(&mut map, "floverride", &self.floverride, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef1hide", &self.fluserdef1hide, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef2hide", &self.fluserdef2hide, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef3hide", &self.fluserdef3hide, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef4hide", &self.fluserdef4hide, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef5hide", &self.fluserdef5hide, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef1mand", &self.fluserdef1mand, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef2mand", &self.fluserdef2mand, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef3mand", &self.fluserdef3mand, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef4mand", &self.fluserdef4mand, &self.extra)?;
+        model::opt_entry(&mut map, "fluserdef5mand", &self.fluserdef5mand, &self.extra)?;
+        model::opt_entry(&mut map, "includeactions", &self.includeactions, &self.extra)?;
+        model::opt_entry(&mut map, "needsinvoice", &self.needsinvoice, &self.extra)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(&mut map, "startbalance", &self.startbalance, &self.extra)?;
+        model::opt_entry(&mut map, "hourlyrate", &self.hourlyrate, &self.extra)?;
+        model::opt_entry(&mut map, "periodcharge", &self.periodcharge, &self.extra)?;
+        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "invoicetemplate",
+            &self.invoicetemplate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoicecomment", &self.invoicecomment, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lastinvoiceenddate",
+            &self.lastinvoiceenddate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "showslaonweb", &self.showslaonweb, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "item_tax_code_name",
+            &self.item_tax_code_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "service_tax_code_name",
             &self.service_tax_code_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "contract_tax_code_name",
             &self.contract_tax_code_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "prepay_tax_code_name", &self.prepay_tax_code_name)?;
-        model::opt_entry(&mut map, "imageindex", &self.imageindex)?;
-        model::opt_entry(&mut map, "chargehours2", &self.chargehours2)?;
-        model::opt_entry(&mut map, "hourlyrate2", &self.hourlyrate2)?;
-        model::opt_entry(&mut map, "cat2", &self.cat2)?;
-        model::opt_entry(&mut map, "cat3", &self.cat3)?;
-        model::opt_entry(&mut map, "cat4", &self.cat4)?;
-        model::opt_entry(&mut map, "cat5", &self.cat5)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate)?;
-        model::opt_entry(&mut map, "ucemail", &self.ucemail)?;
-        model::opt_entry(&mut map, "fcemail", &self.fcemail)?;
-        model::opt_entry(&mut map, "actguid", &self.actguid)?;
-        model::opt_entry(&mut map, "smsbalance", &self.smsbalance)?;
-        model::opt_entry(&mut map, "html", &self.html)?;
-        model::opt_entry(&mut map, "hv", &self.hv)?;
-        model::opt_entry(&mut map, "hvdate", &self.hvdate)?;
-        model::opt_entry(&mut map, "emailinvoice", &self.emailinvoice)?;
+        model::opt_entry(
+            &mut map,
+            "prepay_tax_code_name",
+            &self.prepay_tax_code_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "imageindex", &self.imageindex, &self.extra)?;
+        model::opt_entry(&mut map, "chargehours2", &self.chargehours2, &self.extra)?;
+        model::opt_entry(&mut map, "hourlyrate2", &self.hourlyrate2, &self.extra)?;
+        model::opt_entry(&mut map, "cat2", &self.cat2, &self.extra)?;
+        model::opt_entry(&mut map, "cat3", &self.cat3, &self.extra)?;
+        model::opt_entry(&mut map, "cat4", &self.cat4, &self.extra)?;
+        model::opt_entry(&mut map, "cat5", &self.cat5, &self.extra)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
+        model::opt_entry(&mut map, "ucemail", &self.ucemail, &self.extra)?;
+        model::opt_entry(&mut map, "fcemail", &self.fcemail, &self.extra)?;
+        model::opt_entry(&mut map, "actguid", &self.actguid, &self.extra)?;
+        model::opt_entry(&mut map, "smsbalance", &self.smsbalance, &self.extra)?;
+        model::opt_entry(&mut map, "html", &self.html, &self.extra)?;
+        model::opt_entry(&mut map, "hv", &self.hv, &self.extra)?;
+        model::opt_entry(&mut map, "hvdate", &self.hvdate, &self.extra)?;
+        model::opt_entry(&mut map, "emailinvoice", &self.emailinvoice, &self.extra)?;
         model::opt_entry(
             &mut map,
             "dont_auto_send_invoices",
             &self.dont_auto_send_invoices,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "seriousnesslevel", &self.seriousnesslevel)?;
-        model::opt_entry(&mut map, "defcat1", &self.defcat1)?;
-        model::opt_entry(&mut map, "defcat2", &self.defcat2)?;
-        model::opt_entry(&mut map, "defcat3", &self.defcat3)?;
-        model::opt_entry(&mut map, "defcat4", &self.defcat4)?;
-        model::opt_entry(&mut map, "thresholdbreached", &self.thresholdbreached)?;
-        model::opt_entry(&mut map, "monthlyreportinclude", &self.monthlyreportinclude)?;
-        model::opt_entry(&mut map, "monthlyreportlastrun", &self.monthlyreportlastrun)?;
+        model::opt_entry(
+            &mut map,
+            "seriousnesslevel",
+            &self.seriousnesslevel,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "defcat1", &self.defcat1, &self.extra)?;
+        model::opt_entry(&mut map, "defcat2", &self.defcat2, &self.extra)?;
+        model::opt_entry(&mut map, "defcat3", &self.defcat3, &self.extra)?;
+        model::opt_entry(&mut map, "defcat4", &self.defcat4, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "thresholdbreached",
+            &self.thresholdbreached,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportinclude",
+            &self.monthlyreportinclude,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportlastrun",
+            &self.monthlyreportlastrun,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "monthlyreportemaildirect",
             &self.monthlyreportemaildirect,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "monthlyreportemailmanager",
             &self.monthlyreportemailmanager,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "monthlyreportshowonweb",
             &self.monthlyreportshowonweb,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "areatype", &self.areatype)?;
+        model::opt_entry(&mut map, "areatype", &self.areatype, &self.extra)?;
         model::opt_entry(
             &mut map,
             "unmatchedcombinations",
             &self.unmatchedcombinations,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "prepayrecurringchargenextdate",
             &self.prepayrecurringchargenextdate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "billforrecurringprepayamount",
             &self.billforrecurringprepayamount,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "prepayrecurringcharge",
             &self.prepayrecurringcharge,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "prepayrecurringhours", &self.prepayrecurringhours)?;
+        model::opt_entry(
+            &mut map,
+            "prepayrecurringhours",
+            &self.prepayrecurringhours,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "prepayrecurringchargebp",
             &self.prepayrecurringchargebp,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "accountsemailaddress", &self.accountsemailaddress)?;
+        model::opt_entry(
+            &mut map,
+            "accountsemailaddress",
+            &self.accountsemailaddress,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "disclaimermatchstring",
             &self.disclaimermatchstring,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "paymentterms", &self.paymentterms)?;
-        model::opt_entry(&mut map, "showallnonbillable", &self.showallnonbillable)?;
-        model::opt_entry(&mut map, "billinggroup", &self.billinggroup)?;
-        model::opt_entry(&mut map, "autotopupthreshhold", &self.autotopupthreshhold)?;
-        model::opt_entry(&mut map, "autotopuptoamount", &self.autotopuptoamount)?;
-        model::opt_entry(&mut map, "autotopupcostperhour", &self.autotopupcostperhour)?;
-        model::opt_entry(&mut map, "autotopupbyamount", &self.autotopupbyamount)?;
-        model::opt_entry(&mut map, "surchargeid", &self.surchargeid)?;
-        model::opt_entry(&mut map, "billingtemplate_id", &self.billingtemplate_id)?;
-        model::opt_entry(&mut map, "billingtemplate_name", &self.billingtemplate_name)?;
-        model::opt_entry(&mut map, "overidegreeting", &self.overidegreeting)?;
-        model::opt_entry(&mut map, "clientpackage", &self.clientpackage)?;
-        model::opt_entry(&mut map, "scopeofbusiness", &self.scopeofbusiness)?;
-        model::opt_entry(&mut map, "preferredagent", &self.preferredagent)?;
-        model::opt_entry(&mut map, "callhandlingnotes", &self.callhandlingnotes)?;
+        model::opt_entry(&mut map, "paymentterms", &self.paymentterms, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "showallnonbillable",
+            &self.showallnonbillable,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "billinggroup", &self.billinggroup, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "autotopupthreshhold",
+            &self.autotopupthreshhold,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "autotopuptoamount",
+            &self.autotopuptoamount,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "autotopupcostperhour",
+            &self.autotopupcostperhour,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "autotopupbyamount",
+            &self.autotopupbyamount,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "surchargeid", &self.surchargeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "billingtemplate_id",
+            &self.billingtemplate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "billingtemplate_name",
+            &self.billingtemplate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "overidegreeting",
+            &self.overidegreeting,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "clientpackage", &self.clientpackage, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "scopeofbusiness",
+            &self.scopeofbusiness,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "preferredagent", &self.preferredagent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "callhandlingnotes",
+            &self.callhandlingnotes,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "automatic_callscript_id",
             &self.automatic_callscript_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "automatic_callscript_name",
             &self.automatic_callscript_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "teamviewerpassword", &self.teamviewerpassword)?;
-        model::opt_entry(&mut map, "customertype_new", &self.customertype_new)?;
-        model::opt_entry(&mut map, "discountperc", &self.discountperc)?;
-        model::opt_entry(&mut map, "showfaqfortoplevel", &self.showfaqfortoplevel)?;
+        model::opt_entry(
+            &mut map,
+            "teamviewerpassword",
+            &self.teamviewerpassword,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "customertype_new",
+            &self.customertype_new,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "discountperc", &self.discountperc, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "showfaqfortoplevel",
+            &self.showfaqfortoplevel,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "accountsccemailaddress",
             &self.accountsccemailaddress,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "isopportunity", &self.isopportunity)?;
-        model::opt_entry(&mut map, "snowname", &self.snowname)?;
-        model::opt_entry(&mut map, "main_site_id", &self.main_site_id)?;
-        model::opt_entry(&mut map, "main_site_name", &self.main_site_name)?;
+        model::opt_entry(&mut map, "isopportunity", &self.isopportunity, &self.extra)?;
+        model::opt_entry(&mut map, "snowname", &self.snowname, &self.extra)?;
+        model::opt_entry(&mut map, "main_site_id", &self.main_site_id, &self.extra)?;
+        model::opt_entry(&mut map, "main_site_name", &self.main_site_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "linked_organisation_id",
             &self.linked_organisation_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "all_organisations_allowed",
             &self.all_organisations_allowed,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowed_organisations",
             &self.allowed_organisations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "override_signature", &self.override_signature)?;
-        model::opt_entry(&mut map, "contractaccountsdesc", &self.contractaccountsdesc)?;
-        model::opt_entry(&mut map, "prepayaccountsdesc", &self.prepayaccountsdesc)?;
-        model::opt_entry(&mut map, "site_update", &self.site_update)?;
-        model::opt_entry(&mut map, "newclient_sitename", &self.newclient_sitename)?;
+        model::opt_entry(
+            &mut map,
+            "override_signature",
+            &self.override_signature,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contractaccountsdesc",
+            &self.contractaccountsdesc,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepayaccountsdesc",
+            &self.prepayaccountsdesc,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "site_update", &self.site_update, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "newclient_sitename",
+            &self.newclient_sitename,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "newclient_phonenumber",
             &self.newclient_phonenumber,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "newclient_domain", &self.newclient_domain)?;
-        model::opt_entry(&mut map, "newclient_timezone", &self.newclient_timezone)?;
+        model::opt_entry(
+            &mut map,
+            "newclient_domain",
+            &self.newclient_domain,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newclient_timezone",
+            &self.newclient_timezone,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "newclient_contactname",
             &self.newclient_contactname,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newclient_contactemail",
             &self.newclient_contactemail,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newclient_contacttitle",
             &self.newclient_contacttitle,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newclient_web_access_level",
             &self.newclient_web_access_level,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newclient_sendwelcomeemail",
             &self.newclient_sendwelcomeemail,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newclient_delivery_address",
             &self.newclient_delivery_address,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newclient_countrycode",
             &self.newclient_countrycode,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "newclient_regioncode", &self.newclient_regioncode)?;
-        model::opt_entry(&mut map, "faqlists", &self.faqlists)?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
-        model::opt_entry(&mut map, "_reassign_all_to_user", &self.reassign_all_to_user)?;
-        model::opt_entry(&mut map, "allowall_tickettypes", &self.allowall_tickettypes)?;
-        model::opt_entry(&mut map, "allowed_tickettypes", &self.allowed_tickettypes)?;
-        model::opt_entry(&mut map, "allowall_category1", &self.allowall_category1)?;
-        model::opt_entry(&mut map, "allowed_category1", &self.allowed_category1)?;
-        model::opt_entry(&mut map, "allowall_category2", &self.allowall_category2)?;
-        model::opt_entry(&mut map, "allowed_category2", &self.allowed_category2)?;
-        model::opt_entry(&mut map, "allowall_category3", &self.allowall_category3)?;
-        model::opt_entry(&mut map, "allowed_category3", &self.allowed_category3)?;
-        model::opt_entry(&mut map, "allowall_category4", &self.allowall_category4)?;
-        model::opt_entry(&mut map, "alocked", &self.alocked)?;
-        model::opt_entry(&mut map, "allowed_category4", &self.allowed_category4)?;
-        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
-        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(
+            &mut map,
+            "newclient_regioncode",
+            &self.newclient_regioncode,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "faqlists", &self.faqlists, &self.extra)?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_reassign_all_to_user",
+            &self.reassign_all_to_user,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_tickettypes",
+            &self.allowall_tickettypes,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_tickettypes",
+            &self.allowed_tickettypes,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category1",
+            &self.allowall_category1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category1",
+            &self.allowed_category1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category2",
+            &self.allowall_category2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category2",
+            &self.allowed_category2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category3",
+            &self.allowall_category3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category3",
+            &self.allowed_category3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category4",
+            &self.allowall_category4,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "alocked", &self.alocked, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category4",
+            &self.allowed_category4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "onhold_ticket_count",
+            &self.onhold_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "total_ticket_count",
+            &self.total_ticket_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "opened_thismonth_count",
             &self.opened_thismonth_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "billingplans", &self.billingplans)?;
-        model::opt_entry(&mut map, "overriding_rates", &self.overriding_rates)?;
-        model::opt_entry(&mut map, "allowallchargerates", &self.allowallchargerates)?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates)?;
-        model::opt_entry(&mut map, "newclient_siteguid", &self.newclient_siteguid)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "allow_api_access", &self.allow_api_access)?;
-        model::opt_entry(&mut map, "api_access_clientid", &self.api_access_clientid)?;
+        model::opt_entry(&mut map, "billingplans", &self.billingplans, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "overriding_rates",
+            &self.overriding_rates,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowallchargerates",
+            &self.allowallchargerates,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "newclient_siteguid",
+            &self.newclient_siteguid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allow_api_access",
+            &self.allow_api_access,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "api_access_clientid",
+            &self.api_access_clientid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "api_access_clientsecret",
             &self.api_access_clientsecret,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "thirdpartynhdauthurl", &self.thirdpartynhdauthurl)?;
-        model::opt_entry(&mut map, "thirdpartynhdtenant", &self.thirdpartynhdtenant)?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartynhdauthurl",
+            &self.thirdpartynhdauthurl,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartynhdtenant",
+            &self.thirdpartynhdtenant,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "thirdpartynhdapiclientid",
             &self.thirdpartynhdapiclientid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_thirdpartynhdapiclientsecret",
             &self.new_thirdpartynhdapiclientsecret,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "areaitems", &self.areaitems)?;
-        model::opt_entry(&mut map, "portal_logo", &self.portal_logo)?;
+        model::opt_entry(&mut map, "areaitems", &self.areaitems, &self.extra)?;
+        model::opt_entry(&mut map, "portal_logo", &self.portal_logo, &self.extra)?;
         model::opt_entry(
             &mut map,
             "override_portalcolour",
             &self.override_portalcolour,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "portalcolour", &self.portalcolour)?;
+        model::opt_entry(&mut map, "portalcolour", &self.portalcolour, &self.extra)?;
         model::opt_entry(
             &mut map,
             "portalbackgroundimageurl",
             &self.portalbackgroundimageurl,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ninjarmmid", &self.ninjarmmid)?;
-        model::opt_entry(&mut map, "sales_tax_type", &self.sales_tax_type)?;
-        model::opt_entry(&mut map, "purchase_tax_type", &self.purchase_tax_type)?;
-        model::opt_entry(&mut map, "isarchived_xero", &self.isarchived_xero)?;
-        model::opt_entry(&mut map, "accountsfirstname", &self.accountsfirstname)?;
-        model::opt_entry(&mut map, "accountslastname", &self.accountslastname)?;
-        model::opt_entry(&mut map, "sales_tax_code", &self.sales_tax_code)?;
-        model::opt_entry(&mut map, "purchase_tax_code", &self.purchase_tax_code)?;
+        model::opt_entry(&mut map, "ninjarmmid", &self.ninjarmmid, &self.extra)?;
+        model::opt_entry(&mut map, "sales_tax_type", &self.sales_tax_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "purchase_tax_type",
+            &self.purchase_tax_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "isarchived_xero",
+            &self.isarchived_xero,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "accountsfirstname",
+            &self.accountsfirstname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "accountslastname",
+            &self.accountslastname,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sales_tax_code", &self.sales_tax_code, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "purchase_tax_code",
+            &self.purchase_tax_code,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "purchase_tax_code_name",
             &self.purchase_tax_code_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "prepayhistory", &self.prepayhistory)?;
-        model::opt_entry(&mut map, "periods", &self.periods)?;
+        model::opt_entry(&mut map, "prepayhistory", &self.prepayhistory, &self.extra)?;
+        model::opt_entry(&mut map, "periods", &self.periods, &self.extra)?;
         model::opt_entry(
             &mut map,
             "prepayrecurringminimumdeduction",
             &self.prepayrecurringminimumdeduction,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "prepayrecurringminimumdeductiononlyactive",
             &self.prepayrecurringminimumdeductiononlyactive,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "prepayrecurringautomaticdeduction",
             &self.prepayrecurringautomaticdeduction,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "prepaytotal", &self.prepaytotal)?;
-        model::opt_entry(&mut map, "prepayused", &self.prepayused)?;
-        model::opt_entry(&mut map, "prepaybalance", &self.prepaybalance)?;
+        model::opt_entry(&mut map, "prepaytotal", &self.prepaytotal, &self.extra)?;
+        model::opt_entry(&mut map, "prepayused", &self.prepayused, &self.extra)?;
+        model::opt_entry(&mut map, "prepaybalance", &self.prepaybalance, &self.extra)?;
         model::opt_entry(
             &mut map,
             "preferreddeliverymethod",
             &self.preferreddeliverymethod,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "qbodefaulttax", &self.qbodefaulttax)?;
-        model::opt_entry(&mut map, "default_contract", &self.default_contract)?;
-        model::opt_entry(&mut map, "device42id", &self.device42id)?;
-        model::opt_entry(&mut map, "xerodetails_id", &self.xerodetails_id)?;
-        model::opt_entry(&mut map, "xero_tenant_name", &self.xero_tenant_name)?;
+        model::opt_entry(&mut map, "qbodefaulttax", &self.qbodefaulttax, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_contract",
+            &self.default_contract,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "device42id", &self.device42id, &self.extra)?;
+        model::opt_entry(&mut map, "xerodetails_id", &self.xerodetails_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "xero_tenant_name",
+            &self.xero_tenant_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "xero_tracking_category_1_name",
             &self.xero_tracking_category_1_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "xero_tracking_category_2_name",
             &self.xero_tracking_category_2_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "servicenowid", &self.servicenowid)?;
+        model::opt_entry(&mut map, "servicenowid", &self.servicenowid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "isnhserveremaildefault",
             &self.isnhserveremaildefault,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "datto_id", &self.datto_id)?;
-        model::opt_entry(&mut map, "datto_alternate_id", &self.datto_alternate_id)?;
-        model::opt_entry(&mut map, "datto_url", &self.datto_url)?;
+        model::opt_entry(&mut map, "datto_id", &self.datto_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "datto_alternate_id",
+            &self.datto_alternate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "datto_url", &self.datto_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "dattocommerce_tenantid",
             &self.dattocommerce_tenantid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "qbodefaulttaxcode", &self.qbodefaulttaxcode)?;
+        model::opt_entry(
+            &mut map,
+            "qbodefaulttaxcode",
+            &self.qbodefaulttaxcode,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "qbodefaulttaxcodename",
             &self.qbodefaulttaxcodename,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "qbo_default_tax_code", &self.qbo_default_tax_code)?;
-        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
-        model::opt_entry(&mut map, "import_address", &self.import_address)?;
-        model::opt_entry(&mut map, "import_notes", &self.import_notes)?;
-        model::opt_entry(&mut map, "ateraid", &self.ateraid)?;
-        model::opt_entry(&mut map, "kashflowid", &self.kashflowid)?;
-        model::opt_entry(&mut map, "kashflow_tenant_name", &self.kashflow_tenant_name)?;
-        model::opt_entry(&mut map, "website", &self.website)?;
-        model::opt_entry(&mut map, "alastupdate", &self.alastupdate)?;
-        model::opt_entry(&mut map, "service_access", &self.service_access)?;
+        model::opt_entry(
+            &mut map,
+            "qbo_default_tax_code",
+            &self.qbo_default_tax_code,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid, &self.extra)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
+        model::opt_entry(&mut map, "import_address", &self.import_address, &self.extra)?;
+        model::opt_entry(&mut map, "import_notes", &self.import_notes, &self.extra)?;
+        model::opt_entry(&mut map, "ateraid", &self.ateraid, &self.extra)?;
+        model::opt_entry(&mut map, "kashflowid", &self.kashflowid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "kashflow_tenant_name",
+            &self.kashflow_tenant_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "website", &self.website, &self.extra)?;
+        model::opt_entry(&mut map, "alastupdate", &self.alastupdate, &self.extra)?;
+        model::opt_entry(&mut map, "service_access", &self.service_access, &self.extra)?;
         model::opt_entry(
             &mut map,
             "service_subscriptions",
             &self.service_subscriptions,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id)?;
+        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_currency_code_name",
             &self.default_currency_code_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_apply_billingtemplate",
             &self.apply_billingtemplate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "datto_commerce_id", &self.datto_commerce_id)?;
-        model::opt_entry(&mut map, "datto_commerce_url", &self.datto_commerce_url)?;
-        model::opt_entry(&mut map, "import_azure_tenant", &self.import_azure_tenant)?;
-        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
-        model::opt_entry(&mut map, "syncroid", &self.syncroid)?;
-        model::opt_entry(&mut map, "kbentries", &self.kbentries)?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
-        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id)?;
-        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url)?;
-        model::opt_entry(&mut map, "hubspot_dont_sync", &self.hubspot_dont_sync)?;
-        model::opt_entry(&mut map, "hubspot_archived", &self.hubspot_archived)?;
-        model::opt_entry(&mut map, "domain", &self.domain)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
-        model::opt_entry(&mut map, "update_licences", &self.update_licences)?;
-        model::opt_entry(&mut map, "prepayasamount", &self.prepayasamount)?;
-        model::opt_entry(&mut map, "synced_to_intacct", &self.synced_to_intacct)?;
-        model::opt_entry(&mut map, "qbo_company_name", &self.qbo_company_name)?;
-        model::opt_entry(&mut map, "oppid", &self.oppid)?;
-        model::opt_entry(&mut map, "tax_number", &self.tax_number)?;
-        model::opt_entry(&mut map, "isclientdetails", &self.isclientdetails)?;
-        model::opt_entry(&mut map, "hubspot_lifecycle", &self.hubspot_lifecycle)?;
-        model::opt_entry(&mut map, "hudu_url", &self.hudu_url)?;
+        model::opt_entry(
+            &mut map,
+            "datto_commerce_id",
+            &self.datto_commerce_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "datto_commerce_url",
+            &self.datto_commerce_url,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "import_azure_tenant",
+            &self.import_azure_tenant,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "import_details_id",
+            &self.import_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "syncroid", &self.syncroid, &self.extra)?;
+        model::opt_entry(&mut map, "kbentries", &self.kbentries, &self.extra)?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
+        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id, &self.extra)?;
+        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "hubspot_dont_sync",
+            &self.hubspot_dont_sync,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hubspot_archived",
+            &self.hubspot_archived,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "domain", &self.domain, &self.extra)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "update_licences",
+            &self.update_licences,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "prepayasamount", &self.prepayasamount, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "synced_to_intacct",
+            &self.synced_to_intacct,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "qbo_company_name",
+            &self.qbo_company_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "oppid", &self.oppid, &self.extra)?;
+        model::opt_entry(&mut map, "tax_number", &self.tax_number, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isclientdetails",
+            &self.isclientdetails,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hubspot_lifecycle",
+            &self.hubspot_lifecycle,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hudu_url", &self.hudu_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "prepayrecurringexpirymonths",
             &self.prepayrecurringexpirymonths,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "accountsbccemailaddress",
             &self.accountsbccemailaddress,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultcontractoverride",
             &self.defaultcontractoverride,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultcontractoverride_ref",
             &self.defaultcontractoverride_ref,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "donotimport", &self.donotimport)?;
-        model::opt_entry(&mut map, "liongardid", &self.liongardid)?;
-        model::opt_entry(&mut map, "liongard_url", &self.liongard_url)?;
-        model::opt_entry(&mut map, "sync_to_liongard", &self.sync_to_liongard)?;
-        model::opt_entry(&mut map, "regmanagertech_name", &self.regmanagertech_name)?;
-        model::opt_entry(&mut map, "logmanagertech_name", &self.logmanagertech_name)?;
-        model::opt_entry(&mut map, "salesreptech_name", &self.salesreptech_name)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "donotimport", &self.donotimport, &self.extra)?;
+        model::opt_entry(&mut map, "liongardid", &self.liongardid, &self.extra)?;
+        model::opt_entry(&mut map, "liongard_url", &self.liongard_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sync_to_liongard",
+            &self.sync_to_liongard,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "regmanagertech_name",
+            &self.regmanagertech_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "logmanagertech_name",
+            &self.logmanagertech_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesreptech_name",
+            &self.salesreptech_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_team_to_salesrep_override",
             &self.default_team_to_salesrep_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_team_to_salesrep_override_team",
             &self.default_team_to_salesrep_override_team,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "cxmleadtech_name", &self.cxmleadtech_name)?;
-        model::opt_entry(&mut map, "portalchatprofile", &self.portalchatprofile)?;
+        model::opt_entry(
+            &mut map,
+            "cxmleadtech_name",
+            &self.cxmleadtech_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "portalchatprofile",
+            &self.portalchatprofile,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "portalchatprofile_name",
             &self.portalchatprofile_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
-        model::opt_entry(&mut map, "trading_name", &self.trading_name)?;
-        model::opt_entry(&mut map, "dbc_company_name", &self.dbc_company_name)?;
-        model::opt_entry(&mut map, "salesforce_dontsync", &self.salesforce_dontsync)?;
-        model::opt_entry(&mut map, "stripe_customer_id", &self.stripe_customer_id)?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
+        model::opt_entry(&mut map, "trading_name", &self.trading_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dbc_company_name",
+            &self.dbc_company_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_dontsync",
+            &self.salesforce_dontsync,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "stripe_customer_id",
+            &self.stripe_customer_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "stripe_payment_method_id",
             &self.stripe_payment_method_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "stripe_payment_method_name",
             &self.stripe_payment_method_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "stripe_paymentmethod", &self.stripe_paymentmethod)?;
-        model::opt_entry(&mut map, "current_licences", &self.current_licences)?;
-        model::opt_entry(&mut map, "servicenow_url", &self.servicenow_url)?;
-        model::opt_entry(&mut map, "servicenow_locale", &self.servicenow_locale)?;
-        model::opt_entry(&mut map, "servicenow_username", &self.servicenow_username)?;
-        model::opt_entry(&mut map, "new_servicenowkey", &self.new_servicenowkey)?;
+        model::opt_entry(
+            &mut map,
+            "stripe_paymentmethod",
+            &self.stripe_paymentmethod,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "current_licences",
+            &self.current_licences,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "servicenow_url", &self.servicenow_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_locale",
+            &self.servicenow_locale,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_username",
+            &self.servicenow_username,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_servicenowkey",
+            &self.new_servicenowkey,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "servicenow_priority_mappings",
             &self.servicenow_priority_mappings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_status_mappings",
             &self.servicenow_status_mappings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_impact_mappings",
             &self.servicenow_impact_mappings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_urgency_mappings",
             &self.servicenow_urgency_mappings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_category_mappings",
             &self.servicenow_category_mappings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_assignment_group",
             &self.servicenow_assignment_group,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_assignment_group_name",
             &self.servicenow_assignment_group_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_assignmentgroup",
             &self.servicenow_assignmentgroup,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_defaultuser_id",
             &self.servicenow_defaultuser_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_defaultuser_name",
             &self.servicenow_defaultuser_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_defaultuser",
             &self.servicenow_defaultuser,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "test_servicenow", &self.test_servicenow)?;
+        model::opt_entry(
+            &mut map,
+            "test_servicenow",
+            &self.test_servicenow,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sage_business_cloud_details_id",
             &self.sage_business_cloud_details_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sage_business_cloud_details_name",
             &self.sage_business_cloud_details_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "exact_division", &self.exact_division)?;
-        model::opt_entry(&mut map, "exact_division_name", &self.exact_division_name)?;
-        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
-        model::opt_entry(&mut map, "currencyisocode", &self.currencyisocode)?;
-        model::opt_entry(&mut map, "intacct_location_id", &self.intacct_location_id)?;
+        model::opt_entry(&mut map, "exact_division", &self.exact_division, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "exact_division_name",
+            &self.exact_division_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_details_id",
+            &self.ncentral_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "currencyisocode",
+            &self.currencyisocode,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacct_location_id",
+            &self.intacct_location_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "intacct_location_id_list",
             &self.intacct_location_id_list,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intacct_location_type",
             &self.intacct_location_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_categories", &self.new_categories)?;
-        model::opt_entry(&mut map, "jira_url", &self.jira_url)?;
-        model::opt_entry(&mut map, "jira_username", &self.jira_username)?;
-        model::opt_entry(&mut map, "new_jirakey", &self.new_jirakey)?;
-        model::opt_entry(&mut map, "test_jira", &self.test_jira)?;
-        model::opt_entry(&mut map, "jira_servicedesk_id", &self.jira_servicedesk_id)?;
+        model::opt_entry(&mut map, "new_categories", &self.new_categories, &self.extra)?;
+        model::opt_entry(&mut map, "jira_url", &self.jira_url, &self.extra)?;
+        model::opt_entry(&mut map, "jira_username", &self.jira_username, &self.extra)?;
+        model::opt_entry(&mut map, "new_jirakey", &self.new_jirakey, &self.extra)?;
+        model::opt_entry(&mut map, "test_jira", &self.test_jira, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "jira_servicedesk_id",
+            &self.jira_servicedesk_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "jira_servicedesk_name",
             &self.jira_servicedesk_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "jira_servicedesk", &self.jira_servicedesk)?;
+        model::opt_entry(
+            &mut map,
+            "jira_servicedesk",
+            &self.jira_servicedesk,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "jira_requesttype_mappings",
             &self.jira_requesttype_mappings,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "jira_user_id", &self.jira_user_id)?;
-        model::opt_entry(&mut map, "jira_user_name", &self.jira_user_name)?;
-        model::opt_entry(&mut map, "jira_user", &self.jira_user)?;
+        model::opt_entry(&mut map, "jira_user_id", &self.jira_user_id, &self.extra)?;
+        model::opt_entry(&mut map, "jira_user_name", &self.jira_user_name, &self.extra)?;
+        model::opt_entry(&mut map, "jira_user", &self.jira_user, &self.extra)?;
         model::opt_entry(
             &mut map,
             "jira_priority_mappings",
             &self.jira_priority_mappings,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "jira_status_mappings", &self.jira_status_mappings)?;
-        model::opt_entry(&mut map, "create_jira_webhook", &self.create_jira_webhook)?;
-        model::opt_entry(&mut map, "jira_webhook_created", &self.jira_webhook_created)?;
+        model::opt_entry(
+            &mut map,
+            "jira_status_mappings",
+            &self.jira_status_mappings,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "create_jira_webhook",
+            &self.create_jira_webhook,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "jira_webhook_created",
+            &self.jira_webhook_created,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "defaultpdftemplateinvoicetickets",
             &self.defaultpdftemplateinvoicetickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultpdftemplateinvoiceorders",
             &self.defaultpdftemplateinvoiceorders,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultpdftemplateinvoicerecurring",
             &self.defaultpdftemplateinvoicerecurring,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultpdftemplateinvoicetickets_name",
             &self.defaultpdftemplateinvoicetickets_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultpdftemplateinvoiceorders_name",
             &self.defaultpdftemplateinvoiceorders_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultpdftemplateinvoicerecurring_name",
             &self.defaultpdftemplateinvoicerecurring_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intacct_invoice_save_location",
             &self.intacct_invoice_save_location,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "ingram_micro_details_id",
             &self.ingram_micro_details_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_dont_fire_automations",
             &self.dont_fire_automations,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "main_delivery_address",
             &self.main_delivery_address,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "main_invoice_address", &self.main_invoice_address)?;
-        model::opt_entry(&mut map, "main_contact_name", &self.main_contact_name)?;
-        model::opt_entry(&mut map, "main_contact_email", &self.main_contact_email)?;
+        model::opt_entry(
+            &mut map,
+            "main_invoice_address",
+            &self.main_invoice_address,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "main_contact_name",
+            &self.main_contact_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "main_contact_email",
+            &self.main_contact_email,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "main_contact_phonenumber",
             &self.main_contact_phonenumber,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "main_contact_id", &self.main_contact_id)?;
-        model::opt_entry(&mut map, "main_phonenumber", &self.main_phonenumber)?;
-        model::opt_entry(&mut map, "auvik_site_inactive", &self.auvik_site_inactive)?;
-        model::opt_entry(&mut map, "invoice_class", &self.invoice_class)?;
-        model::opt_entry(&mut map, "new_icon", &self.new_icon)?;
-        model::opt_entry(&mut map, "fortnox_tenant", &self.fortnox_tenant)?;
-        model::opt_entry(&mut map, "fortnox_tenant_name", &self.fortnox_tenant_name)?;
+        model::opt_entry(
+            &mut map,
+            "main_contact_id",
+            &self.main_contact_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "main_phonenumber",
+            &self.main_phonenumber,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "auvik_site_inactive",
+            &self.auvik_site_inactive,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoice_class", &self.invoice_class, &self.extra)?;
+        model::opt_entry(&mut map, "new_icon", &self.new_icon, &self.extra)?;
+        model::opt_entry(&mut map, "fortnox_tenant", &self.fortnox_tenant, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "fortnox_tenant_name",
+            &self.fortnox_tenant_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "servicenow_enable_webhook",
             &self.servicenow_enable_webhook,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_servicenow_webhooksecret",
             &self.new_servicenow_webhooksecret,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_webhook_user",
             &self.servicenow_webhook_user,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_webhook_user_name",
             &self.servicenow_webhook_user_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_webhook_tickettype",
             &self.servicenow_webhook_tickettype,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_webhook_tickettype_name",
             &self.servicenow_webhook_tickettype_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "myob_tenant", &self.myob_tenant)?;
-        model::opt_entry(&mut map, "myob_tenant_name", &self.myob_tenant_name)?;
+        model::opt_entry(&mut map, "myob_tenant", &self.myob_tenant, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "myob_tenant_name",
+            &self.myob_tenant_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sync_servicenow_attachments",
             &self.sync_servicenow_attachments,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "twilio_subaccount_name",
             &self.twilio_subaccount_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "twilio_subaccount_created",
             &self.twilio_subaccount_created,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "twilio_subaccount_sid",
             &self.twilio_subaccount_sid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "twilio_subaccount_status",
             &self.twilio_subaccount_status,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "twilio_subaccount_authtoken",
             &self.twilio_subaccount_authtoken,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_create_twilio_subaccount",
             &self.create_twilio_subaccount,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_close_twilio_subaccount",
             &self.close_twilio_subaccount,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_pauseunpause_twilio_subaccount",
             &self.pauseunpause_twilio_subaccount,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_create_twilio_recurringinvoice",
             &self.create_twilio_recurringinvoice,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "twilio_recurring_invoice_id",
             &self.twilio_recurring_invoice_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "override_layout_id", &self.override_layout_id)?;
-        model::opt_entry(&mut map, "override_layout_name", &self.override_layout_name)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(
+            &mut map,
+            "override_layout_id",
+            &self.override_layout_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_layout_name",
+            &self.override_layout_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
         model::opt_entry(
             &mut map,
             "servicenow_team_mappings",
             &self.servicenow_team_mappings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_ticket_sync",
             &self.servicenow_ticket_sync,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_ticket_sync_list",
             &self.servicenow_ticket_sync_list,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "servicenow_fieldmappings",
             &self.servicenow_fieldmappings,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
-        model::opt_entry(&mut map, "jira_webhook_user", &self.jira_webhook_user)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "jira_webhook_user",
+            &self.jira_webhook_user,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "jira_webhook_username",
             &self.jira_webhook_username,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "avalara_code", &self.avalara_code)?;
-        model::opt_entry(&mut map, "avalara_tenant_name", &self.avalara_tenant_name)?;
-        model::opt_entry(&mut map, "avalara_id", &self.avalara_id)?;
+        model::opt_entry(&mut map, "avalara_code", &self.avalara_code, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "avalara_tenant_name",
+            &self.avalara_tenant_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "avalara_id", &self.avalara_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "invoice_mailbox_override",
             &self.invoice_mailbox_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "quote_mailbox_override",
             &self.quote_mailbox_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_merge_client_into", &self.merge_client_into)?;
+        model::opt_entry(
+            &mut map,
+            "_merge_client_into",
+            &self.merge_client_into,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "invoice_tickets_seperately_override",
             &self.invoice_tickets_seperately_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "servicenow_authtype", &self.servicenow_authtype)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_authtype",
+            &self.servicenow_authtype,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "portal_title_override",
             &self.portal_title_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "portal_title", &self.portal_title)?;
+        model::opt_entry(&mut map, "portal_title", &self.portal_title, &self.extra)?;
         model::opt_entry(
             &mut map,
             "reply_address_override",
             &self.reply_address_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "key", &self.key)?;
-        model::opt_entry(&mut map, "table", &self.table)?;
-        model::opt_entry(&mut map, "logo", &self.logo)?;
-        model::opt_entry(&mut map, "regmanagertech", &self.regmanagertech)?;
-        model::opt_entry(&mut map, "logmanagertech", &self.logmanagertech)?;
-        model::opt_entry(&mut map, "salesreptech", &self.salesreptech)?;
-        model::opt_entry(&mut map, "accountownertech", &self.accountownertech)?;
-        model::opt_entry(&mut map, "cxmleadtech", &self.cxmleadtech)?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id)?;
-        model::opt_entry(&mut map, "accountsid", &self.accountsid)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
+        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
+        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
+        model::opt_entry(&mut map, "regmanagertech", &self.regmanagertech, &self.extra)?;
+        model::opt_entry(&mut map, "logmanagertech", &self.logmanagertech, &self.extra)?;
+        model::opt_entry(&mut map, "salesreptech", &self.salesreptech, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "accountownertech",
+            &self.accountownertech,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cxmleadtech", &self.cxmleadtech, &self.extra)?;
+        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
+        model::opt_entry(&mut map, "accountsid", &self.accountsid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "excludefrominvoicesync",
             &self.excludefrominvoicesync,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "gficlientid", &self.gficlientid)?;
+        model::opt_entry(&mut map, "gficlientid", &self.gficlientid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "overridepdftemplateinvoice",
             &self.overridepdftemplateinvoice,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "overridepdftemplateinvoice_name",
             &self.overridepdftemplateinvoice_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "kashflow_tenant_id", &self.kashflow_tenant_id)?;
-        model::opt_entry(&mut map, "client_to_invoice", &self.client_to_invoice)?;
+        model::opt_entry(
+            &mut map,
+            "kashflow_tenant_id",
+            &self.kashflow_tenant_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "client_to_invoice",
+            &self.client_to_invoice,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "client_to_invoice_name",
             &self.client_to_invoice_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "invoiceduedaysextraclient",
             &self.invoiceduedaysextraclient,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "itglue_id", &self.itglue_id)?;
-        model::opt_entry(&mut map, "clientcurrency", &self.clientcurrency)?;
+        model::opt_entry(&mut map, "itglue_id", &self.itglue_id, &self.extra)?;
+        model::opt_entry(&mut map, "clientcurrency", &self.clientcurrency, &self.extra)?;
         model::opt_entry(
             &mut map,
             "sentinel_subscription_id",
             &self.sentinel_subscription_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_workspace_name",
             &self.sentinel_workspace_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_resource_group_name",
             &self.sentinel_resource_group_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sentinel_tenant_id", &self.sentinel_tenant_id)?;
-        model::opt_entry(&mut map, "sentinel_tenant_name", &self.sentinel_tenant_name)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_tenant_id",
+            &self.sentinel_tenant_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_tenant_name",
+            &self.sentinel_tenant_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_currency_code",
             &self.default_currency_code,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "client_to_invoice_recurring",
             &self.client_to_invoice_recurring,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "client_to_invoice_recurring_name",
             &self.client_to_invoice_recurring_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants)?;
-        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
-        model::opt_entry(&mut map, "snow_id", &self.snow_id)?;
-        model::opt_entry(&mut map, "snowLicences", &self.snow_licences)?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id)?;
-        model::opt_entry(&mut map, "automatic_sales_tax", &self.automatic_sales_tax)?;
-        model::opt_entry(&mut map, "cautomateid", &self.cautomateid)?;
-        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id)?;
-        model::opt_entry(&mut map, "stopped", &self.stopped)?;
-        model::opt_entry(&mut map, "customertype", &self.customertype)?;
+        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_id",
+            &self.azure_tenant_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "snow_id", &self.snow_id, &self.extra)?;
+        model::opt_entry(&mut map, "snowLicences", &self.snow_licences, &self.extra)?;
+        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "automatic_sales_tax",
+            &self.automatic_sales_tax,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cautomateid", &self.cautomateid, &self.extra)?;
+        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id, &self.extra)?;
+        model::opt_entry(&mut map, "stopped", &self.stopped, &self.extra)?;
+        model::opt_entry(&mut map, "customertype", &self.customertype, &self.extra)?;
         model::opt_entry(
             &mut map,
             "customer_relationship",
             &self.customer_relationship,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "customer_relationship_list",
             &self.customer_relationship_list,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "servicenow_validated", &self.servicenow_validated)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_validated",
+            &self.servicenow_validated,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sentinel_default_user_override",
             &self.sentinel_default_user_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_default_user_override_name",
             &self.sentinel_default_user_override_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "jira_validated", &self.jira_validated)?;
-        model::opt_entry(&mut map, "ref", &self.r#ref)?;
+        model::opt_entry(&mut map, "jira_validated", &self.jira_validated, &self.extra)?;
+        model::opt_entry(&mut map, "ref", &self.r#ref, &self.extra)?;
         model::opt_entry(
             &mut map,
             "ticket_invoices_for_each_site",
             &self.ticket_invoices_for_each_site,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intacct_save_location",
             &self.intacct_save_location,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_vip", &self.is_vip)?;
+        model::opt_entry(&mut map, "is_vip", &self.is_vip, &self.extra)?;
         model::opt_entry(
             &mut map,
             "accountownertech_name",
             &self.accountownertech_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "taxable", &self.taxable)?;
-        model::opt_entry(&mut map, "quickbooks_details", &self.quickbooks_details)?;
-        model::opt_entry(&mut map, "percentage_to_survey", &self.percentage_to_survey)?;
-        model::opt_entry(&mut map, "billing_plan_text", &self.billing_plan_text)?;
+        model::opt_entry(&mut map, "taxable", &self.taxable, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "quickbooks_details",
+            &self.quickbooks_details,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "percentage_to_survey",
+            &self.percentage_to_survey,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "billing_plan_text",
+            &self.billing_plan_text,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "overridepdftemplatequote",
             &self.overridepdftemplatequote,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "overridepdftemplatequote_name",
             &self.overridepdftemplatequote_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "avalara_tenant", &self.avalara_tenant)?;
-        model::opt_entry(&mut map, "due_date_type", &self.due_date_type)?;
+        model::opt_entry(&mut map, "avalara_tenant", &self.avalara_tenant, &self.extra)?;
+        model::opt_entry(&mut map, "due_date_type", &self.due_date_type, &self.extra)?;
         model::opt_entry(
             &mut map,
             "toplevel_quote_currency",
             &self.toplevel_quote_currency,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_account", &self.is_account)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
-        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "is_account", &self.is_account, &self.extra)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_importthirdpartyid",
+            &self.importthirdpartyid,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -8047,6 +14637,49 @@ impl crate::runtime::model::Model for Client {
     }
 }
 
+impl Client {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// A page of clients: `{"record_count": N, "clients": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -8095,6 +14728,36 @@ impl ClientList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ClientList {
@@ -8102,11 +14765,11 @@ impl serde::Serialize for ClientList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "clients", &self.clients)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -8253,7 +14916,7 @@ pub struct ContractDetail {
     /// `not_included_in_contract`.
     pub not_included_in_contract: Option<bool>,
     /// `contract_header_end_date`.
-    pub contract_header_end_date: Option<String>,
+    pub contract_header_end_date: Option<crate::DateTime>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -8542,8 +15205,379 @@ impl ContractDetail {
     /// Sets `contract_header_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_header_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_header_end_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.contract_header_end_date = Some(value.into());
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seq(mut self) -> Self {
+        self.seq = None;
+        self.extra.insert("seq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itil_requesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itil_requesttype(mut self) -> Self {
+        self.itil_requesttype = None;
+        self.extra.insert("itil_requesttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requesttype(mut self) -> Self {
+        self.requesttype = None;
+        self.extra.insert("requesttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requesttype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requesttype_name(mut self) -> Self {
+        self.requesttype_name = None;
+        self.extra.insert("requesttype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority(mut self) -> Self {
+        self.priority = None;
+        self.extra.insert("priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate_type(mut self) -> Self {
+        self.chargerate_type = None;
+        self.extra.insert("chargerate_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate_id(mut self) -> Self {
+        self.chargerate_id = None;
+        self.extra.insert("chargerate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate_name(mut self) -> Self {
+        self.chargerate_name = None;
+        self.extra.insert("chargerate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `multiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_multiplier(mut self) -> Self {
+        self.multiplier = None;
+        self.extra.insert("multiplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `plan_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_plan_id(mut self) -> Self {
+        self.plan_id = None;
+        self.extra.insert("plan_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `plan_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_plan_contract_id(mut self) -> Self {
+        self.plan_contract_id = None;
+        self.extra.insert("plan_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `plan_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_plan_name(mut self) -> Self {
+        self.plan_name = None;
+        self.extra.insert("plan_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_1(mut self) -> Self {
+        self.category_1 = None;
+        self.extra.insert("category_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `partialmatchcategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_partialmatchcategory(mut self) -> Self {
+        self.partialmatchcategory = None;
+        self.extra.insert("partialmatchcategory".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_2(mut self) -> Self {
+        self.category_2 = None;
+        self.extra.insert("category_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `partialmatchcategory2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_partialmatchcategory2(mut self) -> Self {
+        self.partialmatchcategory2 = None;
+        self.extra.insert("partialmatchcategory2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_3(mut self) -> Self {
+        self.category_3 = None;
+        self.extra.insert("category_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `partialmatchcategory3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_partialmatchcategory3(mut self) -> Self {
+        self.partialmatchcategory3 = None;
+        self.extra.insert("partialmatchcategory3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_4(mut self) -> Self {
+        self.category_4 = None;
+        self.extra.insert("category_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `partialmatchcategory4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_partialmatchcategory4(mut self) -> Self {
+        self.partialmatchcategory4 = None;
+        self.extra.insert("partialmatchcategory4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_covered_billingdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_covered_billingdescription(mut self) -> Self {
+        self.user_covered_billingdescription = None;
+        self.extra
+            .insert(
+                "user_covered_billingdescription".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site(mut self) -> Self {
+        self.site = None;
+        self.extra.insert("site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowallcontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowallcontracts(mut self) -> Self {
+        self.allowallcontracts = None;
+        self.extra.insert("allowallcontracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_covered_by_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_covered_by_contract(mut self) -> Self {
+        self.asset_covered_by_contract = None;
+        self.extra
+            .insert("asset_covered_by_contract".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_covered_by_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_covered_by_contract(mut self) -> Self {
+        self.user_covered_by_contract = None;
+        self.extra
+            .insert("user_covered_by_contract".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `work_hours_covered` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_work_hours_covered(mut self) -> Self {
+        self.work_hours_covered = None;
+        self.extra.insert("work_hours_covered".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `order` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_order(mut self) -> Self {
+        self.order = None;
+        self.extra.insert("order".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billing_plan_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billing_plan_desc(mut self) -> Self {
+        self.billing_plan_desc = None;
+        self.extra.insert("billing_plan_desc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_type(mut self) -> Self {
+        self.contract_type = None;
+        self.extra.insert("contract_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_sub_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_sub_type(mut self) -> Self {
+        self.contract_sub_type = None;
+        self.extra.insert("contract_sub_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `not_included_in_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_not_included_in_contract(mut self) -> Self {
+        self.not_included_in_contract = None;
+        self.extra
+            .insert("not_included_in_contract".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_header_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_header_end_date(mut self) -> Self {
+        self.contract_header_end_date = None;
+        self.extra
+            .insert("contract_header_end_date".to_owned(), serde_json::Value::Null);
         self
     }
 }
@@ -8553,75 +15587,133 @@ impl serde::Serialize for ContractDetail {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "seq", &self.seq)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "itil_requesttype", &self.itil_requesttype)?;
-        model::opt_entry(&mut map, "requesttype", &self.requesttype)?;
-        model::opt_entry(&mut map, "requesttype_name", &self.requesttype_name)?;
-        model::opt_entry(&mut map, "priority", &self.priority)?;
-        model::opt_entry(&mut map, "chargerate_type", &self.chargerate_type)?;
-        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id)?;
-        model::opt_entry(&mut map, "chargerate_name", &self.chargerate_name)?;
-        model::opt_entry(&mut map, "multiplier", &self.multiplier)?;
-        model::opt_entry(&mut map, "plan_id", &self.plan_id)?;
-        model::opt_entry(&mut map, "plan_contract_id", &self.plan_contract_id)?;
-        model::opt_entry(&mut map, "plan_name", &self.plan_name)?;
-        model::opt_entry(&mut map, "category_1", &self.category_1)?;
-        model::opt_entry(&mut map, "partialmatchcategory", &self.partialmatchcategory)?;
-        model::opt_entry(&mut map, "category_2", &self.category_2)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "seq", &self.seq, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "itil_requesttype",
+            &self.itil_requesttype,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "requesttype", &self.requesttype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "requesttype_name",
+            &self.requesttype_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "priority", &self.priority, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "chargerate_type",
+            &self.chargerate_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "chargerate_name",
+            &self.chargerate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "multiplier", &self.multiplier, &self.extra)?;
+        model::opt_entry(&mut map, "plan_id", &self.plan_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "plan_contract_id",
+            &self.plan_contract_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "plan_name", &self.plan_name, &self.extra)?;
+        model::opt_entry(&mut map, "category_1", &self.category_1, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "partialmatchcategory",
+            &self.partialmatchcategory,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "category_2", &self.category_2, &self.extra)?;
         model::opt_entry(
             &mut map,
             "partialmatchcategory2",
             &self.partialmatchcategory2,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "category_3", &self.category_3)?;
+        model::opt_entry(&mut map, "category_3", &self.category_3, &self.extra)?;
         model::opt_entry(
             &mut map,
             "partialmatchcategory3",
             &self.partialmatchcategory3,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "category_4", &self.category_4)?;
+        model::opt_entry(&mut map, "category_4", &self.category_4, &self.extra)?;
         model::opt_entry(
             &mut map,
             "partialmatchcategory4",
             &self.partialmatchcategory4,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "user_covered_billingdescription",
             &self.user_covered_billingdescription,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "site", &self.site)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "allowallcontracts", &self.allowallcontracts)?;
+        model::opt_entry(&mut map, "site", &self.site, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowallcontracts",
+            &self.allowallcontracts,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "asset_covered_by_contract",
             &self.asset_covered_by_contract,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "user_covered_by_contract",
             &self.user_covered_by_contract,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "work_hours_covered", &self.work_hours_covered)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "order", &self.order)?;
-        model::opt_entry(&mut map, "billing_plan_desc", &self.billing_plan_desc)?;
-        model::opt_entry(&mut map, "contract_type", &self.contract_type)?;
-        model::opt_entry(&mut map, "contract_sub_type", &self.contract_sub_type)?;
+        model::opt_entry(
+            &mut map,
+            "work_hours_covered",
+            &self.work_hours_covered,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "order", &self.order, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "billing_plan_desc",
+            &self.billing_plan_desc,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "contract_type", &self.contract_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "contract_sub_type",
+            &self.contract_sub_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "not_included_in_contract",
             &self.not_included_in_contract,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "contract_header_end_date",
             &self.contract_header_end_date,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -8765,6 +15857,26 @@ impl CspCustomer {
         self.relationship_to_partner = Some(value.into());
         self
     }
+
+    /// Sends `companyProfile` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_company_profile(mut self) -> Self {
+        self.company_profile = None;
+        self.extra.insert("companyProfile".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `relationshipToPartner` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_relationship_to_partner(mut self) -> Self {
+        self.relationship_to_partner = None;
+        self.extra.insert("relationshipToPartner".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for CspCustomer {
@@ -8772,14 +15884,20 @@ impl serde::Serialize for CspCustomer {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "companyProfile", &self.company_profile)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "companyProfile",
+            &self.company_profile,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "relationshipToPartner",
             &self.relationship_to_partner,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -8836,9 +15954,9 @@ pub struct KbEntryList {
     /// `notuseful_count`.
     pub notuseful_count: Option<i32>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `date_edited`.
-    pub date_edited: Option<String>,
+    pub date_edited: Option<crate::DateTime>,
     /// `tag_string`.
     pub tag_string: Option<String>,
     /// `inactive`.
@@ -8846,13 +15964,13 @@ pub struct KbEntryList {
     /// `type`.
     pub r#type: Option<i32>,
     /// `next_review_date`.
-    pub next_review_date: Option<String>,
+    pub next_review_date: Option<crate::DateTime>,
     /// `customfields`.
     pub customfields: Option<Vec<CustomField>>,
     /// `limit_start_date`.
-    pub limit_start_date: Option<String>,
+    pub limit_start_date: Option<crate::DateTime>,
     /// `limit_end_date`.
-    pub limit_end_date: Option<String>,
+    pub limit_end_date: Option<crate::DateTime>,
     /// `editor_type`.
     pub editor_type: Option<i32>,
     /// `kb_tags`.
@@ -8939,7 +16057,7 @@ impl KbEntryList {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -8947,7 +16065,7 @@ impl KbEntryList {
     /// Sets `date_edited` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_edited(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_edited(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_edited = Some(value.into());
         self
     }
@@ -8979,7 +16097,7 @@ impl KbEntryList {
     /// Sets `next_review_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_next_review_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_next_review_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.next_review_date = Some(value.into());
         self
     }
@@ -8995,7 +16113,7 @@ impl KbEntryList {
     /// Sets `limit_start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_limit_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_limit_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.limit_start_date = Some(value.into());
         self
     }
@@ -9003,7 +16121,7 @@ impl KbEntryList {
     /// Sets `limit_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_limit_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_limit_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.limit_end_date = Some(value.into());
         self
     }
@@ -9127,6 +16245,296 @@ impl KbEntryList {
         self.new_external_link = Some(value);
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_description(mut self) -> Self {
+        self.description = None;
+        self.extra.insert("description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `view_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_view_count(mut self) -> Self {
+        self.view_count = None;
+        self.extra.insert("view_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useful_count(mut self) -> Self {
+        self.useful_count = None;
+        self.extra.insert("useful_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notuseful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notuseful_count(mut self) -> Self {
+        self.notuseful_count = None;
+        self.extra.insert("notuseful_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_created(mut self) -> Self {
+        self.date_created = None;
+        self.extra.insert("date_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_edited` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_edited(mut self) -> Self {
+        self.date_edited = None;
+        self.extra.insert("date_edited".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tag_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tag_string(mut self) -> Self {
+        self.tag_string = None;
+        self.extra.insert("tag_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `next_review_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_next_review_date(mut self) -> Self {
+        self.next_review_date = None;
+        self.extra.insert("next_review_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `limit_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_limit_start_date(mut self) -> Self {
+        self.limit_start_date = None;
+        self.extra.insert("limit_start_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `limit_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_limit_end_date(mut self) -> Self {
+        self.limit_end_date = None;
+        self.extra.insert("limit_end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `editor_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_editor_type(mut self) -> Self {
+        self.editor_type = None;
+        self.extra.insert("editor_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kb_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kb_tags(mut self) -> Self {
+        self.kb_tags = None;
+        self.extra.insert("kb_tags".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `confluence_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_confluence_url(mut self) -> Self {
+        self.confluence_url = None;
+        self.extra.insert("confluence_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `search_score` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_search_score(mut self) -> Self {
+        self.search_score = None;
+        self.extra.insert("search_score".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resolution_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resolution_list(mut self) -> Self {
+        self.resolution_list = None;
+        self.extra.insert("resolution_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_link(mut self) -> Self {
+        self.link = None;
+        self.extra.insert("link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `geo_restrictions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_geo_restrictions(mut self) -> Self {
+        self.geo_restrictions = None;
+        self.extra.insert("geo_restrictions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key(mut self) -> Self {
+        self.key = None;
+        self.extra.insert("key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table(mut self) -> Self {
+        self.table = None;
+        self.extra.insert("table".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_template_id(mut self) -> Self {
+        self.ticket_template_id = None;
+        self.extra.insert("ticket_template_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtypeid(mut self) -> Self {
+        self.importtypeid = None;
+        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importthirdpartyid(mut self) -> Self {
+        self.importthirdpartyid = None;
+        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for KbEntryList {
@@ -9134,37 +16542,77 @@ impl serde::Serialize for KbEntryList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "description", &self.description)?;
-        model::opt_entry(&mut map, "view_count", &self.view_count)?;
-        model::opt_entry(&mut map, "useful_count", &self.useful_count)?;
-        model::opt_entry(&mut map, "notuseful_count", &self.notuseful_count)?;
-        model::opt_entry(&mut map, "date_created", &self.date_created)?;
-        model::opt_entry(&mut map, "date_edited", &self.date_edited)?;
-        model::opt_entry(&mut map, "tag_string", &self.tag_string)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "next_review_date", &self.next_review_date)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "limit_start_date", &self.limit_start_date)?;
-        model::opt_entry(&mut map, "limit_end_date", &self.limit_end_date)?;
-        model::opt_entry(&mut map, "editor_type", &self.editor_type)?;
-        model::opt_entry(&mut map, "kb_tags", &self.kb_tags)?;
-        model::opt_entry(&mut map, "confluence_url", &self.confluence_url)?;
-        model::opt_entry(&mut map, "search_score", &self.search_score)?;
-        model::opt_entry(&mut map, "resolution_list", &self.resolution_list)?;
-        model::opt_entry(&mut map, "link", &self.link)?;
-        model::opt_entry(&mut map, "geo_restrictions", &self.geo_restrictions)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "key", &self.key)?;
-        model::opt_entry(&mut map, "table", &self.table)?;
-        model::opt_entry(&mut map, "ticket_template_id", &self.ticket_template_id)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
-        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
+        model::opt_entry(&mut map, "view_count", &self.view_count, &self.extra)?;
+        model::opt_entry(&mut map, "useful_count", &self.useful_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "notuseful_count",
+            &self.notuseful_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "date_created", &self.date_created, &self.extra)?;
+        model::opt_entry(&mut map, "date_edited", &self.date_edited, &self.extra)?;
+        model::opt_entry(&mut map, "tag_string", &self.tag_string, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "next_review_date",
+            &self.next_review_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "limit_start_date",
+            &self.limit_start_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "limit_end_date", &self.limit_end_date, &self.extra)?;
+        model::opt_entry(&mut map, "editor_type", &self.editor_type, &self.extra)?;
+        model::opt_entry(&mut map, "kb_tags", &self.kb_tags, &self.extra)?;
+        model::opt_entry(&mut map, "confluence_url", &self.confluence_url, &self.extra)?;
+        model::opt_entry(&mut map, "search_score", &self.search_score, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "resolution_list",
+            &self.resolution_list,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "link", &self.link, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "geo_restrictions",
+            &self.geo_restrictions,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
+        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ticket_template_id",
+            &self.ticket_template_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_importthirdpartyid",
+            &self.importthirdpartyid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -9255,6 +16703,49 @@ impl crate::runtime::model::Model for KbEntryList {
 
     fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
         &mut self.extra
+    }
+}
+
+impl KbEntryList {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
     }
 }
 
@@ -9652,6 +17143,383 @@ impl Organisation {
         self.portal_chat_profile_override_name = Some(value.into());
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reply_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reply_address(mut self) -> Self {
+        self.reply_address = None;
+        self.extra.insert("reply_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messagegroup_id(mut self) -> Self {
+        self.messagegroup_id = None;
+        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address(mut self) -> Self {
+        self.address = None;
+        self.extra.insert("address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phone(mut self) -> Self {
+        self.phone = None;
+        self.extra.insert("phone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fax(mut self) -> Self {
+        self.fax = None;
+        self.extra.insert("fax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email(mut self) -> Self {
+        self.email = None;
+        self.extra.insert("email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `website` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_website(mut self) -> Self {
+        self.website = None;
+        self.extra.insert("website".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logo(mut self) -> Self {
+        self.logo = None;
+        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_logo(mut self) -> Self {
+        self.portal_logo = None;
+        self.extra.insert("portal_logo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalbackgroundimageurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalbackgroundimageurl(mut self) -> Self {
+        self.portalbackgroundimageurl = None;
+        self.extra
+            .insert("portalbackgroundimageurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deliverysite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deliverysite(mut self) -> Self {
+        self.deliverysite = None;
+        self.extra.insert("deliverysite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalurl(mut self) -> Self {
+        self.portalurl = None;
+        self.extra.insert("portalurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalcolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalcolour(mut self) -> Self {
+        self.portalcolour = None;
+        self.extra.insert("portalcolour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalfolderlocation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalfolderlocation(mut self) -> Self {
+        self.portalfolderlocation = None;
+        self.extra.insert("portalfolderlocation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_departments(mut self) -> Self {
+        self.departments = None;
+        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_client_id(mut self) -> Self {
+        self.linked_client_id = None;
+        self.extra.insert("linked_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_tickettypes(mut self) -> Self {
+        self.allowall_tickettypes = None;
+        self.extra.insert("allowall_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_tickettypes(mut self) -> Self {
+        self.allowed_tickettypes = None;
+        self.extra.insert("allowed_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faqlists(mut self) -> Self {
+        self.faqlists = None;
+        self.extra.insert("faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isorganisationdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isorganisationdetails(mut self) -> Self {
+        self.isorganisationdetails = None;
+        self.extra.insert("isorganisationdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bank_details_line_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bank_details_line_1(mut self) -> Self {
+        self.bank_details_line_1 = None;
+        self.extra.insert("bank_details_line_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bank_details_line_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bank_details_line_2(mut self) -> Self {
+        self.bank_details_line_2 = None;
+        self.extra.insert("bank_details_line_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bank_details_line_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bank_details_line_3(mut self) -> Self {
+        self.bank_details_line_3 = None;
+        self.extra.insert("bank_details_line_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bank_details_line_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bank_details_line_4(mut self) -> Self {
+        self.bank_details_line_4 = None;
+        self.extra.insert("bank_details_line_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bank_details_line_5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bank_details_line_5(mut self) -> Self {
+        self.bank_details_line_5 = None;
+        self.extra.insert("bank_details_line_5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tax_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tax_number(mut self) -> Self {
+        self.tax_number = None;
+        self.extra.insert("tax_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_icon(mut self) -> Self {
+        self.new_icon = None;
+        self.extra.insert("new_icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_title` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_title(mut self) -> Self {
+        self.portal_title = None;
+        self.extra.insert("portal_title".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_faqlists(mut self) -> Self {
+        self.user_faqlists = None;
+        self.extra.insert("user_faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `all_user_faqlists_allowed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_all_user_faqlists_allowed(mut self) -> Self {
+        self.all_user_faqlists_allowed = None;
+        self.extra
+            .insert("all_user_faqlists_allowed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_chat_profile_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_chat_profile_override(mut self) -> Self {
+        self.portal_chat_profile_override = None;
+        self.extra
+            .insert("portal_chat_profile_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_chat_profile_override_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_chat_profile_override_name(mut self) -> Self {
+        self.portal_chat_profile_override_name = None;
+        self.extra
+            .insert(
+                "portal_chat_profile_override_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
 }
 
 impl serde::Serialize for Organisation {
@@ -9659,65 +17527,120 @@ impl serde::Serialize for Organisation {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "reply_address", &self.reply_address)?;
-        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
-        model::opt_entry(&mut map, "address", &self.address)?;
-        model::opt_entry(&mut map, "phone", &self.phone)?;
-        model::opt_entry(&mut map, "fax", &self.fax)?;
-        model::opt_entry(&mut map, "email", &self.email)?;
-        model::opt_entry(&mut map, "website", &self.website)?;
-        model::opt_entry(&mut map, "logo", &self.logo)?;
-        model::opt_entry(&mut map, "portal_logo", &self.portal_logo)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "reply_address", &self.reply_address, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "messagegroup_id",
+            &self.messagegroup_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "address", &self.address, &self.extra)?;
+        model::opt_entry(&mut map, "phone", &self.phone, &self.extra)?;
+        model::opt_entry(&mut map, "fax", &self.fax, &self.extra)?;
+        model::opt_entry(&mut map, "email", &self.email, &self.extra)?;
+        model::opt_entry(&mut map, "website", &self.website, &self.extra)?;
+        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
+        model::opt_entry(&mut map, "portal_logo", &self.portal_logo, &self.extra)?;
         model::opt_entry(
             &mut map,
             "portalbackgroundimageurl",
             &self.portalbackgroundimageurl,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "deliverysite", &self.deliverysite)?;
-        model::opt_entry(&mut map, "portalurl", &self.portalurl)?;
-        model::opt_entry(&mut map, "portalcolour", &self.portalcolour)?;
-        model::opt_entry(&mut map, "portalfolderlocation", &self.portalfolderlocation)?;
-        model::opt_entry(&mut map, "departments", &self.departments)?;
-        model::opt_entry(&mut map, "linked_client_id", &self.linked_client_id)?;
-        model::opt_entry(&mut map, "allowall_tickettypes", &self.allowall_tickettypes)?;
-        model::opt_entry(&mut map, "allowed_tickettypes", &self.allowed_tickettypes)?;
-        model::opt_entry(&mut map, "faqlists", &self.faqlists)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "deliverysite", &self.deliverysite, &self.extra)?;
+        model::opt_entry(&mut map, "portalurl", &self.portalurl, &self.extra)?;
+        model::opt_entry(&mut map, "portalcolour", &self.portalcolour, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "portalfolderlocation",
+            &self.portalfolderlocation,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_client_id",
+            &self.linked_client_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_tickettypes",
+            &self.allowall_tickettypes,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_tickettypes",
+            &self.allowed_tickettypes,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "faqlists", &self.faqlists, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
         model::opt_entry(
             &mut map,
             "isorganisationdetails",
             &self.isorganisationdetails,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "bank_details_line_1", &self.bank_details_line_1)?;
-        model::opt_entry(&mut map, "bank_details_line_2", &self.bank_details_line_2)?;
-        model::opt_entry(&mut map, "bank_details_line_3", &self.bank_details_line_3)?;
-        model::opt_entry(&mut map, "bank_details_line_4", &self.bank_details_line_4)?;
-        model::opt_entry(&mut map, "bank_details_line_5", &self.bank_details_line_5)?;
-        model::opt_entry(&mut map, "tax_number", &self.tax_number)?;
-        model::opt_entry(&mut map, "new_icon", &self.new_icon)?;
-        model::opt_entry(&mut map, "portal_title", &self.portal_title)?;
-        model::opt_entry(&mut map, "user_faqlists", &self.user_faqlists)?;
+        model::opt_entry(
+            &mut map,
+            "bank_details_line_1",
+            &self.bank_details_line_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "bank_details_line_2",
+            &self.bank_details_line_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "bank_details_line_3",
+            &self.bank_details_line_3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "bank_details_line_4",
+            &self.bank_details_line_4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "bank_details_line_5",
+            &self.bank_details_line_5,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "tax_number", &self.tax_number, &self.extra)?;
+        model::opt_entry(&mut map, "new_icon", &self.new_icon, &self.extra)?;
+        model::opt_entry(&mut map, "portal_title", &self.portal_title, &self.extra)?;
+        model::opt_entry(&mut map, "user_faqlists", &self.user_faqlists, &self.extra)?;
         model::opt_entry(
             &mut map,
             "all_user_faqlists_allowed",
             &self.all_user_faqlists_allowed,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "portal_chat_profile_override",
             &self.portal_chat_profile_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "portal_chat_profile_override_name",
             &self.portal_chat_profile_override_name,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -9827,6 +17750,49 @@ impl crate::runtime::model::Model for Organisation {
     }
 }
 
+impl Organisation {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// The `PrepayHistory` schema.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -9838,19 +17804,19 @@ pub struct PrepayHistory {
     /// `client_name`.
     pub client_name: Option<String>,
     /// `date`.
-    pub date: Option<String>,
+    pub date: Option<crate::DateTime>,
     /// `hours`.
     pub hours: Option<f64>,
     /// `description`.
     pub description: Option<String>,
     /// `invoicedate`.
-    pub invoicedate: Option<String>,
+    pub invoicedate: Option<crate::DateTime>,
     /// `invoice_id`.
     pub invoice_id: Option<String>,
     /// `amount`.
     pub amount: Option<f64>,
     /// `expirydate`.
-    pub expirydate: Option<String>,
+    pub expirydate: Option<crate::DateTime>,
     /// `expirychecked`.
     pub expirychecked: Option<bool>,
     /// `_warning`.
@@ -9891,7 +17857,7 @@ impl PrepayHistory {
     /// Sets `date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date = Some(value.into());
         self
     }
@@ -9915,7 +17881,7 @@ impl PrepayHistory {
     /// Sets `invoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoicedate = Some(value.into());
         self
     }
@@ -9939,7 +17905,7 @@ impl PrepayHistory {
     /// Sets `expirydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_expirydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_expirydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.expirydate = Some(value.into());
         self
     }
@@ -9975,6 +17941,136 @@ impl PrepayHistory {
         self.client_to_invoice_to_id = Some(value);
         self
     }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date(mut self) -> Self {
+        self.date = None;
+        self.extra.insert("date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hours(mut self) -> Self {
+        self.hours = None;
+        self.extra.insert("hours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_description(mut self) -> Self {
+        self.description = None;
+        self.extra.insert("description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicedate(mut self) -> Self {
+        self.invoicedate = None;
+        self.extra.insert("invoicedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_id(mut self) -> Self {
+        self.invoice_id = None;
+        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amount(mut self) -> Self {
+        self.amount = None;
+        self.extra.insert("amount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `expirydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_expirydate(mut self) -> Self {
+        self.expirydate = None;
+        self.extra.insert("expirydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `expirychecked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_expirychecked(mut self) -> Self {
+        self.expirychecked = None;
+        self.extra.insert("expirychecked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_number(mut self) -> Self {
+        self.invoice_number = None;
+        self.extra.insert("invoice_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice_to_id(mut self) -> Self {
+        self.client_to_invoice_to_id = None;
+        self.extra.insert("client_to_invoice_to_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for PrepayHistory {
@@ -9982,25 +18078,26 @@ impl serde::Serialize for PrepayHistory {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "date", &self.date)?;
-        model::opt_entry(&mut map, "hours", &self.hours)?;
-        model::opt_entry(&mut map, "description", &self.description)?;
-        model::opt_entry(&mut map, "invoicedate", &self.invoicedate)?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
-        model::opt_entry(&mut map, "amount", &self.amount)?;
-        model::opt_entry(&mut map, "expirydate", &self.expirydate)?;
-        model::opt_entry(&mut map, "expirychecked", &self.expirychecked)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "invoice_number", &self.invoice_number)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "date", &self.date, &self.extra)?;
+        model::opt_entry(&mut map, "hours", &self.hours, &self.extra)?;
+        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
+        model::opt_entry(&mut map, "invoicedate", &self.invoicedate, &self.extra)?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
+        model::opt_entry(&mut map, "amount", &self.amount, &self.extra)?;
+        model::opt_entry(&mut map, "expirydate", &self.expirydate, &self.extra)?;
+        model::opt_entry(&mut map, "expirychecked", &self.expirychecked, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "invoice_number", &self.invoice_number, &self.extra)?;
         model::opt_entry(
             &mut map,
             "client_to_invoice_to_id",
             &self.client_to_invoice_to_id,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -10073,13 +18170,13 @@ pub struct PrepayPeriod {
     /// `name`.
     pub name: Option<String>,
     /// `start_date`.
-    pub start_date: Option<String>,
+    pub start_date: Option<crate::DateTime>,
     /// `end_date`.
-    pub end_date: Option<String>,
+    pub end_date: Option<crate::DateTime>,
     /// `start_date_display`.
-    pub start_date_display: Option<String>,
+    pub start_date_display: Option<crate::DateTime>,
     /// `end_date_display`.
-    pub end_date_display: Option<String>,
+    pub end_date_display: Option<crate::DateTime>,
     /// `current`.
     pub current: Option<bool>,
     /// `hours_added`.
@@ -10130,7 +18227,7 @@ impl PrepayPeriod {
     /// Sets `start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.start_date = Some(value.into());
         self
     }
@@ -10138,7 +18235,7 @@ impl PrepayPeriod {
     /// Sets `end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date = Some(value.into());
         self
     }
@@ -10146,7 +18243,7 @@ impl PrepayPeriod {
     /// Sets `start_date_display` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_start_date_display(mut self, value: impl Into<String>) -> Self {
+    pub fn with_start_date_display(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.start_date_display = Some(value.into());
         self
     }
@@ -10154,7 +18251,7 @@ impl PrepayPeriod {
     /// Sets `end_date_display` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date_display(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date_display(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date_display = Some(value.into());
         self
     }
@@ -10230,6 +18327,156 @@ impl PrepayPeriod {
         self.amount_used_this_period = Some(value);
         self
     }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_start_date(mut self) -> Self {
+        self.start_date = None;
+        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_end_date(mut self) -> Self {
+        self.end_date = None;
+        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `start_date_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_start_date_display(mut self) -> Self {
+        self.start_date_display = None;
+        self.extra.insert("start_date_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `end_date_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_end_date_display(mut self) -> Self {
+        self.end_date_display = None;
+        self.extra.insert("end_date_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current(mut self) -> Self {
+        self.current = None;
+        self.extra.insert("current".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hours_added` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hours_added(mut self) -> Self {
+        self.hours_added = None;
+        self.extra.insert("hours_added".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hours_expired` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hours_expired(mut self) -> Self {
+        self.hours_expired = None;
+        self.extra.insert("hours_expired".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hours_remaining` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hours_remaining(mut self) -> Self {
+        self.hours_remaining = None;
+        self.extra.insert("hours_remaining".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hours_used_this_period` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hours_used_this_period(mut self) -> Self {
+        self.hours_used_this_period = None;
+        self.extra.insert("hours_used_this_period".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amount_added` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amount_added(mut self) -> Self {
+        self.amount_added = None;
+        self.extra.insert("amount_added".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amount_expired` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amount_expired(mut self) -> Self {
+        self.amount_expired = None;
+        self.extra.insert("amount_expired".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amount_remaining` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amount_remaining(mut self) -> Self {
+        self.amount_remaining = None;
+        self.extra.insert("amount_remaining".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amount_used_this_period` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amount_used_this_period(mut self) -> Self {
+        self.amount_used_this_period = None;
+        self.extra.insert("amount_used_this_period".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for PrepayPeriod {
@@ -10237,31 +18484,53 @@ impl serde::Serialize for PrepayPeriod {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "start_date", &self.start_date)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date)?;
-        model::opt_entry(&mut map, "start_date_display", &self.start_date_display)?;
-        model::opt_entry(&mut map, "end_date_display", &self.end_date_display)?;
-        model::opt_entry(&mut map, "current", &self.current)?;
-        model::opt_entry(&mut map, "hours_added", &self.hours_added)?;
-        model::opt_entry(&mut map, "hours_expired", &self.hours_expired)?;
-        model::opt_entry(&mut map, "hours_remaining", &self.hours_remaining)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "start_date_display",
+            &self.start_date_display,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "end_date_display",
+            &self.end_date_display,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "current", &self.current, &self.extra)?;
+        model::opt_entry(&mut map, "hours_added", &self.hours_added, &self.extra)?;
+        model::opt_entry(&mut map, "hours_expired", &self.hours_expired, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "hours_remaining",
+            &self.hours_remaining,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "hours_used_this_period",
             &self.hours_used_this_period,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "amount_added", &self.amount_added)?;
-        model::opt_entry(&mut map, "amount_expired", &self.amount_expired)?;
-        model::opt_entry(&mut map, "amount_remaining", &self.amount_remaining)?;
+        model::opt_entry(&mut map, "amount_added", &self.amount_added, &self.extra)?;
+        model::opt_entry(&mut map, "amount_expired", &self.amount_expired, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "amount_remaining",
+            &self.amount_remaining,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "amount_used_this_period",
             &self.amount_used_this_period,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -10346,7 +18615,7 @@ pub struct QuickBooksDetails {
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `authorized`.
     pub authorized: Option<bool>,
     /// `redirect_uri`.
@@ -10565,7 +18834,7 @@ impl QuickBooksDetails {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -11191,6 +19460,866 @@ impl QuickBooksDetails {
         self.minor_version = Some(value);
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `country` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_country(mut self) -> Self {
+        self.country = None;
+        self.extra.insert("country".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_company_id(mut self) -> Self {
+        self.company_id = None;
+        self.extra.insert("company_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_company_name(mut self) -> Self {
+        self.company_name = None;
+        self.extra.insert("company_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_access_token(mut self) -> Self {
+        self.new_access_token = None;
+        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_refresh_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_refresh_token(mut self) -> Self {
+        self.new_refresh_token = None;
+        self.extra.insert("new_refresh_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token_expiry(mut self) -> Self {
+        self.token_expiry = None;
+        self.extra.insert("token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authorized(mut self) -> Self {
+        self.authorized = None;
+        self.extra.insert("authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `redirect_uri` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_redirect_uri(mut self) -> Self {
+        self.redirect_uri = None;
+        self.extra.insert("redirect_uri".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authorization_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authorization_code(mut self) -> Self {
+        self.authorization_code = None;
+        self.extra.insert("authorization_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_exchangecode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchangecode(mut self) -> Self {
+        self.exchangecode = None;
+        self.extra.insert("_exchangecode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_disconnect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disconnect(mut self) -> Self {
+        self.disconnect = None;
+        self.extra.insert("_disconnect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_method(mut self) -> Self {
+        self.new_method = None;
+        self.extra.insert("new_method".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automatic_sales_tax(mut self) -> Self {
+        self.automatic_sales_tax = None;
+        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `online_payments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_online_payments(mut self) -> Self {
+        self.online_payments = None;
+        self.extra.insert("online_payments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `api_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_api_url(mut self) -> Self {
+        self.api_url = None;
+        self.extra.insert("api_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_client_secret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_client_secret(mut self) -> Self {
+        self.new_client_secret = None;
+        self.extra.insert("new_client_secret".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_tax_code_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_tax_code_id(mut self) -> Self {
+        self.default_tax_code_id = None;
+        self.extra.insert("default_tax_code_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_tax_code_name(mut self) -> Self {
+        self.default_tax_code_name = None;
+        self.extra.insert("default_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_tax_code(mut self) -> Self {
+        self.default_tax_code = None;
+        self.extra.insert("default_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zero_tax_rate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zero_tax_rate_id(mut self) -> Self {
+        self.zero_tax_rate_id = None;
+        self.extra.insert("zero_tax_rate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zero_tax_rate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zero_tax_rate_name(mut self) -> Self {
+        self.zero_tax_rate_name = None;
+        self.extra.insert("zero_tax_rate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zero_tax_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zero_tax_rate(mut self) -> Self {
+        self.zero_tax_rate = None;
+        self.extra.insert("zero_tax_rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_top_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_top_level(mut self) -> Self {
+        self.client_top_level = None;
+        self.extra.insert("client_top_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_top_level_name(mut self) -> Self {
+        self.client_top_level_name = None;
+        self.extra.insert("client_top_level_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name_field(mut self) -> Self {
+        self.client_name_field = None;
+        self.extra.insert("client_name_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inventory_item_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inventory_item_group(mut self) -> Self {
+        self.inventory_item_group = None;
+        self.extra.insert("inventory_item_group".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inventory_item_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inventory_item_group_name(mut self) -> Self {
+        self.inventory_item_group_name = None;
+        self.extra
+            .insert("inventory_item_group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `non_inventory_item_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_non_inventory_item_group(mut self) -> Self {
+        self.non_inventory_item_group = None;
+        self.extra
+            .insert("non_inventory_item_group".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `non_inventory_item_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_non_inventory_item_group_name(mut self) -> Self {
+        self.non_inventory_item_group_name = None;
+        self.extra
+            .insert("non_inventory_item_group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_item_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_item_group(mut self) -> Self {
+        self.service_item_group = None;
+        self.extra.insert("service_item_group".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_item_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_item_group_name(mut self) -> Self {
+        self.service_item_group_name = None;
+        self.extra.insert("service_item_group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enable_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enable_sync(mut self) -> Self {
+        self.enable_sync = None;
+        self.extra.insert("enable_sync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_entities` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_entities(mut self) -> Self {
+        self.sync_entities = None;
+        self.extra.insert("sync_entities".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_entities_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_entities_list(mut self) -> Self {
+        self.sync_entities_list = None;
+        self.extra.insert("sync_entities_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_message` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_message(mut self) -> Self {
+        self.show_message = None;
+        self.extra.insert("show_message".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deactivate_customers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deactivate_customers(mut self) -> Self {
+        self.deactivate_customers = None;
+        self.extra.insert("deactivate_customers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_invoice_item` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_invoice_item(mut self) -> Self {
+        self.default_invoice_item = None;
+        self.extra.insert("default_invoice_item".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_order_item` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_order_item(mut self) -> Self {
+        self.default_order_item = None;
+        self.extra.insert("default_order_item".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_invoice_item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_invoice_item_name(mut self) -> Self {
+        self.default_invoice_item_name = None;
+        self.extra
+            .insert("default_invoice_item_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_order_item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_order_item_name(mut self) -> Self {
+        self.default_order_item_name = None;
+        self.extra.insert("default_order_item_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_email_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_email_status(mut self) -> Self {
+        self.invoice_email_status = None;
+        self.extra.insert("invoice_email_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_top_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_top_level(mut self) -> Self {
+        self.supplier_top_level = None;
+        self.extra.insert("supplier_top_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_top_level_name(mut self) -> Self {
+        self.supplier_top_level_name = None;
+        self.extra.insert("supplier_top_level_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_name_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_name_field(mut self) -> Self {
+        self.supplier_name_field = None;
+        self.extra.insert("supplier_name_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_custom_po` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_custom_po(mut self) -> Self {
+        self.invoice_custom_po = None;
+        self.extra.insert("invoice_custom_po".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_custom_po_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_custom_po_id(mut self) -> Self {
+        self.invoice_custom_po_id = None;
+        self.extra.insert("invoice_custom_po_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_custom_po_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_custom_po_name(mut self) -> Self {
+        self.invoice_custom_po_name = None;
+        self.extra.insert("invoice_custom_po_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_order_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_order_account_id(mut self) -> Self {
+        self.default_order_account_id = None;
+        self.extra
+            .insert("default_order_account_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_order_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_order_account_name(mut self) -> Self {
+        self.default_order_account_name = None;
+        self.extra
+            .insert("default_order_account_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_order_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_order_account(mut self) -> Self {
+        self.default_order_account = None;
+        self.extra.insert("default_order_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `order_email_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_order_email_status(mut self) -> Self {
+        self.order_email_status = None;
+        self.extra.insert("order_email_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `multi_currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_multi_currency(mut self) -> Self {
+        self.multi_currency = None;
+        self.extra.insert("multi_currency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sales_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sales_account_id(mut self) -> Self {
+        self.default_sales_account_id = None;
+        self.extra
+            .insert("default_sales_account_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sales_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sales_account_name(mut self) -> Self {
+        self.default_sales_account_name = None;
+        self.extra
+            .insert("default_sales_account_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sales_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sales_account(mut self) -> Self {
+        self.default_sales_account = None;
+        self.extra.insert("default_sales_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_expense_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_expense_account_id(mut self) -> Self {
+        self.default_expense_account_id = None;
+        self.extra
+            .insert("default_expense_account_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_expense_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_expense_account_name(mut self) -> Self {
+        self.default_expense_account_name = None;
+        self.extra
+            .insert("default_expense_account_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_expense_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_expense_account(mut self) -> Self {
+        self.default_expense_account = None;
+        self.extra.insert("default_expense_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_asset_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_asset_account_id(mut self) -> Self {
+        self.default_asset_account_id = None;
+        self.extra
+            .insert("default_asset_account_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_asset_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_asset_account_name(mut self) -> Self {
+        self.default_asset_account_name = None;
+        self.extra
+            .insert("default_asset_account_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_asset_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_asset_account(mut self) -> Self {
+        self.default_asset_account = None;
+        self.extra.insert("default_asset_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `receive_client_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_receive_client_created(mut self) -> Self {
+        self.receive_client_created = None;
+        self.extra.insert("receive_client_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `receive_client_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_receive_client_updated(mut self) -> Self {
+        self.receive_client_updated = None;
+        self.extra.insert("receive_client_updated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `receive_payment_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_receive_payment_created(mut self) -> Self {
+        self.receive_payment_created = None;
+        self.extra.insert("receive_payment_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `receive_payment_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_receive_payment_updated(mut self) -> Self {
+        self.receive_payment_updated = None;
+        self.extra.insert("receive_payment_updated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_halo_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_halo_invoice_id(mut self) -> Self {
+        self.sync_halo_invoice_id = None;
+        self.extra.insert("sync_halo_invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_invoice_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_invoice_class(mut self) -> Self {
+        self.sync_invoice_class = None;
+        self.extra.insert("sync_invoice_class".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_invoice_bill_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_invoice_bill_address(mut self) -> Self {
+        self.sync_invoice_bill_address = None;
+        self.extra
+            .insert("sync_invoice_bill_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_invoice_ship_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_invoice_ship_address(mut self) -> Self {
+        self.sync_invoice_ship_address = None;
+        self.extra
+            .insert("sync_invoice_ship_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use_qbo_invoice_terms` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use_qbo_invoice_terms(mut self) -> Self {
+        self.use_qbo_invoice_terms = None;
+        self.extra.insert("use_qbo_invoice_terms".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `round_payments_to_2dp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_round_payments_to_2dp(mut self) -> Self {
+        self.round_payments_to_2dp = None;
+        self.extra.insert("round_payments_to_2dp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_deferred_code_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_deferred_code_id(mut self) -> Self {
+        self.default_deferred_code_id = None;
+        self.extra
+            .insert("default_deferred_code_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_deferred_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_deferred_code_name(mut self) -> Self {
+        self.default_deferred_code_name = None;
+        self.extra
+            .insert("default_deferred_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_post_item_quantities` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_post_item_quantities(mut self) -> Self {
+        self.dont_post_item_quantities = None;
+        self.extra
+            .insert("dont_post_item_quantities".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_sync_cost_tracking_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_sync_cost_tracking_lines(mut self) -> Self {
+        self.dont_sync_cost_tracking_lines = None;
+        self.extra
+            .insert("dont_sync_cost_tracking_lines".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `remove_unapplied_payments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remove_unapplied_payments(mut self) -> Self {
+        self.remove_unapplied_payments = None;
+        self.extra
+            .insert("remove_unapplied_payments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_deferred_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_deferred_account(mut self) -> Self {
+        self.default_deferred_account = None;
+        self.extra
+            .insert("default_deferred_account".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_sitemappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_sitemappings(mut self) -> Self {
+        self.qbo_sitemappings = None;
+        self.extra.insert("qbo_sitemappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mark_as_void` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mark_as_void(mut self) -> Self {
+        self.mark_as_void = None;
+        self.extra.insert("mark_as_void".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `minor_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_minor_version(mut self) -> Self {
+        self.minor_version = None;
+        self.extra.insert("minor_version".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for QuickBooksDetails {
@@ -11198,236 +20327,407 @@ impl serde::Serialize for QuickBooksDetails {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "country", &self.country)?;
-        model::opt_entry(&mut map, "company_id", &self.company_id)?;
-        model::opt_entry(&mut map, "company_name", &self.company_name)?;
-        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
-        model::opt_entry(&mut map, "new_refresh_token", &self.new_refresh_token)?;
-        model::opt_entry(&mut map, "token_expiry", &self.token_expiry)?;
-        model::opt_entry(&mut map, "authorized", &self.authorized)?;
-        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri)?;
-        model::opt_entry(&mut map, "authorization_code", &self.authorization_code)?;
-        model::opt_entry(&mut map, "_exchangecode", &self.exchangecode)?;
-        model::opt_entry(&mut map, "_disconnect", &self.disconnect)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "new_method", &self.new_method)?;
-        model::opt_entry(&mut map, "automatic_sales_tax", &self.automatic_sales_tax)?;
-        model::opt_entry(&mut map, "online_payments", &self.online_payments)?;
-        model::opt_entry(&mut map, "api_url", &self.api_url)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "new_client_secret", &self.new_client_secret)?;
-        model::opt_entry(&mut map, "default_tax_code_id", &self.default_tax_code_id)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "country", &self.country, &self.extra)?;
+        model::opt_entry(&mut map, "company_id", &self.company_id, &self.extra)?;
+        model::opt_entry(&mut map, "company_name", &self.company_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_access_token",
+            &self.new_access_token,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_refresh_token",
+            &self.new_refresh_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "token_expiry", &self.token_expiry, &self.extra)?;
+        model::opt_entry(&mut map, "authorized", &self.authorized, &self.extra)?;
+        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "authorization_code",
+            &self.authorization_code,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_exchangecode", &self.exchangecode, &self.extra)?;
+        model::opt_entry(&mut map, "_disconnect", &self.disconnect, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "new_method", &self.new_method, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "automatic_sales_tax",
+            &self.automatic_sales_tax,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "online_payments",
+            &self.online_payments,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "api_url", &self.api_url, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_client_secret",
+            &self.new_client_secret,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_tax_code_id",
+            &self.default_tax_code_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_tax_code_name",
             &self.default_tax_code_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_tax_code", &self.default_tax_code)?;
-        model::opt_entry(&mut map, "zero_tax_rate_id", &self.zero_tax_rate_id)?;
-        model::opt_entry(&mut map, "zero_tax_rate_name", &self.zero_tax_rate_name)?;
-        model::opt_entry(&mut map, "zero_tax_rate", &self.zero_tax_rate)?;
-        model::opt_entry(&mut map, "client_top_level", &self.client_top_level)?;
+        model::opt_entry(
+            &mut map,
+            "default_tax_code",
+            &self.default_tax_code,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "zero_tax_rate_id",
+            &self.zero_tax_rate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "zero_tax_rate_name",
+            &self.zero_tax_rate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "zero_tax_rate", &self.zero_tax_rate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "client_top_level",
+            &self.client_top_level,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "client_top_level_name",
             &self.client_top_level_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "client_name_field", &self.client_name_field)?;
-        model::opt_entry(&mut map, "inventory_item_group", &self.inventory_item_group)?;
+        model::opt_entry(
+            &mut map,
+            "client_name_field",
+            &self.client_name_field,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "inventory_item_group",
+            &self.inventory_item_group,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "inventory_item_group_name",
             &self.inventory_item_group_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "non_inventory_item_group",
             &self.non_inventory_item_group,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "non_inventory_item_group_name",
             &self.non_inventory_item_group_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "service_item_group", &self.service_item_group)?;
+        model::opt_entry(
+            &mut map,
+            "service_item_group",
+            &self.service_item_group,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "service_item_group_name",
             &self.service_item_group_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "enable_sync", &self.enable_sync)?;
-        model::opt_entry(&mut map, "sync_entities", &self.sync_entities)?;
-        model::opt_entry(&mut map, "sync_entities_list", &self.sync_entities_list)?;
-        model::opt_entry(&mut map, "show_message", &self.show_message)?;
-        model::opt_entry(&mut map, "deactivate_customers", &self.deactivate_customers)?;
-        model::opt_entry(&mut map, "default_invoice_item", &self.default_invoice_item)?;
-        model::opt_entry(&mut map, "default_order_item", &self.default_order_item)?;
+        model::opt_entry(&mut map, "enable_sync", &self.enable_sync, &self.extra)?;
+        model::opt_entry(&mut map, "sync_entities", &self.sync_entities, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sync_entities_list",
+            &self.sync_entities_list,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "show_message", &self.show_message, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "deactivate_customers",
+            &self.deactivate_customers,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_invoice_item",
+            &self.default_invoice_item,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_order_item",
+            &self.default_order_item,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_invoice_item_name",
             &self.default_invoice_item_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_order_item_name",
             &self.default_order_item_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "invoice_email_status", &self.invoice_email_status)?;
-        model::opt_entry(&mut map, "supplier_top_level", &self.supplier_top_level)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_email_status",
+            &self.invoice_email_status,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_top_level",
+            &self.supplier_top_level,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_top_level_name",
             &self.supplier_top_level_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_name_field", &self.supplier_name_field)?;
-        model::opt_entry(&mut map, "invoice_custom_po", &self.invoice_custom_po)?;
-        model::opt_entry(&mut map, "invoice_custom_po_id", &self.invoice_custom_po_id)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_name_field",
+            &self.supplier_name_field,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoice_custom_po",
+            &self.invoice_custom_po,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoice_custom_po_id",
+            &self.invoice_custom_po_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "invoice_custom_po_name",
             &self.invoice_custom_po_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_order_account_id",
             &self.default_order_account_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_order_account_name",
             &self.default_order_account_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_order_account",
             &self.default_order_account,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "order_email_status", &self.order_email_status)?;
-        model::opt_entry(&mut map, "multi_currency", &self.multi_currency)?;
+        model::opt_entry(
+            &mut map,
+            "order_email_status",
+            &self.order_email_status,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "multi_currency", &self.multi_currency, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_sales_account_id",
             &self.default_sales_account_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_sales_account_name",
             &self.default_sales_account_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_sales_account",
             &self.default_sales_account,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_expense_account_id",
             &self.default_expense_account_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_expense_account_name",
             &self.default_expense_account_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_expense_account",
             &self.default_expense_account,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_asset_account_id",
             &self.default_asset_account_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_asset_account_name",
             &self.default_asset_account_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_asset_account",
             &self.default_asset_account,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "receive_client_created",
             &self.receive_client_created,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "receive_client_updated",
             &self.receive_client_updated,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "receive_payment_created",
             &self.receive_payment_created,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "receive_payment_updated",
             &self.receive_payment_updated,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sync_halo_invoice_id", &self.sync_halo_invoice_id)?;
-        model::opt_entry(&mut map, "sync_invoice_class", &self.sync_invoice_class)?;
+        model::opt_entry(
+            &mut map,
+            "sync_halo_invoice_id",
+            &self.sync_halo_invoice_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sync_invoice_class",
+            &self.sync_invoice_class,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sync_invoice_bill_address",
             &self.sync_invoice_bill_address,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sync_invoice_ship_address",
             &self.sync_invoice_ship_address,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "use_qbo_invoice_terms",
             &self.use_qbo_invoice_terms,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "round_payments_to_2dp",
             &self.round_payments_to_2dp,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_deferred_code_id",
             &self.default_deferred_code_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_deferred_code_name",
             &self.default_deferred_code_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "dont_post_item_quantities",
             &self.dont_post_item_quantities,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "dont_sync_cost_tracking_lines",
             &self.dont_sync_cost_tracking_lines,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "remove_unapplied_payments",
             &self.remove_unapplied_payments,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_deferred_account",
             &self.default_deferred_account,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "qbo_sitemappings", &self.qbo_sitemappings)?;
-        model::opt_entry(&mut map, "mark_as_void", &self.mark_as_void)?;
-        model::opt_entry(&mut map, "minor_version", &self.minor_version)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "qbo_sitemappings",
+            &self.qbo_sitemappings,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "mark_as_void", &self.mark_as_void, &self.extra)?;
+        model::opt_entry(&mut map, "minor_version", &self.minor_version, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -12004,6 +21304,363 @@ impl RequestTypeList {
         self.visible = Some(value);
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sla` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sla(mut self) -> Self {
+        self.default_sla = None;
+        self.extra.insert("default_sla".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sla_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sla_guid(mut self) -> Self {
+        self.default_sla_guid = None;
+        self.extra.insert("default_sla_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_id(mut self) -> Self {
+        self.group_id = None;
+        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_name(mut self) -> Self {
+        self.group_name = None;
+        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_issue_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_issue_type(mut self) -> Self {
+        self.jira_issue_type = None;
+        self.extra.insert("jira_issue_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_count(mut self) -> Self {
+        self.ticket_count = None;
+        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cancreate(mut self) -> Self {
+        self.cancreate = None;
+        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agentscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agentscanselect(mut self) -> Self {
+        self.agentscanselect = None;
+        self.extra.insert("agentscanselect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itilrequesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itilrequesttype(mut self) -> Self {
+        self.itilrequesttype = None;
+        self.extra.insert("itilrequesttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowattachments(mut self) -> Self {
+        self.allowattachments = None;
+        self.extra.insert("allowattachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copyattachmentstochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copyattachmentstochild(mut self) -> Self {
+        self.copyattachmentstochild = None;
+        self.extra.insert("copyattachmentstochild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copyattachmentstorelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copyattachmentstorelated(mut self) -> Self {
+        self.copyattachmentstorelated = None;
+        self.extra
+            .insert("copyattachmentstorelated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_sprint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_sprint(mut self) -> Self {
+        self.is_sprint = None;
+        self.extra.insert("is_sprint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fieldidlist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fieldidlist(mut self) -> Self {
+        self.fieldidlist = None;
+        self.extra.insert("fieldidlist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enduserscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enduserscanselect(mut self) -> Self {
+        self.enduserscanselect = None;
+        self.extra.insert("enduserscanselect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `anonymouscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_anonymouscanselect(mut self) -> Self {
+        self.anonymouscanselect = None;
+        self.extra.insert("anonymouscanselect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasmandatorytechfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasmandatorytechfields(mut self) -> Self {
+        self.hasmandatorytechfields = None;
+        self.extra.insert("hasmandatorytechfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasmandatoryuserfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasmandatoryuserfields(mut self) -> Self {
+        self.hasmandatoryuserfields = None;
+        self.extra.insert("hasmandatoryuserfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `project_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_project_type(mut self) -> Self {
+        self.project_type = None;
+        self.extra.insert("project_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kanbanstatuschoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kanbanstatuschoice(mut self) -> Self {
+        self.kanbanstatuschoice = None;
+        self.extra.insert("kanbanstatuschoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kanbanstatuschoice_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kanbanstatuschoice_list(mut self) -> Self {
+        self.kanbanstatuschoice_list = None;
+        self.extra.insert("kanbanstatuschoice_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_start_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_start_tag(mut self) -> Self {
+        self.email_start_tag = None;
+        self.extra.insert("email_start_tag".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_end_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_end_tag(mut self) -> Self {
+        self.email_end_tag = None;
+        self.extra.insert("email_end_tag".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_agent(mut self) -> Self {
+        self.default_agent = None;
+        self.extra.insert("default_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_agent_name(mut self) -> Self {
+        self.default_agent_name = None;
+        self.extra.insert("default_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_team(mut self) -> Self {
+        self.default_team = None;
+        self.extra.insert("default_team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_name(mut self) -> Self {
+        self.workflow_name = None;
+        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridewiththefollowingtemplatewhenloggingmanuallyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridewiththefollowingtemplatewhenloggingmanuallyname(
+        mut self,
+    ) -> Self {
+        self.overridewiththefollowingtemplatewhenloggingmanuallyname = None;
+        self.extra
+            .insert(
+                "overridewiththefollowingtemplatewhenloggingmanuallyname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_priority(mut self) -> Self {
+        self.default_priority = None;
+        self.extra.insert("default_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `visible` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_visible(mut self) -> Self {
+        self.visible = None;
+        self.extra.insert("visible".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for RequestTypeList {
@@ -12011,67 +21668,128 @@ impl serde::Serialize for RequestTypeList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "default_sla", &self.default_sla)?;
-        model::opt_entry(&mut map, "default_sla_guid", &self.default_sla_guid)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name)?;
-        model::opt_entry(&mut map, "jira_issue_type", &self.jira_issue_type)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
-        model::opt_entry(&mut map, "agentscanselect", &self.agentscanselect)?;
-        model::opt_entry(&mut map, "itilrequesttype", &self.itilrequesttype)?;
-        model::opt_entry(&mut map, "allowattachments", &self.allowattachments)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(&mut map, "default_sla", &self.default_sla, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_sla_guid",
+            &self.default_sla_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "jira_issue_type",
+            &self.jira_issue_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "agentscanselect",
+            &self.agentscanselect,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "itilrequesttype",
+            &self.itilrequesttype,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowattachments",
+            &self.allowattachments,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "copyattachmentstochild",
             &self.copyattachmentstochild,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "copyattachmentstorelated",
             &self.copyattachmentstorelated,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_sprint", &self.is_sprint)?;
-        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist)?;
-        model::opt_entry(&mut map, "enduserscanselect", &self.enduserscanselect)?;
-        model::opt_entry(&mut map, "anonymouscanselect", &self.anonymouscanselect)?;
+        model::opt_entry(&mut map, "is_sprint", &self.is_sprint, &self.extra)?;
+        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "enduserscanselect",
+            &self.enduserscanselect,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "anonymouscanselect",
+            &self.anonymouscanselect,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "hasmandatorytechfields",
             &self.hasmandatorytechfields,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "hasmandatoryuserfields",
             &self.hasmandatoryuserfields,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "project_type", &self.project_type)?;
-        model::opt_entry(&mut map, "kanbanstatuschoice", &self.kanbanstatuschoice)?;
+        model::opt_entry(&mut map, "project_type", &self.project_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "kanbanstatuschoice",
+            &self.kanbanstatuschoice,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "kanbanstatuschoice_list",
             &self.kanbanstatuschoice_list,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "email_start_tag", &self.email_start_tag)?;
-        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag)?;
-        model::opt_entry(&mut map, "default_agent", &self.default_agent)?;
-        model::opt_entry(&mut map, "default_agent_name", &self.default_agent_name)?;
-        model::opt_entry(&mut map, "default_team", &self.default_team)?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name)?;
+        model::opt_entry(
+            &mut map,
+            "email_start_tag",
+            &self.email_start_tag,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag, &self.extra)?;
+        model::opt_entry(&mut map, "default_agent", &self.default_agent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_agent_name",
+            &self.default_agent_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "default_team", &self.default_team, &self.extra)?;
+        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "overridewiththefollowingtemplatewhenloggingmanuallyname",
             &self.overridewiththefollowingtemplatewhenloggingmanuallyname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_priority", &self.default_priority)?;
-        model::opt_entry(&mut map, "visible", &self.visible)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_priority",
+            &self.default_priority,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "visible", &self.visible, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -12299,6 +22017,106 @@ impl ServiceRestriction {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `service_category_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_category_id(mut self) -> Self {
+        self.service_category_id = None;
+        self.extra.insert("service_category_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_id(mut self) -> Self {
+        self.service_id = None;
+        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data_id(mut self) -> Self {
+        self.data_id = None;
+        self.extra.insert("data_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `svrdata_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_svrdata_guid(mut self) -> Self {
+        self.svrdata_guid = None;
+        self.extra.insert("svrdata_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data_name(mut self) -> Self {
+        self.data_name = None;
+        self.extra.insert("data_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_name(mut self) -> Self {
+        self.service_name = None;
+        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_access(mut self) -> Self {
+        self.allow_access = None;
+        self.extra.insert("allow_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data_string(mut self) -> Self {
+        self.data_string = None;
+        self.extra.insert("data_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ServiceRestriction {
@@ -12306,18 +22124,23 @@ impl serde::Serialize for ServiceRestriction {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "service_category_id", &self.service_category_id)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "data_id", &self.data_id)?;
-        model::opt_entry(&mut map, "svrdata_guid", &self.svrdata_guid)?;
-        model::opt_entry(&mut map, "data_name", &self.data_name)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name)?;
-        model::opt_entry(&mut map, "allow_access", &self.allow_access)?;
-        model::opt_entry(&mut map, "data_string", &self.data_string)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "service_category_id",
+            &self.service_category_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "data_id", &self.data_id, &self.extra)?;
+        model::opt_entry(&mut map, "svrdata_guid", &self.svrdata_guid, &self.extra)?;
+        model::opt_entry(&mut map, "data_name", &self.data_name, &self.extra)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
+        model::opt_entry(&mut map, "allow_access", &self.allow_access, &self.extra)?;
+        model::opt_entry(&mut map, "data_string", &self.data_string, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -12461,6 +22284,76 @@ impl ServiceUser {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_id(mut self) -> Self {
+        self.service_id = None;
+        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_name(mut self) -> Self {
+        self.service_name = None;
+        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data_id(mut self) -> Self {
+        self.data_id = None;
+        self.extra.insert("data_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data_name(mut self) -> Self {
+        self.data_name = None;
+        self.extra.insert("data_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailupdates(mut self) -> Self {
+        self.emailupdates = None;
+        self.extra.insert("emailupdates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ServiceUser {
@@ -12468,15 +22361,15 @@ impl serde::Serialize for ServiceUser {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "data_id", &self.data_id)?;
-        model::opt_entry(&mut map, "data_name", &self.data_name)?;
-        model::opt_entry(&mut map, "emailupdates", &self.emailupdates)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "data_id", &self.data_id, &self.extra)?;
+        model::opt_entry(&mut map, "data_name", &self.data_name, &self.extra)?;
+        model::opt_entry(&mut map, "emailupdates", &self.emailupdates, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -12541,13 +22434,13 @@ pub struct SnowLicenseAbstract {
     /// `assignmentType`.
     pub assignment_type: Option<String>,
     /// `purchaseDate`.
-    pub purchase_date: Option<String>,
+    pub purchase_date: Option<crate::DateTime>,
     /// `quantity`.
     pub quantity: Option<i32>,
     /// `isIncomplete`.
     pub is_incomplete: Option<bool>,
     /// `updatedDate`.
-    pub updated_date: Option<String>,
+    pub updated_date: Option<crate::DateTime>,
     /// `updatedBy`.
     pub updated_by: Option<String>,
     /// Halo's `SnowDevice` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -12600,7 +22493,7 @@ impl SnowLicenseAbstract {
     /// Sets `purchaseDate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_purchase_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_purchase_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.purchase_date = Some(value.into());
         self
     }
@@ -12624,7 +22517,7 @@ impl SnowLicenseAbstract {
     /// Sets `updatedDate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_updated_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_updated_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.updated_date = Some(value.into());
         self
     }
@@ -12644,6 +22537,106 @@ impl SnowLicenseAbstract {
         self.snow_devices = Some(value);
         self
     }
+
+    /// Sends `applicationName` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_application_name(mut self) -> Self {
+        self.application_name = None;
+        self.extra.insert("applicationName".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manufacturerName` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manufacturer_name(mut self) -> Self {
+        self.manufacturer_name = None;
+        self.extra.insert("manufacturerName".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `metric` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_metric(mut self) -> Self {
+        self.metric = None;
+        self.extra.insert("metric".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assignmentType` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assignment_type(mut self) -> Self {
+        self.assignment_type = None;
+        self.extra.insert("assignmentType".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchaseDate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchase_date(mut self) -> Self {
+        self.purchase_date = None;
+        self.extra.insert("purchaseDate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quantity(mut self) -> Self {
+        self.quantity = None;
+        self.extra.insert("quantity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isIncomplete` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_incomplete(mut self) -> Self {
+        self.is_incomplete = None;
+        self.extra.insert("isIncomplete".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `updatedDate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_updated_date(mut self) -> Self {
+        self.updated_date = None;
+        self.extra.insert("updatedDate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `updatedBy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_updated_by(mut self) -> Self {
+        self.updated_by = None;
+        self.extra.insert("updatedBy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snowDevices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_devices(mut self) -> Self {
+        self.snow_devices = None;
+        self.extra.insert("snowDevices".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for SnowLicenseAbstract {
@@ -12651,18 +22644,33 @@ impl serde::Serialize for SnowLicenseAbstract {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "applicationName", &self.application_name)?;
-        model::opt_entry(&mut map, "manufacturerName", &self.manufacturer_name)?;
-        model::opt_entry(&mut map, "metric", &self.metric)?;
-        model::opt_entry(&mut map, "assignmentType", &self.assignment_type)?;
-        model::opt_entry(&mut map, "purchaseDate", &self.purchase_date)?;
-        model::opt_entry(&mut map, "quantity", &self.quantity)?;
-        model::opt_entry(&mut map, "isIncomplete", &self.is_incomplete)?;
-        model::opt_entry(&mut map, "updatedDate", &self.updated_date)?;
-        model::opt_entry(&mut map, "updatedBy", &self.updated_by)?;
-        model::opt_entry(&mut map, "snowDevices", &self.snow_devices)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "applicationName",
+            &self.application_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "manufacturerName",
+            &self.manufacturer_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "metric", &self.metric, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "assignmentType",
+            &self.assignment_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "purchaseDate", &self.purchase_date, &self.extra)?;
+        model::opt_entry(&mut map, "quantity", &self.quantity, &self.extra)?;
+        model::opt_entry(&mut map, "isIncomplete", &self.is_incomplete, &self.extra)?;
+        model::opt_entry(&mut map, "updatedDate", &self.updated_date, &self.extra)?;
+        model::opt_entry(&mut map, "updatedBy", &self.updated_by, &self.extra)?;
+        model::opt_entry(&mut map, "snowDevices", &self.snow_devices, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -12756,6 +22764,26 @@ impl StripePaymentMethod {
         self.hint = Some(value.into());
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hint(mut self) -> Self {
+        self.hint = None;
+        self.extra.insert("hint".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for StripePaymentMethod {
@@ -12763,10 +22791,10 @@ impl serde::Serialize for StripePaymentMethod {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "hint", &self.hint)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "hint", &self.hint, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

@@ -64,15 +64,15 @@ pub struct Invoice {
     /// `global_tax_code`.
     pub global_tax_code: Option<String>,
     /// `invoice_date`.
-    pub invoice_date: Option<String>,
+    pub invoice_date: Option<crate::DateTime>,
     /// `schedule_date`.
-    pub schedule_date: Option<String>,
+    pub schedule_date: Option<crate::DateTime>,
     /// `dateposted`.
-    pub dateposted: Option<String>,
+    pub dateposted: Option<crate::DateTime>,
     /// `last_synced`.
-    pub last_synced: Option<String>,
+    pub last_synced: Option<crate::DateTime>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `notes_1`.
     pub notes_1: Option<String>,
     /// `notes_2`.
@@ -106,7 +106,7 @@ pub struct Invoice {
     /// `contract_ref`.
     pub contract_ref: Option<String>,
     /// `datesent`.
-    pub datesent: Option<String>,
+    pub datesent: Option<crate::DateTime>,
     /// `currency`.
     pub currency: Option<String>,
     /// `currency_code`.
@@ -124,7 +124,7 @@ pub struct Invoice {
     /// `invoicetype`.
     pub invoicetype: Option<i32>,
     /// `datepaid`.
-    pub datepaid: Option<String>,
+    pub datepaid: Option<crate::DateTime>,
     /// `paymentstatus`.
     pub paymentstatus: Option<i32>,
     /// `xeroid`.
@@ -156,7 +156,7 @@ pub struct Invoice {
     /// `pdf_attachment_id`.
     pub pdf_attachment_id: Option<i32>,
     /// `pdf_attachment_date_created`.
-    pub pdf_attachment_date_created: Option<String>,
+    pub pdf_attachment_date_created: Option<crate::DateTime>,
     /// `pdftemplate_id`.
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
@@ -168,19 +168,19 @@ pub struct Invoice {
     /// `reference`.
     pub reference: Option<String>,
     /// `duedate`.
-    pub duedate: Option<String>,
+    pub duedate: Option<crate::DateTime>,
     /// `_is_invoice_run`.
     pub is_invoice_run: Option<bool>,
     /// `_billing_cut_off`.
-    pub billing_cut_off: Option<String>,
+    pub billing_cut_off: Option<crate::DateTime>,
     /// `is_recurring_invoice`.
     pub is_recurring_invoice: Option<bool>,
     /// `schedule_id`.
     pub schedule_id: Option<i32>,
     /// `lastcreated`.
-    pub lastcreated: Option<String>,
+    pub lastcreated: Option<crate::DateTime>,
     /// `nextcreationdate`.
-    pub nextcreationdate: Option<String>,
+    pub nextcreationdate: Option<crate::DateTime>,
     /// `period`.
     pub period: Option<i32>,
     /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -258,11 +258,11 @@ pub struct Invoice {
     /// `snelstart_id`.
     pub snelstart_id: Option<String>,
     /// `time`.
-    pub time: Option<String>,
+    pub time: Option<crate::DateTime>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `daysplus`.
     pub daysplus: Option<i32>,
     /// `periodname`.
@@ -272,7 +272,7 @@ pub struct Invoice {
     /// `duedatename`.
     pub duedatename: Option<String>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `invoice_prorata_periods_ahead`.
     pub invoice_prorata_periods_ahead: Option<i32>,
     /// `nextcreationperiod`.
@@ -282,9 +282,9 @@ pub struct Invoice {
     /// `intacct_recordno`.
     pub intacct_recordno: Option<i32>,
     /// `period_start_date`.
-    pub period_start_date: Option<String>,
+    pub period_start_date: Option<crate::DateTime>,
     /// `period_end_date`.
-    pub period_end_date: Option<String>,
+    pub period_end_date: Option<crate::DateTime>,
     /// Halo's `InvoicePayment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
     pub payments: Option<Vec<serde_json::Value>>,
     /// `markaspaid`.
@@ -340,7 +340,7 @@ pub struct Invoice {
     /// `approvalagentid`.
     pub approvalagentid: Option<i32>,
     /// `approvaldatetime`.
-    pub approvaldatetime: Option<String>,
+    pub approvaldatetime: Option<crate::DateTime>,
     /// `ticket_summary`.
     pub ticket_summary: Option<String>,
     /// `ticket_note`.
@@ -731,7 +731,7 @@ impl Invoice {
     /// Sets `invoice_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoice_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoice_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoice_date = Some(value.into());
         self
     }
@@ -739,7 +739,7 @@ impl Invoice {
     /// Sets `schedule_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_schedule_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_schedule_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.schedule_date = Some(value.into());
         self
     }
@@ -747,7 +747,7 @@ impl Invoice {
     /// Sets `dateposted` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateposted(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateposted(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateposted = Some(value.into());
         self
     }
@@ -755,7 +755,7 @@ impl Invoice {
     /// Sets `last_synced` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_synced(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_synced(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_synced = Some(value.into());
         self
     }
@@ -763,7 +763,7 @@ impl Invoice {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -899,7 +899,7 @@ impl Invoice {
     /// Sets `datesent` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datesent(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datesent(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datesent = Some(value.into());
         self
     }
@@ -971,7 +971,7 @@ impl Invoice {
     /// Sets `datepaid` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datepaid(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datepaid(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datepaid = Some(value.into());
         self
     }
@@ -1099,7 +1099,10 @@ impl Invoice {
     /// Sets `pdf_attachment_date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_pdf_attachment_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_pdf_attachment_date_created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.pdf_attachment_date_created = Some(value.into());
         self
     }
@@ -1147,7 +1150,7 @@ impl Invoice {
     /// Sets `duedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_duedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_duedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.duedate = Some(value.into());
         self
     }
@@ -1163,7 +1166,7 @@ impl Invoice {
     /// Sets `_billing_cut_off` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_billing_cut_off(mut self, value: impl Into<String>) -> Self {
+    pub fn with_billing_cut_off(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.billing_cut_off = Some(value.into());
         self
     }
@@ -1187,7 +1190,7 @@ impl Invoice {
     /// Sets `lastcreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastcreated = Some(value.into());
         self
     }
@@ -1195,7 +1198,7 @@ impl Invoice {
     /// Sets `nextcreationdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcreationdate = Some(value.into());
         self
     }
@@ -1507,7 +1510,7 @@ impl Invoice {
     /// Sets `time` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_time(mut self, value: impl Into<String>) -> Self {
+    pub fn with_time(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.time = Some(value.into());
         self
     }
@@ -1515,7 +1518,7 @@ impl Invoice {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -1523,7 +1526,7 @@ impl Invoice {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -1563,7 +1566,7 @@ impl Invoice {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -1603,7 +1606,7 @@ impl Invoice {
     /// Sets `period_start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_period_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_period_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.period_start_date = Some(value.into());
         self
     }
@@ -1611,7 +1614,7 @@ impl Invoice {
     /// Sets `period_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_period_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_period_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.period_end_date = Some(value.into());
         self
     }
@@ -1838,7 +1841,7 @@ impl Invoice {
     /// Sets `approvaldatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.approvaldatetime = Some(value.into());
         self
     }
@@ -2515,6 +2518,2535 @@ impl Invoice {
         self.new_external_link = Some(value);
         self
     }
+
+    /// Sends `disabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disabled(mut self) -> Self {
+        self.disabled = None;
+        self.extra.insert("disabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitenumber(mut self) -> Self {
+        self.sitenumber = None;
+        self.extra.insert("sitenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsid(mut self) -> Self {
+        self.accountsid = None;
+        self.extra.insert("accountsid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uid(mut self) -> Self {
+        self.uid = None;
+        self.extra.insert("uid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicenumber(mut self) -> Self {
+        self.invoicenumber = None;
+        self.extra.insert("invoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartyinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartyinvoicenumber(mut self) -> Self {
+        self.thirdpartyinvoicenumber = None;
+        self.extra.insert("thirdpartyinvoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `posted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_posted(mut self) -> Self {
+        self.posted = None;
+        self.extra.insert("posted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address1(mut self) -> Self {
+        self.address1 = None;
+        self.extra.insert("address1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address2(mut self) -> Self {
+        self.address2 = None;
+        self.extra.insert("address2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address3(mut self) -> Self {
+        self.address3 = None;
+        self.extra.insert("address3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address4(mut self) -> Self {
+        self.address4 = None;
+        self.extra.insert("address4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address5(mut self) -> Self {
+        self.address5 = None;
+        self.extra.insert("address5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deladdress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deladdress1(mut self) -> Self {
+        self.deladdress1 = None;
+        self.extra.insert("deladdress1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deladdress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deladdress2(mut self) -> Self {
+        self.deladdress2 = None;
+        self.extra.insert("deladdress2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deladdress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deladdress3(mut self) -> Self {
+        self.deladdress3 = None;
+        self.extra.insert("deladdress3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deladdress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deladdress4(mut self) -> Self {
+        self.deladdress4 = None;
+        self.extra.insert("deladdress4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deladdress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deladdress5(mut self) -> Self {
+        self.deladdress5 = None;
+        self.extra.insert("deladdress5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tel_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tel_number(mut self) -> Self {
+        self.tel_number = None;
+        self.extra.insert("tel_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contactname(mut self) -> Self {
+        self.contactname = None;
+        self.extra.insert("contactname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `global_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_global_tax_code(mut self) -> Self {
+        self.global_tax_code = None;
+        self.extra.insert("global_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_date(mut self) -> Self {
+        self.invoice_date = None;
+        self.extra.insert("invoice_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `schedule_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_schedule_date(mut self) -> Self {
+        self.schedule_date = None;
+        self.extra.insert("schedule_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateposted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateposted(mut self) -> Self {
+        self.dateposted = None;
+        self.extra.insert("dateposted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_synced` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_synced(mut self) -> Self {
+        self.last_synced = None;
+        self.extra.insert("last_synced".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_modified(mut self) -> Self {
+        self.last_modified = None;
+        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes_1(mut self) -> Self {
+        self.notes_1 = None;
+        self.extra.insert("notes_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes_2(mut self) -> Self {
+        self.notes_2 = None;
+        self.extra.insert("notes_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes_3(mut self) -> Self {
+        self.notes_3 = None;
+        self.extra.insert("notes_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `taken_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_taken_by(mut self) -> Self {
+        self.taken_by = None;
+        self.extra.insert("taken_by".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `order_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_order_number(mut self) -> Self {
+        self.order_number = None;
+        self.extra.insert("order_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cust_order_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cust_order_number(mut self) -> Self {
+        self.cust_order_number = None;
+        self.extra.insert("cust_order_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `payment_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_payment_ref(mut self) -> Self {
+        self.payment_ref = None;
+        self.extra.insert("payment_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `global_nom_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_global_nom_code(mut self) -> Self {
+        self.global_nom_code = None;
+        self.extra.insert("global_nom_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `global_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_global_details(mut self) -> Self {
+        self.global_details = None;
+        self.extra.insert("global_details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_type_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_type_code(mut self) -> Self {
+        self.invoice_type_code = None;
+        self.extra.insert("invoice_type_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesorder_id(mut self) -> Self {
+        self.salesorder_id = None;
+        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datetype(mut self) -> Self {
+        self.datetype = None;
+        self.extra.insert("datetype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `percentold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_percentold(mut self) -> Self {
+        self.percentold = None;
+        self.extra.insert("percentold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `percent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_percent(mut self) -> Self {
+        self.percent = None;
+        self.extra.insert("percent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_ref(mut self) -> Self {
+        self.contract_ref = None;
+        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datesent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datesent(mut self) -> Self {
+        self.datesent = None;
+        self.extra.insert("datesent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currency(mut self) -> Self {
+        self.currency = None;
+        self.extra.insert("currency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currency_code(mut self) -> Self {
+        self.currency_code = None;
+        self.extra.insert("currency_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currency_code_name(mut self) -> Self {
+        self.currency_code_name = None;
+        self.extra.insert("currency_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currency_conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currency_conversion_rate(mut self) -> Self {
+        self.currency_conversion_rate = None;
+        self.extra
+            .insert("currency_conversion_rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `paymentterms` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_paymentterms(mut self) -> Self {
+        self.paymentterms = None;
+        self.extra.insert("paymentterms".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hideinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hideinvoice(mut self) -> Self {
+        self.hideinvoice = None;
+        self.extra.insert("hideinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_id(mut self) -> Self {
+        self.ticket_id = None;
+        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicetype(mut self) -> Self {
+        self.invoicetype = None;
+        self.extra.insert("invoicetype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datepaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datepaid(mut self) -> Self {
+        self.datepaid = None;
+        self.extra.insert("datepaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `paymentstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_paymentstatus(mut self) -> Self {
+        self.paymentstatus = None;
+        self.extra.insert("paymentstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xeroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xeroid(mut self) -> Self {
+        self.xeroid = None;
+        self.extra.insert("xeroid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amountpaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amountpaid(mut self) -> Self {
+        self.amountpaid = None;
+        self.extra.insert("amountpaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amountdue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amountdue(mut self) -> Self {
+        self.amountdue = None;
+        self.extra.insert("amountdue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amount_remaining` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amount_remaining(mut self) -> Self {
+        self.amount_remaining = None;
+        self.extra.insert("amount_remaining".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailstatus(mut self) -> Self {
+        self.emailstatus = None;
+        self.extra.insert("emailstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_address(mut self) -> Self {
+        self.address = None;
+        self.extra.insert("address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `shipaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_shipaddress(mut self) -> Self {
+        self.shipaddress = None;
+        self.extra.insert("shipaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `originaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originaddress(mut self) -> Self {
+        self.originaddress = None;
+        self.extra.insert("originaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lines(mut self) -> Self {
+        self.lines = None;
+        self.extra.insert("lines".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_lines(mut self) -> Self {
+        self.add_lines = None;
+        self.extra.insert("add_lines".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_print_preview(mut self) -> Self {
+        self.print_preview = None;
+        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_print_generate(mut self) -> Self {
+        self.print_generate = None;
+        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_printhtml(mut self) -> Self {
+        self.printhtml = None;
+        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdf_attachment_id(mut self) -> Self {
+        self.pdf_attachment_id = None;
+        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdf_attachment_date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdf_attachment_date_created(mut self) -> Self {
+        self.pdf_attachment_date_created = None;
+        self.extra
+            .insert("pdf_attachment_date_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_id(mut self) -> Self {
+        self.pdftemplate_id = None;
+        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_name(mut self) -> Self {
+        self.pdftemplate_name = None;
+        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `composite_tax_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_composite_tax_total(mut self) -> Self {
+        self.composite_tax_total = None;
+        self.extra.insert("composite_tax_total".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `total` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_total(mut self) -> Self {
+        self.total = None;
+        self.extra.insert("total".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reference(mut self) -> Self {
+        self.reference = None;
+        self.extra.insert("reference".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `duedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_duedate(mut self) -> Self {
+        self.duedate = None;
+        self.extra.insert("duedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_invoice_run` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_invoice_run(mut self) -> Self {
+        self.is_invoice_run = None;
+        self.extra.insert("_is_invoice_run".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_billing_cut_off` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billing_cut_off(mut self) -> Self {
+        self.billing_cut_off = None;
+        self.extra.insert("_billing_cut_off".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_recurring_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_recurring_invoice(mut self) -> Self {
+        self.is_recurring_invoice = None;
+        self.extra.insert("is_recurring_invoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `schedule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_schedule_id(mut self) -> Self {
+        self.schedule_id = None;
+        self.extra.insert("schedule_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastcreated(mut self) -> Self {
+        self.lastcreated = None;
+        self.extra.insert("lastcreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcreationdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcreationdate(mut self) -> Self {
+        self.nextcreationdate = None;
+        self.extra.insert("nextcreationdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `period` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_period(mut self) -> Self {
+        self.period = None;
+        self.extra.insert("period".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_schedule(mut self) -> Self {
+        self.schedule = None;
+        self.extra.insert("schedule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `create_recurring_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_recurring_invoice(mut self) -> Self {
+        self.create_recurring_invoice = None;
+        self.extra
+            .insert("create_recurring_invoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `take_auto_payment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_take_auto_payment(mut self) -> Self {
+        self.take_auto_payment = None;
+        self.extra.insert("take_auto_payment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recurring_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recurring_invoice_id(mut self) -> Self {
+        self.recurring_invoice_id = None;
+        self.extra.insert("recurring_invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_contract_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_contract_assets(mut self) -> Self {
+        self.add_contract_assets = None;
+        self.extra.insert("add_contract_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_labour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_labour(mut self) -> Self {
+        self.add_labour = None;
+        self.extra.insert("add_labour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_project` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_project(mut self) -> Self {
+        self.add_project = None;
+        self.extra.insert("add_project".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_travel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_travel(mut self) -> Self {
+        self.add_travel = None;
+        self.extra.insert("add_travel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_mileage(mut self) -> Self {
+        self.add_mileage = None;
+        self.extra.insert("add_mileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_itemsissued` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_itemsissued(mut self) -> Self {
+        self.add_itemsissued = None;
+        self.extra.insert("add_itemsissued".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_prepay` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_prepay(mut self) -> Self {
+        self.add_prepay = None;
+        self.extra.insert("add_prepay".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_salesorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_salesorder(mut self) -> Self {
+        self.add_salesorder = None;
+        self.extra.insert("add_salesorder".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `force_creation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_force_creation(mut self) -> Self {
+        self.force_creation = None;
+        self.extra.insert("force_creation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_create_from_areaitems` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_from_areaitems(mut self) -> Self {
+        self.create_from_areaitems = None;
+        self.extra.insert("_create_from_areaitems".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_create_from_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_from_contract(mut self) -> Self {
+        self.create_from_contract = None;
+        self.extra.insert("_create_from_contract".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validateonly(mut self) -> Self {
+        self.validateonly = None;
+        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qboid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qboid(mut self) -> Self {
+        self.qboid = None;
+        self.extra.insert("qboid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billingcategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billingcategory(mut self) -> Self {
+        self.billingcategory = None;
+        self.extra.insert("billingcategory".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_sendmassinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendmassinvoice(mut self) -> Self {
+        self.sendmassinvoice = None;
+        self.extra.insert("_sendmassinvoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_tenant_id(mut self) -> Self {
+        self.xero_tenant_id = None;
+        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_branding_theme_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_branding_theme_id(mut self) -> Self {
+        self.xero_branding_theme_id = None;
+        self.extra.insert("xero_branding_theme_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_branding_theme_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_branding_theme_name(mut self) -> Self {
+        self.xero_branding_theme_name = None;
+        self.extra
+            .insert("xero_branding_theme_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_branding_theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_branding_theme(mut self) -> Self {
+        self.xero_branding_theme = None;
+        self.extra.insert("xero_branding_theme".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `due_date_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_due_date_int(mut self) -> Self {
+        self.due_date_int = None;
+        self.extra.insert("due_date_int".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `due_date_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_due_date_type(mut self) -> Self {
+        self.due_date_type = None;
+        self.extra.insert("due_date_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdbyagentname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdbyagentname(mut self) -> Self {
+        self.createdbyagentname = None;
+        self.extra.insert("createdbyagentname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `internal_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_internal_note(mut self) -> Self {
+        self.internal_note = None;
+        self.extra.insert("internal_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailboxid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailboxid(mut self) -> Self {
+        self.mailboxid = None;
+        self.extra.insert("mailboxid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `period_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_period_type(mut self) -> Self {
+        self.period_type = None;
+        self.extra.insert("period_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kashflow_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kashflow_tenant_id(mut self) -> Self {
+        self.kashflow_tenant_id = None;
+        self.extra.insert("kashflow_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kashflowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kashflowid(mut self) -> Self {
+        self.kashflowid = None;
+        self.extra.insert("kashflowid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kashflow_pdf` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kashflow_pdf(mut self) -> Self {
+        self.kashflow_pdf = None;
+        self.extra.insert("kashflow_pdf".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `original_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_original_client_id(mut self) -> Self {
+        self.original_client_id = None;
+        self.extra.insert("original_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `original_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_original_client_name(mut self) -> Self {
+        self.original_client_name = None;
+        self.extra.insert("original_client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_status(mut self) -> Self {
+        self.xero_status = None;
+        self.extra.insert("xero_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `merge_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_merge_data(mut self) -> Self {
+        self.merge_data = None;
+        self.extra.insert("merge_data".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snelstart_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snelstart_id(mut self) -> Self {
+        self.snelstart_id = None;
+        self.extra.insert("snelstart_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_time(mut self) -> Self {
+        self.time = None;
+        self.extra.insert("time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enddate(mut self) -> Self {
+        self.enddate = None;
+        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `daysplus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_daysplus(mut self) -> Self {
+        self.daysplus = None;
+        self.extra.insert("daysplus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `periodname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_periodname(mut self) -> Self {
+        self.periodname = None;
+        self.extra.insert("periodname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `duedatename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_duedatename(mut self) -> Self {
+        self.duedatename = None;
+        self.extra.insert("duedatename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_created(mut self) -> Self {
+        self.date_created = None;
+        self.extra.insert("date_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_prorata_periods_ahead` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_prorata_periods_ahead(mut self) -> Self {
+        self.invoice_prorata_periods_ahead = None;
+        self.extra
+            .insert("invoice_prorata_periods_ahead".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcreationperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcreationperiod(mut self) -> Self {
+        self.nextcreationperiod = None;
+        self.extra.insert("nextcreationperiod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_company_id(mut self) -> Self {
+        self.qbo_company_id = None;
+        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_recordno` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_recordno(mut self) -> Self {
+        self.intacct_recordno = None;
+        self.extra.insert("intacct_recordno".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `period_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_period_start_date(mut self) -> Self {
+        self.period_start_date = None;
+        self.extra.insert("period_start_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `period_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_period_end_date(mut self) -> Self {
+        self.period_end_date = None;
+        self.extra.insert("period_end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `payments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_payments(mut self) -> Self {
+        self.payments = None;
+        self.extra.insert("payments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `markaspaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_markaspaid(mut self) -> Self {
+        self.markaspaid = None;
+        self.extra.insert("markaspaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `markaspaidmoduleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_markaspaidmoduleid(mut self) -> Self {
+        self.markaspaidmoduleid = None;
+        self.extra.insert("markaspaidmoduleid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dbc_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dbc_id(mut self) -> Self {
+        self.dbc_id = None;
+        self.extra.insert("dbc_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dbc_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dbc_company_id(mut self) -> Self {
+        self.dbc_company_id = None;
+        self.extra.insert("dbc_company_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reviewrequired` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reviewrequired(mut self) -> Self {
+        self.reviewrequired = None;
+        self.extra.insert("reviewrequired".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_xmlwarning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xmlwarning(mut self) -> Self {
+        self.xmlwarning = None;
+        self.extra.insert("_xmlwarning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `creditlinkedtoinvoiceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_creditlinkedtoinvoiceid(mut self) -> Self {
+        self.creditlinkedtoinvoiceid = None;
+        self.extra.insert("creditlinkedtoinvoiceid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `creditlinkedtoinvoiceid_thirdpartynumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_creditlinkedtoinvoiceid_thirdpartynumber(mut self) -> Self {
+        self.creditlinkedtoinvoiceid_thirdpartynumber = None;
+        self.extra
+            .insert(
+                "creditlinkedtoinvoiceid_thirdpartynumber".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `creditlinkedtoinvoiceid_typeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_creditlinkedtoinvoiceid_typeid(mut self) -> Self {
+        self.creditlinkedtoinvoiceid_typeid = None;
+        self.extra
+            .insert(
+                "creditlinkedtoinvoiceid_typeid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `purchaseorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchaseorder_id(mut self) -> Self {
+        self.purchaseorder_id = None;
+        self.extra.insert("purchaseorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sage_business_cloud_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sage_business_cloud_details_id(mut self) -> Self {
+        self.sage_business_cloud_details_id = None;
+        self.extra
+            .insert(
+                "sage_business_cloud_details_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `sage_business_cloud_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sage_business_cloud_id(mut self) -> Self {
+        self.sage_business_cloud_id = None;
+        self.extra.insert("sage_business_cloud_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_id(mut self) -> Self {
+        self.exact_id = None;
+        self.extra.insert("exact_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exact_division` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_division(mut self) -> Self {
+        self.exact_division = None;
+        self.extra.insert("exact_division".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_line_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_line_tax(mut self) -> Self {
+        self.xero_line_tax = None;
+        self.extra.insert("xero_line_tax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_auto_increase_period` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_auto_increase_period(mut self) -> Self {
+        self.invoice_auto_increase_period = None;
+        self.extra
+            .insert("invoice_auto_increase_period".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_percent_increase` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_percent_increase(mut self) -> Self {
+        self.invoice_percent_increase = None;
+        self.extra
+            .insert("invoice_percent_increase".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `schedule_ignore_delete` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_schedule_ignore_delete(mut self) -> Self {
+        self.schedule_ignore_delete = None;
+        self.extra.insert("schedule_ignore_delete".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assigned_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assigned_agent(mut self) -> Self {
+        self.assigned_agent = None;
+        self.extra.insert("assigned_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assigned_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assigned_agent_name(mut self) -> Self {
+        self.assigned_agent_name = None;
+        self.extra.insert("assigned_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_status(mut self) -> Self {
+        self.approval_status = None;
+        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvalagent(mut self) -> Self {
+        self.approvalagent = None;
+        self.extra.insert("approvalagent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvalemailaddress(mut self) -> Self {
+        self.approvalemailaddress = None;
+        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvalnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvalnote(mut self) -> Self {
+        self.approvalnote = None;
+        self.extra.insert("approvalnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvalagentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvalagentid(mut self) -> Self {
+        self.approvalagentid = None;
+        self.extra.insert("approvalagentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvaldatetime(mut self) -> Self {
+        self.approvaldatetime = None;
+        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_summary(mut self) -> Self {
+        self.ticket_summary = None;
+        self.extra.insert("ticket_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_note(mut self) -> Self {
+        self.ticket_note = None;
+        self.extra.insert("ticket_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_start(mut self) -> Self {
+        self.approval_start = None;
+        self.extra.insert("approval_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requires_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requires_approval(mut self) -> Self {
+        self.requires_approval = None;
+        self.extra.insert("requires_approval".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xero_online_invoice_payment_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xero_online_invoice_payment_url(mut self) -> Self {
+        self.xero_online_invoice_payment_url = None;
+        self.extra
+            .insert(
+                "xero_online_invoice_payment_url".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `generic_online_invoice_payment_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_generic_online_invoice_payment_url(mut self) -> Self {
+        self.generic_online_invoice_payment_url = None;
+        self.extra
+            .insert(
+                "generic_online_invoice_payment_url".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_save_location(mut self) -> Self {
+        self.intacct_save_location = None;
+        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacctseparatetaxline` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacctseparatetaxline(mut self) -> Self {
+        self.intacctseparatetaxline = None;
+        self.extra.insert("intacctseparatetaxline".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_class(mut self) -> Self {
+        self.intacct_class = None;
+        self.extra.insert("intacct_class".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_class_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_class_name(mut self) -> Self {
+        self.intacct_class_name = None;
+        self.extra.insert("intacct_class_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `take_payment_on_duedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_take_payment_on_duedate(mut self) -> Self {
+        self.take_payment_on_duedate = None;
+        self.extra.insert("take_payment_on_duedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contains_calculated_quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contains_calculated_quantity(mut self) -> Self {
+        self.contains_calculated_quantity = None;
+        self.extra
+            .insert("contains_calculated_quantity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_tax_solution` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_tax_solution(mut self) -> Self {
+        self.intacct_tax_solution = None;
+        self.extra.insert("intacct_tax_solution".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_tax_solution_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_tax_solution_name(mut self) -> Self {
+        self.intacct_tax_solution_name = None;
+        self.extra
+            .insert("intacct_tax_solution_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_project` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_project(mut self) -> Self {
+        self.intacct_project = None;
+        self.extra.insert("intacct_project".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_project_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_project_name(mut self) -> Self {
+        self.intacct_project_name = None;
+        self.extra.insert("intacct_project_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_create_credit_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_credit_note(mut self) -> Self {
+        self.create_credit_note = None;
+        self.extra.insert("_create_credit_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `credit_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_credit_total(mut self) -> Self {
+        self.credit_total = None;
+        self.extra.insert("credit_total".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_id(mut self) -> Self {
+        self.supplier_id = None;
+        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_name(mut self) -> Self {
+        self.supplier_name = None;
+        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_fire_automations(mut self) -> Self {
+        self.dont_fire_automations = None;
+        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_process` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_process(mut self) -> Self {
+        self.is_process = None;
+        self.extra.insert("_is_process".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_task_schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_task_schedule(mut self) -> Self {
+        self.is_task_schedule = None;
+        self.extra.insert("_is_task_schedule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `payments_pending` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_payments_pending(mut self) -> Self {
+        self.payments_pending = None;
+        self.extra.insert("payments_pending".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `include_in_autopay` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_include_in_autopay(mut self) -> Self {
+        self.include_in_autopay = None;
+        self.extra.insert("include_in_autopay".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_forcethirdpartysync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forcethirdpartysync(mut self) -> Self {
+        self.forcethirdpartysync = None;
+        self.extra.insert("_forcethirdpartysync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice_to_id(mut self) -> Self {
+        self.client_to_invoice_to_id = None;
+        self.extra.insert("client_to_invoice_to_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `creation_source` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_creation_source(mut self) -> Self {
+        self.creation_source = None;
+        self.extra.insert("creation_source".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `typeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_typeid(mut self) -> Self {
+        self.typeid = None;
+        self.extra.insert("typeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twilio_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twilio_invoice(mut self) -> Self {
+        self.twilio_invoice = None;
+        self.extra.insert("twilio_invoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_separately` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_separately(mut self) -> Self {
+        self.invoice_separately = None;
+        self.extra.insert("invoice_separately".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `minimum_price_active` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_minimum_price_active(mut self) -> Self {
+        self.minimum_price_active = None;
+        self.extra.insert("minimum_price_active".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `minimum_line_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_minimum_line_description(mut self) -> Self {
+        self.minimum_line_description = None;
+        self.extra
+            .insert("minimum_line_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `minimum_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_minimum_amount(mut self) -> Self {
+        self.minimum_amount = None;
+        self.extra.insert("minimum_amount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `avalara_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_avalara_details_id(mut self) -> Self {
+        self.avalara_details_id = None;
+        self.extra.insert("avalara_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_term_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_term_name(mut self) -> Self {
+        self.qbo_term_name = None;
+        self.extra.insert("qbo_term_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_term_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_term_id(mut self) -> Self {
+        self.qbo_term_id = None;
+        self.extra.insert("qbo_term_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qbo_term` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qbo_term(mut self) -> Self {
+        self.qbo_term = None;
+        self.extra.insert("qbo_term".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exact_payment_conditon_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_payment_conditon_name(mut self) -> Self {
+        self.exact_payment_conditon_name = None;
+        self.extra
+            .insert("exact_payment_conditon_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exact_payment_conditon_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_payment_conditon_id(mut self) -> Self {
+        self.exact_payment_conditon_id = None;
+        self.extra
+            .insert("exact_payment_conditon_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exact_payment_conditon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exact_payment_conditon(mut self) -> Self {
+        self.exact_payment_conditon = None;
+        self.extra.insert("exact_payment_conditon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `avalara_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_avalara_details_name(mut self) -> Self {
+        self.avalara_details_name = None;
+        self.extra.insert("avalara_details_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `voided` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_voided(mut self) -> Self {
+        self.voided = None;
+        self.extra.insert("voided".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `credit_outstanding_for_customer` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_credit_outstanding_for_customer(mut self) -> Self {
+        self.credit_outstanding_for_customer = None;
+        self.extra
+            .insert(
+                "credit_outstanding_for_customer".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `credit_outstanding` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_credit_outstanding(mut self) -> Self {
+        self.credit_outstanding = None;
+        self.extra.insert("credit_outstanding".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `credit_used` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_credit_used(mut self) -> Self {
+        self.credit_used = None;
+        self.extra.insert("credit_used".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mark_credit_as_used` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mark_credit_as_used(mut self) -> Self {
+        self.mark_credit_as_used = None;
+        self.extra.insert("mark_credit_as_used".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_credit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_credit(mut self) -> Self {
+        self.apply_credit = None;
+        self.extra.insert("apply_credit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_credit_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_credit_id(mut self) -> Self {
+        self.apply_credit_id = None;
+        self.extra.insert("apply_credit_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_credit_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_credit_amount(mut self) -> Self {
+        self.apply_credit_amount = None;
+        self.extra.insert("apply_credit_amount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_credit_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_credit_description(mut self) -> Self {
+        self.apply_credit_description = None;
+        self.extra
+            .insert("apply_credit_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_credit_long_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_credit_long_description(mut self) -> Self {
+        self.apply_credit_long_description = None;
+        self.extra
+            .insert("apply_credit_long_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_credit_tax_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_credit_tax_type(mut self) -> Self {
+        self.apply_credit_tax_type = None;
+        self.extra.insert("apply_credit_tax_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_display(mut self) -> Self {
+        self.invoice_display = None;
+        self.extra.insert("invoice_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_novalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_novalidate(mut self) -> Self {
+        self.novalidate = None;
+        self.extra.insert("_novalidate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_match_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_match_id(mut self) -> Self {
+        self.invoice_match_id = None;
+        self.extra.insert("invoice_match_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_include_paid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_include_paid(mut self) -> Self {
+        self.sync_include_paid = None;
+        self.extra.insert("sync_include_paid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_set_original_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_set_original_client_id(mut self) -> Self {
+        self.dont_set_original_client_id = None;
+        self.extra
+            .insert("dont_set_original_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_docommitsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_docommitsync(mut self) -> Self {
+        self.docommitsync = None;
+        self.extra.insert("_docommitsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ignore_dont_send_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignore_dont_send_invoice(mut self) -> Self {
+        self.ignore_dont_send_invoice = None;
+        self.extra
+            .insert("_ignore_dont_send_invoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_client_to_invoice_to_id(mut self) -> Self {
+        self.ticket_client_to_invoice_to_id = None;
+        self.extra
+            .insert(
+                "ticket_client_to_invoice_to_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `originaddress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originaddress1(mut self) -> Self {
+        self.originaddress1 = None;
+        self.extra.insert("originaddress1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `originaddress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originaddress2(mut self) -> Self {
+        self.originaddress2 = None;
+        self.extra.insert("originaddress2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `originaddress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originaddress3(mut self) -> Self {
+        self.originaddress3 = None;
+        self.extra.insert("originaddress3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `originaddress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originaddress4(mut self) -> Self {
+        self.originaddress4 = None;
+        self.extra.insert("originaddress4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `originaddress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originaddress5(mut self) -> Self {
+        self.originaddress5 = None;
+        self.extra.insert("originaddress5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `most_recent_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_most_recent_invoice_id(mut self) -> Self {
+        self.most_recent_invoice_id = None;
+        self.extra.insert("most_recent_invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `most_recent_invoice_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_most_recent_invoice_type(mut self) -> Self {
+        self.most_recent_invoice_type = None;
+        self.extra
+            .insert("most_recent_invoice_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratabs(mut self) -> Self {
+        self.extratabs = None;
+        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `update_invoice_conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_update_invoice_conversion_rate(mut self) -> Self {
+        self.update_invoice_conversion_rate = None;
+        self.extra
+            .insert(
+                "update_invoice_conversion_rate".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_conversion_rate(mut self) -> Self {
+        self.conversion_rate = None;
+        self.extra.insert("conversion_rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_sync_to_3rd_party` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_sync_to_3rd_party(mut self) -> Self {
+        self.dont_sync_to_3rd_party = None;
+        self.extra.insert("dont_sync_to_3rd_party".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_invoice_screen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_invoice_screen(mut self) -> Self {
+        self.is_invoice_screen = None;
+        self.extra.insert("is_invoice_screen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dotaxsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dotaxsync(mut self) -> Self {
+        self.dotaxsync = None;
+        self.extra.insert("_dotaxsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tax_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tax_total(mut self) -> Self {
+        self.tax_total = None;
+        self.extra.insert("tax_total".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `revenue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_revenue(mut self) -> Self {
+        self.revenue = None;
+        self.extra.insert("revenue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtypeid(mut self) -> Self {
+        self.importtypeid = None;
+        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importthirdpartyid(mut self) -> Self {
+        self.importthirdpartyid = None;
+        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Invoice {
@@ -2522,416 +5054,771 @@ impl serde::Serialize for Invoice {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "disabled", &self.disabled)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "sitenumber", &self.sitenumber)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "accountsid", &self.accountsid)?;
-        model::opt_entry(&mut map, "uid", &self.uid)?;
-        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber)?;
+        model::opt_entry(&mut map, "disabled", &self.disabled, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "sitenumber", &self.sitenumber, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(&mut map, "accountsid", &self.accountsid, &self.extra)?;
+        model::opt_entry(&mut map, "uid", &self.uid, &self.extra)?;
+        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber, &self.extra)?;
         model::opt_entry(
             &mut map,
             "thirdpartyinvoicenumber",
             &self.thirdpartyinvoicenumber,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "posted", &self.posted)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "address1", &self.address1)?;
-        model::opt_entry(&mut map, "address2", &self.address2)?;
-        model::opt_entry(&mut map, "address3", &self.address3)?;
-        model::opt_entry(&mut map, "address4", &self.address4)?;
-        model::opt_entry(&mut map, "address5", &self.address5)?;
-        model::opt_entry(&mut map, "deladdress1", &self.deladdress1)?;
-        model::opt_entry(&mut map, "deladdress2", &self.deladdress2)?;
-        model::opt_entry(&mut map, "deladdress3", &self.deladdress3)?;
-        model::opt_entry(&mut map, "deladdress4", &self.deladdress4)?;
-        model::opt_entry(&mut map, "deladdress5", &self.deladdress5)?;
-        model::opt_entry(&mut map, "tel_number", &self.tel_number)?;
-        model::opt_entry(&mut map, "contactname", &self.contactname)?;
-        model::opt_entry(&mut map, "global_tax_code", &self.global_tax_code)?;
-        model::opt_entry(&mut map, "invoice_date", &self.invoice_date)?;
-        model::opt_entry(&mut map, "schedule_date", &self.schedule_date)?;
-        model::opt_entry(&mut map, "dateposted", &self.dateposted)?;
-        model::opt_entry(&mut map, "last_synced", &self.last_synced)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
-        model::opt_entry(&mut map, "notes_1", &self.notes_1)?;
-        model::opt_entry(&mut map, "notes_2", &self.notes_2)?;
-        model::opt_entry(&mut map, "notes_3", &self.notes_3)?;
-        model::opt_entry(&mut map, "taken_by", &self.taken_by)?;
-        model::opt_entry(&mut map, "order_number", &self.order_number)?;
-        model::opt_entry(&mut map, "cust_order_number", &self.cust_order_number)?;
-        model::opt_entry(&mut map, "payment_ref", &self.payment_ref)?;
-        model::opt_entry(&mut map, "global_nom_code", &self.global_nom_code)?;
-        model::opt_entry(&mut map, "global_details", &self.global_details)?;
-        model::opt_entry(&mut map, "invoice_type_code", &self.invoice_type_code)?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id)?;
-        model::opt_entry(&mut map, "datetype", &self.datetype)?;
-        model::opt_entry(&mut map, "percentold", &self.percentold)?;
-        model::opt_entry(&mut map, "percent", &self.percent)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
-        model::opt_entry(&mut map, "datesent", &self.datesent)?;
-        model::opt_entry(&mut map, "currency", &self.currency)?;
-        model::opt_entry(&mut map, "currency_code", &self.currency_code)?;
-        model::opt_entry(&mut map, "currency_code_name", &self.currency_code_name)?;
+        model::opt_entry(&mut map, "posted", &self.posted, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "address1", &self.address1, &self.extra)?;
+        model::opt_entry(&mut map, "address2", &self.address2, &self.extra)?;
+        model::opt_entry(&mut map, "address3", &self.address3, &self.extra)?;
+        model::opt_entry(&mut map, "address4", &self.address4, &self.extra)?;
+        model::opt_entry(&mut map, "address5", &self.address5, &self.extra)?;
+        model::opt_entry(&mut map, "deladdress1", &self.deladdress1, &self.extra)?;
+        model::opt_entry(&mut map, "deladdress2", &self.deladdress2, &self.extra)?;
+        model::opt_entry(&mut map, "deladdress3", &self.deladdress3, &self.extra)?;
+        model::opt_entry(&mut map, "deladdress4", &self.deladdress4, &self.extra)?;
+        model::opt_entry(&mut map, "deladdress5", &self.deladdress5, &self.extra)?;
+        model::opt_entry(&mut map, "tel_number", &self.tel_number, &self.extra)?;
+        model::opt_entry(&mut map, "contactname", &self.contactname, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "global_tax_code",
+            &self.global_tax_code,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoice_date", &self.invoice_date, &self.extra)?;
+        model::opt_entry(&mut map, "schedule_date", &self.schedule_date, &self.extra)?;
+        model::opt_entry(&mut map, "dateposted", &self.dateposted, &self.extra)?;
+        model::opt_entry(&mut map, "last_synced", &self.last_synced, &self.extra)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
+        model::opt_entry(&mut map, "notes_1", &self.notes_1, &self.extra)?;
+        model::opt_entry(&mut map, "notes_2", &self.notes_2, &self.extra)?;
+        model::opt_entry(&mut map, "notes_3", &self.notes_3, &self.extra)?;
+        model::opt_entry(&mut map, "taken_by", &self.taken_by, &self.extra)?;
+        model::opt_entry(&mut map, "order_number", &self.order_number, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "cust_order_number",
+            &self.cust_order_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "payment_ref", &self.payment_ref, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "global_nom_code",
+            &self.global_nom_code,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "global_details", &self.global_details, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_type_code",
+            &self.invoice_type_code,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
+        model::opt_entry(&mut map, "datetype", &self.datetype, &self.extra)?;
+        model::opt_entry(&mut map, "percentold", &self.percentold, &self.extra)?;
+        model::opt_entry(&mut map, "percent", &self.percent, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
+        model::opt_entry(&mut map, "datesent", &self.datesent, &self.extra)?;
+        model::opt_entry(&mut map, "currency", &self.currency, &self.extra)?;
+        model::opt_entry(&mut map, "currency_code", &self.currency_code, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "currency_code_name",
+            &self.currency_code_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "currency_conversion_rate",
             &self.currency_conversion_rate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "paymentterms", &self.paymentterms)?;
-        model::opt_entry(&mut map, "hideinvoice", &self.hideinvoice)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
-        model::opt_entry(&mut map, "invoicetype", &self.invoicetype)?;
-        model::opt_entry(&mut map, "datepaid", &self.datepaid)?;
-        model::opt_entry(&mut map, "paymentstatus", &self.paymentstatus)?;
-        model::opt_entry(&mut map, "xeroid", &self.xeroid)?;
-        model::opt_entry(&mut map, "amountpaid", &self.amountpaid)?;
-        model::opt_entry(&mut map, "amountdue", &self.amountdue)?;
-        model::opt_entry(&mut map, "amount_remaining", &self.amount_remaining)?;
-        model::opt_entry(&mut map, "emailstatus", &self.emailstatus)?;
-        model::opt_entry(&mut map, "address", &self.address)?;
-        model::opt_entry(&mut map, "shipaddress", &self.shipaddress)?;
-        model::opt_entry(&mut map, "originaddress", &self.originaddress)?;
-        model::opt_entry(&mut map, "lines", &self.lines)?;
-        model::opt_entry(&mut map, "add_lines", &self.add_lines)?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview)?;
-        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
-        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
+        model::opt_entry(&mut map, "paymentterms", &self.paymentterms, &self.extra)?;
+        model::opt_entry(&mut map, "hideinvoice", &self.hideinvoice, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
+        model::opt_entry(&mut map, "invoicetype", &self.invoicetype, &self.extra)?;
+        model::opt_entry(&mut map, "datepaid", &self.datepaid, &self.extra)?;
+        model::opt_entry(&mut map, "paymentstatus", &self.paymentstatus, &self.extra)?;
+        model::opt_entry(&mut map, "xeroid", &self.xeroid, &self.extra)?;
+        model::opt_entry(&mut map, "amountpaid", &self.amountpaid, &self.extra)?;
+        model::opt_entry(&mut map, "amountdue", &self.amountdue, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "amount_remaining",
+            &self.amount_remaining,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "emailstatus", &self.emailstatus, &self.extra)?;
+        model::opt_entry(&mut map, "address", &self.address, &self.extra)?;
+        model::opt_entry(&mut map, "shipaddress", &self.shipaddress, &self.extra)?;
+        model::opt_entry(&mut map, "originaddress", &self.originaddress, &self.extra)?;
+        model::opt_entry(&mut map, "lines", &self.lines, &self.extra)?;
+        model::opt_entry(&mut map, "add_lines", &self.add_lines, &self.extra)?;
+        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_print_generate",
+            &self.print_generate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdf_attachment_id",
+            &self.pdf_attachment_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "pdf_attachment_date_created",
             &self.pdf_attachment_date_created,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
-        model::opt_entry(&mut map, "pdftemplate_name", &self.pdftemplate_name)?;
-        model::opt_entry(&mut map, "composite_tax_total", &self.composite_tax_total)?;
-        model::opt_entry(&mut map, "total", &self.total)?;
-        model::opt_entry(&mut map, "reference", &self.reference)?;
-        model::opt_entry(&mut map, "duedate", &self.duedate)?;
-        model::opt_entry(&mut map, "_is_invoice_run", &self.is_invoice_run)?;
-        model::opt_entry(&mut map, "_billing_cut_off", &self.billing_cut_off)?;
-        model::opt_entry(&mut map, "is_recurring_invoice", &self.is_recurring_invoice)?;
-        model::opt_entry(&mut map, "schedule_id", &self.schedule_id)?;
-        model::opt_entry(&mut map, "lastcreated", &self.lastcreated)?;
-        model::opt_entry(&mut map, "nextcreationdate", &self.nextcreationdate)?;
-        model::opt_entry(&mut map, "period", &self.period)?;
-        model::opt_entry(&mut map, "schedule", &self.schedule)?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdftemplate_name",
+            &self.pdftemplate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "composite_tax_total",
+            &self.composite_tax_total,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "total", &self.total, &self.extra)?;
+        model::opt_entry(&mut map, "reference", &self.reference, &self.extra)?;
+        model::opt_entry(&mut map, "duedate", &self.duedate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_is_invoice_run",
+            &self.is_invoice_run,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_billing_cut_off",
+            &self.billing_cut_off,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "is_recurring_invoice",
+            &self.is_recurring_invoice,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "schedule_id", &self.schedule_id, &self.extra)?;
+        model::opt_entry(&mut map, "lastcreated", &self.lastcreated, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "nextcreationdate",
+            &self.nextcreationdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "period", &self.period, &self.extra)?;
+        model::opt_entry(&mut map, "schedule", &self.schedule, &self.extra)?;
         model::opt_entry(
             &mut map,
             "create_recurring_invoice",
             &self.create_recurring_invoice,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "take_auto_payment", &self.take_auto_payment)?;
-        model::opt_entry(&mut map, "recurring_invoice_id", &self.recurring_invoice_id)?;
-        model::opt_entry(&mut map, "add_contract_assets", &self.add_contract_assets)?;
-        model::opt_entry(&mut map, "add_labour", &self.add_labour)?;
-        model::opt_entry(&mut map, "add_project", &self.add_project)?;
-        model::opt_entry(&mut map, "add_travel", &self.add_travel)?;
-        model::opt_entry(&mut map, "add_mileage", &self.add_mileage)?;
-        model::opt_entry(&mut map, "add_itemsissued", &self.add_itemsissued)?;
-        model::opt_entry(&mut map, "add_prepay", &self.add_prepay)?;
-        model::opt_entry(&mut map, "add_salesorder", &self.add_salesorder)?;
-        model::opt_entry(&mut map, "force_creation", &self.force_creation)?;
+        model::opt_entry(
+            &mut map,
+            "take_auto_payment",
+            &self.take_auto_payment,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "recurring_invoice_id",
+            &self.recurring_invoice_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "add_contract_assets",
+            &self.add_contract_assets,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "add_labour", &self.add_labour, &self.extra)?;
+        model::opt_entry(&mut map, "add_project", &self.add_project, &self.extra)?;
+        model::opt_entry(&mut map, "add_travel", &self.add_travel, &self.extra)?;
+        model::opt_entry(&mut map, "add_mileage", &self.add_mileage, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "add_itemsissued",
+            &self.add_itemsissued,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "add_prepay", &self.add_prepay, &self.extra)?;
+        model::opt_entry(&mut map, "add_salesorder", &self.add_salesorder, &self.extra)?;
+        model::opt_entry(&mut map, "force_creation", &self.force_creation, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_create_from_areaitems",
             &self.create_from_areaitems,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_create_from_contract", &self.create_from_contract)?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly)?;
-        model::opt_entry(&mut map, "qboid", &self.qboid)?;
-        model::opt_entry(&mut map, "billingcategory", &self.billingcategory)?;
-        model::opt_entry(&mut map, "_sendmassinvoice", &self.sendmassinvoice)?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id)?;
+        model::opt_entry(
+            &mut map,
+            "_create_from_contract",
+            &self.create_from_contract,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
+        model::opt_entry(&mut map, "qboid", &self.qboid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "billingcategory",
+            &self.billingcategory,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_sendmassinvoice",
+            &self.sendmassinvoice,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "xero_branding_theme_id",
             &self.xero_branding_theme_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "xero_branding_theme_name",
             &self.xero_branding_theme_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "xero_branding_theme", &self.xero_branding_theme)?;
-        model::opt_entry(&mut map, "due_date_int", &self.due_date_int)?;
-        model::opt_entry(&mut map, "due_date_type", &self.due_date_type)?;
-        model::opt_entry(&mut map, "createdbyagentname", &self.createdbyagentname)?;
-        model::opt_entry(&mut map, "internal_note", &self.internal_note)?;
-        model::opt_entry(&mut map, "mailboxid", &self.mailboxid)?;
-        model::opt_entry(&mut map, "period_type", &self.period_type)?;
-        model::opt_entry(&mut map, "kashflow_tenant_id", &self.kashflow_tenant_id)?;
-        model::opt_entry(&mut map, "kashflowid", &self.kashflowid)?;
-        model::opt_entry(&mut map, "kashflow_pdf", &self.kashflow_pdf)?;
-        model::opt_entry(&mut map, "original_client_id", &self.original_client_id)?;
-        model::opt_entry(&mut map, "original_client_name", &self.original_client_name)?;
-        model::opt_entry(&mut map, "xero_status", &self.xero_status)?;
-        model::opt_entry(&mut map, "merge_data", &self.merge_data)?;
-        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id)?;
-        model::opt_entry(&mut map, "time", &self.time)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate)?;
-        model::opt_entry(&mut map, "daysplus", &self.daysplus)?;
-        model::opt_entry(&mut map, "periodname", &self.periodname)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "duedatename", &self.duedatename)?;
-        model::opt_entry(&mut map, "date_created", &self.date_created)?;
+        model::opt_entry(
+            &mut map,
+            "xero_branding_theme",
+            &self.xero_branding_theme,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "due_date_int", &self.due_date_int, &self.extra)?;
+        model::opt_entry(&mut map, "due_date_type", &self.due_date_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "createdbyagentname",
+            &self.createdbyagentname,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "internal_note", &self.internal_note, &self.extra)?;
+        model::opt_entry(&mut map, "mailboxid", &self.mailboxid, &self.extra)?;
+        model::opt_entry(&mut map, "period_type", &self.period_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "kashflow_tenant_id",
+            &self.kashflow_tenant_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "kashflowid", &self.kashflowid, &self.extra)?;
+        model::opt_entry(&mut map, "kashflow_pdf", &self.kashflow_pdf, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "original_client_id",
+            &self.original_client_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "original_client_name",
+            &self.original_client_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "xero_status", &self.xero_status, &self.extra)?;
+        model::opt_entry(&mut map, "merge_data", &self.merge_data, &self.extra)?;
+        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id, &self.extra)?;
+        model::opt_entry(&mut map, "time", &self.time, &self.extra)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
+        model::opt_entry(&mut map, "daysplus", &self.daysplus, &self.extra)?;
+        model::opt_entry(&mut map, "periodname", &self.periodname, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "duedatename", &self.duedatename, &self.extra)?;
+        model::opt_entry(&mut map, "date_created", &self.date_created, &self.extra)?;
         model::opt_entry(
             &mut map,
             "invoice_prorata_periods_ahead",
             &self.invoice_prorata_periods_ahead,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "nextcreationperiod", &self.nextcreationperiod)?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id)?;
-        model::opt_entry(&mut map, "intacct_recordno", &self.intacct_recordno)?;
-        model::opt_entry(&mut map, "period_start_date", &self.period_start_date)?;
-        model::opt_entry(&mut map, "period_end_date", &self.period_end_date)?;
-        model::opt_entry(&mut map, "payments", &self.payments)?;
-        model::opt_entry(&mut map, "markaspaid", &self.markaspaid)?;
-        model::opt_entry(&mut map, "markaspaidmoduleid", &self.markaspaidmoduleid)?;
-        model::opt_entry(&mut map, "dbc_id", &self.dbc_id)?;
-        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id)?;
-        model::opt_entry(&mut map, "reviewrequired", &self.reviewrequired)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "_xmlwarning", &self.xmlwarning)?;
+        model::opt_entry(
+            &mut map,
+            "nextcreationperiod",
+            &self.nextcreationperiod,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_recordno",
+            &self.intacct_recordno,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "period_start_date",
+            &self.period_start_date,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "period_end_date",
+            &self.period_end_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "payments", &self.payments, &self.extra)?;
+        model::opt_entry(&mut map, "markaspaid", &self.markaspaid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "markaspaidmoduleid",
+            &self.markaspaidmoduleid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "dbc_id", &self.dbc_id, &self.extra)?;
+        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id, &self.extra)?;
+        model::opt_entry(&mut map, "reviewrequired", &self.reviewrequired, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "_xmlwarning", &self.xmlwarning, &self.extra)?;
         model::opt_entry(
             &mut map,
             "creditlinkedtoinvoiceid",
             &self.creditlinkedtoinvoiceid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "creditlinkedtoinvoiceid_thirdpartynumber",
             &self.creditlinkedtoinvoiceid_thirdpartynumber,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "creditlinkedtoinvoiceid_typeid",
             &self.creditlinkedtoinvoiceid_typeid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "purchaseorder_id", &self.purchaseorder_id)?;
+        model::opt_entry(
+            &mut map,
+            "purchaseorder_id",
+            &self.purchaseorder_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sage_business_cloud_details_id",
             &self.sage_business_cloud_details_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sage_business_cloud_id",
             &self.sage_business_cloud_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "exact_id", &self.exact_id)?;
-        model::opt_entry(&mut map, "exact_division", &self.exact_division)?;
-        model::opt_entry(&mut map, "xero_line_tax", &self.xero_line_tax)?;
+        model::opt_entry(&mut map, "exact_id", &self.exact_id, &self.extra)?;
+        model::opt_entry(&mut map, "exact_division", &self.exact_division, &self.extra)?;
+        model::opt_entry(&mut map, "xero_line_tax", &self.xero_line_tax, &self.extra)?;
         model::opt_entry(
             &mut map,
             "invoice_auto_increase_period",
             &self.invoice_auto_increase_period,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "invoice_percent_increase",
             &self.invoice_percent_increase,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "schedule_ignore_delete",
             &self.schedule_ignore_delete,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "assigned_agent", &self.assigned_agent)?;
-        model::opt_entry(&mut map, "assigned_agent_name", &self.assigned_agent_name)?;
-        model::opt_entry(&mut map, "approval_status", &self.approval_status)?;
-        model::opt_entry(&mut map, "approvalagent", &self.approvalagent)?;
-        model::opt_entry(&mut map, "approvalemailaddress", &self.approvalemailaddress)?;
-        model::opt_entry(&mut map, "approvalnote", &self.approvalnote)?;
-        model::opt_entry(&mut map, "approvalagentid", &self.approvalagentid)?;
-        model::opt_entry(&mut map, "approvaldatetime", &self.approvaldatetime)?;
-        model::opt_entry(&mut map, "ticket_summary", &self.ticket_summary)?;
-        model::opt_entry(&mut map, "ticket_note", &self.ticket_note)?;
-        model::opt_entry(&mut map, "approval_start", &self.approval_start)?;
-        model::opt_entry(&mut map, "requires_approval", &self.requires_approval)?;
+        model::opt_entry(&mut map, "assigned_agent", &self.assigned_agent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "assigned_agent_name",
+            &self.assigned_agent_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_status",
+            &self.approval_status,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "approvalagent", &self.approvalagent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "approvalemailaddress",
+            &self.approvalemailaddress,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "approvalnote", &self.approvalnote, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "approvalagentid",
+            &self.approvalagentid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approvaldatetime",
+            &self.approvaldatetime,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ticket_summary", &self.ticket_summary, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_note", &self.ticket_note, &self.extra)?;
+        model::opt_entry(&mut map, "approval_start", &self.approval_start, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "requires_approval",
+            &self.requires_approval,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "xero_online_invoice_payment_url",
             &self.xero_online_invoice_payment_url,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "generic_online_invoice_payment_url",
             &self.generic_online_invoice_payment_url,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intacct_save_location",
             &self.intacct_save_location,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intacctseparatetaxline",
             &self.intacctseparatetaxline,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "intacct_class", &self.intacct_class)?;
-        model::opt_entry(&mut map, "intacct_class_name", &self.intacct_class_name)?;
+        model::opt_entry(&mut map, "intacct_class", &self.intacct_class, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_class_name",
+            &self.intacct_class_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "take_payment_on_duedate",
             &self.take_payment_on_duedate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "contains_calculated_quantity",
             &self.contains_calculated_quantity,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "intacct_tax_solution", &self.intacct_tax_solution)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_tax_solution",
+            &self.intacct_tax_solution,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "intacct_tax_solution_name",
             &self.intacct_tax_solution_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "intacct_project", &self.intacct_project)?;
-        model::opt_entry(&mut map, "intacct_project_name", &self.intacct_project_name)?;
-        model::opt_entry(&mut map, "_create_credit_note", &self.create_credit_note)?;
-        model::opt_entry(&mut map, "credit_total", &self.credit_total)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_project",
+            &self.intacct_project,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "intacct_project_name",
+            &self.intacct_project_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_create_credit_note",
+            &self.create_credit_note,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "credit_total", &self.credit_total, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_dont_fire_automations",
             &self.dont_fire_automations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_is_process", &self.is_process)?;
-        model::opt_entry(&mut map, "_is_task_schedule", &self.is_task_schedule)?;
-        model::opt_entry(&mut map, "payments_pending", &self.payments_pending)?;
-        model::opt_entry(&mut map, "include_in_autopay", &self.include_in_autopay)?;
-        model::opt_entry(&mut map, "_forcethirdpartysync", &self.forcethirdpartysync)?;
+        model::opt_entry(&mut map, "_is_process", &self.is_process, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_is_task_schedule",
+            &self.is_task_schedule,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "payments_pending",
+            &self.payments_pending,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "include_in_autopay",
+            &self.include_in_autopay,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_forcethirdpartysync",
+            &self.forcethirdpartysync,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "client_to_invoice_to_id",
             &self.client_to_invoice_to_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "creation_source", &self.creation_source)?;
-        model::opt_entry(&mut map, "typeid", &self.typeid)?;
-        model::opt_entry(&mut map, "twilio_invoice", &self.twilio_invoice)?;
-        model::opt_entry(&mut map, "invoice_separately", &self.invoice_separately)?;
-        model::opt_entry(&mut map, "minimum_price_active", &self.minimum_price_active)?;
+        model::opt_entry(
+            &mut map,
+            "creation_source",
+            &self.creation_source,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "typeid", &self.typeid, &self.extra)?;
+        model::opt_entry(&mut map, "twilio_invoice", &self.twilio_invoice, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_separately",
+            &self.invoice_separately,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "minimum_price_active",
+            &self.minimum_price_active,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "minimum_line_description",
             &self.minimum_line_description,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "minimum_amount", &self.minimum_amount)?;
-        model::opt_entry(&mut map, "avalara_details_id", &self.avalara_details_id)?;
-        model::opt_entry(&mut map, "qbo_term_name", &self.qbo_term_name)?;
-        model::opt_entry(&mut map, "qbo_term_id", &self.qbo_term_id)?;
-        model::opt_entry(&mut map, "qbo_term", &self.qbo_term)?;
+        model::opt_entry(&mut map, "minimum_amount", &self.minimum_amount, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "avalara_details_id",
+            &self.avalara_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "qbo_term_name", &self.qbo_term_name, &self.extra)?;
+        model::opt_entry(&mut map, "qbo_term_id", &self.qbo_term_id, &self.extra)?;
+        model::opt_entry(&mut map, "qbo_term", &self.qbo_term, &self.extra)?;
         model::opt_entry(
             &mut map,
             "exact_payment_conditon_name",
             &self.exact_payment_conditon_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "exact_payment_conditon_id",
             &self.exact_payment_conditon_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "exact_payment_conditon",
             &self.exact_payment_conditon,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "avalara_details_name", &self.avalara_details_name)?;
-        model::opt_entry(&mut map, "voided", &self.voided)?;
+        model::opt_entry(
+            &mut map,
+            "avalara_details_name",
+            &self.avalara_details_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "voided", &self.voided, &self.extra)?;
         model::opt_entry(
             &mut map,
             "credit_outstanding_for_customer",
             &self.credit_outstanding_for_customer,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "credit_outstanding", &self.credit_outstanding)?;
-        model::opt_entry(&mut map, "credit_used", &self.credit_used)?;
-        model::opt_entry(&mut map, "mark_credit_as_used", &self.mark_credit_as_used)?;
-        model::opt_entry(&mut map, "apply_credit", &self.apply_credit)?;
-        model::opt_entry(&mut map, "apply_credit_id", &self.apply_credit_id)?;
-        model::opt_entry(&mut map, "apply_credit_amount", &self.apply_credit_amount)?;
+        model::opt_entry(
+            &mut map,
+            "credit_outstanding",
+            &self.credit_outstanding,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "credit_used", &self.credit_used, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mark_credit_as_used",
+            &self.mark_credit_as_used,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "apply_credit", &self.apply_credit, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "apply_credit_id",
+            &self.apply_credit_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "apply_credit_amount",
+            &self.apply_credit_amount,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "apply_credit_description",
             &self.apply_credit_description,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "apply_credit_long_description",
             &self.apply_credit_long_description,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "apply_credit_tax_type",
             &self.apply_credit_tax_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "invoice_display", &self.invoice_display)?;
-        model::opt_entry(&mut map, "_novalidate", &self.novalidate)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
-        model::opt_entry(&mut map, "invoice_match_id", &self.invoice_match_id)?;
-        model::opt_entry(&mut map, "sync_include_paid", &self.sync_include_paid)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_display",
+            &self.invoice_display,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_novalidate", &self.novalidate, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "invoice_match_id",
+            &self.invoice_match_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sync_include_paid",
+            &self.sync_include_paid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dont_set_original_client_id",
             &self.dont_set_original_client_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_docommitsync", &self.docommitsync)?;
+        model::opt_entry(&mut map, "_docommitsync", &self.docommitsync, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_ignore_dont_send_invoice",
             &self.ignore_dont_send_invoice,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "ticket_client_to_invoice_to_id",
             &self.ticket_client_to_invoice_to_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "originaddress1", &self.originaddress1)?;
-        model::opt_entry(&mut map, "originaddress2", &self.originaddress2)?;
-        model::opt_entry(&mut map, "originaddress3", &self.originaddress3)?;
-        model::opt_entry(&mut map, "originaddress4", &self.originaddress4)?;
-        model::opt_entry(&mut map, "originaddress5", &self.originaddress5)?;
+        model::opt_entry(&mut map, "originaddress1", &self.originaddress1, &self.extra)?;
+        model::opt_entry(&mut map, "originaddress2", &self.originaddress2, &self.extra)?;
+        model::opt_entry(&mut map, "originaddress3", &self.originaddress3, &self.extra)?;
+        model::opt_entry(&mut map, "originaddress4", &self.originaddress4, &self.extra)?;
+        model::opt_entry(&mut map, "originaddress5", &self.originaddress5, &self.extra)?;
         model::opt_entry(
             &mut map,
             "most_recent_invoice_id",
             &self.most_recent_invoice_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "most_recent_invoice_type",
             &self.most_recent_invoice_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
         model::opt_entry(
             &mut map,
             "update_invoice_conversion_rate",
             &self.update_invoice_conversion_rate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "conversion_rate", &self.conversion_rate)?;
+        model::opt_entry(
+            &mut map,
+            "conversion_rate",
+            &self.conversion_rate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dont_sync_to_3rd_party",
             &self.dont_sync_to_3rd_party,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_invoice_screen", &self.is_invoice_screen)?;
-        model::opt_entry(&mut map, "_dotaxsync", &self.dotaxsync)?;
-        model::opt_entry(&mut map, "tax_total", &self.tax_total)?;
-        model::opt_entry(&mut map, "revenue", &self.revenue)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
-        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "is_invoice_screen",
+            &self.is_invoice_screen,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_dotaxsync", &self.dotaxsync, &self.extra)?;
+        model::opt_entry(&mut map, "tax_total", &self.tax_total, &self.extra)?;
+        model::opt_entry(&mut map, "revenue", &self.revenue, &self.extra)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_importthirdpartyid",
+            &self.importthirdpartyid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -3463,6 +6350,49 @@ impl crate::runtime::model::Model for Invoice {
     }
 }
 
+impl Invoice {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// A page of invoices: `{"record_count": N, "invoices": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -3511,6 +6441,36 @@ impl InvoiceList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for InvoiceList {
@@ -3518,11 +6478,11 @@ impl serde::Serialize for InvoiceList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "invoices", &self.invoices)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

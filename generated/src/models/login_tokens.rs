@@ -10,7 +10,7 @@ pub struct LoginToken {
     /// `type`.
     pub r#type: Option<String>,
     /// `timestamp`.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<crate::DateTime>,
     /// `verifier`.
     pub verifier: Option<String>,
     /// `token`.
@@ -20,7 +20,7 @@ pub struct LoginToken {
     /// `token_used`.
     pub token_used: Option<bool>,
     /// `used_timestamp`.
-    pub used_timestamp: Option<String>,
+    pub used_timestamp: Option<crate::DateTime>,
     /// `used_userid`.
     pub used_userid: Option<String>,
     /// `jwt`.
@@ -51,7 +51,7 @@ impl LoginToken {
     /// Sets `timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.timestamp = Some(value.into());
         self
     }
@@ -91,7 +91,7 @@ impl LoginToken {
     /// Sets `used_timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_used_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_used_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.used_timestamp = Some(value.into());
         self
     }
@@ -119,6 +119,106 @@ impl LoginToken {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timestamp(mut self) -> Self {
+        self.timestamp = None;
+        self.extra.insert("timestamp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `verifier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_verifier(mut self) -> Self {
+        self.verifier = None;
+        self.extra.insert("verifier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token(mut self) -> Self {
+        self.token = None;
+        self.extra.insert("token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enc_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enc_id(mut self) -> Self {
+        self.enc_id = None;
+        self.extra.insert("enc_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token_used` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token_used(mut self) -> Self {
+        self.token_used = None;
+        self.extra.insert("token_used".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `used_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_used_timestamp(mut self) -> Self {
+        self.used_timestamp = None;
+        self.extra.insert("used_timestamp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `used_userid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_used_userid(mut self) -> Self {
+        self.used_userid = None;
+        self.extra.insert("used_userid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jwt` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jwt(mut self) -> Self {
+        self.jwt = None;
+        self.extra.insert("jwt".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for LoginToken {
@@ -126,18 +226,18 @@ impl serde::Serialize for LoginToken {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "timestamp", &self.timestamp)?;
-        model::opt_entry(&mut map, "verifier", &self.verifier)?;
-        model::opt_entry(&mut map, "token", &self.token)?;
-        model::opt_entry(&mut map, "enc_id", &self.enc_id)?;
-        model::opt_entry(&mut map, "token_used", &self.token_used)?;
-        model::opt_entry(&mut map, "used_timestamp", &self.used_timestamp)?;
-        model::opt_entry(&mut map, "used_userid", &self.used_userid)?;
-        model::opt_entry(&mut map, "jwt", &self.jwt)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "timestamp", &self.timestamp, &self.extra)?;
+        model::opt_entry(&mut map, "verifier", &self.verifier, &self.extra)?;
+        model::opt_entry(&mut map, "token", &self.token, &self.extra)?;
+        model::opt_entry(&mut map, "enc_id", &self.enc_id, &self.extra)?;
+        model::opt_entry(&mut map, "token_used", &self.token_used, &self.extra)?;
+        model::opt_entry(&mut map, "used_timestamp", &self.used_timestamp, &self.extra)?;
+        model::opt_entry(&mut map, "used_userid", &self.used_userid, &self.extra)?;
+        model::opt_entry(&mut map, "jwt", &self.jwt, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

@@ -8,11 +8,11 @@ pub struct OnlineStatus {
     /// `techID`.
     pub tech_id: Option<i32>,
     /// `lastOnlineDate`.
-    pub last_online_date: Option<String>,
+    pub last_online_date: Option<crate::DateTime>,
     /// `isOnline`.
     pub is_online: Option<bool>,
     /// `lastOnline`.
-    pub last_online: Option<String>,
+    pub last_online: Option<crate::DateTime>,
     /// `agent_status`.
     pub agent_status: Option<i32>,
     /// `status_overidden`.
@@ -24,7 +24,7 @@ pub struct OnlineStatus {
     /// `command`.
     pub command: Option<String>,
     /// `last_active`.
-    pub last_active: Option<String>,
+    pub last_active: Option<crate::DateTime>,
     /// `is_idle`.
     pub is_idle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
@@ -43,7 +43,7 @@ impl OnlineStatus {
     /// Sets `lastOnlineDate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_online_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_online_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_online_date = Some(value.into());
         self
     }
@@ -59,7 +59,7 @@ impl OnlineStatus {
     /// Sets `lastOnline` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_online(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_online(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_online = Some(value.into());
         self
     }
@@ -107,7 +107,7 @@ impl OnlineStatus {
     /// Sets `last_active` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_active(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_active(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_active = Some(value.into());
         self
     }
@@ -119,6 +119,116 @@ impl OnlineStatus {
         self.is_idle = Some(value);
         self
     }
+
+    /// Sends `techID` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tech_id(mut self) -> Self {
+        self.tech_id = None;
+        self.extra.insert("techID".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastOnlineDate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_online_date(mut self) -> Self {
+        self.last_online_date = None;
+        self.extra.insert("lastOnlineDate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isOnline` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_online(mut self) -> Self {
+        self.is_online = None;
+        self.extra.insert("isOnline".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastOnline` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_online(mut self) -> Self {
+        self.last_online = None;
+        self.extra.insert("lastOnline".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_status(mut self) -> Self {
+        self.agent_status = None;
+        self.extra.insert("agent_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_overidden` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_overidden(mut self) -> Self {
+        self.status_overidden = None;
+        self.extra.insert("status_overidden".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fetch_all` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fetch_all(mut self) -> Self {
+        self.fetch_all = None;
+        self.extra.insert("fetch_all".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_logout` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_logout(mut self) -> Self {
+        self.is_logout = None;
+        self.extra.insert("is_logout".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `command` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_command(mut self) -> Self {
+        self.command = None;
+        self.extra.insert("command".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_active` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_active(mut self) -> Self {
+        self.last_active = None;
+        self.extra.insert("last_active".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_idle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_idle(mut self) -> Self {
+        self.is_idle = None;
+        self.extra.insert("is_idle".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for OnlineStatus {
@@ -126,18 +236,28 @@ impl serde::Serialize for OnlineStatus {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "techID", &self.tech_id)?;
-        model::opt_entry(&mut map, "lastOnlineDate", &self.last_online_date)?;
-        model::opt_entry(&mut map, "isOnline", &self.is_online)?;
-        model::opt_entry(&mut map, "lastOnline", &self.last_online)?;
-        model::opt_entry(&mut map, "agent_status", &self.agent_status)?;
-        model::opt_entry(&mut map, "status_overidden", &self.status_overidden)?;
-        model::opt_entry(&mut map, "fetch_all", &self.fetch_all)?;
-        model::opt_entry(&mut map, "is_logout", &self.is_logout)?;
-        model::opt_entry(&mut map, "command", &self.command)?;
-        model::opt_entry(&mut map, "last_active", &self.last_active)?;
-        model::opt_entry(&mut map, "is_idle", &self.is_idle)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "techID", &self.tech_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lastOnlineDate",
+            &self.last_online_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "isOnline", &self.is_online, &self.extra)?;
+        model::opt_entry(&mut map, "lastOnline", &self.last_online, &self.extra)?;
+        model::opt_entry(&mut map, "agent_status", &self.agent_status, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "status_overidden",
+            &self.status_overidden,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fetch_all", &self.fetch_all, &self.extra)?;
+        model::opt_entry(&mut map, "is_logout", &self.is_logout, &self.extra)?;
+        model::opt_entry(&mut map, "command", &self.command, &self.extra)?;
+        model::opt_entry(&mut map, "last_active", &self.last_active, &self.extra)?;
+        model::opt_entry(&mut map, "is_idle", &self.is_idle, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

@@ -22,9 +22,9 @@ pub struct Report {
     /// `selectedfields`.
     pub selectedfields: Option<String>,
     /// `reportingperiodstartdate`.
-    pub reportingperiodstartdate: Option<String>,
+    pub reportingperiodstartdate: Option<crate::DateTime>,
     /// `reportingperiodenddate`.
-    pub reportingperiodenddate: Option<String>,
+    pub reportingperiodenddate: Option<crate::DateTime>,
     /// `reportingperioddatefield`.
     pub reportingperioddatefield: Option<String>,
     /// `sqlid`.
@@ -238,7 +238,7 @@ pub struct Report {
     /// `apply_query_builder_perms`.
     pub apply_query_builder_perms: Option<bool>,
     /// `last_run_date`.
-    pub last_run_date: Option<String>,
+    pub last_run_date: Option<crate::DateTime>,
     /// `group_id`.
     pub group_id: Option<i32>,
     /// `group_name`.
@@ -317,7 +317,10 @@ impl Report {
     /// Sets `reportingperiodstartdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_reportingperiodstartdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_reportingperiodstartdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.reportingperiodstartdate = Some(value.into());
         self
     }
@@ -325,7 +328,10 @@ impl Report {
     /// Sets `reportingperiodenddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_reportingperiodenddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_reportingperiodenddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.reportingperiodenddate = Some(value.into());
         self
     }
@@ -1184,7 +1190,7 @@ impl Report {
     /// Sets `last_run_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_run_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_run_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_run_date = Some(value.into());
         self
     }
@@ -1276,6 +1282,1262 @@ impl Report {
         self.apiquery_id = Some(value);
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sql` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sql(mut self) -> Self {
+        self.sql = None;
+        self.extra.insert("sql".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportingperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportingperiod(mut self) -> Self {
+        self.reportingperiod = None;
+        self.extra.insert("reportingperiod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `availablefields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_availablefields(mut self) -> Self {
+        self.availablefields = None;
+        self.extra.insert("availablefields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `selectedfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_selectedfields(mut self) -> Self {
+        self.selectedfields = None;
+        self.extra.insert("selectedfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportingperiodstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportingperiodstartdate(mut self) -> Self {
+        self.reportingperiodstartdate = None;
+        self.extra
+            .insert("reportingperiodstartdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportingperiodenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportingperiodenddate(mut self) -> Self {
+        self.reportingperiodenddate = None;
+        self.extra.insert("reportingperiodenddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportingperioddatefield` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportingperioddatefield(mut self) -> Self {
+        self.reportingperioddatefield = None;
+        self.extra
+            .insert("reportingperioddatefield".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlid(mut self) -> Self {
+        self.sqlid = None;
+        self.extra.insert("sqlid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `charttitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_charttitle(mut self) -> Self {
+        self.charttitle = None;
+        self.extra.insert("charttitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xaxis` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xaxis(mut self) -> Self {
+        self.xaxis = None;
+        self.extra.insert("xaxis".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxis` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxis(mut self) -> Self {
+        self.yaxis = None;
+        self.extra.insert("yaxis".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xaxiscaption` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xaxiscaption(mut self) -> Self {
+        self.xaxiscaption = None;
+        self.extra.insert("xaxiscaption".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxiscaption` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxiscaption(mut self) -> Self {
+        self.yaxiscaption = None;
+        self.extra.insert("yaxiscaption".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `graphorderby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_graphorderby(mut self) -> Self {
+        self.graphorderby = None;
+        self.extra.insert("graphorderby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `charttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_charttype(mut self) -> Self {
+        self.charttype = None;
+        self.extra.insert("charttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `graphorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_graphorder(mut self) -> Self {
+        self.graphorder = None;
+        self.extra.insert("graphorder".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_count(mut self) -> Self {
+        self.count = None;
+        self.extra.insert("count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sum` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sum(mut self) -> Self {
+        self.sum = None;
+        self.extra.insert("sum".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `average` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_average(mut self) -> Self {
+        self.average = None;
+        self.extra.insert("average".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `averageaspercentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_averageaspercentage(mut self) -> Self {
+        self.averageaspercentage = None;
+        self.extra.insert("averageaspercentage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showgraphvalues` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showgraphvalues(mut self) -> Self {
+        self.showgraphvalues = None;
+        self.extra.insert("showgraphvalues".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client(mut self) -> Self {
+        self.client = None;
+        self.extra.insert("client".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `builtinid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_builtinid(mut self) -> Self {
+        self.builtinid = None;
+        self.extra.insert("builtinid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriestype1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriestype1(mut self) -> Self {
+        self.seriestype1 = None;
+        self.extra.insert("seriestype1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriestype2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriestype2(mut self) -> Self {
+        self.seriestype2 = None;
+        self.extra.insert("seriestype2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriestype3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriestype3(mut self) -> Self {
+        self.seriestype3 = None;
+        self.extra.insert("seriestype3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriestype4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriestype4(mut self) -> Self {
+        self.seriestype4 = None;
+        self.extra.insert("seriestype4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriestype5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriestype5(mut self) -> Self {
+        self.seriestype5 = None;
+        self.extra.insert("seriestype5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxis1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxis1(mut self) -> Self {
+        self.yaxis1 = None;
+        self.extra.insert("yaxis1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxis2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxis2(mut self) -> Self {
+        self.yaxis2 = None;
+        self.extra.insert("yaxis2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxis3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxis3(mut self) -> Self {
+        self.yaxis3 = None;
+        self.extra.insert("yaxis3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxis4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxis4(mut self) -> Self {
+        self.yaxis4 = None;
+        self.extra.insert("yaxis4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `yaxis5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_yaxis5(mut self) -> Self {
+        self.yaxis5 = None;
+        self.extra.insert("yaxis5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stackbars` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stackbars(mut self) -> Self {
+        self.stackbars = None;
+        self.extra.insert("stackbars".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `includesummary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includesummary(mut self) -> Self {
+        self.includesummary = None;
+        self.extra.insert("includesummary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timezonename(mut self) -> Self {
+        self.timezonename = None;
+        self.extra.insert("timezonename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onlyshowsummaries` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onlyshowsummaries(mut self) -> Self {
+        self.onlyshowsummaries = None;
+        self.extra.insert("onlyshowsummaries".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usetechlink` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usetechlink(mut self) -> Self {
+        self.usetechlink = None;
+        self.extra.insert("usetechlink".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_published` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_published(mut self) -> Self {
+        self.is_published = None;
+        self.extra.insert("is_published".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `published_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_published_id(mut self) -> Self {
+        self.published_id = None;
+        self.extra.insert("published_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlhasdatefilter` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlhasdatefilter(mut self) -> Self {
+        self.sqlhasdatefilter = None;
+        self.extra.insert("sqlhasdatefilter".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usesdynamicsql` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usesdynamicsql(mut self) -> Self {
+        self.usesdynamicsql = None;
+        self.extra.insert("usesdynamicsql".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `available_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_available_columns(mut self) -> Self {
+        self.available_columns = None;
+        self.extra.insert("available_columns".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_columns(mut self) -> Self {
+        self.columns = None;
+        self.extra.insert("columns".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filters` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filters(mut self) -> Self {
+        self.filters = None;
+        self.extra.insert("filters".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_conditions(mut self) -> Self {
+        self.conditions = None;
+        self.extra.insert("conditions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filterable_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filterable_columns(mut self) -> Self {
+        self.filterable_columns = None;
+        self.extra.insert("filterable_columns".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filterable_columns_conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filterable_columns_conditions(mut self) -> Self {
+        self.filterable_columns_conditions = None;
+        self.extra
+            .insert("filterable_columns_conditions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `permissions_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_permissions_agent(mut self) -> Self {
+        self.permissions_agent = None;
+        self.extra.insert("permissions_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `permissions_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_permissions_user(mut self) -> Self {
+        self.permissions_user = None;
+        self.extra.insert("permissions_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_schedule(mut self) -> Self {
+        self.schedule = None;
+        self.extra.insert("schedule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `local_library_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_local_library_id(mut self) -> Self {
+        self.local_library_id = None;
+        self.extra.insert("local_library_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_onlinerepository_report` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_onlinerepository_report(mut self) -> Self {
+        self.is_onlinerepository_report = None;
+        self.extra
+            .insert("is_onlinerepository_report".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `get_reportfield_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_get_reportfield_values(mut self) -> Self {
+        self.get_reportfield_values = None;
+        self.extra.insert("get_reportfield_values".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `get_reportcondition_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_get_reportcondition_values(mut self) -> Self {
+        self.get_reportcondition_values = None;
+        self.extra
+            .insert("get_reportcondition_values".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filter_lookup_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filter_lookup_values(mut self) -> Self {
+        self.filter_lookup_values = None;
+        self.extra.insert("filter_lookup_values".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report(mut self) -> Self {
+        self.report = None;
+        self.extra.insert("report".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `previous_report` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_previous_report(mut self) -> Self {
+        self.previous_report = None;
+        self.extra.insert("previous_report".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_testonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_testonly(mut self) -> Self {
+        self.testonly = None;
+        self.extra.insert("_testonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_testchart` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_testchart(mut self) -> Self {
+        self.testchart = None;
+        self.extra.insert("_testchart".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_loadreportonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_loadreportonly(mut self) -> Self {
+        self.loadreportonly = None;
+        self.extra.insert("_loadreportonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_print_preview(mut self) -> Self {
+        self.print_preview = None;
+        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_print_generate(mut self) -> Self {
+        self.print_generate = None;
+        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_xls_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xls_generate(mut self) -> Self {
+        self.xls_generate = None;
+        self.extra.insert("_xls_generate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_json_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_json_generate(mut self) -> Self {
+        self.json_generate = None;
+        self.extra.insert("_json_generate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_printhtml(mut self) -> Self {
+        self.printhtml = None;
+        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdf_attachment_id(mut self) -> Self {
+        self.pdf_attachment_id = None;
+        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xls_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xls_attachment_id(mut self) -> Self {
+        self.xls_attachment_id = None;
+        self.extra.insert("xls_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xls_attachment_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xls_attachment_link(mut self) -> Self {
+        self.xls_attachment_link = None;
+        self.extra.insert("xls_attachment_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `csv_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_csv_attachment_id(mut self) -> Self {
+        self.csv_attachment_id = None;
+        self.extra.insert("csv_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `csv_attachment_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_csv_attachment_link(mut self) -> Self {
+        self.csv_attachment_link = None;
+        self.extra.insert("csv_attachment_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `json_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_json_attachment_id(mut self) -> Self {
+        self.json_attachment_id = None;
+        self.extra.insert("json_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `json_attachment_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_json_attachment_link(mut self) -> Self {
+        self.json_attachment_link = None;
+        self.extra.insert("json_attachment_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_id(mut self) -> Self {
+        self.pdftemplate_id = None;
+        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_name(mut self) -> Self {
+        self.pdftemplate_name = None;
+        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate(mut self) -> Self {
+        self.pdftemplate = None;
+        self.extra.insert("pdftemplate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_base64` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_base64(mut self) -> Self {
+        self.chart_base64 = None;
+        self.extra.insert("chart_base64".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customise_table_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customise_table_html(mut self) -> Self {
+        self.customise_table_html = None;
+        self.extra.insert("customise_table_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report_table_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report_table_html(mut self) -> Self {
+        self.report_table_html = None;
+        self.extra.insert("report_table_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report_table_row_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report_table_row_html(mut self) -> Self {
+        self.report_table_row_html = None;
+        self.extra.insert("report_table_row_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report_table_group_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report_table_group_html(mut self) -> Self {
+        self.report_table_group_html = None;
+        self.extra.insert("report_table_group_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report_table_total_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report_table_total_html(mut self) -> Self {
+        self.report_table_total_html = None;
+        self.extra.insert("report_table_total_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alreadyconverted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alreadyconverted(mut self) -> Self {
+        self.alreadyconverted = None;
+        self.extra.insert("alreadyconverted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_id(mut self) -> Self {
+        self.invoice_id = None;
+        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quote_id(mut self) -> Self {
+        self.quote_id = None;
+        self.extra.insert("quote_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `consignment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_consignment_id(mut self) -> Self {
+        self.consignment_id = None;
+        self.extra.insert("consignment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchase_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchase_order_id(mut self) -> Self {
+        self.purchase_order_id = None;
+        self.extra.insert("purchase_order_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sales_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sales_order_id(mut self) -> Self {
+        self.sales_order_id = None;
+        self.extra.insert("sales_order_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_id(mut self) -> Self {
+        self.asset_id = None;
+        self.extra.insert("asset_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bookmarked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bookmarked(mut self) -> Self {
+        self.bookmarked = None;
+        self.extra.insert("bookmarked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report_access_token(mut self) -> Self {
+        self.report_access_token = None;
+        self.extra.insert("report_access_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colourpallette` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colourpallette(mut self) -> Self {
+        self.colourpallette = None;
+        self.extra.insert("colourpallette".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_top_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_top_only(mut self) -> Self {
+        self.show_top_only = None;
+        self.extra.insert("show_top_only".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `top_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_top_count(mut self) -> Self {
+        self.top_count = None;
+        self.extra.insert("top_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_trendline` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_trendline(mut self) -> Self {
+        self.show_trendline = None;
+        self.extra.insert("show_trendline".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_datavalues` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_datavalues(mut self) -> Self {
+        self.show_datavalues = None;
+        self.extra.insert("show_datavalues".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `series` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_series(mut self) -> Self {
+        self.series = None;
+        self.extra.insert("series".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colours(mut self) -> Self {
+        self.colours = None;
+        self.extra.insert("colours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_id(mut self) -> Self {
+        self.ticket_id = None;
+        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `report_comparison` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_report_comparison(mut self) -> Self {
+        self.report_comparison = None;
+        self.extra.insert("report_comparison".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_comparison` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_comparison(mut self) -> Self {
+        self.chart_comparison = None;
+        self.extra.insert("chart_comparison".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_run_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_run_prompt(mut self) -> Self {
+        self.run_prompt = None;
+        self.extra.insert("_run_prompt".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_check_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_check_prompt(mut self) -> Self {
+        self.check_prompt = None;
+        self.extra.insert("_check_prompt".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_prompt(mut self) -> Self {
+        self.ai_prompt = None;
+        self.extra.insert("ai_prompt".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_threadid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_threadid(mut self) -> Self {
+        self.ai_threadid = None;
+        self.extra.insert("ai_threadid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_runid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_runid(mut self) -> Self {
+        self.ai_runid = None;
+        self.extra.insert("ai_runid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assistant_request` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assistant_request(mut self) -> Self {
+        self.assistant_request = None;
+        self.extra.insert("assistant_request".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `publish_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_publish_type(mut self) -> Self {
+        self.publish_type = None;
+        self.extra.insert("publish_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_query_builder_perms` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_query_builder_perms(mut self) -> Self {
+        self.apply_query_builder_perms = None;
+        self.extra
+            .insert("apply_query_builder_perms".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_run_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_run_date(mut self) -> Self {
+        self.last_run_date = None;
+        self.extra.insert("last_run_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_id(mut self) -> Self {
+        self.group_id = None;
+        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_name(mut self) -> Self {
+        self.group_name = None;
+        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_description(mut self) -> Self {
+        self.description = None;
+        self.extra.insert("description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datasource_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datasource_id(mut self) -> Self {
+        self.datasource_id = None;
+        self.extra.insert("datasource_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictaccess` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictaccess(mut self) -> Self {
+        self.restrictaccess = None;
+        self.extra.insert("restrictaccess".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `systemreportid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_systemreportid(mut self) -> Self {
+        self.systemreportid = None;
+        self.extra.insert("systemreportid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mainentity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mainentity(mut self) -> Self {
+        self.mainentity = None;
+        self.extra.insert("mainentity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canbeaccessedbyallusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canbeaccessedbyallusers(mut self) -> Self {
+        self.canbeaccessedbyallusers = None;
+        self.extra.insert("canbeaccessedbyallusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apiquery_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apiquery_id(mut self) -> Self {
+        self.apiquery_id = None;
+        self.extra.insert("apiquery_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Report {
@@ -1283,181 +2545,353 @@ impl serde::Serialize for Report {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "sql", &self.sql)?;
-        model::opt_entry(&mut map, "reportingperiod", &self.reportingperiod)?;
-        model::opt_entry(&mut map, "availablefields", &self.availablefields)?;
-        model::opt_entry(&mut map, "selectedfields", &self.selectedfields)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "sql", &self.sql, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "reportingperiod",
+            &self.reportingperiod,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "availablefields",
+            &self.availablefields,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "selectedfields", &self.selectedfields, &self.extra)?;
         model::opt_entry(
             &mut map,
             "reportingperiodstartdate",
             &self.reportingperiodstartdate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "reportingperiodenddate",
             &self.reportingperiodenddate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "reportingperioddatefield",
             &self.reportingperioddatefield,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sqlid", &self.sqlid)?;
-        model::opt_entry(&mut map, "charttitle", &self.charttitle)?;
-        model::opt_entry(&mut map, "xaxis", &self.xaxis)?;
-        model::opt_entry(&mut map, "yaxis", &self.yaxis)?;
-        model::opt_entry(&mut map, "xaxiscaption", &self.xaxiscaption)?;
-        model::opt_entry(&mut map, "yaxiscaption", &self.yaxiscaption)?;
-        model::opt_entry(&mut map, "graphorderby", &self.graphorderby)?;
-        model::opt_entry(&mut map, "charttype", &self.charttype)?;
-        model::opt_entry(&mut map, "graphorder", &self.graphorder)?;
-        model::opt_entry(&mut map, "count", &self.count)?;
-        model::opt_entry(&mut map, "sum", &self.sum)?;
-        model::opt_entry(&mut map, "average", &self.average)?;
-        model::opt_entry(&mut map, "averageaspercentage", &self.averageaspercentage)?;
-        model::opt_entry(&mut map, "showgraphvalues", &self.showgraphvalues)?;
-        model::opt_entry(&mut map, "client", &self.client)?;
-        model::opt_entry(&mut map, "builtinid", &self.builtinid)?;
-        model::opt_entry(&mut map, "seriestype1", &self.seriestype1)?;
-        model::opt_entry(&mut map, "seriestype2", &self.seriestype2)?;
-        model::opt_entry(&mut map, "seriestype3", &self.seriestype3)?;
-        model::opt_entry(&mut map, "seriestype4", &self.seriestype4)?;
-        model::opt_entry(&mut map, "seriestype5", &self.seriestype5)?;
-        model::opt_entry(&mut map, "yaxis1", &self.yaxis1)?;
-        model::opt_entry(&mut map, "yaxis2", &self.yaxis2)?;
-        model::opt_entry(&mut map, "yaxis3", &self.yaxis3)?;
-        model::opt_entry(&mut map, "yaxis4", &self.yaxis4)?;
-        model::opt_entry(&mut map, "yaxis5", &self.yaxis5)?;
-        model::opt_entry(&mut map, "stackbars", &self.stackbars)?;
-        model::opt_entry(&mut map, "includesummary", &self.includesummary)?;
-        model::opt_entry(&mut map, "timezonename", &self.timezonename)?;
-        model::opt_entry(&mut map, "onlyshowsummaries", &self.onlyshowsummaries)?;
-        model::opt_entry(&mut map, "usetechlink", &self.usetechlink)?;
-        model::opt_entry(&mut map, "is_published", &self.is_published)?;
-        model::opt_entry(&mut map, "published_id", &self.published_id)?;
-        model::opt_entry(&mut map, "sqlhasdatefilter", &self.sqlhasdatefilter)?;
-        model::opt_entry(&mut map, "usesdynamicsql", &self.usesdynamicsql)?;
-        model::opt_entry(&mut map, "available_columns", &self.available_columns)?;
-        model::opt_entry(&mut map, "columns", &self.columns)?;
-        model::opt_entry(&mut map, "filters", &self.filters)?;
-        model::opt_entry(&mut map, "conditions", &self.conditions)?;
-        model::opt_entry(&mut map, "filterable_columns", &self.filterable_columns)?;
+        model::opt_entry(&mut map, "sqlid", &self.sqlid, &self.extra)?;
+        model::opt_entry(&mut map, "charttitle", &self.charttitle, &self.extra)?;
+        model::opt_entry(&mut map, "xaxis", &self.xaxis, &self.extra)?;
+        model::opt_entry(&mut map, "yaxis", &self.yaxis, &self.extra)?;
+        model::opt_entry(&mut map, "xaxiscaption", &self.xaxiscaption, &self.extra)?;
+        model::opt_entry(&mut map, "yaxiscaption", &self.yaxiscaption, &self.extra)?;
+        model::opt_entry(&mut map, "graphorderby", &self.graphorderby, &self.extra)?;
+        model::opt_entry(&mut map, "charttype", &self.charttype, &self.extra)?;
+        model::opt_entry(&mut map, "graphorder", &self.graphorder, &self.extra)?;
+        model::opt_entry(&mut map, "count", &self.count, &self.extra)?;
+        model::opt_entry(&mut map, "sum", &self.sum, &self.extra)?;
+        model::opt_entry(&mut map, "average", &self.average, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "averageaspercentage",
+            &self.averageaspercentage,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showgraphvalues",
+            &self.showgraphvalues,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "client", &self.client, &self.extra)?;
+        model::opt_entry(&mut map, "builtinid", &self.builtinid, &self.extra)?;
+        model::opt_entry(&mut map, "seriestype1", &self.seriestype1, &self.extra)?;
+        model::opt_entry(&mut map, "seriestype2", &self.seriestype2, &self.extra)?;
+        model::opt_entry(&mut map, "seriestype3", &self.seriestype3, &self.extra)?;
+        model::opt_entry(&mut map, "seriestype4", &self.seriestype4, &self.extra)?;
+        model::opt_entry(&mut map, "seriestype5", &self.seriestype5, &self.extra)?;
+        model::opt_entry(&mut map, "yaxis1", &self.yaxis1, &self.extra)?;
+        model::opt_entry(&mut map, "yaxis2", &self.yaxis2, &self.extra)?;
+        model::opt_entry(&mut map, "yaxis3", &self.yaxis3, &self.extra)?;
+        model::opt_entry(&mut map, "yaxis4", &self.yaxis4, &self.extra)?;
+        model::opt_entry(&mut map, "yaxis5", &self.yaxis5, &self.extra)?;
+        model::opt_entry(&mut map, "stackbars", &self.stackbars, &self.extra)?;
+        model::opt_entry(&mut map, "includesummary", &self.includesummary, &self.extra)?;
+        model::opt_entry(&mut map, "timezonename", &self.timezonename, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "onlyshowsummaries",
+            &self.onlyshowsummaries,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "usetechlink", &self.usetechlink, &self.extra)?;
+        model::opt_entry(&mut map, "is_published", &self.is_published, &self.extra)?;
+        model::opt_entry(&mut map, "published_id", &self.published_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sqlhasdatefilter",
+            &self.sqlhasdatefilter,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "usesdynamicsql", &self.usesdynamicsql, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "available_columns",
+            &self.available_columns,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "columns", &self.columns, &self.extra)?;
+        model::opt_entry(&mut map, "filters", &self.filters, &self.extra)?;
+        model::opt_entry(&mut map, "conditions", &self.conditions, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "filterable_columns",
+            &self.filterable_columns,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "filterable_columns_conditions",
             &self.filterable_columns_conditions,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "permissions_agent", &self.permissions_agent)?;
-        model::opt_entry(&mut map, "permissions_user", &self.permissions_user)?;
-        model::opt_entry(&mut map, "schedule", &self.schedule)?;
-        model::opt_entry(&mut map, "local_library_id", &self.local_library_id)?;
+        model::opt_entry(
+            &mut map,
+            "permissions_agent",
+            &self.permissions_agent,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "permissions_user",
+            &self.permissions_user,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "schedule", &self.schedule, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "local_library_id",
+            &self.local_library_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "is_onlinerepository_report",
             &self.is_onlinerepository_report,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "get_reportfield_values",
             &self.get_reportfield_values,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "get_reportcondition_values",
             &self.get_reportcondition_values,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "filter_lookup_values", &self.filter_lookup_values)?;
-        model::opt_entry(&mut map, "report", &self.report)?;
-        model::opt_entry(&mut map, "previous_report", &self.previous_report)?;
-        model::opt_entry(&mut map, "_testonly", &self.testonly)?;
-        model::opt_entry(&mut map, "_testchart", &self.testchart)?;
-        model::opt_entry(&mut map, "_loadreportonly", &self.loadreportonly)?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview)?;
-        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
-        model::opt_entry(&mut map, "_xls_generate", &self.xls_generate)?;
-        model::opt_entry(&mut map, "_json_generate", &self.json_generate)?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
-        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
-        model::opt_entry(&mut map, "xls_attachment_id", &self.xls_attachment_id)?;
-        model::opt_entry(&mut map, "xls_attachment_link", &self.xls_attachment_link)?;
-        model::opt_entry(&mut map, "csv_attachment_id", &self.csv_attachment_id)?;
-        model::opt_entry(&mut map, "csv_attachment_link", &self.csv_attachment_link)?;
-        model::opt_entry(&mut map, "json_attachment_id", &self.json_attachment_id)?;
-        model::opt_entry(&mut map, "json_attachment_link", &self.json_attachment_link)?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
-        model::opt_entry(&mut map, "pdftemplate_name", &self.pdftemplate_name)?;
-        model::opt_entry(&mut map, "pdftemplate", &self.pdftemplate)?;
-        model::opt_entry(&mut map, "chart_base64", &self.chart_base64)?;
-        model::opt_entry(&mut map, "customise_table_html", &self.customise_table_html)?;
-        model::opt_entry(&mut map, "report_table_html", &self.report_table_html)?;
+        model::opt_entry(
+            &mut map,
+            "filter_lookup_values",
+            &self.filter_lookup_values,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "report", &self.report, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "previous_report",
+            &self.previous_report,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_testonly", &self.testonly, &self.extra)?;
+        model::opt_entry(&mut map, "_testchart", &self.testchart, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_loadreportonly",
+            &self.loadreportonly,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_print_generate",
+            &self.print_generate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_xls_generate", &self.xls_generate, &self.extra)?;
+        model::opt_entry(&mut map, "_json_generate", &self.json_generate, &self.extra)?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdf_attachment_id",
+            &self.pdf_attachment_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "xls_attachment_id",
+            &self.xls_attachment_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "xls_attachment_link",
+            &self.xls_attachment_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "csv_attachment_id",
+            &self.csv_attachment_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "csv_attachment_link",
+            &self.csv_attachment_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "json_attachment_id",
+            &self.json_attachment_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "json_attachment_link",
+            &self.json_attachment_link,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdftemplate_name",
+            &self.pdftemplate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "pdftemplate", &self.pdftemplate, &self.extra)?;
+        model::opt_entry(&mut map, "chart_base64", &self.chart_base64, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "customise_table_html",
+            &self.customise_table_html,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "report_table_html",
+            &self.report_table_html,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "report_table_row_html",
             &self.report_table_row_html,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "report_table_group_html",
             &self.report_table_group_html,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "report_table_total_html",
             &self.report_table_total_html,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "alreadyconverted", &self.alreadyconverted)?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id)?;
-        model::opt_entry(&mut map, "quote_id", &self.quote_id)?;
-        model::opt_entry(&mut map, "consignment_id", &self.consignment_id)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "purchase_order_id", &self.purchase_order_id)?;
-        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id)?;
-        model::opt_entry(&mut map, "asset_id", &self.asset_id)?;
-        model::opt_entry(&mut map, "bookmarked", &self.bookmarked)?;
-        model::opt_entry(&mut map, "report_access_token", &self.report_access_token)?;
-        model::opt_entry(&mut map, "colourpallette", &self.colourpallette)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "show_top_only", &self.show_top_only)?;
-        model::opt_entry(&mut map, "top_count", &self.top_count)?;
-        model::opt_entry(&mut map, "show_trendline", &self.show_trendline)?;
-        model::opt_entry(&mut map, "show_datavalues", &self.show_datavalues)?;
-        model::opt_entry(&mut map, "series", &self.series)?;
-        model::opt_entry(&mut map, "colours", &self.colours)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "report_comparison", &self.report_comparison)?;
-        model::opt_entry(&mut map, "chart_comparison", &self.chart_comparison)?;
-        model::opt_entry(&mut map, "_run_prompt", &self.run_prompt)?;
-        model::opt_entry(&mut map, "_check_prompt", &self.check_prompt)?;
-        model::opt_entry(&mut map, "ai_prompt", &self.ai_prompt)?;
-        model::opt_entry(&mut map, "ai_threadid", &self.ai_threadid)?;
-        model::opt_entry(&mut map, "ai_runid", &self.ai_runid)?;
-        model::opt_entry(&mut map, "assistant_request", &self.assistant_request)?;
-        model::opt_entry(&mut map, "publish_type", &self.publish_type)?;
+        model::opt_entry(
+            &mut map,
+            "alreadyconverted",
+            &self.alreadyconverted,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
+        model::opt_entry(&mut map, "quote_id", &self.quote_id, &self.extra)?;
+        model::opt_entry(&mut map, "consignment_id", &self.consignment_id, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "purchase_order_id",
+            &self.purchase_order_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id, &self.extra)?;
+        model::opt_entry(&mut map, "asset_id", &self.asset_id, &self.extra)?;
+        model::opt_entry(&mut map, "bookmarked", &self.bookmarked, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "report_access_token",
+            &self.report_access_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "colourpallette", &self.colourpallette, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "show_top_only", &self.show_top_only, &self.extra)?;
+        model::opt_entry(&mut map, "top_count", &self.top_count, &self.extra)?;
+        model::opt_entry(&mut map, "show_trendline", &self.show_trendline, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "show_datavalues",
+            &self.show_datavalues,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "series", &self.series, &self.extra)?;
+        model::opt_entry(&mut map, "colours", &self.colours, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "report_comparison",
+            &self.report_comparison,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "chart_comparison",
+            &self.chart_comparison,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_run_prompt", &self.run_prompt, &self.extra)?;
+        model::opt_entry(&mut map, "_check_prompt", &self.check_prompt, &self.extra)?;
+        model::opt_entry(&mut map, "ai_prompt", &self.ai_prompt, &self.extra)?;
+        model::opt_entry(&mut map, "ai_threadid", &self.ai_threadid, &self.extra)?;
+        model::opt_entry(&mut map, "ai_runid", &self.ai_runid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "assistant_request",
+            &self.assistant_request,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "publish_type", &self.publish_type, &self.extra)?;
         model::opt_entry(
             &mut map,
             "apply_query_builder_perms",
             &self.apply_query_builder_perms,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "last_run_date", &self.last_run_date)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name)?;
-        model::opt_entry(&mut map, "description", &self.description)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "datasource_id", &self.datasource_id)?;
-        model::opt_entry(&mut map, "restrictaccess", &self.restrictaccess)?;
-        model::opt_entry(&mut map, "systemreportid", &self.systemreportid)?;
-        model::opt_entry(&mut map, "mainentity", &self.mainentity)?;
+        model::opt_entry(&mut map, "last_run_date", &self.last_run_date, &self.extra)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
+        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "datasource_id", &self.datasource_id, &self.extra)?;
+        model::opt_entry(&mut map, "restrictaccess", &self.restrictaccess, &self.extra)?;
+        model::opt_entry(&mut map, "systemreportid", &self.systemreportid, &self.extra)?;
+        model::opt_entry(&mut map, "mainentity", &self.mainentity, &self.extra)?;
         model::opt_entry(
             &mut map,
             "canbeaccessedbyallusers",
             &self.canbeaccessedbyallusers,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "apiquery_id", &self.apiquery_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(&mut map, "apiquery_id", &self.apiquery_id, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1887,6 +3321,136 @@ impl ReportContent {
         self.datasets = Some(value);
         self
     }
+
+    /// Sends `loaded` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_loaded(mut self) -> Self {
+        self.loaded = None;
+        self.extra.insert("loaded".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `load_error` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_error(mut self) -> Self {
+        self.load_error = None;
+        self.extra.insert("load_error".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rows` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rows(mut self) -> Self {
+        self.rows = None;
+        self.extra.insert("rows".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_labels` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_labels(mut self) -> Self {
+        self.chart_labels = None;
+        self.extra.insert("chart_labels".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_dataset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_dataset(mut self) -> Self {
+        self.chart_dataset = None;
+        self.extra.insert("chart_dataset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_dataset1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_dataset1(mut self) -> Self {
+        self.chart_dataset1 = None;
+        self.extra.insert("chart_dataset1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_dataset2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_dataset2(mut self) -> Self {
+        self.chart_dataset2 = None;
+        self.extra.insert("chart_dataset2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_dataset3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_dataset3(mut self) -> Self {
+        self.chart_dataset3 = None;
+        self.extra.insert("chart_dataset3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_dataset4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_dataset4(mut self) -> Self {
+        self.chart_dataset4 = None;
+        self.extra.insert("chart_dataset4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chart_dataset5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chart_dataset5(mut self) -> Self {
+        self.chart_dataset5 = None;
+        self.extra.insert("chart_dataset5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `base_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_base_link(mut self) -> Self {
+        self.base_link = None;
+        self.extra.insert("base_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table_html(mut self) -> Self {
+        self.table_html = None;
+        self.extra.insert("table_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datasets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datasets(mut self) -> Self {
+        self.datasets = None;
+        self.extra.insert("datasets".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ReportContent {
@@ -1894,20 +3458,20 @@ impl serde::Serialize for ReportContent {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "loaded", &self.loaded)?;
-        model::opt_entry(&mut map, "load_error", &self.load_error)?;
-        model::opt_entry(&mut map, "rows", &self.rows)?;
-        model::opt_entry(&mut map, "chart_labels", &self.chart_labels)?;
-        model::opt_entry(&mut map, "chart_dataset", &self.chart_dataset)?;
-        model::opt_entry(&mut map, "chart_dataset1", &self.chart_dataset1)?;
-        model::opt_entry(&mut map, "chart_dataset2", &self.chart_dataset2)?;
-        model::opt_entry(&mut map, "chart_dataset3", &self.chart_dataset3)?;
-        model::opt_entry(&mut map, "chart_dataset4", &self.chart_dataset4)?;
-        model::opt_entry(&mut map, "chart_dataset5", &self.chart_dataset5)?;
-        model::opt_entry(&mut map, "base_link", &self.base_link)?;
-        model::opt_entry(&mut map, "table_html", &self.table_html)?;
-        model::opt_entry(&mut map, "datasets", &self.datasets)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "loaded", &self.loaded, &self.extra)?;
+        model::opt_entry(&mut map, "load_error", &self.load_error, &self.extra)?;
+        model::opt_entry(&mut map, "rows", &self.rows, &self.extra)?;
+        model::opt_entry(&mut map, "chart_labels", &self.chart_labels, &self.extra)?;
+        model::opt_entry(&mut map, "chart_dataset", &self.chart_dataset, &self.extra)?;
+        model::opt_entry(&mut map, "chart_dataset1", &self.chart_dataset1, &self.extra)?;
+        model::opt_entry(&mut map, "chart_dataset2", &self.chart_dataset2, &self.extra)?;
+        model::opt_entry(&mut map, "chart_dataset3", &self.chart_dataset3, &self.extra)?;
+        model::opt_entry(&mut map, "chart_dataset4", &self.chart_dataset4, &self.extra)?;
+        model::opt_entry(&mut map, "chart_dataset5", &self.chart_dataset5, &self.extra)?;
+        model::opt_entry(&mut map, "base_link", &self.base_link, &self.extra)?;
+        model::opt_entry(&mut map, "table_html", &self.table_html, &self.extra)?;
+        model::opt_entry(&mut map, "datasets", &self.datasets, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -2015,6 +3579,36 @@ impl ReportList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for ReportList {
@@ -2022,11 +3616,11 @@ impl serde::Serialize for ReportList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "reports", &self.reports)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

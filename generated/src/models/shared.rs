@@ -169,6 +169,136 @@ impl AccessControl {
         self.entity_text_id = Some(value.into());
         self
     }
+
+    /// Sends `entity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entity(mut self) -> Self {
+        self.entity = None;
+        self.extra.insert("entity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `entity_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entity_id(mut self) -> Self {
+        self.entity_id = None;
+        self.extra.insert("entity_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_id(mut self) -> Self {
+        self.team_id = None;
+        self.extra.insert("team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_level(mut self) -> Self {
+        self.level = None;
+        self.extra.insert("level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `entity_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entity_name(mut self) -> Self {
+        self.entity_name = None;
+        self.extra.insert("entity_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `entity_text_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entity_text_id(mut self) -> Self {
+        self.entity_text_id = None;
+        self.extra.insert("entity_text_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -186,21 +316,21 @@ impl serde::Serialize for AccessControl {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "entity", &self.entity)?;
-        model::opt_entry(&mut map, "entity_id", &self.entity_id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "team_id", &self.team_id)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "level", &self.level)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "entity_name", &self.entity_name)?;
-        model::opt_entry(&mut map, "entity_text_id", &self.entity_text_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "entity", &self.entity, &self.extra)?;
+        model::opt_entry(&mut map, "entity_id", &self.entity_id, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "team_id", &self.team_id, &self.extra)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "entity_name", &self.entity_name, &self.extra)?;
+        model::opt_entry(&mut map, "entity_text_id", &self.entity_text_id, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -318,9 +448,9 @@ pub struct AddressStore {
     /// `inactive`.
     pub inactive: Option<bool>,
     /// `date_active`.
-    pub date_active: Option<String>,
+    pub date_active: Option<crate::DateTime>,
     /// `date_inactive`.
-    pub date_inactive: Option<String>,
+    pub date_inactive: Option<crate::DateTime>,
     /// `lat`.
     pub lat: Option<f64>,
     /// `long`.
@@ -446,7 +576,7 @@ impl AddressStore {
     /// Sets `date_active` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_active(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_active(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_active = Some(value.into());
         self
     }
@@ -454,7 +584,7 @@ impl AddressStore {
     /// Sets `date_inactive` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_inactive(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_inactive(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_inactive = Some(value.into());
         self
     }
@@ -538,6 +668,226 @@ impl AddressStore {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_description(mut self) -> Self {
+        self.description = None;
+        self.extra.insert("description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `line1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_line1(mut self) -> Self {
+        self.line1 = None;
+        self.extra.insert("line1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `line2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_line2(mut self) -> Self {
+        self.line2 = None;
+        self.extra.insert("line2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `line3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_line3(mut self) -> Self {
+        self.line3 = None;
+        self.extra.insert("line3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `line4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_line4(mut self) -> Self {
+        self.line4 = None;
+        self.extra.insert("line4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `postcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_postcode(mut self) -> Self {
+        self.postcode = None;
+        self.extra.insert("postcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary(mut self) -> Self {
+        self.primary = None;
+        self.extra.insert("primary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_active` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_active(mut self) -> Self {
+        self.date_active = None;
+        self.extra.insert("date_active".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_inactive(mut self) -> Self {
+        self.date_inactive = None;
+        self.extra.insert("date_inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lat` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lat(mut self) -> Self {
+        self.lat = None;
+        self.extra.insert("lat".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `long` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_long(mut self) -> Self {
+        self.long = None;
+        self.extra.insert("long".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_email(mut self) -> Self {
+        self.user_email = None;
+        self.extra.insert("user_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -554,30 +904,30 @@ impl serde::Serialize for AddressStore {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "description", &self.description)?;
-        model::opt_entry(&mut map, "note", &self.note)?;
-        model::opt_entry(&mut map, "line1", &self.line1)?;
-        model::opt_entry(&mut map, "line2", &self.line2)?;
-        model::opt_entry(&mut map, "line3", &self.line3)?;
-        model::opt_entry(&mut map, "line4", &self.line4)?;
-        model::opt_entry(&mut map, "postcode", &self.postcode)?;
-        model::opt_entry(&mut map, "primary", &self.primary)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "date_active", &self.date_active)?;
-        model::opt_entry(&mut map, "date_inactive", &self.date_inactive)?;
-        model::opt_entry(&mut map, "lat", &self.lat)?;
-        model::opt_entry(&mut map, "long", &self.long)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name)?;
-        model::opt_entry(&mut map, "user_email", &self.user_email)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(&mut map, "line1", &self.line1, &self.extra)?;
+        model::opt_entry(&mut map, "line2", &self.line2, &self.extra)?;
+        model::opt_entry(&mut map, "line3", &self.line3, &self.extra)?;
+        model::opt_entry(&mut map, "line4", &self.line4, &self.extra)?;
+        model::opt_entry(&mut map, "postcode", &self.postcode, &self.extra)?;
+        model::opt_entry(&mut map, "primary", &self.primary, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(&mut map, "date_active", &self.date_active, &self.extra)?;
+        model::opt_entry(&mut map, "date_inactive", &self.date_inactive, &self.extra)?;
+        model::opt_entry(&mut map, "lat", &self.lat, &self.extra)?;
+        model::opt_entry(&mut map, "long", &self.long, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_email", &self.user_email, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -697,7 +1047,7 @@ pub struct AgentPresenceSubscription {
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `redirect_uri`.
     pub redirect_uri: Option<String>,
     /// `_subscriptionaction`.
@@ -705,7 +1055,7 @@ pub struct AgentPresenceSubscription {
     /// `subscription_id`.
     pub subscription_id: Option<String>,
     /// `subscription_expiry`.
-    pub subscription_expiry: Option<String>,
+    pub subscription_expiry: Option<crate::DateTime>,
     /// `subscribed`.
     pub subscribed: Option<bool>,
     /// `new_subscription_key`.
@@ -783,7 +1133,7 @@ impl AgentPresenceSubscription {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -815,7 +1165,10 @@ impl AgentPresenceSubscription {
     /// Sets `subscription_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_subscription_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.subscription_expiry = Some(value.into());
         self
     }
@@ -867,6 +1220,176 @@ impl AgentPresenceSubscription {
         self.dosave = Some(value);
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_connection_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_connection_id(mut self) -> Self {
+        self.azure_connection_id = None;
+        self.extra.insert("azure_connection_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_oid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_oid(mut self) -> Self {
+        self.azure_oid = None;
+        self.extra.insert("azure_oid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_upn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_upn(mut self) -> Self {
+        self.azure_upn = None;
+        self.extra.insert("azure_upn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_access_token(mut self) -> Self {
+        self.new_access_token = None;
+        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_refresh_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_refresh_token(mut self) -> Self {
+        self.new_refresh_token = None;
+        self.extra.insert("new_refresh_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token_expiry(mut self) -> Self {
+        self.token_expiry = None;
+        self.extra.insert("token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `redirect_uri` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_redirect_uri(mut self) -> Self {
+        self.redirect_uri = None;
+        self.extra.insert("redirect_uri".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_subscriptionaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscriptionaction(mut self) -> Self {
+        self.subscriptionaction = None;
+        self.extra.insert("_subscriptionaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscription_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscription_id(mut self) -> Self {
+        self.subscription_id = None;
+        self.extra.insert("subscription_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscription_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscription_expiry(mut self) -> Self {
+        self.subscription_expiry = None;
+        self.extra.insert("subscription_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscribed(mut self) -> Self {
+        self.subscribed = None;
+        self.extra.insert("subscribed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_subscription_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_subscription_key(mut self) -> Self {
+        self.new_subscription_key = None;
+        self.extra.insert("new_subscription_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oauth_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oauth_code(mut self) -> Self {
+        self.oauth_code = None;
+        self.extra.insert("oauth_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `graph_host` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_graph_host(mut self) -> Self {
+        self.graph_host = None;
+        self.extra.insert("graph_host".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_connection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_connection(mut self) -> Self {
+        self.azure_connection = None;
+        self.extra.insert("azure_connection".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dosave` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dosave(mut self) -> Self {
+        self.dosave = None;
+        self.extra.insert("_dosave".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "agent_presence_subscriptions", feature = "agents"))]
@@ -875,25 +1398,65 @@ impl serde::Serialize for AgentPresenceSubscription {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "azure_connection_id", &self.azure_connection_id)?;
-        model::opt_entry(&mut map, "azure_oid", &self.azure_oid)?;
-        model::opt_entry(&mut map, "azure_upn", &self.azure_upn)?;
-        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
-        model::opt_entry(&mut map, "new_refresh_token", &self.new_refresh_token)?;
-        model::opt_entry(&mut map, "token_expiry", &self.token_expiry)?;
-        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri)?;
-        model::opt_entry(&mut map, "_subscriptionaction", &self.subscriptionaction)?;
-        model::opt_entry(&mut map, "subscription_id", &self.subscription_id)?;
-        model::opt_entry(&mut map, "subscription_expiry", &self.subscription_expiry)?;
-        model::opt_entry(&mut map, "subscribed", &self.subscribed)?;
-        model::opt_entry(&mut map, "new_subscription_key", &self.new_subscription_key)?;
-        model::opt_entry(&mut map, "oauth_code", &self.oauth_code)?;
-        model::opt_entry(&mut map, "graph_host", &self.graph_host)?;
-        model::opt_entry(&mut map, "azure_connection", &self.azure_connection)?;
-        model::opt_entry(&mut map, "_dosave", &self.dosave)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_connection_id",
+            &self.azure_connection_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "azure_oid", &self.azure_oid, &self.extra)?;
+        model::opt_entry(&mut map, "azure_upn", &self.azure_upn, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_access_token",
+            &self.new_access_token,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_refresh_token",
+            &self.new_refresh_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "token_expiry", &self.token_expiry, &self.extra)?;
+        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_subscriptionaction",
+            &self.subscriptionaction,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "subscription_id",
+            &self.subscription_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "subscription_expiry",
+            &self.subscription_expiry,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "subscribed", &self.subscribed, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_subscription_key",
+            &self.new_subscription_key,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "oauth_code", &self.oauth_code, &self.extra)?;
+        model::opt_entry(&mut map, "graph_host", &self.graph_host, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_connection",
+            &self.azure_connection,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_dosave", &self.dosave, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1167,6 +1730,187 @@ impl AgentTeam {
         self.namewithinactive = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_id(mut self) -> Self {
+        self.team_id = None;
+        self.extra.insert("team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_guid(mut self) -> Self {
+        self.team_guid = None;
+        self.extra.insert("team_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_name(mut self) -> Self {
+        self.team_name = None;
+        self.extra.insert("team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `org_department_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_org_department_team_name(mut self) -> Self {
+        self.org_department_team_name = None;
+        self.extra
+            .insert("org_department_team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_manager(mut self) -> Self {
+        self.is_manager = None;
+        self.extra.insert("is_manager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `no_config_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_no_config_access(mut self) -> Self {
+        self.no_config_access = None;
+        self.extra.insert("no_config_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unassigned_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unassigned_access(mut self) -> Self {
+        self.unassigned_access = None;
+        self.extra.insert("unassigned_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `otheragent_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_otheragent_access(mut self) -> Self {
+        self.otheragent_access = None;
+        self.extra.insert("otheragent_access".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fortickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fortickets(mut self) -> Self {
+        self.fortickets = None;
+        self.extra.insert("fortickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `foropps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_foropps(mut self) -> Self {
+        self.foropps = None;
+        self.extra.insert("foropps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forprojects` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forprojects(mut self) -> Self {
+        self.forprojects = None;
+        self.extra.insert("forprojects".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `in_section` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_in_section(mut self) -> Self {
+        self.in_section = None;
+        self.extra.insert("in_section".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `namewithinactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_namewithinactive(mut self) -> Self {
+        self.namewithinactive = None;
+        self.extra.insert("namewithinactive".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "agents", feature = "teams"))]
@@ -1175,30 +1919,51 @@ impl serde::Serialize for AgentTeam {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "team_id", &self.team_id)?;
-        model::opt_entry(&mut map, "team_guid", &self.team_guid)?;
-        model::opt_entry(&mut map, "team_name", &self.team_name)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "team_id", &self.team_id, &self.extra)?;
+        model::opt_entry(&mut map, "team_guid", &self.team_guid, &self.extra)?;
+        model::opt_entry(&mut map, "team_name", &self.team_name, &self.extra)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "org_department_team_name",
             &self.org_department_team_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "is_manager", &self.is_manager)?;
-        model::opt_entry(&mut map, "no_config_access", &self.no_config_access)?;
-        model::opt_entry(&mut map, "unassigned_access", &self.unassigned_access)?;
-        model::opt_entry(&mut map, "otheragent_access", &self.otheragent_access)?;
-        model::opt_entry(&mut map, "fortickets", &self.fortickets)?;
-        model::opt_entry(&mut map, "foropps", &self.foropps)?;
-        model::opt_entry(&mut map, "forprojects", &self.forprojects)?;
-        model::opt_entry(&mut map, "in_section", &self.in_section)?;
-        model::opt_entry(&mut map, "namewithinactive", &self.namewithinactive)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "is_manager", &self.is_manager, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "no_config_access",
+            &self.no_config_access,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "unassigned_access",
+            &self.unassigned_access,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "otheragent_access",
+            &self.otheragent_access,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fortickets", &self.fortickets, &self.extra)?;
+        model::opt_entry(&mut map, "foropps", &self.foropps, &self.extra)?;
+        model::opt_entry(&mut map, "forprojects", &self.forprojects, &self.extra)?;
+        model::opt_entry(&mut map, "in_section", &self.in_section, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "namewithinactive",
+            &self.namewithinactive,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1296,7 +2061,7 @@ pub struct AreaAzureTenant {
     /// `new_access_token`.
     pub new_access_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `client_name`.
     pub client_name: Option<String>,
     /// `details_name`.
@@ -1372,7 +2137,7 @@ impl AreaAzureTenant {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -1424,6 +2189,126 @@ impl AreaAzureTenant {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_details_id(mut self) -> Self {
+        self.details_id = None;
+        self.extra.insert("details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_id(mut self) -> Self {
+        self.azure_tenant_id = None;
+        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_name(mut self) -> Self {
+        self.azure_tenant_name = None;
+        self.extra.insert("azure_tenant_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_access_token(mut self) -> Self {
+        self.new_access_token = None;
+        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token_expiry(mut self) -> Self {
+        self.token_expiry = None;
+        self.extra.insert("token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_details_name(mut self) -> Self {
+        self.details_name = None;
+        self.extra.insert("details_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_domain(mut self) -> Self {
+        self.azure_tenant_domain = None;
+        self.extra.insert("azure_tenant_domain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_import_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_import_type(mut self) -> Self {
+        self.licence_import_type = None;
+        self.extra.insert("licence_import_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `relationship_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_relationship_type(mut self) -> Self {
+        self.relationship_type = None;
+        self.extra.insert("relationship_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -1438,20 +2323,50 @@ impl serde::Serialize for AreaAzureTenant {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "details_id", &self.details_id)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
-        model::opt_entry(&mut map, "azure_tenant_name", &self.azure_tenant_name)?;
-        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
-        model::opt_entry(&mut map, "token_expiry", &self.token_expiry)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "details_name", &self.details_name)?;
-        model::opt_entry(&mut map, "azure_tenant_domain", &self.azure_tenant_domain)?;
-        model::opt_entry(&mut map, "licence_import_type", &self.licence_import_type)?;
-        model::opt_entry(&mut map, "relationship_type", &self.relationship_type)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "details_id", &self.details_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_id",
+            &self.azure_tenant_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_name",
+            &self.azure_tenant_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_access_token",
+            &self.new_access_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "token_expiry", &self.token_expiry, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "details_name", &self.details_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_domain",
+            &self.azure_tenant_domain,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "licence_import_type",
+            &self.licence_import_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "relationship_type",
+            &self.relationship_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1541,7 +2456,7 @@ pub struct AreaPopup {
     /// `user_id`.
     pub user_id: Option<i32>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `note`.
     pub note: Option<String>,
     /// `dismissable`.
@@ -1555,9 +2470,9 @@ pub struct AreaPopup {
     /// `limitdaterange`.
     pub limitdaterange: Option<bool>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `enddate`.
-    pub enddate: Option<String>,
+    pub enddate: Option<crate::DateTime>,
     /// `_warning`.
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
@@ -1603,7 +2518,7 @@ impl AreaPopup {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -1659,7 +2574,7 @@ impl AreaPopup {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -1667,7 +2582,7 @@ impl AreaPopup {
     /// Sets `enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddate = Some(value.into());
         self
     }
@@ -1677,6 +2592,136 @@ impl AreaPopup {
     #[must_use]
     pub fn with_warning(mut self, value: impl Into<String>) -> Self {
         self.warning = Some(value.into());
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_created(mut self) -> Self {
+        self.date_created = None;
+        self.extra.insert("date_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dismissable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dismissable(mut self) -> Self {
+        self.dismissable = None;
+        self.extra.insert("dismissable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `read_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_read_status(mut self) -> Self {
+        self.read_status = None;
+        self.extra.insert("read_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `displaymodal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_displaymodal(mut self) -> Self {
+        self.displaymodal = None;
+        self.extra.insert("displaymodal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `displayhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_displayhtml(mut self) -> Self {
+        self.displayhtml = None;
+        self.extra.insert("displayhtml".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `limitdaterange` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_limitdaterange(mut self) -> Self {
+        self.limitdaterange = None;
+        self.extra.insert("limitdaterange".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enddate(mut self) -> Self {
+        self.enddate = None;
+        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
         self
     }
 }
@@ -1689,21 +2734,21 @@ impl serde::Serialize for AreaPopup {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "date_created", &self.date_created)?;
-        model::opt_entry(&mut map, "note", &self.note)?;
-        model::opt_entry(&mut map, "dismissable", &self.dismissable)?;
-        model::opt_entry(&mut map, "read_status", &self.read_status)?;
-        model::opt_entry(&mut map, "displaymodal", &self.displaymodal)?;
-        model::opt_entry(&mut map, "displayhtml", &self.displayhtml)?;
-        model::opt_entry(&mut map, "limitdaterange", &self.limitdaterange)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "date_created", &self.date_created, &self.extra)?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(&mut map, "dismissable", &self.dismissable, &self.extra)?;
+        model::opt_entry(&mut map, "read_status", &self.read_status, &self.extra)?;
+        model::opt_entry(&mut map, "displaymodal", &self.displaymodal, &self.extra)?;
+        model::opt_entry(&mut map, "displayhtml", &self.displayhtml, &self.extra)?;
+        model::opt_entry(&mut map, "limitdaterange", &self.limitdaterange, &self.extra)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1791,13 +2836,13 @@ pub struct Attachment {
     /// `content_type`.
     pub content_type: Option<String>,
     /// `last_updated`.
-    pub last_updated: Option<String>,
+    pub last_updated: Option<crate::DateTime>,
     /// `id`.
     pub id: Option<i32>,
     /// `filename`.
     pub filename: Option<String>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `note`.
     pub note: Option<String>,
     /// `filesize`.
@@ -1941,7 +2986,7 @@ impl Attachment {
     /// Sets `last_updated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_updated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_updated = Some(value.into());
         self
     }
@@ -1965,7 +3010,7 @@ impl Attachment {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -2377,6 +3422,576 @@ impl Attachment {
         self.validate_guid = Some(value.into());
         self
     }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_link(mut self) -> Self {
+        self.link = None;
+        self.extra.insert("link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `content_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_content_type(mut self) -> Self {
+        self.content_type = None;
+        self.extra.insert("content_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_updated(mut self) -> Self {
+        self.last_updated = None;
+        self.extra.insert("last_updated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filename(mut self) -> Self {
+        self.filename = None;
+        self.extra.insert("filename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datecreated(mut self) -> Self {
+        self.datecreated = None;
+        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filesize` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filesize(mut self) -> Self {
+        self.filesize = None;
+        self.extra.insert("filesize".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unique_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unique_id(mut self) -> Self {
+        self.unique_id = None;
+        self.extra.insert("unique_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_desc(mut self) -> Self {
+        self.desc = None;
+        self.extra.insert("desc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isimage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimage(mut self) -> Self {
+        self.isimage = None;
+        self.extra.insert("isimage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data(mut self) -> Self {
+        self.data = None;
+        self.extra.insert("data".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_id(mut self) -> Self {
+        self.ticket_id = None;
+        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_id(mut self) -> Self {
+        self.action_id = None;
+        self.extra.insert("action_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachmentaction_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachmentaction_id(mut self) -> Self {
+        self.attachmentaction_id = None;
+        self.extra.insert("attachmentaction_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `image_upload_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_image_upload_id(mut self) -> Self {
+        self.image_upload_id = None;
+        self.extra.insert("image_upload_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `image_upload_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_image_upload_key(mut self) -> Self {
+        self.image_upload_key = None;
+        self.extra.insert("image_upload_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `file` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_file(mut self) -> Self {
+        self.file = None;
+        self.extra.insert("file".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_enduserportalpdfprint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enduserportalpdfprint(mut self) -> Self {
+        self.enduserportalpdfprint = None;
+        self.extra.insert("_enduserportalpdfprint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `anon_outcomeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_anon_outcomeid(mut self) -> Self {
+        self.anon_outcomeid = None;
+        self.extra.insert("anon_outcomeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `has_scanned` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_has_scanned(mut self) -> Self {
+        self.has_scanned = None;
+        self.extra.insert("has_scanned".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_new_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_new_version(mut self) -> Self {
+        self.is_new_version = None;
+        self.extra.insert("_is_new_version".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_name(mut self) -> Self {
+        self.parent_name = None;
+        self.extra.insert("parent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `version_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_version_count(mut self) -> Self {
+        self.version_count = None;
+        self.extra.insert("version_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_alreadyuploaded` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alreadyuploaded(mut self) -> Self {
+        self.alreadyuploaded = None;
+        self.extra.insert("_alreadyuploaded".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copy_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copy_from_id(mut self) -> Self {
+        self.copy_from_id = None;
+        self.extra.insert("copy_from_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_details_id(mut self) -> Self {
+        self.import_details_id = None;
+        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showforusers(mut self) -> Self {
+        self.showforusers = None;
+        self.extra.insert("showforusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showonchild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showonchild(mut self) -> Self {
+        self.showonchild = None;
+        self.extra.insert("showonchild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showonrelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showonrelated(mut self) -> Self {
+        self.showonrelated = None;
+        self.extra.insert("showonrelated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `data_base64` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_data_base64(mut self) -> Self {
+        self.data_base64 = None;
+        self.extra.insert("data_base64".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `download_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_download_url(mut self) -> Self {
+        self.download_url = None;
+        self.extra.insert("download_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_token(mut self) -> Self {
+        self.third_party_token = None;
+        self.extra.insert("third_party_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `already_posted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_already_posted(mut self) -> Self {
+        self.already_posted = None;
+        self.extra.insert("already_posted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultid(mut self) -> Self {
+        self.faultid = None;
+        self.extra.insert("faultid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `s3url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_s3url(mut self) -> Self {
+        self.s3url = None;
+        self.extra.insert("s3url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `att_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_att_link(mut self) -> Self {
+        self.att_link = None;
+        self.extra.insert("att_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_count(mut self) -> Self {
+        self.child_count = None;
+        self.extra.insert("child_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_id(mut self) -> Self {
+        self.parent_id = None;
+        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_version_id(mut self) -> Self {
+        self.linked_version_id = None;
+        self.extra.insert("linked_version_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_anon_upload` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_anon_upload(mut self) -> Self {
+        self.allow_anon_upload = None;
+        self.extra.insert("allow_anon_upload".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_id(mut self) -> Self {
+        self.tickettype_id = None;
+        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_guid(mut self) -> Self {
+        self.tickettype_guid = None;
+        self.extra.insert("tickettype_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `validate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_guid(mut self) -> Self {
+        self.validate_guid = None;
+        self.extra.insert("validate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -2393,73 +4008,140 @@ impl serde::Serialize for Attachment {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "link", &self.link)?;
-        model::opt_entry(&mut map, "content_type", &self.content_type)?;
-        model::opt_entry(&mut map, "last_updated", &self.last_updated)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "filename", &self.filename)?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
-        model::opt_entry(&mut map, "note", &self.note)?;
-        model::opt_entry(&mut map, "filesize", &self.filesize)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "unique_id", &self.unique_id)?;
-        model::opt_entry(&mut map, "desc", &self.desc)?;
-        model::opt_entry(&mut map, "isimage", &self.isimage)?;
-        model::opt_entry(&mut map, "data", &self.data)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
-        model::opt_entry(&mut map, "action_id", &self.action_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "attachmentaction_id", &self.attachmentaction_id)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "image_upload_id", &self.image_upload_id)?;
-        model::opt_entry(&mut map, "image_upload_key", &self.image_upload_key)?;
-        model::opt_entry(&mut map, "file", &self.file)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(&mut map, "link", &self.link, &self.extra)?;
+        model::opt_entry(&mut map, "content_type", &self.content_type, &self.extra)?;
+        model::opt_entry(&mut map, "last_updated", &self.last_updated, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "filename", &self.filename, &self.extra)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(&mut map, "filesize", &self.filesize, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "unique_id", &self.unique_id, &self.extra)?;
+        model::opt_entry(&mut map, "desc", &self.desc, &self.extra)?;
+        model::opt_entry(&mut map, "isimage", &self.isimage, &self.extra)?;
+        model::opt_entry(&mut map, "data", &self.data, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
+        model::opt_entry(&mut map, "action_id", &self.action_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "attachmentaction_id",
+            &self.attachmentaction_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "image_upload_id",
+            &self.image_upload_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "image_upload_key",
+            &self.image_upload_key,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "file", &self.file, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_enduserportalpdfprint",
             &self.enduserportalpdfprint,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "anon_outcomeid", &self.anon_outcomeid)?;
-        model::opt_entry(&mut map, "has_scanned", &self.has_scanned)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "_is_new_version", &self.is_new_version)?;
-        model::opt_entry(&mut map, "parent_name", &self.parent_name)?;
-        model::opt_entry(&mut map, "version_count", &self.version_count)?;
-        model::opt_entry(&mut map, "_alreadyuploaded", &self.alreadyuploaded)?;
-        model::opt_entry(&mut map, "copy_from_id", &self.copy_from_id)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(&mut map, "anon_outcomeid", &self.anon_outcomeid, &self.extra)?;
+        model::opt_entry(&mut map, "has_scanned", &self.has_scanned, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_is_new_version",
+            &self.is_new_version,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_name", &self.parent_name, &self.extra)?;
+        model::opt_entry(&mut map, "version_count", &self.version_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_alreadyuploaded",
+            &self.alreadyuploaded,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "copy_from_id", &self.copy_from_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "showforusers", &self.showforusers)?;
-        model::opt_entry(&mut map, "showonchild", &self.showonchild)?;
-        model::opt_entry(&mut map, "showonrelated", &self.showonrelated)?;
-        model::opt_entry(&mut map, "data_base64", &self.data_base64)?;
-        model::opt_entry(&mut map, "download_url", &self.download_url)?;
-        model::opt_entry(&mut map, "third_party_token", &self.third_party_token)?;
-        model::opt_entry(&mut map, "already_posted", &self.already_posted)?;
-        model::opt_entry(&mut map, "faultid", &self.faultid)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "s3url", &self.s3url)?;
-        model::opt_entry(&mut map, "att_link", &self.att_link)?;
-        model::opt_entry(&mut map, "child_count", &self.child_count)?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id)?;
-        model::opt_entry(&mut map, "linked_version_id", &self.linked_version_id)?;
-        model::opt_entry(&mut map, "allow_anon_upload", &self.allow_anon_upload)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
-        model::opt_entry(&mut map, "tickettype_guid", &self.tickettype_guid)?;
-        model::opt_entry(&mut map, "validate_guid", &self.validate_guid)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "import_details_id",
+            &self.import_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(&mut map, "showforusers", &self.showforusers, &self.extra)?;
+        model::opt_entry(&mut map, "showonchild", &self.showonchild, &self.extra)?;
+        model::opt_entry(&mut map, "showonrelated", &self.showonrelated, &self.extra)?;
+        model::opt_entry(&mut map, "data_base64", &self.data_base64, &self.extra)?;
+        model::opt_entry(&mut map, "download_url", &self.download_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_token",
+            &self.third_party_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "already_posted", &self.already_posted, &self.extra)?;
+        model::opt_entry(&mut map, "faultid", &self.faultid, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "s3url", &self.s3url, &self.extra)?;
+        model::opt_entry(&mut map, "att_link", &self.att_link, &self.extra)?;
+        model::opt_entry(&mut map, "child_count", &self.child_count, &self.extra)?;
+        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_version_id",
+            &self.linked_version_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allow_anon_upload",
+            &self.allow_anon_upload,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "tickettype_guid",
+            &self.tickettype_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "validate_guid", &self.validate_guid, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -2653,7 +4335,7 @@ pub struct AzureAdConnection {
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
     /// `token_expiry`.
-    pub token_expiry: Option<String>,
+    pub token_expiry: Option<crate::DateTime>,
     /// `_authcode`.
     pub authcode: Option<String>,
     /// `_exchangecodefortoken`.
@@ -2677,7 +4359,7 @@ pub struct AzureAdConnection {
     /// `halointegratorenabled`.
     pub halointegratorenabled: Option<bool>,
     /// `halointegrator_lastsync`.
-    pub halointegrator_lastsync: Option<String>,
+    pub halointegrator_lastsync: Option<crate::DateTime>,
     /// `halointegrator_lasterror`.
     pub halointegrator_lasterror: Option<String>,
     /// `redirect_uri`.
@@ -2961,7 +4643,7 @@ impl AzureAdConnection {
     /// Sets `token_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.token_expiry = Some(value.into());
         self
     }
@@ -3060,7 +4742,10 @@ impl AzureAdConnection {
     /// Sets `halointegrator_lastsync` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_halointegrator_lastsync(mut self, value: impl Into<String>) -> Self {
+    pub fn with_halointegrator_lastsync(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.halointegrator_lastsync = Some(value.into());
         self
     }
@@ -3864,6 +5549,1242 @@ impl AzureAdConnection {
         self.intune_recovered_status_name = Some(value.into());
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domain(mut self) -> Self {
+        self.domain = None;
+        self.extra.insert("domain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `directoryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_directoryid(mut self) -> Self {
+        self.directoryid = None;
+        self.extra.insert("directoryid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `applicationid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_applicationid(mut self) -> Self {
+        self.applicationid = None;
+        self.extra.insert("applicationid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_client_secret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_client_secret(mut self) -> Self {
+        self.new_client_secret = None;
+        self.extra.insert("new_client_secret".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_access_token(mut self) -> Self {
+        self.new_access_token = None;
+        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_refresh_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_refresh_token(mut self) -> Self {
+        self.new_refresh_token = None;
+        self.extra.insert("new_refresh_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token_expiry(mut self) -> Self {
+        self.token_expiry = None;
+        self.extra.insert("token_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_authcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authcode(mut self) -> Self {
+        self.authcode = None;
+        self.extra.insert("_authcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_exchangecodefortoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchangecodefortoken(mut self) -> Self {
+        self.exchangecodefortoken = None;
+        self.extra.insert("_exchangecodefortoken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_user(mut self) -> Self {
+        self.mappings_user = None;
+        self.extra.insert("mappings_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_agent(mut self) -> Self {
+        self.mappings_agent = None;
+        self.extra.insert("mappings_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_agent_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_agent_roles(mut self) -> Self {
+        self.mappings_agent_roles = None;
+        self.extra.insert("mappings_agent_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_site(mut self) -> Self {
+        self.mappings_site = None;
+        self.extra.insert("mappings_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_matching_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_matching_fields(mut self) -> Self {
+        self.user_matching_fields = None;
+        self.extra.insert("user_matching_fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_matching_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_matching_fields(mut self) -> Self {
+        self.agent_matching_fields = None;
+        self.extra.insert("agent_matching_fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_matching_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_matching_list(mut self) -> Self {
+        self.user_matching_list = None;
+        self.extra.insert("user_matching_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_matching_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_matching_list(mut self) -> Self {
+        self.agent_matching_list = None;
+        self.extra.insert("agent_matching_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halointegratorenabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halointegratorenabled(mut self) -> Self {
+        self.halointegratorenabled = None;
+        self.extra.insert("halointegratorenabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halointegrator_lastsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halointegrator_lastsync(mut self) -> Self {
+        self.halointegrator_lastsync = None;
+        self.extra.insert("halointegrator_lastsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halointegrator_lasterror` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halointegrator_lasterror(mut self) -> Self {
+        self.halointegrator_lasterror = None;
+        self.extra
+            .insert("halointegrator_lasterror".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `redirect_uri` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_redirect_uri(mut self) -> Self {
+        self.redirect_uri = None;
+        self.extra.insert("redirect_uri".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_cab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_cab(mut self) -> Self {
+        self.mappings_cab = None;
+        self.extra.insert("mappings_cab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manage_licenses` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manage_licenses(mut self) -> Self {
+        self.manage_licenses = None;
+        self.extra.insert("manage_licenses".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licensed_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licensed_roles(mut self) -> Self {
+        self.licensed_roles = None;
+        self.extra.insert("licensed_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licensed_roles_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licensed_roles_list(mut self) -> Self {
+        self.licensed_roles_list = None;
+        self.extra.insert("licensed_roles_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tenant_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tenant_type(mut self) -> Self {
+        self.tenant_type = None;
+        self.extra.insert("tenant_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_device` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_device(mut self) -> Self {
+        self.mappings_device = None;
+        self.extra.insert("mappings_device".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsite(mut self) -> Self {
+        self.defaultsite = None;
+        self.extra.insert("defaultsite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsite_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsite_name(mut self) -> Self {
+        self.defaultsite_name = None;
+        self.extra.insert("defaultsite_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_choice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_choice(mut self) -> Self {
+        self.assettype_choice = None;
+        self.extra.insert("assettype_choice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_assetgroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_assetgroup(mut self) -> Self {
+        self.default_assetgroup = None;
+        self.extra.insert("default_assetgroup".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_assetgroup_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_assetgroup_guid(mut self) -> Self {
+        self.default_assetgroup_guid = None;
+        self.extra.insert("default_assetgroup_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_assetgroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_assetgroup_name(mut self) -> Self {
+        self.default_assetgroup_name = None;
+        self.extra.insert("default_assetgroup_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_assettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_assettype(mut self) -> Self {
+        self.default_assettype = None;
+        self.extra.insert("default_assettype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_assettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_assettype_guid(mut self) -> Self {
+        self.default_assettype_guid = None;
+        self.extra.insert("default_assettype_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_assettype_name(mut self) -> Self {
+        self.default_assettype_name = None;
+        self.extra.insert("default_assettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_field(mut self) -> Self {
+        self.assettype_field = None;
+        self.extra.insert("assettype_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_fieldname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_fieldname(mut self) -> Self {
+        self.assettype_fieldname = None;
+        self.extra.insert("assettype_fieldname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_identifier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_identifier(mut self) -> Self {
+        self.import_identifier = None;
+        self.extra.insert("import_identifier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_identifier_fieldname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_identifier_fieldname(mut self) -> Self {
+        self.import_identifier_fieldname = None;
+        self.extra
+            .insert("import_identifier_fieldname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountenabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountenabled(mut self) -> Self {
+        self.accountenabled = None;
+        self.extra.insert("accountenabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authorized(mut self) -> Self {
+        self.authorized = None;
+        self.extra.insert("authorized".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_method(mut self) -> Self {
+        self.new_method = None;
+        self.extra.insert("new_method".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createunmatchedusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createunmatchedusers(mut self) -> Self {
+        self.createunmatchedusers = None;
+        self.extra.insert("createunmatchedusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unmatchedusersite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unmatchedusersite(mut self) -> Self {
+        self.unmatchedusersite = None;
+        self.extra.insert("unmatchedusersite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unmatchedusersite_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unmatchedusersite_name(mut self) -> Self {
+        self.unmatchedusersite_name = None;
+        self.extra.insert("unmatchedusersite_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `top_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_top_level(mut self) -> Self {
+        self.top_level = None;
+        self.extra.insert("top_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_create_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_create_mappings(mut self) -> Self {
+        self.auto_create_mappings = None;
+        self.extra.insert("auto_create_mappings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_allow_sso` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_allow_sso(mut self) -> Self {
+        self.auto_allow_sso = None;
+        self.extra.insert("auto_allow_sso".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_top_level_name(mut self) -> Self {
+        self.top_level_name = None;
+        self.extra.insert("top_level_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_client(mut self) -> Self {
+        self.mappings_client = None;
+        self.extra.insert("mappings_client".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_ticket_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_ticket_type(mut self) -> Self {
+        self.default_ticket_type = None;
+        self.extra.insert("default_ticket_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_ticket_type_name(mut self) -> Self {
+        self.default_ticket_type_name = None;
+        self.extra
+            .insert("default_ticket_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_classification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_classification(mut self) -> Self {
+        self.default_classification = None;
+        self.extra.insert("default_classification".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_classification_reason` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_classification_reason(mut self) -> Self {
+        self.default_classification_reason = None;
+        self.extra
+            .insert("default_classification_reason".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_priority_name(mut self) -> Self {
+        self.default_priority_name = None;
+        self.extra.insert("default_priority_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_ticket(mut self) -> Self {
+        self.mappings_ticket = None;
+        self.extra.insert("mappings_ticket".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_dont_update_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_dont_update_type(mut self) -> Self {
+        self.intune_dont_update_type = None;
+        self.extra.insert("intune_dont_update_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halo_integrator_import_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halo_integrator_import_list(mut self) -> Self {
+        self.halo_integrator_import_list = None;
+        self.extra
+            .insert("halo_integrator_import_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halo_integrator_import_types` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halo_integrator_import_types(mut self) -> Self {
+        self.halo_integrator_import_types = None;
+        self.extra
+            .insert("halo_integrator_import_types".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_enabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_enabled(mut self) -> Self {
+        self.intune_enabled = None;
+        self.extra.insert("intune_enabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_import_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_import_type(mut self) -> Self {
+        self.licence_import_type = None;
+        self.extra.insert("licence_import_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `graphendpoint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_graphendpoint(mut self) -> Self {
+        self.graphendpoint = None;
+        self.extra.insert("graphendpoint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intuneusermatchingfield` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intuneusermatchingfield(mut self) -> Self {
+        self.intuneusermatchingfield = None;
+        self.extra.insert("intuneusermatchingfield".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_scopes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_scopes(mut self) -> Self {
+        self.current_scopes = None;
+        self.extra.insert("current_scopes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dosave` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dosave(mut self) -> Self {
+        self.dosave = None;
+        self.extra.insert("_dosave".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_sync_new_tenants` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_sync_new_tenants(mut self) -> Self {
+        self.dont_sync_new_tenants = None;
+        self.extra.insert("dont_sync_new_tenants".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `importunmatchedgroupasserviceaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importunmatchedgroupasserviceaccount(mut self) -> Self {
+        self.importunmatchedgroupasserviceaccount = None;
+        self.extra
+            .insert(
+                "importunmatchedgroupasserviceaccount".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `deactivate_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deactivate_users(mut self) -> Self {
+        self.deactivate_users = None;
+        self.extra.insert("deactivate_users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_priority(mut self) -> Self {
+        self.mappings_priority = None;
+        self.extra.insert("mappings_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_subscription_management` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_subscription_management(mut self) -> Self {
+        self.allow_subscription_management = None;
+        self.extra
+            .insert("allow_subscription_management".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `receive_subscription_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_receive_subscription_updated(mut self) -> Self {
+        self.receive_subscription_updated = None;
+        self.extra
+            .insert("receive_subscription_updated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `graph_host` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_graph_host(mut self) -> Self {
+        self.graph_host = None;
+        self.extra.insert("graph_host".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_user_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_user_roles(mut self) -> Self {
+        self.mappings_user_roles = None;
+        self.extra.insert("mappings_user_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alternate_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alternate_client_id(mut self) -> Self {
+        self.alternate_client_id = None;
+        self.extra.insert("alternate_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_alternate_client_secret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_alternate_client_secret(mut self) -> Self {
+        self.new_alternate_client_secret = None;
+        self.extra
+            .insert("new_alternate_client_secret".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_relationship_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_relationship_type(mut self) -> Self {
+        self.default_relationship_type = None;
+        self.extra
+            .insert("default_relationship_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_xtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_xtype(mut self) -> Self {
+        self.mappings_xtype = None;
+        self.extra.insert("mappings_xtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_delete_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_delete_status(mut self) -> Self {
+        self.intune_delete_status = None;
+        self.extra.insert("intune_delete_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_delete_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_delete_status_name(mut self) -> Self {
+        self.intune_delete_status_name = None;
+        self.extra
+            .insert("intune_delete_status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_default_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_default_user(mut self) -> Self {
+        self.sentinel_default_user = None;
+        self.extra.insert("sentinel_default_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_default_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_default_user_name(mut self) -> Self {
+        self.sentinel_default_user_name = None;
+        self.extra
+            .insert("sentinel_default_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `named_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_named_roles(mut self) -> Self {
+        self.named_roles = None;
+        self.extra.insert("named_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `named_roles_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_named_roles_list(mut self) -> Self {
+        self.named_roles_list = None;
+        self.extra.insert("named_roles_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_user_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_user_template(mut self) -> Self {
+        self.new_user_template = None;
+        self.extra.insert("new_user_template".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_user_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_user_type(mut self) -> Self {
+        self.new_user_type = None;
+        self.extra.insert("new_user_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mappings_new_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mappings_new_user(mut self) -> Self {
+        self.mappings_new_user = None;
+        self.extra.insert("mappings_new_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_user_template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_user_template_name(mut self) -> Self {
+        self.new_user_template_name = None;
+        self.extra.insert("new_user_template_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `software_import_licence_matching` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_software_import_licence_matching(mut self) -> Self {
+        self.software_import_licence_matching = None;
+        self.extra
+            .insert(
+                "software_import_licence_matching".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_intune_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_intune_status(mut self) -> Self {
+        self.default_intune_status = None;
+        self.extra.insert("default_intune_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_intune_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_intune_status_name(mut self) -> Self {
+        self.default_intune_status_name = None;
+        self.extra
+            .insert("default_intune_status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `no_manager_role` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_no_manager_role(mut self) -> Self {
+        self.no_manager_role = None;
+        self.extra.insert("no_manager_role".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `no_manager_role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_no_manager_role_name(mut self) -> Self {
+        self.no_manager_role_name = None;
+        self.extra.insert("no_manager_role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `track_sign_in_activity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_track_sign_in_activity(mut self) -> Self {
+        self.track_sign_in_activity = None;
+        self.extra.insert("track_sign_in_activity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halointegrator_allowedclientidslist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halointegrator_allowedclientidslist(mut self) -> Self {
+        self.halointegrator_allowedclientidslist = None;
+        self.extra
+            .insert(
+                "halointegrator_allowedclientidslist".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `halointegrator_allowedclientids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halointegrator_allowedclientids(mut self) -> Self {
+        self.halointegrator_allowedclientids = None;
+        self.extra
+            .insert(
+                "halointegrator_allowedclientids".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `user_licence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_licence(mut self) -> Self {
+        self.user_licence = None;
+        self.extra.insert("user_licence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_licence_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_licence_list(mut self) -> Self {
+        self.user_licence_list = None;
+        self.extra.insert("user_licence_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `check_licence_list_for_service_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_check_licence_list_for_service_user(mut self) -> Self {
+        self.check_licence_list_for_service_user = None;
+        self.extra
+            .insert(
+                "check_licence_list_for_service_user".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `exclude_mssense_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exclude_mssense_devices(mut self) -> Self {
+        self.exclude_mssense_devices = None;
+        self.extra.insert("exclude_mssense_devices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authentication_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authentication_type(mut self) -> Self {
+        self.authentication_type = None;
+        self.extra.insert("authentication_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_confirmmanagedidentitysetup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_confirmmanagedidentitysetup(mut self) -> Self {
+        self.confirmmanagedidentitysetup = None;
+        self.extra
+            .insert("_confirmmanagedidentitysetup".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_confirmclientcredentialssetup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_confirmclientcredentialssetup(mut self) -> Self {
+        self.confirmclientcredentialssetup = None;
+        self.extra
+            .insert(
+                "_confirmclientcredentialssetup".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `allow_presence_notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_presence_notifications(mut self) -> Self {
+        self.allow_presence_notifications = None;
+        self.extra
+            .insert("allow_presence_notifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_import_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_import_client(mut self) -> Self {
+        self.licence_import_client = None;
+        self.extra.insert("licence_import_client".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_import_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_import_client_name(mut self) -> Self {
+        self.licence_import_client_name = None;
+        self.extra
+            .insert("licence_import_client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assign_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assign_licences(mut self) -> Self {
+        self.assign_licences = None;
+        self.extra.insert("assign_licences".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resource` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resource(mut self) -> Self {
+        self.resource = None;
+        self.extra.insert("resource".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `only_import_sentinel_comments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_only_import_sentinel_comments(mut self) -> Self {
+        self.only_import_sentinel_comments = None;
+        self.extra
+            .insert("only_import_sentinel_comments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use_delta_queries` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use_delta_queries(mut self) -> Self {
+        self.use_delta_queries = None;
+        self.extra.insert("use_delta_queries".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_deltareset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deltareset(mut self) -> Self {
+        self.deltareset = None;
+        self.extra.insert("_deltareset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_user_matching_integration` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_user_matching_integration(mut self) -> Self {
+        self.intune_user_matching_integration = None;
+        self.extra
+            .insert(
+                "intune_user_matching_integration".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `intune_recovered_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_recovered_status(mut self) -> Self {
+        self.intune_recovered_status = None;
+        self.extra.insert("intune_recovered_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_recovered_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_recovered_status_name(mut self) -> Self {
+        self.intune_recovered_status_name = None;
+        self.extra
+            .insert("intune_recovered_status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "agent_presence_subscriptions", feature = "agents"))]
@@ -3872,307 +6793,547 @@ impl serde::Serialize for AzureAdConnection {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "domain", &self.domain)?;
-        model::opt_entry(&mut map, "directoryid", &self.directoryid)?;
-        model::opt_entry(&mut map, "applicationid", &self.applicationid)?;
-        model::opt_entry(&mut map, "new_client_secret", &self.new_client_secret)?;
-        model::opt_entry(&mut map, "new_access_token", &self.new_access_token)?;
-        model::opt_entry(&mut map, "new_refresh_token", &self.new_refresh_token)?;
-        model::opt_entry(&mut map, "token_expiry", &self.token_expiry)?;
-        model::opt_entry(&mut map, "_authcode", &self.authcode)?;
-        model::opt_entry(&mut map, "_exchangecodefortoken", &self.exchangecodefortoken)?;
-        model::opt_entry(&mut map, "mappings_user", &self.mappings_user)?;
-        model::opt_entry(&mut map, "mappings_agent", &self.mappings_agent)?;
-        model::opt_entry(&mut map, "mappings_agent_roles", &self.mappings_agent_roles)?;
-        model::opt_entry(&mut map, "mappings_site", &self.mappings_site)?;
-        model::opt_entry(&mut map, "user_matching_fields", &self.user_matching_fields)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "domain", &self.domain, &self.extra)?;
+        model::opt_entry(&mut map, "directoryid", &self.directoryid, &self.extra)?;
+        model::opt_entry(&mut map, "applicationid", &self.applicationid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_client_secret",
+            &self.new_client_secret,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_access_token",
+            &self.new_access_token,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_refresh_token",
+            &self.new_refresh_token,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "token_expiry", &self.token_expiry, &self.extra)?;
+        model::opt_entry(&mut map, "_authcode", &self.authcode, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_exchangecodefortoken",
+            &self.exchangecodefortoken,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "mappings_user", &self.mappings_user, &self.extra)?;
+        model::opt_entry(&mut map, "mappings_agent", &self.mappings_agent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mappings_agent_roles",
+            &self.mappings_agent_roles,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "mappings_site", &self.mappings_site, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "user_matching_fields",
+            &self.user_matching_fields,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "agent_matching_fields",
             &self.agent_matching_fields,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "user_matching_list", &self.user_matching_list)?;
-        model::opt_entry(&mut map, "agent_matching_list", &self.agent_matching_list)?;
+        model::opt_entry(
+            &mut map,
+            "user_matching_list",
+            &self.user_matching_list,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "agent_matching_list",
+            &self.agent_matching_list,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "halointegratorenabled",
             &self.halointegratorenabled,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "halointegrator_lastsync",
             &self.halointegrator_lastsync,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "halointegrator_lasterror",
             &self.halointegrator_lasterror,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri)?;
-        model::opt_entry(&mut map, "mappings_cab", &self.mappings_cab)?;
-        model::opt_entry(&mut map, "manage_licenses", &self.manage_licenses)?;
-        model::opt_entry(&mut map, "licensed_roles", &self.licensed_roles)?;
-        model::opt_entry(&mut map, "licensed_roles_list", &self.licensed_roles_list)?;
-        model::opt_entry(&mut map, "tenant_type", &self.tenant_type)?;
-        model::opt_entry(&mut map, "mappings_device", &self.mappings_device)?;
-        model::opt_entry(&mut map, "defaultsite", &self.defaultsite)?;
-        model::opt_entry(&mut map, "defaultsite_name", &self.defaultsite_name)?;
-        model::opt_entry(&mut map, "assettype_choice", &self.assettype_choice)?;
-        model::opt_entry(&mut map, "default_assetgroup", &self.default_assetgroup)?;
+        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri, &self.extra)?;
+        model::opt_entry(&mut map, "mappings_cab", &self.mappings_cab, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "manage_licenses",
+            &self.manage_licenses,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "licensed_roles", &self.licensed_roles, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "licensed_roles_list",
+            &self.licensed_roles_list,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "tenant_type", &self.tenant_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mappings_device",
+            &self.mappings_device,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "defaultsite", &self.defaultsite, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "defaultsite_name",
+            &self.defaultsite_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "assettype_choice",
+            &self.assettype_choice,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_assetgroup",
+            &self.default_assetgroup,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_assetgroup_guid",
             &self.default_assetgroup_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_assetgroup_name",
             &self.default_assetgroup_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_assettype", &self.default_assettype)?;
+        model::opt_entry(
+            &mut map,
+            "default_assettype",
+            &self.default_assettype,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_assettype_guid",
             &self.default_assettype_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_assettype_name",
             &self.default_assettype_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "assettype_field", &self.assettype_field)?;
-        model::opt_entry(&mut map, "assettype_fieldname", &self.assettype_fieldname)?;
-        model::opt_entry(&mut map, "import_identifier", &self.import_identifier)?;
+        model::opt_entry(
+            &mut map,
+            "assettype_field",
+            &self.assettype_field,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "assettype_fieldname",
+            &self.assettype_fieldname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "import_identifier",
+            &self.import_identifier,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "import_identifier_fieldname",
             &self.import_identifier_fieldname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "accountenabled", &self.accountenabled)?;
-        model::opt_entry(&mut map, "authorized", &self.authorized)?;
-        model::opt_entry(&mut map, "new_method", &self.new_method)?;
-        model::opt_entry(&mut map, "createunmatchedusers", &self.createunmatchedusers)?;
-        model::opt_entry(&mut map, "unmatchedusersite", &self.unmatchedusersite)?;
+        model::opt_entry(&mut map, "accountenabled", &self.accountenabled, &self.extra)?;
+        model::opt_entry(&mut map, "authorized", &self.authorized, &self.extra)?;
+        model::opt_entry(&mut map, "new_method", &self.new_method, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "createunmatchedusers",
+            &self.createunmatchedusers,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "unmatchedusersite",
+            &self.unmatchedusersite,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "unmatchedusersite_name",
             &self.unmatchedusersite_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "top_level", &self.top_level)?;
-        model::opt_entry(&mut map, "auto_create_mappings", &self.auto_create_mappings)?;
-        model::opt_entry(&mut map, "auto_allow_sso", &self.auto_allow_sso)?;
-        model::opt_entry(&mut map, "top_level_name", &self.top_level_name)?;
-        model::opt_entry(&mut map, "mappings_client", &self.mappings_client)?;
-        model::opt_entry(&mut map, "default_ticket_type", &self.default_ticket_type)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "top_level", &self.top_level, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "auto_create_mappings",
+            &self.auto_create_mappings,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "auto_allow_sso", &self.auto_allow_sso, &self.extra)?;
+        model::opt_entry(&mut map, "top_level_name", &self.top_level_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mappings_client",
+            &self.mappings_client,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_ticket_type",
+            &self.default_ticket_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_ticket_type_name",
             &self.default_ticket_type_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_classification",
             &self.default_classification,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_classification_reason",
             &self.default_classification_reason,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_priority_name",
             &self.default_priority_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "mappings_ticket", &self.mappings_ticket)?;
+        model::opt_entry(
+            &mut map,
+            "mappings_ticket",
+            &self.mappings_ticket,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "intune_dont_update_type",
             &self.intune_dont_update_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "halo_integrator_import_list",
             &self.halo_integrator_import_list,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "halo_integrator_import_types",
             &self.halo_integrator_import_types,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "intune_enabled", &self.intune_enabled)?;
-        model::opt_entry(&mut map, "licence_import_type", &self.licence_import_type)?;
-        model::opt_entry(&mut map, "graphendpoint", &self.graphendpoint)?;
+        model::opt_entry(&mut map, "intune_enabled", &self.intune_enabled, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "licence_import_type",
+            &self.licence_import_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "graphendpoint", &self.graphendpoint, &self.extra)?;
         model::opt_entry(
             &mut map,
             "intuneusermatchingfield",
             &self.intuneusermatchingfield,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "current_scopes", &self.current_scopes)?;
-        model::opt_entry(&mut map, "_dosave", &self.dosave)?;
+        model::opt_entry(&mut map, "current_scopes", &self.current_scopes, &self.extra)?;
+        model::opt_entry(&mut map, "_dosave", &self.dosave, &self.extra)?;
         model::opt_entry(
             &mut map,
             "dont_sync_new_tenants",
             &self.dont_sync_new_tenants,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "importunmatchedgroupasserviceaccount",
             &self.importunmatchedgroupasserviceaccount,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "deactivate_users", &self.deactivate_users)?;
-        model::opt_entry(&mut map, "mappings_priority", &self.mappings_priority)?;
+        model::opt_entry(
+            &mut map,
+            "deactivate_users",
+            &self.deactivate_users,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "mappings_priority",
+            &self.mappings_priority,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allow_subscription_management",
             &self.allow_subscription_management,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "receive_subscription_updated",
             &self.receive_subscription_updated,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "graph_host", &self.graph_host)?;
-        model::opt_entry(&mut map, "mappings_user_roles", &self.mappings_user_roles)?;
-        model::opt_entry(&mut map, "alternate_client_id", &self.alternate_client_id)?;
+        model::opt_entry(&mut map, "graph_host", &self.graph_host, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mappings_user_roles",
+            &self.mappings_user_roles,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "alternate_client_id",
+            &self.alternate_client_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_alternate_client_secret",
             &self.new_alternate_client_secret,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_relationship_type",
             &self.default_relationship_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "mappings_xtype", &self.mappings_xtype)?;
-        model::opt_entry(&mut map, "intune_delete_status", &self.intune_delete_status)?;
+        model::opt_entry(&mut map, "mappings_xtype", &self.mappings_xtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "intune_delete_status",
+            &self.intune_delete_status,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "intune_delete_status_name",
             &self.intune_delete_status_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
         model::opt_entry(
             &mut map,
             "sentinel_default_user",
             &self.sentinel_default_user,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_default_user_name",
             &self.sentinel_default_user_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "named_roles", &self.named_roles)?;
-        model::opt_entry(&mut map, "named_roles_list", &self.named_roles_list)?;
-        model::opt_entry(&mut map, "new_user_template", &self.new_user_template)?;
-        model::opt_entry(&mut map, "new_user_type", &self.new_user_type)?;
-        model::opt_entry(&mut map, "mappings_new_user", &self.mappings_new_user)?;
+        model::opt_entry(&mut map, "named_roles", &self.named_roles, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "named_roles_list",
+            &self.named_roles_list,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_user_template",
+            &self.new_user_template,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_user_type", &self.new_user_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mappings_new_user",
+            &self.mappings_new_user,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_user_template_name",
             &self.new_user_template_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "software_import_licence_matching",
             &self.software_import_licence_matching,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_intune_status",
             &self.default_intune_status,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_intune_status_name",
             &self.default_intune_status_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "no_manager_role", &self.no_manager_role)?;
-        model::opt_entry(&mut map, "no_manager_role_name", &self.no_manager_role_name)?;
+        model::opt_entry(
+            &mut map,
+            "no_manager_role",
+            &self.no_manager_role,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "no_manager_role_name",
+            &self.no_manager_role_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "track_sign_in_activity",
             &self.track_sign_in_activity,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "halointegrator_allowedclientidslist",
             &self.halointegrator_allowedclientidslist,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "halointegrator_allowedclientids",
             &self.halointegrator_allowedclientids,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "user_licence", &self.user_licence)?;
-        model::opt_entry(&mut map, "user_licence_list", &self.user_licence_list)?;
+        model::opt_entry(&mut map, "user_licence", &self.user_licence, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "user_licence_list",
+            &self.user_licence_list,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "check_licence_list_for_service_user",
             &self.check_licence_list_for_service_user,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "exclude_mssense_devices",
             &self.exclude_mssense_devices,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "authentication_type", &self.authentication_type)?;
+        model::opt_entry(
+            &mut map,
+            "authentication_type",
+            &self.authentication_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_confirmmanagedidentitysetup",
             &self.confirmmanagedidentitysetup,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_confirmclientcredentialssetup",
             &self.confirmclientcredentialssetup,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allow_presence_notifications",
             &self.allow_presence_notifications,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "licence_import_client",
             &self.licence_import_client,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "licence_import_client_name",
             &self.licence_import_client_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "assign_licences", &self.assign_licences)?;
-        model::opt_entry(&mut map, "resource", &self.resource)?;
+        model::opt_entry(
+            &mut map,
+            "assign_licences",
+            &self.assign_licences,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "resource", &self.resource, &self.extra)?;
         model::opt_entry(
             &mut map,
             "only_import_sentinel_comments",
             &self.only_import_sentinel_comments,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "use_delta_queries", &self.use_delta_queries)?;
-        model::opt_entry(&mut map, "_deltareset", &self.deltareset)?;
+        model::opt_entry(
+            &mut map,
+            "use_delta_queries",
+            &self.use_delta_queries,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_deltareset", &self.deltareset, &self.extra)?;
         model::opt_entry(
             &mut map,
             "intune_user_matching_integration",
             &self.intune_user_matching_integration,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intune_recovered_status",
             &self.intune_recovered_status,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "intune_recovered_status_name",
             &self.intune_recovered_status_name,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -4598,6 +7759,136 @@ impl CategoryRestriction {
         self.is_integration = Some(value);
         self
     }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_id(mut self) -> Self {
+        self.tickettype_id = None;
+        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_id(mut self) -> Self {
+        self.team_id = None;
+        self.extra.insert("team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_guid(mut self) -> Self {
+        self.team_guid = None;
+        self.extra.insert("team_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_id(mut self) -> Self {
+        self.service_id = None;
+        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_id(mut self) -> Self {
+        self.category_id = None;
+        self.extra.insert("category_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_guid(mut self) -> Self {
+        self.category_guid = None;
+        self.extra.insert("category_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_value(mut self) -> Self {
+        self.category_value = None;
+        self.extra.insert("category_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `partial_match_category` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_partial_match_category(mut self) -> Self {
+        self.partial_match_category = None;
+        self.extra.insert("partial_match_category".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_name_partial` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_name_partial(mut self) -> Self {
+        self.category_name_partial = None;
+        self.extra.insert("category_name_partial".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_integration` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_integration(mut self) -> Self {
+        self.is_integration = None;
+        self.extra.insert("is_integration".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "clients", feature = "teams", feature = "ticket_types"))]
@@ -4606,29 +7897,31 @@ impl serde::Serialize for CategoryRestriction {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
-        model::opt_entry(&mut map, "team_id", &self.team_id)?;
-        model::opt_entry(&mut map, "team_guid", &self.team_guid)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id)?;
-        model::opt_entry(&mut map, "category_id", &self.category_id)?;
-        model::opt_entry(&mut map, "category_guid", &self.category_guid)?;
-        model::opt_entry(&mut map, "category_value", &self.category_value)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
+        model::opt_entry(&mut map, "team_id", &self.team_id, &self.extra)?;
+        model::opt_entry(&mut map, "team_guid", &self.team_guid, &self.extra)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
+        model::opt_entry(&mut map, "category_id", &self.category_id, &self.extra)?;
+        model::opt_entry(&mut map, "category_guid", &self.category_guid, &self.extra)?;
+        model::opt_entry(&mut map, "category_value", &self.category_value, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
         model::opt_entry(
             &mut map,
             "partial_match_category",
             &self.partial_match_category,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "category_name_partial",
             &self.category_name_partial,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_integration", &self.is_integration)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "is_integration", &self.is_integration, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -4870,6 +8163,146 @@ impl CustomButton {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usage(mut self) -> Self {
+        self.usage = None;
+        self.extra.insert("usage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `label` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_label(mut self) -> Self {
+        self.label = None;
+        self.extra.insert("label".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seq(mut self) -> Self {
+        self.seq = None;
+        self.extra.insert("seq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icon(mut self) -> Self {
+        self.icon = None;
+        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_url(mut self) -> Self {
+        self.url = None;
+        self.extra.insert("url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newtab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newtab(mut self) -> Self {
+        self.newtab = None;
+        self.extra.insert("newtab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `msid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_msid(mut self) -> Self {
+        self.msid = None;
+        self.extra.insert("msid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `runbook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_runbook_id(mut self) -> Self {
+        self.runbook_id = None;
+        self.extra.insert("runbook_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `runbook_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_runbook_name(mut self) -> Self {
+        self.runbook_name = None;
+        self.extra.insert("runbook_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -4887,22 +8320,22 @@ impl serde::Serialize for CustomButton {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "usage", &self.usage)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "label", &self.label)?;
-        model::opt_entry(&mut map, "seq", &self.seq)?;
-        model::opt_entry(&mut map, "icon", &self.icon)?;
-        model::opt_entry(&mut map, "url", &self.url)?;
-        model::opt_entry(&mut map, "newtab", &self.newtab)?;
-        model::opt_entry(&mut map, "msid", &self.msid)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "runbook_id", &self.runbook_id)?;
-        model::opt_entry(&mut map, "runbook_name", &self.runbook_name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "usage", &self.usage, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "label", &self.label, &self.extra)?;
+        model::opt_entry(&mut map, "seq", &self.seq, &self.extra)?;
+        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
+        model::opt_entry(&mut map, "url", &self.url, &self.extra)?;
+        model::opt_entry(&mut map, "newtab", &self.newtab, &self.extra)?;
+        model::opt_entry(&mut map, "msid", &self.msid, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "runbook_id", &self.runbook_id, &self.extra)?;
+        model::opt_entry(&mut map, "runbook_name", &self.runbook_name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5603,6 +9036,577 @@ impl CustomField {
         self.allow_pool_override = Some(value);
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `label` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_label(mut self) -> Self {
+        self.label = None;
+        self.extra.insert("label".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_summary(mut self) -> Self {
+        self.summary = None;
+        self.extra.insert("summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value(mut self) -> Self {
+        self.value = None;
+        self.extra.insert("value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value_is_password_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value_is_password_id(mut self) -> Self {
+        self.value_is_password_id = None;
+        self.extra.insert("value_is_password_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_display(mut self) -> Self {
+        self.display = None;
+        self.extra.insert("display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `characterlimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_characterlimit(mut self) -> Self {
+        self.characterlimit = None;
+        self.extra.insert("characterlimit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `characterlimittype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_characterlimittype(mut self) -> Self {
+        self.characterlimittype = None;
+        self.extra.insert("characterlimittype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inputtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inputtype(mut self) -> Self {
+        self.inputtype = None;
+        self.extra.insert("inputtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copytochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copytochild(mut self) -> Self {
+        self.copytochild = None;
+        self.extra.insert("copytochild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copytoparent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copytoparent(mut self) -> Self {
+        self.copytoparent = None;
+        self.extra.insert("copytoparent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `searchable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_searchable(mut self) -> Self {
+        self.searchable = None;
+        self.extra.insert("searchable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ordervalues` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ordervalues(mut self) -> Self {
+        self.ordervalues = None;
+        self.extra.insert("ordervalues".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ordervaluesby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ordervaluesby(mut self) -> Self {
+        self.ordervaluesby = None;
+        self.extra.insert("ordervaluesby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_id(mut self) -> Self {
+        self.database_lookup_id = None;
+        self.extra.insert("database_lookup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_auto` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_auto(mut self) -> Self {
+        self.database_lookup_auto = None;
+        self.extra.insert("database_lookup_auto".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_triggers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_triggers(mut self) -> Self {
+        self.database_lookup_triggers = None;
+        self.extra
+            .insert("database_lookup_triggers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_name(mut self) -> Self {
+        self.third_party_name = None;
+        self.extra.insert("third_party_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratype(mut self) -> Self {
+        self.extratype = None;
+        self.extra.insert("extratype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copytochildonupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copytochildonupdate(mut self) -> Self {
+        self.copytochildonupdate = None;
+        self.extra.insert("copytochildonupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copytoparentonupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copytoparentonupdate(mut self) -> Self {
+        self.copytoparentonupdate = None;
+        self.extra.insert("copytoparentonupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hyperlink` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hyperlink(mut self) -> Self {
+        self.hyperlink = None;
+        self.extra.insert("hyperlink".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usage(mut self) -> Self {
+        self.usage = None;
+        self.extra.insert("usage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_table_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_table_id(mut self) -> Self {
+        self.linked_table_id = None;
+        self.extra.insert("linked_table_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showondetailsscreen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showondetailsscreen(mut self) -> Self {
+        self.showondetailsscreen = None;
+        self.extra.insert("showondetailsscreen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_value(mut self) -> Self {
+        self.third_party_value = None;
+        self.extra.insert("third_party_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custom_extra_table_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custom_extra_table_id(mut self) -> Self {
+        self.custom_extra_table_id = None;
+        self.extra.insert("custom_extra_table_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copytorelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copytorelated(mut self) -> Self {
+        self.copytorelated = None;
+        self.extra.insert("copytorelated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `calculation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_calculation(mut self) -> Self {
+        self.calculation = None;
+        self.extra.insert("calculation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rounding` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rounding(mut self) -> Self {
+        self.rounding = None;
+        self.extra.insert("rounding".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `validation_reasons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validation_reasons(mut self) -> Self {
+        self.validation_reasons = None;
+        self.extra.insert("validation_reasons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `int_value_is_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_int_value_is_display(mut self) -> Self {
+        self.int_value_is_display = None;
+        self.extra.insert("int_value_is_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `regex` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_regex(mut self) -> Self {
+        self.regex = None;
+        self.extra.insert("regex".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onlyshowforagents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onlyshowforagents(mut self) -> Self {
+        self.onlyshowforagents = None;
+        self.extra.insert("onlyshowforagents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_horizontal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_horizontal(mut self) -> Self {
+        self.is_horizontal = None;
+        self.extra.insert("is_horizontal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copied` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copied(mut self) -> Self {
+        self.copied = None;
+        self.extra.insert("copied".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isencrypted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isencrypted(mut self) -> Self {
+        self.isencrypted = None;
+        self.extra.insert("isencrypted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `max_selection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_max_selection(mut self) -> Self {
+        self.max_selection = None;
+        self.extra.insert("max_selection".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `selection_field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_selection_field_id(mut self) -> Self {
+        self.selection_field_id = None;
+        self.extra.insert("selection_field_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `variable_format_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_variable_format_1(mut self) -> Self {
+        self.variable_format_1 = None;
+        self.extra.insert("variable_format_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `variable_format_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_variable_format_2(mut self) -> Self {
+        self.variable_format_2 = None;
+        self.extra.insert("variable_format_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `validation_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validation_data(mut self) -> Self {
+        self.validation_data = None;
+        self.extra.insert("validation_data".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_input` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_input(mut self) -> Self {
+        self.database_lookup_input = None;
+        self.extra.insert("database_lookup_input".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table_data_entry_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table_data_entry_type(mut self) -> Self {
+        self.table_data_entry_type = None;
+        self.extra.insert("table_data_entry_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showintable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showintable(mut self) -> Self {
+        self.showintable = None;
+        self.extra.insert("showintable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table_height` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table_height(mut self) -> Self {
+        self.table_height = None;
+        self.extra.insert("table_height".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_delete_rows` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_delete_rows(mut self) -> Self {
+        self.dont_delete_rows = None;
+        self.extra.insert("dont_delete_rows".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table_matching_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table_matching_field(mut self) -> Self {
+        self.table_matching_field = None;
+        self.extra.insert("table_matching_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_storage_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_storage_method(mut self) -> Self {
+        self.new_storage_method = None;
+        self.extra.insert("new_storage_method".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `where_sql` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_where_sql(mut self) -> Self {
+        self.where_sql = None;
+        self.extra.insert("where_sql".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `load_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_type(mut self) -> Self {
+        self.load_type = None;
+        self.extra.insert("load_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_rows` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_rows(mut self) -> Self {
+        self.add_rows = None;
+        self.extra.insert("add_rows".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delete_these_rows` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delete_these_rows(mut self) -> Self {
+        self.delete_these_rows = None;
+        self.extra.insert("delete_these_rows".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showinpool` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showinpool(mut self) -> Self {
+        self.showinpool = None;
+        self.extra.insert("showinpool".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_pool_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_pool_override(mut self) -> Self {
+        self.allow_pool_override = None;
+        self.extra.insert("allow_pool_override".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -5623,81 +9627,195 @@ impl serde::Serialize for CustomField {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "label", &self.label)?;
-        model::opt_entry(&mut map, "summary", &self.summary)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "value", &self.value)?;
-        model::opt_entry(&mut map, "value_is_password_id", &self.value_is_password_id)?;
-        model::opt_entry(&mut map, "display", &self.display)?;
-        model::opt_entry(&mut map, "characterlimit", &self.characterlimit)?;
-        model::opt_entry(&mut map, "characterlimittype", &self.characterlimittype)?;
-        model::opt_entry(&mut map, "inputtype", &self.inputtype)?;
-        model::opt_entry(&mut map, "copytochild", &self.copytochild)?;
-        model::opt_entry(&mut map, "copytoparent", &self.copytoparent)?;
-        model::opt_entry(&mut map, "searchable", &self.searchable)?;
-        model::opt_entry(&mut map, "ordervalues", &self.ordervalues)?;
-        model::opt_entry(&mut map, "ordervaluesby", &self.ordervaluesby)?;
-        model::opt_entry(&mut map, "database_lookup_id", &self.database_lookup_id)?;
-        model::opt_entry(&mut map, "database_lookup_auto", &self.database_lookup_auto)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "label", &self.label, &self.extra)?;
+        model::opt_entry(&mut map, "summary", &self.summary, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "value", &self.value, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "value_is_password_id",
+            &self.value_is_password_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "display", &self.display, &self.extra)?;
+        model::opt_entry(&mut map, "characterlimit", &self.characterlimit, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "characterlimittype",
+            &self.characterlimittype,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "inputtype", &self.inputtype, &self.extra)?;
+        model::opt_entry(&mut map, "copytochild", &self.copytochild, &self.extra)?;
+        model::opt_entry(&mut map, "copytoparent", &self.copytoparent, &self.extra)?;
+        model::opt_entry(&mut map, "searchable", &self.searchable, &self.extra)?;
+        model::opt_entry(&mut map, "ordervalues", &self.ordervalues, &self.extra)?;
+        model::opt_entry(&mut map, "ordervaluesby", &self.ordervaluesby, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "database_lookup_id",
+            &self.database_lookup_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "database_lookup_auto",
+            &self.database_lookup_auto,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "database_lookup_triggers",
             &self.database_lookup_triggers,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "third_party_name", &self.third_party_name)?;
-        model::opt_entry(&mut map, "extratype", &self.extratype)?;
-        model::opt_entry(&mut map, "copytochildonupdate", &self.copytochildonupdate)?;
-        model::opt_entry(&mut map, "copytoparentonupdate", &self.copytoparentonupdate)?;
-        model::opt_entry(&mut map, "hyperlink", &self.hyperlink)?;
-        model::opt_entry(&mut map, "usage", &self.usage)?;
-        model::opt_entry(&mut map, "linked_table_id", &self.linked_table_id)?;
-        model::opt_entry(&mut map, "showondetailsscreen", &self.showondetailsscreen)?;
-        model::opt_entry(&mut map, "third_party_value", &self.third_party_value)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_name",
+            &self.third_party_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "extratype", &self.extratype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "copytochildonupdate",
+            &self.copytochildonupdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "copytoparentonupdate",
+            &self.copytoparentonupdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hyperlink", &self.hyperlink, &self.extra)?;
+        model::opt_entry(&mut map, "usage", &self.usage, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_table_id",
+            &self.linked_table_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showondetailsscreen",
+            &self.showondetailsscreen,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_value",
+            &self.third_party_value,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "custom_extra_table_id",
             &self.custom_extra_table_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "copytorelated", &self.copytorelated)?;
-        model::opt_entry(&mut map, "calculation", &self.calculation)?;
-        model::opt_entry(&mut map, "rounding", &self.rounding)?;
-        model::opt_entry(&mut map, "validation_reasons", &self.validation_reasons)?;
-        model::opt_entry(&mut map, "int_value_is_display", &self.int_value_is_display)?;
-        model::opt_entry(&mut map, "regex", &self.regex)?;
-        model::opt_entry(&mut map, "onlyshowforagents", &self.onlyshowforagents)?;
-        model::opt_entry(&mut map, "is_horizontal", &self.is_horizontal)?;
-        model::opt_entry(&mut map, "copied", &self.copied)?;
-        model::opt_entry(&mut map, "isencrypted", &self.isencrypted)?;
-        model::opt_entry(&mut map, "max_selection", &self.max_selection)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "selection_field_id", &self.selection_field_id)?;
-        model::opt_entry(&mut map, "variable_format_1", &self.variable_format_1)?;
-        model::opt_entry(&mut map, "variable_format_2", &self.variable_format_2)?;
-        model::opt_entry(&mut map, "validation_data", &self.validation_data)?;
+        model::opt_entry(&mut map, "copytorelated", &self.copytorelated, &self.extra)?;
+        model::opt_entry(&mut map, "calculation", &self.calculation, &self.extra)?;
+        model::opt_entry(&mut map, "rounding", &self.rounding, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "validation_reasons",
+            &self.validation_reasons,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "int_value_is_display",
+            &self.int_value_is_display,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "regex", &self.regex, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "onlyshowforagents",
+            &self.onlyshowforagents,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_horizontal", &self.is_horizontal, &self.extra)?;
+        model::opt_entry(&mut map, "copied", &self.copied, &self.extra)?;
+        model::opt_entry(&mut map, "isencrypted", &self.isencrypted, &self.extra)?;
+        model::opt_entry(&mut map, "max_selection", &self.max_selection, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "selection_field_id",
+            &self.selection_field_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "variable_format_1",
+            &self.variable_format_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "variable_format_2",
+            &self.variable_format_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "validation_data",
+            &self.validation_data,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "database_lookup_input",
             &self.database_lookup_input,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "table_data_entry_type",
             &self.table_data_entry_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "showintable", &self.showintable)?;
-        model::opt_entry(&mut map, "table_height", &self.table_height)?;
-        model::opt_entry(&mut map, "dont_delete_rows", &self.dont_delete_rows)?;
-        model::opt_entry(&mut map, "table_matching_field", &self.table_matching_field)?;
-        model::opt_entry(&mut map, "new_storage_method", &self.new_storage_method)?;
-        model::opt_entry(&mut map, "where_sql", &self.where_sql)?;
-        model::opt_entry(&mut map, "load_type", &self.load_type)?;
-        model::opt_entry(&mut map, "add_rows", &self.add_rows)?;
-        model::opt_entry(&mut map, "delete_these_rows", &self.delete_these_rows)?;
-        model::opt_entry(&mut map, "showinpool", &self.showinpool)?;
-        model::opt_entry(&mut map, "allow_pool_override", &self.allow_pool_override)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "showintable", &self.showintable, &self.extra)?;
+        model::opt_entry(&mut map, "table_height", &self.table_height, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dont_delete_rows",
+            &self.dont_delete_rows,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "table_matching_field",
+            &self.table_matching_field,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_storage_method",
+            &self.new_storage_method,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "where_sql", &self.where_sql, &self.extra)?;
+        model::opt_entry(&mut map, "load_type", &self.load_type, &self.extra)?;
+        model::opt_entry(&mut map, "add_rows", &self.add_rows, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "delete_these_rows",
+            &self.delete_these_rows,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "showinpool", &self.showinpool, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allow_pool_override",
+            &self.allow_pool_override,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5873,6 +9991,49 @@ impl crate::runtime::model::Model for CustomField {
     }
 }
 
+#[cfg(
+    any(
+        feature = "actions",
+        feature = "agents",
+        feature = "assets",
+        feature = "clients",
+        feature = "invoices",
+        feature = "sites",
+        feature = "teams",
+        feature = "tickets",
+        feature = "users"
+    )
+)]
+impl crate::runtime::custom_fields::Entry for CustomField {
+    fn id(&self) -> Option<i64> {
+        self.id.map(i64::from)
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn value(&self) -> Option<&serde_json::Value> {
+        self.value.as_ref()
+    }
+
+    fn display(&self) -> Option<&str> {
+        self.display.as_deref()
+    }
+
+    fn set_value(&mut self, value: serde_json::Value) {
+        self.value = Some(value);
+    }
+
+    fn set_id(&mut self, id: i64) {
+        self.id = i32::try_from(id).ok();
+    }
+
+    fn set_name(&mut self, name: &str) {
+        self.name = Some(name.to_owned());
+    }
+}
+
 /// The `Device_List` schema.
 #[cfg(any(feature = "teams", feature = "users"))]
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5933,7 +10094,7 @@ pub struct DeviceList {
     /// `icon`.
     pub icon: Option<String>,
     /// `warranty_end`.
-    pub warranty_end: Option<String>,
+    pub warranty_end: Option<crate::DateTime>,
     /// `inactive`.
     pub inactive: Option<bool>,
     /// `is_primary_asset`.
@@ -5979,7 +10140,7 @@ pub struct DeviceList {
     /// `item_id`.
     pub item_id: Option<i32>,
     /// `stock_date`.
-    pub stock_date: Option<String>,
+    pub stock_date: Option<crate::DateTime>,
     /// `non_consignable`.
     pub non_consignable: Option<bool>,
     /// `reserved_salesorder_id`.
@@ -6011,11 +10172,11 @@ pub struct DeviceList {
     /// `assettype_guid`.
     pub assettype_guid: Option<String>,
     /// `warranty_start`.
-    pub warranty_start: Option<String>,
+    pub warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_start`.
-    pub labour_warranty_start: Option<String>,
+    pub labour_warranty_start: Option<crate::DateTime>,
     /// `labour_warranty_end`.
-    pub labour_warranty_end: Option<String>,
+    pub labour_warranty_end: Option<crate::DateTime>,
     /// `parent_guid`.
     pub parent_guid: Option<String>,
     /// `child_guid`.
@@ -6039,7 +10200,7 @@ pub struct DeviceList {
     /// `ncentral_remote_url`.
     pub ncentral_remote_url: Option<String>,
     /// `contract_end_date`.
-    pub contract_end_date: Option<String>,
+    pub contract_end_date: Option<crate::DateTime>,
     /// `atera_id`.
     pub atera_id: Option<String>,
     /// `automate_id`.
@@ -6137,7 +10298,7 @@ pub struct DeviceList {
     /// `intune_id`.
     pub intune_id: Option<String>,
     /// `supplier_purchasedate`.
-    pub supplier_purchasedate: Option<String>,
+    pub supplier_purchasedate: Option<crate::DateTime>,
     /// `logicmonitor_id`.
     pub logicmonitor_id: Option<String>,
     /// `barracudarmm_id`.
@@ -6185,9 +10346,9 @@ pub struct DeviceList {
     /// `manageengine_customer_id`.
     pub manageengine_customer_id: Option<String>,
     /// `lastchangeofvaluedate`.
-    pub lastchangeofvaluedate: Option<String>,
+    pub lastchangeofvaluedate: Option<crate::DateTime>,
     /// `commissiondate`.
-    pub commissiondate: Option<String>,
+    pub commissiondate: Option<crate::DateTime>,
     /// `first_user_id`.
     pub first_user_id: Option<i32>,
     /// `changebackupexists`.
@@ -6427,7 +10588,7 @@ impl DeviceList {
     /// Sets `warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_end = Some(value.into());
         self
     }
@@ -6611,7 +10772,7 @@ impl DeviceList {
     /// Sets `stock_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_stock_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_stock_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.stock_date = Some(value.into());
         self
     }
@@ -6739,7 +10900,7 @@ impl DeviceList {
     /// Sets `warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_warranty_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.warranty_start = Some(value.into());
         self
     }
@@ -6747,7 +10908,10 @@ impl DeviceList {
     /// Sets `labour_warranty_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_start(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_start = Some(value.into());
         self
     }
@@ -6755,7 +10919,10 @@ impl DeviceList {
     /// Sets `labour_warranty_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_labour_warranty_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_labour_warranty_end(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.labour_warranty_end = Some(value.into());
         self
     }
@@ -6851,7 +11018,7 @@ impl DeviceList {
     /// Sets `contract_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.contract_end_date = Some(value.into());
         self
     }
@@ -7243,7 +11410,10 @@ impl DeviceList {
     /// Sets `supplier_purchasedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_purchasedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_purchasedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_purchasedate = Some(value.into());
         self
     }
@@ -7435,7 +11605,10 @@ impl DeviceList {
     /// Sets `lastchangeofvaluedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastchangeofvaluedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastchangeofvaluedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastchangeofvaluedate = Some(value.into());
         self
     }
@@ -7443,7 +11616,7 @@ impl DeviceList {
     /// Sets `commissiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_commissiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_commissiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.commissiondate = Some(value.into());
         self
     }
@@ -7503,6 +11676,1621 @@ impl DeviceList {
         self.lansweeperid = Some(value.into());
         self
     }
+
+    /// Sends `changeguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changeguid(mut self) -> Self {
+        self.changeguid = None;
+        self.extra.insert("changeguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inventory_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inventory_number(mut self) -> Self {
+        self.inventory_number = None;
+        self.extra.insert("inventory_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key_field(mut self) -> Self {
+        self.key_field = None;
+        self.extra.insert("key_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key_field2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key_field2(mut self) -> Self {
+        self.key_field2 = None;
+        self.extra.insert("key_field2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key_field3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key_field3(mut self) -> Self {
+        self.key_field3 = None;
+        self.extra.insert("key_field3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_id(mut self) -> Self {
+        self.business_owner_id = None;
+        self.extra.insert("business_owner_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_name(mut self) -> Self {
+        self.business_owner_name = None;
+        self.extra.insert("business_owner_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_site(mut self) -> Self {
+        self.business_owner_site = None;
+        self.extra.insert("business_owner_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_client(mut self) -> Self {
+        self.business_owner_client = None;
+        self.extra.insert("business_owner_client".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_cab_id(mut self) -> Self {
+        self.business_owner_cab_id = None;
+        self.extra.insert("business_owner_cab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner_cab_name(mut self) -> Self {
+        self.business_owner_cab_name = None;
+        self.extra.insert("business_owner_cab_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_username(mut self) -> Self {
+        self.username = None;
+        self.extra.insert("username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_id(mut self) -> Self {
+        self.technical_owner_id = None;
+        self.extra.insert("technical_owner_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_name(mut self) -> Self {
+        self.technical_owner_name = None;
+        self.extra.insert("technical_owner_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_cab_id(mut self) -> Self {
+        self.technical_owner_cab_id = None;
+        self.extra.insert("technical_owner_cab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner_cab_name(mut self) -> Self {
+        self.technical_owner_cab_name = None;
+        self.extra
+            .insert("technical_owner_cab_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_default_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_default_site(mut self) -> Self {
+        self.intune_default_site = None;
+        self.extra.insert("intune_default_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_id(mut self) -> Self {
+        self.assettype_id = None;
+        self.extra.insert("assettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_name(mut self) -> Self {
+        self.assettype_name = None;
+        self.extra.insert("assettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icon(mut self) -> Self {
+        self.icon = None;
+        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warranty_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warranty_end(mut self) -> Self {
+        self.warranty_end = None;
+        self.extra.insert("warranty_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_primary_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_primary_asset(mut self) -> Self {
+        self.is_primary_asset = None;
+        self.extra.insert("is_primary_asset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_id(mut self) -> Self {
+        self.parent_id = None;
+        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeper_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeper_parent_id(mut self) -> Self {
+        self.lansweeper_parent_id = None;
+        self.extra.insert("lansweeper_parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_id(mut self) -> Self {
+        self.child_id = None;
+        self.extra.insert("child_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sibling_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sibling_id(mut self) -> Self {
+        self.sibling_id = None;
+        self.extra.insert("sibling_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_value(mut self) -> Self {
+        self.contract_value = None;
+        self.extra.insert("contract_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_ref(mut self) -> Self {
+        self.contract_ref = None;
+        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_id(mut self) -> Self {
+        self.supplier_id = None;
+        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_name(mut self) -> Self {
+        self.supplier_name = None;
+        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contract_id(mut self) -> Self {
+        self.supplier_contract_id = None;
+        self.extra.insert("supplier_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contract_ref(mut self) -> Self {
+        self.supplier_contract_ref = None;
+        self.extra.insert("supplier_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_sla_id(mut self) -> Self {
+        self.supplier_sla_id = None;
+        self.extra.insert("supplier_sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_priority_id(mut self) -> Self {
+        self.supplier_priority_id = None;
+        self.extra.insert("supplier_priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fields(mut self) -> Self {
+        self.fields = None;
+        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `relationship_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_relationship_id(mut self) -> Self {
+        self.relationship_id = None;
+        self.extra.insert("relationship_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_contract_value(mut self) -> Self {
+        self.default_contract_value = None;
+        self.extra.insert("default_contract_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itemstock_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itemstock_id(mut self) -> Self {
+        self.itemstock_id = None;
+        self.extra.insert("itemstock_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_id(mut self) -> Self {
+        self.item_id = None;
+        self.extra.insert("item_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stock_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stock_date(mut self) -> Self {
+        self.stock_date = None;
+        self.extra.insert("stock_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `non_consignable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_non_consignable(mut self) -> Self {
+        self.non_consignable = None;
+        self.extra.insert("non_consignable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reserved_salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reserved_salesorder_id(mut self) -> Self {
+        self.reserved_salesorder_id = None;
+        self.extra.insert("reserved_salesorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reserved_salesorder_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reserved_salesorder_line_id(mut self) -> Self {
+        self.reserved_salesorder_line_id = None;
+        self.extra
+            .insert("reserved_salesorder_line_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_field(mut self) -> Self {
+        self.matching_field = None;
+        self.extra.insert("matching_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device42_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device42_id(mut self) -> Self {
+        self.device42_id = None;
+        self.extra.insert("device42_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device42_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device42_url(mut self) -> Self {
+        self.device42_url = None;
+        self.extra.insert("device42_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_services(mut self) -> Self {
+        self.related_services = None;
+        self.extra.insert("related_services".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `technical_owner` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_technical_owner(mut self) -> Self {
+        self.technical_owner = None;
+        self.extra.insert("technical_owner".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `business_owner` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_business_owner(mut self) -> Self {
+        self.business_owner = None;
+        self.extra.insert("business_owner".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_asset_chart_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_asset_chart_json(mut self) -> Self {
+        self.primary_asset_chart_json = None;
+        self.extra
+            .insert("primary_asset_chart_json".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `criticality` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_criticality(mut self) -> Self {
+        self.criticality = None;
+        self.extra.insert("criticality".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_id(mut self) -> Self {
+        self.service_id = None;
+        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device_number(mut self) -> Self {
+        self.device_number = None;
+        self.extra.insert("device_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assettype_guid(mut self) -> Self {
+        self.assettype_guid = None;
+        self.extra.insert("assettype_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `warranty_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warranty_start(mut self) -> Self {
+        self.warranty_start = None;
+        self.extra.insert("warranty_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `labour_warranty_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_labour_warranty_start(mut self) -> Self {
+        self.labour_warranty_start = None;
+        self.extra.insert("labour_warranty_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `labour_warranty_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_labour_warranty_end(mut self) -> Self {
+        self.labour_warranty_end = None;
+        self.extra.insert("labour_warranty_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_guid(mut self) -> Self {
+        self.parent_guid = None;
+        self.extra.insert("parent_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_guid(mut self) -> Self {
+        self.child_guid = None;
+        self.extra.insert("child_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_id(mut self) -> Self {
+        self.status_id = None;
+        self.extra.insert("status_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_name(mut self) -> Self {
+        self.status_name = None;
+        self.extra.insert("status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_name(mut self) -> Self {
+        self.sla_name = None;
+        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_name(mut self) -> Self {
+        self.priority_name = None;
+        self.extra.insert("priority_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `latest_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_latest_contract_ref(mut self) -> Self {
+        self.latest_contract_ref = None;
+        self.extra.insert("latest_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_url(mut self) -> Self {
+        self.ncentral_url = None;
+        self.extra.insert("ncentral_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_remote_url(mut self) -> Self {
+        self.ncentral_remote_url = None;
+        self.extra.insert("ncentral_remote_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_end_date(mut self) -> Self {
+        self.contract_end_date = None;
+        self.extra.insert("contract_end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `atera_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_atera_id(mut self) -> Self {
+        self.atera_id = None;
+        self.extra.insert("atera_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automate_id(mut self) -> Self {
+        self.automate_id = None;
+        self.extra.insert("automate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automate_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automate_url(mut self) -> Self {
+        self.automate_url = None;
+        self.extra.insert("automate_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwise_control_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwise_control_url(mut self) -> Self {
+        self.connectwise_control_url = None;
+        self.extra.insert("connectwise_control_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninjarmm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninjarmm_id(mut self) -> Self {
+        self.ninjarmm_id = None;
+        self.extra.insert("ninjarmm_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_url(mut self) -> Self {
+        self.ninja_url = None;
+        self.extra.insert("ninja_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_remote_url(mut self) -> Self {
+        self.ninja_remote_url = None;
+        self.extra.insert("ninja_remote_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncro_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncro_url(mut self) -> Self {
+        self.syncro_url = None;
+        self.extra.insert("syncro_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncroid(mut self) -> Self {
+        self.syncroid = None;
+        self.extra.insert("syncroid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itglue_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itglue_url(mut self) -> Self {
+        self.itglue_url = None;
+        self.extra.insert("itglue_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsequence(mut self) -> Self {
+        self.defaultsequence = None;
+        self.extra.insert("defaultsequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_ids(mut self) -> Self {
+        self.service_ids = None;
+        self.extra.insert("service_ids".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bulkcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bulkcreated(mut self) -> Self {
+        self.bulkcreated = None;
+        self.extra.insert("bulkcreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bulkbillingperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bulkbillingperiod(mut self) -> Self {
+        self.bulkbillingperiod = None;
+        self.extra.insert("bulkbillingperiod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_field(mut self) -> Self {
+        self.asset_field = None;
+        self.extra.insert("asset_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_alternate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_alternate_id(mut self) -> Self {
+        self.datto_alternate_id = None;
+        self.extra.insert("datto_alternate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncro_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncro_id(mut self) -> Self {
+        self.syncro_id = None;
+        self.extra.insert("syncro_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_id(mut self) -> Self {
+        self.domotz_id = None;
+        self.extra.insert("domotz_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snow_id(mut self) -> Self {
+        self.snow_id = None;
+        self.extra.insert("snow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_id(mut self) -> Self {
+        self.passportal_id = None;
+        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_device_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_device_id(mut self) -> Self {
+        self.auvik_device_id = None;
+        self.extra.insert("auvik_device_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_url(mut self) -> Self {
+        self.auvik_url = None;
+        self.extra.insert("auvik_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowallstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowallstatus(mut self) -> Self {
+        self.allowallstatus = None;
+        self.extra.insert("allowallstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_status(mut self) -> Self {
+        self.allowed_status = None;
+        self.extra.insert("allowed_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_id(mut self) -> Self {
+        self.datto_id = None;
+        self.extra.insert("datto_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addigy_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addigy_id(mut self) -> Self {
+        self.addigy_id = None;
+        self.extra.insert("addigy_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_url(mut self) -> Self {
+        self.liongard_url = None;
+        self.extra.insert("liongard_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_environmnet_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_environmnet_id(mut self) -> Self {
+        self.liongard_environmnet_id = None;
+        self.extra.insert("liongard_environmnet_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_id(mut self) -> Self {
+        self.liongard_id = None;
+        self.extra.insert("liongard_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseya_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseya_id(mut self) -> Self {
+        self.kaseya_id = None;
+        self.extra.insert("kaseya_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `iskaseyaagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_iskaseyaagent(mut self) -> Self {
+        self.iskaseyaagent = None;
+        self.extra.insert("iskaseyaagent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseyavsa_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseyavsa_url(mut self) -> Self {
+        self.kaseyavsa_url = None;
+        self.extra.insert("kaseyavsa_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamviewerid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamviewerid(mut self) -> Self {
+        self.teamviewerid = None;
+        self.extra.insert("teamviewerid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `serialization_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_serialization_user(mut self) -> Self {
+        self.serialization_user = None;
+        self.extra.insert("serialization_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zabbix_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zabbix_id(mut self) -> Self {
+        self.zabbix_id = None;
+        self.extra.insert("zabbix_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zabbix_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zabbix_url(mut self) -> Self {
+        self.zabbix_url = None;
+        self.extra.insert("zabbix_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockbin_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockbin_name(mut self) -> Self {
+        self.stockbin_name = None;
+        self.extra.insert("stockbin_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `issue_consignment_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_issue_consignment_line_id(mut self) -> Self {
+        self.issue_consignment_line_id = None;
+        self.extra
+            .insert("issue_consignment_line_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_name(mut self) -> Self {
+        self.item_name = None;
+        self.extra.insert("item_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_url(mut self) -> Self {
+        self.datto_url = None;
+        self.extra.insert("datto_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_details_id(mut self) -> Self {
+        self.ncentral_details_id = None;
+        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nable_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nable_id(mut self) -> Self {
+        self.nable_id = None;
+        self.extra.insert("nable_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwisecontrolid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwisecontrolid(mut self) -> Self {
+        self.connectwisecontrolid = None;
+        self.extra.insert("connectwisecontrolid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workspace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workspace_id(mut self) -> Self {
+        self.workspace_id = None;
+        self.extra.insert("workspace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workspace_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workspace_url(mut self) -> Self {
+        self.workspace_url = None;
+        self.extra.insert("workspace_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intune_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intune_id(mut self) -> Self {
+        self.intune_id = None;
+        self.extra.insert("intune_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_purchasedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_purchasedate(mut self) -> Self {
+        self.supplier_purchasedate = None;
+        self.extra.insert("supplier_purchasedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logicmonitor_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logicmonitor_id(mut self) -> Self {
+        self.logicmonitor_id = None;
+        self.extra.insert("logicmonitor_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `barracudarmm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_barracudarmm_id(mut self) -> Self {
+        self.barracudarmm_id = None;
+        self.extra.insert("barracudarmm_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_id(mut self) -> Self {
+        self.sla_id = None;
+        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_id(mut self) -> Self {
+        self.priority_id = None;
+        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icinga_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icinga_id(mut self) -> Self {
+        self.icinga_id = None;
+        self.extra.insert("icinga_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_name(mut self) -> Self {
+        self.related_service_name = None;
+        self.extra.insert("related_service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_count(mut self) -> Self {
+        self.related_service_count = None;
+        self.extra.insert("related_service_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwisermm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwisermm_id(mut self) -> Self {
+        self.connectwisermm_id = None;
+        self.extra.insert("connectwisermm_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xensam_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xensam_id(mut self) -> Self {
+        self.xensam_id = None;
+        self.extra.insert("xensam_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_type_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_type_priority(mut self) -> Self {
+        self.asset_type_priority = None;
+        self.extra.insert("asset_type_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snipeit_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snipeit_id(mut self) -> Self {
+        self.snipeit_id = None;
+        self.extra.insert("snipeit_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prometheus_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prometheus_id(mut self) -> Self {
+        self.prometheus_id = None;
+        self.extra.insert("prometheus_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dynatrace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dynatrace_id(mut self) -> Self {
+        self.dynatrace_id = None;
+        self.extra.insert("dynatrace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `vmworkspace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_vmworkspace_id(mut self) -> Self {
+        self.vmworkspace_id = None;
+        self.extra.insert("vmworkspace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tanium_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tanium_id(mut self) -> Self {
+        self.tanium_id = None;
+        self.extra.insert("tanium_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tenable_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tenable_id(mut self) -> Self {
+        self.tenable_id = None;
+        self.extra.insert("tenable_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kandji_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kandji_id(mut self) -> Self {
+        self.kandji_id = None;
+        self.extra.insert("kandji_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `criticality_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_criticality_description(mut self) -> Self {
+        self.criticality_description = None;
+        self.extra.insert("criticality_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_id(mut self) -> Self {
+        self.auvik_id = None;
+        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_template(mut self) -> Self {
+        self.is_template = None;
+        self.extra.insert("is_template".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `aws_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_aws_id(mut self) -> Self {
+        self.aws_id = None;
+        self.extra.insert("aws_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manageengine_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manageengine_id(mut self) -> Self {
+        self.manageengine_id = None;
+        self.extra.insert("manageengine_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manageengine_customer_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manageengine_customer_id(mut self) -> Self {
+        self.manageengine_customer_id = None;
+        self.extra
+            .insert("manageengine_customer_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastchangeofvaluedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastchangeofvaluedate(mut self) -> Self {
+        self.lastchangeofvaluedate = None;
+        self.extra.insert("lastchangeofvaluedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `commissiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_commissiondate(mut self) -> Self {
+        self.commissiondate = None;
+        self.extra.insert("commissiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `first_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_first_user_id(mut self) -> Self {
+        self.first_user_id = None;
+        self.extra.insert("first_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changebackupexists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changebackupexists(mut self) -> Self {
+        self.changebackupexists = None;
+        self.extra.insert("changebackupexists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbatch(mut self) -> Self {
+        self.isbatch = None;
+        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `virima_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_virima_id(mut self) -> Self {
+        self.virima_id = None;
+        self.extra.insert("virima_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_guid(mut self) -> Self {
+        self.service_guid = None;
+        self.extra.insert("service_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_name(mut self) -> Self {
+        self.service_name = None;
+        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lansweeperid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lansweeperid(mut self) -> Self {
+        self.lansweeperid = None;
+        self.extra.insert("lansweeperid".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "teams", feature = "users"))]
@@ -7511,245 +13299,439 @@ impl serde::Serialize for DeviceList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "changeguid", &self.changeguid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "inventory_number", &self.inventory_number)?;
-        model::opt_entry(&mut map, "key_field", &self.key_field)?;
-        model::opt_entry(&mut map, "key_field2", &self.key_field2)?;
-        model::opt_entry(&mut map, "key_field3", &self.key_field3)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "business_owner_id", &self.business_owner_id)?;
-        model::opt_entry(&mut map, "business_owner_name", &self.business_owner_name)?;
-        model::opt_entry(&mut map, "business_owner_site", &self.business_owner_site)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "changeguid", &self.changeguid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "inventory_number",
+            &self.inventory_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "key_field", &self.key_field, &self.extra)?;
+        model::opt_entry(&mut map, "key_field2", &self.key_field2, &self.extra)?;
+        model::opt_entry(&mut map, "key_field3", &self.key_field3, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_id",
+            &self.business_owner_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_name",
+            &self.business_owner_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "business_owner_site",
+            &self.business_owner_site,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "business_owner_client",
             &self.business_owner_client,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "business_owner_cab_id",
             &self.business_owner_cab_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "business_owner_cab_name",
             &self.business_owner_cab_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "username", &self.username)?;
-        model::opt_entry(&mut map, "technical_owner_id", &self.technical_owner_id)?;
-        model::opt_entry(&mut map, "technical_owner_name", &self.technical_owner_name)?;
+        model::opt_entry(&mut map, "username", &self.username, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner_id",
+            &self.technical_owner_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner_name",
+            &self.technical_owner_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "technical_owner_cab_id",
             &self.technical_owner_cab_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "technical_owner_cab_name",
             &self.technical_owner_cab_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "intune_default_site", &self.intune_default_site)?;
-        model::opt_entry(&mut map, "assettype_id", &self.assettype_id)?;
-        model::opt_entry(&mut map, "assettype_name", &self.assettype_name)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "icon", &self.icon)?;
-        model::opt_entry(&mut map, "warranty_end", &self.warranty_end)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "is_primary_asset", &self.is_primary_asset)?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id)?;
-        model::opt_entry(&mut map, "lansweeper_parent_id", &self.lansweeper_parent_id)?;
-        model::opt_entry(&mut map, "child_id", &self.child_id)?;
-        model::opt_entry(&mut map, "sibling_id", &self.sibling_id)?;
-        model::opt_entry(&mut map, "contract_value", &self.contract_value)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
-        model::opt_entry(&mut map, "supplier_contract_id", &self.supplier_contract_id)?;
+        model::opt_entry(
+            &mut map,
+            "intune_default_site",
+            &self.intune_default_site,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "assettype_id", &self.assettype_id, &self.extra)?;
+        model::opt_entry(&mut map, "assettype_name", &self.assettype_name, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
+        model::opt_entry(&mut map, "warranty_end", &self.warranty_end, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "is_primary_asset",
+            &self.is_primary_asset,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lansweeper_parent_id",
+            &self.lansweeper_parent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "child_id", &self.child_id, &self.extra)?;
+        model::opt_entry(&mut map, "sibling_id", &self.sibling_id, &self.extra)?;
+        model::opt_entry(&mut map, "contract_value", &self.contract_value, &self.extra)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_contract_id",
+            &self.supplier_contract_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_contract_ref",
             &self.supplier_contract_ref,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_sla_id", &self.supplier_sla_id)?;
-        model::opt_entry(&mut map, "supplier_priority_id", &self.supplier_priority_id)?;
-        model::opt_entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "relationship_id", &self.relationship_id)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_sla_id",
+            &self.supplier_sla_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_priority_id",
+            &self.supplier_priority_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "relationship_id",
+            &self.relationship_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_contract_value",
             &self.default_contract_value,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "itemstock_id", &self.itemstock_id)?;
-        model::opt_entry(&mut map, "item_id", &self.item_id)?;
-        model::opt_entry(&mut map, "stock_date", &self.stock_date)?;
-        model::opt_entry(&mut map, "non_consignable", &self.non_consignable)?;
+        model::opt_entry(&mut map, "itemstock_id", &self.itemstock_id, &self.extra)?;
+        model::opt_entry(&mut map, "item_id", &self.item_id, &self.extra)?;
+        model::opt_entry(&mut map, "stock_date", &self.stock_date, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "non_consignable",
+            &self.non_consignable,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "reserved_salesorder_id",
             &self.reserved_salesorder_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "reserved_salesorder_line_id",
             &self.reserved_salesorder_line_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "matching_field", &self.matching_field)?;
-        model::opt_entry(&mut map, "device42_id", &self.device42_id)?;
-        model::opt_entry(&mut map, "device42_url", &self.device42_url)?;
-        model::opt_entry(&mut map, "related_services", &self.related_services)?;
-        model::opt_entry(&mut map, "technical_owner", &self.technical_owner)?;
-        model::opt_entry(&mut map, "business_owner", &self.business_owner)?;
+        model::opt_entry(&mut map, "matching_field", &self.matching_field, &self.extra)?;
+        model::opt_entry(&mut map, "device42_id", &self.device42_id, &self.extra)?;
+        model::opt_entry(&mut map, "device42_url", &self.device42_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "related_services",
+            &self.related_services,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "technical_owner",
+            &self.technical_owner,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "business_owner", &self.business_owner, &self.extra)?;
         model::opt_entry(
             &mut map,
             "primary_asset_chart_json",
             &self.primary_asset_chart_json,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "criticality", &self.criticality)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "device_number", &self.device_number)?;
-        model::opt_entry(&mut map, "assettype_guid", &self.assettype_guid)?;
-        model::opt_entry(&mut map, "warranty_start", &self.warranty_start)?;
+        model::opt_entry(&mut map, "criticality", &self.criticality, &self.extra)?;
+        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "device_number", &self.device_number, &self.extra)?;
+        model::opt_entry(&mut map, "assettype_guid", &self.assettype_guid, &self.extra)?;
+        model::opt_entry(&mut map, "warranty_start", &self.warranty_start, &self.extra)?;
         model::opt_entry(
             &mut map,
             "labour_warranty_start",
             &self.labour_warranty_start,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "labour_warranty_end", &self.labour_warranty_end)?;
-        model::opt_entry(&mut map, "parent_guid", &self.parent_guid)?;
-        model::opt_entry(&mut map, "child_guid", &self.child_guid)?;
-        model::opt_entry(&mut map, "status_id", &self.status_id)?;
-        model::opt_entry(&mut map, "status_name", &self.status_name)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name)?;
-        model::opt_entry(&mut map, "priority_name", &self.priority_name)?;
-        model::opt_entry(&mut map, "latest_contract_ref", &self.latest_contract_ref)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "ncentral_url", &self.ncentral_url)?;
-        model::opt_entry(&mut map, "ncentral_remote_url", &self.ncentral_remote_url)?;
-        model::opt_entry(&mut map, "contract_end_date", &self.contract_end_date)?;
-        model::opt_entry(&mut map, "atera_id", &self.atera_id)?;
-        model::opt_entry(&mut map, "automate_id", &self.automate_id)?;
-        model::opt_entry(&mut map, "automate_url", &self.automate_url)?;
+        model::opt_entry(
+            &mut map,
+            "labour_warranty_end",
+            &self.labour_warranty_end,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_guid", &self.parent_guid, &self.extra)?;
+        model::opt_entry(&mut map, "child_guid", &self.child_guid, &self.extra)?;
+        model::opt_entry(&mut map, "status_id", &self.status_id, &self.extra)?;
+        model::opt_entry(&mut map, "status_name", &self.status_name, &self.extra)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
+        model::opt_entry(&mut map, "priority_name", &self.priority_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "latest_contract_ref",
+            &self.latest_contract_ref,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(&mut map, "ncentral_url", &self.ncentral_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_remote_url",
+            &self.ncentral_remote_url,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contract_end_date",
+            &self.contract_end_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "atera_id", &self.atera_id, &self.extra)?;
+        model::opt_entry(&mut map, "automate_id", &self.automate_id, &self.extra)?;
+        model::opt_entry(&mut map, "automate_url", &self.automate_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "connectwise_control_url",
             &self.connectwise_control_url,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ninjarmm_id", &self.ninjarmm_id)?;
-        model::opt_entry(&mut map, "ninja_url", &self.ninja_url)?;
-        model::opt_entry(&mut map, "ninja_remote_url", &self.ninja_remote_url)?;
-        model::opt_entry(&mut map, "syncro_url", &self.syncro_url)?;
-        model::opt_entry(&mut map, "syncroid", &self.syncroid)?;
-        model::opt_entry(&mut map, "itglue_url", &self.itglue_url)?;
-        model::opt_entry(&mut map, "defaultsequence", &self.defaultsequence)?;
-        model::opt_entry(&mut map, "service_ids", &self.service_ids)?;
-        model::opt_entry(&mut map, "bulkcreated", &self.bulkcreated)?;
-        model::opt_entry(&mut map, "bulkbillingperiod", &self.bulkbillingperiod)?;
-        model::opt_entry(&mut map, "asset_field", &self.asset_field)?;
-        model::opt_entry(&mut map, "datto_alternate_id", &self.datto_alternate_id)?;
-        model::opt_entry(&mut map, "syncro_id", &self.syncro_id)?;
-        model::opt_entry(&mut map, "domotz_id", &self.domotz_id)?;
-        model::opt_entry(&mut map, "snow_id", &self.snow_id)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
-        model::opt_entry(&mut map, "auvik_device_id", &self.auvik_device_id)?;
-        model::opt_entry(&mut map, "auvik_url", &self.auvik_url)?;
-        model::opt_entry(&mut map, "allowallstatus", &self.allowallstatus)?;
-        model::opt_entry(&mut map, "allowed_status", &self.allowed_status)?;
-        model::opt_entry(&mut map, "datto_id", &self.datto_id)?;
-        model::opt_entry(&mut map, "addigy_id", &self.addigy_id)?;
-        model::opt_entry(&mut map, "liongard_url", &self.liongard_url)?;
+        model::opt_entry(&mut map, "ninjarmm_id", &self.ninjarmm_id, &self.extra)?;
+        model::opt_entry(&mut map, "ninja_url", &self.ninja_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ninja_remote_url",
+            &self.ninja_remote_url,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "syncro_url", &self.syncro_url, &self.extra)?;
+        model::opt_entry(&mut map, "syncroid", &self.syncroid, &self.extra)?;
+        model::opt_entry(&mut map, "itglue_url", &self.itglue_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "defaultsequence",
+            &self.defaultsequence,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "service_ids", &self.service_ids, &self.extra)?;
+        model::opt_entry(&mut map, "bulkcreated", &self.bulkcreated, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "bulkbillingperiod",
+            &self.bulkbillingperiod,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "asset_field", &self.asset_field, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "datto_alternate_id",
+            &self.datto_alternate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "syncro_id", &self.syncro_id, &self.extra)?;
+        model::opt_entry(&mut map, "domotz_id", &self.domotz_id, &self.extra)?;
+        model::opt_entry(&mut map, "snow_id", &self.snow_id, &self.extra)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "auvik_device_id",
+            &self.auvik_device_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "auvik_url", &self.auvik_url, &self.extra)?;
+        model::opt_entry(&mut map, "allowallstatus", &self.allowallstatus, &self.extra)?;
+        model::opt_entry(&mut map, "allowed_status", &self.allowed_status, &self.extra)?;
+        model::opt_entry(&mut map, "datto_id", &self.datto_id, &self.extra)?;
+        model::opt_entry(&mut map, "addigy_id", &self.addigy_id, &self.extra)?;
+        model::opt_entry(&mut map, "liongard_url", &self.liongard_url, &self.extra)?;
         model::opt_entry(
             &mut map,
             "liongard_environmnet_id",
             &self.liongard_environmnet_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "liongard_id", &self.liongard_id)?;
-        model::opt_entry(&mut map, "kaseya_id", &self.kaseya_id)?;
-        model::opt_entry(&mut map, "iskaseyaagent", &self.iskaseyaagent)?;
-        model::opt_entry(&mut map, "kaseyavsa_url", &self.kaseyavsa_url)?;
-        model::opt_entry(&mut map, "teamviewerid", &self.teamviewerid)?;
-        model::opt_entry(&mut map, "serialization_user", &self.serialization_user)?;
-        model::opt_entry(&mut map, "zabbix_id", &self.zabbix_id)?;
-        model::opt_entry(&mut map, "zabbix_url", &self.zabbix_url)?;
-        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name)?;
+        model::opt_entry(&mut map, "liongard_id", &self.liongard_id, &self.extra)?;
+        model::opt_entry(&mut map, "kaseya_id", &self.kaseya_id, &self.extra)?;
+        model::opt_entry(&mut map, "iskaseyaagent", &self.iskaseyaagent, &self.extra)?;
+        model::opt_entry(&mut map, "kaseyavsa_url", &self.kaseyavsa_url, &self.extra)?;
+        model::opt_entry(&mut map, "teamviewerid", &self.teamviewerid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "serialization_user",
+            &self.serialization_user,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "zabbix_id", &self.zabbix_id, &self.extra)?;
+        model::opt_entry(&mut map, "zabbix_url", &self.zabbix_url, &self.extra)?;
+        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "issue_consignment_line_id",
             &self.issue_consignment_line_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "item_name", &self.item_name)?;
-        model::opt_entry(&mut map, "datto_url", &self.datto_url)?;
-        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
-        model::opt_entry(&mut map, "nable_id", &self.nable_id)?;
-        model::opt_entry(&mut map, "connectwisecontrolid", &self.connectwisecontrolid)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "workspace_id", &self.workspace_id)?;
-        model::opt_entry(&mut map, "workspace_url", &self.workspace_url)?;
-        model::opt_entry(&mut map, "intune_id", &self.intune_id)?;
+        model::opt_entry(&mut map, "item_name", &self.item_name, &self.extra)?;
+        model::opt_entry(&mut map, "datto_url", &self.datto_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_details_id",
+            &self.ncentral_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "nable_id", &self.nable_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "connectwisecontrolid",
+            &self.connectwisecontrolid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "workspace_id", &self.workspace_id, &self.extra)?;
+        model::opt_entry(&mut map, "workspace_url", &self.workspace_url, &self.extra)?;
+        model::opt_entry(&mut map, "intune_id", &self.intune_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "supplier_purchasedate",
             &self.supplier_purchasedate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "logicmonitor_id", &self.logicmonitor_id)?;
-        model::opt_entry(&mut map, "barracudarmm_id", &self.barracudarmm_id)?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
-        model::opt_entry(&mut map, "icinga_id", &self.icinga_id)?;
-        model::opt_entry(&mut map, "related_service_name", &self.related_service_name)?;
+        model::opt_entry(
+            &mut map,
+            "logicmonitor_id",
+            &self.logicmonitor_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "barracudarmm_id",
+            &self.barracudarmm_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
+        model::opt_entry(&mut map, "icinga_id", &self.icinga_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "related_service_name",
+            &self.related_service_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "related_service_count",
             &self.related_service_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "connectwisermm_id", &self.connectwisermm_id)?;
-        model::opt_entry(&mut map, "xensam_id", &self.xensam_id)?;
-        model::opt_entry(&mut map, "asset_type_priority", &self.asset_type_priority)?;
-        model::opt_entry(&mut map, "snipeit_id", &self.snipeit_id)?;
-        model::opt_entry(&mut map, "prometheus_id", &self.prometheus_id)?;
-        model::opt_entry(&mut map, "dynatrace_id", &self.dynatrace_id)?;
-        model::opt_entry(&mut map, "vmworkspace_id", &self.vmworkspace_id)?;
-        model::opt_entry(&mut map, "tanium_id", &self.tanium_id)?;
-        model::opt_entry(&mut map, "tenable_id", &self.tenable_id)?;
-        model::opt_entry(&mut map, "kandji_id", &self.kandji_id)?;
+        model::opt_entry(
+            &mut map,
+            "connectwisermm_id",
+            &self.connectwisermm_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "xensam_id", &self.xensam_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "asset_type_priority",
+            &self.asset_type_priority,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "snipeit_id", &self.snipeit_id, &self.extra)?;
+        model::opt_entry(&mut map, "prometheus_id", &self.prometheus_id, &self.extra)?;
+        model::opt_entry(&mut map, "dynatrace_id", &self.dynatrace_id, &self.extra)?;
+        model::opt_entry(&mut map, "vmworkspace_id", &self.vmworkspace_id, &self.extra)?;
+        model::opt_entry(&mut map, "tanium_id", &self.tanium_id, &self.extra)?;
+        model::opt_entry(&mut map, "tenable_id", &self.tenable_id, &self.extra)?;
+        model::opt_entry(&mut map, "kandji_id", &self.kandji_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "criticality_description",
             &self.criticality_description,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
-        model::opt_entry(&mut map, "is_template", &self.is_template)?;
-        model::opt_entry(&mut map, "aws_id", &self.aws_id)?;
-        model::opt_entry(&mut map, "manageengine_id", &self.manageengine_id)?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
+        model::opt_entry(&mut map, "is_template", &self.is_template, &self.extra)?;
+        model::opt_entry(&mut map, "aws_id", &self.aws_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "manageengine_id",
+            &self.manageengine_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "manageengine_customer_id",
             &self.manageengine_customer_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "lastchangeofvaluedate",
             &self.lastchangeofvaluedate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "commissiondate", &self.commissiondate)?;
-        model::opt_entry(&mut map, "first_user_id", &self.first_user_id)?;
-        model::opt_entry(&mut map, "changebackupexists", &self.changebackupexists)?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
-        model::opt_entry(&mut map, "virima_id", &self.virima_id)?;
-        model::opt_entry(&mut map, "service_guid", &self.service_guid)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name)?;
-        model::opt_entry(&mut map, "lansweeperid", &self.lansweeperid)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "commissiondate", &self.commissiondate, &self.extra)?;
+        model::opt_entry(&mut map, "first_user_id", &self.first_user_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "changebackupexists",
+            &self.changebackupexists,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
+        model::opt_entry(&mut map, "virima_id", &self.virima_id, &self.extra)?;
+        model::opt_entry(&mut map, "service_guid", &self.service_guid, &self.extra)?;
+        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
+        model::opt_entry(&mut map, "lansweeperid", &self.lansweeperid, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -8109,6 +14091,50 @@ impl crate::runtime::model::Model for DeviceList {
     }
 }
 
+#[cfg(any(feature = "teams", feature = "users"))]
+impl DeviceList {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// A part of Halo that permissions, counts and filters apply to: tickets, opportunities or projects. Halo documents the three values on GET /Agent, GET /Team, GET /TicketType and GET /Tickets.
 #[cfg(
     any(
@@ -8300,15 +14326,15 @@ pub struct ExternalLinkList {
     /// `populate_url`.
     pub populate_url: Option<bool>,
     /// `date_created`.
-    pub date_created: Option<String>,
+    pub date_created: Option<crate::DateTime>,
     /// `date_updated`.
-    pub date_updated: Option<String>,
+    pub date_updated: Option<crate::DateTime>,
     /// `subscription_id`.
     pub subscription_id: Option<String>,
     /// `new_subscription_key`.
     pub new_subscription_key: Option<String>,
     /// `subscription_expiry`.
-    pub subscription_expiry: Option<String>,
+    pub subscription_expiry: Option<crate::DateTime>,
     /// `_webhookaction`.
     pub webhookaction: Option<WebhookSubscriptionAction>,
     /// `revisions`.
@@ -8521,7 +14547,7 @@ impl ExternalLinkList {
     /// Sets `date_created` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_created = Some(value.into());
         self
     }
@@ -8529,7 +14555,7 @@ impl ExternalLinkList {
     /// Sets `date_updated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_updated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_updated = Some(value.into());
         self
     }
@@ -8553,7 +14579,10 @@ impl ExternalLinkList {
     /// Sets `subscription_expiry` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_subscription_expiry(mut self, value: impl Into<String>) -> Self {
+    pub fn with_subscription_expiry(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.subscription_expiry = Some(value.into());
         self
     }
@@ -8597,6 +14626,329 @@ impl ExternalLinkList {
         self.third_party_additional_id = Some(value.into());
         self
     }
+
+    /// Sends `table_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table_id(mut self) -> Self {
+        self.table_id = None;
+        self.extra.insert("table_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `module_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_module_id(mut self) -> Self {
+        self.module_id = None;
+        self.extra.insert("module_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_integration_name(mut self) -> Self {
+        self.integration_name = None;
+        self.extra.insert("integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halo_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halo_id(mut self) -> Self {
+        self.halo_id = None;
+        self.extra.insert("halo_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_desc(mut self) -> Self {
+        self.third_party_desc = None;
+        self.extra.insert("third_party_desc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_type(mut self) -> Self {
+        self.third_party_type = None;
+        self.extra.insert("third_party_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_url(mut self) -> Self {
+        self.third_party_url = None;
+        self.extra.insert("third_party_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_assigned_to` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_assigned_to(mut self) -> Self {
+        self.third_party_assigned_to = None;
+        self.extra.insert("third_party_assigned_to".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_count(mut self) -> Self {
+        self.third_party_count = None;
+        self.extra.insert("third_party_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary(mut self) -> Self {
+        self.primary = None;
+        self.extra.insert("primary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halo_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halo_desc(mut self) -> Self {
+        self.halo_desc = None;
+        self.extra.insert("halo_desc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halo_second_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halo_second_id(mut self) -> Self {
+        self.halo_second_id = None;
+        self.extra.insert("halo_second_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halo_second_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halo_second_desc(mut self) -> Self {
+        self.halo_second_desc = None;
+        self.extra.insert("halo_second_desc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extra_match_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extra_match_field(mut self) -> Self {
+        self.extra_match_field = None;
+        self.extra.insert("extra_match_field".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_details_id(mut self) -> Self {
+        self.details_id = None;
+        self.extra.insert("details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_secondary_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_secondary_id(mut self) -> Self {
+        self.third_party_secondary_id = None;
+        self.extra
+            .insert("third_party_secondary_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_status(mut self) -> Self {
+        self.third_party_status = None;
+        self.extra.insert("third_party_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_priority(mut self) -> Self {
+        self.third_party_priority = None;
+        self.extra.insert("third_party_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match(mut self) -> Self {
+        self.r#match = None;
+        self.extra.insert("_match".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `populate_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_populate_url(mut self) -> Self {
+        self.populate_url = None;
+        self.extra.insert("populate_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_created(mut self) -> Self {
+        self.date_created = None;
+        self.extra.insert("date_created".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_updated(mut self) -> Self {
+        self.date_updated = None;
+        self.extra.insert("date_updated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscription_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscription_id(mut self) -> Self {
+        self.subscription_id = None;
+        self.extra.insert("subscription_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_subscription_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_subscription_key(mut self) -> Self {
+        self.new_subscription_key = None;
+        self.extra.insert("new_subscription_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscription_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscription_expiry(mut self) -> Self {
+        self.subscription_expiry = None;
+        self.extra.insert("subscription_expiry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_webhookaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_webhookaction(mut self) -> Self {
+        self.webhookaction = None;
+        self.extra.insert("_webhookaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `revisions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_revisions(mut self) -> Self {
+        self.revisions = None;
+        self.extra.insert("revisions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_move_existing_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_move_existing_assets(mut self) -> Self {
+        self.dont_move_existing_assets = None;
+        self.extra
+            .insert("dont_move_existing_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chat_message_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chat_message_count(mut self) -> Self {
+        self.chat_message_count = None;
+        self.extra.insert("chat_message_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_additional_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_additional_id(mut self) -> Self {
+        self.third_party_additional_id = None;
+        self.extra
+            .insert("third_party_additional_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -8614,56 +14966,125 @@ impl serde::Serialize for ExternalLinkList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "table_id", &self.table_id)?;
-        model::opt_entry(&mut map, "module_id", &self.module_id)?;
-        model::opt_entry(&mut map, "integration_name", &self.integration_name)?;
-        model::opt_entry(&mut map, "halo_id", &self.halo_id)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "third_party_desc", &self.third_party_desc)?;
-        model::opt_entry(&mut map, "third_party_type", &self.third_party_type)?;
-        model::opt_entry(&mut map, "third_party_url", &self.third_party_url)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "table_id", &self.table_id, &self.extra)?;
+        model::opt_entry(&mut map, "module_id", &self.module_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "integration_name",
+            &self.integration_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "halo_id", &self.halo_id, &self.extra)?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_desc",
+            &self.third_party_desc,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_type",
+            &self.third_party_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_url",
+            &self.third_party_url,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "third_party_assigned_to",
             &self.third_party_assigned_to,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "third_party_count", &self.third_party_count)?;
-        model::opt_entry(&mut map, "primary", &self.primary)?;
-        model::opt_entry(&mut map, "halo_desc", &self.halo_desc)?;
-        model::opt_entry(&mut map, "halo_second_id", &self.halo_second_id)?;
-        model::opt_entry(&mut map, "halo_second_desc", &self.halo_second_desc)?;
-        model::opt_entry(&mut map, "extra_match_field", &self.extra_match_field)?;
-        model::opt_entry(&mut map, "details_id", &self.details_id)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_count",
+            &self.third_party_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "primary", &self.primary, &self.extra)?;
+        model::opt_entry(&mut map, "halo_desc", &self.halo_desc, &self.extra)?;
+        model::opt_entry(&mut map, "halo_second_id", &self.halo_second_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "halo_second_desc",
+            &self.halo_second_desc,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "extra_match_field",
+            &self.extra_match_field,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "details_id", &self.details_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_secondary_id",
             &self.third_party_secondary_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "third_party_status", &self.third_party_status)?;
-        model::opt_entry(&mut map, "third_party_priority", &self.third_party_priority)?;
-        model::opt_entry(&mut map, "_match", &self.r#match)?;
-        model::opt_entry(&mut map, "populate_url", &self.populate_url)?;
-        model::opt_entry(&mut map, "date_created", &self.date_created)?;
-        model::opt_entry(&mut map, "date_updated", &self.date_updated)?;
-        model::opt_entry(&mut map, "subscription_id", &self.subscription_id)?;
-        model::opt_entry(&mut map, "new_subscription_key", &self.new_subscription_key)?;
-        model::opt_entry(&mut map, "subscription_expiry", &self.subscription_expiry)?;
-        model::opt_entry(&mut map, "_webhookaction", &self.webhookaction)?;
-        model::opt_entry(&mut map, "revisions", &self.revisions)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "third_party_status",
+            &self.third_party_status,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_priority",
+            &self.third_party_priority,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_match", &self.r#match, &self.extra)?;
+        model::opt_entry(&mut map, "populate_url", &self.populate_url, &self.extra)?;
+        model::opt_entry(&mut map, "date_created", &self.date_created, &self.extra)?;
+        model::opt_entry(&mut map, "date_updated", &self.date_updated, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "subscription_id",
+            &self.subscription_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_subscription_key",
+            &self.new_subscription_key,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "subscription_expiry",
+            &self.subscription_expiry,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_webhookaction", &self.webhookaction, &self.extra)?;
+        model::opt_entry(&mut map, "revisions", &self.revisions, &self.extra)?;
         model::opt_entry(
             &mut map,
             "dont_move_existing_assets",
             &self.dont_move_existing_assets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "chat_message_count", &self.chat_message_count)?;
+        model::opt_entry(
+            &mut map,
+            "chat_message_count",
+            &self.chat_message_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "third_party_additional_id",
             &self.third_party_additional_id,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -9146,6 +15567,351 @@ impl FaqListHead {
         self.geo_restrictions = Some(value);
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showforall` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showforall(mut self) -> Self {
+        self.showforall = None;
+        self.extra.insert("showforall".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showforallagents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showforallagents(mut self) -> Self {
+        self.showforallagents = None;
+        self.extra.insert("showforallagents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_level(mut self) -> Self {
+        self.level = None;
+        self.extra.insert("level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_group(mut self) -> Self {
+        self.is_group = None;
+        self.extra.insert("is_group".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_id(mut self) -> Self {
+        self.group_id = None;
+        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_name(mut self) -> Self {
+        self.group_name = None;
+        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `full_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_full_name(mut self) -> Self {
+        self.full_name = None;
+        self.extra.insert("full_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `article_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_article_count(mut self) -> Self {
+        self.article_count = None;
+        self.extra.insert("article_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fields(mut self) -> Self {
+        self.fields = None;
+        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `grandparent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_grandparent_name(mut self) -> Self {
+        self.grandparent_name = None;
+        self.extra.insert("grandparent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `greatgrandparent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_greatgrandparent_name(mut self) -> Self {
+        self.greatgrandparent_name = None;
+        self.extra.insert("greatgrandparent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `greatgreatgrandparent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_greatgreatgrandparent_name(mut self) -> Self {
+        self.greatgreatgrandparent_name = None;
+        self.extra
+            .insert("greatgreatgrandparent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `greatgreatgreatgrandparent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_greatgreatgreatgrandparent_name(mut self) -> Self {
+        self.greatgreatgreatgrandparent_name = None;
+        self.extra
+            .insert(
+                "greatgreatgreatgrandparent_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `fullgroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fullgroup_name(mut self) -> Self {
+        self.fullgroup_name = None;
+        self.extra.insert("fullgroup_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roles(mut self) -> Self {
+        self.roles = None;
+        self.extra.insert("roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `draft_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_draft_roles(mut self) -> Self {
+        self.draft_roles = None;
+        self.extra.insert("draft_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_details_id(mut self) -> Self {
+        self.import_details_id = None;
+        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = None;
+        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control(mut self) -> Self {
+        self.access_control = None;
+        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control_level(mut self) -> Self {
+        self.access_control_level = None;
+        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clients(mut self) -> Self {
+        self.clients = None;
+        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontshowonportal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontshowonportal(mut self) -> Self {
+        self.dontshowonportal = None;
+        self.extra.insert("dontshowonportal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `geo_restrictions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_geo_restrictions(mut self) -> Self {
+        self.geo_restrictions = None;
+        self.extra.insert("geo_restrictions".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "clients", feature = "sites"))]
@@ -9154,58 +15920,107 @@ impl serde::Serialize for FaqListHead {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "showforall", &self.showforall)?;
-        model::opt_entry(&mut map, "showforallagents", &self.showforallagents)?;
-        model::opt_entry(&mut map, "level", &self.level)?;
-        model::opt_entry(&mut map, "is_group", &self.is_group)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name)?;
-        model::opt_entry(&mut map, "full_name", &self.full_name)?;
-        model::opt_entry(&mut map, "article_count", &self.article_count)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "grandparent_name", &self.grandparent_name)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "showforall", &self.showforall, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "showforallagents",
+            &self.showforallagents,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
+        model::opt_entry(&mut map, "is_group", &self.is_group, &self.extra)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
+        model::opt_entry(&mut map, "full_name", &self.full_name, &self.extra)?;
+        model::opt_entry(&mut map, "article_count", &self.article_count, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "grandparent_name",
+            &self.grandparent_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "greatgrandparent_name",
             &self.greatgrandparent_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "greatgreatgrandparent_name",
             &self.greatgreatgrandparent_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "greatgreatgreatgrandparent_name",
             &self.greatgreatgreatgrandparent_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "fullgroup_name", &self.fullgroup_name)?;
-        model::opt_entry(&mut map, "roles", &self.roles)?;
-        model::opt_entry(&mut map, "draft_roles", &self.draft_roles)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(&mut map, "fullgroup_name", &self.fullgroup_name, &self.extra)?;
+        model::opt_entry(&mut map, "roles", &self.roles, &self.extra)?;
+        model::opt_entry(&mut map, "draft_roles", &self.draft_roles, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "translations", &self.translations)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control)?;
-        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
-        model::opt_entry(&mut map, "clients", &self.clients)?;
-        model::opt_entry(&mut map, "dontshowonportal", &self.dontshowonportal)?;
-        model::opt_entry(&mut map, "geo_restrictions", &self.geo_restrictions)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "import_details_id",
+            &self.import_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "access_control_level",
+            &self.access_control_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dontshowonportal",
+            &self.dontshowonportal,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "geo_restrictions",
+            &self.geo_restrictions,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -9557,6 +16372,216 @@ impl FieldHelper {
         self.visibility_conditions = Some(value);
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `validate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate(mut self) -> Self {
+        self.validate = None;
+        self.extra.insert("validate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value(mut self) -> Self {
+        self.value = None;
+        self.extra.insert("value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_display(mut self) -> Self {
+        self.display = None;
+        self.extra.insert("display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mandatory` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mandatory(mut self) -> Self {
+        self.mandatory = None;
+        self.extra.insert("mandatory".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showonactivity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showonactivity(mut self) -> Self {
+        self.showonactivity = None;
+        self.extra.insert("showonactivity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lookup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lookup(mut self) -> Self {
+        self.lookup = None;
+        self.extra.insert("lookup".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `systemuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_systemuse(mut self) -> Self {
+        self.systemuse = None;
+        self.extra.insert("systemuse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parenttype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parenttype_id(mut self) -> Self {
+        self.parenttype_id = None;
+        self.extra.insert("parenttype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_url(mut self) -> Self {
+        self.url = None;
+        self.extra.insert("url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mapping_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mapping_id(mut self) -> Self {
+        self.mapping_id = None;
+        self.extra.insert("mapping_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_level(mut self) -> Self {
+        self.access_level = None;
+        self.extra.insert("access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `typeinfo_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_typeinfo_id(mut self) -> Self {
+        self.typeinfo_id = None;
+        self.extra.insert("typeinfo_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_id(mut self) -> Self {
+        self.tab_id = None;
+        self.extra.insert("tab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_name(mut self) -> Self {
+        self.tab_name = None;
+        self.extra.insert("tab_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_sequence(mut self) -> Self {
+        self.tab_sequence = None;
+        self.extra.insert("tab_sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_columns(mut self) -> Self {
+        self.tab_columns = None;
+        self.extra.insert("tab_columns".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `groupname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_groupname(mut self) -> Self {
+        self.groupname = None;
+        self.extra.insert("groupname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `techdetail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_techdetail(mut self) -> Self {
+        self.techdetail = None;
+        self.extra.insert("techdetail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdetail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdetail(mut self) -> Self {
+        self.userdetail = None;
+        self.extra.insert("userdetail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `visibility_conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_visibility_conditions(mut self) -> Self {
+        self.visibility_conditions = None;
+        self.extra.insert("visibility_conditions".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -9573,33 +16598,34 @@ impl serde::Serialize for FieldHelper {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "validate", &self.validate)?;
-        model::opt_entry(&mut map, "value", &self.value)?;
-        model::opt_entry(&mut map, "display", &self.display)?;
-        model::opt_entry(&mut map, "mandatory", &self.mandatory)?;
-        model::opt_entry(&mut map, "showonactivity", &self.showonactivity)?;
-        model::opt_entry(&mut map, "lookup", &self.lookup)?;
-        model::opt_entry(&mut map, "systemuse", &self.systemuse)?;
-        model::opt_entry(&mut map, "parenttype_id", &self.parenttype_id)?;
-        model::opt_entry(&mut map, "url", &self.url)?;
-        model::opt_entry(&mut map, "mapping_id", &self.mapping_id)?;
-        model::opt_entry(&mut map, "access_level", &self.access_level)?;
-        model::opt_entry(&mut map, "typeinfo_id", &self.typeinfo_id)?;
-        model::opt_entry(&mut map, "tab_id", &self.tab_id)?;
-        model::opt_entry(&mut map, "tab_name", &self.tab_name)?;
-        model::opt_entry(&mut map, "tab_sequence", &self.tab_sequence)?;
-        model::opt_entry(&mut map, "tab_columns", &self.tab_columns)?;
-        model::opt_entry(&mut map, "groupname", &self.groupname)?;
-        model::opt_entry(&mut map, "techdetail", &self.techdetail)?;
-        model::opt_entry(&mut map, "userdetail", &self.userdetail)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "validate", &self.validate, &self.extra)?;
+        model::opt_entry(&mut map, "value", &self.value, &self.extra)?;
+        model::opt_entry(&mut map, "display", &self.display, &self.extra)?;
+        model::opt_entry(&mut map, "mandatory", &self.mandatory, &self.extra)?;
+        model::opt_entry(&mut map, "showonactivity", &self.showonactivity, &self.extra)?;
+        model::opt_entry(&mut map, "lookup", &self.lookup, &self.extra)?;
+        model::opt_entry(&mut map, "systemuse", &self.systemuse, &self.extra)?;
+        model::opt_entry(&mut map, "parenttype_id", &self.parenttype_id, &self.extra)?;
+        model::opt_entry(&mut map, "url", &self.url, &self.extra)?;
+        model::opt_entry(&mut map, "mapping_id", &self.mapping_id, &self.extra)?;
+        model::opt_entry(&mut map, "access_level", &self.access_level, &self.extra)?;
+        model::opt_entry(&mut map, "typeinfo_id", &self.typeinfo_id, &self.extra)?;
+        model::opt_entry(&mut map, "tab_id", &self.tab_id, &self.extra)?;
+        model::opt_entry(&mut map, "tab_name", &self.tab_name, &self.extra)?;
+        model::opt_entry(&mut map, "tab_sequence", &self.tab_sequence, &self.extra)?;
+        model::opt_entry(&mut map, "tab_columns", &self.tab_columns, &self.extra)?;
+        model::opt_entry(&mut map, "groupname", &self.groupname, &self.extra)?;
+        model::opt_entry(&mut map, "techdetail", &self.techdetail, &self.extra)?;
+        model::opt_entry(&mut map, "userdetail", &self.userdetail, &self.extra)?;
         model::opt_entry(
             &mut map,
             "visibility_conditions",
             &self.visibility_conditions,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -9977,6 +17003,197 @@ impl IntegrationFieldMapping {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `fiid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fiid(mut self) -> Self {
+        self.fiid = None;
+        self.extra.insert("fiid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartyname(mut self) -> Self {
+        self.thirdpartyname = None;
+        self.extra.insert("thirdpartyname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `msid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_msid(mut self) -> Self {
+        self.msid = None;
+        self.extra.insert("msid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `typeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_typeid(mut self) -> Self {
+        self.typeid = None;
+        self.extra.insert("typeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isassetfield` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isassetfield(mut self) -> Self {
+        self.isassetfield = None;
+        self.extra.insert("isassetfield".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subtypeid(mut self) -> Self {
+        self.subtypeid = None;
+        self.extra.insert("subtypeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newrecords` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newrecords(mut self) -> Self {
+        self.newrecords = None;
+        self.extra.insert("newrecords".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xmvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xmvalue(mut self) -> Self {
+        self.xmvalue = None;
+        self.extra.insert("xmvalue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_friendly_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_friendly_name(mut self) -> Self {
+        self.third_party_friendly_name = None;
+        self.extra
+            .insert("third_party_friendly_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync(mut self) -> Self {
+        self.sync = None;
+        self.extra.insert("sync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `synctype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_synctype(mut self) -> Self {
+        self.synctype = None;
+        self.extra.insert("synctype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `product` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_product(mut self) -> Self {
+        self.product = None;
+        self.extra.insert("product".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate(mut self) -> Self {
+        self.dontupdate = None;
+        self.extra.insert("dontupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_product_name(mut self) -> Self {
+        self.product_name = None;
+        self.extra.insert("product_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_field_type(mut self) -> Self {
+        self.third_party_field_type = None;
+        self.extra.insert("third_party_field_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `populateemptyvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_populateemptyvalue(mut self) -> Self {
+        self.populateemptyvalue = None;
+        self.extra.insert("populateemptyvalue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value_set` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value_set(mut self) -> Self {
+        self.value_set = None;
+        self.extra.insert("value_set".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -9991,35 +17208,42 @@ impl serde::Serialize for IntegrationFieldMapping {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "fiid", &self.fiid)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "thirdpartyname", &self.thirdpartyname)?;
-        model::opt_entry(&mut map, "msid", &self.msid)?;
-        model::opt_entry(&mut map, "typeid", &self.typeid)?;
-        model::opt_entry(&mut map, "isassetfield", &self.isassetfield)?;
-        model::opt_entry(&mut map, "subtypeid", &self.subtypeid)?;
-        model::opt_entry(&mut map, "newrecords", &self.newrecords)?;
-        model::opt_entry(&mut map, "xmvalue", &self.xmvalue)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "fiid", &self.fiid, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "thirdpartyname", &self.thirdpartyname, &self.extra)?;
+        model::opt_entry(&mut map, "msid", &self.msid, &self.extra)?;
+        model::opt_entry(&mut map, "typeid", &self.typeid, &self.extra)?;
+        model::opt_entry(&mut map, "isassetfield", &self.isassetfield, &self.extra)?;
+        model::opt_entry(&mut map, "subtypeid", &self.subtypeid, &self.extra)?;
+        model::opt_entry(&mut map, "newrecords", &self.newrecords, &self.extra)?;
+        model::opt_entry(&mut map, "xmvalue", &self.xmvalue, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_friendly_name",
             &self.third_party_friendly_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sync", &self.sync)?;
-        model::opt_entry(&mut map, "synctype", &self.synctype)?;
-        model::opt_entry(&mut map, "product", &self.product)?;
-        model::opt_entry(&mut map, "dontupdate", &self.dontupdate)?;
-        model::opt_entry(&mut map, "product_name", &self.product_name)?;
+        model::opt_entry(&mut map, "sync", &self.sync, &self.extra)?;
+        model::opt_entry(&mut map, "synctype", &self.synctype, &self.extra)?;
+        model::opt_entry(&mut map, "product", &self.product, &self.extra)?;
+        model::opt_entry(&mut map, "dontupdate", &self.dontupdate, &self.extra)?;
+        model::opt_entry(&mut map, "product_name", &self.product_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_field_type",
             &self.third_party_field_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "populateemptyvalue", &self.populateemptyvalue)?;
-        model::opt_entry(&mut map, "value_set", &self.value_set)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "populateemptyvalue",
+            &self.populateemptyvalue,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "value_set", &self.value_set, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -10165,6 +17389,16 @@ impl KeyPair {
         self.name = Some(value.into());
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -10187,9 +17421,9 @@ impl serde::Serialize for KeyPair {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -10318,6 +17552,36 @@ impl KeyPair2 {
         self.isnew = Some(value);
         self
     }
+
+    /// Sends `value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value(mut self) -> Self {
+        self.value = None;
+        self.extra.insert("value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `label` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_label(mut self) -> Self {
+        self.label = None;
+        self.extra.insert("label".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnew(mut self) -> Self {
+        self.isnew = None;
+        self.extra.insert("isnew".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -10338,10 +17602,10 @@ impl serde::Serialize for KeyPair2 {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "value", &self.value)?;
-        model::opt_entry(&mut map, "label", &self.label)?;
-        model::opt_entry(&mut map, "isnew", &self.isnew)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "value", &self.value, &self.extra)?;
+        model::opt_entry(&mut map, "label", &self.label, &self.extra)?;
+        model::opt_entry(&mut map, "isnew", &self.isnew, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -10433,6 +17697,26 @@ impl NhdClaim {
         self.value = Some(value.into());
         self
     }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value(mut self) -> Self {
+        self.value = None;
+        self.extra.insert("value".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "agents", feature = "users"))]
@@ -10441,9 +17725,9 @@ impl serde::Serialize for NhdClaim {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "value", &self.value)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "value", &self.value, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -11050,6 +18334,540 @@ impl Notification {
         self.colour = Some(value.into());
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_method(mut self) -> Self {
+        self.delivery_method = None;
+        self.extra.insert("delivery_method".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendpushnotification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendpushnotification(mut self) -> Self {
+        self.sendpushnotification = None;
+        self.extra.insert("sendpushnotification".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendpushnotificationbrowser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendpushnotificationbrowser(mut self) -> Self {
+        self.sendpushnotificationbrowser = None;
+        self.extra
+            .insert("sendpushnotificationbrowser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `popupinnotificationpane` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_popupinnotificationpane(mut self) -> Self {
+        self.popupinnotificationpane = None;
+        self.extra.insert("popupinnotificationpane".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `eventno` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_eventno(mut self) -> Self {
+        self.eventno = None;
+        self.extra.insert("eventno".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtemplate_id(mut self) -> Self {
+        self.emailtemplate_id = None;
+        self.extra.insert("emailtemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtemplate_guid(mut self) -> Self {
+        self.emailtemplate_guid = None;
+        self.extra.insert("emailtemplate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtemplate_name(mut self) -> Self {
+        self.emailtemplate_name = None;
+        self.extra.insert("emailtemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_list(mut self) -> Self {
+        self.email_list = None;
+        self.extra.insert("email_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_id(mut self) -> Self {
+        self.slack_id = None;
+        self.extra.insert("slack_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `interval` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_interval(mut self) -> Self {
+        self.interval = None;
+        self.extra.insert("interval".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useworkinghours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useworkinghours(mut self) -> Self {
+        self.useworkinghours = None;
+        self.extra.insert("useworkinghours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_type(mut self) -> Self {
+        self.restriction_type = None;
+        self.extra.insert("restriction_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_department_id(mut self) -> Self {
+        self.restriction_department_id = None;
+        self.extra
+            .insert("restriction_department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_department_guid(mut self) -> Self {
+        self.restriction_department_guid = None;
+        self.extra
+            .insert("restriction_department_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_department_name(mut self) -> Self {
+        self.restriction_department_name = None;
+        self.extra
+            .insert("restriction_department_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_team_id(mut self) -> Self {
+        self.restriction_team_id = None;
+        self.extra.insert("restriction_team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_team_guid(mut self) -> Self {
+        self.restriction_team_guid = None;
+        self.extra.insert("restriction_team_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_team_name(mut self) -> Self {
+        self.restriction_team_name = None;
+        self.extra.insert("restriction_team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `webhook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_webhook_id(mut self) -> Self {
+        self.webhook_id = None;
+        self.extra.insert("webhook_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agents(mut self) -> Self {
+        self.agents = None;
+        self.extra.insert("agents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `condition_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_condition_count(mut self) -> Self {
+        self.condition_count = None;
+        self.extra.insert("condition_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subscriber_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subscriber_count(mut self) -> Self {
+        self.subscriber_count = None;
+        self.extra.insert("subscriber_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_conditions(mut self) -> Self {
+        self.conditions = None;
+        self.extra.insert("conditions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_channel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_channel_name(mut self) -> Self {
+        self.slack_channel_name = None;
+        self.extra.insert("slack_channel_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams_id(mut self) -> Self {
+        self.teams_id = None;
+        self.extra.insert("teams_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams_channel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams_channel_name(mut self) -> Self {
+        self.teams_channel_name = None;
+        self.extra.insert("teams_channel_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value1(mut self) -> Self {
+        self.value1 = None;
+        self.extra.insert("value1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value1_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value1_name(mut self) -> Self {
+        self.value1_name = None;
+        self.extra.insert("value1_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_iszapier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_iszapier(mut self) -> Self {
+        self.iszapier = None;
+        self.extra.insert("_iszapier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filter_sitecontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filter_sitecontact(mut self) -> Self {
+        self.filter_sitecontact = None;
+        self.extra.insert("filter_sitecontact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitecontact_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitecontact_type(mut self) -> Self {
+        self.sitecontact_type = None;
+        self.extra.insert("sitecontact_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roles(mut self) -> Self {
+        self.roles = None;
+        self.extra.insert("roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mattermost_channelid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mattermost_channelid(mut self) -> Self {
+        self.mattermost_channelid = None;
+        self.extra.insert("mattermost_channelid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mattermost_channel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mattermost_channel_name(mut self) -> Self {
+        self.mattermost_channel_name = None;
+        self.extra.insert("mattermost_channel_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rule_id(mut self) -> Self {
+        self.rule_id = None;
+        self.extra.insert("rule_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rule_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rule_name(mut self) -> Self {
+        self.rule_name = None;
+        self.extra.insert("rule_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_roles(mut self) -> Self {
+        self.user_roles = None;
+        self.extra.insert("user_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `filter_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_filter_type(mut self) -> Self {
+        self.filter_type = None;
+        self.extra.insert("filter_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customisecolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customisecolour(mut self) -> Self {
+        self.customisecolour = None;
+        self.extra.insert("customisecolour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -11067,93 +18885,181 @@ impl serde::Serialize for Notification {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "delivery_method", &self.delivery_method)?;
-        model::opt_entry(&mut map, "sendpushnotification", &self.sendpushnotification)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "delivery_method",
+            &self.delivery_method,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sendpushnotification",
+            &self.sendpushnotification,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sendpushnotificationbrowser",
             &self.sendpushnotificationbrowser,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "popupinnotificationpane",
             &self.popupinnotificationpane,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "eventno", &self.eventno)?;
-        model::opt_entry(&mut map, "emailtemplate_id", &self.emailtemplate_id)?;
-        model::opt_entry(&mut map, "emailtemplate_guid", &self.emailtemplate_guid)?;
-        model::opt_entry(&mut map, "emailtemplate_name", &self.emailtemplate_name)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name)?;
-        model::opt_entry(&mut map, "email_list", &self.email_list)?;
-        model::opt_entry(&mut map, "slack_id", &self.slack_id)?;
-        model::opt_entry(&mut map, "interval", &self.interval)?;
-        model::opt_entry(&mut map, "useworkinghours", &self.useworkinghours)?;
-        model::opt_entry(&mut map, "restriction_type", &self.restriction_type)?;
+        model::opt_entry(&mut map, "eventno", &self.eventno, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "emailtemplate_id",
+            &self.emailtemplate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "emailtemplate_guid",
+            &self.emailtemplate_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "emailtemplate_name",
+            &self.emailtemplate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(&mut map, "email_list", &self.email_list, &self.extra)?;
+        model::opt_entry(&mut map, "slack_id", &self.slack_id, &self.extra)?;
+        model::opt_entry(&mut map, "interval", &self.interval, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "useworkinghours",
+            &self.useworkinghours,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "restriction_type",
+            &self.restriction_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "restriction_department_id",
             &self.restriction_department_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "restriction_department_guid",
             &self.restriction_department_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "restriction_department_name",
             &self.restriction_department_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "restriction_team_id", &self.restriction_team_id)?;
+        model::opt_entry(
+            &mut map,
+            "restriction_team_id",
+            &self.restriction_team_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "restriction_team_guid",
             &self.restriction_team_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "restriction_team_name",
             &self.restriction_team_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "webhook_id", &self.webhook_id)?;
-        model::opt_entry(&mut map, "agents", &self.agents)?;
-        model::opt_entry(&mut map, "condition_count", &self.condition_count)?;
-        model::opt_entry(&mut map, "subscriber_count", &self.subscriber_count)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "conditions", &self.conditions)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "slack_channel_name", &self.slack_channel_name)?;
-        model::opt_entry(&mut map, "teams_id", &self.teams_id)?;
-        model::opt_entry(&mut map, "teams_channel_name", &self.teams_channel_name)?;
-        model::opt_entry(&mut map, "value1", &self.value1)?;
-        model::opt_entry(&mut map, "value1_name", &self.value1_name)?;
-        model::opt_entry(&mut map, "_iszapier", &self.iszapier)?;
-        model::opt_entry(&mut map, "filter_sitecontact", &self.filter_sitecontact)?;
-        model::opt_entry(&mut map, "sitecontact_type", &self.sitecontact_type)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "roles", &self.roles)?;
-        model::opt_entry(&mut map, "mattermost_channelid", &self.mattermost_channelid)?;
+        model::opt_entry(&mut map, "webhook_id", &self.webhook_id, &self.extra)?;
+        model::opt_entry(&mut map, "agents", &self.agents, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "condition_count",
+            &self.condition_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "subscriber_count",
+            &self.subscriber_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "conditions", &self.conditions, &self.extra)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "slack_channel_name",
+            &self.slack_channel_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "teams_id", &self.teams_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "teams_channel_name",
+            &self.teams_channel_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "value1", &self.value1, &self.extra)?;
+        model::opt_entry(&mut map, "value1_name", &self.value1_name, &self.extra)?;
+        model::opt_entry(&mut map, "_iszapier", &self.iszapier, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "filter_sitecontact",
+            &self.filter_sitecontact,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sitecontact_type",
+            &self.sitecontact_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "roles", &self.roles, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mattermost_channelid",
+            &self.mattermost_channelid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "mattermost_channel_name",
             &self.mattermost_channel_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "rule_id", &self.rule_id)?;
-        model::opt_entry(&mut map, "rule_name", &self.rule_name)?;
-        model::opt_entry(&mut map, "user_roles", &self.user_roles)?;
-        model::opt_entry(&mut map, "filter_type", &self.filter_type)?;
-        model::opt_entry(&mut map, "customisecolour", &self.customisecolour)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "rule_id", &self.rule_id, &self.extra)?;
+        model::opt_entry(&mut map, "rule_name", &self.rule_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_roles", &self.user_roles, &self.extra)?;
+        model::opt_entry(&mut map, "filter_type", &self.filter_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "customisecolour",
+            &self.customisecolour,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -11503,6 +19409,156 @@ impl NotificationConditions {
         self.fieldtype = Some(value.into());
         self
     }
+
+    /// Sends `rule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rule_id(mut self) -> Self {
+        self.rule_id = None;
+        self.extra.insert("rule_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notification_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notification_guid(mut self) -> Self {
+        self.notification_guid = None;
+        self.extra.insert("notification_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fieldname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fieldname(mut self) -> Self {
+        self.fieldname = None;
+        self.extra.insert("fieldname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fieldid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fieldid(mut self) -> Self {
+        self.fieldid = None;
+        self.extra.insert("fieldid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `change_context` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_change_context(mut self) -> Self {
+        self.change_context = None;
+        self.extra.insert("change_context".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value_int(mut self) -> Self {
+        self.value_int = None;
+        self.extra.insert("value_int".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `valueint_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_valueint_guid(mut self) -> Self {
+        self.valueint_guid = None;
+        self.extra.insert("valueint_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value_string(mut self) -> Self {
+        self.value_string = None;
+        self.extra.insert("value_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value_display(mut self) -> Self {
+        self.value_display = None;
+        self.extra.insert("value_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `value_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_value_type(mut self) -> Self {
+        self.value_type = None;
+        self.extra.insert("value_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timezonestring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timezonestring(mut self) -> Self {
+        self.timezonestring = None;
+        self.extra.insert("timezonestring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tablename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tablename(mut self) -> Self {
+        self.tablename = None;
+        self.extra.insert("tablename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fieldtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fieldtype(mut self) -> Self {
+        self.fieldtype = None;
+        self.extra.insert("fieldtype".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -11520,23 +19576,28 @@ impl serde::Serialize for NotificationConditions {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "rule_id", &self.rule_id)?;
-        model::opt_entry(&mut map, "notification_guid", &self.notification_guid)?;
-        model::opt_entry(&mut map, "fieldname", &self.fieldname)?;
-        model::opt_entry(&mut map, "fieldid", &self.fieldid)?;
-        model::opt_entry(&mut map, "change_context", &self.change_context)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "value_int", &self.value_int)?;
-        model::opt_entry(&mut map, "valueint_guid", &self.valueint_guid)?;
-        model::opt_entry(&mut map, "value_string", &self.value_string)?;
-        model::opt_entry(&mut map, "value_display", &self.value_display)?;
-        model::opt_entry(&mut map, "value_type", &self.value_type)?;
-        model::opt_entry(&mut map, "timezonestring", &self.timezonestring)?;
-        model::opt_entry(&mut map, "tablename", &self.tablename)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "fieldtype", &self.fieldtype)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "rule_id", &self.rule_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "notification_guid",
+            &self.notification_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fieldname", &self.fieldname, &self.extra)?;
+        model::opt_entry(&mut map, "fieldid", &self.fieldid, &self.extra)?;
+        model::opt_entry(&mut map, "change_context", &self.change_context, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "value_int", &self.value_int, &self.extra)?;
+        model::opt_entry(&mut map, "valueint_guid", &self.valueint_guid, &self.extra)?;
+        model::opt_entry(&mut map, "value_string", &self.value_string, &self.extra)?;
+        model::opt_entry(&mut map, "value_display", &self.value_display, &self.extra)?;
+        model::opt_entry(&mut map, "value_type", &self.value_type, &self.extra)?;
+        model::opt_entry(&mut map, "timezonestring", &self.timezonestring, &self.extra)?;
+        model::opt_entry(&mut map, "tablename", &self.tablename, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "fieldtype", &self.fieldtype, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -11680,7 +19741,7 @@ pub struct Site {
     /// `item_quantity_available`.
     pub item_quantity_available: Option<f64>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `text`.
     pub text: Option<f64>,
     /// `globx`.
@@ -11694,7 +19755,7 @@ pub struct Site {
     /// `upwho`.
     pub upwho: Option<f64>,
     /// `uptimestamp`.
-    pub uptimestamp: Option<String>,
+    pub uptimestamp: Option<crate::DateTime>,
     /// `xrefsite`.
     pub xrefsite: Option<f64>,
     /// `zoffsetx`.
@@ -11754,13 +19815,13 @@ pub struct Site {
     /// `teamviewerpassword`.
     pub teamviewerpassword: Option<String>,
     /// `contractlastchecked`.
-    pub contractlastchecked: Option<String>,
+    pub contractlastchecked: Option<crate::DateTime>,
     /// `maincontact_name`.
     pub maincontact_name: Option<String>,
     /// `wildcardref`.
     pub wildcardref: Option<String>,
     /// `monthlyreportlastrun`.
-    pub monthlyreportlastrun: Option<String>,
+    pub monthlyreportlastrun: Option<crate::DateTime>,
     /// `monthlyreportinclude`.
     pub monthlyreportinclude: Option<bool>,
     /// `monthlyreportemailmanager`.
@@ -11846,7 +19907,7 @@ pub struct Site {
     /// `ateraid`.
     pub ateraid: Option<i32>,
     /// `slastupdate`.
-    pub slastupdate: Option<String>,
+    pub slastupdate: Option<crate::DateTime>,
     /// `site_service_tax_code`.
     pub site_service_tax_code: Option<i32>,
     /// `site_prepay_tax_code`.
@@ -12196,7 +20257,7 @@ impl Site {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -12252,7 +20313,7 @@ impl Site {
     /// Sets `uptimestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_uptimestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_uptimestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.uptimestamp = Some(value.into());
         self
     }
@@ -12492,7 +20553,10 @@ impl Site {
     /// Sets `contractlastchecked` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contractlastchecked(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contractlastchecked(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.contractlastchecked = Some(value.into());
         self
     }
@@ -12516,7 +20580,10 @@ impl Site {
     /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_monthlyreportlastrun(mut self, value: impl Into<String>) -> Self {
+    pub fn with_monthlyreportlastrun(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.monthlyreportlastrun = Some(value.into());
         self
     }
@@ -12860,7 +20927,7 @@ impl Site {
     /// Sets `slastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_slastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_slastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.slastupdate = Some(value.into());
         self
     }
@@ -13401,6 +21468,1790 @@ impl Site {
         self.site_item_tax_code = Some(value);
         self
     }
+
+    /// Sends `accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsid(mut self) -> Self {
+        self.accountsid = None;
+        self.extra.insert("accountsid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsfirstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsfirstname(mut self) -> Self {
+        self.accountsfirstname = None;
+        self.extra.insert("accountsfirstname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountslastname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountslastname(mut self) -> Self {
+        self.accountslastname = None;
+        self.extra.insert("accountslastname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsemailaddress(mut self) -> Self {
+        self.accountsemailaddress = None;
+        self.extra.insert("accountsemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsccemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsccemailaddress(mut self) -> Self {
+        self.accountsccemailaddress = None;
+        self.extra.insert("accountsccemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountsbccemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountsbccemailaddress(mut self) -> Self {
+        self.accountsbccemailaddress = None;
+        self.extra.insert("accountsbccemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitephonenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitephonenumberint(mut self) -> Self {
+        self.sitephonenumberint = None;
+        self.extra.insert("sitephonenumberint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clientsite_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clientsite_name(mut self) -> Self {
+        self.clientsite_name = None;
+        self.extra.insert("clientsite_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_id(mut self) -> Self {
+        self.sla_id = None;
+        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phonenumber(mut self) -> Self {
+        self.phonenumber = None;
+        self.extra.insert("phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timezone(mut self) -> Self {
+        self.timezone = None;
+        self.extra.insert("timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_address_isdelivery` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_address_isdelivery(mut self) -> Self {
+        self.invoice_address_isdelivery = None;
+        self.extra
+            .insert("invoice_address_isdelivery".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes(mut self) -> Self {
+        self.notes = None;
+        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isstocklocation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isstocklocation(mut self) -> Self {
+        self.isstocklocation = None;
+        self.extra.insert("isstocklocation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messagegroup_id(mut self) -> Self {
+        self.messagegroup_id = None;
+        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_quantity_in_stock` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_quantity_in_stock(mut self) -> Self {
+        self.item_quantity_in_stock = None;
+        self.extra.insert("item_quantity_in_stock".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_serialised_assets_in_stock` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_serialised_assets_in_stock(mut self) -> Self {
+        self.item_serialised_assets_in_stock = None;
+        self.extra
+            .insert(
+                "item_serialised_assets_in_stock".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `item_quantity_reserved` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_quantity_reserved(mut self) -> Self {
+        self.item_quantity_reserved = None;
+        self.extra.insert("item_quantity_reserved".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_quantity_reserved_on_order` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_quantity_reserved_on_order(mut self) -> Self {
+        self.item_quantity_reserved_on_order = None;
+        self.extra
+            .insert(
+                "item_quantity_reserved_on_order".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `item_quantity_available` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_quantity_available(mut self) -> Self {
+        self.item_quantity_available = None;
+        self.extra.insert("item_quantity_available".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datecreated(mut self) -> Self {
+        self.datecreated = None;
+        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `text` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_text(mut self) -> Self {
+        self.text = None;
+        self.extra.insert("text".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `globx` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_globx(mut self) -> Self {
+        self.globx = None;
+        self.extra.insert("globx".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `globy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_globy(mut self) -> Self {
+        self.globy = None;
+        self.extra.insert("globy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `style` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_style(mut self) -> Self {
+        self.style = None;
+        self.extra.insert("style".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inuseby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inuseby(mut self) -> Self {
+        self.inuseby = None;
+        self.extra.insert("inuseby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `upwho` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_upwho(mut self) -> Self {
+        self.upwho = None;
+        self.extra.insert("upwho".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uptimestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uptimestamp(mut self) -> Self {
+        self.uptimestamp = None;
+        self.extra.insert("uptimestamp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `xrefsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xrefsite(mut self) -> Self {
+        self.xrefsite = None;
+        self.extra.insert("xrefsite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zoffsetx` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zoffsetx(mut self) -> Self {
+        self.zoffsetx = None;
+        self.extra.insert("zoffsetx".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zoffsety` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zoffsety(mut self) -> Self {
+        self.zoffsety = None;
+        self.extra.insert("zoffsety".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zoomx` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zoomx(mut self) -> Self {
+        self.zoomx = None;
+        self.extra.insert("zoomx".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zoomy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zoomy(mut self) -> Self {
+        self.zoomy = None;
+        self.extra.insert("zoomy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `smallx` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_smallx(mut self) -> Self {
+        self.smallx = None;
+        self.extra.insert("smallx".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `smally` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_smally(mut self) -> Self {
+        self.smally = None;
+        self.extra.insert("smally".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bigx` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bigx(mut self) -> Self {
+        self.bigx = None;
+        self.extra.insert("bigx".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bigy` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bigy(mut self) -> Self {
+        self.bigy = None;
+        self.extra.insert("bigy".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ldapstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ldapstring(mut self) -> Self {
+        self.ldapstring = None;
+        self.extra.insert("ldapstring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emaildomain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emaildomain(mut self) -> Self {
+        self.emaildomain = None;
+        self.extra.insert("emaildomain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deliverby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deliverby(mut self) -> Self {
+        self.deliverby = None;
+        self.extra.insert("deliverby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isinvoicesite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isinvoicesite(mut self) -> Self {
+        self.isinvoicesite = None;
+        self.extra.insert("isinvoicesite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `refnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_refnumber(mut self) -> Self {
+        self.refnumber = None;
+        self.extra.insert("refnumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultdelivery` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultdelivery(mut self) -> Self {
+        self.defaultdelivery = None;
+        self.extra.insert("defaultdelivery".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seriousnesslevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seriousnesslevel(mut self) -> Self {
+        self.seriousnesslevel = None;
+        self.extra.insert("seriousnesslevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `geocoord1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_geocoord1(mut self) -> Self {
+        self.geocoord1 = None;
+        self.extra.insert("geocoord1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `geocoord2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_geocoord2(mut self) -> Self {
+        self.geocoord2 = None;
+        self.extra.insert("geocoord2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `todomain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_todomain(mut self) -> Self {
+        self.todomain = None;
+        self.extra.insert("todomain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultstocklocation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultstocklocation(mut self) -> Self {
+        self.defaultstocklocation = None;
+        self.extra.insert("defaultstocklocation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stopped` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stopped(mut self) -> Self {
+        self.stopped = None;
+        self.extra.insert("stopped".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitetimeoffset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitetimeoffset(mut self) -> Self {
+        self.sitetimeoffset = None;
+        self.extra.insert("sitetimeoffset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitedateformat` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitedateformat(mut self) -> Self {
+        self.sitedateformat = None;
+        self.extra.insert("sitedateformat".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `disclaimermatchstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disclaimermatchstring(mut self) -> Self {
+        self.disclaimermatchstring = None;
+        self.extra.insert("disclaimermatchstring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailsubjectprefix` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailsubjectprefix(mut self) -> Self {
+        self.emailsubjectprefix = None;
+        self.extra.insert("emailsubjectprefix".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `regionaldirector` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_regionaldirector(mut self) -> Self {
+        self.regionaldirector = None;
+        self.extra.insert("regionaldirector".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facilitiesmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facilitiesmanager(mut self) -> Self {
+        self.facilitiesmanager = None;
+        self.extra.insert("facilitiesmanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actguid(mut self) -> Self {
+        self.actguid = None;
+        self.extra.insert("actguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamviewerpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamviewerpassword(mut self) -> Self {
+        self.teamviewerpassword = None;
+        self.extra.insert("teamviewerpassword".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contractlastchecked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contractlastchecked(mut self) -> Self {
+        self.contractlastchecked = None;
+        self.extra.insert("contractlastchecked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `maincontact_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_maincontact_name(mut self) -> Self {
+        self.maincontact_name = None;
+        self.extra.insert("maincontact_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `wildcardref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_wildcardref(mut self) -> Self {
+        self.wildcardref = None;
+        self.extra.insert("wildcardref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportlastrun` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportlastrun(mut self) -> Self {
+        self.monthlyreportlastrun = None;
+        self.extra.insert("monthlyreportlastrun".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportinclude` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportinclude(mut self) -> Self {
+        self.monthlyreportinclude = None;
+        self.extra.insert("monthlyreportinclude".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportemailmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportemailmanager(mut self) -> Self {
+        self.monthlyreportemailmanager = None;
+        self.extra
+            .insert("monthlyreportemailmanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `accountmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_accountmanagertech(mut self) -> Self {
+        self.accountmanagertech = None;
+        self.extra.insert("accountmanagertech".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `monthlyreportemaildirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_monthlyreportemaildirect(mut self) -> Self {
+        self.monthlyreportemaildirect = None;
+        self.extra
+            .insert("monthlyreportemaildirect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `language_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_language_id(mut self) -> Self {
+        self.language_id = None;
+        self.extra.insert("language_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `language_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_language_name(mut self) -> Self {
+        self.language_name = None;
+        self.extra.insert("language_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snowname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snowname(mut self) -> Self {
+        self.snowname = None;
+        self.extra.insert("snowname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_organisation_id(mut self) -> Self {
+        self.linked_organisation_id = None;
+        self.extra.insert("linked_organisation_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slocked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slocked(mut self) -> Self {
+        self.slocked = None;
+        self.extra.insert("slocked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newsite_contactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newsite_contactname(mut self) -> Self {
+        self.newsite_contactname = None;
+        self.extra.insert("newsite_contactname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newsite_contactemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newsite_contactemail(mut self) -> Self {
+        self.newsite_contactemail = None;
+        self.extra.insert("newsite_contactemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newsite_contacttitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newsite_contacttitle(mut self) -> Self {
+        self.newsite_contacttitle = None;
+        self.extra.insert("newsite_contacttitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newsite_web_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newsite_web_access_level(mut self) -> Self {
+        self.newsite_web_access_level = None;
+        self.extra
+            .insert("newsite_web_access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newsite_sendwelcomeemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newsite_sendwelcomeemail(mut self) -> Self {
+        self.newsite_sendwelcomeemail = None;
+        self.extra
+            .insert("newsite_sendwelcomeemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address(mut self) -> Self {
+        self.delivery_address = None;
+        self.extra.insert("delivery_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_address(mut self) -> Self {
+        self.invoice_address = None;
+        self.extra.insert("invoice_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_popup_notes(mut self) -> Self {
+        self.popup_notes = None;
+        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_reassign_all_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reassign_all_to_user(mut self) -> Self {
+        self.reassign_all_to_user = None;
+        self.extra.insert("_reassign_all_to_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fields(mut self) -> Self {
+        self.fields = None;
+        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_ticket_count(mut self) -> Self {
+        self.open_ticket_count = None;
+        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onhold_ticket_count(mut self) -> Self {
+        self.onhold_ticket_count = None;
+        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_total_ticket_count(mut self) -> Self {
+        self.total_ticket_count = None;
+        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opened_thismonth_count(mut self) -> Self {
+        self.opened_thismonth_count = None;
+        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitecontacts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitecontacts(mut self) -> Self {
+        self.sitecontacts = None;
+        self.extra.insert("sitecontacts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cautomateid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cautomateid(mut self) -> Self {
+        self.cautomateid = None;
+        self.extra.insert("cautomateid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninjarmmid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninjarmmid(mut self) -> Self {
+        self.ninjarmmid = None;
+        self.extra.insert("ninjarmmid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isxero` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isxero(mut self) -> Self {
+        self.isxero = None;
+        self.extra.insert("_isxero".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_first_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_first_site(mut self) -> Self {
+        self.match_first_site = None;
+        self.extra.insert("_match_first_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenowid(mut self) -> Self {
+        self.servicenowid = None;
+        self.extra.insert("servicenowid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isnhserveremaildefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnhserveremaildefault(mut self) -> Self {
+        self.isnhserveremaildefault = None;
+        self.extra.insert("isnhserveremaildefault".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device42id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device42id(mut self) -> Self {
+        self.device42id = None;
+        self.extra.insert("device42id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_id(mut self) -> Self {
+        self.datto_id = None;
+        self.extra.insert("datto_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_alternate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_alternate_id(mut self) -> Self {
+        self.datto_alternate_id = None;
+        self.extra.insert("datto_alternate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_url(mut self) -> Self {
+        self.datto_url = None;
+        self.extra.insert("datto_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwiseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwiseid(mut self) -> Self {
+        self.connectwiseid = None;
+        self.extra.insert("connectwiseid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azuretenantid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azuretenantid(mut self) -> Self {
+        self.azuretenantid = None;
+        self.extra.insert("azuretenantid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotaskid(mut self) -> Self {
+        self.autotaskid = None;
+        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutywildcard` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutywildcard(mut self) -> Self {
+        self.pagerdutywildcard = None;
+        self.extra.insert("pagerdutywildcard".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ateraid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ateraid(mut self) -> Self {
+        self.ateraid = None;
+        self.extra.insert("ateraid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slastupdate(mut self) -> Self {
+        self.slastupdate = None;
+        self.extra.insert("slastupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_service_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_service_tax_code(mut self) -> Self {
+        self.site_service_tax_code = None;
+        self.extra.insert("site_service_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_prepay_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_prepay_tax_code(mut self) -> Self {
+        self.site_prepay_tax_code = None;
+        self.extra.insert("site_prepay_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_contract_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_contract_tax_code(mut self) -> Self {
+        self.site_contract_tax_code = None;
+        self.extra.insert("site_contract_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_item_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_item_tax_code_name(mut self) -> Self {
+        self.site_item_tax_code_name = None;
+        self.extra.insert("site_item_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_service_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_service_tax_code_name(mut self) -> Self {
+        self.site_service_tax_code_name = None;
+        self.extra
+            .insert("site_service_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_contract_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_contract_tax_code_name(mut self) -> Self {
+        self.site_contract_tax_code_name = None;
+        self.extra
+            .insert("site_contract_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_prepay_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_prepay_tax_code_name(mut self) -> Self {
+        self.site_prepay_tax_code_name = None;
+        self.extra
+            .insert("site_prepay_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_sales_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_sales_tax_code(mut self) -> Self {
+        self.site_sales_tax_code = None;
+        self.extra.insert("site_sales_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_purchase_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_purchase_tax_code(mut self) -> Self {
+        self.site_purchase_tax_code = None;
+        self.extra.insert("site_purchase_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_purchase_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_purchase_tax_code_name(mut self) -> Self {
+        self.site_purchase_tax_code_name = None;
+        self.extra
+            .insert("site_purchase_tax_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncroid(mut self) -> Self {
+        self.syncroid = None;
+        self.extra.insert("syncroid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_client_name(mut self) -> Self {
+        self.third_party_client_name = None;
+        self.extra.insert("third_party_client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_id(mut self) -> Self {
+        self.auvik_id = None;
+        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faqlists(mut self) -> Self {
+        self.faqlists = None;
+        self.extra.insert("faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `all_faqlists_allowed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_all_faqlists_allowed(mut self) -> Self {
+        self.all_faqlists_allowed = None;
+        self.extra.insert("all_faqlists_allowed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_id(mut self) -> Self {
+        self.hubspot_id = None;
+        self.extra.insert("hubspot_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_id(mut self) -> Self {
+        self.passportal_id = None;
+        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_site_mapping` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_site_mapping(mut self) -> Self {
+        self.import_site_mapping = None;
+        self.extra.insert("import_site_mapping".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `issitedetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_issitedetails(mut self) -> Self {
+        self.issitedetails = None;
+        self.extra.insert("issitedetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hudu_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hudu_url(mut self) -> Self {
+        self.hudu_url = None;
+        self.extra.insert("hudu_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongardid(mut self) -> Self {
+        self.liongardid = None;
+        self.extra.insert("liongardid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseyaid(mut self) -> Self {
+        self.kaseyaid = None;
+        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surchargeid(mut self) -> Self {
+        self.surchargeid = None;
+        self.extra.insert("surchargeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `country_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_country_code(mut self) -> Self {
+        self.country_code = None;
+        self.extra.insert("country_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `region_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_region_code(mut self) -> Self {
+        self.region_code = None;
+        self.extra.insert("region_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockbins` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockbins(mut self) -> Self {
+        self.stockbins = None;
+        self.extra.insert("stockbins".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_details_id(mut self) -> Self {
+        self.ncentral_details_id = None;
+        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_import_details_id(mut self) -> Self {
+        self.import_details_id = None;
+        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasitemsinstock` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasitemsinstock(mut self) -> Self {
+        self.hasitemsinstock = None;
+        self.extra.insert("hasitemsinstock".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_fire_automations(mut self) -> Self {
+        self.dont_fire_automations = None;
+        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_value(mut self) -> Self {
+        self.matching_value = None;
+        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_default_installation_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_default_installation_name(mut self) -> Self {
+        self.lapsafe_default_installation_name = None;
+        self.extra
+            .insert(
+                "lapsafe_default_installation_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `lapsafe_default_installation_obj` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_default_installation_obj(mut self) -> Self {
+        self.lapsafe_default_installation_obj = None;
+        self.extra
+            .insert(
+                "lapsafe_default_installation_obj".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratabs(mut self) -> Self {
+        self.extratabs = None;
+        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `businesscentral_area_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_businesscentral_area_company_id(mut self) -> Self {
+        self.businesscentral_area_company_id = None;
+        self.extra
+            .insert(
+                "businesscentral_area_company_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `businesscentral_billing_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_businesscentral_billing_client(mut self) -> Self {
+        self.businesscentral_billing_client = None;
+        self.extra
+            .insert(
+                "businesscentral_billing_client".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_convert_phonenumbers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_convert_phonenumbers(mut self) -> Self {
+        self.convert_phonenumbers = None;
+        self.extra.insert("_convert_phonenumbers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authrocket_locale` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authrocket_locale(mut self) -> Self {
+        self.authrocket_locale = None;
+        self.extra.insert("authrocket_locale".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_fields(mut self) -> Self {
+        self.site_fields = None;
+        self.extra.insert("site_fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `gfisiteid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_gfisiteid(mut self) -> Self {
+        self.gfisiteid = None;
+        self.extra.insert("gfisiteid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address_line1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address_line1(mut self) -> Self {
+        self.delivery_address_line1 = None;
+        self.extra.insert("delivery_address_line1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address_line2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address_line2(mut self) -> Self {
+        self.delivery_address_line2 = None;
+        self.extra.insert("delivery_address_line2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address_line3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address_line3(mut self) -> Self {
+        self.delivery_address_line3 = None;
+        self.extra.insert("delivery_address_line3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address_line4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address_line4(mut self) -> Self {
+        self.delivery_address_line4 = None;
+        self.extra.insert("delivery_address_line4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address_line5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address_line5(mut self) -> Self {
+        self.delivery_address_line5 = None;
+        self.extra.insert("delivery_address_line5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itglue_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itglue_id(mut self) -> Self {
+        self.itglue_id = None;
+        self.extra.insert("itglue_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_itglue_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_itglue_id(mut self) -> Self {
+        self.client_itglue_id = None;
+        self.extra.insert("client_itglue_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockbin_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockbin_id(mut self) -> Self {
+        self.stockbin_id = None;
+        self.extra.insert("stockbin_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `stockbin_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_stockbin_name(mut self) -> Self {
+        self.stockbin_name = None;
+        self.extra.insert("stockbin_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `country_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_country_code_name(mut self) -> Self {
+        self.country_code_name = None;
+        self.extra.insert("country_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `region_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_region_code_name(mut self) -> Self {
+        self.region_code_name = None;
+        self.extra.insert("region_code_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ref(mut self) -> Self {
+        self.r#ref = None;
+        self.extra.insert("ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_default_installation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_default_installation(mut self) -> Self {
+        self.lapsafe_default_installation = None;
+        self.extra
+            .insert("lapsafe_default_installation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `maincontact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_maincontact_id(mut self) -> Self {
+        self.maincontact_id = None;
+        self.extra.insert("maincontact_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_item_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_item_tax_code(mut self) -> Self {
+        self.site_item_tax_code = None;
+        self.extra.insert("site_item_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(any(feature = "clients", feature = "sites"))]
@@ -13409,331 +23260,603 @@ impl serde::Serialize for Site {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "accountsid", &self.accountsid)?;
-        model::opt_entry(&mut map, "accountsfirstname", &self.accountsfirstname)?;
-        model::opt_entry(&mut map, "accountslastname", &self.accountslastname)?;
-        model::opt_entry(&mut map, "accountsemailaddress", &self.accountsemailaddress)?;
+        model::opt_entry(&mut map, "accountsid", &self.accountsid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "accountsfirstname",
+            &self.accountsfirstname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "accountslastname",
+            &self.accountslastname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "accountsemailaddress",
+            &self.accountsemailaddress,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "accountsccemailaddress",
             &self.accountsccemailaddress,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "accountsbccemailaddress",
             &self.accountsbccemailaddress,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sitephonenumberint", &self.sitephonenumberint)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "clientsite_name", &self.clientsite_name)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id)?;
-        model::opt_entry(&mut map, "phonenumber", &self.phonenumber)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "timezone", &self.timezone)?;
+        model::opt_entry(
+            &mut map,
+            "sitephonenumberint",
+            &self.sitephonenumberint,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "clientsite_name",
+            &self.clientsite_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
+        model::opt_entry(&mut map, "phonenumber", &self.phonenumber, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "timezone", &self.timezone, &self.extra)?;
         model::opt_entry(
             &mut map,
             "invoice_address_isdelivery",
             &self.invoice_address_isdelivery,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "notes", &self.notes)?;
-        model::opt_entry(&mut map, "isstocklocation", &self.isstocklocation)?;
-        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
+        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isstocklocation",
+            &self.isstocklocation,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "messagegroup_id",
+            &self.messagegroup_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "item_quantity_in_stock",
             &self.item_quantity_in_stock,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "item_serialised_assets_in_stock",
             &self.item_serialised_assets_in_stock,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "item_quantity_reserved",
             &self.item_quantity_reserved,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "item_quantity_reserved_on_order",
             &self.item_quantity_reserved_on_order,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "item_quantity_available",
             &self.item_quantity_available,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
-        model::opt_entry(&mut map, "text", &self.text)?;
-        model::opt_entry(&mut map, "globx", &self.globx)?;
-        model::opt_entry(&mut map, "globy", &self.globy)?;
-        model::opt_entry(&mut map, "style", &self.style)?;
-        model::opt_entry(&mut map, "inuseby", &self.inuseby)?;
-        model::opt_entry(&mut map, "upwho", &self.upwho)?;
-        model::opt_entry(&mut map, "uptimestamp", &self.uptimestamp)?;
-        model::opt_entry(&mut map, "xrefsite", &self.xrefsite)?;
-        model::opt_entry(&mut map, "zoffsetx", &self.zoffsetx)?;
-        model::opt_entry(&mut map, "zoffsety", &self.zoffsety)?;
-        model::opt_entry(&mut map, "zoomx", &self.zoomx)?;
-        model::opt_entry(&mut map, "zoomy", &self.zoomy)?;
-        model::opt_entry(&mut map, "smallx", &self.smallx)?;
-        model::opt_entry(&mut map, "smally", &self.smally)?;
-        model::opt_entry(&mut map, "bigx", &self.bigx)?;
-        model::opt_entry(&mut map, "bigy", &self.bigy)?;
-        model::opt_entry(&mut map, "ldapstring", &self.ldapstring)?;
-        model::opt_entry(&mut map, "emaildomain", &self.emaildomain)?;
-        model::opt_entry(&mut map, "deliverby", &self.deliverby)?;
-        model::opt_entry(&mut map, "isinvoicesite", &self.isinvoicesite)?;
-        model::opt_entry(&mut map, "refnumber", &self.refnumber)?;
-        model::opt_entry(&mut map, "defaultdelivery", &self.defaultdelivery)?;
-        model::opt_entry(&mut map, "seriousnesslevel", &self.seriousnesslevel)?;
-        model::opt_entry(&mut map, "geocoord1", &self.geocoord1)?;
-        model::opt_entry(&mut map, "geocoord2", &self.geocoord2)?;
-        model::opt_entry(&mut map, "todomain", &self.todomain)?;
-        model::opt_entry(&mut map, "defaultstocklocation", &self.defaultstocklocation)?;
-        model::opt_entry(&mut map, "stopped", &self.stopped)?;
-        model::opt_entry(&mut map, "sitetimeoffset", &self.sitetimeoffset)?;
-        model::opt_entry(&mut map, "sitedateformat", &self.sitedateformat)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
+        model::opt_entry(&mut map, "text", &self.text, &self.extra)?;
+        model::opt_entry(&mut map, "globx", &self.globx, &self.extra)?;
+        model::opt_entry(&mut map, "globy", &self.globy, &self.extra)?;
+        model::opt_entry(&mut map, "style", &self.style, &self.extra)?;
+        model::opt_entry(&mut map, "inuseby", &self.inuseby, &self.extra)?;
+        model::opt_entry(&mut map, "upwho", &self.upwho, &self.extra)?;
+        model::opt_entry(&mut map, "uptimestamp", &self.uptimestamp, &self.extra)?;
+        model::opt_entry(&mut map, "xrefsite", &self.xrefsite, &self.extra)?;
+        model::opt_entry(&mut map, "zoffsetx", &self.zoffsetx, &self.extra)?;
+        model::opt_entry(&mut map, "zoffsety", &self.zoffsety, &self.extra)?;
+        model::opt_entry(&mut map, "zoomx", &self.zoomx, &self.extra)?;
+        model::opt_entry(&mut map, "zoomy", &self.zoomy, &self.extra)?;
+        model::opt_entry(&mut map, "smallx", &self.smallx, &self.extra)?;
+        model::opt_entry(&mut map, "smally", &self.smally, &self.extra)?;
+        model::opt_entry(&mut map, "bigx", &self.bigx, &self.extra)?;
+        model::opt_entry(&mut map, "bigy", &self.bigy, &self.extra)?;
+        model::opt_entry(&mut map, "ldapstring", &self.ldapstring, &self.extra)?;
+        model::opt_entry(&mut map, "emaildomain", &self.emaildomain, &self.extra)?;
+        model::opt_entry(&mut map, "deliverby", &self.deliverby, &self.extra)?;
+        model::opt_entry(&mut map, "isinvoicesite", &self.isinvoicesite, &self.extra)?;
+        model::opt_entry(&mut map, "refnumber", &self.refnumber, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "defaultdelivery",
+            &self.defaultdelivery,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "seriousnesslevel",
+            &self.seriousnesslevel,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "geocoord1", &self.geocoord1, &self.extra)?;
+        model::opt_entry(&mut map, "geocoord2", &self.geocoord2, &self.extra)?;
+        model::opt_entry(&mut map, "todomain", &self.todomain, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "defaultstocklocation",
+            &self.defaultstocklocation,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "stopped", &self.stopped, &self.extra)?;
+        model::opt_entry(&mut map, "sitetimeoffset", &self.sitetimeoffset, &self.extra)?;
+        model::opt_entry(&mut map, "sitedateformat", &self.sitedateformat, &self.extra)?;
         model::opt_entry(
             &mut map,
             "disclaimermatchstring",
             &self.disclaimermatchstring,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "emailsubjectprefix", &self.emailsubjectprefix)?;
-        model::opt_entry(&mut map, "regionaldirector", &self.regionaldirector)?;
-        model::opt_entry(&mut map, "facilitiesmanager", &self.facilitiesmanager)?;
-        model::opt_entry(&mut map, "actguid", &self.actguid)?;
-        model::opt_entry(&mut map, "teamviewerpassword", &self.teamviewerpassword)?;
-        model::opt_entry(&mut map, "contractlastchecked", &self.contractlastchecked)?;
-        model::opt_entry(&mut map, "maincontact_name", &self.maincontact_name)?;
-        model::opt_entry(&mut map, "wildcardref", &self.wildcardref)?;
-        model::opt_entry(&mut map, "monthlyreportlastrun", &self.monthlyreportlastrun)?;
-        model::opt_entry(&mut map, "monthlyreportinclude", &self.monthlyreportinclude)?;
+        model::opt_entry(
+            &mut map,
+            "emailsubjectprefix",
+            &self.emailsubjectprefix,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "regionaldirector",
+            &self.regionaldirector,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "facilitiesmanager",
+            &self.facilitiesmanager,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "actguid", &self.actguid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "teamviewerpassword",
+            &self.teamviewerpassword,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contractlastchecked",
+            &self.contractlastchecked,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "maincontact_name",
+            &self.maincontact_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "wildcardref", &self.wildcardref, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportlastrun",
+            &self.monthlyreportlastrun,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "monthlyreportinclude",
+            &self.monthlyreportinclude,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "monthlyreportemailmanager",
             &self.monthlyreportemailmanager,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "accountmanagertech", &self.accountmanagertech)?;
+        model::opt_entry(
+            &mut map,
+            "accountmanagertech",
+            &self.accountmanagertech,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "monthlyreportemaildirect",
             &self.monthlyreportemaildirect,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "language_id", &self.language_id)?;
-        model::opt_entry(&mut map, "language_name", &self.language_name)?;
-        model::opt_entry(&mut map, "snowname", &self.snowname)?;
+        model::opt_entry(&mut map, "language_id", &self.language_id, &self.extra)?;
+        model::opt_entry(&mut map, "language_name", &self.language_name, &self.extra)?;
+        model::opt_entry(&mut map, "snowname", &self.snowname, &self.extra)?;
         model::opt_entry(
             &mut map,
             "linked_organisation_id",
             &self.linked_organisation_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "slocked", &self.slocked)?;
-        model::opt_entry(&mut map, "newsite_contactname", &self.newsite_contactname)?;
-        model::opt_entry(&mut map, "newsite_contactemail", &self.newsite_contactemail)?;
-        model::opt_entry(&mut map, "newsite_contacttitle", &self.newsite_contacttitle)?;
+        model::opt_entry(&mut map, "slocked", &self.slocked, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "newsite_contactname",
+            &self.newsite_contactname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newsite_contactemail",
+            &self.newsite_contactemail,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "newsite_contacttitle",
+            &self.newsite_contacttitle,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "newsite_web_access_level",
             &self.newsite_web_access_level,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "newsite_sendwelcomeemail",
             &self.newsite_sendwelcomeemail,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "delivery_address", &self.delivery_address)?;
-        model::opt_entry(&mut map, "invoice_address", &self.invoice_address)?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
-        model::opt_entry(&mut map, "_reassign_all_to_user", &self.reassign_all_to_user)?;
-        model::opt_entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
-        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
-        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(
+            &mut map,
+            "delivery_address",
+            &self.delivery_address,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoice_address",
+            &self.invoice_address,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_reassign_all_to_user",
+            &self.reassign_all_to_user,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "open_ticket_count",
+            &self.open_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "onhold_ticket_count",
+            &self.onhold_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "total_ticket_count",
+            &self.total_ticket_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "opened_thismonth_count",
             &self.opened_thismonth_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "sitecontacts", &self.sitecontacts)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "cautomateid", &self.cautomateid)?;
-        model::opt_entry(&mut map, "ninjarmmid", &self.ninjarmmid)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "_isxero", &self.isxero)?;
-        model::opt_entry(&mut map, "_match_first_site", &self.match_first_site)?;
-        model::opt_entry(&mut map, "servicenowid", &self.servicenowid)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "sitecontacts", &self.sitecontacts, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "cautomateid", &self.cautomateid, &self.extra)?;
+        model::opt_entry(&mut map, "ninjarmmid", &self.ninjarmmid, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "_isxero", &self.isxero, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_match_first_site",
+            &self.match_first_site,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "servicenowid", &self.servicenowid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "isnhserveremaildefault",
             &self.isnhserveremaildefault,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "device42id", &self.device42id)?;
-        model::opt_entry(&mut map, "datto_id", &self.datto_id)?;
-        model::opt_entry(&mut map, "datto_alternate_id", &self.datto_alternate_id)?;
-        model::opt_entry(&mut map, "datto_url", &self.datto_url)?;
-        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid)?;
-        model::opt_entry(&mut map, "azuretenantid", &self.azuretenantid)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
-        model::opt_entry(&mut map, "pagerdutywildcard", &self.pagerdutywildcard)?;
-        model::opt_entry(&mut map, "ateraid", &self.ateraid)?;
-        model::opt_entry(&mut map, "slastupdate", &self.slastupdate)?;
+        model::opt_entry(&mut map, "device42id", &self.device42id, &self.extra)?;
+        model::opt_entry(&mut map, "datto_id", &self.datto_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "datto_alternate_id",
+            &self.datto_alternate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "datto_url", &self.datto_url, &self.extra)?;
+        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid, &self.extra)?;
+        model::opt_entry(&mut map, "azuretenantid", &self.azuretenantid, &self.extra)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutywildcard",
+            &self.pagerdutywildcard,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ateraid", &self.ateraid, &self.extra)?;
+        model::opt_entry(&mut map, "slastupdate", &self.slastupdate, &self.extra)?;
         model::opt_entry(
             &mut map,
             "site_service_tax_code",
             &self.site_service_tax_code,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "site_prepay_tax_code", &self.site_prepay_tax_code)?;
+        model::opt_entry(
+            &mut map,
+            "site_prepay_tax_code",
+            &self.site_prepay_tax_code,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "site_contract_tax_code",
             &self.site_contract_tax_code,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "site_item_tax_code_name",
             &self.site_item_tax_code_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "site_service_tax_code_name",
             &self.site_service_tax_code_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "site_contract_tax_code_name",
             &self.site_contract_tax_code_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "site_prepay_tax_code_name",
             &self.site_prepay_tax_code_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "site_sales_tax_code", &self.site_sales_tax_code)?;
+        model::opt_entry(
+            &mut map,
+            "site_sales_tax_code",
+            &self.site_sales_tax_code,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "site_purchase_tax_code",
             &self.site_purchase_tax_code,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "site_purchase_tax_code_name",
             &self.site_purchase_tax_code_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "syncroid", &self.syncroid)?;
+        model::opt_entry(&mut map, "syncroid", &self.syncroid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_client_name",
             &self.third_party_client_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
-        model::opt_entry(&mut map, "faqlists", &self.faqlists)?;
-        model::opt_entry(&mut map, "all_faqlists_allowed", &self.all_faqlists_allowed)?;
-        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
-        model::opt_entry(&mut map, "import_site_mapping", &self.import_site_mapping)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "issitedetails", &self.issitedetails)?;
-        model::opt_entry(&mut map, "hudu_url", &self.hudu_url)?;
-        model::opt_entry(&mut map, "liongardid", &self.liongardid)?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
-        model::opt_entry(&mut map, "surchargeid", &self.surchargeid)?;
-        model::opt_entry(&mut map, "country_code", &self.country_code)?;
-        model::opt_entry(&mut map, "region_code", &self.region_code)?;
-        model::opt_entry(&mut map, "stockbins", &self.stockbins)?;
-        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
+        model::opt_entry(&mut map, "faqlists", &self.faqlists, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "all_faqlists_allowed",
+            &self.all_faqlists_allowed,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id, &self.extra)?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "import_site_mapping",
+            &self.import_site_mapping,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "issitedetails", &self.issitedetails, &self.extra)?;
+        model::opt_entry(&mut map, "hudu_url", &self.hudu_url, &self.extra)?;
+        model::opt_entry(&mut map, "liongardid", &self.liongardid, &self.extra)?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
+        model::opt_entry(&mut map, "surchargeid", &self.surchargeid, &self.extra)?;
+        model::opt_entry(&mut map, "country_code", &self.country_code, &self.extra)?;
+        model::opt_entry(&mut map, "region_code", &self.region_code, &self.extra)?;
+        model::opt_entry(&mut map, "stockbins", &self.stockbins, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_details_id",
+            &self.ncentral_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "import_details_id", &self.import_details_id)?;
-        model::opt_entry(&mut map, "hasitemsinstock", &self.hasitemsinstock)?;
+        model::opt_entry(
+            &mut map,
+            "import_details_id",
+            &self.import_details_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hasitemsinstock",
+            &self.hasitemsinstock,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_dont_fire_automations",
             &self.dont_fire_automations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
         model::opt_entry(
             &mut map,
             "lapsafe_default_installation_name",
             &self.lapsafe_default_installation_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "lapsafe_default_installation_obj",
             &self.lapsafe_default_installation_obj,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
         model::opt_entry(
             &mut map,
             "businesscentral_area_company_id",
             &self.businesscentral_area_company_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "businesscentral_billing_client",
             &self.businesscentral_billing_client,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_convert_phonenumbers", &self.convert_phonenumbers)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "authrocket_locale", &self.authrocket_locale)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "site_fields", &self.site_fields)?;
-        model::opt_entry(&mut map, "gfisiteid", &self.gfisiteid)?;
+        model::opt_entry(
+            &mut map,
+            "_convert_phonenumbers",
+            &self.convert_phonenumbers,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "authrocket_locale",
+            &self.authrocket_locale,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "site_fields", &self.site_fields, &self.extra)?;
+        model::opt_entry(&mut map, "gfisiteid", &self.gfisiteid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "delivery_address_line1",
             &self.delivery_address_line1,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "delivery_address_line2",
             &self.delivery_address_line2,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "delivery_address_line3",
             &self.delivery_address_line3,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "delivery_address_line4",
             &self.delivery_address_line4,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "delivery_address_line5",
             &self.delivery_address_line5,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "itglue_id", &self.itglue_id)?;
-        model::opt_entry(&mut map, "client_itglue_id", &self.client_itglue_id)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
-        model::opt_entry(&mut map, "stockbin_id", &self.stockbin_id)?;
-        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name)?;
-        model::opt_entry(&mut map, "country_code_name", &self.country_code_name)?;
-        model::opt_entry(&mut map, "region_code_name", &self.region_code_name)?;
-        model::opt_entry(&mut map, "ref", &self.r#ref)?;
+        model::opt_entry(&mut map, "itglue_id", &self.itglue_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "client_itglue_id",
+            &self.client_itglue_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
+        model::opt_entry(&mut map, "stockbin_id", &self.stockbin_id, &self.extra)?;
+        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "country_code_name",
+            &self.country_code_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "region_code_name",
+            &self.region_code_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ref", &self.r#ref, &self.extra)?;
         model::opt_entry(
             &mut map,
             "lapsafe_default_installation",
             &self.lapsafe_default_installation,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "maincontact_id", &self.maincontact_id)?;
-        model::opt_entry(&mut map, "site_item_tax_code", &self.site_item_tax_code)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "maincontact_id", &self.maincontact_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "site_item_tax_code",
+            &self.site_item_tax_code,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -14118,6 +24241,50 @@ impl crate::runtime::model::Model for Site {
 
     fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
         &mut self.extra
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "sites"))]
+impl Site {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
     }
 }
 
@@ -14508,6 +24675,147 @@ impl Tabname {
         self.module_id = Some(value);
         self
     }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tableid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tableid(mut self) -> Self {
+        self.tableid = None;
+        self.extra.insert("tableid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_columns(mut self) -> Self {
+        self.columns = None;
+        self.extra.insert("columns".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fields(mut self) -> Self {
+        self.fields = None;
+        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_url(mut self) -> Self {
+        self.url = None;
+        self.extra.insert("url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_dashboard_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_dashboard_id(mut self) -> Self {
+        self.linked_dashboard_id = None;
+        self.extra.insert("linked_dashboard_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_icon(mut self) -> Self {
+        self.icon = None;
+        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_secure_url_parameter` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_secure_url_parameter(mut self) -> Self {
+        self.send_secure_url_parameter = None;
+        self.extra
+            .insert("send_secure_url_parameter".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_iframe_secret` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_iframe_secret(mut self) -> Self {
+        self.new_iframe_secret = None;
+        self.extra.insert("new_iframe_secret".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `module_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_module_id(mut self) -> Self {
+        self.module_id = None;
+        self.extra.insert("module_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -14525,26 +24833,37 @@ impl serde::Serialize for Tabname {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "tableid", &self.tableid)?;
-        model::opt_entry(&mut map, "columns", &self.columns)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "url", &self.url)?;
-        model::opt_entry(&mut map, "linked_dashboard_id", &self.linked_dashboard_id)?;
-        model::opt_entry(&mut map, "icon", &self.icon)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "tableid", &self.tableid, &self.extra)?;
+        model::opt_entry(&mut map, "columns", &self.columns, &self.extra)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
+        model::opt_entry(&mut map, "url", &self.url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_dashboard_id",
+            &self.linked_dashboard_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
         model::opt_entry(
             &mut map,
             "send_secure_url_parameter",
             &self.send_secure_url_parameter,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_iframe_secret", &self.new_iframe_secret)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "module_id", &self.module_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_iframe_secret",
+            &self.new_iframe_secret,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "module_id", &self.module_id, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -14766,6 +25085,106 @@ impl UnameNotificationLink {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notification_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notification_id(mut self) -> Self {
+        self.notification_id = None;
+        self.extra.insert("notification_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notification_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notification_guid(mut self) -> Self {
+        self.notification_guid = None;
+        self.extra.insert("notification_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notification_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notification_name(mut self) -> Self {
+        self.notification_name = None;
+        self.extra.insert("notification_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_role_id(mut self) -> Self {
+        self.user_role_id = None;
+        self.extra.insert("user_role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_role_name(mut self) -> Self {
+        self.user_role_name = None;
+        self.extra.insert("user_role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -14783,18 +25202,33 @@ impl serde::Serialize for UnameNotificationLink {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "notification_id", &self.notification_id)?;
-        model::opt_entry(&mut map, "notification_guid", &self.notification_guid)?;
-        model::opt_entry(&mut map, "notification_name", &self.notification_name)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "user_role_id", &self.user_role_id)?;
-        model::opt_entry(&mut map, "user_role_name", &self.user_role_name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "notification_id",
+            &self.notification_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "notification_guid",
+            &self.notification_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "notification_name",
+            &self.notification_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_role_id", &self.user_role_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_role_name", &self.user_role_name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -14984,6 +25418,86 @@ impl UserDepartment {
         self.role_name = Some(value.into());
         self
     }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_name(mut self) -> Self {
+        self.department_name = None;
+        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_manager(mut self) -> Self {
+        self.is_manager = None;
+        self.extra.insert("is_manager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_azure_department` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_azure_department(mut self) -> Self {
+        self.is_azure_department = None;
+        self.extra.insert("is_azure_department".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -14999,16 +25513,26 @@ impl serde::Serialize for UserDepartment {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
-        model::opt_entry(&mut map, "department_name", &self.department_name)?;
-        model::opt_entry(&mut map, "is_manager", &self.is_manager)?;
-        model::opt_entry(&mut map, "is_azure_department", &self.is_azure_department)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "department_name",
+            &self.department_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_manager", &self.is_manager, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "is_azure_department",
+            &self.is_azure_department,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -15352,6 +25876,246 @@ impl UserRole {
         self.canuploaddocuments = Some(value);
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isimportantcontact2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimportantcontact2(mut self) -> Self {
+        self.isimportantcontact2 = None;
+        self.extra.insert("isimportantcontact2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showmeonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showmeonly(mut self) -> Self {
+        self.showmeonly = None;
+        self.extra.insert("showmeonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ischangeapprover2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ischangeapprover2(mut self) -> Self {
+        self.ischangeapprover2 = None;
+        self.extra.insert("ischangeapprover2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ispoapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ispoapprover(mut self) -> Self {
+        self.ispoapprover = None;
+        self.extra.insert("ispoapprover".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `web_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_web_access_level(mut self) -> Self {
+        self.web_access_level = None;
+        self.extra.insert("web_access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canadd` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canadd(mut self) -> Self {
+        self.canadd = None;
+        self.extra.insert("canadd".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canviewopps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canviewopps(mut self) -> Self {
+        self.canviewopps = None;
+        self.extra.insert("canviewopps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowviewsitedocs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowviewsitedocs(mut self) -> Self {
+        self.allowviewsitedocs = None;
+        self.extra.insert("allowviewsitedocs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowviewclientdocs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowviewclientdocs(mut self) -> Self {
+        self.allowviewclientdocs = None;
+        self.extra.insert("allowviewclientdocs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canviewcontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canviewcontracts(mut self) -> Self {
+        self.canviewcontracts = None;
+        self.extra.insert("canviewcontracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canaccesscatalog` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canaccesscatalog(mut self) -> Self {
+        self.canaccesscatalog = None;
+        self.extra.insert("canaccesscatalog".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cataloglevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cataloglevel(mut self) -> Self {
+        self.cataloglevel = None;
+        self.extra.insert("cataloglevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canaccessinvoices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canaccessinvoices(mut self) -> Self {
+        self.canaccessinvoices = None;
+        self.extra.insert("canaccessinvoices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes(mut self) -> Self {
+        self.notes = None;
+        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device_access_level(mut self) -> Self {
+        self.device_access_level = None;
+        self.extra.insert("device_access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_integration` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_integration(mut self) -> Self {
+        self.is_integration = None;
+        self.extra.insert("is_integration".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontackemails2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontackemails2(mut self) -> Self {
+        self.dontackemails2 = None;
+        self.extra.insert("dontackemails2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_departments(mut self) -> Self {
+        self.departments = None;
+        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notifications(mut self) -> Self {
+        self.notifications = None;
+        self.extra.insert("notifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canuploaddocuments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canuploaddocuments(mut self) -> Self {
+        self.canuploaddocuments = None;
+        self.extra.insert("canuploaddocuments".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 #[cfg(
@@ -15367,32 +26131,82 @@ impl serde::Serialize for UserRole {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "isimportantcontact2", &self.isimportantcontact2)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "showmeonly", &self.showmeonly)?;
-        model::opt_entry(&mut map, "ischangeapprover2", &self.ischangeapprover2)?;
-        model::opt_entry(&mut map, "ispoapprover", &self.ispoapprover)?;
-        model::opt_entry(&mut map, "web_access_level", &self.web_access_level)?;
-        model::opt_entry(&mut map, "canadd", &self.canadd)?;
-        model::opt_entry(&mut map, "canviewopps", &self.canviewopps)?;
-        model::opt_entry(&mut map, "allowviewsitedocs", &self.allowviewsitedocs)?;
-        model::opt_entry(&mut map, "allowviewclientdocs", &self.allowviewclientdocs)?;
-        model::opt_entry(&mut map, "canviewcontracts", &self.canviewcontracts)?;
-        model::opt_entry(&mut map, "canaccesscatalog", &self.canaccesscatalog)?;
-        model::opt_entry(&mut map, "cataloglevel", &self.cataloglevel)?;
-        model::opt_entry(&mut map, "canaccessinvoices", &self.canaccessinvoices)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "notes", &self.notes)?;
-        model::opt_entry(&mut map, "device_access_level", &self.device_access_level)?;
-        model::opt_entry(&mut map, "is_integration", &self.is_integration)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "dontackemails2", &self.dontackemails2)?;
-        model::opt_entry(&mut map, "departments", &self.departments)?;
-        model::opt_entry(&mut map, "notifications", &self.notifications)?;
-        model::opt_entry(&mut map, "canuploaddocuments", &self.canuploaddocuments)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isimportantcontact2",
+            &self.isimportantcontact2,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "showmeonly", &self.showmeonly, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ischangeapprover2",
+            &self.ischangeapprover2,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ispoapprover", &self.ispoapprover, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "web_access_level",
+            &self.web_access_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "canadd", &self.canadd, &self.extra)?;
+        model::opt_entry(&mut map, "canviewopps", &self.canviewopps, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowviewsitedocs",
+            &self.allowviewsitedocs,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowviewclientdocs",
+            &self.allowviewclientdocs,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "canviewcontracts",
+            &self.canviewcontracts,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "canaccesscatalog",
+            &self.canaccesscatalog,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cataloglevel", &self.cataloglevel, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "canaccessinvoices",
+            &self.canaccessinvoices,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "device_access_level",
+            &self.device_access_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_integration", &self.is_integration, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "dontackemails2", &self.dontackemails2, &self.extra)?;
+        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
+        model::opt_entry(&mut map, "notifications", &self.notifications, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "canuploaddocuments",
+            &self.canuploaddocuments,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

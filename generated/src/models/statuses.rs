@@ -419,6 +419,418 @@ impl Status {
         self.translations = Some(value);
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `shortname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_shortname(mut self) -> Self {
+        self.shortname = None;
+        self.extra.insert("shortname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaaction(mut self) -> Self {
+        self.slaaction = None;
+        self.extra.insert("slaaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_count(mut self) -> Self {
+        self.ticket_count = None;
+        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showonquickchange` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showonquickchange(mut self) -> Self {
+        self.showonquickchange = None;
+        self.extra.insert("showonquickchange".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timeuntilloffhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timeuntilloffhold(mut self) -> Self {
+        self.timeuntilloffhold = None;
+        self.extra.insert("timeuntilloffhold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statuschangeto` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statuschangeto(mut self) -> Self {
+        self.statuschangeto = None;
+        self.extra.insert("statuschangeto".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statuschangetofreq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statuschangetofreq(mut self) -> Self {
+        self.statuschangetofreq = None;
+        self.extra.insert("statuschangetofreq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusnochangehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusnochangehours(mut self) -> Self {
+        self.statusnochangehours = None;
+        self.extra.insert("statusnochangehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nochangehoursrecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nochangehoursrecurring(mut self) -> Self {
+        self.nochangehoursrecurring = None;
+        self.extra.insert("nochangehoursrecurring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusnochangehoursmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusnochangehoursmanager(mut self) -> Self {
+        self.statusnochangehoursmanager = None;
+        self.extra
+            .insert("statusnochangehoursmanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusnochangehoursmanagerrecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusnochangehoursmanagerrecurring(mut self) -> Self {
+        self.statusnochangehoursmanagerrecurring = None;
+        self.extra
+            .insert(
+                "statusnochangehoursmanagerrecurring".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `statusnochangehourssection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusnochangehourssection(mut self) -> Self {
+        self.statusnochangehourssection = None;
+        self.extra
+            .insert("statusnochangehourssection".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusnochangehourssectionrecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusnochangehourssectionrecurring(mut self) -> Self {
+        self.statusnochangehourssectionrecurring = None;
+        self.extra
+            .insert(
+                "statusnochangehourssectionrecurring".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `nochangetemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nochangetemplate(mut self) -> Self {
+        self.nochangetemplate = None;
+        self.extra.insert("nochangetemplate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nochangetemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nochangetemplate_guid(mut self) -> Self {
+        self.nochangetemplate_guid = None;
+        self.extra.insert("nochangetemplate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `includeinloadbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includeinloadbalance(mut self) -> Self {
+        self.includeinloadbalance = None;
+        self.extra.insert("includeinloadbalance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusemailfreqdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusemailfreqdays(mut self) -> Self {
+        self.statusemailfreqdays = None;
+        self.extra.insert("statusemailfreqdays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusemailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusemailid(mut self) -> Self {
+        self.statusemailid = None;
+        self.extra.insert("statusemailid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusemail_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusemail_guid(mut self) -> Self {
+        self.statusemail_guid = None;
+        self.extra.insert("statusemail_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusemailname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusemailname(mut self) -> Self {
+        self.statusemailname = None;
+        self.extra.insert("statusemailname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notifystatuschange` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notifystatuschange(mut self) -> Self {
+        self.notifystatuschange = None;
+        self.extra.insert("notifystatuschange".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontsendslareminders` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontsendslareminders(mut self) -> Self {
+        self.dontsendslareminders = None;
+        self.extra.insert("dontsendslareminders".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nochangetemplatename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nochangetemplatename(mut self) -> Self {
+        self.nochangetemplatename = None;
+        self.extra.insert("nochangetemplatename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaignorerelease` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaignorerelease(mut self) -> Self {
+        self.slaignorerelease = None;
+        self.extra.insert("slaignorerelease".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statuschangetoname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statuschangetoname(mut self) -> Self {
+        self.statuschangetoname = None;
+        self.extra.insert("statuschangetoname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useworkinghours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useworkinghours(mut self) -> Self {
+        self.useworkinghours = None;
+        self.extra.insert("useworkinghours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useworkinghours_statusnochangehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useworkinghours_statusnochangehours(mut self) -> Self {
+        self.useworkinghours_statusnochangehours = None;
+        self.extra
+            .insert(
+                "useworkinghours_statusnochangehours".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `useworkinghours_statusnochangehourssection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useworkinghours_statusnochangehourssection(mut self) -> Self {
+        self.useworkinghours_statusnochangehourssection = None;
+        self.extra
+            .insert(
+                "useworkinghours_statusnochangehourssection".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `useworkinghours_statusnochangehoursmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useworkinghours_statusnochangehoursmanager(mut self) -> Self {
+        self.useworkinghours_statusnochangehoursmanager = None;
+        self.extra
+            .insert(
+                "useworkinghours_statusnochangehoursmanager".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettypes(mut self) -> Self {
+        self.tickettypes = None;
+        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_outcomes(mut self) -> Self {
+        self.outcomes = None;
+        self.extra.insert("outcomes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = None;
+        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Status {
@@ -426,83 +838,167 @@ impl serde::Serialize for Status {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "shortname", &self.shortname)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "slaaction", &self.slaaction)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
-        model::opt_entry(&mut map, "showonquickchange", &self.showonquickchange)?;
-        model::opt_entry(&mut map, "timeuntilloffhold", &self.timeuntilloffhold)?;
-        model::opt_entry(&mut map, "statuschangeto", &self.statuschangeto)?;
-        model::opt_entry(&mut map, "statuschangetofreq", &self.statuschangetofreq)?;
-        model::opt_entry(&mut map, "statusnochangehours", &self.statusnochangehours)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "shortname", &self.shortname, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "slaaction", &self.slaaction, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "showonquickchange",
+            &self.showonquickchange,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "timeuntilloffhold",
+            &self.timeuntilloffhold,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "statuschangeto", &self.statuschangeto, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "statuschangetofreq",
+            &self.statuschangetofreq,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusnochangehours",
+            &self.statusnochangehours,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "nochangehoursrecurring",
             &self.nochangehoursrecurring,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusnochangehoursmanager",
             &self.statusnochangehoursmanager,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusnochangehoursmanagerrecurring",
             &self.statusnochangehoursmanagerrecurring,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusnochangehourssection",
             &self.statusnochangehourssection,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusnochangehourssectionrecurring",
             &self.statusnochangehourssectionrecurring,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "nochangetemplate", &self.nochangetemplate)?;
+        model::opt_entry(
+            &mut map,
+            "nochangetemplate",
+            &self.nochangetemplate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "nochangetemplate_guid",
             &self.nochangetemplate_guid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "includeinloadbalance", &self.includeinloadbalance)?;
-        model::opt_entry(&mut map, "statusemailfreqdays", &self.statusemailfreqdays)?;
-        model::opt_entry(&mut map, "statusemailid", &self.statusemailid)?;
-        model::opt_entry(&mut map, "statusemail_guid", &self.statusemail_guid)?;
-        model::opt_entry(&mut map, "statusemailname", &self.statusemailname)?;
-        model::opt_entry(&mut map, "notifystatuschange", &self.notifystatuschange)?;
-        model::opt_entry(&mut map, "dontsendslareminders", &self.dontsendslareminders)?;
-        model::opt_entry(&mut map, "nochangetemplatename", &self.nochangetemplatename)?;
-        model::opt_entry(&mut map, "slaignorerelease", &self.slaignorerelease)?;
-        model::opt_entry(&mut map, "statuschangetoname", &self.statuschangetoname)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "useworkinghours", &self.useworkinghours)?;
+        model::opt_entry(
+            &mut map,
+            "includeinloadbalance",
+            &self.includeinloadbalance,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusemailfreqdays",
+            &self.statusemailfreqdays,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "statusemailid", &self.statusemailid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "statusemail_guid",
+            &self.statusemail_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statusemailname",
+            &self.statusemailname,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "notifystatuschange",
+            &self.notifystatuschange,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "dontsendslareminders",
+            &self.dontsendslareminders,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "nochangetemplatename",
+            &self.nochangetemplatename,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slaignorerelease",
+            &self.slaignorerelease,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "statuschangetoname",
+            &self.statuschangetoname,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "useworkinghours",
+            &self.useworkinghours,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "useworkinghours_statusnochangehours",
             &self.useworkinghours_statusnochangehours,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "useworkinghours_statusnochangehourssection",
             &self.useworkinghours_statusnochangehourssection,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "useworkinghours_statusnochangehoursmanager",
             &self.useworkinghours_statusnochangehoursmanager,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes)?;
-        model::opt_entry(&mut map, "outcomes", &self.outcomes)?;
-        model::opt_entry(&mut map, "translations", &self.translations)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
+        model::opt_entry(&mut map, "outcomes", &self.outcomes, &self.extra)?;
+        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -664,6 +1160,36 @@ impl StatusList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for StatusList {
@@ -671,11 +1197,11 @@ impl serde::Serialize for StatusList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "statuses", &self.statuses)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

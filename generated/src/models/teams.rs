@@ -12,11 +12,11 @@ pub struct AppointmentList {
     /// `agent_id`.
     pub agent_id: Option<i32>,
     /// `start_date`.
-    pub start_date: Option<String>,
+    pub start_date: Option<crate::DateTime>,
     /// `end_date`.
-    pub end_date: Option<String>,
+    pub end_date: Option<crate::DateTime>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `allday`.
     pub allday: Option<bool>,
     /// `holiday_id`.
@@ -86,7 +86,7 @@ pub struct AppointmentList {
     /// `requestedapprovalagent`.
     pub requestedapprovalagent: Option<i32>,
     /// `approvaldatetime`.
-    pub approvaldatetime: Option<String>,
+    pub approvaldatetime: Option<crate::DateTime>,
     /// `approval_status`.
     pub approval_status: Option<i32>,
     /// `_candelete`.
@@ -100,7 +100,7 @@ pub struct AppointmentList {
     /// `calendar_id`.
     pub calendar_id: Option<String>,
     /// `exchangelastmodifieddate`.
-    pub exchangelastmodifieddate: Option<String>,
+    pub exchangelastmodifieddate: Option<crate::DateTime>,
     /// `shift_type_id`.
     pub shift_type_id: Option<i32>,
     /// `shift_team_id`.
@@ -135,7 +135,7 @@ impl AppointmentList {
     /// Sets `start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.start_date = Some(value.into());
         self
     }
@@ -143,7 +143,7 @@ impl AppointmentList {
     /// Sets `end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date = Some(value.into());
         self
     }
@@ -151,7 +151,7 @@ impl AppointmentList {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -431,7 +431,7 @@ impl AppointmentList {
     /// Sets `approvaldatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.approvaldatetime = Some(value.into());
         self
     }
@@ -490,7 +490,10 @@ impl AppointmentList {
     /// Sets `exchangelastmodifieddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_exchangelastmodifieddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_exchangelastmodifieddate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.exchangelastmodifieddate = Some(value.into());
         self
     }
@@ -534,6 +537,522 @@ impl AppointmentList {
         self.crmnote_id = Some(value);
         self
     }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_start_date(mut self) -> Self {
+        self.start_date = None;
+        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_end_date(mut self) -> Self {
+        self.end_date = None;
+        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_modified(mut self) -> Self {
+        self.last_modified = None;
+        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allday` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allday(mut self) -> Self {
+        self.allday = None;
+        self.extra.insert("allday".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `holiday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_holiday_id(mut self) -> Self {
+        self.holiday_id = None;
+        self.extra.insert("holiday_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_cancomplete` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cancomplete(mut self) -> Self {
+        self.cancomplete = None;
+        self.extra.insert("_cancomplete".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `entity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entity(mut self) -> Self {
+        self.entity = None;
+        self.extra.insert("entity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_id(mut self) -> Self {
+        self.ticket_id = None;
+        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subject(mut self) -> Self {
+        self.subject = None;
+        self.extra.insert("subject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `holiday_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_holiday_type(mut self) -> Self {
+        self.holiday_type = None;
+        self.extra.insert("holiday_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_type_name(mut self) -> Self {
+        self.appointment_type_name = None;
+        self.extra.insert("appointment_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `complete_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_complete_status(mut self) -> Self {
+        self.complete_status = None;
+        self.extra.insert("complete_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_private` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_private(mut self) -> Self {
+        self.is_private = None;
+        self.extra.insert("is_private".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reminder_shown` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reminder_shown(mut self) -> Self {
+        self.reminder_shown = None;
+        self.extra.insert("reminder_shown".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_task` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_task(mut self) -> Self {
+        self.is_task = None;
+        self.extra.insert("is_task".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `online_meeting_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_online_meeting_url(mut self) -> Self {
+        self.online_meeting_url = None;
+        self.extra.insert("online_meeting_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `organizer` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_organizer(mut self) -> Self {
+        self.organizer = None;
+        self.extra.insert("organizer".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `entryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_entryid(mut self) -> Self {
+        self.entryid = None;
+        self.extra.insert("entryid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changekey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changekey(mut self) -> Self {
+        self.changekey = None;
+        self.extra.insert("changekey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attendees` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attendees(mut self) -> Self {
+        self.attendees = None;
+        self.extra.insert("attendees".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_recurringmaster` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recurringmaster(mut self) -> Self {
+        self.recurringmaster = None;
+        self.extra.insert("_recurringmaster".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recurring_master_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recurring_master_id(mut self) -> Self {
+        self.recurring_master_id = None;
+        self.extra.insert("recurring_master_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_appointment_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_appointment_status(mut self) -> Self {
+        self.open_appointment_status = None;
+        self.extra.insert("open_appointment_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_location(mut self) -> Self {
+        self.appointment_location = None;
+        self.extra.insert("appointment_location".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_location_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_location_name(mut self) -> Self {
+        self.appointment_location_name = None;
+        self.extra
+            .insert("appointment_location_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvalemailaddress(mut self) -> Self {
+        self.approvalemailaddress = None;
+        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requestedapprovalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requestedapprovalagent(mut self) -> Self {
+        self.requestedapprovalagent = None;
+        self.extra.insert("requestedapprovalagent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvaldatetime(mut self) -> Self {
+        self.approvaldatetime = None;
+        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_status(mut self) -> Self {
+        self.approval_status = None;
+        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_candelete` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_candelete(mut self) -> Self {
+        self.candelete = None;
+        self.extra.insert("_candelete".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_location_free_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_location_free_text(mut self) -> Self {
+        self.appointment_location_free_text = None;
+        self.extra
+            .insert(
+                "appointment_location_free_text".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `other1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other1(mut self) -> Self {
+        self.other1 = None;
+        self.extra.insert("other1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `other2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other2(mut self) -> Self {
+        self.other2 = None;
+        self.extra.insert("other2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `calendar_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_calendar_id(mut self) -> Self {
+        self.calendar_id = None;
+        self.extra.insert("calendar_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exchangelastmodifieddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exchangelastmodifieddate(mut self) -> Self {
+        self.exchangelastmodifieddate = None;
+        self.extra
+            .insert("exchangelastmodifieddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `shift_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_shift_type_id(mut self) -> Self {
+        self.shift_type_id = None;
+        self.extra.insert("shift_type_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `shift_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_shift_team_id(mut self) -> Self {
+        self.shift_team_id = None;
+        self.extra.insert("shift_team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `shift_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_shift_team_name(mut self) -> Self {
+        self.shift_team_name = None;
+        self.extra.insert("shift_team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recurring_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recurring_desc(mut self) -> Self {
+        self.recurring_desc = None;
+        self.extra.insert("recurring_desc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `crmnote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_crmnote_id(mut self) -> Self {
+        self.crmnote_id = None;
+        self.extra.insert("crmnote_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for AppointmentList {
@@ -541,83 +1060,134 @@ impl serde::Serialize for AppointmentList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "start_date", &self.start_date)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
-        model::opt_entry(&mut map, "allday", &self.allday)?;
-        model::opt_entry(&mut map, "holiday_id", &self.holiday_id)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "_cancomplete", &self.cancomplete)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "entity", &self.entity)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id)?;
-        model::opt_entry(&mut map, "subject", &self.subject)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "holiday_type", &self.holiday_type)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
+        model::opt_entry(&mut map, "allday", &self.allday, &self.extra)?;
+        model::opt_entry(&mut map, "holiday_id", &self.holiday_id, &self.extra)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(&mut map, "_cancomplete", &self.cancomplete, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "entity", &self.entity, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
+        model::opt_entry(&mut map, "subject", &self.subject, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "holiday_type", &self.holiday_type, &self.extra)?;
         model::opt_entry(
             &mut map,
             "appointment_type_name",
             &self.appointment_type_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "complete_status", &self.complete_status)?;
-        model::opt_entry(&mut map, "is_private", &self.is_private)?;
-        model::opt_entry(&mut map, "reminder_shown", &self.reminder_shown)?;
-        model::opt_entry(&mut map, "is_task", &self.is_task)?;
-        model::opt_entry(&mut map, "online_meeting_url", &self.online_meeting_url)?;
-        model::opt_entry(&mut map, "organizer", &self.organizer)?;
-        model::opt_entry(&mut map, "entryid", &self.entryid)?;
-        model::opt_entry(&mut map, "changekey", &self.changekey)?;
-        model::opt_entry(&mut map, "attendees", &self.attendees)?;
-        model::opt_entry(&mut map, "_recurringmaster", &self.recurringmaster)?;
-        model::opt_entry(&mut map, "recurring_master_id", &self.recurring_master_id)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
+        model::opt_entry(
+            &mut map,
+            "complete_status",
+            &self.complete_status,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_private", &self.is_private, &self.extra)?;
+        model::opt_entry(&mut map, "reminder_shown", &self.reminder_shown, &self.extra)?;
+        model::opt_entry(&mut map, "is_task", &self.is_task, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "online_meeting_url",
+            &self.online_meeting_url,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "organizer", &self.organizer, &self.extra)?;
+        model::opt_entry(&mut map, "entryid", &self.entryid, &self.extra)?;
+        model::opt_entry(&mut map, "changekey", &self.changekey, &self.extra)?;
+        model::opt_entry(&mut map, "attendees", &self.attendees, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_recurringmaster",
+            &self.recurringmaster,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "recurring_master_id",
+            &self.recurring_master_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
         model::opt_entry(
             &mut map,
             "open_appointment_status",
             &self.open_appointment_status,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "appointment_location", &self.appointment_location)?;
+        model::opt_entry(
+            &mut map,
+            "appointment_location",
+            &self.appointment_location,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "appointment_location_name",
             &self.appointment_location_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "approvalemailaddress", &self.approvalemailaddress)?;
+        model::opt_entry(
+            &mut map,
+            "approvalemailaddress",
+            &self.approvalemailaddress,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "requestedapprovalagent",
             &self.requestedapprovalagent,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "approvaldatetime", &self.approvaldatetime)?;
-        model::opt_entry(&mut map, "approval_status", &self.approval_status)?;
-        model::opt_entry(&mut map, "_candelete", &self.candelete)?;
+        model::opt_entry(
+            &mut map,
+            "approvaldatetime",
+            &self.approvaldatetime,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_status",
+            &self.approval_status,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_candelete", &self.candelete, &self.extra)?;
         model::opt_entry(
             &mut map,
             "appointment_location_free_text",
             &self.appointment_location_free_text,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "other1", &self.other1)?;
-        model::opt_entry(&mut map, "other2", &self.other2)?;
-        model::opt_entry(&mut map, "calendar_id", &self.calendar_id)?;
+        model::opt_entry(&mut map, "other1", &self.other1, &self.extra)?;
+        model::opt_entry(&mut map, "other2", &self.other2, &self.extra)?;
+        model::opt_entry(&mut map, "calendar_id", &self.calendar_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "exchangelastmodifieddate",
             &self.exchangelastmodifieddate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "shift_type_id", &self.shift_type_id)?;
-        model::opt_entry(&mut map, "shift_team_id", &self.shift_team_id)?;
-        model::opt_entry(&mut map, "shift_team_name", &self.shift_team_name)?;
-        model::opt_entry(&mut map, "recurring_desc", &self.recurring_desc)?;
-        model::opt_entry(&mut map, "crmnote_id", &self.crmnote_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "shift_type_id", &self.shift_type_id, &self.extra)?;
+        model::opt_entry(&mut map, "shift_team_id", &self.shift_team_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "shift_team_name",
+            &self.shift_team_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "recurring_desc", &self.recurring_desc, &self.extra)?;
+        model::opt_entry(&mut map, "crmnote_id", &self.crmnote_id, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -993,6 +1563,226 @@ impl CannedText {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_id(mut self) -> Self {
+        self.group_id = None;
+        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `text` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_text(mut self) -> Self {
+        self.text = None;
+        self.extra.insert("text".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_html(mut self) -> Self {
+        self.html = None;
+        self.extra.insert("html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_type(mut self) -> Self {
+        self.restriction_type = None;
+        self.extra.insert("restriction_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_guid(mut self) -> Self {
+        self.department_guid = None;
+        self.extra.insert("department_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_name(mut self) -> Self {
+        self.department_name = None;
+        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_id(mut self) -> Self {
+        self.team_id = None;
+        self.extra.insert("team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_guid(mut self) -> Self {
+        self.team_guid = None;
+        self.extra.insert("team_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_name(mut self) -> Self {
+        self.team_name = None;
+        self.extra.insert("team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control(mut self) -> Self {
+        self.access_control = None;
+        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control_level(mut self) -> Self {
+        self.access_control_level = None;
+        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_name(mut self) -> Self {
+        self.group_name = None;
+        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tags(mut self) -> Self {
+        self.tags = None;
+        self.extra.insert("tags".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for CannedText {
@@ -1000,30 +1790,50 @@ impl serde::Serialize for CannedText {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id)?;
-        model::opt_entry(&mut map, "text", &self.text)?;
-        model::opt_entry(&mut map, "html", &self.html)?;
-        model::opt_entry(&mut map, "restriction_type", &self.restriction_type)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
-        model::opt_entry(&mut map, "department_guid", &self.department_guid)?;
-        model::opt_entry(&mut map, "department_name", &self.department_name)?;
-        model::opt_entry(&mut map, "team_id", &self.team_id)?;
-        model::opt_entry(&mut map, "team_guid", &self.team_guid)?;
-        model::opt_entry(&mut map, "team_name", &self.team_name)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control)?;
-        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name)?;
-        model::opt_entry(&mut map, "tags", &self.tags)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
+        model::opt_entry(&mut map, "text", &self.text, &self.extra)?;
+        model::opt_entry(&mut map, "html", &self.html, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "restriction_type",
+            &self.restriction_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "department_guid",
+            &self.department_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "department_name",
+            &self.department_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "team_id", &self.team_id, &self.extra)?;
+        model::opt_entry(&mut map, "team_guid", &self.team_guid, &self.extra)?;
+        model::opt_entry(&mut map, "team_name", &self.team_name, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "access_control_level",
+            &self.access_control_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
+        model::opt_entry(&mut map, "tags", &self.tags, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1151,6 +1961,36 @@ impl Manager {
         self.user_id = Some(value);
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Manager {
@@ -1158,11 +1998,11 @@ impl serde::Serialize for Manager {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -1250,21 +2090,21 @@ pub struct StdRequestList {
     /// `emailsubject`.
     pub emailsubject: Option<String>,
     /// `time`.
-    pub time: Option<String>,
+    pub time: Option<crate::DateTime>,
     /// `disabled`.
     pub disabled: Option<bool>,
     /// `lastcreated`.
-    pub lastcreated: Option<String>,
+    pub lastcreated: Option<crate::DateTime>,
     /// `nextcreationdate`.
-    pub nextcreationdate: Option<String>,
+    pub nextcreationdate: Option<crate::DateTime>,
     /// `nextcreationdate_after_end`.
-    pub nextcreationdate_after_end: Option<String>,
+    pub nextcreationdate_after_end: Option<crate::DateTime>,
     /// `execution_type`.
     pub execution_type: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `end_date`.
-    pub end_date: Option<String>,
+    pub end_date: Option<crate::DateTime>,
     /// `period`.
     pub period: Option<i32>,
     /// `create_locked`.
@@ -1535,7 +2375,7 @@ impl StdRequestList {
     /// Sets `time` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_time(mut self, value: impl Into<String>) -> Self {
+    pub fn with_time(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.time = Some(value.into());
         self
     }
@@ -1551,7 +2391,7 @@ impl StdRequestList {
     /// Sets `lastcreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastcreated = Some(value.into());
         self
     }
@@ -1559,7 +2399,7 @@ impl StdRequestList {
     /// Sets `nextcreationdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextcreationdate = Some(value.into());
         self
     }
@@ -1567,7 +2407,10 @@ impl StdRequestList {
     /// Sets `nextcreationdate_after_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextcreationdate_after_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextcreationdate_after_end(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.nextcreationdate_after_end = Some(value.into());
         self
     }
@@ -1583,7 +2426,7 @@ impl StdRequestList {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -1591,7 +2434,7 @@ impl StdRequestList {
     /// Sets `end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.end_date = Some(value.into());
         self
     }
@@ -1907,6 +2750,706 @@ impl StdRequestList {
         self.optional_sla_id = Some(value);
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_type(mut self) -> Self {
+        self.r#type = None;
+        self.extra.insert("type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domain(mut self) -> Self {
+        self.domain = None;
+        self.extra.insert("domain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_id(mut self) -> Self {
+        self.group_id = None;
+        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restriction_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restriction_type(mut self) -> Self {
+        self.restriction_type = None;
+        self.extra.insert("restriction_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_department_id(mut self) -> Self {
+        self.restrictto_department_id = None;
+        self.extra
+            .insert("restrictto_department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_department_name(mut self) -> Self {
+        self.restrictto_department_name = None;
+        self.extra
+            .insert("restrictto_department_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_team_id(mut self) -> Self {
+        self.restrictto_team_id = None;
+        self.extra.insert("restrictto_team_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_team_name(mut self) -> Self {
+        self.restrictto_team_name = None;
+        self.extra.insert("restrictto_team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_agent_id(mut self) -> Self {
+        self.restrictto_agent_id = None;
+        self.extra.insert("restrictto_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_agent_name(mut self) -> Self {
+        self.restrictto_agent_name = None;
+        self.extra.insert("restrictto_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_summary(mut self) -> Self {
+        self.summary = None;
+        self.extra.insert("summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_id(mut self) -> Self {
+        self.tickettype_id = None;
+        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rule_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rule_count(mut self) -> Self {
+        self.rule_count = None;
+        self.extra.insert("rule_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `creation_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_creation_rules(mut self) -> Self {
+        self.creation_rules = None;
+        self.extra.insert("creation_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `todo_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_todo_list(mut self) -> Self {
+        self.todo_list = None;
+        self.extra.insert("todo_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailto` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailto(mut self) -> Self {
+        self.emailto = None;
+        self.extra.insert("emailto".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailcc(mut self) -> Self {
+        self.emailcc = None;
+        self.extra.insert("emailcc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailbcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailbcc(mut self) -> Self {
+        self.emailbcc = None;
+        self.extra.insert("emailbcc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailsubject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailsubject(mut self) -> Self {
+        self.emailsubject = None;
+        self.extra.insert("emailsubject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_time(mut self) -> Self {
+        self.time = None;
+        self.extra.insert("time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `disabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disabled(mut self) -> Self {
+        self.disabled = None;
+        self.extra.insert("disabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastcreated(mut self) -> Self {
+        self.lastcreated = None;
+        self.extra.insert("lastcreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcreationdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcreationdate(mut self) -> Self {
+        self.nextcreationdate = None;
+        self.extra.insert("nextcreationdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextcreationdate_after_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextcreationdate_after_end(mut self) -> Self {
+        self.nextcreationdate_after_end = None;
+        self.extra
+            .insert("nextcreationdate_after_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `execution_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_execution_type(mut self) -> Self {
+        self.execution_type = None;
+        self.extra.insert("execution_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_end_date(mut self) -> Self {
+        self.end_date = None;
+        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `period` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_period(mut self) -> Self {
+        self.period = None;
+        self.extra.insert("period".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `create_locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_locked(mut self) -> Self {
+        self.create_locked = None;
+        self.extra.insert("create_locked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `one_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_one_ticket_id(mut self) -> Self {
+        self.one_ticket_id = None;
+        self.extra.insert("one_ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_ticket_id(mut self) -> Self {
+        self.created_ticket_id = None;
+        self.extra.insert("created_ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_id(mut self) -> Self {
+        self.approval_id = None;
+        self.extra.insert("approval_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportarea` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportarea(mut self) -> Self {
+        self.reportarea = None;
+        self.extra.insert("reportarea".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportarea_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportarea_name(mut self) -> Self {
+        self.reportarea_name = None;
+        self.extra.insert("reportarea_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_department_guid(mut self) -> Self {
+        self.restrictto_department_guid = None;
+        self.extra
+            .insert("restrictto_department_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `restrictto_team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_restrictto_team_guid(mut self) -> Self {
+        self.restrictto_team_guid = None;
+        self.extra.insert("restrictto_team_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clients(mut self) -> Self {
+        self.clients = None;
+        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_guid(mut self) -> Self {
+        self.tickettype_guid = None;
+        self.extra.insert("tickettype_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automationtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automationtype(mut self) -> Self {
+        self.automationtype = None;
+        self.extra.insert("automationtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optionalservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optionalservice(mut self) -> Self {
+        self.optionalservice = None;
+        self.extra.insert("optionalservice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_agent_id(mut self) -> Self {
+        self.optional_agent_id = None;
+        self.extra.insert("optional_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_team(mut self) -> Self {
+        self.optional_team = None;
+        self.extra.insert("optional_team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_status_id(mut self) -> Self {
+        self.optional_status_id = None;
+        self.extra.insert("optional_status_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_tickettype_id(mut self) -> Self {
+        self.optional_tickettype_id = None;
+        self.extra.insert("optional_tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_create_locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_create_locked(mut self) -> Self {
+        self.optional_create_locked = None;
+        self.extra.insert("optional_create_locked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_defaultresourcetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_defaultresourcetype(mut self) -> Self {
+        self.optional_defaultresourcetype = None;
+        self.extra
+            .insert("optional_defaultresourcetype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_excludefromsla` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_excludefromsla(mut self) -> Self {
+        self.optional_excludefromsla = None;
+        self.extra.insert("optional_excludefromsla".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_customfields(mut self) -> Self {
+        self.optional_customfields = None;
+        self.extra.insert("optional_customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_assets(mut self) -> Self {
+        self.optional_assets = None;
+        self.extra.insert("optional_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_forwardinboundupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_forwardinboundupdates(mut self) -> Self {
+        self.optional_forwardinboundupdates = None;
+        self.extra
+            .insert(
+                "optional_forwardinboundupdates".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `optional_showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_showforusers(mut self) -> Self {
+        self.optional_showforusers = None;
+        self.extra.insert("optional_showforusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_urgency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_urgency(mut self) -> Self {
+        self.optional_urgency = None;
+        self.extra.insert("optional_urgency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_impact(mut self) -> Self {
+        self.optional_impact = None;
+        self.extra.insert("optional_impact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_workflow_id(mut self) -> Self {
+        self.optional_workflow_id = None;
+        self.extra.insert("optional_workflow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_estimate(mut self) -> Self {
+        self.optional_estimate = None;
+        self.extra.insert("optional_estimate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_category_1(mut self) -> Self {
+        self.optional_category_1 = None;
+        self.extra.insert("optional_category_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_category_2(mut self) -> Self {
+        self.optional_category_2 = None;
+        self.extra.insert("optional_category_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_category_3(mut self) -> Self {
+        self.optional_category_3 = None;
+        self.extra.insert("optional_category_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_category_4(mut self) -> Self {
+        self.optional_category_4 = None;
+        self.extra.insert("optional_category_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_priority_id(mut self) -> Self {
+        self.optional_priority_id = None;
+        self.extra.insert("optional_priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_budgettype_id(mut self) -> Self {
+        self.optional_budgettype_id = None;
+        self.extra.insert("optional_budgettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_kb_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_kb_id(mut self) -> Self {
+        self.optional_kb_id = None;
+        self.extra.insert("optional_kb_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_service` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_service(mut self) -> Self {
+        self.optional_service = None;
+        self.extra.insert("optional_service".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_service_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_service_details_id(mut self) -> Self {
+        self.optional_service_details_id = None;
+        self.extra
+            .insert("optional_service_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service(mut self) -> Self {
+        self.service = None;
+        self.extra.insert("service".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `optional_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_optional_sla_id(mut self) -> Self {
+        self.optional_sla_id = None;
+        self.extra.insert("optional_sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for StdRequestList {
@@ -1914,133 +3457,267 @@ impl serde::Serialize for StdRequestList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "type", &self.r#type)?;
-        model::opt_entry(&mut map, "domain", &self.domain)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id)?;
-        model::opt_entry(&mut map, "restriction_type", &self.restriction_type)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
+        model::opt_entry(&mut map, "domain", &self.domain, &self.extra)?;
+        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "restriction_type",
+            &self.restriction_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "restrictto_department_id",
             &self.restrictto_department_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "restrictto_department_name",
             &self.restrictto_department_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "restrictto_team_id", &self.restrictto_team_id)?;
-        model::opt_entry(&mut map, "restrictto_team_name", &self.restrictto_team_name)?;
-        model::opt_entry(&mut map, "restrictto_agent_id", &self.restrictto_agent_id)?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_team_id",
+            &self.restrictto_team_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_team_name",
+            &self.restrictto_team_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_agent_id",
+            &self.restrictto_agent_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "restrictto_agent_name",
             &self.restrictto_agent_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "summary", &self.summary)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
-        model::opt_entry(&mut map, "rule_count", &self.rule_count)?;
-        model::opt_entry(&mut map, "creation_rules", &self.creation_rules)?;
-        model::opt_entry(&mut map, "todo_list", &self.todo_list)?;
-        model::opt_entry(&mut map, "emailto", &self.emailto)?;
-        model::opt_entry(&mut map, "emailcc", &self.emailcc)?;
-        model::opt_entry(&mut map, "emailbcc", &self.emailbcc)?;
-        model::opt_entry(&mut map, "emailsubject", &self.emailsubject)?;
-        model::opt_entry(&mut map, "time", &self.time)?;
-        model::opt_entry(&mut map, "disabled", &self.disabled)?;
-        model::opt_entry(&mut map, "lastcreated", &self.lastcreated)?;
-        model::opt_entry(&mut map, "nextcreationdate", &self.nextcreationdate)?;
+        model::opt_entry(&mut map, "summary", &self.summary, &self.extra)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
+        model::opt_entry(&mut map, "rule_count", &self.rule_count, &self.extra)?;
+        model::opt_entry(&mut map, "creation_rules", &self.creation_rules, &self.extra)?;
+        model::opt_entry(&mut map, "todo_list", &self.todo_list, &self.extra)?;
+        model::opt_entry(&mut map, "emailto", &self.emailto, &self.extra)?;
+        model::opt_entry(&mut map, "emailcc", &self.emailcc, &self.extra)?;
+        model::opt_entry(&mut map, "emailbcc", &self.emailbcc, &self.extra)?;
+        model::opt_entry(&mut map, "emailsubject", &self.emailsubject, &self.extra)?;
+        model::opt_entry(&mut map, "time", &self.time, &self.extra)?;
+        model::opt_entry(&mut map, "disabled", &self.disabled, &self.extra)?;
+        model::opt_entry(&mut map, "lastcreated", &self.lastcreated, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "nextcreationdate",
+            &self.nextcreationdate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "nextcreationdate_after_end",
             &self.nextcreationdate_after_end,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "execution_type", &self.execution_type)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date)?;
-        model::opt_entry(&mut map, "period", &self.period)?;
-        model::opt_entry(&mut map, "create_locked", &self.create_locked)?;
-        model::opt_entry(&mut map, "one_ticket_id", &self.one_ticket_id)?;
-        model::opt_entry(&mut map, "created_ticket_id", &self.created_ticket_id)?;
-        model::opt_entry(&mut map, "approval_id", &self.approval_id)?;
-        model::opt_entry(&mut map, "reportarea", &self.reportarea)?;
-        model::opt_entry(&mut map, "reportarea_name", &self.reportarea_name)?;
+        model::opt_entry(&mut map, "execution_type", &self.execution_type, &self.extra)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
+        model::opt_entry(&mut map, "period", &self.period, &self.extra)?;
+        model::opt_entry(&mut map, "create_locked", &self.create_locked, &self.extra)?;
+        model::opt_entry(&mut map, "one_ticket_id", &self.one_ticket_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "created_ticket_id",
+            &self.created_ticket_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "approval_id", &self.approval_id, &self.extra)?;
+        model::opt_entry(&mut map, "reportarea", &self.reportarea, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "reportarea_name",
+            &self.reportarea_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "restrictto_department_guid",
             &self.restrictto_department_guid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "restrictto_team_guid", &self.restrictto_team_guid)?;
-        model::opt_entry(&mut map, "clients", &self.clients)?;
-        model::opt_entry(&mut map, "tickettype_guid", &self.tickettype_guid)?;
-        model::opt_entry(&mut map, "automationtype", &self.automationtype)?;
-        model::opt_entry(&mut map, "optionalservice", &self.optionalservice)?;
-        model::opt_entry(&mut map, "optional_agent_id", &self.optional_agent_id)?;
-        model::opt_entry(&mut map, "optional_team", &self.optional_team)?;
-        model::opt_entry(&mut map, "optional_status_id", &self.optional_status_id)?;
+        model::opt_entry(
+            &mut map,
+            "restrictto_team_guid",
+            &self.restrictto_team_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "tickettype_guid",
+            &self.tickettype_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "automationtype", &self.automationtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "optionalservice",
+            &self.optionalservice,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_agent_id",
+            &self.optional_agent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "optional_team", &self.optional_team, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "optional_status_id",
+            &self.optional_status_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "optional_tickettype_id",
             &self.optional_tickettype_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "optional_create_locked",
             &self.optional_create_locked,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "optional_defaultresourcetype",
             &self.optional_defaultresourcetype,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "optional_excludefromsla",
             &self.optional_excludefromsla,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "optional_customfields",
             &self.optional_customfields,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "optional_assets", &self.optional_assets)?;
+        model::opt_entry(
+            &mut map,
+            "optional_assets",
+            &self.optional_assets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "optional_forwardinboundupdates",
             &self.optional_forwardinboundupdates,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "optional_showforusers",
             &self.optional_showforusers,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "optional_urgency", &self.optional_urgency)?;
-        model::opt_entry(&mut map, "optional_impact", &self.optional_impact)?;
-        model::opt_entry(&mut map, "optional_workflow_id", &self.optional_workflow_id)?;
-        model::opt_entry(&mut map, "optional_estimate", &self.optional_estimate)?;
-        model::opt_entry(&mut map, "optional_category_1", &self.optional_category_1)?;
-        model::opt_entry(&mut map, "optional_category_2", &self.optional_category_2)?;
-        model::opt_entry(&mut map, "optional_category_3", &self.optional_category_3)?;
-        model::opt_entry(&mut map, "optional_category_4", &self.optional_category_4)?;
-        model::opt_entry(&mut map, "optional_priority_id", &self.optional_priority_id)?;
+        model::opt_entry(
+            &mut map,
+            "optional_urgency",
+            &self.optional_urgency,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_impact",
+            &self.optional_impact,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_workflow_id",
+            &self.optional_workflow_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_estimate",
+            &self.optional_estimate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_category_1",
+            &self.optional_category_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_category_2",
+            &self.optional_category_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_category_3",
+            &self.optional_category_3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_category_4",
+            &self.optional_category_4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "optional_priority_id",
+            &self.optional_priority_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "optional_budgettype_id",
             &self.optional_budgettype_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "optional_kb_id", &self.optional_kb_id)?;
-        model::opt_entry(&mut map, "optional_service", &self.optional_service)?;
+        model::opt_entry(&mut map, "optional_kb_id", &self.optional_kb_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "optional_service",
+            &self.optional_service,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "optional_service_details_id",
             &self.optional_service_details_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "service", &self.service)?;
-        model::opt_entry(&mut map, "optional_sla_id", &self.optional_sla_id)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "service", &self.service, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "optional_sla_id",
+            &self.optional_sla_id,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -2253,7 +3930,7 @@ pub struct Team {
     /// The path of the team's image (`client.team_images()`).
     pub teamphotopath: Option<String>,
     /// `last_modified`.
-    pub last_modified: Option<String>,
+    pub last_modified: Option<crate::DateTime>,
     /// `hide_agents_in_tree_if_no_tickets`.
     pub hide_agents_in_tree_if_no_tickets: Option<bool>,
     /// The agent id of the team's timesheet approver.
@@ -2478,7 +4155,7 @@ impl Team {
     /// Sets `last_modified` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -2834,6 +4511,611 @@ impl Team {
         self.homescreendashboardname = Some(value.into());
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forrequests` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forrequests(mut self) -> Self {
+        self.forrequests = None;
+        self.extra.insert("forrequests".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `foropps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_foropps(mut self) -> Self {
+        self.foropps = None;
+        self.extra.insert("foropps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forprojects` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forprojects(mut self) -> Self {
+        self.forprojects = None;
+        self.extra.insert("forprojects".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_count(mut self) -> Self {
+        self.ticket_count = None;
+        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_name(mut self) -> Self {
+        self.department_name = None;
+        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `org_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_org_team_name(mut self) -> Self {
+        self.org_team_name = None;
+        self.extra.insert("org_team_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_column_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_column_id(mut self) -> Self {
+        self.override_column_id = None;
+        self.extra.insert("override_column_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `managers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_managers(mut self) -> Self {
+        self.managers = None;
+        self.extra.insert("managers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamphotopath` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamphotopath(mut self) -> Self {
+        self.teamphotopath = None;
+        self.extra.insert("teamphotopath".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_modified(mut self) -> Self {
+        self.last_modified = None;
+        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_agents_in_tree_if_no_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_agents_in_tree_if_no_tickets(mut self) -> Self {
+        self.hide_agents_in_tree_if_no_tickets = None;
+        self.extra
+            .insert(
+                "hide_agents_in_tree_if_no_tickets".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `timesheet_approver` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timesheet_approver(mut self) -> Self {
+        self.timesheet_approver = None;
+        self.extra.insert("timesheet_approver".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timesheet_approver_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timesheet_approver_name(mut self) -> Self {
+        self.timesheet_approver_name = None;
+        self.extra.insert("timesheet_approver_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `concurrent_lic_limit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_concurrent_lic_limit(mut self) -> Self {
+        self.concurrent_lic_limit = None;
+        self.extra.insert("concurrent_lic_limit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workinghoursbeforealert` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workinghoursbeforealert(mut self) -> Self {
+        self.workinghoursbeforealert = None;
+        self.extra.insert("workinghoursbeforealert".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailaddress(mut self) -> Self {
+        self.emailaddress = None;
+        self.extra.insert("emailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addtoallagents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addtoallagents(mut self) -> Self {
+        self.addtoallagents = None;
+        self.extra.insert("addtoallagents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowlivechat` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowlivechat(mut self) -> Self {
+        self.allowlivechat = None;
+        self.extra.insert("allowlivechat".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `rtid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rtid(mut self) -> Self {
+        self.rtid = None;
+        self.extra.insert("rtid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailbox_override(mut self) -> Self {
+        self.mailbox_override = None;
+        self.extra.insert("mailbox_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agents(mut self) -> Self {
+        self.agents = None;
+        self.extra.insert("agents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_organisation_id(mut self) -> Self {
+        self.organisation_id = None;
+        self.extra.insert("organisation_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cannedtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cannedtext(mut self) -> Self {
+        self.cannedtext = None;
+        self.extra.insert("cannedtext".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `templates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_templates(mut self) -> Self {
+        self.templates = None;
+        self.extra.insert("templates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category1(mut self) -> Self {
+        self.allowall_category1 = None;
+        self.extra.insert("allowall_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category1(mut self) -> Self {
+        self.allowed_category1 = None;
+        self.extra.insert("allowed_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category2(mut self) -> Self {
+        self.allowall_category2 = None;
+        self.extra.insert("allowall_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category2(mut self) -> Self {
+        self.allowed_category2 = None;
+        self.extra.insert("allowed_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category3(mut self) -> Self {
+        self.allowall_category3 = None;
+        self.extra.insert("allowall_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category3(mut self) -> Self {
+        self.allowed_category3 = None;
+        self.extra.insert("allowed_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category4(mut self) -> Self {
+        self.allowall_category4 = None;
+        self.extra.insert("allowall_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `includeinloadbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includeinloadbalance(mut self) -> Self {
+        self.includeinloadbalance = None;
+        self.extra.insert("includeinloadbalance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category4(mut self) -> Self {
+        self.allowed_category4 = None;
+        self.extra.insert("allowed_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_column_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_column_name(mut self) -> Self {
+        self.override_column_name = None;
+        self.extra.insert("override_column_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messagegroup_id(mut self) -> Self {
+        self.messagegroup_id = None;
+        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_canupdate2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate2(mut self) -> Self {
+        self.canupdate2 = None;
+        self.extra.insert("_canupdate2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `main_email_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_main_email_address(mut self) -> Self {
+        self.main_email_address = None;
+        self.extra.insert("main_email_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phone_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phone_number(mut self) -> Self {
+        self.phone_number = None;
+        self.extra.insert("phone_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timezone(mut self) -> Self {
+        self.timezone = None;
+        self.extra.insert("timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alternative_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alternative_name(mut self) -> Self {
+        self.alternative_name = None;
+        self.extra.insert("alternative_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logo(mut self) -> Self {
+        self.logo = None;
+        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontsendsurvey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontsendsurvey(mut self) -> Self {
+        self.dontsendsurvey = None;
+        self.extra.insert("dontsendsurvey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_note(mut self) -> Self {
+        self.team_note = None;
+        self.extra.insert("team_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `booking_workday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_booking_workday_id(mut self) -> Self {
+        self.booking_workday_id = None;
+        self.extra.insert("booking_workday_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `booking_workday_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_booking_workday_name(mut self) -> Self {
+        self.booking_workday_name = None;
+        self.extra.insert("booking_workday_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recurring_shifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recurring_shifts(mut self) -> Self {
+        self.recurring_shifts = None;
+        self.extra.insert("recurring_shifts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_migration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_migration_id(mut self) -> Self {
+        self.third_party_migration_id = None;
+        self.extra
+            .insert("third_party_migration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enable_teams_shifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enable_teams_shifts(mut self) -> Self {
+        self.enable_teams_shifts = None;
+        self.extra.insert("enable_teams_shifts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_guid(mut self) -> Self {
+        self.department_guid = None;
+        self.extra.insert("department_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreendashboardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreendashboardid(mut self) -> Self {
+        self.homescreendashboardid = None;
+        self.extra.insert("homescreendashboardid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homescreendashboardname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homescreendashboardname(mut self) -> Self {
+        self.homescreendashboardname = None;
+        self.extra.insert("homescreendashboardname".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Team {
@@ -2841,92 +5123,218 @@ impl serde::Serialize for Team {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "forrequests", &self.forrequests)?;
-        model::opt_entry(&mut map, "foropps", &self.foropps)?;
-        model::opt_entry(&mut map, "forprojects", &self.forprojects)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
-        model::opt_entry(&mut map, "department_name", &self.department_name)?;
-        model::opt_entry(&mut map, "org_team_name", &self.org_team_name)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "override_column_id", &self.override_column_id)?;
-        model::opt_entry(&mut map, "managers", &self.managers)?;
-        model::opt_entry(&mut map, "teamphotopath", &self.teamphotopath)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(&mut map, "forrequests", &self.forrequests, &self.extra)?;
+        model::opt_entry(&mut map, "foropps", &self.foropps, &self.extra)?;
+        model::opt_entry(&mut map, "forprojects", &self.forprojects, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "department_name",
+            &self.department_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "org_team_name", &self.org_team_name, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "override_column_id",
+            &self.override_column_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "managers", &self.managers, &self.extra)?;
+        model::opt_entry(&mut map, "teamphotopath", &self.teamphotopath, &self.extra)?;
+        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
         model::opt_entry(
             &mut map,
             "hide_agents_in_tree_if_no_tickets",
             &self.hide_agents_in_tree_if_no_tickets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "timesheet_approver", &self.timesheet_approver)?;
+        model::opt_entry(
+            &mut map,
+            "timesheet_approver",
+            &self.timesheet_approver,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "timesheet_approver_name",
             &self.timesheet_approver_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "concurrent_lic_limit", &self.concurrent_lic_limit)?;
+        model::opt_entry(
+            &mut map,
+            "concurrent_lic_limit",
+            &self.concurrent_lic_limit,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "workinghoursbeforealert",
             &self.workinghoursbeforealert,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "emailaddress", &self.emailaddress)?;
-        model::opt_entry(&mut map, "addtoallagents", &self.addtoallagents)?;
-        model::opt_entry(&mut map, "allowlivechat", &self.allowlivechat)?;
-        model::opt_entry(&mut map, "rtid", &self.rtid)?;
-        model::opt_entry(&mut map, "mailbox_override", &self.mailbox_override)?;
-        model::opt_entry(&mut map, "agents", &self.agents)?;
-        model::opt_entry(&mut map, "organisation_id", &self.organisation_id)?;
-        model::opt_entry(&mut map, "cannedtext", &self.cannedtext)?;
-        model::opt_entry(&mut map, "templates", &self.templates)?;
-        model::opt_entry(&mut map, "allowall_category1", &self.allowall_category1)?;
-        model::opt_entry(&mut map, "allowed_category1", &self.allowed_category1)?;
-        model::opt_entry(&mut map, "allowall_category2", &self.allowall_category2)?;
-        model::opt_entry(&mut map, "allowed_category2", &self.allowed_category2)?;
-        model::opt_entry(&mut map, "allowall_category3", &self.allowall_category3)?;
-        model::opt_entry(&mut map, "allowed_category3", &self.allowed_category3)?;
-        model::opt_entry(&mut map, "allowall_category4", &self.allowall_category4)?;
-        model::opt_entry(&mut map, "includeinloadbalance", &self.includeinloadbalance)?;
-        model::opt_entry(&mut map, "allowed_category4", &self.allowed_category4)?;
-        model::opt_entry(&mut map, "override_column_name", &self.override_column_name)?;
-        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "_canupdate2", &self.canupdate2)?;
-        model::opt_entry(&mut map, "main_email_address", &self.main_email_address)?;
-        model::opt_entry(&mut map, "phone_number", &self.phone_number)?;
-        model::opt_entry(&mut map, "timezone", &self.timezone)?;
-        model::opt_entry(&mut map, "alternative_name", &self.alternative_name)?;
-        model::opt_entry(&mut map, "logo", &self.logo)?;
-        model::opt_entry(&mut map, "dontsendsurvey", &self.dontsendsurvey)?;
-        model::opt_entry(&mut map, "team_note", &self.team_note)?;
-        model::opt_entry(&mut map, "booking_workday_id", &self.booking_workday_id)?;
-        model::opt_entry(&mut map, "booking_workday_name", &self.booking_workday_name)?;
-        model::opt_entry(&mut map, "recurring_shifts", &self.recurring_shifts)?;
+        model::opt_entry(&mut map, "emailaddress", &self.emailaddress, &self.extra)?;
+        model::opt_entry(&mut map, "addtoallagents", &self.addtoallagents, &self.extra)?;
+        model::opt_entry(&mut map, "allowlivechat", &self.allowlivechat, &self.extra)?;
+        model::opt_entry(&mut map, "rtid", &self.rtid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mailbox_override",
+            &self.mailbox_override,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "agents", &self.agents, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "organisation_id",
+            &self.organisation_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cannedtext", &self.cannedtext, &self.extra)?;
+        model::opt_entry(&mut map, "templates", &self.templates, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category1",
+            &self.allowall_category1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category1",
+            &self.allowed_category1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category2",
+            &self.allowall_category2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category2",
+            &self.allowed_category2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category3",
+            &self.allowall_category3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category3",
+            &self.allowed_category3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category4",
+            &self.allowall_category4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "includeinloadbalance",
+            &self.includeinloadbalance,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category4",
+            &self.allowed_category4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "override_column_name",
+            &self.override_column_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "messagegroup_id",
+            &self.messagegroup_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(&mut map, "_canupdate2", &self.canupdate2, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "main_email_address",
+            &self.main_email_address,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "phone_number", &self.phone_number, &self.extra)?;
+        model::opt_entry(&mut map, "timezone", &self.timezone, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "alternative_name",
+            &self.alternative_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
+        model::opt_entry(&mut map, "dontsendsurvey", &self.dontsendsurvey, &self.extra)?;
+        model::opt_entry(&mut map, "team_note", &self.team_note, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "booking_workday_id",
+            &self.booking_workday_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "booking_workday_name",
+            &self.booking_workday_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "recurring_shifts",
+            &self.recurring_shifts,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "third_party_migration_id",
             &self.third_party_migration_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "enable_teams_shifts", &self.enable_teams_shifts)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "department_guid", &self.department_guid)?;
+        model::opt_entry(
+            &mut map,
+            "enable_teams_shifts",
+            &self.enable_teams_shifts,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "department_guid",
+            &self.department_guid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "homescreendashboardid",
             &self.homescreendashboardid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "homescreendashboardname",
             &self.homescreendashboardname,
+            &self.extra,
         )?;
-        model::extra(&mut map, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -3130,6 +5538,36 @@ impl TeamList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for TeamList {
@@ -3137,11 +5575,11 @@ impl serde::Serialize for TeamList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "teams", &self.teams)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

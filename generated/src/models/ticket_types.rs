@@ -3419,6 +3419,3524 @@ impl TicketType {
         self.visible = Some(value);
         self
     }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intent(mut self) -> Self {
+        self.intent = None;
+        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sequence(mut self) -> Self {
+        self.sequence = None;
+        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sla_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sla_guid(mut self) -> Self {
+        self.default_sla_guid = None;
+        self.extra.insert("default_sla_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_id(mut self) -> Self {
+        self.group_id = None;
+        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_group_name(mut self) -> Self {
+        self.group_name = None;
+        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_issue_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_issue_type(mut self) -> Self {
+        self.jira_issue_type = None;
+        self.extra.insert("jira_issue_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_count(mut self) -> Self {
+        self.ticket_count = None;
+        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cancreate(mut self) -> Self {
+        self.cancreate = None;
+        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agentscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agentscanselect(mut self) -> Self {
+        self.agentscanselect = None;
+        self.extra.insert("agentscanselect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itilrequesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itilrequesttype(mut self) -> Self {
+        self.itilrequesttype = None;
+        self.extra.insert("itilrequesttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowattachments(mut self) -> Self {
+        self.allowattachments = None;
+        self.extra.insert("allowattachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copyattachmentstochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copyattachmentstochild(mut self) -> Self {
+        self.copyattachmentstochild = None;
+        self.extra.insert("copyattachmentstochild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `copyattachmentstorelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_copyattachmentstorelated(mut self) -> Self {
+        self.copyattachmentstorelated = None;
+        self.extra
+            .insert("copyattachmentstorelated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_sprint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_sprint(mut self) -> Self {
+        self.is_sprint = None;
+        self.extra.insert("is_sprint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fieldidlist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fieldidlist(mut self) -> Self {
+        self.fieldidlist = None;
+        self.extra.insert("fieldidlist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enduserscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enduserscanselect(mut self) -> Self {
+        self.enduserscanselect = None;
+        self.extra.insert("enduserscanselect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `anonymouscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_anonymouscanselect(mut self) -> Self {
+        self.anonymouscanselect = None;
+        self.extra.insert("anonymouscanselect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasmandatorytechfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasmandatorytechfields(mut self) -> Self {
+        self.hasmandatorytechfields = None;
+        self.extra.insert("hasmandatorytechfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasmandatoryuserfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasmandatoryuserfields(mut self) -> Self {
+        self.hasmandatoryuserfields = None;
+        self.extra.insert("hasmandatoryuserfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusafteruserupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusafteruserupdate(mut self) -> Self {
+        self.statusafteruserupdate = None;
+        self.extra.insert("statusafteruserupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusafteruserupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusafteruserupdate_guid(mut self) -> Self {
+        self.statusafteruserupdate_guid = None;
+        self.extra
+            .insert("statusafteruserupdate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusaftersupplierupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusaftersupplierupdate(mut self) -> Self {
+        self.statusaftersupplierupdate = None;
+        self.extra
+            .insert("statusaftersupplierupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusaftersupplierupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusaftersupplierupdate_guid(mut self) -> Self {
+        self.statusaftersupplierupdate_guid = None;
+        self.extra
+            .insert(
+                "statusaftersupplierupdate_guid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `closedrequestswithupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closedrequestswithupdates(mut self) -> Self {
+        self.closedrequestswithupdates = None;
+        self.extra
+            .insert("closedrequestswithupdates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendingrequestswithupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendingrequestswithupdates(mut self) -> Self {
+        self.pendingrequestswithupdates = None;
+        self.extra
+            .insert("pendingrequestswithupdates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portalcanreopen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portalcanreopen(mut self) -> Self {
+        self.portalcanreopen = None;
+        self.extra.insert("portalcanreopen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closedrequestswithupdatesincpending` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closedrequestswithupdatesincpending(mut self) -> Self {
+        self.closedrequestswithupdatesincpending = None;
+        self.extra
+            .insert(
+                "closedrequestswithupdatesincpending".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `includeinmobiledbsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_includeinmobiledbsync(mut self) -> Self {
+        self.includeinmobiledbsync = None;
+        self.extra.insert("includeinmobiledbsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_id(mut self) -> Self {
+        self.workflow_id = None;
+        self.extra.insert("workflow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_guid(mut self) -> Self {
+        self.workflow_guid = None;
+        self.extra.insert("workflow_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `always_bcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_always_bcc(mut self) -> Self {
+        self.always_bcc = None;
+        self.extra.insert("always_bcc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reopenedstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reopenedstatus(mut self) -> Self {
+        self.reopenedstatus = None;
+        self.extra.insert("reopenedstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reopenedstatus_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reopenedstatus_guid(mut self) -> Self {
+        self.reopenedstatus_guid = None;
+        self.extra.insert("reopenedstatus_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closedrequestsemailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closedrequestsemailid(mut self) -> Self {
+        self.closedrequestsemailid = None;
+        self.extra.insert("closedrequestsemailid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closedrequestsemailguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closedrequestsemailguid(mut self) -> Self {
+        self.closedrequestsemailguid = None;
+        self.extra.insert("closedrequestsemailguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendingrequestsemailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendingrequestsemailid(mut self) -> Self {
+        self.pendingrequestsemailid = None;
+        self.extra.insert("pendingrequestsemailid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendingrequestsemailguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendingrequestsemailguid(mut self) -> Self {
+        self.pendingrequestsemailguid = None;
+        self.extra
+            .insert("pendingrequestsemailguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closedrequestsemail_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closedrequestsemail_name(mut self) -> Self {
+        self.closedrequestsemail_name = None;
+        self.extra
+            .insert("closedrequestsemail_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendingrequestsemail_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendingrequestsemail_name(mut self) -> Self {
+        self.pendingrequestsemail_name = None;
+        self.extra
+            .insert("pendingrequestsemail_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closeduserupdatehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closeduserupdatehours(mut self) -> Self {
+        self.closeduserupdatehours = None;
+        self.extra.insert("closeduserupdatehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendinguserupdatehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendinguserupdatehours(mut self) -> Self {
+        self.pendinguserupdatehours = None;
+        self.extra.insert("pendinguserupdatehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `webannouncement` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_webannouncement(mut self) -> Self {
+        self.webannouncement = None;
+        self.extra.insert("webannouncement".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate(mut self) -> Self {
+        self.chargerate = None;
+        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `initial_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_initial_status(mut self) -> Self {
+        self.initial_status = None;
+        self.extra.insert("initial_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `initial_status_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_initial_status_guid(mut self) -> Self {
+        self.initial_status_guid = None;
+        self.extra.insert("initial_status_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_team_to_agents_default` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_team_to_agents_default(mut self) -> Self {
+        self.default_team_to_agents_default = None;
+        self.extra
+            .insert(
+                "default_team_to_agents_default".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_sla` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sla(mut self) -> Self {
+        self.default_sla = None;
+        self.extra.insert("default_sla".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_category_1(mut self) -> Self {
+        self.default_category_1 = None;
+        self.extra.insert("default_category_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_category_2(mut self) -> Self {
+        self.default_category_2 = None;
+        self.extra.insert("default_category_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_category_3(mut self) -> Self {
+        self.default_category_3 = None;
+        self.extra.insert("default_category_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_category_4(mut self) -> Self {
+        self.default_category_4 = None;
+        self.extra.insert("default_category_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_summary(mut self) -> Self {
+        self.default_summary = None;
+        self.extra.insert("default_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_details(mut self) -> Self {
+        self.default_details = None;
+        self.extra.insert("default_details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_details_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_details_html(mut self) -> Self {
+        self.default_details_html = None;
+        self.extra.insert("default_details_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_excludefromsla` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_excludefromsla(mut self) -> Self {
+        self.default_excludefromsla = None;
+        self.extra.insert("default_excludefromsla".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_showforusers(mut self) -> Self {
+        self.default_showforusers = None;
+        self.extra.insert("default_showforusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sendack` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sendack(mut self) -> Self {
+        self.default_sendack = None;
+        self.extra.insert("default_sendack".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sendemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sendemail(mut self) -> Self {
+        self.default_sendemail = None;
+        self.extra.insert("default_sendemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_matchedkbid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_matchedkbid(mut self) -> Self {
+        self.default_matchedkbid = None;
+        self.extra.insert("default_matchedkbid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_kb_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_kb_name(mut self) -> Self {
+        self.default_kb_name = None;
+        self.extra.insert("default_kb_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_kb_accessible_for_enduser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_kb_accessible_for_enduser(mut self) -> Self {
+        self.default_kb_accessible_for_enduser = None;
+        self.extra
+            .insert(
+                "default_kb_accessible_for_enduser".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `allowall_actions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_actions(mut self) -> Self {
+        self.allowall_actions = None;
+        self.extra.insert("allowall_actions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_team(mut self) -> Self {
+        self.allowall_team = None;
+        self.extra.insert("allowall_team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_teams(mut self) -> Self {
+        self.allowed_teams = None;
+        self.extra.insert("allowed_teams".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_actions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_actions(mut self) -> Self {
+        self.allowed_actions = None;
+        self.extra.insert("allowed_actions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_status(mut self) -> Self {
+        self.allowall_status = None;
+        self.extra.insert("allowall_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_status(mut self) -> Self {
+        self.allowed_status = None;
+        self.extra.insert("allowed_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category1(mut self) -> Self {
+        self.allowall_category1 = None;
+        self.extra.insert("allowall_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category1(mut self) -> Self {
+        self.allowed_category1 = None;
+        self.extra.insert("allowed_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category2(mut self) -> Self {
+        self.allowall_category2 = None;
+        self.extra.insert("allowall_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category2(mut self) -> Self {
+        self.allowed_category2 = None;
+        self.extra.insert("allowed_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category3(mut self) -> Self {
+        self.allowall_category3 = None;
+        self.extra.insert("allowall_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category3(mut self) -> Self {
+        self.allowed_category3 = None;
+        self.extra.insert("allowed_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_category4(mut self) -> Self {
+        self.allowall_category4 = None;
+        self.extra.insert("allowall_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_category4(mut self) -> Self {
+        self.allowed_category4 = None;
+        self.extra.insert("allowed_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_process_id(mut self) -> Self {
+        self.approval_process_id = None;
+        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_process_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_process_guid(mut self) -> Self {
+        self.approval_process_guid = None;
+        self.extra.insert("approval_process_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_process_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_process_name(mut self) -> Self {
+        self.approval_process_name = None;
+        self.extra.insert("approval_process_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `from_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_from_mailbox_id(mut self) -> Self {
+        self.from_mailbox_id = None;
+        self.extra.insert("from_mailbox_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_respond` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_respond(mut self) -> Self {
+        self.hide_respond = None;
+        self.extra.insert("hide_respond".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `close_kb_action` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_close_kb_action(mut self) -> Self {
+        self.close_kb_action = None;
+        self.extra.insert("close_kb_action".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_product_id(mut self) -> Self {
+        self.default_product_id = None;
+        self.extra.insert("default_product_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_product_name(mut self) -> Self {
+        self.default_product_name = None;
+        self.extra.insert("default_product_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_budgettype_id(mut self) -> Self {
+        self.default_budgettype_id = None;
+        self.extra.insert("default_budgettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_budgettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_budgettype_name(mut self) -> Self {
+        self.default_budgettype_name = None;
+        self.extra.insert("default_budgettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_start_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_start_tag_override(mut self) -> Self {
+        self.email_start_tag_override = None;
+        self.extra
+            .insert("email_start_tag_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_end_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_end_tag_override(mut self) -> Self {
+        self.email_end_tag_override = None;
+        self.extra.insert("email_end_tag_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `acknowledgementtemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgementtemplate(mut self) -> Self {
+        self.acknowledgementtemplate = None;
+        self.extra.insert("acknowledgementtemplate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `acknowledgementtemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgementtemplate_guid(mut self) -> Self {
+        self.acknowledgementtemplate_guid = None;
+        self.extra
+            .insert("acknowledgementtemplate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `acknowledgementtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgementtemplate_name(mut self) -> Self {
+        self.acknowledgementtemplate_name = None;
+        self.extra
+            .insert("acknowledgementtemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `acknowledgementtemplateooh` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgementtemplateooh(mut self) -> Self {
+        self.acknowledgementtemplateooh = None;
+        self.extra
+            .insert("acknowledgementtemplateooh".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `acknowledgementtemplateooh_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgementtemplateooh_guid(mut self) -> Self {
+        self.acknowledgementtemplateooh_guid = None;
+        self.extra
+            .insert(
+                "acknowledgementtemplateooh_guid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `acknowledgementtemplateooh_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgementtemplateooh_name(mut self) -> Self {
+        self.acknowledgementtemplateooh_name = None;
+        self.extra
+            .insert(
+                "acknowledgementtemplateooh_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `dontsendslareminders` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontsendslareminders(mut self) -> Self {
+        self.dontsendslareminders = None;
+        self.extra.insert("dontsendslareminders".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontusependingclosure` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontusependingclosure(mut self) -> Self {
+        self.dontusependingclosure = None;
+        self.extra.insert("dontusependingclosure".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_id(mut self) -> Self {
+        self.database_lookup_id = None;
+        self.extra.insert("database_lookup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_name(mut self) -> Self {
+        self.database_lookup_name = None;
+        self.extra.insert("database_lookup_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `applydefaultsontypechangebool` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_applydefaultsontypechangebool(mut self) -> Self {
+        self.applydefaultsontypechangebool = None;
+        self.extra
+            .insert("applydefaultsontypechangebool".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_workflow_on_type_change` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_workflow_on_type_change(mut self) -> Self {
+        self.apply_workflow_on_type_change = None;
+        self.extra
+            .insert("apply_workflow_on_type_change".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowtickettypetobechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowtickettypetobechild(mut self) -> Self {
+        self.allowtickettypetobechild = None;
+        self.extra
+            .insert("allowtickettypetobechild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fields(mut self) -> Self {
+        self.fields = None;
+        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_estimate(mut self) -> Self {
+        self.default_estimate = None;
+        self.extra.insert("default_estimate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mustclosechildbeforeclosurebool` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mustclosechildbeforeclosurebool(mut self) -> Self {
+        self.mustclosechildbeforeclosurebool = None;
+        self.extra
+            .insert(
+                "mustclosechildbeforeclosurebool".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_sendremoteinvite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sendremoteinvite(mut self) -> Self {
+        self.default_sendremoteinvite = None;
+        self.extra
+            .insert("default_sendremoteinvite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logtimeindays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logtimeindays(mut self) -> Self {
+        self.logtimeindays = None;
+        self.extra.insert("logtimeindays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logtimeindaysincrement` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logtimeindaysincrement(mut self) -> Self {
+        self.logtimeindaysincrement = None;
+        self.extra.insert("logtimeindaysincrement".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usetimeslotsforstartandtargettimes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usetimeslotsforstartandtargettimes(mut self) -> Self {
+        self.usetimeslotsforstartandtargettimes = None;
+        self.extra
+            .insert(
+                "usetimeslotsforstartandtargettimes".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `childticketcolumnsoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_childticketcolumnsoverride(mut self) -> Self {
+        self.childticketcolumnsoverride = None;
+        self.extra
+            .insert("childticketcolumnsoverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `childticketcolumnsoverride_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_childticketcolumnsoverride_guid(mut self) -> Self {
+        self.childticketcolumnsoverride_guid = None;
+        self.extra
+            .insert(
+                "childticketcolumnsoverride_guid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `childticketcolumnsoverride_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_childticketcolumnsoverride_name(mut self) -> Self {
+        self.childticketcolumnsoverride_name = None;
+        self.extra
+            .insert(
+                "childticketcolumnsoverride_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `showunborntab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showunborntab(mut self) -> Self {
+        self.showunborntab = None;
+        self.extra.insert("showunborntab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowcustomiseunborn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowcustomiseunborn(mut self) -> Self {
+        self.allowcustomiseunborn = None;
+        self.extra.insert("allowcustomiseunborn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inform_account_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inform_account_manager(mut self) -> Self {
+        self.inform_account_manager = None;
+        self.extra.insert("inform_account_manager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusaftertechupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusaftertechupdate(mut self) -> Self {
+        self.statusaftertechupdate = None;
+        self.extra.insert("statusaftertechupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusaftertechupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusaftertechupdate_guid(mut self) -> Self {
+        self.statusaftertechupdate_guid = None;
+        self.extra
+            .insert("statusaftertechupdate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_id(mut self) -> Self {
+        self.pdftemplate_id = None;
+        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdftemplate_name(mut self) -> Self {
+        self.pdftemplate_name = None;
+        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quote_pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quote_pdftemplate_id(mut self) -> Self {
+        self.quote_pdftemplate_id = None;
+        self.extra.insert("quote_pdftemplate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quote_pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quote_pdftemplate_name(mut self) -> Self {
+        self.quote_pdftemplate_name = None;
+        self.extra.insert("quote_pdftemplate_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `maximumRestrictedPriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_maximum_restricted_priority(mut self) -> Self {
+        self.maximum_restricted_priority = None;
+        self.extra
+            .insert("maximumRestrictedPriority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_respond_logged_manually` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_respond_logged_manually(mut self) -> Self {
+        self.auto_respond_logged_manually = None;
+        self.extra
+            .insert("auto_respond_logged_manually".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autoCloseHours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_close_hours(mut self) -> Self {
+        self.auto_close_hours = None;
+        self.extra.insert("autoCloseHours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_clients(mut self) -> Self {
+        self.allowed_clients = None;
+        self.extra.insert("allowed_clients".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closedrequestreplylimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closedrequestreplylimit(mut self) -> Self {
+        self.closedrequestreplylimit = None;
+        self.extra.insert("closedrequestreplylimit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendingrequestreplylimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendingrequestreplylimit(mut self) -> Self {
+        self.pendingrequestreplylimit = None;
+        self.extra
+            .insert("pendingrequestreplylimit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alluserscanviewit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alluserscanviewit(mut self) -> Self {
+        self.alluserscanviewit = None;
+        self.extra.insert("alluserscanviewit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alluserscanview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alluserscanview(mut self) -> Self {
+        self.alluserscanview = None;
+        self.extra.insert("alluserscanview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thisentitycanbevotedfor` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thisentitycanbevotedfor(mut self) -> Self {
+        self.thisentitycanbevotedfor = None;
+        self.extra.insert("thisentitycanbevotedfor".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_vote_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_vote_comment(mut self) -> Self {
+        self.show_vote_comment = None;
+        self.extra.insert("show_vote_comment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridewiththefollowingtemplatewhenloggingmanually` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridewiththefollowingtemplatewhenloggingmanually(mut self) -> Self {
+        self.overridewiththefollowingtemplatewhenloggingmanually = None;
+        self.extra
+            .insert(
+                "overridewiththefollowingtemplatewhenloggingmanually".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `overridewiththefollowingtemplatewhenloggingmanually_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridewiththefollowingtemplatewhenloggingmanually_guid(
+        mut self,
+    ) -> Self {
+        self.overridewiththefollowingtemplatewhenloggingmanually_guid = None;
+        self.extra
+            .insert(
+                "overridewiththefollowingtemplatewhenloggingmanually_guid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `editservstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_editservstatus(mut self) -> Self {
+        self.editservstatus = None;
+        self.extra.insert("editservstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointmentdefaultbody` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointmentdefaultbody(mut self) -> Self {
+        self.appointmentdefaultbody = None;
+        self.extra.insert("appointmentdefaultbody".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointmentdefaultbody_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointmentdefaultbody_guid(mut self) -> Self {
+        self.appointmentdefaultbody_guid = None;
+        self.extra
+            .insert("appointmentdefaultbody_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointmentdefaultbody_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointmentdefaultbody_name(mut self) -> Self {
+        self.appointmentdefaultbody_name = None;
+        self.extra
+            .insert("appointmentdefaultbody_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `setrelatedservicesfromassets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_setrelatedservicesfromassets(mut self) -> Self {
+        self.setrelatedservicesfromassets = None;
+        self.extra
+            .insert("setrelatedservicesfromassets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sendtosoc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sendtosoc(mut self) -> Self {
+        self.default_sendtosoc = None;
+        self.extra.insert("default_sendtosoc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_soctargettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_soctargettype(mut self) -> Self {
+        self.default_soctargettype = None;
+        self.extra.insert("default_soctargettype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_soctargetid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_soctargetid(mut self) -> Self {
+        self.default_soctargetid = None;
+        self.extra.insert("default_soctargetid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_soctargetname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_soctargetname(mut self) -> Self {
+        self.default_soctargetname = None;
+        self.extra.insert("default_soctargetname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `soc_default_target` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_soc_default_target(mut self) -> Self {
+        self.soc_default_target = None;
+        self.extra.insert("soc_default_target".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forwardinboundupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forwardinboundupdates(mut self) -> Self {
+        self.forwardinboundupdates = None;
+        self.extra.insert("forwardinboundupdates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_appointment_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_appointment_summary(mut self) -> Self {
+        self.default_appointment_summary = None;
+        self.extra
+            .insert("default_appointment_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_appointment_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_appointment_details(mut self) -> Self {
+        self.default_appointment_details = None;
+        self.extra
+            .insert("default_appointment_details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `displayonquicktime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_displayonquicktime(mut self) -> Self {
+        self.displayonquicktime = None;
+        self.extra.insert("displayonquicktime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusafterapproverupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusafterapproverupdate(mut self) -> Self {
+        self.statusafterapproverupdate = None;
+        self.extra
+            .insert("statusafterapproverupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusafterapproverupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusafterapproverupdate_guid(mut self) -> Self {
+        self.statusafterapproverupdate_guid = None;
+        self.extra
+            .insert(
+                "statusafterapproverupdate_guid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `display_audit_tab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_display_audit_tab(mut self) -> Self {
+        self.display_audit_tab = None;
+        self.extra.insert("display_audit_tab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overwrite_showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overwrite_showforusers(mut self) -> Self {
+        self.overwrite_showforusers = None;
+        self.extra.insert("overwrite_showforusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_services(mut self) -> Self {
+        self.default_services = None;
+        self.extra.insert("default_services".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control(mut self) -> Self {
+        self.access_control = None;
+        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_access_control_level(mut self) -> Self {
+        self.access_control_level = None;
+        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showdownvote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showdownvote(mut self) -> Self {
+        self.showdownvote = None;
+        self.extra.insert("showdownvote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addactionstolinked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addactionstolinked(mut self) -> Self {
+        self.addactionstolinked = None;
+        self.extra.insert("addactionstolinked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addnoteonlytolinked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addnoteonlytolinked(mut self) -> Self {
+        self.addnoteonlytolinked = None;
+        self.extra.insert("addnoteonlytolinked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontconfirm_updateparent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontconfirm_updateparent(mut self) -> Self {
+        self.dontconfirm_updateparent = None;
+        self.extra
+            .insert("dontconfirm_updateparent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_impact(mut self) -> Self {
+        self.default_impact = None;
+        self.extra.insert("default_impact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_risklevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_risklevel(mut self) -> Self {
+        self.default_risklevel = None;
+        self.extra.insert("default_risklevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_justification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_justification(mut self) -> Self {
+        self.default_justification = None;
+        self.extra.insert("default_justification".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_impactdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_impactdescription(mut self) -> Self {
+        self.default_impactdescription = None;
+        self.extra
+            .insert("default_impactdescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_riskleveldescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_riskleveldescription(mut self) -> Self {
+        self.default_riskleveldescription = None;
+        self.extra
+            .insert("default_riskleveldescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_testplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_testplan(mut self) -> Self {
+        self.default_testplan = None;
+        self.extra.insert("default_testplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_backoutplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_backoutplan(mut self) -> Self {
+        self.default_backoutplan = None;
+        self.extra.insert("default_backoutplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_communicationplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_communicationplan(mut self) -> Self {
+        self.default_communicationplan = None;
+        self.extra
+            .insert("default_communicationplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_changeinformation_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_changeinformation_html(mut self) -> Self {
+        self.default_changeinformation_html = None;
+        self.extra
+            .insert(
+                "default_changeinformation_html".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `isbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbillable(mut self) -> Self {
+        self.isbillable = None;
+        self.extra.insert("isbillable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `items_are_billable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_items_are_billable(mut self) -> Self {
+        self.items_are_billable = None;
+        self.extra.insert("items_are_billable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultresourcetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultresourcetype(mut self) -> Self {
+        self.defaultresourcetype = None;
+        self.extra.insert("defaultresourcetype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultresourcetype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultresourcetype_name(mut self) -> Self {
+        self.defaultresourcetype_name = None;
+        self.extra
+            .insert("defaultresourcetype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultlisttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultlisttype(mut self) -> Self {
+        self.defaultlisttype = None;
+        self.extra.insert("defaultlisttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaulttab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaulttab(mut self) -> Self {
+        self.defaulttab = None;
+        self.extra.insert("defaulttab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsync_to_sentinel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsync_to_sentinel(mut self) -> Self {
+        self.defaultsync_to_sentinel = None;
+        self.extra.insert("defaultsync_to_sentinel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `adduserupdatestochildren` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_adduserupdatestochildren(mut self) -> Self {
+        self.adduserupdatestochildren = None;
+        self.extra
+            .insert("adduserupdatestochildren".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_targetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_targetdate(mut self) -> Self {
+        self.default_targetdate = None;
+        self.extra.insert("default_targetdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_resourcebooking_teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_resourcebooking_teams(mut self) -> Self {
+        self.allowed_resourcebooking_teams = None;
+        self.extra
+            .insert("allowed_resourcebooking_teams".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultresourcetype_name_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultresourcetype_name_agent(mut self) -> Self {
+        self.defaultresourcetype_name_agent = None;
+        self.extra
+            .insert(
+                "defaultresourcetype_name_agent".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `agentresourcebookingtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agentresourcebookingtype(mut self) -> Self {
+        self.agentresourcebookingtype = None;
+        self.extra
+            .insert("agentresourcebookingtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userbookfromportal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userbookfromportal(mut self) -> Self {
+        self.userbookfromportal = None;
+        self.extra.insert("userbookfromportal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultresourcetype_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultresourcetype_agent(mut self) -> Self {
+        self.defaultresourcetype_agent = None;
+        self.extra
+            .insert("defaultresourcetype_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultagentresourcebookingduration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultagentresourcebookingduration_id(mut self) -> Self {
+        self.defaultagentresourcebookingduration_id = None;
+        self.extra
+            .insert(
+                "defaultagentresourcebookingduration_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `rtdefaultagentresourcebookingduration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_rtdefaultagentresourcebookingduration_name(mut self) -> Self {
+        self.rtdefaultagentresourcebookingduration_name = None;
+        self.extra
+            .insert(
+                "rtdefaultagentresourcebookingduration_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `showotheropenticketsinnewtab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showotheropenticketsinnewtab(mut self) -> Self {
+        self.showotheropenticketsinnewtab = None;
+        self.extra
+            .insert("showotheropenticketsinnewtab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showopenusertickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showopenusertickets(mut self) -> Self {
+        self.showopenusertickets = None;
+        self.extra.insert("showopenusertickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showopensitetickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showopensitetickets(mut self) -> Self {
+        self.showopensitetickets = None;
+        self.extra.insert("showopensitetickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showopenclienttickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showopenclienttickets(mut self) -> Self {
+        self.showopenclienttickets = None;
+        self.extra.insert("showopenclienttickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showopendevicetickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showopendevicetickets(mut self) -> Self {
+        self.showopendevicetickets = None;
+        self.extra.insert("showopendevicetickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showuserfeed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showuserfeed(mut self) -> Self {
+        self.showuserfeed = None;
+        self.extra.insert("showuserfeed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `updateservicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_updateservicestatus(mut self) -> Self {
+        self.updateservicestatus = None;
+        self.extra.insert("updateservicestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_servicestatusnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_servicestatusnote(mut self) -> Self {
+        self.default_servicestatusnote = None;
+        self.extra
+            .insert("default_servicestatusnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attendeesenduser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attendeesenduser(mut self) -> Self {
+        self.attendeesenduser = None;
+        self.extra.insert("attendeesenduser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showautomationstab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showautomationstab(mut self) -> Self {
+        self.showautomationstab = None;
+        self.extra.insert("showautomationstab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showbillingtab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showbillingtab(mut self) -> Self {
+        self.showbillingtab = None;
+        self.extra.insert("showbillingtab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showsuggestionstab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showsuggestionstab(mut self) -> Self {
+        self.showsuggestionstab = None;
+        self.extra.insert("showsuggestionstab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showoppcontacttab` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showoppcontacttab(mut self) -> Self {
+        self.showoppcontacttab = None;
+        self.extra.insert("showoppcontacttab".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showactivestatuskanban` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showactivestatuskanban(mut self) -> Self {
+        self.showactivestatuskanban = None;
+        self.extra.insert("showactivestatuskanban".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ganttgrandchildview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ganttgrandchildview(mut self) -> Self {
+        self.ganttgrandchildview = None;
+        self.extra.insert("ganttgrandchildview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `submitlabeloverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_submitlabeloverride(mut self) -> Self {
+        self.submitlabeloverride = None;
+        self.extra.insert("submitlabeloverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_appointment_types` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_appointment_types(mut self) -> Self {
+        self.allowall_appointment_types = None;
+        self.extra
+            .insert("allowall_appointment_types".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `include_appointments_scheduled_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_include_appointments_scheduled_hours(mut self) -> Self {
+        self.include_appointments_scheduled_hours = None;
+        self.extra
+            .insert(
+                "include_appointments_scheduled_hours".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `ticketlinktype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticketlinktype(mut self) -> Self {
+        self.ticketlinktype = None;
+        self.extra.insert("ticketlinktype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_appointment_types` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_appointment_types(mut self) -> Self {
+        self.allowed_appointment_types = None;
+        self.extra
+            .insert("allowed_appointment_types".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_iframe_customtabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_iframe_customtabs(mut self) -> Self {
+        self.allowall_iframe_customtabs = None;
+        self.extra
+            .insert("allowall_iframe_customtabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_iframe_customtabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_iframe_customtabs(mut self) -> Self {
+        self.allowed_iframe_customtabs = None;
+        self.extra
+            .insert("allowed_iframe_customtabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_sync_to_salesforce(mut self) -> Self {
+        self.default_sync_to_salesforce = None;
+        self.extra
+            .insert("default_sync_to_salesforce".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_default_stage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_default_stage(mut self) -> Self {
+        self.salesforce_default_stage = None;
+        self.extra
+            .insert("salesforce_default_stage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_add_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_add_note(mut self) -> Self {
+        self.show_add_note = None;
+        self.extra.insert("show_add_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_delete_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_delete_data(mut self) -> Self {
+        self.auto_delete_data = None;
+        self.extra.insert("auto_delete_data".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_delete_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_delete_days(mut self) -> Self {
+        self.auto_delete_days = None;
+        self.extra.insert("auto_delete_days".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_child_tasks_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_child_tasks_type(mut self) -> Self {
+        self.show_child_tasks_type = None;
+        self.extra.insert("show_child_tasks_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pin_important_actions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pin_important_actions(mut self) -> Self {
+        self.pin_important_actions = None;
+        self.extra.insert("pin_important_actions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showdecendantwarningoptions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showdecendantwarningoptions(mut self) -> Self {
+        self.showdecendantwarningoptions = None;
+        self.extra
+            .insert("showdecendantwarningoptions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusafterresourcebook` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusafterresourcebook(mut self) -> Self {
+        self.statusafterresourcebook = None;
+        self.extra.insert("statusafterresourcebook".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parentstatusafterallchildclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentstatusafterallchildclosed(mut self) -> Self {
+        self.parentstatusafterallchildclosed = None;
+        self.extra
+            .insert(
+                "parentstatusafterallchildclosed".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `parentstatusafterallchildclosed_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentstatusafterallchildclosed_name(mut self) -> Self {
+        self.parentstatusafterallchildclosed_name = None;
+        self.extra
+            .insert(
+                "parentstatusafterallchildclosed_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `allowlogonbehalfof` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowlogonbehalfof(mut self) -> Self {
+        self.allowlogonbehalfof = None;
+        self.extra.insert("allowlogonbehalfof".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = None;
+        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_create_appt` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_create_appt(mut self) -> Self {
+        self.auto_create_appt = None;
+        self.extra.insert("auto_create_appt".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_anon_contact_info` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_anon_contact_info(mut self) -> Self {
+        self.hide_anon_contact_info = None;
+        self.extra.insert("hide_anon_contact_info".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_created_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_created_override(mut self) -> Self {
+        self.ticket_created_override = None;
+        self.extra.insert("ticket_created_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newrequestmessage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newrequestmessage(mut self) -> Self {
+        self.newrequestmessage = None;
+        self.extra.insert("newrequestmessage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_anonymous_logging` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_anonymous_logging(mut self) -> Self {
+        self.allow_anonymous_logging = None;
+        self.extra.insert("allow_anonymous_logging".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `published_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_published_id(mut self) -> Self {
+        self.published_id = None;
+        self.extra.insert("published_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cors_whitelist_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cors_whitelist_list(mut self) -> Self {
+        self.cors_whitelist_list = None;
+        self.extra.insert("cors_whitelist_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_ack_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_ack_attachments(mut self) -> Self {
+        self.add_ack_attachments = None;
+        self.extra.insert("add_ack_attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultpagerdutyservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpagerdutyservice(mut self) -> Self {
+        self.defaultpagerdutyservice = None;
+        self.extra.insert("defaultpagerdutyservice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultpagerdutyservice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultpagerdutyservice_name(mut self) -> Self {
+        self.defaultpagerdutyservice_name = None;
+        self.extra
+            .insert("defaultpagerdutyservice_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsidebarcollapsed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsidebarcollapsed(mut self) -> Self {
+        self.defaultsidebarcollapsed = None;
+        self.extra.insert("defaultsidebarcollapsed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `logonbehalflabeloverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_logonbehalflabeloverride(mut self) -> Self {
+        self.logonbehalflabeloverride = None;
+        self.extra
+            .insert("logonbehalflabeloverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_display(mut self) -> Self {
+        self.tab_display = None;
+        self.extra.insert("tab_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sprint_tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sprint_tickettype_id(mut self) -> Self {
+        self.sprint_tickettype_id = None;
+        self.extra.insert("sprint_tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sprint_tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sprint_tickettype_name(mut self) -> Self {
+        self.sprint_tickettype_name = None;
+        self.extra.insert("sprint_tickettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usemilestones` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usemilestones(mut self) -> Self {
+        self.usemilestones = None;
+        self.extra.insert("usemilestones".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tab_config` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tab_config(mut self) -> Self {
+        self.tab_config = None;
+        self.extra.insert("tab_config".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enableusermentions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enableusermentions(mut self) -> Self {
+        self.enableusermentions = None;
+        self.extra.insert("enableusermentions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sladontclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sladontclose(mut self) -> Self {
+        self.sladontclose = None;
+        self.extra.insert("sladontclose".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pendingdontclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pendingdontclose(mut self) -> Self {
+        self.pendingdontclose = None;
+        self.extra.insert("pendingdontclose".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `minattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_minattachments(mut self) -> Self {
+        self.minattachments = None;
+        self.extra.insert("minattachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enableforecasting` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enableforecasting(mut self) -> Self {
+        self.enableforecasting = None;
+        self.extra.insert("enableforecasting".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `make_cc_followers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_make_cc_followers(mut self) -> Self {
+        self.make_cc_followers = None;
+        self.extra.insert("make_cc_followers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_kanban_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_kanban_view(mut self) -> Self {
+        self.default_kanban_view = None;
+        self.extra.insert("default_kanban_view".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showgeneralsurveyfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showgeneralsurveyfields(mut self) -> Self {
+        self.showgeneralsurveyfields = None;
+        self.extra.insert("showgeneralsurveyfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_send_to_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_send_to_pagerduty(mut self) -> Self {
+        self.default_send_to_pagerduty = None;
+        self.extra
+            .insert("default_send_to_pagerduty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `completion_status_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_completion_status_type(mut self) -> Self {
+        self.completion_status_type = None;
+        self.extra.insert("completion_status_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_project_task_dates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_project_task_dates(mut self) -> Self {
+        self.show_project_task_dates = None;
+        self.extra.insert("show_project_task_dates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_forward_email_updates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_forward_email_updates(mut self) -> Self {
+        self.auto_forward_email_updates = None;
+        self.extra
+            .insert("auto_forward_email_updates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_is_sensitive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_is_sensitive(mut self) -> Self {
+        self.default_is_sensitive = None;
+        self.extra.insert("default_is_sensitive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `process_open_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_process_open_tickets(mut self) -> Self {
+        self.process_open_tickets = None;
+        self.extra.insert("process_open_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `todolistportalvisibility` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_todolistportalvisibility(mut self) -> Self {
+        self.todolistportalvisibility = None;
+        self.extra
+            .insert("todolistportalvisibility".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `legacy_print_request_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_legacy_print_request_details(mut self) -> Self {
+        self.legacy_print_request_details = None;
+        self.extra
+            .insert("legacy_print_request_details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `legacy_print_service_form` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_legacy_print_service_form(mut self) -> Self {
+        self.legacy_print_service_form = None;
+        self.extra
+            .insert("legacy_print_service_form".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_appt_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_appt_type(mut self) -> Self {
+        self.default_appt_type = None;
+        self.extra.insert("default_appt_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_child_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_child_assets(mut self) -> Self {
+        self.show_child_assets = None;
+        self.extra.insert("show_child_assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_anon_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_anon_phonenumber(mut self) -> Self {
+        self.hide_anon_phonenumber = None;
+        self.extra.insert("hide_anon_phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showconfirmemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showconfirmemail(mut self) -> Self {
+        self.showconfirmemail = None;
+        self.extra.insert("showconfirmemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_status_after_appointment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_status_after_appointment(mut self) -> Self {
+        self.ticket_status_after_appointment = None;
+        self.extra
+            .insert(
+                "ticket_status_after_appointment".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `max_open_per_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_max_open_per_user(mut self) -> Self {
+        self.max_open_per_user = None;
+        self.extra.insert("max_open_per_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `max_total_per_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_max_total_per_user(mut self) -> Self {
+        self.max_total_per_user = None;
+        self.extra.insert("max_total_per_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `max_open_per_user_reached` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_max_open_per_user_reached(mut self) -> Self {
+        self.max_open_per_user_reached = None;
+        self.extra
+            .insert("max_open_per_user_reached".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `max_total_per_user_reached` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_max_total_per_user_reached(mut self) -> Self {
+        self.max_total_per_user_reached = None;
+        self.extra
+            .insert("max_total_per_user_reached".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_billing(mut self) -> Self {
+        self.milestone_billing = None;
+        self.extra.insert("milestone_billing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showopensuppliertickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showopensuppliertickets(mut self) -> Self {
+        self.showopensuppliertickets = None;
+        self.extra.insert("showopensuppliertickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_suggestion_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_suggestion_faqlists(mut self) -> Self {
+        self.allowall_suggestion_faqlists = None;
+        self.extra
+            .insert("allowall_suggestion_faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_suggestion_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_suggestion_faqlists(mut self) -> Self {
+        self.allowed_suggestion_faqlists = None;
+        self.extra
+            .insert("allowed_suggestion_faqlists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate_validation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate_validation(mut self) -> Self {
+        self.startdate_validation = None;
+        self.extra.insert("startdate_validation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate_validation_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate_validation_days(mut self) -> Self {
+        self.startdate_validation_days = None;
+        self.extra
+            .insert("startdate_validation_days".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targetdate_validation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targetdate_validation(mut self) -> Self {
+        self.targetdate_validation = None;
+        self.extra.insert("targetdate_validation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targetdate_validation_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targetdate_validation_days(mut self) -> Self {
+        self.targetdate_validation_days = None;
+        self.extra
+            .insert("targetdate_validation_days".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auto_contributor` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auto_contributor(mut self) -> Self {
+        self.auto_contributor = None;
+        self.extra.insert("auto_contributor".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_teams_chat_creation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_teams_chat_creation(mut self) -> Self {
+        self.allow_teams_chat_creation = None;
+        self.extra
+            .insert("allow_teams_chat_creation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams_chat_default_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams_chat_default_name(mut self) -> Self {
+        self.teams_chat_default_name = None;
+        self.extra.insert("teams_chat_default_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_teams_chats_as_tabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_teams_chats_as_tabs(mut self) -> Self {
+        self.show_teams_chats_as_tabs = None;
+        self.extra
+            .insert("show_teams_chats_as_tabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_servicenow_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_servicenow_type(mut self) -> Self {
+        self.default_servicenow_type = None;
+        self.extra.insert("default_servicenow_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enable_task_dependencies` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enable_task_dependencies(mut self) -> Self {
+        self.enable_task_dependencies = None;
+        self.extra
+            .insert("enable_task_dependencies".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `exclude_from_sales_mailbox_match` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_exclude_from_sales_mailbox_match(mut self) -> Self {
+        self.exclude_from_sales_mailbox_match = None;
+        self.extra
+            .insert(
+                "exclude_from_sales_mailbox_match".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `lapsafe_status_after_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_status_after_webhook(mut self) -> Self {
+        self.lapsafe_status_after_webhook = None;
+        self.extra
+            .insert("lapsafe_status_after_webhook".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_status_after_webhook_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_status_after_webhook_guid(mut self) -> Self {
+        self.lapsafe_status_after_webhook_guid = None;
+        self.extra
+            .insert(
+                "lapsafe_status_after_webhook_guid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `show_status_on_portal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_status_on_portal(mut self) -> Self {
+        self.show_status_on_portal = None;
+        self.extra.insert("show_status_on_portal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allow_slack_channel_creation` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allow_slack_channel_creation(mut self) -> Self {
+        self.allow_slack_channel_creation = None;
+        self.extra
+            .insert("allow_slack_channel_creation".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_channel_default_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_channel_default_name(mut self) -> Self {
+        self.slack_channel_default_name = None;
+        self.extra
+            .insert("slack_channel_default_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_slack_channels_as_tabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_slack_channels_as_tabs(mut self) -> Self {
+        self.show_slack_channels_as_tabs = None;
+        self.extra
+            .insert("show_slack_channels_as_tabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_channel_access_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_channel_access_type(mut self) -> Self {
+        self.slack_channel_access_type = None;
+        self.extra
+            .insert("slack_channel_access_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_channel_workspace` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_channel_workspace(mut self) -> Self {
+        self.slack_channel_workspace = None;
+        self.extra.insert("slack_channel_workspace".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_channel_workspace_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_channel_workspace_name(mut self) -> Self {
+        self.slack_channel_workspace_name = None;
+        self.extra
+            .insert("slack_channel_workspace_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_anon_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_anon_email(mut self) -> Self {
+        self.hide_anon_email = None;
+        self.extra.insert("hide_anon_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `continue_autorelease` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_continue_autorelease(mut self) -> Self {
+        self.continue_autorelease = None;
+        self.extra.insert("continue_autorelease".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `do_ai_survey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_do_ai_survey(mut self) -> Self {
+        self.do_ai_survey = None;
+        self.extra.insert("do_ai_survey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enduserscanlog` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enduserscanlog(mut self) -> Self {
+        self.enduserscanlog = None;
+        self.extra.insert("enduserscanlog".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `anonymouscanlog` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_anonymouscanlog(mut self) -> Self {
+        self.anonymouscanlog = None;
+        self.extra.insert("anonymouscanlog".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `generate_ai_embeddings` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_generate_ai_embeddings(mut self) -> Self {
+        self.generate_ai_embeddings = None;
+        self.extra.insert("generate_ai_embeddings".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `load_balance_interval` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_balance_interval(mut self) -> Self {
+        self.load_balance_interval = None;
+        self.extra.insert("load_balance_interval".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `load_balance_max_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_balance_max_tickets(mut self) -> Self {
+        self.load_balance_max_tickets = None;
+        self.extra
+            .insert("load_balance_max_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `load_balance_on_schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_balance_on_schedule(mut self) -> Self {
+        self.load_balance_on_schedule = None;
+        self.extra
+            .insert("load_balance_on_schedule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `load_balance_schedule_frequency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_balance_schedule_frequency(mut self) -> Self {
+        self.load_balance_schedule_frequency = None;
+        self.extra
+            .insert(
+                "load_balance_schedule_frequency".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `load_balance_schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_load_balance_schedule(mut self) -> Self {
+        self.load_balance_schedule = None;
+        self.extra.insert("load_balance_schedule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowall_child_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowall_child_tickettypes(mut self) -> Self {
+        self.allowall_child_tickettypes = None;
+        self.extra
+            .insert("allowall_child_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowed_child_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowed_child_tickettypes(mut self) -> Self {
+        self.allowed_child_tickettypes = None;
+        self.extra
+            .insert("allowed_child_tickettypes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `portal_summary_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_summary_hint_is_placeholder(mut self) -> Self {
+        self.portal_summary_hint_is_placeholder = None;
+        self.extra
+            .insert(
+                "portal_summary_hint_is_placeholder".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `portal_details_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_details_hint_is_placeholder(mut self) -> Self {
+        self.portal_details_hint_is_placeholder = None;
+        self.extra
+            .insert(
+                "portal_details_hint_is_placeholder".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `agent_summary_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_summary_hint_is_placeholder(mut self) -> Self {
+        self.agent_summary_hint_is_placeholder = None;
+        self.extra
+            .insert(
+                "agent_summary_hint_is_placeholder".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `agent_details_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_details_hint_is_placeholder(mut self) -> Self {
+        self.agent_details_hint_is_placeholder = None;
+        self.extra
+            .insert(
+                "agent_details_hint_is_placeholder".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `portal_screen_after_logging` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_portal_screen_after_logging(mut self) -> Self {
+        self.portal_screen_after_logging = None;
+        self.extra
+            .insert("portal_screen_after_logging".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_related_of_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_related_of_related(mut self) -> Self {
+        self.show_related_of_related = None;
+        self.extra.insert("show_related_of_related".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_all_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_all_related(mut self) -> Self {
+        self.show_all_related = None;
+        self.extra.insert("show_all_related".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hideuserdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hideuserdetails(mut self) -> Self {
+        self.hideuserdetails = None;
+        self.extra.insert("hideuserdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowanonattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowanonattachments(mut self) -> Self {
+        self.allowanonattachments = None;
+        self.extra.insert("allowanonattachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inherit_parent_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inherit_parent_category1(mut self) -> Self {
+        self.inherit_parent_category1 = None;
+        self.extra
+            .insert("inherit_parent_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inherit_parent_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inherit_parent_category2(mut self) -> Self {
+        self.inherit_parent_category2 = None;
+        self.extra
+            .insert("inherit_parent_category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inherit_parent_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inherit_parent_category3(mut self) -> Self {
+        self.inherit_parent_category3 = None;
+        self.extra
+            .insert("inherit_parent_category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inherit_parent_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inherit_parent_category4(mut self) -> Self {
+        self.inherit_parent_category4 = None;
+        self.extra
+            .insert("inherit_parent_category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_is_downtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_is_downtime(mut self) -> Self {
+        self.default_is_downtime = None;
+        self.extra.insert("default_is_downtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_chat_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_chat_ticket(mut self) -> Self {
+        self.is_chat_ticket = None;
+        self.extra.insert("is_chat_ticket".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_related_assets_to_parent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_related_assets_to_parent(mut self) -> Self {
+        self.add_related_assets_to_parent = None;
+        self.extra
+            .insert("add_related_assets_to_parent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_migration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_migration_id(mut self) -> Self {
+        self.third_party_migration_id = None;
+        self.extra
+            .insert("third_party_migration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `wait_time_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_wait_time_type(mut self) -> Self {
+        self.wait_time_type = None;
+        self.extra.insert("wait_time_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_wait_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_wait_time(mut self) -> Self {
+        self.default_wait_time = None;
+        self.extra.insert("default_wait_time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `wait_time_calc_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_wait_time_calc_hours(mut self) -> Self {
+        self.wait_time_calc_hours = None;
+        self.extra.insert("wait_time_calc_hours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `project_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_project_type(mut self) -> Self {
+        self.project_type = None;
+        self.extra.insert("project_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kanbanstatuschoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kanbanstatuschoice(mut self) -> Self {
+        self.kanbanstatuschoice = None;
+        self.extra.insert("kanbanstatuschoice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kanbanstatuschoice_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kanbanstatuschoice_list(mut self) -> Self {
+        self.kanbanstatuschoice_list = None;
+        self.extra.insert("kanbanstatuschoice_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_start_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_start_tag(mut self) -> Self {
+        self.email_start_tag = None;
+        self.extra.insert("email_start_tag".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_end_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_end_tag(mut self) -> Self {
+        self.email_end_tag = None;
+        self.extra.insert("email_end_tag".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_agent(mut self) -> Self {
+        self.default_agent = None;
+        self.extra.insert("default_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_agent_name(mut self) -> Self {
+        self.default_agent_name = None;
+        self.extra.insert("default_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_team(mut self) -> Self {
+        self.default_team = None;
+        self.extra.insert("default_team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_name(mut self) -> Self {
+        self.workflow_name = None;
+        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridewiththefollowingtemplatewhenloggingmanuallyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridewiththefollowingtemplatewhenloggingmanuallyname(
+        mut self,
+    ) -> Self {
+        self.overridewiththefollowingtemplatewhenloggingmanuallyname = None;
+        self.extra
+            .insert(
+                "overridewiththefollowingtemplatewhenloggingmanuallyname".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `default_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_priority(mut self) -> Self {
+        self.default_priority = None;
+        self.extra.insert("default_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `visible` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_visible(mut self) -> Self {
+        self.visible = None;
+        self.extra.insert("visible".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for TicketType {
@@ -3426,1000 +6944,1730 @@ impl serde::Serialize for TicketType {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::opt_entry(&mut map, "intent", &self.intent)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence)?;
-        model::opt_entry(&mut map, "default_sla_guid", &self.default_sla_guid)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name)?;
-        model::opt_entry(&mut map, "jira_issue_type", &self.jira_issue_type)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate)?;
-        model::opt_entry(&mut map, "agentscanselect", &self.agentscanselect)?;
-        model::opt_entry(&mut map, "itilrequesttype", &self.itilrequesttype)?;
-        model::opt_entry(&mut map, "allowattachments", &self.allowattachments)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_sla_guid",
+            &self.default_sla_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
+        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "jira_issue_type",
+            &self.jira_issue_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
+        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "agentscanselect",
+            &self.agentscanselect,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "itilrequesttype",
+            &self.itilrequesttype,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowattachments",
+            &self.allowattachments,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "copyattachmentstochild",
             &self.copyattachmentstochild,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "copyattachmentstorelated",
             &self.copyattachmentstorelated,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_sprint", &self.is_sprint)?;
-        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist)?;
-        model::opt_entry(&mut map, "enduserscanselect", &self.enduserscanselect)?;
-        model::opt_entry(&mut map, "anonymouscanselect", &self.anonymouscanselect)?;
+        model::opt_entry(&mut map, "is_sprint", &self.is_sprint, &self.extra)?;
+        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "enduserscanselect",
+            &self.enduserscanselect,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "anonymouscanselect",
+            &self.anonymouscanselect,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "hasmandatorytechfields",
             &self.hasmandatorytechfields,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "hasmandatoryuserfields",
             &self.hasmandatoryuserfields,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusafteruserupdate",
             &self.statusafteruserupdate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusafteruserupdate_guid",
             &self.statusafteruserupdate_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusaftersupplierupdate",
             &self.statusaftersupplierupdate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusaftersupplierupdate_guid",
             &self.statusaftersupplierupdate_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "closedrequestswithupdates",
             &self.closedrequestswithupdates,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pendingrequestswithupdates",
             &self.pendingrequestswithupdates,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "portalcanreopen", &self.portalcanreopen)?;
+        model::opt_entry(
+            &mut map,
+            "portalcanreopen",
+            &self.portalcanreopen,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "closedrequestswithupdatesincpending",
             &self.closedrequestswithupdatesincpending,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "includeinmobiledbsync",
             &self.includeinmobiledbsync,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "workflow_id", &self.workflow_id)?;
-        model::opt_entry(&mut map, "workflow_guid", &self.workflow_guid)?;
-        model::opt_entry(&mut map, "always_bcc", &self.always_bcc)?;
-        model::opt_entry(&mut map, "reopenedstatus", &self.reopenedstatus)?;
-        model::opt_entry(&mut map, "reopenedstatus_guid", &self.reopenedstatus_guid)?;
+        model::opt_entry(&mut map, "workflow_id", &self.workflow_id, &self.extra)?;
+        model::opt_entry(&mut map, "workflow_guid", &self.workflow_guid, &self.extra)?;
+        model::opt_entry(&mut map, "always_bcc", &self.always_bcc, &self.extra)?;
+        model::opt_entry(&mut map, "reopenedstatus", &self.reopenedstatus, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "reopenedstatus_guid",
+            &self.reopenedstatus_guid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "closedrequestsemailid",
             &self.closedrequestsemailid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "closedrequestsemailguid",
             &self.closedrequestsemailguid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pendingrequestsemailid",
             &self.pendingrequestsemailid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pendingrequestsemailguid",
             &self.pendingrequestsemailguid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "closedrequestsemail_name",
             &self.closedrequestsemail_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pendingrequestsemail_name",
             &self.pendingrequestsemail_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "closeduserupdatehours",
             &self.closeduserupdatehours,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pendinguserupdatehours",
             &self.pendinguserupdatehours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "webannouncement", &self.webannouncement)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
-        model::opt_entry(&mut map, "initial_status", &self.initial_status)?;
-        model::opt_entry(&mut map, "initial_status_guid", &self.initial_status_guid)?;
+        model::opt_entry(
+            &mut map,
+            "webannouncement",
+            &self.webannouncement,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
+        model::opt_entry(&mut map, "initial_status", &self.initial_status, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "initial_status_guid",
+            &self.initial_status_guid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_team_to_agents_default",
             &self.default_team_to_agents_default,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_sla", &self.default_sla)?;
-        model::opt_entry(&mut map, "default_category_1", &self.default_category_1)?;
-        model::opt_entry(&mut map, "default_category_2", &self.default_category_2)?;
-        model::opt_entry(&mut map, "default_category_3", &self.default_category_3)?;
-        model::opt_entry(&mut map, "default_category_4", &self.default_category_4)?;
-        model::opt_entry(&mut map, "default_summary", &self.default_summary)?;
-        model::opt_entry(&mut map, "default_details", &self.default_details)?;
-        model::opt_entry(&mut map, "default_details_html", &self.default_details_html)?;
+        model::opt_entry(&mut map, "default_sla", &self.default_sla, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_category_1",
+            &self.default_category_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_category_2",
+            &self.default_category_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_category_3",
+            &self.default_category_3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_category_4",
+            &self.default_category_4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_summary",
+            &self.default_summary,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_details",
+            &self.default_details,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_details_html",
+            &self.default_details_html,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_excludefromsla",
             &self.default_excludefromsla,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_showforusers", &self.default_showforusers)?;
-        model::opt_entry(&mut map, "default_sendack", &self.default_sendack)?;
-        model::opt_entry(&mut map, "default_sendemail", &self.default_sendemail)?;
-        model::opt_entry(&mut map, "default_matchedkbid", &self.default_matchedkbid)?;
-        model::opt_entry(&mut map, "default_kb_name", &self.default_kb_name)?;
+        model::opt_entry(
+            &mut map,
+            "default_showforusers",
+            &self.default_showforusers,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_sendack",
+            &self.default_sendack,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_sendemail",
+            &self.default_sendemail,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_matchedkbid",
+            &self.default_matchedkbid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_kb_name",
+            &self.default_kb_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_kb_accessible_for_enduser",
             &self.default_kb_accessible_for_enduser,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "allowall_actions", &self.allowall_actions)?;
-        model::opt_entry(&mut map, "allowall_team", &self.allowall_team)?;
-        model::opt_entry(&mut map, "allowed_teams", &self.allowed_teams)?;
-        model::opt_entry(&mut map, "allowed_actions", &self.allowed_actions)?;
-        model::opt_entry(&mut map, "allowall_status", &self.allowall_status)?;
-        model::opt_entry(&mut map, "allowed_status", &self.allowed_status)?;
-        model::opt_entry(&mut map, "allowall_category1", &self.allowall_category1)?;
-        model::opt_entry(&mut map, "allowed_category1", &self.allowed_category1)?;
-        model::opt_entry(&mut map, "allowall_category2", &self.allowall_category2)?;
-        model::opt_entry(&mut map, "allowed_category2", &self.allowed_category2)?;
-        model::opt_entry(&mut map, "allowall_category3", &self.allowall_category3)?;
-        model::opt_entry(&mut map, "allowed_category3", &self.allowed_category3)?;
-        model::opt_entry(&mut map, "allowall_category4", &self.allowall_category4)?;
-        model::opt_entry(&mut map, "allowed_category4", &self.allowed_category4)?;
-        model::opt_entry(&mut map, "approval_process_id", &self.approval_process_id)?;
+        model::opt_entry(
+            &mut map,
+            "allowall_actions",
+            &self.allowall_actions,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "allowall_team", &self.allowall_team, &self.extra)?;
+        model::opt_entry(&mut map, "allowed_teams", &self.allowed_teams, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowed_actions",
+            &self.allowed_actions,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_status",
+            &self.allowall_status,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "allowed_status", &self.allowed_status, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category1",
+            &self.allowall_category1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category1",
+            &self.allowed_category1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category2",
+            &self.allowall_category2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category2",
+            &self.allowed_category2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category3",
+            &self.allowall_category3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category3",
+            &self.allowed_category3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowall_category4",
+            &self.allowall_category4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_category4",
+            &self.allowed_category4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_process_id",
+            &self.approval_process_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "approval_process_guid",
             &self.approval_process_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "approval_process_name",
             &self.approval_process_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "from_mailbox_id", &self.from_mailbox_id)?;
-        model::opt_entry(&mut map, "hide_respond", &self.hide_respond)?;
-        model::opt_entry(&mut map, "close_kb_action", &self.close_kb_action)?;
-        model::opt_entry(&mut map, "default_product_id", &self.default_product_id)?;
-        model::opt_entry(&mut map, "default_product_name", &self.default_product_name)?;
+        model::opt_entry(
+            &mut map,
+            "from_mailbox_id",
+            &self.from_mailbox_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hide_respond", &self.hide_respond, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "close_kb_action",
+            &self.close_kb_action,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_product_id",
+            &self.default_product_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_product_name",
+            &self.default_product_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_budgettype_id",
             &self.default_budgettype_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_budgettype_name",
             &self.default_budgettype_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "email_start_tag_override",
             &self.email_start_tag_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "email_end_tag_override",
             &self.email_end_tag_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acknowledgementtemplate",
             &self.acknowledgementtemplate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acknowledgementtemplate_guid",
             &self.acknowledgementtemplate_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acknowledgementtemplate_name",
             &self.acknowledgementtemplate_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acknowledgementtemplateooh",
             &self.acknowledgementtemplateooh,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acknowledgementtemplateooh_guid",
             &self.acknowledgementtemplateooh_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acknowledgementtemplateooh_name",
             &self.acknowledgementtemplateooh_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "dontsendslareminders", &self.dontsendslareminders)?;
+        model::opt_entry(
+            &mut map,
+            "dontsendslareminders",
+            &self.dontsendslareminders,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dontusependingclosure",
             &self.dontusependingclosure,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "database_lookup_id", &self.database_lookup_id)?;
-        model::opt_entry(&mut map, "database_lookup_name", &self.database_lookup_name)?;
+        model::opt_entry(
+            &mut map,
+            "database_lookup_id",
+            &self.database_lookup_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "database_lookup_name",
+            &self.database_lookup_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "applydefaultsontypechangebool",
             &self.applydefaultsontypechangebool,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "apply_workflow_on_type_change",
             &self.apply_workflow_on_type_change,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowtickettypetobechild",
             &self.allowtickettypetobechild,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "default_estimate", &self.default_estimate)?;
+        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_estimate",
+            &self.default_estimate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "mustclosechildbeforeclosurebool",
             &self.mustclosechildbeforeclosurebool,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_sendremoteinvite",
             &self.default_sendremoteinvite,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "logtimeindays", &self.logtimeindays)?;
+        model::opt_entry(&mut map, "logtimeindays", &self.logtimeindays, &self.extra)?;
         model::opt_entry(
             &mut map,
             "logtimeindaysincrement",
             &self.logtimeindaysincrement,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "usetimeslotsforstartandtargettimes",
             &self.usetimeslotsforstartandtargettimes,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "childticketcolumnsoverride",
             &self.childticketcolumnsoverride,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "childticketcolumnsoverride_guid",
             &self.childticketcolumnsoverride_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "childticketcolumnsoverride_name",
             &self.childticketcolumnsoverride_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "showunborntab", &self.showunborntab)?;
-        model::opt_entry(&mut map, "allowcustomiseunborn", &self.allowcustomiseunborn)?;
+        model::opt_entry(&mut map, "showunborntab", &self.showunborntab, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowcustomiseunborn",
+            &self.allowcustomiseunborn,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "inform_account_manager",
             &self.inform_account_manager,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusaftertechupdate",
             &self.statusaftertechupdate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusaftertechupdate_guid",
             &self.statusaftertechupdate_guid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id)?;
-        model::opt_entry(&mut map, "pdftemplate_name", &self.pdftemplate_name)?;
-        model::opt_entry(&mut map, "quote_pdftemplate_id", &self.quote_pdftemplate_id)?;
+        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdftemplate_name",
+            &self.pdftemplate_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "quote_pdftemplate_id",
+            &self.quote_pdftemplate_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "quote_pdftemplate_name",
             &self.quote_pdftemplate_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "maximumRestrictedPriority",
             &self.maximum_restricted_priority,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "auto_respond_logged_manually",
             &self.auto_respond_logged_manually,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "autoCloseHours", &self.auto_close_hours)?;
-        model::opt_entry(&mut map, "allowed_clients", &self.allowed_clients)?;
+        model::opt_entry(
+            &mut map,
+            "autoCloseHours",
+            &self.auto_close_hours,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowed_clients",
+            &self.allowed_clients,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "closedrequestreplylimit",
             &self.closedrequestreplylimit,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pendingrequestreplylimit",
             &self.pendingrequestreplylimit,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "alluserscanviewit", &self.alluserscanviewit)?;
-        model::opt_entry(&mut map, "alluserscanview", &self.alluserscanview)?;
+        model::opt_entry(
+            &mut map,
+            "alluserscanviewit",
+            &self.alluserscanviewit,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "alluserscanview",
+            &self.alluserscanview,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "thisentitycanbevotedfor",
             &self.thisentitycanbevotedfor,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "show_vote_comment", &self.show_vote_comment)?;
+        model::opt_entry(
+            &mut map,
+            "show_vote_comment",
+            &self.show_vote_comment,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "overridewiththefollowingtemplatewhenloggingmanually",
             &self.overridewiththefollowingtemplatewhenloggingmanually,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "overridewiththefollowingtemplatewhenloggingmanually_guid",
             &self.overridewiththefollowingtemplatewhenloggingmanually_guid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "editservstatus", &self.editservstatus)?;
+        model::opt_entry(&mut map, "editservstatus", &self.editservstatus, &self.extra)?;
         model::opt_entry(
             &mut map,
             "appointmentdefaultbody",
             &self.appointmentdefaultbody,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "appointmentdefaultbody_guid",
             &self.appointmentdefaultbody_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "appointmentdefaultbody_name",
             &self.appointmentdefaultbody_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "setrelatedservicesfromassets",
             &self.setrelatedservicesfromassets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_sendtosoc", &self.default_sendtosoc)?;
+        model::opt_entry(
+            &mut map,
+            "default_sendtosoc",
+            &self.default_sendtosoc,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_soctargettype",
             &self.default_soctargettype,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_soctargetid", &self.default_soctargetid)?;
+        model::opt_entry(
+            &mut map,
+            "default_soctargetid",
+            &self.default_soctargetid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_soctargetname",
             &self.default_soctargetname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "soc_default_target", &self.soc_default_target)?;
+        model::opt_entry(
+            &mut map,
+            "soc_default_target",
+            &self.soc_default_target,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "forwardinboundupdates",
             &self.forwardinboundupdates,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_appointment_summary",
             &self.default_appointment_summary,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_appointment_details",
             &self.default_appointment_details,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "displayonquicktime", &self.displayonquicktime)?;
+        model::opt_entry(
+            &mut map,
+            "displayonquicktime",
+            &self.displayonquicktime,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "statusafterapproverupdate",
             &self.statusafterapproverupdate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusafterapproverupdate_guid",
             &self.statusafterapproverupdate_guid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "display_audit_tab", &self.display_audit_tab)?;
+        model::opt_entry(
+            &mut map,
+            "display_audit_tab",
+            &self.display_audit_tab,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "overwrite_showforusers",
             &self.overwrite_showforusers,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_services", &self.default_services)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control)?;
-        model::opt_entry(&mut map, "access_control_level", &self.access_control_level)?;
-        model::opt_entry(&mut map, "showdownvote", &self.showdownvote)?;
-        model::opt_entry(&mut map, "addactionstolinked", &self.addactionstolinked)?;
-        model::opt_entry(&mut map, "addnoteonlytolinked", &self.addnoteonlytolinked)?;
+        model::opt_entry(
+            &mut map,
+            "default_services",
+            &self.default_services,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "access_control_level",
+            &self.access_control_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "showdownvote", &self.showdownvote, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "addactionstolinked",
+            &self.addactionstolinked,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "addnoteonlytolinked",
+            &self.addnoteonlytolinked,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "dontconfirm_updateparent",
             &self.dontconfirm_updateparent,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_impact", &self.default_impact)?;
-        model::opt_entry(&mut map, "default_risklevel", &self.default_risklevel)?;
+        model::opt_entry(&mut map, "default_impact", &self.default_impact, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_risklevel",
+            &self.default_risklevel,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_justification",
             &self.default_justification,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_impactdescription",
             &self.default_impactdescription,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_riskleveldescription",
             &self.default_riskleveldescription,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_testplan", &self.default_testplan)?;
-        model::opt_entry(&mut map, "default_backoutplan", &self.default_backoutplan)?;
+        model::opt_entry(
+            &mut map,
+            "default_testplan",
+            &self.default_testplan,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_backoutplan",
+            &self.default_backoutplan,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_communicationplan",
             &self.default_communicationplan,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_changeinformation_html",
             &self.default_changeinformation_html,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "isbillable", &self.isbillable)?;
-        model::opt_entry(&mut map, "items_are_billable", &self.items_are_billable)?;
-        model::opt_entry(&mut map, "defaultresourcetype", &self.defaultresourcetype)?;
+        model::opt_entry(&mut map, "isbillable", &self.isbillable, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "items_are_billable",
+            &self.items_are_billable,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "defaultresourcetype",
+            &self.defaultresourcetype,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "defaultresourcetype_name",
             &self.defaultresourcetype_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "defaultlisttype", &self.defaultlisttype)?;
-        model::opt_entry(&mut map, "defaulttab", &self.defaulttab)?;
+        model::opt_entry(
+            &mut map,
+            "defaultlisttype",
+            &self.defaultlisttype,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "defaulttab", &self.defaulttab, &self.extra)?;
         model::opt_entry(
             &mut map,
             "defaultsync_to_sentinel",
             &self.defaultsync_to_sentinel,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "adduserupdatestochildren",
             &self.adduserupdatestochildren,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_targetdate", &self.default_targetdate)?;
+        model::opt_entry(
+            &mut map,
+            "default_targetdate",
+            &self.default_targetdate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allowed_resourcebooking_teams",
             &self.allowed_resourcebooking_teams,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultresourcetype_name_agent",
             &self.defaultresourcetype_name_agent,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "agentresourcebookingtype",
             &self.agentresourcebookingtype,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "userbookfromportal", &self.userbookfromportal)?;
+        model::opt_entry(
+            &mut map,
+            "userbookfromportal",
+            &self.userbookfromportal,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "defaultresourcetype_agent",
             &self.defaultresourcetype_agent,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultagentresourcebookingduration_id",
             &self.defaultagentresourcebookingduration_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "rtdefaultagentresourcebookingduration_name",
             &self.rtdefaultagentresourcebookingduration_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "showotheropenticketsinnewtab",
             &self.showotheropenticketsinnewtab,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "showopenusertickets", &self.showopenusertickets)?;
-        model::opt_entry(&mut map, "showopensitetickets", &self.showopensitetickets)?;
+        model::opt_entry(
+            &mut map,
+            "showopenusertickets",
+            &self.showopenusertickets,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showopensitetickets",
+            &self.showopensitetickets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "showopenclienttickets",
             &self.showopenclienttickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "showopendevicetickets",
             &self.showopendevicetickets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "showuserfeed", &self.showuserfeed)?;
-        model::opt_entry(&mut map, "updateservicestatus", &self.updateservicestatus)?;
+        model::opt_entry(&mut map, "showuserfeed", &self.showuserfeed, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "updateservicestatus",
+            &self.updateservicestatus,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_servicestatusnote",
             &self.default_servicestatusnote,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "attendeesenduser", &self.attendeesenduser)?;
-        model::opt_entry(&mut map, "showautomationstab", &self.showautomationstab)?;
-        model::opt_entry(&mut map, "showbillingtab", &self.showbillingtab)?;
-        model::opt_entry(&mut map, "showsuggestionstab", &self.showsuggestionstab)?;
-        model::opt_entry(&mut map, "showoppcontacttab", &self.showoppcontacttab)?;
+        model::opt_entry(
+            &mut map,
+            "attendeesenduser",
+            &self.attendeesenduser,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showautomationstab",
+            &self.showautomationstab,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "showbillingtab", &self.showbillingtab, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "showsuggestionstab",
+            &self.showsuggestionstab,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "showoppcontacttab",
+            &self.showoppcontacttab,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "showactivestatuskanban",
             &self.showactivestatuskanban,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ganttgrandchildview", &self.ganttgrandchildview)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "submitlabeloverride", &self.submitlabeloverride)?;
+        model::opt_entry(
+            &mut map,
+            "ganttgrandchildview",
+            &self.ganttgrandchildview,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "submitlabeloverride",
+            &self.submitlabeloverride,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allowall_appointment_types",
             &self.allowall_appointment_types,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "include_appointments_scheduled_hours",
             &self.include_appointments_scheduled_hours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ticketlinktype", &self.ticketlinktype)?;
+        model::opt_entry(&mut map, "ticketlinktype", &self.ticketlinktype, &self.extra)?;
         model::opt_entry(
             &mut map,
             "allowed_appointment_types",
             &self.allowed_appointment_types,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowall_iframe_customtabs",
             &self.allowall_iframe_customtabs,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowed_iframe_customtabs",
             &self.allowed_iframe_customtabs,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_sync_to_salesforce",
             &self.default_sync_to_salesforce,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "salesforce_default_stage",
             &self.salesforce_default_stage,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "show_add_note", &self.show_add_note)?;
-        model::opt_entry(&mut map, "auto_delete_data", &self.auto_delete_data)?;
-        model::opt_entry(&mut map, "auto_delete_days", &self.auto_delete_days)?;
+        model::opt_entry(&mut map, "show_add_note", &self.show_add_note, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "auto_delete_data",
+            &self.auto_delete_data,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "auto_delete_days",
+            &self.auto_delete_days,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "show_child_tasks_type",
             &self.show_child_tasks_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pin_important_actions",
             &self.pin_important_actions,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "showdecendantwarningoptions",
             &self.showdecendantwarningoptions,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "statusafterresourcebook",
             &self.statusafterresourcebook,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "parentstatusafterallchildclosed",
             &self.parentstatusafterallchildclosed,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "parentstatusafterallchildclosed_name",
             &self.parentstatusafterallchildclosed_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "allowlogonbehalfof", &self.allowlogonbehalfof)?;
-        model::opt_entry(&mut map, "translations", &self.translations)?;
-        model::opt_entry(&mut map, "auto_create_appt", &self.auto_create_appt)?;
+        model::opt_entry(
+            &mut map,
+            "allowlogonbehalfof",
+            &self.allowlogonbehalfof,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "auto_create_appt",
+            &self.auto_create_appt,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "hide_anon_contact_info",
             &self.hide_anon_contact_info,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "ticket_created_override",
             &self.ticket_created_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "newrequestmessage", &self.newrequestmessage)?;
+        model::opt_entry(
+            &mut map,
+            "newrequestmessage",
+            &self.newrequestmessage,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allow_anonymous_logging",
             &self.allow_anonymous_logging,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "published_id", &self.published_id)?;
-        model::opt_entry(&mut map, "cors_whitelist_list", &self.cors_whitelist_list)?;
-        model::opt_entry(&mut map, "add_ack_attachments", &self.add_ack_attachments)?;
+        model::opt_entry(&mut map, "published_id", &self.published_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "cors_whitelist_list",
+            &self.cors_whitelist_list,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "add_ack_attachments",
+            &self.add_ack_attachments,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "defaultpagerdutyservice",
             &self.defaultpagerdutyservice,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultpagerdutyservice_name",
             &self.defaultpagerdutyservice_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "defaultsidebarcollapsed",
             &self.defaultsidebarcollapsed,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "logonbehalflabeloverride",
             &self.logonbehalflabeloverride,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "tab_display", &self.tab_display)?;
-        model::opt_entry(&mut map, "sprint_tickettype_id", &self.sprint_tickettype_id)?;
+        model::opt_entry(&mut map, "tab_display", &self.tab_display, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sprint_tickettype_id",
+            &self.sprint_tickettype_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "sprint_tickettype_name",
             &self.sprint_tickettype_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "usemilestones", &self.usemilestones)?;
-        model::opt_entry(&mut map, "tab_config", &self.tab_config)?;
-        model::opt_entry(&mut map, "enableusermentions", &self.enableusermentions)?;
-        model::opt_entry(&mut map, "sladontclose", &self.sladontclose)?;
-        model::opt_entry(&mut map, "pendingdontclose", &self.pendingdontclose)?;
-        model::opt_entry(&mut map, "minattachments", &self.minattachments)?;
-        model::opt_entry(&mut map, "enableforecasting", &self.enableforecasting)?;
-        model::opt_entry(&mut map, "make_cc_followers", &self.make_cc_followers)?;
-        model::opt_entry(&mut map, "default_kanban_view", &self.default_kanban_view)?;
+        model::opt_entry(&mut map, "usemilestones", &self.usemilestones, &self.extra)?;
+        model::opt_entry(&mut map, "tab_config", &self.tab_config, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "enableusermentions",
+            &self.enableusermentions,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sladontclose", &self.sladontclose, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pendingdontclose",
+            &self.pendingdontclose,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "minattachments", &self.minattachments, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "enableforecasting",
+            &self.enableforecasting,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "make_cc_followers",
+            &self.make_cc_followers,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_kanban_view",
+            &self.default_kanban_view,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "showgeneralsurveyfields",
             &self.showgeneralsurveyfields,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_send_to_pagerduty",
             &self.default_send_to_pagerduty,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "completion_status_type",
             &self.completion_status_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "show_project_task_dates",
             &self.show_project_task_dates,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "auto_forward_email_updates",
             &self.auto_forward_email_updates,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_is_sensitive", &self.default_is_sensitive)?;
-        model::opt_entry(&mut map, "process_open_tickets", &self.process_open_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "default_is_sensitive",
+            &self.default_is_sensitive,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "process_open_tickets",
+            &self.process_open_tickets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "todolistportalvisibility",
             &self.todolistportalvisibility,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "legacy_print_request_details",
             &self.legacy_print_request_details,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "legacy_print_service_form",
             &self.legacy_print_service_form,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_appt_type", &self.default_appt_type)?;
-        model::opt_entry(&mut map, "show_child_assets", &self.show_child_assets)?;
+        model::opt_entry(
+            &mut map,
+            "default_appt_type",
+            &self.default_appt_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "show_child_assets",
+            &self.show_child_assets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "hide_anon_phonenumber",
             &self.hide_anon_phonenumber,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "showconfirmemail", &self.showconfirmemail)?;
+        model::opt_entry(
+            &mut map,
+            "showconfirmemail",
+            &self.showconfirmemail,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "ticket_status_after_appointment",
             &self.ticket_status_after_appointment,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "max_open_per_user", &self.max_open_per_user)?;
-        model::opt_entry(&mut map, "max_total_per_user", &self.max_total_per_user)?;
+        model::opt_entry(
+            &mut map,
+            "max_open_per_user",
+            &self.max_open_per_user,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "max_total_per_user",
+            &self.max_total_per_user,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "max_open_per_user_reached",
             &self.max_open_per_user_reached,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "max_total_per_user_reached",
             &self.max_total_per_user_reached,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "milestone_billing", &self.milestone_billing)?;
+        model::opt_entry(
+            &mut map,
+            "milestone_billing",
+            &self.milestone_billing,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "showopensuppliertickets",
             &self.showopensuppliertickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowall_suggestion_faqlists",
             &self.allowall_suggestion_faqlists,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowed_suggestion_faqlists",
             &self.allowed_suggestion_faqlists,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "startdate_validation", &self.startdate_validation)?;
+        model::opt_entry(
+            &mut map,
+            "startdate_validation",
+            &self.startdate_validation,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "startdate_validation_days",
             &self.startdate_validation_days,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "targetdate_validation",
             &self.targetdate_validation,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "targetdate_validation_days",
             &self.targetdate_validation_days,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "auto_contributor", &self.auto_contributor)?;
+        model::opt_entry(
+            &mut map,
+            "auto_contributor",
+            &self.auto_contributor,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "allow_teams_chat_creation",
             &self.allow_teams_chat_creation,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "teams_chat_default_name",
             &self.teams_chat_default_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "show_teams_chats_as_tabs",
             &self.show_teams_chats_as_tabs,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_servicenow_type",
             &self.default_servicenow_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "enable_task_dependencies",
             &self.enable_task_dependencies,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "exclude_from_sales_mailbox_match",
             &self.exclude_from_sales_mailbox_match,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "lapsafe_status_after_webhook",
             &self.lapsafe_status_after_webhook,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "lapsafe_status_after_webhook_guid",
             &self.lapsafe_status_after_webhook_guid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "show_status_on_portal",
             &self.show_status_on_portal,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allow_slack_channel_creation",
             &self.allow_slack_channel_creation,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "slack_channel_default_name",
             &self.slack_channel_default_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "show_slack_channels_as_tabs",
             &self.show_slack_channels_as_tabs,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "slack_channel_access_type",
             &self.slack_channel_access_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "slack_channel_workspace",
             &self.slack_channel_workspace,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "slack_channel_workspace_name",
             &self.slack_channel_workspace_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "hide_anon_email", &self.hide_anon_email)?;
-        model::opt_entry(&mut map, "continue_autorelease", &self.continue_autorelease)?;
-        model::opt_entry(&mut map, "do_ai_survey", &self.do_ai_survey)?;
-        model::opt_entry(&mut map, "enduserscanlog", &self.enduserscanlog)?;
-        model::opt_entry(&mut map, "anonymouscanlog", &self.anonymouscanlog)?;
+        model::opt_entry(
+            &mut map,
+            "hide_anon_email",
+            &self.hide_anon_email,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "continue_autorelease",
+            &self.continue_autorelease,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "do_ai_survey", &self.do_ai_survey, &self.extra)?;
+        model::opt_entry(&mut map, "enduserscanlog", &self.enduserscanlog, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "anonymouscanlog",
+            &self.anonymouscanlog,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "generate_ai_embeddings",
             &self.generate_ai_embeddings,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "load_balance_interval",
             &self.load_balance_interval,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "load_balance_max_tickets",
             &self.load_balance_max_tickets,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "load_balance_on_schedule",
             &self.load_balance_on_schedule,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "load_balance_schedule_frequency",
             &self.load_balance_schedule_frequency,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "load_balance_schedule",
             &self.load_balance_schedule,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowall_child_tickettypes",
             &self.allowall_child_tickettypes,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "allowed_child_tickettypes",
             &self.allowed_child_tickettypes,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "portal_summary_hint_is_placeholder",
             &self.portal_summary_hint_is_placeholder,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "portal_details_hint_is_placeholder",
             &self.portal_details_hint_is_placeholder,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "agent_summary_hint_is_placeholder",
             &self.agent_summary_hint_is_placeholder,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "agent_details_hint_is_placeholder",
             &self.agent_details_hint_is_placeholder,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "portal_screen_after_logging",
             &self.portal_screen_after_logging,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "show_related_of_related",
             &self.show_related_of_related,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "show_all_related", &self.show_all_related)?;
-        model::opt_entry(&mut map, "hideuserdetails", &self.hideuserdetails)?;
-        model::opt_entry(&mut map, "allowanonattachments", &self.allowanonattachments)?;
+        model::opt_entry(
+            &mut map,
+            "show_all_related",
+            &self.show_all_related,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hideuserdetails",
+            &self.hideuserdetails,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "allowanonattachments",
+            &self.allowanonattachments,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "inherit_parent_category1",
             &self.inherit_parent_category1,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "inherit_parent_category2",
             &self.inherit_parent_category2,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "inherit_parent_category3",
             &self.inherit_parent_category3,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "inherit_parent_category4",
             &self.inherit_parent_category4,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_is_downtime", &self.default_is_downtime)?;
-        model::opt_entry(&mut map, "is_chat_ticket", &self.is_chat_ticket)?;
+        model::opt_entry(
+            &mut map,
+            "default_is_downtime",
+            &self.default_is_downtime,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_chat_ticket", &self.is_chat_ticket, &self.extra)?;
         model::opt_entry(
             &mut map,
             "add_related_assets_to_parent",
             &self.add_related_assets_to_parent,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "third_party_migration_id",
             &self.third_party_migration_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "wait_time_type", &self.wait_time_type)?;
-        model::opt_entry(&mut map, "default_wait_time", &self.default_wait_time)?;
-        model::opt_entry(&mut map, "wait_time_calc_hours", &self.wait_time_calc_hours)?;
-        model::opt_entry(&mut map, "project_type", &self.project_type)?;
-        model::opt_entry(&mut map, "kanbanstatuschoice", &self.kanbanstatuschoice)?;
+        model::opt_entry(&mut map, "wait_time_type", &self.wait_time_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_wait_time",
+            &self.default_wait_time,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "wait_time_calc_hours",
+            &self.wait_time_calc_hours,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "project_type", &self.project_type, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "kanbanstatuschoice",
+            &self.kanbanstatuschoice,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "kanbanstatuschoice_list",
             &self.kanbanstatuschoice_list,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "email_start_tag", &self.email_start_tag)?;
-        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag)?;
-        model::opt_entry(&mut map, "default_agent", &self.default_agent)?;
-        model::opt_entry(&mut map, "default_agent_name", &self.default_agent_name)?;
-        model::opt_entry(&mut map, "default_team", &self.default_team)?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name)?;
+        model::opt_entry(
+            &mut map,
+            "email_start_tag",
+            &self.email_start_tag,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag, &self.extra)?;
+        model::opt_entry(&mut map, "default_agent", &self.default_agent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_agent_name",
+            &self.default_agent_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "default_team", &self.default_team, &self.extra)?;
+        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "overridewiththefollowingtemplatewhenloggingmanuallyname",
             &self.overridewiththefollowingtemplatewhenloggingmanuallyname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "default_priority", &self.default_priority)?;
-        model::opt_entry(&mut map, "visible", &self.visible)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "default_priority",
+            &self.default_priority,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "visible", &self.visible, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5179,6 +9427,36 @@ impl TicketTypeList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for TicketTypeList {
@@ -5186,11 +9464,11 @@ impl serde::Serialize for TicketTypeList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "tickettypes", &self.tickettypes)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

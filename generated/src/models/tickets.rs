@@ -68,7 +68,7 @@ pub struct Ticket {
     /// `id`.
     pub id: Option<i32>,
     /// `dateoccurred`.
-    pub dateoccurred: Option<String>,
+    pub dateoccurred: Option<crate::DateTime>,
     /// `summary`.
     pub summary: Option<String>,
     /// `details`.
@@ -138,9 +138,9 @@ pub struct Ticket {
     /// `projectcompletionpercentage`.
     pub projectcompletionpercentage: Option<f64>,
     /// `projectearlieststart`.
-    pub projectearlieststart: Option<String>,
+    pub projectearlieststart: Option<crate::DateTime>,
     /// `projectlatestend`.
-    pub projectlatestend: Option<String>,
+    pub projectlatestend: Option<crate::DateTime>,
     /// `timetaken`.
     pub timetaken: Option<f64>,
     /// `chargehours`.
@@ -174,21 +174,21 @@ pub struct Ticket {
     /// `onhold`.
     pub onhold: Option<bool>,
     /// `respondbydate`.
-    pub respondbydate: Option<String>,
+    pub respondbydate: Option<crate::DateTime>,
     /// `responsedate`.
-    pub responsedate: Option<String>,
+    pub responsedate: Option<crate::DateTime>,
     /// `first_responsedate`.
-    pub first_responsedate: Option<String>,
+    pub first_responsedate: Option<crate::DateTime>,
     /// `responsestartdate`.
-    pub responsestartdate: Option<String>,
+    pub responsestartdate: Option<crate::DateTime>,
     /// `slaresponsestate`.
     pub slaresponsestate: Option<String>,
     /// `fixbydate`.
-    pub fixbydate: Option<String>,
+    pub fixbydate: Option<crate::DateTime>,
     /// `dateclosed`.
-    pub dateclosed: Option<String>,
+    pub dateclosed: Option<crate::DateTime>,
     /// `dateassigned`.
-    pub dateassigned: Option<String>,
+    pub dateassigned: Option<crate::DateTime>,
     /// `excludefromsla`.
     pub excludefromsla: Option<bool>,
     /// `slaholdtime`.
@@ -200,7 +200,7 @@ pub struct Ticket {
     /// `parentassign`.
     pub parentassign: Option<bool>,
     /// `slaactiondate`.
-    pub slaactiondate: Option<String>,
+    pub slaactiondate: Option<crate::DateTime>,
     /// `slapercused`.
     pub slapercused: Option<f64>,
     /// `slatimeleft`.
@@ -208,11 +208,11 @@ pub struct Ticket {
     /// `currentelapsedhours`.
     pub currentelapsedhours: Option<f64>,
     /// `lastactiondate`.
-    pub lastactiondate: Option<String>,
+    pub lastactiondate: Option<crate::DateTime>,
     /// `last_update`.
-    pub last_update: Option<String>,
+    pub last_update: Option<crate::DateTime>,
     /// `lastchildactiondate`.
-    pub lastchildactiondate: Option<String>,
+    pub lastchildactiondate: Option<crate::DateTime>,
     /// `organisation_id`.
     pub organisation_id: Option<i32>,
     /// `department_id`.
@@ -264,11 +264,11 @@ pub struct Ticket {
     /// `workflow_stage_number`.
     pub workflow_stage_number: Option<String>,
     /// `lastincomingemail`.
-    pub lastincomingemail: Option<String>,
+    pub lastincomingemail: Option<crate::DateTime>,
     /// `child_ticket_ids`.
     pub child_ticket_ids: Option<Vec<i32>>,
     /// `nextactivitydate`.
-    pub nextactivitydate: Option<String>,
+    pub nextactivitydate: Option<crate::DateTime>,
     /// `inventory_number`.
     pub inventory_number: Option<String>,
     /// `workflow_id`.
@@ -304,7 +304,7 @@ pub struct Ticket {
     /// `urgency`.
     pub urgency: Option<i32>,
     /// `startdate`.
-    pub startdate: Option<String>,
+    pub startdate: Option<crate::DateTime>,
     /// `startdate_timezone`.
     pub startdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -314,7 +314,7 @@ pub struct Ticket {
     /// `starttimeslot`.
     pub starttimeslot: Option<i32>,
     /// `targetdate`.
-    pub targetdate: Option<String>,
+    pub targetdate: Option<crate::DateTime>,
     /// `targetdate_timezone`.
     pub targetdate_timezone: Option<String>,
     /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -324,9 +324,9 @@ pub struct Ticket {
     /// `targettimeslot`.
     pub targettimeslot: Option<i32>,
     /// `deadlinedate`.
-    pub deadlinedate: Option<String>,
+    pub deadlinedate: Option<crate::DateTime>,
     /// `followupdate`.
-    pub followupdate: Option<String>,
+    pub followupdate: Option<crate::DateTime>,
     /// `oppcontactname`.
     pub oppcontactname: Option<String>,
     /// `oppcompanyname`.
@@ -372,15 +372,15 @@ pub struct Ticket {
     /// `oppcompetitors`.
     pub oppcompetitors: Option<String>,
     /// `opptrialdate`.
-    pub opptrialdate: Option<String>,
+    pub opptrialdate: Option<crate::DateTime>,
     /// `oppdemodate`.
-    pub oppdemodate: Option<String>,
+    pub oppdemodate: Option<crate::DateTime>,
     /// `oppdiscountdate`.
-    pub oppdiscountdate: Option<String>,
+    pub oppdiscountdate: Option<crate::DateTime>,
     /// `oppattemptsmade`.
     pub oppattemptsmade: Option<i32>,
     /// `oppconverteddate`.
-    pub oppconverteddate: Option<String>,
+    pub oppconverteddate: Option<crate::DateTime>,
     /// `oppproductchosen`.
     pub oppproductchosen: Option<String>,
     /// `oppreason`.
@@ -450,7 +450,7 @@ pub struct Ticket {
     /// `appointment_id`.
     pub appointment_id: Option<i32>,
     /// `nextappointmentdate`.
-    pub nextappointmentdate: Option<String>,
+    pub nextappointmentdate: Option<crate::DateTime>,
     /// `firstname`.
     pub firstname: Option<String>,
     /// `lastname`.
@@ -466,7 +466,7 @@ pub struct Ticket {
     /// `action_ticket_id`.
     pub action_ticket_id: Option<i32>,
     /// `action_datetime`.
-    pub action_datetime: Option<String>,
+    pub action_datetime: Option<crate::DateTime>,
     /// `action_outcome`.
     pub action_outcome: Option<String>,
     /// `action_chargerate`.
@@ -510,9 +510,9 @@ pub struct Ticket {
     /// `milestone_status`.
     pub milestone_status: Option<i32>,
     /// `milestone_startdate`.
-    pub milestone_startdate: Option<String>,
+    pub milestone_startdate: Option<crate::DateTime>,
     /// `milestone_enddate`.
-    pub milestone_enddate: Option<String>,
+    pub milestone_enddate: Option<crate::DateTime>,
     /// `colour`.
     pub colour: Option<String>,
     /// `reviewed`.
@@ -530,7 +530,7 @@ pub struct Ticket {
     /// `child_status`.
     pub child_status: Option<i32>,
     /// `date_fully_closed`.
-    pub date_fully_closed: Option<String>,
+    pub date_fully_closed: Option<crate::DateTime>,
     /// `lastaction_chargerate`.
     pub lastaction_chargerate: Option<String>,
     /// `hover_summary`.
@@ -548,7 +548,7 @@ pub struct Ticket {
     /// `takenby`.
     pub takenby: Option<String>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `createdfrom_id`.
     pub createdfrom_id: Option<i32>,
     /// `createdfrom_summary`.
@@ -582,7 +582,7 @@ pub struct Ticket {
     /// `supplier_slaexcuse`.
     pub supplier_slaexcuse: Option<String>,
     /// `supplier_date`.
-    pub supplier_date: Option<String>,
+    pub supplier_date: Option<crate::DateTime>,
     /// `supplier_contract_id`.
     pub supplier_contract_id: Option<i32>,
     /// `supplier_contract_ref`.
@@ -594,19 +594,19 @@ pub struct Ticket {
     /// `supplier_responsestate`.
     pub supplier_responsestate: Option<String>,
     /// `supplier_responsedate`.
-    pub supplier_responsedate: Option<String>,
+    pub supplier_responsedate: Option<crate::DateTime>,
     /// `supplier_responsetime`.
     pub supplier_responsetime: Option<f64>,
     /// `supplier_respondbydate`.
-    pub supplier_respondbydate: Option<String>,
+    pub supplier_respondbydate: Option<crate::DateTime>,
     /// `supplier_slastate`.
     pub supplier_slastate: Option<String>,
     /// `supplier_slatimeelapsed`.
     pub supplier_slatimeelapsed: Option<f64>,
     /// `supplier_dateclosed`.
-    pub supplier_dateclosed: Option<String>,
+    pub supplier_dateclosed: Option<crate::DateTime>,
     /// `supplier_fixbydate`.
-    pub supplier_fixbydate: Option<String>,
+    pub supplier_fixbydate: Option<crate::DateTime>,
     /// `supplier_breachrespsent`.
     pub supplier_breachrespsent: Option<bool>,
     /// `supplier_breachfixbysent`.
@@ -628,15 +628,15 @@ pub struct Ticket {
     /// `invoicenote`.
     pub invoicenote: Option<String>,
     /// `invoicedate`.
-    pub invoicedate: Option<String>,
+    pub invoicedate: Option<crate::DateTime>,
     /// `invoicepaiddate`.
-    pub invoicepaiddate: Option<String>,
+    pub invoicepaiddate: Option<crate::DateTime>,
     /// `nonbillable_time`.
     pub nonbillable_time: Option<f64>,
     /// `mileage`.
     pub mileage: Option<f64>,
     /// `planneddate`.
-    pub planneddate: Option<String>,
+    pub planneddate: Option<crate::DateTime>,
     /// `ccaddress`.
     pub ccaddress: Option<String>,
     /// `agreedcleared`.
@@ -668,7 +668,7 @@ pub struct Ticket {
     /// `surveysent`.
     pub surveysent: Option<bool>,
     /// `planneddateend`.
-    pub planneddateend: Option<String>,
+    pub planneddateend: Option<crate::DateTime>,
     /// `currentfaactionnumber`.
     pub currentfaactionnumber: Option<i32>,
     /// `approval_process_step`.
@@ -706,7 +706,7 @@ pub struct Ticket {
     /// `changeseq`.
     pub changeseq: Option<i32>,
     /// `lastrecurringemailsentdate`.
-    pub lastrecurringemailsentdate: Option<String>,
+    pub lastrecurringemailsentdate: Option<crate::DateTime>,
     /// `template_id`.
     pub template_id: Option<i32>,
     /// `template_name`.
@@ -714,9 +714,9 @@ pub struct Ticket {
     /// `child_template_id`.
     pub child_template_id: Option<i32>,
     /// `slaholdreminderdatelastemailed`.
-    pub slaholdreminderdatelastemailed: Option<String>,
+    pub slaholdreminderdatelastemailed: Option<crate::DateTime>,
     /// `closurereminderdatelastemailed`.
-    pub closurereminderdatelastemailed: Option<String>,
+    pub closurereminderdatelastemailed: Option<crate::DateTime>,
     /// `assetstring`.
     pub assetstring: Option<String>,
     /// `mailboxid`.
@@ -792,11 +792,11 @@ pub struct Ticket {
     /// `auditunum`.
     pub auditunum: Option<i32>,
     /// `auditdate`.
-    pub auditdate: Option<String>,
+    pub auditdate: Option<crate::DateTime>,
     /// `auditnote`.
     pub auditnote: Option<String>,
     /// `auditfaileddate`.
-    pub auditfaileddate: Option<String>,
+    pub auditfaileddate: Option<crate::DateTime>,
     /// `auditfailednote`.
     pub auditfailednote: Option<String>,
     /// `userrequestedapprover`.
@@ -838,13 +838,13 @@ pub struct Ticket {
     /// `billing_address`.
     pub billing_address: Option<AddressStore>,
     /// `workflow_stepstarted`.
-    pub workflow_stepstarted: Option<String>,
+    pub workflow_stepstarted: Option<crate::DateTime>,
     /// `lessonslearned`.
     pub lessonslearned: Option<String>,
     /// `laststatuschangeinformedmanager`.
     pub laststatuschangeinformedmanager: Option<i32>,
     /// `lastbugzillasync`.
-    pub lastbugzillasync: Option<String>,
+    pub lastbugzillasync: Option<crate::DateTime>,
     /// `sapid`.
     pub sapid: Option<String>,
     /// `sapattachmentsuuid`.
@@ -1104,7 +1104,7 @@ pub struct Ticket {
     /// `elapsed_resolution_hours`.
     pub elapsed_resolution_hours: Option<f64>,
     /// `sla_start_date`.
-    pub sla_start_date: Option<String>,
+    pub sla_start_date: Option<crate::DateTime>,
     /// `_print_generate`.
     pub print_generate: Option<bool>,
     /// `printhtml`.
@@ -1186,7 +1186,7 @@ pub struct Ticket {
     /// `orionacknowledgedby`.
     pub orionacknowledgedby: Option<i32>,
     /// `orionacknowledgedate`.
-    pub orionacknowledgedate: Option<String>,
+    pub orionacknowledgedate: Option<crate::DateTime>,
     /// `_acknowledgealert`.
     pub acknowledgealert: Option<bool>,
     /// `orionacknowledgenote`.
@@ -1244,7 +1244,7 @@ pub struct Ticket {
     /// `laststatuschangestatus`.
     pub laststatuschangestatus: Option<i32>,
     /// `laststatuschangestatusdate`.
-    pub laststatuschangestatusdate: Option<String>,
+    pub laststatuschangestatusdate: Option<crate::DateTime>,
     /// `mark_as_read_only`.
     pub mark_as_read_only: Option<bool>,
     /// Halo's `Audit` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
@@ -1282,7 +1282,7 @@ pub struct Ticket {
     /// `resource_booking_type`.
     pub resource_booking_type: Option<i32>,
     /// `resource_booking_timeslot`.
-    pub resource_booking_timeslot: Option<String>,
+    pub resource_booking_timeslot: Option<crate::DateTime>,
     /// `resource_booking_asset`.
     pub resource_booking_asset: Option<i32>,
     /// `matched_rule_ids`.
@@ -1532,7 +1532,7 @@ pub struct Ticket {
     /// `forwarded_by`.
     pub forwarded_by: Option<i32>,
     /// `reviewed_date`.
-    pub reviewed_date: Option<String>,
+    pub reviewed_date: Option<crate::DateTime>,
     /// `is_sensitive`.
     pub is_sensitive: Option<bool>,
     /// `contract_schedule_plan_id`.
@@ -1648,23 +1648,23 @@ pub struct Ticket {
     /// `remotesession_count`.
     pub remotesession_count: Option<i32>,
     /// `search_index_sync_timestamp`.
-    pub search_index_sync_timestamp: Option<String>,
+    pub search_index_sync_timestamp: Option<crate::DateTime>,
     /// `search_index_sync_batches`.
     pub search_index_sync_batches: Option<i32>,
     /// `new_whe_`.
-    pub new_whe: Option<String>,
+    pub new_whe: Option<crate::DateTime>,
     /// `new_actioncode`.
     pub new_actioncode: Option<i32>,
     /// `notepad`.
     pub notepad: Option<String>,
     /// `embedding_match_timestamp`.
-    pub embedding_match_timestamp: Option<String>,
+    pub embedding_match_timestamp: Option<crate::DateTime>,
     /// `_re_index`.
     pub re_index: Option<bool>,
     /// `_fetch_matches`.
     pub fetch_matches: Option<bool>,
     /// `workflow_move_date_override`.
-    pub workflow_move_date_override: Option<String>,
+    pub workflow_move_date_override: Option<crate::DateTime>,
     /// `lookup_search`.
     pub lookup_search: Option<String>,
     /// `agent_booking_type`.
@@ -1764,7 +1764,7 @@ pub struct Ticket {
     /// `teams_ticket_icon`.
     pub teams_ticket_icon: Option<String>,
     /// `lastactiondateteams`.
-    pub lastactiondateteams: Option<String>,
+    pub lastactiondateteams: Option<crate::DateTime>,
     /// `priority_name`.
     pub priority_name: Option<String>,
     /// `useful_count`.
@@ -1784,9 +1784,9 @@ pub struct Ticket {
     /// `itil_requesttype_id`.
     pub itil_requesttype_id: Option<i32>,
     /// `startdatetime`.
-    pub startdatetime: Option<String>,
+    pub startdatetime: Option<crate::DateTime>,
     /// `enddatetime`.
-    pub enddatetime: Option<String>,
+    pub enddatetime: Option<crate::DateTime>,
     /// `closure_agent_id`.
     pub closure_agent_id: Option<i32>,
     /// `closed_in_integration_system`.
@@ -1869,7 +1869,7 @@ impl Ticket {
     /// Sets `dateoccurred` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateoccurred(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateoccurred(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateoccurred = Some(value.into());
         self
     }
@@ -2149,7 +2149,10 @@ impl Ticket {
     /// Sets `projectearlieststart` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_projectearlieststart(mut self, value: impl Into<String>) -> Self {
+    pub fn with_projectearlieststart(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.projectearlieststart = Some(value.into());
         self
     }
@@ -2157,7 +2160,7 @@ impl Ticket {
     /// Sets `projectlatestend` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_projectlatestend(mut self, value: impl Into<String>) -> Self {
+    pub fn with_projectlatestend(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.projectlatestend = Some(value.into());
         self
     }
@@ -2293,7 +2296,7 @@ impl Ticket {
     /// Sets `respondbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_respondbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_respondbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.respondbydate = Some(value.into());
         self
     }
@@ -2301,7 +2304,7 @@ impl Ticket {
     /// Sets `responsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_responsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_responsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.responsedate = Some(value.into());
         self
     }
@@ -2309,7 +2312,7 @@ impl Ticket {
     /// Sets `first_responsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_first_responsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_first_responsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.first_responsedate = Some(value.into());
         self
     }
@@ -2317,7 +2320,7 @@ impl Ticket {
     /// Sets `responsestartdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_responsestartdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_responsestartdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.responsestartdate = Some(value.into());
         self
     }
@@ -2333,7 +2336,7 @@ impl Ticket {
     /// Sets `fixbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_fixbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.fixbydate = Some(value.into());
         self
     }
@@ -2341,7 +2344,7 @@ impl Ticket {
     /// Sets `dateclosed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateclosed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateclosed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateclosed = Some(value.into());
         self
     }
@@ -2349,7 +2352,7 @@ impl Ticket {
     /// Sets `dateassigned` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_dateassigned(mut self, value: impl Into<String>) -> Self {
+    pub fn with_dateassigned(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.dateassigned = Some(value.into());
         self
     }
@@ -2397,7 +2400,7 @@ impl Ticket {
     /// Sets `slaactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_slaactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_slaactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.slaactiondate = Some(value.into());
         self
     }
@@ -2429,7 +2432,7 @@ impl Ticket {
     /// Sets `lastactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastactiondate = Some(value.into());
         self
     }
@@ -2437,7 +2440,7 @@ impl Ticket {
     /// Sets `last_update` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_last_update(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_update(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.last_update = Some(value.into());
         self
     }
@@ -2445,7 +2448,10 @@ impl Ticket {
     /// Sets `lastchildactiondate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastchildactiondate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastchildactiondate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastchildactiondate = Some(value.into());
         self
     }
@@ -2653,7 +2659,7 @@ impl Ticket {
     /// Sets `lastincomingemail` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastincomingemail(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastincomingemail(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastincomingemail = Some(value.into());
         self
     }
@@ -2669,7 +2675,7 @@ impl Ticket {
     /// Sets `nextactivitydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextactivitydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextactivitydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.nextactivitydate = Some(value.into());
         self
     }
@@ -2813,7 +2819,7 @@ impl Ticket {
     /// Sets `startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdate = Some(value.into());
         self
     }
@@ -2853,7 +2859,7 @@ impl Ticket {
     /// Sets `targetdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_targetdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_targetdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.targetdate = Some(value.into());
         self
     }
@@ -2893,7 +2899,7 @@ impl Ticket {
     /// Sets `deadlinedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_deadlinedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_deadlinedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.deadlinedate = Some(value.into());
         self
     }
@@ -2901,7 +2907,7 @@ impl Ticket {
     /// Sets `followupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_followupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_followupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.followupdate = Some(value.into());
         self
     }
@@ -3085,7 +3091,7 @@ impl Ticket {
     /// Sets `opptrialdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_opptrialdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_opptrialdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.opptrialdate = Some(value.into());
         self
     }
@@ -3093,7 +3099,7 @@ impl Ticket {
     /// Sets `oppdemodate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_oppdemodate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_oppdemodate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.oppdemodate = Some(value.into());
         self
     }
@@ -3101,7 +3107,7 @@ impl Ticket {
     /// Sets `oppdiscountdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_oppdiscountdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_oppdiscountdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.oppdiscountdate = Some(value.into());
         self
     }
@@ -3117,7 +3123,7 @@ impl Ticket {
     /// Sets `oppconverteddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_oppconverteddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_oppconverteddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.oppconverteddate = Some(value.into());
         self
     }
@@ -3403,7 +3409,10 @@ impl Ticket {
     /// Sets `nextappointmentdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_nextappointmentdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_nextappointmentdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.nextappointmentdate = Some(value.into());
         self
     }
@@ -3467,7 +3476,7 @@ impl Ticket {
     /// Sets `action_datetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_action_datetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_action_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.action_datetime = Some(value.into());
         self
     }
@@ -3643,7 +3652,10 @@ impl Ticket {
     /// Sets `milestone_startdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_milestone_startdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_milestone_startdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.milestone_startdate = Some(value.into());
         self
     }
@@ -3651,7 +3663,7 @@ impl Ticket {
     /// Sets `milestone_enddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_milestone_enddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_milestone_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.milestone_enddate = Some(value.into());
         self
     }
@@ -3723,7 +3735,7 @@ impl Ticket {
     /// Sets `date_fully_closed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_fully_closed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_fully_closed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_fully_closed = Some(value.into());
         self
     }
@@ -3795,7 +3807,7 @@ impl Ticket {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -3931,7 +3943,7 @@ impl Ticket {
     /// Sets `supplier_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.supplier_date = Some(value.into());
         self
     }
@@ -3979,7 +3991,10 @@ impl Ticket {
     /// Sets `supplier_responsedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_responsedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_responsedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_responsedate = Some(value.into());
         self
     }
@@ -3995,7 +4010,10 @@ impl Ticket {
     /// Sets `supplier_respondbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_respondbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_respondbydate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_respondbydate = Some(value.into());
         self
     }
@@ -4019,7 +4037,10 @@ impl Ticket {
     /// Sets `supplier_dateclosed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_dateclosed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_dateclosed(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.supplier_dateclosed = Some(value.into());
         self
     }
@@ -4027,7 +4048,7 @@ impl Ticket {
     /// Sets `supplier_fixbydate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier_fixbydate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_supplier_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.supplier_fixbydate = Some(value.into());
         self
     }
@@ -4115,7 +4136,7 @@ impl Ticket {
     /// Sets `invoicedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoicedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoicedate = Some(value.into());
         self
     }
@@ -4123,7 +4144,7 @@ impl Ticket {
     /// Sets `invoicepaiddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_invoicepaiddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_invoicepaiddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.invoicepaiddate = Some(value.into());
         self
     }
@@ -4147,7 +4168,7 @@ impl Ticket {
     /// Sets `planneddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_planneddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_planneddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.planneddate = Some(value.into());
         self
     }
@@ -4275,7 +4296,7 @@ impl Ticket {
     /// Sets `planneddateend` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_planneddateend(mut self, value: impl Into<String>) -> Self {
+    pub fn with_planneddateend(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.planneddateend = Some(value.into());
         self
     }
@@ -4427,7 +4448,10 @@ impl Ticket {
     /// Sets `lastrecurringemailsentdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastrecurringemailsentdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastrecurringemailsentdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastrecurringemailsentdate = Some(value.into());
         self
     }
@@ -4461,7 +4485,7 @@ impl Ticket {
     #[must_use]
     pub fn with_slaholdreminderdatelastemailed(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<crate::DateTime>,
     ) -> Self {
         self.slaholdreminderdatelastemailed = Some(value.into());
         self
@@ -4472,7 +4496,7 @@ impl Ticket {
     #[must_use]
     pub fn with_closurereminderdatelastemailed(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<crate::DateTime>,
     ) -> Self {
         self.closurereminderdatelastemailed = Some(value.into());
         self
@@ -4777,7 +4801,7 @@ impl Ticket {
     /// Sets `auditdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_auditdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_auditdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.auditdate = Some(value.into());
         self
     }
@@ -4793,7 +4817,7 @@ impl Ticket {
     /// Sets `auditfaileddate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_auditfaileddate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_auditfaileddate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.auditfaileddate = Some(value.into());
         self
     }
@@ -4961,7 +4985,10 @@ impl Ticket {
     /// Sets `workflow_stepstarted` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_workflow_stepstarted(mut self, value: impl Into<String>) -> Self {
+    pub fn with_workflow_stepstarted(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.workflow_stepstarted = Some(value.into());
         self
     }
@@ -4985,7 +5012,7 @@ impl Ticket {
     /// Sets `lastbugzillasync` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastbugzillasync(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastbugzillasync(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastbugzillasync = Some(value.into());
         self
     }
@@ -6028,7 +6055,7 @@ impl Ticket {
     /// Sets `sla_start_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_sla_start_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_sla_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.sla_start_date = Some(value.into());
         self
     }
@@ -6356,7 +6383,10 @@ impl Ticket {
     /// Sets `orionacknowledgedate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_orionacknowledgedate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_orionacknowledgedate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.orionacknowledgedate = Some(value.into());
         self
     }
@@ -6591,7 +6621,10 @@ impl Ticket {
     /// Sets `laststatuschangestatusdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_laststatuschangestatusdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_laststatuschangestatusdate(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.laststatuschangestatusdate = Some(value.into());
         self
     }
@@ -6743,7 +6776,10 @@ impl Ticket {
     /// Sets `resource_booking_timeslot` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_resource_booking_timeslot(mut self, value: impl Into<String>) -> Self {
+    pub fn with_resource_booking_timeslot(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.resource_booking_timeslot = Some(value.into());
         self
     }
@@ -7746,7 +7782,7 @@ impl Ticket {
     /// Sets `reviewed_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_reviewed_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_reviewed_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.reviewed_date = Some(value.into());
         self
     }
@@ -8210,7 +8246,10 @@ impl Ticket {
     /// Sets `search_index_sync_timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_search_index_sync_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_search_index_sync_timestamp(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.search_index_sync_timestamp = Some(value.into());
         self
     }
@@ -8226,7 +8265,7 @@ impl Ticket {
     /// Sets `new_whe_` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_new_whe(mut self, value: impl Into<String>) -> Self {
+    pub fn with_new_whe(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.new_whe = Some(value.into());
         self
     }
@@ -8250,7 +8289,10 @@ impl Ticket {
     /// Sets `embedding_match_timestamp` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_embedding_match_timestamp(mut self, value: impl Into<String>) -> Self {
+    pub fn with_embedding_match_timestamp(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.embedding_match_timestamp = Some(value.into());
         self
     }
@@ -8274,7 +8316,10 @@ impl Ticket {
     /// Sets `workflow_move_date_override` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_workflow_move_date_override(mut self, value: impl Into<String>) -> Self {
+    pub fn with_workflow_move_date_override(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.workflow_move_date_override = Some(value.into());
         self
     }
@@ -8677,7 +8722,10 @@ impl Ticket {
     /// Sets `lastactiondateteams` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastactiondateteams(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastactiondateteams(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.lastactiondateteams = Some(value.into());
         self
     }
@@ -8757,7 +8805,7 @@ impl Ticket {
     /// Sets `startdatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_startdatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_startdatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.startdatetime = Some(value.into());
         self
     }
@@ -8765,7 +8813,7 @@ impl Ticket {
     /// Sets `enddatetime` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_enddatetime(mut self, value: impl Into<String>) -> Self {
+    pub fn with_enddatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.enddatetime = Some(value.into());
         self
     }
@@ -9001,6 +9049,9011 @@ impl Ticket {
         self.guid = Some(value.into());
         self
     }
+
+    /// Sends `oppjobtitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppjobtitle(mut self) -> Self {
+        self.oppjobtitle = None;
+        self.extra.insert("oppjobtitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateoccurred` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateoccurred(mut self) -> Self {
+        self.dateoccurred = None;
+        self.extra.insert("dateoccurred".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_summary(mut self) -> Self {
+        self.summary = None;
+        self.extra.insert("summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_details(mut self) -> Self {
+        self.details = None;
+        self.extra.insert("details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_id(mut self) -> Self {
+        self.status_id = None;
+        self.extra.insert("status_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_name(mut self) -> Self {
+        self.status_name = None;
+        self.extra.insert("status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_id(mut self) -> Self {
+        self.tickettype_id = None;
+        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_name(mut self) -> Self {
+        self.tickettype_name = None;
+        self.extra.insert("tickettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_id(mut self) -> Self {
+        self.sla_id = None;
+        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_name(mut self) -> Self {
+        self.sla_name = None;
+        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_id(mut self) -> Self {
+        self.priority_id = None;
+        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team(mut self) -> Self {
+        self.team = None;
+        self.extra.insert("team".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_name(mut self) -> Self {
+        self.agent_name = None;
+        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_1(mut self) -> Self {
+        self.category_1 = None;
+        self.extra.insert("category_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_2(mut self) -> Self {
+        self.category_2 = None;
+        self.extra.insert("category_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_3(mut self) -> Self {
+        self.category_3 = None;
+        self.extra.insert("category_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_4(mut self) -> Self {
+        self.category_4 = None;
+        self.extra.insert("category_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `categoryid_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_categoryid_1(mut self) -> Self {
+        self.categoryid_1 = None;
+        self.extra.insert("categoryid_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `categoryid_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_categoryid_2(mut self) -> Self {
+        self.categoryid_2 = None;
+        self.extra.insert("categoryid_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `categoryid_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_categoryid_3(mut self) -> Self {
+        self.categoryid_3 = None;
+        self.extra.insert("categoryid_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `categoryid_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_categoryid_4(mut self) -> Self {
+        self.categoryid_4 = None;
+        self.extra.insert("categoryid_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_1_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_1_display(mut self) -> Self {
+        self.category_1_display = None;
+        self.extra.insert("category_1_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_2_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_2_display(mut self) -> Self {
+        self.category_2_display = None;
+        self.extra.insert("category_2_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_3_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_3_display(mut self) -> Self {
+        self.category_3_display = None;
+        self.extra.insert("category_3_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_4_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_4_display(mut self) -> Self {
+        self.category_4_display = None;
+        self.extra.insert("category_4_display".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_estimate(mut self) -> Self {
+        self.estimate = None;
+        self.extra.insert("estimate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `estimatedays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_estimatedays(mut self) -> Self {
+        self.estimatedays = None;
+        self.extra.insert("estimatedays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projecttimepercentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projecttimepercentage(mut self) -> Self {
+        self.projecttimepercentage = None;
+        self.extra.insert("projecttimepercentage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectcompletionpercentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectcompletionpercentage(mut self) -> Self {
+        self.projectcompletionpercentage = None;
+        self.extra
+            .insert("projectcompletionpercentage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectearlieststart` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectearlieststart(mut self) -> Self {
+        self.projectearlieststart = None;
+        self.extra.insert("projectearlieststart".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectlatestend` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectlatestend(mut self) -> Self {
+        self.projectlatestend = None;
+        self.extra.insert("projectlatestend".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timetaken(mut self) -> Self {
+        self.timetaken = None;
+        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargehours(mut self) -> Self {
+        self.chargehours = None;
+        self.extra.insert("chargehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nonchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nonchargehours(mut self) -> Self {
+        self.nonchargehours = None;
+        self.extra.insert("nonchargehours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `travelhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_travelhours(mut self) -> Self {
+        self.travelhours = None;
+        self.extra.insert("travelhours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `totalmileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_totalmileage(mut self) -> Self {
+        self.totalmileage = None;
+        self.extra.insert("totalmileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itemsprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itemsprice(mut self) -> Self {
+        self.itemsprice = None;
+        self.extra.insert("itemsprice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `items` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_items(mut self) -> Self {
+        self.items = None;
+        self.extra.insert("items".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_name(mut self) -> Self {
+        self.supplier_name = None;
+        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_id(mut self) -> Self {
+        self.parent_id = None;
+        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_count(mut self) -> Self {
+        self.child_count = None;
+        self.extra.insert("child_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_count_open` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_count_open(mut self) -> Self {
+        self.child_count_open = None;
+        self.extra.insert("child_count_open".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachment_count(mut self) -> Self {
+        self.attachment_count = None;
+        self.extra.insert("attachment_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `flagged` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_flagged(mut self) -> Self {
+        self.flagged = None;
+        self.extra.insert("flagged".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `read` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_read(mut self) -> Self {
+        self.read = None;
+        self.extra.insert("read".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enduserstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enduserstatus(mut self) -> Self {
+        self.enduserstatus = None;
+        self.extra.insert("enduserstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onhold(mut self) -> Self {
+        self.onhold = None;
+        self.extra.insert("onhold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `respondbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_respondbydate(mut self) -> Self {
+        self.respondbydate = None;
+        self.extra.insert("respondbydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responsedate(mut self) -> Self {
+        self.responsedate = None;
+        self.extra.insert("responsedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `first_responsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_first_responsedate(mut self) -> Self {
+        self.first_responsedate = None;
+        self.extra.insert("first_responsedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responsestartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responsestartdate(mut self) -> Self {
+        self.responsestartdate = None;
+        self.extra.insert("responsestartdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaresponsestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaresponsestate(mut self) -> Self {
+        self.slaresponsestate = None;
+        self.extra.insert("slaresponsestate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fixbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fixbydate(mut self) -> Self {
+        self.fixbydate = None;
+        self.extra.insert("fixbydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateclosed(mut self) -> Self {
+        self.dateclosed = None;
+        self.extra.insert("dateclosed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dateassigned` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dateassigned(mut self) -> Self {
+        self.dateassigned = None;
+        self.extra.insert("dateassigned".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `excludefromsla` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_excludefromsla(mut self) -> Self {
+        self.excludefromsla = None;
+        self.extra.insert("excludefromsla".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaholdtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaholdtime(mut self) -> Self {
+        self.slaholdtime = None;
+        self.extra.insert("slaholdtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_timezone(mut self) -> Self {
+        self.site_timezone = None;
+        self.extra.insert("site_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parentguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentguid(mut self) -> Self {
+        self.parentguid = None;
+        self.extra.insert("parentguid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parentassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parentassign(mut self) -> Self {
+        self.parentassign = None;
+        self.extra.insert("parentassign".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaactiondate(mut self) -> Self {
+        self.slaactiondate = None;
+        self.extra.insert("slaactiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slapercused` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slapercused(mut self) -> Self {
+        self.slapercused = None;
+        self.extra.insert("slapercused".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slatimeleft` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slatimeleft(mut self) -> Self {
+        self.slatimeleft = None;
+        self.extra.insert("slatimeleft".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currentelapsedhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currentelapsedhours(mut self) -> Self {
+        self.currentelapsedhours = None;
+        self.extra.insert("currentelapsedhours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastactiondate(mut self) -> Self {
+        self.lastactiondate = None;
+        self.extra.insert("lastactiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `last_update` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_last_update(mut self) -> Self {
+        self.last_update = None;
+        self.extra.insert("last_update".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastchildactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastchildactiondate(mut self) -> Self {
+        self.lastchildactiondate = None;
+        self.extra.insert("lastchildactiondate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_organisation_id(mut self) -> Self {
+        self.organisation_id = None;
+        self.extra.insert("organisation_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department_id(mut self) -> Self {
+        self.department_id = None;
+        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reportedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reportedby(mut self) -> Self {
+        self.reportedby = None;
+        self.extra.insert("reportedby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_email(mut self) -> Self {
+        self.user_email = None;
+        self.extra.insert("user_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtolist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtolist(mut self) -> Self {
+        self.emailtolist = None;
+        self.extra.insert("emailtolist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailtolistsupplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailtolistsupplier(mut self) -> Self {
+        self.emailtolistsupplier = None;
+        self.extra.insert("emailtolistsupplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailcclist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailcclist(mut self) -> Self {
+        self.emailcclist = None;
+        self.extra.insert("emailcclist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailcclistsupplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailcclistsupplier(mut self) -> Self {
+        self.emailcclistsupplier = None;
+        self.extra.insert("emailcclistsupplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_kb_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_kb_id(mut self) -> Self {
+        self.matched_kb_id = None;
+        self.extra.insert("matched_kb_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release_note(mut self) -> Self {
+        self.release_note = None;
+        self.extra.insert("release_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_product_id(mut self) -> Self {
+        self.product_id = None;
+        self.extra.insert("product_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_product_name(mut self) -> Self {
+        self.product_name = None;
+        self.extra.insert("product_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release_id(mut self) -> Self {
+        self.release_id = None;
+        self.extra.insert("release_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release_name(mut self) -> Self {
+        self.release_name = None;
+        self.extra.insert("release_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release2_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release2_id(mut self) -> Self {
+        self.release2_id = None;
+        self.extra.insert("release2_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release2_name(mut self) -> Self {
+        self.release2_name = None;
+        self.extra.insert("release2_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release3_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release3_id(mut self) -> Self {
+        self.release3_id = None;
+        self.extra.insert("release3_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release3_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release3_name(mut self) -> Self {
+        self.release3_name = None;
+        self.extra.insert("release3_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_ticket_id_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_ticket_id_string(mut self) -> Self {
+        self.child_ticket_id_string = None;
+        self.extra.insert("child_ticket_id_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_key_field_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_key_field_string(mut self) -> Self {
+        self.asset_key_field_string = None;
+        self.extra.insert("asset_key_field_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_type_name(mut self) -> Self {
+        self.asset_type_name = None;
+        self.extra.insert("asset_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_name(mut self) -> Self {
+        self.workflow_name = None;
+        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_stage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_stage(mut self) -> Self {
+        self.workflow_stage = None;
+        self.extra.insert("workflow_stage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_stage_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_stage_id(mut self) -> Self {
+        self.workflow_stage_id = None;
+        self.extra.insert("workflow_stage_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_stage_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_stage_number(mut self) -> Self {
+        self.workflow_stage_number = None;
+        self.extra.insert("workflow_stage_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastincomingemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastincomingemail(mut self) -> Self {
+        self.lastincomingemail = None;
+        self.extra.insert("lastincomingemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_ticket_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_ticket_ids(mut self) -> Self {
+        self.child_ticket_ids = None;
+        self.extra.insert("child_ticket_ids".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextactivitydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextactivitydate(mut self) -> Self {
+        self.nextactivitydate = None;
+        self.extra.insert("nextactivitydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inventory_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inventory_number(mut self) -> Self {
+        self.inventory_number = None;
+        self.extra.insert("inventory_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_id(mut self) -> Self {
+        self.workflow_id = None;
+        self.extra.insert("workflow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_step(mut self) -> Self {
+        self.workflow_step = None;
+        self.extra.insert("workflow_step".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_seq(mut self) -> Self {
+        self.workflow_seq = None;
+        self.extra.insert("workflow_seq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pipeline_stage_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pipeline_stage_id(mut self) -> Self {
+        self.pipeline_stage_id = None;
+        self.extra.insert("pipeline_stage_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pipeline_stage_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pipeline_stage_name(mut self) -> Self {
+        self.pipeline_stage_name = None;
+        self.extra.insert("pipeline_stage_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasbeenclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasbeenclosed(mut self) -> Self {
+        self.hasbeenclosed = None;
+        self.extra.insert("hasbeenclosed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unread_child_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unread_child_action_count(mut self) -> Self {
+        self.unread_child_action_count = None;
+        self.extra
+            .insert("unread_child_action_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unread_related_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unread_related_action_count(mut self) -> Self {
+        self.unread_related_action_count = None;
+        self.extra
+            .insert("unread_related_action_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_action_count(mut self) -> Self {
+        self.child_action_count = None;
+        self.extra.insert("child_action_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_subject(mut self) -> Self {
+        self.parent_subject = None;
+        self.extra.insert("parent_subject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_action_count(mut self) -> Self {
+        self.related_action_count = None;
+        self.extra.insert("related_action_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_vip` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_vip(mut self) -> Self {
+        self.is_vip = None;
+        self.extra.insert("is_vip".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isimportantcontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimportantcontact(mut self) -> Self {
+        self.isimportantcontact = None;
+        self.extra.insert("isimportantcontact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_impact(mut self) -> Self {
+        self.impact = None;
+        self.extra.insert("impact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `urgency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_urgency(mut self) -> Self {
+        self.urgency = None;
+        self.extra.insert("urgency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate(mut self) -> Self {
+        self.startdate = None;
+        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate_timezone(mut self) -> Self {
+        self.startdate_timezone = None;
+        self.extra.insert("startdate_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdate_with_timezone(mut self) -> Self {
+        self.startdate_with_timezone = None;
+        self.extra.insert("startdate_with_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `starttime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_starttime(mut self) -> Self {
+        self.starttime = None;
+        self.extra.insert("starttime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `starttimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_starttimeslot(mut self) -> Self {
+        self.starttimeslot = None;
+        self.extra.insert("starttimeslot".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targetdate(mut self) -> Self {
+        self.targetdate = None;
+        self.extra.insert("targetdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targetdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targetdate_timezone(mut self) -> Self {
+        self.targetdate_timezone = None;
+        self.extra.insert("targetdate_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targetdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targetdate_with_timezone(mut self) -> Self {
+        self.targetdate_with_timezone = None;
+        self.extra
+            .insert("targetdate_with_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targettime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targettime(mut self) -> Self {
+        self.targettime = None;
+        self.extra.insert("targettime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `targettimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_targettimeslot(mut self) -> Self {
+        self.targettimeslot = None;
+        self.extra.insert("targettimeslot".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deadlinedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deadlinedate(mut self) -> Self {
+        self.deadlinedate = None;
+        self.extra.insert("deadlinedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `followupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_followupdate(mut self) -> Self {
+        self.followupdate = None;
+        self.extra.insert("followupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcontactname(mut self) -> Self {
+        self.oppcontactname = None;
+        self.extra.insert("oppcontactname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcompanyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcompanyname(mut self) -> Self {
+        self.oppcompanyname = None;
+        self.extra.insert("oppcompanyname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppemailaddress(mut self) -> Self {
+        self.oppemailaddress = None;
+        self.extra.insert("oppemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcustomertitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcustomertitle(mut self) -> Self {
+        self.oppcustomertitle = None;
+        self.extra.insert("oppcustomertitle".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opptel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opptel(mut self) -> Self {
+        self.opptel = None;
+        self.extra.insert("opptel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppaddr1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppaddr1(mut self) -> Self {
+        self.oppaddr1 = None;
+        self.extra.insert("oppaddr1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppaddr2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppaddr2(mut self) -> Self {
+        self.oppaddr2 = None;
+        self.extra.insert("oppaddr2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppaddr3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppaddr3(mut self) -> Self {
+        self.oppaddr3 = None;
+        self.extra.insert("oppaddr3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppaddr4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppaddr4(mut self) -> Self {
+        self.oppaddr4 = None;
+        self.extra.insert("oppaddr4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opppostcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opppostcode(mut self) -> Self {
+        self.opppostcode = None;
+        self.extra.insert("opppostcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcountry` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcountry(mut self) -> Self {
+        self.oppcountry = None;
+        self.extra.insert("oppcountry".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppregion` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppregion(mut self) -> Self {
+        self.oppregion = None;
+        self.extra.insert("oppregion".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opptype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opptype(mut self) -> Self {
+        self.opptype = None;
+        self.extra.insert("opptype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppvalue(mut self) -> Self {
+        self.oppvalue = None;
+        self.extra.insert("oppvalue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppvalue_monthly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppvalue_monthly(mut self) -> Self {
+        self.oppvalue_monthly = None;
+        self.extra.insert("oppvalue_monthly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppvalue_annual` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppvalue_annual(mut self) -> Self {
+        self.oppvalue_annual = None;
+        self.extra.insert("oppvalue_annual".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppvalue_oneoff` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppvalue_oneoff(mut self) -> Self {
+        self.oppvalue_oneoff = None;
+        self.extra.insert("oppvalue_oneoff".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppconversionprobability` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppconversionprobability(mut self) -> Self {
+        self.oppconversionprobability = None;
+        self.extra
+            .insert("oppconversionprobability".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppvalueadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppvalueadjusted(mut self) -> Self {
+        self.oppvalueadjusted = None;
+        self.extra.insert("oppvalueadjusted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppprofit` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppprofit(mut self) -> Self {
+        self.oppprofit = None;
+        self.extra.insert("oppprofit".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcurrentsystem` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcurrentsystem(mut self) -> Self {
+        self.oppcurrentsystem = None;
+        self.extra.insert("oppcurrentsystem".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcompetitors` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcompetitors(mut self) -> Self {
+        self.oppcompetitors = None;
+        self.extra.insert("oppcompetitors".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opptrialdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opptrialdate(mut self) -> Self {
+        self.opptrialdate = None;
+        self.extra.insert("opptrialdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppdemodate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppdemodate(mut self) -> Self {
+        self.oppdemodate = None;
+        self.extra.insert("oppdemodate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppdiscountdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppdiscountdate(mut self) -> Self {
+        self.oppdiscountdate = None;
+        self.extra.insert("oppdiscountdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppattemptsmade` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppattemptsmade(mut self) -> Self {
+        self.oppattemptsmade = None;
+        self.extra.insert("oppattemptsmade".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppconverteddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppconverteddate(mut self) -> Self {
+        self.oppconverteddate = None;
+        self.extra.insert("oppconverteddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppproductchosen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppproductchosen(mut self) -> Self {
+        self.oppproductchosen = None;
+        self.extra.insert("oppproductchosen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppreason(mut self) -> Self {
+        self.oppreason = None;
+        self.extra.insert("oppreason".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opphear` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opphear(mut self) -> Self {
+        self.opphear = None;
+        self.extra.insert("opphear".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opptimezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opptimezonename(mut self) -> Self {
+        self.opptimezonename = None;
+        self.extra.insert("opptimezonename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppclosurecategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppclosurecategory(mut self) -> Self {
+        self.oppclosurecategory = None;
+        self.extra.insert("oppclosurecategory".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cost(mut self) -> Self {
+        self.cost = None;
+        self.extra.insert("cost".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quantity(mut self) -> Self {
+        self.quantity = None;
+        self.extra.insert("quantity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projecttimebudget` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projecttimebudget(mut self) -> Self {
+        self.projecttimebudget = None;
+        self.extra.insert("projecttimebudget".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectmoneybudget` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectmoneybudget(mut self) -> Self {
+        self.projectmoneybudget = None;
+        self.extra.insert("projectmoneybudget".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projecttimeactual` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projecttimeactual(mut self) -> Self {
+        self.projecttimeactual = None;
+        self.extra.insert("projecttimeactual".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectmoneyactual` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectmoneyactual(mut self) -> Self {
+        self.projectmoneyactual = None;
+        self.extra.insert("projectmoneyactual".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastnote(mut self) -> Self {
+        self.lastnote = None;
+        self.extra.insert("lastnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdef1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdef1(mut self) -> Self {
+        self.userdef1 = None;
+        self.extra.insert("userdef1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdef2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdef2(mut self) -> Self {
+        self.userdef2 = None;
+        self.extra.insert("userdef2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdef3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdef3(mut self) -> Self {
+        self.userdef3 = None;
+        self.extra.insert("userdef3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdef4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdef4(mut self) -> Self {
+        self.userdef4 = None;
+        self.extra.insert("userdef4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdef5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdef5(mut self) -> Self {
+        self.userdef5 = None;
+        self.extra.insert("userdef5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `source` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_source(mut self) -> Self {
+        self.source = None;
+        self.extra.insert("source".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `release_important` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_release_important(mut self) -> Self {
+        self.release_important = None;
+        self.extra.insert("release_important".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releasenotegroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releasenotegroup_name(mut self) -> Self {
+        self.releasenotegroup_name = None;
+        self.extra.insert("releasenotegroup_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `releasenotegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_releasenotegroup_id(mut self) -> Self {
+        self.releasenotegroup_id = None;
+        self.extra.insert("releasenotegroup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id_string(mut self) -> Self {
+        self.third_party_id_string = None;
+        self.extra.insert("third_party_id_string".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_status(mut self) -> Self {
+        self.supplier_status = None;
+        self.extra.insert("supplier_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_refextra` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_refextra(mut self) -> Self {
+        self.contract_refextra = None;
+        self.extra.insert("contract_refextra".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_type(mut self) -> Self {
+        self.appointment_type = None;
+        self.extra.insert("appointment_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timeentries` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timeentries(mut self) -> Self {
+        self.timeentries = None;
+        self.extra.insert("timeentries".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `section_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_section_timezone(mut self) -> Self {
+        self.section_timezone = None;
+        self.extra.insert("section_timezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itilname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itilname(mut self) -> Self {
+        self.itilname = None;
+        self.extra.insert("itilname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_descriptions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_descriptions(mut self) -> Self {
+        self.related_service_descriptions = None;
+        self.extra
+            .insert("related_service_descriptions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_service_category_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_service_category_names(mut self) -> Self {
+        self.related_service_category_names = None;
+        self.extra
+            .insert(
+                "related_service_category_names".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `projectinternaltask` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectinternaltask(mut self) -> Self {
+        self.projectinternaltask = None;
+        self.extra.insert("projectinternaltask".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_id(mut self) -> Self {
+        self.appointment_id = None;
+        self.extra.insert("appointment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nextappointmentdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nextappointmentdate(mut self) -> Self {
+        self.nextappointmentdate = None;
+        self.extra.insert("nextappointmentdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `firstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_firstname(mut self) -> Self {
+        self.firstname = None;
+        self.extra.insert("firstname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastname(mut self) -> Self {
+        self.lastname = None;
+        self.extra.insert("lastname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectedinstance_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectedinstance_id(mut self) -> Self {
+        self.connectedinstance_id = None;
+        self.extra.insert("connectedinstance_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `web_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_web_url(mut self) -> Self {
+        self.web_url = None;
+        self.extra.insert("web_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `api_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_api_url(mut self) -> Self {
+        self.api_url = None;
+        self.extra.insert("api_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_number(mut self) -> Self {
+        self.action_number = None;
+        self.extra.insert("action_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_ticket_id(mut self) -> Self {
+        self.action_ticket_id = None;
+        self.extra.insert("action_ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_datetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_datetime(mut self) -> Self {
+        self.action_datetime = None;
+        self.extra.insert("action_datetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_outcome(mut self) -> Self {
+        self.action_outcome = None;
+        self.extra.insert("action_outcome".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_chargerate(mut self) -> Self {
+        self.action_chargerate = None;
+        self.extra.insert("action_chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_contract_ref(mut self) -> Self {
+        self.action_contract_ref = None;
+        self.extra.insert("action_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_note(mut self) -> Self {
+        self.action_note = None;
+        self.extra.insert("action_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_invoices_for_each_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_invoices_for_each_site(mut self) -> Self {
+        self.ticket_invoices_for_each_site = None;
+        self.extra
+            .insert("ticket_invoices_for_each_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesorder_id(mut self) -> Self {
+        self.salesorder_id = None;
+        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orderhead_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orderhead_id(mut self) -> Self {
+        self.orderhead_id = None;
+        self.extra.insert("orderhead_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `budgettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_budgettype(mut self) -> Self {
+        self.budgettype = None;
+        self.extra.insert("budgettype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requesttype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requesttype_name(mut self) -> Self {
+        self.requesttype_name = None;
+        self.extra.insert("requesttype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recalculate_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recalculate_billing(mut self) -> Self {
+        self.recalculate_billing = None;
+        self.extra.insert("recalculate_billing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `impactlevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_impactlevel(mut self) -> Self {
+        self.impactlevel = None;
+        self.extra.insert("impactlevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_id(mut self) -> Self {
+        self.supplier_id = None;
+        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pr_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pr_id(mut self) -> Self {
+        self.pr_id = None;
+        self.extra.insert("pr_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `branch_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_branch_id(mut self) -> Self {
+        self.branch_id = None;
+        self.extra.insert("branch_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `branch_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_branch_name(mut self) -> Self {
+        self.branch_name = None;
+        self.extra.insert("branch_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `update_milestone_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_update_milestone_id(mut self) -> Self {
+        self.update_milestone_id = None;
+        self.extra.insert("update_milestone_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_id(mut self) -> Self {
+        self.milestone_id = None;
+        self.extra.insert("milestone_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_name(mut self) -> Self {
+        self.milestone_name = None;
+        self.extra.insert("milestone_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_value(mut self) -> Self {
+        self.milestone_value = None;
+        self.extra.insert("milestone_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_sequence(mut self) -> Self {
+        self.milestone_sequence = None;
+        self.extra.insert("milestone_sequence".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_status(mut self) -> Self {
+        self.milestone_status = None;
+        self.extra.insert("milestone_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_startdate(mut self) -> Self {
+        self.milestone_startdate = None;
+        self.extra.insert("milestone_startdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestone_enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestone_enddate(mut self) -> Self {
+        self.milestone_enddate = None;
+        self.extra.insert("milestone_enddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reviewed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reviewed(mut self) -> Self {
+        self.reviewed = None;
+        self.extra.insert("reviewed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_agent_name(mut self) -> Self {
+        self.action_agent_name = None;
+        self.extra.insert("action_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `merged_into_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_merged_into_id(mut self) -> Self {
+        self.merged_into_id = None;
+        self.extra.insert("merged_into_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reassigncount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reassigncount(mut self) -> Self {
+        self.reassigncount = None;
+        self.extra.insert("reassigncount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_status(mut self) -> Self {
+        self.parent_status = None;
+        self.extra.insert("parent_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_agent(mut self) -> Self {
+        self.parent_agent = None;
+        self.extra.insert("parent_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_status(mut self) -> Self {
+        self.child_status = None;
+        self.extra.insert("child_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_fully_closed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_fully_closed(mut self) -> Self {
+        self.date_fully_closed = None;
+        self.extra.insert("date_fully_closed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastaction_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastaction_chargerate(mut self) -> Self {
+        self.lastaction_chargerate = None;
+        self.extra.insert("lastaction_chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hover_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hover_summary(mut self) -> Self {
+        self.hover_summary = None;
+        self.extra.insert("hover_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slatimeelapsed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slatimeelapsed(mut self) -> Self {
+        self.slatimeelapsed = None;
+        self.extra.insert("slatimeelapsed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_summary(mut self) -> Self {
+        self.ai_summary = None;
+        self.extra.insert("ai_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `search_score` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_search_score(mut self) -> Self {
+        self.search_score = None;
+        self.extra.insert("search_score".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phonenumber(mut self) -> Self {
+        self.phonenumber = None;
+        self.extra.insert("phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `details_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_details_html(mut self) -> Self {
+        self.details_html = None;
+        self.extra.insert("details_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `takenby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_takenby(mut self) -> Self {
+        self.takenby = None;
+        self.extra.insert("takenby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datecreated(mut self) -> Self {
+        self.datecreated = None;
+        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfrom_id(mut self) -> Self {
+        self.createdfrom_id = None;
+        self.extra.insert("createdfrom_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfrom_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfrom_summary(mut self) -> Self {
+        self.createdfrom_summary = None;
+        self.extra.insert("createdfrom_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clonedfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clonedfrom_id(mut self) -> Self {
+        self.clonedfrom_id = None;
+        self.extra.insert("clonedfrom_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clonedfrom_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clonedfrom_summary(mut self) -> Self {
+        self.clonedfrom_summary = None;
+        self.extra.insert("clonedfrom_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closure_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closure_note(mut self) -> Self {
+        self.closure_note = None;
+        self.extra.insert("closure_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closure_note_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closure_note_html(mut self) -> Self {
+        self.closure_note_html = None;
+        self.extra.insert("closure_note_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closure_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closure_time(mut self) -> Self {
+        self.closure_time = None;
+        self.extra.insert("closure_time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `top_level_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_top_level_id(mut self) -> Self {
+        self.top_level_id = None;
+        self.extra.insert("top_level_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customer_relationships` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customer_relationships(mut self) -> Self {
+        self.customer_relationships = None;
+        self.extra.insert("customer_relationships".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_number(mut self) -> Self {
+        self.asset_number = None;
+        self.extra.insert("asset_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_site(mut self) -> Self {
+        self.asset_site = None;
+        self.extra.insert("asset_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slastate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slastate(mut self) -> Self {
+        self.slastate = None;
+        self.extra.insert("slastate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaexcuse(mut self) -> Self {
+        self.slaexcuse = None;
+        self.extra.insert("slaexcuse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_sla_id(mut self) -> Self {
+        self.site_sla_id = None;
+        self.extra.insert("site_sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_reference(mut self) -> Self {
+        self.client_reference = None;
+        self.extra.insert("client_reference".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_slaexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_slaexcuse(mut self) -> Self {
+        self.supplier_slaexcuse = None;
+        self.extra.insert("supplier_slaexcuse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_date(mut self) -> Self {
+        self.supplier_date = None;
+        self.extra.insert("supplier_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contract_id(mut self) -> Self {
+        self.supplier_contract_id = None;
+        self.extra.insert("supplier_contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contract_ref(mut self) -> Self {
+        self.supplier_contract_ref = None;
+        self.extra.insert("supplier_contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_sla_id(mut self) -> Self {
+        self.supplier_sla_id = None;
+        self.extra.insert("supplier_sla_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_priority_id(mut self) -> Self {
+        self.supplier_priority_id = None;
+        self.extra.insert("supplier_priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_responsestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_responsestate(mut self) -> Self {
+        self.supplier_responsestate = None;
+        self.extra.insert("supplier_responsestate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_responsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_responsedate(mut self) -> Self {
+        self.supplier_responsedate = None;
+        self.extra.insert("supplier_responsedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_responsetime(mut self) -> Self {
+        self.supplier_responsetime = None;
+        self.extra.insert("supplier_responsetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_respondbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_respondbydate(mut self) -> Self {
+        self.supplier_respondbydate = None;
+        self.extra.insert("supplier_respondbydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_slastate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_slastate(mut self) -> Self {
+        self.supplier_slastate = None;
+        self.extra.insert("supplier_slastate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_slatimeelapsed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_slatimeelapsed(mut self) -> Self {
+        self.supplier_slatimeelapsed = None;
+        self.extra.insert("supplier_slatimeelapsed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_dateclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_dateclosed(mut self) -> Self {
+        self.supplier_dateclosed = None;
+        self.extra.insert("supplier_dateclosed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_fixbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_fixbydate(mut self) -> Self {
+        self.supplier_fixbydate = None;
+        self.extra.insert("supplier_fixbydate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_breachrespsent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_breachrespsent(mut self) -> Self {
+        self.supplier_breachrespsent = None;
+        self.extra.insert("supplier_breachrespsent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_breachfixbysent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_breachfixbysent(mut self) -> Self {
+        self.supplier_breachfixbysent = None;
+        self.extra
+            .insert("supplier_breachfixbysent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changestate(mut self) -> Self {
+        self.changestate = None;
+        self.extra.insert("changestate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvedby(mut self) -> Self {
+        self.approvedby = None;
+        self.extra.insert("approvedby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showforusers(mut self) -> Self {
+        self.showforusers = None;
+        self.extra.insert("showforusers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messsent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messsent(mut self) -> Self {
+        self.messsent = None;
+        self.extra.insert("messsent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `satisfactionlevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_satisfactionlevel(mut self) -> Self {
+        self.satisfactionlevel = None;
+        self.extra.insert("satisfactionlevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `satisfactioncomment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_satisfactioncomment(mut self) -> Self {
+        self.satisfactioncomment = None;
+        self.extra.insert("satisfactioncomment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicenumber(mut self) -> Self {
+        self.invoicenumber = None;
+        self.extra.insert("invoicenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicenote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicenote(mut self) -> Self {
+        self.invoicenote = None;
+        self.extra.insert("invoicenote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicedate(mut self) -> Self {
+        self.invoicedate = None;
+        self.extra.insert("invoicedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicepaiddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicepaiddate(mut self) -> Self {
+        self.invoicepaiddate = None;
+        self.extra.insert("invoicepaiddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nonbillable_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nonbillable_time(mut self) -> Self {
+        self.nonbillable_time = None;
+        self.extra.insert("nonbillable_time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mileage(mut self) -> Self {
+        self.mileage = None;
+        self.extra.insert("mileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `planneddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_planneddate(mut self) -> Self {
+        self.planneddate = None;
+        self.extra.insert("planneddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ccaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ccaddress(mut self) -> Self {
+        self.ccaddress = None;
+        self.extra.insert("ccaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agreedcleared` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agreedcleared(mut self) -> Self {
+        self.agreedcleared = None;
+        self.extra.insert("agreedcleared".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responsetime(mut self) -> Self {
+        self.responsetime = None;
+        self.extra.insert("responsetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `first_responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_first_responsetime(mut self) -> Self {
+        self.first_responsetime = None;
+        self.extra.insert("first_responsetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alsoinform` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alsoinform(mut self) -> Self {
+        self.alsoinform = None;
+        self.extra.insert("alsoinform".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `justification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_justification(mut self) -> Self {
+        self.justification = None;
+        self.extra.insert("justification".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `backoutplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_backoutplan(mut self) -> Self {
+        self.backoutplan = None;
+        self.extra.insert("backoutplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `communicationplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_communicationplan(mut self) -> Self {
+        self.communicationplan = None;
+        self.extra.insert("communicationplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `testplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_testplan(mut self) -> Self {
+        self.testplan = None;
+        self.extra.insert("testplan".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `riskdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_riskdescription(mut self) -> Self {
+        self.riskdescription = None;
+        self.extra.insert("riskdescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `risklevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_risklevel(mut self) -> Self {
+        self.risklevel = None;
+        self.extra.insert("risklevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `impactdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_impactdescription(mut self) -> Self {
+        self.impactdescription = None;
+        self.extra.insert("impactdescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_id(mut self) -> Self {
+        self.service_id = None;
+        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isparentservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isparentservice(mut self) -> Self {
+        self.isparentservice = None;
+        self.extra.insert("isparentservice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surveysent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surveysent(mut self) -> Self {
+        self.surveysent = None;
+        self.extra.insert("surveysent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `planneddateend` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_planneddateend(mut self) -> Self {
+        self.planneddateend = None;
+        self.extra.insert("planneddateend".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currentfaactionnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currentfaactionnumber(mut self) -> Self {
+        self.currentfaactionnumber = None;
+        self.extra.insert("currentfaactionnumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_process_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_process_step(mut self) -> Self {
+        self.approval_process_step = None;
+        self.extra.insert("approval_process_step".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_process_step_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_process_step_name(mut self) -> Self {
+        self.approval_process_step_name = None;
+        self.extra
+            .insert("approval_process_step_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_cab_name(mut self) -> Self {
+        self.approval_cab_name = None;
+        self.extra.insert("approval_cab_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_process_id(mut self) -> Self {
+        self.approval_process_id = None;
+        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultcodeopen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultcodeopen(mut self) -> Self {
+        self.faultcodeopen = None;
+        self.extra.insert("faultcodeopen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultcode(mut self) -> Self {
+        self.faultcode = None;
+        self.extra.insert("faultcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `laststatus3rdparty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_laststatus3rdparty(mut self) -> Self {
+        self.laststatus3rdparty = None;
+        self.extra.insert("laststatus3rdparty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inform3rdpartysystem` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inform3rdpartysystem(mut self) -> Self {
+        self.inform3rdpartysystem = None;
+        self.extra.insert("inform3rdpartysystem".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deliverycontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deliverycontact(mut self) -> Self {
+        self.deliverycontact = None;
+        self.extra.insert("deliverycontact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delivery_address(mut self) -> Self {
+        self.delivery_address = None;
+        self.extra.insert("delivery_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surveyneeded` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surveyneeded(mut self) -> Self {
+        self.surveyneeded = None;
+        self.extra.insert("surveyneeded".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `knownerror` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_knownerror(mut self) -> Self {
+        self.knownerror = None;
+        self.extra.insert("knownerror".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `development` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_development(mut self) -> Self {
+        self.development = None;
+        self.extra.insert("development".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `causedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_causedby(mut self) -> Self {
+        self.causedby = None;
+        self.extra.insert("causedby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messsentlast` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messsentlast(mut self) -> Self {
+        self.messsentlast = None;
+        self.extra.insert("messsentlast".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unapprovedchangestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unapprovedchangestatus(mut self) -> Self {
+        self.unapprovedchangestatus = None;
+        self.extra.insert("unapprovedchangestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changeseq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changeseq(mut self) -> Self {
+        self.changeseq = None;
+        self.extra.insert("changeseq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastrecurringemailsentdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastrecurringemailsentdate(mut self) -> Self {
+        self.lastrecurringemailsentdate = None;
+        self.extra
+            .insert("lastrecurringemailsentdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_template_id(mut self) -> Self {
+        self.template_id = None;
+        self.extra.insert("template_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_template_name(mut self) -> Self {
+        self.template_name = None;
+        self.extra.insert("template_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `child_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_child_template_id(mut self) -> Self {
+        self.child_template_id = None;
+        self.extra.insert("child_template_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaholdreminderdatelastemailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaholdreminderdatelastemailed(mut self) -> Self {
+        self.slaholdreminderdatelastemailed = None;
+        self.extra
+            .insert(
+                "slaholdreminderdatelastemailed".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `closurereminderdatelastemailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closurereminderdatelastemailed(mut self) -> Self {
+        self.closurereminderdatelastemailed = None;
+        self.extra
+            .insert(
+                "closurereminderdatelastemailed".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `assetstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assetstring(mut self) -> Self {
+        self.assetstring = None;
+        self.extra.insert("assetstring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailboxid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailboxid(mut self) -> Self {
+        self.mailboxid = None;
+        self.extra.insert("mailboxid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alerttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alerttype(mut self) -> Self {
+        self.alerttype = None;
+        self.extra.insert("alerttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actisbillabledefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actisbillabledefault(mut self) -> Self {
+        self.actisbillabledefault = None;
+        self.extra.insert("actisbillabledefault".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emaildisplayname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emaildisplayname(mut self) -> Self {
+        self.emaildisplayname = None;
+        self.extra.insert("emaildisplayname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailpriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailpriority(mut self) -> Self {
+        self.emailpriority = None;
+        self.extra.insert("emailpriority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chargerate(mut self) -> Self {
+        self.chargerate = None;
+        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timezonename(mut self) -> Self {
+        self.timezonename = None;
+        self.extra.insert("timezonename".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forwardinboundupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forwardinboundupdates(mut self) -> Self {
+        self.forwardinboundupdates = None;
+        self.extra.insert("forwardinboundupdates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `loggedoutofhdworkinghours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_loggedoutofhdworkinghours(mut self) -> Self {
+        self.loggedoutofhdworkinghours = None;
+        self.extra
+            .insert("loggedoutofhdworkinghours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `acctmaninformedsurvey` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acctmaninformedsurvey(mut self) -> Self {
+        self.acctmaninformedsurvey = None;
+        self.extra.insert("acctmaninformedsurvey".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `laststatuschangeinformed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_laststatuschangeinformed(mut self) -> Self {
+        self.laststatuschangeinformed = None;
+        self.extra
+            .insert("laststatuschangeinformed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `gfialerttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_gfialerttype(mut self) -> Self {
+        self.gfialerttype = None;
+        self.extra.insert("gfialerttype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotedescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotedescription(mut self) -> Self {
+        self.quotedescription = None;
+        self.extra.insert("quotedescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotelabouramount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotelabouramount(mut self) -> Self {
+        self.quotelabouramount = None;
+        self.extra.insert("quotelabouramount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotepriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotepriority(mut self) -> Self {
+        self.quotepriority = None;
+        self.extra.insert("quotepriority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `budgetcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_budgetcode(mut self) -> Self {
+        self.budgetcode = None;
+        self.extra.insert("budgetcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actualcost` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actualcost(mut self) -> Self {
+        self.actualcost = None;
+        self.extra.insert("actualcost".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicestatus(mut self) -> Self {
+        self.invoicestatus = None;
+        self.extra.insert("invoicestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicedescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicedescription(mut self) -> Self {
+        self.invoicedescription = None;
+        self.extra.insert("invoicedescription".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicelabouramount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicelabouramount(mut self) -> Self {
+        self.invoicelabouramount = None;
+        self.extra.insert("invoicelabouramount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoicematerialsamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoicematerialsamount(mut self) -> Self {
+        self.invoicematerialsamount = None;
+        self.extra.insert("invoicematerialsamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `firsttimefix` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_firsttimefix(mut self) -> Self {
+        self.firsttimefix = None;
+        self.extra.insert("firsttimefix".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotematerialsamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotematerialsamount(mut self) -> Self {
+        self.quotematerialsamount = None;
+        self.extra.insert("quotematerialsamount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ukasaccredited` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ukasaccredited(mut self) -> Self {
+        self.ukasaccredited = None;
+        self.extra.insert("ukasaccredited".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `labno` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_labno(mut self) -> Self {
+        self.labno = None;
+        self.extra.insert("labno".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitterscreenname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitterscreenname(mut self) -> Self {
+        self.twitterscreenname = None;
+        self.extra.insert("twitterscreenname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitterid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitterid(mut self) -> Self {
+        self.twitterid = None;
+        self.extra.insert("twitterid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_id(mut self) -> Self {
+        self.facebook_id = None;
+        self.extra.insert("facebook_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fixbydateadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fixbydateadjusted(mut self) -> Self {
+        self.fixbydateadjusted = None;
+        self.extra.insert("fixbydateadjusted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `loggedonbehalfby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_loggedonbehalfby(mut self) -> Self {
+        self.loggedonbehalfby = None;
+        self.extra.insert("loggedonbehalfby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alternativecontactno` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alternativecontactno(mut self) -> Self {
+        self.alternativecontactno = None;
+        self.extra.insert("alternativecontactno".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `operationalserviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_operationalserviceid(mut self) -> Self {
+        self.operationalserviceid = None;
+        self.extra.insert("operationalserviceid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requestdetailsprinted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requestdetailsprinted(mut self) -> Self {
+        self.requestdetailsprinted = None;
+        self.extra.insert("requestdetailsprinted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `serviceformprinted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_serviceformprinted(mut self) -> Self {
+        self.serviceformprinted = None;
+        self.extra.insert("serviceformprinted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auditstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auditstatus(mut self) -> Self {
+        self.auditstatus = None;
+        self.extra.insert("auditstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auditunum` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auditunum(mut self) -> Self {
+        self.auditunum = None;
+        self.extra.insert("auditunum".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auditdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auditdate(mut self) -> Self {
+        self.auditdate = None;
+        self.extra.insert("auditdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auditnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auditnote(mut self) -> Self {
+        self.auditnote = None;
+        self.extra.insert("auditnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auditfaileddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auditfaileddate(mut self) -> Self {
+        self.auditfaileddate = None;
+        self.extra.insert("auditfaileddate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auditfailednote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auditfailednote(mut self) -> Self {
+        self.auditfailednote = None;
+        self.extra.insert("auditfailednote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userrequestedapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userrequestedapprover(mut self) -> Self {
+        self.userrequestedapprover = None;
+        self.extra.insert("userrequestedapprover".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppdontaddtomailinglist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppdontaddtomailinglist(mut self) -> Self {
+        self.oppdontaddtomailinglist = None;
+        self.extra.insert("oppdontaddtomailinglist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendprintrequest` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendprintrequest(mut self) -> Self {
+        self.sendprintrequest = None;
+        self.extra.insert("sendprintrequest".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyid(mut self) -> Self {
+        self.pagerdutyid = None;
+        self.extra.insert("pagerdutyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyincidentidstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyincidentidstring(mut self) -> Self {
+        self.pagerdutyincidentidstring = None;
+        self.extra
+            .insert("pagerdutyincidentidstring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutystatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutystatus(mut self) -> Self {
+        self.pagerdutystatus = None;
+        self.extra.insert("pagerdutystatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyurl(mut self) -> Self {
+        self.pagerdutyurl = None;
+        self.extra.insert("pagerdutyurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyincidentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyincidentid(mut self) -> Self {
+        self.pagerdutyincidentid = None;
+        self.extra.insert("pagerdutyincidentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opportunity_third_party_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opportunity_third_party_url(mut self) -> Self {
+        self.opportunity_third_party_url = None;
+        self.extra
+            .insert("opportunity_third_party_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pr_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pr_link(mut self) -> Self {
+        self.pr_link = None;
+        self.extra.insert("pr_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `github_repository` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_github_repository(mut self) -> Self {
+        self.github_repository = None;
+        self.extra.insert("github_repository".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `component_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_component_id(mut self) -> Self {
+        self.component_id = None;
+        self.extra.insert("component_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `component_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_component_name(mut self) -> Self {
+        self.component_name = None;
+        self.extra.insert("component_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_version_id(mut self) -> Self {
+        self.version_id = None;
+        self.extra.insert("version_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `version_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_version_name(mut self) -> Self {
+        self.version_name = None;
+        self.extra.insert("version_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailentryid(mut self) -> Self {
+        self.mailentryid = None;
+        self.extra.insert("mailentryid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_ref(mut self) -> Self {
+        self.contract_ref = None;
+        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billing_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billing_address(mut self) -> Self {
+        self.billing_address = None;
+        self.extra.insert("billing_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_stepstarted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_stepstarted(mut self) -> Self {
+        self.workflow_stepstarted = None;
+        self.extra.insert("workflow_stepstarted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lessonslearned` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lessonslearned(mut self) -> Self {
+        self.lessonslearned = None;
+        self.extra.insert("lessonslearned".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `laststatuschangeinformedmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_laststatuschangeinformedmanager(mut self) -> Self {
+        self.laststatuschangeinformedmanager = None;
+        self.extra
+            .insert(
+                "laststatuschangeinformedmanager".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `lastbugzillasync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastbugzillasync(mut self) -> Self {
+        self.lastbugzillasync = None;
+        self.extra.insert("lastbugzillasync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sapid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sapid(mut self) -> Self {
+        self.sapid = None;
+        self.extra.insert("sapid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sapattachmentsuuid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sapattachmentsuuid(mut self) -> Self {
+        self.sapattachmentsuuid = None;
+        self.extra.insert("sapattachmentsuuid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_currency(mut self) -> Self {
+        self.currency = None;
+        self.extra.insert("currency".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectconsignmentheaderid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectconsignmentheaderid(mut self) -> Self {
+        self.projectconsignmentheaderid = None;
+        self.extra
+            .insert("projectconsignmentheaderid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `projectconsignmentdetailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_projectconsignmentdetailid(mut self) -> Self {
+        self.projectconsignmentdetailid = None;
+        self.extra
+            .insert("projectconsignmentdetailid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicefailurestid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicefailurestid(mut self) -> Self {
+        self.servicefailurestid = None;
+        self.extra.insert("servicefailurestid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hdid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hdid(mut self) -> Self {
+        self.hdid = None;
+        self.extra.insert("hdid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deleted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deleted(mut self) -> Self {
+        self.deleted = None;
+        self.extra.insert("deleted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_rule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_rule_id(mut self) -> Self {
+        self.matched_rule_id = None;
+        self.extra.insert("matched_rule_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_rule_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_rule_name(mut self) -> Self {
+        self.matched_rule_name = None;
+        self.extra.insert("matched_rule_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_rule_dont_show_notification` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_rule_dont_show_notification(mut self) -> Self {
+        self.matched_rule_dont_show_notification = None;
+        self.extra
+            .insert(
+                "matched_rule_dont_show_notification".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `ignore_kb_match` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignore_kb_match(mut self) -> Self {
+        self.ignore_kb_match = None;
+        self.extra.insert("ignore_kb_match".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deadlinenotificationhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deadlinenotificationhours(mut self) -> Self {
+        self.deadlinenotificationhours = None;
+        self.extra
+            .insert("deadlinenotificationhours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `asset_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset_type(mut self) -> Self {
+        self.asset_type = None;
+        self.extra.insert("asset_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showonroadmap` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showonroadmap(mut self) -> Self {
+        self.showonroadmap = None;
+        self.extra.insert("showonroadmap".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roadmapnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roadmapnote(mut self) -> Self {
+        self.roadmapnote = None;
+        self.extra.insert("roadmapnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phonenumberfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phonenumberfrom(mut self) -> Self {
+        self.phonenumberfrom = None;
+        self.extra.insert("phonenumberfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addressfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addressfrom(mut self) -> Self {
+        self.addressfrom = None;
+        self.extra.insert("addressfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `changeinformation_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changeinformation_html(mut self) -> Self {
+        self.changeinformation_html = None;
+        self.extra.insert("changeinformation_html".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `team_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_team_department_id(mut self) -> Self {
+        self.team_department_id = None;
+        self.extra.insert("team_department_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendack` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendack(mut self) -> Self {
+        self.sendack = None;
+        self.extra.insert("sendack".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newaction_emailfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newaction_emailfrom(mut self) -> Self {
+        self.newaction_emailfrom = None;
+        self.extra.insert("newaction_emailfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newaction_emailfrom_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newaction_emailfrom_address_override(mut self) -> Self {
+        self.newaction_emailfrom_address_override = None;
+        self.extra
+            .insert(
+                "newaction_emailfrom_address_override".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canupdate(mut self) -> Self {
+        self.canupdate = None;
+        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_mustupdateticketuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mustupdateticketuser(mut self) -> Self {
+        self.mustupdateticketuser = None;
+        self.extra.insert("_mustupdateticketuser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_spam` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_spam(mut self) -> Self {
+        self.spam = None;
+        self.extra.insert("_spam".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_spamblock` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_spamblock(mut self) -> Self {
+        self.spamblock = None;
+        self.extra.insert("_spamblock".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `users_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_users_name(mut self) -> Self {
+        self.users_name = None;
+        self.extra.insert("users_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sibling_count_open` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sibling_count_open(mut self) -> Self {
+        self.sibling_count_open = None;
+        self.extra.insert("sibling_count_open".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_summary(mut self) -> Self {
+        self.parent_summary = None;
+        self.extra.insert("parent_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_status_name(mut self) -> Self {
+        self.parent_status_name = None;
+        self.extra.insert("parent_status_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess(mut self) -> Self {
+        self.new_approvalprocess = None;
+        self.extra.insert("new_approvalprocess".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_agent_id(mut self) -> Self {
+        self.new_approvalprocess_agent_id = None;
+        self.extra
+            .insert("new_approvalprocess_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_user_id(mut self) -> Self {
+        self.new_approvalprocess_user_id = None;
+        self.extra
+            .insert("new_approvalprocess_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_email(mut self) -> Self {
+        self.new_approvalprocess_email = None;
+        self.extra
+            .insert("new_approvalprocess_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_cab_id(mut self) -> Self {
+        self.new_approvalprocess_cab_id = None;
+        self.extra
+            .insert("new_approvalprocess_cab_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvers(mut self) -> Self {
+        self.approvers = None;
+        self.extra.insert("approvers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approvers_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approvers_history(mut self) -> Self {
+        self.approvers_history = None;
+        self.extra.insert("approvers_history".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `appointment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment_count(mut self) -> Self {
+        self.appointment_count = None;
+        self.extra.insert("appointment_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_chat_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_chat_count(mut self) -> Self {
+        self.open_chat_count = None;
+        self.extra.insert("open_chat_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `task_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_task_count(mut self) -> Self {
+        self.task_count = None;
+        self.extra.insert("task_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `create_article` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_article(mut self) -> Self {
+        self.create_article = None;
+        self.extra.insert("create_article".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `qualifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_qualifications(mut self) -> Self {
+        self.qualifications = None;
+        self.extra.insert("qualifications".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `target_adjust` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_target_adjust(mut self) -> Self {
+        self.target_adjust = None;
+        self.extra.insert("target_adjust".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `start_adjust` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_start_adjust(mut self) -> Self {
+        self.start_adjust = None;
+        self.extra.insert("start_adjust".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_do_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_do_rules(mut self) -> Self {
+        self.dont_do_rules = None;
+        self.extra.insert("dont_do_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_do_databaselookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_do_databaselookups(mut self) -> Self {
+        self.dont_do_databaselookups = None;
+        self.extra.insert("dont_do_databaselookups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_rules(mut self) -> Self {
+        self.apply_rules = None;
+        self.extra.insert("apply_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `apply_this_rule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_this_rule(mut self) -> Self {
+        self.apply_this_rule = None;
+        self.extra.insert("apply_this_rule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_forcereassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forcereassign(mut self) -> Self {
+        self.forcereassign = None;
+        self.extra.insert("_forcereassign".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_appointment01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_appointment01_ok(mut self) -> Self {
+        self.appointment01_ok = None;
+        self.extra.insert("_appointment01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_agent01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent01_ok(mut self) -> Self {
+        self.agent01_ok = None;
+        self.extra.insert("_agent01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_agent02_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent02_ok(mut self) -> Self {
+        self.agent02_ok = None;
+        self.extra.insert("_agent02_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_asset01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_asset01_ok(mut self) -> Self {
+        self.asset01_ok = None;
+        self.extra.insert("_asset01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `return_this` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_return_this(mut self) -> Self {
+        self.return_this = None;
+        self.extra.insert("return_this".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validate_form` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_form(mut self) -> Self {
+        self.validate_form = None;
+        self.extra.insert("_validate_form".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validate_updates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_updates(mut self) -> Self {
+        self.validate_updates = None;
+        self.extra.insert("_validate_updates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachments(mut self) -> Self {
+        self.attachments = None;
+        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `documents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_documents(mut self) -> Self {
+        self.documents = None;
+        self.extra.insert("documents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_popup_notes(mut self) -> Self {
+        self.popup_notes = None;
+        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_action_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_action_type(mut self) -> Self {
+        self.current_action_type = None;
+        self.extra.insert("current_action_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `current_action_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_current_action_name(mut self) -> Self {
+        self.current_action_name = None;
+        self.extra.insert("current_action_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ispreview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ispreview(mut self) -> Self {
+        self.ispreview = None;
+        self.extra.insert("_ispreview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assets(mut self) -> Self {
+        self.assets = None;
+        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `nochangesequpdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_nochangesequpdate(mut self) -> Self {
+        self.nochangesequpdate = None;
+        self.extra.insert("nochangesequpdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_reclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reclose(mut self) -> Self {
+        self.reclose = None;
+        self.extra.insert("_reclose".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_reclose_oid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reclose_oid(mut self) -> Self {
+        self.reclose_oid = None;
+        self.extra.insert("_reclose_oid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_recover` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recover(mut self) -> Self {
+        self.recover = None;
+        self.extra.insert("_recover".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reference(mut self) -> Self {
+        self.reference = None;
+        self.extra.insert("reference".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_start_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_start_tag_override(mut self) -> Self {
+        self.email_start_tag_override = None;
+        self.extra
+            .insert("email_start_tag_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_end_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_end_tag_override(mut self) -> Self {
+        self.email_end_tag_override = None;
+        self.extra.insert("email_end_tag_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `follower_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_follower_count(mut self) -> Self {
+        self.follower_count = None;
+        self.extra.insert("follower_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contact_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contact_address(mut self) -> Self {
+        self.contact_address = None;
+        self.extra.insert("contact_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chat_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chat_id(mut self) -> Self {
+        self.chat_id = None;
+        self.extra.insert("chat_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actioncode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actioncode(mut self) -> Self {
+        self.actioncode = None;
+        self.extra.insert("actioncode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clone_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clone_count(mut self) -> Self {
+        self.clone_count = None;
+        self.extra.insert("clone_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `todo_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_todo_count(mut self) -> Self {
+        self.todo_count = None;
+        self.extra.insert("todo_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `todo_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_todo_list(mut self) -> Self {
+        self.todo_list = None;
+        self.extra.insert("todo_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_count(mut self) -> Self {
+        self.service_count = None;
+        self.extra.insert("service_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unsubscribedfromserviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unsubscribedfromserviceid(mut self) -> Self {
+        self.unsubscribedfromserviceid = None;
+        self.extra
+            .insert("unsubscribedfromserviceid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_opportunity` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_opportunity(mut self) -> Self {
+        self.is_opportunity = None;
+        self.extra.insert("is_opportunity".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_project` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_project(mut self) -> Self {
+        self.is_project = None;
+        self.extra.insert("is_project".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `items_issued_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_items_issued_count(mut self) -> Self {
+        self.items_issued_count = None;
+        self.extra.insert("items_issued_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_items_issued(mut self) -> Self {
+        self.items_issued = None;
+        self.extra.insert("items_issued".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `project_items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_project_items_issued(mut self) -> Self {
+        self.project_items_issued = None;
+        self.extra.insert("project_items_issued".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `quotation_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_quotation_count(mut self) -> Self {
+        self.quotation_count = None;
+        self.extra.insert("quotation_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesorder_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesorder_count(mut self) -> Self {
+        self.salesorder_count = None;
+        self.extra.insert("salesorder_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchaseorder_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchaseorder_count(mut self) -> Self {
+        self.purchaseorder_count = None;
+        self.extra.insert("purchaseorder_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoice_line_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoice_line_count(mut self) -> Self {
+        self.invoice_line_count = None;
+        self.extra.insert("invoice_line_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_client_id(mut self) -> Self {
+        self.third_party_client_id = None;
+        self.extra.insert("third_party_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_refreshresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_refreshresponse(mut self) -> Self {
+        self.refreshresponse = None;
+        self.extra.insert("_refreshresponse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isalert` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isalert(mut self) -> Self {
+        self.isalert = None;
+        self.extra.insert("_isalert".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_novalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_novalidate(mut self) -> Self {
+        self.novalidate = None;
+        self.extra.insert("_novalidate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_closure_reminder_closure` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_closure_reminder_closure(mut self) -> Self {
+        self.is_closure_reminder_closure = None;
+        self.extra
+            .insert("is_closure_reminder_closure".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_slahold_reminder_closure` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_slahold_reminder_closure(mut self) -> Self {
+        self.is_slahold_reminder_closure = None;
+        self.extra
+            .insert("is_slahold_reminder_closure".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importid(mut self) -> Self {
+        self.importid = None;
+        self.extra.insert("_importid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendtopagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendtopagerduty(mut self) -> Self {
+        self.sendtopagerduty = None;
+        self.extra.insert("sendtopagerduty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunkurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunkurl(mut self) -> Self {
+        self.splunkurl = None;
+        self.extra.insert("splunkurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunksearch` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunksearch(mut self) -> Self {
+        self.splunksearch = None;
+        self.extra.insert("splunksearch".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_budgettype_id(mut self) -> Self {
+        self.budgettype_id = None;
+        self.extra.insert("budgettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `budgettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_budgettype_name(mut self) -> Self {
+        self.budgettype_name = None;
+        self.extra.insert("budgettype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `budgets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_budgets(mut self) -> Self {
+        self.budgets = None;
+        self.extra.insert("budgets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `process_ai` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_process_ai(mut self) -> Self {
+        self.process_ai = None;
+        self.extra.insert("process_ai".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `send_remoteinvite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_send_remoteinvite(mut self) -> Self {
+        self.send_remoteinvite = None;
+        self.extra.insert("send_remoteinvite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invite_emaillist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invite_emaillist(mut self) -> Self {
+        self.invite_emaillist = None;
+        self.extra.insert("invite_emaillist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_call_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_call_id(mut self) -> Self {
+        self.third_party_call_id = None;
+        self.extra.insert("third_party_call_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `remotetechid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remotetechid(mut self) -> Self {
+        self.remotetechid = None;
+        self.extra.insert("remotetechid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linkremotesession` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linkremotesession(mut self) -> Self {
+        self.linkremotesession = None;
+        self.extra.insert("linkremotesession".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `remotesessionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remotesessionid(mut self) -> Self {
+        self.remotesessionid = None;
+        self.extra.insert("remotesessionid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `utcoffset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_utcoffset(mut self) -> Self {
+        self.utcoffset = None;
+        self.extra.insert("utcoffset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `form_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_form_id(mut self) -> Self {
+        self.form_id = None;
+        self.extra.insert("form_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `database_lookup_result` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_database_lookup_result(mut self) -> Self {
+        self.database_lookup_result = None;
+        self.extra.insert("database_lookup_result".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenants` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenants(mut self) -> Self {
+        self.azure_tenants = None;
+        self.extra.insert("azure_tenants".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenants_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenants_name(mut self) -> Self {
+        self.azure_tenants_name = None;
+        self.extra.insert("azure_tenants_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning_is_error` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning_is_error(mut self) -> Self {
+        self.warning_is_error = None;
+        self.extra.insert("_warning_is_error".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `close_unassigned` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_close_unassigned(mut self) -> Self {
+        self.close_unassigned = None;
+        self.extra.insert("close_unassigned".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canbechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canbechild(mut self) -> Self {
+        self.canbechild = None;
+        self.extra.insert("canbechild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_changefreeze01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_changefreeze01_ok(mut self) -> Self {
+        self.changefreeze01_ok = None;
+        self.extra.insert("_changefreeze01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_force(mut self) -> Self {
+        self.force = None;
+        self.extra.insert("_force".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ticketclash01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticketclash01_ok(mut self) -> Self {
+        self.ticketclash01_ok = None;
+        self.extra.insert("_ticketclash01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_milestonedate01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestonedate01_ok(mut self) -> Self {
+        self.milestonedate01_ok = None;
+        self.extra.insert("_milestonedate01_ok".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_ignoremilestonedates` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignoremilestonedates(mut self) -> Self {
+        self.ignoremilestonedates = None;
+        self.extra.insert("_ignoremilestonedates".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_locked(mut self) -> Self {
+        self.locked = None;
+        self.extra.insert("locked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `has_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_has_related(mut self) -> Self {
+        self.has_related = None;
+        self.extra.insert("has_related".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyeragent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyeragent(mut self) -> Self {
+        self.pagerdutyeragent = None;
+        self.extra.insert("pagerdutyeragent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `elapsed_response_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_elapsed_response_hours(mut self) -> Self {
+        self.elapsed_response_hours = None;
+        self.extra.insert("elapsed_response_hours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `elapsed_resolution_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_elapsed_resolution_hours(mut self) -> Self {
+        self.elapsed_resolution_hours = None;
+        self.extra
+            .insert("elapsed_resolution_hours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_start_date(mut self) -> Self {
+        self.sla_start_date = None;
+        self.extra.insert("sla_start_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_print_generate(mut self) -> Self {
+        self.print_generate = None;
+        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_printhtml(mut self) -> Self {
+        self.printhtml = None;
+        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pdf_attachment_id(mut self) -> Self {
+        self.pdf_attachment_id = None;
+        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `journeys` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_journeys(mut self) -> Self {
+        self.journeys = None;
+        self.extra.insert("journeys".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `devops_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_devops_agent(mut self) -> Self {
+        self.devops_agent = None;
+        self.extra.insert("devops_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_devops` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_devops(mut self) -> Self {
+        self.dontupdate_devops = None;
+        self.extra.insert("_dontupdate_devops".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_note_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_note_1(mut self) -> Self {
+        self.category_note_1 = None;
+        self.extra.insert("category_note_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_user_note_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_user_note_1(mut self) -> Self {
+        self.category_user_note_1 = None;
+        self.extra.insert("category_user_note_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_include_note_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_include_note_1(mut self) -> Self {
+        self.category_include_note_1 = None;
+        self.extra.insert("category_include_note_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_itil_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_itil_1(mut self) -> Self {
+        self.category_itil_1 = None;
+        self.extra.insert("category_itil_1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_note_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_note_2(mut self) -> Self {
+        self.category_note_2 = None;
+        self.extra.insert("category_note_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_user_note_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_user_note_2(mut self) -> Self {
+        self.category_user_note_2 = None;
+        self.extra.insert("category_user_note_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_include_note_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_include_note_2(mut self) -> Self {
+        self.category_include_note_2 = None;
+        self.extra.insert("category_include_note_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_itil_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_itil_2(mut self) -> Self {
+        self.category_itil_2 = None;
+        self.extra.insert("category_itil_2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_note_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_note_3(mut self) -> Self {
+        self.category_note_3 = None;
+        self.extra.insert("category_note_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_user_note_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_user_note_3(mut self) -> Self {
+        self.category_user_note_3 = None;
+        self.extra.insert("category_user_note_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_include_note_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_include_note_3(mut self) -> Self {
+        self.category_include_note_3 = None;
+        self.extra.insert("category_include_note_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_itil_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_itil_3(mut self) -> Self {
+        self.category_itil_3 = None;
+        self.extra.insert("category_itil_3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_note_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_note_4(mut self) -> Self {
+        self.category_note_4 = None;
+        self.extra.insert("category_note_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_user_note_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_user_note_4(mut self) -> Self {
+        self.category_user_note_4 = None;
+        self.extra.insert("category_user_note_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_include_note_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_include_note_4(mut self) -> Self {
+        self.category_include_note_4 = None;
+        self.extra.insert("category_include_note_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category_itil_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category_itil_4(mut self) -> Self {
+        self.category_itil_4 = None;
+        self.extra.insert("category_itil_4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `devops_comment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_devops_comment_count(mut self) -> Self {
+        self.devops_comment_count = None;
+        self.extra.insert("devops_comment_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_iszapier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_iszapier(mut self) -> Self {
+        self.iszapier = None;
+        self.extra.insert("_iszapier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_ticketid(mut self) -> Self {
+        self.ncentral_ticketid = None;
+        self.extra.insert("ncentral_ticketid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isnotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnotify(mut self) -> Self {
+        self.isnotify = None;
+        self.extra.insert("_isnotify".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_from_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_from_action_id(mut self) -> Self {
+        self.created_from_action_id = None;
+        self.extra.insert("created_from_action_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_from_action_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_from_action_name(mut self) -> Self {
+        self.created_from_action_name = None;
+        self.extra
+            .insert("created_from_action_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createacknowledgement` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createacknowledgement(mut self) -> Self {
+        self.createacknowledgement = None;
+        self.extra.insert("createacknowledgement".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `your_vote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_your_vote(mut self) -> Self {
+        self.your_vote = None;
+        self.extra.insert("your_vote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `your_vote_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_your_vote_comment(mut self) -> Self {
+        self.your_vote_comment = None;
+        self.extra.insert("your_vote_comment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `donotapplytemplateintheapi` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_donotapplytemplateintheapi(mut self) -> Self {
+        self.donotapplytemplateintheapi = None;
+        self.extra
+            .insert("donotapplytemplateintheapi".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_create_outstanding_appointments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_outstanding_appointments(mut self) -> Self {
+        self.create_outstanding_appointments = None;
+        self.extra
+            .insert(
+                "_create_outstanding_appointments".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_create_outstanding_appointment_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_create_outstanding_appointment_email(mut self) -> Self {
+        self.create_outstanding_appointment_email = None;
+        self.extra
+            .insert(
+                "_create_outstanding_appointment_email".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `scomalertstate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_scomalertstate(mut self) -> Self {
+        self.scomalertstate = None;
+        self.extra.insert("scomalertstate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionalertid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionalertid(mut self) -> Self {
+        self.orionalertid = None;
+        self.extra.insert("orionalertid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionalertactiveid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionalertactiveid(mut self) -> Self {
+        self.orionalertactiveid = None;
+        self.extra.insert("orionalertactiveid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionacknowledgestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionacknowledgestate(mut self) -> Self {
+        self.orionacknowledgestate = None;
+        self.extra.insert("orionacknowledgestate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionclosestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionclosestate(mut self) -> Self {
+        self.orionclosestate = None;
+        self.extra.insert("orionclosestate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionacknowledgedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionacknowledgedby(mut self) -> Self {
+        self.orionacknowledgedby = None;
+        self.extra.insert("orionacknowledgedby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionacknowledgedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionacknowledgedate(mut self) -> Self {
+        self.orionacknowledgedate = None;
+        self.extra.insert("orionacknowledgedate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_acknowledgealert` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_acknowledgealert(mut self) -> Self {
+        self.acknowledgealert = None;
+        self.extra.insert("_acknowledgealert".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionacknowledgenote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionacknowledgenote(mut self) -> Self {
+        self.orionacknowledgenote = None;
+        self.extra.insert("orionacknowledgenote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionacknowledgedbyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionacknowledgedbyname(mut self) -> Self {
+        self.orionacknowledgedbyname = None;
+        self.extra.insert("orionacknowledgedbyname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionalertname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionalertname(mut self) -> Self {
+        self.orionalertname = None;
+        self.extra.insert("orionalertname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_id(mut self) -> Self {
+        self.servicenow_id = None;
+        self.extra.insert("servicenow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_parent_id(mut self) -> Self {
+        self.third_party_parent_id = None;
+        self.extra.insert("third_party_parent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_problem_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_problem_id(mut self) -> Self {
+        self.third_party_problem_id = None;
+        self.extra.insert("third_party_problem_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opened_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opened_by(mut self) -> Self {
+        self.opened_by = None;
+        self.extra.insert("opened_by".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resolved_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resolved_by(mut self) -> Self {
+        self.resolved_by = None;
+        self.extra.insert("resolved_by".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendtosplunkoncall` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendtosplunkoncall(mut self) -> Self {
+        self.sendtosplunkoncall = None;
+        self.extra.insert("sendtosplunkoncall".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunkoncalltarget` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunkoncalltarget(mut self) -> Self {
+        self.splunkoncalltarget = None;
+        self.extra.insert("splunkoncalltarget".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunkoncalltarget_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunkoncalltarget_id(mut self) -> Self {
+        self.splunkoncalltarget_id = None;
+        self.extra.insert("splunkoncalltarget_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunkoncall_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunkoncall_id(mut self) -> Self {
+        self.splunkoncall_id = None;
+        self.extra.insert("splunkoncall_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunkoncallurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunkoncallurl(mut self) -> Self {
+        self.splunkoncallurl = None;
+        self.extra.insert("splunkoncallurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `splunkoncallstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_splunkoncallstatus(mut self) -> Self {
+        self.splunkoncallstatus = None;
+        self.extra.insert("splunkoncallstatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwise_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwise_id(mut self) -> Self {
+        self.connectwise_id = None;
+        self.extra.insert("connectwise_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwise_project_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwise_project_id(mut self) -> Self {
+        self.connectwise_project_id = None;
+        self.extra.insert("connectwise_project_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepay_balance_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepay_balance_hours(mut self) -> Self {
+        self.prepay_balance_hours = None;
+        self.extra.insert("prepay_balance_hours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepay_balance_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepay_balance_amount(mut self) -> Self {
+        self.prepay_balance_amount = None;
+        self.extra.insert("prepay_balance_amount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_number(mut self) -> Self {
+        self.servicenow_number = None;
+        self.extra.insert("servicenow_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_ticket_type_name(mut self) -> Self {
+        self.parent_ticket_type_name = None;
+        self.extra.insert("parent_ticket_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfrom_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfrom_ticket_type_name(mut self) -> Self {
+        self.createdfrom_ticket_type_name = None;
+        self.extra
+            .insert("createdfrom_ticket_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clonedfrom_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clonedfrom_ticket_type_name(mut self) -> Self {
+        self.clonedfrom_ticket_type_name = None;
+        self.extra
+            .insert("clonedfrom_ticket_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotask_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotask_id(mut self) -> Self {
+        self.autotask_id = None;
+        self.extra.insert("autotask_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotask_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotask_number(mut self) -> Self {
+        self.autotask_number = None;
+        self.extra.insert("autotask_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `atera_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_atera_alert_id(mut self) -> Self {
+        self.atera_alert_id = None;
+        self.extra.insert("atera_alert_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `syncro_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_syncro_alert_id(mut self) -> Self {
+        self.syncro_alert_id = None;
+        self.extra.insert("syncro_alert_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `laststatuschangestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_laststatuschangestatus(mut self) -> Self {
+        self.laststatuschangestatus = None;
+        self.extra.insert("laststatuschangestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `laststatuschangestatusdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_laststatuschangestatusdate(mut self) -> Self {
+        self.laststatuschangestatusdate = None;
+        self.extra
+            .insert("laststatuschangestatusdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mark_as_read_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mark_as_read_only(mut self) -> Self {
+        self.mark_as_read_only = None;
+        self.extra.insert("mark_as_read_only".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `audit_log` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_audit_log(mut self) -> Self {
+        self.audit_log = None;
+        self.extra.insert("audit_log".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `meraki_device` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_meraki_device(mut self) -> Self {
+        self.meraki_device = None;
+        self.extra.insert("meraki_device".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `meraki_alert_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_meraki_alert_type(mut self) -> Self {
+        self.meraki_alert_type = None;
+        self.extra.insert("meraki_alert_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_rules(mut self) -> Self {
+        self.matched_rules = None;
+        self.extra.insert("matched_rules".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `powershell_script_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_powershell_script_count(mut self) -> Self {
+        self.powershell_script_count = None;
+        self.extra.insert("powershell_script_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `devops_workitem_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_devops_workitem_count(mut self) -> Self {
+        self.devops_workitem_count = None;
+        self.extra.insert("devops_workitem_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_alert_id(mut self) -> Self {
+        self.ninja_alert_id = None;
+        self.extra.insert("ninja_alert_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_device_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_device_id(mut self) -> Self {
+        self.ninja_device_id = None;
+        self.extra.insert("ninja_device_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usertype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usertype(mut self) -> Self {
+        self.usertype = None;
+        self.extra.insert("usertype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `actionworkflowset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_actionworkflowset(mut self) -> Self {
+        self.actionworkflowset = None;
+        self.extra.insert("actionworkflowset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbillable(mut self) -> Self {
+        self.isbillable = None;
+        self.extra.insert("isbillable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itemsarebillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itemsarebillable(mut self) -> Self {
+        self.itemsarebillable = None;
+        self.extra.insert("itemsarebillable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `childrenlefttocreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_childrenlefttocreate(mut self) -> Self {
+        self.childrenlefttocreate = None;
+        self.extra.insert("childrenlefttocreate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `who` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_who(mut self) -> Self {
+        self.who = None;
+        self.extra.insert("who".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resourcetype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resourcetype_id(mut self) -> Self {
+        self.resourcetype_id = None;
+        self.extra.insert("resourcetype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resourcetype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resourcetype_name(mut self) -> Self {
+        self.resourcetype_name = None;
+        self.extra.insert("resourcetype_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resource_booking_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resource_booking_type(mut self) -> Self {
+        self.resource_booking_type = None;
+        self.extra.insert("resource_booking_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resource_booking_timeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resource_booking_timeslot(mut self) -> Self {
+        self.resource_booking_timeslot = None;
+        self.extra
+            .insert("resource_booking_timeslot".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resource_booking_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resource_booking_asset(mut self) -> Self {
+        self.resource_booking_asset = None;
+        self.extra.insert("resource_booking_asset".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_rule_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_rule_ids(mut self) -> Self {
+        self.matched_rule_ids = None;
+        self.extra.insert("matched_rule_ids".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forceruleupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forceruleupdate(mut self) -> Self {
+        self.forceruleupdate = None;
+        self.extra.insert("forceruleupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams_user_id(mut self) -> Self {
+        self.teams_user_id = None;
+        self.extra.insert("teams_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isteams` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isteams(mut self) -> Self {
+        self.isteams = None;
+        self.extra.insert("_isteams".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultapprovalfailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultapprovalfailed(mut self) -> Self {
+        self.faultapprovalfailed = None;
+        self.extra.insert("faultapprovalfailed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `article_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_article_description(mut self) -> Self {
+        self.article_description = None;
+        self.extra.insert("article_description".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `article_resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_article_resolution(mut self) -> Self {
+        self.article_resolution = None;
+        self.extra.insert("article_resolution".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `article_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_article_notes(mut self) -> Self {
+        self.article_notes = None;
+        self.extra.insert("article_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `article_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_article_type(mut self) -> Self {
+        self.article_type = None;
+        self.extra.insert("article_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tags(mut self) -> Self {
+        self.tags = None;
+        self.extra.insert("tags".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontcreatechild(mut self) -> Self {
+        self.dontcreatechild = None;
+        self.extra.insert("dontcreatechild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `needcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_needcreatechild(mut self) -> Self {
+        self.needcreatechild = None;
+        self.extra.insert("needcreatechild".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_id(mut self) -> Self {
+        self.sentinel_id = None;
+        self.extra.insert("sentinel_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_resourcegroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_resourcegroup(mut self) -> Self {
+        self.sentinel_resourcegroup = None;
+        self.extra.insert("sentinel_resourcegroup".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_subscriptionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_subscriptionid(mut self) -> Self {
+        self.sentinel_subscriptionid = None;
+        self.extra.insert("sentinel_subscriptionid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_workspace` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_workspace(mut self) -> Self {
+        self.sentinel_workspace = None;
+        self.extra.insert("sentinel_workspace".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faultapprovalexists` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faultapprovalexists(mut self) -> Self {
+        self.faultapprovalexists = None;
+        self.extra.insert("faultapprovalexists".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validate_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_only(mut self) -> Self {
+        self.validate_only = None;
+        self.extra.insert("_validate_only".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_validation_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validation_key(mut self) -> Self {
+        self.validation_key = None;
+        self.extra.insert("_validation_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azuremonitor_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azuremonitor_id(mut self) -> Self {
+        self.azuremonitor_id = None;
+        self.extra.insert("azuremonitor_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_alertid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_alertid(mut self) -> Self {
+        self.domotz_alertid = None;
+        self.extra.insert("domotz_alertid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domotz_deviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domotz_deviceid(mut self) -> Self {
+        self.domotz_deviceid = None;
+        self.extra.insert("domotz_deviceid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `domerge` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_domerge(mut self) -> Self {
+        self.domerge = None;
+        self.extra.insert("domerge".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnew(mut self) -> Self {
+        self.isnew = None;
+        self.extra.insert("isnew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automate_id(mut self) -> Self {
+        self.automate_id = None;
+        self.extra.insert("automate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device_automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device_automate_id(mut self) -> Self {
+        self.device_automate_id = None;
+        self.extra.insert("device_automate_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_id(mut self) -> Self {
+        self.auvik_id = None;
+        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `auvik_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_auvik_url(mut self) -> Self {
+        self.auvik_url = None;
+        self.extra.insert("auvik_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_balance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_balance(mut self) -> Self {
+        self.contract_balance = None;
+        self.extra.insert("contract_balance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bookingurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bookingurl(mut self) -> Self {
+        self.bookingurl = None;
+        self.extra.insert("bookingurl".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billable_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billable_time(mut self) -> Self {
+        self.billable_time = None;
+        self.extra.insert("billable_time".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isclone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isclone(mut self) -> Self {
+        self.isclone = None;
+        self.extra.insert("isclone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clonedfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clonedfrom(mut self) -> Self {
+        self.clonedfrom = None;
+        self.extra.insert("clonedfrom".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slatimeremaining` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slatimeremaining(mut self) -> Self {
+        self.slatimeremaining = None;
+        self.extra.insert("slatimeremaining".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfieldvalidationreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfieldvalidationreason(mut self) -> Self {
+        self.customfieldvalidationreason = None;
+        self.extra
+            .insert("customfieldvalidationreason".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_has_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_has_automations(mut self) -> Self {
+        self.has_automations = None;
+        self.extra.insert("_has_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chat_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chat_count(mut self) -> Self {
+        self.chat_count = None;
+        self.extra.insert("chat_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_jira(mut self) -> Self {
+        self.dontupdate_jira = None;
+        self.extra.insert("_dontupdate_jira".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_issue_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_issue_count(mut self) -> Self {
+        self.jira_issue_count = None;
+        self.extra.insert("jira_issue_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `call_log_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_call_log_count(mut self) -> Self {
+        self.call_log_count = None;
+        self.extra.insert("call_log_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_url(mut self) -> Self {
+        self.sentinel_url = None;
+        self.extra.insert("sentinel_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sentinel_display_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sentinel_display_id(mut self) -> Self {
+        self.sentinel_display_id = None;
+        self.extra.insert("sentinel_display_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `postloggedview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_postloggedview(mut self) -> Self {
+        self.postloggedview = None;
+        self.extra.insert("postloggedview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addigy_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addigy_alert_id(mut self) -> Self {
+        self.addigy_alert_id = None;
+        self.extra.insert("addigy_alert_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_alert_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_alert_type(mut self) -> Self {
+        self.ninja_alert_type = None;
+        self.extra.insert("ninja_alert_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `freshdesk_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_freshdesk_id(mut self) -> Self {
+        self.freshdesk_id = None;
+        self.extra.insert("freshdesk_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseya_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseya_agent_id(mut self) -> Self {
+        self.kaseya_agent_id = None;
+        self.extra.insert("kaseya_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_contactid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_contactid(mut self) -> Self {
+        self.salesforce_contactid = None;
+        self.extra.insert("salesforce_contactid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_accountid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_accountid(mut self) -> Self {
+        self.salesforce_accountid = None;
+        self.extra.insert("salesforce_accountid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_parentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_parentid(mut self) -> Self {
+        self.salesforce_parentid = None;
+        self.extra.insert("salesforce_parentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_status(mut self) -> Self {
+        self.salesforce_status = None;
+        self.extra.insert("salesforce_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newrelic_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newrelic_id(mut self) -> Self {
+        self.newrelic_id = None;
+        self.extra.insert("newrelic_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `newrelicincident_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newrelicincident_id(mut self) -> Self {
+        self.newrelicincident_id = None;
+        self.extra.insert("newrelicincident_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `backup_radar_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_backup_radar_id(mut self) -> Self {
+        self.backup_radar_id = None;
+        self.extra.insert("backup_radar_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `backup_radar_state` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_backup_radar_state(mut self) -> Self {
+        self.backup_radar_state = None;
+        self.extra.insert("backup_radar_state".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linktypesarray` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linktypesarray(mut self) -> Self {
+        self.linktypesarray = None;
+        self.extra.insert("linktypesarray".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kaseyaid(mut self) -> Self {
+        self.kaseyaid = None;
+        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `alluserscanview` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_alluserscanview(mut self) -> Self {
+        self.alluserscanview = None;
+        self.extra.insert("alluserscanview".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_salesforce(mut self) -> Self {
+        self.dontupdate_salesforce = None;
+        self.extra.insert("_dontupdate_salesforce".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sync_to_salesforce(mut self) -> Self {
+        self.sync_to_salesforce = None;
+        self.extra.insert("sync_to_salesforce".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_stage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_stage(mut self) -> Self {
+        self.salesforce_stage = None;
+        self.extra.insert("salesforce_stage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_newticket_quickclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_newticket_quickclose(mut self) -> Self {
+        self.newticket_quickclose = None;
+        self.extra.insert("_newticket_quickclose".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_request_detail_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_request_detail_id(mut self) -> Self {
+        self.service_request_detail_id = None;
+        self.extra
+            .insert("service_request_detail_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `visible_child_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_visible_child_tickets(mut self) -> Self {
+        self.visible_child_tickets = None;
+        self.extra.insert("visible_child_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `check_status_freeze` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_check_status_freeze(mut self) -> Self {
+        self.check_status_freeze = None;
+        self.extra.insert("check_status_freeze".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `expenses` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_expenses(mut self) -> Self {
+        self.expenses = None;
+        self.extra.insert("expenses".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clear_feedback` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clear_feedback(mut self) -> Self {
+        self.clear_feedback = None;
+        self.extra.insert("clear_feedback".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_message_id(mut self) -> Self {
+        self.facebook_message_id = None;
+        self.extra.insert("facebook_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitter_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitter_message_id(mut self) -> Self {
+        self.twitter_message_id = None;
+        self.extra.insert("twitter_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ncentral_details_id(mut self) -> Self {
+        self.ncentral_details_id = None;
+        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `requesttype_published_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_requesttype_published_id(mut self) -> Self {
+        self.requesttype_published_id = None;
+        self.extra
+            .insert("requesttype_published_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `chat_key_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_chat_key_id(mut self) -> Self {
+        self.chat_key_id = None;
+        self.extra.insert("chat_key_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_contact_id(mut self) -> Self {
+        self.supplier_contact_id = None;
+        self.extra.insert("supplier_contact_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_itil_ticket_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_itil_ticket_type(mut self) -> Self {
+        self.parent_itil_ticket_type = None;
+        self.extra.insert("parent_itil_ticket_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_release_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_release_note(mut self) -> Self {
+        self.parent_release_note = None;
+        self.extra.insert("parent_release_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_release_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_release_name(mut self) -> Self {
+        self.parent_release_name = None;
+        self.extra.insert("parent_release_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_release2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_release2_name(mut self) -> Self {
+        self.parent_release2_name = None;
+        self.extra.insert("parent_release2_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_release3_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_release3_name(mut self) -> Self {
+        self.parent_release3_name = None;
+        self.extra.insert("parent_release3_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyservice(mut self) -> Self {
+        self.pagerdutyservice = None;
+        self.extra.insert("pagerdutyservice".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pagerdutyservice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pagerdutyservice_name(mut self) -> Self {
+        self.pagerdutyservice_name = None;
+        self.extra.insert("pagerdutyservice_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dontupdate_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontupdate_pagerduty(mut self) -> Self {
+        self.dontupdate_pagerduty = None;
+        self.extra.insert("_dontupdate_pagerduty".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_fire_automations(mut self) -> Self {
+        self.dont_fire_automations = None;
+        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teamsmessage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teamsmessage(mut self) -> Self {
+        self.teamsmessage = None;
+        self.extra.insert("teamsmessage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_teams_chat_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_teams_chat_name(mut self) -> Self {
+        self.default_teams_chat_name = None;
+        self.extra.insert("default_teams_chat_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_chat_create` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_chat_create(mut self) -> Self {
+        self.show_chat_create = None;
+        self.extra.insert("show_chat_create".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `htmlmessage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_htmlmessage(mut self) -> Self {
+        self.htmlmessage = None;
+        self.extra.insert("htmlmessage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_halo_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_halo_ticket_count(mut self) -> Self {
+        self.linked_halo_ticket_count = None;
+        self.extra
+            .insert("linked_halo_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `halolink_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_halolink_ticketid(mut self) -> Self {
+        self.halolink_ticketid = None;
+        self.extra.insert("halolink_ticketid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `override_opening_action_who` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_override_opening_action_who(mut self) -> Self {
+        self.override_opening_action_who = None;
+        self.extra
+            .insert("override_opening_action_who".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `whatsappcreatedfromid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_whatsappcreatedfromid(mut self) -> Self {
+        self.whatsappcreatedfromid = None;
+        self.extra.insert("whatsappcreatedfromid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unotes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unotes(mut self) -> Self {
+        self.unotes = None;
+        self.extra.insert("unotes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `smemo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_smemo(mut self) -> Self {
+        self.smemo = None;
+        self.extra.insert("smemo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `amemo` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_amemo(mut self) -> Self {
+        self.amemo = None;
+        self.extra.insert("amemo".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_matchintacctclass` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matchintacctclass(mut self) -> Self {
+        self.matchintacctclass = None;
+        self.extra.insert("_matchintacctclass".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_class(mut self) -> Self {
+        self.intacct_class = None;
+        self.extra.insert("intacct_class".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `intacct_class_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_intacct_class_name(mut self) -> Self {
+        self.intacct_class_name = None;
+        self.extra.insert("intacct_class_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sms_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sms_override(mut self) -> Self {
+        self.sms_override = None;
+        self.extra.insert("sms_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device_name(mut self) -> Self {
+        self.device_name = None;
+        self.extra.insert("device_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `milestones` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_milestones(mut self) -> Self {
+        self.milestones = None;
+        self.extra.insert("milestones".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_message_id(mut self) -> Self {
+        self.email_message_id = None;
+        self.extra.insert("email_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `seenby` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_seenby(mut self) -> Self {
+        self.seenby = None;
+        self.extra.insert("seenby".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `recaptcha_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_recaptcha_token(mut self) -> Self {
+        self.recaptcha_token = None;
+        self.extra.insert("recaptcha_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resource_booking_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resource_booking_site(mut self) -> Self {
+        self.resource_booking_site = None;
+        self.extra.insert("resource_booking_site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratabs(mut self) -> Self {
+        self.extratabs = None;
+        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_role_id(mut self) -> Self {
+        self.new_approvalprocess_role_id = None;
+        self.extra
+            .insert("new_approvalprocess_role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_approvalprocess_customfieldid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_approvalprocess_customfieldid(mut self) -> Self {
+        self.new_approvalprocess_customfieldid = None;
+        self.extra
+            .insert(
+                "new_approvalprocess_customfieldid".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `linked_ecommerce_order_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_ecommerce_order_number(mut self) -> Self {
+        self.linked_ecommerce_order_number = None;
+        self.extra
+            .insert("linked_ecommerce_order_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_ecommerce_order_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_ecommerce_order_url(mut self) -> Self {
+        self.linked_ecommerce_order_url = None;
+        self.extra
+            .insert("linked_ecommerce_order_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `parent_milestones` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_parent_milestones(mut self) -> Self {
+        self.parent_milestones = None;
+        self.extra.insert("parent_milestones".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `vectors` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_vectors(mut self) -> Self {
+        self.vectors = None;
+        self.extra.insert("vectors".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_matched_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_matched_tickets(mut self) -> Self {
+        self.ai_matched_tickets = None;
+        self.extra.insert("ai_matched_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_matched_articles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_matched_articles(mut self) -> Self {
+        self.ai_matched_articles = None;
+        self.extra.insert("ai_matched_articles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_suggestions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_suggestions(mut self) -> Self {
+        self.ai_suggestions = None;
+        self.extra.insert("ai_suggestions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_apply_ai_suggestions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_apply_ai_suggestions(mut self) -> Self {
+        self.apply_ai_suggestions = None;
+        self.extra.insert("_apply_ai_suggestions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dismiss_ai_suggestions` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dismiss_ai_suggestions(mut self) -> Self {
+        self.dismiss_ai_suggestions = None;
+        self.extra.insert("_dismiss_ai_suggestions".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `suggested_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_suggested_category1(mut self) -> Self {
+        self.suggested_category1 = None;
+        self.extra.insert("suggested_category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartyreviewscore` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartyreviewscore(mut self) -> Self {
+        self.thirdpartyreviewscore = None;
+        self.extra.insert("thirdpartyreviewscore".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datto_alert_state` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datto_alert_state(mut self) -> Self {
+        self.datto_alert_state = None;
+        self.extra.insert("datto_alert_state".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `forwarded_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forwarded_by(mut self) -> Self {
+        self.forwarded_by = None;
+        self.extra.insert("forwarded_by".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `reviewed_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reviewed_date(mut self) -> Self {
+        self.reviewed_date = None;
+        self.extra.insert("reviewed_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_sensitive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_sensitive(mut self) -> Self {
+        self.is_sensitive = None;
+        self.extra.insert("is_sensitive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_schedule_plan_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_schedule_plan_id(mut self) -> Self {
+        self.contract_schedule_plan_id = None;
+        self.extra
+            .insert("contract_schedule_plan_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_message_id(mut self) -> Self {
+        self.instagram_message_id = None;
+        self.extra.insert("instagram_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_reporter` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_reporter(mut self) -> Self {
+        self.default_reporter = None;
+        self.extra.insert("default_reporter".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `defaultsendattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_defaultsendattachments(mut self) -> Self {
+        self.defaultsendattachments = None;
+        self.extra.insert("defaultsendattachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `devops_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_devops_key(mut self) -> Self {
+        self.devops_key = None;
+        self.extra.insert("devops_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `related_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_related_tickets(mut self) -> Self {
+        self.related_tickets = None;
+        self.extra.insert("related_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_related_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_related_tickets(mut self) -> Self {
+        self.new_related_tickets = None;
+        self.extra.insert("new_related_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unrelate_from_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unrelate_from_ticket_id(mut self) -> Self {
+        self.unrelate_from_ticket_id = None;
+        self.extra.insert("unrelate_from_ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ecommerce_orders` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ecommerce_orders(mut self) -> Self {
+        self.ecommerce_orders = None;
+        self.extra.insert("ecommerce_orders".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hide_feedback` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hide_feedback(mut self) -> Self {
+        self.hide_feedback = None;
+        self.extra.insert("hide_feedback".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_history(mut self) -> Self {
+        self.workflow_history = None;
+        self.extra.insert("workflow_history".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwisermm_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwisermm_ticketid(mut self) -> Self {
+        self.connectwisermm_ticketid = None;
+        self.extra.insert("connectwisermm_ticketid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour_rule` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour_rule(mut self) -> Self {
+        self.colour_rule = None;
+        self.extra.insert("colour_rule".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `google_reviewdata` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_google_reviewdata(mut self) -> Self {
+        self.google_reviewdata = None;
+        self.extra.insert("google_reviewdata".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `google_questiondata` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_google_questiondata(mut self) -> Self {
+        self.google_questiondata = None;
+        self.extra.insert("google_questiondata".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `original_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_original_agent(mut self) -> Self {
+        self.original_agent = None;
+        self.extra.insert("original_agent".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `do_lookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_do_lookups(mut self) -> Self {
+        self.do_lookups = None;
+        self.extra.insert("do_lookups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `liongard_system_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_liongard_system_id(mut self) -> Self {
+        self.liongard_system_id = None;
+        self.extra.insert("liongard_system_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bigpanda_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bigpanda_id(mut self) -> Self {
+        self.bigpanda_id = None;
+        self.extra.insert("bigpanda_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contributors` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contributors(mut self) -> Self {
+        self.contributors = None;
+        self.extra.insert("contributors".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `internet_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_internet_message_id(mut self) -> Self {
+        self.internet_message_id = None;
+        self.extra.insert("internet_message_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_value(mut self) -> Self {
+        self.matching_value = None;
+        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `respondbydateadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_respondbydateadjusted(mut self) -> Self {
+        self.respondbydateadjusted = None;
+        self.extra.insert("respondbydateadjusted".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_dependencies` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_dependencies(mut self) -> Self {
+        self.date_dependencies = None;
+        self.extra.insert("date_dependencies".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_milestone_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_milestone_ticket(mut self) -> Self {
+        self.new_milestone_ticket = None;
+        self.extra.insert("new_milestone_ticket".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assets_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assets_columns(mut self) -> Self {
+        self.assets_columns = None;
+        self.extra.insert("assets_columns".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaresponseexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaresponseexcuse(mut self) -> Self {
+        self.slaresponseexcuse = None;
+        self.extra.insert("slaresponseexcuse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `can_add_cc_followers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_can_add_cc_followers(mut self) -> Self {
+        self.can_add_cc_followers = None;
+        self.extra.insert("can_add_cc_followers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_fromchatprofileid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fromchatprofileid(mut self) -> Self {
+        self.fromchatprofileid = None;
+        self.extra.insert("_fromchatprofileid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lapsafe_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lapsafe_count(mut self) -> Self {
+        self.lapsafe_count = None;
+        self.extra.insert("lapsafe_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `olas` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_olas(mut self) -> Self {
+        self.olas = None;
+        self.extra.insert("olas".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ola_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ola_count(mut self) -> Self {
+        self.ola_count = None;
+        self.extra.insert("ola_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_workflow_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_workflow_history(mut self) -> Self {
+        self.new_workflow_history = None;
+        self.extra.insert("new_workflow_history".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_slack_channel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_slack_channel_name(mut self) -> Self {
+        self.default_slack_channel_name = None;
+        self.extra
+            .insert("default_slack_channel_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `show_channel_create` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_show_channel_create(mut self) -> Self {
+        self.show_channel_create = None;
+        self.extra.insert("show_channel_create".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_channel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_channel_id(mut self) -> Self {
+        self.slack_channel_id = None;
+        self.extra.insert("slack_channel_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slack_callback_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slack_callback_id(mut self) -> Self {
+        self.slack_callback_id = None;
+        self.extra.insert("slack_callback_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_suggested_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_suggested_priority(mut self) -> Self {
+        self.ai_suggested_priority = None;
+        self.extra.insert("ai_suggested_priority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_suggested_resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_suggested_resolution(mut self) -> Self {
+        self.ai_suggested_resolution = None;
+        self.extra.insert("ai_suggested_resolution".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_generated_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_generated_summary(mut self) -> Self {
+        self.ai_generated_summary = None;
+        self.extra.insert("ai_generated_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_search_query` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_search_query(mut self) -> Self {
+        self.ai_search_query = None;
+        self.extra.insert("ai_search_query".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_suggested_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_suggested_type(mut self) -> Self {
+        self.ai_suggested_type = None;
+        self.extra.insert("ai_suggested_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_sentiment_analysis` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_sentiment_analysis(mut self) -> Self {
+        self.ai_sentiment_analysis = None;
+        self.extra.insert("ai_sentiment_analysis".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_satisfaction_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_satisfaction_level(mut self) -> Self {
+        self.ai_satisfaction_level = None;
+        self.extra.insert("ai_satisfaction_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_tonality` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_tonality(mut self) -> Self {
+        self.ai_tonality = None;
+        self.extra.insert("ai_tonality".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isagentuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isagentuser(mut self) -> Self {
+        self.isagentuser = None;
+        self.extra.insert("_isagentuser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_survey_score` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_survey_score(mut self) -> Self {
+        self.ai_survey_score = None;
+        self.extra.insert("ai_survey_score".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_survey_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_survey_comment(mut self) -> Self {
+        self.ai_survey_comment = None;
+        self.extra.insert("ai_survey_comment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `freshdesk_ticket_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_freshdesk_ticket_data(mut self) -> Self {
+        self.freshdesk_ticket_data = None;
+        self.extra.insert("freshdesk_ticket_data".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `freshdesk_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_freshdesk_group_name(mut self) -> Self {
+        self.freshdesk_group_name = None;
+        self.extra.insert("freshdesk_group_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `freshdesk_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_freshdesk_agent_name(mut self) -> Self {
+        self.freshdesk_agent_name = None;
+        self.extra.insert("freshdesk_agent_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `freshdesk_agent_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_freshdesk_agent_email(mut self) -> Self {
+        self.freshdesk_agent_email = None;
+        self.extra.insert("freshdesk_agent_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `freshdesk_product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_freshdesk_product_name(mut self) -> Self {
+        self.freshdesk_product_name = None;
+        self.extra.insert("freshdesk_product_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matched_kb_id_acessible_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matched_kb_id_acessible_to_user(mut self) -> Self {
+        self.matched_kb_id_acessible_to_user = None;
+        self.extra
+            .insert(
+                "matched_kb_id_acessible_to_user".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `remotesession_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remotesession_count(mut self) -> Self {
+        self.remotesession_count = None;
+        self.extra.insert("remotesession_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `search_index_sync_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_search_index_sync_timestamp(mut self) -> Self {
+        self.search_index_sync_timestamp = None;
+        self.extra
+            .insert("search_index_sync_timestamp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `search_index_sync_batches` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_search_index_sync_batches(mut self) -> Self {
+        self.search_index_sync_batches = None;
+        self.extra
+            .insert("search_index_sync_batches".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_whe_` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_whe(mut self) -> Self {
+        self.new_whe = None;
+        self.extra.insert("new_whe_".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_actioncode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_actioncode(mut self) -> Self {
+        self.new_actioncode = None;
+        self.extra.insert("new_actioncode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notepad` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notepad(mut self) -> Self {
+        self.notepad = None;
+        self.extra.insert("notepad".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `embedding_match_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_embedding_match_timestamp(mut self) -> Self {
+        self.embedding_match_timestamp = None;
+        self.extra
+            .insert("embedding_match_timestamp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_re_index` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_re_index(mut self) -> Self {
+        self.re_index = None;
+        self.extra.insert("_re_index".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_fetch_matches` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fetch_matches(mut self) -> Self {
+        self.fetch_matches = None;
+        self.extra.insert("_fetch_matches".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workflow_move_date_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workflow_move_date_override(mut self) -> Self {
+        self.workflow_move_date_override = None;
+        self.extra
+            .insert("workflow_move_date_override".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lookup_search` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lookup_search(mut self) -> Self {
+        self.lookup_search = None;
+        self.extra.insert("lookup_search".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_booking_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_booking_type(mut self) -> Self {
+        self.agent_booking_type = None;
+        self.extra.insert("agent_booking_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_booking` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_booking(mut self) -> Self {
+        self.agent_booking = None;
+        self.extra.insert("agent_booking".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pandadoc_attachment` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pandadoc_attachment(mut self) -> Self {
+        self.pandadoc_attachment = None;
+        self.extra.insert("pandadoc_attachment".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pandadoc_attachment_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pandadoc_attachment_name(mut self) -> Self {
+        self.pandadoc_attachment_name = None;
+        self.extra
+            .insert("pandadoc_attachment_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `pandadoc_attachment_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_pandadoc_attachment_url(mut self) -> Self {
+        self.pandadoc_attachment_url = None;
+        self.extra.insert("pandadoc_attachment_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdparty_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdparty_url(mut self) -> Self {
+        self.thirdparty_url = None;
+        self.extra.insert("thirdparty_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `security_signal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_security_signal_id(mut self) -> Self {
+        self.security_signal_id = None;
+        self.extra.insert("security_signal_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datadog_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datadog_id(mut self) -> Self {
+        self.datadog_id = None;
+        self.extra.insert("datadog_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ai_conversation_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ai_conversation_summary(mut self) -> Self {
+        self.ai_conversation_summary = None;
+        self.extra.insert("ai_conversation_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `incomingevent_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_incomingevent_count(mut self) -> Self {
+        self.incomingevent_count = None;
+        self.extra.insert("incomingevent_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_connection_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_connection_id(mut self) -> Self {
+        self.azure_connection_id = None;
+        self.extra.insert("azure_connection_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `kblinkid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_kblinkid(mut self) -> Self {
+        self.kblinkid = None;
+        self.extra.insert("kblinkid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_client_to_invoice_to_id(mut self) -> Self {
+        self.ticket_client_to_invoice_to_id = None;
+        self.extra
+            .insert(
+                "ticket_client_to_invoice_to_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `ticket_client_to_invoice_to_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_client_to_invoice_to_name(mut self) -> Self {
+        self.ticket_client_to_invoice_to_name = None;
+        self.extra
+            .insert(
+                "ticket_client_to_invoice_to_name".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `_prevent_outgoing` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prevent_outgoing(mut self) -> Self {
+        self.prevent_outgoing = None;
+        self.extra.insert("_prevent_outgoing".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dont_copy_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_copy_history(mut self) -> Self {
+        self.dont_copy_history = None;
+        self.extra.insert("dont_copy_history".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_linked_sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_linked_sites(mut self) -> Self {
+        self.user_linked_sites = None;
+        self.extra.insert("user_linked_sites".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prepay_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prepay_threshold(mut self) -> Self {
+        self.prepay_threshold = None;
+        self.extra.insert("prepay_threshold".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automation_entity_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automation_entity_type(mut self) -> Self {
+        self.automation_entity_type = None;
+        self.extra.insert("automation_entity_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `make_automation_entity_inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_make_automation_entity_inactive(mut self) -> Self {
+        self.make_automation_entity_inactive = None;
+        self.extra
+            .insert(
+                "make_automation_entity_inactive".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `is_downtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_downtime(mut self) -> Self {
+        self.is_downtime = None;
+        self.extra.insert("is_downtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_tags(mut self) -> Self {
+        self.add_tags = None;
+        self.extra.insert("add_tags".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `locked_by_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_locked_by_agentid(mut self) -> Self {
+        self.locked_by_agentid = None;
+        self.extra.insert("locked_by_agentid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_forceunlock` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_forceunlock(mut self) -> Self {
+        self.forceunlock = None;
+        self.extra.insert("_forceunlock".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_is_aisuggestion_merge` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_aisuggestion_merge(mut self) -> Self {
+        self.is_aisuggestion_merge = None;
+        self.extra.insert("_is_aisuggestion_merge".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_linked_device` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_linked_device(mut self) -> Self {
+        self.service_linked_device = None;
+        self.extra.insert("service_linked_device".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table(mut self) -> Self {
+        self.table = None;
+        self.extra.insert("table".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canbevotedfor` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canbevotedfor(mut self) -> Self {
+        self.canbevotedfor = None;
+        self.extra.insert("canbevotedfor".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_reference(mut self) -> Self {
+        self.supplier_reference = None;
+        self.extra.insert("supplier_reference".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_top_level_name(mut self) -> Self {
+        self.top_level_name = None;
+        self.extra.insert("top_level_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isbeingclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbeingclosed(mut self) -> Self {
+        self.isbeingclosed = None;
+        self.extra.insert("isbeingclosed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `maximumRestrictedPriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_maximum_restricted_priority(mut self) -> Self {
+        self.maximum_restricted_priority = None;
+        self.extra
+            .insert("maximumRestrictedPriority".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_service_name(mut self) -> Self {
+        self.primary_service_name = None;
+        self.extra.insert("primary_service_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `idsummary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_idsummary(mut self) -> Self {
+        self.idsummary = None;
+        self.extra.insert("idsummary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `scomclearance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_scomclearance(mut self) -> Self {
+        self.scomclearance = None;
+        self.extra.insert("scomclearance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `scomalertid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_scomalertid(mut self) -> Self {
+        self.scomalertid = None;
+        self.extra.insert("scomalertid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statusseq` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statusseq(mut self) -> Self {
+        self.statusseq = None;
+        self.extra.insert("statusseq".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `statuscolor` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_statuscolor(mut self) -> Self {
+        self.statuscolor = None;
+        self.extra.insert("statuscolor".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `next_appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_next_appointment_type(mut self) -> Self {
+        self.next_appointment_type = None;
+        self.extra.insert("next_appointment_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `account_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_account_manager(mut self) -> Self {
+        self.account_manager = None;
+        self.extra.insert("account_manager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionalert` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionalert(mut self) -> Self {
+        self.orionalert = None;
+        self.extra.insert("orionalert".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionnote(mut self) -> Self {
+        self.orionnote = None;
+        self.extra.insert("orionnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `orionwho` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_orionwho(mut self) -> Self {
+        self.orionwho = None;
+        self.extra.insert("orionwho".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `product_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_product_key(mut self) -> Self {
+        self.product_key = None;
+        self.extra.insert("product_key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticketage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticketage(mut self) -> Self {
+        self.ticketage = None;
+        self.extra.insert("ticketage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ninja_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ninja_id(mut self) -> Self {
+        self.ninja_id = None;
+        self.extra.insert("ninja_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `teams_ticket_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_teams_ticket_icon(mut self) -> Self {
+        self.teams_ticket_icon = None;
+        self.extra.insert("teams_ticket_icon".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastactiondateteams` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastactiondateteams(mut self) -> Self {
+        self.lastactiondateteams = None;
+        self.extra.insert("lastactiondateteams".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_name(mut self) -> Self {
+        self.priority_name = None;
+        self.extra.insert("priority_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useful_count(mut self) -> Self {
+        self.useful_count = None;
+        self.extra.insert("useful_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notuseful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notuseful_count(mut self) -> Self {
+        self.notuseful_count = None;
+        self.extra.insert("notuseful_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitepostcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitepostcode(mut self) -> Self {
+        self.sitepostcode = None;
+        self.extra.insert("sitepostcode".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailbox(mut self) -> Self {
+        self.mailbox = None;
+        self.extra.insert("mailbox".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdepartments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdepartments(mut self) -> Self {
+        self.userdepartments = None;
+        self.extra.insert("userdepartments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `updateservicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_updateservicestatus(mut self) -> Self {
+        self.updateservicestatus = None;
+        self.extra.insert("updateservicestatus".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicestatusnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicestatusnote(mut self) -> Self {
+        self.servicestatusnote = None;
+        self.extra.insert("servicestatusnote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `itil_requesttype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_itil_requesttype_id(mut self) -> Self {
+        self.itil_requesttype_id = None;
+        self.extra.insert("itil_requesttype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startdatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startdatetime(mut self) -> Self {
+        self.startdatetime = None;
+        self.extra.insert("startdatetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enddatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enddatetime(mut self) -> Self {
+        self.enddatetime = None;
+        self.extra.insert("enddatetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closure_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closure_agent_id(mut self) -> Self {
+        self.closure_agent_id = None;
+        self.extra.insert("closure_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `closed_in_integration_system` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_closed_in_integration_system(mut self) -> Self {
+        self.closed_in_integration_system = None;
+        self.extra
+            .insert("closed_in_integration_system".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `createdfromautomationstdid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_createdfromautomationstdid(mut self) -> Self {
+        self.createdfromautomationstdid = None;
+        self.extra
+            .insert("createdfromautomationstdid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_tags(mut self) -> Self {
+        self.ticket_tags = None;
+        self.extra.insert("ticket_tags".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `status_change_frozen` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_status_change_frozen(mut self) -> Self {
+        self.status_change_frozen = None;
+        self.extra.insert("status_change_frozen".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_approval_status(mut self) -> Self {
+        self.approval_status = None;
+        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opp_country_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opp_country_name(mut self) -> Self {
+        self.opp_country_name = None;
+        self.extra.insert("opp_country_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opp_region_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opp_region_name(mut self) -> Self {
+        self.opp_region_name = None;
+        self.extra.insert("opp_region_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `invoiceseperatelyoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_invoiceseperatelyoverride(mut self) -> Self {
+        self.invoiceseperatelyoverride = None;
+        self.extra
+            .insert("invoiceseperatelyoverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `purchaseordernumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_purchaseordernumber(mut self) -> Self {
+        self.purchaseordernumber = None;
+        self.extra.insert("purchaseordernumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overrideticketcost` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overrideticketcost(mut self) -> Self {
+        self.overrideticketcost = None;
+        self.extra.insert("overrideticketcost".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `budgethours` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_budgethours(mut self) -> Self {
+        self.budgethours = None;
+        self.extra.insert("budgethours".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `created_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_created_by(mut self) -> Self {
+        self.created_by = None;
+        self.extra.insert("created_by".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `additional_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_additional_agents(mut self) -> Self {
+        self.additional_agents = None;
+        self.extra.insert("additional_agents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_to_invoice_to_id(mut self) -> Self {
+        self.client_to_invoice_to_id = None;
+        self.extra.insert("client_to_invoice_to_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_issue` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_issue(mut self) -> Self {
+        self.primary_issue = None;
+        self.extra.insert("primary_issue".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_workitem` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_workitem(mut self) -> Self {
+        self.primary_workitem = None;
+        self.extra.insert("primary_workitem".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `billing_plan_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_billing_plan_text(mut self) -> Self {
+        self.billing_plan_text = None;
+        self.extra.insert("billing_plan_text".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_appointment_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_appointment_summary(mut self) -> Self {
+        self.default_appointment_summary = None;
+        self.extra
+            .insert("default_appointment_summary".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_appointment_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_appointment_details(mut self) -> Self {
+        self.default_appointment_details = None;
+        self.extra
+            .insert("default_appointment_details".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_signature(mut self) -> Self {
+        self.agent_signature = None;
+        self.extra.insert("agent_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customer_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customer_signature(mut self) -> Self {
+        self.customer_signature = None;
+        self.extra.insert("customer_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_agent_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_agent_signature(mut self) -> Self {
+        self.new_agent_signature = None;
+        self.extra.insert("new_agent_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_customer_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_customer_signature(mut self) -> Self {
+        self.new_customer_signature = None;
+        self.extra.insert("new_customer_signature".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtypeid(mut self) -> Self {
+        self.importtypeid = None;
+        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importthirdpartyid(mut self) -> Self {
+        self.importthirdpartyid = None;
+        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_guid(mut self) -> Self {
+        self.guid = None;
+        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Ticket {
@@ -9008,1490 +18061,3258 @@ impl serde::Serialize for Ticket {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "oppjobtitle", &self.oppjobtitle)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "dateoccurred", &self.dateoccurred)?;
-        model::opt_entry(&mut map, "summary", &self.summary)?;
-        model::opt_entry(&mut map, "details", &self.details)?;
-        model::opt_entry(&mut map, "status_id", &self.status_id)?;
-        model::opt_entry(&mut map, "status_name", &self.status_name)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id)?;
-        model::opt_entry(&mut map, "tickettype_name", &self.tickettype_name)?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id)?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name)?;
-        model::opt_entry(&mut map, "team", &self.team)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name)?;
-        model::opt_entry(&mut map, "category_1", &self.category_1)?;
-        model::opt_entry(&mut map, "category_2", &self.category_2)?;
-        model::opt_entry(&mut map, "category_3", &self.category_3)?;
-        model::opt_entry(&mut map, "category_4", &self.category_4)?;
-        model::opt_entry(&mut map, "categoryid_1", &self.categoryid_1)?;
-        model::opt_entry(&mut map, "categoryid_2", &self.categoryid_2)?;
-        model::opt_entry(&mut map, "categoryid_3", &self.categoryid_3)?;
-        model::opt_entry(&mut map, "categoryid_4", &self.categoryid_4)?;
-        model::opt_entry(&mut map, "category_1_display", &self.category_1_display)?;
-        model::opt_entry(&mut map, "category_2_display", &self.category_2_display)?;
-        model::opt_entry(&mut map, "category_3_display", &self.category_3_display)?;
-        model::opt_entry(&mut map, "category_4_display", &self.category_4_display)?;
-        model::opt_entry(&mut map, "estimate", &self.estimate)?;
-        model::opt_entry(&mut map, "estimatedays", &self.estimatedays)?;
+        model::opt_entry(&mut map, "oppjobtitle", &self.oppjobtitle, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "dateoccurred", &self.dateoccurred, &self.extra)?;
+        model::opt_entry(&mut map, "summary", &self.summary, &self.extra)?;
+        model::opt_entry(&mut map, "details", &self.details, &self.extra)?;
+        model::opt_entry(&mut map, "status_id", &self.status_id, &self.extra)?;
+        model::opt_entry(&mut map, "status_name", &self.status_name, &self.extra)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "tickettype_name",
+            &self.tickettype_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
+        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(&mut map, "team", &self.team, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
+        model::opt_entry(&mut map, "category_1", &self.category_1, &self.extra)?;
+        model::opt_entry(&mut map, "category_2", &self.category_2, &self.extra)?;
+        model::opt_entry(&mut map, "category_3", &self.category_3, &self.extra)?;
+        model::opt_entry(&mut map, "category_4", &self.category_4, &self.extra)?;
+        model::opt_entry(&mut map, "categoryid_1", &self.categoryid_1, &self.extra)?;
+        model::opt_entry(&mut map, "categoryid_2", &self.categoryid_2, &self.extra)?;
+        model::opt_entry(&mut map, "categoryid_3", &self.categoryid_3, &self.extra)?;
+        model::opt_entry(&mut map, "categoryid_4", &self.categoryid_4, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "category_1_display",
+            &self.category_1_display,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_2_display",
+            &self.category_2_display,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_3_display",
+            &self.category_3_display,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_4_display",
+            &self.category_4_display,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "estimate", &self.estimate, &self.extra)?;
+        model::opt_entry(&mut map, "estimatedays", &self.estimatedays, &self.extra)?;
         model::opt_entry(
             &mut map,
             "projecttimepercentage",
             &self.projecttimepercentage,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "projectcompletionpercentage",
             &self.projectcompletionpercentage,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "projectearlieststart", &self.projectearlieststart)?;
-        model::opt_entry(&mut map, "projectlatestend", &self.projectlatestend)?;
-        model::opt_entry(&mut map, "timetaken", &self.timetaken)?;
-        model::opt_entry(&mut map, "chargehours", &self.chargehours)?;
-        model::opt_entry(&mut map, "nonchargehours", &self.nonchargehours)?;
-        model::opt_entry(&mut map, "travelhours", &self.travelhours)?;
-        model::opt_entry(&mut map, "totalmileage", &self.totalmileage)?;
-        model::opt_entry(&mut map, "itemsprice", &self.itemsprice)?;
-        model::opt_entry(&mut map, "items", &self.items)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id)?;
-        model::opt_entry(&mut map, "child_count", &self.child_count)?;
-        model::opt_entry(&mut map, "child_count_open", &self.child_count_open)?;
-        model::opt_entry(&mut map, "attachment_count", &self.attachment_count)?;
-        model::opt_entry(&mut map, "flagged", &self.flagged)?;
-        model::opt_entry(&mut map, "read", &self.read)?;
-        model::opt_entry(&mut map, "enduserstatus", &self.enduserstatus)?;
-        model::opt_entry(&mut map, "onhold", &self.onhold)?;
-        model::opt_entry(&mut map, "respondbydate", &self.respondbydate)?;
-        model::opt_entry(&mut map, "responsedate", &self.responsedate)?;
-        model::opt_entry(&mut map, "first_responsedate", &self.first_responsedate)?;
-        model::opt_entry(&mut map, "responsestartdate", &self.responsestartdate)?;
-        model::opt_entry(&mut map, "slaresponsestate", &self.slaresponsestate)?;
-        model::opt_entry(&mut map, "fixbydate", &self.fixbydate)?;
-        model::opt_entry(&mut map, "dateclosed", &self.dateclosed)?;
-        model::opt_entry(&mut map, "dateassigned", &self.dateassigned)?;
-        model::opt_entry(&mut map, "excludefromsla", &self.excludefromsla)?;
-        model::opt_entry(&mut map, "slaholdtime", &self.slaholdtime)?;
-        model::opt_entry(&mut map, "site_timezone", &self.site_timezone)?;
-        model::opt_entry(&mut map, "parentguid", &self.parentguid)?;
-        model::opt_entry(&mut map, "parentassign", &self.parentassign)?;
-        model::opt_entry(&mut map, "slaactiondate", &self.slaactiondate)?;
-        model::opt_entry(&mut map, "slapercused", &self.slapercused)?;
-        model::opt_entry(&mut map, "slatimeleft", &self.slatimeleft)?;
-        model::opt_entry(&mut map, "currentelapsedhours", &self.currentelapsedhours)?;
-        model::opt_entry(&mut map, "lastactiondate", &self.lastactiondate)?;
-        model::opt_entry(&mut map, "last_update", &self.last_update)?;
-        model::opt_entry(&mut map, "lastchildactiondate", &self.lastchildactiondate)?;
-        model::opt_entry(&mut map, "organisation_id", &self.organisation_id)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id)?;
-        model::opt_entry(&mut map, "reportedby", &self.reportedby)?;
-        model::opt_entry(&mut map, "user_email", &self.user_email)?;
-        model::opt_entry(&mut map, "emailtolist", &self.emailtolist)?;
-        model::opt_entry(&mut map, "emailtolistsupplier", &self.emailtolistsupplier)?;
-        model::opt_entry(&mut map, "emailcclist", &self.emailcclist)?;
-        model::opt_entry(&mut map, "emailcclistsupplier", &self.emailcclistsupplier)?;
-        model::opt_entry(&mut map, "matched_kb_id", &self.matched_kb_id)?;
-        model::opt_entry(&mut map, "release_note", &self.release_note)?;
-        model::opt_entry(&mut map, "product_id", &self.product_id)?;
-        model::opt_entry(&mut map, "product_name", &self.product_name)?;
-        model::opt_entry(&mut map, "release_id", &self.release_id)?;
-        model::opt_entry(&mut map, "release_name", &self.release_name)?;
-        model::opt_entry(&mut map, "release2_id", &self.release2_id)?;
-        model::opt_entry(&mut map, "release2_name", &self.release2_name)?;
-        model::opt_entry(&mut map, "release3_id", &self.release3_id)?;
-        model::opt_entry(&mut map, "release3_name", &self.release3_name)?;
+        model::opt_entry(
+            &mut map,
+            "projectearlieststart",
+            &self.projectearlieststart,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "projectlatestend",
+            &self.projectlatestend,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
+        model::opt_entry(&mut map, "chargehours", &self.chargehours, &self.extra)?;
+        model::opt_entry(&mut map, "nonchargehours", &self.nonchargehours, &self.extra)?;
+        model::opt_entry(&mut map, "travelhours", &self.travelhours, &self.extra)?;
+        model::opt_entry(&mut map, "totalmileage", &self.totalmileage, &self.extra)?;
+        model::opt_entry(&mut map, "itemsprice", &self.itemsprice, &self.extra)?;
+        model::opt_entry(&mut map, "items", &self.items, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
+        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
+        model::opt_entry(&mut map, "child_count", &self.child_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "child_count_open",
+            &self.child_count_open,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "attachment_count",
+            &self.attachment_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "flagged", &self.flagged, &self.extra)?;
+        model::opt_entry(&mut map, "read", &self.read, &self.extra)?;
+        model::opt_entry(&mut map, "enduserstatus", &self.enduserstatus, &self.extra)?;
+        model::opt_entry(&mut map, "onhold", &self.onhold, &self.extra)?;
+        model::opt_entry(&mut map, "respondbydate", &self.respondbydate, &self.extra)?;
+        model::opt_entry(&mut map, "responsedate", &self.responsedate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "first_responsedate",
+            &self.first_responsedate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "responsestartdate",
+            &self.responsestartdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slaresponsestate",
+            &self.slaresponsestate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "fixbydate", &self.fixbydate, &self.extra)?;
+        model::opt_entry(&mut map, "dateclosed", &self.dateclosed, &self.extra)?;
+        model::opt_entry(&mut map, "dateassigned", &self.dateassigned, &self.extra)?;
+        model::opt_entry(&mut map, "excludefromsla", &self.excludefromsla, &self.extra)?;
+        model::opt_entry(&mut map, "slaholdtime", &self.slaholdtime, &self.extra)?;
+        model::opt_entry(&mut map, "site_timezone", &self.site_timezone, &self.extra)?;
+        model::opt_entry(&mut map, "parentguid", &self.parentguid, &self.extra)?;
+        model::opt_entry(&mut map, "parentassign", &self.parentassign, &self.extra)?;
+        model::opt_entry(&mut map, "slaactiondate", &self.slaactiondate, &self.extra)?;
+        model::opt_entry(&mut map, "slapercused", &self.slapercused, &self.extra)?;
+        model::opt_entry(&mut map, "slatimeleft", &self.slatimeleft, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "currentelapsedhours",
+            &self.currentelapsedhours,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "lastactiondate", &self.lastactiondate, &self.extra)?;
+        model::opt_entry(&mut map, "last_update", &self.last_update, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "lastchildactiondate",
+            &self.lastchildactiondate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "organisation_id",
+            &self.organisation_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
+        model::opt_entry(&mut map, "reportedby", &self.reportedby, &self.extra)?;
+        model::opt_entry(&mut map, "user_email", &self.user_email, &self.extra)?;
+        model::opt_entry(&mut map, "emailtolist", &self.emailtolist, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "emailtolistsupplier",
+            &self.emailtolistsupplier,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "emailcclist", &self.emailcclist, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "emailcclistsupplier",
+            &self.emailcclistsupplier,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "matched_kb_id", &self.matched_kb_id, &self.extra)?;
+        model::opt_entry(&mut map, "release_note", &self.release_note, &self.extra)?;
+        model::opt_entry(&mut map, "product_id", &self.product_id, &self.extra)?;
+        model::opt_entry(&mut map, "product_name", &self.product_name, &self.extra)?;
+        model::opt_entry(&mut map, "release_id", &self.release_id, &self.extra)?;
+        model::opt_entry(&mut map, "release_name", &self.release_name, &self.extra)?;
+        model::opt_entry(&mut map, "release2_id", &self.release2_id, &self.extra)?;
+        model::opt_entry(&mut map, "release2_name", &self.release2_name, &self.extra)?;
+        model::opt_entry(&mut map, "release3_id", &self.release3_id, &self.extra)?;
+        model::opt_entry(&mut map, "release3_name", &self.release3_name, &self.extra)?;
         model::opt_entry(
             &mut map,
             "child_ticket_id_string",
             &self.child_ticket_id_string,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "asset_key_field_string",
             &self.asset_key_field_string,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "asset_type_name", &self.asset_type_name)?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name)?;
-        model::opt_entry(&mut map, "workflow_stage", &self.workflow_stage)?;
-        model::opt_entry(&mut map, "workflow_stage_id", &self.workflow_stage_id)?;
+        model::opt_entry(
+            &mut map,
+            "asset_type_name",
+            &self.asset_type_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
+        model::opt_entry(&mut map, "workflow_stage", &self.workflow_stage, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "workflow_stage_id",
+            &self.workflow_stage_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "workflow_stage_number",
             &self.workflow_stage_number,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "lastincomingemail", &self.lastincomingemail)?;
-        model::opt_entry(&mut map, "child_ticket_ids", &self.child_ticket_ids)?;
-        model::opt_entry(&mut map, "nextactivitydate", &self.nextactivitydate)?;
-        model::opt_entry(&mut map, "inventory_number", &self.inventory_number)?;
-        model::opt_entry(&mut map, "workflow_id", &self.workflow_id)?;
-        model::opt_entry(&mut map, "workflow_step", &self.workflow_step)?;
-        model::opt_entry(&mut map, "workflow_seq", &self.workflow_seq)?;
-        model::opt_entry(&mut map, "pipeline_stage_id", &self.pipeline_stage_id)?;
-        model::opt_entry(&mut map, "pipeline_stage_name", &self.pipeline_stage_name)?;
-        model::opt_entry(&mut map, "hasbeenclosed", &self.hasbeenclosed)?;
+        model::opt_entry(
+            &mut map,
+            "lastincomingemail",
+            &self.lastincomingemail,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "child_ticket_ids",
+            &self.child_ticket_ids,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "nextactivitydate",
+            &self.nextactivitydate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "inventory_number",
+            &self.inventory_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "workflow_id", &self.workflow_id, &self.extra)?;
+        model::opt_entry(&mut map, "workflow_step", &self.workflow_step, &self.extra)?;
+        model::opt_entry(&mut map, "workflow_seq", &self.workflow_seq, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pipeline_stage_id",
+            &self.pipeline_stage_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pipeline_stage_name",
+            &self.pipeline_stage_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hasbeenclosed", &self.hasbeenclosed, &self.extra)?;
         model::opt_entry(
             &mut map,
             "unread_child_action_count",
             &self.unread_child_action_count,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "unread_related_action_count",
             &self.unread_related_action_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "child_action_count", &self.child_action_count)?;
-        model::opt_entry(&mut map, "parent_subject", &self.parent_subject)?;
-        model::opt_entry(&mut map, "related_action_count", &self.related_action_count)?;
-        model::opt_entry(&mut map, "is_vip", &self.is_vip)?;
-        model::opt_entry(&mut map, "isimportantcontact", &self.isimportantcontact)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "impact", &self.impact)?;
-        model::opt_entry(&mut map, "urgency", &self.urgency)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate)?;
-        model::opt_entry(&mut map, "startdate_timezone", &self.startdate_timezone)?;
+        model::opt_entry(
+            &mut map,
+            "child_action_count",
+            &self.child_action_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_subject", &self.parent_subject, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "related_action_count",
+            &self.related_action_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "is_vip", &self.is_vip, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isimportantcontact",
+            &self.isimportantcontact,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(&mut map, "impact", &self.impact, &self.extra)?;
+        model::opt_entry(&mut map, "urgency", &self.urgency, &self.extra)?;
+        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "startdate_timezone",
+            &self.startdate_timezone,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "startdate_with_timezone",
             &self.startdate_with_timezone,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "starttime", &self.starttime)?;
-        model::opt_entry(&mut map, "starttimeslot", &self.starttimeslot)?;
-        model::opt_entry(&mut map, "targetdate", &self.targetdate)?;
-        model::opt_entry(&mut map, "targetdate_timezone", &self.targetdate_timezone)?;
+        model::opt_entry(&mut map, "starttime", &self.starttime, &self.extra)?;
+        model::opt_entry(&mut map, "starttimeslot", &self.starttimeslot, &self.extra)?;
+        model::opt_entry(&mut map, "targetdate", &self.targetdate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "targetdate_timezone",
+            &self.targetdate_timezone,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "targetdate_with_timezone",
             &self.targetdate_with_timezone,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "targettime", &self.targettime)?;
-        model::opt_entry(&mut map, "targettimeslot", &self.targettimeslot)?;
-        model::opt_entry(&mut map, "deadlinedate", &self.deadlinedate)?;
-        model::opt_entry(&mut map, "followupdate", &self.followupdate)?;
-        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname)?;
-        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname)?;
-        model::opt_entry(&mut map, "oppemailaddress", &self.oppemailaddress)?;
-        model::opt_entry(&mut map, "oppcustomertitle", &self.oppcustomertitle)?;
-        model::opt_entry(&mut map, "opptel", &self.opptel)?;
-        model::opt_entry(&mut map, "oppaddr1", &self.oppaddr1)?;
-        model::opt_entry(&mut map, "oppaddr2", &self.oppaddr2)?;
-        model::opt_entry(&mut map, "oppaddr3", &self.oppaddr3)?;
-        model::opt_entry(&mut map, "oppaddr4", &self.oppaddr4)?;
-        model::opt_entry(&mut map, "opppostcode", &self.opppostcode)?;
-        model::opt_entry(&mut map, "oppcountry", &self.oppcountry)?;
-        model::opt_entry(&mut map, "oppregion", &self.oppregion)?;
-        model::opt_entry(&mut map, "opptype", &self.opptype)?;
-        model::opt_entry(&mut map, "oppvalue", &self.oppvalue)?;
-        model::opt_entry(&mut map, "oppvalue_monthly", &self.oppvalue_monthly)?;
-        model::opt_entry(&mut map, "oppvalue_annual", &self.oppvalue_annual)?;
-        model::opt_entry(&mut map, "oppvalue_oneoff", &self.oppvalue_oneoff)?;
+        model::opt_entry(&mut map, "targettime", &self.targettime, &self.extra)?;
+        model::opt_entry(&mut map, "targettimeslot", &self.targettimeslot, &self.extra)?;
+        model::opt_entry(&mut map, "deadlinedate", &self.deadlinedate, &self.extra)?;
+        model::opt_entry(&mut map, "followupdate", &self.followupdate, &self.extra)?;
+        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname, &self.extra)?;
+        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "oppemailaddress",
+            &self.oppemailaddress,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppcustomertitle",
+            &self.oppcustomertitle,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "opptel", &self.opptel, &self.extra)?;
+        model::opt_entry(&mut map, "oppaddr1", &self.oppaddr1, &self.extra)?;
+        model::opt_entry(&mut map, "oppaddr2", &self.oppaddr2, &self.extra)?;
+        model::opt_entry(&mut map, "oppaddr3", &self.oppaddr3, &self.extra)?;
+        model::opt_entry(&mut map, "oppaddr4", &self.oppaddr4, &self.extra)?;
+        model::opt_entry(&mut map, "opppostcode", &self.opppostcode, &self.extra)?;
+        model::opt_entry(&mut map, "oppcountry", &self.oppcountry, &self.extra)?;
+        model::opt_entry(&mut map, "oppregion", &self.oppregion, &self.extra)?;
+        model::opt_entry(&mut map, "opptype", &self.opptype, &self.extra)?;
+        model::opt_entry(&mut map, "oppvalue", &self.oppvalue, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "oppvalue_monthly",
+            &self.oppvalue_monthly,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppvalue_annual",
+            &self.oppvalue_annual,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppvalue_oneoff",
+            &self.oppvalue_oneoff,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "oppconversionprobability",
             &self.oppconversionprobability,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "oppvalueadjusted", &self.oppvalueadjusted)?;
-        model::opt_entry(&mut map, "oppprofit", &self.oppprofit)?;
-        model::opt_entry(&mut map, "oppcurrentsystem", &self.oppcurrentsystem)?;
-        model::opt_entry(&mut map, "oppcompetitors", &self.oppcompetitors)?;
-        model::opt_entry(&mut map, "opptrialdate", &self.opptrialdate)?;
-        model::opt_entry(&mut map, "oppdemodate", &self.oppdemodate)?;
-        model::opt_entry(&mut map, "oppdiscountdate", &self.oppdiscountdate)?;
-        model::opt_entry(&mut map, "oppattemptsmade", &self.oppattemptsmade)?;
-        model::opt_entry(&mut map, "oppconverteddate", &self.oppconverteddate)?;
-        model::opt_entry(&mut map, "oppproductchosen", &self.oppproductchosen)?;
-        model::opt_entry(&mut map, "oppreason", &self.oppreason)?;
-        model::opt_entry(&mut map, "opphear", &self.opphear)?;
-        model::opt_entry(&mut map, "opptimezonename", &self.opptimezonename)?;
-        model::opt_entry(&mut map, "oppclosurecategory", &self.oppclosurecategory)?;
-        model::opt_entry(&mut map, "cost", &self.cost)?;
-        model::opt_entry(&mut map, "quantity", &self.quantity)?;
-        model::opt_entry(&mut map, "projecttimebudget", &self.projecttimebudget)?;
-        model::opt_entry(&mut map, "projectmoneybudget", &self.projectmoneybudget)?;
-        model::opt_entry(&mut map, "projecttimeactual", &self.projecttimeactual)?;
-        model::opt_entry(&mut map, "projectmoneyactual", &self.projectmoneyactual)?;
-        model::opt_entry(&mut map, "lastnote", &self.lastnote)?;
-        model::opt_entry(&mut map, "userdef1", &self.userdef1)?;
-        model::opt_entry(&mut map, "userdef2", &self.userdef2)?;
-        model::opt_entry(&mut map, "userdef3", &self.userdef3)?;
-        model::opt_entry(&mut map, "userdef4", &self.userdef4)?;
-        model::opt_entry(&mut map, "userdef5", &self.userdef5)?;
-        model::opt_entry(&mut map, "source", &self.source)?;
-        model::opt_entry(&mut map, "release_important", &self.release_important)?;
+        model::opt_entry(
+            &mut map,
+            "oppvalueadjusted",
+            &self.oppvalueadjusted,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "oppprofit", &self.oppprofit, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "oppcurrentsystem",
+            &self.oppcurrentsystem,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "oppcompetitors", &self.oppcompetitors, &self.extra)?;
+        model::opt_entry(&mut map, "opptrialdate", &self.opptrialdate, &self.extra)?;
+        model::opt_entry(&mut map, "oppdemodate", &self.oppdemodate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "oppdiscountdate",
+            &self.oppdiscountdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppattemptsmade",
+            &self.oppattemptsmade,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppconverteddate",
+            &self.oppconverteddate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppproductchosen",
+            &self.oppproductchosen,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "oppreason", &self.oppreason, &self.extra)?;
+        model::opt_entry(&mut map, "opphear", &self.opphear, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "opptimezonename",
+            &self.opptimezonename,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "oppclosurecategory",
+            &self.oppclosurecategory,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cost", &self.cost, &self.extra)?;
+        model::opt_entry(&mut map, "quantity", &self.quantity, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "projecttimebudget",
+            &self.projecttimebudget,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "projectmoneybudget",
+            &self.projectmoneybudget,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "projecttimeactual",
+            &self.projecttimeactual,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "projectmoneyactual",
+            &self.projectmoneyactual,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "lastnote", &self.lastnote, &self.extra)?;
+        model::opt_entry(&mut map, "userdef1", &self.userdef1, &self.extra)?;
+        model::opt_entry(&mut map, "userdef2", &self.userdef2, &self.extra)?;
+        model::opt_entry(&mut map, "userdef3", &self.userdef3, &self.extra)?;
+        model::opt_entry(&mut map, "userdef4", &self.userdef4, &self.extra)?;
+        model::opt_entry(&mut map, "userdef5", &self.userdef5, &self.extra)?;
+        model::opt_entry(&mut map, "source", &self.source, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "release_important",
+            &self.release_important,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "releasenotegroup_name",
             &self.releasenotegroup_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "releasenotegroup_id", &self.releasenotegroup_id)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
+        model::opt_entry(
+            &mut map,
+            "releasenotegroup_id",
+            &self.releasenotegroup_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_id_string",
             &self.third_party_id_string,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_status", &self.supplier_status)?;
-        model::opt_entry(&mut map, "contract_refextra", &self.contract_refextra)?;
-        model::opt_entry(&mut map, "appointment_type", &self.appointment_type)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "timeentries", &self.timeentries)?;
-        model::opt_entry(&mut map, "section_timezone", &self.section_timezone)?;
-        model::opt_entry(&mut map, "itilname", &self.itilname)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_status",
+            &self.supplier_status,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "contract_refextra",
+            &self.contract_refextra,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "appointment_type",
+            &self.appointment_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "timeentries", &self.timeentries, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "section_timezone",
+            &self.section_timezone,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "itilname", &self.itilname, &self.extra)?;
         model::opt_entry(
             &mut map,
             "related_service_descriptions",
             &self.related_service_descriptions,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "related_service_category_names",
             &self.related_service_category_names,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "projectinternaltask", &self.projectinternaltask)?;
-        model::opt_entry(&mut map, "appointment_id", &self.appointment_id)?;
-        model::opt_entry(&mut map, "nextappointmentdate", &self.nextappointmentdate)?;
-        model::opt_entry(&mut map, "firstname", &self.firstname)?;
-        model::opt_entry(&mut map, "lastname", &self.lastname)?;
-        model::opt_entry(&mut map, "connectedinstance_id", &self.connectedinstance_id)?;
-        model::opt_entry(&mut map, "web_url", &self.web_url)?;
-        model::opt_entry(&mut map, "api_url", &self.api_url)?;
-        model::opt_entry(&mut map, "action_number", &self.action_number)?;
-        model::opt_entry(&mut map, "action_ticket_id", &self.action_ticket_id)?;
-        model::opt_entry(&mut map, "action_datetime", &self.action_datetime)?;
-        model::opt_entry(&mut map, "action_outcome", &self.action_outcome)?;
-        model::opt_entry(&mut map, "action_chargerate", &self.action_chargerate)?;
-        model::opt_entry(&mut map, "action_contract_ref", &self.action_contract_ref)?;
-        model::opt_entry(&mut map, "action_note", &self.action_note)?;
+        model::opt_entry(
+            &mut map,
+            "projectinternaltask",
+            &self.projectinternaltask,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "appointment_id", &self.appointment_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "nextappointmentdate",
+            &self.nextappointmentdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "firstname", &self.firstname, &self.extra)?;
+        model::opt_entry(&mut map, "lastname", &self.lastname, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "connectedinstance_id",
+            &self.connectedinstance_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "web_url", &self.web_url, &self.extra)?;
+        model::opt_entry(&mut map, "api_url", &self.api_url, &self.extra)?;
+        model::opt_entry(&mut map, "action_number", &self.action_number, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "action_ticket_id",
+            &self.action_ticket_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_datetime",
+            &self.action_datetime,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "action_outcome", &self.action_outcome, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "action_chargerate",
+            &self.action_chargerate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "action_contract_ref",
+            &self.action_contract_ref,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "action_note", &self.action_note, &self.extra)?;
         model::opt_entry(
             &mut map,
             "ticket_invoices_for_each_site",
             &self.ticket_invoices_for_each_site,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id)?;
-        model::opt_entry(&mut map, "orderhead_id", &self.orderhead_id)?;
-        model::opt_entry(&mut map, "budgettype", &self.budgettype)?;
-        model::opt_entry(&mut map, "requesttype_name", &self.requesttype_name)?;
-        model::opt_entry(&mut map, "recalculate_billing", &self.recalculate_billing)?;
-        model::opt_entry(&mut map, "impactlevel", &self.impactlevel)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id)?;
-        model::opt_entry(&mut map, "pr_id", &self.pr_id)?;
-        model::opt_entry(&mut map, "branch_id", &self.branch_id)?;
-        model::opt_entry(&mut map, "branch_name", &self.branch_name)?;
-        model::opt_entry(&mut map, "update_milestone_id", &self.update_milestone_id)?;
-        model::opt_entry(&mut map, "milestone_id", &self.milestone_id)?;
-        model::opt_entry(&mut map, "milestone_name", &self.milestone_name)?;
-        model::opt_entry(&mut map, "milestone_value", &self.milestone_value)?;
-        model::opt_entry(&mut map, "milestone_sequence", &self.milestone_sequence)?;
-        model::opt_entry(&mut map, "milestone_status", &self.milestone_status)?;
-        model::opt_entry(&mut map, "milestone_startdate", &self.milestone_startdate)?;
-        model::opt_entry(&mut map, "milestone_enddate", &self.milestone_enddate)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "reviewed", &self.reviewed)?;
-        model::opt_entry(&mut map, "action_agent_name", &self.action_agent_name)?;
-        model::opt_entry(&mut map, "merged_into_id", &self.merged_into_id)?;
-        model::opt_entry(&mut map, "reassigncount", &self.reassigncount)?;
-        model::opt_entry(&mut map, "parent_status", &self.parent_status)?;
-        model::opt_entry(&mut map, "parent_agent", &self.parent_agent)?;
-        model::opt_entry(&mut map, "child_status", &self.child_status)?;
-        model::opt_entry(&mut map, "date_fully_closed", &self.date_fully_closed)?;
+        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
+        model::opt_entry(&mut map, "orderhead_id", &self.orderhead_id, &self.extra)?;
+        model::opt_entry(&mut map, "budgettype", &self.budgettype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "requesttype_name",
+            &self.requesttype_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "recalculate_billing",
+            &self.recalculate_billing,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "impactlevel", &self.impactlevel, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
+        model::opt_entry(&mut map, "pr_id", &self.pr_id, &self.extra)?;
+        model::opt_entry(&mut map, "branch_id", &self.branch_id, &self.extra)?;
+        model::opt_entry(&mut map, "branch_name", &self.branch_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "update_milestone_id",
+            &self.update_milestone_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "milestone_id", &self.milestone_id, &self.extra)?;
+        model::opt_entry(&mut map, "milestone_name", &self.milestone_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "milestone_value",
+            &self.milestone_value,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "milestone_sequence",
+            &self.milestone_sequence,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "milestone_status",
+            &self.milestone_status,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "milestone_startdate",
+            &self.milestone_startdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "milestone_enddate",
+            &self.milestone_enddate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "reviewed", &self.reviewed, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "action_agent_name",
+            &self.action_agent_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "merged_into_id", &self.merged_into_id, &self.extra)?;
+        model::opt_entry(&mut map, "reassigncount", &self.reassigncount, &self.extra)?;
+        model::opt_entry(&mut map, "parent_status", &self.parent_status, &self.extra)?;
+        model::opt_entry(&mut map, "parent_agent", &self.parent_agent, &self.extra)?;
+        model::opt_entry(&mut map, "child_status", &self.child_status, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "date_fully_closed",
+            &self.date_fully_closed,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "lastaction_chargerate",
             &self.lastaction_chargerate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "hover_summary", &self.hover_summary)?;
-        model::opt_entry(&mut map, "slatimeelapsed", &self.slatimeelapsed)?;
-        model::opt_entry(&mut map, "ai_summary", &self.ai_summary)?;
-        model::opt_entry(&mut map, "search_score", &self.search_score)?;
-        model::opt_entry(&mut map, "phonenumber", &self.phonenumber)?;
-        model::opt_entry(&mut map, "details_html", &self.details_html)?;
-        model::opt_entry(&mut map, "takenby", &self.takenby)?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
-        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id)?;
-        model::opt_entry(&mut map, "createdfrom_summary", &self.createdfrom_summary)?;
-        model::opt_entry(&mut map, "clonedfrom_id", &self.clonedfrom_id)?;
-        model::opt_entry(&mut map, "clonedfrom_summary", &self.clonedfrom_summary)?;
-        model::opt_entry(&mut map, "closure_note", &self.closure_note)?;
-        model::opt_entry(&mut map, "closure_note_html", &self.closure_note_html)?;
-        model::opt_entry(&mut map, "closure_time", &self.closure_time)?;
-        model::opt_entry(&mut map, "top_level_id", &self.top_level_id)?;
+        model::opt_entry(&mut map, "hover_summary", &self.hover_summary, &self.extra)?;
+        model::opt_entry(&mut map, "slatimeelapsed", &self.slatimeelapsed, &self.extra)?;
+        model::opt_entry(&mut map, "ai_summary", &self.ai_summary, &self.extra)?;
+        model::opt_entry(&mut map, "search_score", &self.search_score, &self.extra)?;
+        model::opt_entry(&mut map, "phonenumber", &self.phonenumber, &self.extra)?;
+        model::opt_entry(&mut map, "details_html", &self.details_html, &self.extra)?;
+        model::opt_entry(&mut map, "takenby", &self.takenby, &self.extra)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
+        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "createdfrom_summary",
+            &self.createdfrom_summary,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "clonedfrom_id", &self.clonedfrom_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "clonedfrom_summary",
+            &self.clonedfrom_summary,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "closure_note", &self.closure_note, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "closure_note_html",
+            &self.closure_note_html,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "closure_time", &self.closure_time, &self.extra)?;
+        model::opt_entry(&mut map, "top_level_id", &self.top_level_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "customer_relationships",
             &self.customer_relationships,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "asset_number", &self.asset_number)?;
-        model::opt_entry(&mut map, "asset_site", &self.asset_site)?;
-        model::opt_entry(&mut map, "slastate", &self.slastate)?;
-        model::opt_entry(&mut map, "slaexcuse", &self.slaexcuse)?;
-        model::opt_entry(&mut map, "site_sla_id", &self.site_sla_id)?;
-        model::opt_entry(&mut map, "client_reference", &self.client_reference)?;
-        model::opt_entry(&mut map, "supplier_slaexcuse", &self.supplier_slaexcuse)?;
-        model::opt_entry(&mut map, "supplier_date", &self.supplier_date)?;
-        model::opt_entry(&mut map, "supplier_contract_id", &self.supplier_contract_id)?;
+        model::opt_entry(&mut map, "asset_number", &self.asset_number, &self.extra)?;
+        model::opt_entry(&mut map, "asset_site", &self.asset_site, &self.extra)?;
+        model::opt_entry(&mut map, "slastate", &self.slastate, &self.extra)?;
+        model::opt_entry(&mut map, "slaexcuse", &self.slaexcuse, &self.extra)?;
+        model::opt_entry(&mut map, "site_sla_id", &self.site_sla_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "client_reference",
+            &self.client_reference,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_slaexcuse",
+            &self.supplier_slaexcuse,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "supplier_date", &self.supplier_date, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_contract_id",
+            &self.supplier_contract_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_contract_ref",
             &self.supplier_contract_ref,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_sla_id", &self.supplier_sla_id)?;
-        model::opt_entry(&mut map, "supplier_priority_id", &self.supplier_priority_id)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_sla_id",
+            &self.supplier_sla_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_priority_id",
+            &self.supplier_priority_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_responsestate",
             &self.supplier_responsestate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "supplier_responsedate",
             &self.supplier_responsedate,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "supplier_responsetime",
             &self.supplier_responsetime,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "supplier_respondbydate",
             &self.supplier_respondbydate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_slastate", &self.supplier_slastate)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_slastate",
+            &self.supplier_slastate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_slatimeelapsed",
             &self.supplier_slatimeelapsed,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "supplier_dateclosed", &self.supplier_dateclosed)?;
-        model::opt_entry(&mut map, "supplier_fixbydate", &self.supplier_fixbydate)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_dateclosed",
+            &self.supplier_dateclosed,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "supplier_fixbydate",
+            &self.supplier_fixbydate,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "supplier_breachrespsent",
             &self.supplier_breachrespsent,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "supplier_breachfixbysent",
             &self.supplier_breachfixbysent,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "changestate", &self.changestate)?;
-        model::opt_entry(&mut map, "approvedby", &self.approvedby)?;
-        model::opt_entry(&mut map, "showforusers", &self.showforusers)?;
-        model::opt_entry(&mut map, "messsent", &self.messsent)?;
-        model::opt_entry(&mut map, "satisfactionlevel", &self.satisfactionlevel)?;
-        model::opt_entry(&mut map, "satisfactioncomment", &self.satisfactioncomment)?;
-        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber)?;
-        model::opt_entry(&mut map, "invoicenote", &self.invoicenote)?;
-        model::opt_entry(&mut map, "invoicedate", &self.invoicedate)?;
-        model::opt_entry(&mut map, "invoicepaiddate", &self.invoicepaiddate)?;
-        model::opt_entry(&mut map, "nonbillable_time", &self.nonbillable_time)?;
-        model::opt_entry(&mut map, "mileage", &self.mileage)?;
-        model::opt_entry(&mut map, "planneddate", &self.planneddate)?;
-        model::opt_entry(&mut map, "ccaddress", &self.ccaddress)?;
-        model::opt_entry(&mut map, "agreedcleared", &self.agreedcleared)?;
-        model::opt_entry(&mut map, "responsetime", &self.responsetime)?;
-        model::opt_entry(&mut map, "first_responsetime", &self.first_responsetime)?;
-        model::opt_entry(&mut map, "alsoinform", &self.alsoinform)?;
-        model::opt_entry(&mut map, "justification", &self.justification)?;
-        model::opt_entry(&mut map, "backoutplan", &self.backoutplan)?;
-        model::opt_entry(&mut map, "communicationplan", &self.communicationplan)?;
-        model::opt_entry(&mut map, "testplan", &self.testplan)?;
-        model::opt_entry(&mut map, "riskdescription", &self.riskdescription)?;
-        model::opt_entry(&mut map, "risklevel", &self.risklevel)?;
-        model::opt_entry(&mut map, "impactdescription", &self.impactdescription)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id)?;
-        model::opt_entry(&mut map, "isparentservice", &self.isparentservice)?;
-        model::opt_entry(&mut map, "surveysent", &self.surveysent)?;
-        model::opt_entry(&mut map, "planneddateend", &self.planneddateend)?;
+        model::opt_entry(&mut map, "changestate", &self.changestate, &self.extra)?;
+        model::opt_entry(&mut map, "approvedby", &self.approvedby, &self.extra)?;
+        model::opt_entry(&mut map, "showforusers", &self.showforusers, &self.extra)?;
+        model::opt_entry(&mut map, "messsent", &self.messsent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "satisfactionlevel",
+            &self.satisfactionlevel,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "satisfactioncomment",
+            &self.satisfactioncomment,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber, &self.extra)?;
+        model::opt_entry(&mut map, "invoicenote", &self.invoicenote, &self.extra)?;
+        model::opt_entry(&mut map, "invoicedate", &self.invoicedate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "invoicepaiddate",
+            &self.invoicepaiddate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "nonbillable_time",
+            &self.nonbillable_time,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "mileage", &self.mileage, &self.extra)?;
+        model::opt_entry(&mut map, "planneddate", &self.planneddate, &self.extra)?;
+        model::opt_entry(&mut map, "ccaddress", &self.ccaddress, &self.extra)?;
+        model::opt_entry(&mut map, "agreedcleared", &self.agreedcleared, &self.extra)?;
+        model::opt_entry(&mut map, "responsetime", &self.responsetime, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "first_responsetime",
+            &self.first_responsetime,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "alsoinform", &self.alsoinform, &self.extra)?;
+        model::opt_entry(&mut map, "justification", &self.justification, &self.extra)?;
+        model::opt_entry(&mut map, "backoutplan", &self.backoutplan, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "communicationplan",
+            &self.communicationplan,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "testplan", &self.testplan, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "riskdescription",
+            &self.riskdescription,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "risklevel", &self.risklevel, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "impactdescription",
+            &self.impactdescription,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isparentservice",
+            &self.isparentservice,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "surveysent", &self.surveysent, &self.extra)?;
+        model::opt_entry(&mut map, "planneddateend", &self.planneddateend, &self.extra)?;
         model::opt_entry(
             &mut map,
             "currentfaactionnumber",
             &self.currentfaactionnumber,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "approval_process_step",
             &self.approval_process_step,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "approval_process_step_name",
             &self.approval_process_step_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "approval_cab_name", &self.approval_cab_name)?;
-        model::opt_entry(&mut map, "approval_process_id", &self.approval_process_id)?;
-        model::opt_entry(&mut map, "faultcodeopen", &self.faultcodeopen)?;
-        model::opt_entry(&mut map, "faultcode", &self.faultcode)?;
-        model::opt_entry(&mut map, "laststatus3rdparty", &self.laststatus3rdparty)?;
-        model::opt_entry(&mut map, "inform3rdpartysystem", &self.inform3rdpartysystem)?;
-        model::opt_entry(&mut map, "deliverycontact", &self.deliverycontact)?;
-        model::opt_entry(&mut map, "delivery_address", &self.delivery_address)?;
-        model::opt_entry(&mut map, "surveyneeded", &self.surveyneeded)?;
-        model::opt_entry(&mut map, "knownerror", &self.knownerror)?;
-        model::opt_entry(&mut map, "development", &self.development)?;
-        model::opt_entry(&mut map, "causedby", &self.causedby)?;
-        model::opt_entry(&mut map, "messsentlast", &self.messsentlast)?;
+        model::opt_entry(
+            &mut map,
+            "approval_cab_name",
+            &self.approval_cab_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_process_id",
+            &self.approval_process_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "faultcodeopen", &self.faultcodeopen, &self.extra)?;
+        model::opt_entry(&mut map, "faultcode", &self.faultcode, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "laststatus3rdparty",
+            &self.laststatus3rdparty,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "inform3rdpartysystem",
+            &self.inform3rdpartysystem,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "deliverycontact",
+            &self.deliverycontact,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delivery_address",
+            &self.delivery_address,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "surveyneeded", &self.surveyneeded, &self.extra)?;
+        model::opt_entry(&mut map, "knownerror", &self.knownerror, &self.extra)?;
+        model::opt_entry(&mut map, "development", &self.development, &self.extra)?;
+        model::opt_entry(&mut map, "causedby", &self.causedby, &self.extra)?;
+        model::opt_entry(&mut map, "messsentlast", &self.messsentlast, &self.extra)?;
         model::opt_entry(
             &mut map,
             "unapprovedchangestatus",
             &self.unapprovedchangestatus,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "changeseq", &self.changeseq)?;
+        model::opt_entry(&mut map, "changeseq", &self.changeseq, &self.extra)?;
         model::opt_entry(
             &mut map,
             "lastrecurringemailsentdate",
             &self.lastrecurringemailsentdate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "template_id", &self.template_id)?;
-        model::opt_entry(&mut map, "template_name", &self.template_name)?;
-        model::opt_entry(&mut map, "child_template_id", &self.child_template_id)?;
+        model::opt_entry(&mut map, "template_id", &self.template_id, &self.extra)?;
+        model::opt_entry(&mut map, "template_name", &self.template_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "child_template_id",
+            &self.child_template_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "slaholdreminderdatelastemailed",
             &self.slaholdreminderdatelastemailed,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "closurereminderdatelastemailed",
             &self.closurereminderdatelastemailed,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "assetstring", &self.assetstring)?;
-        model::opt_entry(&mut map, "mailboxid", &self.mailboxid)?;
-        model::opt_entry(&mut map, "alerttype", &self.alerttype)?;
-        model::opt_entry(&mut map, "actisbillabledefault", &self.actisbillabledefault)?;
-        model::opt_entry(&mut map, "emaildisplayname", &self.emaildisplayname)?;
-        model::opt_entry(&mut map, "emailpriority", &self.emailpriority)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate)?;
-        model::opt_entry(&mut map, "timezonename", &self.timezonename)?;
+        model::opt_entry(&mut map, "assetstring", &self.assetstring, &self.extra)?;
+        model::opt_entry(&mut map, "mailboxid", &self.mailboxid, &self.extra)?;
+        model::opt_entry(&mut map, "alerttype", &self.alerttype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actisbillabledefault",
+            &self.actisbillabledefault,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "emaildisplayname",
+            &self.emaildisplayname,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "emailpriority", &self.emailpriority, &self.extra)?;
+        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
+        model::opt_entry(&mut map, "timezonename", &self.timezonename, &self.extra)?;
         model::opt_entry(
             &mut map,
             "forwardinboundupdates",
             &self.forwardinboundupdates,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "loggedoutofhdworkinghours",
             &self.loggedoutofhdworkinghours,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "acctmaninformedsurvey",
             &self.acctmaninformedsurvey,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "laststatuschangeinformed",
             &self.laststatuschangeinformed,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "gfialerttype", &self.gfialerttype)?;
-        model::opt_entry(&mut map, "quotedescription", &self.quotedescription)?;
-        model::opt_entry(&mut map, "quotelabouramount", &self.quotelabouramount)?;
-        model::opt_entry(&mut map, "quotepriority", &self.quotepriority)?;
-        model::opt_entry(&mut map, "budgetcode", &self.budgetcode)?;
-        model::opt_entry(&mut map, "actualcost", &self.actualcost)?;
-        model::opt_entry(&mut map, "invoicestatus", &self.invoicestatus)?;
-        model::opt_entry(&mut map, "invoicedescription", &self.invoicedescription)?;
-        model::opt_entry(&mut map, "invoicelabouramount", &self.invoicelabouramount)?;
+        model::opt_entry(&mut map, "gfialerttype", &self.gfialerttype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "quotedescription",
+            &self.quotedescription,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "quotelabouramount",
+            &self.quotelabouramount,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "quotepriority", &self.quotepriority, &self.extra)?;
+        model::opt_entry(&mut map, "budgetcode", &self.budgetcode, &self.extra)?;
+        model::opt_entry(&mut map, "actualcost", &self.actualcost, &self.extra)?;
+        model::opt_entry(&mut map, "invoicestatus", &self.invoicestatus, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "invoicedescription",
+            &self.invoicedescription,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoicelabouramount",
+            &self.invoicelabouramount,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "invoicematerialsamount",
             &self.invoicematerialsamount,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "firsttimefix", &self.firsttimefix)?;
-        model::opt_entry(&mut map, "quotematerialsamount", &self.quotematerialsamount)?;
-        model::opt_entry(&mut map, "ukasaccredited", &self.ukasaccredited)?;
-        model::opt_entry(&mut map, "labno", &self.labno)?;
-        model::opt_entry(&mut map, "twitterscreenname", &self.twitterscreenname)?;
-        model::opt_entry(&mut map, "twitterid", &self.twitterid)?;
-        model::opt_entry(&mut map, "facebook_id", &self.facebook_id)?;
-        model::opt_entry(&mut map, "fixbydateadjusted", &self.fixbydateadjusted)?;
-        model::opt_entry(&mut map, "loggedonbehalfby", &self.loggedonbehalfby)?;
-        model::opt_entry(&mut map, "alternativecontactno", &self.alternativecontactno)?;
-        model::opt_entry(&mut map, "operationalserviceid", &self.operationalserviceid)?;
+        model::opt_entry(&mut map, "firsttimefix", &self.firsttimefix, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "quotematerialsamount",
+            &self.quotematerialsamount,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ukasaccredited", &self.ukasaccredited, &self.extra)?;
+        model::opt_entry(&mut map, "labno", &self.labno, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "twitterscreenname",
+            &self.twitterscreenname,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "twitterid", &self.twitterid, &self.extra)?;
+        model::opt_entry(&mut map, "facebook_id", &self.facebook_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "fixbydateadjusted",
+            &self.fixbydateadjusted,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "loggedonbehalfby",
+            &self.loggedonbehalfby,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "alternativecontactno",
+            &self.alternativecontactno,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "operationalserviceid",
+            &self.operationalserviceid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "requestdetailsprinted",
             &self.requestdetailsprinted,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "serviceformprinted", &self.serviceformprinted)?;
-        model::opt_entry(&mut map, "auditstatus", &self.auditstatus)?;
-        model::opt_entry(&mut map, "auditunum", &self.auditunum)?;
-        model::opt_entry(&mut map, "auditdate", &self.auditdate)?;
-        model::opt_entry(&mut map, "auditnote", &self.auditnote)?;
-        model::opt_entry(&mut map, "auditfaileddate", &self.auditfaileddate)?;
-        model::opt_entry(&mut map, "auditfailednote", &self.auditfailednote)?;
+        model::opt_entry(
+            &mut map,
+            "serviceformprinted",
+            &self.serviceformprinted,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "auditstatus", &self.auditstatus, &self.extra)?;
+        model::opt_entry(&mut map, "auditunum", &self.auditunum, &self.extra)?;
+        model::opt_entry(&mut map, "auditdate", &self.auditdate, &self.extra)?;
+        model::opt_entry(&mut map, "auditnote", &self.auditnote, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "auditfaileddate",
+            &self.auditfaileddate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "auditfailednote",
+            &self.auditfailednote,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "userrequestedapprover",
             &self.userrequestedapprover,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "oppdontaddtomailinglist",
             &self.oppdontaddtomailinglist,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sendprintrequest", &self.sendprintrequest)?;
-        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid)?;
+        model::opt_entry(
+            &mut map,
+            "sendprintrequest",
+            &self.sendprintrequest,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "pagerdutyincidentidstring",
             &self.pagerdutyincidentidstring,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pagerdutystatus", &self.pagerdutystatus)?;
-        model::opt_entry(&mut map, "pagerdutyurl", &self.pagerdutyurl)?;
-        model::opt_entry(&mut map, "pagerdutyincidentid", &self.pagerdutyincidentid)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutystatus",
+            &self.pagerdutystatus,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "pagerdutyurl", &self.pagerdutyurl, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutyincidentid",
+            &self.pagerdutyincidentid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "opportunity_third_party_url",
             &self.opportunity_third_party_url,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "pr_link", &self.pr_link)?;
-        model::opt_entry(&mut map, "github_repository", &self.github_repository)?;
-        model::opt_entry(&mut map, "component_id", &self.component_id)?;
-        model::opt_entry(&mut map, "component_name", &self.component_name)?;
-        model::opt_entry(&mut map, "version_id", &self.version_id)?;
-        model::opt_entry(&mut map, "version_name", &self.version_name)?;
-        model::opt_entry(&mut map, "mailentryid", &self.mailentryid)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref)?;
-        model::opt_entry(&mut map, "billing_address", &self.billing_address)?;
-        model::opt_entry(&mut map, "workflow_stepstarted", &self.workflow_stepstarted)?;
-        model::opt_entry(&mut map, "lessonslearned", &self.lessonslearned)?;
+        model::opt_entry(&mut map, "pr_link", &self.pr_link, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "github_repository",
+            &self.github_repository,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "component_id", &self.component_id, &self.extra)?;
+        model::opt_entry(&mut map, "component_name", &self.component_name, &self.extra)?;
+        model::opt_entry(&mut map, "version_id", &self.version_id, &self.extra)?;
+        model::opt_entry(&mut map, "version_name", &self.version_name, &self.extra)?;
+        model::opt_entry(&mut map, "mailentryid", &self.mailentryid, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "billing_address",
+            &self.billing_address,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "workflow_stepstarted",
+            &self.workflow_stepstarted,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "lessonslearned", &self.lessonslearned, &self.extra)?;
         model::opt_entry(
             &mut map,
             "laststatuschangeinformedmanager",
             &self.laststatuschangeinformedmanager,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "lastbugzillasync", &self.lastbugzillasync)?;
-        model::opt_entry(&mut map, "sapid", &self.sapid)?;
-        model::opt_entry(&mut map, "sapattachmentsuuid", &self.sapattachmentsuuid)?;
-        model::opt_entry(&mut map, "currency", &self.currency)?;
+        model::opt_entry(
+            &mut map,
+            "lastbugzillasync",
+            &self.lastbugzillasync,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sapid", &self.sapid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sapattachmentsuuid",
+            &self.sapattachmentsuuid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "currency", &self.currency, &self.extra)?;
         model::opt_entry(
             &mut map,
             "projectconsignmentheaderid",
             &self.projectconsignmentheaderid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "projectconsignmentdetailid",
             &self.projectconsignmentdetailid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "servicefailurestid", &self.servicefailurestid)?;
-        model::opt_entry(&mut map, "hdid", &self.hdid)?;
-        model::opt_entry(&mut map, "deleted", &self.deleted)?;
-        model::opt_entry(&mut map, "matched_rule_id", &self.matched_rule_id)?;
-        model::opt_entry(&mut map, "matched_rule_name", &self.matched_rule_name)?;
+        model::opt_entry(
+            &mut map,
+            "servicefailurestid",
+            &self.servicefailurestid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hdid", &self.hdid, &self.extra)?;
+        model::opt_entry(&mut map, "deleted", &self.deleted, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "matched_rule_id",
+            &self.matched_rule_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "matched_rule_name",
+            &self.matched_rule_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "matched_rule_dont_show_notification",
             &self.matched_rule_dont_show_notification,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ignore_kb_match", &self.ignore_kb_match)?;
+        model::opt_entry(
+            &mut map,
+            "ignore_kb_match",
+            &self.ignore_kb_match,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "deadlinenotificationhours",
             &self.deadlinenotificationhours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "asset_type", &self.asset_type)?;
-        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap)?;
-        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote)?;
-        model::opt_entry(&mut map, "phonenumberfrom", &self.phonenumberfrom)?;
-        model::opt_entry(&mut map, "addressfrom", &self.addressfrom)?;
+        model::opt_entry(&mut map, "asset_type", &self.asset_type, &self.extra)?;
+        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap, &self.extra)?;
+        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "phonenumberfrom",
+            &self.phonenumberfrom,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "addressfrom", &self.addressfrom, &self.extra)?;
         model::opt_entry(
             &mut map,
             "changeinformation_html",
             &self.changeinformation_html,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "team_department_id", &self.team_department_id)?;
-        model::opt_entry(&mut map, "sendack", &self.sendack)?;
-        model::opt_entry(&mut map, "newaction_emailfrom", &self.newaction_emailfrom)?;
+        model::opt_entry(
+            &mut map,
+            "team_department_id",
+            &self.team_department_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sendack", &self.sendack, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "newaction_emailfrom",
+            &self.newaction_emailfrom,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "newaction_emailfrom_address_override",
             &self.newaction_emailfrom_address_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate)?;
-        model::opt_entry(&mut map, "_mustupdateticketuser", &self.mustupdateticketuser)?;
-        model::opt_entry(&mut map, "_spam", &self.spam)?;
-        model::opt_entry(&mut map, "_spamblock", &self.spamblock)?;
-        model::opt_entry(&mut map, "users_name", &self.users_name)?;
-        model::opt_entry(&mut map, "sibling_count_open", &self.sibling_count_open)?;
-        model::opt_entry(&mut map, "parent_summary", &self.parent_summary)?;
-        model::opt_entry(&mut map, "parent_status_name", &self.parent_status_name)?;
-        model::opt_entry(&mut map, "new_approvalprocess", &self.new_approvalprocess)?;
+        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_mustupdateticketuser",
+            &self.mustupdateticketuser,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_spam", &self.spam, &self.extra)?;
+        model::opt_entry(&mut map, "_spamblock", &self.spamblock, &self.extra)?;
+        model::opt_entry(&mut map, "users_name", &self.users_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sibling_count_open",
+            &self.sibling_count_open,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "parent_summary", &self.parent_summary, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "parent_status_name",
+            &self.parent_status_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_approvalprocess",
+            &self.new_approvalprocess,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_agent_id",
             &self.new_approvalprocess_agent_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_user_id",
             &self.new_approvalprocess_user_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_email",
             &self.new_approvalprocess_email,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_cab_id",
             &self.new_approvalprocess_cab_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "approvers", &self.approvers)?;
-        model::opt_entry(&mut map, "approvers_history", &self.approvers_history)?;
-        model::opt_entry(&mut map, "appointment_count", &self.appointment_count)?;
-        model::opt_entry(&mut map, "open_chat_count", &self.open_chat_count)?;
-        model::opt_entry(&mut map, "task_count", &self.task_count)?;
-        model::opt_entry(&mut map, "create_article", &self.create_article)?;
-        model::opt_entry(&mut map, "qualifications", &self.qualifications)?;
-        model::opt_entry(&mut map, "target_adjust", &self.target_adjust)?;
-        model::opt_entry(&mut map, "start_adjust", &self.start_adjust)?;
-        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules)?;
+        model::opt_entry(&mut map, "approvers", &self.approvers, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "approvers_history",
+            &self.approvers_history,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "appointment_count",
+            &self.appointment_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "open_chat_count",
+            &self.open_chat_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "task_count", &self.task_count, &self.extra)?;
+        model::opt_entry(&mut map, "create_article", &self.create_article, &self.extra)?;
+        model::opt_entry(&mut map, "qualifications", &self.qualifications, &self.extra)?;
+        model::opt_entry(&mut map, "target_adjust", &self.target_adjust, &self.extra)?;
+        model::opt_entry(&mut map, "start_adjust", &self.start_adjust, &self.extra)?;
+        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules, &self.extra)?;
         model::opt_entry(
             &mut map,
             "dont_do_databaselookups",
             &self.dont_do_databaselookups,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "apply_rules", &self.apply_rules)?;
-        model::opt_entry(&mut map, "apply_this_rule", &self.apply_this_rule)?;
-        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign)?;
-        model::opt_entry(&mut map, "_appointment01_ok", &self.appointment01_ok)?;
-        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok)?;
-        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok)?;
-        model::opt_entry(&mut map, "_asset01_ok", &self.asset01_ok)?;
-        model::opt_entry(&mut map, "return_this", &self.return_this)?;
-        model::opt_entry(&mut map, "_validate_form", &self.validate_form)?;
-        model::opt_entry(&mut map, "_validate_updates", &self.validate_updates)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments)?;
-        model::opt_entry(&mut map, "documents", &self.documents)?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
-        model::opt_entry(&mut map, "current_action_type", &self.current_action_type)?;
-        model::opt_entry(&mut map, "current_action_name", &self.current_action_name)?;
-        model::opt_entry(&mut map, "_ispreview", &self.ispreview)?;
-        model::opt_entry(&mut map, "assets", &self.assets)?;
-        model::opt_entry(&mut map, "nochangesequpdate", &self.nochangesequpdate)?;
-        model::opt_entry(&mut map, "_reclose", &self.reclose)?;
-        model::opt_entry(&mut map, "_reclose_oid", &self.reclose_oid)?;
-        model::opt_entry(&mut map, "_recover", &self.recover)?;
-        model::opt_entry(&mut map, "reference", &self.reference)?;
+        model::opt_entry(&mut map, "apply_rules", &self.apply_rules, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "apply_this_rule",
+            &self.apply_this_rule,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_appointment01_ok",
+            &self.appointment01_ok,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok, &self.extra)?;
+        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok, &self.extra)?;
+        model::opt_entry(&mut map, "_asset01_ok", &self.asset01_ok, &self.extra)?;
+        model::opt_entry(&mut map, "return_this", &self.return_this, &self.extra)?;
+        model::opt_entry(&mut map, "_validate_form", &self.validate_form, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_validate_updates",
+            &self.validate_updates,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
+        model::opt_entry(&mut map, "documents", &self.documents, &self.extra)?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "current_action_type",
+            &self.current_action_type,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "current_action_name",
+            &self.current_action_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_ispreview", &self.ispreview, &self.extra)?;
+        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "nochangesequpdate",
+            &self.nochangesequpdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_reclose", &self.reclose, &self.extra)?;
+        model::opt_entry(&mut map, "_reclose_oid", &self.reclose_oid, &self.extra)?;
+        model::opt_entry(&mut map, "_recover", &self.recover, &self.extra)?;
+        model::opt_entry(&mut map, "reference", &self.reference, &self.extra)?;
         model::opt_entry(
             &mut map,
             "email_start_tag_override",
             &self.email_start_tag_override,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "email_end_tag_override",
             &self.email_end_tag_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "follower_count", &self.follower_count)?;
-        model::opt_entry(&mut map, "contact_address", &self.contact_address)?;
-        model::opt_entry(&mut map, "chat_id", &self.chat_id)?;
-        model::opt_entry(&mut map, "actioncode", &self.actioncode)?;
-        model::opt_entry(&mut map, "clone_count", &self.clone_count)?;
-        model::opt_entry(&mut map, "todo_count", &self.todo_count)?;
-        model::opt_entry(&mut map, "todo_list", &self.todo_list)?;
-        model::opt_entry(&mut map, "service_count", &self.service_count)?;
+        model::opt_entry(&mut map, "follower_count", &self.follower_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "contact_address",
+            &self.contact_address,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "chat_id", &self.chat_id, &self.extra)?;
+        model::opt_entry(&mut map, "actioncode", &self.actioncode, &self.extra)?;
+        model::opt_entry(&mut map, "clone_count", &self.clone_count, &self.extra)?;
+        model::opt_entry(&mut map, "todo_count", &self.todo_count, &self.extra)?;
+        model::opt_entry(&mut map, "todo_list", &self.todo_list, &self.extra)?;
+        model::opt_entry(&mut map, "service_count", &self.service_count, &self.extra)?;
         model::opt_entry(
             &mut map,
             "unsubscribedfromserviceid",
             &self.unsubscribedfromserviceid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_opportunity", &self.is_opportunity)?;
-        model::opt_entry(&mut map, "is_project", &self.is_project)?;
-        model::opt_entry(&mut map, "items_issued_count", &self.items_issued_count)?;
-        model::opt_entry(&mut map, "items_issued", &self.items_issued)?;
-        model::opt_entry(&mut map, "project_items_issued", &self.project_items_issued)?;
-        model::opt_entry(&mut map, "quotation_count", &self.quotation_count)?;
-        model::opt_entry(&mut map, "salesorder_count", &self.salesorder_count)?;
-        model::opt_entry(&mut map, "purchaseorder_count", &self.purchaseorder_count)?;
-        model::opt_entry(&mut map, "invoice_line_count", &self.invoice_line_count)?;
+        model::opt_entry(&mut map, "is_opportunity", &self.is_opportunity, &self.extra)?;
+        model::opt_entry(&mut map, "is_project", &self.is_project, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "items_issued_count",
+            &self.items_issued_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "items_issued", &self.items_issued, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "project_items_issued",
+            &self.project_items_issued,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "quotation_count",
+            &self.quotation_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesorder_count",
+            &self.salesorder_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "purchaseorder_count",
+            &self.purchaseorder_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invoice_line_count",
+            &self.invoice_line_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "third_party_client_id",
             &self.third_party_client_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_refreshresponse", &self.refreshresponse)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "_isalert", &self.isalert)?;
-        model::opt_entry(&mut map, "_novalidate", &self.novalidate)?;
+        model::opt_entry(
+            &mut map,
+            "_refreshresponse",
+            &self.refreshresponse,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "_isalert", &self.isalert, &self.extra)?;
+        model::opt_entry(&mut map, "_novalidate", &self.novalidate, &self.extra)?;
         model::opt_entry(
             &mut map,
             "is_closure_reminder_closure",
             &self.is_closure_reminder_closure,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "is_slahold_reminder_closure",
             &self.is_slahold_reminder_closure,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_importid", &self.importid)?;
-        model::opt_entry(&mut map, "sendtopagerduty", &self.sendtopagerduty)?;
-        model::opt_entry(&mut map, "splunkurl", &self.splunkurl)?;
-        model::opt_entry(&mut map, "splunksearch", &self.splunksearch)?;
-        model::opt_entry(&mut map, "budgettype_id", &self.budgettype_id)?;
-        model::opt_entry(&mut map, "budgettype_name", &self.budgettype_name)?;
-        model::opt_entry(&mut map, "budgets", &self.budgets)?;
-        model::opt_entry(&mut map, "process_ai", &self.process_ai)?;
-        model::opt_entry(&mut map, "send_remoteinvite", &self.send_remoteinvite)?;
-        model::opt_entry(&mut map, "invite_emaillist", &self.invite_emaillist)?;
-        model::opt_entry(&mut map, "third_party_call_id", &self.third_party_call_id)?;
-        model::opt_entry(&mut map, "remotetechid", &self.remotetechid)?;
-        model::opt_entry(&mut map, "linkremotesession", &self.linkremotesession)?;
-        model::opt_entry(&mut map, "remotesessionid", &self.remotesessionid)?;
-        model::opt_entry(&mut map, "utcoffset", &self.utcoffset)?;
-        model::opt_entry(&mut map, "form_id", &self.form_id)?;
+        model::opt_entry(&mut map, "_importid", &self.importid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sendtopagerduty",
+            &self.sendtopagerduty,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "splunkurl", &self.splunkurl, &self.extra)?;
+        model::opt_entry(&mut map, "splunksearch", &self.splunksearch, &self.extra)?;
+        model::opt_entry(&mut map, "budgettype_id", &self.budgettype_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "budgettype_name",
+            &self.budgettype_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "budgets", &self.budgets, &self.extra)?;
+        model::opt_entry(&mut map, "process_ai", &self.process_ai, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "send_remoteinvite",
+            &self.send_remoteinvite,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "invite_emaillist",
+            &self.invite_emaillist,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_call_id",
+            &self.third_party_call_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "remotetechid", &self.remotetechid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linkremotesession",
+            &self.linkremotesession,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "remotesessionid",
+            &self.remotesessionid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "utcoffset", &self.utcoffset, &self.extra)?;
+        model::opt_entry(&mut map, "form_id", &self.form_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "database_lookup_result",
             &self.database_lookup_result,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants)?;
-        model::opt_entry(&mut map, "azure_tenants_name", &self.azure_tenants_name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "_warning_is_error", &self.warning_is_error)?;
-        model::opt_entry(&mut map, "close_unassigned", &self.close_unassigned)?;
-        model::opt_entry(&mut map, "canbechild", &self.canbechild)?;
-        model::opt_entry(&mut map, "_changefreeze01_ok", &self.changefreeze01_ok)?;
-        model::opt_entry(&mut map, "_force", &self.force)?;
-        model::opt_entry(&mut map, "_ticketclash01_ok", &self.ticketclash01_ok)?;
-        model::opt_entry(&mut map, "_milestonedate01_ok", &self.milestonedate01_ok)?;
-        model::opt_entry(&mut map, "_ignoremilestonedates", &self.ignoremilestonedates)?;
-        model::opt_entry(&mut map, "locked", &self.locked)?;
-        model::opt_entry(&mut map, "has_related", &self.has_related)?;
-        model::opt_entry(&mut map, "pagerdutyeragent", &self.pagerdutyeragent)?;
+        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenants_name",
+            &self.azure_tenants_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_warning_is_error",
+            &self.warning_is_error,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "close_unassigned",
+            &self.close_unassigned,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "canbechild", &self.canbechild, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_changefreeze01_ok",
+            &self.changefreeze01_ok,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_force", &self.force, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_ticketclash01_ok",
+            &self.ticketclash01_ok,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_milestonedate01_ok",
+            &self.milestonedate01_ok,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_ignoremilestonedates",
+            &self.ignoremilestonedates,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "locked", &self.locked, &self.extra)?;
+        model::opt_entry(&mut map, "has_related", &self.has_related, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutyeragent",
+            &self.pagerdutyeragent,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "elapsed_response_hours",
             &self.elapsed_response_hours,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "elapsed_resolution_hours",
             &self.elapsed_resolution_hours,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sla_start_date", &self.sla_start_date)?;
-        model::opt_entry(&mut map, "_print_generate", &self.print_generate)?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml)?;
-        model::opt_entry(&mut map, "pdf_attachment_id", &self.pdf_attachment_id)?;
-        model::opt_entry(&mut map, "journeys", &self.journeys)?;
-        model::opt_entry(&mut map, "devops_agent", &self.devops_agent)?;
-        model::opt_entry(&mut map, "_dontupdate_devops", &self.dontupdate_devops)?;
-        model::opt_entry(&mut map, "category_note_1", &self.category_note_1)?;
-        model::opt_entry(&mut map, "category_user_note_1", &self.category_user_note_1)?;
+        model::opt_entry(&mut map, "sla_start_date", &self.sla_start_date, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_print_generate",
+            &self.print_generate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pdf_attachment_id",
+            &self.pdf_attachment_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "journeys", &self.journeys, &self.extra)?;
+        model::opt_entry(&mut map, "devops_agent", &self.devops_agent, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_devops",
+            &self.dontupdate_devops,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_note_1",
+            &self.category_note_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_user_note_1",
+            &self.category_user_note_1,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "category_include_note_1",
             &self.category_include_note_1,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "category_itil_1", &self.category_itil_1)?;
-        model::opt_entry(&mut map, "category_note_2", &self.category_note_2)?;
-        model::opt_entry(&mut map, "category_user_note_2", &self.category_user_note_2)?;
+        model::opt_entry(
+            &mut map,
+            "category_itil_1",
+            &self.category_itil_1,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_note_2",
+            &self.category_note_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_user_note_2",
+            &self.category_user_note_2,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "category_include_note_2",
             &self.category_include_note_2,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "category_itil_2", &self.category_itil_2)?;
-        model::opt_entry(&mut map, "category_note_3", &self.category_note_3)?;
-        model::opt_entry(&mut map, "category_user_note_3", &self.category_user_note_3)?;
+        model::opt_entry(
+            &mut map,
+            "category_itil_2",
+            &self.category_itil_2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_note_3",
+            &self.category_note_3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_user_note_3",
+            &self.category_user_note_3,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "category_include_note_3",
             &self.category_include_note_3,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "category_itil_3", &self.category_itil_3)?;
-        model::opt_entry(&mut map, "category_note_4", &self.category_note_4)?;
-        model::opt_entry(&mut map, "category_user_note_4", &self.category_user_note_4)?;
+        model::opt_entry(
+            &mut map,
+            "category_itil_3",
+            &self.category_itil_3,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_note_4",
+            &self.category_note_4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "category_user_note_4",
+            &self.category_user_note_4,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "category_include_note_4",
             &self.category_include_note_4,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "category_itil_4", &self.category_itil_4)?;
-        model::opt_entry(&mut map, "devops_comment_count", &self.devops_comment_count)?;
-        model::opt_entry(&mut map, "_iszapier", &self.iszapier)?;
-        model::opt_entry(&mut map, "ncentral_ticketid", &self.ncentral_ticketid)?;
-        model::opt_entry(&mut map, "_isnotify", &self.isnotify)?;
+        model::opt_entry(
+            &mut map,
+            "category_itil_4",
+            &self.category_itil_4,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "devops_comment_count",
+            &self.devops_comment_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_iszapier", &self.iszapier, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_ticketid",
+            &self.ncentral_ticketid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_isnotify", &self.isnotify, &self.extra)?;
         model::opt_entry(
             &mut map,
             "created_from_action_id",
             &self.created_from_action_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "created_from_action_name",
             &self.created_from_action_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "createacknowledgement",
             &self.createacknowledgement,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "your_vote", &self.your_vote)?;
-        model::opt_entry(&mut map, "your_vote_comment", &self.your_vote_comment)?;
+        model::opt_entry(&mut map, "your_vote", &self.your_vote, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "your_vote_comment",
+            &self.your_vote_comment,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "donotapplytemplateintheapi",
             &self.donotapplytemplateintheapi,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_create_outstanding_appointments",
             &self.create_outstanding_appointments,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_create_outstanding_appointment_email",
             &self.create_outstanding_appointment_email,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "scomalertstate", &self.scomalertstate)?;
-        model::opt_entry(&mut map, "orionalertid", &self.orionalertid)?;
-        model::opt_entry(&mut map, "orionalertactiveid", &self.orionalertactiveid)?;
+        model::opt_entry(&mut map, "scomalertstate", &self.scomalertstate, &self.extra)?;
+        model::opt_entry(&mut map, "orionalertid", &self.orionalertid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "orionalertactiveid",
+            &self.orionalertactiveid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "orionacknowledgestate",
             &self.orionacknowledgestate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "orionclosestate", &self.orionclosestate)?;
-        model::opt_entry(&mut map, "orionacknowledgedby", &self.orionacknowledgedby)?;
-        model::opt_entry(&mut map, "orionacknowledgedate", &self.orionacknowledgedate)?;
-        model::opt_entry(&mut map, "_acknowledgealert", &self.acknowledgealert)?;
-        model::opt_entry(&mut map, "orionacknowledgenote", &self.orionacknowledgenote)?;
+        model::opt_entry(
+            &mut map,
+            "orionclosestate",
+            &self.orionclosestate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "orionacknowledgedby",
+            &self.orionacknowledgedby,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "orionacknowledgedate",
+            &self.orionacknowledgedate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_acknowledgealert",
+            &self.acknowledgealert,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "orionacknowledgenote",
+            &self.orionacknowledgenote,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "orionacknowledgedbyname",
             &self.orionacknowledgedbyname,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "orionalertname", &self.orionalertname)?;
-        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id)?;
+        model::opt_entry(&mut map, "orionalertname", &self.orionalertname, &self.extra)?;
+        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "third_party_parent_id",
             &self.third_party_parent_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "third_party_problem_id",
             &self.third_party_problem_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "opened_by", &self.opened_by)?;
-        model::opt_entry(&mut map, "resolved_by", &self.resolved_by)?;
-        model::opt_entry(&mut map, "sendtosplunkoncall", &self.sendtosplunkoncall)?;
-        model::opt_entry(&mut map, "splunkoncalltarget", &self.splunkoncalltarget)?;
+        model::opt_entry(&mut map, "opened_by", &self.opened_by, &self.extra)?;
+        model::opt_entry(&mut map, "resolved_by", &self.resolved_by, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sendtosplunkoncall",
+            &self.sendtosplunkoncall,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "splunkoncalltarget",
+            &self.splunkoncalltarget,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "splunkoncalltarget_id",
             &self.splunkoncalltarget_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "splunkoncall_id", &self.splunkoncall_id)?;
-        model::opt_entry(&mut map, "splunkoncallurl", &self.splunkoncallurl)?;
-        model::opt_entry(&mut map, "splunkoncallstatus", &self.splunkoncallstatus)?;
-        model::opt_entry(&mut map, "connectwise_id", &self.connectwise_id)?;
+        model::opt_entry(
+            &mut map,
+            "splunkoncall_id",
+            &self.splunkoncall_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "splunkoncallurl",
+            &self.splunkoncallurl,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "splunkoncallstatus",
+            &self.splunkoncallstatus,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "connectwise_id", &self.connectwise_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "connectwise_project_id",
             &self.connectwise_project_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "prepay_balance_hours", &self.prepay_balance_hours)?;
+        model::opt_entry(
+            &mut map,
+            "prepay_balance_hours",
+            &self.prepay_balance_hours,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "prepay_balance_amount",
             &self.prepay_balance_amount,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "servicenow_number", &self.servicenow_number)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_number",
+            &self.servicenow_number,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "parent_ticket_type_name",
             &self.parent_ticket_type_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "createdfrom_ticket_type_name",
             &self.createdfrom_ticket_type_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "clonedfrom_ticket_type_name",
             &self.clonedfrom_ticket_type_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "autotask_id", &self.autotask_id)?;
-        model::opt_entry(&mut map, "autotask_number", &self.autotask_number)?;
-        model::opt_entry(&mut map, "atera_alert_id", &self.atera_alert_id)?;
-        model::opt_entry(&mut map, "syncro_alert_id", &self.syncro_alert_id)?;
+        model::opt_entry(&mut map, "autotask_id", &self.autotask_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "autotask_number",
+            &self.autotask_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "atera_alert_id", &self.atera_alert_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "syncro_alert_id",
+            &self.syncro_alert_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "laststatuschangestatus",
             &self.laststatuschangestatus,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "laststatuschangestatusdate",
             &self.laststatuschangestatusdate,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "mark_as_read_only", &self.mark_as_read_only)?;
-        model::opt_entry(&mut map, "audit_log", &self.audit_log)?;
-        model::opt_entry(&mut map, "meraki_device", &self.meraki_device)?;
-        model::opt_entry(&mut map, "meraki_alert_type", &self.meraki_alert_type)?;
-        model::opt_entry(&mut map, "matched_rules", &self.matched_rules)?;
+        model::opt_entry(
+            &mut map,
+            "mark_as_read_only",
+            &self.mark_as_read_only,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "audit_log", &self.audit_log, &self.extra)?;
+        model::opt_entry(&mut map, "meraki_device", &self.meraki_device, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "meraki_alert_type",
+            &self.meraki_alert_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "matched_rules", &self.matched_rules, &self.extra)?;
         model::opt_entry(
             &mut map,
             "powershell_script_count",
             &self.powershell_script_count,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "devops_workitem_count",
             &self.devops_workitem_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ninja_alert_id", &self.ninja_alert_id)?;
-        model::opt_entry(&mut map, "ninja_device_id", &self.ninja_device_id)?;
-        model::opt_entry(&mut map, "usertype", &self.usertype)?;
-        model::opt_entry(&mut map, "actionworkflowset", &self.actionworkflowset)?;
-        model::opt_entry(&mut map, "isbillable", &self.isbillable)?;
-        model::opt_entry(&mut map, "itemsarebillable", &self.itemsarebillable)?;
-        model::opt_entry(&mut map, "childrenlefttocreate", &self.childrenlefttocreate)?;
-        model::opt_entry(&mut map, "who", &self.who)?;
-        model::opt_entry(&mut map, "resourcetype_id", &self.resourcetype_id)?;
-        model::opt_entry(&mut map, "resourcetype_name", &self.resourcetype_name)?;
+        model::opt_entry(&mut map, "ninja_alert_id", &self.ninja_alert_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ninja_device_id",
+            &self.ninja_device_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "usertype", &self.usertype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "actionworkflowset",
+            &self.actionworkflowset,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "isbillable", &self.isbillable, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "itemsarebillable",
+            &self.itemsarebillable,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "childrenlefttocreate",
+            &self.childrenlefttocreate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "who", &self.who, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "resourcetype_id",
+            &self.resourcetype_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "resourcetype_name",
+            &self.resourcetype_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "resource_booking_type",
             &self.resource_booking_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "resource_booking_timeslot",
             &self.resource_booking_timeslot,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "resource_booking_asset",
             &self.resource_booking_asset,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "matched_rule_ids", &self.matched_rule_ids)?;
-        model::opt_entry(&mut map, "forceruleupdate", &self.forceruleupdate)?;
-        model::opt_entry(&mut map, "teams_user_id", &self.teams_user_id)?;
-        model::opt_entry(&mut map, "_isteams", &self.isteams)?;
-        model::opt_entry(&mut map, "faultapprovalfailed", &self.faultapprovalfailed)?;
-        model::opt_entry(&mut map, "article_description", &self.article_description)?;
-        model::opt_entry(&mut map, "article_resolution", &self.article_resolution)?;
-        model::opt_entry(&mut map, "article_notes", &self.article_notes)?;
-        model::opt_entry(&mut map, "article_type", &self.article_type)?;
-        model::opt_entry(&mut map, "tags", &self.tags)?;
-        model::opt_entry(&mut map, "dontcreatechild", &self.dontcreatechild)?;
-        model::opt_entry(&mut map, "needcreatechild", &self.needcreatechild)?;
-        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id)?;
+        model::opt_entry(
+            &mut map,
+            "matched_rule_ids",
+            &self.matched_rule_ids,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "forceruleupdate",
+            &self.forceruleupdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "teams_user_id", &self.teams_user_id, &self.extra)?;
+        model::opt_entry(&mut map, "_isteams", &self.isteams, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "faultapprovalfailed",
+            &self.faultapprovalfailed,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "article_description",
+            &self.article_description,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "article_resolution",
+            &self.article_resolution,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "article_notes", &self.article_notes, &self.extra)?;
+        model::opt_entry(&mut map, "article_type", &self.article_type, &self.extra)?;
+        model::opt_entry(&mut map, "tags", &self.tags, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dontcreatechild",
+            &self.dontcreatechild,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "needcreatechild",
+            &self.needcreatechild,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "sentinel_resourcegroup",
             &self.sentinel_resourcegroup,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "sentinel_subscriptionid",
             &self.sentinel_subscriptionid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sentinel_workspace", &self.sentinel_workspace)?;
-        model::opt_entry(&mut map, "faultapprovalexists", &self.faultapprovalexists)?;
-        model::opt_entry(&mut map, "_validate_only", &self.validate_only)?;
-        model::opt_entry(&mut map, "_validation_key", &self.validation_key)?;
-        model::opt_entry(&mut map, "azuremonitor_id", &self.azuremonitor_id)?;
-        model::opt_entry(&mut map, "domotz_alertid", &self.domotz_alertid)?;
-        model::opt_entry(&mut map, "domotz_deviceid", &self.domotz_deviceid)?;
-        model::opt_entry(&mut map, "domerge", &self.domerge)?;
-        model::opt_entry(&mut map, "isnew", &self.isnew)?;
-        model::opt_entry(&mut map, "automate_id", &self.automate_id)?;
-        model::opt_entry(&mut map, "device_automate_id", &self.device_automate_id)?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id)?;
-        model::opt_entry(&mut map, "auvik_url", &self.auvik_url)?;
-        model::opt_entry(&mut map, "contract_balance", &self.contract_balance)?;
-        model::opt_entry(&mut map, "bookingurl", &self.bookingurl)?;
-        model::opt_entry(&mut map, "billable_time", &self.billable_time)?;
-        model::opt_entry(&mut map, "isclone", &self.isclone)?;
-        model::opt_entry(&mut map, "clonedfrom", &self.clonedfrom)?;
-        model::opt_entry(&mut map, "slatimeremaining", &self.slatimeremaining)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_workspace",
+            &self.sentinel_workspace,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "faultapprovalexists",
+            &self.faultapprovalexists,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_validate_only", &self.validate_only, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_validation_key",
+            &self.validation_key,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "azuremonitor_id",
+            &self.azuremonitor_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "domotz_alertid", &self.domotz_alertid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "domotz_deviceid",
+            &self.domotz_deviceid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "domerge", &self.domerge, &self.extra)?;
+        model::opt_entry(&mut map, "isnew", &self.isnew, &self.extra)?;
+        model::opt_entry(&mut map, "automate_id", &self.automate_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "device_automate_id",
+            &self.device_automate_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
+        model::opt_entry(&mut map, "auvik_url", &self.auvik_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "contract_balance",
+            &self.contract_balance,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "bookingurl", &self.bookingurl, &self.extra)?;
+        model::opt_entry(&mut map, "billable_time", &self.billable_time, &self.extra)?;
+        model::opt_entry(&mut map, "isclone", &self.isclone, &self.extra)?;
+        model::opt_entry(&mut map, "clonedfrom", &self.clonedfrom, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "slatimeremaining",
+            &self.slatimeremaining,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "customfieldvalidationreason",
             &self.customfieldvalidationreason,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_has_automations", &self.has_automations)?;
-        model::opt_entry(&mut map, "chat_count", &self.chat_count)?;
-        model::opt_entry(&mut map, "_dontupdate_jira", &self.dontupdate_jira)?;
-        model::opt_entry(&mut map, "jira_issue_count", &self.jira_issue_count)?;
-        model::opt_entry(&mut map, "call_log_count", &self.call_log_count)?;
-        model::opt_entry(&mut map, "sentinel_url", &self.sentinel_url)?;
-        model::opt_entry(&mut map, "sentinel_display_id", &self.sentinel_display_id)?;
-        model::opt_entry(&mut map, "postloggedview", &self.postloggedview)?;
-        model::opt_entry(&mut map, "addigy_alert_id", &self.addigy_alert_id)?;
-        model::opt_entry(&mut map, "ninja_alert_type", &self.ninja_alert_type)?;
-        model::opt_entry(&mut map, "freshdesk_id", &self.freshdesk_id)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(
+            &mut map,
+            "_has_automations",
+            &self.has_automations,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "chat_count", &self.chat_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_jira",
+            &self.dontupdate_jira,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "jira_issue_count",
+            &self.jira_issue_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "call_log_count", &self.call_log_count, &self.extra)?;
+        model::opt_entry(&mut map, "sentinel_url", &self.sentinel_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sentinel_display_id",
+            &self.sentinel_display_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "postloggedview", &self.postloggedview, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "addigy_alert_id",
+            &self.addigy_alert_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ninja_alert_type",
+            &self.ninja_alert_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "freshdesk_id", &self.freshdesk_id, &self.extra)?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "kaseya_agent_id", &self.kaseya_agent_id)?;
-        model::opt_entry(&mut map, "salesforce_contactid", &self.salesforce_contactid)?;
-        model::opt_entry(&mut map, "salesforce_accountid", &self.salesforce_accountid)?;
-        model::opt_entry(&mut map, "salesforce_parentid", &self.salesforce_parentid)?;
-        model::opt_entry(&mut map, "salesforce_status", &self.salesforce_status)?;
-        model::opt_entry(&mut map, "newrelic_id", &self.newrelic_id)?;
-        model::opt_entry(&mut map, "newrelicincident_id", &self.newrelicincident_id)?;
-        model::opt_entry(&mut map, "backup_radar_id", &self.backup_radar_id)?;
-        model::opt_entry(&mut map, "backup_radar_state", &self.backup_radar_state)?;
-        model::opt_entry(&mut map, "linktypesarray", &self.linktypesarray)?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid)?;
-        model::opt_entry(&mut map, "alluserscanview", &self.alluserscanview)?;
+        model::opt_entry(
+            &mut map,
+            "kaseya_agent_id",
+            &self.kaseya_agent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_contactid",
+            &self.salesforce_contactid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_accountid",
+            &self.salesforce_accountid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_parentid",
+            &self.salesforce_parentid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_status",
+            &self.salesforce_status,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "newrelic_id", &self.newrelic_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "newrelicincident_id",
+            &self.newrelicincident_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "backup_radar_id",
+            &self.backup_radar_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "backup_radar_state",
+            &self.backup_radar_state,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "linktypesarray", &self.linktypesarray, &self.extra)?;
+        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "alluserscanview",
+            &self.alluserscanview,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_dontupdate_salesforce",
             &self.dontupdate_salesforce,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sync_to_salesforce", &self.sync_to_salesforce)?;
-        model::opt_entry(&mut map, "salesforce_stage", &self.salesforce_stage)?;
-        model::opt_entry(&mut map, "_newticket_quickclose", &self.newticket_quickclose)?;
+        model::opt_entry(
+            &mut map,
+            "sync_to_salesforce",
+            &self.sync_to_salesforce,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_stage",
+            &self.salesforce_stage,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_newticket_quickclose",
+            &self.newticket_quickclose,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "service_request_detail_id",
             &self.service_request_detail_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "visible_child_tickets",
             &self.visible_child_tickets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "check_status_freeze", &self.check_status_freeze)?;
-        model::opt_entry(&mut map, "expenses", &self.expenses)?;
-        model::opt_entry(&mut map, "clear_feedback", &self.clear_feedback)?;
-        model::opt_entry(&mut map, "facebook_message_id", &self.facebook_message_id)?;
-        model::opt_entry(&mut map, "twitter_message_id", &self.twitter_message_id)?;
-        model::opt_entry(&mut map, "ncentral_details_id", &self.ncentral_details_id)?;
+        model::opt_entry(
+            &mut map,
+            "check_status_freeze",
+            &self.check_status_freeze,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "expenses", &self.expenses, &self.extra)?;
+        model::opt_entry(&mut map, "clear_feedback", &self.clear_feedback, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "facebook_message_id",
+            &self.facebook_message_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "twitter_message_id",
+            &self.twitter_message_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ncentral_details_id",
+            &self.ncentral_details_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "requesttype_published_id",
             &self.requesttype_published_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "chat_key_id", &self.chat_key_id)?;
-        model::opt_entry(&mut map, "supplier_contact_id", &self.supplier_contact_id)?;
+        model::opt_entry(&mut map, "chat_key_id", &self.chat_key_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_contact_id",
+            &self.supplier_contact_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "parent_itil_ticket_type",
             &self.parent_itil_ticket_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "parent_release_note", &self.parent_release_note)?;
-        model::opt_entry(&mut map, "parent_release_name", &self.parent_release_name)?;
-        model::opt_entry(&mut map, "parent_release2_name", &self.parent_release2_name)?;
-        model::opt_entry(&mut map, "parent_release3_name", &self.parent_release3_name)?;
-        model::opt_entry(&mut map, "pagerdutyservice", &self.pagerdutyservice)?;
+        model::opt_entry(
+            &mut map,
+            "parent_release_note",
+            &self.parent_release_note,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parent_release_name",
+            &self.parent_release_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parent_release2_name",
+            &self.parent_release2_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "parent_release3_name",
+            &self.parent_release3_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "pagerdutyservice",
+            &self.pagerdutyservice,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "pagerdutyservice_name",
             &self.pagerdutyservice_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_dontupdate_pagerduty", &self.dontupdate_pagerduty)?;
+        model::opt_entry(
+            &mut map,
+            "_dontupdate_pagerduty",
+            &self.dontupdate_pagerduty,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_dont_fire_automations",
             &self.dont_fire_automations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "teamsmessage", &self.teamsmessage)?;
+        model::opt_entry(&mut map, "teamsmessage", &self.teamsmessage, &self.extra)?;
         model::opt_entry(
             &mut map,
             "default_teams_chat_name",
             &self.default_teams_chat_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "show_chat_create", &self.show_chat_create)?;
-        model::opt_entry(&mut map, "htmlmessage", &self.htmlmessage)?;
+        model::opt_entry(
+            &mut map,
+            "show_chat_create",
+            &self.show_chat_create,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "htmlmessage", &self.htmlmessage, &self.extra)?;
         model::opt_entry(
             &mut map,
             "linked_halo_ticket_count",
             &self.linked_halo_ticket_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "halolink_ticketid", &self.halolink_ticketid)?;
+        model::opt_entry(
+            &mut map,
+            "halolink_ticketid",
+            &self.halolink_ticketid,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "override_opening_action_who",
             &self.override_opening_action_who,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "whatsappcreatedfromid",
             &self.whatsappcreatedfromid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "unotes", &self.unotes)?;
-        model::opt_entry(&mut map, "smemo", &self.smemo)?;
-        model::opt_entry(&mut map, "amemo", &self.amemo)?;
-        model::opt_entry(&mut map, "_matchintacctclass", &self.matchintacctclass)?;
-        model::opt_entry(&mut map, "intacct_class", &self.intacct_class)?;
-        model::opt_entry(&mut map, "intacct_class_name", &self.intacct_class_name)?;
-        model::opt_entry(&mut map, "sms_override", &self.sms_override)?;
-        model::opt_entry(&mut map, "device_name", &self.device_name)?;
-        model::opt_entry(&mut map, "milestones", &self.milestones)?;
-        model::opt_entry(&mut map, "email_message_id", &self.email_message_id)?;
-        model::opt_entry(&mut map, "seenby", &self.seenby)?;
-        model::opt_entry(&mut map, "recaptcha_token", &self.recaptcha_token)?;
+        model::opt_entry(&mut map, "unotes", &self.unotes, &self.extra)?;
+        model::opt_entry(&mut map, "smemo", &self.smemo, &self.extra)?;
+        model::opt_entry(&mut map, "amemo", &self.amemo, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_matchintacctclass",
+            &self.matchintacctclass,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "intacct_class", &self.intacct_class, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "intacct_class_name",
+            &self.intacct_class_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sms_override", &self.sms_override, &self.extra)?;
+        model::opt_entry(&mut map, "device_name", &self.device_name, &self.extra)?;
+        model::opt_entry(&mut map, "milestones", &self.milestones, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "email_message_id",
+            &self.email_message_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "seenby", &self.seenby, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "recaptcha_token",
+            &self.recaptcha_token,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "resource_booking_site",
             &self.resource_booking_site,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_role_id",
             &self.new_approvalprocess_role_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "new_approvalprocess_customfieldid",
             &self.new_approvalprocess_customfieldid,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "linked_ecommerce_order_number",
             &self.linked_ecommerce_order_number,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "linked_ecommerce_order_url",
             &self.linked_ecommerce_order_url,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "parent_milestones", &self.parent_milestones)?;
-        model::opt_entry(&mut map, "vectors", &self.vectors)?;
-        model::opt_entry(&mut map, "ai_matched_tickets", &self.ai_matched_tickets)?;
-        model::opt_entry(&mut map, "ai_matched_articles", &self.ai_matched_articles)?;
-        model::opt_entry(&mut map, "ai_suggestions", &self.ai_suggestions)?;
-        model::opt_entry(&mut map, "_apply_ai_suggestions", &self.apply_ai_suggestions)?;
+        model::opt_entry(
+            &mut map,
+            "parent_milestones",
+            &self.parent_milestones,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "vectors", &self.vectors, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ai_matched_tickets",
+            &self.ai_matched_tickets,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ai_matched_articles",
+            &self.ai_matched_articles,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ai_suggestions", &self.ai_suggestions, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_apply_ai_suggestions",
+            &self.apply_ai_suggestions,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_dismiss_ai_suggestions",
             &self.dismiss_ai_suggestions,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "suggested_category1", &self.suggested_category1)?;
+        model::opt_entry(
+            &mut map,
+            "suggested_category1",
+            &self.suggested_category1,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "thirdpartyreviewscore",
             &self.thirdpartyreviewscore,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "datto_alert_state", &self.datto_alert_state)?;
-        model::opt_entry(&mut map, "forwarded_by", &self.forwarded_by)?;
-        model::opt_entry(&mut map, "reviewed_date", &self.reviewed_date)?;
-        model::opt_entry(&mut map, "is_sensitive", &self.is_sensitive)?;
+        model::opt_entry(
+            &mut map,
+            "datto_alert_state",
+            &self.datto_alert_state,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "forwarded_by", &self.forwarded_by, &self.extra)?;
+        model::opt_entry(&mut map, "reviewed_date", &self.reviewed_date, &self.extra)?;
+        model::opt_entry(&mut map, "is_sensitive", &self.is_sensitive, &self.extra)?;
         model::opt_entry(
             &mut map,
             "contract_schedule_plan_id",
             &self.contract_schedule_plan_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "instagram_message_id", &self.instagram_message_id)?;
-        model::opt_entry(&mut map, "default_reporter", &self.default_reporter)?;
+        model::opt_entry(
+            &mut map,
+            "instagram_message_id",
+            &self.instagram_message_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "default_reporter",
+            &self.default_reporter,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "defaultsendattachments",
             &self.defaultsendattachments,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "devops_key", &self.devops_key)?;
-        model::opt_entry(&mut map, "related_tickets", &self.related_tickets)?;
-        model::opt_entry(&mut map, "new_related_tickets", &self.new_related_tickets)?;
+        model::opt_entry(&mut map, "devops_key", &self.devops_key, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "related_tickets",
+            &self.related_tickets,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_related_tickets",
+            &self.new_related_tickets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "unrelate_from_ticket_id",
             &self.unrelate_from_ticket_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ecommerce_orders", &self.ecommerce_orders)?;
-        model::opt_entry(&mut map, "hide_feedback", &self.hide_feedback)?;
-        model::opt_entry(&mut map, "workflow_history", &self.workflow_history)?;
+        model::opt_entry(
+            &mut map,
+            "ecommerce_orders",
+            &self.ecommerce_orders,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hide_feedback", &self.hide_feedback, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "workflow_history",
+            &self.workflow_history,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "connectwisermm_ticketid",
             &self.connectwisermm_ticketid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "colour_rule", &self.colour_rule)?;
-        model::opt_entry(&mut map, "google_reviewdata", &self.google_reviewdata)?;
-        model::opt_entry(&mut map, "google_questiondata", &self.google_questiondata)?;
-        model::opt_entry(&mut map, "original_agent", &self.original_agent)?;
-        model::opt_entry(&mut map, "do_lookups", &self.do_lookups)?;
-        model::opt_entry(&mut map, "liongard_system_id", &self.liongard_system_id)?;
-        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id)?;
-        model::opt_entry(&mut map, "contributors", &self.contributors)?;
-        model::opt_entry(&mut map, "internet_message_id", &self.internet_message_id)?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
+        model::opt_entry(&mut map, "colour_rule", &self.colour_rule, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "google_reviewdata",
+            &self.google_reviewdata,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "google_questiondata",
+            &self.google_questiondata,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "original_agent", &self.original_agent, &self.extra)?;
+        model::opt_entry(&mut map, "do_lookups", &self.do_lookups, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "liongard_system_id",
+            &self.liongard_system_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id, &self.extra)?;
+        model::opt_entry(&mut map, "contributors", &self.contributors, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "internet_message_id",
+            &self.internet_message_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "respondbydateadjusted",
             &self.respondbydateadjusted,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "date_dependencies", &self.date_dependencies)?;
-        model::opt_entry(&mut map, "new_milestone_ticket", &self.new_milestone_ticket)?;
-        model::opt_entry(&mut map, "assets_columns", &self.assets_columns)?;
-        model::opt_entry(&mut map, "slaresponseexcuse", &self.slaresponseexcuse)?;
-        model::opt_entry(&mut map, "can_add_cc_followers", &self.can_add_cc_followers)?;
-        model::opt_entry(&mut map, "_fromchatprofileid", &self.fromchatprofileid)?;
-        model::opt_entry(&mut map, "lapsafe_count", &self.lapsafe_count)?;
-        model::opt_entry(&mut map, "olas", &self.olas)?;
-        model::opt_entry(&mut map, "ola_count", &self.ola_count)?;
-        model::opt_entry(&mut map, "new_workflow_history", &self.new_workflow_history)?;
+        model::opt_entry(
+            &mut map,
+            "date_dependencies",
+            &self.date_dependencies,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_milestone_ticket",
+            &self.new_milestone_ticket,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "assets_columns", &self.assets_columns, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "slaresponseexcuse",
+            &self.slaresponseexcuse,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "can_add_cc_followers",
+            &self.can_add_cc_followers,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_fromchatprofileid",
+            &self.fromchatprofileid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "lapsafe_count", &self.lapsafe_count, &self.extra)?;
+        model::opt_entry(&mut map, "olas", &self.olas, &self.extra)?;
+        model::opt_entry(&mut map, "ola_count", &self.ola_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_workflow_history",
+            &self.new_workflow_history,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_slack_channel_name",
             &self.default_slack_channel_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "show_channel_create", &self.show_channel_create)?;
-        model::opt_entry(&mut map, "slack_channel_id", &self.slack_channel_id)?;
-        model::opt_entry(&mut map, "slack_callback_id", &self.slack_callback_id)?;
+        model::opt_entry(
+            &mut map,
+            "show_channel_create",
+            &self.show_channel_create,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slack_channel_id",
+            &self.slack_channel_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "slack_callback_id",
+            &self.slack_callback_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "ai_suggested_priority",
             &self.ai_suggested_priority,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "ai_suggested_resolution",
             &self.ai_suggested_resolution,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ai_generated_summary", &self.ai_generated_summary)?;
-        model::opt_entry(&mut map, "ai_search_query", &self.ai_search_query)?;
-        model::opt_entry(&mut map, "ai_suggested_type", &self.ai_suggested_type)?;
+        model::opt_entry(
+            &mut map,
+            "ai_generated_summary",
+            &self.ai_generated_summary,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ai_search_query",
+            &self.ai_search_query,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ai_suggested_type",
+            &self.ai_suggested_type,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "ai_sentiment_analysis",
             &self.ai_sentiment_analysis,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "ai_satisfaction_level",
             &self.ai_satisfaction_level,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ai_tonality", &self.ai_tonality)?;
-        model::opt_entry(&mut map, "_isagentuser", &self.isagentuser)?;
-        model::opt_entry(&mut map, "ai_survey_score", &self.ai_survey_score)?;
-        model::opt_entry(&mut map, "ai_survey_comment", &self.ai_survey_comment)?;
+        model::opt_entry(&mut map, "ai_tonality", &self.ai_tonality, &self.extra)?;
+        model::opt_entry(&mut map, "_isagentuser", &self.isagentuser, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ai_survey_score",
+            &self.ai_survey_score,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ai_survey_comment",
+            &self.ai_survey_comment,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "freshdesk_ticket_data",
             &self.freshdesk_ticket_data,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "freshdesk_group_name", &self.freshdesk_group_name)?;
-        model::opt_entry(&mut map, "freshdesk_agent_name", &self.freshdesk_agent_name)?;
+        model::opt_entry(
+            &mut map,
+            "freshdesk_group_name",
+            &self.freshdesk_group_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "freshdesk_agent_name",
+            &self.freshdesk_agent_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "freshdesk_agent_email",
             &self.freshdesk_agent_email,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "freshdesk_product_name",
             &self.freshdesk_product_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "matched_kb_id_acessible_to_user",
             &self.matched_kb_id_acessible_to_user,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "remotesession_count", &self.remotesession_count)?;
+        model::opt_entry(
+            &mut map,
+            "remotesession_count",
+            &self.remotesession_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "search_index_sync_timestamp",
             &self.search_index_sync_timestamp,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "search_index_sync_batches",
             &self.search_index_sync_batches,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_whe_", &self.new_whe)?;
-        model::opt_entry(&mut map, "new_actioncode", &self.new_actioncode)?;
-        model::opt_entry(&mut map, "notepad", &self.notepad)?;
+        model::opt_entry(&mut map, "new_whe_", &self.new_whe, &self.extra)?;
+        model::opt_entry(&mut map, "new_actioncode", &self.new_actioncode, &self.extra)?;
+        model::opt_entry(&mut map, "notepad", &self.notepad, &self.extra)?;
         model::opt_entry(
             &mut map,
             "embedding_match_timestamp",
             &self.embedding_match_timestamp,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_re_index", &self.re_index)?;
-        model::opt_entry(&mut map, "_fetch_matches", &self.fetch_matches)?;
+        model::opt_entry(&mut map, "_re_index", &self.re_index, &self.extra)?;
+        model::opt_entry(&mut map, "_fetch_matches", &self.fetch_matches, &self.extra)?;
         model::opt_entry(
             &mut map,
             "workflow_move_date_override",
             &self.workflow_move_date_override,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "lookup_search", &self.lookup_search)?;
-        model::opt_entry(&mut map, "agent_booking_type", &self.agent_booking_type)?;
-        model::opt_entry(&mut map, "agent_booking", &self.agent_booking)?;
-        model::opt_entry(&mut map, "pandadoc_attachment", &self.pandadoc_attachment)?;
+        model::opt_entry(&mut map, "lookup_search", &self.lookup_search, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "agent_booking_type",
+            &self.agent_booking_type,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "agent_booking", &self.agent_booking, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "pandadoc_attachment",
+            &self.pandadoc_attachment,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "pandadoc_attachment_name",
             &self.pandadoc_attachment_name,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "pandadoc_attachment_url",
             &self.pandadoc_attachment_url,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "thirdparty_url", &self.thirdparty_url)?;
-        model::opt_entry(&mut map, "security_signal_id", &self.security_signal_id)?;
-        model::opt_entry(&mut map, "datadog_id", &self.datadog_id)?;
+        model::opt_entry(&mut map, "thirdparty_url", &self.thirdparty_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "security_signal_id",
+            &self.security_signal_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "datadog_id", &self.datadog_id, &self.extra)?;
         model::opt_entry(
             &mut map,
             "ai_conversation_summary",
             &self.ai_conversation_summary,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "incomingevent_count", &self.incomingevent_count)?;
-        model::opt_entry(&mut map, "azure_connection_id", &self.azure_connection_id)?;
-        model::opt_entry(&mut map, "kblinkid", &self.kblinkid)?;
+        model::opt_entry(
+            &mut map,
+            "incomingevent_count",
+            &self.incomingevent_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "azure_connection_id",
+            &self.azure_connection_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "kblinkid", &self.kblinkid, &self.extra)?;
         model::opt_entry(
             &mut map,
             "ticket_client_to_invoice_to_id",
             &self.ticket_client_to_invoice_to_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "ticket_client_to_invoice_to_name",
             &self.ticket_client_to_invoice_to_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_prevent_outgoing", &self.prevent_outgoing)?;
-        model::opt_entry(&mut map, "dont_copy_history", &self.dont_copy_history)?;
-        model::opt_entry(&mut map, "user_linked_sites", &self.user_linked_sites)?;
-        model::opt_entry(&mut map, "prepay_threshold", &self.prepay_threshold)?;
+        model::opt_entry(
+            &mut map,
+            "_prevent_outgoing",
+            &self.prevent_outgoing,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "dont_copy_history",
+            &self.dont_copy_history,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "user_linked_sites",
+            &self.user_linked_sites,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prepay_threshold",
+            &self.prepay_threshold,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "automation_entity_type",
             &self.automation_entity_type,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "make_automation_entity_inactive",
             &self.make_automation_entity_inactive,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_downtime", &self.is_downtime)?;
-        model::opt_entry(&mut map, "add_tags", &self.add_tags)?;
-        model::opt_entry(&mut map, "locked_by_agentid", &self.locked_by_agentid)?;
-        model::opt_entry(&mut map, "_forceunlock", &self.forceunlock)?;
+        model::opt_entry(&mut map, "is_downtime", &self.is_downtime, &self.extra)?;
+        model::opt_entry(&mut map, "add_tags", &self.add_tags, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "locked_by_agentid",
+            &self.locked_by_agentid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_forceunlock", &self.forceunlock, &self.extra)?;
         model::opt_entry(
             &mut map,
             "_is_aisuggestion_merge",
             &self.is_aisuggestion_merge,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "service_linked_device",
             &self.service_linked_device,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "table", &self.table)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "canbevotedfor", &self.canbevotedfor)?;
-        model::opt_entry(&mut map, "supplier_reference", &self.supplier_reference)?;
-        model::opt_entry(&mut map, "top_level_name", &self.top_level_name)?;
-        model::opt_entry(&mut map, "isbeingclosed", &self.isbeingclosed)?;
+        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "canbevotedfor", &self.canbevotedfor, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "supplier_reference",
+            &self.supplier_reference,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "top_level_name", &self.top_level_name, &self.extra)?;
+        model::opt_entry(&mut map, "isbeingclosed", &self.isbeingclosed, &self.extra)?;
         model::opt_entry(
             &mut map,
             "maximumRestrictedPriority",
             &self.maximum_restricted_priority,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "primary_service_name", &self.primary_service_name)?;
-        model::opt_entry(&mut map, "idsummary", &self.idsummary)?;
-        model::opt_entry(&mut map, "scomclearance", &self.scomclearance)?;
-        model::opt_entry(&mut map, "scomalertid", &self.scomalertid)?;
-        model::opt_entry(&mut map, "statusseq", &self.statusseq)?;
-        model::opt_entry(&mut map, "statuscolor", &self.statuscolor)?;
+        model::opt_entry(
+            &mut map,
+            "primary_service_name",
+            &self.primary_service_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "idsummary", &self.idsummary, &self.extra)?;
+        model::opt_entry(&mut map, "scomclearance", &self.scomclearance, &self.extra)?;
+        model::opt_entry(&mut map, "scomalertid", &self.scomalertid, &self.extra)?;
+        model::opt_entry(&mut map, "statusseq", &self.statusseq, &self.extra)?;
+        model::opt_entry(&mut map, "statuscolor", &self.statuscolor, &self.extra)?;
         model::opt_entry(
             &mut map,
             "next_appointment_type",
             &self.next_appointment_type,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "account_manager", &self.account_manager)?;
-        model::opt_entry(&mut map, "orionalert", &self.orionalert)?;
-        model::opt_entry(&mut map, "orionnote", &self.orionnote)?;
-        model::opt_entry(&mut map, "orionwho", &self.orionwho)?;
-        model::opt_entry(&mut map, "product_key", &self.product_key)?;
-        model::opt_entry(&mut map, "ticketage", &self.ticketage)?;
-        model::opt_entry(&mut map, "ninja_id", &self.ninja_id)?;
-        model::opt_entry(&mut map, "teams_ticket_icon", &self.teams_ticket_icon)?;
-        model::opt_entry(&mut map, "lastactiondateteams", &self.lastactiondateteams)?;
-        model::opt_entry(&mut map, "priority_name", &self.priority_name)?;
-        model::opt_entry(&mut map, "useful_count", &self.useful_count)?;
-        model::opt_entry(&mut map, "notuseful_count", &self.notuseful_count)?;
-        model::opt_entry(&mut map, "sitepostcode", &self.sitepostcode)?;
-        model::opt_entry(&mut map, "mailbox", &self.mailbox)?;
-        model::opt_entry(&mut map, "userdepartments", &self.userdepartments)?;
-        model::opt_entry(&mut map, "updateservicestatus", &self.updateservicestatus)?;
-        model::opt_entry(&mut map, "servicestatusnote", &self.servicestatusnote)?;
-        model::opt_entry(&mut map, "itil_requesttype_id", &self.itil_requesttype_id)?;
-        model::opt_entry(&mut map, "startdatetime", &self.startdatetime)?;
-        model::opt_entry(&mut map, "enddatetime", &self.enddatetime)?;
-        model::opt_entry(&mut map, "closure_agent_id", &self.closure_agent_id)?;
+        model::opt_entry(
+            &mut map,
+            "account_manager",
+            &self.account_manager,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "orionalert", &self.orionalert, &self.extra)?;
+        model::opt_entry(&mut map, "orionnote", &self.orionnote, &self.extra)?;
+        model::opt_entry(&mut map, "orionwho", &self.orionwho, &self.extra)?;
+        model::opt_entry(&mut map, "product_key", &self.product_key, &self.extra)?;
+        model::opt_entry(&mut map, "ticketage", &self.ticketage, &self.extra)?;
+        model::opt_entry(&mut map, "ninja_id", &self.ninja_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "teams_ticket_icon",
+            &self.teams_ticket_icon,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "lastactiondateteams",
+            &self.lastactiondateteams,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "priority_name", &self.priority_name, &self.extra)?;
+        model::opt_entry(&mut map, "useful_count", &self.useful_count, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "notuseful_count",
+            &self.notuseful_count,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sitepostcode", &self.sitepostcode, &self.extra)?;
+        model::opt_entry(&mut map, "mailbox", &self.mailbox, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "userdepartments",
+            &self.userdepartments,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "updateservicestatus",
+            &self.updateservicestatus,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicestatusnote",
+            &self.servicestatusnote,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "itil_requesttype_id",
+            &self.itil_requesttype_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "startdatetime", &self.startdatetime, &self.extra)?;
+        model::opt_entry(&mut map, "enddatetime", &self.enddatetime, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "closure_agent_id",
+            &self.closure_agent_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "closed_in_integration_system",
             &self.closed_in_integration_system,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "createdfromautomationstdid",
             &self.createdfromautomationstdid,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ticket_tags", &self.ticket_tags)?;
-        model::opt_entry(&mut map, "status_change_frozen", &self.status_change_frozen)?;
-        model::opt_entry(&mut map, "approval_status", &self.approval_status)?;
-        model::opt_entry(&mut map, "opp_country_name", &self.opp_country_name)?;
-        model::opt_entry(&mut map, "opp_region_name", &self.opp_region_name)?;
+        model::opt_entry(&mut map, "ticket_tags", &self.ticket_tags, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "status_change_frozen",
+            &self.status_change_frozen,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "approval_status",
+            &self.approval_status,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "opp_country_name",
+            &self.opp_country_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "opp_region_name",
+            &self.opp_region_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "invoiceseperatelyoverride",
             &self.invoiceseperatelyoverride,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "purchaseordernumber", &self.purchaseordernumber)?;
-        model::opt_entry(&mut map, "overrideticketcost", &self.overrideticketcost)?;
-        model::opt_entry(&mut map, "budgethours", &self.budgethours)?;
-        model::opt_entry(&mut map, "created_by", &self.created_by)?;
-        model::opt_entry(&mut map, "additional_agents", &self.additional_agents)?;
+        model::opt_entry(
+            &mut map,
+            "purchaseordernumber",
+            &self.purchaseordernumber,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "overrideticketcost",
+            &self.overrideticketcost,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "budgethours", &self.budgethours, &self.extra)?;
+        model::opt_entry(&mut map, "created_by", &self.created_by, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "additional_agents",
+            &self.additional_agents,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "client_to_invoice_to_id",
             &self.client_to_invoice_to_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "primary_issue", &self.primary_issue)?;
-        model::opt_entry(&mut map, "primary_workitem", &self.primary_workitem)?;
-        model::opt_entry(&mut map, "billing_plan_text", &self.billing_plan_text)?;
+        model::opt_entry(&mut map, "primary_issue", &self.primary_issue, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "primary_workitem",
+            &self.primary_workitem,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "billing_plan_text",
+            &self.billing_plan_text,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_appointment_summary",
             &self.default_appointment_summary,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "default_appointment_details",
             &self.default_appointment_details,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "agent_signature", &self.agent_signature)?;
-        model::opt_entry(&mut map, "customer_signature", &self.customer_signature)?;
-        model::opt_entry(&mut map, "new_agent_signature", &self.new_agent_signature)?;
+        model::opt_entry(
+            &mut map,
+            "agent_signature",
+            &self.agent_signature,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "customer_signature",
+            &self.customer_signature,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "new_agent_signature",
+            &self.new_agent_signature,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "new_customer_signature",
             &self.new_customer_signature,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
-        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "guid", &self.guid)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_importthirdpartyid",
+            &self.importthirdpartyid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -12307,6 +23128,49 @@ impl crate::runtime::model::Model for Ticket {
     }
 }
 
+impl Ticket {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// The RMM whose alert id a ticket list includes (GET /Tickets `alerttype`): Halo documents `ninjarmm` only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -12405,6 +23269,36 @@ impl TicketList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for TicketList {
@@ -12412,11 +23306,11 @@ impl serde::Serialize for TicketList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "tickets", &self.tickets)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

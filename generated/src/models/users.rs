@@ -22,9 +22,9 @@ pub struct DeviceApplications {
     /// `cost`.
     pub cost: Option<f64>,
     /// `lastused`.
-    pub lastused: Option<String>,
+    pub lastused: Option<crate::DateTime>,
     /// `install_date`.
-    pub install_date: Option<String>,
+    pub install_date: Option<crate::DateTime>,
     /// `snowid`.
     pub snowid: Option<String>,
     /// `licence_required`.
@@ -111,7 +111,7 @@ impl DeviceApplications {
     /// Sets `lastused` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastused(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastused(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastused = Some(value.into());
         self
     }
@@ -119,7 +119,7 @@ impl DeviceApplications {
     /// Sets `install_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_install_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_install_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.install_date = Some(value.into());
         self
     }
@@ -211,6 +211,196 @@ impl DeviceApplications {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `licence_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_id(mut self) -> Self {
+        self.licence_id = None;
+        self.extra.insert("licence_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_count(mut self) -> Self {
+        self.count = None;
+        self.extra.insert("count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `did` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_did(mut self) -> Self {
+        self.did = None;
+        self.extra.insert("did".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `bundledesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_bundledesc(mut self) -> Self {
+        self.bundledesc = None;
+        self.extra.insert("bundledesc".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cost(mut self) -> Self {
+        self.cost = None;
+        self.extra.insert("cost".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastused` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastused(mut self) -> Self {
+        self.lastused = None;
+        self.extra.insert("lastused".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `install_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_install_date(mut self) -> Self {
+        self.install_date = None;
+        self.extra.insert("install_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `snowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_snowid(mut self) -> Self {
+        self.snowid = None;
+        self.extra.insert("snowid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_required` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_required(mut self) -> Self {
+        self.licence_required = None;
+        self.extra.insert("licence_required".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `version` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_version(mut self) -> Self {
+        self.version = None;
+        self.extra.insert("version".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `licence_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_licence_name(mut self) -> Self {
+        self.licence_name = None;
+        self.extra.insert("licence_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_id(mut self) -> Self {
+        self.role_id = None;
+        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_name(mut self) -> Self {
+        self.role_name = None;
+        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `moduleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_moduleid(mut self) -> Self {
+        self.moduleid = None;
+        self.extra.insert("moduleid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_users(mut self) -> Self {
+        self.new_users = None;
+        self.extra.insert("new_users".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_devices(mut self) -> Self {
+        self.new_devices = None;
+        self.extra.insert("new_devices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for DeviceApplications {
@@ -218,27 +408,32 @@ impl serde::Serialize for DeviceApplications {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "licence_id", &self.licence_id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "count", &self.count)?;
-        model::opt_entry(&mut map, "did", &self.did)?;
-        model::opt_entry(&mut map, "bundledesc", &self.bundledesc)?;
-        model::opt_entry(&mut map, "cost", &self.cost)?;
-        model::opt_entry(&mut map, "lastused", &self.lastused)?;
-        model::opt_entry(&mut map, "install_date", &self.install_date)?;
-        model::opt_entry(&mut map, "snowid", &self.snowid)?;
-        model::opt_entry(&mut map, "licence_required", &self.licence_required)?;
-        model::opt_entry(&mut map, "version", &self.version)?;
-        model::opt_entry(&mut map, "licence_name", &self.licence_name)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name)?;
-        model::opt_entry(&mut map, "moduleid", &self.moduleid)?;
-        model::opt_entry(&mut map, "new_users", &self.new_users)?;
-        model::opt_entry(&mut map, "new_devices", &self.new_devices)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "licence_id", &self.licence_id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "count", &self.count, &self.extra)?;
+        model::opt_entry(&mut map, "did", &self.did, &self.extra)?;
+        model::opt_entry(&mut map, "bundledesc", &self.bundledesc, &self.extra)?;
+        model::opt_entry(&mut map, "cost", &self.cost, &self.extra)?;
+        model::opt_entry(&mut map, "lastused", &self.lastused, &self.extra)?;
+        model::opt_entry(&mut map, "install_date", &self.install_date, &self.extra)?;
+        model::opt_entry(&mut map, "snowid", &self.snowid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "licence_required",
+            &self.licence_required,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "version", &self.version, &self.extra)?;
+        model::opt_entry(&mut map, "licence_name", &self.licence_name, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
+        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
+        model::opt_entry(&mut map, "moduleid", &self.moduleid, &self.extra)?;
+        model::opt_entry(&mut map, "new_users", &self.new_users, &self.extra)?;
+        model::opt_entry(&mut map, "new_devices", &self.new_devices, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -327,7 +522,7 @@ pub struct MarketingUnsubscribe {
     /// `email_unsubscribed`.
     pub email_unsubscribed: Option<i32>,
     /// `date_unsubscribed`.
-    pub date_unsubscribed: Option<String>,
+    pub date_unsubscribed: Option<crate::DateTime>,
     /// `user_name`.
     pub user_name: Option<String>,
     /// `mailcampaign_name`.
@@ -388,7 +583,7 @@ impl MarketingUnsubscribe {
     /// Sets `date_unsubscribed` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_unsubscribed(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_unsubscribed(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_unsubscribed = Some(value.into());
         self
     }
@@ -440,6 +635,116 @@ impl MarketingUnsubscribe {
         self.unsub_all = Some(value);
         self
     }
+
+    /// Sends `mailcampaign_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailcampaign_id(mut self) -> Self {
+        self.mailcampaign_id = None;
+        self.extra.insert("mailcampaign_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_address(mut self) -> Self {
+        self.email_address = None;
+        self.extra.insert("email_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_unsubscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_unsubscribed(mut self) -> Self {
+        self.email_unsubscribed = None;
+        self.extra.insert("email_unsubscribed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_unsubscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_unsubscribed(mut self) -> Self {
+        self.date_unsubscribed = None;
+        self.extra.insert("date_unsubscribed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mailcampaign_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mailcampaign_name(mut self) -> Self {
+        self.mailcampaign_name = None;
+        self.extra.insert("mailcampaign_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email_unsubscribed_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_unsubscribed_name(mut self) -> Self {
+        self.email_unsubscribed_name = None;
+        self.extra.insert("email_unsubscribed_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_token(mut self) -> Self {
+        self.token = None;
+        self.extra.insert("token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `validate_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_validate_token(mut self) -> Self {
+        self.validate_token = None;
+        self.extra.insert("validate_token".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unsub_all` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unsub_all(mut self) -> Self {
+        self.unsub_all = None;
+        self.extra.insert("unsub_all".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for MarketingUnsubscribe {
@@ -447,23 +752,44 @@ impl serde::Serialize for MarketingUnsubscribe {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "mailcampaign_id", &self.mailcampaign_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "email_address", &self.email_address)?;
-        model::opt_entry(&mut map, "email_unsubscribed", &self.email_unsubscribed)?;
-        model::opt_entry(&mut map, "date_unsubscribed", &self.date_unsubscribed)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name)?;
-        model::opt_entry(&mut map, "mailcampaign_name", &self.mailcampaign_name)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mailcampaign_id",
+            &self.mailcampaign_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "email_address", &self.email_address, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "email_unsubscribed",
+            &self.email_unsubscribed,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "date_unsubscribed",
+            &self.date_unsubscribed,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mailcampaign_name",
+            &self.mailcampaign_name,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "email_unsubscribed_name",
             &self.email_unsubscribed_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "token", &self.token)?;
-        model::opt_entry(&mut map, "validate_token", &self.validate_token)?;
-        model::opt_entry(&mut map, "unsub_all", &self.unsub_all)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "token", &self.token, &self.extra)?;
+        model::opt_entry(&mut map, "validate_token", &self.validate_token, &self.extra)?;
+        model::opt_entry(&mut map, "unsub_all", &self.unsub_all, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -549,6 +875,16 @@ impl Supplier {
         self.name = Some(value.into());
         self
     }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for Supplier {
@@ -556,9 +892,9 @@ impl serde::Serialize for Supplier {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -738,7 +1074,7 @@ pub struct User {
     /// `client_account_manager_id`.
     pub client_account_manager_id: Option<i32>,
     /// `datecreated`.
-    pub datecreated: Option<String>,
+    pub datecreated: Option<crate::DateTime>,
     /// `inv1`.
     pub inv1: Option<i32>,
     /// `inv2`.
@@ -882,7 +1218,7 @@ pub struct User {
     /// `cat2`.
     pub cat2: Option<String>,
     /// `lastlogindate`.
-    pub lastlogindate: Option<String>,
+    pub lastlogindate: Option<crate::DateTime>,
     /// The user's second email address.
     pub email2: Option<String>,
     /// The user's third email address.
@@ -1004,9 +1340,9 @@ pub struct User {
     /// `delegation_timebased`.
     pub delegation_timebased: Option<bool>,
     /// `delegation_start`.
-    pub delegation_start: Option<String>,
+    pub delegation_start: Option<crate::DateTime>,
     /// `delegation_end`.
-    pub delegation_end: Option<String>,
+    pub delegation_end: Option<crate::DateTime>,
     /// `delegation_user_id`.
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
@@ -1040,7 +1376,7 @@ pub struct User {
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the user's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ulastupdate`.
-    pub ulastupdate: Option<String>,
+    pub ulastupdate: Option<crate::DateTime>,
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
@@ -1060,7 +1396,7 @@ pub struct User {
     /// The id of the user's Azure tenant.
     pub azure_tenant_id: Option<String>,
     /// `azure_last_login_date`.
-    pub azure_last_login_date: Option<String>,
+    pub azure_last_login_date: Option<crate::DateTime>,
     /// `linked_user_id`.
     pub linked_user_id: Option<i32>,
     /// `linked_user_name`.
@@ -1218,7 +1554,7 @@ pub struct User {
     /// `overridepdftemplatequote_name`.
     pub overridepdftemplatequote_name: Option<String>,
     /// `contract_end_date`.
-    pub contract_end_date: Option<String>,
+    pub contract_end_date: Option<crate::DateTime>,
     /// The user's id in Okta.
     pub okta_id: Option<String>,
     /// The user's id in Azure.
@@ -1236,7 +1572,7 @@ pub struct User {
     /// The user's object id in Azure.
     pub azureoid: Option<String>,
     /// `date_of_birth`.
-    pub date_of_birth: Option<String>,
+    pub date_of_birth: Option<crate::DateTime>,
     /// `_importtypeid`.
     pub importtypeid: Option<i32>,
     /// `_importthirdpartyid`.
@@ -1804,7 +2140,7 @@ impl User {
     /// Sets `datecreated` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<String>) -> Self {
+    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.datecreated = Some(value.into());
         self
     }
@@ -2380,7 +2716,7 @@ impl User {
     /// Sets `lastlogindate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_lastlogindate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_lastlogindate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.lastlogindate = Some(value.into());
         self
     }
@@ -2868,7 +3204,7 @@ impl User {
     /// Sets `delegation_start` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_start(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_start(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_start = Some(value.into());
         self
     }
@@ -2876,7 +3212,7 @@ impl User {
     /// Sets `delegation_end` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_delegation_end(mut self, value: impl Into<String>) -> Self {
+    pub fn with_delegation_end(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.delegation_end = Some(value.into());
         self
     }
@@ -3012,7 +3348,7 @@ impl User {
     /// Sets `ulastupdate` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_ulastupdate(mut self, value: impl Into<String>) -> Self {
+    pub fn with_ulastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.ulastupdate = Some(value.into());
         self
     }
@@ -3092,7 +3428,10 @@ impl User {
     /// Sets `azure_last_login_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_azure_last_login_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_azure_last_login_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
         self.azure_last_login_date = Some(value.into());
         self
     }
@@ -3733,7 +4072,7 @@ impl User {
     /// Sets `contract_end_date` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<String>) -> Self {
+    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.contract_end_date = Some(value.into());
         self
     }
@@ -3805,7 +4144,7 @@ impl User {
     /// Sets `date_of_birth` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_date_of_birth(mut self, value: impl Into<String>) -> Self {
+    pub fn with_date_of_birth(mut self, value: impl Into<crate::DateTime>) -> Self {
         self.date_of_birth = Some(value.into());
         self
     }
@@ -3825,6 +4164,3220 @@ impl User {
         self.importthirdpartyid = Some(value.into());
         self
     }
+
+    /// Sends `is_comms_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_comms_user(mut self) -> Self {
+        self.is_comms_user = None;
+        self.extra.insert("is_comms_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ischangeapprover2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ischangeapprover2(mut self) -> Self {
+        self.ischangeapprover2 = None;
+        self.extra.insert("ischangeapprover2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitephonenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitephonenumberint(mut self) -> Self {
+        self.sitephonenumberint = None;
+        self.extra.insert("sitephonenumberint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phonenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phonenumberint(mut self) -> Self {
+        self.phonenumberint = None;
+        self.extra.insert("phonenumberint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homenumberint(mut self) -> Self {
+        self.homenumberint = None;
+        self.extra.insert("homenumberint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mobileint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mobileint(mut self) -> Self {
+        self.mobileint = None;
+        self.extra.insert("mobileint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mobilenumber2int` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mobilenumber2int(mut self) -> Self {
+        self.mobilenumber2int = None;
+        self.extra.insert("mobilenumber2int".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `faxint` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_faxint(mut self) -> Self {
+        self.faxint = None;
+        self.extra.insert("faxint".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id_int(mut self) -> Self {
+        self.site_id_int = None;
+        self.extra.insert("site_id_int".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_name(mut self) -> Self {
+        self.site_name = None;
+        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_name(mut self) -> Self {
+        self.client_name = None;
+        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `firstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_firstname(mut self) -> Self {
+        self.firstname = None;
+        self.extra.insert("firstname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `surname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_surname(mut self) -> Self {
+        self.surname = None;
+        self.extra.insert("surname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `initials` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_initials(mut self) -> Self {
+        self.initials = None;
+        self.extra.insert("initials".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `title` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_title(mut self) -> Self {
+        self.title = None;
+        self.extra.insert("title".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailaddress(mut self) -> Self {
+        self.emailaddress = None;
+        self.extra.insert("emailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phonenumber_preferred` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phonenumber_preferred(mut self) -> Self {
+        self.phonenumber_preferred = None;
+        self.extra.insert("phonenumber_preferred".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitephonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitephonenumber(mut self) -> Self {
+        self.sitephonenumber = None;
+        self.extra.insert("sitephonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_phonenumber(mut self) -> Self {
+        self.phonenumber = None;
+        self.extra.insert("phonenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `homenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_homenumber(mut self) -> Self {
+        self.homenumber = None;
+        self.extra.insert("homenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mobilenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mobilenumber(mut self) -> Self {
+        self.mobilenumber = None;
+        self.extra.insert("mobilenumber".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mobilenumber2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mobilenumber2(mut self) -> Self {
+        self.mobilenumber2 = None;
+        self.extra.insert("mobilenumber2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fax(mut self) -> Self {
+        self.fax = None;
+        self.extra.insert("fax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `telpref` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_telpref(mut self) -> Self {
+        self.telpref = None;
+        self.extra.insert("telpref".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `activedirectory_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_activedirectory_dn(mut self) -> Self {
+        self.activedirectory_dn = None;
+        self.extra.insert("activedirectory_dn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onpremise_activedirectory_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onpremise_activedirectory_dn(mut self) -> Self {
+        self.onpremise_activedirectory_dn = None;
+        self.extra
+            .insert("onpremise_activedirectory_dn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `container_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_container_dn(mut self) -> Self {
+        self.container_dn = None;
+        self.extra.insert("container_dn".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `login` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_login(mut self) -> Self {
+        self.login = None;
+        self.extra.insert("login".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inactive(mut self) -> Self {
+        self.inactive = None;
+        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isimportantcontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimportantcontact(mut self) -> Self {
+        self.isimportantcontact = None;
+        self.extra.insert("isimportantcontact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `other1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other1(mut self) -> Self {
+        self.other1 = None;
+        self.extra.insert("other1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `other2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other2(mut self) -> Self {
+        self.other2 = None;
+        self.extra.insert("other2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `other3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other3(mut self) -> Self {
+        self.other3 = None;
+        self.extra.insert("other3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `other4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other4(mut self) -> Self {
+        self.other4 = None;
+        self.extra.insert("other4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `other5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_other5(mut self) -> Self {
+        self.other5 = None;
+        self.extra.insert("other5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_notes(mut self) -> Self {
+        self.notes = None;
+        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `neversendemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_neversendemails(mut self) -> Self {
+        self.neversendemails = None;
+        self.extra.insert("neversendemails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `default_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_default_currency_code(mut self) -> Self {
+        self.default_currency_code = None;
+        self.extra.insert("default_currency_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_guid(mut self) -> Self {
+        self.site_guid = None;
+        self.extra.insert("site_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `area_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_area_guid(mut self) -> Self {
+        self.area_guid = None;
+        self.extra.insert("area_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_cautomate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_cautomate_guid(mut self) -> Self {
+        self.site_cautomate_guid = None;
+        self.extra.insert("site_cautomate_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priority_id(mut self) -> Self {
+        self.priority_id = None;
+        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_agent_id(mut self) -> Self {
+        self.linked_agent_id = None;
+        self.extra.insert("linked_agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `covered_by_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_covered_by_contract(mut self) -> Self {
+        self.covered_by_contract = None;
+        self.extra.insert("covered_by_contract".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_value(mut self) -> Self {
+        self.contract_value = None;
+        self.extra.insert("contract_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `software_role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_software_role_name(mut self) -> Self {
+        self.software_role_name = None;
+        self.extra.insert("software_role_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customfields(mut self) -> Self {
+        self.customfields = None;
+        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_attachments(mut self) -> Self {
+        self.attachments = None;
+        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_custombuttons(mut self) -> Self {
+        self.custombuttons = None;
+        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `relationship_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_relationship_id(mut self) -> Self {
+        self.relationship_id = None;
+        self.extra.insert("relationship_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_relationships` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_relationships(mut self) -> Self {
+        self.user_relationships = None;
+        self.extra.insert("user_relationships".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uddevsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uddevsite(mut self) -> Self {
+        self.uddevsite = None;
+        self.extra.insert("uddevsite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uddevnum` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uddevnum(mut self) -> Self {
+        self.uddevnum = None;
+        self.extra.insert("uddevnum".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `uduserid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_uduserid(mut self) -> Self {
+        self.uduserid = None;
+        self.extra.insert("uduserid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdevicerolecount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdevicerolecount(mut self) -> Self {
+        self.userdevicerolecount = None;
+        self.extra.insert("userdevicerolecount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_hubspot_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_hubspot_guid(mut self) -> Self {
+        self.site_hubspot_guid = None;
+        self.extra.insert("site_hubspot_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isserviceaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isserviceaccount(mut self) -> Self {
+        self.isserviceaccount = None;
+        self.extra.insert("isserviceaccount".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ignoreautomatedbilling` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ignoreautomatedbilling(mut self) -> Self {
+        self.ignoreautomatedbilling = None;
+        self.extra.insert("ignoreautomatedbilling".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isimportantcontact2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimportantcontact2(mut self) -> Self {
+        self.isimportantcontact2 = None;
+        self.extra.insert("isimportantcontact2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `connectwiseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_connectwiseid(mut self) -> Self {
+        self.connectwiseid = None;
+        self.extra.insert("connectwiseid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_autotaskid(mut self) -> Self {
+        self.autotaskid = None;
+        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_messagegroup_id(mut self) -> Self {
+        self.messagegroup_id = None;
+        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `role_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_role_list(mut self) -> Self {
+        self.role_list = None;
+        self.extra.insert("role_list".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sitetimezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sitetimezone(mut self) -> Self {
+        self.sitetimezone = None;
+        self.extra.insert("sitetimezone".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_account_manager_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_account_manager_id(mut self) -> Self {
+        self.client_account_manager_id = None;
+        self.extra
+            .insert("client_account_manager_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_datecreated(mut self) -> Self {
+        self.datecreated = None;
+        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv1(mut self) -> Self {
+        self.inv1 = None;
+        self.extra.insert("inv1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv2(mut self) -> Self {
+        self.inv2 = None;
+        self.extra.insert("inv2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv3(mut self) -> Self {
+        self.inv3 = None;
+        self.extra.insert("inv3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv4(mut self) -> Self {
+        self.inv4 = None;
+        self.extra.insert("inv4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `slaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaid(mut self) -> Self {
+        self.slaid = None;
+        self.extra.insert("slaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_password(mut self) -> Self {
+        self.new_password = None;
+        self.extra.insert("new_password".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontackemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontackemails(mut self) -> Self {
+        self.dontackemails = None;
+        self.extra.insert("dontackemails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `web_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_web_access_level(mut self) -> Self {
+        self.web_access_level = None;
+        self.extra.insert("web_access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showmeonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showmeonly(mut self) -> Self {
+        self.showmeonly = None;
+        self.extra.insert("showmeonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showrecentonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showrecentonly(mut self) -> Self {
+        self.showrecentonly = None;
+        self.extra.insert("showrecentonly".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inform` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inform(mut self) -> Self {
+        self.inform = None;
+        self.extra.insert("inform".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv1site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv1site(mut self) -> Self {
+        self.inv1site = None;
+        self.extra.insert("inv1site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv2site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv2site(mut self) -> Self {
+        self.inv2site = None;
+        self.extra.insert("inv2site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv3site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv3site(mut self) -> Self {
+        self.inv3site = None;
+        self.extra.insert("inv3site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv4site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv4site(mut self) -> Self {
+        self.inv4site = None;
+        self.extra.insert("inv4site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv5(mut self) -> Self {
+        self.inv5 = None;
+        self.extra.insert("inv5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv6` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv6(mut self) -> Self {
+        self.inv6 = None;
+        self.extra.insert("inv6".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv7` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv7(mut self) -> Self {
+        self.inv7 = None;
+        self.extra.insert("inv7".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv8` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv8(mut self) -> Self {
+        self.inv8 = None;
+        self.extra.insert("inv8".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv9` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv9(mut self) -> Self {
+        self.inv9 = None;
+        self.extra.insert("inv9".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv10` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv10(mut self) -> Self {
+        self.inv10 = None;
+        self.extra.insert("inv10".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv5site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv5site(mut self) -> Self {
+        self.inv5site = None;
+        self.extra.insert("inv5site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv6site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv6site(mut self) -> Self {
+        self.inv6site = None;
+        self.extra.insert("inv6site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv7site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv7site(mut self) -> Self {
+        self.inv7site = None;
+        self.extra.insert("inv7site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv8site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv8site(mut self) -> Self {
+        self.inv8site = None;
+        self.extra.insert("inv8site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv9site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv9site(mut self) -> Self {
+        self.inv9site = None;
+        self.extra.insert("inv9site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv10site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv10site(mut self) -> Self {
+        self.inv10site = None;
+        self.extra.insert("inv10site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informaction(mut self) -> Self {
+        self.informaction = None;
+        self.extra.insert("informaction".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informclearance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informclearance(mut self) -> Self {
+        self.informclearance = None;
+        self.extra.insert("informclearance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv11` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv11(mut self) -> Self {
+        self.inv11 = None;
+        self.extra.insert("inv11".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv12` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv12(mut self) -> Self {
+        self.inv12 = None;
+        self.extra.insert("inv12".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv13` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv13(mut self) -> Self {
+        self.inv13 = None;
+        self.extra.insert("inv13".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv14` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv14(mut self) -> Self {
+        self.inv14 = None;
+        self.extra.insert("inv14".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv15` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv15(mut self) -> Self {
+        self.inv15 = None;
+        self.extra.insert("inv15".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv16` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv16(mut self) -> Self {
+        self.inv16 = None;
+        self.extra.insert("inv16".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv17` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv17(mut self) -> Self {
+        self.inv17 = None;
+        self.extra.insert("inv17".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv18` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv18(mut self) -> Self {
+        self.inv18 = None;
+        self.extra.insert("inv18".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv19` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv19(mut self) -> Self {
+        self.inv19 = None;
+        self.extra.insert("inv19".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv20` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv20(mut self) -> Self {
+        self.inv20 = None;
+        self.extra.insert("inv20".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv21` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv21(mut self) -> Self {
+        self.inv21 = None;
+        self.extra.insert("inv21".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv22` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv22(mut self) -> Self {
+        self.inv22 = None;
+        self.extra.insert("inv22".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv23` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv23(mut self) -> Self {
+        self.inv23 = None;
+        self.extra.insert("inv23".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv24` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv24(mut self) -> Self {
+        self.inv24 = None;
+        self.extra.insert("inv24".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv25` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv25(mut self) -> Self {
+        self.inv25 = None;
+        self.extra.insert("inv25".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv11site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv11site(mut self) -> Self {
+        self.inv11site = None;
+        self.extra.insert("inv11site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv12site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv12site(mut self) -> Self {
+        self.inv12site = None;
+        self.extra.insert("inv12site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv13site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv13site(mut self) -> Self {
+        self.inv13site = None;
+        self.extra.insert("inv13site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv14site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv14site(mut self) -> Self {
+        self.inv14site = None;
+        self.extra.insert("inv14site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv15site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv15site(mut self) -> Self {
+        self.inv15site = None;
+        self.extra.insert("inv15site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv16site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv16site(mut self) -> Self {
+        self.inv16site = None;
+        self.extra.insert("inv16site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv17site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv17site(mut self) -> Self {
+        self.inv17site = None;
+        self.extra.insert("inv17site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv18site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv18site(mut self) -> Self {
+        self.inv18site = None;
+        self.extra.insert("inv18site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv19site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv19site(mut self) -> Self {
+        self.inv19site = None;
+        self.extra.insert("inv19site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv20site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv20site(mut self) -> Self {
+        self.inv20site = None;
+        self.extra.insert("inv20site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv21site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv21site(mut self) -> Self {
+        self.inv21site = None;
+        self.extra.insert("inv21site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv22site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv22site(mut self) -> Self {
+        self.inv22site = None;
+        self.extra.insert("inv22site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv23site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv23site(mut self) -> Self {
+        self.inv23site = None;
+        self.extra.insert("inv23site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv24site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv24site(mut self) -> Self {
+        self.inv24site = None;
+        self.extra.insert("inv24site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `inv25site` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_inv25site(mut self) -> Self {
+        self.inv25site = None;
+        self.extra.insert("inv25site".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `showslatimes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_showslatimes(mut self) -> Self {
+        self.showslatimes = None;
+        self.extra.insert("showslatimes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canadd` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canadd(mut self) -> Self {
+        self.canadd = None;
+        self.extra.insert("canadd".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowviewsitedocs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowviewsitedocs(mut self) -> Self {
+        self.allowviewsitedocs = None;
+        self.extra.insert("allowviewsitedocs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_guid(mut self) -> Self {
+        self.third_party_guid = None;
+        self.extra.insert("third_party_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_sql` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_sql(mut self) -> Self {
+        self.third_party_sql = None;
+        self.extra.insert("third_party_sql".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ischangeapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ischangeapprover(mut self) -> Self {
+        self.ischangeapprover = None;
+        self.extra.insert("ischangeapprover".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cancreateuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cancreateuser(mut self) -> Self {
+        self.cancreateuser = None;
+        self.extra.insert("cancreateuser".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `department` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_department(mut self) -> Self {
+        self.department = None;
+        self.extra.insert("department".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isheadofdept` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isheadofdept(mut self) -> Self {
+        self.isheadofdept = None;
+        self.extra.insert("isheadofdept".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deputysite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deputysite(mut self) -> Self {
+        self.deputysite = None;
+        self.extra.insert("deputysite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `deputyusername` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_deputyusername(mut self) -> Self {
+        self.deputyusername = None;
+        self.extra.insert("deputyusername".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cat2(mut self) -> Self {
+        self.cat2 = None;
+        self.extra.insert("cat2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lastlogindate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lastlogindate(mut self) -> Self {
+        self.lastlogindate = None;
+        self.extra.insert("lastlogindate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email2(mut self) -> Self {
+        self.email2 = None;
+        self.extra.insert("email2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `email3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email3(mut self) -> Self {
+        self.email3 = None;
+        self.extra.insert("email3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `iscontractcontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_iscontractcontact(mut self) -> Self {
+        self.iscontractcontact = None;
+        self.extra.insert("iscontractcontact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informnewarea` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informnewarea(mut self) -> Self {
+        self.informnewarea = None;
+        self.extra.insert("informnewarea".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informactionarea` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informactionarea(mut self) -> Self {
+        self.informactionarea = None;
+        self.extra.insert("informactionarea".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informclearancearea` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informclearancearea(mut self) -> Self {
+        self.informclearancearea = None;
+        self.extra.insert("informclearancearea".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `disclaimermatchstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_disclaimermatchstring(mut self) -> Self {
+        self.disclaimermatchstring = None;
+        self.extra.insert("disclaimermatchstring".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `viewallcleared` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_viewallcleared(mut self) -> Self {
+        self.viewallcleared = None;
+        self.extra.insert("viewallcleared".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isexternal` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isexternal(mut self) -> Self {
+        self.isexternal = None;
+        self.extra.insert("isexternal".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `question1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_question1(mut self) -> Self {
+        self.question1 = None;
+        self.extra.insert("question1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `question2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_question2(mut self) -> Self {
+        self.question2 = None;
+        self.extra.insert("question2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `question3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_question3(mut self) -> Self {
+        self.question3 = None;
+        self.extra.insert("question3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `question4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_question4(mut self) -> Self {
+        self.question4 = None;
+        self.extra.insert("question4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `question5` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_question5(mut self) -> Self {
+        self.question5 = None;
+        self.extra.insert("question5".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontaddtomailinglist` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontaddtomailinglist(mut self) -> Self {
+        self.dontaddtomailinglist = None;
+        self.extra.insert("dontaddtomailinglist".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `caneditwebdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_caneditwebdetails(mut self) -> Self {
+        self.caneditwebdetails = None;
+        self.extra.insert("caneditwebdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cataloglevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cataloglevel(mut self) -> Self {
+        self.cataloglevel = None;
+        self.extra.insert("cataloglevel".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canaccesscatalog` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canaccesscatalog(mut self) -> Self {
+        self.canaccesscatalog = None;
+        self.extra.insert("canaccesscatalog".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hasbeentrained` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hasbeentrained(mut self) -> Self {
+        self.hasbeentrained = None;
+        self.extra.insert("hasbeentrained".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `admanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_admanager(mut self) -> Self {
+        self.admanager = None;
+        self.extra.insert("admanager".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canviewcontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canviewcontracts(mut self) -> Self {
+        self.canviewcontracts = None;
+        self.extra.insert("canviewcontracts".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ispoapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ispoapprover(mut self) -> Self {
+        self.ispoapprover = None;
+        self.extra.insert("ispoapprover".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `encmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_encmethod(mut self) -> Self {
+        self.encmethod = None;
+        self.extra.insert("encmethod".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `adconnection` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_adconnection(mut self) -> Self {
+        self.adconnection = None;
+        self.extra.insert("adconnection".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `useadlogin` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_useadlogin(mut self) -> Self {
+        self.useadlogin = None;
+        self.extra.insert("useadlogin".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendwelcomeemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendwelcomeemail(mut self) -> Self {
+        self.sendwelcomeemail = None;
+        self.extra.insert("sendwelcomeemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `welcomeemail_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_welcomeemail_template_id(mut self) -> Self {
+        self.welcomeemail_template_id = None;
+        self.extra
+            .insert("welcomeemail_template_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `resetpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_resetpassword(mut self) -> Self {
+        self.resetpassword = None;
+        self.extra.insert("resetpassword".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_anonymise` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_anonymise(mut self) -> Self {
+        self.anonymise = None;
+        self.extra.insert("_anonymise".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_reassign_all_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_reassign_all_to_user(mut self) -> Self {
+        self.reassign_all_to_user = None;
+        self.extra.insert("_reassign_all_to_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ismaincontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ismaincontact(mut self) -> Self {
+        self.ismaincontact = None;
+        self.extra.insert("ismaincontact".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `primary_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_primary_address(mut self) -> Self {
+        self.primary_address = None;
+        self.extra.insert("primary_address".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `addresses` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_addresses(mut self) -> Self {
+        self.addresses = None;
+        self.extra.insert("addresses".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_departments(mut self) -> Self {
+        self.departments = None;
+        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_organisation_id(mut self) -> Self {
+        self.organisation_id = None;
+        self.extra.insert("organisation_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_popup_notes(mut self) -> Self {
+        self.popup_notes = None;
+        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_ticket_count(mut self) -> Self {
+        self.open_ticket_count = None;
+        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_onhold_ticket_count(mut self) -> Self {
+        self.onhold_ticket_count = None;
+        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_total_ticket_count(mut self) -> Self {
+        self.total_ticket_count = None;
+        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opened_thismonth_count(mut self) -> Self {
+        self.opened_thismonth_count = None;
+        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnew(mut self) -> Self {
+        self.isnew = None;
+        self.extra.insert("_isnew".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isimport(mut self) -> Self {
+        self.isimport = None;
+        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `memberof` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_memberof(mut self) -> Self {
+        self.memberof = None;
+        self.extra.insert("memberof".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtype(mut self) -> Self {
+        self.importtype = None;
+        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `usercompany` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_usercompany(mut self) -> Self {
+        self.usercompany = None;
+        self.extra.insert("usercompany".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier(mut self) -> Self {
+        self.supplier = None;
+        self.extra.insert("supplier".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_supplier_name(mut self) -> Self {
+        self.supplier_name = None;
+        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `claims` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_claims(mut self) -> Self {
+        self.claims = None;
+        self.extra.insert("claims".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `app_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_app_colour(mut self) -> Self {
+        self.app_colour = None;
+        self.extra.insert("app_colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `emailconfirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_emailconfirmed(mut self) -> Self {
+        self.emailconfirmed = None;
+        self.extra.insert("emailconfirmed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_app_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_app_url(mut self) -> Self {
+        self.agent_app_url = None;
+        self.extra.insert("agent_app_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `imagedata` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_imagedata(mut self) -> Self {
+        self.imagedata = None;
+        self.extra.insert("imagedata".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `webannouncement` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_webannouncement(mut self) -> Self {
+        self.webannouncement = None;
+        self.extra.insert("webannouncement".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `cautomateid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_cautomateid(mut self) -> Self {
+        self.cautomateid = None;
+        self.extra.insert("cautomateid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_connectionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_connectionid(mut self) -> Self {
+        self.azure_connectionid = None;
+        self.extra.insert("azure_connectionid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtoken(mut self) -> Self {
+        self.importtoken = None;
+        self.extra.insert("_importtoken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_id(mut self) -> Self {
+        self.jira_id = None;
+        self.extra.insert("jira_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `zapier_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_zapier_client_name(mut self) -> Self {
+        self.zapier_client_name = None;
+        self.extra.insert("zapier_client_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_activated` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_activated(mut self) -> Self {
+        self.delegation_activated = None;
+        self.extra.insert("delegation_activated".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_timebased` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_timebased(mut self) -> Self {
+        self.delegation_timebased = None;
+        self.extra.insert("delegation_timebased".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_start(mut self) -> Self {
+        self.delegation_start = None;
+        self.extra.insert("delegation_start".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_end(mut self) -> Self {
+        self.delegation_end = None;
+        self.extra.insert("delegation_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_user_id(mut self) -> Self {
+        self.delegation_user_id = None;
+        self.extra.insert("delegation_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `delegation_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_delegation_user_name(mut self) -> Self {
+        self.delegation_user_name = None;
+        self.extra.insert("delegation_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `googleworkplace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_googleworkplace_id(mut self) -> Self {
+        self.googleworkplace_id = None;
+        self.extra.insert("googleworkplace_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isnhserveremaildefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isnhserveremaildefault(mut self) -> Self {
+        self.isnhserveremaildefault = None;
+        self.extra.insert("isnhserveremaildefault".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matchprimaryemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matchprimaryemail(mut self) -> Self {
+        self.matchprimaryemail = None;
+        self.extra.insert("matchprimaryemail".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_id(mut self) -> Self {
+        self.servicenow_id = None;
+        self.extra.insert("servicenow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_username(mut self) -> Self {
+        self.servicenow_username = None;
+        self.extra.insert("servicenow_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_servicenow_id(mut self) -> Self {
+        self.site_servicenow_id = None;
+        self.extra.insert("site_servicenow_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sgatewayid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sgatewayid(mut self) -> Self {
+        self.sgatewayid = None;
+        self.extra.insert("sgatewayid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `software` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_software(mut self) -> Self {
+        self.software = None;
+        self.extra.insert("software".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canaccessinvoices` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canaccessinvoices(mut self) -> Self {
+        self.canaccessinvoices = None;
+        self.extra.insert("canaccessinvoices".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `samaccountname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_samaccountname(mut self) -> Self {
+        self.samaccountname = None;
+        self.extra.insert("samaccountname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oktaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oktaid(mut self) -> Self {
+        self.oktaid = None;
+        self.extra.insert("oktaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `okta_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_okta_status(mut self) -> Self {
+        self.okta_status = None;
+        self.extra.insert("okta_status".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `authenticatorapp_configured` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_authenticatorapp_configured(mut self) -> Self {
+        self.authenticatorapp_configured = None;
+        self.extra
+            .insert("authenticatorapp_configured".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_revoke_authenticatorapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_revoke_authenticatorapp(mut self) -> Self {
+        self.revoke_authenticatorapp = None;
+        self.extra
+            .insert("_revoke_authenticatorapp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ulastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ulastupdate(mut self) -> Self {
+        self.ulastupdate = None;
+        self.extra.insert("ulastupdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isopp` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isopp(mut self) -> Self {
+        self.isopp = None;
+        self.extra.insert("_isopp".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcompanyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcompanyname(mut self) -> Self {
+        self.oppcompanyname = None;
+        self.extra.insert("oppcompanyname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppcontactname(mut self) -> Self {
+        self.oppcontactname = None;
+        self.extra.insert("oppcontactname".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `oppemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_oppemailaddress(mut self) -> Self {
+        self.oppemailaddress = None;
+        self.extra.insert("oppemailaddress".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_assets(mut self) -> Self {
+        self.assets = None;
+        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_locked(mut self) -> Self {
+        self.locked = None;
+        self.extra.insert("locked".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_guid2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_guid2(mut self) -> Self {
+        self.site_guid2 = None;
+        self.extra.insert("site_guid2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `allowviewclientdocs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_allowviewclientdocs(mut self) -> Self {
+        self.allowviewclientdocs = None;
+        self.extra.insert("allowviewclientdocs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_id(mut self) -> Self {
+        self.azure_tenant_id = None;
+        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_last_login_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_last_login_date(mut self) -> Self {
+        self.azure_last_login_date = None;
+        self.extra.insert("azure_last_login_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_user_id(mut self) -> Self {
+        self.linked_user_id = None;
+        self.extra.insert("linked_user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_user_name(mut self) -> Self {
+        self.linked_user_name = None;
+        self.extra.insert("linked_user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_id(mut self) -> Self {
+        self.hubspot_id = None;
+        self.extra.insert("hubspot_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_url(mut self) -> Self {
+        self.hubspot_url = None;
+        self.extra.insert("hubspot_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_dont_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_dont_sync(mut self) -> Self {
+        self.hubspot_dont_sync = None;
+        self.extra.insert("hubspot_dont_sync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hubspot_archived` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hubspot_archived(mut self) -> Self {
+        self.hubspot_archived = None;
+        self.extra.insert("hubspot_archived".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_id(mut self) -> Self {
+        self.passportal_id = None;
+        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `passportal_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_passportal_client_id(mut self) -> Self {
+        self.passportal_client_id = None;
+        self.extra.insert("passportal_client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `opportunity_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_opportunity_id(mut self) -> Self {
+        self.opportunity_id = None;
+        self.extra.insert("opportunity_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `isuserdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isuserdetails(mut self) -> Self {
+        self.isuserdetails = None;
+        self.extra.insert("isuserdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `hudu_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hudu_url(mut self) -> Self {
+        self.hudu_url = None;
+        self.extra.insert("hudu_url".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_id(mut self) -> Self {
+        self.sqlimport_id = None;
+        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sqlimport_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sqlimport_user(mut self) -> Self {
+        self.sqlimport_user = None;
+        self.extra.insert("sqlimport_user".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `unsubscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_unsubscribed(mut self) -> Self {
+        self.unsubscribed = None;
+        self.extra.insert("unsubscribed".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canviewopps` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canviewopps(mut self) -> Self {
+        self.canviewopps = None;
+        self.extra.insert("canviewopps".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_tenant_domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_tenant_domain(mut self) -> Self {
+        self.azure_tenant_domain = None;
+        self.extra.insert("azure_tenant_domain".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `servicenow_companyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_servicenow_companyid(mut self) -> Self {
+        self.servicenow_companyid = None;
+        self.extra.insert("servicenow_companyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_external_links(mut self) -> Self {
+        self.external_links = None;
+        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_external_link(mut self) -> Self {
+        self.new_external_link = None;
+        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_thirdparty_id(mut self) -> Self {
+        self.match_thirdparty_id = None;
+        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_id(mut self) -> Self {
+        self.match_integration_id = None;
+        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_match_integration_name(mut self) -> Self {
+        self.match_integration_name = None;
+        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `salesforce_dontsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_salesforce_dontsync(mut self) -> Self {
+        self.salesforce_dontsync = None;
+        self.extra.insert("salesforce_dontsync".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_hascontactsenabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_hascontactsenabled(mut self) -> Self {
+        self.hascontactsenabled = None;
+        self.extra.insert("_hascontactsenabled".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_site_name(mut self) -> Self {
+        self.new_site_name = None;
+        self.extra.insert("new_site_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_isbatch(mut self) -> Self {
+        self.isbatch = None;
+        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_roles(mut self) -> Self {
+        self.roles = None;
+        self.extra.insert("roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_roleid(mut self) -> Self {
+        self.azure_roleid = None;
+        self.extra.insert("azure_roleid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `add_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_add_roles(mut self) -> Self {
+        self.add_roles = None;
+        self.extra.insert("add_roles".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_id(mut self) -> Self {
+        self.facebook_id = None;
+        self.extra.insert("facebook_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `facebook_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_facebook_username(mut self) -> Self {
+        self.facebook_username = None;
+        self.extra.insert("facebook_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitter_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitter_id(mut self) -> Self {
+        self.twitter_id = None;
+        self.extra.insert("twitter_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `twitter_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_twitter_username(mut self) -> Self {
+        self.twitter_username = None;
+        self.extra.insert("twitter_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_merge_user_into` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_merge_user_into(mut self) -> Self {
+        self.merge_user_into = None;
+        self.extra.insert("_merge_user_into".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_email_collision` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_email_collision(mut self) -> Self {
+        self.email_collision = None;
+        self.extra.insert("_email_collision".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dont_fire_automations(mut self) -> Self {
+        self.dont_fire_automations = None;
+        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `device_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_device_access_level(mut self) -> Self {
+        self.device_access_level = None;
+        self.extra.insert("device_access_level".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_customfields(mut self) -> Self {
+        self.ticket_customfields = None;
+        self.extra.insert("ticket_customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `manager_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_manager_email(mut self) -> Self {
+        self.manager_email = None;
+        self.extra.insert("manager_email".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_remove_licenses` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_remove_licenses(mut self) -> Self {
+        self.remove_licenses = None;
+        self.extra.insert("_remove_licenses".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_new_usersite_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_usersite_only(mut self) -> Self {
+        self.new_usersite_only = None;
+        self.extra.insert("_new_usersite_only".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartygroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartygroups(mut self) -> Self {
+        self.thirdpartygroups = None;
+        self.extra.insert("thirdpartygroups".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `linked_sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_linked_sites(mut self) -> Self {
+        self.linked_sites = None;
+        self.extra.insert("linked_sites".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `dontackemails2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_dontackemails2(mut self) -> Self {
+        self.dontackemails2 = None;
+        self.extra.insert("dontackemails2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_id(mut self) -> Self {
+        self.instagram_id = None;
+        self.extra.insert("instagram_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `instagram_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_instagram_username(mut self) -> Self {
+        self.instagram_username = None;
+        self.extra.insert("instagram_username".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_instance` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_instance(mut self) -> Self {
+        self.jira_instance = None;
+        self.extra.insert("jira_instance".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `jira_instance_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_jira_instance_name(mut self) -> Self {
+        self.jira_instance_name = None;
+        self.extra.insert("jira_instance_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_third_party_id(mut self) -> Self {
+        self.third_party_id = None;
+        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `no_manager_roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_no_manager_roleid(mut self) -> Self {
+        self.no_manager_roleid = None;
+        self.extra.insert("no_manager_roleid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_matching_value(mut self) -> Self {
+        self.matching_value = None;
+        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_theme(mut self) -> Self {
+        self.theme = None;
+        self.extra.insert("theme".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lang` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lang(mut self) -> Self {
+        self.lang = None;
+        self.extra.insert("lang".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `gocardless_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_gocardless_customfields(mut self) -> Self {
+        self.gocardless_customfields = None;
+        self.extra.insert("gocardless_customfields".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `service_account_overridden` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_service_account_overridden(mut self) -> Self {
+        self.service_account_overridden = None;
+        self.extra
+            .insert("service_account_overridden".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sendaccountsemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sendaccountsemails(mut self) -> Self {
+        self.sendaccountsemails = None;
+        self.extra.insert("sendaccountsemails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_extratabs(mut self) -> Self {
+        self.extratabs = None;
+        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informifack` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informifack(mut self) -> Self {
+        self.informifack = None;
+        self.extra.insert("informifack".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `informnewareaifack` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_informnewareaifack(mut self) -> Self {
+        self.informnewareaifack = None;
+        self.extra.insert("informnewareaifack".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `marketing_unsubscribes` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_marketing_unsubscribes(mut self) -> Self {
+        self.marketing_unsubscribes = None;
+        self.extra.insert("marketing_unsubscribes".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `new_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_new_account_name(mut self) -> Self {
+        self.new_account_name = None;
+        self.extra.insert("new_account_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `prospect_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_prospect_account_id(mut self) -> Self {
+        self.prospect_account_id = None;
+        self.extra.insert("prospect_account_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `open_opportunity_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_open_opportunity_count(mut self) -> Self {
+        self.open_opportunity_count = None;
+        self.extra.insert("open_opportunity_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_convert_phonenumbers` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_convert_phonenumbers(mut self) -> Self {
+        self.convert_phonenumbers = None;
+        self.extra.insert("_convert_phonenumbers".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `update_user_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_update_user_tickets(mut self) -> Self {
+        self.update_user_tickets = None;
+        self.extra.insert("update_user_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `check_update_user_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_check_update_user_tickets(mut self) -> Self {
+        self.check_update_user_tickets = None;
+        self.extra
+            .insert("check_update_user_tickets".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `canuploaddocuments` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_canuploaddocuments(mut self) -> Self {
+        self.canuploaddocuments = None;
+        self.extra.insert("canuploaddocuments".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `runbook_button_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_runbook_button_id(mut self) -> Self {
+        self.runbook_button_id = None;
+        self.extra.insert("runbook_button_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_use(mut self) -> Self {
+        self.r#use = None;
+        self.extra.insert("use".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_key(mut self) -> Self {
+        self.key = None;
+        self.extra.insert("key".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_table(mut self) -> Self {
+        self.table = None;
+        self.extra.insert("table".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `item_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_item_tax_code(mut self) -> Self {
+        self.item_tax_code = None;
+        self.extra.insert("item_tax_code".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_automatic_sales_tax(mut self) -> Self {
+        self.automatic_sales_tax = None;
+        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_taxable` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_taxable(mut self) -> Self {
+        self.client_taxable = None;
+        self.extra.insert("client_taxable".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridepdftemplatequote` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridepdftemplatequote(mut self) -> Self {
+        self.overridepdftemplatequote = None;
+        self.extra
+            .insert("overridepdftemplatequote".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `overridepdftemplatequote_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_overridepdftemplatequote_name(mut self) -> Self {
+        self.overridepdftemplatequote_name = None;
+        self.extra
+            .insert("overridepdftemplatequote_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_end_date(mut self) -> Self {
+        self.contract_end_date = None;
+        self.extra.insert("contract_end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `okta_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_okta_id(mut self) -> Self {
+        self.okta_id = None;
+        self.extra.insert("okta_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azure_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azure_id(mut self) -> Self {
+        self.azure_id = None;
+        self.extra.insert("azure_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_with_clientsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_with_clientsite(mut self) -> Self {
+        self.user_with_clientsite = None;
+        self.extra.insert("user_with_clientsite".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_automatic_callscript_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_automatic_callscript_id(mut self) -> Self {
+        self.client_automatic_callscript_id = None;
+        self.extra
+            .insert(
+                "client_automatic_callscript_id".to_owned(),
+                serde_json::Value::Null,
+            );
+        self
+    }
+
+    /// Sends `neversendmarketingemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_neversendmarketingemails(mut self) -> Self {
+        self.neversendmarketingemails = None;
+        self.extra
+            .insert("neversendmarketingemails".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `is_prospect` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_is_prospect(mut self) -> Self {
+        self.is_prospect = None;
+        self.extra.insert("is_prospect".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `whatsapp_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_whatsapp_number(mut self) -> Self {
+        self.whatsapp_number = None;
+        self.extra.insert("whatsapp_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `azureoid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_azureoid(mut self) -> Self {
+        self.azureoid = None;
+        self.extra.insert("azureoid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `date_of_birth` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_date_of_birth(mut self) -> Self {
+        self.date_of_birth = None;
+        self.extra.insert("date_of_birth".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importtypeid(mut self) -> Self {
+        self.importtypeid = None;
+        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_importthirdpartyid(mut self) -> Self {
+        self.importthirdpartyid = None;
+        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for User {
@@ -3832,420 +7385,893 @@ impl serde::Serialize for User {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "is_comms_user", &self.is_comms_user)?;
-        model::opt_entry(&mut map, "ischangeapprover2", &self.ischangeapprover2)?;
-        model::opt_entry(&mut map, "sitephonenumberint", &self.sitephonenumberint)?;
-        model::opt_entry(&mut map, "phonenumberint", &self.phonenumberint)?;
-        model::opt_entry(&mut map, "homenumberint", &self.homenumberint)?;
-        model::opt_entry(&mut map, "mobileint", &self.mobileint)?;
-        model::opt_entry(&mut map, "mobilenumber2int", &self.mobilenumber2int)?;
-        model::opt_entry(&mut map, "faxint", &self.faxint)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id)?;
-        model::opt_entry(&mut map, "site_id_int", &self.site_id_int)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name)?;
-        model::opt_entry(&mut map, "firstname", &self.firstname)?;
-        model::opt_entry(&mut map, "surname", &self.surname)?;
-        model::opt_entry(&mut map, "initials", &self.initials)?;
-        model::opt_entry(&mut map, "title", &self.title)?;
-        model::opt_entry(&mut map, "emailaddress", &self.emailaddress)?;
+        model::opt_entry(&mut map, "is_comms_user", &self.is_comms_user, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "ischangeapprover2",
+            &self.ischangeapprover2,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "sitephonenumberint",
+            &self.sitephonenumberint,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "phonenumberint", &self.phonenumberint, &self.extra)?;
+        model::opt_entry(&mut map, "homenumberint", &self.homenumberint, &self.extra)?;
+        model::opt_entry(&mut map, "mobileint", &self.mobileint, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "mobilenumber2int",
+            &self.mobilenumber2int,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "faxint", &self.faxint, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "site_id_int", &self.site_id_int, &self.extra)?;
+        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
+        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
+        model::opt_entry(&mut map, "firstname", &self.firstname, &self.extra)?;
+        model::opt_entry(&mut map, "surname", &self.surname, &self.extra)?;
+        model::opt_entry(&mut map, "initials", &self.initials, &self.extra)?;
+        model::opt_entry(&mut map, "title", &self.title, &self.extra)?;
+        model::opt_entry(&mut map, "emailaddress", &self.emailaddress, &self.extra)?;
         model::opt_entry(
             &mut map,
             "phonenumber_preferred",
             &self.phonenumber_preferred,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sitephonenumber", &self.sitephonenumber)?;
-        model::opt_entry(&mut map, "phonenumber", &self.phonenumber)?;
-        model::opt_entry(&mut map, "homenumber", &self.homenumber)?;
-        model::opt_entry(&mut map, "mobilenumber", &self.mobilenumber)?;
-        model::opt_entry(&mut map, "mobilenumber2", &self.mobilenumber2)?;
-        model::opt_entry(&mut map, "fax", &self.fax)?;
-        model::opt_entry(&mut map, "telpref", &self.telpref)?;
-        model::opt_entry(&mut map, "activedirectory_dn", &self.activedirectory_dn)?;
+        model::opt_entry(
+            &mut map,
+            "sitephonenumber",
+            &self.sitephonenumber,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "phonenumber", &self.phonenumber, &self.extra)?;
+        model::opt_entry(&mut map, "homenumber", &self.homenumber, &self.extra)?;
+        model::opt_entry(&mut map, "mobilenumber", &self.mobilenumber, &self.extra)?;
+        model::opt_entry(&mut map, "mobilenumber2", &self.mobilenumber2, &self.extra)?;
+        model::opt_entry(&mut map, "fax", &self.fax, &self.extra)?;
+        model::opt_entry(&mut map, "telpref", &self.telpref, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "activedirectory_dn",
+            &self.activedirectory_dn,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "onpremise_activedirectory_dn",
             &self.onpremise_activedirectory_dn,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "container_dn", &self.container_dn)?;
-        model::opt_entry(&mut map, "login", &self.login)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive)?;
-        model::opt_entry(&mut map, "colour", &self.colour)?;
-        model::opt_entry(&mut map, "isimportantcontact", &self.isimportantcontact)?;
-        model::opt_entry(&mut map, "other1", &self.other1)?;
-        model::opt_entry(&mut map, "other2", &self.other2)?;
-        model::opt_entry(&mut map, "other3", &self.other3)?;
-        model::opt_entry(&mut map, "other4", &self.other4)?;
-        model::opt_entry(&mut map, "other5", &self.other5)?;
-        model::opt_entry(&mut map, "notes", &self.notes)?;
-        model::opt_entry(&mut map, "neversendemails", &self.neversendemails)?;
+        model::opt_entry(&mut map, "container_dn", &self.container_dn, &self.extra)?;
+        model::opt_entry(&mut map, "login", &self.login, &self.extra)?;
+        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "isimportantcontact",
+            &self.isimportantcontact,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "other1", &self.other1, &self.extra)?;
+        model::opt_entry(&mut map, "other2", &self.other2, &self.extra)?;
+        model::opt_entry(&mut map, "other3", &self.other3, &self.extra)?;
+        model::opt_entry(&mut map, "other4", &self.other4, &self.extra)?;
+        model::opt_entry(&mut map, "other5", &self.other5, &self.extra)?;
+        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "neversendemails",
+            &self.neversendemails,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "default_currency_code",
             &self.default_currency_code,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "site_guid", &self.site_guid)?;
-        model::opt_entry(&mut map, "area_guid", &self.area_guid)?;
-        model::opt_entry(&mut map, "site_cautomate_guid", &self.site_cautomate_guid)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id)?;
-        model::opt_entry(&mut map, "linked_agent_id", &self.linked_agent_id)?;
-        model::opt_entry(&mut map, "covered_by_contract", &self.covered_by_contract)?;
-        model::opt_entry(&mut map, "contract_value", &self.contract_value)?;
-        model::opt_entry(&mut map, "software_role_name", &self.software_role_name)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons)?;
-        model::opt_entry(&mut map, "relationship_id", &self.relationship_id)?;
-        model::opt_entry(&mut map, "user_relationships", &self.user_relationships)?;
-        model::opt_entry(&mut map, "uddevsite", &self.uddevsite)?;
-        model::opt_entry(&mut map, "uddevnum", &self.uddevnum)?;
-        model::opt_entry(&mut map, "uduserid", &self.uduserid)?;
-        model::opt_entry(&mut map, "userdevicerolecount", &self.userdevicerolecount)?;
-        model::opt_entry(&mut map, "site_hubspot_guid", &self.site_hubspot_guid)?;
-        model::opt_entry(&mut map, "isserviceaccount", &self.isserviceaccount)?;
+        model::opt_entry(&mut map, "site_guid", &self.site_guid, &self.extra)?;
+        model::opt_entry(&mut map, "area_guid", &self.area_guid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "site_cautomate_guid",
+            &self.site_cautomate_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_agent_id",
+            &self.linked_agent_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "covered_by_contract",
+            &self.covered_by_contract,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "contract_value", &self.contract_value, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "software_role_name",
+            &self.software_role_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
+        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
+        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "relationship_id",
+            &self.relationship_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "user_relationships",
+            &self.user_relationships,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "uddevsite", &self.uddevsite, &self.extra)?;
+        model::opt_entry(&mut map, "uddevnum", &self.uddevnum, &self.extra)?;
+        model::opt_entry(&mut map, "uduserid", &self.uduserid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "userdevicerolecount",
+            &self.userdevicerolecount,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "site_hubspot_guid",
+            &self.site_hubspot_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "isserviceaccount",
+            &self.isserviceaccount,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "ignoreautomatedbilling",
             &self.ignoreautomatedbilling,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "isimportantcontact2", &self.isimportantcontact2)?;
-        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid)?;
-        model::opt_entry(&mut map, "messagegroup_id", &self.messagegroup_id)?;
-        model::opt_entry(&mut map, "role_list", &self.role_list)?;
-        model::opt_entry(&mut map, "sitetimezone", &self.sitetimezone)?;
+        model::opt_entry(
+            &mut map,
+            "isimportantcontact2",
+            &self.isimportantcontact2,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid, &self.extra)?;
+        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "messagegroup_id",
+            &self.messagegroup_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "role_list", &self.role_list, &self.extra)?;
+        model::opt_entry(&mut map, "sitetimezone", &self.sitetimezone, &self.extra)?;
         model::opt_entry(
             &mut map,
             "client_account_manager_id",
             &self.client_account_manager_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated)?;
-        model::opt_entry(&mut map, "inv1", &self.inv1)?;
-        model::opt_entry(&mut map, "inv2", &self.inv2)?;
-        model::opt_entry(&mut map, "inv3", &self.inv3)?;
-        model::opt_entry(&mut map, "inv4", &self.inv4)?;
-        model::opt_entry(&mut map, "slaid", &self.slaid)?;
-        model::opt_entry(&mut map, "new_password", &self.new_password)?;
-        model::opt_entry(&mut map, "dontackemails", &self.dontackemails)?;
-        model::opt_entry(&mut map, "web_access_level", &self.web_access_level)?;
-        model::opt_entry(&mut map, "showmeonly", &self.showmeonly)?;
-        model::opt_entry(&mut map, "showrecentonly", &self.showrecentonly)?;
-        model::opt_entry(&mut map, "inform", &self.inform)?;
-        model::opt_entry(&mut map, "inv1site", &self.inv1site)?;
-        model::opt_entry(&mut map, "inv2site", &self.inv2site)?;
-        model::opt_entry(&mut map, "inv3site", &self.inv3site)?;
-        model::opt_entry(&mut map, "inv4site", &self.inv4site)?;
-        model::opt_entry(&mut map, "inv5", &self.inv5)?;
-        model::opt_entry(&mut map, "inv6", &self.inv6)?;
-        model::opt_entry(&mut map, "inv7", &self.inv7)?;
-        model::opt_entry(&mut map, "inv8", &self.inv8)?;
-        model::opt_entry(&mut map, "inv9", &self.inv9)?;
-        model::opt_entry(&mut map, "inv10", &self.inv10)?;
-        model::opt_entry(&mut map, "inv5site", &self.inv5site)?;
-        model::opt_entry(&mut map, "inv6site", &self.inv6site)?;
-        model::opt_entry(&mut map, "inv7site", &self.inv7site)?;
-        model::opt_entry(&mut map, "inv8site", &self.inv8site)?;
-        model::opt_entry(&mut map, "inv9site", &self.inv9site)?;
-        model::opt_entry(&mut map, "inv10site", &self.inv10site)?;
-        model::opt_entry(&mut map, "informaction", &self.informaction)?;
-        model::opt_entry(&mut map, "informclearance", &self.informclearance)?;
-        model::opt_entry(&mut map, "inv11", &self.inv11)?;
-        model::opt_entry(&mut map, "inv12", &self.inv12)?;
-        model::opt_entry(&mut map, "inv13", &self.inv13)?;
-        model::opt_entry(&mut map, "inv14", &self.inv14)?;
-        model::opt_entry(&mut map, "inv15", &self.inv15)?;
-        model::opt_entry(&mut map, "inv16", &self.inv16)?;
-        model::opt_entry(&mut map, "inv17", &self.inv17)?;
-        model::opt_entry(&mut map, "inv18", &self.inv18)?;
-        model::opt_entry(&mut map, "inv19", &self.inv19)?;
-        model::opt_entry(&mut map, "inv20", &self.inv20)?;
-        model::opt_entry(&mut map, "inv21", &self.inv21)?;
-        model::opt_entry(&mut map, "inv22", &self.inv22)?;
-        model::opt_entry(&mut map, "inv23", &self.inv23)?;
-        model::opt_entry(&mut map, "inv24", &self.inv24)?;
-        model::opt_entry(&mut map, "inv25", &self.inv25)?;
-        model::opt_entry(&mut map, "inv11site", &self.inv11site)?;
-        model::opt_entry(&mut map, "inv12site", &self.inv12site)?;
-        model::opt_entry(&mut map, "inv13site", &self.inv13site)?;
-        model::opt_entry(&mut map, "inv14site", &self.inv14site)?;
-        model::opt_entry(&mut map, "inv15site", &self.inv15site)?;
-        model::opt_entry(&mut map, "inv16site", &self.inv16site)?;
-        model::opt_entry(&mut map, "inv17site", &self.inv17site)?;
-        model::opt_entry(&mut map, "inv18site", &self.inv18site)?;
-        model::opt_entry(&mut map, "inv19site", &self.inv19site)?;
-        model::opt_entry(&mut map, "inv20site", &self.inv20site)?;
-        model::opt_entry(&mut map, "inv21site", &self.inv21site)?;
-        model::opt_entry(&mut map, "inv22site", &self.inv22site)?;
-        model::opt_entry(&mut map, "inv23site", &self.inv23site)?;
-        model::opt_entry(&mut map, "inv24site", &self.inv24site)?;
-        model::opt_entry(&mut map, "inv25site", &self.inv25site)?;
-        model::opt_entry(&mut map, "showslatimes", &self.showslatimes)?;
-        model::opt_entry(&mut map, "canadd", &self.canadd)?;
-        model::opt_entry(&mut map, "allowviewsitedocs", &self.allowviewsitedocs)?;
-        model::opt_entry(&mut map, "third_party_guid", &self.third_party_guid)?;
-        model::opt_entry(&mut map, "third_party_sql", &self.third_party_sql)?;
-        model::opt_entry(&mut map, "ischangeapprover", &self.ischangeapprover)?;
-        model::opt_entry(&mut map, "cancreateuser", &self.cancreateuser)?;
-        model::opt_entry(&mut map, "department", &self.department)?;
-        model::opt_entry(&mut map, "isheadofdept", &self.isheadofdept)?;
-        model::opt_entry(&mut map, "deputysite", &self.deputysite)?;
-        model::opt_entry(&mut map, "deputyusername", &self.deputyusername)?;
-        model::opt_entry(&mut map, "cat2", &self.cat2)?;
-        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate)?;
-        model::opt_entry(&mut map, "email2", &self.email2)?;
-        model::opt_entry(&mut map, "email3", &self.email3)?;
-        model::opt_entry(&mut map, "iscontractcontact", &self.iscontractcontact)?;
-        model::opt_entry(&mut map, "informnewarea", &self.informnewarea)?;
-        model::opt_entry(&mut map, "informactionarea", &self.informactionarea)?;
-        model::opt_entry(&mut map, "informclearancearea", &self.informclearancearea)?;
+        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
+        model::opt_entry(&mut map, "inv1", &self.inv1, &self.extra)?;
+        model::opt_entry(&mut map, "inv2", &self.inv2, &self.extra)?;
+        model::opt_entry(&mut map, "inv3", &self.inv3, &self.extra)?;
+        model::opt_entry(&mut map, "inv4", &self.inv4, &self.extra)?;
+        model::opt_entry(&mut map, "slaid", &self.slaid, &self.extra)?;
+        model::opt_entry(&mut map, "new_password", &self.new_password, &self.extra)?;
+        model::opt_entry(&mut map, "dontackemails", &self.dontackemails, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "web_access_level",
+            &self.web_access_level,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "showmeonly", &self.showmeonly, &self.extra)?;
+        model::opt_entry(&mut map, "showrecentonly", &self.showrecentonly, &self.extra)?;
+        model::opt_entry(&mut map, "inform", &self.inform, &self.extra)?;
+        model::opt_entry(&mut map, "inv1site", &self.inv1site, &self.extra)?;
+        model::opt_entry(&mut map, "inv2site", &self.inv2site, &self.extra)?;
+        model::opt_entry(&mut map, "inv3site", &self.inv3site, &self.extra)?;
+        model::opt_entry(&mut map, "inv4site", &self.inv4site, &self.extra)?;
+        model::opt_entry(&mut map, "inv5", &self.inv5, &self.extra)?;
+        model::opt_entry(&mut map, "inv6", &self.inv6, &self.extra)?;
+        model::opt_entry(&mut map, "inv7", &self.inv7, &self.extra)?;
+        model::opt_entry(&mut map, "inv8", &self.inv8, &self.extra)?;
+        model::opt_entry(&mut map, "inv9", &self.inv9, &self.extra)?;
+        model::opt_entry(&mut map, "inv10", &self.inv10, &self.extra)?;
+        model::opt_entry(&mut map, "inv5site", &self.inv5site, &self.extra)?;
+        model::opt_entry(&mut map, "inv6site", &self.inv6site, &self.extra)?;
+        model::opt_entry(&mut map, "inv7site", &self.inv7site, &self.extra)?;
+        model::opt_entry(&mut map, "inv8site", &self.inv8site, &self.extra)?;
+        model::opt_entry(&mut map, "inv9site", &self.inv9site, &self.extra)?;
+        model::opt_entry(&mut map, "inv10site", &self.inv10site, &self.extra)?;
+        model::opt_entry(&mut map, "informaction", &self.informaction, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "informclearance",
+            &self.informclearance,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "inv11", &self.inv11, &self.extra)?;
+        model::opt_entry(&mut map, "inv12", &self.inv12, &self.extra)?;
+        model::opt_entry(&mut map, "inv13", &self.inv13, &self.extra)?;
+        model::opt_entry(&mut map, "inv14", &self.inv14, &self.extra)?;
+        model::opt_entry(&mut map, "inv15", &self.inv15, &self.extra)?;
+        model::opt_entry(&mut map, "inv16", &self.inv16, &self.extra)?;
+        model::opt_entry(&mut map, "inv17", &self.inv17, &self.extra)?;
+        model::opt_entry(&mut map, "inv18", &self.inv18, &self.extra)?;
+        model::opt_entry(&mut map, "inv19", &self.inv19, &self.extra)?;
+        model::opt_entry(&mut map, "inv20", &self.inv20, &self.extra)?;
+        model::opt_entry(&mut map, "inv21", &self.inv21, &self.extra)?;
+        model::opt_entry(&mut map, "inv22", &self.inv22, &self.extra)?;
+        model::opt_entry(&mut map, "inv23", &self.inv23, &self.extra)?;
+        model::opt_entry(&mut map, "inv24", &self.inv24, &self.extra)?;
+        model::opt_entry(&mut map, "inv25", &self.inv25, &self.extra)?;
+        model::opt_entry(&mut map, "inv11site", &self.inv11site, &self.extra)?;
+        model::opt_entry(&mut map, "inv12site", &self.inv12site, &self.extra)?;
+        model::opt_entry(&mut map, "inv13site", &self.inv13site, &self.extra)?;
+        model::opt_entry(&mut map, "inv14site", &self.inv14site, &self.extra)?;
+        model::opt_entry(&mut map, "inv15site", &self.inv15site, &self.extra)?;
+        model::opt_entry(&mut map, "inv16site", &self.inv16site, &self.extra)?;
+        model::opt_entry(&mut map, "inv17site", &self.inv17site, &self.extra)?;
+        model::opt_entry(&mut map, "inv18site", &self.inv18site, &self.extra)?;
+        model::opt_entry(&mut map, "inv19site", &self.inv19site, &self.extra)?;
+        model::opt_entry(&mut map, "inv20site", &self.inv20site, &self.extra)?;
+        model::opt_entry(&mut map, "inv21site", &self.inv21site, &self.extra)?;
+        model::opt_entry(&mut map, "inv22site", &self.inv22site, &self.extra)?;
+        model::opt_entry(&mut map, "inv23site", &self.inv23site, &self.extra)?;
+        model::opt_entry(&mut map, "inv24site", &self.inv24site, &self.extra)?;
+        model::opt_entry(&mut map, "inv25site", &self.inv25site, &self.extra)?;
+        model::opt_entry(&mut map, "showslatimes", &self.showslatimes, &self.extra)?;
+        model::opt_entry(&mut map, "canadd", &self.canadd, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowviewsitedocs",
+            &self.allowviewsitedocs,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_guid",
+            &self.third_party_guid,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "third_party_sql",
+            &self.third_party_sql,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ischangeapprover",
+            &self.ischangeapprover,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cancreateuser", &self.cancreateuser, &self.extra)?;
+        model::opt_entry(&mut map, "department", &self.department, &self.extra)?;
+        model::opt_entry(&mut map, "isheadofdept", &self.isheadofdept, &self.extra)?;
+        model::opt_entry(&mut map, "deputysite", &self.deputysite, &self.extra)?;
+        model::opt_entry(&mut map, "deputyusername", &self.deputyusername, &self.extra)?;
+        model::opt_entry(&mut map, "cat2", &self.cat2, &self.extra)?;
+        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate, &self.extra)?;
+        model::opt_entry(&mut map, "email2", &self.email2, &self.extra)?;
+        model::opt_entry(&mut map, "email3", &self.email3, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "iscontractcontact",
+            &self.iscontractcontact,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "informnewarea", &self.informnewarea, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "informactionarea",
+            &self.informactionarea,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "informclearancearea",
+            &self.informclearancearea,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "disclaimermatchstring",
             &self.disclaimermatchstring,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "viewallcleared", &self.viewallcleared)?;
-        model::opt_entry(&mut map, "isexternal", &self.isexternal)?;
-        model::opt_entry(&mut map, "question1", &self.question1)?;
-        model::opt_entry(&mut map, "question2", &self.question2)?;
-        model::opt_entry(&mut map, "question3", &self.question3)?;
-        model::opt_entry(&mut map, "question4", &self.question4)?;
-        model::opt_entry(&mut map, "question5", &self.question5)?;
-        model::opt_entry(&mut map, "dontaddtomailinglist", &self.dontaddtomailinglist)?;
-        model::opt_entry(&mut map, "caneditwebdetails", &self.caneditwebdetails)?;
-        model::opt_entry(&mut map, "cataloglevel", &self.cataloglevel)?;
-        model::opt_entry(&mut map, "canaccesscatalog", &self.canaccesscatalog)?;
-        model::opt_entry(&mut map, "hasbeentrained", &self.hasbeentrained)?;
-        model::opt_entry(&mut map, "admanager", &self.admanager)?;
-        model::opt_entry(&mut map, "canviewcontracts", &self.canviewcontracts)?;
-        model::opt_entry(&mut map, "ispoapprover", &self.ispoapprover)?;
-        model::opt_entry(&mut map, "encmethod", &self.encmethod)?;
-        model::opt_entry(&mut map, "adconnection", &self.adconnection)?;
-        model::opt_entry(&mut map, "useadlogin", &self.useadlogin)?;
-        model::opt_entry(&mut map, "sendwelcomeemail", &self.sendwelcomeemail)?;
+        model::opt_entry(&mut map, "viewallcleared", &self.viewallcleared, &self.extra)?;
+        model::opt_entry(&mut map, "isexternal", &self.isexternal, &self.extra)?;
+        model::opt_entry(&mut map, "question1", &self.question1, &self.extra)?;
+        model::opt_entry(&mut map, "question2", &self.question2, &self.extra)?;
+        model::opt_entry(&mut map, "question3", &self.question3, &self.extra)?;
+        model::opt_entry(&mut map, "question4", &self.question4, &self.extra)?;
+        model::opt_entry(&mut map, "question5", &self.question5, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "dontaddtomailinglist",
+            &self.dontaddtomailinglist,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "caneditwebdetails",
+            &self.caneditwebdetails,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cataloglevel", &self.cataloglevel, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "canaccesscatalog",
+            &self.canaccesscatalog,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hasbeentrained", &self.hasbeentrained, &self.extra)?;
+        model::opt_entry(&mut map, "admanager", &self.admanager, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "canviewcontracts",
+            &self.canviewcontracts,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ispoapprover", &self.ispoapprover, &self.extra)?;
+        model::opt_entry(&mut map, "encmethod", &self.encmethod, &self.extra)?;
+        model::opt_entry(&mut map, "adconnection", &self.adconnection, &self.extra)?;
+        model::opt_entry(&mut map, "useadlogin", &self.useadlogin, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "sendwelcomeemail",
+            &self.sendwelcomeemail,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "welcomeemail_template_id",
             &self.welcomeemail_template_id,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "resetpassword", &self.resetpassword)?;
-        model::opt_entry(&mut map, "_anonymise", &self.anonymise)?;
-        model::opt_entry(&mut map, "_reassign_all_to_user", &self.reassign_all_to_user)?;
-        model::opt_entry(&mut map, "ismaincontact", &self.ismaincontact)?;
-        model::opt_entry(&mut map, "primary_address", &self.primary_address)?;
-        model::opt_entry(&mut map, "addresses", &self.addresses)?;
-        model::opt_entry(&mut map, "departments", &self.departments)?;
-        model::opt_entry(&mut map, "organisation_id", &self.organisation_id)?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes)?;
-        model::opt_entry(&mut map, "open_ticket_count", &self.open_ticket_count)?;
-        model::opt_entry(&mut map, "onhold_ticket_count", &self.onhold_ticket_count)?;
-        model::opt_entry(&mut map, "total_ticket_count", &self.total_ticket_count)?;
+        model::opt_entry(&mut map, "resetpassword", &self.resetpassword, &self.extra)?;
+        model::opt_entry(&mut map, "_anonymise", &self.anonymise, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_reassign_all_to_user",
+            &self.reassign_all_to_user,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "ismaincontact", &self.ismaincontact, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "primary_address",
+            &self.primary_address,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "addresses", &self.addresses, &self.extra)?;
+        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "organisation_id",
+            &self.organisation_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "open_ticket_count",
+            &self.open_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "onhold_ticket_count",
+            &self.onhold_ticket_count,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "total_ticket_count",
+            &self.total_ticket_count,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "opened_thismonth_count",
             &self.opened_thismonth_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_isnew", &self.isnew)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport)?;
-        model::opt_entry(&mut map, "memberof", &self.memberof)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype)?;
-        model::opt_entry(&mut map, "usercompany", &self.usercompany)?;
-        model::opt_entry(&mut map, "supplier", &self.supplier)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name)?;
-        model::opt_entry(&mut map, "claims", &self.claims)?;
-        model::opt_entry(&mut map, "app_colour", &self.app_colour)?;
-        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed)?;
-        model::opt_entry(&mut map, "agent_app_url", &self.agent_app_url)?;
-        model::opt_entry(&mut map, "imagedata", &self.imagedata)?;
-        model::opt_entry(&mut map, "webannouncement", &self.webannouncement)?;
-        model::opt_entry(&mut map, "cautomateid", &self.cautomateid)?;
-        model::opt_entry(&mut map, "azure_connectionid", &self.azure_connectionid)?;
-        model::opt_entry(&mut map, "_importtoken", &self.importtoken)?;
-        model::opt_entry(&mut map, "jira_id", &self.jira_id)?;
-        model::opt_entry(&mut map, "zapier_client_name", &self.zapier_client_name)?;
-        model::opt_entry(&mut map, "delegation_activated", &self.delegation_activated)?;
-        model::opt_entry(&mut map, "delegation_timebased", &self.delegation_timebased)?;
-        model::opt_entry(&mut map, "delegation_start", &self.delegation_start)?;
-        model::opt_entry(&mut map, "delegation_end", &self.delegation_end)?;
-        model::opt_entry(&mut map, "delegation_user_id", &self.delegation_user_id)?;
-        model::opt_entry(&mut map, "delegation_user_name", &self.delegation_user_name)?;
-        model::opt_entry(&mut map, "googleworkplace_id", &self.googleworkplace_id)?;
+        model::opt_entry(&mut map, "_isnew", &self.isnew, &self.extra)?;
+        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
+        model::opt_entry(&mut map, "memberof", &self.memberof, &self.extra)?;
+        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
+        model::opt_entry(&mut map, "usercompany", &self.usercompany, &self.extra)?;
+        model::opt_entry(&mut map, "supplier", &self.supplier, &self.extra)?;
+        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
+        model::opt_entry(&mut map, "claims", &self.claims, &self.extra)?;
+        model::opt_entry(&mut map, "app_colour", &self.app_colour, &self.extra)?;
+        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed, &self.extra)?;
+        model::opt_entry(&mut map, "agent_app_url", &self.agent_app_url, &self.extra)?;
+        model::opt_entry(&mut map, "imagedata", &self.imagedata, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "webannouncement",
+            &self.webannouncement,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "cautomateid", &self.cautomateid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_connectionid",
+            &self.azure_connectionid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_importtoken", &self.importtoken, &self.extra)?;
+        model::opt_entry(&mut map, "jira_id", &self.jira_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "zapier_client_name",
+            &self.zapier_client_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_activated",
+            &self.delegation_activated,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_timebased",
+            &self.delegation_timebased,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_start",
+            &self.delegation_start,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "delegation_end", &self.delegation_end, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "delegation_user_id",
+            &self.delegation_user_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "delegation_user_name",
+            &self.delegation_user_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "googleworkplace_id",
+            &self.googleworkplace_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "isnhserveremaildefault",
             &self.isnhserveremaildefault,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "matchprimaryemail", &self.matchprimaryemail)?;
-        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id)?;
-        model::opt_entry(&mut map, "servicenow_username", &self.servicenow_username)?;
-        model::opt_entry(&mut map, "site_servicenow_id", &self.site_servicenow_id)?;
-        model::opt_entry(&mut map, "sgatewayid", &self.sgatewayid)?;
-        model::opt_entry(&mut map, "software", &self.software)?;
-        model::opt_entry(&mut map, "canaccessinvoices", &self.canaccessinvoices)?;
-        model::opt_entry(&mut map, "samaccountname", &self.samaccountname)?;
-        model::opt_entry(&mut map, "oktaid", &self.oktaid)?;
-        model::opt_entry(&mut map, "okta_status", &self.okta_status)?;
+        model::opt_entry(
+            &mut map,
+            "matchprimaryemail",
+            &self.matchprimaryemail,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_username",
+            &self.servicenow_username,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "site_servicenow_id",
+            &self.site_servicenow_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "sgatewayid", &self.sgatewayid, &self.extra)?;
+        model::opt_entry(&mut map, "software", &self.software, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "canaccessinvoices",
+            &self.canaccessinvoices,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "samaccountname", &self.samaccountname, &self.extra)?;
+        model::opt_entry(&mut map, "oktaid", &self.oktaid, &self.extra)?;
+        model::opt_entry(&mut map, "okta_status", &self.okta_status, &self.extra)?;
         model::opt_entry(
             &mut map,
             "authenticatorapp_configured",
             &self.authenticatorapp_configured,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "_revoke_authenticatorapp",
             &self.revoke_authenticatorapp,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "ulastupdate", &self.ulastupdate)?;
-        model::opt_entry(&mut map, "_isopp", &self.isopp)?;
-        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname)?;
-        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname)?;
-        model::opt_entry(&mut map, "oppemailaddress", &self.oppemailaddress)?;
-        model::opt_entry(&mut map, "assets", &self.assets)?;
-        model::opt_entry(&mut map, "locked", &self.locked)?;
-        model::opt_entry(&mut map, "site_guid2", &self.site_guid2)?;
-        model::opt_entry(&mut map, "allowviewclientdocs", &self.allowviewclientdocs)?;
-        model::opt_entry(&mut map, "azure_tenant_id", &self.azure_tenant_id)?;
+        model::opt_entry(&mut map, "ulastupdate", &self.ulastupdate, &self.extra)?;
+        model::opt_entry(&mut map, "_isopp", &self.isopp, &self.extra)?;
+        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname, &self.extra)?;
+        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "oppemailaddress",
+            &self.oppemailaddress,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
+        model::opt_entry(&mut map, "locked", &self.locked, &self.extra)?;
+        model::opt_entry(&mut map, "site_guid2", &self.site_guid2, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "allowviewclientdocs",
+            &self.allowviewclientdocs,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_id",
+            &self.azure_tenant_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "azure_last_login_date",
             &self.azure_last_login_date,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "linked_user_id", &self.linked_user_id)?;
-        model::opt_entry(&mut map, "linked_user_name", &self.linked_user_name)?;
-        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id)?;
-        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url)?;
-        model::opt_entry(&mut map, "hubspot_dont_sync", &self.hubspot_dont_sync)?;
-        model::opt_entry(&mut map, "hubspot_archived", &self.hubspot_archived)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id)?;
-        model::opt_entry(&mut map, "passportal_client_id", &self.passportal_client_id)?;
-        model::opt_entry(&mut map, "opportunity_id", &self.opportunity_id)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::opt_entry(&mut map, "isuserdetails", &self.isuserdetails)?;
-        model::opt_entry(&mut map, "hudu_url", &self.hudu_url)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id)?;
-        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user)?;
-        model::opt_entry(&mut map, "unsubscribed", &self.unsubscribed)?;
-        model::opt_entry(&mut map, "canviewopps", &self.canviewopps)?;
-        model::opt_entry(&mut map, "azure_tenant_domain", &self.azure_tenant_domain)?;
-        model::opt_entry(&mut map, "servicenow_companyid", &self.servicenow_companyid)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links)?;
-        model::opt_entry(&mut map, "new_external_link", &self.new_external_link)?;
-        model::opt_entry(&mut map, "_match_thirdparty_id", &self.match_thirdparty_id)?;
-        model::opt_entry(&mut map, "_match_integration_id", &self.match_integration_id)?;
+        model::opt_entry(&mut map, "linked_user_id", &self.linked_user_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "linked_user_name",
+            &self.linked_user_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id, &self.extra)?;
+        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "hubspot_dont_sync",
+            &self.hubspot_dont_sync,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "hubspot_archived",
+            &self.hubspot_archived,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "passportal_client_id",
+            &self.passportal_client_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "opportunity_id", &self.opportunity_id, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(&mut map, "isuserdetails", &self.isuserdetails, &self.extra)?;
+        model::opt_entry(&mut map, "hudu_url", &self.hudu_url, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
+        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user, &self.extra)?;
+        model::opt_entry(&mut map, "unsubscribed", &self.unsubscribed, &self.extra)?;
+        model::opt_entry(&mut map, "canviewopps", &self.canviewopps, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "azure_tenant_domain",
+            &self.azure_tenant_domain,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "servicenow_companyid",
+            &self.servicenow_companyid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "new_external_link",
+            &self.new_external_link,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_thirdparty_id",
+            &self.match_thirdparty_id,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_match_integration_id",
+            &self.match_integration_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_match_integration_name",
             &self.match_integration_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "salesforce_dontsync", &self.salesforce_dontsync)?;
-        model::opt_entry(&mut map, "_hascontactsenabled", &self.hascontactsenabled)?;
-        model::opt_entry(&mut map, "new_site_name", &self.new_site_name)?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch)?;
-        model::opt_entry(&mut map, "roles", &self.roles)?;
-        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid)?;
-        model::opt_entry(&mut map, "add_roles", &self.add_roles)?;
-        model::opt_entry(&mut map, "facebook_id", &self.facebook_id)?;
-        model::opt_entry(&mut map, "facebook_username", &self.facebook_username)?;
-        model::opt_entry(&mut map, "twitter_id", &self.twitter_id)?;
-        model::opt_entry(&mut map, "twitter_username", &self.twitter_username)?;
-        model::opt_entry(&mut map, "_merge_user_into", &self.merge_user_into)?;
-        model::opt_entry(&mut map, "_email_collision", &self.email_collision)?;
+        model::opt_entry(
+            &mut map,
+            "salesforce_dontsync",
+            &self.salesforce_dontsync,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_hascontactsenabled",
+            &self.hascontactsenabled,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "new_site_name", &self.new_site_name, &self.extra)?;
+        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
+        model::opt_entry(&mut map, "roles", &self.roles, &self.extra)?;
+        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid, &self.extra)?;
+        model::opt_entry(&mut map, "add_roles", &self.add_roles, &self.extra)?;
+        model::opt_entry(&mut map, "facebook_id", &self.facebook_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "facebook_username",
+            &self.facebook_username,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "twitter_id", &self.twitter_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "twitter_username",
+            &self.twitter_username,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_merge_user_into",
+            &self.merge_user_into,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_email_collision",
+            &self.email_collision,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "_dont_fire_automations",
             &self.dont_fire_automations,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "device_access_level", &self.device_access_level)?;
-        model::opt_entry(&mut map, "ticket_customfields", &self.ticket_customfields)?;
-        model::opt_entry(&mut map, "manager_email", &self.manager_email)?;
-        model::opt_entry(&mut map, "_remove_licenses", &self.remove_licenses)?;
-        model::opt_entry(&mut map, "_new_usersite_only", &self.new_usersite_only)?;
-        model::opt_entry(&mut map, "thirdpartygroups", &self.thirdpartygroups)?;
-        model::opt_entry(&mut map, "linked_sites", &self.linked_sites)?;
-        model::opt_entry(&mut map, "dontackemails2", &self.dontackemails2)?;
-        model::opt_entry(&mut map, "instagram_id", &self.instagram_id)?;
-        model::opt_entry(&mut map, "instagram_username", &self.instagram_username)?;
-        model::opt_entry(&mut map, "jira_instance", &self.jira_instance)?;
-        model::opt_entry(&mut map, "jira_instance_name", &self.jira_instance_name)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id)?;
-        model::opt_entry(&mut map, "no_manager_roleid", &self.no_manager_roleid)?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value)?;
-        model::opt_entry(&mut map, "theme", &self.theme)?;
-        model::opt_entry(&mut map, "lang", &self.lang)?;
+        model::opt_entry(
+            &mut map,
+            "device_access_level",
+            &self.device_access_level,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "ticket_customfields",
+            &self.ticket_customfields,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "manager_email", &self.manager_email, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_remove_licenses",
+            &self.remove_licenses,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "_new_usersite_only",
+            &self.new_usersite_only,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "thirdpartygroups",
+            &self.thirdpartygroups,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "linked_sites", &self.linked_sites, &self.extra)?;
+        model::opt_entry(&mut map, "dontackemails2", &self.dontackemails2, &self.extra)?;
+        model::opt_entry(&mut map, "instagram_id", &self.instagram_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "instagram_username",
+            &self.instagram_username,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "jira_instance", &self.jira_instance, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "jira_instance_name",
+            &self.jira_instance_name,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "no_manager_roleid",
+            &self.no_manager_roleid,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
+        model::opt_entry(&mut map, "theme", &self.theme, &self.extra)?;
+        model::opt_entry(&mut map, "lang", &self.lang, &self.extra)?;
         model::opt_entry(
             &mut map,
             "gocardless_customfields",
             &self.gocardless_customfields,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "service_account_overridden",
             &self.service_account_overridden,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "sendaccountsemails", &self.sendaccountsemails)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs)?;
-        model::opt_entry(&mut map, "informifack", &self.informifack)?;
-        model::opt_entry(&mut map, "informnewareaifack", &self.informnewareaifack)?;
+        model::opt_entry(
+            &mut map,
+            "sendaccountsemails",
+            &self.sendaccountsemails,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
+        model::opt_entry(&mut map, "informifack", &self.informifack, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "informnewareaifack",
+            &self.informnewareaifack,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "marketing_unsubscribes",
             &self.marketing_unsubscribes,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "new_account_name", &self.new_account_name)?;
-        model::opt_entry(&mut map, "prospect_account_id", &self.prospect_account_id)?;
+        model::opt_entry(
+            &mut map,
+            "new_account_name",
+            &self.new_account_name,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "prospect_account_id",
+            &self.prospect_account_id,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "open_opportunity_count",
             &self.open_opportunity_count,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "_convert_phonenumbers", &self.convert_phonenumbers)?;
-        model::opt_entry(&mut map, "update_user_tickets", &self.update_user_tickets)?;
+        model::opt_entry(
+            &mut map,
+            "_convert_phonenumbers",
+            &self.convert_phonenumbers,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "update_user_tickets",
+            &self.update_user_tickets,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "check_update_user_tickets",
             &self.check_update_user_tickets,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "canuploaddocuments", &self.canuploaddocuments)?;
-        model::opt_entry(&mut map, "runbook_button_id", &self.runbook_button_id)?;
-        model::opt_entry(&mut map, "use", &self.r#use)?;
-        model::opt_entry(&mut map, "key", &self.key)?;
-        model::opt_entry(&mut map, "table", &self.table)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id)?;
-        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code)?;
-        model::opt_entry(&mut map, "automatic_sales_tax", &self.automatic_sales_tax)?;
-        model::opt_entry(&mut map, "client_taxable", &self.client_taxable)?;
+        model::opt_entry(
+            &mut map,
+            "canuploaddocuments",
+            &self.canuploaddocuments,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "runbook_button_id",
+            &self.runbook_button_id,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
+        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
+        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "automatic_sales_tax",
+            &self.automatic_sales_tax,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "client_taxable", &self.client_taxable, &self.extra)?;
         model::opt_entry(
             &mut map,
             "overridepdftemplatequote",
             &self.overridepdftemplatequote,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "overridepdftemplatequote_name",
             &self.overridepdftemplatequote_name,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "contract_end_date", &self.contract_end_date)?;
-        model::opt_entry(&mut map, "okta_id", &self.okta_id)?;
-        model::opt_entry(&mut map, "azure_id", &self.azure_id)?;
-        model::opt_entry(&mut map, "user_with_clientsite", &self.user_with_clientsite)?;
+        model::opt_entry(
+            &mut map,
+            "contract_end_date",
+            &self.contract_end_date,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "okta_id", &self.okta_id, &self.extra)?;
+        model::opt_entry(&mut map, "azure_id", &self.azure_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "user_with_clientsite",
+            &self.user_with_clientsite,
+            &self.extra,
+        )?;
         model::opt_entry(
             &mut map,
             "client_automatic_callscript_id",
             &self.client_automatic_callscript_id,
+            &self.extra,
         )?;
         model::opt_entry(
             &mut map,
             "neversendmarketingemails",
             &self.neversendmarketingemails,
+            &self.extra,
         )?;
-        model::opt_entry(&mut map, "is_prospect", &self.is_prospect)?;
-        model::opt_entry(&mut map, "whatsapp_number", &self.whatsapp_number)?;
-        model::opt_entry(&mut map, "azureoid", &self.azureoid)?;
-        model::opt_entry(&mut map, "date_of_birth", &self.date_of_birth)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid)?;
-        model::opt_entry(&mut map, "_importthirdpartyid", &self.importthirdpartyid)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "is_prospect", &self.is_prospect, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "whatsapp_number",
+            &self.whatsapp_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "azureoid", &self.azureoid, &self.extra)?;
+        model::opt_entry(&mut map, "date_of_birth", &self.date_of_birth, &self.extra)?;
+        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "_importthirdpartyid",
+            &self.importthirdpartyid,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -4921,6 +8947,49 @@ impl crate::runtime::model::Model for User {
     }
 }
 
+impl User {
+    /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
+    /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
+    /// [`CustomFieldValue`](crate::CustomFieldValue) (`as_str`, `as_i64`, `as_bool`, ...).
+    pub fn custom_field<'k>(
+        &self,
+        key: impl Into<crate::CustomFieldKey<'k>>,
+    ) -> Option<crate::CustomFieldValue<'_>> {
+        crate::runtime::custom_fields::find(self.customfields.as_deref(), key.into())
+    }
+
+    /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
+    /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
+    /// setters if needed.
+    ///
+    /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
+    /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
+    /// the update. Halo has no conditional update, so a change another client makes to another custom field
+    /// between that read and this update is overwritten with the value read (the last writer wins).
+    ///
+    /// An error (`ErrorKind::InvalidRequest`) if the record came without `customfields` (a list row, say):
+    /// sending the changes alone would blank the other fields.
+    pub fn custom_fields_update<'k, K, V>(
+        &self,
+        changes: impl IntoIterator<Item = (K, V)>,
+    ) -> crate::Result<Self>
+    where
+        K: Into<crate::CustomFieldKey<'k>>,
+        V: Into<serde_json::Value>,
+    {
+        let changes = changes.into_iter().map(|(key, value)| (key.into(), value.into()));
+        let merged = crate::runtime::custom_fields::merged(
+            self.customfields.as_deref(),
+            changes,
+        )?;
+        Ok(Self {
+            customfields: Some(merged),
+            ..Self::default()
+        })
+    }
+}
+
 /// The `UserCompany` schema.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -4969,6 +9038,46 @@ impl UserCompany {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_company_id(mut self) -> Self {
+        self.company_id = None;
+        self.extra.insert("company_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = None;
+        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UserCompany {
@@ -4976,11 +9085,11 @@ impl serde::Serialize for UserCompany {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "company_id", &self.company_id)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "company_id", &self.company_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5070,6 +9179,36 @@ impl UserList {
         self.page_size = Some(value);
         self
     }
+
+    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_record_count(mut self) -> Self {
+        self.record_count = None;
+        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_no(mut self) -> Self {
+        self.page_no = None;
+        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_page_size(mut self) -> Self {
+        self.page_size = None;
+        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UserList {
@@ -5077,11 +9216,11 @@ impl serde::Serialize for UserList {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count)?;
+        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
         model::entry(&mut map, "users", &self.users)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
+        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5201,6 +9340,36 @@ impl UserPrefs {
         self.userdetails = Some(value);
         self
     }
+
+    /// Sends `lang` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lang(mut self) -> Self {
+        self.lang = None;
+        self.extra.insert("lang".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_theme(mut self) -> Self {
+        self.theme = None;
+        self.extra.insert("theme".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `userdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userdetails(mut self) -> Self {
+        self.userdetails = None;
+        self.extra.insert("userdetails".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UserPrefs {
@@ -5208,11 +9377,11 @@ impl serde::Serialize for UserPrefs {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "lang", &self.lang)?;
-        model::opt_entry(&mut map, "theme", &self.theme)?;
-        model::opt_entry(&mut map, "userdetails", &self.userdetails)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "lang", &self.lang, &self.extra)?;
+        model::opt_entry(&mut map, "theme", &self.theme, &self.extra)?;
+        model::opt_entry(&mut map, "userdetails", &self.userdetails, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5297,6 +9466,36 @@ impl UserThirdPartyGroup {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `userid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_userid(mut self) -> Self {
+        self.userid = None;
+        self.extra.insert("userid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `thirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_thirdpartyid(mut self) -> Self {
+        self.thirdpartyid = None;
+        self.extra.insert("thirdpartyid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for UserThirdPartyGroup {
@@ -5304,11 +9503,11 @@ impl serde::Serialize for UserThirdPartyGroup {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "userid", &self.userid)?;
-        model::opt_entry(&mut map, "thirdpartyid", &self.thirdpartyid)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "userid", &self.userid, &self.extra)?;
+        model::opt_entry(&mut map, "thirdpartyid", &self.thirdpartyid, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }
@@ -5398,6 +9597,36 @@ impl XTypeRole {
         self.warning = Some(value.into());
         self
     }
+
+    /// Sends `xtype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_xtype_id(mut self) -> Self {
+        self.xtype_id = None;
+        self.extra.insert("xtype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
 }
 
 impl serde::Serialize for XTypeRole {
@@ -5405,11 +9634,11 @@ impl serde::Serialize for XTypeRole {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id)?;
-        model::opt_entry(&mut map, "xtype_id", &self.xtype_id)?;
-        model::opt_entry(&mut map, "name", &self.name)?;
-        model::opt_entry(&mut map, "_warning", &self.warning)?;
-        model::extra(&mut map, &self.extra)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "xtype_id", &self.xtype_id, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
         map.end()
     }
 }

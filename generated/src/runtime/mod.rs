@@ -16,6 +16,8 @@
 mod auth;
 mod client;
 mod custom;
+pub(crate) mod custom_fields;
+mod datetime;
 mod error;
 mod hooks;
 pub(crate) mod lenient;
@@ -32,6 +34,8 @@ mod tests;
 
 pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
+pub use custom_fields::{CustomFieldKey, CustomFieldValue};
+pub use datetime::{DateTime, ParseDateTimeError};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};

@@ -183,22 +183,32 @@ pub(crate) fn entry<M: SerializeMap, T: Serialize + ?Sized>(
     map.serialize_entry(name, value)
 }
 
-/// Writes an optional field, unless it is `None` (Halo blanks a field it is sent as `null`).
+/// Writes an optional field. `None` is left out (Halo blanks a field it is sent as `null`), unless the model's
+/// `extra` holds a `null` under the field's name: that is how `clear_<field>()` asks for an explicit `null`.
 #[inline(never)]
 pub(crate) fn opt_entry<M: SerializeMap, T: Serialize>(
     map: &mut M,
     name: &'static str,
     value: &Option<T>,
+    extra: &Map<String, Value>,
 ) -> Result<(), M::Error> {
     match value {
         Some(value) => map.serialize_entry(name, value),
+        None if !extra.is_empty() && extra.get(name).is_some_and(Value::is_null) => {
+            map.serialize_entry(name, &Value::Null)
+        }
         None => Ok(()),
     }
 }
 
-/// Writes the fields the spec does not describe, after the others, as they came.
-pub(crate) fn extra<M: SerializeMap>(map: &mut M, extra: &Map<String, Value>) -> Result<(), M::Error> {
-    extra.iter().try_for_each(|(name, value)| map.serialize_entry(name, value))
+/// Writes the fields the spec does not describe, after the others, as they came. An entry named like one of the
+/// model's own `fields` (sorted) was written with that field (a cleared field's `null`), so it is skipped: a key is
+/// never sent twice.
+pub(crate) fn extra<M: SerializeMap>(map: &mut M, extra: &Map<String, Value>, fields: &[&str]) -> Result<(), M::Error> {
+    extra
+        .iter()
+        .filter(|(name, _)| fields.binary_search(&name.as_str()).is_err())
+        .try_for_each(|(name, value)| map.serialize_entry(name, value))
 }
 
 #[cfg(test)]
@@ -218,11 +228,11 @@ mod tests {
     impl Serialize for Thing {
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             let mut map = serializer.serialize_map(None)?;
-            opt_entry(&mut map, "id", &self.id)?;
-            opt_entry(&mut map, "name", &self.name)?;
-            opt_entry(&mut map, "active", &self.active)?;
+            opt_entry(&mut map, "id", &self.id, &self.extra)?;
+            opt_entry(&mut map, "name", &self.name, &self.extra)?;
+            opt_entry(&mut map, "active", &self.active, &self.extra)?;
             entry(&mut map, "tags", &self.tags)?;
-            extra(&mut map, &self.extra)?;
+            extra(&mut map, &self.extra, Self::FIELDS)?;
             map.end()
         }
     }
@@ -269,6 +279,26 @@ mod tests {
             r#"{"id":21,"name":"Jo","active":true,"tags":[],"alpha":{"a":[1]},"zeta":1}"#,
             "fields in declaration order, None omitted, then the unknown fields"
         );
+    }
+
+    #[test]
+    fn a_null_in_extra_under_a_field_name_sends_that_field_as_null_once() {
+        let mut thing = Thing { id: Some(1), ..Thing::default() };
+        thing.extra.insert("name".to_owned(), Value::Null);
+        thing.extra.insert("other".to_owned(), Value::Null);
+        assert_eq!(
+            serde_json::to_string(&thing).unwrap(),
+            r#"{"id":1,"name":null,"tags":[],"other":null}"#,
+            "the cleared field in its place, unknown fields as they came"
+        );
+        thing.name = Some("Jo".to_owned());
+        assert_eq!(
+            serde_json::to_string(&thing).unwrap(),
+            r#"{"id":1,"name":"Jo","tags":[],"other":null}"#,
+            "a value set after the clear is sent instead, and the key only once"
+        );
+        thing.extra.insert("active".to_owned(), Value::Bool(true));
+        assert!(!serde_json::to_string(&thing).unwrap().contains("active"), "only a null asks for a field");
     }
 
     #[test]
