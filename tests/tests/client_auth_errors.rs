@@ -2,13 +2,14 @@
 //! requests and tracing. Every test asserts on what the fake recorded, not only on what the client returned.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use halopsa::models::{Agent, Domain, IdentityIntegration, RemoteAgentType, TableEnum};
 use halopsa::{Client, ClientBuilder};
 use halopsa::{ErrorKind, RetryPolicy};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RATE_LIMIT_BODY, RecordedRequest, Resource, Target};
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
@@ -233,7 +234,7 @@ async fn a_caller_supplied_reqwest_client_is_used_for_api_and_token_requests() {
     assert_eq!(error.kind(), ErrorKind::Config);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_slow_answer_runs_into_the_timeout() {
     let fake = FakeHalo::start().await;
     fake.inject(Fault::Delay(Duration::from_millis(800)).on(Target::get("/api/Agent")));
@@ -307,7 +308,7 @@ async fn the_token_is_fetched_once_and_reused() {
     assert!(tokens.iter().all(|t| t.is_some() && *t == tokens[0]), "{tokens:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_token_is_replaced_a_margin_before_it_expires() {
     // Tokens live 2 s; with a 500 ms margin the client replaces them after 1.5 s, before the fake would say 401.
     let fake = FakeHalo::builder().token_lifetime(Duration::from_secs(2)).start().await;
@@ -318,12 +319,12 @@ async fn the_token_is_replaced_a_margin_before_it_expires() {
 
     // At 1.1 s the token is still good for the margin: reused. (Halving the lifetime instead of using the margin
     // would replace it here.)
-    tokio::time::sleep_until((start + Duration::from_millis(1100)).into()).await;
+    tokio::time::sleep_until(start + Duration::from_millis(1100)).await;
     client.agents().list().send().await.unwrap();
     assert_eq!(fake.token_requests(), 1);
 
     // At 1.6 s it is within the margin of its expiry: replaced, although the fake would still accept it.
-    tokio::time::sleep_until((start + Duration::from_millis(1600)).into()).await;
+    tokio::time::sleep_until(start + Duration::from_millis(1600)).await;
     client.agents().list().send().await.unwrap();
     assert_eq!(fake.token_requests(), 2);
     let requests = fake.requests();

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::Stream;
 use halopsa::Client;
@@ -21,6 +21,8 @@ use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RateLimit as ServerRa
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, copy_bidirectional};
 use tokio::net::{TcpListener, TcpStream};
+// The paused clock's time in the tests that measure it (`start_paused`), the real one elsewhere.
+use tokio::time::Instant;
 
 const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -224,7 +226,7 @@ async fn a_persistent_429_fails_after_exactly_max_attempts() {
     assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent/1")), [429; 4]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_policy_none_makes_one_attempt_and_exposes_retry_after() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
     let client = client(&fake, RetryPolicy::none());
@@ -244,7 +246,7 @@ async fn retry_policy_none_makes_one_attempt_and_exposes_retry_after() {
     assert_eq!(statuses(&calls(&fake, "GET", "/api/Agent/1")), [503, 429]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn max_elapsed_bounds_the_time_spent_retrying() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
 
@@ -412,7 +414,7 @@ async fn a_post_whose_connection_broke_after_sending_is_not_retried() {
     assert_eq!(agents_named(&fake, "Maybe Saved"), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_refused_connection_is_retried_even_for_a_post() {
     let fake = FakeHalo::builder().seed_agents(2).start().await;
     // A port nobody listens on (yet).

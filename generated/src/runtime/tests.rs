@@ -5,13 +5,14 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
 
 use super::*;
 
@@ -497,7 +498,7 @@ async fn a_429_is_retried_honouring_retry_after() {
     assert_eq!(server.api_requests().len(), 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_after_beyond_the_time_budget_gives_up_at_once() {
     let server = Server::halo(|_| {
         Answer::text(429, "Rate Limit Reached - 300 Requests per rolling 5 minute window").header("Retry-After", "30")
@@ -613,7 +614,7 @@ async fn timeouts_are_network_errors() {
     assert_eq!(error.message(), "timed out");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_client_side_limiter_paces_requests() {
     let server = Server::halo(|_| Answer::json(200, json!({}))).await;
     let client = Client::builder(&server.url)
