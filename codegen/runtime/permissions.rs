@@ -123,8 +123,9 @@ impl WhoAmI {
         self.agent_error.as_ref()
     }
 
-    /// The scopes the token was granted, as the token response's `scope` said; `None` for a static bearer token or
-    /// when the token endpoint did not say. Halo grants the scopes asked for that the API application allows.
+    /// The scopes the token was granted, as the token response's `scope` said, or the scopes asked for when it did
+    /// not list them (RFC 6749 §5.1: the field may be left out when the grant is what was asked for); `None` for a
+    /// static bearer token. Halo grants the scopes asked for that the API application allows.
     pub fn granted_scopes(&self) -> Option<&[String]> {
         self.granted_scopes.as_deref()
     }

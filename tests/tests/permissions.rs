@@ -56,6 +56,25 @@ async fn a_token_without_edit_agents_gets_an_error_naming_the_missing_scope() {
     assert!(error.to_string().contains("the token was granted `read:agents` (trace id "), "{error}");
 }
 
+/// A token endpoint may leave `scope` out of its answer when it granted what was asked for (RFC 6749 §5.1): the
+/// scopes asked for are then the ones the error compares with.
+#[tokio::test]
+async fn a_token_response_without_scope_granted_what_was_asked_for() {
+    let (fake, _) = fake_with_reader().await;
+    let token = fake.issue_token_with_scopes(["read:agents"]);
+    let answer = json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 });
+    fake.inject(Fault::error(200, ErrorBody::Json(answer)).on(Target::token()));
+    let client = reader(&fake, &["read:agents"]);
+
+    let error = client.agents().update(3, Agent::default().with_isdisabled(true)).send().await.unwrap_err();
+
+    assert_eq!(error.status(), Some(403));
+    assert_eq!(error.missing_scopes(), Some(&EDIT_AGENTS.map(String::from)[..]));
+    assert!(error.to_string().contains("the token was granted `read:agents`"), "{error}");
+    let me = client.whoami().await.unwrap();
+    assert_eq!(me.granted_scopes(), Some(&["read:agents".to_owned()][..]));
+}
+
 #[tokio::test]
 async fn whoami_reports_the_agent_the_scopes_the_tenant_and_the_auth_server() {
     let (fake, api_agent) = fake_with_reader().await;

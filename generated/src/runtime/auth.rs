@@ -96,7 +96,8 @@ impl Auth {
         }
     }
 
-    /// The scopes the current token was granted: `None` for a static token, or when the token response did not say.
+    /// The scopes the current token was granted (the scopes asked for when the token response did not list them,
+    /// as RFC 6749 §5.1 allows); `None` for a static token, or when neither said.
     pub(crate) fn granted_scopes(&self) -> Option<Vec<String>> {
         match self {
             Auth::Bearer(_) => None,
@@ -142,7 +143,7 @@ struct TokenState {
     /// Token requests completed (successfully or not); a token's generation is the value when it was stored.
     fetches: u64,
     last_error: Option<Error>,
-    /// The scopes the last token was granted (its response's `scope`), when it said.
+    /// The scopes the last token was granted: its response's `scope`, or the scopes asked for when it had none.
     granted: Option<Vec<String>>,
 }
 
@@ -406,12 +407,17 @@ impl TokenSource {
         let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| fail("the access token contains characters that cannot go in an HTTP header".to_owned()))?;
         header.set_sensitive(true);
-        // `scope` is space-separated (RFC 6749 §5.1); absent when the server does not say.
-        let granted = answer.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect());
+        // `scope` is space-separated (RFC 6749 §5.1), and "OPTIONAL, if identical to the scope requested by the
+        // client; otherwise, REQUIRED": a response without it granted the scopes asked for (`None` only when none
+        // were asked for), so a 403 can still name a scope the token lacks.
+        let granted = match answer.scope {
+            Some(scope) => Some(scope.split_whitespace().map(str::to_owned).collect()),
+            None => (!self.scopes.is_empty()).then(|| self.scopes.clone()),
+        };
         Ok((header, answer.expires_in.0, granted))
     }
 
-    /// The scopes the last token was granted, when the token response said.
+    /// The scopes the last token was granted (the scopes asked for when its response did not list them).
     pub(crate) fn granted_scopes(&self) -> Option<Vec<String>> {
         self.state().granted.clone()
     }
@@ -527,7 +533,8 @@ mod tests {
         assert!(header.is_sensitive());
         assert_eq!(expires_in, Some(1800));
         assert_eq!(granted, Some(vec!["read:agents".to_owned(), "all".to_owned()]));
-        assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().2, None);
+        // Without `scope`, the token has what was asked for (RFC 6749 §5.1).
+        assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().2, Some(vec!["all".to_owned()]));
         assert_eq!(ok(r#"{"access_token":"abc","expires_in":"600.0"}"#).unwrap().1, Some(600));
         assert_eq!(ok(r#"{"access_token":"abc"}"#).unwrap().1, None);
         assert_eq!(ok(r#"{"access_token":"abc","expires_in":-5}"#).unwrap().1, Some(0));
