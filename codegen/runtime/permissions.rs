@@ -98,8 +98,9 @@ fn needs(accepted: &[&str]) -> String {
 /// `Display` prints it as a few lines, for a log or a support ticket (no secret is in it).
 #[derive(Clone, Debug)]
 pub struct WhoAmI {
-    #[cfg(feature = "agents")]
-    agent: Option<crate::models::Agent>,
+    /// The answer of `GET /Agent/me`; the generated code of the resource with that operation adds a typed
+    /// `agent()` (the runtime cannot name a model of the spec it is generated from).
+    agent: Option<serde_json::Value>,
     agent_summary: Option<String>,
     agent_error: Option<Error>,
     granted_scopes: Option<Vec<String>>,
@@ -111,10 +112,10 @@ pub struct WhoAmI {
 }
 
 impl WhoAmI {
-    /// The agent the API application runs as (`GET /Agent/me`); `None` when Halo did not say (see
-    /// [`agent_error`](Self::agent_error)).
-    #[cfg(feature = "agents")]
-    pub fn agent(&self) -> Option<&crate::models::Agent> {
+    /// The agent the API application runs as, as `GET /Agent/me` answered (a JSON object); `None` when that failed
+    /// (see [`agent_error`](Self::agent_error)). With the `agents` feature, `agent()` gives it as a
+    /// `models::Agent`.
+    pub fn agent_json(&self) -> Option<&serde_json::Value> {
         self.agent.as_ref()
     }
 
@@ -214,18 +215,17 @@ impl Client {
             .map(Response::into_inner);
         let me =
             self.send_json::<serde_json::Value>(Request::new(Method::GET, "/Agent/me")).await.map(Response::into_inner);
-        let (agent_summary, agent_error) = match &me {
-            Ok(value) => (Some(summary(value)), None),
-            Err(error) => (None, Some(error.clone())),
-        };
-        #[cfg(feature = "agents")]
-        let (agent, agent_error) = match me.map(serde_json::from_value::<crate::models::Agent>) {
-            Ok(Ok(agent)) => (Some(agent), agent_error),
-            Ok(Err(error)) => {
-                let error = Error::decode(format!("the agent of GET /Agent/me: {error}"));
-                (None, Some(error.with_request(&Method::GET, "/Agent/me")))
+        // An agent is a JSON object; anything else is reported as why there is no agent.
+        let (agent, agent_summary, agent_error) = match me {
+            Ok(value) if value.is_object() => {
+                let summary = summary(&value);
+                (Some(value), Some(summary), None)
             }
-            Err(_) => (None, agent_error),
+            Ok(_) => {
+                let error = Error::decode("the answer of GET /Agent/me is not an agent record".to_owned());
+                (None, None, Some(error.with_request(&Method::GET, "/Agent/me")))
+            }
+            Err(error) => (None, None, Some(error)),
         };
         let (tenant, token_url, requested_scopes) = match &inner.auth {
             Auth::ClientCredentials(source) => {
@@ -238,7 +238,6 @@ impl Client {
             None => (None, None),
         };
         Ok(WhoAmI {
-            #[cfg(feature = "agents")]
             agent,
             agent_summary,
             agent_error,

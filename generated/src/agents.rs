@@ -1574,3 +1574,11 @@ impl<'a> UpdateAgents<'a> {
         self.client.send_saved(request).await
     }
 }
+
+impl crate::WhoAmI {
+    /// The agent the API application runs as (`GET /Agent/me`), decoded; `None` when Halo did not answer
+    /// with an agent record (see [`agent_error`](Self::agent_error) and [`agent_json`](Self::agent_json)).
+    pub fn agent(&self) -> Option<models::Agent> {
+        self.agent_json().and_then(|record| serde_json::from_value(record.clone()).ok())
+    }
+}

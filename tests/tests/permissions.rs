@@ -102,7 +102,7 @@ async fn whoami_reports_the_agent_the_scopes_the_tenant_and_the_auth_server() {
     let default =
         Client::builder(fake.base_url()).client_credentials(fake.client_id(), fake.client_secret()).build().unwrap();
     let me = default.whoami().await.unwrap();
-    assert_eq!(me.agent().and_then(|a| a.name.as_deref()), Some("Agent 001"));
+    assert_eq!(me.agent().and_then(|a| a.name).as_deref(), Some("Agent 001"));
     assert_eq!(me.granted_scopes(), Some(&["all".to_owned()][..]));
     assert_eq!(me.tenant(), Some("fake"), "from GET /AuthInfo when the client has none");
 }
@@ -245,7 +245,7 @@ async fn the_default_application_can_be_limited_and_replaced() {
     let teams_only = client(&["read:teams"]);
     assert_eq!(teams_only.teams().list().send().await.unwrap().teams.len(), 3);
     let me = teams_only.whoami().await.unwrap();
-    assert_eq!(me.agent().and_then(|a| a.name.as_deref()), Some("Agent 002"));
+    assert_eq!(me.agent().and_then(|a| a.name).as_deref(), Some("Agent 002"));
 
     // The same client id again replaces the application; tokens are granted from the new scopes.
     fake.add_api_application(ApiApplication::new(fake.client_id(), fake.client_secret()).scopes(["all"]));

@@ -40,6 +40,7 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
                 Response::List { .. } => true,
             }
     });
+    let whoami = whoami_agent(api, resource);
     let models_import = if uses_models {
         quote!(
             use crate::models;
@@ -67,6 +68,30 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
             #(#methods)*
         }
         #(#builders)*
+        #whoami
+    }
+}
+
+/// `WhoAmI::agent()`, typed, on the resource with `GET /Agent/me`: the runtime's `Client::whoami` reads that path as
+/// JSON (it cannot name a model, or a resource's cargo feature, of whatever spec it is generated from), and this
+/// decodes it into the operation's own answer type, under the resource's feature like the rest of this file.
+fn whoami_agent(api: &Api, resource: &Resource) -> TokenStream {
+    let answer = resource.operations.iter().find_map(|op| match (&op.http_method, op.path.as_str(), &op.response) {
+        (HttpMethod::Get, "/Agent/me", Response::Json(ty)) if ty.mentions_model() => Some(ty),
+        _ => None,
+    });
+    let Some(ty) = answer else {
+        return quote!();
+    };
+    let ty = ty_tokens(api, ty, &models_path());
+    quote! {
+        impl crate::WhoAmI {
+            /// The agent the API application runs as (`GET /Agent/me`), decoded; `None` when Halo did not answer
+            /// with an agent record (see [`agent_error`](Self::agent_error) and [`agent_json`](Self::agent_json)).
+            pub fn agent(&self) -> Option<#ty> {
+                self.agent_json().and_then(|record| serde_json::from_value(record.clone()).ok())
+            }
+        }
     }
 }
 
