@@ -21,7 +21,7 @@ pub struct Agent {
     pub onlinestatus: Option<i32>,
     /// Whether the agent is online now.
     pub is_online: Option<bool>,
-    /// `lastonline`.
+    /// When the agent was last online.
     pub lastonline: Option<crate::DateTime>,
     /// The name of the agent's primary team: a team name (`Team.name`), not an id. The integration guide's `team_id` is not a field of Halo's agent model; the team's id is in `teams`. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does custom fields, spec/README.md), and so does the fake Halo the tests run against.
     pub team: Option<String>,
@@ -31,7 +31,7 @@ pub struct Agent {
     pub email: Option<String>,
     /// `ad`.
     pub ad: Option<String>,
-    /// `lastlogindate`.
+    /// When the agent last logged in to Halo.
     pub lastlogindate: Option<crate::DateTime>,
     /// The path of the agent's photo.
     pub agentphotopath: Option<String>,
@@ -109,7 +109,7 @@ pub struct Agent {
     pub splashtop_authorized: Option<bool>,
     /// `gotoresolve_authorized`.
     pub gotoresolve_authorized: Option<bool>,
-    /// `datecreated`.
+    /// When the agent record was created.
     pub datecreated: Option<crate::DateTime>,
     /// The agent's password.
     pub password: Option<String>,
@@ -311,7 +311,7 @@ pub struct Agent {
     pub orion_access: Option<bool>,
     /// `new_method`.
     pub new_method: Option<bool>,
-    /// `exchange_token_expiry`.
+    /// When the agent's Exchange (mailbox) integration token expires.
     pub exchange_token_expiry: Option<crate::DateTime>,
     /// `exchange_redirect`.
     pub exchange_redirect: Option<String>,
@@ -331,7 +331,7 @@ pub struct Agent {
     pub new_refresh_token: Option<String>,
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to disconnect an integration.
     pub disconnectintegration: Option<String>,
-    /// `sentinel_token_expiry`.
+    /// When the agent's Microsoft Sentinel integration token expires.
     pub sentinel_token_expiry: Option<crate::DateTime>,
     /// `sentinel_redirect`.
     pub sentinel_redirect: Option<String>,
@@ -349,9 +349,9 @@ pub struct Agent {
     pub delegation_activated: Option<bool>,
     /// `delegation_timebased`.
     pub delegation_timebased: Option<bool>,
-    /// `delegation_start`.
+    /// When the agent's delegation starts.
     pub delegation_start: Option<crate::DateTime>,
-    /// `delegation_end`.
+    /// When the agent's delegation ends.
     pub delegation_end: Option<crate::DateTime>,
     /// `delegation_user_id`.
     pub delegation_user_id: Option<i32>,
@@ -475,7 +475,7 @@ pub struct Agent {
     pub ac_suppliers: Option<Vec<AccessControl>>,
     /// `ac_suppliercontracts`.
     pub ac_suppliercontracts: Option<Vec<AccessControl>>,
-    /// `last_modified`.
+    /// When the agent record was last changed.
     pub last_modified: Option<crate::DateTime>,
     /// `jira_instance`.
     pub jira_instance: Option<i32>,
@@ -501,7 +501,7 @@ pub struct Agent {
     pub sqlimport_id: Option<i32>,
     /// The agent's URL in Splashtop.
     pub splashtop_url: Option<String>,
-    /// `splashtop_token_expiry`.
+    /// When the agent's Splashtop integration token expires.
     pub splashtop_token_expiry: Option<crate::DateTime>,
     /// `default_splashtop_channelname`.
     pub default_splashtop_channelname: Option<String>,
@@ -513,7 +513,7 @@ pub struct Agent {
     pub ac_faqlists: Option<Vec<AccessControl>>,
     /// `allow_automatic_call_scripts`.
     pub allow_automatic_call_scripts: Option<bool>,
-    /// `gotoresolve_token_expiry`.
+    /// When the agent's GoTo Resolve integration token expires.
     pub gotoresolve_token_expiry: Option<crate::DateTime>,
     /// `ac_devices`.
     pub ac_devices: Option<Vec<AccessControl>>,

@@ -2281,7 +2281,7 @@ pub struct Client {
     pub open_ticket_count: Option<i32>,
     /// The number of the client's opportunities.
     pub opps_ticket_count: Option<i32>,
-    /// `datecreated`.
+    /// When the client record was created.
     pub datecreated: Option<crate::DateTime>,
     /// `createdfrom_id`.
     pub createdfrom_id: Option<i32>,
@@ -2423,7 +2423,7 @@ pub struct Client {
     pub thresholdbreached: Option<i32>,
     /// `monthlyreportinclude`.
     pub monthlyreportinclude: Option<bool>,
-    /// `monthlyreportlastrun`.
+    /// When the client's monthly report last ran.
     pub monthlyreportlastrun: Option<crate::DateTime>,
     /// `monthlyreportemaildirect`.
     pub monthlyreportemaildirect: Option<bool>,
@@ -2695,7 +2695,7 @@ pub struct Client {
     pub kashflow_tenant_name: Option<String>,
     /// The client's website.
     pub website: Option<String>,
-    /// `alastupdate`.
+    /// When the client record was last updated.
     pub alastupdate: Option<crate::DateTime>,
     /// `service_access`.
     pub service_access: Option<Vec<ServiceRestriction>>,

@@ -3929,7 +3929,7 @@ pub struct Team {
     pub managers: Option<Vec<Manager>>,
     /// The path of the team's image (`client.team_images()`).
     pub teamphotopath: Option<String>,
-    /// `last_modified`.
+    /// When the team record was last changed.
     pub last_modified: Option<crate::DateTime>,
     /// `hide_agents_in_tree_if_no_tickets`.
     pub hide_agents_in_tree_if_no_tickets: Option<bool>,

@@ -1073,7 +1073,7 @@ pub struct User {
     pub sitetimezone: Option<String>,
     /// `client_account_manager_id`.
     pub client_account_manager_id: Option<i32>,
-    /// `datecreated`.
+    /// When the user record was created.
     pub datecreated: Option<crate::DateTime>,
     /// `inv1`.
     pub inv1: Option<i32>,
@@ -1217,7 +1217,7 @@ pub struct User {
     pub deputyusername: Option<String>,
     /// `cat2`.
     pub cat2: Option<String>,
-    /// `lastlogindate`.
+    /// When the user last logged in (to the self-service portal).
     pub lastlogindate: Option<crate::DateTime>,
     /// The user's second email address.
     pub email2: Option<String>,
@@ -1339,9 +1339,9 @@ pub struct User {
     pub delegation_activated: Option<bool>,
     /// `delegation_timebased`.
     pub delegation_timebased: Option<bool>,
-    /// `delegation_start`.
+    /// When the user's delegation starts.
     pub delegation_start: Option<crate::DateTime>,
-    /// `delegation_end`.
+    /// When the user's delegation ends.
     pub delegation_end: Option<crate::DateTime>,
     /// `delegation_user_id`.
     pub delegation_user_id: Option<i32>,
@@ -1375,7 +1375,7 @@ pub struct User {
     pub authenticatorapp_configured: Option<bool>,
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the user's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
-    /// `ulastupdate`.
+    /// When the user record was last updated.
     pub ulastupdate: Option<crate::DateTime>,
     /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
     pub isopp: Option<bool>,
@@ -1395,7 +1395,7 @@ pub struct User {
     pub allowviewclientdocs: Option<bool>,
     /// The id of the user's Azure tenant.
     pub azure_tenant_id: Option<String>,
-    /// `azure_last_login_date`.
+    /// When the user last signed in to Azure AD, as Halo's Azure integration reports it.
     pub azure_last_login_date: Option<crate::DateTime>,
     /// `linked_user_id`.
     pub linked_user_id: Option<i32>,
@@ -1553,7 +1553,7 @@ pub struct User {
     pub overridepdftemplatequote: Option<i32>,
     /// `overridepdftemplatequote_name`.
     pub overridepdftemplatequote_name: Option<String>,
-    /// `contract_end_date`.
+    /// When the user's contract ends.
     pub contract_end_date: Option<crate::DateTime>,
     /// The user's id in Okta.
     pub okta_id: Option<String>,
@@ -1571,7 +1571,7 @@ pub struct User {
     pub whatsapp_number: Option<String>,
     /// The user's object id in Azure.
     pub azureoid: Option<String>,
-    /// `date_of_birth`.
+    /// The user's date of birth.
     pub date_of_birth: Option<crate::DateTime>,
     /// `_importtypeid`.
     pub importtypeid: Option<i32>,
