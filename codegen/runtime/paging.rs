@@ -161,9 +161,20 @@ impl<L: ListPage> Pages<L> {
         let first_page_no = positive("page_no").map_or(1, |n| n as u64);
         req.set_query("pageinate", "true".to_owned());
         req.set_query("page_size", page_size.to_string());
+        Pages::with(client, req, page_size, first_page_no, false)
+    }
+
+    /// The one page of a list Halo does not page: `req` is sent once, as it is.
+    pub(crate) fn unpaged(client: &Client, req: Request) -> Self {
+        let mut pages = Pages::with(client, req, MAX_PAGE_SIZE, 1, true);
+        pages.max_pages = 1;
+        pages
+    }
+
+    fn with(client: &Client, request: Request, page_size: u64, first_page_no: u64, unpaged: bool) -> Self {
         Pages {
             client: client.clone(),
-            request: req,
+            request,
             page_size,
             first_page_no,
             next_page_no: first_page_no,
@@ -177,17 +188,8 @@ impl<L: ListPage> Pages<L> {
             seen_ids: BTreeSet::new(),
             incomplete: None,
             done: false,
-            unpaged: false,
+            unpaged,
         }
-    }
-
-    /// The one page of a list Halo does not page: `req` is sent once, as it is.
-    pub(crate) fn unpaged(client: &Client, req: Request) -> Self {
-        let mut pages = Pages::new(client, req.clone());
-        pages.request = req;
-        pages.unpaged = true;
-        pages.max_pages = 1;
-        pages
     }
 
     /// Fetches up to `n` pages at a time once the record count is known (default 1; 0 counts as 1).
