@@ -18,6 +18,8 @@ pub struct Api {
     pub resources: Vec<Resource>,
     /// Every named type, in an arena keyed by ID; IDs are assigned in sorted order of schema name.
     pub types: BTreeMap<TypeId, TypeDef>,
+    /// Umbrella cargo features, in the spec's order.
+    pub feature_groups: Vec<FeatureGroup>,
 }
 
 /// The ID of a type in [`Api::types`]. Given to every schema before any is converted, so forward and recursive
@@ -39,6 +41,25 @@ pub enum Owner {
 /// The cargo feature of the models no operation uses (and of what they use): on by default, so they stay part of
 /// the crate, but a consumer who picks resources does not compile them.
 pub const UNUSED_MODELS_FEATURE: &str = "unused-models";
+
+/// The cargo feature that enables every resource (always emitted).
+pub const FULL_FEATURE: &str = "full";
+
+/// Cargo feature names the manifest defines besides the resources': `default`, [`FULL_FEATURE`],
+/// [`UNUSED_MODELS_FEATURE`] and the TLS backends of the manifest template. A feature group may not take one.
+pub const RESERVED_FEATURES: &[&str] =
+    &["default", FULL_FEATURE, UNUSED_MODELS_FEATURE, "rustls-ring", "rustls-aws-lc-rs", "native-tls"];
+
+/// An umbrella cargo feature (`x-halo-feature-groups`): enables the features of the resources it lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureGroup {
+    /// The feature's name (`sales`), validated: lowercase, not a resource's or a reserved feature.
+    pub name: String,
+    /// One line saying what it enables, written above it in the manifest.
+    pub description: String,
+    /// The features (resource modules) it enables, in the spec's order.
+    pub features: Vec<String>,
+}
 
 /// A named type.
 #[derive(Debug, Clone, PartialEq)]
@@ -241,6 +262,8 @@ pub struct Resource {
     pub type_name: String,
     /// Doc lines (from the tag's description).
     pub docs: Vec<String>,
+    /// Whether the resource's cargo feature is in `default` (the tag's `x-halo-default`, `true` when absent).
+    pub default_feature: bool,
     /// Operations sorted by method name.
     pub operations: Vec<Operation>,
 }

@@ -65,13 +65,34 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     mark_custom_fields(&mut types);
     assign_owners(&mut types, &resources);
     resources.sort_by(|a, b| a.module.cmp(&b.module));
+    let feature_groups = feature_groups(model, &resources);
     Api {
         title: model.info.title.clone(),
         version: model.info.version.clone(),
         source: source.to_owned(),
         resources,
         types,
+        feature_groups,
     }
+}
+
+/// The umbrella features of `x-halo-feature-groups` (validated), each with the features of the resources it lists.
+fn feature_groups(model: &openapiv3::OpenAPI, resources: &[Resource]) -> Vec<FeatureGroup> {
+    let Some(groups) = model.extensions.get(syntax::FEATURE_GROUPS).and_then(serde_json::Value::as_array) else {
+        return Vec::new();
+    };
+    groups
+        .iter()
+        .map(|group| {
+            let text = |key: &str| group.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+            let tags = group.get("tags").and_then(serde_json::Value::as_array).into_iter().flatten();
+            let features = tags
+                .filter_map(|tag| tag.as_str())
+                .filter_map(|tag| resources.iter().find(|r| r.tag == tag).map(|r| r.module.clone()))
+                .collect();
+            FeatureGroup { name: text("name"), description: text("description"), features }
+        })
+        .collect()
 }
 
 /// Finds Halo's custom fields by shape: a model whose optional `customfields` is an array of a model with optional
@@ -374,6 +395,10 @@ impl<'s> Lowerer<'s> {
             operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
             resources.push(Resource {
                 halo_name: info.and_then(|t| extension_str(&t.extensions, syntax::HALO_NAME)),
+                default_feature: info
+                    .and_then(|t| t.extensions.get(syntax::DEFAULT_FEATURE))
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(true),
                 docs: info.and_then(|t| t.description.as_deref()).map(docs::lines).unwrap_or_default(),
                 tag,
                 module,

@@ -18,6 +18,11 @@ pub const HALO_NAME: &str = "x-halo-name";
 /// On an operation: `true` when sending it twice has the effect of sending it once (a POST that only sets state),
 /// `false` for a GET, PUT or DELETE that is not; decides which failures the client retries.
 pub const IDEMPOTENT: &str = "x-halo-idempotent";
+/// On a tag: `false` keeps the resource's cargo feature out of `default` (absent: in `default`).
+pub const DEFAULT_FEATURE: &str = "x-halo-default";
+/// At the top level: umbrella cargo features, `[{"name": "sales", "description": "...", "tags": ["Quotes", ...]}]`,
+/// each enabling the features of the resources it lists.
+pub const FEATURE_GROUPS: &str = "x-halo-feature-groups";
 /// On an enum schema: the Rust names of the values, one per value of `enum` (openapi-generator's extension).
 pub const ENUM_VARNAMES: &str = "x-enum-varnames";
 /// On an enum schema: what each value means, one per value of `enum` (openapi-generator's extension).

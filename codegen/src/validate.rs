@@ -31,6 +31,7 @@ pub fn validate(spec: &Spec) -> Diagnostics {
     if let Some(requirements) = &spec.model.security {
         validator.security(&pointer(&["security"]), requirements);
     }
+    validator.features();
     for (path, item) in &spec.model.paths.paths {
         let at = pointer(&["paths", path]);
         let item = match item {
@@ -134,6 +135,87 @@ impl<'a> Validator<'a> {
             self.upsert(at, method, upsert, body);
         }
         self.responses(at, operation);
+    }
+
+    /// The cargo-feature extensions: a tag's `x-halo-default` is a boolean; each `x-halo-feature-groups` entry has a
+    /// lowercase name that no other feature has, a description, and the tags of resources (ARCHITECTURE.md, "Spec
+    /// conventions").
+    fn features(&mut self) {
+        let model = &self.spec.model;
+        for (index, tag) in model.tags.iter().enumerate() {
+            if let Some(flag) = tag.extensions.get(syntax::DEFAULT_FEATURE)
+                && !flag.is_boolean()
+            {
+                self.diagnostics.error_with_hint(
+                    pointer(&["tags", &index.to_string(), syntax::DEFAULT_FEATURE]),
+                    format!("`{}` must be true or false, found {flag}", syntax::DEFAULT_FEATURE),
+                    "write `false` to keep the resource's cargo feature out of `default`",
+                );
+            }
+        }
+        let Some(groups) = model.extensions.get(syntax::FEATURE_GROUPS) else { return };
+        let at = pointer(&[syntax::FEATURE_GROUPS]);
+        let hint = "write `[{\"name\": \"sales\", \"description\": \"...\", \"tags\": [\"Quotes\"]}]`";
+        let Some(groups) = groups.as_array() else {
+            return self.diagnostics.error_with_hint(at, "feature groups must be an array", hint);
+        };
+        // The tags operations use, and the features (modules) they become.
+        let mut tags: BTreeMap<String, String> = BTreeMap::new();
+        for item in model.paths.paths.values() {
+            let ReferenceOr::Item(item) = item else { continue };
+            for (_, operation) in syntax::operations(item) {
+                if let Some(tag) = operation.tags.first() {
+                    tags.insert(tag.clone(), crate::names::snake(tag));
+                }
+            }
+        }
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        for (index, group) in groups.iter().enumerate() {
+            let at = join(&at, &index.to_string());
+            let name = group.get("name").and_then(serde_json::Value::as_str).unwrap_or_default();
+            let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !valid {
+                self.diagnostics.error_with_hint(
+                    join(&at, "name"),
+                    format!("a feature group needs a lowercase `name` (letters, digits, `_`, `-`), found {:?}", name),
+                    hint,
+                );
+            } else if crate::ir::RESERVED_FEATURES.contains(&name) || tags.values().any(|module| module == name) {
+                self.diagnostics.error_with_hint(
+                    join(&at, "name"),
+                    format!("feature group `{name}` has the name of another cargo feature"),
+                    "pick a name that is not a resource's feature, `default`, `full`, `unused-models` or a TLS backend",
+                );
+            } else if let Some(first) = names.insert(name.to_owned(), index) {
+                self.diagnostics.error(join(&at, "name"), format!("feature group `{name}` is also group {first}"));
+            }
+            if group.get("description").and_then(serde_json::Value::as_str).is_none_or(|d| d.trim().is_empty()) {
+                self.diagnostics.error_with_hint(
+                    join(&at, "description"),
+                    "a feature group needs a `description`",
+                    "say in one line what it enables; it is written above the feature in the manifest",
+                );
+            }
+            match group.get("tags").and_then(serde_json::Value::as_array) {
+                Some(members) if !members.is_empty() => {
+                    for (member_index, member) in members.iter().enumerate() {
+                        if !member.as_str().is_some_and(|tag| tags.contains_key(tag)) {
+                            self.diagnostics.error_with_hint(
+                                pointer_in(&at, &["tags", &member_index.to_string()]),
+                                format!("{member} is not the tag of any operation"),
+                                "list the tags (resources) the group enables, as operations name them",
+                            );
+                        }
+                    }
+                }
+                _ => self.diagnostics.error_with_hint(
+                    join(&at, "tags"),
+                    "a feature group needs a non-empty `tags` array",
+                    hint,
+                ),
+            }
+        }
     }
 
     /// Security requirements are alternatives, each naming one declared scheme and at most one of its scopes: the

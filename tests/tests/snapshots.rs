@@ -134,3 +134,28 @@ fn unused_models_have_a_default_feature() {
     assert_eq!(default, r#"default = ["rustls-ring", "agents", "teams", "unused-models"]"#);
     assert!(!manifest("nullable.json").contains("unused-models"));
 }
+
+/// A tag with `x-halo-default: false` keeps its resource out of `default`; `x-halo-feature-groups` become umbrella
+/// features, written with their description; `full` turns on every resource; the crate docs and README say which are
+/// off by default, and the crate-level example uses a resource that is on.
+#[test]
+fn features_off_by_default_and_umbrella_features() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/features.json");
+    let spec = std::fs::read_to_string(&path).unwrap();
+    let input = codegen::Input { spec: &spec, spec_name: "features.json", changelog: None };
+    let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
+    let file = |name: &str| files.iter().find(|f| f.path == name).unwrap().contents.clone();
+    let manifest = file("Cargo.toml");
+    let line = |start: &str| manifest.lines().find(|line| line.starts_with(start)).unwrap_or_default().to_owned();
+    assert_eq!(line("default = "), r#"default = ["rustls-ring", "agents"]"#, "{manifest}");
+    assert_eq!(line("quotes = "), "quotes = []");
+    assert!(manifest.contains("# Quotes and suppliers.\nsales = [\"quotes\", \"suppliers\"]\n"), "{manifest}");
+    assert!(manifest.contains("# Every resource.\nfull = [\"agents\", \"quotes\", \"suppliers\"]\n"), "{manifest}");
+    let lib = file("src/lib.rs");
+    assert!(lib.contains("These are off by default: `quotes`, `suppliers`."), "{lib}");
+    assert!(lib.contains("`sales` (quotes, suppliers); `full` (every resource)"), "{lib}");
+    assert!(lib.contains("client.agents().list()"), "the example uses a default resource: {lib}");
+    let readme = file("README.md");
+    assert!(readme.contains("| Quotes | `client.quotes()` | `quotes` | no | `sales`, `full` |"), "{readme}");
+    assert!(readme.contains("| Agents | `client.agents()` | `agents` | yes | `full` |"), "{readme}");
+}

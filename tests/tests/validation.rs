@@ -600,3 +600,57 @@ fn security_requirements() {
         "a security requirement names 2 schemes; the generator supports exactly one",
     );
 }
+
+#[test]
+fn default_feature_flag_that_is_not_a_boolean() {
+    check(|s| set(s, "/tags/0/x-halo-default", Some(json!("no"))), "/tags/0/x-halo-default", "must be true or false");
+}
+
+/// `x-halo-feature-groups`: a named, described list of the tags operations use, under a name no other feature has.
+#[test]
+fn feature_groups() {
+    let group = |name: &str, tags: Value| json!([{"name": name, "description": "d", "tags": tags}]);
+    check(|s| set(s, "/x-halo-feature-groups", Some(json!({}))), "/x-halo-feature-groups", "must be an array");
+    for (name, message) in [
+        ("Sales", "needs a lowercase `name`"),
+        ("", "needs a lowercase `name`"),
+        ("agents", "has the name of another cargo feature"),
+        ("full", "has the name of another cargo feature"),
+        ("rustls-ring", "has the name of another cargo feature"),
+    ] {
+        check(
+            |s| set(s, "/x-halo-feature-groups", Some(group(name, json!(["Agents"])))),
+            "/x-halo-feature-groups/0/name",
+            message,
+        );
+    }
+    check(
+        |s| set(s, "/x-halo-feature-groups", Some(group("people", json!(["Agents", "Nobody"])))),
+        "/x-halo-feature-groups/0/tags/1",
+        "\"Nobody\" is not the tag of any operation",
+    );
+    check(
+        |s| set(s, "/x-halo-feature-groups", Some(group("people", json!([])))),
+        "/x-halo-feature-groups/0/tags",
+        "needs a non-empty `tags` array",
+    );
+    check(
+        |s| set(s, "/x-halo-feature-groups", Some(json!([{"name": "people", "tags": ["Agents"]}]))),
+        "/x-halo-feature-groups/0/description",
+        "needs a `description`",
+    );
+    check(
+        |s| {
+            let twice = json!([{"name": "people", "description": "d", "tags": ["Agents"]},
+                               {"name": "people", "description": "d", "tags": ["Agents"]}]);
+            set(s, "/x-halo-feature-groups", Some(twice))
+        },
+        "/x-halo-feature-groups/1/name",
+        "feature group `people` is also group 0",
+    );
+    let mut valid = base();
+    set(&mut valid, "/x-halo-feature-groups", Some(group("people", json!(["Agents"]))));
+    set(&mut valid, "/tags/0/x-halo-default", Some(json!(false)));
+    let text = serde_json::to_string(&valid).unwrap();
+    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
+}

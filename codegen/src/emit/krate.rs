@@ -31,11 +31,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
             String::new(),
         ]);
     }
-    docs.extend([
-        "Cargo features: one per resource (all on by default), so a consumer compiles only what it uses; and the TLS"
-            .to_owned(),
-        "backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.".to_owned(),
-    ]);
+    docs.extend(feature_docs(api));
     let docs = docs.iter().map(|line| {
         let text = if line.is_empty() { String::new() } else { format!(" {line}") };
         quote!(#![doc = #text])
@@ -76,9 +72,10 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
 }
 
 /// The crate-level example: the list operation without path parameters that has the most query parameters (the
-/// resource users reach for first: agents or users in the curated spec), ties going to the first resource in order.
+/// resource users reach for first: agents or users in the curated spec), ties going to the first resource in order;
+/// among the resources on by default, so the example compiles with the default features.
 fn example_operation(api: &Api) -> Option<(&Resource, &Operation)> {
-    let lists = api.resources.iter().flat_map(|resource| {
+    let lists = api.resources.iter().filter(|resource| resource.default_feature).flat_map(|resource| {
         resource
             .operations
             .iter()
@@ -89,6 +86,31 @@ fn example_operation(api: &Api) -> Option<(&Resource, &Operation)> {
     lists.rev().max_by_key(|(_, op)| op.query_params.len())
 }
 
+/// The crate docs' paragraph on cargo features: one per resource, which of them are on by default, the umbrella
+/// features, and the TLS backends.
+fn feature_docs(api: &Api) -> Vec<String> {
+    let mut lines = Vec::new();
+    let off: Vec<String> =
+        api.resources.iter().filter(|r| !r.default_feature).map(|r| format!("`{}`", r.module)).collect();
+    if off.is_empty() {
+        lines.push(
+            "Cargo features: one per resource (all on by default), so a consumer compiles only what it uses; and the TLS"
+                .to_owned(),
+        );
+        lines.push("backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.".to_owned());
+        return lines;
+    }
+    lines.push("Cargo features: one per resource, so a consumer compiles only what it uses.".to_owned());
+    lines.push(format!("These are off by default: {}.", off.join(", ")));
+    let mut groups: Vec<String> =
+        api.feature_groups.iter().map(|g| format!("`{}` ({})", g.name, g.features.join(", "))).collect();
+    groups.push(format!("`{FULL_FEATURE}` (every resource)"));
+    lines.push(format!("Umbrella features turn on several: {}.", groups.join("; ")));
+    lines
+        .push("The TLS backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.".to_owned());
+    lines
+}
+
 /// The TLS feature on by default: rustls with ring, which builds no aws-lc-sys (`codegen/runtime/tls.rs`).
 const DEFAULT_TLS: &str = "rustls-ring";
 
@@ -96,7 +118,7 @@ pub(super) fn manifest(api: &Api) -> String {
     let mut features = String::from("[features]\n");
     // The default TLS backend (the template defines the backends), then every resource.
     let mut default = vec![format!("\"{DEFAULT_TLS}\"")];
-    default.extend(api.resources.iter().map(|r| format!("\"{}\"", r.module)));
+    default.extend(api.resources.iter().filter(|r| r.default_feature).map(|r| format!("\"{}\"", r.module)));
     let unused_models = api.types.values().any(|def| match &def.owner {
         Owner::Shared(features) => features.iter().any(|feature| feature == UNUSED_MODELS_FEATURE),
         Owner::Resource(_) => false,
@@ -108,6 +130,16 @@ pub(super) fn manifest(api: &Api) -> String {
     for resource in &api.resources {
         features.push_str(&format!("{} = []\n", resource.module));
     }
+    // Umbrella features: the spec's groups, then every resource.
+    let quoted = |features: &mut dyn Iterator<Item = &String>| {
+        features.map(|feature| format!("\"{feature}\"")).collect::<Vec<_>>().join(", ")
+    };
+    for group in &api.feature_groups {
+        features.push_str(&format!("# {}\n", group.description));
+        features.push_str(&format!("{} = [{}]\n", group.name, quoted(&mut group.features.iter())));
+    }
+    features.push_str("# Every resource.\n");
+    features.push_str(&format!("{FULL_FEATURE} = [{}]\n", quoted(&mut api.resources.iter().map(|r| &r.module))));
     if unused_models {
         features.push_str("# The models no operation uses (a consumer may decode them itself, from a webhook say).\n");
         features.push_str(&format!("{UNUSED_MODELS_FEATURE} = []\n"));
@@ -132,8 +164,21 @@ pub(super) fn readme(api: &Api) -> String {
         }
         None => "# let _ = client;".to_owned(),
     };
-    let resources: Vec<String> =
-        api.resources.iter().map(|r| format!("| {} | `client.{}()` | `{}` |", r.tag, r.module, r.module)).collect();
+    let resources: Vec<String> = api
+        .resources
+        .iter()
+        .map(|r| {
+            let default = if r.default_feature { "yes" } else { "no" };
+            let groups: Vec<String> = api
+                .feature_groups
+                .iter()
+                .filter(|g| g.features.contains(&r.module))
+                .map(|g| format!("`{}`", g.name))
+                .chain(std::iter::once(format!("`{FULL_FEATURE}`")))
+                .collect();
+            format!("| {} | `client.{}()` | `{}` | {default} | {} |", r.tag, r.module, r.module, groups.join(", "))
+        })
+        .collect();
     let header = format!("<!-- @generated by `cargo xtask codegen` from {}. Do not edit by hand. -->\n", api.source);
     let body = README_TEMPLATE
         .replace("@TITLE@", &api.title)
