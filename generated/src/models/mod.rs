@@ -34,6 +34,10 @@ pub use agent_presence_subscriptions::*;
 mod agents;
 #[cfg(feature = "agents")]
 pub use agents::*;
+#[cfg(feature = "appointments")]
+mod appointments;
+#[cfg(feature = "appointments")]
+pub use appointments::*;
 #[cfg(feature = "assets")]
 mod assets;
 #[cfg(feature = "assets")]
@@ -46,18 +50,42 @@ pub use attachments::*;
 mod auth_info;
 #[cfg(feature = "auth_info")]
 pub use auth_info::*;
+#[cfg(feature = "categories")]
+mod categories;
+#[cfg(feature = "categories")]
+pub use categories::*;
+#[cfg(feature = "client_contracts")]
+mod client_contracts;
+#[cfg(feature = "client_contracts")]
+pub use client_contracts::*;
 #[cfg(feature = "clients")]
 mod clients;
 #[cfg(feature = "clients")]
 pub use clients::*;
-#[cfg(feature = "invoices")]
-mod invoices;
-#[cfg(feature = "invoices")]
-pub use invoices::*;
+#[cfg(feature = "custom_tables")]
+mod custom_tables;
+#[cfg(feature = "custom_tables")]
+pub use custom_tables::*;
+#[cfg(feature = "field_info")]
+mod field_info;
+#[cfg(feature = "field_info")]
+pub use field_info::*;
+#[cfg(feature = "items")]
+mod items;
+#[cfg(feature = "items")]
+pub use items::*;
+#[cfg(feature = "kb_articles")]
+mod kb_articles;
+#[cfg(feature = "kb_articles")]
+pub use kb_articles::*;
 #[cfg(feature = "login_tokens")]
 mod login_tokens;
 #[cfg(feature = "login_tokens")]
 pub use login_tokens::*;
+#[cfg(feature = "lookups")]
+mod lookups;
+#[cfg(feature = "lookups")]
+pub use lookups::*;
 #[cfg(feature = "notifications")]
 mod notifications;
 #[cfg(feature = "notifications")]
@@ -66,6 +94,22 @@ pub use notifications::*;
 mod online_status;
 #[cfg(feature = "online_status")]
 pub use online_status::*;
+#[cfg(feature = "outcomes")]
+mod outcomes;
+#[cfg(feature = "outcomes")]
+pub use outcomes::*;
+#[cfg(feature = "priorities")]
+mod priorities;
+#[cfg(feature = "priorities")]
+pub use priorities::*;
+#[cfg(feature = "purchase_orders")]
+mod purchase_orders;
+#[cfg(feature = "purchase_orders")]
+pub use purchase_orders::*;
+#[cfg(feature = "quotes")]
+mod quotes;
+#[cfg(feature = "quotes")]
+pub use quotes::*;
 #[cfg(feature = "reports")]
 mod reports;
 #[cfg(feature = "reports")]
@@ -76,17 +120,33 @@ pub use reports::*;
         feature = "agent_event_subscriptions",
         feature = "agent_presence_subscriptions",
         feature = "agents",
+        feature = "appointments",
         feature = "assets",
         feature = "attachments",
+        feature = "client_contracts",
         feature = "clients",
+        feature = "custom_tables",
+        feature = "field_info",
         feature = "invoices",
+        feature = "items",
+        feature = "kb_articles",
+        feature = "lookups",
         feature = "notifications",
+        feature = "opportunities",
+        feature = "outcomes",
+        feature = "projects",
+        feature = "purchase_orders",
+        feature = "quotes",
+        feature = "recurring_invoices",
         feature = "reports",
         feature = "sites",
+        feature = "slas",
         feature = "statuses",
+        feature = "suppliers",
         feature = "teams",
         feature = "ticket_types",
         feature = "tickets",
+        feature = "timesheet_events",
         feature = "user_roles",
         feature = "users"
     )
@@ -98,17 +158,33 @@ mod shared;
         feature = "agent_event_subscriptions",
         feature = "agent_presence_subscriptions",
         feature = "agents",
+        feature = "appointments",
         feature = "assets",
         feature = "attachments",
+        feature = "client_contracts",
         feature = "clients",
+        feature = "custom_tables",
+        feature = "field_info",
         feature = "invoices",
+        feature = "items",
+        feature = "kb_articles",
+        feature = "lookups",
         feature = "notifications",
+        feature = "opportunities",
+        feature = "outcomes",
+        feature = "projects",
+        feature = "purchase_orders",
+        feature = "quotes",
+        feature = "recurring_invoices",
         feature = "reports",
         feature = "sites",
+        feature = "slas",
         feature = "statuses",
+        feature = "suppliers",
         feature = "teams",
         feature = "ticket_types",
         feature = "tickets",
+        feature = "timesheet_events",
         feature = "user_roles",
         feature = "users"
     )
@@ -118,10 +194,22 @@ pub use shared::*;
 mod sites;
 #[cfg(feature = "sites")]
 pub use sites::*;
+#[cfg(feature = "slas")]
+mod slas;
+#[cfg(feature = "slas")]
+pub use slas::*;
+#[cfg(feature = "software_licences")]
+mod software_licences;
+#[cfg(feature = "software_licences")]
+pub use software_licences::*;
 #[cfg(feature = "statuses")]
 mod statuses;
 #[cfg(feature = "statuses")]
 pub use statuses::*;
+#[cfg(feature = "suppliers")]
+mod suppliers;
+#[cfg(feature = "suppliers")]
+pub use suppliers::*;
 #[cfg(feature = "teams")]
 mod teams;
 #[cfg(feature = "teams")]
@@ -130,10 +218,14 @@ pub use teams::*;
 mod ticket_types;
 #[cfg(feature = "ticket_types")]
 pub use ticket_types::*;
-#[cfg(feature = "tickets")]
-mod tickets;
-#[cfg(feature = "tickets")]
-pub use tickets::*;
+#[cfg(feature = "timesheet_events")]
+mod timesheet_events;
+#[cfg(feature = "timesheet_events")]
+pub use timesheet_events::*;
+#[cfg(feature = "timesheets")]
+mod timesheets;
+#[cfg(feature = "timesheets")]
+pub use timesheets::*;
 #[cfg(feature = "user_changes")]
 mod user_changes;
 #[cfg(feature = "user_changes")]
@@ -146,3 +238,11 @@ pub use user_roles::*;
 mod users;
 #[cfg(feature = "users")]
 pub use users::*;
+#[cfg(feature = "webhook_events")]
+mod webhook_events;
+#[cfg(feature = "webhook_events")]
+pub use webhook_events::*;
+#[cfg(feature = "webhooks")]
+mod webhooks;
+#[cfg(feature = "webhooks")]
+pub use webhooks::*;

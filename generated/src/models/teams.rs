@@ -6,7 +6,7 @@ use super::*;
 /// The `Appointment_List` schema.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct AppointmentList {
+pub struct AppointmentList2 {
     /// `id`.
     pub id: Option<i32>,
     /// `agent_id`.
@@ -115,7 +115,7 @@ pub struct AppointmentList {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-impl AppointmentList {
+impl AppointmentList2 {
     /// Sets `id` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
@@ -1055,7 +1055,7 @@ impl AppointmentList {
     }
 }
 
-impl serde::Serialize for AppointmentList {
+impl serde::Serialize for AppointmentList2 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
@@ -1192,7 +1192,7 @@ impl serde::Serialize for AppointmentList {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for AppointmentList {
+impl<'de> serde::Deserialize<'de> for AppointmentList2 {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -1200,8 +1200,8 @@ impl<'de> serde::Deserialize<'de> for AppointmentList {
     }
 }
 
-impl crate::runtime::model::Model for AppointmentList {
-    const EXPECTING: &'static str = "struct AppointmentList";
+impl crate::runtime::model::Model for AppointmentList2 {
+    const EXPECTING: &'static str = "struct AppointmentList2";
     const FIELDS: &'static [&'static str] = &[
         "_cancomplete",
         "_candelete",
@@ -4006,7 +4006,7 @@ pub struct Team {
     /// `booking_workday_name`.
     pub booking_workday_name: Option<String>,
     /// `recurring_shifts`.
-    pub recurring_shifts: Option<Vec<AppointmentList>>,
+    pub recurring_shifts: Option<Vec<AppointmentList2>>,
     /// `third_party_migration_id`.
     pub third_party_migration_id: Option<String>,
     /// `enable_teams_shifts`.
@@ -4459,7 +4459,7 @@ impl Team {
     /// Sets `recurring_shifts` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_recurring_shifts(mut self, value: Vec<AppointmentList>) -> Self {
+    pub fn with_recurring_shifts(mut self, value: Vec<AppointmentList2>) -> Self {
         self.recurring_shifts = Some(value);
         self
     }

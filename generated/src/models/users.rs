@@ -847,10 +847,12 @@ impl crate::runtime::model::Model for MarketingUnsubscribe {
     }
 }
 
-/// The `Supplier` schema.
+/// A supplier as a user record refers to it: its id and name (Halo's `Supplier`; the supplier record itself is `Supplier`, Halo's `Company`, of `/Supplier`).
+///
+/// Halo's internal name for this schema is `Supplier`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct Supplier {
+pub struct SupplierRef {
     /// `id`.
     pub id: Option<i32>,
     /// `name`.
@@ -859,7 +861,7 @@ pub struct Supplier {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-impl Supplier {
+impl SupplierRef {
     /// Sets `id` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
@@ -887,7 +889,7 @@ impl Supplier {
     }
 }
 
-impl serde::Serialize for Supplier {
+impl serde::Serialize for SupplierRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
@@ -899,7 +901,7 @@ impl serde::Serialize for Supplier {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Supplier {
+impl<'de> serde::Deserialize<'de> for SupplierRef {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -907,8 +909,8 @@ impl<'de> serde::Deserialize<'de> for Supplier {
     }
 }
 
-impl crate::runtime::model::Model for Supplier {
-    const EXPECTING: &'static str = "struct Supplier";
+impl crate::runtime::model::Model for SupplierRef {
+    const EXPECTING: &'static str = "struct SupplierRef";
     const FIELDS: &'static [&'static str] = &["id", "name"];
     fn decode_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -1310,7 +1312,7 @@ pub struct User {
     /// `usercompany`.
     pub usercompany: Option<Vec<UserCompany>>,
     /// `supplier`.
-    pub supplier: Option<Supplier>,
+    pub supplier: Option<SupplierRef>,
     /// `supplier_name`.
     pub supplier_name: Option<String>,
     /// `claims`.
@@ -3084,7 +3086,7 @@ impl User {
     /// Sets `supplier` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_supplier(mut self, value: Supplier) -> Self {
+    pub fn with_supplier(mut self, value: SupplierRef) -> Self {
         self.supplier = Some(value);
         self
     }
