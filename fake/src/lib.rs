@@ -3,8 +3,9 @@
 //!
 //! It serves the OAuth token endpoint (`/auth/token`, client credentials, one or more [`ApiApplication`]s whose
 //! scopes decide what a token may reach: 403 otherwise) and, under `/api`, stateful agents, users, teams and clients
-//! with Halo's create-or-update POST, its list wrapper and its page cap of 100, `GET /api/Agent/me`, and the
-//! ticketing side (tickets, actions, assets, sites, invoices, reports, attachments). Faults can be switched on
+//! with Halo's create-or-update POST, its list wrapper and its page cap of 100, `GET /api/Agent/me`, the
+//! ticketing side (tickets, actions, assets, sites, invoices, reports, attachments), and the [`Plain`] resources
+//! (priorities, SLAs, contracts, projects, appointments, timesheets, quotes, items, webhooks, ...). Faults can be switched on
 //! ([`Fault`]: 429s, 503 bursts, revoked tokens, error bodies under status 200, ignored `page_no`, lying record
 //! counts, truncated bodies, delays, ...), and every request it received can be read back ([`RecordedRequest`]), as
 //! can its records.
@@ -46,6 +47,7 @@
 
 mod auth;
 mod faults;
+mod plain;
 mod record;
 mod reply;
 mod server;
@@ -64,6 +66,7 @@ use tokio::sync::oneshot;
 
 pub use auth::ApiApplication;
 pub use faults::{ErrorBody, Fault, FaultId, Injection, RATE_LIMIT_BODY, RateLimit, Target};
+pub use plain::Plain;
 pub use record::RecordedRequest;
 pub use state::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Resource};
 pub use ticketing::{CLOSED_STATUS, Ticketing};
@@ -535,5 +538,35 @@ impl FakeHalo {
     /// The bytes of a stored attachment.
     pub fn attachment_bytes(&self, id: i64) -> Option<Vec<u8>> {
         self.shared.lock().ticketing.file(id).map(<[u8]>::to_vec)
+    }
+}
+
+/// The plain resources (`plain.rs`): priorities, SLAs, outcomes, categories, lookups, field definitions, client
+/// contracts, projects, appointments, timesheets and their events, opportunities, knowledge base articles, quotes,
+/// items, suppliers, purchase orders, webhooks and their events, recurring invoices, software licences, custom tables,
+/// and the sales orders quotes become. Ids are integers, or uuids (text) for [`Plain::uuid_ids`] resources.
+impl FakeHalo {
+    /// Every record of a plain resource, in id order (as Halo answers it: a timesheet with its `events`).
+    pub fn plain_records(&self, resource: Plain) -> Vec<Value> {
+        let inner = self.shared.lock();
+        let ids: Vec<String> =
+            inner.plain.records(resource).iter().map(|record| plain::id_text(&record["id"])).collect();
+        ids.iter().filter_map(|id| inner.plain.get(resource, id)).collect()
+    }
+
+    /// One record of a plain resource, by its id (`"42"`, or a uuid).
+    pub fn plain_record(&self, resource: Plain, id: impl std::fmt::Display) -> Option<Value> {
+        self.shared.lock().plain.get(resource, &id.to_string())
+    }
+
+    /// Stores a record of a plain resource as is (its own `id`, else the next one: an integer, or a uuid for
+    /// [`Plain::uuid_ids`] resources); returns its id.
+    ///
+    /// # Panics
+    /// If `record` is not a JSON object.
+    #[track_caller]
+    pub fn insert_plain(&self, resource: Plain, record: Value) -> Value {
+        assert!(record.is_object(), "fake Halo records are JSON objects, got {record}");
+        self.shared.lock().plain.insert(resource, record)
     }
 }

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::auth::{Auth, covers};
 use super::faults::{FaultEngine, Gate, ListQuirks, RateLimiter, restyle_ids};
+use super::plain::{Plain, PlainStore};
 use super::record::RecordedRequest;
 use super::reply::{Reply, ReplyBody};
 use super::state::{Params, Resource, Store};
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
 pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) ticketing: TicketingStore,
+    /// The plain resources of issue 17 (`plain.rs`).
+    pub(crate) plain: PlainStore,
     pub(crate) auth: Auth,
     pub(crate) faults: FaultEngine,
     pub(crate) rate_limit: Option<RateLimiter>,
@@ -56,6 +59,7 @@ impl Inner {
         Inner {
             store,
             ticketing: TicketingStore::default(),
+            plain: PlainStore::default(),
             auth,
             faults: FaultEngine::default(),
             rate_limit,
@@ -109,6 +113,13 @@ impl Inner {
         }
         let not_found =
             || Reply::message(404, format!("No HTTP resource was found that matches the request URI '{}'.", call.path));
+        // The plain resources of issue 17 (plain.rs): one table-driven store, routed there whole.
+        if let Some(resource) = segments.first().and_then(|s| Plain::from_segment(s)) {
+            let body = (method == "POST").then(|| self.json_body(call));
+            let params = Params(call.query_pairs);
+            let reply = self.plain.route(resource, &segments, &method, &params, body, self.page_cap);
+            return reply.unwrap_or_else(not_found);
+        }
         if let Some(resource) = segments.first().and_then(|s| Ticketing::from_segment(s)) {
             return self.ticketing(resource, &segments, &method, call).unwrap_or_else(not_found);
         }
@@ -271,6 +282,9 @@ fn required_scopes(method: &str, segments: &[&str], body: &Result<Option<Value>,
     let first = *segments.first()?;
     if matches!(segments, [_, "me"]) || matches!(segments, ["users", "prefs"]) {
         return None;
+    }
+    if let Some(resource) = Plain::from_segment(first) {
+        return Some(resource.scopes(method));
     }
     let area = match first {
         "agent"
