@@ -134,6 +134,7 @@ pub use reports::*;
         feature = "notifications",
         feature = "opportunities",
         feature = "outcomes",
+        feature = "priorities",
         feature = "projects",
         feature = "purchase_orders",
         feature = "quotes",
@@ -147,6 +148,7 @@ pub use reports::*;
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "user_roles",
         feature = "users"
     )
@@ -172,6 +174,7 @@ mod shared;
         feature = "notifications",
         feature = "opportunities",
         feature = "outcomes",
+        feature = "priorities",
         feature = "projects",
         feature = "purchase_orders",
         feature = "quotes",
@@ -185,6 +188,7 @@ mod shared;
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "user_roles",
         feature = "users"
     )

@@ -26737,6 +26737,7 @@ impl KbEntryList {
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "users"
     )
 )]
@@ -26774,6 +26775,7 @@ pub struct KeyPair {
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "users"
     )
 )]
@@ -26828,6 +26830,7 @@ impl KeyPair {
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "users"
     )
 )]
@@ -26866,6 +26869,7 @@ impl serde::Serialize for KeyPair {
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "users"
     )
 )]
@@ -26900,6 +26904,7 @@ impl<'de> serde::Deserialize<'de> for KeyPair {
         feature = "ticket_types",
         feature = "tickets",
         feature = "timesheet_events",
+        feature = "timesheets",
         feature = "users"
     )
 )]
@@ -30013,6 +30018,685 @@ impl crate::runtime::model::Model for PrepayPeriod {
             13 => self.name = model::value(map)?,
             14 => self.start_date = model::value(map)?,
             15 => self.start_date_display = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+}
+
+/// A priority of an SLA (Halo's `Policy`), with its response and fix times. Its `id` is a uuid; `priorityid` is the priority's number and `slaid` the SLA it belongs to.
+///
+/// Halo's internal name for this schema is `Policy`.
+#[cfg(any(feature = "priorities", feature = "slas"))]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Priority {
+    /// `id`.
+    pub id: Option<String>,
+    /// `slaid`.
+    pub slaid: Option<i32>,
+    /// `sla_guid`.
+    pub sla_guid: Option<String>,
+    /// `priorityid`.
+    pub priorityid: Option<i32>,
+    /// `name`.
+    pub name: Option<String>,
+    /// `fixtime`.
+    pub fixtime: Option<f64>,
+    /// `fixunits`.
+    pub fixunits: Option<String>,
+    /// `enterslaexcuse`.
+    pub enterslaexcuse: Option<bool>,
+    /// `responsetime`.
+    pub responsetime: Option<f64>,
+    /// `responseunits`.
+    pub responseunits: Option<String>,
+    /// `ishidden`.
+    pub ishidden: Option<bool>,
+    /// `fixendofday`.
+    pub fixendofday: Option<bool>,
+    /// `responseendofday`.
+    pub responseendofday: Option<bool>,
+    /// `colour`.
+    pub colour: Option<String>,
+    /// `catprompt`.
+    pub catprompt: Option<i32>,
+    /// `workdaysoverride`.
+    pub workdaysoverride: Option<i32>,
+    /// `responsestartofday`.
+    pub responsestartofday: Option<bool>,
+    /// `responsestartofdaytime`.
+    pub responsestartofdaytime: Option<String>,
+    /// `startofday`.
+    pub startofday: Option<bool>,
+    /// `startofdaytime`.
+    pub startofdaytime: Option<String>,
+    /// Halo's `Workdays` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    pub workdays: Option<serde_json::Value>,
+    /// `setfixtostartdate`.
+    pub setfixtostartdate: Option<bool>,
+    /// `setfixtotargetdate`.
+    pub setfixtotargetdate: Option<bool>,
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    pub translations: Option<Vec<serde_json::Value>>,
+    /// `enterslaresponseexcuse`.
+    pub enterslaresponseexcuse: Option<bool>,
+    /// `_warning`.
+    pub warning: Option<String>,
+    /// Fields Halo sent that the spec does not describe, sent back unchanged.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(any(feature = "priorities", feature = "slas"))]
+impl Priority {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `slaid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_slaid(mut self, value: i32) -> Self {
+        self.slaid = Some(value);
+        self
+    }
+
+    /// Sets `sla_guid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_sla_guid(mut self, value: impl Into<String>) -> Self {
+        self.sla_guid = Some(value.into());
+        self
+    }
+
+    /// Sets `priorityid` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_priorityid(mut self, value: i32) -> Self {
+        self.priorityid = Some(value);
+        self
+    }
+
+    /// Sets `name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `fixtime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fixtime(mut self, value: f64) -> Self {
+        self.fixtime = Some(value);
+        self
+    }
+
+    /// Sets `fixunits` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fixunits(mut self, value: impl Into<String>) -> Self {
+        self.fixunits = Some(value.into());
+        self
+    }
+
+    /// Sets `enterslaexcuse` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enterslaexcuse(mut self, value: bool) -> Self {
+        self.enterslaexcuse = Some(value);
+        self
+    }
+
+    /// Sets `responsetime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_responsetime(mut self, value: f64) -> Self {
+        self.responsetime = Some(value);
+        self
+    }
+
+    /// Sets `responseunits` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_responseunits(mut self, value: impl Into<String>) -> Self {
+        self.responseunits = Some(value.into());
+        self
+    }
+
+    /// Sets `ishidden` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ishidden(mut self, value: bool) -> Self {
+        self.ishidden = Some(value);
+        self
+    }
+
+    /// Sets `fixendofday` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_fixendofday(mut self, value: bool) -> Self {
+        self.fixendofday = Some(value);
+        self
+    }
+
+    /// Sets `responseendofday` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_responseendofday(mut self, value: bool) -> Self {
+        self.responseendofday = Some(value);
+        self
+    }
+
+    /// Sets `colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
+        self.colour = Some(value.into());
+        self
+    }
+
+    /// Sets `catprompt` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_catprompt(mut self, value: i32) -> Self {
+        self.catprompt = Some(value);
+        self
+    }
+
+    /// Sets `workdaysoverride` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workdaysoverride(mut self, value: i32) -> Self {
+        self.workdaysoverride = Some(value);
+        self
+    }
+
+    /// Sets `responsestartofday` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_responsestartofday(mut self, value: bool) -> Self {
+        self.responsestartofday = Some(value);
+        self
+    }
+
+    /// Sets `responsestartofdaytime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_responsestartofdaytime(mut self, value: impl Into<String>) -> Self {
+        self.responsestartofdaytime = Some(value.into());
+        self
+    }
+
+    /// Sets `startofday` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startofday(mut self, value: bool) -> Self {
+        self.startofday = Some(value);
+        self
+    }
+
+    /// Sets `startofdaytime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_startofdaytime(mut self, value: impl Into<String>) -> Self {
+        self.startofdaytime = Some(value.into());
+        self
+    }
+
+    /// Sets `workdays` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_workdays(mut self, value: serde_json::Value) -> Self {
+        self.workdays = Some(value);
+        self
+    }
+
+    /// Sets `setfixtostartdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_setfixtostartdate(mut self, value: bool) -> Self {
+        self.setfixtostartdate = Some(value);
+        self
+    }
+
+    /// Sets `setfixtotargetdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_setfixtotargetdate(mut self, value: bool) -> Self {
+        self.setfixtotargetdate = Some(value);
+        self
+    }
+
+    /// Sets `translations` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
+        self.translations = Some(value);
+        self
+    }
+
+    /// Sets `enterslaresponseexcuse` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_enterslaresponseexcuse(mut self, value: bool) -> Self {
+        self.enterslaresponseexcuse = Some(value);
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sends `slaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_slaid(mut self) -> Self {
+        self.slaid = None;
+        self.extra.insert("slaid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `sla_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_sla_guid(mut self) -> Self {
+        self.sla_guid = None;
+        self.extra.insert("sla_guid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `priorityid` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_priorityid(mut self) -> Self {
+        self.priorityid = None;
+        self.extra.insert("priorityid".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_name(mut self) -> Self {
+        self.name = None;
+        self.extra.insert("name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fixtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fixtime(mut self) -> Self {
+        self.fixtime = None;
+        self.extra.insert("fixtime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fixunits` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fixunits(mut self) -> Self {
+        self.fixunits = None;
+        self.extra.insert("fixunits".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enterslaexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enterslaexcuse(mut self) -> Self {
+        self.enterslaexcuse = None;
+        self.extra.insert("enterslaexcuse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responsetime(mut self) -> Self {
+        self.responsetime = None;
+        self.extra.insert("responsetime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responseunits` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responseunits(mut self) -> Self {
+        self.responseunits = None;
+        self.extra.insert("responseunits".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ishidden` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ishidden(mut self) -> Self {
+        self.ishidden = None;
+        self.extra.insert("ishidden".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `fixendofday` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_fixendofday(mut self) -> Self {
+        self.fixendofday = None;
+        self.extra.insert("fixendofday".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responseendofday` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responseendofday(mut self) -> Self {
+        self.responseendofday = None;
+        self.extra.insert("responseendofday".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_colour(mut self) -> Self {
+        self.colour = None;
+        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `catprompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_catprompt(mut self) -> Self {
+        self.catprompt = None;
+        self.extra.insert("catprompt".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workdaysoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workdaysoverride(mut self) -> Self {
+        self.workdaysoverride = None;
+        self.extra.insert("workdaysoverride".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responsestartofday` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responsestartofday(mut self) -> Self {
+        self.responsestartofday = None;
+        self.extra.insert("responsestartofday".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `responsestartofdaytime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_responsestartofdaytime(mut self) -> Self {
+        self.responsestartofdaytime = None;
+        self.extra.insert("responsestartofdaytime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startofday` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startofday(mut self) -> Self {
+        self.startofday = None;
+        self.extra.insert("startofday".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `startofdaytime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_startofdaytime(mut self) -> Self {
+        self.startofdaytime = None;
+        self.extra.insert("startofdaytime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `workdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_workdays(mut self) -> Self {
+        self.workdays = None;
+        self.extra.insert("workdays".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `setfixtostartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_setfixtostartdate(mut self) -> Self {
+        self.setfixtostartdate = None;
+        self.extra.insert("setfixtostartdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `setfixtotargetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_setfixtotargetdate(mut self) -> Self {
+        self.setfixtotargetdate = None;
+        self.extra.insert("setfixtotargetdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = None;
+        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `enterslaresponseexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_enterslaresponseexcuse(mut self) -> Self {
+        self.enterslaresponseexcuse = None;
+        self.extra.insert("enterslaresponseexcuse".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+}
+
+#[cfg(any(feature = "priorities", feature = "slas"))]
+impl serde::Serialize for Priority {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "slaid", &self.slaid, &self.extra)?;
+        model::opt_entry(&mut map, "sla_guid", &self.sla_guid, &self.extra)?;
+        model::opt_entry(&mut map, "priorityid", &self.priorityid, &self.extra)?;
+        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
+        model::opt_entry(&mut map, "fixtime", &self.fixtime, &self.extra)?;
+        model::opt_entry(&mut map, "fixunits", &self.fixunits, &self.extra)?;
+        model::opt_entry(&mut map, "enterslaexcuse", &self.enterslaexcuse, &self.extra)?;
+        model::opt_entry(&mut map, "responsetime", &self.responsetime, &self.extra)?;
+        model::opt_entry(&mut map, "responseunits", &self.responseunits, &self.extra)?;
+        model::opt_entry(&mut map, "ishidden", &self.ishidden, &self.extra)?;
+        model::opt_entry(&mut map, "fixendofday", &self.fixendofday, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "responseendofday",
+            &self.responseendofday,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
+        model::opt_entry(&mut map, "catprompt", &self.catprompt, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "workdaysoverride",
+            &self.workdaysoverride,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "responsestartofday",
+            &self.responsestartofday,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "responsestartofdaytime",
+            &self.responsestartofdaytime,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "startofday", &self.startofday, &self.extra)?;
+        model::opt_entry(&mut map, "startofdaytime", &self.startofdaytime, &self.extra)?;
+        model::opt_entry(&mut map, "workdays", &self.workdays, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "setfixtostartdate",
+            &self.setfixtostartdate,
+            &self.extra,
+        )?;
+        model::opt_entry(
+            &mut map,
+            "setfixtotargetdate",
+            &self.setfixtotargetdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "enterslaresponseexcuse",
+            &self.enterslaresponseexcuse,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
+        map.end()
+    }
+}
+
+#[cfg(any(feature = "priorities", feature = "slas"))]
+impl<'de> serde::Deserialize<'de> for Priority {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+#[cfg(any(feature = "priorities", feature = "slas"))]
+impl crate::runtime::model::Model for Priority {
+    const EXPECTING: &'static str = "struct Priority";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "catprompt",
+        "colour",
+        "enterslaexcuse",
+        "enterslaresponseexcuse",
+        "fixendofday",
+        "fixtime",
+        "fixunits",
+        "id",
+        "ishidden",
+        "name",
+        "priorityid",
+        "responseendofday",
+        "responsestartofday",
+        "responsestartofdaytime",
+        "responsetime",
+        "responseunits",
+        "setfixtostartdate",
+        "setfixtotargetdate",
+        "sla_guid",
+        "slaid",
+        "startofday",
+        "startofdaytime",
+        "translations",
+        "workdays",
+        "workdaysoverride",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.catprompt = model::opt_i32(map)?,
+            2 => self.colour = model::value(map)?,
+            3 => self.enterslaexcuse = model::opt_bool(map)?,
+            4 => self.enterslaresponseexcuse = model::opt_bool(map)?,
+            5 => self.fixendofday = model::opt_bool(map)?,
+            6 => self.fixtime = model::opt_f64(map)?,
+            7 => self.fixunits = model::value(map)?,
+            8 => self.id = model::value(map)?,
+            9 => self.ishidden = model::opt_bool(map)?,
+            10 => self.name = model::value(map)?,
+            11 => self.priorityid = model::opt_i32(map)?,
+            12 => self.responseendofday = model::opt_bool(map)?,
+            13 => self.responsestartofday = model::opt_bool(map)?,
+            14 => self.responsestartofdaytime = model::value(map)?,
+            15 => self.responsetime = model::opt_f64(map)?,
+            16 => self.responseunits = model::value(map)?,
+            17 => self.setfixtostartdate = model::opt_bool(map)?,
+            18 => self.setfixtotargetdate = model::opt_bool(map)?,
+            19 => self.sla_guid = model::value(map)?,
+            20 => self.slaid = model::opt_i32(map)?,
+            21 => self.startofday = model::opt_bool(map)?,
+            22 => self.startofdaytime = model::value(map)?,
+            23 => self.translations = model::value(map)?,
+            24 => self.workdays = model::value(map)?,
+            25 => self.workdaysoverride = model::opt_i32(map)?,
             _ => {}
         }
         Ok(())
@@ -58697,6 +59381,852 @@ impl crate::runtime::ListPage for TicketList {
 
     fn into_items(self) -> Vec<Ticket> {
         self.tickets
+    }
+}
+
+/// An event of an agent's timesheet: time spent (`start_date`, `end_date`, `timetaken`), possibly on a ticket (`ticket_id`).
+#[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TimesheetEvent {
+    /// `id`.
+    pub id: Option<i32>,
+    /// `event_type`.
+    pub event_type: Option<i32>,
+    /// `subject`.
+    pub subject: Option<String>,
+    /// `start_date`.
+    pub start_date: Option<crate::DateTime>,
+    /// `end_date`.
+    pub end_date: Option<crate::DateTime>,
+    /// The time spent, in hours (like `Action.timetaken`).
+    pub timetaken: Option<f64>,
+    /// The agent whose time the event is.
+    pub agent_id: Option<i32>,
+    /// `break_type`.
+    pub break_type: Option<i32>,
+    /// `break_note`.
+    pub break_note: Option<String>,
+    /// The ticket (or project) the time was spent on, if any.
+    pub ticket_id: Option<i32>,
+    /// `action_number`.
+    pub action_number: Option<i32>,
+    /// `action_invoice_number`.
+    pub action_invoice_number: Option<i32>,
+    /// `note`.
+    pub note: Option<String>,
+    /// `customer`.
+    pub customer: Option<String>,
+    /// `holiday_id`.
+    pub holiday_id: Option<i32>,
+    /// `charge_type_colour`.
+    pub charge_type_colour: Option<String>,
+    /// `site_id`.
+    pub site_id: Option<i32>,
+    /// `user_name`.
+    pub user_name: Option<String>,
+    /// `charge_rate`.
+    pub charge_rate: Option<i32>,
+    /// `mileage`.
+    pub mileage: Option<i32>,
+    /// `tickettype_id`.
+    pub tickettype_id: Option<i32>,
+    /// `lognewticket`.
+    pub lognewticket: Option<bool>,
+    /// `client_id`.
+    pub client_id: Option<i32>,
+    /// `category1`.
+    pub category1: Option<String>,
+    /// `category2`.
+    pub category2: Option<String>,
+    /// `category3`.
+    pub category3: Option<String>,
+    /// `category4`.
+    pub category4: Option<String>,
+    /// `contract_id`.
+    pub contract_id: Option<i32>,
+    /// `agents`.
+    pub agents: Option<Vec<KeyPair>>,
+    /// `clear_end`.
+    pub clear_end: Option<bool>,
+    /// `traveltime`.
+    pub traveltime: Option<f64>,
+    /// `originalstartdate`.
+    pub originalstartdate: Option<crate::DateTime>,
+    /// `_warning`.
+    pub warning: Option<String>,
+    /// `charge_type_name`.
+    pub charge_type_name: Option<String>,
+    /// Fields Halo sent that the spec does not describe, sent back unchanged.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
+impl TimesheetEvent {
+    /// Sets `id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: i32) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `event_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_event_type(mut self, value: i32) -> Self {
+        self.event_type = Some(value);
+        self
+    }
+
+    /// Sets `subject` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `timetaken` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_timetaken(mut self, value: f64) -> Self {
+        self.timetaken = Some(value);
+        self
+    }
+
+    /// Sets `agent_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agent_id(mut self, value: i32) -> Self {
+        self.agent_id = Some(value);
+        self
+    }
+
+    /// Sets `break_type` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_break_type(mut self, value: i32) -> Self {
+        self.break_type = Some(value);
+        self
+    }
+
+    /// Sets `break_note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_break_note(mut self, value: impl Into<String>) -> Self {
+        self.break_note = Some(value.into());
+        self
+    }
+
+    /// Sets `ticket_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_ticket_id(mut self, value: i32) -> Self {
+        self.ticket_id = Some(value);
+        self
+    }
+
+    /// Sets `action_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_action_number(mut self, value: i32) -> Self {
+        self.action_number = Some(value);
+        self
+    }
+
+    /// Sets `action_invoice_number` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_action_invoice_number(mut self, value: i32) -> Self {
+        self.action_invoice_number = Some(value);
+        self
+    }
+
+    /// Sets `note` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `customer` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_customer(mut self, value: impl Into<String>) -> Self {
+        self.customer = Some(value.into());
+        self
+    }
+
+    /// Sets `holiday_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_holiday_id(mut self, value: i32) -> Self {
+        self.holiday_id = Some(value);
+        self
+    }
+
+    /// Sets `charge_type_colour` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_charge_type_colour(mut self, value: impl Into<String>) -> Self {
+        self.charge_type_colour = Some(value.into());
+        self
+    }
+
+    /// Sets `site_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_site_id(mut self, value: i32) -> Self {
+        self.site_id = Some(value);
+        self
+    }
+
+    /// Sets `user_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+
+    /// Sets `charge_rate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_charge_rate(mut self, value: i32) -> Self {
+        self.charge_rate = Some(value);
+        self
+    }
+
+    /// Sets `mileage` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_mileage(mut self, value: i32) -> Self {
+        self.mileage = Some(value);
+        self
+    }
+
+    /// Sets `tickettype_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_tickettype_id(mut self, value: i32) -> Self {
+        self.tickettype_id = Some(value);
+        self
+    }
+
+    /// Sets `lognewticket` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_lognewticket(mut self, value: bool) -> Self {
+        self.lognewticket = Some(value);
+        self
+    }
+
+    /// Sets `client_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_client_id(mut self, value: i32) -> Self {
+        self.client_id = Some(value);
+        self
+    }
+
+    /// Sets `category1` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category1(mut self, value: impl Into<String>) -> Self {
+        self.category1 = Some(value.into());
+        self
+    }
+
+    /// Sets `category2` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category2(mut self, value: impl Into<String>) -> Self {
+        self.category2 = Some(value.into());
+        self
+    }
+
+    /// Sets `category3` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category3(mut self, value: impl Into<String>) -> Self {
+        self.category3 = Some(value.into());
+        self
+    }
+
+    /// Sets `category4` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_category4(mut self, value: impl Into<String>) -> Self {
+        self.category4 = Some(value.into());
+        self
+    }
+
+    /// Sets `contract_id` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_contract_id(mut self, value: i32) -> Self {
+        self.contract_id = Some(value);
+        self
+    }
+
+    /// Sets `agents` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_agents(mut self, value: Vec<KeyPair>) -> Self {
+        self.agents = Some(value);
+        self
+    }
+
+    /// Sets `clear_end` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_clear_end(mut self, value: bool) -> Self {
+        self.clear_end = Some(value);
+        self
+    }
+
+    /// Sets `traveltime` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_traveltime(mut self, value: f64) -> Self {
+        self.traveltime = Some(value);
+        self
+    }
+
+    /// Sets `originalstartdate` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_originalstartdate(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.originalstartdate = Some(value.into());
+        self
+    }
+
+    /// Sets `_warning` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
+        self.warning = Some(value.into());
+        self
+    }
+
+    /// Sets `charge_type_name` and returns the model, to build it in one expression.
+    #[inline]
+    #[must_use]
+    pub fn with_charge_type_name(mut self, value: impl Into<String>) -> Self {
+        self.charge_type_name = Some(value.into());
+        self
+    }
+
+    /// Sends `event_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_event_type(mut self) -> Self {
+        self.event_type = None;
+        self.extra.insert("event_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_subject(mut self) -> Self {
+        self.subject = None;
+        self.extra.insert("subject".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_start_date(mut self) -> Self {
+        self.start_date = None;
+        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_end_date(mut self) -> Self {
+        self.end_date = None;
+        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_timetaken(mut self) -> Self {
+        self.timetaken = None;
+        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agent_id(mut self) -> Self {
+        self.agent_id = None;
+        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `break_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_break_type(mut self) -> Self {
+        self.break_type = None;
+        self.extra.insert("break_type".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `break_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_break_note(mut self) -> Self {
+        self.break_note = None;
+        self.extra.insert("break_note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_ticket_id(mut self) -> Self {
+        self.ticket_id = None;
+        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_number(mut self) -> Self {
+        self.action_number = None;
+        self.extra.insert("action_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `action_invoice_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_action_invoice_number(mut self) -> Self {
+        self.action_invoice_number = None;
+        self.extra.insert("action_invoice_number".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_note(mut self) -> Self {
+        self.note = None;
+        self.extra.insert("note".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `customer` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_customer(mut self) -> Self {
+        self.customer = None;
+        self.extra.insert("customer".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `holiday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_holiday_id(mut self) -> Self {
+        self.holiday_id = None;
+        self.extra.insert("holiday_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `charge_type_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_charge_type_colour(mut self) -> Self {
+        self.charge_type_colour = None;
+        self.extra.insert("charge_type_colour".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_site_id(mut self) -> Self {
+        self.site_id = None;
+        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_user_name(mut self) -> Self {
+        self.user_name = None;
+        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `charge_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_charge_rate(mut self) -> Self {
+        self.charge_rate = None;
+        self.extra.insert("charge_rate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_mileage(mut self) -> Self {
+        self.mileage = None;
+        self.extra.insert("mileage".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_tickettype_id(mut self) -> Self {
+        self.tickettype_id = None;
+        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `lognewticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_lognewticket(mut self) -> Self {
+        self.lognewticket = None;
+        self.extra.insert("lognewticket".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = None;
+        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category1(mut self) -> Self {
+        self.category1 = None;
+        self.extra.insert("category1".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category2(mut self) -> Self {
+        self.category2 = None;
+        self.extra.insert("category2".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category3(mut self) -> Self {
+        self.category3 = None;
+        self.extra.insert("category3".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_category4(mut self) -> Self {
+        self.category4 = None;
+        self.extra.insert("category4".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_contract_id(mut self) -> Self {
+        self.contract_id = None;
+        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_agents(mut self) -> Self {
+        self.agents = None;
+        self.extra.insert("agents".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `clear_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_clear_end(mut self) -> Self {
+        self.clear_end = None;
+        self.extra.insert("clear_end".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `traveltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_traveltime(mut self) -> Self {
+        self.traveltime = None;
+        self.extra.insert("traveltime".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `originalstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_originalstartdate(mut self) -> Self {
+        self.originalstartdate = None;
+        self.extra.insert("originalstartdate".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_warning(mut self) -> Self {
+        self.warning = None;
+        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
+        self
+    }
+
+    /// Sends `charge_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
+    /// null in `extra` (a value set afterwards is sent instead).
+    #[inline]
+    #[must_use]
+    pub fn clear_charge_type_name(mut self) -> Self {
+        self.charge_type_name = None;
+        self.extra.insert("charge_type_name".to_owned(), serde_json::Value::Null);
+        self
+    }
+}
+
+#[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
+impl serde::Serialize for TimesheetEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::runtime::model;
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
+        model::opt_entry(&mut map, "event_type", &self.event_type, &self.extra)?;
+        model::opt_entry(&mut map, "subject", &self.subject, &self.extra)?;
+        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
+        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
+        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
+        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
+        model::opt_entry(&mut map, "break_type", &self.break_type, &self.extra)?;
+        model::opt_entry(&mut map, "break_note", &self.break_note, &self.extra)?;
+        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
+        model::opt_entry(&mut map, "action_number", &self.action_number, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "action_invoice_number",
+            &self.action_invoice_number,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
+        model::opt_entry(&mut map, "customer", &self.customer, &self.extra)?;
+        model::opt_entry(&mut map, "holiday_id", &self.holiday_id, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "charge_type_colour",
+            &self.charge_type_colour,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
+        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
+        model::opt_entry(&mut map, "charge_rate", &self.charge_rate, &self.extra)?;
+        model::opt_entry(&mut map, "mileage", &self.mileage, &self.extra)?;
+        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
+        model::opt_entry(&mut map, "lognewticket", &self.lognewticket, &self.extra)?;
+        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
+        model::opt_entry(&mut map, "category1", &self.category1, &self.extra)?;
+        model::opt_entry(&mut map, "category2", &self.category2, &self.extra)?;
+        model::opt_entry(&mut map, "category3", &self.category3, &self.extra)?;
+        model::opt_entry(&mut map, "category4", &self.category4, &self.extra)?;
+        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
+        model::opt_entry(&mut map, "agents", &self.agents, &self.extra)?;
+        model::opt_entry(&mut map, "clear_end", &self.clear_end, &self.extra)?;
+        model::opt_entry(&mut map, "traveltime", &self.traveltime, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "originalstartdate",
+            &self.originalstartdate,
+            &self.extra,
+        )?;
+        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
+        model::opt_entry(
+            &mut map,
+            "charge_type_name",
+            &self.charge_type_name,
+            &self.extra,
+        )?;
+        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
+        map.end()
+    }
+}
+
+#[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
+impl<'de> serde::Deserialize<'de> for TimesheetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::runtime::model::deserialize(deserializer)
+    }
+}
+
+#[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
+impl crate::runtime::model::Model for TimesheetEvent {
+    const EXPECTING: &'static str = "struct TimesheetEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "_warning",
+        "action_invoice_number",
+        "action_number",
+        "agent_id",
+        "agents",
+        "break_note",
+        "break_type",
+        "category1",
+        "category2",
+        "category3",
+        "category4",
+        "charge_rate",
+        "charge_type_colour",
+        "charge_type_name",
+        "clear_end",
+        "client_id",
+        "contract_id",
+        "customer",
+        "end_date",
+        "event_type",
+        "holiday_id",
+        "id",
+        "lognewticket",
+        "mileage",
+        "note",
+        "originalstartdate",
+        "site_id",
+        "start_date",
+        "subject",
+        "ticket_id",
+        "tickettype_id",
+        "timetaken",
+        "traveltime",
+        "user_name",
+    ];
+    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        use crate::runtime::model;
+        match index {
+            0 => self.warning = model::value(map)?,
+            1 => self.action_invoice_number = model::opt_i32(map)?,
+            2 => self.action_number = model::opt_i32(map)?,
+            3 => self.agent_id = model::opt_i32(map)?,
+            4 => self.agents = model::value(map)?,
+            5 => self.break_note = model::value(map)?,
+            6 => self.break_type = model::opt_i32(map)?,
+            7 => self.category1 = model::value(map)?,
+            8 => self.category2 = model::value(map)?,
+            9 => self.category3 = model::value(map)?,
+            10 => self.category4 = model::value(map)?,
+            11 => self.charge_rate = model::opt_i32(map)?,
+            12 => self.charge_type_colour = model::value(map)?,
+            13 => self.charge_type_name = model::value(map)?,
+            14 => self.clear_end = model::opt_bool(map)?,
+            15 => self.client_id = model::opt_i32(map)?,
+            16 => self.contract_id = model::opt_i32(map)?,
+            17 => self.customer = model::value(map)?,
+            18 => self.end_date = model::value(map)?,
+            19 => self.event_type = model::opt_i32(map)?,
+            20 => self.holiday_id = model::opt_i32(map)?,
+            21 => self.id = model::opt_i32(map)?,
+            22 => self.lognewticket = model::opt_bool(map)?,
+            23 => self.mileage = model::opt_i32(map)?,
+            24 => self.note = model::value(map)?,
+            25 => self.originalstartdate = model::value(map)?,
+            26 => self.site_id = model::opt_i32(map)?,
+            27 => self.start_date = model::value(map)?,
+            28 => self.subject = model::value(map)?,
+            29 => self.ticket_id = model::opt_i32(map)?,
+            30 => self.tickettype_id = model::opt_i32(map)?,
+            31 => self.timetaken = model::opt_f64(map)?,
+            32 => self.traveltime = model::opt_f64(map)?,
+            33 => self.user_name = model::value(map)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
     }
 }
 

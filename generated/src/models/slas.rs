@@ -29,8 +29,8 @@ pub struct Sla {
     pub autoreleaseoption: Option<bool>,
     /// Halo's `Workdays` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
     pub workdays: Option<serde_json::Value>,
-    /// Halo's `Policy` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
-    pub priorities: Option<Vec<serde_json::Value>>,
+    /// `priorities`.
+    pub priorities: Option<Vec<Priority>>,
     /// `response_reset_approval`.
     pub response_reset_approval: Option<bool>,
     /// `autoreleaselimit`.
@@ -145,7 +145,7 @@ impl Sla {
     /// Sets `priorities` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_priorities(mut self, value: Vec<serde_json::Value>) -> Self {
+    pub fn with_priorities(mut self, value: Vec<Priority>) -> Self {
         self.priorities = Some(value);
         self
     }
