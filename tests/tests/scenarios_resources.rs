@@ -222,7 +222,7 @@ async fn a_quote_converted_to_a_sales_order() {
 
     // Sales orders are not a curated resource: read the order through the escape hatch.
     let order: Value =
-        client.request(halopsa::Method::GET, &format!("/SalesOrder/{order_id}")).send().await.expect("the sales order");
+        client.request(halopsa::Method::GET, format!("/SalesOrder/{order_id}")).send().await.expect("the sales order");
     assert_eq!((&order["quotation_id"], &order["client_id"]), (&json!(quote_id), &json!(12)));
     assert_eq!(order["lines"][0]["quantity"], json!(10.0));
     // The client's quotes, with the order each became.

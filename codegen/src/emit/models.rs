@@ -465,6 +465,12 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &Tok
         }
         _ => None,
     };
+    // A list key `items` (Halo's items) would make `items: items`, which clippy refuses: write the shorthand then.
+    let from_items = if s.fields[list.items_field].rust_name == "items" {
+        quote!(Self { items, ..Self::default() })
+    } else {
+        quote!(Self { #items: items, ..Self::default() })
+    };
     let item_id = match id_field {
         Some(field) => {
             let id = ident(&field.rust_name);
@@ -479,7 +485,7 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &Tok
         impl crate::runtime::ListPage for #name {
             type Item = #item;
             fn from_items(items: Vec<#item>) -> Self {
-                Self { #items: items, ..Self::default() }
+                #from_items
             }
             fn record_count(&self) -> Option<u64> {
                 #record_count

@@ -4890,10 +4890,7 @@ impl crate::runtime::model::Model for ItemList {
 impl crate::runtime::ListPage for ItemList {
     type Item = Item;
     fn from_items(items: Vec<Item>) -> Self {
-        Self {
-            items: items,
-            ..Self::default()
-        }
+        Self { items, ..Self::default() }
     }
 
     fn record_count(&self) -> Option<u64> {
