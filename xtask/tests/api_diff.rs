@@ -548,3 +548,33 @@ fn a_spec_the_generator_refuses_is_an_error() {
     assert!(error.starts_with("new.json is not a spec the generator accepts:"), "{error}");
     assert!(error.contains("operationId"), "{error}");
 }
+
+/// The rest of what the generator makes public: positional arguments by type, deprecation (a warning, not a
+/// break), and the `unused-models` feature, which exists while some model is used by no operation.
+#[test]
+fn arguments_deprecation_and_the_unused_models_feature() {
+    let diff = changed(|spec| {
+        let get = &mut spec["paths"]["/Agent/{id}"]["get"];
+        get["parameters"][0]["schema"] = json!({"type": "string"});
+        get["deprecated"] = json!(true);
+        // `Kind` was the only model no operation uses.
+        spec["components"]["schemas"].as_object_mut().unwrap().remove("Kind");
+    });
+    assert_eq!(
+        texts(&diff, true),
+        [
+            "Shared models: removed cargo feature `unused-models`",
+            "Agents: the arguments of `GET /Agent/{id}` (`agents().get()`) changed from `(i32)` to `(String)`",
+            "Shared models: removed model `Kind`",
+        ]
+    );
+    assert_eq!(texts(&diff, false), ["Agents: `GET /Agent/{id}` (`agents().get()`) is deprecated"]);
+    // A path parameter's name is not part of the API: arguments are positional.
+    let renamed = changed(|spec| {
+        let paths = spec["paths"].as_object_mut().unwrap();
+        let mut item = paths.remove("/Agent/{id}").unwrap();
+        item["get"]["parameters"][0]["name"] = json!("agent_id");
+        paths.insert("/Agent/{agent_id}".to_owned(), item);
+    });
+    assert_eq!(renamed.changes, [], "{}", renamed.to_markdown());
+}
