@@ -14,18 +14,94 @@ use crate::names::{self, Namespace};
 use crate::spec::Spec;
 use crate::syntax;
 
-/// Methods and fields every request builder defines: setters must not take these names.
-const BUILDER_RESERVED: &[&str] =
-    &["all", "body", "client", "new", "options", "pages", "request", "retry_policy", "send", "stream", "timeout"];
-/// Names every resource module imports or defines besides its builders.
-const MODULE_RESERVED: &[&str] = &["Client", "Error", "ItemStream", "Method", "Pages", "Request", "Result", "models"];
-/// Modules of the crate that resource modules must not shadow.
-const CRATE_MODULES: &[&str] = &["models", "runtime", "shared"];
-/// Prelude and std names a model must not shadow inside the models modules.
+// The reserved names: what the generated code and the runtime already define or use where a name from the spec
+// lands. `lower/reserved_names.rs` checks them against the runtime (parsed with syn) and against the code generated
+// from every fixture and the curated spec, so a runtime or emitter change that needs a new entry fails a test;
+// `tests/fixtures/reserved_names.json` takes them as tags, operations and parameters and is compiled by CI
+// (`cargo xtask check-fixtures`).
+
+/// Methods and fields every request builder defines: setters (and path parameters, which are fields) must not take
+/// these names.
+const BUILDER_RESERVED: &[&str] = &[
+    "all",
+    "body",
+    "client",
+    "new",
+    "options",
+    "pages",
+    "request",
+    "retry_policy",
+    "send",
+    "send_with_response",
+    "stream",
+    "timeout",
+];
+/// Names a resource module imports, or uses unqualified (the prelude's), besides its builders: a builder or the
+/// accessor type named `Some` or `Default` would shadow them.
+const MODULE_RESERVED: &[&str] = &[
+    "Clone",
+    "Client",
+    "Copy",
+    "Debug",
+    "Default",
+    "Err",
+    "Error",
+    "Into",
+    "IntoIterator",
+    "ItemStream",
+    "Method",
+    "None",
+    "Ok",
+    "Option",
+    "Pages",
+    "Request",
+    "Result",
+    "Some",
+    "String",
+    "Vec",
+    "models",
+];
+/// Names a resource module must not take: the crate root's modules and imports, the crates and tools generated code
+/// names as a path root (`serde_json::Value`, `#[rustfmt::skip]`), and the primitive types (the models modules, one
+/// per resource, glob-import each other, so a module `i64` would shadow the type there).
+const CRATE_MODULES: &[&str] = &[
+    "bool",
+    "char",
+    "decode_json",
+    "f32",
+    "f64",
+    "i128",
+    "i16",
+    "i32",
+    "i64",
+    "i8",
+    "isize",
+    "model",
+    "models",
+    "reqwest",
+    "runtime",
+    "rustfmt",
+    "serde",
+    "serde_json",
+    "shared",
+    "std",
+    "str",
+    "time",
+    "u128",
+    "u16",
+    "u32",
+    "u64",
+    "u8",
+    "usize",
+];
+/// Prelude and std names (and the generic parameters of the models' trait impls and methods) a model must not shadow
+/// inside the models modules.
 const MODEL_RESERVED: &[&str] = &[
+    "A",
     "Box",
     "Clone",
     "Copy",
+    "D",
     "Debug",
     "Default",
     "Eq",
@@ -33,11 +109,14 @@ const MODEL_RESERVED: &[&str] = &[
     "From",
     "Hash",
     "Into",
+    "IntoIterator",
+    "K",
     "None",
     "Ok",
     "Option",
     "PartialEq",
     "Result",
+    "S",
     "Self",
     "Send",
     "Sized",
@@ -46,11 +125,30 @@ const MODEL_RESERVED: &[&str] = &[
     "Sync",
     "ToOwned",
     "ToString",
+    "V",
     "Vec",
 ];
-/// Methods of the runtime's `Client`: resource accessors must not take these names.
-const CLIENT_METHODS: &[&str] =
-    &["api_url", "builder", "request", "send_bytes", "send_empty", "send_json", "send_list", "send_saved", "token_url"];
+/// Methods of the runtime's `Client`, of any visibility (an accessor of the same name is a duplicate definition,
+/// E0592), and of the traits it implements (an accessor would shadow them in method calls: `client.clone()`):
+/// resource accessors must not take these names.
+const CLIENT_METHODS: &[&str] = &[
+    "api_url",
+    "builder",
+    "call",
+    "clone",
+    "clone_from",
+    "execute",
+    "finish_error",
+    "fmt",
+    "request",
+    "send_bytes",
+    "send_empty",
+    "send_json",
+    "send_list",
+    "send_saved",
+    "token_url",
+    "whoami",
+];
 
 /// Lowers a validated spec. `source` names the spec file in docs and headers.
 pub fn lower(spec: &Spec, source: &str) -> Api {
@@ -950,6 +1048,9 @@ fn walk(types: &BTreeMap<TypeId, TypeDef>, roots: &[TypeId], seen: &mut BTreeSet
         work.extend(next);
     }
 }
+
+#[cfg(test)]
+mod reserved_names;
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,16 @@
 //! `cargo xtask api-diff`: what changed between two specs, resource by resource, for a pull request.
 //!
-//! Compares the API surface (`surface`) of two specs and sorts every change by Cargo's SemVer rules as they apply to
-//! the generated code under ARCHITECTURE.md's "Public API policy": breaking (code that uses the crate may stop
-//! compiling: a removed operation, query parameter (setter), model, property or enum value, a changed type, a
-//! property that became (or stopped being) required, a renamed method or model) or additive (new operations, query
-//! parameters, models, properties, enum values, resources: models and enums are `#[non_exhaustive]`, builders have
-//! private fields). The report is Markdown, ready for a pull request or a CHANGELOG entry, with a semver hint for
-//! 0.x versions (breaking → minor bump, additive → patch bump). `tests/semver_agreement.rs` checks the rules against
-//! cargo-semver-checks.
+//! Lowers both specs with the generator (`codegen::lower_spec`) and compares their API surface (`surface`): the
+//! names and Rust types the emitters will write, after the keyword table and the collision rule, so a spec change
+//! that generates the same Rust (`integer` → `int64`, `date` → `date-time`) is no change, and one the generator turns
+//! into a rename (a `_2` suffix moving, a fallback variant becoming `Other2`) is seen. Every change is sorted by
+//! Cargo's SemVer rules as they apply to the generated code under ARCHITECTURE.md's "Public API policy": breaking
+//! (code that uses the crate may stop compiling, or compiles and means something else: a removed operation, setter,
+//! model, field or enum value, a changed type, a field that became (or stopped being) required, a renamed method,
+//! builder, model or variant) or additive (new operations, setters, models, fields, enum values, resources: models
+//! and enums are `#[non_exhaustive]`, builders have private fields). The report is Markdown, ready for a pull request
+//! or a CHANGELOG entry, with a semver hint for 0.x versions (breaking → minor bump, additive → patch bump).
+//! `tests/semver_agreement.rs` checks the rules against cargo-semver-checks.
 
 mod surface;
 
@@ -18,7 +21,8 @@ use std::process::Command;
 
 use crate::openapi_json;
 use crate::{Result, project_root};
-use surface::{Operation, Surface};
+pub use surface::SHARED;
+use surface::{Field, ModelKind, Operation, Surface};
 
 const USAGE: &str = "usage: cargo xtask api-diff OLD NEW [--changelog PATH] [--max-chars N [--full-report PATH]]\n  \
     OLD and NEW are spec files or git revisions as REV:PATH (e.g. HEAD~1:spec/halopsa.json)\n  \
@@ -101,9 +105,6 @@ impl Change {
         if self.inferred { format!("{} *(inferred)*", self.text) } else { self.text.clone() }
     }
 }
-
-/// The section of models no single resource owns.
-pub const SHARED: &str = "Shared models";
 
 /// Every change between two specs.
 #[derive(Debug, Clone, Default)]
@@ -271,16 +272,22 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Compares two spec texts.
+/// Compares two spec texts: each is lowered by the generator (`codegen::lower_spec`), so both sides are named and
+/// typed exactly as `cargo xtask codegen` would generate them.
 pub fn diff(old: &str, new: &str, old_label: &str, new_label: &str) -> Result<Diff> {
-    let old = openapi_json::parse(old).map_err(|e| format!("cannot parse {old_label}: {e}"))?;
-    let new = openapi_json::parse(new).map_err(|e| format!("cannot parse {new_label}: {e}"))?;
-    let (old, new) = (Surface::of(&old), Surface::of(&new));
+    let (old, new) = (read_surface(old, old_label)?, read_surface(new, new_label)?);
     let mut changes = Vec::new();
     resources(&old, &new, &mut changes);
     operations(&old, &new, &mut changes);
     models(&old, &new, &mut changes);
     Ok(Diff { old_label: old_label.to_owned(), new_label: new_label.to_owned(), changes })
+}
+
+fn read_surface(text: &str, label: &str) -> Result<Surface> {
+    let json = openapi_json::parse(text).map_err(|e| format!("cannot parse {label}: {e}"))?;
+    let api = codegen::lower_spec(text, label)
+        .map_err(|errors| format!("{label} is not a spec the generator accepts:\n{errors}"))?;
+    Ok(Surface::of(&api, &json))
 }
 
 fn push(changes: &mut Vec<Change>, section: &str, breaking: bool, text: String) {
@@ -302,112 +309,152 @@ fn mark_inferred(changes: &mut [Change], from: usize, inferred: bool) {
 }
 
 fn resources(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
-    for name in new.resources.keys().filter(|name| !old.resources.contains_key(*name)) {
-        let module = openapi_json::snake_case(name);
-        let text = format!("new resource `{name}`: `client.{module}()`, cargo feature `{module}`");
-        push(changes, name, false, text);
+    for (module, resource) in &new.resources {
+        match old.resources.get(module) {
+            None => {
+                let text = format!("new resource `{}`: `client.{module}()`, cargo feature `{module}`", resource.tag);
+                push(changes, &resource.tag, false, text);
+            }
+            Some(before) if before.type_name != resource.type_name => {
+                let text = format!(
+                    "renamed the type of `client.{module}()` from `{module}::{}` to `{module}::{}`",
+                    before.type_name, resource.type_name
+                );
+                push(changes, &resource.tag, true, text);
+            }
+            Some(_) => {}
+        }
     }
-    for name in old.resources.keys().filter(|name| !new.resources.contains_key(*name)) {
-        let module = openapi_json::snake_case(name);
-        push(changes, name, true, format!("removed resource `{name}` (`client.{module}()`, feature `{module}`)"));
+    for (module, resource) in &old.resources {
+        if !new.resources.contains_key(module) {
+            let text = format!("removed resource `{}` (`client.{module}()`, feature `{module}`)", resource.tag);
+            push(changes, &resource.tag, true, text);
+        }
+    }
+    for feature in new.extra_features.iter().filter(|f| !old.extra_features.contains(f)) {
+        push(changes, SHARED, false, format!("new cargo feature `{feature}`"));
+    }
+    for feature in old.extra_features.iter().filter(|f| !new.extra_features.contains(f)) {
+        push(changes, SHARED, true, format!("removed cargo feature `{feature}`"));
     }
 }
 
 fn operation_name(operation: &Operation) -> String {
-    format!("`{} {}` (`{}`)", operation.method, operation.path, operation.call)
+    format!("`{} {}` (`{}`)", operation.method, operation.path, operation.call())
 }
 
 fn operations(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
     for (key, operation) in &new.operations {
         if !old.operations.contains_key(key) {
-            push(changes, &operation.resource, false, format!("added operation {}", operation_name(operation)));
+            push(changes, &operation.section, false, format!("added operation {}", operation_name(operation)));
             mark_last_inferred(changes, operation.response_inferred);
         }
     }
     for (key, operation) in &old.operations {
         let Some(now) = new.operations.get(key) else {
-            push(changes, &operation.resource, true, format!("removed operation {}", operation_name(operation)));
+            push(changes, &operation.section, true, format!("removed operation {}", operation_name(operation)));
             continue;
         };
-        let section = now.resource.as_str();
+        let section = now.section.as_str();
         let name = operation_name(now);
-        if operation.resource != now.resource {
-            let text = format!("moved {name} from resource `{}` to `{}`", operation.resource, now.resource);
-            push(changes, section, true, text);
-        } else if operation.call != now.call {
-            push(changes, section, true, format!("renamed `{}` to `{}` for {name}", operation.call, now.call));
+        let mut breaking = |text: String| push(changes, section, true, text);
+        if operation.module != now.module {
+            breaking(format!("moved {name} from resource `{}` to `{}`", operation.section, now.section));
+        } else if operation.method_name != now.method_name {
+            breaking(format!("renamed `{}` to `{}` for {name}", operation.call(), now.call()));
         }
-        if operation.upsert != now.upsert {
-            let text = if now.upsert {
-                format!("{name} became a create-or-update (`create()`/`update()`)")
+        if operation.many_name != now.many_name {
+            let shown = |many: &Option<String>| many.as_ref().map_or("none".to_owned(), |m| format!("`{m}()`"));
+            breaking(format!(
+                "the method updating several records of {name} changed from {} to {}",
+                shown(&operation.many_name),
+                shown(&now.many_name)
+            ));
+        }
+        if operation.builder != now.builder {
+            breaking(format!(
+                "renamed the builder of {name} from `{}::{}` to `{}::{}`",
+                operation.module, operation.builder, now.module, now.builder
+            ));
+        }
+        if operation.args != now.args {
+            breaking(format!(
+                "the arguments of {name} changed from `({})` to `({})`",
+                operation.args.join(", "),
+                now.args.join(", ")
+            ));
+        }
+        if operation.body != now.body {
+            let shown = |body: &Option<String>| body.as_ref().map_or("none".to_owned(), |b| format!("`{b}`"));
+            breaking(format!("request body of {name} changed from {} to {}", shown(&operation.body), shown(&now.body)));
+        }
+        if operation.response != now.response {
+            breaking(format!("response of {name} changed from `{}` to `{}`", operation.response, now.response));
+            mark_last_inferred(changes, operation.response_inferred || now.response_inferred);
+        }
+        // Paging or not, a list has the same methods (`pages()`, `stream()`, `all()`): what changes is behaviour.
+        if operation.paged != now.paged {
+            let text = if now.paged {
+                format!("{name} now pages through the results (`pageinate`, `page_no`, `page_size`)")
             } else {
-                format!("{name} is no longer a create-or-update")
+                format!("{name} no longer pages: one request, one page")
             };
-            push(changes, section, true, text);
+            push(changes, section, false, text);
+        }
+        if operation.deprecated != now.deprecated {
+            let text = if now.deprecated {
+                format!("{name} is deprecated")
+            } else {
+                format!("{name} is no longer deprecated")
+            };
+            push(changes, section, false, text);
         }
         parameters(operation, now, section, &name, changes);
-        for (what, before, after) in
-            [("request body", &operation.body, &now.body), ("response", &operation.response, &now.response)]
-        {
-            if before != after {
-                let shown = |t: &Option<String>| t.clone().unwrap_or_else(|| "none".to_owned());
-                let text = format!("{what} of {name} changed from {} to {}", shown(before), shown(after));
-                push(changes, section, true, text);
-                let inferred = what == "response" && (operation.response_inferred || now.response_inferred);
-                mark_last_inferred(changes, inferred);
-            }
-        }
     }
 }
 
 fn parameters(before: &Operation, after: &Operation, section: &str, name: &str, changes: &mut Vec<Change>) {
-    let find = |ops: &Operation, param: &surface::Param| {
-        ops.params.iter().find(|p| p.name == param.name && p.location == param.location).cloned()
-    };
-    for param in &after.params {
-        match find(before, param) {
-            None => {
-                // A query parameter is a setter whether Halo requires it or not (a new method: not breaking); a new
-                // path parameter changes the path, so the operation shows as removed and added.
-                let required = if param.required { "required " } else { "" };
-                let text =
-                    format!("added {required}{} parameter `{}` ({}) to {name}", param.location, param.name, param.ty);
-                push(changes, section, param.required && param.location != "query", text);
-            }
-            Some(old) => {
-                if old.ty != param.ty {
-                    let text = format!(
-                        "type of {} parameter `{}` of {name} changed from {} to {}",
-                        param.location, param.name, old.ty, param.ty
-                    );
-                    push(changes, section, true, text);
-                }
-                if old.required != param.required {
-                    let text = if param.required {
-                        format!("{} parameter `{}` of {name} became required", param.location, param.name)
-                    } else {
-                        format!("{} parameter `{}` of {name} is no longer required", param.location, param.name)
-                    };
-                    // Only documentation changes for a query parameter (its setter stays); code that does not set a
-                    // newly required one still compiles, but Halo may refuse the request: the text says so.
-                    push(changes, section, param.location != "query", text);
-                }
-            }
+    for (wire, param) in &after.query {
+        let Some(old) = before.query.get(wire) else {
+            // A query parameter is a setter whether Halo requires it or not: a new method, not breaking.
+            let required = if param.required { "required " } else { "" };
+            let text =
+                format!("added {required}query parameter `{wire}` (`.{}({})`) to {name}", param.rust_name, param.ty);
+            push(changes, section, false, text);
+            continue;
+        };
+        if old.rust_name != param.rust_name {
+            let text = format!(
+                "renamed the setter of query parameter `{wire}` of {name} from `.{}()` to `.{}()`",
+                old.rust_name, param.rust_name
+            );
+            push(changes, section, true, text);
+        }
+        if old.ty != param.ty {
+            let text =
+                format!("type of query parameter `{wire}` of {name} changed from `{}` to `{}`", old.ty, param.ty);
+            push(changes, section, true, text);
+        }
+        if old.required != param.required {
+            let text = if param.required {
+                format!("query parameter `{wire}` of {name} became required")
+            } else {
+                format!("query parameter `{wire}` of {name} is no longer required")
+            };
+            // Only documentation changes (the setter stays); code that does not set a newly required one still
+            // compiles, but Halo may refuse the request: the text says so.
+            push(changes, section, false, text);
         }
     }
-    for param in &before.params {
-        if find(after, param).is_none() {
-            let text = format!("removed {} parameter `{}` ({}) of {name}", param.location, param.name, param.ty);
+    for (wire, param) in &before.query {
+        if !after.query.contains_key(wire) {
+            let text = format!("removed query parameter `{wire}` (`.{}({})`) of {name}", param.rust_name, param.ty);
             push(changes, section, true, text);
         }
     }
 }
 
 fn models(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
-    let (old_owners, new_owners) = (old.owners(), new.owners());
-    let section = |owners: &BTreeMap<String, Option<String>>, name: &str| {
-        owners.get(name).cloned().flatten().unwrap_or_else(|| SHARED.to_owned())
-    };
     // A model renamed by curation keeps its `x-halo-name`: report a rename instead of a removal and an addition.
     let mut renamed: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, model) in &old.models {
@@ -415,99 +462,147 @@ fn models(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
             continue;
         }
         let Some(halo) = &model.halo else { continue };
-        let successor = new.models.iter().find(|(n, m)| !old.models.contains_key(*n) && m.halo.as_ref() == Some(halo));
-        if let Some((new_name, _)) = successor {
+        let successor = new.models.iter().find(|(n, m)| {
+            !old.models.contains_key(*n) && m.halo.as_ref() == Some(halo) && !renamed.contains_key(n.as_str())
+        });
+        if let Some((new_name, now)) = successor {
             renamed.insert(new_name, name);
             let text = format!("renamed model `{name}` to `{new_name}` (Halo `{halo}`)");
-            push(changes, &section(&new_owners, new_name), true, text);
+            push(changes, &now.section, true, text);
         }
     }
-    for name in new.models.keys() {
+    for (name, model) in &new.models {
         if !old.models.contains_key(name) && !renamed.contains_key(name.as_str()) {
-            push(changes, &section(&new_owners, name), false, format!("added model `{name}`"));
-            mark_last_inferred(changes, new.models[name].inferred);
+            push(changes, &model.section, false, format!("added model `{name}`"));
+            mark_last_inferred(changes, model.inferred);
         }
     }
-    for name in old.models.keys() {
+    for (name, model) in &old.models {
         if !new.models.contains_key(name) && !renamed.values().any(|old_name| old_name == name) {
-            push(changes, &section(&old_owners, name), true, format!("removed model `{name}`"));
-            mark_last_inferred(changes, old.models[name].inferred);
+            push(changes, &model.section, true, format!("removed model `{name}`"));
+            mark_last_inferred(changes, model.inferred);
         }
     }
     for (name, now) in &new.models {
         let old_name = renamed.get(name.as_str()).copied().unwrap_or(name);
         let Some(before) = old.models.get(old_name) else { continue };
         let from = changes.len();
-        let section = section(&new_owners, name);
-        if before.shape != now.shape {
-            let text = format!("model `{name}` changed from {} to {}", before.shape, now.shape);
-            push(changes, &section, true, text);
-        }
-        if before.list_key != now.list_key {
-            let text = format!("list key of `{name}` changed from {:?} to {:?}", before.list_key, now.list_key);
-            push(changes, &section, true, text);
-        }
-        for (property, ty) in &now.properties {
-            match before.properties.iter().find(|(p, _)| p == property) {
-                // Models are `#[non_exhaustive]`: a new field (and its setter) breaks nobody, required or not.
-                None => {
-                    let required = if now.required.contains(property) { "required " } else { "" };
-                    push(changes, &section, false, format!("added {required}property `{name}.{property}` ({ty})"));
-                    continue;
+        let section = now.section.as_str();
+        match (&before.kind, &now.kind) {
+            (ModelKind::Struct { fields: old_fields, methods: old_methods }, ModelKind::Struct { fields, methods }) => {
+                struct_changes(name, (old_fields, fields), section, changes);
+                for method in methods.iter().filter(|m| !old_methods.contains(m)) {
+                    push(changes, section, false, format!("added method `{name}::{method}()`"));
                 }
-                Some((_, old_ty)) if old_ty != ty => {
-                    let text = format!("type of `{name}.{property}` changed from {old_ty} to {ty}");
-                    push(changes, &section, true, text);
+                for method in old_methods.iter().filter(|m| !methods.contains(m)) {
+                    push(changes, section, true, format!("removed method `{name}::{method}()`"));
                 }
-                Some(_) => {}
             }
-            if before.required.contains(property) != now.required.contains(property) {
-                let text = if now.required.contains(property) {
-                    format!("`{name}.{property}` became required (no longer an `Option`)")
-                } else {
-                    format!("`{name}.{property}` is no longer required (now an `Option`)")
+            (
+                ModelKind::Enum { repr: old_repr, variants: old_variants, fallback: old_fallback },
+                ModelKind::Enum { repr, variants, fallback },
+            ) => {
+                if old_repr != repr {
+                    let text = format!("`{name}` changed from a {old_repr} enum to a {repr} enum");
+                    push(changes, section, true, text);
+                }
+                let find = |list: &[(String, String)], value: &str| {
+                    list.iter().find(|(v, _)| v == value).map(|(_, variant)| variant.clone())
                 };
-                push(changes, &section, true, text);
+                for (value, variant) in variants {
+                    match find(old_variants, value) {
+                        None => {
+                            let text = format!("added enum value {value} to `{name}` (`{name}::{variant}`)");
+                            push(changes, section, false, text);
+                        }
+                        // A variant renamed through `x-enum-varnames` (`Value3` → `Site`), or by the collision
+                        // rule, breaks every use of the old name.
+                        Some(old_variant) if old_variant != *variant => {
+                            let text = format!(
+                                "renamed the variant of enum value {value} of `{name}` from `{old_variant}` to `{variant}`"
+                            );
+                            push(changes, section, true, text);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                for (value, variant) in old_variants {
+                    if find(variants, value).is_none() {
+                        let text = format!("removed enum value {value} from `{name}` (`{name}::{variant}`)");
+                        push(changes, section, true, text);
+                    }
+                }
+                if old_fallback != fallback {
+                    let text = format!(
+                        "renamed the fallback variant of `{name}` from `{name}::{old_fallback}` to `{name}::{fallback}`"
+                    );
+                    push(changes, section, true, text);
+                }
             }
-        }
-        for (property, ty) in &before.properties {
-            if !now.properties.iter().any(|(p, _)| p == property) {
-                push(changes, &section, true, format!("removed property `{name}.{property}` ({ty})"));
+            (ModelKind::Alias(old_target), ModelKind::Alias(target)) if old_target != target => {
+                let text = format!("`{name}` changed from `{old_target}` to `{target}`");
+                push(changes, section, true, text);
             }
-        }
-        for value in &now.enum_values {
-            if !before.enum_values.contains(value) {
-                push(changes, &section, false, format!("added enum value {value} to `{name}`"));
-            }
-        }
-        for value in &before.enum_values {
-            if !now.enum_values.contains(value) {
-                push(changes, &section, true, format!("removed enum value {value} from `{name}`"));
-            }
-        }
-        // A variant renamed through `x-enum-varnames` (`Value3` → `Site`) breaks every use of the old name.
-        let name_of = |model: &surface::Model, value: &String| {
-            let index = model.enum_values.iter().position(|v| v == value)?;
-            Some(model.enum_names.get(index).cloned().flatten())
-        };
-        for value in &now.enum_values {
-            let (Some(old), Some(new)) = (name_of(before, value), name_of(now, value)) else { continue };
-            if old != new {
-                let label =
-                    |n: Option<String>| n.map_or("the generator's default name".to_owned(), |n| format!("`{n}`"));
-                push(
-                    changes,
-                    &section,
-                    true,
-                    format!(
-                        "renamed the variant of enum value {value} of `{name}` from {} to {}",
-                        label(old),
-                        label(new)
-                    ),
-                );
+            (ModelKind::Alias(_), ModelKind::Alias(_)) => {}
+            (old_kind, kind) => {
+                let text = format!("model `{name}` changed from a {} to a {}", old_kind.label(), kind.label());
+                push(changes, section, true, text);
             }
         }
         mark_inferred(changes, from, before.inferred || now.inferred);
+    }
+}
+
+/// The fields of one struct, by Rust name: what code using the crate writes.
+fn struct_changes(
+    name: &str,
+    (before, after): (&BTreeMap<String, Field>, &BTreeMap<String, Field>),
+    section: &str,
+    changes: &mut Vec<Change>,
+) {
+    for (field, now) in after {
+        let Some(old) = before.get(field) else {
+            // Models are `#[non_exhaustive]`: a new field (and its setter) breaks nobody, required or not.
+            let text = match &now.wire {
+                Some(wire) => {
+                    let required = if now.optional { "" } else { "required " };
+                    format!("added {required}property `{wire}` to `{name}` (`{field}: {}`)", now.ty())
+                }
+                None => format!("`{name}.{field}` keeps the unknown fields (`{}`)", now.ty()),
+            };
+            push(changes, section, false, text);
+            continue;
+        };
+        if old.inner != now.inner {
+            let text = format!("type of `{name}.{field}` changed from `{}` to `{}`", old.ty(), now.ty());
+            push(changes, section, true, text);
+        } else if old.optional != now.optional {
+            let text = if now.optional {
+                format!("`{name}.{field}` is no longer required (now an `Option`)")
+            } else {
+                format!("`{name}.{field}` became required (no longer an `Option`)")
+            };
+            push(changes, section, true, text);
+        }
+        // The collision rule gave the field's name to another property (`_signature` had `signature`, and the spec
+        // gained `signature`): it compiles as before, but reads and writes something else.
+        if old.wire != now.wire {
+            let text = format!(
+                "`{name}.{field}` now holds {} instead of {}: code using it compiles but means another property",
+                now.wire_label(),
+                old.wire_label()
+            );
+            push(changes, section, true, text);
+        }
+    }
+    for (field, old) in before {
+        if !after.contains_key(field) {
+            let text = match &old.wire {
+                Some(wire) => format!("removed property `{wire}` of `{name}` (`{field}: {}`)", old.ty()),
+                None => format!("removed `{name}.{field}`, which kept the unknown fields"),
+            };
+            push(changes, section, true, text);
+        }
     }
 }
 

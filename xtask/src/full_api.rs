@@ -147,7 +147,7 @@ pub fn run(from: &Path, out: &Path, build: bool) -> Result<Figures> {
 }
 
 /// `cargo check` the scratch crate, sharing this workspace's lock file (same dependency versions, no network) and
-/// target directory (dependencies already built are reused).
+/// the scratch target directory of `check-fixtures` (dependencies already built are reused).
 fn check(crate_dir: &Path) -> Result<f64> {
     let root = project_root()?;
     fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock"))?;
@@ -157,7 +157,7 @@ fn check(crate_dir: &Path) -> Result<f64> {
         .args(["check", "--quiet", "--all-features", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
         .arg("--target-dir")
-        .arg(root.join("target/full-api-target"))
+        .arg(root.join(crate::SCRATCH_TARGET))
         .status()?;
     if !status.success() {
         return Err(format!(

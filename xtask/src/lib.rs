@@ -1,6 +1,7 @@
 //! The project's automation as a library, so tests run exactly what `cargo xtask` runs.
 
 pub mod api_diff;
+pub mod check_fixtures;
 pub mod codegen;
 pub mod full_api;
 pub mod import;
@@ -12,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// The result type of every command.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The target directory of the scratch crates `full-api` and `check-fixtures` compile, relative to the checkout:
+/// they have the generated crate's dependencies, which are then built once for both.
+pub const SCRATCH_TARGET: &str = "target/scratch-target";
 
 /// The root of the checkout `cargo xtask` runs in: the nearest directory at or above the working directory that has a
 /// workspace `Cargo.toml` and `xtask/Cargo.toml`.

@@ -14,6 +14,8 @@ commands:
       report API changes between two specs (files, or git revisions as REV:spec/halopsa.json)
   full-api [--from SWAGGER] [--out DIR] [--no-build]
       import every resource of Halo's swagger into a scratch spec, generate, and cargo check it
+  check-fixtures [--no-build]
+      generate every tests/fixtures/*.json into a scratch workspace and cargo check it, warnings denied
 ";
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         "import" => xtask::import::main(rest),
         "api-diff" => xtask::api_diff::main(rest),
         "full-api" => xtask::full_api::main(rest),
+        "check-fixtures" => xtask::check_fixtures::main(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())

@@ -77,7 +77,7 @@ fn an_added_optional_parameter_is_additive() {
         changed(|spec| params(spec).push(json!({"name": "pageinate", "in": "query", "schema": {"type": "boolean"}})));
     assert_eq!(
         texts(&diff, false),
-        ["Agents: added query parameter `pageinate` (boolean) to `GET /Agent` (`agents().list()`)"]
+        ["Agents: added query parameter `pageinate` (`.pageinate(bool)`) to `GET /Agent` (`agents().list()`)"]
     );
     assert_eq!(texts(&diff, true), Vec::<String>::new());
     assert_eq!(diff.bump(), Bump::Patch);
@@ -90,7 +90,7 @@ fn a_removed_parameter_is_breaking() {
     });
     assert_eq!(
         texts(&diff, true),
-        ["Agents: removed query parameter `search` (string) of `GET /Agent` (`agents().list()`)"]
+        ["Agents: removed query parameter `search` (`.search(String)`) of `GET /Agent` (`agents().list()`)"]
     );
     assert_eq!(diff.bump(), Bump::Minor);
 }
@@ -100,9 +100,7 @@ fn a_changed_parameter_type_is_breaking() {
     let diff = changed(|spec| params(spec)[1]["schema"] = json!({"type": "integer", "format": "int64"}));
     assert_eq!(
         texts(&diff, true),
-        [
-            "Agents: type of query parameter `team_id` of `GET /Agent` (`agents().list()`) changed from integer (int32) to integer (int64)"
-        ]
+        ["Agents: type of query parameter `team_id` of `GET /Agent` (`agents().list()`) changed from `i32` to `i64`"]
     );
 }
 
@@ -120,7 +118,7 @@ fn a_query_parameter_that_became_required_is_reported_but_not_breaking() {
     });
     assert_eq!(
         texts(&added, false),
-        ["Agents: added required query parameter `x` (string) to `GET /Agent` (`agents().list()`)"]
+        ["Agents: added required query parameter `x` (`.x(String)`) to `GET /Agent` (`agents().list()`)"]
     );
     assert_eq!(added.bump(), Bump::Patch);
 }
@@ -155,20 +153,26 @@ fn model_changes_are_classified_and_attributed_to_their_resource() {
         let agent = &mut spec["components"]["schemas"]["Agent"]["properties"];
         agent["email"] = json!({"type": "string", "nullable": true});
         agent["name"] = json!({"type": "integer", "format": "int32", "nullable": true});
-        spec["components"]["schemas"]["Team"]["properties"].as_object_mut().unwrap().remove("id");
+        let team = spec["components"]["schemas"]["Team"]["properties"].as_object_mut().unwrap();
+        team.remove("id");
+        team.insert("name".to_owned(), json!({"type": "string"}));
         spec["components"]["schemas"]["Kind"]["enum"] = json!([0, 1, 2]);
     });
     assert_eq!(
         texts(&diff, true),
         [
-            "Agents: type of `Agent.name` changed from string, nullable to integer (int32), nullable",
+            "Agents: type of `Agent.name` changed from `Option<String>` to `Option<i32>`",
             // Team is reached from both Agents (through Agent.team) and Teams: a shared model.
-            "Shared models: removed property `Team.id` (integer (int32))",
+            "Shared models: removed property `id` of `Team` (`id: Option<i32>`)",
         ]
     );
     assert_eq!(
         texts(&diff, false),
-        ["Agents: added property `Agent.email` (string, nullable)", "Shared models: added enum value 2 to `Kind`"]
+        [
+            "Agents: added property `email` to `Agent` (`email: Option<String>`)",
+            "Shared models: added enum value 2 to `Kind` (`Kind::Value2`)",
+            "Shared models: added property `name` to `Team` (`name: Option<String>`)",
+        ]
     );
 }
 
@@ -180,7 +184,7 @@ fn an_added_required_property_is_additive() {
         agent["properties"]["isdisabled"] = json!({"type": "boolean"});
         agent["required"] = json!(["isdisabled"]);
     });
-    assert_eq!(texts(&diff, false), ["Agents: added required property `Agent.isdisabled` (boolean)"]);
+    assert_eq!(texts(&diff, false), ["Agents: added required property `isdisabled` to `Agent` (`isdisabled: bool`)"]);
     assert_eq!(diff.bump(), Bump::Patch);
 }
 
@@ -222,12 +226,10 @@ fn the_markdown_has_a_heading_a_semver_hint_and_a_section_per_resource() {
     let agents = markdown.find("\n### Agents\n").expect("an Agents section");
     let teams = markdown.find("\n### Teams\n").expect("a Teams section");
     assert!(breaking < agents && agents < teams, "breaking changes first, then resources alphabetically");
-    assert!(
-        markdown[breaking..agents].contains(
-            "\n- **Agents**: removed query parameter `search` (string) of `GET /Agent` (`agents().list()`)\n"
-        )
-    );
-    assert!(markdown[agents..teams].contains("\n- added query parameter `pageinate` (boolean)"));
+    assert!(markdown[breaking..agents].contains(
+        "\n- **Agents**: removed query parameter `search` (`.search(String)`) of `GET /Agent` (`agents().list()`)\n"
+    ));
+    assert!(markdown[agents..teams].contains("\n- added query parameter `pageinate` (`.pageinate(bool)`)"));
     assert!(!markdown[agents..].contains("removed query parameter"), "a breaking change is listed once");
     assert!(markdown.ends_with('\n'));
 }
@@ -270,11 +272,14 @@ fn changes_to_inferred_types_are_marked() {
     let diff = changed(|spec| {
         spec["components"]["schemas"]["AgentView"] = json!({"type": "object", "x-halo-inferred": "made up", "properties": {"record_count": {"type": "integer"}}});
         spec["components"]["schemas"]["Team"]["x-halo-inferred"] = json!("made up");
-        spec["components"]["schemas"]["Team"]["properties"]["extra"] = json!({"type": "string"});
+        spec["components"]["schemas"]["Team"]["properties"]["region"] = json!({"type": "string"});
     });
     let markdown = diff.to_markdown();
     assert!(markdown.contains("- added model `AgentView` *(inferred)*\n"), "{markdown}");
-    assert!(markdown.contains("- added property `Team.extra` (string) *(inferred)*\n"), "{markdown}");
+    assert!(
+        markdown.contains("- added property `region` to `Team` (`region: Option<String>`) *(inferred)*\n"),
+        "{markdown}"
+    );
     assert!(markdown.contains("Changes marked *(inferred)* concern a type the import inferred"));
     let plain = changed(|spec| drop(params(spec).remove(0))).to_markdown();
     assert!(!plain.contains("inferred"));
@@ -297,17 +302,23 @@ fn a_new_resource_is_additive() {
     assert_eq!(diff.bump(), Bump::Patch);
 }
 
-/// The acceptance scenario, second half: the diff of the 2025-09 import lists exactly the 17 new parameters.
+/// The acceptance scenario, second half: the diff of the 2025-09 import lists exactly the 17 new parameters, and
+/// that with three of them (`pageinate`, `page_no`, `page_size`) the list now pages.
 #[test]
-fn the_2025_09_import_diffs_as_exactly_17_additive_parameters() {
+fn the_2025_09_import_diffs_as_exactly_17_additive_parameters_and_paging() {
     let curated = fixture("curated-2025-03.json");
     let options = Options { resources: vec!["Agents".to_owned()], all: false };
     let imported = import::import(Some(&curated), &fixture("halo-2025-09-agent-excerpt.json"), &options).unwrap();
     let diff = api_diff::diff(&curated, &imported.spec, "HEAD:spec/halopsa.json", "spec/halopsa.json").unwrap();
     let mut added: Vec<String> = Vec::new();
+    let paging = "`GET /Agent` (`agents().list()`) now pages through the results (`pageinate`, `page_no`, `page_size`)";
+    assert_eq!(diff.changes.iter().filter(|c| c.text == paging).count(), 1, "{}", diff.to_markdown());
     for change in &diff.changes {
         assert!(!change.breaking, "{change:?}");
         assert_eq!(change.section, "Agents");
+        if change.text == paging {
+            continue;
+        }
         let name = change
             .text
             .strip_prefix("added query parameter `")
@@ -331,7 +342,7 @@ fn the_2025_09_import_diffs_as_exactly_17_additive_parameters() {
     expected.sort();
     assert_eq!(added, expected);
     assert_eq!(diff.bump(), Bump::Patch);
-    assert!(diff.to_markdown().contains("17 additive changes, nothing breaks: a **patch** bump"));
+    assert!(diff.to_markdown().contains("18 additive changes, nothing breaks: a **patch** bump"));
 }
 
 #[test]
@@ -382,6 +393,188 @@ fn a_renamed_enum_variant_is_breaking() {
     });
     assert_eq!(
         texts(&diff, true),
-        ["Shared models: renamed the variant of enum value 1 of `Kind` from the generator's default name to `Closed`"]
+        ["Shared models: renamed the variant of enum value 1 of `Kind` from `Value1` to `Closed`"]
     );
+}
+
+/// api-diff compares what the generator makes of a spec, not the spec's JSON: a change that generates the same Rust
+/// is no change.
+#[test]
+fn spec_changes_that_generate_the_same_rust_are_no_change() {
+    let diff = changed(|spec| {
+        // `integer` without a format is already an `i64`; a date is a `DateTime` like a date-time.
+        spec["components"]["schemas"]["Agent"]["properties"]["count"] = json!({"type": "integer", "format": "int64"});
+        spec["components"]["schemas"]["Agent"]["properties"]["since"] =
+            json!({"type": "string", "format": "date-time"});
+        params(spec).push(json!({"name": "after", "in": "query", "schema": {"type": "string", "format": "date-time"}}));
+    });
+    let base = |spec: &mut Value| {
+        spec["components"]["schemas"]["Agent"]["properties"]["count"] = json!({"type": "integer"});
+        spec["components"]["schemas"]["Agent"]["properties"]["since"] = json!({"type": "string", "format": "date"});
+        params(spec).push(json!({"name": "after", "in": "query", "schema": {"type": "string", "format": "date"}}));
+    };
+    let (mut old, mut new) = (base_with(base), base_with(base));
+    new["components"]["schemas"]["Agent"]["properties"]["count"]["format"] = json!("int64");
+    new["components"]["schemas"]["Agent"]["properties"]["since"]["format"] = json!("date-time");
+    params(&mut new)[2]["schema"]["format"] = json!("date-time");
+    // A description is documentation, not API.
+    old["components"]["schemas"]["Agent"]["properties"]["name"]["description"] = json!("Old words.");
+    let same = api_diff::diff(&old.to_string(), &new.to_string(), "old", "new").unwrap();
+    assert_eq!(same.changes, [], "{}", same.to_markdown());
+    assert_eq!(same.bump(), Bump::None);
+    // The same edits on top of a spec without them are three additions.
+    assert_eq!(diff.additive().len(), 3, "{}", diff.to_markdown());
+}
+
+fn base_with(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut spec = base();
+    edit(&mut spec);
+    spec
+}
+
+/// The report names what the generator names: raw identifiers and the collision rule's `_2` suffixes.
+#[test]
+fn names_are_the_generated_ones() {
+    let diff = changed(|spec| {
+        spec["components"]["schemas"]["Agent"]["properties"]["type"] = json!({"type": "string"});
+        params(spec).push(json!({"name": "TeamID", "in": "query", "schema": {"type": "integer", "format": "int32"}}));
+    });
+    assert_eq!(
+        texts(&diff, false),
+        [
+            "Agents: added query parameter `TeamID` (`.team_id_2(i32)`) to `GET /Agent` (`agents().list()`)",
+            "Agents: added property `type` to `Agent` (`r#type: Option<String>`)",
+        ]
+    );
+    assert_eq!(diff.bump(), Bump::Patch);
+}
+
+/// A property that takes a name the collision rule had given another one moves that one to `_2`: the old name
+/// still compiles but means another property, which breaks code as surely as a rename.
+#[test]
+fn a_collision_that_moves_a_name_is_breaking() {
+    let old = base_with(|spec| {
+        spec["components"]["schemas"]["Agent"]["properties"]["_signature"] = json!({"type": "string"});
+    });
+    let mut new = old.clone();
+    new["components"]["schemas"]["Agent"]["properties"]["signature"] = json!({"type": "string"});
+    let diff = api_diff::diff(&old.to_string(), &new.to_string(), "old", "new").unwrap();
+    assert_eq!(
+        texts(&diff, true),
+        ["Agents: `Agent.signature` now holds `signature` instead of `_signature`: code using it compiles but means \
+             another property"]
+    );
+    assert_eq!(texts(&diff, false), ["Agents: added property `_signature` to `Agent` (`signature_2: Option<String>`)"]);
+    // A property named `extra` takes the name of the map of unknown fields, which becomes `extra_2`.
+    let diff = changed(|spec| {
+        spec["components"]["schemas"]["Agent"]["properties"]["extra"] = json!({"type": "string"});
+    });
+    assert_eq!(
+        texts(&diff, true),
+        [
+            "Agents: type of `Agent.extra` changed from `serde_json::Map<String, serde_json::Value>` to \
+             `Option<String>`",
+            "Agents: `Agent.extra` now holds `extra` instead of the unknown fields: code using it compiles but means \
+             another property",
+        ]
+    );
+    assert_eq!(
+        texts(&diff, false),
+        ["Agents: `Agent.extra_2` keeps the unknown fields (`serde_json::Map<String, serde_json::Value>`)"]
+    );
+    // A string value `other` takes the fallback's name: `Other` becomes `Other2`.
+    let diff = changed(|spec| {
+        spec["components"]["schemas"]["Status"] = json!({"type": "string", "enum": ["open", "closed"]});
+    });
+    assert_eq!(diff.bump(), Bump::Patch);
+    let old = base_with(|spec| {
+        spec["components"]["schemas"]["Status"] = json!({"type": "string", "enum": ["open", "closed"]});
+    });
+    let mut new = old.clone();
+    new["components"]["schemas"]["Status"]["enum"] = json!(["open", "closed", "other"]);
+    let diff = api_diff::diff(&old.to_string(), &new.to_string(), "old", "new").unwrap();
+    assert_eq!(
+        texts(&diff, true),
+        ["Shared models: renamed the fallback variant of `Status` from `Status::Other` to `Status::Other2`"]
+    );
+    assert_eq!(texts(&diff, false), ["Shared models: added enum value \"other\" to `Status` (`Status::Other`)"]);
+}
+
+/// A query parameter with a closed set of values takes an enum of the models: a new value is a new variant of a
+/// `#[non_exhaustive]` enum (additive); a plain parameter becoming an enum changes the setter's type (breaking).
+#[test]
+fn enum_typed_query_parameters() {
+    let old = base_with(|spec| {
+        params(spec)
+            .push(json!({"name": "domain", "in": "query", "schema": {"type": "string", "enum": ["reqs", "opps"]}}));
+    });
+    let mut new = old.clone();
+    params(&mut new)[2]["schema"]["enum"] = json!(["reqs", "opps", "prjs"]);
+    let diff = api_diff::diff(&old.to_string(), &new.to_string(), "old", "new").unwrap();
+    assert_eq!(
+        texts(&diff, false),
+        ["Agents: added enum value \"prjs\" to `ListAgentsDomain` (`ListAgentsDomain::Prjs`)"]
+    );
+    assert_eq!(diff.bump(), Bump::Patch);
+
+    let diff = changed(|spec| params(spec)[0]["schema"] = json!({"type": "string", "enum": ["a", "b"]}));
+    assert_eq!(
+        texts(&diff, true),
+        ["Agents: type of query parameter `search` of `GET /Agent` (`agents().list()`) changed from `String` to \
+             `models::ListAgentsSearch`"]
+    );
+    assert_eq!(texts(&diff, false), ["Agents: added model `ListAgentsSearch`"]);
+}
+
+/// The builder is a public type: a new operationId renames it even when the method keeps its `x-halo-method`.
+#[test]
+fn a_renamed_builder_is_breaking() {
+    let diff = changed(|spec| spec["paths"]["/Agent/{id}"]["get"]["operationId"] = json!("fetchAgent"));
+    assert_eq!(
+        texts(&diff, true),
+        [
+            "Agents: renamed the builder of `GET /Agent/{id}` (`agents().get()`) from `agents::GetAgent` to `agents::FetchAgent`"
+        ]
+    );
+}
+
+/// api-diff lowers both specs as the generator does, so a spec the generator refuses is an error, with its problems.
+#[test]
+fn a_spec_the_generator_refuses_is_an_error() {
+    let mut broken = base();
+    broken["paths"]["/Agent"]["get"].as_object_mut().unwrap().remove("operationId");
+    let error = api_diff::diff(&base().to_string(), &broken.to_string(), "old.json", "new.json").unwrap_err();
+    let error = error.to_string();
+    assert!(error.starts_with("new.json is not a spec the generator accepts:"), "{error}");
+    assert!(error.contains("operationId"), "{error}");
+}
+
+/// The rest of what the generator makes public: positional arguments by type, deprecation (a warning, not a
+/// break), and the `unused-models` feature, which exists while some model is used by no operation.
+#[test]
+fn arguments_deprecation_and_the_unused_models_feature() {
+    let diff = changed(|spec| {
+        let get = &mut spec["paths"]["/Agent/{id}"]["get"];
+        get["parameters"][0]["schema"] = json!({"type": "string"});
+        get["deprecated"] = json!(true);
+        // `Kind` was the only model no operation uses.
+        spec["components"]["schemas"].as_object_mut().unwrap().remove("Kind");
+    });
+    assert_eq!(
+        texts(&diff, true),
+        [
+            "Shared models: removed cargo feature `unused-models`",
+            "Agents: the arguments of `GET /Agent/{id}` (`agents().get()`) changed from `(i32)` to `(String)`",
+            "Shared models: removed model `Kind`",
+        ]
+    );
+    assert_eq!(texts(&diff, false), ["Agents: `GET /Agent/{id}` (`agents().get()`) is deprecated"]);
+    // A path parameter's name is not part of the API: arguments are positional.
+    let renamed = changed(|spec| {
+        let paths = spec["paths"].as_object_mut().unwrap();
+        let mut item = paths.remove("/Agent/{id}").unwrap();
+        item["get"]["parameters"][0]["name"] = json!("agent_id");
+        paths.insert("/Agent/{agent_id}".to_owned(), item);
+    });
+    assert_eq!(renamed.changes, [], "{}", renamed.to_markdown());
 }

@@ -18,6 +18,7 @@ use serde::ser::{Serialize, SerializeMap};
 use serde_json::{Map, Value};
 
 /// A generated model: a struct of optional fields plus a map of the fields the spec does not describe.
+#[allow(dead_code)] // generated code calls it only if the spec has a model with fields
 pub(crate) trait Model: Default {
     /// What a decode error says was expected (`struct Agent`).
     const EXPECTING: &'static str;
@@ -30,6 +31,7 @@ pub(crate) trait Model: Default {
 }
 
 /// `Deserialize::deserialize` of every model: a JSON object, fields by name, unknown ones into `extra`.
+#[allow(dead_code)] // generated code calls it only if the spec has a model with fields
 pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Model>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_map(ModelVisitor(PhantomData))
 }
@@ -139,6 +141,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 
 /// Decodes a field's value.
 #[inline(never)]
+#[allow(dead_code)] // generated code calls it only if the spec has a model with fields
 pub(crate) fn value<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(map: &mut A) -> Result<T, A::Error> {
     map.next_value()
 }
@@ -186,6 +189,7 @@ pub(crate) fn entry<M: SerializeMap, T: Serialize + ?Sized>(
 /// Writes an optional field. `None` is left out (Halo blanks a field it is sent as `null`), unless the model's
 /// `extra` holds a `null` under the field's name: that is how `clear_<field>()` asks for an explicit `null`.
 #[inline(never)]
+#[allow(dead_code)] // generated code calls it only if the spec has a model with optional fields
 pub(crate) fn opt_entry<M: SerializeMap, T: Serialize>(
     map: &mut M,
     name: &'static str,
@@ -204,6 +208,7 @@ pub(crate) fn opt_entry<M: SerializeMap, T: Serialize>(
 /// Writes the fields the spec does not describe, after the others, as they came. An entry named like one of the
 /// model's own `fields` (sorted) was written with that field (a cleared field's `null`), so it is skipped: a key is
 /// never sent twice.
+#[allow(dead_code)] // generated code calls it only if the spec has a model with fields
 pub(crate) fn extra<M: SerializeMap>(map: &mut M, extra: &Map<String, Value>, fields: &[&str]) -> Result<(), M::Error> {
     extra
         .iter()

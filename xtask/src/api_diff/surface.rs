@@ -1,277 +1,359 @@
-//! The API surface of a spec as users of the generated crate see it: resources, operations (with their Rust method),
-//! parameters, bodies, responses and models, each reduced to what changes generated code.
+//! The API surface of a spec as users of the generated crate see it, read from the generator's own IR
+//! (`codegen::lower_spec`): every name and Rust type as the emitters write them, after the keyword table and the
+//! collision rule (`r#type`, `team_id_2`, `Other2`), so two specs that generate the same Rust have the same surface.
+//!
+//! The surface holds each IR datum an emitter turns into a public name or type: resources (module, accessor, cargo
+//! feature, accessor type), operations (method, builder type, positional arguments, body, response, setters), and
+//! models (struct fields with their full types, enum variants and fallback, alias targets, extra methods). Items an
+//! emitter derives one-to-one from one of these (a field's setter or clear method, a variant of a per-model field
+//! enum) are not listed again: they change exactly when their IR item does. What the runtime defines (the same for
+//! every spec) is not a spec change; cargo-semver-checks covers it in CI. The spec itself is read only for
+//! `x-halo-inferred`, which the generator ignores.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use codegen::ir::{self, Api, EnumRepr, EnumValue, Owner, ParamTy, Response, Ty, TypeKind, UpsertRole};
 
 use crate::import::INFERRED;
-use crate::openapi_json::{self as oj, Json, Object, route_key, schema_ref_name};
+use crate::openapi_json::{Json, route_key};
 
-/// One operation.
+/// The section of models no single resource owns.
+pub const SHARED: &str = "Shared models";
+
+/// One resource: a module, an accessor on the client and a cargo feature, all named `module`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The spec's tag (`Agents`): the report's section.
+    pub tag: String,
+    /// Module, accessor and cargo feature (`agents`).
+    pub module: String,
+    /// The accessor type (`Agents`).
+    pub type_name: String,
+}
+
+/// One method of a resource accessor and its builder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
-    /// The resource (first tag).
-    pub resource: String,
+    /// The resource's module.
+    pub module: String,
+    /// The resource's tag.
+    pub section: String,
     /// `GET`.
     pub method: String,
     /// `/Agent/{id}`.
     pub path: String,
-    /// The Rust call, e.g. `agents().list()`, `agents().create()/update()`.
-    pub call: String,
-    /// Whether it is a create-or-update (`x-halo-upsert`).
-    pub upsert: bool,
-    /// Parameters in document order.
-    pub params: Vec<Param>,
-    /// The JSON request body's type, if any.
+    /// The accessor method (`get`).
+    pub method_name: String,
+    /// The second accessor method of an update (`update_many`).
+    pub many_name: Option<String>,
+    /// The builder type (`GetAgent`).
+    pub builder: String,
+    /// The positional arguments' types before the body, in order (path parameters, then the id of an update):
+    /// their names are not part of the API.
+    pub args: Vec<String>,
+    /// The body argument: `Agent`, or `[Agent]` for an array body; `None` without a body.
     pub body: Option<String>,
-    /// The success response's type, if it has JSON content.
-    pub response: Option<String>,
+    /// What `send()` returns.
+    pub response: String,
+    /// Whether the list family pages (`pageinate`, `page_no`, `page_size`): behaviour, not API.
+    pub paged: bool,
+    /// Whether the method is `#[deprecated]`.
+    pub deprecated: bool,
+    /// Query parameters (one setter each) by wire name.
+    pub query: BTreeMap<String, Param>,
     /// Whether the import inferred the response type (`x-halo-inferred`) rather than took it from Halo.
     pub response_inferred: bool,
-    /// Schemas the operation refers to directly.
-    pub refs: BTreeSet<String>,
 }
 
-/// One parameter.
+impl Operation {
+    /// `agents().get()`.
+    pub fn call(&self) -> String {
+        format!("{}().{}()", self.module, self.method_name)
+    }
+}
+
+/// One query parameter: a setter of the builder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
-    /// Wire name.
-    pub name: String,
-    /// `query` or `path`.
-    pub location: String,
-    /// Whether it must be given.
-    pub required: bool,
-    /// Its type label.
+    /// The setter (`team_id_2`).
+    pub rust_name: String,
+    /// The value type (`i32`, `String`, `models::Domain`).
     pub ty: String,
+    /// Whether Halo requires it (documentation only: a setter either way).
+    pub required: bool,
 }
 
-/// One model (component schema).
+/// One model of `halopsa::models`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// Halo's name (`x-halo-name`).
+    /// The resource that owns it (its tag), or [`SHARED`].
+    pub section: String,
+    /// Halo's name (`x-halo-name`): a model renamed by curation keeps it.
     pub halo: Option<String>,
-    /// The list key of a list wrapper.
-    pub list_key: Option<String>,
-    /// The type label without properties and enum values (`object`, `integer (int32)`).
-    pub shape: String,
-    /// Properties in document order: (name, type label).
-    pub properties: Vec<(String, String)>,
-    /// Required properties.
-    pub required: BTreeSet<String>,
-    /// Enum values, as JSON text.
-    pub enum_values: Vec<String>,
-    /// The Rust name `x-enum-varnames` gives each value (same order as `enum_values`); `None` where the generator
-    /// names it (a string value itself, an integer `Value3`).
-    pub enum_names: Vec<Option<String>>,
-    /// Whether the import made the model up (`x-halo-inferred`) rather than took it from Halo.
+    /// Whether the import made the schema up (`x-halo-inferred`).
     pub inferred: bool,
-    /// Schemas it refers to.
-    pub refs: BTreeSet<String>,
+    /// What it is.
+    pub kind: ModelKind,
+}
+
+/// The shape of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelKind {
+    /// A struct: public fields (by Rust name) and methods beyond the per-field ones.
+    Struct {
+        /// Fields by Rust name, the map of unknown fields included.
+        fields: BTreeMap<String, Field>,
+        /// Methods the IR adds to the model (`custom_field`, `custom_fields_update`).
+        methods: Vec<String>,
+    },
+    /// An enum: its values and the fallback variant.
+    Enum {
+        /// `string` or `integer`.
+        repr: &'static str,
+        /// (wire value as JSON text, variant name), in document order.
+        variants: Vec<(String, String)>,
+        /// The variant that keeps values the spec does not list (`Other`).
+        fallback: String,
+    },
+    /// `pub type X = T`.
+    Alias(String),
+}
+
+impl ModelKind {
+    /// `struct`, `enum`, `type alias`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ModelKind::Struct { .. } => "struct",
+            ModelKind::Enum { .. } => "enum",
+            ModelKind::Alias(_) => "type alias",
+        }
+    }
+}
+
+/// A public struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The JSON property it holds; `None` for the map of unknown fields.
+    pub wire: Option<String>,
+    /// The value type without the `Option` (`String`, `Box<Agent>`).
+    pub inner: String,
+    /// Whether it is an `Option`.
+    pub optional: bool,
+}
+
+impl Field {
+    /// The field's whole type (`Option<String>`).
+    pub fn ty(&self) -> String {
+        if self.optional { format!("Option<{}>", self.inner) } else { self.inner.clone() }
+    }
+
+    /// The property it holds, for the report.
+    pub fn wire_label(&self) -> String {
+        match &self.wire {
+            Some(wire) => format!("`{wire}`"),
+            None => "the unknown fields".to_owned(),
+        }
+    }
 }
 
 /// Everything the diff compares.
 #[derive(Debug, Clone, Default)]
 pub struct Surface {
-    /// Resource tag → Halo tag.
-    pub resources: BTreeMap<String, Option<String>>,
-    /// `route_key` → operation.
+    /// Resources by module (the public name: module, accessor and feature).
+    pub resources: BTreeMap<String, Resource>,
+    /// Cargo features besides the resources' and TLS backends' (`unused-models`).
+    pub extra_features: Vec<String>,
+    /// Operations by route (`get /agent/{}`; the two halves of an upsert get `#create` and `#update`).
     pub operations: BTreeMap<String, Operation>,
-    /// Schema name → model.
+    /// Models by Rust name.
     pub models: BTreeMap<String, Model>,
 }
 
-/// The success response: 200, else 201, else the lowest other 2xx.
-fn success(responses: Option<&Object>) -> Option<&Json> {
-    let responses = responses?;
+impl Surface {
+    /// The surface of a lowered spec; `spec` is the same spec as JSON, read for `x-halo-inferred` only.
+    pub fn of(api: &Api, spec: &Json) -> Surface {
+        let mut surface = Surface::default();
+        let tags: BTreeMap<&str, &str> = api.resources.iter().map(|r| (r.module.as_str(), r.tag.as_str())).collect();
+        for resource in &api.resources {
+            let entry = Resource {
+                tag: resource.tag.clone(),
+                module: resource.module.clone(),
+                type_name: resource.type_name.clone(),
+            };
+            surface.resources.insert(resource.module.clone(), entry);
+            for op in &resource.operations {
+                let (key, operation) = operation(api, spec, resource, op);
+                surface.operations.insert(key, operation);
+            }
+        }
+        let mut features = std::collections::BTreeSet::new();
+        for def in api.types.values() {
+            let section = match &def.owner {
+                Owner::Resource(module) => tags.get(module.as_str()).map_or(SHARED, |tag| tag).to_owned(),
+                Owner::Shared(shared) => {
+                    features.extend(shared.iter().filter(|f| !tags.contains_key(f.as_str())).cloned());
+                    SHARED.to_owned()
+                }
+            };
+            let schema = spec.get("components").and_then(|c| c.get("schemas")).and_then(|s| s.get(&def.wire_name));
+            let model = Model {
+                section,
+                halo: def.halo_name.clone(),
+                inferred: schema.is_some_and(|schema| schema.get(INFERRED).is_some()),
+                kind: model_kind(api, &def.kind),
+            };
+            surface.models.insert(def.rust_name.clone(), model);
+        }
+        surface.extra_features = features.into_iter().collect();
+        surface
+    }
+}
+
+fn operation(api: &Api, spec: &Json, resource: &ir::Resource, op: &ir::Operation) -> (String, Operation) {
+    let method = format!("{:?}", op.http_method).to_ascii_uppercase();
+    let mut key = route_key(&method, &op.path);
+    let mut args: Vec<String> = op.path_params.iter().map(|p| param_ty(api, p.ty)).collect();
+    let mut many_name = None;
+    if let Some(upsert) = &op.upsert {
+        match upsert.role {
+            UpsertRole::Create => key.push_str("#create"),
+            UpsertRole::Update => {
+                key.push_str("#update");
+                args.push(ty(api, &upsert.id_ty));
+                many_name = upsert.many.as_ref().map(|many| many.method_name.clone());
+            }
+        }
+    }
+    let body = op.body.as_ref().map(|body| {
+        let item = ty(api, &body.ty);
+        if body.array { format!("[{item}]") } else { item }
+    });
+    let (response, paged) = match &op.response {
+        Response::Empty => ("()".to_owned(), false),
+        Response::Bytes => ("Vec<u8>".to_owned(), false),
+        Response::Json(t) => (ty(api, t), false),
+        Response::Saved(t) => (format!("Vec<{}>", ty(api, t)), false),
+        Response::List { wrapper, paged, .. } => (ty(api, &Ty::Named(*wrapper)), *paged),
+    };
+    let query = op
+        .query_params
+        .iter()
+        .map(|p| {
+            let param = Param { rust_name: p.rust_name.clone(), ty: param_ty(api, p.ty), required: p.required };
+            (p.wire_name.clone(), param)
+        })
+        .collect();
+    let operation = Operation {
+        module: resource.module.clone(),
+        section: resource.tag.clone(),
+        method,
+        path: op.path.clone(),
+        method_name: op.method_name.clone(),
+        many_name,
+        builder: op.builder_name.clone(),
+        args,
+        body,
+        response,
+        paged,
+        deprecated: op.deprecated,
+        query,
+        response_inferred: response_inferred(spec, &op.path, op.http_method),
+    };
+    (key, operation)
+}
+
+/// Whether the success response of an operation (200, else 201, else the lowest 2xx, as the generator picks it) is
+/// marked `x-halo-inferred`.
+fn response_inferred(spec: &Json, path: &str, method: ir::HttpMethod) -> bool {
+    let method = format!("{method:?}").to_ascii_lowercase();
+    let responses = spec
+        .get("paths")
+        .and_then(|paths| paths.get(path))
+        .and_then(|item| item.get(&method))
+        .and_then(|op| op.get("responses"))
+        .and_then(Json::as_object);
+    let Some(responses) = responses else { return false };
     let mut codes: Vec<&str> = responses.keys().filter(|c| c.starts_with('2') && c.len() == 3).collect();
     codes.sort_by_key(|code| match *code {
         "200" => "0".to_owned(),
         "201" => "1".to_owned(),
         other => other.to_owned(),
     });
-    codes.first().and_then(|code| responses.get(code))
+    codes.first().and_then(|code| responses.get(code)).is_some_and(|ok| ok.get(INFERRED).is_some())
 }
 
-fn json_schema(holder: Option<&Json>) -> Option<&Json> {
-    let content = holder?.get("content")?.as_object()?;
-    let media = content.get("application/json").or_else(|| {
-        content
-            .iter()
-            .find(|(m, _)| (m.ends_with("+json") || *m == "text/json") && !m.contains("json-patch"))
-            .map(|(_, v)| v)
-    })?;
-    media.get("schema")
-}
-
-fn binary(holder: Option<&Json>) -> bool {
-    holder
-        .and_then(|h| h.get("content"))
-        .and_then(Json::as_object)
-        .is_some_and(|c| c.keys().any(|m| m.starts_with("image/") || m == "application/octet-stream"))
-}
-
-impl Surface {
-    /// Reads the surface of a spec.
-    pub fn of(spec: &Json) -> Surface {
-        let mut surface = Surface::default();
-        for tag in spec.get("tags").and_then(Json::as_array).into_iter().flatten() {
-            if let Some(name) = tag.get("name").and_then(Json::as_str) {
-                let halo = tag.get("x-halo-name").and_then(Json::as_str).map(str::to_owned);
-                surface.resources.insert(name.to_owned(), halo);
-            }
+fn model_kind(api: &Api, kind: &TypeKind) -> ModelKind {
+    match kind {
+        TypeKind::Struct(s) => {
+            let mut fields: BTreeMap<String, Field> = s
+                .fields
+                .iter()
+                .map(|f| {
+                    let inner = ty(api, &f.ty);
+                    let inner = if f.boxed { format!("Box<{inner}>") } else { inner };
+                    (f.rust_name.clone(), Field { wire: Some(f.wire_name.clone()), inner, optional: f.optional })
+                })
+                .collect();
+            let extra =
+                Field { wire: None, inner: "serde_json::Map<String, serde_json::Value>".into(), optional: false };
+            fields.insert(s.extra_field.clone(), extra);
+            let methods = s
+                .custom_fields
+                .iter()
+                .flat_map(|custom| [custom.read_method.clone(), custom.update_method.clone()])
+                .collect();
+            ModelKind::Struct { fields, methods }
         }
-        for (path, item) in spec.get("paths").and_then(Json::as_object).into_iter().flat_map(Object::iter) {
-            for (method, op) in item.as_object().into_iter().flat_map(Object::iter) {
-                let Some(op) = op.as_object().filter(|_| oj::METHODS.contains(&method)) else { continue };
-                let resource =
-                    op.array("tags").and_then(|t| t.first()).and_then(Json::as_str).unwrap_or("(untagged)").to_owned();
-                surface.resources.entry(resource.clone()).or_insert(None);
-                let upsert = op.contains_key("x-halo-upsert");
-                let accessor = oj::snake_case(&resource);
-                let rust_method = op
-                    .str("x-halo-method")
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| oj::snake_case(op.str("operationId").unwrap_or(method)));
-                let call = if upsert {
-                    format!("{accessor}().create()/update()")
-                } else {
-                    format!("{accessor}().{rust_method}()")
-                };
-                let mut params = Vec::new();
-                let shared = item.get("parameters").and_then(Json::as_array);
-                for param in shared.into_iter().flatten().chain(op.array("parameters").into_iter().flatten()) {
-                    let (Some(name), Some(location)) =
-                        (param.get("name").and_then(Json::as_str), param.get("in").and_then(Json::as_str))
-                    else {
-                        continue;
-                    };
-                    let ty = param.get("schema").map_or_else(|| "untyped".to_owned(), oj::type_label);
-                    let required = param.get("required").and_then(Json::as_bool).unwrap_or(false);
-                    params.push(Param { name: name.to_owned(), location: location.to_owned(), required, ty });
-                }
-                let body = json_schema(op.get("requestBody")).map(oj::type_label);
-                let ok = success(op.object("responses"));
-                let response_inferred = ok.is_some_and(|ok| ok.get(INFERRED).is_some());
-                let response = match json_schema(ok) {
-                    Some(schema) => Some(oj::type_label(schema)),
-                    None if binary(ok) => Some("bytes".to_owned()),
-                    None => None,
-                };
-                let mut refs = BTreeSet::new();
-                for (_, value) in op.iter() {
-                    oj::for_each_ref(value, &mut |r| {
-                        if let Some(name) = schema_ref_name(r) {
-                            refs.insert(name.to_owned());
-                        }
-                    });
-                }
-                let operation = Operation {
-                    resource,
-                    method: method.to_ascii_uppercase(),
-                    path: path.to_owned(),
-                    call,
-                    upsert,
-                    params,
-                    body,
-                    response,
-                    response_inferred,
-                    refs,
-                };
-                surface.operations.insert(route_key(method, path), operation);
-            }
-        }
-        let schemas = spec.get("components").and_then(|c| c.get("schemas")).and_then(Json::as_object);
-        for (name, schema) in schemas.into_iter().flat_map(Object::iter) {
-            surface.models.insert(name.to_owned(), Model::of(schema));
-        }
-        surface
-    }
-
-    /// Which resource's models a schema belongs to: the one resource whose operations reach it, else `None`
-    /// (shared, or used by no operation), as the generator splits `models/<resource>.rs` and `models/shared.rs`.
-    pub fn owners(&self) -> BTreeMap<String, Option<String>> {
-        let mut reached: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for operation in self.operations.values() {
-            let mut stack: Vec<String> = operation.refs.iter().cloned().collect();
-            let mut seen = BTreeSet::new();
-            while let Some(name) = stack.pop() {
-                if !seen.insert(name.clone()) {
-                    continue;
-                }
-                reached.entry(name.clone()).or_default().insert(operation.resource.clone());
-                if let Some(model) = self.models.get(&name) {
-                    stack.extend(model.refs.iter().cloned());
-                }
-            }
-        }
-        self.models
-            .keys()
-            .map(|name| {
-                let owner = reached.get(name).filter(|r| r.len() == 1).and_then(|r| r.first().cloned());
-                (name.clone(), owner)
-            })
-            .collect()
-    }
-}
-
-impl Model {
-    fn of(schema: &Json) -> Model {
-        let object = schema.as_object().cloned().unwrap_or_default();
-        let mut bare = object.clone();
-        bare.retain(|key, _| !matches!(key, "enum" | "properties" | "required" | "description" | INFERRED));
-        let properties = object
-            .object("properties")
-            .into_iter()
-            .flat_map(Object::iter)
-            .map(|(name, property)| (name.to_owned(), oj::type_label(property)))
-            .collect();
-        let required =
-            object.array("required").into_iter().flatten().filter_map(Json::as_str).map(str::to_owned).collect();
-        let enum_values =
-            object.array("enum").into_iter().flatten().map(|v| serde_json::to_string(v).unwrap_or_default()).collect();
-        let names = object.array("x-enum-varnames");
-        let enum_names = object
-            .array("enum")
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(index, value)| {
-                let given = names.and_then(|names| names.get(index)).and_then(Json::as_str)?;
-                (!is_default_variant_name(value, given)).then(|| given.to_owned())
-            })
-            .collect();
-        let mut refs = BTreeSet::new();
-        oj::for_each_ref(schema, &mut |r| {
-            if let Some(name) = schema_ref_name(r) {
-                refs.insert(name.to_owned());
-            }
-        });
-        Model {
-            halo: object.str("x-halo-name").map(str::to_owned),
-            list_key: object.str("x-halo-list-key").map(str::to_owned),
-            shape: oj::type_label(&Json::Object(bare)),
-            properties,
-            required,
-            enum_values,
-            enum_names,
-            inferred: object.contains_key(INFERRED),
-            refs,
-        }
-    }
-}
-
-/// Whether `name` is what the generator calls `value` without `x-enum-varnames`: `Value3`, `ValueMinus1` for an
-/// integer; the value itself in UpperCamelCase for a string (compared on letters and digits, ignoring case).
-fn is_default_variant_name(value: &Json, name: &str) -> bool {
-    let simple = |text: &str| -> String {
-        text.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
-    };
-    match value {
-        Json::Number(number) => match number.as_i64() {
-            Some(n) if n < 0 => name == format!("ValueMinus{}", n.unsigned_abs()),
-            Some(n) => name == format!("Value{n}"),
-            None => false,
+        TypeKind::Enum(e) => ModelKind::Enum {
+            repr: match e.repr {
+                EnumRepr::String => "string",
+                EnumRepr::Integer => "integer",
+            },
+            variants: e.variants.iter().map(|v| (enum_value(&v.value), v.rust_name.clone())).collect(),
+            fallback: e.fallback_variant.clone(),
         },
-        Json::String(text) => simple(text) == simple(name),
-        _ => false,
+        TypeKind::Alias(target) => ModelKind::Alias(ty(api, target)),
+    }
+}
+
+/// An enum value as JSON text: `"away"`, `3`.
+fn enum_value(value: &EnumValue) -> String {
+    match value {
+        EnumValue::String(text) => serde_json::to_string(text).expect("a string serializes"),
+        EnumValue::Integer(n) => n.to_string(),
+    }
+}
+
+/// The Rust type of an IR type, as the emitters write it (model types without their `models::` path).
+pub fn ty(api: &Api, t: &Ty) -> String {
+    match t {
+        Ty::Bool => "bool".to_owned(),
+        Ty::I32 => "i32".to_owned(),
+        Ty::I64 => "i64".to_owned(),
+        Ty::F64 => "f64".to_owned(),
+        Ty::String => "String".to_owned(),
+        Ty::DateTime => "DateTime".to_owned(),
+        Ty::Bytes => "Vec<u8>".to_owned(),
+        Ty::Json => "serde_json::Value".to_owned(),
+        Ty::Named(id) => api.ty(*id).rust_name.clone(),
+        Ty::Vec(inner) => format!("Vec<{}>", ty(api, inner)),
+        Ty::Map(inner) => format!("BTreeMap<String, {}>", ty(api, inner)),
+    }
+}
+
+/// The value type of a parameter (a setter takes `impl Into<..>` of strings, dates and enums, and any iterator for
+/// a list; the value type tells them apart all the same).
+fn param_ty(api: &Api, t: ParamTy) -> String {
+    match t {
+        ParamTy::Bool => "bool".to_owned(),
+        ParamTy::I32 => "i32".to_owned(),
+        ParamTy::I64 => "i64".to_owned(),
+        ParamTy::F64 => "f64".to_owned(),
+        ParamTy::String => "String".to_owned(),
+        ParamTy::DateTime => "DateTime".to_owned(),
+        ParamTy::ListI32 => "Vec<i32>".to_owned(),
+        ParamTy::ListI64 => "Vec<i64>".to_owned(),
+        ParamTy::ListString => "Vec<String>".to_owned(),
+        ParamTy::Enum(id) => format!("models::{}", api.ty(id).rust_name),
     }
 }
