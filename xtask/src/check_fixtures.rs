@@ -69,11 +69,11 @@ fn fixture_crate(path: &Path) -> Result<FixtureCrate> {
         alone.clear();
     }
     let manifest = &files.iter().find(|file| file.path == "Cargo.toml").expect("a manifest").contents;
-    let resources: BTreeSet<&str> = api.resources.iter().map(|r| r.module.as_str()).collect();
-    let backends = manifest_features(manifest)
-        .into_iter()
-        .filter(|f| f != "default" && f != codegen::ir::UNUSED_MODELS_FEATURE && !resources.contains(f.as_str()))
-        .collect();
+    // Resources and the umbrella features that only turn resources on (`full`, the spec's groups) are not backends.
+    let mut not_backends: BTreeSet<&str> = api.resources.iter().map(|r| r.module.as_str()).collect();
+    not_backends.extend(api.feature_groups.iter().map(|g| g.name.as_str()));
+    not_backends.extend(["default", codegen::ir::FULL_FEATURE, codegen::ir::UNUSED_MODELS_FEATURE]);
+    let backends = manifest_features(manifest).into_iter().filter(|f| !not_backends.contains(f.as_str())).collect();
     Ok(FixtureCrate { fixture, package, files, alone: alone.into_iter().collect(), backends })
 }
 
