@@ -3,10 +3,12 @@
 
 use super::*;
 
-/// The `Appointment_List` schema.
+/// The `AppointmentSummary` schema.
+///
+/// Halo's internal name for this schema is `Appointment_List`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct AppointmentList2 {
+pub struct AppointmentSummary {
     /// `id`.
     pub id: Option<i32>,
     /// `agent_id`.
@@ -115,7 +117,7 @@ pub struct AppointmentList2 {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-impl AppointmentList2 {
+impl AppointmentSummary {
     /// Sets `id` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
@@ -1055,7 +1057,7 @@ impl AppointmentList2 {
     }
 }
 
-impl serde::Serialize for AppointmentList2 {
+impl serde::Serialize for AppointmentSummary {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use crate::runtime::model;
         use serde::ser::SerializeMap;
@@ -1192,7 +1194,7 @@ impl serde::Serialize for AppointmentList2 {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for AppointmentList2 {
+impl<'de> serde::Deserialize<'de> for AppointmentSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -1200,8 +1202,8 @@ impl<'de> serde::Deserialize<'de> for AppointmentList2 {
     }
 }
 
-impl crate::runtime::model::Model for AppointmentList2 {
-    const EXPECTING: &'static str = "struct AppointmentList2";
+impl crate::runtime::model::Model for AppointmentSummary {
+    const EXPECTING: &'static str = "struct AppointmentSummary";
     const FIELDS: &'static [&'static str] = &[
         "_cancomplete",
         "_candelete",
@@ -4006,7 +4008,7 @@ pub struct Team {
     /// `booking_workday_name`.
     pub booking_workday_name: Option<String>,
     /// `recurring_shifts`.
-    pub recurring_shifts: Option<Vec<AppointmentList2>>,
+    pub recurring_shifts: Option<Vec<AppointmentSummary>>,
     /// `third_party_migration_id`.
     pub third_party_migration_id: Option<String>,
     /// `enable_teams_shifts`.
@@ -4459,7 +4461,7 @@ impl Team {
     /// Sets `recurring_shifts` and returns the model, to build it in one expression.
     #[inline]
     #[must_use]
-    pub fn with_recurring_shifts(mut self, value: Vec<AppointmentList2>) -> Self {
+    pub fn with_recurring_shifts(mut self, value: Vec<AppointmentSummary>) -> Self {
         self.recurring_shifts = Some(value);
         self
     }
