@@ -217,7 +217,7 @@ fn fast() -> RetryPolicy {
         .max_elapsed(Duration::from_secs(5))
 }
 
-#[derive(Deserialize, Debug, Default, PartialEq)]
+#[derive(Deserialize, serde::Serialize, Debug, Default, PartialEq)]
 #[serde(default)]
 struct Agent {
     id: i32,
@@ -863,6 +863,78 @@ async fn a_caller_set_page_no_is_the_start_page() {
     let all = Pages::<AgentList>::new(&client, request).all().await.unwrap();
     assert_eq!(ids(&all), (101..=250).collect::<Vec<_>>());
     assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
+}
+
+#[tokio::test]
+async fn a_listing_resumed_on_its_short_last_page_is_complete() {
+    // 130 records: page 2 is the last, with 30. Its length says nothing of the page before it.
+    for concurrency in [1, 4] {
+        let server = list_server(130, 100, true).await;
+        let client = server.client().build().unwrap();
+        let mut request = get("/Agent");
+        request.query("page_no", Some(&2));
+        let all = Pages::<AgentList>::new(&client, request).concurrency(concurrency).all().await.unwrap();
+        assert_eq!(ids(&all), (101..=130).collect::<Vec<_>>());
+        assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
+    }
+    // The server's record count claims 20 more than pages 1 (full) and 2 can hold: flagged.
+    let server = Server::halo(|seen| match seen.page_no() {
+        2 => Answer::json(200, json!({"record_count": 150, "agents": agents(101..131)})),
+        _ => Answer::json(200, json!({"record_count": 150, "agents": []})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let mut request = get("/Agent");
+    request.query("page_no", Some(&2));
+    let error = Pages::<AgentList>::new(&client, request).all().await.unwrap_err();
+    assert_eq!(error.error().kind(), ErrorKind::Incomplete);
+    assert!(error.error().message().contains("pages from page 2 on held 30"), "{}", error.error());
+}
+
+/// Agents as a list without ids: `item_id` is always `None`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct AnonymousList {
+    record_count: Option<u64>,
+    agents: Vec<Agent>,
+}
+
+impl ListPage for AnonymousList {
+    type Item = Agent;
+    fn from_items(items: Vec<Agent>) -> Self {
+        AnonymousList { record_count: None, agents: items }
+    }
+    fn record_count(&self) -> Option<u64> {
+        self.record_count
+    }
+    fn items(&self) -> &[Agent] {
+        &self.agents
+    }
+    fn items_mut(&mut self) -> &mut Vec<Agent> {
+        &mut self.agents
+    }
+    fn into_items(self) -> Vec<Agent> {
+        self.agents
+    }
+    fn item_id(_: &Agent) -> Option<i64> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_page_identical_to_the_one_before_ends_a_listing_of_records_without_ids() {
+    let server = Server::halo(|_| Answer::json(200, json!({"record_count": 1000, "agents": agents(1..101)}))).await;
+    let client = server.client().build().unwrap();
+    let error = Pages::<AnonymousList>::new(&client, get("/Agent")).all().await.unwrap_err();
+    assert_eq!(error.error().kind(), ErrorKind::Incomplete);
+    assert_eq!(error.items().len(), 100);
+    assert_eq!(server.api_requests().len(), 2);
+    // Honest pages of records without ids are all read.
+    let server = list_server(250, 100, true).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AnonymousList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 250);
+    assert_eq!(server.api_requests().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -110,7 +110,7 @@ impl Inner {
         let not_found =
             || Reply::message(404, format!("No HTTP resource was found that matches the request URI '{}'.", call.path));
         if let Some(resource) = segments.first().and_then(|s| Ticketing::from_segment(s)) {
-            return self.ticketing(resource, &segments, &method, call).unwrap_or_else(not_found);
+            return self.ticketing(resource, &segments, &method, call, quirks).unwrap_or_else(not_found);
         }
         let Some(resource) = segments.first().and_then(|s| Resource::from_segment(s)) else {
             return not_found();
@@ -161,7 +161,14 @@ impl Inner {
     }
 
     /// The ticketing resources (`ticketing.rs`); `None` for a path they do not have.
-    fn ticketing(&mut self, resource: Ticketing, segments: &[&str], method: &str, call: &Call<'_>) -> Option<Reply> {
+    fn ticketing(
+        &mut self,
+        resource: Ticketing,
+        segments: &[&str],
+        method: &str,
+        call: &Call<'_>,
+        quirks: ListQuirks,
+    ) -> Option<Reply> {
         let params = Params(call.query_pairs);
         let id = match segments.get(1).map(|s| s.parse::<i64>()) {
             None => None,
@@ -174,7 +181,7 @@ impl Inner {
         };
         let missing = |id: i64| Reply::message(404, format!("{} {id} not found", resource.path()));
         Some(match (method, segments.len(), id) {
-            ("GET", 1, _) => match self.ticketing.list(resource, &params, self.page_cap) {
+            ("GET", 1, _) => match self.ticketing.list(resource, &params, self.page_cap, quirks) {
                 Ok(list) => Reply::json(200, list),
                 Err(reply) => reply,
             },

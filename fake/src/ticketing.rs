@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use super::faults::ListQuirks;
 use super::reply::Reply;
-use super::state::{DEFAULT_PAGE_SIZE, Params, lenient_id};
+use super::state::{Params, lenient_id, paginate};
 
 /// Halo's built-in "Closed" status id.
 pub const CLOSED_STATUS: i64 = 9;
@@ -359,8 +360,14 @@ impl TicketingStore {
     }
 
     /// A list answer: filters on the usual ids, `open_only`/`closed_only` on tickets, paging (capped at
-    /// `page_cap`) where Halo pages, wrapped except for statuses and ticket types.
-    pub(crate) fn list(&self, resource: Ticketing, params: &Params<'_>, page_cap: i64) -> Result<Value, Reply> {
+    /// `page_cap`, with the faults' list quirks) where Halo pages, wrapped except for statuses and ticket types.
+    pub(crate) fn list(
+        &self,
+        resource: Ticketing,
+        params: &Params<'_>,
+        page_cap: i64,
+        quirks: ListQuirks,
+    ) -> Result<Value, Reply> {
         let mut filters: Vec<(&str, i64)> = Vec::new();
         for name in ["client_id", "site_id", "ticket_id", "status_id", "agent_id", "user_id", "assettype_id"] {
             if let Some(value) = params.int(name)? {
@@ -397,20 +404,7 @@ impl TicketingStore {
             return Ok(Value::Array(rows.into_iter().cloned().collect()));
         };
         let mut wrapper = Map::new();
-        wrapper.insert("record_count".into(), json!(rows.len()));
-        let page: Vec<Value> = if params.bool("pageinate")?.unwrap_or(false) {
-            let asked = params.int("page_size")?.unwrap_or(DEFAULT_PAGE_SIZE);
-            let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
-            let no = params.int("page_no")?.unwrap_or(1).max(1);
-            wrapper.insert("page_no".into(), json!(no));
-            wrapper.insert("page_size".into(), json!(asked));
-            let skip = usize::try_from((no - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-            rows.into_iter().skip(skip).take(usize::try_from(size).unwrap_or(0)).cloned().collect()
-        } else {
-            let count = params.int("count")?.filter(|c| *c >= 0);
-            let limit = count.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
-            rows.into_iter().take(limit).cloned().collect()
-        };
+        let page = paginate(rows, params, page_cap, quirks, &mut wrapper)?;
         wrapper.insert(key.into(), Value::Array(page));
         Ok(Value::Object(wrapper))
     }

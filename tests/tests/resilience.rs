@@ -7,8 +7,8 @@ use std::time::Duration;
 use halopsa::Client;
 use halopsa::models::Agent;
 use halopsa::{ApiCode, Error, ErrorKind, ListError, RetryPolicy};
-use halopsa_tests::fake_halo::{FakeHalo, Fault, Target};
-use serde_json::Value;
+use halopsa_tests::fake_halo::{FakeHalo, Fault, Target, Ticketing};
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -475,4 +475,223 @@ async fn any_endpoint_through_client_request() {
     let error = client.request(Method::GET, "/Nowhere/1").send::<Value>().await.unwrap_err();
     assert_eq!((error.status(), error.path()), (Some(404), Some("/Nowhere/1")));
     assert!(error.message().contains("No HTTP resource"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resuming a listing from a page (issue 18, item 1).
+
+/// `n` tickets of one client, ids 1..=n.
+fn seed_tickets(fake: &FakeHalo, n: usize) {
+    for i in 0..n {
+        fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": format!("Ticket {i}"), "client_id": 1 }));
+    }
+}
+
+fn ticket_ids(tickets: &[halopsa::models::Ticket]) -> Vec<i32> {
+    tickets.iter().filter_map(|t| t.id).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_on_the_last_page_reads_it_and_is_complete() {
+    // 130 tickets: page 2 holds the last 30. A resumed listing cannot know how many records the pages before it
+    // held from a short page alone, so it must not call the listing incomplete.
+    let fake = FakeHalo::start().await;
+    seed_tickets(&fake, 130);
+    let client = client(&fake);
+    let rest = client.tickets().list().page_no(2).all().await.expect("complete");
+    assert_eq!(ticket_ids(&rest), (101..=130).collect::<Vec<_>>());
+    let mut stream = client.tickets().list().page_no(2).stream();
+    let mut streamed = Vec::new();
+    while let Some(ticket) = stream.next().await {
+        streamed.push(ticket.expect("no error after the last page").id);
+    }
+    assert_eq!(streamed.len(), 30);
+    // Pages of 40 asked for: page 4 holds the last 10.
+    let rest = client.tickets().list().page_size(40).page_no(4).all().await.expect("complete");
+    assert_eq!(ticket_ids(&rest), (121..=130).collect::<Vec<_>>());
+    // A tenant whose silent cap (30) is below the page size asked for: pages 3 and 4 after page 2.
+    fake.set_max_page_size(30);
+    let rest = client.tickets().list().page_no(2).all().await.expect("complete");
+    assert_eq!(ticket_ids(&rest), (31..=130).collect::<Vec<_>>());
+    // Past the end: nothing to read, nothing missing.
+    let rest = client.tickets().list().page_no(9).all().await.expect("complete");
+    assert!(rest.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_from_every_failed_page_reads_exactly_the_rest() {
+    let fake = FakeHalo::builder().seed_agents(450).start().await;
+    let client = client(&fake);
+    for failing in 2..=5u32 {
+        fake.clear_faults();
+        fake.inject(
+            Fault::error(400, halopsa_tests::fake_halo::ErrorBody::Message("boom".into()))
+                .on(Target::get("/api/Agent"))
+                .after(failing - 1)
+                .times(1),
+        );
+        let failed = client.agents().list().all().await.unwrap_err();
+        let resume = failed.error().page_no().expect("the page to resume from");
+        assert_eq!(resume, u64::from(failing));
+        let read = failed.items().len();
+        let rest = client.agents().list().page_no(resume as i32).all().await.expect("the rest, complete");
+        let mut every: Vec<i32> = ids(failed.items());
+        every.extend(ids(&rest));
+        assert_eq!(every, (1..=450).collect::<Vec<_>>(), "failed at page {failing} after {read} records");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_listing_still_says_when_records_are_missing() {
+    // The server ignores page_no: page 2 answers page 1's records. Resumed from page 2 over 150 tickets, the
+    // listing read 100 records that belong before its start and missed the 50 after it.
+    let fake = FakeHalo::start().await;
+    seed_tickets(&fake, 150);
+    fake.inject(Fault::IgnorePageNo.on(Target::get("/api/Tickets")));
+    let client = client(&fake);
+    let Err(failed) = client.tickets().list().page_no(2).all().await else { panic!("records are missing") };
+    assert_eq!(failed.error().kind(), ErrorKind::Incomplete, "{}", failed.error());
+    // A record count that promises more than the pages from the start on can hold.
+    fake.clear_faults();
+    fake.inject(Fault::LyingRecordCount(60).on(Target::get("/api/Tickets")));
+    let Err(failed) = client.tickets().list().page_no(2).all().await else { panic!("records are missing") };
+    assert_eq!(failed.error().kind(), ErrorKind::Incomplete, "{}", failed.error());
+    assert_eq!(ticket_ids(failed.items()), (101..=150).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A server of our own, for answers the fake does not give.
+
+/// What [`scripted_server`] answers: status, headers and body.
+struct Scripted {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Scripted {
+    fn json(body: &Value) -> Scripted {
+        Scripted {
+            status: 200,
+            headers: vec![("Content-Type", "application/json; charset=utf-8".to_owned())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that answers the token endpoint with a token and every other request (its request line,
+/// `GET /api/Agent?...`, and its headers) with `answer`; it counts the API requests.
+async fn scripted_server(
+    answer: impl Fn(&str, &str) -> Scripted + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let (answer, counter) = (Arc::new(answer), count.clone());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (answer, counter) = (answer.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                let _ = stream.read_exact(&mut body).await;
+                let request_line = text.lines().next().unwrap_or_default().to_owned();
+                let reply = if request_line.starts_with("POST /auth/token") {
+                    Scripted::json(&json!({"access_token": "t0k3n-value", "expires_in": 3600}))
+                } else {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    answer(&request_line, &text)
+                };
+                let mut out = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", reply.status);
+                if !reply.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-length")) {
+                    out.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+                }
+                for (name, value) in &reply.headers {
+                    out.push_str(&format!("{name}: {value}\r\n"));
+                }
+                out.push_str("\r\n");
+                let _ = stream.write_all(out.as_bytes()).await;
+                let _ = stream.write_all(&reply.body).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+fn requests(count: &std::sync::atomic::AtomicUsize) -> usize {
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records without ids (issue 18, item 8).
+
+#[tokio::test(start_paused = true)]
+async fn a_server_repeating_the_same_records_without_ids_is_read_twice_not_ten_thousand_times() {
+    // Every page the same 100 agents without ids: a full page, repeated, with a record count that promises more.
+    let idless: Vec<Value> = (0..100).map(|n| json!({"name": format!("Agent {n}")})).collect();
+    let page = json!({"record_count": 250, "agents": idless});
+    let (url, count) = scripted_server(move |_, _| Scripted::json(&page)).await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let failed = client.agents().list().all().await.unwrap_err();
+    assert_eq!(failed.error().kind(), ErrorKind::Incomplete, "{}", failed.error());
+    assert_eq!(failed.items().len(), 100, "the repeated page is not yielded again");
+    assert_eq!(requests(&count), 2, "the second page repeats the first and ends the listing");
+
+    // Without a record count (a bare array): a repeated full page may hide more, so it is flagged too.
+    let idless: Vec<Value> = (0..100).map(|n| json!({"name": format!("Agent {n}")})).collect();
+    let bare = Value::Array(idless);
+    let (url, count) = scripted_server(move |_, _| Scripted::json(&bare)).await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let mut stream = client.agents().list().stream();
+    let (mut read, mut last_error) = (0, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(_) => read += 1,
+            Err(error) => last_error = Some(error),
+        }
+    }
+    assert_eq!((read, requests(&count)), (100, 2));
+    assert_eq!(last_error.map(|error| error.kind()), Some(ErrorKind::Incomplete));
+
+    // A short page of id-less records repeated, without a count: the server's whole list, read once.
+    let few = json!([{"name": "a"}, {"name": "b"}]);
+    let (url, count) = scripted_server(move |_, _| Scripted::json(&few)).await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let agents = client.agents().list().all().await.expect("complete");
+    assert_eq!((agents.len(), requests(&count)), (2, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn records_without_ids_on_honest_pages_are_all_read() {
+    // 250 id-less agents over honest pages: nothing looks repeated, everything is read, nothing is flagged.
+    let (url, count) = scripted_server(move |line, _| {
+        let page: usize = line
+            .split(['?', '&', ' '])
+            .find_map(|pair| pair.strip_prefix("page_no="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let start = (page - 1) * 100;
+        let agents: Vec<Value> =
+            (start..(start + 100).min(250)).map(|n| json!({"name": format!("Agent {n}")})).collect();
+        Scripted::json(&json!({"record_count": 250, "agents": agents}))
+    })
+    .await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let agents = client.agents().list().all().await.expect("complete");
+    assert_eq!(agents.len(), 250);
+    assert_eq!(requests(&count), 3);
 }
