@@ -725,16 +725,80 @@ async fn bad_json_is_a_decode_error_with_an_excerpt() {
 }
 
 #[tokio::test]
-async fn bytes_are_returned_as_sent() {
+async fn bytes_are_returned_as_sent_whatever_they_hold() {
     let server = Server::halo(|seen| match seen.path.as_str() {
         "/api/Image" => Answer::raw(200, "image/png", "\u{1}PNG".into()),
+        "/api/Missing" => Answer::json(404, json!({"Message": "no such file"})),
+        // A JSON file that reads like one of Halo's error bodies is still a file.
         _ => Answer::json(200, json!({"Message": "no such file"})),
     })
     .await;
     let client = server.client().build().unwrap();
     assert_eq!(client.send_bytes(get("/Image")).await.unwrap().into_inner(), b"\x01PNG");
     assert_eq!(server.api_requests()[0].header("accept"), Some("*/*"));
-    assert_eq!(client.send_bytes(get("/Other")).await.unwrap_err().message(), "no such file");
+    assert_eq!(client.send_bytes(get("/Other")).await.unwrap().into_inner(), br#"{"Message":"no such file"}"#);
+    assert_eq!(client.send_bytes(get("/Missing")).await.unwrap_err().message(), "no such file");
+}
+
+#[derive(Default)]
+struct SeenUrls(Mutex<Vec<(CallKind, String)>>);
+
+impl Hook for SeenUrls {
+    fn on_request(&self, request: &mut HookRequest<'_>) {
+        self.0.lock().unwrap().push((request.kind(), request.url().to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn a_download_answered_with_a_link_fetches_the_link_without_the_token() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Attachment/1" => {
+            let port = seen.header("host").and_then(|h| h.rsplit(':').next()).unwrap_or("0").to_owned();
+            Answer::json(200, json!({"link": format!("http://localhost:{port}/blob/1?sig=s1gn4ture-value")}))
+        }
+        "/blob/1" if seen.header("authorization").is_none() => Answer::raw(200, "application/pdf", "%PDF".into()),
+        "/blob/1" => Answer::text(400, "only one auth mechanism allowed"),
+        // A JSON file holding a link, served as a file: returned as it is.
+        _ => Answer::json(200, json!({"link": "https://example.com/x"})).header("Content-Disposition", "attachment"),
+    })
+    .await;
+    let hook = Arc::new(SeenUrls::default());
+    let client = server.client().hook(hook.clone()).build().unwrap();
+    let response = client.send_bytes(get("/Attachment/1")).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/pdf", "the link's answer");
+    assert_eq!(response.into_inner(), b"%PDF");
+    let blob = server.seen().into_iter().find(|s| s.path == "/blob/1").expect("the link was fetched");
+    assert_eq!(blob.header("authorization"), None);
+    assert_eq!(blob.query, "sig=s1gn4ture-value");
+    let urls = hook.0.lock().unwrap().clone();
+    let link = urls.iter().find(|(kind, _)| *kind == CallKind::Link).expect("hooks see the link");
+    assert!(link.1.ends_with("/blob/1") && !link.1.contains("s1gn4ture"), "{urls:?}");
+    assert_eq!(
+        client.send_bytes(get("/Attachment/2")).await.unwrap().into_inner(),
+        br#"{"link":"https://example.com/x"}"#
+    );
+}
+
+#[tokio::test]
+async fn a_link_over_plain_http_elsewhere_is_refused_and_its_signature_never_shown() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Attachment/1" => Answer::json(200, json!({"link": "http://files.example.com/1?sig=s1gn4ture-value"})),
+        "/api/Attachment/2" => {
+            let port = seen.header("host").and_then(|h| h.rsplit(':').next()).unwrap_or("0").to_owned();
+            Answer::json(200, json!({"link": format!("http://127.0.0.1:{port}/blob/2?sig=s1gn4ture-value")}))
+        }
+        _ => Answer::text(403, "SignatureDoesNotMatch: s1gn4ture-value"),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let error = client.send_bytes(get("/Attachment/1")).await.unwrap_err();
+    assert!(error.message().contains("plain http (files.example.com)"), "{error}");
+    assert!(!server.seen().iter().any(|s| s.path.starts_with("/blob")));
+    let error = client.send_bytes(get("/Attachment/2")).await.unwrap_err();
+    assert_eq!(error.status(), Some(403));
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("s1gn4ture"), "{shown}");
+    assert!(shown.contains("/blob/2"), "{shown}");
 }
 
 #[tokio::test]

@@ -49,8 +49,12 @@ pub enum Fault {
     IdsAsFloats,
     /// Integer ids in successful JSON answers are sent as strings: `"21"`.
     IdsAsStrings,
-    /// The body of successful answers is cut in half (status and content-type unchanged).
+    /// The body of successful answers is cut in half and sent as if it were whole (status and content-type
+    /// unchanged, `Content-Length` the shorter length): what a proxy that re-frames a cut answer sends.
     TruncatedBody,
+    /// Successful answers declare the `Content-Length` of their whole body, but the connection is closed after
+    /// half of it: a connection lost mid-answer, as a large download meets it.
+    ConnectionDropped,
     /// The answer is delayed by this long (combines with every other fault).
     Delay(Duration),
     /// List requests are answered with page 1 whatever `page_no` says, and with a `server_time` field that changes
@@ -189,6 +193,7 @@ impl Fault {
             Fault::IdsAsFloats => "ids_as_floats",
             Fault::IdsAsStrings => "ids_as_strings",
             Fault::TruncatedBody => "truncated_body",
+            Fault::ConnectionDropped => "connection_dropped",
             Fault::Delay(_) => "delay",
             Fault::IgnorePageNo => "ignore_page_no",
             Fault::LyingRecordCount(_) => "lying_record_count",
@@ -445,6 +450,7 @@ pub(crate) struct Gate {
     pub(crate) revoke: bool,
     pub(crate) ids: Option<IdStyle>,
     pub(crate) truncate: bool,
+    pub(crate) dropped: bool,
     pub(crate) echo_form: bool,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) list: ListQuirks,
@@ -542,6 +548,7 @@ impl FaultEngine {
                 Fault::IdsAsFloats => gate.ids = Some(IdStyle::Floats),
                 Fault::IdsAsStrings => gate.ids = Some(IdStyle::Strings),
                 Fault::TruncatedBody => gate.truncate = true,
+                Fault::ConnectionDropped => gate.dropped = true,
                 Fault::Delay(d) => gate.delay += *d,
                 Fault::IgnorePageNo => gate.list.ignore_page_no = Some(u64::from(active.hits)),
                 Fault::LyingRecordCount(delta) => gate.list.count_delta += delta,

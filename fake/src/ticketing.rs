@@ -112,10 +112,36 @@ struct Table {
     last_id: i64,
 }
 
-/// The ticketing records, and the bytes of each attachment.
+/// The ticketing records, and the file of each attachment.
 pub(crate) struct TicketingStore {
     tables: [Table; 9],
-    files: BTreeMap<i64, Vec<u8>>,
+    files: BTreeMap<i64, StoredFile>,
+}
+
+/// An attachment's file: its bytes, name and content type.
+pub(crate) struct StoredFile {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) name: String,
+    pub(crate) content_type: String,
+}
+
+/// The content type Halo serves a file with, from its name's extension (what it records when a file is uploaded
+/// without one).
+fn content_type_for(filename: &str) -> &'static str {
+    let extension = filename.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "json" => "application/json",
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
 }
 
 impl Default for TicketingStore {
@@ -174,9 +200,9 @@ impl TicketingStore {
         self.table_mut(resource).rows.remove(&id).is_some()
     }
 
-    /// The bytes of an attachment.
-    pub(crate) fn file(&self, id: i64) -> Option<&[u8]> {
-        self.files.get(&id).map(Vec::as_slice)
+    /// The file of an attachment.
+    pub(crate) fn file(&self, id: i64) -> Option<&StoredFile> {
+        self.files.get(&id)
     }
 
     /// Halo's create-or-update, all or nothing. Tickets get a status and a type when created; an action must name
@@ -270,13 +296,20 @@ impl TicketingStore {
             }
             if let Some(bytes) = &file {
                 record.insert("filesize".into(), json!(bytes.len()));
+                if !record.get("content_type").is_some_and(Value::is_string) {
+                    let name = record.get("filename").and_then(Value::as_str).unwrap_or("");
+                    record.insert("content_type".into(), json!(content_type_for(name)));
+                }
             }
             if let Some(id) = id {
                 record.insert("id".into(), json!(id));
             }
             let new_id = self.insert(resource, Value::Object(record.clone()));
             if let Some(bytes) = file {
-                self.files.insert(new_id, bytes);
+                let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
+                let name = text("filename").unwrap_or_else(|| "attachment".to_owned());
+                let content_type = text("content_type").unwrap_or_else(|| content_type_for(&name).to_owned());
+                self.files.insert(new_id, StoredFile { bytes, name, content_type });
             }
             if resource == Ticketing::Actions {
                 self.apply_action(&record);

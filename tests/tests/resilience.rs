@@ -695,3 +695,54 @@ async fn records_without_ids_on_honest_pages_are_all_read() {
     assert_eq!(agents.len(), 250);
     assert_eq!(requests(&count), 3);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Downloads cut short (issue 18, item 3).
+
+#[tokio::test(start_paused = true)]
+async fn a_download_shorter_than_its_content_length_is_retried_not_returned() {
+    // A proxy that re-chunks a cut answer but keeps its Content-Length: HTTP itself sees a well-formed body of 1,500
+    // bytes, the Content-Length says 3,000.
+    let file: Vec<u8> = (0..3000u32).map(|n| (n % 251) as u8).collect();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (served, seen) = (file.clone(), calls.clone());
+    let (url, count) = scripted_server(move |_, _| {
+        let first = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let mut headers =
+            vec![("Content-Type", "application/octet-stream".to_owned()), ("Content-Length", served.len().to_string())];
+        if first {
+            headers.push(("Transfer-Encoding", "chunked".to_owned()));
+            let half = &served[..1500];
+            let mut body = format!("{:x}\r\n", half.len()).into_bytes();
+            body.extend_from_slice(half);
+            body.extend_from_slice(b"\r\n0\r\n\r\n");
+            Scripted { status: 200, headers, body }
+        } else {
+            Scripted { status: 200, headers, body: served.clone() }
+        }
+    })
+    .await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let bytes = client.attachments().download(1).send().await.expect("the whole file, on the second attempt");
+    assert!(bytes == file, "got {} bytes, expected {}", bytes.len(), file.len());
+    assert_eq!(requests(&count), 2);
+
+    // Cut every time, without retries: an error that says so, never a short file.
+    let (url, _) = scripted_server(move |_, _| {
+        let mut body = b"5dc\r\n".to_vec();
+        body.extend_from_slice(&[7u8; 1500]);
+        body.extend_from_slice(b"\r\n0\r\n\r\n");
+        let headers = vec![("Content-Length", "3000".to_owned()), ("Transfer-Encoding", "chunked".to_owned())];
+        Scripted { status: 200, headers, body }
+    })
+    .await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let error = client
+        .request(halopsa::Method::GET, "/Attachment/1")
+        .retry_policy(RetryPolicy::none())
+        .send_bytes()
+        .await
+        .unwrap_err();
+    assert!(error.message().contains("1500 of the 3000 bytes"), "{error}");
+    assert!(error.is_retryable(), "{error}");
+}

@@ -277,3 +277,100 @@ async fn an_attachment_that_is_not_base64_is_refused() {
     let error = client(&fake).attachments().create(vec![upload]).send().await.expect_err("refused");
     assert_eq!(error.status(), Some(400), "{error}");
 }
+
+// ---------------------------------------------------------------- downloads whatever they hold (issue 18, items 2, 3)
+
+/// Equal bytes, without printing kilobytes of numbers when they differ.
+#[track_caller]
+fn assert_same_bytes(got: &[u8], expected: &[u8], what: &str) {
+    let shown = |bytes: &[u8]| String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).into_owned();
+    assert!(got == expected, "{what}: got {} bytes ({:?}...), expected {}", got.len(), shown(got), expected.len());
+}
+
+/// Uploads `bytes` as an attachment named `filename` of a new ticket; returns its id.
+async fn upload(fake: &FakeHalo, client: &Client, filename: &str, bytes: &[u8]) -> i32 {
+    let ticket_id = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "With a file" }));
+    let mut upload = Attachment::default();
+    upload.ticket_id = Some(upload_ticket(ticket_id));
+    upload.filename = Some(filename.into());
+    upload.data_base64 = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+    client.attachments().create(vec![upload]).send().await.expect("uploaded")[0].id.expect("an id")
+}
+
+#[tokio::test]
+async fn an_attachment_that_looks_like_a_halo_error_downloads_as_its_bytes() {
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    for (name, content) in [
+        ("error.json", r#"{"Message":"No licence seats available"}"#),
+        ("exception.json", r#"{"ClassName":"HaloException","Message":"An error has occurred."}"#),
+        ("oauth.json", r#"{"error":"invalid_client","error_description":"a sample"}"#),
+        ("problem.json", r#"{"title":"Bad","status":400,"errors":{"x":["y"]}}"#),
+    ] {
+        let id = upload(&fake, &client, name, content.as_bytes()).await;
+        let response = client.attachments().download(id).send_with_response().await.expect("the file, not an error");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "served as JSON, as Halo serves a JSON file"
+        );
+        assert_eq!(response.into_inner(), content.as_bytes(), "{name}");
+        let escape: Vec<u8> = client
+            .request(halopsa::Method::GET, format!("/Attachment/{id}"))
+            .send_bytes()
+            .await
+            .expect("the same through the escape hatch");
+        assert_eq!(escape, content.as_bytes(), "{name}");
+    }
+    // A status that is not 2xx is still an error.
+    let error = client.attachments().download(999).send().await.expect_err("no attachment 999");
+    assert_eq!(error.status(), Some(404), "{error}");
+}
+
+#[tokio::test]
+async fn a_large_attachment_answered_with_a_link_is_fetched_without_the_halo_token() {
+    let fake = FakeHalo::start().await;
+    fake.set_attachment_links(Some(1000));
+    let client = client(&fake);
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+    let id = upload(&fake, &client, "big.bin", &bytes).await;
+    let small = upload(&fake, &client, "small.txt", b"small").await;
+
+    let response = client.attachments().download(id).send_with_response().await.expect("the linked file");
+    assert_eq!(response.headers()["content-type"], "application/octet-stream");
+    assert_same_bytes(&response.into_inner(), &bytes, "the file's bytes, not the link");
+    assert_eq!(client.attachments().download(small).send().await.expect("served itself"), b"small");
+    let via_link: Vec<_> = fake.requests().into_iter().filter(|r| r.path.starts_with("/files/")).collect();
+    assert_eq!(via_link.len(), 1, "the link was followed once");
+    assert_eq!(via_link[0].authorization, None, "the Halo token never goes to the link's host");
+    assert!(via_link[0].headers.iter().any(|(name, value)| name == "host" && value.starts_with("localhost:")));
+    // The escape hatch follows it too.
+    let escape = client.request(halopsa::Method::GET, format!("/Attachment/{id}")).send_bytes().await.expect("file");
+    assert_same_bytes(&escape, &bytes, "through the escape hatch");
+}
+
+#[tokio::test]
+async fn a_download_cut_short_is_retried_from_halo_and_from_a_link() {
+    use halopsa_tests::fake_halo::{Fault, Target};
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(64 * 1024).collect();
+    let id = upload(&fake, &client, "logs.bin", &bytes).await;
+
+    fake.inject(Fault::ConnectionDropped.on(Target::get("/api/Attachment")).times(1));
+    fake.clear_requests();
+    assert_same_bytes(&client.attachments().download(id).send().await.expect("retried"), &bytes, "retried");
+    assert_eq!(fake.requests().len(), 2, "the cut download, then the whole one");
+
+    fake.set_attachment_links(Some(1));
+    fake.inject(Fault::ConnectionDropped.on(Target::get("/files")).times(1));
+    fake.clear_requests();
+    assert_same_bytes(&client.attachments().download(id).send().await.expect("retried"), &bytes, "retried");
+    let links = fake.requests().iter().filter(|r| r.path.starts_with("/files/")).count();
+    assert_eq!(links, 2, "the cut link download, then the whole one");
+
+    // Without retries the cut is an error, never a short file.
+    fake.inject(Fault::ConnectionDropped.on(Target::get("/files")).times(1));
+    let error = client.attachments().download(id).retry_policy(RetryPolicy::none()).send().await.unwrap_err();
+    assert!(error.is_retryable(), "a read cut short may be repeated: {error}");
+}

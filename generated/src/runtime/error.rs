@@ -148,6 +148,16 @@ impl Error {
         Error::new(ErrorKind::Decode, message)
     }
 
+    /// A 2xx answer whose body is not as long as its `Content-Length` said: cut short, retried like a truncated
+    /// answer (an idempotent request) or an unknown outcome (any other).
+    pub(crate) fn truncated(received: u64, declared: u64) -> Self {
+        let mut error = Error::decode(format!(
+            "the answer was cut short: {received} of the {declared} bytes its Content-Length announced"
+        ));
+        error.inner.failure = Some(Failure::Garbled);
+        error
+    }
+
     /// A transport failure. The URL is dropped from reqwest's error: a token URL may carry the tenant in its query.
     pub(crate) fn network(error: reqwest::Error) -> Self {
         let error = error.without_url();
