@@ -236,7 +236,7 @@ impl Client {
                 match outcome {
                     Err(error) if error.failure() == Some(Failure::Garbled) => {
                         if Failure::Garbled.may_retry(req.idempotent) {
-                            if let Some(delay) = retrier.next_delay(None) {
+                            if let Some(delay) = retrier.next_delay(Failure::Garbled, None) {
                                 wait(retrier.attempts(), delay, "a truncated or malformed answer".to_owned()).await;
                                 continue;
                             }
@@ -335,7 +335,7 @@ impl Client {
                     let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
                     let error = error.without_url();
                     if failure.may_retry(req.idempotent) {
-                        if let Some(delay) = retrier.next_delay(None) {
+                        if let Some(delay) = retrier.next_delay(failure, None) {
                             wait(attempt, delay, error.to_string()).await;
                             continue;
                         }
@@ -358,8 +358,8 @@ impl Client {
                 }
             }
             let failure = Failure::from_status(reply.status);
-            if failure.is_some_and(|failure| failure.may_retry(req.idempotent)) {
-                if let Some(delay) = retrier.next_delay(reply.retry_after) {
+            if let Some(failure) = failure.filter(|failure| failure.may_retry(req.idempotent)) {
+                if let Some(delay) = retrier.next_delay(failure, reply.retry_after) {
                     wait(attempt, delay, reply.status.to_string()).await;
                     continue;
                 }

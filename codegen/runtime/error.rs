@@ -48,9 +48,9 @@ pub enum ErrorKind {
     /// The answer was not the JSON expected (malformed, truncated, empty, or of the wrong shape).
     Decode,
     /// A request that is not safe to repeat (a create, or another non-idempotent call) was sent, and it is not
-    /// known whether Halo acted on it: a 502 or 504 from a gateway, a connection that broke or timed out after
-    /// sending, or a truncated answer. The client did not repeat it. Look the record up before sending it again,
-    /// or it may be created twice.
+    /// known whether Halo acted on it: a 500 (Halo failed part way, maybe after saving), a 502 or 504 from a
+    /// gateway, a connection that broke or timed out after sending, or a truncated answer. The client did not
+    /// repeat it. Look the record up before sending it again, or it may be created twice.
     OutcomeUnknown,
     /// A listing ended without every record: Halo's answers were inconsistent (it ignored `page_no`, its
     /// `record_count` promised more records than the pages held, or pages were still full at the page bound).
@@ -73,6 +73,27 @@ pub enum ApiCode {
     NotFound,
     /// Any other error body that Halo sent under a 2xx status.
     ErrorInSuccess,
+}
+
+/// One field of a request that Halo refused, with Halo's messages about it; see [`Error::field_errors`].
+///
+/// The field is Halo's path to it: `[0].outcome_id` is `outcome_id` of the first item of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    field: String,
+    messages: Vec<String>,
+}
+
+impl FieldError {
+    /// Halo's path to the field (`[0].outcome_id`, `name`); empty for the body as a whole.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What Halo said about it, in its order ("Could not convert string to integer: x. Path '[0].outcome_id' ...").
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
 }
 
 /// The error of every fallible operation of the crate.
@@ -104,6 +125,8 @@ struct Inner {
     idempotent: bool,
     /// The page of a listing whose request failed.
     page_no: Option<u64>,
+    /// Halo's messages per field of a refused request (a 400's model state).
+    fields: Vec<FieldError>,
     // Arc rather than Box so that `Error` is `Clone`: the single-flight token refresh hands one failure to every
     // caller that was waiting for it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -128,6 +151,7 @@ impl Error {
                 failure: None,
                 idempotent: false,
                 page_no: None,
+                fields: Vec::new(),
                 source: None,
                 hint: None,
             }),
@@ -170,6 +194,7 @@ impl Error {
         let message = halo_message(content_type, body)
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
         let mut error = Error::new(kind, message).with_status(status.as_u16()).with_body(body);
+        error.inner.fields = field_errors_of(body);
         error.inner.failure = Failure::from_status(status);
         error.inner.code = api_code(status.as_u16(), &error.inner.message, body);
         error
@@ -238,6 +263,9 @@ impl Error {
         }
         if let Some(trace_id) = &inner.trace_id {
             inner.trace_id = Some(scrub_text(trace_id, secrets));
+        }
+        for field in &mut inner.fields {
+            field.messages = field.messages.iter().map(|message| scrub_text(message, secrets)).collect();
         }
         if let Some(headers) = &inner.headers {
             inner.headers = Some(safe_headers(headers, |text| scrub_text(text, secrets)));
@@ -351,6 +379,22 @@ impl Error {
         self.inner.code
     }
 
+    /// Halo's messages per field, when it refused a request's fields (a 400 with ASP.NET's model state:
+    /// `{"[0].outcome_id": ["Could not convert ..."]}`, the `errors` of problem details, or
+    /// `{"Message", "ModelState"}`); empty otherwise. [`message`](Self::message) joins them
+    /// (`[0].outcome_id: Could not convert ...`).
+    ///
+    /// ```
+    /// # fn example(error: &halopsa::Error) {
+    /// for field in error.field_errors() {
+    ///     eprintln!("{}: {}", field.field(), field.messages().join("; "));
+    /// }
+    /// # }
+    /// ```
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.inner.fields
+    }
+
     /// For a listing: the page (`page_no`) whose request failed. Resume a listing from there with the list
     /// builder's `page_no(..)` setter.
     pub fn page_no(&self) -> Option<u64> {
@@ -358,11 +402,12 @@ impl Error {
     }
 
     /// Whether sending the same request again is safe and may succeed: rate limiting (429), a server that is
-    /// temporarily unavailable (503; 502 and 504 for idempotent requests), a network failure (for a
+    /// temporarily unavailable (503; 500, 502 and 504 for idempotent requests), a network failure (for a
     /// non-idempotent request only when the connection could not be opened), a truncated answer to an idempotent
     /// request. This is exactly the rule the client's own retry loop follows (see
     /// [`RetryPolicy`](super::RetryPolicy)), so `true` means the client gave up only because its time budget or
-    /// attempt limit ran out. Always `false` for [`ErrorKind::OutcomeUnknown`].
+    /// attempt limit ran out (or, for a 500, after its two retries). Always `false` for
+    /// [`ErrorKind::OutcomeUnknown`].
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::OutcomeUnknown | ErrorKind::Incomplete | ErrorKind::Config | ErrorKind::InvalidRequest => false,
@@ -458,6 +503,9 @@ impl fmt::Debug for Error {
         }
         if let Some(page_no) = inner.page_no {
             s.field("page_no", &page_no);
+        }
+        if !inner.fields.is_empty() {
+            s.field("field_errors", &inner.fields);
         }
         if let Some(hint) = &inner.hint {
             s.field("hint", &hint.message);
@@ -593,8 +641,10 @@ pub(crate) fn scrub_credentials(text: &str) -> String {
 /// Where a credential value was found: from, to (the end of what was looked at), and the spans to replace.
 type Found = (usize, usize, Vec<(usize, usize)>);
 
+/// A byte of a name: `client_secret`, `x-api-key`, `user.password`, and ASP.NET's model-state paths
+/// (`[0].password`).
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
 }
 
 /// A quote at `at`, plain (`"`) or escaped inside a JSON string (`\"`): its length.
@@ -792,6 +842,7 @@ const ERROR_KEYS: &[&str] = &[
     "HelpLink",
     "InnerException",
     "Data",
+    "ModelState",
     "WatsonBuckets",
     // {resultCode, errorMessage}.
     "resultCode",
@@ -886,11 +937,21 @@ fn object_message(map: &Map<String, Value>) -> Option<String> {
         return Some(message);
     }
     if let Some(message) = text("Message") {
+        // ASP.NET Web API's invalid model: `{"Message": "The request is invalid.", "ModelState": {...}}`.
+        let fields = map.get("ModelState").map(error_list).unwrap_or_default();
+        if !fields.is_empty() {
+            return Some(format!("{message}: {}", fields.join("; ")));
+        }
         // ASP.NET's HttpError puts the useful part in ExceptionMessage or MessageDetail.
         return Some(match text("ExceptionMessage").or_else(|| text("MessageDetail")) {
             Some(detail) if detail != message => format!("{message} ({detail})"),
             _ => message,
         });
+    }
+    if is_model_state(map) {
+        // ASP.NET Core's `BadRequest(ModelState)`: the dictionary itself.
+        let fields = error_list(&Value::Object(map.clone()));
+        return (!fields.is_empty()).then(|| fields.join("; "));
     }
     let errors = map.get("errors").map(error_list).unwrap_or_default();
     let head = text("message").or_else(|| text("title")).or_else(|| text("detail"));
@@ -904,26 +965,98 @@ fn object_message(map: &Map<String, Value>) -> Option<String> {
 
 /// Validation messages from `errors`: an array (of strings or objects) or an object of field → message(s).
 fn error_list(errors: &Value) -> Vec<String> {
-    fn flat(value: &Value) -> Vec<String> {
-        match value {
-            Value::String(s) if !s.trim().is_empty() => vec![one_line(s, 200)],
-            Value::Array(items) => items.iter().flat_map(flat).collect(),
-            Value::Object(map) => {
-                match ["message", "Message", "errorMessage", "error"].iter().find_map(|k| map.get(*k)?.as_str()) {
-                    Some(message) => vec![one_line(message, 200)],
-                    None => vec![one_line(&Value::Object(map.clone()).to_string(), 200)],
-                }
+    match errors {
+        Value::Object(fields) => fields_of(fields)
+            .into_iter()
+            .flat_map(|field| {
+                let FieldError { field, messages } = field;
+                messages.into_iter().map(
+                    move |message| {
+                        if field.is_empty() { message } else { format!("{field}: {message}") }
+                    },
+                )
+            })
+            .collect(),
+        other => messages_of(other),
+    }
+}
+
+/// The messages of one field's value: a string, an array of them, or objects with a message.
+fn messages_of(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => vec![one_line(s, 200)],
+        Value::Array(items) => items.iter().flat_map(messages_of).collect(),
+        Value::Object(map) => {
+            match ["message", "Message", "errorMessage", "error"].iter().find_map(|k| map.get(*k)?.as_str()) {
+                Some(message) => vec![one_line(message, 200)],
+                None => vec![one_line(&Value::Object(map.clone()).to_string(), 200)],
             }
-            Value::Null => Vec::new(),
-            other => vec![other.to_string()],
+        }
+        Value::Null | Value::String(_) => Vec::new(),
+        other => vec![other.to_string()],
+    }
+}
+
+/// A model-state dictionary (field path → messages) as [`FieldError`]s, in the body's order (serde_json's `Map` is
+/// sorted, which keeps the order deterministic). A credential's field keeps its messages' words but not the values
+/// they quote ("The value '***' is not valid for password.").
+fn fields_of(fields: &Map<String, Value>) -> Vec<FieldError> {
+    fields
+        .iter()
+        .filter_map(|(field, value)| {
+            let mut messages = messages_of(value);
+            if is_credential_name(field) {
+                messages = messages.iter().map(|message| without_quoted_values(message)).collect();
+            }
+            (!messages.is_empty()).then(|| FieldError { field: field.clone(), messages })
+        })
+        .collect()
+}
+
+/// `text` with what it quotes (`'...'`, `"..."`) replaced by `***`.
+fn without_quoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(['\'', '"']) {
+        let quote = &rest[open..open + 1];
+        match rest[open + 1..].find(quote) {
+            Some(close) => {
+                out.push_str(&rest[..open + 1]);
+                out.push_str("***");
+                out.push_str(quote);
+                rest = &rest[open + 1 + close + 1..];
+            }
+            None => break,
         }
     }
-    match errors {
-        Value::Object(fields) => fields
-            .iter()
-            .flat_map(|(field, value)| flat(value).into_iter().map(move |message| format!("{field}: {message}")))
-            .collect(),
-        other => flat(other),
+    out.push_str(rest);
+    out
+}
+
+/// Whether an error answer's object is an ASP.NET model-state dictionary (what `BadRequest(ModelState)` sends): no
+/// key of another error shape, and every value a message or an array of messages.
+fn is_model_state(map: &Map<String, Value>) -> bool {
+    !map.is_empty()
+        && !map.keys().any(|key| ERROR_KEYS.contains(&key.as_str()))
+        && map.values().all(|value| match value {
+            Value::String(_) => true,
+            Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_string),
+            _ => false,
+        })
+}
+
+/// The per-field messages of an error answer's body: ASP.NET's model-state dictionary at the top level (captured
+/// from Halo: `{"[0].outcome_id": ["Could not convert ..."]}`), the `errors` object of problem details or of a
+/// validation body, or the `ModelState` of ASP.NET Web API's `{"Message", "ModelState"}`.
+fn field_errors_of(body: &[u8]) -> Vec<FieldError> {
+    if first_byte(body) != Some(b'{') {
+        return Vec::new();
+    }
+    let Ok(map) = serde_json::from_slice::<Map<String, Value>>(body) else { return Vec::new() };
+    match (map.get("errors"), map.get("ModelState")) {
+        (Some(Value::Object(fields)), _) | (_, Some(Value::Object(fields))) => fields_of(fields),
+        _ if is_model_state(&map) => fields_of(&map),
+        _ => Vec::new(),
     }
 }
 
@@ -1341,6 +1474,65 @@ mod tests {
     }
 
     #[test]
+    fn model_state_gives_per_field_messages_and_a_readable_message() {
+        let fields = |error: &Error| -> Vec<(String, Vec<String>)> {
+            error.field_errors().iter().map(|f| (f.field().to_owned(), f.messages().to_vec())).collect()
+        };
+        // Captured from a real Halo: ASP.NET Core's `BadRequest(ModelState)`, the dictionary itself.
+        let captured = br#"{"[0].outcome_id":["Could not convert string to integer: Time Entry. Path '[0].outcome_id', line 1, position 42."]}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, Some("application/json"), captured)
+            .with_request(&Method::POST, "/Actions");
+        let message = "[0].outcome_id: Could not convert string to integer: Time Entry. Path '[0].outcome_id', line 1, \
+                       position 42.";
+        assert_eq!(error.message(), message);
+        assert_eq!(error.to_string(), format!("POST /Actions: halo answered 400 Bad Request: {message}"));
+        assert_eq!(error.code(), Some(ApiCode::Validation));
+        assert_eq!(
+            fields(&error),
+            [("[0].outcome_id".to_owned(), vec![message.trim_start_matches("[0].outcome_id: ").to_owned()])]
+        );
+
+        // Problem details, two fields, one with two messages.
+        let problem = br#"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"One or more validation errors occurred.","status":400,"errors":{"summary":["The summary is required.","It is too short."],"[1].client_id":["The value 'abc' is not valid."]},"traceId":"00-ab-cd-00"}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, Some("application/problem+json"), problem);
+        assert_eq!(
+            fields(&error),
+            [
+                ("[1].client_id".to_owned(), vec!["The value 'abc' is not valid.".to_owned()]),
+                ("summary".to_owned(), vec!["The summary is required.".to_owned(), "It is too short.".to_owned()]),
+            ]
+        );
+        assert_eq!(
+            error.message(),
+            "One or more validation errors occurred.: [1].client_id: The value 'abc' is not valid.; summary: The \
+             summary is required.; summary: It is too short."
+        );
+
+        // ASP.NET Web API's `{"Message", "ModelState"}`.
+        let web_api =
+            br#"{"Message":"The request is invalid.","ModelState":{"agent.email":["The email is not valid."]}}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, None, web_api);
+        assert_eq!(error.message(), "The request is invalid.: agent.email: The email is not valid.");
+        assert_eq!(fields(&error), [("agent.email".to_owned(), vec!["The email is not valid.".to_owned()])]);
+
+        // A credential's field keeps Halo's words but not the value it quotes.
+        let echoed = br#"{"[0].password":["The value 'hunter2' is not valid for password."]}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, None, echoed);
+        assert_eq!(error.message(), "[0].password: The value '***' is not valid for password.");
+        assert!(!format!("{error:?}").contains("hunter2"));
+
+        // Nothing per field: other shapes, other statuses' records, arrays of messages.
+        for body in [
+            &br#"{"Message":"Agent 9 not found"}"#[..],
+            br#"{"message":"Validation failed","errors":["name is required"]}"#,
+            br#"{"id":5,"name":"x"}"#,
+            b"plain text",
+        ] {
+            assert!(Error::from_response(StatusCode::BAD_REQUEST, None, body).field_errors().is_empty());
+        }
+    }
+
+    #[test]
     fn words_in_prose_are_not_credentials() {
         // Halo's own messages (captured) and others like them: a credential word is not a credential position.
         for prose in [
@@ -1379,6 +1571,7 @@ mod tests {
             (r#"{"user":{"api_key":"k-123","id":4}}"#, r#"{"user":{"api_key":"***","id":4}}"#),
             (r#"{"client_secret": ["v1", "v2"]}"#, r#"{"client_secret": ["***", "***"]}"#),
             (r#"{"refresh_token":12345}"#, r#"{"refresh_token":***}"#),
+            (r#"{"[0].password":["hunter2 is too short"]}"#, r#"{"[0].password":["***"]}"#),
             (r#"got {\"password\":\"hunter2\"}"#, r#"got {\"password\":\"***\"}"#),
             (r#"{"password": "a \"quoted\" one", "x": 1}"#, r#"{"password": "***", "x": 1}"#),
             (r#"got {\"password\":\"a\\\"b\", \"id\": 3}"#, r#"got {\"password\":\"***\", \"id\": 3}"#),

@@ -1210,7 +1210,7 @@ fn documented(op: Op, failure: Failure) -> Option<bool> {
     let idempotent = op != Op::Create;
     match failure {
         Failure::Status(429 | 503) => Some(true),
-        Failure::Status(502 | 504) | Failure::HangUp => Some(idempotent),
+        Failure::Status(500 | 502 | 504) | Failure::HangUp => Some(idempotent),
         Failure::Status(_) => Some(false),
         Failure::Truncated | Failure::Html if op == Op::Delete => None,
         Failure::Truncated | Failure::Html => Some(idempotent),
@@ -1263,7 +1263,7 @@ async fn is_retryable_agrees_with_the_retry_loop_for_every_operation_and_failure
                     if retried == Some(false)
                         && matches!(
                             failure,
-                            Failure::Status(502 | 504) | Failure::HangUp | Failure::Truncated | Failure::Html
+                            Failure::Status(500 | 502 | 504) | Failure::HangUp | Failure::Truncated | Failure::Html
                         )
                     {
                         assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "{op:?} {failure:?}: {error}");
@@ -1275,6 +1275,21 @@ async fn is_retryable_agrees_with_the_retry_loop_for_every_operation_and_failure
         }
     }
     assert_eq!(rows.len(), 4 * failures.len() - 3, "every pair but the three a delete does not read");
+}
+
+#[tokio::test]
+async fn a_500_that_persists_is_tried_three_times_and_a_create_not_repeated() {
+    let server = Server::halo(|_| Answer::json(500, json!({"Message": "An error has occurred."}))).await;
+    let client =
+        server.client().retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1))).build().unwrap();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Api, Some(500)));
+    assert!(error.is_retryable(), "a read may be tried again later: {error}");
+    assert_eq!(server.api_requests().len(), 3, "the first attempt and two retries");
+    let error = client.send_saved::<Agent>(Request::new(Method::POST, "/Agent")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "Halo may have saved it: {error}");
+    assert!(!error.is_retryable());
+    assert_eq!(server.api_requests().len(), 4, "the create once");
 }
 
 #[test]

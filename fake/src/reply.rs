@@ -79,6 +79,13 @@ impl Reply {
         Reply::json(400, json!({ "message": message, "errors": errors }))
     }
 
+    /// An ASP.NET model-state dictionary: `{ "<field path>": ["<message>", ...], ... }`, fields in the order given.
+    pub(crate) fn model_state(status: u16, fields: &[(String, Vec<String>)]) -> Self {
+        let map: serde_json::Map<String, Value> =
+            fields.iter().map(|(field, messages)| (field.clone(), json!(messages))).collect();
+        Reply::json(status, Value::Object(map))
+    }
+
     /// An error in the `{ "Message": ... }` shape.
     pub(crate) fn message(status: u16, message: impl Into<String>) -> Self {
         Reply::json(status, json!({ "Message": message.into() }))

@@ -495,6 +495,10 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             }
         }
     };
+    if let Some(status) = gate.fail_after {
+        // Handled (and saved) above; the answer is lost.
+        reply = Reply::message(status, "An error has occurred.");
+    }
     let success = reply.is_success();
     if let (true, Some(style), ReplyBody::Json(value)) = (success, gate.ids, &mut reply.body) {
         restyle_ids(value, style);

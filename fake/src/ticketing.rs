@@ -163,6 +163,17 @@ fn invalid(errors: Vec<String>) -> Reply {
     Reply::validation("The request is invalid.", errors)
 }
 
+/// A 400 with the model state Halo answers a value it cannot convert to an integer field.
+fn cannot_convert(index: usize, key: &str, value: &Value) -> Reply {
+    let shown = match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let path = format!("[{index}].{key}");
+    let message = format!("Could not convert string to integer: {shown}. Path '{path}'.");
+    Reply::model_state(400, &[(path, vec![message])])
+}
+
 impl TicketingStore {
     fn table(&self, resource: Ticketing) -> &Table {
         &self.tables[resource.index()]
@@ -224,15 +235,16 @@ impl TicketingStore {
             let Value::Object(fields) = item else {
                 return Err(invalid(vec![format!("[{index}]: expected an object")]));
             };
+            // Halo's JSON reader refuses a value it cannot convert to the field's integer type, with ASP.NET's
+            // model state (captured: `{"[0].outcome_id": ["Could not convert string to integer: ..."]}`).
+            for (key, value) in fields {
+                if (key == "id" || key.ends_with("_id")) && !value.is_null() && lenient_id(value).is_none() {
+                    return Err(cannot_convert(index, key, value));
+                }
+            }
             let id = match fields.get("id") {
                 None | Some(Value::Null) => None,
-                Some(raw) => match lenient_id(raw) {
-                    Some(id) if id > 0 => Some(id),
-                    Some(_) => None,
-                    None => {
-                        return Err(invalid(vec![format!("[{index}].id: the value {raw} is not a valid integer.")]));
-                    }
-                },
+                Some(raw) => lenient_id(raw).filter(|id| *id > 0),
             };
             if let Some(id) = id
                 && !self.table(resource).rows.contains_key(&id)

@@ -94,8 +94,8 @@ pub mod user_roles;
 pub mod users;
 pub use runtime::{
     ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error,
-    ErrorKind, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg,
-    RateLimit, Response, Result, RetryPolicy, WhoAmI, decode_json,
+    ErrorKind, FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages,
+    QueryArg, RateLimit, Response, Result, RetryPolicy, WhoAmI, decode_json,
 };
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
 pub use reqwest::Method;

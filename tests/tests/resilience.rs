@@ -153,11 +153,12 @@ async fn the_page_ceiling_bounds_a_server_that_never_stops() {
 #[tokio::test(start_paused = true)]
 async fn a_listing_that_fails_keeps_what_it_read_and_says_where_to_resume() {
     let fake = FakeHalo::builder().seed_agents(450).start().await;
+    // A 500 that persists through the two retries a read gets.
     fake.inject(
         Fault::error(500, halopsa_tests::fake_halo::ErrorBody::Message("boom".into()))
             .on(Target::get("/api/Agent"))
             .after(3)
-            .times(1),
+            .times(3),
     );
     let client = client(&fake);
     let error = client.agents().list().all().await.unwrap_err();
@@ -171,7 +172,7 @@ async fn a_listing_that_fails_keeps_what_it_read_and_says_where_to_resume() {
     fake.inject(
         Fault::error(500, halopsa_tests::fake_halo::ErrorBody::Message("boom".into()))
             .on(Target::get("/api/Agent"))
-            .times(1),
+            .times(3),
     );
     let converted: halopsa::Result<Vec<Agent>> = async { Ok(client.agents().list().all().await?) }.await;
     assert_eq!(converted.unwrap_err().status(), Some(500));
@@ -745,4 +746,176 @@ async fn a_download_shorter_than_its_content_length_is_retried_not_returned() {
         .unwrap_err();
     assert!(error.message().contains("1500 of the 3000 bytes"), "{error}");
     assert!(error.is_retryable(), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The README's retry table is what the client does (issue 18, item 7).
+
+/// An operation of one column of the README's table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TableOp {
+    Read,
+    Update,
+    ReportRun,
+    Create,
+}
+
+impl TableOp {
+    async fn run(self, client: &Client, ticket: i32) -> Result<(), Error> {
+        use halopsa::models::{Report, Ticket};
+        let timeout = Duration::from_secs(5);
+        match self {
+            TableOp::Read => client.tickets().get(ticket).timeout(timeout).send().await.map(drop),
+            TableOp::Update => {
+                let change = Ticket::default().with_summary("changed");
+                client.tickets().update(ticket, change).timeout(timeout).send().await.map(drop)
+            }
+            TableOp::ReportRun => {
+                let run = Report::default().with_sql("SELECT id FROM faults").with_loadreportonly(true);
+                client.reports().create([run]).timeout(timeout).send().await.map(drop)
+            }
+            TableOp::Create => {
+                let new = Ticket::default().with_summary("new");
+                client.tickets().create([new]).timeout(timeout).send().await.map(drop)
+            }
+        }
+    }
+
+    fn target(self) -> Target {
+        match self {
+            TableOp::Read => Target::get("/api/Tickets"),
+            TableOp::Update | TableOp::Create => Target::post("/api/Tickets"),
+            TableOp::ReportRun => Target::post("/api/Report"),
+        }
+    }
+}
+
+/// What a cell of the table promises.
+#[derive(Debug, PartialEq)]
+enum Promise {
+    Retried,
+    NotRetried { outcome_unknown: bool },
+}
+
+fn promise(cell: &str) -> Promise {
+    if cell.starts_with("retried") || cell.starts_with("a fresh token, then retried") {
+        Promise::Retried
+    } else if cell.starts_with("not retried") {
+        Promise::NotRetried { outcome_unknown: cell.contains("OutcomeUnknown") }
+    } else {
+        panic!("a table cell the test does not know: {cell}")
+    }
+}
+
+/// The faults that stand for a row of the table (the fake cannot refuse a connection; a closed port does).
+fn faults_of_row(row: &str) -> Vec<Fault> {
+    use halopsa_tests::fake_halo::ErrorBody;
+    let text = |status, body: &str| Fault::error(status, ErrorBody::Text(body.into()));
+    if row.starts_with("429") {
+        vec![Fault::rate_limited(), Fault::unavailable()]
+    } else if row.starts_with("500") {
+        vec![Fault::error(500, ErrorBody::Message("An error has occurred.".into()))]
+    } else if row.starts_with("502") {
+        vec![text(502, "Bad Gateway"), text(504, "Gateway Timeout")]
+    } else if row.starts_with("the connection broke") {
+        vec![Fault::Delay(Duration::from_secs(30)), Fault::ConnectionDropped]
+    } else if row.starts_with("a 2xx answer cut short") {
+        vec![Fault::TruncatedBody, text(200, "<html><body>proxy error</body></html>")]
+    } else if row.starts_with("401") {
+        vec![Fault::RevokeTokens]
+    } else if row.starts_with("any other status") {
+        vec![
+            Fault::error(400, ErrorBody::Message("The request is invalid.".into())),
+            Fault::error(404, ErrorBody::Message("Ticket not found".into())),
+            Fault::error(200, ErrorBody::Json(json!([1, 2]))),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Counts the API attempts a client makes (the connection-refused row has no server to count them).
+#[derive(Default)]
+struct Attempts(std::sync::atomic::AtomicUsize);
+
+impl halopsa::Hook for Attempts {
+    fn on_request(&self, request: &mut halopsa::HookRequest<'_>) {
+        if request.kind() == halopsa::CallKind::Api {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_readme_retry_table_is_what_the_client_does() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme.find("| failure |").expect("the retry table");
+    let rows: Vec<Vec<String>> = readme[start..]
+        .lines()
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .map(|line| line.trim_matches('|').split(" | ").map(|cell| cell.trim().to_owned()).collect())
+        .collect();
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let mut checked = 0;
+    for row in &rows {
+        let (failure, idempotent, other) = (&row[0], promise(&row[1]), &row[2]);
+        let other = if other == "the same" { promise(&row[1]) } else { promise(other) };
+        for op in [TableOp::Read, TableOp::Update, TableOp::ReportRun, TableOp::Create] {
+            let expected = if op == TableOp::Create { &other } else { &idempotent };
+            let faults = faults_of_row(failure);
+            if faults.is_empty() {
+                assert!(failure.starts_with("the connection could not be opened"), "no faults for {failure}");
+                // A port nothing listens on: the connection is refused before anything is sent.
+                let fake = FakeHalo::start().await;
+                let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+                let attempts = std::sync::Arc::new(Attempts::default());
+                let client = Client::builder(fake.base_url())
+                    .client_credentials(fake.client_id(), fake.client_secret())
+                    .api_url(format!("http://{closed}/api"))
+                    .retry_policy(RetryPolicy::default().max_attempts(2))
+                    .hook(attempts.clone())
+                    .build()
+                    .unwrap();
+                let outcome = op.run(&client, 1).await;
+                let made = attempts.0.load(std::sync::atomic::Ordering::SeqCst);
+                assert!(outcome.is_err(), "{failure} / {op:?}");
+                assert_eq!(made == 2, *expected == Promise::Retried, "{failure} / {op:?}: {made} attempts");
+                checked += 1;
+                continue;
+            }
+            for fault in faults {
+                let fake = FakeHalo::start().await;
+                let ticket = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "t" })) as i32;
+                let client = client(&fake);
+                let injected = fault.clone().on(op.target().clone()).times(1);
+                fake.inject(if op == TableOp::Create { injected.on(op.target().creates_only()) } else { injected });
+                let outcome = op.run(&client, ticket).await;
+                let attempts = fake.requests().iter().filter(|r| r.path.starts_with("/api/")).count();
+                match expected {
+                    Promise::Retried => {
+                        assert!(outcome.is_ok(), "{failure} / {fault:?} / {op:?}: {outcome:?}");
+                        assert!(attempts >= 2, "{failure} / {fault:?} / {op:?}: {attempts} attempts");
+                    }
+                    Promise::NotRetried { outcome_unknown } => {
+                        let error = outcome.expect_err("an error");
+                        assert_eq!(attempts, 1, "{failure} / {fault:?} / {op:?}: {error}");
+                        let kind = error.kind() == ErrorKind::OutcomeUnknown;
+                        assert_eq!(kind, *outcome_unknown, "{failure} / {fault:?} / {op:?}: {error}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * (2 + 1 + 2 + 1 + 2 + 2 + 1 + 3), "every row, every column, every fault");
+
+    // "at most twice a call": a 500 that persists, on a read.
+    let fake = FakeHalo::start().await;
+    let ticket = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "t" })) as i32;
+    fake.inject(
+        Fault::error(500, halopsa_tests::fake_halo::ErrorBody::Message("x".into())).on(Target::get("/api/Tickets")),
+    );
+    let error = TableOp::Read.run(&client(&fake), ticket).await.unwrap_err();
+    assert_eq!((error.status(), fake.requests().len()), (Some(500), 3));
 }

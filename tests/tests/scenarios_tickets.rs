@@ -374,3 +374,86 @@ async fn a_download_cut_short_is_retried_from_halo_and_from_a_link() {
     let error = client.attachments().download(id).retry_policy(RetryPolicy::none()).send().await.unwrap_err();
     assert!(error.is_retryable(), "a read cut short may be repeated: {error}");
 }
+
+// ---------------------------------------------------------------- outcomes that are not certain (issue 18, item 7)
+
+#[tokio::test]
+async fn a_report_run_is_repeated_after_a_gateway_error_but_a_report_save_is_not() {
+    use halopsa_tests::fake_halo::{ErrorBody, Fault, Target};
+    let fake = FakeHalo::start().await;
+    fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "A", "client_id": 1 }));
+    let client = client(&fake);
+    let gateway = || Fault::error(502, ErrorBody::Text("Bad Gateway".into())).on(Target::post("/api/Report")).times(1);
+
+    // A run (`_loadreportonly`) changes nothing: a 502 is retried like a read.
+    fake.inject(gateway());
+    let mut run = Report::default();
+    run.sql = Some("SELECT id, summary FROM faults".into());
+    run.loadreportonly = Some(true);
+    let answer = client.reports().create(vec![run]).send().await.expect("retried after the 502");
+    assert_eq!(answer[0].report.as_ref().and_then(|r| r.rows.as_ref()).map(Vec::len), Some(1));
+    assert_eq!(posts_to(&fake, "/api/Report").len(), 2);
+
+    // A save may have happened behind the gateway: not repeated, the outcome is unknown.
+    fake.inject(gateway());
+    let mut save = Report::default();
+    save.name = Some("Saved".into());
+    save.sql = Some("SELECT id FROM faults".into());
+    let error = client.reports().create(vec![save]).send().await.expect_err("not repeated");
+    assert_eq!(error.kind(), halopsa::ErrorKind::OutcomeUnknown, "{error}");
+    assert_eq!(posts_to(&fake, "/api/Report").len(), 3);
+}
+
+#[tokio::test]
+async fn a_500_to_a_create_is_an_unknown_outcome_and_a_500_to_a_read_is_retried() {
+    use halopsa::ErrorKind;
+    use halopsa_tests::fake_halo::{ErrorBody, Fault, Target};
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    // Halo saved the ticket, then failed: the client must not say "failed", nor create it again.
+    fake.inject(Fault::FailAfterSaving(500).on(Target::post("/api/Tickets").creates_only()).times(1));
+    let mut ticket = Ticket::default();
+    ticket.summary = Some("Saved before the 500".into());
+    let error = client.tickets().create(vec![ticket]).send().await.expect_err("a 500");
+    assert_eq!((error.kind(), error.status()), (ErrorKind::OutcomeUnknown, Some(500)), "{error}");
+    assert!(!error.is_retryable());
+    assert_eq!(fake.ticketing_records(Ticketing::Tickets).len(), 1, "Halo saved it, once");
+
+    // A read answered 500 once is retried.
+    let id = fake.ticketing_records(Ticketing::Tickets)[0]["id"].as_i64().expect("id") as i32;
+    let server_error = || Fault::error(500, ErrorBody::Message("An error has occurred.".into()));
+    fake.inject(server_error().on(Target::get("/api/Tickets")).times(1));
+    fake.clear_requests();
+    let read = client.tickets().get(id).send().await.expect("retried");
+    assert_eq!(read.summary.as_deref(), Some("Saved before the 500"));
+    assert_eq!(fake.requests().len(), 2);
+
+    // One that persists is tried three times, not for the whole retry budget.
+    fake.inject(server_error().on(Target::get("/api/Tickets")));
+    fake.clear_requests();
+    let error = client.tickets().get(id).retry_policy(RetryPolicy::default()).send().await.expect_err("500");
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Api, Some(500)));
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_field_halo_cannot_convert_comes_back_per_field_not_as_raw_json() {
+    let fake = FakeHalo::start().await;
+    let ticket_id = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "A" }));
+    let client = client(&fake);
+    let error = client
+        .request(halopsa::Method::POST, "/Actions")
+        .json(&json!([{ "ticket_id": ticket_id, "outcome_id": "Time Entry", "note": "x" }]))
+        .send::<Value>()
+        .await
+        .expect_err("Halo refuses a name where an id goes");
+    assert_eq!(error.status(), Some(400));
+    let fields: Vec<(&str, &[String])> = error.field_errors().iter().map(|f| (f.field(), f.messages())).collect();
+    assert_eq!(fields.len(), 1, "{error}");
+    assert_eq!(fields[0].0, "[0].outcome_id");
+    assert!(fields[0].1[0].starts_with("Could not convert string to integer: Time Entry."), "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains("halo answered 400 Bad Request: [0].outcome_id: Could not convert"), "{shown}");
+    assert!(!shown.contains('{'), "readable, not the raw JSON: {shown}");
+    assert!(fake.ticketing_records(Ticketing::Actions).is_empty(), "nothing saved");
+}

@@ -600,3 +600,22 @@ fn security_requirements() {
         "a security requirement names 2 schemes; the generator supports exactly one",
     );
 }
+
+#[test]
+fn idempotent_when_items_have_a_property_they_do_not_have() {
+    check(
+        |s| set(s, "/paths/~1Agent/post/x-halo-idempotent", Some(json!({"when_items_have": "_loadreportonly"}))),
+        "/paths/~1Agent/post/x-halo-idempotent",
+        "the items of the body (`Agent`) have no boolean property `_loadreportonly`",
+    );
+    check(
+        |s| set(s, "/paths/~1Agent/get/x-halo-idempotent", Some(json!({"when_items_have": "isdisabled"}))),
+        "/paths/~1Agent/get/x-halo-idempotent",
+        "`when_items_have` needs a body that is an array of a named schema",
+    );
+    check(
+        |s| set(s, "/paths/~1Agent/post/x-halo-idempotent", Some(json!({"when": "isdisabled"}))),
+        "/paths/~1Agent/post/x-halo-idempotent",
+        "must be true or false, or `{\"when_items_have\": \"<property>\"}`",
+    );
+}

@@ -58,9 +58,9 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         mod runtime;
         #(#modules)*
         pub use runtime::{
-            ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, Hook,
-            HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit, Response, Result,
-            RetryPolicy, WhoAmI, decode_json,
+            ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind,
+            FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit,
+            Response, Result, RetryPolicy, WhoAmI, decode_json,
         };
         /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
         pub use reqwest::Method;
