@@ -90,11 +90,15 @@ impl FieldError {
         &self.field
     }
 
-    /// What Halo said about it, in its order ("Could not convert string to integer: x. Path '[0].outcome_id' ...").
+    /// What Halo said about it, in its order (`Could not convert string to integer: x. Path '[0].outcome_id' ...`).
     pub fn messages(&self) -> &[String] {
         &self.messages
     }
 }
+
+/// How long after an [`ErrorKind::OutcomeUnknown`] failure a request Halo may still be running can land; see
+/// [`Error::find_once_settled`].
+pub const SETTLE_TIME: Duration = Duration::from_secs(240);
 
 /// The error of every fallible operation of the crate.
 ///
@@ -127,6 +131,8 @@ struct Inner {
     page_no: Option<u64>,
     /// Halo's messages per field of a refused request (a 400's model state).
     fields: Vec<FieldError>,
+    /// When the outcome became unknown (the failed attempt ended), for [`Error::find_once_settled`].
+    unknown_since: Option<tokio::time::Instant>,
     // Arc rather than Box so that `Error` is `Clone`: the single-flight token refresh hands one failure to every
     // caller that was waiting for it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -152,6 +158,7 @@ impl Error {
                 idempotent: false,
                 page_no: None,
                 fields: Vec::new(),
+                unknown_since: None,
                 source: None,
                 hint: None,
             }),
@@ -238,6 +245,7 @@ impl Error {
         self.inner.idempotent = idempotent;
         if !failure.may_retry(idempotent) {
             self.inner.kind = ErrorKind::OutcomeUnknown;
+            self.inner.unknown_since = Some(tokio::time::Instant::now());
         }
         self
     }
@@ -377,6 +385,65 @@ impl Error {
     /// 404, an error body under a 2xx status).
     pub fn code(&self) -> Option<ApiCode> {
         self.inner.code
+    }
+
+    /// After an [`ErrorKind::OutcomeUnknown`] error: looks the record up with `lookup` until it is found, or until
+    /// Halo can no longer be saving it, and returns what the last lookup found (`None`: it did not land, so sending
+    /// the request again will not create it twice).
+    ///
+    /// Looking up at once is not enough: after a timeout (or a 500, 502 or 504) Halo may still be running the
+    /// request, and a create it saves a few seconds later would then be created twice. So `lookup` runs at once and
+    /// then 5, 10, 20 and every 30 seconds until [`SETTLE_TIME`] (4 minutes) after the failure, and once more at
+    /// the end. 4 minutes is longer than the request limits of the hosting an ASP.NET application like Halo runs
+    /// behind (the ASP.NET Core Module's default of 2 minutes, Azure App Service's 230 seconds); it is a judgement,
+    /// not a promise Halo makes. A lookup that fails ends the wait with its error.
+    ///
+    /// For any other error the outcome is known: `lookup` runs once.
+    ///
+    /// ```no_run
+    /// # async fn example(client: halopsa::Client, ticket: halopsa::models::Ticket) -> halopsa::Result<()> {
+    /// use halopsa::ErrorKind;
+    ///
+    /// let summary = ticket.summary.clone();
+    /// match client.tickets().create(vec![ticket.clone()]).send().await {
+    ///     Ok(saved) => println!("created {:?}", saved[0].id),
+    ///     Err(error) if error.kind() == ErrorKind::OutcomeUnknown => {
+    ///         let found = error
+    ///             .find_once_settled(|| async {
+    ///                 let page = client.tickets().list().search(summary.clone().unwrap_or_default()).send().await?;
+    ///                 Ok(page.tickets.into_iter().find(|t| t.summary == summary))
+    ///             })
+    ///             .await?;
+    ///         if found.is_none() {
+    ///             client.tickets().create(vec![ticket]).send().await?; // it did not land: safe to send again
+    ///         }
+    ///     }
+    ///     Err(error) => return Err(error),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn find_once_settled<T, F, Fut>(&self, mut lookup: F) -> super::Result<Option<T>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = super::Result<Option<T>>>,
+    {
+        let deadline = match (self.inner.kind, self.inner.unknown_since) {
+            (ErrorKind::OutcomeUnknown, since) => since.unwrap_or_else(tokio::time::Instant::now) + SETTLE_TIME,
+            _ => return lookup().await,
+        };
+        let mut wait = Duration::from_secs(5);
+        loop {
+            if let Some(found) = lookup().await? {
+                return Ok(Some(found));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(wait.min(deadline - now)).await;
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
     }
 
     /// Halo's messages per field, when it refused a request's fields (a 400 with ASP.NET's model state:

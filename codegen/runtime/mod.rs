@@ -35,7 +35,7 @@ pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use custom_fields::{CustomFieldKey, CustomFieldValue};
 pub use datetime::{DateTime, ParseDateTimeError};
-pub use error::{ApiCode, Error, ErrorKind, FieldError, decode_json};
+pub use error::{ApiCode, Error, ErrorKind, FieldError, SETTLE_TIME, decode_json};
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
 pub use permissions::WhoAmI;

@@ -595,8 +595,8 @@ impl<L: ListPage> Stream for Items<L> {
 
 /// A listing ([`Pages::all`], a list builder's `all()`) that failed, with the records it had read.
 ///
-/// Converts into [`Error`] with `?`, dropping the records; match on it to keep them. [`Error::page_no`] of
-/// [`error`](Self::error) says which page failed; for an [`ErrorKind::Incomplete`] error every page was read.
+/// Converts into [`Error`] with `?`, dropping the records; match on it to keep them. [`page_no`](Self::page_no)
+/// says which page failed, to resume from; for an [`ErrorKind::Incomplete`] error every page was read.
 pub struct ListError<T> {
     error: Error,
     items: Vec<T>,
@@ -606,6 +606,13 @@ impl<T> ListError<T> {
     /// What went wrong.
     pub fn error(&self) -> &Error {
         &self.error
+    }
+
+    /// The page (`page_no`) whose request failed, to resume the listing from with the list builder's
+    /// `page_no(..)` setter: the same as `error().page_no()`. `None` for an [`ErrorKind::Incomplete`] error (every
+    /// page was read) and for lists Halo does not page.
+    pub fn page_no(&self) -> Option<u64> {
+        self.error.page_no()
     }
 
     /// The records read before the failure, each id once, in order.

@@ -385,7 +385,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(dispatch).with_state(shared)
 }
 
+/// Runs each request on a task of its own, so that it finishes (and saves what it saves) even when its client
+/// gives up and closes the connection, as Halo does: a create whose client timed out may still land.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    match tokio::spawn(handle(shared, request)).await {
+        Ok(response) => response,
+        Err(_) => Reply::message(500, "An error has occurred.").into_response(Cut::None),
+    }
+}
+
+async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Reply::validation("The request is invalid.", vec!["The request body could not be read.".into()])

@@ -163,8 +163,9 @@ async fn a_listing_that_fails_keeps_what_it_read_and_says_where_to_resume() {
     let client = client(&fake);
     let error = client.agents().list().all().await.unwrap_err();
     assert_eq!(ids(error.items()), (1..=300).collect::<Vec<_>>());
-    let resume = error.error().page_no().expect("the failed page");
+    let resume = error.page_no().expect("the failed page");
     assert_eq!(resume, 4);
+    assert_eq!(error.error().page_no(), Some(4));
     // Resuming from there reads the rest.
     let rest = client.agents().list().page_no(resume as i32).all().await.expect("the rest");
     assert_eq!(ids(&rest), (301..=450).collect::<Vec<_>>());
@@ -532,7 +533,8 @@ async fn resuming_from_every_failed_page_reads_exactly_the_rest() {
                 .times(1),
         );
         let failed = client.agents().list().all().await.unwrap_err();
-        let resume = failed.error().page_no().expect("the page to resume from");
+        let resume = failed.page_no().expect("the page to resume from");
+        assert_eq!(failed.error().page_no(), Some(resume));
         assert_eq!(resume, u64::from(failing));
         let read = failed.items().len();
         let rest = client.agents().list().page_no(resume as i32).all().await.expect("the rest, complete");
@@ -846,16 +848,41 @@ impl halopsa::Hook for Attempts {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_readme_retry_table_is_what_the_client_does() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let start = readme.find("| failure |").expect("the retry table");
-    let rows: Vec<Vec<String>> = readme[start..]
+/// The rows of the Markdown table whose header starts with `header` in the file `path` (relative to the
+/// repository), header and separator left out.
+fn table(path: &str, header: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let start = text.find(header).unwrap_or_else(|| panic!("no table `{header}` in {path}"));
+    text[start..]
         .lines()
         .take_while(|line| line.starts_with('|'))
         .skip(2)
         .map(|line| line.trim_matches('|').split(" | ").map(|cell| cell.trim().to_owned()).collect())
-        .collect();
+        .collect()
+}
+
+/// The repository's README and the crate's README (its rustdoc too) say the same about retries and errors; the
+/// crate's retry table is `RetryPolicy`'s, which the generator copies.
+#[test]
+fn the_readmes_agree_on_retries_and_errors() {
+    for header in ["| failure |", "| kind | meaning | what to do |"] {
+        assert_eq!(table("README.md", header), table("generated/README.md", header), "{header}");
+    }
+    // The crate's docs are that README, which covers the ticketing side as well as the identity one.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let lib = std::fs::read_to_string(format!("{root}/generated/src/lib.rs")).unwrap();
+    assert!(lib.contains(r#"#![doc = include_str!("../README.md")]"#));
+    let crate_readme = std::fs::read_to_string(format!("{root}/generated/README.md")).unwrap();
+    let intro = crate_readme.lines().find(|line| line.starts_with("A typed")).unwrap_or_default();
+    assert!(intro.contains("ticketing"), "{intro}");
+    for section in ["## Tickets, actions, reports and attachments", "## When Halo misbehaves", "find_once_settled"] {
+        assert!(crate_readme.contains(section), "{section}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_readme_retry_table_is_what_the_client_does() {
+    let rows = table("README.md", "| failure |");
     assert_eq!(rows.len(), 8, "{rows:?}");
     let mut checked = 0;
     for row in &rows {

@@ -457,3 +457,83 @@ async fn a_field_halo_cannot_convert_comes_back_per_field_not_as_raw_json() {
     assert!(!shown.contains('{'), "readable, not the raw JSON: {shown}");
     assert!(fake.ticketing_records(Ticketing::Actions).is_empty(), "nothing saved");
 }
+
+// ---------------------------------------------------------------- after an unknown outcome (issue 18, item 9)
+
+/// The tickets whose summary is `summary`, through the client: what an application looks a create up by.
+async fn find_ticket(client: &Client, summary: &str) -> halopsa::Result<Option<Ticket>> {
+    let page = client.tickets().list().search(summary).send().await?;
+    Ok(page.tickets.into_iter().find(|t| t.summary.as_deref() == Some(summary)))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_that_timed_out_is_found_once_halo_has_saved_it() {
+    use halopsa::ErrorKind;
+    use halopsa_tests::fake_halo::{Fault, Target};
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    // Halo takes 30 s to save; the client gives up after 5 s. The ticket lands 25 s after the error.
+    fake.inject(Fault::Delay(Duration::from_secs(30)).on(Target::post("/api/Tickets")).times(1));
+    let mut ticket = Ticket::default();
+    ticket.summary = Some("Slow save".into());
+    let error = client
+        .tickets()
+        .create(vec![ticket])
+        .timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::none())
+        .send()
+        .await
+        .expect_err("timed out");
+    assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "{error}");
+    assert!(find_ticket(&client, "Slow save").await.unwrap().is_none(), "not there yet: looking at once misses it");
+
+    let started = tokio::time::Instant::now();
+    let found = error.find_once_settled(|| find_ticket(&client, "Slow save")).await.expect("lookups work");
+    assert!(found.is_some(), "found once Halo saved it");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(25) && waited < Duration::from_secs(60), "{waited:?}");
+    assert_eq!(fake.ticketing_records(Ticketing::Tickets).len(), 1, "one ticket: nothing was sent twice");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_that_never_landed_is_reported_absent_after_the_settle_time() {
+    use halopsa::{ErrorKind, SETTLE_TIME};
+    use halopsa_tests::fake_halo::{ErrorBody, Fault, Target};
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    // A gateway that failed before Halo saw the request: nothing lands.
+    fake.inject(Fault::error(504, ErrorBody::Text("Gateway Timeout".into())).on(Target::post("/api/Tickets")).times(1));
+    let mut ticket = Ticket::default();
+    ticket.summary = Some("Lost".into());
+    let error = client.tickets().create(vec![ticket]).send().await.expect_err("504");
+    assert_eq!(error.kind(), ErrorKind::OutcomeUnknown);
+    let started = tokio::time::Instant::now();
+    let lookups = std::sync::atomic::AtomicUsize::new(0);
+    let found = error
+        .find_once_settled(|| {
+            lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            find_ticket(&client, "Lost")
+        })
+        .await
+        .expect("lookups work");
+    assert!(found.is_none());
+    let waited = started.elapsed();
+    assert!(waited >= SETTLE_TIME - Duration::from_secs(1) && waited <= SETTLE_TIME, "{waited:?}");
+    let lookups = lookups.into_inner();
+    assert!((8..=14).contains(&lookups), "5, 10, 20, then every 30 s, and once at the end: {lookups}");
+
+    // Saved before a 500: found by the first lookup, no wait.
+    fake.inject(Fault::FailAfterSaving(500).on(Target::post("/api/Tickets")).times(1));
+    let mut ticket = Ticket::default();
+    ticket.summary = Some("Saved".into());
+    let error = client.tickets().create(vec![ticket]).send().await.expect_err("500");
+    let started = tokio::time::Instant::now();
+    assert!(error.find_once_settled(|| find_ticket(&client, "Saved")).await.unwrap().is_some());
+    assert_eq!(started.elapsed(), Duration::ZERO);
+
+    // Any other error: one lookup.
+    let error = client.tickets().get(999).send().await.expect_err("404");
+    let started = tokio::time::Instant::now();
+    assert!(error.find_once_settled(|| find_ticket(&client, "Nowhere")).await.unwrap().is_none());
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
