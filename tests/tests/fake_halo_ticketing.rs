@@ -192,3 +192,47 @@ async fn a_dropped_connection_declares_the_whole_length_and_sends_half() {
     let response = api.get(&format!("/Attachment/{}", saved["id"])).await;
     assert_eq!(response.bytes().await.expect("whole").len(), 4000, "once");
 }
+
+#[tokio::test]
+async fn ticket_lists_take_the_list_faults_and_the_report_engine_halos_column_names() {
+    use halopsa_tests::fake_halo::{Fault, Target};
+    let fake = FakeHalo::start().await;
+    for n in 0..150 {
+        fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": format!("T{n}"), "client_id": 7 }));
+    }
+    let api = Api::new(&fake).await;
+    fake.inject(Fault::IgnorePageNo.on(Target::get("/api/Tickets")));
+    let (_, page) = json_of(api.get("/Tickets?pageinate=true&page_size=100&page_no=2").await).await;
+    assert_eq!(page["tickets"][0]["id"], json!(1), "page 1 again: {}", page["page_no"]);
+    fake.clear_faults();
+    fake.inject(Fault::LyingRecordCount(5).on(Target::get("/api/Tickets")));
+    let (_, page) = json_of(api.get("/Tickets?pageinate=true&page_size=100&page_no=2").await).await;
+    assert_eq!((page["record_count"].clone(), page["tickets"][0]["id"].clone()), (json!(155), json!(101)));
+
+    let run = json!([{ "sql": "SELECT faultid AS id, symptom AS summary, areaint FROM faults WHERE faultid = 3", "_loadreportonly": true }]);
+    let (_, report) = json_of(api.post("/Report", run).await).await;
+    assert_eq!(report["report"]["rows"], json!([{ "id": 3, "summary": "T2", "areaint": 7 }]));
+}
+
+#[tokio::test]
+async fn created_tickets_are_dated_as_halo_dates_them_and_have_custom_fields() {
+    let fake = FakeHalo::start().await;
+    let api = Api::new(&fake).await;
+    let (status, ticket) = json_of(api.post("/Tickets", json!([{ "summary": "New" }])).await).await;
+    assert_eq!(status, 200);
+    for key in ["dateoccurred", "datecreated", "lastactiondate", "last_update"] {
+        let text = ticket[key].as_str().unwrap_or_else(|| panic!("{key}: {ticket}"));
+        let (_, fraction) = text.split_once('.').expect("fractional seconds");
+        assert_eq!(fraction.len(), 7, "{key}: {text}");
+        assert!(!text.ends_with('Z') && !text.contains('+'), "UTC without an offset: {text}");
+    }
+    let names: Vec<&str> =
+        ticket["customfields"].as_array().expect("custom fields").iter().filter_map(|f| f["name"].as_str()).collect();
+    assert_eq!(names, ["CFReference", "CFOnSite", "CFDueBy"]);
+    // A date sent is kept; a custom field sent is set, the others stay blank.
+    let sent = json!([{ "summary": "Old", "dateoccurred": "2026-01-05T09:00:00", "customfields": [{ "id": 101, "value": "PO-1" }] }]);
+    let (_, ticket) = json_of(api.post("/Tickets", sent).await).await;
+    assert_eq!(ticket["dateoccurred"], json!("2026-01-05T09:00:00"));
+    assert_eq!(ticket["customfields"][0]["value"], json!("PO-1"));
+    assert_eq!(ticket["customfields"][1]["value"], Value::Null);
+}

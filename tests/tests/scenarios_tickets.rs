@@ -537,3 +537,74 @@ async fn a_create_that_never_landed_is_reported_absent_after_the_settle_time() {
     assert!(error.find_once_settled(|| find_ticket(&client, "Nowhere")).await.unwrap().is_none());
     assert_eq!(started.elapsed(), Duration::ZERO);
 }
+
+// ---------------------------------------------------------------- a fake that tells the truth (issue 18, item 10)
+
+#[tokio::test]
+async fn the_readmes_sql_report_reads_rows_from_the_fake() {
+    // The README's ad-hoc SQL, in Halo's own table and column names.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let line = readme.lines().find(|line| line.contains("query.sql = Some(")).expect("the README's SQL");
+    let sql = line.split('"').nth(1).expect("a string literal");
+    assert!(sql.starts_with("SELECT faultid AS id, symptom AS summary FROM faults"), "{sql}");
+
+    let fake = FakeHalo::start().await;
+    for (summary, client_id) in [("Printer", 42), ("Other client", 43), ("Scanner", 42)] {
+        fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": summary, "client_id": client_id }));
+    }
+    let mut query = Report::default();
+    query.sql = Some(sql.to_owned());
+    query.loadreportonly = Some(true);
+    let answer = client(&fake).reports().create(vec![query]).send().await.expect("runs");
+    let rows = answer[0].report.as_ref().and_then(|c| c.rows.clone()).unwrap_or_default();
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Row {
+        id: i64,
+        summary: String,
+    }
+    let rows: Vec<Row> =
+        rows.into_iter().map(|row| serde_json::from_value(Value::Object(row.into_iter().collect())).unwrap()).collect();
+    assert_eq!(rows, [Row { id: 1, summary: "Printer".into() }, Row { id: 3, summary: "Scanner".into() }]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_created_ticket_has_the_dates_and_custom_fields_halo_sets() {
+    let fake = FakeHalo::start().await;
+    let client = client(&fake);
+    let mut ticket = Ticket::default();
+    ticket.summary = Some("Dated".into());
+    let saved = client.tickets().create(vec![ticket]).send().await.expect("created").remove(0);
+    let id = saved.id.expect("id");
+    for (name, date) in [("dateoccurred", &saved.dateoccurred), ("datecreated", &saved.datecreated)] {
+        let text = date.as_ref().map(|d| d.as_str().to_owned()).unwrap_or_else(|| panic!("{name} is set"));
+        // Halo's form: UTC without an offset, 7 fractional digits.
+        let (_, fraction) = text.split_once('.').unwrap_or_else(|| panic!("{name}: {text}"));
+        assert!(fraction.len() == 7 && fraction.bytes().all(|b| b.is_ascii_digit()), "{name}: {text}");
+        assert!(date.as_ref().and_then(halopsa::DateTime::to_offset_date_time).is_some(), "{name}: {text}");
+    }
+    let created = saved.lastactiondate.as_ref().and_then(halopsa::DateTime::to_offset_date_time).expect("a date");
+
+    // Its type's custom fields, blank; one set without blanking the others.
+    let field = saved.custom_field("CFReference").expect("the ticket type's custom field");
+    assert!(field.is_empty());
+    let read = client.tickets().get(id).send().await.expect("read");
+    let change = read.custom_fields_update([("CFReference", "PO-1234")]).expect("has its custom fields");
+    client.tickets().update(id, change).send().await.expect("updated");
+    let read = client.tickets().get(id).send().await.expect("read");
+    assert_eq!(
+        read.custom_field("CFReference").and_then(|v| v.as_str().map(str::to_owned)).as_deref(),
+        Some("PO-1234")
+    );
+    assert!(read.custom_field("CFOnSite").is_some(), "the others are still there");
+
+    // An action a minute later moves the ticket's last action date.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let mut note = Action::default();
+    note.ticket_id = Some(id);
+    note.note = Some("later".into());
+    let action = client.actions().create(vec![note]).send().await.expect("added").remove(0);
+    assert!(action.datetime.is_some(), "an action is dated too");
+    let read = client.tickets().get(id).send().await.expect("read");
+    let last = read.lastactiondate.as_ref().and_then(halopsa::DateTime::to_offset_date_time).expect("a date");
+    assert!(last - created >= halopsa::time::Duration::seconds(60), "{created} then {last}");
+}
