@@ -333,8 +333,8 @@ impl TokenSource {
                     Ok((status, headers, retry_after, content_type, body)) => {
                         span.record("status", status.as_u16());
                         // Asking for a token twice is harmless: every transient failure is retried.
-                        if Failure::from_status(status).is_some() {
-                            if let Some(delay) = retrier.next_delay(retry_after) {
+                        if let Some(failure) = Failure::from_status(status) {
+                            if let Some(delay) = retrier.next_delay(failure, retry_after) {
                                 wait(attempt, delay, format!("the token endpoint answered {status}")).await;
                                 continue;
                             }
@@ -345,11 +345,11 @@ impl TokenSource {
                     }
                     Err(error) => {
                         let error = error.without_url();
-                        if let Some(delay) = retrier.next_delay(None) {
+                        let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
+                        if let Some(delay) = retrier.next_delay(failure, None) {
                             wait(attempt, delay, format!("the token request failed: {error}")).await;
                             continue;
                         }
-                        let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
                         return Err(Error::network(error)
                             .with_failure(failure, true)
                             .with_request(&Method::POST, &self.path));

@@ -50,6 +50,8 @@ pub(crate) struct Inner {
     pub(crate) limiter: Option<Limiter>,
     pub(crate) timeout: Duration,
     pub(crate) hooks: Hooks,
+    /// Plain http to hosts other than loopback: for the API, the token endpoint and the links Halo answers with.
+    allow_insecure_http: bool,
 }
 
 impl fmt::Debug for Client {
@@ -170,17 +172,47 @@ impl Client {
         self.call(req, JSON, |reply| reply.check_error_shape()).await
     }
 
-    /// Sends `req` and returns the body as bytes (an image, a file). A JSON error shape is still an error.
+    /// Sends `req` and returns the body as bytes (an image, a file): whatever a 2xx answer holds, even text that
+    /// looks like one of Halo's error shapes (a JSON file is a file; a non-2xx status is still an error).
+    ///
+    /// Halo answers some downloads (large files) with `{"link": "<url>"}` instead of the file. Such an answer (JSON,
+    /// not marked `Content-Disposition: attachment`, whose `link` is an absolute http(s) URL) is followed: the link
+    /// is requested without the Halo token (it carries its own signature, and may be another host), with the same
+    /// timeout and retries, and its bytes are returned with its status and headers.
     #[allow(dead_code)] // generated code calls it only if the spec has an operation answering bytes
     pub(crate) async fn send_bytes(&self, req: Request) -> Result<Response<Vec<u8>>> {
-        self.call(req, "*/*", |reply| {
-            if reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
-                reply.check_error_shape()?;
+        let (options, operation) = (req.options.clone(), req.operation);
+        let answer = self
+            .call(req, "*/*", |reply| match file_link(&reply) {
+                Some(link) => Ok(Download::Link(link)),
+                // Without a copy when reqwest's buffer is not shared, which is the usual case.
+                None => Ok(Download::File(Vec::from(reply.body))),
+            })
+            .await?;
+        let (download, status, headers) = answer.into_parts();
+        match download {
+            Download::File(bytes) => Ok(Response::new(status, headers, bytes)),
+            Download::Link(link) => {
+                let link = Request::for_link(link, options, operation);
+                if let Err(error) = self.check_link(&link) {
+                    return Err(self.finish_error(error, &link));
+                }
+                self.call(link, "*/*", |reply| Ok(Vec::from(reply.body))).await
             }
-            // Without a copy when reqwest's buffer is not shared, which is the usual case.
-            Ok(Vec::from(reply.body))
-        })
-        .await
+        }
+    }
+
+    /// A link is fetched over https, or plain http to loopback or with `allow_insecure_http`, as the API is.
+    fn check_link(&self, link: &Request) -> Result<()> {
+        let Some(url) = &link.link else { return Ok(()) };
+        if url.scheme() == "http" && !self.inner.allow_insecure_http && !is_loopback(url) {
+            return Err(Error::decode(format!(
+                "halo answered with a link to the file over plain http ({}), which the client refuses; \
+                 `allow_insecure_http(true)` allows it",
+                url.host_str().unwrap_or_default()
+            )));
+        }
+        Ok(())
     }
 
     /// Sends `req` (with retries) and decodes the answer with `decode`. A 2xx answer whose body is truncated or
@@ -202,10 +234,14 @@ impl Client {
             loop {
                 let mut reply = self.execute(&req, accept, &mut retrier, &recorder).await?;
                 let (status, headers) = (reply.status, std::mem::take(&mut reply.headers));
-                match decode(reply) {
+                let outcome = match reply.cut_short(&req.method) {
+                    Some(error) => Err(error),
+                    None => decode(reply),
+                };
+                match outcome {
                     Err(error) if error.failure() == Some(Failure::Garbled) => {
                         if Failure::Garbled.may_retry(req.idempotent) {
-                            if let Some(delay) = retrier.next_delay(None) {
+                            if let Some(delay) = retrier.next_delay(Failure::Garbled, None) {
                                 wait(retrier.attempts(), delay, "a truncated or malformed answer".to_owned()).await;
                                 continue;
                             }
@@ -226,13 +262,21 @@ impl Client {
 
     /// Every error leaves the client through here: it names the request, and carries no secret.
     fn finish_error(&self, error: Error, req: &Request) -> Error {
-        let error = if error.method().is_none() {
+        let mut secrets = self.inner.auth.secrets();
+        let error = match &req.link {
+            // A file's link: its host's 401 or 403 says nothing about Halo's scopes, and its query's values (a
+            // pre-signed URL's signature) are credentials.
+            Some(link) => {
+                secrets.extend(link.query_pairs().map(|(_, value)| value.into_owned()));
+                if error.method().is_none() { error.with_request(&req.method, &req.path) } else { error }
+            }
             // An answer of the API itself (token errors already name the token endpoint): a 401 or 403 says why.
-            super::permissions::explain(error, req.scopes, &self.inner.auth).with_request(&req.method, &req.path)
-        } else {
-            error
+            None if error.method().is_none() => {
+                super::permissions::explain(error, req.scopes, &self.inner.auth).with_request(&req.method, &req.path)
+            }
+            None => error,
         };
-        error.scrub(&self.inner.auth.secrets())
+        error.scrub(&secrets)
     }
 
     /// The send loop: token, rate limit, attempt, a fresh token on 401, retries of transient failures, status
@@ -245,12 +289,23 @@ impl Client {
         span: &tracing::Span,
     ) -> Result<Reply> {
         let inner = &*self.inner;
-        let url = format!("{}{}", inner.api_url, req.path_and_query());
+        // A file's link goes out as it is, without the Halo token and outside Halo's rate limit; hooks see it
+        // without its query (its signature).
+        let (url, shown, kind) = match &req.link {
+            Some(link) => (link.to_string(), req.path.clone(), CallKind::Link),
+            None => {
+                let url = format!("{}{}", inner.api_url, req.path_and_query());
+                (url.clone(), url, CallKind::Api)
+            }
+        };
         let timeout = req.options.timeout.unwrap_or(inner.timeout);
         let mut refreshes = 0;
         loop {
-            let credential = inner.auth.credential(inner).await?;
-            if let Some(limiter) = &inner.limiter {
+            let credential = match kind {
+                CallKind::Link => None,
+                _ => Some(inner.auth.credential(inner).await?),
+            };
+            if let (Some(limiter), Some(_)) = (&inner.limiter, &credential) {
                 limiter.acquire().await;
             }
             let attempt = retrier.start_attempt();
@@ -264,11 +319,12 @@ impl Client {
                 let error = error.without_url();
                 Error::invalid_request(format!("cannot build the request: {error}")).with_source(error)
             })?;
-            let info =
-                CallInfo { kind: CallKind::Api, operation: req.operation, attempt, method: &req.method, url: &url };
+            let info = CallInfo { kind, operation: req.operation, attempt, method: &req.method, url: &shown };
             inner.hooks.on_request(info, &mut request, timeout);
             // After the hooks: they never see the token, and cannot replace it.
-            request.headers_mut().insert(header::AUTHORIZATION, credential.header.clone());
+            if let Some(credential) = &credential {
+                request.headers_mut().insert(header::AUTHORIZATION, credential.header.clone());
+            }
             let sent_at = tokio::time::Instant::now();
             let answer = match inner.http.execute(request).await {
                 Ok(response) => Reply::read(response).await,
@@ -284,7 +340,7 @@ impl Client {
                     let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
                     let error = error.without_url();
                     if failure.may_retry(req.idempotent) {
-                        if let Some(delay) = retrier.next_delay(None) {
+                        if let Some(delay) = retrier.next_delay(failure, None) {
                             wait(attempt, delay, error.to_string()).await;
                             continue;
                         }
@@ -293,20 +349,22 @@ impl Client {
                 }
             };
             span.record("status", reply.status.as_u16());
-            if reply.status == StatusCode::UNAUTHORIZED && refreshes < MAX_REFRESHES {
+            if let (StatusCode::UNAUTHORIZED, Some(credential)) = (reply.status, &credential)
+                && refreshes < MAX_REFRESHES
+            {
                 // The token may have been revoked or expired early: a fresh token, one more try. A request
                 // answered 401 was not applied, so this is safe for a POST too. Bounded, for a server that
                 // rejects every token.
                 refreshes += 1;
-                if inner.auth.refresh_after_401(inner, &credential).await? {
+                if inner.auth.refresh_after_401(inner, credential).await? {
                     tracing::info!(attempt, "halopsa: 401 from the API; retrying with a fresh token");
                     retrier.forgive_attempt();
                     continue;
                 }
             }
             let failure = Failure::from_status(reply.status);
-            if failure.is_some_and(|failure| failure.may_retry(req.idempotent)) {
-                if let Some(delay) = retrier.next_delay(reply.retry_after) {
+            if let Some(failure) = failure.filter(|failure| failure.may_retry(req.idempotent)) {
+                if let Some(delay) = retrier.next_delay(failure, reply.retry_after) {
                     wait(attempt, delay, reply.status.to_string()).await;
                     continue;
                 }
@@ -318,7 +376,7 @@ impl Client {
                 if let Some(failure) = failure {
                     error = error.with_failure(failure, req.idempotent);
                 }
-                if reply.status == StatusCode::UNAUTHORIZED {
+                if reply.status == StatusCode::UNAUTHORIZED && credential.is_some() {
                     error = error.with_kind(ErrorKind::Auth);
                 }
                 return Err(error);
@@ -360,8 +418,32 @@ pub(crate) struct Reply {
     headers: HeaderMap,
     content_type: Option<String>,
     retry_after: Option<Duration>,
+    /// The `Content-Length` the answer announced.
+    content_length: Option<u64>,
+    /// `Content-Disposition: attachment` (or a file name): the body is a file, whatever it holds.
+    is_file: bool,
     /// reqwest's buffer itself: decoding borrows it, and nothing copies it.
     body: Bytes,
+}
+
+/// What a download answered: the file, or a link to it.
+enum Download {
+    File(Vec<u8>),
+    Link(Url),
+}
+
+/// The link of Halo's `{"link": "<url>"}` answer to a download: a JSON answer that is not marked as a file, whose
+/// `link` member is an absolute http(s) URL with a host.
+fn file_link(reply: &Reply) -> Option<Url> {
+    if reply.is_file || !reply.content_type.as_deref().is_some_and(|ct| ct.contains("json")) {
+        return None;
+    }
+    if first_byte(&reply.body) != Some(b'{') {
+        return None;
+    }
+    let object = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&reply.body).ok()?;
+    let link = Url::parse(object.get("link")?.as_str()?.trim()).ok()?;
+    (matches!(link.scheme(), "http" | "https") && link.host().is_some()).then_some(link)
 }
 
 impl Reply {
@@ -373,8 +455,26 @@ impl Reply {
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let content_length = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let is_file = headers.get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.starts_with("attachment") || v.contains("filename")
+        });
         let body = response.bytes().await?;
-        Ok(Reply { status, headers, content_type, retry_after, body })
+        Ok(Reply { status, headers, content_type, retry_after, content_length, is_file, body })
+    }
+
+    /// A 2xx body shorter (or longer) than its `Content-Length`: cut short on the way, so not the whole answer.
+    /// HTTP/1.1 framing catches most of these already (a connection closed early); this also catches a body whose
+    /// framing was redone after it was cut (a proxy that re-chunks it and keeps the length). A HEAD has no body.
+    fn cut_short(&self, method: &reqwest::Method) -> Option<Error> {
+        let declared = self.content_length?;
+        let received = self.body.len() as u64;
+        (self.status.is_success() && *method != reqwest::Method::HEAD && received != declared)
+            .then(|| Error::truncated(received, declared))
     }
 
     /// A 2xx answer whose body is one of Halo's error shapes is an error.
@@ -623,6 +723,7 @@ impl ClientBuilder {
                 limiter: self.rate_limit.map(Limiter::new),
                 timeout: self.timeout,
                 hooks: self.hooks,
+                allow_insecure_http: self.allow_insecure_http,
             }),
         })
     }

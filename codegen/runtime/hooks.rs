@@ -1,5 +1,6 @@
 //! [`Hook`]: code of the application that sees every HTTP request the client sends (each attempt of each API
-//! call, retries included, and each token request) before it goes out, and every answer or failure after it.
+//! call, retries included, each token request, and each request for a file Halo answered with a link to) before it
+//! goes out, and every answer or failure after it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,8 +14,8 @@ use reqwest::{Method, StatusCode};
 ///
 /// [`on_request`](Self::on_request) runs before every HTTP request the client sends, with the request's headers
 /// and timeout open to change: each attempt of an API call (so a call retried twice after a 429 runs it three
-/// times, and the retry after a 401 and a fresh token once more), and each token request
-/// ([`CallKind::Token`]). [`on_response`](Self::on_response) runs after each of them, with the status and headers
+/// times, and the retry after a 401 and a fresh token once more), each token request ([`CallKind::Token`]), and
+/// each request for a file that Halo answered a download with a link to ([`CallKind::Link`]). [`on_response`](Self::on_response) runs after each of them, with the status and headers
 /// of the answer (its body read) or the network failure. Hooks run in the order they were registered, on the task
 /// that sends the request; they are synchronous, so keep them short (count, log, add a header). A panic in a hook
 /// is not caught.
@@ -81,6 +82,9 @@ pub enum CallKind {
     Api,
     /// A request to the token endpoint (client credentials).
     Token,
+    /// A request for a file that Halo answered a download with a link to (`{"link": "<url>"}`): sent without the
+    /// Halo token; [`HookRequest::url`] shows it without its query, which holds the link's signature.
+    Link,
 }
 
 /// Where a request stands: shared by [`HookRequest`] and [`HookResponse`].
@@ -114,7 +118,7 @@ impl fmt::Debug for HookRequest<'_> {
 }
 
 impl HookRequest<'_> {
-    /// An API call or a token request.
+    /// An API call, a token request or a file's link.
     pub fn kind(&self) -> CallKind {
         self.info.kind
     }
@@ -135,7 +139,7 @@ impl HookRequest<'_> {
         self.info.method
     }
 
-    /// The full URL, with the query string.
+    /// The full URL, with the query string (a file's link without it: [`CallKind::Link`]).
     pub fn url(&self) -> &str {
         self.info.url
     }
@@ -183,7 +187,7 @@ impl fmt::Debug for HookResponse<'_> {
 }
 
 impl HookResponse<'_> {
-    /// An API call or a token request.
+    /// An API call, a token request or a file's link.
     pub fn kind(&self) -> CallKind {
         self.info.kind
     }
@@ -203,7 +207,7 @@ impl HookResponse<'_> {
         self.info.method
     }
 
-    /// The full URL, with the query string.
+    /// The full URL, with the query string (a file's link without it: [`CallKind::Link`]).
     pub fn url(&self) -> &str {
         self.info.url
     }

@@ -24,16 +24,16 @@ use tokio::time::Instant;
 ///
 /// Which failures are retried (whatever the policy):
 ///
-/// | failure | reads, updates, deletes | creates and other non-idempotent calls |
+/// | failure | reads, updates (`update`, `update_many`), deletes, report runs (`_loadreportonly`) | creates (`create`) and other non-idempotent calls |
 /// |---|---|---|
-/// | 429 Too Many Requests | retried | retried (Halo did not act on it) |
-/// | 503 Service Unavailable | retried | retried (Halo did not act on it) |
+/// | 429 Too Many Requests, 503 Service Unavailable | retried | retried: Halo did not act on it |
+/// | 500 Internal Server Error | retried, at most twice a call | not retried: [`ErrorKind::OutcomeUnknown`] |
 /// | 502 Bad Gateway, 504 Gateway Timeout | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
-/// | the connection could not be opened | retried | retried (nothing was sent) |
+/// | the connection could not be opened | retried | retried: nothing was sent |
 /// | the connection broke or timed out after sending | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
-/// | a 2xx body that is truncated or not JSON | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
-/// | 401 | one fresh token per rejected token, then retried (at most 3 times a call) | the same |
-/// | any other status, a body of the wrong shape | not retried | not retried |
+/// | a 2xx answer cut short (shorter than its `Content-Length`, or truncated JSON) or not JSON | retried | not retried: [`ErrorKind::OutcomeUnknown`] |
+/// | 401 | a fresh token, then retried (at most three fresh tokens per call) | the same |
+/// | any other status; a body of the wrong shape | not retried | not retried |
 ///
 /// [`Error::is_retryable`](super::Error::is_retryable) answers the same question for a returned error.
 ///
@@ -111,6 +111,10 @@ pub(crate) enum Failure {
     Unavailable,
     /// 502 or 504: a gateway gave up; the server behind it may have acted.
     Gateway,
+    /// 500: the server failed part way, perhaps after it acted (a create may have been saved); Halo also answers
+    /// 500 for errors that do not pass (a wrong tenant), so a call retries it at most [`SERVER_ERROR_RETRIES`]
+    /// times.
+    ServerError,
     /// The connection could not be opened (refused, DNS, TLS handshake, connect timeout): nothing was sent.
     ConnectFailed,
     /// The connection broke, or the attempt timed out, after the request was sent.
@@ -126,6 +130,7 @@ impl Failure {
             429 => Some(Failure::Throttled),
             503 => Some(Failure::Unavailable),
             502 | 504 => Some(Failure::Gateway),
+            500 => Some(Failure::ServerError),
             _ => None,
         }
     }
@@ -142,16 +147,23 @@ impl Failure {
     }
 }
 
+/// How many times one call retries a 500 (within its policy): enough for a server that failed once, few enough that
+/// an error that does not pass (Halo answers a wrong tenant with 500) is reported in seconds, not after the whole
+/// retry budget.
+pub(crate) const SERVER_ERROR_RETRIES: u32 = 2;
+
 /// Counts the attempts of one call against a [`RetryPolicy`].
 pub(crate) struct Retrier<'a> {
     policy: &'a RetryPolicy,
     started: Instant,
     attempts: u32,
+    /// Retries after a 500 so far ([`SERVER_ERROR_RETRIES`]).
+    server_errors: u32,
 }
 
 impl<'a> Retrier<'a> {
     pub(crate) fn new(policy: &'a RetryPolicy) -> Self {
-        Retrier { policy, started: Instant::now(), attempts: 0 }
+        Retrier { policy, started: Instant::now(), attempts: 0, server_errors: 0 }
     }
 
     /// Call before each attempt; returns its number (1 for the first).
@@ -174,10 +186,17 @@ impl<'a> Retrier<'a> {
         self.attempts
     }
 
-    /// After a failed attempt that may be retried: how long to wait, or `None` to give up.
-    pub(crate) fn next_delay(&self, retry_after: Option<Duration>) -> Option<Duration> {
+    /// After an attempt that failed with `failure`, which may be retried ([`Failure::may_retry`] said so): how
+    /// long to wait, or `None` to give up (the policy's attempts or time budget, or a 500's own limit).
+    pub(crate) fn next_delay(&mut self, failure: Failure, retry_after: Option<Duration>) -> Option<Duration> {
         if self.attempts >= self.policy.max_attempts.max(1) {
             return None;
+        }
+        if failure == Failure::ServerError {
+            if self.server_errors >= SERVER_ERROR_RETRIES {
+                return None;
+            }
+            self.server_errors += 1;
         }
         let delay = retry_after.unwrap_or_else(|| self.policy.jittered_backoff(self.attempts));
         // Saturating: a policy may well say `Duration::MAX` for "no limit".
@@ -287,19 +306,19 @@ mod tests {
             .max_elapsed(Duration::from_secs(10));
         let mut retrier = Retrier::new(&policy);
         assert_eq!(retrier.start_attempt(), 1);
-        assert!(retrier.next_delay(None).unwrap() <= Duration::from_millis(1));
+        assert!(retrier.next_delay(Failure::Throttled, None).unwrap() <= Duration::from_millis(1));
         retrier.start_attempt();
-        assert_eq!(retrier.next_delay(Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
+        assert_eq!(retrier.next_delay(Failure::Throttled, Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
         // A Retry-After beyond the time budget ends the retries at once instead of sleeping first.
-        assert_eq!(retrier.next_delay(Some(Duration::from_secs(11))), None);
+        assert_eq!(retrier.next_delay(Failure::Throttled, Some(Duration::from_secs(11))), None);
         retrier.start_attempt();
-        assert_eq!(retrier.next_delay(None), None);
+        assert_eq!(retrier.next_delay(Failure::Throttled, None), None);
         retrier.forgive_attempt();
-        assert!(retrier.next_delay(None).is_some());
+        assert!(retrier.next_delay(Failure::Throttled, None).is_some());
         let no_retries = RetryPolicy::none();
         let mut once = Retrier::new(&no_retries);
         once.start_attempt();
-        assert_eq!(once.next_delay(None), None);
+        assert_eq!(once.next_delay(Failure::Throttled, None), None);
     }
 
     #[tokio::test(start_paused = true)]
@@ -310,7 +329,7 @@ mod tests {
         loop {
             attempts += 1;
             retrier.start_attempt();
-            match retrier.next_delay(None) {
+            match retrier.next_delay(Failure::Throttled, None) {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None => break,
             }
@@ -319,9 +338,12 @@ mod tests {
         assert!(attempts > 6, "{attempts}");
         assert!(retrier.elapsed() <= Duration::from_secs(360), "{:?}", retrier.elapsed());
         // A Retry-After that fits is honoured as given, even beyond max_delay.
-        let retrier = Retrier::new(&policy);
-        assert_eq!(retrier.next_delay(Some(Duration::from_secs(299))), Some(Duration::from_secs(299)));
-        assert_eq!(retrier.next_delay(Some(Duration::from_secs(361))), None);
+        let mut retrier = Retrier::new(&policy);
+        assert_eq!(
+            retrier.next_delay(Failure::Throttled, Some(Duration::from_secs(299))),
+            Some(Duration::from_secs(299))
+        );
+        assert_eq!(retrier.next_delay(Failure::Throttled, Some(Duration::from_secs(361))), None);
         assert_eq!(RetryPolicy::default().max_attempts(0), RetryPolicy::default().max_attempts(1));
     }
 
@@ -331,6 +353,7 @@ mod tests {
             Failure::Throttled,
             Failure::Unavailable,
             Failure::Gateway,
+            Failure::ServerError,
             Failure::ConnectFailed,
             Failure::AfterSending,
             Failure::Garbled,
@@ -345,8 +368,31 @@ mod tests {
         assert_eq!(Failure::from_status(StatusCode::SERVICE_UNAVAILABLE), Some(Failure::Unavailable));
         assert_eq!(Failure::from_status(StatusCode::BAD_GATEWAY), Some(Failure::Gateway));
         assert_eq!(Failure::from_status(StatusCode::GATEWAY_TIMEOUT), Some(Failure::Gateway));
-        assert_eq!(Failure::from_status(StatusCode::INTERNAL_SERVER_ERROR), None);
+        assert_eq!(Failure::from_status(StatusCode::INTERNAL_SERVER_ERROR), Some(Failure::ServerError));
+        assert_eq!(Failure::from_status(StatusCode::NOT_IMPLEMENTED), None);
         assert_eq!(Failure::from_status(StatusCode::NOT_FOUND), None);
+    }
+
+    #[test]
+    fn a_500_is_retried_at_most_twice_a_call_within_the_policy() {
+        let policy = RetryPolicy::default().base_delay(Duration::from_millis(1));
+        let mut retrier = Retrier::new(&policy);
+        let mut retries = 0;
+        loop {
+            retrier.start_attempt();
+            match retrier.next_delay(Failure::ServerError, None) {
+                Some(_) => retries += 1,
+                None => break,
+            }
+        }
+        assert_eq!(retries, SERVER_ERROR_RETRIES);
+        // Other failures of the same call are still retried by the policy.
+        assert!(retrier.next_delay(Failure::Throttled, None).is_some());
+        // A policy of fewer attempts ends sooner.
+        let once = RetryPolicy::none();
+        let mut retrier = Retrier::new(&once);
+        retrier.start_attempt();
+        assert_eq!(retrier.next_delay(Failure::ServerError, None), None);
     }
 
     #[test]
@@ -380,8 +426,8 @@ mod tests {
             .max_attempts(3);
         let mut retrier = Retrier::new(&unbounded);
         retrier.start_attempt();
-        assert!(retrier.next_delay(Some(Duration::MAX)).is_some());
-        assert!(retrier.next_delay(None).is_some());
+        assert!(retrier.next_delay(Failure::Throttled, Some(Duration::MAX)).is_some());
+        assert!(retrier.next_delay(Failure::Throttled, None).is_some());
     }
 
     #[tokio::test]

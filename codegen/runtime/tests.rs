@@ -217,7 +217,7 @@ fn fast() -> RetryPolicy {
         .max_elapsed(Duration::from_secs(5))
 }
 
-#[derive(Deserialize, Debug, Default, PartialEq)]
+#[derive(Deserialize, serde::Serialize, Debug, Default, PartialEq)]
 #[serde(default)]
 struct Agent {
     id: i32,
@@ -725,16 +725,80 @@ async fn bad_json_is_a_decode_error_with_an_excerpt() {
 }
 
 #[tokio::test]
-async fn bytes_are_returned_as_sent() {
+async fn bytes_are_returned_as_sent_whatever_they_hold() {
     let server = Server::halo(|seen| match seen.path.as_str() {
         "/api/Image" => Answer::raw(200, "image/png", "\u{1}PNG".into()),
+        "/api/Missing" => Answer::json(404, json!({"Message": "no such file"})),
+        // A JSON file that reads like one of Halo's error bodies is still a file.
         _ => Answer::json(200, json!({"Message": "no such file"})),
     })
     .await;
     let client = server.client().build().unwrap();
     assert_eq!(client.send_bytes(get("/Image")).await.unwrap().into_inner(), b"\x01PNG");
     assert_eq!(server.api_requests()[0].header("accept"), Some("*/*"));
-    assert_eq!(client.send_bytes(get("/Other")).await.unwrap_err().message(), "no such file");
+    assert_eq!(client.send_bytes(get("/Other")).await.unwrap().into_inner(), br#"{"Message":"no such file"}"#);
+    assert_eq!(client.send_bytes(get("/Missing")).await.unwrap_err().message(), "no such file");
+}
+
+#[derive(Default)]
+struct SeenUrls(Mutex<Vec<(CallKind, String)>>);
+
+impl Hook for SeenUrls {
+    fn on_request(&self, request: &mut HookRequest<'_>) {
+        self.0.lock().unwrap().push((request.kind(), request.url().to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn a_download_answered_with_a_link_fetches_the_link_without_the_token() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Attachment/1" => {
+            let port = seen.header("host").and_then(|h| h.rsplit(':').next()).unwrap_or("0").to_owned();
+            Answer::json(200, json!({"link": format!("http://localhost:{port}/blob/1?sig=s1gn4ture-value")}))
+        }
+        "/blob/1" if seen.header("authorization").is_none() => Answer::raw(200, "application/pdf", "%PDF".into()),
+        "/blob/1" => Answer::text(400, "only one auth mechanism allowed"),
+        // A JSON file holding a link, served as a file: returned as it is.
+        _ => Answer::json(200, json!({"link": "https://example.com/x"})).header("Content-Disposition", "attachment"),
+    })
+    .await;
+    let hook = Arc::new(SeenUrls::default());
+    let client = server.client().hook(hook.clone()).build().unwrap();
+    let response = client.send_bytes(get("/Attachment/1")).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/pdf", "the link's answer");
+    assert_eq!(response.into_inner(), b"%PDF");
+    let blob = server.seen().into_iter().find(|s| s.path == "/blob/1").expect("the link was fetched");
+    assert_eq!(blob.header("authorization"), None);
+    assert_eq!(blob.query, "sig=s1gn4ture-value");
+    let urls = hook.0.lock().unwrap().clone();
+    let link = urls.iter().find(|(kind, _)| *kind == CallKind::Link).expect("hooks see the link");
+    assert!(link.1.ends_with("/blob/1") && !link.1.contains("s1gn4ture"), "{urls:?}");
+    assert_eq!(
+        client.send_bytes(get("/Attachment/2")).await.unwrap().into_inner(),
+        br#"{"link":"https://example.com/x"}"#
+    );
+}
+
+#[tokio::test]
+async fn a_link_over_plain_http_elsewhere_is_refused_and_its_signature_never_shown() {
+    let server = Server::halo(|seen| match seen.path.as_str() {
+        "/api/Attachment/1" => Answer::json(200, json!({"link": "http://files.example.com/1?sig=s1gn4ture-value"})),
+        "/api/Attachment/2" => {
+            let port = seen.header("host").and_then(|h| h.rsplit(':').next()).unwrap_or("0").to_owned();
+            Answer::json(200, json!({"link": format!("http://127.0.0.1:{port}/blob/2?sig=s1gn4ture-value")}))
+        }
+        _ => Answer::text(403, "SignatureDoesNotMatch: s1gn4ture-value"),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let error = client.send_bytes(get("/Attachment/1")).await.unwrap_err();
+    assert!(error.message().contains("plain http (files.example.com)"), "{error}");
+    assert!(!server.seen().iter().any(|s| s.path.starts_with("/blob")));
+    let error = client.send_bytes(get("/Attachment/2")).await.unwrap_err();
+    assert_eq!(error.status(), Some(403));
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("s1gn4ture"), "{shown}");
+    assert!(shown.contains("/blob/2"), "{shown}");
 }
 
 #[tokio::test]
@@ -863,6 +927,78 @@ async fn a_caller_set_page_no_is_the_start_page() {
     let all = Pages::<AgentList>::new(&client, request).all().await.unwrap();
     assert_eq!(ids(&all), (101..=250).collect::<Vec<_>>());
     assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
+}
+
+#[tokio::test]
+async fn a_listing_resumed_on_its_short_last_page_is_complete() {
+    // 130 records: page 2 is the last, with 30. Its length says nothing of the page before it.
+    for concurrency in [1, 4] {
+        let server = list_server(130, 100, true).await;
+        let client = server.client().build().unwrap();
+        let mut request = get("/Agent");
+        request.query("page_no", Some(&2));
+        let all = Pages::<AgentList>::new(&client, request).concurrency(concurrency).all().await.unwrap();
+        assert_eq!(ids(&all), (101..=130).collect::<Vec<_>>());
+        assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
+    }
+    // The server's record count claims 20 more than pages 1 (full) and 2 can hold: flagged.
+    let server = Server::halo(|seen| match seen.page_no() {
+        2 => Answer::json(200, json!({"record_count": 150, "agents": agents(101..131)})),
+        _ => Answer::json(200, json!({"record_count": 150, "agents": []})),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let mut request = get("/Agent");
+    request.query("page_no", Some(&2));
+    let error = Pages::<AgentList>::new(&client, request).all().await.unwrap_err();
+    assert_eq!(error.error().kind(), ErrorKind::Incomplete);
+    assert!(error.error().message().contains("pages from page 2 on held 30"), "{}", error.error());
+}
+
+/// Agents as a list without ids: `item_id` is always `None`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct AnonymousList {
+    record_count: Option<u64>,
+    agents: Vec<Agent>,
+}
+
+impl ListPage for AnonymousList {
+    type Item = Agent;
+    fn from_items(items: Vec<Agent>) -> Self {
+        AnonymousList { record_count: None, agents: items }
+    }
+    fn record_count(&self) -> Option<u64> {
+        self.record_count
+    }
+    fn items(&self) -> &[Agent] {
+        &self.agents
+    }
+    fn items_mut(&mut self) -> &mut Vec<Agent> {
+        &mut self.agents
+    }
+    fn into_items(self) -> Vec<Agent> {
+        self.agents
+    }
+    fn item_id(_: &Agent) -> Option<i64> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_page_identical_to_the_one_before_ends_a_listing_of_records_without_ids() {
+    let server = Server::halo(|_| Answer::json(200, json!({"record_count": 1000, "agents": agents(1..101)}))).await;
+    let client = server.client().build().unwrap();
+    let error = Pages::<AnonymousList>::new(&client, get("/Agent")).all().await.unwrap_err();
+    assert_eq!(error.error().kind(), ErrorKind::Incomplete);
+    assert_eq!(error.items().len(), 100);
+    assert_eq!(server.api_requests().len(), 2);
+    // Honest pages of records without ids are all read.
+    let server = list_server(250, 100, true).await;
+    let client = server.client().build().unwrap();
+    let all = Pages::<AnonymousList>::new(&client, get("/Agent")).all().await.unwrap();
+    assert_eq!(all.len(), 250);
+    assert_eq!(server.api_requests().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1074,7 +1210,7 @@ fn documented(op: Op, failure: Failure) -> Option<bool> {
     let idempotent = op != Op::Create;
     match failure {
         Failure::Status(429 | 503) => Some(true),
-        Failure::Status(502 | 504) | Failure::HangUp => Some(idempotent),
+        Failure::Status(500 | 502 | 504) | Failure::HangUp => Some(idempotent),
         Failure::Status(_) => Some(false),
         Failure::Truncated | Failure::Html if op == Op::Delete => None,
         Failure::Truncated | Failure::Html => Some(idempotent),
@@ -1127,7 +1263,7 @@ async fn is_retryable_agrees_with_the_retry_loop_for_every_operation_and_failure
                     if retried == Some(false)
                         && matches!(
                             failure,
-                            Failure::Status(502 | 504) | Failure::HangUp | Failure::Truncated | Failure::Html
+                            Failure::Status(500 | 502 | 504) | Failure::HangUp | Failure::Truncated | Failure::Html
                         )
                     {
                         assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "{op:?} {failure:?}: {error}");
@@ -1139,6 +1275,21 @@ async fn is_retryable_agrees_with_the_retry_loop_for_every_operation_and_failure
         }
     }
     assert_eq!(rows.len(), 4 * failures.len() - 3, "every pair but the three a delete does not read");
+}
+
+#[tokio::test]
+async fn a_500_that_persists_is_tried_three_times_and_a_create_not_repeated() {
+    let server = Server::halo(|_| Answer::json(500, json!({"Message": "An error has occurred."}))).await;
+    let client =
+        server.client().retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1))).build().unwrap();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    assert_eq!((error.kind(), error.status()), (ErrorKind::Api, Some(500)));
+    assert!(error.is_retryable(), "a read may be tried again later: {error}");
+    assert_eq!(server.api_requests().len(), 3, "the first attempt and two retries");
+    let error = client.send_saved::<Agent>(Request::new(Method::POST, "/Agent")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "Halo may have saved it: {error}");
+    assert!(!error.is_retryable());
+    assert_eq!(server.api_requests().len(), 4, "the create once");
 }
 
 #[test]

@@ -299,10 +299,23 @@ pub struct Operation {
     /// retries: GET, PUT and DELETE are; a POST is when it updates records by id (the update half of an upsert) or
     /// the spec says so with `x-halo-idempotent`.
     pub idempotent: bool,
+    /// Idempotent after all when every item of the body has this boolean field (its Rust name) set to `true`:
+    /// `x-halo-idempotent: {"when_items_have": ...}` (a report sent with `_loadreportonly` only runs). Set on
+    /// operations that are not idempotent otherwise.
+    pub idempotent_when: Option<IdempotentWhen>,
     /// The OAuth scopes the operation accepts, any one of which is enough (`all`, `all:standard` and its own, such
     /// as `edit:agents`), from its security requirements; empty when it needs no particular scope. The runtime
     /// names them when Halo answers 401 or 403.
     pub scopes: Vec<String>,
+}
+
+/// The boolean field of a body's items that makes a request idempotent when every item has it set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentWhen {
+    /// The field's Rust name.
+    pub field: String,
+    /// Whether the field is an `Option<bool>` (else a `bool`).
+    pub optional: bool,
 }
 
 /// An HTTP method.

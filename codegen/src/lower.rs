@@ -537,11 +537,22 @@ impl<'s> Lowerer<'s> {
         let body = self.body(operation, &builder_name);
         let upsert = operation.extensions.get(syntax::UPSERT).and_then(syntax::upsert_id).map(str::to_owned);
         let response = self.response(operation, &builder_name, &query_params);
-        let idempotent = operation
-            .extensions
-            .get(syntax::IDEMPOTENT)
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(matches!(method, "get" | "put" | "delete"));
+        let marker = operation.extensions.get(syntax::IDEMPOTENT).and_then(syntax::idempotency);
+        let idempotent = match marker {
+            Some(syntax::Idempotency::Always(flag)) => flag,
+            _ => matches!(method, "get" | "put" | "delete"),
+        };
+        let idempotent_when = match (marker, &body) {
+            (Some(syntax::Idempotency::WhenItemsHave(flag)), Some(Body { ty: Ty::Named(item), array: true })) => {
+                match &self.types[item].kind {
+                    TypeKind::Struct(s) => s.fields.iter().find(|f| f.wire_name == flag),
+                    _ => None,
+                }
+                .map(|field| IdempotentWhen { field: field.rust_name.clone(), optional: field.optional })
+            }
+            _ => None,
+        }
+        .filter(|_| !idempotent);
         let base = Operation {
             operation_id,
             method_name,
@@ -562,6 +573,7 @@ impl<'s> Lowerer<'s> {
             response,
             upsert: None,
             idempotent,
+            idempotent_when,
             scopes: syntax::accepted_scopes(self.model, operation),
         };
         let Some(id_wire) = upsert else { return vec![base] };
@@ -586,8 +598,12 @@ impl<'s> Lowerer<'s> {
                 let many = (role == UpsertRole::Update)
                     .then(|| UpsertMany { method_name: format!("{verb}_many"), docs: Vec::new() });
                 op.upsert = Some(Upsert { role, id_field: id_field.clone(), id_ty: id_ty.clone(), id_optional, many });
-                // Setting fields of the records an id names is idempotent; creating records is not.
+                // Setting fields of the records an id names is idempotent; creating records is not, unless the
+                // items say they are only to be run (`idempotent_when`).
                 op.idempotent = role == UpsertRole::Update;
+                if op.idempotent {
+                    op.idempotent_when = None;
+                }
                 op
             })
             .collect()

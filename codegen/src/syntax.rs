@@ -150,6 +150,41 @@ pub fn upsert_id(value: &serde_json::Value) -> Option<&str> {
     }
 }
 
+/// What `x-halo-idempotent` says of an operation.
+pub enum Idempotency<'a> {
+    /// `true` or `false`.
+    Always(bool),
+    /// `{"when_items_have": "<property>"}`: idempotent when every item of the array body has this boolean property
+    /// set to `true` (a report sent with `_loadreportonly` only runs; without it, it is saved).
+    WhenItemsHave(&'a str),
+}
+
+/// The key of the conditional form of `x-halo-idempotent`.
+pub const WHEN_ITEMS_HAVE: &str = "when_items_have";
+
+/// `x-halo-idempotent`'s value, when it is one of its two forms.
+pub fn idempotency(value: &serde_json::Value) -> Option<Idempotency<'_>> {
+    match value {
+        serde_json::Value::Bool(flag) => Some(Idempotency::Always(*flag)),
+        serde_json::Value::Object(object) if object.len() == 1 => {
+            object.get(WHEN_ITEMS_HAVE)?.as_str().filter(|name| !name.is_empty()).map(Idempotency::WhenItemsHave)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a property is a boolean (inline or through a `$ref`).
+pub fn is_boolean(model: &OpenAPI, property: &ReferenceOr<Box<Schema>>) -> bool {
+    let schema = match property {
+        ReferenceOr::Item(schema) => schema.as_ref(),
+        ReferenceOr::Reference { reference } => match component_schema(model, reference) {
+            Some(schema) => schema,
+            None => return false,
+        },
+    };
+    matches!(schema.schema_kind, SchemaKind::Type(Type::Boolean(_)))
+}
+
 /// The schema name of the items of an array body (`{"type": "array", "items": {"$ref": ...}}`).
 pub fn array_item_ref<'s>(model: &OpenAPI, schema: &'s ReferenceOr<Schema>) -> Option<&'s str> {
     let ReferenceOr::Item(schema) = schema else { return None };

@@ -117,12 +117,15 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if let Some(flag) = operation.extensions.get(syntax::IDEMPOTENT)
-            && !flag.is_boolean()
-        {
+        let idempotency = operation.extensions.get(syntax::IDEMPOTENT).map(|flag| (flag, syntax::idempotency(flag)));
+        if let Some((flag, None)) = idempotency {
             self.diagnostics.error_with_hint(
                 join(at, syntax::IDEMPOTENT),
-                format!("`{}` must be true or false, found {flag}", syntax::IDEMPOTENT),
+                format!(
+                    "`{}` must be true or false, or `{{\"{}\": \"<property>\"}}`, found {flag}",
+                    syntax::IDEMPOTENT,
+                    syntax::WHEN_ITEMS_HAVE
+                ),
                 "write `true` when sending the operation twice has the effect of sending it once",
             );
         }
@@ -131,6 +134,9 @@ impl<'a> Validator<'a> {
         }
         self.parameters(at, path, operation, shared);
         let body = self.request_body(at, operation);
+        if let Some((_, Some(syntax::Idempotency::WhenItemsHave(flag)))) = idempotency {
+            self.idempotent_when(at, flag, body);
+        }
         if let Some(upsert) = operation.extensions.get(syntax::UPSERT) {
             self.upsert(at, method, upsert, body);
         }
@@ -464,6 +470,31 @@ impl<'a> Validator<'a> {
                 );
                 None
             }
+        }
+    }
+
+    /// `x-halo-idempotent: {"when_items_have": flag}` needs an array body whose items have a boolean `flag`.
+    fn idempotent_when(&mut self, at: &str, flag: &str, body: Option<&ReferenceOr<Schema>>) {
+        let at = join(at, syntax::IDEMPOTENT);
+        let item = body.and_then(|body| syntax::array_item_ref(&self.spec.model, body));
+        let Some(item) = item else {
+            return self.diagnostics.error_with_hint(
+                at,
+                format!("`{}` needs a body that is an array of a named schema", syntax::WHEN_ITEMS_HAVE),
+                "the condition is a boolean property of the body's items",
+            );
+        };
+        let boolean = syntax::schema_by_name(&self.spec.model, item)
+            .and_then(|schema| syntax::property(schema, flag))
+            .is_some_and(|property| syntax::is_boolean(&self.spec.model, property));
+        if !boolean {
+            self.diagnostics.error(
+                at,
+                format!(
+                    "`{}`: the items of the body (`{item}`) have no boolean property `{flag}`",
+                    syntax::WHEN_ITEMS_HAVE
+                ),
+            );
         }
     }
 

@@ -43,14 +43,22 @@ pub enum Fault {
         /// The body.
         body: ErrorBody,
     },
+    /// The request is handled as usual (a create saves its records), then answered with this status and ASP.NET's
+    /// `{"Message": "An error has occurred."}`: a server that failed after it acted (500), or a gateway that gave up
+    /// on a request Halo went on to finish (502, 504). The client cannot know whether it was saved.
+    FailAfterSaving(u16),
     /// Revokes every token issued so far, then lets the request through (so it gets 401).
     RevokeTokens,
     /// Integer ids (`id` and every `*_id` key) in successful JSON answers are sent as floats: `21.0`.
     IdsAsFloats,
     /// Integer ids in successful JSON answers are sent as strings: `"21"`.
     IdsAsStrings,
-    /// The body of successful answers is cut in half (status and content-type unchanged).
+    /// The body of successful answers is cut in half and sent as if it were whole (status and content-type
+    /// unchanged, `Content-Length` the shorter length): what a proxy that re-frames a cut answer sends.
     TruncatedBody,
+    /// Successful answers declare the `Content-Length` of their whole body, but the connection is closed after
+    /// half of it: a connection lost mid-answer, as a large download meets it.
+    ConnectionDropped,
     /// The answer is delayed by this long (combines with every other fault).
     Delay(Duration),
     /// List requests are answered with page 1 whatever `page_no` says, and with a `server_time` field that changes
@@ -101,6 +109,9 @@ pub enum ErrorBody {
     Json(Value),
     /// Plain text.
     Text(String),
+    /// ASP.NET Core's `BadRequest(ModelState)`: the dictionary itself, field path → messages, as Halo answers a
+    /// value it cannot convert (captured: `{"[0].outcome_id": ["Could not convert string to integer: ..."]}`).
+    ModelState(Vec<(String, Vec<String>)>),
     /// ASP.NET Core's problem details, as its model validation answers: `{"type", "title", "status", "errors",
     /// "traceId"}`, the `traceId` being the request's (the one the fake also sends as `Request-Id`).
     Problem {
@@ -129,6 +140,7 @@ impl ErrorBody {
             }
             ErrorBody::Json(value) => Reply::json(status, value.clone()),
             ErrorBody::Text(text) => Reply::text(status, text.clone()),
+            ErrorBody::ModelState(fields) => Reply::model_state(status, fields),
             ErrorBody::Problem { title, errors } => {
                 let mut reply = Reply::json(
                     status,
@@ -185,10 +197,12 @@ impl Fault {
             Fault::RandomRateLimited { .. } => "random_rate_limited",
             Fault::Unavailable { .. } => "unavailable",
             Fault::Error { .. } => "error",
+            Fault::FailAfterSaving(_) => "fail_after_saving",
             Fault::RevokeTokens => "revoke_tokens",
             Fault::IdsAsFloats => "ids_as_floats",
             Fault::IdsAsStrings => "ids_as_strings",
             Fault::TruncatedBody => "truncated_body",
+            Fault::ConnectionDropped => "connection_dropped",
             Fault::Delay(_) => "delay",
             Fault::IgnorePageNo => "ignore_page_no",
             Fault::LyingRecordCount(_) => "lying_record_count",
@@ -443,8 +457,11 @@ pub(crate) struct Gate {
     pub(crate) delay: Duration,
     pub(crate) terminal: Option<Reply>,
     pub(crate) revoke: bool,
+    /// Handle the request, then answer with this status.
+    pub(crate) fail_after: Option<u16>,
     pub(crate) ids: Option<IdStyle>,
     pub(crate) truncate: bool,
+    pub(crate) dropped: bool,
     pub(crate) echo_form: bool,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) list: ListQuirks,
@@ -538,10 +555,12 @@ impl FaultEngine {
                     );
                 }
                 Fault::Error { status, body } => gate.terminal = Some(body.reply(*status)),
+                Fault::FailAfterSaving(status) => gate.fail_after = Some(*status),
                 Fault::RevokeTokens => gate.revoke = true,
                 Fault::IdsAsFloats => gate.ids = Some(IdStyle::Floats),
                 Fault::IdsAsStrings => gate.ids = Some(IdStyle::Strings),
                 Fault::TruncatedBody => gate.truncate = true,
+                Fault::ConnectionDropped => gate.dropped = true,
                 Fault::Delay(d) => gate.delay += *d,
                 Fault::IgnorePageNo => gate.list.ignore_page_no = Some(u64::from(active.hits)),
                 Fault::LyingRecordCount(delta) => gate.list.count_delta += delta,

@@ -537,7 +537,17 @@ impl FakeHalo {
 
     /// The bytes of a stored attachment.
     pub fn attachment_bytes(&self, id: i64) -> Option<Vec<u8>> {
-        self.shared.lock().ticketing.file(id).map(<[u8]>::to_vec)
+        self.shared.lock().ticketing.file(id).map(|file| file.bytes.clone())
+    }
+
+    /// Answers `GET /api/Attachment/{id}` for files of at least `min_bytes` with `{"link": "<url>"}` instead of
+    /// the bytes, as Halo does for large files (captured from a real server); `None` serves every file itself.
+    ///
+    /// The link is on another host name (`localhost` for the fake's `127.0.0.1`) under `/files/`, and, like a
+    /// storage service's pre-signed URL, carries its own signature: a request for it that also sends a token is
+    /// refused with 400.
+    pub fn set_attachment_links(&self, min_bytes: Option<usize>) {
+        self.shared.lock().attachment_link_min = min_bytes;
     }
 }
 

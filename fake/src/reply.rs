@@ -2,8 +2,13 @@
 
 use axum::body::Body;
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Bytes;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::response::Response;
+use futures_core::Stream;
 use serde_json::{Value, json};
 
 /// The body of a [`Reply`].
@@ -11,9 +16,17 @@ use serde_json::{Value, json};
 pub(crate) enum ReplyBody {
     Json(Value),
     Text(String),
-    /// A file, with the name Halo puts in `Content-Disposition`.
-    Bytes(Vec<u8>, String),
+    /// A file (boxed: it is the largest body, and replies travel in `Result`s).
+    File(Box<FileBody>),
     Empty,
+}
+
+/// A file download: its bytes, the name Halo puts in `Content-Disposition`, and its content type.
+#[derive(Clone, Debug)]
+pub(crate) struct FileBody {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) name: String,
+    pub(crate) content_type: String,
 }
 
 /// A status, a body and a few headers; turned into a response at the very end so faults can rewrite it.
@@ -66,6 +79,13 @@ impl Reply {
         Reply::json(400, json!({ "message": message, "errors": errors }))
     }
 
+    /// An ASP.NET model-state dictionary: `{ "<field path>": ["<message>", ...], ... }`, fields in the order given.
+    pub(crate) fn model_state(status: u16, fields: &[(String, Vec<String>)]) -> Self {
+        let map: serde_json::Map<String, Value> =
+            fields.iter().map(|(field, messages)| (field.clone(), json!(messages))).collect();
+        Reply::json(status, Value::Object(map))
+    }
+
     /// An error in the `{ "Message": ... }` shape.
     pub(crate) fn message(status: u16, message: impl Into<String>) -> Self {
         Reply::json(status, json!({ "Message": message.into() }))
@@ -88,8 +108,15 @@ impl Reply {
         (200..300).contains(&self.status)
     }
 
-    /// The final response; `truncate` cuts the serialized body in half (the "truncated JSON" fault).
-    pub(crate) fn into_response(mut self, truncate: bool) -> Response {
+    /// A file download: the bytes served with their own content type and `Content-Disposition: attachment`.
+    pub(crate) fn file(bytes: Vec<u8>, name: String, content_type: String) -> Self {
+        Reply::new(200, ReplyBody::File(Box::new(FileBody { bytes, name, content_type })))
+    }
+
+    /// The final response. `cut` decides how a truncated body looks: [`Cut::Reframed`] halves it and sends it as a
+    /// whole (`Content-Length` says the shorter length: the "truncated JSON" fault); [`Cut::Dropped`] declares the
+    /// whole body's `Content-Length`, sends half and closes the connection (a connection lost mid-answer).
+    pub(crate) fn into_response(mut self, cut: Cut) -> Response {
         let mut disposition = None;
         if let (true, Some(trace_id), ReplyBody::Json(Value::Object(map))) =
             (self.trace_in_body, &self.trace_id, &mut self.body)
@@ -98,23 +125,32 @@ impl Reply {
         }
         let (mut bytes, content_type) = match self.body {
             ReplyBody::Json(value) => {
-                (serde_json::to_vec(&value).unwrap_or_default(), Some("application/json; charset=utf-8"))
+                (serde_json::to_vec(&value).unwrap_or_default(), Some("application/json; charset=utf-8".to_owned()))
             }
-            ReplyBody::Text(text) => (text.into_bytes(), Some("text/plain; charset=utf-8")),
-            ReplyBody::Bytes(bytes, name) => {
+            ReplyBody::Text(text) => (text.into_bytes(), Some("text/plain; charset=utf-8".to_owned())),
+            ReplyBody::File(file) => {
+                let FileBody { bytes, name, content_type } = *file;
                 disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).ok();
-                (bytes, Some("application/octet-stream"))
+                (bytes, Some(content_type))
             }
             ReplyBody::Empty => (Vec::new(), None),
         };
-        if truncate && !bytes.is_empty() {
+        let declared = bytes.len();
+        if cut != Cut::None && !bytes.is_empty() {
             bytes.truncate(bytes.len() / 2);
         }
-        let mut response = Response::new(Body::from(bytes));
+        let mut response = if cut == Cut::Dropped && declared > 0 {
+            Response::new(Body::from_stream(DroppedAfter::new(bytes)))
+        } else {
+            Response::new(Body::from(bytes))
+        };
+        if cut == Cut::Dropped && declared > 0 {
+            response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(declared));
+        }
         *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
-        if let Some(content_type) = content_type {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(value) = content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
+            headers.insert(CONTENT_TYPE, value);
         }
         if let Some(disposition) = disposition {
             headers.insert(axum::http::header::CONTENT_DISPOSITION, disposition);
@@ -135,5 +171,53 @@ impl Reply {
             }
         }
         response
+    }
+}
+
+/// How an answer's body is cut short (faults [`Fault::TruncatedBody`](super::Fault::TruncatedBody) and
+/// [`Fault::ConnectionDropped`](super::Fault::ConnectionDropped)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cut {
+    None,
+    /// Half the body, framed as if it were all of it.
+    Reframed,
+    /// The whole body's length declared, half of it sent, then the connection closed.
+    Dropped,
+}
+
+/// A body that yields its bytes, lets the server flush them, and then fails, which makes the server close the
+/// connection before the declared `Content-Length` was sent.
+struct DroppedAfter {
+    bytes: Option<Vec<u8>>,
+    step: u8,
+}
+
+impl DroppedAfter {
+    fn new(bytes: Vec<u8>) -> Self {
+        DroppedAfter { bytes: Some(bytes), step: 0 }
+    }
+}
+
+impl Stream for DroppedAfter {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(bytes) = self.bytes.take() {
+            return Poll::Ready(Some(Ok(Bytes::from(bytes))));
+        }
+        self.step += 1;
+        match self.step {
+            // Pending once: the server writes out what it has before the failure closes the connection.
+            1 => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            2 => {
+                let error =
+                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "the fake dropped the connection");
+                Poll::Ready(Some(Err(error)))
+            }
+            _ => Poll::Ready(None),
+        }
     }
 }

@@ -13,7 +13,7 @@ use super::auth::{Auth, covers};
 use super::faults::{FaultEngine, Gate, ListQuirks, RateLimiter, restyle_ids};
 use super::plain::{Plain, PlainStore};
 use super::record::RecordedRequest;
-use super::reply::{Reply, ReplyBody};
+use super::reply::{Cut, Reply, ReplyBody};
 use super::state::{Params, Resource, Store};
 use super::ticketing::{Ticketing, TicketingStore};
 
@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     /// The largest page served ([`super::MAX_PAGE_SIZE`] unless lowered).
     pub(crate) page_cap: i64,
     pub(crate) base_url: String,
+    /// Attachments of at least this many bytes are answered with `{"link": ...}` instead of their bytes.
+    pub(crate) attachment_link_min: Option<usize>,
     next_seq: u64,
 }
 
@@ -68,6 +70,7 @@ impl Inner {
             bare_agent_list,
             page_cap: super::MAX_PAGE_SIZE,
             base_url: String::new(),
+            attachment_link_min: None,
             next_seq: 0,
         }
     }
@@ -121,7 +124,7 @@ impl Inner {
             return reply.unwrap_or_else(not_found);
         }
         if let Some(resource) = segments.first().and_then(|s| Ticketing::from_segment(s)) {
-            return self.ticketing(resource, &segments, &method, call).unwrap_or_else(not_found);
+            return self.ticketing(resource, &segments, &method, call, quirks).unwrap_or_else(not_found);
         }
         let Some(resource) = segments.first().and_then(|s| Resource::from_segment(s)) else {
             return not_found();
@@ -172,7 +175,14 @@ impl Inner {
     }
 
     /// The ticketing resources (`ticketing.rs`); `None` for a path they do not have.
-    fn ticketing(&mut self, resource: Ticketing, segments: &[&str], method: &str, call: &Call<'_>) -> Option<Reply> {
+    fn ticketing(
+        &mut self,
+        resource: Ticketing,
+        segments: &[&str],
+        method: &str,
+        call: &Call<'_>,
+        quirks: ListQuirks,
+    ) -> Option<Reply> {
         let params = Params(call.query_pairs);
         let id = match segments.get(1).map(|s| s.parse::<i64>()) {
             None => None,
@@ -185,7 +195,7 @@ impl Inner {
         };
         let missing = |id: i64| Reply::message(404, format!("{} {id} not found", resource.path()));
         Some(match (method, segments.len(), id) {
-            ("GET", 1, _) => match self.ticketing.list(resource, &params, self.page_cap) {
+            ("GET", 1, _) => match self.ticketing.list(resource, &params, self.page_cap, quirks) {
                 Ok(list) => Reply::json(200, list),
                 Err(reply) => reply,
             },
@@ -196,15 +206,14 @@ impl Inner {
                 },
                 Err(reply) => reply,
             },
-            ("GET", 2, Some(id)) if resource == Ticketing::Attachments => {
-                match (self.ticketing.get(resource, id), self.ticketing.file(id)) {
-                    (Some(meta), Some(bytes)) => {
-                        let name = meta.get("filename").and_then(Value::as_str).unwrap_or("attachment").to_owned();
-                        Reply { body: ReplyBody::Bytes(bytes.to_vec(), name), ..Reply::empty(200) }
-                    }
-                    _ => missing(id),
+            ("GET", 2, Some(id)) if resource == Ticketing::Attachments => match self.ticketing.file(id) {
+                // A large file: Halo answers with a link to it (captured from a real server) instead of the bytes.
+                Some(file) if self.attachment_link_min.is_some_and(|min| file.bytes.len() >= min) => {
+                    Reply::json(200, json!({ "link": self.file_link(id) }))
                 }
-            }
+                Some(file) => Reply::file(file.bytes.clone(), file.name.clone(), file.content_type.clone()),
+                None => missing(id),
+            },
             ("GET", 2, Some(id)) if resource == Ticketing::Reports => match self.ticketing.get_report(id, &params) {
                 Ok(Some(report)) => Reply::json(200, report),
                 Ok(None) => missing(id),
@@ -226,6 +235,30 @@ impl Inner {
             }
             _ => return None,
         })
+    }
+
+    /// Where a large attachment's bytes are: on another host name (`localhost` for `127.0.0.1`, as a storage
+    /// service is another host), under `/files/`, with a signature in the query as a pre-signed URL has.
+    fn file_link(&self, id: i64) -> String {
+        let host = self.base_url.replacen("127.0.0.1", "localhost", 1);
+        format!("{host}/files/{id}?sig={}", file_signature(id))
+    }
+
+    /// `GET /files/{id}?sig=...`: a link [`file_link`](Self::file_link) made. Like a pre-signed URL of a storage
+    /// service, it takes no token: a request that also sends one is refused, and a wrong signature is 403.
+    fn linked_file(&self, path: &str, query_pairs: &[(String, String)], authorization: Option<&str>) -> Reply {
+        let id = path.strip_prefix("/files/").and_then(|id| id.parse::<i64>().ok());
+        let signed = id.zip(Params(query_pairs).get("sig")).is_some_and(|(id, sig)| sig == file_signature(id));
+        match (id.and_then(|id| self.ticketing.file(id)), signed, authorization) {
+            (_, _, Some(_)) => Reply::text(
+                400,
+                "InvalidArgument: Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+                 Signature query string parameter or the Authorization header should be specified",
+            ),
+            (Some(file), true, None) => Reply::file(file.bytes.clone(), file.name.clone(), file.content_type.clone()),
+            (Some(_), false, None) => Reply::text(403, "AccessDenied: the signature does not match"),
+            (None, _, None) => Reply::text(404, "NoSuchKey: the specified key does not exist"),
+        }
     }
 
     /// The JSON body of a POST, or the error Halo answers when there is none or it is not JSON.
@@ -366,11 +399,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(dispatch).with_state(shared)
 }
 
+/// Runs each request on a task of its own, so that it finishes (and saves what it saves) even when its client
+/// gives up and closes the connection, as Halo does: a create whose client timed out may still land.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    match tokio::spawn(handle(shared, request)).await {
+        Ok(response) => response,
+        Err(_) => Reply::message(500, "An error has occurred.").into_response(Cut::None),
+    }
+}
+
+async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Reply::validation("The request is invalid.", vec!["The request body could not be read.".into()])
-            .into_response(false);
+            .into_response(Cut::None);
     };
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
@@ -466,6 +508,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
                     };
                     inner.api(&call, now, gate.list)
                 }
+                Kind::Other if method == "GET" && path.starts_with("/files/") => {
+                    inner.linked_file(&path, &query_pairs, authorization.as_deref())
+                }
                 Kind::Other => Reply::message(
                     404,
                     format!("No resource at '{path}': the API is under /api, the token endpoint is /auth/token."),
@@ -473,6 +518,10 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             }
         }
     };
+    if let Some(status) = gate.fail_after {
+        // Handled (and saved) above; the answer is lost.
+        reply = Reply::message(status, "An error has occurred.");
+    }
     let success = reply.is_success();
     if let (true, Some(style), ReplyBody::Json(value)) = (success, gate.ids, &mut reply.body) {
         restyle_ids(value, style);
@@ -480,13 +529,23 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     shared.lock().update(kind, seq, Some(reply.status), &gate.fired);
     reply.trace_id = Some(trace_id(seq));
     reply.extra_headers.append(&mut gate.headers);
-    reply.into_response(gate.truncate && success)
+    let cut = match (success, gate.dropped, gate.truncate) {
+        (true, true, _) => Cut::Dropped,
+        (true, false, true) => Cut::Reframed,
+        _ => Cut::None,
+    };
+    reply.into_response(cut)
 }
 
 /// The trace id of request `seq`, in W3C form as ASP.NET writes it (`00-<trace id>-<span id>-00`): sent as
 /// `Request-Id` on every answer, and as `traceId` in problem-details error bodies.
 pub(crate) fn trace_id(seq: u64) -> String {
     format!("00-fa4e{seq:028x}-{:016x}-00", seq + 1)
+}
+
+/// The signature of the link to attachment `id`: not a secret, only something a link must carry.
+fn file_signature(id: i64) -> String {
+    format!("{:016x}", super::faults::SplitMix64::new(id as u64 ^ 0x5eed_5eed).next_u64())
 }
 
 /// The form as posted (re-encoded), for [`Fault::EchoForm`](super::Fault::EchoForm).

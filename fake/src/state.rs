@@ -330,10 +330,6 @@ impl Store {
         let team_id = params.int("team_id")?;
         let team = params.get("team").filter(|t| !t.is_empty());
         let client_id = params.int("client_id")?;
-        let pageinate = params.bool("pageinate")?.unwrap_or(false);
-        let page_size = params.int("page_size")?;
-        let page_no = params.int("page_no")?;
-        let count = params.int("count")?;
         let order = params.get("order").filter(|o| !o.is_empty());
         let order_desc = params.bool("orderdesc")?.unwrap_or(false);
 
@@ -380,35 +376,52 @@ impl Store {
             }
         }
 
-        let record_count = (rows.len() as i64).saturating_add(quirks.count_delta).max(0);
         let mut wrapper = Map::new();
-        wrapper.insert("record_count".into(), json!(record_count));
-        if let Some(nonce) = quirks.ignore_page_no {
-            wrapper.insert("server_time".into(), json!(format!("2026-12-02T08:00:{:02}.{nonce:06}Z", nonce % 60)));
-        }
-        let page: Vec<Value> = if pageinate {
-            let asked = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-            // `page_cap` is MAX_PAGE_SIZE unless a test lowers it (FakeHalo::set_max_page_size).
-            let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
-            let size = quirks.page_size.unwrap_or(size).max(1);
-            let no = if quirks.ignore_page_no.is_some() { 1 } else { page_no.unwrap_or(1).max(1) };
-            wrapper.insert("page_no".into(), json!(no));
-            // Echo what was asked, not the cap: a pager must not trust page_size (HaloAPI#90).
-            wrapper.insert("page_size".into(), json!(asked));
-            let skip = usize::try_from((no - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-            let skip = if no > 1 { skip.saturating_sub(quirks.overlap) } else { skip };
-            let size = usize::try_from(size).unwrap_or(0);
-            rows.into_iter().skip(skip).take(size).cloned().collect()
-        } else {
-            let limit = count.filter(|c| *c >= 0).map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
-            rows.into_iter().take(limit).cloned().collect()
-        };
+        let page = paginate(rows, params, page_cap, quirks, &mut wrapper)?;
         if bare {
             return Ok(Value::Array(page));
         }
         wrapper.insert(resource.list_key().into(), Value::Array(page));
         Ok(Value::Object(wrapper))
     }
+}
+
+/// Halo's paging over the filtered `rows`, with the faults' list quirks: writes `record_count` (and, when paged,
+/// `page_no` and `page_size`, as asked) into `wrapper` and returns the records of the page. Without
+/// `pageinate=true`, `count` limits the answer instead.
+pub(crate) fn paginate(
+    rows: Vec<&Value>,
+    params: &Params<'_>,
+    page_cap: i64,
+    quirks: ListQuirks,
+    wrapper: &mut Map<String, Value>,
+) -> Result<Vec<Value>, Reply> {
+    let pageinate = params.bool("pageinate")?.unwrap_or(false);
+    let page_size = params.int("page_size")?;
+    let page_no = params.int("page_no")?;
+    let count = params.int("count")?;
+    let record_count = (rows.len() as i64).saturating_add(quirks.count_delta).max(0);
+    wrapper.insert("record_count".into(), json!(record_count));
+    if let Some(nonce) = quirks.ignore_page_no {
+        wrapper.insert("server_time".into(), json!(format!("2026-12-02T08:00:{:02}.{nonce:06}Z", nonce % 60)));
+    }
+    Ok(if pageinate {
+        let asked = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        // `page_cap` is MAX_PAGE_SIZE unless a test lowers it (FakeHalo::set_max_page_size).
+        let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
+        let size = quirks.page_size.unwrap_or(size).max(1);
+        let no = if quirks.ignore_page_no.is_some() { 1 } else { page_no.unwrap_or(1).max(1) };
+        wrapper.insert("page_no".into(), json!(no));
+        // Echo what was asked, not the cap: a pager must not trust page_size (HaloAPI#90).
+        wrapper.insert("page_size".into(), json!(asked));
+        let skip = usize::try_from((no - 1).saturating_mul(size)).unwrap_or(usize::MAX);
+        let skip = if no > 1 { skip.saturating_sub(quirks.overlap) } else { skip };
+        let size = usize::try_from(size).unwrap_or(0);
+        rows.into_iter().skip(skip).take(size).cloned().collect()
+    } else {
+        let limit = count.filter(|c| *c >= 0).map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
+        rows.into_iter().take(limit).cloned().collect()
+    })
 }
 
 fn kind(value: &Value) -> &'static str {

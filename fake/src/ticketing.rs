@@ -1,16 +1,21 @@
-//! The ticketing side of the fake: tickets with their actions, assets and sites per client, invoices, statuses,
-//! ticket types, a tiny report engine over these tables, and attachments with their bytes.
+//! The ticketing side of the fake: tickets with their actions (and the dates and custom fields Halo sets), assets
+//! and sites per client, invoices, statuses, ticket types, a tiny report engine over these tables (Halo's SQL
+//! table and column names), and attachments with their files (served with their content type; large ones as a
+//! link).
 //!
 //! Kept apart from `state.rs` (the identity resources) so each side can change without the other; the semantics
 //! are the same: Halo's create-or-update POST, a page cap, case-insensitive routes, filters on the listed fields.
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
+use super::faults::ListQuirks;
 use super::reply::Reply;
-use super::state::{DEFAULT_PAGE_SIZE, Params, lenient_id};
+use super::state::{Params, lenient_id, paginate};
 
 /// Halo's built-in "Closed" status id.
 pub const CLOSED_STATUS: i64 = 9;
@@ -111,15 +116,77 @@ struct Table {
     last_id: i64,
 }
 
-/// The ticketing records, and the bytes of each attachment.
+/// The ticketing records, and the file of each attachment.
 pub(crate) struct TicketingStore {
     tables: [Table; 9],
-    files: BTreeMap<i64, Vec<u8>>,
+    files: BTreeMap<i64, StoredFile>,
+    /// The wall clock when the fake started and tokio's clock then: the dates the fake sets follow tokio's clock
+    /// (so a paused test clock moves them too), from a real date.
+    clock: (SystemTime, Instant),
+}
+
+/// The custom fields of the fake's ticket type, as a new ticket has them: blank, with Halo's members.
+fn ticket_custom_fields() -> Value {
+    json!([
+        { "id": 101, "name": "CFReference", "label": "Customer reference", "type": 0, "value": null, "display": "" },
+        { "id": 102, "name": "CFOnSite", "label": "On site", "type": 4, "value": null, "display": "" },
+        { "id": 103, "name": "CFDueBy", "label": "Due by", "type": 3, "value": null, "display": "" }
+    ])
+}
+
+/// A time as Halo writes one: UTC without an offset, 7 fractional digits (`2026-12-02T08:14:03.1234567`).
+pub(crate) fn halo_time(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (days, seconds) = ((since.as_secs() / 86_400) as i64, since.as_secs() % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:07}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        since.subsec_nanos() / 100
+    )
+}
+
+/// An attachment's file: its bytes, name and content type.
+pub(crate) struct StoredFile {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) name: String,
+    pub(crate) content_type: String,
+}
+
+/// The content type Halo serves a file with, from its name's extension (what it records when a file is uploaded
+/// without one).
+fn content_type_for(filename: &str) -> &'static str {
+    let extension = filename.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "json" => "application/json",
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
 }
 
 impl Default for TicketingStore {
     fn default() -> Self {
-        let mut store = TicketingStore { tables: Default::default(), files: BTreeMap::new() };
+        let clock = (SystemTime::now(), Instant::now());
+        let mut store = TicketingStore { tables: Default::default(), files: BTreeMap::new(), clock };
         for (id, name) in
             [(1, "New"), (2, "In Progress"), (3, "Action Required"), (8, "Pending Closure"), (9, "Closed")]
         {
@@ -136,7 +203,23 @@ fn invalid(errors: Vec<String>) -> Reply {
     Reply::validation("The request is invalid.", errors)
 }
 
+/// A 400 with the model state Halo answers a value it cannot convert to an integer field.
+fn cannot_convert(index: usize, key: &str, value: &Value) -> Reply {
+    let shown = match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let path = format!("[{index}].{key}");
+    let message = format!("Could not convert string to integer: {shown}. Path '{path}'.");
+    Reply::model_state(400, &[(path, vec![message])])
+}
+
 impl TicketingStore {
+    /// Now, in Halo's form, on tokio's clock.
+    fn now(&self) -> String {
+        halo_time(self.clock.0 + self.clock.1.elapsed())
+    }
+
     fn table(&self, resource: Ticketing) -> &Table {
         &self.tables[resource.index()]
     }
@@ -173,12 +256,14 @@ impl TicketingStore {
         self.table_mut(resource).rows.remove(&id).is_some()
     }
 
-    /// The bytes of an attachment.
-    pub(crate) fn file(&self, id: i64) -> Option<&[u8]> {
-        self.files.get(&id).map(Vec::as_slice)
+    /// The file of an attachment.
+    pub(crate) fn file(&self, id: i64) -> Option<&StoredFile> {
+        self.files.get(&id)
     }
 
-    /// Halo's create-or-update, all or nothing. Tickets get a status and a type when created; an action must name
+    /// Halo's create-or-update, all or nothing. Tickets get a status, a type, the dates Halo sets
+    /// (`dateoccurred`, `datecreated`, `lastactiondate`, `last_update`, in Halo's form) and their type's custom
+    /// fields when created; an action must name
     /// an existing ticket, and its `new_status` and `timetaken` carry over to the ticket; an attachment's
     /// `data_base64` is decoded and kept as its file (not echoed back); a report sent with `_loadreportonly` is run,
     /// not saved.
@@ -197,15 +282,16 @@ impl TicketingStore {
             let Value::Object(fields) = item else {
                 return Err(invalid(vec![format!("[{index}]: expected an object")]));
             };
+            // Halo's JSON reader refuses a value it cannot convert to the field's integer type, with ASP.NET's
+            // model state (captured: `{"[0].outcome_id": ["Could not convert string to integer: ..."]}`).
+            for (key, value) in fields {
+                if (key == "id" || key.ends_with("_id")) && !value.is_null() && lenient_id(value).is_none() {
+                    return Err(cannot_convert(index, key, value));
+                }
+            }
             let id = match fields.get("id") {
                 None | Some(Value::Null) => None,
-                Some(raw) => match lenient_id(raw) {
-                    Some(id) if id > 0 => Some(id),
-                    Some(_) => None,
-                    None => {
-                        return Err(invalid(vec![format!("[{index}].id: the value {raw} is not a valid integer.")]));
-                    }
-                },
+                Some(raw) => lenient_id(raw).filter(|id| *id > 0),
             };
             if let Some(id) = id
                 && !self.table(resource).rows.contains_key(&id)
@@ -236,6 +322,7 @@ impl TicketingStore {
             };
             plan.push((id, fields, file));
         }
+        let now = self.now();
         let mut saved = Vec::with_capacity(plan.len());
         for (id, fields, file) in plan {
             if resource == Ticketing::Reports && fields.get("_loadreportonly").is_some_and(|v| v == &json!(true)) {
@@ -246,6 +333,12 @@ impl TicketingStore {
             }
             let mut record = match id.and_then(|id| self.table(resource).rows.get(&id)) {
                 Some(Value::Object(existing)) => existing.clone(),
+                // A new ticket has its type's custom fields, blank until set (Halo returns them all).
+                _ if resource == Ticketing::Tickets => {
+                    let mut record = Map::new();
+                    record.insert("customfields".into(), ticket_custom_fields());
+                    record
+                }
                 _ => Map::new(),
             };
             for (key, value) in fields {
@@ -253,42 +346,63 @@ impl TicketingStore {
                     super::state::store_field(&mut record, key, value);
                 }
             }
-            if id.is_none() {
-                match resource {
-                    Ticketing::Tickets => {
-                        record.entry("status_id").or_insert(json!(1));
-                        record.entry("tickettype_id").or_insert(json!(1));
-                        record.entry("timetaken").or_insert(json!(0.0));
+            // The dates Halo sets, in its form (UTC, no offset, 7 fractional digits).
+            match (resource, id) {
+                (Ticketing::Tickets, None) => {
+                    record.entry("status_id").or_insert(json!(1));
+                    record.entry("tickettype_id").or_insert(json!(1));
+                    record.entry("timetaken").or_insert(json!(0.0));
+                    record.entry("dateoccurred").or_insert(json!(now));
+                    for key in ["datecreated", "lastactiondate", "last_update"] {
+                        record.insert(key.into(), json!(now));
                     }
-                    Ticketing::Actions => {
-                        record.entry("hiddenfromuser").or_insert(json!(false));
-                        record.entry("timetaken").or_insert(json!(0.0));
-                    }
-                    _ => {}
                 }
+                (Ticketing::Tickets, Some(_)) => {
+                    record.insert("last_update".into(), json!(now));
+                }
+                (Ticketing::Actions, None) => {
+                    record.entry("hiddenfromuser").or_insert(json!(false));
+                    record.entry("timetaken").or_insert(json!(0.0));
+                    record.entry("datetime").or_insert(json!(now));
+                    record.insert("actiondatecreated".into(), json!(now));
+                }
+                (Ticketing::Attachments, None) => {
+                    record.insert("datecreated".into(), json!(now));
+                }
+                _ => {}
             }
             if let Some(bytes) = &file {
                 record.insert("filesize".into(), json!(bytes.len()));
+                if !record.get("content_type").is_some_and(Value::is_string) {
+                    let name = record.get("filename").and_then(Value::as_str).unwrap_or("");
+                    record.insert("content_type".into(), json!(content_type_for(name)));
+                }
             }
             if let Some(id) = id {
                 record.insert("id".into(), json!(id));
             }
             let new_id = self.insert(resource, Value::Object(record.clone()));
             if let Some(bytes) = file {
-                self.files.insert(new_id, bytes);
+                let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
+                let name = text("filename").unwrap_or_else(|| "attachment".to_owned());
+                let content_type = text("content_type").unwrap_or_else(|| content_type_for(&name).to_owned());
+                self.files.insert(new_id, StoredFile { bytes, name, content_type });
             }
             if resource == Ticketing::Actions {
-                self.apply_action(&record);
+                self.apply_action(&record, &now);
             }
             saved.push(self.get(resource, new_id).unwrap_or(Value::Null));
         }
         Ok(if saved.len() == 1 { saved.remove(0) } else { Value::Array(saved) })
     }
 
-    /// An action's effect on its ticket: `new_status` changes the ticket's status, `timetaken` adds up.
-    fn apply_action(&mut self, action: &Map<String, Value>) {
+    /// An action's effect on its ticket: `new_status` changes the ticket's status, `timetaken` adds up, and the
+    /// ticket's `lastactiondate` is the action's.
+    fn apply_action(&mut self, action: &Map<String, Value>, now: &str) {
         let Some(ticket_id) = action.get("ticket_id").and_then(lenient_id) else { return };
         let Some(Value::Object(ticket)) = self.table_mut(Ticketing::Tickets).rows.get_mut(&ticket_id) else { return };
+        ticket.insert("lastactiondate".into(), json!(now));
+        ticket.insert("last_update".into(), json!(now));
         if let Some(status) = action.get("new_status").and_then(lenient_id) {
             ticket.insert("status_id".into(), json!(status));
         }
@@ -307,14 +421,41 @@ impl TicketingStore {
         Ok(Some(Value::Object(report)))
     }
 
-    /// The report engine: `SELECT * | col, ... FROM table [WHERE col = value [AND col = value ...]]` over the
-    /// fake's tables, by Halo's SQL table names (`faults`, `actions`, `device`, `site`, `invoiceheader`, ...).
+    /// The report engine: `SELECT * | col [AS name], ... FROM table [WHERE col = value [AND col = value ...]]` over
+    /// the fake's tables, by Halo's SQL table names (`faults`, `actions`, `device`, `site`, `invoiceheader`, ...)
+    /// and, for the columns Halo's database names otherwise, its column names (`faults.faultid`, `symptom`,
+    /// `areaint`, ...; [`column`](Self::column)) as well as the fields' own.
     /// Anything else answers like Halo: `loaded: false` and the database's error in `load_error`.
     fn run_sql(&self, sql: &str) -> Value {
         match self.query(sql) {
             Ok(rows) => json!({ "loaded": true, "rows": rows }),
             Err(error) => json!({ "loaded": false, "load_error": error, "rows": [] }),
         }
+    }
+
+    /// The fake's field for a column of Halo's database (`faults.symptom` is a ticket's `summary`); other names
+    /// are the fields' own.
+    fn column(resource: Ticketing, column: &str) -> &str {
+        let known: &[(&str, &str)] = match resource {
+            Ticketing::Tickets => &[
+                ("faultid", "id"),
+                ("symptom", "summary"),
+                ("symptom2", "details"),
+                ("areaint", "client_id"),
+                ("sitenumber", "site_id"),
+                ("status", "status_id"),
+                ("requesttypenew", "tickettype_id"),
+                ("assignedtoint", "agent_id"),
+                ("dateoccured", "dateoccurred"),
+            ],
+            Ticketing::Actions => {
+                &[("faultid", "ticket_id"), ("actionnumber", "id"), ("whe_", "datetime"), ("actoutcome", "outcome")]
+            }
+            Ticketing::Assets => &[("did", "id"), ("dinvno", "inventory_number"), ("dsite", "site_id")],
+            Ticketing::Sites => &[("ssitenum", "id"), ("sdesc", "name"), ("sarea", "client_id")],
+            _ => &[],
+        };
+        known.iter().find(|(sql, _)| *sql == column).map_or(column, |(_, field)| field)
     }
 
     fn query(&self, sql: &str) -> Result<Vec<Value>, String> {
@@ -334,9 +475,17 @@ impl TicketingStore {
         let mut conditions = Vec::new();
         for condition in filter.map(|f| f.split(" and ").collect::<Vec<_>>()).unwrap_or_default() {
             let (column, value) = condition.split_once('=').ok_or_else(syntax)?;
-            conditions.push((column.trim().to_owned(), value.trim().trim_matches('\'').to_owned()));
+            let field = Self::column(resource, column.trim()).to_owned();
+            conditions.push((field, value.trim().trim_matches('\'').to_owned()));
         }
-        let columns: Vec<&str> = columns.split(',').map(str::trim).collect();
+        // `column` or `column AS name`: the field read, and the name the row gives it.
+        let columns: Vec<(&str, &str)> = columns
+            .split(',')
+            .map(|column| match column.trim().split_once(" as ") {
+                Some((column, name)) => (Self::column(resource, column.trim()), name.trim()),
+                None => (Self::column(resource, column.trim()), column.trim()),
+            })
+            .collect();
         let rows = self.table(resource).rows.values().filter(|row| {
             conditions.iter().all(|(column, value)| {
                 row.get(column).is_some_and(|v| match v {
@@ -349,9 +498,12 @@ impl TicketingStore {
         });
         Ok(rows
             .map(|row| match (columns.as_slice(), row) {
-                (["*"], row) => row.clone(),
+                ([("*", _)], row) => row.clone(),
                 (_, Value::Object(map)) => Value::Object(
-                    columns.iter().map(|c| (c.to_string(), map.get(*c).cloned().unwrap_or(Value::Null))).collect(),
+                    columns
+                        .iter()
+                        .map(|(field, name)| (name.to_string(), map.get(*field).cloned().unwrap_or(Value::Null)))
+                        .collect(),
                 ),
                 (_, other) => other.clone(),
             })
@@ -359,8 +511,14 @@ impl TicketingStore {
     }
 
     /// A list answer: filters on the usual ids, `open_only`/`closed_only` on tickets, paging (capped at
-    /// `page_cap`) where Halo pages, wrapped except for statuses and ticket types.
-    pub(crate) fn list(&self, resource: Ticketing, params: &Params<'_>, page_cap: i64) -> Result<Value, Reply> {
+    /// `page_cap`, with the faults' list quirks) where Halo pages, wrapped except for statuses and ticket types.
+    pub(crate) fn list(
+        &self,
+        resource: Ticketing,
+        params: &Params<'_>,
+        page_cap: i64,
+        quirks: ListQuirks,
+    ) -> Result<Value, Reply> {
         let mut filters: Vec<(&str, i64)> = Vec::new();
         for name in ["client_id", "site_id", "ticket_id", "status_id", "agent_id", "user_id", "assettype_id"] {
             if let Some(value) = params.int(name)? {
@@ -397,21 +555,24 @@ impl TicketingStore {
             return Ok(Value::Array(rows.into_iter().cloned().collect()));
         };
         let mut wrapper = Map::new();
-        wrapper.insert("record_count".into(), json!(rows.len()));
-        let page: Vec<Value> = if params.bool("pageinate")?.unwrap_or(false) {
-            let asked = params.int("page_size")?.unwrap_or(DEFAULT_PAGE_SIZE);
-            let size = if asked < 1 { DEFAULT_PAGE_SIZE.min(page_cap) } else { asked.min(page_cap) };
-            let no = params.int("page_no")?.unwrap_or(1).max(1);
-            wrapper.insert("page_no".into(), json!(no));
-            wrapper.insert("page_size".into(), json!(asked));
-            let skip = usize::try_from((no - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-            rows.into_iter().skip(skip).take(usize::try_from(size).unwrap_or(0)).cloned().collect()
-        } else {
-            let count = params.int("count")?.filter(|c| *c >= 0);
-            let limit = count.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
-            rows.into_iter().take(limit).cloned().collect()
-        };
+        let page = paginate(rows, params, page_cap, quirks, &mut wrapper)?;
         wrapper.insert(key.into(), Value::Array(page));
         Ok(Value::Object(wrapper))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn times_are_written_as_halo_writes_them() {
+        let at = |secs: u64, nanos: u32| halo_time(UNIX_EPOCH + Duration::new(secs, nanos));
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.0000000");
+        assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00.0000000");
+        assert_eq!(at(1_764_662_043, 123_456_789), "2025-12-02T07:54:03.1234567");
+        assert_eq!(at(4_107_542_400, 999_999_999), "2100-03-01T00:00:00.9999999");
     }
 }

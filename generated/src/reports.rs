@@ -29,7 +29,7 @@ impl<'a> Reports<'a> {
     ///
     /// Create or update Reports
     ///
-    /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
+    /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`. Reports sent with `_loadreportonly` are run and not saved, so a request whose reports all have it is retried after failures that leave its outcome open, like a read.
     ///
     /// `POST /Report`
     ///
@@ -136,7 +136,7 @@ impl<'a> Reports<'a> {
     ///
     /// Create or update Reports
     ///
-    /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
+    /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`. Reports sent with `_loadreportonly` are run and not saved, so a request whose reports all have it is retried after failures that leave its outcome open, like a read.
     ///
     /// `POST /Report`
     ///
@@ -153,7 +153,7 @@ impl<'a> Reports<'a> {
     ///
     /// Create or update Reports
     ///
-    /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
+    /// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`. Reports sent with `_loadreportonly` are run and not saved, so a request whose reports all have it is retried after failures that leave its outcome open, like a read.
     ///
     /// `POST /Report`
     pub fn update_many(
@@ -182,7 +182,7 @@ impl<'a> Reports<'a> {
 ///
 /// Create or update Reports
 ///
-/// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
+/// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`. Reports sent with `_loadreportonly` are run and not saved, so a request whose reports all have it is retried after failures that leave its outcome open, like a read.
 ///
 /// `POST /Report`
 ///
@@ -256,6 +256,11 @@ impl<'a> CreateReports<'a> {
         }
         let mut request = self.request();
         request.json_body(&self.body)?;
+        request
+            .set_idempotent(
+                !self.body.is_empty()
+                    && self.body.iter().all(|item| item.loadreportonly == Some(true)),
+            );
         self.client.send_saved(request).await
     }
 }
@@ -851,7 +856,7 @@ impl<'a> ListReports<'a> {
 ///
 /// Create or update Reports
 ///
-/// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`.
+/// Halo creates the records without an `id` and updates the ones with one; the client splits this into `create` and `update`. Reports sent with `_loadreportonly` are run and not saved, so a request whose reports all have it is retried after failures that leave its outcome open, like a read.
 ///
 /// `POST /Report`
 ///

@@ -7,7 +7,5 @@ pub use halopsa_fake as fake_halo;
 #[cfg(doctest)]
 pub struct ReadmeExamples;
 
-/// The generated crate's README (what crates.io shows), compiled as doctests for the same reason.
-#[doc = include_str!("../../generated/README.md")]
-#[cfg(doctest)]
-pub struct CrateReadmeExamples;
+// The generated crate's README is its crate docs (`generated/src/lib.rs`), so its examples are the crate's own
+// doctests.

@@ -1,6 +1,7 @@
 //! The fake Halo's ticketing side, exercised with plain reqwest: routes, the page cap, shapes, errors, the report
 //! engine and attachment bytes, so the scenario tests stand on a fake that behaves as documented.
 
+use base64::Engine as _;
 use halopsa_tests::fake_halo::{CLOSED_STATUS, FakeHalo, MAX_PAGE_SIZE, Ticketing};
 use serde_json::{Value, json};
 
@@ -129,7 +130,109 @@ async fn attachments_are_stored_as_bytes_and_served_as_files() {
     let id = saved["id"].as_i64().expect("id");
     let response = api.get(&format!("/Attachment/{id}")).await;
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    assert_eq!(header("content-type").as_deref(), Some("application/octet-stream"));
+    assert_eq!(header("content-type").as_deref(), Some("text/plain"), "as Halo serves a text file");
     assert_eq!(header("content-disposition").as_deref(), Some("attachment; filename=\"hello.txt\""));
     assert_eq!(response.bytes().await.expect("bytes").as_ref(), b"hello world");
+
+    // The content type uploaded wins over the file name's; an unknown extension is octet-stream.
+    for (name, sent, served) in [
+        ("data.bin", Some("application/json"), "application/json"),
+        ("report.pdf", None, "application/pdf"),
+        ("blob.xyz", None, "application/octet-stream"),
+    ] {
+        let mut item = json!({ "filename": name, "data_base64": "e30=", "ticket_id": 3 });
+        if let Some(content_type) = sent {
+            item["content_type"] = json!(content_type);
+        }
+        let (_, saved) = json_of(api.post("/Attachment", json!([item])).await).await;
+        let response = api.get(&format!("/Attachment/{}", saved["id"])).await;
+        assert_eq!(response.headers()["content-type"], served, "{name}");
+        assert_eq!(saved["content_type"], json!(served), "recorded on the attachment: {saved}");
+    }
+}
+
+#[tokio::test]
+async fn large_attachments_are_answered_with_a_link_that_takes_no_token() {
+    let fake = FakeHalo::start().await;
+    let api = Api::new(&fake).await;
+    let upload = json!([{ "filename": "big.txt", "data_base64": "aGVsbG8gd29ybGQ=", "ticket_id": 3 }]);
+    let (_, saved) = json_of(api.post("/Attachment", upload).await).await;
+    let id = saved["id"].as_i64().expect("id");
+    fake.set_attachment_links(Some(10));
+    let (status, answer) = json_of(api.get(&format!("/Attachment/{id}")).await).await;
+    assert_eq!(status, 200);
+    let link = answer["link"].as_str().expect("a link instead of the bytes").to_owned();
+    assert!(link.starts_with("http://localhost:") && link.contains(&format!("/files/{id}?sig=")), "{link}");
+
+    let plain = reqwest::get(&link).await.expect("GET the link");
+    assert_eq!(plain.headers()["content-type"], "text/plain");
+    assert_eq!(plain.bytes().await.expect("bytes").as_ref(), b"hello world");
+    let with_token = api.http.get(&link).bearer_auth(&api.token).send().await.expect("GET");
+    assert_eq!(with_token.status(), 400, "a pre-signed link refuses a second auth mechanism");
+    let forged = link.replace("sig=", "sig=0");
+    assert_eq!(reqwest::get(&forged).await.expect("GET").status(), 403);
+    fake.set_attachment_links(None);
+    let response = api.get(&format!("/Attachment/{id}")).await;
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), b"hello world", "small enough again");
+}
+
+#[tokio::test]
+async fn a_dropped_connection_declares_the_whole_length_and_sends_half() {
+    use halopsa_tests::fake_halo::{Fault, Target};
+    let fake = FakeHalo::start().await;
+    let api = Api::new(&fake).await;
+    let data = base64::engine::general_purpose::STANDARD.encode([42u8; 4000]);
+    let (_, saved) =
+        json_of(api.post("/Attachment", json!([{ "filename": "x.bin", "data_base64": data }])).await).await;
+    fake.inject(Fault::ConnectionDropped.on(Target::get("/api/Attachment")).times(1));
+    let response = api.get(&format!("/Attachment/{}", saved["id"])).await;
+    assert_eq!(response.headers()["content-length"], "4000");
+    let error = response.bytes().await.expect_err("the body ends early");
+    assert!(error.is_body() || error.is_decode(), "{error}");
+    let response = api.get(&format!("/Attachment/{}", saved["id"])).await;
+    assert_eq!(response.bytes().await.expect("whole").len(), 4000, "once");
+}
+
+#[tokio::test]
+async fn ticket_lists_take_the_list_faults_and_the_report_engine_halos_column_names() {
+    use halopsa_tests::fake_halo::{Fault, Target};
+    let fake = FakeHalo::start().await;
+    for n in 0..150 {
+        fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": format!("T{n}"), "client_id": 7 }));
+    }
+    let api = Api::new(&fake).await;
+    fake.inject(Fault::IgnorePageNo.on(Target::get("/api/Tickets")));
+    let (_, page) = json_of(api.get("/Tickets?pageinate=true&page_size=100&page_no=2").await).await;
+    assert_eq!(page["tickets"][0]["id"], json!(1), "page 1 again: {}", page["page_no"]);
+    fake.clear_faults();
+    fake.inject(Fault::LyingRecordCount(5).on(Target::get("/api/Tickets")));
+    let (_, page) = json_of(api.get("/Tickets?pageinate=true&page_size=100&page_no=2").await).await;
+    assert_eq!((page["record_count"].clone(), page["tickets"][0]["id"].clone()), (json!(155), json!(101)));
+
+    let run = json!([{ "sql": "SELECT faultid AS id, symptom AS summary, areaint FROM faults WHERE faultid = 3", "_loadreportonly": true }]);
+    let (_, report) = json_of(api.post("/Report", run).await).await;
+    assert_eq!(report["report"]["rows"], json!([{ "id": 3, "summary": "T2", "areaint": 7 }]));
+}
+
+#[tokio::test]
+async fn created_tickets_are_dated_as_halo_dates_them_and_have_custom_fields() {
+    let fake = FakeHalo::start().await;
+    let api = Api::new(&fake).await;
+    let (status, ticket) = json_of(api.post("/Tickets", json!([{ "summary": "New" }])).await).await;
+    assert_eq!(status, 200);
+    for key in ["dateoccurred", "datecreated", "lastactiondate", "last_update"] {
+        let text = ticket[key].as_str().unwrap_or_else(|| panic!("{key}: {ticket}"));
+        let (_, fraction) = text.split_once('.').expect("fractional seconds");
+        assert_eq!(fraction.len(), 7, "{key}: {text}");
+        assert!(!text.ends_with('Z') && !text.contains('+'), "UTC without an offset: {text}");
+    }
+    let names: Vec<&str> =
+        ticket["customfields"].as_array().expect("custom fields").iter().filter_map(|f| f["name"].as_str()).collect();
+    assert_eq!(names, ["CFReference", "CFOnSite", "CFDueBy"]);
+    // A date sent is kept; a custom field sent is set, the others stay blank.
+    let sent = json!([{ "summary": "Old", "dateoccurred": "2026-01-05T09:00:00", "customfields": [{ "id": 101, "value": "PO-1" }] }]);
+    let (_, ticket) = json_of(api.post("/Tickets", sent).await).await;
+    assert_eq!(ticket["dateoccurred"], json!("2026-01-05T09:00:00"));
+    assert_eq!(ticket["customfields"][0]["value"], json!("PO-1"));
+    assert_eq!(ticket["customfields"][1]["value"], Value::Null);
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use halopsa::Client;
 use halopsa::models::Agent;
 use halopsa::{ApiCode, Error, ErrorKind, ListError, RetryPolicy};
-use halopsa_tests::fake_halo::{FakeHalo, Fault, Target};
-use serde_json::Value;
+use halopsa_tests::fake_halo::{FakeHalo, Fault, Target, Ticketing};
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -153,17 +153,19 @@ async fn the_page_ceiling_bounds_a_server_that_never_stops() {
 #[tokio::test(start_paused = true)]
 async fn a_listing_that_fails_keeps_what_it_read_and_says_where_to_resume() {
     let fake = FakeHalo::builder().seed_agents(450).start().await;
+    // A 500 that persists through the two retries a read gets.
     fake.inject(
         Fault::error(500, halopsa_tests::fake_halo::ErrorBody::Message("boom".into()))
             .on(Target::get("/api/Agent"))
             .after(3)
-            .times(1),
+            .times(3),
     );
     let client = client(&fake);
     let error = client.agents().list().all().await.unwrap_err();
     assert_eq!(ids(error.items()), (1..=300).collect::<Vec<_>>());
-    let resume = error.error().page_no().expect("the failed page");
+    let resume = error.page_no().expect("the failed page");
     assert_eq!(resume, 4);
+    assert_eq!(error.error().page_no(), Some(4));
     // Resuming from there reads the rest.
     let rest = client.agents().list().page_no(resume as i32).all().await.expect("the rest");
     assert_eq!(ids(&rest), (301..=450).collect::<Vec<_>>());
@@ -171,7 +173,7 @@ async fn a_listing_that_fails_keeps_what_it_read_and_says_where_to_resume() {
     fake.inject(
         Fault::error(500, halopsa_tests::fake_halo::ErrorBody::Message("boom".into()))
             .on(Target::get("/api/Agent"))
-            .times(1),
+            .times(3),
     );
     let converted: halopsa::Result<Vec<Agent>> = async { Ok(client.agents().list().all().await?) }.await;
     assert_eq!(converted.unwrap_err().status(), Some(500));
@@ -475,4 +477,472 @@ async fn any_endpoint_through_client_request() {
     let error = client.request(Method::GET, "/Nowhere/1").send::<Value>().await.unwrap_err();
     assert_eq!((error.status(), error.path()), (Some(404), Some("/Nowhere/1")));
     assert!(error.message().contains("No HTTP resource"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resuming a listing from a page (issue 18, item 1).
+
+/// `n` tickets of one client, ids 1..=n.
+fn seed_tickets(fake: &FakeHalo, n: usize) {
+    for i in 0..n {
+        fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": format!("Ticket {i}"), "client_id": 1 }));
+    }
+}
+
+fn ticket_ids(tickets: &[halopsa::models::Ticket]) -> Vec<i32> {
+    tickets.iter().filter_map(|t| t.id).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_on_the_last_page_reads_it_and_is_complete() {
+    // 130 tickets: page 2 holds the last 30. A resumed listing cannot know how many records the pages before it
+    // held from a short page alone, so it must not call the listing incomplete.
+    let fake = FakeHalo::start().await;
+    seed_tickets(&fake, 130);
+    let client = client(&fake);
+    let rest = client.tickets().list().page_no(2).all().await.expect("complete");
+    assert_eq!(ticket_ids(&rest), (101..=130).collect::<Vec<_>>());
+    let mut stream = client.tickets().list().page_no(2).stream();
+    let mut streamed = Vec::new();
+    while let Some(ticket) = stream.next().await {
+        streamed.push(ticket.expect("no error after the last page").id);
+    }
+    assert_eq!(streamed.len(), 30);
+    // Pages of 40 asked for: page 4 holds the last 10.
+    let rest = client.tickets().list().page_size(40).page_no(4).all().await.expect("complete");
+    assert_eq!(ticket_ids(&rest), (121..=130).collect::<Vec<_>>());
+    // A tenant whose silent cap (30) is below the page size asked for: pages 3 and 4 after page 2.
+    fake.set_max_page_size(30);
+    let rest = client.tickets().list().page_no(2).all().await.expect("complete");
+    assert_eq!(ticket_ids(&rest), (31..=130).collect::<Vec<_>>());
+    // Past the end: nothing to read, nothing missing.
+    let rest = client.tickets().list().page_no(9).all().await.expect("complete");
+    assert!(rest.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_from_every_failed_page_reads_exactly_the_rest() {
+    let fake = FakeHalo::builder().seed_agents(450).start().await;
+    let client = client(&fake);
+    for failing in 2..=5u32 {
+        fake.clear_faults();
+        fake.inject(
+            Fault::error(400, halopsa_tests::fake_halo::ErrorBody::Message("boom".into()))
+                .on(Target::get("/api/Agent"))
+                .after(failing - 1)
+                .times(1),
+        );
+        let failed = client.agents().list().all().await.unwrap_err();
+        let resume = failed.page_no().expect("the page to resume from");
+        assert_eq!(failed.error().page_no(), Some(resume));
+        assert_eq!(resume, u64::from(failing));
+        let read = failed.items().len();
+        let rest = client.agents().list().page_no(resume as i32).all().await.expect("the rest, complete");
+        let mut every: Vec<i32> = ids(failed.items());
+        every.extend(ids(&rest));
+        assert_eq!(every, (1..=450).collect::<Vec<_>>(), "failed at page {failing} after {read} records");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_listing_still_says_when_records_are_missing() {
+    // The server ignores page_no: page 2 answers page 1's records. Resumed from page 2 over 150 tickets, the
+    // listing read 100 records that belong before its start and missed the 50 after it.
+    let fake = FakeHalo::start().await;
+    seed_tickets(&fake, 150);
+    fake.inject(Fault::IgnorePageNo.on(Target::get("/api/Tickets")));
+    let client = client(&fake);
+    let Err(failed) = client.tickets().list().page_no(2).all().await else { panic!("records are missing") };
+    assert_eq!(failed.error().kind(), ErrorKind::Incomplete, "{}", failed.error());
+    // A record count that promises more than the pages from the start on can hold.
+    fake.clear_faults();
+    fake.inject(Fault::LyingRecordCount(60).on(Target::get("/api/Tickets")));
+    let Err(failed) = client.tickets().list().page_no(2).all().await else { panic!("records are missing") };
+    assert_eq!(failed.error().kind(), ErrorKind::Incomplete, "{}", failed.error());
+    assert_eq!(ticket_ids(failed.items()), (101..=150).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A server of our own, for answers the fake does not give.
+
+/// What [`scripted_server`] answers: status, headers and body.
+struct Scripted {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Scripted {
+    fn json(body: &Value) -> Scripted {
+        Scripted {
+            status: 200,
+            headers: vec![("Content-Type", "application/json; charset=utf-8".to_owned())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that answers the token endpoint with a token and every other request (its request line,
+/// `GET /api/Agent?...`, and its headers) with `answer`; it counts the API requests.
+async fn scripted_server(
+    answer: impl Fn(&str, &str) -> Scripted + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let (answer, counter) = (Arc::new(answer), count.clone());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (answer, counter) = (answer.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                let _ = stream.read_exact(&mut body).await;
+                let request_line = text.lines().next().unwrap_or_default().to_owned();
+                let reply = if request_line.starts_with("POST /auth/token") {
+                    Scripted::json(&json!({"access_token": "t0k3n-value", "expires_in": 3600}))
+                } else {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    answer(&request_line, &text)
+                };
+                let mut out = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", reply.status);
+                if !reply.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-length")) {
+                    out.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+                }
+                for (name, value) in &reply.headers {
+                    out.push_str(&format!("{name}: {value}\r\n"));
+                }
+                out.push_str("\r\n");
+                let _ = stream.write_all(out.as_bytes()).await;
+                let _ = stream.write_all(&reply.body).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+fn requests(count: &std::sync::atomic::AtomicUsize) -> usize {
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records without ids (issue 18, item 8).
+
+#[tokio::test(start_paused = true)]
+async fn a_server_repeating_the_same_records_without_ids_is_read_twice_not_ten_thousand_times() {
+    // Every page the same 100 agents without ids: a full page, repeated, with a record count that promises more.
+    let idless: Vec<Value> = (0..100).map(|n| json!({"name": format!("Agent {n}")})).collect();
+    let page = json!({"record_count": 250, "agents": idless});
+    let (url, count) = scripted_server(move |_, _| Scripted::json(&page)).await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let failed = client.agents().list().all().await.unwrap_err();
+    assert_eq!(failed.error().kind(), ErrorKind::Incomplete, "{}", failed.error());
+    assert_eq!(failed.items().len(), 100, "the repeated page is not yielded again");
+    assert_eq!(requests(&count), 2, "the second page repeats the first and ends the listing");
+
+    // Without a record count (a bare array): a repeated full page may hide more, so it is flagged too.
+    let idless: Vec<Value> = (0..100).map(|n| json!({"name": format!("Agent {n}")})).collect();
+    let bare = Value::Array(idless);
+    let (url, count) = scripted_server(move |_, _| Scripted::json(&bare)).await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let mut stream = client.agents().list().stream();
+    let (mut read, mut last_error) = (0, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(_) => read += 1,
+            Err(error) => last_error = Some(error),
+        }
+    }
+    assert_eq!((read, requests(&count)), (100, 2));
+    assert_eq!(last_error.map(|error| error.kind()), Some(ErrorKind::Incomplete));
+
+    // A short page of id-less records repeated, without a count: the server's whole list, read once.
+    let few = json!([{"name": "a"}, {"name": "b"}]);
+    let (url, count) = scripted_server(move |_, _| Scripted::json(&few)).await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let agents = client.agents().list().all().await.expect("complete");
+    assert_eq!((agents.len(), requests(&count)), (2, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn records_without_ids_on_honest_pages_are_all_read() {
+    // 250 id-less agents over honest pages: nothing looks repeated, everything is read, nothing is flagged.
+    let (url, count) = scripted_server(move |line, _| {
+        let page: usize = line
+            .split(['?', '&', ' '])
+            .find_map(|pair| pair.strip_prefix("page_no="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let start = (page - 1) * 100;
+        let agents: Vec<Value> =
+            (start..(start + 100).min(250)).map(|n| json!({"name": format!("Agent {n}")})).collect();
+        Scripted::json(&json!({"record_count": 250, "agents": agents}))
+    })
+    .await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let agents = client.agents().list().all().await.expect("complete");
+    assert_eq!(agents.len(), 250);
+    assert_eq!(requests(&count), 3);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Downloads cut short (issue 18, item 3).
+
+#[tokio::test(start_paused = true)]
+async fn a_download_shorter_than_its_content_length_is_retried_not_returned() {
+    // A proxy that re-chunks a cut answer but keeps its Content-Length: HTTP itself sees a well-formed body of 1,500
+    // bytes, the Content-Length says 3,000.
+    let file: Vec<u8> = (0..3000u32).map(|n| (n % 251) as u8).collect();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (served, seen) = (file.clone(), calls.clone());
+    let (url, count) = scripted_server(move |_, _| {
+        let first = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let mut headers =
+            vec![("Content-Type", "application/octet-stream".to_owned()), ("Content-Length", served.len().to_string())];
+        if first {
+            headers.push(("Transfer-Encoding", "chunked".to_owned()));
+            let half = &served[..1500];
+            let mut body = format!("{:x}\r\n", half.len()).into_bytes();
+            body.extend_from_slice(half);
+            body.extend_from_slice(b"\r\n0\r\n\r\n");
+            Scripted { status: 200, headers, body }
+        } else {
+            Scripted { status: 200, headers, body: served.clone() }
+        }
+    })
+    .await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let bytes = client.attachments().download(1).send().await.expect("the whole file, on the second attempt");
+    assert!(bytes == file, "got {} bytes, expected {}", bytes.len(), file.len());
+    assert_eq!(requests(&count), 2);
+
+    // Cut every time, without retries: an error that says so, never a short file.
+    let (url, _) = scripted_server(move |_, _| {
+        let mut body = b"5dc\r\n".to_vec();
+        body.extend_from_slice(&[7u8; 1500]);
+        body.extend_from_slice(b"\r\n0\r\n\r\n");
+        let headers = vec![("Content-Length", "3000".to_owned()), ("Transfer-Encoding", "chunked".to_owned())];
+        Scripted { status: 200, headers, body }
+    })
+    .await;
+    let client = Client::builder(&url).client_credentials("id", "secret").build().unwrap();
+    let error = client
+        .request(halopsa::Method::GET, "/Attachment/1")
+        .retry_policy(RetryPolicy::none())
+        .send_bytes()
+        .await
+        .unwrap_err();
+    assert!(error.message().contains("1500 of the 3000 bytes"), "{error}");
+    assert!(error.is_retryable(), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The README's retry table is what the client does (issue 18, item 7).
+
+/// An operation of one column of the README's table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TableOp {
+    Read,
+    Update,
+    ReportRun,
+    Create,
+}
+
+impl TableOp {
+    async fn run(self, client: &Client, ticket: i32) -> Result<(), Error> {
+        use halopsa::models::{Report, Ticket};
+        let timeout = Duration::from_secs(5);
+        match self {
+            TableOp::Read => client.tickets().get(ticket).timeout(timeout).send().await.map(drop),
+            TableOp::Update => {
+                let change = Ticket::default().with_summary("changed");
+                client.tickets().update(ticket, change).timeout(timeout).send().await.map(drop)
+            }
+            TableOp::ReportRun => {
+                let run = Report::default().with_sql("SELECT id FROM faults").with_loadreportonly(true);
+                client.reports().create([run]).timeout(timeout).send().await.map(drop)
+            }
+            TableOp::Create => {
+                let new = Ticket::default().with_summary("new");
+                client.tickets().create([new]).timeout(timeout).send().await.map(drop)
+            }
+        }
+    }
+
+    fn target(self) -> Target {
+        match self {
+            TableOp::Read => Target::get("/api/Tickets"),
+            TableOp::Update | TableOp::Create => Target::post("/api/Tickets"),
+            TableOp::ReportRun => Target::post("/api/Report"),
+        }
+    }
+}
+
+/// What a cell of the table promises.
+#[derive(Debug, PartialEq)]
+enum Promise {
+    Retried,
+    NotRetried { outcome_unknown: bool },
+}
+
+fn promise(cell: &str) -> Promise {
+    if cell.starts_with("retried") || cell.starts_with("a fresh token, then retried") {
+        Promise::Retried
+    } else if cell.starts_with("not retried") {
+        Promise::NotRetried { outcome_unknown: cell.contains("OutcomeUnknown") }
+    } else {
+        panic!("a table cell the test does not know: {cell}")
+    }
+}
+
+/// The faults that stand for a row of the table (the fake cannot refuse a connection; a closed port does).
+fn faults_of_row(row: &str) -> Vec<Fault> {
+    use halopsa_tests::fake_halo::ErrorBody;
+    let text = |status, body: &str| Fault::error(status, ErrorBody::Text(body.into()));
+    if row.starts_with("429") {
+        vec![Fault::rate_limited(), Fault::unavailable()]
+    } else if row.starts_with("500") {
+        vec![Fault::error(500, ErrorBody::Message("An error has occurred.".into()))]
+    } else if row.starts_with("502") {
+        vec![text(502, "Bad Gateway"), text(504, "Gateway Timeout")]
+    } else if row.starts_with("the connection broke") {
+        vec![Fault::Delay(Duration::from_secs(30)), Fault::ConnectionDropped]
+    } else if row.starts_with("a 2xx answer cut short") {
+        vec![Fault::TruncatedBody, text(200, "<html><body>proxy error</body></html>")]
+    } else if row.starts_with("401") {
+        vec![Fault::RevokeTokens]
+    } else if row.starts_with("any other status") {
+        vec![
+            Fault::error(400, ErrorBody::Message("The request is invalid.".into())),
+            Fault::error(404, ErrorBody::Message("Ticket not found".into())),
+            Fault::error(200, ErrorBody::Json(json!([1, 2]))),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Counts the API attempts a client makes (the connection-refused row has no server to count them).
+#[derive(Default)]
+struct Attempts(std::sync::atomic::AtomicUsize);
+
+impl halopsa::Hook for Attempts {
+    fn on_request(&self, request: &mut halopsa::HookRequest<'_>) {
+        if request.kind() == halopsa::CallKind::Api {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// The rows of the Markdown table whose header starts with `header` in the file `path` (relative to the
+/// repository), header and separator left out.
+fn table(path: &str, header: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let start = text.find(header).unwrap_or_else(|| panic!("no table `{header}` in {path}"));
+    text[start..]
+        .lines()
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .map(|line| line.trim_matches('|').split(" | ").map(|cell| cell.trim().to_owned()).collect())
+        .collect()
+}
+
+/// The repository's README and the crate's README (its rustdoc too) say the same about retries and errors; the
+/// crate's retry table is `RetryPolicy`'s, which the generator copies.
+#[test]
+fn the_readmes_agree_on_retries_and_errors() {
+    for header in ["| failure |", "| kind | meaning | what to do |"] {
+        assert_eq!(table("README.md", header), table("generated/README.md", header), "{header}");
+    }
+    // The crate's docs are that README, which covers the ticketing side as well as the identity one.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let lib = std::fs::read_to_string(format!("{root}/generated/src/lib.rs")).unwrap();
+    assert!(lib.contains(r#"#![doc = include_str!("../README.md")]"#));
+    let crate_readme = std::fs::read_to_string(format!("{root}/generated/README.md")).unwrap();
+    let intro = crate_readme.lines().find(|line| line.starts_with("A typed")).unwrap_or_default();
+    assert!(intro.contains("ticketing"), "{intro}");
+    for section in ["## Tickets, actions, reports and attachments", "## When Halo misbehaves", "find_once_settled"] {
+        assert!(crate_readme.contains(section), "{section}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_readme_retry_table_is_what_the_client_does() {
+    let rows = table("README.md", "| failure |");
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let mut checked = 0;
+    for row in &rows {
+        let (failure, idempotent, other) = (&row[0], promise(&row[1]), &row[2]);
+        let other = if other == "the same" { promise(&row[1]) } else { promise(other) };
+        for op in [TableOp::Read, TableOp::Update, TableOp::ReportRun, TableOp::Create] {
+            let expected = if op == TableOp::Create { &other } else { &idempotent };
+            let faults = faults_of_row(failure);
+            if faults.is_empty() {
+                assert!(failure.starts_with("the connection could not be opened"), "no faults for {failure}");
+                // A port nothing listens on: the connection is refused before anything is sent.
+                let fake = FakeHalo::start().await;
+                let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+                let attempts = std::sync::Arc::new(Attempts::default());
+                let client = Client::builder(fake.base_url())
+                    .client_credentials(fake.client_id(), fake.client_secret())
+                    .api_url(format!("http://{closed}/api"))
+                    .retry_policy(RetryPolicy::default().max_attempts(2))
+                    .hook(attempts.clone())
+                    .build()
+                    .unwrap();
+                let outcome = op.run(&client, 1).await;
+                let made = attempts.0.load(std::sync::atomic::Ordering::SeqCst);
+                assert!(outcome.is_err(), "{failure} / {op:?}");
+                assert_eq!(made == 2, *expected == Promise::Retried, "{failure} / {op:?}: {made} attempts");
+                checked += 1;
+                continue;
+            }
+            for fault in faults {
+                let fake = FakeHalo::start().await;
+                let ticket = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "t" })) as i32;
+                let client = client(&fake);
+                let injected = fault.clone().on(op.target().clone()).times(1);
+                fake.inject(if op == TableOp::Create { injected.on(op.target().creates_only()) } else { injected });
+                let outcome = op.run(&client, ticket).await;
+                let attempts = fake.requests().iter().filter(|r| r.path.starts_with("/api/")).count();
+                match expected {
+                    Promise::Retried => {
+                        assert!(outcome.is_ok(), "{failure} / {fault:?} / {op:?}: {outcome:?}");
+                        assert!(attempts >= 2, "{failure} / {fault:?} / {op:?}: {attempts} attempts");
+                    }
+                    Promise::NotRetried { outcome_unknown } => {
+                        let error = outcome.expect_err("an error");
+                        assert_eq!(attempts, 1, "{failure} / {fault:?} / {op:?}: {error}");
+                        let kind = error.kind() == ErrorKind::OutcomeUnknown;
+                        assert_eq!(kind, *outcome_unknown, "{failure} / {fault:?} / {op:?}: {error}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * (2 + 1 + 2 + 1 + 2 + 2 + 1 + 3), "every row, every column, every fault");
+
+    // "at most twice a call": a 500 that persists, on a read.
+    let fake = FakeHalo::start().await;
+    let ticket = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "t" })) as i32;
+    fake.inject(
+        Fault::error(500, halopsa_tests::fake_halo::ErrorBody::Message("x".into())).on(Target::get("/api/Tickets")),
+    );
+    let error = TableOp::Read.run(&client(&fake), ticket).await.unwrap_err();
+    assert_eq!((error.status(), fake.requests().len()), (Some(500), 3));
 }

@@ -381,3 +381,39 @@ async fn a_builder_debug_is_short_shows_what_is_set_and_no_secret() {
         assert!(shown.len() < 200, "{shown}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Halo's messages are not secrets (issue 18, item 4).
+
+#[tokio::test]
+async fn halos_messages_keep_their_words_while_credentials_are_scrubbed() {
+    let fake = FakeHalo::builder().seed_agents(1).start().await;
+    // Captured from a real Halo: a 400 to an agent created without a password.
+    fake.inject(
+        Fault::error(400, ErrorBody::Message("Password is mandatory".into())).times(1).on(Target::post("/api/Agent")),
+    );
+    let client = builder(&fake).build().unwrap();
+    let error = client.agents().create([Agent::default().with_name("Hire")]).send().await.unwrap_err();
+    assert_eq!(error.message(), "Password is mandatory");
+    assert!(error.to_string().contains("halo answered 400 Bad Request: Password is mandatory"), "{error}");
+    assert_eq!(error.body_excerpt(), Some(r#"{"Message":"Password is mandatory"}"#));
+
+    // The same words next to real credentials: the values go, the words stay.
+    let echo =
+        json!({"Message": "Password is mandatory", "received": {"password": "hunter2-pw", "token": "tok-123456"}});
+    fake.inject(
+        Fault::Headers(vec![("x-api-key".into(), "k3y-value".into()), ("x-note".into(), "password is fine".into())])
+            .times(1)
+            .on(Target::post("/api/Agent")),
+    );
+    fake.inject(Fault::error(400, ErrorBody::Json(echo)).times(1).on(Target::post("/api/Agent")));
+    let error = client.agents().create([Agent::default().with_name("Hire")]).send().await.unwrap_err();
+    let shown = format!("{error} | {error:?} | {:?}", error.body_excerpt());
+    for leak in ["hunter2-pw", "tok-123456", "k3y-value"] {
+        assert!(!shown.contains(leak), "{leak} leaked: {shown}");
+    }
+    assert_eq!(error.message(), "Password is mandatory");
+    let headers = error.headers().expect("headers");
+    assert_eq!(headers["x-api-key"], "***", "a header named for a credential keeps its name, not its value");
+    assert_eq!(headers["x-note"], "password is fine");
+}

@@ -654,3 +654,22 @@ fn feature_groups() {
     let text = serde_json::to_string(&valid).unwrap();
     codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
 }
+
+#[test]
+fn idempotent_when_items_have_a_property_they_do_not_have() {
+    check(
+        |s| set(s, "/paths/~1Agent/post/x-halo-idempotent", Some(json!({"when_items_have": "_loadreportonly"}))),
+        "/paths/~1Agent/post/x-halo-idempotent",
+        "the items of the body (`Agent`) have no boolean property `_loadreportonly`",
+    );
+    check(
+        |s| set(s, "/paths/~1Agent/get/x-halo-idempotent", Some(json!({"when_items_have": "isdisabled"}))),
+        "/paths/~1Agent/get/x-halo-idempotent",
+        "`when_items_have` needs a body that is an array of a named schema",
+    );
+    check(
+        |s| set(s, "/paths/~1Agent/post/x-halo-idempotent", Some(json!({"when": "isdisabled"}))),
+        "/paths/~1Agent/post/x-halo-idempotent",
+        "must be true or false, or `{\"when_items_have\": \"<property>\"}`",
+    );
+}

@@ -21,8 +21,9 @@ impl Checkout {
         Checkout(dir)
     }
 
-    fn lib_rs(&self) -> String {
-        fs::read_to_string(self.0.join("generated/src/lib.rs")).unwrap()
+    /// The generated crate's README, which names the spec's title (the crate's docs, `lib.rs`, include it).
+    fn readme(&self) -> String {
+        fs::read_to_string(self.0.join("generated/README.md")).unwrap()
     }
 }
 
@@ -40,7 +41,7 @@ fn xtask(cwd: &Path, args: &[&str]) -> std::process::Output {
 fn each_checkout_regenerates_its_own_generated_dir() {
     let first = Checkout::new("first", "enums.json");
     let second = Checkout::new("second", "path_params.json");
-    let repo_lib = fs::read(xtask::project_root().unwrap().join("generated/src/lib.rs")).unwrap();
+    let repo_readme = fs::read(xtask::project_root().unwrap().join("generated/README.md")).unwrap();
 
     // From a subdirectory of the first checkout, and from the root of the second.
     let out = xtask(&first.0.join("spec"), &["codegen"]);
@@ -48,11 +49,11 @@ fn each_checkout_regenerates_its_own_generated_dir() {
     let out = xtask(&second.0, &["codegen"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    assert!(first.lib_rs().contains("Enums"), "the first checkout has the crate of its own spec");
-    assert!(second.lib_rs().contains("Path params"), "the second checkout has the crate of its own spec");
-    assert!(!first.lib_rs().contains("Path params") && !second.lib_rs().contains("Enums"));
+    assert!(first.readme().contains("Enums"), "the first checkout has the crate of its own spec");
+    assert!(second.readme().contains("Path params"), "the second checkout has the crate of its own spec");
+    assert!(!first.readme().contains("Path params") && !second.readme().contains("Enums"));
     // The checkout the binary was built in is left alone.
-    assert_eq!(fs::read(xtask::project_root().unwrap().join("generated/src/lib.rs")).unwrap(), repo_lib);
+    assert_eq!(fs::read(xtask::project_root().unwrap().join("generated/README.md")).unwrap(), repo_readme);
 
     // Each is fresh by its own spec, and stale by the other's once the specs are swapped.
     for checkout in [&first, &second] {

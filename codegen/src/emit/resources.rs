@@ -513,6 +513,12 @@ fn send_fn(api: &Api, op: &Operation) -> TokenStream {
     };
     let checks = op.upsert.as_ref().map(|upsert| upsert_checks(op, upsert));
     let body = op.body.as_ref().map(|_| quote!(request.json_body(&self.body)?;));
+    // `x-halo-idempotent: {"when_items_have": ...}`: safe to repeat when every item only asks to be run.
+    let idempotent_when = op.idempotent_when.as_ref().filter(|_| op.body.is_some()).map(|when| {
+        let field = ident(&when.field);
+        let set = if when.optional { quote!(item.#field == Some(true)) } else { quote!(item.#field) };
+        quote!(request.set_idempotent(!self.body.is_empty() && self.body.iter().all(|item| #set));)
+    });
     let (bind, request) = if body.is_some() {
         (quote!(let mut request = self.request();), quote!(request))
     } else {
@@ -528,6 +534,7 @@ fn send_fn(api: &Api, op: &Operation) -> TokenStream {
             #checks
             #bind
             #body
+            #idempotent_when
             self.client.#call(#request).await
         }
     }

@@ -49,9 +49,9 @@ pub enum ErrorKind {
     /// The answer was not the JSON expected (malformed, truncated, empty, or of the wrong shape).
     Decode,
     /// A request that is not safe to repeat (a create, or another non-idempotent call) was sent, and it is not
-    /// known whether Halo acted on it: a 502 or 504 from a gateway, a connection that broke or timed out after
-    /// sending, or a truncated answer. The client did not repeat it. Look the record up before sending it again,
-    /// or it may be created twice.
+    /// known whether Halo acted on it: a 500 (Halo failed part way, maybe after saving), a 502 or 504 from a
+    /// gateway, a connection that broke or timed out after sending, or a truncated answer. The client did not
+    /// repeat it. Look the record up before sending it again, or it may be created twice.
     OutcomeUnknown,
     /// A listing ended without every record: Halo's answers were inconsistent (it ignored `page_no`, its
     /// `record_count` promised more records than the pages held, or pages were still full at the page bound).
@@ -75,6 +75,31 @@ pub enum ApiCode {
     /// Any other error body that Halo sent under a 2xx status.
     ErrorInSuccess,
 }
+
+/// One field of a request that Halo refused, with Halo's messages about it; see [`Error::field_errors`].
+///
+/// The field is Halo's path to it: `[0].outcome_id` is `outcome_id` of the first item of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    field: String,
+    messages: Vec<String>,
+}
+
+impl FieldError {
+    /// Halo's path to the field (`[0].outcome_id`, `name`); empty for the body as a whole.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What Halo said about it, in its order (`Could not convert string to integer: x. Path '[0].outcome_id' ...`).
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
+}
+
+/// How long after an [`ErrorKind::OutcomeUnknown`] failure a request Halo may still be running can land; see
+/// [`Error::find_once_settled`].
+pub const SETTLE_TIME: Duration = Duration::from_secs(240);
 
 /// The error of every fallible operation of the crate.
 ///
@@ -105,6 +130,10 @@ struct Inner {
     idempotent: bool,
     /// The page of a listing whose request failed.
     page_no: Option<u64>,
+    /// Halo's messages per field of a refused request (a 400's model state).
+    fields: Vec<FieldError>,
+    /// When the outcome became unknown (the failed attempt ended), for [`Error::find_once_settled`].
+    unknown_since: Option<tokio::time::Instant>,
     // Arc rather than Box so that `Error` is `Clone`: the single-flight token refresh hands one failure to every
     // caller that was waiting for it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -129,6 +158,8 @@ impl Error {
                 failure: None,
                 idempotent: false,
                 page_no: None,
+                fields: Vec::new(),
+                unknown_since: None,
                 source: None,
                 hint: None,
             }),
@@ -148,6 +179,16 @@ impl Error {
         Error::new(ErrorKind::Decode, message)
     }
 
+    /// A 2xx answer whose body is not as long as its `Content-Length` said: cut short, retried like a truncated
+    /// answer (an idempotent request) or an unknown outcome (any other).
+    pub(crate) fn truncated(received: u64, declared: u64) -> Self {
+        let mut error = Error::decode(format!(
+            "the answer was cut short: {received} of the {declared} bytes its Content-Length announced"
+        ));
+        error.inner.failure = Some(Failure::Garbled);
+        error
+    }
+
     /// A transport failure. The URL is dropped from reqwest's error: a token URL may carry the tenant in its query.
     pub(crate) fn network(error: reqwest::Error) -> Self {
         let error = error.without_url();
@@ -161,6 +202,7 @@ impl Error {
         let message = halo_message(content_type, body)
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_lowercase());
         let mut error = Error::new(kind, message).with_status(status.as_u16()).with_body(body);
+        error.inner.fields = field_errors_of(body);
         error.inner.failure = Failure::from_status(status);
         error.inner.code = api_code(status.as_u16(), &error.inner.message, body);
         error
@@ -204,6 +246,7 @@ impl Error {
         self.inner.idempotent = idempotent;
         if !failure.may_retry(idempotent) {
             self.inner.kind = ErrorKind::OutcomeUnknown;
+            self.inner.unknown_since = Some(tokio::time::Instant::now());
         }
         self
     }
@@ -217,9 +260,10 @@ impl Error {
         self
     }
 
-    /// Replaces every occurrence of the given secrets (and anything that looks like a client secret or an access
-    /// token) in the message and the excerpt with `***`: a server may echo the token request's form or the
-    /// `Authorization` header in its error body.
+    /// Replaces every occurrence of the given secrets, and every value in a credential position (a form field,
+    /// query parameter, JSON member or header line named for a credential, the credentials after `Bearer`), in the
+    /// message, the excerpt, the trace id and the headers with `***`: a server may echo the token request's form or
+    /// the `Authorization` header in its error body. Words in prose ("Password is mandatory") are left.
     pub(crate) fn scrub<S: AsRef<str>>(mut self, secrets: &[S]) -> Self {
         let inner = &mut *self.inner;
         inner.message = scrub_text(&inner.message, secrets);
@@ -228,6 +272,9 @@ impl Error {
         }
         if let Some(trace_id) = &inner.trace_id {
             inner.trace_id = Some(scrub_text(trace_id, secrets));
+        }
+        for field in &mut inner.fields {
+            field.messages = field.messages.iter().map(|message| scrub_text(message, secrets)).collect();
         }
         if let Some(headers) = &inner.headers {
             inner.headers = Some(safe_headers(headers, |text| scrub_text(text, secrets)));
@@ -341,6 +388,81 @@ impl Error {
         self.inner.code
     }
 
+    /// After an [`ErrorKind::OutcomeUnknown`] error: looks the record up with `lookup` until it is found, or until
+    /// Halo can no longer be saving it, and returns what the last lookup found (`None`: it did not land, so sending
+    /// the request again will not create it twice).
+    ///
+    /// Looking up at once is not enough: after a timeout (or a 500, 502 or 504) Halo may still be running the
+    /// request, and a create it saves a few seconds later would then be created twice. So `lookup` runs at once and
+    /// then 5, 10, 20 and every 30 seconds until [`SETTLE_TIME`] (4 minutes) after the failure, and once more at
+    /// the end. 4 minutes is longer than the request limits of the hosting an ASP.NET application like Halo runs
+    /// behind (the ASP.NET Core Module's default of 2 minutes, Azure App Service's 230 seconds); it is a judgement,
+    /// not a promise Halo makes. A lookup that fails ends the wait with its error.
+    ///
+    /// For any other error the outcome is known: `lookup` runs once.
+    ///
+    /// ```no_run
+    /// # async fn example(client: halopsa::Client, ticket: halopsa::models::Ticket) -> halopsa::Result<()> {
+    /// use halopsa::ErrorKind;
+    ///
+    /// let summary = ticket.summary.clone();
+    /// match client.tickets().create(vec![ticket.clone()]).send().await {
+    ///     Ok(saved) => println!("created {:?}", saved[0].id),
+    ///     Err(error) if error.kind() == ErrorKind::OutcomeUnknown => {
+    ///         let found = error
+    ///             .find_once_settled(|| async {
+    ///                 let page = client.tickets().list().search(summary.clone().unwrap_or_default()).send().await?;
+    ///                 Ok(page.tickets.into_iter().find(|t| t.summary == summary))
+    ///             })
+    ///             .await?;
+    ///         if found.is_none() {
+    ///             client.tickets().create(vec![ticket]).send().await?; // it did not land: safe to send again
+    ///         }
+    ///     }
+    ///     Err(error) => return Err(error),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn find_once_settled<T, F, Fut>(&self, mut lookup: F) -> super::Result<Option<T>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = super::Result<Option<T>>>,
+    {
+        let deadline = match (self.inner.kind, self.inner.unknown_since) {
+            (ErrorKind::OutcomeUnknown, since) => since.unwrap_or_else(tokio::time::Instant::now) + SETTLE_TIME,
+            _ => return lookup().await,
+        };
+        let mut wait = Duration::from_secs(5);
+        loop {
+            if let Some(found) = lookup().await? {
+                return Ok(Some(found));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(wait.min(deadline - now)).await;
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    /// Halo's messages per field, when it refused a request's fields (a 400 with ASP.NET's model state:
+    /// `{"[0].outcome_id": ["Could not convert ..."]}`, the `errors` of problem details, or
+    /// `{"Message", "ModelState"}`); empty otherwise. [`message`](Self::message) joins them
+    /// (`[0].outcome_id: Could not convert ...`).
+    ///
+    /// ```
+    /// # fn example(error: &halopsa::Error) {
+    /// for field in error.field_errors() {
+    ///     eprintln!("{}: {}", field.field(), field.messages().join("; "));
+    /// }
+    /// # }
+    /// ```
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.inner.fields
+    }
+
     /// For a listing: the page (`page_no`) whose request failed. Resume a listing from there with the list
     /// builder's `page_no(..)` setter.
     pub fn page_no(&self) -> Option<u64> {
@@ -348,11 +470,12 @@ impl Error {
     }
 
     /// Whether sending the same request again is safe and may succeed: rate limiting (429), a server that is
-    /// temporarily unavailable (503; 502 and 504 for idempotent requests), a network failure (for a
+    /// temporarily unavailable (503; 500, 502 and 504 for idempotent requests), a network failure (for a
     /// non-idempotent request only when the connection could not be opened), a truncated answer to an idempotent
     /// request. This is exactly the rule the client's own retry loop follows (see
     /// [`RetryPolicy`](super::RetryPolicy)), so `true` means the client gave up only because its time budget or
-    /// attempt limit ran out. Always `false` for [`ErrorKind::OutcomeUnknown`].
+    /// attempt limit ran out (or, for a 500, after its two retries). Always `false` for
+    /// [`ErrorKind::OutcomeUnknown`].
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::OutcomeUnknown | ErrorKind::Incomplete | ErrorKind::Config | ErrorKind::InvalidRequest => false,
@@ -449,6 +572,9 @@ impl fmt::Debug for Error {
         if let Some(page_no) = inner.page_no {
             s.field("page_no", &page_no);
         }
+        if !inner.fields.is_empty() {
+            s.field("field_errors", &inner.fields);
+        }
         if let Some(hint) = &inner.hint {
             s.field("hint", &hint.message);
         }
@@ -499,8 +625,8 @@ fn api_code(status: u16, message: &str, body: &[u8]) -> Option<ApiCode> {
     }
 }
 
-/// `text` with each secret (as given, and percent-encoded as in a form) and every `client_secret=...`,
-/// `"client_secret": "..."`, `access_token` or `Bearer ...` value replaced by `***`.
+/// `text` with each known secret (as given, and percent-encoded as in a form) replaced by `***` wherever it appears,
+/// and every value in a credential position ([`scrub_credentials`]) replaced by `***`.
 pub(crate) fn scrub_text<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().map(AsRef::as_ref).filter(|secret| secret.len() >= 4) {
@@ -516,40 +642,250 @@ pub(crate) fn scrub_text<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
             }
         }
     }
-    for key in ["client_secret", "access_token", "refresh_token", "password"] {
-        out = scrub_values_after(&out, key);
-    }
-    scrub_values_after(&out, "Bearer")
+    scrub_credentials(&out)
 }
 
-/// Replaces the value after each `key` (`key=value`, `"key": "value"`, `key: value` or `key value`) by `***`.
-fn scrub_values_after(text: &str, key: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let needle = key.to_ascii_lowercase();
+/// The words that make a name a credential's: a form field, query parameter, JSON member or header so named holds
+/// one (`client_secret`, `access_token`, `new_password`, `x-api-key`, `X-Amz-Signature`, ...).
+const CREDENTIAL_WORDS: &[&str] =
+    &["password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "authorization", "cookie", "signature"];
+
+/// Whether a name (of a field, member, parameter or header) says that its value is a credential.
+pub(crate) fn is_credential_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_WORDS.iter().any(|word| lower.contains(word))
+}
+
+/// `text` with the values in credential positions replaced by `***`: the value of a form field or query parameter
+/// (`password=...`), of a JSON member (`"client_secret": "..."`, strings of an array included, also inside an
+/// escaped JSON string) or of a header line (`Authorization: ...` at the start of a line) whose name is a
+/// credential's ([`is_credential_name`]), and the credentials of an `Authorization` scheme (`Bearer ...`,
+/// `Basic ...`). A credential word in prose ("Password is mandatory") is not a position, and stays.
+pub(crate) fn scrub_credentials(text: &str) -> String {
+    let bytes = text.as_bytes();
+    // Spans to replace, in order and not overlapping.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !is_name_byte(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && is_name_byte(bytes[at]) {
+            at += 1;
+        }
+        let name = &text[start..at];
+        let span = if is_credential_name(name) {
+            member_value(text, start, at)
+                .or_else(|| field_value(text, start, at))
+                .or_else(|| header_value(text, start, at))
+        } else if name.eq_ignore_ascii_case("bearer") || name.eq_ignore_ascii_case("basic") {
+            scheme_credentials(text, at)
+        } else {
+            None
+        };
+        if let Some(found) = span {
+            if spans.last().is_none_or(|last| found.0 >= last.1) {
+                spans.extend(found.2);
+                at = at.max(found.1);
+            }
+        }
+    }
+    if spans.is_empty() {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
-    let mut search = 0;
-    while let Some(found) = lower[search..].find(&needle) {
-        let key_end = search + found + needle.len();
-        // Separators between the key and its value: quotes, `=`, `:`, spaces.
-        let value_start = key_end
-            + text[key_end..].bytes().take_while(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b' ' | b'\\')).count();
-        let value_len = text[value_start..]
-            .bytes()
-            .take_while(|b| !matches!(b, b'&' | b'"' | b'\'' | b',' | b'}' | b' ' | b'\\' | b'\n' | b'\r' | b'\t'))
-            .count();
-        if value_start > key_end && value_len > 0 {
-            out.push_str(&text[copied..value_start]);
-            out.push_str("***");
-            copied = value_start + value_len;
-        }
-        search = (value_start + value_len).max(key_end);
-        if search >= text.len() {
-            break;
-        }
+    for (from, to) in spans {
+        out.push_str(&text[copied..from]);
+        out.push_str("***");
+        copied = to;
     }
     out.push_str(&text[copied..]);
     out
+}
+
+/// Where a credential value was found: from, to (the end of what was looked at), and the spans to replace.
+type Found = (usize, usize, Vec<(usize, usize)>);
+
+/// A byte of a name: `client_secret`, `x-api-key`, `user.password`, and ASP.NET's model-state paths
+/// (`[0].password`).
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
+/// A quote at `at`, plain (`"`) or escaped inside a JSON string (`\"`): its length.
+fn quote_at(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at..)? {
+        [b'"', ..] => Some(1),
+        [b'\\', b'"', ..] => Some(2),
+        _ => None,
+    }
+}
+
+fn skip_spaces(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+        at += 1;
+    }
+    at
+}
+
+/// `"name": value` (the name between quotes, plain or escaped): the string, the strings of an array, or a bare
+/// value (a number; `null`, `true` and `false` are left).
+fn member_value(text: &str, start: usize, end: usize) -> Option<Found> {
+    let bytes = text.as_bytes();
+    let opening = if start >= 2 && &bytes[start - 2..start] == b"\\\"" {
+        2
+    } else if start >= 1 && bytes[start - 1] == b'"' {
+        1
+    } else {
+        return None;
+    };
+    let closing = quote_at(bytes, end)?;
+    if closing != opening {
+        return None;
+    }
+    let colon = skip_spaces(bytes, end + closing);
+    if bytes.get(colon) != Some(&b':') {
+        return None;
+    }
+    let value = skip_spaces(bytes, colon + 1);
+    match bytes.get(value)? {
+        b'[' => {
+            let mut spans = Vec::new();
+            let mut at = value + 1;
+            loop {
+                at = skip_spaces(bytes, at);
+                match bytes.get(at) {
+                    None => return Some((start, at, spans)),
+                    Some(b']') => return Some((start, at + 1, spans)),
+                    Some(b',') => at += 1,
+                    Some(_) => match string_value(bytes, at) {
+                        Some((from, to, after)) => {
+                            spans.push((from, to));
+                            at = after;
+                        }
+                        None => {
+                            let to = bare_end(bytes, at);
+                            spans.push((at, to));
+                            at = to.max(at + 1);
+                        }
+                    },
+                }
+            }
+        }
+        _ => match string_value(bytes, value) {
+            Some((from, to, after)) => Some((start, after, vec![(from, to)])),
+            None => {
+                let to = bare_end(bytes, value);
+                let bare = &text[value..to];
+                let keep = bare.is_empty() || ["null", "true", "false"].contains(&bare);
+                Some((start, to, if keep { Vec::new() } else { vec![(value, to)] }))
+            }
+        },
+    }
+}
+
+/// A JSON string at `at` (plain or escaped quotes): the span of its content and the index after its closing quote.
+fn string_value(bytes: &[u8], at: usize) -> Option<(usize, usize, usize)> {
+    let quote = quote_at(bytes, at)?;
+    let from = at + quote;
+    let mut i = from;
+    while i < bytes.len() {
+        if quote == 1 {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'"' => return Some((from, i, i + 1)),
+                _ => i += 1,
+            }
+        } else if bytes[i..].starts_with(b"\\\\\\\"") {
+            // An escaped quote inside the escaped string.
+            i += 4;
+        } else if bytes[i..].starts_with(b"\\\"") {
+            return Some((from, i, i + 2));
+        } else if bytes[i..].starts_with(b"\\\\") {
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Some((from, bytes.len(), bytes.len()))
+}
+
+/// The end of a bare (unquoted) value: up to a delimiter of JSON, a form, a query or prose.
+fn bare_end(bytes: &[u8], at: usize) -> usize {
+    let mut end = at;
+    while end < bytes.len()
+        && !matches!(
+            bytes[end],
+            b'&' | b',' | b';' | b'}' | b']' | b')' | b'"' | b'\'' | b'<' | b'>' | b'\\' | b' ' | b'\t' | b'\r' | b'\n'
+        )
+    {
+        end += 1;
+    }
+    end
+}
+
+/// `name=value` as a form field or query parameter: the name starts the text or follows a separator.
+fn field_value(text: &str, start: usize, end: usize) -> Option<Found> {
+    let bytes = text.as_bytes();
+    if bytes.get(end) != Some(&b'=') {
+        return None;
+    }
+    let separated = start == 0
+        || matches!(
+            bytes[start - 1],
+            b'&' | b'?' | b';' | b',' | b'(' | b'{' | b'[' | b'"' | b'\'' | b' ' | b'\t' | b'\r' | b'\n'
+        );
+    if !separated {
+        return None;
+    }
+    let to = bare_end(bytes, end + 1);
+    Some((start, to, if to > end + 1 { vec![(end + 1, to)] } else { Vec::new() }))
+}
+
+/// `Name: value` as a header line: the name starts a line; the value is the rest of it.
+fn header_value(text: &str, start: usize, end: usize) -> Option<Found> {
+    let bytes = text.as_bytes();
+    if bytes.get(end) != Some(&b':') {
+        return None;
+    }
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..start].trim().is_empty() {
+        return None;
+    }
+    let from = skip_spaces_in_line(bytes, end + 1);
+    let to = text[from..].find(['\r', '\n']).map_or(text.len(), |i| from + i);
+    Some((start, to, if to > from { vec![(from, to)] } else { Vec::new() }))
+}
+
+fn skip_spaces_in_line(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+        at += 1;
+    }
+    at
+}
+
+/// The credentials after an authorisation scheme's name (`Bearer`, `Basic`): a token68 of at least 8 characters
+/// (a word after the scheme in prose, "Bearer token missing", is not one).
+fn scheme_credentials(text: &str, end: usize) -> Option<Found> {
+    let bytes = text.as_bytes();
+    let from = skip_spaces_in_line(bytes, end);
+    if from == end {
+        return None;
+    }
+    let mut to = from;
+    while to < bytes.len()
+        && (bytes[to].is_ascii_alphanumeric() || matches!(bytes[to], b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+    {
+        to += 1;
+    }
+    while to < bytes.len() && bytes[to] == b'=' {
+        to += 1;
+    }
+    let delimited = to == bytes.len() || !is_name_byte(bytes[to]) && bytes[to] != b'"';
+    (to - from >= 8 && delimited).then(|| (end, to, vec![(from, to)]))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -574,6 +910,7 @@ const ERROR_KEYS: &[&str] = &[
     "HelpLink",
     "InnerException",
     "Data",
+    "ModelState",
     "WatsonBuckets",
     // {resultCode, errorMessage}.
     "resultCode",
@@ -668,11 +1005,21 @@ fn object_message(map: &Map<String, Value>) -> Option<String> {
         return Some(message);
     }
     if let Some(message) = text("Message") {
+        // ASP.NET Web API's invalid model: `{"Message": "The request is invalid.", "ModelState": {...}}`.
+        let fields = map.get("ModelState").map(error_list).unwrap_or_default();
+        if !fields.is_empty() {
+            return Some(format!("{message}: {}", fields.join("; ")));
+        }
         // ASP.NET's HttpError puts the useful part in ExceptionMessage or MessageDetail.
         return Some(match text("ExceptionMessage").or_else(|| text("MessageDetail")) {
             Some(detail) if detail != message => format!("{message} ({detail})"),
             _ => message,
         });
+    }
+    if is_model_state(map) {
+        // ASP.NET Core's `BadRequest(ModelState)`: the dictionary itself.
+        let fields = error_list(&Value::Object(map.clone()));
+        return (!fields.is_empty()).then(|| fields.join("; "));
     }
     let errors = map.get("errors").map(error_list).unwrap_or_default();
     let head = text("message").or_else(|| text("title")).or_else(|| text("detail"));
@@ -686,26 +1033,98 @@ fn object_message(map: &Map<String, Value>) -> Option<String> {
 
 /// Validation messages from `errors`: an array (of strings or objects) or an object of field → message(s).
 fn error_list(errors: &Value) -> Vec<String> {
-    fn flat(value: &Value) -> Vec<String> {
-        match value {
-            Value::String(s) if !s.trim().is_empty() => vec![one_line(s, 200)],
-            Value::Array(items) => items.iter().flat_map(flat).collect(),
-            Value::Object(map) => {
-                match ["message", "Message", "errorMessage", "error"].iter().find_map(|k| map.get(*k)?.as_str()) {
-                    Some(message) => vec![one_line(message, 200)],
-                    None => vec![one_line(&Value::Object(map.clone()).to_string(), 200)],
-                }
+    match errors {
+        Value::Object(fields) => fields_of(fields)
+            .into_iter()
+            .flat_map(|field| {
+                let FieldError { field, messages } = field;
+                messages.into_iter().map(
+                    move |message| {
+                        if field.is_empty() { message } else { format!("{field}: {message}") }
+                    },
+                )
+            })
+            .collect(),
+        other => messages_of(other),
+    }
+}
+
+/// The messages of one field's value: a string, an array of them, or objects with a message.
+fn messages_of(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => vec![one_line(s, 200)],
+        Value::Array(items) => items.iter().flat_map(messages_of).collect(),
+        Value::Object(map) => {
+            match ["message", "Message", "errorMessage", "error"].iter().find_map(|k| map.get(*k)?.as_str()) {
+                Some(message) => vec![one_line(message, 200)],
+                None => vec![one_line(&Value::Object(map.clone()).to_string(), 200)],
             }
-            Value::Null => Vec::new(),
-            other => vec![other.to_string()],
+        }
+        Value::Null | Value::String(_) => Vec::new(),
+        other => vec![other.to_string()],
+    }
+}
+
+/// A model-state dictionary (field path → messages) as [`FieldError`]s, in the body's order (serde_json's `Map` is
+/// sorted, which keeps the order deterministic). A credential's field keeps its messages' words but not the values
+/// they quote ("The value '***' is not valid for password.").
+fn fields_of(fields: &Map<String, Value>) -> Vec<FieldError> {
+    fields
+        .iter()
+        .filter_map(|(field, value)| {
+            let mut messages = messages_of(value);
+            if is_credential_name(field) {
+                messages = messages.iter().map(|message| without_quoted_values(message)).collect();
+            }
+            (!messages.is_empty()).then(|| FieldError { field: field.clone(), messages })
+        })
+        .collect()
+}
+
+/// `text` with what it quotes (`'...'`, `"..."`) replaced by `***`.
+fn without_quoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(['\'', '"']) {
+        let quote = &rest[open..open + 1];
+        match rest[open + 1..].find(quote) {
+            Some(close) => {
+                out.push_str(&rest[..open + 1]);
+                out.push_str("***");
+                out.push_str(quote);
+                rest = &rest[open + 1 + close + 1..];
+            }
+            None => break,
         }
     }
-    match errors {
-        Value::Object(fields) => fields
-            .iter()
-            .flat_map(|(field, value)| flat(value).into_iter().map(move |message| format!("{field}: {message}")))
-            .collect(),
-        other => flat(other),
+    out.push_str(rest);
+    out
+}
+
+/// Whether an error answer's object is an ASP.NET model-state dictionary (what `BadRequest(ModelState)` sends): no
+/// key of another error shape, and every value a message or an array of messages.
+fn is_model_state(map: &Map<String, Value>) -> bool {
+    !map.is_empty()
+        && !map.keys().any(|key| ERROR_KEYS.contains(&key.as_str()))
+        && map.values().all(|value| match value {
+            Value::String(_) => true,
+            Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_string),
+            _ => false,
+        })
+}
+
+/// The per-field messages of an error answer's body: ASP.NET's model-state dictionary at the top level (captured
+/// from Halo: `{"[0].outcome_id": ["Could not convert ..."]}`), the `errors` object of problem details or of a
+/// validation body, or the `ModelState` of ASP.NET Web API's `{"Message", "ModelState"}`.
+fn field_errors_of(body: &[u8]) -> Vec<FieldError> {
+    if first_byte(body) != Some(b'{') {
+        return Vec::new();
+    }
+    let Ok(map) = serde_json::from_slice::<Map<String, Value>>(body) else { return Vec::new() };
+    match (map.get("errors"), map.get("ModelState")) {
+        (Some(Value::Object(fields)), _) | (_, Some(Value::Object(fields))) => fields_of(fields),
+        _ if is_model_state(&map) => fields_of(&map),
+        _ => Vec::new(),
     }
 }
 
@@ -1120,5 +1539,119 @@ mod tests {
         }
         // Ordinary text is left alone.
         assert_eq!(scrub_text("no secrets here: name=Jane&team=3", &secrets), "no secrets here: name=Jane&team=3");
+    }
+
+    #[test]
+    fn model_state_gives_per_field_messages_and_a_readable_message() {
+        let fields = |error: &Error| -> Vec<(String, Vec<String>)> {
+            error.field_errors().iter().map(|f| (f.field().to_owned(), f.messages().to_vec())).collect()
+        };
+        // Captured from a real Halo: ASP.NET Core's `BadRequest(ModelState)`, the dictionary itself.
+        let captured = br#"{"[0].outcome_id":["Could not convert string to integer: Time Entry. Path '[0].outcome_id', line 1, position 42."]}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, Some("application/json"), captured)
+            .with_request(&Method::POST, "/Actions");
+        let message = "[0].outcome_id: Could not convert string to integer: Time Entry. Path '[0].outcome_id', line 1, \
+                       position 42.";
+        assert_eq!(error.message(), message);
+        assert_eq!(error.to_string(), format!("POST /Actions: halo answered 400 Bad Request: {message}"));
+        assert_eq!(error.code(), Some(ApiCode::Validation));
+        assert_eq!(
+            fields(&error),
+            [("[0].outcome_id".to_owned(), vec![message.trim_start_matches("[0].outcome_id: ").to_owned()])]
+        );
+
+        // Problem details, two fields, one with two messages.
+        let problem = br#"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"One or more validation errors occurred.","status":400,"errors":{"summary":["The summary is required.","It is too short."],"[1].client_id":["The value 'abc' is not valid."]},"traceId":"00-ab-cd-00"}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, Some("application/problem+json"), problem);
+        assert_eq!(
+            fields(&error),
+            [
+                ("[1].client_id".to_owned(), vec!["The value 'abc' is not valid.".to_owned()]),
+                ("summary".to_owned(), vec!["The summary is required.".to_owned(), "It is too short.".to_owned()]),
+            ]
+        );
+        assert_eq!(
+            error.message(),
+            "One or more validation errors occurred.: [1].client_id: The value 'abc' is not valid.; summary: The \
+             summary is required.; summary: It is too short."
+        );
+
+        // ASP.NET Web API's `{"Message", "ModelState"}`.
+        let web_api =
+            br#"{"Message":"The request is invalid.","ModelState":{"agent.email":["The email is not valid."]}}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, None, web_api);
+        assert_eq!(error.message(), "The request is invalid.: agent.email: The email is not valid.");
+        assert_eq!(fields(&error), [("agent.email".to_owned(), vec!["The email is not valid.".to_owned()])]);
+
+        // A credential's field keeps Halo's words but not the value it quotes.
+        let echoed = br#"{"[0].password":["The value 'hunter2' is not valid for password."]}"#;
+        let error = Error::from_response(StatusCode::BAD_REQUEST, None, echoed);
+        assert_eq!(error.message(), "[0].password: The value '***' is not valid for password.");
+        assert!(!format!("{error:?}").contains("hunter2"));
+
+        // Nothing per field: other shapes, other statuses' records, arrays of messages.
+        for body in [
+            &br#"{"Message":"Agent 9 not found"}"#[..],
+            br#"{"message":"Validation failed","errors":["name is required"]}"#,
+            br#"{"id":5,"name":"x"}"#,
+            b"plain text",
+        ] {
+            assert!(Error::from_response(StatusCode::BAD_REQUEST, None, body).field_errors().is_empty());
+        }
+    }
+
+    #[test]
+    fn words_in_prose_are_not_credentials() {
+        // Halo's own messages (captured) and others like them: a credential word is not a credential position.
+        for prose in [
+            "Password is mandatory",
+            "The password must be at least 8 characters long.",
+            "Your token has expired; request a new token.",
+            "The client_secret is wrong or the client_id is unknown",
+            "Bearer token missing",
+            "API key not valid for this tenant",
+            "secret santa",
+            r#"{"Message":"Password is mandatory"}"#,
+            r#"{"Message":"Invalid token. Please log in again."}"#,
+            "Bearer error=\"invalid_token\", error_description=\"The token expired\"",
+        ] {
+            assert_eq!(scrub_text(prose, &[] as &[&str]), prose);
+        }
+        let error = Error::from_response(
+            StatusCode::BAD_REQUEST,
+            Some("application/json"),
+            br#"{"Message":"Password is mandatory"}"#,
+        );
+        assert_eq!(error.message(), "Password is mandatory");
+        assert_eq!(error.body_excerpt(), Some(r#"{"Message":"Password is mandatory"}"#));
+        assert_eq!(error.scrub(&["s3cret-value"]).to_string(), "halo answered 400 Bad Request: Password is mandatory");
+    }
+
+    #[test]
+    fn values_in_credential_positions_are_scrubbed() {
+        let cases = [
+            // Form fields and query parameters.
+            ("password=hunter2&name=Jane", "password=***&name=Jane"),
+            ("GET /api/Attachment?token=abc123&id=4 failed", "GET /api/Attachment?token=***&id=4 failed"),
+            ("new_password=x1y2 was refused", "new_password=*** was refused"),
+            // JSON members, also nested, also escaped inside a message, also arrays of strings.
+            (r#"{"password": "hunter2", "name": "Jane"}"#, r#"{"password": "***", "name": "Jane"}"#),
+            (r#"{"user":{"api_key":"k-123","id":4}}"#, r#"{"user":{"api_key":"***","id":4}}"#),
+            (r#"{"client_secret": ["v1", "v2"]}"#, r#"{"client_secret": ["***", "***"]}"#),
+            (r#"{"refresh_token":12345}"#, r#"{"refresh_token":***}"#),
+            (r#"{"[0].password":["hunter2 is too short"]}"#, r#"{"[0].password":["***"]}"#),
+            (r#"got {\"password\":\"hunter2\"}"#, r#"got {\"password\":\"***\"}"#),
+            (r#"{"password": "a \"quoted\" one", "x": 1}"#, r#"{"password": "***", "x": 1}"#),
+            (r#"got {\"password\":\"a\\\"b\", \"id\": 3}"#, r#"got {\"password\":\"***\", \"id\": 3}"#),
+            // Header lines and authorisation schemes.
+            ("Authorization: Bearer eyJhbGciOi.x.y", "Authorization: ***"),
+            ("Cookie: ARRAffinity=abc; session=def", "Cookie: ***"),
+            ("X-Api-Key: 0123456789\nHost: halo", "X-Api-Key: ***\nHost: halo"),
+            ("rejected Bearer eyJhbGciOi.x.y, try again", "rejected Bearer ***, try again"),
+            ("Basic dXNlcjpwYXNzd29yZA==", "Basic ***"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scrub_text(text, &[] as &[&str]), expected, "{text}");
+        }
     }
 }

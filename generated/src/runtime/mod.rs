@@ -37,7 +37,7 @@ pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use custom_fields::{CustomFieldKey, CustomFieldValue};
 pub use datetime::{DateTime, ParseDateTimeError};
-pub use error::{ApiCode, Error, ErrorKind, decode_json};
+pub use error::{ApiCode, Error, ErrorKind, FieldError, SETTLE_TIME, decode_json};
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
 // Generated code uses these only if the spec has list wrappers (`ListPage`) and path parameters (`path_segment`).

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::{Error, ErrorKind};
@@ -31,8 +32,8 @@ pub const DEFAULT_MAX_PAGES: u64 = 10_000;
 /// Generated for every list wrapper; the runtime uses it to decode either shape, read the record count and
 /// recognise records by id. Not meant to be implemented outside the crate.
 pub trait ListPage: DeserializeOwned + Send + 'static {
-    /// The record type (`Agent`).
-    type Item: DeserializeOwned + Send + 'static;
+    /// The record type (`Agent`); serialisable so that records without an id can be compared across pages.
+    type Item: DeserializeOwned + Serialize + Send + 'static;
     /// The page for a bare-array answer.
     fn from_items(items: Vec<Self::Item>) -> Self;
     /// The total number of records (`record_count`), when Halo sent it.
@@ -48,7 +49,7 @@ pub trait ListPage: DeserializeOwned + Send + 'static {
 }
 
 /// The page of a list operation that answers with a bare array (and does not page): one page, the whole answer.
-impl<T: DeserializeOwned + Send + 'static> ListPage for Vec<T> {
+impl<T: DeserializeOwned + Serialize + Send + 'static> ListPage for Vec<T> {
     type Item = T;
     fn from_items(items: Vec<T>) -> Self {
         items
@@ -93,19 +94,28 @@ struct InFlight<L> {
 /// **Each record once.** Records are recognised by id: a record whose id was already yielded is dropped from
 /// later pages (pages overlap when records are added during a listing), and a page that brings no new record
 /// ends the listing (a server that ignores `page_no` answers the same records again, even if the rest of its
-/// body changes). Records without an id are always yielded.
+/// body changes). Records without an id are always yielded, except that a page identical to the one before it
+/// (the same records, compared by id, or by their JSON when they have none) ends the listing and is not yielded.
 ///
 /// **Always ends.** Paging stops on an empty page, on a page shorter than the first one (Halo caps the size
-/// silently), on a short page once `record_count` records were seen, on a page with no new record, and after
-/// at most `ceil(record_count / page length) + 1` pages when Halo sent a record count, or
-/// [`max_pages`](Self::max_pages) pages (default [`DEFAULT_MAX_PAGES`]) in any case. The first page is always
-/// yielded, even empty.
+/// silently), on a short page once `record_count` records were seen, on a page with no new record, on a page
+/// identical to the one before, and after at most `ceil(record_count / page length) + 1` pages when Halo sent a
+/// record count, or [`max_pages`](Self::max_pages) pages (default [`DEFAULT_MAX_PAGES`]) in any case. The first page
+/// is always yielded, even empty.
 ///
 /// **Says when records may be missing.** When the listing ends with fewer distinct records than Halo's last
-/// `record_count`, or stops at a page bound while pages were still full, the last item is an error of kind
-/// [`ErrorKind::Incomplete`] (after every page read), and a `tracing` warning is logged; overlapping pages and a
-/// changing `record_count` are logged as warnings too. A failed page request ends the listing with its error,
-/// whose [`Error::page_no`] says where to resume (the list builder's `page_no(..)` setter).
+/// `record_count`, or stops at a page bound while pages were still full, or the server repeated a full page and
+/// sent no `record_count`, the last item is an error of kind [`ErrorKind::Incomplete`] (after every page read), and
+/// a `tracing` warning is logged; overlapping pages and a changing `record_count` are logged as warnings too. A
+/// failed page request ends the listing with its error, whose [`Error::page_no`] says where to resume (the list
+/// builder's `page_no(..)` setter).
+///
+/// **Resuming from a page.** A listing that starts at page `k` (the list builder's `page_no(k)`) reads the pages
+/// from `k` on, and its records are checked against the record count less what the `k - 1` pages before it hold:
+/// `k - 1` times the server's page size, known from the first page fetched when that page is full or another page
+/// follows it. When page `k` is the short last page, the pages before it held at most `k - 1` full pages of the
+/// size asked for, so reading it to the end is complete. A resumed listing whose server ignores `page_no` is
+/// measured against the whole record count.
 ///
 /// With [`concurrency`](Self::concurrency) above 1, once the first page has given the record count, the remaining
 /// pages are fetched that many at a time; they are still yielded in order.
@@ -129,6 +139,15 @@ pub struct Pages<L: ListPage> {
     /// Distinct records yielded (with an id or without).
     yielded: u64,
     seen_ids: BTreeSet<i64>,
+    /// A page after the first brought new records: the first page was a full page, so its length is the server's
+    /// page size even when the listing started past page 1.
+    followed: bool,
+    /// A page repeated the one before it: the server ignores `page_no`, so the records read are not "the pages
+    /// from the start page on".
+    repeated: bool,
+    /// The records of the page before, as ids (and, for records without one, their JSON), to notice a page that
+    /// repeats it.
+    previous: Option<Vec<PageKey>>,
     /// The error to yield once the pages are done: the listing may be incomplete.
     incomplete: Option<Error>,
     done: bool,
@@ -189,6 +208,9 @@ impl<L: ListPage> Pages<L> {
             pages_read: 0,
             yielded: 0,
             seen_ids: BTreeSet::new(),
+            followed: false,
+            repeated: false,
+            previous: None,
             incomplete: None,
             done: false,
             unpaged,
@@ -279,27 +301,34 @@ impl<L: ListPage> Pages<L> {
     /// hard ceiling.
     fn last_page_no(&self) -> u64 {
         let ceiling = self.first_page_no.saturating_add(self.max_pages - 1);
-        match (self.reference_len, self.record_count) {
-            (Some(len), Some(total)) if len > 0 => {
-                let planned = total.div_ceil(len).max(1);
-                ceiling.min(planned.saturating_add(1).max(self.first_page_no))
-            }
-            _ => ceiling,
+        match self.planned_end() {
+            Some(planned) => ceiling.min(planned.saturating_add(1).max(self.first_page_no)),
+            None => ceiling,
         }
+    }
+
+    /// The server's page size, once known: the length of the first page fetched, when that page was a full one.
+    /// From page 1 it is (a shorter page than asked is the server's silent cap, HaloAPI#90); from a later page
+    /// (a resumed listing) it is only when it is as long as the page asked for or another page followed it, because
+    /// the first page fetched may be the short last page.
+    fn page_len(&self) -> Option<u64> {
+        let len = self.reference_len.filter(|len| *len > 0)?;
+        (self.first_page_no == 1 || self.followed || len >= self.page_size).then_some(len)
+    }
+
+    /// The last page (by number) that Halo's record count accounts for, when both it and the page size are known.
+    fn planned_end(&self) -> Option<u64> {
+        let (total, len) = self.record_count.zip(self.page_len())?;
+        Some(total.div_ceil(len).max(1))
     }
 
     /// Starts page requests: one at a time, or up to `concurrency` while the record count says more pages exist.
     fn fill(&mut self) {
-        let counted = self.reference_len.is_some_and(|len| len > 0) && self.record_count.is_some();
-        let width = if counted { self.concurrency } else { 1 };
+        let width = if self.planned_end().is_some() { self.concurrency } else { 1 };
         let last = self.last_page_no();
         while self.in_flight.len() < width && self.next_page_no <= last {
             // Past the pages the record count accounts for, one request at a time: it only confirms the end.
-            let planned_end = self
-                .record_count
-                .zip(self.reference_len)
-                .and_then(|(total, len)| (len > 0).then(|| total.div_ceil(len).max(1)));
-            if planned_end.is_some_and(|end| self.next_page_no > end) && !self.in_flight.is_empty() {
+            if self.planned_end().is_some_and(|end| self.next_page_no > end) && !self.in_flight.is_empty() {
                 break;
             }
             let mut request = self.request.clone();
@@ -329,18 +358,34 @@ impl<L: ListPage> Pages<L> {
             }
             self.record_count = Some(count);
         }
+        let first = self.reference_len.is_none();
+        let keys: Vec<PageKey> =
+            if self.unpaged { Vec::new() } else { page.items().iter().map(PageKey::of::<L>).collect() };
+        if !first && len > 0 && self.previous.as_ref() == Some(&keys) {
+            // The same records as the page before, ids or not: the server ignores `page_no`. Records without ids
+            // are always yielded, so without this a server that answers every page alike would be read up to the
+            // page ceiling (10,000 requests).
+            tracing::warn!(page_no, "halopsa: a page repeated the page before it; the server ignores page_no");
+            self.repeated = true;
+            self.finish();
+            self.check_repeated(len);
+            return None;
+        }
+        self.previous = Some(keys);
         let seen_ids = &mut self.seen_ids;
         page.items_mut().retain(|item| L::item_id(item).is_none_or(|id| seen_ids.insert(id)));
         let fresh = page.items().len() as u64;
         self.yielded = self.yielded.saturating_add(fresh);
-        let first = self.reference_len.is_none();
-        let reference_len = *self.reference_len.get_or_insert(len);
-        let counted = self.record_count.is_some_and(|total| self.yielded >= total);
         if self.unpaged {
             // The whole answer: nothing more to ask for, and nothing a next page could bring.
             self.finish();
             return Some(page);
         }
+        let reference_len = *self.reference_len.get_or_insert(len);
+        if !first && fresh > 0 {
+            self.followed = true;
+        }
+        let counted = self.record_count.is_some_and(|total| self.yielded >= total);
         let stop = if first {
             // A first page that holds the whole record count and is not a full page of the size asked for is the
             // whole listing. Without a count the next page decides: the server may cap pages lower than asked
@@ -350,6 +395,10 @@ impl<L: ListPage> Pages<L> {
         } else if fresh == 0 {
             if len > 0 {
                 tracing::warn!(page_no, "halopsa: a page repeated records already read; the server ignores page_no");
+                self.repeated = true;
+                self.finish();
+                self.check_repeated(len);
+                return None;
             }
             true
         } else {
@@ -379,27 +428,57 @@ impl<L: ListPage> Pages<L> {
         (first || fresh > 0).then_some(page)
     }
 
-    /// At the end: fewer distinct records than Halo's last record count means records may have been missed.
-    fn check_count(&mut self) {
-        if let Some(total) = self.record_count.filter(|total| self.yielded < *total) {
+    /// At the end of a listing whose server answered a page with records it had already sent: with a record count,
+    /// the count decides; without one, a repeated page of exactly the size asked for may hide more pages (a page
+    /// longer than asked is the server sending everything, a shorter one its whole list).
+    fn check_repeated(&mut self, len: u64) {
+        if self.record_count.is_none() && len == self.page_size {
             let message = format!(
-                "halo's record_count was {total}, but the pages held {} distinct records",
-                self.yielded + self.before_start()
+                "the server answered page {} with the records of page {} ({len} records, a full page) and sent no \
+                 record_count; more records may exist",
+                self.first_page_no + self.pages_read - 1,
+                self.first_page_no + self.pages_read - 2,
             );
+            self.set_incomplete(message);
+        } else {
+            self.check_count();
+        }
+    }
+
+    /// At the end: fewer distinct records than Halo's last record count means records may have been missed. A
+    /// listing that started past page 1 is measured against the records its pages can account for.
+    fn check_count(&mut self) {
+        let before = self.before_start();
+        if let Some(total) = self.record_count.filter(|total| self.yielded.saturating_add(before) < *total) {
+            let message = if self.first_page_no > 1 && !self.repeated {
+                format!(
+                    "halo's record_count was {total}, but the pages from page {} on held {} distinct records and the \
+                     {} pages before it at most {before}",
+                    self.first_page_no,
+                    self.yielded,
+                    self.first_page_no - 1
+                )
+            } else {
+                format!("halo's record_count was {total}, but the pages held {} distinct records", self.yielded)
+            };
             self.set_incomplete(message);
         }
     }
 
-    /// Records on the pages before the first page requested (a caller-set `page_no`): not missing, just skipped.
+    /// The records on the pages before the first page requested (a caller-set `page_no`): not missing, just
+    /// skipped. At most that many, when the page size is not known (the start page was the short last page, whose
+    /// length says nothing of the pages before it): then every page before it counts as a full page of the size
+    /// asked for, or of the start page's own length if that is larger. None when the server ignores `page_no`:
+    /// then the records read are not those of the pages from the start page on.
     fn before_start(&self) -> u64 {
-        (self.first_page_no - 1).saturating_mul(self.reference_len.unwrap_or(0))
+        if self.first_page_no == 1 || self.repeated {
+            return 0;
+        }
+        let per_page = self.page_len().unwrap_or_else(|| self.page_size.max(self.reference_len.unwrap_or(0)));
+        (self.first_page_no - 1).saturating_mul(per_page)
     }
 
     fn set_incomplete(&mut self, message: String) {
-        if self.first_page_no > 1 && self.record_count.is_some_and(|total| self.yielded + self.before_start() >= total)
-        {
-            return;
-        }
         tracing::warn!(path = %self.request.path, "halopsa: listing may be incomplete: {message}");
         self.incomplete =
             Some(Error::new(ErrorKind::Incomplete, message).with_request(&self.request.method, &self.request.path));
@@ -409,6 +488,24 @@ impl<L: ListPage> Pages<L> {
         self.done = true;
         // Dropping the futures cancels the requests still in flight.
         self.in_flight.clear();
+    }
+}
+
+/// A record as the repeated-page check compares it: its id, or its JSON when it has none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PageKey {
+    Id(i64),
+    Json(Vec<u8>),
+}
+
+impl PageKey {
+    fn of<L: ListPage>(item: &L::Item) -> PageKey {
+        match L::item_id(item) {
+            Some(id) => PageKey::Id(id),
+            // A record that cannot be serialised compares as empty: it can only make two pages look alike when
+            // every other record already does.
+            None => PageKey::Json(serde_json::to_vec(item).unwrap_or_default()),
+        }
     }
 }
 
@@ -501,8 +598,8 @@ impl<L: ListPage> Stream for Items<L> {
 
 /// A listing ([`Pages::all`], a list builder's `all()`) that failed, with the records it had read.
 ///
-/// Converts into [`Error`] with `?`, dropping the records; match on it to keep them. [`Error::page_no`] of
-/// [`error`](Self::error) says which page failed; for an [`ErrorKind::Incomplete`] error every page was read.
+/// Converts into [`Error`] with `?`, dropping the records; match on it to keep them. [`page_no`](Self::page_no)
+/// says which page failed, to resume from; for an [`ErrorKind::Incomplete`] error every page was read.
 pub struct ListError<T> {
     error: Error,
     items: Vec<T>,
@@ -512,6 +609,13 @@ impl<T> ListError<T> {
     /// What went wrong.
     pub fn error(&self) -> &Error {
         &self.error
+    }
+
+    /// The page (`page_no`) whose request failed, to resume the listing from with the list builder's
+    /// `page_no(..)` setter: the same as `error().page_no()`. `None` for an [`ErrorKind::Incomplete`] error (every
+    /// page was read) and for lists Halo does not page.
+    pub fn page_no(&self) -> Option<u64> {
+        self.error.page_no()
     }
 
     /// The records read before the failure, each id once, in order.

@@ -42,6 +42,9 @@ pub struct Request {
     /// The OAuth scopes the operation accepts, any one of which is enough (from the spec's security requirements);
     /// empty when unknown or none is needed. A 401 or 403 error names them (`permissions.rs`).
     pub(crate) scopes: &'static [&'static str],
+    /// A URL outside the API that Halo answered a download with (`{"link": ...}`): requested as it is, without the
+    /// Halo token (`path` is then the link without its query, for errors).
+    pub(crate) link: Option<reqwest::Url>,
 }
 
 /// The per-request overrides of a request builder (`.timeout(..)`, `.retry_policy(..)`).
@@ -68,7 +71,18 @@ impl Request {
             options: RequestOptions::default(),
             operation: None,
             scopes: &[],
+            link: None,
         }
+    }
+
+    /// A GET of the link a download was answered with, with the download's operation, timeout and retry policy.
+    pub(crate) fn for_link(link: reqwest::Url, options: RequestOptions, operation: Option<&'static str>) -> Request {
+        let mut request = Request::new(Method::GET, "/");
+        request.path = link_without_query(&link);
+        request.options = options;
+        request.operation = operation;
+        request.link = Some(link);
+        request
     }
 
     /// Names the operation (the spec's `operationId`), for hooks.
@@ -139,6 +153,9 @@ impl Request {
     /// out of the resource, and an empty segment (an empty id, as in `/Agent/`) would address the collection
     /// instead of one record, which for a `DELETE` is not a harmless mistake.
     pub(crate) fn check_path(&self) -> Result<()> {
+        if self.link.is_some() {
+            return Ok(());
+        }
         for segment in self.path[1..].split('/') {
             let lower = segment.to_ascii_lowercase().replace("%2e", ".");
             if segment.is_empty() || lower == "." || lower == ".." {
@@ -228,6 +245,15 @@ impl BuilderDebug<'_, '_> {
         }
         self.inner.finish()
     }
+}
+
+/// A link without its query and fragment, which may hold its signature (a pre-signed URL's): what errors and hooks
+/// show of it.
+pub(crate) fn link_without_query(link: &reqwest::Url) -> String {
+    let mut shown = link.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 /// Percent-encodes one path segment: everything but `A-Z a-z 0-9 - . _ ~` is escaped, `/` included.

@@ -123,12 +123,17 @@ const SECRET_HEADERS: &[HeaderName] = &[
 ];
 
 /// The headers an [`Error`](super::Error) keeps: without those that can carry a credential or a session
-/// (`Authorization`, `Cookie`, `Set-Cookie`, ...), and with every remaining value passed through `scrub` (a value
+/// (`Authorization`, `Cookie`, `Set-Cookie`, ...), with `***` as the value of any other header named for a
+/// credential (`X-Api-Key`, `X-Auth-Token`, ...), and with every remaining value passed through `scrub` (a value
 /// that is not printable text, which cannot be checked, is dropped).
 pub(crate) fn safe_headers(headers: &HeaderMap, scrub: impl Fn(&str) -> String) -> HeaderMap {
     let mut safe = HeaderMap::new();
     for (name, value) in headers {
         if SECRET_HEADERS.contains(name) || value.is_sensitive() {
+            continue;
+        }
+        if super::error::is_credential_name(name.as_str()) {
+            safe.append(name.clone(), HeaderValue::from_static("***"));
             continue;
         }
         let Ok(text) = value.to_str() else { continue };
