@@ -135,6 +135,7 @@ const CLIENT_METHODS: &[&str] = &[
     "api_url",
     "builder",
     "call",
+    "check_link",
     "clone",
     "clone_from",
     "execute",
