@@ -58,8 +58,8 @@ async fn open_a_ticket_add_a_private_note_and_a_time_entry_then_close_it() {
     ticket.details = Some("Second floor.".into());
     ticket.client_id = Some(client_id);
     ticket.tickettype_id = Some(1);
-    let opened = client.tickets().create(vec![ticket]).send().await.expect("the ticket is created");
-    let ticket_id = opened[0].id.expect("Halo answers with the saved ticket and its id");
+    let opened = client.tickets().create(ticket).send().await.expect("the ticket is created");
+    let ticket_id = opened.id.expect("Halo answers with the saved ticket and its id");
 
     let mut note = Action::default();
     note.ticket_id = Some(ticket_id);
@@ -71,7 +71,7 @@ async fn open_a_ticket_add_a_private_note_and_a_time_entry_then_close_it() {
     time.outcome = Some("Time Entry".into());
     time.note = Some("On site.".into());
     time.timetaken = Some(1.5);
-    client.actions().create(vec![note, time]).send().await.expect("the actions are added");
+    client.actions().create_many(vec![note, time]).send().await.expect("the actions are added");
 
     let statuses = client.statuses().list().send().await.expect("statuses list");
     let closed = statuses
@@ -85,7 +85,7 @@ async fn open_a_ticket_add_a_private_note_and_a_time_entry_then_close_it() {
     close.outcome = Some("Close".into());
     close.note = Some("Fire out.".into());
     close.new_status = Some(closed);
-    client.actions().create(vec![close]).send().await.expect("the closing action is added");
+    client.actions().create(close).send().await.expect("the closing action is added");
 
     // The server's state: the ticket is closed, carries the time, and has the three actions.
     let stored = fake.ticketing_record(Ticketing::Tickets, i64::from(ticket_id)).expect("stored ticket");
@@ -116,7 +116,7 @@ async fn an_action_for_a_missing_ticket_is_refused() {
     let mut note = Action::default();
     note.ticket_id = Some(999);
     note.note = Some("lost".into());
-    let error = client(&fake).actions().create(vec![note]).send().await.expect_err("no ticket 999");
+    let error = client(&fake).actions().create(note).send().await.expect_err("no ticket 999");
     assert_eq!(error.status(), Some(404), "{error}");
     assert!(fake.ticketing_records(Ticketing::Actions).is_empty());
 }
@@ -188,8 +188,8 @@ async fn run_an_ad_hoc_sql_report() {
     query.name = Some(String::new());
     query.sql = Some("SELECT id, summary FROM faults WHERE client_id = 1".into());
     query.loadreportonly = Some(true);
-    let answer = client.reports().create(vec![query]).send().await.expect("the report runs");
-    let content = answer[0].report.as_ref().expect("the report content");
+    let answer = client.reports().create(query).send().await.expect("the report runs");
+    let content = answer.report.as_ref().expect("the report content");
     assert_eq!(content.loaded, Some(true));
     let rows = content.rows.as_ref().expect("rows");
     let summaries: Vec<&Value> = rows.iter().map(|row| &row["summary"]).collect();
@@ -202,8 +202,8 @@ async fn run_an_ad_hoc_sql_report() {
     let mut bad = Report::default();
     bad.sql = Some("SELECT * FROM nowhere".into());
     bad.loadreportonly = Some(true);
-    let answer = client.reports().create(vec![bad]).send().await.expect("the request succeeds");
-    let content = answer[0].report.as_ref().expect("content");
+    let answer = client.reports().create(bad).send().await.expect("the request succeeds");
+    let content = answer.report.as_ref().expect("content");
     assert_eq!(content.loaded, Some(false));
     assert_eq!(content.load_error.as_deref(), Some("Invalid object name 'nowhere'."));
 }
@@ -224,7 +224,7 @@ async fn fetch_a_saved_reports_rows_into_a_callers_type() {
     let mut saved = Report::default();
     saved.name = Some("Sites of client 5".into());
     saved.sql = Some("select id, name from site where client_id = 5".into());
-    let report_id = client.reports().create(vec![saved]).send().await.expect("saved")[0].id.expect("id");
+    let report_id = client.reports().create(saved).send().await.expect("saved").id.expect("id");
 
     let report = client.reports().get(report_id).loadreport(true).send().await.expect("the report with its rows");
     let rows = report.report.and_then(|content| content.rows).expect("rows");
@@ -253,9 +253,9 @@ async fn upload_an_attachment_as_base64_and_download_its_bytes() {
     upload.ticket_id = Some(i32::try_from(ticket_id).expect("small id"));
     upload.filename = Some("logs.bin".into());
     upload.data_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));
-    let saved = client.attachments().create(vec![upload]).send().await.expect("uploaded");
-    let id = saved[0].id.expect("the attachment's id");
-    assert_eq!(saved[0].filesize, Some(3000));
+    let saved = client.attachments().create(upload).send().await.expect("uploaded");
+    let id = saved.id.expect("the attachment's id");
+    assert_eq!(saved.filesize, Some(3000));
     assert_eq!(fake.attachment_bytes(i64::from(id)).as_deref(), Some(bytes.as_slice()));
 
     let listed = client.attachments().list().ticket_id(upload_ticket(ticket_id)).send().await.expect("listed");
@@ -274,6 +274,6 @@ async fn an_attachment_that_is_not_base64_is_refused() {
     let mut upload = Attachment::default();
     upload.filename = Some("x.txt".into());
     upload.data_base64 = Some("not base64!".into());
-    let error = client(&fake).attachments().create(vec![upload]).send().await.expect_err("refused");
+    let error = client(&fake).attachments().create(upload).send().await.expect_err("refused");
     assert_eq!(error.status(), Some(400), "{error}");
 }

@@ -4,16 +4,18 @@
 //!
 //! This module is hand-written (in `codegen/runtime/` of the generator) and copied verbatim into the crate. It is
 //! private: the crate root re-exports what applications use ([`Client`], [`ClientBuilder`], [`Error`],
-//! [`RetryPolicy`], [`RateLimit`], [`Pages`], [`Response`], [`Hook`], ...). Generated code also uses [`Request`],
-//! [`RequestOptions`], `debug_builder`, the `Client::send_*` methods, [`ListPage`] and the `lenient` helpers: the generator's contract with the runtime,
-//! free to change in any release (ARCHITECTURE.md, "The generated crate ↔ runtime contract").
+//! [`RetryPolicy`], [`RateLimit`], [`Pages`], [`Response`], [`Hook`], ...). Generated code also uses [`Call`] and
+//! [`answer`] (every request builder), [`ListPage`] (list wrappers), `model` and `custom_fields` (models): the
+//! generator's contract with the runtime, free to change in any release (ARCHITECTURE.md, "The generated crate ↔
+//! runtime contract").
 
 // With fewer resources than the default, parts of that contract go unused (a resource without paged lists needs no
-// `Pages::new`, one without path parameters no `path_segment`); with the default, everything is used and unused
-// code is still an error in CI.
+// `Call::pages`, one without uploads no `answer::Bytes`); with the default, everything is used and unused code is
+// still an error in CI.
 #![cfg_attr(not(feature = "default"), allow(dead_code, unused_imports))]
 
 mod auth;
+mod call;
 mod client;
 mod custom;
 pub(crate) mod custom_fields;
@@ -32,6 +34,7 @@ mod tls;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use call::{Call, answer};
 pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use custom_fields::{CustomFieldKey, CustomFieldValue};
@@ -40,7 +43,7 @@ pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
 pub use permissions::WhoAmI;
-pub(crate) use request::{Request, RequestOptions, debug_builder, path_segment};
+pub(crate) use request::Request;
 pub use response::Response;
 pub use retry::{RateLimit, RetryPolicy};
 
