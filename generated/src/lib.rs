@@ -95,8 +95,10 @@ pub mod users;
 pub use runtime::{
     ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error,
     ErrorKind, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg,
-    RateLimit, Response, Result, RetryPolicy, WhoAmI, decode_json,
+    RateLimit, Response, Result, RetryPolicy, WhoAmI,
 };
+#[doc(hidden)]
+pub use runtime::decode_json;
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
 pub use reqwest::Method;
 /// The status of a [`Response`] and of a [`HookResponse`] (reqwest's, re-exported).

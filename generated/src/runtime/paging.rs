@@ -29,7 +29,9 @@ pub const DEFAULT_MAX_PAGES: u64 = 10_000;
 /// A page of a list operation: the wrapper type (`AgentList`), which also stands for a bare-array answer.
 ///
 /// Generated for every list wrapper; the runtime uses it to decode either shape, read the record count and
-/// recognise records by id. Not meant to be implemented outside the crate.
+/// recognise records by id. Public only because it bounds [`Pages`], but not part of the documented API: it lives in
+/// a private module (it cannot be named, so not implemented, outside the crate) and is hidden from the docs.
+#[doc(hidden)]
 pub trait ListPage: DeserializeOwned + Send + 'static {
     /// The record type (`Agent`).
     type Item: DeserializeOwned + Send + 'static;
