@@ -16,7 +16,8 @@ impl Client {
 ///
 /// Halo's internal name for this resource is `AgentCheckIn`.
 ///
-/// It owns a clone of the client (one `Arc`), as do the requests it makes.
+/// It owns a clone of the client (one `Arc`), as do the requests it makes, so their futures are `Send` and
+/// `'static`: a request can be spawned (`tokio::spawn(request.send())`).
 #[derive(Debug, Clone)]
 pub struct AgentCheckIns(Client);
 impl AgentCheckIns {

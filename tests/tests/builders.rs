@@ -2,9 +2,9 @@
 //! creates and updates return the record or an error, never a panic on an answer without it; batches return what
 //! Halo answered; refused items are errors before anything is sent.
 
-use halopsa::models::Agent;
+use halopsa::models::{Agent, Attachment};
 use halopsa::{Client, ErrorKind};
-use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, Target};
+use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, Target, Ticketing};
 use serde_json::json;
 
 fn client(fake: &FakeHalo) -> Client {
@@ -36,6 +36,39 @@ async fn a_request_can_be_spawned() {
     assert_eq!(listed.unwrap().unwrap().len(), 10);
     assert_eq!(updated.unwrap().unwrap().name.as_deref(), Some("Moved"));
     assert_eq!(fake.agent(3).unwrap()["name"], "Moved");
+}
+
+/// Every kind of answer a builder can have (a record, a page, one saved record, saved records, nothing, bytes), and
+/// the listings, gives a future `tokio::spawn` takes: the `Send + 'static` promise holds for every builder, not only
+/// for the one above.
+#[tokio::test]
+async fn every_kind_of_request_can_be_spawned() {
+    let fake = FakeHalo::builder().default_seed().start().await;
+    let ticket_id = fake.insert_ticketing(Ticketing::Tickets, json!({ "summary": "Spawned" }));
+    let client = client(&fake);
+
+    let page = tokio::spawn(client.agents().list().send()).await.unwrap().unwrap();
+    assert_eq!(page.agents.len(), 10);
+    let teams = tokio::spawn(client.teams().list().all()).await.unwrap().unwrap();
+    assert_eq!(teams.len(), 3);
+    let mut pages = client.agents().list().pages();
+    let first = tokio::spawn(async move { pages.next_page().await }).await.unwrap().unwrap().unwrap();
+    assert_eq!(first.agents.len(), 10);
+    let mut stream = client.agents().list().stream();
+    let one = tokio::spawn(async move { stream.next().await }).await.unwrap().unwrap().unwrap();
+    assert_eq!(one.id, Some(1));
+    let saved = tokio::spawn(client.agents().update_many([(4, named("Four"))]).send()).await.unwrap().unwrap();
+    assert_eq!(saved.len(), 1);
+    tokio::spawn(client.agents().delete(5).send()).await.unwrap().unwrap();
+    assert!(fake.agent(5).is_none());
+
+    let mut upload = Attachment::default();
+    upload.ticket_id = Some(i32::try_from(ticket_id).unwrap());
+    upload.filename = Some("spawned.txt".into());
+    upload.data_base64 = Some("aGk=".into());
+    let attachment = tokio::spawn(client.attachments().create(upload).send()).await.unwrap().unwrap();
+    let bytes = tokio::spawn(client.attachments().download(attachment.id.unwrap()).send()).await.unwrap().unwrap();
+    assert_eq!(bytes, b"hi");
 }
 
 #[tokio::test]

@@ -31,7 +31,11 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
         docs.push(format!("Halo's internal name for this resource is `{halo}`."));
     }
     docs.push(String::new());
-    docs.push("It owns a clone of the client (one `Arc`), as do the requests it makes.".to_owned());
+    docs.push(
+        "It owns a clone of the client (one `Arc`), as do the requests it makes, so their futures are `Send` and"
+            .to_owned(),
+    );
+    docs.push("`'static`: a request can be spawned (`tokio::spawn(request.send())`).".to_owned());
     let type_docs = doc_attrs(&docs);
     let accessor_doc = format!(" The {} resource.", resource.tag);
     let methods = resource.operations.iter().map(|op| accessor_method(api, resource, op));

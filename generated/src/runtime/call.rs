@@ -65,7 +65,7 @@ impl<A> Call<A> {
         operation: &'static str,
         scopes: &'static [&'static str],
     ) -> Self {
-        // The generator writes one of GET, POST, PUT, PATCH and DELETE (tested in `tests.rs`).
+        // The generator writes one of GET, POST, PUT, PATCH and DELETE (each checked by a test below).
         let (method, template) = route.split_once(' ').unwrap_or(("GET", route));
         let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
         let mut path = String::with_capacity(template.len() + 8);
