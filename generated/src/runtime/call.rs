@@ -192,8 +192,6 @@ impl<A> Call<A> {
     }
 
     /// Sets a list-of-text query parameter, sent comma-separated.
-    // The curated spec has no such parameter (Halo's swagger, which `cargo xtask full-api` generates, has).
-    #[allow(dead_code)]
     pub(crate) fn texts(self, name: &'static str, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.arg(name, values.into_iter().map(Into::into).collect::<Vec<String>>())
     }
