@@ -474,6 +474,7 @@ impl ListAgents {
     }
 
     /// Filter on Agent permissions: opps, prjs, reqs.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {
@@ -543,6 +544,7 @@ impl ListAgents {
     }
 
     /// Filter on Agents that belong to an integration — okta.
+    ///
     /// Takes a [`models::IdentityIntegration`] or its wire string (`"okta"`); a value the enum does not list
     /// is sent as given (`IdentityIntegration::Other`).
     pub fn integration_type(
@@ -665,6 +667,7 @@ impl ListAgents {
     }
 
     /// Remote agent type: beyondtrust or logmein.
+    ///
     /// Takes a [`models::RemoteAgentType`] or its wire string (`"beyondtrust"`); a value the enum does not list
     /// is sent as given (`RemoteAgentType::Other`).
     pub fn remoteagenttype(self, value: impl Into<models::RemoteAgentType>) -> Self {

@@ -464,6 +464,7 @@ impl ListAssets {
     }
 
     /// Filter on which integration the Asset was imported through - 'aterarmm', 'ninjarmm', 'syncromsp', 'domotz', 'connectwiseautomate', 'snow', 'datto', 'passportal', 'addigy', 'liongard'.
+    ///
     /// Takes a [`models::AssetIntegration`] or its wire string (`"aterarmm"`); a value the enum does not list
     /// is sent as given (`AssetIntegration::Other`).
     pub fn integration_type(self, value: impl Into<models::AssetIntegration>) -> Self {

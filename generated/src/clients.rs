@@ -250,6 +250,7 @@ impl DeleteClient {
 pub struct GetClient(Call<answer::Json<models::Client>>);
 impl GetClient {
     /// Filter on client permissions - 'opps' defaults client opportunities.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {
@@ -352,6 +353,7 @@ impl ListClients {
     }
 
     /// Filter on client permissions: opps, prjs, reqs.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {

@@ -482,6 +482,7 @@ impl ListInvoices {
     }
 
     /// Filter on invoice type - values 'contracts', 'invoices', 'both'.
+    ///
     /// Takes a [`models::InvoiceTypeFilter`] or its wire string (`"contracts"`); a value the enum does not list
     /// is sent as given (`InvoiceTypeFilter::Other`).
     pub fn rinvoice_type(self, value: impl Into<models::InvoiceTypeFilter>) -> Self {

@@ -255,6 +255,7 @@ impl GetSite {
     }
 
     /// Filter on site permissions - 'opps' defaults sites opportunities.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {

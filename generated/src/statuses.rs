@@ -287,6 +287,7 @@ impl GetStatus {
 pub struct ListStatuses(Call<answer::List<models::StatusList>>);
 impl ListStatuses {
     /// Filter counts to a domain: `reqs` (tickets), `opps` (opportunities) or `prjs` (projects).
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {

@@ -346,6 +346,7 @@ impl ListTeams {
     }
 
     /// For use with counts: reqs - tickets, opps - opportunities, prjs - projects.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {
@@ -425,6 +426,7 @@ impl ListTeams {
     /// Filter by team domain: reqs - tickets, opps - opportunities, prjs - projects.
     ///
     /// Query parameter `type`.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn r#type(self, value: impl Into<models::Domain>) -> Self {

@@ -388,6 +388,7 @@ impl ListTicketTypes {
     }
 
     /// For use with counts: reqs - tickets, opps - opportunities, prjs - projects.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {

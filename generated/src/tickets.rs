@@ -432,6 +432,7 @@ impl ListTickets {
     }
 
     /// Includes fninjaalertid field in the response - 'ninjarmm' to use.
+    ///
     /// Takes a [`models::TicketAlertType`] or its wire string (`"ninjarmm"`); a value the enum does not list
     /// is sent as given (`TicketAlertType::Other`).
     pub fn alerttype(self, value: impl Into<models::TicketAlertType>) -> Self {
@@ -568,6 +569,7 @@ impl ListTickets {
     }
 
     /// Filter on tickets areas - 'reqs' = (not projects not oppportunities) or (projects not opportunities) - 'opps' = opportunities - 'prjs' = projects.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {
@@ -600,6 +602,7 @@ impl ListTickets {
     }
 
     /// Filter on the extraportalfilter field - 'MyTicketsOnly' for my tickets - 'MyClientTickets' for my client tickets.
+    ///
     /// Takes a [`models::PortalTicketFilter`] or its wire string (`"MyTicketsOnly"`); a value the enum does not list
     /// is sent as given (`PortalTicketFilter::Other`).
     pub fn extraportalfilter(

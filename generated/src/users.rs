@@ -280,6 +280,7 @@ impl GetUser {
     }
 
     /// Filter on site permissions — opps defaults to user opportunities.
+    ///
     /// Takes a [`models::Domain`] or its wire string (`"reqs"`); a value the enum does not list
     /// is sent as given (`Domain::Other`).
     pub fn domain(self, value: impl Into<models::Domain>) -> Self {
@@ -482,6 +483,7 @@ impl ListUsers {
     }
 
     /// Filter by integration: okta or azure.
+    ///
     /// Takes a [`models::IdentityIntegration`] or its wire string (`"okta"`); a value the enum does not list
     /// is sent as given (`IdentityIntegration::Other`).
     pub fn integration_type(

@@ -452,6 +452,9 @@ fn setter(api: &Api, param: &Param) -> TokenStream {
             TypeKind::Enum(e) => e.fallback_variant.as_str(),
             _ => "Other",
         };
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
         lines.push(format!(
             "Takes a [`models::{0}`] or its wire string{1}; a value the enum does not list",
             def.rust_name,
