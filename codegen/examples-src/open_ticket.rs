@@ -81,9 +81,8 @@ async fn run(options: Options) -> Result<(), String> {
     let mut ticket = Ticket::default();
     ticket.summary = Some(options.summary.clone());
     ticket.client_id = Some(options.client_id);
-    let saved =
-        client.tickets().create(vec![ticket]).send().await.map_err(|e| format!("cannot open the ticket: {e}"))?;
-    let ticket_id = saved.first().and_then(|t| t.id).ok_or("halo answered without the new ticket's id")?;
+    let saved = client.tickets().create(ticket).send().await.map_err(|e| format!("cannot open the ticket: {e}"))?;
+    let ticket_id = saved.id.ok_or("halo saved the ticket but returned no id")?;
     println!("opened ticket {ticket_id}: {}", options.summary);
 
     let mut actions = Vec::new();
@@ -106,7 +105,7 @@ async fn run(options: Options) -> Result<(), String> {
     }
     if !actions.is_empty() {
         let count = actions.len();
-        client.actions().create(actions).send().await.map_err(|e| format!("cannot add the actions: {e}"))?;
+        client.actions().create_many(actions).send().await.map_err(|e| format!("cannot add the actions: {e}"))?;
         println!("added {count} action(s) to ticket {ticket_id}");
     }
 
@@ -123,7 +122,7 @@ async fn run(options: Options) -> Result<(), String> {
         close.outcome = Some("Close".to_owned());
         close.note = Some("Closed by open_ticket.".to_owned());
         close.new_status = Some(closed);
-        client.actions().create(vec![close]).send().await.map_err(|e| format!("cannot close the ticket: {e}"))?;
+        client.actions().create(close).send().await.map_err(|e| format!("cannot close the ticket: {e}"))?;
         println!("closed ticket {ticket_id} (status {closed})");
     }
 

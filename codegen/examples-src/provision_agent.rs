@@ -78,11 +78,10 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
         .with_email(email)
         .with_team(&team_name)
         .with_teams(vec![AgentTeam::default().with_team_id(team_id).with_team_name(&team_name)]);
-    let saved = client.agents().create([agent]).send().await.map_err(|e| format!("cannot create the agent: {e}"))?;
+    let created = client.agents().create(agent).send().await.map_err(|e| format!("cannot create the agent: {e}"))?;
 
     // 4. Check what Halo saved: an id, enabled, in the team. (An error body with status 200, such as "no licence
-    //    seats available", is already an error of `send()`.)
-    let created = saved.first().ok_or("halo answered the create without a record")?;
+    //    seats available", and an answer without the record are already errors of `send()`.)
     let id = created.id.ok_or("halo saved the agent but returned no id")?;
     if created.isdisabled == Some(true) {
         return Err(format!("agent {id} was created disabled"));

@@ -29,7 +29,9 @@ pub const DEFAULT_MAX_PAGES: u64 = 10_000;
 /// A page of a list operation: the wrapper type (`AgentList`), which also stands for a bare-array answer.
 ///
 /// Generated for every list wrapper; the runtime uses it to decode either shape, read the record count and
-/// recognise records by id. Not meant to be implemented outside the crate.
+/// recognise records by id. Public only because it bounds [`Pages`], but not part of the documented API: it lives in
+/// a private module (it cannot be named, so not implemented, outside the crate) and is hidden from the docs.
+#[doc(hidden)]
 pub trait ListPage: DeserializeOwned + Send + 'static {
     /// The record type (`Agent`); serialisable so that records without an id can be compared across pages.
     type Item: DeserializeOwned + Serialize + Send + 'static;
@@ -175,7 +177,7 @@ impl<L: ListPage> fmt::Debug for Pages<L> {
 impl<L: ListPage> Pages<L> {
     /// Pages through `req`, setting `pageinate`, `page_no` and `page_size` on it.
     #[allow(dead_code)] // generated code calls it only if the spec has a paged list
-    pub(crate) fn new(client: &Client, mut req: Request) -> Self {
+    pub(crate) fn new(client: Client, mut req: Request) -> Self {
         let positive = |name: &str| req.query_value(name).and_then(|v| v.trim().parse::<i64>().ok()).filter(|n| *n > 0);
         let page_size = positive("page_size").map_or(MAX_PAGE_SIZE, |n| (n as u64).min(MAX_PAGE_SIZE));
         let first_page_no = positive("page_no").map_or(1, |n| n as u64);
@@ -186,15 +188,23 @@ impl<L: ListPage> Pages<L> {
 
     /// The one page of a list Halo does not page: `req` is sent once, as it is.
     #[allow(dead_code)] // generated code calls it only if the spec has a list Halo does not page
-    pub(crate) fn unpaged(client: &Client, req: Request) -> Self {
+    pub(crate) fn unpaged(client: Client, req: Request) -> Self {
         let mut pages = Pages::with(client, req, MAX_PAGE_SIZE, 1, true);
         pages.max_pages = 1;
         pages
     }
 
-    fn with(client: &Client, request: Request, page_size: u64, first_page_no: u64, unpaged: bool) -> Self {
+    /// A listing that ends at once with `error`, found while its request was built.
+    pub(crate) fn failed(client: Client, req: Request, error: Error) -> Self {
+        let mut pages = Pages::unpaged(client, req);
+        pages.done = true;
+        pages.incomplete = Some(error);
+        pages
+    }
+
+    fn with(client: Client, request: Request, page_size: u64, first_page_no: u64, unpaged: bool) -> Self {
         Pages {
-            client: client.clone(),
+            client,
             request,
             page_size,
             first_page_no,

@@ -3,6 +3,7 @@
 //! Generated request builders fill a [`Request`] and hand it to one of the `Client::send_*` methods, which add the
 //! API base, authentication, retries and decoding.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -90,8 +91,6 @@ impl Request {
     }
 
     /// The scopes the operation accepts (emitted from the spec's security requirements).
-    // A spec without scopes (Halo's own swagger, which `cargo xtask full-api` generates) never calls it.
-    #[allow(dead_code)]
     pub(crate) fn set_scopes(&mut self, scopes: &'static [&'static str]) {
         self.scopes = scopes;
     }
@@ -99,11 +98,6 @@ impl Request {
     /// Marks the request as idempotent (or not), overriding what its HTTP method says.
     pub(crate) fn set_idempotent(&mut self, idempotent: bool) {
         self.idempotent = idempotent;
-    }
-
-    /// Applies a request builder's overrides.
-    pub(crate) fn set_options(&mut self, options: &RequestOptions) {
-        self.options = options.clone();
     }
 
     /// Adds the query parameter `name` when `value` is `Some`; `None` adds nothing.
@@ -130,7 +124,16 @@ impl Request {
         self.query.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// Sets the query parameter `name`, replacing every earlier value.
+    /// Sets a request builder's query parameter `name`, replacing an earlier value: the pairs stay sorted by name
+    /// (byte order), so the query on the wire does not depend on the order the setters were called in.
+    pub(crate) fn put_query(&mut self, name: &str, value: String) {
+        match self.query.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+            Ok(index) => self.query[index].1 = value,
+            Err(index) => self.query.insert(index, (name.to_owned(), value)),
+        }
+    }
+
+    /// Sets the query parameter `name`, replacing every earlier value, at the end.
     pub(crate) fn set_query(&mut self, name: &str, value: String) {
         self.query.retain(|(n, _)| n != name);
         self.query.push((name.to_owned(), value));
@@ -139,13 +142,20 @@ impl Request {
     /// The path and the percent-encoded query, to append to the API base.
     pub(crate) fn path_and_query(&self) -> String {
         let mut out = self.path.clone();
-        for (index, (name, value)) in self.query.iter().enumerate() {
+        for (index, (name, value)) in self.encoded_query().enumerate() {
             out.push(if index == 0 { '?' } else { '&' });
-            out.extend(utf8_percent_encode(name, QUERY));
+            out.push_str(&name);
             out.push('=');
-            out.extend(utf8_percent_encode(value, QUERY));
+            out.push_str(&value);
         }
         out
+    }
+
+    /// The query pairs, percent-encoded as they are sent.
+    pub(crate) fn encoded_query(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        self.query
+            .iter()
+            .map(|(name, value)| (utf8_percent_encode(name, QUERY).into(), utf8_percent_encode(value, QUERY).into()))
     }
 
     /// Refuses paths the URL parser would rewrite: a `.` or `..` segment (also when escaped: `%2e`) would climb
@@ -178,71 +188,6 @@ impl fmt::Debug for Request {
             .field("body", &self.body.as_ref().map(|body| format!("{} bytes", body.len())))
             .field("idempotent", &self.idempotent)
             .finish_non_exhaustive()
-    }
-}
-
-/// The `Debug` of a request builder: its name, `METHOD /path`, and then only what is set (see [`BuilderDebug`]).
-pub(crate) fn debug_builder<'a, 'b>(
-    f: &'a mut fmt::Formatter<'b>,
-    name: &str,
-    method_and_path: &'static str,
-) -> BuilderDebug<'a, 'b> {
-    let mut inner = f.debug_struct(name);
-    inner.field("request", &format_args!("{method_and_path}"));
-    BuilderDebug { inner }
-}
-
-/// Writes the fields of a request builder's `Debug`: short (no client, no unset parameter) and without secrets
-/// (no body contents, no value of a parameter whose name says it is a secret).
-pub(crate) struct BuilderDebug<'a, 'b> {
-    inner: fmt::DebugStruct<'a, 'b>,
-}
-
-impl BuilderDebug<'_, '_> {
-    /// A path parameter.
-    #[allow(dead_code)] // generated code calls it only if the spec has path parameters
-    pub(crate) fn arg(&mut self, name: &str, value: &dyn fmt::Debug) -> &mut Self {
-        self.inner.field(name, value);
-        self
-    }
-
-    /// A body: its size only (models may hold passwords).
-    #[allow(dead_code)] // generated code calls it only if the spec has request bodies
-    pub(crate) fn body<T>(&mut self, items: Option<&[T]>) -> &mut Self {
-        match items {
-            Some(items) => self.inner.field("body", &format_args!("[{} items]", items.len())),
-            None => self.inner.field("body", &format_args!("{{..}}")),
-        };
-        self
-    }
-
-    /// A query parameter, when set.
-    #[allow(dead_code)] // generated code calls it only if the spec has query parameters
-    pub(crate) fn opt<T: fmt::Debug>(&mut self, name: &str, value: &Option<T>) -> &mut Self {
-        if let Some(value) = value {
-            self.inner.field(name, value);
-        }
-        self
-    }
-
-    /// A query parameter that may hold a secret (`token`, `password`, ...): `***` when set.
-    #[allow(dead_code)] // generated code calls it only if the spec has a query parameter named like a secret
-    pub(crate) fn secret<T>(&mut self, name: &str, value: &Option<T>) -> &mut Self {
-        if value.is_some() {
-            self.inner.field(name, &format_args!("***"));
-        }
-        self
-    }
-
-    /// The per-request options, when set; then the end.
-    pub(crate) fn finish(&mut self, options: &RequestOptions) -> fmt::Result {
-        if let Some(timeout) = options.timeout {
-            self.inner.field("timeout", &timeout);
-        }
-        if let Some(retry) = &options.retry {
-            self.inner.field("retry_policy", retry);
-        }
-        self.inner.finish()
     }
 }
 
@@ -348,6 +293,17 @@ mod tests {
              &search=Smith,%20John%20%26%20Co%2F%2B%3F%3D%C3%A9&teams=1,2,3&roles=a%20b,c,d&empty=\
              &new_external_link.elid=x~y"
         );
+    }
+
+    #[test]
+    fn put_query_keeps_names_sorted_and_replaces() {
+        let mut request = Request::new(Method::GET, "/Agent");
+        request.put_query("team_id", "3".into());
+        request.put_query("excludeAgent", "7".into());
+        request.put_query("search", "a".into());
+        request.put_query("search", "b b".into());
+        request.put_query("Page_No", "2".into());
+        assert_eq!(request.path_and_query(), "/Agent?Page_No=2&excludeAgent=7&search=b%20b&team_id=3");
     }
 
     #[test]

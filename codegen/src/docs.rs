@@ -1,4 +1,5 @@
-//! Descriptions → doc lines: HTML turned into text, and everything rustdoc would misread made safe.
+//! Descriptions → doc lines: HTML turned into text, and everything rustdoc would misread made safe; and the few
+//! doc lines `lower` writes itself where the spec has none.
 
 /// Turns a spec description into doc lines (without the leading `///`).
 ///
@@ -18,6 +19,17 @@ pub fn lines(description: &str) -> Vec<String> {
         out.pop();
     }
     out
+}
+
+/// The doc line of a path parameter whose values the spec lists (path parameters stay strings): `One of: 'a', 'b'.`
+pub fn one_of(values: &[&str]) -> String {
+    let values: Vec<String> = values.iter().map(|value| format!("'{}'", escape_text(value))).collect();
+    format!("One of: {}.", values.join(", "))
+}
+
+/// The doc line of the string enum made for a query parameter's inline `enum`, when its schema has no description.
+pub fn query_enum(parameter: &str, operation_id: &str) -> String {
+    format!("The values of the `{parameter}` query parameter of `{operation_id}`.")
 }
 
 /// Line breaks for `<br>`/`<p>`/`<li>`, other tags dropped, entities decoded.

@@ -271,7 +271,7 @@ pub struct Resource {
 /// One method on a resource accessor and its request builder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
-    /// The spec's operationId.
+    /// The spec's operationId (shared by the four methods split from one create-or-update POST).
     pub operation_id: String,
     /// The method on the accessor (`list`).
     pub method_name: String,
@@ -281,8 +281,10 @@ pub struct Operation {
     pub http_method: HttpMethod,
     /// The path template as in the spec (`/Agent/{id}`).
     pub path: String,
-    /// Summary line, then description lines.
-    pub docs: Vec<String>,
+    /// The spec's summary, as doc lines.
+    pub summary: Vec<String>,
+    /// The spec's description, as doc lines (empty when it only repeats the summary).
+    pub description: Vec<String>,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
     /// Path parameters in template order: positional arguments of the method.
@@ -293,7 +295,7 @@ pub struct Operation {
     pub body: Option<Body>,
     /// What the response decodes to.
     pub response: Response,
-    /// Set on the two methods that split Halo's create-or-update POST.
+    /// Set on the four methods that split Halo's create-or-update POST.
     pub upsert: Option<Upsert>,
     /// Whether sending the request twice has the same effect as sending it once, which decides what the client
     /// retries: GET, PUT and DELETE are; a POST is when it updates records by id (the update half of an upsert) or
@@ -381,6 +383,8 @@ pub struct Body {
     pub ty: Ty,
     /// Whether the body is a JSON array of `ty` (Halo's create/update POSTs).
     pub array: bool,
+    /// The accessor method's argument that takes it (`item`, `items`, `body`), unique among its arguments.
+    pub arg_name: String,
 }
 
 /// What a response decodes to.
@@ -399,43 +403,37 @@ pub enum Response {
         /// Whether the operation pages (`pageinate`, `page_no`, `page_size`).
         paged: bool,
     },
-    /// Halo's create-or-update answer: one saved record or an array of them, always a `Vec` of this type.
+    /// Halo's create-or-update answer: one saved record or an array of them. The single-record methods
+    /// ([`Upsert::many`] false) return exactly one record of this type, the others a `Vec` of it.
     Saved(Ty),
     /// Raw bytes (images).
     Bytes,
 }
 
-/// Which half of Halo's create-or-update POST a method is.
+/// Which of the four methods split from Halo's create-or-update POST a method is: `create(item)`,
+/// `create_many(items)`, `update(id, item)` or `update_many([(id, item), ...])`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upsert {
-    /// `create` refuses items with an id; `update` takes the id as a separate argument.
+    /// Create (refuses items with an id) or update (takes the id as an argument of its own).
     pub role: UpsertRole,
+    /// Whether it sends several records (`create_many`, `update_many`) rather than one.
+    pub many: bool,
     /// The Rust name of the id field of the item type.
     pub id_field: String,
     /// The type of the id field, without the `Option` (an integer type, validated).
     pub id_ty: Ty,
     /// Whether the id field is an `Option`.
     pub id_optional: bool,
-    /// For `update`: the second accessor method that updates several records (`update_many`) and returns the same
-    /// builder. `None` for `create`.
-    pub many: Option<UpsertMany>,
-}
-
-/// The accessor method that updates several records in one request: `update_many([(id, item), ...])`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpsertMany {
-    /// The method on the accessor (`update_many`), unique among the resource's methods.
-    pub method_name: String,
-    /// Its doc lines.
-    pub docs: Vec<String>,
+    /// For `update`: the accessor method's argument that takes the id (`id`), unique among its arguments.
+    pub id_arg: String,
 }
 
 /// See [`Upsert`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpsertRole {
-    /// Create new records: `create(items)`, refusing items that have an id.
+    /// Create new records, refusing items that have an id.
     Create,
-    /// Update existing records: `update(id, item)` and `update_many([(id, item)])`, the id a required argument.
+    /// Update existing records, the id a required argument.
     Update,
 }
 

@@ -20,8 +20,9 @@ use crate::syntax;
 // `tests/fixtures/reserved_names.json` takes them as tags, operations and parameters and is compiled by CI
 // (`cargo xtask check-fixtures`).
 
-/// Methods and fields every request builder defines: setters (and path parameters, which are fields) must not take
-/// these names.
+/// Methods every request builder defines: setters must not take these names. (`body`, `client`, `new`, `options`
+/// and `request` were fields and methods of the builders before they became newtypes of the runtime's `Call`; they
+/// stay reserved so that no setter's name changes.)
 const BUILDER_RESERVED: &[&str] = &[
     "all",
     "body",
@@ -39,23 +40,29 @@ const BUILDER_RESERVED: &[&str] = &[
 /// Names a resource module imports, or uses unqualified (the prelude's), besides its builders: a builder or the
 /// accessor type named `Some` or `Default` would shadow them.
 const MODULE_RESERVED: &[&str] = &[
-    "Clone",
+    "answer",
+    "Call",
     "Client",
+    "Clone",
     "Copy",
     "Debug",
     "Default",
     "Err",
     "Error",
+    "Future",
     "Into",
     "IntoIterator",
     "ItemStream",
+    "ListError",
     "Method",
     "None",
     "Ok",
     "Option",
     "Pages",
     "Request",
+    "Response",
     "Result",
+    "Send",
     "Some",
     "String",
     "Vec",
@@ -65,6 +72,7 @@ const MODULE_RESERVED: &[&str] = &[
 /// names as a path root (`serde_json::Value`, `#[rustfmt::skip]`), and the primitive types (the models modules, one
 /// per resource, glob-import each other, so a module `i64` would shadow the type there).
 const CRATE_MODULES: &[&str] = &[
+    "answer",
     "bool",
     "char",
     "decode_json",
@@ -480,17 +488,27 @@ impl<'s> Lowerer<'s> {
                     operations.push(op);
                 }
             }
+            // The spec's operations claim their names first. A create-or-update POST gives its `create` and
+            // `update` methods and its batch builders (`CreateAgents`, `UpdateAgents`) the names of the operation;
+            // what the split adds (the methods `create_many` and `update_many`, the single-record builders
+            // `CreateAgent` and `UpdateAgent`) takes what is left (`update_many_2`).
+            let derived = |op: &Operation, builder: bool| op.upsert.as_ref().is_some_and(|u| u.many != builder);
             for op in &mut operations {
-                op.method_name = methods.claim(&op.method_name);
-                op.builder_name = module_namespace.claim(&op.builder_name);
-            }
-            // `update_many` is not an operation of the spec: it takes what the operations leave (`update_many_2`).
-            for op in &mut operations {
-                if let Some(many) = op.upsert.as_mut().and_then(|upsert| upsert.many.as_mut()) {
-                    many.method_name = methods.claim(&many.method_name);
+                if !derived(op, false) {
+                    op.method_name = methods.claim(&op.method_name);
+                }
+                if !derived(op, true) {
+                    op.builder_name = module_namespace.claim(&op.builder_name);
                 }
             }
-            upsert_docs(&mut operations, &self.types);
+            for op in &mut operations {
+                if derived(op, false) {
+                    op.method_name = methods.claim(&op.method_name);
+                }
+                if derived(op, true) {
+                    op.builder_name = module_namespace.claim(&op.builder_name);
+                }
+            }
             operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
             resources.push(Resource {
                 halo_name: info.and_then(|t| extension_str(&t.extensions, syntax::HALO_NAME)),
@@ -508,7 +526,7 @@ impl<'s> Lowerer<'s> {
         resources
     }
 
-    /// One operation, or two for Halo's create-or-update (`create` and `update`).
+    /// One operation, or four for Halo's create-or-update (`create`, `create_many`, `update`, `update_many`).
     fn operations(
         &mut self,
         path: &str,
@@ -521,21 +539,20 @@ impl<'s> Lowerer<'s> {
         let method_name =
             extension_str(&operation.extensions, syntax::METHOD).unwrap_or_else(|| names::snake(&operation_id));
         let builder_name = names::camel(&operation_id);
-        let mut docs_lines = Vec::new();
-        if let Some(summary) = &operation.summary {
-            docs_lines.extend(docs::lines(summary));
-        }
-        if let Some(description) = &operation.description {
-            let description = docs::lines(description);
-            if !description.is_empty() && description != docs_lines {
-                if !docs_lines.is_empty() {
-                    docs_lines.push(String::new());
-                }
-                docs_lines.extend(description);
-            }
-        }
+        let summary = operation.summary.as_deref().map(docs::lines).unwrap_or_default();
+        let description = operation
+            .description
+            .as_deref()
+            .map(docs::lines)
+            .filter(|description| *description != summary)
+            .unwrap_or_default();
         let (path_params, query_params) = self.params(operation, shared, path, &builder_name);
-        let body = self.body(operation, &builder_name);
+        // The accessor method's arguments: the path parameters, then the body (and an update's id).
+        let mut arguments = Namespace::new(&path_params.iter().map(|p| p.rust_name.as_str()).collect::<Vec<_>>());
+        let body = self.body(operation, &builder_name).map(|(ty, array)| {
+            let arg_name = arguments.claim(if array { "items" } else { "body" });
+            Body { ty, array, arg_name }
+        });
         let upsert = operation.extensions.get(syntax::UPSERT).and_then(syntax::upsert_id).map(str::to_owned);
         let response = self.response(operation, &builder_name, &query_params);
         let marker = operation.extensions.get(syntax::IDEMPOTENT).and_then(syntax::idempotency);
@@ -544,7 +561,7 @@ impl<'s> Lowerer<'s> {
             _ => matches!(method, "get" | "put" | "delete"),
         };
         let idempotent_when = match (marker, &body) {
-            (Some(syntax::Idempotency::WhenItemsHave(flag)), Some(Body { ty: Ty::Named(item), array: true })) => {
+            (Some(syntax::Idempotency::WhenItemsHave(flag)), Some(Body { ty: Ty::Named(item), array: true, .. })) => {
                 match &self.types[item].kind {
                     TypeKind::Struct(s) => s.fields.iter().find(|f| f.wire_name == flag),
                     _ => None,
@@ -566,7 +583,8 @@ impl<'s> Lowerer<'s> {
                 _ => HttpMethod::Delete,
             },
             path: path.to_owned(),
-            docs: docs_lines,
+            summary,
+            description,
             deprecated: operation.deprecated,
             path_params,
             query_params,
@@ -579,7 +597,7 @@ impl<'s> Lowerer<'s> {
         };
         let Some(id_wire) = upsert else { return vec![base] };
         let item = match &base.body {
-            Some(Body { ty: Ty::Named(id), array: true }) => *id,
+            Some(Body { ty: Ty::Named(id), array: true, .. }) => *id,
             _ => unreachable!("validated: upsert bodies are arrays of a named schema"),
         };
         let id = match &self.types[&item].kind {
@@ -588,26 +606,41 @@ impl<'s> Lowerer<'s> {
         }
         .expect("validated: the upsert id is a property of the item");
         let (id_field, id_ty, id_optional) = (id.rust_name.clone(), id.ty.clone(), id.optional);
-        [(UpsertRole::Create, "create"), (UpsertRole::Update, "update")]
-            .into_iter()
-            .map(|(role, verb)| {
-                let mut op = base.clone();
-                op.method_name = verb.to_owned();
-                op.builder_name = names::camel(&format!("{verb}_{tag}"));
-                op.response = Response::Saved(Ty::Named(item));
-                // The docs name the sibling methods; `upsert_docs` writes them once every method has its final name.
-                let many = (role == UpsertRole::Update)
-                    .then(|| UpsertMany { method_name: format!("{verb}_many"), docs: Vec::new() });
-                op.upsert = Some(Upsert { role, id_field: id_field.clone(), id_ty: id_ty.clone(), id_optional, many });
-                // Setting fields of the records an id names is idempotent; creating records is not, unless the
-                // items say they are only to be run (`idempotent_when`).
-                op.idempotent = role == UpsertRole::Update;
-                if op.idempotent {
-                    op.idempotent_when = None;
-                }
-                op
-            })
-            .collect()
+        // Single-record builders are named after the item type (`CreateAgent`), batch builders after the tag
+        // (`CreateAgents`).
+        let item_name = self.types[&item].rust_name.clone();
+        let (id_arg, item_arg) = (arguments.claim("id"), arguments.claim("item"));
+        [
+            (UpsertRole::Create, false),
+            (UpsertRole::Create, true),
+            (UpsertRole::Update, false),
+            (UpsertRole::Update, true),
+        ]
+        .into_iter()
+        .map(|(role, many)| {
+            let verb = match role {
+                UpsertRole::Create => "create",
+                UpsertRole::Update => "update",
+            };
+            let mut op = base.clone();
+            op.method_name = if many { format!("{verb}_many") } else { verb.to_owned() };
+            op.builder_name = names::camel(&format!("{verb}_{}", if many { tag } else { &item_name }));
+            op.response = Response::Saved(Ty::Named(item));
+            if !many && let Some(body) = &mut op.body {
+                body.arg_name = item_arg.clone();
+            }
+            let id_arg = id_arg.clone();
+            op.upsert =
+                Some(Upsert { role, many, id_field: id_field.clone(), id_ty: id_ty.clone(), id_optional, id_arg });
+            // Setting fields of the records an id names is idempotent; creating records is not, unless the items
+            // say they are only to be run (`idempotent_when`).
+            op.idempotent = role == UpsertRole::Update;
+            if op.idempotent {
+                op.idempotent_when = None;
+            }
+            op
+        })
+        .collect()
     }
 
     fn params(
@@ -645,8 +678,8 @@ impl<'s> Lowerer<'s> {
                 && !string.enumeration.is_empty()
             {
                 if is_path {
-                    let values: Vec<String> = string.enumeration.iter().flatten().map(|v| format!("'{v}'")).collect();
-                    param_docs.push(format!("One of: {}.", values.join(", ")));
+                    let values: Vec<&str> = string.enumeration.iter().flatten().map(String::as_str).collect();
+                    param_docs.push(docs::one_of(&values));
                 } else {
                     // A closed set of values: a string enum of the models (the component's, or one named after the
                     // operation and parameter), which documents each value.
@@ -659,11 +692,8 @@ impl<'s> Lowerer<'s> {
                             let id = self.inline_type(schema, &format!("{builder_name}_{}", data.name));
                             let def = self.types.get_mut(&id).expect("just made");
                             if def.docs.is_empty() {
-                                def.docs.push(format!(
-                                    "The values of the `{}` query parameter of `{}`.",
-                                    data.name,
-                                    operation.operation_id.as_deref().unwrap_or_default()
-                                ));
+                                let operation_id = operation.operation_id.as_deref().unwrap_or_default();
+                                def.docs.push(docs::query_enum(&data.name, operation_id));
                             }
                             id
                         }
@@ -694,7 +724,8 @@ impl<'s> Lowerer<'s> {
         (path_params, query_params)
     }
 
-    fn body(&mut self, operation: &SpecOperation, builder_name: &str) -> Option<Body> {
+    /// The body's type, and whether it is a JSON array of that type.
+    fn body(&mut self, operation: &SpecOperation, builder_name: &str) -> Option<(Ty, bool)> {
         let body = match operation.request_body.as_ref()? {
             ReferenceOr::Item(body) => body,
             ReferenceOr::Reference { reference } => {
@@ -706,9 +737,9 @@ impl<'s> Lowerer<'s> {
         let hint = format!("{builder_name}_body");
         if let ReferenceOr::Item(Schema { schema_kind: SchemaKind::Type(Type::Array(array)), .. }) = schema {
             let items = array.items.as_ref().expect("validated: arrays have items");
-            return Some(Body { ty: self.boxed_ty(items, &format!("{hint}_item")), array: true });
+            return Some((self.boxed_ty(items, &format!("{hint}_item")), true));
         }
-        Some(Body { ty: self.ref_or_ty(schema, &hint), array: false })
+        Some((self.ref_or_ty(schema, &hint), false))
     }
 
     fn response(&mut self, operation: &SpecOperation, builder_name: &str, query: &[Param]) -> Response {
@@ -733,88 +764,6 @@ impl<'s> Lowerer<'s> {
             return Response::Bytes;
         }
         Response::Empty
-    }
-}
-
-/// The docs of the create and update methods: why the id is refused by one and a separate argument of the other.
-/// Written after naming, as they name each other (`create`, `update`, `update_many`, or their suffixed forms).
-fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) {
-    // operationId → (create, update, update_many): the methods split from one create-or-update POST.
-    let mut siblings: BTreeMap<String, [String; 3]> = BTreeMap::new();
-    for op in operations.iter() {
-        let Some(upsert) = &op.upsert else { continue };
-        let names = siblings.entry(op.operation_id.clone()).or_default();
-        match upsert.role {
-            UpsertRole::Create => names[0] = op.method_name.clone(),
-            UpsertRole::Update => {
-                names[1] = op.method_name.clone();
-                names[2] = upsert.many.as_ref().map(|many| many.method_name.clone()).unwrap_or_default();
-            }
-        }
-    }
-    for op in operations.iter_mut() {
-        let Some(upsert) = &mut op.upsert else { continue };
-        let [create, update, update_many] = &siblings[&op.operation_id];
-        let (create, update, update_many) = (names::unraw(create), names::unraw(update), names::unraw(update_many));
-        let item = match &op.body {
-            Some(Body { ty: Ty::Named(item), .. }) => &types[item],
-            _ => unreachable!("validated: upsert bodies are arrays of a named schema"),
-        };
-        // The example sets the first optional field besides the id, if there is one.
-        let example_field = match &item.kind {
-            TypeKind::Struct(s) => s.fields.iter().find(|f| f.optional && f.rust_name != upsert.id_field),
-            _ => None,
-        }
-        .map(|f| format!(".{}(..)", f.setter_name))
-        .unwrap_or_default();
-        let item = &item.rust_name;
-        let id = names::unraw(&upsert.id_field).to_owned();
-        let lead: Vec<String> = match upsert.role {
-            UpsertRole::Create => vec![
-                "Creates new records, one per item; no item may have an id.".to_owned(),
-                String::new(),
-                "Halo's create-or-update POST updates the record an item's id names, so `send()` refuses an item"
-                    .to_owned(),
-                format!("whose `{id}` is set (> 0) rather than silently change an existing record. To change records,"),
-                format!("use `{update}` or `{update_many}`, which take the id as an argument of its own."),
-            ],
-            UpsertRole::Update => vec![
-                format!("Updates one existing record: `{update}(id, item)`; several in one request: `{update_many}`."),
-                String::new(),
-                "The id is a required argument, not a field of the item that could be left unset: Halo's".to_owned(),
-                "create-or-update POST creates a new record for an item without an id, so a forgotten id would"
-                    .to_owned(),
-                format!(
-                    "silently make a duplicate. The id is written into the item's `{id}` before sending (replacing"
-                ),
-                "any id it had), and `send()` refuses ids that are not positive. To create records, use".to_owned(),
-                format!("`{create}`."),
-                String::new(),
-                "Only the fields that are set are sent, so Halo keeps the others:".to_owned(),
-                format!("`{update}(42, models::{item}::default(){example_field})`."),
-            ],
-        };
-        let summary = op.docs.clone();
-        let with_summary = |mut lines: Vec<String>| {
-            if !summary.is_empty() {
-                lines.push(String::new());
-                lines.extend(summary.iter().cloned());
-            }
-            lines
-        };
-        if let Some(many) = &mut upsert.many {
-            many.docs = with_summary(vec![
-                "Updates several existing records in one request: one `(id, item)` pair per record.".to_owned(),
-                String::new(),
-                format!(
-                    "As with `{update}`, each id is a required part of its pair rather than a field of the item that"
-                ),
-                "could be left unset (Halo would create a new record for it). `send()` refuses an empty list and ids"
-                    .to_owned(),
-                "that are not positive. Only the fields that are set in each item are sent.".to_owned(),
-            ]);
-        }
-        op.docs = with_summary(lead);
     }
 }
 

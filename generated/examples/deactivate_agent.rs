@@ -75,12 +75,10 @@ async fn run(email: &str) -> Result<(), String> {
     let change = Agent::default().with_isdisabled(true);
     let saved =
         client.agents().update(id, change).send().await.map_err(|e| format!("cannot deactivate agent {id}: {e}"))?;
-    match saved.first() {
-        Some(saved) if saved.isdisabled == Some(true) => {
-            println!("deactivated agent {id} ({name} <{email}>)");
-            Ok(())
-        }
-        Some(_) => Err(format!("halo saved agent {id} but it is not disabled")),
-        None => Err(format!("halo answered the update of agent {id} without a record")),
+    // `update` returns the one record Halo saved (an answer without it is an error of `send()`).
+    if saved.isdisabled != Some(true) {
+        return Err(format!("halo saved agent {id} but it is not disabled"));
     }
+    println!("deactivated agent {id} ({name} <{email}>)");
+    Ok(())
 }

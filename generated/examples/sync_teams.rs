@@ -192,7 +192,7 @@ async fn run(options: &Options) -> Result<(), String> {
     }
     let mut created = 0;
     for batch in creates.chunks(BATCH) {
-        let saved = client.agents().create(batch.to_vec()).send().await.map_err(|e| {
+        let saved = client.agents().create_many(batch.to_vec()).send().await.map_err(|e| {
             format!("creating agents failed after {created} were created (running again finishes the job): {e}")
         })?;
         created += saved.len();

@@ -143,8 +143,10 @@ pub mod webhooks;
 pub use runtime::{
     ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error,
     ErrorKind, FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages,
-    QueryArg, RateLimit, Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI, decode_json,
+    QueryArg, RateLimit, Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI,
 };
+#[doc(hidden)]
+pub use runtime::decode_json;
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
 pub use reqwest::Method;
 /// The status of a [`Response`] and of a [`HookResponse`] (reqwest's, re-exported).

@@ -7,7 +7,8 @@
 //!    requests (same reqwest settings, headers and query, same token, same stop rule), each page decoded with
 //!    `serde_json::from_slice` into the same `AgentList`.
 //! 2. Decoding one page of 100 full agents, as the fake serves it: the client's decode path
-//!    (`halopsa::decode_json`: the error-shape probe, then serde_json) versus `serde_json::from_slice`.
+//!    (`halopsa::decode_json`: the error-shape probe, then serde_json; `#[doc(hidden)]`, public only for this
+//!    benchmark) versus `serde_json::from_slice`.
 
 use std::time::{Duration, Instant};
 

@@ -403,7 +403,7 @@ async fn a_401_gets_one_fresh_token_and_one_retry() {
     fake.inject(Fault::RevokeTokens.times(1).on(Target::post("/api/Agent")));
     let update = Agent::default().with_jobtitle("Lead");
     let saved = client.agents().update(id32(id), update).send().await.unwrap();
-    assert_eq!(saved[0].jobtitle.as_deref(), Some("Lead"));
+    assert_eq!(saved.jobtitle.as_deref(), Some("Lead"));
     assert_eq!(lines(&fake.requests()), ["POST /api/Agent", "POST /api/Agent"]);
     assert_eq!(statuses(&fake.requests()), [Some(401), Some(200)]);
     assert_eq!(fake.token_requests(), 1);
@@ -520,7 +520,7 @@ async fn an_error_body_under_200_is_an_error_and_nothing_is_saved() {
     let client = client(&fake);
 
     let new = Agent::default().with_name("Newcomer");
-    let error = client.agents().create([new]).send().await.unwrap_err();
+    let error = client.agents().create(new).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(200));
     assert_eq!(error.message(), "No licence seats available");
@@ -775,7 +775,7 @@ async fn create_and_update_send_exact_json() {
         .with_email("new.agent@example.com")
         .with_jobtitle("Engineer")
         .with_isdisabled(false);
-    let saved = client.agents().create([new]).send().await.unwrap();
+    let saved = client.agents().create(new).send().await.unwrap();
 
     let post = fake.requests().pop().unwrap();
     assert_eq!(post.line(), "POST /api/Agent");
@@ -790,9 +790,8 @@ async fn create_and_update_send_exact_json() {
         }]))
     );
     let id = fake.agents()[0]["id"].as_i64().unwrap();
-    assert_eq!(saved.len(), 1);
-    assert_eq!(saved[0].id, Some(id32(id)));
-    assert_eq!(serde_json::to_value(&saved[0]).unwrap(), fake.agent(id).unwrap());
+    assert_eq!(saved.id, Some(id32(id)));
+    assert_eq!(serde_json::to_value(&saved).unwrap(), fake.agent(id).unwrap());
 
     // Only the fields that are set, and the id given as the argument.
     let change = Agent::default().with_jobtitle("Lead Engineer");
@@ -808,7 +807,7 @@ async fn create_and_update_send_exact_json() {
     let before = fake.requests().len();
     let error = client.agents().update(0, Agent::default()).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
-    let error = client.agents().create([Agent::default().with_id(3)]).send().await.unwrap_err();
+    let error = client.agents().create(Agent::default().with_id(3)).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert_eq!(fake.requests().len(), before);
 }

@@ -170,8 +170,8 @@ async fn a_503_is_retried_for_reads_updates_deletes_and_creates_but_a_502_not_fo
 
     // A 503 says Halo did not handle the request: even a create is sent again, and applied once.
     fake.inject(Fault::unavailable().times(1).on(Target::post("/api/Agent")));
-    let saved = client.agents().create([new_agent("Created Once")]).send().await.expect("create retried after 503");
-    assert_eq!(saved.len(), 1);
+    let saved = client.agents().create(new_agent("Created Once")).send().await.expect("create retried after 503");
+    assert_eq!(saved.name.as_deref(), Some("Created Once"));
     assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [503, 200]);
     assert_eq!(agents_named(&fake, "Created Once"), 1);
 
@@ -184,7 +184,7 @@ async fn a_503_is_retried_for_reads_updates_deletes_and_creates_but_a_502_not_fo
 
     fake.clear_requests();
     fake.inject(Fault::error(502, ErrorBody::Text("bad gateway".into())).times(1).on(Target::post("/api/Agent")));
-    let error = client.agents().create([new_agent("Maybe Once")]).send().await.expect_err("a create answered 502");
+    let error = client.agents().create(new_agent("Maybe Once")).send().await.expect_err("a create answered 502");
     assert_eq!(error.kind(), ErrorKind::OutcomeUnknown);
     assert_eq!(error.status(), Some(502));
     assert!(!error.is_retryable(), "the caller must look before repeating it: {error}");
@@ -199,12 +199,12 @@ async fn a_post_answered_429_is_retried_and_applied_once() {
 
     let saved = client
         .agents()
-        .create([new_agent("After Throttling")])
+        .create(new_agent("After Throttling"))
         .send()
         .await
         .expect("a throttled POST was not applied, so it is retried");
 
-    assert_eq!(saved.len(), 1);
+    assert_eq!(saved.name.as_deref(), Some("After Throttling"));
     assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [429, 429, 200]);
     assert_eq!(agents_named(&fake, "After Throttling"), 1);
     assert_eq!(fake.agents().len(), 3);
@@ -401,7 +401,7 @@ async fn a_post_whose_connection_broke_after_sending_is_not_retried() {
 
     let error = client
         .agents()
-        .create([new_agent("Maybe Saved")])
+        .create(new_agent("Maybe Saved"))
         .send()
         .await
         .expect_err("the POST may have been applied; it must not be repeated");
@@ -423,7 +423,7 @@ async fn a_refused_connection_is_retried_even_for_a_post() {
 
     let error = client_via(&fake, api_url.clone(), RetryPolicy::none())
         .agents()
-        .create([new_agent("Refused")])
+        .create(new_agent("Refused"))
         .send()
         .await
         .expect_err("nothing listens");
@@ -445,14 +445,14 @@ async fn a_refused_connection_is_retried_even_for_a_post() {
     let started = Instant::now();
     let saved = client_via(&fake, api_url, policy)
         .agents()
-        .create([new_agent("Refused Then Saved")])
+        .create(new_agent("Refused Then Saved"))
         .send()
         .await
         .expect("retried until the connection opened");
     assert!(started.elapsed() >= ms(150));
     let proxy = late.await.expect("proxy task");
     assert_eq!(proxy.connections(), 1);
-    assert_eq!(saved.len(), 1);
+    assert_eq!(saved.name.as_deref(), Some("Refused Then Saved"));
     assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [200]);
     assert_eq!(agents_named(&fake, "Refused Then Saved"), 1);
     assert_eq!(agents_named(&fake, "Refused"), 0);

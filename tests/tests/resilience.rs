@@ -263,7 +263,7 @@ async fn licence_seat_exhaustion_has_a_code_to_match() {
     fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
     let client = client(&fake);
     let new = Agent::default().with_name("New Hire");
-    let error = client.agents().create([new]).send().await.unwrap_err();
+    let error = client.agents().create(new).send().await.unwrap_err();
     assert_eq!(
         (error.kind(), error.status(), error.code()),
         (ErrorKind::Api, Some(200), Some(ApiCode::NoLicenceSeats))
@@ -400,7 +400,7 @@ async fn hundreds_of_hostile_bodies_end_every_call_without_a_panic() {
                 }
                 _ => {
                     let item = Agent::default().with_name("x");
-                    tokio::time::timeout(bound, async { client.agents().create([item]).send().await.map(drop) }).await
+                    tokio::time::timeout(bound, async { client.agents().create(item).send().await.map(drop) }).await
                 }
             };
             let outcome = ended.unwrap_or_else(|_| panic!("seed {seed}, call {call}: no answer within an hour"));
@@ -774,11 +774,11 @@ impl TableOp {
             }
             TableOp::ReportRun => {
                 let run = Report::default().with_sql("SELECT id FROM faults").with_loadreportonly(true);
-                client.reports().create([run]).timeout(timeout).send().await.map(drop)
+                client.reports().create_many([run]).timeout(timeout).send().await.map(drop)
             }
             TableOp::Create => {
                 let new = Ticket::default().with_summary("new");
-                client.tickets().create([new]).timeout(timeout).send().await.map(drop)
+                client.tickets().create_many([new]).timeout(timeout).send().await.map(drop)
             }
         }
     }

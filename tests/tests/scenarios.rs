@@ -79,11 +79,8 @@ async fn provision(client: &Client, name: &str, email: &str, team_name: &str) ->
         .with_email(email)
         .with_team(&team_name)
         .with_teams(vec![AgentTeam::default().with_team_id(team_id).with_team_name(team_name)]);
-    let mut saved = client.agents().create([agent]).send().await.map_err(|e| e.to_string())?;
-    match saved.len() {
-        1 => Ok(Provisioned::Created(saved.remove(0))),
-        n => Err(format!("expected one saved agent, got {n}")),
-    }
+    let saved = client.agents().create(agent).send().await.map_err(|e| e.to_string())?;
+    Ok(Provisioned::Created(saved))
 }
 
 #[tokio::test]
@@ -180,7 +177,7 @@ async fn deactivate_an_offboarded_agent_found_by_email() {
         .send()
         .await
         .expect("deactivation succeeds");
-    assert_eq!(saved.iter().map(|a| (a.id, a.isdisabled)).collect::<Vec<_>>(), [(Some(leaver as i32), Some(true))]);
+    assert_eq!((saved.id, saved.isdisabled), (Some(leaver as i32), Some(true)));
 
     // The record: disabled, every other field as it was; every other agent untouched.
     let after = fake.agents();
@@ -286,7 +283,7 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     for batch in creates.chunks(BATCH) {
         let mut pending = batch.to_vec();
         while !pending.is_empty() {
-            match client.agents().create(pending.clone()).send().await {
+            match client.agents().create_many(pending.clone()).send().await {
                 Ok(saved) => {
                     assert_eq!(saved.len(), pending.len(), "one saved record per created item");
                     report.posts += 1;

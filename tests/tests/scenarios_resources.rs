@@ -24,20 +24,6 @@ use halopsa::{Client, DateTime, RetryPolicy};
 use halopsa_tests::fake_halo::{FakeHalo, Plain};
 use serde_json::{Value, json};
 
-/// Creates one record through a resource accessor and returns it as Halo saved it (with its id).
-macro_rules! create {
-    ($accessor:expr, $item:expr) => {
-        $accessor.create([$item]).send().await.expect("the record is created").remove(0)
-    };
-}
-
-/// Updates the record with id `$id` with the fields set in `$item`, and returns it as Halo saved it.
-macro_rules! update {
-    ($accessor:expr, $id:expr, $item:expr) => {
-        $accessor.update($id, $item).send().await.expect("the record is updated").remove(0)
-    };
-}
-
 fn client(fake: &FakeHalo) -> Client {
     Client::builder(fake.base_url())
         .client_credentials(fake.client_id(), fake.client_secret())
@@ -73,14 +59,14 @@ async fn a_contract_with_its_recurring_invoice() {
     contract.r#ref = Some("MSP-2026".into());
     contract.start_date = Some(date("2026-01-01T00:00:00"));
     contract.end_date = Some(date("2026-12-31T00:00:00"));
-    let contract = create!(client.client_contracts(), contract);
+    let contract = client.client_contracts().create(contract).send().await.expect("the record is created");
     let contract_id = contract.id.expect("Halo answers with the saved contract and its id");
 
     let mut invoice = Invoice::default();
     invoice.client_id = Some(12);
     invoice.contract_id = Some(contract_id);
     invoice.lines = Some(vec![json!({ "item_id": 3, "quantity": 10.0, "unit_price": 25.0 })]);
-    let recurring = create!(client.recurring_invoices(), invoice);
+    let recurring = client.recurring_invoices().create(invoice).send().await.expect("the record is created");
     let recurring_id = recurring.id.expect("saved with an id");
 
     // The contract's recurring invoices: a paged listing, filtered by the contract.
@@ -98,7 +84,7 @@ async fn a_contract_with_its_recurring_invoice() {
     // A renewal: the new end date only.
     let mut renewal = ClientContract::default();
     renewal.end_date = Some(date("2027-12-31T00:00:00"));
-    let renewed = update!(client.client_contracts(), contract_id, renewal);
+    let renewed = client.client_contracts().update(contract_id, renewal).send().await.expect("the record is updated");
     assert_eq!(renewed.end_date.as_ref().map(DateTime::as_str), Some("2027-12-31T00:00:00"));
     assert_eq!(renewed.r#ref.as_deref(), Some("MSP-2026"), "what was not sent is unchanged");
     let stored = fake.plain_record(Plain::ClientContracts, contract_id).expect("stored");
@@ -118,7 +104,8 @@ async fn a_project_with_appointments_and_timesheet_entries() {
     let mut project = Ticket::default();
     project.summary = Some("Office move".into());
     project.client_id = Some(12);
-    let project_id = create!(client.projects(), project).id.expect("saved with an id");
+    let project_id =
+        client.projects().create(project).send().await.expect("the record is created").id.expect("saved with an id");
 
     for (subject, start, end) in [
         ("Survey", "2026-03-02T09:00:00", "2026-03-02T11:00:00"),
@@ -130,17 +117,18 @@ async fn a_project_with_appointments_and_timesheet_entries() {
         appointment.agent_id = Some(agent_id);
         appointment.start_date = Some(date(start));
         appointment.end_date = Some(date(end));
-        create!(client.appointments(), appointment);
+        client.appointments().create(appointment).send().await.expect("the record is created");
     }
     let mut other = Appointment::default();
     other.subject = Some("Another ticket's visit".into());
     other.ticket_id = Some(project_id + 1);
-    create!(client.appointments(), other);
+    client.appointments().create(other).send().await.expect("the record is created");
 
     let mut day = Timesheet::default();
     day.agent_id = Some(agent_id);
     day.date = Some(date("2026-03-02T00:00:00"));
-    let timesheet_id = create!(client.timesheets(), day).id.expect("saved with an id");
+    let timesheet_id =
+        client.timesheets().create(day).send().await.expect("the record is created").id.expect("saved with an id");
     for (start, end, hours) in
         [("2026-03-02T09:00:00", "2026-03-02T11:00:00", 2.0), ("2026-03-02T13:00:00", "2026-03-02T14:30:00", 1.5)]
     {
@@ -150,7 +138,7 @@ async fn a_project_with_appointments_and_timesheet_entries() {
         entry.start_date = Some(date(start));
         entry.end_date = Some(date(end));
         entry.timetaken = Some(hours);
-        create!(client.timesheet_events(), entry);
+        client.timesheet_events().create(entry).send().await.expect("the record is created");
     }
 
     // The project's appointments, across pages.
@@ -181,17 +169,18 @@ async fn a_knowledge_base_article_written_found_corrected_and_removed() {
     article.description = Some("The VPN client disconnects after 60 minutes.".into());
     article.resolution = Some("Set the session timeout to 0.".into());
     article.tag_string = Some("vpn,network".into());
-    let id = create!(client.kb_articles(), article).id.expect("saved with an id");
+    let id =
+        client.kb_articles().create(article).send().await.expect("the record is created").id.expect("saved with an id");
     let mut other = KbArticle::default();
     other.name = Some("Printer offline".into());
-    create!(client.kb_articles(), other);
+    client.kb_articles().create(other).send().await.expect("the record is created");
 
     let found = client.kb_articles().list().search("vpn").all().await.expect("searched");
     assert_eq!(found.iter().map(|a| a.id).collect::<Vec<_>>(), [Some(id)]);
 
     let mut correction = KbArticle::default();
     correction.resolution = Some("Set the session timeout to 0 and restart the client.".into());
-    update!(client.kb_articles(), id, correction);
+    client.kb_articles().update(id, correction).send().await.expect("the record is updated");
     let read = client.kb_articles().get(id).send().await.expect("read");
     assert_eq!(read.resolution.as_deref(), Some("Set the session timeout to 0 and restart the client."));
     assert_eq!(read.name.as_deref(), Some("VPN drops every hour"));
@@ -211,12 +200,13 @@ async fn a_quote_converted_to_a_sales_order() {
     quote.title = Some("Ten laptops".into());
     quote.client_id = Some(12);
     quote.lines = Some(vec![json!({ "item_id": 3, "quantity": 10.0, "unit_price": 900.0 })]);
-    let quote_id = create!(client.quotes(), quote).id.expect("saved with an id");
+    let quote_id =
+        client.quotes().create(quote).send().await.expect("the record is created").id.expect("saved with an id");
 
     // The customer accepted: make a sales order of the quote (a write-only command of Halo's).
     let mut accept = Quote::default();
     accept.create_so = Some(true);
-    let converted = update!(client.quotes(), quote_id, accept);
+    let converted = client.quotes().update(quote_id, accept).send().await.expect("the record is updated");
     let order_id = converted.salesorder_id.expect("the quote names its sales order");
     assert_eq!(posts_to(&fake, "/api/Quotation")[1], json!([{ "id": quote_id, "_create_so": true }]));
 
@@ -242,13 +232,14 @@ async fn a_lookup_value_and_a_custom_field_definition() {
         let mut value = Lookup::default();
         value.lookupid = Some(regions);
         value.name = Some(name.into());
-        create!(client.lookups(), value);
+        client.lookups().create(value).send().await.expect("the record is created");
     }
     let mut field = FieldInfo::default();
     field.name = Some("CFRegion".into());
     field.label = Some("Region".into());
     field.lookup = Some(regions);
-    let field_id = create!(client.field_info(), field).id.expect("saved with an id");
+    let field_id =
+        client.field_info().create(field).send().await.expect("the record is created").id.expect("saved with an id");
 
     let values = client.lookups().list().lookupid(regions).send().await.expect("the lookup's values");
     let names: Vec<&str> = values.lookup.iter().filter_map(|v| v.name.as_deref()).collect();

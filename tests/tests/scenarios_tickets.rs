@@ -58,8 +58,8 @@ async fn open_a_ticket_add_a_private_note_and_a_time_entry_then_close_it() {
     ticket.details = Some("Second floor.".into());
     ticket.client_id = Some(client_id);
     ticket.tickettype_id = Some(1);
-    let opened = client.tickets().create(vec![ticket]).send().await.expect("the ticket is created");
-    let ticket_id = opened[0].id.expect("Halo answers with the saved ticket and its id");
+    let opened = client.tickets().create(ticket).send().await.expect("the ticket is created");
+    let ticket_id = opened.id.expect("Halo answers with the saved ticket and its id");
 
     let mut note = Action::default();
     note.ticket_id = Some(ticket_id);
@@ -71,7 +71,7 @@ async fn open_a_ticket_add_a_private_note_and_a_time_entry_then_close_it() {
     time.outcome = Some("Time Entry".into());
     time.note = Some("On site.".into());
     time.timetaken = Some(1.5);
-    client.actions().create(vec![note, time]).send().await.expect("the actions are added");
+    client.actions().create_many(vec![note, time]).send().await.expect("the actions are added");
 
     let statuses = client.statuses().list().send().await.expect("statuses list");
     let closed = statuses
@@ -85,7 +85,7 @@ async fn open_a_ticket_add_a_private_note_and_a_time_entry_then_close_it() {
     close.outcome = Some("Close".into());
     close.note = Some("Fire out.".into());
     close.new_status = Some(closed);
-    client.actions().create(vec![close]).send().await.expect("the closing action is added");
+    client.actions().create(close).send().await.expect("the closing action is added");
 
     // The server's state: the ticket is closed, carries the time, and has the three actions.
     let stored = fake.ticketing_record(Ticketing::Tickets, i64::from(ticket_id)).expect("stored ticket");
@@ -116,7 +116,7 @@ async fn an_action_for_a_missing_ticket_is_refused() {
     let mut note = Action::default();
     note.ticket_id = Some(999);
     note.note = Some("lost".into());
-    let error = client(&fake).actions().create(vec![note]).send().await.expect_err("no ticket 999");
+    let error = client(&fake).actions().create(note).send().await.expect_err("no ticket 999");
     assert_eq!(error.status(), Some(404), "{error}");
     assert!(fake.ticketing_records(Ticketing::Actions).is_empty());
 }
@@ -188,8 +188,8 @@ async fn run_an_ad_hoc_sql_report() {
     query.name = Some(String::new());
     query.sql = Some("SELECT id, summary FROM faults WHERE client_id = 1".into());
     query.loadreportonly = Some(true);
-    let answer = client.reports().create(vec![query]).send().await.expect("the report runs");
-    let content = answer[0].report.as_ref().expect("the report content");
+    let answer = client.reports().create(query).send().await.expect("the report runs");
+    let content = answer.report.as_ref().expect("the report content");
     assert_eq!(content.loaded, Some(true));
     let rows = content.rows.as_ref().expect("rows");
     let summaries: Vec<&Value> = rows.iter().map(|row| &row["summary"]).collect();
@@ -202,8 +202,8 @@ async fn run_an_ad_hoc_sql_report() {
     let mut bad = Report::default();
     bad.sql = Some("SELECT * FROM nowhere".into());
     bad.loadreportonly = Some(true);
-    let answer = client.reports().create(vec![bad]).send().await.expect("the request succeeds");
-    let content = answer[0].report.as_ref().expect("content");
+    let answer = client.reports().create(bad).send().await.expect("the request succeeds");
+    let content = answer.report.as_ref().expect("content");
     assert_eq!(content.loaded, Some(false));
     assert_eq!(content.load_error.as_deref(), Some("Invalid object name 'nowhere'."));
 }
@@ -224,7 +224,7 @@ async fn fetch_a_saved_reports_rows_into_a_callers_type() {
     let mut saved = Report::default();
     saved.name = Some("Sites of client 5".into());
     saved.sql = Some("select id, name from site where client_id = 5".into());
-    let report_id = client.reports().create(vec![saved]).send().await.expect("saved")[0].id.expect("id");
+    let report_id = client.reports().create(saved).send().await.expect("saved").id.expect("id");
 
     let report = client.reports().get(report_id).loadreport(true).send().await.expect("the report with its rows");
     let rows = report.report.and_then(|content| content.rows).expect("rows");
@@ -253,9 +253,9 @@ async fn upload_an_attachment_as_base64_and_download_its_bytes() {
     upload.ticket_id = Some(i32::try_from(ticket_id).expect("small id"));
     upload.filename = Some("logs.bin".into());
     upload.data_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));
-    let saved = client.attachments().create(vec![upload]).send().await.expect("uploaded");
-    let id = saved[0].id.expect("the attachment's id");
-    assert_eq!(saved[0].filesize, Some(3000));
+    let saved = client.attachments().create(upload).send().await.expect("uploaded");
+    let id = saved.id.expect("the attachment's id");
+    assert_eq!(saved.filesize, Some(3000));
     assert_eq!(fake.attachment_bytes(i64::from(id)).as_deref(), Some(bytes.as_slice()));
 
     let listed = client.attachments().list().ticket_id(upload_ticket(ticket_id)).send().await.expect("listed");
@@ -274,7 +274,7 @@ async fn an_attachment_that_is_not_base64_is_refused() {
     let mut upload = Attachment::default();
     upload.filename = Some("x.txt".into());
     upload.data_base64 = Some("not base64!".into());
-    let error = client(&fake).attachments().create(vec![upload]).send().await.expect_err("refused");
+    let error = client(&fake).attachments().create(upload).send().await.expect_err("refused");
     assert_eq!(error.status(), Some(400), "{error}");
 }
 
@@ -294,7 +294,7 @@ async fn upload(fake: &FakeHalo, client: &Client, filename: &str, bytes: &[u8]) 
     upload.ticket_id = Some(upload_ticket(ticket_id));
     upload.filename = Some(filename.into());
     upload.data_base64 = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
-    client.attachments().create(vec![upload]).send().await.expect("uploaded")[0].id.expect("an id")
+    client.attachments().create_many(vec![upload]).send().await.expect("uploaded")[0].id.expect("an id")
 }
 
 #[tokio::test]
@@ -390,7 +390,7 @@ async fn a_report_run_is_repeated_after_a_gateway_error_but_a_report_save_is_not
     let mut run = Report::default();
     run.sql = Some("SELECT id, summary FROM faults".into());
     run.loadreportonly = Some(true);
-    let answer = client.reports().create(vec![run]).send().await.expect("retried after the 502");
+    let answer = client.reports().create_many(vec![run]).send().await.expect("retried after the 502");
     assert_eq!(answer[0].report.as_ref().and_then(|r| r.rows.as_ref()).map(Vec::len), Some(1));
     assert_eq!(posts_to(&fake, "/api/Report").len(), 2);
 
@@ -399,7 +399,7 @@ async fn a_report_run_is_repeated_after_a_gateway_error_but_a_report_save_is_not
     let mut save = Report::default();
     save.name = Some("Saved".into());
     save.sql = Some("SELECT id FROM faults".into());
-    let error = client.reports().create(vec![save]).send().await.expect_err("not repeated");
+    let error = client.reports().create_many(vec![save]).send().await.expect_err("not repeated");
     assert_eq!(error.kind(), halopsa::ErrorKind::OutcomeUnknown, "{error}");
     assert_eq!(posts_to(&fake, "/api/Report").len(), 3);
 }
@@ -414,7 +414,7 @@ async fn a_500_to_a_create_is_an_unknown_outcome_and_a_500_to_a_read_is_retried(
     fake.inject(Fault::FailAfterSaving(500).on(Target::post("/api/Tickets").creates_only()).times(1));
     let mut ticket = Ticket::default();
     ticket.summary = Some("Saved before the 500".into());
-    let error = client.tickets().create(vec![ticket]).send().await.expect_err("a 500");
+    let error = client.tickets().create_many(vec![ticket]).send().await.expect_err("a 500");
     assert_eq!((error.kind(), error.status()), (ErrorKind::OutcomeUnknown, Some(500)), "{error}");
     assert!(!error.is_retryable());
     assert_eq!(fake.ticketing_records(Ticketing::Tickets).len(), 1, "Halo saved it, once");
@@ -478,7 +478,7 @@ async fn a_create_that_timed_out_is_found_once_halo_has_saved_it() {
     ticket.summary = Some("Slow save".into());
     let error = client
         .tickets()
-        .create(vec![ticket])
+        .create_many(vec![ticket])
         .timeout(Duration::from_secs(5))
         .retry_policy(RetryPolicy::none())
         .send()
@@ -505,7 +505,7 @@ async fn a_create_that_never_landed_is_reported_absent_after_the_settle_time() {
     fake.inject(Fault::error(504, ErrorBody::Text("Gateway Timeout".into())).on(Target::post("/api/Tickets")).times(1));
     let mut ticket = Ticket::default();
     ticket.summary = Some("Lost".into());
-    let error = client.tickets().create(vec![ticket]).send().await.expect_err("504");
+    let error = client.tickets().create_many(vec![ticket]).send().await.expect_err("504");
     assert_eq!(error.kind(), ErrorKind::OutcomeUnknown);
     let started = tokio::time::Instant::now();
     let lookups = std::sync::atomic::AtomicUsize::new(0);
@@ -526,7 +526,7 @@ async fn a_create_that_never_landed_is_reported_absent_after_the_settle_time() {
     fake.inject(Fault::FailAfterSaving(500).on(Target::post("/api/Tickets")).times(1));
     let mut ticket = Ticket::default();
     ticket.summary = Some("Saved".into());
-    let error = client.tickets().create(vec![ticket]).send().await.expect_err("500");
+    let error = client.tickets().create_many(vec![ticket]).send().await.expect_err("500");
     let started = tokio::time::Instant::now();
     assert!(error.find_once_settled(|| find_ticket(&client, "Saved")).await.unwrap().is_some());
     assert_eq!(started.elapsed(), Duration::ZERO);
@@ -555,7 +555,7 @@ async fn the_readmes_sql_report_reads_rows_from_the_fake() {
     let mut query = Report::default();
     query.sql = Some(sql.to_owned());
     query.loadreportonly = Some(true);
-    let answer = client(&fake).reports().create(vec![query]).send().await.expect("runs");
+    let answer = client(&fake).reports().create_many(vec![query]).send().await.expect("runs");
     let rows = answer[0].report.as_ref().and_then(|c| c.rows.clone()).unwrap_or_default();
     #[derive(Deserialize, Debug, PartialEq)]
     struct Row {
@@ -573,7 +573,7 @@ async fn a_created_ticket_has_the_dates_and_custom_fields_halo_sets() {
     let client = client(&fake);
     let mut ticket = Ticket::default();
     ticket.summary = Some("Dated".into());
-    let saved = client.tickets().create(vec![ticket]).send().await.expect("created").remove(0);
+    let saved = client.tickets().create_many(vec![ticket]).send().await.expect("created").remove(0);
     let id = saved.id.expect("id");
     for (name, date) in [("dateoccurred", &saved.dateoccurred), ("datecreated", &saved.datecreated)] {
         let text = date.as_ref().map(|d| d.as_str().to_owned()).unwrap_or_else(|| panic!("{name} is set"));
@@ -602,7 +602,7 @@ async fn a_created_ticket_has_the_dates_and_custom_fields_halo_sets() {
     let mut note = Action::default();
     note.ticket_id = Some(id);
     note.note = Some("later".into());
-    let action = client.actions().create(vec![note]).send().await.expect("added").remove(0);
+    let action = client.actions().create_many(vec![note]).send().await.expect("added").remove(0);
     assert!(action.datetime.is_some(), "an action is dated too");
     let read = client.tickets().get(id).send().await.expect("read");
     let last = read.lastactiondate.as_ref().and_then(halopsa::DateTime::to_offset_date_time).expect("a date");

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use codegen::ir::{Api, Owner, ParamTy, Response, Ty, TypeKind};
+use codegen::ir::{Api, Owner, ParamTy, Response, Ty, TypeKind, UpsertRole};
 
 /// Generates from a fixture and joins every file the generator writes from the spec (the verbatim runtime, examples
 /// and license files, and the manifest and README templates are left out: they are not what the fixture exercises,
@@ -51,17 +51,23 @@ fn outline(api: &Api) -> String {
         for op in &resource.operations {
             let args: Vec<String> =
                 op.path_params.iter().map(|p| format!("{}: {}", p.rust_name, param(api, p.ty))).collect();
-            let update = op.upsert.as_ref().and_then(|u| u.many.as_ref().map(|many| (u, many)));
-            let body = op.body.as_ref().map(|b| match update {
-                Some((upsert, _)) => format!("id: {}, {}", ty(api, &upsert.id_ty), ty(api, &b.ty)),
-                None if b.array => format!("[{}]", ty(api, &b.ty)),
-                None => ty(api, &b.ty),
+            let body = op.body.as_ref().map(|b| match &op.upsert {
+                Some(upsert) if upsert.role == UpsertRole::Update && upsert.many => {
+                    format!("[({}, {})]", ty(api, &upsert.id_ty), ty(api, &b.ty))
+                }
+                Some(upsert) if upsert.role == UpsertRole::Update => {
+                    format!("{}: {}, {}: {}", upsert.id_arg, ty(api, &upsert.id_ty), b.arg_name, ty(api, &b.ty))
+                }
+                Some(upsert) if !upsert.many => format!("{}: {}", b.arg_name, ty(api, &b.ty)),
+                _ if b.array => format!("[{}]", ty(api, &b.ty)),
+                _ => format!("{}: {}", b.arg_name, ty(api, &b.ty)),
             });
             let args = args.into_iter().chain(body).collect::<Vec<_>>().join(", ");
             let response = match &op.response {
                 Response::Empty => "()".to_owned(),
                 Response::Bytes => "bytes".to_owned(),
                 Response::Json(t) => ty(api, t),
+                Response::Saved(t) if op.upsert.as_ref().is_some_and(|u| !u.many) => ty(api, t),
                 Response::Saved(t) => format!("Vec<{}>", ty(api, t)),
                 Response::List { wrapper, paged, .. } => {
                     format!("{}{}", api.ty(*wrapper).rust_name, if *paged { " +pages/stream/all" } else { "" })
@@ -73,10 +79,6 @@ fn outline(api: &Api) -> String {
                 op.method_name, op.builder_name, op.http_method, op.path
             )
             .unwrap();
-            if let (Some((upsert, many)), Some(b)) = (update, &op.body) {
-                let pairs = format!("[({}, {})]", ty(api, &upsert.id_ty), ty(api, &b.ty));
-                writeln!(out, "  .{}({pairs}) -> {}", many.method_name, op.builder_name).unwrap();
-            }
             for p in &op.query_params {
                 writeln!(out, "      .{}({}) ?{}", p.rust_name, param(api, p.ty), p.wire_name).unwrap();
             }

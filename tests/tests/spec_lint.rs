@@ -629,7 +629,7 @@ fn every_parameter_is_a_documented_setter_of_the_generated_client() {
         let source = std::fs::read_to_string(root().join(format!("generated/src/{}.rs", resource.module)))
             .unwrap_or_else(|e| panic!("generated/src/{}.rs: {e}", resource.module));
         for operation in &resource.operations {
-            let header = format!("impl<'a> {}<'a> {{", operation.builder_name);
+            let header = format!("impl {} {{", operation.builder_name);
             let Some(start) = source.find(&header) else {
                 problems.push(format!("{}: no builder `{}`", operation.operation_id, operation.builder_name));
                 continue;

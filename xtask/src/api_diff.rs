@@ -363,14 +363,6 @@ fn operations(old: &Surface, new: &Surface, changes: &mut Vec<Change>) {
         } else if operation.method_name != now.method_name {
             breaking(format!("renamed `{}` to `{}` for {name}", operation.call(), now.call()));
         }
-        if operation.many_name != now.many_name {
-            let shown = |many: &Option<String>| many.as_ref().map_or("none".to_owned(), |m| format!("`{m}()`"));
-            breaking(format!(
-                "the method updating several records of {name} changed from {} to {}",
-                shown(&operation.many_name),
-                shown(&now.many_name)
-            ));
-        }
         if operation.builder != now.builder {
             breaking(format!(
                 "renamed the builder of {name} from `{}::{}` to `{}::{}`",

@@ -35,7 +35,13 @@ pub const EXAMPLE_FILES: &[Example] = &[
     },
     Example {
         file: "open_ticket.rs",
-        uses: &[("actions", "create"), ("actions", "list"), ("statuses", "list"), ("tickets", "create")],
+        uses: &[
+            ("actions", "create"),
+            ("actions", "create_many"),
+            ("actions", "list"),
+            ("statuses", "list"),
+            ("tickets", "create"),
+        ],
         text: include_str!("../../examples-src/open_ticket.rs"),
     },
     Example {
@@ -45,7 +51,7 @@ pub const EXAMPLE_FILES: &[Example] = &[
     },
     Example {
         file: "sync_teams.rs",
-        uses: &[("agents", "create"), ("agents", "list"), ("agents", "update_many"), ("teams", "list")],
+        uses: &[("agents", "create_many"), ("agents", "list"), ("agents", "update_many"), ("teams", "list")],
         text: include_str!("../../examples-src/sync_teams.rs"),
     },
 ];
@@ -68,13 +74,7 @@ impl Example {
 /// The examples whose methods the API has, in file-name order.
 fn available(api: &Api) -> impl Iterator<Item = &'static Example> + '_ {
     let has = |module: &str, method: &str| {
-        api.resources.iter().any(|r| {
-            r.module == module
-                && r.operations.iter().any(|op| {
-                    op.method_name == method
-                        || op.upsert.as_ref().and_then(|u| u.many.as_ref()).is_some_and(|m| m.method_name == method)
-                })
-        })
+        api.resources.iter().any(|r| r.module == module && r.operations.iter().any(|op| op.method_name == method))
     };
     EXAMPLE_FILES.iter().filter(move |example| example.uses.iter().all(|(module, method)| has(module, method)))
 }

@@ -27,10 +27,16 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         mod runtime;
         #(#modules)*
         pub use runtime::{
-            ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind,
-            FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit,
-            Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI, decode_json,
+            ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, FieldError,
+            Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit, Response, Result,
+            RetryPolicy, SETTLE_TIME, WhoAmI,
         };
+        // Not part of the API (hidden from the docs, and so from cargo-semver-checks): how the client decodes a
+        // body, public only for the workspace's benchmark (tests/benches/client.rs), which compares it with plain
+        // serde_json. A cargo feature would be on in every workspace build anyway (features unify), and shown as
+        // part of the crate on docs.rs.
+        #[doc(hidden)]
+        pub use runtime::decode_json;
         /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
         pub use reqwest::Method;
         /// The status of a [`Response`] and of a [`HookResponse`] (reqwest's, re-exported).

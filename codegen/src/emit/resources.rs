@@ -1,4 +1,9 @@
 //! Resources: one module per resource with its accessor (`client.agents()`) and one request builder per operation.
+//!
+//! A builder is a newtype of the runtime's `Call` (ARCHITECTURE.md, "The generated crate ↔ runtime contract"): the
+//! accessor method makes the `Call` (path, operation id, scopes, body), each setter writes its query parameter into
+//! it, and `timeout`, `retry_policy`, `send`, `send_with_response` and `pages`/`stream`/`all` forward to it. So what
+//! is emitted per parameter is its setter's signature and docs, and per builder a handful of one-line methods.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -25,12 +30,18 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
         docs.push(String::new());
         docs.push(format!("Halo's internal name for this resource is `{halo}`."));
     }
+    docs.push(String::new());
+    docs.push(
+        "It owns a clone of the client (one `Arc`), as do the requests it makes, so their futures are `Send` and"
+            .to_owned(),
+    );
+    docs.push("`'static`: a request can be spawned (`tokio::spawn(request.send())`).".to_owned());
     let type_docs = doc_attrs(&docs);
     let accessor_doc = format!(" The {} resource.", resource.tag);
-    let methods = resource.operations.iter().map(|op| accessor_method(api, op));
+    let methods = resource.operations.iter().map(|op| accessor_method(api, resource, op));
     let builders = resource.operations.iter().map(|op| builder(api, resource, op));
-    // Imported only where used: a resource whose bodies and answers are all scalars (some of Halo's are) would
-    // otherwise fail the crate's `-D warnings` build with an unused import.
+    // Imported only where used: a resource whose bodies and answers are all scalars (some of Halo's are), or that
+    // has no list, would otherwise fail the crate's `-D warnings` build with an unused import.
     let uses_models = resource.operations.iter().any(|op| {
         op.query_params.iter().any(|param| matches!(param.ty, ParamTy::Enum(_)))
             || op.body.as_ref().is_some_and(|body| body.ty.mentions_model())
@@ -40,31 +51,32 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
                 Response::List { .. } => true,
             }
     });
-    let whoami = whoami_agent(api, resource);
-    let models_import = if uses_models {
+    let models_import = uses_models.then(|| {
         quote!(
             use crate::models;
         )
-    } else {
-        quote!()
-    };
+    });
+    let lists_import = resource.operations.iter().any(|op| list_types(api, op).is_some()).then(|| {
+        quote!(
+            use crate::runtime::{ItemStream, ListError, Pages};
+        )
+    });
+    let whoami = whoami_agent(api, resource);
     quote! {
         #![doc = #module_doc]
-        use reqwest::Method;
         #models_import
-        use crate::runtime::{Client, Request, Result};
+        use crate::runtime::{Call, Client, Response, Result, answer};
+        #lists_import
         impl Client {
             #[doc = #accessor_doc]
-            pub fn #accessor(&self) -> #type_name<'_> {
-                #type_name { client: self }
+            pub fn #accessor(&self) -> #type_name {
+                #type_name(self.clone())
             }
         }
         #type_docs
-        #[derive(Debug, Clone, Copy)]
-        pub struct #type_name<'a> {
-            client: &'a Client,
-        }
-        impl<'a> #type_name<'a> {
+        #[derive(Debug, Clone)]
+        pub struct #type_name(Client);
+        impl #type_name {
             #(#methods)*
         }
         #(#builders)*
@@ -99,10 +111,6 @@ fn models_path() -> TokenStream {
     quote!(models::)
 }
 
-fn http_line(op: &Operation) -> String {
-    format!("`{}`", method_and_path(op))
-}
-
 fn method_and_path(op: &Operation) -> String {
     let method = match op.http_method {
         HttpMethod::Get => "GET",
@@ -114,15 +122,113 @@ fn method_and_path(op: &Operation) -> String {
     format!("{method} {}", op.path)
 }
 
-fn op_docs(op: &Operation) -> Vec<String> {
-    let mut lines = op.docs.clone();
+/// The docs of an accessor method: the spec's summary and description (or, for the four methods split from a
+/// create-or-update POST, what each of them does), `METHOD /path`, and the scopes it needs.
+fn method_docs(api: &Api, resource: &Resource, op: &Operation) -> Vec<String> {
+    let mut lines = match &op.upsert {
+        Some(upsert) => upsert_docs(api, resource, op, upsert),
+        None => {
+            let mut lines = op.summary.clone();
+            if !op.description.is_empty() {
+                if !lines.is_empty() {
+                    lines.push(String::new());
+                }
+                lines.extend(op.description.iter().cloned());
+            }
+            lines
+        }
+    };
     if !lines.is_empty() {
         lines.push(String::new());
     }
-    lines.push(http_line(op));
+    lines.push(format!("`{}`", method_and_path(op)));
     if let Some(scopes) = scopes_line(op) {
         lines.push(String::new());
         lines.push(scopes);
+    }
+    lines
+}
+
+/// The first line of a method's docs, for its builder: the spec's summary (or an upsert method's own first line).
+fn summary_line(api: &Api, resource: &Resource, op: &Operation) -> Option<String> {
+    match &op.upsert {
+        Some(upsert) => upsert_docs(api, resource, op, upsert).into_iter().next(),
+        None => op.summary.first().cloned(),
+    }
+}
+
+/// The docs of `create`, `create_many`, `update` and `update_many`, written here rather than taken from the spec:
+/// the spec's summary and description ("Create Agent(s)") are about the create-or-update POST the four share, which
+/// none of them is. They say why `create` refuses an id and `update` takes it as an argument, naming each other.
+fn upsert_docs(api: &Api, resource: &Resource, op: &Operation, upsert: &Upsert) -> Vec<String> {
+    let sibling = |role: UpsertRole, many: bool| {
+        resource
+            .operations
+            .iter()
+            .find(|other| {
+                other.operation_id == op.operation_id
+                    && other.upsert.as_ref().is_some_and(|u| u.role == role && u.many == many)
+            })
+            .map(|other| format!("[`{}`](Self::{})", other.method_name, other.method_name))
+            .unwrap_or_default()
+    };
+    let item = match &op.body {
+        Some(Body { ty: Ty::Named(item), .. }) => api.ty(*item).rust_name.clone(),
+        _ => unreachable!("validated: upsert bodies are arrays of a named schema"),
+    };
+    let id = &upsert.id_field;
+    let lead = match (upsert.role, upsert.many) {
+        (UpsertRole::Create, false) => format!("Creates one `{item}` and returns the record Halo saved."),
+        (UpsertRole::Create, true) => {
+            format!("Creates several `{item}` records in one request and returns the records Halo saved.")
+        }
+        (UpsertRole::Update, false) => format!(
+            "Updates the `{item}` that `{}` names with the fields set in `{}`, and returns the record Halo saved.",
+            upsert.id_arg,
+            op.body.as_ref().map_or("item", |body| body.arg_name.as_str())
+        ),
+        (UpsertRole::Update, true) => format!(
+            "Updates several `{item}` records in one request, one `(id, item)` pair each, and returns the records \
+             Halo saved."
+        ),
+    };
+    let mut lines = vec![lead, String::new()];
+    match upsert.role {
+        UpsertRole::Create => lines.extend([
+            "Halo's create-or-update POST updates the record an item's id names, so `send()` refuses an item whose"
+                .to_owned(),
+            format!(
+                "`{id}` is set (> 0) rather than silently change an existing record; {} and",
+                sibling(UpsertRole::Update, false)
+            ),
+            format!("{} change records.", sibling(UpsertRole::Update, true)),
+        ]),
+        UpsertRole::Update => lines.extend([
+            "The id is an argument of its own, not a field of the item that could be left unset: Halo's".to_owned(),
+            "create-or-update POST creates a new record for an item without an id, so a forgotten id would silently"
+                .to_owned(),
+            format!("make a duplicate. It is written into the item's `{id}` before sending (replacing any id it had),"),
+            "and `send()` refuses ids that are not positive. Only the fields that are set are sent, so Halo keeps"
+                .to_owned(),
+            format!(
+                "the others. {} and {} create records.",
+                sibling(UpsertRole::Create, false),
+                sibling(UpsertRole::Create, true)
+            ),
+        ]),
+    }
+    lines.push(String::new());
+    if upsert.many {
+        lines.push(
+            "`send()` refuses an empty list. All records go in one request, and the answer is the records".to_owned(),
+        );
+        lines.push("Halo sent back (none for an empty body).".to_owned());
+    } else {
+        lines.push(
+            "An answer without the record (an empty body) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) error,"
+                .to_owned(),
+        );
+        lines.push("not a panic: the record may have been saved, so look it up before sending it again.".to_owned());
     }
     lines
 }
@@ -140,258 +246,213 @@ fn scopes_line(op: &Operation) -> Option<String> {
     }
 }
 
-/// Positional arguments of the accessor method: path parameters, then the body.
-fn arguments(api: &Api, op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
+/// The accessor method: takes the path parameters (and the body), makes the `Call`, wraps it in the builder.
+fn accessor_method(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
+    let docs = doc_attrs(&method_docs(api, resource, op));
+    let method = ident(&op.method_name);
+    let builder = ident(&op.builder_name);
     let mut params = Vec::new();
-    let mut inits = Vec::new();
+    // String and date path parameters are taken as `impl Into<..>` and converted first, so that the path arguments
+    // can all be `&dyn Display`.
+    let mut conversions = Vec::new();
+    let mut path_args = Vec::new();
     for param in &op.path_params {
         let name = ident(&param.rust_name);
         match param.ty {
             ParamTy::String => {
                 params.push(quote!(#name: impl Into<String>));
-                inits.push(quote!(#name: #name.into()));
+                conversions.push(quote!(let #name: String = #name.into();));
             }
             ParamTy::DateTime => {
                 params.push(quote!(#name: impl Into<crate::DateTime>));
-                inits.push(quote!(#name: #name.into()));
+                conversions.push(quote!(let #name: crate::DateTime = #name.into();));
             }
             ty => {
                 let ty = param_field_ty(api, ty);
                 params.push(quote!(#name: #ty));
-                inits.push(quote!(#name));
             }
         }
+        path_args.push(quote!(&#name));
+    }
+    let route = method_and_path(op);
+    let operation_id = &op.operation_id;
+    // The scopes go with the request so that a 401 or 403 can name the one the token lacks.
+    let (scopes_binding, scopes) = if op.scopes.is_empty() {
+        (quote!(), quote!(&[]))
+    } else {
+        let scopes = &op.scopes;
+        (quote!(let scopes = &[#(#scopes),*];), quote!(scopes))
+    };
+    let mut call = quote!(Call::new(&self.0, #route, &[#(#path_args),*], #operation_id, #scopes));
+    // Only where the spec knows better than the HTTP method (an update POST) is this said in the code.
+    let method_idempotent = matches!(op.http_method, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete);
+    if op.idempotent != method_idempotent {
+        let idempotent = op.idempotent;
+        call = quote!(#call.idempotent(#idempotent));
     }
     if let Some(body) = &op.body {
         let ty = ty_tokens(api, &body.ty, &models_path());
-        if body.array {
-            params.push(quote!(items: impl IntoIterator<Item = #ty>));
-            inits.push(quote!(body: items.into_iter().collect()));
-        } else {
-            params.push(quote!(body: #ty));
-            inits.push(quote!(body));
+        let arg = ident(&body.arg_name);
+        let verb = &op.method_name;
+        match &op.upsert {
+            Some(upsert) => {
+                let id = ident(&upsert.id_field);
+                let id_ty = ty_tokens(api, &upsert.id_ty, &models_path());
+                match (upsert.role, upsert.many) {
+                    (UpsertRole::Create, many) => {
+                        let read_id = if upsert.id_optional { quote!(item.#id) } else { quote!(Some(item.#id)) };
+                        let items = if many {
+                            params.push(quote!(#arg: impl IntoIterator<Item = #ty>));
+                            quote!(#arg)
+                        } else {
+                            params.push(quote!(#arg: #ty));
+                            quote!([#arg])
+                        };
+                        call = match &op.idempotent_when {
+                            // `x-halo-idempotent: {"when_items_have": ...}`: safe to repeat when every item only
+                            // asks to be run (a report sent with `_loadreportonly`), decided per request.
+                            Some(when) => {
+                                let field = ident(&when.field);
+                                let set =
+                                    if when.optional { quote!(item.#field == Some(true)) } else { quote!(item.#field) };
+                                conversions.push(quote!(let items: Vec<#ty> = #items.into_iter().collect();));
+                                conversions.push(quote!(
+                                    let idempotent = !items.is_empty() && items.iter().all(|item| #set);
+                                ));
+                                quote!(#call.create(#verb, items, |item| #read_id).idempotent(idempotent))
+                            }
+                            None => quote!(#call.create(#verb, #items, |item| #read_id)),
+                        };
+                    }
+                    (UpsertRole::Update, many) => {
+                        let set_id = if upsert.id_optional { quote!(Some(id)) } else { quote!(id) };
+                        let items = if many {
+                            params.push(quote!(#arg: impl IntoIterator<Item = (#id_ty, #ty)>));
+                            quote!(#arg)
+                        } else {
+                            let id_arg = ident(&upsert.id_arg);
+                            params.push(quote!(#id_arg: #id_ty));
+                            params.push(quote!(#arg: #ty));
+                            quote!([(#id_arg, #arg)])
+                        };
+                        call = quote!(#call.update(#verb, #items, |item, id| item.#id = #set_id));
+                    }
+                }
+            }
+            None if body.array => {
+                params.push(quote!(#arg: impl IntoIterator<Item = #ty>));
+                call = quote!(#call.body_items(#arg));
+            }
+            None => {
+                params.push(quote!(#arg: #ty));
+                call = quote!(#call.body(&#arg));
+            }
         }
     }
-    (params, inits)
-}
-
-fn accessor_method(api: &Api, op: &Operation) -> TokenStream {
-    if let Some(Upsert { role: UpsertRole::Update, many: Some(many), .. }) = &op.upsert {
-        return update_methods(api, op, many);
-    }
-    let docs = doc_attrs(&op_docs(op));
-    let method = ident(&op.method_name);
-    let builder = ident(&op.builder_name);
-    let (params, inits) = arguments(api, op);
-    let query_inits = query_inits(op);
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     quote! {
         #docs
         #deprecated
-        pub fn #method(&self, #(#params),*) -> #builder<'a> {
-            #builder {
-                client: self.client,
-                #(#inits,)*
-                #(#query_inits)*
-                options: Default::default(),
-            }
+        pub fn #method(&self, #(#params),*) -> #builder {
+            #(#conversions)*
+            #scopes_binding
+            #builder(#call)
         }
     }
 }
 
-fn query_inits(op: &Operation) -> Vec<TokenStream> {
-    op.query_params
-        .iter()
-        .map(|param| {
-            let name = ident(&param.rust_name);
-            quote!(#name: None,)
-        })
-        .collect()
-}
-
-/// `update(id, item)` and `update_many([(id, item), ...])`: the id is an argument the caller cannot leave out, and
-/// is written into the item's id field here, so an update can never turn into Halo creating a duplicate.
-fn update_methods(api: &Api, op: &Operation, many: &UpsertMany) -> TokenStream {
-    let upsert = op.upsert.as_ref().expect("an update operation");
-    let body = op.body.as_ref().expect("validated: upserts have an array body");
-    let item_ty = ty_tokens(api, &body.ty, &models_path());
-    let id_ty = ty_tokens(api, &upsert.id_ty, &models_path());
-    let id_field = ident(&upsert.id_field);
-    let set_id = if upsert.id_optional { quote!(Some(id)) } else { quote!(id) };
-    let (mut params, mut inits) = arguments(api, op);
-    // `arguments` ends with the body (`items`); the path parameters come first.
-    params.pop();
-    inits.pop();
-    let forward = op.path_params.iter().map(|param| ident(&param.rust_name));
-    let query_inits = query_inits(op);
-    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
-    let update = ident(&op.method_name);
-    let update_many = ident(&many.method_name);
-    let builder = ident(&op.builder_name);
-    let update_docs = doc_attrs(&op_docs(op));
-    let mut many_docs = many.docs.clone();
-    many_docs.push(String::new());
-    many_docs.push(http_line(op));
-    let many_docs = doc_attrs(&many_docs);
-    quote! {
-        #update_docs
-        #deprecated
-        pub fn #update(&self, #(#params,)* id: #id_ty, item: #item_ty) -> #builder<'a> {
-            self.#update_many(#(#forward,)* [(id, item)])
-        }
-        #many_docs
-        #deprecated
-        pub fn #update_many(&self, #(#params,)* items: impl IntoIterator<Item = (#id_ty, #item_ty)>) -> #builder<'a> {
-            #builder {
-                client: self.client,
-                #(#inits,)*
-                body: items
-                    .into_iter()
-                    .map(|(id, mut item)| {
-                        item.#id_field = #set_id;
-                        item
-                    })
-                    .collect(),
-                #(#query_inits)*
-                options: Default::default(),
-            }
-        }
+/// The runtime's `answer` marker of an operation (how its answer is read) and what `send()` returns.
+fn answer(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
+    if let Some((page, _, _)) = list_types(api, op) {
+        return (quote!(answer::List<#page>), page);
     }
-}
-
-fn response_ty(api: &Api, op: &Operation) -> TokenStream {
     match &op.response {
-        Response::Empty => quote!(()),
-        Response::Bytes => quote!(Vec<u8>),
-        Response::Json(ty) => ty_tokens(api, ty, &models_path()),
-        Response::List { wrapper, .. } => ty_tokens(api, &Ty::Named(*wrapper), &models_path()),
+        Response::Empty => (quote!(answer::Empty), quote!(())),
+        Response::Bytes => (quote!(answer::Bytes), quote!(Vec<u8>)),
+        Response::Json(ty) => {
+            let ty = ty_tokens(api, ty, &models_path());
+            (quote!(answer::Json<#ty>), ty)
+        }
         Response::Saved(ty) => {
             let ty = ty_tokens(api, ty, &models_path());
-            quote!(Vec<#ty>)
+            match op.upsert.as_ref().is_some_and(|upsert| !upsert.many) {
+                true => (quote!(answer::One<#ty>), ty),
+                false => (quote!(answer::Saved<#ty>), quote!(Vec<#ty>)),
+            }
         }
+        Response::List { .. } => unreachable!("list_types covers lists"),
+    }
+}
+
+/// A list operation's page type, record type, and whether Halo pages it: a list wrapper (paged or not), or a GET
+/// answering an array of records (one page).
+fn list_types(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, bool)> {
+    match &op.response {
+        Response::List { wrapper, item, paged } => Some((
+            ty_tokens(api, &Ty::Named(*wrapper), &models_path()),
+            ty_tokens(api, &Ty::Named(*item), &models_path()),
+            *paged,
+        )),
+        Response::Json(Ty::Vec(inner)) if op.http_method == HttpMethod::Get && matches!(**inner, Ty::Named(_)) => {
+            let item = ty_tokens(api, inner, &models_path());
+            Some((quote!(Vec<#item>), item, false))
+        }
+        _ => None,
     }
 }
 
 fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let name = ident(&op.builder_name);
-    let mut docs = op_docs(op);
-    docs.push(String::new());
-    let made_by = match op.upsert.as_ref().and_then(|upsert| upsert.many.as_ref()) {
-        Some(many) => format!(
-            "[`{0}::{1}`] or [`{0}::{2}`]",
-            resource.type_name,
-            crate::names::unraw(&op.method_name),
-            crate::names::unraw(&many.method_name)
-        ),
-        None => format!("[`{}::{}`]", resource.type_name, crate::names::unraw(&op.method_name)),
-    };
-    docs.push(format!("Made by {made_by}; set parameters, then call `send()`, or `send_with_response()` for the"));
-    docs.push("status, headers and trace id too.".to_owned());
-    let docs = doc_attrs(&docs);
-    let mut fields = vec![quote!(client: &'a Client,)];
-    for param in &op.path_params {
-        let field = ident(&param.rust_name);
-        let ty = param_field_ty(api, param.ty);
-        fields.push(quote!(#field: #ty,));
-    }
-    if let Some(body) = &op.body {
-        let mut ty = ty_tokens(api, &body.ty, &models_path());
-        if body.array {
-            ty = quote!(Vec<#ty>);
-        }
-        fields.push(quote!(body: #ty,));
-    }
-    for param in &op.query_params {
-        let field = ident(&param.rust_name);
-        let ty = param_field_ty(api, param.ty);
-        fields.push(quote!(#field: Option<#ty>,));
-    }
-    fields.push(quote!(options: crate::runtime::RequestOptions,));
+    let mut lines: Vec<String> = summary_line(api, resource, op).into_iter().chain([String::new()]).collect();
+    let set = if op.query_params.is_empty() { "" } else { "set its parameters, then " };
+    lines.push(format!(
+        "`{}`, made by [`{}::{}`]: {set}`send()` it (or `send_with_response()`).",
+        method_and_path(op),
+        resource.type_name,
+        op.method_name
+    ));
+    let docs = doc_attrs(&lines[if lines.len() == 2 { 1 } else { 0 }..]);
+    let (answer, output) = answer(api, op);
     let setters = op.query_params.iter().map(|param| setter(api, param));
-    let request = request_fn(api, op);
-    let send = send_fn(api, op);
     let paging = paging_fns(api, op);
-    let debug = debug_impl(op);
     quote! {
         #docs
-        #[derive(Clone)]
+        #[derive(Clone, Debug)]
         #[must_use = "a request does nothing until it is sent"]
-        pub struct #name<'a> {
-            #(#fields)*
-        }
-        #debug
-        impl<'a> #name<'a> {
+        pub struct #name(Call<#answer>);
+        impl #name {
             #(#setters)*
             /// The time limit of each attempt of this request, instead of the client's.
-            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-                self.options.timeout = Some(timeout);
-                self
+            pub fn timeout(self, timeout: std::time::Duration) -> Self {
+                Self(self.0.timeout(timeout))
             }
             /// How this request is retried, instead of the client's policy.
-            pub fn retry_policy(mut self, policy: crate::runtime::RetryPolicy) -> Self {
-                self.options.retry = Some(policy);
-                self
+            pub fn retry_policy(self, policy: crate::RetryPolicy) -> Self {
+                Self(self.0.retry_policy(policy))
             }
-            fn request(&self) -> Request {
-                #request
+            /// Sends the request.
+            pub fn send(self) -> impl Future<Output = Result<#output>> + Send + 'static {
+                self.0.send()
             }
-            #send
+            /// Sends the request; the answer comes with its status, headers and Halo's trace id.
+            pub fn send_with_response(self) -> impl Future<Output = Result<Response<#output>>> + Send + 'static {
+                self.0.send_with_response()
+            }
             #paging
         }
     }
 }
 
-/// `Debug` of a builder: its name, `METHOD /path`, the path parameters, the body's size, the query parameters that
-/// are set and the per-request options; not the client, not a body's contents (models may hold passwords), not the
-/// value of a parameter whose name says it is a secret.
-fn debug_impl(op: &Operation) -> TokenStream {
-    let name = ident(&op.builder_name);
-    let name_text = crate::names::unraw(&op.builder_name);
-    let line = method_and_path(op);
-    let args = op.path_params.iter().map(|param| {
-        let field = ident(&param.rust_name);
-        let text = crate::names::unraw(&param.rust_name);
-        quote!(.arg(#text, &self.#field))
-    });
-    let body = op
-        .body
-        .as_ref()
-        .map(|body| if body.array { quote!(.body(Some(self.body.as_slice()))) } else { quote!(.body::<()>(None)) });
-    let queries = op.query_params.iter().map(|param| {
-        let field = ident(&param.rust_name);
-        let text = crate::names::unraw(&param.rust_name);
-        if is_secret_name(&param.wire_name) {
-            quote!(.secret(#text, &self.#field))
-        } else {
-            quote!(.opt(#text, &self.#field))
-        }
-    });
-    quote! {
-        impl std::fmt::Debug for #name<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::runtime::debug_builder(f, #name_text, #line)
-                    #(#args)*
-                    #body
-                    #(#queries)*
-                    .finish(&self.options)
-            }
-        }
-    }
-}
-
-/// Whether a parameter's value may be a credential (`token`, `report_access_token`, `password`, ...), which a
-/// builder's `Debug` must not show.
-fn is_secret_name(wire_name: &str) -> bool {
-    let lower = wire_name.to_ascii_lowercase();
-    ["token", "password", "secret", "apikey", "api_key"].iter().any(|word| lower.contains(word))
-}
-
 fn setter(api: &Api, param: &Param) -> TokenStream {
     let mut lines = param.docs.clone();
-    if !lines.is_empty() {
-        lines.push(String::new());
+    // The wire name is said where the setter's name does not say it already (or the spec says nothing else).
+    if lines.is_empty() || param.required || param.wire_name != param.rust_name {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        let required = if param.required { " (required)" } else { "" };
+        lines.push(format!("Query parameter `{}`{required}.", param.wire_name));
     }
-    lines.push(format!("Query parameter `{}`{}.", param.wire_name, if param.required { " (required)" } else { "" }));
     if let ParamTy::Enum(id) = param.ty {
         let def = api.ty(id);
         let example = match &def.kind {
@@ -405,6 +466,9 @@ fn setter(api: &Api, param: &Param) -> TokenStream {
             TypeKind::Enum(e) => e.fallback_variant.as_str(),
             _ => "Other",
         };
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
         lines.push(format!(
             "Takes a [`models::{0}`] or its wire string{1}; a value the enum does not list",
             def.rust_name,
@@ -414,211 +478,71 @@ fn setter(api: &Api, param: &Param) -> TokenStream {
     }
     let docs = doc_attrs(&lines);
     let name = ident(&param.rust_name);
-    let (arg, value) = match param.ty {
+    let wire = &param.wire_name;
+    let (arg, set) = match param.ty {
         ParamTy::Enum(_) => {
             let ty = param_field_ty(api, param.ty);
-            (quote!(value: impl Into<#ty>), quote!(value.into()))
+            (quote!(value: impl Into<#ty>), quote!(arg(#wire, Into::<#ty>::into(value).as_str())))
         }
-        ParamTy::Bool => (quote!(value: bool), quote!(value)),
-        ParamTy::I32 => (quote!(value: i32), quote!(value)),
-        ParamTy::I64 => (quote!(value: i64), quote!(value)),
-        ParamTy::F64 => (quote!(value: f64), quote!(value)),
-        ParamTy::String => (quote!(value: impl Into<String>), quote!(value.into())),
-        ParamTy::DateTime => (quote!(value: impl Into<crate::DateTime>), quote!(value.into())),
-        ParamTy::ListI32 => (quote!(values: impl IntoIterator<Item = i32>), quote!(values.into_iter().collect())),
-        ParamTy::ListI64 => (quote!(values: impl IntoIterator<Item = i64>), quote!(values.into_iter().collect())),
-        ParamTy::ListString => (
-            quote!(values: impl IntoIterator<Item = impl Into<String>>),
-            quote!(values.into_iter().map(Into::into).collect()),
-        ),
+        ParamTy::Bool => (quote!(value: bool), quote!(arg(#wire, value))),
+        ParamTy::I32 => (quote!(value: i32), quote!(arg(#wire, value))),
+        ParamTy::I64 => (quote!(value: i64), quote!(arg(#wire, value))),
+        ParamTy::F64 => (quote!(value: f64), quote!(arg(#wire, value))),
+        ParamTy::String => (quote!(value: impl Into<String>), quote!(text(#wire, value))),
+        ParamTy::DateTime => (quote!(value: impl Into<crate::DateTime>), quote!(date(#wire, value))),
+        ParamTy::ListI32 => (quote!(values: impl IntoIterator<Item = i32>), quote!(list(#wire, values))),
+        ParamTy::ListI64 => (quote!(values: impl IntoIterator<Item = i64>), quote!(list(#wire, values))),
+        ParamTy::ListString => {
+            (quote!(values: impl IntoIterator<Item = impl Into<String>>), quote!(texts(#wire, values)))
+        }
     };
     quote! {
         #docs
-        pub fn #name(mut self, #arg) -> Self {
-            self.#name = Some(#value);
-            self
+        pub fn #name(self, #arg) -> Self {
+            Self(self.0.#set)
         }
     }
-}
-
-fn request_fn(api: &Api, op: &Operation) -> TokenStream {
-    let method = match op.http_method {
-        HttpMethod::Get => quote!(GET),
-        HttpMethod::Post => quote!(POST),
-        HttpMethod::Put => quote!(PUT),
-        HttpMethod::Patch => quote!(PATCH),
-        HttpMethod::Delete => quote!(DELETE),
-    };
-    let path = if op.path_params.is_empty() {
-        let path = &op.path;
-        quote!(#path)
-    } else {
-        // `{name}` → `{}`; the arguments are percent-encoded path segments, in template order.
-        let mut format = String::new();
-        let mut rest = op.path.as_str();
-        while let Some(start) = rest.find('{') {
-            format.push_str(&rest[..start]);
-            format.push_str("{}");
-            rest = &rest[start + rest[start..].find('}').expect("validated template") + 1..];
-        }
-        format.push_str(rest);
-        let args = op.path_params.iter().map(|param| {
-            let name = ident(&param.rust_name);
-            quote!(crate::runtime::path_segment(&self.#name))
-        });
-        quote!(format!(#format, #(#args),*))
-    };
-    let queries = op.query_params.iter().map(|param| {
-        let wire = &param.wire_name;
-        let name = ident(&param.rust_name);
-        match param.ty {
-            ParamTy::Enum(_) => {
-                let ty = param_field_ty(api, param.ty);
-                quote!(request.query(#wire, self.#name.as_ref().map(#ty::as_str));)
-            }
-            _ => quote!(request.query(#wire, self.#name.as_ref());),
-        }
-    });
-    // Only where the spec knows better than the HTTP method (an update POST) is this said in the code.
-    let method_idempotent = matches!(op.http_method, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete);
-    let idempotent = (op.idempotent != method_idempotent).then(|| {
-        let idempotent = op.idempotent;
-        quote!(request.set_idempotent(#idempotent);)
-    });
-    let operation_id = &op.operation_id;
-    // The scopes go with the request so that a 401 or 403 can name the one the token lacks.
-    let scopes = (!op.scopes.is_empty()).then(|| {
-        let scopes = &op.scopes;
-        quote!(request.set_scopes(&[#(#scopes),*]);)
-    });
-    quote! {
-        let mut request = Request::new(Method::#method, #path);
-        request.set_operation(#operation_id);
-        #idempotent
-        #scopes
-        #(#queries)*
-        request.set_options(&self.options);
-        request
-    }
-}
-
-fn send_fn(api: &Api, op: &Operation) -> TokenStream {
-    let response = response_ty(api, op);
-    let call = match &op.response {
-        Response::Empty => quote!(send_empty),
-        Response::Bytes => quote!(send_bytes),
-        Response::Json(_) => quote!(send_json),
-        Response::List { .. } => quote!(send_list),
-        Response::Saved(_) => quote!(send_saved),
-    };
-    let checks = op.upsert.as_ref().map(|upsert| upsert_checks(op, upsert));
-    let body = op.body.as_ref().map(|_| quote!(request.json_body(&self.body)?;));
-    // `x-halo-idempotent: {"when_items_have": ...}`: safe to repeat when every item only asks to be run.
-    let idempotent_when = op.idempotent_when.as_ref().filter(|_| op.body.is_some()).map(|when| {
-        let field = ident(&when.field);
-        let set = if when.optional { quote!(item.#field == Some(true)) } else { quote!(item.#field) };
-        quote!(request.set_idempotent(!self.body.is_empty() && self.body.iter().all(|item| #set));)
-    });
-    let (bind, request) = if body.is_some() {
-        (quote!(let mut request = self.request();), quote!(request))
-    } else {
-        (quote!(), quote!(self.request()))
-    };
-    quote! {
-        /// Sends the request.
-        pub async fn send(self) -> Result<#response> {
-            self.send_with_response().await.map(crate::runtime::Response::into_inner)
-        }
-        /// Sends the request; the answer comes with its status, headers and Halo's trace id.
-        pub async fn send_with_response(self) -> Result<crate::runtime::Response<#response>> {
-            #checks
-            #bind
-            #body
-            #idempotent_when
-            self.client.#call(#request).await
-        }
-    }
-}
-
-/// Halo's POST creates when an item has no id and updates when it has one. `create` refuses items with an id (its
-/// argument is a plain model); `update` takes the id as an argument, and refuses ids that are not positive (0 or
-/// less would make Halo create a record).
-fn upsert_checks(op: &Operation, upsert: &Upsert) -> TokenStream {
-    let id = ident(&upsert.id_field);
-    let verb = crate::names::unraw(&op.method_name);
-    let empty = format!("{verb}: no items to send");
-    let (condition, message) = match (upsert.role, upsert.id_optional) {
-        (UpsertRole::Create, true) => (quote!(item.#id.is_some_and(|id| id > 0)), create_message(verb)),
-        (UpsertRole::Create, false) => (quote!(item.#id > 0), create_message(verb)),
-        (UpsertRole::Update, true) => (quote!(item.#id.is_none_or(|id| id <= 0)), update_message(verb)),
-        (UpsertRole::Update, false) => (quote!(item.#id <= 0), update_message(verb)),
-    };
-    quote! {
-        if self.body.is_empty() {
-            return Err(crate::runtime::Error::invalid_request(#empty));
-        }
-        if let Some(index) = self.body.iter().position(|item| #condition) {
-            return Err(crate::runtime::Error::invalid_request(format!(#message)));
-        }
-    }
-}
-
-fn create_message(verb: &str) -> String {
-    format!("{verb}: item {{index}} already has an id; Halo would update that record instead of creating one")
-}
-
-fn update_message(verb: &str) -> String {
-    format!(
-        "{verb}: item {{index}} has an id that is not positive; Halo would create a new record instead of updating one"
-    )
 }
 
 /// `pages()`, `stream()` and `all()`: on every list operation (a list wrapper, or a GET answering an array of
 /// records). Those Halo pages set the paging parameters; the others send one request and yield one page.
 fn paging_fns(api: &Api, op: &Operation) -> TokenStream {
-    let (page, item, paged) = match &op.response {
-        Response::List { wrapper, item, paged } => (
-            ty_tokens(api, &Ty::Named(*wrapper), &models_path()),
-            ty_tokens(api, &Ty::Named(*item), &models_path()),
-            *paged,
-        ),
-        Response::Json(Ty::Vec(inner)) if op.http_method == HttpMethod::Get && matches!(**inner, Ty::Named(_)) => {
-            let item = ty_tokens(api, inner, &models_path());
-            (quote!(Vec<#item>), item, false)
+    let Some((page, item, paged)) = list_types(api, op) else {
+        return quote!();
+    };
+    let all = quote! {
+        pub fn all(self) -> impl Future<Output = Result<Vec<#item>, ListError<#item>>> + Send + 'static {
+            self.0.pages().all()
         }
-        _ => return quote!(),
     };
     if !paged {
         return quote! {
-            /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`](crate::Pages)).
-            pub fn pages(self) -> crate::runtime::Pages<#page> {
-                crate::runtime::Pages::unpaged(self.client, self.request())
+            /// Halo does not page this list: one request, sent as built, and one page (see [`Pages`]).
+            pub fn pages(self) -> Pages<#page> {
+                self.0.one_page()
             }
             /// Every result as a stream (one request: Halo does not page this list).
-            pub fn stream(self) -> crate::runtime::ItemStream<#item> {
-                self.pages().items()
+            pub fn stream(self) -> ItemStream<#item> {
+                self.0.one_page().items()
             }
             /// Every result (one request: Halo does not page this list). On an error, the records read so far
             /// (none) come with it.
-            pub async fn all(self) -> std::result::Result<Vec<#item>, crate::runtime::ListError<#item>> {
-                self.pages().all().await
+            pub fn all(self) -> impl Future<Output = Result<Vec<#item>, ListError<#item>>> + Send + 'static {
+                self.0.one_page().all()
             }
         };
     }
-    let wrapper = page;
     quote! {
         /// Pages through every result: `pageinate=true`, `page_no` from 1 (or the one set), `page_size` up to
-        /// Halo's cap of 100; each record once, and always ending (see [`Pages`](crate::Pages)).
-        pub fn pages(self) -> crate::runtime::Pages<#wrapper> {
-            crate::runtime::Pages::new(self.client, self.request())
+        /// Halo's cap of 100; each record once, and always ending (see [`Pages`]).
+        pub fn pages(self) -> Pages<#page> {
+            self.0.pages()
         }
         /// Every result as a stream, fetching pages as needed.
-        pub fn stream(self) -> crate::runtime::ItemStream<#item> {
-            self.pages().items()
+        pub fn stream(self) -> ItemStream<#item> {
+            self.0.pages().items()
         }
         /// Every result, all pages collected. On an error, the records read so far come with it.
-        pub async fn all(self) -> std::result::Result<Vec<#item>, crate::runtime::ListError<#item>> {
-            self.pages().all().await
-        }
+        #all
     }
 }

@@ -8,6 +8,7 @@ use super::Output;
 /// `(file name, contents)` of every runtime file. A test in `tests/` checks this list against the directory.
 pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("auth.rs", include_str!("../../runtime/auth.rs")),
+    ("call.rs", include_str!("../../runtime/call.rs")),
     ("client.rs", include_str!("../../runtime/client.rs")),
     ("custom.rs", include_str!("../../runtime/custom.rs")),
     ("custom_fields.rs", include_str!("../../runtime/custom_fields.rs")),

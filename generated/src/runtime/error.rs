@@ -406,8 +406,8 @@ impl Error {
     /// use halopsa::ErrorKind;
     ///
     /// let summary = ticket.summary.clone();
-    /// match client.tickets().create(vec![ticket.clone()]).send().await {
-    ///     Ok(saved) => println!("created {:?}", saved[0].id),
+    /// match client.tickets().create(ticket.clone()).send().await {
+    ///     Ok(saved) => println!("created {:?}", saved.id),
     ///     Err(error) if error.kind() == ErrorKind::OutcomeUnknown => {
     ///         let found = error
     ///             .find_once_settled(|| async {
@@ -416,7 +416,7 @@ impl Error {
     ///             })
     ///             .await?;
     ///         if found.is_none() {
-    ///             client.tickets().create(vec![ticket]).send().await?; // it did not land: safe to send again
+    ///             client.tickets().create(ticket).send().await?; // it did not land: safe to send again
     ///         }
     ///     }
     ///     Err(error) => return Err(error),

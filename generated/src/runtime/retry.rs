@@ -25,7 +25,7 @@ use tokio::time::Instant;
 ///
 /// Which failures are retried (whatever the policy):
 ///
-/// | failure | reads, updates (`update`, `update_many`), deletes, report runs (`_loadreportonly`) | creates (`create`) and other non-idempotent calls |
+/// | failure | reads, updates (`update`, `update_many`), deletes, report runs (`_loadreportonly`) | creates (`create`, `create_many`) and other non-idempotent calls |
 /// |---|---|---|
 /// | 429 Too Many Requests, 503 Service Unavailable | retried | retried: Halo did not act on it |
 /// | 500 Internal Server Error | retried, at most twice a call | not retried: [`ErrorKind::OutcomeUnknown`] |

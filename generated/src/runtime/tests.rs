@@ -806,7 +806,7 @@ async fn a_link_over_plain_http_elsewhere_is_refused_and_its_signature_never_sho
 async fn bad_paths_are_refused_before_sending() {
     let server = Server::halo(|_| Answer::json(200, json!({}))).await;
     let client = server.client().build().unwrap();
-    let path = format!("/Agent/{}", path_segment(&""));
+    let path = format!("/Agent/{}", request::path_segment(&""));
     let error = client.send_empty(Request::new(Method::DELETE, path)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(server.seen().is_empty());
@@ -821,7 +821,7 @@ async fn wrapped_pages_stop_at_record_count() {
     let client = server.client().build().unwrap();
     let mut request = get("/Agent");
     request.query("page_size", Some(&500));
-    let all = Pages::<AgentList>::new(&client, request).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), request).all().await.unwrap();
     assert_eq!(ids(&all), (1..=250).collect::<Vec<_>>());
     let seen = server.api_requests();
     assert_eq!(seen.iter().map(Seen::page_no).collect::<Vec<_>>(), [1, 2, 3]);
@@ -833,7 +833,7 @@ async fn wrapped_pages_stop_at_record_count() {
 async fn bare_array_pages_stop_on_a_short_page() {
     let server = list_server(250, 100, false).await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 250);
     assert_eq!(server.api_requests().len(), 3);
 }
@@ -844,14 +844,14 @@ async fn a_silent_cap_below_the_requested_size_loses_nothing() {
     for wrapped in [true, false] {
         let server = list_server(100, 40, wrapped).await;
         let client = server.client().build().unwrap();
-        let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+        let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap();
         assert_eq!(ids(&all), (1..=100).collect::<Vec<_>>(), "wrapped: {wrapped}");
         assert_eq!(server.api_requests().len(), 3, "wrapped: {wrapped}");
     }
     // An exact multiple without a count: the empty page ends it.
     let server = list_server(80, 40, false).await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 80);
     assert_eq!(server.api_requests().len(), 3);
 }
@@ -861,19 +861,19 @@ async fn a_server_that_ignores_paging_is_read_once_and_checked_once() {
     // The same bare array for every page_no.
     let server = Server::halo(|_| Answer::json(200, Value::Array(agents(1..11)))).await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 10);
     assert_eq!(server.api_requests().len(), 2);
     // Everything at once, more than the page size asked for: the second page brings nothing new and ends it.
     let server = Server::halo(|_| Answer::json(200, Value::Array(agents(1..151)))).await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 150);
     assert_eq!(server.api_requests().len(), 2);
     // With a record count that the first page meets: one request.
     let server = Server::halo(|_| Answer::json(200, json!({"record_count": 150, "agents": agents(1..151)}))).await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 150);
     assert_eq!(server.api_requests().len(), 1);
 }
@@ -883,7 +883,7 @@ async fn a_server_that_ignores_page_no_gives_no_duplicates_even_with_a_record_co
     // Always the first 100 of 250: the second page repeats the first, which ends paging.
     let server = Server::halo(|_| Answer::json(200, json!({"record_count": 250, "agents": agents(1..101)}))).await;
     let client = server.client().build().unwrap();
-    let error = Pages::<AgentList>::new(&client, get("/Agent")).all().await.unwrap_err();
+    let error = Pages::<AgentList>::new(client.clone(), get("/Agent")).all().await.unwrap_err();
     // Records are missing, and the caller is told so, with the records read.
     assert_eq!(error.error().kind(), ErrorKind::Incomplete);
     assert!(error.error().message().contains("record_count was 250"), "{error}");
@@ -895,7 +895,7 @@ async fn a_server_that_ignores_page_no_gives_no_duplicates_even_with_a_record_co
 async fn pages_are_a_stream_of_pages() {
     let server = list_server(250, 100, true).await;
     let client = server.client().build().unwrap();
-    let mut pages = Pages::<AgentList>::new(&client, get("/Agent")).concurrency(2);
+    let mut pages = Pages::<AgentList>::new(client.clone(), get("/Agent")).concurrency(2);
     let mut lengths = Vec::new();
     while let Some(page) =
         std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut pages), cx)).await
@@ -911,7 +911,7 @@ async fn pages_are_a_stream_of_pages() {
 async fn an_empty_first_page_is_yielded_and_ends_paging() {
     let server = list_server(0, 100, true).await;
     let client = server.client().build().unwrap();
-    let mut pages = Pages::<AgentList>::new(&client, get("/Agent"));
+    let mut pages = Pages::<AgentList>::new(client.clone(), get("/Agent"));
     let first = pages.next_page().await.unwrap().unwrap();
     assert_eq!((first.agents.len(), first.record_count), (0, Some(0)));
     assert!(pages.next_page().await.is_none());
@@ -925,7 +925,7 @@ async fn a_caller_set_page_no_is_the_start_page() {
     let client = server.client().build().unwrap();
     let mut request = get("/Agent");
     request.query("page_no", Some(&2));
-    let all = Pages::<AgentList>::new(&client, request).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), request).all().await.unwrap();
     assert_eq!(ids(&all), (101..=250).collect::<Vec<_>>());
     assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
 }
@@ -938,7 +938,7 @@ async fn a_listing_resumed_on_its_short_last_page_is_complete() {
         let client = server.client().build().unwrap();
         let mut request = get("/Agent");
         request.query("page_no", Some(&2));
-        let all = Pages::<AgentList>::new(&client, request).concurrency(concurrency).all().await.unwrap();
+        let all = Pages::<AgentList>::new(client.clone(), request).concurrency(concurrency).all().await.unwrap();
         assert_eq!(ids(&all), (101..=130).collect::<Vec<_>>());
         assert_eq!(server.api_requests().iter().map(Seen::page_no).collect::<Vec<_>>(), [2, 3]);
     }
@@ -951,7 +951,7 @@ async fn a_listing_resumed_on_its_short_last_page_is_complete() {
     let client = server.client().build().unwrap();
     let mut request = get("/Agent");
     request.query("page_no", Some(&2));
-    let error = Pages::<AgentList>::new(&client, request).all().await.unwrap_err();
+    let error = Pages::<AgentList>::new(client.clone(), request).all().await.unwrap_err();
     assert_eq!(error.error().kind(), ErrorKind::Incomplete);
     assert!(error.error().message().contains("pages from page 2 on held 30"), "{}", error.error());
 }
@@ -990,14 +990,14 @@ impl ListPage for AnonymousList {
 async fn a_page_identical_to_the_one_before_ends_a_listing_of_records_without_ids() {
     let server = Server::halo(|_| Answer::json(200, json!({"record_count": 1000, "agents": agents(1..101)}))).await;
     let client = server.client().build().unwrap();
-    let error = Pages::<AnonymousList>::new(&client, get("/Agent")).all().await.unwrap_err();
+    let error = Pages::<AnonymousList>::new(client.clone(), get("/Agent")).all().await.unwrap_err();
     assert_eq!(error.error().kind(), ErrorKind::Incomplete);
     assert_eq!(error.items().len(), 100);
     assert_eq!(server.api_requests().len(), 2);
     // Honest pages of records without ids are all read.
     let server = list_server(250, 100, true).await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AnonymousList>::new(&client, get("/Agent")).all().await.unwrap();
+    let all = Pages::<AnonymousList>::new(client.clone(), get("/Agent")).all().await.unwrap();
     assert_eq!(all.len(), 250);
     assert_eq!(server.api_requests().len(), 3);
 }
@@ -1015,7 +1015,7 @@ async fn concurrent_pages_arrive_in_order() {
     })
     .await;
     let client = server.client().build().unwrap();
-    let all = Pages::<AgentList>::new(&client, get("/Agent")).concurrency(4).all().await.unwrap();
+    let all = Pages::<AgentList>::new(client.clone(), get("/Agent")).concurrency(4).all().await.unwrap();
     assert_eq!(ids(&all), (1..=1000).collect::<Vec<_>>());
     let mut pages: Vec<usize> = server.api_requests().iter().map(Seen::page_no).collect();
     pages.sort();
@@ -1033,7 +1033,7 @@ async fn the_item_stream_yields_records_then_the_error_then_ends() {
     })
     .await;
     let client = server.client().build().unwrap();
-    let mut stream = Pages::<AgentList>::new(&client, get("/Agent")).items();
+    let mut stream = Pages::<AgentList>::new(client.clone(), get("/Agent")).items();
     let mut ok = 0;
     let error = loop {
         match next_item(&mut stream).await {
@@ -1144,8 +1144,8 @@ fn client_is_clone_send_sync() {
     fn send<T: Send>(_: &T) {}
     let client = Client::builder("https://acme.halopsa.com").bearer_token("t").build().unwrap();
     send(&client.send_json::<Value>(get("/Agent")));
-    send(&Pages::<AgentList>::new(&client, get("/Agent")).all());
-    send(&Pages::<AgentList>::new(&client, get("/Agent")).items());
+    send(&Pages::<AgentList>::new(client.clone(), get("/Agent")).all());
+    send(&Pages::<AgentList>::new(client.clone(), get("/Agent")).items());
 }
 
 // ---------------------------------------------------------------------------------------------------------------

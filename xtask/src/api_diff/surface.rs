@@ -44,8 +44,6 @@ pub struct Operation {
     pub path: String,
     /// The accessor method (`get`).
     pub method_name: String,
-    /// The second accessor method of an update (`update_many`).
-    pub many_name: Option<String>,
     /// The builder type (`GetAgent`).
     pub builder: String,
     /// The positional arguments' types before the body, in order (path parameters, then the id of an update):
@@ -213,17 +211,20 @@ fn operation(api: &Api, spec: &Json, resource: &ir::Resource, op: &ir::Operation
     let method = format!("{:?}", op.http_method).to_ascii_uppercase();
     let mut key = route_key(&method, &op.path);
     let mut args: Vec<String> = op.path_params.iter().map(|p| param_ty(api, p.ty)).collect();
-    let mut many_name = None;
+    // Halo's create-or-update POST is four operations of one route: `create`, `create_many`, `update` (with the
+    // id as an argument) and `update_many`.
     if let Some(upsert) = &op.upsert {
-        match upsert.role {
-            UpsertRole::Create => key.push_str("#create"),
-            UpsertRole::Update => {
-                key.push_str("#update");
-                args.push(ty(api, &upsert.id_ty));
-                many_name = upsert.many.as_ref().map(|many| many.method_name.clone());
-            }
+        key.push_str(match (upsert.role, upsert.many) {
+            (UpsertRole::Create, false) => "#create",
+            (UpsertRole::Create, true) => "#create_many",
+            (UpsertRole::Update, false) => "#update",
+            (UpsertRole::Update, true) => "#update_many",
+        });
+        if upsert.role == UpsertRole::Update && !upsert.many {
+            args.push(ty(api, &upsert.id_ty));
         }
     }
+    let single = op.upsert.as_ref().is_some_and(|upsert| !upsert.many);
     let body = op.body.as_ref().map(|body| {
         let item = ty(api, &body.ty);
         if body.array { format!("[{item}]") } else { item }
@@ -232,6 +233,7 @@ fn operation(api: &Api, spec: &Json, resource: &ir::Resource, op: &ir::Operation
         Response::Empty => ("()".to_owned(), false),
         Response::Bytes => ("Vec<u8>".to_owned(), false),
         Response::Json(t) => (ty(api, t), false),
+        Response::Saved(t) if single => (ty(api, t), false),
         Response::Saved(t) => (format!("Vec<{}>", ty(api, t)), false),
         Response::List { wrapper, paged, .. } => (ty(api, &Ty::Named(*wrapper)), *paged),
     };
@@ -249,7 +251,6 @@ fn operation(api: &Api, spec: &Json, resource: &ir::Resource, op: &ir::Operation
         method,
         path: op.path.clone(),
         method_name: op.method_name.clone(),
-        many_name,
         builder: op.builder_name.clone(),
         args,
         body,

@@ -14,6 +14,10 @@ use super::report::{Kind, Report};
 use crate::Result;
 use crate::openapi_json::{self as oj, Json, Object, route_key, schema_ref, schema_ref_name};
 
+/// The methods the generator splits a create-or-update POST (`x-halo-upsert`) into: no other operation of the
+/// resource may be named so.
+const UPSERT_METHODS: &[&str] = &["create", "create_many", "update", "update_many"];
+
 /// One operation of the upstream document.
 struct UpOp<'u> {
     path: &'u str,
@@ -448,14 +452,13 @@ impl<'u> Importer<'u> {
     }
 
     /// Method names already taken on a resource: `x-halo-method`s, else snake_case operationIds; upserts take
-    /// `create` and `update`.
+    /// `create`, `create_many`, `update` and `update_many`.
     fn used_methods(&self, tag: &str) -> BTreeSet<String> {
         let mut used = BTreeSet::new();
         for (path, method) in self.ops_of(tag) {
             let Some(op) = self.op(&path, &method) else { continue };
             if op.contains_key("x-halo-upsert") {
-                used.insert("create".to_owned());
-                used.insert("update".to_owned());
+                used.extend(UPSERT_METHODS.iter().map(|name| (*name).to_owned()));
             }
             match (op.str("x-halo-method"), op.str("operationId")) {
                 (Some(method), _) => used.insert(method.to_owned()),
@@ -836,8 +839,7 @@ impl<'u> Importer<'u> {
         self.operation_ids.insert(id.clone());
         built.insert("operationId", id.as_str());
         if upsert {
-            methods.insert("create".to_owned());
-            methods.insert("update".to_owned());
+            methods.extend(UPSERT_METHODS.iter().map(|name| (*name).to_owned()));
         } else {
             let candidates = names::method_names(method, path, shape);
             let free = candidates.iter().find(|name| !methods.contains(*name)).cloned();
