@@ -19,8 +19,8 @@ const BUILDER_RESERVED: &[&str] =
     &["all", "body", "client", "new", "options", "pages", "request", "retry_policy", "send", "stream", "timeout"];
 /// Names every resource module imports or defines besides its builders.
 const MODULE_RESERVED: &[&str] = &["Client", "Error", "ItemStream", "Method", "Pages", "Request", "Result", "models"];
-/// Modules of the crate that resource modules must not shadow.
-const CRATE_MODULES: &[&str] = &["models", "runtime", "shared"];
+/// Modules of the crate that resource modules must not shadow (`webhook_receiver` is the runtime's, re-exported).
+const CRATE_MODULES: &[&str] = &["models", "runtime", "shared", "webhook_receiver"];
 /// Prelude and std names a model must not shadow inside the models modules.
 const MODEL_RESERVED: &[&str] = &[
     "Box",

@@ -19,6 +19,8 @@
 //! These are off by default: `appointments`, `categories`, `client_contracts`, `custom_tables`, `field_info`, `items`, `kb_articles`, `lookups`, `opportunities`, `outcomes`, `priorities`, `projects`, `purchase_orders`, `quotes`, `recurring_invoices`, `slas`, `software_licences`, `suppliers`, `timesheet_events`, `timesheets`, `webhook_events`, `webhooks`.
 //! Umbrella features turn on several: `billing` (client_contracts, recurring_invoices, software_licences); `scheduling` (projects, appointments, timesheets, timesheet_events); `sales` (opportunities, quotes, items, suppliers, purchase_orders); `configuration` (priorities, slas, outcomes, categories, lookups, field_info, custom_tables, webhooks, webhook_events); `full` (every resource).
 //! The TLS backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.
+//! Receiving Halo's webhooks: `webhook-receiver` (off by default) adds `halopsa::webhook_receiver`, which needs no web
+//! framework, and `webhook-axum` its extractor for axum.
 
 #![warn(missing_docs)]
 #[rustfmt::skip]
@@ -175,3 +177,5 @@ pub use reqwest::header::{HeaderMap, HeaderValue};
 pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
 /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
 pub use time;
+#[cfg(feature = "webhook-receiver")]
+pub use runtime::webhook_receiver;

@@ -68,6 +68,8 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
         /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
         pub use time;
+        #[cfg(feature = "webhook-receiver")]
+        pub use runtime::webhook_receiver;
     }
 }
 
@@ -98,6 +100,7 @@ fn feature_docs(api: &Api) -> Vec<String> {
                 .to_owned(),
         );
         lines.push("backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.".to_owned());
+        lines.extend(WEBHOOK_FEATURE_DOCS.iter().map(|line| (*line).to_owned()));
         return lines;
     }
     lines.push("Cargo features: one per resource, so a consumer compiles only what it uses.".to_owned());
@@ -108,8 +111,15 @@ fn feature_docs(api: &Api) -> Vec<String> {
     lines.push(format!("Umbrella features turn on several: {}.", groups.join("; ")));
     lines
         .push("The TLS backend for https: `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.".to_owned());
+    lines.extend(WEBHOOK_FEATURE_DOCS.iter().map(|line| (*line).to_owned()));
     lines
 }
+
+/// The crate docs' lines on the webhook receiver's features (defined by the manifest template, whatever the spec).
+const WEBHOOK_FEATURE_DOCS: &[&str] = &[
+    "Receiving Halo's webhooks: `webhook-receiver` (off by default) adds `halopsa::webhook_receiver`, which needs no web",
+    "framework, and `webhook-axum` its extractor for axum.",
+];
 
 /// The TLS feature on by default: rustls with ring, which builds no aws-lc-sys (`codegen/runtime/tls.rs`).
 const DEFAULT_TLS: &str = "rustls-ring";
