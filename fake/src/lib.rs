@@ -53,6 +53,7 @@ mod reply;
 mod server;
 mod state;
 mod ticketing;
+mod webhooks;
 
 use std::io;
 use std::net::SocketAddr;
@@ -70,6 +71,7 @@ pub use plain::Plain;
 pub use record::RecordedRequest;
 pub use state::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Resource};
 pub use ticketing::{CLOSED_STATUS, Ticketing};
+pub use webhooks::{WebhookAuth, WebhookSettings, WebhookStats};
 
 use auth::Auth;
 use faults::RateLimiter;
@@ -241,6 +243,7 @@ impl FakeHaloBuilder {
         let shared = Arc::new(Shared::new(inner));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());
+        webhooks::spawn(shared.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -264,6 +267,7 @@ impl Drop for FakeHalo {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+        self.shared.lock().webhooks.stop();
     }
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     /// The largest page served ([`super::MAX_PAGE_SIZE`] unless lowered).
     pub(crate) page_cap: i64,
     pub(crate) base_url: String,
+    /// Webhook delivery (`webhooks.rs`).
+    pub(crate) webhooks: super::webhooks::WebhookState,
     next_seq: u64,
 }
 
@@ -68,6 +70,7 @@ impl Inner {
             bare_agent_list,
             page_cap: super::MAX_PAGE_SIZE,
             base_url: String::new(),
+            webhooks: Default::default(),
             next_seq: 0,
         }
     }
@@ -190,7 +193,8 @@ impl Inner {
                 Err(reply) => reply,
             },
             ("POST", 1, _) => match self.json_body(call) {
-                Ok(body) => match self.ticketing.upsert(resource, body) {
+                // Through webhooks.rs, which fires Halo's webhooks for the changes.
+                Ok(body) => match self.upsert_ticketing(resource, body) {
                     Ok(saved) => Reply::json(200, saved),
                     Err(reply) => reply,
                 },
