@@ -5,7 +5,9 @@
 //! scopes decide what a token may reach: 403 otherwise) and, under `/api`, stateful agents, users, teams and clients
 //! with Halo's create-or-update POST, its list wrapper and its page cap of 100, `GET /api/Agent/me`, the
 //! ticketing side (tickets, actions, assets, sites, invoices, reports, attachments), and the [`Plain`] resources
-//! (priorities, SLAs, contracts, projects, appointments, timesheets, quotes, items, webhooks, ...). Faults can be switched on
+//! (priorities, SLAs, contracts, projects, appointments, timesheets, quotes, items, webhooks, ...). It fires Halo's
+//! webhooks at the webhooks configured through `/api/Webhook` when tickets change ([`FakeHalo::add_webhook`],
+//! [`WebhookSettings`] for duplicates, reordering and retries). Faults can be switched on
 //! ([`Fault`]: 429s, 503 bursts, revoked tokens, error bodies under status 200, ignored `page_no`, lying record
 //! counts, truncated bodies, delays, ...), and every request it received can be read back ([`RecordedRequest`]), as
 //! can its records.

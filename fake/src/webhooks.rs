@@ -308,7 +308,7 @@ impl WebhookState {
             Some(200..=299) => {
                 self.stats.delivered += 1;
                 let every = u64::from(self.settings.duplicate_every);
-                if every > 0 && !delivery.copy && self.stats.delivered % every == 0 {
+                if every > 0 && !delivery.copy && self.stats.delivered.is_multiple_of(every) {
                     self.stats.duplicates += 1;
                     self.push(Delivery { attempts: 0, not_before: None, copy: true, ..delivery });
                 }

@@ -76,7 +76,7 @@ impl axum::extract::FromRef<App> for Receiver {
 async fn take(State(app): State<App>, HaloWebhook(delivery): HaloWebhook<Payload>) -> StatusCode {
     let mut taken = app.taken.lock().unwrap();
     taken.calls += 1;
-    if taken.fail_every > 0 && taken.calls % taken.fail_every == 0 {
+    if taken.fail_every > 0 && taken.calls.is_multiple_of(taken.fail_every) {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
     taken.deliveries.push(delivery);
