@@ -45,7 +45,7 @@
 //!
 //! ```
 //! use halopsa::HeaderMap;
-//! use halopsa::webhook_receiver::{Credentials, Endpoint, Receiver, RejectionKind};
+//! use halopsa::webhook_receiver::{Credentials, Endpoint, Json, Receiver, RejectionKind};
 //!
 //! let receiver = Receiver::builder()
 //!     .endpoint(Endpoint::new("acme", Credentials::basic("halo", "acme-secret")).path("/halo/acme"))
@@ -55,11 +55,11 @@
 //! let mut headers = HeaderMap::new();
 //! headers.insert("authorization", "Bearer globex-token".parse().expect("a header value"));
 //! let body = br#"[{"id": "8e25bc7b", "event": "New Ticket Logged", "object_id": 42, "ticket": {"id": 42}}]"#;
-//! let delivery = receiver.receive::<serde_json::Map<String, serde_json::Value>>("/halo/globex", &headers, body)?;
+//! let delivery = receiver.receive::<Json>("/halo/globex", &headers, body)?;
 //! assert_eq!(delivery.endpoint(), Some("globex"));
 //! assert_eq!(delivery.events()[0].object_id(), Some(42));
 //!
-//! let wrong = receiver.receive::<serde_json::Value>("/halo/acme", &headers, body).unwrap_err();
+//! let wrong = receiver.receive::<Json>("/halo/acme", &headers, body).unwrap_err();
 //! assert_eq!((wrong.kind(), wrong.status().as_u16()), (RejectionKind::Unauthorized, 401));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
