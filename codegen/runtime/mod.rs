@@ -34,6 +34,10 @@ mod request;
 mod response;
 mod retry;
 mod tls;
+// Receiving Halo's webhooks (feature `webhook-receiver`); public as `halopsa::webhook_receiver`. Its other files
+// (`webhook_event.rs`, `webhook_replay.rs`, `webhook_axum.rs`) are its submodules, by `#[path]`.
+#[cfg(feature = "webhook-receiver")]
+pub mod webhook_receiver;
 
 #[cfg(test)]
 mod tests;

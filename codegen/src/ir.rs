@@ -46,9 +46,18 @@ pub const UNUSED_MODELS_FEATURE: &str = "unused-models";
 pub const FULL_FEATURE: &str = "full";
 
 /// Cargo feature names the manifest defines besides the resources': `default`, [`FULL_FEATURE`],
-/// [`UNUSED_MODELS_FEATURE`] and the TLS backends of the manifest template. A feature group may not take one.
-pub const RESERVED_FEATURES: &[&str] =
-    &["default", FULL_FEATURE, UNUSED_MODELS_FEATURE, "rustls-ring", "rustls-aws-lc-rs", "native-tls"];
+/// [`UNUSED_MODELS_FEATURE`], and the TLS backends and webhook receiver of the manifest template. A feature group
+/// may not take one.
+pub const RESERVED_FEATURES: &[&str] = &[
+    "default",
+    FULL_FEATURE,
+    UNUSED_MODELS_FEATURE,
+    "rustls-ring",
+    "rustls-aws-lc-rs",
+    "native-tls",
+    "webhook-receiver",
+    "webhook-axum",
+];
 
 /// An umbrella cargo feature (`x-halo-feature-groups`): enables the features of the resources it lists.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -101,6 +101,7 @@ const CRATE_MODULES: &[&str] = &[
     "u64",
     "u8",
     "usize",
+    "webhook_receiver",
 ];
 /// Prelude and std names (and the generic parameters of the models' trait impls and methods) a model must not shadow
 /// inside the models modules.

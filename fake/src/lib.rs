@@ -5,7 +5,9 @@
 //! scopes decide what a token may reach: 403 otherwise) and, under `/api`, stateful agents, users, teams and clients
 //! with Halo's create-or-update POST, its list wrapper and its page cap of 100, `GET /api/Agent/me`, the
 //! ticketing side (tickets, actions, assets, sites, invoices, reports, attachments), and the [`Plain`] resources
-//! (priorities, SLAs, contracts, projects, appointments, timesheets, quotes, items, webhooks, ...). Faults can be switched on
+//! (priorities, SLAs, contracts, projects, appointments, timesheets, quotes, items, webhooks, ...). It fires Halo's
+//! webhooks at the webhooks configured through `/api/Webhook` when tickets change ([`FakeHalo::add_webhook`],
+//! [`WebhookSettings`] for duplicates, reordering and retries). Faults can be switched on
 //! ([`Fault`]: 429s, 503 bursts, revoked tokens, error bodies under status 200, ignored `page_no`, lying record
 //! counts, truncated bodies, delays, ...), and every request it received can be read back ([`RecordedRequest`]), as
 //! can its records.
@@ -53,6 +55,7 @@ mod reply;
 mod server;
 mod state;
 mod ticketing;
+mod webhooks;
 
 use std::io;
 use std::net::SocketAddr;
@@ -70,6 +73,7 @@ pub use plain::Plain;
 pub use record::RecordedRequest;
 pub use state::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Resource};
 pub use ticketing::{CLOSED_STATUS, Ticketing};
+pub use webhooks::{WebhookAuth, WebhookSettings, WebhookStats};
 
 use auth::Auth;
 use faults::RateLimiter;
@@ -241,6 +245,7 @@ impl FakeHaloBuilder {
         let shared = Arc::new(Shared::new(inner));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());
+        webhooks::spawn(shared.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -264,6 +269,7 @@ impl Drop for FakeHalo {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+        self.shared.lock().webhooks.stop();
     }
 }
 

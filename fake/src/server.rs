@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) base_url: String,
     /// Attachments of at least this many bytes are answered with `{"link": ...}` instead of their bytes.
     pub(crate) attachment_link_min: Option<usize>,
+    /// Webhook delivery (`webhooks.rs`).
+    pub(crate) webhooks: super::webhooks::WebhookState,
     next_seq: u64,
 }
 
@@ -71,6 +73,7 @@ impl Inner {
             page_cap: super::MAX_PAGE_SIZE,
             base_url: String::new(),
             attachment_link_min: None,
+            webhooks: Default::default(),
             next_seq: 0,
         }
     }
@@ -200,7 +203,8 @@ impl Inner {
                 Err(reply) => reply,
             },
             ("POST", 1, _) => match self.json_body(call) {
-                Ok(body) => match self.ticketing.upsert(resource, body) {
+                // Through webhooks.rs, which fires Halo's webhooks for the changes.
+                Ok(body) => match self.upsert_ticketing(resource, body) {
                     Ok(saved) => Reply::json(200, saved),
                     Err(reply) => reply,
                 },

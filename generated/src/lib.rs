@@ -157,3 +157,5 @@ pub use reqwest::header::{HeaderMap, HeaderValue};
 pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
 /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
 pub use time;
+#[cfg(feature = "webhook-receiver")]
+pub use runtime::webhook_receiver;

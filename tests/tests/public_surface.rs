@@ -203,7 +203,37 @@ fn surface() -> String {
     }
     let mut out = format!("// generated/src/lib.rs\n{}", prettyplease::unparse(&file(root)));
     for (source, exported) in reexported {
-        let mut items = definitions.remove(&source).unwrap_or_else(|| panic!("no public `{source}` in the runtime"));
+        // A re-exported runtime module (`webhook_receiver`): the public items of its file, each with its impls.
+        let module = generated().join("runtime").join(format!("{source}.rs"));
+        let mut items = match definitions.remove(&source) {
+            Some(items) => items,
+            None if module.exists() => {
+                let mut items = Vec::new();
+                for item in parse(&module).items {
+                    match item {
+                        // Its submodules and re-exports as declared (`pub mod axum;`, `pub use ...`).
+                        Item::Mod(mut module) if is_pub(&module.vis) => {
+                            surface_attrs(&mut module.attrs);
+                            module.content = None;
+                            module.semi = Some(Default::default());
+                            items.push(Item::Mod(module));
+                        }
+                        Item::Use(mut item_use) if is_pub(&item_use.vis) => {
+                            surface_attrs(&mut item_use.attrs);
+                            items.push(Item::Use(item_use));
+                        }
+                        item => {
+                            if let Some(name) = item_name(&item) {
+                                items.push(definition(item));
+                                items.extend(impls.remove(&name).unwrap_or_default());
+                            }
+                        }
+                    }
+                }
+                items
+            }
+            None => panic!("no public `{source}` in the runtime"),
+        };
         items.extend(impls.remove(&source).unwrap_or_default());
         out.push_str(&format!("\n// halopsa::{exported}\n{}", prettyplease::unparse(&file(items))));
     }

@@ -1,7 +1,7 @@
 //! The example programs of the generated crate (`codegen/examples-src/`), copied verbatim into `generated/examples/`.
 //!
-//! They are real Rust against the curated API (the integration guide's three identity scenarios, and opening a
-//! ticket and exporting a client's assets), compiled by
+//! They are real Rust against the curated API (the integration guide's three identity scenarios, opening a ticket,
+//! exporting a client's assets, and mirroring open tickets from webhooks), compiled by
 //! `cargo build -p halopsa --examples` and run against the fake Halo server. Embedding them with `include_str!`
 //! keeps the generator pure, like the runtime. An example is emitted, with its `[[example]]` manifest entry, only
 //! when the spec has every method it calls, so a spec without them (a fixture) still gives a crate that builds.
@@ -17,6 +17,9 @@ pub struct Example {
     /// The methods it calls, as `(resource module, method)`: `("agents", "list")` is `client.agents().list()`.
     /// Their resources (cargo features) are its `required-features`.
     pub uses: &'static [(&'static str, &'static str)],
+    /// The cargo features it needs besides its resources' (the webhook receiver's, which the manifest template
+    /// defines whatever the spec): also in its `required-features`.
+    pub features: &'static [&'static str],
     /// The source.
     pub text: &'static str,
 }
@@ -26,11 +29,13 @@ pub const EXAMPLE_FILES: &[Example] = &[
     Example {
         file: "deactivate_agent.rs",
         uses: &[("agents", "list"), ("agents", "update")],
+        features: &[],
         text: include_str!("../../examples-src/deactivate_agent.rs"),
     },
     Example {
         file: "export_assets.rs",
         uses: &[("assets", "list")],
+        features: &[],
         text: include_str!("../../examples-src/export_assets.rs"),
     },
     Example {
@@ -42,17 +47,26 @@ pub const EXAMPLE_FILES: &[Example] = &[
             ("statuses", "list"),
             ("tickets", "create"),
         ],
+        features: &[],
         text: include_str!("../../examples-src/open_ticket.rs"),
     },
     Example {
         file: "provision_agent.rs",
         uses: &[("agents", "create"), ("agents", "list"), ("teams", "list")],
+        features: &[],
         text: include_str!("../../examples-src/provision_agent.rs"),
     },
     Example {
         file: "sync_teams.rs",
         uses: &[("agents", "create_many"), ("agents", "list"), ("agents", "update_many"), ("teams", "list")],
+        features: &[],
         text: include_str!("../../examples-src/sync_teams.rs"),
+    },
+    Example {
+        file: "ticket_mirror.rs",
+        uses: &[("statuses", "list"), ("tickets", "list"), ("webhooks", "delete"), ("webhooks", "upsert")],
+        features: &["webhook-axum"],
+        text: include_str!("../../examples-src/ticket_mirror.rs"),
     },
 ];
 
@@ -62,9 +76,10 @@ impl Example {
         self.file.trim_end_matches(".rs")
     }
 
-    /// The resources it uses, sorted, each once: its `required-features`.
+    /// The resources it uses and the other features it needs, sorted, each once: its `required-features`.
     pub fn features(&self) -> Vec<&'static str> {
-        let mut features: Vec<&'static str> = self.uses.iter().map(|(module, _)| *module).collect();
+        let mut features: Vec<&'static str> =
+            self.uses.iter().map(|(module, _)| *module).chain(self.features.iter().copied()).collect();
         features.sort_unstable();
         features.dedup();
         features

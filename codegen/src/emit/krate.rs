@@ -47,6 +47,8 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
         /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
         pub use time;
+        #[cfg(feature = "webhook-receiver")]
+        pub use runtime::webhook_receiver;
     }
 }
 

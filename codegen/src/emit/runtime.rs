@@ -25,6 +25,10 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("retry.rs", include_str!("../../runtime/retry.rs")),
     ("tests.rs", include_str!("../../runtime/tests.rs")),
     ("tls.rs", include_str!("../../runtime/tls.rs")),
+    ("webhook_axum.rs", include_str!("../../runtime/webhook_axum.rs")),
+    ("webhook_event.rs", include_str!("../../runtime/webhook_event.rs")),
+    ("webhook_receiver.rs", include_str!("../../runtime/webhook_receiver.rs")),
+    ("webhook_replay.rs", include_str!("../../runtime/webhook_replay.rs")),
 ];
 
 /// The manifest template; `@FEATURES@` becomes the `[features]` table and `@EXAMPLES@` the `[[example]]` tables.

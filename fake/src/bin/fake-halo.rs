@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use halopsa_fake::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, RateLimit, Ticketing};
+use halopsa_fake::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeHalo, Plain, RateLimit, Ticketing, WebhookSettings};
 use serde_json::json;
 
 const USAGE: &str = "\
@@ -23,6 +23,14 @@ usage: fake-halo [options]
   --token-lifetime SECS lifetime of issued tokens (default 3600)
   --bare-agent-list     answer GET /api/Agent with a bare array
   --rate-limit N        at most N API requests per rolling 5 minutes (429 beyond)
+  --churn N             once a webhook is configured (POST /api/Webhook), change tickets until N webhook events
+                        were fired, wait until they are delivered, then print the delivery figures and the ids of
+                        the open tickets
+  --churn-seed S        seed of the churn's choices (default 1)
+  --webhook-duplicates K  send every Kth delivered webhook delivery a second time (default 0: never)
+  --webhook-reorder W   send webhook deliveries in random order within windows of W (default 1: in order)
+  --webhook-attempts A  tries per webhook delivery after failures (default 5)
+  --webhook-retry-ms MS wait before a failed webhook delivery is tried again (default 50)
   -h, --help            this text";
 
 /// The asset types `--seed-assets` cycles through.
@@ -41,6 +49,9 @@ struct Options {
     token_lifetime: u64,
     bare_agent_list: bool,
     rate_limit: Option<u32>,
+    churn: Option<usize>,
+    churn_seed: u64,
+    webhooks: WebhookSettings,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -57,6 +68,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
         token_lifetime: 3600,
         bare_agent_list: false,
         rate_limit: None,
+        churn: None,
+        churn_seed: 1,
+        webhooks: WebhookSettings::default(),
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -77,6 +91,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--token-lifetime" => options.token_lifetime = number(arg, value()?)?,
             "--bare-agent-list" => options.bare_agent_list = true,
             "--rate-limit" => options.rate_limit = Some(number(arg, value()?)?),
+            "--churn" => options.churn = Some(number(arg, value()?)?),
+            "--churn-seed" => options.churn_seed = number(arg, value()?)?,
+            "--webhook-duplicates" => {
+                options.webhooks = options.webhooks.clone().duplicate_every(number(arg, value()?)?);
+            }
+            "--webhook-reorder" => options.webhooks = options.webhooks.clone().reorder_window(number(arg, value()?)?),
+            "--webhook-attempts" => options.webhooks = options.webhooks.clone().max_attempts(number(arg, value()?)?),
+            "--webhook-retry-ms" => {
+                let delay = Duration::from_millis(number(arg, value()?)?);
+                options.webhooks = options.webhooks.clone().retry_delay(delay);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option '{other}'")),
         }
@@ -131,6 +156,7 @@ async fn main() -> ExitCode {
         });
         fake.insert_ticketing(Ticketing::Assets, asset);
     }
+    fake.set_webhook_settings(options.webhooks.clone());
     println!("fake Halo listening");
     println!("  base URL       {}", fake.base_url());
     println!("  API            {}", fake.api_url());
@@ -173,6 +199,27 @@ async fn main() -> ExitCode {
     println!("  cargo run -p halopsa --example export_assets -- 1   # seed some with --seed-assets N");
     println!();
     println!("Ctrl-C stops it; state lives in memory only.");
+    if let Some(events) = options.churn {
+        churn(&fake, events, options.churn_seed).await;
+    }
     std::future::pending::<()>().await;
     ExitCode::SUCCESS
+}
+
+/// `--churn`: waits for a webhook, fires the events, waits for their delivery, and prints what happened and the open
+/// tickets (the state a webhook receiver must end with), for CI to compare.
+async fn churn(fake: &FakeHalo, events: usize, seed: u64) {
+    while fake.plain_records(Plain::Webhooks).is_empty() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fired = fake.churn(events, seed);
+    fake.webhooks_settled().await;
+    let stats = fake.webhook_stats();
+    println!(
+        "webhooks settled: {fired} events fired, {} deliveries, {} attempts ({} failed), {} delivered, {} given up, {} \
+         duplicates",
+        stats.deliveries, stats.attempts, stats.failed_attempts, stats.delivered, stats.given_up, stats.duplicates
+    );
+    let open: Vec<String> = fake.open_ticket_ids().iter().map(i64::to_string).collect();
+    println!("open tickets: {}", open.join(","));
 }
